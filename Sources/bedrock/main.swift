@@ -1,0 +1,2 @@
+import Bedrock
+print(bedrockLibraryVersions())

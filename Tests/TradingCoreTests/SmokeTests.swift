@@ -1,0 +1,3 @@
+import XCTest
+@testable import TradingCore
+final class SmokeTests: XCTestCase { func testVersion() { XCTAssertEqual(TradingCore.semanticsVersion, "2.0") } }
