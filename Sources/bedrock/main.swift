@@ -1,2 +1,0 @@
-import Bedrock
-print(bedrockLibraryVersions())
