@@ -1,0 +1,86 @@
+/// The request methods of SPEC §5 and the least role allowed to call each (SPEC §6).
+/// One table serves REST and WebSocket.
+///
+/// | method                  | least role |
+/// |-------------------------|------------|
+/// | `markets.list`          | VIEWER     |
+/// | `signals.list`          | VIEWER     |
+/// | `signals.get`           | VIEWER     |
+/// | `signals.generate`      | TRADER     |
+/// | `signals.arbiter_stats` | VIEWER     |
+/// | `positions.list`        | VIEWER     |
+/// | `positions.get`         | VIEWER     |
+/// | `positions.estimate`    | VIEWER     |
+/// | `positions.close`       | TRADER     |
+/// | `trades.list`           | VIEWER     |
+/// | `account.get`           | VIEWER     |
+/// | `stats.get`             | VIEWER     |
+/// | `risk.get`              | VIEWER     |
+/// | `risk.kill_switch`      | ADMIN      |
+/// | `backtest.submit`       | TRADER     |
+/// | `backtest.status`       | VIEWER     |
+/// | `backtest.report`       | VIEWER     |
+/// | `backtest.cancel`       | TRADER     |
+/// | `optimize.submit`       | TRADER     |
+public enum Method: String, Sendable, CaseIterable, Hashable {
+    case marketsList = "markets.list"
+    case signalsList = "signals.list"
+    case signalsGet = "signals.get"
+    case signalsGenerate = "signals.generate"
+    case signalsArbiterStats = "signals.arbiter_stats"
+    case positionsList = "positions.list"
+    case positionsGet = "positions.get"
+    case positionsEstimate = "positions.estimate"
+    case positionsClose = "positions.close"
+    case tradesList = "trades.list"
+    case accountGet = "account.get"
+    case statsGet = "stats.get"
+    case riskGet = "risk.get"
+    case riskKillSwitch = "risk.kill_switch"
+    case backtestSubmit = "backtest.submit"
+    case backtestStatus = "backtest.status"
+    case backtestReport = "backtest.report"
+    case backtestCancel = "backtest.cancel"
+    case optimizeSubmit = "optimize.submit"
+
+    /// The least role that may call this method.
+    public var leastRole: Role {
+        switch self {
+        case .signalsGenerate, .positionsClose, .backtestSubmit, .backtestCancel, .optimizeSubmit:
+            return .trader
+        case .riskKillSwitch:
+            return .admin
+        default:
+            return .viewer
+        }
+    }
+}
+
+/// Method access by role (SPEC §6).
+public enum MethodACL {
+    /// Outcome of checking a method name against a caller's role.
+    public enum Decision: Sendable, Equatable {
+        /// Known method and the role may call it.
+        case allowed(Method)
+        /// Known method, role too low: answer `FORBIDDEN` and nothing else.
+        case forbidden(Method)
+        /// Not a method of the table: answer `NOT_FOUND`.
+        case unknown
+    }
+
+    /// The least role for a method name, or `nil` when the name is not a known method.
+    public static func leastRole(for method: String) -> Role? {
+        Method(rawValue: method)?.leastRole
+    }
+
+    /// True when `role` may call the known method `method`.
+    public static func canCall(role: Role, method: Method) -> Bool {
+        role.satisfies(method.leastRole)
+    }
+
+    /// Looks up `name` and checks it against `role`.
+    public static func check(role: Role, method name: String) -> Decision {
+        guard let m = Method(rawValue: name) else { return .unknown }
+        return canCall(role: role, method: m) ? .allowed(m) : .forbidden(m)
+    }
+}

@@ -1,0 +1,94 @@
+/// A subscribable topic (SPEC §5–§7).
+///
+/// Accepted names, exactly (case-sensitive):
+/// - `signals`, `portfolio`, `risk`, `opportunities`
+/// - `klines:{MARKET}:{INTERVAL}` where
+///   - MARKET is 1–32 characters of `A-Z 0-9 _ -`, starting with a letter or digit
+///     (`BTCUSDT`, `BTC_USDT`, `BTC-USDT` are all valid; lower case is not — the market names
+///     Redis streams and must have one spelling);
+///   - INTERVAL is one of the Binance kline intervals `1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M`.
+///
+/// Anything else (empty, extra `:` parts, spaces, unknown names) is invalid and parses to `nil`.
+/// The topic name is also the suffix of its Redis stream key: `<prefix>stream:<name>`.
+public enum Topic: Sendable, Hashable, CustomStringConvertible {
+    case signals
+    case portfolio
+    case risk
+    case opportunities
+    case klines(market: String, interval: String)
+
+    /// The kline intervals accepted in `klines:{MARKET}:{INTERVAL}`.
+    public static let klineIntervals: Set<String> = [
+        "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M",
+    ]
+
+    /// Maximum market name length in a klines topic.
+    public static let maxMarketLength = 32
+
+    /// Parses and validates a topic name; `nil` when it is not one of the accepted forms.
+    public init?(_ name: String) {
+        switch name {
+        case "signals": self = .signals
+        case "portfolio": self = .portfolio
+        case "risk": self = .risk
+        case "opportunities": self = .opportunities
+        default:
+            guard name.hasPrefix("klines:") else { return nil }
+            let parts = name.utf8.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+            guard parts.count == 3,
+                  let market = String(parts[1]), Topic.isValidMarket(market),
+                  let interval = String(parts[2]), Topic.klineIntervals.contains(interval)
+            else { return nil }
+            self = .klines(market: market, interval: interval)
+        }
+    }
+
+    /// True when `market` is 1–32 characters of `A-Z 0-9 _ -` and starts with a letter or digit.
+    public static func isValidMarket(_ market: String) -> Bool {
+        let bytes = market.utf8
+        guard !bytes.isEmpty, bytes.count <= maxMarketLength else { return false }
+        for (i, b) in bytes.enumerated() {
+            let alnum = (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
+                || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
+            if alnum { continue }
+            if i > 0 && (b == UInt8(ascii: "_") || b == UInt8(ascii: "-")) { continue }
+            return false
+        }
+        return true
+    }
+
+    /// The canonical wire name, e.g. `klines:BTCUSDT:1m`.
+    public var name: String {
+        switch self {
+        case .signals: return "signals"
+        case .portfolio: return "portfolio"
+        case .risk: return "risk"
+        case .opportunities: return "opportunities"
+        case let .klines(market, interval): return "klines:\(market):\(interval)"
+        }
+    }
+
+    public var description: String { name }
+
+    /// The least role that may subscribe to this topic (SPEC §6).
+    public var leastRole: Role {
+        switch self {
+        case .signals, .opportunities, .klines: return .viewer
+        case .portfolio, .risk: return .trader
+        }
+    }
+}
+
+/// Topic access by role (SPEC §6): VIEWER may subscribe `signals`, `opportunities`, `klines:*`;
+/// TRADER also `portfolio` and `risk`; ADMIN everything.
+public enum TopicACL {
+    /// True when `role` may subscribe to `topic`.
+    public static func canSubscribe(role: Role, topic: Topic) -> Bool {
+        role.satisfies(topic.leastRole)
+    }
+}
+
+/// Free-function form of `TopicACL.canSubscribe(role:topic:)`.
+public func canSubscribe(role: Role, topic: Topic) -> Bool {
+    TopicACL.canSubscribe(role: role, topic: topic)
+}

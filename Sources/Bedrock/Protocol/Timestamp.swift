@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// RFC 3339 UTC timestamps with milliseconds, e.g. `2026-11-21T23:10:00.123Z`.
+///
+/// Formatting is done by hand from the epoch (civil-from-days), with no `DateFormatter` and no
+/// locale or time-zone lookups, so it is cheap enough to call per frame on the event loop.
+public enum Timestamp {
+    /// Milliseconds since the Unix epoch, from the realtime clock.
+    public static func nowMillis() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// The current time as RFC 3339 UTC with milliseconds.
+    public static func now() -> String { rfc3339(millis: nowMillis()) }
+
+    /// `date` as RFC 3339 UTC with milliseconds (truncated toward the past).
+    public static func rfc3339(_ date: Date) -> String {
+        rfc3339(millis: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+
+    /// Epoch seconds (fractional) as RFC 3339 UTC with milliseconds.
+    public static func rfc3339(seconds: Double) -> String {
+        rfc3339(millis: Int64((seconds * 1000).rounded(.down)))
+    }
+
+    /// Epoch milliseconds as RFC 3339 UTC with milliseconds. Years outside 0000–9999 are clamped
+    /// by the format (four digits), which cannot happen for real clocks.
+    public static func rfc3339(millis: Int64) -> String {
+        var ms = millis % 1000
+        var secs = millis / 1000
+        if ms < 0 { ms += 1000; secs -= 1 }
+        var days = secs / 86400
+        var sod = secs % 86400
+        if sod < 0 { sod += 86400; days -= 1 }
+        let (y, m, d) = civil(fromDays: days)
+        let hh = Int(sod / 3600), mi = Int((sod % 3600) / 60), ss = Int(sod % 60)
+        return String(unsafeUninitializedCapacity: 24) { buf in
+            func put2(_ v: Int, _ at: Int) {
+                buf[at] = UInt8(48 + v / 10); buf[at + 1] = UInt8(48 + v % 10)
+            }
+            let yy = max(0, min(9999, y))
+            buf[0] = UInt8(48 + yy / 1000); buf[1] = UInt8(48 + (yy / 100) % 10)
+            buf[2] = UInt8(48 + (yy / 10) % 10); buf[3] = UInt8(48 + yy % 10)
+            buf[4] = UInt8(ascii: "-"); put2(m, 5); buf[7] = UInt8(ascii: "-"); put2(d, 8)
+            buf[10] = UInt8(ascii: "T"); put2(hh, 11); buf[13] = UInt8(ascii: ":"); put2(mi, 14)
+            buf[16] = UInt8(ascii: ":"); put2(ss, 17); buf[19] = UInt8(ascii: ".")
+            let msi = Int(ms)
+            buf[20] = UInt8(48 + msi / 100); buf[21] = UInt8(48 + (msi / 10) % 10)
+            buf[22] = UInt8(48 + msi % 10); buf[23] = UInt8(ascii: "Z")
+            return 24
+        }
+    }
+
+    /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+    static func civil(fromDays z0: Int64) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        return (Int(y), Int(m), Int(d))
+    }
+}

@@ -1,0 +1,68 @@
+import XCTest
+@testable import Bedrock
+
+final class TopicACLTests: XCTestCase {
+    func testValidTopicsParse() {
+        XCTAssertEqual(Topic("signals"), .signals)
+        XCTAssertEqual(Topic("portfolio"), .portfolio)
+        XCTAssertEqual(Topic("risk"), .risk)
+        XCTAssertEqual(Topic("opportunities"), .opportunities)
+        XCTAssertEqual(Topic("klines:BTCUSDT:1m"), .klines(market: "BTCUSDT", interval: "1m"))
+        XCTAssertEqual(Topic("klines:BTC_USDT:4h"), .klines(market: "BTC_USDT", interval: "4h"))
+        XCTAssertEqual(Topic("klines:BTC-USDT:1d")?.name, "klines:BTC-USDT:1d")
+        XCTAssertEqual(Topic("klines:\(String(repeating: "A", count: 32)):1M")?.name.count, 7 + 32 + 3)
+    }
+
+    func testInvalidTopicsRefused() {
+        let bad = [
+            "", "Signals", "signal", " signals", "signals ", "klines", "klines:", "klines::1m",
+            "klines:BTCUSDT", "klines:BTCUSDT:", "klines:btcusdt:1m", "klines:BTCUSDT:2m",
+            "klines:BTCUSDT:1m:extra", "klines:BTC USDT:1m", "klines:_BTC:1m", "klines:-BTC:1m",
+            "klines:BTC/USDT:1m", "klines:\(String(repeating: "A", count: 33)):1m",
+            "klines:BTCUSDT:1H", "klines:BTCÜSDT:1m", "klines:*:1m", "risk:x",
+        ]
+        for name in bad { XCTAssertNil(Topic(name), "\(name) should be invalid") }
+    }
+
+    func testSubscribeTablePerRole() {
+        let topics: [Topic] = [.signals, .opportunities, .klines(market: "ETHUSDT", interval: "5m"),
+                               .portfolio, .risk]
+        let allowed: [Role: Set<String>] = [
+            .viewer: ["signals", "opportunities", "klines:ETHUSDT:5m"],
+            .trader: ["signals", "opportunities", "klines:ETHUSDT:5m", "portfolio", "risk"],
+            .admin: ["signals", "opportunities", "klines:ETHUSDT:5m", "portfolio", "risk"],
+        ]
+        for role in Role.allCases {
+            for t in topics {
+                XCTAssertEqual(canSubscribe(role: role, topic: t), allowed[role]!.contains(t.name),
+                               "\(role) \(t)")
+            }
+        }
+    }
+
+    func testRoleOrdering() {
+        XCTAssertTrue(Role.admin > Role.trader)
+        XCTAssertTrue(Role.trader > Role.viewer)
+        XCTAssertEqual(Role.allCases.sorted(), [.viewer, .trader, .admin])
+        XCTAssertEqual(Role(rawValue: "ADMIN"), .admin)
+        XCTAssertNil(Role(rawValue: "admin"))
+    }
+
+    func testMethodTable() {
+        XCTAssertEqual(Method.allCases.count, 19)
+        let traderMethods: Set<String> = ["signals.generate", "positions.close", "backtest.submit",
+                                          "backtest.cancel", "optimize.submit"]
+        for m in Method.allCases {
+            let expect: Role = m == .riskKillSwitch ? .admin
+                : traderMethods.contains(m.rawValue) ? .trader : .viewer
+            XCTAssertEqual(m.leastRole, expect, m.rawValue)
+        }
+        XCTAssertEqual(MethodACL.check(role: .viewer, method: "signals.list"), .allowed(.signalsList))
+        XCTAssertEqual(MethodACL.check(role: .viewer, method: "signals.generate"), .forbidden(.signalsGenerate))
+        XCTAssertEqual(MethodACL.check(role: .trader, method: "signals.generate"), .allowed(.signalsGenerate))
+        XCTAssertEqual(MethodACL.check(role: .trader, method: "risk.kill_switch"), .forbidden(.riskKillSwitch))
+        XCTAssertEqual(MethodACL.check(role: .admin, method: "risk.kill_switch"), .allowed(.riskKillSwitch))
+        XCTAssertEqual(MethodACL.check(role: .admin, method: "nope.nope"), .unknown)
+        XCTAssertNil(MethodACL.leastRole(for: "Signals.list"))
+    }
+}
