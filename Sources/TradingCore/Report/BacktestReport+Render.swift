@@ -1,0 +1,72 @@
+/// JSON and CSV renderings of a report (SPEC §8).
+extension BacktestReport {
+    /// One trade as a JSON object: `entry_time, exit_time, side, entry_price, exit_price, size,
+    /// pnl, commission, exit_reason` (times RFC 3339 UTC), plus `slippage`.
+    public static func tradeJSON(_ t: Trade) -> JSONValue {
+        .object([
+            ("entry_time", .string(RFC3339.format(milliseconds: t.entryTime))),
+            ("exit_time", .string(RFC3339.format(milliseconds: t.exitTime))),
+            ("side", .string(t.side.rawValue)),
+            ("entry_price", .number(t.entryPrice)),
+            ("exit_price", .number(t.exitPrice)),
+            ("size", .number(t.size)),
+            ("pnl", .number(t.pnl)),
+            ("commission", .number(t.commission)),
+            ("slippage", .number(t.slippage)),
+            ("exit_reason", .string(t.exitReason.rawValue)),
+        ])
+    }
+
+    /// `parameters` as a JSON object, keys sorted.
+    public var parametersJSON: JSONValue {
+        .object(sortedParameters.map { ($0.name, .number($0.value)) })
+    }
+
+    /// The full report as a JSON value with snake_case keys in a fixed order:
+    /// `strategy_name, start_date, end_date`, the metric fields (`metricFields`), `parameters`,
+    /// `trades` and `equity_curve` (`[[time, equity], ...]`, times RFC 3339 UTC).
+    /// Pass `includeDetail: false` to leave out `trades` and `equity_curve`.
+    public func jsonValue(includeDetail: Bool = true) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("strategy_name", .string(strategyName)),
+            ("start_date", .string(RFC3339.format(milliseconds: startTime))),
+            ("end_date", .string(RFC3339.format(milliseconds: endTime))),
+        ]
+        members += metricFields
+        members.append(("parameters", parametersJSON))
+        if includeDetail {
+            members.append(("trades", .array(trades.map(BacktestReport.tradeJSON))))
+            var curve = [JSONValue]()
+            curve.reserveCapacity(equity.count)
+            for i in 0..<min(equity.count, equityTimes.count) {
+                curve.append(.array([.string(RFC3339.format(milliseconds: equityTimes[i])),
+                                     .number(equity[i])]))
+            }
+            members.append(("equity_curve", .array(curve)))
+        }
+        return .object(members)
+    }
+
+    /// The full report as compact JSON text.
+    public func json() -> String { jsonValue().rendered() }
+
+    /// Column names of the CSV export, in order.
+    public static let csvHeader = ["entry_time", "exit_time", "side", "entry_price", "exit_price",
+                                   "size", "pnl", "commission", "slippage", "exit_reason"]
+
+    /// The trades as CSV: a header row (`csvHeader`), then one row per trade, times RFC 3339
+    /// UTC, numbers in shortest round-trip form; lines end with `\n`.
+    public func csv() -> String {
+        var out = BacktestReport.csvHeader.joined(separator: ",") + "\n"
+        for t in trades {
+            let fields = [
+                RFC3339.format(milliseconds: t.entryTime), RFC3339.format(milliseconds: t.exitTime),
+                t.side.rawValue, JSONValue.format(t.entryPrice), JSONValue.format(t.exitPrice),
+                JSONValue.format(t.size), JSONValue.format(t.pnl), JSONValue.format(t.commission),
+                JSONValue.format(t.slippage), t.exitReason.rawValue,
+            ]
+            out += fields.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+}

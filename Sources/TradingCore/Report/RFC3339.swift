@@ -1,0 +1,41 @@
+/// RFC 3339 UTC timestamps for reports, without Foundation.
+public enum RFC3339 {
+    /// Formats milliseconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ`, adding `.mmm` only
+    /// when the milliseconds are not zero. Example: `0` → `1970-01-01T00:00:00Z`.
+    public static func format(milliseconds ms: Int64) -> String {
+        let (secs, millis) = floorDivide(ms, 1000)
+        let (days, secOfDay) = floorDivide(secs, 86_400)
+        let (y, m, d) = civilDate(daysSinceEpoch: days)
+        let hh = secOfDay / 3600, mm = (secOfDay % 3600) / 60, ss = secOfDay % 60
+        var s = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
+        s += "T" + pad(hh, 2) + ":" + pad(mm, 2) + ":" + pad(ss, 2)
+        if millis != 0 { s += "." + pad(millis, 3) }
+        return s + "Z"
+    }
+
+    /// Proleptic Gregorian date of a day count since 1970-01-01 (the "days from civil"
+    /// inverse, computed with 400-year eras).
+    static func civilDate(daysSinceEpoch z0: Int64) -> (Int64, Int64, Int64) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097                                   // [0, 146096]
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365  // [0, 399]
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)             // [0, 365]
+        let mp = (5 * doy + 2) / 153                                   // [0, 11], March = 0
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        return (y, m, d)
+    }
+
+    private static func floorDivide(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
+        var q = a / b, r = a % b
+        if r < 0 { q -= 1; r += b }
+        return (q, r)
+    }
+
+    private static func pad(_ v: Int64, _ width: Int) -> String {
+        let s = String(v)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
+}
