@@ -1,0 +1,27 @@
+/// Settings of one backtest run. Rates are fractions (0.001 = 0.1 %).
+public struct BacktestConfig: Sendable, Equatable {
+    /// Starting cash in quote currency.
+    public var initialBalance: Double
+    /// Commission rate charged on the notional of every fill.
+    public var commissionRate: Double
+    /// Slippage rate: every fill moves against the trader by `rate × price`.
+    public var slippageRate: Double
+    /// Sizing rules, as live.
+    public var sizing: SizingConfig
+    /// Risk limits applied to every entry, as live; `nil` disables the risk guard.
+    public var risk: RiskConfig?
+    /// Market name used in risk checks (one market per backtest).
+    public var market: String
+    /// The progress closure is called every this many bars (≥ 1).
+    public var progressInterval: Int
+
+    /// Creates a configuration; defaults: 10 000 balance, 0.1 % commission, no slippage,
+    /// default sizing and risk limits, progress every 16 384 bars.
+    public init(initialBalance: Double = 10_000, commissionRate: Double = 0.001, slippageRate: Double = 0,
+                sizing: SizingConfig = .default, risk: RiskConfig? = .default, market: String = "BACKTEST",
+                progressInterval: Int = 16_384) {
+        self.initialBalance = initialBalance; self.commissionRate = commissionRate
+        self.slippageRate = slippageRate; self.sizing = sizing; self.risk = risk
+        self.market = market; self.progressInterval = progressInterval
+    }
+}
