@@ -1,0 +1,188 @@
+import Foundation
+
+/// The body of `StreamBridge`'s reader thread. Created on that thread and used only there.
+final class StreamReader {
+    private struct Cursor {
+        let key: String
+        var lastID: String
+        var refs: Int
+        let framePrefix: [UInt8]
+        /// False when the key holds something other than a stream; it then stays out of XREAD.
+        var readable: Bool
+    }
+
+    private let bridge: StreamBridge
+    private var shared: BridgeShared { bridge.shared }
+    private var options: StreamBridge.Options { bridge.options }
+    private var connection: RedisConnection?
+    private var cursors: [String: Cursor] = [:]
+    private var topicByKey: [String: String] = [:]
+    private var reportedUp: Bool?
+    private var backoff = StreamReader.initialBackoff
+    private static let initialBackoff = 0.05
+
+    init(bridge: StreamBridge) { self.bridge = bridge }
+
+    func run() {
+        while !shared.isStopping {
+            guard let conn = connect() else { continue }
+            do {
+                try applyOps(conn)
+                if shared.isStopping { break }
+                if cursors.values.contains(where: { $0.readable }) {
+                    try readOnce(conn)
+                } else if !shared.waitForWork(seconds: options.idlePingSeconds) {
+                    _ = try conn.command(["PING"]).checked()
+                }
+            } catch {
+                if error.breaksConnection {
+                    connection = nil
+                    shared.setReader(clientID: nil)
+                    report(up: false)
+                } else {
+                    shared.sleep(seconds: 0.2)  // an error reply: do not spin
+                }
+            }
+        }
+        connection = nil
+        shared.markReaderExited()
+    }
+
+    // MARK: connection
+
+    private func connect() -> RedisConnection? {
+        if let connection { return connection }
+        do {
+            let readTimeout = Double(options.blockMillis) / 1000 + 5
+            let conn = try RedisConnection(bridge.address, connectTimeout: options.connectTimeout,
+                                           readTimeout: readTimeout)
+            shared.setReader(clientID: (try? conn.command(["CLIENT", "ID"]))?.integer)
+            connection = conn
+            backoff = StreamReader.initialBackoff
+            report(up: true)
+            return conn
+        } catch {
+            report(up: false)
+            shared.sleep(seconds: backoff)
+            backoff = min(backoff * 2, options.maxBackoff)
+            return nil
+        }
+    }
+
+    private func report(up: Bool) {
+        guard reportedUp != up else { return }
+        let wasDown = reportedUp == false
+        reportedUp = up
+        shared.setUp(up, countReconnect: up && wasDown)
+        bridge.statusChanged(up)
+    }
+
+    // MARK: topic changes
+
+    private func applyOps(_ conn: RedisConnection) throws(RedisError) {
+        while let op = shared.peekOp() {
+            switch op {
+            case .activate(let topic, let completion):
+                if var cursor = cursors[topic] {
+                    cursor.refs += 1
+                    cursors[topic] = cursor
+                    shared.popOp()
+                    completion(cursor.lastID)
+                    continue
+                }
+                let key = StreamKeys.key(prefix: options.prefix, topic: topic)
+                let reply = try conn.command(["XREVRANGE", key, "+", "-", "COUNT", "1"])
+                var cursor = Cursor(key: key, lastID: "0-0", refs: 1,
+                                    framePrefix: EventFrameEncoder.prefix(topic: topic), readable: true)
+                switch reply {
+                case .array(let entries):
+                    if let id = entries.first?.array?.first?.string { cursor.lastID = id }
+                default:
+                    cursor.readable = false  // WRONGTYPE: not a stream; nothing to bridge
+                }
+                cursors[topic] = cursor
+                topicByKey[key] = topic
+                shared.popOp()
+                completion(cursor.lastID)
+            case .deactivate(let topic):
+                if var cursor = cursors[topic] {
+                    cursor.refs -= 1
+                    if cursor.refs <= 0 {
+                        cursors[topic] = nil
+                        topicByKey[cursor.key] = nil
+                    } else {
+                        cursors[topic] = cursor
+                    }
+                }
+                shared.popOp()
+            }
+        }
+        shared.record(ingested: [:], malformed: 0, activeTopics: cursors.count)
+    }
+
+    // MARK: reading
+
+    private func readOnce(_ conn: RedisConnection) throws(RedisError) {
+        let active = cursors.values.filter { $0.readable }
+        var args = ["XREAD", "COUNT", String(options.count), "BLOCK", String(options.blockMillis), "STREAMS"]
+        args += active.map(\.key)
+        args += active.map(\.lastID)
+        let reply = try conn.command(args)
+        switch reply {
+        case .null:
+            return  // timed out or woken by CLIENT UNBLOCK
+        case .error(let message):
+            try quarantineNonStreams(conn)
+            throw .server(message)
+        case .array(let streams):
+            deliver(streams)
+        default:
+            throw .unexpectedReply("XREAD answered \(reply)")
+        }
+    }
+
+    /// Decodes an XREAD reply `[[key, [[id, [field, value, …]], …]], …]` into one batch.
+    private func deliver(_ streams: [RedisReply]) {
+        var batch: [BridgedEvent] = []
+        var perTopic: [String: UInt64] = [:]
+        var malformed: UInt64 = 0
+        for stream in streams {
+            guard let parts = stream.array, parts.count == 2, let key = parts[0].string,
+                  let topic = topicByKey[key], var cursor = cursors[topic],
+                  let entries = parts[1].array else { continue }
+            for entry in entries {
+                guard let pair = entry.array, pair.count == 2, let id = pair[0].string else { continue }
+                cursor.lastID = id
+                if let json = StreamReader.eventField(pair[1]),
+                   let frame = EventFrameEncoder.frame(prefix: cursor.framePrefix, id: id, event: json) {
+                    batch.append(BridgedEvent(topic: topic, id: id, frame: frame))
+                    perTopic[topic, default: 0] += 1
+                } else {
+                    malformed += 1
+                }
+            }
+            cursors[topic] = cursor
+        }
+        shared.record(ingested: perTopic, malformed: malformed, activeTopics: cursors.count)
+        if !batch.isEmpty { bridge.sink(batch) }
+    }
+
+    /// The bytes of the `event` field of an entry's field list, if present.
+    static func eventField(_ fields: RedisReply) -> [UInt8]? {
+        guard let list = fields.array else { return nil }
+        var i = 0
+        while i + 1 < list.count {
+            if list[i].string == "event", case .bulk(let bytes) = list[i + 1] { return bytes }
+            i += 2
+        }
+        return nil
+    }
+
+    /// After an XREAD error reply, takes keys that are no longer streams out of the read set.
+    private func quarantineNonStreams(_ conn: RedisConnection) throws(RedisError) {
+        for (topic, cursor) in cursors where cursor.readable {
+            let type = try conn.command(["TYPE", cursor.key]).string
+            if type != "stream" && type != "none" { cursors[topic]?.readable = false }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+import CHiredis
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One blocking hiredis connection (`redisContext*`), freed in `deinit` and nowhere else.
+///
+/// Threading: a connection is used by one thread at a time. It may be created on one thread and
+/// handed to another (a worker that owns it from then on), but two threads must never call it
+/// concurrently. After an error whose `breaksConnection` is true the connection is dead
+/// (`isBroken`): open a new one.
+public final class RedisConnection: @unchecked Sendable {
+    // @unchecked Sendable: the context is owned by whichever single thread currently uses the
+    // connection (documented contract above); hiredis keeps no global state, so handing the
+    // object over between threads with a happens-before edge (a queue, a lock) is sound.
+    private let context: UnsafeMutablePointer<redisContext>
+    /// The address this connection was opened to.
+    public let address: RedisAddress
+    /// True once an I/O or protocol error has made the connection unusable.
+    public private(set) var isBroken = false
+
+    /// Connects, then sends `AUTH` and `SELECT` when the address asks for them.
+    /// - Parameter connectTimeout: seconds allowed for the TCP/unix connect.
+    /// - Parameter readTimeout: seconds a reply may take before the call fails with `.io`
+    ///   (nil: wait forever). Keep it longer than any `BLOCK` you send.
+    public init(_ address: RedisAddress, connectTimeout: Double = 2, readTimeout: Double? = 5) throws(RedisError) {
+        let tv = RedisConnection.makeTimeval(seconds: connectTimeout)
+        let ctx: UnsafeMutablePointer<redisContext>?
+        switch address.transport {
+        case .tcp(let host, let port): ctx = redisConnectWithTimeout(host, Int32(port), tv)
+        case .unix(let path): ctx = redisConnectUnixWithTimeout(path, tv)
+        }
+        guard let ctx else { throw .connect("\(address): out of memory") }
+        if ctx.pointee.err != 0 {
+            let message = RedisConnection.errorString(ctx)
+            redisFree(ctx)
+            throw .connect("\(address): \(message)")
+        }
+        self.context = ctx
+        self.address = address
+        do {
+            try setReadTimeout(readTimeout)
+            if let password = address.password {
+                _ = try command(["AUTH", password]).checked()
+            }
+            if address.db != 0 {
+                _ = try command(["SELECT", String(address.db)]).checked()
+            }
+        } catch {
+            throw .connect("\(address): \(error)")
+        }
+    }
+
+    deinit { redisFree(context) }
+
+    /// Sets the socket read/write timeout (nil or 0: none). A command that times out fails with
+    /// `.io` and breaks the connection, so a blocking command can never hang forever.
+    public func setReadTimeout(_ seconds: Double?) throws(RedisError) {
+        let tv = RedisConnection.makeTimeval(seconds: seconds ?? 0)
+        if redisSetTimeout(context, tv) != 0 { throw failure() }
+    }
+
+    /// Sends one command and returns its reply. An error reply comes back as `.error` (use
+    /// `.checked()` to turn it into a throw); I/O and protocol failures throw.
+    public func command(_ args: [String]) throws(RedisError) -> RedisReply {
+        try command(binary: args.map { Array($0.utf8) })
+    }
+
+    /// Binary-safe variant of `command(_:)`: each argument is sent byte for byte.
+    public func command(binary args: [[UInt8]]) throws(RedisError) -> RedisReply {
+        if isBroken { throw .io("connection already failed") }
+        let raw = withArgv(args) { argc, argv, lens in redisCommandArgv(context, argc, argv, lens) }
+        guard let raw else { throw failure() }
+        defer { freeReplyObject(raw) }
+        return RedisConnection.copy(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    // MARK: pipelined / subscribe-mode primitives (used by PubSubBridge)
+
+    /// Queues a command in the output buffer without sending it.
+    func append(_ args: [String]) throws(RedisError) {
+        if isBroken { throw .io("connection already failed") }
+        let rc = withArgv(args.map { Array($0.utf8) }) { argc, argv, lens in
+            redisAppendCommandArgv(context, argc, argv, lens)
+        }
+        if rc != REDIS_OK { throw failure() }
+    }
+
+    /// Writes the whole output buffer to the socket.
+    func flush() throws(RedisError) {
+        var done: Int32 = 0
+        while done == 0 {
+            if redisBufferWrite(context, &done) != REDIS_OK { throw failure() }
+        }
+    }
+
+    /// The next reply, waiting at most `timeoutMillis` for the socket to become readable;
+    /// nil when nothing complete arrived in time (the connection stays usable).
+    func nextReply(timeoutMillis: Int32) throws(RedisError) -> RedisReply? {
+        if let reply = try bufferedReply() { return reply }
+        var pfd = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&pfd, 1, timeoutMillis)
+        if ready < 0 {
+            if errno == EINTR { return nil }
+            isBroken = true
+            throw .io("poll: \(String(cString: strerror(errno)))")
+        }
+        if ready == 0 { return nil }
+        if redisBufferRead(context) != REDIS_OK { throw failure() }
+        return try bufferedReply()
+    }
+
+    private func bufferedReply() throws(RedisError) -> RedisReply? {
+        var raw: UnsafeMutableRawPointer?
+        if redisGetReplyFromReader(context, &raw) != REDIS_OK { throw failure() }
+        guard let raw else { return nil }
+        defer { freeReplyObject(raw) }
+        return RedisConnection.copy(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    // MARK: helpers
+
+    /// Lays all arguments out in one buffer and calls `body` with argc/argv/argvlen.
+    private func withArgv<R>(_ args: [[UInt8]],
+                             _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
+        var storage = [CChar]()
+        storage.reserveCapacity(args.reduce(1) { $0 + $1.count })
+        var offsets = [Int]()
+        var lengths = [Int]()
+        for arg in args {
+            offsets.append(storage.count)
+            lengths.append(arg.count)
+            for byte in arg { storage.append(CChar(bitPattern: byte)) }
+        }
+        storage.append(0)
+        return storage.withUnsafeBufferPointer { buf in
+            var argv: [UnsafePointer<CChar>?] = offsets.map { buf.baseAddress! + $0 }
+            return argv.withUnsafeMutableBufferPointer { argvBuf in
+                lengths.withUnsafeBufferPointer { lens in
+                    body(Int32(args.count), argvBuf.baseAddress!, lens.baseAddress!)
+                }
+            }
+        }
+    }
+
+    /// Maps the context's error flags to a `RedisError` and marks the connection broken.
+    private func failure() -> RedisError {
+        isBroken = true
+        let message = RedisConnection.errorString(context)
+        switch context.pointee.err {
+        case REDIS_ERR_PROTOCOL: return .protocolError(message)
+        case REDIS_ERR_EOF: return .io("server closed the connection")
+        default:
+            if message.contains("temporarily unavailable") { return .io("read timed out") }
+            return .io(message.isEmpty ? "unknown error" : message)
+        }
+    }
+
+    private static func errorString(_ ctx: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: ctx.pointee.errstr) { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            let end = bytes.firstIndex(of: 0) ?? bytes.count
+            return String(decoding: bytes[..<end], as: UTF8.self)
+        }
+    }
+
+    private static func makeTimeval(seconds: Double) -> timeval {
+        let whole = Int(seconds)
+        let micros = Int((seconds - Double(whole)) * 1_000_000)
+        #if canImport(Darwin)
+        return timeval(tv_sec: whole, tv_usec: Int32(micros))
+        #else
+        return timeval(tv_sec: whole, tv_usec: micros)
+        #endif
+    }
+
+    /// Copies a hiredis reply tree into Swift values.
+    private static func copy(_ r: UnsafeMutablePointer<redisReply>) -> RedisReply {
+        let reply = r.pointee
+        switch reply.type {
+        case REDIS_REPLY_STATUS: return .status(text(reply))
+        case REDIS_REPLY_ERROR: return .error(text(reply))
+        case REDIS_REPLY_INTEGER: return .integer(Int64(reply.integer))
+        case REDIS_REPLY_STRING:
+            guard let str = reply.str else { return .bulk([]) }
+            return .bulk(Array(UnsafeRawBufferPointer(start: str, count: reply.len)))
+        case REDIS_REPLY_ARRAY:
+            var items = [RedisReply]()
+            items.reserveCapacity(reply.elements)
+            for i in 0..<reply.elements {
+                if let child = reply.element[i] { items.append(copy(child)) } else { items.append(.null) }
+            }
+            return .array(items)
+        default: return .null
+        }
+    }
+
+    private static func text(_ reply: redisReply) -> String {
+        guard let str = reply.str else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: str, count: reply.len), as: UTF8.self)
+    }
+}
