@@ -1,0 +1,144 @@
+/// The gateway's whole configuration (SPEC §3), immutable after loading.
+///
+/// Load it with `GatewayConfig.load(_:)`: built-in defaults, then the JSON file, then
+/// `BEDROCK_<SECTION>_<KEY>` environment variables, then command-line overrides; every value is
+/// validated and the JWT secret resolved (see `JWTSecret`). Every key, its environment variable
+/// and default is listed in `docs/CONFIG.md` and `config/bedrock.json`.
+public struct GatewayConfig: Sendable, Equatable {
+    /// Run mode. `production` is the default when no file or no `mode` key says otherwise.
+    public enum Mode: String, Sendable, CaseIterable {
+        case dev
+        case production
+    }
+
+    /// Log verbosity (`log.level`), the swift-log level names.
+    public enum LogLevel: String, Sendable, CaseIterable, Comparable {
+        case trace, debug, info, notice, warning, error, critical
+
+        public static func < (a: LogLevel, b: LogLevel) -> Bool {
+            let all = LogLevel.allCases
+            return all.firstIndex(of: a)! < all.firstIndex(of: b)!
+        }
+    }
+
+    /// Log line format (`log.format`): human text, or one JSON object per line for production.
+    public enum LogFormat: String, Sendable, CaseIterable {
+        case text, json
+    }
+
+    /// `server.*`: the listening socket, HTTP and WebSocket limits.
+    public struct Server: Sendable, Equatable {
+        /// `server.host`, default `127.0.0.1`.
+        public var host = "127.0.0.1"
+        /// `server.port`, default 8080; 0 lets the OS pick a free port.
+        public var port = 8080
+        /// `server.public_dir`, default `public`: the only directory static files come from.
+        public var publicDir = "public"
+        /// `server.heartbeat_interval_s`, default 30: a server `ping` this often.
+        public var heartbeatIntervalS: Double = 30
+        /// `server.heartbeat_timeout_s`, default 90: silence this long closes with 4408.
+        /// Always greater than `heartbeatIntervalS`.
+        public var heartbeatTimeoutS: Double = 90
+        /// `server.max_frame_bytes`, default 65536: larger frames close with 1009, larger
+        /// request bodies get 413.
+        public var maxFrameBytes = 65536
+        /// `server.max_connections`, default 20000: beyond it, 4503 / HTTP 503.
+        public var maxConnections = 20000
+        /// `server.cors_origins`, default none. `*` allows any origin.
+        public var corsOrigins: [String] = []
+        /// `server.rate_limit_per_s`, default 50: sustained client messages per second per
+        /// connection (token bucket refill rate).
+        public var rateLimitPerS: Double = 50
+        /// `server.rate_limit_burst`, default 100: token bucket size.
+        public var rateLimitBurst = 100
+        /// `server.send_queue_max`, default 1024: frames queued per connection before the
+        /// slow-consumer policy applies.
+        public var sendQueueMax = 1024
+        /// `server.auth_timeout_s`, default 5: time allowed for first-frame authentication.
+        public var authTimeoutS: Double = 5
+        /// `server.tls_cert`, default none: PEM certificate; set together with `tlsKey`.
+        public var tlsCert: String?
+        /// `server.tls_key`, default none: PEM private key; set together with `tlsCert`.
+        public var tlsKey: String?
+
+        /// True when both TLS files are configured (wss:// and https://).
+        public var tlsEnabled: Bool { tlsCert != nil && tlsKey != nil }
+
+        public init() {}
+    }
+
+    /// `redis.*`: the event bus and system of record.
+    public struct Redis: Sendable, Equatable {
+        /// `redis.url` parsed, default `.embedded`.
+        public var endpoint: RedisEndpoint = .embedded
+        /// `redis.prefix`, default `bedrock:`.
+        public var prefix = "bedrock:"
+        /// `redis.stream_maxlen`, default 10000: approximate `MAXLEN ~` for every stream.
+        public var streamMaxlen = 10000
+        /// `redis.pubsub_bridge`, default empty: pub/sub channel → topic name.
+        public var pubsubBridge: [String: String] = [:]
+        /// `redis.replay_max`, default 10000: most entries sent in one `since` replay; an older
+        /// `since` answers `recovered: false`.
+        public var replayMax = 10000
+
+        public init() {}
+    }
+
+    /// `jwt.*`: token verification and signing.
+    public struct JWT: Sendable, Equatable {
+        /// The HMAC key in effect (never printed). From `jwt.secret` / `BEDROCK_JWT_SECRET`, or
+        /// in dev mode the file `<data_dir>/jwt.secret`. At least 32 bytes.
+        public var secret: String = ""
+        /// Where `secret` came from (config value or the dev secret file).
+        public var secretOrigin: JWTSecretOrigin = .configured
+        /// `jwt.issuer`, default none: when set, tokens must carry this `iss` and get it when signed.
+        public var issuer: String?
+        /// `jwt.audience`, default none: when set, tokens must name it in `aud` (string or array).
+        public var audience: String?
+        /// `jwt.leeway_s`, default 60: clock skew allowed for `nbf` and `iat` (not for `exp`).
+        public var leewayS = 60
+
+        public init() {}
+    }
+
+    /// `log.*`.
+    public struct Log: Sendable, Equatable {
+        /// `log.level`, default `info`.
+        public var level: LogLevel = .info
+        /// `log.format`, default `text`.
+        public var format: LogFormat = .text
+
+        public init() {}
+    }
+
+    /// `mode`, default `production` (the shipped `config/bedrock.json` says `dev`).
+    public var mode: Mode = .production
+    /// `data_dir`, default `.bedrock`: embedded Redis data and the dev JWT secret.
+    public var dataDir = ".bedrock"
+    /// `server.*`
+    public var server = Server()
+    /// `redis.*`
+    public var redis = Redis()
+    /// `jwt.*`
+    public var jwt = JWT()
+    /// `log.*`
+    public var log = Log()
+    /// The configuration file actually read, or `nil` when built-in defaults were used.
+    public var sourceFile: String?
+
+    /// The built-in defaults (mode production, no JWT secret yet).
+    public init() {}
+
+    /// The Redis stream key of a topic: `<prefix>stream:<topic name>` (SPEC §7).
+    public func streamKey(for topic: Topic) -> String { redis.prefix + "stream:" + topic.name }
+}
+
+/// Where the JWT secret in effect came from.
+public enum JWTSecretOrigin: Sendable, Equatable {
+    /// `jwt.secret` in the file, or `BEDROCK_JWT_SECRET`.
+    case configured
+    /// Dev mode: read from this file (`<data_dir>/jwt.secret`).
+    case devFile(String)
+    /// Dev mode: this file was just created with a fresh random secret.
+    case devFileCreated(String)
+}

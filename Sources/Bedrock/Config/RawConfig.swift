@@ -1,0 +1,228 @@
+import Foundation
+
+/// The merged, still untyped configuration: dotted key → (value, where it came from).
+/// File values are JSONSerialization objects; environment and flag values are strings. The typed
+/// accessors convert and validate, naming the key and source in every error.
+struct RawConfig {
+    /// Top-level scalar keys.
+    static let topLevelKeys: Set<String> = ["mode", "data_dir"]
+    /// Section name → its keys.
+    static let sections: [String: Set<String>] = [
+        "server": ["host", "port", "public_dir", "heartbeat_interval_s", "heartbeat_timeout_s",
+                   "max_frame_bytes", "max_connections", "cors_origins", "rate_limit_per_s",
+                   "rate_limit_burst", "send_queue_max", "auth_timeout_s", "tls_cert", "tls_key"],
+        "redis": ["url", "prefix", "stream_maxlen", "pubsub_bridge", "replay_max"],
+        "jwt": ["secret", "issuer", "audience", "leeway_s"],
+        "log": ["level", "format"],
+    ]
+
+    /// Every known dotted key.
+    static var allKeys: [String] {
+        Array(topLevelKeys) + sections.flatMap { s, keys in keys.map { "\(s).\($0)" } }
+    }
+
+    /// The environment variable that overrides a dotted key: `server.port` → `BEDROCK_SERVER_PORT`.
+    static func envName(for key: String) -> String {
+        "BEDROCK_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    private(set) var values: [String: (value: Any, source: ConfigSource)] = [:]
+
+    /// Merges a parsed JSON file; refuses unknown keys and non-object sections.
+    mutating func merge(file object: Any, path: String) throws(ConfigError) {
+        let src = ConfigSource.file(path)
+        guard let top = object as? [String: Any] else {
+            throw ConfigError(key: nil, message: "the file must hold a JSON object", source: src)
+        }
+        for (k, v) in top {
+            if RawConfig.topLevelKeys.contains(k) {
+                values[k] = (v, src)
+            } else if let keys = RawConfig.sections[k] {
+                guard let section = v as? [String: Any] else {
+                    throw ConfigError(key: k, message: "must be an object, got \(RawConfig.render(v))", source: src)
+                }
+                for (sk, sv) in section {
+                    guard keys.contains(sk) else {
+                        throw ConfigError(key: "\(k).\(sk)",
+                                          message: "unknown key (known: \(keys.sorted().joined(separator: ", ")))",
+                                          source: src)
+                    }
+                    values["\(k).\(sk)"] = (sv, src)
+                }
+            } else {
+                let known = (RawConfig.topLevelKeys.sorted() + RawConfig.sections.keys.sorted()).joined(separator: ", ")
+                throw ConfigError(key: k, message: "unknown key (known: \(known))", source: src)
+            }
+        }
+    }
+
+    /// Merges `BEDROCK_*` variables. A variable naming a known section with an unknown key
+    /// (`BEDROCK_SERVER_PROT`) is refused; other `BEDROCK_*` names (not configuration) are ignored.
+    mutating func merge(environment env: [String: String]) throws(ConfigError) {
+        var byEnv: [String: String] = [:]
+        for key in RawConfig.allKeys { byEnv[RawConfig.envName(for: key)] = key }
+        for (name, value) in env where name.hasPrefix("BEDROCK_") {
+            if let key = byEnv[name] {
+                values[key] = (value, .environment(name))
+                continue
+            }
+            for section in RawConfig.sections.keys where name.hasPrefix("BEDROCK_\(section.uppercased())_") {
+                throw ConfigError(key: nil, message: "unknown configuration variable \(name)",
+                                  source: .environment(name))
+            }
+        }
+    }
+
+    /// Sets one value from a command-line flag (string form, like an environment variable).
+    mutating func set(_ key: String, _ value: String, flag: String) throws(ConfigError) {
+        guard RawConfig.allKeys.contains(key) else {
+            throw ConfigError(key: key, message: "unknown key", source: .flag(flag))
+        }
+        values[key] = (value, .flag(flag))
+    }
+
+    func source(of key: String) -> ConfigSource { values[key]?.source ?? .defaultValue }
+
+    /// True when the value came as text (environment or flag), where numbers are written as
+    /// strings; in a JSON file a quoted number is a type error.
+    private func isText(_ key: String) -> Bool {
+        switch source(of: key) {
+        case .environment, .flag: return true
+        case .file, .defaultValue: return false
+        }
+    }
+
+    // MARK: typed accessors
+
+    private func fail(_ key: String, _ what: String, _ v: Any) -> ConfigError {
+        ConfigError(key: key, message: "\(what), got \(RawConfig.render(v))", source: source(of: key))
+    }
+
+    /// A string; `allowEmpty` false refuses "".
+    func string(_ key: String, default d: String, allowEmpty: Bool = false) throws(ConfigError) -> String {
+        guard let (v, _) = values[key] else { return d }
+        guard let s = v as? String, allowEmpty || !s.isEmpty else {
+            throw fail(key, "must be a non-empty string", v)
+        }
+        return s
+    }
+
+    /// An optional string: JSON `null`, or an empty environment value, means unset.
+    func optionalString(_ key: String) throws(ConfigError) -> String? {
+        guard let (v, _) = values[key] else { return nil }
+        if v is NSNull { return nil }
+        guard let s = v as? String else { throw fail(key, "must be a string or null", v) }
+        return s.isEmpty ? nil : s
+    }
+
+    /// One of a fixed set of words.
+    func choice(_ key: String, default d: String, _ options: [String]) throws(ConfigError) -> String {
+        guard let (v, _) = values[key] else { return d }
+        guard let s = v as? String, options.contains(s) else {
+            throw fail(key, "must be one of \(options.joined(separator: ", "))", v)
+        }
+        return s
+    }
+
+    /// An integer within `range` (JSON `8080.0` counts as an integer; booleans do not).
+    func int(_ key: String, default d: Int, _ range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard let (v, _) = values[key] else { return d }
+        let what = "must be an integer \(range.lowerBound)-\(range.upperBound)"
+        let n: Int?
+        if let s = v as? String, isText(key) {
+            n = Int(s.trimmingCharacters(in: .whitespaces))
+        } else if let num = RawConfig.number(v), num.rounded() == num, abs(num) < 1e15 {
+            n = Int(num)
+        } else {
+            n = nil
+        }
+        guard let n, range.contains(n) else { throw fail(key, what, v) }
+        return n
+    }
+
+    /// A number (integer or decimal) within `range`.
+    func double(_ key: String, default d: Double, _ range: ClosedRange<Double>) throws(ConfigError) -> Double {
+        guard let (v, _) = values[key] else { return d }
+        let what = "must be a number \(RawConfig.fmt(range.lowerBound))-\(RawConfig.fmt(range.upperBound))"
+        let n: Double?
+        if let s = v as? String { n = isText(key) ? Double(s.trimmingCharacters(in: .whitespaces)) : nil } else { n = RawConfig.number(v) }
+        guard let n, n.isFinite, range.contains(n) else { throw fail(key, what, v) }
+        return n
+    }
+
+    /// A list of strings: a JSON array of strings, or a comma-separated string (env).
+    func stringList(_ key: String) throws(ConfigError) -> [String] {
+        guard let (v, _) = values[key] else { return [] }
+        if v is NSNull { return [] }
+        if let s = v as? String {
+            return s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        guard let arr = v as? [Any] else { throw fail(key, "must be an array of strings", v) }
+        var out: [String] = []
+        for item in arr {
+            guard let s = item as? String, !s.isEmpty else { throw fail(key, "must be an array of strings", v) }
+            out.append(s)
+        }
+        return out
+    }
+
+    /// A string → string map: a JSON object, or (env) either a JSON object text or
+    /// `name=value,name=value`.
+    func stringMap(_ key: String) throws(ConfigError) -> [String: String] {
+        guard let (v0, _) = values[key] else { return [:] }
+        var v = v0
+        if v is NSNull { return [:] }
+        if let s = v as? String {
+            let t = s.trimmingCharacters(in: .whitespaces)
+            if t.isEmpty { return [:] }
+            if t.hasPrefix("{") {
+                guard let o = try? JSONSerialization.jsonObject(with: Data(t.utf8)) else {
+                    throw fail(key, "must be a JSON object or name=value pairs", s)
+                }
+                v = o
+            } else {
+                var out: [String: String] = [:]
+                for pair in t.split(separator: ",") {
+                    let kv = pair.split(separator: "=", maxSplits: 1)
+                    guard kv.count == 2 else { throw fail(key, "must be a JSON object or name=value pairs", s) }
+                    out[kv[0].trimmingCharacters(in: .whitespaces)] = kv[1].trimmingCharacters(in: .whitespaces)
+                }
+                return out
+            }
+        }
+        guard let obj = v as? [String: Any] else { throw fail(key, "must be an object of strings", v0) }
+        var out: [String: String] = [:]
+        for (k, item) in obj {
+            guard let s = item as? String, !k.isEmpty else { throw fail(key, "must be an object of strings", v0) }
+            out[k] = s
+        }
+        return out
+    }
+
+    // MARK: helpers
+
+    /// A JSON number (never a boolean) as Double.
+    static func number(_ v: Any) -> Double? {
+        guard let n = v as? NSNumber, !(v is String) else { return nil }
+        if isBool(n) { return nil }
+        return n.doubleValue
+    }
+
+    static func isBool(_ n: NSNumber) -> Bool {
+        String(cString: n.objCType) == "c" || String(describing: type(of: n)).contains("Boolean")
+    }
+
+    /// A short rendering of a bad value for messages: strings quoted, JSON otherwise.
+    static func render(_ v: Any) -> String {
+        if let s = v as? String { return "\"\(s)\"" }
+        if v is NSNull { return "null" }
+        if let n = v as? NSNumber { return isBool(n) ? (n.boolValue ? "true" : "false") : "\(n)" }
+        if v is [Any] { return "an array" }
+        if v is [String: Any] { return "an object" }
+        return "\(v)"
+    }
+
+    static func fmt(_ d: Double) -> String {
+        d.rounded() == d && abs(d) < 1e15 ? String(Int(d)) : String(d)
+    }
+}
