@@ -22,9 +22,10 @@ public struct BacktestReport: Sendable, Equatable {
     /// A report from its parts. Metrics are computed here from `trades` and the equity curve.
     /// - Parameters:
     ///   - finalBalance: the backtester's final cash, or `nil` for `initialBalance + Σ pnl`.
+    ///   - exposurePct: the backtester's exposure, or `nil` to derive it from the trades.
     public init(strategyName: String, parameters: [String: Double], initialBalance: Double,
                 finalBalance: Double? = nil, trades: [Trade], equityTimes: [Int64],
-                equity: [Double]) {
+                equity: [Double], exposurePct: Double? = nil) {
         self.strategyName = strategyName
         self.parameters = parameters
         self.trades = trades
@@ -33,7 +34,8 @@ public struct BacktestReport: Sendable, Equatable {
         self.startTime = equityTimes.first ?? 0
         self.endTime = equityTimes.last ?? 0
         self.metrics = BacktestMetrics(trades: trades, times: equityTimes, equity: equity,
-                                       initialBalance: initialBalance, finalBalance: finalBalance)
+                                       initialBalance: initialBalance, finalBalance: finalBalance,
+                                       exposurePct: exposurePct)
     }
 
     /// The same report without its trades and equity curve (what the optimiser keeps per run).
