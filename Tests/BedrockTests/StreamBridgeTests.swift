@@ -1,0 +1,161 @@
+import Foundation
+import XCTest
+@testable import Bedrock
+
+final class StreamBridgeTests: XCTestCase {
+    private var redis: RedisTestServer!
+    private var recorder: BridgeRecorder!
+    private var bridge: StreamBridge!
+
+    override func setUpWithError() throws {
+        redis = try RedisTestServer()
+        recorder = BridgeRecorder()
+    }
+
+    override func tearDown() {
+        bridge?.stop()
+        bridge = nil
+        redis = nil
+    }
+
+    /// Starts a bridge whose XREAD blocks `blockMillis`: with 5 s, anything that happens faster
+    /// proves the CLIENT UNBLOCK wake-up works.
+    private func startBridge(blockMillis: Int = 5_000, maxBackoff: Double = 2) {
+        let recorder = self.recorder!
+        bridge = StreamBridge(address: redis.address,
+                              options: .init(blockMillis: blockMillis, maxBackoff: maxBackoff),
+                              sink: { recorder.sink($0) }, statusChanged: { recorder.status($0) })
+        bridge.start()
+    }
+
+    private func activate(_ topic: String) -> String? {
+        let promise = Promise<String>()
+        bridge.activate(topic: topic) { promise.fulfill($0) }
+        return promise.wait()
+    }
+
+    func testActivateThenXAddDeliversCompactFrameWithStreamID() throws {
+        startBridge()
+        XCTAssertEqual(activate("signals"), "0-0")
+        let conn = try redis.connect()
+        let id = try StreamAppend.append(conn, topic: "signals",
+                                         eventJSON: "{\n  \"event_type\": \"signal.created\",\n  \"note\": \"a\\nb\"\n}")
+        XCTAssertTrue(recorder.wait { events, _ in events.count == 1 })
+        let event = try XCTUnwrap(recorder.events.first)
+        XCTAssertEqual(event.topic, "signals")
+        XCTAssertEqual(event.id, id)
+        XCTAssertEqual(String(decoding: event.frame, as: UTF8.self),
+                       #"{"type":"event","topic":"signals","id":"\#(id)","data":{"event_type":"signal.created","note":"a\nb"}}"#)
+        XCTAssertFalse(event.frame.contains(UInt8(ascii: "\n")))
+        XCTAssertEqual(bridge.stats().eventsIngested["signals"], 1)
+    }
+
+    func testPositionIsNewestIDAndOnlyLaterEventsFollow() throws {
+        let conn = try redis.connect()
+        try StreamAppend.append(conn, topic: "risk", eventJSON: #"{"n":1}"#)
+        let second = try StreamAppend.append(conn, topic: "risk", eventJSON: #"{"n":2}"#)
+        startBridge()
+        XCTAssertEqual(activate("risk"), second)
+        let third = try StreamAppend.append(conn, topic: "risk", eventJSON: #"{"n":3}"#)
+        XCTAssertTrue(recorder.wait { events, _ in !events.isEmpty })
+        Thread.sleep(forTimeInterval: 0.2)
+        XCTAssertEqual(recorder.events.map(\.id), [third])
+    }
+
+    func testTopicAddedWhileReaderIsBlockedIsPickedUpAtOnce() throws {
+        startBridge(blockMillis: 5_000)
+        XCTAssertNotNil(activate("signals"))
+        Thread.sleep(forTimeInterval: 0.2)  // the reader is now blocked in XREAD for 5 s
+        let started = Date()
+        XCTAssertEqual(activate("klines:BTC-USDT:1m"), "0-0")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1.0, "activation waited for the BLOCK timeout")
+        let conn = try redis.connect()
+        let k = try StreamAppend.append(conn, topic: "klines:BTC-USDT:1m", eventJSON: #"{"event_type":"kline.closed"}"#)
+        let s = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"event_type":"signal.created"}"#)
+        XCTAssertTrue(recorder.wait { events, _ in events.count == 2 })
+        XCTAssertEqual(Set(recorder.events.map { "\($0.topic) \($0.id!)" }),
+                       ["klines:BTC-USDT:1m \(k)", "signals \(s)"])
+        XCTAssertEqual(bridge.stats().activeTopics, 2)
+    }
+
+    func testDeactivatedTopicStopsDeliveringAndSecondActivationSharesPosition() throws {
+        startBridge()
+        XCTAssertNotNil(activate("risk"))
+        XCTAssertNotNil(activate("signals"))
+        let conn = try redis.connect()
+        let first = try StreamAppend.append(conn, topic: "risk", eventJSON: "{}")
+        XCTAssertTrue(recorder.wait { events, _ in events.count == 1 })
+        XCTAssertEqual(activate("risk"), first, "a second subscriber starts where the bridge is")
+        bridge.deactivate(topic: "risk")  // one reference left: still bridged
+        let second = try StreamAppend.append(conn, topic: "risk", eventJSON: "{}")
+        XCTAssertTrue(recorder.wait { events, _ in events.count == 2 })
+        bridge.deactivate(topic: "risk")  // none left
+        XCTAssertNotNil(activate("portfolio"))  // completes after the deactivation was applied
+        try StreamAppend.append(conn, topic: "risk", eventJSON: "{}")
+        let last = try StreamAppend.append(conn, topic: "signals", eventJSON: "{}")
+        XCTAssertTrue(recorder.wait { events, _ in events.count == 3 })
+        XCTAssertEqual(recorder.events.map(\.id), [first, second, last])
+    }
+
+    func testMalformedEventsAreSkippedAndCounted() throws {
+        startBridge()
+        XCTAssertNotNil(activate("signals"))
+        let conn = try redis.connect()
+        let key = "bedrock:stream:signals"
+        _ = try conn.command(["XADD", key, "*", "event", "{not json"]).checked()
+        _ = try conn.command(["XADD", key, "*", "other", #"{"a":1}"#]).checked()
+        _ = try conn.command(binary: [Array("XADD".utf8), Array(key.utf8), Array("*".utf8), Array("event".utf8),
+                                       [0x22, 0xff, 0xfe, 0x22]]).checked()  // invalid UTF-8
+        let good = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"ok":true}"#)
+        XCTAssertTrue(recorder.wait { events, _ in !events.isEmpty })
+        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertEqual(recorder.events.map(\.id), [good])
+        let stats = bridge.stats()
+        XCTAssertEqual(stats.malformedEvents, 3)
+        XCTAssertEqual(stats.eventsIngested["signals"], 1)
+    }
+
+    func testRedisKilledAndRestartedMidSubscription() throws {
+        startBridge(blockMillis: 500, maxBackoff: 0.2)
+        XCTAssertTrue(recorder.wait { _, statuses in statuses == [true] })
+        XCTAssertNotNil(activate("signals"))
+        var conn = try redis.connect()
+        let before = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"n":1}"#)
+        XCTAssertTrue(recorder.wait { events, _ in events.count == 1 })
+
+        redis.kill()
+        XCTAssertTrue(recorder.wait { _, statuses in statuses == [true, false] }, "down not reported")
+        XCTAssertFalse(bridge.isUp)
+        try redis.start()
+        conn = try redis.connect()
+        let during = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"n":2}"#)
+        XCTAssertTrue(recorder.wait { _, statuses in statuses == [true, false, true] }, "up not reported")
+        let after = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"n":3}"#)
+        XCTAssertTrue(recorder.wait { events, _ in events.count >= 3 })
+        Thread.sleep(forTimeInterval: 0.2)
+        XCTAssertEqual(recorder.events.map(\.id), [before, during, after], "nothing lost, nothing twice")
+        XCTAssertEqual(bridge.stats().reconnects, 1)
+        XCTAssertTrue(bridge.isUp)
+    }
+
+    func testActivationWhileRedisIsDownCompletesWhenItReturns() throws {
+        startBridge(blockMillis: 500, maxBackoff: 0.2)
+        XCTAssertTrue(recorder.wait { _, statuses in statuses == [true] })
+        redis.kill()
+        XCTAssertTrue(recorder.wait { _, statuses in statuses.last == false })
+        let promise = Promise<String>()
+        bridge.activate(topic: "signals") { promise.fulfill($0) }
+        XCTAssertNil(promise.wait(timeout: 0.3))
+        try redis.start()
+        XCTAssertEqual(promise.wait(), "0-0")
+    }
+
+    func testStopReturnsPromptlyWhileBlocked() {
+        startBridge(blockMillis: 10_000)
+        XCTAssertNotNil(activate("signals"))
+        Thread.sleep(forTimeInterval: 0.1)
+        let started = Date()
+        bridge.stop()
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2.0)
+    }
+}
