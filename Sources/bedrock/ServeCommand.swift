@@ -1,7 +1,44 @@
 import ArgumentParser
+import Bedrock
+import Foundation
 
-/// `bedrock serve` (SPEC §2). Not built yet.
+/// `bedrock serve`: runs the gateway (SPEC §2).
 struct ServeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Not available yet.")
-    func run() throws { throw ValidationError("'serve' is not available yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway: HTTP, WebSocket and the Redis bridge on one port.")
+
+    @OptionGroup var configOptions: ConfigOptions
+
+    @Option(help: "Port to listen on (overrides server.port).")
+    var port: Int?
+
+    @Option(help: "Redis URL: embedded, redis://[:password@]host:port[/db] or unix:///path (overrides redis.url).")
+    var redis: String?
+
+    @Option(name: .customLong("public"), help: "Directory of the static dashboard (overrides server.public_dir).")
+    var publicDir: String?
+
+    func run() throws {
+        var overrides: [(key: String, value: String, flag: String)] = []
+        if let port { overrides.append(("server.port", String(port), "--port")) }
+        if let redis { overrides.append(("redis.url", redis, "--redis")) }
+        if let publicDir { overrides.append(("server.public_dir", publicDir, "--public")) }
+        let config: GatewayConfig
+        do {
+            config = try GatewayConfig.load(.init(configFile: configOptions.configFile, dataDir: configOptions.dataDir,
+                                                   overrides: overrides))
+        } catch {
+            FileHandle.standardError.write(Data("bedrock serve: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        do {
+            try GatewayRuntime.run(config: config) { line in
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+        } catch {
+            FileHandle.standardError.write(Data("bedrock serve: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
 }

@@ -1,0 +1,35 @@
+import DequeModule
+
+/// One WebSocket connection on the service thread: its protocol machine, its bounded send queue,
+/// a partially received message and a pending close. Owned by `Gateway.connections`.
+final class Connection {
+    let wsi: WSI
+    let machine: SessionMachine
+    /// Frames waiting for the socket, oldest first; never longer than `SessionLimits.sendQueueMax`.
+    var queue = Deque<SharedFrame>()
+    /// Fragments of a message not yet complete.
+    var partial: [UInt8] = []
+    /// Set when the connection must close at its next writable callback.
+    var pendingClose: (code: CloseCode, reason: String)?
+    /// True once the client has been told it lags, until its queue drains.
+    var warnedLagging = false
+    /// True while a writable callback has been requested and not yet served.
+    var writeRequested = false
+    /// Counted in `active_connections` (authenticated).
+    var counted = false
+
+    init(wsi: WSI, machine: SessionMachine) {
+        self.wsi = wsi
+        self.machine = machine
+    }
+}
+
+/// Subscribers and stream position of one topic on this gateway.
+final class TopicHub {
+    /// Connections subscribed (in any state), by handle.
+    var subscribers: [WSI: Connection] = [:]
+    /// Newest stream id handed to subscribers; nil while the bridge resolves it.
+    var position: String?
+    /// True while the bridge has the topic activated.
+    var activated = false
+}

@@ -1,0 +1,147 @@
+import CWebSockets
+import Foundation
+
+/// HTTP on the loop: health, readiness, metrics, the `/v1` API gate and static files.
+extension Gateway {
+    static let maxBodyBytes = 1 << 20
+
+    func httpRequest(_ wsi: WSI, path: String) -> Int32 {
+        let exchange = HTTPExchange(wsi: wsi, requestID: HTTPExchange.requestID(from: wsi))
+        exchange.started = now()
+        exchange.path = path
+        exchange.method = HTTPExchange.method(of: wsi)
+        exchange.origin = wsi.header(WSI_TOKEN_ORIGIN)
+        exchanges[wsi] = exchange
+        if exchange.method == "POST" || exchange.method == "PUT" || exchange.method == "PATCH" {
+            if path.hasPrefix("/v1/"), let failure = authFailure(wsi) {
+                return respond(exchange, route: "v1", .error(.unauthenticated, failure, requestID: exchange.requestID))
+            }
+            return 0  // wait for the body
+        }
+        return route(exchange)
+    }
+
+    func httpBody(_ wsi: WSI, chunk: UnsafeRawBufferPointer) -> Int32 {
+        guard let exchange = exchanges[wsi] else { return 0 }
+        if exchange.body.count + chunk.count > Gateway.maxBodyBytes { exchange.bodyTooLarge = true; return 0 }
+        exchange.body.append(contentsOf: chunk)
+        return 0
+    }
+
+    func httpBodyComplete(_ wsi: WSI) -> Int32 {
+        guard let exchange = exchanges[wsi], exchange.response == nil else { return 0 }
+        if exchange.bodyTooLarge {
+            return respond(exchange, route: "other", .error(.payloadTooLarge, "request body over \(Gateway.maxBodyBytes) bytes", requestID: exchange.requestID))
+        }
+        return route(exchange)
+    }
+
+    private func route(_ exchange: HTTPExchange) -> Int32 {
+        let id = exchange.requestID
+        let path = exchange.path
+        if exchange.method == "OPTIONS" {
+            var response = HTTPResponse(status: 204, body: [])
+            response.headers = [("access-control-allow-methods:", "GET, POST, OPTIONS"),
+                                ("access-control-allow-headers:", "Authorization, Content-Type, X-Request-ID"),
+                                ("access-control-max-age:", "600")]
+            return respond(exchange, route: "options", response)
+        }
+        switch path {
+        case "/health":
+            return respond(exchange, route: "/health", .json(200, ["status": "healthy"]))
+        case "/ready":
+            let up = source.isUp && !shuttingDown
+            let body: JSONValue = [
+                "status": .string(up ? "ready" : "not_ready"),
+                "checks": ["redis": .string(source.isUp ? "up" : "down"), "event_loop": "up",
+                           "accepting": .bool(!shuttingDown)],
+                "active_connections": .int(Int64(activeConnections)),
+            ]
+            return respond(exchange, route: "/ready", .json(up ? 200 : 503, body))
+        case "/metrics":
+            var response = HTTPResponse(status: 200, body: Array(renderMetrics().utf8))
+            response.contentType = "text/plain; version=0.0.4; charset=utf-8"
+            return respond(exchange, route: "/metrics", response)
+        case "/ws":
+            return respond(exchange, route: "/ws", .error(.badRequest, "/ws expects a WebSocket upgrade (subprotocol bedrock.v1)", requestID: id))
+        default:
+            break
+        }
+        if path == "/v1" || path.hasPrefix("/v1/") {
+            if let failure = authFailure(exchange.wsi) {
+                return respond(exchange, route: "v1", .error(.unauthenticated, failure, requestID: id))
+            }
+            return respond(exchange, route: "v1", .error(.notFound, "no route \(exchange.method) \(path)", requestID: id))
+        }
+        guard exchange.method == "GET" || exchange.method == "HEAD" else {
+            return respond(exchange, route: "static", .error(.notFound, "no route \(exchange.method) \(path)", requestID: id))
+        }
+        guard let file = staticFiles.resolve(path) else {
+            return respond(exchange, route: "static", .error(.notFound, "no such file: \(path)", requestID: id))
+        }
+        return serveFile(exchange, file.path, file.contentType)
+    }
+
+    /// nil when the request carries a valid bearer token, else why not.
+    private func authFailure(_ wsi: WSI) -> String? {
+        guard let token = HTTPExchange.bearerToken(wsi) else { return "missing bearer token (Authorization: Bearer <JWT>)" }
+        if case .failure(let refusal) = authenticate(token) { return refusal.reason }
+        return nil
+    }
+
+    private func respond(_ exchange: HTTPExchange, route: String, _ response: HTTPResponse) -> Int32 {
+        exchange.route = route
+        exchange.response = response
+        exchange.wsi.requestWritable()
+        return 0
+    }
+
+    private func serveFile(_ exchange: HTTPExchange, _ path: String, _ contentType: String) -> Int32 {
+        var headers = "x-request-id: \(exchange.requestID)\r\n"
+        if let origin = allowedOrigin(exchange.origin) { headers += "access-control-allow-origin: \(origin)\r\nvary: Origin\r\n" }
+        record(exchange, route: "static", status: 200)
+        var bytes = Array(headers.utf8)
+        let result = lws_serve_http_file(exchange.wsi.raw, path, contentType, &bytes, Int32(bytes.count))
+        if result < 0 { return -1 }
+        if result > 0 { return lws_http_transaction_completed(exchange.wsi.raw) != 0 ? -1 : 0 }
+        return 0
+    }
+
+    func httpWritable(_ wsi: WSI) -> Int32 {
+        guard let exchange = exchanges[wsi], let response = exchange.response else { return 0 }
+        exchanges[wsi] = nil
+        record(exchange, route: exchange.route, status: response.status)
+        guard exchange.writeResponse(corsOrigin: allowedOrigin(exchange.origin)) else { return -1 }
+        return lws_http_transaction_completed(wsi.raw) != 0 ? -1 : 0
+    }
+
+    func httpClosed(_ wsi: WSI) {
+        exchanges[wsi] = nil
+        upgrades[wsi] = nil
+    }
+
+    /// The Origin to echo when it is in `server.cors_origins` (or `*` is).
+    func allowedOrigin(_ origin: String?) -> String? {
+        guard let origin, !options.corsOrigins.isEmpty else { return nil }
+        if options.corsOrigins.contains("*") { return "*" }
+        return options.corsOrigins.contains(origin) ? origin : nil
+    }
+
+    private func record(_ exchange: HTTPExchange, route: String, status: Int) {
+        metrics.observeHTTP(route: route, status: status, seconds: now() - exchange.started)
+    }
+}
+
+extension HTTPExchange {
+    /// The request method from the request-line token lws matched.
+    static func method(of wsi: WSI) -> String {
+        if wsi.has(WSI_TOKEN_GET_URI) { return "GET" }
+        if wsi.has(WSI_TOKEN_POST_URI) { return "POST" }
+        if wsi.has(WSI_TOKEN_OPTIONS_URI) { return "OPTIONS" }
+        if wsi.has(WSI_TOKEN_HEAD_URI) { return "HEAD" }
+        if wsi.has(WSI_TOKEN_PUT_URI) { return "PUT" }
+        if wsi.has(WSI_TOKEN_DELETE_URI) { return "DELETE" }
+        if wsi.has(WSI_TOKEN_PATCH_URI) { return "PATCH" }
+        return "GET"
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+/// Runs `bedrock serve`: starts the embedded Redis when configured, the Redis bridge, the lws
+/// loop on the calling thread, and stops all of it on SIGINT/SIGTERM (close 1001 to clients).
+public enum GatewayRuntime {
+    /// Serve until a signal; throws `GatewayStartError` when something cannot start.
+    /// `authenticate` checks a bearer token (JWT) and answers who it is for.
+    public static func run(config: GatewayConfig, log: @escaping @Sendable (String) -> Void) throws {
+        blockTerminationSignals()
+        raiseFileLimit(to: config.server.maxConnections + 512)
+
+        var embedded: EmbeddedRedis?
+        let address: RedisAddress
+        switch config.redis.endpoint {
+        case .embedded:
+            let dir = URL(fileURLWithPath: config.dataDir, isDirectory: true)
+            let redis = EmbeddedRedis(dataDir: dir)
+            do { try redis.start() } catch { throw GatewayStartError("embedded Redis: \(error)") }
+            embedded = redis
+            address = redis.address
+        case let .tcp(host, port, password, db):
+            address = RedisAddress(host: host, port: port, password: password, db: db)
+        case let .unix(path, password, db):
+            address = RedisAddress(unixPath: path, password: password, db: db)
+        }
+        defer { embedded?.stop() }
+
+        let verifier = TokenCheck(config: config)
+        let relay = GatewayRelay()
+        let source = RedisEventSource(
+            address: address, prefix: config.redis.prefix, replayMax: config.redis.replayMax,
+            deliver: { events in relay.gateway?.deliver(events.map { (topic: $0.topic, id: $0.id, frame: $0.frame) }) },
+            status: { up in log(up ? "redis: connected (\(address))" : "redis: unreachable (\(address)); retrying") })
+        defer { source.shutdown() }
+
+        let gateway = Gateway(options: GatewayOptions(config), source: source,
+                              authenticate: { token in verifier.check(token) })
+        relay.gateway = gateway
+        try gateway.bind()
+        let scheme = config.server.tlsEnabled ? "https" : "http"
+        log("bedrock: listening on \(scheme)://\(config.server.host):\(config.server.port) (mode \(config.mode.rawValue), redis \(config.redis.endpoint))")
+        startSignalWatcher { signal in
+            log("bedrock: \(signal == SIGINT ? "SIGINT" : "SIGTERM") received, closing connections")
+            gateway.shutdown()
+        }
+        gateway.serve()
+        log("bedrock: stopped")
+    }
+
+    private static func blockTerminationSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    private static func startSignalWatcher(_ handler: @escaping @Sendable (Int32) -> Void) {
+        let thread = Thread {
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, SIGINT)
+            sigaddset(&set, SIGTERM)
+            while true {
+                var received: Int32 = 0
+                if sigwait(&set, &received) == 0 { handler(received) }
+            }
+        }
+        thread.name = "bedrock-signals"
+        thread.start()
+    }
+
+    /// Lift the open-file soft limit so `server.max_connections` sockets fit.
+    private static func raiseFileLimit(to wanted: Int) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let target = min(rlim_t(wanted), limit.rlim_max)
+        if limit.rlim_cur < target {
+            limit.rlim_cur = target
+            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+    }
+}
+
+/// Lets the bridge's sink reach the gateway created after it.
+final class GatewayRelay: @unchecked Sendable {
+    // Sound: written once on the main thread before the bridge can deliver anything that
+    // matters (no topic is active before the gateway runs); read afterwards only.
+    var gateway: Gateway?
+}
+
+extension GatewayOptions {
+    /// Options from validated configuration.
+    init(_ config: GatewayConfig) {
+        self.init()
+        host = config.server.host
+        port = config.server.port
+        publicDir = config.server.publicDir
+        heartbeatInterval = config.server.heartbeatIntervalS
+        heartbeatTimeout = config.server.heartbeatTimeoutS
+        authTimeout = config.server.authTimeoutS
+        maxFrameBytes = config.server.maxFrameBytes
+        maxConnections = config.server.maxConnections
+        messagesPerSecond = config.server.rateLimitPerS
+        sendQueueMax = config.server.sendQueueMax
+        corsOrigins = config.server.corsOrigins
+        tlsCertPath = config.server.tlsCert
+        tlsKeyPath = config.server.tlsKey
+        mode = config.mode.rawValue
+    }
+}

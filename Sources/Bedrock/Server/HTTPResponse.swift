@@ -1,0 +1,23 @@
+/// An HTTP response waiting to be written.
+struct HTTPResponse {
+    var status: Int
+    var contentType: String = "application/json; charset=utf-8"
+    var body: [UInt8]
+    var headers: [(String, String)] = []
+
+    /// A JSON body.
+    static func json(_ status: Int, _ value: JSONValue) -> HTTPResponse {
+        HTTPResponse(status: status, body: JSONCodec.encode(value))
+    }
+
+    /// The SPEC §4 error body with its status.
+    static func error(_ code: ErrorCode, _ message: String, requestID: String) -> HTTPResponse {
+        json(code.httpStatus, errorBody(code, message, requestID: requestID))
+    }
+
+    /// `{"error_code","message","timestamp","request_id"}`.
+    static func errorBody(_ code: ErrorCode, _ message: String, requestID: String) -> JSONValue {
+        ["error_code": .string(code.rawValue), "message": .string(message),
+         "timestamp": .string(Timestamp.now()), "request_id": .string(requestID)]
+    }
+}

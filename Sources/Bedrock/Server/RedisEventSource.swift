@@ -1,0 +1,88 @@
+import Dispatch
+import Foundation
+
+/// `EventSource` over Redis: the `StreamBridge` reader thread for live events, and a small pool
+/// of replay workers, each with its own connection, so the service thread never waits on Redis.
+final class RedisEventSource: EventSource, @unchecked Sendable {
+    // Sound: `bridge` is thread-safe by design; `workers` connections are each used only inside
+    // their own serial queue.
+    private let bridge: StreamBridge
+    private let address: RedisAddress
+    private let prefix: String
+    private let replayMax: Int
+    private let workers: [ReplayWorker]
+    private let nextWorker = ManagedCounter()
+
+    /// `deliver` receives live batches on the reader thread; `status` Redis up/down changes.
+    init(address: RedisAddress, prefix: String, replayMax: Int, workerCount: Int = 2,
+         deliver: @escaping @Sendable ([BridgedEvent]) -> Void,
+         status: @escaping @Sendable (Bool) -> Void) {
+        self.address = address
+        self.prefix = prefix
+        self.replayMax = replayMax
+        bridge = StreamBridge(address: address, options: .init(prefix: prefix), sink: deliver, statusChanged: status)
+        workers = (0..<max(1, workerCount)).map { ReplayWorker(address: address, index: $0) }
+        bridge.start()
+    }
+
+    func activate(topic: String, completion: @escaping @Sendable (String) -> Void) {
+        bridge.activate(topic: topic, completion: completion)
+    }
+
+    func deactivate(topic: String) { bridge.deactivate(topic: topic) }
+
+    func replay(topic: String, since: String, upTo: String,
+                completion: @escaping @Sendable (Result<ReplayBatch, Error>) -> Void) {
+        let worker = workers[nextWorker.next() % workers.count]
+        let prefix = self.prefix, max = replayMax
+        worker.run { connection in
+            completion(Result {
+                let connection = try connection.get()
+                _ = (connection, prefix, max)
+                throw GatewayStartError("replay pending")  // REPLAY-WIRING
+            })
+        }
+    }
+
+    var isUp: Bool { bridge.isUp }
+
+    /// Bridge counters for `/metrics`.
+    func stats() -> StreamBridge.Stats { bridge.stats() }
+
+    func shutdown() { bridge.stop() }
+}
+
+/// One serial queue with one lazily (re)connected Redis connection.
+final class ReplayWorker: @unchecked Sendable {
+    // Sound: `connection` is only touched inside `queue`, which is serial.
+    private let queue: DispatchQueue
+    private let address: RedisAddress
+    private var connection: RedisConnection?
+
+    init(address: RedisAddress, index: Int) {
+        self.address = address
+        queue = DispatchQueue(label: "bedrock-replay-\(index)")
+    }
+
+    /// Run `job` with a live connection; a connection that failed is replaced next time.
+    func run(_ job: @escaping @Sendable (Result<RedisConnection, Error>) -> Void) {
+        queue.async { [self] in
+            if let current = connection, current.isBroken { connection = nil }
+            if connection == nil {
+                do { connection = try RedisConnection(address, connectTimeout: 2, readTimeout: 10) } catch {
+                    job(.failure(error))
+                    return
+                }
+            }
+            job(.success(connection!))
+        }
+    }
+}
+
+/// A counter safe to bump from any thread.
+final class ManagedCounter: @unchecked Sendable {
+    // Sound: `value` is only touched while holding `lock`.
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int { lock.lock(); defer { lock.unlock() }; value &+= 1; return value & Int.max }
+}

@@ -1,0 +1,178 @@
+import Foundation
+
+/// The per-connection protocol of SPEC §5 as a plain state machine: frames and clock ticks in,
+/// actions out. No sockets, no lws: unit-tested on its own. Lives on the service thread.
+final class SessionMachine {
+    /// Public session id sent in `welcome`.
+    let sessionID: String
+    let limits: SessionLimits
+    private let authenticate: (String) -> Result<Identity, AuthRefusal>
+    private(set) var identity: Identity?
+    private let authDeadline: Double
+    private(set) var lastHeard: Double
+    private var nextPing: Double
+    private var bucket: TokenBucket
+    private var refusedInARow = 0
+    private var errorCounter = 0
+    /// Topics this connection holds, by name.
+    var subscriptions: [String: SubscriptionState] = [:]
+
+    init(sessionID: String, limits: SessionLimits, now: Double, identity: Identity?,
+         authenticate: @escaping (String) -> Result<Identity, AuthRefusal>) {
+        self.sessionID = sessionID
+        self.limits = limits
+        self.authenticate = authenticate
+        self.identity = identity
+        authDeadline = now + limits.authTimeout
+        lastHeard = now
+        nextPing = now + limits.heartbeatInterval
+        bucket = TokenBucket(rate: limits.messagesPerSecond, burst: max(1, limits.messagesPerSecond * 2), now: now)
+    }
+
+    /// The `welcome` frame for the current identity.
+    func welcome() -> JSONValue {
+        guard let identity else { return .null }
+        return .object([
+            "type": "welcome", "session_id": .string(sessionID), "sub": .string(identity.subject),
+            "role": .string(identity.role.rawValue), "heartbeat_s": .double(limits.heartbeatInterval),
+            "expires_at": .string(Timestamp.rfc3339(seconds: identity.expiresAt)),
+        ])
+    }
+
+    /// An `error` frame; the connection stays open.
+    func errorFrame(_ code: ErrorCode, _ message: String, id: JSONValue? = nil) -> JSONValue {
+        errorCounter += 1
+        var object: JSONObject = ["type": "error"]
+        if let id { object["id"] = id }
+        object["error_code"] = .string(code.rawValue)
+        object["message"] = .string(message)
+        object["timestamp"] = .string(Timestamp.now())
+        object["request_id"] = .string("\(sessionID)-\(errorCounter)")
+        return .object(object)
+    }
+
+    /// One complete text message from the client.
+    func receive(_ text: UnsafeRawBufferPointer, now: Double) -> [SessionAction] {
+        lastHeard = now
+        guard bucket.take(now: now) else {
+            refusedInARow += 1
+            if refusedInARow > Int(limits.messagesPerSecond) {
+                return [.close(.rateLimited, "message rate limit exceeded")]
+            }
+            return refusedInARow == 1
+                ? [.send(errorFrame(.rateLimited, "more than \(Int(limits.messagesPerSecond)) messages/s; message dropped"))]
+                : []
+        }
+        refusedInARow = 0
+        let document: JSONValue
+        do { document = try JSONCodec.parse(text) } catch {
+            return identity == nil ? [.close(.unauthenticated, "authenticate first")]
+                : [.send(errorFrame(.badRequest, "\(error)"))]
+        }
+        guard let object = document.objectValue, let type = object["type"]?.stringValue else {
+            return identity == nil ? [.close(.unauthenticated, "authenticate first")]
+                : [.send(errorFrame(.badRequest, "a frame is a JSON object with a string \"type\""))]
+        }
+        if type == "auth" { return handleAuth(object, now: now) }
+        guard let identity else { return [.close(.unauthenticated, "authenticate first")] }
+        switch type {
+        case "ping": return [.send(["type": "pong"])]
+        case "pong": return []
+        case "subscribe": return handleSubscribe(object, role: identity.role)
+        case "unsubscribe": return handleUnsubscribe(object)
+        case "request": return handleRequest(object, role: identity.role)
+        default:
+            return [.send(errorFrame(.badRequest, "unknown frame type \"\(type)\"", id: object["id"]))]
+        }
+    }
+
+    /// Clock tick: auth deadline, token expiry, heartbeat ping and timeout.
+    func tick(now: Double) -> [SessionAction] {
+        guard let identity else {
+            return now >= authDeadline ? [.close(.unauthenticated, "no authentication within \(Int(limits.authTimeout)) s")] : []
+        }
+        if now >= identity.expiresAt { return [.close(.unauthenticated, "token expired")] }
+        if now - lastHeard >= limits.heartbeatTimeout { return [.close(.heartbeatTimeout, "no message for \(Int(limits.heartbeatTimeout)) s")] }
+        if now >= nextPing {
+            nextPing = now + limits.heartbeatInterval
+            return [.send(["type": "ping"])]
+        }
+        return []
+    }
+
+    private func handleAuth(_ object: JSONObject, now: Double) -> [SessionAction] {
+        guard let token = object["token"]?.stringValue else {
+            return identity == nil ? [.close(.unauthenticated, "auth frame without a token")]
+                : [.send(errorFrame(.badRequest, "auth needs a string \"token\""))]
+        }
+        switch authenticate(token) {
+        case .failure(let refusal):
+            return identity == nil ? [.close(.unauthenticated, refusal.reason)]
+                : [.send(errorFrame(.unauthenticated, "token refresh refused: \(refusal.reason)"))]
+        case .success(let fresh):
+            if let current = identity {
+                guard current.subject == fresh.subject else {
+                    return [.send(errorFrame(.forbidden, "token refresh must keep the same subject"))]
+                }
+                identity = fresh
+                return [.send(welcome())]
+            }
+            identity = fresh
+            return [.authenticated, .send(welcome())]
+        }
+    }
+
+    private func handleSubscribe(_ object: JSONObject, role: Role) -> [SessionAction] {
+        let id = object["id"] ?? .null
+        guard let name = object["topic"]?.stringValue else {
+            return [.send(errorFrame(.badRequest, "subscribe needs a string \"topic\"", id: id))]
+        }
+        guard let topic = Topic(name) else {
+            return [.send(errorFrame(.badRequest, "unknown topic \"\(name)\": use signals, portfolio, risk, opportunities or klines:MARKET:INTERVAL", id: id))]
+        }
+        guard TopicACL.canSubscribe(role: role, topic: topic) else {
+            return [.send(errorFrame(.forbidden, "role \(role.rawValue) may not subscribe to \(name)", id: id))]
+        }
+        var since: String?
+        if let value = object["since"], !value.isNull {
+            guard let text = value.stringValue, text == "$" || text == "0" || StreamID(text) != nil else {
+                return [.send(errorFrame(.badRequest, "\"since\" must be \"$\", \"0\" or a stream id like 1700000000000-0", id: id))]
+            }
+            since = text == "$" ? nil : text
+        }
+        guard subscriptions[topic.name] == nil else {
+            return [.send(errorFrame(.conflict, "already subscribed to \(name)", id: id))]
+        }
+        subscriptions[topic.name] = .pending(id: id, since: since)
+        return [.subscribe(id: id, topic: topic, since: since)]
+    }
+
+    private func handleUnsubscribe(_ object: JSONObject) -> [SessionAction] {
+        let id = object["id"] ?? .null
+        guard let name = object["topic"]?.stringValue, let topic = Topic(name) else {
+            return [.send(errorFrame(.badRequest, "unsubscribe needs a valid \"topic\"", id: id))]
+        }
+        subscriptions[topic.name] = nil
+        return [.unsubscribe(id: id, topic: topic),
+                .send(["type": "unsubscribed", "id": id, "topic": .string(topic.name)])]
+    }
+
+    private func handleRequest(_ object: JSONObject, role: Role) -> [SessionAction] {
+        let id = object["id"] ?? .null
+        guard let name = object["method"]?.stringValue else {
+            return [.send(errorFrame(.badRequest, "request needs a string \"method\"", id: id))]
+        }
+        var params = JSONObject()
+        if let value = object["params"], !value.isNull {
+            guard let given = value.objectValue else {
+                return [.send(errorFrame(.badRequest, "\"params\" must be an object", id: id))]
+            }
+            params = given
+        }
+        switch MethodACL.check(role: role, method: name) {
+        case .unknown: return [.send(errorFrame(.notFound, "unknown method \"\(name)\"", id: id))]
+        case .forbidden(let m): return [.send(errorFrame(.forbidden, "role \(role.rawValue) may not call \(m.rawValue)", id: id))]
+        case .allowed(let m): return [.request(id: id, method: m, params: params)]
+        }
+    }
+}

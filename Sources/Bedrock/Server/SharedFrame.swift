@@ -1,0 +1,43 @@
+import Foundation
+
+/// One outbound WebSocket text frame, encoded once and shared by every subscriber that receives
+/// it (fan-out appends a reference, never a copy). The buffer keeps `WSI.headroom` bytes in front
+/// of the payload for lws to write the frame header into; that scratch area is only touched on the
+/// service thread, and lws writes the same header bytes for every recipient of the same frame.
+final class SharedFrame: @unchecked Sendable {
+    /// Headroom + payload; owned by this object, freed in `deinit`.
+    let storage: UnsafeMutableRawPointer
+    /// Payload length in bytes (without headroom).
+    let count: Int
+
+    /// Copies `payload` behind fresh headroom.
+    init(payload: UnsafeRawBufferPointer) {
+        count = payload.count
+        storage = UnsafeMutableRawPointer.allocate(byteCount: WSI.headroom + max(count, 1), alignment: 16)
+        if let base = payload.baseAddress, count > 0 {
+            storage.advanced(by: WSI.headroom).copyMemory(from: base, byteCount: count)
+        }
+    }
+
+    /// A frame holding these bytes.
+    convenience init(_ bytes: [UInt8]) {
+        let frame = bytes.withUnsafeBytes { SharedFrame(payload: $0) }
+        self.init(adopting: frame)
+    }
+
+    /// A frame holding the compact JSON encoding of `value`.
+    convenience init(json value: JSONValue) { self.init(JSONCodec.encode(value)) }
+
+    private init(adopting other: SharedFrame) {
+        count = other.count
+        storage = UnsafeMutableRawPointer.allocate(byteCount: WSI.headroom + max(count, 1), alignment: 16)
+        storage.copyMemory(from: other.storage, byteCount: WSI.headroom + max(count, 1))
+    }
+
+    /// The payload bytes (valid while the frame lives).
+    var payload: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: storage.advanced(by: WSI.headroom), count: count)
+    }
+
+    deinit { storage.deallocate() }
+}

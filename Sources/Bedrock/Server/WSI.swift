@@ -1,0 +1,78 @@
+import CWebSockets
+
+/// A borrowed libwebsockets connection handle (`struct lws *`). Valid only on the service thread
+/// and only until lws reports the connection closed; never stored beyond that (sessions drop it
+/// in their close callback). All lws calls on a connection go through this wrapper.
+struct WSI: Hashable, @unchecked Sendable {
+    // Sound because it is only dereferenced by lws on the service thread that owns it.
+    let raw: OpaquePointer
+
+    /// Bytes of headroom every `lws_write` buffer needs in front of the payload.
+    static let headroom = Int(bedrock_lws_pre)
+
+    /// Value of a well-known request header, nil when absent.
+    func header(_ token: lws_token_indexes) -> String? {
+        let length = Int(lws_hdr_total_length(raw, token))
+        guard length > 0 else { return nil }
+        var buffer = [CChar](repeating: 0, count: length + 1)
+        let copied = lws_hdr_copy(raw, &buffer, Int32(buffer.count), token)
+        guard copied >= 0 else { return nil }
+        return String(decoding: buffer.prefix(Int(copied)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Whether the request line used this method token (e.g. `WSI_TOKEN_POST_URI`).
+    func has(_ token: lws_token_indexes) -> Bool { lws_hdr_total_length(raw, token) > 0 }
+
+    /// Value of a custom header given lower-case with its colon, e.g. `"x-request-id:"`.
+    func customHeader(_ nameWithColon: String) -> String? {
+        let nameLength = Int32(nameWithColon.utf8.count)
+        let length = Int(lws_hdr_custom_length(raw, nameWithColon, nameLength))
+        guard length > 0, length < 8192 else { return nil }
+        var buffer = [CChar](repeating: 0, count: length + 1)
+        let copied = lws_hdr_custom_copy(raw, &buffer, Int32(buffer.count), nameWithColon, nameLength)
+        guard copied >= 0 else { return nil }
+        return String(decoding: buffer.prefix(Int(copied)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The URL query arguments, url-decoded by lws, as `name=value` fragments split into pairs.
+    func queryArguments() -> [(String, String)] {
+        var result: [(String, String)] = []
+        var buffer = [CChar](repeating: 0, count: 1024)
+        var index: Int32 = 0
+        while true {
+            let n = lws_hdr_copy_fragment(raw, &buffer, Int32(buffer.count), WSI_TOKEN_HTTP_URI_ARGS, index)
+            if n < 0 { break }
+            let fragment = String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if let eq = fragment.firstIndex(of: "=") {
+                result.append((String(fragment[..<eq]), String(fragment[fragment.index(after: eq)...])))
+            } else if !fragment.isEmpty {
+                result.append((fragment, ""))
+            }
+            index += 1
+        }
+        return result
+    }
+
+    /// Ask lws for a writable callback on this connection.
+    func requestWritable() { lws_callback_on_writable(raw) }
+
+    /// Set the close code and reason sent when the callback next returns -1.
+    func setCloseReason(_ code: UInt16, _ reason: String) {
+        var bytes = Array(reason.utf8.prefix(120))
+        lws_close_reason(raw, lws_close_status(UInt32(code)), &bytes, bytes.count)
+    }
+
+    /// Write one WebSocket text frame from `buffer`, whose first `headroom` bytes are scratch for
+    /// lws. Returns false when lws reports a failure (the connection should be dropped).
+    func writeText(_ buffer: UnsafeMutableRawPointer, payloadLength: Int) -> Bool {
+        let start = buffer.advanced(by: WSI.headroom).assumingMemoryBound(to: UInt8.self)
+        return lws_write(raw, start, payloadLength, LWS_WRITE_TEXT) >= Int32(payloadLength)
+    }
+
+    /// The peer's address as text (no reverse DNS).
+    func peerAddress() -> String {
+        var buffer = [CChar](repeating: 0, count: 64)
+        guard lws_get_peer_simple(raw, &buffer, buffer.count) != nil else { return "?" }
+        return String(cString: buffer)
+    }
+}
