@@ -1,7 +1,62 @@
 import ArgumentParser
+import TradingCore
 
-/// `bedrock backtest` (SPEC §2). Not built yet.
+/// `bedrock backtest` (SPEC §2): runs one backtest of a registered strategy over a market-data
+/// file and prints the report (text, JSON or CSV of the trades) on stdout.
 struct BacktestCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "backtest", abstract: "Not available yet.")
-    func run() throws { throw ValidationError("'backtest' is not available yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "backtest",
+        abstract: "Run one backtest locally and print the report.",
+        discussion: """
+            Strategies: \(StrategyRegistry.names.joined(separator: ", ")). Fills, costs and metrics \
+            follow SPEC §8: market orders fill at the next bar's open, commission and slippage \
+            apply to every fill, open positions close at the last close (END_OF_DATA).
+            Example: bedrock backtest --data btc-1h.csv --strategy sma_cross --param fast=10 \
+            --param slow=20 --commission 0.001 --format json
+            """)
+
+    @OptionGroup var configOptions: ConfigOptions
+
+    @Option(help: "Market data CSV (SPEC §9).")
+    var data: String
+
+    @Option(help: "Strategy name.")
+    var strategy: String
+
+    @Option(name: .customLong("param"), help: "Strategy parameter as name=value (repeatable).")
+    var params: [String] = []
+
+    @Option(help: "Initial balance (quote currency).")
+    var balance: Double = 10_000
+
+    @Option(help: "Commission rate per fill, as a fraction of notional (0.001 = 0.1 %).")
+    var commission: Double = 0.001
+
+    @Option(help: "Slippage rate per fill, as a fraction of price.")
+    var slippage: Double = 0
+
+    @Option(help: "Output format: text, json or csv (trades).")
+    var format: BacktestFormat = .text
+
+    func run() throws {
+        let descriptor = try TradingCLI.strategy(strategy)
+        let parameters = try TradingCLI.parameters(params)
+        let warmup = try TradingCLI.validate(parameters, for: descriptor)
+        let config = try TradingCLI.config(balance: balance, commission: commission, slippage: slippage)
+        let series = try TradingCLI.load(data)
+        try TradingCLI.requireBars(series, warmup: warmup, path: data, strategy: descriptor.name)
+        let result: BacktestResult
+        do {
+            result = try Backtester.run(series: series, strategyName: descriptor.name,
+                                        parameters: parameters, config: config)
+        } catch {
+            throw TradingCLI.failure(String(describing: error))
+        }
+        let report = BacktestReport(result)
+        switch format {
+        case .text: TradingCLI.output(report.text())
+        case .json: TradingCLI.output(report.json() + "\n")
+        case .csv: TradingCLI.output(report.csv())
+        }
+    }
 }

@@ -4,6 +4,8 @@ extension BacktestReport {
     public struct UnknownMetric: Error, CustomStringConvertible, Sendable {
         /// The name asked for.
         public var name: String
+        /// The error for `name`.
+        public init(name: String) { self.name = name }
         /// Human-readable message listing the valid names.
         public var description: String {
             "unknown metric '\(name)'; valid metrics: "

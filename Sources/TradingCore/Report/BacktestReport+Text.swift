@@ -87,7 +87,7 @@ public enum TextFormat {
     /// About six significant digits, for prices and sizes of any magnitude.
     public static func significant(_ v: Double) -> String {
         guard v.isFinite, v != 0 else { return v.isFinite ? "0" : "n/a" }
-        var digits = 6
+        var digits = 5
         var a = abs(v)
         while a >= 10 && digits > 0 { a /= 10; digits -= 1 }
         return fixed(v, max(digits, 0))
