@@ -17,6 +17,13 @@ public enum Timestamp {
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
+    /// Whole seconds since the Unix epoch, from the realtime clock (the JWT clock).
+    public static func nowSeconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec)
+    }
+
     /// The current time as RFC 3339 UTC with milliseconds.
     public static func now() -> String { rfc3339(millis: nowMillis()) }
 

@@ -1,0 +1,78 @@
+/// The verified identity carried by a token (SPEC §6).
+public struct Claims: Sendable, Equatable {
+    /// `sub`: who the caller is (non-empty, at most 256 bytes).
+    public var sub: String
+    /// `role`: what the caller may do.
+    public var role: Role
+    /// `exp`: expiry, epoch seconds. The token is refused from this second on.
+    public var exp: Int64
+    /// `iat`: issue time, epoch seconds, when present.
+    public var iat: Int64?
+    /// `nbf`: not-before, epoch seconds, when present.
+    public var nbf: Int64?
+
+    /// Creates claims (tests and the signer's callers use this; the verifier builds them).
+    public init(sub: String, role: Role, exp: Int64, iat: Int64? = nil, nbf: Int64? = nil) {
+        self.sub = sub
+        self.role = role
+        self.exp = exp
+        self.iat = iat
+        self.nbf = nbf
+    }
+
+    /// `exp` as RFC 3339 UTC (the `expires_at` of the `welcome` frame).
+    public var expiresAt: String { Timestamp.rfc3339(millis: exp * 1000) }
+
+    /// True when the token has expired at `now` (epoch seconds).
+    public func isExpired(now: Int64) -> Bool { now >= exp }
+}
+
+/// Why a token was refused. `reason` is a short human sentence for the `error` frame / 401 body;
+/// it never echoes the token. Every case maps to `UNAUTHENTICATED` (HTTP 401, close 4401).
+public enum AuthFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No token was presented.
+    case missingToken
+    /// Not a compact JWS: wrong number of parts, bad base64url, header/payload not JSON objects,
+    /// too long.
+    case malformed(String)
+    /// The header's `alg` is not HS256 (`none`, HS384, RS256, ...).
+    case algorithmNotAllowed(String)
+    /// Signature does not match (wrong key or tampered token).
+    case badSignature
+    /// `exp` is now or in the past.
+    case expired
+    /// `nbf` is in the future (beyond the leeway).
+    case notYetValid
+    /// `iat` is in the future (beyond the leeway).
+    case issuedInFuture
+    /// A required claim (`sub`, `role`, `exp`) is absent (or not a string where one is needed).
+    case missingClaim(String)
+    /// A claim has the wrong type or value.
+    case invalidClaim(String)
+    /// `iss` differs from the configured issuer.
+    case wrongIssuer
+    /// `aud` does not name the configured audience.
+    case wrongAudience
+
+    /// The error code to answer with.
+    public var errorCode: ErrorCode { .unauthenticated }
+
+    /// A short human reason.
+    public var reason: String {
+        switch self {
+        case .missingToken: return "missing token"
+        case let .malformed(why): return "malformed token: \(why)"
+        case let .algorithmNotAllowed(alg): return "token algorithm \(alg) not allowed (HS256 only)"
+        case .badSignature: return "bad token signature"
+        case .expired: return "token expired"
+        case .notYetValid: return "token not valid yet (nbf)"
+        case .issuedInFuture: return "token issued in the future (iat)"
+        case let .missingClaim(name): return "token has no \(name) claim"
+        case let .invalidClaim(why): return "bad token claim: \(why)"
+        case .wrongIssuer: return "token issuer not accepted"
+        case .wrongAudience: return "token audience not accepted"
+        }
+    }
+
+    public var description: String { reason }
+}

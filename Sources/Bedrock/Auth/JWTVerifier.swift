@@ -1,0 +1,142 @@
+import Foundation
+
+/// Verifies HS256 JWTs (SPEC §6). An immutable value: build one at start-up and share it; any
+/// thread may call `verify`. The happy path is one libjwt decode (which allocates internally)
+/// plus the `sub` string; the refusal path also decodes the header with Foundation to say why.
+public struct JWTVerifier: Sendable {
+    /// Tokens longer than this are refused unparsed.
+    public static let maxTokenBytes = 8192
+    /// Longest accepted `sub`.
+    public static let maxSubjectBytes = 256
+
+    private let key: [UInt8]
+    /// Required `iss`, when configured.
+    public let issuer: String?
+    /// Required `aud` member, when configured.
+    public let audience: String?
+    /// Clock skew allowed for `nbf` and `iat`, seconds. `exp` has none.
+    public let leeway: Int64
+
+    /// A verifier for `secret` (its UTF-8 bytes are the HMAC key).
+    public init(secret: String, issuer: String? = nil, audience: String? = nil, leewaySeconds: Int = 60) {
+        self.key = Array(secret.utf8)
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = Int64(leewaySeconds)
+    }
+
+    /// A verifier for the configured secret, issuer, audience and leeway.
+    public init(config: GatewayConfig) {
+        self.init(secret: config.jwt.secret, issuer: config.jwt.issuer, audience: config.jwt.audience,
+                  leewaySeconds: config.jwt.leewayS)
+    }
+
+    /// Verifies `token` at `now` (epoch seconds) and returns its claims, or why it was refused.
+    public func verify(_ token: String, now: Int64 = Timestamp.nowSeconds()) -> Result<Claims, AuthFailure> {
+        if token.isEmpty { return .failure(.missingToken) }
+        if let problem = Self.shapeProblem(token) { return .failure(.malformed(problem)) }
+        let outcome = LibJWT.withVerified(token: token, key: key) { (jwt: borrowing LibJWT.Decoded) -> Result<Claims, AuthFailure> in
+            checkClaims(jwt, now: now)
+        }
+        return outcome ?? .failure(Self.diagnose(token))
+    }
+
+    /// Convenience: the claims, or `nil`.
+    public func claims(_ token: String, now: Int64 = Timestamp.nowSeconds()) -> Claims? {
+        try? verify(token, now: now).get()
+    }
+
+    private func checkClaims(_ jwt: borrowing LibJWT.Decoded, now: Int64) -> Result<Claims, AuthFailure> {
+        guard jwt.isHS256 else { return .failure(.algorithmNotAllowed(jwt.algorithmName)) }
+        let exp: Int64
+        switch jwt.integer("exp") {
+        case .missing: return .failure(.missingClaim("exp"))
+        case .notInteger: return .failure(.invalidClaim("exp must be an integer (epoch seconds)"))
+        case let .value(v): exp = v
+        }
+        if now >= exp { return .failure(.expired) }
+        var nbf: Int64?
+        switch jwt.integer("nbf") {
+        case .missing: break
+        case .notInteger: return .failure(.invalidClaim("nbf must be an integer (epoch seconds)"))
+        case let .value(v):
+            if v > now + leeway { return .failure(.notYetValid) }
+            nbf = v
+        }
+        var iat: Int64?
+        switch jwt.integer("iat") {
+        case .missing: break
+        case .notInteger: return .failure(.invalidClaim("iat must be an integer (epoch seconds)"))
+        case let .value(v):
+            if v > now + leeway { return .failure(.issuedInFuture) }
+            iat = v
+        }
+        guard let sub = jwt.string("sub") else {
+            return .failure(jwt.json("sub") == nil ? .missingClaim("sub") : .invalidClaim("sub must be a string"))
+        }
+        guard !sub.isEmpty, sub.utf8.count <= Self.maxSubjectBytes else {
+            return .failure(.invalidClaim("sub must be 1-\(Self.maxSubjectBytes) bytes"))
+        }
+        guard let roleName = jwt.string("role") else {
+            return .failure(jwt.json("role") == nil ? .missingClaim("role") : .invalidClaim("role must be a string"))
+        }
+        guard let role = Role(rawValue: roleName) else {
+            return .failure(.invalidClaim("role must be ADMIN, TRADER or VIEWER"))
+        }
+        if let issuer, jwt.string("iss", equals: issuer) != true { return .failure(.wrongIssuer) }
+        if let audience {
+            switch jwt.string("aud", equals: audience) {
+            case true?: break
+            case false?: return .failure(.wrongAudience)
+            case nil:
+                // Not a string: either absent or an array of strings.
+                guard let text = jwt.json("aud"),
+                      let list = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any],
+                      list.contains(where: { ($0 as? String) == audience })
+                else { return .failure(.wrongAudience) }
+            }
+        }
+        return .success(Claims(sub: sub, role: role, exp: exp, iat: iat, nbf: nbf))
+    }
+
+    /// A cheap structural check before libjwt: size, exactly three dot-separated parts with a
+    /// non-empty header and payload, base64url characters only.
+    static func shapeProblem(_ token: String) -> String? {
+        let utf8 = token.utf8
+        if utf8.count > maxTokenBytes { return "longer than \(maxTokenBytes) bytes" }
+        var dots = 0
+        var partLength = [0, 0, 0]
+        for c in utf8 {
+            switch c {
+            case UInt8(ascii: "."):
+                dots += 1
+                if dots > 2 { return "expected three dot-separated parts" }
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                partLength[dots] += 1
+            default:
+                return "characters outside base64url"
+            }
+        }
+        if dots != 2 { return "expected three dot-separated parts" }
+        if partLength[0] == 0 || partLength[1] == 0 { return "empty header or payload" }
+        return nil
+    }
+
+    /// Says why libjwt refused a well-shaped token (refusal path only).
+    static func diagnose(_ token: String) -> AuthFailure {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard let headBytes = Base64URL.decode(parts[0]) else { return .malformed("header is not base64url") }
+        guard let head = try? JSONSerialization.jsonObject(with: Data(headBytes)) as? [String: Any] else {
+            return .malformed("header is not a JSON object")
+        }
+        guard let alg = head["alg"] as? String else { return .malformed("header has no alg") }
+        if alg != "HS256" { return .algorithmNotAllowed(alg) }
+        if let typ = head["typ"], (typ as? String)?.uppercased() != "JWT" { return .malformed("header typ is not JWT") }
+        guard let bodyBytes = Base64URL.decode(parts[1]) else { return .malformed("payload is not base64url") }
+        guard (try? JSONSerialization.jsonObject(with: Data(bodyBytes))) is [String: Any] else {
+            return .malformed("payload is not a JSON object")
+        }
+        return .badSignature
+    }
+}
