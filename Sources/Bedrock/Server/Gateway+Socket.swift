@@ -24,7 +24,7 @@ extension Gateway {
 
     private func reject(_ exchange: HTTPExchange, _ code: ErrorCode, _ message: String) -> Int32 {
         exchange.response = HTTPResponse.error(code, message, requestID: exchange.requestID)
-        return exchange.writeResponse(corsOrigin: nil) ? 1 : -1
+        return exchange.writeResponse(corsOrigin: nil, upgradeRefusal: true) ? 1 : -1
     }
 
     func established(_ wsi: WSI) {

@@ -51,7 +51,9 @@ final class HTTPExchange {
 
     /// Write status, headers and body; false when lws failed. The caller then completes the
     /// transaction.
-    func writeResponse(corsOrigin: String?) -> Bool {
+    /// `upgradeRefusal`: the request was a WebSocket upgrade (always HTTP/1.1), where lws has
+    /// not yet recorded the request version and would write an `HTTP/1.0` status line.
+    func writeResponse(corsOrigin: String?, upgradeRefusal: Bool = false) -> Bool {
         guard let response else { return false }
         let headerSpace = 2048 + response.headers.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 }
         let total = WSI.headroom + headerSpace + WSI.headroom + response.body.count
@@ -72,6 +74,9 @@ final class HTTPExchange {
         for (name, value) in extra {
             var v = Array(value.utf8)
             guard lws_add_http_header_by_name(wsi.raw, name, &v, Int32(v.count), &p, end) == 0 else { return false }
+        }
+        if upgradeRefusal, start[5] == UInt8(ascii: "1"), start[6] == UInt8(ascii: "."), start[7] == UInt8(ascii: "0") {
+            start[7] = UInt8(ascii: "1")
         }
         guard lws_finalize_write_http_header(wsi.raw, start, &p, end) == 0 else { return false }
         if response.body.isEmpty || method == "HEAD" { return true }

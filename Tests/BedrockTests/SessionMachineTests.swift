@@ -1,0 +1,144 @@
+import XCTest
+@testable import Bedrock
+
+/// The per-connection protocol (SPEC §5) without any socket.
+final class SessionMachineTests: XCTestCase {
+    private let trader = Identity(subject: "alice", role: .trader, expiresAt: 10_000)
+    private let viewer = Identity(subject: "vic", role: .viewer, expiresAt: 10_000)
+
+    private func machine(identity: Identity? = nil, limits: SessionLimits = SessionLimits(),
+                         tokens: [String: Identity] = [:]) -> SessionMachine {
+        SessionMachine(sessionID: "s1", limits: limits, now: 1000, identity: identity) { token in
+            tokens[token].map { .success($0) } ?? .failure(AuthRefusal("bad token"))
+        }
+    }
+
+    private func send(_ m: SessionMachine, _ text: String, at now: Double = 1001) -> [SessionAction] {
+        Array(text.utf8).withUnsafeBytes { m.receive($0, now: now) }
+    }
+
+    private func sentFrames(_ actions: [SessionAction]) -> [JSONValue] {
+        actions.compactMap { if case .send(let f) = $0 { return f } else { return nil } }
+    }
+
+    private func errorCode(_ actions: [SessionAction]) -> String? {
+        sentFrames(actions).first { $0["type"]?.stringValue == "error" }?["error_code"]?.stringValue
+    }
+
+    func testFirstFrameAuthWelcomesWithIdentity() {
+        let m = machine(tokens: ["good": trader])
+        let actions = send(m, #"{"type":"auth","token":"good"}"#)
+        XCTAssertEqual(actions.first, .authenticated)
+        let welcome = sentFrames(actions).first
+        XCTAssertEqual(welcome?["type"], "welcome")
+        XCTAssertEqual(welcome?["sub"], "alice")
+        XCTAssertEqual(welcome?["role"], "TRADER")
+        XCTAssertEqual(welcome?["session_id"], "s1")
+        XCTAssertEqual(welcome?["expires_at"], "1970-01-01T02:46:40.000Z")
+    }
+
+    func testBadFirstTokenCloses4401() {
+        let m = machine()
+        XCTAssertEqual(send(m, #"{"type":"auth","token":"nope"}"#), [.close(.unauthenticated, "bad token")])
+    }
+
+    func testAnythingButAuthBeforeAuthenticationCloses4401() {
+        let m = machine()
+        guard case .close(.unauthenticated, _)? = send(m, #"{"type":"subscribe","id":1,"topic":"signals"}"#).first else {
+            return XCTFail("expected close 4401")
+        }
+    }
+
+    func testNoAuthWithinTimeoutCloses4401() {
+        let m = machine(limits: SessionLimits(authTimeout: 5))
+        XCTAssertEqual(m.tick(now: 1004), [])
+        guard case .close(.unauthenticated, _)? = m.tick(now: 1005.1).first else { return XCTFail("expected 4401") }
+    }
+
+    func testMalformedFramesKeepTheConnection() {
+        let m = machine(identity: trader)
+        for text in ["{not json", "[1,2]", #"{"id":1}"#, #"{"type":"dance"}"#, #"{"type":"subscribe","id":2}"#,
+                     #"{"type":"request","id":3}"#, #"{"type":"request","id":3,"method":"x","params":[1]}"#] {
+            let actions = send(m, text)
+            XCTAssertEqual(errorCode(actions), "BAD_REQUEST", text)
+            XCTAssertFalse(actions.contains { if case .close = $0 { return true }; return false }, text)
+        }
+        XCTAssertEqual(sentFrames(send(m, #"{"type":"ping"}"#)), [["type": "pong"]])
+    }
+
+    func testErrorFrameCarriesIdTimestampAndRequestId() {
+        let m = machine(identity: trader)
+        let frame = sentFrames(send(m, #"{"type":"request","id":7,"method":"no.such"}"#)).first
+        XCTAssertEqual(frame?["id"], 7)
+        XCTAssertEqual(frame?["error_code"], "NOT_FOUND")
+        XCTAssertNotNil(frame?["timestamp"]?.stringValue)
+        XCTAssertEqual(frame?["request_id"], "s1-1")
+    }
+
+    func testSubscribeChecksTopicRoleAndSince() {
+        let v = machine(identity: viewer)
+        XCTAssertEqual(errorCode(send(v, #"{"type":"subscribe","id":1,"topic":"portfolio"}"#)), "FORBIDDEN")
+        XCTAssertEqual(errorCode(send(v, #"{"type":"subscribe","id":1,"topic":"weather"}"#)), "BAD_REQUEST")
+        XCTAssertEqual(errorCode(send(v, #"{"type":"subscribe","id":1,"topic":"signals","since":"yesterday"}"#)), "BAD_REQUEST")
+        XCTAssertEqual(send(v, #"{"type":"subscribe","id":1,"topic":"klines:BTCUSDT:1h","since":"5-1"}"#),
+                       [.subscribe(id: 1, topic: .klines(market: "BTCUSDT", interval: "1h"), since: "5-1")])
+        XCTAssertEqual(send(v, #"{"type":"subscribe","id":2,"topic":"signals","since":"$"}"#),
+                       [.subscribe(id: 2, topic: .signals, since: nil)])
+        XCTAssertEqual(errorCode(send(v, #"{"type":"subscribe","id":3,"topic":"signals"}"#)), "CONFLICT")
+        let t = machine(identity: trader)
+        XCTAssertEqual(send(t, #"{"type":"subscribe","id":1,"topic":"portfolio","since":"0"}"#),
+                       [.subscribe(id: 1, topic: .portfolio, since: "0")])
+    }
+
+    func testRequestsAreCheckedAgainstTheMethodTable() {
+        let v = machine(identity: viewer)
+        XCTAssertEqual(errorCode(send(v, #"{"type":"request","id":1,"method":"risk.kill_switch"}"#)), "FORBIDDEN")
+        XCTAssertEqual(send(v, #"{"type":"request","id":2,"method":"account.get"}"#),
+                       [.request(id: 2, method: .accountGet, params: JSONObject())])
+    }
+
+    func testHeartbeatPingsThenTimesOut() {
+        let m = machine(identity: trader, limits: SessionLimits(heartbeatInterval: 10, heartbeatTimeout: 30))
+        XCTAssertEqual(m.tick(now: 1009), [])
+        XCTAssertEqual(sentFrames(m.tick(now: 1010)), [["type": "ping"]])
+        XCTAssertEqual(m.tick(now: 1011), [])
+        _ = send(m, #"{"type":"pong"}"#, at: 1015)
+        XCTAssertEqual(sentFrames(m.tick(now: 1020)), [["type": "ping"]])
+        guard case .close(.heartbeatTimeout, _)? = m.tick(now: 1045).first else { return XCTFail("expected 4408") }
+    }
+
+    func testExpiredTokenCloses4401AndRefreshExtends() {
+        let later = Identity(subject: "alice", role: .trader, expiresAt: 20_000)
+        let mallory = Identity(subject: "mallory", role: .admin, expiresAt: 20_000)
+        let m = machine(identity: trader, tokens: ["later": later, "other": mallory])
+        XCTAssertEqual(errorCode(send(m, #"{"type":"auth","token":"other"}"#)), "FORBIDDEN")
+        XCTAssertEqual(errorCode(send(m, #"{"type":"auth","token":"junk"}"#)), "UNAUTHENTICATED")
+        XCTAssertEqual(sentFrames(send(m, #"{"type":"auth","token":"later"}"#)).first?["type"], "welcome")
+        XCTAssertEqual(m.identity?.expiresAt, 20_000)
+        _ = send(m, #"{"type":"pong"}"#, at: 14_999)
+        XCTAssertTrue(m.tick(now: 15_000).allSatisfy { if case .close = $0 { return false }; return true })
+        guard case .close(.unauthenticated, _)? = m.tick(now: 20_000).first else { return XCTFail("expected 4401") }
+    }
+
+    func testRateLimitWarnsThenCloses() {
+        let m = machine(identity: trader, limits: SessionLimits(messagesPerSecond: 5))
+        var codes: [String] = []
+        var closed: CloseCode?
+        for _ in 0..<40 {
+            let actions = send(m, #"{"type":"ping"}"#, at: 1001)
+            if let code = errorCode(actions) { codes.append(code) }
+            if case .close(let c, _)? = actions.first { closed = c; break }
+        }
+        XCTAssertEqual(codes, ["RATE_LIMITED"])
+        XCTAssertEqual(closed, .rateLimited)
+    }
+
+    func testUnsubscribeAnswersUnsubscribed() {
+        let m = machine(identity: viewer)
+        _ = send(m, #"{"type":"subscribe","id":1,"topic":"signals"}"#)
+        let actions = send(m, #"{"type":"unsubscribe","id":2,"topic":"signals"}"#)
+        XCTAssertEqual(actions.first, .unsubscribe(id: 2, topic: .signals))
+        XCTAssertEqual(sentFrames(actions), [["type": "unsubscribed", "id": 2, "topic": "signals"]])
+        XCTAssertNil(m.subscriptions["signals"])
+    }
+}
