@@ -1,0 +1,133 @@
+# Bedrock — the two commands a newcomer needs:
+#
+#   make run    install what is missing, build (release), start the gateway on 127.0.0.1:8080
+#   make test   install what is missing, build (debug), swift test, then the black-box
+#               integration tests in tests/integration (pytest + websockets)
+#
+# Other targets: make build, make release, make deps, make sample-data, make bench, make clean.
+# Every target is idempotent and quick when everything is already installed and built.
+#
+# Knobs (make VAR=value):
+#   SCRATCH      SwiftPM build directory (default .build); the integration tests use
+#                $(SCRATCH)/debug/bedrock.
+#   PYTEST_ARGS  extra pytest arguments, e.g. PYTEST_ARGS='-k replay -x'.
+#   RUN_ARGS     extra `bedrock serve` arguments for `make run`, e.g. RUN_ARGS='--port 9090'.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Swift lives in /opt/swift on the project's machines; use it when `swift` is not on PATH.
+SWIFT_HOME ?= /opt/swift/usr/bin
+ifeq ($(shell command -v swift 2>/dev/null),)
+export PATH := $(SWIFT_HOME):$(PATH)
+endif
+
+SCRATCH     ?= .build
+SWIFT_FLAGS := --scratch-path $(SCRATCH)
+DEBUG_BIN   := $(SCRATCH)/debug/bedrock
+RELEASE_BIN := $(SCRATCH)/release/bedrock
+CONFIG      ?= config/bedrock.json
+RUN_ARGS    ?=
+PYTEST_ARGS ?=
+
+# Debian packages: the four C libraries, the Redis server (embedded default and tests),
+# pkg-config (SwiftPM finds the libraries with it).
+APT_PACKAGES      := libwebsockets-dev libjansson-dev libhiredis-dev libjwt-dev redis-server pkg-config
+# Extra packages for the tests: openssl (self-signed certificate in the TLS test).
+APT_TEST_PACKAGES := openssl
+
+# Python tools for the integration tests, in a private virtual environment (pinned in
+# tests/integration/requirements.txt). Lives under .build-py/, which git ignores.
+PYTHON   ?= python3
+VENV     := .build-py/venv
+VENV_PY  := $(VENV)/bin/python
+PY_REQS  := tests/integration/requirements.txt
+PY_STAMP := $(VENV)/.installed
+
+export DEBIAN_FRONTEND := noninteractive
+
+.PHONY: help deps test-deps build release run sample-data test swift-test integration-test bench clean distclean
+
+help:
+	@echo "Bedrock — make targets:"
+	@echo "  make run          install missing packages, build release, start the gateway (http://127.0.0.1:8080)"
+	@echo "  make test         install missing packages, build, swift test, integration tests"
+	@echo "  make build        debug build ($(DEBUG_BIN))"
+	@echo "  make release      release build ($(RELEASE_BIN))"
+	@echo "  make sample-data  load live sample market data (not available yet)"
+	@echo "  make bench        run the benchmarks (swift run -c release bench)"
+	@echo "  make clean        remove build output and the test virtualenv"
+
+# Install the Debian packages that are missing (apt-get update once, only when something is
+# missing). Uses sudo only when not root.
+define apt_install
+	missing=""; \
+	for p in $(1); do \
+	  dpkg -s "$$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  SUDO=""; if [ "$$(id -u)" -ne 0 ]; then SUDO="sudo"; fi; \
+	  echo "==> installing:$$missing"; \
+	  $$SUDO apt-get update -q; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+endef
+
+SWIFT_CHECK := command -v swift >/dev/null || { echo "error: swift not found (looked on PATH and in $(SWIFT_HOME))" >&2; exit 1; }
+
+deps:
+	@$(call apt_install,$(APT_PACKAGES))
+	@$(SWIFT_CHECK)
+
+# One apt pass for the build and the test packages (apt-get update at most once).
+test-deps:
+	@$(call apt_install,$(APT_PACKAGES) $(APT_TEST_PACKAGES))
+	@$(SWIFT_CHECK)
+	@$(MAKE) --no-print-directory $(PY_STAMP)
+
+# The virtualenv is rebuilt only when the pinned requirements change.
+$(PY_STAMP): $(PY_REQS)
+	@if ! $(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1; then \
+	  $(call apt_install,python3 python3-venv python3-pip); \
+	fi
+	@[ -x "$(VENV_PY)" ] || $(PYTHON) -m venv $(VENV)
+	$(VENV_PY) -m pip install -q --disable-pip-version-check -r $(PY_REQS)
+	@touch $@
+
+build: deps
+	swift build $(SWIFT_FLAGS)
+
+release: deps
+	swift build -c release $(SWIFT_FLAGS)
+
+run: release
+	@mkdir -p .bedrock
+	@echo "==> starting Bedrock on http://127.0.0.1:8080 (Ctrl-C stops it; token: $(RELEASE_BIN) token --sub alice --role TRADER)"
+	exec $(RELEASE_BIN) serve --config $(CONFIG) $(RUN_ARGS)
+
+# Hook for the live sample data that arrives with a later issue.
+sample-data:
+	@echo "sample-data: no sample data loader yet (arrives with a later issue); nothing to do."
+
+swift-test: build
+	swift test $(SWIFT_FLAGS)
+
+integration-test: test-deps
+	swift build $(SWIFT_FLAGS)
+	BEDROCK_BIN="$(abspath $(DEBUG_BIN))" $(VENV_PY) -m pytest tests/integration -q $(PYTEST_ARGS)
+
+test: test-deps
+	swift build $(SWIFT_FLAGS)
+	swift test $(SWIFT_FLAGS)
+	BEDROCK_BIN="$(abspath $(DEBUG_BIN))" $(VENV_PY) -m pytest tests/integration -q $(PYTEST_ARGS)
+
+bench: deps
+	swift run -c release $(SWIFT_FLAGS) bench
+
+clean:
+	rm -rf $(SCRATCH) .build-py .pytest_cache tests/integration/__pycache__
+
+# Also removes the local data directory (embedded Redis data, dev JWT secret).
+distclean: clean
+	rm -rf .bedrock

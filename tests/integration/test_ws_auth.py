@@ -1,0 +1,109 @@
+"""WebSocket authentication (SPEC §5, §6): query token, header, first frame, expiry, refresh."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from helpers import SUBPROTOCOL, InvalidStatus, make_jwt
+
+
+def test_query_token_gets_welcome(gateway):
+    ws = gateway.connect(gateway.token("TRADER", "alice"))
+    try:
+        assert ws.subprotocol == SUBPROTOCOL
+        w = ws.expect("welcome")
+        assert w["sub"] == "alice"
+        assert w["role"] == "TRADER"
+        assert w.get("session_id")
+        assert isinstance(w["heartbeat_s"], (int, float)) and w["heartbeat_s"] > 0
+        assert w.get("expires_at")
+    finally:
+        ws.close()
+
+
+def test_authorization_header_gets_welcome(gateway):
+    ws = gateway.connect(header_token=gateway.token("VIEWER", "hdr"))
+    try:
+        w = ws.expect("welcome")
+        assert w["sub"] == "hdr" and w["role"] == "VIEWER"
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("kind", ["garbage", "wrong-key", "alg-none", "expired"])
+def test_bad_query_token_is_http_401_before_upgrade(gateway, kind):
+    now = int(time.time())
+    tok = {
+        "garbage": "not.a.token",
+        "wrong-key": make_jwt({"sub": "m", "role": "ADMIN", "exp": now + 600}, secret="y" * 40),
+        "alg-none": make_jwt({"sub": "m", "role": "ADMIN", "exp": now + 600}, alg="none"),
+        "expired": make_jwt({"sub": "m", "role": "ADMIN", "exp": now - 600}),
+    }[kind]
+    with pytest.raises(InvalidStatus) as ei:
+        gateway.connect(tok)
+    assert ei.value.response.status_code == 401
+
+
+def test_bad_header_token_is_http_401(gateway):
+    with pytest.raises(InvalidStatus) as ei:
+        gateway.connect(header_token="nope.nope.nope")
+    assert ei.value.response.status_code == 401
+
+
+def test_first_frame_auth(gateway):
+    ws = gateway.connect()
+    try:
+        ws.send({"type": "auth", "token": gateway.token("ADMIN", "root")})
+        w = ws.expect("welcome")
+        assert w["sub"] == "root" and w["role"] == "ADMIN"
+        ws.roundtrip_ping()
+    finally:
+        ws.close()
+
+
+def test_first_frame_bad_token_closes_4401(gateway):
+    ws = gateway.connect()
+    ws.send({"type": "auth", "token": "bad.bad.bad"})
+    code, _ = ws.expect_close(5)
+    assert code == 4401
+
+
+def test_no_auth_within_timeout_closes_4401(start_gateway):
+    gw = start_gateway({"server": {"auth_timeout_s": 1}})
+    ws = gw.connect()
+    t0 = time.monotonic()
+    code, _ = ws.expect_close(6)
+    assert code == 4401
+    assert time.monotonic() - t0 < 4
+
+
+def test_default_auth_timeout_is_5s(gateway):
+    ws = gateway.connect()
+    t0 = time.monotonic()
+    code, _ = ws.expect_close(10)
+    elapsed = time.monotonic() - t0
+    assert code == 4401
+    assert 3.5 < elapsed < 8, elapsed
+
+
+def test_token_expiry_closes_4401(gateway):
+    ws = gateway.connect(gateway.token("TRADER", "short", ttl=2))
+    ws.expect("welcome")
+    t0 = time.monotonic()
+    code, _ = ws.expect_close(8)
+    assert code == 4401
+    assert time.monotonic() - t0 < 6
+
+
+def test_token_refresh_keeps_connection(gateway):
+    ws = gateway.connect(gateway.token("TRADER", "refresher", ttl=3))
+    try:
+        ws.expect("welcome")
+        time.sleep(1)
+        ws.send({"type": "auth", "token": gateway.token("TRADER", "refresher", ttl=120)})
+        time.sleep(4)  # past the first token's expiry
+        ws.roundtrip_ping()
+    finally:
+        ws.close()

@@ -1,0 +1,217 @@
+"""Protocol robustness (SPEC §5): malformed frames, limits, rate limit, heartbeat, requests."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+
+from helpers import RFC3339, ConnectionClosed, InvalidStatus, stream_key
+
+
+def test_ping_pong(gateway):
+    ws, _ = gateway.session("VIEWER", "p")
+    try:
+        ws.send({"type": "ping"})
+        assert ws.expect("pong")["type"] == "pong"
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("frame", [
+    "this is not json",
+    "{\"type\": \"subscribe\", ",
+    "[1, 2, 3]",
+    "42",
+    "\"subscribe\"",
+    "{\"id\": 1}",
+    "{\"type\": 12}",
+    "{\"type\": \"no-such-type\", \"id\": 5}",
+    "{\"type\": \"subscribe\", \"id\": 6}",
+    "{\"type\": \"subscribe\", \"id\": 7, \"topic\": 12}",
+    "{\"type\": \"unsubscribe\", \"id\": 8}",
+    "{\"type\": \"request\", \"id\": 9}",
+], ids=["not-json", "truncated", "array", "number", "string", "missing-type", "type-not-string",
+        "unknown-type", "subscribe-no-topic", "topic-not-string", "unsubscribe-no-topic",
+        "request-no-method"])
+def test_malformed_frame_gets_bad_request_and_connection_stays(gateway, frame):
+    ws, _ = gateway.session("TRADER", "m")
+    try:
+        ws.send(frame)
+        err = ws.expect("error")
+        assert err["error_code"] == "BAD_REQUEST", err
+        assert err.get("message")
+        assert re.match(RFC3339, err.get("timestamp", "")), err
+        assert "request_id" in err, err
+        ws.roundtrip_ping()
+    finally:
+        ws.close()
+
+
+def test_bad_request_error_echoes_id(gateway):
+    ws, _ = gateway.session("TRADER", "m")
+    try:
+        ws.send({"type": "no-such-type", "id": 77})
+        err = ws.expect("error")
+        assert err["error_code"] == "BAD_REQUEST" and err.get("id") == 77, err
+    finally:
+        ws.close()
+
+
+def test_unknown_method_is_not_found_with_id(gateway):
+    ws, _ = gateway.session("ADMIN", "a")
+    try:
+        ws.send({"type": "request", "id": 41, "method": "no.such_method", "params": {}})
+        err = ws.expect("error")
+        assert err["error_code"] == "NOT_FOUND", err
+        assert err["id"] == 41
+        ws.roundtrip_ping()
+    finally:
+        ws.close()
+
+
+def test_oversized_frame_closes_1009(start_gateway):
+    gw = start_gateway({"server": {"max_frame_bytes": 4096}})
+    ws, _ = gw.session("TRADER", "big")
+    payload = json.dumps({"type": "ping", "pad": "x" * 5000})
+    try:
+        ws.send(payload)
+    except ConnectionClosed:
+        pass
+    code, _ = ws.expect_close(5)
+    assert code == 1009
+
+
+def test_frame_under_limit_is_fine(start_gateway):
+    gw = start_gateway({"server": {"max_frame_bytes": 4096}})
+    ws, _ = gw.session("TRADER", "small")
+    try:
+        ws.send(json.dumps({"type": "ping", "pad": "x" * 3000}))
+        ws.expect("pong")
+    finally:
+        ws.close()
+
+
+def test_default_frame_limit_is_64k(gateway):
+    ws, _ = gateway.session("TRADER", "big")
+    try:
+        ws.send(json.dumps({"type": "ping", "pad": "x" * 70000}))
+    except ConnectionClosed:
+        pass
+    code, _ = ws.expect_close(5)
+    assert code == 1009
+
+
+def test_rate_limit_warns_then_closes_4429(start_gateway):
+    gw = start_gateway({"server": {"rate_limit_per_s": 5, "rate_limit_burst": 10}})
+    ws, _ = gw.session("TRADER", "hammer")
+    sent = 0
+    try:
+        for _ in range(500):
+            ws.send({"type": "ping"})
+            sent += 1
+    except ConnectionClosed:
+        pass
+    code, frames = ws.expect_close(10)
+    errors = [f for f in frames if f.get("type") == "error"]
+    assert any(e.get("error_code") == "RATE_LIMITED" for e in errors), frames[-5:]
+    assert code == 4429
+
+
+def test_moderate_rate_is_not_limited(start_gateway):
+    gw = start_gateway({"server": {"rate_limit_per_s": 20, "rate_limit_burst": 20}})
+    ws, _ = gw.session("TRADER", "polite")
+    try:
+        for _ in range(15):
+            ws.send({"type": "ping"})
+            ws.expect("pong")
+            time.sleep(0.1)
+    finally:
+        ws.close()
+
+
+def test_server_heartbeat_and_timeout_4408(start_gateway):
+    gw = start_gateway({"server": {"heartbeat_interval_s": 1, "heartbeat_timeout_s": 3}})
+    ws = gw.connect(gw.token("VIEWER", "silent"))
+    w = ws.expect("welcome")
+    assert w["heartbeat_s"] == 1
+    t0 = time.monotonic()
+    ping = ws.recv(3)
+    assert ping == {"type": "ping"}, ping
+    code, _ = ws.expect_close(8)
+    assert code == 4408
+    assert time.monotonic() - t0 < 6
+
+
+def test_client_answering_pings_stays_connected(start_gateway):
+    gw = start_gateway({"server": {"heartbeat_interval_s": 1, "heartbeat_timeout_s": 3}})
+    ws, _ = gw.session("VIEWER", "lively")
+    try:
+        deadline = time.monotonic() + 6
+        pings = 0
+        while time.monotonic() < deadline:
+            try:
+                f = ws.recv(0.5)
+            except TimeoutError:
+                continue
+            if f.get("type") == "ping":
+                pings += 1
+                ws.send({"type": "pong"})
+        assert pings >= 3
+        ws.roundtrip_ping()
+    finally:
+        ws.close()
+
+
+def test_connection_limit(start_gateway):
+    gw = start_gateway({"server": {"max_connections": 2}})
+    a, _ = gw.session("VIEWER", "a")
+    b, _ = gw.session("VIEWER", "b")
+    try:
+        try:
+            c = gw.connect(gw.token("VIEWER", "c"))
+        except InvalidStatus as e:
+            assert e.response.status_code == 503
+        else:
+            code, _ = c.expect_close(5)
+            assert code == 4503
+        a.roundtrip_ping()
+        b.roundtrip_ping()
+    finally:
+        a.close()
+        b.close()
+
+
+def test_slow_consumer_is_warned_then_cut_off(start_gateway):
+    """A client that stops reading is told it lags (RATE_LIMITED) and then closed with 4429;
+    the server never buffers without bound. Others are not slowed down."""
+    gw = start_gateway({"server": {"send_queue_max": 64}})
+    slow = gw.connect(gw.token("VIEWER", "slow"), max_queue=1)
+    slow.expect("welcome")
+    gw.subscribe(slow, "signals")
+    fast, _ = gw.session("VIEWER", "fast")
+    gw.subscribe(fast, "signals")
+    pad = "y" * 8000
+    with gw.redis() as r:
+        ids = []
+        for chunk in range(10):
+            ids += r.pipeline([("XADD", stream_key("signals"), "*", "event",
+                                json.dumps({"event_type": "signal.created", "n": chunk * 200 + i,
+                                            "pad": pad})) for i in range(200)])
+    # the fast client gets everything
+    got = 0
+    deadline = time.monotonic() + 30
+    while got < len(ids):
+        assert time.monotonic() < deadline, f"fast client got only {got}/{len(ids)}"
+        f = fast.recv(10)
+        if f.get("type") == "event":
+            got += 1
+    fast.close()
+    # the slow one now reads what it was sent: a lag warning and a 4429 close
+    code, frames = slow.expect_close(30)
+    errs = [f for f in frames if f.get("type") == "error"]
+    assert any(e.get("error_code") == "RATE_LIMITED" for e in errs), \
+        f"no RATE_LIMITED warning in {len(frames)} frames"
+    assert code == 4429
