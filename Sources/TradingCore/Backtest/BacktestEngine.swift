@@ -35,7 +35,9 @@ struct BacktestEngine<S: Strategy> {
         case entry(EntrySignal)
     }
 
-    // Account state.
+    // Account state. `cash` is the realized balance: initial + Σ closed-trade pnl (net), so the
+    // money invariant holds exactly; the open position's entry commission is only subtracted
+    // when marking equity and settled inside the trade's pnl at the exit.
     private var cash: Double
     private var position: OpenPosition?
     private var pending = Pending.none
@@ -132,8 +134,8 @@ struct BacktestEngine<S: Strategy> {
                               endTime: n > 0 ? series.time[n - 1] : 0)
     }
 
-    /// Value of the open position at `price` relative to the cash balance (which already paid
-    /// the entry): long `size × price`, short `−size × price`.
+    /// Unrealized value of the open position at `price`, net of the entry commission already paid:
+    /// `side × size × (price − entry) − entry commission`.
     private func markedValue(_ p: OpenPosition, at price: Double) -> Double {
         p.side.sign * p.size * (price - p.entryPrice) - p.entryCommission
     }
@@ -197,7 +199,6 @@ struct BacktestEngine<S: Strategy> {
         guard size > 0 else { reject(.zeroSize); return nil }
         let commission = size * price * config.commissionRate
         let slippage = size * abs(price - base)
-        cash -= commission
         totalCommission += commission
         totalSlippage += slippage
         let trail = signal.atr.flatMap { a in signal.trailingATRMultiple.map { a * $0 } }
@@ -216,9 +217,7 @@ struct BacktestEngine<S: Strategy> {
         let commission = p.size * price * config.commissionRate
         let slippage = p.size * abs(price - base)
         let pnl = p.side.sign * p.size * (price - p.entryPrice) - p.entryCommission - commission
-        // Cash: the entry commission was paid at entry; settle the rest so that the change over
-        // the whole round trip is exactly `pnl`.
-        cash = cash + p.entryCommission + pnl
+        cash += pnl
         totalCommission += commission
         totalSlippage += slippage
         trades.append(Trade(entryTime: p.entryTime, exitTime: time, side: p.side, entryPrice: p.entryPrice,
