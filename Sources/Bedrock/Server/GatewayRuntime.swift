@@ -29,6 +29,7 @@ public enum GatewayRuntime {
         let relay = GatewayRelay()
         let source = RedisEventSource(
             address: address, prefix: config.redis.prefix, replayMax: config.redis.replayMax,
+            channels: config.redis.pubsubBridge,
             deliver: { events in relay.gateway?.deliver(events.map { (topic: $0.topic, id: $0.id, frame: $0.frame) }) },
             status: { up in log(up ? "redis: connected (\(address))" : "redis: unreachable (\(address)); retrying") })
         defer { source.shutdown() }

@@ -7,6 +7,7 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
     // Sound: `bridge` is thread-safe by design; `workers` connections are each used only inside
     // their own serial queue.
     private let bridge: StreamBridge
+    private let pubsub: PubSubBridge
     private let address: RedisAddress
     private let prefix: String
     private let replayMax: Int
@@ -14,7 +15,7 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
     private let nextWorker = ManagedCounter()
 
     /// `deliver` receives live batches on the reader thread; `status` Redis up/down changes.
-    init(address: RedisAddress, prefix: String, replayMax: Int, workerCount: Int = 2,
+    init(address: RedisAddress, prefix: String, replayMax: Int, channels: [String: String] = [:], workerCount: Int = 2,
          deliver: @escaping @Sendable ([BridgedEvent]) -> Void,
          status: @escaping @Sendable (Bool) -> Void) {
         self.address = address
@@ -22,7 +23,9 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
         self.replayMax = replayMax
         bridge = StreamBridge(address: address, options: .init(prefix: prefix), sink: deliver, statusChanged: status)
         workers = (0..<max(1, workerCount)).map { ReplayWorker(address: address, index: $0) }
+        pubsub = PubSubBridge(address: address, channels: channels, sink: deliver)
         bridge.start()
+        pubsub.start()
     }
 
     func activate(topic: String, completion: @escaping @Sendable (String) -> Void) {
@@ -38,8 +41,10 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
         worker.run { connection in
             completion(Result {
                 let connection = try connection.get()
-                _ = (connection, prefix, max)
-                throw GatewayStartError("replay pending")  // REPLAY-WIRING
+                let result = try StreamReplay.replay(connection, topic: topic, after: since, upTo: upTo,
+                                                     max: max, prefix: prefix)
+                return ReplayBatch(entries: result.entries.map { (id: $0.id ?? "", frame: $0.frame) },
+                                   recovered: result.recovered)
             })
         }
     }
@@ -49,7 +54,10 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
     /// Bridge counters for `/metrics`.
     func stats() -> StreamBridge.Stats { bridge.stats() }
 
-    func shutdown() { bridge.stop() }
+    func shutdown() {
+        pubsub.stop()
+        bridge.stop()
+    }
 }
 
 /// One serial queue with one lazily (re)connected Redis connection.
