@@ -22,10 +22,17 @@ final class RedisTestServer {
     let port: Int
     /// The temp directory holding AOF files and `redis.log`; deleted by `deinit`.
     let directory: URL
+    /// Extra `redis-server` arguments given to `init` (e.g. `["--requirepass", "secret"]`).
+    let extraArguments: [String]
+    /// The password clients must send, when `extraArguments` set one.
+    let password: String?
     private var process: Process?
 
     /// Picks a free port and a fresh temp directory, then starts the server.
-    init() throws {
+    /// - Parameter password: when set, the server requires it (`--requirepass`) and `address` carries it.
+    init(password: String? = nil) throws {
+        self.password = password
+        extraArguments = password.map { ["--requirepass", $0] } ?? []
         port = try RedisTestServer.freePort()
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("bedrock-redis-\(UUID().uuidString.prefix(8))")
@@ -39,7 +46,7 @@ final class RedisTestServer {
     }
 
     /// The address to connect to.
-    var address: RedisAddress { RedisAddress(host: "127.0.0.1", port: port) }
+    var address: RedisAddress { RedisAddress(host: "127.0.0.1", port: port, password: password) }
 
     /// A new connection to the server.
     func connect() throws -> RedisConnection { try RedisConnection(address) }
@@ -55,6 +62,7 @@ final class RedisTestServer {
         p.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path,
                        "--appendonly", "yes", "--appendfsync", "always", "--save", "",
                        "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path]
+            + extraArguments
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
