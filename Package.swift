@@ -38,6 +38,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "loadtest",
+            dependencies: ["Bedrock", "CWebSockets", "CHiredis"],
+            path: "loadtest/Sources/loadtest"
+        ),
         .executableTarget(name: "bench", dependencies: ["TradingCore", "Bedrock"]),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore"]),
         .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore"]),

@@ -1,0 +1,2 @@
+// The load generator (see loadtest/README.md). Being written.
+print("loadtest: not built yet")
