@@ -32,6 +32,9 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "Commission rate per fill, as a fraction of notional (0.001 = 0.1 %).")
     var commission: Double = 0.001
 
+    @Flag(name: .customLong("no-risk-guard"), help: "Turn the risk guard off (it applies as live by default).")
+    var noRiskGuard = false
+
     @Option(help: "Slippage rate per fill, as a fraction of price.")
     var slippage: Double = 0
 
@@ -42,7 +45,8 @@ struct BacktestCommand: ParsableCommand {
         let descriptor = try TradingCLI.strategy(strategy)
         let parameters = try TradingCLI.parameters(params)
         let warmup = try TradingCLI.validate(parameters, for: descriptor)
-        let config = try TradingCLI.config(balance: balance, commission: commission, slippage: slippage)
+        let config = try TradingCLI.config(balance: balance, commission: commission, slippage: slippage,
+                                            riskGuard: !noRiskGuard)
         let series = try TradingCLI.load(data)
         try TradingCLI.requireBars(series, warmup: warmup, path: data, strategy: descriptor.name)
         let result: BacktestResult

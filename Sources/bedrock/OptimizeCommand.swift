@@ -59,6 +59,9 @@ struct OptimizeCommand: ParsableCommand {
     @Option(help: "Commission rate per fill (0.001 = 0.1 %).")
     var commission: Double = 0.001
 
+    @Flag(name: .customLong("no-risk-guard"), help: "Turn the risk guard off (it applies as live by default).")
+    var noRiskGuard = false
+
     @Option(help: "Slippage rate per fill.")
     var slippage: Double = 0
 
@@ -80,7 +83,8 @@ struct OptimizeCommand: ParsableCommand {
         if let clash = ranges.first(where: { fixed[$0.name] != nil }) {
             throw TradingCLI.usageError("parameter '\(clash.name)' is given both as --param and --grid")
         }
-        let config = try TradingCLI.config(balance: balance, commission: commission, slippage: slippage)
+        let config = try TradingCLI.config(balance: balance, commission: commission, slippage: slippage,
+                                            riskGuard: !noRiskGuard)
         let candidates: [[String: Double]]
         do {
             candidates = try SearchSpace.candidates(

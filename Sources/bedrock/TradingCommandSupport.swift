@@ -76,7 +76,8 @@ enum TradingCLI {
     }
 
     /// The backtest settings from the command line; exit 2 on negative or non-finite values.
-    static func config(balance: Double, commission: Double, slippage: Double) throws -> BacktestConfig {
+    static func config(balance: Double, commission: Double, slippage: Double,
+                       riskGuard: Bool = true) throws -> BacktestConfig {
         guard balance.isFinite, balance > 0 else { throw usageError("--balance must be a positive number") }
         guard commission.isFinite, (0..<1).contains(commission) else {
             throw usageError("--commission must be a rate in [0, 1), e.g. 0.001 for 0.1 %")
@@ -84,7 +85,9 @@ enum TradingCLI {
         guard slippage.isFinite, (0..<1).contains(slippage) else {
             throw usageError("--slippage must be a rate in [0, 1), e.g. 0.0005 for 0.05 %")
         }
-        return BacktestConfig(initialBalance: balance, commissionRate: commission, slippageRate: slippage)
+        var config = BacktestConfig(initialBalance: balance, commissionRate: commission, slippageRate: slippage)
+        if !riskGuard { config.risk = nil }
+        return config
     }
 }
 

@@ -24,7 +24,7 @@ extension BacktestReport {
 
     /// The full report as a JSON value with snake_case keys in a fixed order:
     /// `strategy_name, start_date, end_date`, the metric fields (`metricFields`), `parameters`,
-    /// `trades` and `equity_curve` (`[[time, equity], ...]`, times RFC 3339 UTC).
+    /// `signals_generated`, `rejected_signals` (reason code → count), `trades` and `equity_curve` (`[[time, equity], ...]`, times RFC 3339 UTC).
     /// Pass `includeDetail: false` to leave out `trades` and `equity_curve`.
     public func jsonValue(includeDetail: Bool = true) -> JSONValue {
         var members: [(String, JSONValue)] = [
@@ -34,6 +34,9 @@ extension BacktestReport {
         ]
         members += metricFields
         members.append(("parameters", parametersJSON))
+        members.append(("signals_generated", .int(Int64(signalsGenerated))))
+        members.append(("rejected_signals", .object(rejectedSignals.sorted { $0.key < $1.key }
+            .map { ($0.key, .int(Int64($0.value))) })))
         if includeDetail {
             members.append(("trades", .array(trades.map(BacktestReport.tradeJSON))))
             var curve = [JSONValue]()

@@ -8,6 +8,8 @@ extension BacktestReport {
                   initialBalance: result.initialBalance, finalBalance: result.finalBalance,
                   trades: result.trades, equityTimes: result.equityTimes, equity: result.equityValues,
                   exposurePct: result.exposurePct)
+        signalsGenerated = result.signalsGenerated
+        rejectedSignals = result.rejectedSignals
         if result.barCount > 0 {
             startTime = result.startTime
             endTime = result.endTime

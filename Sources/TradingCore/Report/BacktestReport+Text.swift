@@ -32,6 +32,15 @@ extension BacktestReport {
             ("Total slippage", TextFormat.fixed(m.totalSlippage, 2)),
         ]
         for (k, v) in rows { lines.append(TextFormat.padRight(k, 19) + v) }
+        if signalsGenerated > 0 || !rejectedSignals.isEmpty {
+            let refused = rejectedSignals.values.reduce(0, +)
+            var line = TextFormat.padRight("Entry signals", 19) + "\(signalsGenerated), \(refused) refused"
+            if refused > 0 {
+                line += " (" + rejectedSignals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                    .joined(separator: ", ") + ")"
+            }
+            lines.append(line)
+        }
         if !trades.isEmpty {
             lines.append("")
             lines.append("Trades:")

@@ -18,6 +18,10 @@ public struct BacktestReport: Sendable, Equatable {
     public var equityTimes: [Int64]
     /// Equity marked at each bar close.
     public var equity: [Double]
+    /// Entry signals the strategy emitted (0 when not known).
+    public var signalsGenerated: Int = 0
+    /// Entry signals refused by sizing or the risk guard, by reason code.
+    public var rejectedSignals: [String: Int] = [:]
 
     /// A report from its parts. Metrics are computed here from `trades` and the equity curve.
     /// - Parameters:
