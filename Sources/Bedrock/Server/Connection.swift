@@ -15,6 +15,9 @@ final class Connection {
     var warnedLagging = false
     /// True while a writable callback has been requested and not yet served.
     var writeRequested = false
+    /// Extra queue room granted for a replay just enqueued (bounded by `redis.replay_max`);
+    /// shrinks as frames are written, so live events after a big replay do not trip the limit.
+    var replayAllowance = 0
     /// Counted in `active_connections` (authenticated).
     var counted = false
 

@@ -11,6 +11,8 @@ protocol EventSource: AnyObject, Sendable {
                 completion: @escaping @Sendable (Result<ReplayBatch, Error>) -> Void)
     /// Whether Redis answered lately (for `/ready`).
     var isUp: Bool { get }
+    /// Prometheus lines for the bridge's own counters (malformed events, reconnects).
+    func metricLines() -> String
     /// Stop threads and close connections.
     func shutdown()
 }

@@ -94,7 +94,7 @@ extension Gateway {
     /// 3/4 of the limit, a 4429 close when full (the client resumes with `since`).
     func enqueue(_ frame: SharedFrame, on connection: Connection) {
         guard connection.pendingClose == nil else { return }
-        let limit = limits.sendQueueMax
+        let limit = limits.sendQueueMax + connection.replayAllowance
         if connection.queue.count >= limit {
             metrics.count("bedrock_slow_consumer_disconnects_total")
             connection.queue.removeAll()
@@ -102,7 +102,7 @@ extension Gateway {
             return
         }
         connection.queue.append(frame)
-        if !connection.warnedLagging && connection.queue.count >= limit * 3 / 4 {
+        if !connection.warnedLagging && connection.queue.count >= connection.replayAllowance + limits.sendQueueMax * 3 / 4 {
             connection.warnedLagging = true
             let warning = connection.machine.errorFrame(.rateLimited, "lagged: \(connection.queue.count) frames waiting; read faster or you will be disconnected")
             connection.queue.append(SharedFrame(json: warning))
@@ -135,6 +135,7 @@ extension Gateway {
             sent = wsi.writeText(first.storage, payloadLength: first.count)
             metrics.framesOut += 1
             metrics.eventsOut += 1
+            if connection.replayAllowance > 0 { connection.replayAllowance -= 1 }
         } else {
             sent = writeBatch(connection)
         }
@@ -162,6 +163,7 @@ extension Gateway {
         }
         metrics.framesOut += 1
         metrics.eventsOut += taken
+        connection.replayAllowance = max(0, connection.replayAllowance - taken)
         return connection.wsi.writeText(batchBuffer, payloadLength: length)
     }
 

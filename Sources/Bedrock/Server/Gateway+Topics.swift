@@ -61,6 +61,7 @@ extension Gateway {
         case .success(let batch):
             connection.machine.subscriptions[topic] = .live
             enqueue(SharedFrame(json: subscribed(id, topic, cutoff, recovered: batch.recovered)), on: connection)
+            connection.replayAllowance += batch.entries.count
             for entry in batch.entries { enqueue(SharedFrame(entry.frame), on: connection) }
             metrics.count("bedrock_replayed_events_total", by: batch.entries.count)
             for frame in held { enqueue(frame, on: connection) }
@@ -84,9 +85,14 @@ extension Gateway {
     /// Events from the bridge: one shared frame each, appended to every live subscriber's queue.
     func fanOut(_ events: [(topic: String, id: String?, frame: SharedFrame)]) {
         for event in events {
-            metrics.count("bedrock_events_ingested_total", labels: "topic=\"\(metricTopic(event.topic))\"")
+            let label = "topic=\"\(metricTopic(event.topic))\""
+            metrics.count("bedrock_events_ingested_total", labels: label)
             guard let hub = topics[event.topic] else { continue }
-            if let id = event.id { hub.position = id }
+            if let id = event.id {
+                hub.position = id
+                if let appended = StreamID(id) { metrics.observeDelivery(now() - Double(appended.ms) / 1000) }
+            }
+            metrics.count("bedrock_ws_event_deliveries_total", labels: label, by: hub.subscribers.count)
             for connection in hub.subscribers.values {
                 switch connection.machine.subscriptions[event.topic] {
                 case .live?:

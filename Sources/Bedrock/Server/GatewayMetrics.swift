@@ -3,6 +3,7 @@
 final class GatewayMetrics {
     private var counters: [String: [String: Int]] = [:]
     private var httpLatency = Histogram(bounds: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
+    private var deliveryLatency = Histogram(bounds: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5])
     /// WebSocket frames written (a batch counts once).
     var framesOut = 0
     /// Events/frames delivered inside those frames.
@@ -17,6 +18,9 @@ final class GatewayMetrics {
         count("bedrock_http_requests_total", labels: "route=\"\(route)\",status=\"\(status)\"")
         httpLatency.observe(seconds)
     }
+
+    /// Time from the stream append (the entry id's milliseconds) to fan-out on the loop.
+    func observeDelivery(_ seconds: Double) { deliveryLatency.observe(max(0, seconds)) }
 
     /// Prometheus text for everything recorded plus the gauges given.
     func render(gauges: [(String, String, Double)]) -> String {
@@ -33,6 +37,7 @@ final class GatewayMetrics {
             }
         }
         out += httpLatency.render(name: "bedrock_http_request_duration_seconds")
+        out += deliveryLatency.render(name: "bedrock_event_delivery_latency_seconds")
         return out
     }
 }
@@ -66,10 +71,11 @@ struct Histogram {
 extension Gateway {
     func renderMetrics() -> String {
         metrics.render(gauges: [
+            ("bedrock_queued_frames", "frames waiting in send queues", Double(connections.values.reduce(0) { $0 + $1.queue.count })),
             ("bedrock_connections", "open WebSocket connections", Double(connections.count)),
             ("bedrock_authenticated_connections", "authenticated WebSocket connections", Double(activeConnections)),
             ("bedrock_topics_active", "topics with subscribers on this gateway", Double(topics.count)),
             ("bedrock_redis_up", "1 when Redis answers", source.isUp ? 1 : 0),
-        ])
+        ]) + source.metricLines()
     }
 }

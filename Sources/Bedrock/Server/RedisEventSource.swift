@@ -51,8 +51,16 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
 
     var isUp: Bool { bridge.isUp }
 
-    /// Bridge counters for `/metrics`.
-    func stats() -> StreamBridge.Stats { bridge.stats() }
+    func metricLines() -> String {
+        let stream = bridge.stats(), channels = pubsub.stats()
+        return """
+        # TYPE bedrock_bridge_malformed_events_total counter
+        bedrock_bridge_malformed_events_total \(stream.malformedEvents + channels.malformedEvents)
+        # TYPE bedrock_bridge_reconnects_total counter
+        bedrock_bridge_reconnects_total \(stream.reconnects)
+
+        """
+    }
 
     func shutdown() {
         pubsub.stop()
