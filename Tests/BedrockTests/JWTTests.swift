@@ -183,6 +183,22 @@ final class JWTTests: XCTestCase {
         XCTAssertNil(Base64URL.decode("ab+c"))
     }
 
+    func testTokenAndServerShareTheDevSecretThroughTheDataDirectory() throws {
+        let dir = NSTemporaryDirectory() + "bedrock-jwt-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cfg = dir + "/dev.json"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try #"{"mode":"dev"}"#.write(toFile: cfg, atomically: true, encoding: .utf8)
+        // What `bedrock token --data-dir D` does, then what `bedrock serve --data-dir D` does.
+        let tokenSide = try GatewayConfig.load(.init(configFile: cfg, dataDir: dir + "/data", environment: [:]))
+        let token = JWTSigner(config: tokenSide).sign(sub: "ops", role: .admin, now: now)
+        let serverSide = try GatewayConfig.load(.init(configFile: cfg, dataDir: dir + "/data", environment: [:]))
+        XCTAssertEqual(try JWTVerifier(config: serverSide).verify(token, now: now).get().sub, "ops")
+        // A server on another data directory has another secret and refuses it.
+        let other = try GatewayConfig.load(.init(configFile: cfg, dataDir: dir + "/other", environment: [:]))
+        XCTAssertEqual(refusal(token, JWTVerifier(config: other)), .badSignature)
+    }
+
     /// Not a timed assertion: prints the verification rate for the report.
     func testVerificationThroughput() throws {
         let token = JWTSigner(secret: secret).sign(sub: "user-12345", role: .trader, now: now)
