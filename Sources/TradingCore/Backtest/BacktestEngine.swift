@@ -50,7 +50,7 @@ struct BacktestEngine<S: Strategy> {
     // Risk tracking.
     private var peakEquity: Double
     private var dayStartEquity: Double
-    private var currentDay: Int64 = .min
+    private var nextDayStart: Int64 = .min
     private var killSwitch = false
 
     init(strategy: S, series: BarSeries, config: BacktestConfig) {
@@ -71,8 +71,11 @@ struct BacktestEngine<S: Strategy> {
         var nextReport = interval
         var lastEquity = config.initialBalance
 
+        let times = series.time, opens = series.open, highs = series.high
+        let lows = series.low, closes = series.close, volumes = series.volume
         for i in 0..<n {
-            let bar = series[i]
+            let bar = Bar(time: times[i], open: opens[i], high: highs[i], low: lows[i], close: closes[i],
+                          volume: volumes[i])
             // 1–2: orders decided on the previous close.
             var entryFillBase: Double?
             switch pending {
@@ -99,7 +102,7 @@ struct BacktestEngine<S: Strategy> {
                 barsInPosition += 1
             }
             equityValues[i] = equity
-            trackRisk(equity: equity, previousEquity: lastEquity, time: bar.time)
+            if config.risk != nil { trackRisk(equity: equity, previousEquity: lastEquity, time: bar.time) }
             lastEquity = equity
             // 5: the strategy decides on this close.
             let decision = strategy.onBar(bar, now: bar.time)
@@ -147,8 +150,12 @@ struct BacktestEngine<S: Strategy> {
 
     private mutating func trackRisk(equity: Double, previousEquity: Double, time: Int64) {
         guard let risk = config.risk else { return }
-        let day = time >= 0 ? time / 86_400_000 : (time - 86_399_999) / 86_400_000
-        if day != currentDay { currentDay = day; dayStartEquity = previousEquity }
+        if time >= nextDayStart {
+            // A new UTC day: its starting equity is the last mark before it.
+            let day = time >= 0 ? time / 86_400_000 : (time - 86_399_999) / 86_400_000
+            nextDayStart = (day + 1) * 86_400_000
+            dayStartEquity = previousEquity
+        }
         peakEquity = Swift.max(peakEquity, equity)
         if peakEquity > 0 && (peakEquity - equity) / peakEquity >= risk.maxDrawdown { killSwitch = true }
     }
