@@ -66,3 +66,23 @@ final class TopicACLTests: XCTestCase {
         XCTAssertNil(MethodACL.leastRole(for: "Signals.list"))
     }
 }
+
+final class BearerTokenTests: XCTestCase {
+    func testAuthorizationHeader() {
+        XCTAssertEqual(BearerToken.fromAuthorization("Bearer abc.def.ghi"), "abc.def.ghi")
+        XCTAssertEqual(BearerToken.fromAuthorization("bearer   abc.def.ghi  "), "abc.def.ghi")
+        XCTAssertEqual(BearerToken.fromAuthorization("BEARER\tx"), "x")
+        XCTAssertNil(BearerToken.fromAuthorization("Bearer "))
+        XCTAssertNil(BearerToken.fromAuthorization("Bearerabc"))
+        XCTAssertNil(BearerToken.fromAuthorization("Basic dXNlcjpwdw=="))
+        XCTAssertNil(BearerToken.fromAuthorization(""))
+    }
+
+    func testQueryParameter() {
+        XCTAssertEqual(BearerToken.fromQuery("token=abc.def.ghi"), "abc.def.ghi")
+        XCTAssertEqual(BearerToken.fromQuery("x=1&token=a%2Eb&y=2"), "a.b")
+        XCTAssertNil(BearerToken.fromQuery("tokens=abc"))
+        XCTAssertNil(BearerToken.fromQuery("token="))
+        XCTAssertNil(BearerToken.fromQuery(""))
+    }
+}
