@@ -62,3 +62,17 @@ final class ArbiterTests: XCTestCase {
         XCTAssertTrue(below.explanation.hasPrefix("rejected: combined score"), below.explanation)
     }
 }
+
+final class SignalAssessmentTests: XCTestCase {
+    func testAssessmentCombinesWeightBandAndArbiter() {
+        let signal = EntrySignal(signalType: .oopsSell, side: .sell, order: .stop(level: 100), entryPrice: 100,
+                                 stopLoss: 105, profitTarget: 90, score: 85)
+        // Sell with NEGATIVE sentiment counts 100: (85 × 0.5 + 100 × 0.2) / 0.7 = 89.29.
+        let a = SignalAssessment.assess(signal, sentiment: .negative)
+        XCTAssertEqual(a.suggestedPositionWeight, 0.8, accuracy: 1e-12)
+        XCTAssertEqual(a.verdict.combinedScore, 62.5 / 0.7, accuracy: 1e-9)
+        XCTAssertEqual(a.verdict.decision, .approved)
+        XCTAssertEqual(signal.riskUnit, 5)
+        XCTAssertEqual(signal.rewardRisk, 2)
+    }
+}

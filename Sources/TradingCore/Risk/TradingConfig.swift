@@ -42,3 +42,21 @@ public struct SizingConfig: Sendable, Equatable, Codable {
     /// 1 % fixed risk; suggested weights used when present.
     public static let `default` = SizingConfig()
 }
+
+/// All trading settings the gateway needs in one value, with the documented defaults.
+public struct TradingConfig: Sendable, Equatable {
+    /// Sizing rules.
+    public var sizing: SizingConfig
+    /// Risk limits.
+    public var risk: RiskConfig
+    /// Arbiter weights and threshold.
+    public var arbiter: ArbiterConfig
+    /// Commission rate per fill (0.001 = 0.1 %).
+    public var commissionRate: Double
+
+    /// Creates a configuration; every argument has its default.
+    public init(sizing: SizingConfig = .default, risk: RiskConfig = .default, arbiter: ArbiterConfig = .default,
+                commissionRate: Double = 0.001) {
+        self.sizing = sizing; self.risk = risk; self.arbiter = arbiter; self.commissionRate = commissionRate
+    }
+}
