@@ -40,6 +40,15 @@ final class CodesTests: XCTestCase {
         XCTAssertEqual(Timestamp.rfc3339(Date(timeIntervalSince1970: 1_700_000_000.5)), "2023-11-14T22:13:20.500Z")
     }
 
+    func testTimestampClampsInsteadOfTrapping() {
+        XCTAssertEqual(Timestamp.rfc3339(millis: .max), "9999-12-31T23:59:59.999Z")
+        XCTAssertEqual(Timestamp.rfc3339(millis: .min), "0000-01-01T00:00:00.000Z")
+        XCTAssertEqual(Timestamp.rfc3339(seconds: .nan), "0000-01-01T00:00:00.000Z")
+        XCTAssertEqual(Timestamp.rfc3339(seconds: .infinity), "9999-12-31T23:59:59.999Z")
+        XCTAssertEqual(Claims(sub: "s", role: .viewer, exp: .max).expiresAt, "9999-12-31T23:59:59.000Z")
+        XCTAssertEqual(Claims(sub: "s", role: .viewer, exp: 1_795_302_600).expiresAt, "2026-11-21T23:10:00.000Z")
+    }
+
     func testTimestampAgreesWithFoundationOverManyDays() {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

@@ -20,8 +20,9 @@ public struct Claims: Sendable, Equatable {
         self.nbf = nbf
     }
 
-    /// `exp` as RFC 3339 UTC (the `expires_at` of the `welcome` frame).
-    public var expiresAt: String { Timestamp.rfc3339(millis: exp * 1000) }
+    /// `exp` as RFC 3339 UTC (the `expires_at` of the `welcome` frame). A signed `exp` past year
+    /// 9999 is shown as 9999-12-31T23:59:59.000Z (never overflows).
+    public var expiresAt: String { Timestamp.rfc3339(millis: min(exp, 253_402_300_799) * 1000) }
 
     /// True when the token has expired at `now` (epoch seconds).
     public func isExpired(now: Int64) -> Bool { now >= exp }

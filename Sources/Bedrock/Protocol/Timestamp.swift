@@ -29,17 +29,25 @@ public enum Timestamp {
 
     /// `date` as RFC 3339 UTC with milliseconds (truncated toward the past).
     public static func rfc3339(_ date: Date) -> String {
-        rfc3339(millis: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+        rfc3339(seconds: date.timeIntervalSince1970)
     }
 
-    /// Epoch seconds (fractional) as RFC 3339 UTC with milliseconds.
+    /// Epoch seconds (fractional) as RFC 3339 UTC with milliseconds. Non-finite or absurd values
+    /// are clamped to years 0000-9999 rather than trapping.
     public static func rfc3339(seconds: Double) -> String {
-        rfc3339(millis: Int64((seconds * 1000).rounded(.down)))
+        let ms = (seconds * 1000).rounded(.down)
+        guard ms.isFinite else { return rfc3339(millis: ms > 0 ? maxMillis : minMillis) }
+        return rfc3339(millis: Int64(max(Double(minMillis), min(Double(maxMillis), ms))))
     }
 
-    /// Epoch milliseconds as RFC 3339 UTC with milliseconds. Years outside 0000–9999 are clamped
-    /// by the format (four digits), which cannot happen for real clocks.
-    public static func rfc3339(millis: Int64) -> String {
+    /// 9999-12-31T23:59:59.999Z and 0000-01-01T00:00:00.000Z in epoch milliseconds.
+    static let maxMillis: Int64 = 253_402_300_799_999
+    static let minMillis: Int64 = -62_167_219_200_000
+
+    /// Epoch milliseconds as RFC 3339 UTC with milliseconds. Values outside years 0000–9999 are
+    /// clamped to those bounds.
+    public static func rfc3339(millis rawMillis: Int64) -> String {
+        let millis = min(max(rawMillis, minMillis), maxMillis)
         var ms = millis % 1000
         var secs = millis / 1000
         if ms < 0 { ms += 1000; secs -= 1 }
