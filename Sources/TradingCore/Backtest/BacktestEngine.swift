@@ -169,8 +169,9 @@ struct BacktestEngine<S: Strategy> {
         let sized = size(signal, price: signal.entryPrice, riskUnit: signal.riskUnit)
         guard sized.size > 0 else { reject(.zeroSize); return }
         if let risk = config.risk {
-            let state = RiskState(equity: equity, peakEquity: peakEquity, dayStartEquity: dayStartEquity,
-                                  killSwitchEngaged: killSwitch)
+            // A drawdown breach latches for the rest of the run (no admin to reset it).
+            if killSwitch { reject(.maxDrawdownKillSwitch); return }
+            let state = RiskState(equity: equity, peakEquity: peakEquity, dayStartEquity: dayStartEquity)
             let verdict = RiskGuard.check(EntryProposal(market: config.market, notional: sized.size * signal.entryPrice,
                                                         rewardRisk: signal.rewardRisk), state: state, config: risk)
             if !verdict.allowed {
