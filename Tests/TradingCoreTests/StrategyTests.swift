@@ -11,6 +11,19 @@ final class StrategyRegistryTests: XCTestCase {
         XCTAssertNoThrow(try StrategyRegistry.make(name: "oops", parameters: ["allow_short": 0]))
     }
 
+    func testLatestDecisionRunsTheStrategyOverTheWholeSeries() throws {
+        let closes: [Double] = [10, 10, 10, 9, 8, 12]      // fast(2)/slow(3) cross up on the last bar
+        let series = BarSeries(bars: closes.enumerated().map { k, c in
+            Bar(time: Int64(k), open: c, high: c, low: c, close: c, volume: 1)
+        })
+        let d = try StrategyRegistry.descriptor(named: "sma_cross")
+        guard case .enter(let e) = try d.latestDecision(["fast": 2, "slow": 3], series: series) else {
+            return XCTFail("expected an entry on the last bar")
+        }
+        XCTAssertEqual(e.entryPrice, 12)
+        XCTAssertEqual(try d.latestDecision(["fast": 2, "slow": 3], series: series.prefix(5)), .hold)
+    }
+
     func testUnknownParameterListsTheValidOnes() {
         XCTAssertThrowsError(try StrategyRegistry.make(name: "sma_cross", parameters: ["fats": 5])) { error in
             let text = "\(error)"

@@ -30,6 +30,19 @@ public struct StrategyDescriptor: Sendable {
     public func make(_ raw: [String: Double] = [:]) throws -> any Strategy {
         try factory(resolve(raw))
     }
+
+    /// Feeds every bar of `series` to a fresh strategy, in order, and returns its decision on the last
+    /// bar (`.hold` for an empty series). This is how live signal generation runs a strategy on the
+    /// latest bars; `now` is the decision clock for the last bar (default: its open time).
+    public func latestDecision(_ raw: [String: Double] = [:], series: BarSeries, now: Int64? = nil) throws -> StrategyDecision {
+        var strategy = try make(raw)
+        var decision = StrategyDecision.hold
+        for i in 0..<series.count {
+            let bar = series[i]
+            decision = strategy.onBar(bar, now: i == series.count - 1 ? (now ?? bar.time) : bar.time)
+        }
+        return decision
+    }
 }
 
 /// The strategies the gateway and the CLI know by name.
