@@ -66,6 +66,7 @@ public enum BacktestError: Error, Equatable, CustomStringConvertible {
     /// The series has no bars.
     case noData
 
+    /// One line for users.
     public var description: String {
         switch self {
         case let .cancelled(n): return "backtest cancelled after \(n) bars"

@@ -23,6 +23,7 @@ public enum MarketDataError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// `file:line: reason`, ready for a one-line CLI error.
     public var description: String {
         switch self {
         case let .unreadable(file, reason): return "\(file): cannot read: \(reason)"

@@ -1,7 +1,10 @@
 /// LLM sentiment about a market (SPEC §8). Raw values are the wire names.
 public enum LLMSentiment: String, Sendable, Codable, CaseIterable {
+    /// Good for buyers.
     case positive = "POSITIVE"
+    /// Neither.
     case neutral = "NEUTRAL"
+    /// Good for sellers.
     case negative = "NEGATIVE"
 
     /// Score 0–100 in favour of a trade on `side`: POSITIVE 100, NEUTRAL 50, NEGATIVE 0 for buys,
@@ -17,7 +20,9 @@ public enum LLMSentiment: String, Sendable, Codable, CaseIterable {
 
 /// Final word on a signal. Raw values are the wire names.
 public enum FinalDecision: String, Sendable, Codable {
+    /// Combined score reached the threshold.
     case approved = "APPROVED"
+    /// Combined score below the threshold.
     case rejected = "REJECTED"
 }
 

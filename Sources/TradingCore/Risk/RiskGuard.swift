@@ -1,11 +1,18 @@
 /// Stable reason codes of the risk guard (SPEC §8). Raw values are the wire names.
 public enum RiskReasonCode: String, Sendable, Codable, CaseIterable {
+    /// As many positions are open as allowed.
     case maxOpenPositions = "MAX_OPEN_POSITIONS"
+    /// The market already has an open position.
     case marketAlreadyOpen = "MARKET_ALREADY_OPEN"
+    /// Open notional plus the new one would exceed the exposure limit.
     case maxExposure = "MAX_EXPOSURE"
+    /// The entry's reward:risk is below the minimum.
     case minRewardRisk = "MIN_REWARD_RISK"
+    /// Today's loss reached the daily limit.
     case dailyLossLimit = "DAILY_LOSS_LIMIT"
+    /// Drawdown from peak equity reached the kill-switch limit.
     case maxDrawdownKillSwitch = "MAX_DRAWDOWN_KILL_SWITCH"
+    /// The kill switch is engaged.
     case killSwitch = "KILL_SWITCH"
     /// Sizing produced nothing to buy (no weight and no stop, or no cash).
     case zeroSize = "ZERO_SIZE"

@@ -15,7 +15,9 @@
 /// + close position (0–25: how far the setup bar closed off its extreme, toward the level)
 /// + volume (0–25: volume / SMA(volume, `volume_period`) capped at 2, × 12.5; 12.5 without volume data).
 public struct OopsStrategy: Strategy {
+    /// Registry name.
     public static let name = "oops"
+    /// Parameters with defaults and ranges.
     public static let parameterSpecs: [ParameterSpec] = [
         ParameterSpec(name: "atr_period", defaultValue: 14, min: 1, max: 200, isInteger: true, summary: "ATR period (Wilder)"),
         ParameterSpec(name: "trend_period", defaultValue: 50, min: 2, max: 500, isInteger: true, summary: "trend SMA period (score only)"),
@@ -34,8 +36,10 @@ public struct OopsStrategy: Strategy {
     private let rewardRisk: Double
     private let trailATR: Double
     private let allowShort: Bool
+    /// Bars needed before the first signal.
     public let warmupBars: Int
 
+    /// Creates the strategy from validated parameters.
     public init(parameters p: StrategyParameters) throws {
         atr = ATR(period: p.int("atr_period"))
         trend = TrendScreen(period: p.int("trend_period"))
@@ -45,6 +49,7 @@ public struct OopsStrategy: Strategy {
         warmupBars = p.int("atr_period")
     }
 
+    /// Feeds the next closed bar (see the type documentation for the rule).
     public mutating func onBar(_ bar: Bar, now: Int64) -> StrategyDecision {
         let a = atr.update(high: bar.high, low: bar.low, close: bar.close)
         let direction = trend.update(close: bar.close)

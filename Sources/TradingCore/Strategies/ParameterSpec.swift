@@ -67,12 +67,18 @@ public struct StrategyParameters: Sendable, Equatable {
 
 /// Why a strategy could not be created. `description` lists the valid choices.
 public enum StrategyError: Error, Equatable, CustomStringConvertible {
+    /// No strategy has this name; `known` lists the registered ones.
     case unknownStrategy(name: String, known: [String])
+    /// The strategy has no parameter of this name; `valid` lists its parameters.
     case unknownParameter(strategy: String, name: String, valid: [ParameterSpec])
+    /// The value lies outside the parameter's range (or is not finite).
     case parameterOutOfRange(strategy: String, name: String, value: Double, spec: ParameterSpec)
+    /// The parameter takes whole numbers only.
     case parameterNotInteger(strategy: String, name: String, value: Double, spec: ParameterSpec)
+    /// Each value is valid alone but not together (e.g. fast ≥ slow).
     case invalidCombination(strategy: String, message: String)
 
+    /// One line naming the problem and the valid choices.
     public var description: String {
         switch self {
         case let .unknownStrategy(name, known):

@@ -13,7 +13,9 @@
 /// + close position in the bar (0–25: (close − low)/(high − low) × 25; 12.5 for a flat bar)
 /// + volume (0–20: volume / SMA(volume, `volume_period`) capped at 2, × 10; 10 without volume data).
 public struct PullbackStrategy: Strategy {
+    /// Registry name.
     public static let name = "pullback"
+    /// Parameters with defaults and ranges.
     public static let parameterSpecs: [ParameterSpec] = [
         ParameterSpec(name: "trend_period", defaultValue: 50, min: 2, max: 500, isInteger: true, summary: "trend SMA period"),
         ParameterSpec(name: "ema_period", defaultValue: 20, min: 2, max: 500, isInteger: true, summary: "pullback EMA period"),
@@ -35,8 +37,10 @@ public struct PullbackStrategy: Strategy {
     private let zoneATR: Double
     private let rewardRisk: Double
     private let trailATR: Double
+    /// Bars needed before the first signal.
     public let warmupBars: Int
 
+    /// Creates the strategy from validated parameters.
     public init(parameters p: StrategyParameters) throws {
         trend = TrendScreen(period: p.int("trend_period"))
         ema = EMA(period: p.int("ema_period"))
@@ -47,6 +51,7 @@ public struct PullbackStrategy: Strategy {
         warmupBars = Swift.max(p.int("trend_period") + 1, p.int("ema_period"), p.int("atr_period"))
     }
 
+    /// Feeds the next closed bar (see the type documentation for the rule).
     public mutating func onBar(_ bar: Bar, now: Int64) -> StrategyDecision {
         let direction = trend.update(close: bar.close)
         let e = ema.update(bar.close)

@@ -7,7 +7,9 @@
 /// Rule score: a constant 100 (the reference strategy takes every cross at full weight, so its
 /// suggested position weight is 1.0 and the size is capped by the available cash).
 public struct SMACrossStrategy: Strategy {
+    /// Registry name.
     public static let name = "sma_cross"
+    /// Parameters with defaults and ranges.
     public static let parameterSpecs: [ParameterSpec] = [
         ParameterSpec(name: "fast", defaultValue: 10, min: 1, max: 500, isInteger: true, summary: "fast SMA period"),
         ParameterSpec(name: "slow", defaultValue: 20, min: 2, max: 1000, isInteger: true, summary: "slow SMA period (> fast)"),
@@ -18,6 +20,7 @@ public struct SMACrossStrategy: Strategy {
     private var previousFast: Double?
     private var previousSlow: Double?
 
+    /// Bars needed before the first signal.
     public var warmupBars: Int { slow.period + 1 }
 
     /// Creates the strategy; `fast` must be smaller than `slow`.
@@ -35,6 +38,7 @@ public struct SMACrossStrategy: Strategy {
         try self.init(rawParameters: ["fast": Double(fast), "slow": Double(slow)])
     }
 
+    /// Feeds the next closed bar (see the type documentation for the rule).
     public mutating func onBar(_ bar: Bar, now: Int64) -> StrategyDecision {
         let f = fast.update(bar.close)
         let s = slow.update(bar.close)

@@ -1,8 +1,12 @@
 /// The kind of entry a strategy emits. Raw values are the wire names of SPEC §8.
 public enum SignalType: String, Sendable, Codable, CaseIterable {
+    /// `pullback` entry (long).
     case pullbackBuy = "PULLBACK_BUY"
+    /// `oops` long entry (buy stop at the previous low).
     case oopsBuy = "OOPS_BUY"
+    /// `oops` short entry (sell stop at the previous high).
     case oopsSell = "OOPS_SELL"
+    /// `sma_cross` entry (long).
     case smaCrossBuy = "SMA_CROSS_BUY"
 }
 

@@ -1,7 +1,10 @@
 /// Direction of the trend screen.
 public enum Trend: String, Sendable, Equatable {
+    /// close > SMA and SMA rising.
     case up = "UP"
+    /// close < SMA and SMA falling.
     case down = "DOWN"
+    /// Neither, or not enough bars yet.
     case none = "NONE"
 }
 
