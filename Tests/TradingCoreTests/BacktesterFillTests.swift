@@ -195,6 +195,12 @@ final class BacktesterFillTests: XCTestCase {
         XCTAssertEqual(seen, [2, 4])
     }
 
+    func testEmptySeriesIsAnError() {
+        XCTAssertThrowsError(try Backtester.run(series: BarSeries(), strategyName: "sma_cross")) {
+            XCTAssertEqual($0 as? BacktestError, .noData)
+        }
+    }
+
     func testRunByNameValidatesStrategyAndParameters() {
         let series = dailyBars([(100, 101, 99, 100)])
         XCTAssertThrowsError(try Backtester.run(series: series, strategyName: "nope")) {

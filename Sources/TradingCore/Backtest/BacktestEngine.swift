@@ -65,6 +65,7 @@ struct BacktestEngine<S: Strategy> {
     mutating func run(strategyName: String, parameters: [String: Double],
                       progress: (BacktestProgress) -> Bool) throws -> BacktestResult {
         let n = series.count
+        guard n > 0 else { throw BacktestError.noData }
         var equityValues = [Double](repeating: 0, count: n)
         var barsInPosition = 0
         let interval = Swift.max(1, config.progressInterval)
