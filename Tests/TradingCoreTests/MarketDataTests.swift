@@ -94,6 +94,23 @@ final class MarketDataTests: XCTestCase {
         XCTAssertEqual(s.volume[0], 123456789012345678901.0)
     }
 
+    func testNumbersMatchTheStandardLibraryParser() throws {
+        var rng = SystemRandomNumberGenerator()
+        var texts: [String] = []
+        for _ in 0..<3000 {
+            let x = Double.random(in: 0.000001...200_000, using: &rng)
+            texts.append(x.description)
+            texts.append(String(format: "%.2f", x))
+            texts.append(String(format: "%.8f", x))
+            texts.append(String(format: "%.17g", x))
+            texts.append(String(format: "%e", x))
+        }
+        var csv = "time,open,high,low,close,volume\n"
+        for (k, t) in texts.enumerated() { csv += "\(k + 1),0,1e300,-1e300,0,\(t)\n" }
+        let s = try load(csv)
+        XCTAssertEqual(s.volume, texts.map { Double($0)! })
+    }
+
     func testMissingVolumeColumnMeansZero() throws {
         let s = try load("time,open,high,low,close\n2024-01-01,1,2,0.5,1.5\n")
         XCTAssertEqual(s.volume, [0])
