@@ -1,0 +1,262 @@
+import CWebSockets
+import Foundation
+
+/// Thousands of WebSocket client connections on ONE libwebsockets context, serviced by the thread
+/// that calls `run`. Every lws pointer lives here; connection state is a flat array indexed by
+/// the number stored in each wsi's opaque user data (index + 1), so a connection costs ~100 bytes
+/// of Swift state plus lws's own wsi and receive buffer.
+final class ClientPool: @unchecked Sendable {
+    // Sound: all state is touched only on the thread inside `run()`; no other thread sees `self`.
+    let options: Options
+    private var context: OpaquePointer?
+    private let protocols: UnsafeMutablePointer<lws_protocols>
+    private let protocolName: UnsafeMutablePointer<CChar>
+    private let hostName: UnsafeMutablePointer<CChar>
+    private let timer: UnsafeMutableRawPointer
+    private let writeBuffer: UnsafeMutableRawPointer
+    private let headroom = Int(bedrock_lws_pre)
+    private var tokens: [String]
+    /// Per-connection state, index = connection number.
+    private(set) var conns: ContiguousArray<ConnState>
+    let stats: PoolStats
+    private let scanner: FrameScanner
+    private var driver: ((ClientPool) -> Bool)?
+    private var running = false
+    /// Set when the scenario is over: closes from here on are expected.
+    private(set) var finishing = false
+    /// Send `subscribe` as soon as a connection is welcomed.
+    var autoSubscribe = false
+    private let tickMicros: lws_usec_t = 5_000
+    private let pongMessage = Array(#"{"type":"pong"}"#.utf8)
+    private let subscribeMessage: [UInt8]
+
+    /// A pool for `options.connections` connections using `tokens` round-robin.
+    init(options: Options, tokens: [String]) {
+        self.options = options
+        self.tokens = tokens
+        conns = ContiguousArray(repeating: ConnState(), count: options.connections)
+        stats = PoolStats()
+        scanner = FrameScanner(topic: options.topic)
+        subscribeMessage = Array(#"{"type":"subscribe","id":1,"topic":"#.utf8) + Array("\"\(options.topic)\"}".utf8)
+        protocolName = strdup("bedrock.v1")
+        hostName = strdup(options.host)
+        protocols = .allocate(capacity: 2)
+        protocols.initialize(repeating: lws_protocols(), count: 2)
+        protocols[0].name = UnsafePointer(protocolName)
+        protocols[0].callback = poolCallback
+        protocols[0].rx_buffer_size = options.rxBuffer
+        let sulSize = MemoryLayout<lws_sorted_usec_list_t>.stride
+        timer = .allocate(byteCount: sulSize + 16, alignment: 16)
+        timer.initializeMemory(as: UInt8.self, repeating: 0, count: sulSize + 16)
+        writeBuffer = .allocate(byteCount: Int(bedrock_lws_pre) + 512, alignment: 16)
+    }
+
+    deinit {
+        free(protocolName); free(hostName)
+        protocols.deallocate(); timer.deallocate(); writeBuffer.deallocate()
+    }
+
+    /// Create the context and service it, calling `driver` every 5 ms until it returns false.
+    /// Then every connection is dropped and the context destroyed. Returns false if lws failed.
+    func run(_ driver: @escaping (ClientPool) -> Bool) -> Bool {
+        lws_set_log_level(0, nil)
+        var info = lws_context_creation_info()
+        info.port = -1  // CONTEXT_PORT_NO_LISTEN: client only
+        info.protocols = UnsafePointer(protocols)
+        info.user = Unmanaged.passUnretained(self).toOpaque()
+        info.fd_limit_per_thread = UInt32(options.connections + 64)
+        info.timeout_secs = UInt32(max(5, min(options.phaseTimeout, 60)))
+        guard let created = lws_create_context(&info) else { return false }
+        context = created
+        self.driver = driver
+        running = true
+        schedule()
+        while running {
+            if lws_service(created, 0) < 0 { break }
+        }
+        finishing = true
+        lws_context_destroy(created)
+        context = nil
+        return true
+    }
+
+    /// Start connection `index` (loop thread). Returns false if lws refused at once.
+    @discardableResult
+    func connect(_ index: Int) -> Bool {
+        guard let context else { return false }
+        conns[index].phase = .connecting
+        stats.started += 1
+        var ci = lws_client_connect_info()
+        ci.context = context
+        ci.port = Int32(options.port)
+        ci.ietf_version_or_minus_one = -1
+        ci.opaque_user_data = UnsafeMutableRawPointer(bitPattern: index + 1)
+        let path = tokens.isEmpty ? options.path : "\(options.path)?token=\(tokens[index % tokens.count])"
+        let wsi: OpaquePointer? = path.withCString { p in
+            ci.address = UnsafePointer(hostName)
+            ci.host = UnsafePointer(hostName)
+            ci.origin = UnsafePointer(hostName)
+            ci.path = p
+            ci.protocol = UnsafePointer(protocolName)
+            return lws_client_connect_via_info(&ci)
+        }
+        if wsi == nil && conns[index].phase == .connecting {
+            fail(index, "lws_client_connect_via_info refused")
+            return false
+        }
+        return true
+    }
+
+    /// Queue `{"type":"subscribe"}` for connection `index`.
+    func subscribe(_ index: Int) { want(index, ConnState.wantSubscribe) }
+
+    /// Stop servicing: the loop returns as soon as the current wait is cancelled.
+    func stop() {
+        running = false
+        if let context { lws_cancel_service(context) }
+    }
+
+    private func want(_ index: Int, _ bit: UInt8) {
+        conns[index].pending |= bit
+        if let wsi = conns[index].wsi { lws_callback_on_writable(wsi) }
+    }
+
+    private func fail(_ index: Int, _ why: String) {
+        guard conns[index].phase != .failed else { return }
+        let wasOpen = conns[index].phase.isOpen
+        conns[index].phase = .failed
+        conns[index].wsi = nil
+        if wasOpen {
+            if !finishing { stats.unexpectedCloses += 1; stats.closeCodes[conns[index].closeCode, default: 0] += 1 }
+        } else {
+            stats.failed += 1
+            if stats.failureSamples.count < 5 { stats.failureSamples.append(why) }
+        }
+    }
+
+    private func schedule() {
+        guard let context else { return }
+        let sulSize = MemoryLayout<lws_sorted_usec_list_t>.stride
+        timer.advanced(by: sulSize).storeBytes(of: Unmanaged.passUnretained(self).toOpaque(), as: UnsafeMutableRawPointer.self)
+        lws_sul_schedule(context, 0, timer.assumingMemoryBound(to: lws_sorted_usec_list_t.self), { sul in
+            guard let sul else { return }
+            let owner = UnsafeMutableRawPointer(sul).advanced(by: MemoryLayout<lws_sorted_usec_list_t>.stride)
+                .load(as: UnsafeMutableRawPointer.self)
+            let pool = Unmanaged<ClientPool>.fromOpaque(owner).takeUnretainedValue()
+            if let driver = pool.driver, driver(pool) { pool.schedule() } else { pool.stop() }
+        }, tickMicros)
+    }
+
+    fileprivate func dispatch(_ wsi: OpaquePointer, _ reason: lws_callback_reasons, _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
+        guard let tag = lws_get_opaque_user_data(wsi) else { return 0 }
+        let index = Int(bitPattern: tag) - 1
+        guard index >= 0, index < conns.count else { return 0 }
+        switch reason {
+        case LWS_CALLBACK_CLIENT_ESTABLISHED:
+            conns[index].wsi = wsi
+            conns[index].phase = .open
+            if conns[index].pending != 0 { lws_callback_on_writable(wsi) }
+        case LWS_CALLBACK_CLIENT_RECEIVE:
+            guard let input else { return 0 }
+            let final = lws_is_final_fragment(wsi) != 0 && lws_remaining_packet_payload(wsi) == 0
+            receive(index, UnsafeRawBufferPointer(start: input, count: length), final: final)
+        case LWS_CALLBACK_CLIENT_WRITEABLE:
+            return writable(index, wsi)
+        case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+            if let input, length >= 2 {
+                let b = UnsafeRawBufferPointer(start: input, count: length)
+                conns[index].closeCode = Int32(b[0]) << 8 | Int32(b[1])
+            }
+        case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+            let why = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "connection error"
+            fail(index, why)
+        case LWS_CALLBACK_CLIENT_CLOSED:
+            fail(index, "closed before welcome (code \(conns[index].closeCode))")
+        default:
+            break
+        }
+        return 0
+    }
+
+    private func writable(_ index: Int, _ wsi: OpaquePointer) -> Int32 {
+        let bits = conns[index].pending
+        let message: [UInt8]
+        if bits & ConnState.wantPong != 0 {
+            conns[index].pending &= ~ConnState.wantPong
+            message = pongMessage
+        } else if bits & ConnState.wantSubscribe != 0 {
+            conns[index].pending &= ~ConnState.wantSubscribe
+            message = subscribeMessage
+        } else {
+            return 0
+        }
+        let payload = writeBuffer.advanced(by: headroom)
+        message.withUnsafeBytes { payload.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let n = lws_write(wsi, payload.assumingMemoryBound(to: UInt8.self), message.count, LWS_WRITE_TEXT)
+        if n < Int32(message.count) { return -1 }
+        if conns[index].pending != 0 { lws_callback_on_writable(wsi) }
+        return 0
+    }
+
+    /// One piece of a text frame: split on `\n`, carrying an incomplete object to the next piece.
+    private func receive(_ index: Int, _ bytes: UnsafeRawBufferPointer, final: Bool) {
+        let now = ClockNs.realtime()
+        if final { stats.frames += 1 }
+        var start = 0
+        var i = 0
+        while i <= bytes.count {
+            let atEnd = i == bytes.count
+            if atEnd || bytes[i] == UInt8(ascii: "\n") {
+                if atEnd && !final {
+                    if start < i { conns[index].carry.append(contentsOf: bytes[start..<i]) }
+                    break
+                }
+                if conns[index].carry.isEmpty {
+                    handle(index, UnsafeRawBufferPointer(rebasing: bytes[start..<i]), now: now)
+                } else {
+                    var line = conns[index].carry
+                    conns[index].carry = []
+                    line.append(contentsOf: bytes[start..<i])
+                    line.withUnsafeBytes { handle(index, $0, now: now) }
+                }
+                start = i + 1
+            }
+            i += 1
+        }
+    }
+
+    private func handle(_ index: Int, _ line: UnsafeRawBufferPointer, now: UInt64) {
+        guard !line.isEmpty else { return }
+        switch scanner.scan(line) {
+        case let .event(idMs, idSeq, seq, sentNs):
+            stats.events += 1
+            if let sentNs { stats.latency.record(now > sentNs ? now - sentNs : 0) }
+            if stats.firstEventNs == 0 { stats.firstEventNs = now }
+            stats.lastEventNs = now
+            conns[index].record(idMs: idMs, idSeq: idSeq, seq: seq)
+        case .ping:
+            stats.pings += 1
+            want(index, ConnState.wantPong)
+        case .welcome:
+            if conns[index].phase == .open || conns[index].phase == .connecting {
+                conns[index].phase = .welcomed
+                stats.welcomed += 1
+                stats.lastWelcomeNs = now
+                if autoSubscribe { want(index, ConnState.wantSubscribe) }
+            }
+        case .subscribed:
+            if conns[index].phase != .subscribed { conns[index].phase = .subscribed; stats.subscribed += 1 }
+        case .error:
+            stats.errorFrames += 1
+        case .other:
+            break
+        }
+    }
+}
+
+/// The one C entry point: finds the pool through the context user pointer.
+private func poolCallback(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
+                          _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
+    guard let wsi, let context = lws_get_context(wsi), let owner = lws_context_user(context) else { return 0 }
+    return Unmanaged<ClientPool>.fromOpaque(owner).takeUnretainedValue().dispatch(wsi, reason, input, length)
+}

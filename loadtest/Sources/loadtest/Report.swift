@@ -1,0 +1,71 @@
+import Foundation
+
+/// The results of one scenario: ordered rows for the table, the same values in the JSON file.
+struct Report {
+    /// One measured or configured value.
+    enum Value {
+        case int(Int)
+        case double(Double, digits: Int)
+        case text(String)
+
+        var display: String {
+            switch self {
+            case .int(let v): return String(v)
+            case .double(let v, let d): return String(format: "%.\(d)f", v)
+            case .text(let s): return s
+            }
+        }
+
+        var json: Any {
+            switch self {
+            case .int(let v): return v
+            case .double(let v, let d): return (v * pow(10, Double(d))).rounded() / pow(10, Double(d))
+            case .text(let s): return s
+            }
+        }
+    }
+
+    let scenario: String
+    private(set) var parameters: [(String, Value)] = []
+    private(set) var rows: [(String, Value, String)] = []
+    /// Problems that make the run a failure (smoke exits non-zero on any).
+    private(set) var failures: [String] = []
+
+    init(scenario: String) { self.scenario = scenario }
+
+    mutating func parameter(_ name: String, _ value: Value) { parameters.append((name, value)) }
+    mutating func add(_ name: String, _ value: Value, _ unit: String = "") { rows.append((name, value, unit)) }
+    mutating func add(_ name: String, _ value: Double?, digits: Int = 1, _ unit: String = "") {
+        if let value { rows.append((name, .double(value, digits: digits), unit)) }
+    }
+    mutating func fail(_ why: String) { failures.append(why) }
+
+    /// The table printed on stdout.
+    func table() -> String {
+        var lines = ["== loadtest \(scenario) =="]
+        let params = parameters.map { "\($0.0)=\($0.1.display)" }.joined(separator: " ")
+        lines.append("   \(params)")
+        let width = max(24, rows.map { $0.0.count }.max() ?? 0)
+        for (name, value, unit) in rows {
+            let padded = name.padding(toLength: width, withPad: " ", startingAt: 0)
+            let shown = value.display
+            lines.append("   \(padded) \(String(repeating: " ", count: max(0, 14 - shown.count)))\(shown) \(unit)")
+        }
+        lines.append(failures.isEmpty ? "   result: OK" : "   result: FAILED")
+        for failure in failures { lines.append("   - \(failure)") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Write `{"scenario","parameters","results","units","failures","passed"}` to `path`.
+    func writeJSON(_ path: String) throws {
+        var params: [String: Any] = [:]
+        for (k, v) in parameters { params[k] = v.json }
+        var results: [String: Any] = [:]
+        var units: [String: String] = [:]
+        for (k, v, u) in rows { results[k] = v.json; if !u.isEmpty { units[k] = u } }
+        let object: [String: Any] = ["scenario": scenario, "parameters": params, "results": results,
+                                     "units": units, "failures": failures, "passed": failures.isEmpty]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+}
