@@ -9,10 +9,15 @@ final class Connection {
     var queue = Deque<SharedFrame>()
     /// Fragments of a message not yet complete.
     var partial: [UInt8] = []
-    /// Set when the connection must close at its next writable callback.
+    /// Set when the connection must close at its next writable callback (not before `closeAt`).
     var pendingClose: (code: CloseCode, reason: String)?
+    /// Earliest time to send the close frame: a flooding client gets a moment to stop sending,
+    /// so closing does not reset the TCP connection under the frames still on their way to it.
+    var closeAt = 0.0
     /// True once the client has been told it lags, until its queue drains.
     var warnedLagging = false
+    /// When the queue first went over `send_queue_max` in the current episode of lag.
+    var laggingSince: Double?
     /// True while a writable callback has been requested and not yet served.
     var writeRequested = false
     /// Extra queue room granted for a replay just enqueued (bounded by `redis.replay_max`);

@@ -75,7 +75,7 @@ extension Gateway {
             case .send(let frame):
                 enqueue(SharedFrame(json: frame), on: connection)
             case .close(let code, let reason):
-                requestClose(connection, code, reason)
+                requestClose(connection, code, reason, linger: code == .rateLimited ? Gateway.floodLinger : 0)
                 return
             case .authenticated:
                 if !connection.counted { connection.counted = true; activeConnections += 1 }
@@ -90,33 +90,61 @@ extension Gateway {
         }
     }
 
-    /// Append a frame to the connection's queue, applying the slow-consumer policy: a warning at
-    /// 3/4 of the limit, a 4429 close when full (the client resumes with `since`).
+    /// Append a frame to the connection's queue. Memory stays bounded: past
+    /// `lagHardFactor × send_queue_max` frames (plus room for a replay) the connection is closed
+    /// with 4429 at once; the softer, time-based part of the slow-consumer policy is `checkLag`.
     func enqueue(_ frame: SharedFrame, on connection: Connection) {
         guard connection.pendingClose == nil else { return }
-        let limit = limits.sendQueueMax + connection.replayAllowance
-        if connection.queue.count >= limit {
+        if connection.queue.count >= hardQueueLimit + connection.replayAllowance {
             metrics.count("bedrock_slow_consumer_disconnects_total")
             connection.queue.removeAll()
             requestClose(connection, .rateLimited, "lagged: send queue full")
             return
         }
         connection.queue.append(frame)
-        if !connection.warnedLagging && connection.queue.count >= connection.replayAllowance + limits.sendQueueMax * 3 / 4 {
-            connection.warnedLagging = true
-            let warning = connection.machine.errorFrame(.rateLimited, "lagged: \(connection.queue.count) frames waiting; read faster or you will be disconnected")
-            connection.queue.append(SharedFrame(json: warning))
-        }
         if !connection.writeRequested {
             connection.writeRequested = true
             connection.wsi.requestWritable()
         }
     }
 
+    /// Frames a connection may hold before it is cut off at once: 4 × `send_queue_max`, and never
+    /// less than two reads of the bridge (so one burst alone cannot cut off a healthy client).
+    /// Frames are shared between subscribers, so this bounds references, not copies.
+    var hardQueueLimit: Int { max(limits.sendQueueMax * 4, 4096) }
+    /// Seconds a rate-limited client's input is read and dropped before its close frame goes out.
+    static let floodLinger = 0.5
+    /// Seconds over `send_queue_max` before the client is warned, and before it is closed.
+    static let lagWarnAfter = 1.0
+    static let lagCloseAfter = 5.0
+
+    /// The slow-consumer policy (SPEC §5), on every tick: a queue that stays over
+    /// `send_queue_max` for `lagWarnAfter` gets an `error` RATE_LIMITED "lagged" frame; one still
+    /// over it after `lagCloseAfter` is closed with 4429. Bursts that drain quickly pass silently.
+    func checkLag(_ connection: Connection, now: Double) {
+        guard connection.queue.count > limits.sendQueueMax + connection.replayAllowance else {
+            connection.laggingSince = nil
+            connection.warnedLagging = false
+            return
+        }
+        guard let since = connection.laggingSince else { connection.laggingSince = now; return }
+        if now - since >= Gateway.lagCloseAfter {
+            metrics.count("bedrock_slow_consumer_disconnects_total")
+            connection.queue.removeAll()
+            requestClose(connection, .rateLimited, "lagged: could not keep up for \(Int(Gateway.lagCloseAfter)) s")
+        } else if now - since >= Gateway.lagWarnAfter && !connection.warnedLagging {
+            connection.warnedLagging = true
+            let warning = connection.machine.errorFrame(.rateLimited, "lagged: \(connection.queue.count) frames waiting; read faster or be disconnected")
+            connection.queue.append(SharedFrame(json: warning))
+        }
+    }
+
     /// Close at the next writable callback with this code.
-    func requestClose(_ connection: Connection, _ code: CloseCode, _ reason: String) {
+    func requestClose(_ connection: Connection, _ code: CloseCode, _ reason: String, linger: Double = 0) {
         guard connection.pendingClose == nil else { return }
         connection.pendingClose = (code, reason)
+        connection.closeAt = linger > 0 ? now() + linger : 0
+        connection.wsi.killAfter(seconds: Int(linger.rounded(.up)) + 3)  // a choked socket never gets writable
         metrics.count("bedrock_ws_closes_total", labels: "code=\"\(code.rawValue)\"")
         connection.wsi.requestWritable()
     }
@@ -125,28 +153,39 @@ extension Gateway {
         guard let connection = connections[wsi] else { return 0 }
         connection.writeRequested = false
         if let close = connection.pendingClose {
+            if !connection.queue.isEmpty && close.code != .goingAway {
+                // Last words first (e.g. the RATE_LIMITED error): one batch, then the close.
+                let sent = connection.queue.count == 1 ? writeSingle(connection) : writeBatch(connection)
+                connection.queue.removeAll()
+                wsi.requestWritable()
+                return sent ? 0 : -1
+            }
+            if connection.closeAt > 0 && now() < connection.closeAt { return 0 }  // the tick re-arms
             wsi.setCloseReason(close.code.rawValue, close.reason)
             return -1
         }
         guard let first = connection.queue.first else { return 0 }
         let sent: Bool
         if connection.queue.count == 1 || first.count >= Gateway.batchLimit {
-            connection.queue.removeFirst()
-            sent = wsi.writeText(first.storage, payloadLength: first.count)
-            metrics.framesOut += 1
-            metrics.eventsOut += 1
-            if connection.replayAllowance > 0 { connection.replayAllowance -= 1 }
+            sent = writeSingle(connection)
         } else {
             sent = writeBatch(connection)
         }
         if !sent { return -1 }
-        if connection.queue.isEmpty {
-            connection.warnedLagging = false
-        } else {
+        if !connection.queue.isEmpty {
             connection.writeRequested = true
             wsi.requestWritable()
         }
         return 0
+    }
+
+    /// The first queued frame on its own, straight from its shared buffer.
+    private func writeSingle(_ connection: Connection) -> Bool {
+        let frame = connection.queue.removeFirst()
+        metrics.framesOut += 1
+        metrics.eventsOut += 1
+        if connection.replayAllowance > 0 { connection.replayAllowance -= 1 }
+        return connection.wsi.writeText(frame.storage, payloadLength: frame.count)
     }
 
     /// Several queued frames in one text frame, separated by `\n` (SPEC §5 batching).

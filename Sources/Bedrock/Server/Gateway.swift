@@ -90,8 +90,12 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
             if connections.isEmpty || t >= shutdownDeadline { server.stop() }
             return
         }
+        for connection in connections.values where connection.pendingClose != nil && connection.closeAt > 0 && t >= connection.closeAt {
+            connection.wsi.requestWritable()
+        }
         for connection in connections.values where connection.pendingClose == nil {
             perform(connection.machine.tick(now: t), on: connection)
+            if !connection.queue.isEmpty || connection.laggingSince != nil { checkLag(connection, now: t) }
         }
     }
 }

@@ -9,6 +9,7 @@ public struct GatewayOptions: Sendable {
     public var maxFrameBytes: Int = 65536
     public var maxConnections: Int = 20000
     public var messagesPerSecond: Double = 50
+    public var messageBurst: Double = 100
     public var sendQueueMax: Int = 1024
     public var corsOrigins: [String] = []
     public var tlsCertPath: String?
@@ -21,7 +22,7 @@ public struct GatewayOptions: Sendable {
     var limits: SessionLimits {
         SessionLimits(heartbeatInterval: heartbeatInterval, heartbeatTimeout: heartbeatTimeout,
                       authTimeout: authTimeout, maxFrameBytes: maxFrameBytes,
-                      messagesPerSecond: messagesPerSecond, sendQueueMax: sendQueueMax)
+                      messagesPerSecond: messagesPerSecond, messageBurst: messageBurst, sendQueueMax: sendQueueMax)
     }
 
     var serverSettings: LWSServerSettings {

@@ -104,6 +104,7 @@ extension GatewayOptions {
         maxFrameBytes = config.server.maxFrameBytes
         maxConnections = config.server.maxConnections
         messagesPerSecond = config.server.rateLimitPerS
+        messageBurst = Double(config.server.rateLimitBurst)
         sendQueueMax = config.server.sendQueueMax
         corsOrigins = config.server.corsOrigins
         tlsCertPath = config.server.tlsCert

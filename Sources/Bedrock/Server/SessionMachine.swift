@@ -26,7 +26,7 @@ final class SessionMachine {
         authDeadline = now + limits.authTimeout
         lastHeard = now
         nextPing = now + limits.heartbeatInterval
-        bucket = TokenBucket(rate: limits.messagesPerSecond, burst: max(1, limits.messagesPerSecond * 2), now: now)
+        bucket = TokenBucket(rate: limits.messagesPerSecond, burst: max(1, limits.messageBurst), now: now)
     }
 
     /// The `welcome` frame for the current identity.

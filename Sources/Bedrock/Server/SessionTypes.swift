@@ -13,6 +13,7 @@ struct SessionLimits: Sendable {
     var authTimeout: Double = 5
     var maxFrameBytes: Int = 65536
     var messagesPerSecond: Double = 50
+    var messageBurst: Double = 100
     var sendQueueMax: Int = 1024
 }
 

@@ -56,6 +56,12 @@ struct WSI: Hashable, @unchecked Sendable {
     /// Ask lws for a writable callback on this connection.
     func requestWritable() { lws_callback_on_writable(raw) }
 
+    /// Drop the connection if it is still open after `seconds` (lws kills it even when the
+    /// socket is choked and no writable callback will ever come).
+    func killAfter(seconds: Int) {
+        lws_set_timeout(raw, PENDING_TIMEOUT_CLOSE_SEND, Int32(seconds))
+    }
+
     /// Set the close code and reason sent when the callback next returns -1.
     func setCloseReason(_ code: UInt16, _ reason: String) {
         var bytes = Array(reason.utf8.prefix(120))
