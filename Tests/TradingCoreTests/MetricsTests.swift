@@ -39,6 +39,27 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(EquityStatistics.omega(returns: r)!, 2, accuracy: 1e-9)
     }
 
+    func testStreamingRatiosMatchTheFormulas() {
+        let (sharpe, sortino, omega) = EquityStatistics.returnRatios(equity: equity, barsPerYear: 365)
+        XCTAssertEqual(sharpe!, 4.98862, accuracy: 1e-4)
+        XCTAssertEqual(sortino!, 9.55249, accuracy: 1e-4)
+        XCTAssertEqual(omega!, 2, accuracy: 1e-9)
+        let flat = EquityStatistics.returnRatios(equity: [5, 5, 5], barsPerYear: 365)
+        XCTAssertNil(flat.sharpe)
+        XCTAssertNil(flat.sortino)
+        XCTAssertNil(flat.omega)
+    }
+
+    func testMedianSpacingWithManyDistinctGaps() {
+        // Gaps 1, 2, ..., 40 (more distinct values than the histogram keeps): median of 40 gaps
+        // is the mean of the 20th and 21st smallest = (20 + 21) / 2.
+        var t: [Int64] = [0]
+        for g in 1...40 { t.append(t.last! + Int64(g)) }
+        XCTAssertEqual(EquityStatistics.medianBarSpacing(t), 20.5)
+        // Gaps 5, 1, 1, 7 → sorted 1, 1, 5, 7 → (1 + 5) / 2 = 3.
+        XCTAssertEqual(EquityStatistics.medianBarSpacing([0, 5, 6, 7, 14]), 3)
+    }
+
     func testUndefinedRatiosAreNil() {
         let flat = EquityStatistics.returns([100, 100, 100])
         XCTAssertNil(EquityStatistics.sharpe(returns: flat, barsPerYear: 365), "zero deviation")

@@ -79,23 +79,21 @@ public struct BacktestMetrics: Sendable, Equatable {
         self.maxDrawdown = dd.maxPercent
         self.maxDrawdownDurationBars = dd.longestBars
         self.maxDrawdownDurationMilliseconds = dd.longestMilliseconds
-        let r = EquityStatistics.returns(equity)
         if let p = EquityStatistics.barsPerYear(times) {
-            sharpeRatio = EquityStatistics.sharpe(returns: r, barsPerYear: p)
-            sortinoRatio = EquityStatistics.sortino(returns: r, barsPerYear: p)
+            (sharpeRatio, sortinoRatio, omegaRatio) = EquityStatistics.returnRatios(equity: equity, barsPerYear: p)
             annualizedReturn = EquityStatistics.annualizedReturn(equity: equity, barsPerYear: p)
                 .map { $0 * 100 }
         } else {
             sharpeRatio = nil
             sortinoRatio = nil
             annualizedReturn = nil
+            omegaRatio = EquityStatistics.returnRatios(equity: equity, barsPerYear: 1).omega
         }
         if let ar = annualizedReturn, dd.maxPercent > 0 {
             calmarRatio = ar / dd.maxPercent
         } else {
             calmarRatio = nil
         }
-        self.omegaRatio = EquityStatistics.omega(returns: r)
         self.exposurePct = exposurePct ?? TradeStatistics.exposurePercent(trades, times: times)
         self.totalCommission = TradeStatistics.totalCommission(trades)
         self.totalSlippage = TradeStatistics.totalSlippage(trades)

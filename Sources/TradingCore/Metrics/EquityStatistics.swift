@@ -26,8 +26,41 @@ public enum EquityStatistics {
 
     /// Median spacing of consecutive times in milliseconds (the bar length); `nil` with fewer
     /// than two times. With an even number of gaps the mean of the two middle gaps is used.
+    /// Linear time when the data has few distinct gaps (the usual case: one bar length plus
+    /// weekend or outage gaps); sorts the gaps otherwise.
     public static func medianBarSpacing(_ times: [Int64]) -> Double? {
         guard times.count >= 2 else { return nil }
+        let n = times.count - 1
+        // Histogram of distinct gaps, given up after 32 distinct values.
+        var values = [Int64](), counts = [Int]()
+        var last = 0
+        histogram: for i in 1..<times.count {
+            let g = times[i] - times[i - 1]
+            if last < values.count, values[last] == g { counts[last] += 1; continue }
+            for k in values.indices where values[k] == g {
+                counts[k] += 1
+                last = k
+                continue histogram
+            }
+            if values.count == 32 { return sortedMedian(times) }
+            values.append(g)
+            counts.append(1)
+            last = values.count - 1
+        }
+        let order = values.indices.sorted { values[$0] < values[$1] }
+        func gap(atRank r: Int) -> Int64 {   // the r-th smallest gap, 0-based
+            var seen = 0
+            for k in order {
+                seen += counts[k]
+                if r < seen { return values[k] }
+            }
+            return values[order[order.count - 1]]
+        }
+        if n % 2 == 1 { return Double(gap(atRank: n / 2)) }
+        return (Double(gap(atRank: n / 2 - 1)) + Double(gap(atRank: n / 2))) / 2
+    }
+
+    private static func sortedMedian(_ times: [Int64]) -> Double {
         var gaps = [Int64]()
         gaps.reserveCapacity(times.count - 1)
         for i in 1..<times.count { gaps.append(times[i] - times[i - 1]) }
@@ -144,6 +177,32 @@ public enum EquityStatistics {
         if end < times.count, start < times.count {
             result.longestMilliseconds = times[end] - times[start]
         }
+    }
+
+    /// Sharpe, Sortino and Omega of the per-bar returns of `equity`, computed in two passes
+    /// without building the returns array (same formulas as the functions above).
+    public static func returnRatios(equity: [Double], barsPerYear p: Double)
+        -> (sharpe: Double?, sortino: Double?, omega: Double?) {
+        let n = equity.count - 1
+        guard n >= 1 else { return (nil, nil, nil) }
+        @inline(__always) func r(_ i: Int) -> Double {
+            let previous = equity[i - 1]
+            return previous > 0 ? equity[i] / previous - 1 : 0
+        }
+        var sum = 0.0, gains = 0.0, losses = 0.0, downside = 0.0
+        for i in 1...n {
+            let x = r(i)
+            sum += x
+            if x > 0 { gains += x } else { losses -= x; downside += x * x }
+        }
+        let m = sum / Double(n)
+        let omega: Double? = losses > 0 ? gains / losses : nil
+        guard n >= 2 else { return (nil, nil, omega) }
+        var ss = 0.0
+        for i in 1...n { let d = r(i) - m; ss += d * d }
+        let sd = (ss / Double(n - 1)).squareRoot()
+        let dd = (downside / Double(n)).squareRoot()
+        return (sd > 0 ? m / sd * p.squareRoot() : nil, dd > 0 ? m / dd * p.squareRoot() : nil, omega)
     }
 
     static func mean(_ xs: [Double]) -> Double {
