@@ -124,12 +124,12 @@ final class StreamBridgeTests: XCTestCase {
         XCTAssertTrue(recorder.wait { events, _ in events.count == 1 })
 
         redis.kill()
-        XCTAssertTrue(recorder.wait { _, statuses in statuses == [true, false] }, "down not reported")
+        XCTAssertTrue(recorder.wait { _, statuses in statuses == [true, false] }, "down not reported \(recorder.statuses)")
         XCTAssertFalse(bridge.isUp)
         try redis.start()
         conn = try redis.connect()
         let during = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"n":2}"#)
-        XCTAssertTrue(recorder.wait { _, statuses in statuses == [true, false, true] }, "up not reported")
+        XCTAssertTrue(recorder.wait { _, statuses in statuses == [true, false, true] }, "up not reported \(recorder.statuses)")
         let after = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"n":3}"#)
         XCTAssertTrue(recorder.wait { events, _ in events.count >= 3 })
         Thread.sleep(forTimeInterval: 0.2)
@@ -157,5 +157,24 @@ final class StreamBridgeTests: XCTestCase {
         let started = Date()
         bridge.stop()
         XCTAssertLessThan(Date().timeIntervalSince(started), 2.0)
+    }
+
+    func testKeyThatIsNotAStreamDoesNotStallOtherTopics() throws {
+        let conn = try redis.connect()
+        _ = try conn.command(["SET", "bedrock:stream:broken", "not a stream"]).checked()
+        startBridge()
+        XCTAssertEqual(activate("broken"), "0-0")
+        XCTAssertNotNil(activate("signals"))
+        XCTAssertNotNil(activate("risk"))
+        let first = try StreamAppend.append(conn, topic: "signals", eventJSON: "{}")
+        XCTAssertTrue(recorder.wait { events, _ in events.count == 1 })
+        // A bridged stream replaced by a string while subscribed: the others keep flowing.
+        _ = try conn.command(["DEL", "bedrock:stream:risk"]).checked()
+        _ = try conn.command(["SET", "bedrock:stream:risk", "oops"]).checked()
+        let second = try StreamAppend.append(conn, topic: "signals", eventJSON: "{}")
+        XCTAssertTrue(recorder.wait { events, _ in events.count == 2 })
+        let third = try StreamAppend.append(conn, topic: "signals", eventJSON: "{}")
+        XCTAssertTrue(recorder.wait { events, _ in events.count == 3 })
+        XCTAssertEqual(recorder.events.map(\.id), [first, second, third])
     }
 }

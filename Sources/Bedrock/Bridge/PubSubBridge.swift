@@ -114,6 +114,8 @@ public final class PubSubBridge: @unchecked Sendable {
         while !isStopping {
             do {
                 let conn = try RedisConnection(address, connectTimeout: 2, readTimeout: 10)
+                let pong = try conn.command(["PING"])  // usable, not loading, not a self-connect
+                guard pong == .status("PONG") else { throw RedisError.io("PING answered \(pong)") }
                 try conn.append(["SUBSCRIBE"] + topicByChannel.keys.sorted())
                 try conn.flush()
                 report(true)

@@ -56,6 +56,10 @@ final class StreamReader {
             let readTimeout = Double(options.blockMillis) / 1000 + 5
             let conn = try RedisConnection(bridge.address, connectTimeout: options.connectTimeout,
                                            readTimeout: readTimeout)
+            // Up means usable: a server still loading its AOF (or a TCP self-connect to a
+            // closed local port) does not answer PONG.
+            let pong = try conn.command(["PING"])
+            guard pong == .status("PONG") else { throw RedisError.io("PING answered \(pong)") }
             shared.setReader(clientID: (try? conn.command(["CLIENT", "ID"]))?.integer)
             connection = conn
             backoff = StreamReader.initialBackoff
@@ -97,8 +101,12 @@ final class StreamReader {
                 switch reply {
                 case .array(let entries):
                     if let id = entries.first?.array?.first?.string { cursor.lastID = id }
+                case .error(let message) where message.hasPrefix("WRONGTYPE"):
+                    cursor.readable = false  // the key is not a stream: nothing to bridge
+                case .error(let message):
+                    throw .server(message)  // e.g. LOADING after a restart: retried shortly
                 default:
-                    cursor.readable = false  // WRONGTYPE: not a stream; nothing to bridge
+                    throw .unexpectedReply("XREVRANGE answered \(reply)")
                 }
                 cursors[topic] = cursor
                 topicByKey[key] = topic
@@ -181,7 +189,8 @@ final class StreamReader {
     /// After an XREAD error reply, takes keys that are no longer streams out of the read set.
     private func quarantineNonStreams(_ conn: RedisConnection) throws(RedisError) {
         for (topic, cursor) in cursors where cursor.readable {
-            let type = try conn.command(["TYPE", cursor.key]).string
+            // Only a definite other type counts: an error reply (LOADING, …) is not a verdict.
+            guard case .status(let type) = try conn.command(["TYPE", cursor.key]) else { continue }
             if type != "stream" && type != "none" { cursors[topic]?.readable = false }
         }
     }
