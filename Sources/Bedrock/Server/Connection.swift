@@ -36,6 +36,23 @@ final class Connection {
 final class TopicHub {
     /// Connections subscribed (in any state), by handle.
     var subscribers: [WSI: Connection] = [:]
+    /// The subscribers receiving live events, as a plain array: fan-out walks it with no lookup.
+    private(set) var live: ContiguousArray<Connection> = []
+    /// Subscribers whose replay is running (they hold live events until it lands).
+    var replaying: [WSI: Connection] = [:]
+
+    /// Move a subscriber to the live list.
+    func goLive(_ connection: Connection) {
+        replaying[connection.wsi] = nil
+        if !live.contains(where: { $0 === connection }) { live.append(connection) }
+    }
+
+    /// Forget a subscriber in every state.
+    func remove(_ connection: Connection) {
+        subscribers[connection.wsi] = nil
+        replaying[connection.wsi] = nil
+        if let i = live.firstIndex(where: { $0 === connection }) { live.swapAt(i, live.count - 1); live.removeLast() }
+    }
     /// Newest stream id handed to subscribers; nil while the bridge resolves it.
     var position: String?
     /// True while the bridge has the topic activated.

@@ -32,15 +32,18 @@ extension Gateway {
     private func start(_ connection: Connection, topic: String, id: JSONValue, since: String?, position: String) {
         guard let since else {
             connection.machine.subscriptions[topic] = .live
+            topics[topic]?.goLive(connection)
             enqueue(SharedFrame(json: subscribed(id, topic, position, recovered: false)), on: connection)
             return
         }
         if since != "0", let s = StreamID(since), let p = StreamID(position), s >= p {
             connection.machine.subscriptions[topic] = .live
+            topics[topic]?.goLive(connection)
             enqueue(SharedFrame(json: subscribed(id, topic, position, recovered: s == p)), on: connection)
             return
         }
         connection.machine.subscriptions[topic] = .replaying(id: id, cutoff: position, held: [])
+        topics[topic]?.replaying[connection.wsi] = connection
         let wsi = connection.wsi
         source.replay(topic: topic, since: since, upTo: position) { [self] result in
             let box = UncheckedBox(result)
@@ -55,11 +58,12 @@ extension Gateway {
         switch result {
         case .failure(let error):
             connection.machine.subscriptions[topic] = nil
-            topics[topic]?.subscribers[wsi] = nil
+            if let hub = topics[topic] { hub.remove(connection) }
             let frame = connection.machine.errorFrame(.unavailable, "replay of \(topic) failed: \(error); subscribe again", id: id)
             enqueue(SharedFrame(json: frame), on: connection)
         case .success(let batch):
             connection.machine.subscriptions[topic] = .live
+            topics[topic]?.goLive(connection)
             enqueue(SharedFrame(json: subscribed(id, topic, cutoff, recovered: batch.recovered)), on: connection)
             connection.replayAllowance += batch.entries.count
             for entry in batch.entries { enqueue(SharedFrame(entry.frame), on: connection) }
@@ -75,7 +79,7 @@ extension Gateway {
     func unsubscribe(_ connection: Connection, topic: String) {
         connection.machine.subscriptions[topic] = nil
         guard let hub = topics[topic] else { return }
-        hub.subscribers[connection.wsi] = nil
+        hub.remove(connection)
         if hub.subscribers.isEmpty {
             topics[topic] = nil
             if hub.activated { source.deactivate(topic: topic) }
@@ -92,20 +96,15 @@ extension Gateway {
                 hub.position = id
                 if let appended = StreamID(id) { metrics.observeDelivery(now() - Double(appended.ms) / 1000) }
             }
-            metrics.count("bedrock_ws_event_deliveries_total", labels: label, by: hub.subscribers.count)
-            for connection in hub.subscribers.values {
-                switch connection.machine.subscriptions[event.topic] {
-                case .live?:
-                    enqueue(event.frame, on: connection)
-                case .replaying(let id, let cutoff, var held)?:
-                    held.append(event.frame)
-                    if held.count > limits.sendQueueMax {
-                        requestClose(connection, .rateLimited, "lagged: too many events during replay")
-                    } else {
-                        connection.machine.subscriptions[event.topic] = .replaying(id: id, cutoff: cutoff, held: held)
-                    }
-                default:
-                    break
+            metrics.count("bedrock_ws_event_deliveries_total", labels: label, by: hub.live.count)
+            for connection in hub.live { enqueue(event.frame, on: connection) }
+            for connection in hub.replaying.values {
+                guard case .replaying(let id, let cutoff, var held)? = connection.machine.subscriptions[event.topic] else { continue }
+                held.append(event.frame)
+                if held.count > hardQueueLimit {
+                    requestClose(connection, .rateLimited, "lagged: too many events during replay")
+                } else {
+                    connection.machine.subscriptions[event.topic] = .replaying(id: id, cutoff: cutoff, held: held)
                 }
             }
         }

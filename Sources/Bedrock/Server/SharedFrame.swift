@@ -20,19 +20,18 @@ final class SharedFrame: @unchecked Sendable {
     }
 
     /// A frame holding these bytes.
-    convenience init(_ bytes: [UInt8]) {
-        let frame = bytes.withUnsafeBytes { SharedFrame(payload: $0) }
-        self.init(adopting: frame)
+    init(_ bytes: [UInt8]) {
+        count = bytes.count
+        storage = UnsafeMutableRawPointer.allocate(byteCount: WSI.headroom + max(count, 1), alignment: 16)
+        bytes.withUnsafeBytes { raw in
+            if let base = raw.baseAddress, count > 0 {
+                storage.advanced(by: WSI.headroom).copyMemory(from: base, byteCount: count)
+            }
+        }
     }
 
     /// A frame holding the compact JSON encoding of `value`.
     convenience init(json value: JSONValue) { self.init(JSONCodec.encode(value)) }
-
-    private init(adopting other: SharedFrame) {
-        count = other.count
-        storage = UnsafeMutableRawPointer.allocate(byteCount: WSI.headroom + max(count, 1), alignment: 16)
-        storage.copyMemory(from: other.storage, byteCount: WSI.headroom + max(count, 1))
-    }
 
     /// The payload bytes (valid while the frame lives).
     var payload: UnsafeRawBufferPointer {
