@@ -56,4 +56,27 @@ final class EmbeddedRedisTests: XCTestCase {
         }
         XCTAssertFalse(redis.isRunning)
     }
+
+    func testOrphanOfACrashedGatewayIsTakenOver() throws {
+        let crashed = EmbeddedRedis(dataDir: dataDir)
+        try crashed.start()
+        let id = try StreamAppend.append(try RedisConnection(crashed.address), topic: "risk", eventJSON: "{}")
+        // Pretend the gateway that started it died: its pid no longer exists.
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        try String(gone.processIdentifier).write(toFile: crashed.ownerPath, atomically: true, encoding: .utf8)
+
+        let next = EmbeddedRedis(dataDir: dataDir)
+        try next.start()
+        defer { next.stop() }
+        let deadline = Date().addingTimeInterval(3)
+        while crashed.isRunning && Date() < deadline { usleep(20_000) }
+        XCTAssertFalse(crashed.isRunning, "the orphan was shut down")
+        let entries = try RedisConnection(next.address).command(["XRANGE", "bedrock:stream:risk", "-", "+"]).array
+        XCTAssertEqual(entries?.first?.array?.first?.string, id, "its data survived in the AOF")
+        crashed.stop()
+        XCTAssertEqual(try RedisConnection(next.address).command(["PING"]), .status("PONG"))
+    }
 }

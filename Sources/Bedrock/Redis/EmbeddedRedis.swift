@@ -52,8 +52,17 @@ public final class EmbeddedRedis: @unchecked Sendable {
             throw .embedded("Redis socket path too long for a unix socket (\(socketPath.utf8.count) bytes): choose a shorter data_dir")
         }
         if fm.fileExists(atPath: socketPath) {
-            if (try? RedisConnection(address, connectTimeout: 0.5)) != nil {
-                throw .embedded("a Redis server is already running on \(socketPath): is another bedrock using data_dir \(dataDir.path)?")
+            if let live = try? RedisConnection(address, connectTimeout: 0.5) {
+                guard let owner = ownerPID(), !EmbeddedRedis.isAlive(owner) else {
+                    throw .embedded("a Redis server is already running on \(socketPath): is another bedrock using data_dir \(dataDir.path)?")
+                }
+                // Orphan of a bedrock that crashed: shut it down (its AOF keeps the data) and
+                // start our own child, so this process owns the server it will stop.
+                _ = try? live.command(["SHUTDOWN"])
+                let deadline = Date().addingTimeInterval(5)
+                while Date() < deadline, (try? RedisConnection(address, connectTimeout: 0.2)) != nil {
+                    usleep(50_000)
+                }
             }
             try? fm.removeItem(atPath: socketPath)  // stale socket from a crashed run
         }
@@ -80,6 +89,7 @@ public final class EmbeddedRedis: @unchecked Sendable {
             if !p.isRunning { break }
             if let conn = try? RedisConnection(address, connectTimeout: 0.5),
                (try? conn.command(["PING"])) == .status("PONG") {
+                try? String(getpid()).write(toFile: ownerPath, atomically: true, encoding: .utf8)
                 return
             }
             usleep(50_000)
@@ -95,6 +105,7 @@ public final class EmbeddedRedis: @unchecked Sendable {
     public func stop() {
         guard let p = process else { return }
         process = nil
+        defer { try? FileManager.default.removeItem(atPath: ownerPath) }
         if p.isRunning, let conn = try? RedisConnection(address, connectTimeout: 0.5, readTimeout: 5) {
             _ = try? conn.command(["SHUTDOWN"])  // the reply is the connection closing
         }
@@ -103,6 +114,19 @@ public final class EmbeddedRedis: @unchecked Sendable {
         if waitForExit(p, seconds: 5) { return }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
+    }
+
+    /// `<dataDir>/redis.owner`: the pid of the bedrock process that started the server, so a
+    /// later start can tell an orphan (owner gone) from a server another live process uses.
+    var ownerPath: String { dataDir.appendingPathComponent("redis.owner").path }
+
+    private func ownerPID() -> pid_t? {
+        guard let text = try? String(contentsOfFile: ownerPath, encoding: .utf8) else { return nil }
+        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    static func isAlive(_ pid: pid_t) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
     }
 
     /// True while the child process runs.
