@@ -71,6 +71,7 @@ public final class RedisConnection: @unchecked Sendable {
     /// Binary-safe variant of `command(_:)`: each argument is sent byte for byte.
     public func command(binary args: [[UInt8]]) throws(RedisError) -> RedisReply {
         if isBroken { throw .io("connection already failed") }
+        if args.isEmpty { throw .invalidArgument("empty command") }
         let raw = withArgv(args) { argc, argv, lens in redisCommandArgv(context, argc, argv, lens) }
         guard let raw else { throw failure() }
         defer { freeReplyObject(raw) }
@@ -82,6 +83,7 @@ public final class RedisConnection: @unchecked Sendable {
     /// Queues a command in the output buffer without sending it.
     func append(_ args: [String]) throws(RedisError) {
         if isBroken { throw .io("connection already failed") }
+        if args.isEmpty { throw .invalidArgument("empty command") }
         let rc = withArgv(args.map { Array($0.utf8) }) { argc, argv, lens in
             redisAppendCommandArgv(context, argc, argv, lens)
         }
