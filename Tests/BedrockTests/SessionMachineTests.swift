@@ -121,7 +121,7 @@ final class SessionMachineTests: XCTestCase {
     }
 
     func testRateLimitWarnsThenCloses() {
-        let m = machine(identity: trader, limits: SessionLimits(messagesPerSecond: 5))
+        let m = machine(identity: trader, limits: SessionLimits(messagesPerSecond: 5, messageBurst: 10))
         var codes: [String] = []
         var closed: CloseCode?
         for _ in 0..<40 {
