@@ -117,10 +117,17 @@ integration-test: test-deps
 	swift build $(SWIFT_FLAGS)
 	BEDROCK_BIN="$(abspath $(DEBUG_BIN))" $(VENV_PY) -m pytest tests/integration -q $(PYTEST_ARGS)
 
+# Both suites always run (so one failure does not hide the other's results); the target fails
+# if either did.
 test: test-deps
 	swift build $(SWIFT_FLAGS)
-	swift test $(SWIFT_FLAGS)
-	BEDROCK_BIN="$(abspath $(DEBUG_BIN))" $(VENV_PY) -m pytest tests/integration -q $(PYTEST_ARGS)
+	@rc=0; \
+	echo "==> swift test"; \
+	swift test $(SWIFT_FLAGS) || rc=1; \
+	echo "==> integration tests (pytest tests/integration, $(DEBUG_BIN))"; \
+	BEDROCK_BIN="$(abspath $(DEBUG_BIN))" $(VENV_PY) -m pytest tests/integration -q $(PYTEST_ARGS) || rc=1; \
+	if [ $$rc -ne 0 ]; then echo "==> make test: FAILED (see above)" >&2; fi; \
+	exit $$rc
 
 bench: deps
 	swift run -c release $(SWIFT_FLAGS) bench

@@ -236,7 +236,13 @@ def test_slow_consumer_is_cut_off_and_others_are_not_slowed(start_gateway):
     assert got == len(ids) == 2000
     fast.close()
     # the slow one now reads what it was sent, then finds itself disconnected
-    code, frames = slow.expect_close(30)
+    try:
+        code, frames = slow.expect_close(30)
+    except TimeoutError:
+        events = sum(1 for f in slow.seen if f.get("type") == "event")
+        raise AssertionError(f"the slow client was never cut off (send_queue_max 128): it got "
+                             f"{events}/2000 events and the socket is still open; errors seen: "
+                             f"{[f for f in slow.seen if f.get('type') == 'error']}") from None
     events = sum(1 for f in frames if f.get("type") == "event")
     warned = any(f.get("type") == "error" and f.get("error_code") == "RATE_LIMITED" for f in frames)
     print(f"slow consumer: {events} events, warned={warned}, close code={code}")
