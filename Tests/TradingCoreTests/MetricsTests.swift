@@ -89,13 +89,18 @@ final class MetricsTests: XCTestCase {
     }
 
     func testAnnualizedReturnAndCalmar() {
-        // 4 daily returns span 4/365 years: CAGR = 1.089^(365/4) − 1
-        let cagr = EquityStatistics.annualizedReturn(equity: equity, barsPerYear: 365)!
+        // 5 daily points span 4 days = 4/365 years: CAGR = 1.089^(365/4) − 1
+        let cagr = EquityStatistics.annualizedReturn(times: times, equity: equity)!
         XCTAssertEqual(cagr, pow(1.089, 365.0 / 4) - 1, accuracy: 1e-6)
         // 110 after one year of 365 daily bars (366 points): exactly 10 % a year.
         var year = [Double](repeating: 100, count: 366)
         year[365] = 110
-        XCTAssertEqual(EquityStatistics.annualizedReturn(equity: year, barsPerYear: 365)!, 0.1, accuracy: 1e-12)
+        let yearTimes = (0..<366).map { Int64($0) * MetricsTests.day }
+        XCTAssertEqual(EquityStatistics.annualizedReturn(times: yearTimes, equity: year)!, 0.1, accuracy: 1e-12)
+        // Weekday-only bars: 100 → 121 over two calendar years (first and last bar 730 days
+        // apart), whatever the bar count: √1.21 − 1 = 10 % a year.
+        XCTAssertEqual(EquityStatistics.annualizedReturn(times: [0, 3 * MetricsTests.day, 730 * MetricsTests.day],
+                                                         equity: [100, 90, 121])!, 0.1, accuracy: 1e-12)
         // Calmar = annualised return in % / max drawdown in %.
         let m = BacktestMetrics(trades: [], times: times, equity: equity, initialBalance: 100)
         XCTAssertEqual(m.annualizedReturn!, (pow(1.089, 365.0 / 4) - 1) * 100, accuracy: 1e-3)

@@ -36,11 +36,12 @@ public struct BacktestMetrics: Sendable, Equatable {
     public var sharpeRatio: Double?
     /// Annualised Sortino of per-bar returns (see `EquityStatistics.sortino`).
     public var sortinoRatio: Double?
-    /// `annualizedReturn × 100 / maxDrawdown` (both in percent); `nil` with no drawdown.
+    /// Calmar: `annualizedReturn / maxDrawdown`, both in percent; `nil` with no drawdown.
     public var calmarRatio: Double?
     /// Omega at threshold 0 of per-bar returns (see `EquityStatistics.omega`).
     public var omegaRatio: Double?
-    /// Compound annual growth rate of the equity curve, in percent.
+    /// Compound annual growth rate of the equity curve over the calendar time it spans, in
+    /// percent (see `EquityStatistics.annualizedReturn`).
     public var annualizedReturn: Double?
     /// Percent of bars with a position open (see `TradeStatistics.exposurePercent`).
     public var exposurePct: Double
@@ -81,14 +82,12 @@ public struct BacktestMetrics: Sendable, Equatable {
         self.maxDrawdownDurationMilliseconds = dd.longestMilliseconds
         if let p = EquityStatistics.barsPerYear(times) {
             (sharpeRatio, sortinoRatio, omegaRatio) = EquityStatistics.returnRatios(equity: equity, barsPerYear: p)
-            annualizedReturn = EquityStatistics.annualizedReturn(equity: equity, barsPerYear: p)
-                .map { $0 * 100 }
         } else {
             sharpeRatio = nil
             sortinoRatio = nil
-            annualizedReturn = nil
             omegaRatio = EquityStatistics.returnRatios(equity: equity, barsPerYear: 1).omega
         }
+        annualizedReturn = EquityStatistics.annualizedReturn(times: times, equity: equity).map { $0 * 100 }
         if let ar = annualizedReturn, dd.maxPercent > 0 {
             calmarRatio = ar / dd.maxPercent
         } else {

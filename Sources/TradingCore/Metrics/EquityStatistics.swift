@@ -115,14 +115,17 @@ public enum EquityStatistics {
     }
 
     /// Compound annual growth rate as a fraction:
-    /// `(equity.last / equity.first) ^ (P / (n − 1)) − 1`, i.e. the n − 1 per-bar returns span
-    /// `(n − 1) / P` years. `nil` with fewer than two points, unknown frequency or a
-    /// non-positive starting equity; −1 when the final equity is not positive.
-    public static func annualizedReturn(equity: [Double], barsPerYear p: Double) -> Double? {
-        guard equity.count >= 2, let first = equity.first, first > 0, p > 0 else { return nil }
+    /// `(equity.last / equity.first) ^ (1 / years) − 1` with `years = (times.last − times.first)
+    /// / millisecondsPerYear`, the calendar time the curve spans (so gaps such as weekends in
+    /// stock data count as time, as they should). `nil` with fewer than two points, a zero
+    /// span or a non-positive starting equity; −1 when the final equity is not positive.
+    public static func annualizedReturn(times: [Int64], equity: [Double]) -> Double? {
+        guard equity.count >= 2, times.count == equity.count, let first = equity.first, first > 0
+        else { return nil }
+        let years = Double(times[times.count - 1] - times[0]) / millisecondsPerYear
+        guard years > 0 else { return nil }
         let last = equity[equity.count - 1]
         guard last > 0 else { return -1 }
-        let years = Double(equity.count - 1) / p
         return pow(last / first, 1 / years) - 1
     }
 
