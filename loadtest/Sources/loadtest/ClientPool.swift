@@ -66,19 +66,27 @@ final class ClientPool: @unchecked Sendable {
         info.user = Unmanaged.passUnretained(self).toOpaque()
         info.fd_limit_per_thread = UInt32(options.connections + 64)
         info.timeout_secs = UInt32(max(5, min(options.phaseTimeout, 60)))
+        // libev (epoll) instead of poll(): poll() costs O(connections) per wake-up, which made
+        // the client, not the gateway, the bottleneck with 1,000+ sockets.
+        if options.eventLib == "ev" { info.options |= UInt64(LWS_SERVER_OPTION_LIBEV) }
         guard let created = lws_create_context(&info) else { return false }
         context = created
         self.driver = driver
         running = true
         schedule()
         while running {
-            if lws_service(created, 0) < 0 { break }
+            // With an event library lws_service runs the library's loop until `stop()`
+            // destroys the context from inside it.
+            if lws_service(created, 0) < 0 || usesEventLib { break }
         }
         finishing = true
-        lws_context_destroy(created)
+        if !destroyed { destroyed = true; lws_context_destroy(created) } else { lws_context_destroy(created) }
         context = nil
         return true
     }
+
+    private var usesEventLib: Bool { options.eventLib == "ev" }
+    private var destroyed = false
 
     /// Start connection `index` (loop thread). Returns false if lws refused at once.
     @discardableResult
@@ -113,7 +121,15 @@ final class ClientPool: @unchecked Sendable {
     /// Stop servicing: the loop returns as soon as the current wait is cancelled.
     func stop() {
         running = false
-        if let context { lws_cancel_service(context) }
+        guard let context else { return }
+        if usesEventLib {
+            // Called on the loop thread (from the tick): lws tears down and ev_run returns.
+            finishing = true
+            destroyed = true
+            lws_context_destroy(context)
+        } else {
+            lws_cancel_service(context)
+        }
     }
 
     private func want(_ index: Int, _ bit: UInt8) {

@@ -31,6 +31,8 @@ struct Options {
     /// Bytes of lws receive buffer per connection (larger frames arrive in fragments).
     var rxBuffer = 4096
     var quiet = false
+    /// `ev` (libev, epoll) or `poll` (lws's built-in poll loop).
+    var eventLib = "ev"
 
     static let usage = """
     usage: loadtest <connect|hold|fanout|smoke> [flags]
@@ -51,6 +53,7 @@ struct Options {
       --json FILE         also write the results as JSON
       --timeout S         limit for each setup/drain phase (default 60)
       --rx-buffer N       lws receive buffer per connection (default 4096)
+      --event-lib ev|poll client event loop: libev/epoll (default) or lws's poll()
       --quiet             only the result table
     """
 
@@ -98,6 +101,9 @@ struct Options {
                 case "--json": options.jsonPath = value
                 case "--timeout": options.phaseTimeout = try double(1...3600)
                 case "--rx-buffer": options.rxBuffer = try int(512...1 << 20)
+                case "--event-lib":
+                    guard value == "ev" || value == "poll" else { return .failure(.init("--event-lib is ev or poll")) }
+                    options.eventLib = value
                 default: return .failure(.init("unknown flag \(flag)\n\(usage)"))
                 }
             } catch { return .failure(error) }

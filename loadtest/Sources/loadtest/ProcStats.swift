@@ -34,28 +34,47 @@ enum ProcStats {
     }
 }
 
+extension ProcStats {
+    /// Machine-wide `(busy, total)` jiffies summed over all cores, from the `cpu` line of `/proc/stat`.
+    static func machineJiffies() -> (busy: Double, total: Double)? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = text.split(separator: "\n").first, line.hasPrefix("cpu ") else { return nil }
+        let v = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard v.count >= 5 else { return nil }
+        let total = v.prefix(8).reduce(0, +)
+        return (total - v[3] - v[4], total)  // idle and iowait are not busy
+    }
+}
+
 /// CPU seconds of two processes (the gateway and this load generator) over one window.
 struct CPUWindow {
     private let serverPID: Int32?
     private let startWall = ClockNs.monotonic()
     private let startServer: Double?
     private let startSelf: Double?
+    private let startMachine: (busy: Double, total: Double)?
 
     /// Begin the window now.
     init(serverPID: Int32?) {
         self.serverPID = serverPID
         startServer = serverPID.flatMap { ProcStats.cpuSeconds($0) }
         startSelf = ProcStats.cpuSeconds(getpid())
+        startMachine = ProcStats.machineJiffies()
     }
 
-    /// `(wall seconds, server CPU %, loadtest CPU %)` since `init`; 100 % is one core.
-    func end() -> (wall: Double, server: Double?, client: Double?) {
+    /// `(wall seconds, server CPU %, loadtest CPU %, whole machine busy %)` since `init`;
+    /// 100 % is one core (the machine figure goes up to 100 × cores).
+    func end() -> (wall: Double, server: Double?, client: Double?, machine: Double?) {
         let wall = Double(ClockNs.monotonic() - startWall) / 1e9
         func pct(_ a: Double?, _ b: Double?) -> Double? {
             guard let a, let b, wall > 0 else { return nil }
             return (b - a) / wall * 100
         }
+        var machine: Double?
+        if let a = startMachine, let b = ProcStats.machineJiffies(), b.total > a.total {
+            machine = (b.busy - a.busy) / (b.total - a.total) * 100 * Double(ProcessInfo.processInfo.activeProcessorCount)
+        }
         return (wall, pct(startServer, serverPID.flatMap { ProcStats.cpuSeconds($0) }),
-                pct(startSelf, ProcStats.cpuSeconds(getpid())))
+                pct(startSelf, ProcStats.cpuSeconds(getpid())), machine)
     }
 }

@@ -147,11 +147,15 @@ final class Scenario {
         }
     }
 
-    private func addCPU(_ window: (wall: Double, server: Double?, client: Double?)?) {
+    private func addCPU(_ window: (wall: Double, server: Double?, client: Double?, machine: Double?)?) {
         guard let window else { return }
         report.add("window", window.wall, digits: 2, "s")
         report.add("server CPU", window.server, digits: 0, "% of a core")
         report.add("loadtest CPU", window.client, digits: 0, "% of a core")
+        report.add("machine CPU busy", window.machine, digits: 0, "% (all cores)")
+        if let m = window.machine, let s = window.server, let c = window.client {
+            report.add("other processes CPU", max(0, m - s - c), digits: 0, "% of a core")
+        }
     }
 
     private func finishFanout() {
