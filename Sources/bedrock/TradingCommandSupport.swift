@@ -5,9 +5,9 @@ import TradingCore
 /// Shared wiring of `bedrock backtest` and `bedrock optimize`: messages on stderr, exit codes
 /// (2 for a bad argument, 1 for a runtime failure), parameter parsing and data loading.
 enum TradingCLI {
-    /// Writes one `error: ...` line on stderr.
+    /// Writes one `bedrock: ...` line on stderr (the same prefix as argument-parsing errors).
     static func complain(_ message: String) {
-        FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
+        FileHandle.standardError.write(Data(("bedrock: " + message + "\n").utf8))
     }
 
     /// A bad argument: message on stderr, exit 2.
