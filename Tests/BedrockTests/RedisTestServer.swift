@@ -82,7 +82,7 @@ final class RedisTestServer {
     func kill() {
         guard let p = process else { return }
         process = nil
-        Glibc.kill(p.processIdentifier, SIGKILL)
+        sendSignal(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
     }
 
@@ -96,7 +96,11 @@ final class RedisTestServer {
 
     /// A TCP port that was free a moment ago (bind to port 0, read it back, close).
     static func freePort() throws -> Int {
+        #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
         guard fd >= 0 else { throw RedisError.io("socket failed") }
         defer { close(fd) }
         var addr = sockaddr_in()
@@ -112,6 +116,11 @@ final class RedisTestServer {
         guard bound else { throw RedisError.io("bind failed") }
         return Int(UInt16(bigEndian: addr.sin_port))
     }
+}
+
+/// `kill(2)` under another name: inside `RedisTestServer` the method `kill()` shadows it.
+private func sendSignal(_ pid: pid_t, _ signal: Int32) {
+    _ = kill(pid, signal)
 }
 
 /// Collects what a bridge hands to its sink and status callback, for assertions.
