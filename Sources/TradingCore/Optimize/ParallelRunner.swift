@@ -42,6 +42,7 @@ public enum OptimizationError: Error, Equatable, CustomStringConvertible {
     /// Walk-forward folds cannot be laid out (`reason` says why).
     case badFolds(String)
 
+    /// One line for the user.
     public var description: String {
         switch self {
         case let .cancelled(n): return "optimisation cancelled after \(n) evaluations"

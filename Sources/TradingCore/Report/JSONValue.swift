@@ -1,17 +1,25 @@
 /// A minimal JSON document with ordered object keys, so reports render with a stable key order.
 /// Non-finite numbers render as `null` (JSON has no NaN or infinity).
 public indirect enum JSONValue: Sendable, Equatable {
+    /// `null`.
     case null
+    /// `true` / `false`.
     case bool(Bool)
+    /// An integer, written without a fraction.
     case int(Int64)
+    /// A number in shortest round-trip form; `null` when not finite.
     case number(Double)
+    /// A string, escaped as JSON requires.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object whose members keep the given order.
     case object([(String, JSONValue)])
 
     /// `.number(v)` or `.null` when `v` is nil.
     public static func number(_ v: Double?) -> JSONValue { v.map { .number($0) } ?? .null }
 
+    /// Structural equality; object members compare in order.
     public static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
