@@ -102,10 +102,10 @@ def backtesting_py(data, commission):
     return trades, float(stats["Equity Final [$]"])
 
 
-def bedrock(binary, csv_path, commission):
+def bedrock(binary, csv_path, commission, fast=FAST):
     """Run sma_cross in bedrock; return (trades, final balance, report)."""
     cmd = [binary, "backtest", "--data", csv_path, "--strategy", "sma_cross",
-           "--param", f"fast={FAST}", "--param", f"slow={SLOW}", "--balance", str(CASH),
+           "--param", f"fast={fast}", "--param", f"slow={SLOW}", "--balance", str(CASH),
            "--commission", str(commission), "--slippage", "0", "--no-risk-guard", "--format", "json"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     report = json.loads(out)
@@ -113,14 +113,15 @@ def bedrock(binary, csv_path, commission):
     return trades, float(report["final_balance"]), report
 
 
-def compare(name, data, binary, commission, tmp):
-    """Compare one data set; return a list of problems (empty when it matches)."""
+def compare(name, data, binary, commission, tmp, bedrock_fast=FAST):
+    """Compare one data set; return a list of problems (empty when it matches).
+    `bedrock_fast` exists to prove the check can fail (a different fast period must mismatch)."""
     csv_path = os.path.join(tmp, f"{name}.csv")
     frame = data.copy()
     frame.index = frame.index.tz_localize(None) if frame.index.tz is not None else frame.index
     frame.to_csv(csv_path, index_label="time", date_format="%Y-%m-%dT%H:%M:%SZ")
     ref_trades, ref_final = backtesting_py(data, commission)
-    our_trades, our_final, report = bedrock(binary, csv_path, commission)
+    our_trades, our_final, report = bedrock(binary, csv_path, commission, bedrock_fast)
     problems = []
     if len(ref_trades) != len(our_trades):
         problems.append(f"trade count: backtesting.py {len(ref_trades)}, bedrock {len(our_trades)}")

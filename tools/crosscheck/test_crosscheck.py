@@ -33,3 +33,11 @@ def test_sma_cross_matches_backtesting_py(bedrock_binary, tmp_path, name, commis
 
 def test_script_exit_status(bedrock_binary):
     assert crosscheck_sma.main(["--bedrock", bedrock_binary, "--commission", "0"]) == 0
+
+
+def test_a_different_strategy_is_caught(bedrock_binary, tmp_path):
+    """The comparison is not vacuous: bedrock with fast=11 must not match backtesting.py's 10."""
+    from backtesting.test import GOOG
+
+    problems = crosscheck_sma.compare("GOOG", GOOG, bedrock_binary, 0.0, str(tmp_path), bedrock_fast=11)
+    assert problems, "a different fast period went unnoticed"
