@@ -68,10 +68,13 @@ extension Gateway {
             break
         }
         if path == "/v1" || path.hasPrefix("/v1/") {
-            if let failure = authFailure(exchange.wsi) {
-                return respond(exchange, route: "v1", .error(.unauthenticated, failure, requestID: id))
+            let identity: Identity
+            switch bearerIdentity(exchange.wsi) {
+            case .failure(let refusal):
+                return respond(exchange, route: "v1", .error(.unauthenticated, refusal.reason, requestID: id))
+            case .success(let who): identity = who
             }
-            return respond(exchange, route: "v1", .error(.notFound, "no route \(exchange.method) \(path)", requestID: id))
+            return callREST(exchange, identity: identity)
         }
         guard exchange.method == "GET" || exchange.method == "HEAD" else {
             return respond(exchange, route: "static", .error(.notFound, "no route \(exchange.method) \(path)", requestID: id))
@@ -84,9 +87,51 @@ extension Gateway {
 
     /// nil when the request carries a valid bearer token, else why not.
     private func authFailure(_ wsi: WSI) -> String? {
-        guard let token = HTTPExchange.bearerToken(wsi) else { return "missing bearer token (Authorization: Bearer <JWT>)" }
-        if case .failure(let refusal) = authenticate(token) { return refusal.reason }
+        if case .failure(let refusal) = bearerIdentity(wsi) { return refusal.reason }
         return nil
+    }
+
+    private func bearerIdentity(_ wsi: WSI) -> Result<Identity, AuthRefusal> {
+        guard let token = HTTPExchange.bearerToken(wsi) else {
+            return .failure(AuthRefusal("missing bearer token (Authorization: Bearer <JWT>)"))
+        }
+        return authenticate(token)
+    }
+
+    /// A `/v1` call: route → method of the shared table, parameters from the path, the query and
+    /// a JSON object body; answered from a worker, never on the loop.
+    private func callREST(_ exchange: HTTPExchange, identity: Identity) -> Int32 {
+        let id = exchange.requestID
+        guard let (method, pathParams) = RESTRoutes.match(verb: exchange.method, path: exchange.path) else {
+            return respond(exchange, route: "v1", .error(.notFound, "no route \(exchange.method) \(exchange.path)", requestID: id))
+        }
+        guard identity.role.satisfies(method.leastRole) else {
+            return respond(exchange, route: method.rawValue, .error(.forbidden, "role \(identity.role.rawValue) may not call \(method.rawValue)", requestID: id))
+        }
+        var params = JSONObject()
+        for (name, value) in exchange.wsi.queryArguments() { params[name] = .string(value) }
+        if !exchange.body.isEmpty {
+            guard let body = try? JSONCodec.parse(exchange.body), let object = body.objectValue else {
+                return respond(exchange, route: method.rawValue, .error(.badRequest, "the body must be a JSON object", requestID: id))
+            }
+            for (name, value) in object.members { params[name] = value }
+        }
+        for (name, value) in pathParams { params[name] = .string(value) }
+        let wsi = exchange.wsi
+        let identityOfExchange = ObjectIdentifier(exchange)
+        exchange.route = method.rawValue
+        methods.dispatch(method, MethodCall(subject: identity.subject, role: identity.role, params: params)) { [self] result in
+            let box = UncheckedBox(result)
+            post { [self] in
+                guard let current = exchanges[wsi], ObjectIdentifier(current) == identityOfExchange else { return }
+                switch box.value {
+                case .success(let value): current.response = .json(200, value)
+                case .failure(let error): current.response = .error(error.code, error.message, requestID: id)
+                }
+                wsi.requestWritable()
+            }
+        }
+        return 0
     }
 
     private func respond(_ exchange: HTTPExchange, route: String, _ response: HTTPResponse) -> Int32 {

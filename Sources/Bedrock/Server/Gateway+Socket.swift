@@ -83,9 +83,28 @@ extension Gateway {
                 subscribe(connection, id: id, topic: topic.name, since: since)
             case .unsubscribe(_, let topic):
                 unsubscribe(connection, topic: topic.name)
-            case .request(let id, let method, _):
-                let frame = connection.machine.errorFrame(.notFound, "method \(method.rawValue) is not available on this gateway yet", id: id)
-                enqueue(SharedFrame(json: frame), on: connection)
+            case .request(let id, let method, let params):
+                call(method, id: id, params: params, on: connection)
+            }
+        }
+    }
+
+    /// Run a method of the table off the loop and answer with `response` or `error`.
+    private func call(_ method: Method, id: JSONValue, params: JSONObject, on connection: Connection) {
+        guard let identity = connection.machine.identity else { return }
+        let wsi = connection.wsi
+        let identityOfConnection = ObjectIdentifier(connection)
+        metrics.count("bedrock_ws_requests_total", labels: "method=\"\(method.rawValue)\"")
+        methods.dispatch(method, MethodCall(subject: identity.subject, role: identity.role, params: params)) { [self] result in
+            let box = UncheckedBox(result)
+            post { [self] in
+                guard let current = connections[wsi], ObjectIdentifier(current) == identityOfConnection else { return }
+                switch box.value {
+                case .success(let value):
+                    enqueue(SharedFrame(json: ["type": "response", "id": id, "result": value]), on: current)
+                case .failure(let error):
+                    enqueue(SharedFrame(json: current.machine.errorFrame(error.code, error.message, id: id)), on: current)
+                }
             }
         }
     }

@@ -13,6 +13,7 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     let authenticate: @Sendable (String) -> Result<Identity, AuthRefusal>
     let metrics = GatewayMetrics()
     let staticFiles: StaticFiles
+    let methods: MethodTable
     var connections: [WSI: Connection] = [:]
     var upgrades: [WSI: Identity] = [:]
     var exchanges: [WSI: HTTPExchange] = [:]
@@ -24,9 +25,10 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     let batchBuffer: UnsafeMutableRawPointer
     static let batchLimit = 64 * 1024
 
-    init(options: GatewayOptions, source: EventSource,
+    init(options: GatewayOptions, source: EventSource, methods: MethodTable = MethodTable(),
          authenticate: @escaping @Sendable (String) -> Result<Identity, AuthRefusal>) {
         self.options = options
+        self.methods = methods
         limits = options.limits
         self.source = source
         self.authenticate = authenticate

@@ -5,7 +5,8 @@ import Foundation
 public enum GatewayRuntime {
     /// Serve until a signal; throws `GatewayStartError` when something cannot start.
     /// `authenticate` checks a bearer token (JWT) and answers who it is for.
-    public static func run(config: GatewayConfig, log: @escaping @Sendable (String) -> Void) throws {
+    public static func run(config: GatewayConfig, methods: MethodTable = MethodTable(),
+                           log: @escaping @Sendable (String) -> Void) throws {
         blockTerminationSignals()
         raiseFileLimit(to: config.server.maxConnections + 512)
 
@@ -34,7 +35,7 @@ public enum GatewayRuntime {
             status: { up in log(up ? "redis: connected (\(address))" : "redis: unreachable (\(address)); retrying") })
         defer { source.shutdown() }
 
-        let gateway = Gateway(options: GatewayOptions(config), source: source,
+        let gateway = Gateway(options: GatewayOptions(config), source: source, methods: methods,
                               authenticate: { token in verifier.check(token) })
         relay.gateway = gateway
         try gateway.bind()

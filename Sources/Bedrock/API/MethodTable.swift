@@ -1,0 +1,62 @@
+import Dispatch
+
+/// A failed API call: an error code of SPEC §4 and a message for the client.
+public struct APIError: Error, Sendable, Equatable {
+    public let code: ErrorCode
+    public let message: String
+    public init(_ code: ErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// One call of an API method, whichever transport it came from.
+public struct MethodCall: Sendable {
+    /// The caller's token subject and role.
+    public let subject: String
+    public let role: Role
+    /// Parameters: socket `params`, or REST path parameters, query arguments and JSON body.
+    public let params: JSONObject
+}
+
+/// The work behind one method. Handlers run on the worker pool, never on the event loop, so
+/// they may block on Redis or burn CPU.
+public struct MethodHandler: Sendable {
+    public let method: Method
+    public let run: @Sendable (MethodCall) -> Result<JSONValue, APIError>
+    public init(_ method: Method, run: @escaping @Sendable (MethodCall) -> Result<JSONValue, APIError>) {
+        self.method = method
+        self.run = run
+    }
+}
+
+/// The one method table that serves both the socket (`request` frames) and REST (`/v1/...`):
+/// same roles (`Method.leastRole`), same answers. Methods are registered by the modules that
+/// implement them; a method with no handler answers NOT_FOUND.
+public final class MethodTable: @unchecked Sendable {
+    // Sound: handlers are registered before the gateway starts serving and only read after.
+    private var handlers: [Method: MethodHandler] = [:]
+    private let workers = DispatchQueue(label: "bedrock-api-workers", qos: .userInitiated, attributes: .concurrent)
+
+    public init() {}
+
+    /// Add or replace a handler (before serving).
+    public func register(_ handler: MethodHandler) { handlers[handler.method] = handler }
+
+    /// Whether the method has a handler on this gateway.
+    public func has(_ method: Method) -> Bool { handlers[method] != nil }
+
+    /// Run `method` for `call` off the loop; `completion` runs on a worker thread.
+    func dispatch(_ method: Method, _ call: MethodCall,
+                  completion: @escaping @Sendable (Result<JSONValue, APIError>) -> Void) {
+        guard call.role.satisfies(method.leastRole) else {
+            completion(.failure(APIError(.forbidden, "role \(call.role.rawValue) may not call \(method.rawValue)")))
+            return
+        }
+        guard let handler = handlers[method] else {
+            completion(.failure(APIError(.notFound, "method \(method.rawValue) is not available on this gateway yet")))
+            return
+        }
+        workers.async { completion(handler.run(call)) }
+    }
+}

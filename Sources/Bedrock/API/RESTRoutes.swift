@@ -1,0 +1,56 @@
+/// The REST routes of SPEC §4 and the method each one calls. Path segments written `{name}`
+/// become parameters of that name.
+enum RESTRoutes {
+    struct Route {
+        let verb: String
+        let segments: [String]
+        let method: Method
+    }
+
+    static let table: [Route] = [
+        route("GET", "/v1/markets", .marketsList),
+        route("GET", "/v1/signals", .signalsList),
+        route("POST", "/v1/signals/generate", .signalsGenerate),
+        route("GET", "/v1/signals/arbiter-stats", .signalsArbiterStats),
+        route("GET", "/v1/signals/{id}", .signalsGet),
+        route("GET", "/v1/positions", .positionsList),
+        route("GET", "/v1/positions/estimate", .positionsEstimate),
+        route("GET", "/v1/positions/{id}", .positionsGet),
+        route("POST", "/v1/positions/{id}/close", .positionsClose),
+        route("GET", "/v1/trades", .tradesList),
+        route("GET", "/v1/account", .accountGet),
+        route("GET", "/v1/stats", .statsGet),
+        route("GET", "/v1/risk", .riskGet),
+        route("POST", "/v1/risk/kill-switch", .riskKillSwitch),
+        route("POST", "/v1/backtest/submit", .backtestSubmit),
+        route("GET", "/v1/backtest/status/{task_id}", .backtestStatus),
+        route("GET", "/v1/backtest/report/{task_id}", .backtestReport),
+        route("POST", "/v1/backtest/cancel/{task_id}", .backtestCancel),
+        route("POST", "/v1/optimize/parameters", .optimizeSubmit),
+    ]
+
+    private static func route(_ verb: String, _ path: String, _ method: Method) -> Route {
+        Route(verb: verb, segments: path.split(separator: "/").map(String.init), method: method)
+    }
+
+    /// The method and path parameters for a request, or nil when no route matches. The first
+    /// matching route wins, so literal routes are listed before parameterised ones.
+    static func match(verb: String, path: String) -> (method: Method, params: [(String, String)])? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let wantedVerb = verb == "HEAD" ? "GET" : verb
+        for route in table where route.verb == wantedVerb && route.segments.count == parts.count {
+            var params: [(String, String)] = []
+            var matched = true
+            for (pattern, part) in zip(route.segments, parts) {
+                if pattern.hasPrefix("{") && pattern.hasSuffix("}") {
+                    params.append((String(pattern.dropFirst().dropLast()), part))
+                } else if pattern != part {
+                    matched = false
+                    break
+                }
+            }
+            if matched { return (route.method, params) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,44 @@
+import XCTest
+@testable import Bedrock
+
+/// The shared method table and the REST route table (SPEC §4–5).
+final class MethodTableTests: XCTestCase {
+    func testRoutesMapToMethodsWithPathParameters() {
+        XCTAssertEqual(RESTRoutes.match(verb: "GET", path: "/v1/signals")?.method, .signalsList)
+        XCTAssertEqual(RESTRoutes.match(verb: "GET", path: "/v1/signals/arbiter-stats")?.method, .signalsArbiterStats)
+        let one = RESTRoutes.match(verb: "GET", path: "/v1/signals/abc-1")
+        XCTAssertEqual(one?.method, .signalsGet)
+        XCTAssertEqual(one?.params.first?.0, "id")
+        XCTAssertEqual(one?.params.first?.1, "abc-1")
+        XCTAssertEqual(RESTRoutes.match(verb: "GET", path: "/v1/positions/estimate")?.method, .positionsEstimate)
+        XCTAssertEqual(RESTRoutes.match(verb: "POST", path: "/v1/positions/p7/close")?.method, .positionsClose)
+        XCTAssertEqual(RESTRoutes.match(verb: "GET", path: "/v1/backtest/report/t1")?.params.first?.1, "t1")
+        XCTAssertNil(RESTRoutes.match(verb: "POST", path: "/v1/signals"), "wrong verb")
+        XCTAssertNil(RESTRoutes.match(verb: "GET", path: "/v1/nope"))
+        XCTAssertNil(RESTRoutes.match(verb: "GET", path: "/v1/signals/a/b"))
+    }
+
+    func testEveryRouteMethodIsInTheSocketMethodList() {
+        XCTAssertEqual(Set(RESTRoutes.table.map(\.method)), Set(Method.allCases))
+    }
+
+    private func dispatch(_ table: MethodTable, _ method: Method, role: Role) -> Result<JSONValue, APIError> {
+        let done = expectation(description: "answer")
+        nonisolated(unsafe) var answer: Result<JSONValue, APIError>?
+        table.dispatch(method, MethodCall(subject: "u", role: role, params: ["x": 1])) { result in
+            answer = result
+            done.fulfill()
+        }
+        wait(for: [done], timeout: 5)
+        return answer!
+    }
+
+    func testDispatchChecksRoleThenHandler() {
+        let table = MethodTable()
+        table.register(MethodHandler(.riskKillSwitch) { call in .success(["by": .string(call.subject), "x": call.params["x"] ?? .null]) })
+        XCTAssertEqual(dispatch(table, .riskKillSwitch, role: .trader), .failure(APIError(.forbidden, "role TRADER may not call risk.kill_switch")))
+        XCTAssertEqual(dispatch(table, .riskKillSwitch, role: .admin), .success(["by": "u", "x": 1]))
+        guard case .failure(let missing) = dispatch(table, .accountGet, role: .admin) else { return XCTFail("expected NOT_FOUND") }
+        XCTAssertEqual(missing.code, .notFound)
+    }
+}
