@@ -34,7 +34,8 @@ final class SessionMachine {
         guard let identity else { return .null }
         return .object([
             "type": "welcome", "session_id": .string(sessionID), "sub": .string(identity.subject),
-            "role": .string(identity.role.rawValue), "heartbeat_s": .double(limits.heartbeatInterval),
+            "role": .string(identity.role.rawValue), "heartbeat_s": limits.heartbeatInterval.rounded() == limits.heartbeatInterval
+                ? .int(Int64(limits.heartbeatInterval)) : .double(limits.heartbeatInterval),
             "expires_at": .string(Timestamp.rfc3339(seconds: identity.expiresAt)),
         ])
     }
