@@ -1,17 +1,40 @@
+import Foundation
+
 /// Wiring the optimiser to the backtester.
 extension Optimizer {
     /// An evaluator that backtests the registered strategy `strategyName` on
     /// `series.slice(range)` with `config`, merging `fixed` parameters under the searched ones.
     /// Parameter validation errors (unknown name, out of range, fast ≥ slow) fail that set only.
+    /// Each window's slice is copied once and shared by every set evaluated on it.
     public static func backtestEvaluator(series: BarSeries, strategyName: String,
                                          fixed: [String: Double] = [:],
                                          config: BacktestConfig) -> BacktestEvaluator {
-        { parameters, range in
+        let slices = SliceCache(series)
+        return { parameters, range in
             let merged = fixed.merging(parameters) { _, searched in searched }
-            let slice = range == 0..<series.count ? series : series.slice(range)
-            let result = try Backtester.run(series: slice, strategyName: strategyName,
+            let result = try Backtester.run(series: slices[range], strategyName: strategyName,
                                             parameters: merged, config: config)
             return BacktestReport(result)
         }
+    }
+}
+
+/// Slices of one series by bar range, made once each. Shared by the optimiser's worker threads;
+/// the dictionary is only touched under `lock`, and `BarSeries` values are immutable copies.
+final class SliceCache: @unchecked Sendable {
+    private let series: BarSeries
+    private let lock = NSLock()
+    private var slices: [Range<Int>: BarSeries] = [:]
+
+    init(_ series: BarSeries) { self.series = series }
+
+    subscript(range: Range<Int>) -> BarSeries {
+        if range == 0..<series.count { return series }
+        lock.lock()
+        defer { lock.unlock() }
+        if let s = slices[range] { return s }
+        let s = series.slice(range)
+        slices[range] = s
+        return s
     }
 }
