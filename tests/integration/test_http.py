@@ -192,3 +192,21 @@ def test_cors_preflight(start_gateway):
 def test_no_cors_header_without_config(gateway):
     _, h, _ = gateway.http("GET", "/health", {"Origin": "https://app.example"})
     assert "access-control-allow-origin" not in h, h
+
+
+def test_oversized_request_body_is_413(start_gateway):
+    gw = start_gateway({"server": {"max_frame_bytes": 4096}})
+    tok = gw.token("TRADER", "poster")
+    body = json.dumps({"market": "BTCUSDT", "pad": "x" * 10000}).encode()
+    try:
+        status, headers, data = gw.http("POST", "/v1/signals/generate", {
+            "Authorization": f"Bearer {tok}", "Content-Type": "application/json"}, body)
+    except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+        raise AssertionError("connection dropped instead of a 413 answer")
+    assert_error_body(status, headers, data, "PAYLOAD_TOO_LARGE", 413)
+
+
+def test_unauthenticated_post_is_401_before_routing(gateway):
+    status, headers, body = gateway.http("POST", "/v1/backtest/submit",
+                                         {"Content-Type": "application/json"}, b"{}")
+    assert_error_body(status, headers, body, "UNAUTHENTICATED", 401)
