@@ -16,8 +16,9 @@ public struct OptimizationOptions: Sendable {
     /// Worker threads; 1 runs everything on the calling thread. Results do not depend on it.
     public var threads: Int
     /// Called after each evaluation, from one thread at a time (calls never overlap). Return
-    /// `false` to cancel: no new evaluation starts and the entry point throws
-    /// `OptimizationError.cancelled`. Use it for progress bars and job cancellation.
+    /// `false` to cancel: no new evaluation starts (those already running finish) and the
+    /// entry point throws `OptimizationError.cancelled`. Use it for progress bars and job
+    /// cancellation.
     public var progress: @Sendable (OptimizationProgress) -> Bool
 
     /// Options with `threads` workers (default: every active core) and an optional hook.
