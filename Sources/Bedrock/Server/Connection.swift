@@ -5,6 +5,8 @@ import DequeModule
 final class Connection {
     let wsi: WSI
     let machine: SessionMachine
+    /// Live frames of topics whose replay is still running, by topic (appended in place).
+    var held: [String: [SharedFrame]] = [:]
     /// Frames waiting for the socket, oldest first; never longer than `SessionLimits.sendQueueMax`.
     var queue = Deque<SharedFrame>()
     /// Fragments of a message not yet complete.

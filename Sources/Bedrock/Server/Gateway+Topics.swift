@@ -42,7 +42,8 @@ extension Gateway {
             enqueue(SharedFrame(json: subscribed(id, topic, position, recovered: s == p)), on: connection)
             return
         }
-        connection.machine.subscriptions[topic] = .replaying(id: id, cutoff: position, held: [])
+        connection.machine.subscriptions[topic] = .replaying(id: id, cutoff: position)
+        connection.held[topic] = []
         topics[topic]?.replaying[connection.wsi] = connection
         let wsi = connection.wsi
         source.replay(topic: topic, since: since, upTo: position) { [self] result in
@@ -53,8 +54,9 @@ extension Gateway {
 
     private func replayFinished(_ wsi: WSI, topic: String, result: Result<ReplayBatch, Error>) {
         guard let connection = connections[wsi],
-              case .replaying(let id, let cutoff, let held) = connection.machine.subscriptions[topic]
+              case .replaying(let id, let cutoff) = connection.machine.subscriptions[topic]
         else { return }
+        let held = connection.held.removeValue(forKey: topic) ?? []
         switch result {
         case .failure(let error):
             connection.machine.subscriptions[topic] = nil
@@ -78,6 +80,7 @@ extension Gateway {
 
     func unsubscribe(_ connection: Connection, topic: String) {
         connection.machine.subscriptions[topic] = nil
+        connection.held[topic] = nil
         guard let hub = topics[topic] else { return }
         hub.remove(connection)
         if hub.subscribers.isEmpty {
@@ -99,12 +102,10 @@ extension Gateway {
             metrics.count("bedrock_ws_event_deliveries_total", labels: label, by: hub.live.count)
             for connection in hub.live { enqueue(event.frame, on: connection) }
             for connection in hub.replaying.values {
-                guard case .replaying(let id, let cutoff, var held)? = connection.machine.subscriptions[event.topic] else { continue }
-                held.append(event.frame)
-                if held.count > hardQueueLimit {
+                connection.held[event.topic, default: []].append(event.frame)
+                if connection.held[event.topic]!.count > hardQueueLimit {
+                    connection.held[event.topic] = nil
                     requestClose(connection, .rateLimited, "lagged: too many events during replay")
-                } else {
-                    connection.machine.subscriptions[event.topic] = .replaying(id: id, cutoff: cutoff, held: held)
                 }
             }
         }

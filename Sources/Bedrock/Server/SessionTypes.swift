@@ -37,8 +37,9 @@ enum SessionAction: Equatable {
 enum SubscriptionState {
     /// Waiting for the bridge to resolve the topic's position.
     case pending(id: JSONValue, since: String?)
-    /// Replay of (since, cutoff] running; live frames newer than `cutoff` wait in `held`.
-    case replaying(id: JSONValue, cutoff: String, held: [SharedFrame])
+    /// Replay of (since, cutoff] running; live frames newer than `cutoff` wait in the
+    /// connection's `held[topic]`.
+    case replaying(id: JSONValue, cutoff: String)
     /// Receiving live events.
     case live
 }
