@@ -278,3 +278,38 @@ def test_burst_is_received_complete_through_batched_frames(gateway):
         print(f"2000 events arrived in {ws.text_frames} text frames")
     finally:
         ws.close()
+
+
+def test_large_replay_is_not_mistaken_for_a_slow_consumer(start_gateway):
+    """Reconnecting with an old `since` replays a backlog far larger than send_queue_max: the
+    client that reads it gets every event and is not cut off."""
+    gw = start_gateway({"server": {"send_queue_max": 64}})
+    with gw.redis() as r:
+        ids = r.pipeline([("XADD", stream_key("signals"), "*", "event",
+                           json.dumps(signal_event(i))) for i in range(6000)])
+    ws, _ = gw.session("VIEWER", "backlog")
+    try:
+        sub = gw.subscribe(ws, "signals", since="0")
+        assert sub["type"] == "subscribed" and sub["recovered"] is True, sub
+        got = collect_events(ws, "signals", ids[-1], timeout=30)
+        assert [f["id"] for f in got] == ids
+        live = gw.xadd("signals", signal_event(9999))
+        assert ws.expect(is_event("signals"))["id"] == live
+    finally:
+        ws.close()
+
+
+def test_backlog_over_replay_max_is_not_recovered(start_gateway):
+    """More than `redis.replay_max` entries after `since`: recovered false, nothing replayed."""
+    gw = start_gateway({"redis": {"replay_max": 100}})
+    with gw.redis() as r:
+        ids = r.pipeline([("XADD", stream_key("signals"), "*", "event",
+                           json.dumps(signal_event(i))) for i in range(500)])
+    ws, _ = gw.session("VIEWER", "far-behind")
+    try:
+        sub = gw.subscribe(ws, "signals", since=ids[0])
+        assert sub["type"] == "subscribed" and sub["recovered"] is False, sub
+        live = gw.xadd("signals", signal_event(9999))
+        assert ws.expect(is_event("signals"))["id"] == live, "partial replay"
+    finally:
+        ws.close()
