@@ -10,7 +10,7 @@ struct BedrockCommand: ParsableCommand {
         abstract: "Bedrock: a real-time gateway for AI-assisted crypto trading decisions.",
         subcommands: [
             ServeCommand.self, TokenCommand.self, WatchCommand.self,
-            BacktestCommand.self, OptimizeCommand.self, ReplayCommand.self,
+            BacktestCommand.self, OptimizeCommand.self, ReplayCommand.self, SampleDataCommand.self,
         ]
     )
 

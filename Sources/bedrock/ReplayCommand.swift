@@ -1,15 +1,169 @@
 import ArgumentParser
+import Bedrock
 import Foundation
+import TradingCore
 
-/// `bedrock replay` (SPEC §2) publishes bars to the market-data stream. It arrives with the live
-/// pipeline; until then it says so and exits 1 rather than pretending to work.
+/// `bedrock replay --data F --market M --interval I [--speed X] [--redis URL|embedded]
+/// [--from-start]` (SPEC §2, §7): publishes each bar of a market-data file as a `kline.closed`
+/// event to `<prefix>stream:klines:{M}:{I}` (capped at `redis.stream_maxlen`, approximately).
+///
+/// Resumable: bars whose open time is not after the stream's last `kline.closed` event are
+/// skipped (and counted), so running the same file again publishes only what is new;
+/// `--from-start` publishes everything. Bad arguments exit 2; file, configuration and Redis
+/// problems exit 1. Progress goes to stderr at most once a second; the summary to stdout.
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Publish bars to the market-data stream (arrives with the live pipeline).")
+        abstract: "Publish the bars of a market-data file as kline.closed events, paced and resumable.")
+
+    @OptionGroup var configOptions: ConfigOptions
+
+    @Option(help: "Market-data file (CSV or Binance kline dump, SPEC §9).")
+    var data: String?
+
+    @Option(help: "Market, e.g. BTCUSDT (A-Z, 0-9, _ and -; up to 32 characters).")
+    var market: String?
+
+    @Option(help: "Kline interval, e.g. 1h (1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M).")
+    var interval: String?
+
+    @Option(help: "Bars per second; 0 publishes as fast as possible (default 1).")
+    var speed: String?
+
+    @Option(help: "Redis: embedded (the running gateway's <data_dir>/redis.sock), redis://... or unix:///path (overrides redis.url).")
+    var redis: String?
+
+    @Flag(name: .customLong("from-start"), help: "Publish every bar, ignoring what the stream already holds.")
+    var fromStart = false
 
     func run() throws {
-        FileHandle.standardError.write(Data("bedrock replay: not available in this build yet (it arrives with the live pipeline)\n".utf8))
-        throw ExitCode(1)
+        let (path, market, interval, speed) = try validatedArguments()
+        let config: GatewayConfig
+        do {
+            var overrides: [(key: String, value: String, flag: String)] = []
+            if let redis { overrides.append(("redis.url", redis, "--redis")) }
+            config = try GatewayConfig.load(.init(configFile: configOptions.configFile, dataDir: configOptions.dataDir,
+                                                   overrides: overrides, resolveSecret: false))
+        } catch {
+            throw Self.failure("\(error)")
+        }
+        let series: BarSeries
+        do { series = try MarketData.load(path: path) } catch { throw Self.failure("\(error)") }
+
+        let connection = try connect(config)
+        let replay = KlineReplay(connection: connection, market: market, interval: interval,
+                                 prefix: config.redis.prefix, maxLength: config.redis.streamMaxlen)
+        var start = 0
+        if !fromStart {
+            let last: KlineReplay.LastEntry
+            do { last = try replay.lastEntry() } catch { throw Self.failure("reading \(replay.streamKey): \(error)") }
+            switch last {
+            case .none: break
+            case let .bar(_, openTime):
+                start = KlineReplay.firstIndex(after: openTime, in: series)
+                if start > 0 {
+                    Self.stderr("bedrock replay: skipped \(start) bar(s) already in \(replay.streamKey) "
+                                + "(last open_time \(RFC3339.format(milliseconds: openTime))); --from-start republishes them")
+                }
+            case let .unreadable(id):
+                throw Self.failure("the last entry of \(replay.streamKey) (\(id)) is not a kline.closed event with an "
+                                   + "open_time, so where to resume is unknown; pass --from-start to publish every bar")
+            }
+        }
+
+        let total = series.count - start
+        let began = Date()
+        var lastReport = began
+        let published: Int
+        do {
+            published = try replay.publish(series, from: start, speed: speed) { sent in
+                let now = Date()
+                guard now.timeIntervalSince(lastReport) >= 1, sent < total else { return }
+                lastReport = now
+                let rate = Double(sent) / Swift.max(now.timeIntervalSince(began), 1e-9)
+                Self.stderr("bedrock replay: \(market) \(interval): \(sent)/\(total) published, "
+                            + String(format: "%.1f bars/s", rate))
+            }
+        } catch {
+            throw Self.failure("publishing to \(replay.streamKey): \(error)")
+        }
+        let seconds = Date().timeIntervalSince(began)
+        let rate = published == 0 ? 0 : Double(published) / Swift.max(seconds, 1e-9)
+        FileHandle.standardOutput.write(Data((
+            "published \(published) bar(s), skipped \(start), to \(replay.streamKey) in "
+            + String(format: "%.2f s (%.1f bars/s)", seconds, rate) + "\n").utf8))
+    }
+
+    /// The checked arguments, or exit 2 with the rule that was broken.
+    private func validatedArguments() throws -> (String, String, String, Double) {
+        guard let data, !data.isEmpty else { throw Self.usage("--data is required (a CSV or Binance kline file)") }
+        guard let market else { throw Self.usage("--market is required, e.g. --market BTCUSDT") }
+        guard Topic.isValidMarket(market) else {
+            throw Self.usage("--market '\(market)' is invalid: use 1-\(Topic.maxMarketLength) characters A-Z, 0-9, _ or - "
+                             + "starting with a letter or digit (uppercase, e.g. BTCUSDT)")
+        }
+        let intervals = Topic.klineIntervals.sorted { Self.intervalOrder($0) < Self.intervalOrder($1) }
+        guard let interval, Topic.klineIntervals.contains(interval) else {
+            throw Self.usage("--interval must be one of \(intervals.joined(separator: " "))"
+                             + (interval.map { ", got '\($0)'" } ?? ""))
+        }
+        var rate = 1.0
+        if let speed {
+            guard let value = Double(speed), value.isFinite, value >= 0 else {
+                throw Self.usage("--speed must be a number of bars per second ≥ 0 (0: as fast as possible), got '\(speed)'")
+            }
+            rate = value
+        }
+        if let redis, case let .failure(error) = RedisEndpoint.parse(redis) {
+            throw Self.usage("--redis '\(redis)': \(error.message)")
+        }
+        return (data, market, interval, rate)
+    }
+
+    /// Connects to the configured Redis; `embedded` means the socket of a running gateway.
+    private func connect(_ config: GatewayConfig) throws -> RedisConnection {
+        let address: RedisAddress
+        if let configured = RedisAddress(config.redis.endpoint) {
+            address = configured
+        } else {
+            let embedded = EmbeddedRedis(dataDir: URL(fileURLWithPath: config.dataDir, isDirectory: true))
+            guard FileManager.default.fileExists(atPath: embedded.socketPath) else {
+                throw Self.failure("no embedded Redis at \(embedded.socketPath): start the gateway first "
+                                   + "(`bedrock serve` or `make run` with data_dir \(config.dataDir)), or pass --redis URL")
+            }
+            address = embedded.address
+        }
+        do { return try RedisConnection(address) } catch {
+            throw Self.failure("cannot connect to Redis at \(address): \(error)")
+        }
+    }
+
+    /// Seconds per unit, to list intervals from shortest to longest.
+    private static func intervalOrder(_ interval: String) -> Double {
+        let unit: Double
+        switch interval.last {
+        case "m": unit = 60
+        case "h": unit = 3600
+        case "d": unit = 86_400
+        case "w": unit = 604_800
+        default: unit = 2_592_000  // "M": a month
+        }
+        return (Double(interval.dropLast()) ?? 1) * unit
+    }
+
+    private static func stderr(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// One line on stderr, exit 2.
+    private static func usage(_ message: String) -> ExitCode {
+        stderr("bedrock replay: \(message)")
+        return ExitCode(2)
+    }
+
+    /// One line on stderr, exit 1.
+    private static func failure(_ message: String) -> ExitCode {
+        stderr("bedrock replay: \(message)")
+        return ExitCode(1)
     }
 }
