@@ -30,6 +30,17 @@ RELEASE_BIN := $(SCRATCH)/release/bedrock
 CONFIG      ?= config/bedrock.json
 RUN_ARGS    ?=
 PYTEST_ARGS ?=
+# Sample market (make sample-data, and make run in the background). DATA_DIR must be the data_dir
+# of CONFIG: the embedded Redis socket the replays publish to is there.
+DATA_DIR       ?= .bedrock
+SAMPLE_DIR     ?= $(DATA_DIR)/sample
+SAMPLE_SPEED   ?= 2
+SAMPLE_MARKETS := BTCUSDT ETHUSDT
+HEALTH_URL     ?= http://127.0.0.1:8080/health
+
+# True when the gateway of `make run` is up: its embedded Redis socket exists and /health answers
+# (only the socket is checked when curl is missing).
+gateway_up = { [ -S $(DATA_DIR)/redis.sock ] && { ! command -v curl >/dev/null || curl -fs -o /dev/null --max-time 2 $(HEALTH_URL); }; }
 
 # Debian packages: the four C libraries, the Redis server (embedded default and tests),
 # pkg-config (SwiftPM finds the libraries with it).
@@ -47,7 +58,7 @@ PY_STAMP := $(VENV)/.installed
 
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: help deps test-deps build release run sample-data test swift-test integration-test bench clean distclean
+.PHONY: help deps test-deps build release run sample-data sample-data-load test swift-test integration-test bench clean distclean
 
 help:
 	@echo "Bedrock — make targets:"
@@ -55,7 +66,7 @@ help:
 	@echo "  make test         install missing packages, build, swift test, integration tests"
 	@echo "  make build        debug build ($(DEBUG_BIN))"
 	@echo "  make release      release build ($(RELEASE_BIN))"
-	@echo "  make sample-data  load live sample market data (not available yet)"
+	@echo "  make sample-data  write the synthetic sample market; replay it into a running make-run gateway"
 	@echo "  make bench        run the benchmarks (swift run -c release bench)"
 	@echo "  make clean        remove build output and the test virtualenv"
 
@@ -101,14 +112,41 @@ build: deps
 release: deps
 	swift build -c release $(SWIFT_FLAGS)
 
+# The gateway runs in the foreground; a background helper waits until /health answers, then
+# writes the synthetic sample market and replays it into the embedded Redis (see sample-data).
 run: release
-	@mkdir -p .bedrock
+	@mkdir -p $(DATA_DIR)
 	@echo "==> starting Bedrock on http://127.0.0.1:8080 (Ctrl-C stops it; token: $(RELEASE_BIN) token --sub alice --role TRADER)"
+	@( for i in $$(seq 120); do \
+	     if $(gateway_up); then $(MAKE) -s --no-print-directory sample-data-load; exit 0; fi; \
+	     sleep 0.5; \
+	   done; \
+	   echo "sample-data: the gateway did not answer $(HEALTH_URL) within 60 s; no replay started" >&2 ) &
 	exec $(RELEASE_BIN) serve --config $(CONFIG) $(RUN_ARGS)
 
-# Hook for the live sample data that arrives with a later issue.
-sample-data:
-	@echo "sample-data: no sample data loader yet (arrives with a later issue); nothing to do."
+# Writes the synthetic sample market (bedrock sample-data: BTCUSDT and ETHUSDT, 1h, into
+# $(SAMPLE_DIR)) and, when a gateway started by `make run` is up, replays both markets into its
+# embedded Redis in the background at $(SAMPLE_SPEED) bars/s (resumable: a second run continues
+# where the first stopped; logs in $(DATA_DIR)/replay-<MARKET>.log).
+sample-data: release
+	@$(MAKE) -s --no-print-directory sample-data-load
+
+sample-data-load:
+	@$(RELEASE_BIN) sample-data --config $(CONFIG) --out $(SAMPLE_DIR)
+	@if ! $(gateway_up); then \
+	  echo "sample-data: no gateway answers $(HEALTH_URL) with $(DATA_DIR)/redis.sock: files written, nothing replayed (start one with make run)"; \
+	  exit 0; \
+	fi; \
+	for m in $(SAMPLE_MARKETS); do \
+	  pidfile="$(DATA_DIR)/replay-$$m.pid"; \
+	  if [ -f "$$pidfile" ] && kill -0 "$$(cat "$$pidfile")" 2>/dev/null; then \
+	    echo "sample-data: $$m replay already running (pid $$(cat "$$pidfile"))"; continue; \
+	  fi; \
+	  nohup $(RELEASE_BIN) replay --config $(CONFIG) --data-dir $(DATA_DIR) --data $(SAMPLE_DIR)/$$m-1h.csv --market $$m --interval 1h \
+	    --redis embedded --speed $(SAMPLE_SPEED) </dev/null >"$(DATA_DIR)/replay-$$m.log" 2>&1 & \
+	  echo $$! >"$$pidfile"; \
+	  echo "sample-data: replaying $$m at $(SAMPLE_SPEED) bars/s in the background (pid $$!, log $(DATA_DIR)/replay-$$m.log)"; \
+	done
 
 swift-test: build
 	swift test $(SWIFT_FLAGS)

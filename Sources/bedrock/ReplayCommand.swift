@@ -50,6 +50,8 @@ struct ReplayCommand: ParsableCommand {
         let series: BarSeries
         do { series = try MarketData.load(path: path) } catch { throw Self.failure("\(error)") }
 
+        // A Redis that goes away mid-write must give an error line and exit 1, not a silent SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         let connection = try connect(config)
         let replay = KlineReplay(connection: connection, market: market, interval: interval,
                                  prefix: config.redis.prefix, maxLength: config.redis.streamMaxlen)
