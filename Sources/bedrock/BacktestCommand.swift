@@ -35,6 +35,9 @@ struct BacktestCommand: ParsableCommand {
     @Flag(name: .customLong("no-risk-guard"), help: "Turn the risk guard off (it applies as live by default).")
     var noRiskGuard = false
 
+    @Flag(name: .customLong("no-arbiter"), help: "Take every entry signal (by default the arbiter rejects those scoring under its threshold, as live).")
+    var noArbiter = false
+
     @Option(help: "Slippage rate per fill, as a fraction of price.")
     var slippage: Double = 0
 
@@ -46,7 +49,7 @@ struct BacktestCommand: ParsableCommand {
         let parameters = try TradingCLI.parameters(params)
         let warmup = try TradingCLI.validate(parameters, for: descriptor)
         let config = try TradingCLI.config(balance: balance, commission: commission, slippage: slippage,
-                                            riskGuard: !noRiskGuard)
+                                            riskGuard: !noRiskGuard, arbiter: !noArbiter)
         let series = try TradingCLI.load(data)
         try TradingCLI.requireBars(series, warmup: warmup, path: data, strategy: descriptor.name)
         let result: BacktestResult

@@ -62,6 +62,9 @@ struct OptimizeCommand: ParsableCommand {
     @Flag(name: .customLong("no-risk-guard"), help: "Turn the risk guard off (it applies as live by default).")
     var noRiskGuard = false
 
+    @Flag(name: .customLong("no-arbiter"), help: "Take every entry signal (by default the arbiter rejects those scoring under its threshold, as live).")
+    var noArbiter = false
+
     @Option(help: "Slippage rate per fill.")
     var slippage: Double = 0
 
@@ -84,7 +87,7 @@ struct OptimizeCommand: ParsableCommand {
             throw TradingCLI.usageError("parameter '\(clash.name)' is given both as --param and --grid")
         }
         let config = try TradingCLI.config(balance: balance, commission: commission, slippage: slippage,
-                                            riskGuard: !noRiskGuard)
+                                            riskGuard: !noRiskGuard, arbiter: !noArbiter)
         let candidates: [[String: Double]]
         do {
             candidates = try SearchSpace.candidates(

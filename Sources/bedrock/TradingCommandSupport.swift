@@ -77,7 +77,7 @@ enum TradingCLI {
 
     /// The backtest settings from the command line; exit 2 on negative or non-finite values.
     static func config(balance: Double, commission: Double, slippage: Double,
-                       riskGuard: Bool = true) throws -> BacktestConfig {
+                       riskGuard: Bool = true, arbiter: Bool = true) throws -> BacktestConfig {
         guard balance.isFinite, balance > 0 else { throw usageError("--balance must be a positive number") }
         guard commission.isFinite, (0..<1).contains(commission) else {
             throw usageError("--commission must be a rate in [0, 1), e.g. 0.001 for 0.1 %")
@@ -87,6 +87,7 @@ enum TradingCLI {
         }
         var config = BacktestConfig(initialBalance: balance, commissionRate: commission, slippageRate: slippage)
         if !riskGuard { config.risk = nil }
+        config.arbiter = arbiter ? .default : nil
         return config
     }
 }

@@ -49,3 +49,18 @@ final class BacktesterRiskTests: XCTestCase {
         XCTAssertEqual(r.rejectedSignals, ["MARKET_ALREADY_OPEN": 1])
     }
 }
+
+/// The arbiter inside the backtester, as live (rule score only: no ML/LLM in a backtest).
+final class BacktesterArbiterTests: XCTestCase {
+    func testEntriesUnderTheThresholdAreNotTakenWhenTheArbiterIsOn() throws {
+        // Default arbiter: threshold 60 on the rule score alone. Score 59 is rejected, 60 taken.
+        let rows = [(Double, Double, Double, Double)](repeating: (100, 101, 99, 100), count: 6)
+        var config = plainConfig()
+        config.arbiter = .default
+        let r = try runScript(rows, [0: entry(stop: 90, score: 59), 2: entry(stop: 90, score: 60)], config: config)
+        XCTAssertEqual(r.rejectedSignals, [Backtester.arbiterRejected: 1])
+        XCTAssertEqual(r.trades.map(\.entryTime), [r.equityTimes[3]])
+        let off = try runScript(rows, [0: entry(stop: 90, score: 59)], config: plainConfig())
+        XCTAssertEqual(off.trades.count, 1, "without the arbiter every entry is taken")
+    }
+}

@@ -10,6 +10,9 @@ public struct BacktestConfig: Sendable, Equatable {
     public var sizing: SizingConfig
     /// Risk limits applied to every entry, as live; `nil` disables the risk guard.
     public var risk: RiskConfig?
+    /// The arbiter, as live: with no ML or LLM input in a backtest it weighs the rule score
+    /// alone, and entries it rejects (`ARBITER_REJECTED`) are not taken. `nil` takes every entry.
+    public var arbiter: ArbiterConfig?
     /// Market name used in risk checks (one market per backtest).
     public var market: String
     /// The progress closure is called every this many bars (≥ 1).
@@ -18,10 +21,10 @@ public struct BacktestConfig: Sendable, Equatable {
     /// Creates a configuration; defaults: 10 000 balance, 0.1 % commission, no slippage,
     /// default sizing and risk limits, progress every 16 384 bars.
     public init(initialBalance: Double = 10_000, commissionRate: Double = 0.001, slippageRate: Double = 0,
-                sizing: SizingConfig = .default, risk: RiskConfig? = .default, market: String = "BACKTEST",
-                progressInterval: Int = 16_384) {
+                sizing: SizingConfig = .default, risk: RiskConfig? = .default, arbiter: ArbiterConfig? = nil,
+                market: String = "BACKTEST", progressInterval: Int = 16_384) {
         self.initialBalance = initialBalance; self.commissionRate = commissionRate
-        self.slippageRate = slippageRate; self.sizing = sizing; self.risk = risk
+        self.slippageRate = slippageRate; self.sizing = sizing; self.risk = risk; self.arbiter = arbiter
         self.market = market; self.progressInterval = progressInterval
     }
 }

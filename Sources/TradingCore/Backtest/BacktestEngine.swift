@@ -166,6 +166,11 @@ struct BacktestEngine<S: Strategy> {
     /// Sizing estimate and risk guard for a new entry signal, as live.
     private mutating func decide(_ signal: EntrySignal, equity: Double) {
         signalsGenerated += 1
+        if let arbiter = config.arbiter,
+           Arbiter.decide(ruleScore: signal.score, side: signal.side, config: arbiter).decision == .rejected {
+            rejected[Backtester.arbiterRejected, default: 0] += 1
+            return
+        }
         guard position == nil else { reject(.marketAlreadyOpen); return }
         let sized = size(signal, price: signal.entryPrice, riskUnit: signal.riskUnit)
         guard sized.size > 0 else { reject(.zeroSize); return }

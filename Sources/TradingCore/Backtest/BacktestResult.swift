@@ -87,6 +87,9 @@ public struct BacktestProgress: Sendable, Equatable {
 
 /// Runs strategies over bar series with the fill rules and costs of SPEC §8.
 public enum Backtester {
+    /// Reason counted in `rejectedSignals` for entries the arbiter rejected.
+    public static let arbiterRejected = "ARBITER_REJECTED"
+
     /// Runs the registered strategy `strategyName` with `parameters` (validated; defaults filled) over
     /// `series`. `progress` is called every `config.progressInterval` bars; returning false cancels
     /// the run with `BacktestError.cancelled`. Throws `StrategyError` for a bad name or parameter.
