@@ -82,7 +82,8 @@ public struct KlineReplay {
             var due = total
             if speed > 0 {
                 let elapsed = Date().timeIntervalSince(began)
-                due = Swift.min(total, Int((elapsed * speed).rounded(.down)) + 1)
+                // Clamped in Double first: a huge speed must not overflow Int.
+                due = Int(Swift.min(Double(total), (elapsed * speed).rounded(.down) + 1))
                 if due <= sent {
                     let wait = Double(sent) / speed - elapsed
                     if wait > 0 { Thread.sleep(forTimeInterval: Swift.min(wait, 0.5)) }
