@@ -14,11 +14,12 @@ import Foundation
 /// 3. **Close**: `close_t = close_{t-1} × exp(μ_t + ε_t)`, `ε_t = σ_t z_t`, z standard normal.
 /// 4. **Open**: the previous close plus a tiny tick of noise; with probability `gapProbability` an
 ///    opening gap instead: the bar opens below the previous low (or above the previous high) by
-///    0.2–1.2 σ, which is what the `oops` strategy trades. (Crypto trades around the clock, so
-///    real hourly gaps are rarer; they are added on purpose.)
+///    0.4–1.4 σ, which is what the `oops` strategy trades; in 60 % of gaps the bar then trades back
+///    toward that level and closes 30–95 % of the way to it; gap bars carry 1.5–2.5× volume.
+///    (Crypto trades around the clock, so real hourly gaps are rarer; they are added on purpose.)
 /// 5. **High/low**: wicks beyond the body of |N(0, 0.6 σ_t)| each side.
 /// 6. **Volume**: `baseVolume` × (σ_t / σ̄) × (1 + 0.5 |z_t|) × hour-of-day seasonality ×
-///    lognormal noise, so volume rises with volatility.
+///    lognormal noise (× the gap boost), so volume rises with volatility.
 /// Prices are rounded to `tickSize`, volumes to 4 decimals, and OHLC kept consistent after rounding.
 public enum SyntheticMarket {
     /// The knobs of one synthetic market.
@@ -161,14 +162,22 @@ struct SyntheticMarketGenerator {
         case .ranging: drift = -p.rangeReversion * (log(previous.close) - rangeAnchor)
         }
         let z = normal()
-        lastShock = sigma * z
-        let close = previous.close * exp(drift + lastShock)
+        var close = previous.close * exp(drift + sigma * z)
         // 4. Open: near the previous close, or a gap beyond the previous bar's range.
         var open = previous.close * exp(0.02 * sigma * normal())
+        var volumeBoost = 1.0
         if rng.nextUnit() < p.gapProbability {
-            let depth = (0.2 + rng.nextUnit()) * sigma
-            open = rng.nextUnit() < 0.5 ? previous.low * exp(-depth) : previous.high * exp(depth)
+            let depth = (0.4 + rng.nextUnit()) * sigma
+            let level = rng.nextUnit() < 0.5 ? previous.low : previous.high
+            open = level == previous.low ? level * exp(-depth) : level * exp(depth)
+            if rng.nextUnit() < 0.6 {
+                // The "oops": price trades back toward the level and closes short of it.
+                close = open + (0.3 + 0.65 * rng.nextUnit()) * (level - open)
+            }
+            volumeBoost = 1.5 + rng.nextUnit()   // gaps come with news and volume
         }
+        // The shock the GARCH recursion sees is the return that actually happened.
+        lastShock = log(close / previous.close) - drift
         // 5. Wicks.
         var high = Swift.max(open, close) * exp(abs(normal()) * 0.6 * sigma)
         var low = Swift.min(open, close) * exp(-abs(normal()) * 0.6 * sigma)
@@ -176,7 +185,7 @@ struct SyntheticMarketGenerator {
         let hour = Double(((time / 3_600_000) % 24 + 24) % 24)
         let season = 1 + 0.3 * sin((hour - 8) / 24 * 2 * Double.pi)
         let noise = exp(0.25 * normal() - 0.03125)
-        var volume = p.baseVolume * (sigma / sigmaBar) * (1 + 0.5 * abs(z)) / 1.4 * season * noise
+        var volume = p.baseVolume * (sigma / sigmaBar) * (1 + 0.5 * abs(z)) / 1.4 * season * noise * volumeBoost
 
         // Round and keep the bar consistent.
         open = round(open); let roundedClose = round(close)
