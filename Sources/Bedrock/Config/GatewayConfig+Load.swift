@@ -147,6 +147,16 @@ extension GatewayConfig {
 
         c.log.level = LogLevel(rawValue: try raw.choice("log.level", default: "info", LogLevel.allCases.map(\.rawValue)))!
         c.log.format = LogFormat(rawValue: try raw.choice("log.format", default: "text", LogFormat.allCases.map(\.rawValue)))!
+        var l = Ledger()
+        l.initialBalance = try raw.double("ledger.initial_balance", default: l.initialBalance, 0.01...10_000_000)
+        l.commission = try raw.double("ledger.commission", default: l.commission, 0...0.1)
+        l.riskPerTrade = try raw.double("ledger.risk_per_trade", default: l.riskPerTrade, 0.0001...1)
+        l.maxOpenPositions = try raw.int("ledger.max_open_positions", default: l.maxOpenPositions, 1...1000)
+        l.maxExposure = try raw.double("ledger.max_exposure", default: l.maxExposure, 0.01...100)
+        l.minRewardRisk = try raw.double("ledger.min_reward_risk", default: l.minRewardRisk, 0...100)
+        l.dailyLossLimit = try raw.double("ledger.daily_loss_limit", default: l.dailyLossLimit, 0.0001...1)
+        l.maxDrawdown = try raw.double("ledger.max_drawdown", default: l.maxDrawdown, 0.0001...1)
+        c.ledger = l
         return c
     }
 

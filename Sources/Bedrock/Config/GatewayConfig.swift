@@ -111,6 +111,28 @@ public struct GatewayConfig: Sendable, Equatable {
         public init() {}
     }
 
+    /// `ledger.*`: the paper-trading ledger and its risk guard (SPEC §8).
+    public struct Ledger: Sendable, Equatable {
+        /// `ledger.initial_balance`, default 100000: balance of a fresh account (quote currency).
+        public var initialBalance: Double = 100_000
+        /// `ledger.commission`, default 0.001: commission rate per fill.
+        public var commission: Double = 0.001
+        /// `ledger.risk_per_trade`, default 0.01: fixed-risk sizing when a signal has no weight.
+        public var riskPerTrade: Double = 0.01
+        /// `ledger.max_open_positions`, default 5.
+        public var maxOpenPositions = 5
+        /// `ledger.max_exposure`, default 1.0: open notional as a fraction of equity.
+        public var maxExposure: Double = 1.0
+        /// `ledger.min_reward_risk`, default 1.5.
+        public var minRewardRisk: Double = 1.5
+        /// `ledger.daily_loss_limit`, default 0.05: fraction of the day's starting equity.
+        public var dailyLossLimit: Double = 0.05
+        /// `ledger.max_drawdown`, default 0.25: fraction of peak equity that trips the kill switch.
+        public var maxDrawdown: Double = 0.25
+
+        public init() {}
+    }
+
     /// `mode`, default `production` (the shipped `config/bedrock.json` says `dev`).
     public var mode: Mode = .production
     /// `data_dir`, default `.bedrock`: embedded Redis data and the dev JWT secret.
@@ -123,6 +145,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var jwt = JWT()
     /// `log.*`
     public var log = Log()
+    /// `ledger.*`
+    public var ledger = Ledger()
     /// The configuration file actually read, or `nil` when built-in defaults were used.
     public var sourceFile: String?
 

@@ -14,6 +14,8 @@ struct RawConfig {
         "redis": ["url", "prefix", "stream_maxlen", "pubsub_bridge", "replay_max"],
         "jwt": ["secret", "issuer", "audience", "leeway_s"],
         "log": ["level", "format"],
+        "ledger": ["initial_balance", "commission", "risk_per_trade", "max_open_positions", "max_exposure",
+                   "min_reward_risk", "daily_loss_limit", "max_drawdown"],
     ]
 
     /// Every known dotted key.

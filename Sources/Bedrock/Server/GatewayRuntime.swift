@@ -1,4 +1,5 @@
 import Foundation
+import TradingCore
 
 /// Runs `bedrock serve`: starts the embedded Redis when configured, the Redis bridge, the lws
 /// loop on the calling thread, and stops all of it on SIGINT/SIGTERM (close 1001 to clients).
@@ -26,6 +27,12 @@ public enum GatewayRuntime {
         }
         defer { embedded?.stop() }
 
+        do {
+            try registerLedger(config: config, address: address, methods: methods)
+        } catch {
+            throw GatewayStartError("ledger: \(error)")
+        }
+
         let verifier = TokenCheck(config: config)
         let relay = GatewayRelay()
         let source = RedisEventSource(
@@ -47,6 +54,19 @@ public enum GatewayRuntime {
         }
         gateway.serve()
         log("bedrock: stopped")
+    }
+
+    /// The paper-trading ledger's read/write methods (Sources/Bedrock/Ledger), on pooled
+    /// connections to the gateway's Redis.
+    private static func registerLedger(config: GatewayConfig, address: RedisAddress, methods: MethodTable) throws {
+        let l = config.ledger
+        let settings = LedgerSettings(
+            prefix: config.redis.prefix, streamMaxlen: config.redis.streamMaxlen, initialBalance: l.initialBalance,
+            commissionRate: l.commission,
+            risk: RiskConfig(maxOpenPositions: l.maxOpenPositions, maxExposure: l.maxExposure,
+                             minRewardRisk: l.minRewardRisk, dailyLossLimit: l.dailyLossLimit, maxDrawdown: l.maxDrawdown),
+            sizing: SizingConfig(riskPerTrade: l.riskPerTrade))
+        LedgerMethods.register(in: methods, ledger: try Ledger(settings: settings), pool: RedisPool(address: address))
     }
 
     private static func blockTerminationSignals() {

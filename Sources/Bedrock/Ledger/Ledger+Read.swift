@@ -1,0 +1,154 @@
+import TradingCore
+
+/// A page of records, newest first (SPEC §4 list shape).
+public struct LedgerPage: Sendable, Equatable {
+    /// Records matching the filter.
+    public var total: Int
+    /// The records of this page.
+    public var data: [JSONObject]
+}
+
+/// Which positions to list.
+public enum PositionStatus: String, Sendable, CaseIterable {
+    case open = "OPEN", closed = "CLOSED"
+}
+
+extension Ledger {
+    // MARK: records
+
+    /// One record by id, nil when unknown.
+    public func record(_ kind: LedgerRecord, id: Int64, on connection: RedisConnection) throws -> JSONObject? {
+        kind.json(try connection.command(["HGETALL", kind.key(prefix: prefix, id: id)]).checked().hash)
+    }
+
+    /// A newest-first page of the ids in sorted-set `index` (score = id), as records.
+    func page(_ kind: LedgerRecord, index: String, offset: Int, limit: Int,
+              on connection: RedisConnection) throws -> LedgerPage {
+        let key = prefix + index
+        let total = Int(try connection.command(["ZCARD", key]).checked().integer ?? 0)
+        guard limit > 0, offset < total else { return LedgerPage(total: total, data: []) }
+        let ids = try connection.command(["ZREVRANGE", key, String(offset), String(offset + limit - 1)]).checked()
+            .array?.compactMap { $0.integer } ?? []
+        var data: [JSONObject] = []
+        for id in ids {
+            if let r = try record(kind, id: id, on: connection) { data.append(r) }
+        }
+        return LedgerPage(total: total, data: data)
+    }
+
+    /// Signals, newest first, optionally of one market.
+    public func signals(market: String?, offset: Int, limit: Int, on connection: RedisConnection) throws -> LedgerPage {
+        try page(.signal, index: market.map { "signals:market:\($0)" } ?? "signals:index",
+                 offset: offset, limit: limit, on: connection)
+    }
+
+    /// Positions, newest first, optionally of one market and/or status.
+    public func positions(market: String?, status: PositionStatus?, offset: Int, limit: Int,
+                          on connection: RedisConnection) throws -> LedgerPage {
+        let index: String
+        switch (market, status) {
+        case (nil, nil): index = "positions:index"
+        case (nil, let s?): index = "positions:status:\(s.rawValue)"
+        case (let m?, nil): index = "positions:market:\(m)"
+        case (let m?, let s?): index = "positions:market:\(m):status:\(s.rawValue)"
+        }
+        return try page(.position, index: index, offset: offset, limit: limit, on: connection)
+    }
+
+    /// Trades, newest first, optionally of one market.
+    public func trades(market: String?, offset: Int, limit: Int, on connection: RedisConnection) throws -> LedgerPage {
+        try page(.trade, index: market.map { "trades:market:\($0)" } ?? "trades:index",
+                 offset: offset, limit: limit, on: connection)
+    }
+
+    /// Every open position (there are at most `risk.maxOpenPositions`, give or take).
+    public func openPositions(on connection: RedisConnection) throws -> [JSONObject] {
+        try positions(market: nil, status: .open, offset: 0, limit: 10_000, on: connection).data
+    }
+
+    // MARK: account, stats, risk
+
+    /// The stored account hash, or a fresh account when nothing was written yet.
+    func accountHash(on connection: RedisConnection) throws -> [String: String] {
+        let stored = try connection.command(["HGETALL", prefix + "account"]).checked().hash
+        if !stored.isEmpty { return stored }
+        let initial = Money.text(settings.initialBalance)
+        return ["initial_balance": initial, "balance": initial, "frozen": "0", "unrealized": "0",
+                "realized_pnl": "0", "commission": "0"]
+    }
+
+    /// `{"balance","available_balance","frozen_balance","equity","updated_at",...}` (SPEC §4).
+    public func account(on connection: RedisConnection) throws -> JSONObject {
+        let a = try accountHash(on: connection)
+        func u(_ k: String) -> Int64 { a[k].flatMap(Money.units) ?? 0 }
+        func d(_ units: Int64) -> JSONValue { .double(Double(Money.text(units: units)) ?? 0) }
+        return ["balance": d(u("balance")), "available_balance": d(u("balance") - u("frozen")),
+                "frozen_balance": d(u("frozen")), "equity": d(u("balance") + u("unrealized")),
+                "updated_at": .optional(a["updated_at"]), "initial_balance": d(u("initial_balance")),
+                "unrealized_pnl": d(u("unrealized")), "realized_pnl": d(u("realized_pnl")),
+                "commission_paid": d(u("commission"))]
+    }
+
+    /// `{"total_pnl","win_rate","avg_trade_duration_s","open_positions","exposure",...}`.
+    public func stats(on connection: RedisConnection) throws -> JSONObject {
+        let s = try connection.command(["HGETALL", prefix + "stats"]).checked().hash
+        let trades = Int64(s["trades"] ?? "0") ?? 0
+        let wins = Int64(s["wins"] ?? "0") ?? 0
+        let duration = Int64(s["duration_s"] ?? "0") ?? 0
+        let open = try openPositions(on: connection)
+        let exposure = open.reduce(0.0) { $0 + ($1["position_size"]?.doubleValue ?? 0) * ($1["current_price"]?.doubleValue ?? 0) }
+        let unrealized = open.reduce(0.0) { $0 + ($1["unrealized_pnl"]?.doubleValue ?? 0) }
+        return ["total_pnl": .double(Double(s["net_pnl"] ?? "0") ?? 0),
+                "win_rate": .double(trades > 0 ? Double(wins) / Double(trades) * 100 : 0),
+                "avg_trade_duration_s": .double(trades > 0 ? Double(duration) / Double(trades) : 0),
+                "open_positions": .int(Int64(open.count)), "exposure": .double(exposure),
+                "total_trades": .int(trades), "winning_trades": .int(wins), "losing_trades": .int(trades - wins),
+                "unrealized_pnl": .double(unrealized)]
+    }
+
+    /// The risk guard's view of the book (for estimates and the live engine).
+    public func riskState(on connection: RedisConnection) throws -> RiskState {
+        let a = try accountHash(on: connection)
+        let r = try connection.command(["HGETALL", prefix + "risk"]).checked().hash
+        let open = try openPositions(on: connection)
+        let equity = Double(Money.text(units: (a["balance"].flatMap(Money.units) ?? 0) + (a["unrealized"].flatMap(Money.units) ?? 0))) ?? 0
+        let today = String(Timestamp.now().prefix(10))
+        let dayStart = r["day"] == today ? r["day_start_equity"].flatMap(Double.init) : nil
+        let peak = r["peak_equity"].flatMap(Double.init).map { max($0, equity) }
+        return RiskState(openPositions: open.count,
+                         openMarkets: Set(open.compactMap { $0["market"]?.stringValue }),
+                         exposure: open.reduce(0.0) { $0 + ($1["position_size"]?.doubleValue ?? 0) * ($1["current_price"]?.doubleValue ?? 0) },
+                         equity: equity, peakEquity: peak, dayStartEquity: dayStart,
+                         killSwitchEngaged: r["kill_switch"] == "1")
+    }
+
+    /// `risk.get`: kill switch, drawdown, daily loss, exposure, limits and refusal counts.
+    public func risk(on connection: RedisConnection) throws -> JSONObject {
+        let r = try connection.command(["HGETALL", prefix + "risk"]).checked().hash
+        let refusals = try connection.command(["HGETALL", prefix + "risk:refusals"]).checked().hash
+        let state = try riskState(on: connection)
+        let limits = settings.risk
+        return ["kill_switch": .bool(state.killSwitchEngaged),
+                "kill_switch_updated_by": .optional(r["kill_switch_by"]),
+                "kill_switch_updated_at": .optional(r["kill_switch_at"]),
+                "equity": .double(state.equity), "peak_equity": .double(state.peakEquity),
+                "day_start_equity": .double(state.dayStartEquity),
+                "drawdown": .double(RiskGuard.drawdown(state)), "daily_loss": .double(RiskGuard.dailyLoss(state)),
+                "open_positions": .int(Int64(state.openPositions)), "exposure": .double(state.exposure),
+                "exposure_fraction": .double(state.equity > 0 ? state.exposure / state.equity : 0),
+                "limits": .object(["max_open_positions": .int(Int64(limits.maxOpenPositions)),
+                                   "max_exposure": .double(limits.maxExposure),
+                                   "min_reward_risk": .double(limits.minRewardRisk),
+                                   "daily_loss_limit": .double(limits.dailyLossLimit),
+                                   "max_drawdown": .double(limits.maxDrawdown)]),
+                "refusals": .object(JSONObject(refusals.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value) ?? 0)) }))]
+    }
+
+    /// `{"approved","rejected","rejection_reasons":{...}}`.
+    public func arbiterStats(on connection: RedisConnection) throws -> JSONObject {
+        let a = try connection.command(["HGETALL", prefix + "arbiter"]).checked().hash
+        let reasons = try connection.command(["HGETALL", prefix + "arbiter:reasons"]).checked().hash
+        return ["approved": .int(Int64(a["approved"] ?? "0") ?? 0), "rejected": .int(Int64(a["rejected"] ?? "0") ?? 0),
+                "rejection_reasons": .object(JSONObject(reasons.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value) ?? 0)) }))]
+    }
+}

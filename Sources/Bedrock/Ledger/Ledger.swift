@@ -1,0 +1,144 @@
+import TradingCore
+
+/// What the ledger needs from configuration (`ledger.*`, `redis.prefix`, `redis.stream_maxlen`).
+public struct LedgerSettings: Sendable, Equatable {
+    /// Key prefix, e.g. `bedrock:`.
+    public var prefix: String
+    /// Approximate `MAXLEN ~` of the event streams.
+    public var streamMaxlen: Int
+    /// Balance of a fresh account (`ledger.initial_balance`).
+    public var initialBalance: Double
+    /// Commission rate per fill (`ledger.commission`, 0.001 = 0.1 %).
+    public var commissionRate: Double
+    /// Risk guard limits (`ledger.max_open_positions`, ...).
+    public var risk: RiskConfig
+    /// Sizing rules (`ledger.risk_per_trade`).
+    public var sizing: SizingConfig
+
+    /// Creates settings; every argument has the documented default.
+    public init(prefix: String = "bedrock:", streamMaxlen: Int = 10000, initialBalance: Double = 100_000,
+                commissionRate: Double = 0.001, risk: RiskConfig = .default, sizing: SizingConfig = .default) {
+        self.prefix = prefix; self.streamMaxlen = streamMaxlen; self.initialBalance = initialBalance
+        self.commissionRate = commissionRate; self.risk = risk; self.sizing = sizing
+    }
+}
+
+/// The outcome of one ledger script: `status` says what happened (`created`, `existing`,
+/// `opened`, `refused`, `updated`, `unchanged`, `closed`, `already_closed`, `not_found`, ...).
+public struct LedgerWrite: Sendable, Equatable {
+    /// What the script did.
+    public var status: String
+    /// The record id concerned (signal, position), when there is one.
+    public var id: Int64?
+    /// The trade recorded by a close.
+    public var tradeID: Int64?
+    /// The stream entry id of the event written; nil when nothing was written.
+    public var eventID: String?
+    /// Refusal code (`open_position`: KILL_SWITCH, MARKET_ALREADY_OPEN, INSUFFICIENT_BALANCE, ZERO_SIZE).
+    public var reason: String?
+    /// Plain-words message of a refusal or invalid request.
+    public var message: String?
+    /// The full reply object.
+    public var reply: JSONObject
+}
+
+/// The paper-trading ledger on Redis: signals, positions, trades, account and risk state under
+/// the key prefix (docs/REDIS_LAYOUT.md). Every change runs as one Lua script that also appends
+/// the SPEC §7 event announcing it, so a change never exists without its event or vice versa,
+/// and every write is idempotent (see each method).
+///
+/// Threading: a `Ledger` holds no connection and no mutable state beyond the script SHA cache,
+/// so one instance is shared by all threads; each call takes the caller's own
+/// `RedisConnection`, which that thread must own for the duration of the call (API handlers
+/// borrow one from a `RedisPool`; the live engine uses its own).
+public final class Ledger: Sendable {
+    /// Settings in effect.
+    public let settings: LedgerSettings
+    /// The script runner (shared SHA cache).
+    public let scripts: ScriptRunner
+
+    /// Creates a ledger; loads the Lua scripts from the package resources unless given.
+    public init(settings: LedgerSettings, scripts: ScriptRunner? = nil) throws {
+        self.settings = settings
+        self.scripts = try scripts ?? ScriptRunner()
+    }
+
+    var prefix: String { settings.prefix }
+
+    /// Runs script `name` with `request` (see the header of each `.lua` file); `nowMillis` is
+    /// the time of the change (injectable for tests).
+    public func run(_ name: String, _ request: JSONObject, on connection: RedisConnection,
+                    nowMillis: Int64 = Timestamp.nowMillis()) throws -> LedgerWrite {
+        let args = [prefix, String(settings.streamMaxlen), Timestamp.rfc3339(millis: nowMillis), String(nowMillis),
+                    JSONCodec.encodeString(.object(request)), Money.text(settings.initialBalance)]
+        let reply = try scripts.run(name, args: args, on: connection)
+        guard let text = reply.string, let object = (try? JSONCodec.parse(text))?.objectValue else {
+            throw LedgerError.reply("\(name) answered \(reply)")
+        }
+        return LedgerWrite(status: object["status"]?.stringValue ?? "", id: object["id"]?.intValue,
+                           tradeID: object["trade_id"]?.intValue, eventID: object["event_id"]?.stringValue,
+                           reason: object["reason"]?.stringValue,
+                           message: object["message"]?.stringValue ?? object["error"]?.stringValue, reply: object)
+    }
+
+    // MARK: writes
+
+    /// Stores a signal with `signal.created`; once per strategy, market, interval and bar time
+    /// (a repeat answers `existing` with the first signal's id and writes nothing).
+    public func recordSignal(_ signal: SignalInput, on connection: RedisConnection,
+                             nowMillis: Int64 = Timestamp.nowMillis()) throws -> LedgerWrite {
+        try run("record_signal", signal.request, on: connection, nowMillis: nowMillis)
+    }
+
+    /// Opens a paper position with `portfolio.updated` (POSITION_OPENED); once per signal id.
+    /// Answers `refused` (with `reason`) when the kill switch is on, the market has an open
+    /// position or the available balance cannot pay cost + commission.
+    public func openPosition(_ position: OpenInput, on connection: RedisConnection,
+                             nowMillis: Int64 = Timestamp.nowMillis()) throws -> LedgerWrite {
+        var request = position.request
+        request["commission_rate"] = .double(settings.commissionRate)
+        return try run("open_position", request, on: connection, nowMillis: nowMillis)
+    }
+
+    /// Marks an open position at `price` and ratchets its trailing stop (never loosens) with
+    /// `portfolio.updated` (POSITION_UPDATED); `unchanged` writes nothing.
+    public func markPosition(id: Int64, price: Double, trailingStop: Double? = nil, trailingArmed: Bool? = nil,
+                             on connection: RedisConnection, nowMillis: Int64 = Timestamp.nowMillis()) throws -> LedgerWrite {
+        var request: JSONObject = ["position_id": .int(id), "price": .string(Money.text(price))]
+        if let trailingStop { request["trailing_stop_price"] = .string(Money.text(trailingStop)) }
+        if let trailingArmed { request["trailing_armed"] = .bool(trailingArmed) }
+        return try run("mark_position", request, on: connection, nowMillis: nowMillis)
+    }
+
+    /// Closes an OPEN position at `price` with `position.closed`, records the trade and settles
+    /// the account; `already_closed` / `not_found` write nothing.
+    public func closePosition(id: Int64, price: Double, reason: String, on connection: RedisConnection,
+                              nowMillis: Int64 = Timestamp.nowMillis()) throws -> LedgerWrite {
+        try run("close_position", ["position_id": .int(id), "exit_price": .string(Money.text(price)),
+                                   "exit_reason": .string(reason), "commission_rate": .double(settings.commissionRate)],
+                on: connection, nowMillis: nowMillis)
+    }
+
+    /// Engages or releases the kill switch with `risk.alert`; `unchanged` writes nothing.
+    public func setKillSwitch(_ enabled: Bool, by: String, reason: String? = nil, on connection: RedisConnection,
+                              nowMillis: Int64 = Timestamp.nowMillis()) throws -> LedgerWrite {
+        try run("set_kill_switch", ["enabled": .bool(enabled), "by": .string(by), "reason": .optional(reason)],
+                on: connection, nowMillis: nowMillis)
+    }
+
+    /// Records a refused entry with `risk.alert` and counts its reasons; once per signal id.
+    public func riskAlert(market: String, signalID: Int64?, reasons: [RiskReason], on connection: RedisConnection,
+                          nowMillis: Int64 = Timestamp.nowMillis()) throws -> LedgerWrite {
+        try run("risk_alert", ["market": .string(market), "signal_id": signalID.map(JSONValue.int) ?? .null,
+                               "reasons": .array(reasons.map(\.json))],
+                on: connection, nowMillis: nowMillis)
+    }
+}
+
+extension RiskReason {
+    /// `{"code","message","value","limit"}` as on the wire.
+    public var json: JSONValue {
+        .object(["code": .string(code.rawValue), "message": .string(message),
+                 "value": .number(value), "limit": .number(limit)])
+    }
+}

@@ -1,0 +1,88 @@
+/// A signal to record (SPEC §8 Signal fields, plus the strategy name that makes it unique).
+public struct SignalInput: Sendable, Equatable {
+    public var strategy: String
+    public var market: String
+    public var interval: String
+    /// The decision bar's open time, RFC 3339 UTC.
+    public var barTime: String
+    /// PULLBACK_BUY, OOPS_BUY, OOPS_SELL or SMA_CROSS_BUY.
+    public var signalType: String
+    /// BUY or SELL.
+    public var side: String
+    public var entryPrice: Double
+    public var stopLossPrice: Double?
+    public var profitTargetPrice: Double?
+    public var riskUnitR: Double?
+    public var suggestedPositionWeight: Double?
+    public var ruleEngineScore: Double
+    public var mlConfidenceScore: Double?
+    /// POSITIVE, NEUTRAL, NEGATIVE or nil.
+    public var llmSentiment: String?
+    /// APPROVED or REJECTED.
+    public var finalDecision: String
+    public var explanation: String
+    /// A short code counted in the arbiter's rejection reasons (default BELOW_THRESHOLD).
+    public var rejectionReason: String?
+
+    /// Creates a signal input.
+    public init(strategy: String, market: String, interval: String, barTime: String, signalType: String,
+                side: String, entryPrice: Double, stopLossPrice: Double? = nil, profitTargetPrice: Double? = nil,
+                riskUnitR: Double? = nil, suggestedPositionWeight: Double? = nil, ruleEngineScore: Double,
+                mlConfidenceScore: Double? = nil, llmSentiment: String? = nil, finalDecision: String,
+                explanation: String, rejectionReason: String? = nil) {
+        self.strategy = strategy; self.market = market; self.interval = interval; self.barTime = barTime
+        self.signalType = signalType; self.side = side; self.entryPrice = entryPrice
+        self.stopLossPrice = stopLossPrice; self.profitTargetPrice = profitTargetPrice; self.riskUnitR = riskUnitR
+        self.suggestedPositionWeight = suggestedPositionWeight; self.ruleEngineScore = ruleEngineScore
+        self.mlConfidenceScore = mlConfidenceScore; self.llmSentiment = llmSentiment
+        self.finalDecision = finalDecision; self.explanation = explanation; self.rejectionReason = rejectionReason
+    }
+
+    /// The script request (numbers as 8-decimal text).
+    var request: JSONObject {
+        func n(_ d: Double?) -> JSONValue { d.map { .string(Money.text($0)) } ?? .null }
+        return ["strategy": .string(strategy), "market": .string(market), "interval": .string(interval),
+                "bar_time": .string(barTime), "signal_type": .string(signalType), "side": .string(side),
+                "entry_price": n(entryPrice), "stop_loss_price": n(stopLossPrice),
+                "profit_target_price": n(profitTargetPrice), "risk_unit_r": n(riskUnitR),
+                "suggested_position_weight": n(suggestedPositionWeight), "rule_engine_score": n(ruleEngineScore),
+                "ml_confidence_score": n(mlConfidenceScore), "llm_sentiment": .optional(llmSentiment),
+                "final_decision": .string(finalDecision), "explanation": .string(explanation),
+                "rejection_reason": .optional(rejectionReason)]
+    }
+}
+
+/// A position to open.
+public struct OpenInput: Sendable, Equatable {
+    /// The signal it comes from (the open is idempotent per signal id); nil for none.
+    public var signalID: Int64?
+    public var market: String
+    /// BUY or SELL.
+    public var side: String
+    /// Base units (rounded to 8 decimals).
+    public var size: Double
+    public var entryPrice: Double
+    public var stopLossPrice: Double?
+    public var profitTargetPrice: Double?
+    /// Trailing stop distance in price units (ATR × multiple), nil for none.
+    public var trailingDistance: Double?
+    /// SPEC `position_weight_used` (nil for fixed-risk sizing).
+    public var positionWeightUsed: Double?
+
+    /// Creates an open request.
+    public init(signalID: Int64?, market: String, side: String, size: Double, entryPrice: Double,
+                stopLossPrice: Double? = nil, profitTargetPrice: Double? = nil, trailingDistance: Double? = nil,
+                positionWeightUsed: Double? = nil) {
+        self.signalID = signalID; self.market = market; self.side = side; self.size = size
+        self.entryPrice = entryPrice; self.stopLossPrice = stopLossPrice; self.profitTargetPrice = profitTargetPrice
+        self.trailingDistance = trailingDistance; self.positionWeightUsed = positionWeightUsed
+    }
+
+    var request: JSONObject {
+        func n(_ d: Double?) -> JSONValue { d.map { .string(Money.text($0)) } ?? .null }
+        return ["signal_id": signalID.map(JSONValue.int) ?? .null, "market": .string(market), "side": .string(side),
+                "size": n(size), "entry_price": n(entryPrice), "stop_loss_price": n(stopLossPrice),
+                "profit_target_price": n(profitTargetPrice), "trailing_distance": n(trailingDistance),
+                "position_weight_used": n(positionWeightUsed)]
+    }
+}

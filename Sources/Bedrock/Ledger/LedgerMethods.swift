@@ -1,0 +1,141 @@
+import TradingCore
+
+/// The ledger's API methods (SPEC §4/§5): registered once in the `MethodTable`, so REST and the
+/// socket give the same answers. Each call borrows a pooled Redis connection on the worker
+/// thread running it.
+///
+/// | method | params | answer |
+/// |---|---|---|
+/// | `markets.list` | – | `{"total","data":[{"market","intervals":[{"interval","topic","last_id","last_bar"}]}]}` |
+/// | `signals.list` | `market`, `limit`, `offset` | page of signals, newest first |
+/// | `signals.get` | `id` | one signal (404 unknown) |
+/// | `signals.arbiter_stats` | – | `{"approved","rejected","rejection_reasons"}` |
+/// | `positions.list` | `market`, `status` (OPEN/CLOSED), `limit`, `offset` | page of positions |
+/// | `positions.get` | `id` | one position |
+/// | `positions.estimate` | `signal_id`, or `market`+`entry_price`+`stop_loss_price`[+`suggested_position_weight`, `profit_target_price`] | the estimate |
+/// | `positions.close` | `id` | the closed position (404 unknown, 409 not open) |
+/// | `trades.list` | `market`, `limit`, `offset` | page of trades |
+/// | `account.get` / `stats.get` / `risk.get` | – | account / stats / risk state |
+/// | `risk.kill_switch` | `enabled` (bool), `reason`? | the risk state after the change |
+public enum LedgerMethods {
+    /// Registers every ledger method in `table`.
+    public static func register(in table: MethodTable, ledger: Ledger, pool: RedisPool) {
+        func add(_ method: Method, _ body: @escaping @Sendable (MethodCall, LedgerParams, RedisConnection) throws -> JSONValue) {
+            table.register(MethodHandler(method) { call in
+                do {
+                    return .success(try pool.with { try body(call, LedgerParams(params: call.params), $0) })
+                } catch let error as APIError {
+                    return .failure(error)
+                } catch let error as RedisError where error.breaksConnection {
+                    return .failure(APIError(.unavailable, "the ledger store is unreachable"))
+                } catch {
+                    return .failure(APIError(.internal, "ledger: \(error)"))
+                }
+            })
+        }
+        add(.marketsList) { _, _, c in
+            let markets = try ledger.markets(on: c)
+            return .object(["total": .int(Int64(markets.count)), "data": .array(markets.map(JSONValue.object))])
+        }
+        add(.signalsList) { _, p, c in
+            let (offset, limit) = try p.paging()
+            return try ledger.signals(market: p.string("market"), offset: offset, limit: limit, on: c).json(offset: offset, limit: limit)
+        }
+        add(.signalsGet) { _, p, c in try found(ledger.record(.signal, id: p.id(what: "signal"), on: c), p, "signal") }
+        add(.signalsArbiterStats) { _, _, c in .object(try ledger.arbiterStats(on: c)) }
+        add(.positionsList) { _, p, c in
+            let (offset, limit) = try p.paging()
+            var status: PositionStatus?
+            if let s = try p.string("status") {
+                guard let parsed = PositionStatus(rawValue: s.uppercased()) else {
+                    throw APIError(.badRequest, "status must be OPEN or CLOSED")
+                }
+                status = parsed
+            }
+            return try ledger.positions(market: p.string("market"), status: status, offset: offset, limit: limit, on: c)
+                .json(offset: offset, limit: limit)
+        }
+        add(.positionsGet) { _, p, c in try found(ledger.record(.position, id: p.id(what: "position"), on: c), p, "position") }
+        add(.positionsEstimate) { _, p, c in try estimate(p, ledger: ledger, on: c) }
+        add(.positionsClose) { _, p, c in try close(p, ledger: ledger, on: c) }
+        add(.tradesList) { _, p, c in
+            let (offset, limit) = try p.paging()
+            return try ledger.trades(market: p.string("market"), offset: offset, limit: limit, on: c).json(offset: offset, limit: limit)
+        }
+        add(.accountGet) { _, _, c in .object(try ledger.account(on: c)) }
+        add(.statsGet) { _, _, c in .object(try ledger.stats(on: c)) }
+        add(.riskGet) { _, _, c in .object(try ledger.risk(on: c)) }
+        add(.riskKillSwitch) { call, p, c in
+            guard let value = call.params["enabled"] else { throw APIError(.badRequest, "enabled is required (true or false)") }
+            guard let enabled = value.boolValue else { throw APIError(.badRequest, "enabled must be a boolean") }
+            _ = try ledger.setKillSwitch(enabled, by: call.subject, reason: p.string("reason"), on: c)
+            return .object(try ledger.risk(on: c))
+        }
+    }
+
+    private static func found(_ record: JSONObject?, _ p: LedgerParams, _ what: String) throws -> JSONValue {
+        guard let record else { throw APIError(.notFound, "no \(what) with id \(try p.id(what: what))") }
+        return .object(record)
+    }
+
+    /// `positions.estimate`: by `signal_id`, or by explicit prices.
+    static func estimate(_ p: LedgerParams, ledger: Ledger, on c: RedisConnection) throws -> JSONValue {
+        let market: String, entry: Double, stop: Double
+        var target: Double?, weight: Double?
+        if p.params["signal_id"].map({ !$0.isNull }) ?? false {
+            guard let signal = try ledger.record(.signal, id: p.id("signal_id", what: "signal"), on: c) else {
+                throw APIError(.notFound, "no signal with id \(try p.id("signal_id", what: "signal"))")
+            }
+            market = signal["market"]?.stringValue ?? ""
+            entry = signal["entry_price"]?.doubleValue ?? 0
+            stop = signal["stop_loss_price"]?.doubleValue ?? entry
+            target = signal["profit_target_price"]?.doubleValue
+            weight = signal["suggested_position_weight"]?.doubleValue
+        } else {
+            guard let m = try p.string("market") else { throw APIError(.badRequest, "market is required (or signal_id)") }
+            market = m
+            entry = try p.positive("entry_price")
+            stop = try p.positive("stop_loss_price")
+            target = try p.number("profit_target_price")
+            weight = try p.number("suggested_position_weight")
+            if let w = weight, !(0...1).contains(w) {
+                throw APIError(.badRequest, "suggested_position_weight must be between 0 and 1")
+            }
+        }
+        let account = try ledger.account(on: c)
+        let snapshot = AccountSnapshot(balance: account["balance"]?.doubleValue ?? 0,
+                                       availableBalance: account["available_balance"]?.doubleValue ?? 0)
+        let e = Estimator.estimate(market: market, entryPrice: entry, stopLossPrice: stop, profitTargetPrice: target,
+                                   suggestedWeight: weight, account: snapshot, riskState: try ledger.riskState(on: c),
+                                   sizing: ledger.settings.sizing, risk: ledger.settings.risk,
+                                   commissionRate: ledger.settings.commissionRate)
+        return .object(["estimated_position_size": .double(e.estimatedPositionSize),
+                        "estimated_cost": .double(e.estimatedCost), "risk_percentage": .double(e.riskPercentage),
+                        "position_weight_used": .number(e.positionWeightUsed), "allowed": .bool(e.allowed),
+                        "reasons": .array(e.reasons.map(\.json))])
+    }
+
+    /// `positions.close`: at the market's last known price, exit reason MANUAL.
+    static func close(_ p: LedgerParams, ledger: Ledger, on c: RedisConnection) throws -> JSONValue {
+        let id = try p.id(what: "position")
+        guard let position = try ledger.record(.position, id: id, on: c) else {
+            throw APIError(.notFound, "no position with id \(id)")
+        }
+        guard position["status"]?.stringValue == PositionStatus.open.rawValue else {
+            throw APIError(.conflict, "position \(id) is already closed")
+        }
+        let market = position["market"]?.stringValue ?? ""
+        guard let price = try ledger.lastPrice(market: market, on: c) ?? position["current_price"]?.doubleValue else {
+            throw APIError(.conflict, "no price known for \(market)")
+        }
+        let result = try ledger.closePosition(id: id, price: price, reason: "MANUAL", on: c)
+        switch result.status {
+        case "closed": break
+        case "already_closed": throw APIError(.conflict, "position \(id) is already closed")
+        case "not_found": throw APIError(.notFound, "no position with id \(id)")
+        default: throw LedgerError.reply("close_position answered \(result.reply)")
+        }
+        guard let closed = try ledger.record(.position, id: id, on: c) else { throw APIError(.notFound, "no position with id \(id)") }
+        return .object(closed)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// A small pool of blocking Redis connections for API handlers on the worker queue: a call
+/// borrows one connection for its whole duration (one thread owns it meanwhile), then returns
+/// it; a connection that broke is dropped, and the next call opens a fresh one.
+public final class RedisPool: @unchecked Sendable {
+    // Sound: `idle` is only touched under `lock`; a borrowed connection belongs to the single
+    // thread running the closure until it is handed back.
+    private let address: RedisAddress
+    private let maxIdle: Int
+    private var idle: [RedisConnection] = []
+    private let lock = NSLock()
+
+    /// A pool for `address` keeping at most `maxIdle` idle connections.
+    public init(address: RedisAddress, maxIdle: Int = 8) {
+        self.address = address
+        self.maxIdle = maxIdle
+    }
+
+    /// Runs `body` with a connection of its own.
+    public func with<T>(_ body: (RedisConnection) throws -> T) throws -> T {
+        lock.lock()
+        let reused = idle.popLast()
+        lock.unlock()
+        let connection = try reused ?? RedisConnection(address)
+        defer {
+            if !connection.isBroken {
+                lock.lock()
+                if idle.count < maxIdle { idle.append(connection) }
+                lock.unlock()
+            }
+        }
+        return try body(connection)
+    }
+}

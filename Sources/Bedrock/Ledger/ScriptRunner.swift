@@ -1,0 +1,95 @@
+import Foundation
+
+/// Runs the ledger's Lua scripts (`Sources/Bedrock/Lua/*.lua`, shipped as package resources)
+/// with `EVALSHA`, loading them with `SCRIPT LOAD` on first use and again, transparently, when
+/// Redis answers `NOSCRIPT` (after a restart or `SCRIPT FLUSH`).
+///
+/// The text run for script `name` is `common.lua` followed by `name.lua`: the shared prelude
+/// (argument decoding, money helpers, event writer) and the script body.
+///
+/// Threading: the SHA cache is lock-protected, so one runner is shared by every thread; each
+/// call uses the caller's own `RedisConnection`.
+public final class ScriptRunner: @unchecked Sendable {
+    // Sound: `sources` is immutable after init; `shas` is only touched under `lock`.
+    private let sources: [String: String]
+    private var shas: [String: String] = [:]
+    private let lock = NSLock()
+
+    /// Script names the ledger uses.
+    public static let names = ["record_signal", "open_position", "mark_position", "close_position",
+                               "set_kill_switch", "risk_alert"]
+
+    /// Loads the script texts from `directory` (default: the package's `Lua` resources).
+    public init(directory: URL? = nil) throws {
+        guard let dir = directory ?? ScriptRunner.resourceDirectory() else {
+            throw LedgerError.scripts("the Lua script directory (Bedrock resources) was not found")
+        }
+        let common = try ScriptRunner.read(dir, "common")
+        var sources: [String: String] = [:]
+        for name in ScriptRunner.names {
+            sources[name] = common + "\n" + (try ScriptRunner.read(dir, name))
+        }
+        self.sources = sources
+    }
+
+    /// The full text run for `name` (prelude + body).
+    public func source(_ name: String) -> String? { sources[name] }
+
+    /// `EVALSHA <sha> 0 args...`; on `NOSCRIPT`, `SCRIPT LOAD` and retry once.
+    public func run(_ name: String, args: [String], on connection: RedisConnection) throws -> RedisReply {
+        guard let source = sources[name] else { throw LedgerError.scripts("no script \(name)") }
+        lock.lock()
+        let cached = shas[name]
+        lock.unlock()
+        let sha = try cached ?? load(name, source, on: connection)
+        let reply = try connection.command(["EVALSHA", sha, "0"] + args)
+        if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
+            let fresh = try load(name, source, on: connection)
+            return try connection.command(["EVALSHA", fresh, "0"] + args).checked()
+        }
+        return try reply.checked()
+    }
+
+    private func load(_ name: String, _ source: String, on connection: RedisConnection) throws -> String {
+        let reply = try connection.command(["SCRIPT", "LOAD", source]).checked()
+        guard let sha = reply.string else { throw LedgerError.scripts("SCRIPT LOAD answered \(reply)") }
+        lock.lock()
+        shas[name] = sha
+        lock.unlock()
+        return sha
+    }
+
+    private static func read(_ dir: URL, _ name: String) throws -> String {
+        let url = dir.appendingPathComponent(name + ".lua")
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw LedgerError.scripts("cannot read \(url.path)")
+        }
+        return text
+    }
+
+    /// `Bedrock_Bedrock.resources/Lua` next to the executable, else `Bundle.module`'s `Lua`.
+    static func resourceDirectory() -> URL? {
+        let fm = FileManager.default
+        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        let beside = exe.deletingLastPathComponent().appendingPathComponent("Bedrock_Bedrock.resources/Lua")
+        if fm.fileExists(atPath: beside.appendingPathComponent("common.lua").path) { return beside }
+        if let url = Bundle.module.url(forResource: "Lua", withExtension: nil),
+           fm.fileExists(atPath: url.appendingPathComponent("common.lua").path) { return url }
+        return nil
+    }
+}
+
+/// Ledger failures that are not a client's fault (answered INTERNAL / UNAVAILABLE).
+public enum LedgerError: Error, Sendable, CustomStringConvertible {
+    /// The Lua scripts could not be found or loaded.
+    case scripts(String)
+    /// A script answered something unexpected.
+    case reply(String)
+
+    public var description: String {
+        switch self {
+        case .scripts(let m): return "ledger scripts: \(m)"
+        case .reply(let m): return "ledger: \(m)"
+        }
+    }
+}
