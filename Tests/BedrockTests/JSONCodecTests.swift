@@ -25,3 +25,9 @@ final class JSONCodecTests: XCTestCase {
         XCTAssertThrowsError(try JSONCodec.parse(""))
     }
 }
+
+extension JSONCodecTests {
+    func testPricesPrintAsWritten() {
+        XCTAssertEqual(JSONCodec.encodeString(["p": 29717.13, "q": .double(0.1 + 0.2), "n": 30000.0]), #"{"p":29717.13,"q":0.3,"n":30000.0}"#)
+    }
+}
