@@ -35,7 +35,7 @@ enum EventFrameEncoder {
             out.append(contentsOf: "null".utf8)
         }
         out.append(contentsOf: #","data":"#.utf8)
-        guard append(root, to: &out, flags: size_t(JSON_COMPACT) | size_t(JSON_ENCODE_ANY)) else { return nil }
+        guard append(root, to: &out, flags: size_t(JSONCodec.compactFlags)) else { return nil }
         out.append(UInt8(ascii: "}"))
         return out
     }

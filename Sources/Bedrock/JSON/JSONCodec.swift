@@ -71,10 +71,13 @@ public enum JSONCodec {
         return root
     }
 
+    /// jansson flags for every compact encoding on the wire: JSON_REAL_PRECISION(15) (a macro),
+    /// so prices print as written (29717.13, not 29717.130000000001) and any decimal of up to
+    /// 15 significant digits round-trips exactly.
+    public static let compactFlags = Int(JSON_COMPACT | JSON_ENCODE_ANY) | (15 << 11)
+
     private static func dump(_ node: UnsafeMutablePointer<json_t>) -> [UInt8] {
-        // JSON_REAL_PRECISION(15) (a macro): prices print as written (29717.13, not 29717.130000000001);
-        // any decimal of up to 15 significant digits round-trips exactly.
-        let flags = Int(JSON_COMPACT | JSON_ENCODE_ANY) | (15 << 11)
+        let flags = JSONCodec.compactFlags
         let size = json_dumpb(node, nil, 0, flags)
         guard size > 0 else { return Array("null".utf8) }
         return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
