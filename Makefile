@@ -53,7 +53,7 @@ APT_TEST_PACKAGES := openssl
 PYTHON   ?= python3
 VENV     := .build-py/venv
 VENV_PY  := $(VENV)/bin/python
-PY_REQS  := tests/integration/requirements.txt
+PY_REQS  := tests/integration/requirements.txt tools/crosscheck/requirements.txt
 PY_STAMP := $(VENV)/.installed
 
 export DEBIAN_FRONTEND := noninteractive
@@ -103,7 +103,7 @@ $(PY_STAMP): $(PY_REQS)
 	  $(call apt_install,python3 python3-venv python3-pip); \
 	fi
 	@[ -x "$(VENV_PY)" ] || $(PYTHON) -m venv $(VENV)
-	$(VENV_PY) -m pip install -q --disable-pip-version-check -r $(PY_REQS)
+	$(VENV_PY) -m pip install -q --disable-pip-version-check $(addprefix -r ,$(PY_REQS))
 	@touch $@
 
 build: deps
@@ -164,6 +164,8 @@ test: test-deps
 	swift test $(SWIFT_FLAGS) || rc=1; \
 	echo "==> integration tests (pytest tests/integration, $(DEBUG_BIN))"; \
 	BEDROCK_BIN="$(abspath $(DEBUG_BIN))" $(VENV_PY) -m pytest tests/integration -q $(PYTEST_ARGS) || rc=1; \
+	echo "==> sma_cross cross-check against backtesting.py (pytest tools/crosscheck)"; \
+	BEDROCK_BIN="$(abspath $(DEBUG_BIN))" $(VENV_PY) -m pytest tools/crosscheck -q || rc=1; \
 	if [ $$rc -ne 0 ]; then echo "==> make test: FAILED (see above)" >&2; fi; \
 	exit $$rc
 
