@@ -7,6 +7,7 @@
 #   ONLY="hold-1000 wrk-health" loadtest/run-benchmarks.sh   # some rows only
 #
 # Knobs: SCRATCH (SwiftPM build dir, default .build), NO_BUILD=1 (use existing binaries),
+# CONFIG (gateway config file, default config/bedrock.json; env overrides are added),
 # OUT (result directory, default loadtest/results), HOLD_S (hold time, default 30),
 # FANOUT_S (publishing time, default 10), LATENCY_S (default 15), NICE (priority of redis,
 # gateway and load generator when run as root, default -10: the machine is shared with builds),
@@ -23,6 +24,7 @@ HOLD_S=${HOLD_S:-30}
 FANOUT_S=${FANOUT_S:-10}
 LATENCY_S=${LATENCY_S:-15}
 ONLY=${ONLY:-}
+CONFIG=${CONFIG:-config/bedrock.json}
 NICE=${NICE:--10}
 QUIET_WAIT=${QUIET_WAIT:-120}
 PRIO=()
@@ -73,7 +75,7 @@ start_gateway() {
   ( ulimit -n "$(ulimit -Hn)"
     exec "${PRIO[@]}" env BEDROCK_JWT_SECRET="$SECRET" BEDROCK_SERVER_MAX_CONNECTIONS=20000 \
       BEDROCK_SERVER_HEARTBEAT_INTERVAL_S=10 BEDROCK_SERVER_HEARTBEAT_TIMEOUT_S=30 \
-      "$BIN/bedrock" serve --config config/bedrock.json --port "$GW_PORT" \
+      "$BIN/bedrock" serve --config "$CONFIG" --port "$GW_PORT" \
       --redis "redis://127.0.0.1:$REDIS_PORT" --data-dir "$WORK/data" ) >"$WORK/gateway-$GW_PORT.log" 2>&1 &
   GW_PID=$!
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$GW_PORT/health" >/dev/null 2>&1 && return 0; sleep 0.1; done
