@@ -1,5 +1,6 @@
 import XCTest
 import struct TradingCore.RiskReason
+import struct TradingCore.RiskConfig
 @testable import Bedrock
 
 /// The ledger's Lua scripts against a real redis-server: idempotency, one event per change,
@@ -216,5 +217,31 @@ struct SplitMix {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+extension LedgerScriptTests {
+    func testEnterOpensOnceOrRefusesWithOneAlert() throws {
+        let first = try XCTUnwrap(ledger.recordSignal(signal("BTC/USDT", bar: "e1"), on: conn).id)
+        guard case .opened(let w) = try ledger.enter(signalID: first, on: conn) else { return XCTFail("not opened") }
+        XCTAssertEqual(try ledger.enter(signalID: first, on: conn), .existing(positionID: w.id!))
+        let position = try XCTUnwrap(ledger.record(.position, id: w.id!, on: conn))
+        XCTAssertEqual(position["position_weight_used"]?.doubleValue, 0.5)
+        // weight 0.5 of 100000 at 100 => 500 units
+        XCTAssertEqual(position["position_size"]?.doubleValue, 500)
+
+        let second = try XCTUnwrap(ledger.recordSignal(signal("BTC/USDT", bar: "e2"), on: conn).id)
+        guard case .refused(let reasons) = try ledger.enter(signalID: second, on: conn) else { return XCTFail("not refused") }
+        XCTAssertEqual(reasons.map(\.code), [.marketAlreadyOpen])
+        _ = try ledger.enter(signalID: second, on: conn)
+        XCTAssertEqual(try events("risk").count, 1, "one risk.alert per refused signal")
+        XCTAssertEqual(try ledger.risk(on: conn)["refusals"]?["MARKET_ALREADY_OPEN"], 1)
+    }
+
+    func testMaxOpenPositionsIsCheckedInsideTheScript() throws {
+        let tight = try Ledger(settings: LedgerSettings(prefix: prefix, risk: RiskConfig(maxOpenPositions: 1)))
+        XCTAssertEqual(try tight.openPosition(OpenInput(signalID: 1, market: "A", side: "BUY", size: 1, entryPrice: 10), on: conn).status, "opened")
+        let refused = try tight.openPosition(OpenInput(signalID: 2, market: "B", side: "BUY", size: 1, entryPrice: 10), on: conn)
+        XCTAssertEqual(refused.reason, "MAX_OPEN_POSITIONS")
     }
 }

@@ -68,25 +68,55 @@ extension Ledger {
 
     // MARK: account, stats, risk
 
-    /// The stored account hash, or a fresh account when nothing was written yet.
-    func accountHash(on connection: RedisConnection) throws -> [String: String] {
-        let stored = try connection.command(["HGETALL", prefix + "account"]).checked().hash
-        if !stored.isEmpty { return stored }
-        let initial = Money.text(settings.initialBalance)
-        return ["initial_balance": initial, "balance": initial, "frozen": "0", "unrealized": "0",
-                "realized_pnl": "0", "commission": "0"]
+    /// Account, risk hash and open positions read in one round trip (`risk_snapshot.lua`).
+    public struct Snapshot: Sendable {
+        /// The account hash (a fresh account when nothing was written yet).
+        public var account: [String: String]
+        /// The risk hash.
+        public var risk: [String: String]
+        /// Open positions: market, size, current price, unrealized pnl.
+        public var open: [(id: Int64, market: String, size: Double, price: Double, unrealized: Double)]
+
+        /// Balance units, exact.
+        func units(_ field: String) -> Int64 { account[field].flatMap(Money.units) ?? 0 }
+        /// Σ size × current price of the open positions.
+        public var exposure: Double { open.reduce(0) { $0 + $1.size * $1.price } }
+    }
+
+    /// Reads a `Snapshot`.
+    public func snapshot(on connection: RedisConnection) throws -> Snapshot {
+        let reply = try run("risk_snapshot", [:], on: connection).reply
+        func strings(_ v: JSONValue?) -> [String: String] {
+            var out: [String: String] = [:]
+            for (k, value) in v?.objectValue?.members ?? [] { if let s = value.stringValue { out[k] = s } }
+            return out
+        }
+        var account = strings(reply["account"])
+        if account.isEmpty {
+            let initial = Money.text(settings.initialBalance)
+            account = ["initial_balance": initial, "balance": initial, "frozen": "0", "unrealized": "0",
+                       "realized_pnl": "0", "commission": "0"]
+        }
+        let open = (reply["open"]?.arrayValue ?? []).compactMap { p -> (Int64, String, Double, Double, Double)? in
+            guard let id = p["id"]?.intValue, let market = p["market"]?.stringValue else { return nil }
+            func d(_ k: String) -> Double { p[k]?.stringValue.flatMap(Double.init) ?? 0 }
+            return (id, market, d("size"), d("current_price"), d("unrealized_pnl"))
+        }
+        return Snapshot(account: account, risk: strings(reply["risk"]), open: open.map { ($0.0, $0.1, $0.2, $0.3, $0.4) })
     }
 
     /// `{"balance","available_balance","frozen_balance","equity","updated_at",...}` (SPEC §4).
     public func account(on connection: RedisConnection) throws -> JSONObject {
-        let a = try accountHash(on: connection)
-        func u(_ k: String) -> Int64 { a[k].flatMap(Money.units) ?? 0 }
+        account(try snapshot(on: connection))
+    }
+
+    func account(_ s: Snapshot) -> JSONObject {
         func d(_ units: Int64) -> JSONValue { .double(Double(Money.text(units: units)) ?? 0) }
-        return ["balance": d(u("balance")), "available_balance": d(u("balance") - u("frozen")),
-                "frozen_balance": d(u("frozen")), "equity": d(u("balance") + u("unrealized")),
-                "updated_at": .optional(a["updated_at"]), "initial_balance": d(u("initial_balance")),
-                "unrealized_pnl": d(u("unrealized")), "realized_pnl": d(u("realized_pnl")),
-                "commission_paid": d(u("commission"))]
+        return ["balance": d(s.units("balance")), "available_balance": d(s.units("balance") - s.units("frozen")),
+                "frozen_balance": d(s.units("frozen")), "equity": d(s.units("balance") + s.units("unrealized")),
+                "updated_at": .optional(s.account["updated_at"]), "initial_balance": d(s.units("initial_balance")),
+                "unrealized_pnl": d(s.units("unrealized")), "realized_pnl": d(s.units("realized_pnl")),
+                "commission_paid": d(s.units("commission"))]
     }
 
     /// `{"total_pnl","win_rate","avg_trade_duration_s","open_positions","exposure",...}`.
@@ -95,38 +125,38 @@ extension Ledger {
         let trades = Int64(s["trades"] ?? "0") ?? 0
         let wins = Int64(s["wins"] ?? "0") ?? 0
         let duration = Int64(s["duration_s"] ?? "0") ?? 0
-        let open = try openPositions(on: connection)
-        let exposure = open.reduce(0.0) { $0 + ($1["position_size"]?.doubleValue ?? 0) * ($1["current_price"]?.doubleValue ?? 0) }
-        let unrealized = open.reduce(0.0) { $0 + ($1["unrealized_pnl"]?.doubleValue ?? 0) }
+        let snap = try snapshot(on: connection)
         return ["total_pnl": .double(Double(s["net_pnl"] ?? "0") ?? 0),
                 "win_rate": .double(trades > 0 ? Double(wins) / Double(trades) * 100 : 0),
                 "avg_trade_duration_s": .double(trades > 0 ? Double(duration) / Double(trades) : 0),
-                "open_positions": .int(Int64(open.count)), "exposure": .double(exposure),
+                "open_positions": .int(Int64(snap.open.count)), "exposure": .double(snap.exposure),
                 "total_trades": .int(trades), "winning_trades": .int(wins), "losing_trades": .int(trades - wins),
-                "unrealized_pnl": .double(unrealized)]
+                "unrealized_pnl": .double(Double(Money.text(units: snap.units("unrealized"))) ?? 0)]
     }
 
     /// The risk guard's view of the book (for estimates and the live engine).
     public func riskState(on connection: RedisConnection) throws -> RiskState {
-        let a = try accountHash(on: connection)
-        let r = try connection.command(["HGETALL", prefix + "risk"]).checked().hash
-        let open = try openPositions(on: connection)
-        let equity = Double(Money.text(units: (a["balance"].flatMap(Money.units) ?? 0) + (a["unrealized"].flatMap(Money.units) ?? 0))) ?? 0
-        let today = String(Timestamp.now().prefix(10))
-        let dayStart = r["day"] == today ? r["day_start_equity"].flatMap(Double.init) : nil
-        let peak = r["peak_equity"].flatMap(Double.init).map { max($0, equity) }
-        return RiskState(openPositions: open.count,
-                         openMarkets: Set(open.compactMap { $0["market"]?.stringValue }),
-                         exposure: open.reduce(0.0) { $0 + ($1["position_size"]?.doubleValue ?? 0) * ($1["current_price"]?.doubleValue ?? 0) },
+        riskState(try snapshot(on: connection))
+    }
+
+    /// The risk guard's view of a snapshot: equity, peak, start-of-day equity (of today, UTC),
+    /// open positions and markets, exposure, kill switch.
+    public func riskState(_ s: Snapshot, nowMillis: Int64 = Timestamp.nowMillis()) -> RiskState {
+        let equity = Double(Money.text(units: s.units("balance") + s.units("unrealized"))) ?? 0
+        let today = String(Timestamp.rfc3339(millis: nowMillis).prefix(10))
+        let dayStart = s.risk["day"] == today ? s.risk["day_start_equity"].flatMap(Double.init) : nil
+        let peak = s.risk["peak_equity"].flatMap(Double.init).map { max($0, equity) }
+        return RiskState(openPositions: s.open.count, openMarkets: Set(s.open.map(\.market)), exposure: s.exposure,
                          equity: equity, peakEquity: peak, dayStartEquity: dayStart,
-                         killSwitchEngaged: r["kill_switch"] == "1")
+                         killSwitchEngaged: s.risk["kill_switch"] == "1")
     }
 
     /// `risk.get`: kill switch, drawdown, daily loss, exposure, limits and refusal counts.
     public func risk(on connection: RedisConnection) throws -> JSONObject {
-        let r = try connection.command(["HGETALL", prefix + "risk"]).checked().hash
         let refusals = try connection.command(["HGETALL", prefix + "risk:refusals"]).checked().hash
-        let state = try riskState(on: connection)
+        let snap = try snapshot(on: connection)
+        let r = snap.risk
+        let state = riskState(snap)
         let limits = settings.risk
         return ["kill_switch": .bool(state.killSwitchEngaged),
                 "kill_switch_updated_by": .optional(r["kill_switch_by"]),

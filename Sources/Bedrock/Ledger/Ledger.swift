@@ -91,12 +91,14 @@ public final class Ledger: Sendable {
     }
 
     /// Opens a paper position with `portfolio.updated` (POSITION_OPENED); once per signal id.
-    /// Answers `refused` (with `reason`) when the kill switch is on, the market has an open
-    /// position or the available balance cannot pay cost + commission.
+    /// Answers `refused` (with `reason`) when the kill switch is on, `risk.maxOpenPositions` are
+    /// open, the market has an open position or the available balance cannot pay cost +
+    /// commission: those checks run inside the script, atomically.
     public func openPosition(_ position: OpenInput, on connection: RedisConnection,
                              nowMillis: Int64 = Timestamp.nowMillis()) throws -> LedgerWrite {
         var request = position.request
         request["commission_rate"] = .double(settings.commissionRate)
+        request["max_open_positions"] = .int(Int64(settings.risk.maxOpenPositions))
         return try run("open_position", request, on: connection, nowMillis: nowMillis)
     }
 

@@ -102,11 +102,11 @@ public enum LedgerMethods {
                 throw APIError(.badRequest, "suggested_position_weight must be between 0 and 1")
             }
         }
-        let account = try ledger.account(on: c)
-        let snapshot = AccountSnapshot(balance: account["balance"]?.doubleValue ?? 0,
-                                       availableBalance: account["available_balance"]?.doubleValue ?? 0)
+        let snap = try ledger.snapshot(on: c)
+        let snapshot = AccountSnapshot(balance: Double(Money.text(units: snap.units("balance"))) ?? 0,
+                                       availableBalance: Double(Money.text(units: snap.units("balance") - snap.units("frozen"))) ?? 0)
         let e = Estimator.estimate(market: market, entryPrice: entry, stopLossPrice: stop, profitTargetPrice: target,
-                                   suggestedWeight: weight, account: snapshot, riskState: try ledger.riskState(on: c),
+                                   suggestedWeight: weight, account: snapshot, riskState: ledger.riskState(snap),
                                    sizing: ledger.settings.sizing, risk: ledger.settings.risk,
                                    commissionRate: ledger.settings.commissionRate)
         return .object(["estimated_position_size": .double(e.estimatedPositionSize),

@@ -12,7 +12,7 @@ public final class RedisPool: @unchecked Sendable {
     private let lock = NSLock()
 
     /// A pool for `address` keeping at most `maxIdle` idle connections.
-    public init(address: RedisAddress, maxIdle: Int = 8) {
+    public init(address: RedisAddress, maxIdle: Int = 64) {
         self.address = address
         self.maxIdle = maxIdle
     }

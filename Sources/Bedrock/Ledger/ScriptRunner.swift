@@ -17,7 +17,7 @@ public final class ScriptRunner: @unchecked Sendable {
 
     /// Script names the ledger uses.
     public static let names = ["record_signal", "open_position", "mark_position", "close_position",
-                               "set_kill_switch", "risk_alert"]
+                               "set_kill_switch", "risk_alert", "risk_snapshot"]
 
     /// Loads the script texts from `directory` (default: the package's `Lua` resources).
     public init(directory: URL? = nil) throws {

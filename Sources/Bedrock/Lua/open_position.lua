@@ -4,7 +4,9 @@
 -- does not cover cost + commission. On success the entry commission is paid from the balance
 -- and the cost (size x entry price) is frozen.
 -- REQ: signal_id (or null), market, side (BUY|SELL), size, entry_price, stop_loss_price?,
---      profit_target_price?, trailing_distance?, position_weight_used?, commission_rate
+--      profit_target_price?, trailing_distance?, position_weight_used?, commission_rate,
+--      max_open_positions? (refuses MAX_OPEN_POSITIONS when that many are open, atomically,
+--      so gateways sharing one Redis cannot overshoot it together)
 -- Reply: {"status":"opened"|"existing","id":N,"event_id":ID|null}
 --     or {"status":"refused","reason":CODE,"message":TEXT}
 
@@ -30,6 +32,10 @@ end
 
 if redis.call('HGET', RISK, 'kill_switch') == '1' then
   return refuse('KILL_SWITCH', 'the kill switch is engaged')
+end
+local max_open = tonumber(opt(REQ.max_open_positions))
+if max_open and redis.call('ZCARD', P .. 'positions:status:OPEN') >= max_open then
+  return refuse('MAX_OPEN_POSITIONS', 'the limit of ' .. tostring(max_open) .. ' open positions is reached')
 end
 if redis.call('ZCARD', P .. 'positions:market:' .. market .. ':status:OPEN') > 0 then
   return refuse('MARKET_ALREADY_OPEN', 'a position in ' .. market .. ' is already open')
