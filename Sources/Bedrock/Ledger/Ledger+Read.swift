@@ -29,11 +29,8 @@ extension Ledger {
         guard limit > 0, offset < total else { return LedgerPage(total: total, data: []) }
         let ids = try connection.command(["ZREVRANGE", key, String(offset), String(offset + limit - 1)]).checked()
             .array?.compactMap { $0.integer } ?? []
-        var data: [JSONObject] = []
-        for id in ids {
-            if let r = try record(kind, id: id, on: connection) { data.append(r) }
-        }
-        return LedgerPage(total: total, data: data)
+        let replies = try connection.pipeline(ids.map { ["HGETALL", kind.key(prefix: prefix, id: $0)] })
+        return LedgerPage(total: total, data: try replies.compactMap { try kind.json($0.checked().hash) })
     }
 
     /// Signals, newest first, optionally of one market.
