@@ -41,4 +41,31 @@ final class MethodTableTests: XCTestCase {
         guard case .failure(let missing) = dispatch(table, .accountGet, role: .admin) else { return XCTFail("expected NOT_FOUND") }
         XCTAssertEqual(missing.code, .notFound)
     }
+
+    func testDownloadRoutesMatchAndCheckTheRole() {
+        let route = DownloadRoute("/v1/backtest/report/{task_id}/export", leastRole: .trader) { call in
+            .success(Download(contentType: "text/csv", filename: "r.csv", body: Array((call.params["task_id"]?.stringValue ?? "").utf8)))
+        }
+        XCTAssertEqual(route.match("/v1/backtest/report/t9/export")?.first?.1, "t9")
+        XCTAssertNil(route.match("/v1/backtest/report/t9"))
+        let table = MethodTable()
+        table.register(download: route)
+        let done = expectation(description: "answers")
+        done.expectedFulfillmentCount = 2
+        nonisolated(unsafe) var bodies: [String: String] = [:]
+        let lock = NSLock()
+        for role in [Role.viewer, .admin] {
+            table.dispatch(download: route, MethodCall(subject: "u", role: role, params: ["task_id": "t9"])) { result in
+                lock.lock()
+                switch result {
+                case .success(let file): bodies[role.rawValue] = String(decoding: file.body, as: UTF8.self)
+                case .failure(let error): bodies[role.rawValue] = error.code.rawValue
+                }
+                lock.unlock()
+                done.fulfill()
+            }
+        }
+        wait(for: [done], timeout: 5)
+        XCTAssertEqual(bodies, ["VIEWER": "FORBIDDEN", "ADMIN": "t9"])
+    }
 }

@@ -17,6 +17,17 @@ public struct MethodCall: Sendable {
     public let role: Role
     /// Parameters: socket `params`, or REST path parameters, query arguments and JSON body.
     public let params: JSONObject
+    /// Sends a frame (e.g. `progress`, `completed`) to the connection that made the call, from any
+    /// thread, for as long as it stays open; does nothing for REST calls or once it has closed.
+    public let push: @Sendable (JSONValue) -> Void
+
+    public init(subject: String, role: Role, params: JSONObject,
+                push: @escaping @Sendable (JSONValue) -> Void = { _ in }) {
+        self.subject = subject
+        self.role = role
+        self.params = params
+        self.push = push
+    }
 }
 
 /// The work behind one method. Handlers run on the worker pool, never on the event loop, so
@@ -36,12 +47,26 @@ public struct MethodHandler: Sendable {
 public final class MethodTable: @unchecked Sendable {
     // Sound: handlers are registered before the gateway starts serving and only read after.
     private var handlers: [Method: MethodHandler] = [:]
+    private(set) var downloads: [DownloadRoute] = []
     private let workers = DispatchQueue(label: "bedrock-api-workers", qos: .userInitiated, attributes: .concurrent)
 
     public init() {}
 
     /// Add or replace a handler (before serving).
     public func register(_ handler: MethodHandler) { handlers[handler.method] = handler }
+
+    /// Add a GET route answered with a file download (REST only; before serving).
+    public func register(download route: DownloadRoute) { downloads.append(route) }
+
+    /// Run a download route off the loop; `completion` runs on a worker thread.
+    func dispatch(download route: DownloadRoute, _ call: MethodCall,
+                  completion: @escaping @Sendable (Result<Download, APIError>) -> Void) {
+        guard call.role.satisfies(route.leastRole) else {
+            completion(.failure(APIError(.forbidden, "role \(call.role.rawValue) may not download this")))
+            return
+        }
+        workers.async { completion(route.run(call)) }
+    }
 
     /// Whether the method has a handler on this gateway.
     public func has(_ method: Method) -> Bool { handlers[method] != nil }

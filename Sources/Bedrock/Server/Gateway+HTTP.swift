@@ -102,6 +102,10 @@ extension Gateway {
     /// a JSON object body; answered from a worker, never on the loop.
     private func callREST(_ exchange: HTTPExchange, identity: Identity) -> Int32 {
         let id = exchange.requestID
+        if exchange.method == "GET" || exchange.method == "HEAD",
+           let (route, pathParams) = methods.downloads.lazy.compactMap({ r in r.match(exchange.path).map { (r, $0) } }).first {
+            return callDownload(exchange, route: route, pathParams: pathParams, identity: identity)
+        }
         guard let (method, pathParams) = RESTRoutes.match(verb: exchange.method, path: exchange.path) else {
             return respond(exchange, route: "v1", .error(.notFound, "no route \(exchange.method) \(exchange.path)", requestID: id))
         }
@@ -138,6 +142,35 @@ extension Gateway {
         exchange.route = route
         exchange.response = response
         exchange.wsi.requestWritable()
+        return 0
+    }
+
+    /// A `/v1` GET answered with a file: `Content-Disposition: attachment` with the file name.
+    private func callDownload(_ exchange: HTTPExchange, route: DownloadRoute, pathParams: [(String, String)],
+                              identity: Identity) -> Int32 {
+        var params = JSONObject()
+        for (name, value) in exchange.wsi.queryArguments() { params[name] = .string(value) }
+        for (name, value) in pathParams { params[name] = .string(value) }
+        let wsi = exchange.wsi, id = exchange.requestID
+        let identityOfExchange = ObjectIdentifier(exchange)
+        exchange.route = "download"
+        methods.dispatch(download: route, MethodCall(subject: identity.subject, role: identity.role, params: params)) { [self] result in
+            let box = UncheckedBox(result)
+            post { [self] in
+                guard let current = exchanges[wsi], ObjectIdentifier(current) == identityOfExchange else { return }
+                switch box.value {
+                case .success(let file):
+                    var response = HTTPResponse(status: 200, body: file.body)
+                    response.contentType = file.contentType
+                    let safeName = String(file.filename.unicodeScalars.filter { $0.isASCII && $0 != "\"" && $0 != "\\" && $0.value >= 32 })
+                    response.headers = [("content-disposition:", "attachment; filename=\"\(safeName)\"")]
+                    current.response = response
+                case .failure(let error):
+                    current.response = .error(error.code, error.message, requestID: id)
+                }
+                wsi.requestWritable()
+            }
+        }
         return 0
     }
 

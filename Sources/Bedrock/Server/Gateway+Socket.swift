@@ -95,7 +95,14 @@ extension Gateway {
         let wsi = connection.wsi
         let identityOfConnection = ObjectIdentifier(connection)
         metrics.count("bedrock_ws_requests_total", labels: "method=\"\(method.rawValue)\"")
-        methods.dispatch(method, MethodCall(subject: identity.subject, role: identity.role, params: params)) { [self] result in
+        let push: @Sendable (JSONValue) -> Void = { [self] frame in
+            post { [self] in
+                guard let current = connections[wsi], ObjectIdentifier(current) == identityOfConnection else { return }
+                enqueue(SharedFrame(json: frame), on: current)
+            }
+        }
+        let methodCall = MethodCall(subject: identity.subject, role: identity.role, params: params, push: push)
+        methods.dispatch(method, methodCall) { [self] result in
             let box = UncheckedBox(result)
             post { [self] in
                 guard let current = connections[wsi], ObjectIdentifier(current) == identityOfConnection else { return }
