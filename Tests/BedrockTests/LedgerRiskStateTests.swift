@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import enum TradingCore.RiskGuard
+import struct TradingCore.RiskReason
 @testable import Bedrock
 
 /// Risk state kept by the scripts (start-of-day equity, peak equity) and atomicity between
@@ -52,5 +53,21 @@ final class LedgerRiskStateTests: XCTestCase {
         XCTAssertEqual(statuses.filter { $0 == "refused" }.count, 7, "\(statuses)")
         let conn = try redis.connect()
         XCTAssertEqual(try conn.command(["XLEN", "r:stream:portfolio"]).checked().integer, 1)
+    }
+}
+
+extension LedgerRiskStateTests {
+    func testCountersForMetrics() throws {
+        let conn = try redis.connect()
+        XCTAssertEqual(try ledger.counters(on: conn).positionsOpened, 0)
+        _ = try ledger.recordSignal(SignalInput(strategy: "s", market: "A", interval: "1h", barTime: "1", signalType: "OOPS_BUY",
+                                                side: "BUY", entryPrice: 10, ruleEngineScore: 90, finalDecision: "APPROVED",
+                                                explanation: "x"), on: conn)
+        let id = try XCTUnwrap(ledger.openPosition(OpenInput(signalID: 1, market: "A", side: "BUY", size: 2, entryPrice: 10), on: conn).id)
+        _ = try ledger.markPosition(id: id, price: 12, on: conn)
+        _ = try ledger.riskAlert(market: "B", signalID: nil, reasons: [RiskReason(code: .killSwitch, message: "k", value: 1, limit: 0)], on: conn)
+        let c = try ledger.counters(on: conn)
+        XCTAssertEqual(c, LedgerCounters(signalsGenerated: 1, signalsApproved: 1, signalsRejected: 0, positionsOpened: 1,
+                                         positionsClosed: 0, refusals: ["KILL_SWITCH": 1], openExposure: 24))
     }
 }
