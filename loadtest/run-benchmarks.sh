@@ -101,6 +101,7 @@ run_loadtest() {
 run_loadtest connect-5000 connect --connections 5000
 run_loadtest hold-1000 hold --connections 1000 --duration "$HOLD_S"
 run_loadtest hold-5000 hold --connections 5000 --duration "$HOLD_S"
+run_loadtest hold-10000 hold --connections 10000 --duration "$HOLD_S"
 run_loadtest fanout-1000x200 fanout --connections 1000 --rate 200 --duration "$FANOUT_S"
 run_loadtest fanout-1000x500 fanout --connections 1000 --rate 500 --duration "$FANOUT_S"
 run_loadtest latency-1000x100 fanout --connections 1000 --rate 100 --duration "$LATENCY_S"
