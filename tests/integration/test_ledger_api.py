@@ -133,6 +133,7 @@ def test_pages_filters_and_shapes(seeded):
     assert page["page_size"] == 100, "limit above 100 is clamped"
     _, eth = rest(seeded, "/v1/signals?market=ETH/USDT")
     assert [s["id"] for s in eth["data"]] == [4, 2]
+    assert rest(seeded, "/v1/signals?market=ETH%2FUSDT")[1] == eth, "percent-encoded query values are decoded"
     sig = eth["data"][0]
     for key in ("id", "market", "interval", "signal_type", "side", "entry_price", "stop_loss_price",
                 "profit_target_price", "risk_unit_r", "suggested_position_weight", "rule_engine_score",

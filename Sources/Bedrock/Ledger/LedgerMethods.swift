@@ -82,7 +82,7 @@ public enum LedgerMethods {
     static func estimate(_ p: LedgerParams, ledger: Ledger, on c: RedisConnection) throws -> JSONValue {
         let market: String, entry: Double, stop: Double
         var target: Double?, weight: Double?
-        if p.params["signal_id"].map({ !$0.isNull }) ?? false {
+        if let given = p.params["signal_id"], !given.isNull, given.stringValue != "" {
             guard let signal = try ledger.record(.signal, id: p.id("signal_id", what: "signal"), on: c) else {
                 throw APIError(.notFound, "no signal with id \(try p.id("signal_id", what: "signal"))")
             }
