@@ -210,3 +210,21 @@ def test_unauthenticated_post_is_401_before_routing(gateway):
     status, headers, body = gateway.http("POST", "/v1/backtest/submit",
                                          {"Content-Type": "application/json"}, b"{}")
     assert_error_body(status, headers, body, "UNAUTHENTICATED", 401)
+
+
+def test_post_without_content_length_is_answered(gateway):
+    """A bodiless POST (no Content-Length, as many clients send for e.g. a close) is answered at
+    once, not left waiting for a body that never comes."""
+    import socket
+    tok = gateway.token("VIEWER", "bodiless")
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as s:
+        s.sendall(f"POST /v1/risk/kill-switch HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {tok}\r\n\r\n".encode())
+        reply = b""
+        while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 403"), head
+    assert json.loads(body)["error_code"] == "FORBIDDEN"

@@ -16,6 +16,9 @@ extension Gateway {
             if path.hasPrefix("/v1/"), let failure = authFailure(wsi) {
                 return respond(exchange, route: "v1", .error(.unauthenticated, failure, requestID: exchange.requestID))
             }
+            let length = wsi.header(WSI_TOKEN_HTTP_CONTENT_LENGTH)
+            let chunked = wsi.header(WSI_TOKEN_HTTP_TRANSFER_ENCODING)?.lowercased().contains("chunked") ?? false
+            if !chunked && (length == nil || length == "0") { return route(exchange) }  // no body follows
             return 0  // wait for the body
         }
         return route(exchange)
