@@ -19,6 +19,8 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     var exchanges: [WSI: HTTPExchange] = [:]
     var topics: [String: TopicHub] = [:]
     var activeConnections = 0
+    /// Metrics refreshed off the loop (ledger totals), appended to `/metrics`.
+    var slowMetrics: BackgroundMetrics?
     var nextSessionNumber: UInt64 = 0
     var shuttingDown = false
     var shutdownDeadline = 0.0

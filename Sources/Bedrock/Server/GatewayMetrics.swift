@@ -76,6 +76,6 @@ extension Gateway {
             ("bedrock_authenticated_connections", "authenticated WebSocket connections", Double(activeConnections)),
             ("bedrock_topics_active", "topics with subscribers on this gateway", Double(topics.count)),
             ("bedrock_redis_up", "1 when Redis answers", source.isUp ? 1 : 0),
-        ]) + source.metricLines()
+        ]) + source.metricLines() + (slowMetrics?.text ?? "")
     }
 }

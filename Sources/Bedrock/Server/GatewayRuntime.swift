@@ -27,11 +27,15 @@ public enum GatewayRuntime {
         }
         defer { embedded?.stop() }
 
+        let ledger: Ledger
         do {
-            try registerLedger(config: config, address: address, methods: methods)
+            ledger = try registerLedger(config: config, address: address, methods: methods)
         } catch {
             throw GatewayStartError("ledger: \(error)")
         }
+        let slowMetrics = BackgroundMetrics(sources: [ledgerMetrics(ledger, address: address)])
+        slowMetrics.start()
+        defer { slowMetrics.stop() }
 
         let verifier = TokenCheck(config: config)
         let relay = GatewayRelay()
@@ -44,6 +48,7 @@ public enum GatewayRuntime {
 
         let gateway = Gateway(options: GatewayOptions(config), source: source, methods: methods,
                               authenticate: { token in verifier.check(token) })
+        gateway.slowMetrics = slowMetrics
         relay.gateway = gateway
         try gateway.bind()
         let scheme = config.server.tlsEnabled ? "https" : "http"
@@ -58,7 +63,7 @@ public enum GatewayRuntime {
 
     /// The paper-trading ledger's read/write methods (Sources/Bedrock/Ledger), on pooled
     /// connections to the gateway's Redis.
-    private static func registerLedger(config: GatewayConfig, address: RedisAddress, methods: MethodTable) throws {
+    private static func registerLedger(config: GatewayConfig, address: RedisAddress, methods: MethodTable) throws -> Ledger {
         let l = config.ledger
         let settings = LedgerSettings(
             prefix: config.redis.prefix, streamMaxlen: config.redis.streamMaxlen, initialBalance: l.initialBalance,
@@ -66,7 +71,25 @@ public enum GatewayRuntime {
             risk: RiskConfig(maxOpenPositions: l.maxOpenPositions, maxExposure: l.maxExposure,
                              minRewardRisk: l.minRewardRisk, dailyLossLimit: l.dailyLossLimit, maxDrawdown: l.maxDrawdown),
             sizing: SizingConfig(riskPerTrade: l.riskPerTrade))
-        LedgerMethods.register(in: methods, ledger: try Ledger(settings: settings), pool: RedisPool(address: address))
+        let ledger = try Ledger(settings: settings)
+        LedgerMethods.register(in: methods, ledger: ledger, pool: RedisPool(address: address))
+        return ledger
+    }
+
+    /// Ledger totals for `/metrics`, read on the metrics thread with its own connection.
+    private static func ledgerMetrics(_ ledger: Ledger, address: RedisAddress) -> @Sendable () -> String {
+        let connection = UncheckedBox(ConnectionSlot())
+        return {
+            do {
+                if connection.value.current == nil || connection.value.current!.isBroken {
+                    connection.value.current = try RedisConnection(address, connectTimeout: 1, readTimeout: 2)
+                }
+                return try ledger.counters(on: connection.value.current!).prometheus
+            } catch {
+                connection.value.current = nil
+                return ""
+            }
+        }
     }
 
     private static func blockTerminationSignals() {
@@ -103,6 +126,11 @@ public enum GatewayRuntime {
             setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         }
     }
+}
+
+/// One lazily opened connection, used only by the metrics thread.
+final class ConnectionSlot {
+    var current: RedisConnection?
 }
 
 /// Lets the bridge's sink reach the gateway created after it.
