@@ -1,0 +1,167 @@
+import TradingCore
+
+/// What became of one strategy decision on one bar.
+public struct SignalOutcome: Sendable {
+    /// Strategy registry name.
+    public var strategy: String
+    /// The stored signal's id.
+    public var signalID: Int64
+    /// False when the signal already existed (a redelivered or re-analysed bar): nothing written.
+    public var created: Bool
+    /// APPROVED by the arbiter.
+    public var approved: Bool
+    /// The entry step's outcome (nil: rejected, or a stop entry waiting for the next bar).
+    public var entry: EntryOutcome?
+}
+
+/// The live pipeline for one closed bar, in the backtester's order (BacktestEngine, SPEC §8):
+/// 1. `fillPending`: stop entries decided on the previous bar fill when this bar reaches their
+///    level (`Ledger.enter`), else they are cancelled;
+/// 2. `manageExits` (BarPipeline+Exits): the open positions of the market are checked against
+///    this bar with the triple exit, then closed or marked at the close (trailing stop ratcheted);
+/// 3. `decide`: each strategy's entry on this bar becomes a signal (weight bands + arbiter),
+///    recorded once (`signal.created`); an APPROVED market entry goes to `Ledger.enter` at once
+///    (paper fill at the signal's entry price, the decision bar's close), an APPROVED stop entry
+///    waits in `<prefix>engine:pending:{MARKET}:{INTERVAL}` for the next bar.
+///
+/// Every step is safe to repeat for the same bar (crash and redelivery): the ledger scripts are
+/// idempotent per signal and per bar, and a position is only checked by bars after its decision bar.
+///
+/// Threading: holds no connection; each call uses the caller's.
+public final class BarPipeline: Sendable {
+    /// The ledger written to.
+    public let ledger: Ledger
+    /// Engine settings.
+    public let settings: EngineSettings
+    /// Counters.
+    public let metrics: EngineMetrics
+
+    /// Creates a pipeline.
+    public init(ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics) {
+        self.ledger = ledger; self.settings = settings; self.metrics = metrics
+    }
+
+    /// The whole pipeline for `bar` of stream `key` (steps 1–3), given the strategies' decisions
+    /// on it and the open time of the bar before it in the stream.
+    ///
+    /// Redelivery guard: `<prefix>engine:stream_marks` keeps, per stream, the newest bar time
+    /// processed. A bar older than that (redelivered after newer bars were processed, or taken
+    /// late by a slower gateway) only records its signals: entering or filling orders decided
+    /// on an old bar would trade at stale prices. Exits have their own per-position guard
+    /// (`manageExits`).
+    func process(_ bar: StreamBar, key: String, decisions: [(name: String, decision: StrategyDecision)],
+                 previousTime: Int64?, origins: inout [Int64: PositionOrigin], on c: RedisConnection) throws {
+        let marks = settings.prefix + "engine:stream_marks"
+        let newest = try c.command(["HGET", marks, key]).checked().integer
+        let late = newest.map { bar.bar.time < $0 } ?? false
+        if !late { try fillPending(bar, previousTime: previousTime, on: c) }
+        try manageExits(bar, previousTime: previousTime, origins: &origins, on: c)
+        _ = try decide(bar, decisions: decisions, enterApproved: !late, on: c)
+        _ = try c.command(["EVAL", BarPipeline.maxScript, "1", marks, key, String(bar.bar.time)]).checked()
+    }
+
+    /// `HSET KEYS[1] ARGV[1] ARGV[2]` when ARGV[2] is greater than the stored number (or none).
+    static let maxScript = "local c = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '') "
+        + "if not c or tonumber(ARGV[2]) > c then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 1"
+
+    /// Ledger time of the writes caused by `bar`.
+    func clock(_ bar: StreamBar) -> Int64 { settings.barClock ? bar.closeMillis : Timestamp.nowMillis() }
+
+    func pendingKey(_ bar: StreamBar) -> String { "\(settings.prefix)engine:pending:\(bar.market):\(bar.interval)" }
+
+    /// The SPEC §8 signal for `entry`, decided by strategy `name` on `bar`.
+    public func signalInput(_ entry: EntrySignal, strategy name: String, bar: StreamBar) -> SignalInput {
+        let assessment = SignalAssessment.assess(entry, arbiter: settings.arbiter)
+        var explanation = "\(name) \(entry.signalType.rawValue) on \(bar.market) \(bar.interval) bar \(bar.barTime): "
+        if case .stop(let level) = entry.order {
+            explanation += "\(entry.side == .buy ? "buy" : "sell") stop at \(level), working on the next bar only; "
+        }
+        explanation += assessment.verdict.explanation
+        return SignalInput(strategy: name, market: bar.market, interval: bar.interval, barTime: bar.barTime,
+                           signalType: entry.signalType.rawValue, side: entry.side.rawValue,
+                           entryPrice: entry.entryPrice, stopLossPrice: entry.stopLoss,
+                           profitTargetPrice: entry.profitTarget, riskUnitR: entry.riskUnit,
+                           suggestedPositionWeight: assessment.suggestedPositionWeight,
+                           ruleEngineScore: entry.score, finalDecision: assessment.verdict.decision.rawValue,
+                           explanation: explanation)
+    }
+
+    /// Step 3: records the entries among `decisions` and enters the approved ones (only records
+    /// them when `enterApproved` is false: a late bar, see `process`).
+    public func decide(_ bar: StreamBar, decisions: [(name: String, decision: StrategyDecision)],
+                       enterApproved: Bool = true, on c: RedisConnection) throws -> [SignalOutcome] {
+        var out: [SignalOutcome] = []
+        let now = clock(bar)
+        for (name, decision) in decisions {
+            guard case .enter(let entry) = decision else { continue }
+            let input = signalInput(entry, strategy: name, bar: bar)
+            let write = try ledger.recordSignal(input, on: c, nowMillis: now)
+            guard let id = write.id, write.status == "created" || write.status == "existing" else {
+                throw LedgerError.reply("record_signal answered \(write.status): \(write.message ?? "")")
+            }
+            let created = write.status == "created"
+            let approved = input.finalDecision == FinalDecision.approved.rawValue
+            if created {
+                metrics.add("signals_generated")
+                metrics.add(approved ? "signals_approved" : "signals_rejected")
+            }
+            var outcome = SignalOutcome(strategy: name, signalID: id, created: created, approved: approved)
+            if approved && enterApproved {
+                let trail = entry.atr.flatMap { a in entry.trailingATRMultiple.map { a * $0 } }
+                switch entry.order {
+                case .market:
+                    outcome.entry = try enter(id, trailingDistance: trail, on: c, nowMillis: now)
+                case .stop(let level):
+                    let value = "\(bar.bar.time)|\(entry.side.rawValue)|\(level)|\(trail.map { String($0) } ?? "")"
+                    _ = try c.command(["HSET", pendingKey(bar), String(id), value]).checked()
+                }
+            }
+            out.append(outcome)
+        }
+        return out
+    }
+
+    /// `Ledger.enter` with the counters, and the drawdown kill switch latched on a breach.
+    func enter(_ signalID: Int64, trailingDistance: Double?, on c: RedisConnection,
+               nowMillis: Int64) throws -> EntryOutcome {
+        let outcome = try ledger.enter(signalID: signalID, trailingDistance: trailingDistance, on: c, nowMillis: nowMillis)
+        switch outcome {
+        case .opened: metrics.add("positions_opened")
+        case .existing: break
+        case .refused(let reasons):
+            for reason in reasons { metrics.refused(reason.code.rawValue) }
+            if let dd = reasons.first(where: { $0.code == .maxDrawdownKillSwitch }) {
+                _ = try ledger.setKillSwitch(true, by: "risk-guard", reason: dd.message, on: c, nowMillis: nowMillis)
+            }
+        }
+        return outcome
+    }
+
+    /// Step 1: fills or cancels the stop entries decided on the bar before `bar`
+    /// (`previousTime`; when unknown, `bar.time` − interval). Returns the filled signal ids.
+    @discardableResult
+    public func fillPending(_ bar: StreamBar, previousTime: Int64?, on c: RedisConnection) throws -> Set<Int64> {
+        let key = pendingKey(bar)
+        let stored = try c.command(["HGETALL", key]).checked().hash
+        guard !stored.isEmpty else { return [] }
+        let previous = previousTime ?? StreamBar.intervalMillis(bar.interval).map { bar.bar.time - $0 }
+        var filled: Set<Int64> = []
+        for (field, value) in stored {
+            let parts = value.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard let id = Int64(field), parts.count == 4, let decided = Int64(parts[0]),
+                  let level = Double(parts[2]) else {
+                _ = try c.command(["HDEL", key, field]).checked(); continue
+            }
+            if decided >= bar.bar.time { continue }   // decided on this bar or a later one
+            if decided == previous {
+                let reached = parts[1] == Side.buy.rawValue ? bar.bar.high >= level : bar.bar.low <= level
+                if reached {
+                    _ = try enter(id, trailingDistance: Double(parts[3]), on: c, nowMillis: clock(bar))
+                    filled.insert(id)
+                }
+            }
+            _ = try c.command(["HDEL", key, field]).checked()
+        }
+        return filled
+    }
+}

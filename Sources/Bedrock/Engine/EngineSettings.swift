@@ -1,0 +1,73 @@
+import Foundation
+import TradingCore
+
+/// What the live engine needs from configuration (`engine.*`, `redis.prefix`, the arbiter).
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `engine.enabled` | true | run the live engine in `bedrock serve` |
+/// | `engine.strategies` | `["pullback","oops"]` | strategies run on every closed bar (registry names) |
+/// | `engine.history_bars` | 500 | bars of rolling history per market + interval (and per rebuild) |
+/// | `engine.group` | `engine` | consumer group name (the key prefix is put in front) |
+/// | `engine.consumer` | `<hostname>-<pid>` | this gateway's consumer name in the group |
+/// | `engine.start_from` | `0` | where a new group starts on an existing stream: `0` every retained bar, `$` only new ones |
+/// | `engine.claim_idle_ms` | 30000 | a pending bar idle this long (its consumer crashed) is claimed |
+/// | `engine.discover_interval_ms` | 2000 | how often new `stream:klines:*` streams are looked for |
+/// | `engine.clock` | `bar` | ledger time of a bar's writes: `bar` (the bar's close time) or `wall` |
+public struct EngineSettings: Sendable, Equatable {
+    /// Key prefix, e.g. `bedrock:`.
+    public var prefix: String
+    /// Strategy registry names to run.
+    public var strategies: [String]
+    /// Raw parameters per strategy name (defaults filled by the registry).
+    public var parameters: [String: [String: Double]]
+    /// Bars of rolling history kept per market + interval.
+    public var historyBars: Int
+    /// Group name without the prefix.
+    public var group: String
+    /// This process's consumer name.
+    public var consumer: String
+    /// `0` or `$`: the first id of a newly created group.
+    public var startFrom: String
+    /// Minimum idle time before another consumer's pending bar is claimed.
+    public var claimIdleMillis: Int
+    /// How often `XAUTOCLAIM` runs (ms).
+    public var claimIntervalMillis: Int
+    /// How often streams are discovered with `SCAN` (ms).
+    public var discoverIntervalMillis: Int
+    /// `XREADGROUP BLOCK` time (ms); also bounds how long `stop()` waits.
+    public var blockMillis: Int
+    /// Bars read per `XREADGROUP`.
+    public var batch: Int
+    /// True: ledger writes are stamped with the bar's close time; false: the wall clock.
+    public var barClock: Bool
+    /// The arbiter's weights and threshold (the same as the backtests').
+    public var arbiter: ArbiterConfig
+
+    /// Creates settings; every argument has the documented default.
+    public init(prefix: String = "bedrock:", strategies: [String] = ["pullback", "oops"],
+                parameters: [String: [String: Double]] = [:], historyBars: Int = 500, group: String = "engine",
+                consumer: String? = nil, startFrom: String = "0", claimIdleMillis: Int = 30_000,
+                claimIntervalMillis: Int = 5_000, discoverIntervalMillis: Int = 2_000, blockMillis: Int = 500,
+                batch: Int = 100, barClock: Bool = true, arbiter: ArbiterConfig = .default) {
+        self.prefix = prefix; self.strategies = strategies; self.parameters = parameters
+        self.historyBars = max(2, historyBars); self.group = group
+        self.consumer = consumer ?? EngineSettings.defaultConsumer()
+        self.startFrom = startFrom; self.claimIdleMillis = claimIdleMillis
+        self.claimIntervalMillis = claimIntervalMillis; self.discoverIntervalMillis = discoverIntervalMillis
+        self.blockMillis = blockMillis; self.batch = batch; self.barClock = barClock; self.arbiter = arbiter
+    }
+
+    /// The consumer group key: `<prefix><group>`.
+    public var groupName: String { prefix + group }
+
+    /// `<hostname>-<pid>`.
+    public static func defaultConsumer() -> String {
+        "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+
+    /// Checks that every strategy name is registered and its parameters are valid.
+    public func validate() throws {
+        for name in strategies { _ = try StrategyRegistry.descriptor(named: name).resolve(parameters[name] ?? [:]) }
+    }
+}

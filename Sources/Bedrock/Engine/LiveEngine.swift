@@ -1,0 +1,237 @@
+import Foundation
+import TradingCore
+
+/// The live trading engine: consumes closed bars from every `<prefix>stream:klines:*` stream
+/// through one Redis consumer group (`<prefix>engine`), so that with several gateways on one Redis
+/// each bar is processed by exactly one of them, and runs `BarPipeline` on each (pending stop
+/// entries, exits and marks, strategies → signals → arbiter → risk-gated entries).
+///
+/// - Streams are discovered with `SCAN … TYPE stream` every `discoverIntervalMillis`; the group is
+///   created on each with `XGROUP CREATE key group <startFrom> MKSTREAM` (`0` by default: a new
+///   group processes every retained bar once; `BUSYGROUP` means another gateway made it).
+/// - Bars are read with `XREADGROUP … >` (blocking `blockMillis`) and acknowledged with `XACK`
+///   only after every ledger write of the bar succeeded. A failure leaves the bar pending: this
+///   consumer re-reads its own pending bars (id `0`) after any error, and bars left pending by a
+///   crashed consumer are claimed with `XAUTOCLAIM` once idle for `claimIdleMillis` and
+///   reprocessed. Reprocessing is harmless: the ledger scripts are idempotent per strategy +
+///   market + interval + bar (signals) and per signal (positions).
+/// - History: see `StrategyBook` (incremental when the bar follows the last one this engine saw
+///   in that stream, else rebuilt from the stream with `XREVRANGE`).
+///
+/// Threading: one dedicated thread with its own blocking connection; never the event loop.
+/// `start`/`stop` may be called from any thread; `stop` waits for the thread to finish its bar.
+public final class LiveEngine: @unchecked Sendable {
+    // Sound: `running`/`thread` are guarded by `lock`; everything else used by the loop is
+    // touched only by the engine thread.
+    /// Settings in effect.
+    public let settings: EngineSettings
+    /// The per-bar pipeline.
+    public let pipeline: BarPipeline
+    /// Trading counters (`metricLines()`).
+    public let metrics: EngineMetrics
+    private let address: RedisAddress
+    private let lock = NSLock()
+    private var running = false
+    private var finished: DispatchSemaphore?
+
+    private var connection: RedisConnection?
+    private var streams: [String] = []
+    private var known: Set<String> = []
+    private var books: [String: StrategyBook] = [:]
+    private var origins: [Int64: BarPipeline.PositionOrigin] = [:]
+    private var ownPendingChecked = false
+    private var nextDiscover: Int64 = 0
+    private var nextClaim: Int64 = 0
+    private var nextSample: Int64 = 0
+
+    /// An engine reading `address` and writing `ledger`; throws for unknown strategies.
+    public init(address: RedisAddress, ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics = EngineMetrics()) throws {
+        try settings.validate()
+        self.address = address; self.settings = settings; self.metrics = metrics
+        pipeline = BarPipeline(ledger: ledger, settings: settings, metrics: metrics)
+    }
+
+    /// Starts the engine thread (no-op when running).
+    public func start() {
+        lock.lock(); defer { lock.unlock() }
+        guard !running else { return }
+        running = true
+        let done = DispatchSemaphore(value: 0)
+        finished = done
+        let thread = Thread { [self] in
+            while isRunning { round() }
+            connection = nil
+            done.signal()
+        }
+        thread.name = "bedrock-engine"
+        thread.start()
+    }
+
+    /// Stops the engine and waits (up to `timeout` seconds) for the bar in progress to finish.
+    public func stop(timeout: Double = 10) {
+        lock.lock()
+        let done = finished
+        running = false
+        finished = nil
+        lock.unlock()
+        _ = done?.wait(timeout: .now() + timeout)
+    }
+
+    /// True between `start` and `stop`.
+    public var isRunning: Bool { lock.lock(); defer { lock.unlock() }; return running }
+
+    /// The Prometheus lines of `metrics`.
+    public func metricLines() -> String { metrics.metricLines() }
+
+    // MARK: the loop (engine thread only)
+
+    private func round() {
+        do {
+            let c = try connect()
+            let now = Timestamp.nowMillis()
+            if now >= nextDiscover {
+                try discover(on: c)
+                nextDiscover = now + Int64(settings.discoverIntervalMillis)
+            }
+            guard !streams.isEmpty else {
+                Thread.sleep(forTimeInterval: Double(min(settings.blockMillis, settings.discoverIntervalMillis)) / 1000)
+                return
+            }
+            if !ownPendingChecked {
+                while try read(id: "0", block: false, on: c) > 0 {}
+                ownPendingChecked = true
+            }
+            if now >= nextClaim {
+                try claim(on: c)
+                nextClaim = now + Int64(settings.claimIntervalMillis)
+            }
+            if try read(id: ">", block: true, on: c) > 0 { try sample(on: c) }
+        } catch {
+            metrics.add("errors")
+            if let e = error as? RedisError, e.breaksConnection { connection = nil }
+            if connection?.isBroken == true { connection = nil }
+            ownPendingChecked = false
+            books = [:]
+            FileHandle.standardError.write(Data("bedrock engine: \(error)\n".utf8))
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+    }
+
+    private func connect() throws -> RedisConnection {
+        if let c = connection, !c.isBroken { return c }
+        let c = try RedisConnection(address, readTimeout: Double(settings.blockMillis) / 1000 + 10)
+        connection = c
+        ownPendingChecked = false
+        known = []
+        nextDiscover = 0
+        return c
+    }
+
+    /// Finds the kline streams and creates the group on the new ones.
+    private func discover(on c: RedisConnection) throws {
+        var cursor = "0"
+        var found: [String] = []
+        repeat {
+            let reply = try c.command(["SCAN", cursor, "MATCH", settings.prefix + "stream:klines:*", "COUNT", "1000",
+                                       "TYPE", "stream"]).checked()
+            guard let parts = reply.array, parts.count == 2, let next = parts[0].string else { break }
+            found += (parts[1].array ?? []).compactMap(\.string)
+            cursor = next
+        } while cursor != "0"
+        for key in found where !known.contains(key) {
+            let reply = try c.command(["XGROUP", "CREATE", key, settings.groupName, settings.startFrom, "MKSTREAM"])
+            if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") { throw RedisError.server(message) }
+            known.insert(key)
+            ownPendingChecked = false
+        }
+        streams = known.sorted()
+    }
+
+    /// One `XREADGROUP` over every stream; processes and acknowledges the bars; returns how many.
+    private func read(id: String, block: Bool, on c: RedisConnection) throws -> Int {
+        var args = ["XREADGROUP", "GROUP", settings.groupName, settings.consumer, "COUNT", String(settings.batch)]
+        if block { args += ["BLOCK", String(settings.blockMillis)] }
+        args += ["STREAMS"] + streams + Array(repeating: id, count: streams.count)
+        let reply = try c.command(args)
+        if case .error(let message) = reply, message.hasPrefix("NOGROUP") {
+            known = []; nextDiscover = 0; return 0   // a stream was deleted and re-created
+        }
+        var count = 0
+        for stream in try reply.checked().array ?? [] {
+            guard let parts = stream.array, parts.count == 2, let key = parts[0].string else { continue }
+            for entry in parts[1].array ?? [] {
+                try process(entry, key: key, on: c)
+                count += 1
+            }
+        }
+        return count
+    }
+
+    /// Claims bars idle in other consumers' pending lists (crashed gateways) and processes them.
+    private func claim(on c: RedisConnection) throws {
+        for key in streams {
+            var cursor = "0-0"
+            for _ in 0..<100 {
+                let reply = try c.command(["XAUTOCLAIM", key, settings.groupName, settings.consumer,
+                                           String(settings.claimIdleMillis), cursor, "COUNT", String(settings.batch)]).checked()
+                guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else { break }
+                for entry in parts[1].array ?? [] {
+                    metrics.add("bars_claimed")
+                    try process(entry, key: key, on: c)
+                }
+                cursor = next
+                if cursor == "0-0" { break }
+            }
+        }
+    }
+
+    /// Runs the pipeline on one stream entry, then `XACK`s it.
+    private func process(_ entry: RedisReply, key: String, on c: RedisConnection) throws {
+        guard let (id, decoded) = StreamBar.decode(entry: entry) else { return }
+        guard let bar = decoded else {
+            // Not a kline.closed event: nothing to trade on, never retried.
+            metrics.add("errors")
+            _ = try c.command(["XACK", key, settings.groupName, id]).checked()
+            return
+        }
+        var book = try books[key] ?? StrategyBook(settings: settings)
+        books[key] = nil   // re-inserted only once the bar is fully processed
+        let before = try c.command(["XREVRANGE", key, "(" + id, "-", "COUNT", "1"]).checked()
+        let previousID = before.array?.first?.array?.first?.string
+        let decisions: [(name: String, decision: StrategyDecision)]
+        if book.lastID == previousID {
+            decisions = book.feed(bar.bar, id: id)
+        } else {
+            metrics.add("history_rebuilds")
+            decisions = try book.rebuild(try history(key: key, through: id, on: c))
+        }
+        try pipeline.process(bar, key: key, decisions: decisions, previousTime: book.previousBar?.time,
+                             origins: &origins, on: c)
+        _ = try c.command(["XACK", key, settings.groupName, id]).checked()
+        books[key] = book
+        metrics.add("bars_processed")
+    }
+
+    /// The last `historyBars` bars of `key` up to and including entry `id`, oldest first.
+    private func history(key: String, through id: String, on c: RedisConnection) throws -> [StreamBar] {
+        try BarPipeline.history(key: key, through: id, count: settings.historyBars, on: c)
+    }
+
+    /// Samples open positions and exposure for the gauges, at most once a second.
+    private func sample(on c: RedisConnection) throws {
+        let now = Timestamp.nowMillis()
+        guard now >= nextSample else { return }
+        nextSample = now + 1000
+        let snap = try pipeline.ledger.snapshot(on: c)
+        metrics.setOpen(positions: snap.open.count, exposure: snap.exposure)
+    }
+}
+
+extension BarPipeline {
+    /// The last `count` bars of stream `key` up to and including entry `id` (`+` for the newest),
+    /// oldest first; entries that are not `kline.closed` events are skipped.
+    public static func history(key: String, through id: String, count: Int, on c: RedisConnection) throws -> [StreamBar] {
+        let reply = try c.command(["XREVRANGE", key, id, "-", "COUNT", String(count)]).checked()
+        return (reply.array ?? []).reversed().compactMap { StreamBar.decode(entry: $0)?.bar }
+    }
+}
