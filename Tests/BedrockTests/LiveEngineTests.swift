@@ -2,9 +2,9 @@ import XCTest
 import TradingCore
 @testable import Bedrock
 
-/// The live engine against a real redis-server: its signals equal a backtest of the same bars,
-/// redelivery after a crash duplicates nothing, and two engines in one group process each bar once.
-final class LiveEngineTests: XCTestCase {
+/// Shared set-up of the live engine tests: a real redis-server, engines with fast timings,
+/// synthetic bars published as `kline.closed` events.
+class LiveEngineTestCase: XCTestCase {
     var redis: RedisTestServer!
     var conn: RedisConnection!
     let market = "BTC/USDT", interval = "1h"
@@ -28,9 +28,11 @@ final class LiveEngineTests: XCTestCase {
         try Bedrock.Ledger(settings: LedgerSettings(prefix: prefix, initialBalance: 100_000, commissionRate: 0.001))
     }
 
-    func engine(_ prefix: String, consumer: String, claimIdle: Int = 30_000) throws -> LiveEngine {
+    func engine(_ prefix: String, consumer: String, claimIdle: Int = 30_000, batch: Int = 100) throws -> LiveEngine {
+        var s = settings(prefix, consumer: consumer, claimIdle: claimIdle)
+        s.batch = batch
         try LiveEngine(address: redis.address, ledger: ledger(prefix),
-                       settings: settings(prefix, consumer: consumer, claimIdle: claimIdle))
+                       settings: s)
     }
 
     func series(_ n: Int, seed: UInt64 = 11) -> BarSeries {
@@ -87,6 +89,10 @@ final class LiveEngineTests: XCTestCase {
         "\(signal["strategy"]?.stringValue ?? "") \(signal["signal_type"]?.stringValue ?? "") \(signal["bar_time"]?.stringValue ?? "")"
     }
 
+}
+
+/// The live engine's signals equal a backtest of the same bars with the same code.
+final class LiveEngineTests: LiveEngineTestCase {
     func testSignalsEqualABacktestOfTheSameBars() throws {
         let s = series(400)
         try publish(s, prefix: "t:")
