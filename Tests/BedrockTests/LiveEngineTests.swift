@@ -31,7 +31,7 @@ class LiveEngineTestCase: XCTestCase {
     func engine(_ prefix: String, consumer: String, claimIdle: Int = 30_000, batch: Int = 100) throws -> LiveEngine {
         var s = settings(prefix, consumer: consumer, claimIdle: claimIdle)
         s.batch = batch
-        try LiveEngine(address: redis.address, ledger: ledger(prefix),
+        return try LiveEngine(address: redis.address, ledger: ledger(prefix),
                        settings: s)
     }
 
