@@ -157,6 +157,13 @@ extension GatewayConfig {
         l.dailyLossLimit = try raw.double("ledger.daily_loss_limit", default: l.dailyLossLimit, 0.0001...1)
         l.maxDrawdown = try raw.double("ledger.max_drawdown", default: l.maxDrawdown, 0.0001...1)
         c.ledger = l
+        var j = Jobs()
+        j.workers = try raw.int("jobs.workers", default: j.workers, 1...64)
+        j.queueMax = try raw.int("jobs.queue_max", default: j.queueMax, 1...100_000)
+        j.perUserMax = try raw.int("jobs.per_user_max", default: j.perUserMax, 1...100_000)
+        j.reportTTLS = try raw.int("jobs.report_ttl_s", default: j.reportTTLS, 60...31_536_000)
+        j.dataDir = try raw.optionalString("jobs.data_dir")
+        c.jobs = j
         return c
     }
 

@@ -133,6 +133,22 @@ public struct GatewayConfig: Sendable, Equatable {
         public init() {}
     }
 
+    /// `jobs.*`: the backtest and optimisation job queue (Sources/Bedrock/Jobs, docs/JOBS.md).
+    public struct Jobs: Sendable, Equatable {
+        /// `jobs.workers`, default 2: job threads (niced, separate from the event loop and API queue).
+        public var workers = 2
+        /// `jobs.queue_max`, default 32: jobs waiting or running on this gateway; more are RATE_LIMITED.
+        public var queueMax = 32
+        /// `jobs.per_user_max`, default 4: jobs one user may have waiting or running on this gateway.
+        public var perUserMax = 4
+        /// `jobs.report_ttl_s`, default 604800 (7 days): how long finished jobs and reports are kept.
+        public var reportTTLS = 604_800
+        /// `jobs.data_dir`, default `<data_dir>/datasets`: the only directory `dataset` files come from.
+        public var dataDir: String?
+
+        public init() {}
+    }
+
     /// `mode`, default `production` (the shipped `config/bedrock.json` says `dev`).
     public var mode: Mode = .production
     /// `data_dir`, default `.bedrock`: embedded Redis data and the dev JWT secret.
@@ -147,6 +163,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var log = Log()
     /// `ledger.*`
     public var ledger = Ledger()
+    /// `jobs.*`
+    public var jobs = Jobs()
     /// The configuration file actually read, or `nil` when built-in defaults were used.
     public var sourceFile: String?
 

@@ -16,6 +16,7 @@ struct RawConfig {
         "log": ["level", "format"],
         "ledger": ["initial_balance", "commission", "risk_per_trade", "max_open_positions", "max_exposure",
                    "min_reward_risk", "daily_loss_limit", "max_drawdown"],
+        "jobs": ["workers", "queue_max", "per_user_max", "report_ttl_s", "data_dir"],
     ]
 
     /// Every known dotted key.

@@ -1,0 +1,73 @@
+import Foundation
+
+/// The cancel flag and progress throttle of one job. The worker thread running the job calls
+/// `advance(_:)` from the backtester's progress hook (every few thousand bars); any thread may
+/// call `cancel(_:)`. Progress reaches `emit` when it moved at least 10 % or 250 ms passed since
+/// the last emission (SPEC §5: at least every 10 % or 250 ms).
+final class JobControl: @unchecked Sendable {
+    /// Why a job stops early.
+    enum Stop: Sendable, Equatable {
+        /// A user's `backtest.cancel` → CANCELLED.
+        case cancelled
+        /// The gateway is shutting down → FAILED `interrupted`.
+        case interrupted
+    }
+
+    // Sound: every mutable field is guarded by `lock`; `emit` is only called from the worker
+    // thread that owns the job (inside `advance`).
+    private let lock = NSLock()
+    private var stop: Stop?
+    private var lastSent = -1.0
+    private var lastSentAt = DispatchTime(uptimeNanoseconds: 0)
+    private var completedUnits = 0
+    /// Receives throttled progress; set once before the job is queued.
+    var emit: (Double) -> Void = { _ in }
+
+    /// Minimum progress step between emissions.
+    static let step = 0.1
+    /// Maximum time between emissions while progress moves.
+    static let interval: UInt64 = 250_000_000
+
+    /// Asks the job to stop; the first reason wins.
+    func cancel(_ reason: Stop) {
+        lock.lock()
+        if stop == nil { stop = reason }
+        lock.unlock()
+    }
+
+    /// Why the job was asked to stop, if it was.
+    var stopReason: Stop? {
+        lock.lock()
+        defer { lock.unlock() }
+        return stop
+    }
+
+    /// Reports overall progress (0...1); returns false once the job should stop.
+    @discardableResult
+    func advance(_ fraction: Double) -> Bool {
+        let now = DispatchTime.now()
+        lock.lock()
+        let stopped = stop != nil
+        var send = false
+        if !stopped, fraction > lastSent,
+           fraction - lastSent >= JobControl.step || now.uptimeNanoseconds - lastSentAt.uptimeNanoseconds >= JobControl.interval {
+            lastSent = fraction
+            lastSentAt = now
+            send = true
+        }
+        lock.unlock()
+        if send { emit(min(max(fraction, 0), 1)) }
+        return !stopped
+    }
+
+    /// For optimisations: `units` finished evaluations out of `total`, plus the running one's
+    /// own fraction, as one overall fraction.
+    func advance(units done: Int?, of total: Int, inner: Double) -> Bool {
+        lock.lock()
+        if let done { completedUnits = done }
+        let base = completedUnits
+        lock.unlock()
+        guard total > 0 else { return advance(1) }
+        return advance(min(1, (Double(base) + (done == nil ? inner : 0)) / Double(total)))
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import TradingCore
+
+/// Job reports: what is stored in Redis, sent in the `completed` frame, answered by
+/// `backtest.report` and exported.
+///
+/// - Backtest: the report of SPEC §8 (`BacktestReport` JSON: metrics, `parameters`, `trades`,
+///   `equity_curve`), except that the equity curve holds at most `maxEquityPoints` points
+///   (evenly spaced bars, first and last always kept), so a million-bar run stays a readable
+///   report. CSV: one row per trade (`BacktestReport.csvHeader`).
+/// - Optimisation: `{"kind":"optimize","strategy_name","method","metric","walk_forward",...}` plus
+///   the optimiser's ranking (`OptimizationResult` / `WalkForwardResult` JSON). CSV: one row per
+///   ranked parameter set.
+enum JobReport {
+    /// Most equity-curve points kept in a job report.
+    static let maxEquityPoints = 5000
+
+    /// Report columns of the optimisation CSV after rank, parameters and score.
+    static let optimizationColumns = ["roi", "max_drawdown", "sharpe_ratio", "win_rate", "profit_factor", "total_trades"]
+
+    static func parse(_ text: String) throws -> JSONValue {
+        do { return try JSONCodec.parse(text) } catch {
+            throw JobRunner.Failure(description: "report rendering failed: \(error)")
+        }
+    }
+
+    static func backtest(_ report: BacktestReport) throws -> JobOutcome {
+        guard case .object(var members) = try parse(report.jsonValue(includeDetail: false).rendered()) else {
+            throw JobRunner.Failure(description: "report rendering failed")
+        }
+        members["trades"] = try parse("[" + report.trades.map { BacktestReport.tradeJSON($0).rendered() }.joined(separator: ",") + "]")
+        let n = min(report.equity.count, report.equityTimes.count)
+        var curve: [JSONValue] = []
+        for i in sampleIndices(count: n, max: maxEquityPoints) {
+            curve.append(.array([.string(RFC3339.format(milliseconds: report.equityTimes[i])), .number(report.equity[i])]))
+        }
+        members["equity_curve"] = .array(curve)
+        return try outcome(.object(members), csv: report.csv())
+    }
+
+    /// The outcome with the report as stored (encoded once, then read back), so the `completed`
+    /// frame and a later `backtest.report` hold the very same numbers.
+    static func outcome(_ value: JSONValue, csv: String) throws -> JobOutcome {
+        let json = JSONCodec.encodeString(value)
+        return JobOutcome(report: try parse(json), json: json, csv: csv)
+    }
+
+    /// `count` indices spread evenly over `0..<n`, first and last included (all when n ≤ count).
+    static func sampleIndices(count n: Int, max m: Int) -> [Int] {
+        guard n > m, m >= 2 else { return Array(0..<n) }
+        return (0..<m).map { k in Int((Double(k) * Double(n - 1) / Double(m - 1)).rounded()) }
+    }
+
+    private static func header(_ request: JobRequest, _ spec: OptimizeSpec) -> [(String, JSONValue)] {
+        var members: [(String, JSONValue)] = [("kind", "optimize"), ("strategy_name", .string(request.strategy))]
+        switch spec.method {
+        case .grid: members.append(("method", "grid"))
+        case let .random(trials, seed):
+            members += [("method", "random"), ("trials", .int(Int64(trials))), ("seed", .int(Int64(bitPattern: seed)))]
+        }
+        members.append(("walk_forward", spec.walkForward.map { .int(Int64($0)) } ?? .null))
+        members.append(("fixed_parameters", .object(JSONObject(request.parameters.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }))))
+        return members
+    }
+
+    static func optimization(_ result: OptimizationResult, request: JobRequest, spec: OptimizeSpec) throws -> JobOutcome {
+        guard case .object(let body) = try parse(result.jsonValue().rendered()) else {
+            throw JobRunner.Failure(description: "report rendering failed")
+        }
+        let value = JSONValue.object(JSONObject(header(request, spec) + body.members.map { ($0.key, $0.value) }))
+        let names = Array(Set(result.ranked.flatMap { $0.parameters.keys })).sorted()
+        var lines = [(["rank"] + names + ["score"] + optimizationColumns).joined(separator: ",")]
+        for (i, run) in result.ranked.enumerated() {
+            var cells = ["\(i + 1)"] + names.map { run.parameters[$0].map(TextFormat.plain) ?? "" }
+            cells.append(run.score.map(TextFormat.plain) ?? "")
+            for column in optimizationColumns {
+                cells.append(((try? run.report?.metric(named: column)) ?? nil).map(TextFormat.plain) ?? "")
+            }
+            lines.append(cells.joined(separator: ","))
+        }
+        return try outcome(value, csv: lines.joined(separator: "\n") + "\n")
+    }
+
+    static func walkForward(_ result: WalkForwardResult, request: JobRequest, spec: OptimizeSpec) throws -> JobOutcome {
+        guard case .object(let body) = try parse(result.jsonValue().rendered()) else {
+            throw JobRunner.Failure(description: "report rendering failed")
+        }
+        let value = JSONValue.object(JSONObject(header(request, spec) + body.members.map { ($0.key, $0.value) }))
+        let names = Array(Set(result.ranking.flatMap { $0.parameters.keys })).sorted()
+        var lines = [(["rank"] + names + ["folds_won", "mean_out_of_sample", "mean_in_sample"]).joined(separator: ",")]
+        for (i, c) in result.ranking.enumerated() {
+            var cells = ["\(i + 1)"] + names.map { c.parameters[$0].map(TextFormat.plain) ?? "" }
+            cells.append(c.foldsWon.map { "\($0 + 1)" }.joined(separator: " "))
+            cells.append(c.meanOutOfSample.map(TextFormat.plain) ?? "")
+            cells.append(c.meanInSample.map(TextFormat.plain) ?? "")
+            lines.append(cells.joined(separator: ","))
+        }
+        return try outcome(value, csv: lines.joined(separator: "\n") + "\n")
+    }
+}

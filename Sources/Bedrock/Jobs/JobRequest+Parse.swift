@@ -1,0 +1,188 @@
+import Foundation
+import TradingCore
+
+/// Validating `backtest.submit` / `optimize.submit` parameters (SPEC §4). Every refusal is a
+/// `BAD_REQUEST` naming the field and the valid values.
+///
+/// | field | applies to | valid values | default |
+/// |---|---|---|---|
+/// | `strategy` | both | a registered strategy (`oops`, `pullback`, `sma_cross`) | required |
+/// | `params` | both | object name → number inside the strategy's ranges | strategy defaults |
+/// | `dataset` | both | a file name in the datasets directory (no `/`, `..`, leading `.`) | – |
+/// | `market`, `interval` | both | a market and interval with bars in Redis (required without `dataset`) | – |
+/// | `start_date`, `end_date` | both | `YYYY-MM-DD` (end: whole day), RFC 3339, or epoch ms | all bars |
+/// | `initial_balance` | both | number > 0 | 10000 |
+/// | `commission`, `slippage` | both | rate in [0, 1) | 0.001, 0 |
+/// | `risk_guard`, `arbiter` | both | booleans: apply the live risk guard / arbiter | true, true |
+/// | `grid` | optimize | object name → array of numbers, or `"lo:hi[:step]"` | required |
+/// | `method` | optimize | `grid` or `random` | `grid` |
+/// | `trials`, `seed` | optimize | 1-10000; any whole number ≥ 0 | 50, 42 |
+/// | `metric` | optimize | a report metric (`BacktestReport.metricNames`) | `sharpe_ratio` |
+/// | `walk_forward` | optimize | folds 1-20 (`true` = 4; `false`/0 = none) | none |
+extension JobRequest {
+    /// Most parameter sets one optimisation job may evaluate.
+    public static let maxCandidates = 10_000
+
+    /// Parses and validates `params`. `datasets` is the datasets directory; `hasBars(market,
+    /// interval)` answers whether Redis holds a klines stream for them, and `markets()` lists the
+    /// ones it holds (for the error message).
+    static func parse(_ kind: JobKind, _ raw: JSONObject, datasets: String,
+                      hasBars: (String, String) throws -> Bool, markets: () throws -> [String]) throws -> JobRequest {
+        let p = JobParams(params: raw)
+        let known = StrategyRegistry.names.joined(separator: ", ")
+        guard let name = try p.string("strategy") else {
+            throw APIError(.badRequest, "strategy is required; valid: \(known)")
+        }
+        guard let descriptor = try? StrategyRegistry.descriptor(named: name) else {
+            throw APIError(.badRequest, "strategy '\(name)' is unknown; valid: \(known)")
+        }
+        let fixed = try p.parameterObject("params")
+        var config = BacktestConfig()
+        config.initialBalance = try p.number("initial_balance", default: 10_000, { $0 > 0 && $0 <= 1e12 }, "a positive number")
+        config.commissionRate = try p.number("commission", default: 0.001, { (0..<1).contains($0) }, "a rate in [0, 1), e.g. 0.001 for 0.1 %")
+        config.slippageRate = try p.number("slippage", default: 0, { (0..<1).contains($0) }, "a rate in [0, 1), e.g. 0.0005")
+        if try !p.bool("risk_guard", default: true) { config.risk = nil }
+        config.arbiter = try p.bool("arbiter", default: true) ? .default : nil
+        let start = try p.date("start_date", endOfDay: false)
+        let end = try p.date("end_date", endOfDay: true)
+        if let start, let end, end < start {
+            throw APIError(.badRequest, "end_date must not be before start_date")
+        }
+        let data = try dataSource(p, start: start, end: end, datasets: datasets, hasBars: hasBars, markets: markets)
+        if case let .market(market, _, _, _) = data { config.market = market }
+
+        var summary: JSONObject = ["strategy": .string(descriptor.name)]
+        switch data {
+        case let .market(market, interval, _, _):
+            summary["market"] = .string(market)
+            summary["interval"] = .string(interval)
+        case let .dataset(name, _, _, _):
+            summary["dataset"] = .string(name)
+        }
+        if let s = p.value("start_date") { summary["start_date"] = s }
+        if let e = p.value("end_date") { summary["end_date"] = e }
+
+        switch kind {
+        case .backtest:
+            let warmup: Int
+            do { warmup = try descriptor.make(fixed).warmupBars } catch {
+                throw APIError(.badRequest, "params: \(error)")
+            }
+            return JobRequest(kind: kind, strategy: descriptor.name, parameters: fixed, data: data, config: config,
+                              optimize: nil, warmup: warmup, summary: summary)
+        case .optimize:
+            let spec = try optimizeSpec(p, descriptor: descriptor, fixed: fixed)
+            summary["metric"] = .string(spec.metric)
+            summary["candidates"] = .int(Int64(spec.candidates.count))
+            if let k = spec.walkForward { summary["walk_forward"] = .int(Int64(k)) }
+            return JobRequest(kind: kind, strategy: descriptor.name, parameters: fixed, data: data, config: config,
+                              optimize: spec, warmup: spec.warmup, summary: summary)
+        }
+    }
+
+    /// `dataset`, or `market` + `interval`.
+    private static func dataSource(_ p: JobParams, start: Int64?, end: Int64?, datasets: String,
+                                   hasBars: (String, String) throws -> Bool,
+                                   markets: () throws -> [String]) throws -> JobDataSource {
+        if let name = try p.string("dataset") {
+            let path = try DatasetDirectory(path: datasets).resolve(name)
+            return .dataset(name: name, path: path, start: start, end: end)
+        }
+        guard let market = try p.string("market") else {
+            throw APIError(.badRequest, "market (with interval) or dataset is required")
+        }
+        guard let interval = try p.string("interval") else {
+            throw APIError(.badRequest, "interval is required with market (e.g. 1h)")
+        }
+        for (key, v) in [("market", market), ("interval", interval)]
+        where v.count > 64 || v.contains(where: { $0.isWhitespace || $0 == "*" || $0 == "?" || $0 == "[" }) {
+            throw APIError(.badRequest, "\(key) must be a name without spaces or wildcards, got \"\(v)\"")
+        }
+        guard try hasBars(market, interval) else {
+            let list = try markets()
+            throw APIError(.badRequest, "market \(market) interval \(interval) has no bars in Redis; with bars: "
+                           + (list.isEmpty ? "none (replay some with `bedrock replay`, or use dataset)" : list.joined(separator: ", ")))
+        }
+        return .market(market: market, interval: interval, start: start, end: end)
+    }
+
+    /// `grid`, `method`, `trials`, `seed`, `metric`, `walk_forward`.
+    private static func optimizeSpec(_ p: JobParams, descriptor: StrategyDescriptor,
+                                     fixed: [String: Double]) throws -> OptimizeSpec {
+        let specs = descriptor.parameterSpecs
+        let validNames = specs.map(\.displayText).joined(separator: "; ")
+        guard let gridValue = p.value("grid") else {
+            throw APIError(.badRequest, "grid is required: an object of parameter → values, e.g. {\"fast\":[5,10]}; parameters of \(descriptor.name): \(validNames)")
+        }
+        guard let grid = gridValue.objectValue, grid.count > 0 else {
+            throw APIError(.badRequest, "grid must be a non-empty object of parameter → [values] or \"lo:hi[:step]\"; parameters of \(descriptor.name): \(validNames)")
+        }
+        var ranges: [ParameterRange] = []
+        for (name, raw) in grid.members {
+            guard let spec = specs.first(where: { $0.name == name }) else {
+                throw APIError(.badRequest, "grid.\(name) is not a parameter of \(descriptor.name); valid: \(validNames)")
+            }
+            guard fixed[name] == nil else {
+                throw APIError(.badRequest, "grid.\(name) is also given in params; give it in one place")
+            }
+            var range: ParameterRange
+            if let items = raw.arrayValue {
+                let values = items.compactMap { $0.doubleValue ?? $0.stringValue.flatMap { Double($0) } }
+                guard !values.isEmpty, values.count == items.count, values.allSatisfy(\.isFinite) else {
+                    throw APIError(.badRequest, "grid.\(name) must be a non-empty array of numbers")
+                }
+                range = ParameterRange(name: name, values: values)
+            } else if let text = raw.stringValue {
+                do { range = try ParameterRange.parse("\(name)=\(text)") } catch {
+                    throw APIError(.badRequest, "grid.\(name): \(error)")
+                }
+            } else {
+                throw APIError(.badRequest, "grid.\(name) must be an array of numbers or \"lo:hi[:step]\"")
+            }
+            if let bad = range.values.first(where: { $0 < spec.min || $0 > spec.max || (spec.isInteger && $0 != $0.rounded()) }) {
+                throw APIError(.badRequest, "grid.\(name) value \(TextFormat.plain(bad)) is not valid; valid: \(spec.displayText)")
+            }
+            range.isInteger = spec.isInteger
+            ranges.append(range)
+        }
+        let methodName = try p.string("method")?.lowercased() ?? "grid"
+        let trials = try p.int("trials", default: 50, 1...maxCandidates)!
+        let seed = try p.int("seed", default: 42, 0...Int.max)!
+        let method: SearchMethod
+        switch methodName {
+        case "grid": method = .grid
+        case "random": method = .random(trials: trials, seed: UInt64(seed))
+        default: throw APIError(.badRequest, "method must be grid or random, got \"\(methodName)\"")
+        }
+        let metric = try p.string("metric") ?? "sharpe_ratio"
+        guard BacktestReport.metricNames.contains(metric) else {
+            throw APIError(.badRequest, "metric '\(metric)' is unknown; valid: \(BacktestReport.metricNames.joined(separator: ", "))")
+        }
+        var folds: Int?
+        if let wf = p.value("walk_forward") {
+            if let b = wf.boolValue {
+                folds = b ? 4 : nil
+            } else {
+                let k = try p.int("walk_forward", default: nil, 0...20)
+                folds = k == 0 ? nil : k
+            }
+        }
+        let candidates: [[String: Double]]
+        do { candidates = try SearchSpace.candidates(ranges, method: method, fixed: fixed) } catch {
+            throw APIError(.badRequest, "grid: \(error)")
+        }
+        guard candidates.count <= maxCandidates else {
+            throw APIError(.badRequest, "grid has \(candidates.count) parameter sets; at most \(maxCandidates) per job (use method random with trials)")
+        }
+        var warmup = -1
+        var firstError: Error?
+        for c in candidates {
+            do { warmup = max(warmup, try descriptor.make(c).warmupBars) } catch { firstError = firstError ?? error }
+        }
+        if warmup < 0 {
+            throw APIError(.badRequest, "grid: no valid parameter set; \(firstError.map { String(describing: $0) } ?? "")")
+        }
+        return OptimizeSpec(ranges: ranges, method: method, metric: metric, walkForward: folds,
+                            candidates: candidates, warmup: warmup)
+    }
+}

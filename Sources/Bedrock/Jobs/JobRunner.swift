@@ -1,0 +1,113 @@
+import Foundation
+import TradingCore
+
+/// What a finished job produced: the report (JSON value and its stored text) and the CSV export.
+struct JobOutcome: Sendable {
+    var report: JSONValue
+    var json: String
+    var csv: String
+}
+
+/// Runs one validated job on the calling (worker) thread: backtest or optimisation over the
+/// loaded bars, reporting progress to and honouring cancellation from `control` (checked every
+/// `barsPerCheck` bars, so a cancel takes effect within milliseconds).
+enum JobRunner {
+    /// The job stopped because `control` asked it to.
+    struct Stopped: Error {}
+    /// The job cannot produce a report (message for the client).
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    /// Bars between two cancel checks and progress updates.
+    static let barsPerCheck = 2048
+
+    static func run(_ request: JobRequest, series: BarSeries, control: JobControl) throws -> JobOutcome {
+        var config = request.config
+        config.progressInterval = barsPerCheck
+        switch request.kind {
+        case .backtest:
+            try requireBars(series, request)
+            let result: BacktestResult
+            do {
+                result = try Backtester.run(series: series, strategyName: request.strategy, parameters: request.parameters,
+                                            config: config) { control.advance($0.fraction) }
+            } catch BacktestError.cancelled {
+                throw Stopped()
+            } catch {
+                throw Failure(description: String(describing: error))
+            }
+            return try JobReport.backtest(BacktestReport(result))
+        case .optimize:
+            return try optimize(request, spec: request.optimize!, series: series, config: config, control: control)
+        }
+    }
+
+    private static func requireBars(_ series: BarSeries, _ request: JobRequest) throws {
+        guard series.count > request.warmup else {
+            throw Failure(description: "the data has \(series.count) bars; \(request.strategy) needs more than \(request.warmup) bars to warm up before it can trade")
+        }
+    }
+
+    private static func optimize(_ request: JobRequest, spec: OptimizeSpec, series: BarSeries, config: BacktestConfig,
+                                 control: JobControl) throws -> JobOutcome {
+        let slices = Slices(series)
+        let strategy = request.strategy
+        let windows: [WalkForwardWindow]?
+        if let k = spec.walkForward {
+            do {
+                windows = try Optimizer.walkForwardWindows(barCount: series.count, folds: k, minimumBlockBars: spec.warmup + 1)
+            } catch {
+                throw Failure(description: "the data has \(series.count) bars: too few for \(k) walk-forward folds (\(k + 3) blocks, each needs more than \(spec.warmup) bars)")
+            }
+        } else {
+            windows = nil
+            try requireBars(series, request)
+        }
+        let k = windows?.count ?? 0
+        let total = windows == nil ? spec.candidates.count : k * spec.candidates.count + k * k
+        let evaluate: BacktestEvaluator = { parameters, range in
+            let result = try Backtester.run(series: slices[range], strategyName: strategy, parameters: parameters,
+                                            config: config) { control.advance(units: nil, of: total, inner: $0.fraction) }
+            return BacktestReport(result)
+        }
+        // One thread per job: the pool runs jobs side by side, and progress stays exact.
+        let options = OptimizationOptions(threads: 1) { control.advance(units: $0.completed, of: total, inner: 0) }
+        do {
+            if let windows {
+                let result = try Optimizer.walkForward(candidates: spec.candidates, windows: windows, metric: spec.metric,
+                                                       options: options, evaluate: evaluate)
+                if control.stopReason != nil { throw Stopped() }
+                return try JobReport.walkForward(result, request: request, spec: spec)
+            }
+            let result = try Optimizer.optimize(candidates: spec.candidates, range: 0..<series.count, metric: spec.metric,
+                                                options: options, evaluate: evaluate)
+            if control.stopReason != nil { throw Stopped() }
+            return try JobReport.optimization(result, request: request, spec: spec)
+        } catch OptimizationError.cancelled {
+            throw Stopped()
+        } catch let error as OptimizationError {
+            if control.stopReason != nil { throw Stopped() }
+            throw Failure(description: String(describing: error))
+        }
+    }
+}
+
+/// Slices of one series by bar range, made once each (walk-forward evaluates many sets on the
+/// same windows). Used from the job's worker thread; the lock keeps it sound if the optimiser
+/// ever runs evaluations on several threads.
+final class Slices: @unchecked Sendable {
+    private let series: BarSeries
+    private let lock = NSLock()
+    private var cache: [Range<Int>: BarSeries] = [:]
+
+    init(_ series: BarSeries) { self.series = series }
+
+    subscript(range: Range<Int>) -> BarSeries {
+        if range == 0..<series.count { return series }
+        lock.lock()
+        defer { lock.unlock() }
+        if let s = cache[range] { return s }
+        let s = series.slice(range)
+        cache[range] = s
+        return s
+    }
+}

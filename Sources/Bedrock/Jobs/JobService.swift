@@ -1,0 +1,264 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Settings of the job service (from `jobs.*` and `redis.prefix`).
+public struct JobSettings: Sendable {
+    /// Worker threads.
+    public var workers = 2
+    /// Jobs waiting or running on this gateway before submissions are RATE_LIMITED.
+    public var queueMax = 32
+    /// Jobs one user may have waiting or running on this gateway.
+    public var perUserMax = 4
+    /// Seconds finished jobs and reports are kept in Redis.
+    public var reportTTL = 604_800
+    /// The datasets directory.
+    public var datasetsDir = ".bedrock/datasets"
+    /// Redis key prefix.
+    public var prefix = "bedrock:"
+    /// Heartbeat period of this process (ms); its key lives three periods.
+    public var heartbeatMillis = 2000
+    /// Nice value of the worker threads (Linux), so jobs yield the CPU to the event loop.
+    public var workerNice: Int32 = 10
+
+    /// Defaults.
+    public init() {}
+}
+
+/// One job known to this process (PENDING or RUNNING here).
+final class Job: @unchecked Sendable {
+    // Sound: `status` is guarded by the service's condition lock; the rest is immutable.
+    let id: String
+    let owner: String
+    let request: JobRequest
+    let push: @Sendable (JSONValue) -> Void
+    let control: JobControl
+    var status: JobStatus = .pending
+
+    init(id: String, owner: String, request: JobRequest, push: @escaping @Sendable (JSONValue) -> Void) {
+        self.id = id
+        self.owner = owner
+        self.request = request
+        self.push = push
+        self.control = JobControl()
+    }
+}
+
+/// The job queue and its worker pool: its own threads (never the event loop or the API queue),
+/// a global and a per-user limit, cancellation, progress and `completed` frames to the
+/// submitter, and persistence in Redis (`JobStore`). Several gateways may share one Redis: each
+/// runs the jobs submitted to it, any of them answers status and reports, and a job whose
+/// gateway died (no heartbeat) is turned FAILED `interrupted` by the next sweep of any of them.
+public final class JobService: @unchecked Sendable {
+    // Sound: `queue`, `active`, `stopping` and every `Job.status` are guarded by `condition`;
+    // the worker threads own their Redis connections; handlers borrow pooled ones.
+    let settings: JobSettings
+    let store: JobStore
+    let pool: RedisPool
+    let address: RedisAddress
+    /// This process's id in job records and its heartbeat key.
+    let instance: String
+    let log: @Sendable (String) -> Void
+    let condition = NSCondition()
+    var queue: [Job] = []
+    var active: [String: Job] = [:]
+    var stopping = false
+    private var threads: [Thread] = []
+    private let exited = DispatchSemaphore(value: 0)
+    private var threadCount = 0
+
+    /// A service for the Redis at `address`; call `start()` to run its threads.
+    public init(settings: JobSettings, redis address: RedisAddress, log: @escaping @Sendable (String) -> Void) {
+        self.settings = settings
+        self.address = address
+        self.store = JobStore(prefix: settings.prefix, ttl: settings.reportTTL)
+        self.pool = RedisPool(address: address, maxIdle: 8)
+        self.instance = JobService.randomHex(8)
+        self.log = log
+    }
+
+    /// Starts the workers and the maintenance thread (heartbeat, sweep of interrupted jobs,
+    /// cancel requests from other gateways).
+    public func start() {
+        try? FileManager.default.createDirectory(atPath: settings.datasetsDir, withIntermediateDirectories: true)
+        for i in 0..<settings.workers {
+            spawn("bedrock-job-\(i)") { [self] in
+                if settings.workerNice != 0 {
+                    #if canImport(Glibc)
+                    // Linux nice values are per thread: who = 0 is the calling thread.
+                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, settings.workerNice)
+                    #endif
+                }
+                workerLoop()
+            }
+        }
+        spawn("bedrock-job-maint") { [self] in maintenanceLoop() }
+    }
+
+    private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread { [exited] in
+            body()
+            exited.signal()
+        }
+        thread.name = name
+        thread.stackSize = 8 << 20
+        threads.append(thread)
+        threadCount += 1
+        thread.start()
+    }
+
+    /// Stops accepting jobs, cancels running ones (they and the queued ones become FAILED
+    /// `interrupted`, and their submitters get a `completed` frame saying so), waits up to 5 s
+    /// for the threads, and removes this process's heartbeat.
+    public func stop() {
+        condition.lock()
+        if stopping { condition.unlock(); return }
+        stopping = true
+        let pending = queue
+        queue.removeAll()
+        for job in active.values where job.status == .running { job.control.cancel(.interrupted) }
+        condition.broadcast()
+        condition.unlock()
+        for job in pending { finish(job, .failed, reason: "interrupted", outcome: nil, connection: nil) }
+        let deadline = DispatchTime.now() + 5
+        for _ in 0..<threadCount where exited.wait(timeout: deadline) == .timedOut {
+            log("jobs: a worker did not stop within 5 s")
+            break
+        }
+        _ = try? pool.with { try store.dropInstance(instance, on: $0) }
+    }
+
+    /// A random lowercase hex string of `bytes` bytes.
+    static func randomHex(_ bytes: Int) -> String {
+        var g = SystemRandomNumberGenerator()
+        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &g)) }.joined()
+    }
+
+    // MARK: - workers
+
+    private func workerLoop() {
+        var connection: RedisConnection?
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if stopping { condition.unlock(); return }
+            let job = queue.removeFirst()
+            job.status = .running
+            condition.unlock()
+            if connection?.isBroken ?? true { connection = try? RedisConnection(address) }
+            execute(job, connection: &connection)
+        }
+    }
+
+    /// Runs one job to its final status on this worker thread.
+    private func execute(_ job: Job, connection: inout RedisConnection?) {
+        if job.control.stopReason == nil, let c = connection {
+            do { try store.markRunning(id: job.id, on: c) } catch { log("jobs: \(job.id): cannot record RUNNING: \(error)") }
+        }
+        job.push(["type": "progress", "task_id": .string(job.id), "progress": 0.0])
+        var outcome: JobOutcome?
+        var failure: String?
+        do {
+            guard job.control.stopReason == nil else { throw JobRunner.Stopped() }
+            let conn = connection
+            let series = try JobData.load(job.request.data, prefix: settings.prefix, on: try conn ?? RedisConnection(address),
+                                          cancelled: { job.control.stopReason != nil })
+            guard job.control.stopReason == nil else { throw JobRunner.Stopped() }
+            outcome = try JobRunner.run(job.request, series: series, control: job.control)
+        } catch is JobRunner.Stopped {
+        } catch let error as JobRunner.Failure {
+            failure = error.description
+        } catch let error as JobData.Failure {
+            failure = error.description
+        } catch let error as RedisError {
+            failure = "market data unavailable: \(error)"
+        } catch {
+            failure = String(describing: error)
+        }
+        switch job.control.stopReason {
+        case .cancelled?: finish(job, .cancelled, reason: "cancelled", outcome: nil, connection: connection)
+        case .interrupted?: finish(job, .failed, reason: "interrupted", outcome: nil, connection: connection)
+        case nil:
+            if let outcome {
+                finish(job, .completed, reason: nil, outcome: outcome, connection: connection)
+            } else {
+                finish(job, .failed, reason: failure ?? "failed", outcome: nil, connection: connection)
+            }
+        }
+    }
+
+    /// Records the final status in Redis (retrying a broken connection), then tells the
+    /// submitter, then forgets the job locally. Only the first call for a job does anything.
+    func finish(_ job: Job, _ status: JobStatus, reason: String?, outcome: JobOutcome?, connection: RedisConnection?) {
+        condition.lock()
+        if job.status.isFinal { condition.unlock(); return }
+        job.status = status
+        condition.unlock()
+        var conn = connection
+        for attempt in 0..<3 {
+            do {
+                if conn == nil || conn!.isBroken { conn = try RedisConnection(address) }
+                try store.finish(id: job.id, status: status, reason: reason, report: outcome?.json, csv: outcome?.csv,
+                                 progress: status == .completed ? 1 : nil, on: conn!)
+                break
+            } catch {
+                log("jobs: \(job.id): cannot record \(status.rawValue) (attempt \(attempt + 1)): \(error)")
+                conn = nil
+                Thread.sleep(forTimeInterval: 0.3)
+            }
+        }
+        var frame: JSONObject = ["type": "completed", "task_id": .string(job.id), "kind": .string(job.request.kind.rawValue),
+                                 "status": .string(status.rawValue)]
+        if let outcome {
+            job.push(["type": "progress", "task_id": .string(job.id), "progress": 1.0])
+            frame["report"] = outcome.report
+        }
+        if let reason { frame["reason"] = .string(reason) }
+        job.push(.object(frame))
+        condition.lock()
+        active[job.id] = nil
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Progress of a running job: a frame to the submitter and the value in Redis.
+    func progress(_ job: Job, _ fraction: Double) {
+        job.push(["type": "progress", "task_id": .string(job.id), "progress": .double((fraction * 10_000).rounded() / 10_000)])
+        _ = try? pool.with { try store.setProgress(id: job.id, fraction, on: $0) }
+    }
+
+    // MARK: - maintenance
+
+    private func maintenanceLoop() {
+        var connection: RedisConnection?
+        var lastBeat = DispatchTime(uptimeNanoseconds: 0)
+        let tick: UInt32 = 100_000
+        while true {
+            condition.lock()
+            let stop = stopping
+            let running = active.values.filter { $0.status == .running }
+            condition.unlock()
+            if stop { return }
+            do {
+                if connection?.isBroken ?? true { connection = try RedisConnection(address) }
+                let c = connection!
+                let now = DispatchTime.now()
+                if now.uptimeNanoseconds - lastBeat.uptimeNanoseconds >= UInt64(settings.heartbeatMillis) * 1_000_000 {
+                    try store.heartbeat(instance: instance, ttlMillis: settings.heartbeatMillis * 3, on: c)
+                    let failed = try store.sweep(on: c)
+                    if !failed.isEmpty { log("jobs: \(failed.count) interrupted job(s) marked FAILED: \(failed.joined(separator: ", "))") }
+                    lastBeat = now
+                }
+                if !running.isEmpty {
+                    for id in try store.cancelRequested(running.map(\.id), on: c) {
+                        running.first { $0.id == id }?.control.cancel(.cancelled)
+                    }
+                }
+            } catch {
+                connection = nil
+            }
+            usleep(tick * 2)
+        }
+    }
+}

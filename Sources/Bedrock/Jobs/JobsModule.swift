@@ -1,0 +1,44 @@
+import Foundation
+
+/// Backtests and optimisations as jobs (issue 5, docs/JOBS.md): registers `backtest.submit`,
+/// `backtest.status`, `backtest.report`, `backtest.cancel`, `optimize.submit` and the report
+/// export download in the gateway's method table, and starts the job threads.
+///
+/// Wiring (in `GatewayRuntime.run`, once the Redis address is known, before serving):
+/// ```swift
+/// let jobs = JobsModule.register(in: methods, config: config, redis: address, log: log)
+/// defer { jobs.stop() }
+/// ```
+public enum JobsModule {
+    /// Registers the job methods in `table` and starts the service; call `stop()` on the result
+    /// at shutdown (running jobs become FAILED `interrupted`, the threads end).
+    @discardableResult
+    public static func register(in table: MethodTable, config: GatewayConfig, redis: RedisAddress,
+                                log: @escaping @Sendable (String) -> Void) -> JobService {
+        var settings = JobSettings()
+        settings.workers = config.jobs.workers
+        settings.queueMax = config.jobs.queueMax
+        settings.perUserMax = config.jobs.perUserMax
+        settings.reportTTL = config.jobs.reportTTLS
+        settings.datasetsDir = config.jobs.dataDir ?? (config.dataDir + "/datasets")
+        settings.prefix = config.redis.prefix
+        return register(in: table, settings: settings, redis: redis, log: log)
+    }
+
+    /// The same with explicit settings (tests).
+    public static func register(in table: MethodTable, settings: JobSettings, redis: RedisAddress,
+                                log: @escaping @Sendable (String) -> Void) -> JobService {
+        let service = JobService(settings: settings, redis: redis, log: log)
+        table.register(MethodHandler(.backtestSubmit) { [service] in service.submit(.backtest, $0) })
+        table.register(MethodHandler(.optimizeSubmit) { [service] in service.submit(.optimize, $0) })
+        table.register(MethodHandler(.backtestStatus) { [service] in service.status($0) })
+        table.register(MethodHandler(.backtestReport) { [service] in service.report($0) })
+        table.register(MethodHandler(.backtestCancel) { [service] in service.cancel($0) })
+        table.register(download: DownloadRoute("/v1/backtest/report/{task_id}/export", leastRole: .viewer) { [service] in
+            service.export($0)
+        })
+        service.start()
+        log("jobs: \(settings.workers) worker(s), queue \(settings.queueMax), \(settings.perUserMax) per user, datasets in \(settings.datasetsDir)")
+        return service
+    }
+}

@@ -1,0 +1,274 @@
+import Foundation
+import enum TradingCore.SyntheticMarket
+import enum TradingCore.RFC3339
+import struct TradingCore.BacktestReport
+import XCTest
+
+@testable import Bedrock
+
+/// Collects the frames a job pushes to its submitter.
+final class PushRecorder: @unchecked Sendable {
+    // Sound: `frames` is guarded by `condition`.
+    private let condition = NSCondition()
+    private var frames: [(at: Date, frame: JSONValue)] = []
+
+    var push: @Sendable (JSONValue) -> Void { { [self] f in condition.lock(); frames.append((Date(), f)); condition.broadcast(); condition.unlock() } }
+
+    var all: [JSONValue] { condition.lock(); defer { condition.unlock() }; return frames.map(\.frame) }
+
+    /// The first frame of `type`, waiting up to `timeout` s.
+    func wait(_ type: String, timeout: Double = 30) -> (at: Date, frame: JSONValue)? {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let hit = frames.first(where: { $0.frame["type"]?.stringValue == type }) { return hit }
+            if !condition.wait(until: deadline) { return nil }
+        }
+    }
+}
+
+/// The job service against a real redis-server: submit → progress → completed, reports and
+/// exports, validation, queue limits, cancellation latency, persistence and interrupted jobs.
+final class JobServiceTests: XCTestCase {
+    var redis: RedisTestServer!
+    var dir: URL!
+    var table: MethodTable!
+    var service: JobService!
+
+    override func setUpWithError() throws {
+        redis = try RedisTestServer()
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("bedrock-jobs-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let small = SyntheticMarket.generate(.btcusdt, bars: 3000, seed: 7)
+        try Data(SyntheticMarket.csv(small).utf8).write(to: dir.appendingPathComponent("small.csv"))
+    }
+
+    override func tearDown() {
+        service?.stop()
+        service = nil
+        redis = nil
+        if let dir { try? FileManager.default.removeItem(at: dir) }
+    }
+
+    private func start(workers: Int = 1, queueMax: Int = 8, perUser: Int = 4) {
+        var s = JobSettings()
+        s.workers = workers
+        s.queueMax = queueMax
+        s.perUserMax = perUser
+        s.datasetsDir = dir.path
+        s.prefix = "t:"
+        s.heartbeatMillis = 200
+        table = MethodTable()
+        service = JobsModule.register(in: table, settings: s, redis: redis.address, log: { _ in })
+    }
+
+    /// A dataset long enough that a backtest runs for seconds (a repeated synthetic market).
+    private func writeBig(_ name: String = "big.csv", bars: Int = 400_000) throws {
+        let series = SyntheticMarket.generate(.btcusdt, bars: bars, seed: 3)
+        try Data(SyntheticMarket.csv(series).utf8).write(to: dir.appendingPathComponent(name))
+    }
+
+    private func call(_ method: Method, _ params: JSONObject, sub: String = "alice", role: Role = .trader,
+                      push: @escaping @Sendable (JSONValue) -> Void = { _ in }) -> Result<JSONValue, APIError> {
+        let done = expectation(description: "answer")
+        nonisolated(unsafe) var answer: Result<JSONValue, APIError>?
+        table.dispatch(method, MethodCall(subject: sub, role: role, params: params, push: push)) { answer = $0; done.fulfill() }
+        wait(for: [done], timeout: 20)
+        return answer!
+    }
+
+    private func ok(_ r: Result<JSONValue, APIError>, file: StaticString = #filePath, line: UInt = #line) -> JSONValue {
+        switch r {
+        case .success(let v): return v
+        case .failure(let e): XCTFail("\(e.code): \(e.message)", file: file, line: line); return .null
+        }
+    }
+
+    private func failure(_ r: Result<JSONValue, APIError>) -> APIError? {
+        if case .failure(let e) = r { return e }
+        return nil
+    }
+
+    private func waitStatus(_ id: String, _ wanted: String, timeout: Double = 30) -> JSONValue? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let s = ok(call(.backtestStatus, ["task_id": .string(id)], role: .viewer))
+            if s["status"]?.stringValue == wanted { return s }
+            usleep(50_000)
+        }
+        return nil
+    }
+
+    func testBacktestProgressCompletedReportAndExport() throws {
+        start()
+        let rec = PushRecorder()
+        let submitted = ok(call(.backtestSubmit, ["strategy": "sma_cross", "dataset": "small.csv", "params": ["fast": 5, "slow": 20],
+                                                  "initial_balance": 5000, "commission": 0.001], push: rec.push))
+        XCTAssertEqual(submitted["status"], "PENDING")
+        let id = try XCTUnwrap(submitted["task_id"]?.stringValue)
+        let completed = try XCTUnwrap(rec.wait("completed")).frame
+        XCTAssertEqual(completed["status"], "COMPLETED")
+        XCTAssertEqual(completed["task_id"]?.stringValue, id)
+        let progress = rec.all.filter { $0["type"] == "progress" }.compactMap { $0["progress"]?.doubleValue }
+        XCTAssertEqual(progress.first, 0)
+        XCTAssertEqual(progress.last, 1)
+        XCTAssertEqual(progress, progress.sorted())
+        let report = try XCTUnwrap(completed["report"])
+        XCTAssertEqual(report["strategy_name"], "sma_cross")
+        XCTAssertEqual(report["initial_balance"]?.doubleValue, 5000)
+        XCTAssertEqual(report["parameters"]?["fast"]?.doubleValue, 5)
+        XCTAssertNotNil(report["trades"]?.arrayValue)
+        XCTAssertEqual(report["equity_curve"]?.arrayValue?.count, 3000)
+        // The same report over the method (REST and socket share it), and the status.
+        XCTAssertEqual(ok(call(.backtestReport, ["task_id": .string(id)], role: .viewer)), report)
+        let status = ok(call(.backtestStatus, ["task_id": .string(id)], role: .viewer))
+        XCTAssertEqual(status["status"], "COMPLETED")
+        XCTAssertEqual(status["progress"]?.doubleValue, 1)
+        XCTAssertEqual(status["owner"], "alice")
+        XCTAssertEqual(status["request"]?["dataset"], "small.csv")
+        // Export: CSV rows = trades; JSON = the report.
+        guard case .success(let csv) = service.export(MethodCall(subject: "bob", role: .viewer, params: ["task_id": .string(id), "format": "csv"])) else {
+            return XCTFail("csv export failed")
+        }
+        XCTAssertEqual(csv.filename, "backtest-\(id).csv")
+        let lines = String(decoding: csv.body, as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(lines.first.map(String.init), BacktestReport.csvHeader.joined(separator: ","))
+        XCTAssertEqual(lines.count - 1, report["trades"]?.arrayValue?.count)
+        guard case .success(let json) = service.export(MethodCall(subject: "bob", role: .viewer, params: ["task_id": .string(id)])) else {
+            return XCTFail("json export failed")
+        }
+        XCTAssertEqual(json.filename, "backtest-\(id).json")
+        XCTAssertEqual(try JSONCodec.parse(json.body), report)
+        XCTAssertEqual(service.export(MethodCall(subject: "b", role: .viewer, params: ["task_id": .string(id), "format": "xml"])).failureCode, .badRequest)
+        XCTAssertEqual(failure(call(.backtestReport, ["task_id": "bt-nope"]))?.code, .notFound)
+        XCTAssertEqual(failure(call(.backtestCancel, ["task_id": .string(id)]))?.code, .conflict)
+    }
+
+    func testBadParametersNameTheFieldAndValidValues() throws {
+        start()
+        let cases: [(JSONObject, String)] = [
+            ([:], "strategy is required; valid: oops, pullback, sma_cross"),
+            (["strategy": "nope", "dataset": "small.csv"], "valid: oops, pullback, sma_cross"),
+            (["strategy": "sma_cross", "dataset": "small.csv", "params": ["fast": 0]], "fast"),
+            (["strategy": "sma_cross", "dataset": "small.csv", "params": ["speed": 3]], "valid: fast"),
+            (["strategy": "sma_cross", "dataset": "../small.csv"], "dataset must be a file name"),
+            (["strategy": "sma_cross", "dataset": "/etc/passwd"], "dataset must be a file name"),
+            (["strategy": "sma_cross", "dataset": "missing.csv"], "valid: small.csv"),
+            (["strategy": "sma_cross"], "market (with interval) or dataset is required"),
+            (["strategy": "sma_cross", "market": "BTCUSDT", "interval": "1h"], "has no bars"),
+            (["strategy": "sma_cross", "dataset": "small.csv", "commission": 2], "commission must be a rate in [0, 1)"),
+            (["strategy": "sma_cross", "dataset": "small.csv", "initial_balance": "-1"], "initial_balance must be a positive number"),
+            (["strategy": "sma_cross", "dataset": "small.csv", "start_date": "yesterday"], "start_date must be a date"),
+        ]
+        for (params, needle) in cases {
+            let e = failure(call(.backtestSubmit, params))
+            XCTAssertEqual(e?.code, .badRequest, "\(params)")
+            XCTAssertTrue(e?.message.contains(needle) ?? false, "\(params): \(e?.message ?? "accepted")")
+        }
+        let opt: [(JSONObject, String)] = [
+            (["strategy": "sma_cross", "dataset": "small.csv"], "grid is required"),
+            (["strategy": "sma_cross", "dataset": "small.csv", "grid": ["speed": [1]]], "valid: fast"),
+            (["strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": [5]], "metric": "luck"], "valid: roi"),
+            (["strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": [5]], "method": "magic"], "method must be grid or random"),
+        ]
+        for (params, needle) in opt {
+            let e = failure(call(.optimizeSubmit, params))
+            XCTAssertEqual(e?.code, .badRequest, "\(params)")
+            XCTAssertTrue(e?.message.contains(needle) ?? false, "\(params): \(e?.message ?? "accepted")")
+        }
+    }
+
+    func testQueueLimitsCancelLatencyAndOwnership() throws {
+        try writeBig()
+        start(workers: 1, queueMax: 3, perUser: 2)
+        let rec = PushRecorder()
+        let big: JSONObject = ["strategy": "sma_cross", "dataset": "big.csv"]
+        let first = try XCTUnwrap(ok(call(.backtestSubmit, big, push: rec.push))["task_id"]?.stringValue)
+        let second = try XCTUnwrap(ok(call(.backtestSubmit, big))["task_id"]?.stringValue)
+        XCTAssertEqual(failure(call(.backtestSubmit, big))?.code, .rateLimited, "per-user limit")
+        _ = ok(call(.backtestSubmit, big, sub: "bob"))
+        XCTAssertEqual(failure(call(.backtestSubmit, big, sub: "carol"))?.code, .rateLimited, "global limit")
+        // Only the owner (or an ADMIN) may cancel.
+        XCTAssertNotNil(waitStatus(first, "RUNNING"))
+        XCTAssertEqual(failure(call(.backtestCancel, ["task_id": .string(first)], sub: "bob"))?.code, .forbidden)
+        // A queued job is CANCELLED at once; a running one within 100 ms.
+        XCTAssertEqual(ok(call(.backtestCancel, ["task_id": .string(second)]))["status"], "CANCELLED")
+        XCTAssertNotNil(rec.wait("progress"))
+        let asked = Date()
+        let answer = ok(call(.backtestCancel, ["task_id": .string(first)]))
+        XCTAssertEqual(answer["status"], "CANCELLED")
+        let done = try XCTUnwrap(rec.wait("completed"))
+        XCTAssertEqual(done.frame["status"], "CANCELLED")
+        XCTAssertLessThan(done.at.timeIntervalSince(asked), 0.1, "cancel took effect within 100 ms")
+        XCTAssertEqual(ok(call(.backtestStatus, ["task_id": .string(first)]))["reason"], "cancelled")
+        // The slots are free again.
+        XCTAssertNotNil(ok(call(.backtestSubmit, ["strategy": "sma_cross", "dataset": "small.csv"]))["task_id"])
+    }
+
+    func testMarketBarsFromRedisAndDateRange() throws {
+        start()
+        let conn = try redis.connect()
+        let series = SyntheticMarket.generate(.ethusdt, bars: 500, seed: 1)
+        for i in 0..<series.count {
+            let event = KlineEvent.encode(series[i], market: "ETH/USDT", interval: "1h", now: 0)
+            _ = try conn.command(["XADD", "t:stream:klines:ETH/USDT:1h", "*", "event", event]).checked()
+        }
+        let day = RFC3339.format(milliseconds: series[100].time).prefix(10)
+        let endDay = RFC3339.format(milliseconds: series[400].time).prefix(10)
+        let rec = PushRecorder()
+        _ = ok(call(.backtestSubmit, ["strategy": "sma_cross", "market": "ETH/USDT", "interval": "1h",
+                                       "start_date": .string(String(day)), "end_date": .string(String(endDay))], push: rec.push))
+        let report = try XCTUnwrap(rec.wait("completed")?.frame["report"])
+        XCTAssertEqual(report["start_date"]?.stringValue?.prefix(10), day)
+        XCTAssertEqual(report["end_date"]?.stringValue?.prefix(10), endDay)
+        XCTAssertEqual(report["end_date"]?.stringValue?.hasSuffix("T23:00:00Z"), true)
+    }
+
+    func testOptimizationRanksAndExportsCSV() throws {
+        start()
+        let rec = PushRecorder()
+        let id = try XCTUnwrap(ok(call(.optimizeSubmit, ["strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": [5, 10], "slow": "20:40:10"],
+                                                         "metric": "roi"], push: rec.push))["task_id"]?.stringValue)
+        XCTAssertTrue(id.hasPrefix("opt-"))
+        let done = try XCTUnwrap(rec.wait("completed")).frame
+        XCTAssertEqual(done["status"], "COMPLETED")
+        let results = try XCTUnwrap(done["report"]?["results"]?.arrayValue)
+        XCTAssertEqual(results.count, 6)
+        let rois = results.compactMap { $0["roi"]?.doubleValue }
+        XCTAssertEqual(rois, rois.sorted(by: >))
+        guard case .success(let csv) = service.export(MethodCall(subject: "x", role: .viewer, params: ["task_id": .string(id), "format": "csv"])) else {
+            return XCTFail("export failed")
+        }
+        XCTAssertEqual(csv.filename, "optimize-\(id).csv")
+        XCTAssertEqual(String(decoding: csv.body, as: UTF8.self).split(separator: "\n").count, 7)
+    }
+
+    func testStopInterruptsAndSweepFailsOrphans() throws {
+        try writeBig()
+        start()
+        let rec = PushRecorder()
+        let id = try XCTUnwrap(ok(call(.backtestSubmit, ["strategy": "sma_cross", "dataset": "big.csv"], push: rec.push))["task_id"]?.stringValue)
+        XCTAssertNotNil(waitStatus(id, "RUNNING"))
+        service.stop()
+        XCTAssertEqual(rec.wait("completed")?.frame["reason"], "interrupted")
+        // A job left RUNNING by a process that died (no heartbeat) becomes FAILED interrupted.
+        let conn = try redis.connect()
+        _ = try conn.command(["HSET", "t:job:bt-orphan", "task_id", "bt-orphan", "status", "RUNNING", "owner", "alice",
+                              "kind", "backtest", "instance", "dead", "progress", "0.5"]).checked()
+        _ = try conn.command(["SADD", "t:jobs:active", "bt-orphan"]).checked()
+        start()
+        XCTAssertEqual(waitStatus(id, "FAILED", timeout: 1)?["reason"], "interrupted")
+        let orphan = try XCTUnwrap(waitStatus("bt-orphan", "FAILED", timeout: 5))
+        XCTAssertEqual(orphan["reason"], "interrupted")
+        XCTAssertEqual(try conn.command(["SCARD", "t:jobs:active"]).integer, 0)
+    }
+}
+
+extension Result where Failure == APIError {
+    /// The error code of a failure, nil for a success.
+    var failureCode: ErrorCode? {
+        if case .failure(let e) = self { return e.code }
+        return nil
+    }
+}
