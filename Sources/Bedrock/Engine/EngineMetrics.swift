@@ -1,16 +1,17 @@
 import Foundation
 
-/// The live engine's trading counters for `/metrics` (Prometheus text format). Counts are per
-/// gateway process: with several gateways sharing one Redis, sum them across instances.
+/// The live engine's own counters for `/metrics` (Prometheus text format), per gateway process —
+/// what this gateway's engine did. The ledger-wide trading totals (`bedrock_signals_generated_total`,
+/// `bedrock_positions_opened_total`, `bedrock_risk_refusals_total`, `bedrock_open_exposure`, ...)
+/// come from `Ledger.counters` and are the same on every gateway; these say how the work was shared.
 ///
 /// | metric | type | meaning |
 /// |---|---|---|
-/// | `bedrock_signals_generated_total` | counter | signals recorded (first time; a redelivered bar counts nothing) |
-/// | `bedrock_signals_approved_total` / `bedrock_signals_rejected_total` | counter | the arbiter's verdicts on them |
-/// | `bedrock_positions_opened_total` | counter | paper positions opened |
-/// | `bedrock_positions_closed_total{reason}` | counter | positions closed by the engine (STOP_LOSS, TRAILING_STOP, PROFIT_TARGET) |
-/// | `bedrock_risk_refusals_total{reason}` | counter | refused entries by risk reason code |
-/// | `bedrock_open_positions` / `bedrock_open_exposure` | gauge | open positions and Σ size × last price (sampled by the engine, at most once a second) |
+/// | `bedrock_engine_signals_total{decision}` | counter | signals this engine recorded first (APPROVED / REJECTED); a redelivered bar counts nothing |
+/// | `bedrock_engine_positions_opened_total` | counter | paper positions this engine opened |
+/// | `bedrock_engine_positions_closed_total{reason}` | counter | positions this engine closed (STOP_LOSS, TRAILING_STOP, PROFIT_TARGET) |
+/// | `bedrock_engine_risk_refusals_total{reason}` | counter | entries refused to this engine, by risk reason code |
+/// | `bedrock_engine_open_positions` / `bedrock_engine_open_exposure` | gauge | open positions and Σ size × last price, sampled by the engine at most once a second |
 /// | `bedrock_engine_bars_processed_total` | counter | closed bars processed (acknowledged) |
 /// | `bedrock_engine_bars_claimed_total` | counter | bars claimed from a crashed or stalled consumer |
 /// | `bedrock_engine_history_rebuilds_total` | counter | strategy states rebuilt from the stream |
@@ -56,16 +57,17 @@ public final class EngineMetrics: @unchecked Sendable {
                 out += "\(name){reason=\"\(reason.replacingOccurrences(of: "\"", with: ""))\"} \(n)\n"
             }
         }
-        counter("bedrock_signals_generated_total", "Signals recorded by the live engine.", "signals_generated")
-        counter("bedrock_signals_approved_total", "Signals the arbiter approved.", "signals_approved")
-        counter("bedrock_signals_rejected_total", "Signals the arbiter rejected.", "signals_rejected")
-        counter("bedrock_positions_opened_total", "Paper positions opened by the live engine.", "positions_opened")
-        labelled("bedrock_positions_closed_total", "Positions closed by the live engine, by exit reason.", closed)
-        labelled("bedrock_risk_refusals_total", "Entries refused by the risk guard, by reason.", refusals)
-        out += "# HELP bedrock_open_positions Open paper positions.\n# TYPE bedrock_open_positions gauge\n"
-        out += "bedrock_open_positions \(openPositions)\n"
-        out += "# HELP bedrock_open_exposure Sum of size times last price of the open positions.\n"
-        out += "# TYPE bedrock_open_exposure gauge\nbedrock_open_exposure \(exposure)\n"
+        out += "# HELP bedrock_engine_signals_total Signals recorded by this gateway's engine, by arbiter decision.\n"
+        out += "# TYPE bedrock_engine_signals_total counter\n"
+        out += "bedrock_engine_signals_total{decision=\"APPROVED\"} \(counters["signals_approved"] ?? 0)\n"
+        out += "bedrock_engine_signals_total{decision=\"REJECTED\"} \(counters["signals_rejected"] ?? 0)\n"
+        counter("bedrock_engine_positions_opened_total", "Paper positions opened by this gateway's engine.", "positions_opened")
+        labelled("bedrock_engine_positions_closed_total", "Positions closed by this gateway's engine, by exit reason.", closed)
+        labelled("bedrock_engine_risk_refusals_total", "Entries refused to this gateway's engine, by reason.", refusals)
+        out += "# HELP bedrock_engine_open_positions Open paper positions (engine sample).\n"
+        out += "# TYPE bedrock_engine_open_positions gauge\nbedrock_engine_open_positions \(openPositions)\n"
+        out += "# HELP bedrock_engine_open_exposure Sum of size times last price of the open positions (engine sample).\n"
+        out += "# TYPE bedrock_engine_open_exposure gauge\nbedrock_engine_open_exposure \(exposure)\n"
         counter("bedrock_engine_bars_processed_total", "Closed bars processed by this gateway.", "bars_processed")
         counter("bedrock_engine_bars_claimed_total", "Bars claimed from a crashed or stalled consumer.", "bars_claimed")
         counter("bedrock_engine_history_rebuilds_total", "Strategy states rebuilt from the stream.", "history_rebuilds")
