@@ -178,7 +178,7 @@ final class ConfigTests: XCTestCase {
 
     func testUnknownKeysRefused() {
         XCTAssertEqual(errorLine(#"{"mode":"dev","server":{"prot":1}}"#)?.hasPrefix("config: server.prot: unknown key (known: auth_timeout_s, cors_origins,"), true)
-        XCTAssertEqual(errorLine(#"{"mode":"dev","servr":{}}"#)?.hasPrefix("config: servr: unknown key (known: data_dir, mode, jobs, jwt, ledger, log, redis, server)"), true)
+        XCTAssertEqual(errorLine(#"{"mode":"dev","servr":{}}"#)?.hasPrefix("config: servr: unknown key (known: data_dir, mode, engine, jobs, jwt, ledger, log, redis, server)"), true)
         XCTAssertEqual(errorLine(#"{"mode":"dev"}"#, env: ["BEDROCK_SERVER_PROT": "1"]),
                        "config: unknown configuration variable BEDROCK_SERVER_PROT (from BEDROCK_SERVER_PROT)")
         // BEDROCK_* names outside the config sections are not configuration and are ignored.

@@ -164,6 +164,7 @@ extension GatewayConfig {
         j.reportTTLS = try raw.int("jobs.report_ttl_s", default: j.reportTTLS, 60...31_536_000)
         j.dataDir = try raw.optionalString("jobs.data_dir")
         c.jobs = j
+        c.engine = try Engine.load(raw)
         return c
     }
 

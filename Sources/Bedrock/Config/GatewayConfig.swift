@@ -165,6 +165,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var ledger = Ledger()
     /// `jobs.*`
     public var jobs = Jobs()
+    /// `engine.*` (the type is in Sources/Bedrock/Engine/GatewayConfig+Engine.swift)
+    public var engine = Engine()
     /// The configuration file actually read, or `nil` when built-in defaults were used.
     public var sourceFile: String?
 

@@ -17,6 +17,8 @@ struct RawConfig {
         "ledger": ["initial_balance", "commission", "risk_per_trade", "max_open_positions", "max_exposure",
                    "min_reward_risk", "daily_loss_limit", "max_drawdown"],
         "jobs": ["workers", "queue_max", "per_user_max", "report_ttl_s", "data_dir"],
+        "engine": ["strategies", "history_bars", "group", "consumer", "start_from", "claim_idle_ms",
+                   "discover_interval_ms", "clock"],
     ]
 
     /// Every known dotted key.

@@ -1,0 +1,55 @@
+import XCTest
+@testable import Bedrock
+
+/// `engine.*` configuration keys: defaults, file values, environment overrides, refusals.
+final class EngineConfigTests: XCTestCase {
+    var dir = ""
+    let secret = String(repeating: "k", count: 40)
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("engine-config-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func load(_ json: String, env: [String: String] = [:]) throws -> GatewayConfig {
+        let path = dir + "/c.json"
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return try GatewayConfig.load(.init(configFile: path, dataDir: dir + "/data",
+                                            environment: env.merging(["BEDROCK_JWT_SECRET": secret]) { a, _ in a }))
+    }
+
+    func testDefaults() throws {
+        let s = EngineSettings(config: try load("{}"))
+        XCTAssertEqual(s.strategies, ["pullback", "oops"])
+        XCTAssertEqual(s.historyBars, 500)
+        XCTAssertEqual(s.groupName, "bedrock:engine")
+        XCTAssertEqual(s.startFrom, "0")
+        XCTAssertEqual(s.claimIdleMillis, 30_000)
+        XCTAssertTrue(s.barClock)
+    }
+
+    func testFileAndEnvironment() throws {
+        let c = try load(#"{"redis":{"prefix":"x:"},"engine":{"strategies":["sma_cross"],"history_bars":200,"clock":"wall","start_from":"$"}}"#,
+                         env: ["BEDROCK_ENGINE_CONSUMER": "gw-1", "BEDROCK_ENGINE_CLAIM_IDLE_MS": "5000"])
+        let s = EngineSettings(config: c)
+        XCTAssertEqual(s.strategies, ["sma_cross"])
+        XCTAssertEqual(s.historyBars, 200)
+        XCTAssertFalse(s.barClock)
+        XCTAssertEqual(s.startFrom, "$")
+        XCTAssertEqual(s.consumer, "gw-1")
+        XCTAssertEqual(s.claimIdleMillis, 5000)
+        XCTAssertEqual(s.groupName, "x:engine")
+        XCTAssertEqual(try load(#"{"engine":{"strategies":[]}}"#).engine.strategies, [], "an empty list disables the engine")
+    }
+
+    func testRefusals() {
+        for json in [#"{"engine":{"strategies":["nope"]}}"#, #"{"engine":{"history_bars":1}}"#,
+                     #"{"engine":{"clock":"moon"}}"#, #"{"engine":{"start_from":"1-0"}}"#, #"{"engine":{"bogus":1}}"#] {
+            XCTAssertThrowsError(try load(json), json) { error in
+                XCTAssertTrue("\(error)".contains("engine."), "\(error)")
+            }
+        }
+    }
+}
