@@ -43,6 +43,11 @@ public enum EngineMethods {
             force = b
         }
         let settings = pipeline.settings
+        guard !settings.strategies.isEmpty else {
+            return .object(["signal": .null, "reason": .string("no strategies configured (engine.strategies is empty)"),
+                            "signals": .array([]), "market": .string(market), "interval": .string(interval),
+                            "bar_time": .null, "created": .bool(false)])
+        }
         let key = StreamBar.streamKey(prefix: settings.prefix, market: market, interval: interval)
         let history = try BarPipeline.history(key: key, through: "+", count: settings.historyBars, on: c)
         var answer: JSONObject = ["signal": .null, "reason": .null, "signals": .array([]),

@@ -5,8 +5,7 @@ import TradingCore
 ///
 /// | key | default | meaning |
 /// |---|---|---|
-/// | `engine.enabled` | true | run the live engine in `bedrock serve` |
-/// | `engine.strategies` | `["pullback","oops"]` | strategies run on every closed bar (registry names) |
+/// | `engine.strategies` | `["pullback","oops"]` | strategies run on every closed bar (registry names); `[]` disables the engine |
 /// | `engine.history_bars` | 500 | bars of rolling history per market + interval (and per rebuild) |
 /// | `engine.group` | `engine` | consumer group name (the key prefix is put in front) |
 /// | `engine.consumer` | `<hostname>-<pid>` | this gateway's consumer name in the group |
