@@ -49,15 +49,44 @@ public final class BarPipeline: Sendable {
     /// late by a slower gateway) only records its signals: entering or filling orders decided
     /// on an old bar would trade at stale prices. Exits have their own per-position guard
     /// (`manageExits`).
+    /// `reads` are the bar's state read beforehand in one round trip (`readCommands`); nil reads them.
+    /// Ends with the stream mark update and `then` (e.g. the `XACK`), pipelined in one round trip.
     func process(_ bar: StreamBar, key: String, decisions: [(name: String, decision: StrategyDecision)],
-                 previousTime: Int64?, origins: inout [Int64: PositionOrigin], on c: RedisConnection) throws {
-        let marks = settings.prefix + "engine:stream_marks"
-        let newest = try c.command(["HGET", marks, key]).checked().integer
-        let late = newest.map { bar.bar.time < $0 } ?? false
-        if !late { try fillPending(bar, previousTime: previousTime, on: c) }
-        try manageExits(bar, previousTime: previousTime, origins: &origins, on: c)
+                 previousTime: Int64?, origins: inout [Int64: PositionOrigin], reads: BarReads? = nil,
+                 then: [String]? = nil, on c: RedisConnection) throws {
+        let state = try reads ?? BarReads(try c.pipeline(readCommands(bar, key: key)))
+        let late = state.newest.map { bar.bar.time < $0 } ?? false
+        if !late && !state.pending.isEmpty { try fillPending(bar, previousTime: previousTime, stored: state.pending, on: c) }
+        if state.openInMarket > 0 || !state.pending.isEmpty {
+            try manageExits(bar, previousTime: previousTime, origins: &origins, on: c)
+        }
         _ = try decide(bar, decisions: decisions, enterApproved: !late, on: c)
-        _ = try c.command(["EVAL", BarPipeline.maxScript, "1", marks, key, String(bar.bar.time)]).checked()
+        var final = [["EVAL", BarPipeline.maxScript, "1", settings.prefix + "engine:stream_marks", key, String(bar.bar.time)]]
+        if let then { final.append(then) }
+        for reply in try c.pipeline(final) { _ = try reply.checked() }
+    }
+
+    /// What `process` reads about a bar before acting, in one round trip.
+    struct BarReads {
+        /// Newest bar time processed in the stream.
+        var newest: Int64?
+        /// Pending stop entries of the market + interval.
+        var pending: [String: String]
+        /// Open positions in the market.
+        var openInMarket: Int64
+
+        /// Parses the replies of `readCommands` (from index `offset`).
+        init(_ replies: [RedisReply], offset: Int = 0) throws {
+            newest = try replies[offset].checked().integer
+            pending = try replies[offset + 1].checked().hash
+            openInMarket = try replies[offset + 2].checked().integer ?? 0
+        }
+    }
+
+    /// The commands `BarReads` parses.
+    func readCommands(_ bar: StreamBar, key: String) -> [[String]] {
+        [["HGET", settings.prefix + "engine:stream_marks", key], ["HGETALL", pendingKey(bar)],
+         ["ZCARD", "\(settings.prefix)positions:market:\(bar.market):status:OPEN"]]
     }
 
     /// `HSET KEYS[1] ARGV[1] ARGV[2]` when ARGV[2] is greater than the stored number (or none).
@@ -140,9 +169,10 @@ public final class BarPipeline: Sendable {
     /// Step 1: fills or cancels the stop entries decided on the bar before `bar`
     /// (`previousTime`; when unknown, `bar.time` − interval). Returns the filled signal ids.
     @discardableResult
-    public func fillPending(_ bar: StreamBar, previousTime: Int64?, on c: RedisConnection) throws -> Set<Int64> {
+    public func fillPending(_ bar: StreamBar, previousTime: Int64?, stored known: [String: String]? = nil,
+                            on c: RedisConnection) throws -> Set<Int64> {
         let key = pendingKey(bar)
-        let stored = try c.command(["HGETALL", key]).checked().hash
+        let stored = try known ?? c.command(["HGETALL", key]).checked().hash
         guard !stored.isEmpty else { return [] }
         let previous = previousTime ?? StreamBar.intervalMillis(bar.interval).map { bar.bar.time - $0 }
         var filled: Set<Int64> = []

@@ -196,8 +196,9 @@ public final class LiveEngine: @unchecked Sendable {
         }
         var book = try books[key] ?? StrategyBook(settings: settings)
         books[key] = nil   // re-inserted only once the bar is fully processed
-        let before = try c.command(["XREVRANGE", key, "(" + id, "-", "COUNT", "1"]).checked()
-        let previousID = before.array?.first?.array?.first?.string
+        let replies = try c.pipeline([["XREVRANGE", key, "(" + id, "-", "COUNT", "1"]] + pipeline.readCommands(bar, key: key))
+        let previousID = try replies[0].checked().array?.first?.array?.first?.string
+        let reads = try BarPipeline.BarReads(replies, offset: 1)
         let decisions: [(name: String, decision: StrategyDecision)]
         if book.lastID == previousID {
             decisions = book.feed(bar.bar, id: id)
@@ -206,8 +207,7 @@ public final class LiveEngine: @unchecked Sendable {
             decisions = try book.rebuild(try history(key: key, through: id, on: c))
         }
         try pipeline.process(bar, key: key, decisions: decisions, previousTime: book.previousBar?.time,
-                             origins: &origins, on: c)
-        _ = try c.command(["XACK", key, settings.groupName, id]).checked()
+                             origins: &origins, reads: reads, then: ["XACK", key, settings.groupName, id], on: c)
         books[key] = book
         metrics.add("bars_processed")
     }
