@@ -13,6 +13,8 @@
 # gateway and load generator when run as root, default -10: the machine is shared with builds),
 # QUIET_WAIT (seconds to wait for the machine to go idle before each row, default 120).
 set -euo pipefail
+# The whole script is one block, read before it runs: editing the file mid-run cannot break it.
+{
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
@@ -166,3 +168,5 @@ for name, data in rows.items():
     print(f"{name:20} {fig}\n{'':20} [{status}] {data['command']}")
 print(f"results: {results}")
 PY
+exit 0
+}
