@@ -202,6 +202,7 @@ final class JobServiceTests: XCTestCase {
         XCTAssertEqual(done.frame["status"], "CANCELLED")
         XCTAssertLessThan(done.at.timeIntervalSince(asked), 0.1, "cancel took effect within 100 ms")
         XCTAssertEqual(ok(call(.backtestStatus, ["task_id": .string(first)]))["reason"], "cancelled")
+        XCTAssertEqual(ok(call(.backtestCancel, ["task_id": .string(first)]))["status"], "CANCELLED", "cancel is idempotent")
         // The slots are free again.
         XCTAssertNotNil(ok(call(.backtestSubmit, ["strategy": "sma_cross", "dataset": "small.csv"]))["task_id"])
     }

@@ -7,7 +7,7 @@ import Foundation
 /// | `backtest.submit` / `optimize.submit` | see `JobRequest.parse` | `{"task_id","status":"PENDING"}`; then `progress` and `completed` frames on the socket |
 /// | `backtest.status` | `task_id` | `{"task_id","status","progress","kind","owner","created_at","started_at","finished_at","reason","request"}` |
 /// | `backtest.report` | `task_id` | the report (409 until COMPLETED, 404 unknown or expired) |
-/// | `backtest.cancel` | `task_id` | `{"task_id","status"}` once stopped (the owner or an ADMIN only) |
+/// | `backtest.cancel` | `task_id` | `{"task_id","status"}` once stopped (the owner or an ADMIN only; again CANCELLED for a cancelled job, 409 for a COMPLETED or FAILED one) |
 /// | `GET /v1/backtest/report/{task_id}/export?format=json\|csv` | | `backtest-<id>.json` / `.csv` download |
 extension JobService {
     /// `backtest.submit` / `optimize.submit`: validate, admit under the limits, persist, queue.
@@ -157,6 +157,8 @@ extension JobService {
                 throw APIError(.forbidden, "only the job's owner or an ADMIN may cancel it")
             }
             if let s = JobStatus(rawValue: r["status"] ?? ""), s.isFinal {
+                // Idempotent: cancelling a cancelled job answers the same again.
+                if s == .cancelled { return ["task_id": .string(id), "status": .string(s.rawValue)] }
                 throw APIError(.conflict, "task \(id) is already \(s.rawValue)")
             }
             condition.lock()
