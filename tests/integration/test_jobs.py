@@ -370,3 +370,19 @@ def test_bars_from_the_klines_stream_with_a_date_range(start_gateway, datasets):
     assert done["report"]["start_date"] == "2024-01-03T00:00:00Z"
     assert done["report"]["end_date"] == "2024-01-20T23:00:00Z"
     assert len(done["report"]["equity_curve"]) == 18 * 24
+
+
+def test_metrics_count_jobs(start_gateway, datasets):
+    gw = start(start_gateway, datasets)
+    s = Socket(gw)
+    task = s.submit({"strategy": "sma_cross", "dataset": SMALL})
+    assert s.job_frames(task)[1]["status"] == "COMPLETED"
+    deadline = time.monotonic() + 10
+    while True:
+        status, _, body = gw.http("GET", "/metrics")
+        text = body.decode()
+        if 'bedrock_jobs_finished_total{kind="backtest",status="COMPLETED"} 1' in text:
+            break
+        assert time.monotonic() < deadline, [l for l in text.splitlines() if "job" in l or "backtest" in l]
+        time.sleep(0.2)
+    assert "bedrock_backtests_run_total 1" in text and "bedrock_jobs_running 0" in text

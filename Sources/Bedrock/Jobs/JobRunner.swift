@@ -20,7 +20,9 @@ enum JobRunner {
     /// Bars between two cancel checks and progress updates.
     static let barsPerCheck = 2048
 
-    static func run(_ request: JobRequest, series: BarSeries, control: JobControl) throws -> JobOutcome {
+    /// `backtestDone` is called after every backtest that ran to the end (for `/metrics`).
+    static func run(_ request: JobRequest, series: BarSeries, control: JobControl,
+                    backtestDone: @escaping @Sendable () -> Void = {}) throws -> JobOutcome {
         var config = request.config
         config.progressInterval = barsPerCheck
         switch request.kind {
@@ -35,9 +37,11 @@ enum JobRunner {
             } catch {
                 throw Failure(description: String(describing: error))
             }
+            backtestDone()
             return try JobReport.backtest(BacktestReport(result))
         case .optimize:
-            return try optimize(request, spec: request.optimize!, series: series, config: config, control: control)
+            return try optimize(request, spec: request.optimize!, series: series, config: config, control: control,
+                                backtestDone: backtestDone)
         }
     }
 
@@ -48,7 +52,7 @@ enum JobRunner {
     }
 
     private static func optimize(_ request: JobRequest, spec: OptimizeSpec, series: BarSeries, config: BacktestConfig,
-                                 control: JobControl) throws -> JobOutcome {
+                                 control: JobControl, backtestDone: @escaping @Sendable () -> Void) throws -> JobOutcome {
         let slices = Slices(series)
         let strategy = request.strategy
         let windows: [WalkForwardWindow]?
@@ -67,6 +71,7 @@ enum JobRunner {
         let evaluate: BacktestEvaluator = { parameters, range in
             let result = try Backtester.run(series: slices[range], strategyName: strategy, parameters: parameters,
                                             config: config) { control.advance(units: nil, of: total, inner: $0.fraction) }
+            backtestDone()
             return BacktestReport(result)
         }
         // One thread per job: the pool runs jobs side by side, and progress stays exact.

@@ -64,6 +64,8 @@ public final class JobService: @unchecked Sendable {
     var queue: [Job] = []
     var active: [String: Job] = [:]
     var stopping = false
+    var finishedCounts: [String: Int] = [:]
+    var backtestsRun = 0
     private var threads: [Thread] = []
     private let exited = DispatchSemaphore(value: 0)
     private var threadCount = 0
@@ -165,7 +167,8 @@ public final class JobService: @unchecked Sendable {
             let series = try JobData.load(job.request.data, prefix: settings.prefix, on: try conn ?? RedisConnection(address),
                                           cancelled: { job.control.stopReason != nil })
             guard job.control.stopReason == nil else { throw JobRunner.Stopped() }
-            outcome = try JobRunner.run(job.request, series: series, control: job.control)
+            outcome = try JobRunner.run(job.request, series: series, control: job.control,
+                                        backtestDone: { [weak self] in self?.countBacktests(1) })
         } catch is JobRunner.Stopped {
         } catch let error as JobRunner.Failure {
             failure = error.description
@@ -194,6 +197,7 @@ public final class JobService: @unchecked Sendable {
         condition.lock()
         if job.status.isFinal { condition.unlock(); return }
         job.status = status
+        countFinished(job, status)
         condition.unlock()
         var conn = connection
         for attempt in 0..<3 {
