@@ -2,8 +2,8 @@ import Foundation
 
 /// The cancel flag and progress throttle of one job. The worker thread running the job calls
 /// `advance(_:)` from the backtester's progress hook (every few thousand bars); any thread may
-/// call `cancel(_:)`. Progress reaches `emit` when it moved at least 10 % or 250 ms passed since
-/// the last emission (SPEC §5: at least every 10 % or 250 ms).
+/// call `cancel(_:)`. Progress reaches `emit` when it enters a new 10 % band or 250 ms passed since
+/// the last emission (SPEC §5: at least every 10 % or 250 ms): one in every 10 % band.
 final class JobControl: @unchecked Sendable {
     /// Why a job stops early.
     enum Stop: Sendable, Equatable {
@@ -49,8 +49,10 @@ final class JobControl: @unchecked Sendable {
         lock.lock()
         let stopped = stop != nil
         var send = false
+        // A frame in every 10 % band (crossing 0.1, 0.2, ... 1.0), and at least every 250 ms.
+        let band = { (f: Double) in Int((f / JobControl.step + 1e-9).rounded(.down)) }
         if !stopped, fraction > lastSent,
-           fraction - lastSent >= JobControl.step || now.uptimeNanoseconds - lastSentAt.uptimeNanoseconds >= JobControl.interval {
+           lastSent < 0 || band(fraction) > band(lastSent) || now.uptimeNanoseconds - lastSentAt.uptimeNanoseconds >= JobControl.interval {
             lastSent = fraction
             lastSentAt = now
             send = true

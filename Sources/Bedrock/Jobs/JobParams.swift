@@ -61,6 +61,7 @@ struct JobParams {
             throw APIError(.badRequest, "\(key) must be a date (YYYY-MM-DD) or an RFC 3339 time")
         }
         if let ms = JobParams.day(text) { return endOfDay ? ms + 86_400_000 - 1 : ms }
+        if text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber), let ms = Int64(text) { return ms }
         if let ms = KlineEvent.parseRFC3339(text) { return ms }
         throw APIError(.badRequest, "\(key) must be a date (YYYY-MM-DD) or an RFC 3339 time, got \"\(text)\"")
     }
