@@ -37,9 +37,12 @@ def signal(market: str, bar: str, entry: float, decision: str = "APPROVED") -> d
 
 
 @pytest.fixture
-def seeded(gateway):
-    """Signals 1-5 (BTC 1,3,5; ETH 2,4; 4 rejected), position 1 (BTC, closed at 105),
+def seeded(start_gateway):
+    """A gateway with the live engine off (these tests write the ledger by hand; the engine would
+    otherwise consume the kline below and mark or close positions under them).
+    Signals 1-5 (BTC 1,3,5; ETH 2,4; 4 rejected), position 1 (BTC, closed at 105),
     position 2 (ETH, open), position 3 (BTC, open); BTC's last kline closes at 110."""
+    gateway = start_gateway({"engine": {"strategies": []}})
     with gateway.redis() as r:
         for i in range(5):
             market = "BTC/USDT" if i % 2 == 0 else "ETH/USDT"

@@ -32,7 +32,7 @@ extension Gateway {
     }
 
     func httpBodyComplete(_ wsi: WSI) -> Int32 {
-        guard let exchange = exchanges[wsi], exchange.response == nil else { return 0 }
+        guard let exchange = exchanges[wsi], !exchange.routed, exchange.response == nil else { return 0 }
         if exchange.bodyTooLarge {
             return respond(exchange, route: "other", .error(.payloadTooLarge, "request body over \(Gateway.maxBodyBytes) bytes", requestID: exchange.requestID))
         }
@@ -40,6 +40,7 @@ extension Gateway {
     }
 
     private func route(_ exchange: HTTPExchange) -> Int32 {
+        exchange.routed = true
         let id = exchange.requestID
         let path = exchange.path
         if exchange.method == "OPTIONS" {

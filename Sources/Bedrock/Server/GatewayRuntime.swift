@@ -33,7 +33,16 @@ public enum GatewayRuntime {
         } catch {
             throw GatewayStartError("ledger: \(error)")
         }
-        let slowMetrics = BackgroundMetrics(sources: [ledgerMetrics(ledger, address: address)])
+        let jobs = JobsModule.register(in: methods, config: config, redis: address, log: log)
+        defer { jobs.stop() }
+        let engine: LiveEngine
+        do {
+            engine = try LiveEngine.startForGateway(config: config, address: address, ledger: ledger, methods: methods)
+        } catch {
+            throw GatewayStartError("live engine: \(error)")
+        }
+        defer { engine.stop() }
+        let slowMetrics = BackgroundMetrics(sources: [ledgerMetrics(ledger, address: address), { engine.metricLines() }])
         slowMetrics.start()
         defer { slowMetrics.stop() }
 

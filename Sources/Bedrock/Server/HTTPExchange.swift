@@ -10,6 +10,8 @@ final class HTTPExchange {
     var body: [UInt8] = []
     var bodyTooLarge = false
     var response: HTTPResponse?
+    /// Set once the request has been routed, so a late body-completion callback cannot route it twice.
+    var routed = false
     var started = 0.0
     var route = "other"
     var origin: String?
