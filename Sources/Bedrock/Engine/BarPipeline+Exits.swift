@@ -3,6 +3,7 @@ import TradingCore
 extension BarPipeline {
     /// What the engine remembers of a position's signal (fetched once per position).
     struct PositionOrigin: Sendable {
+        var market: String
         var interval: String
         var barTime: Int64
         var stopEntry: Bool
@@ -42,7 +43,7 @@ extension BarPipeline {
                    let interval = s["interval"]?.stringValue,
                    let t = s["bar_time"]?.stringValue.flatMap(KlineEvent.parseRFC3339) {
                     let type = s["signal_type"]?.stringValue ?? ""
-                    origins[id] = PositionOrigin(interval: interval, barTime: t,
+                    origins[id] = PositionOrigin(market: bar.market, interval: interval, barTime: t,
                                                  stopEntry: type == SignalType.oopsBuy.rawValue || type == SignalType.oopsSell.rawValue)
                 }
                 guard let origin = origins[id], origin.interval == bar.interval, origin.barTime < bar.bar.time else { continue }
@@ -57,7 +58,8 @@ extension BarPipeline {
                 closedCount += try step(p, id: id, side: side, entry: entry, reference: bar.bar.open, bar: bar, now: now, on: c)
             }
         }
-        for id in origins.keys where !open.contains(where: { $0["id"]?.intValue == id }) { origins[id] = nil }
+        let openIDs = Set(ids)
+        for (id, origin) in origins where origin.market == bar.market && !openIDs.contains(id) { origins[id] = nil }
         return closedCount
     }
 
