@@ -1,0 +1,1 @@
+loadtest connect --connections 5000

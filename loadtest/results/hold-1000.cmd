@@ -1,0 +1,1 @@
+loadtest hold --connections 1000 --duration 30

@@ -1,0 +1,1 @@
+loadtest hold --connections 5000 --duration 30
