@@ -175,6 +175,7 @@ final class JobServiceTests: XCTestCase {
             (["strategy": "sma_cross", "dataset": "small.csv", "grid": ["speed": [1]]], "valid: fast"),
             (["strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": [5]], "metric": "luck"], "valid: roi"),
             (["strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": [5]], "method": "magic"], "method must be grid or random"),
+            (["strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": "2:200", "slow": "3:400"]], "at most 10000 per job"),
         ]
         for (params, needle) in opt {
             let e = failure(call(.optimizeSubmit, params))

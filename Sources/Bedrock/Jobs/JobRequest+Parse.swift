@@ -167,6 +167,15 @@ extension JobRequest {
                 folds = k == 0 ? nil : k
             }
         }
+        if case .grid = method {
+            var product = 1
+            for r in ranges {
+                product = product.multipliedReportingOverflow(by: max(r.values.count, 1)).partialValue
+                if product > maxCandidates || product <= 0 {
+                    throw APIError(.badRequest, "grid has more than \(maxCandidates) parameter sets; at most \(maxCandidates) per job (use method random with trials)")
+                }
+            }
+        }
         let candidates: [[String: Double]]
         do { candidates = try SearchSpace.candidates(ranges, method: method, fixed: fixed) } catch {
             throw APIError(.badRequest, "grid: \(error)")
