@@ -125,6 +125,9 @@ final class Scenario {
             if s.welcomed > 0 { report.add("RSS per connection", Double(up - before) / Double(s.welcomed), digits: 2, "KiB") }
             if let pid = options.serverPID, let end = ProcStats.rssKB(pid) { report.add("server RSS end of hold", .int(end), "KiB") }
         }
+        if let own = ProcStats.rssKB(getpid()), s.welcomed > 0 {
+            report.add("loadtest RSS", .int(own), "KiB")
+        }
         report.add("pings answered", .int(s.pings))
         report.add("unexpected disconnects", .int(s.unexpectedCloses))
         report.add("connections alive at end", .int(s.welcomed - s.unexpectedCloses))
