@@ -7,7 +7,7 @@
 #   ONLY="hold-1000 wrk-health" loadtest/run-benchmarks.sh   # some rows only
 #
 # Knobs: SCRATCH (SwiftPM build dir, default .build), NO_BUILD=1 (use existing binaries),
-# CONFIG (gateway config file, default config/bedrock.json; env overrides are added),
+# KEEP_WORK=1 (keep the temp dir with the gateway and redis logs), CONFIG (gateway config file, default config/bedrock.json; env overrides are added),
 # OUT (result directory, default loadtest/results), HOLD_S (hold time, default 30),
 # FANOUT_S (publishing time, default 10), LATENCY_S (default 15), NICE (priority of redis,
 # gateway and load generator when run as root, default -10: the machine is shared with builds),
@@ -66,6 +66,7 @@ GW_PID=""
 cleanup() {
   [[ -n "$GW_PID" ]] && kill "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null || true
   kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null || true
+  [[ -n "${KEEP_WORK:-}" ]] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
