@@ -27,6 +27,7 @@ final class EngineConfigTests: XCTestCase {
         XCTAssertEqual(s.groupName, "bedrock:engine")
         XCTAssertEqual(s.startFrom, "0")
         XCTAssertEqual(s.claimIdleMillis, 30_000)
+        XCTAssertEqual(s.leaseMillis, 10_000)
         XCTAssertTrue(s.barClock)
     }
 

@@ -62,6 +62,11 @@ final class LiveEngineRecoveryTests: LiveEngineTestCase {
 
     func testTwoEnginesInOneGroupProcessEachBarOnce() throws {
         let s = series(300, seed: 3)
+        try publish(s, prefix: "ref:")
+        let reference = try engine("ref:", consumer: "r")
+        reference.start()
+        try waitUntil("reference run") { try drained("ref:", total: 300) }
+        reference.stop()
         try publish(s, prefix: "t:")
         let a = try engine("t:", consumer: "a", batch: 7), b = try engine("t:", consumer: "b", batch: 7)
         a.start(); b.start()
@@ -76,6 +81,26 @@ final class LiveEngineRecoveryTests: LiveEngineTestCase {
         let positions = try ledger("t:").positions(market: nil, status: nil, offset: 0, limit: 10_000, on: conn).data
         let bySignal = positions.compactMap { $0["signal_id"]?.intValue }
         XCTAssertEqual(Set(bySignal).count, bySignal.count, "a signal opens at most one position")
+        XCTAssertEqual(try ledgerState("t:"), try ledgerState("ref:"), "the same ledger as with one engine")
+    }
+
+    func testTwoEnginesShareTheStreamsByLease() throws {
+        let markets = ["BTC/USDT", "ETH/USDT"]
+        for (i, m) in markets.enumerated() { try publish(series(300, seed: UInt64(20 + i)), prefix: "t:", market: m) }
+        let a = try engine("t:", consumer: "a", batch: 5, lease: 600), b = try engine("t:", consumer: "b", batch: 5, lease: 600)
+        a.start(); b.start()
+        defer { a.stop(); b.stop() }
+        try waitUntil("both streams drained") { try markets.allSatisfy { try drained("t:", total: 300, market: $0) } }
+        let (na, nb) = (a.metrics.count("bars_processed"), b.metrics.count("bars_processed"))
+        print("bars processed by lease: a \(na), b \(nb)")
+        XCTAssertEqual(na + nb, 600)
+        XCTAssertGreaterThan(na, 0); XCTAssertGreaterThan(nb, 0)
+        let owners = try markets.map { m in
+            try conn.command(["GET", "t:engine:lease:" + StreamBar.streamKey(prefix: "t:", market: m, interval: interval)]).string
+        }
+        XCTAssertEqual(Set(owners.compactMap { $0 }), ["a", "b"], "one stream each once balanced")
+        let live = try signals("t:")
+        XCTAssertEqual(Set(live.map { "\($0["market"]?.stringValue ?? "") \(key($0))" }).count, live.count)
     }
 
     func testGenerateRecordsTheLatestBarOnce() throws {

@@ -28,9 +28,11 @@ class LiveEngineTestCase: XCTestCase {
         try Bedrock.Ledger(settings: LedgerSettings(prefix: prefix, initialBalance: 100_000, commissionRate: 0.001))
     }
 
-    func engine(_ prefix: String, consumer: String, claimIdle: Int = 30_000, batch: Int = 100) throws -> LiveEngine {
+    func engine(_ prefix: String, consumer: String, claimIdle: Int = 30_000, batch: Int = 100,
+                lease: Int = 10_000) throws -> LiveEngine {
         var s = settings(prefix, consumer: consumer, claimIdle: claimIdle)
         s.batch = batch
+        s.leaseMillis = lease
         return try LiveEngine(address: redis.address, ledger: ledger(prefix),
                        settings: s)
     }
@@ -39,7 +41,8 @@ class LiveEngineTestCase: XCTestCase {
         SyntheticMarket.generate(.btcusdt, bars: n, seed: seed)
     }
 
-    func publish(_ s: BarSeries, prefix: String) throws {
+    func publish(_ s: BarSeries, prefix: String, market: String? = nil) throws {
+        let market = market ?? self.market
         let topic = "klines:\(market):\(interval)"
         _ = try conn.pipeline(s.bars.map { bar in
             ["XADD", StreamKeys.key(prefix: prefix, topic: topic), "*", "event",
@@ -57,8 +60,8 @@ class LiveEngineTestCase: XCTestCase {
     }
 
     /// Every bar of the stream acknowledged by the group.
-    func drained(_ prefix: String, total: Int) throws -> Bool {
-        let key = StreamBar.streamKey(prefix: prefix, market: market, interval: interval)
+    func drained(_ prefix: String, total: Int, market: String? = nil) throws -> Bool {
+        let key = StreamBar.streamKey(prefix: prefix, market: market ?? self.market, interval: interval)
         guard let groups = try conn.command(["XINFO", "GROUPS", key]).array, let g = groups.first?.array else { return false }
         var info: [String: RedisReply] = [:]
         var i = 0

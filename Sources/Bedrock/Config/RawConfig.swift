@@ -18,7 +18,7 @@ struct RawConfig {
                    "min_reward_risk", "daily_loss_limit", "max_drawdown"],
         "jobs": ["workers", "queue_max", "per_user_max", "report_ttl_s", "data_dir"],
         "engine": ["strategies", "history_bars", "group", "consumer", "start_from", "claim_idle_ms",
-                   "discover_interval_ms", "clock"],
+                   "lease_ms", "discover_interval_ms", "clock"],
     ]
 
     /// Every known dotted key.

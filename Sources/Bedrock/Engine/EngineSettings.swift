@@ -11,6 +11,7 @@ import TradingCore
 /// | `engine.consumer` | `<hostname>-<pid>` | this gateway's consumer name in the group |
 /// | `engine.start_from` | `0` | where a new group starts on an existing stream: `0` every retained bar, `$` only new ones |
 /// | `engine.claim_idle_ms` | 30000 | a pending bar idle this long (its consumer crashed) is claimed |
+/// | `engine.lease_ms` | 10000 | a stream's owner renews its lease within this; a crashed owner's streams are taken over after it |
 /// | `engine.discover_interval_ms` | 2000 | how often new `stream:klines:*` streams are looked for |
 /// | `engine.clock` | `bar` | ledger time of a bar's writes: `bar` (the bar's close time) or `wall` |
 public struct EngineSettings: Sendable, Equatable {
@@ -30,6 +31,8 @@ public struct EngineSettings: Sendable, Equatable {
     public var startFrom: String
     /// Minimum idle time before another consumer's pending bar is claimed.
     public var claimIdleMillis: Int
+    /// Stream lease time (ms): one engine at a time owns a stream and renews every third of it.
+    public var leaseMillis: Int
     /// How often `XAUTOCLAIM` runs (ms).
     public var claimIntervalMillis: Int
     /// How often streams are discovered with `SCAN` (ms).
@@ -47,13 +50,14 @@ public struct EngineSettings: Sendable, Equatable {
     public init(prefix: String = "bedrock:", strategies: [String] = ["pullback", "oops"],
                 parameters: [String: [String: Double]] = [:], historyBars: Int = 500, group: String = "engine",
                 consumer: String? = nil, startFrom: String = "0", claimIdleMillis: Int = 30_000,
-                claimIntervalMillis: Int = 5_000, discoverIntervalMillis: Int = 2_000, blockMillis: Int = 500,
+                claimIntervalMillis: Int = 5_000, leaseMillis: Int = 10_000, discoverIntervalMillis: Int = 2_000, blockMillis: Int = 500,
                 batch: Int = 100, barClock: Bool = true, arbiter: ArbiterConfig = .default) {
         self.prefix = prefix; self.strategies = strategies; self.parameters = parameters
         self.historyBars = max(2, historyBars); self.group = group
         self.consumer = consumer ?? EngineSettings.defaultConsumer()
         self.startFrom = startFrom; self.claimIdleMillis = claimIdleMillis
-        self.claimIntervalMillis = claimIntervalMillis; self.discoverIntervalMillis = discoverIntervalMillis
+        self.claimIntervalMillis = claimIntervalMillis; self.leaseMillis = max(300, leaseMillis)
+        self.discoverIntervalMillis = discoverIntervalMillis
         self.blockMillis = blockMillis; self.batch = batch; self.barClock = barClock; self.arbiter = arbiter
     }
 

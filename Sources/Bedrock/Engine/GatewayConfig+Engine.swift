@@ -16,6 +16,8 @@ extension GatewayConfig {
         public var startFrom = "0"
         /// `engine.claim_idle_ms`, default 30000: idle time before a crashed consumer's bar is claimed.
         public var claimIdleMs = 30_000
+        /// `engine.lease_ms`, default 10000: stream lease (one owner at a time, renewed every third).
+        public var leaseMs = 10_000
         /// `engine.discover_interval_ms`, default 2000: how often new kline streams are looked for.
         public var discoverIntervalMs = 2_000
         /// `engine.clock`, default `bar`: ledger time of a bar's writes (`bar` close time or `wall`).
@@ -39,6 +41,7 @@ extension GatewayConfig {
             e.consumer = try raw.optionalString("engine.consumer")
             e.startFrom = try raw.choice("engine.start_from", default: e.startFrom, ["0", "$"])
             e.claimIdleMs = try raw.int("engine.claim_idle_ms", default: e.claimIdleMs, 100...86_400_000)
+            e.leaseMs = try raw.int("engine.lease_ms", default: e.leaseMs, 300...600_000)
             e.discoverIntervalMs = try raw.int("engine.discover_interval_ms", default: e.discoverIntervalMs, 50...3_600_000)
             e.clock = try raw.choice("engine.clock", default: e.clock, ["bar", "wall"])
             return e
@@ -52,7 +55,7 @@ extension EngineSettings {
         let e = config.engine
         self.init(prefix: config.redis.prefix, strategies: e.strategies, historyBars: e.historyBars, group: e.group,
                   consumer: e.consumer, startFrom: e.startFrom, claimIdleMillis: e.claimIdleMs,
-                  claimIntervalMillis: max(100, min(5_000, e.claimIdleMs / 2)),
+                  claimIntervalMillis: max(100, min(5_000, e.claimIdleMs / 2)), leaseMillis: e.leaseMs,
                   discoverIntervalMillis: e.discoverIntervalMs, barClock: e.clock == "bar")
     }
 }

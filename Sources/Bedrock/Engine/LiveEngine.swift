@@ -37,6 +37,9 @@ public final class LiveEngine: @unchecked Sendable {
     private var connection: RedisConnection?
     private var streams: [String] = []
     private var known: Set<String> = []
+    private var owned: Set<String> = []
+    private var live = 1
+    private var nextLease: Int64 = 0
     private var books: [String: StrategyBook] = [:]
     private var origins: [Int64: BarPipeline.PositionOrigin] = [:]
     private var ownPendingChecked = false
@@ -60,6 +63,7 @@ public final class LiveEngine: @unchecked Sendable {
         finished = done
         let thread = Thread { [self] in
             while isRunning { round() }
+            releaseAll()
             connection = nil
             done.signal()
         }
@@ -93,6 +97,10 @@ public final class LiveEngine: @unchecked Sendable {
                 try discover(on: c)
                 nextDiscover = now + Int64(settings.discoverIntervalMillis)
             }
+            if now >= nextLease {
+                try leases(on: c)
+                nextLease = now + Int64(max(50, settings.leaseMillis / 3))
+            }
             guard !streams.isEmpty else {
                 Thread.sleep(forTimeInterval: Double(min(settings.blockMillis, settings.discoverIntervalMillis)) / 1000)
                 return
@@ -124,6 +132,7 @@ public final class LiveEngine: @unchecked Sendable {
         ownPendingChecked = false
         known = []
         nextDiscover = 0
+        nextLease = 0
         return c
     }
 
@@ -143,9 +152,73 @@ public final class LiveEngine: @unchecked Sendable {
             if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") { throw RedisError.server(message) }
             known.insert(key)
             ownPendingChecked = false
+            nextLease = 0
         }
-        streams = known.sorted()
+        // Heartbeat: how many engines share the streams (dead ones age out after 3 leases).
+        let now = Timestamp.nowMillis()
+        let members = settings.prefix + "engine:consumers"
+        let replies = try c.pipeline([["ZADD", members, String(now), settings.consumer],
+                                      ["ZREMRANGEBYSCORE", members, "-inf", String(now - 3 * Int64(settings.leaseMillis))],
+                                      ["ZCARD", members]])
+        live = max(1, Int(try replies[2].checked().integer ?? 1))
     }
+
+    // MARK: stream leases
+
+    private func leaseKey(_ stream: String) -> String { settings.prefix + "engine:lease:" + stream }
+
+    /// Renews this engine's stream leases, gives back the ones above its fair share
+    /// (⌈streams / live engines⌉) and takes free ones up to it. A newly taken stream first gets
+    /// every bar still pending in the group (a crashed or departed owner's), claimed and processed
+    /// in stream order, before new bars are read: one engine at a time processes a stream, in order.
+    private func leases(on c: RedisConnection) throws {
+        let ms = String(settings.leaseMillis)
+        for key in owned.sorted() {
+            let kept = try c.command(["EVAL", LiveEngine.renewScript, "1", leaseKey(key), settings.consumer, ms]).checked()
+            if kept.integer != 1 { owned.remove(key); books[key] = nil }
+        }
+        let target = (known.count + live - 1) / live
+        for key in owned.sorted().reversed() where owned.count > target {
+            _ = try c.command(["EVAL", LiveEngine.releaseScript, "1", leaseKey(key), settings.consumer]).checked()
+            owned.remove(key); books[key] = nil
+        }
+        for key in known.sorted() where !owned.contains(key) && owned.count < target {
+            guard try c.command(["SET", leaseKey(key), settings.consumer, "NX", "PX", ms]).checked().string == "OK" else { continue }
+            owned.insert(key)
+            books[key] = nil
+            try recover(key, on: c)
+        }
+        streams = owned.sorted()
+    }
+
+    /// Claims every pending bar of `key` (any consumer, any idle time) and processes them in order.
+    private func recover(_ key: String, on c: RedisConnection) throws {
+        var cursor = "0-0"
+        for _ in 0..<10_000 {
+            let reply = try c.command(["XAUTOCLAIM", key, settings.groupName, settings.consumer, "0", cursor,
+                                       "COUNT", String(settings.batch)]).checked()
+            guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else { break }
+            for entry in parts[1].array ?? [] {
+                metrics.add("bars_claimed")
+                try process(entry, key: key, on: c)
+            }
+            cursor = next
+            if cursor == "0-0" { break }
+        }
+    }
+
+    /// Gives back every lease and leaves the heartbeat set (best effort, on stop).
+    private func releaseAll() {
+        guard let c = connection, !c.isBroken else { return }
+        for key in owned { _ = try? c.command(["EVAL", LiveEngine.releaseScript, "1", leaseKey(key), settings.consumer]) }
+        _ = try? c.command(["ZREM", settings.prefix + "engine:consumers", settings.consumer])
+        owned = []
+    }
+
+    /// `PEXPIRE KEYS[1] ARGV[2]` when it holds ARGV[1]; 1 when renewed.
+    static let renewScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
+    /// `DEL KEYS[1]` when it holds ARGV[1].
+    static let releaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
     /// One `XREADGROUP` over every stream; processes and acknowledges the bars; returns how many.
     private func read(id: String, block: Bool, on c: RedisConnection) throws -> Int {
@@ -154,7 +227,7 @@ public final class LiveEngine: @unchecked Sendable {
         args += ["STREAMS"] + streams + Array(repeating: id, count: streams.count)
         let reply = try c.command(args)
         if case .error(let message) = reply, message.hasPrefix("NOGROUP") {
-            known = []; nextDiscover = 0; return 0   // a stream was deleted and re-created
+            known = []; owned = []; nextDiscover = 0; return 0   // a stream was deleted and re-created
         }
         var count = 0
         for stream in try reply.checked().array ?? [] {
