@@ -28,7 +28,7 @@ from test_replay import run
 
 MARKET, INTERVAL = "BTCUSDT", "1h"
 TOPIC = f"klines:{MARKET}:{INTERVAL}"
-FAST = {"engine": {"discover_interval_ms": 100, "claim_idle_ms": 500}}
+FAST = {"engine": {"discover_interval_ms": 100, "claim_idle_ms": 500, "lease_ms": 1000}}
 
 
 def engine_wired(gw) -> bool:
