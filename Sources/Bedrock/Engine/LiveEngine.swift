@@ -204,6 +204,10 @@ public final class LiveEngine: @unchecked Sendable {
             }
             cursor = next
             if cursor == "0-0" { break }
+            // A long recovery keeps its lease.
+            let kept = try c.command(["EVAL", LiveEngine.renewScript, "1", leaseKey(key), settings.consumer,
+                                      String(settings.leaseMillis)]).checked()
+            if kept.integer != 1 { owned.remove(key); books[key] = nil; return }
         }
     }
 
