@@ -190,3 +190,45 @@ def test_kill_9_during_replay_duplicates_nothing(start_gateway, redis_server, tm
     assert sorted(opened) == sorted(p["id"] for p in positions) and max(opened.values(), default=1) == 1
     assert sorted(closed) == sorted(p["id"] for p in positions if p["status"] == "CLOSED")
     assert max(closed.values(), default=1) == 1
+
+
+def test_generate_over_rest_and_socket(start_gateway, redis_server, tmp_path):
+    gw = start_gateway({"engine": {"strategies": ["oops", "pullback"], "discover_interval_ms": 100}})
+    if not engine_wired(gw):
+        pytest.skip("the live engine is not wired into bedrock serve")
+    trader = {"Authorization": f"Bearer {gw.token('TRADER')}", "Content-Type": "application/json"}
+
+    def generate(body: dict, headers: dict = trader):
+        status, _, raw = gw.http("POST", "/v1/signals/generate", headers, json.dumps(body).encode())
+        return status, json.loads(raw)
+
+    status, answer = generate({"market": MARKET, "interval": INTERVAL})
+    assert status == 200 and answer["signal"] is None and "no bars" in answer["reason"], answer
+    assert generate({"interval": INTERVAL})[0] == 400
+    assert generate({"market": MARKET, "interval": INTERVAL, "force_analysis": "yes"})[0] == 400
+    viewer = {"Authorization": f"Bearer {gw.token('VIEWER')}", "Content-Type": "application/json"}
+    assert generate({"market": MARKET, "interval": INTERVAL}, viewer)[0] == 403
+
+    csv = sample(tmp_path, 300)
+    assert replay(csv, redis_server.url, tmp_path).wait(60) == 0
+    wait_processed(gw, 300)
+    status, answer = generate({"market": MARKET, "interval": INTERVAL, "force_analysis": True})
+    assert status == 200, answer
+    assert answer["bar_time"] == bar_times(csv)[-1]
+    assert [a["strategy"] for a in answer["analysis"]] == ["oops", "pullback"]
+    if answer["signal"] is None:
+        assert answer["reason"] and answer["signals"] == []
+    else:
+        # The engine already processed that bar: the same signal, not a new one.
+        assert answer["created"] is False and answer["signal"]["bar_time"] == answer["bar_time"]
+    before = len(all_pages(gw, "/v1/signals"))
+    sock, _ = gw.session("TRADER")
+    try:
+        sock.send({"type": "request", "id": 1, "method": "signals.generate",
+                   "params": {"market": MARKET, "interval": INTERVAL}})
+        frame = sock.expect(lambda f: f.get("type") in ("response", "error") and f.get("id") == 1)
+        assert frame["type"] == "response", frame
+        assert frame["result"]["signal"] == answer["signal"]
+    finally:
+        sock.close()
+    assert len(all_pages(gw, "/v1/signals")) == before, "generating again records nothing new"
