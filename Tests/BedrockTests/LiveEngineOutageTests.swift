@@ -36,4 +36,18 @@ final class LiveEngineOutageTests: LiveEngineTestCase {
         let bySignal = positions.compactMap { $0["signal_id"]?.intValue }
         XCTAssertEqual(Set(bySignal).count, bySignal.count, "a signal opens at most one position")
     }
+
+    func testADeletedAndRecreatedStreamIsPickedUpAgain() throws {
+        let s = series(120, seed: 4)
+        try publish(s.prefix(60), prefix: "t:")
+        let e = try engine("t:", consumer: "a")
+        e.start()
+        defer { e.stop() }
+        try waitUntil("first half") { try drained("t:", total: 60) }
+        let key = StreamBar.streamKey(prefix: "t:", market: market, interval: interval)
+        _ = try conn.command(["DEL", key]).checked()
+        try publish(s.slice(60..<120), prefix: "t:")
+        try waitUntil("second half after the stream came back") { e.metrics.count("bars_processed") >= 120 }
+        XCTAssertEqual(try conn.command(["GET", "t:engine:lease:" + key]).string, "a", "its own lease taken again at once")
+    }
 }

@@ -183,7 +183,8 @@ public final class LiveEngine: @unchecked Sendable {
             owned.remove(key); books[key] = nil
         }
         for key in known.sorted() where !owned.contains(key) && owned.count < target {
-            guard try c.command(["SET", leaseKey(key), settings.consumer, "NX", "PX", ms]).checked().string == "OK" else { continue }
+            guard try c.command(["EVAL", LiveEngine.acquireScript, "1", leaseKey(key), settings.consumer, ms]).checked().integer == 1
+            else { continue }
             owned.insert(key)
             books[key] = nil
             try recover(key, on: c)
@@ -221,6 +222,10 @@ public final class LiveEngine: @unchecked Sendable {
 
     /// `PEXPIRE KEYS[1] ARGV[2]` when it holds ARGV[1]; 1 when renewed.
     static let renewScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
+    /// Takes KEYS[1] for ARGV[1] for ARGV[2] ms when free or already ARGV[1]'s; 1 when taken.
+    static let acquireScript = "local v = redis.call('GET', KEYS[1]) "
+        + "if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end "
+        + "if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end return 0"
     /// `DEL KEYS[1]` when it holds ARGV[1].
     static let releaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
@@ -231,7 +236,8 @@ public final class LiveEngine: @unchecked Sendable {
         args += ["STREAMS"] + streams + Array(repeating: id, count: streams.count)
         let reply = try c.command(args)
         if case .error(let message) = reply, message.hasPrefix("NOGROUP") {
-            known = []; owned = []; nextDiscover = 0; return 0   // a stream was deleted and re-created
+            // A stream was deleted (and maybe re-created): rediscover, re-create the group, re-take leases.
+            known = []; owned = []; streams = []; books = [:]; nextDiscover = 0; nextLease = 0; return 0
         }
         var count = 0
         for stream in try reply.checked().array ?? [] {
