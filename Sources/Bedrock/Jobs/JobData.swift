@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import TradingCore
 
 /// Loading a job's bars: from a klines stream in Redis, or from a dataset file.
@@ -15,11 +18,11 @@ enum JobData {
 
     /// The bars of `source`, in time order, one per open time. `cancelled` is polled between
     /// chunks so a cancel stops a long load too.
-    static func load(_ source: JobDataSource, prefix: String, on c: @autoclosure () throws -> RedisConnection,
+    static func load(_ source: JobDataSource, prefix: String, nice: Int32 = 0, on c: @autoclosure () throws -> RedisConnection,
                      cancelled: () -> Bool) throws -> BarSeries {
         switch source {
         case let .dataset(name, path, start, end):
-            let series = try parseAbandonable(path: path, name: name, cancelled: cancelled)
+            let series = try parseAbandonable(path: path, name: name, nice: nice, cancelled: cancelled)
             return (start == nil && end == nil) ? series : series.between(start: start, end: end)
         case let .market(market, interval, start, end):
             return try stream(key: streamKey(prefix: prefix, market: market, interval: interval),
@@ -30,17 +33,21 @@ enum JobData {
     /// Parses a dataset file on a helper thread while the job's thread polls `cancelled` every
     /// 10 ms: a cancel answers at once and the parse result is thrown away when it arrives
     /// (`MarketData.load` cannot be interrupted; the wasted work is one file parse).
-    static func parseAbandonable(path: String, name: String, cancelled: () -> Bool) throws -> BarSeries {
+    /// The helper thread runs at `nice` (the job threads' nice value), like the job itself.
+    static func parseAbandonable(path: String, name: String, nice: Int32 = 0, cancelled: () -> Bool) throws -> BarSeries {
         final class Box: @unchecked Sendable {
             // Sound: written once by the helper before `done.signal()`, read after `done.wait`.
             var result: Result<BarSeries, Error>?
         }
         let box = Box()
         let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global(qos: .utility).async {
+        let helper = Thread {
+            JobData.lowerPriority(nice)
             box.result = Result { try MarketData.load(path: path) }
             done.signal()
         }
+        helper.name = "bedrock-job-load"
+        helper.start()
         while done.wait(timeout: .now() + .milliseconds(10)) == .timedOut {
             if cancelled() { return BarSeries() }
         }
@@ -48,6 +55,15 @@ enum JobData {
         case .success(let series): return series
         case .failure(let error): throw Failure(description: "dataset \(name): \(error)")
         }
+    }
+
+    /// Sets the calling thread's nice value (Linux nice values are per thread: who = 0 is the
+    /// calling thread), so job work yields the CPU to the event loop and the Redis bridge.
+    static func lowerPriority(_ nice: Int32) {
+        guard nice != 0 else { return }
+        #if canImport(Glibc)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
+        #endif
     }
 
     /// Reads every `kline.closed` event of `key` (XRANGE in chunks), keeps bars with open time in

@@ -19,8 +19,9 @@ public struct JobSettings: Sendable {
     public var prefix = "bedrock:"
     /// Heartbeat period of this process (ms); its key lives three periods.
     public var heartbeatMillis = 2000
-    /// Nice value of the worker threads (Linux), so jobs yield the CPU to the event loop.
-    public var workerNice: Int32 = 10
+    /// Nice value of the job threads (Linux; 19 = lowest), so jobs yield the CPU to the event
+    /// loop, the Redis bridge and the API workers whenever those want it.
+    public var workerNice: Int32 = 19
 
     /// Defaults.
     public init() {}
@@ -86,12 +87,7 @@ public final class JobService: @unchecked Sendable {
         try? FileManager.default.createDirectory(atPath: settings.datasetsDir, withIntermediateDirectories: true)
         for i in 0..<settings.workers {
             spawn("bedrock-job-\(i)") { [self] in
-                if settings.workerNice != 0 {
-                    #if canImport(Glibc)
-                    // Linux nice values are per thread: who = 0 is the calling thread.
-                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, settings.workerNice)
-                    #endif
-                }
+                JobData.lowerPriority(settings.workerNice)
                 workerLoop()
             }
         }
@@ -164,7 +160,8 @@ public final class JobService: @unchecked Sendable {
         do {
             guard job.control.stopReason == nil else { throw JobRunner.Stopped() }
             let conn = connection
-            let series = try JobData.load(job.request.data, prefix: settings.prefix, on: try conn ?? RedisConnection(address),
+            let series = try JobData.load(job.request.data, prefix: settings.prefix, nice: settings.workerNice,
+                                          on: try conn ?? RedisConnection(address),
                                           cancelled: { job.control.stopReason != nil })
             guard job.control.stopReason == nil else { throw JobRunner.Stopped() }
             outcome = try JobRunner.run(job.request, series: series, control: job.control,
