@@ -42,7 +42,7 @@ public enum GatewayRuntime {
             throw GatewayStartError("live engine: \(error)")
         }
         defer { engine.stop() }
-        let slowMetrics = BackgroundMetrics(sources: [ledgerMetrics(ledger, address: address), { engine.metricLines() }])
+        let slowMetrics = BackgroundMetrics(sources: [ledgerMetrics(ledger, address: address), { engine.metricLines() }, { jobs.metricsText() }])
         slowMetrics.start()
         defer { slowMetrics.stop() }
 
