@@ -35,6 +35,9 @@ PYTEST_ARGS ?=
 DATA_DIR       ?= .bedrock
 SAMPLE_DIR     ?= $(DATA_DIR)/sample
 SAMPLE_SPEED   ?= 2
+# Bars of each sample file published at once as history (the engine warms up and trades on them
+# within seconds); the rest follow live at SAMPLE_SPEED bars/s.
+SAMPLE_HISTORY ?= 4000
 SAMPLE_MARKETS := BTCUSDT ETHUSDT
 HEALTH_URL     ?= http://127.0.0.1:8080/health
 
@@ -143,9 +146,9 @@ sample-data-load:
 	    echo "sample-data: $$m replay already running (pid $$(cat "$$pidfile"))"; continue; \
 	  fi; \
 	  nohup $(RELEASE_BIN) replay --config $(CONFIG) --data-dir $(DATA_DIR) --data $(SAMPLE_DIR)/$$m-1h.csv --market $$m --interval 1h \
-	    --redis embedded --speed $(SAMPLE_SPEED) </dev/null >"$(DATA_DIR)/replay-$$m.log" 2>&1 & \
+	    --redis embedded --fast-first $(SAMPLE_HISTORY) --speed $(SAMPLE_SPEED) </dev/null >"$(DATA_DIR)/replay-$$m.log" 2>&1 & \
 	  echo $$! >"$$pidfile"; \
-	  echo "sample-data: replaying $$m at $(SAMPLE_SPEED) bars/s in the background (pid $$!, log $(DATA_DIR)/replay-$$m.log)"; \
+	  echo "sample-data: replaying $$m ($(SAMPLE_HISTORY) bars of history at once, then $(SAMPLE_SPEED) bars/s) in the background (pid $$!, log $(DATA_DIR)/replay-$$m.log)"; \
 	done
 
 swift-test: build

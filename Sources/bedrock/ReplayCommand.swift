@@ -33,6 +33,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Redis: embedded (the running gateway's <data_dir>/redis.sock), redis://... or unix:///path (overrides redis.url).")
     var redis: String?
 
+    @Option(name: .customLong("fast-first"), help: "Publish the file's first N bars as fast as possible, then the rest at --speed (history first, then a live feed).")
+    var fastFirst: Int?
+
     @Flag(name: .customLong("from-start"), help: "Publish every bar, ignoring what the stream already holds.")
     var fromStart = false
 
@@ -77,15 +80,22 @@ struct ReplayCommand: ParsableCommand {
         let began = Date()
         var lastReport = began
         let published: Int
+        // History first: bars with a file index below --fast-first go out at full speed.
+        let fastEnd = Swift.max(start, Swift.min(fastFirst ?? 0, series.count))
+        var done = 0
+        let report: (Int) -> Void = { sent in
+            let now = Date()
+            guard now.timeIntervalSince(lastReport) >= 1, done + sent < total else { return }
+            lastReport = now
+            let rate = Double(done + sent) / Swift.max(now.timeIntervalSince(began), 1e-9)
+            Self.stderr("bedrock replay: \(market) \(interval): \(done + sent)/\(total) published, "
+                        + String(format: "%.1f bars/s", rate))
+        }
         do {
-            published = try replay.publish(series, from: start, speed: speed) { sent in
-                let now = Date()
-                guard now.timeIntervalSince(lastReport) >= 1, sent < total else { return }
-                lastReport = now
-                let rate = Double(sent) / Swift.max(now.timeIntervalSince(began), 1e-9)
-                Self.stderr("bedrock replay: \(market) \(interval): \(sent)/\(total) published, "
-                            + String(format: "%.1f bars/s", rate))
+            if fastEnd > start {
+                done = try replay.publish(series.slice(0..<fastEnd), from: start, speed: 0, progress: report)
             }
+            published = done + (try replay.publish(series, from: fastEnd, speed: speed, progress: report))
         } catch {
             throw Self.failure("publishing to \(replay.streamKey): \(error)")
         }
@@ -109,6 +119,7 @@ struct ReplayCommand: ParsableCommand {
             throw Self.usage("--interval must be one of \(intervals.joined(separator: " "))"
                              + (interval.map { ", got '\($0)'" } ?? ""))
         }
+        if let fastFirst, fastFirst < 0 { throw Self.usage("--fast-first must be a number of bars ≥ 0, got \(fastFirst)") }
         var rate = 1.0
         if let speed {
             guard let value = Double(speed), value.isFinite, value >= 0 else {

@@ -110,6 +110,22 @@ def test_speed_paces_the_bars(redis_server, tmp_path):
     assert elapsed >= 0.35, f"10 bars at 20 bars/s took only {elapsed:.3f} s"
 
 
+def test_fast_first_publishes_history_at_once_then_paces(redis_server, tmp_path):
+    """--fast-first N: the file's first N bars at full speed, the rest at --speed."""
+    rows = bar_rows(0, 40)
+    csv = write_csv(tmp_path / "forty.csv", rows)
+    started = time.monotonic()
+    p = replay(csv, redis_server.url, "--speed", "10", "--fast-first", "35", cwd=tmp_path)
+    elapsed = time.monotonic() - started
+    assert p.returncode == 0, p.stderr
+    events = stream_events(redis_server)
+    assert len(events) == 40
+    for ev, row in zip(events, rows):
+        assert_bar_event(ev, row)
+    # 35 at once, then 5 at 10 bars/s (≈ 0.4 s): far less than 40 bars at 10/s (≈ 3.9 s)
+    assert 0.3 <= elapsed < 3.0, elapsed
+
+
 def test_subscriber_receives_replayed_bars(gateway, tmp_path):
     rows = bar_rows(0, 12)
     csv = write_csv(tmp_path / "bars.csv", rows)
