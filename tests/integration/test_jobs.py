@@ -51,13 +51,7 @@ def datasets(tmp_path_factory) -> Path:
 
 
 def start(start_gateway, datasets, redis=None, **jobs):
-    gw = start_gateway({"jobs": {"data_dir": str(datasets), **jobs}}, redis=redis)
-    # Until GatewayRuntime registers the JobsModule the methods answer NOT_FOUND "not available
-    # on this gateway yet": skip rather than fail (remove once the wiring is in).
-    status, body = rest_json(gw, "/v1/backtest/status/bt-probe")
-    if status == 404 and "not available on this gateway" in body.get("message", ""):
-        pytest.skip("jobs are not wired into GatewayRuntime yet (JobsModule.register)")
-    return gw
+    return start_gateway({"jobs": {"data_dir": str(datasets), **jobs}}, redis=redis)
 
 
 def rest(gw, path: str, role: str = "VIEWER", method: str = "GET", body: dict | None = None, sub: str = "alice"):
