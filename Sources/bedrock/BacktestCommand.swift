@@ -26,20 +26,7 @@ struct BacktestCommand: ParsableCommand {
     @Option(name: .customLong("param"), help: "Strategy parameter as name=value (repeatable).")
     var params: [String] = []
 
-    @Option(help: "Initial balance (quote currency).")
-    var balance: Double = 10_000
-
-    @Option(help: "Commission rate per fill, as a fraction of notional (0.001 = 0.1 %).")
-    var commission: Double = 0.001
-
-    @Flag(name: .customLong("no-risk-guard"), help: "Turn the risk guard off (it applies as live by default).")
-    var noRiskGuard = false
-
-    @Flag(name: .customLong("no-arbiter"), help: "Take every entry signal (by default the arbiter rejects those scoring under its threshold, as live).")
-    var noArbiter = false
-
-    @Option(help: "Slippage rate per fill, as a fraction of price.")
-    var slippage: Double = 0
+    @OptionGroup var costs: BacktestCostOptions
 
     @Option(help: "Output format: text, json or csv (trades).")
     var format: BacktestFormat = .text
@@ -48,8 +35,7 @@ struct BacktestCommand: ParsableCommand {
         let descriptor = try TradingCLI.strategy(strategy)
         let parameters = try TradingCLI.parameters(params)
         let warmup = try TradingCLI.validate(parameters, for: descriptor)
-        let config = try TradingCLI.config(balance: balance, commission: commission, slippage: slippage,
-                                            riskGuard: !noRiskGuard, arbiter: !noArbiter)
+        let config = try costs.config()
         let series = try TradingCLI.load(data)
         try TradingCLI.requireBars(series, warmup: warmup, path: data, strategy: descriptor.name)
         let result: BacktestResult

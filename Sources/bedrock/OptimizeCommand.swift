@@ -53,20 +53,7 @@ struct OptimizeCommand: ParsableCommand {
     @Option(help: "Ranked results to print.")
     var top: Int = 20
 
-    @Option(help: "Initial balance (quote currency).")
-    var balance: Double = 10_000
-
-    @Option(help: "Commission rate per fill (0.001 = 0.1 %).")
-    var commission: Double = 0.001
-
-    @Flag(name: .customLong("no-risk-guard"), help: "Turn the risk guard off (it applies as live by default).")
-    var noRiskGuard = false
-
-    @Flag(name: .customLong("no-arbiter"), help: "Take every entry signal (by default the arbiter rejects those scoring under its threshold, as live).")
-    var noArbiter = false
-
-    @Option(help: "Slippage rate per fill.")
-    var slippage: Double = 0
+    @OptionGroup var costs: BacktestCostOptions
 
     @Option(help: "Output format: text or json.")
     var format: OptimizeFormat = .text
@@ -86,8 +73,7 @@ struct OptimizeCommand: ParsableCommand {
         if let clash = ranges.first(where: { fixed[$0.name] != nil }) {
             throw TradingCLI.usageError("parameter '\(clash.name)' is given both as --param and --grid")
         }
-        let config = try TradingCLI.config(balance: balance, commission: commission, slippage: slippage,
-                                            riskGuard: !noRiskGuard, arbiter: !noArbiter)
+        let config = try costs.config()
         let candidates: [[String: Double]]
         do {
             candidates = try SearchSpace.candidates(

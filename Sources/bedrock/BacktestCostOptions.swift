@@ -1,0 +1,26 @@
+import ArgumentParser
+import TradingCore
+
+/// Balance, costs and the as-live switches shared by `bedrock backtest` and `bedrock optimize`.
+struct BacktestCostOptions: ParsableArguments {
+    @Option(help: "Initial balance (quote currency).")
+    var balance: Double = 10_000
+
+    @Option(help: "Commission rate per fill, as a fraction of notional (0.001 = 0.1 %).")
+    var commission: Double = 0.001
+
+    @Option(help: "Slippage rate per fill, as a fraction of price.")
+    var slippage: Double = 0
+
+    @Flag(name: .customLong("no-risk-guard"), help: "Turn the risk guard off (it applies as live by default).")
+    var noRiskGuard = false
+
+    @Flag(name: .customLong("no-arbiter"), help: "Take every entry signal (by default the arbiter rejects those scoring under its threshold, as live).")
+    var noArbiter = false
+
+    /// The backtest settings; exit 2 on negative or non-finite values.
+    func config() throws -> BacktestConfig {
+        try TradingCLI.config(balance: balance, commission: commission, slippage: slippage,
+                              riskGuard: !noRiskGuard, arbiter: !noArbiter)
+    }
+}
