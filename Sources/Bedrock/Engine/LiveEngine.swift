@@ -194,10 +194,23 @@ public final class LiveEngine: @unchecked Sendable {
 
     /// Claims every pending bar of `key` (any consumer, any idle time) and processes them in order.
     private func recover(_ key: String, on c: RedisConnection) throws {
+        try claimPending(key, minIdleMillis: 0, rounds: 10_000, on: c) {
+            // A long recovery keeps its lease.
+            let kept = try c.command(["EVAL", LiveEngine.renewScript, "1", leaseKey(key), settings.consumer,
+                                      String(settings.leaseMillis)]).checked()
+            if kept.integer != 1 { owned.remove(key); books[key] = nil; return false }
+            return true
+        }
+    }
+
+    /// `XAUTOCLAIM`s the bars of `key` idle for `minIdleMillis` into this consumer, in stream order,
+    /// and processes each; `between` runs after every batch and stops the claim by returning false.
+    private func claimPending(_ key: String, minIdleMillis: Int, rounds: Int, on c: RedisConnection,
+                              between: () throws -> Bool = { true }) throws {
         var cursor = "0-0"
-        for _ in 0..<10_000 {
-            let reply = try c.command(["XAUTOCLAIM", key, settings.groupName, settings.consumer, "0", cursor,
-                                       "COUNT", String(settings.batch)]).checked()
+        for _ in 0..<rounds {
+            let reply = try c.command(["XAUTOCLAIM", key, settings.groupName, settings.consumer,
+                                       String(minIdleMillis), cursor, "COUNT", String(settings.batch)]).checked()
             guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else { break }
             for entry in parts[1].array ?? [] {
                 metrics.add("bars_claimed")
@@ -205,10 +218,7 @@ public final class LiveEngine: @unchecked Sendable {
             }
             cursor = next
             if cursor == "0-0" { break }
-            // A long recovery keeps its lease.
-            let kept = try c.command(["EVAL", LiveEngine.renewScript, "1", leaseKey(key), settings.consumer,
-                                      String(settings.leaseMillis)]).checked()
-            if kept.integer != 1 { owned.remove(key); books[key] = nil; return }
+            if try !between() { return }
         }
     }
 
@@ -253,18 +263,7 @@ public final class LiveEngine: @unchecked Sendable {
     /// Claims bars idle in other consumers' pending lists (crashed gateways) and processes them.
     private func claim(on c: RedisConnection) throws {
         for key in streams {
-            var cursor = "0-0"
-            for _ in 0..<100 {
-                let reply = try c.command(["XAUTOCLAIM", key, settings.groupName, settings.consumer,
-                                           String(settings.claimIdleMillis), cursor, "COUNT", String(settings.batch)]).checked()
-                guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else { break }
-                for entry in parts[1].array ?? [] {
-                    metrics.add("bars_claimed")
-                    try process(entry, key: key, on: c)
-                }
-                cursor = next
-                if cursor == "0-0" { break }
-            }
+            try claimPending(key, minIdleMillis: settings.claimIdleMillis, rounds: 100, on: c)
         }
     }
 
