@@ -179,7 +179,7 @@ extension Gateway {
         guard let connection = connections[wsi] else { return 0 }
         connection.writeRequested = false
         if let close = connection.pendingClose {
-            if !connection.queue.isEmpty && close.code != .goingAway {
+            if !connection.queue.isEmpty {
                 // Last words first (e.g. the RATE_LIMITED error): one batch, then the close.
                 let sent = connection.queue.count == 1 ? writeSingle(connection) : writeBatch(connection)
                 connection.queue.removeAll()

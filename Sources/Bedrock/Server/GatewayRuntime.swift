@@ -64,6 +64,7 @@ public enum GatewayRuntime {
         log("bedrock: listening on \(scheme)://\(config.server.host):\(config.server.port) (mode \(config.mode.rawValue), redis \(config.redis.endpoint))")
         startSignalWatcher { signal in
             log("bedrock: \(signal == SIGINT ? "SIGINT" : "SIGTERM") received, closing connections")
+            jobs.stop()  // running and queued jobs → FAILED interrupted; submitters get `completed` before 1001
             gateway.shutdown()
         }
         gateway.serve()
