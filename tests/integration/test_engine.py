@@ -161,11 +161,11 @@ def test_kill_9_during_replay_duplicates_nothing(start_gateway, redis_server, tm
     gw = start_gateway(FAST)
     if not engine_wired(gw):
         pytest.skip("the live engine is not wired into bedrock serve")
-    bars = 3000
+    bars = 5000  # the issue: kill -9 at random moments during a 5,000-bar replay
     csv = sample(tmp_path, bars, seed=5)
     feeder = replay(csv, redis_server.url, tmp_path)
     rng = random.Random(20261122)
-    for _ in range(3):
+    for _ in range(5):
         time.sleep(rng.uniform(0.3, 1.5))
         gw.stop(sig_mod.SIGKILL)
         gw.start()
