@@ -7,7 +7,7 @@ Redis, the engine turns them into signals and positions through the consumer gro
   position is duplicated, every signal has one `signal.created`, the account invariant holds
   and every bar is processed.
 
-Skipped when the running binary has no live engine wired in (no `bedrock_engine_*` metrics).
+Each test first checks that the live engine is wired into `bedrock serve` (its metrics are there).
 """
 
 from __future__ import annotations
@@ -121,8 +121,7 @@ def check_no_duplicates(gw) -> tuple[list[dict], list[dict]]:
 
 def test_replayed_bars_give_the_backtest_signals(start_gateway, redis_server, tmp_path):
     gw = start_gateway(FAST)
-    if not engine_wired(gw):
-        pytest.skip("the live engine is not wired into bedrock serve")
+    assert engine_wired(gw), "the live engine is not wired into bedrock serve"
     csv = sample(tmp_path, 300)
     assert replay(csv, redis_server.url, tmp_path).wait(60) == 0
     wait_processed(gw, 300)
@@ -140,8 +139,7 @@ def test_replayed_bars_give_the_backtest_signals(start_gateway, redis_server, tm
 
 def test_two_gateways_process_each_bar_once(start_gateway, redis_server, tmp_path):
     a, b = start_gateway(FAST), start_gateway(FAST)
-    if not engine_wired(a):
-        pytest.skip("the live engine is not wired into bedrock serve")
+    assert engine_wired(a), "the live engine is not wired into bedrock serve"
     csv = sample(tmp_path, 300, seed=3)
     assert replay(csv, redis_server.url, tmp_path).wait(60) == 0
     wait_processed(a, 300)
@@ -159,8 +157,7 @@ def test_two_gateways_process_each_bar_once(start_gateway, redis_server, tmp_pat
 
 def test_kill_9_during_replay_duplicates_nothing(start_gateway, redis_server, tmp_path):
     gw = start_gateway(FAST)
-    if not engine_wired(gw):
-        pytest.skip("the live engine is not wired into bedrock serve")
+    assert engine_wired(gw), "the live engine is not wired into bedrock serve"
     bars = 5000  # the issue: kill -9 at random moments during a 5,000-bar replay
     csv = sample(tmp_path, bars, seed=5)
     feeder = replay(csv, redis_server.url, tmp_path)
@@ -194,8 +191,7 @@ def test_kill_9_during_replay_duplicates_nothing(start_gateway, redis_server, tm
 
 def test_generate_over_rest_and_socket(start_gateway, redis_server, tmp_path):
     gw = start_gateway({"engine": {"strategies": ["oops", "pullback"], "discover_interval_ms": 100}})
-    if not engine_wired(gw):
-        pytest.skip("the live engine is not wired into bedrock serve")
+    assert engine_wired(gw), "the live engine is not wired into bedrock serve"
     trader = {"Authorization": f"Bearer {gw.token('TRADER')}", "Content-Type": "application/json"}
 
     def generate(body: dict, headers: dict = trader):
