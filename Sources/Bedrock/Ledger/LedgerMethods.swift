@@ -56,8 +56,12 @@ public enum LedgerMethods {
                 .json(offset: offset, limit: limit)
         }
         add(.positionsGet) { _, p, c in try found(ledger.record(.position, id: p.id(what: "position"), on: c), p, "position") }
-        add(.positionsEstimate) { _, p, c in try estimate(p, ledger: ledger, on: c) }
-        add(.positionsClose) { _, p, c in try close(p, ledger: ledger, on: c) }
+        let snapshots = SnapshotCache()
+        add(.positionsEstimate) { _, p, c in try estimate(p, ledger: ledger, snapshots: snapshots, on: c) }
+        add(.positionsClose) { _, p, c in
+            defer { snapshots.invalidate() }
+            return try close(p, ledger: ledger, on: c)
+        }
         add(.tradesList) { _, p, c in
             let (offset, limit) = try p.paging()
             return try ledger.trades(market: p.string("market"), offset: offset, limit: limit, on: c).json(offset: offset, limit: limit)
@@ -68,6 +72,7 @@ public enum LedgerMethods {
         add(.riskKillSwitch) { call, p, c in
             guard let value = call.params["enabled"] else { throw APIError(.badRequest, "enabled is required (true or false)") }
             guard let enabled = value.boolValue else { throw APIError(.badRequest, "enabled must be a boolean") }
+            defer { snapshots.invalidate() }
             _ = try ledger.setKillSwitch(enabled, by: call.subject, reason: p.string("reason"), on: c)
             return .object(try ledger.risk(on: c))
         }
@@ -79,7 +84,8 @@ public enum LedgerMethods {
     }
 
     /// `positions.estimate`: by `signal_id`, or by explicit prices.
-    static func estimate(_ p: LedgerParams, ledger: Ledger, on c: RedisConnection) throws -> JSONValue {
+    static func estimate(_ p: LedgerParams, ledger: Ledger, snapshots: SnapshotCache = SnapshotCache(maxAge: 0),
+                         on c: RedisConnection) throws -> JSONValue {
         let market: String, entry: Double, stop: Double
         var target: Double?, weight: Double?
         if let given = p.params["signal_id"], !given.isNull, given.stringValue != "" {
@@ -102,7 +108,7 @@ public enum LedgerMethods {
                 throw APIError(.badRequest, "suggested_position_weight must be between 0 and 1")
             }
         }
-        let snap = try ledger.snapshot(on: c)
+        let snap = try snapshots.snapshot(ledger, on: c)
         let snapshot = AccountSnapshot(balance: Double(Money.text(units: snap.units("balance"))) ?? 0,
                                        availableBalance: Double(Money.text(units: snap.units("balance") - snap.units("frozen"))) ?? 0)
         let e = Estimator.estimate(market: market, entryPrice: entry, stopLossPrice: stop, profitTargetPrice: target,
