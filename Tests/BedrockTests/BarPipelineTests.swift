@@ -5,9 +5,7 @@ import TradingCore
 /// The live pipeline on hand-made bars against a real redis-server: market entries, stop entries
 /// filled or cancelled on the next bar, trailing stop ratchet, both levels touched → stop,
 /// redelivered bars changing nothing.
-final class BarPipelineTests: XCTestCase {
-    var redis: RedisTestServer!
-    var conn: RedisConnection!
+final class BarPipelineTests: RedisTestCase {
     var pipeline: BarPipeline!
     var origins: [Int64: BarPipeline.PositionOrigin] = [:]
     var previous: Int64?
@@ -16,13 +14,11 @@ final class BarPipelineTests: XCTestCase {
     let hour: Int64 = 3_600_000
 
     override func setUpWithError() throws {
-        redis = try RedisTestServer()
-        conn = try redis.connect()
+        try super.setUpWithError()
         let ledger = try Bedrock.Ledger(settings: LedgerSettings(prefix: "p:", initialBalance: 100_000, commissionRate: 0.001))
         pipeline = BarPipeline(ledger: ledger, settings: EngineSettings(prefix: "p:", consumer: "t"), metrics: EngineMetrics())
     }
 
-    override func tearDown() { conn = nil; redis = nil }
 
     func bar(_ i: Int64, _ o: Double, _ h: Double, _ l: Double, _ c: Double) -> StreamBar {
         StreamBar(id: "\(i + 1)-0", market: "ETH/USDT", interval: "1h",

@@ -5,19 +5,7 @@ import enum TradingCore.RFC3339
 import XCTest
 @testable import Bedrock
 
-final class KlineReplayTests: XCTestCase {
-    private var redis: RedisTestServer!
-    private var conn: RedisConnection!
-
-    override func setUpWithError() throws {
-        redis = try RedisTestServer()
-        conn = try redis.connect()
-    }
-
-    override func tearDown() {
-        conn = nil
-        redis = nil
-    }
+final class KlineReplayTests: RedisTestCase {
 
     private func series(_ n: Int, from start: Int = 0) -> BarSeries {
         var out = BarSeries()

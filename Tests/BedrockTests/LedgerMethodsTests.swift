@@ -4,22 +4,14 @@ import XCTest
 
 /// The ledger's methods through the shared method table (what REST and the socket both call),
 /// against a real redis-server; plus the `ledger.*` configuration keys.
-final class LedgerMethodsTests: XCTestCase {
-    var redis: RedisTestServer!
-    var conn: RedisConnection!
+final class LedgerMethodsTests: RedisTestCase {
     var ledger: Ledger!
     let table = MethodTable()
 
     override func setUpWithError() throws {
-        redis = try RedisTestServer()
-        conn = try redis.connect()
+        try super.setUpWithError()
         ledger = try Ledger(settings: LedgerSettings(prefix: "m:"))
         LedgerMethods.register(in: table, ledger: ledger, pool: RedisPool(address: redis.address))
-    }
-
-    override func tearDown() {
-        conn = nil
-        redis = nil
     }
 
     private func call(_ method: Method, _ params: JSONObject = [:], role: Role = .admin) -> Result<JSONValue, APIError> {

@@ -5,21 +5,13 @@ import struct TradingCore.RiskConfig
 
 /// The ledger's Lua scripts against a real redis-server: idempotency, one event per change,
 /// the exact account invariant, refusals and NOSCRIPT reloads.
-final class LedgerScriptTests: XCTestCase {
-    var redis: RedisTestServer!
-    var conn: RedisConnection!
+final class LedgerScriptTests: RedisTestCase {
     var ledger: Ledger!
     let prefix = "t:"
 
     override func setUpWithError() throws {
-        redis = try RedisTestServer()
-        conn = try redis.connect()
+        try super.setUpWithError()
         ledger = try Ledger(settings: LedgerSettings(prefix: prefix, initialBalance: 100_000, commissionRate: 0.001))
-    }
-
-    override func tearDown() {
-        conn = nil
-        redis = nil
     }
 
     func signal(_ market: String = "BTC/USDT", bar: String = "2026-01-01T00:00:00Z", entry: Double = 100,

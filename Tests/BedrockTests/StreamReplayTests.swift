@@ -2,19 +2,7 @@ import Foundation
 import XCTest
 @testable import Bedrock
 
-final class StreamReplayTests: XCTestCase {
-    private var redis: RedisTestServer!
-    private var conn: RedisConnection!
-
-    override func setUpWithError() throws {
-        redis = try RedisTestServer()
-        conn = try redis.connect()
-    }
-
-    override func tearDown() {
-        conn = nil
-        redis = nil
-    }
+final class StreamReplayTests: RedisTestCase {
 
     private func append(_ n: Int, topic: String = "signals") throws -> [String] {
         try (0..<n).map { i in try StreamAppend.append(conn, topic: topic, eventJSON: #"{"n":\#(i)}"#, maxLength: nil) }
