@@ -66,6 +66,8 @@ extension Gateway {
             var response = HTTPResponse(status: 200, body: Array(renderMetrics().utf8))
             response.contentType = "text/plain; version=0.0.4; charset=utf-8"
             return respond(exchange, route: "/metrics", response)
+        case DevSignIn.path:
+            return devToken(exchange)
         case "/ws":
             return respond(exchange, route: "/ws", .error(.badRequest, "/ws expects a WebSocket upgrade (subprotocol bedrock.v1)", requestID: id))
         default:
@@ -87,6 +89,25 @@ extension Gateway {
             return respond(exchange, route: "static", .error(.notFound, "no such file: \(path)", requestID: id))
         }
         return serveFile(exchange, file.path, file.contentType)
+    }
+
+    /// `GET|POST /dev/token`: dev mode and loopback peers only, a 404 anywhere else.
+    private func devToken(_ exchange: HTTPExchange) -> Int32 {
+        let id = exchange.requestID
+        guard let devSignIn, DevSignIn.isLoopback(exchange.wsi.peerAddress()) else {
+            return respond(exchange, route: "static", .error(.notFound, "no such file: \(exchange.path)", requestID: id))
+        }
+        switch exchange.method {
+        case "GET", "HEAD":
+            return respond(exchange, route: DevSignIn.path, .json(200, devSignIn.describe()))
+        case "POST":
+            switch devSignIn.mint(body: exchange.body) {
+            case .success(let answer): return respond(exchange, route: DevSignIn.path, .json(200, answer))
+            case .failure(let error): return respond(exchange, route: DevSignIn.path, .error(error.code, error.message, requestID: id))
+            }
+        default:
+            return respond(exchange, route: DevSignIn.path, .error(.notFound, "no route \(exchange.method) \(exchange.path)", requestID: id))
+        }
     }
 
     /// nil when the request carries a valid bearer token, else why not.

@@ -21,6 +21,8 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     var activeConnections = 0
     /// Metrics refreshed off the loop (ledger totals), appended to `/metrics`.
     var slowMetrics: BackgroundMetrics?
+    /// Dev sign-in (`/dev/token`); set only in dev mode.
+    var devSignIn: DevSignIn?
     var nextSessionNumber: UInt64 = 0
     var shuttingDown = false
     var shutdownDeadline = 0.0

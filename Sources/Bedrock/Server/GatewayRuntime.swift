@@ -58,6 +58,7 @@ public enum GatewayRuntime {
         let gateway = Gateway(options: GatewayOptions(config), source: source, methods: methods,
                               authenticate: { token in verifier.check(token) })
         gateway.slowMetrics = slowMetrics
+        if config.mode == .dev { gateway.devSignIn = DevSignIn(signer: JWTSigner(config: config)) }
         relay.gateway = gateway
         try gateway.bind()
         let scheme = config.server.tlsEnabled ? "https" : "http"
