@@ -29,6 +29,11 @@ final class ClientPool: @unchecked Sendable {
     private let tickMicros: lws_usec_t = 5_000
     private let pongMessage = Array(#"{"type":"pong"}"#.utf8)
     private let subscribeMessage: [UInt8]
+    /// `{"type":"request","id":` and `,"method":M,"params":P}`: a request is prefix + id + suffix.
+    private let requestPrefix = Array(#"{"type":"request","id":"#.utf8)
+    private let requestSuffix: [UInt8]
+    /// The requests of the `request`, `mixed` and `soak` scenarios (nil: this pool sends none).
+    var requests: RequestTracker?
 
     /// A pool for `options.connections` connections using `tokens` round-robin.
     init(options: Options, tokens: [String]) {
@@ -38,6 +43,7 @@ final class ClientPool: @unchecked Sendable {
         stats = PoolStats()
         scanner = FrameScanner(topic: options.topic)
         subscribeMessage = Array(#"{"type":"subscribe","id":1,"topic":"#.utf8) + Array("\"\(options.topic)\"}".utf8)
+        requestSuffix = Array(#","method":"\#(options.method)","params":\#(options.params)}"#.utf8)
         protocolName = strdup("bedrock.v1")
         hostName = strdup(options.host)
         protocols = .allocate(capacity: 2)
@@ -48,7 +54,7 @@ final class ClientPool: @unchecked Sendable {
         let sulSize = MemoryLayout<lws_sorted_usec_list_t>.stride
         timer = .allocate(byteCount: sulSize + 16, alignment: 16)
         timer.initializeMemory(as: UInt8.self, repeating: 0, count: sulSize + 16)
-        writeBuffer = .allocate(byteCount: Int(bedrock_lws_pre) + 512, alignment: 16)
+        writeBuffer = .allocate(byteCount: Int(bedrock_lws_pre) + 512 + requestSuffix.count, alignment: 16)
     }
 
     deinit {
@@ -117,6 +123,9 @@ final class ClientPool: @unchecked Sendable {
 
     /// Queue `{"type":"subscribe"}` for connection `index`.
     func subscribe(_ index: Int) { want(index, ConnState.wantSubscribe) }
+
+    /// Ask connection `index` to write requests while its tracker lets it.
+    func requestMore(_ index: Int) { want(index, ConnState.wantRequest) }
 
     /// Stop servicing: the loop returns as soon as the current wait is cancelled.
     func stop() {
@@ -194,24 +203,37 @@ final class ClientPool: @unchecked Sendable {
         return 0
     }
 
+    /// One frame per writable callback: a pong first, then the subscribe, then a request.
     private func writable(_ index: Int, _ wsi: OpaquePointer) -> Int32 {
         let bits = conns[index].pending
-        let message: [UInt8]
+        let payload = writeBuffer.advanced(by: headroom)
+        var length = 0
         if bits & ConnState.wantPong != 0 {
             conns[index].pending &= ~ConnState.wantPong
-            message = pongMessage
+            length = put(pongMessage, at: 0)
         } else if bits & ConnState.wantSubscribe != 0 {
             conns[index].pending &= ~ConnState.wantSubscribe
-            message = subscribeMessage
+            length = put(subscribeMessage, at: 0)
+        } else if bits & ConnState.wantRequest != 0, let requests, requests.canIssue(index) {
+            let id = requests.issue(index, now: ClockNs.realtime())
+            length = put(requestPrefix, at: 0)
+            length = put(Array(String(id).utf8), at: length)
+            length = put(requestSuffix, at: length)
+            if !requests.canIssue(index) { conns[index].pending &= ~ConnState.wantRequest }
         } else {
+            conns[index].pending &= ~ConnState.wantRequest
             return 0
         }
-        let payload = writeBuffer.advanced(by: headroom)
-        message.withUnsafeBytes { payload.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        let n = lws_write(wsi, payload.assumingMemoryBound(to: UInt8.self), message.count, LWS_WRITE_TEXT)
-        if n < Int32(message.count) { return -1 }
+        let n = lws_write(wsi, payload.assumingMemoryBound(to: UInt8.self), length, LWS_WRITE_TEXT)
+        if n < Int32(length) { return -1 }
         if conns[index].pending != 0 { lws_callback_on_writable(wsi) }
         return 0
+    }
+
+    /// Copy `bytes` into the write buffer's payload at `offset`; returns the end offset.
+    private func put(_ bytes: [UInt8], at offset: Int) -> Int {
+        bytes.withUnsafeBytes { writeBuffer.advanced(by: headroom + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        return offset + bytes.count
     }
 
     /// One piece of a text frame: split on `\n`, carrying an incomplete object to the next piece.
@@ -262,8 +284,14 @@ final class ClientPool: @unchecked Sendable {
             }
         case .subscribed:
             if conns[index].phase != .subscribed { conns[index].phase = .subscribed; stats.subscribed += 1 }
-        case .error:
+        case let .response(id):
+            requests?.answer(index, id: id, errorCode: nil, now: now)
+            if requests?.canIssue(index) == true { want(index, ConnState.wantRequest) }
+        case let .error(id, code):
             stats.errorFrames += 1
+            guard let requests else { break }
+            if let id { requests.answer(index, id: id, errorCode: code, now: now) } else { requests.unattributedError(code) }
+            if requests.canIssue(index) { want(index, ConnState.wantRequest) }
         case .other:
             break
         }

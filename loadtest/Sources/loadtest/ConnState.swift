@@ -11,6 +11,8 @@ enum ConnPhase: UInt8 {
 struct ConnState {
     static let wantSubscribe: UInt8 = 1
     static let wantPong: UInt8 = 2
+    /// Write requests while the `RequestTracker` lets this connection issue one.
+    static let wantRequest: UInt8 = 4
 
     /// Borrowed lws handle, valid while the phase is open; loop thread only.
     var wsi: OpaquePointer?

@@ -7,7 +7,10 @@ enum ServerFrame: Equatable {
     case ping
     case welcome
     case subscribed
-    case error
+    /// `{"type":"response","id":N,...}`.
+    case response(id: Int64)
+    /// `{"type":"error",...}` with the request id when it has one, and its `error_code`.
+    case error(id: Int64?, code: String)
     case other
 }
 
@@ -26,8 +29,12 @@ struct FrameScanner {
         (Array(#""type":"ping""#.utf8), .ping),
         (Array(#""type":"welcome""#.utf8), .welcome),
         (Array(#""type":"subscribed""#.utf8), .subscribed),
-        (Array(#""type":"error""#.utf8), .error),
     ]
+    // The gateway keeps key order (SPEC §5 frames are built in this order): type, id, ...
+    private static let responsePrefix = Array(#"{"type":"response","id":"#.utf8)
+    private static let errorPrefix = Array(#"{"type":"error","#.utf8)
+    private static let idKey = Array(#""id":"#.utf8)
+    private static let codeKey = Array(#""error_code":""#.utf8)
 
     /// Classify one JSON object (without its `\n`).
     func scan(_ line: UnsafeRawBufferPointer) -> ServerFrame {
@@ -50,10 +57,37 @@ struct FrameScanner {
             }
             return .event(idMs: ms, idSeq: sq, seq: seq, sentNs: sent)
         }
+        if FrameScanner.hasPrefix(line, FrameScanner.responsePrefix) {
+            var i = FrameScanner.responsePrefix.count
+            return .response(id: FrameScanner.integer(line, &i))
+        }
+        if FrameScanner.hasPrefix(line, FrameScanner.errorPrefix) { return FrameScanner.error(line) }
         for (key, kind) in FrameScanner.typeKeys where FrameScanner.find(key, in: line, from: 0) != nil {
             return kind
         }
         return .other
+    }
+
+    /// An error frame: the `id` before `error_code` (absent when the error answers no request).
+    private static func error(_ line: UnsafeRawBufferPointer) -> ServerFrame {
+        guard let at = find(codeKey, in: line, from: errorPrefix.count) else { return .error(id: nil, code: "?") }
+        var end = at + codeKey.count
+        let start = end
+        while end < line.count, line[end] != UInt8(ascii: "\"") { end += 1 }
+        let code = String(decoding: UnsafeRawBufferPointer(rebasing: line[start..<end]), as: UTF8.self)
+        var id: Int64?
+        if let k = find(idKey, in: UnsafeRawBufferPointer(rebasing: line[0..<at]), from: errorPrefix.count) {
+            var i = k + idKey.count
+            id = integer(line, &i)
+        }
+        return .error(id: id, code: code)
+    }
+
+    /// A JSON integer from `i` on (advances `i`); -1 when it is not a non-negative integer.
+    private static func integer(_ line: UnsafeRawBufferPointer, _ i: inout Int) -> Int64 {
+        let start = i
+        let value = digits(line, &i)
+        return i == start || value > UInt64(Int64.max) ? -1 : Int64(value)
     }
 
     private static func hasPrefix(_ line: UnsafeRawBufferPointer, _ prefix: [UInt8]) -> Bool {

@@ -3,7 +3,8 @@ import Foundation
 /// Command-line settings of one load-generator run. Parsed by hand (the target has no
 /// argument-parser dependency); every flag has a default so each scenario runs with no flags.
 struct Options {
-    /// `connect`, `hold`, `fanout` or `smoke`.
+    static let scenarios = ["connect", "hold", "fanout", "smoke", "request", "mixed", "soak"]
+    /// One of `scenarios`.
     var scenario = ""
     var host = "127.0.0.1"
     var port = 8080
@@ -33,9 +34,29 @@ struct Options {
     var quiet = false
     /// `ev` (libev, epoll) or `poll` (lws's built-in poll loop).
     var eventLib = "ev"
+    /// Requests in flight per requesting connection (`request`, `mixed`, `soak`).
+    var inflight = 8
+    /// Method and params (a JSON object, sent as given) of every request.
+    var method = "positions.estimate"
+    var params = #"{"market":"BTCUSDT","entry_price":100,"stop_loss_price":95}"#
+    /// Connections that send requests (`request`: all; `mixed`/`soak`: the first ones).
+    var requesters: Int?
+    /// Requests/s over all requesters (paced); 0: as fast as answers come back (closed loop).
+    var requestRate = 0.0
+    /// Seconds after which an unanswered request counts as missing.
+    var requestTimeout = 10.0
+    /// Seconds between samples of the server's RSS and open descriptors (needs `--server-pid`).
+    var sampleEvery = 10.0
+    /// Seconds of the run left out of the RSS/fd judgement (`soak`; default 10 % of the duration).
+    var warmup: Double?
+
+    /// Whether this scenario subscribes every connection and runs a publisher.
+    var publishes: Bool { ["fanout", "smoke", "mixed", "soak"].contains(scenario) }
+    /// Whether this scenario sends requests.
+    var sendsRequests: Bool { ["request", "mixed", "soak"].contains(scenario) }
 
     static let usage = """
-    usage: loadtest <connect|hold|fanout|smoke> [flags]
+    usage: loadtest <connect|hold|fanout|smoke|request|mixed|soak> [flags]
       --host H            gateway address (loopback only; default 127.0.0.1)
       --port N            gateway port (default 8080)
       --connections N     WebSocket connections (default 1000; smoke 500)
@@ -54,6 +75,14 @@ struct Options {
       --timeout S         limit for each setup/drain phase (default 60)
       --rx-buffer N       lws receive buffer per connection (default 4096)
       --event-lib ev|poll client event loop: libev/epoll (default) or lws's poll()
+      --inflight K        requests in flight per requesting connection (default 8; mixed 4, soak 1)
+      --method M          request method (default positions.estimate)
+      --params JSON       request params object (default {"market":"BTCUSDT","entry_price":100,"stop_loss_price":95})
+      --requesters N      connections sending requests (request: all; mixed/soak default connections/10)
+      --request-rate R    requests/s over all requesters, paced (default 0: closed loop; mixed 1000, soak 200)
+      --request-timeout S an unanswered request counts as missing after S s (default 10)
+      --sample-every S    server RSS/fd sample interval with --server-pid (default 10)
+      --warmup S          soak: seconds left out of the RSS/fd judgement (default 10 % of --duration)
       --quiet             only the result table
     """
 
@@ -62,11 +91,14 @@ struct Options {
         var options = Options()
         var rest = arguments[...]
         guard let scenario = rest.popFirst(), !scenario.hasPrefix("-") else { return .failure(.init(usage)) }
-        guard ["connect", "hold", "fanout", "smoke"].contains(scenario) else {
+        guard scenarios.contains(scenario) else {
             return .failure(.init("unknown scenario \(scenario)\n\(usage)"))
         }
         options.scenario = scenario
         if scenario == "smoke" { options.connections = 500; options.events = 200 }
+        if scenario == "request" { options.connections = 100 }
+        if scenario == "mixed" { options.rate = 100; options.inflight = 4; options.requestRate = 1000 }
+        if scenario == "soak" { options.rate = 20; options.inflight = 1; options.requestRate = 200; options.duration = 1800 }
         options.jwtSecret = ProcessInfo.processInfo.environment["BEDROCK_JWT_SECRET"]
         while let flag = rest.popFirst() {
             if flag == "--quiet" { options.quiet = true; continue }
@@ -101,6 +133,23 @@ struct Options {
                 case "--json": options.jsonPath = value
                 case "--timeout": options.phaseTimeout = try double(1...3600)
                 case "--rx-buffer": options.rxBuffer = try int(512...1 << 20)
+                case "--inflight": options.inflight = try int(1...1024)
+                case "--method":
+                    guard !value.isEmpty, value.allSatisfy({ $0.isLetter || $0 == "." || $0 == "_" }) else {
+                        return .failure(.init("--method: letters, dots and underscores"))
+                    }
+                    options.method = value
+                case "--params":
+                    guard let data = value.data(using: .utf8),
+                          (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
+                        return .failure(.init("--params must be a JSON object"))
+                    }
+                    options.params = value.replacingOccurrences(of: "\n", with: " ")
+                case "--requesters": options.requesters = try int(0...100_000)
+                case "--request-rate": options.requestRate = try double(0...10_000_000)
+                case "--request-timeout": options.requestTimeout = try double(0.1...3600)
+                case "--sample-every": options.sampleEvery = try double(0.1...3600)
+                case "--warmup": options.warmup = try double(0...86_400)
                 case "--event-lib":
                     guard value == "ev" || value == "poll" else { return .failure(.init("--event-lib is ev or poll")) }
                     options.eventLib = value
@@ -110,6 +159,12 @@ struct Options {
         }
         guard ["127.0.0.1", "localhost", "::1"].contains(options.host) || options.host.hasPrefix("127.") else {
             return .failure(.init("--host must be a loopback address"))
+        }
+        if let n = options.requesters, n > options.connections {
+            return .failure(.init("--requesters exceeds --connections"))
+        }
+        if options.scenario == "soak" && options.serverPID == nil {
+            return .failure(.init("soak needs --server-pid (it samples the server's RSS and descriptors)"))
         }
         if options.token == nil && (options.jwtSecret ?? "").isEmpty {
             return .failure(.init("give --jwt-secret (or BEDROCK_JWT_SECRET) or --token"))

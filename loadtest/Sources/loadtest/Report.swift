@@ -30,6 +30,10 @@ struct Report {
     private(set) var rows: [(String, Value, String)] = []
     /// Problems that make the run a failure (smoke exits non-zero on any).
     private(set) var failures: [String] = []
+    /// Table headings: before row `index`, print `title` (`mixed` shows fan-out and requests).
+    private var sections: [(index: Int, title: String)] = []
+    /// Time series for the JSON file only (e.g. the soak's RSS samples), by name.
+    private(set) var series: [String: [[Double]]] = [:]
 
     init(scenario: String) { self.scenario = scenario }
 
@@ -39,6 +43,10 @@ struct Report {
         if let value { rows.append((name, .double(value, digits: digits), unit)) }
     }
     mutating func fail(_ why: String) { failures.append(why) }
+    /// Start a titled group of rows in the table.
+    mutating func section(_ title: String) { sections.append((rows.count, title)) }
+    /// Attach a series of numeric rows to the JSON file under `name`.
+    mutating func attach(_ name: String, _ rows: [[Double]]) { series[name] = rows }
 
     /// The table printed on stdout.
     func table() -> String {
@@ -46,7 +54,8 @@ struct Report {
         let params = parameters.map { "\($0.0)=\($0.1.display)" }.joined(separator: " ")
         lines.append("   \(params)")
         let width = max(24, rows.map { $0.0.count }.max() ?? 0)
-        for (name, value, unit) in rows {
+        for (i, (name, value, unit)) in rows.enumerated() {
+            for section in sections where section.index == i { lines.append("   -- \(section.title) --") }
             let padded = name.padding(toLength: width, withPad: " ", startingAt: 0)
             let shown = value.display
             lines.append("   \(padded) \(String(repeating: " ", count: max(0, 14 - shown.count)))\(shown) \(unit)")
@@ -63,8 +72,9 @@ struct Report {
         var results: [String: Any] = [:]
         var units: [String: String] = [:]
         for (k, v, u) in rows { results[k] = v.json; if !u.isEmpty { units[k] = u } }
-        let object: [String: Any] = ["scenario": scenario, "parameters": params, "results": results,
+        var object: [String: Any] = ["scenario": scenario, "parameters": params, "results": results,
                                      "units": units, "failures": failures, "passed": failures.isEmpty]
+        for (name, rows) in series { object[name] = rows }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: path))
     }

@@ -4,7 +4,7 @@ import Foundation
 /// Drives one scenario on the pool's loop thread: a small phase machine called every 5 ms.
 /// Every phase has a time limit, so a run always ends by itself.
 final class Scenario {
-    enum Phase { case connecting, subscribing, holding, publishing, draining, done }
+    enum Phase { case connecting, subscribing, holding, requesting, publishing, draining, done }
 
     let options: Options
     let pool: ClientPool
@@ -22,6 +22,10 @@ final class Scenario {
     private var framesAtPublish = 0
     private var progressAt = ClockNs.monotonic()
     private let makePublisher: (Int) throws -> Publisher
+    /// The requests of `request`, `mixed` and `soak`.
+    private let requests: RequestDriver?
+    /// Server RSS/descriptor samples over the measured window (with `--server-pid`).
+    private var sampler: ResourceSampler?
 
     /// `makePublisher(total)` opens the publisher's Redis connection when publishing starts.
     init(options: Options, pool: ClientPool, makePublisher: @escaping (Int) throws -> Publisher) {
@@ -30,13 +34,21 @@ final class Scenario {
         self.makePublisher = makePublisher
         report = Report(scenario: options.scenario)
         report.parameter("connections", .int(options.connections))
-        if options.scenario == "hold" { report.parameter("duration_s", .double(options.duration, digits: 1)) }
-        if options.scenario == "fanout" || options.scenario == "smoke" {
+        if options.scenario != "connect" { report.parameter("duration_s", .double(options.duration, digits: 1)) }
+        if options.publishes {
             report.parameter("rate_per_s", .double(options.rate, digits: 0))
             publishTotal = options.events ?? Int((options.rate * options.duration).rounded())
             report.parameter("events", .int(publishTotal))
         }
-        pool.autoSubscribe = options.scenario == "fanout" || options.scenario == "smoke"
+        requests = options.sendsRequests ? RequestDriver(options: options, pool: pool) : nil
+        if let requests {
+            report.parameter("requesters", .int(requests.requesters))
+            report.parameter("inflight", .int(options.inflight))
+            report.parameter("request_rate_per_s", .double(options.requestRate, digits: 0))
+            report.parameter("method", .text(options.method))
+            report.parameter("params", .text(options.params))
+        }
+        pool.autoSubscribe = options.publishes
         if let pid = options.serverPID { rssBefore = ProcStats.rssKB(pid) }
     }
 
@@ -47,6 +59,8 @@ final class Scenario {
     func tick() -> Bool {
         let s = pool.stats
         progress(s)
+        sampler?.tick()
+        requests?.tick(pool)
         switch phase {
         case .connecting:
             if connectStartNs == 0 { connectStartNs = ClockNs.realtime() }
@@ -71,13 +85,18 @@ final class Scenario {
             }
         case .holding:
             if phaseSeconds >= options.duration { finishHold() }
+        case .requesting:
+            if phaseSeconds >= options.duration { requests?.stop(); enter(.draining) }
         case .publishing:
             guard let publisher else { finish(); return false }
-            if publisher.isFinished { enter(.draining) }
+            if publisher.isFinished { requests?.stop(); enter(.draining) }
             else if phaseSeconds > options.duration + options.phaseTimeout { publisher.stop() }
         case .draining:
             let expected = (publisher?.published ?? 0) * max(0, s.subscribed - s.unexpectedCloses)
-            if s.events >= expected || phaseSeconds > min(options.phaseTimeout, 15) { finishFanout() }
+            let eventsIn = publisher == nil || s.events >= expected
+            let answersIn = requests?.drained ?? true
+            let limit = max(min(options.phaseTimeout, 15), requests == nil ? 0 : options.requestTimeout)
+            if (eventsIn && answersIn) || phaseSeconds > limit { finishRun() }
         case .done:
             return false
         }
@@ -88,8 +107,11 @@ final class Scenario {
         guard !options.quiet, ClockNs.monotonic() - progressAt > 2_000_000_000 else { return }
         progressAt = ClockNs.monotonic()
         let t = Double(progressAt - startNs) / 1e9
-        FileHandle.standardError.write(String(format: "[%6.1fs] %@ welcomed=%d failed=%d subscribed=%d closed=%d events=%d frames=%d\n",
-                                              t, "\(phase)", s.welcomed, s.failed, s.subscribed, s.unexpectedCloses, s.events, s.frames).data(using: .utf8)!)
+        var line = String(format: "[%6.1fs] %@ welcomed=%d failed=%d subscribed=%d closed=%d events=%d frames=%d",
+                          t, "\(phase)", s.welcomed, s.failed, s.subscribed, s.unexpectedCloses, s.events, s.frames)
+        if let r = requests?.tracker { line += " requests=\(r.sent) answered=\(r.answered) missing=\(r.missing)" }
+        if let last = sampler?.samples.last { line += " server_rss=\(last.rssKB)KiB fds=\(last.fds)" }
+        FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
     }
 
     private func connected() {
@@ -109,8 +131,14 @@ final class Scenario {
                 usleep(500_000)  // let the server finish any last allocation before reading RSS
                 rssUp = ProcStats.rssKB(pid)
             }
+            startSampling()
             cpu = CPUWindow(serverPID: options.serverPID)
             enter(.holding)
+        case "request":
+            startSampling()
+            cpu = CPUWindow(serverPID: options.serverPID)
+            requests?.start(pool)
+            enter(.requesting)
         default:
             enter(.subscribing)
         }
@@ -132,6 +160,7 @@ final class Scenario {
         report.add("unexpected disconnects", .int(s.unexpectedCloses))
         report.add("connections alive at end", .int(s.welcomed - s.unexpectedCloses))
         addCPU(window)
+        addSamples()
         if s.unexpectedCloses > 0 { report.fail("\(s.unexpectedCloses) unexpected disconnects, codes \(s.closeCodes)") }
         finish()
     }
@@ -142,7 +171,9 @@ final class Scenario {
             publisher = p
             framesAtPublish = pool.stats.frames
             cpu = CPUWindow(serverPID: options.serverPID)
+            startSampling()
             p.start()
+            requests?.start(pool)
             enter(.publishing)
         } catch {
             report.fail("publisher: \(error)")
@@ -161,9 +192,25 @@ final class Scenario {
         }
     }
 
-    private func finishFanout() {
-        let s = pool.stats
+    /// End of `request`, `fanout`, `smoke`, `mixed` and `soak`: the tables of what ran.
+    private func finishRun() {
         let window = cpu?.end()
+        if publisher != nil { reportFanout() }
+        requests?.finish(into: &report)
+        if requests != nil && publisher == nil {
+            let s = pool.stats
+            report.section("connections")
+            report.add("unexpected disconnects", .int(s.unexpectedCloses))
+            if s.unexpectedCloses > 0 { report.fail("\(s.unexpectedCloses) unexpected disconnects, codes \(s.closeCodes)") }
+        }
+        addCPU(window)
+        addSamples()
+        finish()
+    }
+
+    private func reportFanout() {
+        let s = pool.stats
+        if requests != nil { report.section("fan-out") }
         let published = publisher?.published ?? 0
         var perfect = 0, lost = 0, dup = 0, disorder = 0, short = 0
         for c in pool.conns where c.phase == .subscribed {
@@ -198,14 +245,45 @@ final class Scenario {
         report.add("error frames", .int(s.errorFrames))
         report.add("connections passed", .int(perfect))
         report.add("connections failed", .int(failedConns))
-        addCPU(window)
         if let error = publisher?.error { report.fail("publisher: \(error)") }
         if published < publishTotal { report.fail("published \(published) of \(publishTotal) events") }
         if lost > 0 || dup > 0 || disorder > 0 || short > 0 || alive < options.connections {
             report.fail("\(failedConns) of \(options.connections) connections did not get every event exactly once in order (lost \(lost), duplicated \(dup), out of order \(disorder), disconnects \(s.unexpectedCloses) \(s.closeCodes))")
         }
-        finish()
     }
 
     private func finish() { enter(.done); pool.stop() }
+
+    /// Start sampling the server's RSS and descriptors (hold, request, mixed, soak).
+    private func startSampling() {
+        guard let pid = options.serverPID, options.scenario != "fanout", options.scenario != "smoke" else { return }
+        sampler = ResourceSampler(pid: pid, every: options.sampleEvery)
+    }
+
+    /// RSS and descriptor rows from the samples after the warm-up; `soak` fails when either grew.
+    private func addSamples() {
+        guard let sampler else { return }
+        sampler.tick(force: true)
+        report.attach("samples", sampler.series)
+        let warmup = options.warmup ?? (options.scenario == "soak" ? options.duration / 10 : 0)
+        report.section("server resources (after \(Int(warmup)) s warm-up, every \(options.sampleEvery) s)")
+        report.add("samples", .int(sampler.samples.count))
+        guard let v = sampler.verdict(afterWarmup: warmup) else {
+            if options.scenario == "soak" { report.fail("fewer than two RSS samples after the warm-up") }
+            return
+        }
+        report.add("server RSS first", .int(v.first.rssKB), "KiB")
+        report.add("server RSS last", .int(v.last.rssKB), "KiB")
+        report.add("server RSS min", .int(v.rssMin), "KiB")
+        report.add("server RSS max", .int(v.rssMax), "KiB")
+        report.add("server RSS growth", v.rssGrowthPct, digits: 2, "%")
+        report.add("server RSS flat within 5 %", .text(v.flat(within: 5) ? "yes" : "no"))
+        report.add("server fds first", .int(v.first.fds))
+        report.add("server fds last", .int(v.last.fds))
+        report.add("server fds max", .int(v.fdMax))
+        if options.scenario == "soak" && v.grew(tolerance: 5) {
+            report.fail(String(format: "server grew: RSS %d → %d KiB (%+.2f %%), fds %d → %d",
+                               v.first.rssKB, v.last.rssKB, v.rssGrowthPct, v.first.fds, v.last.fds))
+        }
+    }
 }
