@@ -1,0 +1,312 @@
+// views/signals.js — the live signals table (GET /v1/signals + topic `signals`), filters,
+// each signal's suggested weight as a bar, the estimate panel (GET /v1/positions/estimate)
+// with the signal's explanation, and, for TRADER and ADMIN, "generate signal".
+
+import {
+  el, append, clear, replaceChildren, fmtPrice, fmtQty, fmtMoney, fmtPct, fmtNum, fmtTime, humanize,
+  table, td, labelledSelect, setOptions, errorText,
+} from '../ui.js';
+
+const MAX_ROWS = 300;
+const PAGE = 50;
+const TYPES = ['PULLBACK_BUY', 'OOPS_BUY', 'OOPS_SELL', 'SMA_CROSS_BUY'];
+
+/**
+ * Mounts the signals view.
+ * @param {HTMLElement} root
+ * @param {object} ctx the view context (docs/DASHBOARD.md)
+ * @returns {{show: Function, dispose: Function}}
+ */
+export function mount(root, ctx) {
+  const signals = new Map();   // id → signal (only those of the market filter)
+  const rows = new Map();      // id → <tr>
+  let selectedId = null;
+  let estimateSeq = 0;
+  let loading = null;
+
+  // ---- filters
+  const market = labelledSelect('Market', [['', 'All markets']], { testid: 'signal-filter-market', id: 'sig-f-market' });
+  const type = labelledSelect('Type', [['', 'All types'], ...TYPES.map((t) => [t, humanize(t)])],
+    { testid: 'signal-filter-type', id: 'sig-f-type' });
+  const side = labelledSelect('Side', [['', 'Both sides'], ['BUY', 'Buy'], ['SELL', 'Sell']],
+    { testid: 'signal-filter-side', id: 'sig-f-side' });
+  const decision = labelledSelect('Decision', [['', 'Any decision'], ['APPROVED', 'Approved'], ['REJECTED', 'Rejected']],
+    { testid: 'signal-filter-decision', id: 'sig-f-decision' });
+  market.select.addEventListener('change', () => reload());
+  for (const f of [type, side, decision]) f.select.addEventListener('change', applyFilters);
+
+  const count = el('span', { class: 'muted', role: 'status', testid: 'signal-count' });
+  const older = el('button', { type: 'button', class: 'btn', testid: 'signals-older', text: 'Show older', onclick: () => loadPage(true) });
+  const empty = el('p', { class: 'empty', text: 'No signals yet. They appear here as the strategies find them.', hidden: true });
+
+  const { wrap, tbody } = table('Signals, newest first', [
+    'Bar time', 'Market', 'Type', 'Side', { label: 'Entry', className: 'num' }, { label: 'Stop', className: 'num opt' },
+    { label: 'Target', className: 'num opt' }, { label: 'Score', className: 'num' }, 'Decision', 'Weight',
+  ], { hideCaption: true });
+
+  const estimate = el('aside', { class: 'panel estimate-panel', testid: 'estimate-panel', 'aria-live': 'polite',
+    'aria-label': 'Position estimate and explanation', hidden: true });
+
+  const listPanel = el('div', { class: 'panel' },
+    el('div', { class: 'toolbar', role: 'group', 'aria-label': 'Filters' },
+      market.field, type.field, side.field, decision.field, count),
+    wrap, empty, el('div', { class: 'actions' }, older));
+
+  root.append(el('div', { class: 'view-head' }, el('h1', { text: 'Signals' }),
+    el('p', { class: 'muted', text: 'Live from the strategies, newest first. Select a row for its estimate.' })));
+  if (ctx.can.trade) root.append(generatePanel(ctx));
+  root.append(el('div', { class: 'split' }, listPanel, estimate));
+
+  // ---- data
+  function matches(s) {
+    return (!type.select.value || s.signal_type === type.select.value)
+      && (!side.select.value || s.side === side.select.value)
+      && (!decision.select.value || s.final_decision === decision.select.value);
+  }
+
+  function applyFilters() {
+    let shown = 0;
+    for (const [id, tr] of rows) {
+      const visible = matches(signals.get(id));
+      tr.hidden = !visible;
+      if (visible) shown += 1;
+    }
+    count.textContent = `${shown} shown`;
+    empty.hidden = shown > 0;
+  }
+
+  function upsert(s) {
+    if (!s || s.id === undefined || s.id === null) return;
+    const id = Number(s.id);
+    if (market.select.value && s.market !== market.select.value) return;
+    signals.set(id, s);
+    addMarketOption(s.market);
+    const tr = signalRow(s, id === selectedId, () => select(id));
+    const old = rows.get(id);
+    if (old) { old.replaceWith(tr); rows.set(id, tr); tr.hidden = !matches(s); return; }
+    let before = null;
+    for (const [otherId, otherRow] of rows) if (otherId < id && (!before || otherId > Number(before.dataset.signalId))) before = otherRow;
+    tbody.insertBefore(tr, before);
+    rows.set(id, tr);
+    tr.hidden = !matches(s);
+    if (rows.size > MAX_ROWS) {
+      const oldest = Math.min(...rows.keys());
+      rows.get(oldest).remove();
+      rows.delete(oldest);
+      signals.delete(oldest);
+    }
+  }
+
+  const knownMarkets = new Set();
+  function addMarketOption(name) {
+    if (!name || knownMarkets.has(name)) return;
+    knownMarkets.add(name);
+    setOptions(market.select, [['', 'All markets'], ...[...knownMarkets].sort().map((m) => [m, m])]);
+  }
+
+  async function loadPage(more) {
+    older.disabled = true;
+    try {
+      const page = await ctx.api.get('/v1/signals', { market: market.select.value, limit: PAGE, offset: more ? signals.size : 0 });
+      for (const s of page.data || []) upsert(s);
+      older.hidden = (page.data || []).length < PAGE || signals.size >= page.total;
+    } catch (err) {
+      ctx.toast(`Signals could not be loaded: ${errorText(err)}`, 'error');
+    } finally {
+      older.disabled = false;
+      applyFilters();
+    }
+  }
+
+  function reload() {
+    signals.clear();
+    rows.clear();
+    clear(tbody);
+    loading = loadPage(false);
+    return loading;
+  }
+
+  // ---- estimate panel
+  async function select(id) {
+    selectedId = id;
+    for (const [otherId, tr] of rows) tr.setAttribute('aria-selected', String(otherId === id));
+    const s = signals.get(id);
+    const seq = ++estimateSeq;
+    estimate.hidden = false;
+    replaceChildren(estimate, el('h2', { text: `Signal #${id}` }), el('p', { class: 'muted', text: 'Estimating…' }));
+    let answer = null;
+    let failure = null;
+    try {
+      answer = await ctx.api.get('/v1/positions/estimate', { signal_id: id });
+    } catch (err) {
+      failure = err;
+    }
+    if (seq !== estimateSeq) return;
+    renderEstimate(estimate, s, answer, failure, () => { estimate.hidden = true; selectedId = null; });
+  }
+
+  // ---- live
+  const unsubscribe = ctx.socket.subscribe('signals', (data) => {
+    if (data && data.event_type === 'signal.created') { upsert(data); applyFilters(); }
+  }, { onReset: () => reload() });
+
+  ctx.markets().then((list) => list.forEach((m) => addMarketOption(m.market))).catch(() => {});
+  reload();
+
+  return {
+    show() { if (!loading) reload(); },
+    dispose() { unsubscribe(); },
+  };
+}
+
+/** One table row for a signal; click, Enter or Space selects it. */
+function signalRow(s, selected, onSelect) {
+  const tr = el('tr', {
+    class: 'signal-row selectable', tabindex: 0, testid: 'signal-row', 'aria-selected': String(selected),
+    dataset: { signalId: String(s.id) }, title: 'Show the estimate for this signal',
+  },
+  td(el('time', { datetime: s.bar_time || '', text: fmtTime(s.bar_time) })),
+  td(`${s.market || '–'} ${s.interval || ''}`),
+  td(humanize(s.signal_type)),
+  td(el('span', { class: `side ${String(s.side).toLowerCase()}`, text: s.side || '–' })),
+  td(fmtPrice(s.entry_price), 'num'),
+  td(fmtPrice(s.stop_loss_price), 'num opt'),
+  td(fmtPrice(s.profit_target_price), 'num opt'),
+  td(fmtNum(s.rule_engine_score, 0), 'num'),
+  td(el('span', { class: `badge ${s.final_decision === 'APPROVED' ? 'ok' : 'bad'}`, text: humanize(s.final_decision) })),
+  td(weightBar(s.suggested_position_weight)));
+  tr.addEventListener('click', onSelect);
+  tr.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); onSelect(); }
+  });
+  return tr;
+}
+
+/** The suggested position weight (0..1 or null) as a bar with its value in words. */
+function weightBar(weight) {
+  const has = weight !== null && weight !== undefined;
+  const pct = has ? Math.max(0, Math.min(1, Number(weight))) * 100 : 0;
+  const fill = el('span', { class: 'weight-fill' });
+  fill.style.width = `${pct}%`;
+  const label = has ? `${Math.round(pct)} %` : 'none';
+  return el('span', { class: 'weight' },
+    el('span', { class: 'weight-bar', testid: 'weight-bar', role: 'img', dataset: { weight: has ? String(weight) : '' },
+      'aria-label': has ? `Suggested position weight ${Math.round(pct)} percent` : 'No suggested weight (fixed risk sizing)' }, fill),
+    el('span', { class: 'weight-text', 'aria-hidden': 'true', text: label }));
+}
+
+/** Fills the estimate panel: the estimate, the risk guard's reasons, the signal's explanation. */
+function renderEstimate(panel, s, e, failure, onClose) {
+  const close = el('button', { type: 'button', class: 'btn icon', 'aria-label': 'Close the estimate', text: '✕', onclick: onClose });
+  const head = el('div', { class: 'panel-head' },
+    el('h2', { text: s ? `Signal #${s.id} · ${s.market} ${s.interval || ''}` : 'Signal' }), close);
+  const parts = [head];
+  if (failure) {
+    parts.push(el('p', { class: 'form-error', role: 'alert', text: `No estimate: ${errorText(failure)}` }));
+  } else if (e) {
+    const allowed = e.allowed === true;
+    parts.push(el('h3', { text: 'If entered now' }), el('dl', { class: 'kv' },
+      el('dt', { text: 'Size' }), el('dd', { testid: 'estimate-size', text: fmtQty(e.estimated_position_size) }),
+      el('dt', { text: 'Cost' }), el('dd', { testid: 'estimate-cost', text: fmtMoney(e.estimated_cost) }),
+      el('dt', { text: 'Risk at the stop' }), el('dd', { testid: 'estimate-risk', text: `${fmtPct(e.risk_percentage)} of balance` }),
+      el('dt', { text: 'Weight used' }), el('dd', { text: e.position_weight_used === null || e.position_weight_used === undefined
+        ? 'fixed risk' : fmtPct(e.position_weight_used * 100, 0) }),
+      el('dt', { text: 'Allowed' }), el('dd', { testid: 'estimate-allowed', dataset: { allowed: String(allowed) } },
+        el('span', { class: `badge ${allowed ? 'ok' : 'bad'}`, text: allowed ? 'Yes' : 'No' }))));
+    const reasons = e.reasons || [];
+    const list = el('div', { testid: 'estimate-reasons', class: 'reasons' });
+    if (!reasons.length) list.append(el('p', { class: 'muted', text: 'The risk guard has no objection.' }));
+    else {
+      list.append(el('p', { text: 'The risk guard would refuse it:' }));
+      list.append(el('ul', {}, reasons.map((r) => el('li', {},
+        el('span', { text: r.message || humanize(r.code) }),
+        el('span', { class: 'muted', text: ` (${r.code}${r.value !== undefined && r.value !== null ? `: ${fmtNum(r.value, 4)}` : ''}${r.limit !== undefined && r.limit !== null ? ` vs limit ${fmtNum(r.limit, 4)}` : ''})` })))));
+    }
+    parts.push(list);
+  }
+  if (s) parts.push(...explanation(s));
+  replaceChildren(panel, ...parts);
+  close.focus({ preventScroll: true });
+}
+
+/** The signal's own fields in words. */
+function explanation(s) {
+  const dl = el('dl', { class: 'kv' });
+  const add = (k, v) => append(dl, el('dt', { text: k }), el('dd', { text: v }));
+  add('Strategy', s.strategy || '–');
+  add('Type / side', `${humanize(s.signal_type)} · ${s.side || '–'}`);
+  add('Entry / stop / target', `${fmtPrice(s.entry_price)} / ${fmtPrice(s.stop_loss_price)} / ${fmtPrice(s.profit_target_price)}`);
+  add('Risk unit R', fmtPrice(s.risk_unit_r));
+  add('Rule score', fmtNum(s.rule_engine_score, 1));
+  add('ML confidence', s.ml_confidence_score === null || s.ml_confidence_score === undefined ? 'not available' : fmtNum(s.ml_confidence_score, 1));
+  add('LLM sentiment', s.llm_sentiment ? humanize(s.llm_sentiment) : 'not available');
+  add('Suggested weight', s.suggested_position_weight === null || s.suggested_position_weight === undefined
+    ? 'none (fixed risk)' : fmtPct(s.suggested_position_weight * 100, 0));
+  add('Decision', humanize(s.final_decision));
+  add('Bar time', fmtTime(s.bar_time));
+  add('Created', fmtTime(s.created_at));
+  return [el('h3', { text: 'Why this signal' }),
+    el('p', { class: 'explanation', testid: 'signal-explanation', text: s.explanation || 'No explanation recorded.' }), dl];
+}
+
+/** TRADER+: run the strategies on the latest bars of a market now. */
+function generatePanel(ctx) {
+  const market = labelledSelect('Market', [], { id: 'gen-market', testid: 'generate-market', required: true });
+  const interval = labelledSelect('Interval', [], { id: 'gen-interval', testid: 'generate-interval', required: true });
+  const force = el('input', { type: 'checkbox', id: 'gen-force', testid: 'generate-force' });
+  const button = el('button', { type: 'submit', class: 'btn primary', testid: 'generate-signal', text: 'Generate signal' });
+  const result = el('div', { class: 'generate-result', testid: 'generate-result', 'aria-live': 'polite' });
+  let markets = [];
+
+  const fillIntervals = () => {
+    const m = markets.find((x) => x.market === market.select.value);
+    setOptions(interval.select, (m ? m.intervals : []).map((i) => [i.interval, i.interval]));
+  };
+  market.select.addEventListener('change', fillIntervals);
+  ctx.markets().then((list) => {
+    markets = list;
+    setOptions(market.select, list.map((m) => [m.market, m.market]));
+    fillIntervals();
+    if (!list.length) result.textContent = 'No market has bars yet.';
+  }).catch((err) => { result.textContent = `Markets could not be loaded: ${errorText(err)}`; });
+
+  const form = el('form', { class: 'toolbar generate', 'aria-label': 'Generate a signal now' },
+    market.field, interval.field,
+    el('div', { class: 'check' }, force, el('label', { for: 'gen-force', text: 'Show each strategy\'s decision' })),
+    button);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!market.select.value || !interval.select.value) { result.textContent = 'Pick a market and an interval.'; return; }
+    button.disabled = true;
+    replaceChildren(result, el('span', { class: 'muted', text: 'Running the strategies…' }));
+    try {
+      const r = await ctx.api.post('/v1/signals/generate',
+        { market: market.select.value, interval: interval.select.value, force_analysis: force.checked });
+      renderGenerated(result, r);
+    } catch (err) {
+      replaceChildren(result, el('p', { class: 'form-error', role: 'alert', text: errorText(err) }));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return el('div', { class: 'panel' }, el('h2', { text: 'Generate a signal now' }), form, result);
+}
+
+function renderGenerated(node, r) {
+  const parts = [];
+  if (r.signal) {
+    const s = r.signal;
+    parts.push(el('p', {},
+      el('strong', { text: `Signal #${s.id}: ${humanize(s.signal_type)} ${s.side} at ${fmtPrice(s.entry_price)}` }),
+      ` — ${humanize(s.final_decision)}${r.created === false ? ' (already recorded for this bar)' : ''}. `,
+      el('span', { class: 'muted', text: s.explanation || '' })));
+  } else {
+    parts.push(el('p', {}, el('strong', { text: 'No signal. ' }), r.reason || 'No strategy wants to enter on the latest bar.'));
+  }
+  if (r.bar_time) parts.push(el('p', { class: 'muted', text: `${r.market} ${r.interval}, latest bar ${fmtTime(r.bar_time)}` }));
+  if (Array.isArray(r.analysis) && r.analysis.length) {
+    parts.push(el('ul', { class: 'analysis' }, r.analysis.map((a) => el('li', {},
+      el('strong', { text: a.strategy }), `: ${a.decision}${a.reason ? ` — ${a.reason}` : ''}`))));
+  }
+  replaceChildren(node, ...parts);
+}
