@@ -34,6 +34,8 @@ final class Scenario {
         self.makePublisher = makePublisher
         report = Report(scenario: options.scenario)
         report.parameter("connections", .int(options.connections))
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ")
+        report.parameter("loadavg", .text(load ?? "?"))
         if options.scenario != "connect" { report.parameter("duration_s", .double(options.duration, digits: 1)) }
         if options.publishes {
             report.parameter("rate_per_s", .double(options.rate, digits: 0))
