@@ -118,15 +118,27 @@ export function fmtPct(value, digits = 2) {
 }
 
 /**
- * An RFC 3339 time as `YYYY-MM-DD HH:MM` UTC.
+ * An RFC 3339 time as `YYYY-MM-DD HH:MM UTC` (or `MM-DD HH:MM` when short, for table cells
+ * whose header says UTC).
  * @param {string|null|undefined} iso
+ * @param {boolean} [short]
  * @returns {string}
  */
-export function fmtTime(iso) {
+export function fmtTime(iso, short = false) {
   if (!iso) return '–';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const text = d.toISOString().slice(0, 16).replace('T', ' ');
+  return short ? text.slice(5) : `${text} UTC`;
+}
+
+/**
+ * A `<time>` element with the short form as text and the full time as tooltip.
+ * @param {string|null|undefined} iso
+ * @returns {HTMLElement}
+ */
+export function timeCell(iso) {
+  return el('time', { datetime: iso || '', title: iso ? fmtTime(iso) : undefined, text: fmtTime(iso, true) });
 }
 
 /**

@@ -6,7 +6,7 @@
 
 import {
   el, clear, replaceChildren, fmtPrice, fmtQty, fmtMoney, fmtPct, fmtTime, humanize, signClass,
-  table, td, confirmDialog, debounce, errorText,
+  table, td, timeCell, confirmDialog, debounce, errorText,
 } from '../ui.js';
 
 const POLL_MS = 15000;
@@ -42,17 +42,17 @@ export function mount(root, ctx) {
   // ---- tables
   const openCols = ['Market', 'Side', { label: 'Size', className: 'num' }, { label: 'Entry', className: 'num' },
     { label: 'Mark', className: 'num' }, { label: 'Stop', className: 'num opt' }, { label: 'Target', className: 'num opt' },
-    { label: 'Unrealized P&L', className: 'num' }, { label: 'Opened', className: 'opt' }];
+    { label: 'Unrealized P&L', className: 'num' }, { label: 'Opened (UTC)', className: 'opt' }];
   if (ctx.can.trade) openCols.push({ label: 'Action', className: 'actions-col' });
   const openTable = table('Open positions', openCols, { hideCaption: true });
   const openEmpty = el('p', { class: 'empty', text: 'No open positions.' });
   const closedTable = table('Closed positions', ['Market', 'Side', { label: 'Size', className: 'num' },
     { label: 'Entry', className: 'num opt' }, { label: 'Exit', className: 'num' }, 'Exit reason',
-    { label: 'Realized P&L', className: 'num' }, { label: 'ROI', className: 'num' }, { label: 'Closed', className: 'opt' }], { hideCaption: true });
+    { label: 'Realized P&L', className: 'num' }, { label: 'ROI', className: 'num' }, { label: 'Closed (UTC)', className: 'opt' }], { hideCaption: true });
   const closedEmpty = el('p', { class: 'empty', text: 'No closed positions yet.' });
   const tradesTable = table('Trades', ['Market', 'Side', { label: 'Size', className: 'num' }, { label: 'Entry', className: 'num opt' },
     { label: 'Exit', className: 'num' }, { label: 'P&L', className: 'num' }, { label: 'Commission', className: 'num opt' },
-    'Exit reason', { label: 'Exit time', className: 'opt' }], { hideCaption: true });
+    'Exit reason', { label: 'Exit (UTC)', className: 'opt' }], { hideCaption: true });
   const tradesEmpty = el('p', { class: 'empty', text: 'No trades yet.' });
   const liveNote = ctx.can.trade
     ? 'Live: marks from the newest bar close, updates from the portfolio stream.'
@@ -128,7 +128,7 @@ export function mount(root, ctx) {
         td(`${p.market}`), td(el('span', { class: `side ${String(p.side).toLowerCase()}`, text: p.side })),
         td(fmtQty(p.position_size), 'num'), td(fmtPrice(p.entry_price), 'num'), markCell,
         td(fmtPrice(p.trailing_stop_price ?? p.stop_loss_price), 'num opt'), td(fmtPrice(p.profit_target_price), 'num opt'),
-        pnlCell, td(fmtTime(p.opened_at), 'opt'));
+        pnlCell, td(timeCell(p.opened_at), 'opt'));
       if (ctx.can.trade) {
         tr.append(td(el('button', {
           type: 'button', class: 'btn small danger', testid: 'close-position',
@@ -195,7 +195,7 @@ export function mount(root, ctx) {
         td(p.market), td(el('span', { class: `side ${String(p.side).toLowerCase()}`, text: p.side })),
         td(fmtQty(p.position_size), 'num'), td(fmtPrice(p.entry_price), 'num opt'), td(fmtPrice(p.exit_price), 'num'),
         td(humanize(p.exit_reason)), td(fmtMoney(p.realized_pnl, true), `num ${signClass(p.realized_pnl)}`),
-        td(fmtPct(p.roi), `num ${signClass(p.roi)}`), td(fmtTime(p.closed_at), 'opt'))));
+        td(fmtPct(p.roi), `num ${signClass(p.roi)}`), td(timeCell(p.closed_at), 'opt'))));
       closedEmpty.hidden = list.length > 0;
       closedTable.wrap.hidden = list.length === 0;
     } catch (err) {
@@ -211,7 +211,7 @@ export function mount(root, ctx) {
         td(t.market), td(el('span', { class: `side ${String(t.side).toLowerCase()}`, text: t.side })),
         td(fmtQty(t.size), 'num'), td(fmtPrice(t.entry_price), 'num opt'), td(fmtPrice(t.exit_price), 'num'),
         td(fmtMoney(t.pnl, true), `num ${signClass(t.pnl)}`), td(fmtMoney(t.commission), 'num opt'),
-        td(humanize(t.exit_reason)), td(fmtTime(t.exit_time), 'opt'))));
+        td(humanize(t.exit_reason)), td(timeCell(t.exit_time), 'opt'))));
       tradesEmpty.hidden = list.length > 0;
       tradesTable.wrap.hidden = list.length === 0;
     } catch (err) {

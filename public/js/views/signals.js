@@ -4,7 +4,7 @@
 
 import {
   el, append, clear, replaceChildren, fmtPrice, fmtQty, fmtMoney, fmtPct, fmtNum, fmtTime, humanize,
-  table, td, labelledSelect, setOptions, errorText,
+  table, td, timeCell, labelledSelect, setOptions, errorText,
 } from '../ui.js';
 
 const MAX_ROWS = 300;
@@ -40,9 +40,10 @@ export function mount(root, ctx) {
   const empty = el('p', { class: 'empty', text: 'No signals yet. They appear here as the strategies find them.', hidden: true });
 
   const { wrap, tbody } = table('Signals, newest first', [
-    'Bar time', 'Market', 'Type', 'Side', { label: 'Entry', className: 'num' }, { label: 'Stop', className: 'num opt' },
+    'Bar (UTC)', 'Market', 'Type', 'Side', { label: 'Entry', className: 'num' }, { label: 'Stop', className: 'num opt' },
     { label: 'Target', className: 'num opt' }, { label: 'Score', className: 'num' }, 'Decision', 'Weight',
   ], { hideCaption: true });
+  for (const th of tbody.parentNode.querySelectorAll('th')) if (/^(Type|Score)$/.test(th.textContent)) th.classList.add('opt');
 
   const estimate = el('aside', { class: 'panel estimate-panel', testid: 'estimate-panel', 'aria-live': 'polite',
     'aria-label': 'Position estimate and explanation', hidden: true });
@@ -143,6 +144,8 @@ export function mount(root, ctx) {
     }
     if (seq !== estimateSeq) return;
     renderEstimate(estimate, s, answer, failure, () => { estimate.hidden = true; selectedId = null; });
+    // One column (phones): the panel sits below the table, so bring it into view.
+    if (window.matchMedia('(max-width: 900px)').matches) estimate.scrollIntoView({ block: 'start' });
   }
 
   // ---- live
@@ -165,16 +168,17 @@ function signalRow(s, selected, onSelect) {
     class: 'signal-row selectable', tabindex: 0, testid: 'signal-row', 'aria-selected': String(selected),
     dataset: { signalId: String(s.id) }, title: 'Show the estimate for this signal',
   },
-  td(el('time', { datetime: s.bar_time || '', text: fmtTime(s.bar_time) })),
+  td(timeCell(s.bar_time)),
   td(`${s.market || '–'} ${s.interval || ''}`),
-  td(humanize(s.signal_type)),
+  td(humanize(s.signal_type), 'opt'),
   td(el('span', { class: `side ${String(s.side).toLowerCase()}`, text: s.side || '–' })),
   td(fmtPrice(s.entry_price), 'num'),
   td(fmtPrice(s.stop_loss_price), 'num opt'),
   td(fmtPrice(s.profit_target_price), 'num opt'),
-  td(fmtNum(s.rule_engine_score, 0), 'num'),
+  td(fmtNum(s.rule_engine_score, 0), 'num opt'),
   td(el('span', { class: `badge ${s.final_decision === 'APPROVED' ? 'ok' : 'bad'}`, text: humanize(s.final_decision) })),
   td(weightBar(s.suggested_position_weight)));
+  tr.addEventListener('mousedown', (event) => event.preventDefault()); // no focus scroll on click
   tr.addEventListener('click', onSelect);
   tr.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); onSelect(); }
