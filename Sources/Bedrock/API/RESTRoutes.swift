@@ -27,6 +27,7 @@ enum RESTRoutes {
         route("GET", "/v1/backtest/report/{task_id}", .backtestReport),
         route("POST", "/v1/backtest/cancel/{task_id}", .backtestCancel),
         route("POST", "/v1/optimize/parameters", .optimizeSubmit),
+        route("GET", "/v1/strategies", .strategiesList),
     ]
 
     private static func route(_ verb: String, _ path: String, _ method: Method) -> Route {

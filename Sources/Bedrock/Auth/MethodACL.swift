@@ -22,6 +22,7 @@
 /// | `backtest.report`       | VIEWER     |
 /// | `backtest.cancel`       | TRADER     |
 /// | `optimize.submit`       | TRADER     |
+/// | `strategies.list`       | VIEWER     |
 public enum Method: String, Sendable, CaseIterable, Hashable {
     case marketsList = "markets.list"
     case signalsList = "signals.list"
@@ -42,6 +43,7 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case backtestReport = "backtest.report"
     case backtestCancel = "backtest.cancel"
     case optimizeSubmit = "optimize.submit"
+    case strategiesList = "strategies.list"
 
     /// The least role that may call this method.
     public var leastRole: Role {

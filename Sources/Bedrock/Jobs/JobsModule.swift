@@ -1,8 +1,9 @@
 import Foundation
 
 /// Backtests and optimisations as jobs (issue 5, docs/JOBS.md): registers `backtest.submit`,
-/// `backtest.status`, `backtest.report`, `backtest.cancel`, `optimize.submit` and the report
-/// export download in the gateway's method table, and starts the job threads.
+/// `backtest.status`, `backtest.report`, `backtest.cancel`, `optimize.submit`, `strategies.list`
+/// (the strategies and parameter ranges a job may name) and the report export download in the
+/// gateway's method table, and starts the job threads.
 ///
 /// Wiring (in `GatewayRuntime.run`, once the Redis address is known, before serving):
 /// ```swift
@@ -34,6 +35,7 @@ public enum JobsModule {
         table.register(MethodHandler(.backtestStatus) { [service] in service.status($0) })
         table.register(MethodHandler(.backtestReport) { [service] in service.report($0) })
         table.register(MethodHandler(.backtestCancel) { [service] in service.cancel($0) })
+        table.register(MethodHandler(.strategiesList) { _ in .success(StrategyCatalog.list()) })
         table.register(download: DownloadRoute("/v1/backtest/report/{task_id}/export", leastRole: .viewer) { [service] in
             service.export($0)
         })
