@@ -1,0 +1,201 @@
+// Market view: a candlestick chart of one market and interval, fed by the `klines:{MARKET}:{INTERVAL}`
+// topic (every retained bar first, then live), with the market's signals (REST page + `signals`
+// topic) as buy/sell triangles and its positions (REST + `portfolio` topic, TRADER+) as entry and
+// exit markers. Markets and their intervals come from GET /v1/markets.
+
+import { createCandleChart } from "../charts/candles.js";
+import { toMillis } from "../charts/svg.js";
+import { el, fmtPrice } from "../charts/dom.js";
+
+const STORAGE_KEY = "bedrock.market";
+
+/** A `kline.closed` event as a chart bar, or null when it is not one. */
+function barFromEvent(data) {
+  if (!data || (data.event_type && data.event_type !== "kline.closed")) return null;
+  const time = toMillis(data.open_time);
+  const bar = { time, open: +data.open, high: +data.high, low: +data.low, close: +data.close, volume: +data.volume };
+  return isFinite(time) && isFinite(bar.open) && isFinite(bar.close) ? bar : null;
+}
+
+/** A signal record or `signal.created` event as a chart marker. */
+function signalMarker(s) {
+  const score = s.rule_engine_score === null || s.rule_engine_score === undefined ? "" : `, score ${Math.round(s.rule_engine_score)}`;
+  return {
+    id: s.id ?? s.signal_id, time: toMillis(s.bar_time || s.created_at), side: s.side,
+    approved: s.final_decision ? s.final_decision === "APPROVED" : undefined,
+    label: `${s.signal_type || s.side} #${s.id ?? ""} at ${fmtPrice(s.entry_price)} (${s.final_decision || "?"}${score})`,
+  };
+}
+
+/** A position record as a trade marker (entry, and exit once closed). */
+function tradeMarker(p) {
+  return {
+    id: p.id, side: p.side, entryTime: toMillis(p.opened_at), entryPrice: +p.entry_price,
+    exitTime: p.closed_at ? toMillis(p.closed_at) : NaN, exitPrice: p.exit_price === null ? NaN : +p.exit_price,
+    pnl: p.realized_pnl ?? undefined, label: `Position #${p.id} ${p.side || ""}`,
+  };
+}
+
+/**
+ * Mounts the market view into its section.
+ * @param {HTMLElement} root the view's section
+ * @param {object} ctx the view context of docs/DASHBOARD.md
+ * @returns {{show: Function, hide: Function, dispose: Function}}
+ */
+export function mount(root, ctx) {
+  const marketSelect = el("select", { id: "market-select", testid: "market-select", disabled: true });
+  const intervalSelect = el("select", { id: "market-interval", testid: "market-interval", disabled: true });
+  const status = el("span", { class: "market-status muted", role: "status", "aria-live": "polite", text: "Loading markets…" });
+  const lastPrice = el("strong", { class: "market-last", testid: "market-last" });
+  const chartBox = el("div", { class: "chart market-chart" });
+  const key = el("ul", { class: "chart-key", "aria-label": "Chart key" },
+    el("li", {}, el("span", { class: "swatch buy" }), "buy signal"),
+    el("li", {}, el("span", { class: "swatch sell" }), "sell signal"),
+    el("li", {}, el("span", { class: "swatch entry" }), "position entry"),
+    el("li", {}, el("span", { class: "swatch exit" }), "position exit"));
+  root.replaceChildren(
+    el("div", { class: "view-head market-head" },
+      el("h2", { text: "Market" }),
+      el("span", { class: "inline-field" }, el("label", { for: "market-select", text: "Market" }), marketSelect),
+      el("span", { class: "inline-field" }, el("label", { for: "market-interval", text: "Interval" }), intervalSelect),
+      lastPrice, status),
+    chartBox, key);
+  const chart = createCandleChart(chartBox, { label: "Candlestick chart of the selected market", maxVisible: 200 });
+
+  let markets = [];          // [{market, intervals:[{interval, topic}]}]
+  let current = null;        // {market, interval, topic}
+  let offKlines = null, offSignals = null, offPortfolio = null;
+  let signalMap = new Map();
+  let positionTimer = 0;
+  let barCount = 0;
+  let klineResets = 0;       // resubscriptions after `recovered: false` for this selection
+  let generation = 0;        // bumps on every selection so late answers of an old one are dropped
+
+  function setStatus(text) { status.textContent = text; }
+
+  function fillSelect(select, values, chosen) {
+    select.replaceChildren(...values.map((v) => el("option", { value: v, text: v })));
+    if (values.includes(chosen)) select.value = chosen;
+    select.disabled = values.length === 0;
+  }
+
+  async function loadMarkets() {
+    try {
+      const answer = await ctx.api.get("/v1/markets");
+      markets = (answer.data || []).filter((m) => (m.intervals || []).length);
+    } catch (err) {
+      setStatus(`Could not load markets: ${err.message || err}`);
+      return;
+    }
+    if (!markets.length) {
+      fillSelect(marketSelect, [], null); fillSelect(intervalSelect, [], null);
+      setStatus("No market has bars yet (run `bedrock replay` or `make sample-data`).");
+      return;
+    }
+    let saved = {};
+    try { saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || "{}"); } catch { /* ignore */ }
+    fillSelect(marketSelect, markets.map((m) => m.market), saved.market);
+    fillIntervals(saved.interval);
+    select();
+  }
+
+  function fillIntervals(preferred) {
+    const m = markets.find((x) => x.market === marketSelect.value) || markets[0];
+    fillSelect(intervalSelect, m.intervals.map((i) => i.interval), preferred);
+  }
+
+  function unsubscribeAll() {
+    for (const off of [offKlines, offSignals, offPortfolio]) if (off) off();
+    offKlines = offSignals = offPortfolio = null;
+    clearTimeout(positionTimer);
+  }
+
+  function subscribeKlines(gen) {
+    if (offKlines) offKlines();
+    barCount = 0;
+    chart.setBars([]);
+    offKlines = ctx.socket.subscribe(current.topic, (data) => {
+      if (gen !== generation) return;
+      const bar = barFromEvent(data);
+      if (!bar) return;
+      chart.upsertBar(bar);
+      barCount += 1;
+      lastPrice.textContent = fmtPrice(bar.close);
+      setStatus(`${current.market} ${current.interval} · ${Math.min(barCount, chart.bars().length)} bars · live`);
+    }, { since: "0", onReset: () => {
+      // The stream no longer holds what a resume needed (or holds more than the server replays):
+      // start over from everything retained once; after that, carry on with live bars only.
+      if (gen !== generation) return;
+      if (!klineResets++) subscribeKlines(gen);
+      else setStatus(`${current.market} ${current.interval} · history unavailable, live bars only`);
+    } });
+  }
+
+  async function loadSignals(gen) {
+    try {
+      const page = await ctx.api.get("/v1/signals", { market: current.market, limit: 100 });
+      if (gen !== generation) return;
+      for (const s of page.data || []) addSignal(s, false);
+      chart.setSignals([...signalMap.values()]);
+    } catch (err) {
+      if (gen === generation) ctx.toast(`Signals: ${err.message || err}`, "error");
+    }
+  }
+
+  function addSignal(s, redraw = true) {
+    if (s.market !== current.market || (s.interval && s.interval !== current.interval)) return;
+    const marker = signalMarker(s);
+    if (!isFinite(marker.time)) return;
+    signalMap.set(String(marker.id ?? `${marker.time}-${marker.side}`), marker);
+    if (redraw) chart.setSignals([...signalMap.values()]);
+  }
+
+  async function loadPositions(gen) {
+    try {
+      const page = await ctx.api.get("/v1/positions", { market: current.market, limit: 100 });
+      if (gen !== generation) return;
+      chart.setTrades((page.data || []).map(tradeMarker).filter((t) => isFinite(t.entryTime)));
+    } catch (err) {
+      if (gen === generation) ctx.toast(`Positions: ${err.message || err}`, "error");
+    }
+  }
+
+  function select() {
+    const m = markets.find((x) => x.market === marketSelect.value);
+    const iv = m && m.intervals.find((i) => i.interval === intervalSelect.value);
+    if (!m || !iv) return;
+    generation += 1;
+    const gen = generation;
+    unsubscribeAll();
+    current = { market: m.market, interval: iv.interval, topic: iv.topic || `klines:${m.market}:${iv.interval}` };
+    try { localStorage.setItem(STORAGE_KEY, JSON.stringify({ market: current.market, interval: current.interval })); } catch { /* ignore */ }
+    signalMap = new Map();
+    klineResets = 0;
+    chart.clear();
+    lastPrice.textContent = "";
+    setStatus(`${current.market} ${current.interval} · loading bars…`);
+    subscribeKlines(gen);
+    offSignals = ctx.socket.subscribe("signals", (data) => {
+      if (gen === generation && data && data.event_type === "signal.created") addSignal(data);
+    }, { onReset: () => { if (gen === generation) loadSignals(gen); } });
+    loadSignals(gen);
+    if (ctx.can.trade) {
+      offPortfolio = ctx.socket.subscribe("portfolio", (data) => {
+        if (gen !== generation || !data || data.market !== current.market) return;
+        clearTimeout(positionTimer);
+        positionTimer = setTimeout(() => loadPositions(gen), 300);
+      }, { onReset: () => { if (gen === generation) loadPositions(gen); } });
+    }
+    loadPositions(gen);
+  }
+
+  marketSelect.addEventListener("change", () => { fillIntervals(intervalSelect.value); select(); });
+  intervalSelect.addEventListener("change", select);
+  loadMarkets();
+
+  return {
+    show() { if (!markets.length) loadMarkets(); },
+    hide() {},
+    dispose() { generation += 1; unsubscribeAll(); chart.dispose(); },
+  };
+}
