@@ -25,6 +25,7 @@ export function mount(root, ctx) {
   const klineSubs = new Map();   // topic → unsubscribe
   let account = null;
   let visible = true;
+  let shownOnce = false; // the first show() follows mount(), which has just loaded
   let pollTimer = null;
 
   // ---- account cards
@@ -289,7 +290,7 @@ export function mount(root, ctx) {
   startPolling();
 
   return {
-    show() { visible = true; refreshAll(); },
+    show() { visible = true; if (shownOnce) refreshAll(); shownOnce = true; },
     hide() { visible = false; },
     dispose() {
       if (offPortfolio) offPortfolio();

@@ -20,6 +20,7 @@ const ALERT_WINDOW_MS = 24 * 3600 * 1000;
 export function mount(root, ctx) {
   const mayStream = ctx.can.trade; // SPEC §6: `risk` is TRADER+
   let visible = true;
+  let shownOnce = false; // the first show() follows mount(), which has just loaded
   let state = null;
 
   const stateBox = el('div', { class: 'risk-state', testid: 'risk-state', 'aria-live': 'polite' },
@@ -156,7 +157,7 @@ export function mount(root, ctx) {
   loadState();
 
   return {
-    show() { visible = true; loadState(); },
+    show() { visible = true; if (shownOnce) loadState(); shownOnce = true; },
     hide() { visible = false; },
     dispose() { if (offRisk) offRisk(); clearInterval(poll); loadStateSoon.cancel(); },
   };

@@ -40,8 +40,8 @@ export function mount(root, ctx) {
   const empty = el('p', { class: 'empty', text: 'No signals yet. They appear here as the strategies find them.', hidden: true });
 
   const { wrap, tbody } = table('Signals, newest first', [
-    'Bar (UTC)', 'Market', 'Type', 'Side', { label: 'Entry', className: 'num' }, { label: 'Stop', className: 'num opt' },
-    { label: 'Target', className: 'num opt' }, { label: 'Score', className: 'num' }, 'Decision', 'Weight',
+    'Bar (UTC)', 'Market', 'Type', 'Side', { label: 'Entry', className: 'num' }, { label: 'Stop', className: 'num opt opt-wide' },
+    { label: 'Target', className: 'num opt opt-wide' }, { label: 'Score', className: 'num' }, 'Decision', 'Weight',
   ], { hideCaption: true });
   for (const th of tbody.parentNode.querySelectorAll('th')) if (/^(Type|Score)$/.test(th.textContent)) th.classList.add('opt');
 
@@ -173,8 +173,8 @@ function signalRow(s, selected, onSelect) {
   td(humanize(s.signal_type), 'opt'),
   td(el('span', { class: `side ${String(s.side).toLowerCase()}`, text: s.side || '–' })),
   td(fmtPrice(s.entry_price), 'num'),
-  td(fmtPrice(s.stop_loss_price), 'num opt'),
-  td(fmtPrice(s.profit_target_price), 'num opt'),
+  td(fmtPrice(s.stop_loss_price), 'num opt opt-wide'),
+  td(fmtPrice(s.profit_target_price), 'num opt opt-wide'),
   td(fmtNum(s.rule_engine_score, 0), 'num opt'),
   td(el('span', { class: `badge ${s.final_decision === 'APPROVED' ? 'ok' : 'bad'}`, text: humanize(s.final_decision) })),
   td(weightBar(s.suggested_position_weight)));
