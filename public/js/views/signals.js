@@ -54,7 +54,7 @@ export function mount(root, ctx) {
     wrap, empty, el('div', { class: 'actions' }, older));
 
   root.append(el('div', { class: 'view-head' }, el('h1', { text: 'Signals' }),
-    el('p', { class: 'muted', text: 'Live from the strategies, newest first. Select a row for its estimate.' })));
+    el('p', { class: 'muted', text: 'Live from the strategies, newest first. Select a row (click, or Tab then ↑/↓ and Enter) for its estimate.' })));
   if (ctx.can.trade) root.append(generatePanel(ctx));
   root.append(el('div', { class: 'split' }, listPanel, estimate));
 
@@ -65,6 +65,24 @@ export function mount(root, ctx) {
       && (!decision.select.value || s.final_decision === decision.select.value);
   }
 
+  /** Roving tab stop: one row is in the tab order; arrow keys move between visible rows. */
+  function fixTabStop(preferred) {
+    const visibleRows = [...tbody.rows].filter((tr) => !tr.hidden);
+    const current = preferred && !preferred.hidden ? preferred : visibleRows.find((tr) => tr.tabIndex === 0) || visibleRows[0];
+    for (const tr of tbody.rows) tr.tabIndex = tr === current ? 0 : -1;
+  }
+
+  tbody.addEventListener('keydown', (event) => {
+    const keys = { ArrowDown: 1, ArrowUp: -1, Home: -Infinity, End: Infinity };
+    if (!(event.key in keys) || !event.target.matches('tr')) return;
+    event.preventDefault();
+    const visibleRows = [...tbody.rows].filter((tr) => !tr.hidden);
+    const at = visibleRows.indexOf(event.target);
+    const step = keys[event.key];
+    const next = visibleRows[Math.max(0, Math.min(visibleRows.length - 1, Number.isFinite(step) ? at + step : (step > 0 ? visibleRows.length - 1 : 0)))];
+    if (next) { fixTabStop(next); next.focus(); }
+  });
+
   function applyFilters() {
     let shown = 0;
     for (const [id, tr] of rows) {
@@ -74,6 +92,7 @@ export function mount(root, ctx) {
     }
     count.textContent = `${shown} shown`;
     empty.hidden = shown > 0;
+    fixTabStop();
   }
 
   function upsert(s) {
@@ -84,7 +103,7 @@ export function mount(root, ctx) {
     addMarketOption(s.market);
     const tr = signalRow(s, id === selectedId, () => select(id));
     const old = rows.get(id);
-    if (old) { old.replaceWith(tr); rows.set(id, tr); tr.hidden = !matches(s); return; }
+    if (old) { tr.tabIndex = old.tabIndex; old.replaceWith(tr); rows.set(id, tr); tr.hidden = !matches(s); return; }
     let before = null;
     for (const [otherId, otherRow] of rows) if (otherId < id && (!before || otherId > Number(before.dataset.signalId))) before = otherRow;
     tbody.insertBefore(tr, before);
@@ -131,6 +150,7 @@ export function mount(root, ctx) {
   async function select(id) {
     selectedId = id;
     for (const [otherId, tr] of rows) tr.setAttribute('aria-selected', String(otherId === id));
+    fixTabStop(rows.get(id));
     const s = signals.get(id);
     const seq = ++estimateSeq;
     estimate.hidden = false;
@@ -143,7 +163,13 @@ export function mount(root, ctx) {
       failure = err;
     }
     if (seq !== estimateSeq) return;
-    renderEstimate(estimate, s, answer, failure, () => { estimate.hidden = true; selectedId = null; });
+    renderEstimate(estimate, s, answer, failure, () => {
+      estimate.hidden = true;
+      const tr = rows.get(selectedId);
+      selectedId = null;
+      for (const row of rows.values()) row.setAttribute('aria-selected', 'false');
+      if (tr) tr.focus(); // back where the keyboard user was
+    });
     // One column (phones): the panel sits below the table, so bring it into view.
     if (window.matchMedia('(max-width: 900px)').matches) estimate.scrollIntoView({ block: 'start' });
   }
@@ -165,7 +191,7 @@ export function mount(root, ctx) {
 /** One table row for a signal; click, Enter or Space selects it. */
 function signalRow(s, selected, onSelect) {
   const tr = el('tr', {
-    class: 'signal-row selectable', tabindex: 0, testid: 'signal-row', 'aria-selected': String(selected),
+    class: 'signal-row selectable', tabindex: -1, testid: 'signal-row', 'aria-selected': String(selected),
     dataset: { signalId: String(s.id) }, title: 'Show the estimate for this signal',
   },
   td(timeCell(s.bar_time)),
