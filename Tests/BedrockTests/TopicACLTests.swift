@@ -49,7 +49,7 @@ final class TopicACLTests: XCTestCase {
     }
 
     func testMethodTable() {
-        XCTAssertEqual(Method.allCases.count, 20)
+        XCTAssertEqual(Method.allCases.count, 21)
         let traderMethods: Set<String> = ["signals.generate", "positions.close", "backtest.submit",
                                           "backtest.cancel", "optimize.submit"]
         for m in Method.allCases {

@@ -28,6 +28,7 @@ enum RESTRoutes {
         route("POST", "/v1/backtest/cancel/{task_id}", .backtestCancel),
         route("POST", "/v1/optimize/parameters", .optimizeSubmit),
         route("GET", "/v1/strategies", .strategiesList),
+        route("GET", "/v1/klines", .klinesList),
     ]
 
     private static func route(_ verb: String, _ path: String, _ method: Method) -> Route {

@@ -23,6 +23,7 @@
 /// | `backtest.cancel`       | TRADER     |
 /// | `optimize.submit`       | TRADER     |
 /// | `strategies.list`       | VIEWER     |
+/// | `klines.list`           | VIEWER     |
 public enum Method: String, Sendable, CaseIterable, Hashable {
     case marketsList = "markets.list"
     case signalsList = "signals.list"
@@ -44,6 +45,7 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case backtestCancel = "backtest.cancel"
     case optimizeSubmit = "optimize.submit"
     case strategiesList = "strategies.list"
+    case klinesList = "klines.list"
 
     /// The least role that may call this method.
     public var leastRole: Role {

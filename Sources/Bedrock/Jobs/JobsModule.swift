@@ -2,8 +2,9 @@ import Foundation
 
 /// Backtests and optimisations as jobs (issue 5, docs/JOBS.md): registers `backtest.submit`,
 /// `backtest.status`, `backtest.report`, `backtest.cancel`, `optimize.submit`, `strategies.list`
-/// (the strategies and parameter ranges a job may name) and the report export download in the
-/// gateway's method table, and starts the job threads.
+/// (the strategies and parameter ranges a job may name), `klines.list` (a market's latest bars, as
+/// a job would read them) and the report export download in the gateway's method table, and
+/// starts the job threads.
 ///
 /// Wiring (in `GatewayRuntime.run`, once the Redis address is known, before serving):
 /// ```swift
@@ -36,6 +37,9 @@ public enum JobsModule {
         table.register(MethodHandler(.backtestReport) { [service] in service.report($0) })
         table.register(MethodHandler(.backtestCancel) { [service] in service.cancel($0) })
         table.register(MethodHandler(.strategiesList) { _ in .success(StrategyCatalog.list()) })
+        table.register(MethodHandler(.klinesList) { [service] call in
+            service.withStore { try KlineHistory.list(call.params, prefix: settings.prefix, on: $0) }
+        })
         table.register(download: DownloadRoute("/v1/backtest/report/{task_id}/export", leastRole: .viewer) { [service] in
             service.export($0)
         })

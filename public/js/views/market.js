@@ -1,5 +1,5 @@
-// Market view: a candlestick chart of one market and interval, fed by the `klines:{MARKET}:{INTERVAL}`
-// topic (every retained bar first, then live), with the market's signals (REST page + `signals`
+// Market view: a candlestick chart of one market and interval: its latest bars from GET /v1/klines,
+// then live bars from the `klines:{MARKET}:{INTERVAL}` topic, with the market's signals (REST page + `signals`
 // topic) as buy/sell triangles and its positions (REST + `portfolio` topic, TRADER+) as entry and
 // exit markers. Markets and their intervals come from GET /v1/markets.
 
@@ -8,8 +8,9 @@ import { toMillis } from "../charts/svg.js";
 import { el, fmtPrice } from "../charts/dom.js";
 
 const STORAGE_KEY = "bedrock.market";
+const HISTORY_BARS = 1000;
 
-/** A `kline.closed` event as a chart bar, or null when it is not one. */
+/** A `kline.closed` event (or a GET /v1/klines row) as a chart bar, or null when it is not one. */
 function barFromEvent(data) {
   if (!data || (data.event_type && data.event_type !== "kline.closed")) return null;
   const time = toMillis(data.open_time);
@@ -67,8 +68,6 @@ export function mount(root, ctx) {
   let offKlines = null, offSignals = null, offPortfolio = null;
   let signalMap = new Map();
   let positionTimer = 0;
-  let barCount = 0;
-  let klineResets = 0;       // resubscriptions after `recovered: false` for this selection
   let generation = 0;        // bumps on every selection so late answers of an old one are dropped
 
   function setStatus(text) { status.textContent = text; }
@@ -110,25 +109,40 @@ export function mount(root, ctx) {
     clearTimeout(positionTimer);
   }
 
-  function subscribeKlines(gen) {
-    if (offKlines) offKlines();
-    barCount = 0;
-    chart.setBars([]);
+  /** Follows the klines topic live; bars that arrive before the history are held, then merged. */
+  function followKlines(gen) {
+    const feed = { ready: false, early: [] };
     offKlines = ctx.socket.subscribe(current.topic, (data) => {
       if (gen !== generation) return;
       const bar = barFromEvent(data);
       if (!bar) return;
-      chart.upsertBar(bar);
-      barCount += 1;
-      lastPrice.textContent = fmtPrice(bar.close);
-      setStatus(`${current.market} ${current.interval} · ${Math.min(barCount, chart.bars().length)} bars · live`);
-    }, { since: "0", onReset: () => {
-      // The stream no longer holds what a resume needed (or holds more than the server replays):
-      // start over from everything retained once; after that, carry on with live bars only.
+      if (feed.ready) showBar(bar); else feed.early.push(bar);
+    }, { onReset: () => { if (gen === generation) loadHistory(gen, feed); } });
+    loadHistory(gen, feed);
+  }
+
+  /** GET /v1/klines: the latest bars (a shared live subscription cannot replay them for us). */
+  async function loadHistory(gen, feed) {
+    feed.ready = false;
+    try {
+      const answer = await ctx.api.get("/v1/klines", { market: current.market, interval: current.interval, limit: HISTORY_BARS });
       if (gen !== generation) return;
-      if (!klineResets++) subscribeKlines(gen);
-      else setStatus(`${current.market} ${current.interval} · history unavailable, live bars only`);
-    } });
+      chart.setBars((answer.data || []).map(barFromEvent).filter(Boolean));
+    } catch (err) {
+      if (gen !== generation) return;
+      ctx.toast(`Bars: ${err.message || err}`, "error");
+    }
+    feed.ready = true;
+    for (const bar of feed.early.splice(0)) chart.upsertBar(bar);
+    const bars = chart.bars();
+    if (bars.length) lastPrice.textContent = fmtPrice(bars[bars.length - 1].close);
+    setStatus(`${current.market} ${current.interval} · ${bars.length} bars · live`);
+  }
+
+  function showBar(bar) {
+    chart.upsertBar(bar);
+    lastPrice.textContent = fmtPrice(bar.close);
+    setStatus(`${current.market} ${current.interval} · ${chart.bars().length} bars · live`);
   }
 
   async function loadSignals(gen) {
@@ -170,11 +184,10 @@ export function mount(root, ctx) {
     current = { market: m.market, interval: iv.interval, topic: iv.topic || `klines:${m.market}:${iv.interval}` };
     try { localStorage.setItem(STORAGE_KEY, JSON.stringify({ market: current.market, interval: current.interval })); } catch { /* ignore */ }
     signalMap = new Map();
-    klineResets = 0;
     chart.clear();
     lastPrice.textContent = "";
     setStatus(`${current.market} ${current.interval} · loading bars…`);
-    subscribeKlines(gen);
+    followKlines(gen);
     offSignals = ctx.socket.subscribe("signals", (data) => {
       if (gen === generation && data && data.event_type === "signal.created") addSignal(data);
     }, { onReset: () => { if (gen === generation) loadSignals(gen); } });
