@@ -223,12 +223,12 @@ function startSession(next) {
   route();
 }
 
-/** `ctx.markets()`: `GET /v1/markets`, shared by the views, cached for 30 s. */
+/** `ctx.markets(fresh?)`: `GET /v1/markets` `data`, shared by the views, cached for 30 s. */
 function cachedMarkets() {
   let at = 0;
   let promise = null;
-  return () => {
-    if (!promise || Date.now() - at > 30000) {
+  return (fresh = false) => {
+    if (!promise || fresh || Date.now() - at > 30000) {
       at = Date.now();
       promise = api.get('/v1/markets').then((r) => r.data || []).catch((err) => { promise = null; throw err; });
     }

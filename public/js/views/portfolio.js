@@ -233,7 +233,11 @@ export function mount(root, ctx) {
     const markets = new Set([...open.values()].map((p) => p.market));
     if (markets.size) {
       let list = [];
-      try { list = await ctx.markets(); } catch { /* no marks from bars then */ }
+      try {
+        list = await ctx.markets();
+        const listed = new Set(list.map((m) => m.market));
+        if ([...markets].some((m) => !listed.has(m))) list = await ctx.markets(true); // a market newer than the cache
+      } catch { /* no marks from bars then */ }
       for (const m of list) {
         if (!markets.has(m.market)) continue;
         for (const i of m.intervals || []) wanted.add(i.topic || `klines:${m.market}:${i.interval}`);
