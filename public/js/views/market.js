@@ -9,6 +9,7 @@ import { el, fmtPrice } from "../charts/dom.js";
 
 const STORAGE_KEY = "bedrock.market";
 const HISTORY_BARS = 1000;
+const MAX_PAGES = 5;        // markers: the newest 500 signals and positions of the market
 
 /** A `kline.closed` event (or a GET /v1/klines row) as a chart bar, or null when it is not one. */
 function barFromEvent(data) {
@@ -145,11 +146,22 @@ export function mount(root, ctx) {
     setStatus(`${current.market} ${current.interval} · ${chart.bars().length} bars · live`);
   }
 
+  /** Up to `MAX_PAGES` pages of 100 of a list route, newest first, as one array. */
+  async function fetchPages(path, query) {
+    const out = [];
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const answer = await ctx.api.get(path, { ...query, limit: 100, offset: page * 100 });
+      out.push(...(answer.data || []));
+      if ((answer.data || []).length < 100 || out.length >= (answer.total ?? Infinity)) break;
+    }
+    return out;
+  }
+
   async function loadSignals(gen) {
     try {
-      const page = await ctx.api.get("/v1/signals", { market: current.market, limit: 100 });
+      const list = await fetchPages("/v1/signals", { market: current.market });
       if (gen !== generation) return;
-      for (const s of page.data || []) addSignal(s, false);
+      for (const s of list) addSignal(s, false);
       chart.setSignals([...signalMap.values()]);
     } catch (err) {
       if (gen === generation) ctx.toast(`Signals: ${err.message || err}`, "error");
@@ -166,9 +178,9 @@ export function mount(root, ctx) {
 
   async function loadPositions(gen) {
     try {
-      const page = await ctx.api.get("/v1/positions", { market: current.market, limit: 100 });
+      const list = await fetchPages("/v1/positions", { market: current.market });
       if (gen !== generation) return;
-      chart.setTrades((page.data || []).map(tradeMarker).filter((t) => isFinite(t.entryTime)));
+      chart.setTrades(list.map(tradeMarker).filter((t) => isFinite(t.entryTime)));
     } catch (err) {
       if (gen === generation) ctx.toast(`Positions: ${err.message || err}`, "error");
     }
