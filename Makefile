@@ -48,8 +48,9 @@ gateway_up = { [ -S $(DATA_DIR)/redis.sock ] && { ! command -v curl >/dev/null |
 # Debian packages: the four C libraries, the Redis server (embedded default and tests),
 # pkg-config (SwiftPM finds the libraries with it).
 APT_PACKAGES      := libwebsockets-dev libjansson-dev libhiredis-dev libjwt-dev redis-server pkg-config
-# Extra packages for the tests: openssl (self-signed certificate in the TLS test).
-APT_TEST_PACKAGES := openssl
+# Extra packages for the tests: openssl (self-signed certificate in the TLS test); chromium and
+# chromium-driver (the dashboard's browser tests, tests/integration/test_dashboard.py, via selenium).
+APT_TEST_PACKAGES := openssl chromium chromium-driver
 
 # Python tools for the integration tests, in a private virtual environment (pinned in
 # tests/integration/requirements.txt). Lives under .build-py/, which git ignores.

@@ -7,6 +7,11 @@
   waits for `/health`, and at teardown stops it with SIGTERM and asserts exit code 0.
 - `gateway`: `start_gateway()` with the defaults.
 - `tls_cert`: a self-signed certificate and key for 127.0.0.1/localhost made with openssl.
+- `start_gateway(..., port=P)`: a gateway on a given port (e.g. a restart on the port of one the
+  test stopped, with the same `redis=` URL).
+- `make_browser(size, label)`, `browser` (1400x900) and `phone_browser` (390x844): headless
+  Chromium windows (tests/integration/browser.py) quit at teardown, with a screenshot under
+  test-artifacts/screenshots/ when the test failed. A missing chromium fails the test, naming it.
 
 The server's working directory is a temp "root" holding `public/` (a copy of the repo's),
 `config/bedrock.json` (which contains the JWT secret) and `secret.txt`, so the path-traversal
@@ -22,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from helpers import (JWT_SECRET, REPO, Gateway, RedisServer, deep_merge, free_port)
+from browser import DESKTOP, PHONE, SCREENSHOTS, Browser, slug
 
 SECRET_MARKER = "TOP-SECRET-OUTSIDE-PUBLIC-7f3a9c"
 
@@ -52,7 +58,7 @@ def start_gateway(request, tmp_path_factory):
 
     def start(config: dict | None = None, *, redis: str | None = None,
               tls: tuple[Path, Path] | None = None, args: list[str] | None = None,
-              env: dict[str, str] | None = None, wait: bool = True) -> Gateway:
+              env: dict[str, str] | None = None, wait: bool = True, port: int | None = None) -> Gateway:
         root = tmp_path_factory.mktemp("gw")
         public_src = REPO / "public"
         if public_src.is_dir():
@@ -70,7 +76,7 @@ def start_gateway(request, tmp_path_factory):
         base = {
             "mode": "dev",
             "data_dir": str(data_dir),
-            "server": {"host": "127.0.0.1", "port": free_port(), "public_dir": str(root / "public")},
+            "server": {"host": "127.0.0.1", "port": port or free_port(), "public_dir": str(root / "public")},
             "redis": {"url": redis_url},
             "jwt": {"secret": JWT_SECRET},
         }
@@ -102,3 +108,48 @@ def start_gateway(request, tmp_path_factory):
 @pytest.fixture
 def gateway(start_gateway) -> Gateway:
     return start_gateway()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the item (`item.rep_call`) so fixtures can see a failure."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+@pytest.fixture
+def make_browser(request, tmp_path_factory):
+    """`make_browser(size=(w, h), label="desktop")` → a headless Chromium `Browser`."""
+    opened: list[Browser] = []
+    for stale in SCREENSHOTS.glob(f"{slug(request.node.name)}-*.png"):  # a previous run's
+        stale.unlink()
+
+    def make(size: tuple[int, int] = DESKTOP, label: str = "desktop") -> Browser:
+        try:
+            b = Browser(tmp_path_factory.mktemp(f"downloads-{label}"), size, label, request.node.name)
+        except RuntimeError as e:
+            pytest.fail(str(e), pytrace=False)
+        opened.append(b)
+        return b
+
+    yield make
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for b in opened:
+        if failed:
+            try:
+                print(f"failure screenshot: {b.screenshot('FAILED')}")
+                print("console:\n" + "\n".join(b.console_lines()[-30:]))
+            except Exception as e:  # noqa: BLE001 - the browser may be the thing that broke
+                print(f"no failure screenshot: {e}")
+        b.quit()
+
+
+@pytest.fixture
+def browser(make_browser) -> Browser:
+    return make_browser(DESKTOP, "desktop")
+
+
+@pytest.fixture
+def phone_browser(make_browser) -> Browser:
+    return make_browser(PHONE, "phone")
