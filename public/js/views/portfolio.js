@@ -41,18 +41,18 @@ export function mount(root, ctx) {
   const accountNote = el('p', { class: 'muted small', testid: 'account-updated' });
 
   // ---- tables
-  const openCols = ['Market', 'Side', { label: 'Size', className: 'num' }, { label: 'Entry', className: 'num' },
-    { label: 'Mark', className: 'num' }, { label: 'Stop', className: 'num opt' }, { label: 'Target', className: 'num opt' },
+  const openCols = ['Market', 'Side', { label: 'Size', className: 'num opt' }, { label: 'Entry', className: 'num opt' },
+    { label: 'Mark', className: 'num opt' }, { label: 'Stop', className: 'num opt' }, { label: 'Target', className: 'num opt' },
     { label: 'Unrealized P&L', className: 'num' }, { label: 'Opened (UTC)', className: 'opt' }];
   if (ctx.can.trade) openCols.push({ label: 'Action', className: 'actions-col' });
   const openTable = table('Open positions', openCols, { hideCaption: true });
   const openEmpty = el('p', { class: 'empty', text: 'No open positions.' });
-  const closedTable = table('Closed positions', ['Market', 'Side', { label: 'Size', className: 'num' },
-    { label: 'Entry', className: 'num opt' }, { label: 'Exit', className: 'num' }, 'Exit reason',
+  const closedTable = table('Closed positions', ['Market', 'Side', { label: 'Size', className: 'num opt' },
+    { label: 'Entry', className: 'num opt' }, { label: 'Exit', className: 'num opt' }, 'Exit reason',
     { label: 'Realized P&L', className: 'num' }, { label: 'ROI', className: 'num' }, { label: 'Closed (UTC)', className: 'opt' }], { hideCaption: true });
   const closedEmpty = el('p', { class: 'empty', text: 'No closed positions yet.' });
-  const tradesTable = table('Trades', ['Market', 'Side', { label: 'Size', className: 'num' }, { label: 'Entry', className: 'num opt' },
-    { label: 'Exit', className: 'num' }, { label: 'P&L', className: 'num' }, { label: 'Commission', className: 'num opt' },
+  const tradesTable = table('Trades', ['Market', 'Side', { label: 'Size', className: 'num opt' }, { label: 'Entry', className: 'num opt' },
+    { label: 'Exit', className: 'num opt' }, { label: 'P&L', className: 'num' }, { label: 'Commission', className: 'num opt' },
     'Exit reason', { label: 'Exit (UTC)', className: 'opt' }], { hideCaption: true });
   const tradesEmpty = el('p', { class: 'empty', text: 'No trades yet.' });
   const liveNote = ctx.can.trade
@@ -122,12 +122,12 @@ export function mount(root, ctx) {
     openRows.clear();
     const list = [...open.values()].sort((a, b) => b.id - a.id);
     for (const p of list) {
-      const markCell = td(fmtPrice(markOf(p)), 'num');
+      const markCell = td(fmtPrice(markOf(p)), 'num opt');
       const pnl = pnlOf(p);
       const pnlCell = td(fmtMoney(pnl, true), `num ${signClass(pnl)}`, { testid: 'position-pnl' });
       const tr = el('tr', { testid: 'position-row', dataset: { positionId: String(p.id) } },
         td(`${p.market}`), td(el('span', { class: `side ${String(p.side).toLowerCase()}`, text: p.side })),
-        td(fmtQty(p.position_size), 'num'), td(fmtPrice(p.entry_price), 'num'), markCell,
+        td(fmtQty(p.position_size), 'num opt'), td(fmtPrice(p.entry_price), 'num opt'), markCell,
         td(fmtPrice(p.trailing_stop_price ?? p.stop_loss_price), 'num opt'), td(fmtPrice(p.profit_target_price), 'num opt'),
         pnlCell, td(timeCell(p.opened_at), 'opt'));
       if (ctx.can.trade) {
@@ -194,7 +194,7 @@ export function mount(root, ctx) {
       const list = page.data || [];
       replaceChildren(closedTable.tbody, list.map((p) => el('tr', { testid: 'closed-position-row', dataset: { positionId: String(p.id) } },
         td(p.market), td(el('span', { class: `side ${String(p.side).toLowerCase()}`, text: p.side })),
-        td(fmtQty(p.position_size), 'num'), td(fmtPrice(p.entry_price), 'num opt'), td(fmtPrice(p.exit_price), 'num'),
+        td(fmtQty(p.position_size), 'num opt'), td(fmtPrice(p.entry_price), 'num opt'), td(fmtPrice(p.exit_price), 'num opt'),
         td(humanize(p.exit_reason)), td(fmtMoney(p.realized_pnl, true), `num ${signClass(p.realized_pnl)}`),
         td(fmtPct(p.roi), `num ${signClass(p.roi)}`), td(timeCell(p.closed_at), 'opt'))));
       closedEmpty.hidden = list.length > 0;
@@ -210,7 +210,7 @@ export function mount(root, ctx) {
       const list = page.data || [];
       replaceChildren(tradesTable.tbody, list.map((t) => el('tr', { testid: 'trade-row', dataset: { tradeId: String(t.id) } },
         td(t.market), td(el('span', { class: `side ${String(t.side).toLowerCase()}`, text: t.side })),
-        td(fmtQty(t.size), 'num'), td(fmtPrice(t.entry_price), 'num opt'), td(fmtPrice(t.exit_price), 'num'),
+        td(fmtQty(t.size), 'num opt'), td(fmtPrice(t.entry_price), 'num opt'), td(fmtPrice(t.exit_price), 'num opt'),
         td(fmtMoney(t.pnl, true), `num ${signClass(t.pnl)}`), td(fmtMoney(t.commission), 'num opt'),
         td(humanize(t.exit_reason)), td(timeCell(t.exit_time), 'opt'))));
       tradesEmpty.hidden = list.length > 0;

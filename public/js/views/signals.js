@@ -293,12 +293,17 @@ function generatePanel(ctx) {
     setOptions(interval.select, (m ? m.intervals : []).map((i) => [i.interval, i.interval]));
   };
   market.select.addEventListener('change', fillIntervals);
-  ctx.markets().then((list) => {
+  let retry = null;
+  const load = (fresh) => ctx.markets(fresh).then((list) => {
     markets = list;
     setOptions(market.select, list.map((m) => [m.market, m.market]));
     fillIntervals();
-    if (!list.length) result.textContent = 'No market has bars yet.';
+    if (list.length) { if (result.dataset.empty) { result.textContent = ''; delete result.dataset.empty; } return; }
+    result.textContent = 'No market has bars yet.';
+    result.dataset.empty = '1';
+    if (document.contains(result) || !retry) retry = setTimeout(() => load(true), 10000); // bars may come later
   }).catch((err) => { result.textContent = `Markets could not be loaded: ${errorText(err)}`; });
+  load(false);
 
   const form = el('form', { class: 'toolbar generate', 'aria-label': 'Generate a signal now' },
     market.field, interval.field,
