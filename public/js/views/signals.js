@@ -40,7 +40,7 @@ export function mount(root, ctx) {
   const empty = el('p', { class: 'empty', text: 'No signals yet. They appear here as the strategies find them.', hidden: true });
 
   const { wrap, tbody } = table('Signals, newest first', [
-    'Bar (UTC)', 'Market', 'Type', 'Side', { label: 'Entry', className: 'num' }, { label: 'Stop', className: 'num opt opt-wide' },
+    'Bar (UTC)', 'Market', 'Type', 'Side', { label: 'Entry', className: 'num opt' }, { label: 'Stop', className: 'num opt opt-wide' },
     { label: 'Target', className: 'num opt opt-wide' }, { label: 'Score', className: 'num' }, 'Decision', 'Weight',
   ], { hideCaption: true });
   for (const th of tbody.parentNode.querySelectorAll('th')) if (/^(Type|Score)$/.test(th.textContent)) th.classList.add('opt');
@@ -198,11 +198,11 @@ function signalRow(s, selected, onSelect) {
   td(`${s.market || '–'} ${s.interval || ''}`),
   td(humanize(s.signal_type), 'opt'),
   td(el('span', { class: `side ${String(s.side).toLowerCase()}`, text: s.side || '–' })),
-  td(fmtPrice(s.entry_price), 'num'),
+  td(fmtPrice(s.entry_price), 'num opt'),
   td(fmtPrice(s.stop_loss_price), 'num opt opt-wide'),
   td(fmtPrice(s.profit_target_price), 'num opt opt-wide'),
   td(fmtNum(s.rule_engine_score, 0), 'num opt'),
-  td(el('span', { class: `badge ${s.final_decision === 'APPROVED' ? 'ok' : 'bad'}`, text: humanize(s.final_decision) })),
+  td(decisionBadge(s.final_decision)),
   td(weightBar(s.suggested_position_weight)));
   tr.addEventListener('mousedown', (event) => event.preventDefault()); // no focus scroll on click
   tr.addEventListener('click', onSelect);
@@ -210,6 +210,14 @@ function signalRow(s, selected, onSelect) {
     if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); onSelect(); }
   });
   return tr;
+}
+
+/** APPROVED/REJECTED as a badge; on phones only its mark (✓/✗) shows, the word stays for screen readers. */
+function decisionBadge(decision) {
+  const ok = decision === 'APPROVED';
+  return el('span', { class: `badge ${ok ? 'ok' : 'bad'}` },
+    el('span', { class: 'long', text: humanize(decision) }),
+    el('span', { class: 'short', 'aria-hidden': 'true', text: ok ? '✓' : '✗' }));
 }
 
 /** The suggested position weight (0..1 or null) as a bar with its value in words. */
