@@ -99,7 +99,7 @@ export function mount(root, ctx) {
       el('div', { class: 'figures' },
         figure('Equity', fmtMoney(s.equity)), figure('Peak equity', fmtMoney(s.peak_equity)),
         figure('Start-of-day equity', fmtMoney(s.day_start_equity)), figure('Open positions', fmtNum(s.open_positions, 0)),
-        figure('Exposure', `${fmtMoney(s.exposure)} (${frac(s.exposure_fraction)})`)),
+        figure('Exposure', fmtMoney(s.exposure), `${frac(s.exposure_fraction)} of equity`)),
       el('div', { class: 'gauges' },
         gauge('Drawdown', s.drawdown, limits.max_drawdown, frac),
         gauge('Daily loss', s.daily_loss, limits.daily_loss_limit, frac),
@@ -163,8 +163,9 @@ export function mount(root, ctx) {
   };
 }
 
-function figure(label, value) {
-  return el('div', { class: 'figure' }, el('span', { class: 'figure-label', text: label }), el('span', { class: 'figure-value', text: value }));
+function figure(label, value, note) {
+  return el('div', { class: 'figure' }, el('span', { class: 'figure-label', text: label }),
+    el('span', { class: 'figure-value', text: value }), note ? el('span', { class: 'figure-note', text: note }) : null);
 }
 
 /** One alert: when, what, which market, and the reasons in words. */
