@@ -44,7 +44,8 @@ export function mount(root, ctx) {
   }
 
   // ---- alerts
-  const alertList = el('ol', { class: 'alerts', testid: 'risk-alerts', 'aria-live': 'polite', reversed: true });
+  const alertList = el('ol', { class: 'alerts', testid: 'risk-alerts', 'aria-live': 'polite', reversed: true,
+    tabindex: 0, 'aria-label': 'Risk alerts, newest first' }); // focusable: it scrolls
   const alertsEmpty = el('p', { class: 'empty', text: 'No risk alerts in the last 24 hours.' });
   const alertsPanel = mayStream
     ? el('div', { class: 'panel' }, el('h2', { text: 'Alerts' }),
@@ -178,6 +179,6 @@ function alertItem(a, meta) {
       el('strong', { text: humanize(a.action || 'alert') }),
       a.market ? el('span', { text: ` · ${a.market}` }) : null,
       a.signal_id ? el('span', { class: 'muted', text: ` · signal #${a.signal_id}` }) : null,
-      el('time', { class: 'muted', datetime: time || '', text: ` ${fmtTime(time)}` })),
+      el('time', { class: 'muted', datetime: time || '', text: ` · ${fmtTime(time)}` })),
     reasons.length ? el('ul', {}, reasons.map((r) => el('li', { text: r.message || humanize(r.code) }))) : null);
 }
