@@ -14,6 +14,10 @@ final class ClientPool: @unchecked Sendable {
     private let hostName: UnsafeMutablePointer<CChar>
     private let timer: UnsafeMutableRawPointer
     private let writeBuffer: UnsafeMutableRawPointer
+    /// Retry/idle policy of every connection: all zero, so lws never sends its own "validity"
+    /// PINGs (by default after 300 s without a PONG, hanging up 10 s later). A browser does not
+    /// either; lws still answers the server's PINGs. Alive as long as the pool.
+    private let idlePolicy: UnsafeMutablePointer<lws_retry_bo_t>
     private let headroom = Int(bedrock_lws_pre)
     private var tokens: [String]
     /// Per-connection state, index = connection number.
@@ -55,11 +59,13 @@ final class ClientPool: @unchecked Sendable {
         timer = .allocate(byteCount: sulSize + 16, alignment: 16)
         timer.initializeMemory(as: UInt8.self, repeating: 0, count: sulSize + 16)
         writeBuffer = .allocate(byteCount: Int(bedrock_lws_pre) + 512 + requestSuffix.count, alignment: 16)
+        idlePolicy = .allocate(capacity: 1)
+        idlePolicy.initialize(to: lws_retry_bo_t())
     }
 
     deinit {
         free(protocolName); free(hostName)
-        protocols.deallocate(); timer.deallocate(); writeBuffer.deallocate()
+        protocols.deallocate(); timer.deallocate(); writeBuffer.deallocate(); idlePolicy.deallocate()
     }
 
     /// Create the context and service it, calling `driver` every 5 ms until it returns false.
@@ -105,6 +111,7 @@ final class ClientPool: @unchecked Sendable {
         ci.port = Int32(options.port)
         ci.ietf_version_or_minus_one = -1
         ci.opaque_user_data = UnsafeMutableRawPointer(bitPattern: index + 1)
+        ci.retry_and_idle_policy = UnsafePointer(idlePolicy)
         let path = tokens.isEmpty ? options.path : "\(options.path)?token=\(tokens[index % tokens.count])"
         let wsi: OpaquePointer? = path.withCString { p in
             ci.address = UnsafePointer(hostName)
