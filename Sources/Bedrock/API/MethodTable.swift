@@ -41,12 +41,25 @@ public struct MethodHandler: Sendable {
     }
 }
 
+/// A fast path of a method for callers on the event loop: pure computation on data already in
+/// memory, microseconds, no I/O and no lock held for long. Returns nil when it cannot answer that
+/// way (e.g. the cached data is stale); the call then goes to the worker pool as usual.
+public struct InlineHandler: Sendable {
+    public let method: Method
+    public let run: @Sendable (MethodCall) -> Result<JSONValue, APIError>?
+    public init(_ method: Method, run: @escaping @Sendable (MethodCall) -> Result<JSONValue, APIError>?) {
+        self.method = method
+        self.run = run
+    }
+}
+
 /// The one method table that serves both the socket (`request` frames) and REST (`/v1/...`):
 /// same roles (`Method.leastRole`), same answers. Methods are registered by the modules that
 /// implement them; a method with no handler answers NOT_FOUND.
 public final class MethodTable: @unchecked Sendable {
     // Sound: handlers are registered before the gateway starts serving and only read after.
     private var handlers: [Method: MethodHandler] = [:]
+    private var inline: [Method: InlineHandler] = [:]
     private(set) var downloads: [DownloadRoute] = []
     private let workers = DispatchQueue(label: "bedrock-api-workers", qos: .userInitiated, attributes: .concurrent)
 
@@ -66,6 +79,17 @@ public final class MethodTable: @unchecked Sendable {
             return
         }
         workers.async { completion(route.run(call)) }
+    }
+
+    /// Add a fast path for `method` that may answer on the calling thread (before serving).
+    public func register(inline handler: InlineHandler) { inline[handler.method] = handler }
+
+    /// The answer of `method`'s fast path when it has one and can answer at once (never blocks:
+    /// the event loop calls this), else nil and the caller uses `dispatch`. Roles are checked as
+    /// `dispatch` checks them.
+    func answerInline(_ method: Method, _ call: MethodCall) -> Result<JSONValue, APIError>? {
+        guard let handler = inline[method], call.role.satisfies(method.leastRole) else { return nil }
+        return handler.run(call)
     }
 
     /// Whether the method has a handler on this gateway.

@@ -57,7 +57,12 @@ public enum LedgerMethods {
         }
         add(.positionsGet) { _, p, c in try found(ledger.record(.position, id: p.id(what: "position"), on: c), p, "position") }
         let snapshots = SnapshotCache()
+        snapshots.keepWarm { try pool.with { try ledger.snapshot(on: $0) } }
         add(.positionsEstimate) { _, p, c in try estimate(p, ledger: ledger, snapshots: snapshots, on: c) }
+        let bases = EstimateBasisMemo()
+        table.register(inline: InlineHandler(.positionsEstimate) { call in
+            estimateInline(LedgerParams(params: call.params), ledger: ledger, snapshots: snapshots, bases: bases)
+        })
         add(.positionsClose) { _, p, c in
             defer { snapshots.invalidate() }
             return try close(p, ledger: ledger, on: c)
@@ -98,21 +103,44 @@ public enum LedgerMethods {
             target = signal["profit_target_price"]?.doubleValue
             weight = signal["suggested_position_weight"]?.doubleValue
         } else {
-            guard let m = try p.string("market") else { throw APIError(.badRequest, "market is required (or signal_id)") }
-            market = m
-            entry = try p.positive("entry_price")
-            stop = try p.positive("stop_loss_price")
-            target = try p.number("profit_target_price")
-            weight = try p.number("suggested_position_weight")
-            if let w = weight, !(0...1).contains(w) {
-                throw APIError(.badRequest, "suggested_position_weight must be between 0 and 1")
-            }
+            (market, entry, stop, target, weight) = try pricedInputs(p)
         }
-        let snap = try snapshots.snapshot(ledger, on: c)
-        let snapshot = AccountSnapshot(balance: Double(Money.text(units: snap.units("balance"))) ?? 0,
-                                       availableBalance: Double(Money.text(units: snap.units("balance") - snap.units("frozen"))) ?? 0)
+        return estimate(market: market, entry: entry, stop: stop, target: target, weight: weight,
+                        basis: EstimateBasis(try snapshots.snapshot(ledger, on: c), ledger: ledger), ledger: ledger)
+    }
+
+    /// `positions.estimate` by explicit prices on a snapshot already in memory: the event loop's
+    /// fast path. nil (go to a worker) for `signal_id` (a Redis read) or when the shared snapshot
+    /// is not fresh; refusals of bad parameters are answered at once.
+    static func estimateInline(_ p: LedgerParams, ledger: Ledger, snapshots: SnapshotCache,
+                               bases: EstimateBasisMemo) -> Result<JSONValue, APIError>? {
+        if let given = p.params["signal_id"], !given.isNull, given.stringValue != "" { return nil }
+        let inputs: (String, Double, Double, Double?, Double?)
+        do { inputs = try pricedInputs(p) } catch let error as APIError { return .failure(error) } catch { return nil }
+        guard let current = snapshots.current() else { return nil }
+        let basis = bases.basis(current.snapshot, takenAt: current.takenAt, ledger: ledger)
+        return .success(estimate(market: inputs.0, entry: inputs.1, stop: inputs.2, target: inputs.3, weight: inputs.4,
+                                 basis: basis, ledger: ledger))
+    }
+
+    /// market, entry, stop, target, weight of an estimate by prices.
+    private static func pricedInputs(_ p: LedgerParams) throws -> (String, Double, Double, Double?, Double?) {
+        guard let market = try p.string("market") else { throw APIError(.badRequest, "market is required (or signal_id)") }
+        let entry = try p.positive("entry_price")
+        let stop = try p.positive("stop_loss_price")
+        let target = try p.number("profit_target_price")
+        let weight = try p.number("suggested_position_weight")
+        if let w = weight, !(0...1).contains(w) {
+            throw APIError(.badRequest, "suggested_position_weight must be between 0 and 1")
+        }
+        return (market, entry, stop, target, weight)
+    }
+
+    /// The estimate itself: arithmetic on a snapshot's basis.
+    private static func estimate(market: String, entry: Double, stop: Double, target: Double?, weight: Double?,
+                                 basis: EstimateBasis, ledger: Ledger) -> JSONValue {
         let e = Estimator.estimate(market: market, entryPrice: entry, stopLossPrice: stop, profitTargetPrice: target,
-                                   suggestedWeight: weight, account: snapshot, riskState: ledger.riskState(snap),
+                                   suggestedWeight: weight, account: basis.account, riskState: basis.risk,
                                    sizing: ledger.settings.sizing, risk: ledger.settings.risk,
                                    commissionRate: ledger.settings.commissionRate)
         return .object(["estimated_position_size": .double(e.estimatedPositionSize),

@@ -25,7 +25,7 @@ struct LedgerParams {
     func int(_ name: String) throws(APIError) -> Int64? {
         guard let v = present(name) else { return nil }
         if let i = v.intValue { return i }
-        if let s = v.stringValue, let i = Int64(s.trimmingCharacters(in: .whitespaces)) { return i }
+        if let s = v.stringValue, let i = Int64(LedgerParams.trimmed(s)) { return i }
         throw APIError(.badRequest, "\(name) must be an integer")
     }
 
@@ -33,8 +33,16 @@ struct LedgerParams {
     func number(_ name: String) throws(APIError) -> Double? {
         guard let v = present(name) else { return nil }
         if let d = v.doubleValue, d.isFinite { return d }
-        if let s = v.stringValue, let d = Double(s.trimmingCharacters(in: .whitespaces)), d.isFinite { return d }
+        if let s = v.stringValue, let d = Double(LedgerParams.trimmed(s)), d.isFinite { return d }
         throw APIError(.badRequest, "\(name) must be a number")
+    }
+
+    /// `s` without surrounding whitespace. The common case (first and last byte plain ASCII, not
+    /// blank) is answered without Foundation: estimates parse their numbers on the event loop.
+    static func trimmed(_ s: String) -> String {
+        let utf8 = s.utf8
+        if let first = utf8.first, let last = utf8.last, first > 32, first < 128, last > 32, last < 128 { return s }
+        return s.trimmingCharacters(in: .whitespaces)
     }
 
     /// A required number greater than zero.

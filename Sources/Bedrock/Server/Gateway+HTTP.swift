@@ -13,12 +13,13 @@ extension Gateway {
         exchange.origin = wsi.header(WSI_TOKEN_ORIGIN)
         exchanges[wsi] = exchange
         if exchange.method == "POST" || exchange.method == "PUT" || exchange.method == "PATCH" {
+            let length = wsi.header(WSI_TOKEN_HTTP_CONTENT_LENGTH)
+            let chunked = wsi.header(WSI_TOKEN_HTTP_TRANSFER_ENCODING)?.lowercased().contains("chunked") ?? false
+            exchange.awaitingBody = chunked || !(length == nil || length == "0")
             if path.hasPrefix("/v1/"), let failure = authFailure(wsi) {
                 return respond(exchange, route: "v1", .error(.unauthenticated, failure, requestID: exchange.requestID))
             }
-            let length = wsi.header(WSI_TOKEN_HTTP_CONTENT_LENGTH)
-            let chunked = wsi.header(WSI_TOKEN_HTTP_TRANSFER_ENCODING)?.lowercased().contains("chunked") ?? false
-            if !chunked && (length == nil || length == "0") { return route(exchange) }  // no body follows
+            if !exchange.awaitingBody { return route(exchange) }  // no body follows
             return 0  // wait for the body
         }
         return route(exchange)
@@ -33,6 +34,7 @@ extension Gateway {
 
     func httpBodyComplete(_ wsi: WSI) -> Int32 {
         guard let exchange = exchanges[wsi], !exchange.routed, exchange.response == nil else { return 0 }
+        exchange.awaitingBody = false
         if exchange.bodyTooLarge {
             return respond(exchange, route: "other", .error(.payloadTooLarge, "request body over \(Gateway.maxBodyBytes) bytes", requestID: exchange.requestID))
         }
@@ -149,7 +151,14 @@ extension Gateway {
         let wsi = exchange.wsi
         let identityOfExchange = ObjectIdentifier(exchange)
         exchange.route = method.rawValue
-        methods.dispatch(method, MethodCall(subject: identity.subject, role: identity.role, params: params)) { [self] result in
+        let call = MethodCall(subject: identity.subject, role: identity.role, params: params)
+        if let answer = methods.answerInline(method, call) {  // e.g. an estimate on a fresh snapshot
+            switch answer {
+            case .success(let value): return respond(exchange, route: method.rawValue, .json(200, value))
+            case .failure(let error): return respond(exchange, route: method.rawValue, .error(error.code, error.message, requestID: id))
+            }
+        }
+        methods.dispatch(method, call) { [self] result in
             let box = UncheckedBox(result)
             post { [self] in
                 guard let current = exchanges[wsi], ObjectIdentifier(current) == identityOfExchange else { return }
@@ -163,11 +172,26 @@ extension Gateway {
         return 0
     }
 
+    /// Answer in the callback of the exchange's connection: written at once (no writable
+    /// round trip) unless a request body is still arriving, then at the next writable callback.
     private func respond(_ exchange: HTTPExchange, route: String, _ response: HTTPResponse) -> Int32 {
         exchange.route = route
         exchange.response = response
-        exchange.wsi.requestWritable()
-        return 0
+        if exchange.awaitingBody {
+            exchange.wsi.requestWritable()
+            return 0
+        }
+        return finish(exchange)
+    }
+
+    /// Write the exchange's response and complete the HTTP transaction (service thread, in a
+    /// callback of its connection). The lws return value: -1 closes the connection.
+    private func finish(_ exchange: HTTPExchange) -> Int32 {
+        guard let response = exchange.response else { return 0 }
+        exchanges[exchange.wsi] = nil
+        record(exchange, route: exchange.route, status: response.status)
+        guard exchange.writeResponse(corsOrigin: allowedOrigin(exchange.origin)) else { return -1 }
+        return lws_http_transaction_completed(exchange.wsi.raw) != 0 ? -1 : 0
     }
 
     /// A `/v1` GET answered with a file: `Content-Disposition: attachment` with the file name.
@@ -211,11 +235,8 @@ extension Gateway {
     }
 
     func httpWritable(_ wsi: WSI) -> Int32 {
-        guard let exchange = exchanges[wsi], let response = exchange.response else { return 0 }
-        exchanges[wsi] = nil
-        record(exchange, route: exchange.route, status: response.status)
-        guard exchange.writeResponse(corsOrigin: allowedOrigin(exchange.origin)) else { return -1 }
-        return lws_http_transaction_completed(wsi.raw) != 0 ? -1 : 0
+        guard let exchange = exchanges[wsi] else { return 0 }
+        return finish(exchange)
     }
 
     func httpClosed(_ wsi: WSI) {
