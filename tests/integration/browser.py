@@ -4,12 +4,14 @@
 `chromium-driver` (both installed by `make test`; see the Makefile's APT_TEST_PACKAGES). It finds
 elements only through the `data-testid` hooks of docs/DASHBOARD.md, waits explicitly
 (WebDriverWait, never sleeps), keeps every console message, saves downloads into its own temp
-dir and screenshots under `test-artifacts/screenshots/` (git-ignored).
+dir and screenshots under `test-artifacts/screenshots/` (git-ignored; `DASHBOARD_SCREENSHOTS`
+overrides the directory).
 """
 
 from __future__ import annotations
 
 import base64
+import os
 import re
 import shutil
 from pathlib import Path
@@ -31,7 +33,9 @@ except ImportError as e:  # pragma: no cover - depends on the machine
 
 DESKTOP = (1400, 900)
 PHONE = (390, 844)
-SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+# Screenshots: test-artifacts/screenshots/ (git-ignored), or $DASHBOARD_SCREENSHOTS when set (two
+# runs sharing a checkout would otherwise overwrite and clean up each other's files).
+SCREENSHOTS = Path(os.environ.get("DASHBOARD_SCREENSHOTS") or REPO / "test-artifacts" / "screenshots")
 WAIT = 20.0  # default explicit wait: generous, the box may be loaded (2 cores, other suites)
 
 
@@ -206,9 +210,6 @@ class Browser:
 
     def text(self, name: str) -> str:
         return self.wait_for(name).text.strip()
-
-    def attr(self, selector_name: str, attr: str) -> str | None:
-        return self.wait_present(selector_name).get_attribute(attr)
 
     def theme(self) -> str | None:
         return self.driver.execute_script("return document.documentElement.getAttribute('data-theme')")

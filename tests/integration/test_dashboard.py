@@ -16,10 +16,8 @@ import signal as sig_mod
 import time
 from pathlib import Path
 
-import pytest
-
 from browser import Browser, DESKTOP, PHONE
-from helpers import stream_key
+from helpers import make_jwt
 from test_engine import engine_wired, replay, sample, wait_processed
 from test_ledger_api import run_script
 
@@ -195,9 +193,13 @@ def test_dev_sign_in_token_paste_and_sign_out(gateway, browser):
     browser.click("signout")
     browser.wait_for("token-input")
     browser.wait_gone("whoami")
-    # A bad token is refused on the page, a good one signs in.
-    browser.sign_in_with_token("not-a-token")
+    # A forged token (right shape, wrong key) is refused by the gateway and the page says so;
+    # a good one signs in.
+    forged = make_jwt({"sub": "mallory", "role": "ADMIN", "exp": int(time.time()) + 600},
+                      secret="not-the-gateway-secret-0123456789abcdefgh")
+    browser.sign_in_with_token(forged)
     assert browser.wait_for("signin-error").text.strip(), "signin-error shows why"
+    assert not browser.visible("whoami"), "a forged token must not sign in"
     browser.screenshot("signin-error")
     browser.sign_in_with_token(gateway.token("VIEWER", "paula"))
     assert browser.wait_signed_in("VIEWER") == "paula · VIEWER"
