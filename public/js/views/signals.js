@@ -306,6 +306,7 @@ function generatePanel(ctx) {
     markets = list;
     setOptions(market.select, list.map((m) => [m.market, m.market]));
     fillIntervals();
+    button.disabled = !list.length;
     if (list.length) { if (result.dataset.empty) { result.textContent = ''; delete result.dataset.empty; } return; }
     result.textContent = 'No market has bars yet.';
     result.dataset.empty = '1';
