@@ -22,6 +22,11 @@ final class Connection {
     var laggingSince: Double?
     /// True while a writable callback has been requested and not yet served.
     var writeRequested = false
+    /// True while the connection is in `Gateway.staged`: fan-out added frames and writes them
+    /// itself once the whole bridge batch is queued (`flushStaged`).
+    var staged = false
+    /// A write outside the writable callback failed: the next writable callback closes.
+    var writeFailed = false
     /// Extra queue room granted for a replay just enqueued (bounded by `redis.replay_max`);
     /// shrinks as frames are written, so live events after a big replay do not trip the limit.
     var replayAllowance = 0

@@ -35,12 +35,13 @@ extension Gateway {
                                      authenticate: authenticate)
         let connection = Connection(wsi: wsi, machine: machine)
         connections[wsi] = connection
+        wsi.setUserData(Unmanaged.passUnretained(connection).toOpaque())  // cleared in `closed`
         metrics.count("bedrock_ws_connections_opened_total")
         if identity != nil { perform([.authenticated, .send(machine.welcome())], on: connection) }
     }
 
     func receive(_ wsi: WSI, bytes: UnsafeRawBufferPointer, isFinal: Bool, isBinary: Bool) -> Int32 {
-        guard let connection = connections[wsi], connection.pendingClose == nil else { return 0 }
+        guard let connection = connection(of: wsi), connection.pendingClose == nil else { return 0 }
         if connection.partial.count + bytes.count > limits.maxFrameBytes {
             connection.partial = []
             wsi.setCloseReason(CloseCode.tooLarge.rawValue, "frame larger than \(limits.maxFrameBytes) bytes")
@@ -102,6 +103,15 @@ extension Gateway {
             }
         }
         let methodCall = MethodCall(subject: identity.subject, role: identity.role, params: params, push: push)
+        if let answer = methods.answerInline(method, methodCall) {  // e.g. an estimate on a fresh snapshot
+            switch answer {
+            case .success(let value):
+                enqueue(SharedFrame(json: ["type": "response", "id": id, "result": value]), on: connection)
+            case .failure(let error):
+                enqueue(SharedFrame(json: connection.machine.errorFrame(error.code, error.message, id: id)), on: connection)
+            }
+            return
+        }
         methods.dispatch(method, methodCall) { [self] result in
             let box = UncheckedBox(result)
             post { [self] in
@@ -119,7 +129,9 @@ extension Gateway {
     /// Append a frame to the connection's queue. Memory stays bounded: past
     /// `lagHardFactor × send_queue_max` frames (plus room for a replay) the connection is closed
     /// with 4429 at once; the softer, time-based part of the slow-consumer policy is `checkLag`.
-    func enqueue(_ frame: SharedFrame, on connection: Connection) {
+    /// `staging` (fan-out only): an idle connection is not armed for a writable callback but
+    /// listed in `staged`, and `flushStaged` writes to it once the whole bridge batch is queued.
+    func enqueue(_ frame: SharedFrame, on connection: Connection, staging: Bool = false) {
         guard connection.pendingClose == nil else { return }
         if connection.queue.count >= hardQueueLimit + connection.replayAllowance {
             metrics.count("bedrock_slow_consumer_disconnects_total")
@@ -128,10 +140,35 @@ extension Gateway {
             return
         }
         connection.queue.append(frame)
-        if !connection.writeRequested {
+        if connection.writeRequested || connection.staged { return }
+        if staging {
+            connection.staged = true
+            staged.append(connection)
+            return
+        }
+        connection.writeRequested = true
+        connection.wsi.requestWritable()
+    }
+
+    /// After the inbox jobs of one wake-up (fan-out of one or more bridge batches): write each
+    /// staged connection's queue at once (one frame, or a batch when several events came)
+    /// instead of waiting for a writable callback — an idle connection gets its frame without
+    /// another trip through the event loop. The write is the one the writable callback would
+    /// make, and only when that callback would come at once (`isChoked` false); a backlogged
+    /// connection waits for it as before and gets batches. A batch larger than one frame allows,
+    /// or a failed write, goes on in the writable callback.
+    func flushStaged() {
+        for connection in staged {
+            connection.staged = false
+            guard connection.pendingClose == nil, !connection.writeRequested, !connection.queue.isEmpty else { continue }
+            if !connection.wsi.isChoked {
+                if !writeNext(connection) { connection.writeFailed = true }
+                if connection.queue.isEmpty && !connection.writeFailed { continue }
+            }
             connection.writeRequested = true
             connection.wsi.requestWritable()
         }
+        staged.removeAll(keepingCapacity: true)
     }
 
     /// Frames a connection may hold before it is cut off at once: 4 × `send_queue_max`, and never
@@ -175,9 +212,17 @@ extension Gateway {
         connection.wsi.requestWritable()
     }
 
+    /// The open connection of `wsi`, through the pointer `established` stored with it (the
+    /// `connections` dictionary keeps the object alive until `closed`, which clears the pointer).
+    func connection(of wsi: WSI) -> Connection? {
+        guard let pointer = wsi.userData else { return nil }
+        return Unmanaged<Connection>.fromOpaque(pointer).takeUnretainedValue()
+    }
+
     func writable(_ wsi: WSI) -> Int32 {
-        guard let connection = connections[wsi] else { return 0 }
+        guard let connection = connection(of: wsi) else { return 0 }
         connection.writeRequested = false
+        if connection.writeFailed { return -1 }
         if let close = connection.pendingClose {
             if !connection.queue.isEmpty {
                 // Last words first (e.g. the RATE_LIMITED error): one batch, then the close.
@@ -190,19 +235,21 @@ extension Gateway {
             wsi.setCloseReason(close.code.rawValue, close.reason)
             return -1
         }
-        guard let first = connection.queue.first else { return 0 }
-        let sent: Bool
-        if connection.queue.count == 1 || first.count >= Gateway.batchLimit {
-            sent = writeSingle(connection)
-        } else {
-            sent = writeBatch(connection)
-        }
-        if !sent { return -1 }
+        if connection.queue.isEmpty { return 0 }
+        if !writeNext(connection) { return -1 }
         if !connection.queue.isEmpty {
             connection.writeRequested = true
             wsi.requestWritable()
         }
         return 0
+    }
+
+    /// One write from the head of the queue: the first frame alone (straight from its shared
+    /// buffer) or several in one batch. False when lws failed.
+    private func writeNext(_ connection: Connection) -> Bool {
+        guard let first = connection.queue.first else { return true }
+        if connection.queue.count == 1 || first.count >= Gateway.batchLimit { return writeSingle(connection) }
+        return writeBatch(connection)
     }
 
     /// The first queued frame on its own, straight from its shared buffer.
@@ -234,6 +281,7 @@ extension Gateway {
 
     func closed(_ wsi: WSI) {
         upgrades[wsi] = nil
+        wsi.setUserData(nil)
         guard let connection = connections.removeValue(forKey: wsi) else { return }
         if connection.counted { activeConnections -= 1 }
         for topic in connection.machine.subscriptions.keys { unsubscribe(connection, topic: topic) }

@@ -89,7 +89,8 @@ extension Gateway {
         }
     }
 
-    /// Events from the bridge: one shared frame each, appended to every live subscriber's queue.
+    /// Events from the bridge: one shared frame each, appended to every live subscriber's queue;
+    /// idle subscribers are written to once the wake-up's jobs are done (`flushStaged`).
     func fanOut(_ events: [(topic: String, id: String?, frame: SharedFrame)]) {
         for event in events {
             let label = "topic=\"\(metricTopic(event.topic))\""
@@ -100,7 +101,7 @@ extension Gateway {
                 if let appended = StreamID(id) { metrics.observeDelivery(now() - Double(appended.ms) / 1000) }
             }
             metrics.count("bedrock_ws_event_deliveries_total", labels: label, by: hub.live.count)
-            for connection in hub.live { enqueue(event.frame, on: connection) }
+            for connection in hub.live { enqueue(event.frame, on: connection, staging: true) }
             for connection in hub.replaying.values {
                 connection.held[event.topic, default: []].append(event.frame)
                 if connection.held[event.topic]!.count > hardQueueLimit {

@@ -26,6 +26,9 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     var nextSessionNumber: UInt64 = 0
     var shuttingDown = false
     var shutdownDeadline = 0.0
+    /// Connections fan-out queued frames for in the current bridge batch (see `flushStaged`);
+    /// emptied, capacity kept, after each batch.
+    var staged: ContiguousArray<Connection> = []
     let batchBuffer: UnsafeMutableRawPointer
     static let batchLimit = 64 * 1024
 
@@ -88,6 +91,7 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
 
     func wokenUp() {
         for job in inbox.drain() { job() }
+        flushStaged()
     }
 
     func tick() {

@@ -26,6 +26,10 @@ struct LWSServerSettings: Sendable {
     var tlsKeyPath: String?
     var maxConnections: Int
     var tickInterval: Double = 0.25
+    /// Serve on libev (epoll: cost per wake-up independent of the number of sockets) instead of
+    /// lws's own poll() loop. `BEDROCK_LWS_EVENT_LIB=poll` selects poll(); when the libev plugin
+    /// cannot be loaded the server falls back to poll() by itself.
+    var useLibev: Bool = ProcessInfo.processInfo.environment["BEDROCK_LWS_EVENT_LIB"] != "poll"
 }
 
 /// Owns the libwebsockets context, its protocol table and the one service thread. All lws
@@ -40,8 +44,14 @@ final class LWSServer: @unchecked Sendable {
     private let certPath: UnsafeMutablePointer<CChar>?
     private let keyPath: UnsafeMutablePointer<CChar>?
     private let tickTimer: UnsafeMutableRawPointer
+    /// Timer that destroys the context from inside a libev loop (see `run()`).
+    private let stopTimer: UnsafeMutableRawPointer
     private let settings: LWSServerSettings
     private let stopFlag = ManagedAtomicFlag()
+    /// True when the context runs on libev; set by `bind()` before the loop starts.
+    private(set) var onLibev = false
+    /// Service thread only: the in-loop destroy was scheduled.
+    private var stopScheduled = false
     weak var events: LWSServerEvents?
 
     /// The WebSocket subprotocol name (SPEC §5).
@@ -62,6 +72,8 @@ final class LWSServer: @unchecked Sendable {
         let sulSize = MemoryLayout<lws_sorted_usec_list_t>.stride
         tickTimer = .allocate(byteCount: sulSize + MemoryLayout<UnsafeRawPointer>.stride, alignment: 16)
         tickTimer.initializeMemory(as: UInt8.self, repeating: 0, count: sulSize + 8)
+        stopTimer = .allocate(byteCount: sulSize + MemoryLayout<UnsafeRawPointer>.stride, alignment: 16)
+        stopTimer.initializeMemory(as: UInt8.self, repeating: 0, count: sulSize + 8)
     }
 
     deinit {
@@ -69,6 +81,7 @@ final class LWSServer: @unchecked Sendable {
         certPath.map { free($0) }; keyPath.map { free($0) }
         protocols.deallocate()
         tickTimer.deallocate()
+        stopTimer.deallocate()
     }
 
     /// Create the context and bind the port. Throws with lws's complaint when it cannot.
@@ -88,19 +101,40 @@ final class LWSServer: @unchecked Sendable {
             info.ssl_cert_filepath = UnsafePointer(certPath)
             info.ssl_private_key_filepath = UnsafePointer(keyPath)
         }
-        info.options = options
-        guard let created = lws_create_context(&info) else {
+        var created: OpaquePointer?
+        if settings.useLibev {
+            info.options = options | UInt64(LWS_SERVER_OPTION_LIBEV)
+            created = LWSServer.keepingSignalMask { lws_create_context(&info) }
+            onLibev = created != nil
+        }
+        if created == nil {
+            info.options = options
+            created = lws_create_context(&info)
+        }
+        guard let created else {
             throw GatewayStartError("cannot listen on \(settings.host):\(settings.port) (port in use, bad address or TLS files?)")
         }
         context = created
     }
 
+    /// Runs `body` and then restores the calling thread's signal mask: lws starts a libev SIGINT
+    /// watcher when it creates a libev context, and libev unblocks SIGINT in that thread, which
+    /// would take the signal away from the gateway's own `sigwait` thread (graceful shutdown).
+    private static func keepingSignalMask<T>(_ body: () -> T) -> T {
+        var saved = sigset_t()
+        pthread_sigmask(SIG_SETMASK, nil, &saved)
+        defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+        return body()
+    }
+
     /// Run the service loop on the calling thread until `stop()`; destroys the context on exit.
+    /// On libev, `lws_service` runs the libev loop until the context is destroyed from inside it
+    /// (`stopTimer`); the second `lws_context_destroy` then frees what is left.
     func run() {
         guard let context else { return }
         scheduleTick()
         while !stopFlag.isSet {
-            if lws_service(context, 0) < 0 { break }
+            if lws_service(context, 0) < 0 || onLibev { break }
         }
         lws_context_destroy(context)
         self.context = nil
@@ -111,26 +145,52 @@ final class LWSServer: @unchecked Sendable {
         if let context { lws_cancel_service(context) }
     }
 
-    /// Make `run()` return after the current iteration (from any thread).
+    /// Make `run()` return after the current iteration (from any thread). The loop sees the
+    /// flag in its wake-up callback; on libev it then destroys the context from a timer, never
+    /// from inside a connection's callback.
     func stop() {
+        guard !stopFlag.isSet else { return }
         stopFlag.set()
         wake()
     }
 
-    private func scheduleTick() {
+    /// Service thread, on a wake-up: the libev loop's way out once `stop()` was called.
+    private func stopIfAsked() {
+        guard onLibev, stopFlag.isSet, !stopScheduled, let context else { return }
+        stopScheduled = true
+        arm(stopTimer, after: 0.000_001, lwsStopFired)
+    }
+
+    fileprivate func scheduleTick() { arm(tickTimer, after: settings.tickInterval, lwsTickFired) }
+
+    /// Arm `timer` (a `lws_sorted_usec_list_t` followed by a pointer to this server) to call
+    /// `fire` on the service thread once, `seconds` from now.
+    private func arm(_ timer: UnsafeMutableRawPointer, after seconds: Double,
+                     _ fire: @escaping @convention(c) (UnsafeMutablePointer<lws_sorted_usec_list_t>?) -> Void) {
         guard let context else { return }
         let sulSize = MemoryLayout<lws_sorted_usec_list_t>.stride
-        tickTimer.advanced(by: sulSize).storeBytes(of: Unmanaged.passUnretained(self).toOpaque(), as: UnsafeMutableRawPointer.self)
-        let sul = tickTimer.assumingMemoryBound(to: lws_sorted_usec_list_t.self)
-        lws_sul_schedule(context, 0, sul, { sulPointer in
-            guard let sulPointer else { return }
-            let size = MemoryLayout<lws_sorted_usec_list_t>.stride
-            let owner = UnsafeMutableRawPointer(sulPointer).advanced(by: size).load(as: UnsafeMutableRawPointer.self)
-            let server = Unmanaged<LWSServer>.fromOpaque(owner).takeUnretainedValue()
-            server.events?.tick()
-            server.scheduleTick()
-        }, lws_usec_t(settings.tickInterval * 1_000_000))
+        timer.advanced(by: sulSize).storeBytes(of: Unmanaged.passUnretained(self).toOpaque(), as: UnsafeMutableRawPointer.self)
+        lws_sul_schedule(context, 0, timer.assumingMemoryBound(to: lws_sorted_usec_list_t.self), fire,
+                         lws_usec_t(seconds * 1_000_000))
     }
+
+    /// The server that armed `sul` (see `arm`).
+    fileprivate static func owner(of sul: UnsafeMutablePointer<lws_sorted_usec_list_t>) -> LWSServer {
+        let size = MemoryLayout<lws_sorted_usec_list_t>.stride
+        let owner = UnsafeMutableRawPointer(sul).advanced(by: size).load(as: UnsafeMutableRawPointer.self)
+        return Unmanaged<LWSServer>.fromOpaque(owner).takeUnretainedValue()
+    }
+
+    /// The in-loop first stage of destroying a libev context (the stop timer fired).
+    fileprivate func destroyFromLoop() {
+        guard let context else { return }
+        lws_sul_schedule(context, 0, tickTimer.assumingMemoryBound(to: lws_sorted_usec_list_t.self), nil,
+                         lws_usec_t(-1))  // LWS_SET_TIMER_USEC_CANCEL
+        lws_context_destroy(context)
+    }
+
+    /// False once a libev loop is on its way out (no more ticks).
+    fileprivate var ticking: Bool { !(onLibev && stopScheduled) }
 
     fileprivate func dispatch(_ wsi: WSI, _ reason: lws_callback_reasons, _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
         guard let events else { return 0 }
@@ -162,6 +222,7 @@ final class LWSServer: @unchecked Sendable {
             events.closed(wsi)
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
             events.wokenUp()
+            stopIfAsked()
         default:
             break
         }
@@ -178,6 +239,21 @@ private func lwsCallback(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, 
     }
     let server = Unmanaged<LWSServer>.fromOpaque(user).takeUnretainedValue()
     return server.dispatch(WSI(raw: wsi), reason, input, length)
+}
+
+/// The tick timer fired (service thread): tick, then re-arm.
+private func lwsTickFired(_ sul: UnsafeMutablePointer<lws_sorted_usec_list_t>?) {
+    guard let sul else { return }
+    let server = LWSServer.owner(of: sul)
+    guard server.ticking else { return }
+    server.events?.tick()
+    server.scheduleTick()
+}
+
+/// The stop timer fired (service thread, libev): destroy the context from inside the loop.
+private func lwsStopFired(_ sul: UnsafeMutablePointer<lws_sorted_usec_list_t>?) {
+    guard let sul else { return }
+    LWSServer.owner(of: sul).destroyFromLoop()
 }
 
 /// Why the gateway could not start (exit 1 with this message).

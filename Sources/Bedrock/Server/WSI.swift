@@ -14,10 +14,11 @@ struct WSI: Hashable, @unchecked Sendable {
     func header(_ token: lws_token_indexes) -> String? {
         let length = Int(lws_hdr_total_length(raw, token))
         guard length > 0 else { return nil }
-        var buffer = [CChar](repeating: 0, count: length + 1)
-        let copied = lws_hdr_copy(raw, &buffer, Int32(buffer.count), token)
-        guard copied >= 0 else { return nil }
-        return String(decoding: buffer.prefix(Int(copied)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer in
+            let copied = lws_hdr_copy(raw, buffer.baseAddress, Int32(length + 1), token)
+            guard copied >= 0 else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: Int(copied)), as: UTF8.self)
+        }
     }
 
     /// Whether the request line used this method token (e.g. `WSI_TOKEN_POST_URI`).
@@ -37,21 +38,36 @@ struct WSI: Hashable, @unchecked Sendable {
     /// The URL query arguments, url-decoded by lws, as `name=value` fragments split into pairs.
     func queryArguments() -> [(String, String)] {
         var result: [(String, String)] = []
-        var buffer = [CChar](repeating: 0, count: 1024)
-        var index: Int32 = 0
-        while true {
-            let n = lws_hdr_copy_fragment(raw, &buffer, Int32(buffer.count), WSI_TOKEN_HTTP_URI_ARGS, index)
-            if n < 0 { break }
-            let fragment = String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if let eq = fragment.firstIndex(of: "=") {
-                result.append((String(fragment[..<eq]), String(fragment[fragment.index(after: eq)...])))
-            } else if !fragment.isEmpty {
-                result.append((fragment, ""))
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 1024) { buffer in
+            var index: Int32 = 0
+            while true {
+                let n = lws_hdr_copy_fragment(raw, buffer.baseAddress, 1024, WSI_TOKEN_HTTP_URI_ARGS, index)
+                if n < 0 { break }
+                let fragment = UnsafeRawBufferPointer(start: buffer.baseAddress, count: Int(n))
+                if let eq = fragment.firstIndex(of: UInt8(ascii: "=")) {
+                    result.append((String(decoding: fragment[..<eq], as: UTF8.self),
+                                   String(decoding: fragment[(eq + 1)...], as: UTF8.self)))
+                } else if n > 0 {
+                    result.append((String(decoding: fragment, as: UTF8.self), ""))
+                }
+                index += 1
             }
-            index += 1
         }
         return result
     }
+
+    /// The pointer stored with `setUserData` (nil until then): lets the loop find the Swift
+    /// object of a connection without a dictionary lookup.
+    var userData: UnsafeMutableRawPointer? { lws_get_opaque_user_data(raw) }
+
+    /// Store a pointer with the connection (service thread). The owner of what it points to
+    /// clears it before letting go of the object.
+    func setUserData(_ pointer: UnsafeMutableRawPointer?) { lws_set_opaque_user_data(raw, pointer) }
+
+    /// True when a write now would not go straight out: lws still holds bytes of an earlier
+    /// write, or the socket would not report itself writable (lws polls this one descriptor:
+    /// the same test as the loop's POLLOUT, so a backlogged client keeps getting batches).
+    var isChoked: Bool { lws_send_pipe_choked(raw) != 0 }
 
     /// Ask lws for a writable callback on this connection.
     func requestWritable() { lws_callback_on_writable(raw) }
