@@ -19,7 +19,7 @@
 # gateway and load generator when run as root, default -10: the machine is shared with builds),
 # QUIET_WAIT (seconds to wait for the machine to go idle before each row, default 120),
 # REQUEST_S (request-estimate and wrk-estimate time, default 10), MIXED_S (default 20),
-# SOAK_S (default 1800), FRAMES_CONNS × FRAMES_RATE (fanout-frames, default 1000 × 100: the most
+# SOAK_S (default 1800), FRAMES_CONNS × FRAMES_RATE (fanout-frames, default 200 × 700: the most
 # frames/s seen here with ~1 event per frame), BATCHED_RATE (fanout-batched events/s per
 # subscriber × 1,000 subscribers, default 1000), SAMPLE_S (server RSS/fd sample interval, 10).
 # The gateway runs with the per-connection message rate limit raised to its maximum (1,000,000/s,
@@ -40,8 +40,8 @@ LATENCY_S=${LATENCY_S:-15}
 REQUEST_S=${REQUEST_S:-10}
 MIXED_S=${MIXED_S:-20}
 SOAK_S=${SOAK_S:-1800}
-FRAMES_CONNS=${FRAMES_CONNS:-1000}
-FRAMES_RATE=${FRAMES_RATE:-100}
+FRAMES_CONNS=${FRAMES_CONNS:-200}
+FRAMES_RATE=${FRAMES_RATE:-700}
 BATCHED_RATE=${BATCHED_RATE:-1000}
 SAMPLE_S=${SAMPLE_S:-10}
 ONLY=${ONLY:-}

@@ -17,6 +17,9 @@ final class ResourceSampler {
         let rssMin: Int
         let rssMax: Int
         let fdMax: Int
+        /// Time of the last sample whose descriptor count differed from the one before (nil: never
+        /// changed): a step that stops early is a pool filling up, a steady climb a leak.
+        let fdsLastChangedAt: Double?
         /// (last − first) / first RSS, in %.
         var rssGrowthPct: Double { Double(last.rssKB - first.rssKB) / Double(max(1, first.rssKB)) * 100 }
         /// Every sample within ±`tolerance` % of the first.
@@ -55,8 +58,9 @@ final class ResourceSampler {
     func verdict(afterWarmup warmup: Double) -> Verdict? {
         let steady = samples.filter { $0.t >= warmup }
         guard let first = steady.first, let last = steady.last, steady.count >= 2 else { return nil }
+        let changed = steady.indices.dropFirst().last { steady[$0].fds != steady[$0 - 1].fds }.map { steady[$0].t }
         return Verdict(first: first, last: last, rssMin: steady.map(\.rssKB).min()!, rssMax: steady.map(\.rssKB).max()!,
-                       fdMax: steady.map(\.fds).max()!)
+                       fdMax: steady.map(\.fds).max()!, fdsLastChangedAt: changed)
     }
 
     /// The samples as `[t, rss_kib, fds]` rows for the JSON file.

@@ -283,6 +283,7 @@ final class Scenario {
         report.add("server fds first", .int(v.first.fds))
         report.add("server fds last", .int(v.last.fds))
         report.add("server fds max", .int(v.fdMax))
+        if let t = v.fdsLastChangedAt { report.add("server fds last changed at", t, digits: 0, "s") }
         if options.scenario == "soak" && v.grew(tolerance: 5) {
             report.fail(String(format: "server grew: RSS %d → %d KiB (%+.2f %%), fds %d → %d",
                                v.first.rssKB, v.last.rssKB, v.rssGrowthPct, v.first.fds, v.last.fds))
