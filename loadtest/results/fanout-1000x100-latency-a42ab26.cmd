@@ -1,0 +1,1 @@
+loadtest fanout --connections 1000 --rate 100 --duration 15

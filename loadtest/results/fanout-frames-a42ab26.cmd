@@ -1,0 +1,1 @@
+loadtest fanout --connections 200 --rate 700 --duration 10

@@ -1,0 +1,1 @@
+loadtest request --connections 100 --inflight 8 --duration 10
