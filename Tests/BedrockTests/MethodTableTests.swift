@@ -18,6 +18,28 @@ final class MethodTableTests: XCTestCase {
         XCTAssertNil(RESTRoutes.match(verb: "GET", path: "/v1/signals/a/b"))
     }
 
+    func testBlockingCallsRunAtMostTheCapAtOnceAndAllFinish() {
+        let table = MethodTable()
+        let lock = NSLock()
+        nonisolated(unsafe) var running = 0
+        nonisolated(unsafe) var peak = 0
+        table.register(MethodHandler(.accountGet) { _ in
+            lock.lock(); running += 1; peak = max(peak, running); lock.unlock()
+            Thread.sleep(forTimeInterval: 0.05)  // a handler blocked on Redis
+            lock.lock(); running -= 1; lock.unlock()
+            return .success(.null)
+        })
+        let cap = WorkerPool.api.size
+        let calls = cap * 4
+        let done = expectation(description: "every call answered")
+        done.expectedFulfillmentCount = calls
+        for _ in 0..<calls {
+            table.dispatch(.accountGet, MethodCall(subject: "u", role: .viewer, params: [:])) { _ in done.fulfill() }
+        }
+        wait(for: [done], timeout: 30)
+        XCTAssertEqual(peak, cap, "a burst of blocking calls runs on every worker, never on more")
+    }
+
     func testEveryRouteMethodIsInTheSocketMethodList() {
         XCTAssertEqual(Set(RESTRoutes.table.map(\.method)), Set(Method.allCases))
     }

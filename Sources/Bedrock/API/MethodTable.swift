@@ -61,7 +61,7 @@ public final class MethodTable: @unchecked Sendable {
     private var handlers: [Method: MethodHandler] = [:]
     private var inline: [Method: InlineHandler] = [:]
     private(set) var downloads: [DownloadRoute] = []
-    private let workers = DispatchQueue(label: "bedrock-api-workers", qos: .userInitiated, attributes: .concurrent)
+    private let workers = WorkerPool.api
 
     public init() {}
 
@@ -78,7 +78,7 @@ public final class MethodTable: @unchecked Sendable {
             completion(.failure(APIError(.forbidden, "role \(call.role.rawValue) may not download this")))
             return
         }
-        workers.async { completion(route.run(call)) }
+        submit { completion(route.run(call)) }
     }
 
     /// Add a fast path for `method` that may answer on the calling thread (before serving).
@@ -106,6 +106,9 @@ public final class MethodTable: @unchecked Sendable {
             completion(.failure(APIError(.notFound, "method \(method.rawValue) is not available on this gateway yet")))
             return
         }
-        workers.async { completion(handler.run(call)) }
+        submit { completion(handler.run(call)) }
     }
+
+    /// Runs `job` on one of the pool's threads (FIFO).
+    private func submit(_ job: @escaping @Sendable () -> Void) { workers.submit(job) }
 }
