@@ -17,6 +17,28 @@ public final class RedisPool: @unchecked Sendable {
         self.maxIdle = maxIdle
     }
 
+    /// Opens connections until `count` (at most `maxIdle`) are idle; best effort, stops at the
+    /// first failure (Redis down: later calls open theirs as usual). A pool opened up front to the
+    /// number of threads that can use it at once never opens more, so the gateway's descriptor
+    /// count does not creep up the first time a burst reaches that peak.
+    public func prewarm(_ count: Int) {
+        lock.lock()
+        let missing = min(count, maxIdle) - idle.count
+        lock.unlock()
+        guard missing > 0 else { return }
+        var opened: [RedisConnection] = []
+        for _ in 0..<missing {
+            guard let connection = try? RedisConnection(address) else { break }
+            opened.append(connection)
+        }
+        lock.lock()
+        idle.append(contentsOf: opened.prefix(max(0, maxIdle - idle.count)))
+        lock.unlock()
+    }
+
+    /// Idle connections (for tests and metrics).
+    public var idleCount: Int { lock.lock(); defer { lock.unlock() }; return idle.count }
+
     /// Runs `body` with a connection of its own.
     public func with<T>(_ body: (RedisConnection) throws -> T) throws -> T {
         lock.lock()

@@ -83,7 +83,9 @@ public enum GatewayRuntime {
                              minRewardRisk: l.minRewardRisk, dailyLossLimit: l.dailyLossLimit, maxDrawdown: l.maxDrawdown),
             sizing: SizingConfig(riskPerTrade: l.riskPerTrade))
         let ledger = try Ledger(settings: settings)
-        LedgerMethods.register(in: methods, ledger: ledger, pool: RedisPool(address: address))
+        let pool = RedisPool(address: address)
+        pool.prewarm(WorkerPool.api.size + 1)  // one per API worker thread, one for the snapshot refresher
+        LedgerMethods.register(in: methods, ledger: ledger, pool: pool)
         return ledger
     }
 
