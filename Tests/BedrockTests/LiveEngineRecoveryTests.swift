@@ -19,14 +19,18 @@ final class LiveEngineRecoveryTests: LiveEngineTestCase {
         return out
     }
 
-    func testRedeliveryAfterACrashDuplicatesNothing() throws {
-        let s = series(300, seed: 5)
-        // The reference: one engine, no crash.
+    /// The ledger one engine makes of `s` under the prefix `ref:`, with nothing going wrong.
+    private func referenceRun(_ s: BarSeries) throws {
         try publish(s, prefix: "ref:")
         let reference = try engine("ref:", consumer: "r")
         reference.start()
-        try waitUntil("reference run") { try drained("ref:", total: 300) }
+        try waitUntil("reference run") { try drained("ref:", total: s.count) }
         reference.stop()
+    }
+
+    func testRedeliveryAfterACrashDuplicatesNothing() throws {
+        let s = series(300, seed: 5)
+        try referenceRun(s)  // one engine, no crash
         let referenceState = try ledgerState("ref:")
         XCTAssertTrue(referenceState.contains { $0.contains("CLOSED") }, "the sample should open and close positions")
         print("reference run:", referenceState.joined(separator: "\n"))
@@ -62,11 +66,7 @@ final class LiveEngineRecoveryTests: LiveEngineTestCase {
 
     func testTwoEnginesInOneGroupProcessEachBarOnce() throws {
         let s = series(300, seed: 3)
-        try publish(s, prefix: "ref:")
-        let reference = try engine("ref:", consumer: "r")
-        reference.start()
-        try waitUntil("reference run") { try drained("ref:", total: 300) }
-        reference.stop()
+        try referenceRun(s)
         try publish(s, prefix: "t:")
         let a = try engine("t:", consumer: "a", batch: 7), b = try engine("t:", consumer: "b", batch: 7)
         a.start(); b.start()

@@ -328,6 +328,17 @@ class Gateway:
         finally:
             conn.close()
 
+    def metrics_with(self, line: str, timeout: float = 10.0) -> str:
+        """The `/metrics` text once it contains `line` (the trading and job totals are refreshed
+        off the event loop every ~2 s); fails after `timeout` with the metric lines it saw."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.http("GET", "/metrics")[2].decode()
+            if line in text:
+                return text
+            assert time.monotonic() < deadline, (line, [l for l in text.splitlines() if l.startswith("bedrock_")])
+            time.sleep(0.2)
+
     def get_json(self, path: str, headers: dict | None = None) -> tuple[int, dict[str, str], Any]:
         status, hdrs, body = self.http("GET", path, headers)
         return status, hdrs, json.loads(body) if body else None

@@ -371,12 +371,5 @@ def test_metrics_count_jobs(start_gateway, datasets):
     s = Socket(gw)
     task = s.submit({"strategy": "sma_cross", "dataset": SMALL})
     assert s.job_frames(task)[1]["status"] == "COMPLETED"
-    deadline = time.monotonic() + 10
-    while True:
-        status, _, body = gw.http("GET", "/metrics")
-        text = body.decode()
-        if 'bedrock_jobs_finished_total{kind="backtest",status="COMPLETED"} 1' in text:
-            break
-        assert time.monotonic() < deadline, [l for l in text.splitlines() if "job" in l or "backtest" in l]
-        time.sleep(0.2)
+    text = gw.metrics_with('bedrock_jobs_finished_total{kind="backtest",status="COMPLETED"} 1')
     assert "bedrock_backtests_run_total 1" in text and "bedrock_jobs_running 0" in text

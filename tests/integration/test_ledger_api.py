@@ -310,14 +310,7 @@ def test_scripts_are_idempotent_from_outside(seeded):
 
 def test_trading_metrics_on_metrics_page(seeded):
     """/metrics carries the ledger's trading totals (refreshed off the event loop every ~2 s)."""
-    deadline = time.monotonic() + 10
-    while True:
-        status, _, body = seeded.http("GET", "/metrics")
-        text = body.decode()
-        if "bedrock_signals_generated_total 5" in text:
-            break
-        assert time.monotonic() < deadline, text[-800:]
-        time.sleep(0.3)
+    text = seeded.metrics_with("bedrock_signals_generated_total 5")
     assert "bedrock_signals_approved_total 4" in text
     assert "bedrock_signals_rejected_total 1" in text
     assert "bedrock_positions_opened_total 3" in text

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// A failed API call: an error code of SPEC §4 and a message for the client.
 public struct APIError: Error, Sendable, Equatable {
     public let code: ErrorCode

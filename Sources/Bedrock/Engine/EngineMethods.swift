@@ -20,16 +20,8 @@ import TradingCore
 public enum EngineMethods {
     /// Registers `signals.generate` in `table`, on `pool` connections (the worker queue).
     public static func register(in table: MethodTable, pipeline: BarPipeline, pool: RedisPool) {
-        table.register(MethodHandler(.signalsGenerate) { call in
-            do {
-                return .success(try pool.with { try generate(LedgerParams(params: call.params), pipeline: pipeline, on: $0) })
-            } catch let error as APIError {
-                return .failure(error)
-            } catch let error as RedisError where error.breaksConnection {
-                return .failure(APIError(.unavailable, "the ledger store is unreachable"))
-            } catch {
-                return .failure(APIError(.internal, "signals.generate: \(error)"))
-            }
+        table.register(.pooled(.signalsGenerate, pool: pool, label: "signals.generate") { _, params, connection in
+            try generate(params, pipeline: pipeline, on: connection)
         })
     }
 

@@ -21,17 +21,7 @@ public enum LedgerMethods {
     /// Registers every ledger method in `table`.
     public static func register(in table: MethodTable, ledger: Ledger, pool: RedisPool) {
         func add(_ method: Method, _ body: @escaping @Sendable (MethodCall, LedgerParams, RedisConnection) throws -> JSONValue) {
-            table.register(MethodHandler(method) { call in
-                do {
-                    return .success(try pool.with { try body(call, LedgerParams(params: call.params), $0) })
-                } catch let error as APIError {
-                    return .failure(error)
-                } catch let error as RedisError where error.breaksConnection {
-                    return .failure(APIError(.unavailable, "the ledger store is unreachable"))
-                } catch {
-                    return .failure(APIError(.internal, "ledger: \(error)"))
-                }
-            })
+            table.register(.pooled(method, pool: pool, label: "ledger", body))
         }
         add(.marketsList) { _, _, c in
             let markets = try ledger.markets(on: c)
