@@ -19,6 +19,8 @@
 # gateway and load generator when run as root, default -10: the machine is shared with builds),
 # QUIET_WAIT (seconds to wait for the machine to go idle before each row, default 120),
 # REQUEST_S (request-estimate and wrk-estimate time, default 10), MIXED_S (default 20),
+# LOOPS (gateway service threads, server.service_threads; default 1 here: the load generator runs
+# on the same machine and needs the other core — see docs/BENCHMARKS.md "Service loops"),
 # SOAK_S (default 1800), FRAMES_CONNS × FRAMES_RATE (fanout-frames, default 200 × 700: the most
 # frames/s seen here with ~1 event per frame), BATCHED_RATE (fanout-batched events/s per
 # subscriber × 1,000 subscribers, default 1000), SAMPLE_S (server RSS/fd sample interval, 10).
@@ -46,6 +48,7 @@ BATCHED_RATE=${BATCHED_RATE:-1000}
 SAMPLE_S=${SAMPLE_S:-10}
 ONLY=${ONLY:-}
 CONFIG=${CONFIG:-config/bedrock.json}
+LOOPS=${LOOPS:-1}
 NICE=${NICE:--10}
 QUIET_WAIT=${QUIET_WAIT:-120}
 PRIO=()
@@ -97,7 +100,7 @@ start_gateway() {
   ( ulimit -n "$(ulimit -Hn)"
     exec "${PRIO[@]}" env BEDROCK_JWT_SECRET="$SECRET" BEDROCK_SERVER_MAX_CONNECTIONS=20000 \
       BEDROCK_SERVER_HEARTBEAT_INTERVAL_S=10 BEDROCK_SERVER_HEARTBEAT_TIMEOUT_S=30 \
-      BEDROCK_SERVER_RATE_LIMIT_PER_S=1000000 BEDROCK_SERVER_RATE_LIMIT_BURST=1000000 \
+      BEDROCK_SERVER_SERVICE_THREADS="$LOOPS" BEDROCK_SERVER_RATE_LIMIT_PER_S=1000000 BEDROCK_SERVER_RATE_LIMIT_BURST=1000000 \
       "$BIN/bedrock" serve --config "$CONFIG" --port "$GW_PORT" \
       --redis "redis://127.0.0.1:$REDIS_PORT" --data-dir "$WORK/data" ) >"$WORK/gateway-$GW_PORT.log" 2>&1 &
   GW_PID=$!

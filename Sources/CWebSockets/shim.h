@@ -1,3 +1,11 @@
 #include <libwebsockets.h>
 // LWS_PRE is a macro expression (not a plain constant) and does not import into Swift.
 static const unsigned int bedrock_lws_pre = LWS_PRE;
+
+// libev (a dependency of libwebsockets-dev): each lws context gets a loop of its own, passed as
+// a "foreign" loop, so several contexts can run on several threads (lws would otherwise attach
+// a SIGINT watcher per loop, which libev allows for one loop only). Declared here rather than by
+// including <ev.h>, whose macros do not import.
+struct ev_loop;
+extern struct ev_loop *ev_loop_new(unsigned int flags);
+extern void ev_loop_destroy(struct ev_loop *loop);

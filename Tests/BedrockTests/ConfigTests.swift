@@ -155,6 +155,8 @@ final class ConfigTests: XCTestCase {
             (#"{"server":{"max_frame_bytes":0}}"#, [:], "config: server.max_frame_bytes: must be an integer 128-67108864, got 0 (from \(dir)/c.json)"),
             (#"{"server":{"max_connections":-5}}"#, [:], "config: server.max_connections: must be an integer 1-1000000, got -5 (from \(dir)/c.json)"),
             (#"{"server":{"send_queue_max":"lots"}}"#, [:], "config: server.send_queue_max: must be an integer 1-1000000, got \"lots\" (from \(dir)/c.json)"),
+            (#"{"server":{"service_threads":-1}}"#, [:], "config: server.service_threads: must be an integer 0-64, got -1 (from \(dir)/c.json)"),
+            (nil, ["BEDROCK_SERVER_SERVICE_THREADS": "65"], #"config: server.service_threads: must be an integer 0-64, got "65" (from BEDROCK_SERVER_SERVICE_THREADS)"#),
             (#"{"redis":{"stream_maxlen":0}}"#, [:], "config: redis.stream_maxlen: must be an integer 1-1000000000, got 0 (from \(dir)/c.json)"),
             (#"{"server":{"cors_origins":["example.com"]}}"#, [:],
              "config: server.cors_origins: each origin must be * or scheme://host[:port] (http or https), got \"example.com\" (from \(dir)/c.json)"),

@@ -98,6 +98,7 @@ extension GatewayConfig {
         s.rateLimitPerS = try raw.double("server.rate_limit_per_s", default: s.rateLimitPerS, 0.1...1_000_000)
         s.rateLimitBurst = try raw.int("server.rate_limit_burst", default: s.rateLimitBurst, 1...1_000_000)
         s.sendQueueMax = try raw.int("server.send_queue_max", default: s.sendQueueMax, 1...1_000_000)
+        s.serviceThreads = try raw.int("server.service_threads", default: s.serviceThreads, 0...64)
         s.authTimeoutS = try raw.double("server.auth_timeout_s", default: s.authTimeoutS, 0.05...3600)
         s.tlsCert = try raw.optionalString("server.tls_cert")
         s.tlsKey = try raw.optionalString("server.tls_key")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The gateway's whole configuration (SPEC §3), immutable after loading.
 ///
 /// Load it with `GatewayConfig.load(_:)`: built-in defaults, then the JSON file, then
@@ -54,6 +56,14 @@ public struct GatewayConfig: Sendable, Equatable {
         /// `server.send_queue_max`, default 1024: frames queued per connection before the
         /// slow-consumer policy applies.
         public var sendQueueMax = 1024
+        /// `server.service_threads`, default 0 (automatic): event loops serving connections; the
+        /// first accepts and hands each connection to the least loaded one.
+        public var serviceThreads = 0
+        /// The number of service loops to run: `serviceThreads`, or when it is 0 one per CPU core,
+        /// at most 4.
+        public var effectiveServiceThreads: Int {
+            serviceThreads > 0 ? serviceThreads : min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        }
         /// `server.auth_timeout_s`, default 5: time allowed for first-frame authentication.
         public var authTimeoutS: Double = 5
         /// `server.tls_cert`, default none: PEM certificate; set together with `tlsKey`.

@@ -61,13 +61,11 @@ extension Gateway {
                 "status": .string(up ? "ready" : "not_ready"),
                 "checks": ["redis": .string(source.isUp ? "up" : "down"), "event_loop": "up",
                            "accepting": .bool(!shuttingDown)],
-                "active_connections": .int(Int64(activeConnections)),
+                "active_connections": .int(Int64(census.totalAuthenticated)),
             ]
             return respond(exchange, route: "/ready", .json(up ? 200 : 503, body))
         case "/metrics":
-            var response = HTTPResponse(status: 200, body: Array(renderMetrics().utf8))
-            response.contentType = "text/plain; version=0.0.4; charset=utf-8"
-            return respond(exchange, route: "/metrics", response)
+            return gatherMetrics(exchange)
         case DevSignIn.path:
             return devToken(exchange)
         case "/ws":
@@ -91,6 +89,28 @@ extension Gateway {
             return respond(exchange, route: "static", .error(.notFound, "no such file: \(path)", requestID: id))
         }
         return serveFile(exchange, file.path, file.contentType)
+    }
+
+    /// `/metrics`: every loop adds its part on its own thread; the page is answered from this
+    /// loop once all parts are in.
+    private func gatherMetrics(_ exchange: HTTPExchange) -> Int32 {
+        exchange.route = "/metrics"
+        let loops = siblings.isEmpty ? [self] : siblings
+        let gather = MetricsGather(parts: loops.count)
+        let wsi = exchange.wsi, identityOfExchange = ObjectIdentifier(exchange)
+        for loop in loops {
+            loop.post { [self, loop] in
+                guard let total = gather.add(loop.metricsShare()) else { return }
+                post { [self] in
+                    guard let current = exchanges[wsi], ObjectIdentifier(current) == identityOfExchange else { return }
+                    var response = HTTPResponse(status: 200, body: Array(renderMetrics(total).utf8))
+                    response.contentType = "text/plain; version=0.0.4; charset=utf-8"
+                    current.response = response
+                    wsi.requestWritable()
+                }
+            }
+        }
+        return 0
     }
 
     /// `GET|POST /dev/token`: dev mode and loopback peers only, a 404 anywhere else.

@@ -9,7 +9,7 @@ extension Gateway {
             return reject(exchange, .notFound, "WebSocket endpoint is /ws")
         }
         if shuttingDown { return reject(exchange, .unavailable, "server shutting down") }
-        if connections.count >= options.maxConnections {
+        if census.totalOpen >= options.maxConnections {
             metrics.count("bedrock_connections_refused_total")
             return reject(exchange, .unavailable, "server at its connection limit (\(options.maxConnections))")
         }
@@ -28,9 +28,9 @@ extension Gateway {
     }
 
     func established(_ wsi: WSI) {
-        nextSessionNumber += 1
+        let sessionNumber = census.opened(on: index)
         let identity = upgrades.removeValue(forKey: wsi)
-        let sessionID = String(format: "s%llx-%llx", UInt64(now() * 1000), nextSessionNumber)
+        let sessionID = String(format: "s%llx-%llx", UInt64(now() * 1000), sessionNumber)
         let machine = SessionMachine(sessionID: sessionID, limits: limits, now: now(), identity: identity,
                                      authenticate: authenticate)
         let connection = Connection(wsi: wsi, machine: machine)
@@ -79,7 +79,7 @@ extension Gateway {
                 requestClose(connection, code, reason, linger: code == .rateLimited ? Gateway.floodLinger : 0)
                 return
             case .authenticated:
-                if !connection.counted { connection.counted = true; activeConnections += 1 }
+                if !connection.counted { connection.counted = true; census.authenticatedOne() }
             case .subscribe(let id, let topic, let since):
                 subscribe(connection, id: id, topic: topic.name, since: since)
             case .unsubscribe(_, let topic):
@@ -283,7 +283,7 @@ extension Gateway {
         upgrades[wsi] = nil
         wsi.setUserData(nil)
         guard let connection = connections.removeValue(forKey: wsi) else { return }
-        if connection.counted { activeConnections -= 1 }
+        census.closed(on: index, wasAuthenticated: connection.counted)
         for topic in connection.machine.subscriptions.keys { unsubscribe(connection, topic: topic) }
         connection.queue.removeAll()
         if shuttingDown && connections.isEmpty { server.stop() }

@@ -94,8 +94,10 @@ extension Gateway {
     func fanOut(_ events: [(topic: String, id: String?, frame: SharedFrame)]) {
         for event in events {
             let label = "topic=\"\(metricTopic(event.topic))\""
-            metrics.count("bedrock_events_ingested_total", labels: label)
-            guard let hub = topics[event.topic] else { continue }
+            if index == 0 { metrics.count("bedrock_events_ingested_total", labels: label) }  // once per gateway
+            // A hub still waiting for its activation skips the event: the activation's position
+            // is at or after it (the bridge's ordering), so its subscribers start past it anyway.
+            guard let hub = topics[event.topic], hub.position != nil else { continue }
             if let id = event.id {
                 hub.position = id
                 if let appended = StreamID(id) { metrics.observeDelivery(now() - Double(appended.ms) / 1000) }

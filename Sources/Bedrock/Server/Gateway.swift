@@ -1,8 +1,9 @@
 import Foundation
 
-/// The gateway: owns the lws loop, every connection, topic hubs and HTTP exchanges. All state
-/// below is confined to the service thread; other threads only call `post`, `shutdown` and the
-/// event sink, which go through the inbox.
+/// One service loop of the gateway: owns an lws context, the connections it serves, their topic
+/// hubs and HTTP exchanges. All state below is confined to the loop's service thread; other
+/// threads only call `post`, `shutdown` and the event sink, which go through the inbox. A
+/// `GatewayGroup` runs several of these behind one port; what they share is in `census`.
 public final class Gateway: LWSServerEvents, @unchecked Sendable {
     // Sound: mutable state is touched only on the service thread (lws callbacks and inbox jobs).
     let options: GatewayOptions
@@ -12,18 +13,22 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     let source: EventSource
     let authenticate: @Sendable (String) -> Result<Identity, AuthRefusal>
     let metrics = GatewayMetrics()
+    /// This loop's place in its group (0 listens and hands connections to the others).
+    let index: Int
+    /// Connection counts and session numbers shared by every loop of the group.
+    let census: LoopCensus
+    /// Every loop of the group, this one included (set once before serving).
+    var siblings: [Gateway] = []
     let staticFiles: StaticFiles
     let methods: MethodTable
     var connections: [WSI: Connection] = [:]
     var upgrades: [WSI: Identity] = [:]
     var exchanges: [WSI: HTTPExchange] = [:]
     var topics: [String: TopicHub] = [:]
-    var activeConnections = 0
     /// Metrics refreshed off the loop (ledger totals), appended to `/metrics`.
     var slowMetrics: BackgroundMetrics?
     /// Dev sign-in (`/dev/token`); set only in dev mode.
     var devSignIn: DevSignIn?
-    var nextSessionNumber: UInt64 = 0
     var shuttingDown = false
     var shutdownDeadline = 0.0
     /// Connections fan-out queued frames for in the current bridge batch (see `flushStaged`);
@@ -33,13 +38,18 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     static let batchLimit = 64 * 1024
 
     init(options: GatewayOptions, source: EventSource, methods: MethodTable = MethodTable(),
+         index: Int = 0, census: LoopCensus = LoopCensus(loops: 1),
          authenticate: @escaping @Sendable (String) -> Result<Identity, AuthRefusal>) {
         self.options = options
+        self.index = index
+        self.census = census
         self.methods = methods
         limits = options.limits
         self.source = source
         self.authenticate = authenticate
-        server = LWSServer(settings: options.serverSettings)
+        var settings = options.serverSettings
+        settings.listens = index == 0
+        server = LWSServer(settings: settings)
         staticFiles = StaticFiles(root: options.publicDir)
         batchBuffer = .allocate(byteCount: WSI.headroom + Gateway.batchLimit + 4096, alignment: 16)
         server.events = self
@@ -86,6 +96,24 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     }
 
     func now() -> Double { Date().timeIntervalSince1970 }
+
+    /// Loop 0, on a connection its listening socket accepted: keep it, or hand a copy of the
+    /// descriptor to the sibling loop holding the fewest connections (lws then closes its own).
+    func accepted(descriptor: Int32) -> Bool {
+        guard siblings.count > 1, !shuttingDown else { return true }
+        let target = census.loopForNewConnection()
+        guard target != index else { return true }
+        let copy = dup(descriptor)
+        guard copy >= 0 else { return true }
+        let sibling = siblings[target]
+        sibling.post { [sibling] in sibling.adoptHandedOver(copy) }
+        return false
+    }
+
+    /// A sibling handed this loop a connection: lws serves it from here on.
+    private func adoptHandedOver(_ descriptor: Int32) {
+        if shuttingDown || !server.adopt(descriptor: descriptor) { close(descriptor) }
+    }
 
     // MARK: LWSServerEvents: loop plumbing
 

@@ -55,14 +55,17 @@ public enum GatewayRuntime {
             status: { up in log(up ? "redis: connected (\(address))" : "redis: unreachable (\(address)); retrying") })
         defer { source.shutdown() }
 
-        let gateway = Gateway(options: GatewayOptions(config), source: source, methods: methods,
-                              authenticate: { token in verifier.check(token) })
-        gateway.slowMetrics = slowMetrics
-        if config.mode == .dev { gateway.devSignIn = DevSignIn(signer: JWTSigner(config: config)) }
+        let gateway = GatewayGroup(loops: config.server.effectiveServiceThreads, options: GatewayOptions(config), source: source,
+                                   methods: methods, authenticate: { token in verifier.check(token) })
+        let devSignIn = config.mode == .dev ? DevSignIn(signer: JWTSigner(config: config)) : nil
+        gateway.configure { loop in
+            loop.slowMetrics = slowMetrics
+            loop.devSignIn = devSignIn
+        }
         relay.gateway = gateway
         try gateway.bind()
         let scheme = config.server.tlsEnabled ? "https" : "http"
-        log("bedrock: listening on \(scheme)://\(config.server.host):\(config.server.port) (mode \(config.mode.rawValue), redis \(config.redis.endpoint))")
+        log("bedrock: listening on \(scheme)://\(config.server.host):\(config.server.port) (mode \(config.mode.rawValue), redis \(config.redis.endpoint), \(gateway.loops.count) service threads)")
         startSignalWatcher { signal in
             log("bedrock: \(signal == SIGINT ? "SIGINT" : "SIGTERM") received, closing connections")
             jobs.stop()  // running and queued jobs → FAILED interrupted; submitters get `completed` before 1001
@@ -150,7 +153,7 @@ final class ConnectionSlot {
 final class GatewayRelay: @unchecked Sendable {
     // Sound: written once on the main thread before the bridge can deliver anything that
     // matters (no topic is active before the gateway runs); read afterwards only.
-    var gateway: Gateway?
+    var gateway: GatewayGroup?
 }
 
 extension GatewayOptions {

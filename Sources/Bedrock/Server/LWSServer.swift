@@ -16,6 +16,10 @@ protocol LWSServerEvents: AnyObject {
     func closed(_ wsi: WSI)
     func wokenUp()
     func tick()
+    /// A connection was accepted on the listening socket (`descriptor`, before lws sets it up).
+    /// False when the owner took it elsewhere (a copy of the descriptor handed to another loop);
+    /// lws then closes its own descriptor.
+    func accepted(descriptor: Int32) -> Bool
 }
 
 /// Settings the lws context is created with.
@@ -26,6 +30,9 @@ struct LWSServerSettings: Sendable {
     var tlsKeyPath: String?
     var maxConnections: Int
     var tickInterval: Double = 0.25
+    /// False for the second and later service loops: they listen on no port and serve the
+    /// connections the first loop hands over (`adopt(descriptor:)`).
+    var listens = true
     /// Serve on libev (epoll: cost per wake-up independent of the number of sockets) instead of
     /// lws's own poll() loop. `BEDROCK_LWS_EVENT_LIB=poll` selects poll(); when the libev plugin
     /// cannot be loaded the server falls back to poll() by itself.
@@ -52,6 +59,10 @@ final class LWSServer: @unchecked Sendable {
     private(set) var onLibev = false
     /// Service thread only: the in-loop destroy was scheduled.
     private var stopScheduled = false
+    /// This context's own libev loop (a "foreign" loop to lws); destroyed after the context.
+    private var eventLoop: OpaquePointer?
+    /// The one-element loop array lws reads `foreign_loops` from during `bind()`.
+    private let foreignLoops: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     weak var events: LWSServerEvents?
 
     /// The WebSocket subprotocol name (SPEC §5).
@@ -74,6 +85,8 @@ final class LWSServer: @unchecked Sendable {
         tickTimer.initializeMemory(as: UInt8.self, repeating: 0, count: sulSize + 8)
         stopTimer = .allocate(byteCount: sulSize + MemoryLayout<UnsafeRawPointer>.stride, alignment: 16)
         stopTimer.initializeMemory(as: UInt8.self, repeating: 0, count: sulSize + 8)
+        foreignLoops = .allocate(capacity: 1)
+        foreignLoops.initialize(to: nil)
     }
 
     deinit {
@@ -82,14 +95,15 @@ final class LWSServer: @unchecked Sendable {
         protocols.deallocate()
         tickTimer.deallocate()
         stopTimer.deallocate()
+        foreignLoops.deallocate()
     }
 
     /// Create the context and bind the port. Throws with lws's complaint when it cannot.
     func bind() throws {
         lws_set_log_level(Int32(LLL_ERR), nil)
         var info = lws_context_creation_info()
-        info.port = Int32(settings.port)
-        info.iface = UnsafePointer(hostName)
+        info.port = settings.listens ? Int32(settings.port) : CONTEXT_PORT_NO_LISTEN_SERVER
+        info.iface = settings.listens ? UnsafePointer(hostName) : nil
         info.protocols = UnsafePointer(protocols)
         info.user = Unmanaged.passUnretained(self).toOpaque()
         info.fd_limit_per_thread = UInt32(max(1024, settings.maxConnections + 256))
@@ -102,9 +116,13 @@ final class LWSServer: @unchecked Sendable {
             info.ssl_private_key_filepath = UnsafePointer(keyPath)
         }
         var created: OpaquePointer?
-        if settings.useLibev {
+        if settings.useLibev, let loop = ev_loop_new(0) {
             info.options = options | UInt64(LWS_SERVER_OPTION_LIBEV)
+            foreignLoops.pointee = UnsafeMutableRawPointer(loop)
+            info.foreign_loops = foreignLoops
             created = LWSServer.keepingSignalMask { lws_create_context(&info) }
+            info.foreign_loops = nil
+            if created == nil { ev_loop_destroy(loop) } else { eventLoop = loop }
             onLibev = created != nil
         }
         if created == nil {
@@ -138,6 +156,15 @@ final class LWSServer: @unchecked Sendable {
         }
         lws_context_destroy(context)
         self.context = nil
+        if let eventLoop { ev_loop_destroy(eventLoop) }
+        eventLoop = nil
+    }
+
+    /// Serve a connection accepted by another loop (service thread): lws takes `descriptor` over.
+    /// False when it could not (the caller closes the descriptor).
+    func adopt(descriptor: Int32) -> Bool {
+        guard let context, !stopFlag.isSet else { return false }
+        return lws_adopt_socket(context, descriptor) != nil
     }
 
     /// Ask the loop to wake up and call `wokenUp()` (from any thread).
@@ -220,6 +247,9 @@ final class LWSServer: @unchecked Sendable {
             return events.writable(wsi)
         case LWS_CALLBACK_CLOSED:
             events.closed(wsi)
+        case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+            let descriptor = Int32(truncatingIfNeeded: Int(bitPattern: input))
+            return events.accepted(descriptor: descriptor) ? 0 : 1
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
             events.wokenUp()
             stopIfAsked()

@@ -1,0 +1,52 @@
+import Foundation
+
+/// The gateway as `bedrock serve` runs it: `server.service_threads` service loops behind one
+/// port. Loop 0 listens and hands each accepted connection to the loop holding the fewest (itself
+/// included); a connection then lives on that loop. Every loop gets every bridged event, so a
+/// subscriber sees the same stream whichever loop serves it; replay, ordering and the slow-consumer
+/// policy are per connection, as with one loop.
+final class GatewayGroup: @unchecked Sendable {
+    // Sound: `loops` is set in `init` and never changed; each loop guards its own state.
+    let loops: [Gateway]
+
+    init(loops count: Int, options: GatewayOptions, source: EventSource, methods: MethodTable,
+         authenticate: @escaping @Sendable (String) -> Result<Identity, AuthRefusal>) {
+        let census = LoopCensus(loops: count)
+        loops = (0..<max(1, count)).map { index in
+            Gateway(options: options, source: source, methods: methods, index: index, census: census,
+                    authenticate: authenticate)
+        }
+        for loop in loops { loop.siblings = loops }
+    }
+
+    /// Set what every loop shares before serving.
+    func configure(_ body: (Gateway) -> Void) { loops.forEach(body) }
+
+    /// Create every loop's context; loop 0 binds the port (throws when it cannot).
+    func bind() throws {
+        for loop in loops { try loop.bind() }
+    }
+
+    /// Serve until `shutdown()` completes on every loop: loop 0 on the calling thread, the others
+    /// on threads of their own.
+    func serve() {
+        let finished = DispatchGroup()
+        for loop in loops.dropFirst() {
+            finished.enter()
+            let thread = Thread { loop.serve(); finished.leave() }
+            thread.name = "bedrock-loop-\(loop.index)"
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        loops[0].serve()
+        finished.wait()
+    }
+
+    /// Graceful shutdown of every loop (any thread).
+    func shutdown() { loops.forEach { $0.shutdown() } }
+
+    /// Events from the Redis bridge (reader thread), to every loop in the same order.
+    func deliver(_ batch: [(topic: String, id: String?, frame: [UInt8])]) {
+        for loop in loops { loop.deliver(batch) }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import XCTest
+@testable import Bedrock
+
+/// What the service loops share: where a new connection goes, the counts behind the connection
+/// limit and `/ready`, and `/metrics` added up over the loops.
+final class ServiceLoopTests: XCTestCase {
+    func testNewConnectionsGoToTheLoopHoldingTheFewest() {
+        let census = LoopCensus(loops: 3)
+        var placed: [Int] = []
+        for _ in 0..<6 {
+            let loop = census.loopForNewConnection()
+            placed.append(loop)
+            _ = census.opened(on: loop)
+        }
+        XCTAssertEqual(census.openPerLoop, [2, 2, 2], "placed on \(placed)")
+        census.closed(on: 1, wasAuthenticated: false)
+        census.closed(on: 1, wasAuthenticated: false)
+        XCTAssertEqual(census.loopForNewConnection(), 1)
+        XCTAssertEqual(census.totalOpen, 4)
+    }
+
+    func testConnectionsNotYetEstablishedStillTakeTurns() {
+        // A burst of accepts before any handshake completes: all loops are equal, so they alternate.
+        let census = LoopCensus(loops: 2)
+        let picks = (0..<6).map { _ in census.loopForNewConnection() }
+        XCTAssertEqual(picks.filter { $0 == 0 }.count, 3, "\(picks)")
+        XCTAssertEqual(LoopCensus(loops: 1).loopForNewConnection(), 0)
+    }
+
+    func testSessionNumbersAreUniqueAcrossLoopsAndAuthenticatedCountsFollowCloses() {
+        let census = LoopCensus(loops: 2)
+        let numbers = (0..<10).map { census.opened(on: $0 % 2) }
+        XCTAssertEqual(Set(numbers).count, 10)
+        census.authenticatedOne()
+        census.authenticatedOne()
+        XCTAssertEqual(census.totalAuthenticated, 2)
+        census.closed(on: 0, wasAuthenticated: true)
+        census.closed(on: 1, wasAuthenticated: false)
+        XCTAssertEqual(census.totalAuthenticated, 1)
+        XCTAssertEqual(census.openPerLoop, [4, 4])
+    }
+
+    func testMetricsOfTheLoopsAddUp() {
+        let a = GatewayMetrics(), b = GatewayMetrics()
+        a.count("bedrock_ws_messages_in_total", by: 3)
+        b.count("bedrock_ws_messages_in_total", by: 4)
+        b.count("bedrock_ws_closes_total", labels: "code=\"4429\"")
+        a.observeHTTP(route: "/health", status: 200, seconds: 0.0004)
+        b.observeHTTP(route: "/health", status: 200, seconds: 0.02)
+        a.framesOut = 10; a.eventsOut = 25
+        b.framesOut = 5; b.eventsOut = 5
+        let gather = MetricsGather(parts: 2)
+        XCTAssertNil(gather.add(a.share(queuedFrames: 2, topics: ["signals"])))
+        let total = try! XCTUnwrap(gather.add(b.share(queuedFrames: 1, topics: ["signals", "risk"])))
+        XCTAssertEqual(total.queuedFrames, 3)
+        XCTAssertEqual(total.topics, ["signals", "risk"])
+        let text = total.render(gauges: [])
+        for line in ["bedrock_ws_messages_in_total 7", "bedrock_ws_closes_total{code=\"4429\"} 1",
+                     "bedrock_ws_frames_out_total 15", "bedrock_ws_messages_out_total 30",
+                     "bedrock_http_requests_total{route=\"/health\",status=\"200\"} 2",
+                     "bedrock_http_request_duration_seconds_bucket{le=\"0.0005\"} 1",
+                     "bedrock_http_request_duration_seconds_bucket{le=\"0.025\"} 2",
+                     "bedrock_http_request_duration_seconds_count 2"] {
+            XCTAssertTrue(text.contains(line + "\n"), "missing \(line) in\n\(text)")
+        }
+    }
+}
