@@ -19,7 +19,8 @@
 # gateway and load generator when run as root, default -10: the machine is shared with builds),
 # QUIET_WAIT (seconds to wait for the machine to go idle before each row, default 120),
 # REQUEST_S (request-estimate and wrk-estimate time, default 10), MIXED_S (default 20),
-# LOOPS (gateway service threads, server.service_threads; default 1 here: the load generator runs
+# CLIENT (load generator client: lws, the default, or raw — plain sockets, about half the
+# client CPU per frame; see docs/BENCHMARKS.md), LOOPS (gateway service threads, server.service_threads; default 1 here: the load generator runs
 # on the same machine and needs the other core — see docs/BENCHMARKS.md "Service loops"),
 # SOAK_S (default 1800), FRAMES_CONNS × FRAMES_RATE (fanout-frames, default 200 × 700: the most
 # frames/s seen here with ~1 event per frame), BATCHED_RATE (fanout-batched events/s per
@@ -49,6 +50,7 @@ SAMPLE_S=${SAMPLE_S:-10}
 ONLY=${ONLY:-}
 CONFIG=${CONFIG:-config/bedrock.json}
 LOOPS=${LOOPS:-1}
+CLIENT=${CLIENT:-lws}
 NICE=${NICE:--10}
 QUIET_WAIT=${QUIET_WAIT:-120}
 PRIO=()
@@ -120,8 +122,8 @@ run_loadtest() {
   wait_quiet
   start_gateway
   echo "==> $name: loadtest $*" >&2
-  printf 'loadtest %s\n' "$*" >"$OUT/$name.cmd"
-  BEDROCK_JWT_SECRET="$SECRET" "${PRIO[@]}" "$BIN/loadtest" "$@" --port "$GW_PORT" --redis "redis://127.0.0.1:$REDIS_PORT" \
+  printf 'loadtest %s --client %s (gateway service threads: %s)\n' "$*" "$CLIENT" "$LOOPS" >"$OUT/$name.cmd"
+  BEDROCK_JWT_SECRET="$SECRET" "${PRIO[@]}" "$BIN/loadtest" "$@" --client "$CLIENT" --port "$GW_PORT" --redis "redis://127.0.0.1:$REDIS_PORT" \
     --server-pid "$GW_PID" --json "$OUT/$name.json" --quiet || echo "    ($name reported failures)" >&2
   stop_gateway
 }

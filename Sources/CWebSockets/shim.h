@@ -9,3 +9,8 @@ static const unsigned int bedrock_lws_pre = LWS_PRE;
 struct ev_loop;
 extern struct ev_loop *ev_loop_new(unsigned int flags);
 extern void ev_loop_destroy(struct ev_loop *loop);
+
+// For the load generator's raw-socket client (loadtest/Sources/loadtest/RawClientPool.swift):
+// epoll and TCP_NODELAY are not in Swift's Glibc module.
+#include <sys/epoll.h>
+#include <netinet/tcp.h>

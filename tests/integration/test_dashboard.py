@@ -248,11 +248,14 @@ def test_pipeline_position_in_portfolio_with_pnl(start_gateway, browser, tmp_pat
     browser.go("portfolio")
     browser.wait_for("account-balance")
     pos = replay_until_open(gw, tmp_path)
-    row = position_row(browser, pos["id"])
-    assert pos["market"] in row.text, row.text
-    pnl = browser.wait_for("position-pnl", within=row)
-    browser.wait_until(lambda _: re.search(r"\d", pnl.text), "a figure in position-pnl")
-    close_enough(number(pnl.text), float(pos["unrealized_pnl"]), "position-pnl")
+    # The row is found again at every use: live bars re-render the open positions while the
+    # replay runs, so an element found a moment ago may be gone (stale).
+    row_now = lambda: position_row(browser, pos["id"])  # noqa: E731
+    browser.wait_until(lambda _: pos["market"] in row_now().text, f"{pos['market']} in the position row")
+    pnl_text = browser.wait_until(
+        lambda _: (lambda t: t if re.search(r"\d", t) else False)(browser.wait_for("position-pnl", within=row_now()).text),
+        "a figure in position-pnl")
+    close_enough(number(pnl_text), float(pos["unrealized_pnl"]), "position-pnl")
     account = api(gw, "/v1/account")
     browser.wait_until(lambda _: abs(number(browser.text("account-balance")) - float(account["balance"]))
                        <= max(0.01 * abs(float(account["balance"])), 0.011), "account-balance = the API's")
@@ -264,9 +267,8 @@ def test_pipeline_position_in_portfolio_with_pnl(start_gateway, browser, tmp_pat
         browser.wait_for("trade-row")
     browser.screenshot("portfolio")
     # The trader closes it from the page: it moves to the closed positions and the trades.
-    buttons = browser.all("close-position", within=row)
-    assert buttons, "close-position in the open position's row (TRADER)"
-    browser.click_element(buttons[0])
+    browser.wait_until(lambda _: (lambda buttons: bool(buttons) and browser.click_element(buttons[0]))(
+        browser.all("close-position", within=row_now())), "close-position in the open position's row (TRADER)")
     browser.accept_confirm()
     position_row(browser, pos["id"], "closed-position-row")
     browser.wait_until(lambda _: not any(el.get_attribute("data-position-id") == str(pos["id"])

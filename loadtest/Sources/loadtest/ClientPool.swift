@@ -5,7 +5,7 @@ import Foundation
 /// that calls `run`. Every lws pointer lives here; connection state is a flat array indexed by
 /// the number stored in each wsi's opaque user data (index + 1), so a connection costs ~100 bytes
 /// of Swift state plus lws's own wsi and receive buffer.
-final class ClientPool: @unchecked Sendable {
+final class ClientPool: ClientConnections, @unchecked Sendable {
     // Sound: all state is touched only on the thread inside `run()`; no other thread sees `self`.
     let options: Options
     private var context: OpaquePointer?
@@ -21,9 +21,10 @@ final class ClientPool: @unchecked Sendable {
     private let headroom = Int(bedrock_lws_pre)
     private var tokens: [String]
     /// Per-connection state, index = connection number.
-    private(set) var conns: ContiguousArray<ConnState>
+    var conns: ContiguousArray<ConnState>
     let stats: PoolStats
-    private let scanner: FrameScanner
+    let scanner: FrameScanner
+    let messages: ClientMessages
     private var driver: ((ClientPool) -> Bool)?
     private var running = false
     /// Set when the scenario is over: closes from here on are expected.
@@ -31,11 +32,6 @@ final class ClientPool: @unchecked Sendable {
     /// Send `subscribe` as soon as a connection is welcomed.
     var autoSubscribe = false
     private let tickMicros: lws_usec_t = 5_000
-    private let pongMessage = Array(#"{"type":"pong"}"#.utf8)
-    private let subscribeMessage: [UInt8]
-    /// `{"type":"request","id":` and `,"method":M,"params":P}`: a request is prefix + id + suffix.
-    private let requestPrefix = Array(#"{"type":"request","id":"#.utf8)
-    private let requestSuffix: [UInt8]
     /// The requests of the `request`, `mixed` and `soak` scenarios (nil: this pool sends none).
     var requests: RequestTracker?
 
@@ -46,8 +42,7 @@ final class ClientPool: @unchecked Sendable {
         conns = ContiguousArray(repeating: ConnState(), count: options.connections)
         stats = PoolStats()
         scanner = FrameScanner(topic: options.topic)
-        subscribeMessage = Array(#"{"type":"subscribe","id":1,"topic":"#.utf8) + Array("\"\(options.topic)\"}".utf8)
-        requestSuffix = Array(#","method":"\#(options.method)","params":\#(options.params)}"#.utf8)
+        messages = ClientMessages(options)
         protocolName = strdup("bedrock.v1")
         hostName = strdup(options.host)
         protocols = .allocate(capacity: 2)
@@ -58,7 +53,7 @@ final class ClientPool: @unchecked Sendable {
         let sulSize = MemoryLayout<lws_sorted_usec_list_t>.stride
         timer = .allocate(byteCount: sulSize + 16, alignment: 16)
         timer.initializeMemory(as: UInt8.self, repeating: 0, count: sulSize + 16)
-        writeBuffer = .allocate(byteCount: Int(bedrock_lws_pre) + 512 + requestSuffix.count, alignment: 16)
+        writeBuffer = .allocate(byteCount: Int(bedrock_lws_pre) + messages.largest, alignment: 16)
         idlePolicy = .allocate(capacity: 1)
         idlePolicy.initialize(to: lws_retry_bo_t())
     }
@@ -128,12 +123,6 @@ final class ClientPool: @unchecked Sendable {
         return true
     }
 
-    /// Queue `{"type":"subscribe"}` for connection `index`.
-    func subscribe(_ index: Int) { want(index, ConnState.wantSubscribe) }
-
-    /// Ask connection `index` to write requests while its tracker lets it.
-    func requestMore(_ index: Int) { want(index, ConnState.wantRequest) }
-
     /// Stop servicing: the loop returns as soon as the current wait is cancelled.
     func stop() {
         running = false
@@ -148,22 +137,14 @@ final class ClientPool: @unchecked Sendable {
         }
     }
 
-    private func want(_ index: Int, _ bit: UInt8) {
+    func want(_ index: Int, _ bit: UInt8) {
         conns[index].pending |= bit
         if let wsi = conns[index].wsi { lws_callback_on_writable(wsi) }
     }
 
     private func fail(_ index: Int, _ why: String) {
-        guard conns[index].phase != .failed else { return }
-        let wasOpen = conns[index].phase.isOpen
-        conns[index].phase = .failed
         conns[index].wsi = nil
-        if wasOpen {
-            if !finishing { stats.unexpectedCloses += 1; stats.closeCodes[conns[index].closeCode, default: 0] += 1 }
-        } else {
-            stats.failed += 1
-            if stats.failureSamples.count < 5 { stats.failureSamples.append(why) }
-        }
+        ended(index, why)
     }
 
     private func schedule() {
@@ -212,96 +193,12 @@ final class ClientPool: @unchecked Sendable {
 
     /// One frame per writable callback: a pong first, then the subscribe, then a request.
     private func writable(_ index: Int, _ wsi: OpaquePointer) -> Int32 {
-        let bits = conns[index].pending
         let payload = writeBuffer.advanced(by: headroom)
-        var length = 0
-        if bits & ConnState.wantPong != 0 {
-            conns[index].pending &= ~ConnState.wantPong
-            length = put(pongMessage, at: 0)
-        } else if bits & ConnState.wantSubscribe != 0 {
-            conns[index].pending &= ~ConnState.wantSubscribe
-            length = put(subscribeMessage, at: 0)
-        } else if bits & ConnState.wantRequest != 0, let requests, requests.canIssue(index) {
-            let id = requests.issue(index, now: ClockNs.realtime())
-            length = put(requestPrefix, at: 0)
-            length = put(Array(String(id).utf8), at: length)
-            length = put(requestSuffix, at: length)
-            if !requests.canIssue(index) { conns[index].pending &= ~ConnState.wantRequest }
-        } else {
-            conns[index].pending &= ~ConnState.wantRequest
-            return 0
-        }
+        guard let length = nextPayload(index, into: payload) else { return 0 }
         let n = lws_write(wsi, payload.assumingMemoryBound(to: UInt8.self), length, LWS_WRITE_TEXT)
         if n < Int32(length) { return -1 }
         if conns[index].pending != 0 { lws_callback_on_writable(wsi) }
         return 0
-    }
-
-    /// Copy `bytes` into the write buffer's payload at `offset`; returns the end offset.
-    private func put(_ bytes: [UInt8], at offset: Int) -> Int {
-        bytes.withUnsafeBytes { writeBuffer.advanced(by: headroom + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        return offset + bytes.count
-    }
-
-    /// One piece of a text frame: split on `\n`, carrying an incomplete object to the next piece.
-    private func receive(_ index: Int, _ bytes: UnsafeRawBufferPointer, final: Bool) {
-        let now = ClockNs.realtime()
-        if final { stats.frames += 1 }
-        var start = 0
-        var i = 0
-        while i <= bytes.count {
-            let atEnd = i == bytes.count
-            if atEnd || bytes[i] == UInt8(ascii: "\n") {
-                if atEnd && !final {
-                    if start < i { conns[index].carry.append(contentsOf: bytes[start..<i]) }
-                    break
-                }
-                if conns[index].carry.isEmpty {
-                    handle(index, UnsafeRawBufferPointer(rebasing: bytes[start..<i]), now: now)
-                } else {
-                    var line = conns[index].carry
-                    conns[index].carry = []
-                    line.append(contentsOf: bytes[start..<i])
-                    line.withUnsafeBytes { handle(index, $0, now: now) }
-                }
-                start = i + 1
-            }
-            i += 1
-        }
-    }
-
-    private func handle(_ index: Int, _ line: UnsafeRawBufferPointer, now: UInt64) {
-        guard !line.isEmpty else { return }
-        switch scanner.scan(line) {
-        case let .event(idMs, idSeq, seq, sentNs):
-            stats.events += 1
-            if let sentNs { stats.latency.record(now > sentNs ? now - sentNs : 0) }
-            if stats.firstEventNs == 0 { stats.firstEventNs = now }
-            stats.lastEventNs = now
-            conns[index].record(idMs: idMs, idSeq: idSeq, seq: seq)
-        case .ping:
-            stats.pings += 1
-            want(index, ConnState.wantPong)
-        case .welcome:
-            if conns[index].phase == .open || conns[index].phase == .connecting {
-                conns[index].phase = .welcomed
-                stats.welcomed += 1
-                stats.lastWelcomeNs = now
-                if autoSubscribe { want(index, ConnState.wantSubscribe) }
-            }
-        case .subscribed:
-            if conns[index].phase != .subscribed { conns[index].phase = .subscribed; stats.subscribed += 1 }
-        case let .response(id):
-            requests?.answer(index, id: id, errorCode: nil, now: now)
-            if requests?.canIssue(index) == true { want(index, ConnState.wantRequest) }
-        case let .error(id, code):
-            stats.errorFrames += 1
-            guard let requests else { break }
-            if let id { requests.answer(index, id: id, errorCode: code, now: now) } else { requests.unattributedError(code) }
-            if requests.canIssue(index) { want(index, ConnState.wantRequest) }
-        case .other:
-            break
-        }
     }
 }
 

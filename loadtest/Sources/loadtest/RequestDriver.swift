@@ -18,7 +18,7 @@ final class RequestDriver {
     private var expireAt: UInt64 = 0
 
     /// A driver for `options`; registers its tracker with `pool`.
-    init(options: Options, pool: ClientPool) {
+    init(options: Options, pool: any ClientConnections) {
         let defaultRequesters = options.scenario == "request" ? options.connections : max(1, options.connections / 10)
         requesters = min(options.connections, options.requesters ?? defaultRequesters)
         rate = options.requestRate
@@ -28,7 +28,7 @@ final class RequestDriver {
     }
 
     /// Begin the measured window: every requester starts (closed loop) or the pacer does.
-    func start(_ pool: ClientPool) {
+    func start(_ pool: any ClientConnections) {
         startNs = ClockNs.monotonic()
         expireAt = startNs
         tracker.issuing = true
@@ -36,7 +36,7 @@ final class RequestDriver {
     }
 
     /// Pace and expire; call every tick while requests run or drain.
-    func tick(_ pool: ClientPool) {
+    func tick(_ pool: any ClientConnections) {
         let now = ClockNs.monotonic()
         if tracker.issuing && tracker.paced && requesters > 0 {
             let due = Int(Double(now - startNs) / 1e9 * rate) - granted

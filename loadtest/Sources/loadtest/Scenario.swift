@@ -7,7 +7,7 @@ final class Scenario {
     enum Phase { case connecting, subscribing, holding, requesting, publishing, draining, done }
 
     let options: Options
-    let pool: ClientPool
+    let pool: any ClientConnections
     private(set) var report: Report
     private var phase = Phase.connecting
     private var phaseStart = ClockNs.monotonic()
@@ -28,12 +28,13 @@ final class Scenario {
     private var sampler: ResourceSampler?
 
     /// `makePublisher(total)` opens the publisher's Redis connection when publishing starts.
-    init(options: Options, pool: ClientPool, makePublisher: @escaping (Int) throws -> Publisher) {
+    init(options: Options, pool: any ClientConnections, makePublisher: @escaping (Int) throws -> Publisher) {
         self.options = options
         self.pool = pool
         self.makePublisher = makePublisher
         report = Report(scenario: options.scenario)
         report.parameter("connections", .int(options.connections))
+        report.parameter("client", .text(options.client))
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ")
         report.parameter("loadavg", .text(load ?? "?"))
         if options.scenario != "connect" { report.parameter("duration_s", .double(options.duration, digits: 1)) }

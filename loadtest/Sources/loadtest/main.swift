@@ -1,5 +1,5 @@
-// The Bedrock load generator: thousands of WebSocket connections from one process on one
-// libwebsockets client context (see loadtest/README.md).
+// The Bedrock load generator: thousands of WebSocket connections from one process, on one
+// libwebsockets client context or on plain sockets (`--client raw`) (see loadtest/README.md).
 import Bedrock
 import Foundation
 
@@ -19,13 +19,24 @@ guard case .success(let endpoint) = RedisEndpoint.parse(options.redis), let redi
     exit(2)
 }
 let tokens = Tokens.make(options)
-let pool = ClientPool(options: options, tokens: tokens)
 let streamKey = "\(options.prefix)stream:\(options.topic)"
-let scenario = Scenario(options: options, pool: pool) { total in
-    try Publisher(address: redisAddress, key: streamKey, total: total, rate: options.rate)
+func scenario(on pool: any ClientConnections) -> Scenario {
+    Scenario(options: options, pool: pool) { total in
+        try Publisher(address: redisAddress, key: streamKey, total: total, rate: options.rate)
+    }
 }
-guard pool.run({ _ in scenario.tick() }) else {
-    FileHandle.standardError.write("loadtest: cannot create a libwebsockets context\n".data(using: .utf8)!)
+let ran: Scenario?
+if options.client == "raw" {
+    let pool = RawClientPool(options: options, tokens: tokens)
+    let driven = scenario(on: pool)
+    ran = pool.run({ _ in driven.tick() }) ? driven : nil
+} else {
+    let pool = ClientPool(options: options, tokens: tokens)
+    let driven = scenario(on: pool)
+    ran = pool.run({ _ in driven.tick() }) ? driven : nil
+}
+guard let scenario = ran else {
+    FileHandle.standardError.write("loadtest: cannot start the \(options.client) client (an IPv4 loopback address is needed for raw)\n".data(using: .utf8)!)
     exit(2)
 }
 let report = scenario.report
