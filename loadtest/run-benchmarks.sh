@@ -19,12 +19,12 @@
 # gateway and load generator when run as root, default -10: the machine is shared with builds),
 # QUIET_WAIT (seconds to wait for the machine to go idle before each row, default 120),
 # REQUEST_S (request-estimate and wrk-estimate time, default 10), MIXED_S (default 20),
-# CLIENT (load generator client: lws, the default, or raw — plain sockets, about half the
-# client CPU per frame; see docs/BENCHMARKS.md), LOOPS (gateway service threads, server.service_threads; default 1 here: the load generator runs
-# on the same machine and needs the other core — see docs/BENCHMARKS.md "Service loops"),
-# SOAK_S (default 1800), FRAMES_CONNS × FRAMES_RATE (fanout-frames, default 200 × 700: the most
-# frames/s seen here with ~1 event per frame), BATCHED_RATE (fanout-batched events/s per
-# subscriber × 1,000 subscribers, default 1000), SAMPLE_S (server RSS/fd sample interval, 10).
+# CLIENT (load generator client: raw, the default — plain sockets, much less client CPU per
+# frame — or lws, libwebsockets' client), LOOPS (gateway server.service_threads, default 0: one
+# per core, at most 4); see docs/BENCHMARKS.md "Service loops and the raw client",
+# SOAK_S (default 1800), FRAMES_CONNS × FRAMES_RATE (fanout-frames, default 500 × 500: 250k
+# deliveries/s offered, about the most frames/s seen here with ~1 event per frame), BATCHED_RATE
+# (fanout-batched events/s per subscriber × 1,000 subscribers, default 2000), SAMPLE_S (server RSS/fd sample interval, 10).
 # The gateway runs with the per-connection message rate limit raised to its maximum (1,000,000/s,
 # burst 1,000,000) so request rows measure the gateway, not the limiter.
 set -euo pipefail
@@ -43,14 +43,14 @@ LATENCY_S=${LATENCY_S:-15}
 REQUEST_S=${REQUEST_S:-10}
 MIXED_S=${MIXED_S:-20}
 SOAK_S=${SOAK_S:-1800}
-FRAMES_CONNS=${FRAMES_CONNS:-200}
-FRAMES_RATE=${FRAMES_RATE:-700}
-BATCHED_RATE=${BATCHED_RATE:-1000}
+FRAMES_CONNS=${FRAMES_CONNS:-500}
+FRAMES_RATE=${FRAMES_RATE:-500}
+BATCHED_RATE=${BATCHED_RATE:-2000}
 SAMPLE_S=${SAMPLE_S:-10}
 ONLY=${ONLY:-}
 CONFIG=${CONFIG:-config/bedrock.json}
-LOOPS=${LOOPS:-1}
-CLIENT=${CLIENT:-lws}
+LOOPS=${LOOPS:-0}
+CLIENT=${CLIENT:-raw}
 NICE=${NICE:--10}
 QUIET_WAIT=${QUIET_WAIT:-120}
 PRIO=()
