@@ -106,7 +106,10 @@ final class LWSServer: @unchecked Sendable {
         info.iface = settings.listens ? UnsafePointer(hostName) : nil
         info.protocols = UnsafePointer(protocols)
         info.user = Unmanaged.passUnretained(self).toOpaque()
-        info.fd_limit_per_thread = UInt32(max(1024, settings.maxConnections + 256))
+        // lws indexes its descriptor table by descriptor number, and with several service loops
+        // the numbers are shared by the whole process: size every loop's table for all of them
+        // (`GatewayRuntime` raises the open-file limit to max_connections + 512).
+        info.fd_limit_per_thread = UInt32(max(1024, settings.maxConnections + 1024))
         info.timeout_secs = 20
         var options = UInt64(LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE)
         options |= UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8)
