@@ -29,7 +29,10 @@ let package = Package(
                 "TradingCore", "CWebSockets", "CJansson", "CHiredis", "CJWT",
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
-            resources: [.copy("Lua")]
+            resources: [.copy("Lua")],
+            // libev and OpenSSL are called directly (the loops' own libev loops, the TLS context
+            // settings); both come with libwebsockets-dev.
+            linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("ssl")]
         ),
         .executableTarget(
             name: "bedrock",

@@ -14,3 +14,10 @@ extern void ev_loop_destroy(struct ev_loop *loop);
 // epoll and TCP_NODELAY are not in Swift's Glibc module.
 #include <sys/epoll.h>
 #include <netinet/tcp.h>
+
+// TLS: the gateway turns TLS 1.3 session tickets off on its server SSL_CTX (see LWSServer).
+static inline void bedrock_ssl_ctx_without_tickets(void *ctx) {
+#if defined(LWS_WITH_TLS) && defined(TLS1_3_VERSION)
+    SSL_CTX_set_num_tickets((SSL_CTX *)ctx, 0);
+#endif
+}

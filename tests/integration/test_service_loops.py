@@ -136,3 +136,23 @@ def test_shutdown_closes_clients_on_every_loop_with_1001(start_gateway):
     gw.signal(signal.SIGTERM)
     assert [ws.expect_close()[0] for ws in sockets] == [1001] * 4
     assert gw.stop() == 0
+
+
+def test_tls_connections_on_every_loop(start_gateway, tls_cert):
+    """wss and https on each loop: the loops other than the first get their TLS sockets handed
+    over before the handshake, and must finish it and the upgrade like the first."""
+    gw = start_gateway({"server": {"service_threads": 3}}, tls=tls_cert)
+    for _ in range(3):
+        status, _, body = gw.http("GET", "/health")
+        assert status == 200 and b"healthy" in body
+    sockets = [gw.session("VIEWER", f"t{i}")[0] for i in range(6)]
+    try:
+        assert loop_connections(gw.http("GET", "/metrics")[2].decode()) == {"0": 2, "1": 2, "2": 2}
+        for ws in sockets:
+            gw.subscribe(ws, "signals")
+        eid = gw.xadd("signals", {"event_type": "signal.created", "n": 1})
+        for ws in sockets:
+            assert event_ids(ws, "signals", 1) == [eid]
+    finally:
+        for ws in sockets:
+            ws.close()

@@ -267,6 +267,14 @@ final class LWSServer: @unchecked Sendable {
 /// forwards. Non-capturing, as `@convention(c)` requires.
 private func lwsCallback(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
                          _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
+    if reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS, let user {
+        // `user` is the vhost's SSL_CTX. With TLS 1.3 session tickets on, about one wss handshake
+        // in a few hundred stalled: the upgrade request was never answered (lws 4.1.6 with
+        // OpenSSL 3). Without tickets clients do a full handshake each time, which long-lived
+        // WebSocket connections barely notice (tests/integration/test_lifecycle.py).
+        bedrock_ssl_ctx_without_tickets(user)
+        return 0
+    }
     guard let wsi, let context = lws_get_context(wsi), let user = lws_context_user(context) else {
         return 0
     }
