@@ -55,6 +55,9 @@ final class LWSServer: @unchecked Sendable {
     private let stopTimer: UnsafeMutableRawPointer
     private let settings: LWSServerSettings
     private let stopFlag = ManagedAtomicFlag()
+    /// Set (under its lock) before the context starts being destroyed: from then on `wake()`,
+    /// called by other threads (the Redis reader, sibling loops, workers), leaves the context alone.
+    private let destroying = ContextGuard()
     /// True when the context runs on libev; set by `bind()` before the loop starts.
     private(set) var onLibev = false
     /// Service thread only: the in-loop destroy was scheduled.
@@ -157,6 +160,7 @@ final class LWSServer: @unchecked Sendable {
         while !stopFlag.isSet {
             if lws_service(context, 0) < 0 || onLibev { break }
         }
+        destroying.close()
         lws_context_destroy(context)
         self.context = nil
         if let eventLoop { ev_loop_destroy(eventLoop) }
@@ -172,7 +176,8 @@ final class LWSServer: @unchecked Sendable {
 
     /// Ask the loop to wake up and call `wokenUp()` (from any thread).
     func wake() {
-        if let context { lws_cancel_service(context) }
+        guard let context else { return }
+        destroying.whileOpen { lws_cancel_service(context) }
     }
 
     /// Make `run()` return after the current iteration (from any thread). The loop sees the
@@ -216,6 +221,7 @@ final class LWSServer: @unchecked Sendable {
         guard let context else { return }
         lws_sul_schedule(context, 0, tickTimer.assumingMemoryBound(to: lws_sorted_usec_list_t.self), nil,
                          lws_usec_t(-1))  // LWS_SET_TIMER_USEC_CANCEL
+        destroying.close()
         lws_context_destroy(context)
     }
 
@@ -310,4 +316,21 @@ final class ManagedAtomicFlag: @unchecked Sendable {
     private var value = false
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
     func set() { lock.lock(); value = true; lock.unlock() }
+}
+
+/// Lets other threads use a context only until its destruction begins: `close()` waits for a
+/// call in progress, and no call starts after it.
+final class ContextGuard: @unchecked Sendable {
+    // Sound: `closed` is only touched while holding `lock`.
+    private let lock = NSLock()
+    private var closed = false
+
+    /// Run `body` unless `close()` was called (any thread).
+    func whileOpen(_ body: () -> Void) {
+        lock.lock(); defer { lock.unlock() }
+        if !closed { body() }
+    }
+
+    /// No `whileOpen` body runs after this returns.
+    func close() { lock.lock(); closed = true; lock.unlock() }
 }
