@@ -38,7 +38,7 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     static let batchLimit = 64 * 1024
 
     init(options: GatewayOptions, source: EventSource, methods: MethodTable = MethodTable(),
-         index: Int = 0, census: LoopCensus = LoopCensus(loops: 1),
+         index: Int, census: LoopCensus,
          authenticate: @escaping @Sendable (String) -> Result<Identity, AuthRefusal>) {
         self.options = options
         self.index = index
@@ -56,13 +56,6 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     }
 
     deinit { batchBuffer.deallocate() }
-
-    /// Bind the port (throws when it cannot), then serve until `shutdown()`; blocks the caller,
-    /// which becomes the service thread.
-    func run() throws {
-        try server.bind()
-        server.run()
-    }
 
     /// Bind only; `serve()` runs the loop later (lets the caller report readiness in between).
     func bind() throws { try server.bind() }

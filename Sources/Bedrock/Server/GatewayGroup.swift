@@ -45,7 +45,9 @@ final class GatewayGroup: @unchecked Sendable {
     /// Graceful shutdown of every loop (any thread).
     func shutdown() { loops.forEach { $0.shutdown() } }
 
-    /// Events from the Redis bridge (reader thread), to every loop in the same order.
+    /// Events from the Redis bridge (reader thread), to every loop in the same order. Each loop
+    /// makes frames of its own: lws writes each frame's header into the frame's headroom, so one
+    /// buffer must not be written from two loop threads at once.
     func deliver(_ batch: [(topic: String, id: String?, frame: [UInt8])]) {
         for loop in loops { loop.deliver(batch) }
     }

@@ -55,9 +55,9 @@ final class LWSServer: @unchecked Sendable {
     private let stopTimer: UnsafeMutableRawPointer
     private let settings: LWSServerSettings
     private let stopFlag = ManagedAtomicFlag()
-    /// Set (under its lock) before the context starts being destroyed: from then on `wake()`,
-    /// called by other threads (the Redis reader, sibling loops, workers), leaves the context alone.
-    private let destroying = ContextGuard()
+    /// Set before the context starts being destroyed: from then on `wake()`, called by other
+    /// threads (the Redis reader, sibling loops, workers), leaves the context alone.
+    private let destroying = ManagedAtomicFlag()
     /// True when the context runs on libev; set by `bind()` before the loop starts.
     private(set) var onLibev = false
     /// Service thread only: the in-loop destroy was scheduled.
@@ -160,7 +160,7 @@ final class LWSServer: @unchecked Sendable {
         while !stopFlag.isSet {
             if lws_service(context, 0) < 0 || onLibev { break }
         }
-        destroying.close()
+        destroying.set()
         lws_context_destroy(context)
         self.context = nil
         if let eventLoop { ev_loop_destroy(eventLoop) }
@@ -177,7 +177,7 @@ final class LWSServer: @unchecked Sendable {
     /// Ask the loop to wake up and call `wokenUp()` (from any thread).
     func wake() {
         guard let context else { return }
-        destroying.whileOpen { lws_cancel_service(context) }
+        destroying.unlessSet { lws_cancel_service(context) }
     }
 
     /// Make `run()` return after the current iteration (from any thread). The loop sees the
@@ -191,7 +191,7 @@ final class LWSServer: @unchecked Sendable {
 
     /// Service thread, on a wake-up: the libev loop's way out once `stop()` was called.
     private func stopIfAsked() {
-        guard onLibev, stopFlag.isSet, !stopScheduled, let context else { return }
+        guard onLibev, stopFlag.isSet, !stopScheduled, context != nil else { return }
         stopScheduled = true
         arm(stopTimer, after: 0.000_001, lwsStopFired)
     }
@@ -221,7 +221,7 @@ final class LWSServer: @unchecked Sendable {
         guard let context else { return }
         lws_sul_schedule(context, 0, tickTimer.assumingMemoryBound(to: lws_sorted_usec_list_t.self), nil,
                          lws_usec_t(-1))  // LWS_SET_TIMER_USEC_CANCEL
-        destroying.close()
+        destroying.set()
         lws_context_destroy(context)
     }
 
@@ -315,22 +315,8 @@ final class ManagedAtomicFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    /// Set the flag; waits for an `unlessSet` body in progress, and none starts afterwards.
     func set() { lock.lock(); value = true; lock.unlock() }
-}
-
-/// Lets other threads use a context only until its destruction begins: `close()` waits for a
-/// call in progress, and no call starts after it.
-final class ContextGuard: @unchecked Sendable {
-    // Sound: `closed` is only touched while holding `lock`.
-    private let lock = NSLock()
-    private var closed = false
-
-    /// Run `body` unless `close()` was called (any thread).
-    func whileOpen(_ body: () -> Void) {
-        lock.lock(); defer { lock.unlock() }
-        if !closed { body() }
-    }
-
-    /// No `whileOpen` body runs after this returns.
-    func close() { lock.lock(); closed = true; lock.unlock() }
+    /// Run `body` (holding the flag's lock) unless the flag is set.
+    func unlessSet(_ body: () -> Void) { lock.lock(); defer { lock.unlock() }; if !value { body() } }
 }
