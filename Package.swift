@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Bedrock",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "bedrock", targets: ["bedrock"]),
         .library(name: "Bedrock", targets: ["Bedrock"]),
@@ -24,9 +24,13 @@ let package = Package(
                        providers: [.apt(["libjwt-dev"])]),
         .target(name: "TradingCore"),
         .target(
+            name: "GatewayCore",
+            dependencies: [.product(name: "DequeModule", package: "swift-collections")]
+        ),
+        .target(
             name: "Bedrock",
             dependencies: [
-                "TradingCore", "CWebSockets", "CJansson", "CHiredis", "CJWT",
+                "TradingCore", "GatewayCore", "CWebSockets", "CJansson", "CHiredis", "CJWT",
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             resources: [.copy("Lua")],
@@ -48,6 +52,7 @@ let package = Package(
         ),
         .executableTarget(name: "bench", dependencies: ["TradingCore", "Bedrock"]),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore"]),
-        .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore"]),
+        .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "GatewayCore"]),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
     ]
 )

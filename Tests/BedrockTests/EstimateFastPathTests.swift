@@ -1,3 +1,4 @@
+import GatewayCore
 import XCTest
 
 @testable import Bedrock
@@ -8,12 +9,14 @@ import XCTest
 final class EstimateFastPathTests: RedisTestCase {
     var ledger: Ledger!
     let table = MethodTable()
+    /// The clock snapshot ages are measured on: moved by the tests, never slept on.
+    let clock = ManualClock(monotonic: 1000)
     let byPrices: JSONObject = ["market": "ETH/USDT", "entry_price": "100", "stop_loss_price": "95"]
 
     override func setUpWithError() throws {
         try super.setUpWithError()
         ledger = try Ledger(settings: LedgerSettings(prefix: "f:"))
-        LedgerMethods.register(in: table, ledger: ledger, pool: RedisPool(address: redis.address))
+        LedgerMethods.register(in: table, ledger: ledger, pool: RedisPool(address: redis.address), clock: clock)
     }
 
     private func call(_ method: Method, _ params: JSONObject, role: Role = .admin) -> Result<JSONValue, APIError> {
@@ -42,12 +45,12 @@ final class EstimateFastPathTests: RedisTestCase {
         XCTAssertEqual(try XCTUnwrap(inline(byPrices)).get()["allowed"], false)
 
         // Older than 50 ms: the fast path steps aside.
-        Thread.sleep(forTimeInterval: 0.08)
+        clock.advance(0.08)
         XCTAssertNil(inline(byPrices))
     }
 
     func testKeepWarmRefreshesInTheBackground() throws {
-        let cache = SnapshotCache(maxAge: 0.2)
+        let cache = SnapshotCache(maxAge: 0.2, clock: clock)
         nonisolated(unsafe) var reads = 0
         let lock = NSLock()
         let ledger = self.ledger!
@@ -59,7 +62,7 @@ final class EstimateFastPathTests: RedisTestCase {
         XCTAssertNil(cache.current())
         _ = try cache.snapshot(ledger, on: conn)
         let first = try XCTUnwrap(cache.current()).takenAt
-        Thread.sleep(forTimeInterval: 0.12)  // past half of maxAge: one background read starts
+        clock.advance(0.12)  // past half of maxAge: one background read starts
         XCTAssertEqual(try XCTUnwrap(cache.current()).takenAt, first, "the old one is still served meanwhile")
         let deadline = Date().addingTimeInterval(5)
         while cache.current().map({ $0.takenAt == first }) ?? true, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }

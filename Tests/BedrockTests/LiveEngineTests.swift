@@ -1,3 +1,4 @@
+import GatewayCore
 import XCTest
 import TradingCore
 @testable import Bedrock

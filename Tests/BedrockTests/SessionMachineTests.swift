@@ -1,3 +1,4 @@
+import GatewayCore
 import XCTest
 @testable import Bedrock
 
@@ -8,13 +9,16 @@ final class SessionMachineTests: XCTestCase {
 
     private func machine(identity: Identity? = nil, limits: SessionLimits = SessionLimits(),
                          tokens: [String: Identity] = [:]) -> SessionMachine {
-        SessionMachine(sessionID: "s1", limits: limits, now: 1000, identity: identity) { token in
+        SessionMachine(sessionID: "s1", limits: limits, at: at(1000), identity: identity) { token in
             tokens[token].map { .success($0) } ?? .failure(AuthRefusal("bad token"))
         }
     }
 
+    /// Both clocks at `seconds` (tests that step one clock alone build their own reading).
+    private func at(_ seconds: Double) -> ClockReading { ClockReading(monotonic: seconds, wall: seconds) }
+
     private func send(_ m: SessionMachine, _ text: String, at now: Double = 1001) -> [SessionAction] {
-        Array(text.utf8).withUnsafeBytes { m.receive($0, now: now) }
+        Array(text.utf8).withUnsafeBytes { m.receive($0, at: at(now)) }
     }
 
     private func sentFrames(_ actions: [SessionAction]) -> [JSONValue] {
@@ -51,8 +55,8 @@ final class SessionMachineTests: XCTestCase {
 
     func testNoAuthWithinTimeoutCloses4401() {
         let m = machine(limits: SessionLimits(authTimeout: 5))
-        XCTAssertEqual(m.tick(now: 1004), [])
-        guard case .close(.unauthenticated, _)? = m.tick(now: 1005.1).first else { return XCTFail("expected 4401") }
+        XCTAssertEqual(m.tick(at: at(1004)), [])
+        guard case .close(.unauthenticated, _)? = m.tick(at: at(1005.1)).first else { return XCTFail("expected 4401") }
     }
 
     func testMalformedFramesKeepTheConnection() {
@@ -92,19 +96,45 @@ final class SessionMachineTests: XCTestCase {
 
     func testRequestsAreCheckedAgainstTheMethodTable() {
         let v = machine(identity: viewer)
-        XCTAssertEqual(errorCode(send(v, #"{"type":"request","id":1,"method":"risk.kill_switch"}"#)), "FORBIDDEN")
+        // The machine names the method; the method table, the one place roles are checked,
+        // refuses it at once (no worker involved).
+        let actions = send(v, #"{"type":"request","id":1,"method":"risk.kill_switch"}"#)
+        XCTAssertEqual(actions, [.request(id: 1, method: .riskKillSwitch, params: JSONObject())])
+        let call = MethodCall(subject: "viewer", role: .viewer, params: JSONObject())
+        let refusal = MethodTable().invoke(.riskKillSwitch, call) { _ in XCTFail("a refused call must not reach a worker") }
+        XCTAssertEqual(refusal, .failure(APIError(.forbidden, "role VIEWER may not call risk.kill_switch")))
         XCTAssertEqual(send(v, #"{"type":"request","id":2,"method":"account.get"}"#),
                        [.request(id: 2, method: .accountGet, params: JSONObject())])
+        XCTAssertEqual(errorCode(send(v, #"{"type":"request","id":3,"method":"no.such"}"#)), "NOT_FOUND")
     }
 
     func testHeartbeatPingsThenTimesOut() {
         let m = machine(identity: trader, limits: SessionLimits(heartbeatInterval: 10, heartbeatTimeout: 30))
-        XCTAssertEqual(m.tick(now: 1009), [])
-        XCTAssertEqual(sentFrames(m.tick(now: 1010)), [["type": "ping"]])
-        XCTAssertEqual(m.tick(now: 1011), [])
+        XCTAssertEqual(m.tick(at: at(1009)), [])
+        XCTAssertEqual(sentFrames(m.tick(at: at(1010))), [["type": "ping"]])
+        XCTAssertEqual(m.tick(at: at(1011)), [])
         _ = send(m, #"{"type":"pong"}"#, at: 1015)
-        XCTAssertEqual(sentFrames(m.tick(now: 1020)), [["type": "ping"]])
-        guard case .close(.heartbeatTimeout, _)? = m.tick(now: 1045).first else { return XCTFail("expected 4408") }
+        XCTAssertEqual(sentFrames(m.tick(at: at(1020))), [["type": "ping"]])
+        guard case .close(.heartbeatTimeout, _)? = m.tick(at: at(1045)).first else { return XCTFail("expected 4408") }
+    }
+
+    func testAWallClockStepMovesNoDeadlineButTokenExpiryFollowsWallTime() {
+        let m = machine(identity: trader, limits: SessionLimits(heartbeatInterval: 10, heartbeatTimeout: 30))
+        // The system time jumps a day ahead: no heartbeat timeout, no ping storm, only the clock
+        // tokens are judged by says the token (exp 10,000) has expired.
+        let stepped = ClockReading(monotonic: 1001, wall: 1001 + 86_400)
+        guard case .close(.unauthenticated, let reason)? = m.tick(at: stepped).first else {
+            return XCTFail("expected 4401 for the expired token")
+        }
+        XCTAssertEqual(reason, "token expired")
+        let fresh = machine(identity: Identity(subject: "alice", role: .trader, expiresAt: 1e12),
+                            limits: SessionLimits(heartbeatInterval: 10, heartbeatTimeout: 30))
+        XCTAssertEqual(fresh.tick(at: stepped), [], "a wall step alone neither pings nor times out")
+        XCTAssertEqual(fresh.tick(at: ClockReading(monotonic: 1001, wall: 1001 - 86_400)), [])
+        XCTAssertEqual(sentFrames(fresh.tick(at: ClockReading(monotonic: 1010, wall: 0))), [["type": "ping"]])
+        guard case .close(.heartbeatTimeout, _)? = fresh.tick(at: ClockReading(monotonic: 1030, wall: 0)).first else {
+            return XCTFail("expected 4408 once 30 s passed on the monotonic clock")
+        }
     }
 
     func testExpiredTokenCloses4401AndRefreshExtends() {
@@ -116,8 +146,8 @@ final class SessionMachineTests: XCTestCase {
         XCTAssertEqual(sentFrames(send(m, #"{"type":"auth","token":"later"}"#)).first?["type"], "welcome")
         XCTAssertEqual(m.identity?.expiresAt, 20_000)
         _ = send(m, #"{"type":"pong"}"#, at: 14_999)
-        XCTAssertTrue(m.tick(now: 15_000).allSatisfy { if case .close = $0 { return false }; return true })
-        guard case .close(.unauthenticated, _)? = m.tick(now: 20_000).first else { return XCTFail("expected 4401") }
+        XCTAssertTrue(m.tick(at: at(15_000)).allSatisfy { if case .close = $0 { return false }; return true })
+        guard case .close(.unauthenticated, _)? = m.tick(at: at(20_000)).first else { return XCTFail("expected 4401") }
     }
 
     func testRateLimitWarnsThenCloses() {
@@ -139,6 +169,6 @@ final class SessionMachineTests: XCTestCase {
         let actions = send(m, #"{"type":"unsubscribe","id":2,"topic":"signals"}"#)
         XCTAssertEqual(actions.first, .unsubscribe(id: 2, topic: .signals))
         XCTAssertEqual(sentFrames(actions), [["type": "unsubscribed", "id": 2, "topic": "signals"]])
-        XCTAssertNil(m.subscriptions["signals"])
+        XCTAssertFalse(m.subscriptions.contains("signals"))
     }
 }

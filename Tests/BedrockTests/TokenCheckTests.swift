@@ -1,3 +1,4 @@
+import GatewayCore
 import XCTest
 @testable import Bedrock
 
@@ -12,8 +13,9 @@ final class TokenCheckTests: XCTestCase {
     }
 
     func testCachedTokenStillExpiresAndTamperedTokensAreVerified() throws {
-        let check = TokenCheck(config: config())
         let now = Int64(Date().timeIntervalSince1970)
+        let clock = ManualClock(monotonic: 0, wall: Double(now))
+        let check = TokenCheck(config: config(), clock: clock)
         let token = JWTSigner(secret: secret).sign(sub: "alice", role: .trader, ttl: 1, now: now)
         guard case .success(let first) = check.check(token) else { return XCTFail("fresh token refused") }
         XCTAssertEqual(first.subject, "alice")
@@ -21,7 +23,7 @@ final class TokenCheckTests: XCTestCase {
         var tampered = Array(token.utf8)
         tampered[tampered.count - 2] = tampered[tampered.count - 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         guard case .failure = check.check(String(decoding: tampered, as: UTF8.self)) else { return XCTFail("tampered token accepted") }
-        Thread.sleep(forTimeInterval: Double(now + 1) - Date().timeIntervalSince1970 + 0.05)
+        clock.advance(1)  // exp = now + 1 has come
         guard case .failure(let refusal) = check.check(token) else { return XCTFail("expired token accepted from the cache") }
         XCTAssertTrue(refusal.reason.contains("expired"), refusal.reason)
     }

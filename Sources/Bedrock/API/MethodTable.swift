@@ -69,7 +69,8 @@ public final class MethodTable: @unchecked Sendable {
     /// Add a GET route answered with a file download (REST only; before serving).
     public func register(download route: DownloadRoute) { downloads.append(route) }
 
-    /// Run a download route off the loop; `completion` runs on a worker thread.
+    /// Run a download route off the loop; `completion` runs on a worker thread. The role is
+    /// checked here, as for methods: transports never check roles themselves.
     func dispatch(download route: DownloadRoute, _ call: MethodCall,
                   completion: @escaping @Sendable (Result<Download, APIError>) -> Void) {
         guard call.role.satisfies(route.leastRole) else {
@@ -82,29 +83,45 @@ public final class MethodTable: @unchecked Sendable {
     /// Add a fast path for `method` that may answer on the calling thread (before serving).
     public func register(inline handler: InlineHandler) { inline[handler.method] = handler }
 
-    /// The answer of `method`'s fast path when it has one and can answer at once (never blocks:
-    /// the event loop calls this), else nil and the caller uses `dispatch`. Roles are checked as
-    /// `dispatch` checks them.
+    /// The one entry point of both transports (the event loop calls it, so it never blocks):
+    /// checks the caller's role — the only place roles of methods are checked — and answers at
+    /// once when it can (refused, no handler, or a fast path that could answer), else returns nil
+    /// and the handler runs on the worker pool, `later` getting its answer on a worker thread.
+    func invoke(_ method: Method, _ call: MethodCall,
+                later: @escaping @Sendable (Result<JSONValue, APIError>) -> Void) -> Result<JSONValue, APIError>? {
+        if let refusal = refusal(method, call) { return .failure(refusal) }
+        if let fast = inline[method], let answer = fast.run(call) { return answer }
+        guard let handler = handlers[method] else { return .failure(Self.notAvailable(method)) }
+        submit { later(handler.run(call)) }
+        return nil
+    }
+
+    /// The answer of `method`'s fast path alone, when it has one and can answer at once, else nil.
     func answerInline(_ method: Method, _ call: MethodCall) -> Result<JSONValue, APIError>? {
-        guard let handler = inline[method], call.role.satisfies(method.leastRole) else { return nil }
-        return handler.run(call)
+        guard refusal(method, call) == nil, let fast = inline[method] else { return nil }
+        return fast.run(call)
     }
 
     /// Whether the method has a handler on this gateway.
     public func has(_ method: Method) -> Bool { handlers[method] != nil }
 
-    /// Run `method` for `call` off the loop; `completion` runs on a worker thread.
+    /// Run `method`'s handler for `call` on the worker pool (no fast path); `completion` runs on
+    /// a worker thread, or at once when the call is refused.
     func dispatch(_ method: Method, _ call: MethodCall,
                   completion: @escaping @Sendable (Result<JSONValue, APIError>) -> Void) {
-        guard call.role.satisfies(method.leastRole) else {
-            completion(.failure(APIError(.forbidden, "role \(call.role.rawValue) may not call \(method.rawValue)")))
-            return
-        }
-        guard let handler = handlers[method] else {
-            completion(.failure(APIError(.notFound, "method \(method.rawValue) is not available on this gateway yet")))
-            return
-        }
+        if let refusal = refusal(method, call) { return completion(.failure(refusal)) }
+        guard let handler = handlers[method] else { return completion(.failure(Self.notAvailable(method))) }
         submit { completion(handler.run(call)) }
+    }
+
+    /// FORBIDDEN when the caller's role is below the method's least role.
+    private func refusal(_ method: Method, _ call: MethodCall) -> APIError? {
+        call.role.satisfies(method.leastRole)
+            ? nil : APIError(.forbidden, "role \(call.role.rawValue) may not call \(method.rawValue)")
+    }
+
+    private static func notAvailable(_ method: Method) -> APIError {
+        APIError(.notFound, "method \(method.rawValue) is not available on this gateway yet")
     }
 
     /// Runs `job` on one of the pool's threads (FIFO).

@@ -1,3 +1,4 @@
+import GatewayCore
 import Foundation
 
 /// The body of `StreamBridge`'s reader thread. Created on that thread and used only there.

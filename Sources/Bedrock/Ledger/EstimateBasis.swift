@@ -15,23 +15,24 @@ struct EstimateBasis: Sendable {
     }
 }
 
-/// The basis of the newest snapshot seen, keyed by when that snapshot was read and the UTC day
+/// The basis of the newest snapshot seen, keyed by the snapshot's version and the UTC day
 /// (the risk state's start-of-day equity depends on it). Any thread; a lock guards the one entry.
 final class EstimateBasisMemo: @unchecked Sendable {
     // Sound: `entry` is only touched while holding `lock`.
     private let lock = NSLock()
-    private var entry: (takenAt: Double, day: Int64, basis: EstimateBasis)?
+    private var entry: (version: UInt64, day: Int64, basis: EstimateBasis)?
 
-    /// The basis of `snap` (read at `takenAt`), derived at most once per snapshot and day.
-    func basis(_ snap: Ledger.Snapshot, takenAt: Double, ledger: Ledger) -> EstimateBasis {
+    /// The basis of `snap` (`SnapshotCache` version `version`), derived at most once per
+    /// snapshot and day.
+    func basis(_ snap: Ledger.Snapshot, version: UInt64, ledger: Ledger) -> EstimateBasis {
         let now = Timestamp.nowMillis()
         let day = now / 86_400_000
         lock.lock()
-        if let entry, entry.takenAt == takenAt, entry.day == day { lock.unlock(); return entry.basis }
+        if let entry, entry.version == version, entry.day == day { lock.unlock(); return entry.basis }
         lock.unlock()
         let fresh = EstimateBasis(snap, ledger: ledger, nowMillis: now)
         lock.lock()
-        entry = (takenAt, day, fresh)
+        entry = (version, day, fresh)
         lock.unlock()
         return fresh
     }

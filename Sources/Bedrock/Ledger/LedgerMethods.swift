@@ -1,3 +1,4 @@
+import GatewayCore
 import TradingCore
 
 /// The ledger's API methods (SPEC §4/§5): registered once in the `MethodTable`, so REST and the
@@ -19,7 +20,8 @@ import TradingCore
 /// | `risk.kill_switch` | `enabled` (bool), `reason`? | the risk state after the change |
 public enum LedgerMethods {
     /// Registers every ledger method in `table`.
-    public static func register(in table: MethodTable, ledger: Ledger, pool: RedisPool) {
+    public static func register(in table: MethodTable, ledger: Ledger, pool: RedisPool,
+                                clock: any GatewayClock = SystemClock()) {
         func add(_ method: Method, _ body: @escaping @Sendable (MethodCall, LedgerParams, RedisConnection) throws -> JSONValue) {
             table.register(.pooled(method, pool: pool, label: "ledger", body))
         }
@@ -46,7 +48,7 @@ public enum LedgerMethods {
                 .json(offset: offset, limit: limit)
         }
         add(.positionsGet) { _, p, c in try found(ledger.record(.position, id: p.id(what: "position"), on: c), p, "position") }
-        let snapshots = SnapshotCache()
+        let snapshots = SnapshotCache(clock: clock)
         snapshots.keepWarm { try pool.with { try ledger.snapshot(on: $0) } }
         add(.positionsEstimate) { _, p, c in try estimate(p, ledger: ledger, snapshots: snapshots, on: c) }
         let bases = EstimateBasisMemo()
@@ -108,7 +110,7 @@ public enum LedgerMethods {
         let inputs: (String, Double, Double, Double?, Double?)
         do { inputs = try pricedInputs(p) } catch let error as APIError { return .failure(error) } catch { return nil }
         guard let current = snapshots.current() else { return nil }
-        let basis = bases.basis(current.snapshot, takenAt: current.takenAt, ledger: ledger)
+        let basis = bases.basis(current.snapshot, version: current.version, ledger: ledger)
         return .success(estimate(market: inputs.0, entry: inputs.1, stop: inputs.2, target: inputs.3, weight: inputs.4,
                                  basis: basis, ledger: ledger))
     }

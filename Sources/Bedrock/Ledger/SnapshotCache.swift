@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import GatewayCore
 
 /// The ledger snapshot (account, risk state, open positions) that `positions.estimate` reads,
 /// shared by all callers for at most `maxAge` seconds, so a burst of estimates costs one Redis
@@ -20,12 +21,19 @@ final class SnapshotCache: @unchecked Sendable {
     private var taken = 0.0
     /// Bumped by `invalidate()`: a read that began before a write must not be stored after it.
     private var generation = 0
+    /// Bumped by every snapshot stored: names a snapshot for memos (two reads may share a time).
+    private var version: UInt64 = 0
     private var refreshing = false
     private var reader: (@Sendable () throws -> Ledger.Snapshot)?
     private let refresher = DispatchQueue(label: "bedrock-snapshot-refresh", qos: .userInitiated)
     let maxAge: Double
+    /// The monotonic clock ages are measured on (tests move a `ManualClock`).
+    private let clock: any GatewayClock
 
-    init(maxAge: Double = 0.05) { self.maxAge = maxAge }
+    init(maxAge: Double = 0.05, clock: any GatewayClock = SystemClock()) {
+        self.maxAge = maxAge
+        self.clock = clock
+    }
 
     /// Lets `current()` refresh in the background with `read` (blocking; runs on a private queue).
     func keepWarm(with read: @escaping @Sendable () throws -> Ledger.Snapshot) {
@@ -38,11 +46,11 @@ final class SnapshotCache: @unchecked Sendable {
 
     /// The cached snapshot when younger than `maxAge`, else nil (the caller then takes the
     /// blocking way). Never blocks on I/O; may start one background refresh.
-    func current() -> (snapshot: Ledger.Snapshot, takenAt: Double)? {
-        let now = SnapshotCache.clock()
+    func current() -> (snapshot: Ledger.Snapshot, takenAt: Double, version: UInt64)? {
+        let now = now()
         lock.lock()
         guard let cached else { lock.unlock(); return nil }
-        let taken = self.taken
+        let taken = self.taken, version = self.version
         let age = now - taken
         var startRefresh = false
         if age >= maxAge / 2, !refreshing, reader != nil {
@@ -51,12 +59,12 @@ final class SnapshotCache: @unchecked Sendable {
         }
         lock.unlock()
         if startRefresh { refresher.async { [self] in refreshInBackground() } }
-        return age < maxAge ? (cached, taken) : nil
+        return age < maxAge ? (cached, taken, version) : nil
     }
 
     /// The cached snapshot when young enough, else a fresh one read on `connection`.
     func snapshot(_ ledger: Ledger, on connection: RedisConnection) throws -> Ledger.Snapshot {
-        let now = SnapshotCache.clock()
+        let now = now()
         lock.lock()
         if let cached, now - taken < maxAge { lock.unlock(); return cached }
         let before = generation
@@ -71,7 +79,7 @@ final class SnapshotCache: @unchecked Sendable {
         let read = reader
         let before = generation
         lock.unlock()
-        let started = SnapshotCache.clock()
+        let started = now()
         let fresh = try? read?()
         lock.lock()
         refreshing = false
@@ -86,14 +94,11 @@ final class SnapshotCache: @unchecked Sendable {
         if generation == before, cached == nil || takenAt > taken {
             cached = fresh
             taken = takenAt
+            version += 1
         }
         lock.unlock()
     }
 
     /// Monotonic seconds.
-    private static func clock() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    private func now() -> Double { clock.read().monotonic }
 }

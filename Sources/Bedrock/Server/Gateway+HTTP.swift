@@ -6,12 +6,15 @@ extension Gateway {
     static let maxBodyBytes = 1 << 20
 
     func httpRequest(_ wsi: WSI, path: String) -> Int32 {
-        let exchange = HTTPExchange(wsi: wsi, requestID: HTTPExchange.requestID(from: wsi))
+        if let earlier = exchanges[wsi] { forget(earlier) }  // its late answer has nowhere to go
+        nextSerial += 1
+        let exchange = HTTPExchange(wsi: wsi, serial: nextSerial, requestID: HTTPExchange.requestID(from: wsi))
         exchange.started = now()
         exchange.path = path
         exchange.method = HTTPExchange.method(of: wsi)
         exchange.origin = wsi.header(WSI_TOKEN_ORIGIN)
         exchanges[wsi] = exchange
+        pendingExchanges[exchange.serial] = exchange
         if exchange.method == "POST" || exchange.method == "PUT" || exchange.method == "PATCH" {
             let length = wsi.header(WSI_TOKEN_HTTP_CONTENT_LENGTH)
             let chunked = wsi.header(WSI_TOKEN_HTTP_TRANSFER_ENCODING)?.lowercased().contains("chunked") ?? false
@@ -97,16 +100,14 @@ extension Gateway {
         exchange.route = "/metrics"
         let loops = siblings.isEmpty ? [self] : siblings
         let gather = MetricsGather(parts: loops.count)
-        let wsi = exchange.wsi, identityOfExchange = ObjectIdentifier(exchange)
+        let serial = exchange.serial
         for loop in loops {
             loop.post { [self, loop] in
                 guard let total = gather.add(loop.metricsShare()) else { return }
-                post { [self] in
-                    guard let current = exchanges[wsi], ObjectIdentifier(current) == identityOfExchange else { return }
+                respondLater(toExchange: serial) { [self] in
                     var response = HTTPResponse(status: 200, body: Array(renderMetrics(total).utf8))
                     response.contentType = "text/plain; version=0.0.4; charset=utf-8"
-                    current.response = response
-                    wsi.requestWritable()
+                    return response
                 }
             }
         }
@@ -156,9 +157,6 @@ extension Gateway {
         guard let (method, pathParams) = RESTRoutes.match(verb: exchange.method, path: exchange.path) else {
             return respond(exchange, route: "v1", .error(.notFound, "no route \(exchange.method) \(exchange.path)", requestID: id))
         }
-        guard identity.role.satisfies(method.leastRole) else {
-            return respond(exchange, route: method.rawValue, .error(.forbidden, "role \(identity.role.rawValue) may not call \(method.rawValue)", requestID: id))
-        }
         var params = JSONObject()
         for (name, value) in exchange.wsi.queryArguments() { params[name] = .string(value) }
         if !exchange.body.isEmpty {
@@ -168,28 +166,33 @@ extension Gateway {
             for (name, value) in object.members { params[name] = value }
         }
         for (name, value) in pathParams { params[name] = .string(value) }
-        let wsi = exchange.wsi
-        let identityOfExchange = ObjectIdentifier(exchange)
+        let serial = exchange.serial
         exchange.route = method.rawValue
         let call = MethodCall(subject: identity.subject, role: identity.role, params: params)
-        if let answer = methods.answerInline(method, call) {  // e.g. an estimate on a fresh snapshot
-            switch answer {
-            case .success(let value): return respond(exchange, route: method.rawValue, .json(200, value))
-            case .failure(let error): return respond(exchange, route: method.rawValue, .error(error.code, error.message, requestID: id))
-            }
+        let answerNow = methods.invoke(method, call) { [self] result in
+            respondLater(toExchange: serial) { Gateway.response(result, requestID: id) }
         }
-        methods.dispatch(method, call) { [self] result in
-            let box = UncheckedBox(result)
-            post { [self] in
-                guard let current = exchanges[wsi], ObjectIdentifier(current) == identityOfExchange else { return }
-                switch box.value {
-                case .success(let value): current.response = .json(200, value)
-                case .failure(let error): current.response = .error(error.code, error.message, requestID: id)
-                }
-                wsi.requestWritable()
-            }
-        }
+        if let answerNow { return respond(exchange, route: method.rawValue, Gateway.response(answerNow, requestID: id)) }
         return 0
+    }
+
+    private static func response(_ result: Result<JSONValue, APIError>, requestID: String) -> HTTPResponse {
+        switch result {
+        case .success(let value): return .json(200, value)
+        case .failure(let error): return .error(error.code, error.message, requestID: requestID)
+        }
+    }
+
+    /// Answer the exchange numbered `serial` with what `makeResponse` gives, on the loop, if the
+    /// exchange is still waiting (any thread). The one way late answers reach an HTTP client: an
+    /// exchange that ended meanwhile gets nothing, and the next request on the same keep-alive
+    /// connection never gets an answer meant for an earlier one.
+    func respondLater(toExchange serial: UInt64, _ makeResponse: @escaping @Sendable () -> HTTPResponse) {
+        post { [self] in
+            guard let exchange = pendingExchanges[serial], exchange.response == nil else { return }
+            exchange.response = makeResponse()
+            exchange.wsi.requestWritable()
+        }
     }
 
     /// Answer in the callback of the exchange's connection: written at once (no writable
@@ -208,7 +211,7 @@ extension Gateway {
     /// callback of its connection). The lws return value: -1 closes the connection.
     private func finish(_ exchange: HTTPExchange) -> Int32 {
         guard let response = exchange.response else { return 0 }
-        exchanges[exchange.wsi] = nil
+        forget(exchange)
         record(exchange, route: exchange.route, status: response.status)
         guard exchange.writeResponse(corsOrigin: allowedOrigin(exchange.origin)) else { return -1 }
         return lws_http_transaction_completed(exchange.wsi.raw) != 0 ? -1 : 0
@@ -220,24 +223,20 @@ extension Gateway {
         var params = JSONObject()
         for (name, value) in exchange.wsi.queryArguments() { params[name] = .string(value) }
         for (name, value) in pathParams { params[name] = .string(value) }
-        let wsi = exchange.wsi, id = exchange.requestID
-        let identityOfExchange = ObjectIdentifier(exchange)
+        let serial = exchange.serial, id = exchange.requestID
         exchange.route = "download"
         methods.dispatch(download: route, MethodCall(subject: identity.subject, role: identity.role, params: params)) { [self] result in
-            let box = UncheckedBox(result)
-            post { [self] in
-                guard let current = exchanges[wsi], ObjectIdentifier(current) == identityOfExchange else { return }
-                switch box.value {
+            respondLater(toExchange: serial) {
+                switch result {
                 case .success(let file):
                     var response = HTTPResponse(status: 200, body: file.body)
                     response.contentType = file.contentType
                     let safeName = String(file.filename.unicodeScalars.filter { $0.isASCII && $0 != "\"" && $0 != "\\" && $0.value >= 32 })
                     response.headers = [("content-disposition:", "attachment; filename=\"\(safeName)\"")]
-                    current.response = response
+                    return response
                 case .failure(let error):
-                    current.response = .error(error.code, error.message, requestID: id)
+                    return .error(error.code, error.message, requestID: id)
                 }
-                wsi.requestWritable()
             }
         }
         return 0
@@ -260,8 +259,14 @@ extension Gateway {
     }
 
     func httpClosed(_ wsi: WSI) {
-        exchanges[wsi] = nil
+        if let exchange = exchanges[wsi] { forget(exchange) }
         upgrades[wsi] = nil
+    }
+
+    /// The exchange is answered or its connection gone: late answers for it are dropped.
+    private func forget(_ exchange: HTTPExchange) {
+        exchanges[exchange.wsi] = nil
+        pendingExchanges[exchange.serial] = nil
     }
 
     /// The Origin to echo when it is in `server.cors_origins` (or `*` is).

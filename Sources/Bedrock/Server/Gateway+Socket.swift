@@ -1,10 +1,11 @@
 import CWebSockets
 import Foundation
+import GatewayCore
 
 /// WebSocket side of the loop: upgrade, frames in, actions out, the send queue and closing.
 extension Gateway {
     func confirmUpgrade(_ wsi: WSI) -> Int32 {
-        let exchange = HTTPExchange(wsi: wsi, requestID: HTTPExchange.requestID(from: wsi))
+        let exchange = HTTPExchange(wsi: wsi, serial: 0, requestID: HTTPExchange.requestID(from: wsi))  // answered at once
         guard wsi.header(WSI_TOKEN_GET_URI) == "/ws" else {
             return reject(exchange, .notFound, "WebSocket endpoint is /ws")
         }
@@ -30,18 +31,21 @@ extension Gateway {
     func established(_ wsi: WSI) {
         let sessionNumber = census.opened(on: index)
         let identity = upgrades.removeValue(forKey: wsi)
-        let sessionID = String(format: "s%llx-%llx", UInt64(now() * 1000), sessionNumber)
-        let machine = SessionMachine(sessionID: sessionID, limits: limits, now: now(), identity: identity,
+        let reading = clock.read()
+        let sessionID = String(format: "s%llx-%llx", UInt64(reading.wall * 1000), sessionNumber)
+        let machine = SessionMachine(sessionID: sessionID, limits: limits, at: reading, identity: identity,
                                      authenticate: authenticate)
-        let connection = Connection(wsi: wsi, machine: machine)
+        nextSerial += 1
+        let connection = Connection(wsi: wsi, serial: nextSerial, machine: machine, policy: outboundPolicy)
         connections[wsi] = connection
+        sessions[connection.serial] = connection
         wsi.setUserData(Unmanaged.passUnretained(connection).toOpaque())  // cleared in `closed`
         metrics.count("bedrock_ws_connections_opened_total")
         if identity != nil { perform([.authenticated, .send(machine.welcome())], on: connection) }
     }
 
     func receive(_ wsi: WSI, bytes: UnsafeRawBufferPointer, isFinal: Bool, isBinary: Bool) -> Int32 {
-        guard let connection = connection(of: wsi), connection.pendingClose == nil else { return 0 }
+        guard let connection = connection(of: wsi), connection.outbound.closing == nil else { return 0 }
         if connection.partial.count + bytes.count > limits.maxFrameBytes {
             connection.partial = []
             wsi.setCloseReason(CloseCode.tooLarge.rawValue, "frame larger than \(limits.maxFrameBytes) bytes")
@@ -66,7 +70,7 @@ extension Gateway {
             perform([.send(connection.machine.errorFrame(.badRequest, "frames are JSON text, not binary"))], on: connection)
             return
         }
-        perform(connection.machine.receive(bytes, now: now()), on: connection)
+        perform(connection.machine.receive(bytes, at: clock.read()), on: connection)
     }
 
     /// Carry out what the session machine asked for.
@@ -90,123 +94,100 @@ extension Gateway {
         }
     }
 
-    /// Run a method of the table off the loop and answer with `response` or `error`.
+    /// Run a method of the table and answer with `response` or `error`: at once when the table
+    /// can (refusals, fast paths), else when its worker is done — if the connection is still open.
     private func call(_ method: Method, id: JSONValue, params: JSONObject, on connection: Connection) {
         guard let identity = connection.machine.identity else { return }
-        let wsi = connection.wsi
-        let identityOfConnection = ObjectIdentifier(connection)
+        let serial = connection.serial
         metrics.count("bedrock_ws_requests_total", labels: "method=\"\(method.rawValue)\"")
         let push: @Sendable (JSONValue) -> Void = { [self] frame in
-            post { [self] in
-                guard let current = connections[wsi], ObjectIdentifier(current) == identityOfConnection else { return }
-                enqueue(SharedFrame(json: frame), on: current)
-            }
+            respondLater(toSession: serial) { [self] connection in enqueue(SharedFrame(json: frame), on: connection) }
         }
         let methodCall = MethodCall(subject: identity.subject, role: identity.role, params: params, push: push)
-        if let answer = methods.answerInline(method, methodCall) {  // e.g. an estimate on a fresh snapshot
-            switch answer {
-            case .success(let value):
-                enqueue(SharedFrame(json: ["type": "response", "id": id, "result": value]), on: connection)
-            case .failure(let error):
-                enqueue(SharedFrame(json: connection.machine.errorFrame(error.code, error.message, id: id)), on: connection)
-            }
-            return
+        let answerNow = methods.invoke(method, methodCall) { [self] result in
+            respondLater(toSession: serial) { [self] connection in answer(id, result, on: connection) }
         }
-        methods.dispatch(method, methodCall) { [self] result in
-            let box = UncheckedBox(result)
-            post { [self] in
-                guard let current = connections[wsi], ObjectIdentifier(current) == identityOfConnection else { return }
-                switch box.value {
-                case .success(let value):
-                    enqueue(SharedFrame(json: ["type": "response", "id": id, "result": value]), on: current)
-                case .failure(let error):
-                    enqueue(SharedFrame(json: current.machine.errorFrame(error.code, error.message, id: id)), on: current)
-                }
-            }
+        if let answerNow { answer(id, answerNow, on: connection) }
+    }
+
+    private func answer(_ id: JSONValue, _ result: Result<JSONValue, APIError>, on connection: Connection) {
+        switch result {
+        case .success(let value):
+            enqueue(SharedFrame(json: ["type": "response", "id": id, "result": value]), on: connection)
+        case .failure(let error):
+            enqueue(SharedFrame(json: connection.machine.errorFrame(error.code, error.message, id: id)), on: connection)
         }
     }
 
-    /// Append a frame to the connection's queue. Memory stays bounded: past
-    /// `lagHardFactor × send_queue_max` frames (plus room for a replay) the connection is closed
-    /// with 4429 at once; the softer, time-based part of the slow-consumer policy is `checkLag`.
-    /// `staging` (fan-out only): an idle connection is not armed for a writable callback but
-    /// listed in `staged`, and `flushStaged` writes to it once the whole bridge batch is queued.
+    /// Run `body` on the loop with the connection numbered `serial`, if it is still open (any
+    /// thread). The one way late answers reach a socket: a connection that closed meanwhile gets
+    /// nothing, and a later connection never gets what was meant for an earlier one.
+    func respondLater(toSession serial: UInt64, _ body: @escaping @Sendable (Connection) -> Void) {
+        post { [self] in
+            guard let connection = sessions[serial] else { return }
+            body(connection)
+        }
+    }
+
+    /// Append a frame to the connection's queue and carry out the queue's decision (SPEC §5
+    /// slow-consumer policy, `OutboundQueue`). `staging` (fan-out only): an idle connection is
+    /// listed in `staged` and written once the whole bridge batch is queued (`flushStaged`).
     func enqueue(_ frame: SharedFrame, on connection: Connection, staging: Bool = false) {
-        guard connection.pendingClose == nil else { return }
-        if connection.queue.count >= hardQueueLimit + connection.replayAllowance {
-            metrics.count("bedrock_slow_consumer_disconnects_total")
-            connection.queue.removeAll()
-            requestClose(connection, .rateLimited, "lagged: send queue full")
-            return
-        }
-        connection.queue.append(frame)
-        if connection.writeRequested || connection.staged { return }
-        if staging {
-            connection.staged = true
+        switch connection.outbound.enqueue(frame, staging: staging) {
+        case .queued, .dropped:
+            break
+        case .armWritable:
+            connection.wsi.requestWritable()
+        case .stage:
             staged.append(connection)
-            return
+        case .overflow:
+            metrics.count("bedrock_slow_consumer_disconnects_total")
+            requestClose(connection, .rateLimited, "lagged: send queue full")
         }
-        connection.writeRequested = true
-        connection.wsi.requestWritable()
     }
 
     /// After the inbox jobs of one wake-up (fan-out of one or more bridge batches): write each
     /// staged connection's queue at once (one frame, or a batch when several events came)
     /// instead of waiting for a writable callback — an idle connection gets its frame without
     /// another trip through the event loop. The write is the one the writable callback would
-    /// make, and only when that callback would come at once (`isChoked` false); a backlogged
-    /// connection waits for it as before and gets batches. A batch larger than one frame allows,
-    /// or a failed write, goes on in the writable callback.
+    /// make, and only when that callback would come at once (not choked); a backlogged
+    /// connection waits for it as before and gets batches.
     func flushStaged() {
         for connection in staged {
-            connection.staged = false
-            guard connection.pendingClose == nil, !connection.writeRequested, !connection.queue.isEmpty else { continue }
-            if !connection.wsi.isChoked {
-                if !writeNext(connection) { connection.writeFailed = true }
-                if connection.queue.isEmpty && !connection.writeFailed { continue }
+            switch connection.outbound.unstage(choked: connection.wsi.isChoked) {
+            case .skip:
+                continue
+            case .writeNow:
+                if connection.outbound.wroteDirectly(ok: writeNext(connection)) { connection.wsi.requestWritable() }
+            case .armWritable:
+                connection.wsi.requestWritable()
             }
-            connection.writeRequested = true
-            connection.wsi.requestWritable()
         }
         staged.removeAll(keepingCapacity: true)
     }
 
-    /// Frames a connection may hold before it is cut off at once: 4 × `send_queue_max`, and never
-    /// less than two reads of the bridge (so one burst alone cannot cut off a healthy client).
-    /// Frames are shared between subscribers, so this bounds references, not copies.
-    var hardQueueLimit: Int { max(limits.sendQueueMax * 4, 4096) }
     /// Seconds a rate-limited client's input is read and dropped before its close frame goes out.
     static let floodLinger = 0.5
-    /// Seconds over `send_queue_max` before the client is warned, and before it is closed.
-    static let lagWarnAfter = 1.0
-    static let lagCloseAfter = 5.0
 
-    /// The slow-consumer policy (SPEC §5), on every tick: a queue that stays over
-    /// `send_queue_max` for `lagWarnAfter` gets an `error` RATE_LIMITED "lagged" frame; one still
-    /// over it after `lagCloseAfter` is closed with 4429. Bursts that drain quickly pass silently.
+    /// The slow-consumer policy on a clock tick: warn a client that stays behind, cut off one
+    /// that does not catch up.
     func checkLag(_ connection: Connection, now: Double) {
-        guard connection.queue.count > limits.sendQueueMax + connection.replayAllowance else {
-            connection.laggingSince = nil
-            connection.warnedLagging = false
-            return
-        }
-        guard let since = connection.laggingSince else { connection.laggingSince = now; return }
-        if now - since >= Gateway.lagCloseAfter {
+        switch connection.outbound.checkLag(now: now) {
+        case .fine:
+            break
+        case .warn(let waiting):
+            let warning = connection.machine.errorFrame(.rateLimited, "lagged: \(waiting) frames waiting; read faster or be disconnected")
+            connection.outbound.appendWarning(SharedFrame(json: warning))
+        case .cut:
             metrics.count("bedrock_slow_consumer_disconnects_total")
-            connection.queue.removeAll()
-            requestClose(connection, .rateLimited, "lagged: could not keep up for \(Int(Gateway.lagCloseAfter)) s")
-        } else if now - since >= Gateway.lagWarnAfter && !connection.warnedLagging {
-            connection.warnedLagging = true
-            let warning = connection.machine.errorFrame(.rateLimited, "lagged: \(connection.queue.count) frames waiting; read faster or be disconnected")
-            connection.queue.append(SharedFrame(json: warning))
+            let seconds = Int(connection.outbound.policy.closeAfter)
+            requestClose(connection, .rateLimited, "lagged: could not keep up for \(seconds) s")
         }
     }
 
-    /// Close at the next writable callback with this code.
+    /// Close at the next writable callback with this code (not before `linger` seconds).
     func requestClose(_ connection: Connection, _ code: CloseCode, _ reason: String, linger: Double = 0) {
-        guard connection.pendingClose == nil else { return }
-        connection.pendingClose = (code, reason)
-        connection.closeAt = linger > 0 ? now() + linger : 0
+        guard connection.outbound.beginClose(code, reason, notBefore: linger > 0 ? now() + linger : 0) else { return }
         connection.wsi.killAfter(seconds: Int(linger.rounded(.up)) + 3)  // a choked socket never gets writable
         metrics.count("bedrock_ws_closes_total", labels: "code=\"\(code.rawValue)\"")
         connection.wsi.requestWritable()
@@ -221,71 +202,57 @@ extension Gateway {
 
     func writable(_ wsi: WSI) -> Int32 {
         guard let connection = connection(of: wsi) else { return 0 }
-        connection.writeRequested = false
-        if connection.writeFailed { return -1 }
-        if let close = connection.pendingClose {
-            if !connection.queue.isEmpty {
-                // Last words first (e.g. the RATE_LIMITED error): one batch, then the close.
-                let sent = connection.queue.count == 1 ? writeSingle(connection) : writeBatch(connection)
-                connection.queue.removeAll()
-                wsi.requestWritable()
-                return sent ? 0 : -1
-            }
-            if connection.closeAt > 0 && now() < connection.closeAt { return 0 }  // the tick re-arms
-            wsi.setCloseReason(close.code.rawValue, close.reason)
+        switch connection.outbound.writable(now: now()) {
+        case .nothing, .waitForLinger:  // the tick re-arms a lingering close
+            return 0
+        case .hangUp:
             return -1
-        }
-        if connection.queue.isEmpty { return 0 }
-        if !writeNext(connection) { return -1 }
-        if !connection.queue.isEmpty {
-            connection.writeRequested = true
+        case .lastWords:  // e.g. the RATE_LIMITED error: one write, then the close
+            let sent = writeNext(connection)
+            connection.outbound.dropAll()
             wsi.requestWritable()
+            return sent ? 0 : -1
+        case .close(let code, let reason):
+            wsi.setCloseReason(code.rawValue, reason)
+            return -1
+        case .write:
+            if !writeNext(connection) { return -1 }
+            if connection.outbound.wrote() { wsi.requestWritable() }
+            return 0
         }
-        return 0
     }
 
     /// One write from the head of the queue: the first frame alone (straight from its shared
-    /// buffer) or several in one batch. False when lws failed.
+    /// buffer) or several in one batch (SPEC §5 batching, `\n` between frames). False when the
+    /// transport failed.
     private func writeNext(_ connection: Connection) -> Bool {
-        guard let first = connection.queue.first else { return true }
-        if connection.queue.count == 1 || first.count >= Gateway.batchLimit { return writeSingle(connection) }
-        return writeBatch(connection)
-    }
-
-    /// The first queued frame on its own, straight from its shared buffer.
-    private func writeSingle(_ connection: Connection) -> Bool {
-        let frame = connection.queue.removeFirst()
-        metrics.framesOut += 1
-        metrics.eventsOut += 1
-        if connection.replayAllowance > 0 { connection.replayAllowance -= 1 }
-        return connection.wsi.writeText(frame.storage, payloadLength: frame.count)
-    }
-
-    /// Several queued frames in one text frame, separated by `\n` (SPEC §5 batching).
-    private func writeBatch(_ connection: Connection) -> Bool {
-        var length = 0
-        var taken = 0
-        let base = batchBuffer.advanced(by: WSI.headroom)
-        while let frame = connection.queue.first, length + frame.count + 1 <= Gateway.batchLimit {
-            if taken > 0 { base.storeBytes(of: UInt8(ascii: "\n"), toByteOffset: length, as: UInt8.self); length += 1 }
-            base.advanced(by: length).copyMemory(from: frame.storage.advanced(by: WSI.headroom), byteCount: frame.count)
-            length += frame.count
-            taken += 1
-            connection.queue.removeFirst()
+        switch connection.outbound.nextWrite() {
+        case .none:
+            return true
+        case .single(let frame):
+            metrics.framesOut += 1
+            metrics.eventsOut += 1
+            return connection.wsi.writeText(frame.storage, payloadLength: frame.count)
+        case .batch:
+            let base = batchBuffer.advanced(by: WSI.headroom)
+            let (taken, length) = connection.outbound.takeBatch { frame, offset in
+                if offset > 0 { base.storeBytes(of: UInt8(ascii: "\n"), toByteOffset: offset - 1, as: UInt8.self) }
+                base.advanced(by: offset).copyMemory(from: frame.storage.advanced(by: WSI.headroom), byteCount: frame.count)
+            }
+            metrics.framesOut += 1
+            metrics.eventsOut += taken
+            return connection.wsi.writeText(batchBuffer, payloadLength: length)
         }
-        metrics.framesOut += 1
-        metrics.eventsOut += taken
-        connection.replayAllowance = max(0, connection.replayAllowance - taken)
-        return connection.wsi.writeText(batchBuffer, payloadLength: length)
     }
 
     func closed(_ wsi: WSI) {
         upgrades[wsi] = nil
         wsi.setUserData(nil)
         guard let connection = connections.removeValue(forKey: wsi) else { return }
+        sessions[connection.serial] = nil
         census.closed(on: index, wasAuthenticated: connection.counted)
-        for topic in connection.machine.subscriptions.keys { unsubscribe(connection, topic: topic) }
-        connection.queue.removeAll()
+        for topic in connection.machine.subscriptions { unsubscribe(connection, topic: topic) }
+        connection.outbound.dropAll()
         if shuttingDown && connections.isEmpty { server.stop() }
     }
 }

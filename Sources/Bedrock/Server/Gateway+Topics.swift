@@ -1,91 +1,57 @@
-/// Topics on the loop: subscriptions, the bridge position of each topic, replay joined to the
-/// live stream, and fan-out of shared frames.
+import GatewayCore
+
+/// Topics on the loop: the router's actions carried out (bridge activation, replays, frames), and
+/// fan-out of shared frames.
 extension Gateway {
+    typealias Router = TopicRouter<Connection, SharedFrame, JSONValue>
+
     func subscribe(_ connection: Connection, id: JSONValue, topic: String, since: String?) {
-        let hub = topics[topic] ?? {
-            let fresh = TopicHub()
-            topics[topic] = fresh
-            return fresh
-        }()
-        hub.subscribers[connection.wsi] = connection
-        if let position = hub.position {
-            start(connection, topic: topic, id: id, since: since, position: position)
-        } else if !hub.activated {
-            hub.activated = true
-            source.activate(topic: topic) { [self] position in
-                post { [self] in activated(topic: topic, position: position) }
-            }
-        }
-    }
-
-    private func activated(topic: String, position: String) {
-        guard let hub = topics[topic], hub.position == nil else { return }
-        hub.position = position
-        for connection in hub.subscribers.values {
-            if case .pending(let id, let since) = connection.machine.subscriptions[topic] {
-                start(connection, topic: topic, id: id, since: since, position: position)
-            }
-        }
-    }
-
-    /// The topic's position is known: go live at once, or replay (since, position] first.
-    private func start(_ connection: Connection, topic: String, id: JSONValue, since: String?, position: String) {
-        guard let since else {
-            connection.machine.subscriptions[topic] = .live
-            topics[topic]?.goLive(connection)
-            enqueue(SharedFrame(json: subscribed(id, topic, position, recovered: false)), on: connection)
-            return
-        }
-        if since != "0", let s = StreamID(since), let p = StreamID(position), s >= p {
-            connection.machine.subscriptions[topic] = .live
-            topics[topic]?.goLive(connection)
-            enqueue(SharedFrame(json: subscribed(id, topic, position, recovered: s == p)), on: connection)
-            return
-        }
-        connection.machine.subscriptions[topic] = .replaying(id: id, cutoff: position)
-        connection.held[topic] = []
-        topics[topic]?.replaying[connection.wsi] = connection
-        let wsi = connection.wsi
-        source.replay(topic: topic, since: since, upTo: position) { [self] result in
-            let box = UncheckedBox(result)
-            post { [self] in replayFinished(wsi, topic: topic, result: box.value) }
-        }
-    }
-
-    private func replayFinished(_ wsi: WSI, topic: String, result: Result<ReplayBatch, Error>) {
-        guard let connection = connections[wsi],
-              case .replaying(let id, let cutoff) = connection.machine.subscriptions[topic]
-        else { return }
-        let held = connection.held.removeValue(forKey: topic) ?? []
-        switch result {
-        case .failure(let error):
-            connection.machine.subscriptions[topic] = nil
-            if let hub = topics[topic] { hub.remove(connection) }
-            let frame = connection.machine.errorFrame(.unavailable, "replay of \(topic) failed: \(error); subscribe again", id: id)
-            enqueue(SharedFrame(json: frame), on: connection)
-        case .success(let batch):
-            connection.machine.subscriptions[topic] = .live
-            topics[topic]?.goLive(connection)
-            enqueue(SharedFrame(json: subscribed(id, topic, cutoff, recovered: batch.recovered)), on: connection)
-            connection.replayAllowance += batch.entries.count
-            for entry in batch.entries { enqueue(SharedFrame(entry.frame), on: connection) }
-            metrics.count("bedrock_replayed_events_total", by: batch.entries.count)
-            for frame in held { enqueue(frame, on: connection) }
-        }
-    }
-
-    private func subscribed(_ id: JSONValue, _ topic: String, _ position: String, recovered: Bool) -> JSONValue {
-        ["type": "subscribed", "id": id, "topic": .string(topic), "position": .string(position), "recovered": .bool(recovered)]
+        carryOut(router.subscribe(connection, topic: topic, tag: id, since: since))
     }
 
     func unsubscribe(_ connection: Connection, topic: String) {
-        connection.machine.subscriptions[topic] = nil
-        connection.held[topic] = nil
-        guard let hub = topics[topic] else { return }
-        hub.remove(connection)
-        if hub.subscribers.isEmpty {
-            topics[topic] = nil
-            if hub.activated { source.deactivate(topic: topic) }
+        carryOut(router.unsubscribe(connection, topic: topic))
+    }
+
+    /// Do what the router asked, in order.
+    private func carryOut(_ actions: [Router.Action]) {
+        for action in actions {
+            switch action {
+            case .activate(let topic):
+                source.activate(topic: topic) { [self] position in
+                    post { [self] in carryOut(router.activated(topic: topic, position: position)) }
+                }
+            case .deactivate(let topic):
+                source.deactivate(topic: topic)
+            case .replay(let connection, let topic, let since, let upTo, let ticket):
+                let serial = connection.serial
+                source.replay(topic: topic, since: since, upTo: upTo) { [self] result in
+                    respondLater(toSession: serial) { [self] connection in
+                        let outcome: Router.ReplayOutcome
+                        switch result {
+                        case .success(let batch):
+                            outcome = .success(frames: batch.entries.map { SharedFrame($0.frame) }, recovered: batch.recovered)
+                        case .failure(let error):
+                            outcome = .failure(reason: "\(error)")
+                        }
+                        carryOut(router.replayFinished(connection, topic: topic, ticket: ticket, outcome))
+                    }
+                }
+            case .subscribed(let connection, let id, let topic, let position, let recovered):
+                let frame: JSONValue = ["type": "subscribed", "id": id, "topic": .string(topic),
+                                        "position": .string(position), "recovered": .bool(recovered)]
+                enqueue(SharedFrame(json: frame), on: connection)
+            case .deliver(let connection, let frames, let replayed):
+                if replayed {
+                    connection.outbound.grantReplayAllowance(frames.count)
+                    metrics.count("bedrock_replayed_events_total", by: frames.count)
+                }
+                for frame in frames { enqueue(frame, on: connection) }
+            case .replayFailed(let connection, let id, let topic, let reason):
+                connection.machine.forget(topic: topic)
+                let frame = connection.machine.errorFrame(.unavailable, "replay of \(topic) failed: \(reason); subscribe again", id: id)
+                enqueue(SharedFrame(json: frame), on: connection)
+            }
         }
     }
 
@@ -95,21 +61,16 @@ extension Gateway {
         for event in events {
             let label = "topic=\"\(metricTopic(event.topic))\""
             if index == 0 { metrics.count("bedrock_events_ingested_total", labels: label) }  // once per gateway
-            // A hub still waiting for its activation skips the event: the activation's position
-            // is at or after it (the bridge's ordering), so its subscribers start past it anyway.
-            guard let hub = topics[event.topic], hub.position != nil else { continue }
-            if let id = event.id {
-                hub.position = id
-                if let appended = StreamID(id) { metrics.observeDelivery(now() - Double(appended.ms) / 1000) }
+            let publication = router.publish(topic: event.topic, id: event.id, frame: event.frame) { connection in
+                enqueue(event.frame, on: connection, staging: true)
             }
-            metrics.count("bedrock_ws_event_deliveries_total", labels: label, by: hub.live.count)
-            for connection in hub.live { enqueue(event.frame, on: connection, staging: true) }
-            for connection in hub.replaying.values {
-                connection.held[event.topic, default: []].append(event.frame)
-                if connection.held[event.topic]!.count > hardQueueLimit {
-                    connection.held[event.topic] = nil
-                    requestClose(connection, .rateLimited, "lagged: too many events during replay")
-                }
+            guard publication.routed else { continue }
+            if let id = event.id, let appended = StreamID(id) {  // stream ids are wall time
+                metrics.observeDelivery(clock.read().wall - Double(appended.ms) / 1000)
+            }
+            metrics.count("bedrock_ws_event_deliveries_total", labels: label, by: publication.delivered)
+            for connection in publication.overflowed {
+                requestClose(connection, .rateLimited, "lagged: too many events during replay")
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 
 /// One service loop of the gateway: owns an lws context, the connections it serves, their topic
 /// hubs and HTTP exchanges. All state below is confined to the loop's service thread; other
@@ -13,6 +14,8 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     let source: EventSource
     let authenticate: @Sendable (String) -> Result<Identity, AuthRefusal>
     let metrics = GatewayMetrics()
+    /// Monotonic time for deadlines, wall time for token expiry and timestamps.
+    let clock: GatewayClock
     /// This loop's place in its group (0 listens and hands connections to the others).
     let index: Int
     /// Connection counts and session numbers shared by every loop of the group.
@@ -22,9 +25,18 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     let staticFiles: StaticFiles
     let methods: MethodTable
     var connections: [WSI: Connection] = [:]
+    /// The same connections by serial number: how late answers find theirs (`respondLater`).
+    var sessions: [UInt64: Connection] = [:]
+    /// The last connection serial handed out on this loop.
+    var nextSerial: UInt64 = 0
     var upgrades: [WSI: Identity] = [:]
     var exchanges: [WSI: HTTPExchange] = [:]
-    var topics: [String: TopicHub] = [:]
+    /// The same exchanges by serial number, while they wait for their answer.
+    var pendingExchanges: [UInt64: HTTPExchange] = [:]
+    /// Subscriptions: pending → replaying → live, live events held behind replays.
+    let router: TopicRouter<Connection, SharedFrame, JSONValue>
+    /// The slow-consumer thresholds of every connection's send queue.
+    let outboundPolicy: OutboundPolicy
     /// Metrics refreshed off the loop (ledger totals), appended to `/metrics`.
     var slowMetrics: BackgroundMetrics?
     /// Dev sign-in (`/dev/token`); set only in dev mode.
@@ -34,8 +46,8 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     /// Connections fan-out queued frames for in the current bridge batch (see `flushStaged`);
     /// emptied, capacity kept, after each batch.
     var staged: ContiguousArray<Connection> = []
+    /// Scratch for batched writes: headroom + one batch (`OutboundPolicy.batchBytes`).
     let batchBuffer: UnsafeMutableRawPointer
-    static let batchLimit = 64 * 1024
 
     init(options: GatewayOptions, source: EventSource, methods: MethodTable = MethodTable(),
          index: Int, census: LoopCensus,
@@ -45,13 +57,16 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
         self.census = census
         self.methods = methods
         limits = options.limits
+        clock = options.clock
+        outboundPolicy = .gateway(sendQueueMax: options.limits.sendQueueMax)
+        router = TopicRouter(heldLimit: outboundPolicy.hardLimit)
         self.source = source
         self.authenticate = authenticate
         var settings = options.serverSettings
         settings.listens = index == 0
         server = LWSServer(settings: settings)
         staticFiles = StaticFiles(root: options.publicDir)
-        batchBuffer = .allocate(byteCount: WSI.headroom + Gateway.batchLimit + 4096, alignment: 16)
+        batchBuffer = .allocate(byteCount: WSI.headroom + outboundPolicy.batchBytes + 4096, alignment: 16)
         server.events = self
     }
 
@@ -88,7 +103,8 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
         if connections.isEmpty { server.stop() }
     }
 
-    func now() -> Double { Date().timeIntervalSince1970 }
+    /// Seconds on the monotonic clock: every deadline of the loop.
+    func now() -> Double { clock.read().monotonic }
 
     /// Loop 0, on a connection its listening socket accepted: keep it, or hand a copy of the
     /// descriptor to the sibling loop holding the fewest connections (lws then closes its own).
@@ -116,17 +132,19 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     }
 
     func tick() {
-        let t = now()
+        let reading = clock.read()
+        let t = reading.monotonic
         if shuttingDown {
             if connections.isEmpty || t >= shutdownDeadline { server.stop() }
             return
         }
-        for connection in connections.values where connection.pendingClose != nil && connection.closeAt > 0 && t >= connection.closeAt {
-            connection.wsi.requestWritable()
-        }
-        for connection in connections.values where connection.pendingClose == nil {
-            perform(connection.machine.tick(now: t), on: connection)
-            if !connection.queue.isEmpty || connection.laggingSince != nil { checkLag(connection, now: t) }
+        for connection in connections.values {
+            if connection.outbound.closing != nil {
+                if connection.outbound.closeDue(now: t) { connection.wsi.requestWritable() }
+                continue
+            }
+            perform(connection.machine.tick(at: reading), on: connection)
+            checkLag(connection, now: t)
         }
     }
 }

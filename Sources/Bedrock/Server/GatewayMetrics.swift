@@ -114,7 +114,7 @@ struct Histogram: Sendable {
 extension Gateway {
     /// This loop's part of `/metrics` (service thread).
     func metricsShare() -> MetricsShare {
-        metrics.share(queuedFrames: connections.values.reduce(0) { $0 + $1.queue.count }, topics: Set(topics.keys))
+        metrics.share(queuedFrames: connections.values.reduce(0) { $0 + $1.outbound.count }, topics: Set(router.topicNames))
     }
 
     /// The `/metrics` page from the sum of every loop's part.

@@ -1,3 +1,5 @@
+import GatewayCore
+
 /// Everything `Gateway` needs from configuration, already validated.
 public struct GatewayOptions: Sendable {
     public var host: String = "127.0.0.1"
@@ -16,6 +18,8 @@ public struct GatewayOptions: Sendable {
     public var tlsKeyPath: String?
     /// `dev` or `production`.
     public var mode: String = "production"
+    /// Where the loops read the time (tests inject a `ManualClock`).
+    public var clock: any GatewayClock = SystemClock()
 
     public init() {}
 

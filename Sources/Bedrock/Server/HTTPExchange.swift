@@ -4,6 +4,8 @@ import Foundation
 /// One HTTP request on the service thread: its id, method, body so far and the response to write.
 final class HTTPExchange {
     let wsi: WSI
+    /// Unique on its loop: late answers find the exchange by it (`Gateway.respondLater`).
+    let serial: UInt64
     let requestID: String
     var method = "GET"
     var path = "/"
@@ -19,8 +21,9 @@ final class HTTPExchange {
     var route = "other"
     var origin: String?
 
-    init(wsi: WSI, requestID: String) {
+    init(wsi: WSI, serial: UInt64, requestID: String) {
         self.wsi = wsi
+        self.serial = serial
         self.requestID = requestID
     }
 

@@ -1,7 +1,10 @@
+import GatewayCore
 import Foundation
 
-/// The per-connection protocol of SPEC §5 as a plain state machine: frames and clock ticks in,
-/// actions out. No sockets, no lws: unit-tested on its own. Lives on the service thread.
+/// The per-connection protocol of SPEC §5 as a plain state machine: frames and clock readings
+/// in, actions out. No sockets, no lws, no clock of its own: unit-tested on its own. Deadlines
+/// (authentication, heartbeat, rate window) run on the monotonic reading; only token expiry is
+/// compared with wall time. Lives on the service thread.
 final class SessionMachine {
     /// Public session id sent in `welcome`.
     let sessionID: String
@@ -14,11 +17,12 @@ final class SessionMachine {
     private var bucket: TokenBucket
     private var refusedInARow = 0
     private var errorCounter = 0
-    /// Topics this connection holds, by name.
-    var subscriptions: [String: SubscriptionState] = [:]
+    /// Topics this connection holds, by name (the loop's `TopicRouter` knows where each stands).
+    private(set) var subscriptions: Set<String> = []
 
-    init(sessionID: String, limits: SessionLimits, now: Double, identity: Identity?,
+    init(sessionID: String, limits: SessionLimits, at start: ClockReading, identity: Identity?,
          authenticate: @escaping (String) -> Result<Identity, AuthRefusal>) {
+        let now = start.monotonic
         self.sessionID = sessionID
         self.limits = limits
         self.authenticate = authenticate
@@ -53,7 +57,8 @@ final class SessionMachine {
     }
 
     /// One complete text message from the client.
-    func receive(_ text: UnsafeRawBufferPointer, now: Double) -> [SessionAction] {
+    func receive(_ text: UnsafeRawBufferPointer, at reading: ClockReading) -> [SessionAction] {
+        let now = reading.monotonic
         lastHeard = now
         guard bucket.take(now: now) else {
             refusedInARow += 1
@@ -74,25 +79,26 @@ final class SessionMachine {
             return identity == nil ? [.close(.unauthenticated, "authenticate first")]
                 : [.send(errorFrame(.badRequest, "a frame is a JSON object with a string \"type\""))]
         }
-        if type == "auth" { return handleAuth(object, now: now) }
+        if type == "auth" { return handleAuth(object) }
         guard let identity else { return [.close(.unauthenticated, "authenticate first")] }
         switch type {
         case "ping": return [.send(["type": "pong"])]
         case "pong": return []
         case "subscribe": return handleSubscribe(object, role: identity.role)
         case "unsubscribe": return handleUnsubscribe(object)
-        case "request": return handleRequest(object, role: identity.role)
+        case "request": return handleRequest(object)
         default:
             return [.send(errorFrame(.badRequest, "unknown frame type \"\(type)\"", id: object["id"]))]
         }
     }
 
     /// Clock tick: auth deadline, token expiry, heartbeat ping and timeout.
-    func tick(now: Double) -> [SessionAction] {
+    func tick(at reading: ClockReading) -> [SessionAction] {
+        let now = reading.monotonic
         guard let identity else {
             return now >= authDeadline ? [.close(.unauthenticated, "no authentication within \(Int(limits.authTimeout)) s")] : []
         }
-        if now >= identity.expiresAt { return [.close(.unauthenticated, "token expired")] }
+        if reading.wall >= identity.expiresAt { return [.close(.unauthenticated, "token expired")] }
         if now - lastHeard >= limits.heartbeatTimeout { return [.close(.heartbeatTimeout, "no message for \(Int(limits.heartbeatTimeout)) s")] }
         if now >= nextPing {
             nextPing = now + limits.heartbeatInterval
@@ -101,7 +107,7 @@ final class SessionMachine {
         return []
     }
 
-    private func handleAuth(_ object: JSONObject, now: Double) -> [SessionAction] {
+    private func handleAuth(_ object: JSONObject) -> [SessionAction] {
         guard let token = object["token"]?.stringValue else {
             return identity == nil ? [.close(.unauthenticated, "auth frame without a token")]
                 : [.send(errorFrame(.badRequest, "auth needs a string \"token\""))]
@@ -141,10 +147,9 @@ final class SessionMachine {
             }
             since = text == "$" ? nil : text
         }
-        guard subscriptions[topic.name] == nil else {
+        guard subscriptions.insert(topic.name).inserted else {
             return [.send(errorFrame(.conflict, "already subscribed to \(name)", id: id))]
         }
-        subscriptions[topic.name] = .pending(id: id, since: since)
         return [.subscribe(id: id, topic: topic, since: since)]
     }
 
@@ -153,12 +158,15 @@ final class SessionMachine {
         guard let name = object["topic"]?.stringValue, let topic = Topic(name) else {
             return [.send(errorFrame(.badRequest, "unsubscribe needs a valid \"topic\"", id: id))]
         }
-        subscriptions[topic.name] = nil
+        subscriptions.remove(topic.name)
         return [.unsubscribe(id: id, topic: topic),
                 .send(["type": "unsubscribed", "id": id, "topic": .string(topic.name)])]
     }
 
-    private func handleRequest(_ object: JSONObject, role: Role) -> [SessionAction] {
+    /// The subscription to `topic` ended on the gateway's side (its replay failed).
+    func forget(topic: String) { subscriptions.remove(topic) }
+
+    private func handleRequest(_ object: JSONObject) -> [SessionAction] {
         let id = object["id"] ?? .null
         guard let name = object["method"]?.stringValue else {
             return [.send(errorFrame(.badRequest, "request needs a string \"method\"", id: id))]
@@ -170,10 +178,9 @@ final class SessionMachine {
             }
             params = given
         }
-        switch MethodACL.check(role: role, method: name) {
-        case .unknown: return [.send(errorFrame(.notFound, "unknown method \"\(name)\"", id: id))]
-        case .forbidden(let m): return [.send(errorFrame(.forbidden, "role \(role.rawValue) may not call \(m.rawValue)", id: id))]
-        case .allowed(let m): return [.request(id: id, method: m, params: params)]
+        guard let method = Method(rawValue: name) else {
+            return [.send(errorFrame(.notFound, "unknown method \"\(name)\"", id: id))]
         }
+        return [.request(id: id, method: method, params: params)]  // the method table checks the role
     }
 }

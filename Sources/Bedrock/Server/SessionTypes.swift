@@ -1,3 +1,5 @@
+import GatewayCore
+
 /// Who a connection is, once its token checked out.
 struct Identity: Sendable, Equatable {
     var subject: String
@@ -29,19 +31,8 @@ enum SessionAction: Equatable {
     case subscribe(id: JSONValue, topic: Topic, since: String?)
     /// Remove a subscription.
     case unsubscribe(id: JSONValue, topic: Topic)
-    /// Run a method of the method table (role already checked).
+    /// Run a method of the method table (which checks the caller's role).
     case request(id: JSONValue, method: Method, params: JSONObject)
-}
-
-/// Where one subscription of a connection stands.
-enum SubscriptionState {
-    /// Waiting for the bridge to resolve the topic's position.
-    case pending(id: JSONValue, since: String?)
-    /// Replay of (since, cutoff] running; live frames newer than `cutoff` wait in the
-    /// connection's `held[topic]`.
-    case replaying(id: JSONValue, cutoff: String)
-    /// Receiving live events.
-    case live
 }
 
 /// Why a token was refused, in words a client can act on.

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 
 /// Bearer-token check for the gateway: JWT verification against the configured secret, issuer
 /// and audience, with a bounded cache of tokens already verified so a client presenting the same
@@ -13,14 +14,17 @@ final class TokenCheck: @unchecked Sendable {
     private var next = 0
     /// Most tokens remembered; the oldest entry makes room for a new one.
     let capacity: Int
+    /// Wall time judges a remembered token's `exp` (tests move a `ManualClock`).
+    private let clock: any GatewayClock
 
-    init(config: GatewayConfig, capacity: Int = 4096) {
+    init(config: GatewayConfig, capacity: Int = 4096, clock: any GatewayClock = SystemClock()) {
         verifier = JWTVerifier(config: config)
         self.capacity = capacity
+        self.clock = clock
     }
 
     func check(_ token: String) -> Result<Identity, AuthRefusal> {
-        let now = Date().timeIntervalSince1970
+        let now = clock.read().wall
         lock.lock()
         if let known = cache[token] {
             lock.unlock()
