@@ -13,10 +13,10 @@ export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
-    if (key === "text") node.textContent = value;
-    else if (key === "testid") node.setAttribute("data-testid", value);
-    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
-    else if (value === true) node.setAttribute(key, "");
+    if (key === 'text') node.textContent = value;
+    else if (key === 'testid') node.setAttribute('data-testid', value);
+    else if (key.startsWith('on') && typeof value === 'function') node.addEventListener(key.slice(2), value);
+    else if (value === true) node.setAttribute(key, '');
     else node.setAttribute(key, String(value));
   }
   for (const child of children.flat()) {
@@ -32,8 +32,8 @@ export function el(tag, attrs = {}, ...children) {
  * @param {number} [decimals]
  */
 export function fmtNumber(value, decimals = 2) {
-  if (value === null || value === undefined || !isFinite(value)) return "–";
-  return Number(value).toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  if (value === null || value === undefined || !isFinite(value)) return '–';
+  return Number(value).toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
 }
 
 /**
@@ -41,7 +41,7 @@ export function fmtNumber(value, decimals = 2) {
  * @param {number|null|undefined} value
  */
 export function fmtPrice(value) {
-  if (value === null || value === undefined || !isFinite(value)) return "–";
+  if (value === null || value === undefined || !isFinite(value)) return '–';
   const a = Math.abs(value);
   return fmtNumber(value, a >= 1000 ? 2 : a >= 1 ? 4 : 6);
 }
@@ -51,7 +51,7 @@ export function fmtPrice(value) {
  * @param {string|number} value
  */
 export function fmtTime(value) {
-  const ms = typeof value === "number" ? value : Date.parse(value);
-  if (!isFinite(ms)) return value ?? "–";
-  return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+  const ms = typeof value === 'number' ? value : Date.parse(value);
+  if (!isFinite(ms)) return value ?? '–';
+  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 }

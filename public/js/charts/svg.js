@@ -2,7 +2,7 @@
 // UTC time labels and a resize observer wrapper. No chart library: everything is drawn here.
 
 /** The SVG namespace. */
-export const SVG_NS = "http://www.w3.org/2000/svg";
+export const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /**
  * Creates an SVG element with attributes (null/undefined values are skipped).
@@ -66,11 +66,11 @@ export function niceTicks(min, max, count = 5) {
  */
 export function formatTick(value, step) {
   const decimals = step >= 1 ? 0 : Math.min(8, Math.ceil(-Math.log10(step)));
-  return value.toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
 }
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const pad = (n) => String(n).padStart(2, "0");
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n) => String(n).padStart(2, '0');
 
 /**
  * A short UTC time label: `HH:MM` inside a day, `D Mon` at midnight or for day-or-longer spacing,
@@ -102,8 +102,8 @@ export function formatDateTime(ms) {
  */
 export function toMillis(value) {
   if (value instanceof Date) return value.getTime();
-  if (typeof value === "number") return value < 1e11 ? value * 1000 : value;
-  if (typeof value === "string" && value) {
+  if (typeof value === 'number') return value < 1e11 ? value * 1000 : value;
+  if (typeof value === 'string' && value) {
     if (/^\d+$/.test(value)) return toMillis(Number(value));
     return Date.parse(value);
   }

@@ -3,17 +3,17 @@
 // topic) as buy/sell triangles and its positions (REST + `portfolio` topic, TRADER+) as entry and
 // exit markers. Markets and their intervals come from GET /v1/markets.
 
-import { createCandleChart } from "../charts/candles.js";
-import { toMillis } from "../charts/svg.js";
-import { el, fmtPrice } from "../charts/dom.js";
+import { createCandleChart } from '../charts/candles.js';
+import { toMillis } from '../charts/svg.js';
+import { el, fmtPrice } from '../charts/dom.js';
 
-const STORAGE_KEY = "bedrock.market";
+const STORAGE_KEY = 'bedrock.market';
 const HISTORY_BARS = 1000;
 const MAX_PAGES = 5;        // markers: the newest 500 signals and positions of the market
 
 /** A `kline.closed` event (or a GET /v1/klines row) as a chart bar, or null when it is not one. */
 function barFromEvent(data) {
-  if (!data || (data.event_type && data.event_type !== "kline.closed")) return null;
+  if (!data || (data.event_type && data.event_type !== 'kline.closed')) return null;
   const time = toMillis(data.open_time);
   const bar = { time, open: +data.open, high: +data.high, low: +data.low, close: +data.close, volume: +data.volume };
   return isFinite(time) && isFinite(bar.open) && isFinite(bar.close) ? bar : null;
@@ -21,11 +21,11 @@ function barFromEvent(data) {
 
 /** A signal record or `signal.created` event as a chart marker. */
 function signalMarker(s) {
-  const score = s.rule_engine_score === null || s.rule_engine_score === undefined ? "" : `, score ${Math.round(s.rule_engine_score)}`;
+  const score = s.rule_engine_score === null || s.rule_engine_score === undefined ? '' : `, score ${Math.round(s.rule_engine_score)}`;
   return {
     id: s.id ?? s.signal_id, time: toMillis(s.bar_time || s.created_at), side: s.side,
-    approved: s.final_decision ? s.final_decision === "APPROVED" : undefined,
-    label: `${s.signal_type || s.side} #${s.id ?? ""} at ${fmtPrice(s.entry_price)} (${s.final_decision || "?"}${score})`,
+    approved: s.final_decision ? s.final_decision === 'APPROVED' : undefined,
+    label: `${s.signal_type || s.side} #${s.id ?? ''} at ${fmtPrice(s.entry_price)} (${s.final_decision || '?'}${score})`,
   };
 }
 
@@ -34,7 +34,7 @@ function tradeMarker(p) {
   return {
     id: p.id, side: p.side, entryTime: toMillis(p.opened_at), entryPrice: +p.entry_price,
     exitTime: p.closed_at ? toMillis(p.closed_at) : NaN, exitPrice: p.exit_price === null ? NaN : +p.exit_price,
-    pnl: p.realized_pnl ?? undefined, label: `Position #${p.id} ${p.side || ""}`,
+    pnl: p.realized_pnl ?? undefined, label: `Position #${p.id} ${p.side || ''}`,
   };
 }
 
@@ -45,24 +45,24 @@ function tradeMarker(p) {
  * @returns {{show: Function, hide: Function, dispose: Function}}
  */
 export function mount(root, ctx) {
-  const marketSelect = el("select", { id: "market-select", testid: "market-select", disabled: true });
-  const intervalSelect = el("select", { id: "market-interval", testid: "market-interval", disabled: true });
-  const status = el("span", { class: "market-status muted", role: "status", "aria-live": "polite", text: "Loading markets…" });
-  const lastPrice = el("strong", { class: "market-last", testid: "market-last" });
-  const chartBox = el("div", { class: "chart market-chart" });
-  const key = el("ul", { class: "chart-key", "aria-label": "Chart key" },
-    el("li", {}, el("span", { class: "swatch buy" }), "buy signal"),
-    el("li", {}, el("span", { class: "swatch sell" }), "sell signal"),
-    el("li", {}, el("span", { class: "swatch entry" }), "position entry"),
-    el("li", {}, el("span", { class: "swatch exit" }), "position exit"));
+  const marketSelect = el('select', { id: 'market-select', testid: 'market-select', disabled: true });
+  const intervalSelect = el('select', { id: 'market-interval', testid: 'market-interval', disabled: true });
+  const status = el('span', { class: 'market-status muted', role: 'status', 'aria-live': 'polite', text: 'Loading markets…' });
+  const lastPrice = el('strong', { class: 'market-last', testid: 'market-last' });
+  const chartBox = el('div', { class: 'chart market-chart' });
+  const key = el('ul', { class: 'chart-key', 'aria-label': 'Chart key' },
+    el('li', {}, el('span', { class: 'swatch buy' }), 'buy signal'),
+    el('li', {}, el('span', { class: 'swatch sell' }), 'sell signal'),
+    el('li', {}, el('span', { class: 'swatch entry' }), 'position entry'),
+    el('li', {}, el('span', { class: 'swatch exit' }), 'position exit'));
   root.replaceChildren(
-    el("div", { class: "view-head market-head" },
-      el("h2", { text: "Market" }),
-      el("span", { class: "inline-field" }, el("label", { for: "market-select", text: "Market" }), marketSelect),
-      el("span", { class: "inline-field" }, el("label", { for: "market-interval", text: "Interval" }), intervalSelect),
+    el('div', { class: 'view-head market-head' },
+      el('h2', { text: 'Market' }),
+      el('span', { class: 'inline-field' }, el('label', { for: 'market-select', text: 'Market' }), marketSelect),
+      el('span', { class: 'inline-field' }, el('label', { for: 'market-interval', text: 'Interval' }), intervalSelect),
       lastPrice, status),
     chartBox, key);
-  const chart = createCandleChart(chartBox, { label: "Candlestick chart of the selected market", maxVisible: 200 });
+  const chart = createCandleChart(chartBox, { label: 'Candlestick chart of the selected market', maxVisible: 200 });
 
   let markets = [];          // [{market, intervals:[{interval, topic}]}]
   let current = null;        // {market, interval, topic}
@@ -74,14 +74,14 @@ export function mount(root, ctx) {
   function setStatus(text) { status.textContent = text; }
 
   function fillSelect(select, values, chosen) {
-    select.replaceChildren(...values.map((v) => el("option", { value: v, text: v })));
+    select.replaceChildren(...values.map((v) => el('option', { value: v, text: v })));
     if (values.includes(chosen)) select.value = chosen;
     select.disabled = values.length === 0;
   }
 
   async function loadMarkets() {
     try {
-      const answer = await ctx.api.get("/v1/markets");
+      const answer = await ctx.api.get('/v1/markets');
       markets = (answer.data || []).filter((m) => (m.intervals || []).length);
     } catch (err) {
       setStatus(`Could not load markets: ${err.message || err}`);
@@ -89,11 +89,11 @@ export function mount(root, ctx) {
     }
     if (!markets.length) {
       fillSelect(marketSelect, [], null); fillSelect(intervalSelect, [], null);
-      setStatus("No market has bars yet (run `bedrock replay` or `make sample-data`).");
+      setStatus('No market has bars yet (run `bedrock replay` or `make sample-data`).');
       return;
     }
     let saved = {};
-    try { saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || "{}"); } catch { /* ignore */ }
+    try { saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || '{}'); } catch { /* ignore */ }
     fillSelect(marketSelect, markets.map((m) => m.market), saved.market);
     fillIntervals(saved.interval);
     select();
@@ -126,12 +126,12 @@ export function mount(root, ctx) {
   async function loadHistory(gen, feed) {
     feed.ready = false;
     try {
-      const answer = await ctx.api.get("/v1/klines", { market: current.market, interval: current.interval, limit: HISTORY_BARS });
+      const answer = await ctx.api.get('/v1/klines', { market: current.market, interval: current.interval, limit: HISTORY_BARS });
       if (gen !== generation) return;
       chart.setBars((answer.data || []).map(barFromEvent).filter(Boolean));
     } catch (err) {
       if (gen !== generation) return;
-      ctx.toast(`Bars: ${err.message || err}`, "error");
+      ctx.toast(`Bars: ${err.message || err}`, 'error');
     }
     feed.ready = true;
     for (const bar of feed.early.splice(0)) chart.upsertBar(bar);
@@ -159,12 +159,12 @@ export function mount(root, ctx) {
 
   async function loadSignals(gen) {
     try {
-      const list = await fetchPages("/v1/signals", { market: current.market });
+      const list = await fetchPages('/v1/signals', { market: current.market });
       if (gen !== generation) return;
       for (const s of list) addSignal(s, false);
       chart.setSignals([...signalMap.values()]);
     } catch (err) {
-      if (gen === generation) ctx.toast(`Signals: ${err.message || err}`, "error");
+      if (gen === generation) ctx.toast(`Signals: ${err.message || err}`, 'error');
     }
   }
 
@@ -178,11 +178,11 @@ export function mount(root, ctx) {
 
   async function loadPositions(gen) {
     try {
-      const list = await fetchPages("/v1/positions", { market: current.market });
+      const list = await fetchPages('/v1/positions', { market: current.market });
       if (gen !== generation) return;
       chart.setTrades(list.map(tradeMarker).filter((t) => isFinite(t.entryTime)));
     } catch (err) {
-      if (gen === generation) ctx.toast(`Positions: ${err.message || err}`, "error");
+      if (gen === generation) ctx.toast(`Positions: ${err.message || err}`, 'error');
     }
   }
 
@@ -197,15 +197,15 @@ export function mount(root, ctx) {
     try { localStorage.setItem(STORAGE_KEY, JSON.stringify({ market: current.market, interval: current.interval })); } catch { /* ignore */ }
     signalMap = new Map();
     chart.clear();
-    lastPrice.textContent = "";
+    lastPrice.textContent = '';
     setStatus(`${current.market} ${current.interval} · loading bars…`);
     followKlines(gen);
-    offSignals = ctx.socket.subscribe("signals", (data) => {
-      if (gen === generation && data && data.event_type === "signal.created") addSignal(data);
+    offSignals = ctx.socket.subscribe('signals', (data) => {
+      if (gen === generation && data && data.event_type === 'signal.created') addSignal(data);
     }, { onReset: () => { if (gen === generation) loadSignals(gen); } });
     loadSignals(gen);
     if (ctx.can.trade) {
-      offPortfolio = ctx.socket.subscribe("portfolio", (data) => {
+      offPortfolio = ctx.socket.subscribe('portfolio', (data) => {
         if (gen !== generation || !data || data.market !== current.market) return;
         clearTimeout(positionTimer);
         positionTimer = setTimeout(() => loadPositions(gen), 300);
@@ -214,8 +214,8 @@ export function mount(root, ctx) {
     loadPositions(gen);
   }
 
-  marketSelect.addEventListener("change", () => { fillIntervals(intervalSelect.value); select(); });
-  intervalSelect.addEventListener("change", select);
+  marketSelect.addEventListener('change', () => { fillIntervals(intervalSelect.value); select(); });
+  intervalSelect.addEventListener('change', select);
   loadMarkets();
 
   return {
