@@ -4,7 +4,8 @@
 // the candle elements are reused from frame to frame rather than rebuilt. Drag, a horizontal wheel
 // or the arrow keys scroll back through the bars held in memory; End returns to the latest bar.
 
-import { svgEl, setAttrs, linearScale, observeSize, frameScheduler, formatDateTime, formatTick, niceTicks } from './svg.js';
+import { svgEl, setAttrs, linearScale, observeSize, frameScheduler, formatTick, niceTicks } from './svg.js';
+import { fmtTime } from '../ui.js';
 import { drawValueAxis, drawBarTimeAxis } from './axes.js';
 import { drawSignalMarkers, drawTradeMarkers, barIndexAt } from './markers.js';
 
@@ -130,7 +131,7 @@ export function createCandleChart(container, options = {}) {
     const { step } = niceTicks(v.lo, v.hi, 5);
     const f = (n) => formatTick(n, step / 10);
     const change = b.open ? ((b.close - b.open) / b.open) * 100 : 0;
-    legend.textContent = `${formatDateTime(b.time)}  O ${f(b.open)}  H ${f(b.high)}  L ${f(b.low)}  C ${f(b.close)}  ` +
+    legend.textContent = `${fmtTime(b.time, 'plain')}  O ${f(b.open)}  H ${f(b.high)}  L ${f(b.low)}  C ${f(b.close)}  ` +
       `${change >= 0 ? '+' : ''}${change.toFixed(2)}%${offset > 0 ? '   ◀ history (End: latest)' : ''}`;
   }
 

@@ -2,7 +2,8 @@
 // the drawdown (an area hanging below zero). Long series are reduced to a min/max pair per pixel
 // column before drawing, so a 5,000-point curve stays a small path.
 
-import { svgEl, setAttrs, linearScale, observeSize, frameScheduler, formatDateTime, formatTick } from './svg.js';
+import { svgEl, setAttrs, linearScale, observeSize, frameScheduler, formatTick } from './svg.js';
+import { fmtTime } from '../ui.js';
 import { drawValueAxis, drawContinuousTimeAxis } from './axes.js';
 
 const MARGIN = { top: 24, right: 72, bottom: 26, left: 8 };
@@ -117,7 +118,7 @@ export function createLineChart(container, options = {}) {
   function showLegend(i) {
     const p = data[i];
     if (!p) { legend.textContent = ''; return; }
-    legend.textContent = `${formatDateTime(p[0])}  ${format(p[1])}`;
+    legend.textContent = `${fmtTime(p[0], 'plain')}  ${format(p[1])}`;
   }
 
   function onPointer(event) {

@@ -1,7 +1,8 @@
 // Signal and trade markers drawn over the candlestick chart: buy/sell triangles for signals,
 // entry/exit glyphs for trades. Each marker is placed on the bar whose open time contains its time.
 
-import { svgEl, formatDateTime } from './svg.js';
+import { svgEl } from './svg.js';
+import { fmtTime } from '../ui.js';
 
 /**
  * Index of the last time in the sorted `times` that is ≤ `t`, or -1 when `t` is before all of them.
@@ -45,7 +46,7 @@ export function drawSignalMarkers(layer, signals, view) {
       d, class: `signal-marker ${buy ? 'buy' : 'sell'}${sig.approved === false ? ' rejected' : ''}`,
       'data-testid': 'signal-marker', 'data-signal-id': sig.id ?? '',
     }, layer);
-    addTitle(marker, sig.label || `${buy ? 'BUY' : 'SELL'} signal ${formatDateTime(sig.time)}`);
+    addTitle(marker, sig.label || `${buy ? 'BUY' : 'SELL'} signal ${fmtTime(sig.time, 'plain')}`);
   }
 }
 

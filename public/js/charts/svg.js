@@ -1,6 +1,8 @@
 // SVG building blocks shared by the charts: element creation, linear scales, "nice" axis ticks,
 // UTC time labels and a resize observer wrapper. No chart library: everything is drawn here.
 
+import { fmtNum } from '../ui.js';
+
 /** The SVG namespace. */
 export const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -66,7 +68,7 @@ export function niceTicks(min, max, count = 5) {
  */
 export function formatTick(value, step) {
   const decimals = step >= 1 ? 0 : Math.min(8, Math.ceil(-Math.log10(step)));
-  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  return fmtNum(value, decimals);
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -84,16 +86,6 @@ export function formatTime(ms, spacingMs) {
   const midnight = d.getUTCHours() === 0 && d.getUTCMinutes() === 0;
   if (spacingMs >= 864e5 || midnight) return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}`;
   return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
-}
-
-/**
- * A full UTC date-time for tooltips: `2024-01-05 13:00`.
- * @param {number} ms epoch milliseconds
- */
-export function formatDateTime(ms) {
-  const d = new Date(ms);
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
 }
 
 /**

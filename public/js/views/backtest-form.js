@@ -2,7 +2,7 @@
 // from a market/interval (GET /v1/markets) or a dataset file, dates, balance and costs. Checks
 // every value against its range before anything is sent and builds the `backtest.submit` params.
 
-import { el } from '../charts/dom.js';
+import { el } from '../ui.js';
 
 /** Range text for a parameter spec: `1–500 · integer · default 10`. */
 function rangeText(p) {

@@ -3,19 +3,12 @@
 // shown with metrics, equity and drawdown charts, trades and exports (backtest-report.js).
 // A status poll backs the frames up (a reconnect sends later frames nowhere). VIEWERs get a note.
 
-import { el } from '../charts/dom.js';
+import { el, errorText } from '../ui.js';
 import { buildBacktestForm } from './backtest-form.js';
 import { renderReport } from './backtest-report.js';
 
 const POLL_MS = 2000;
 const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
-
-/** The message of an ApiError or socket error, with its code. */
-function errorText(err) {
-  if (!err) return 'unknown error';
-  const code = err.error_code ? `${err.error_code}: ` : '';
-  return `${code}${err.message || String(err)}`;
-}
 
 /**
  * Mounts the backtest view into its section.

@@ -5,7 +5,7 @@
 
 import { createCandleChart } from '../charts/candles.js';
 import { toMillis } from '../charts/svg.js';
-import { el, fmtPrice } from '../charts/dom.js';
+import { el, fmtPrice } from '../ui.js';
 
 const STORAGE_KEY = 'bedrock.market';
 const HISTORY_BARS = 1000;
