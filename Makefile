@@ -62,7 +62,7 @@ PY_STAMP := $(VENV)/.installed
 
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: help deps test-deps build release run sample-data sample-data-load test swift-test integration-test bench clean distclean
+.PHONY: help deps test-deps build release run sample-data sample-data-load test swift-test integration-test bench lint-js clean distclean
 
 help:
 	@echo "Bedrock — make targets:"
@@ -72,6 +72,7 @@ help:
 	@echo "  make release      release build ($(RELEASE_BIN))"
 	@echo "  make sample-data  write the synthetic sample market; replay it into a running make-run gateway"
 	@echo "  make bench        run the benchmarks (trading core, then the gateway rows of loadtest/run-benchmarks.sh)"
+	@echo "  make lint-js      lint the dashboard's modules (public/js) with eslint; fails on any problem"
 	@echo "  make clean        remove build output and the test virtualenv"
 
 # Install the Debian packages that are missing (apt-get update once, only when something is
@@ -188,6 +189,15 @@ bench: deps
 	swift run -c release $(SWIFT_FLAGS) bench
 	@rm -rf $(GATEWAY_BENCH_OUT)
 	SCRATCH=$(SCRATCH) OUT=$(GATEWAY_BENCH_OUT) ONLY="$(GATEWAY_ROWS)" loadtest/run-benchmarks.sh
+
+# Lints the dashboard's modules (public/js, rules in public/.eslintrc.json) with Debian's eslint,
+# installed when missing; any problem fails the target. NODE_PATH: Debian's eslint finds its
+# modules in /usr/share/nodejs, which a node not built by Debian (e.g. NodeSource's) does not
+# search. The unix formatter needs no other module (the default one needs chalk, not a dependency).
+lint-js:
+	@$(call apt_install,eslint)
+	NODE_PATH=/usr/share/nodejs eslint --format unix --max-warnings 0 public/js
+	@echo "lint-js: no problems in public/js"
 
 clean:
 	rm -rf $(SCRATCH) .build-py .pytest_cache tests/integration/__pycache__

@@ -4,6 +4,9 @@
 // event id seen (or the subscribe position), `recovered:false` → listeners' onReset, token
 // refresh on the open socket, request/response with ids and timeouts, task progress routing.
 // Every text frame may hold several JSON objects separated by "\n" (SPEC §5 batching).
+// `createConnection` keeps one authenticated WebSocket open; `createSocket` speaks the protocol
+// over it, with a small table each for the topics, the requests and the task frames
+// (`createTopicTable`, `createRequestTable`, `createTaskRouter`).
 
 const PROTOCOL = 'bedrock.v1';
 const BACKOFF_START_MS = 500;
@@ -11,6 +14,7 @@ const BACKOFF_CAP_MS = 30000;
 const AUTH_TIMEOUT_MS = 10000;
 const REQUEST_TIMEOUT_MS = 15000;
 const TASK_BUFFER_MS = 120000;
+const WATCHDOG_MS = 5000;
 
 /** Compares two stream ids `MS-SEQ`: negative, zero or positive. */
 export function compareStreamIds(a, b) {
@@ -25,44 +29,285 @@ function isStreamId(id) {
   return typeof id === 'string' && /^\d+-\d+$/.test(id);
 }
 
+/** True when a frame carries an `id` (0 is one). */
+function hasId(frame) {
+  return frame.id !== undefined && frame.id !== null;
+}
+
+/** Calls a listener, if any; a listener that throws is logged and does not stop the others. */
+function safely(fn, ...args) {
+  if (!fn) return;
+  try { fn(...args); } catch (err) { console.warn('bedrock socket: listener failed', err); }
+}
+
+/** The JSON objects of one text frame (one per line); unparsable lines are logged and skipped. */
+function parseFrames(text) {
+  const frames = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try { frames.push(JSON.parse(line)); } catch { console.warn('bedrock socket: unparsable line', line); }
+  }
+  return frames;
+}
+
+/** The wait before reconnect attempt `attempt` (0, 1, …): between half and all of the doubling backoff ("equal jitter"). */
+function reconnectDelay(attempt) {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_START_MS * 2 ** attempt);
+  return ceiling / 2 + Math.random() * ceiling / 2;
+}
+
 /**
- * Creates the socket client; nothing connects until `start()`.
+ * Where a topic resumes: the later of its last event id and its subscribe position, else the
+ * `since` its first listener asked for.
+ */
+function resumePoint(entry) {
+  let since = entry.lastId || entry.position || entry.since;
+  if (entry.lastId && entry.position && compareStreamIds(entry.position, entry.lastId) > 0) since = entry.position;
+  return since;
+}
+
+/**
+ * The topics listened to: one server subscription per topic shared by its listeners, the
+ * resume position of each, replay de-duplication and `onReset` when the history is lost.
+ * @param {{send: (frame: object) => boolean, nextId: () => number, isAuthed: () => boolean}} link
+ */
+function createTopicTable(link) {
+  const topics = new Map();          // topic → { listeners:Set, lastId, subscribed, pendingId, since, position, ... }
+  const subscribeIds = new Map();    // frame id → topic
+
+  function sendSubscribe(topic, entry) {
+    const id = link.nextId();
+    entry.pendingId = id;
+    subscribeIds.set(id, topic);
+    const frame = { type: 'subscribe', id, topic };
+    const since = resumePoint(entry);
+    if (since) frame.since = since;
+    entry.sentSince = since || null;
+    // Never had a position to resume from: whatever happened meanwhile is unknown, so reload.
+    entry.resetOnSubscribe = entry.everSubscribed && !since;
+    link.send(frame);
+  }
+
+  return {
+    /** Adds a listener; the first of a topic subscribes. Returns its unsubscribe function. */
+    listen(topic, listener, since) {
+      let entry = topics.get(topic);
+      if (!entry) {
+        entry = { listeners: new Set(), lastId: null, subscribed: false, pendingId: null, since: since || null };
+        topics.set(topic, entry);
+        entry.listeners.add(listener);
+        if (link.isAuthed()) sendSubscribe(topic, entry);
+      } else {
+        entry.listeners.add(listener);
+      }
+      return () => {
+        const current = topics.get(topic);
+        if (!current || !current.listeners.delete(listener) || current.listeners.size) return;
+        topics.delete(topic);
+        if (link.isAuthed() && (current.subscribed || current.pendingId)) link.send({ type: 'unsubscribe', id: link.nextId(), topic });
+      };
+    },
+
+    /** Subscribes every topic again (a new connection), each from where it stopped. */
+    resubscribeAll() {
+      for (const [topic, entry] of topics) sendSubscribe(topic, entry);
+    },
+
+    /** A `subscribed` answer: records the position and resets the listeners when history was lost. */
+    subscribed(frame) {
+      const topic = subscribeIds.get(frame.id) || frame.topic;
+      subscribeIds.delete(frame.id);
+      const entry = topics.get(topic);
+      if (!entry) return;
+      entry.subscribed = true;
+      entry.pendingId = null;
+      entry.everSubscribed = true;
+      // Every event up to `position` is either replayed now or was never ours to see: a later
+      // resume starts after max(position, last event id).
+      // While a replay is still arriving, the position counts only once it has been reached.
+      entry.pendingPosition = null;
+      if (isStreamId(frame.position)) {
+        const nothingToReplay = !entry.sentSince || frame.recovered === false
+          || (isStreamId(entry.sentSince) && compareStreamIds(frame.position, entry.sentSince) <= 0);
+        if (nothingToReplay) entry.position = frame.position; else entry.pendingPosition = frame.position;
+      }
+      if (frame.recovered === false || entry.resetOnSubscribe) {
+        entry.resetOnSubscribe = false;
+        for (const l of [...entry.listeners]) safely(l.onReset);
+      }
+    },
+
+    /** An `event` frame: to every listener of its topic, once (replayed duplicates are dropped). */
+    deliver(frame) {
+      const entry = topics.get(frame.topic);
+      if (!entry) return;
+      if (isStreamId(frame.id)) {
+        if (entry.lastId && compareStreamIds(frame.id, entry.lastId) <= 0) return; // a duplicate
+        entry.lastId = frame.id;
+        if (entry.pendingPosition && compareStreamIds(frame.id, entry.pendingPosition) >= 0) {
+          entry.position = entry.pendingPosition;
+          entry.pendingPosition = null;
+        }
+      }
+      for (const l of [...entry.listeners]) safely(l.onEvent, frame.data, { id: frame.id, topic: frame.topic });
+    },
+
+    /**
+     * An `error` frame that answers a subscribe: tells the topic's listeners and forgets the
+     * topic (unless it was a CONFLICT). False when the frame answers something else.
+     */
+    refused(frame, error) {
+      if (!hasId(frame) || !subscribeIds.has(frame.id)) return false;
+      const topic = subscribeIds.get(frame.id);
+      subscribeIds.delete(frame.id);
+      const entry = topics.get(topic);
+      if (entry) for (const l of [...entry.listeners]) safely(l.onError, error);
+      if (frame.error_code !== 'CONFLICT') topics.delete(topic);
+      return true;
+    },
+
+    /** The connection closed: nothing is subscribed until the next welcome. */
+    connectionLost() {
+      for (const entry of topics.values()) { entry.subscribed = false; entry.pendingId = null; }
+      subscribeIds.clear();
+    },
+
+    /** Forgets every topic (sign-out). */
+    clear() {
+      topics.clear();
+    },
+  };
+}
+
+/**
+ * The requests in flight: ids, timeouts, sending those made while disconnected once connected,
+ * and rejecting those whose answer a closed connection lost.
+ * @param {{send: (frame: object) => boolean, nextId: () => number, isAuthed: () => boolean}} link
+ */
+function createRequestTable(link) {
+  const requests = new Map();        // frame id → { method, params, resolve, reject, timer, sent }
+
+  function answered(id, result, error) {
+    const req = requests.get(id);
+    if (!req) return;
+    requests.delete(id);
+    clearTimeout(req.timer);
+    if (error) req.reject(error); else req.resolve(result);
+  }
+
+  return {
+    answered,
+
+    /** Sends a request now when connected, else at the next welcome; resolves with its `result`. */
+    call(method, params, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const id = link.nextId();
+        const req = { method, params, resolve, reject, sent: false, timer: null };
+        req.timer = setTimeout(() => {
+          requests.delete(id);
+          reject({ error_code: 'TIMEOUT', message: `${method}: no answer in time` });
+        }, timeoutMs || REQUEST_TIMEOUT_MS);
+        requests.set(id, req);
+        if (link.isAuthed()) req.sent = link.send({ type: 'request', id, method, params });
+      });
+    },
+
+    /** An `error` frame that answers a request rejects it; false when it answers none. */
+    refused(frame, error) {
+      if (!hasId(frame) || !requests.has(frame.id)) return false;
+      answered(frame.id, null, error);
+      return true;
+    },
+
+    /** Sends the requests made while disconnected (a new connection was welcomed). */
+    sendPending() {
+      for (const [id, req] of requests) {
+        if (!req.sent) { req.sent = true; link.send({ type: 'request', id, method: req.method, params: req.params }); }
+      }
+    },
+
+    /** The connection closed: the requests already sent lose their answer. */
+    connectionLost() {
+      for (const [id, req] of requests) {
+        if (req.sent) {
+          requests.delete(id);
+          clearTimeout(req.timer);
+          req.reject({ error_code: 'UNAVAILABLE', message: 'the connection closed before the answer came' });
+        }
+      }
+    },
+
+    /** Rejects every request (sign-out). */
+    cancelAll() {
+      for (const [id, req] of requests) { clearTimeout(req.timer); req.reject({ error_code: 'CANCELLED', message: 'signed out' }); requests.delete(id); }
+    },
+  };
+}
+
+/**
+ * Routes task `progress` and `completed` frames to their handlers; frames of a task nobody
+ * listens to yet are kept for up to `TASK_BUFFER_MS`.
+ */
+function createTaskRouter() {
+  const tasks = new Map();           // task id → Set<handlers>
+  const taskBuffer = new Map();      // task id → { frames:[], at } for frames that came before onTask
+
+  function dispatch(handlers, frame) {
+    if (frame.type === 'progress') safely(handlers.onProgress, frame.progress, frame);
+    else safely(handlers.onCompleted, frame);
+  }
+
+  return {
+    /** A `progress` or `completed` frame. */
+    route(frame) {
+      const handlers = tasks.get(frame.task_id);
+      if (handlers && handlers.size) { for (const h of [...handlers]) dispatch(h, frame); return; }
+      const buffered = taskBuffer.get(frame.task_id) || { frames: [], at: Date.now() };
+      buffered.frames.push(frame);
+      taskBuffer.set(frame.task_id, buffered);
+      for (const [id, b] of taskBuffer) if (Date.now() - b.at > TASK_BUFFER_MS) taskBuffer.delete(id);
+    },
+
+    /** Adds handlers for a task (the frames kept for it are delivered at once); returns `off`. */
+    on(taskId, handlers) {
+      let set = tasks.get(taskId);
+      if (!set) { set = new Set(); tasks.set(taskId, set); }
+      set.add(handlers);
+      const buffered = taskBuffer.get(taskId);
+      if (buffered) { taskBuffer.delete(taskId); for (const f of buffered.frames) dispatch(handlers, f); }
+      return () => { set.delete(handlers); if (!set.size) tasks.delete(taskId); };
+    },
+
+    /** Forgets every handler (sign-out). */
+    clear() {
+      tasks.clear();
+    },
+  };
+}
+
+/**
+ * The WebSocket itself: first-frame auth and the welcome deadline, reconnects with backoff, the
+ * heartbeat watchdog and the browser's online/offline events. Every received frame goes to
+ * `handlers.onFrame`; `handlers.onLost` runs whenever a connection ends.
+ * @param {string} url
  * @param {{
  *   getToken: () => string|null,
- *   onState?: (state: 'connected'|'reconnecting'|'offline') => void,
- *   onWelcome?: (welcome: object) => void,
- *   onUnauthorized?: (reason: string) => void,
- *   onRefreshError?: (frame: object) => void,
- *   url?: string,
- * }} options
- * @returns {object} the socket API (`start`, `stop`, `subscribe`, `request`, `onTask`, `refresh`, `onState`)
+ *   onFrame: (frame: object) => void,
+ *   onLost: () => void,
+ *   onUnauthorized: (reason: string) => void,
+ *   onState: (state: 'connected'|'reconnecting'|'offline') => void,
+ * }} handlers
  */
-export function createSocket(options) {
-  const url = options.url || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+function createConnection(url, handlers) {
   let ws = null;
   let authed = false;
   let running = false;
   let attempt = 0;
-  let state = 'offline';
   let reconnectTimer = null;
   let authTimer = null;
   let watchdog = null;
   let heartbeatMs = 30000;
   let lastRx = 0;
-  let nextId = 1;
-  const topics = new Map();          // topic → { listeners:Set, lastId, subscribed, pendingId, since, resetOnSubscribe }
-  const subscribeIds = new Map();    // frame id → topic
-  const requests = new Map();        // frame id → { method, params, resolve, reject, timer, sent }
-  const tasks = new Map();           // task id → Set<handlers>
-  const taskBuffer = new Map();      // task id → { frames:[], at } for frames that came before onTask
-  const stateListeners = new Set();
-
-  function setState(next) {
-    if (state === next) return;
-    state = next;
-    if (options.onState) options.onState(next);
-    for (const fn of stateListeners) fn(next);
-  }
 
   function send(frame) {
     if (!ws || ws.readyState !== WebSocket.OPEN) return false;
@@ -73,8 +318,8 @@ export function createSocket(options) {
   function connect() {
     clearTimeout(reconnectTimer);
     if (!running) return;
-    if (!navigator.onLine) { setState('offline'); return; }
-    const token = options.getToken();
+    if (!navigator.onLine) { handlers.onState('offline'); return; }
+    const token = handlers.getToken();
     if (!token) return;
     const socket = new WebSocket(url, PROTOCOL);
     ws = socket;
@@ -86,12 +331,7 @@ export function createSocket(options) {
     socket.onmessage = (message) => {
       lastRx = Date.now();
       if (typeof message.data !== 'string') return;
-      for (const line of message.data.split('\n')) {
-        if (!line) continue;
-        let frame;
-        try { frame = JSON.parse(line); } catch { console.warn('bedrock socket: unparsable line', line); continue; }
-        handle(frame);
-      }
+      for (const frame of parseFrames(message.data)) handlers.onFrame(frame);
     };
     socket.onclose = (event) => { if (ws === socket) closed(event.code, event.reason); };
     socket.onerror = () => { /* onclose follows and decides */ };
@@ -111,20 +351,12 @@ export function createSocket(options) {
     ws = null;
     authed = false;
     clearTimeout(authTimer);
-    for (const entry of topics.values()) { entry.subscribed = false; entry.pendingId = null; }
-    subscribeIds.clear();
-    for (const [id, req] of requests) {
-      if (req.sent) { // the answer may be lost with the connection
-        requests.delete(id);
-        clearTimeout(req.timer);
-        req.reject({ error_code: 'UNAVAILABLE', message: 'the connection closed before the answer came' });
-      }
-    }
+    handlers.onLost();
     if (!running) return;
     if (code === 4401) {
       running = false;
-      setState('offline');
-      if (options.onUnauthorized) options.onUnauthorized(reason || 'unauthenticated');
+      handlers.onState('offline');
+      handlers.onUnauthorized(reason || 'unauthenticated');
       return;
     }
     scheduleReconnect();
@@ -132,140 +364,12 @@ export function createSocket(options) {
 
   function scheduleReconnect() {
     if (!running) return;
-    if (!navigator.onLine) { setState('offline'); return; }
-    setState('reconnecting');
-    const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_START_MS * 2 ** attempt);
-    const delay = ceiling / 2 + Math.random() * ceiling / 2; // "equal jitter"
+    if (!navigator.onLine) { handlers.onState('offline'); return; }
+    handlers.onState('reconnecting');
+    const delay = reconnectDelay(attempt);
     attempt += 1;
     clearTimeout(reconnectTimer);
     reconnectTimer = setTimeout(connect, delay);
-  }
-
-  function handle(frame) {
-    switch (frame.type) {
-      case 'welcome': return welcomed(frame);
-      case 'ping': send({ type: 'pong' }); return;
-      case 'pong': return;
-      case 'event': return deliver(frame);
-      case 'subscribed': return subscribed(frame);
-      case 'unsubscribed': return;
-      case 'response': return answered(frame.id, frame.result, null);
-      case 'error': return failed(frame);
-      case 'progress':
-      case 'completed': return taskFrame(frame);
-      default: console.warn('bedrock socket: unknown frame type', frame.type);
-    }
-  }
-
-  function welcomed(frame) {
-    const first = !authed;
-    authed = true;
-    clearTimeout(authTimer);
-    if (frame.heartbeat_s) heartbeatMs = frame.heartbeat_s * 1000;
-    if (options.onWelcome) options.onWelcome(frame);
-    if (!first) return; // a token refresh: the subscriptions are still in place
-    attempt = 0;
-    setState('connected');
-    for (const [topic, entry] of topics) sendSubscribe(topic, entry);
-    for (const [id, req] of requests) {
-      if (!req.sent) { req.sent = true; send({ type: 'request', id, method: req.method, params: req.params }); }
-    }
-  }
-
-  function sendSubscribe(topic, entry) {
-    const id = nextId++;
-    entry.pendingId = id;
-    subscribeIds.set(id, topic);
-    const frame = { type: 'subscribe', id, topic };
-    let since = entry.lastId || entry.position || entry.since;
-    if (entry.lastId && entry.position && compareStreamIds(entry.position, entry.lastId) > 0) since = entry.position;
-    if (since) frame.since = since;
-    entry.sentSince = since || null;
-    // Never had a position to resume from: whatever happened meanwhile is unknown, so reload.
-    entry.resetOnSubscribe = entry.everSubscribed && !since;
-    send(frame);
-  }
-
-  function subscribed(frame) {
-    const topic = subscribeIds.get(frame.id) || frame.topic;
-    subscribeIds.delete(frame.id);
-    const entry = topics.get(topic);
-    if (!entry) return;
-    entry.subscribed = true;
-    entry.pendingId = null;
-    entry.everSubscribed = true;
-    // Every event up to `position` is either replayed now or was never ours to see: a later
-    // resume starts after max(position, last event id).
-    // While a replay is still arriving, the position counts only once it has been reached.
-    entry.pendingPosition = null;
-    if (isStreamId(frame.position)) {
-      const nothingToReplay = !entry.sentSince || frame.recovered === false
-        || (isStreamId(entry.sentSince) && compareStreamIds(frame.position, entry.sentSince) <= 0);
-      if (nothingToReplay) entry.position = frame.position; else entry.pendingPosition = frame.position;
-    }
-    if (frame.recovered === false || entry.resetOnSubscribe) {
-      entry.resetOnSubscribe = false;
-      for (const l of [...entry.listeners]) safely(l.onReset);
-    }
-  }
-
-  function deliver(frame) {
-    const entry = topics.get(frame.topic);
-    if (!entry) return;
-    if (isStreamId(frame.id)) {
-      if (entry.lastId && compareStreamIds(frame.id, entry.lastId) <= 0) return; // a duplicate
-      entry.lastId = frame.id;
-      if (entry.pendingPosition && compareStreamIds(frame.id, entry.pendingPosition) >= 0) {
-        entry.position = entry.pendingPosition;
-        entry.pendingPosition = null;
-      }
-    }
-    for (const l of [...entry.listeners]) safely(l.onEvent, frame.data, { id: frame.id, topic: frame.topic });
-  }
-
-  function answered(id, result, error) {
-    const req = requests.get(id);
-    if (!req) return;
-    requests.delete(id);
-    clearTimeout(req.timer);
-    if (error) req.reject(error); else req.resolve(result);
-  }
-
-  function failed(frame) {
-    const error = { error_code: frame.error_code, message: frame.message, request_id: frame.request_id };
-    if (frame.id !== undefined && frame.id !== null && subscribeIds.has(frame.id)) {
-      const topic = subscribeIds.get(frame.id);
-      subscribeIds.delete(frame.id);
-      const entry = topics.get(topic);
-      if (entry) for (const l of [...entry.listeners]) safely(l.onError, error);
-      if (frame.error_code !== 'CONFLICT') topics.delete(topic);
-      return;
-    }
-    if (frame.id !== undefined && frame.id !== null && requests.has(frame.id)) return answered(frame.id, null, error);
-    if (frame.error_code === 'UNAUTHENTICATED' || frame.error_code === 'FORBIDDEN') {
-      if (options.onRefreshError) options.onRefreshError(error);
-      return;
-    }
-    console.warn('bedrock socket:', frame.error_code, frame.message);
-  }
-
-  function taskFrame(frame) {
-    const handlers = tasks.get(frame.task_id);
-    if (handlers && handlers.size) { for (const h of [...handlers]) dispatchTask(h, frame); return; }
-    const buffered = taskBuffer.get(frame.task_id) || { frames: [], at: Date.now() };
-    buffered.frames.push(frame);
-    taskBuffer.set(frame.task_id, buffered);
-    for (const [id, b] of taskBuffer) if (Date.now() - b.at > TASK_BUFFER_MS) taskBuffer.delete(id);
-  }
-
-  function dispatchTask(handlers, frame) {
-    if (frame.type === 'progress') safely(handlers.onProgress, frame.progress, frame);
-    else safely(handlers.onCompleted, frame);
-  }
-
-  function safely(fn, ...args) {
-    if (!fn) return;
-    try { fn(...args); } catch (err) { console.warn('bedrock socket: listener failed', err); }
   }
 
   function checkAlive() {
@@ -274,21 +378,37 @@ export function createSocket(options) {
   }
 
   function wentOnline() { if (running && !ws) { attempt = 0; connect(); } }
-  function wentOffline() { if (running) { drop('browser offline'); setState('offline'); clearTimeout(reconnectTimer); } }
+  function wentOffline() { if (running) { drop('browser offline'); handlers.onState('offline'); clearTimeout(reconnectTimer); } }
 
   return {
-    /** Connects (once signed in). */
+    send,
+
+    /** True between a welcome and the end of its connection. */
+    get authed() { return authed; },
+
+    /**
+     * A `welcome` came: the connection is authenticated (its heartbeat interval noted).
+     * @returns {boolean} true for the connection's first welcome, false for a token refresh
+     */
+    welcomed(heartbeatS) {
+      const first = !authed;
+      authed = true;
+      clearTimeout(authTimer);
+      if (heartbeatS) heartbeatMs = heartbeatS * 1000;
+      if (first) attempt = 0;
+      return first;
+    },
+
     start() {
       if (running) return;
       running = true;
       window.addEventListener('online', wentOnline);
       window.addEventListener('offline', wentOffline);
-      watchdog = setInterval(checkAlive, 5000);
-      if (navigator.onLine) setState('reconnecting');
+      watchdog = setInterval(checkAlive, WATCHDOG_MS);
+      if (navigator.onLine) handlers.onState('reconnecting');
       connect();
     },
 
-    /** Closes the socket for good (sign-out); pending requests are rejected. */
     stop() {
       running = false;
       clearTimeout(reconnectTimer);
@@ -299,7 +419,91 @@ export function createSocket(options) {
       ws = null;
       if (socket) { socket.onclose = null; socket.close(1000, 'signed out'); }
       authed = false;
-      for (const [id, req] of requests) { clearTimeout(req.timer); req.reject({ error_code: 'CANCELLED', message: 'signed out' }); requests.delete(id); }
+    },
+  };
+}
+
+/**
+ * Creates the socket client; nothing connects until `start()`.
+ * @param {{
+ *   getToken: () => string|null,
+ *   onState?: (state: 'connected'|'reconnecting'|'offline') => void,
+ *   onWelcome?: (welcome: object) => void,
+ *   onUnauthorized?: (reason: string) => void,
+ *   onRefreshError?: (frame: object) => void,
+ *   url?: string,
+ * }} options
+ * @returns {object} the socket API (`start`, `stop`, `subscribe`, `request`, `onTask`, `refresh`, `onState`)
+ */
+export function createSocket(options) {
+  const url = options.url || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+  let state = 'offline';
+  let nextId = 1;
+  const stateListeners = new Set();
+  const connection = createConnection(url, {
+    getToken: options.getToken,
+    onFrame: handle,
+    onLost: () => { topics.connectionLost(); requests.connectionLost(); },
+    onUnauthorized: (reason) => { if (options.onUnauthorized) options.onUnauthorized(reason); },
+    onState: setState,
+  });
+  const link = { send: connection.send, nextId: () => nextId++, isAuthed: () => connection.authed };
+  const topics = createTopicTable(link);
+  const requests = createRequestTable(link);
+  const tasks = createTaskRouter();
+
+  function setState(next) {
+    if (state === next) return;
+    state = next;
+    if (options.onState) options.onState(next);
+    for (const fn of stateListeners) fn(next);
+  }
+
+  function handle(frame) {
+    switch (frame.type) {
+      case 'welcome': return welcomed(frame);
+      case 'ping': connection.send({ type: 'pong' }); return;
+      case 'pong': return;
+      case 'event': return topics.deliver(frame);
+      case 'subscribed': return topics.subscribed(frame);
+      case 'unsubscribed': return;
+      case 'response': return requests.answered(frame.id, frame.result, null);
+      case 'error': return failed(frame);
+      case 'progress':
+      case 'completed': return tasks.route(frame);
+      default: console.warn('bedrock socket: unknown frame type', frame.type);
+    }
+  }
+
+  function welcomed(frame) {
+    const first = connection.welcomed(frame.heartbeat_s);
+    if (options.onWelcome) options.onWelcome(frame);
+    if (!first) return; // a token refresh: the subscriptions are still in place
+    setState('connected');
+    topics.resubscribeAll();
+    requests.sendPending();
+  }
+
+  function failed(frame) {
+    const error = { error_code: frame.error_code, message: frame.message, request_id: frame.request_id };
+    if (topics.refused(frame, error) || requests.refused(frame, error)) return;
+    if (frame.error_code === 'UNAUTHENTICATED' || frame.error_code === 'FORBIDDEN') {
+      if (options.onRefreshError) options.onRefreshError(error);
+      return;
+    }
+    console.warn('bedrock socket:', frame.error_code, frame.message);
+  }
+
+  return {
+    /** Connects (once signed in). */
+    start() {
+      connection.start();
+    },
+
+    /** Closes the socket for good (sign-out); pending requests are rejected. */
+    stop() {
+      connection.stop();
+      requests.cancelAll();
       topics.clear();
       tasks.clear();
       setState('offline');
@@ -324,22 +528,7 @@ export function createSocket(options) {
      * @returns {() => void} unsubscribe
      */
     subscribe(topic, onEvent, opts = {}) {
-      const listener = { onEvent, onReset: opts.onReset, onError: opts.onError };
-      let entry = topics.get(topic);
-      if (!entry) {
-        entry = { listeners: new Set(), lastId: null, subscribed: false, pendingId: null, since: opts.since || null };
-        topics.set(topic, entry);
-        entry.listeners.add(listener);
-        if (authed) sendSubscribe(topic, entry);
-      } else {
-        entry.listeners.add(listener);
-      }
-      return () => {
-        const current = topics.get(topic);
-        if (!current || !current.listeners.delete(listener) || current.listeners.size) return;
-        topics.delete(topic);
-        if (authed && (current.subscribed || current.pendingId)) send({ type: 'unsubscribe', id: nextId++, topic });
-      };
+      return topics.listen(topic, { onEvent, onReset: opts.onReset, onError: opts.onError }, opts.since);
     },
 
     /**
@@ -350,16 +539,7 @@ export function createSocket(options) {
      * @returns {Promise<any>} the `result`; rejects with `{error_code, message}`
      */
     request(method, params = {}, opts = {}) {
-      return new Promise((resolve, reject) => {
-        const id = nextId++;
-        const req = { method, params, resolve, reject, sent: false, timer: null };
-        req.timer = setTimeout(() => {
-          requests.delete(id);
-          reject({ error_code: 'TIMEOUT', message: `${method}: no answer in time` });
-        }, opts.timeoutMs || REQUEST_TIMEOUT_MS);
-        requests.set(id, req);
-        if (authed) req.sent = send({ type: 'request', id, method, params });
-      });
+      return requests.call(method, params, opts.timeoutMs);
     },
 
     /**
@@ -370,12 +550,7 @@ export function createSocket(options) {
      * @returns {() => void} off
      */
     onTask(taskId, handlers) {
-      let set = tasks.get(taskId);
-      if (!set) { set = new Set(); tasks.set(taskId, set); }
-      set.add(handlers);
-      const buffered = taskBuffer.get(taskId);
-      if (buffered) { taskBuffer.delete(taskId); for (const f of buffered.frames) dispatchTask(handlers, f); }
-      return () => { set.delete(handlers); if (!set.size) tasks.delete(taskId); };
+      return tasks.on(taskId, handlers);
     },
 
     /**
@@ -384,7 +559,7 @@ export function createSocket(options) {
      * @returns {boolean} false when not connected (the next connection uses the new token anyway)
      */
     refresh(token) {
-      return authed ? send({ type: 'auth', token }) : false;
+      return connection.authed ? connection.send({ type: 'auth', token }) : false;
     },
   };
 }

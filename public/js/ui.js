@@ -1,4 +1,5 @@
-// ui.js — small DOM and formatting helpers shared by the dashboard's modules.
+// ui.js — the dashboard's one helper module: building DOM elements, formatting numbers and times
+// (en-US digits, times in UTC), tables, dialogs and toasts. Every module that shows data uses it.
 // Everything that shows server data goes through textContent (never innerHTML): events can be
 // appended to the streams by anyone, so their text is treated as untrusted.
 
@@ -63,18 +64,19 @@ export function replaceChildren(node, ...children) {
 }
 
 /**
- * A number with a fixed count of decimals and thousands separators; `–` when absent.
- * @param {number|null|undefined} value
+ * A number with a fixed count of decimals and thousands separators (`12,345.60`); `–` when
+ * absent or not a finite number.
+ * @param {number|string|null|undefined} value
  * @param {number} [digits]
  * @returns {string}
  */
 export function fmtNum(value, digits = 2) {
-  if (value === null || value === undefined || Number.isNaN(Number(value))) return '–';
+  if (value === null || value === undefined || !Number.isFinite(Number(value))) return '–';
   return Number(value).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 /**
- * A price: more decimals for small prices.
+ * A price: 2 decimals from 1,000 up, 4 from 1 up, 6 below; `–` when absent or not finite.
  * @param {number|null|undefined} value
  * @returns {string}
  */
@@ -118,18 +120,20 @@ export function fmtPct(value, digits = 2) {
 }
 
 /**
- * An RFC 3339 time as `YYYY-MM-DD HH:MM UTC` (or `MM-DD HH:MM` when short, for table cells
- * whose header says UTC).
- * @param {string|null|undefined} iso
- * @param {boolean} [short]
+ * A time in UTC, to the minute: `2024-01-05 13:00 UTC` (form `utc`), `2024-01-05 13:00` (`plain`:
+ * where the context already says UTC) or `01-05 13:00` (`short`: table cells whose header says
+ * UTC). `–` when absent; the input as text when it is not a time.
+ * @param {string|number|null|undefined} value an RFC 3339 string or epoch milliseconds
+ * @param {'utc'|'plain'|'short'} [form]
  * @returns {string}
  */
-export function fmtTime(iso, short = false) {
-  if (!iso) return '–';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return String(iso);
+export function fmtTime(value, form = 'utc') {
+  if (value === null || value === undefined || value === '') return '–';
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) return String(value);
   const text = d.toISOString().slice(0, 16).replace('T', ' ');
-  return short ? text.slice(5) : `${text} UTC`;
+  if (form === 'short') return text.slice(5);
+  return form === 'plain' ? text : `${text} UTC`;
 }
 
 /**
@@ -138,7 +142,7 @@ export function fmtTime(iso, short = false) {
  * @returns {HTMLElement}
  */
 export function timeCell(iso) {
-  return el('time', { datetime: iso || '', title: iso ? fmtTime(iso) : undefined, text: fmtTime(iso, true) });
+  return el('time', { datetime: iso || '', title: iso ? fmtTime(iso) : undefined, text: fmtTime(iso, 'short') });
 }
 
 /**

@@ -2,7 +2,7 @@
 // the bottom with labels on round UTC boundaries (hours, days, weeks, months). Each call redraws
 // its own <g> layer (a handful of ticks, cheap to rebuild).
 
-import { svgEl, niceTicks, formatTick, formatTime } from "./svg.js";
+import { svgEl, niceTicks, formatTick, formatTime } from './svg.js';
 
 const MINUTE = 6e4, HOUR = 36e5, DAY = 864e5;
 /** Label spacings to choose from; months are calendar months (negative: count of months). */
@@ -34,16 +34,16 @@ export function drawValueAxis(layer, o) {
   const format = o.format || formatTick;
   for (const v of ticks) {
     const y = Math.round(o.y(v)) + 0.5;
-    svgEl("line", { class: "chart-grid", x1: o.left, x2: o.right, y1: y, y2: y }, layer);
-    const label = svgEl("text", { class: "chart-axis-label", x: o.right + 6, y: y + 4 }, layer);
+    svgEl('line', { class: 'chart-grid', x1: o.left, x2: o.right, y1: y, y2: y }, layer);
+    const label = svgEl('text', { class: 'chart-axis-label', x: o.right + 6, y: y + 4 }, layer);
     label.textContent = format(v, step);
   }
 }
 
 function tick(layer, x, t, step, o) {
   const px = Math.round(x) + 0.5;
-  svgEl("line", { class: "chart-grid", x1: px, x2: px, y1: o.top, y2: o.bottom }, layer);
-  const label = svgEl("text", { class: "chart-axis-label", x: px, y: o.bottom + 16, "text-anchor": "middle" }, layer);
+  svgEl('line', { class: 'chart-grid', x1: px, x2: px, y1: o.top, y2: o.bottom }, layer);
+  const label = svgEl('text', { class: 'chart-axis-label', x: px, y: o.bottom + 16, 'text-anchor': 'middle' }, layer);
   label.textContent = formatTime(t, step > 0 ? step : -step * 30 * DAY);
 }
 

@@ -4,9 +4,10 @@
 // the candle elements are reused from frame to frame rather than rebuilt. Drag, a horizontal wheel
 // or the arrow keys scroll back through the bars held in memory; End returns to the latest bar.
 
-import { svgEl, setAttrs, linearScale, observeSize, frameScheduler, formatDateTime, formatTick, niceTicks } from "./svg.js";
-import { drawValueAxis, drawBarTimeAxis } from "./axes.js";
-import { drawSignalMarkers, drawTradeMarkers, barIndexAt } from "./markers.js";
+import { svgEl, setAttrs, linearScale, observeSize, frameScheduler, formatTick, niceTicks } from './svg.js';
+import { fmtTime } from '../ui.js';
+import { drawValueAxis, drawBarTimeAxis } from './axes.js';
+import { drawSignalMarkers, drawTradeMarkers, barIndexAt } from './markers.js';
 
 const MARGIN = { top: 26, right: 72, bottom: 26, left: 8 };
 const MIN_SLOT_PX = 4;
@@ -22,25 +23,8 @@ const MIN_SLOT_PX = 4;
 export function createCandleChart(container, options = {}) {
   const maxVisible = options.maxVisible || 200;
   const keep = Math.max(maxVisible, options.keep || 2000);
-  const svg = svgEl("svg", {
-    class: "chart-svg candle-chart", "data-testid": options.testid || "candle-chart",
-    role: "img", tabindex: 0,
-    "aria-label": `${options.label || "Candlestick chart"}; arrow keys scroll through time, End shows the latest bar`,
-  });
-  const gridY = svgEl("g", { class: "chart-axis" }, svg);
-  const gridX = svgEl("g", { class: "chart-axis" }, svg);
-  const candleLayer = svgEl("g", { class: "candles" }, svg);
-  const tradeLayer = svgEl("g", { class: "trade-markers" }, svg);
-  const signalLayer = svgEl("g", { class: "signal-markers" }, svg);
-  const lastLine = svgEl("line", { class: "last-price-line" }, svg);
-  const lastTag = svgEl("g", { class: "last-price" }, svg);
-  const lastTagBox = svgEl("rect", { class: "last-price-box", rx: 2 }, lastTag);
-  const lastTagText = svgEl("text", { class: "last-price-text" }, lastTag);
-  const cross = svgEl("g", { class: "crosshair", visibility: "hidden" }, svg);
-  const crossV = svgEl("line", {}, cross);
-  const crossH = svgEl("line", {}, cross);
-  const legend = svgEl("text", { class: "chart-legend", x: MARGIN.left + 4, y: 17 }, svg);
-  const empty = svgEl("text", { class: "chart-empty", "text-anchor": "middle" }, svg);
+  const parts = buildCandleSvg(options);
+  const { svg } = parts;
   container.appendChild(svg);
 
   let bars = [];            // ascending by time, at most `keep`
@@ -58,106 +42,34 @@ export function createCandleChart(container, options = {}) {
     width = w; height = h; pendingFull = true; draw();
   });
 
-  function slots() {
-    const plotW = Math.max(10, width - MARGIN.left - MARGIN.right);
-    return Math.max(10, Math.min(maxVisible, Math.floor(plotW / MIN_SLOT_PX)));
-  }
-
-  function buildView() {
-    const capacity = slots();
-    offset = Math.max(0, Math.min(offset, bars.length - capacity));
-    const end = bars.length - offset;
-    const shown = bars.slice(Math.max(0, end - capacity), end);
-    const plotW = Math.max(10, width - MARGIN.left - MARGIN.right);
-    const slot = plotW / Math.max(capacity, 1);
-    let lo = Infinity, hi = -Infinity;
-    for (const b of shown) { if (b.low < lo) lo = b.low; if (b.high > hi) hi = b.high; }
-    const pad = (hi - lo) * 0.06 || Math.abs(hi) * 0.01 || 1;
-    const times = shown.map((b) => b.time);
-    const span = times.length > 1 ? times[times.length - 1] - times[times.length - 2] : 36e5;
-    return {
-      bars: shown, times, slot, lo: lo - pad, hi: hi + pad,
-      lastEnd: times.length ? times[times.length - 1] + span : 0,
-      size: Math.max(6, Math.min(9, slot * 0.9)),
-      x: (i) => MARGIN.left + (i + 0.5) * slot,
-      y: linearScale(lo - pad, hi + pad, height - MARGIN.bottom, MARGIN.top),
-    };
-  }
-
-  function placeCandle(g, bar, i, v) {
-    const [wick, body] = g.childNodes;
-    const x = v.x(i);
-    const up = bar.close >= bar.open;
-    const bodyW = Math.max(1, Math.floor(v.slot * 0.7));
-    const top = v.y(Math.max(bar.open, bar.close));
-    const bottom = v.y(Math.min(bar.open, bar.close));
-    setAttrs(g, { class: up ? "candle up" : "candle down", "data-time": bar.time });
-    setAttrs(wick, { x1: Math.round(x) + 0.5, x2: Math.round(x) + 0.5, y1: v.y(bar.high), y2: v.y(bar.low) });
-    setAttrs(body, { x: Math.round(x - bodyW / 2), width: bodyW, y: top, height: Math.max(1, bottom - top) });
-  }
-
-  function drawCandles(v) {
-    const nodes = candleLayer.childNodes;
-    while (nodes.length > v.bars.length) candleLayer.lastChild.remove();
-    while (nodes.length < v.bars.length) {
-      const g = svgEl("g", { "data-testid": "candle" }, candleLayer);
-      svgEl("line", { class: "candle-wick" }, g);
-      svgEl("rect", { class: "candle-body" }, g);
-    }
-    v.bars.forEach((bar, i) => placeCandle(nodes[i], bar, i, v));
-  }
-
-  function drawLastPrice(v) {
-    const last = v.bars[v.bars.length - 1];
-    const hidden = !last || offset > 0;   // the latest price only, not a scrolled-back bar's
-    setAttrs(lastLine, { visibility: hidden ? "hidden" : "visible" });
-    setAttrs(lastTag, { visibility: hidden ? "hidden" : "visible" });
-    if (hidden) return;
-    const y = Math.round(v.y(last.close)) + 0.5;
-    const right = width - MARGIN.right;
-    const up = last.close >= last.open;
-    setAttrs(lastLine, { x1: MARGIN.left, x2: right, y1: y, y2: y, class: `last-price-line ${up ? "up" : "down"}` });
-    setAttrs(lastTagBox, { x: right + 1, y: y - 9, width: MARGIN.right - 3, height: 18, class: `last-price-box ${up ? "up" : "down"}` });
-    setAttrs(lastTagText, { x: right + 5, y: y + 4 });
-    const { step } = niceTicks(v.lo, v.hi, 5);
-    lastTagText.textContent = formatTick(last.close, step / 10);
-  }
-
-  function drawLegend(v) {
-    const i = hover >= 0 && hover < v.bars.length ? hover : v.bars.length - 1;
-    const b = v.bars[i];
-    if (!b) { legend.textContent = ""; return; }
-    const { step } = niceTicks(v.lo, v.hi, 5);
-    const f = (n) => formatTick(n, step / 10);
-    const change = b.open ? ((b.close - b.open) / b.open) * 100 : 0;
-    legend.textContent = `${formatDateTime(b.time)}  O ${f(b.open)}  H ${f(b.high)}  L ${f(b.low)}  C ${f(b.close)}  ` +
-      `${change >= 0 ? "+" : ""}${change.toFixed(2)}%${offset > 0 ? "   ◀ history (End: latest)" : ""}`;
-  }
+  const slots = () => slotCount(width, maxVisible);
 
   function draw() {
     if (width <= 0 || height <= 0) return;
-    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-    const v = buildView();
+    svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+    const capacity = slots();
+    offset = Math.max(0, Math.min(offset, bars.length - capacity));
+    const v = candleView(bars, offset, capacity, width, height);
     const lastOnly = !pendingFull && offset === 0 && view && v.bars.length > 0 && view.bars.length === v.bars.length &&
       view.lo === v.lo && view.hi === v.hi && view.times[0] === v.times[0];
     pendingFull = false;
     view = v;
-    setAttrs(empty, { x: width / 2, y: height / 2, visibility: v.bars.length ? "hidden" : "visible" });
-    empty.textContent = "Waiting for bars…";
+    setAttrs(parts.empty, { x: width / 2, y: height / 2, visibility: v.bars.length ? 'hidden' : 'visible' });
+    parts.empty.textContent = 'Waiting for bars…';
     if (lastOnly) {
       const i = v.bars.length - 1;
-      placeCandle(candleLayer.childNodes[i], v.bars[i], i, v);
+      placeCandle(parts.candleLayer.childNodes[i], v.bars[i], i, v);
     } else {
       const right = width - MARGIN.right;
-      drawValueAxis(gridY, { min: v.lo, max: v.hi, y: v.y, left: MARGIN.left, right });
-      drawBarTimeAxis(gridX, { times: v.times, x: v.x, slot: v.slot, top: MARGIN.top, bottom: height - MARGIN.bottom,
+      drawValueAxis(parts.gridY, { min: v.lo, max: v.hi, y: v.y, left: MARGIN.left, right });
+      drawBarTimeAxis(parts.gridX, { times: v.times, x: v.x, slot: v.slot, top: MARGIN.top, bottom: height - MARGIN.bottom,
         left: MARGIN.left, right });
-      drawCandles(v);
-      drawSignalMarkers(signalLayer, signals, v);
-      drawTradeMarkers(tradeLayer, trades, v);
+      drawCandles(parts.candleLayer, v);
+      drawSignalMarkers(parts.signalLayer, signals, v);
+      drawTradeMarkers(parts.tradeLayer, trades, v);
     }
-    drawLastPrice(v);
-    drawLegend(v);
+    drawLastPrice(parts, v, width, offset > 0);
+    parts.legend.textContent = legendText(v, hover, offset > 0);
   }
 
   function scrollTo(next) {
@@ -168,6 +80,7 @@ export function createCandleChart(container, options = {}) {
     return offset !== before;
   }
 
+  /** Crosshair and legend follow the pointer; a drag scrolls through time. */
   function onPointer(event) {
     if (!view || !view.bars.length) return;
     const box = svg.getBoundingClientRect();
@@ -177,32 +90,32 @@ export function createCandleChart(container, options = {}) {
     if (i < 0 || i >= view.bars.length || py < MARGIN.top || py > height - MARGIN.bottom) return onLeave();
     hover = i;
     const x = Math.round(view.x(i)) + 0.5;
-    setAttrs(crossV, { x1: x, x2: x, y1: MARGIN.top, y2: height - MARGIN.bottom });
-    setAttrs(crossH, { x1: MARGIN.left, x2: width - MARGIN.right, y1: Math.round(py) + 0.5, y2: Math.round(py) + 0.5 });
-    setAttrs(cross, { visibility: "visible" });
-    drawLegend(view);
+    setAttrs(parts.crossV, { x1: x, x2: x, y1: MARGIN.top, y2: height - MARGIN.bottom });
+    setAttrs(parts.crossH, { x1: MARGIN.left, x2: width - MARGIN.right, y1: Math.round(py) + 0.5, y2: Math.round(py) + 0.5 });
+    setAttrs(parts.cross, { visibility: 'visible' });
+    parts.legend.textContent = legendText(view, hover, offset > 0);
   }
   function onLeave() {
     hover = -1;
-    setAttrs(cross, { visibility: "hidden" });
-    if (view) drawLegend(view);
+    setAttrs(parts.cross, { visibility: 'hidden' });
+    if (view) parts.legend.textContent = legendText(view, hover, offset > 0);
   }
-  svg.addEventListener("pointermove", onPointer);
-  svg.addEventListener("pointerleave", onLeave);
-  svg.addEventListener("pointerdown", (event) => {
+  svg.addEventListener('pointermove', onPointer);
+  svg.addEventListener('pointerleave', onLeave);
+  svg.addEventListener('pointerdown', (event) => {
     if (event.button !== 0) return;
     drag = { x: event.clientX - svg.getBoundingClientRect().left, offset };
     svg.setPointerCapture(event.pointerId);
   });
   const endDrag = () => { drag = null; };
-  svg.addEventListener("pointerup", endDrag);
-  svg.addEventListener("pointercancel", endDrag);
-  svg.addEventListener("wheel", (event) => {
+  svg.addEventListener('pointerup', endDrag);
+  svg.addEventListener('pointercancel', endDrag);
+  svg.addEventListener('wheel', (event) => {
     // Horizontal wheel (or shift + wheel) scrolls through time; a plain vertical wheel scrolls the page.
     const delta = Math.abs(event.deltaX) > Math.abs(event.deltaY) ? event.deltaX : event.shiftKey ? event.deltaY : 0;
     if (delta && scrollTo(offset + Math.sign(delta) * Math.max(1, Math.round(slots() / 10)))) event.preventDefault();
   }, { passive: false });
-  svg.addEventListener("keydown", (event) => {
+  svg.addEventListener('keydown', (event) => {
     const page = Math.max(1, Math.round(slots() / 5));
     const moves = { ArrowLeft: offset + page, ArrowRight: offset - page, End: 0, Home: bars.length };
     if (!(event.key in moves)) return;
@@ -250,4 +163,113 @@ export function createCandleChart(container, options = {}) {
       svg.remove();
     },
   };
+}
+
+/** The chart's `<svg>` and its layers, bottom to top: grid, candles, trades, signals, last price, crosshair, legend. */
+function buildCandleSvg(options) {
+  const svg = svgEl('svg', {
+    class: 'chart-svg candle-chart', 'data-testid': options.testid || 'candle-chart',
+    role: 'img', tabindex: 0,
+    'aria-label': `${options.label || 'Candlestick chart'}; arrow keys scroll through time, End shows the latest bar`,
+  });
+  const gridY = svgEl('g', { class: 'chart-axis' }, svg);
+  const gridX = svgEl('g', { class: 'chart-axis' }, svg);
+  const candleLayer = svgEl('g', { class: 'candles' }, svg);
+  const tradeLayer = svgEl('g', { class: 'trade-markers' }, svg);
+  const signalLayer = svgEl('g', { class: 'signal-markers' }, svg);
+  const lastLine = svgEl('line', { class: 'last-price-line' }, svg);
+  const lastTag = svgEl('g', { class: 'last-price' }, svg);
+  const lastTagBox = svgEl('rect', { class: 'last-price-box', rx: 2 }, lastTag);
+  const lastTagText = svgEl('text', { class: 'last-price-text' }, lastTag);
+  const cross = svgEl('g', { class: 'crosshair', visibility: 'hidden' }, svg);
+  const crossV = svgEl('line', {}, cross);
+  const crossH = svgEl('line', {}, cross);
+  const legend = svgEl('text', { class: 'chart-legend', x: MARGIN.left + 4, y: 17 }, svg);
+  const empty = svgEl('text', { class: 'chart-empty', 'text-anchor': 'middle' }, svg);
+  return { svg, gridY, gridX, candleLayer, tradeLayer, signalLayer, lastLine, lastTag, lastTagBox, lastTagText,
+    cross, crossV, crossH, legend, empty };
+}
+
+/** How many bar slots fit in `width` (at most `maxVisible`, at least 10). */
+function slotCount(width, maxVisible) {
+  const plotW = Math.max(10, width - MARGIN.left - MARGIN.right);
+  return Math.max(10, Math.min(maxVisible, Math.floor(plotW / MIN_SLOT_PX)));
+}
+
+/**
+ * What one frame shows: the `capacity` bars ending `offset` bars before the latest, their price
+ * range (padded), the slot width and the x/y scales.
+ */
+function candleView(bars, offset, capacity, width, height) {
+  const end = bars.length - offset;
+  const shown = bars.slice(Math.max(0, end - capacity), end);
+  const plotW = Math.max(10, width - MARGIN.left - MARGIN.right);
+  const slot = plotW / Math.max(capacity, 1);
+  let lo = Infinity, hi = -Infinity;
+  for (const b of shown) { if (b.low < lo) lo = b.low; if (b.high > hi) hi = b.high; }
+  const pad = (hi - lo) * 0.06 || Math.abs(hi) * 0.01 || 1;
+  const times = shown.map((b) => b.time);
+  const span = times.length > 1 ? times[times.length - 1] - times[times.length - 2] : 36e5;
+  return {
+    bars: shown, times, slot, lo: lo - pad, hi: hi + pad,
+    lastEnd: times.length ? times[times.length - 1] + span : 0,
+    size: Math.max(6, Math.min(9, slot * 0.9)),
+    x: (i) => MARGIN.left + (i + 0.5) * slot,
+    y: linearScale(lo - pad, hi + pad, height - MARGIN.bottom, MARGIN.top),
+  };
+}
+
+/** Places one candle group (wick line, body rect) for visible bar `i`. */
+function placeCandle(g, bar, i, v) {
+  const [wick, body] = g.childNodes;
+  const x = v.x(i);
+  const up = bar.close >= bar.open;
+  const bodyW = Math.max(1, Math.floor(v.slot * 0.7));
+  const top = v.y(Math.max(bar.open, bar.close));
+  const bottom = v.y(Math.min(bar.open, bar.close));
+  setAttrs(g, { class: up ? 'candle up' : 'candle down', 'data-time': bar.time });
+  setAttrs(wick, { x1: Math.round(x) + 0.5, x2: Math.round(x) + 0.5, y1: v.y(bar.high), y2: v.y(bar.low) });
+  setAttrs(body, { x: Math.round(x - bodyW / 2), width: bodyW, y: top, height: Math.max(1, bottom - top) });
+}
+
+/** One candle group per visible bar, reusing the groups of the last frame. */
+function drawCandles(layer, v) {
+  const nodes = layer.childNodes;
+  while (nodes.length > v.bars.length) layer.lastChild.remove();
+  while (nodes.length < v.bars.length) {
+    const g = svgEl('g', { 'data-testid': 'candle' }, layer);
+    svgEl('line', { class: 'candle-wick' }, g);
+    svgEl('rect', { class: 'candle-body' }, g);
+  }
+  v.bars.forEach((bar, i) => placeCandle(nodes[i], bar, i, v));
+}
+
+/** The latest close as a line across the plot and a tag on the price axis; hidden when scrolled back. */
+function drawLastPrice(parts, v, width, scrolledBack) {
+  const { lastLine, lastTag, lastTagBox, lastTagText } = parts;
+  const last = v.bars[v.bars.length - 1];
+  const hidden = !last || scrolledBack;   // the latest price only, not a scrolled-back bar's
+  setAttrs(lastLine, { visibility: hidden ? 'hidden' : 'visible' });
+  setAttrs(lastTag, { visibility: hidden ? 'hidden' : 'visible' });
+  if (hidden) return;
+  const y = Math.round(v.y(last.close)) + 0.5;
+  const right = width - MARGIN.right;
+  const up = last.close >= last.open;
+  setAttrs(lastLine, { x1: MARGIN.left, x2: right, y1: y, y2: y, class: `last-price-line ${up ? 'up' : 'down'}` });
+  setAttrs(lastTagBox, { x: right + 1, y: y - 9, width: MARGIN.right - 3, height: 18, class: `last-price-box ${up ? 'up' : 'down'}` });
+  setAttrs(lastTagText, { x: right + 5, y: y + 4 });
+  const { step } = niceTicks(v.lo, v.hi, 5);
+  lastTagText.textContent = formatTick(last.close, step / 10);
+}
+
+/** The OHLC legend of the hovered bar (the latest when none): time, prices, change in %. */
+function legendText(v, hover, scrolledBack) {
+  const i = hover >= 0 && hover < v.bars.length ? hover : v.bars.length - 1;
+  const b = v.bars[i];
+  if (!b) return '';
+  const { step } = niceTicks(v.lo, v.hi, 5);
+  const f = (n) => formatTick(n, step / 10);
+  const change = b.open ? ((b.close - b.open) / b.open) * 100 : 0;
+  return `${fmtTime(b.time, 'plain')}  O ${f(b.open)}  H ${f(b.high)}  L ${f(b.low)}  C ${f(b.close)}  ` +
+    `${change >= 0 ? '+' : ''}${change.toFixed(2)}%${scrolledBack ? '   ◀ history (End: latest)' : ''}`;
 }

@@ -2,8 +2,9 @@
 // the drawdown (an area hanging below zero). Long series are reduced to a min/max pair per pixel
 // column before drawing, so a 5,000-point curve stays a small path.
 
-import { svgEl, setAttrs, linearScale, observeSize, frameScheduler, formatDateTime, formatTick } from "./svg.js";
-import { drawValueAxis, drawContinuousTimeAxis } from "./axes.js";
+import { svgEl, setAttrs, linearScale, observeSize, frameScheduler, formatTick } from './svg.js';
+import { fmtTime } from '../ui.js';
+import { drawValueAxis, drawContinuousTimeAxis } from './axes.js';
 
 const MARGIN = { top: 24, right: 72, bottom: 26, left: 8 };
 
@@ -58,22 +59,22 @@ export function drawdownSeries(equity) {
  * @returns {{setData: (points: Array<[number, number]>) => void, dispose: () => void, svg: SVGSVGElement}}
  */
 export function createLineChart(container, options = {}) {
-  const kind = options.kind || "equity";
+  const kind = options.kind || 'equity';
   const format = options.format || ((v) => v.toFixed(2));
-  const svg = svgEl("svg", {
-    class: `chart-svg line-chart ${kind}`, "data-testid": options.testid || `${kind}-chart`,
-    role: "img", "aria-label": options.label || (kind === "drawdown" ? "Drawdown chart" : "Equity chart"),
+  const svg = svgEl('svg', {
+    class: `chart-svg line-chart ${kind}`, 'data-testid': options.testid || `${kind}-chart`,
+    role: 'img', 'aria-label': options.label || (kind === 'drawdown' ? 'Drawdown chart' : 'Equity chart'),
   });
-  const gridY = svgEl("g", { class: "chart-axis" }, svg);
-  const gridX = svgEl("g", { class: "chart-axis" }, svg);
-  const area = svgEl("path", { class: `series-area ${kind}` }, svg);
-  const line = svgEl("path", { class: `series-line ${kind}` }, svg);
-  const zero = svgEl("line", { class: "zero-line" }, svg);
-  const cross = svgEl("g", { class: "crosshair", visibility: "hidden" }, svg);
-  const crossV = svgEl("line", {}, cross);
-  const dot = svgEl("circle", { class: `series-dot ${kind}`, r: 3.5 }, cross);
-  const legend = svgEl("text", { class: "chart-legend", x: MARGIN.left + 4, y: 16 }, svg);
-  const empty = svgEl("text", { class: "chart-empty", "text-anchor": "middle" }, svg);
+  const gridY = svgEl('g', { class: 'chart-axis' }, svg);
+  const gridX = svgEl('g', { class: 'chart-axis' }, svg);
+  const area = svgEl('path', { class: `series-area ${kind}` }, svg);
+  const line = svgEl('path', { class: `series-line ${kind}` }, svg);
+  const zero = svgEl('line', { class: 'zero-line' }, svg);
+  const cross = svgEl('g', { class: 'crosshair', visibility: 'hidden' }, svg);
+  const crossV = svgEl('line', {}, cross);
+  const dot = svgEl('circle', { class: `series-dot ${kind}`, r: 3.5 }, cross);
+  const legend = svgEl('text', { class: 'chart-legend', x: MARGIN.left + 4, y: 16 }, svg);
+  const empty = svgEl('text', { class: 'chart-empty', 'text-anchor': 'middle' }, svg);
   container.appendChild(svg);
 
   let data = [];
@@ -84,40 +85,40 @@ export function createLineChart(container, options = {}) {
 
   function draw() {
     if (width <= 0 || height <= 0) return;
-    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
     const left = MARGIN.left, right = width - MARGIN.right;
     const top = MARGIN.top, bottom = height - MARGIN.bottom;
-    setAttrs(empty, { x: width / 2, y: height / 2, visibility: data.length ? "hidden" : "visible" });
-    empty.textContent = "No data";
-    if (!data.length) { area.setAttribute("d", ""); line.setAttribute("d", ""); view = null; return; }
+    setAttrs(empty, { x: width / 2, y: height / 2, visibility: data.length ? 'hidden' : 'visible' });
+    empty.textContent = 'No data';
+    if (!data.length) { area.setAttribute('d', ''); line.setAttribute('d', ''); view = null; return; }
     const pts = reducePoints(data, Math.max(10, right - left));
     let lo = Infinity, hi = -Infinity;
     for (const [, v] of pts) { if (v < lo) lo = v; if (v > hi) hi = v; }
-    if (kind === "drawdown") { hi = 0; lo = Math.min(lo, -0.01); lo -= (hi - lo) * 0.06; }
+    if (kind === 'drawdown') { hi = 0; lo = Math.min(lo, -0.01); lo -= (hi - lo) * 0.06; }
     else { const pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.01 || 1; lo -= pad; hi += pad; }
     const t0 = pts[0][0], t1 = pts[pts.length - 1][0];
     const x = linearScale(t0, t1, left, right);
     const y = linearScale(lo, hi, bottom, top);
     view = { pts, x, y };
 
-    const axisFormat = kind === "drawdown" ? (v, step) => `${formatTick(v, step)}%` : formatTick;
+    const axisFormat = kind === 'drawdown' ? (v, step) => `${formatTick(v, step)}%` : formatTick;
     drawValueAxis(gridY, { min: lo, max: hi, y, left, right, count: Math.max(2, Math.floor((bottom - top) / 40)), format: axisFormat });
     drawContinuousTimeAxis(gridX, { t0, t1, x, top, bottom, left, right, minGap: 100 });
 
-    let d = "";
-    pts.forEach(([t, v], i) => { d += `${i ? "L" : "M"}${x(t).toFixed(1)},${y(v).toFixed(1)}`; });
-    line.setAttribute("d", d);
-    const base = kind === "drawdown" ? y(0) : bottom;
-    area.setAttribute("d", `${d}L${x(t1).toFixed(1)},${base}L${x(t0).toFixed(1)},${base}Z`);
+    let d = '';
+    pts.forEach(([t, v], i) => { d += `${i ? 'L' : 'M'}${x(t).toFixed(1)},${y(v).toFixed(1)}`; });
+    line.setAttribute('d', d);
+    const base = kind === 'drawdown' ? y(0) : bottom;
+    area.setAttribute('d', `${d}L${x(t1).toFixed(1)},${base}L${x(t0).toFixed(1)},${base}Z`);
     const zy = Math.round(y(0)) + 0.5;
-    setAttrs(zero, { x1: left, x2: right, y1: zy, y2: zy, visibility: lo <= 0 && hi >= 0 ? "visible" : "hidden" });
+    setAttrs(zero, { x1: left, x2: right, y1: zy, y2: zy, visibility: lo <= 0 && hi >= 0 ? 'visible' : 'hidden' });
     showLegend(data.length - 1);
   }
 
   function showLegend(i) {
     const p = data[i];
-    if (!p) { legend.textContent = ""; return; }
-    legend.textContent = `${formatDateTime(p[0])}  ${format(p[1])}`;
+    if (!p) { legend.textContent = ''; return; }
+    legend.textContent = `${fmtTime(p[0], 'plain')}  ${format(p[1])}`;
   }
 
   function onPointer(event) {
@@ -135,11 +136,11 @@ export function createLineChart(container, options = {}) {
     const cx = view.x(pt), cy = view.y(pv);
     setAttrs(crossV, { x1: cx, x2: cx, y1: MARGIN.top, y2: height - MARGIN.bottom });
     setAttrs(dot, { cx, cy });
-    setAttrs(cross, { visibility: "visible" });
+    setAttrs(cross, { visibility: 'visible' });
     showLegend(lo);
   }
-  svg.addEventListener("pointermove", onPointer);
-  svg.addEventListener("pointerleave", () => { setAttrs(cross, { visibility: "hidden" }); showLegend(data.length - 1); });
+  svg.addEventListener('pointermove', onPointer);
+  svg.addEventListener('pointerleave', () => { setAttrs(cross, { visibility: 'hidden' }); showLegend(data.length - 1); });
 
   return {
     svg,

@@ -1,7 +1,8 @@
 // Signal and trade markers drawn over the candlestick chart: buy/sell triangles for signals,
 // entry/exit glyphs for trades. Each marker is placed on the bar whose open time contains its time.
 
-import { svgEl, formatDateTime } from "./svg.js";
+import { svgEl } from './svg.js';
+import { fmtTime } from '../ui.js';
 
 /**
  * Index of the last time in the sorted `times` that is ≤ `t`, or -1 when `t` is before all of them.
@@ -18,7 +19,7 @@ export function barIndexAt(times, t) {
 }
 
 function addTitle(el, text) {
-  svgEl("title", {}, el).textContent = text;
+  svgEl('title', {}, el).textContent = text;
 }
 
 /**
@@ -37,15 +38,15 @@ export function drawSignalMarkers(layer, signals, view) {
     if (i < 0 || (i === view.times.length - 1 && sig.time > view.lastEnd)) continue;
     const bar = view.bars[i];
     const x = view.x(i);
-    const buy = String(sig.side).toUpperCase() !== "SELL";
+    const buy = String(sig.side).toUpperCase() !== 'SELL';
     const tip = buy ? view.y(bar.low) + 4 : view.y(bar.high) - 4;
     const base = buy ? tip + s : tip - s;
     const d = `M${x},${tip}L${x - s * 0.7},${base}L${x + s * 0.7},${base}Z`;
-    const marker = svgEl("path", {
-      d, class: `signal-marker ${buy ? "buy" : "sell"}${sig.approved === false ? " rejected" : ""}`,
-      "data-testid": "signal-marker", "data-signal-id": sig.id ?? "",
+    const marker = svgEl('path', {
+      d, class: `signal-marker ${buy ? 'buy' : 'sell'}${sig.approved === false ? ' rejected' : ''}`,
+      'data-testid': 'signal-marker', 'data-signal-id': sig.id ?? '',
     }, layer);
-    addTitle(marker, sig.label || `${buy ? "BUY" : "SELL"} signal ${formatDateTime(sig.time)}`);
+    addTitle(marker, sig.label || `${buy ? 'BUY' : 'SELL'} signal ${fmtTime(sig.time, 'plain')}`);
   }
 }
 
@@ -67,28 +68,28 @@ export function drawTradeMarkers(layer, trades, view) {
   for (const trade of trades) {
     const ei = visible(trade.entryTime);
     const xi = isFinite(trade.exitTime) ? visible(trade.exitTime) : -1;
-    const win = trade.pnl === undefined || trade.pnl === null ? "" : trade.pnl >= 0 ? " win" : " loss";
+    const win = trade.pnl === undefined || trade.pnl === null ? '' : trade.pnl >= 0 ? ' win' : ' loss';
     if (ei >= 0 && xi >= 0) {
-      svgEl("line", {
+      svgEl('line', {
         class: `trade-link${win}`, x1: view.x(ei), y1: view.y(trade.entryPrice),
         x2: view.x(xi), y2: view.y(trade.exitPrice),
       }, layer);
     }
     if (ei >= 0) {
-      const m = svgEl("circle", {
+      const m = svgEl('circle', {
         cx: view.x(ei), cy: view.y(trade.entryPrice), r,
-        class: "trade-marker entry", "data-testid": "trade-marker", "data-trade-id": trade.id ?? "",
+        class: 'trade-marker entry', 'data-testid': 'trade-marker', 'data-trade-id': trade.id ?? '',
       }, layer);
-      addTitle(m, `${trade.label || "Trade"}: entry ${trade.side || ""} at ${trade.entryPrice}`);
+      addTitle(m, `${trade.label || 'Trade'}: entry ${trade.side || ''} at ${trade.entryPrice}`);
     }
     if (xi >= 0 && isFinite(trade.exitPrice)) {
       const x = view.x(xi), y = view.y(trade.exitPrice);
-      const m = svgEl("rect", {
+      const m = svgEl('rect', {
         x: x - r, y: y - r, width: 2 * r, height: 2 * r,
-        class: `trade-marker exit${win}`, "data-testid": "trade-marker", "data-trade-id": trade.id ?? "",
+        class: `trade-marker exit${win}`, 'data-testid': 'trade-marker', 'data-trade-id': trade.id ?? '',
       }, layer);
-      const pnl = trade.pnl === undefined || trade.pnl === null ? "" : `, pnl ${Number(trade.pnl).toFixed(2)}`;
-      addTitle(m, `${trade.label || "Trade"}: exit at ${trade.exitPrice}${pnl}`);
+      const pnl = trade.pnl === undefined || trade.pnl === null ? '' : `, pnl ${Number(trade.pnl).toFixed(2)}`;
+      addTitle(m, `${trade.label || 'Trade'}: exit at ${trade.exitPrice}${pnl}`);
     }
   }
 }

@@ -1,8 +1,10 @@
 // SVG building blocks shared by the charts: element creation, linear scales, "nice" axis ticks,
 // UTC time labels and a resize observer wrapper. No chart library: everything is drawn here.
 
+import { fmtNum } from '../ui.js';
+
 /** The SVG namespace. */
-export const SVG_NS = "http://www.w3.org/2000/svg";
+export const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /**
  * Creates an SVG element with attributes (null/undefined values are skipped).
@@ -66,11 +68,11 @@ export function niceTicks(min, max, count = 5) {
  */
 export function formatTick(value, step) {
   const decimals = step >= 1 ? 0 : Math.min(8, Math.ceil(-Math.log10(step)));
-  return value.toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  return fmtNum(value, decimals);
 }
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const pad = (n) => String(n).padStart(2, "0");
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n) => String(n).padStart(2, '0');
 
 /**
  * A short UTC time label: `HH:MM` inside a day, `D Mon` at midnight or for day-or-longer spacing,
@@ -87,23 +89,13 @@ export function formatTime(ms, spacingMs) {
 }
 
 /**
- * A full UTC date-time for tooltips: `2024-01-05 13:00`.
- * @param {number} ms epoch milliseconds
- */
-export function formatDateTime(ms) {
-  const d = new Date(ms);
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
-}
-
-/**
  * Epoch milliseconds of an RFC 3339 string, a number (seconds or ms) or a Date; NaN otherwise.
  * @param {string|number|Date} value
  */
 export function toMillis(value) {
   if (value instanceof Date) return value.getTime();
-  if (typeof value === "number") return value < 1e11 ? value * 1000 : value;
-  if (typeof value === "string" && value) {
+  if (typeof value === 'number') return value < 1e11 ? value * 1000 : value;
+  if (typeof value === 'string' && value) {
     if (/^\d+$/.test(value)) return toMillis(Number(value));
     return Date.parse(value);
   }

@@ -2,11 +2,11 @@
 // from a market/interval (GET /v1/markets) or a dataset file, dates, balance and costs. Checks
 // every value against its range before anything is sent and builds the `backtest.submit` params.
 
-import { el } from "../charts/dom.js";
+import { el } from '../ui.js';
 
 /** Range text for a parameter spec: `1–500 · integer · default 10`. */
 function rangeText(p) {
-  return `${p.min}–${p.max}${p.integer ? " · whole number" : ""} · default ${p.default}`;
+  return `${p.min}–${p.max}${p.integer ? ' · whole number' : ''} · default ${p.default}`;
 }
 
 /**
@@ -14,16 +14,16 @@ function rangeText(p) {
  * @returns {{row: HTMLElement, input: HTMLElement, error: HTMLElement}}
  */
 function field(id, labelText, input, hint) {
-  const error = el("span", { class: "field-error", id: `${id}-error`, role: "alert" });
-  const hintEl = hint ? el("span", { class: "field-hint", id: `${id}-hint`, text: hint }) : null;
+  const error = el('span', { class: 'field-error', id: `${id}-error`, role: 'alert' });
+  const hintEl = hint ? el('span', { class: 'field-hint', id: `${id}-hint`, text: hint }) : null;
   input.id = id;
-  input.setAttribute("aria-describedby", [hintEl && `${id}-hint`, `${id}-error`].filter(Boolean).join(" "));
-  const row = el("div", { class: "field" }, el("label", { for: id, text: labelText }), input, hintEl, error);
+  input.setAttribute('aria-describedby', [hintEl && `${id}-hint`, `${id}-error`].filter(Boolean).join(' '));
+  const row = el('div', { class: 'field' }, el('label', { for: id, text: labelText }), input, hintEl, error);
   return { row, input, error };
 }
 
 function numberInput(testid, attrs) {
-  return el("input", { type: "number", inputmode: "decimal", testid, ...attrs });
+  return el('input', { type: 'number', inputmode: 'decimal', testid, ...attrs });
 }
 
 /**
@@ -35,44 +35,44 @@ function numberInput(testid, attrs) {
  */
 export function buildBacktestForm(o) {
   const checks = [];   // () => error message or "" for each checked field (set by renderParams too)
-  const strategy = el("select", { testid: "bt-strategy", required: true },
-    ...o.strategies.map((s) => el("option", { value: s.name, text: s.name })));
-  const strategyField = field("bt-strategy", "Strategy", strategy);
-  strategyField.row.classList.add("strategy-field");
-  const strategyInfo = el("p", { class: "field-hint strategy-info" });
-  const paramBox = el("fieldset", { class: "bt-params" });
+  const strategy = el('select', { testid: 'bt-strategy', required: true },
+    ...o.strategies.map((s) => el('option', { value: s.name, text: s.name })));
+  const strategyField = field('bt-strategy', 'Strategy', strategy);
+  strategyField.row.classList.add('strategy-field');
+  const strategyInfo = el('p', { class: 'field-hint strategy-info' });
+  const paramBox = el('fieldset', { class: 'bt-params' });
   let paramChecks = [];
 
   function renderParams() {
     const spec = o.strategies.find((s) => s.name === strategy.value);
-    strategyInfo.textContent = spec && spec.description ? spec.description : "";
+    strategyInfo.textContent = spec && spec.description ? spec.description : '';
     paramChecks = [];
-    paramBox.replaceChildren(el("legend", { text: "Parameters" }));
+    paramBox.replaceChildren(el('legend', { text: 'Parameters' }));
     for (const p of (spec && spec.params) || []) {
       const input = numberInput(`bt-param-${p.name}`, {
-        name: p.name, min: p.min, max: p.max, step: p.integer ? 1 : "any", value: p.default, required: true,
+        name: p.name, min: p.min, max: p.max, step: p.integer ? 1 : 'any', value: p.default, required: true,
       });
-      const f = field(`bt-param-${p.name}`, p.name, input, rangeText(p) + (p.description ? ` — ${p.description}` : ""));
+      const f = field(`bt-param-${p.name}`, p.name, input, rangeText(p) + (p.description ? ` — ${p.description}` : ''));
       paramBox.append(f.row);
       paramChecks.push({ f, name: p.name, check: () => checkNumber(input.value, p) });
     }
   }
-  strategy.addEventListener("change", renderParams);
+  strategy.addEventListener('change', renderParams);
 
-  const sourceMarket = el("input", { type: "radio", name: "bt-source", value: "market", id: "bt-source-market", checked: true, testid: "bt-source-market" });
-  const sourceDataset = el("input", { type: "radio", name: "bt-source", value: "dataset", id: "bt-source-dataset", testid: "bt-source-dataset" });
-  const market = el("select", { testid: "bt-market" }, ...o.markets.map((m) => el("option", { value: m.market, text: m.market })));
-  const interval = el("select", { testid: "bt-interval" });
+  const sourceMarket = el('input', { type: 'radio', name: 'bt-source', value: 'market', id: 'bt-source-market', checked: true, testid: 'bt-source-market' });
+  const sourceDataset = el('input', { type: 'radio', name: 'bt-source', value: 'dataset', id: 'bt-source-dataset', testid: 'bt-source-dataset' });
+  const market = el('select', { testid: 'bt-market' }, ...o.markets.map((m) => el('option', { value: m.market, text: m.market })));
+  const interval = el('select', { testid: 'bt-interval' });
   const fillIntervals = () => {
     const m = o.markets.find((x) => x.market === market.value);
-    interval.replaceChildren(...((m && m.intervals) || []).map((i) => el("option", { value: i.interval, text: i.interval })));
+    interval.replaceChildren(...((m && m.intervals) || []).map((i) => el('option', { value: i.interval, text: i.interval })));
   };
-  market.addEventListener("change", fillIntervals);
+  market.addEventListener('change', fillIntervals);
   fillIntervals();
-  const dataset = el("input", { type: "text", testid: "bt-dataset", placeholder: "BTCUSDT-1h.csv", autocomplete: "off", spellcheck: "false" });
-  const marketField = field("bt-market", "Market", market, o.markets.length ? null : "no market has bars yet");
-  const intervalField = field("bt-interval", "Interval", interval);
-  const datasetField = field("bt-dataset", "Dataset file", dataset, "a CSV file in the gateway's jobs data directory");
+  const dataset = el('input', { type: 'text', testid: 'bt-dataset', placeholder: 'BTCUSDT-1h.csv', autocomplete: 'off', spellcheck: 'false' });
+  const marketField = field('bt-market', 'Market', market, o.markets.length ? null : 'no market has bars yet');
+  const intervalField = field('bt-interval', 'Interval', interval);
+  const datasetField = field('bt-dataset', 'Dataset file', dataset, "a CSV file in the gateway's jobs data directory");
   const syncSource = () => {
     const useMarket = sourceMarket.checked;
     market.disabled = interval.disabled = !useMarket;
@@ -80,48 +80,48 @@ export function buildBacktestForm(o) {
     marketField.row.hidden = intervalField.row.hidden = !useMarket;
     datasetField.row.hidden = useMarket;
   };
-  sourceMarket.addEventListener("change", syncSource);
-  sourceDataset.addEventListener("change", syncSource);
+  sourceMarket.addEventListener('change', syncSource);
+  sourceDataset.addEventListener('change', syncSource);
   if (!o.markets.length) { sourceMarket.checked = false; sourceDataset.checked = true; }
   syncSource();
 
-  const start = field("bt-start", "Start date (UTC)", el("input", { type: "date", testid: "bt-start" }), "optional");
-  const end = field("bt-end", "End date (UTC, inclusive)", el("input", { type: "date", testid: "bt-end" }), "optional");
-  const balance = field("bt-initial-balance", "Initial balance",
-    numberInput("bt-initial-balance", { min: 0, step: "any", value: 10000, required: true }), "> 0");
-  const commission = field("bt-commission", "Commission rate",
-    numberInput("bt-commission", { min: 0, max: 0.999999, step: "any", value: 0.001, required: true }), "0 ≤ rate < 1 (0.001 = 0.1 %)");
-  const slippage = field("bt-slippage", "Slippage rate",
-    numberInput("bt-slippage", { min: 0, max: 0.999999, step: "any", value: 0, required: true }), "0 ≤ rate < 1");
-  const riskGuard = el("input", { type: "checkbox", id: "bt-risk-guard", testid: "bt-risk-guard", checked: true });
-  const arbiter = el("input", { type: "checkbox", id: "bt-arbiter", testid: "bt-arbiter", checked: true });
+  const start = field('bt-start', 'Start date (UTC)', el('input', { type: 'date', testid: 'bt-start' }), 'optional');
+  const end = field('bt-end', 'End date (UTC, inclusive)', el('input', { type: 'date', testid: 'bt-end' }), 'optional');
+  const balance = field('bt-initial-balance', 'Initial balance',
+    numberInput('bt-initial-balance', { min: 0, step: 'any', value: 10000, required: true }), '> 0');
+  const commission = field('bt-commission', 'Commission rate',
+    numberInput('bt-commission', { min: 0, max: 0.999999, step: 'any', value: 0.001, required: true }), '0 ≤ rate < 1 (0.001 = 0.1 %)');
+  const slippage = field('bt-slippage', 'Slippage rate',
+    numberInput('bt-slippage', { min: 0, max: 0.999999, step: 'any', value: 0, required: true }), '0 ≤ rate < 1');
+  const riskGuard = el('input', { type: 'checkbox', id: 'bt-risk-guard', testid: 'bt-risk-guard', checked: true });
+  const arbiter = el('input', { type: 'checkbox', id: 'bt-arbiter', testid: 'bt-arbiter', checked: true });
 
   checks.push(
-    { f: balance, check: () => (+balance.input.value > 0 && balance.input.value !== "" ? "" : "must be a number above 0") },
+    { f: balance, check: () => (+balance.input.value > 0 && balance.input.value !== '' ? '' : 'must be a number above 0') },
     { f: commission, check: () => checkRate(commission.input.value) },
     { f: slippage, check: () => checkRate(slippage.input.value) },
-    { f: end, check: () => (start.input.value && end.input.value && end.input.value < start.input.value ? "must not be before the start date" : "") },
-    { f: datasetField, check: () => (sourceDataset.checked && !dataset.value.trim() ? "name a dataset file" : "") },
-    { f: marketField, check: () => (sourceMarket.checked && !market.value ? "no market has bars; use a dataset" : "") },
+    { f: end, check: () => (start.input.value && end.input.value && end.input.value < start.input.value ? 'must not be before the start date' : '') },
+    { f: datasetField, check: () => (sourceDataset.checked && !dataset.value.trim() ? 'name a dataset file' : '') },
+    { f: marketField, check: () => (sourceMarket.checked && !market.value ? 'no market has bars; use a dataset' : '') },
   );
 
-  const errorBox = el("div", { class: "form-error", testid: "bt-error", role: "alert", hidden: true });
-  const submit = el("button", { type: "submit", class: "btn primary", testid: "bt-submit", text: "Run backtest" });
-  const cancelButton = el("button", { type: "button", class: "btn danger", testid: "bt-cancel", text: "Cancel", hidden: true });
+  const errorBox = el('div', { class: 'form-error', testid: 'bt-error', role: 'alert', hidden: true });
+  const submit = el('button', { type: 'submit', class: 'btn primary', testid: 'bt-submit', text: 'Run backtest' });
+  const cancelButton = el('button', { type: 'button', class: 'btn danger', testid: 'bt-cancel', text: 'Cancel', hidden: true });
 
-  const form = el("form", { class: "backtest-form", testid: "backtest-form", novalidate: true, "aria-label": "Backtest" },
+  const form = el('form', { class: 'backtest-form', testid: 'backtest-form', novalidate: true, 'aria-label': 'Backtest' },
     strategyField.row, strategyInfo, paramBox,
-    el("fieldset", { class: "bt-data" }, el("legend", { text: "Bars" }),
-      el("div", { class: "radio-row", role: "radiogroup" },
-        el("label", { for: "bt-source-market" }, sourceMarket, " Market bars (Redis)"),
-        el("label", { for: "bt-source-dataset" }, sourceDataset, " Dataset file")),
+    el('fieldset', { class: 'bt-data' }, el('legend', { text: 'Bars' }),
+      el('div', { class: 'radio-row', role: 'radiogroup' },
+        el('label', { for: 'bt-source-market' }, sourceMarket, ' Market bars (Redis)'),
+        el('label', { for: 'bt-source-dataset' }, sourceDataset, ' Dataset file')),
       marketField.row, intervalField.row, datasetField.row, start.row, end.row),
-    el("fieldset", { class: "bt-money" }, el("legend", { text: "Account and costs" }),
+    el('fieldset', { class: 'bt-money' }, el('legend', { text: 'Account and costs' }),
       balance.row, commission.row, slippage.row,
-      el("label", { for: "bt-risk-guard", class: "check" }, riskGuard, " Apply the live risk guard"),
-      el("label", { for: "bt-arbiter", class: "check" }, arbiter, " Apply the arbiter")),
+      el('label', { for: 'bt-risk-guard', class: 'check' }, riskGuard, ' Apply the live risk guard'),
+      el('label', { for: 'bt-arbiter', class: 'check' }, arbiter, ' Apply the arbiter')),
     errorBox,
-    el("div", { class: "form-actions" }, submit, cancelButton));
+    el('div', { class: 'form-actions' }, submit, cancelButton));
   renderParams();
 
   function validate() {
@@ -129,8 +129,8 @@ export function buildBacktestForm(o) {
     for (const c of [...paramChecks, ...checks]) {
       const message = c.check();
       c.f.error.textContent = message;
-      if (message) c.f.input.setAttribute("aria-invalid", "true"); else c.f.input.removeAttribute("aria-invalid");
-      if (message && !first) first = { input: c.f.input, message: `${c.f.row.querySelector("label").textContent}: ${message}` };
+      if (message) c.f.input.setAttribute('aria-invalid', 'true'); else c.f.input.removeAttribute('aria-invalid');
+      if (message && !first) first = { input: c.f.input, message: `${c.f.row.querySelector('label').textContent}: ${message}` };
     }
     return first;
   }
@@ -152,15 +152,15 @@ export function buildBacktestForm(o) {
   }
 
   function showError(message) {
-    errorBox.textContent = message || "";
+    errorBox.textContent = message || '';
     errorBox.hidden = !message;
   }
 
-  form.addEventListener("submit", (event) => {
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
     const bad = validate();
     if (bad) { showError(bad.message); bad.input.focus(); return; }
-    showError("");
+    showError('');
     o.onSubmit(params());
   });
 
@@ -168,7 +168,7 @@ export function buildBacktestForm(o) {
     form, cancelButton, showError,
     setBusy(busy) {
       submit.disabled = busy;
-      submit.textContent = busy ? "Running…" : "Run backtest";
+      submit.textContent = busy ? 'Running…' : 'Run backtest';
       cancelButton.hidden = !busy;
     },
   };
@@ -176,15 +176,15 @@ export function buildBacktestForm(o) {
 
 /** "" when `text` is a number inside the parameter's range (and whole when it must be). */
 export function checkNumber(text, p) {
-  if (String(text).trim() === "") return `required (${p.min}–${p.max})`;
+  if (String(text).trim() === '') return `required (${p.min}–${p.max})`;
   const v = Number(text);
-  if (!isFinite(v)) return "must be a number";
+  if (!isFinite(v)) return 'must be a number';
   if (v < p.min || v > p.max) return `must be between ${p.min} and ${p.max}`;
-  if (p.integer && !Number.isInteger(v)) return "must be a whole number";
-  return "";
+  if (p.integer && !Number.isInteger(v)) return 'must be a whole number';
+  return '';
 }
 
 function checkRate(text) {
   const v = Number(text);
-  return String(text).trim() !== "" && isFinite(v) && v >= 0 && v < 1 ? "" : "must be a rate from 0 up to (not including) 1";
+  return String(text).trim() !== '' && isFinite(v) && v >= 0 && v < 1 ? '' : 'must be a rate from 0 up to (not including) 1';
 }

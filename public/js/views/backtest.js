@@ -3,19 +3,12 @@
 // shown with metrics, equity and drawdown charts, trades and exports (backtest-report.js).
 // A status poll backs the frames up (a reconnect sends later frames nowhere). VIEWERs get a note.
 
-import { el } from "../charts/dom.js";
-import { buildBacktestForm } from "./backtest-form.js";
-import { renderReport } from "./backtest-report.js";
+import { el, errorText } from '../ui.js';
+import { buildBacktestForm } from './backtest-form.js';
+import { renderReport } from './backtest-report.js';
 
 const POLL_MS = 2000;
-const FINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
-
-/** The message of an ApiError or socket error, with its code. */
-function errorText(err) {
-  if (!err) return "unknown error";
-  const code = err.error_code ? `${err.error_code}: ` : "";
-  return `${code}${err.message || String(err)}`;
-}
+const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
 /**
  * Mounts the backtest view into its section.
@@ -24,69 +17,118 @@ function errorText(err) {
  * @returns {{show: Function, dispose: Function}}
  */
 export function mount(root, ctx) {
-  const formSlot = el("div", { class: "bt-form-slot" }, el("p", { class: "muted", text: "Loading strategies…" }));
-  const progress = el("progress", { testid: "bt-progress", max: 1, value: 0, "aria-label": "Backtest progress" });
-  const progressText = el("span", { class: "bt-progress-text", role: "status", "aria-live": "polite" });
-  const progressRow = el("div", { class: "bt-progress-row", hidden: true }, progress, progressText);
-  const report = el("section", { class: "bt-report", testid: "bt-report", "aria-label": "Backtest report", hidden: true });
-  root.replaceChildren(el("div", { class: "view-head" }, el("h2", { text: "Backtest" })), formSlot, progressRow, report);
-
-  let form = null;
-  let job = null;            // {id, off, timer, done}
-  let disposeReport = null;
-  let loaded = false;
+  const formSlot = el('div', { class: 'bt-form-slot' }, el('p', { class: 'muted', text: 'Loading strategies…' }));
+  const progress = createProgressBar();
+  const report = el('section', { class: 'bt-report', testid: 'bt-report', 'aria-label': 'Backtest report', hidden: true });
+  root.replaceChildren(el('div', { class: 'view-head' }, el('h2', { text: 'Backtest' })), formSlot, progress.row, report);
 
   if (!ctx.can.trade) {
-    formSlot.replaceChildren(el("p", { class: "note", testid: "bt-viewer-note",
-      text: "Running backtests needs the TRADER role. Reports shared with you by task id can be fetched from /v1/backtest/report/{task_id}." }));
+    formSlot.replaceChildren(el('p', { class: 'note', testid: 'bt-viewer-note',
+      text: 'Running backtests needs the TRADER role. Reports shared with you by task id can be fetched from /v1/backtest/report/{task_id}.' }));
     return { dispose() {} };
   }
+
+  let form = null;
+  let disposeReport = null;
+  let loaded = false;
+  const runner = createJobRunner(ctx, progress, {
+    setBusy: (busy) => form.setBusy(busy),
+    showError: (message) => form.showError(message),
+    showReport,
+  });
 
   async function load() {
     let strategies = [], markets = [];
     try {
-      const [s, m] = await Promise.all([ctx.api.get("/v1/strategies"), ctx.api.get("/v1/markets")]);
+      const [s, m] = await Promise.all([ctx.api.get('/v1/strategies'), ctx.api.get('/v1/markets')]);
       strategies = s.data || s || [];
       markets = (m.data || []).filter((x) => (x.intervals || []).length);
     } catch (err) {
-      formSlot.replaceChildren(el("p", { class: "form-error", testid: "bt-error", role: "alert",
+      formSlot.replaceChildren(el('p', { class: 'form-error', testid: 'bt-error', role: 'alert',
         text: `Could not load strategies or markets: ${errorText(err)}` }),
-      el("button", { type: "button", class: "btn", text: "Retry", onclick: load }));
+      el('button', { type: 'button', class: 'btn', text: 'Retry', onclick: load }));
       return;
     }
     loaded = true;
-    form = buildBacktestForm({ strategies, markets, onSubmit: submit });
-    form.cancelButton.addEventListener("click", cancel);
+    form = buildBacktestForm({ strategies, markets, onSubmit: runner.submit });
+    form.cancelButton.addEventListener('click', runner.cancel);
     formSlot.replaceChildren(form.form);
   }
 
-  function setProgress(fraction, text) {
-    progressRow.hidden = false;
-    if (fraction === null) progress.removeAttribute("value"); else progress.value = Math.max(0, Math.min(1, fraction));
-    progressText.textContent = text;
+  function showReport(id, data) {
+    if (disposeReport) disposeReport();
+    report.hidden = false;
+    disposeReport = renderReport(report, data, {
+      taskId: id,
+      download: (format) => ctx.api.download(`/v1/backtest/report/${encodeURIComponent(id)}/export?format=${format}`,
+        `backtest-${id}.${format}`).catch((err) => ctx.toast(`Export failed: ${errorText(err)}`, 'error')),
+    });
   }
+
+  load();
+  return {
+    show() { if (!loaded) load(); },
+    dispose() {
+      runner.dispose();
+      if (disposeReport) disposeReport();
+    },
+  };
+}
+
+/** The job's `<progress>` bar (indeterminate while submitting) with its status text. */
+function createProgressBar() {
+  const bar = el('progress', { testid: 'bt-progress', max: 1, value: 0, 'aria-label': 'Backtest progress' });
+  const text = el('span', { class: 'bt-progress-text', role: 'status', 'aria-live': 'polite' });
+  const row = el('div', { class: 'bt-progress-row', hidden: true }, bar, text);
+  return {
+    row,
+
+    /** Shows a fraction (0..1; null: indeterminate) and a status text. */
+    set(fraction, status) {
+      row.hidden = false;
+      if (fraction === null) bar.removeAttribute('value'); else bar.value = Math.max(0, Math.min(1, fraction));
+      text.textContent = status;
+    },
+
+    /** The fraction shown. */
+    value: () => bar.value,
+
+    hide() { row.hidden = true; },
+  };
+}
+
+/**
+ * Runs one backtest job at a time: `backtest.submit` over the socket, its `progress` frames on
+ * the bar, a status poll every `POLL_MS` as a backup, cancel, and the outcome (report or error).
+ * @param {object} ctx the view context
+ * @param {ReturnType<typeof createProgressBar>} progress
+ * @param {{setBusy: (busy: boolean) => void, showError: (message: string) => void,
+ *          showReport: (taskId: string, report: object) => void}} form
+ */
+function createJobRunner(ctx, progress, form) {
+  let job = null;            // {id, off, timer, done}
 
   async function submit(params) {
     if (job) return;
     form.setBusy(true);
-    setProgress(null, "Submitting…");
+    progress.set(null, 'Submitting…');
     let answer;
     try {
-      answer = await ctx.socket.request("backtest.submit", params);
+      answer = await ctx.socket.request('backtest.submit', params);
     } catch (err) {
       form.setBusy(false);
-      progressRow.hidden = true;
+      progress.hide();
       form.showError(errorText(err));
       return;
     }
     const id = answer.task_id;
     job = { id, done: false, off: null, timer: 0 };
-    setProgress(0, `Task ${id}: queued`);
+    progress.set(0, `Task ${id}: queued`);
     job.off = ctx.socket.onTask(id, {
       onProgress: (p) => {
         if (!job || job.id !== id) return;
-        const value = typeof p === "number" ? p : p && p.progress;
-        setProgress(value, `Task ${id}: ${Math.round(value * 100)} %`);
+        const value = typeof p === 'number' ? p : p && p.progress;
+        progress.set(value, `Task ${id}: ${Math.round(value * 100)} %`);
       },
       onCompleted: (frame) => finish(id, frame),
     });
@@ -101,11 +143,11 @@ export function mount(root, ctx) {
       if (!job || job.id !== id || job.done) return;
       if (FINAL.has(s.status)) {
         let rep = null;
-        if (s.status === "COMPLETED") rep = await ctx.api.get(`/v1/backtest/report/${encodeURIComponent(id)}`);
+        if (s.status === 'COMPLETED') rep = await ctx.api.get(`/v1/backtest/report/${encodeURIComponent(id)}`);
         return finish(id, { task_id: id, status: s.status, reason: s.reason, report: rep });
       }
-      if (s.status === "RUNNING" && typeof s.progress === "number" && s.progress > progress.value) {
-        setProgress(s.progress, `Task ${id}: ${Math.round(s.progress * 100)} %`);
+      if (s.status === 'RUNNING' && typeof s.progress === 'number' && s.progress > progress.value()) {
+        progress.set(s.progress, `Task ${id}: ${Math.round(s.progress * 100)} %`);
       }
     } catch { /* the next poll or the frames will tell */ }
     if (job && job.id === id && !job.done) job.timer = setTimeout(() => poll(id), POLL_MS);
@@ -118,15 +160,15 @@ export function mount(root, ctx) {
     if (job.off) job.off();
     job = null;
     form.setBusy(false);
-    if (frame.status === "COMPLETED" && frame.report) {
-      setProgress(1, `Task ${id}: completed`);
-      showReport(id, frame.report);
-      ctx.toast(`Backtest ${id} completed`, "ok");
+    if (frame.status === 'COMPLETED' && frame.report) {
+      progress.set(1, `Task ${id}: completed`);
+      form.showReport(id, frame.report);
+      ctx.toast(`Backtest ${id} completed`, 'ok');
     } else {
       const why = frame.reason || frame.status;
-      setProgress(progress.value || 0, `Task ${id}: ${frame.status}${frame.reason ? ` (${frame.reason})` : ""}`);
-      if (frame.status !== "CANCELLED") form.showError(`Backtest ${frame.status.toLowerCase()}: ${why}`);
-      ctx.toast(`Backtest ${id} ${String(frame.status).toLowerCase()}`, frame.status === "CANCELLED" ? "info" : "error");
+      progress.set(progress.value() || 0, `Task ${id}: ${frame.status}${frame.reason ? ` (${frame.reason})` : ''}`);
+      if (frame.status !== 'CANCELLED') form.showError(`Backtest ${frame.status.toLowerCase()}: ${why}`);
+      ctx.toast(`Backtest ${id} ${String(frame.status).toLowerCase()}`, frame.status === 'CANCELLED' ? 'info' : 'error');
     }
   }
 
@@ -134,29 +176,19 @@ export function mount(root, ctx) {
     if (!job) return;
     const id = job.id;
     try {
-      const answer = await ctx.socket.request("backtest.cancel", { task_id: id });
-      if (answer && answer.status === "CANCELLED") finish(id, { task_id: id, status: "CANCELLED", reason: "cancelled" });
+      const answer = await ctx.socket.request('backtest.cancel', { task_id: id });
+      if (answer && answer.status === 'CANCELLED') finish(id, { task_id: id, status: 'CANCELLED', reason: 'cancelled' });
     } catch (err) {
       form.showError(`Cancel failed: ${errorText(err)}`);
     }
   }
 
-  function showReport(id, data) {
-    if (disposeReport) disposeReport();
-    report.hidden = false;
-    disposeReport = renderReport(report, data, {
-      taskId: id,
-      download: (format) => ctx.api.download(`/v1/backtest/report/${encodeURIComponent(id)}/export?format=${format}`,
-        `backtest-${id}.${format}`).catch((err) => ctx.toast(`Export failed: ${errorText(err)}`, "error")),
-    });
-  }
-
-  load();
   return {
-    show() { if (!loaded) load(); },
+    submit, cancel,
+
+    /** Stops following the job (the view goes away). */
     dispose() {
       if (job) { clearTimeout(job.timer); if (job.off) job.off(); job = null; }
-      if (disposeReport) disposeReport();
     },
   };
 }

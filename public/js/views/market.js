@@ -3,17 +3,17 @@
 // topic) as buy/sell triangles and its positions (REST + `portfolio` topic, TRADER+) as entry and
 // exit markers. Markets and their intervals come from GET /v1/markets.
 
-import { createCandleChart } from "../charts/candles.js";
-import { toMillis } from "../charts/svg.js";
-import { el, fmtPrice } from "../charts/dom.js";
+import { createCandleChart } from '../charts/candles.js';
+import { toMillis } from '../charts/svg.js';
+import { el, fmtPrice } from '../ui.js';
 
-const STORAGE_KEY = "bedrock.market";
+const STORAGE_KEY = 'bedrock.market';
 const HISTORY_BARS = 1000;
 const MAX_PAGES = 5;        // markers: the newest 500 signals and positions of the market
 
 /** A `kline.closed` event (or a GET /v1/klines row) as a chart bar, or null when it is not one. */
 function barFromEvent(data) {
-  if (!data || (data.event_type && data.event_type !== "kline.closed")) return null;
+  if (!data || (data.event_type && data.event_type !== 'kline.closed')) return null;
   const time = toMillis(data.open_time);
   const bar = { time, open: +data.open, high: +data.high, low: +data.low, close: +data.close, volume: +data.volume };
   return isFinite(time) && isFinite(bar.open) && isFinite(bar.close) ? bar : null;
@@ -21,11 +21,11 @@ function barFromEvent(data) {
 
 /** A signal record or `signal.created` event as a chart marker. */
 function signalMarker(s) {
-  const score = s.rule_engine_score === null || s.rule_engine_score === undefined ? "" : `, score ${Math.round(s.rule_engine_score)}`;
+  const score = s.rule_engine_score === null || s.rule_engine_score === undefined ? '' : `, score ${Math.round(s.rule_engine_score)}`;
   return {
     id: s.id ?? s.signal_id, time: toMillis(s.bar_time || s.created_at), side: s.side,
-    approved: s.final_decision ? s.final_decision === "APPROVED" : undefined,
-    label: `${s.signal_type || s.side} #${s.id ?? ""} at ${fmtPrice(s.entry_price)} (${s.final_decision || "?"}${score})`,
+    approved: s.final_decision ? s.final_decision === 'APPROVED' : undefined,
+    label: `${s.signal_type || s.side} #${s.id ?? ''} at ${fmtPrice(s.entry_price)} (${s.final_decision || '?'}${score})`,
   };
 }
 
@@ -34,7 +34,7 @@ function tradeMarker(p) {
   return {
     id: p.id, side: p.side, entryTime: toMillis(p.opened_at), entryPrice: +p.entry_price,
     exitTime: p.closed_at ? toMillis(p.closed_at) : NaN, exitPrice: p.exit_price === null ? NaN : +p.exit_price,
-    pnl: p.realized_pnl ?? undefined, label: `Position #${p.id} ${p.side || ""}`,
+    pnl: p.realized_pnl ?? undefined, label: `Position #${p.id} ${p.side || ''}`,
   };
 }
 
@@ -45,55 +45,27 @@ function tradeMarker(p) {
  * @returns {{show: Function, hide: Function, dispose: Function}}
  */
 export function mount(root, ctx) {
-  const marketSelect = el("select", { id: "market-select", testid: "market-select", disabled: true });
-  const intervalSelect = el("select", { id: "market-interval", testid: "market-interval", disabled: true });
-  const status = el("span", { class: "market-status muted", role: "status", "aria-live": "polite", text: "Loading markets…" });
-  const lastPrice = el("strong", { class: "market-last", testid: "market-last" });
-  const chartBox = el("div", { class: "chart market-chart" });
-  const key = el("ul", { class: "chart-key", "aria-label": "Chart key" },
-    el("li", {}, el("span", { class: "swatch buy" }), "buy signal"),
-    el("li", {}, el("span", { class: "swatch sell" }), "sell signal"),
-    el("li", {}, el("span", { class: "swatch entry" }), "position entry"),
-    el("li", {}, el("span", { class: "swatch exit" }), "position exit"));
-  root.replaceChildren(
-    el("div", { class: "view-head market-head" },
-      el("h2", { text: "Market" }),
-      el("span", { class: "inline-field" }, el("label", { for: "market-select", text: "Market" }), marketSelect),
-      el("span", { class: "inline-field" }, el("label", { for: "market-interval", text: "Interval" }), intervalSelect),
-      lastPrice, status),
-    chartBox, key);
-  const chart = createCandleChart(chartBox, { label: "Candlestick chart of the selected market", maxVisible: 200 });
-
+  const page = buildMarketPage(root);
+  const { marketSelect, intervalSelect } = page;
+  const chart = createCandleChart(page.chartBox, { label: 'Candlestick chart of the selected market', maxVisible: 200 });
   let markets = [];          // [{market, intervals:[{interval, topic}]}]
-  let current = null;        // {market, interval, topic}
-  let offKlines = null, offSignals = null, offPortfolio = null;
-  let signalMap = new Map();
-  let positionTimer = 0;
-  let generation = 0;        // bumps on every selection so late answers of an old one are dropped
-
-  function setStatus(text) { status.textContent = text; }
-
-  function fillSelect(select, values, chosen) {
-    select.replaceChildren(...values.map((v) => el("option", { value: v, text: v })));
-    if (values.includes(chosen)) select.value = chosen;
-    select.disabled = values.length === 0;
-  }
+  let following = null;      // the selection on the chart: { stop() }
 
   async function loadMarkets() {
     try {
-      const answer = await ctx.api.get("/v1/markets");
+      const answer = await ctx.api.get('/v1/markets');
       markets = (answer.data || []).filter((m) => (m.intervals || []).length);
     } catch (err) {
-      setStatus(`Could not load markets: ${err.message || err}`);
+      page.setStatus(`Could not load markets: ${err.message || err}`);
       return;
     }
     if (!markets.length) {
       fillSelect(marketSelect, [], null); fillSelect(intervalSelect, [], null);
-      setStatus("No market has bars yet (run `bedrock replay` or `make sample-data`).");
+      page.setStatus('No market has bars yet (run `bedrock replay` or `make sample-data`).');
       return;
     }
     let saved = {};
-    try { saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || "{}"); } catch { /* ignore */ }
+    try { saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || '{}'); } catch { /* ignore */ }
     fillSelect(marketSelect, markets.map((m) => m.market), saved.market);
     fillIntervals(saved.interval);
     select();
@@ -104,67 +76,127 @@ export function mount(root, ctx) {
     fillSelect(intervalSelect, m.intervals.map((i) => i.interval), preferred);
   }
 
-  function unsubscribeAll() {
-    for (const off of [offKlines, offSignals, offPortfolio]) if (off) off();
-    offKlines = offSignals = offPortfolio = null;
-    clearTimeout(positionTimer);
+  /** Shows the chosen market and interval (remembered for the next visit). */
+  function select() {
+    const m = markets.find((x) => x.market === marketSelect.value);
+    const iv = m && m.intervals.find((i) => i.interval === intervalSelect.value);
+    if (!m || !iv) return;
+    if (following) following.stop();
+    const current = { market: m.market, interval: iv.interval, topic: iv.topic || `klines:${m.market}:${iv.interval}` };
+    try { localStorage.setItem(STORAGE_KEY, JSON.stringify({ market: current.market, interval: current.interval })); } catch { /* ignore */ }
+    following = followSelection(ctx, chart, current, page);
   }
 
+  marketSelect.addEventListener('change', () => { fillIntervals(intervalSelect.value); select(); });
+  intervalSelect.addEventListener('change', select);
+  loadMarkets();
+
+  return {
+    show() { if (!markets.length) loadMarkets(); },
+    hide() {},
+    dispose() { if (following) following.stop(); following = null; chart.dispose(); },
+  };
+}
+
+/**
+ * The view's markup: heading, market and interval selects, latest close, status, the chart's
+ * box and its key.
+ * @returns {{marketSelect: HTMLSelectElement, intervalSelect: HTMLSelectElement, chartBox: HTMLElement,
+ *            setStatus: (text: string) => void, setLastPrice: (text: string) => void}}
+ */
+function buildMarketPage(root) {
+  const marketSelect = el('select', { id: 'market-select', testid: 'market-select', disabled: true });
+  const intervalSelect = el('select', { id: 'market-interval', testid: 'market-interval', disabled: true });
+  const status = el('span', { class: 'market-status muted', role: 'status', 'aria-live': 'polite', text: 'Loading markets…' });
+  const lastPrice = el('strong', { class: 'market-last', testid: 'market-last' });
+  const chartBox = el('div', { class: 'chart market-chart' });
+  const key = el('ul', { class: 'chart-key', 'aria-label': 'Chart key' },
+    el('li', {}, el('span', { class: 'swatch buy' }), 'buy signal'),
+    el('li', {}, el('span', { class: 'swatch sell' }), 'sell signal'),
+    el('li', {}, el('span', { class: 'swatch entry' }), 'position entry'),
+    el('li', {}, el('span', { class: 'swatch exit' }), 'position exit'));
+  root.replaceChildren(
+    el('div', { class: 'view-head market-head' },
+      el('h2', { text: 'Market' }),
+      el('span', { class: 'inline-field' }, el('label', { for: 'market-select', text: 'Market' }), marketSelect),
+      el('span', { class: 'inline-field' }, el('label', { for: 'market-interval', text: 'Interval' }), intervalSelect),
+      lastPrice, status),
+    chartBox, key);
+  return {
+    marketSelect, intervalSelect, chartBox,
+    setStatus(text) { status.textContent = text; },
+    setLastPrice(text) { lastPrice.textContent = text; },
+  };
+}
+
+/** Replaces a select's options with `values`, choosing `chosen` when present; disabled when empty. */
+function fillSelect(select, values, chosen) {
+  select.replaceChildren(...values.map((v) => el('option', { value: v, text: v })));
+  if (values.includes(chosen)) select.value = chosen;
+  select.disabled = values.length === 0;
+}
+
+/**
+ * Shows one market and interval on the chart until `stop()`: the latest bars (GET /v1/klines),
+ * then the topic's live bars; the market's signals and positions as markers, refreshed on
+ * `signals` and `portfolio` (TRADER+) events. After `stop()` late answers are dropped.
+ * @param {object} ctx the view context
+ * @param {object} chart the candle chart
+ * @param {{market: string, interval: string, topic: string}} current
+ * @param {{setStatus: Function, setLastPrice: Function}} page
+ * @returns {{stop: () => void}}
+ */
+function followSelection(ctx, chart, current, page) {
+  let stopped = false;
+  let positionTimer = 0;
+  const offs = [];
+  const signalMap = new Map();
+  const liveStatus = (count) => page.setStatus(`${current.market} ${current.interval} · ${count} bars · live`);
+
   /** Follows the klines topic live; bars that arrive before the history are held, then merged. */
-  function followKlines(gen) {
+  function followKlines() {
     const feed = { ready: false, early: [] };
-    offKlines = ctx.socket.subscribe(current.topic, (data) => {
-      if (gen !== generation) return;
+    offs.push(ctx.socket.subscribe(current.topic, (data) => {
+      if (stopped) return;
       const bar = barFromEvent(data);
       if (!bar) return;
       if (feed.ready) showBar(bar); else feed.early.push(bar);
-    }, { onReset: () => { if (gen === generation) loadHistory(gen, feed); } });
-    loadHistory(gen, feed);
+    }, { onReset: () => { if (!stopped) loadHistory(feed); } }));
+    loadHistory(feed);
   }
 
   /** GET /v1/klines: the latest bars (a shared live subscription cannot replay them for us). */
-  async function loadHistory(gen, feed) {
+  async function loadHistory(feed) {
     feed.ready = false;
     try {
-      const answer = await ctx.api.get("/v1/klines", { market: current.market, interval: current.interval, limit: HISTORY_BARS });
-      if (gen !== generation) return;
+      const answer = await ctx.api.get('/v1/klines', { market: current.market, interval: current.interval, limit: HISTORY_BARS });
+      if (stopped) return;
       chart.setBars((answer.data || []).map(barFromEvent).filter(Boolean));
     } catch (err) {
-      if (gen !== generation) return;
-      ctx.toast(`Bars: ${err.message || err}`, "error");
+      if (stopped) return;
+      ctx.toast(`Bars: ${err.message || err}`, 'error');
     }
     feed.ready = true;
     for (const bar of feed.early.splice(0)) chart.upsertBar(bar);
     const bars = chart.bars();
-    if (bars.length) lastPrice.textContent = fmtPrice(bars[bars.length - 1].close);
-    setStatus(`${current.market} ${current.interval} · ${bars.length} bars · live`);
+    if (bars.length) page.setLastPrice(fmtPrice(bars[bars.length - 1].close));
+    liveStatus(bars.length);
   }
 
   function showBar(bar) {
     chart.upsertBar(bar);
-    lastPrice.textContent = fmtPrice(bar.close);
-    setStatus(`${current.market} ${current.interval} · ${chart.bars().length} bars · live`);
+    page.setLastPrice(fmtPrice(bar.close));
+    liveStatus(chart.bars().length);
   }
 
-  /** Up to `MAX_PAGES` pages of 100 of a list route, newest first, as one array. */
-  async function fetchPages(path, query) {
-    const out = [];
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const answer = await ctx.api.get(path, { ...query, limit: 100, offset: page * 100 });
-      out.push(...(answer.data || []));
-      if ((answer.data || []).length < 100 || out.length >= (answer.total ?? Infinity)) break;
-    }
-    return out;
-  }
-
-  async function loadSignals(gen) {
+  async function loadSignals() {
     try {
-      const list = await fetchPages("/v1/signals", { market: current.market });
-      if (gen !== generation) return;
+      const list = await fetchPages(ctx, '/v1/signals', { market: current.market });
+      if (stopped) return;
       for (const s of list) addSignal(s, false);
       chart.setSignals([...signalMap.values()]);
     } catch (err) {
-      if (gen === generation) ctx.toast(`Signals: ${err.message || err}`, "error");
+      if (!stopped) ctx.toast(`Signals: ${err.message || err}`, 'error');
     }
   }
 
@@ -176,51 +208,49 @@ export function mount(root, ctx) {
     if (redraw) chart.setSignals([...signalMap.values()]);
   }
 
-  async function loadPositions(gen) {
+  async function loadPositions() {
     try {
-      const list = await fetchPages("/v1/positions", { market: current.market });
-      if (gen !== generation) return;
+      const list = await fetchPages(ctx, '/v1/positions', { market: current.market });
+      if (stopped) return;
       chart.setTrades(list.map(tradeMarker).filter((t) => isFinite(t.entryTime)));
     } catch (err) {
-      if (gen === generation) ctx.toast(`Positions: ${err.message || err}`, "error");
+      if (!stopped) ctx.toast(`Positions: ${err.message || err}`, 'error');
     }
   }
 
-  function select() {
-    const m = markets.find((x) => x.market === marketSelect.value);
-    const iv = m && m.intervals.find((i) => i.interval === intervalSelect.value);
-    if (!m || !iv) return;
-    generation += 1;
-    const gen = generation;
-    unsubscribeAll();
-    current = { market: m.market, interval: iv.interval, topic: iv.topic || `klines:${m.market}:${iv.interval}` };
-    try { localStorage.setItem(STORAGE_KEY, JSON.stringify({ market: current.market, interval: current.interval })); } catch { /* ignore */ }
-    signalMap = new Map();
-    chart.clear();
-    lastPrice.textContent = "";
-    setStatus(`${current.market} ${current.interval} · loading bars…`);
-    followKlines(gen);
-    offSignals = ctx.socket.subscribe("signals", (data) => {
-      if (gen === generation && data && data.event_type === "signal.created") addSignal(data);
-    }, { onReset: () => { if (gen === generation) loadSignals(gen); } });
-    loadSignals(gen);
-    if (ctx.can.trade) {
-      offPortfolio = ctx.socket.subscribe("portfolio", (data) => {
-        if (gen !== generation || !data || data.market !== current.market) return;
-        clearTimeout(positionTimer);
-        positionTimer = setTimeout(() => loadPositions(gen), 300);
-      }, { onReset: () => { if (gen === generation) loadPositions(gen); } });
-    }
-    loadPositions(gen);
+  chart.clear();
+  page.setLastPrice('');
+  page.setStatus(`${current.market} ${current.interval} · loading bars…`);
+  followKlines();
+  offs.push(ctx.socket.subscribe('signals', (data) => {
+    if (!stopped && data && data.event_type === 'signal.created') addSignal(data);
+  }, { onReset: () => { if (!stopped) loadSignals(); } }));
+  loadSignals();
+  if (ctx.can.trade) {
+    offs.push(ctx.socket.subscribe('portfolio', (data) => {
+      if (stopped || !data || data.market !== current.market) return;
+      clearTimeout(positionTimer);
+      positionTimer = setTimeout(() => loadPositions(), 300);
+    }, { onReset: () => { if (!stopped) loadPositions(); } }));
   }
-
-  marketSelect.addEventListener("change", () => { fillIntervals(intervalSelect.value); select(); });
-  intervalSelect.addEventListener("change", select);
-  loadMarkets();
+  loadPositions();
 
   return {
-    show() { if (!markets.length) loadMarkets(); },
-    hide() {},
-    dispose() { generation += 1; unsubscribeAll(); chart.dispose(); },
+    stop() {
+      stopped = true;
+      for (const off of offs.splice(0)) off();
+      clearTimeout(positionTimer);
+    },
   };
+}
+
+/** Up to `MAX_PAGES` pages of 100 of a list route, newest first, as one array. */
+async function fetchPages(ctx, path, query) {
+  const out = [];
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const answer = await ctx.api.get(path, { ...query, limit: 100, offset: page * 100 });
+    out.push(...(answer.data || []));
+    if ((answer.data || []).length < 100 || out.length >= (answer.total ?? Infinity)) break;
+  }
+  return out;
 }

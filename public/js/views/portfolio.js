@@ -12,6 +12,13 @@ import {
 const POLL_MS = 15000;
 const PAGE = 20;
 
+const CLOSED_COLUMNS = ['Market', 'Side', { label: 'Size', className: 'num opt' },
+  { label: 'Entry', className: 'num opt' }, { label: 'Exit', className: 'num opt' }, 'Exit reason',
+  { label: 'Realized P&L', className: 'num' }, { label: 'ROI', className: 'num' }, { label: 'Closed (UTC)', className: 'opt' }];
+const TRADE_COLUMNS = ['Market', 'Side', { label: 'Size', className: 'num opt' }, { label: 'Entry', className: 'num opt' },
+  { label: 'Exit', className: 'num opt' }, { label: 'P&L', className: 'num' }, { label: 'Commission', className: 'num opt' },
+  'Exit reason', { label: 'Exit (UTC)', className: 'opt' }];
+
 /**
  * Mounts the portfolio view.
  * @param {HTMLElement} root
@@ -19,78 +26,24 @@ const PAGE = 20;
  * @returns {{show: Function, hide: Function, dispose: Function}}
  */
 export function mount(root, ctx) {
-  const open = new Map();        // id → position
-  const openRows = new Map();    // id → { tr, mark, pnl }
-  const marks = new Map();       // market → { price, time }
-  const klineSubs = new Map();   // topic → unsubscribe
   let account = null;
   let visible = true;
   let shownOnce = false; // the first show() follows mount(), which has just loaded
   let pollTimer = null;
-
-  // ---- account cards
-  const figures = {};
-  const card = (key, label, testid) => {
-    figures[key] = el('span', { class: 'figure-value', testid, text: '–' });
-    return el('div', { class: 'figure' }, el('span', { class: 'figure-label', text: label }), figures[key]);
-  };
-  const cards = el('div', { class: 'figures', 'aria-label': 'Account', role: 'group' },
-    card('balance', 'Balance', 'account-balance'), card('available', 'Available', 'account-available'),
-    card('frozen', 'Frozen', 'account-frozen'), card('equity', 'Equity', 'account-equity'),
-    card('unrealized', 'Unrealized P&L', 'account-unrealized'), card('realized', 'Realized P&L', 'account-realized'));
-  const accountNote = el('p', { class: 'muted small', testid: 'account-updated' });
-
-  // ---- tables
-  const openCols = ['Market', 'Side', { label: 'Size', className: 'num opt' }, { label: 'Entry', className: 'num opt' },
-    { label: 'Mark', className: 'num opt' }, { label: 'Stop', className: 'num opt' }, { label: 'Target', className: 'num opt' },
-    { label: 'Unrealized P&L', className: 'num' }, { label: 'Opened (UTC)', className: 'opt' }];
-  if (ctx.can.trade) openCols.push({ label: 'Action', className: 'actions-col' });
-  const openTable = table('Open positions', openCols, { hideCaption: true });
-  const openEmpty = el('p', { class: 'empty', text: 'No open positions.' });
-  const closedTable = table('Closed positions', ['Market', 'Side', { label: 'Size', className: 'num opt' },
-    { label: 'Entry', className: 'num opt' }, { label: 'Exit', className: 'num opt' }, 'Exit reason',
-    { label: 'Realized P&L', className: 'num' }, { label: 'ROI', className: 'num' }, { label: 'Closed (UTC)', className: 'opt' }], { hideCaption: true });
-  const closedEmpty = el('p', { class: 'empty', text: 'No closed positions yet.' });
-  const tradesTable = table('Trades', ['Market', 'Side', { label: 'Size', className: 'num opt' }, { label: 'Entry', className: 'num opt' },
-    { label: 'Exit', className: 'num opt' }, { label: 'P&L', className: 'num' }, { label: 'Commission', className: 'num opt' },
-    'Exit reason', { label: 'Exit (UTC)', className: 'opt' }], { hideCaption: true });
-  const tradesEmpty = el('p', { class: 'empty', text: 'No trades yet.' });
+  const accountPanel = createAccountPanel();
+  const positions = createOpenPositions(ctx, { onMarks: showAccount, onClosed: () => refreshAll() });
+  const closed = createHistoryPanel('Closed positions', CLOSED_COLUMNS, 'No closed positions yet.', closedPositionRow);
+  const trades = createHistoryPanel('Trades', TRADE_COLUMNS, 'No trades yet.', tradeRow);
   const liveNote = ctx.can.trade
     ? 'Live: marks from the newest bar close, updates from the portfolio stream.'
     : 'Marks are live from the newest bar close; your role (VIEWER) does not receive the portfolio stream, so the lists refresh every 15 s.';
 
   root.append(
     el('div', { class: 'view-head' }, el('h1', { text: 'Portfolio' }), el('p', { class: 'muted', text: liveNote })),
-    el('div', { class: 'panel' }, el('h2', { text: 'Account' }), cards, accountNote),
-    el('div', { class: 'panel' }, el('h2', { id: 'open-title', text: 'Open positions' }), openTable.wrap, openEmpty),
-    el('div', { class: 'panel' }, el('h2', { text: 'Closed positions' }), closedTable.wrap, closedEmpty),
-    el('div', { class: 'panel' }, el('h2', { text: 'Trades' }), tradesTable.wrap, tradesEmpty));
+    accountPanel.panel, positions.panel, closed.panel, trades.panel);
 
-  // ---- account
   function showAccount() {
-    if (!account) return;
-    const unrealized = liveUnrealized();
-    figures.balance.textContent = fmtMoney(account.balance);
-    figures.available.textContent = fmtMoney(account.available_balance);
-    figures.frozen.textContent = fmtMoney(account.frozen_balance);
-    figures.equity.textContent = fmtMoney(unrealized === null ? account.equity : account.balance + unrealized);
-    const u = unrealized === null ? account.unrealized_pnl : unrealized;
-    figures.unrealized.textContent = fmtMoney(u, true);
-    figures.unrealized.className = `figure-value ${signClass(u)}`;
-    figures.realized.textContent = fmtMoney(account.realized_pnl, true);
-    figures.realized.className = `figure-value ${signClass(account.realized_pnl)}`;
-    accountNote.textContent = account.updated_at ? `Ledger updated ${fmtTime(account.updated_at)}` : '';
-  }
-
-  /** Σ live unrealized P&L of the open positions, or null when some has no figure. */
-  function liveUnrealized() {
-    let total = 0;
-    for (const p of open.values()) {
-      const pnl = pnlOf(p);
-      if (pnl === null) return null;
-      total += pnl;
-    }
-    return total;
+    if (account) accountPanel.show(account, positions.liveUnrealized());
   }
 
   async function loadAccount() {
@@ -102,103 +55,10 @@ export function mount(root, ctx) {
     }
   }
 
-  // ---- open positions
-  function pnlOf(p) {
-    const mark = markOf(p);
-    if (mark === null || p.entry_price === null || p.position_size === null) return p.unrealized_pnl ?? null;
-    const sign = p.side === 'SELL' ? -1 : 1;
-    return sign * (mark - p.entry_price) * p.position_size;
-  }
-
-  /** The newest known price: a bar close of the market or the position's own mark, whichever came last. */
-  function markOf(p) {
-    const live = marks.get(p.market);
-    if (live && (!p.markAt || live.at >= p.markAt)) return live.price;
-    return p.current_price ?? null;
-  }
-
-  function renderOpen() {
-    clear(openTable.tbody);
-    openRows.clear();
-    const list = [...open.values()].sort((a, b) => b.id - a.id);
-    for (const p of list) {
-      const markCell = td(fmtPrice(markOf(p)), 'num opt');
-      const pnl = pnlOf(p);
-      const pnlCell = td(fmtMoney(pnl, true), `num ${signClass(pnl)}`, { testid: 'position-pnl' });
-      const tr = el('tr', { testid: 'position-row', dataset: { positionId: String(p.id) } },
-        td(`${p.market}`), td(el('span', { class: `side ${String(p.side).toLowerCase()}`, text: p.side })),
-        td(fmtQty(p.position_size), 'num opt'), td(fmtPrice(p.entry_price), 'num opt'), markCell,
-        td(fmtPrice(p.trailing_stop_price ?? p.stop_loss_price), 'num opt'), td(fmtPrice(p.profit_target_price), 'num opt'),
-        pnlCell, td(timeCell(p.opened_at), 'opt'));
-      if (ctx.can.trade) {
-        tr.append(td(el('button', {
-          type: 'button', class: 'btn small danger', testid: 'close-position',
-          'aria-label': `Close position ${p.id} (${p.market} ${p.side})`, text: 'Close',
-          onclick: () => closePosition(p),
-        }), 'actions-col'));
-      }
-      openTable.tbody.append(tr);
-      openRows.set(p.id, { tr, markCell, pnlCell });
-    }
-    openEmpty.hidden = list.length > 0;
-    openTable.wrap.hidden = list.length === 0;
-    syncKlineSubscriptions();
-  }
-
-  function refreshMarks(market) {
-    for (const [id, row] of openRows) {
-      const p = open.get(id);
-      if (!p || (market && p.market !== market)) continue;
-      const pnl = pnlOf(p);
-      row.markCell.textContent = fmtPrice(markOf(p));
-      row.pnlCell.textContent = fmtMoney(pnl, true);
-      row.pnlCell.className = `num ${signClass(pnl)}`;
-    }
-    showAccount();
-  }
-
-  async function loadOpen() {
-    try {
-      const page = await ctx.api.get('/v1/positions', { status: 'OPEN', limit: 100 });
-      open.clear();
-      for (const p of page.data || []) open.set(Number(p.id), { ...p, id: Number(p.id) });
-      renderOpen();
-      showAccount();
-    } catch (err) {
-      ctx.toast(`Open positions could not be loaded: ${errorText(err)}`, 'error');
-    }
-  }
-
-  async function closePosition(p) {
-    const mark = markOf(p);
-    const ok = await confirmDialog(`Close position #${p.id}?`,
-      `Close the ${p.market} ${p.side} position of ${fmtQty(p.position_size)} at the market's last price`
-      + `${mark !== null ? ` (about ${fmtPrice(mark)})` : ''}? This cannot be undone.`, 'Close position');
-    if (!ok) return;
-    try {
-      const closed = await ctx.api.post(`/v1/positions/${encodeURIComponent(p.id)}/close`);
-      ctx.toast(`Position #${p.id} closed at ${fmtPrice(closed.exit_price)}: ${fmtMoney(closed.realized_pnl, true)}.`, 'ok');
-      open.delete(p.id);
-      renderOpen();
-      refreshAll();
-    } catch (err) {
-      ctx.toast(`Position #${p.id} was not closed: ${errorText(err)}`, 'error');
-      loadOpen();
-    }
-  }
-
-  // ---- closed positions and trades
   async function loadClosed() {
     try {
       const page = await ctx.api.get('/v1/positions', { status: 'CLOSED', limit: PAGE });
-      const list = page.data || [];
-      replaceChildren(closedTable.tbody, list.map((p) => el('tr', { testid: 'closed-position-row', dataset: { positionId: String(p.id) } },
-        td(p.market), td(el('span', { class: `side ${String(p.side).toLowerCase()}`, text: p.side })),
-        td(fmtQty(p.position_size), 'num opt'), td(fmtPrice(p.entry_price), 'num opt'), td(fmtPrice(p.exit_price), 'num opt'),
-        td(humanize(p.exit_reason)), td(fmtMoney(p.realized_pnl, true), `num ${signClass(p.realized_pnl)}`),
-        td(fmtPct(p.roi), `num ${signClass(p.roi)}`), td(timeCell(p.closed_at), 'opt'))));
-      closedEmpty.hidden = list.length > 0;
-      closedTable.wrap.hidden = list.length === 0;
+      closed.show(page.data || []);
     } catch (err) {
       ctx.toast(`Closed positions could not be loaded: ${errorText(err)}`, 'error');
     }
@@ -207,77 +67,29 @@ export function mount(root, ctx) {
   async function loadTrades() {
     try {
       const page = await ctx.api.get('/v1/trades', { limit: PAGE });
-      const list = page.data || [];
-      replaceChildren(tradesTable.tbody, list.map((t) => el('tr', { testid: 'trade-row', dataset: { tradeId: String(t.id) } },
-        td(t.market), td(el('span', { class: `side ${String(t.side).toLowerCase()}`, text: t.side })),
-        td(fmtQty(t.size), 'num opt'), td(fmtPrice(t.entry_price), 'num opt'), td(fmtPrice(t.exit_price), 'num opt'),
-        td(fmtMoney(t.pnl, true), `num ${signClass(t.pnl)}`), td(fmtMoney(t.commission), 'num opt'),
-        td(humanize(t.exit_reason)), td(timeCell(t.exit_time), 'opt'))));
-      tradesEmpty.hidden = list.length > 0;
-      tradesTable.wrap.hidden = list.length === 0;
+      trades.show(page.data || []);
     } catch (err) {
       ctx.toast(`Trades could not be loaded: ${errorText(err)}`, 'error');
     }
   }
 
   function refreshAll() {
-    return Promise.all([loadAccount(), loadOpen(), loadClosed(), loadTrades()]);
+    return Promise.all([loadAccount(), positions.load(), loadClosed(), loadTrades()]);
   }
   const refreshAccountSoon = debounce(loadAccount, 400);
-  const refreshOpenSoon = debounce(loadOpen, 300);
+  const refreshOpenSoon = debounce(positions.load, 300);
   const refreshClosedSoon = debounce(() => { loadClosed(); loadTrades(); loadAccount(); }, 300);
 
-  // ---- live marks from bars
-  async function syncKlineSubscriptions() {
-    const wanted = new Set();
-    const markets = new Set([...open.values()].map((p) => p.market));
-    if (markets.size) {
-      let list = [];
-      try {
-        list = await ctx.markets();
-        const listed = new Set(list.map((m) => m.market));
-        if ([...markets].some((m) => !listed.has(m))) list = await ctx.markets(true); // a market newer than the cache
-      } catch { /* no marks from bars then */ }
-      for (const m of list) {
-        if (!markets.has(m.market)) continue;
-        for (const i of m.intervals || []) wanted.add(i.topic || `klines:${m.market}:${i.interval}`);
-      }
-    }
-    for (const [topic, off] of klineSubs) if (!wanted.has(topic)) { off(); klineSubs.delete(topic); }
-    for (const topic of wanted) {
-      if (klineSubs.has(topic)) continue;
-      klineSubs.set(topic, ctx.socket.subscribe(topic, onKline, { onReset: () => loadOpen() }));
-    }
-  }
-
-  function onKline(data) {
-    if (!data || data.event_type !== 'kline.closed' || typeof data.close !== 'number') return;
-    const time = Date.parse(data.open_time) || 0;
-    const known = marks.get(data.market);
-    if (known && known.time > time) return; // an older bar (another interval, or a replay)
-    marks.set(data.market, { price: data.close, time, at: Date.now() });
-    refreshMarks(data.market);
-  }
-
-  // ---- live portfolio events (TRADER, ADMIN)
+  /** Live portfolio events (TRADER, ADMIN). */
   function onPortfolio(data) {
     if (!data) return;
     if (data.event_type === 'position.closed') {
-      open.delete(Number(data.position_id));
-      renderOpen();
+      positions.remove(Number(data.position_id));
       refreshClosedSoon();
       return;
     }
     if (data.event_type !== 'portfolio.updated') return;
-    const id = Number(data.position_id);
-    const known = open.get(id);
-    if (!known || data.action === 'POSITION_OPENED') { refreshOpenSoon(); refreshAccountSoon(); return; }
-    Object.assign(known, {
-      current_price: data.current_price ?? known.current_price, unrealized_pnl: data.unrealized_pnl ?? known.unrealized_pnl,
-      stop_loss_price: data.stop_loss_price ?? known.stop_loss_price, trailing_stop_price: data.trailing_stop_price ?? known.trailing_stop_price,
-      markAt: Date.now(),
-    });
-    refreshMarks(known.market);
+    if (!positions.applyUpdate(data)) refreshOpenSoon();
     refreshAccountSoon();
   }
 
@@ -298,12 +110,295 @@ export function mount(root, ctx) {
     hide() { visible = false; },
     dispose() {
       if (offPortfolio) offPortfolio();
-      for (const off of klineSubs.values()) off();
-      klineSubs.clear();
+      positions.dispose();
       clearInterval(pollTimer);
       refreshAccountSoon.cancel();
       refreshOpenSoon.cancel();
       refreshClosedSoon.cancel();
     },
   };
+}
+
+/** The account figures: balance, available, frozen, equity, unrealized and realized P&L. */
+function createAccountPanel() {
+  const figures = {};
+  const card = (key, label, testid) => {
+    figures[key] = el('span', { class: 'figure-value', testid, text: '–' });
+    return el('div', { class: 'figure' }, el('span', { class: 'figure-label', text: label }), figures[key]);
+  };
+  const cards = el('div', { class: 'figures', 'aria-label': 'Account', role: 'group' },
+    card('balance', 'Balance', 'account-balance'), card('available', 'Available', 'account-available'),
+    card('frozen', 'Frozen', 'account-frozen'), card('equity', 'Equity', 'account-equity'),
+    card('unrealized', 'Unrealized P&L', 'account-unrealized'), card('realized', 'Realized P&L', 'account-realized'));
+  const note = el('p', { class: 'muted small', testid: 'account-updated' });
+  return {
+    panel: el('div', { class: 'panel' }, el('h2', { text: 'Account' }), cards, note),
+
+    /**
+     * Shows `GET /v1/account`; with the live unrealized P&L of the open positions (null when
+     * some has no figure) in place of the ledger's.
+     */
+    show(account, unrealized) {
+      figures.balance.textContent = fmtMoney(account.balance);
+      figures.available.textContent = fmtMoney(account.available_balance);
+      figures.frozen.textContent = fmtMoney(account.frozen_balance);
+      figures.equity.textContent = fmtMoney(unrealized === null ? account.equity : account.balance + unrealized);
+      const u = unrealized === null ? account.unrealized_pnl : unrealized;
+      figures.unrealized.textContent = fmtMoney(u, true);
+      figures.unrealized.className = `figure-value ${signClass(u)}`;
+      figures.realized.textContent = fmtMoney(account.realized_pnl, true);
+      figures.realized.className = `figure-value ${signClass(account.realized_pnl)}`;
+      note.textContent = account.updated_at ? `Ledger updated ${fmtTime(account.updated_at)}` : '';
+    },
+  };
+}
+
+/**
+ * The open positions: their table with live marks and unrealized P&L (from the newest bar
+ * close of their market, or their own mark, whichever came last), the close button (TRADER+),
+ * and the bar subscriptions of their markets.
+ * @param {object} ctx the view context
+ * @param {{onMarks: () => void, onClosed: () => void}} hooks `onMarks` after the marks or the
+ *   list changed, `onClosed` after this page closed a position
+ */
+function createOpenPositions(ctx, hooks) {
+  const open = new Map();        // id → position
+  const rows = new Map();        // id → { tr, markCell, pnlCell }
+  const marks = new Map();       // market → { price, time, at }
+  const feeds = createBarFeeds(ctx, onKline, () => load());
+  const columns = ['Market', 'Side', { label: 'Size', className: 'num opt' }, { label: 'Entry', className: 'num opt' },
+    { label: 'Mark', className: 'num opt' }, { label: 'Stop', className: 'num opt' }, { label: 'Target', className: 'num opt' },
+    { label: 'Unrealized P&L', className: 'num' }, { label: 'Opened (UTC)', className: 'opt' }];
+  if (ctx.can.trade) columns.push({ label: 'Action', className: 'actions-col' });
+  const list = table('Open positions', columns, { hideCaption: true });
+  const empty = el('p', { class: 'empty', text: 'No open positions.' });
+
+  /** The newest known price: a bar close of the market or the position's own mark, whichever came last. */
+  function markOf(p) {
+    const live = marks.get(p.market);
+    if (live && (!p.markAt || live.at >= p.markAt)) return live.price;
+    return p.current_price ?? null;
+  }
+
+  const pnlOf = (p) => unrealizedPnl(p, markOf(p));
+
+  function render() {
+    clear(list.tbody);
+    rows.clear();
+    const sorted = [...open.values()].sort((a, b) => b.id - a.id);
+    for (const p of sorted) {
+      const row = openPositionRow(p, markOf(p), pnlOf(p), ctx.can.trade ? () => closePosition(p) : null);
+      list.tbody.append(row.tr);
+      rows.set(p.id, row);
+    }
+    empty.hidden = sorted.length > 0;
+    list.wrap.hidden = sorted.length === 0;
+    feeds.follow(new Set([...open.values()].map((p) => p.market)));
+  }
+
+  /** Updates the mark and P&L cells (of one market, or all). */
+  function refreshMarks(market) {
+    for (const [id, row] of rows) {
+      const p = open.get(id);
+      if (!p || (market && p.market !== market)) continue;
+      const pnl = pnlOf(p);
+      row.markCell.textContent = fmtPrice(markOf(p));
+      row.pnlCell.textContent = fmtMoney(pnl, true);
+      row.pnlCell.className = `num ${signClass(pnl)}`;
+    }
+    hooks.onMarks();
+  }
+
+  async function load() {
+    try {
+      const page = await ctx.api.get('/v1/positions', { status: 'OPEN', limit: 100 });
+      open.clear();
+      for (const p of page.data || []) open.set(Number(p.id), { ...p, id: Number(p.id) });
+      render();
+      hooks.onMarks();
+    } catch (err) {
+      ctx.toast(`Open positions could not be loaded: ${errorText(err)}`, 'error');
+    }
+  }
+
+  async function closePosition(p) {
+    const mark = markOf(p);
+    const ok = await confirmDialog(`Close position #${p.id}?`,
+      `Close the ${p.market} ${p.side} position of ${fmtQty(p.position_size)} at the market's last price`
+      + `${mark !== null ? ` (about ${fmtPrice(mark)})` : ''}? This cannot be undone.`, 'Close position');
+    if (!ok) return;
+    try {
+      const closed = await ctx.api.post(`/v1/positions/${encodeURIComponent(p.id)}/close`);
+      ctx.toast(`Position #${p.id} closed at ${fmtPrice(closed.exit_price)}: ${fmtMoney(closed.realized_pnl, true)}.`, 'ok');
+      open.delete(p.id);
+      render();
+      hooks.onClosed();
+    } catch (err) {
+      ctx.toast(`Position #${p.id} was not closed: ${errorText(err)}`, 'error');
+      load();
+    }
+  }
+
+  /** A bar of a followed market: its close is the market's mark unless an older bar. */
+  function onKline(data) {
+    if (!data || data.event_type !== 'kline.closed' || typeof data.close !== 'number') return;
+    const time = Date.parse(data.open_time) || 0;
+    const known = marks.get(data.market);
+    if (known && known.time > time) return; // an older bar (another interval, or a replay)
+    marks.set(data.market, { price: data.close, time, at: Date.now() });
+    refreshMarks(data.market);
+  }
+
+  return {
+    panel: el('div', { class: 'panel' }, el('h2', { id: 'open-title', text: 'Open positions' }), list.wrap, empty),
+    load,
+
+    /** Σ live unrealized P&L of the open positions, or null when some has no figure. */
+    liveUnrealized() {
+      let total = 0;
+      for (const p of open.values()) {
+        const pnl = pnlOf(p);
+        if (pnl === null) return null;
+        total += pnl;
+      }
+      return total;
+    },
+
+    /** A position closed elsewhere. */
+    remove(id) {
+      open.delete(id);
+      render();
+    },
+
+    /**
+     * A `portfolio.updated` event: a known position takes its new mark, P&L and stops. False
+     * when the list must be reloaded instead (a new or unknown position).
+     */
+    applyUpdate(data) {
+      const known = open.get(Number(data.position_id));
+      if (!known || data.action === 'POSITION_OPENED') return false;
+      Object.assign(known, {
+        current_price: data.current_price ?? known.current_price, unrealized_pnl: data.unrealized_pnl ?? known.unrealized_pnl,
+        stop_loss_price: data.stop_loss_price ?? known.stop_loss_price, trailing_stop_price: data.trailing_stop_price ?? known.trailing_stop_price,
+        markAt: Date.now(),
+      });
+      refreshMarks(known.market);
+      return true;
+    },
+
+    dispose() {
+      feeds.dispose();
+    },
+  };
+}
+
+/**
+ * The `klines:{MARKET}:{INTERVAL}` subscriptions (every interval) of a set of markets; every role
+ * may subscribe those.
+ * @param {object} ctx the view context
+ * @param {(data: object) => void} onKline
+ * @param {() => void} onReset
+ */
+function createBarFeeds(ctx, onKline, onReset) {
+  const subscriptions = new Map();   // topic → unsubscribe
+  return {
+    /** Subscribes the topics of `markets` (from `ctx.markets()`) and drops the others. */
+    async follow(markets) {
+      const wanted = new Set();
+      if (markets.size) {
+        let list = [];
+        try {
+          list = await ctx.markets();
+          const listed = new Set(list.map((m) => m.market));
+          if ([...markets].some((m) => !listed.has(m))) list = await ctx.markets(true); // a market newer than the cache
+        } catch { /* no marks from bars then */ }
+        for (const m of list) {
+          if (!markets.has(m.market)) continue;
+          for (const i of m.intervals || []) wanted.add(i.topic || `klines:${m.market}:${i.interval}`);
+        }
+      }
+      for (const [topic, off] of subscriptions) if (!wanted.has(topic)) { off(); subscriptions.delete(topic); }
+      for (const topic of wanted) {
+        if (subscriptions.has(topic)) continue;
+        subscriptions.set(topic, ctx.socket.subscribe(topic, onKline, { onReset }));
+      }
+    },
+
+    dispose() {
+      for (const off of subscriptions.values()) off();
+      subscriptions.clear();
+    },
+  };
+}
+
+/**
+ * A list panel (closed positions, trades): a table of `rowOf(item)` rows, or a note when empty.
+ * @param {string} title heading and table caption
+ * @param {Array} columns
+ * @param {string} emptyText
+ * @param {(item: object) => HTMLTableRowElement} rowOf
+ */
+function createHistoryPanel(title, columns, emptyText, rowOf) {
+  const list = table(title, columns, { hideCaption: true });
+  const empty = el('p', { class: 'empty', text: emptyText });
+  return {
+    panel: el('div', { class: 'panel' }, el('h2', { text: title }), list.wrap, empty),
+
+    /** Replaces the rows. */
+    show(items) {
+      replaceChildren(list.tbody, items.map(rowOf));
+      empty.hidden = items.length > 0;
+      list.wrap.hidden = items.length === 0;
+    },
+  };
+}
+
+/** The unrealized P&L of a position at `mark`; its own figure (or null) without a mark. */
+function unrealizedPnl(p, mark) {
+  if (mark === null || p.entry_price === null || p.position_size === null) return p.unrealized_pnl ?? null;
+  const sign = p.side === 'SELL' ? -1 : 1;
+  return sign * (mark - p.entry_price) * p.position_size;
+}
+
+/** A BUY/SELL cell. */
+function sideCell(side) {
+  return td(el('span', { class: `side ${String(side).toLowerCase()}`, text: side }));
+}
+
+/**
+ * One open position's row; its mark and P&L cells are returned for live updates.
+ * @param {(() => void)|null} onClose the close button's action (TRADER+), or null for no button
+ */
+function openPositionRow(p, mark, pnl, onClose) {
+  const markCell = td(fmtPrice(mark), 'num opt');
+  const pnlCell = td(fmtMoney(pnl, true), `num ${signClass(pnl)}`, { testid: 'position-pnl' });
+  const tr = el('tr', { testid: 'position-row', dataset: { positionId: String(p.id) } },
+    td(`${p.market}`), sideCell(p.side),
+    td(fmtQty(p.position_size), 'num opt'), td(fmtPrice(p.entry_price), 'num opt'), markCell,
+    td(fmtPrice(p.trailing_stop_price ?? p.stop_loss_price), 'num opt'), td(fmtPrice(p.profit_target_price), 'num opt'),
+    pnlCell, td(timeCell(p.opened_at), 'opt'));
+  if (onClose) {
+    tr.append(td(el('button', {
+      type: 'button', class: 'btn small danger', testid: 'close-position',
+      'aria-label': `Close position ${p.id} (${p.market} ${p.side})`, text: 'Close',
+      onclick: onClose,
+    }), 'actions-col'));
+  }
+  return { tr, markCell, pnlCell };
+}
+
+function closedPositionRow(p) {
+  return el('tr', { testid: 'closed-position-row', dataset: { positionId: String(p.id) } },
+    td(p.market), sideCell(p.side),
+    td(fmtQty(p.position_size), 'num opt'), td(fmtPrice(p.entry_price), 'num opt'), td(fmtPrice(p.exit_price), 'num opt'),
+    td(humanize(p.exit_reason)), td(fmtMoney(p.realized_pnl, true), `num ${signClass(p.realized_pnl)}`),
+    td(fmtPct(p.roi), `num ${signClass(p.roi)}`), td(timeCell(p.closed_at), 'opt'));
+}
+
+function tradeRow(t) {
+  return el('tr', { testid: 'trade-row', dataset: { tradeId: String(t.id) } },
+    td(t.market), sideCell(t.side),
+    td(fmtQty(t.size), 'num opt'), td(fmtPrice(t.entry_price), 'num opt'), td(fmtPrice(t.exit_price), 'num opt'),
+    td(fmtMoney(t.pnl, true), `num ${signClass(t.pnl)}`), td(fmtMoney(t.commission), 'num opt'),
+    td(humanize(t.exit_reason)), td(timeCell(t.exit_time), 'opt'));
 }

@@ -18,13 +18,69 @@ const TYPES = ['PULLBACK_BUY', 'OOPS_BUY', 'OOPS_SELL', 'SMA_CROSS_BUY'];
  * @returns {{show: Function, dispose: Function}}
  */
 export function mount(root, ctx) {
-  const signals = new Map();   // id → signal (only those of the market filter)
-  const rows = new Map();      // id → <tr>
-  let selectedId = null;
-  let estimateSeq = 0;
   let loading = null;
+  const filters = createFilters();
+  const list = createSignalTable(filters.matches, (id) => estimate.show(id));
+  const estimate = createEstimatePanel(ctx, list);
+  const older = el('button', { type: 'button', class: 'btn', testid: 'signals-older', text: 'Show older', onclick: () => loadPage(true) });
+  filters.market.select.addEventListener('change', () => reload());
+  for (const f of [filters.type, filters.side, filters.decision]) f.select.addEventListener('change', list.applyFilters);
 
-  // ---- filters
+  const listPanel = el('div', { class: 'panel' },
+    el('div', { class: 'toolbar', role: 'group', 'aria-label': 'Filters' },
+      filters.market.field, filters.type.field, filters.side.field, filters.decision.field, list.count),
+    list.wrap, list.empty, el('div', { class: 'actions' }, older));
+  root.append(el('div', { class: 'view-head' }, el('h1', { text: 'Signals' }),
+    el('p', { class: 'muted', text: 'Live from the strategies, newest first. Select a row (click, or Tab then ↑/↓ and Enter) for its estimate.' })));
+  if (ctx.can.trade) root.append(generatePanel(ctx));
+  root.append(el('div', { class: 'split' }, listPanel, estimate.panel));
+
+  /** Adds or updates a signal of the market filter (others are not kept). */
+  function upsert(s) {
+    if (!s || s.id === undefined || s.id === null) return;
+    if (filters.market.select.value && s.market !== filters.market.select.value) return;
+    filters.addMarketOption(s.market);
+    list.put(s);
+  }
+
+  async function loadPage(more) {
+    older.disabled = true;
+    try {
+      const page = await ctx.api.get('/v1/signals', { market: filters.market.select.value, limit: PAGE, offset: more ? list.size() : 0 });
+      for (const s of page.data || []) upsert(s);
+      older.hidden = (page.data || []).length < PAGE || list.size() >= page.total;
+    } catch (err) {
+      ctx.toast(`Signals could not be loaded: ${errorText(err)}`, 'error');
+    } finally {
+      older.disabled = false;
+      list.applyFilters();
+    }
+  }
+
+  function reload() {
+    list.clear();
+    loading = loadPage(false);
+    return loading;
+  }
+
+  const unsubscribe = ctx.socket.subscribe('signals', (data) => {
+    if (data && data.event_type === 'signal.created') { upsert(data); list.applyFilters(); }
+  }, { onReset: () => reload() });
+
+  ctx.markets().then((markets) => markets.forEach((m) => filters.addMarketOption(m.market))).catch(() => {});
+  reload();
+
+  return {
+    show() { if (!loading) reload(); },
+    dispose() { unsubscribe(); },
+  };
+}
+
+/**
+ * The four filter selects: market (the view reloads from the server on change; its options grow
+ * with the markets seen), type, side and decision (applied in the page by `matches`).
+ */
+function createFilters() {
   const market = labelledSelect('Market', [['', 'All markets']], { testid: 'signal-filter-market', id: 'sig-f-market' });
   const type = labelledSelect('Type', [['', 'All types'], ...TYPES.map((t) => [t, humanize(t)])],
     { testid: 'signal-filter-type', id: 'sig-f-type' });
@@ -32,43 +88,50 @@ export function mount(root, ctx) {
     { testid: 'signal-filter-side', id: 'sig-f-side' });
   const decision = labelledSelect('Decision', [['', 'Any decision'], ['APPROVED', 'Approved'], ['REJECTED', 'Rejected']],
     { testid: 'signal-filter-decision', id: 'sig-f-decision' });
-  market.select.addEventListener('change', () => reload());
-  for (const f of [type, side, decision]) f.select.addEventListener('change', applyFilters);
+  const knownMarkets = new Set();
+  return {
+    market, type, side, decision,
 
+    /** True when a signal passes the type, side and decision filters. */
+    matches(s) {
+      return (!type.select.value || s.signal_type === type.select.value)
+        && (!side.select.value || s.side === side.select.value)
+        && (!decision.select.value || s.final_decision === decision.select.value);
+    },
+
+    /** Offers a market in the market filter (sorted, once). */
+    addMarketOption(name) {
+      if (!name || knownMarkets.has(name)) return;
+      knownMarkets.add(name);
+      setOptions(market.select, [['', 'All markets'], ...[...knownMarkets].sort().map((m) => [m, m])]);
+    },
+  };
+}
+
+/**
+ * The signals table, newest first (at most `MAX_ROWS`): rows hidden by the filters, the count
+ * shown, the selected row, and a roving tab stop (one row in the tab order; ↑/↓, Home and End
+ * move between the visible rows).
+ * @param {(s: object) => boolean} matches the filters
+ * @param {(id: number) => void} onSelect a row was clicked or chosen with Enter/Space
+ */
+function createSignalTable(matches, onSelect) {
+  const signals = new Map();   // id → signal (only those of the market filter)
+  const rows = new Map();      // id → <tr>
+  let selectedId = null;
   const count = el('span', { class: 'muted', role: 'status', testid: 'signal-count' });
-  const older = el('button', { type: 'button', class: 'btn', testid: 'signals-older', text: 'Show older', onclick: () => loadPage(true) });
   const empty = el('p', { class: 'empty', text: 'No signals yet. They appear here as the strategies find them.', hidden: true });
-
   const { wrap, tbody } = table('Signals, newest first', [
     'Bar (UTC)', 'Market', 'Type', 'Side', { label: 'Entry', className: 'num opt' }, { label: 'Stop', className: 'num opt opt-wide' },
     { label: 'Target', className: 'num opt opt-wide' }, { label: 'Score', className: 'num' }, 'Decision', 'Weight',
   ], { hideCaption: true });
   for (const th of tbody.parentNode.querySelectorAll('th')) if (/^(Type|Score)$/.test(th.textContent)) th.classList.add('opt');
 
-  const estimate = el('aside', { class: 'panel estimate-panel', testid: 'estimate-panel', 'aria-live': 'polite',
-    'aria-label': 'Position estimate and explanation', hidden: true });
+  const visibleRows = () => [...tbody.rows].filter((tr) => !tr.hidden);
 
-  const listPanel = el('div', { class: 'panel' },
-    el('div', { class: 'toolbar', role: 'group', 'aria-label': 'Filters' },
-      market.field, type.field, side.field, decision.field, count),
-    wrap, empty, el('div', { class: 'actions' }, older));
-
-  root.append(el('div', { class: 'view-head' }, el('h1', { text: 'Signals' }),
-    el('p', { class: 'muted', text: 'Live from the strategies, newest first. Select a row (click, or Tab then ↑/↓ and Enter) for its estimate.' })));
-  if (ctx.can.trade) root.append(generatePanel(ctx));
-  root.append(el('div', { class: 'split' }, listPanel, estimate));
-
-  // ---- data
-  function matches(s) {
-    return (!type.select.value || s.signal_type === type.select.value)
-      && (!side.select.value || s.side === side.select.value)
-      && (!decision.select.value || s.final_decision === decision.select.value);
-  }
-
-  /** Roving tab stop: one row is in the tab order; arrow keys move between visible rows. */
   function fixTabStop(preferred) {
-    const visibleRows = [...tbody.rows].filter((tr) => !tr.hidden);
-    const current = preferred && !preferred.hidden ? preferred : visibleRows.find((tr) => tr.tabIndex === 0) || visibleRows[0];
+    const shown = visibleRows();
+    const current = preferred && !preferred.hidden ? preferred : shown.find((tr) => tr.tabIndex === 0) || shown[0];
     for (const tr of tbody.rows) tr.tabIndex = tr === current ? 0 : -1;
   }
 
@@ -76,10 +139,10 @@ export function mount(root, ctx) {
     const keys = { ArrowDown: 1, ArrowUp: -1, Home: -Infinity, End: Infinity };
     if (!(event.key in keys) || !event.target.matches('tr')) return;
     event.preventDefault();
-    const visibleRows = [...tbody.rows].filter((tr) => !tr.hidden);
-    const at = visibleRows.indexOf(event.target);
+    const shown = visibleRows();
+    const at = shown.indexOf(event.target);
     const step = keys[event.key];
-    const next = visibleRows[Math.max(0, Math.min(visibleRows.length - 1, Number.isFinite(step) ? at + step : (step > 0 ? visibleRows.length - 1 : 0)))];
+    const next = shown[Math.max(0, Math.min(shown.length - 1, Number.isFinite(step) ? at + step : (step > 0 ? shown.length - 1 : 0)))];
     if (next) { fixTabStop(next); next.focus(); }
   });
 
@@ -95,13 +158,10 @@ export function mount(root, ctx) {
     fixTabStop();
   }
 
-  function upsert(s) {
-    if (!s || s.id === undefined || s.id === null) return;
+  function put(s) {
     const id = Number(s.id);
-    if (market.select.value && s.market !== market.select.value) return;
     signals.set(id, s);
-    addMarketOption(s.market);
-    const tr = signalRow(s, id === selectedId, () => select(id));
+    const tr = signalRow(s, id === selectedId, () => onSelect(id));
     const old = rows.get(id);
     if (old) { tr.tabIndex = old.tabIndex; old.replaceWith(tr); rows.set(id, tr); tr.hidden = !matches(s); return; }
     let before = null;
@@ -117,44 +177,62 @@ export function mount(root, ctx) {
     }
   }
 
-  const knownMarkets = new Set();
-  function addMarketOption(name) {
-    if (!name || knownMarkets.has(name)) return;
-    knownMarkets.add(name);
-    setOptions(market.select, [['', 'All markets'], ...[...knownMarkets].sort().map((m) => [m, m])]);
+  return {
+    wrap, count, empty, applyFilters,
+
+    /** Adds a signal's row, or replaces the row of a known one. */
+    put,
+
+    /** How many signals are kept. */
+    size: () => signals.size,
+
+    /** Forgets every signal and row (a reload follows). */
+    clear() {
+      signals.clear();
+      rows.clear();
+      clear(tbody);
+    },
+
+    /** Marks a row as selected (and the tab stop); returns its signal. */
+    select(id) {
+      selectedId = id;
+      for (const [otherId, tr] of rows) tr.setAttribute('aria-selected', String(otherId === id));
+      fixTabStop(rows.get(id));
+      return signals.get(id);
+    },
+
+    /** Clears the selection and returns the row that had it (if still shown). */
+    deselect() {
+      const tr = rows.get(selectedId);
+      selectedId = null;
+      for (const row of rows.values()) row.setAttribute('aria-selected', 'false');
+      return tr;
+    },
+  };
+}
+
+/**
+ * The estimate panel beside the table: `show(id)` selects the signal's row and fills the panel
+ * with `GET /v1/positions/estimate` and the signal's explanation; its close button hides it.
+ * @param {object} ctx the view context
+ * @param {ReturnType<typeof createSignalTable>} list
+ */
+function createEstimatePanel(ctx, list) {
+  const panel = el('aside', { class: 'panel estimate-panel', testid: 'estimate-panel', 'aria-live': 'polite',
+    'aria-label': 'Position estimate and explanation', hidden: true });
+  let estimateSeq = 0;
+
+  function close() {
+    panel.hidden = true;
+    const tr = list.deselect();
+    if (tr) tr.focus(); // back where the keyboard user was
   }
 
-  async function loadPage(more) {
-    older.disabled = true;
-    try {
-      const page = await ctx.api.get('/v1/signals', { market: market.select.value, limit: PAGE, offset: more ? signals.size : 0 });
-      for (const s of page.data || []) upsert(s);
-      older.hidden = (page.data || []).length < PAGE || signals.size >= page.total;
-    } catch (err) {
-      ctx.toast(`Signals could not be loaded: ${errorText(err)}`, 'error');
-    } finally {
-      older.disabled = false;
-      applyFilters();
-    }
-  }
-
-  function reload() {
-    signals.clear();
-    rows.clear();
-    clear(tbody);
-    loading = loadPage(false);
-    return loading;
-  }
-
-  // ---- estimate panel
-  async function select(id) {
-    selectedId = id;
-    for (const [otherId, tr] of rows) tr.setAttribute('aria-selected', String(otherId === id));
-    fixTabStop(rows.get(id));
-    const s = signals.get(id);
+  async function show(id) {
+    const s = list.select(id);
     const seq = ++estimateSeq;
-    estimate.hidden = false;
-    replaceChildren(estimate, el('h2', { text: `Signal #${id}` }), el('p', { class: 'muted', text: 'Estimating…' }));
+    panel.hidden = false;
+    replaceChildren(panel, el('h2', { text: `Signal #${id}` }), el('p', { class: 'muted', text: 'Estimating…' }));
     let answer = null;
     let failure = null;
     try {
@@ -163,29 +241,12 @@ export function mount(root, ctx) {
       failure = err;
     }
     if (seq !== estimateSeq) return;
-    renderEstimate(estimate, s, answer, failure, () => {
-      estimate.hidden = true;
-      const tr = rows.get(selectedId);
-      selectedId = null;
-      for (const row of rows.values()) row.setAttribute('aria-selected', 'false');
-      if (tr) tr.focus(); // back where the keyboard user was
-    });
+    renderEstimate(panel, s, answer, failure, close);
     // One column (phones): the panel sits below the table, so bring it into view.
-    if (window.matchMedia('(max-width: 900px)').matches) estimate.scrollIntoView({ block: 'start' });
+    if (window.matchMedia('(max-width: 900px)').matches) panel.scrollIntoView({ block: 'start' });
   }
 
-  // ---- live
-  const unsubscribe = ctx.socket.subscribe('signals', (data) => {
-    if (data && data.event_type === 'signal.created') { upsert(data); applyFilters(); }
-  }, { onReset: () => reload() });
-
-  ctx.markets().then((list) => list.forEach((m) => addMarketOption(m.market))).catch(() => {});
-  reload();
-
-  return {
-    show() { if (!loading) reload(); },
-    dispose() { unsubscribe(); },
-  };
+  return { panel, show };
 }
 
 /** One table row for a signal; click, Enter or Space selects it. */
