@@ -23,10 +23,15 @@ let package = Package(
         .systemLibrary(name: "CJWT", pkgConfig: "libjwt",
                        providers: [.apt(["libjwt-dev"])]),
         .target(name: "TradingCore"),
+        // The only importer of CHiredis: connections, pipelining, the pool, replies, the embedded
+        // redis-server.
+        .target(name: "RedisClient", dependencies: ["CHiredis"]),
+        // The only importer of CJWT: HS256 verification and signing.
+        .target(name: "JWTAuth", dependencies: ["CJWT"]),
         .target(
             name: "Bedrock",
             dependencies: [
-                "TradingCore", "CWebSockets", "CJansson", "CHiredis", "CJWT",
+                "TradingCore", "RedisClient", "JWTAuth", "CWebSockets", "CJansson",
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             resources: [.copy("Lua")],
@@ -37,17 +42,17 @@ let package = Package(
         .executableTarget(
             name: "bedrock",
             dependencies: [
-                "Bedrock", "TradingCore",
+                "Bedrock", "TradingCore", "RedisClient", "JWTAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "loadtest",
-            dependencies: ["Bedrock", "CWebSockets", "CHiredis"],
+            dependencies: ["Bedrock", "RedisClient", "JWTAuth", "CWebSockets"],
             path: "loadtest/Sources/loadtest"
         ),
         .executableTarget(name: "bench", dependencies: ["TradingCore", "Bedrock"]),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore"]),
-        .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore"]),
+        .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "RedisClient", "JWTAuth"]),
     ]
 )

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Bedrock
+import JWTAuth
 
 /// The gateway's token check with its cache of verified tokens.
 final class TokenCheckTests: XCTestCase {

@@ -1,4 +1,5 @@
 import Foundation
+import RedisClient
 
 /// The body of `StreamBridge`'s reader thread. Created on that thread and used only there.
 final class StreamReader {

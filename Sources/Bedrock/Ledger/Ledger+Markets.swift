@@ -1,3 +1,5 @@
+import RedisClient
+
 /// Markets with market data: the `kline.closed` streams under `<prefix>stream:klines:`.
 extension Ledger {
     /// Every `<prefix>stream:klines:{MARKET}:{INTERVAL}` key as (market, interval, key), sorted.

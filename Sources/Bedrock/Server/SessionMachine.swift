@@ -1,4 +1,5 @@
 import Foundation
+import JWTAuth
 
 /// The per-connection protocol of SPEC §5 as a plain state machine: frames and clock ticks in,
 /// actions out. No sockets, no lws: unit-tested on its own. Lives on the service thread.

@@ -1,3 +1,5 @@
+import JWTAuth
+
 /// Who a connection is, once its token checked out.
 struct Identity: Sendable, Equatable {
     var subject: String

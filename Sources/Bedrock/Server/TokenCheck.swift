@@ -1,4 +1,5 @@
 import Foundation
+import JWTAuth
 
 /// Bearer-token check for the gateway: JWT verification against the configured secret, issuer
 /// and audience, with a bounded cache of tokens already verified so a client presenting the same

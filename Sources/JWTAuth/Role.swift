@@ -16,6 +16,7 @@ public enum Role: String, Sendable, CaseIterable, Hashable, Comparable {
         }
     }
 
+    /// Orders by `rank`.
     public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
 
     /// True when this role is at least `least` (e.g. `.admin.satisfies(.trader)`).
