@@ -23,6 +23,11 @@ let package = Package(
         .systemLibrary(name: "CJWT", pkgConfig: "libjwt",
                        providers: [.apt(["libjwt-dev"])]),
         .target(name: "TradingCore"),
+        // The only importer of CHiredis: connections, pipelining, the pool, replies, the embedded
+        // redis-server.
+        .target(name: "RedisClient", dependencies: ["CHiredis"]),
+        // The only importer of CJWT: HS256 verification and signing.
+        .target(name: "JWTAuth", dependencies: ["CJWT"]),
         .target(
             name: "GatewayCore",
             dependencies: [.product(name: "DequeModule", package: "swift-collections")]
@@ -30,7 +35,7 @@ let package = Package(
         .target(
             name: "Bedrock",
             dependencies: [
-                "TradingCore", "GatewayCore", "CWebSockets", "CJansson", "CHiredis", "CJWT",
+                "TradingCore", "GatewayCore", "RedisClient", "JWTAuth", "CWebSockets", "CJansson",
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             resources: [.copy("Lua")],
@@ -41,18 +46,18 @@ let package = Package(
         .executableTarget(
             name: "bedrock",
             dependencies: [
-                "Bedrock", "TradingCore",
+                "Bedrock", "TradingCore", "RedisClient", "JWTAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "loadtest",
-            dependencies: ["Bedrock", "CWebSockets", "CHiredis"],
+            dependencies: ["Bedrock", "RedisClient", "JWTAuth", "CWebSockets"],
             path: "loadtest/Sources/loadtest"
         ),
         .executableTarget(name: "bench", dependencies: ["TradingCore", "Bedrock"]),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore"]),
-        .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "GatewayCore"]),
+        .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "GatewayCore", "RedisClient", "JWTAuth"]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
     ]
 )

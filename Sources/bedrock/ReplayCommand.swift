@@ -2,6 +2,7 @@ import ArgumentParser
 import Bedrock
 import Foundation
 import TradingCore
+import RedisClient
 
 /// `bedrock replay --data F --market M --interval I [--speed X] [--redis URL|embedded]
 /// [--from-start]` (SPEC §2, §7): publishes each bar of a market-data file as a `kline.closed`

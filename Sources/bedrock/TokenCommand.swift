@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bedrock
 import Foundation
+import JWTAuth
 
 /// `bedrock token --sub ID --role ADMIN|TRADER|VIEWER [--ttl SECONDS]` (SPEC §2): prints a JWT
 /// signed with the configured secret (in dev mode the one in `<data_dir>/jwt.secret`, shared

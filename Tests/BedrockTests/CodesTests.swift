@@ -1,6 +1,7 @@
 import GatewayCore
 import XCTest
 @testable import Bedrock
+import JWTAuth
 
 final class CodesTests: XCTestCase {
     func testErrorCodeTableMatchesSpec() {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Bedrock
+import JWTAuth
 
 /// `/dev/token`: who counts as loopback, and what a body mints.
 final class DevSignInTests: XCTestCase {

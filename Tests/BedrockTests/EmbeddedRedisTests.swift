@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Bedrock
+@testable import RedisClient
 
 final class EmbeddedRedisTests: XCTestCase {
     private var dataDir: URL!

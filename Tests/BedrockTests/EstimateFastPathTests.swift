@@ -2,6 +2,8 @@ import GatewayCore
 import XCTest
 
 @testable import Bedrock
+import RedisClient
+import JWTAuth
 
 /// The event loop's estimate fast path (`MethodTable.answerInline`): same answers as the worker
 /// path, only on a fresh shared snapshot, never for `signal_id`, and never after this gateway's

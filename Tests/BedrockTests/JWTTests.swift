@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Bedrock
+@testable import JWTAuth
 
 final class JWTTests: XCTestCase {
     private let secret = "unit-test-secret-0123456789-abcdefghijkl"

@@ -1,4 +1,5 @@
 import Foundation
+import JWTAuth
 import enum TradingCore.SyntheticMarket
 import enum TradingCore.RFC3339
 import struct TradingCore.BacktestReport

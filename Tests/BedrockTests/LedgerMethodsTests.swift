@@ -1,6 +1,8 @@
 import XCTest
 
 @testable import Bedrock
+import RedisClient
+import JWTAuth
 
 /// The ledger's methods through the shared method table (what REST and the socket both call),
 /// against a real redis-server; plus the `ledger.*` configuration keys.

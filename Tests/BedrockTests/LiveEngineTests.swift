@@ -2,6 +2,7 @@ import GatewayCore
 import XCTest
 import TradingCore
 @testable import Bedrock
+import RedisClient
 
 /// Shared set-up of the live engine tests: a real redis-server, engines with fast timings,
 /// synthetic bars published as `kline.closed` events.

@@ -1,6 +1,7 @@
 import Dispatch
 
 @testable import Bedrock
+import JWTAuth
 
 extension MethodTable {
     /// Dispatches `method` to the worker pool and waits (at most 10 s) for the answer (tests).

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Bedrock
+import JWTAuth
 
 /// The shared method table and the REST route table (SPEC §4–5).
 final class MethodTableTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Bedrock
+import RedisClient
 
 final class PubSubBridgeTests: XCTestCase {
     private var redis: RedisTestServer!

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Bedrock
+import RedisClient
 
 final class RedisConnectionTests: XCTestCase {
     func testRepliesAreCopiedIntoSwiftValues() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Bedrock
+import RedisClient
 
 /// The pooled connections of the API workers: opened up front, never more than the peak.
 final class RedisPoolTests: RedisTestCase {

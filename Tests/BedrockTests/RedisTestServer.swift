@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Bedrock
+import RedisClient
 #if canImport(Glibc)
 import Glibc
 #endif

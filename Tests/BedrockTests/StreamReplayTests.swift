@@ -2,6 +2,7 @@ import GatewayCore
 import Foundation
 import XCTest
 @testable import Bedrock
+import RedisClient
 
 final class StreamReplayTests: RedisTestCase {
 

@@ -1,6 +1,7 @@
 import GatewayCore
 import XCTest
 @testable import Bedrock
+import JWTAuth
 
 /// The gateway's token check with its cache of verified tokens.
 final class TokenCheckTests: XCTestCase {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Bedrock
+import JWTAuth
 
 final class TopicACLTests: XCTestCase {
     func testValidTopicsParse() {

@@ -1,3 +1,5 @@
+import JWTAuth
+
 /// A REST answer that is a file rather than JSON (e.g. a backtest report export).
 public struct Download: Sendable {
     public var contentType: String

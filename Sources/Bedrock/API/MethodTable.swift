@@ -1,3 +1,5 @@
+import JWTAuth
+
 /// A failed API call: an error code of SPEC §4 and a message for the client.
 public struct APIError: Error, Sendable, Equatable {
     public let code: ErrorCode

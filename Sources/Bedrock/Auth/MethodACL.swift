@@ -1,3 +1,5 @@
+import JWTAuth
+
 /// The request methods of SPEC §5 and the least role allowed to call each (SPEC §6).
 /// One table serves REST and WebSocket.
 ///

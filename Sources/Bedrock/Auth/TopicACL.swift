@@ -1,3 +1,5 @@
+import JWTAuth
+
 /// A subscribable topic (SPEC §5–§7).
 ///
 /// Accepted names, exactly (case-sensitive):

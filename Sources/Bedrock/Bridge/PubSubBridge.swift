@@ -1,4 +1,5 @@
 import Foundation
+import RedisClient
 
 /// Optional bridging of Redis pub/sub channels to topics (SPEC §7), e.g.
 /// `dfp:opportunities:ws` → `opportunities`.

@@ -1,4 +1,5 @@
 import Foundation
+import RedisClient
 
 /// Bridges Redis streams to topics (SPEC §7, DESIGN "The event loop").
 ///

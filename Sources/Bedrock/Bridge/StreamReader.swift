@@ -1,5 +1,6 @@
 import GatewayCore
 import Foundation
+import RedisClient
 
 /// The body of `StreamBridge`'s reader thread. Created on that thread and used only there.
 final class StreamReader {

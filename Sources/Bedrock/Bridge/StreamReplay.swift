@@ -1,4 +1,5 @@
 import GatewayCore
+import RedisClient
 
 /// Replay of a topic's stream for `subscribe` with `since` (SPEC §5): everything after `since`
 /// up to the subscription's `position`, or nothing at all when that history is incomplete.

@@ -1,4 +1,5 @@
 import TradingCore
+import RedisClient
 
 extension BarPipeline {
     /// What the engine remembers of a position's signal (fetched once per position).

@@ -1,4 +1,5 @@
 import TradingCore
+import RedisClient
 
 /// What became of one strategy decision on one bar.
 public struct SignalOutcome: Sendable {

@@ -1,4 +1,5 @@
 import TradingCore
+import RedisClient
 
 /// `signals.generate` (SPEC §4/§5, TRADER): `POST /v1/signals/generate`
 /// `{"market","interval","force_analysis"?}`.

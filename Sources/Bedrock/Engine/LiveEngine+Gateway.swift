@@ -1,3 +1,5 @@
+import RedisClient
+
 extension LiveEngine {
     /// The engine of `bedrock serve`: settings from `config` (`redis.prefix`, `engine.*`),
     /// `signals.generate` registered in `methods` (worker queue, pooled connections), and the

@@ -1,5 +1,6 @@
 import Foundation
 import TradingCore
+import RedisClient
 
 /// The live trading engine: consumes closed bars from every `<prefix>stream:klines:*` stream
 /// through one Redis consumer group (`<prefix>engine`), so that with several gateways on one Redis

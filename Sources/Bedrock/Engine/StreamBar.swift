@@ -1,4 +1,5 @@
 import TradingCore
+import RedisClient
 
 /// One closed bar read from a `<prefix>stream:klines:{MARKET}:{INTERVAL}` entry (`kline.closed`).
 public struct StreamBar: Sendable, Equatable {

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import TradingCore
+import RedisClient
 
 /// Loading a job's bars: from a klines stream in Redis, or from a dataset file.
 enum JobData {

@@ -1,4 +1,5 @@
 import Foundation
+import RedisClient
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import Foundation
 import TradingCore
+import RedisClient
 
 /// Jobs and reports in Redis, under the gateway's prefix (docs/JOBS.md):
 ///

@@ -1,4 +1,5 @@
 import TradingCore
+import RedisClient
 
 /// `klines.list` / `GET /v1/klines?market=&interval=&limit=` (VIEWER): the latest closed bars of a
 /// market and interval, read from its klines stream (`<prefix>stream:klines:{MARKET}:{INTERVAL}`,

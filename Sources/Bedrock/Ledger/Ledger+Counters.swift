@@ -1,3 +1,5 @@
+import RedisClient
+
 /// Ledger-wide trading counters for `/metrics` (SPEC §4). They are read from Redis, so every
 /// gateway sharing it reports the same totals, whichever gateway did the work.
 public struct LedgerCounters: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import TradingCore
+import RedisClient
 
 /// What became of an approved signal handed to `Ledger.enter`.
 public enum EntryOutcome: Sendable, Equatable {

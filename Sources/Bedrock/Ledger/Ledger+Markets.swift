@@ -1,4 +1,5 @@
 import GatewayCore
+import RedisClient
 
 /// Markets with market data: the `kline.closed` streams under `<prefix>stream:klines:`.
 extension Ledger {

@@ -1,4 +1,5 @@
 import TradingCore
+import RedisClient
 
 /// A page of records, newest first (SPEC §4 list shape).
 public struct LedgerPage: Sendable, Equatable {

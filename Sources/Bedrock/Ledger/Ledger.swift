@@ -1,4 +1,5 @@
 import TradingCore
+import RedisClient
 
 /// What the ledger needs from configuration (`ledger.*`, `redis.prefix`, `redis.stream_maxlen`).
 public struct LedgerSettings: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import GatewayCore
 import TradingCore
+import RedisClient
 
 /// The ledger's API methods (SPEC §4/§5): registered once in the `MethodTable`, so REST and the
 /// socket give the same answers. Each call borrows a pooled Redis connection on the worker

@@ -1,3 +1,5 @@
+import RedisClient
+
 /// How stored ledger hashes (all values decimal text) become JSON answers: each record kind has
 /// an ordered schema of (answer name, stored field, kind). Absent fields answer `null`.
 public enum LedgerRecord: Sendable {

@@ -1,3 +1,5 @@
+import RedisClient
+
 /// Handlers whose work is Redis reads and scripts on a pooled connection.
 extension MethodHandler {
     /// A handler for `method` that runs `body` with the call's parameters on a connection of

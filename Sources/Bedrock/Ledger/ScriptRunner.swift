@@ -1,4 +1,5 @@
 import Foundation
+import RedisClient
 
 /// Runs the ledger's Lua scripts (`Sources/Bedrock/Lua/*.lua`, shipped as package resources)
 /// with `EVALSHA`, loading them with `SCRIPT LOAD` on first use and again, transparently, when

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import GatewayCore
+import RedisClient
 
 /// The ledger snapshot (account, risk state, open positions) that `positions.estimate` reads,
 /// shared by all callers for at most `maxAge` seconds, so a burst of estimates costs one Redis

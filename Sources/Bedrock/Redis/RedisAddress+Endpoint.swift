@@ -1,3 +1,5 @@
+import RedisClient
+
 extension RedisAddress {
     /// The address for a configured endpoint; nil for `.embedded`, whose address comes from the
     /// started `EmbeddedRedis` (`EmbeddedRedis(dataDir:).address`).

@@ -1,4 +1,5 @@
 import GatewayCore
+import RedisClient
 
 /// Appends events to topic streams (SPEC §7): one field `event` holding the JSON text, capped with
 /// an approximate `MAXLEN ~`.

@@ -1,6 +1,7 @@
 import GatewayCore
 import Foundation
 import TradingCore
+import RedisClient
 
 /// Publishes bars of one market and interval as `kline.closed` events to their stream
 /// (`<prefix>stream:klines:{MARKET}:{INTERVAL}`, SPEC §7), paced in bars per second, resumable.

@@ -1,3 +1,5 @@
+import JWTAuth
+
 /// Dev sign-in for the dashboard: `POST /dev/token` mints a short-lived token for a chosen role.
 ///
 /// Exists only in dev mode and answers only loopback peers; anywhere else the route is a plain

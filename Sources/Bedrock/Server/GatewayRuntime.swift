@@ -1,5 +1,7 @@
 import Foundation
 import TradingCore
+import RedisClient
+import JWTAuth
 
 /// Runs `bedrock serve`: starts the embedded Redis when configured, the Redis bridge, the lws
 /// loop on the calling thread, and stops all of it on SIGINT/SIGTERM (close 1001 to clients).

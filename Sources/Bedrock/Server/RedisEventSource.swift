@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import RedisClient
 
 /// `EventSource` over Redis: the `StreamBridge` reader thread for live events, and a small pool
 /// of replay workers, each with its own connection, so the service thread never waits on Redis.

@@ -1,5 +1,6 @@
 import GatewayCore
 import Foundation
+import JWTAuth
 
 /// The per-connection protocol of SPEC §5 as a plain state machine: frames and clock readings
 /// in, actions out. No sockets, no lws, no clock of its own: unit-tested on its own. Deadlines

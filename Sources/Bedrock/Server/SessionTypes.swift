@@ -1,4 +1,5 @@
 import GatewayCore
+import JWTAuth
 
 /// Who a connection is, once its token checked out.
 struct Identity: Sendable, Equatable {

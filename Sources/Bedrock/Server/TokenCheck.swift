@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import JWTAuth
 
 /// Bearer-token check for the gateway: JWT verification against the configured secret, issuer
 /// and audience, with a bounded cache of tokens already verified so a client presenting the same

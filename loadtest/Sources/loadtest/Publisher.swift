@@ -1,19 +1,18 @@
-import Bedrock
-import CHiredis
 import Foundation
+import RedisClient
 
-/// Appends bench events to a topic's stream from its own thread and its own hiredis connection,
+/// Appends bench events to a topic's stream from its own thread and its own Redis connection,
 /// paced to `rate` events/s, pipelining whatever is due (at most 256 commands per round trip).
 /// Each event is `{"event_type":"bench","seq":k,"t":<CLOCK_REALTIME ns>}`, `seq` counting from 0.
 final class Publisher: @unchecked Sendable {
-    // Sound: `context` is used only by the publisher thread after `start`; the shared counters
+    // Sound: `connection` is used only by the publisher thread after `start`; the shared counters
     // are behind `lock`.
     private let lock = NSLock()
     private var publishedCount = 0
     private var finished = false
     private var failure: String?
     private var stopRequested = false
-    private let context: UnsafeMutablePointer<redisContext>
+    private let connection: RedisConnection
     private let key: String
     private let total: Int
     private let rate: Double
@@ -27,26 +26,15 @@ final class Publisher: @unchecked Sendable {
 
     /// Connects to `address` (AUTH/SELECT as it asks). Throws a readable message.
     init(address: RedisAddress, key: String, total: Int, rate: Double) throws {
-        var tv = timeval(tv_sec: 2, tv_usec: 0)
-        let ctx: UnsafeMutablePointer<redisContext>?
-        switch address.transport {
-        case .tcp(let host, let port): ctx = redisConnectWithTimeout(host, Int32(port), tv)
-        case .unix(let path): ctx = redisConnectUnixWithTimeout(path, tv)
+        do {
+            connection = try RedisConnection(address, connectTimeout: 2, readTimeout: 10)
+        } catch {
+            throw OptionsError("publisher cannot connect to \(address): \(error)")
         }
-        guard let ctx, ctx.pointee.err == 0 else {
-            throw OptionsError("publisher cannot connect to \(address)")
-        }
-        tv.tv_sec = 10
-        _ = redisSetTimeout(ctx, tv)
-        context = ctx
         self.key = key
         self.total = total
         self.rate = rate
-        if let password = address.password { _ = try pipeline([["AUTH", password]]) }
-        if address.db != 0 { _ = try pipeline([["SELECT", String(address.db)]]) }
     }
-
-    deinit { redisFree(context) }
 
     /// Start the publishing thread.
     func start() {
@@ -91,26 +79,7 @@ final class Publisher: @unchecked Sendable {
 
     /// Send `commands` in one write, then read every reply; throws on any error reply.
     private func pipeline(_ commands: [[String]]) throws -> Int {
-        for command in commands {
-            let args = command.map { strdup($0) }
-            defer { args.forEach { free($0) } }
-            var pointers = args.map { UnsafePointer<CChar>($0) }
-            var lengths = command.map { $0.utf8.count }
-            guard redisAppendCommandArgv(context, Int32(args.count), &pointers, &lengths) == REDIS_OK else {
-                throw OptionsError("redis append failed")
-            }
-        }
-        for _ in commands {
-            var raw: UnsafeMutableRawPointer?
-            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
-                throw OptionsError("redis I/O error (hiredis err \(context.pointee.err))")
-            }
-            let reply = raw.assumingMemoryBound(to: redisReply.self)
-            defer { freeReplyObject(raw) }
-            if reply.pointee.type == REDIS_REPLY_ERROR {
-                throw OptionsError("redis error: \(String(cString: reply.pointee.str))")
-            }
-        }
+        for reply in try connection.pipeline(commands) { _ = try reply.checked() }
         return commands.count
     }
 }

@@ -1,4 +1,5 @@
 import Bedrock
+import JWTAuth
 
 /// JWTs for the connections: the given `--token`, or up to 1,000 distinct subjects signed with
 /// the secret before connecting (so signing is not part of the measured storm), used round-robin.

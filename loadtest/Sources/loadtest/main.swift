@@ -2,6 +2,7 @@
 // libwebsockets client context or on plain sockets (`--client raw`) (see loadtest/README.md).
 import Bedrock
 import Foundation
+import RedisClient
 
 let parsed = Options.parse(Array(CommandLine.arguments.dropFirst()))
 guard case .success(let options) = parsed else {

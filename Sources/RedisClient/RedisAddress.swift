@@ -1,7 +1,7 @@
 /// Where a Redis server listens and how to log in to it.
 ///
 /// The configuration layer maps its endpoint (`redis://…`, `unix://…`, or the embedded server's
-/// socket) onto this value; everything in `Redis/` and `Bridge/` connects through it.
+/// socket) onto this value; every connection, pool and bridge connects through it.
 public struct RedisAddress: Sendable, Equatable, CustomStringConvertible {
     /// The transport part of an address.
     public enum Transport: Sendable, Equatable {

@@ -1,11 +1,12 @@
-import CHiredis
+internal import CHiredis
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// One blocking hiredis connection (`redisContext*`), freed in `deinit` and nowhere else.
+/// One blocking hiredis connection. The object owns its `redisContext*` and frees it in `deinit`
+/// and nowhere else; no hiredis type appears in its API (replies are copied into `RedisReply`).
 ///
 /// Threading: a connection is used by one thread at a time. It may be created on one thread and
 /// handed to another (a worker that owns it from then on), but two threads must never call it
@@ -78,10 +79,14 @@ public final class RedisConnection: @unchecked Sendable {
         return RedisConnection.copy(raw.assumingMemoryBound(to: redisReply.self))
     }
 
-    // MARK: pipelined / subscribe-mode primitives (used by PubSubBridge)
+    /// The linked hiredis version, `major.minor.patch` (for start-up logs and smoke checks).
+    public static let libraryVersion = "\(HIREDIS_MAJOR).\(HIREDIS_MINOR).\(HIREDIS_PATCH)"
 
-    /// Queues a command in the output buffer without sending it.
-    func append(_ args: [String]) throws(RedisError) {
+    // MARK: pipelined / subscribe-mode primitives (used by pipelines and PubSubBridge)
+
+    /// Queues a command in the output buffer without sending it. Same threading rule as
+    /// `command(_:)`: one thread at a time.
+    public func append(_ args: [String]) throws(RedisError) {
         if isBroken { throw .io("connection already failed") }
         if args.isEmpty { throw .invalidArgument("empty command") }
         let rc = withArgv(args.map { Array($0.utf8) }) { argc, argv, lens in
@@ -90,8 +95,8 @@ public final class RedisConnection: @unchecked Sendable {
         if rc != REDIS_OK { throw failure() }
     }
 
-    /// Writes the whole output buffer to the socket.
-    func flush() throws(RedisError) {
+    /// Writes the whole output buffer to the socket. Same threading rule as `command(_:)`.
+    public func flush() throws(RedisError) {
         var done: Int32 = 0
         while done == 0 {
             if redisBufferWrite(context, &done) != REDIS_OK { throw failure() }
@@ -99,8 +104,9 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     /// The next reply, waiting at most `timeoutMillis` for the socket to become readable;
-    /// nil when nothing complete arrived in time (the connection stays usable).
-    func nextReply(timeoutMillis: Int32) throws(RedisError) -> RedisReply? {
+    /// nil when nothing complete arrived in time (the connection stays usable). Same threading
+    /// rule as `command(_:)`.
+    public func nextReply(timeoutMillis: Int32) throws(RedisError) -> RedisReply? {
         if let reply = try bufferedReply() { return reply }
         var pfd = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
         let ready = poll(&pfd, 1, timeoutMillis)

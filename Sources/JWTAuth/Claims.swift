@@ -20,16 +20,13 @@ public struct Claims: Sendable, Equatable {
         self.nbf = nbf
     }
 
-    /// `exp` as RFC 3339 UTC (the `expires_at` of the `welcome` frame). A signed `exp` past year
-    /// 9999 is shown as 9999-12-31T23:59:59.000Z (never overflows).
-    public var expiresAt: String { Timestamp.rfc3339(millis: min(exp, 253_402_300_799) * 1000) }
-
     /// True when the token has expired at `now` (epoch seconds).
     public func isExpired(now: Int64) -> Bool { now >= exp }
 }
 
 /// Why a token was refused. `reason` is a short human sentence for the `error` frame / 401 body;
-/// it never echoes the token. Every case maps to `UNAUTHENTICATED` (HTTP 401, close 4401).
+/// it never echoes the token. The gateway answers every case with `UNAUTHENTICATED` (HTTP 401,
+/// close 4401).
 public enum AuthFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// No token was presented.
     case missingToken
@@ -55,9 +52,6 @@ public enum AuthFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// `aud` does not name the configured audience.
     case wrongAudience
 
-    /// The error code to answer with.
-    public var errorCode: ErrorCode { .unauthenticated }
-
     /// A short human reason.
     public var reason: String {
         switch self {
@@ -75,5 +69,6 @@ public enum AuthFailure: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The same as `reason`.
     public var description: String { reason }
 }

@@ -1,4 +1,5 @@
-/// Signs HS256 JWTs for `bedrock token` and tests. An immutable value; any thread may call it.
+/// Signs HS256 JWTs for `bedrock token` and tests. An immutable value; any thread may call it:
+/// each `sign` creates, uses and frees its own libjwt handle on the calling thread.
 public struct JWTSigner: Sendable {
     private let key: [UInt8]
     /// `iss` added to every token, when configured.
@@ -13,16 +14,11 @@ public struct JWTSigner: Sendable {
         self.audience = audience
     }
 
-    /// A signer for the configured secret, issuer and audience.
-    public init(config: GatewayConfig) {
-        self.init(secret: config.jwt.secret, issuer: config.jwt.issuer, audience: config.jwt.audience)
-    }
-
     /// A compact HS256 token with `sub`, `role`, `iat` = `now`, `exp` = `now + ttl`, and `iss` /
     /// `aud` when configured. `ttl` is in seconds.
     ///
     /// - Precondition: `sub` is 1–256 bytes and `ttl > 0` (check user input first).
-    public func sign(sub: String, role: Role, ttl: Int64 = 3600, now: Int64 = Timestamp.nowSeconds()) -> String {
+    public func sign(sub: String, role: Role, ttl: Int64 = 3600, now: Int64 = JWTClock.nowSeconds()) -> String {
         precondition(!sub.isEmpty && sub.utf8.count <= JWTVerifier.maxSubjectBytes, "sub must be 1-256 bytes")
         precondition(ttl > 0, "ttl must be positive")
         var grants: [(String, LibJWT.Grant)] = [

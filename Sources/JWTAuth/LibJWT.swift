@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CJWT
+internal import CJWT
 
 /// The only file that touches libjwt (1.10, v1 API). Every `jwt_t*` is created and freed here:
 /// decoded tokens live only inside `withVerified`'s body (freed by its one `defer`), signing

@@ -1,8 +1,9 @@
 import Foundation
 
 /// Verifies HS256 JWTs (SPEC §6). An immutable value: build one at start-up and share it; any
-/// thread may call `verify`. The happy path is one libjwt decode (which allocates internally)
-/// plus the `sub` string; the refusal path also decodes the header with Foundation to say why.
+/// thread may call `verify`, which creates and frees its own libjwt handle on the calling thread.
+/// The happy path is one libjwt decode (which allocates internally) plus the `sub` string; the
+/// refusal path also decodes the header with Foundation to say why.
 public struct JWTVerifier: Sendable {
     /// Tokens longer than this are refused unparsed.
     public static let maxTokenBytes = 8192
@@ -25,14 +26,8 @@ public struct JWTVerifier: Sendable {
         self.leeway = Int64(leewaySeconds)
     }
 
-    /// A verifier for the configured secret, issuer, audience and leeway.
-    public init(config: GatewayConfig) {
-        self.init(secret: config.jwt.secret, issuer: config.jwt.issuer, audience: config.jwt.audience,
-                  leewaySeconds: config.jwt.leewayS)
-    }
-
     /// Verifies `token` at `now` (epoch seconds) and returns its claims, or why it was refused.
-    public func verify(_ token: String, now: Int64 = Timestamp.nowSeconds()) -> Result<Claims, AuthFailure> {
+    public func verify(_ token: String, now: Int64 = JWTClock.nowSeconds()) -> Result<Claims, AuthFailure> {
         if token.isEmpty { return .failure(.missingToken) }
         if let problem = Self.shapeProblem(token) { return .failure(.malformed(problem)) }
         let outcome = LibJWT.withVerified(token: token, key: key) { (jwt: borrowing LibJWT.Decoded) -> Result<Claims, AuthFailure> in
@@ -42,7 +37,7 @@ public struct JWTVerifier: Sendable {
     }
 
     /// Convenience: the claims, or `nil`.
-    public func claims(_ token: String, now: Int64 = Timestamp.nowSeconds()) -> Claims? {
+    public func claims(_ token: String, now: Int64 = JWTClock.nowSeconds()) -> Claims? {
         try? verify(token, now: now).get()
     }
 
