@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TradingCore
 
 /// What an estimate needs from a ledger snapshot (the account view and the risk guard's state),
@@ -16,24 +17,18 @@ struct EstimateBasis: Sendable {
 }
 
 /// The basis of the newest snapshot seen, keyed by the snapshot's version and the UTC day
-/// (the risk state's start-of-day equity depends on it). Any thread; a lock guards the one entry.
-final class EstimateBasisMemo: @unchecked Sendable {
-    // Sound: `entry` is only touched while holding `lock`.
-    private let lock = NSLock()
-    private var entry: (version: UInt64, day: Int64, basis: EstimateBasis)?
+/// (the risk state's start-of-day equity depends on it). Any thread; a `Mutex` guards the one entry.
+final class EstimateBasisMemo: Sendable {
+    private let entry = Mutex<(version: UInt64, day: Int64, basis: EstimateBasis)?>(nil)
 
     /// The basis of `snap` (`SnapshotCache` version `version`), derived at most once per
     /// snapshot and day.
     func basis(_ snap: Ledger.Snapshot, version: UInt64, ledger: Ledger) -> EstimateBasis {
         let now = Timestamp.nowMillis()
         let day = now / 86_400_000
-        lock.lock()
-        if let entry, entry.version == version, entry.day == day { lock.unlock(); return entry.basis }
-        lock.unlock()
+        if let known = entry.withLock({ $0 }), known.version == version, known.day == day { return known.basis }
         let fresh = EstimateBasis(snap, ledger: ledger, nowMillis: now)
-        lock.lock()
-        entry = (version, day, fresh)
-        lock.unlock()
+        entry.withLock { $0 = (version, day, fresh) }
         return fresh
     }
 }

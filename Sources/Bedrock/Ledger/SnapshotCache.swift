@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import GatewayCore
+import Synchronization
 import RedisClient
 
 /// The ledger snapshot (account, risk state, open positions) that `positions.estimate` reads,
@@ -14,18 +15,19 @@ import RedisClient
 /// being called, the cache keeps itself warm: once the snapshot is older than half of `maxAge`,
 /// one background read (on `refresher`'s queue) replaces it, so a steady stream of estimates finds
 /// it fresh and never waits for Redis.
-final class SnapshotCache: @unchecked Sendable {
-    // Sound: `cached`, `taken`, `generation` and `refreshing` are only touched while holding
-    // `lock`; `reader` is set once before the gateway serves.
-    private let lock = NSLock()
-    private var cached: Ledger.Snapshot?
-    private var taken = 0.0
-    /// Bumped by `invalidate()`: a read that began before a write must not be stored after it.
-    private var generation = 0
-    /// Bumped by every snapshot stored: names a snapshot for memos (two reads may share a time).
-    private var version: UInt64 = 0
-    private var refreshing = false
-    private var reader: (@Sendable () throws -> Ledger.Snapshot)?
+final class SnapshotCache: Sendable {
+    private struct State {
+        var cached: Ledger.Snapshot?
+        var taken = 0.0
+        /// Bumped by `invalidate()`: a read that began before a write must not be stored after it.
+        var generation = 0
+        /// Bumped by every snapshot stored: names a snapshot for memos (two reads may share a time).
+        var version: UInt64 = 0
+        var refreshing = false
+        var reader: (@Sendable () throws -> Ledger.Snapshot)?
+    }
+
+    private let state = Mutex(State())
     private let refresher = DispatchQueue(label: "bedrock-snapshot-refresh", qos: .userInitiated)
     let maxAge: Double
     /// The monotonic clock ages are measured on (tests move a `ManualClock`).
@@ -38,66 +40,66 @@ final class SnapshotCache: @unchecked Sendable {
 
     /// Lets `current()` refresh in the background with `read` (blocking; runs on a private queue).
     func keepWarm(with read: @escaping @Sendable () throws -> Ledger.Snapshot) {
-        lock.lock(); reader = read; lock.unlock()
+        state.withLock { $0.reader = read }
     }
 
     /// Forget the cached snapshot (after a write through this gateway's API, so its own caller
     /// sees the change at once).
-    func invalidate() { lock.lock(); cached = nil; generation += 1; lock.unlock() }
+    func invalidate() {
+        state.withLock {
+            $0.cached = nil
+            $0.generation += 1
+        }
+    }
 
     /// The cached snapshot when younger than `maxAge`, else nil (the caller then takes the
     /// blocking way). Never blocks on I/O; may start one background refresh.
     func current() -> (snapshot: Ledger.Snapshot, takenAt: Double, version: UInt64)? {
         let now = now()
-        lock.lock()
-        guard let cached else { lock.unlock(); return nil }
-        let taken = self.taken, version = self.version
-        let age = now - taken
-        var startRefresh = false
-        if age >= maxAge / 2, !refreshing, reader != nil {
-            refreshing = true
-            startRefresh = true
+        let (found, startRefresh) = state.withLock { s -> ((Ledger.Snapshot, Double, UInt64)?, Bool) in
+            guard let cached = s.cached else { return (nil, false) }
+            let age = now - s.taken
+            var startRefresh = false
+            if age >= maxAge / 2, !s.refreshing, s.reader != nil {
+                s.refreshing = true
+                startRefresh = true
+            }
+            return (age < maxAge ? (cached, s.taken, s.version) : nil, startRefresh)
         }
-        lock.unlock()
         if startRefresh { refresher.async { [self] in refreshInBackground() } }
-        return age < maxAge ? (cached, taken, version) : nil
+        return found.map { (snapshot: $0.0, takenAt: $0.1, version: $0.2) }
     }
 
     /// The cached snapshot when young enough, else a fresh one read on `connection`.
     func snapshot(_ ledger: Ledger, on connection: RedisConnection) throws -> Ledger.Snapshot {
         let now = now()
-        lock.lock()
-        if let cached, now - taken < maxAge { lock.unlock(); return cached }
-        let before = generation
-        lock.unlock()
+        let (young, before) = state.withLock { s -> (Ledger.Snapshot?, Int) in
+            if let cached = s.cached, now - s.taken < maxAge { return (cached, s.generation) }
+            return (nil, s.generation)
+        }
+        if let young { return young }
         let fresh = try ledger.snapshot(on: connection)
         store(fresh, takenAt: now, generation: before)
         return fresh
     }
 
     private func refreshInBackground() {
-        lock.lock()
-        let read = reader
-        let before = generation
-        lock.unlock()
+        let (read, before) = state.withLock { ($0.reader, $0.generation) }
         let started = now()
         let fresh = try? read?()
-        lock.lock()
-        refreshing = false
-        lock.unlock()
+        state.withLock { $0.refreshing = false }
         if let fresh { store(fresh, takenAt: started, generation: before) }
     }
 
     /// Keep `fresh` unless a write invalidated the cache after the read began, or a younger
     /// snapshot is already there.
     private func store(_ fresh: Ledger.Snapshot, takenAt: Double, generation before: Int) {
-        lock.lock()
-        if generation == before, cached == nil || takenAt > taken {
-            cached = fresh
-            taken = takenAt
-            version += 1
+        state.withLock {
+            guard $0.generation == before, $0.cached == nil || takenAt > $0.taken else { return }
+            $0.cached = fresh
+            $0.taken = takenAt
+            $0.version += 1
         }
-        lock.unlock()
     }
 
     /// Monotonic seconds.

@@ -1,3 +1,4 @@
+import Synchronization
 import Dispatch
 import Foundation
 import RedisClient
@@ -13,7 +14,8 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
     private let prefix: String
     private let replayMax: Int
     private let workers: [ReplayWorker]
-    private let nextWorker = ManagedCounter()
+    /// Round-robin position over `workers` (any thread).
+    private let nextWorker = Atomic<Int>(0)
 
     /// `deliver` receives live batches on the reader thread; `status` Redis up/down changes.
     init(address: RedisAddress, prefix: String, replayMax: Int, channels: [String: String] = [:], workerCount: Int = 2,
@@ -37,7 +39,7 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
 
     func replay(topic: String, since: String, upTo: String,
                 completion: @escaping @Sendable (Result<ReplayBatch, Error>) -> Void) {
-        let worker = workers[nextWorker.next() % workers.count]
+        let worker = workers[(nextWorker.wrappingAdd(1, ordering: .relaxed).newValue & Int.max) % workers.count]
         let prefix = self.prefix, max = replayMax
         worker.run { connection in
             completion(Result {
@@ -94,12 +96,4 @@ final class ReplayWorker: @unchecked Sendable {
             job(.success(connection!))
         }
     }
-}
-
-/// A counter safe to bump from any thread.
-final class ManagedCounter: @unchecked Sendable {
-    // Sound: `value` is only touched while holding `lock`.
-    private let lock = NSLock()
-    private var value = 0
-    func next() -> Int { lock.lock(); defer { lock.unlock() }; value &+= 1; return value & Int.max }
 }

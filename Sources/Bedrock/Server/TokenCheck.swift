@@ -1,18 +1,22 @@
 import Foundation
 import GatewayCore
+import Synchronization
 import JWTAuth
 
 /// Bearer-token check for the gateway: JWT verification against the configured secret, issuer
 /// and audience, with a bounded cache of tokens already verified so a client presenting the same
 /// token on every request costs one HMAC, not one per request. A cached token is still refused
 /// once its `exp` has passed; a tampered token is another string and is verified afresh.
-final class TokenCheck: @unchecked Sendable {
-    // Sound: `cache` and `order` are only touched while holding `lock`.
+final class TokenCheck: Sendable {
+    /// The remembered tokens and the ring that evicts the oldest.
+    private struct Remembered {
+        var identities: [String: Identity] = [:]
+        var order: [String] = []
+        var next = 0
+    }
+
     private let verifier: JWTVerifier
-    private let lock = NSLock()
-    private var cache: [String: Identity] = [:]
-    private var order: [String] = []
-    private var next = 0
+    private let cache = Mutex(Remembered())
     /// Most tokens remembered; the oldest entry makes room for a new one.
     let capacity: Int
     /// Wall time judges a remembered token's `exp` (tests move a `ManualClock`).
@@ -25,13 +29,9 @@ final class TokenCheck: @unchecked Sendable {
     }
 
     func check(_ token: String) -> Result<Identity, AuthRefusal> {
-        let now = clock.read().wall
-        lock.lock()
-        if let known = cache[token] {
-            lock.unlock()
-            return now < known.expiresAt ? .success(known) : .failure(AuthRefusal("token expired"))
+        if let known = cache.withLock({ $0.identities[token] }) {
+            return clock.read().wall < known.expiresAt ? .success(known) : .failure(AuthRefusal("token expired"))
         }
-        lock.unlock()
         switch verifier.verify(token) {
         case .success(let claims):
             let identity = Identity(subject: claims.sub, role: claims.role, expiresAt: Double(claims.exp))
@@ -43,19 +43,19 @@ final class TokenCheck: @unchecked Sendable {
     }
 
     /// Tokens currently remembered (tests).
-    var cachedCount: Int { lock.lock(); defer { lock.unlock() }; return cache.count }
+    var cachedCount: Int { cache.withLock { $0.identities.count } }
 
     private func remember(_ token: String, _ identity: Identity) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard cache[token] == nil else { return }
-        if order.count < capacity {
-            order.append(token)
-        } else {
-            cache[order[next]] = nil
-            order[next] = token
-            next = (next + 1) % capacity
+        cache.withLock { cache in
+            guard cache.identities[token] == nil else { return }
+            if cache.order.count < capacity {
+                cache.order.append(token)
+            } else {
+                cache.identities[cache.order[cache.next]] = nil
+                cache.order[cache.next] = token
+                cache.next = (cache.next + 1) % capacity
+            }
+            cache.identities[token] = identity
         }
-        cache[token] = identity
     }
 }
