@@ -75,6 +75,7 @@ extension Gateway {
 
     /// Carry out what the session machine asked for.
     func perform(_ actions: [SessionAction], on connection: Connection) {
+        affinity.assertOnLoop("a session's actions")
         for action in actions {
             switch action {
             case .send(let frame):
@@ -133,6 +134,7 @@ extension Gateway {
     /// slow-consumer policy, `OutboundQueue`). `staging` (fan-out only): an idle connection is
     /// listed in `staged` and written once the whole bridge batch is queued (`flushStaged`).
     func enqueue(_ frame: SharedFrame, on connection: Connection, staging: Bool = false) {
+        affinity.assertOnLoop("a send queue")
         switch connection.outbound.enqueue(frame, staging: staging) {
         case .queued, .dropped:
             break

@@ -15,6 +15,7 @@ extension Gateway {
 
     /// Do what the router asked, in order.
     private func carryOut(_ actions: [Router.Action]) {
+        affinity.assertOnLoop("the topic router")
         for action in actions {
             switch action {
             case .activate(let topic):
@@ -58,6 +59,7 @@ extension Gateway {
     /// Events from the bridge: one shared frame each, appended to every live subscriber's queue;
     /// idle subscribers are written to once the wake-up's jobs are done (`flushStaged`).
     func fanOut(_ events: [(topic: String, id: String?, frame: SharedFrame)]) {
+        affinity.assertOnLoop("fan-out")
         for event in events {
             let label = "topic=\"\(metricTopic(event.topic))\""
             if index == 0 { metrics.count("bedrock_events_ingested_total", labels: label) }  // once per gateway

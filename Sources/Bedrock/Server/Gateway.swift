@@ -11,6 +11,8 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     let limits: SessionLimits
     let server: LWSServer
     let inbox = Inbox()
+    /// The loop's thread, for the debug assertions of loop-only code.
+    let affinity = LoopAffinity()
     let source: EventSource
     let authenticate: @Sendable (String) -> Result<Identity, AuthRefusal>
     let metrics = GatewayMetrics()
@@ -76,7 +78,10 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     func bind() throws { try server.bind() }
 
     /// Run the loop on the calling thread until shutdown completes.
-    func serve() { server.run() }
+    func serve() {
+        affinity.claim()
+        server.run()
+    }
 
     /// Run `job` on the service thread (from any thread).
     func post(_ job: @escaping @Sendable () -> Void) {
@@ -127,11 +132,13 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
     // MARK: LWSServerEvents: loop plumbing
 
     func wokenUp() {
+        affinity.assertOnLoop("the inbox")
         for job in inbox.drain() { job() }
         flushStaged()
     }
 
     func tick() {
+        affinity.assertOnLoop("the clock tick")
         let reading = clock.read()
         let t = reading.monotonic
         if shuttingDown {
