@@ -157,6 +157,9 @@ final class ConfigTests: XCTestCase {
             (#"{"server":{"send_queue_max":"lots"}}"#, [:], "config: server.send_queue_max: must be an integer 1-1000000, got \"lots\" (from \(dir)/c.json)"),
             (#"{"server":{"service_threads":-1}}"#, [:], "config: server.service_threads: must be an integer 0-64, got -1 (from \(dir)/c.json)"),
             (nil, ["BEDROCK_SERVER_SERVICE_THREADS": "65"], #"config: server.service_threads: must be an integer 0-64, got "65" (from BEDROCK_SERVER_SERVICE_THREADS)"#),
+            (nil, ["BEDROCK_SERVER_EVENT_LIBRARY": "epoll"],
+             #"config: server.event_library: must be one of libev, poll, got "epoll" (from BEDROCK_SERVER_EVENT_LIBRARY)"#),
+            (#"{"server":{"api_workers":0}}"#, [:], "config: server.api_workers: must be an integer 1-256, got 0 (from \(dir)/c.json)"),
             (#"{"redis":{"stream_maxlen":0}}"#, [:], "config: redis.stream_maxlen: must be an integer 1-1000000000, got 0 (from \(dir)/c.json)"),
             (#"{"server":{"cors_origins":["example.com"]}}"#, [:],
              "config: server.cors_origins: each origin must be * or scheme://host[:port] (http or https), got \"example.com\" (from \(dir)/c.json)"),
@@ -179,7 +182,7 @@ final class ConfigTests: XCTestCase {
     }
 
     func testUnknownKeysRefused() {
-        XCTAssertEqual(errorLine(#"{"mode":"dev","server":{"prot":1}}"#)?.hasPrefix("config: server.prot: unknown key (known: auth_timeout_s, cors_origins,"), true)
+        XCTAssertEqual(errorLine(#"{"mode":"dev","server":{"prot":1}}"#)?.hasPrefix("config: server.prot: unknown key (known: api_workers, auth_timeout_s, cors_origins,"), true)
         XCTAssertEqual(errorLine(#"{"mode":"dev","servr":{}}"#)?.hasPrefix("config: servr: unknown key (known: data_dir, mode, engine, jobs, jwt, ledger, log, redis, server)"), true)
         XCTAssertEqual(errorLine(#"{"mode":"dev"}"#, env: ["BEDROCK_SERVER_PROT": "1"]),
                        "config: unknown configuration variable BEDROCK_SERVER_PROT (from BEDROCK_SERVER_PROT)")
@@ -192,7 +195,8 @@ final class ConfigTests: XCTestCase {
         let env = ["BEDROCK_SERVER_PORT": "9100", "BEDROCK_DATA_DIR": dir + "/env", "BEDROCK_JWT_SECRET": secret,
                    "BEDROCK_SERVER_CORS_ORIGINS": "https://a.example, http://b.example:8080",
                    "BEDROCK_REDIS_PUBSUB_BRIDGE": "dfp:opps=opportunities,x=klines:BTCUSDT:1m",
-                   "BEDROCK_REDIS_URL": "redis://:p%40ss@10.0.0.5:6380/2"]
+                   "BEDROCK_REDIS_URL": "redis://:p%40ss@10.0.0.5:6380/2",
+                   "BEDROCK_SERVER_EVENT_LIBRARY": "poll", "BEDROCK_SERVER_API_WORKERS": "4"]
         let path = try file(json)
         var c = try GatewayConfig.load(.init(configFile: path, environment: env))
         XCTAssertEqual(c.server.port, 9100, "environment beats file")
@@ -202,6 +206,8 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.server.corsOrigins, ["https://a.example", "http://b.example:8080"])
         XCTAssertEqual(c.redis.pubsubBridge, ["dfp:opps": "opportunities", "x": "klines:BTCUSDT:1m"])
         XCTAssertEqual(c.redis.endpoint, .tcp(host: "10.0.0.5", port: 6380, password: "p@ss", db: 2))
+        XCTAssertEqual(c.server.eventLibrary, .poll)
+        XCTAssertEqual(c.server.apiWorkers, 4)
         c = try GatewayConfig.load(.init(configFile: path, dataDir: dir + "/flag",
                                          overrides: [("server.port", "9200", "--port")], environment: env))
         XCTAssertEqual(c.server.port, 9200, "flag beats environment")

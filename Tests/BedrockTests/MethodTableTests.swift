@@ -20,7 +20,7 @@ final class MethodTableTests: XCTestCase {
     }
 
     func testBlockingCallsRunAtMostTheCapAtOnceAndAllFinish() {
-        let table = MethodTable()
+        let table = MethodTable(workers: WorkerPool(threads: 6, name: "test-api"))  // `server.api_workers`
         let lock = NSLock()
         nonisolated(unsafe) var running = 0
         nonisolated(unsafe) var peak = 0
@@ -30,7 +30,7 @@ final class MethodTableTests: XCTestCase {
             lock.lock(); running -= 1; lock.unlock()
             return .success(.null)
         })
-        let cap = WorkerPool.api.size
+        let cap = table.workers.size
         let calls = cap * 4
         let done = expectation(description: "every call answered")
         done.expectedFulfillmentCount = calls

@@ -7,11 +7,23 @@ final class SessionMachineTests: XCTestCase {
     private let trader = Identity(subject: "alice", role: .trader, expiresAt: 10_000)
     private let viewer = Identity(subject: "vic", role: .viewer, expiresAt: 10_000)
 
-    private func machine(identity: Identity? = nil, limits: SessionLimits = SessionLimits(),
+    private func machine(identity: Identity? = nil, limits: SessionLimits = SessionLimits(GatewayConfig.Server()),
                          tokens: [String: Identity] = [:]) -> SessionMachine {
         SessionMachine(sessionID: "s1", limits: limits, at: at(1000), identity: identity) { token in
             tokens[token].map { .success($0) } ?? .failure(AuthRefusal("bad token"))
         }
+    }
+
+    /// The configured defaults with some values changed.
+    private func limits(heartbeatInterval: Double? = nil, heartbeatTimeout: Double? = nil, authTimeout: Double? = nil,
+                        messagesPerSecond: Double? = nil, messageBurst: Double? = nil) -> SessionLimits {
+        var l = SessionLimits(GatewayConfig.Server())
+        if let heartbeatInterval { l.heartbeatInterval = heartbeatInterval }
+        if let heartbeatTimeout { l.heartbeatTimeout = heartbeatTimeout }
+        if let authTimeout { l.authTimeout = authTimeout }
+        if let messagesPerSecond { l.messagesPerSecond = messagesPerSecond }
+        if let messageBurst { l.messageBurst = messageBurst }
+        return l
     }
 
     /// Both clocks at `seconds` (tests that step one clock alone build their own reading).
@@ -54,7 +66,7 @@ final class SessionMachineTests: XCTestCase {
     }
 
     func testNoAuthWithinTimeoutCloses4401() {
-        let m = machine(limits: SessionLimits(authTimeout: 5))
+        let m = machine(limits: limits(authTimeout: 5))
         XCTAssertEqual(m.tick(at: at(1004)), [])
         guard case .close(.unauthenticated, _)? = m.tick(at: at(1005.1)).first else { return XCTFail("expected 4401") }
     }
@@ -109,7 +121,7 @@ final class SessionMachineTests: XCTestCase {
     }
 
     func testHeartbeatPingsThenTimesOut() {
-        let m = machine(identity: trader, limits: SessionLimits(heartbeatInterval: 10, heartbeatTimeout: 30))
+        let m = machine(identity: trader, limits: limits(heartbeatInterval: 10, heartbeatTimeout: 30))
         XCTAssertEqual(m.tick(at: at(1009)), [])
         XCTAssertEqual(sentFrames(m.tick(at: at(1010))), [["type": "ping"]])
         XCTAssertEqual(m.tick(at: at(1011)), [])
@@ -119,7 +131,7 @@ final class SessionMachineTests: XCTestCase {
     }
 
     func testAWallClockStepMovesNoDeadlineButTokenExpiryFollowsWallTime() {
-        let m = machine(identity: trader, limits: SessionLimits(heartbeatInterval: 10, heartbeatTimeout: 30))
+        let m = machine(identity: trader, limits: limits(heartbeatInterval: 10, heartbeatTimeout: 30))
         // The system time jumps a day ahead: no heartbeat timeout, no ping storm, only the clock
         // tokens are judged by says the token (exp 10,000) has expired.
         let stepped = ClockReading(monotonic: 1001, wall: 1001 + 86_400)
@@ -128,7 +140,7 @@ final class SessionMachineTests: XCTestCase {
         }
         XCTAssertEqual(reason, "token expired")
         let fresh = machine(identity: Identity(subject: "alice", role: .trader, expiresAt: 1e12),
-                            limits: SessionLimits(heartbeatInterval: 10, heartbeatTimeout: 30))
+                            limits: limits(heartbeatInterval: 10, heartbeatTimeout: 30))
         XCTAssertEqual(fresh.tick(at: stepped), [], "a wall step alone neither pings nor times out")
         XCTAssertEqual(fresh.tick(at: ClockReading(monotonic: 1001, wall: 1001 - 86_400)), [])
         XCTAssertEqual(sentFrames(fresh.tick(at: ClockReading(monotonic: 1010, wall: 0))), [["type": "ping"]])
@@ -151,7 +163,7 @@ final class SessionMachineTests: XCTestCase {
     }
 
     func testRateLimitWarnsThenCloses() {
-        let m = machine(identity: trader, limits: SessionLimits(messagesPerSecond: 5, messageBurst: 10))
+        let m = machine(identity: trader, limits: limits(messagesPerSecond: 5, messageBurst: 10))
         var codes: [String] = []
         var closed: CloseCode?
         for _ in 0..<40 {

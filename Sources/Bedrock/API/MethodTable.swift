@@ -61,9 +61,12 @@ public final class MethodTable: @unchecked Sendable {
     private var handlers: [Method: MethodHandler] = [:]
     private var inline: [Method: InlineHandler] = [:]
     private(set) var downloads: [DownloadRoute] = []
-    private let workers = WorkerPool.api
+    /// Where handlers run: never on an event loop.
+    let workers: WorkerPool
 
-    public init() {}
+    /// A table whose handlers run on `workers` (`bedrock serve` passes a pool of
+    /// `server.api_workers` threads; tests and tools share `WorkerPool.shared`).
+    public init(workers: WorkerPool = .shared) { self.workers = workers }
 
     /// Add or replace a handler (before serving).
     public func register(_ handler: MethodHandler) { handlers[handler.method] = handler }

@@ -7,7 +7,7 @@ import Foundation
 /// bursts and unbounded threads (each holding a pooled Redis connection) in a long stall; a
 /// fixed pool gives both a floor and a ceiling. Threads start on first use and live as long
 /// as the process.
-final class WorkerPool: @unchecked Sendable {
+public final class WorkerPool: @unchecked Sendable {
     // Sound: `jobs` and `started` are only touched with `condition` locked.
     private var jobs = Deque<@Sendable () -> Void>()
     private var started = false
@@ -15,21 +15,22 @@ final class WorkerPool: @unchecked Sendable {
     private let threads: Int
     private let name: String
 
-    /// The pool every `MethodTable` uses.
-    static let api = WorkerPool(threads: 16, name: "bedrock-api")
+    /// A pool of the configured default size for method tables outside `bedrock serve` (tests,
+    /// tools); the server makes its own from `server.api_workers`.
+    public static let shared = WorkerPool(threads: GatewayConfig.Server().apiWorkers, name: "bedrock-api")
 
     /// A pool of `threads` threads named `name-N`.
-    init(threads: Int, name: String) {
+    public init(threads: Int, name: String) {
         precondition(threads > 0)
         self.threads = threads
         self.name = name
     }
 
     /// Threads in the pool: at most this many jobs run at once.
-    var size: Int { threads }
+    public var size: Int { threads }
 
     /// Queue `job`; one of the threads runs it as soon as it is free.
-    func submit(_ job: @escaping @Sendable () -> Void) {
+    public func submit(_ job: @escaping @Sendable () -> Void) {
         condition.lock()
         jobs.append(job)
         if !started { startThreads() }

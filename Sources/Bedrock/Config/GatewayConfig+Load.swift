@@ -100,6 +100,9 @@ extension GatewayConfig {
         s.sendQueueMax = try raw.int("server.send_queue_max", default: s.sendQueueMax, 1...1_000_000)
         s.serviceThreads = try raw.int("server.service_threads", default: s.serviceThreads, 0...64)
         s.authTimeoutS = try raw.double("server.auth_timeout_s", default: s.authTimeoutS, 0.05...3600)
+        s.eventLibrary = GatewayConfig.EventLibrary(rawValue: try raw.choice(
+            "server.event_library", default: s.eventLibrary.rawValue, GatewayConfig.EventLibrary.allCases.map(\.rawValue)))!
+        s.apiWorkers = try raw.int("server.api_workers", default: s.apiWorkers, 1...256)
         s.tlsCert = try raw.optionalString("server.tls_cert")
         s.tlsKey = try raw.optionalString("server.tls_key")
         switch (s.tlsCert, s.tlsKey) {

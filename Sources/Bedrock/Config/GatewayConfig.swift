@@ -64,6 +64,14 @@ public struct GatewayConfig: Sendable, Equatable {
         public var effectiveServiceThreads: Int {
             serviceThreads > 0 ? serviceThreads : min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
         }
+        /// `server.event_library`, default `libev`: what the service loops wait on — libev (epoll:
+        /// a wake-up costs the same whatever the number of sockets) or libwebsockets' own `poll`
+        /// loop (for comparison, or a libwebsockets build without the libev plugin). When libev
+        /// cannot be loaded the loops fall back to poll by themselves.
+        public var eventLibrary: EventLibrary = .libev
+        /// `server.api_workers`, default 16: threads running API methods that wait on Redis or
+        /// burn CPU (never the event loops); at most this many such calls run at once.
+        public var apiWorkers = 16
         /// `server.auth_timeout_s`, default 5: time allowed for first-frame authentication.
         public var authTimeoutS: Double = 5
         /// `server.tls_cert`, default none: PEM certificate; set together with `tlsKey`.
@@ -75,6 +83,11 @@ public struct GatewayConfig: Sendable, Equatable {
         public var tlsEnabled: Bool { tlsCert != nil && tlsKey != nil }
 
         public init() {}
+    }
+
+    /// `server.event_library` values.
+    public enum EventLibrary: String, Sendable, CaseIterable {
+        case libev, poll
     }
 
     /// `redis.*`: the event bus and system of record.

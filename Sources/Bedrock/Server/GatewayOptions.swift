@@ -1,36 +1,26 @@
 import GatewayCore
 
-/// Everything `Gateway` needs from configuration, already validated.
-public struct GatewayOptions: Sendable {
-    public var host: String = "127.0.0.1"
-    public var port: Int = 8080
-    public var publicDir: String = "public"
-    public var heartbeatInterval: Double = 30
-    public var heartbeatTimeout: Double = 90
-    public var authTimeout: Double = 5
-    public var maxFrameBytes: Int = 65536
-    public var maxConnections: Int = 20000
-    public var messagesPerSecond: Double = 50
-    public var messageBurst: Double = 100
-    public var sendQueueMax: Int = 1024
-    public var corsOrigins: [String] = []
-    public var tlsCertPath: String?
-    public var tlsKeyPath: String?
-    /// `dev` or `production`.
-    public var mode: String = "production"
+/// What a service loop needs from configuration: the validated `server.*` section (where every
+/// default is defined, once) and the clock it reads.
+struct GatewayOptions: Sendable {
+    /// `server.*` as loaded and validated.
+    let server: GatewayConfig.Server
     /// Where the loops read the time (tests inject a `ManualClock`).
-    public var clock: any GatewayClock = SystemClock()
+    var clock: any GatewayClock
 
-    public init() {}
-
-    var limits: SessionLimits {
-        SessionLimits(heartbeatInterval: heartbeatInterval, heartbeatTimeout: heartbeatTimeout,
-                      authTimeout: authTimeout, maxFrameBytes: maxFrameBytes,
-                      messagesPerSecond: messagesPerSecond, messageBurst: messageBurst, sendQueueMax: sendQueueMax)
+    /// Options from validated configuration.
+    init(_ config: GatewayConfig, clock: any GatewayClock = SystemClock()) {
+        server = config.server
+        self.clock = clock
     }
 
+    var maxConnections: Int { server.maxConnections }
+    var corsOrigins: [String] { server.corsOrigins }
+    var publicDir: String { server.publicDir }
+    var limits: SessionLimits { SessionLimits(server) }
+
     var serverSettings: LWSServerSettings {
-        LWSServerSettings(host: host, port: port, tlsCertPath: tlsCertPath, tlsKeyPath: tlsKeyPath,
-                          maxConnections: maxConnections)
+        LWSServerSettings(host: server.host, port: server.port, tlsCertPath: server.tlsCert, tlsKeyPath: server.tlsKey,
+                          maxConnections: server.maxConnections, useLibev: server.eventLibrary == .libev)
     }
 }

@@ -8,8 +8,8 @@ import JWTAuth
 public enum GatewayRuntime {
     /// Serve until a signal; throws `GatewayStartError` when something cannot start.
     /// `authenticate` checks a bearer token (JWT) and answers who it is for.
-    public static func run(config: GatewayConfig, methods: MethodTable = MethodTable(),
-                           log: @escaping @Sendable (String) -> Void) throws {
+    public static func run(config: GatewayConfig, log: @escaping @Sendable (String) -> Void) throws {
+        let methods = MethodTable(workers: WorkerPool(threads: config.server.apiWorkers, name: "bedrock-api"))
         blockTerminationSignals()
         raiseFileLimit(to: config.server.maxConnections + 512)
 
@@ -89,7 +89,7 @@ public enum GatewayRuntime {
             sizing: SizingConfig(riskPerTrade: l.riskPerTrade))
         let ledger = try Ledger(settings: settings)
         let pool = RedisPool(address: address)
-        pool.prewarm(WorkerPool.api.size + 1)  // one per API worker thread, one for the snapshot refresher
+        pool.prewarm(methods.workers.size + 1)  // one per API worker thread, one for the snapshot refresher
         LedgerMethods.register(in: methods, ledger: ledger, pool: pool)
         return ledger
     }
@@ -156,26 +156,4 @@ final class GatewayRelay: @unchecked Sendable {
     // Sound: written once on the main thread before the bridge can deliver anything that
     // matters (no topic is active before the gateway runs); read afterwards only.
     var gateway: GatewayGroup?
-}
-
-extension GatewayOptions {
-    /// Options from validated configuration.
-    init(_ config: GatewayConfig) {
-        self.init()
-        host = config.server.host
-        port = config.server.port
-        publicDir = config.server.publicDir
-        heartbeatInterval = config.server.heartbeatIntervalS
-        heartbeatTimeout = config.server.heartbeatTimeoutS
-        authTimeout = config.server.authTimeoutS
-        maxFrameBytes = config.server.maxFrameBytes
-        maxConnections = config.server.maxConnections
-        messagesPerSecond = config.server.rateLimitPerS
-        messageBurst = Double(config.server.rateLimitBurst)
-        sendQueueMax = config.server.sendQueueMax
-        corsOrigins = config.server.corsOrigins
-        tlsCertPath = config.server.tlsCert
-        tlsKeyPath = config.server.tlsKey
-        mode = config.mode.rawValue
-    }
 }

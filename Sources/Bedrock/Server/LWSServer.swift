@@ -34,9 +34,9 @@ struct LWSServerSettings: Sendable {
     /// connections the first loop hands over (`adopt(descriptor:)`).
     var listens = true
     /// Serve on libev (epoll: cost per wake-up independent of the number of sockets) instead of
-    /// lws's own poll() loop. `BEDROCK_LWS_EVENT_LIB=poll` selects poll(); when the libev plugin
-    /// cannot be loaded the server falls back to poll() by itself.
-    var useLibev: Bool = ProcessInfo.processInfo.environment["BEDROCK_LWS_EVENT_LIB"] != "poll"
+    /// lws's own poll() loop (`server.event_library`); when the libev plugin cannot be loaded the
+    /// server falls back to poll() by itself.
+    var useLibev: Bool
 }
 
 /// Owns the libwebsockets context, its protocol table and the one service thread. All lws

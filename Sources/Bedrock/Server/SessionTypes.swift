@@ -9,15 +9,26 @@ struct Identity: Sendable, Equatable {
     var expiresAt: Double
 }
 
-/// Per-connection limits and timings, from configuration.
+/// Per-connection limits and timings, from configuration (`server.*`, where their defaults are).
 struct SessionLimits: Sendable {
-    var heartbeatInterval: Double = 30
-    var heartbeatTimeout: Double = 90
-    var authTimeout: Double = 5
-    var maxFrameBytes: Int = 65536
-    var messagesPerSecond: Double = 50
-    var messageBurst: Double = 100
-    var sendQueueMax: Int = 1024
+    var heartbeatInterval: Double
+    var heartbeatTimeout: Double
+    var authTimeout: Double
+    var maxFrameBytes: Int
+    var messagesPerSecond: Double
+    var messageBurst: Double
+    var sendQueueMax: Int
+
+    /// The limits `server` configures.
+    init(_ server: GatewayConfig.Server) {
+        heartbeatInterval = server.heartbeatIntervalS
+        heartbeatTimeout = server.heartbeatTimeoutS
+        authTimeout = server.authTimeoutS
+        maxFrameBytes = server.maxFrameBytes
+        messagesPerSecond = server.rateLimitPerS
+        messageBurst = Double(server.rateLimitBurst)
+        sendQueueMax = server.sendQueueMax
+    }
 }
 
 /// What the session machine asks its owner (the gateway) to do.
