@@ -62,7 +62,7 @@ PY_STAMP := $(VENV)/.installed
 
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: help deps test-deps build release run sample-data sample-data-load test swift-test integration-test bench lint-js clean distclean
+.PHONY: help deps test-deps build release run sample-data sample-data-load test swift-test integration-test bench lint lint-swift lint-js clean distclean
 
 help:
 	@echo "Bedrock — make targets:"
@@ -72,6 +72,8 @@ help:
 	@echo "  make release      release build ($(RELEASE_BIN))"
 	@echo "  make sample-data  write the synthetic sample market; replay it into a running make-run gateway"
 	@echo "  make bench        run the benchmarks (trading core, then the gateway rows of loadtest/run-benchmarks.sh)"
+	@echo "  make lint         lint-swift and lint-js (run by make test)"
+	@echo "  make lint-swift   swift format lint --strict with .swift-format over Sources, Tests, loadtest"
 	@echo "  make lint-js      lint the dashboard's modules (public/js) with eslint; fails on any problem"
 	@echo "  make clean        remove build output and the test virtualenv"
 
@@ -189,6 +191,17 @@ bench: deps
 	swift run -c release $(SWIFT_FLAGS) bench
 	@rm -rf $(GATEWAY_BENCH_OUT)
 	SCRATCH=$(SCRATCH) OUT=$(GATEWAY_BENCH_OUT) ONLY="$(GATEWAY_ROWS)" loadtest/run-benchmarks.sh
+
+# Both linters; `make test` runs this first.
+lint: lint-swift lint-js
+
+# Swift style: the toolchain's swift-format with the committed .swift-format; any finding fails.
+# `swift format format --in-place -r Sources Tests loadtest/Sources` applies it.
+SWIFT_LINT_DIRS := Sources Tests loadtest/Sources
+lint-swift:
+	@$(SWIFT_CHECK)
+	swift format lint --strict --parallel -r $(SWIFT_LINT_DIRS)
+	@echo "lint-swift: no findings"
 
 # Lints the dashboard's modules (public/js, rules in public/.eslintrc.json) with Debian's eslint,
 # installed when missing; any problem fails the target. NODE_PATH: Debian's eslint finds its
