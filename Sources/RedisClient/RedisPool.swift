@@ -1,15 +1,14 @@
-import Foundation
+import Synchronization
 
 /// A small pool of blocking Redis connections for API handlers on the worker queue: a call
 /// borrows one connection for its whole duration (one thread owns it meanwhile), then returns
 /// it; a connection that broke is dropped, and the next call opens a fresh one.
-public final class RedisPool: @unchecked Sendable {
-    // Sound: `idle` is only touched under `lock`; a borrowed connection belongs to the single
-    // thread running the closure until it is handed back.
+public final class RedisPool: Sendable {
     private let address: RedisAddress
     private let maxIdle: Int
-    private var idle: [RedisConnection] = []
-    private let lock = NSLock()
+    /// Idle connections; a borrowed one belongs to the single thread running the closure until
+    /// it is handed back.
+    private let idle = Mutex<[RedisConnection]>([])
 
     /// A pool for `address` keeping at most `maxIdle` idle connections.
     public init(address: RedisAddress, maxIdle: Int = 64) {
@@ -22,34 +21,26 @@ public final class RedisPool: @unchecked Sendable {
     /// number of threads that can use it at once never opens more, so the gateway's descriptor
     /// count does not creep up the first time a burst reaches that peak.
     public func prewarm(_ count: Int) {
-        lock.lock()
-        let missing = min(count, maxIdle) - idle.count
-        lock.unlock()
+        let missing = min(count, maxIdle) - idle.withLock { $0.count }
         guard missing > 0 else { return }
         var opened: [RedisConnection] = []
         for _ in 0..<missing {
             guard let connection = try? RedisConnection(address) else { break }
             opened.append(connection)
         }
-        lock.lock()
-        idle.append(contentsOf: opened.prefix(max(0, maxIdle - idle.count)))
-        lock.unlock()
+        idle.withLock { $0.append(contentsOf: opened.prefix(max(0, maxIdle - $0.count))) }
     }
 
     /// Idle connections (for tests and metrics).
-    public var idleCount: Int { lock.lock(); defer { lock.unlock() }; return idle.count }
+    public var idleCount: Int { idle.withLock { $0.count } }
 
     /// Runs `body` with a connection of its own.
     public func with<T>(_ body: (RedisConnection) throws -> T) throws -> T {
-        lock.lock()
-        let reused = idle.popLast()
-        lock.unlock()
+        let reused = idle.withLock { $0.popLast() }
         let connection = try reused ?? RedisConnection(address)
         defer {
             if !connection.isBroken {
-                lock.lock()
-                if idle.count < maxIdle { idle.append(connection) }
-                lock.unlock()
+                idle.withLock { if $0.count < maxIdle { $0.append(connection) } }
             }
         }
         return try body(connection)

@@ -28,7 +28,8 @@ final class SnapshotCache: Sendable {
     }
 
     private let state = Mutex(State())
-    private let refresher = DispatchQueue(label: "bedrock-snapshot-refresh", qos: .userInitiated)
+    /// Runs the one background refresh at a time.
+    private let refresher = WorkerPool(threads: 1, name: "bedrock-snapshot-refresh")
     let maxAge: Double
     /// The monotonic clock ages are measured on (tests move a `ManualClock`).
     private let clock: any GatewayClock
@@ -66,7 +67,7 @@ final class SnapshotCache: Sendable {
             }
             return (age < maxAge ? (cached, s.taken, s.version) : nil, startRefresh)
         }
-        if startRefresh { refresher.async { [self] in refreshInBackground() } }
+        if startRefresh { refresher.submit { [self] in refreshInBackground() } }
         return found.map { (snapshot: $0.0, takenAt: $0.1, version: $0.2) }
     }
 

@@ -1,4 +1,3 @@
-import Synchronization
 import Dispatch
 import Foundation
 import RedisClient
@@ -6,16 +5,16 @@ import RedisClient
 /// `EventSource` over Redis: the `StreamBridge` reader thread for live events, and a small pool
 /// of replay workers, each with its own connection, so the service thread never waits on Redis.
 final class RedisEventSource: EventSource, @unchecked Sendable {
-    // Sound: `bridge` is thread-safe by design; `workers` connections are each used only inside
-    // their own serial queue.
+    // Sound: `bridge`, `pubsub`, `replays` and `connections` are thread-safe by design; the rest
+    // is immutable.
     private let bridge: StreamBridge
     private let pubsub: PubSubBridge
     private let address: RedisAddress
     private let prefix: String
     private let replayMax: Int
-    private let workers: [ReplayWorker]
-    /// Round-robin position over `workers` (any thread).
-    private let nextWorker = Atomic<Int>(0)
+    /// Threads running replays (they block on Redis), each borrowing a connection of `connections`.
+    private let replays: WorkerPool
+    private let connections: RedisPool
 
     /// `deliver` receives live batches on the reader thread; `status` Redis up/down changes.
     init(address: RedisAddress, prefix: String, replayMax: Int, channels: [String: String] = [:], workerCount: Int = 2,
@@ -25,7 +24,8 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
         self.prefix = prefix
         self.replayMax = replayMax
         bridge = StreamBridge(address: address, options: .init(prefix: prefix), sink: deliver, statusChanged: status)
-        workers = (0..<max(1, workerCount)).map { ReplayWorker(address: address, index: $0) }
+        replays = WorkerPool(threads: max(1, workerCount), name: "bedrock-replay")
+        connections = RedisPool(address: address, maxIdle: max(1, workerCount))
         pubsub = PubSubBridge(address: address, channels: channels, sink: deliver)
         bridge.start()
         pubsub.start()
@@ -39,15 +39,15 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
 
     func replay(topic: String, since: String, upTo: String,
                 completion: @escaping @Sendable (Result<ReplayBatch, Error>) -> Void) {
-        let worker = workers[(nextWorker.wrappingAdd(1, ordering: .relaxed).newValue & Int.max) % workers.count]
-        let prefix = self.prefix, max = replayMax
-        worker.run { connection in
+        let prefix = self.prefix, max = replayMax, connections = self.connections
+        replays.submit {
             completion(Result {
-                let connection = try connection.get()
-                let result = try StreamReplay.replay(connection, topic: topic, after: since, upTo: upTo,
-                                                     max: max, prefix: prefix)
-                return ReplayBatch(entries: result.entries.map { (id: $0.id ?? "", frame: $0.frame) },
-                                   recovered: result.recovered)
+                try connections.with { connection in
+                    let result = try StreamReplay.replay(connection, topic: topic, after: since, upTo: upTo,
+                                                         max: max, prefix: prefix)
+                    return ReplayBatch(entries: result.entries.map { (id: $0.id ?? "", frame: $0.frame) },
+                                       recovered: result.recovered)
+                }
             })
         }
     }
@@ -68,32 +68,5 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
     func shutdown() {
         pubsub.stop()
         bridge.stop()
-    }
-}
-
-/// One serial queue with one lazily (re)connected Redis connection.
-final class ReplayWorker: @unchecked Sendable {
-    // Sound: `connection` is only touched inside `queue`, which is serial.
-    private let queue: DispatchQueue
-    private let address: RedisAddress
-    private var connection: RedisConnection?
-
-    init(address: RedisAddress, index: Int) {
-        self.address = address
-        queue = DispatchQueue(label: "bedrock-replay-\(index)")
-    }
-
-    /// Run `job` with a live connection; a connection that failed is replaced next time.
-    func run(_ job: @escaping @Sendable (Result<RedisConnection, Error>) -> Void) {
-        queue.async { [self] in
-            if let current = connection, current.isBroken { connection = nil }
-            if connection == nil {
-                do { connection = try RedisConnection(address, connectTimeout: 2, readTimeout: 10) } catch {
-                    job(.failure(error))
-                    return
-                }
-            }
-            job(.success(connection!))
-        }
     }
 }
