@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The cancel flag and progress throttle of one job. The worker thread running the job calls
 /// `advance(_:)` from the backtester's progress hook (every few thousand bars); any thread may
@@ -13,13 +14,16 @@ final class JobControl: @unchecked Sendable {
         case interrupted
     }
 
-    // Sound: every mutable field is guarded by `lock`; `emit` is only called from the worker
-    // thread that owns the job (inside `advance`).
-    private let lock = NSLock()
-    private var stop: Stop?
-    private var lastSent = -1.0
-    private var lastSentAt = DispatchTime(uptimeNanoseconds: 0)
-    private var completedUnits = 0
+    // Sound: the mutable state sits in `state`; `emit` is set once before the job is queued and
+    // only called from the worker thread that owns the job (inside `advance`).
+    private struct State {
+        var stop: Stop?
+        var lastSent = -1.0
+        var lastSentAt = DispatchTime(uptimeNanoseconds: 0)
+        var completedUnits = 0
+    }
+
+    private let state = Mutex(State())
     /// Receives throttled progress; set once before the job is queued.
     var emit: (Double) -> Void = { _ in }
 
@@ -30,34 +34,28 @@ final class JobControl: @unchecked Sendable {
 
     /// Asks the job to stop; the first reason wins.
     func cancel(_ reason: Stop) {
-        lock.lock()
-        if stop == nil { stop = reason }
-        lock.unlock()
+        state.withLock { if $0.stop == nil { $0.stop = reason } }
     }
 
     /// Why the job was asked to stop, if it was.
-    var stopReason: Stop? {
-        lock.lock()
-        defer { lock.unlock() }
-        return stop
-    }
+    var stopReason: Stop? { state.withLock { $0.stop } }
 
     /// Reports overall progress (0...1); returns false once the job should stop.
     @discardableResult
     func advance(_ fraction: Double) -> Bool {
         let now = DispatchTime.now()
-        lock.lock()
-        let stopped = stop != nil
-        var send = false
         // A frame in every 10 % band (crossing 0.1, 0.2, ... 1.0), and at least every 250 ms.
         let band = { (f: Double) in Int((f / JobControl.step + 1e-9).rounded(.down)) }
-        if !stopped, fraction > lastSent,
-           lastSent < 0 || band(fraction) > band(lastSent) || now.uptimeNanoseconds - lastSentAt.uptimeNanoseconds >= JobControl.interval {
-            lastSent = fraction
-            lastSentAt = now
-            send = true
+        let (stopped, send) = state.withLock { s -> (Bool, Bool) in
+            guard s.stop == nil else { return (true, false) }
+            guard fraction > s.lastSent,
+                  s.lastSent < 0 || band(fraction) > band(s.lastSent)
+                      || now.uptimeNanoseconds - s.lastSentAt.uptimeNanoseconds >= JobControl.interval
+            else { return (false, false) }
+            s.lastSent = fraction
+            s.lastSentAt = now
+            return (false, true)
         }
-        lock.unlock()
         if send { emit(min(max(fraction, 0), 1)) }
         return !stopped
     }
@@ -65,10 +63,10 @@ final class JobControl: @unchecked Sendable {
     /// For optimisations: `units` finished evaluations out of `total`, plus the running one's
     /// own fraction, as one overall fraction.
     func advance(units done: Int?, of total: Int, inner: Double) -> Bool {
-        lock.lock()
-        if let done { completedUnits = done }
-        let base = completedUnits
-        lock.unlock()
+        let base = state.withLock { s -> Int in
+            if let done { s.completedUnits = done }
+            return s.completedUnits
+        }
         guard total > 0 else { return advance(1) }
         return advance(min(1, (Double(base) + (done == nil ? inner : 0)) / Double(total)))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import RedisClient
 
 /// Runs the ledger's Lua scripts (`Sources/Bedrock/Lua/*.lua`, shipped as package resources)
@@ -8,13 +9,12 @@ import RedisClient
 /// The text run for script `name` is `common.lua` followed by `name.lua`: the shared prelude
 /// (argument decoding, money helpers, event writer) and the script body.
 ///
-/// Threading: the SHA cache is lock-protected, so one runner is shared by every thread; each
+/// Threading: the SHA cache sits in a `Mutex`, so one runner is shared by every thread; each
 /// call uses the caller's own `RedisConnection`.
-public final class ScriptRunner: @unchecked Sendable {
-    // Sound: `sources` is immutable after init; `shas` is only touched under `lock`.
+public final class ScriptRunner: Sendable {
     private let sources: [String: String]
-    private var shas: [String: String] = [:]
-    private let lock = NSLock()
+    /// Script name → SHA once loaded (any thread).
+    private let shas = Mutex<[String: String]>([:])
 
     /// Script names the ledger uses.
     public static let names = ["record_signal", "open_position", "mark_position", "close_position",
@@ -39,9 +39,7 @@ public final class ScriptRunner: @unchecked Sendable {
     /// `EVALSHA <sha> 0 args...`; on `NOSCRIPT`, `SCRIPT LOAD` and retry once.
     public func run(_ name: String, args: [String], on connection: RedisConnection) throws -> RedisReply {
         guard let source = sources[name] else { throw LedgerError.scripts("no script \(name)") }
-        lock.lock()
-        let cached = shas[name]
-        lock.unlock()
+        let cached = shas.withLock { $0[name] }
         let sha = try cached ?? load(name, source, on: connection)
         let reply = try connection.command(["EVALSHA", sha, "0"] + args)
         if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
@@ -54,9 +52,7 @@ public final class ScriptRunner: @unchecked Sendable {
     private func load(_ name: String, _ source: String, on connection: RedisConnection) throws -> String {
         let reply = try connection.command(["SCRIPT", "LOAD", source]).checked()
         guard let sha = reply.string else { throw LedgerError.scripts("SCRIPT LOAD answered \(reply)") }
-        lock.lock()
-        shas[name] = sha
-        lock.unlock()
+        shas.withLock { $0[name] = sha }
         return sha
     }
 
