@@ -1,7 +1,8 @@
 """Process and client helpers for the black-box integration tests.
 
 Everything here talks to the real binary (`BEDROCK_BIN`, default `.build/debug/bedrock`) and a
-real `redis-server`, only over loopback.
+real `redis-server`, only over loopback. Tests wait for what they can observe (a frame, a close,
+a `/metrics` line, Redis state) with `wait_until`/`poll` up to a deadline, never a fixed sleep.
 """
 
 from __future__ import annotations
