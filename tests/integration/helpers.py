@@ -1,7 +1,8 @@
 """Process and client helpers for the black-box integration tests.
 
 Everything here talks to the real binary (`BEDROCK_BIN`, default `.build/debug/bedrock`) and a
-real `redis-server`, only over loopback.
+real `redis-server`, only over loopback. Tests wait for what they can observe (a frame, a close,
+a `/metrics` line, Redis state) with `wait_until`/`poll` up to a deadline, never a fixed sleep.
 """
 
 from __future__ import annotations
@@ -77,6 +78,32 @@ def make_jwt(claims: dict, secret: str = JWT_SECRET, alg: str = "HS256") -> str:
     digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
     sig = hmac.new(secret.encode(), signing_input, digest).digest()
     return f"{header}.{payload}.{b64url(sig)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# waiting for something observable
+
+
+def poll(check: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:
+    """Calls `check` every `interval` s until it returns a truthy value or `timeout` s have
+    passed; returns its last value (falsy when the time ran out). Exceptions propagate."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(min(interval, max(deadline - time.monotonic(), 0)))
+
+
+def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.05,
+               seen: Callable[[], Any] | None = None) -> Any:
+    """`poll(check, ...)`'s truthy value; fails after `timeout` s naming `what` was awaited and
+    what was last seen (`check`'s last value, or `seen()` when given)."""
+    value = poll(check, timeout, interval)
+    if value:
+        return value
+    last = seen() if seen is not None else value
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last seen: {last!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,21 +282,17 @@ class Gateway:
             self.wait_healthy()
 
     def wait_healthy(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
+        def health() -> int | OSError:
             if self.proc.poll() is not None:
                 raise AssertionError(f"bedrock serve exited with {self.proc.returncode} before /health "
                                      f"answered:\n{tail(self.log)}")
             try:
-                status, _, _ = self.http("GET", "/health", timeout=1.0)
-                if status == 200:
-                    return
-                last = status
+                return self.http("GET", "/health", timeout=1.0)[0]
             except OSError as e:
-                last = e
-            time.sleep(0.1)
-        raise AssertionError(f"/health did not answer 200 within {timeout}s (last: {last}):\n{tail(self.log)}")
+                return e
+
+        wait_until(lambda: health() == 200, timeout, "/health to answer 200",
+                   seen=lambda: f"{health()}\n{tail(self.log)}")
 
     def signal(self, sig: int) -> None:
         assert self.proc is not None
@@ -331,13 +354,15 @@ class Gateway:
     def metrics_with(self, line: str, timeout: float = 10.0) -> str:
         """The `/metrics` text once it contains `line` (the trading and job totals are refreshed
         off the event loop every ~2 s); fails after `timeout` with the metric lines it saw."""
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.http("GET", "/metrics")[2].decode()
-            if line in text:
-                return text
-            assert time.monotonic() < deadline, (line, [l for l in text.splitlines() if l.startswith("bedrock_")])
-            time.sleep(0.2)
+        def text() -> str:
+            return self.http("GET", "/metrics")[2].decode()
+
+        def text_with_line() -> str:
+            t = text()
+            return t if line in t else ""
+
+        return wait_until(text_with_line, timeout, f"{line!r} in /metrics", interval=0.2,
+                          seen=lambda: [l for l in text().splitlines() if l.startswith("bedrock_")])
 
     def get_json(self, path: str, headers: dict | None = None) -> tuple[int, dict[str, str], Any]:
         status, hdrs, body = self.http("GET", path, headers)
@@ -411,4 +436,4 @@ class Gateway:
 
 __all__ = ["REPO", "BEDROCK_BIN", "JWT_SECRET", "SUBPROTOCOL", "RFC3339", "free_port", "stream_key",
            "deep_merge", "make_jwt", "RedisServer", "WS", "Gateway", "ConnectionClosed",
-           "InvalidStatus", "tail"]
+           "InvalidStatus", "tail", "poll", "wait_until"]

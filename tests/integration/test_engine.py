@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import PREFIX, stream_key
+from helpers import PREFIX, poll, stream_key, wait_until
 from test_replay import run
 
 MARKET, INTERVAL = "BTCUSDT", "1h"
@@ -32,12 +32,8 @@ FAST = {"engine": {"discover_interval_ms": 100, "claim_idle_ms": 500, "lease_ms"
 
 
 def engine_wired(gw) -> bool:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if "bedrock_engine_bars_processed_total" in gw.http("GET", "/metrics")[2].decode():
-            return True
-        time.sleep(0.3)
-    return False
+    """Whether the engine's metrics show up in `/metrics` within 5 s."""
+    return bool(poll(lambda: "bedrock_engine_bars_processed_total" in gw.http("GET", "/metrics")[2].decode(), 5))
 
 
 def sample(tmp_path: Path, bars: int, seed: int = 7) -> Path:
@@ -68,16 +64,18 @@ def group_state(r) -> dict:
     return {}
 
 
+def engine_group(gw) -> dict:
+    with gw.redis() as r:
+        return group_state(r)
+
+
 def wait_processed(gw, bars: int, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    info = {}
-    while time.monotonic() < deadline:
-        with gw.redis() as r:
-            info = group_state(r)
-        if info and int(info.get("entries-read") or 0) >= bars and int(info["pending"]) == 0:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"the engine did not process {bars} bars in {timeout}s: {info}\n{gw.log_text()}")
+    def processed() -> bool:
+        info = engine_group(gw)
+        return bool(info) and int(info.get("entries-read") or 0) >= bars and int(info["pending"]) == 0
+
+    wait_until(processed, timeout, f"the engine to process {bars} bars", interval=0.2,
+               seen=lambda: f"{engine_group(gw)}\n{gw.log_text()}")
 
 
 def all_pages(gw, path: str) -> list[dict]:
@@ -143,13 +141,19 @@ def test_two_gateways_process_each_bar_once(start_gateway, redis_server, tmp_pat
     csv = sample(tmp_path, 300, seed=3)
     assert replay(csv, redis_server.url, tmp_path).wait(60) == 0
     wait_processed(a, 300)
-    time.sleep(2.5)  # /metrics refreshes every ~2 s
-    processed = 0
-    for gw in (a, b):
-        text = gw.http("GET", "/metrics")[2].decode()
-        processed += int(next(l for l in text.splitlines()
+
+    def processed() -> int:
+        total = 0
+        for gw in (a, b):
+            text = gw.http("GET", "/metrics")[2].decode()
+            total += int(next(l for l in text.splitlines()
                               if l.startswith("bedrock_engine_bars_processed_total ")).split()[1])
-    assert processed == 300
+        return total
+
+    # Each gateway's engine totals in /metrics are refreshed every ~2 s; wait for both refreshes.
+    wait_until(lambda: processed() >= 300, 15, "300 bars processed in the two gateways' /metrics",
+               interval=0.2, seen=processed)
+    assert processed() == 300
     signals, _ = check_no_duplicates(a)
     expected = sum(backtest(csv, s, tmp_path)["signals_generated"] for s in ("pullback", "oops"))
     assert len(signals) == expected
@@ -163,7 +167,7 @@ def test_kill_9_during_replay_duplicates_nothing(start_gateway, redis_server, tm
     feeder = replay(csv, redis_server.url, tmp_path)
     rng = random.Random(20261122)
     for _ in range(5):
-        time.sleep(rng.uniform(0.3, 1.5))
+        time.sleep(rng.uniform(0.3, 1.5))  # on purpose: the kill lands at a random moment of the replay
         gw.stop(sig_mod.SIGKILL)
         gw.start()
     assert feeder.wait(120) == 0

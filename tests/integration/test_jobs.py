@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BEDROCK_BIN, RFC3339, stream_key
+from helpers import BEDROCK_BIN, RFC3339, stream_key, wait_until
 
 SMALL = "BTCUSDT-1h.csv"
 BIG = "long-1h.csv"
@@ -107,15 +107,16 @@ class Socket:
 
 
 def wait_status(gw, task_id: str, wanted: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        status, last = rest_json(gw, f"/v1/backtest/status/{task_id}")
-        assert status == 200, last
-        if last["status"] == wanted:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"task {task_id} still {last} after {timeout}s")
+    def task() -> dict:
+        status, body = rest_json(gw, f"/v1/backtest/status/{task_id}")
+        assert status == 200, body
+        return body
+
+    def task_if_wanted() -> dict | None:
+        body = task()
+        return body if body["status"] == wanted else None
+
+    return wait_until(task_if_wanted, timeout, f"task {task_id} to be {wanted}", interval=0.05, seen=task)
 
 
 def test_submit_progress_completed_and_the_same_report_over_rest(start_gateway, datasets):

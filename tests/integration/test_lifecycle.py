@@ -8,23 +8,11 @@ import signal
 import ssl
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from helpers import BEDROCK_BIN, ConnectionClosed, free_port, stream_key
-
-
-def wait_until(pred, timeout: float, what: str, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = pred()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+from helpers import BEDROCK_BIN, ConnectionClosed, free_port, stream_key, wait_until
 
 
 def ready_status(gw) -> int:
@@ -202,14 +190,20 @@ def test_watch_cli_prints_events(gateway):
     t = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
     t.start()
     try:
-        deadline = time.monotonic() + 15
-        eid = None
-        while time.monotonic() < deadline:
+        sent: list[str] = []
+
+        def printed() -> str | None:
+            """One of the events sent so far as `watch` printed it; else sends another (the
+            client may not have subscribed yet when the first ones were appended)."""
             assert proc.poll() is None, f"watch exited {proc.returncode}: {proc.stderr.read()}"
-            eid = gateway.xadd("signals", {"event_type": "signal.created", "marker": "watch-me"})
-            time.sleep(0.5)
-            if eid in "".join(lines):
-                break
+            out = "".join(lines)
+            seen = next((eid for eid in sent if eid in out), None)
+            if seen is None:
+                sent.append(gateway.xadd("signals", {"event_type": "signal.created", "marker": "watch-me"}))
+            return seen
+
+        eid = wait_until(printed, 15, "`bedrock watch` to print an appended event", interval=0.25,
+                         seen=lambda: lines[-5:])
         out = "".join(lines)
         assert eid in out and "watch-me" in out, lines[-5:]
     finally:

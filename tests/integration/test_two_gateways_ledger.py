@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
-from helpers import ConnectionClosed, stream_key
+from helpers import ConnectionClosed, stream_key, wait_until
 from test_engine import FAST, engine_wired, replay, sample, wait_processed
 from test_ledger_api import rest
 
@@ -58,22 +57,27 @@ def stream_ids(gw) -> dict[str, list[str]]:
                     for entry_id, _ in r.xrange(stream_key(t))] for t in TOPICS}
 
 
+def differences(recorders: list[Recorder], expected: dict[str, list[str]]) -> list[str]:
+    """How each recorder's ids differ from the streams' (empty when they all match)."""
+    out = []
+    for r in recorders:
+        s = r.snapshot()
+        for t in TOPICS:
+            if s[t] != expected[t]:
+                missing = sorted(set(expected[t]) - set(s[t]))
+                extra = len(s[t]) - len(set(s[t]))
+                out.append(f"{t}: {len(s[t])} received vs {len(expected[t])} in the stream; missing {missing[:5]}, "
+                           f"duplicates {extra}, reader failure {r.failure}")
+    return out
+
+
 def wait_same(recorders: list[Recorder], gw, timeout: float = 30) -> dict[str, list[str]]:
-    deadline = time.monotonic() + timeout
-    while True:
+    def expected_everywhere() -> dict[str, list[str]] | None:
         expected = stream_ids(gw)
-        seen = [r.snapshot() for r in recorders]
-        if all(s == expected for s in seen):
-            return expected
-        if time.monotonic() > deadline:
-            for r, s in zip(recorders, seen):
-                for t in TOPICS:
-                    missing = sorted(set(expected[t]) - set(s[t]))
-                    extra = len(s[t]) - len(set(s[t]))
-                    assert s[t] == expected[t], (
-                        f"{t}: {len(s[t])} received vs {len(expected[t])} in the stream; missing {missing[:5]}, "
-                        f"duplicates {extra}, reader failure {r.failure}")
-        time.sleep(0.2)
+        return expected if not differences(recorders, expected) else None
+
+    return wait_until(expected_everywhere, timeout, "every client to have received exactly the streams' events",
+                      interval=0.2, seen=lambda: differences(recorders, stream_ids(gw)))
 
 
 def test_clients_on_either_gateway_see_every_ledger_event(start_gateway, redis_server, tmp_path):

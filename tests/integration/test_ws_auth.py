@@ -98,12 +98,23 @@ def test_token_expiry_closes_4401(gateway):
 
 
 def test_token_refresh_keeps_connection(gateway):
-    ws = gateway.connect(gateway.token("TRADER", "refresher", ttl=3))
+    fresh = gateway.token("TRADER", "refresher", ttl=120)
+    short = gateway.token("TRADER", "refresher", ttl=2)
+    ws = gateway.connect(short)
+    unrefreshed = gateway.connect(short)  # the same token, never refreshed: its close marks the expiry
     try:
-        ws.expect("welcome")
-        time.sleep(1)
-        ws.send({"type": "auth", "token": gateway.token("TRADER", "refresher", ttl=120)})
-        time.sleep(4)  # past the first token's expiry
+        first = ws.expect("welcome")
+        unrefreshed.expect("welcome")
+        ws.send({"type": "auth", "token": fresh})
+        renewed = ws.expect("welcome")
+        assert renewed["expires_at"] > first["expires_at"], (first, renewed)
+        code, _ = unrefreshed.expect_close(10)
+        assert code == 4401, "the first token has expired"
+        # Each service loop checks expiry every 0.25 s: the refreshed socket, maybe on another
+        # loop, must stay open past that loop's next check too (nothing to poll for: absence).
+        with pytest.raises(TimeoutError):
+            ws.expect_close(1)
         ws.roundtrip_ping()
     finally:
         ws.close()
+        unrefreshed.close()

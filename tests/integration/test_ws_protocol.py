@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from helpers import RFC3339, ConnectionClosed, InvalidStatus, stream_key
+from helpers import RFC3339, ConnectionClosed, InvalidStatus, poll, stream_key
 
 
 def test_ping_pong(gateway):
@@ -142,7 +142,7 @@ def test_moderate_rate_is_not_limited(start_gateway):
         for _ in range(15):
             ws.send({"type": "ping"})
             ws.expect("pong")
-            time.sleep(0.1)
+            time.sleep(0.1)  # on purpose: 10 messages/s, half the limit
     finally:
         ws.close()
 
@@ -164,9 +164,11 @@ def test_client_answering_pings_stays_connected(start_gateway):
     gw = start_gateway({"server": {"heartbeat_interval_s": 1, "heartbeat_timeout_s": 3}})
     ws, _ = gw.session("VIEWER", "lively")
     try:
-        deadline = time.monotonic() + 6
+        # The fourth ping comes 1 s after a client that never answered would have been closed.
+        deadline = time.monotonic() + 15
         pings = 0
-        while time.monotonic() < deadline:
+        while pings < 4:
+            assert time.monotonic() < deadline, f"only {pings} pings in 15 s; seen {ws.seen[-5:]}"
             try:
                 f = ws.recv(0.5)
             except TimeoutError:
@@ -222,7 +224,7 @@ def test_slow_consumer_is_cut_off_and_others_are_not_slowed(start_gateway):
                                         json.dumps({"event_type": "signal.created",
                                                     "n": chunk * 20 + i, "pad": pad}))
                                        for i in range(20)]))
-                time.sleep(0.02)
+                time.sleep(0.02)  # on purpose: a rate the fast client can keep up with
 
     t = threading.Thread(target=writer, daemon=True)
     t.start()
@@ -236,7 +238,10 @@ def test_slow_consumer_is_cut_off_and_others_are_not_slowed(start_gateway):
     t.join()
     assert len(ids) == 2000
     fast.close()
-    time.sleep(8)  # the slow client keeps not reading, past the server's lag deadline
+    # The slow client keeps not reading (reading would drain its queue) until the server counts
+    # it cut off, 5 s after its queue went over the limit; if it never does, the read below fails.
+    poll(lambda: "bedrock_slow_consumer_disconnects_total 1" in gw.http("GET", "/metrics")[2].decode(),
+         30, interval=0.2)
     try:
         code, frames = slow.expect_close(30)
     except TimeoutError:
@@ -263,8 +268,11 @@ def test_burst_that_drains_is_not_cut_off(start_gateway):
             ids = r.pipeline([("XADD", stream_key("signals"), "*", "event",
                                json.dumps({"event_type": "signal.created", "n": i}))
                               for i in range(1000)])
-        got = [f["id"] for f in ws.frames(5) if f.get("type") == "event"]
+        got: list[str] = []
+        while ids[-1] not in got:
+            got.append(ws.expect("event", timeout=5, skip=lambda f: True)["id"])
         assert got == ids
         ws.roundtrip_ping()
+        assert [f["id"] for f in ws.seen if f.get("type") == "event"] == ids, "an event arrived twice"
     finally:
         ws.close()

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 
-from helpers import stream_key
+from helpers import stream_key, wait_until
 
 
 def signal_event(n: int) -> dict:
@@ -113,18 +113,21 @@ def test_replay_joins_live_with_no_gap_and_no_duplicate(gateway):
             while not stop.is_set() and n < 1600:
                 appended.append(r.xadd(stream_key("signals"), json.dumps(signal_event(n))))
                 n += 1
-                time.sleep(0.002)
+                time.sleep(0.002)  # on purpose: a steady trickle that outlasts the replay
 
     t = threading.Thread(target=writer, daemon=True)
     t.start()
     try:
-        time.sleep(0.05)
+        wait_until(lambda: appended, 10, "the writer's first append")
         ws, _ = gateway.session("VIEWER", "replayer")
         try:
             sub = gateway.subscribe(ws, "signals", since=since)
             assert sub["type"] == "subscribed", sub
             assert sub["recovered"] is True, sub
-            time.sleep(0.5)  # keep appending while the replay is under way
+            # Keep appending while the replay is under way.
+            subscribed_at = len(appended)
+            wait_until(lambda: len(appended) >= subscribed_at + 200 or not t.is_alive(), 10,
+                       "the writer to append 200 more events", seen=lambda: len(appended))
             stop.set()
             t.join(10)
             with gateway.redis() as r:
