@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "Bedrock",
-    platforms: [.macOS(.v13)],
+    // macOS 15: the Synchronization module (Mutex, Atomic).
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "bedrock", targets: ["bedrock"]),
         .library(name: "Bedrock", targets: ["Bedrock"]),
@@ -22,28 +23,35 @@ let package = Package(
                        providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CJWT", pkgConfig: "libjwt",
                        providers: [.apt(["libjwt-dev"])]),
+        // For the load generator's raw-socket client: epoll, which Glibc does not import.
+        .systemLibrary(name: "CEpoll", path: "loadtest/Sources/CEpoll"),
         .target(name: "TradingCore"),
+        // The only importer of CWebSockets: lws contexts, connections, the WebSocket clients.
+        .target(
+            name: "Transport",
+            dependencies: ["CWebSockets"],
+            // libev and OpenSSL are called directly (each context's own libev loop, the TLS
+            // context settings); both come with libwebsockets-dev.
+            linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("ssl")]
+        ),
         .target(
             name: "Bedrock",
             dependencies: [
-                "TradingCore", "CWebSockets", "CJansson", "CHiredis", "CJWT",
+                "TradingCore", "Transport", "CJansson", "CHiredis", "CJWT",
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
-            resources: [.copy("Lua")],
-            // libev and OpenSSL are called directly (the loops' own libev loops, the TLS context
-            // settings); both come with libwebsockets-dev.
-            linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("ssl")]
+            resources: [.copy("Lua")]
         ),
         .executableTarget(
             name: "bedrock",
             dependencies: [
-                "Bedrock", "TradingCore",
+                "Bedrock", "TradingCore", "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "loadtest",
-            dependencies: ["Bedrock", "CWebSockets", "CHiredis"],
+            dependencies: ["Bedrock", "Transport", "CEpoll", "CHiredis"],
             path: "loadtest/Sources/loadtest"
         ),
         .executableTarget(name: "bench", dependencies: ["TradingCore", "Bedrock"]),

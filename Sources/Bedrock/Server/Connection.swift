@@ -1,4 +1,5 @@
 import DequeModule
+import Transport
 
 /// One WebSocket connection on the service thread: its protocol machine, its bounded send queue,
 /// a partially received message and a pending close. Owned by `Gateway.connections`.

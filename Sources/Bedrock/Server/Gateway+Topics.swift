@@ -1,3 +1,5 @@
+import Transport
+
 /// Topics on the loop: subscriptions, the bridge position of each topic, replay joined to the
 /// live stream, and fan-out of shared frames.
 extension Gateway {

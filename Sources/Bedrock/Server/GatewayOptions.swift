@@ -1,3 +1,5 @@
+import Transport
+
 /// Everything `Gateway` needs from configuration, already validated.
 public struct GatewayOptions: Sendable {
     public var host: String = "127.0.0.1"

@@ -1,0 +1,5 @@
+/// Why a context could not be created (e.g. the port is taken); `description` says what failed.
+public struct TransportError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
