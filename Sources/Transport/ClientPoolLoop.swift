@@ -26,8 +26,9 @@ public protocol ClientPoolDelegate: AnyObject {
 
 /// Settings of a client pool's context and connections.
 public struct ClientPoolSettings: Sendable {
-    /// The server every connection goes to.
+    /// The server's host name or address.
     public var host: String
+    /// The server's port.
     public var port: Int
     /// The WebSocket subprotocol asked for.
     public var subprotocol = "bedrock.v1"

@@ -39,10 +39,13 @@ public protocol LWSServerEvents: AnyObject {
 
 /// Settings the lws context of a service loop is created with.
 public struct LWSServerSettings: Sendable {
+    /// The address the first loop listens on.
     public var host: String
+    /// The port the first loop listens on.
     public var port: Int
-    /// PEM certificate and key files; TLS (https, wss) when both are set.
+    /// The PEM certificate file; TLS (https, wss) when it and `tlsKeyPath` are set.
     public var tlsCertPath: String?
+    /// The PEM private key of `tlsCertPath`.
     public var tlsKeyPath: String?
     /// Connections the whole process may hold (sizes the descriptor table).
     public var maxConnections: Int
@@ -92,7 +95,7 @@ public final class LWSServer: LWSCallbackHandler, @unchecked Sendable {
     public var events: (any LWSServerEvents)?
 
     /// The WebSocket subprotocol name (SPEC §5).
-    public static let subprotocol = "bedrock.v1"
+    static let subprotocol = "bedrock.v1"
 
     /// A loop for `settings`; nothing is created before `bind()`.
     public init(settings: LWSServerSettings) {
@@ -113,9 +116,6 @@ public final class LWSServer: LWSCallbackHandler, @unchecked Sendable {
         context.fallBackToPoll = true
         self.context = LWSContext(context, handler: self)
     }
-
-    /// True when the context runs on libev; set by `bind()` before the loop starts.
-    public var onLibev: Bool { context.onLibev }
 
     /// Create the context and bind the port. Throws with lws's complaint when it cannot.
     public func bind() throws {

@@ -11,17 +11,25 @@ public final class WebSocketClient: LWSCallbackHandler, @unchecked Sendable {
 
     /// What happened on the connection, delivered on the loop thread.
     public enum Event {
+        /// The handshake completed.
         case opened
+        /// A complete text message.
         case message(String)
+        /// The connection closed (`code` 1006 when the server sent no close frame).
         case closed(code: Int, reason: String)
+        /// The connection could not be made, or broke before its handshake completed.
         case failed(String)
     }
 
     /// A `ws://` or `wss://` URL split for lws.
     public struct Endpoint: Sendable {
+        /// `wss://`.
         public var secure: Bool
+        /// Host name or address.
         public var host: String
+        /// Port (default 80, or 443 for `wss://`).
         public var port: Int
+        /// Path with the query, `/` when the URL has none.
         public var path: String
 
         /// Parses `ws[s]://host[:port][/path[?query]]`; nil when it is not such a URL.
