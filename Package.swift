@@ -3,6 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Bedrock",
+    // macOS 15: the Synchronization module (Mutex, Atomic).
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "bedrock", targets: ["bedrock"]),
@@ -22,12 +23,23 @@ let package = Package(
                        providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CJWT", pkgConfig: "libjwt",
                        providers: [.apt(["libjwt-dev"])]),
+        // For the load generator's raw-socket client: epoll, which Glibc does not import.
+        .systemLibrary(name: "CEpoll", path: "loadtest/Sources/CEpoll"),
         .target(name: "TradingCore"),
         // The only importer of CHiredis: connections, pipelining, the pool, replies, the embedded
         // redis-server.
         .target(name: "RedisClient", dependencies: ["CHiredis"]),
         // The only importer of CJWT: HS256 verification and signing.
         .target(name: "JWTAuth", dependencies: ["CJWT"]),
+        // The only importer of CWebSockets: lws contexts, connections, the WebSocket clients.
+        .target(
+            name: "Transport",
+            dependencies: ["CWebSockets"],
+            // libev and OpenSSL are called directly (each context's own libev loop, the TLS
+            // context settings); both come with libwebsockets-dev.
+            linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("ssl")]
+        ),
+        // Pure policy, no C: send queues, topic routing, the clock.
         .target(
             name: "GatewayCore",
             dependencies: [.product(name: "DequeModule", package: "swift-collections")]
@@ -35,24 +47,21 @@ let package = Package(
         .target(
             name: "Bedrock",
             dependencies: [
-                "TradingCore", "GatewayCore", "RedisClient", "JWTAuth", "CWebSockets", "CJansson",
+                "TradingCore", "GatewayCore", "RedisClient", "JWTAuth", "Transport", "CJansson",
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
-            resources: [.copy("Lua")],
-            // libev and OpenSSL are called directly (the loops' own libev loops, the TLS context
-            // settings); both come with libwebsockets-dev.
-            linkerSettings: [.linkedLibrary("ev"), .linkedLibrary("ssl")]
+            resources: [.copy("Lua")]
         ),
         .executableTarget(
             name: "bedrock",
             dependencies: [
-                "Bedrock", "TradingCore", "RedisClient", "JWTAuth",
+                "Bedrock", "TradingCore", "RedisClient", "JWTAuth", "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "loadtest",
-            dependencies: ["Bedrock", "RedisClient", "JWTAuth", "CWebSockets"],
+            dependencies: ["Bedrock", "RedisClient", "JWTAuth", "Transport", "CEpoll"],
             path: "loadtest/Sources/loadtest"
         ),
         .executableTarget(name: "bench", dependencies: ["TradingCore", "Bedrock"]),

@@ -10,12 +10,7 @@ struct ev_loop;
 extern struct ev_loop *ev_loop_new(unsigned int flags);
 extern void ev_loop_destroy(struct ev_loop *loop);
 
-// For the load generator's raw-socket client (loadtest/Sources/loadtest/RawClientPool.swift):
-// epoll and TCP_NODELAY are not in Swift's Glibc module.
-#include <sys/epoll.h>
-#include <netinet/tcp.h>
-
-// TLS: the gateway turns TLS 1.3 session tickets off on its server SSL_CTX (see LWSServer).
+// TLS: the gateway turns TLS 1.3 session tickets off on its server SSL_CTX (see Transport's LWSContext).
 static inline void bedrock_ssl_ctx_without_tickets(void *ctx) {
 #if defined(LWS_WITH_TLS) && defined(TLS1_3_VERSION)
     SSL_CTX_set_num_tickets((SSL_CTX *)ctx, 0);

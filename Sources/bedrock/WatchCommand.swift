@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bedrock
 import Foundation
+import Transport
 
 /// `bedrock watch`: a terminal client printing a topic's events as JSON lines (SPEC §2).
 /// Reconnects with backoff and resumes from the last event id it printed, so nothing is missed.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Metrics that cost a Redis round trip (ledger totals) or belong to other threads, refreshed on
 /// a thread of their own every few seconds; `/metrics` reads the last text without waiting, so
@@ -9,7 +10,7 @@ final class BackgroundMetrics: @unchecked Sendable {
     private var cached = ""
     private let sources: [@Sendable () -> String]
     private let interval: Double
-    private let stopFlag = ManagedAtomicFlag()
+    private let stopFlag = Atomic<Bool>(false)
 
     /// Each source returns Prometheus text (an empty string when it has nothing).
     init(interval: Double = 2, sources: [@Sendable () -> String]) {
@@ -21,7 +22,7 @@ final class BackgroundMetrics: @unchecked Sendable {
     func start() {
         guard !sources.isEmpty else { return }
         let thread = Thread { [self] in
-            while !stopFlag.isSet {
+            while !stopFlag.load(ordering: .acquiring) {
                 let text = sources.map { $0() }.joined()
                 lock.lock(); cached = text; lock.unlock()
                 Thread.sleep(forTimeInterval: interval)
@@ -34,7 +35,7 @@ final class BackgroundMetrics: @unchecked Sendable {
     /// The latest text (any thread).
     var text: String { lock.lock(); defer { lock.unlock() }; return cached }
 
-    func stop() { stopFlag.set() }
+    func stop() { stopFlag.store(true, ordering: .releasing) }
 }
 
 extension LedgerCounters {

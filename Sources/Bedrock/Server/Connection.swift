@@ -1,4 +1,6 @@
+import DequeModule
 import GatewayCore
+import Transport
 
 /// One WebSocket connection on its service loop: its protocol machine, its send queue and a
 /// partially received message. Owned by `Gateway.connections`; late answers find it by `serial`.

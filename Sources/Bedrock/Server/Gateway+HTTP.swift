@@ -1,5 +1,5 @@
-import CWebSockets
 import Foundation
+import Transport
 
 /// HTTP on the loop: health, readiness, metrics, the `/v1` API gate and static files.
 extension Gateway {
@@ -11,13 +11,13 @@ extension Gateway {
         let exchange = HTTPExchange(wsi: wsi, serial: nextSerial, requestID: HTTPExchange.requestID(from: wsi))
         exchange.started = now()
         exchange.path = path
-        exchange.method = HTTPExchange.method(of: wsi)
-        exchange.origin = wsi.header(WSI_TOKEN_ORIGIN)
+        exchange.method = wsi.requestMethod
+        exchange.origin = wsi.header(.origin)
         exchanges[wsi] = exchange
         pendingExchanges[exchange.serial] = exchange
         if exchange.method == "POST" || exchange.method == "PUT" || exchange.method == "PATCH" {
-            let length = wsi.header(WSI_TOKEN_HTTP_CONTENT_LENGTH)
-            let chunked = wsi.header(WSI_TOKEN_HTTP_TRANSFER_ENCODING)?.lowercased().contains("chunked") ?? false
+            let length = wsi.header(.contentLength)
+            let chunked = wsi.header(.transferEncoding)?.lowercased().contains("chunked") ?? false
             exchange.awaitingBody = chunked || !(length == nil || length == "0")
             if path.hasPrefix("/v1/"), let failure = authFailure(wsi) {
                 return respond(exchange, route: "v1", .error(.unauthenticated, failure, requestID: exchange.requestID))
@@ -214,7 +214,7 @@ extension Gateway {
         forget(exchange)
         record(exchange, route: exchange.route, status: response.status)
         guard exchange.writeResponse(corsOrigin: allowedOrigin(exchange.origin)) else { return -1 }
-        return lws_http_transaction_completed(exchange.wsi.raw) != 0 ? -1 : 0
+        return exchange.wsi.completeHTTPTransaction()
     }
 
     /// A `/v1` GET answered with a file: `Content-Disposition: attachment` with the file name.
@@ -246,11 +246,7 @@ extension Gateway {
         var headers = "x-request-id: \(exchange.requestID)\r\n"
         if let origin = allowedOrigin(exchange.origin) { headers += "access-control-allow-origin: \(origin)\r\nvary: Origin\r\n" }
         record(exchange, route: "static", status: 200)
-        var bytes = Array(headers.utf8)
-        let result = lws_serve_http_file(exchange.wsi.raw, path, contentType, &bytes, Int32(bytes.count))
-        if result < 0 { return -1 }
-        if result > 0 { return lws_http_transaction_completed(exchange.wsi.raw) != 0 ? -1 : 0 }
-        return 0
+        return exchange.wsi.serveFile(path, contentType: contentType, extraHeaders: headers)
     }
 
     func httpWritable(_ wsi: WSI) -> Int32 {
@@ -278,19 +274,5 @@ extension Gateway {
 
     private func record(_ exchange: HTTPExchange, route: String, status: Int) {
         metrics.observeHTTP(route: route, status: status, seconds: now() - exchange.started)
-    }
-}
-
-extension HTTPExchange {
-    /// The request method from the request-line token lws matched.
-    static func method(of wsi: WSI) -> String {
-        if wsi.has(WSI_TOKEN_GET_URI) { return "GET" }
-        if wsi.has(WSI_TOKEN_POST_URI) { return "POST" }
-        if wsi.has(WSI_TOKEN_OPTIONS_URI) { return "OPTIONS" }
-        if wsi.has(WSI_TOKEN_HEAD_URI) { return "HEAD" }
-        if wsi.has(WSI_TOKEN_PUT_URI) { return "PUT" }
-        if wsi.has(WSI_TOKEN_DELETE_URI) { return "DELETE" }
-        if wsi.has(WSI_TOKEN_PATCH_URI) { return "PATCH" }
-        return "GET"
     }
 }

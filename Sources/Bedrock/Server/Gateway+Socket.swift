@@ -1,12 +1,12 @@
-import CWebSockets
 import Foundation
 import GatewayCore
+import Transport
 
 /// WebSocket side of the loop: upgrade, frames in, actions out, the send queue and closing.
 extension Gateway {
     func confirmUpgrade(_ wsi: WSI) -> Int32 {
         let exchange = HTTPExchange(wsi: wsi, serial: 0, requestID: HTTPExchange.requestID(from: wsi))  // answered at once
-        guard wsi.header(WSI_TOKEN_GET_URI) == "/ws" else {
+        guard wsi.header(.getURI) == "/ws" else {
             return reject(exchange, .notFound, "WebSocket endpoint is /ws")
         }
         if shuttingDown { return reject(exchange, .unavailable, "server shutting down") }

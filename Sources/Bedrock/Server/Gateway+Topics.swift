@@ -1,4 +1,5 @@
 import GatewayCore
+import Transport
 
 /// Topics on the loop: the router's actions carried out (bridge activation, replays, frames), and
 /// fan-out of shared frames.

@@ -1,11 +1,12 @@
 import Foundation
 import GatewayCore
+import Transport
 
 /// One service loop of the gateway: owns an lws context, the connections it serves, their topic
 /// hubs and HTTP exchanges. All state below is confined to the loop's service thread; other
 /// threads only call `post`, `shutdown` and the event sink, which go through the inbox. A
 /// `GatewayGroup` runs several of these behind one port; what they share is in `census`.
-public final class Gateway: LWSServerEvents, @unchecked Sendable {
+public final class Gateway: @unchecked Sendable {
     // Sound: mutable state is touched only on the service thread (lws callbacks and inbox jobs).
     let options: GatewayOptions
     let limits: SessionLimits
@@ -69,7 +70,7 @@ public final class Gateway: LWSServerEvents, @unchecked Sendable {
         server = LWSServer(settings: settings)
         staticFiles = StaticFiles(root: options.publicDir)
         batchBuffer = .allocate(byteCount: WSI.headroom + outboundPolicy.batchBytes + 4096, alignment: 16)
-        server.events = self
+        server.events = GatewayServerEvents(self)
     }
 
     deinit { batchBuffer.deallocate() }

@@ -1,4 +1,5 @@
 import Foundation
+import Transport
 
 /// The gateway as `bedrock serve` runs it: `server.service_threads` service loops behind one
 /// port. Loop 0 listens and hands each accepted connection to the loop holding the fewest (itself
@@ -22,9 +23,14 @@ final class GatewayGroup: @unchecked Sendable {
     /// Set what every loop shares before serving.
     func configure(_ body: (Gateway) -> Void) { loops.forEach(body) }
 
-    /// Create every loop's context; loop 0 binds the port (throws when it cannot).
+    /// Create every loop's context; loop 0 binds the port (throws `GatewayStartError` when it
+    /// cannot).
     func bind() throws {
-        for loop in loops { try loop.bind() }
+        do {
+            for loop in loops { try loop.bind() }
+        } catch let error as TransportError {
+            throw GatewayStartError(error.description)
+        }
     }
 
     /// Serve until `shutdown()` completes on every loop: loop 0 on the calling thread, the others

@@ -1,4 +1,5 @@
 import GatewayCore
+import Transport
 
 /// What a service loop needs from configuration: the validated `server.*` section (where every
 /// default is defined, once) and the clock it reads.

@@ -1,5 +1,5 @@
-import CWebSockets
 import Foundation
+import Transport
 
 /// One HTTP request on the service thread: its id, method, body so far and the response to write.
 final class HTTPExchange {
@@ -51,7 +51,7 @@ final class HTTPExchange {
 
     /// The token of an `Authorization: Bearer` header.
     static func bearerToken(_ wsi: WSI) -> String? {
-        guard let value = wsi.header(WSI_TOKEN_HTTP_AUTHORIZATION) else { return nil }
+        guard let value = wsi.header(.authorization) else { return nil }
         return bearerToken(in: value)
     }
 
@@ -85,56 +85,23 @@ final class HTTPExchange {
         return String(value[i..<end])
     }
 
-    /// Write status, headers and body; false when lws failed. The caller then completes the
-    /// transaction. On HTTP/1 headers and body leave in one `lws_write` (one `send`); an HTTP/2
-    /// stream needs them as separate writes (lws turns the headers into a HEADERS frame).
-    /// `upgradeRefusal`: the request was a WebSocket upgrade (always HTTP/1.1), where lws has
-    /// not yet recorded the request version and would write an `HTTP/1.0` status line.
+    /// Write status, headers and body in one go (`WSI.writeHTTPResponse`); false when lws
+    /// failed. The caller then completes the transaction. `upgradeRefusal`: the request was a
+    /// WebSocket upgrade, answered with an HTTP/1.1 status line.
     func writeResponse(corsOrigin: String?, upgradeRefusal: Bool = false) -> Bool {
         guard let response else { return false }
-        let headerSpace = 2048 + response.headers.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 }
-        let bodyCount = method == "HEAD" ? 0 : response.body.count
-        let total = WSI.headroom + headerSpace + WSI.headroom + bodyCount
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { whole in
-            let buffer = whole.baseAddress!
-            let start = buffer + WSI.headroom
-            var p: UnsafeMutablePointer<UInt8>? = start
-            let end = start + headerSpace
-            guard lws_add_http_common_headers(wsi.raw, UInt32(response.status), response.contentType,
-                                              lws_filepos_t(response.body.count), &p, end) == 0 else { return false }
-            guard addHeaders(response.headers, corsOrigin: corsOrigin, &p, end) else { return false }
-            if upgradeRefusal, start[5] == UInt8(ascii: "1"), start[6] == UInt8(ascii: "."), start[7] == UInt8(ascii: "0") {
-                start[7] = UInt8(ascii: "1")
-            }
-            if lws_get_network_wsi(wsi.raw) == wsi.raw {
-                guard lws_finalize_http_header(wsi.raw, &p, end) == 0, let headersEnd = p else { return false }
-                let headerCount = headersEnd - start
-                if bodyCount > 0 {
-                    response.body.withUnsafeBufferPointer { headersEnd.update(from: $0.baseAddress!, count: bodyCount) }
-                }
-                return lws_write(wsi.raw, start, headerCount + bodyCount, LWS_WRITE_HTTP_FINAL) >= 0
-            }
-            guard lws_finalize_write_http_header(wsi.raw, start, &p, end) == 0 else { return false }
-            if bodyCount == 0 { return true }
-            let bodyStart = end + WSI.headroom
-            response.body.withUnsafeBufferPointer { bodyStart.update(from: $0.baseAddress!, count: bodyCount) }
-            return lws_write(wsi.raw, bodyStart, bodyCount, LWS_WRITE_HTTP_FINAL) >= 0
+        return wsi.writeHTTPResponse(status: response.status, contentType: response.contentType,
+                                     headers: response.headers, body: response.body, headOnly: method == "HEAD",
+                                     upgradeRefusal: upgradeRefusal) { writer in
+            addHeaders(corsOrigin: corsOrigin, &writer)
         }
     }
 
-    /// The response's own headers, then `x-request-id`, `cache-control` and CORS.
-    private func addHeaders(_ own: [(String, String)], corsOrigin: String?,
-                            _ p: inout UnsafeMutablePointer<UInt8>?, _ end: UnsafeMutablePointer<UInt8>) -> Bool {
-        func add(_ name: String, _ value: String) -> Bool {
-            var value = value
-            return value.withUTF8 { v in
-                lws_add_http_header_by_name(wsi.raw, name, v.baseAddress, Int32(v.count), &p, end) == 0
-            }
-        }
-        for (name, value) in own where !add(name, value) { return false }
-        guard add("x-request-id:", requestID), add("cache-control:", "no-store") else { return false }
+    /// After the response's own headers: `x-request-id`, `cache-control` and CORS.
+    private func addHeaders(corsOrigin: String?, _ writer: inout HTTPHeaderWriter) -> Bool {
+        guard writer.add("x-request-id:", requestID), writer.add("cache-control:", "no-store") else { return false }
         if let corsOrigin {
-            guard add("access-control-allow-origin:", corsOrigin), add("vary:", "Origin") else { return false }
+            guard writer.add("access-control-allow-origin:", corsOrigin), writer.add("vary:", "Origin") else { return false }
         }
         return true
     }

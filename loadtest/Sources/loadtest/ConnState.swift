@@ -1,4 +1,5 @@
 import Foundation
+import Transport
 
 /// Where one client connection is in its life.
 enum ConnPhase: UInt8 {
@@ -14,8 +15,8 @@ struct ConnState {
     /// Write requests while the `RequestTracker` lets this connection issue one.
     static let wantRequest: UInt8 = 4
 
-    /// Borrowed lws handle, valid while the phase is open; loop thread only.
-    var wsi: OpaquePointer?
+    /// Borrowed lws handle (`ClientPool` only), valid while the phase is open; loop thread only.
+    var wsi: WSI?
     var phase: ConnPhase = .idle
     /// Frames waiting to be written (bit set of `want*`).
     var pending: UInt8 = 0

@@ -1,4 +1,4 @@
-import CWebSockets
+import CEpoll
 import Foundation
 
 /// WebSocket client connections on plain non-blocking sockets and one epoll set, serviced by the

@@ -1,25 +1,35 @@
-import CWebSockets
+internal import CWebSockets
 import Foundation
+import Synchronization
 
-/// A minimal libwebsockets WebSocket client for `bedrock watch` (and the load generator):
-/// one connection, one service loop on the calling thread. Every lws pointer lives here.
-public final class WebSocketClient: @unchecked Sendable {
-    // Sound: everything is used on the thread that calls `run()`, except `wake()`/`stop()`,
-    // which only use `lws_cancel_service` (documented thread-safe) and a locked flag.
+/// A minimal libwebsockets WebSocket client for `bedrock watch`: one connection, one service
+/// loop on the thread that calls `run`. Every lws pointer lives here (the context through
+/// `LWSContext`); lws frees the connection, the context is destroyed when `run` returns.
+public final class WebSocketClient: LWSCallbackHandler, @unchecked Sendable {
+    // Sound: everything is used on the thread that calls `run()`, except `stop()`, which only
+    // sets an atomic flag and uses `lws_cancel_service` (documented thread-safe).
 
     /// What happened on the connection, delivered on the loop thread.
     public enum Event {
+        /// The handshake completed.
         case opened
+        /// A complete text message.
         case message(String)
+        /// The connection closed (`code` 1006 when the server sent no close frame).
         case closed(code: Int, reason: String)
+        /// The connection could not be made, or broke before its handshake completed.
         case failed(String)
     }
 
     /// A `ws://` or `wss://` URL split for lws.
     public struct Endpoint: Sendable {
+        /// `wss://`.
         public var secure: Bool
+        /// Host name or address.
         public var host: String
+        /// Port (default 80, or 443 for `wss://`).
         public var port: Int
+        /// Path with the query, `/` when the URL has none.
         public var path: String
 
         /// Parses `ws[s]://host[:port][/path[?query]]`; nil when it is not such a URL.
@@ -48,33 +58,24 @@ public final class WebSocketClient: @unchecked Sendable {
 
     private let endpoint: Endpoint
     private let insecure: Bool
-    private var context: OpaquePointer?
+    /// Set once in `init` (it needs `self` as its handler), never changed.
+    private var context: LWSContext!
     private var wsi: OpaquePointer?
-    private let protocols: UnsafeMutablePointer<lws_protocols>
-    private let protocolName: UnsafeMutablePointer<CChar>
     private var outbox: [[UInt8]] = []
     private var partial: [UInt8] = []
     private var handler: ((Event) -> Void)?
     private var finished = false
     private var closeCode = 1006
     private var closeReason = ""
-    private let stopFlag = ManagedAtomicFlag()
+    private let stopFlag = Atomic<Bool>(false)
 
     /// A client for `endpoint`; `insecure` accepts self-signed certificates (tests only).
     public init(endpoint: Endpoint, subprotocol: String = "bedrock.v1", insecure: Bool = false) {
         self.endpoint = endpoint
         self.insecure = insecure
-        protocolName = strdup(subprotocol)
-        protocols = .allocate(capacity: 2)
-        protocols.initialize(repeating: lws_protocols(), count: 2)
-        protocols[0].name = UnsafePointer(protocolName)
-        protocols[0].callback = clientCallback
-        protocols[0].rx_buffer_size = 65536
-    }
-
-    deinit {
-        free(protocolName)
-        protocols.deallocate()
+        var settings = ContextSettings(listening: .client, protocolName: subprotocol, rxBufferSize: 65536)
+        settings.clientTLS = endpoint.secure
+        context = LWSContext(settings, handler: self)
     }
 
     /// Queue a text message (loop thread, e.g. from the event handler).
@@ -85,27 +86,20 @@ public final class WebSocketClient: @unchecked Sendable {
 
     /// Ask `run()` to return (any thread).
     public func stop() {
-        stopFlag.set()
-        if let context { lws_cancel_service(context) }
+        stopFlag.store(true, ordering: .releasing)
+        context.cancelService()
     }
 
     /// Connect and serve until the connection ends or `stop()`; events go to `handler`.
     public func run(_ handler: @escaping (Event) -> Void) {
         self.handler = handler
-        lws_set_log_level(0, nil)
-        var info = lws_context_creation_info()
-        info.port = -1  // CONTEXT_PORT_NO_LISTEN
-        info.protocols = UnsafePointer(protocols)
-        info.user = Unmanaged.passUnretained(self).toOpaque()
-        if endpoint.secure { info.options = UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT) }
-        guard let context = lws_create_context(&info) else {
+        guard context.create(), let pointer = context.pointer else {
             handler(.failed("cannot create a libwebsockets context"))
             return
         }
-        self.context = context
-        defer { lws_context_destroy(context); self.context = nil }
+        defer { context.destroy() }
         var connect = lws_client_connect_info()
-        connect.context = context
+        connect.context = pointer
         connect.port = Int32(endpoint.port)
         connect.ietf_version_or_minus_one = -1
         connect.pwsi = withUnsafeMutablePointer(to: &wsi) { $0 }
@@ -120,7 +114,7 @@ public final class WebSocketClient: @unchecked Sendable {
                 connect.host = host
                 connect.origin = host
                 connect.path = path
-                connect.protocol = UnsafePointer(protocolName)
+                connect.protocol = UnsafePointer(context.protocolName)
                 return lws_client_connect_via_info(&connect) != nil
             }
         }
@@ -128,12 +122,10 @@ public final class WebSocketClient: @unchecked Sendable {
             handler(.failed("cannot start connecting to \(endpoint.host):\(endpoint.port)"))
             return
         }
-        while !finished && !stopFlag.isSet {
-            if lws_service(context, 0) < 0 { break }
-        }
+        context.service { !finished && !stopFlag.load(ordering: .acquiring) }
     }
 
-    fileprivate func dispatch(_ reason: lws_callback_reasons, _ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
+    func handle(_ wsi: OpaquePointer, _ reason: lws_callback_reasons, _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
         switch reason {
         case LWS_CALLBACK_CLIENT_ESTABLISHED:
             self.wsi = wsi
@@ -176,10 +168,4 @@ public final class WebSocketClient: @unchecked Sendable {
         }
         return 0
     }
-}
-
-private func clientCallback(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
-                            _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
-    guard let wsi, let context = lws_get_context(wsi), let owner = lws_context_user(context) else { return 0 }
-    return Unmanaged<WebSocketClient>.fromOpaque(owner).takeUnretainedValue().dispatch(reason, wsi, input, length)
 }
