@@ -62,7 +62,7 @@ PY_STAMP := $(VENV)/.installed
 
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: help deps test-deps build release run sample-data sample-data-load test swift-test integration-test bench lint lint-swift lint-js clean distclean
+.PHONY: help deps test-deps build release run sample-data sample-data-load test swift-test integration-test bench lint lint-swift lint-imports lint-js clean distclean
 
 help:
 	@echo "Bedrock — make targets:"
@@ -74,6 +74,7 @@ help:
 	@echo "  make bench        run the benchmarks (trading core, then the gateway rows of loadtest/run-benchmarks.sh)"
 	@echo "  make lint         lint-swift and lint-js (run by make test)"
 	@echo "  make lint-swift   swift format lint --strict with .swift-format over Sources, Tests, loadtest"
+	@echo "  make lint-imports check that each C library is imported by its wrapper target only"
 	@echo "  make lint-js      lint the dashboard's modules (public/js) with eslint; fails on any problem"
 	@echo "  make clean        remove build output and the test virtualenv"
 
@@ -192,8 +193,21 @@ bench: deps
 	@rm -rf $(GATEWAY_BENCH_OUT)
 	SCRATCH=$(SCRATCH) OUT=$(GATEWAY_BENCH_OUT) ONLY="$(GATEWAY_ROWS)" loadtest/run-benchmarks.sh
 
-# Both linters; `make test` runs this first.
-lint: lint-swift lint-js
+# Every linter; `make test` runs this first.
+lint: lint-swift lint-imports lint-js
+
+# Each C library is imported by its one wrapper target only. SwiftPM lets any target that
+# depends on a wrapper import the wrapped C module as well, so the rule is checked here.
+C_WRAPPERS := CWebSockets:Transport CJansson:JSONCodec CHiredis:RedisClient CJWT:JWTAuth
+lint-imports:
+	@bad=""; \
+	for pair in $(C_WRAPPERS); do \
+	  module=$${pair%%:*}; owner=$${pair##*:}; \
+	  found=$$(grep -rnE "^[[:space:]]*([a-z@_]+[[:space:]]+)*import[[:space:]]+$$module\b" Sources loadtest Tests | grep -v "^Sources/$$owner/" || true); \
+	  [ -z "$$found" ] || bad="$$bad$$found (only Sources/$$owner may import $$module)"$$'\n'; \
+	done; \
+	if [ -n "$$bad" ]; then printf 'C modules imported outside their wrapper target:\n%s' "$$bad" >&2; exit 1; fi; \
+	echo "lint-imports: each C module is imported by its wrapper target only"
 
 # Swift style: the toolchain's swift-format with the committed .swift-format; any finding fails.
 # `swift format format --in-place -r Sources Tests loadtest/Sources` applies it.
