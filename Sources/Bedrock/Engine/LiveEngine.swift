@@ -1,3 +1,4 @@
+import GatewayCore
 import Foundation
 import TradingCore
 import RedisClient
@@ -47,10 +48,16 @@ public final class LiveEngine: @unchecked Sendable {
     private var nextDiscover: Int64 = 0
     private var nextClaim: Int64 = 0
     private var nextSample: Int64 = 0
+    /// Monotonic time schedules discovery, lease renewal, claims and samples (a step of the
+    /// system clock must not stall lease renewal); the consumers' heartbeat scores stay wall time
+    /// (every gateway compares them).
+    private let clock: any GatewayClock
 
     /// An engine reading `address` and writing `ledger`; throws for unknown strategies.
-    public init(address: RedisAddress, ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics = EngineMetrics()) throws {
+    public init(address: RedisAddress, ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics = EngineMetrics(),
+                clock: any GatewayClock = SystemClock()) throws {
         try settings.validate()
+        self.clock = clock
         self.address = address; self.settings = settings; self.metrics = metrics
         pipeline = BarPipeline(ledger: ledger, settings: settings, metrics: metrics)
     }
@@ -93,7 +100,7 @@ public final class LiveEngine: @unchecked Sendable {
     private func round() {
         do {
             let c = try connect()
-            let now = Timestamp.nowMillis()
+            let now = monotonicMillis()
             if now >= nextDiscover {
                 try discover(on: c)
                 nextDiscover = now + Int64(settings.discoverIntervalMillis)
@@ -163,6 +170,8 @@ public final class LiveEngine: @unchecked Sendable {
                                       ["ZCARD", members]])
         live = max(1, Int(try replies[2].checked().integer ?? 1))
     }
+
+    private func monotonicMillis() -> Int64 { Int64(clock.read().monotonic * 1000) }
 
     // MARK: stream leases
 
@@ -302,7 +311,7 @@ public final class LiveEngine: @unchecked Sendable {
 
     /// Samples open positions and exposure for the gauges, at most once a second.
     private func sample(on c: RedisConnection) throws {
-        let now = Timestamp.nowMillis()
+        let now = monotonicMillis()
         guard now >= nextSample else { return }
         nextSample = now + 1000
         let snap = try pipeline.ledger.snapshot(on: c)
