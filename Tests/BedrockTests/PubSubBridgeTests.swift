@@ -40,15 +40,18 @@ final class PubSubBridgeTests: XCTestCase {
         _ = try conn.command(["PUBLISH", "dfp:opportunities:ws", "not json"]).checked()
         _ = try conn.command(["PUBLISH", "other:channel", #"{"x":1}"#]).checked()
         _ = try conn.command(["PUBLISH", "dfp:opportunities:ws", "{\"market\": \"BTC-USDT\",\n \"score\": 91}"]).checked()
-        XCTAssertTrue(recorder.wait { events, _ in !events.isEmpty })
-        Thread.sleep(forTimeInterval: 0.1)
+        // A last message marks the end: the channel keeps order, so nothing else can follow it.
+        _ = try conn.command(["PUBLISH", "dfp:opportunities:ws", #"{"last":true}"#]).checked()
+        XCTAssertTrue(recorder.wait { events, _ in events.count >= 2 })
         let events = recorder.events
-        XCTAssertEqual(events.count, 1)
+        XCTAssertEqual(events.count, 2)
+        XCTAssertEqual(String(decoding: events[1].frame, as: UTF8.self),
+                       #"{"type":"event","topic":"opportunities","id":null,"data":{"last":true}}"#)
         XCTAssertNil(events[0].id)
         XCTAssertEqual(String(decoding: events[0].frame, as: UTF8.self),
                        #"{"type":"event","topic":"opportunities","id":null,"data":{"market":"BTC-USDT","score":91}}"#)
         let stats = bridge.stats()
-        XCTAssertEqual(stats.eventsIngested, ["opportunities": 1])
+        XCTAssertEqual(stats.eventsIngested, ["opportunities": 2])
         XCTAssertEqual(stats.malformedEvents, 1)
         XCTAssertTrue(stats.redisUp)
     }

@@ -29,6 +29,25 @@ final class StreamBridgeTests: XCTestCase {
         bridge.start()
     }
 
+    /// Waits (deadline 5 s) until the bridge's reader sits blocked in its `XREAD`.
+    private func waitForBlockedReader() throws {
+        let conn = try redis.connect()
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            let clients = try conn.command(["CLIENT", "LIST"]).checked().string ?? ""
+            if clients.split(separator: "\n").contains(where: { $0.contains("cmd=xread") && $0.contains(" flags=b ") }) { return }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        XCTFail("the reader never blocked in XREAD")
+    }
+
+    /// Runs `body` on another thread; true when it returned within `seconds`.
+    private func finishes(within seconds: Double, _ body: @escaping @Sendable () -> Void) -> Bool {
+        let done = DispatchSemaphore(value: 0)
+        Thread { body(); done.signal() }.start()
+        return done.wait(timeout: .now() + seconds) == .success
+    }
+
     private func activate(_ topic: String) -> String? {
         let promise = Promise<String>()
         bridge.activate(topic: topic) { promise.fulfill($0) }
@@ -58,18 +77,16 @@ final class StreamBridgeTests: XCTestCase {
         startBridge()
         XCTAssertEqual(activate("risk"), second)
         let third = try StreamAppend.append(conn, topic: "risk", eventJSON: #"{"n":3}"#)
-        XCTAssertTrue(recorder.wait { events, _ in !events.isEmpty })
-        Thread.sleep(forTimeInterval: 0.2)
-        XCTAssertEqual(recorder.events.map(\.id), [third])
+        let fourth = try StreamAppend.append(conn, topic: "risk", eventJSON: #"{"n":4}"#)
+        XCTAssertTrue(recorder.wait { events, _ in events.last?.id == fourth })
+        XCTAssertEqual(recorder.events.map(\.id), [third, fourth], "nothing at or before the position")
     }
 
     func testTopicAddedWhileReaderIsBlockedIsPickedUpAtOnce() throws {
-        startBridge(blockMillis: 5_000)
+        startBridge(blockMillis: 60_000)
         XCTAssertNotNil(activate("signals"))
-        Thread.sleep(forTimeInterval: 0.2)  // the reader is now blocked in XREAD for 5 s
-        let started = Date()
-        XCTAssertEqual(activate("klines:BTC-USDT:1m"), "0-0")
-        XCTAssertLessThan(Date().timeIntervalSince(started), 1.0, "activation waited for the BLOCK timeout")
+        try waitForBlockedReader()  // for a minute, unless woken
+        XCTAssertEqual(activate("klines:BTC-USDT:1m"), "0-0", "activation waited for the BLOCK timeout")
         let conn = try redis.connect()
         let k = try StreamAppend.append(conn, topic: "klines:BTC-USDT:1m", eventJSON: #"{"event_type":"kline.closed"}"#)
         let s = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"event_type":"signal.created"}"#)
@@ -108,12 +125,12 @@ final class StreamBridgeTests: XCTestCase {
         _ = try conn.command(binary: [Array("XADD".utf8), Array(key.utf8), Array("*".utf8), Array("event".utf8),
                                        [0x22, 0xff, 0xfe, 0x22]]).checked()  // invalid UTF-8
         let good = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"ok":true}"#)
-        XCTAssertTrue(recorder.wait { events, _ in !events.isEmpty })
-        Thread.sleep(forTimeInterval: 0.1)
-        XCTAssertEqual(recorder.events.map(\.id), [good])
+        let last = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"ok":"last"}"#)
+        XCTAssertTrue(recorder.wait { events, _ in events.last?.id == last })
+        XCTAssertEqual(recorder.events.map(\.id), [good, last])
         let stats = bridge.stats()
         XCTAssertEqual(stats.malformedEvents, 3)
-        XCTAssertEqual(stats.eventsIngested["signals"], 1)
+        XCTAssertEqual(stats.eventsIngested["signals"], 2)
     }
 
     func testRedisKilledAndRestartedMidSubscription() throws {
@@ -132,9 +149,9 @@ final class StreamBridgeTests: XCTestCase {
         let during = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"n":2}"#)
         XCTAssertTrue(recorder.wait { _, statuses in statuses == [true, false, true] }, "up not reported \(recorder.statuses)")
         let after = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"n":3}"#)
-        XCTAssertTrue(recorder.wait { events, _ in events.count >= 3 })
-        Thread.sleep(forTimeInterval: 0.2)
-        XCTAssertEqual(recorder.events.map(\.id), [before, during, after], "nothing lost, nothing twice")
+        let last = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"n":4}"#)
+        XCTAssertTrue(recorder.wait { events, _ in events.last?.id == last })
+        XCTAssertEqual(recorder.events.map(\.id), [before, during, after, last], "nothing lost, nothing twice")
         XCTAssertEqual(bridge.stats().reconnects, 1)
         XCTAssertTrue(bridge.isUp)
     }
@@ -151,13 +168,12 @@ final class StreamBridgeTests: XCTestCase {
         XCTAssertEqual(promise.wait(), "0-0")
     }
 
-    func testStopReturnsPromptlyWhileBlocked() {
-        startBridge(blockMillis: 10_000)
+    func testStopReturnsPromptlyWhileBlocked() throws {
+        startBridge(blockMillis: 60_000)
         XCTAssertNotNil(activate("signals"))
-        Thread.sleep(forTimeInterval: 0.1)
-        let started = Date()
-        bridge.stop()
-        XCTAssertLessThan(Date().timeIntervalSince(started), 2.0)
+        try waitForBlockedReader()
+        let bridge = self.bridge!
+        XCTAssertTrue(finishes(within: 10) { bridge.stop() }, "stop waited for the minute-long BLOCK")
     }
 
     func testKeyThatIsNotAStreamDoesNotStallOtherTopics() throws {

@@ -26,7 +26,11 @@ final class StreamReplayTests: RedisTestCase {
         }
         producer.start()
         defer { stop.fulfill(true) }
-        Thread.sleep(forTimeInterval: 0.05)
+        // The replay starts once the producer's appends are arriving.
+        let deadline = Date().addingTimeInterval(5)
+        while try conn.command(["XLEN", "bedrock:stream:signals"]).checked().integer ?? 0 <= 10, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
         let result = try StreamReplay.replay(conn, topic: "signals", after: since, upTo: position, max: 100, pageSize: 2)
         XCTAssertTrue(result.recovered)
         XCTAssertEqual(result.entries.map(\.id), Array(ids[3...7]))
