@@ -22,11 +22,12 @@ let package = Package(
                        providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CJWT", pkgConfig: "libjwt",
                        providers: [.apt(["libjwt-dev"])]),
-        .target(name: "TradingCore"),
+        .target(name: "JSONCodec", dependencies: ["CJansson"]),
+        .target(name: "TradingCore", dependencies: ["JSONCodec"]),
         .target(
             name: "Bedrock",
             dependencies: [
-                "TradingCore", "CWebSockets", "CJansson", "CHiredis", "CJWT",
+                "TradingCore", "JSONCodec", "CWebSockets", "CHiredis", "CJWT",
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             resources: [.copy("Lua")],
@@ -37,17 +38,18 @@ let package = Package(
         .executableTarget(
             name: "bedrock",
             dependencies: [
-                "Bedrock", "TradingCore",
+                "Bedrock", "TradingCore", "JSONCodec",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "loadtest",
-            dependencies: ["Bedrock", "CWebSockets", "CHiredis"],
+            dependencies: ["Bedrock", "JSONCodec", "CWebSockets", "CHiredis"],
             path: "loadtest/Sources/loadtest"
         ),
-        .executableTarget(name: "bench", dependencies: ["TradingCore", "Bedrock"]),
-        .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore"]),
-        .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore"]),
+        .executableTarget(name: "bench", dependencies: ["TradingCore", "Bedrock", "JSONCodec"]),
+        .testTarget(name: "JSONCodecTests", dependencies: ["JSONCodec", "CJansson"]),
+        .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore", "JSONCodec"]),
+        .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "JSONCodec"]),
     ]
 )

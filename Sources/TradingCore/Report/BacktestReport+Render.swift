@@ -1,3 +1,5 @@
+import JSONCodec
+
 /// JSON and CSV renderings of a report (SPEC §8).
 extension BacktestReport {
     /// One trade as a JSON object: `entry_time, exit_time, side, entry_price, exit_price, size,
@@ -7,19 +9,19 @@ extension BacktestReport {
             ("entry_time", .string(RFC3339.format(milliseconds: t.entryTime))),
             ("exit_time", .string(RFC3339.format(milliseconds: t.exitTime))),
             ("side", .string(t.side.rawValue)),
-            ("entry_price", .number(t.entryPrice)),
-            ("exit_price", .number(t.exitPrice)),
-            ("size", .number(t.size)),
-            ("pnl", .number(t.pnl)),
-            ("commission", .number(t.commission)),
-            ("slippage", .number(t.slippage)),
+            ("entry_price", .plain(t.entryPrice)),
+            ("exit_price", .plain(t.exitPrice)),
+            ("size", .plain(t.size)),
+            ("pnl", .plain(t.pnl)),
+            ("commission", .plain(t.commission)),
+            ("slippage", .plain(t.slippage)),
             ("exit_reason", .string(t.exitReason.rawValue)),
         ])
     }
 
     /// `parameters` as a JSON object, keys sorted.
     public var parametersJSON: JSONValue {
-        .object(sortedParameters.map { ($0.name, .number($0.value)) })
+        .object(sortedParameters.map { ($0.name, .plain($0.value)) })
     }
 
     /// The full report as a JSON value with snake_case keys in a fixed order:
@@ -43,15 +45,15 @@ extension BacktestReport {
             curve.reserveCapacity(equity.count)
             for i in 0..<min(equity.count, equityTimes.count) {
                 curve.append(.array([.string(RFC3339.format(milliseconds: equityTimes[i])),
-                                     .number(equity[i])]))
+                                     .plain(equity[i])]))
             }
             members.append(("equity_curve", .array(curve)))
         }
         return .object(members)
     }
 
-    /// The full report as compact JSON text.
-    public func json() -> String { jsonValue().rendered() }
+    /// The full report as compact JSON text, doubles in shortest round-trip form.
+    public func json() -> String { JSONCodec.encodeString(jsonValue(), doubles: .shortest) }
 
     /// Column names of the CSV export, in order.
     public static let csvHeader = ["entry_time", "exit_time", "side", "entry_price", "exit_price",
@@ -64,9 +66,9 @@ extension BacktestReport {
         for t in trades {
             let fields = [
                 RFC3339.format(milliseconds: t.entryTime), RFC3339.format(milliseconds: t.exitTime),
-                t.side.rawValue, JSONValue.format(t.entryPrice), JSONValue.format(t.exitPrice),
-                JSONValue.format(t.size), JSONValue.format(t.pnl), JSONValue.format(t.commission),
-                JSONValue.format(t.slippage), t.exitReason.rawValue,
+                t.side.rawValue, TextFormat.plain(t.entryPrice), TextFormat.plain(t.exitPrice),
+                TextFormat.plain(t.size), TextFormat.plain(t.pnl), TextFormat.plain(t.commission),
+                TextFormat.plain(t.slippage), t.exitReason.rawValue,
             ]
             out += fields.joined(separator: ",") + "\n"
         }

@@ -6,6 +6,28 @@ public enum RFC3339 {
         let (secs, millis) = floorDivide(ms, 1000)
         let (days, secOfDay) = floorDivide(secs, 86_400)
         let (y, m, d) = civilDate(daysSinceEpoch: days)
+        guard (0...9999).contains(y) else { return formatAnyYear(y, m, d, secOfDay, millis) }
+        // Written digit by digit into the string's own storage: reports format one time per bar.
+        return String(unsafeUninitializedCapacity: millis != 0 ? 24 : 20) { out in
+            func put(_ v: Int64, _ width: Int, at start: Int) {
+                var v = v
+                for i in stride(from: start + width - 1, through: start, by: -1) {
+                    out[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
+                    v /= 10
+                }
+            }
+            put(y, 4, at: 0); out[4] = UInt8(ascii: "-"); put(m, 2, at: 5); out[7] = UInt8(ascii: "-")
+            put(d, 2, at: 8); out[10] = UInt8(ascii: "T")
+            put(secOfDay / 3600, 2, at: 11); out[13] = UInt8(ascii: ":")
+            put(secOfDay % 3600 / 60, 2, at: 14); out[16] = UInt8(ascii: ":"); put(secOfDay % 60, 2, at: 17)
+            guard millis != 0 else { out[19] = UInt8(ascii: "Z"); return 20 }
+            out[19] = UInt8(ascii: "."); put(millis, 3, at: 20); out[23] = UInt8(ascii: "Z")
+            return 24
+        }
+    }
+
+    /// The same for years outside 0...9999 (more digits or a sign).
+    private static func formatAnyYear(_ y: Int64, _ m: Int64, _ d: Int64, _ secOfDay: Int64, _ millis: Int64) -> String {
         let hh = secOfDay / 3600, mm = (secOfDay % 3600) / 60, ss = secOfDay % 60
         var s = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
         s += "T" + pad(hh, 2) + ":" + pad(mm, 2) + ":" + pad(ss, 2)
