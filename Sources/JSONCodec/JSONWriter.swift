@@ -1,4 +1,5 @@
-/// Compact JSON text appended to a byte buffer: the package's one encoder.
+/// Compact JSON text appended to a byte buffer: the package's one encoder (`JSONCodec.encode`
+/// uses it; a very large document can also be streamed through it piece by piece).
 ///
 /// Written by hand for speed (a report of 200,000 equity points is ~9 MB): bytes go straight
 /// into one growing array, strings are copied in runs between the characters that need an
@@ -6,18 +7,27 @@
 /// Escaping matches jansson's: `\"`, `\\`, `\b \f \n \r \t`, other control characters as
 /// `\u00XX` (upper-case hex); everything else, including non-ASCII and U+2028, passes through
 /// as UTF-8. A value type: each thread uses its own.
-struct JSONWriter {
+public struct JSONWriter {
     /// The text so far.
-    var bytes: [UInt8]
+    public internal(set) var bytes: [UInt8]
     /// How doubles are written.
-    let doubles: JSONDoubleStyle
+    public let doubles: JSONDoubleStyle
 
-    init(doubles: JSONDoubleStyle, into bytes: [UInt8] = []) {
+    /// An empty writer whose buffer holds `capacity` bytes before it grows.
+    public init(doubles: JSONDoubleStyle = .significant15, capacity: Int = 0) {
+        self.doubles = doubles
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// A writer that appends to `bytes`.
+    init(doubles: JSONDoubleStyle, into bytes: [UInt8]) {
         self.doubles = doubles
         self.bytes = bytes
     }
 
-    mutating func write(_ value: JSONValue) {
+    /// Appends the compact encoding of `value`.
+    public mutating func write(_ value: JSONValue) {
         switch value {
         case .null: append("null")
         case .bool(let b): append(b ? "true" : "false")
@@ -47,8 +57,16 @@ struct JSONWriter {
         }
     }
 
-    /// Appends ASCII text known at compile time.
-    mutating func append(_ text: StaticString) {
+    /// Hands the text so far to `output` and empties the buffer (keeping its capacity), for
+    /// writing a large document out in pieces.
+    public mutating func flush(to output: (UnsafeBufferPointer<UInt8>) -> Void) {
+        bytes.withUnsafeBufferPointer(output)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Appends ASCII text as it is, for streaming a document piece by piece (`{`, `,"key":`,
+    /// `]`): keeping the whole valid JSON is then the caller's job.
+    public mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
@@ -74,8 +92,10 @@ struct JSONWriter {
         guard value.isFinite else { return append("null") }
         switch doubles {
         case .shortest:
-            var text = value.description
-            text.withUTF8 { bytes.append(contentsOf: $0) }
+            var sink = ByteSink(bytes: bytes)
+            bytes = []
+            value.write(to: &sink)
+            bytes = sink.bytes
         case .significant15:
             Significant15.write(value, to: &bytes)
         }
@@ -86,8 +106,8 @@ struct JSONWriter {
         text.withUTF8 { writeString(utf8: $0) }
     }
 
-    /// A string literal from valid UTF-8 (the caller guarantees validity).
-    mutating func writeString(utf8 text: UnsafeBufferPointer<UInt8>) {
+    /// Appends a string literal for `text`, which must be valid UTF-8 (as a Swift string's is).
+    public mutating func writeString(utf8 text: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
         var runStart = 0
         for i in 0..<text.count {
@@ -114,6 +134,22 @@ struct JSONWriter {
         }
         if runStart < text.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart...])) }
         bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+/// Receives a double's shortest form: the standard library hands a `TextOutputStream` the
+/// digits through `_writeASCII` without building a `String`, where `description` allocates one
+/// for 16 characters or more (most computed values). `write` is only the protocol's fallback.
+struct ByteSink: TextOutputStream {
+    var bytes: [UInt8]
+
+    mutating func write(_ string: String) {
+        var text = string
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: buffer)
     }
 }
 

@@ -19,8 +19,9 @@ enum Significant15 {
         guard value.magnitude >= Double.leastNormalMagnitude || value == 0 else {
             return writeWithPrintf(value, to: &out)
         }
-        var shortest = value.description
-        let done: Bool = shortest.withUTF8 { text in
+        var shortest = ShortestText()
+        value.write(to: &shortest)
+        let done: Bool = shortest.withBytes { text in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { digits in
                 guard var form = Decimal(text, into: digits) else { return false }
                 guard form.roundTo15(digits) else { return false }
@@ -29,6 +30,30 @@ enum Significant15 {
             }
         }
         if !done { writeWithPrintf(value, to: &out) }
+    }
+
+    /// A double's shortest form (Swift's `description`, at most 24 characters) without a
+    /// `String`: the standard library writes it through `_writeASCII` (see `ByteSink`).
+    struct ShortestText: TextOutputStream {
+        private var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        private var count = 0
+
+        mutating func write(_ string: String) {
+            var text = string
+            text.withUTF8 { _writeASCII($0) }
+        }
+
+        mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
+            let n = min(buffer.count, 32 - count)
+            withUnsafeMutableBytes(of: &storage) { raw in
+                for i in 0..<n { raw[count + i] = buffer[i] }
+            }
+            count += n
+        }
+
+        func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+            withUnsafeBytes(of: storage) { raw in body(UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[..<count])) }
+        }
     }
 
     /// A decimal as significant digits `d₁d₂…dₖ` (no leading or trailing zeros) and the power

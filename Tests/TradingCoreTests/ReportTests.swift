@@ -1,5 +1,6 @@
 import XCTest
 @testable import TradingCore
+import JSONCodec
 
 /// What a user sees of a report: JSON keys and values, CSV rows, text lines, metric lookup.
 final class ReportTests: XCTestCase {
@@ -60,6 +61,21 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(json.contains(#""profit_factor":7.8,"#))
         XCTAssertTrue(json.contains(#""total_commission":1,"#))
         XCTAssertTrue(json.contains(#""total_slippage":0.375,"#))
+    }
+
+    /// `json()` streams the equity curve; it must equal encoding `jsonValue()`, in any chunk size.
+    func testStreamedJSONIsTheEncodedValue() {
+        let withMillis = BacktestReport(strategyName: "x\"y", parameters: ["p": 0.1 + 0.2], initialBalance: 1000,
+                                        trades: [], equityTimes: [-1, 1_500, 86_400_000 * 365 * 40],
+                                        equity: [1000, 999.999999999, -0.0])
+        for report in [sampleReport(), sampleReport(trades: []), withMillis] {
+            let expected = JSONCodec.encode(report.jsonValue(), doubles: .shortest)
+            XCTAssertEqual(Array(report.json().utf8), expected)
+            var pieces: [[UInt8]] = []
+            report.writeJSON(chunk: 16) { pieces.append(Array($0)) }
+            XCTAssertGreaterThan(pieces.count, 2)
+            XCTAssertEqual(Array(pieces.joined()), expected)
+        }
     }
 
     func testCSVOneRowPerTrade() {

@@ -29,6 +29,21 @@ extension BacktestReport {
     /// `signals_generated`, `rejected_signals` (reason code → count), `trades` and `equity_curve` (`[[time, equity], ...]`, times RFC 3339 UTC).
     /// Pass `includeDetail: false` to leave out `trades` and `equity_curve`.
     public func jsonValue(includeDetail: Bool = true) -> JSONValue {
+        var members = summaryMembers
+        if includeDetail {
+            members.append(("trades", .array(trades.map(BacktestReport.tradeJSON))))
+            var curve = [JSONValue]()
+            curve.reserveCapacity(equity.count)
+            for i in 0..<min(equity.count, equityTimes.count) {
+                curve.append(.array([.string(RFC3339.format(milliseconds: equityTimes[i])), .plain(equity[i])]))
+            }
+            members.append(("equity_curve", .array(curve)))
+        }
+        return .object(members)
+    }
+
+    /// The members of `jsonValue(includeDetail: false)`.
+    private var summaryMembers: [(String, JSONValue)] {
         var members: [(String, JSONValue)] = [
             ("strategy_name", .string(strategyName)),
             ("start_date", .string(RFC3339.format(milliseconds: startTime))),
@@ -39,21 +54,44 @@ extension BacktestReport {
         members.append(("signals_generated", .int(Int64(signalsGenerated))))
         members.append(("rejected_signals", .object(rejectedSignals.sorted { $0.key < $1.key }
             .map { ($0.key, .int(Int64($0.value))) })))
-        if includeDetail {
-            members.append(("trades", .array(trades.map(BacktestReport.tradeJSON))))
-            var curve = [JSONValue]()
-            curve.reserveCapacity(equity.count)
-            for i in 0..<min(equity.count, equityTimes.count) {
-                curve.append(.array([.string(RFC3339.format(milliseconds: equityTimes[i])),
-                                     .plain(equity[i])]))
-            }
-            members.append(("equity_curve", .array(curve)))
-        }
-        return .object(members)
+        return members
     }
 
     /// The full report as compact JSON text, doubles in shortest round-trip form.
-    public func json() -> String { JSONCodec.encodeString(jsonValue(), doubles: .shortest) }
+    public func json() -> String {
+        var bytes: [UInt8] = []
+        writeJSON { bytes.append(contentsOf: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `json()` handed to `output` in pieces of about `chunk` bytes: the text of
+    /// `JSONCodec.encode(jsonValue(), doubles: .shortest)`, but the equity curve (one entry per
+    /// bar) goes straight into a reused buffer instead of through a `JSONValue` per bar, so a
+    /// 200,000-bar report costs no tree and no 10 MB buffer.
+    public func writeJSON(chunk: Int = 1 << 20, _ output: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var writer = JSONWriter(doubles: .shortest, capacity: chunk + 4096)
+        writer.append("{")
+        for (key, value) in summaryMembers {
+            writer.write(.string(key))
+            writer.append(":")
+            writer.write(value)
+            writer.append(",")
+        }
+        writer.append("\"trades\":")
+        writer.write(.array(trades.map(BacktestReport.tradeJSON)))
+        writer.append(",\"equity_curve\":[")
+        var times = RFC3339.Formatter()
+        for i in 0..<min(equity.count, equityTimes.count) {
+            writer.append(i == 0 ? "[" : ",[")
+            times.withFormatted(milliseconds: equityTimes[i]) { writer.writeString(utf8: $0) }
+            writer.append(",")
+            writer.write(.plain(equity[i]))
+            writer.append("]")
+            if writer.bytes.count >= chunk { writer.flush(to: output) }
+        }
+        writer.append("]}")
+        writer.flush(to: output)
+    }
 
     /// Column names of the CSV export, in order.
     public static let csvHeader = ["entry_time", "exit_time", "side", "entry_price", "exit_price",

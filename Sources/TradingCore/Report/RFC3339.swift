@@ -3,26 +3,58 @@ public enum RFC3339 {
     /// Formats milliseconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ`, adding `.mmm` only
     /// when the milliseconds are not zero. Example: `0` → `1970-01-01T00:00:00Z`.
     public static func format(milliseconds ms: Int64) -> String {
-        let (secs, millis) = floorDivide(ms, 1000)
-        let (days, secOfDay) = floorDivide(secs, 86_400)
-        let (y, m, d) = civilDate(daysSinceEpoch: days)
-        guard (0...9999).contains(y) else { return formatAnyYear(y, m, d, secOfDay, millis) }
-        // Written digit by digit into the string's own storage: reports format one time per bar.
-        return String(unsafeUninitializedCapacity: millis != 0 ? 24 : 20) { out in
-            func put(_ v: Int64, _ width: Int, at start: Int) {
-                var v = v
-                for i in stride(from: start + width - 1, through: start, by: -1) {
-                    out[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
-                    v /= 10
-                }
+        withFormatted(milliseconds: ms) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Calls `body` with the UTF-8 text of `format(milliseconds:)`, valid only during the call
+    /// and built without a `String`.
+    public static func withFormatted<R>(milliseconds ms: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        var formatter = Formatter()
+        return formatter.withFormatted(milliseconds: ms, body)
+    }
+
+    /// Formats many times in a row, reusing the calendar date of the previous call when the day
+    /// is the same: a report formats one time per bar, and bars come in order.
+    public struct Formatter {
+        private var day = Int64.min
+        private var date: (year: Int64, month: Int64, day: Int64) = (0, 0, 0)
+
+        /// A formatter with nothing cached.
+        public init() {}
+
+        /// `RFC3339.withFormatted(milliseconds:_:)`.
+        public mutating func withFormatted<R>(milliseconds ms: Int64, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+            let (secs, millis) = floorDivide(ms, 1000)
+            let (days, secOfDay) = floorDivide(secs, 86_400)
+            if days != day {
+                day = days
+                date = civilDate(daysSinceEpoch: days)
             }
-            put(y, 4, at: 0); out[4] = UInt8(ascii: "-"); put(m, 2, at: 5); out[7] = UInt8(ascii: "-")
-            put(d, 2, at: 8); out[10] = UInt8(ascii: "T")
-            put(secOfDay / 3600, 2, at: 11); out[13] = UInt8(ascii: ":")
-            put(secOfDay % 3600 / 60, 2, at: 14); out[16] = UInt8(ascii: ":"); put(secOfDay % 60, 2, at: 17)
-            guard millis != 0 else { out[19] = UInt8(ascii: "Z"); return 20 }
-            out[19] = UInt8(ascii: "."); put(millis, 3, at: 20); out[23] = UInt8(ascii: "Z")
-            return 24
+            let (y, m, d) = date
+            guard (0...9999).contains(y) else {
+                var text = formatAnyYear(y, m, d, secOfDay, millis)
+                return text.withUTF8(body)
+            }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { out in
+                func put(_ v: Int64, _ width: Int, at start: Int) {
+                    var v = v
+                    for i in stride(from: start + width - 1, through: start, by: -1) {
+                        out[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
+                        v /= 10
+                    }
+                }
+                put(y, 4, at: 0); out[4] = UInt8(ascii: "-"); put(m, 2, at: 5); out[7] = UInt8(ascii: "-")
+                put(d, 2, at: 8); out[10] = UInt8(ascii: "T")
+                put(secOfDay / 3600, 2, at: 11); out[13] = UInt8(ascii: ":")
+                put(secOfDay % 3600 / 60, 2, at: 14); out[16] = UInt8(ascii: ":"); put(secOfDay % 60, 2, at: 17)
+                var count = 20
+                if millis != 0 {
+                    out[19] = UInt8(ascii: "."); put(millis, 3, at: 20)
+                    count = 24
+                }
+                out[count - 1] = UInt8(ascii: "Z")
+                return body(UnsafeBufferPointer(rebasing: out[..<count]))
+            }
         }
     }
 
