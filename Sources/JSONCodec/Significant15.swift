@@ -23,7 +23,7 @@ enum Significant15 {
         value.write(to: &shortest)
         let done: Bool = shortest.withBytes { text in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { digits in
-                guard var form = Decimal(text, into: digits) else { return false }
+                guard var form = DecimalDigits(text, into: digits) else { return false }
                 guard form.roundTo15(digits) else { return false }
                 form.write(digits, to: &out)
                 return true
@@ -58,7 +58,7 @@ enum Significant15 {
 
     /// A decimal as significant digits `d₁d₂…dₖ` (no leading or trailing zeros) and the power
     /// of ten of the first digit: value = d₁.d₂…dₖ × 10^exponent.
-    struct Decimal {
+    struct DecimalDigits {
         var negative = false
         var count = 0
         var exponent = 0
