@@ -92,10 +92,10 @@ public struct JSONWriter {
         guard value.isFinite else { return append("null") }
         switch doubles {
         case .shortest:
-            var sink = ByteSink(bytes: bytes)
-            bytes = []
-            value.write(to: &sink)
-            bytes = sink.bytes
+            withUnsafeMutablePointer(to: &bytes) { target in
+                var sink = ByteSink(target: target)
+                value.write(to: &sink)
+            }
         case .significant15:
             Significant15.write(value, to: &bytes)
         }
@@ -140,16 +140,17 @@ public struct JSONWriter {
 /// Receives a double's shortest form: the standard library hands a `TextOutputStream` the
 /// digits through `_writeASCII` without building a `String`, where `description` allocates one
 /// for 16 characters or more (most computed values). `write` is only the protocol's fallback.
+/// It appends to the writer's buffer through a pointer valid for one `write(to:)` call.
 struct ByteSink: TextOutputStream {
-    var bytes: [UInt8]
+    let target: UnsafeMutablePointer<[UInt8]>
 
     mutating func write(_ string: String) {
         var text = string
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        text.withUTF8 { target.pointee.append(contentsOf: $0) }
     }
 
     mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
-        bytes.append(contentsOf: buffer)
+        target.pointee.append(contentsOf: buffer)
     }
 }
 
