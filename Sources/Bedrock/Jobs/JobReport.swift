@@ -11,6 +11,10 @@ import TradingCore
 /// - Optimisation: `{"kind":"optimize","strategy_name","method","metric","walk_forward",...}` plus
 ///   the optimiser's ranking (`OptimizationResult` / `WalkForwardResult` JSON). CSV: one row per
 ///   ranked parameter set.
+///
+/// Each report is built once as a `JSONValue` and encoded once, in the wire style
+/// (`significant15`): whole-number metrics are integers (`JSONValue.plain`), equity points are
+/// doubles (`5000.0`), as stored reports have always been written.
 enum JobReport {
     /// Most equity-curve points kept in a job report.
     static let maxEquityPoints = 5000
@@ -18,6 +22,7 @@ enum JobReport {
     /// Report columns of the optimisation CSV after rank, parameters and score.
     static let optimizationColumns = ["roi", "max_drawdown", "sharpe_ratio", "win_rate", "profit_factor", "total_trades"]
 
+    /// A backtest's report (sampled equity curve) and trade CSV.
     static func backtest(_ report: BacktestReport) -> JobOutcome {
         var members = report.jsonValue(includeDetail: false).objectValue ?? [:]
         members["trades"] = .array(report.trades.map(BacktestReport.tradeJSON))
