@@ -70,6 +70,11 @@ public struct JSONWriter {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// Appends bytes as they are: a piece of JSON text the caller built (see `append(_:)`).
+    public mutating func append(_ text: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: text)
+    }
+
     mutating func writeInt(_ value: Int64) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         var n = value.magnitude

@@ -27,6 +27,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(RFC3339.format(milliseconds: 951_782_400_000), "2000-02-29T00:00:00Z")
         XCTAssertEqual(RFC3339.format(milliseconds: -1), "1969-12-31T23:59:59.999Z")
         XCTAssertEqual(RFC3339.format(milliseconds: 1_500), "1970-01-01T00:00:01.500Z")
+        XCTAssertEqual(RFC3339.format(milliseconds: 253_402_300_800_000), "10000-01-01T00:00:00Z")
     }
 
     func testJSONKeysInSpecOrderWithNulls() throws {

@@ -81,13 +81,18 @@ extension BacktestReport {
         writer.write(.array(trades.map(BacktestReport.tradeJSON)))
         writer.append(",\"equity_curve\":[")
         var times = RFC3339.Formatter()
-        for i in 0..<min(equity.count, equityTimes.count) {
-            writer.append(i == 0 ? "[" : ",[")
-            times.withFormatted(milliseconds: equityTimes[i]) { writer.writeString(utf8: $0) }
-            writer.append(",")
-            writer.write(.plain(equity[i]))
-            writer.append("]")
-            if writer.bytes.count >= chunk { writer.flush(to: output) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: RFC3339.Formatter.capacity + 5) { point in
+            // Each point starts `,["<time>",` (no comma before the first), built in place: the
+            // time needs no escaping, so the whole piece goes out in one append.
+            point[0] = UInt8(ascii: ","); point[1] = UInt8(ascii: "["); point[2] = UInt8(ascii: "\"")
+            for i in 0..<min(equity.count, equityTimes.count) {
+                let n = times.write(milliseconds: equityTimes[i], into: UnsafeMutableBufferPointer(rebasing: point[3...]))
+                point[3 + n] = UInt8(ascii: "\""); point[4 + n] = UInt8(ascii: ",")
+                writer.append(UnsafeBufferPointer(rebasing: point[(i == 0 ? 1 : 0)..<(5 + n)]))
+                writer.write(.plain(equity[i]))
+                writer.append("]")
+                if writer.bytes.count >= chunk { writer.flush(to: output) }
+            }
         }
         writer.append("]}")
         writer.flush(to: output)
