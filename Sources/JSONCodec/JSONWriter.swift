@@ -112,7 +112,7 @@ public struct JSONWriter {
     }
 
     /// Appends a string literal for `text`, which must be valid UTF-8 (as a Swift string's is).
-    public mutating func writeString(utf8 text: UnsafeBufferPointer<UInt8>) {
+    mutating func writeString(utf8 text: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
         var runStart = 0
         for i in 0..<text.count {
