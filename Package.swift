@@ -25,12 +25,14 @@ let package = Package(
                        providers: [.apt(["libjwt-dev"])]),
         // For the load generator's raw-socket client: epoll, which Glibc does not import.
         .systemLibrary(name: "CEpoll", path: "loadtest/Sources/CEpoll"),
-        .target(name: "TradingCore"),
+        // The only importer of CJansson: one JSON value type, a Swift encoder, jansson parsing.
+        .target(name: "JSONCodec", dependencies: ["CJansson"]),
+        .target(name: "TradingCore", dependencies: ["JSONCodec"]),
         // The only importer of CHiredis: connections, pipelining, the pool, replies, the embedded
         // redis-server.
         .target(name: "RedisClient", dependencies: ["CHiredis"]),
         // The only importer of CJWT: HS256 verification and signing.
-        .target(name: "JWTAuth", dependencies: ["CJWT"]),
+        .target(name: "JWTAuth", dependencies: ["CJWT", "JSONCodec"]),
         // The only importer of CWebSockets: lws contexts, connections, the WebSocket clients.
         .target(
             name: "Transport",
@@ -47,7 +49,7 @@ let package = Package(
         .target(
             name: "Bedrock",
             dependencies: [
-                "TradingCore", "GatewayCore", "RedisClient", "JWTAuth", "Transport", "CJansson",
+                "TradingCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth", "Transport",
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             resources: [.copy("Lua")]
@@ -55,18 +57,19 @@ let package = Package(
         .executableTarget(
             name: "bedrock",
             dependencies: [
-                "Bedrock", "TradingCore", "RedisClient", "JWTAuth", "Transport",
+                "Bedrock", "TradingCore", "JSONCodec", "RedisClient", "JWTAuth", "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "loadtest",
-            dependencies: ["Bedrock", "RedisClient", "JWTAuth", "Transport", "CEpoll"],
+            dependencies: ["Bedrock", "JSONCodec", "RedisClient", "JWTAuth", "Transport", "CEpoll"],
             path: "loadtest/Sources/loadtest"
         ),
-        .executableTarget(name: "bench", dependencies: ["TradingCore", "Bedrock"]),
-        .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore"]),
-        .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "GatewayCore", "RedisClient", "JWTAuth"]),
+        .executableTarget(name: "bench", dependencies: ["TradingCore", "Bedrock", "JSONCodec"]),
+        .testTarget(name: "JSONCodecTests", dependencies: ["JSONCodec", "CJansson"]),
+        .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore", "JSONCodec"]),
+        .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth"]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 
 /// Verifies HS256 JWTs (SPEC §6). An immutable value: build one at start-up and share it; any
 /// thread may call `verify`, which creates and frees its own libjwt handle on the calling thread.
@@ -86,8 +87,8 @@ public struct JWTVerifier: Sendable {
             case nil:
                 // Not a string: either absent or an array of strings.
                 guard let text = jwt.json("aud"),
-                      let list = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any],
-                      list.contains(where: { ($0 as? String) == audience })
+                      let list = (try? JSONCodec.parse(text))?.arrayValue,
+                      list.contains(where: { $0.stringValue == audience })
                 else { return .failure(.wrongAudience) }
             }
         }
@@ -122,14 +123,14 @@ public struct JWTVerifier: Sendable {
     static func diagnose(_ token: String) -> AuthFailure {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard let headBytes = Base64URL.decode(parts[0]) else { return .malformed("header is not base64url") }
-        guard let head = try? JSONSerialization.jsonObject(with: Data(headBytes)) as? [String: Any] else {
+        guard let head = (try? JSONCodec.parse(headBytes))?.objectValue else {
             return .malformed("header is not a JSON object")
         }
-        guard let alg = head["alg"] as? String else { return .malformed("header has no alg") }
+        guard let alg = head["alg"]?.stringValue else { return .malformed("header has no alg") }
         if alg != "HS256" { return .algorithmNotAllowed(alg) }
-        if let typ = head["typ"], (typ as? String)?.uppercased() != "JWT" { return .malformed("header typ is not JWT") }
+        if let typ = head["typ"], typ.stringValue?.uppercased() != "JWT" { return .malformed("header typ is not JWT") }
         guard let bodyBytes = Base64URL.decode(parts[1]) else { return .malformed("payload is not base64url") }
-        guard (try? JSONSerialization.jsonObject(with: Data(bodyBytes))) is [String: Any] else {
+        guard (try? JSONCodec.parse(bodyBytes))?.objectValue != nil else {
             return .malformed("payload is not a JSON object")
         }
         return .badSignature

@@ -48,7 +48,9 @@ struct BacktestCommand: ParsableCommand {
         let report = BacktestReport(result)
         switch format {
         case .text: TradingCLI.output(report.text())
-        case .json: TradingCLI.output(report.json() + "\n")
+        case .json:
+            report.writeJSON { TradingCLI.output($0) }
+            TradingCLI.output("\n")
         case .csv: TradingCLI.output(report.csv())
         }
     }

@@ -102,12 +102,12 @@ struct OptimizeCommand: ParsableCommand {
                 }
                 let result = try Optimizer.walkForward(candidates: candidates, windows: windows, metric: metric,
                                                        options: options, evaluate: evaluate)
-                TradingCLI.output(format == .json ? result.jsonValue().rendered() + "\n" : result.text())
+                TradingCLI.output(format == .json ? result.json() + "\n" : result.text())
             } else {
                 try TradingCLI.requireBars(series, warmup: warmup, path: data, strategy: descriptor.name)
                 let result = try Optimizer.optimize(candidates: candidates, range: 0..<series.count,
                                                     metric: metric, options: options, evaluate: evaluate)
-                TradingCLI.output(format == .json ? result.jsonValue(top: top).rendered() + "\n" : result.text(top: top))
+                TradingCLI.output(format == .json ? result.json(top: top) + "\n" : result.text(top: top))
             }
         } catch let error as OptimizationError {
             throw TradingCLI.failure(String(describing: error))

@@ -27,6 +27,12 @@ enum TradingCLI {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
+    /// Writes bytes to stdout without copying them (a report comes in megabyte pieces).
+    static func output(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress else { return }
+        FileHandle.standardOutput.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none))
+    }
+
     /// The strategy descriptor, or exit 2 listing the registered strategies.
     static func strategy(_ name: String) throws -> StrategyDescriptor {
         do { return try StrategyRegistry.descriptor(named: name) } catch {

@@ -7,6 +7,7 @@
 // Each figure is the best of `--repeat` runs (the machine is shared; the best run is the one
 // least disturbed by other work).
 import Foundation
+import JSONCodec
 import TradingCore
 
 struct Options {
@@ -196,7 +197,7 @@ func optimiserScaling(bars: Int, target: Bool) throws -> Row {
                 let r = try Optimizer.optimize(candidates: candidates, range: 0..<optSeries.count,
                                                metric: "sharpe_ratio",
                                                options: OptimizationOptions(threads: threads), evaluate: evaluate)
-                json = r.jsonValue().rendered()
+                json = r.json()
             }
             let cpu = cpuSeconds() - cpu0
             if threads == 1 {
@@ -223,11 +224,11 @@ if options.json {
     let json = JSONValue.object([
         ("cores", .int(Int64(cores))),
         ("results", .array(rows.map { r in
-            .object([("name", .string(r.name)), ("value", .number(r.value)), ("unit", .string(r.unit)),
+            .object([("name", .string(r.name)), ("value", .plain(r.value)), ("unit", .string(r.unit)),
                      ("target", .string(r.target)), ("met", .bool(r.met)), ("detail", .string(r.detail))])
         })),
     ])
-    print(json.rendered())
+    print(JSONCodec.encodeString(json, doubles: .shortest))
 } else {
     print("TradingCore benchmarks (release, \(cores) cores, best of \(options.repeats))")
     print(TextFormat.padRight("benchmark", 34) + TextFormat.padRight("result", 24)

@@ -129,7 +129,7 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(one.ranked.map(\.parameters), many.ranked.map(\.parameters))
         XCTAssertEqual(one.ranked.map(\.score), many.ranked.map(\.score))
         XCTAssertEqual(one.failed.map(\.index), many.failed.map(\.index))
-        XCTAssertEqual(one.jsonValue().rendered(), many.jsonValue().rendered())
+        XCTAssertEqual(one.json(), many.json())
     }
 
     func testProgressHookSeesEveryRunAndCanCancel() throws {

@@ -44,7 +44,7 @@ final class ReportIntegrationTests: XCTestCase {
                                          options: OptimizationOptions(threads: 1), evaluate: evaluate)
         let two = try Optimizer.optimize(candidates: sets, range: 0..<600, metric: "roi",
                                          options: OptimizationOptions(threads: 2), evaluate: evaluate)
-        XCTAssertEqual(one.jsonValue().rendered(), two.jsonValue().rendered())
+        XCTAssertEqual(one.json(), two.json())
         // fast 25 ≥ slow 10 and 20: refused by the strategy, listed as failures.
         XCTAssertEqual(one.failed.map { [$0.parameters["fast"]!, $0.parameters["slow"]!] }, [[25, 10], [25, 20]])
         XCTAssertTrue(one.failed[0].error!.contains("must be smaller than slow"))

@@ -1,5 +1,6 @@
 import XCTest
 @testable import TradingCore
+import JSONCodec
 
 /// What a user sees of a report: JSON keys and values, CSV rows, text lines, metric lookup.
 final class ReportTests: XCTestCase {
@@ -26,6 +27,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(RFC3339.format(milliseconds: 951_782_400_000), "2000-02-29T00:00:00Z")
         XCTAssertEqual(RFC3339.format(milliseconds: -1), "1969-12-31T23:59:59.999Z")
         XCTAssertEqual(RFC3339.format(milliseconds: 1_500), "1970-01-01T00:00:01.500Z")
+        XCTAssertEqual(RFC3339.format(milliseconds: 253_402_300_800_000), "10000-01-01T00:00:00Z")
     }
 
     func testJSONKeysInSpecOrderWithNulls() throws {
@@ -62,10 +64,19 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(json.contains(#""total_slippage":0.375,"#))
     }
 
-    func testNonFiniteNumbersBecomeNull() {
-        XCTAssertEqual(JSONValue.array([.number(.nan), .number(.infinity), .number(-1.5), .number(1e-7)]).rendered(),
-                       "[null,null,-1.5,1e-07]")
-        XCTAssertEqual(JSONValue.string("a\"b\\c\n\u{1}").rendered(), #""a\"b\\c\n\u0001""#)
+    /// `json()` streams the equity curve; it must equal encoding `jsonValue()`, in any chunk size.
+    func testStreamedJSONIsTheEncodedValue() {
+        let withMillis = BacktestReport(strategyName: "x\"y", parameters: ["p": 0.1 + 0.2], initialBalance: 1000,
+                                        trades: [], equityTimes: [-1, 1_500, 86_400_000 * 365 * 40],
+                                        equity: [1000, 999.999999999, -0.0])
+        for report in [sampleReport(), sampleReport(trades: []), withMillis] {
+            let expected = JSONCodec.encode(report.jsonValue(), doubles: .shortest)
+            XCTAssertEqual(Array(report.json().utf8), expected)
+            var pieces: [[UInt8]] = []
+            report.writeJSON(chunk: 16) { pieces.append(Array($0)) }
+            XCTAssertGreaterThan(pieces.count, 2)
+            XCTAssertEqual(Array(pieces.joined()), expected)
+        }
     }
 
     func testCSVOneRowPerTrade() {

@@ -63,7 +63,7 @@ final class WalkForwardTests: XCTestCase {
                                             options: OptimizationOptions(threads: 1), evaluate: WalkForwardTests.regimes)
         let many = try Optimizer.walkForward(candidates: sets, windows: windows, metric: "sharpe_ratio",
                                              options: OptimizationOptions(threads: 3), evaluate: WalkForwardTests.regimes)
-        XCTAssertEqual(one.jsonValue().rendered(), many.jsonValue().rendered())
+        XCTAssertEqual(one.json(), many.json())
     }
 }
 

@@ -45,9 +45,9 @@ extension GatewayConfig {
                 let why = FileManager.default.fileExists(atPath: path) ? "cannot read file" : "no such file"
                 throw ConfigError(key: nil, message: "\(why) \(path)")
             }
-            let object: Any
+            let object: JSONValue
             do {
-                object = try JSONSerialization.jsonObject(with: data)
+                object = try JSONCodec.parse([UInt8](data), rejectDuplicateKeys: false)
             } catch {
                 throw ConfigError(key: nil, message: "\(path) is not valid JSON")
             }

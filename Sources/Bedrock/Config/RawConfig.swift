@@ -1,7 +1,7 @@
 import Foundation
 
 /// The merged, still untyped configuration: dotted key → (value, where it came from).
-/// File values are JSONSerialization objects; environment and flag values are strings. The typed
+/// File values are parsed JSON; environment and flag values are strings. The typed
 /// accessors convert and validate, naming the key and source in every error.
 struct RawConfig {
     /// Top-level scalar keys.
@@ -32,22 +32,22 @@ struct RawConfig {
         "BEDROCK_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
     }
 
-    private(set) var values: [String: (value: Any, source: ConfigSource)] = [:]
+    private(set) var values: [String: (value: JSONValue, source: ConfigSource)] = [:]
 
     /// Merges a parsed JSON file; refuses unknown keys and non-object sections.
-    mutating func merge(file object: Any, path: String) throws(ConfigError) {
+    mutating func merge(file object: JSONValue, path: String) throws(ConfigError) {
         let src = ConfigSource.file(path)
-        guard let top = object as? [String: Any] else {
+        guard let top = object.objectValue else {
             throw ConfigError(key: nil, message: "the file must hold a JSON object", source: src)
         }
-        for (k, v) in top {
+        for (k, v) in top.members {
             if RawConfig.topLevelKeys.contains(k) {
                 values[k] = (v, src)
             } else if let keys = RawConfig.sections[k] {
-                guard let section = v as? [String: Any] else {
+                guard let section = v.objectValue else {
                     throw ConfigError(key: k, message: "must be an object, got \(RawConfig.render(v))", source: src)
                 }
-                for (sk, sv) in section {
+                for (sk, sv) in section.members {
                     guard keys.contains(sk) else {
                         throw ConfigError(key: "\(k).\(sk)",
                                           message: "unknown key (known: \(keys.sorted().joined(separator: ", ")))",
@@ -69,7 +69,7 @@ struct RawConfig {
         for key in RawConfig.allKeys { byEnv[RawConfig.envName(for: key)] = key }
         for (name, value) in env where name.hasPrefix("BEDROCK_") {
             if let key = byEnv[name] {
-                values[key] = (value, .environment(name))
+                values[key] = (.string(value), .environment(name))
                 continue
             }
             for section in RawConfig.sections.keys where name.hasPrefix("BEDROCK_\(section.uppercased())_") {
@@ -84,7 +84,7 @@ struct RawConfig {
         guard RawConfig.allKeys.contains(key) else {
             throw ConfigError(key: key, message: "unknown key", source: .flag(flag))
         }
-        values[key] = (value, .flag(flag))
+        values[key] = (.string(value), .flag(flag))
     }
 
     func source(of key: String) -> ConfigSource { values[key]?.source ?? .defaultValue }
@@ -100,14 +100,14 @@ struct RawConfig {
 
     // MARK: typed accessors
 
-    private func fail(_ key: String, _ what: String, _ v: Any) -> ConfigError {
+    private func fail(_ key: String, _ what: String, _ v: JSONValue) -> ConfigError {
         ConfigError(key: key, message: "\(what), got \(RawConfig.render(v))", source: source(of: key))
     }
 
     /// A string; `allowEmpty` false refuses "".
     func string(_ key: String, default d: String, allowEmpty: Bool = false) throws(ConfigError) -> String {
         guard let (v, _) = values[key] else { return d }
-        guard let s = v as? String, allowEmpty || !s.isEmpty else {
+        guard let s = v.stringValue, allowEmpty || !s.isEmpty else {
             throw fail(key, "must be a non-empty string", v)
         }
         return s
@@ -116,15 +116,15 @@ struct RawConfig {
     /// An optional string: JSON `null`, or an empty environment value, means unset.
     func optionalString(_ key: String) throws(ConfigError) -> String? {
         guard let (v, _) = values[key] else { return nil }
-        if v is NSNull { return nil }
-        guard let s = v as? String else { throw fail(key, "must be a string or null", v) }
+        if v.isNull { return nil }
+        guard let s = v.stringValue else { throw fail(key, "must be a string or null", v) }
         return s.isEmpty ? nil : s
     }
 
     /// One of a fixed set of words.
     func choice(_ key: String, default d: String, _ options: [String]) throws(ConfigError) -> String {
         guard let (v, _) = values[key] else { return d }
-        guard let s = v as? String, options.contains(s) else {
+        guard let s = v.stringValue, options.contains(s) else {
             throw fail(key, "must be one of \(options.joined(separator: ", "))", v)
         }
         return s
@@ -135,7 +135,7 @@ struct RawConfig {
         guard let (v, _) = values[key] else { return d }
         let what = "must be an integer \(range.lowerBound)-\(range.upperBound)"
         let n: Int?
-        if let s = v as? String, isText(key) {
+        if let s = v.stringValue, isText(key) {
             n = Int(s.trimmingCharacters(in: .whitespaces))
         } else if let num = RawConfig.number(v), num.rounded() == num, abs(num) < 1e15 {
             n = Int(num)
@@ -151,7 +151,7 @@ struct RawConfig {
         guard let (v, _) = values[key] else { return d }
         let what = "must be a number \(RawConfig.fmt(range.lowerBound))-\(RawConfig.fmt(range.upperBound))"
         let n: Double?
-        if let s = v as? String { n = isText(key) ? Double(s.trimmingCharacters(in: .whitespaces)) : nil } else { n = RawConfig.number(v) }
+        if let s = v.stringValue { n = isText(key) ? Double(s.trimmingCharacters(in: .whitespaces)) : nil } else { n = RawConfig.number(v) }
         guard let n, n.isFinite, range.contains(n) else { throw fail(key, what, v) }
         return n
     }
@@ -159,14 +159,14 @@ struct RawConfig {
     /// A list of strings: a JSON array of strings, or a comma-separated string (env).
     func stringList(_ key: String) throws(ConfigError) -> [String] {
         guard let (v, _) = values[key] else { return [] }
-        if v is NSNull { return [] }
-        if let s = v as? String {
+        if v.isNull { return [] }
+        if let s = v.stringValue {
             return s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-        guard let arr = v as? [Any] else { throw fail(key, "must be an array of strings", v) }
+        guard let arr = v.arrayValue else { throw fail(key, "must be an array of strings", v) }
         var out: [String] = []
         for item in arr {
-            guard let s = item as? String, !s.isEmpty else { throw fail(key, "must be an array of strings", v) }
+            guard let s = item.stringValue, !s.isEmpty else { throw fail(key, "must be an array of strings", v) }
             out.append(s)
         }
         return out
@@ -177,29 +177,29 @@ struct RawConfig {
     func stringMap(_ key: String) throws(ConfigError) -> [String: String] {
         guard let (v0, _) = values[key] else { return [:] }
         var v = v0
-        if v is NSNull { return [:] }
-        if let s = v as? String {
+        if v.isNull { return [:] }
+        if let s = v.stringValue {
             let t = s.trimmingCharacters(in: .whitespaces)
             if t.isEmpty { return [:] }
             if t.hasPrefix("{") {
-                guard let o = try? JSONSerialization.jsonObject(with: Data(t.utf8)) else {
-                    throw fail(key, "must be a JSON object or name=value pairs", s)
+                guard let o = try? JSONCodec.parse(Array(t.utf8), rejectDuplicateKeys: false) else {
+                    throw fail(key, "must be a JSON object or name=value pairs", v)
                 }
                 v = o
             } else {
                 var out: [String: String] = [:]
                 for pair in t.split(separator: ",") {
                     let kv = pair.split(separator: "=", maxSplits: 1)
-                    guard kv.count == 2 else { throw fail(key, "must be a JSON object or name=value pairs", s) }
+                    guard kv.count == 2 else { throw fail(key, "must be a JSON object or name=value pairs", v) }
                     out[kv[0].trimmingCharacters(in: .whitespaces)] = kv[1].trimmingCharacters(in: .whitespaces)
                 }
                 return out
             }
         }
-        guard let obj = v as? [String: Any] else { throw fail(key, "must be an object of strings", v0) }
+        guard let obj = v.objectValue else { throw fail(key, "must be an object of strings", v0) }
         var out: [String: String] = [:]
-        for (k, item) in obj {
-            guard let s = item as? String, !k.isEmpty else { throw fail(key, "must be an object of strings", v0) }
+        for (k, item) in obj.members {
+            guard let s = item.stringValue, !k.isEmpty else { throw fail(key, "must be an object of strings", v0) }
             out[k] = s
         }
         return out
@@ -208,24 +208,24 @@ struct RawConfig {
     // MARK: helpers
 
     /// A JSON number (never a boolean) as Double.
-    static func number(_ v: Any) -> Double? {
-        guard let n = v as? NSNumber, !(v is String) else { return nil }
-        if isBool(n) { return nil }
-        return n.doubleValue
-    }
-
-    static func isBool(_ n: NSNumber) -> Bool {
-        String(cString: n.objCType) == "c" || String(describing: type(of: n)).contains("Boolean")
+    static func number(_ v: JSONValue) -> Double? {
+        switch v {
+        case .int, .double: return v.doubleValue
+        default: return nil
+        }
     }
 
     /// A short rendering of a bad value for messages: strings quoted, JSON otherwise.
-    static func render(_ v: Any) -> String {
-        if let s = v as? String { return "\"\(s)\"" }
-        if v is NSNull { return "null" }
-        if let n = v as? NSNumber { return isBool(n) ? (n.boolValue ? "true" : "false") : "\(n)" }
-        if v is [Any] { return "an array" }
-        if v is [String: Any] { return "an object" }
-        return "\(v)"
+    static func render(_ v: JSONValue) -> String {
+        switch v {
+        case .string(let s): return "\"\(s)\""
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return "\(i)"
+        case .double(let d): return fmt(d)
+        case .array: return "an array"
+        case .object: return "an object"
+        }
     }
 
     static func fmt(_ d: Double) -> String {

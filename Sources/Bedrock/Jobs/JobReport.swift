@@ -11,6 +11,10 @@ import TradingCore
 /// - Optimisation: `{"kind":"optimize","strategy_name","method","metric","walk_forward",...}` plus
 ///   the optimiser's ranking (`OptimizationResult` / `WalkForwardResult` JSON). CSV: one row per
 ///   ranked parameter set.
+///
+/// Each report is built once as a `JSONValue` and encoded once, in the wire style
+/// (`significant15`): whole-number metrics are integers (`JSONValue.plain`), equity points are
+/// doubles (`5000.0`), as stored reports have always been written.
 enum JobReport {
     /// Most equity-curve points kept in a job report.
     static let maxEquityPoints = 5000
@@ -18,31 +22,24 @@ enum JobReport {
     /// Report columns of the optimisation CSV after rank, parameters and score.
     static let optimizationColumns = ["roi", "max_drawdown", "sharpe_ratio", "win_rate", "profit_factor", "total_trades"]
 
-    static func parse(_ text: String) throws -> JSONValue {
-        do { return try JSONCodec.parse(text) } catch {
-            throw JobRunner.Failure(description: "report rendering failed: \(error)")
-        }
-    }
-
-    static func backtest(_ report: BacktestReport) throws -> JobOutcome {
-        guard case .object(var members) = try parse(report.jsonValue(includeDetail: false).rendered()) else {
-            throw JobRunner.Failure(description: "report rendering failed")
-        }
-        members["trades"] = try parse("[" + report.trades.map { BacktestReport.tradeJSON($0).rendered() }.joined(separator: ",") + "]")
+    /// A backtest's report (sampled equity curve) and trade CSV.
+    static func backtest(_ report: BacktestReport) -> JobOutcome {
+        var members = report.jsonValue(includeDetail: false).objectValue ?? [:]
+        members["trades"] = .array(report.trades.map(BacktestReport.tradeJSON))
         let n = min(report.equity.count, report.equityTimes.count)
         var curve: [JSONValue] = []
         for i in sampleIndices(count: n, max: maxEquityPoints) {
             curve.append(.array([.string(RFC3339.format(milliseconds: report.equityTimes[i])), .number(report.equity[i])]))
         }
         members["equity_curve"] = .array(curve)
-        return try outcome(.object(members), csv: report.csv())
+        return outcome(.object(members), csv: report.csv())
     }
 
-    /// The outcome with the report as stored (encoded once, then read back), so the `completed`
-    /// frame and a later `backtest.report` hold the very same numbers.
-    static func outcome(_ value: JSONValue, csv: String) throws -> JobOutcome {
-        let json = JSONCodec.encodeString(value)
-        return JobOutcome(report: try parse(json), json: json, csv: csv)
+    /// The outcome: the report encoded once for storage, and the value the `completed` frame
+    /// carries rounded as that encoding rounds it, so the frame and a later `backtest.report`
+    /// hold the very same numbers.
+    static func outcome(_ value: JSONValue, csv: String) -> JobOutcome {
+        JobOutcome(report: value.roundTripped(), json: JSONCodec.encodeString(value), csv: csv)
     }
 
     /// `count` indices spread evenly over `0..<n`, first and last included (all when n ≤ count).
@@ -63,10 +60,8 @@ enum JobReport {
         return members
     }
 
-    static func optimization(_ result: OptimizationResult, request: JobRequest, spec: OptimizeSpec) throws -> JobOutcome {
-        guard case .object(let body) = try parse(result.jsonValue().rendered()) else {
-            throw JobRunner.Failure(description: "report rendering failed")
-        }
+    static func optimization(_ result: OptimizationResult, request: JobRequest, spec: OptimizeSpec) -> JobOutcome {
+        let body = result.jsonValue().objectValue ?? [:]
         let value = JSONValue.object(JSONObject(header(request, spec) + body.members.map { ($0.key, $0.value) }))
         let names = Array(Set(result.ranked.flatMap { $0.parameters.keys })).sorted()
         var lines = [(["rank"] + names + ["score"] + optimizationColumns).joined(separator: ",")]
@@ -78,13 +73,11 @@ enum JobReport {
             }
             lines.append(cells.joined(separator: ","))
         }
-        return try outcome(value, csv: lines.joined(separator: "\n") + "\n")
+        return outcome(value, csv: lines.joined(separator: "\n") + "\n")
     }
 
-    static func walkForward(_ result: WalkForwardResult, request: JobRequest, spec: OptimizeSpec) throws -> JobOutcome {
-        guard case .object(let body) = try parse(result.jsonValue().rendered()) else {
-            throw JobRunner.Failure(description: "report rendering failed")
-        }
+    static func walkForward(_ result: WalkForwardResult, request: JobRequest, spec: OptimizeSpec) -> JobOutcome {
+        let body = result.jsonValue().objectValue ?? [:]
         let value = JSONValue.object(JSONObject(header(request, spec) + body.members.map { ($0.key, $0.value) }))
         let names = Array(Set(result.ranking.flatMap { $0.parameters.keys })).sorted()
         var lines = [(["rank"] + names + ["folds_won", "mean_out_of_sample", "mean_in_sample"]).joined(separator: ",")]
@@ -95,6 +88,6 @@ enum JobReport {
             cells.append(c.meanInSample.map(TextFormat.plain) ?? "")
             lines.append(cells.joined(separator: ","))
         }
-        return try outcome(value, csv: lines.joined(separator: "\n") + "\n")
+        return outcome(value, csv: lines.joined(separator: "\n") + "\n")
     }
 }

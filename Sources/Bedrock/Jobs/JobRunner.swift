@@ -38,7 +38,7 @@ enum JobRunner {
                 throw Failure(description: String(describing: error))
             }
             backtestDone()
-            return try JobReport.backtest(BacktestReport(result))
+            return JobReport.backtest(BacktestReport(result))
         case .optimize:
             return try optimize(request, spec: request.optimize!, series: series, config: config, control: control,
                                 backtestDone: backtestDone)
@@ -81,12 +81,12 @@ enum JobRunner {
                 let result = try Optimizer.walkForward(candidates: spec.candidates, windows: windows, metric: spec.metric,
                                                        options: options, evaluate: evaluate)
                 if control.stopReason != nil { throw Stopped() }
-                return try JobReport.walkForward(result, request: request, spec: spec)
+                return JobReport.walkForward(result, request: request, spec: spec)
             }
             let result = try Optimizer.optimize(candidates: spec.candidates, range: 0..<series.count, metric: spec.metric,
                                                 options: options, evaluate: evaluate)
             if control.stopReason != nil { throw Stopped() }
-            return try JobReport.optimization(result, request: request, spec: spec)
+            return JobReport.optimization(result, request: request, spec: spec)
         } catch OptimizationError.cancelled {
             throw Stopped()
         } catch let error as OptimizationError {

@@ -1,3 +1,5 @@
+import JSONCodec
+
 /// JSON and text renderings of optimisation results.
 extension OptimizationResult {
     /// `{"metric", "lower_is_better", "evaluated", "failed", "results": [{"rank", "parameters",
@@ -14,7 +16,7 @@ extension OptimizationResult {
                 var members: [(String, JSONValue)] = [
                     ("rank", .int(Int64(rank + 1))),
                     ("parameters", OptimizationRender.parameters(run.parameters)),
-                    ("score", .number(run.score)),
+                    ("score", .plain(run.score)),
                 ]
                 members += run.report?.metricFields ?? []
                 return .object(members)
@@ -25,6 +27,9 @@ extension OptimizationResult {
             })),
         ])
     }
+
+    /// `jsonValue(top:)` as compact JSON text, doubles in shortest round-trip form.
+    public func json(top: Int? = nil) -> String { JSONCodec.encodeString(jsonValue(top: top), doubles: .shortest) }
 
     /// A ranked table: rank, parameters, the metric, then roi, max drawdown, trades.
     public func text(top: Int = 20) -> String {
@@ -74,8 +79,8 @@ extension WalkForwardResult {
                     ("in_sample", window(f.window.inSample, f.inSample)),
                     ("out_of_sample", window(f.window.outOfSample, f.outOfSample)),
                     ("parameters", OptimizationRender.parameters(f.parameters)),
-                    ("in_sample_score", .number(f.inSampleScore)),
-                    ("out_of_sample_score", .number(f.outOfSampleScore)),
+                    ("in_sample_score", .plain(f.inSampleScore)),
+                    ("out_of_sample_score", .plain(f.outOfSampleScore)),
                     ("in_sample_metrics", metricsObject(f.inSample)),
                     ("out_of_sample_metrics", metricsObject(f.outOfSample)),
                     ("out_of_sample_error", f.outOfSampleError.map { .string($0) } ?? .null),
@@ -86,13 +91,16 @@ extension WalkForwardResult {
                     ("rank", .int(Int64(i + 1))),
                     ("parameters", OptimizationRender.parameters(c.parameters)),
                     ("folds_won", .array(c.foldsWon.map { .int(Int64($0 + 1)) })),
-                    ("mean_out_of_sample", .number(c.meanOutOfSample)),
-                    ("mean_in_sample", .number(c.meanInSample)),
-                    ("out_of_sample_scores", .array(c.outOfSampleScores.map { .number($0) })),
+                    ("mean_out_of_sample", .plain(c.meanOutOfSample)),
+                    ("mean_in_sample", .plain(c.meanInSample)),
+                    ("out_of_sample_scores", .array(c.outOfSampleScores.map { .plain($0) })),
                 ])
             })),
         ])
     }
+
+    /// `jsonValue()` as compact JSON text, doubles in shortest round-trip form.
+    public func json() -> String { JSONCodec.encodeString(jsonValue(), doubles: .shortest) }
 
     /// Folds side by side (in-sample vs out-of-sample score), then the out-of-sample ranking.
     public func text() -> String {
@@ -126,7 +134,7 @@ extension WalkForwardResult {
 /// Shared formatting helpers for optimisation output.
 enum OptimizationRender {
     static func parameters(_ p: [String: Double]) -> JSONValue {
-        .object(p.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) })
+        .object(p.sorted { $0.key < $1.key }.map { ($0.key, .plain($0.value)) })
     }
 
     static func parametersText(_ p: [String: Double]) -> String {

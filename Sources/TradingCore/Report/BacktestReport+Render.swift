@@ -1,3 +1,5 @@
+import JSONCodec
+
 /// JSON and CSV renderings of a report (SPEC §8).
 extension BacktestReport {
     /// One trade as a JSON object: `entry_time, exit_time, side, entry_price, exit_price, size,
@@ -7,19 +9,19 @@ extension BacktestReport {
             ("entry_time", .string(RFC3339.format(milliseconds: t.entryTime))),
             ("exit_time", .string(RFC3339.format(milliseconds: t.exitTime))),
             ("side", .string(t.side.rawValue)),
-            ("entry_price", .number(t.entryPrice)),
-            ("exit_price", .number(t.exitPrice)),
-            ("size", .number(t.size)),
-            ("pnl", .number(t.pnl)),
-            ("commission", .number(t.commission)),
-            ("slippage", .number(t.slippage)),
+            ("entry_price", .plain(t.entryPrice)),
+            ("exit_price", .plain(t.exitPrice)),
+            ("size", .plain(t.size)),
+            ("pnl", .plain(t.pnl)),
+            ("commission", .plain(t.commission)),
+            ("slippage", .plain(t.slippage)),
             ("exit_reason", .string(t.exitReason.rawValue)),
         ])
     }
 
     /// `parameters` as a JSON object, keys sorted.
     public var parametersJSON: JSONValue {
-        .object(sortedParameters.map { ($0.name, .number($0.value)) })
+        .object(sortedParameters.map { ($0.name, .plain($0.value)) })
     }
 
     /// The full report as a JSON value with snake_case keys in a fixed order:
@@ -27,6 +29,21 @@ extension BacktestReport {
     /// `signals_generated`, `rejected_signals` (reason code → count), `trades` and `equity_curve` (`[[time, equity], ...]`, times RFC 3339 UTC).
     /// Pass `includeDetail: false` to leave out `trades` and `equity_curve`.
     public func jsonValue(includeDetail: Bool = true) -> JSONValue {
+        var members = summaryMembers
+        if includeDetail {
+            members.append(("trades", .array(trades.map(BacktestReport.tradeJSON))))
+            var curve = [JSONValue]()
+            curve.reserveCapacity(equity.count)
+            for i in 0..<min(equity.count, equityTimes.count) {
+                curve.append(.array([.string(RFC3339.format(milliseconds: equityTimes[i])), .plain(equity[i])]))
+            }
+            members.append(("equity_curve", .array(curve)))
+        }
+        return .object(members)
+    }
+
+    /// The members of `jsonValue(includeDetail: false)`.
+    private var summaryMembers: [(String, JSONValue)] {
         var members: [(String, JSONValue)] = [
             ("strategy_name", .string(strategyName)),
             ("start_date", .string(RFC3339.format(milliseconds: startTime))),
@@ -37,21 +54,49 @@ extension BacktestReport {
         members.append(("signals_generated", .int(Int64(signalsGenerated))))
         members.append(("rejected_signals", .object(rejectedSignals.sorted { $0.key < $1.key }
             .map { ($0.key, .int(Int64($0.value))) })))
-        if includeDetail {
-            members.append(("trades", .array(trades.map(BacktestReport.tradeJSON))))
-            var curve = [JSONValue]()
-            curve.reserveCapacity(equity.count)
-            for i in 0..<min(equity.count, equityTimes.count) {
-                curve.append(.array([.string(RFC3339.format(milliseconds: equityTimes[i])),
-                                     .number(equity[i])]))
-            }
-            members.append(("equity_curve", .array(curve)))
-        }
-        return .object(members)
+        return members
     }
 
-    /// The full report as compact JSON text.
-    public func json() -> String { jsonValue().rendered() }
+    /// The full report as compact JSON text, doubles in shortest round-trip form.
+    public func json() -> String {
+        var bytes: [UInt8] = []
+        writeJSON { bytes.append(contentsOf: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `json()` handed to `output` in pieces of about `chunk` bytes: the text of
+    /// `JSONCodec.encode(jsonValue(), doubles: .shortest)`, but the equity curve (one entry per
+    /// bar) goes straight into a reused buffer instead of through a `JSONValue` per bar, so a
+    /// 200,000-bar report costs no tree and no 10 MB buffer.
+    public func writeJSON(chunk: Int = 1 << 20, _ output: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var writer = JSONWriter(doubles: .shortest, capacity: chunk + 4096)
+        writer.append("{")
+        for (key, value) in summaryMembers {
+            writer.write(.string(key))
+            writer.append(":")
+            writer.write(value)
+            writer.append(",")
+        }
+        writer.append("\"trades\":")
+        writer.write(.array(trades.map(BacktestReport.tradeJSON)))
+        writer.append(",\"equity_curve\":[")
+        var times = RFC3339.Formatter()
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: RFC3339.Formatter.capacity + 5) { point in
+            // Each point starts `,["<time>",` (no comma before the first), built in place: the
+            // time needs no escaping, so the whole piece goes out in one append.
+            point[0] = UInt8(ascii: ","); point[1] = UInt8(ascii: "["); point[2] = UInt8(ascii: "\"")
+            for i in 0..<min(equity.count, equityTimes.count) {
+                let n = times.write(milliseconds: equityTimes[i], into: UnsafeMutableBufferPointer(rebasing: point[3...]))
+                point[3 + n] = UInt8(ascii: "\""); point[4 + n] = UInt8(ascii: ",")
+                writer.append(UnsafeBufferPointer(rebasing: point[(i == 0 ? 1 : 0)..<(5 + n)]))
+                writer.write(.plain(equity[i]))
+                writer.append("]")
+                if writer.bytes.count >= chunk { writer.flush(to: output) }
+            }
+        }
+        writer.append("]}")
+        writer.flush(to: output)
+    }
 
     /// Column names of the CSV export, in order.
     public static let csvHeader = ["entry_time", "exit_time", "side", "entry_price", "exit_price",
@@ -64,9 +109,9 @@ extension BacktestReport {
         for t in trades {
             let fields = [
                 RFC3339.format(milliseconds: t.entryTime), RFC3339.format(milliseconds: t.exitTime),
-                t.side.rawValue, JSONValue.format(t.entryPrice), JSONValue.format(t.exitPrice),
-                JSONValue.format(t.size), JSONValue.format(t.pnl), JSONValue.format(t.commission),
-                JSONValue.format(t.slippage), t.exitReason.rawValue,
+                t.side.rawValue, TextFormat.plain(t.entryPrice), TextFormat.plain(t.exitPrice),
+                TextFormat.plain(t.size), TextFormat.plain(t.pnl), TextFormat.plain(t.commission),
+                TextFormat.plain(t.slippage), t.exitReason.rawValue,
             ]
             out += fields.joined(separator: ",") + "\n"
         }

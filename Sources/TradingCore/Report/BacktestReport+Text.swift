@@ -91,7 +91,12 @@ public enum TextFormat {
     }
 
     /// Integers without a fraction (`20`), other values in shortest form (`0.5`).
-    public static func plain(_ v: Double) -> String { JSONValue.format(v) }
+    /// Non-finite values print as `null`, as in JSON.
+    public static func plain(_ v: Double) -> String {
+        guard v.isFinite else { return "null" }
+        if v.rounded() == v, abs(v) < 1e15 { return String(Int64(v)) }
+        return v.description
+    }
 
     /// About six significant digits, for prices and sizes of any magnitude.
     public static func significant(_ v: Double) -> String {

@@ -1,3 +1,5 @@
+import JSONCodec
+
 /// The report of one backtest (SPEC §8): what ran, on which bars, every metric, the trades and
 /// the equity curve. Render it with `json()`, `text()` or `csv()`; rank by any metric with
 /// `metric(named:)`.
@@ -63,27 +65,27 @@ extension BacktestReport {
     public var metricFields: [(String, JSONValue)] {
         let m = metrics
         return [
-            ("initial_balance", .number(m.initialBalance)),
-            ("final_balance", .number(m.finalBalance)),
+            ("initial_balance", .plain(m.initialBalance)),
+            ("final_balance", .plain(m.finalBalance)),
             ("total_trades", .int(Int64(m.totalTrades))),
             ("winning_trades", .int(Int64(m.winningTrades))),
             ("losing_trades", .int(Int64(m.losingTrades))),
-            ("win_rate", .number(m.winRate)),
-            ("avg_win", .number(m.avgWin)),
-            ("avg_loss", .number(m.avgLoss)),
-            ("profit_factor", .number(m.profitFactor)),
-            ("expectancy", .number(m.expectancy)),
-            ("max_drawdown", .number(m.maxDrawdown)),
+            ("win_rate", .plain(m.winRate)),
+            ("avg_win", .plain(m.avgWin)),
+            ("avg_loss", .plain(m.avgLoss)),
+            ("profit_factor", .plain(m.profitFactor)),
+            ("expectancy", .plain(m.expectancy)),
+            ("max_drawdown", .plain(m.maxDrawdown)),
             ("max_drawdown_duration_bars", .int(Int64(m.maxDrawdownDurationBars))),
-            ("sharpe_ratio", .number(m.sharpeRatio)),
-            ("sortino_ratio", .number(m.sortinoRatio)),
-            ("calmar_ratio", .number(m.calmarRatio)),
-            ("omega_ratio", .number(m.omegaRatio)),
-            ("annualized_return", .number(m.annualizedReturn)),
-            ("total_commission", .number(m.totalCommission)),
-            ("total_slippage", .number(m.totalSlippage)),
-            ("roi", .number(m.roi)),
-            ("exposure_pct", .number(m.exposurePct)),
+            ("sharpe_ratio", .plain(m.sharpeRatio)),
+            ("sortino_ratio", .plain(m.sortinoRatio)),
+            ("calmar_ratio", .plain(m.calmarRatio)),
+            ("omega_ratio", .plain(m.omegaRatio)),
+            ("annualized_return", .plain(m.annualizedReturn)),
+            ("total_commission", .plain(m.totalCommission)),
+            ("total_slippage", .plain(m.totalSlippage)),
+            ("roi", .plain(m.roi)),
+            ("exposure_pct", .plain(m.exposurePct)),
         ]
     }
 }

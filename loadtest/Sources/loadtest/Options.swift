@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 
 /// Command-line settings of one load-generator run. Parsed by hand (the target has no
 /// argument-parser dependency); every flag has a default so each scenario runs with no flags.
@@ -144,8 +145,7 @@ struct Options {
                     }
                     options.method = value
                 case "--params":
-                    guard let data = value.data(using: .utf8),
-                          (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
+                    guard (try? JSONCodec.parse(Array(value.utf8), rejectDuplicateKeys: false))?.objectValue != nil else {
                         return .failure(.init("--params must be a JSON object"))
                     }
                     options.params = value.replacingOccurrences(of: "\n", with: " ")

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 
 /// The results of one scenario: ordered rows for the table, the same values in the JSON file.
 struct Report {
@@ -16,11 +17,11 @@ struct Report {
             }
         }
 
-        var json: Any {
+        var json: JSONValue {
             switch self {
-            case .int(let v): return v
-            case .double(let v, let d): return (v * pow(10, Double(d))).rounded() / pow(10, Double(d))
-            case .text(let s): return s
+            case .int(let v): return .int(Int64(v))
+            case .double(let v, let d): return .plain((v * pow(10, Double(d))).rounded() / pow(10, Double(d)))
+            case .text(let s): return .string(s)
             }
         }
     }
@@ -67,15 +68,17 @@ struct Report {
 
     /// Write `{"scenario","parameters","results","units","failures","passed"}` to `path`.
     func writeJSON(_ path: String) throws {
-        var params: [String: Any] = [:]
+        func sorted(_ members: [String: JSONValue]) -> JSONValue { .object(members.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }) }
+        var params: [String: JSONValue] = [:]
         for (k, v) in parameters { params[k] = v.json }
-        var results: [String: Any] = [:]
-        var units: [String: String] = [:]
-        for (k, v, u) in rows { results[k] = v.json; if !u.isEmpty { units[k] = u } }
-        var object: [String: Any] = ["scenario": scenario, "parameters": params, "results": results,
-                                     "units": units, "failures": failures, "passed": failures.isEmpty]
-        for (name, rows) in series { object[name] = rows }
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        var results: [String: JSONValue] = [:]
+        var units: [String: JSONValue] = [:]
+        for (k, v, u) in rows { results[k] = v.json; if !u.isEmpty { units[k] = .string(u) } }
+        var object: [String: JSONValue] = ["scenario": .string(scenario), "parameters": sorted(params),
+                                          "results": sorted(results), "units": sorted(units),
+                                          "failures": .array(failures.map(JSONValue.string)), "passed": .bool(failures.isEmpty)]
+        for (name, rows) in series { object[name] = .array(rows.map { .array($0.map(JSONValue.plain)) }) }
+        let data = Data(JSONCodec.encodePretty(sorted(object), doubles: .shortest))
         try data.write(to: URL(fileURLWithPath: path))
     }
 }

@@ -1,5 +1,6 @@
-/// A JSON document as a Swift value. Objects keep their key order (jansson does too), so frames
-/// read naturally (`{"type":...}` first). Parsing and encoding go through jansson (`JSONCodec`).
+/// A JSON document as a Swift value: the one JSON model of the package (wire frames, reports,
+/// configuration). Objects keep their key order, so frames read naturally (`{"type":...}` first)
+/// and reports keep their documented key order. `JSONCodec` parses (jansson) and encodes (Swift).
 public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
@@ -43,43 +44,6 @@ public enum JSONValue: Sendable, Equatable {
     public var isNull: Bool { if case .null = self { return true }; return false }
 }
 
-/// An ordered JSON object. Lookups are linear: objects on the wire are small.
-public struct JSONObject: Sendable, Equatable {
-    /// Members in document order.
-    public private(set) var members: [(key: String, value: JSONValue)]
-
-    /// An object with the given members, in order.
-    public init(_ members: [(String, JSONValue)] = []) {
-        self.members = members.map { (key: $0.0, value: $0.1) }
-    }
-
-    /// Get or set a member; setting an existing key replaces it in place, nil removes it.
-    public subscript(key: String) -> JSONValue? {
-        get { members.first(where: { $0.key == key })?.value }
-        set {
-            if let i = members.firstIndex(where: { $0.key == key }) {
-                if let v = newValue { members[i].value = v } else { members.remove(at: i) }
-            } else if let v = newValue {
-                members.append((key: key, value: v))
-            }
-        }
-    }
-
-    /// Number of members.
-    public var count: Int { members.count }
-    /// Member names in order.
-    public var keys: [String] { members.map(\.key) }
-
-    public static func == (a: JSONObject, b: JSONObject) -> Bool {
-        a.members.count == b.members.count
-            && zip(a.members, b.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
-    }
-}
-
-extension JSONObject: ExpressibleByDictionaryLiteral {
-    public init(dictionaryLiteral elements: (String, JSONValue)...) { self.init(elements) }
-}
-
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
@@ -99,5 +63,38 @@ extension JSONValue {
     public static func number(_ d: Double?) -> JSONValue {
         guard let d, d.isFinite else { return .null }
         return .double(d)
+    }
+
+    /// An object with these members, in order.
+    public static func object(_ members: [(String, JSONValue)]) -> JSONValue { .object(JSONObject(members)) }
+
+    /// A number written plainly: a whole number of magnitude below 1e15 as `.int` (so it prints
+    /// without a fraction in every style: `1000`, not `1000.0`), any other finite value as
+    /// `.double`, nil and non-finite values as null. Reports use it for every metric.
+    public static func plain(_ d: Double?) -> JSONValue {
+        guard let d, d.isFinite else { return .null }
+        if d.rounded() == d, abs(d) < 1e15 { return .int(Int64(d)) }
+        return .double(d)
+    }
+}
+
+extension JSONValue {
+    /// What `JSONCodec.parse(JSONCodec.encode(self, doubles: style))` returns, without writing
+    /// and reading the whole text: each double rounded as `style` writes it (`shortest` keeps
+    /// it), non-finite doubles null. For a value that is sent now and whose stored encoding is
+    /// read back later, so that both show the very same numbers.
+    public func roundTripped(doubles style: JSONDoubleStyle = .significant15) -> JSONValue {
+        switch self {
+        case .double(let d):
+            guard d.isFinite else { return .null }
+            guard case .significant15 = style else { return self }
+            var text: [UInt8] = []
+            Significant15.write(d, to: &text)
+            return .double(Double(String(decoding: text, as: UTF8.self))!)
+        case .array(let items): return .array(items.map { $0.roundTripped(doubles: style) })
+        case .object(let object):
+            return .object(JSONObject(object.members.map { ($0.key, $0.value.roundTripped(doubles: style)) }))
+        default: return self
+        }
     }
 }

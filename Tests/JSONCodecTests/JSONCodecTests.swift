@@ -1,5 +1,5 @@
 import XCTest
-@testable import Bedrock
+@testable import JSONCodec
 
 final class JSONCodecTests: XCTestCase {
     func testRoundTripKeepsOrderAndKinds() throws {
