@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bedrock
 import Foundation
+import JSONCodec
 import Transport
 
 /// `bedrock watch`: a terminal client printing a topic's events as JSON lines (SPEC §2).

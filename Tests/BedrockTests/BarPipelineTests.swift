@@ -1,3 +1,4 @@
+import JSONCodec
 import XCTest
 import TradingCore
 @testable import Bedrock

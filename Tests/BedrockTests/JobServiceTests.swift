@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import JWTAuth
 import enum TradingCore.SyntheticMarket
 import enum TradingCore.RFC3339

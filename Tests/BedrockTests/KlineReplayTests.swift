@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import struct TradingCore.Bar
 import struct TradingCore.BarSeries
 import enum TradingCore.RFC3339

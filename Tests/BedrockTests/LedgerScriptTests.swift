@@ -1,3 +1,4 @@
+import JSONCodec
 import XCTest
 import struct TradingCore.RiskReason
 import struct TradingCore.RiskConfig

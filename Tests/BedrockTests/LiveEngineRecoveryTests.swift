@@ -1,3 +1,4 @@
+import JSONCodec
 import XCTest
 import TradingCore
 @testable import Bedrock
@@ -106,12 +107,12 @@ final class LiveEngineRecoveryTests: LiveEngineTestCase {
     func testGenerateRecordsTheLatestBarOnce() throws {
         let s = series(400, seed: 11)
         let pipeline = BarPipeline(ledger: try ledger("g:"), settings: settings("g:", consumer: "x"), metrics: EngineMetrics())
-        func generate(_ params: JSONObject) throws -> Bedrock.JSONValue {
+        func generate(_ params: JSONObject) throws -> JSONValue {
             try EngineMethods.generate(LedgerParams(params: params), pipeline: pipeline, on: conn)
         }
         let params: JSONObject = ["market": .string(market), "interval": .string(interval), "force_analysis": .bool(true)]
         var answer = try generate(params)
-        XCTAssertEqual(answer["signal"], Bedrock.JSONValue.null)
+        XCTAssertEqual(answer["signal"], JSONValue.null)
         XCTAssertTrue(answer["reason"]?.stringValue?.contains("no bars") ?? false)
         // Bars up to the last one on which a strategy enters.
         let entries = try expectedEntries(s)
@@ -121,11 +122,11 @@ final class LiveEngineRecoveryTests: LiveEngineTestCase {
         answer = try generate(params)
         let signal = try XCTUnwrap(answer["signal"]?.objectValue)
         XCTAssertEqual(signal["bar_time"]?.stringValue, lastTime)
-        XCTAssertEqual(answer["created"], Bedrock.JSONValue.bool(true))
+        XCTAssertEqual(answer["created"], JSONValue.bool(true))
         XCTAssertEqual(answer["analysis"]?.arrayValue?.count, 2)
         let again = try generate(params)
         XCTAssertEqual(again["signal"]?["id"]?.intValue, signal["id"]?.intValue)
-        XCTAssertEqual(again["created"], Bedrock.JSONValue.bool(false))
+        XCTAssertEqual(again["created"], JSONValue.bool(false))
         let created = answer["signals"]?.arrayValue?.count ?? 0
         XCTAssertEqual(try conn.command(["XLEN", "g:stream:signals"]).integer, Int64(created))
         XCTAssertThrowsError(try generate(["market": .string(market)]))

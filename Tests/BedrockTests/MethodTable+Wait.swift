@@ -1,3 +1,4 @@
+import JSONCodec
 import Dispatch
 
 @testable import Bedrock

@@ -1,3 +1,4 @@
+import JSONCodec
 import XCTest
 @testable import Bedrock
 import JWTAuth

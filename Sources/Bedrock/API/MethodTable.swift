@@ -1,3 +1,4 @@
+import JSONCodec
 import JWTAuth
 
 /// A failed API call: an error code of SPEC §4 and a message for the client.

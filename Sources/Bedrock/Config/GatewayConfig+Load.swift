@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 
 extension GatewayConfig {
     /// The default configuration file, relative to the working directory.

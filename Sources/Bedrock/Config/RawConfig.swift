@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 
 /// The merged, still untyped configuration: dotted key → (value, where it came from).
 /// File values are parsed JSON; environment and flag values are strings. The typed

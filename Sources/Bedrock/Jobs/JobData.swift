@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 #if canImport(Glibc)
 import Glibc
 #endif

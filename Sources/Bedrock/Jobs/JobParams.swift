@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import TradingCore
 
 /// Typed reads of job parameters. Socket params are typed JSON; REST query arguments arrive as

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import TradingCore
 
 /// Job reports: what is stored in Redis, sent in the `completed` frame, answered by

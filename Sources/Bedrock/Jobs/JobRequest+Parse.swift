@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import TradingCore
 
 /// Validating `backtest.submit` / `optimize.submit` parameters (SPEC §4). Every refusal is a

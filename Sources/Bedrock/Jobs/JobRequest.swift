@@ -1,3 +1,4 @@
+import JSONCodec
 import TradingCore
 
 /// What a job computes.

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import TradingCore
 
 /// What a finished job produced: the report (JSON value and its stored text) and the CSV export.

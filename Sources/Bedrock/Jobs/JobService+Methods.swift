@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import RedisClient
 
 /// The job API (SPEC §4/§5), the same for REST and the socket:

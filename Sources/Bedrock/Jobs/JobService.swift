@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import RedisClient
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import RedisClient
 
 /// Backtests and optimisations as jobs (issue 5, docs/JOBS.md): registers `backtest.submit`,

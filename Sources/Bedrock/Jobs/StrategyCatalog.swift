@@ -1,3 +1,4 @@
+import JSONCodec
 import TradingCore
 
 /// `strategies.list` / `GET /v1/strategies` (VIEWER): the strategies a backtest or an optimisation

@@ -1,3 +1,4 @@
+import JSONCodec
 /// A signal to record (SPEC §8 Signal fields, plus the strategy name that makes it unique).
 public struct SignalInput: Sendable, Equatable {
     public var strategy: String

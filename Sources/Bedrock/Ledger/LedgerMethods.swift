@@ -1,3 +1,4 @@
+import JSONCodec
 import GatewayCore
 import TradingCore
 import RedisClient

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 
 /// Parameter reading for the ledger methods. REST query arguments arrive as strings and socket
 /// params as JSON values, so numbers are accepted in either form; every refusal is a

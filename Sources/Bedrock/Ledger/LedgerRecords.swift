@@ -1,3 +1,4 @@
+import JSONCodec
 import RedisClient
 
 /// How stored ledger hashes (all values decimal text) become JSON answers: each record kind has

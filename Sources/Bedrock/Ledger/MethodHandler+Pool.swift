@@ -1,3 +1,4 @@
+import JSONCodec
 import RedisClient
 
 /// Handlers whose work is Redis reads and scripts on a pooled connection.

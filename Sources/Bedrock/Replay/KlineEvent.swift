@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import TradingCore
 
 /// The `kline.closed` event (SPEC §7): one closed bar of one market and interval, as published to

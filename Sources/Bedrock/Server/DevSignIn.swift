@@ -1,3 +1,4 @@
+import JSONCodec
 import JWTAuth
 
 /// Dev sign-in for the dashboard: `POST /dev/token` mints a short-lived token for a chosen role.

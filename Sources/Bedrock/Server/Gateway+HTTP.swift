@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import Transport
 
 /// HTTP on the loop: health, readiness, metrics, the `/v1` API gate and static files.

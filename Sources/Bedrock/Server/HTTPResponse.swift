@@ -1,3 +1,4 @@
+import JSONCodec
 /// An HTTP response waiting to be written.
 struct HTTPResponse {
     var status: Int

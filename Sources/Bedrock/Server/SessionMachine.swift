@@ -1,5 +1,6 @@
 import GatewayCore
 import Foundation
+import JSONCodec
 import JWTAuth
 
 /// The per-connection protocol of SPEC §5 as a plain state machine: frames and clock readings
