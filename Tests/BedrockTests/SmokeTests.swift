@@ -1,3 +1,0 @@
-import XCTest
-@testable import Bedrock
-final class SmokeTests: XCTestCase { func testLibs() { XCTAssertTrue(bedrockLibraryVersions().contains("lws")) } }
