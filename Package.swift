@@ -43,7 +43,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "loadtest",
-            dependencies: ["Bedrock", "CWebSockets", "CHiredis"],
+            dependencies: [
+                "Bedrock", "CWebSockets", "CHiredis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "loadtest/Sources/loadtest"
         ),
         .executableTarget(name: "bench", dependencies: ["TradingCore", "Bedrock"]),
