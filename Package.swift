@@ -49,7 +49,6 @@ let package = Package(
             ],
             path: "loadtest/Sources/loadtest"
         ),
-        .executableTarget(name: "bench", dependencies: ["TradingCore", "Bedrock"]),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore"]),
         .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore"]),
     ]
