@@ -71,8 +71,8 @@ help:
 	@echo "  make build        debug build ($(DEBUG_BIN))"
 	@echo "  make release      release build ($(RELEASE_BIN))"
 	@echo "  make sample-data  write the synthetic sample market; replay it into a running make-run gateway"
-	@echo "  make bench        run the benchmarks (trading core, then the gateway rows of loadtest/run-benchmarks.sh)"
-	@echo "  make lint         lint-swift and lint-js (run by make test)"
+	@echo "  make bench        run the benchmarks (Benchmarks/: trading core, engine, JWT; then the gateway rows of loadtest/run-benchmarks.sh)"
+	@echo "  make lint         lint-swift, lint-imports and lint-js (run by make test)"
 	@echo "  make lint-swift   swift format lint --strict with .swift-format over Sources, Tests, loadtest"
 	@echo "  make lint-imports check that each C library is imported by its wrapper target only"
 	@echo "  make lint-js      lint the dashboard's modules (public/js) with eslint; fails on any problem"
@@ -177,21 +177,27 @@ test: test-deps
 	if [ $$rc -ne 0 ]; then echo "==> make test: FAILED (see above)" >&2; fi; \
 	exit $$rc
 
-# `make bench`: the trading-core benchmarks, then the gateway rows of loadtest/run-benchmarks.sh
-# (fresh redis-server and release gateway per row; wrk installed when missing), ending with one
-# table: connections held, memory per connection, frames/s, latency percentiles, request rates.
-# GATEWAY_ROWS picks the rows; the long ones run only when named, e.g.
-# make bench GATEWAY_ROWS="soak hold-10000" SOAK_S=1800 HOLD_S=600. Results go to
-# GATEWAY_BENCH_OUT (not loadtest/results, which holds the figures of record). The script's other
-# knobs (QUIET_WAIT, REQUEST_S, ...) pass through from the command line.
+# `make bench`: the benchmarks of Benchmarks/ (ordo-one/benchmark, a package of its own so that
+# `make build`/`make test` never compile it: trading core, live engine, JWT; release build, one
+# table per benchmark), then the gateway rows of loadtest/run-benchmarks.sh (fresh redis-server and
+# release gateway per row; wrk installed when missing), ending with one table: connections held,
+# memory per connection, frames/s, latency percentiles, request rates. BENCH_ARGS go to
+# `swift package benchmark`, e.g. BENCH_ARGS='--target TradingCoreBenchmarks' or
+# BENCH_ARGS='--filter sma_cross'. GATEWAY_ROWS picks the rows (empty: none); the long ones run
+# only when named, e.g. make bench GATEWAY_ROWS="soak hold-10000" SOAK_S=1800 HOLD_S=600. Results
+# go to GATEWAY_BENCH_OUT (not loadtest/results, which holds the figures of record). The script's
+# other knobs (QUIET_WAIT, REQUEST_S, ...) pass through from the command line.
+BENCH_ARGS        ?=
 GATEWAY_ROWS      ?= connect-5000 hold-1000 hold-5000 fanout-1000x100-latency fanout-frames fanout-batched request-estimate wrk-estimate mixed
 GATEWAY_BENCH_OUT ?= $(SCRATCH)/gateway-bench
 
 bench: deps
 	@$(call apt_install,wrk)
-	swift run -c release $(SWIFT_FLAGS) bench
+	cd Benchmarks && swift package benchmark --no-progress $(BENCH_ARGS)
 	@rm -rf $(GATEWAY_BENCH_OUT)
-	SCRATCH=$(SCRATCH) OUT=$(GATEWAY_BENCH_OUT) ONLY="$(GATEWAY_ROWS)" loadtest/run-benchmarks.sh
+	@if [ -n "$(strip $(GATEWAY_ROWS))" ]; then \
+	  SCRATCH=$(SCRATCH) OUT=$(GATEWAY_BENCH_OUT) ONLY="$(GATEWAY_ROWS)" loadtest/run-benchmarks.sh; \
+	fi
 
 # Every linter; `make test` runs this first.
 lint: lint-swift lint-imports lint-js
@@ -228,7 +234,7 @@ lint-js:
 	@echo "lint-js: no problems in public/js"
 
 clean:
-	rm -rf $(SCRATCH) .build-py .pytest_cache tests/integration/__pycache__
+	rm -rf $(SCRATCH) Benchmarks/.build .build-py .pytest_cache tests/integration/__pycache__
 
 # Also removes the local data directory (embedded Redis data, dev JWT secret).
 distclean: clean

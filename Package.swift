@@ -9,6 +9,10 @@ let package = Package(
         .executable(name: "bedrock", targets: ["bedrock"]),
         .library(name: "Bedrock", targets: ["Bedrock"]),
         .library(name: "TradingCore", targets: ["TradingCore"]),
+        .library(name: "RedisClient", targets: ["RedisClient"]),
+        .library(name: "JWTAuth", targets: ["JWTAuth"]),
+        .library(name: "JSONCodec", targets: ["JSONCodec"]),
+        .library(name: "GatewayCore", targets: ["GatewayCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -63,10 +67,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "loadtest",
-            dependencies: ["Bedrock", "JSONCodec", "RedisClient", "JWTAuth", "Transport", "CEpoll"],
+            dependencies: [
+                "Bedrock", "JSONCodec", "RedisClient", "JWTAuth", "Transport", "CEpoll",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "loadtest/Sources/loadtest"
         ),
-        .executableTarget(name: "bench", dependencies: ["TradingCore", "Bedrock", "JSONCodec"]),
         .testTarget(name: "JSONCodecTests", dependencies: ["JSONCodec", "CJansson"]),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore", "JSONCodec"]),
         .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth"]),

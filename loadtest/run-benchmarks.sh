@@ -14,7 +14,8 @@
 #
 # Knobs: SCRATCH (SwiftPM build dir, default .build), NO_BUILD=1 (use existing binaries),
 # KEEP_WORK=1 (keep the temp dir with the gateway and redis logs), CONFIG (gateway config file, default config/bedrock.json; env overrides are added),
-# OUT (result directory, default loadtest/results), HOLD_S (hold time, default 30),
+# OUT (result directory, default $SCRATCH/gateway-bench; loadtest/results holds only the figures
+# of record that docs/BENCHMARKS.md cites), HOLD_S (hold time, default 30),
 # FANOUT_S (publishing time, default 10), LATENCY_S (default 15), NICE (priority of redis,
 # gateway and load generator when run as root, default -10: the machine is shared with builds),
 # QUIET_WAIT (seconds to wait for the machine to go idle before each row, default 120),
@@ -36,7 +37,7 @@ cd "$REPO"
 export PATH=/opt/swift/usr/bin:$PATH
 SCRATCH=${SCRATCH:-.build}
 BIN="$SCRATCH/release"
-OUT=${OUT:-loadtest/results}
+OUT=${OUT:-$SCRATCH/gateway-bench}
 HOLD_S=${HOLD_S:-30}
 FANOUT_S=${FANOUT_S:-10}
 LATENCY_S=${LATENCY_S:-15}

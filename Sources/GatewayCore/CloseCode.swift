@@ -1,17 +1,20 @@
-/// WebSocket close codes of SPEC §5.
+/// WebSocket close codes of SPEC §5. Every close carries a reason text written where the
+/// connection is closed (what happened, with its numbers), ASCII and under the 123-byte limit of a
+/// close frame payload.
 ///
-/// | code | case             | reason text sent in the close frame        |
-/// |------|------------------|--------------------------------------------|
-/// | 1001 | `goingAway`      | `server shutting down`                     |
-/// | 1009 | `tooLarge`       | `frame too large`                          |
-/// | 4401 | `unauthenticated`| `unauthenticated or token expired`         |
-/// | 4403 | `forbidden`      | `forbidden`                                |
-/// | 4408 | `heartbeatTimeout`| `heartbeat timeout`                       |
-/// | 4429 | `rateLimited`    | `rate limited`                             |
-/// | 4503 | `atCapacity`     | `server at connection limit`               |
+/// | code | case               | when                                                        |
+/// |------|--------------------|-------------------------------------------------------------|
+/// | 1001 | `goingAway`        | server shutting down                                        |
+/// | 1009 | `tooLarge`         | frame larger than `server.max_frame_bytes`                  |
+/// | 4401 | `unauthenticated`  | no valid token in time, or the token expired                |
+/// | 4403 | `forbidden`        | forbidden (SPEC: an admin disconnect)                       |
+/// | 4408 | `heartbeatTimeout` | nothing heard for the heartbeat timeout                     |
+/// | 4429 | `rateLimited`      | message rate exceeded, or the client lags too far behind    |
+/// | 4503 | `atCapacity`       | server at its connection limit                              |
 ///
-/// Reason texts are ASCII and well under the 123-byte limit of a close frame payload.
-public enum CloseCode: UInt16, Sendable, CaseIterable, Hashable {
+/// 4403 and 4503 are part of the contract but not sent today: there is no admin disconnect yet,
+/// and an upgrade over the connection limit is refused with HTTP 503 before the socket opens.
+public enum CloseCode: UInt16, Sendable, CaseIterable {
     case goingAway = 1001
     case tooLarge = 1009
     case unauthenticated = 4401
@@ -19,17 +22,4 @@ public enum CloseCode: UInt16, Sendable, CaseIterable, Hashable {
     case heartbeatTimeout = 4408
     case rateLimited = 4429
     case atCapacity = 4503
-
-    /// Short human reason placed in the close frame after the code.
-    public var reason: String {
-        switch self {
-        case .goingAway: return "server shutting down"
-        case .tooLarge: return "frame too large"
-        case .unauthenticated: return "unauthenticated or token expired"
-        case .forbidden: return "forbidden"
-        case .heartbeatTimeout: return "heartbeat timeout"
-        case .rateLimited: return "rate limited"
-        case .atCapacity: return "server at connection limit"
-        }
-    }
 }

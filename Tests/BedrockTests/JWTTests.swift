@@ -200,15 +200,13 @@ final class JWTTests: XCTestCase {
         XCTAssertEqual(refusal(token, JWTVerifier(config: other)), .badSignature)
     }
 
-    /// Not a timed assertion: prints the verification rate for the report.
-    func testVerificationThroughput() throws {
+    /// The verifier keeps no state that a stream of verifications could wear out (the rate is
+    /// measured by the JWT benchmark in Benchmarks/).
+    func testRepeatedVerificationOfOneTokenAlwaysSucceeds() throws {
         let token = JWTSigner(secret: secret).sign(sub: "user-12345", role: .trader, now: now)
         let n = 20_000
-        let start = DispatchTime.now().uptimeNanoseconds
         var ok = 0
         for _ in 0..<n { if case .success = verifier.verify(token, now: now) { ok += 1 } }
-        let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         XCTAssertEqual(ok, n)
-        print("JWT verify: \(Int(Double(n) / secs)) verifications/s (\(n) in \(String(format: "%.3f", secs)) s)")
     }
 }

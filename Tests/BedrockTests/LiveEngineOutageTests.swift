@@ -11,12 +11,9 @@ final class LiveEngineOutageTests: LiveEngineTestCase {
         let s = series(1000, seed: 9)
         try publish(s, prefix: "ref:")
         let reference = try engine("ref:", consumer: "r")
-        let started = Date()
         reference.start()
         try waitUntil("reference run") { try drained("ref:", total: 1000) }
-        let seconds = Date().timeIntervalSince(started)
         reference.stop()
-        print("engine throughput: \(Int(1000 / seconds)) bars/s (debug build, 1000 bars, one engine)")
 
         try publish(s, prefix: "t:")
         let e = try engine("t:", consumer: "a")

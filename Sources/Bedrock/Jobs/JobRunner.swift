@@ -54,7 +54,7 @@ enum JobRunner {
 
     private static func optimize(_ request: JobRequest, spec: OptimizeSpec, series: BarSeries, config: BacktestConfig,
                                  control: JobControl, backtestDone: @escaping @Sendable () -> Void) throws -> JobOutcome {
-        let slices = Slices(series)
+        let slices = SliceCache(series)
         let strategy = request.strategy
         let windows: [WalkForwardWindow]?
         if let k = spec.walkForward {
@@ -94,26 +94,5 @@ enum JobRunner {
             if control.stopReason != nil { throw Stopped() }
             throw Failure(description: String(describing: error))
         }
-    }
-}
-
-/// Slices of one series by bar range, made once each (walk-forward evaluates many sets on the
-/// same windows). Used from the job's worker thread; the lock keeps it sound if the optimiser
-/// ever runs evaluations on several threads.
-final class Slices: @unchecked Sendable {
-    private let series: BarSeries
-    private let lock = NSLock()
-    private var cache: [Range<Int>: BarSeries] = [:]
-
-    init(_ series: BarSeries) { self.series = series }
-
-    subscript(range: Range<Int>) -> BarSeries {
-        if range == 0..<series.count { return series }
-        lock.lock()
-        defer { lock.unlock() }
-        if let s = cache[range] { return s }
-        let s = series.slice(range)
-        cache[range] = s
-        return s
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Wiring the optimiser to the backtester.
 extension Optimizer {
     /// An evaluator that backtests the registered strategy `strategyName` on
@@ -16,25 +14,5 @@ extension Optimizer {
                                             parameters: merged, config: config)
             return BacktestReport(result)
         }
-    }
-}
-
-/// Slices of one series by bar range, made once each. Shared by the optimiser's worker threads;
-/// the dictionary is only touched under `lock`, and `BarSeries` values are immutable copies.
-final class SliceCache: @unchecked Sendable {
-    private let series: BarSeries
-    private let lock = NSLock()
-    private var slices: [Range<Int>: BarSeries] = [:]
-
-    init(_ series: BarSeries) { self.series = series }
-
-    subscript(range: Range<Int>) -> BarSeries {
-        if range == 0..<series.count { return series }
-        lock.lock()
-        defer { lock.unlock() }
-        if let s = slices[range] { return s }
-        let s = series.slice(range)
-        slices[range] = s
-        return s
     }
 }

@@ -4,11 +4,21 @@ import Bedrock
 import Foundation
 import RedisClient
 
-let parsed = Options.parse(Array(CommandLine.arguments.dropFirst()))
-guard case .success(let options) = parsed else {
-    if case .failure(let error) = parsed { FileHandle.standardError.write((error.message + "\n").data(using: .utf8)!) }
+/// The run's settings; `--help` prints the flags and exits 0, a bad command line prints one line
+/// on stderr and exits 2.
+let options: Options = {
+    do {
+        return try LoadTestCommand.parse(Array(CommandLine.arguments.dropFirst())).options()
+    } catch let error as OptionsError {
+        FileHandle.standardError.write("loadtest: \(error.message)\n".data(using: .utf8)!)
+    } catch {
+        if LoadTestCommand.exitCode(for: error) == .success { LoadTestCommand.exit(withError: error) }
+        let message = LoadTestCommand.message(for: error).split(separator: "\n")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        FileHandle.standardError.write("loadtest: \(message) (loadtest --help lists the flags)\n".data(using: .utf8)!)
+    }
     exit(2)
-}
+}()
 signal(SIGPIPE, SIG_IGN)
 let fileLimit = ProcStats.raiseFileLimit()
 if fileLimit < options.connections + 64 {

@@ -1,3 +1,0 @@
-import XCTest
-@testable import TradingCore
-final class SmokeTests: XCTestCase { func testVersion() { XCTAssertEqual(TradingCore.semanticsVersion, "2.0") } }

@@ -1,1 +1,0 @@
-loadtest connect --connections 5000

@@ -1,1 +1,0 @@
-loadtest fanout --connections 1000 --rate 1000 --duration 10

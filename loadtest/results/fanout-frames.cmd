@@ -1,1 +1,0 @@
-loadtest fanout --connections 200 --rate 700 --duration 10

@@ -1,1 +1,0 @@
-loadtest hold --connections 1000 --duration 30

@@ -1,1 +1,0 @@
-loadtest hold --connections 10000 --duration 30

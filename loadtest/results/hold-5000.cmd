@@ -1,1 +1,0 @@
-loadtest hold --connections 5000 --duration 30

@@ -1,1 +1,0 @@
-loadtest request --connections 100 --inflight 8 --duration 10
