@@ -32,10 +32,9 @@ struct ServeCommand: ParsableCommand {
             FileHandle.standardError.write(Data("bedrock serve: \(error)\n".utf8))
             throw ExitCode(1)
         }
+        LogSetup.bootstrap(config.log)
         do {
-            try GatewayRuntime.run(config: config) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
+            try GatewayRuntime.run(config: config)
         } catch {
             FileHandle.standardError.write(Data("bedrock serve: \(error)\n".utf8))
             throw ExitCode(1)

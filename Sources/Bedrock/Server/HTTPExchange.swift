@@ -19,6 +19,8 @@ final class HTTPExchange {
     var awaitingBody = false
     var started = 0.0
     var route = "other"
+    /// The bearer token's subject once a `/v1` request is authenticated (for the access log).
+    var subject: String?
     var origin: String?
 
     init(wsi: WSI, serial: UInt64, requestID: String) {
