@@ -64,7 +64,8 @@ let package = Package(
         ),
         .executableTarget(name: "bench", dependencies: ["TradingCore", "Bedrock"]),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore"]),
-        .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "GatewayCore", "RedisClient", "JWTAuth"]),
+        .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "GatewayCore", "RedisClient", "JWTAuth",
+                                                        .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
     ]
 )

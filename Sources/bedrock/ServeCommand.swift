@@ -33,8 +33,10 @@ struct ServeCommand: ParsableCommand {
             throw ExitCode(1)
         }
         LogSetup.bootstrap(config.log)
+        let registry = MetricsRegistry()
+        registry.bootstrapMetricsSystem()
         do {
-            try GatewayRuntime.run(config: config)
+            try GatewayRuntime.run(config: config, registry: registry)
         } catch {
             FileHandle.standardError.write(Data("bedrock serve: \(error)\n".utf8))
             throw ExitCode(1)

@@ -3,19 +3,16 @@ import TradingCore
 import RedisClient
 import JWTAuth
 import Logging
-import Metrics
-import Prometheus
 
 /// Runs `bedrock serve`: starts the embedded Redis when configured, the Redis bridge, the lws
 /// loop on the calling thread, and stops all of it on SIGINT/SIGTERM (close 1001 to clients).
-/// Logs through swift-log (`LogSetup.bootstrap` first); every metric goes into one
-/// `MetricsRegistry`, which `/metrics` renders and swift-metrics reports to as well.
+/// Logs through swift-log (`LogSetup.bootstrap` first); every metric goes into `registry`, which
+/// `/metrics` renders.
 public enum GatewayRuntime {
     /// Serve until a signal; throws `GatewayStartError` when something cannot start.
-    public static func run(config: GatewayConfig, methods: MethodTable = MethodTable()) throws {
+    public static func run(config: GatewayConfig, methods: MethodTable = MethodTable(),
+                           registry: MetricsRegistry = MetricsRegistry()) throws {
         let log = Logger(label: "bedrock")
-        let registry = MetricsRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry.prometheus))
         blockTerminationSignals()
         raiseFileLimit(to: config.server.maxConnections + 512)
 
