@@ -37,7 +37,9 @@ struct ServeCommand: ParsableCommand {
         registry.bootstrapMetricsSystem()
         do {
             try GatewayRuntime.run(config: config, registry: registry)
+            LogSetup.flush()
         } catch {
+            LogSetup.flush()
             FileHandle.standardError.write(Data("bedrock serve: \(error)\n".utf8))
             throw ExitCode(1)
         }

@@ -9,6 +9,9 @@ public enum LogSetup {
         let format: StderrLogHandler.Format = config.format == .json ? .json : .text
         LoggingSystem.bootstrap { _ in StderrLogHandler(level: level, format: format) }
     }
+
+    /// Wait until every line logged so far is on stderr (before the process exits).
+    public static func flush() { LogWriter.standardError.flush() }
 }
 
 extension Logger.Level {
