@@ -39,9 +39,14 @@ public struct StderrLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields = metadata
-        if let provided = metadataProvider?.get() { fields.merge(provided) { $1 } }
-        if let own = event.metadata { fields.merge(own) { $1 } }
+        var fields: Logger.Metadata
+        if metadata.isEmpty && metadataProvider == nil {
+            fields = event.metadata ?? [:]  // the common case: no copy, no merge
+        } else {
+            fields = metadata
+            if let provided = metadataProvider?.get() { fields.merge(provided) { $1 } }
+            if let own = event.metadata { fields.merge(own) { $1 } }
+        }
         if let error = event.error { fields["error"] = .string("\(error)") }
         var line = LogLine()
         line.timestamp()
@@ -130,12 +135,20 @@ struct LogLine {
             bytes.append(UInt8(ascii: " "))
             bytes += key.utf8
             bytes.append(UInt8(ascii: "="))
-            let value = "\(fields[key]!)"
-            if value.isEmpty || value.utf8.contains(where: { $0 <= 0x20 || $0 == 0x22 }) {
-                quoted(value)
-            } else {
-                bytes += value.utf8
+            switch fields[key]! {
+            case .string(let value): textValue(value)
+            case .stringConvertible(let value as Int): bytes += String(value).utf8
+            case let other: textValue(other.description)
             }
+        }
+    }
+
+    /// A `text` value: as it is, or quoted when it is empty or has spaces, controls or quotes.
+    private mutating func textValue(_ value: String) {
+        if value.isEmpty || value.utf8.contains(where: { $0 <= 0x20 || $0 == 0x22 }) {
+            quoted(value)
+        } else {
+            bytes += value.utf8
         }
     }
 
