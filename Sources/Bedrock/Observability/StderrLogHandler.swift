@@ -71,7 +71,7 @@ public struct StderrLogHandler: LogHandler {
         return String(decoding: line.bytes, as: UTF8.self)
     }
 
-    /// One JSON object: `ts`, `level`, `msg`, then the metadata fields in key order.
+    /// One JSON object: `ts`, `level`, `msg`, then the metadata fields.
     static func json(ts: String, level: Logger.Level, message: String, fields: Logger.Metadata) -> String {
         var line = LogLine()
         line.bytes += ts.utf8
@@ -109,18 +109,19 @@ struct LogLine {
         digits(Int(now.tv_nsec / 1_000_000), 3); bytes.append(UInt8(ascii: "Z"))
     }
 
-    /// `{"ts":` + the timestamp already written + level, message and fields.
+    /// `{"ts":` + the timestamp already written + level, message and the fields (in the
+    /// dictionary's order: a JSON reader does not care).
     mutating func json(level: Logger.Level, message: String, fields: Logger.Metadata) {
         bytes.insert(contentsOf: #"{"ts":""#.utf8, at: 0)
         bytes += #"","level":""#.utf8
         bytes += StderrLogHandler.name(level).utf8
         bytes += #"","msg":"#.utf8
         quoted(message)
-        for key in fields.keys.sorted() where key != "ts" && key != "level" && key != "msg" {
+        for (key, value) in fields where key != "ts" && key != "level" && key != "msg" {
             bytes.append(UInt8(ascii: ","))
             quoted(key)
             bytes.append(UInt8(ascii: ":"))
-            json(fields[key]!)
+            json(value)
         }
         bytes.append(UInt8(ascii: "}"))
     }
@@ -131,11 +132,11 @@ struct LogLine {
         bytes += StderrLogHandler.name(level).utf8
         bytes.append(UInt8(ascii: " "))
         bytes += message.utf8
-        for key in fields.keys.sorted() {
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
             bytes.append(UInt8(ascii: " "))
             bytes += key.utf8
             bytes.append(UInt8(ascii: "="))
-            switch fields[key]! {
+            switch value {
             case .string(let value): textValue(value)
             case .stringConvertible(let value as Int): bytes += String(value).utf8
             case let other: textValue(other.description)

@@ -284,7 +284,7 @@ extension Gateway {
         guard log.logLevel <= .info else { return }
         log.info("http request", metadata: [
             "request_id": .string(exchange.requestID), "method": .string(exchange.method),
-            "path": .string(String(exchange.path.prefix { $0 != "?" })), "status": .stringConvertible(status),
+            "path": .string(exchange.pathWithoutQuery), "status": .stringConvertible(status),
             "duration_ms": .stringConvertible((seconds * 1_000_000).rounded() / 1000),
             "sub": .string(exchange.subject ?? ""),
         ])
