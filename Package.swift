@@ -17,6 +17,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CWebSockets", pkgConfig: "libwebsockets",
@@ -55,6 +58,9 @@ let package = Package(
             dependencies: [
                 "TradingCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth", "Transport",
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             resources: [.copy("Lua")]
         ),
@@ -63,6 +69,7 @@ let package = Package(
             dependencies: [
                 "Bedrock", "TradingCore", "JSONCodec", "RedisClient", "JWTAuth", "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -75,7 +82,8 @@ let package = Package(
         ),
         .testTarget(name: "JSONCodecTests", dependencies: ["JSONCodec", "CJansson"]),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore", "JSONCodec"]),
-        .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth"]),
+        .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth",
+                                                        .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
     ]
 )

@@ -32,11 +32,14 @@ struct ServeCommand: ParsableCommand {
             FileHandle.standardError.write(Data("bedrock serve: \(error)\n".utf8))
             throw ExitCode(1)
         }
+        LogSetup.bootstrap(config.log)
+        let registry = MetricsRegistry()
+        registry.bootstrapMetricsSystem()
         do {
-            try GatewayRuntime.run(config: config) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
+            try GatewayRuntime.run(config: config, registry: registry)
+            LogSetup.flush()
         } catch {
+            LogSetup.flush()
             FileHandle.standardError.write(Data("bedrock serve: \(error)\n".utf8))
             throw ExitCode(1)
         }

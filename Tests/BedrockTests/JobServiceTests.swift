@@ -62,7 +62,7 @@ final class JobServiceTests: XCTestCase {
         s.prefix = "t:"
         s.heartbeatMillis = 200
         table = MethodTable()
-        service = JobsModule.register(in: table, settings: s, redis: redis.address, log: { _ in })
+        service = JobsModule.register(in: table, settings: s, redis: redis.address)
     }
 
     /// A dataset long enough that a backtest runs for seconds (a repeated synthetic market).
@@ -143,10 +143,10 @@ final class JobServiceTests: XCTestCase {
         XCTAssertEqual(json.filename, "backtest-\(id).json")
         XCTAssertEqual(try JSONCodec.parse(json.body), report)
         XCTAssertEqual(service.export(MethodCall(subject: "b", role: .viewer, params: ["task_id": .string(id), "format": "xml"])).failureCode, .badRequest)
-        let metrics = service.metricsText()
+        let metrics = service.registry.render()
         XCTAssertTrue(metrics.contains("bedrock_jobs_finished_total{kind=\"backtest\",status=\"COMPLETED\"} 1\n"), metrics)
         XCTAssertTrue(metrics.contains("bedrock_backtests_run_total 1\n"), metrics)
-        XCTAssertTrue(metrics.contains("bedrock_jobs_running 0\n"), metrics)
+        XCTAssertTrue(metrics.contains("bedrock_jobs_running 0.0\n"), metrics)
         XCTAssertEqual(failure(call(.backtestReport, ["task_id": "bt-nope"]))?.code, .notFound)
         XCTAssertEqual(failure(call(.backtestCancel, ["task_id": .string(id)]))?.code, .conflict)
     }
@@ -250,7 +250,7 @@ final class JobServiceTests: XCTestCase {
             return XCTFail("export failed")
         }
         XCTAssertEqual(csv.filename, "optimize-\(id).csv")
-        XCTAssertTrue(service.metricsText().contains("bedrock_backtests_run_total 6\n"))
+        XCTAssertTrue(service.registry.render().contains("bedrock_backtests_run_total 6\n"))
         XCTAssertEqual(String(decoding: csv.body, as: UTF8.self).split(separator: "\n").count, 7)
     }
 

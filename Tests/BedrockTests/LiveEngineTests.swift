@@ -127,7 +127,7 @@ final class LiveEngineTests: LiveEngineTestCase {
         XCTAssertGreaterThan(traded, 0, "the sample should trade")
         XCTAssertGreaterThan(e.metrics.count("positions_opened"), 0)
         XCTAssertEqual(e.metrics.count("signals_generated"), Int64(live.count))
-        XCTAssertTrue(e.metricLines().contains("bedrock_engine_bars_processed_total 400"))
+        XCTAssertTrue(e.metrics.registry.render().contains("bedrock_engine_bars_processed_total 400"))
         // Every signal has exactly one signal.created event.
         XCTAssertEqual(try conn.command(["XLEN", "t:stream:signals"]).integer, Int64(live.count))
     }

@@ -42,20 +42,23 @@ final class ServiceLoopTests: XCTestCase {
     }
 
     func testMetricsOfTheLoopsAddUp() {
-        let a = GatewayMetrics(), b = GatewayMetrics()
-        a.count("bedrock_ws_messages_in_total", by: 3)
-        b.count("bedrock_ws_messages_in_total", by: 4)
-        b.count("bedrock_ws_closes_total", labels: "code=\"4429\"")
+        let registry = MetricsRegistry()
+        let a = GatewayMetrics(registry: registry), b = GatewayMetrics(registry: registry)
+        a.messagesIn.add(3)
+        b.messagesIn.add(4)
+        b.close(.rateLimited)
         a.observeHTTP(route: "/health", status: 200, seconds: 0.0004)
         b.observeHTTP(route: "/health", status: 200, seconds: 0.02)
         a.framesOut = 10; a.eventsOut = 25
         b.framesOut = 5; b.eventsOut = 5
+        a.publish()
+        b.publish()
         let gather = MetricsGather(parts: 2)
-        XCTAssertNil(gather.add(a.share(queuedFrames: 2, topics: ["signals"])))
-        let total = try! XCTUnwrap(gather.add(b.share(queuedFrames: 1, topics: ["signals", "risk"])))
+        XCTAssertNil(gather.add(LoopSample(queuedFrames: 2, topics: ["signals"])))
+        let total = try! XCTUnwrap(gather.add(LoopSample(queuedFrames: 1, topics: ["signals", "risk"])))
         XCTAssertEqual(total.queuedFrames, 3)
         XCTAssertEqual(total.topics, ["signals", "risk"])
-        let text = total.render(gauges: [])
+        let text = registry.render()
         for line in ["bedrock_ws_messages_in_total 7", "bedrock_ws_closes_total{code=\"4429\"} 1",
                      "bedrock_ws_frames_out_total 15", "bedrock_ws_messages_out_total 30",
                      "bedrock_http_requests_total{route=\"/health\",status=\"200\"} 2",

@@ -150,7 +150,9 @@ extension GatewayConfig {
         c.jwt.audience = try raw.optionalString("jwt.audience")
         c.jwt.leewayS = try raw.int("jwt.leeway_s", default: c.jwt.leewayS, 0...3600)
 
-        c.log.level = LogLevel(rawValue: try raw.choice("log.level", default: "info", LogLevel.allCases.map(\.rawValue)))!
+        // SPEC §13 spells `warning` as `warn`; both are accepted.
+        let warn = raw.values["log.level"]?.value as? String == "warn"
+        c.log.level = warn ? .warning : LogLevel(rawValue: try raw.choice("log.level", default: "info", LogLevel.allCases.map(\.rawValue)))!
         c.log.format = LogFormat(rawValue: try raw.choice("log.format", default: "text", LogFormat.allCases.map(\.rawValue)))!
         var l = Ledger()
         l.initialBalance = try raw.double("ledger.initial_balance", default: l.initialBalance, 0.01...10_000_000)

@@ -1,4 +1,5 @@
 import Foundation
+import Prometheus
 
 /// The live engine's own counters for `/metrics` (Prometheus text format), per gateway process —
 /// what this gateway's engine did. The ledger-wide trading totals (`bedrock_signals_generated_total`,
@@ -17,24 +18,62 @@ import Foundation
 /// | `bedrock_engine_history_rebuilds_total` | counter | strategy states rebuilt from the stream |
 /// | `bedrock_engine_errors_total` | counter | failed rounds (Redis errors, undecodable bars) |
 ///
-/// Threading: every method takes the lock, so the engine thread writes while `/metrics` reads.
+/// Threading: every method takes the lock, so the engine thread writes while tests read; the
+/// registry's metrics are thread-safe on their own.
 public final class EngineMetrics: @unchecked Sendable {
-    // Sound: every stored property is read and written only under `lock`.
+    // Sound: every stored `var` is read and written only under `lock`; the `let`s are immutable
+    // or thread-safe (registry metrics).
     private let lock = NSLock()
     private var counters: [String: Int64] = [:]
     private var closed: [String: Int64] = [:]
     private var refusals: [String: Int64] = [:]
-    private var openPositions = 0
-    private var exposure = 0.0
+    /// The registry the metrics are in (the gateway's, or one of its own).
+    public let registry: MetricsRegistry
+    /// The registry counter of each `add` name that has one.
+    private let bound: [String: Counter]
+    private var closedSeries: [String: Counter] = [:]
+    private var refusalSeries: [String: Counter] = [:]
+    private let openPositions: Gauge
+    private let exposure: Gauge
 
-    /// Empty counters.
-    public init() {}
+    /// Counters in `registry`.
+    public init(registry: MetricsRegistry = MetricsRegistry()) {
+        self.registry = registry
+        let signals = "Signals recorded by this gateway's engine, by arbiter decision."
+        func counter(_ name: String, _ help: String) -> Counter { registry.counter(name, help: help) }
+        bound = [
+            "signals_approved": registry.counter("bedrock_engine_signals_total", help: signals, labels: [("decision", "APPROVED")]),
+            "signals_rejected": registry.counter("bedrock_engine_signals_total", help: signals, labels: [("decision", "REJECTED")]),
+            "positions_opened": counter("bedrock_engine_positions_opened_total", "Paper positions opened by this gateway's engine."),
+            "bars_processed": counter("bedrock_engine_bars_processed_total", "Closed bars processed by this gateway."),
+            "bars_claimed": counter("bedrock_engine_bars_claimed_total", "Bars claimed from a crashed or stalled consumer."),
+            "history_rebuilds": counter("bedrock_engine_history_rebuilds_total", "Strategy states rebuilt from the stream."),
+            "errors": counter("bedrock_engine_errors_total", "Failed engine rounds."),
+        ]
+        openPositions = registry.gauge("bedrock_engine_open_positions", help: "Open paper positions (engine sample).")
+        exposure = registry.gauge("bedrock_engine_open_exposure", help: "Sum of size times last price of the open positions (engine sample).")
+    }
 
-    func add(_ name: String, _ n: Int64 = 1) { lock.lock(); counters[name, default: 0] += n; lock.unlock() }
-    func closed(reason: String) { lock.lock(); closed[reason, default: 0] += 1; lock.unlock() }
-    func refused(_ code: String) { lock.lock(); refusals[code, default: 0] += 1; lock.unlock() }
+    func add(_ name: String, _ n: Int64 = 1) {
+        lock.lock(); counters[name, default: 0] += n; lock.unlock()
+        bound[name]?.increment(by: n)
+    }
+
+    func closed(reason: String) {
+        lock.lock(); defer { lock.unlock() }
+        closed[reason, default: 0] += 1
+        series(&closedSeries, "bedrock_engine_positions_closed_total", "Positions closed by this gateway's engine, by exit reason.", reason).increment()
+    }
+
+    func refused(_ code: String) {
+        lock.lock(); defer { lock.unlock() }
+        refusals[code, default: 0] += 1
+        series(&refusalSeries, "bedrock_engine_risk_refusals_total", "Entries refused to this gateway's engine, by reason.", code).increment()
+    }
+
     func setOpen(positions: Int, exposure: Double) {
-        lock.lock(); openPositions = positions; self.exposure = exposure; lock.unlock()
+        openPositions.set(to: Double(positions))
+        self.exposure.set(to: exposure)
     }
 
     /// The value of counter `name` (without the `bedrock_` prefix and `_total` suffix).
@@ -44,34 +83,11 @@ public final class EngineMetrics: @unchecked Sendable {
     /// Refusals by reason code.
     public var refusalsByReason: [String: Int64] { lock.lock(); defer { lock.unlock() }; return refusals }
 
-    /// The metrics in Prometheus text format (HELP and TYPE lines, one sample a line).
-    public func metricLines() -> String {
-        lock.lock(); defer { lock.unlock() }
-        var out = ""
-        func counter(_ name: String, _ help: String, _ key: String) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(counters[key] ?? 0)\n"
-        }
-        func labelled(_ name: String, _ help: String, _ values: [String: Int64]) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n"
-            for (reason, n) in values.sorted(by: { $0.key < $1.key }) {
-                out += "\(name){reason=\"\(reason.replacingOccurrences(of: "\"", with: ""))\"} \(n)\n"
-            }
-        }
-        out += "# HELP bedrock_engine_signals_total Signals recorded by this gateway's engine, by arbiter decision.\n"
-        out += "# TYPE bedrock_engine_signals_total counter\n"
-        out += "bedrock_engine_signals_total{decision=\"APPROVED\"} \(counters["signals_approved"] ?? 0)\n"
-        out += "bedrock_engine_signals_total{decision=\"REJECTED\"} \(counters["signals_rejected"] ?? 0)\n"
-        counter("bedrock_engine_positions_opened_total", "Paper positions opened by this gateway's engine.", "positions_opened")
-        labelled("bedrock_engine_positions_closed_total", "Positions closed by this gateway's engine, by exit reason.", closed)
-        labelled("bedrock_engine_risk_refusals_total", "Entries refused to this gateway's engine, by reason.", refusals)
-        out += "# HELP bedrock_engine_open_positions Open paper positions (engine sample).\n"
-        out += "# TYPE bedrock_engine_open_positions gauge\nbedrock_engine_open_positions \(openPositions)\n"
-        out += "# HELP bedrock_engine_open_exposure Sum of size times last price of the open positions (engine sample).\n"
-        out += "# TYPE bedrock_engine_open_exposure gauge\nbedrock_engine_open_exposure \(exposure)\n"
-        counter("bedrock_engine_bars_processed_total", "Closed bars processed by this gateway.", "bars_processed")
-        counter("bedrock_engine_bars_claimed_total", "Bars claimed from a crashed or stalled consumer.", "bars_claimed")
-        counter("bedrock_engine_history_rebuilds_total", "Strategy states rebuilt from the stream.", "history_rebuilds")
-        counter("bedrock_engine_errors_total", "Failed engine rounds.", "errors")
-        return out
+    /// The `reason` series of `name`, bound at its first use (call with `lock` held).
+    private func series(_ cache: inout [String: Counter], _ name: String, _ help: String, _ reason: String) -> Counter {
+        if let counter = cache[reason] { return counter }
+        let counter = registry.counter(name, help: help, labels: [("reason", reason)])
+        cache[reason] = counter
+        return counter
     }
 }

@@ -1,6 +1,7 @@
 import GatewayCore
 import Foundation
 import TradingCore
+import Logging
 import RedisClient
 
 /// The live trading engine: consumes closed bars from every `<prefix>stream:klines:*` stream
@@ -29,9 +30,10 @@ public final class LiveEngine: @unchecked Sendable {
     public let settings: EngineSettings
     /// The per-bar pipeline.
     public let pipeline: BarPipeline
-    /// Trading counters (`metricLines()`).
+    /// Trading counters (in `metrics.registry`, on `/metrics` when it is the gateway's).
     public let metrics: EngineMetrics
     private let address: RedisAddress
+    private let log = Logger(label: "bedrock.engine")
     private let lock = NSLock()
     private var running = false
     private var finished: DispatchSemaphore?
@@ -92,9 +94,6 @@ public final class LiveEngine: @unchecked Sendable {
     /// True between `start` and `stop`.
     public var isRunning: Bool { lock.lock(); defer { lock.unlock() }; return running }
 
-    /// The Prometheus lines of `metrics`.
-    public func metricLines() -> String { metrics.metricLines() }
-
     // MARK: the loop (engine thread only)
 
     private func round() {
@@ -128,7 +127,7 @@ public final class LiveEngine: @unchecked Sendable {
             if connection?.isBroken == true { connection = nil }
             ownPendingChecked = false
             books = [:]
-            FileHandle.standardError.write(Data("bedrock engine: \(error)\n".utf8))
+            log.error("engine: round failed", metadata: ["error": "\(error)"])
             Thread.sleep(forTimeInterval: 0.5)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import JSONCodec
+import Logging
 import RedisClient
 #if canImport(Glibc)
 import Glibc
@@ -62,26 +63,32 @@ public final class JobService: @unchecked Sendable {
     let address: RedisAddress
     /// This process's id in job records and its heartbeat key.
     let instance: String
-    let log: @Sendable (String) -> Void
+    let log: Logger
+    /// Job counters and queue gauges (in `metrics.registry`).
+    let metrics: JobMetrics
     let condition = NSCondition()
     var queue: [Job] = []
     var active: [String: Job] = [:]
     var stopping = false
-    var finishedCounts: [String: Int] = [:]
-    var backtestsRun = 0
     private var threads: [Thread] = []
     private let exited = DispatchSemaphore(value: 0)
     private var threadCount = 0
 
-    /// A service for the Redis at `address`; call `start()` to run its threads.
-    public init(settings: JobSettings, redis address: RedisAddress, log: @escaping @Sendable (String) -> Void) {
+    /// A service for the Redis at `address`; call `start()` to run its threads. Its metrics go
+    /// into `metrics`.
+    public init(settings: JobSettings, redis address: RedisAddress, metrics: MetricsRegistry = MetricsRegistry()) {
         self.settings = settings
         self.address = address
         self.store = JobStore(prefix: settings.prefix, ttl: settings.reportTTL)
         self.pool = RedisPool(address: address, maxIdle: 8)
         self.instance = JobService.randomHex(8)
-        self.log = log
+        self.log = Logger(label: "bedrock.jobs")
+        self.metrics = JobMetrics(registry: metrics)
+        metrics.onScrape { [weak self] in self?.publishGauges() }
     }
+
+    /// The registry the job metrics are in.
+    public var registry: MetricsRegistry { metrics.registry }
 
     /// Starts the workers and the maintenance thread (heartbeat, sweep of interrupted jobs,
     /// cancel requests from other gateways).
@@ -123,7 +130,7 @@ public final class JobService: @unchecked Sendable {
         for job in pending { finish(job, .failed, reason: "interrupted", outcome: nil, connection: nil) }
         let deadline = DispatchTime.now() + 5
         for _ in 0..<threadCount where exited.wait(timeout: deadline) == .timedOut {
-            log("jobs: a worker did not stop within 5 s")
+            log.warning("jobs: a worker did not stop within 5 s")
             break
         }
         _ = try? pool.with { try store.dropInstance(instance, on: $0) }
@@ -154,7 +161,9 @@ public final class JobService: @unchecked Sendable {
     /// Runs one job to its final status on this worker thread.
     private func execute(_ job: Job, connection: inout RedisConnection?) {
         if job.control.stopReason == nil, let c = connection {
-            do { try store.markRunning(id: job.id, on: c) } catch { log("jobs: \(job.id): cannot record RUNNING: \(error)") }
+            do { try store.markRunning(id: job.id, on: c) } catch {
+                log.error("jobs: cannot record RUNNING", metadata: ["task_id": "\(job.id)", "error": "\(error)"])
+            }
         }
         job.push(["type": "progress", "task_id": .string(job.id), "progress": 0.0])
         var outcome: JobOutcome?
@@ -198,6 +207,10 @@ public final class JobService: @unchecked Sendable {
         job.status = status
         countFinished(job, status)
         condition.unlock()
+        if status == .failed {
+            log.warning("jobs: job failed", metadata: [
+                "task_id": "\(job.id)", "kind": "\(job.request.kind.rawValue)", "reason": "\(reason ?? "unknown")"])
+        }
         var conn = connection
         for attempt in 0..<3 {
             do {
@@ -206,7 +219,8 @@ public final class JobService: @unchecked Sendable {
                                  progress: status == .completed ? 1 : nil, on: conn!)
                 break
             } catch {
-                log("jobs: \(job.id): cannot record \(status.rawValue) (attempt \(attempt + 1)): \(error)")
+                log.error("jobs: cannot record the final status", metadata: [
+                    "task_id": "\(job.id)", "status": "\(status.rawValue)", "attempt": "\(attempt + 1)", "error": "\(error)"])
                 conn = nil
                 Thread.sleep(forTimeInterval: 0.3)
             }
@@ -250,7 +264,9 @@ public final class JobService: @unchecked Sendable {
                 if now.uptimeNanoseconds - lastBeat.uptimeNanoseconds >= UInt64(settings.heartbeatMillis) * 1_000_000 {
                     try store.heartbeat(instance: instance, ttlMillis: settings.heartbeatMillis * 3, on: c)
                     let failed = try store.sweep(on: c)
-                    if !failed.isEmpty { log("jobs: \(failed.count) interrupted job(s) marked FAILED: \(failed.joined(separator: ", "))") }
+                    if !failed.isEmpty {
+                        log.warning("jobs: interrupted jobs marked FAILED", metadata: ["task_ids": "\(failed.joined(separator: ","))"])
+                    }
                     lastBeat = now
                 }
                 if !running.isEmpty {

@@ -10,7 +10,7 @@ import RedisClient
 ///
 /// Wiring (in `GatewayRuntime.run`, once the Redis address is known, before serving):
 /// ```swift
-/// let jobs = JobsModule.register(in: methods, config: config, redis: address, log: log)
+/// let jobs = JobsModule.register(in: methods, config: config, redis: address, metrics: registry)
 /// defer { jobs.stop() }
 /// ```
 public enum JobsModule {
@@ -18,7 +18,7 @@ public enum JobsModule {
     /// at shutdown (running jobs become FAILED `interrupted`, the threads end).
     @discardableResult
     public static func register(in table: MethodTable, config: GatewayConfig, redis: RedisAddress,
-                                log: @escaping @Sendable (String) -> Void) -> JobService {
+                                metrics: MetricsRegistry) -> JobService {
         var settings = JobSettings()
         settings.workers = config.jobs.workers
         settings.queueMax = config.jobs.queueMax
@@ -26,13 +26,13 @@ public enum JobsModule {
         settings.reportTTL = config.jobs.reportTTLS
         settings.datasetsDir = config.jobs.dataDir ?? (config.dataDir + "/datasets")
         settings.prefix = config.redis.prefix
-        return register(in: table, settings: settings, redis: redis, log: log)
+        return register(in: table, settings: settings, redis: redis, metrics: metrics)
     }
 
     /// The same with explicit settings (tests).
     public static func register(in table: MethodTable, settings: JobSettings, redis: RedisAddress,
-                                log: @escaping @Sendable (String) -> Void) -> JobService {
-        let service = JobService(settings: settings, redis: redis, log: log)
+                                metrics: MetricsRegistry = MetricsRegistry()) -> JobService {
+        let service = JobService(settings: settings, redis: redis, metrics: metrics)
         table.register(MethodHandler(.backtestSubmit) { [service] in service.submit(.backtest, $0) })
         table.register(MethodHandler(.optimizeSubmit) { [service] in service.submit(.optimize, $0) })
         table.register(MethodHandler(.backtestStatus) { [service] in service.status($0) })
@@ -46,7 +46,7 @@ public enum JobsModule {
             service.export($0)
         })
         service.start()
-        log("jobs: \(settings.workers) worker(s), queue \(settings.queueMax), \(settings.perUserMax) per user, datasets in \(settings.datasetsDir)")
+        service.log.info("jobs: \(settings.workers) worker(s), queue \(settings.queueMax), \(settings.perUserMax) per user, datasets in \(settings.datasetsDir)")
         return service
     }
 }

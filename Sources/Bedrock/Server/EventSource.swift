@@ -11,8 +11,6 @@ protocol EventSource: AnyObject, Sendable {
                 completion: @escaping @Sendable (Result<ReplayBatch, Error>) -> Void)
     /// Whether Redis answered lately (for `/ready`).
     var isUp: Bool { get }
-    /// Prometheus lines for the bridge's own counters (malformed events, reconnects).
-    func metricLines() -> String
     /// Stop threads and close connections.
     func shutdown()
 }

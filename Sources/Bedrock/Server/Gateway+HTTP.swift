@@ -84,6 +84,7 @@ extension Gateway {
                 return respond(exchange, route: "v1", .error(.unauthenticated, refusal.reason, requestID: id))
             case .success(let who): identity = who
             }
+            exchange.subject = identity.subject
             return callREST(exchange, identity: identity)
         }
         guard exchange.method == "GET" || exchange.method == "HEAD" else {
@@ -95,8 +96,8 @@ extension Gateway {
         return serveFile(exchange, file.path, file.contentType)
     }
 
-    /// `/metrics`: every loop adds its part on its own thread; the page is answered from this
-    /// loop once all parts are in.
+    /// `/metrics`: every loop publishes its counters and samples its gauges on its own thread;
+    /// the page is rendered and answered from this loop once all parts are in.
     private func gatherMetrics(_ exchange: HTTPExchange) -> Int32 {
         exchange.route = "/metrics"
         let loops = siblings.isEmpty ? [self] : siblings
@@ -104,7 +105,7 @@ extension Gateway {
         let serial = exchange.serial
         for loop in loops {
             loop.post { [self, loop] in
-                guard let total = gather.add(loop.metricsShare()) else { return }
+                guard let total = gather.add(loop.metricsSample()) else { return }
                 respondLater(toExchange: serial) { [self] in
                     var response = HTTPResponse(status: 200, body: Array(renderMetrics(total).utf8))
                     response.contentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -273,7 +274,16 @@ extension Gateway {
         return options.corsOrigins.contains(origin) ? origin : nil
     }
 
+    /// Count the answered request and write its access line (built only when `info` is on).
     private func record(_ exchange: HTTPExchange, route: String, status: Int) {
-        metrics.observeHTTP(route: route, status: status, seconds: now() - exchange.started)
+        let seconds = now() - exchange.started
+        metrics.observeHTTP(route: route, status: status, seconds: seconds)
+        guard log.logLevel <= .info else { return }
+        log.info("http request", metadata: [
+            "request_id": .string(exchange.requestID), "method": .string(exchange.method),
+            "path": .string(exchange.pathWithoutQuery), "status": .stringConvertible(status),
+            "duration_ms": .stringConvertible((seconds * 1_000_000).rounded() / 1000),
+            "sub": .string(exchange.subject ?? ""),
+        ])
     }
 }

@@ -12,7 +12,7 @@ extension Gateway {
         }
         if shuttingDown { return reject(exchange, .unavailable, "server shutting down") }
         if census.totalOpen >= options.maxConnections {
-            metrics.count("bedrock_connections_refused_total")
+            metrics.connectionsRefused.add()
             return reject(exchange, .unavailable, "server at its connection limit (\(options.maxConnections))")
         }
         if let token = HTTPExchange.bearerToken(wsi) ?? wsi.queryArguments().first(where: { $0.0 == "token" })?.1 {
@@ -41,7 +41,7 @@ extension Gateway {
         connections[wsi] = connection
         sessions[connection.serial] = connection
         wsi.setUserData(Unmanaged.passUnretained(connection).toOpaque())  // cleared in `closed`
-        metrics.count("bedrock_ws_connections_opened_total")
+        metrics.connectionsOpened.add()
         if identity != nil { perform([.authenticated, .send(machine.welcome())], on: connection) }
     }
 
@@ -66,7 +66,7 @@ extension Gateway {
     }
 
     private func handleMessage(_ bytes: UnsafeRawBufferPointer, binary: Bool, on connection: Connection) {
-        metrics.count("bedrock_ws_messages_in_total")
+        metrics.messagesIn.add()
         if binary {
             perform([.send(connection.machine.errorFrame(.badRequest, "frames are JSON text, not binary"))], on: connection)
             return
@@ -101,7 +101,7 @@ extension Gateway {
     private func call(_ method: Method, id: JSONValue, params: JSONObject, on connection: Connection) {
         guard let identity = connection.machine.identity else { return }
         let serial = connection.serial
-        metrics.count("bedrock_ws_requests_total", labels: "method=\"\(method.rawValue)\"")
+        metrics.request(method)
         let push: @Sendable (JSONValue) -> Void = { [self] frame in
             respondLater(toSession: serial) { [self] connection in enqueue(SharedFrame(json: frame), on: connection) }
         }
@@ -144,7 +144,7 @@ extension Gateway {
         case .stage:
             staged.append(connection)
         case .overflow:
-            metrics.count("bedrock_slow_consumer_disconnects_total")
+            metrics.slowConsumerDisconnects.add()
             requestClose(connection, .rateLimited, "lagged: send queue full")
         }
     }
@@ -182,7 +182,7 @@ extension Gateway {
             let warning = connection.machine.errorFrame(.rateLimited, "lagged: \(waiting) frames waiting; read faster or be disconnected")
             connection.outbound.appendWarning(SharedFrame(json: warning))
         case .cut:
-            metrics.count("bedrock_slow_consumer_disconnects_total")
+            metrics.slowConsumerDisconnects.add()
             let seconds = Int(connection.outbound.policy.closeAfter)
             requestClose(connection, .rateLimited, "lagged: could not keep up for \(seconds) s")
         }
@@ -192,7 +192,13 @@ extension Gateway {
     func requestClose(_ connection: Connection, _ code: CloseCode, _ reason: String, linger: Double = 0) {
         guard connection.outbound.beginClose(code, reason, notBefore: linger > 0 ? now() + linger : 0) else { return }
         connection.wsi.killAfter(seconds: Int(linger.rounded(.up)) + 3)  // a choked socket never gets writable
-        metrics.count("bedrock_ws_closes_total", labels: "code=\"\(code.rawValue)\"")
+        metrics.close(code)
+        if log.logLevel <= .info {
+            log.info("ws close", metadata: [
+                "session_id": .string(connection.machine.sessionID), "sub": .string(connection.machine.identity?.subject ?? ""),
+                "code": .stringConvertible(Int(code.rawValue)), "reason": .string(reason),
+            ])
+        }
         connection.wsi.requestWritable()
     }
 

@@ -47,7 +47,7 @@ extension Gateway {
             case .deliver(let connection, let frames, let replayed):
                 if replayed {
                     connection.outbound.grantReplayAllowance(frames.count)
-                    metrics.count("bedrock_replayed_events_total", by: frames.count)
+                    metrics.replayedEvents.add(frames.count)
                 }
                 for frame in frames { enqueue(frame, on: connection) }
             case .replayFailed(let connection, let id, let topic, let reason):
@@ -63,8 +63,8 @@ extension Gateway {
     func fanOut(_ events: [(topic: String, id: String?, frame: SharedFrame)]) {
         affinity.assertOnLoop("fan-out")
         for event in events {
-            let label = "topic=\"\(metricTopic(event.topic))\""
-            if index == 0 { metrics.count("bedrock_events_ingested_total", labels: label) }  // once per gateway
+            let counters = metrics.topic(metricTopic(event.topic))
+            if index == 0 { counters.ingested.add() }  // once per gateway
             let publication = router.publish(topic: event.topic, id: event.id, frame: event.frame) { connection in
                 enqueue(event.frame, on: connection, staging: true)
             }
@@ -72,7 +72,7 @@ extension Gateway {
             if let id = event.id, let appended = StreamID(id) {  // stream ids are wall time
                 metrics.observeDelivery(clock.read().wall - Double(appended.ms) / 1000)
             }
-            metrics.count("bedrock_ws_event_deliveries_total", labels: label, by: publication.delivered)
+            counters.deliveries.add(publication.delivered)
             for connection in publication.overflowed {
                 requestClose(connection, .rateLimited, "lagged: too many events during replay")
             }

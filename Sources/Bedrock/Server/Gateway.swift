@@ -1,6 +1,7 @@
 import Foundation
 import JSONCodec
 import GatewayCore
+import Logging
 import Transport
 
 /// One service loop of the gateway: owns an lws context, the connections it serves, their topic
@@ -17,7 +18,12 @@ public final class Gateway: @unchecked Sendable {
     let affinity = LoopAffinity()
     let source: EventSource
     let authenticate: @Sendable (String) -> Result<Identity, AuthRefusal>
-    let metrics = GatewayMetrics()
+    /// This loop's counters; `/metrics` publishes them into the group's registry.
+    let metrics: GatewayMetrics
+    /// The gauges computed when `/metrics` is scraped.
+    let gauges: GatewayGauges
+    /// HTTP access and socket close lines (SPEC §13).
+    let log = Logger(label: "bedrock.gateway")
     /// Monotonic time for deadlines, wall time for token expiry and timestamps.
     let clock: GatewayClock
     /// This loop's place in its group (0 listens and hands connections to the others).
@@ -41,8 +47,6 @@ public final class Gateway: @unchecked Sendable {
     let router: TopicRouter<Connection, SharedFrame, JSONValue>
     /// The slow-consumer thresholds of every connection's send queue.
     let outboundPolicy: OutboundPolicy
-    /// Metrics refreshed off the loop (ledger totals), appended to `/metrics`.
-    var slowMetrics: BackgroundMetrics?
     /// Dev sign-in (`/dev/token`); set only in dev mode.
     var devSignIn: DevSignIn?
     var shuttingDown = false
@@ -54,11 +58,13 @@ public final class Gateway: @unchecked Sendable {
     let batchBuffer: UnsafeMutableRawPointer
 
     init(options: GatewayOptions, source: EventSource, methods: MethodTable = MethodTable(),
-         index: Int, census: LoopCensus,
+         index: Int, census: LoopCensus, registry: MetricsRegistry,
          authenticate: @escaping @Sendable (String) -> Result<Identity, AuthRefusal>) {
         self.options = options
         self.index = index
         self.census = census
+        metrics = GatewayMetrics(registry: registry)
+        gauges = GatewayGauges(registry: registry, loops: census.loops)
         self.methods = methods
         limits = options.limits
         clock = options.clock

@@ -10,12 +10,12 @@ final class GatewayGroup: @unchecked Sendable {
     // Sound: `loops` is set in `init` and never changed; each loop guards its own state.
     let loops: [Gateway]
 
-    init(loops count: Int, options: GatewayOptions, source: EventSource, methods: MethodTable,
+    init(loops count: Int, options: GatewayOptions, source: EventSource, methods: MethodTable, registry: MetricsRegistry,
          authenticate: @escaping @Sendable (String) -> Result<Identity, AuthRefusal>) {
         let census = LoopCensus(loops: count)
         loops = (0..<max(1, count)).map { index in
             Gateway(options: options, source: source, methods: methods, index: index, census: census,
-                    authenticate: authenticate)
+                    registry: registry, authenticate: authenticate)
         }
         for loop in loops { loop.siblings = loops }
     }

@@ -1,155 +1,191 @@
 import Foundation
+import GatewayCore
+import Prometheus
 
-/// Counters and histograms for `/metrics`, kept by each service loop on its own thread (no
-/// locks on the hot path). `/metrics` gathers every loop's `MetricsShare` and renders their sum
-/// in the Prometheus text format.
+/// One service loop's counters for `/metrics`. The loop counts in plain integers on its own
+/// thread (no locks or shared atomics on the hot path); each counter is bound to its labels at
+/// first use (per topic, route and status, method, close code) and cached by the label values.
+/// A scrape has every loop `publish` what it counted into the group's `MetricsRegistry`, whose
+/// series then hold the sum of all loops. The latency histograms are recorded into the registry
+/// directly (once per request or bridged event, not per frame).
 final class GatewayMetrics {
-    private var counters: [String: [String: Int]] = [:]
-    private var httpLatency = Histogram(bounds: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
-    private var deliveryLatency = Histogram(bounds: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5])
+    let registry: MetricsRegistry
     /// WebSocket frames written (a batch counts once).
     var framesOut = 0
     /// Events/frames delivered inside those frames.
     var eventsOut = 0
+    let connectionsOpened: LoopCounter
+    let connectionsRefused: LoopCounter
+    let messagesIn: LoopCounter
+    let slowConsumerDisconnects: LoopCounter
+    let replayedEvents: LoopCounter
+    private var framesOutTotal: CounterMirror
+    private var eventsOutTotal: CounterMirror
+    private var requests: [Method: LoopCounter] = [:]
+    private var closes: [CloseCode: LoopCounter] = [:]
+    private var httpRequests: [HTTPSeries: LoopCounter] = [:]
+    private var topics: [String: TopicCounters] = [:]
+    /// Every counter bound so far, for `publish`.
+    private var bound: [LoopCounter] = []
+    private let httpLatency: ValueHistogram
+    private let deliveryLatency: ValueHistogram
 
-    /// Add `by` to counter `name` with a label set like `code="4401"`.
-    func count(_ name: String, labels: String = "", by: Int = 1) {
-        counters[name, default: [:]][labels, default: 0] += by
+    init(registry: MetricsRegistry) {
+        self.registry = registry
+        framesOutTotal = CounterMirror(registry.counter("bedrock_ws_frames_out_total", help: "WebSocket frames written (a batch counts once)."))
+        eventsOutTotal = CounterMirror(registry.counter("bedrock_ws_messages_out_total", help: "Events and answers delivered inside those frames."))
+        httpLatency = registry.histogram("bedrock_http_request_duration_seconds", help: "HTTP request duration.",
+                                         buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
+        deliveryLatency = registry.histogram("bedrock_event_delivery_latency_seconds", help: "Time from the stream append to fan-out on the loop.",
+                                             buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5])
+        var bound: [LoopCounter] = []
+        func plain(_ name: String, _ help: String) -> LoopCounter {
+            let counter = LoopCounter(registry.counter(name, help: help))
+            bound.append(counter)
+            return counter
+        }
+        connectionsOpened = plain("bedrock_ws_connections_opened_total", "WebSocket connections opened.")
+        connectionsRefused = plain("bedrock_connections_refused_total", "WebSocket upgrades refused at the connection limit.")
+        messagesIn = plain("bedrock_ws_messages_in_total", "WebSocket messages received.")
+        slowConsumerDisconnects = plain("bedrock_slow_consumer_disconnects_total", "Connections cut off for not reading fast enough.")
+        replayedEvents = plain("bedrock_replayed_events_total", "Events sent from stream replays.")
+        self.bound = bound
+    }
+
+    /// Counts one socket request for `method`.
+    func request(_ method: Method) {
+        if let counter = requests[method] { return counter.add() }
+        requests[method] = bind("bedrock_ws_requests_total", "WebSocket requests by method.", [("method", method.rawValue)], then: 1)
+    }
+
+    /// Counts one close the gateway started with `code`.
+    func close(_ code: CloseCode) {
+        if let counter = closes[code] { return counter.add() }
+        closes[code] = bind("bedrock_ws_closes_total", "WebSocket closes by close code.", [("code", String(code.rawValue))], then: 1)
     }
 
     func observeHTTP(route: String, status: Int, seconds: Double) {
-        count("bedrock_http_requests_total", labels: "route=\"\(route)\",status=\"\(status)\"")
-        httpLatency.observe(seconds)
+        let series = HTTPSeries(route: route, status: status)
+        if let counter = httpRequests[series] {
+            counter.add()
+        } else {
+            httpRequests[series] = bind("bedrock_http_requests_total", "HTTP requests by route and status.",
+                                        [("route", route), ("status", String(status))], then: 1)
+        }
+        httpLatency.record(seconds)
     }
 
     /// Time from the stream append (the entry id's milliseconds) to fan-out on the loop.
-    func observeDelivery(_ seconds: Double) { deliveryLatency.observe(max(0, seconds)) }
+    func observeDelivery(_ seconds: Double) { deliveryLatency.record(max(0, seconds)) }
 
-    /// A copy of everything recorded so far, with the loop's gauges, for `/metrics`.
-    func share(queuedFrames: Int, topics: Set<String>) -> MetricsShare {
-        MetricsShare(counters: counters, httpLatency: httpLatency, deliveryLatency: deliveryLatency,
-                     framesOut: framesOut, eventsOut: eventsOut, queuedFrames: queuedFrames, topics: topics)
+    /// The counters of the metrics topic `topic` (bound at its first event on this loop).
+    func topic(_ topic: String) -> TopicCounters {
+        if let counters = topics[topic] { return counters }
+        let labels = [("topic", topic)]
+        let counters = TopicCounters(
+            ingested: bind("bedrock_events_ingested_total", "Events bridged from Redis, counted once per gateway.", labels, then: 0),
+            deliveries: bind("bedrock_ws_event_deliveries_total", "Events queued to subscribers.", labels, then: 0))
+        topics[topic] = counters
+        return counters
+    }
+
+    /// Add what this loop counted since the last scrape to the registry (service thread).
+    func publish() {
+        framesOutTotal.publish(framesOut)
+        eventsOutTotal.publish(eventsOut)
+        for counter in bound { counter.publish() }
+    }
+
+    private func bind(_ name: String, _ help: String, _ labels: [(String, String)], then first: Int) -> LoopCounter {
+        let counter = LoopCounter(registry.counter(name, help: help, labels: labels))
+        counter.add(first)
+        bound.append(counter)
+        return counter
     }
 }
 
-/// One service loop's part of `/metrics`; the parts of all loops add up to the gateway's page.
-struct MetricsShare: Sendable {
-    var counters: [String: [String: Int]]
-    var httpLatency: Histogram
-    var deliveryLatency: Histogram
-    var framesOut: Int
-    var eventsOut: Int
+/// The per-topic counters of one loop.
+struct TopicCounters {
+    /// `bedrock_events_ingested_total{topic}` (counted by loop 0 only: once per gateway).
+    let ingested: LoopCounter
+    /// `bedrock_ws_event_deliveries_total{topic}`.
+    let deliveries: LoopCounter
+}
+
+/// The labels of one `bedrock_http_requests_total` series.
+private struct HTTPSeries: Hashable {
+    let route: String
+    let status: Int
+}
+
+/// The gauges of `/metrics` that are computed at scrape time from the loops' state.
+struct GatewayGauges {
+    let queuedFrames: Gauge
+    let connections: Gauge
+    let authenticated: Gauge
+    let topicsActive: Gauge
+    let serviceLoops: Gauge
+    let redisUp: Gauge
+    /// `bedrock_loop_connections{loop}`, by loop index.
+    let loopConnections: [Gauge]
+
+    init(registry: MetricsRegistry, loops: Int) {
+        queuedFrames = registry.gauge("bedrock_queued_frames", help: "frames waiting in send queues")
+        connections = registry.gauge("bedrock_connections", help: "open WebSocket connections")
+        authenticated = registry.gauge("bedrock_authenticated_connections", help: "authenticated WebSocket connections")
+        topicsActive = registry.gauge("bedrock_topics_active", help: "topics with subscribers on this gateway")
+        serviceLoops = registry.gauge("bedrock_service_loops", help: "event loops serving connections")
+        redisUp = registry.gauge("bedrock_redis_up", help: "1 when Redis answers")
+        loopConnections = (0..<loops).map {
+            registry.gauge("bedrock_loop_connections", help: "open WebSocket connections per service loop", labels: [("loop", String($0))])
+        }
+    }
+}
+
+/// One loop's part of the scrape-time gauges.
+struct LoopSample: Sendable {
     /// Frames waiting in this loop's send queues.
     var queuedFrames: Int
     /// Topics with subscribers on this loop.
     var topics: Set<String>
-
-    /// Add another loop's part.
-    mutating func add(_ other: MetricsShare) {
-        for (name, series) in other.counters {
-            for (labels, value) in series { counters[name, default: [:]][labels, default: 0] += value }
-        }
-        httpLatency.add(other.httpLatency)
-        deliveryLatency.add(other.deliveryLatency)
-        framesOut += other.framesOut
-        eventsOut += other.eventsOut
-        queuedFrames += other.queuedFrames
-        topics.formUnion(other.topics)
-    }
-
-    /// Prometheus text: the gauges given, then the counters and histograms.
-    func render(gauges: [(String, String, Double)]) -> String {
-        var out = ""
-        for (name, help, value) in gauges {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(value)\n"
-        }
-        out += "# TYPE bedrock_ws_frames_out_total counter\nbedrock_ws_frames_out_total \(framesOut)\n"
-        out += "# TYPE bedrock_ws_messages_out_total counter\nbedrock_ws_messages_out_total \(eventsOut)\n"
-        for name in counters.keys.sorted() {
-            out += "# TYPE \(name) counter\n"
-            for (labels, value) in counters[name]!.sorted(by: { $0.key < $1.key }) {
-                out += labels.isEmpty ? "\(name) \(value)\n" : "\(name){\(labels)} \(value)\n"
-            }
-        }
-        out += httpLatency.render(name: "bedrock_http_request_duration_seconds")
-        out += deliveryLatency.render(name: "bedrock_event_delivery_latency_seconds")
-        return out
-    }
-}
-
-/// A fixed-bucket latency histogram.
-struct Histogram: Sendable {
-    let bounds: [Double]
-    private var buckets: [Int]
-    private var sum = 0.0
-    private var total = 0
-
-    init(bounds: [Double]) {
-        self.bounds = bounds
-        buckets = Array(repeating: 0, count: bounds.count)
-    }
-
-    mutating func observe(_ value: Double) {
-        for (i, bound) in bounds.enumerated() where value <= bound { buckets[i] += 1 }
-        sum += value
-        total += 1
-    }
-
-    /// Add the observations of a histogram with the same bounds.
-    mutating func add(_ other: Histogram) {
-        precondition(other.bounds == bounds, "histograms with different buckets")
-        for i in buckets.indices { buckets[i] += other.buckets[i] }
-        sum += other.sum
-        total += other.total
-    }
-
-    func render(name: String) -> String {
-        var out = "# TYPE \(name) histogram\n"
-        for (i, bound) in bounds.enumerated() { out += "\(name)_bucket{le=\"\(bound)\"} \(buckets[i])\n" }
-        out += "\(name)_bucket{le=\"+Inf\"} \(total)\n\(name)_sum \(sum)\n\(name)_count \(total)\n"
-        return out
-    }
 }
 
 extension Gateway {
-    /// This loop's part of `/metrics` (service thread).
-    func metricsShare() -> MetricsShare {
-        metrics.share(queuedFrames: connections.values.reduce(0) { $0 + $1.outbound.count }, topics: Set(router.topicNames))
+    /// Publish this loop's counters and sample its gauges for `/metrics` (service thread).
+    func metricsSample() -> LoopSample {
+        metrics.publish()
+        return LoopSample(queuedFrames: connections.values.reduce(0) { $0 + $1.outbound.count }, topics: Set(router.topicNames))
     }
 
-    /// The `/metrics` page from the sum of every loop's part.
-    func renderMetrics(_ total: MetricsShare) -> String {
-        total.render(gauges: [
-            ("bedrock_queued_frames", "frames waiting in send queues", Double(total.queuedFrames)),
-            ("bedrock_connections", "open WebSocket connections", Double(census.totalOpen)),
-            ("bedrock_authenticated_connections", "authenticated WebSocket connections", Double(census.totalAuthenticated)),
-            ("bedrock_topics_active", "topics with subscribers on this gateway", Double(total.topics.count)),
-            ("bedrock_service_loops", "event loops serving connections", Double(census.loops)),
-            ("bedrock_redis_up", "1 when Redis answers", source.isUp ? 1 : 0),
-        ]) + loopLines() + source.metricLines() + (slowMetrics?.text ?? "")
-    }
-
-    /// `bedrock_loop_connections{loop="i"}`: how the connections are spread over the loops.
-    private func loopLines() -> String {
-        var out = "# HELP bedrock_loop_connections open WebSocket connections per service loop\n# TYPE bedrock_loop_connections gauge\n"
-        for (loop, open) in census.openPerLoop.enumerated() { out += "bedrock_loop_connections{loop=\"\(loop)\"} \(open)\n" }
-        return out
+    /// The `/metrics` page once every loop published its part (`total`).
+    func renderMetrics(_ total: LoopSample) -> String {
+        gauges.queuedFrames.set(to: Double(total.queuedFrames))
+        gauges.connections.set(to: Double(census.totalOpen))
+        gauges.authenticated.set(to: Double(census.totalAuthenticated))
+        gauges.topicsActive.set(to: Double(total.topics.count))
+        gauges.serviceLoops.set(to: Double(census.loops))
+        gauges.redisUp.set(to: source.isUp ? 1 : 0)
+        for (loop, open) in census.openPerLoop.enumerated() where loop < gauges.loopConnections.count {
+            gauges.loopConnections[loop].set(to: Double(open))
+        }
+        return metrics.registry.render()
     }
 }
 
-/// Collects the loops' parts of one `/metrics` request (any thread).
+/// Collects the loops' samples of one `/metrics` request (any thread).
 final class MetricsGather: @unchecked Sendable {
     // Sound: `total` and `missing` are only touched while holding `lock`.
     private let lock = NSLock()
-    private var total: MetricsShare?
+    private var total = LoopSample(queuedFrames: 0, topics: [])
     private var missing: Int
 
     init(parts: Int) { missing = parts }
 
-    /// Add one part; returns the sum when it was the last one.
-    func add(_ part: MetricsShare) -> MetricsShare? {
+    /// Add one loop's sample; returns the sum when it was the last one.
+    func add(_ part: LoopSample) -> LoopSample? {
         lock.lock(); defer { lock.unlock() }
-        if total == nil { total = part } else { total!.add(part) }
+        total.queuedFrames += part.queuedFrames
+        total.topics.formUnion(part.topics)
         missing -= 1
         return missing == 0 ? total : nil
     }

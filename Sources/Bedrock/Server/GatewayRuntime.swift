@@ -2,13 +2,16 @@ import Foundation
 import TradingCore
 import RedisClient
 import JWTAuth
+import Logging
 
 /// Runs `bedrock serve`: starts the embedded Redis when configured, the Redis bridge, the lws
 /// loop on the calling thread, and stops all of it on SIGINT/SIGTERM (close 1001 to clients).
+/// Logs through swift-log (`LogSetup.bootstrap` first); every metric goes into `registry`, which
+/// `/metrics` renders.
 public enum GatewayRuntime {
     /// Serve until a signal; throws `GatewayStartError` when something cannot start.
-    /// `authenticate` checks a bearer token (JWT) and answers who it is for.
-    public static func run(config: GatewayConfig, log: @escaping @Sendable (String) -> Void) throws {
+    public static func run(config: GatewayConfig, registry: MetricsRegistry = MetricsRegistry()) throws {
+        let log = Logger(label: "bedrock")
         let methods = MethodTable(workers: WorkerPool(threads: config.server.apiWorkers, name: "bedrock-api"))
         blockTerminationSignals()
         raiseFileLimit(to: config.server.maxConnections + 512)
@@ -35,16 +38,17 @@ public enum GatewayRuntime {
         } catch {
             throw GatewayStartError("ledger: \(error)")
         }
-        let jobs = JobsModule.register(in: methods, config: config, redis: address, log: log)
+        let jobs = JobsModule.register(in: methods, config: config, redis: address, metrics: registry)
         defer { jobs.stop() }
         let engine: LiveEngine
         do {
-            engine = try LiveEngine.startForGateway(config: config, address: address, ledger: ledger, methods: methods)
+            engine = try LiveEngine.startForGateway(config: config, address: address, ledger: ledger, methods: methods,
+                                                    metrics: registry)
         } catch {
             throw GatewayStartError("live engine: \(error)")
         }
         defer { engine.stop() }
-        let slowMetrics = BackgroundMetrics(sources: [ledgerMetrics(ledger, address: address), { engine.metricLines() }, { jobs.metricsText() }])
+        let slowMetrics = BackgroundMetrics(refresh: [ledgerMetrics(ledger, address: address, registry: registry)])
         slowMetrics.start()
         defer { slowMetrics.stop() }
 
@@ -52,29 +56,30 @@ public enum GatewayRuntime {
         let relay = GatewayRelay()
         let source = RedisEventSource(
             address: address, prefix: config.redis.prefix, replayMax: config.redis.replayMax,
-            channels: config.redis.pubsubBridge,
+            channels: config.redis.pubsubBridge, metrics: registry,
             deliver: { events in relay.gateway?.deliver(events.map { (topic: $0.topic, id: $0.id, frame: $0.frame) }) },
-            status: { up in log(up ? "redis: connected (\(address))" : "redis: unreachable (\(address)); retrying") })
+            status: { up in
+                if up { log.info("redis: connected (\(address))") } else { log.warning("redis: unreachable (\(address)); retrying") }
+            })
         defer { source.shutdown() }
 
         let gateway = GatewayGroup(loops: config.server.effectiveServiceThreads, options: GatewayOptions(config), source: source,
-                                   methods: methods, authenticate: { token in verifier.check(token) })
+                                   methods: methods, registry: registry, authenticate: { token in verifier.check(token) })
         let devSignIn = config.mode == .dev ? DevSignIn(signer: JWTSigner(config: config)) : nil
         gateway.configure { loop in
-            loop.slowMetrics = slowMetrics
             loop.devSignIn = devSignIn
         }
         relay.gateway = gateway
         try gateway.bind()
         let scheme = config.server.tlsEnabled ? "https" : "http"
-        log("bedrock: listening on \(scheme)://\(config.server.host):\(config.server.port) (mode \(config.mode.rawValue), redis \(config.redis.endpoint), \(gateway.loops.count) service threads)")
+        log.info("bedrock: listening on \(scheme)://\(config.server.host):\(config.server.port) (mode \(config.mode.rawValue), redis \(config.redis.endpoint), \(gateway.loops.count) service threads)")
         startSignalWatcher { signal in
-            log("bedrock: \(signal == SIGINT ? "SIGINT" : "SIGTERM") received, closing connections")
+            log.info("bedrock: \(signal == SIGINT ? "SIGINT" : "SIGTERM") received, closing connections")
             jobs.stop()  // running and queued jobs → FAILED interrupted; submitters get `completed` before 1001
             gateway.shutdown()
         }
         gateway.serve()
-        log("bedrock: stopped")
+        log.info("bedrock: stopped")
     }
 
     /// The paper-trading ledger's read/write methods (Sources/Bedrock/Ledger), on pooled
@@ -94,18 +99,19 @@ public enum GatewayRuntime {
         return ledger
     }
 
-    /// Ledger totals for `/metrics`, read on the metrics thread with its own connection.
-    private static func ledgerMetrics(_ ledger: Ledger, address: RedisAddress) -> @Sendable () -> String {
+    /// Ledger totals for `/metrics`, read on the metrics thread with its own connection (the
+    /// last values stay while Redis does not answer).
+    private static func ledgerMetrics(_ ledger: Ledger, address: RedisAddress, registry: MetricsRegistry) -> @Sendable () -> Void {
         let connection = UncheckedBox(ConnectionSlot())
+        let metrics = UncheckedBox(LedgerMetrics(registry: registry))
         return {
             do {
                 if connection.value.current == nil || connection.value.current!.isBroken {
                     connection.value.current = try RedisConnection(address, connectTimeout: 1, readTimeout: 2)
                 }
-                return try ledger.counters(on: connection.value.current!).prometheus
+                metrics.value.publish(try ledger.counters(on: connection.value.current!))
             } catch {
                 connection.value.current = nil
-                return ""
             }
         }
     }

@@ -19,6 +19,13 @@ final class HTTPExchange {
     var awaitingBody = false
     var started = 0.0
     var route = "other"
+    /// The bearer token's subject once a `/v1` request is authenticated (for the access log).
+    var subject: String?
+    /// `path` without a query string, should one be there (what the access log shows).
+    var pathWithoutQuery: String {
+        guard let mark = path.utf8.firstIndex(of: UInt8(ascii: "?")) else { return path }
+        return String(path[..<mark])
+    }
     var origin: String?
 
     init(wsi: WSI, serial: UInt64, requestID: String) {

@@ -16,8 +16,10 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
     private let replays: WorkerPool
     private let connections: RedisPool
 
-    /// `deliver` receives live batches on the reader thread; `status` Redis up/down changes.
-    init(address: RedisAddress, prefix: String, replayMax: Int, channels: [String: String] = [:], workerCount: Int = 2,
+    /// `deliver` receives live batches on the reader thread; `status` Redis up/down changes. The
+    /// bridges' counters are published into `metrics` when it is scraped.
+    init(address: RedisAddress, prefix: String, replayMax: Int, channels: [String: String] = [:], metrics: MetricsRegistry,
+         workerCount: Int = 2,
          deliver: @escaping @Sendable ([BridgedEvent]) -> Void,
          status: @escaping @Sendable (Bool) -> Void) {
         self.address = address
@@ -29,6 +31,8 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
         pubsub = PubSubBridge(address: address, channels: channels, sink: deliver)
         bridge.start()
         pubsub.start()
+        let counters = UncheckedBox(BridgeCounters(registry: metrics))
+        metrics.onScrape { [bridge, pubsub] in counters.value.publish(stream: bridge.stats(), channels: pubsub.stats()) }
     }
 
     func activate(topic: String, completion: @escaping @Sendable (String) -> Void) {
@@ -54,19 +58,27 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
 
     var isUp: Bool { bridge.isUp }
 
-    func metricLines() -> String {
-        let stream = bridge.stats(), channels = pubsub.stats()
-        return """
-        # TYPE bedrock_bridge_malformed_events_total counter
-        bedrock_bridge_malformed_events_total \(stream.malformedEvents + channels.malformedEvents)
-        # TYPE bedrock_bridge_reconnects_total counter
-        bedrock_bridge_reconnects_total \(stream.reconnects)
-
-        """
-    }
-
     func shutdown() {
         pubsub.stop()
         bridge.stop()
+    }
+}
+
+/// The bridges' own counters in the registry (`bedrock_bridge_*`), brought up to the bridges'
+/// totals at each scrape (scrapes run one at a time).
+final class BridgeCounters {
+    private var malformed: CounterMirror
+    private var reconnects: CounterMirror
+
+    init(registry: MetricsRegistry) {
+        malformed = CounterMirror(registry.counter("bedrock_bridge_malformed_events_total",
+                                                   help: "Bridged entries skipped because they were not valid JSON."))
+        reconnects = CounterMirror(registry.counter("bedrock_bridge_reconnects_total",
+                                                    help: "Times the stream reader reconnected to Redis."))
+    }
+
+    func publish(stream: StreamBridge.Stats, channels: PubSubBridge.Stats) {
+        malformed.publish(Int64(stream.malformedEvents + channels.malformedEvents))
+        reconnects.publish(Int64(stream.reconnects))
     }
 }

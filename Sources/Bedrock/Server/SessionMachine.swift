@@ -2,6 +2,7 @@ import GatewayCore
 import Foundation
 import JSONCodec
 import JWTAuth
+import Logging
 
 /// The per-connection protocol of SPEC §5 as a plain state machine: frames and clock readings
 /// in, actions out. No sockets, no lws, no clock of its own: unit-tested on its own. Deadlines
@@ -19,6 +20,8 @@ final class SessionMachine {
     private var bucket: TokenBucket
     private var refusedInARow = 0
     private var errorCounter = 0
+    /// Every error frame is logged (SPEC §13).
+    private static let log = Logger(label: "bedrock.session")
     /// Topics this connection holds, by name (the loop's `TopicRouter` knows where each stands).
     private(set) var subscriptions: Set<String> = []
 
@@ -55,6 +58,12 @@ final class SessionMachine {
         object["message"] = .string(message)
         object["timestamp"] = .string(Timestamp.now())
         object["request_id"] = .string("\(sessionID)-\(errorCounter)")
+        if SessionMachine.log.logLevel <= .info {
+            SessionMachine.log.info("ws error", metadata: [
+                "session_id": .string(sessionID), "sub": .string(identity?.subject ?? ""), "code": .string(code.rawValue),
+                "message": .string(message), "request_id": .string("\(sessionID)-\(errorCounter)"),
+            ])
+        }
         return .object(object)
     }
 
