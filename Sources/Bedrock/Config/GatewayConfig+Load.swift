@@ -151,7 +151,7 @@ extension GatewayConfig {
         c.jwt.leewayS = try raw.int("jwt.leeway_s", default: c.jwt.leewayS, 0...3600)
 
         // SPEC §13 spells `warning` as `warn`; both are accepted.
-        let warn = raw.values["log.level"]?.value as? String == "warn"
+        let warn = raw.values["log.level"]?.value.stringValue == "warn"
         c.log.level = warn ? .warning : LogLevel(rawValue: try raw.choice("log.level", default: "info", LogLevel.allCases.map(\.rawValue)))!
         c.log.format = LogFormat(rawValue: try raw.choice("log.format", default: "text", LogFormat.allCases.map(\.rawValue)))!
         var l = Ledger()
