@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 @testable import Bedrock
 
@@ -67,5 +68,24 @@ final class ServiceLoopTests: XCTestCase {
                      "bedrock_http_request_duration_seconds_count 2"] {
             XCTAssertTrue(text.contains(line + "\n"), "missing \(line) in\n\(text)")
         }
+    }
+}
+
+/// The ordered start and stop of `bedrock serve`'s services.
+final class ServiceListTests: XCTestCase {
+    func testServicesStopNewestFirstAndOnlyOnce() {
+        let services = ServiceList()
+        let stopped = Mutex<[String]>([])
+        for name in ["redis", "jobs", "engine", "bridge"] {
+            services.started(name) { stopped.withLock { $0.append(name) } }
+        }
+        XCTAssertEqual(services.running, ["redis", "jobs", "engine", "bridge"])
+        var announced: [String] = []
+        services.stopAll { announced.append($0) }
+        XCTAssertEqual(stopped.withLock { $0 }, ["bridge", "engine", "jobs", "redis"])
+        XCTAssertEqual(announced, ["bridge", "engine", "jobs", "redis"])
+        services.stopAll()
+        XCTAssertEqual(stopped.withLock { $0 }.count, 4, "a second stopAll stops nothing again")
+        XCTAssertTrue(services.running.isEmpty)
     }
 }

@@ -15,22 +15,22 @@ public enum GatewayRuntime {
         let methods = MethodTable(workers: WorkerPool(threads: config.server.apiWorkers, name: "bedrock-api"))
         blockTerminationSignals()
         raiseFileLimit(to: config.server.maxConnections + 512)
+        let services = ServiceList()
+        defer { services.stopAll { log.debug("stopping \($0)") } }
 
-        var embedded: EmbeddedRedis?
         let address: RedisAddress
         switch config.redis.endpoint {
         case .embedded:
             let dir = URL(fileURLWithPath: config.dataDir, isDirectory: true)
             let redis = EmbeddedRedis(dataDir: dir)
             do { try redis.start() } catch { throw GatewayStartError("embedded Redis: \(error)") }
-            embedded = redis
+            services.started("embedded redis-server") { redis.stop() }
             address = redis.address
         case let .tcp(host, port, password, db):
             address = RedisAddress(host: host, port: port, password: password, db: db)
         case let .unix(path, password, db):
             address = RedisAddress(unixPath: path, password: password, db: db)
         }
-        defer { embedded?.stop() }
 
         let ledger: Ledger
         do {
@@ -39,7 +39,7 @@ public enum GatewayRuntime {
             throw GatewayStartError("ledger: \(error)")
         }
         let jobs = JobsModule.register(in: methods, config: config, redis: address, metrics: registry)
-        defer { jobs.stop() }
+        services.started("job workers") { jobs.stop() }
         let engine: LiveEngine
         do {
             engine = try LiveEngine.startForGateway(config: config, address: address, ledger: ledger, methods: methods,
@@ -47,10 +47,10 @@ public enum GatewayRuntime {
         } catch {
             throw GatewayStartError("live engine: \(error)")
         }
-        defer { engine.stop() }
+        services.started("live engine") { engine.stop() }
         let slowMetrics = BackgroundMetrics(refresh: [ledgerMetrics(ledger, address: address, registry: registry)])
         slowMetrics.start()
-        defer { slowMetrics.stop() }
+        services.started("metrics refresher") { slowMetrics.stop() }
 
         let verifier = TokenCheck(config: config)
         let relay = GatewayRelay()
@@ -61,7 +61,7 @@ public enum GatewayRuntime {
             status: { up in
                 if up { log.info("redis: connected (\(address))") } else { log.warning("redis: unreachable (\(address)); retrying") }
             })
-        defer { source.shutdown() }
+        services.started("redis bridge") { source.shutdown() }
 
         let gateway = GatewayGroup(loops: config.server.effectiveServiceThreads, options: GatewayOptions(config), source: source,
                                    methods: methods, registry: registry, authenticate: { token in verifier.check(token) })
