@@ -3,7 +3,7 @@ import GatewayCore
 import Transport
 
 /// One WebSocket connection on its service loop: its protocol machine, its send queue and a
-/// partially received message. Owned by `Gateway.connections`; late answers find it by `serial`.
+/// partially received message. Owned by `ServiceLoop.connections`; late answers find it by `serial`.
 final class Connection {
     let wsi: WSI
     /// Unique on its loop for the loop's lifetime: late answers (method results, replays) name

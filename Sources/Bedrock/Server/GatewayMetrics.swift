@@ -150,7 +150,7 @@ struct LoopSample: Sendable {
     var topics: Set<String>
 }
 
-extension Gateway {
+extension ServiceLoop {
     /// Publish this loop's counters and sample its gauges for `/metrics` (service thread).
     func metricsSample() -> LoopSample {
         metrics.publish()

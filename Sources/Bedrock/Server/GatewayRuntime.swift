@@ -63,7 +63,7 @@ public enum GatewayRuntime {
             })
         services.started("redis bridge") { source.shutdown() }
 
-        let gateway = GatewayGroup(loops: config.server.effectiveServiceThreads, options: GatewayOptions(config), source: source,
+        let gateway = Gateway(loops: config.server.effectiveServiceThreads, options: GatewayOptions(config), source: source,
                                    methods: methods, registry: registry, authenticate: { token in verifier.check(token) })
         let devSignIn = config.mode == .dev ? DevSignIn(signer: JWTSigner(config: config)) : nil
         gateway.configure { loop in
@@ -161,5 +161,5 @@ final class ConnectionSlot {
 final class GatewayRelay: @unchecked Sendable {
     // Sound: written once on the main thread before the bridge can deliver anything that
     // matters (no topic is active before the gateway runs); read afterwards only.
-    var gateway: GatewayGroup?
+    var gateway: Gateway?
 }

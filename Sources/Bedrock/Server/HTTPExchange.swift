@@ -4,7 +4,7 @@ import Transport
 /// One HTTP request on the service thread: its id, method, body so far and the response to write.
 final class HTTPExchange {
     let wsi: WSI
-    /// Unique on its loop: late answers find the exchange by it (`Gateway.respondLater`).
+    /// Unique on its loop: late answers find the exchange by it (`ServiceLoop.respondLater`).
     let serial: UInt64
     let requestID: String
     var method = "GET"

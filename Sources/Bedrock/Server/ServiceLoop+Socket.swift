@@ -4,7 +4,7 @@ import GatewayCore
 import Transport
 
 /// WebSocket side of the loop: upgrade, frames in, actions out, the send queue and closing.
-extension Gateway {
+extension ServiceLoop {
     func confirmUpgrade(_ wsi: WSI) -> Int32 {
         let exchange = HTTPExchange(wsi: wsi, serial: 0, requestID: HTTPExchange.requestID(from: wsi))  // answered at once
         guard wsi.header(.getURI) == "/ws" else {
@@ -82,7 +82,7 @@ extension Gateway {
             case .send(let frame):
                 enqueue(SharedFrame(json: frame), on: connection)
             case .close(let code, let reason):
-                requestClose(connection, code, reason, linger: code == .rateLimited ? Gateway.floodLinger : 0)
+                requestClose(connection, code, reason, linger: code == .rateLimited ? ServiceLoop.floodLinger : 0)
                 return
             case .authenticated:
                 if !connection.counted { connection.counted = true; census.authenticatedOne() }

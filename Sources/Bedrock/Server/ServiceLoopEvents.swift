@@ -1,14 +1,14 @@
 import Transport
 
-/// Hands the service loop's events to its `Gateway`, whose handlers stay internal to Bedrock
+/// Hands the service loop's events to its `ServiceLoop`, whose handlers stay internal to Bedrock
 /// (a public type conforming to Transport's public protocol would have to make them public).
 /// Kept by the gateway's `LWSServer`; every call comes on that loop's service thread.
-final class GatewayServerEvents: LWSServerEvents {
+final class ServiceLoopEvents: LWSServerEvents {
     /// Not retained: the gateway owns the server that keeps this object, and its loop only runs
-    /// inside `Gateway.serve()`.
-    private unowned(unsafe) let gateway: Gateway
+    /// inside `ServiceLoop.serve()`.
+    private unowned(unsafe) let gateway: ServiceLoop
 
-    init(_ gateway: Gateway) { self.gateway = gateway }
+    init(_ gateway: ServiceLoop) { self.gateway = gateway }
 
     func httpRequest(_ wsi: WSI, path: String) -> Int32 { gateway.httpRequest(wsi, path: path) }
     func httpBody(_ wsi: WSI, chunk: UnsafeRawBufferPointer) -> Int32 { gateway.httpBody(wsi, chunk: chunk) }

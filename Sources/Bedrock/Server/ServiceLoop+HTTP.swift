@@ -3,7 +3,7 @@ import JSONCodec
 import Transport
 
 /// HTTP on the loop: health, readiness, metrics, the `/v1` API gate and static files.
-extension Gateway {
+extension ServiceLoop {
     static let maxBodyBytes = 1 << 20
 
     func httpRequest(_ wsi: WSI, path: String) -> Int32 {
@@ -31,7 +31,7 @@ extension Gateway {
 
     func httpBody(_ wsi: WSI, chunk: UnsafeRawBufferPointer) -> Int32 {
         guard let exchange = exchanges[wsi] else { return 0 }
-        if exchange.body.count + chunk.count > Gateway.maxBodyBytes { exchange.bodyTooLarge = true; return 0 }
+        if exchange.body.count + chunk.count > ServiceLoop.maxBodyBytes { exchange.bodyTooLarge = true; return 0 }
         exchange.body.append(contentsOf: chunk)
         return 0
     }
@@ -40,7 +40,7 @@ extension Gateway {
         guard let exchange = exchanges[wsi], !exchange.routed, exchange.response == nil else { return 0 }
         exchange.awaitingBody = false
         if exchange.bodyTooLarge {
-            return respond(exchange, route: "other", .error(.payloadTooLarge, "request body over \(Gateway.maxBodyBytes) bytes", requestID: exchange.requestID))
+            return respond(exchange, route: "other", .error(.payloadTooLarge, "request body over \(ServiceLoop.maxBodyBytes) bytes", requestID: exchange.requestID))
         }
         return route(exchange)
     }
@@ -172,9 +172,9 @@ extension Gateway {
         exchange.route = method.rawValue
         let call = MethodCall(subject: identity.subject, role: identity.role, params: params)
         let answerNow = methods.invoke(method, call) { [self] result in
-            respondLater(toExchange: serial) { Gateway.response(result, requestID: id) }
+            respondLater(toExchange: serial) { ServiceLoop.response(result, requestID: id) }
         }
-        if let answerNow { return respond(exchange, route: method.rawValue, Gateway.response(answerNow, requestID: id)) }
+        if let answerNow { return respond(exchange, route: method.rawValue, ServiceLoop.response(answerNow, requestID: id)) }
         return 0
     }
 

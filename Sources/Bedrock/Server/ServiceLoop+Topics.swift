@@ -4,7 +4,7 @@ import Transport
 
 /// Topics on the loop: the router's actions carried out (bridge activation, replays, frames), and
 /// fan-out of shared frames.
-extension Gateway {
+extension ServiceLoop {
     typealias Router = TopicRouter<Connection, SharedFrame, JSONValue>
 
     func subscribe(_ connection: Connection, id: JSONValue, topic: String, since: String?) {
