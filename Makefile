@@ -49,8 +49,9 @@ gateway_up = { [ -S $(DATA_DIR)/redis.sock ] && { ! command -v curl >/dev/null |
 # pkg-config (SwiftPM finds the libraries with it).
 APT_PACKAGES      := libwebsockets-dev libjansson-dev libhiredis-dev libjwt-dev redis-server pkg-config
 # Extra packages for the tests: openssl (self-signed certificate in the TLS test); chromium and
-# chromium-driver (the dashboard's browser tests, tests/integration/test_dashboard.py, via selenium).
-APT_TEST_PACKAGES := openssl chromium chromium-driver
+# chromium-driver (the dashboard's browser tests, tests/integration/test_dashboard.py, via selenium);
+# eslint (make lint-js).
+APT_TEST_PACKAGES := openssl chromium chromium-driver eslint
 
 # Python tools for the integration tests, in a private virtual environment (pinned in
 # tests/integration/requirements.txt). Lives under .build-py/, which git ignores.
@@ -168,6 +169,8 @@ integration-test: test-deps
 test: test-deps
 	swift build $(SWIFT_FLAGS)
 	@rc=0; \
+	echo "==> make lint (swift format, C imports, eslint)"; \
+	$(MAKE) -s --no-print-directory lint || rc=1; \
 	echo "==> swift test"; \
 	swift test $(SWIFT_FLAGS) || rc=1; \
 	echo "==> integration tests (pytest tests/integration, $(DEBUG_BIN))"; \
@@ -217,8 +220,8 @@ lint-imports:
 	echo "lint-imports: each C module is imported by its wrapper target only"
 
 # Swift style: the toolchain's swift-format with the committed .swift-format; any finding fails.
-# `swift format format --in-place -r Sources Tests loadtest/Sources` applies it.
-SWIFT_LINT_DIRS := Sources Tests loadtest/Sources
+# `swift format format --in-place -r $(SWIFT_LINT_DIRS)` applies it.
+SWIFT_LINT_DIRS := Sources Tests loadtest/Sources Benchmarks/BedrockBenchmarks Benchmarks/TradingCoreBenchmarks
 lint-swift:
 	@$(SWIFT_CHECK)
 	swift format lint --strict --parallel -r $(SWIFT_LINT_DIRS)

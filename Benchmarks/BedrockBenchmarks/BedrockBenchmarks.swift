@@ -1,8 +1,8 @@
+import Bedrock
 // Bedrock figures (docs/BENCHMARKS.md, "Engine and tokens"): the live engine's throughput in
 // bars/s through a real redis-server, and HS256 token verifications/s. Run with
 // `swift package benchmark --target BedrockBenchmarks` in Benchmarks/ (needs redis-server on PATH).
 import Benchmark
-import Bedrock
 import Foundation
 import GatewayCore
 import JWTAuth
@@ -36,10 +36,13 @@ func engineRun(_ benchmark: Benchmark) throws {
     let prefix = "bench\(runs.next()):"
     let conn = try RedisConnection(redis.address)
     let topic = "klines:\(market):\(interval)"
-    _ = try conn.pipeline(engineSeries.bars.map { bar in
-        ["XADD", StreamKeys.key(prefix: prefix, topic: topic), "*", "event",
-         KlineEvent.encode(bar, market: market, interval: interval, now: 0)]
-    })
+    _ = try conn.pipeline(
+        engineSeries.bars.map { bar in
+            [
+                "XADD", StreamKeys.key(prefix: prefix, topic: topic), "*", "event",
+                KlineEvent.encode(bar, market: market, interval: interval, now: 0),
+            ]
+        })
     let settings = EngineSettings(prefix: prefix, consumer: "bench", discoverIntervalMillis: 10, blockMillis: 100)
     let ledger = try Ledger(settings: LedgerSettings(prefix: prefix, initialBalance: 100_000, commissionRate: 0.001))
     let engine = try LiveEngine(address: redis.address, ledger: ledger, settings: settings)
@@ -57,7 +60,8 @@ func engineRun(_ benchmark: Benchmark) throws {
     benchmark.stopMeasurement()
     let elapsed = (ContinuousClock.now - start).components
     engine.stop()
-    benchmark.measurement(.barsPerSecond, Int(Double(engineBars) / (Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)))
+    benchmark.measurement(
+        .barsPerSecond, Int(Double(engineBars) / (Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)))
 }
 
 enum EngineBenchmarkError: Error {
@@ -66,15 +70,18 @@ enum EngineBenchmarkError: Error {
 }
 
 let benchmarks: @Sendable () -> Void = {
-    Benchmark("live engine, 1,000 bars through Redis (pullback + oops, ledger writes)",
-              configuration: .init(metrics: [.wallClock, .cpuTotal, .barsPerSecond], units: [.barsPerSecond: .count],
-                                   warmupIterations: 1,
-                                   maxDuration: .seconds(30), maxIterations: 5,
-                                   setup: { try redis.start() },
-                                   teardown: {
-                                       redis.stop()
-                                       try? FileManager.default.removeItem(at: redis.dataDir)
-                                   })) { benchmark in
+    Benchmark(
+        "live engine, 1,000 bars through Redis (pullback + oops, ledger writes)",
+        configuration: .init(
+            metrics: [.wallClock, .cpuTotal, .barsPerSecond], units: [.barsPerSecond: .count],
+            warmupIterations: 1,
+            maxDuration: .seconds(30), maxIterations: 5,
+            setup: { try redis.start() },
+            teardown: {
+                redis.stop()
+                try? FileManager.default.removeItem(at: redis.dataDir)
+            })
+    ) { benchmark in
         try engineRun(benchmark)
     }
 
@@ -82,8 +89,12 @@ let benchmarks: @Sendable () -> Void = {
     let now: Int64 = 1_800_000_000
     let token = JWTSigner(secret: secret).sign(sub: "user-12345", role: .trader, now: now)
     let verifier = JWTVerifier(secret: secret)
-    Benchmark("JWT HS256 verification", configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal],
-                                                             scalingFactor: .kilo, maxDuration: .seconds(5))) { benchmark in
+    Benchmark(
+        "JWT HS256 verification",
+        configuration: .init(
+            metrics: [.wallClock, .throughput, .mallocCountTotal],
+            scalingFactor: .kilo, maxDuration: .seconds(5))
+    ) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(verifier.verify(token, now: now))
         }

@@ -12,7 +12,7 @@ func syntheticSeries(bars n: Int, seed: UInt64 = 20_240_101) -> BarSeries {
     time.reserveCapacity(n)
     open.reserveCapacity(n); high.reserveCapacity(n); low.reserveCapacity(n)
     close.reserveCapacity(n); volume.reserveCapacity(n)
-    func gaussian() -> Double {   // Box–Muller
+    func gaussian() -> Double {  // Box–Muller
         let u1 = max(rng.nextUnit(), 1e-300), u2 = rng.nextUnit()
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }

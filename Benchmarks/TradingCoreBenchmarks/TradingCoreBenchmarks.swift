@@ -36,8 +36,10 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 
 /// The optimiser's grid: 6 × 6 `sma_cross` sets (fast 5…20, slow 30…100), ranked by Sharpe ratio.
 let candidates = try! SearchSpace.candidates(
-    [ParameterRange(name: "fast", values: [5, 8, 10, 12, 15, 20]),
-     ParameterRange(name: "slow", values: [30, 40, 50, 60, 80, 100])], method: .grid)
+    [
+        ParameterRange(name: "fast", values: [5, 8, 10, 12, 15, 20]),
+        ParameterRange(name: "slow", values: [30, 40, 50, 60, 80, 100]),
+    ], method: .grid)
 
 /// One 1-thread and one every-core optimisation of the grid over the first `bars` bars, in that
 /// order (so a change in the machine's load hits both alike); fails unless both rank alike.
@@ -47,11 +49,13 @@ func measureScaling(_ benchmark: Benchmark, bars: Int) throws {
     var rankings: [String] = []
     var times: [Double] = []
     for threads in [1, cores] {
-        times.append(try seconds {
-            let result = try Optimizer.optimize(candidates: candidates, range: 0..<slice.count, metric: "sharpe_ratio",
-                                                options: OptimizationOptions(threads: threads), evaluate: evaluate)
-            rankings.append(result.jsonValue().rendered())
-        })
+        times.append(
+            try seconds {
+                let result = try Optimizer.optimize(
+                    candidates: candidates, range: 0..<slice.count, metric: "sharpe_ratio",
+                    options: OptimizationOptions(threads: threads), evaluate: evaluate)
+                rankings.append(result.jsonValue().rendered())
+            })
     }
     guard rankings[0] == rankings[1] else { throw OptimizerScalingError.rankingsDiffer(threads: cores) }
     benchmark.measurement(.oneThread, Int(times[0] * 1e6))
@@ -67,17 +71,21 @@ enum OptimizerScalingError: Error {
 /// Each benchmark runs at most 7 times after one warm-up (the machine is shared: the best run is
 /// the least disturbed one, the median the usual one). `custom` lists the benchmark's own metrics
 /// with the unit each is shown in (rates in thousands, times and ratios as recorded).
-func configuration(_ custom: KeyValuePairs<BenchmarkMetric, BenchmarkUnits>, setup: Benchmark.BenchmarkSetupHook? = nil,
-                   teardown: Benchmark.BenchmarkTeardownHook? = nil) -> Benchmark.Configuration {
-    .init(metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident] + custom.map(\.key),
-          units: Dictionary(uniqueKeysWithValues: custom.map { ($0.key, $0.value) }),
-          warmupIterations: 1, maxDuration: .seconds(20), maxIterations: 7, setup: setup, teardown: teardown)
+func configuration(
+    _ custom: KeyValuePairs<BenchmarkMetric, BenchmarkUnits>, setup: Benchmark.BenchmarkSetupHook? = nil,
+    teardown: Benchmark.BenchmarkTeardownHook? = nil
+) -> Benchmark.Configuration {
+    .init(
+        metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident] + custom.map(\.key),
+        units: Dictionary(uniqueKeysWithValues: custom.map { ($0.key, $0.value) }),
+        warmupIterations: 1, maxDuration: .seconds(20), maxIterations: 7, setup: setup, teardown: teardown)
 }
 
 let benchmarks: @Sendable () -> Void = {
-    let config = BacktestConfig()   // 0.1 % commission, sizing and risk guard as live
+    let config = BacktestConfig()  // 0.1 % commission, sizing and risk guard as live
 
-    Benchmark("sma_cross backtest, 2,000,000 bars, 1 thread", configuration: configuration([.barsPerSecond: .kilo])) { benchmark in
+    Benchmark("sma_cross backtest, 2,000,000 bars, 1 thread", configuration: configuration([.barsPerSecond: .kilo])) {
+        benchmark in
         let strategy = try SMACrossStrategy(fast: 10, slow: 20)
         var result: BacktestResult?
         let t = try seconds { result = try Backtester.run(series: series, strategy: strategy, config: config) }
@@ -85,29 +93,37 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.measurement(.barsPerSecond, Int(Double(series.count) / t))
     }
 
-    Benchmark("pullback backtest (triple exits), 2,000,000 bars, 1 thread", configuration: configuration([.barsPerSecond: .kilo])) { benchmark in
+    Benchmark("pullback backtest (triple exits), 2,000,000 bars, 1 thread", configuration: configuration([.barsPerSecond: .kilo]))
+    { benchmark in
         var result: BacktestResult?
         let t = try seconds { result = try Backtester.run(series: series, strategyName: "pullback", config: config) }
         blackHole(result)
         benchmark.measurement(.barsPerSecond, Int(Double(series.count) / t))
     }
 
-    Benchmark("CSV load, 1,000,000 rows (ISO times, file read included)",
-              configuration: configuration([.rowsPerSecond: .kilo],
-                                           setup: { try writeCSV(series, rows: csvRows, to: csvPath) },
-                                           teardown: { try? FileManager.default.removeItem(atPath: csvPath) })) { benchmark in
+    Benchmark(
+        "CSV load, 1,000,000 rows (ISO times, file read included)",
+        configuration: configuration(
+            [.rowsPerSecond: .kilo],
+            setup: { try writeCSV(series, rows: csvRows, to: csvPath) },
+            teardown: { try? FileManager.default.removeItem(atPath: csvPath) })
+    ) { benchmark in
         var loaded: BarSeries?
         let t = try seconds { loaded = try MarketData.load(path: csvPath) }
         benchmark.measurement(.rowsPerSecond, Int(Double(loaded?.count ?? 0) / t))
     }
 
-    Benchmark("optimiser, 36 sets × 50,000 bars: every core vs 1 thread",
-              configuration: configuration([.oneThread: .count, .allCores: .count, .scaling: .count])) { benchmark in
+    Benchmark(
+        "optimiser, 36 sets × 50,000 bars: every core vs 1 thread",
+        configuration: configuration([.oneThread: .count, .allCores: .count, .scaling: .count])
+    ) { benchmark in
         try measureScaling(benchmark, bars: optimizerBars)
     }
 
-    Benchmark("optimiser, 36 sets × 200,000 bars: every core vs 1 thread",
-              configuration: configuration([.oneThread: .count, .allCores: .count, .scaling: .count])) { benchmark in
+    Benchmark(
+        "optimiser, 36 sets × 200,000 bars: every core vs 1 thread",
+        configuration: configuration([.oneThread: .count, .allCores: .count, .scaling: .count])
+    ) { benchmark in
         try measureScaling(benchmark, bars: 4 * optimizerBars)
     }
 }

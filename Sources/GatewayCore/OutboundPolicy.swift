@@ -26,7 +26,8 @@ public struct OutboundPolicy: Sendable, Equatable {
     /// close after 5 s; batches up to 64 KiB. Frames are shared between subscribers, so the
     /// limits bound references, not copies.
     public static func gateway(sendQueueMax: Int) -> OutboundPolicy {
-        OutboundPolicy(softLimit: sendQueueMax, hardLimit: max(sendQueueMax * 4, 4096),
-                       warnAfter: 1, closeAfter: 5, batchBytes: 64 * 1024)
+        OutboundPolicy(
+            softLimit: sendQueueMax, hardLimit: max(sendQueueMax * 4, 4096),
+            warnAfter: 1, closeAfter: 5, batchBytes: 64 * 1024)
     }
 }

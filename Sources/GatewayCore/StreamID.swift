@@ -18,8 +18,9 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
     public init?(_ text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 1 || parts.count == 2,
-              parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }),
-              let ms = UInt64(parts[0]) else { return nil }
+            parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }),
+            let ms = UInt64(parts[0])
+        else { return nil }
         if parts.count == 2 {
             guard let seq = UInt64(parts[1]) else { return nil }
             self.init(ms: ms, seq: seq)

@@ -41,11 +41,13 @@ public final class TopicRouter<Subscriber: AnyObject, Frame, Tag> {
 
     /// A subscribe the session machine accepted. `since` nil means live only.
     public func subscribe(_ subscriber: Subscriber, topic: String, tag: Tag, since: String?) -> [Action] {
-        let hub = hubs[topic] ?? {
-            let fresh = TopicHub<Subscriber, Frame, Tag>()
-            hubs[topic] = fresh
-            return fresh
-        }()
+        let hub =
+            hubs[topic]
+            ?? {
+                let fresh = TopicHub<Subscriber, Frame, Tag>()
+                hubs[topic] = fresh
+                return fresh
+            }()
         let key = ObjectIdentifier(subscriber)
         if let position = hub.position {
             return start(subscriber, key, hub, topic: topic, tag: tag, since: since, position: position)
@@ -64,16 +66,19 @@ public final class TopicRouter<Subscriber: AnyObject, Frame, Tag> {
         hub.pending = [:]
         var actions: [Action] = []
         for (key, pending) in waiting {
-            actions += start(pending.subscriber, key, hub, topic: topic, tag: pending.tag, since: pending.since,
-                             position: position)
+            actions += start(
+                pending.subscriber, key, hub, topic: topic, tag: pending.tag, since: pending.since,
+                position: position)
         }
         return actions
     }
 
     /// The position is known: live at once when `since` is absent or not behind it, else replay
     /// (since, position] first while live events are held.
-    private func start(_ subscriber: Subscriber, _ key: ObjectIdentifier, _ hub: TopicHub<Subscriber, Frame, Tag>,
-                       topic: String, tag: Tag, since: String?, position: String) -> [Action] {
+    private func start(
+        _ subscriber: Subscriber, _ key: ObjectIdentifier, _ hub: TopicHub<Subscriber, Frame, Tag>,
+        topic: String, tag: Tag, since: String?, position: String
+    ) -> [Action] {
         guard let since else {
             hub.goLive(subscriber, key)
             return [.subscribed(subscriber, tag: tag, topic: topic, position: position, recovered: false)]
@@ -98,8 +103,10 @@ public final class TopicRouter<Subscriber: AnyObject, Frame, Tag> {
 
     /// A replay came back. One for a subscription that has since gone (or been made anew) is
     /// ignored: `ticket` names the replay that was asked for.
-    public func replayFinished(_ subscriber: Subscriber, topic: String, ticket: UInt64,
-                               _ outcome: ReplayOutcome) -> [Action] {
+    public func replayFinished(
+        _ subscriber: Subscriber, topic: String, ticket: UInt64,
+        _ outcome: ReplayOutcome
+    ) -> [Action] {
         let key = ObjectIdentifier(subscriber)
         guard let hub = hubs[topic], let replay = hub.replaying[key], replay.ticket == ticket else { return [] }
         hub.replaying[key] = nil
@@ -111,7 +118,7 @@ public final class TopicRouter<Subscriber: AnyObject, Frame, Tag> {
         case .success(let frames, let recovered):
             hub.goLive(subscriber, key)
             var actions: [Action] = [
-                .subscribed(subscriber, tag: replay.tag, topic: topic, position: replay.cutoff, recovered: recovered),
+                .subscribed(subscriber, tag: replay.tag, topic: topic, position: replay.cutoff, recovered: recovered)
             ]
             if !frames.isEmpty { actions.append(.deliver(subscriber, frames: frames, replayed: true)) }
             if !replay.held.isEmpty { actions.append(.deliver(subscriber, frames: replay.held, replayed: false)) }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `JSONDoubleStyle.significant15`: the bytes jansson wrote for a real with
@@ -94,7 +94,11 @@ enum Significant15 {
                 guard text[i] == UInt8(ascii: "e") else { return nil }
                 i += 1
                 var sign = 1
-                if i < text.count, text[i] == UInt8(ascii: "-") { sign = -1; i += 1 } else if i < text.count, text[i] == UInt8(ascii: "+") { i += 1 }
+                if i < text.count, text[i] == UInt8(ascii: "-") {
+                    sign = -1; i += 1
+                } else if i < text.count, text[i] == UInt8(ascii: "+") {
+                    i += 1
+                }
                 while i < text.count {
                     let c = text[i]
                     guard c >= 48 && c <= 57 else { return nil }
@@ -174,7 +178,11 @@ enum Significant15 {
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: text[...e]))
             var i = e + 1
-            if text[i] == UInt8(ascii: "-") { out.append(UInt8(ascii: "-")); i += 1 } else if text[i] == UInt8(ascii: "+") { i += 1 }
+            if text[i] == UInt8(ascii: "-") {
+                out.append(UInt8(ascii: "-")); i += 1
+            } else if text[i] == UInt8(ascii: "+") {
+                i += 1
+            }
             while i < n - 1 && text[i] == 48 { i += 1 }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: text[i...]))
         }

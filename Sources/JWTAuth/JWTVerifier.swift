@@ -31,7 +31,8 @@ public struct JWTVerifier: Sendable {
     public func verify(_ token: String, now: Int64 = JWTClock.nowSeconds()) -> Result<Claims, AuthFailure> {
         if token.isEmpty { return .failure(.missingToken) }
         if let problem = Self.shapeProblem(token) { return .failure(.malformed(problem)) }
-        let outcome = LibJWT.withVerified(token: token, key: key) { (jwt: borrowing LibJWT.Decoded) -> Result<Claims, AuthFailure> in
+        let outcome = LibJWT.withVerified(token: token, key: key) {
+            (jwt: borrowing LibJWT.Decoded) -> Result<Claims, AuthFailure> in
             checkClaims(jwt, now: now)
         }
         return outcome ?? .failure(Self.diagnose(token))
@@ -87,8 +88,8 @@ public struct JWTVerifier: Sendable {
             case nil:
                 // Not a string: either absent or an array of strings.
                 guard let text = jwt.json("aud"),
-                      let list = (try? JSONCodec.parse(text))?.arrayValue,
-                      list.contains(where: { $0.stringValue == audience })
+                    let list = (try? JSONCodec.parse(text))?.arrayValue,
+                    list.contains(where: { $0.stringValue == audience })
                 else { return .failure(.wrongAudience) }
             }
         }
@@ -108,7 +109,7 @@ public struct JWTVerifier: Sendable {
                 dots += 1
                 if dots > 2 { return "expected three dot-separated parts" }
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
                 partLength[dots] += 1
             default:
                 return "characters outside base64url"

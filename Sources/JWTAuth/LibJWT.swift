@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 internal import CJWT
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The only file that touches libjwt (1.10, v1 API). Every `jwt_t*` is created and freed here:
 /// decoded tokens live only inside `withVerified`'s body (freed by its one `defer`), signing
@@ -110,8 +111,10 @@ enum LibJWT {
 
     /// Signs `grants` (added in order), plus an optional raw JSON object of further claims, with
     /// `alg` and `key`. Returns `nil` when libjwt refuses (e.g. a duplicate claim, bad JSON).
-    static func encode(grants: [(String, Grant)], extraJSON: String? = nil, alg: HMAC = .hs256,
-                       key: [UInt8]) -> String? {
+    static func encode(
+        grants: [(String, Grant)], extraJSON: String? = nil, alg: HMAC = .hs256,
+        key: [UInt8]
+    ) -> String? {
         var handle: OpaquePointer?
         guard jwt_new(&handle) == 0, let h = handle else { return nil }
         defer { jwt_free(h) }

@@ -43,18 +43,21 @@ public final class EmbeddedRedis: @unchecked Sendable {
         let executable = try EmbeddedRedis.locateServer(searchPath: searchPath)
         let fm = FileManager.default
         do {
-            try fm.createDirectory(at: dataDir, withIntermediateDirectories: true,
-                                   attributes: [.posixPermissions: 0o700])
+            try fm.createDirectory(
+                at: dataDir, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         } catch {
             throw .embedded("cannot create Redis data directory \(dataDir.path): \(error.localizedDescription)")
         }
         guard socketPath.utf8.count < 100 else {
-            throw .embedded("Redis socket path too long for a unix socket (\(socketPath.utf8.count) bytes): choose a shorter data_dir")
+            throw .embedded(
+                "Redis socket path too long for a unix socket (\(socketPath.utf8.count) bytes): choose a shorter data_dir")
         }
         if fm.fileExists(atPath: socketPath) {
             if let live = try? RedisConnection(address, connectTimeout: 0.5) {
                 guard let owner = ownerPID(), !EmbeddedRedis.isAlive(owner) else {
-                    throw .embedded("a Redis server is already running on \(socketPath): is another bedrock using data_dir \(dataDir.path)?")
+                    throw .embedded(
+                        "a Redis server is already running on \(socketPath): is another bedrock using data_dir \(dataDir.path)?")
                 }
                 // Orphan of a bedrock that crashed: shut it down (its AOF keeps the data) and
                 // start our own child, so this process owns the server it will stop.
@@ -72,9 +75,11 @@ public final class EmbeddedRedis: @unchecked Sendable {
 
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = ["--port", "0", "--unixsocket", socketPath, "--unixsocketperm", "700",
-                       "--dir", dataDir.path, "--appendonly", "yes", "--save", "",
-                       "--daemonize", "no", "--logfile", logPath]
+        p.arguments = [
+            "--port", "0", "--unixsocket", socketPath, "--unixsocketperm", "700",
+            "--dir", dataDir.path, "--appendonly", "yes", "--save", "",
+            "--daemonize", "no", "--logfile", logPath,
+        ]
         p.standardInput = FileHandle.nullDevice
         p.standardOutput = log ?? FileHandle.nullDevice
         p.standardError = log ?? FileHandle.nullDevice
@@ -88,7 +93,8 @@ public final class EmbeddedRedis: @unchecked Sendable {
         while Date() < deadline {
             if !p.isRunning { break }
             if let conn = try? RedisConnection(address, connectTimeout: 0.5),
-               (try? conn.command(["PING"])) == .status("PONG") {
+                (try? conn.command(["PING"])) == .status("PONG")
+            {
                 try? String(getpid()).write(toFile: ownerPath, atomically: true, encoding: .utf8)
                 return
             }
@@ -97,7 +103,9 @@ public final class EmbeddedRedis: @unchecked Sendable {
         let exited = !p.isRunning
         if !exited { p.terminate(); p.waitUntilExit() }
         process = nil
-        throw .embedded("embedded redis-server \(exited ? "exited" : "did not answer PING within \(Int(timeout)) s"); last lines of \(logPath):\n\(tailOfLog())")
+        throw .embedded(
+            "embedded redis-server \(exited ? "exited" : "did not answer PING within \(Int(timeout)) s"); last lines of \(logPath):\n\(tailOfLog())"
+        )
     }
 
     /// Asks the server to shut down (SHUTDOWN, then SIGTERM, then SIGKILL after 5 s) and waits

@@ -1,8 +1,9 @@
 internal import CHiredis
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One blocking hiredis connection. The object owns its `redisContext*` and frees it in `deinit`
@@ -131,8 +132,10 @@ public final class RedisConnection: @unchecked Sendable {
     // MARK: helpers
 
     /// Lays all arguments out in one buffer and calls `body` with argc/argv/argvlen.
-    private func withArgv<R>(_ args: [[UInt8]],
-                             _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
+    private func withArgv<R>(
+        _ args: [[UInt8]],
+        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
+    ) -> R {
         var storage = [CChar]()
         storage.reserveCapacity(args.reduce(1) { $0 + $1.count })
         var offsets = [Int]()
@@ -178,9 +181,9 @@ public final class RedisConnection: @unchecked Sendable {
         let whole = Int(seconds)
         let micros = Int((seconds - Double(whole)) * 1_000_000)
         #if canImport(Darwin)
-        return timeval(tv_sec: whole, tv_usec: Int32(micros))
+            return timeval(tv_sec: whole, tv_usec: Int32(micros))
         #else
-        return timeval(tv_sec: whole, tv_usec: micros)
+            return timeval(tv_sec: whole, tv_usec: micros)
         #endif
     }
 

@@ -76,8 +76,9 @@ public final class ClientPoolLoop: LWSCallbackHandler {
         hostName = strdup(settings.host)
         idlePolicy = .allocate(capacity: 1)
         idlePolicy.initialize(to: lws_retry_bo_t())
-        var context = ContextSettings(listening: .client, protocolName: settings.subprotocol,
-                                      rxBufferSize: settings.rxBufferSize)
+        var context = ContextSettings(
+            listening: .client, protocolName: settings.subprotocol,
+            rxBufferSize: settings.rxBufferSize)
         context.fdLimit = settings.connections + 64
         context.timeoutSeconds = settings.timeoutSeconds
         context.useLibev = settings.useLibev
@@ -172,7 +173,8 @@ public final class ClientPoolLoop: LWSCallbackHandler {
                 delegate.peerClosing(index, code: Int32(b[0]) << 8 | Int32(b[1]))
             }
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-            delegate.connectionError(index, input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "connection error")
+            delegate.connectionError(
+                index, input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "connection error")
         case LWS_CALLBACK_CLIENT_CLOSED:
             delegate.closed(index)
         default:

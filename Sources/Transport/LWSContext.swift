@@ -4,8 +4,10 @@ import Foundation
 /// Receives every lws callback of one context, on the context's service thread.
 protocol LWSCallbackHandler: AnyObject {
     /// lws convention: 0 to carry on, -1 to close the connection (and per-reason extras).
-    func handle(_ wsi: OpaquePointer, _ reason: lws_callback_reasons, _ input: UnsafeMutableRawPointer?,
-                _ length: Int) -> Int32
+    func handle(
+        _ wsi: OpaquePointer, _ reason: lws_callback_reasons, _ input: UnsafeMutableRawPointer?,
+        _ length: Int
+    ) -> Int32
 }
 
 /// How a context is created; one value per kind of context (server loop, watch client, pool).
@@ -181,8 +183,10 @@ final class LWSContext {
 
 /// The C entry point of every context: finds the owning `LWSContext` through the context user
 /// pointer and forwards to its handler. Non-capturing, as `@convention(c)` requires.
-private func lwsContextCallback(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
-                                _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
+private func lwsContextCallback(
+    _ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
+    _ input: UnsafeMutableRawPointer?, _ length: Int
+) -> Int32 {
     if reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS, let user {
         // Server TLS only. `user` is the vhost's SSL_CTX. With TLS 1.3 session tickets on, about
         // one wss handshake in a few hundred stalled: the upgrade request was never answered

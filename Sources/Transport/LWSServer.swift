@@ -60,8 +60,10 @@ public struct LWSServerSettings: Sendable {
     public var useLibev: Bool
 
     /// Settings with the defaults above.
-    public init(host: String, port: Int, tlsCertPath: String?, tlsKeyPath: String?, maxConnections: Int,
-                useLibev: Bool) {
+    public init(
+        host: String, port: Int, tlsCertPath: String?, tlsKeyPath: String?, maxConnections: Int,
+        useLibev: Bool
+    ) {
         self.host = host
         self.port = port
         self.tlsCertPath = tlsCertPath
@@ -111,7 +113,8 @@ public final class LWSServer: LWSCallbackHandler, @unchecked Sendable {
         // (the gateway raises the open-file limit to max_connections + 512).
         context.fdLimit = max(1024, settings.maxConnections + 1024)
         context.timeoutSeconds = 20
-        context.options = UInt64(LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE)
+        context.options =
+            UInt64(LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE)
             | UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8)
         if let cert = settings.tlsCertPath, let key = settings.tlsKeyPath { context.serverTLS = (cert, key) }
         context.useLibev = settings.useLibev
@@ -164,7 +167,8 @@ public final class LWSServer: LWSCallbackHandler, @unchecked Sendable {
     /// Service thread, on a wake-up: the libev loop's way out once `stop()` was called.
     private func stopIfAsked() {
         guard context.onLibev, stopFlag.load(ordering: .acquiring), !stopScheduled,
-              let pointer = context.pointer else { return }
+            let pointer = context.pointer
+        else { return }
         stopScheduled = true
         stopTimer.arm(on: pointer, owner: self, afterMicros: 1, lwsStopFired)
     }
@@ -208,8 +212,9 @@ public final class LWSServer: LWSCallbackHandler, @unchecked Sendable {
             events.established(wsi)
         case LWS_CALLBACK_RECEIVE:
             let final = lws_is_final_fragment(raw) != 0 && lws_remaining_packet_payload(raw) == 0
-            return events.receive(wsi, bytes: UnsafeRawBufferPointer(start: input, count: length),
-                                  isFinal: final, isBinary: lws_frame_is_binary(raw) != 0)
+            return events.receive(
+                wsi, bytes: UnsafeRawBufferPointer(start: input, count: length),
+                isFinal: final, isBinary: lws_frame_is_binary(raw) != 0)
         case LWS_CALLBACK_SERVER_WRITEABLE:
             return events.writable(wsi)
         case LWS_CALLBACK_CLOSED:

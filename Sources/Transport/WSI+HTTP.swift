@@ -15,8 +15,9 @@ extension WSI {
     public func serveFile(_ path: String, contentType: String, extraHeaders: String) -> Int32 {
         var headers = extraHeaders
         let result = headers.withUTF8 { bytes in
-            lws_serve_http_file(raw, path, contentType, UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self),
-                                Int32(bytes.count))
+            lws_serve_http_file(
+                raw, path, contentType, UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self),
+                Int32(bytes.count))
         }
         if result < 0 { return -1 }
         if result > 0 { return completeHTTPTransaction() }
@@ -32,9 +33,11 @@ extension WSI {
     /// `upgradeRefusal`: the request was a WebSocket upgrade (always HTTP/1.1), where lws has not
     /// yet recorded the request version and would write an `HTTP/1.0` status line.
     /// `moreHeaders` must fit in 2 KiB with the status line and the fixed headers.
-    public func writeHTTPResponse(status: Int, contentType: String, headers: [(String, String)], body: [UInt8],
-                                  headOnly: Bool = false, upgradeRefusal: Bool = false,
-                                  moreHeaders: (inout HTTPHeaderWriter) -> Bool) -> Bool {
+    public func writeHTTPResponse(
+        status: Int, contentType: String, headers: [(String, String)], body: [UInt8],
+        headOnly: Bool = false, upgradeRefusal: Bool = false,
+        moreHeaders: (inout HTTPHeaderWriter) -> Bool
+    ) -> Bool {
         let headerSpace = 2048 + headers.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 }
         let bodyCount = headOnly ? 0 : body.count
         let total = WSI.headroom + headerSpace + WSI.headroom + bodyCount
@@ -43,8 +46,11 @@ extension WSI {
             let start = buffer + WSI.headroom
             let end = start + headerSpace
             var writer = HTTPHeaderWriter(raw: raw, position: start, end: end)
-            guard lws_add_http_common_headers(raw, UInt32(status), contentType,
-                                              lws_filepos_t(body.count), &writer.position, end) == 0 else { return false }
+            guard
+                lws_add_http_common_headers(
+                    raw, UInt32(status), contentType,
+                    lws_filepos_t(body.count), &writer.position, end) == 0
+            else { return false }
             for (name, value) in headers where !writer.add(name, value) { return false }
             guard moreHeaders(&writer) else { return false }
             if upgradeRefusal, start[5] == UInt8(ascii: "1"), start[6] == UInt8(ascii: "."), start[7] == UInt8(ascii: "0") {

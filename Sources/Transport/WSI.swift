@@ -57,8 +57,11 @@ public struct WSI: Hashable, @unchecked Sendable {
                 if n < 0 { break }
                 let fragment = UnsafeRawBufferPointer(start: buffer.baseAddress, count: Int(n))
                 if let eq = fragment.firstIndex(of: UInt8(ascii: "=")) {
-                    result.append((String(decoding: fragment[..<eq], as: UTF8.self),
-                                   String(decoding: fragment[(eq + 1)...], as: UTF8.self)))
+                    result.append(
+                        (
+                            String(decoding: fragment[..<eq], as: UTF8.self),
+                            String(decoding: fragment[(eq + 1)...], as: UTF8.self)
+                        ))
                 } else if n > 0 {
                     result.append((String(decoding: fragment, as: UTF8.self), ""))
                 }

@@ -36,9 +36,13 @@ public final class WebSocketClient: LWSCallbackHandler, @unchecked Sendable {
         public init?(_ url: String) {
             let secure: Bool
             var rest: Substring
-            if url.hasPrefix("ws://") { secure = false; rest = url.dropFirst(5) }
-            else if url.hasPrefix("wss://") { secure = true; rest = url.dropFirst(6) }
-            else { return nil }
+            if url.hasPrefix("ws://") {
+                secure = false; rest = url.dropFirst(5)
+            } else if url.hasPrefix("wss://") {
+                secure = true; rest = url.dropFirst(6)
+            } else {
+                return nil
+            }
             let slash = rest.firstIndex(of: "/") ?? rest.endIndex
             let authority = rest[..<slash]
             path = slash == rest.endIndex ? "/" : String(rest[slash...])

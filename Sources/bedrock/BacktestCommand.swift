@@ -40,8 +40,9 @@ struct BacktestCommand: ParsableCommand {
         try TradingCLI.requireBars(series, warmup: warmup, path: data, strategy: descriptor.name)
         let result: BacktestResult
         do {
-            result = try Backtester.run(series: series, strategyName: descriptor.name,
-                                        parameters: parameters, config: config)
+            result = try Backtester.run(
+                series: series, strategyName: descriptor.name,
+                parameters: parameters, config: config)
         } catch {
             throw TradingCLI.failure(String(describing: error))
         }

@@ -15,12 +15,15 @@ struct BacktestCostOptions: ParsableArguments {
     @Flag(name: .customLong("no-risk-guard"), help: "Turn the risk guard off (it applies as live by default).")
     var noRiskGuard = false
 
-    @Flag(name: .customLong("no-arbiter"), help: "Take every entry signal (by default the arbiter rejects those scoring under its threshold, as live).")
+    @Flag(
+        name: .customLong("no-arbiter"),
+        help: "Take every entry signal (by default the arbiter rejects those scoring under its threshold, as live).")
     var noArbiter = false
 
     /// The backtest settings; exit 2 on negative or non-finite values.
     func config() throws -> BacktestConfig {
-        try TradingCLI.config(balance: balance, commission: commission, slippage: slippage,
-                              riskGuard: !noRiskGuard, arbiter: !noArbiter)
+        try TradingCLI.config(
+            balance: balance, commission: commission, slippage: slippage,
+            riskGuard: !noRiskGuard, arbiter: !noArbiter)
     }
 }

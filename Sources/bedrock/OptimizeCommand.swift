@@ -85,7 +85,7 @@ struct OptimizeCommand: ParsableCommand {
         var warmup = 0
         for c in candidates { if let w = try? descriptor.make(c).warmupBars { warmup = max(warmup, w) } }
         if warmup == 0, let first = candidates.first {
-            _ = try TradingCLI.validate(first, for: descriptor)   // every set invalid: say why
+            _ = try TradingCLI.validate(first, for: descriptor)  // every set invalid: say why
         }
         let series = try TradingCLI.load(data)
         let options = OptimizationOptions(threads: threads ?? OptimizationOptions.defaultThreads)
@@ -94,19 +94,23 @@ struct OptimizeCommand: ParsableCommand {
             if let k = walkForward {
                 let windows: [WalkForwardWindow]
                 do {
-                    windows = try Optimizer.walkForwardWindows(barCount: series.count, folds: k,
-                                                               minimumBlockBars: warmup + 1)
+                    windows = try Optimizer.walkForwardWindows(
+                        barCount: series.count, folds: k,
+                        minimumBlockBars: warmup + 1)
                 } catch {
-                    throw TradingCLI.failure("\(data) has \(series.count) bars: too few for \(k) walk-forward folds "
-                                             + "(\(k + 3) blocks, each needs more than \(warmup) bars to warm up \(descriptor.name))")
+                    throw TradingCLI.failure(
+                        "\(data) has \(series.count) bars: too few for \(k) walk-forward folds "
+                            + "(\(k + 3) blocks, each needs more than \(warmup) bars to warm up \(descriptor.name))")
                 }
-                let result = try Optimizer.walkForward(candidates: candidates, windows: windows, metric: metric,
-                                                       options: options, evaluate: evaluate)
+                let result = try Optimizer.walkForward(
+                    candidates: candidates, windows: windows, metric: metric,
+                    options: options, evaluate: evaluate)
                 TradingCLI.output(format == .json ? result.json() + "\n" : result.text())
             } else {
                 try TradingCLI.requireBars(series, warmup: warmup, path: data, strategy: descriptor.name)
-                let result = try Optimizer.optimize(candidates: candidates, range: 0..<series.count,
-                                                    metric: metric, options: options, evaluate: evaluate)
+                let result = try Optimizer.optimize(
+                    candidates: candidates, range: 0..<series.count,
+                    metric: metric, options: options, evaluate: evaluate)
                 TradingCLI.output(format == .json ? result.json(top: top) + "\n" : result.text(top: top))
             }
         } catch let error as OptimizationError {
@@ -124,12 +128,15 @@ struct OptimizeCommand: ParsableCommand {
                 throw TradingCLI.usageError(String(describing: error))
             }
             guard let spec = specs.first(where: { $0.name == range.name }) else {
-                throw TradingCLI.usageError(String(describing: StrategyError.unknownParameter(
-                    strategy: descriptor.name, name: range.name, valid: specs)))
+                throw TradingCLI.usageError(
+                    String(
+                        describing: StrategyError.unknownParameter(
+                            strategy: descriptor.name, name: range.name, valid: specs)))
             }
             if let bad = range.values.first(where: { $0 < spec.min || $0 > spec.max || (spec.isInteger && $0 != $0.rounded()) }) {
-                throw TradingCLI.usageError("--grid \(range.name) value \(TextFormat.plain(bad)) is not valid; "
-                                            + "valid: \(spec.displayText)")
+                throw TradingCLI.usageError(
+                    "--grid \(range.name) value \(TextFormat.plain(bad)) is not valid; "
+                        + "valid: \(spec.displayText)")
             }
             range.isInteger = spec.isInteger
             return range

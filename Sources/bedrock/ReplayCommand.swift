@@ -1,8 +1,8 @@
 import ArgumentParser
 import Bedrock
 import Foundation
-import TradingCore
 import RedisClient
+import TradingCore
 
 /// `bedrock replay --data F --market M --interval I [--speed X] [--redis URL|embedded]
 /// [--from-start]` (SPEC §2, §7): publishes each bar of a market-data file as a `kline.closed`
@@ -31,10 +31,13 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Bars per second; 0 publishes as fast as possible (default 1).")
     var speed: String?
 
-    @Option(help: "Redis: embedded (the running gateway's <data_dir>/redis.sock), redis://... or unix:///path (overrides redis.url).")
+    @Option(
+        help: "Redis: embedded (the running gateway's <data_dir>/redis.sock), redis://... or unix:///path (overrides redis.url).")
     var redis: String?
 
-    @Option(name: .customLong("fast-first"), help: "Publish the file's first N bars as fast as possible, then the rest at --speed (history first, then a live feed).")
+    @Option(
+        name: .customLong("fast-first"),
+        help: "Publish the file's first N bars as fast as possible, then the rest at --speed (history first, then a live feed).")
     var fastFirst: Int?
 
     @Flag(name: .customLong("from-start"), help: "Publish every bar, ignoring what the stream already holds.")
@@ -46,8 +49,10 @@ struct ReplayCommand: ParsableCommand {
         do {
             var overrides: [(key: String, value: String, flag: String)] = []
             if let redis { overrides.append(("redis.url", redis, "--redis")) }
-            config = try GatewayConfig.load(.init(configFile: configOptions.configFile, dataDir: configOptions.dataDir,
-                                                   overrides: overrides, resolveSecret: false))
+            config = try GatewayConfig.load(
+                .init(
+                    configFile: configOptions.configFile, dataDir: configOptions.dataDir,
+                    overrides: overrides, resolveSecret: false))
         } catch {
             throw Self.failure("\(error)")
         }
@@ -57,8 +62,9 @@ struct ReplayCommand: ParsableCommand {
         // A Redis that goes away mid-write must give an error line and exit 1, not a silent SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
         let connection = try connect(config)
-        let replay = KlineReplay(connection: connection, market: market, interval: interval,
-                                 prefix: config.redis.prefix, maxLength: config.redis.streamMaxlen)
+        let replay = KlineReplay(
+            connection: connection, market: market, interval: interval,
+            prefix: config.redis.prefix, maxLength: config.redis.streamMaxlen)
         var start = 0
         if !fromStart {
             let last: KlineReplay.LastEntry
@@ -68,12 +74,14 @@ struct ReplayCommand: ParsableCommand {
             case let .bar(_, openTime):
                 start = KlineReplay.firstIndex(after: openTime, in: series)
                 if start > 0 {
-                    Self.stderr("bedrock replay: skipped \(start) bar(s) already in \(replay.streamKey) "
-                                + "(last open_time \(RFC3339.format(milliseconds: openTime))); --from-start republishes them")
+                    Self.stderr(
+                        "bedrock replay: skipped \(start) bar(s) already in \(replay.streamKey) "
+                            + "(last open_time \(RFC3339.format(milliseconds: openTime))); --from-start republishes them")
                 }
             case let .unreadable(id):
-                throw Self.failure("the last entry of \(replay.streamKey) (\(id)) is not a kline.closed event with an "
-                                   + "open_time, so where to resume is unknown; pass --from-start to publish every bar")
+                throw Self.failure(
+                    "the last entry of \(replay.streamKey) (\(id)) is not a kline.closed event with an "
+                        + "open_time, so where to resume is unknown; pass --from-start to publish every bar")
             }
         }
 
@@ -89,8 +97,9 @@ struct ReplayCommand: ParsableCommand {
             guard now.timeIntervalSince(lastReport) >= 1, done + sent < total else { return }
             lastReport = now
             let rate = Double(done + sent) / Swift.max(now.timeIntervalSince(began), 1e-9)
-            Self.stderr("bedrock replay: \(market) \(interval): \(done + sent)/\(total) published, "
-                        + String(format: "%.1f bars/s", rate))
+            Self.stderr(
+                "bedrock replay: \(market) \(interval): \(done + sent)/\(total) published, "
+                    + String(format: "%.1f bars/s", rate))
         }
         do {
             if fastEnd > start {
@@ -102,9 +111,10 @@ struct ReplayCommand: ParsableCommand {
         }
         let seconds = Date().timeIntervalSince(began)
         let rate = published == 0 ? 0 : Double(published) / Swift.max(seconds, 1e-9)
-        FileHandle.standardOutput.write(Data((
-            "published \(published) bar(s), skipped \(start), to \(replay.streamKey) in "
-            + String(format: "%.2f s (%.1f bars/s)", seconds, rate) + "\n").utf8))
+        FileHandle.standardOutput.write(
+            Data(
+                ("published \(published) bar(s), skipped \(start), to \(replay.streamKey) in "
+                    + String(format: "%.2f s (%.1f bars/s)", seconds, rate) + "\n").utf8))
     }
 
     /// The checked arguments, or exit 2 with the rule that was broken.
@@ -112,13 +122,15 @@ struct ReplayCommand: ParsableCommand {
         guard let data, !data.isEmpty else { throw Self.usage("--data is required (a CSV or Binance kline file)") }
         guard let market else { throw Self.usage("--market is required, e.g. --market BTCUSDT") }
         guard Topic.isValidMarket(market) else {
-            throw Self.usage("--market '\(market)' is invalid: use 1-\(Topic.maxMarketLength) characters A-Z, 0-9, _ or - "
-                             + "starting with a letter or digit (uppercase, e.g. BTCUSDT)")
+            throw Self.usage(
+                "--market '\(market)' is invalid: use 1-\(Topic.maxMarketLength) characters A-Z, 0-9, _ or - "
+                    + "starting with a letter or digit (uppercase, e.g. BTCUSDT)")
         }
         let intervals = Topic.klineIntervals.sorted { Self.intervalOrder($0) < Self.intervalOrder($1) }
         guard let interval, Topic.klineIntervals.contains(interval) else {
-            throw Self.usage("--interval must be one of \(intervals.joined(separator: " "))"
-                             + (interval.map { ", got '\($0)'" } ?? ""))
+            throw Self.usage(
+                "--interval must be one of \(intervals.joined(separator: " "))"
+                    + (interval.map { ", got '\($0)'" } ?? ""))
         }
         if let fastFirst, fastFirst < 0 { throw Self.usage("--fast-first must be a number of bars ≥ 0, got \(fastFirst)") }
         var rate = 1.0
@@ -142,8 +154,9 @@ struct ReplayCommand: ParsableCommand {
         } else {
             let embedded = EmbeddedRedis(dataDir: URL(fileURLWithPath: config.dataDir, isDirectory: true))
             guard FileManager.default.fileExists(atPath: embedded.socketPath) else {
-                throw Self.failure("no embedded Redis at \(embedded.socketPath): start the gateway first "
-                                   + "(`bedrock serve` or `make run` with data_dir \(config.dataDir)), or pass --redis URL")
+                throw Self.failure(
+                    "no embedded Redis at \(embedded.socketPath): start the gateway first "
+                        + "(`bedrock serve` or `make run` with data_dir \(config.dataDir)), or pass --redis URL")
             }
             address = embedded.address
         }

@@ -46,8 +46,10 @@ struct SampleDataCommand: ParsableCommand {
             directory = out
         } else {
             do {
-                let config = try GatewayConfig.load(.init(configFile: configOptions.configFile,
-                                                          dataDir: configOptions.dataDir, resolveSecret: false))
+                let config = try GatewayConfig.load(
+                    .init(
+                        configFile: configOptions.configFile,
+                        dataDir: configOptions.dataDir, resolveSecret: false))
                 directory = (config.dataDir as NSString).appendingPathComponent("sample")
             } catch {
                 throw Self.exit(1, "\(error)")
@@ -67,8 +69,9 @@ struct SampleDataCommand: ParsableCommand {
                 \(count) bars per market), not recorded from any exchange. Model: docs/SAMPLE_DATA.md.
 
                 """
-            try Data(note.utf8).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("README.txt")),
-                                      options: .atomic)
+            try Data(note.utf8).write(
+                to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("README.txt")),
+                options: .atomic)
             for path in written {
                 FileHandle.standardOutput.write(Data("wrote \(path) (\(count) synthetic 1h bars)\n".utf8))
             }

@@ -26,8 +26,10 @@ struct ServeCommand: ParsableCommand {
         if let publicDir { overrides.append(("server.public_dir", publicDir, "--public")) }
         let config: GatewayConfig
         do {
-            config = try GatewayConfig.load(.init(configFile: configOptions.configFile, dataDir: configOptions.dataDir,
-                                                   overrides: overrides))
+            config = try GatewayConfig.load(
+                .init(
+                    configFile: configOptions.configFile, dataDir: configOptions.dataDir,
+                    overrides: overrides))
         } catch {
             FileHandle.standardError.write(Data("bedrock serve: \(error)\n".utf8))
             throw ExitCode(1)

@@ -30,7 +30,8 @@ enum TradingCLI {
     /// Writes bytes to stdout without copying them (a report comes in megabyte pieces).
     static func output(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let base = bytes.baseAddress else { return }
-        FileHandle.standardOutput.write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none))
+        FileHandle.standardOutput.write(
+            Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count, deallocator: .none))
     }
 
     /// The strategy descriptor, or exit 2 listing the registered strategies.
@@ -73,17 +74,22 @@ enum TradingCLI {
     }
 
     /// Exit 1 unless `series` has at least `warmup` bars plus one to trade on.
-    static func requireBars(_ series: BarSeries, warmup: Int, path: String, strategy: String,
-                            what: String = "") throws {
+    static func requireBars(
+        _ series: BarSeries, warmup: Int, path: String, strategy: String,
+        what: String = ""
+    ) throws {
         guard series.count > warmup else {
-            throw failure("\(path) has \(series.count) bars\(what); \(strategy) needs more than "
-                          + "\(warmup) bars to warm up its indicators before it can trade")
+            throw failure(
+                "\(path) has \(series.count) bars\(what); \(strategy) needs more than "
+                    + "\(warmup) bars to warm up its indicators before it can trade")
         }
     }
 
     /// The backtest settings from the command line; exit 2 on negative or non-finite values.
-    static func config(balance: Double, commission: Double, slippage: Double,
-                       riskGuard: Bool = true, arbiter: Bool = true) throws -> BacktestConfig {
+    static func config(
+        balance: Double, commission: Double, slippage: Double,
+        riskGuard: Bool = true, arbiter: Bool = true
+    ) throws -> BacktestConfig {
         guard balance.isFinite, balance > 0 else { throw usageError("--balance must be a positive number") }
         guard commission.isFinite, (0..<1).contains(commission) else {
             throw usageError("--commission must be a rate in [0, 1), e.g. 0.001 for 0.1 %")

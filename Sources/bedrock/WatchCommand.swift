@@ -30,7 +30,9 @@ struct WatchCommand: ParsableCommand {
     var insecure = false
 
     func validate() throws {
-        guard WebSocketClient.Endpoint(url) != nil else { throw ValidationError("--url must be ws://host:port/path or wss://…, got \(url)") }
+        guard WebSocketClient.Endpoint(url) != nil else {
+            throw ValidationError("--url must be ws://host:port/path or wss://…, got \(url)")
+        }
         guard Topic(topic) != nil else { throw ValidationError("--topic: unknown topic \(topic)") }
     }
 
@@ -82,7 +84,9 @@ struct WatchCommand: ParsableCommand {
             client.send(JSONCodec.encodeString(.object(subscribe)))
         case "subscribed":
             let recovered = frame["recovered"]?.boolValue ?? false
-            note("subscribed to \(topic) at \(frame["position"]?.stringValue ?? "?")\(state.since != nil && !recovered ? " — events were trimmed; not everything since your position could be replayed" : "")")
+            note(
+                "subscribed to \(topic) at \(frame["position"]?.stringValue ?? "?")\(state.since != nil && !recovered ? " — events were trimmed; not everything since your position could be replayed" : "")"
+            )
         case "event":
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
             if let id = frame["id"]?.stringValue { state.since = id }
@@ -93,7 +97,9 @@ struct WatchCommand: ParsableCommand {
         case "error":
             let code = frame["error_code"]?.stringValue ?? "?"
             note("error \(code): \(frame["message"]?.stringValue ?? "")")
-            if code == "FORBIDDEN" || (code == "BAD_REQUEST" && frame["id"] != nil) { return "\(code): \(frame["message"]?.stringValue ?? "")" }
+            if code == "FORBIDDEN" || (code == "BAD_REQUEST" && frame["id"] != nil) {
+                return "\(code): \(frame["message"]?.stringValue ?? "")"
+            }
         default:
             break
         }

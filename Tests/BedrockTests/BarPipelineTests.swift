@@ -1,6 +1,7 @@
 import JSONCodec
-import XCTest
 import TradingCore
+import XCTest
+
 @testable import Bedrock
 
 /// The live pipeline on hand-made bars against a real redis-server: market entries, stop entries
@@ -11,7 +12,7 @@ final class BarPipelineTests: RedisTestCase {
     var origins: [Int64: BarPipeline.PositionOrigin] = [:]
     var previous: Int64?
     let key = "p:stream:klines:ETH/USDT:1h"
-    let t0: Int64 = 1_767_225_600_000   // 2026-01-01T00:00:00Z
+    let t0: Int64 = 1_767_225_600_000  // 2026-01-01T00:00:00Z
     let hour: Int64 = 3_600_000
 
     override func setUpWithError() throws {
@@ -20,10 +21,10 @@ final class BarPipelineTests: RedisTestCase {
         pipeline = BarPipeline(ledger: ledger, settings: EngineSettings(prefix: "p:", consumer: "t"), metrics: EngineMetrics())
     }
 
-
     func bar(_ i: Int64, _ o: Double, _ h: Double, _ l: Double, _ c: Double) -> StreamBar {
-        StreamBar(id: "\(i + 1)-0", market: "ETH/USDT", interval: "1h",
-                  bar: Bar(time: t0 + i * hour, open: o, high: h, low: l, close: c, volume: 1))
+        StreamBar(
+            id: "\(i + 1)-0", market: "ETH/USDT", interval: "1h",
+            bar: Bar(time: t0 + i * hour, open: o, high: h, low: l, close: c, volume: 1))
     }
 
     /// Processes the next bar in stream order.
@@ -39,8 +40,9 @@ final class BarPipelineTests: RedisTestCase {
     func events(_ topic: String) throws -> Int64 { try conn.command(["XLEN", "p:stream:\(topic)"]).integer ?? 0 }
 
     func testMarketEntryTrailingStopAndRedelivery() throws {
-        let entry = EntrySignal(signalType: .pullbackBuy, side: .buy, order: .market, entryPrice: 100, stopLoss: 95,
-                                profitTarget: 110, atr: 2, trailingATRMultiple: 1, score: 90)
+        let entry = EntrySignal(
+            signalType: .pullbackBuy, side: .buy, order: .market, entryPrice: 100, stopLoss: 95,
+            profitTarget: 110, atr: 2, trailingATRMultiple: 1, score: 90)
         try run(bar(0, 99, 101, 98, 100), [("pullback", .enter(entry))])
         var p = try XCTUnwrap(try positions().first)
         XCTAssertEqual(p["status"]?.stringValue, "OPEN")
@@ -54,8 +56,9 @@ final class BarPipelineTests: RedisTestCase {
         XCTAssertEqual(p["current_price"]?.doubleValue, 105)
         // Redelivering bar 0 and bar 1 changes nothing (no second entry, no re-check against the ratcheted stop).
         let portfolio = try events("portfolio"), signals = try events("signals")
-        try pipeline.process(bar(0, 99, 101, 98, 100), key: key, decisions: [("pullback", .enter(entry))],
-                             previousTime: nil, origins: &origins, on: conn)
+        try pipeline.process(
+            bar(0, 99, 101, 98, 100), key: key, decisions: [("pullback", .enter(entry))],
+            previousTime: nil, origins: &origins, on: conn)
         try pipeline.process(bar1, key: key, decisions: [], previousTime: t0, origins: &origins, on: conn)
         XCTAssertEqual(try events("portfolio"), portfolio)
         XCTAssertEqual(try events("signals"), signals)
@@ -73,8 +76,10 @@ final class BarPipelineTests: RedisTestCase {
 
     func testStopEntryFillsOnTheNextBarOrIsCancelled() throws {
         func oops(_ level: Double) -> StrategyDecision {
-            .enter(EntrySignal(signalType: .oopsBuy, side: .buy, order: .stop(level: level), entryPrice: level,
-                               stopLoss: level - 4, profitTarget: level + 8, atr: 1, trailingATRMultiple: 2, score: 80))
+            .enter(
+                EntrySignal(
+                    signalType: .oopsBuy, side: .buy, order: .stop(level: level), entryPrice: level,
+                    stopLoss: level - 4, profitTarget: level + 8, atr: 1, trailingATRMultiple: 2, score: 80))
         }
         try run(bar(0, 99, 100, 98, 99), [("oops", oops(101))])
         XCTAssertEqual(try positions().count, 0, "a stop entry waits for the next bar")
@@ -97,11 +102,13 @@ final class BarPipelineTests: RedisTestCase {
 
     func testRefusedEntryWritesOneRiskAlert() throws {
         // Reward:risk 1.2 is below the default minimum 1.5.
-        let entry = EntrySignal(signalType: .pullbackBuy, side: .buy, order: .market, entryPrice: 100, stopLoss: 95,
-                                profitTarget: 106, atr: 2, trailingATRMultiple: 1, score: 90)
+        let entry = EntrySignal(
+            signalType: .pullbackBuy, side: .buy, order: .market, entryPrice: 100, stopLoss: 95,
+            profitTarget: 106, atr: 2, trailingATRMultiple: 1, score: 90)
         try run(bar(0, 99, 101, 98, 100), [("pullback", .enter(entry))])
-        try pipeline.process(bar(0, 99, 101, 98, 100), key: key, decisions: [("pullback", .enter(entry))],
-                             previousTime: nil, origins: &origins, on: conn)
+        try pipeline.process(
+            bar(0, 99, 101, 98, 100), key: key, decisions: [("pullback", .enter(entry))],
+            previousTime: nil, origins: &origins, on: conn)
         XCTAssertEqual(try positions().count, 0)
         XCTAssertEqual(try events("risk"), 1)
         XCTAssertEqual(pipeline.metrics.refusalsByReason["MIN_REWARD_RISK"] ?? 0, 2, "counted per attempt, alerted once")

@@ -1,7 +1,8 @@
 import GatewayCore
-import XCTest
-@testable import Bedrock
 import JWTAuth
+import XCTest
+
+@testable import Bedrock
 
 final class CodesTests: XCTestCase {
     func testErrorCodeTableMatchesSpec() {
@@ -51,7 +52,7 @@ final class CodesTests: XCTestCase {
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         f.timeZone = TimeZone(identifier: "UTC")
         var ms: Int64 = 0
-        while ms < 4_102_444_800_000 { // up to 2100
+        while ms < 4_102_444_800_000 {  // up to 2100
             let d = Date(timeIntervalSince1970: Double(ms) / 1000)
             XCTAssertEqual(Timestamp.rfc3339(millis: ms), f.string(from: d))
             ms += 86_400_000 * 37 + 3_723_456

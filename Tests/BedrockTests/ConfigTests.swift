@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Bedrock
 
 final class ConfigTests: XCTestCase {
@@ -20,11 +21,15 @@ final class ConfigTests: XCTestCase {
         return p
     }
 
-    private func load(_ json: String? = nil, env: [String: String] = [:], dataDir: String? = nil,
-                      overrides: [(key: String, value: String, flag: String)] = []) throws -> GatewayConfig {
+    private func load(
+        _ json: String? = nil, env: [String: String] = [:], dataDir: String? = nil,
+        overrides: [(key: String, value: String, flag: String)] = []
+    ) throws -> GatewayConfig {
         let path = try json.map { try file($0) }
-        return try GatewayConfig.load(.init(configFile: path, dataDir: dataDir ?? dir + "/data",
-                                            overrides: overrides, environment: env))
+        return try GatewayConfig.load(
+            .init(
+                configFile: path, dataDir: dataDir ?? dir + "/data",
+                overrides: overrides, environment: env))
     }
 
     /// The one-line message a user would see for this configuration.
@@ -72,14 +77,18 @@ final class ConfigTests: XCTestCase {
 
     func testProductionWithoutSecretRefused() {
         let line = errorLine(#"{"mode":"production"}"#)
-        XCTAssertEqual(line, "config: jwt.secret: required in production mode: set BEDROCK_JWT_SECRET or jwt.secret (at least 32 bytes)")
+        XCTAssertEqual(
+            line, "config: jwt.secret: required in production mode: set BEDROCK_JWT_SECRET or jwt.secret (at least 32 bytes)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/data/jwt.secret"))
     }
 
     func testShortSecretRefused() {
-        XCTAssertEqual(errorLine(#"{"mode":"production"}"#, env: ["BEDROCK_JWT_SECRET": "short"]),
-                       "config: jwt.secret: must be at least 32 bytes, got 5 (from BEDROCK_JWT_SECRET)")
-        XCTAssertEqual(errorLine(#"{"mode":"dev","jwt":{"secret":"0123456789"}}"#)?.hasPrefix("config: jwt.secret: must be at least 32 bytes, got 10 (from "), true)
+        XCTAssertEqual(
+            errorLine(#"{"mode":"production"}"#, env: ["BEDROCK_JWT_SECRET": "short"]),
+            "config: jwt.secret: must be at least 32 bytes, got 5 (from BEDROCK_JWT_SECRET)")
+        XCTAssertEqual(
+            errorLine(#"{"mode":"dev","jwt":{"secret":"0123456789"}}"#)?.hasPrefix(
+                "config: jwt.secret: must be at least 32 bytes, got 10 (from "), true)
     }
 
     func testExplicitMissingFileRefused() {
@@ -111,7 +120,9 @@ final class ConfigTests: XCTestCase {
         let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
         for key in RawConfig.allKeys {
             let parts = key.split(separator: ".").map(String.init)
-            let present = parts.count == 1 ? obj[parts[0]] != nil
+            let present =
+                parts.count == 1
+                ? obj[parts[0]] != nil
                 : (obj[parts[0]] as? [String: Any])?[parts[1]] != nil
             XCTAssertTrue(present, "config/bedrock.json lacks \(key)")
         }
@@ -119,9 +130,12 @@ final class ConfigTests: XCTestCase {
 
     func testProductionExampleLoadsWithSecretFromEnvironment() throws {
         let path = repoRoot + "/config/production.example.json"
-        let c = try GatewayConfig.load(.init(configFile: path, environment: [
-            "BEDROCK_JWT_SECRET": secret, "BEDROCK_SERVER_TLS_CERT": "", "BEDROCK_SERVER_TLS_KEY": "",
-        ]))
+        let c = try GatewayConfig.load(
+            .init(
+                configFile: path,
+                environment: [
+                    "BEDROCK_JWT_SECRET": secret, "BEDROCK_SERVER_TLS_CERT": "", "BEDROCK_SERVER_TLS_KEY": "",
+                ]))
         XCTAssertEqual(c.mode, .production)
         XCTAssertEqual(c.redis.endpoint, .tcp(host: "redis.internal", port: 6379, password: nil, db: 0))
         XCTAssertEqual(c.redis.pubsubBridge, ["dfp:opportunities:ws": "opportunities"])
@@ -134,42 +148,95 @@ final class ConfigTests: XCTestCase {
 
     func testEachBadValueNamesItsKey() {
         let cases: [(json: String?, env: [String: String], expected: String)] = [
-            (nil, ["BEDROCK_SERVER_PORT": "abc"],
-             #"config: server.port: must be an integer 0-65535, got "abc" (from BEDROCK_SERVER_PORT)"#),
-            (#"{"server":{"port":70000}}"#, [:], "config: server.port: must be an integer 0-65535, got 70000 (from \(dir)/c.json)"),
+            (
+                nil, ["BEDROCK_SERVER_PORT": "abc"],
+                #"config: server.port: must be an integer 0-65535, got "abc" (from BEDROCK_SERVER_PORT)"#
+            ),
+            (
+                #"{"server":{"port":70000}}"#, [:],
+                "config: server.port: must be an integer 0-65535, got 70000 (from \(dir)/c.json)"
+            ),
             (#"{"server":{"port":true}}"#, [:], "config: server.port: must be an integer 0-65535, got true (from \(dir)/c.json)"),
-            (#"{"server":{"port":"8080"}}"#, [:], "config: server.port: must be an integer 0-65535, got \"8080\" (from \(dir)/c.json)"),
+            (
+                #"{"server":{"port":"8080"}}"#, [:],
+                "config: server.port: must be an integer 0-65535, got \"8080\" (from \(dir)/c.json)"
+            ),
             (#"{"server":{"port":80.5}}"#, [:], "config: server.port: must be an integer 0-65535, got 80.5 (from \(dir)/c.json)"),
             (#"{"mode":"staging"}"#, [:], "config: mode: must be one of dev, production, got \"staging\" (from \(dir)/c.json)"),
             (nil, ["BEDROCK_MODE": "prod"], "config: mode: must be one of dev, production, got \"prod\" (from BEDROCK_MODE)"),
-            (#"{"server":{"heartbeat_interval_s":30,"heartbeat_timeout_s":30}}"#, [:],
-             "config: server.heartbeat_timeout_s: must exceed server.heartbeat_interval_s (30), got 30 (from \(dir)/c.json)"),
-            (nil, ["BEDROCK_SERVER_HEARTBEAT_INTERVAL_S": "-1"],
-             "config: server.heartbeat_interval_s: must be a number 0.05-86400, got \"-1\" (from BEDROCK_SERVER_HEARTBEAT_INTERVAL_S)"),
-            (nil, ["BEDROCK_REDIS_URL": "http://x"],
-             #"config: redis.url: must be "embedded", redis://[:password@]host:port[/db] or unix:///path, got "http://x" (from BEDROCK_REDIS_URL)"#),
-            (nil, ["BEDROCK_REDIS_URL": "redis://host:99999"],
-             #"config: redis.url: port must be an integer 1-65535, got "redis://host:99999" (from BEDROCK_REDIS_URL)"#),
-            (#"{"log":{"level":"loud"}}"#, [:],
-             "config: log.level: must be one of trace, debug, info, notice, warning, error, critical, got \"loud\" (from \(dir)/c.json)"),
-            (#"{"server":{"max_frame_bytes":0}}"#, [:], "config: server.max_frame_bytes: must be an integer 128-67108864, got 0 (from \(dir)/c.json)"),
-            (#"{"server":{"max_connections":-5}}"#, [:], "config: server.max_connections: must be an integer 1-1000000, got -5 (from \(dir)/c.json)"),
-            (#"{"server":{"send_queue_max":"lots"}}"#, [:], "config: server.send_queue_max: must be an integer 1-1000000, got \"lots\" (from \(dir)/c.json)"),
-            (#"{"server":{"service_threads":-1}}"#, [:], "config: server.service_threads: must be an integer 0-64, got -1 (from \(dir)/c.json)"),
-            (nil, ["BEDROCK_SERVER_SERVICE_THREADS": "65"], #"config: server.service_threads: must be an integer 0-64, got "65" (from BEDROCK_SERVER_SERVICE_THREADS)"#),
-            (nil, ["BEDROCK_SERVER_EVENT_LIBRARY": "epoll"],
-             #"config: server.event_library: must be one of libev, poll, got "epoll" (from BEDROCK_SERVER_EVENT_LIBRARY)"#),
-            (#"{"server":{"api_workers":0}}"#, [:], "config: server.api_workers: must be an integer 1-256, got 0 (from \(dir)/c.json)"),
-            (#"{"redis":{"stream_maxlen":0}}"#, [:], "config: redis.stream_maxlen: must be an integer 1-1000000000, got 0 (from \(dir)/c.json)"),
-            (#"{"server":{"cors_origins":["example.com"]}}"#, [:],
-             "config: server.cors_origins: each origin must be * or scheme://host[:port] (http or https), got \"example.com\" (from \(dir)/c.json)"),
-            (#"{"server":{"cors_origins":"https://a.example"}}"#, [:], ""), // a plain string is a one-item list: accepted
-            (#"{"redis":{"pubsub_bridge":{"chan":"nope"}}}"#, [:],
-             "config: redis.pubsub_bridge: channel \"chan\" must map to a valid topic, got \"nope\" (from \(dir)/c.json)"),
-            (#"{"redis":{"pubsub_bridge":["x"]}}"#, [:], "config: redis.pubsub_bridge: must be an object of strings, got an array (from \(dir)/c.json)"),
-            (#"{"server":{"tls_cert":"/etc/hostname"}}"#, [:], "config: server.tls_key: must be set when server.tls_cert is set (from \(dir)/c.json)"),
-            (#"{"server":{"tls_cert":"/nonexistent/cert.pem","tls_key":"/nonexistent/key.pem"}}"#, [:],
-             "config: server.tls_cert: no readable file \"/nonexistent/cert.pem\" (from \(dir)/c.json)"),
+            (
+                #"{"server":{"heartbeat_interval_s":30,"heartbeat_timeout_s":30}}"#, [:],
+                "config: server.heartbeat_timeout_s: must exceed server.heartbeat_interval_s (30), got 30 (from \(dir)/c.json)"
+            ),
+            (
+                nil, ["BEDROCK_SERVER_HEARTBEAT_INTERVAL_S": "-1"],
+                "config: server.heartbeat_interval_s: must be a number 0.05-86400, got \"-1\" (from BEDROCK_SERVER_HEARTBEAT_INTERVAL_S)"
+            ),
+            (
+                nil, ["BEDROCK_REDIS_URL": "http://x"],
+                #"config: redis.url: must be "embedded", redis://[:password@]host:port[/db] or unix:///path, got "http://x" (from BEDROCK_REDIS_URL)"#
+            ),
+            (
+                nil, ["BEDROCK_REDIS_URL": "redis://host:99999"],
+                #"config: redis.url: port must be an integer 1-65535, got "redis://host:99999" (from BEDROCK_REDIS_URL)"#
+            ),
+            (
+                #"{"log":{"level":"loud"}}"#, [:],
+                "config: log.level: must be one of trace, debug, info, notice, warning, error, critical, got \"loud\" (from \(dir)/c.json)"
+            ),
+            (
+                #"{"server":{"max_frame_bytes":0}}"#, [:],
+                "config: server.max_frame_bytes: must be an integer 128-67108864, got 0 (from \(dir)/c.json)"
+            ),
+            (
+                #"{"server":{"max_connections":-5}}"#, [:],
+                "config: server.max_connections: must be an integer 1-1000000, got -5 (from \(dir)/c.json)"
+            ),
+            (
+                #"{"server":{"send_queue_max":"lots"}}"#, [:],
+                "config: server.send_queue_max: must be an integer 1-1000000, got \"lots\" (from \(dir)/c.json)"
+            ),
+            (
+                #"{"server":{"service_threads":-1}}"#, [:],
+                "config: server.service_threads: must be an integer 0-64, got -1 (from \(dir)/c.json)"
+            ),
+            (
+                nil, ["BEDROCK_SERVER_SERVICE_THREADS": "65"],
+                #"config: server.service_threads: must be an integer 0-64, got "65" (from BEDROCK_SERVER_SERVICE_THREADS)"#
+            ),
+            (
+                nil, ["BEDROCK_SERVER_EVENT_LIBRARY": "epoll"],
+                #"config: server.event_library: must be one of libev, poll, got "epoll" (from BEDROCK_SERVER_EVENT_LIBRARY)"#
+            ),
+            (
+                #"{"server":{"api_workers":0}}"#, [:],
+                "config: server.api_workers: must be an integer 1-256, got 0 (from \(dir)/c.json)"
+            ),
+            (
+                #"{"redis":{"stream_maxlen":0}}"#, [:],
+                "config: redis.stream_maxlen: must be an integer 1-1000000000, got 0 (from \(dir)/c.json)"
+            ),
+            (
+                #"{"server":{"cors_origins":["example.com"]}}"#, [:],
+                "config: server.cors_origins: each origin must be * or scheme://host[:port] (http or https), got \"example.com\" (from \(dir)/c.json)"
+            ),
+            (#"{"server":{"cors_origins":"https://a.example"}}"#, [:], ""),  // a plain string is a one-item list: accepted
+            (
+                #"{"redis":{"pubsub_bridge":{"chan":"nope"}}}"#, [:],
+                "config: redis.pubsub_bridge: channel \"chan\" must map to a valid topic, got \"nope\" (from \(dir)/c.json)"
+            ),
+            (
+                #"{"redis":{"pubsub_bridge":["x"]}}"#, [:],
+                "config: redis.pubsub_bridge: must be an object of strings, got an array (from \(dir)/c.json)"
+            ),
+            (
+                #"{"server":{"tls_cert":"/etc/hostname"}}"#, [:],
+                "config: server.tls_key: must be set when server.tls_cert is set (from \(dir)/c.json)"
+            ),
+            (
+                #"{"server":{"tls_cert":"/nonexistent/cert.pem","tls_key":"/nonexistent/key.pem"}}"#, [:],
+                "config: server.tls_cert: no readable file \"/nonexistent/cert.pem\" (from \(dir)/c.json)"
+            ),
             (#"{"server":"x"}"#, [:], "config: server: must be an object, got \"x\" (from \(dir)/c.json)"),
             (#"{"server":{"host":""}}"#, [:], "config: server.host: must be a non-empty string, got \"\" (from \(dir)/c.json)"),
         ]
@@ -182,21 +249,28 @@ final class ConfigTests: XCTestCase {
     }
 
     func testUnknownKeysRefused() {
-        XCTAssertEqual(errorLine(#"{"mode":"dev","server":{"prot":1}}"#)?.hasPrefix("config: server.prot: unknown key (known: api_workers, auth_timeout_s, cors_origins,"), true)
-        XCTAssertEqual(errorLine(#"{"mode":"dev","servr":{}}"#)?.hasPrefix("config: servr: unknown key (known: data_dir, mode, engine, jobs, jwt, ledger, log, redis, server)"), true)
-        XCTAssertEqual(errorLine(#"{"mode":"dev"}"#, env: ["BEDROCK_SERVER_PROT": "1"]),
-                       "config: unknown configuration variable BEDROCK_SERVER_PROT (from BEDROCK_SERVER_PROT)")
+        XCTAssertEqual(
+            errorLine(#"{"mode":"dev","server":{"prot":1}}"#)?.hasPrefix(
+                "config: server.prot: unknown key (known: api_workers, auth_timeout_s, cors_origins,"), true)
+        XCTAssertEqual(
+            errorLine(#"{"mode":"dev","servr":{}}"#)?.hasPrefix(
+                "config: servr: unknown key (known: data_dir, mode, engine, jobs, jwt, ledger, log, redis, server)"), true)
+        XCTAssertEqual(
+            errorLine(#"{"mode":"dev"}"#, env: ["BEDROCK_SERVER_PROT": "1"]),
+            "config: unknown configuration variable BEDROCK_SERVER_PROT (from BEDROCK_SERVER_PROT)")
         // BEDROCK_* names outside the config sections are not configuration and are ignored.
         XCTAssertNil(errorLine(#"{"mode":"dev"}"#, env: ["BEDROCK_TEST_REDIS": "x"]))
     }
 
     func testPrecedenceDefaultsFileEnvironmentFlags() throws {
         let json = #"{"mode":"dev","data_dir":"/from/file","server":{"port":9000,"host":"0.0.0.0"},"redis":{"prefix":"f:"}}"#
-        let env = ["BEDROCK_SERVER_PORT": "9100", "BEDROCK_DATA_DIR": dir + "/env", "BEDROCK_JWT_SECRET": secret,
-                   "BEDROCK_SERVER_CORS_ORIGINS": "https://a.example, http://b.example:8080",
-                   "BEDROCK_REDIS_PUBSUB_BRIDGE": "dfp:opps=opportunities,x=klines:BTCUSDT:1m",
-                   "BEDROCK_REDIS_URL": "redis://:p%40ss@10.0.0.5:6380/2",
-                   "BEDROCK_SERVER_EVENT_LIBRARY": "poll", "BEDROCK_SERVER_API_WORKERS": "4"]
+        let env = [
+            "BEDROCK_SERVER_PORT": "9100", "BEDROCK_DATA_DIR": dir + "/env", "BEDROCK_JWT_SECRET": secret,
+            "BEDROCK_SERVER_CORS_ORIGINS": "https://a.example, http://b.example:8080",
+            "BEDROCK_REDIS_PUBSUB_BRIDGE": "dfp:opps=opportunities,x=klines:BTCUSDT:1m",
+            "BEDROCK_REDIS_URL": "redis://:p%40ss@10.0.0.5:6380/2",
+            "BEDROCK_SERVER_EVENT_LIBRARY": "poll", "BEDROCK_SERVER_API_WORKERS": "4",
+        ]
         let path = try file(json)
         var c = try GatewayConfig.load(.init(configFile: path, environment: env))
         XCTAssertEqual(c.server.port, 9100, "environment beats file")
@@ -208,12 +282,18 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.redis.endpoint, .tcp(host: "10.0.0.5", port: 6380, password: "p@ss", db: 2))
         XCTAssertEqual(c.server.eventLibrary, .poll)
         XCTAssertEqual(c.server.apiWorkers, 4)
-        c = try GatewayConfig.load(.init(configFile: path, dataDir: dir + "/flag",
-                                         overrides: [("server.port", "9200", "--port")], environment: env))
+        c = try GatewayConfig.load(
+            .init(
+                configFile: path, dataDir: dir + "/flag",
+                overrides: [("server.port", "9200", "--port")], environment: env))
         XCTAssertEqual(c.server.port, 9200, "flag beats environment")
         XCTAssertEqual(c.dataDir, dir + "/flag")
-        XCTAssertThrowsError(try GatewayConfig.load(.init(configFile: path, overrides: [("server.port", "x", "--port")],
-                                                          environment: env))) {
+        XCTAssertThrowsError(
+            try GatewayConfig.load(
+                .init(
+                    configFile: path, overrides: [("server.port", "x", "--port")],
+                    environment: env))
+        ) {
             XCTAssertEqual("\($0)", #"config: server.port: must be an integer 0-65535, got "x" (from --port)"#)
         }
     }
@@ -254,11 +334,14 @@ final class ConfigTests: XCTestCase {
             ("unix:///tmp/r.sock?db=4&password=x%20y", .unix(path: "/tmp/r.sock", password: "x y", db: 4)),
         ]
         for (s, e) in ok { XCTAssertEqual(try? RedisEndpoint.parse(s).get(), e, s) }
-        let bad = ["", "Embedded", "rediss://h:1", "redis://", "redis://h:0", "redis://h:x", "redis://h:1/-1",
-                   "redis://h:1/x", "redis://user:pw@h", "redis://pw@h", "unix://relative.sock", "unix:///",
-                   "unix:///s?db=x", "unix:///s?foo=1", "redis://:%zz@h", "tcp://h:1"]
+        let bad = [
+            "", "Embedded", "rediss://h:1", "redis://", "redis://h:0", "redis://h:x", "redis://h:1/-1",
+            "redis://h:1/x", "redis://user:pw@h", "redis://pw@h", "unix://relative.sock", "unix:///",
+            "unix:///s?db=x", "unix:///s?foo=1", "redis://:%zz@h", "tcp://h:1",
+        ]
         for s in bad { XCTAssertNil(try? RedisEndpoint.parse(s).get(), s) }
-        XCTAssertEqual("\(RedisEndpoint.tcp(host: "h", port: 1, password: "pw", db: 0))", "redis://:***@h:1/0",
-                       "passwords never printed")
+        XCTAssertEqual(
+            "\(RedisEndpoint.tcp(host: "h", port: 1, password: "pw", db: 0))", "redis://:***@h:1/0",
+            "passwords never printed")
     }
 }

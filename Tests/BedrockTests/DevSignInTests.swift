@@ -1,6 +1,7 @@
-import XCTest
-@testable import Bedrock
 import JWTAuth
+import XCTest
+
+@testable import Bedrock
 
 /// `/dev/token`: who counts as loopback, and what a body mints.
 final class DevSignInTests: XCTestCase {
@@ -31,8 +32,10 @@ final class DevSignInTests: XCTestCase {
 
     func testRefusals() {
         let signIn = DevSignIn(signer: JWTSigner(secret: secret))
-        for body in [#"{"role":"ROOT"}"#, #"{"ttl_s":9}"#, #"{"ttl_s":3601}"#, #"{"ttl_s":"60"}"#,
-                     #"{"sub":"has space"}"#, #"{"sub":""}"#, "[]", "not json"] {
+        for body in [
+            #"{"role":"ROOT"}"#, #"{"ttl_s":9}"#, #"{"ttl_s":3601}"#, #"{"ttl_s":"60"}"#,
+            #"{"sub":"has space"}"#, #"{"sub":""}"#, "[]", "not json",
+        ] {
             guard case .failure(let error) = signIn.mint(body: Array(body.utf8)) else {
                 return XCTFail("accepted \(body)")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Bedrock
 @testable import RedisClient
 
@@ -40,7 +41,8 @@ final class EmbeddedRedisTests: XCTestCase {
 
     func testStaleSocketFileIsReplacedAndSecondInstanceRefused() throws {
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: dataDir.appendingPathComponent("redis.sock").path, contents: Data("stale".utf8))
+        _ = FileManager.default.createFile(
+            atPath: dataDir.appendingPathComponent("redis.sock").path, contents: Data("stale".utf8))
         let redis = EmbeddedRedis(dataDir: dataDir)
         try redis.start()
         defer { redis.stop() }
@@ -53,7 +55,9 @@ final class EmbeddedRedisTests: XCTestCase {
     func testMissingRedisServerNamesThePackage() {
         let redis = EmbeddedRedis(dataDir: dataDir)
         XCTAssertThrowsError(try redis.start(searchPath: "")) { error in
-            XCTAssertEqual("\(error)", "redis-server not found on PATH: install the Debian package redis-server (apt-get install redis-server)")
+            XCTAssertEqual(
+                "\(error)",
+                "redis-server not found on PATH: install the Debian package redis-server (apt-get install redis-server)")
         }
         XCTAssertFalse(redis.isRunning)
     }

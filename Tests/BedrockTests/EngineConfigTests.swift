@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Bedrock
 
 /// `engine.*` configuration keys: defaults, file values, environment overrides, refusals.
@@ -16,8 +17,10 @@ final class EngineConfigTests: XCTestCase {
     func load(_ json: String, env: [String: String] = [:]) throws -> GatewayConfig {
         let path = dir + "/c.json"
         try json.write(toFile: path, atomically: true, encoding: .utf8)
-        return try GatewayConfig.load(.init(configFile: path, dataDir: dir + "/data",
-                                            environment: env.merging(["BEDROCK_JWT_SECRET": secret]) { a, _ in a }))
+        return try GatewayConfig.load(
+            .init(
+                configFile: path, dataDir: dir + "/data",
+                environment: env.merging(["BEDROCK_JWT_SECRET": secret]) { a, _ in a }))
     }
 
     func testDefaults() throws {
@@ -32,8 +35,9 @@ final class EngineConfigTests: XCTestCase {
     }
 
     func testFileAndEnvironment() throws {
-        let c = try load(#"{"redis":{"prefix":"x:"},"engine":{"strategies":["sma_cross"],"history_bars":200,"clock":"wall","start_from":"$"}}"#,
-                         env: ["BEDROCK_ENGINE_CONSUMER": "gw-1", "BEDROCK_ENGINE_CLAIM_IDLE_MS": "5000"])
+        let c = try load(
+            #"{"redis":{"prefix":"x:"},"engine":{"strategies":["sma_cross"],"history_bars":200,"clock":"wall","start_from":"$"}}"#,
+            env: ["BEDROCK_ENGINE_CONSUMER": "gw-1", "BEDROCK_ENGINE_CLAIM_IDLE_MS": "5000"])
         let s = EngineSettings(config: c)
         XCTAssertEqual(s.strategies, ["sma_cross"])
         XCTAssertEqual(s.historyBars, 200)
@@ -46,8 +50,10 @@ final class EngineConfigTests: XCTestCase {
     }
 
     func testRefusals() {
-        for json in [#"{"engine":{"strategies":["nope"]}}"#, #"{"engine":{"history_bars":1}}"#,
-                     #"{"engine":{"clock":"moon"}}"#, #"{"engine":{"start_from":"1-0"}}"#, #"{"engine":{"bogus":1}}"#] {
+        for json in [
+            #"{"engine":{"strategies":["nope"]}}"#, #"{"engine":{"history_bars":1}}"#,
+            #"{"engine":{"clock":"moon"}}"#, #"{"engine":{"start_from":"1-0"}}"#, #"{"engine":{"bogus":1}}"#,
+        ] {
             XCTAssertThrowsError(try load(json), json) { error in
                 XCTAssertTrue("\(error)".contains("engine."), "\(error)")
             }

@@ -1,6 +1,7 @@
 import JSONCodec
-import XCTest
 import TradingCore
+import XCTest
+
 @testable import Bedrock
 
 /// The live engine rebuilds each position's triple exit from its stored fields on every bar; this
@@ -36,9 +37,11 @@ final class EngineExitStateTests: XCTestCase {
                 let close = open + (rng.next() - 0.5) * 2 + (side == .buy ? 0.05 : -0.05)
                 let high = max(open, close) + rng.next(), low = min(open, close) - rng.next()
                 price = close
-                var p: JSONObject = ["initial_stop_price": .double(stop), "stop_loss_price": .double(stop),
-                                     "profit_target_price": .double(target), "trailing_distance": .double(distance),
-                                     "trailing_armed": .bool(storedArmed)]
+                var p: JSONObject = [
+                    "initial_stop_price": .double(stop), "stop_loss_price": .double(stop),
+                    "profit_target_price": .double(target), "trailing_distance": .double(distance),
+                    "trailing_armed": .bool(storedArmed),
+                ]
                 if let t = storedTrail { p["trailing_stop_price"] = .double(t) }
                 var rebuilt = BarPipeline.exitState(p, side: side, entry: entry)
                 checkedBars += 1

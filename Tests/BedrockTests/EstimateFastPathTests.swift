@@ -1,10 +1,10 @@
-import JSONCodec
 import GatewayCore
+import JSONCodec
+import JWTAuth
+import RedisClient
 import XCTest
 
 @testable import Bedrock
-import RedisClient
-import JWTAuth
 
 /// The event loop's estimate fast path (`MethodTable.answerInline`): same answers as the worker
 /// path, only on a fresh shared snapshot, never for `signal_id`, and never after this gateway's

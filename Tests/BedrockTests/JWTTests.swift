@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Bedrock
 @testable import JWTAuth
 
@@ -43,9 +44,11 @@ final class JWTTests: XCTestCase {
     func testIndependentlySignedTokenAccepted() throws {
         // Signed with Python's hmac/hashlib, not with libjwt.
         let v = JWTVerifier(secret: "reference-secret-0123456789-abcdefghij")
-        let t = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsInJvbGUiOiJUUkFERVIiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6NDEwMjQ0NDgwMH0.hF7D8fsseX6mEOvYin7kwAwq6VgQEMorgGlf2HPc6dU"
-        XCTAssertEqual(try v.verify(t, now: now).get(),
-                       Claims(sub: "alice", role: .trader, exp: 4_102_444_800, iat: 1_700_000_000))
+        let t =
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsInJvbGUiOiJUUkFERVIiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6NDEwMjQ0NDgwMH0.hF7D8fsseX6mEOvYin7kwAwq6VgQEMorgGlf2HPc6dU"
+        XCTAssertEqual(
+            try v.verify(t, now: now).get(),
+            Claims(sub: "alice", role: .trader, exp: 4_102_444_800, iat: 1_700_000_000))
         XCTAssertEqual(refusal(t), .badSignature, "same token, other key")
     }
 
@@ -54,7 +57,8 @@ final class JWTTests: XCTestCase {
         XCTAssertEqual(refusal(handmade(header: header, payload: validPayload, signature: "")), .algorithmNotAllowed("none"))
         // With a junk signature, and with upper-case spelling.
         XCTAssertEqual(refusal(handmade(header: header, payload: validPayload, signature: "abc")), .algorithmNotAllowed("none"))
-        XCTAssertEqual(refusal(handmade(header: #"{"alg":"None"}"#, payload: validPayload, signature: "")), .algorithmNotAllowed("None"))
+        XCTAssertEqual(
+            refusal(handmade(header: #"{"alg":"None"}"#, payload: validPayload, signature: "")), .algorithmNotAllowed("None"))
         // A genuine HS256 signature over an alg:none header is still refused.
         let good = signed(validPayload).split(separator: ".")
         XCTAssertEqual(refusal(Base64URL.encode(header) + "." + good[1] + "." + good[2]), .algorithmNotAllowed("none"))
@@ -63,11 +67,15 @@ final class JWTTests: XCTestCase {
     func testOtherAlgorithmsRefusedEvenWithTheRightKey() {
         XCTAssertEqual(refusal(signed(validPayload, alg: .hs384)), .algorithmNotAllowed("HS384"))
         XCTAssertEqual(refusal(signed(validPayload, alg: .hs512)), .algorithmNotAllowed("HS512"))
-        XCTAssertEqual(refusal(handmade(header: #"{"alg":"RS256","typ":"JWT"}"#, payload: validPayload,
-                                        signature: Base64URL.encode(Array(repeating: UInt8(7), count: 256)))),
-                       .algorithmNotAllowed("RS256"))
-        XCTAssertEqual(refusal(handmade(header: #"{"alg":"ES256"}"#, payload: validPayload, signature: "AAAA")),
-                       .algorithmNotAllowed("ES256"))
+        XCTAssertEqual(
+            refusal(
+                handmade(
+                    header: #"{"alg":"RS256","typ":"JWT"}"#, payload: validPayload,
+                    signature: Base64URL.encode(Array(repeating: UInt8(7), count: 256)))),
+            .algorithmNotAllowed("RS256"))
+        XCTAssertEqual(
+            refusal(handmade(header: #"{"alg":"ES256"}"#, payload: validPayload, signature: "AAAA")),
+            .algorithmNotAllowed("ES256"))
     }
 
     func testWrongKeyAndTamperingRefused() {
@@ -75,7 +83,8 @@ final class JWTTests: XCTestCase {
         XCTAssertEqual(refusal(signed(validPayload, key: "another-secret-0123456789-abcdefghijkl")), .badSignature)
         let parts = signed(validPayload).split(separator: ".").map(String.init)
         // Payload swapped for one claiming ADMIN, signature kept.
-        let forged = parts[0] + "." + Base64URL.encode(validPayload.replacingOccurrences(of: "TRADER", with: "ADMIN")) + "." + parts[2]
+        let forged =
+            parts[0] + "." + Base64URL.encode(validPayload.replacingOccurrences(of: "TRADER", with: "ADMIN")) + "." + parts[2]
         XCTAssertEqual(refusal(forged), .badSignature)
         // One signature character changed (in the middle, so it is not just padding bits).
         var sig = Array(parts[2])
@@ -107,12 +116,15 @@ final class JWTTests: XCTestCase {
 
     func testTimeClaims() {
         XCTAssertEqual(refusal(signed(#"{"sub":"u","role":"VIEWER"}"#)), .missingClaim("exp"))
-        XCTAssertEqual(refusal(signed(#"{"sub":"u","role":"VIEWER","exp":"\#(now + 60)"}"#)),
-                       .invalidClaim("exp must be an integer (epoch seconds)"))
-        XCTAssertEqual(refusal(signed(#"{"sub":"u","role":"VIEWER","exp":\#(now + 60).5}"#)),
-                       .invalidClaim("exp must be an integer (epoch seconds)"))
-        XCTAssertEqual(refusal(signed(#"{"sub":"u","role":"VIEWER","exp":true}"#)),
-                       .invalidClaim("exp must be an integer (epoch seconds)"))
+        XCTAssertEqual(
+            refusal(signed(#"{"sub":"u","role":"VIEWER","exp":"\#(now + 60)"}"#)),
+            .invalidClaim("exp must be an integer (epoch seconds)"))
+        XCTAssertEqual(
+            refusal(signed(#"{"sub":"u","role":"VIEWER","exp":\#(now + 60).5}"#)),
+            .invalidClaim("exp must be an integer (epoch seconds)"))
+        XCTAssertEqual(
+            refusal(signed(#"{"sub":"u","role":"VIEWER","exp":true}"#)),
+            .invalidClaim("exp must be an integer (epoch seconds)"))
         XCTAssertEqual(refusal(signed(#"{"sub":"u","role":"VIEWER","exp":0}"#)), .expired)
         XCTAssertEqual(refusal(signed(#"{"sub":"u","role":"VIEWER","exp":\#(now)}"#)), .expired)
         XCTAssertEqual(refusal(signed(#"{"sub":"u","role":"VIEWER","exp":\#(now - 1)}"#)), .expired)
@@ -121,15 +133,18 @@ final class JWTTests: XCTestCase {
         XCTAssertEqual(refusal(signed(#"{"sub":"u","role":"VIEWER","exp":\#(now + 600),"nbf":\#(now + 61)}"#)), .notYetValid)
         XCTAssertNil(refusal(signed(#"{"sub":"u","role":"VIEWER","exp":\#(now + 600),"nbf":\#(now + 60)}"#)))
         XCTAssertNil(refusal(signed(#"{"sub":"u","role":"VIEWER","exp":\#(now + 600),"nbf":\#(now - 600)}"#)))
-        XCTAssertEqual(refusal(signed(#"{"sub":"u","role":"VIEWER","exp":\#(now + 600),"nbf":"soon"}"#)),
-                       .invalidClaim("nbf must be an integer (epoch seconds)"))
+        XCTAssertEqual(
+            refusal(signed(#"{"sub":"u","role":"VIEWER","exp":\#(now + 600),"nbf":"soon"}"#)),
+            .invalidClaim("nbf must be an integer (epoch seconds)"))
         // iat in the future beyond the leeway.
         XCTAssertEqual(refusal(signed(#"{"sub":"u","role":"VIEWER","exp":\#(now + 600),"iat":\#(now + 61)}"#)), .issuedInFuture)
         XCTAssertNil(refusal(signed(#"{"sub":"u","role":"VIEWER","exp":\#(now + 600),"iat":\#(now + 30)}"#)))
-        XCTAssertEqual(refusal(signed(#"{"sub":"u","role":"VIEWER","exp":\#(now + 600),"iat":"x"}"#)),
-                       .invalidClaim("iat must be an integer (epoch seconds)"))
+        XCTAssertEqual(
+            refusal(signed(#"{"sub":"u","role":"VIEWER","exp":\#(now + 600),"iat":"x"}"#)),
+            .invalidClaim("iat must be an integer (epoch seconds)"))
         let strict = JWTVerifier(secret: secret, leewaySeconds: 0)
-        XCTAssertEqual(refusal(signed(#"{"sub":"u","role":"VIEWER","exp":\#(now + 600),"nbf":\#(now + 1)}"#), strict), .notYetValid)
+        XCTAssertEqual(
+            refusal(signed(#"{"sub":"u","role":"VIEWER","exp":\#(now + 600),"nbf":\#(now + 1)}"#), strict), .notYetValid)
     }
 
     func testSubjectAndRoleClaims() {
@@ -138,10 +153,12 @@ final class JWTTests: XCTestCase {
         XCTAssertEqual(refusal(signed(#"{"sub":42,"role":"VIEWER","exp":\#(exp)}"#)), .invalidClaim("sub must be a string"))
         XCTAssertEqual(refusal(signed(#"{"sub":"","role":"VIEWER","exp":\#(exp)}"#)), .invalidClaim("sub must be 1-256 bytes"))
         XCTAssertEqual(refusal(signed(#"{"sub":"u","exp":\#(exp)}"#)), .missingClaim("role"))
-        XCTAssertEqual(refusal(signed(#"{"sub":"u","role":"ROOT","exp":\#(exp)}"#)),
-                       .invalidClaim("role must be ADMIN, TRADER or VIEWER"))
-        XCTAssertEqual(refusal(signed(#"{"sub":"u","role":"admin","exp":\#(exp)}"#)),
-                       .invalidClaim("role must be ADMIN, TRADER or VIEWER"))
+        XCTAssertEqual(
+            refusal(signed(#"{"sub":"u","role":"ROOT","exp":\#(exp)}"#)),
+            .invalidClaim("role must be ADMIN, TRADER or VIEWER"))
+        XCTAssertEqual(
+            refusal(signed(#"{"sub":"u","role":"admin","exp":\#(exp)}"#)),
+            .invalidClaim("role must be ADMIN, TRADER or VIEWER"))
         XCTAssertEqual(refusal(signed(#"{"sub":"u","role":["ADMIN"],"exp":\#(exp)}"#)), .invalidClaim("role must be a string"))
     }
 
@@ -159,10 +176,13 @@ final class JWTTests: XCTestCase {
         // Not configured: iss/aud are not checked.
         XCTAssertNil(refusal(signed(#"{\#(base),"iss":"anyone","aud":"anything"}"#)))
         // The signer adds them, and an independently signed token with an aud array passes.
-        let t = JWTSigner(secret: secret, issuer: "https://auth.example", audience: "bedrock").sign(sub: "u", role: .viewer, now: now)
+        let t = JWTSigner(secret: secret, issuer: "https://auth.example", audience: "bedrock").sign(
+            sub: "u", role: .viewer, now: now)
         XCTAssertNil(refusal(t, v))
-        let ref = JWTVerifier(secret: "reference-secret-0123456789-abcdefghij", issuer: "https://auth.example", audience: "bedrock")
-        let py = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJib2IiLCJyb2xlIjoiVklFV0VSIiwiZXhwIjo0MTAyNDQ0ODAwLCJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZSIsImF1ZCI6WyJ4IiwiYmVkcm9jayJdfQ.qd__yZQpCNSSrGQQrdkVUcVHb4m67lfdicLlY_29nvg"
+        let ref = JWTVerifier(
+            secret: "reference-secret-0123456789-abcdefghij", issuer: "https://auth.example", audience: "bedrock")
+        let py =
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJib2IiLCJyb2xlIjoiVklFV0VSIiwiZXhwIjo0MTAyNDQ0ODAwLCJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZSIsImF1ZCI6WyJ4IiwiYmVkcm9jayJdfQ.qd__yZQpCNSSrGQQrdkVUcVHb4m67lfdicLlY_29nvg"
         XCTAssertEqual(try ref.verify(py, now: now).get().sub, "bob")
     }
 

@@ -1,10 +1,11 @@
 import Foundation
 import JSONCodec
 import JWTAuth
-import enum TradingCore.SyntheticMarket
-import enum TradingCore.RFC3339
-import struct TradingCore.BacktestReport
 import XCTest
+
+import struct TradingCore.BacktestReport
+import enum TradingCore.RFC3339
+import enum TradingCore.SyntheticMarket
 
 @testable import Bedrock
 
@@ -14,7 +15,11 @@ final class PushRecorder: @unchecked Sendable {
     private let condition = NSCondition()
     private var frames: [(at: Date, frame: JSONValue)] = []
 
-    var push: @Sendable (JSONValue) -> Void { { [self] f in condition.lock(); frames.append((Date(), f)); condition.broadcast(); condition.unlock() } }
+    var push: @Sendable (JSONValue) -> Void {
+        { [self] f in
+            condition.lock(); frames.append((Date(), f)); condition.broadcast(); condition.unlock()
+        }
+    }
 
     var all: [JSONValue] { condition.lock(); defer { condition.unlock() }; return frames.map(\.frame) }
 
@@ -71,11 +76,15 @@ final class JobServiceTests: XCTestCase {
         try Data(SyntheticMarket.csv(series).utf8).write(to: dir.appendingPathComponent(name))
     }
 
-    private func call(_ method: Method, _ params: JSONObject, sub: String = "alice", role: Role = .trader,
-                      push: @escaping @Sendable (JSONValue) -> Void = { _ in }) -> Result<JSONValue, APIError> {
+    private func call(
+        _ method: Method, _ params: JSONObject, sub: String = "alice", role: Role = .trader,
+        push: @escaping @Sendable (JSONValue) -> Void = { _ in }
+    ) -> Result<JSONValue, APIError> {
         let done = expectation(description: "answer")
         nonisolated(unsafe) var answer: Result<JSONValue, APIError>?
-        table.dispatch(method, MethodCall(subject: sub, role: role, params: params, push: push)) { answer = $0; done.fulfill() }
+        table.dispatch(method, MethodCall(subject: sub, role: role, params: params, push: push)) {
+            answer = $0; done.fulfill()
+        }
         wait(for: [done], timeout: 20)
         return answer!
     }
@@ -105,8 +114,13 @@ final class JobServiceTests: XCTestCase {
     func testBacktestProgressCompletedReportAndExport() throws {
         start()
         let rec = PushRecorder()
-        let submitted = ok(call(.backtestSubmit, ["strategy": "sma_cross", "dataset": "small.csv", "params": ["fast": 5, "slow": 20],
-                                                  "initial_balance": 5000, "commission": 0.001], push: rec.push))
+        let submitted = ok(
+            call(
+                .backtestSubmit,
+                [
+                    "strategy": "sma_cross", "dataset": "small.csv", "params": ["fast": 5, "slow": 20],
+                    "initial_balance": 5000, "commission": 0.001,
+                ], push: rec.push))
         XCTAssertEqual(submitted["status"], "PENDING")
         let id = try XCTUnwrap(submitted["task_id"]?.stringValue)
         let completed = try XCTUnwrap(rec.wait("completed")).frame
@@ -130,19 +144,26 @@ final class JobServiceTests: XCTestCase {
         XCTAssertEqual(status["owner"], "alice")
         XCTAssertEqual(status["request"]?["dataset"], "small.csv")
         // Export: CSV rows = trades; JSON = the report.
-        guard case .success(let csv) = service.export(MethodCall(subject: "bob", role: .viewer, params: ["task_id": .string(id), "format": "csv"])) else {
+        guard
+            case .success(let csv) = service.export(
+                MethodCall(subject: "bob", role: .viewer, params: ["task_id": .string(id), "format": "csv"]))
+        else {
             return XCTFail("csv export failed")
         }
         XCTAssertEqual(csv.filename, "backtest-\(id).csv")
         let lines = String(decoding: csv.body, as: UTF8.self).split(separator: "\n")
         XCTAssertEqual(lines.first.map(String.init), BacktestReport.csvHeader.joined(separator: ","))
         XCTAssertEqual(lines.count - 1, report["trades"]?.arrayValue?.count)
-        guard case .success(let json) = service.export(MethodCall(subject: "bob", role: .viewer, params: ["task_id": .string(id)])) else {
+        guard
+            case .success(let json) = service.export(MethodCall(subject: "bob", role: .viewer, params: ["task_id": .string(id)]))
+        else {
             return XCTFail("json export failed")
         }
         XCTAssertEqual(json.filename, "backtest-\(id).json")
         XCTAssertEqual(try JSONCodec.parse(json.body), report)
-        XCTAssertEqual(service.export(MethodCall(subject: "b", role: .viewer, params: ["task_id": .string(id), "format": "xml"])).failureCode, .badRequest)
+        XCTAssertEqual(
+            service.export(MethodCall(subject: "b", role: .viewer, params: ["task_id": .string(id), "format": "xml"]))
+                .failureCode, .badRequest)
         let metrics = service.registry.render()
         XCTAssertTrue(metrics.contains("bedrock_jobs_finished_total{kind=\"backtest\",status=\"COMPLETED\"} 1\n"), metrics)
         XCTAssertTrue(metrics.contains("bedrock_backtests_run_total 1\n"), metrics)
@@ -164,7 +185,10 @@ final class JobServiceTests: XCTestCase {
             (["strategy": "sma_cross"], "market (with interval) or dataset is required"),
             (["strategy": "sma_cross", "market": "BTCUSDT", "interval": "1h"], "has no bars"),
             (["strategy": "sma_cross", "dataset": "small.csv", "commission": 2], "commission must be a rate in [0, 1)"),
-            (["strategy": "sma_cross", "dataset": "small.csv", "initial_balance": "-1"], "initial_balance must be a positive number"),
+            (
+                ["strategy": "sma_cross", "dataset": "small.csv", "initial_balance": "-1"],
+                "initial_balance must be a positive number"
+            ),
             (["strategy": "sma_cross", "dataset": "small.csv", "start_date": "yesterday"], "start_date must be a date"),
         ]
         for (params, needle) in cases {
@@ -176,8 +200,14 @@ final class JobServiceTests: XCTestCase {
             (["strategy": "sma_cross", "dataset": "small.csv"], "grid is required"),
             (["strategy": "sma_cross", "dataset": "small.csv", "grid": ["speed": [1]]], "valid: fast"),
             (["strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": [5]], "metric": "luck"], "valid: roi"),
-            (["strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": [5]], "method": "magic"], "method must be grid or random"),
-            (["strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": "2:200", "slow": "3:400"]], "at most 10000 per job"),
+            (
+                ["strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": [5]], "method": "magic"],
+                "method must be grid or random"
+            ),
+            (
+                ["strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": "2:200", "slow": "3:400"]],
+                "at most 10000 per job"
+            ),
         ]
         for (params, needle) in opt {
             let e = failure(call(.optimizeSubmit, params))
@@ -226,8 +256,13 @@ final class JobServiceTests: XCTestCase {
         let day = RFC3339.format(milliseconds: series[100].time).prefix(10)
         let endDay = RFC3339.format(milliseconds: series[400].time).prefix(10)
         let rec = PushRecorder()
-        _ = ok(call(.backtestSubmit, ["strategy": "sma_cross", "market": "ETH/USDT", "interval": "1h",
-                                       "start_date": .string(String(day)), "end_date": .string(String(endDay))], push: rec.push))
+        _ = ok(
+            call(
+                .backtestSubmit,
+                [
+                    "strategy": "sma_cross", "market": "ETH/USDT", "interval": "1h",
+                    "start_date": .string(String(day)), "end_date": .string(String(endDay)),
+                ], push: rec.push))
         let report = try XCTUnwrap(rec.wait("completed")?.frame["report"])
         XCTAssertEqual(report["start_date"]?.stringValue?.prefix(10), day)
         XCTAssertEqual(report["end_date"]?.stringValue?.prefix(10), endDay)
@@ -237,8 +272,14 @@ final class JobServiceTests: XCTestCase {
     func testOptimizationRanksAndExportsCSV() throws {
         start()
         let rec = PushRecorder()
-        let id = try XCTUnwrap(ok(call(.optimizeSubmit, ["strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": [5, 10], "slow": "20:40:10"],
-                                                         "metric": "roi"], push: rec.push))["task_id"]?.stringValue)
+        let id = try XCTUnwrap(
+            ok(
+                call(
+                    .optimizeSubmit,
+                    [
+                        "strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": [5, 10], "slow": "20:40:10"],
+                        "metric": "roi",
+                    ], push: rec.push))["task_id"]?.stringValue)
         XCTAssertTrue(id.hasPrefix("opt-"))
         let done = try XCTUnwrap(rec.wait("completed")).frame
         XCTAssertEqual(done["status"], "COMPLETED")
@@ -246,7 +287,10 @@ final class JobServiceTests: XCTestCase {
         XCTAssertEqual(results.count, 6)
         let rois = results.compactMap { $0["roi"]?.doubleValue }
         XCTAssertEqual(rois, rois.sorted(by: >))
-        guard case .success(let csv) = service.export(MethodCall(subject: "x", role: .viewer, params: ["task_id": .string(id), "format": "csv"])) else {
+        guard
+            case .success(let csv) = service.export(
+                MethodCall(subject: "x", role: .viewer, params: ["task_id": .string(id), "format": "csv"]))
+        else {
             return XCTFail("export failed")
         }
         XCTAssertEqual(csv.filename, "optimize-\(id).csv")
@@ -258,14 +302,17 @@ final class JobServiceTests: XCTestCase {
         try writeBig()
         start()
         let rec = PushRecorder()
-        let id = try XCTUnwrap(ok(call(.backtestSubmit, ["strategy": "sma_cross", "dataset": "big.csv"], push: rec.push))["task_id"]?.stringValue)
+        let id = try XCTUnwrap(
+            ok(call(.backtestSubmit, ["strategy": "sma_cross", "dataset": "big.csv"], push: rec.push))["task_id"]?.stringValue)
         XCTAssertNotNil(waitStatus(id, "RUNNING"))
         service.stop()
         XCTAssertEqual(rec.wait("completed")?.frame["reason"], "interrupted")
         // A job left RUNNING by a process that died (no heartbeat) becomes FAILED interrupted.
         let conn = try redis.connect()
-        _ = try conn.command(["HSET", "t:job:bt-orphan", "task_id", "bt-orphan", "status", "RUNNING", "owner", "alice",
-                              "kind", "backtest", "instance", "dead", "progress", "0.5"]).checked()
+        _ = try conn.command([
+            "HSET", "t:job:bt-orphan", "task_id", "bt-orphan", "status", "RUNNING", "owner", "alice",
+            "kind", "backtest", "instance", "dead", "progress", "0.5",
+        ]).checked()
         _ = try conn.command(["SADD", "t:jobs:active", "bt-orphan"]).checked()
         start()
         XCTAssertEqual(waitStatus(id, "FAILED", timeout: 1)?["reason"], "interrupted")

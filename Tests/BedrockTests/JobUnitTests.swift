@@ -10,8 +10,10 @@ final class JobUnitTests: XCTestCase {
         XCTAssertEqual(JobParams.day("1969-12-31"), -86_400_000)
         XCTAssertNil(JobParams.day("2024-13-01"))
         XCTAssertNil(JobParams.day("2024-1-01"))
-        let p = JobParams(params: ["a": "2024-01-01", "b": "2024-01-01T06:00:00Z", "c": 1_704_067_200_000,
-                                   "d": "1704067200000", "e": "soon"])
+        let p = JobParams(params: [
+            "a": "2024-01-01", "b": "2024-01-01T06:00:00Z", "c": 1_704_067_200_000,
+            "d": "1704067200000", "e": "soon",
+        ])
         XCTAssertEqual(try p.date("a", endOfDay: false), 1_704_067_200_000)
         XCTAssertEqual(try p.date("a", endOfDay: true), 1_704_067_200_000 + 86_400_000 - 1)
         XCTAssertEqual(try p.date("b", endOfDay: true), 1_704_067_200_000 + 6 * 3_600_000)
@@ -22,8 +24,10 @@ final class JobUnitTests: XCTestCase {
     }
 
     func testFastRFC3339MatchesTheGeneralParser() {
-        for text in ["2024-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "2024-01-01T01:02:03.5Z", "2024-01-01T01:02:03.123Z",
-                     "1999-12-31T12:00:00.000001Z"] {
+        for text in [
+            "2024-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "2024-01-01T01:02:03.5Z", "2024-01-01T01:02:03.123Z",
+            "1999-12-31T12:00:00.000001Z",
+        ] {
             XCTAssertEqual(JobData.utcTime(text), KlineEvent.parseRFC3339(text), text)
         }
         XCTAssertNil(JobData.utcTime("2024-01-01T00:00:00+02:00"))
@@ -32,7 +36,9 @@ final class JobUnitTests: XCTestCase {
 
     func testDatasetNamesStayInsideTheDirectory() {
         for good in ["btc.csv", "BTCUSDT-1h.csv", "a b.csv"] { XCTAssertTrue(DatasetDirectory.isSafeName(good), good) }
-        for bad in ["", ".", "..", "../x.csv", "a/../b.csv", "/etc/passwd", "dir/x.csv", ".hidden", "x\\y.csv", "x\u{0}.csv", "a..b"] {
+        for bad in [
+            "", ".", "..", "../x.csv", "a/../b.csv", "/etc/passwd", "dir/x.csv", ".hidden", "x\\y.csv", "x\u{0}.csv", "a..b",
+        ] {
             XCTAssertFalse(DatasetDirectory.isSafeName(bad), bad)
         }
     }

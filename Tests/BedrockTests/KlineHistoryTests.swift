@@ -1,6 +1,7 @@
 import JSONCodec
-import XCTest
 import TradingCore
+import XCTest
+
 @testable import Bedrock
 
 /// `klines.list` / `GET /v1/klines`: the latest bars of a klines stream, oldest first.
@@ -9,13 +10,14 @@ final class KlineHistoryTests: RedisTestCase {
 
     private func publish(_ hour: Int64, close: Double) throws {
         let bar = Bar(time: 1_700_000_000_000 + hour * 3_600_000, open: 100, high: close + 1, low: 99, close: close, volume: 5)
-        _ = try conn.command(["XADD", key, "*", "event", KlineEvent.encode(bar, market: "BTCUSDT", interval: "1h", now: 0)]).checked()
+        _ = try conn.command(["XADD", key, "*", "event", KlineEvent.encode(bar, market: "BTCUSDT", interval: "1h", now: 0)])
+            .checked()
     }
 
     func testLatestBarsOldestFirstOnePerOpenTime() throws {
         for h in 0..<5 { try publish(Int64(h), close: 100 + Double(h)) }
         _ = try conn.command(["XADD", key, "*", "event", "{\"event_type\":\"something.else\"}"]).checked()
-        try publish(4, close: 142)   // bar 4 published again: the newest event wins
+        try publish(4, close: 142)  // bar 4 published again: the newest event wins
 
         let answer = try KlineHistory.list(["market": "BTCUSDT", "interval": "1h", "limit": "4"], prefix: "bedrock:", on: conn)
         let data = try XCTUnwrap(answer["data"]?.arrayValue)
@@ -34,8 +36,10 @@ final class KlineHistoryTests: RedisTestCase {
         let empty = try KlineHistory.list(["market": "ETHUSDT", "interval": "4h"], prefix: "bedrock:", on: conn)
         XCTAssertEqual(empty["data"]?.arrayValue?.count, 0)
         XCTAssertEqual(empty["last_id"], .null)
-        for bad: JSONObject in [["interval": "1h"], ["market": "btc/usdt", "interval": "1h"], ["market": "BTCUSDT", "interval": "7h"],
-                                ["market": "BTCUSDT", "interval": "1h", "limit": 0], ["market": "BTCUSDT", "interval": "1h", "limit": "2001"]] {
+        for bad: JSONObject in [
+            ["interval": "1h"], ["market": "btc/usdt", "interval": "1h"], ["market": "BTCUSDT", "interval": "7h"],
+            ["market": "BTCUSDT", "interval": "1h", "limit": 0], ["market": "BTCUSDT", "interval": "1h", "limit": "2001"],
+        ] {
             XCTAssertThrowsError(try KlineHistory.list(bad, prefix: "bedrock:", on: conn)) { error in
                 XCTAssertEqual((error as? APIError)?.code, .badRequest, "\(bad)")
             }

@@ -1,9 +1,11 @@
 import Foundation
 import JSONCodec
+import XCTest
+
 import struct TradingCore.Bar
 import struct TradingCore.BarSeries
 import enum TradingCore.RFC3339
-import XCTest
+
 @testable import Bedrock
 
 final class KlineReplayTests: RedisTestCase {
@@ -32,8 +34,12 @@ final class KlineReplayTests: RedisTestCase {
         let bar = series(1)[0]
         let json = KlineEvent.encode(bar, market: "BTCUSDT", interval: "1h", now: 1_800_000_000_123)
         let value = try JSONCodec.parse(json)
-        XCTAssertEqual(value.objectValue?.keys, ["event_type", "schema_version", "timestamp", "market", "interval",
-                                                 "open_time", "open", "high", "low", "close", "volume"])
+        XCTAssertEqual(
+            value.objectValue?.keys,
+            [
+                "event_type", "schema_version", "timestamp", "market", "interval",
+                "open_time", "open", "high", "low", "close", "volume",
+            ])
         XCTAssertEqual(value["timestamp"]?.stringValue, "2027-01-15T08:00:00.123Z")
         XCTAssertEqual(value["open_time"]?.stringValue, "2024-01-01T00:00:00Z")
         XCTAssertEqual(value["low"]?.doubleValue, 98.75)
@@ -47,7 +53,7 @@ final class KlineReplayTests: RedisTestCase {
         XCTAssertEqual(replay.streamKey, "t:stream:klines:ETHUSDT:1h")
         XCTAssertEqual(try replay.lastEntry(), .none)
         var batched = replay
-        batched.batchSize = 7   // several pipelined batches
+        batched.batchSize = 7  // several pipelined batches
         let bars = series(30)
         XCTAssertEqual(try batched.publish(bars, from: 0, speed: 0), 30)
         let published = try events(replay)
@@ -73,7 +79,7 @@ final class KlineReplayTests: RedisTestCase {
         guard case .unreadable = try replay.lastEntry() else { return XCTFail("expected unreadable") }
         let started = Date()
         XCTAssertEqual(try replay.publish(series(6), from: 0, speed: 20), 6)
-        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.2)   // 5 gaps of 50 ms
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.2)  // 5 gaps of 50 ms
     }
 
     func testPipelineReturnsRepliesInOrderWithErrorsInPlace() throws {

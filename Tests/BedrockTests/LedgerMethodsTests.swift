@@ -1,9 +1,9 @@
 import JSONCodec
+import JWTAuth
+import RedisClient
 import XCTest
 
 @testable import Bedrock
-import RedisClient
-import JWTAuth
 
 /// The ledger's methods through the shared method table (what REST and the socket both call),
 /// against a real redis-server; plus the `ledger.*` configuration keys.
@@ -42,9 +42,11 @@ final class LedgerMethodsTests: RedisTestCase {
 
     func testPagingParameters() throws {
         for i in 0..<3 {
-            _ = try ledger.recordSignal(SignalInput(strategy: "s", market: "BTC/USDT", interval: "1h", barTime: "\(i)",
-                                                    signalType: "OOPS_BUY", side: "BUY", entryPrice: 10, ruleEngineScore: 50,
-                                                    finalDecision: "REJECTED", explanation: "x"), on: conn)
+            _ = try ledger.recordSignal(
+                SignalInput(
+                    strategy: "s", market: "BTC/USDT", interval: "1h", barTime: "\(i)",
+                    signalType: "OOPS_BUY", side: "BUY", entryPrice: 10, ruleEngineScore: 50,
+                    finalDecision: "REJECTED", explanation: "x"), on: conn)
         }
         let page = value(call(.signalsList, ["limit": "500", "offset": "1"]))
         XCTAssertEqual(page["total"], 3)
@@ -63,10 +65,16 @@ final class LedgerMethodsTests: RedisTestCase {
     }
 
     func testCloseKillSwitchAndEstimate() throws {
-        _ = try conn.command(["XADD", "m:stream:klines:BTC/USDT:1h", "*", "event",
-                              #"{"event_type":"kline.closed","market":"BTC/USDT","interval":"1h","close":120}"#]).checked()
-        let id = try XCTUnwrap(ledger.openPosition(OpenInput(signalID: nil, market: "BTC/USDT", side: "BUY", size: 2,
-                                                              entryPrice: 100), on: conn).id)
+        _ = try conn.command([
+            "XADD", "m:stream:klines:BTC/USDT:1h", "*", "event",
+            #"{"event_type":"kline.closed","market":"BTC/USDT","interval":"1h","close":120}"#,
+        ]).checked()
+        let id = try XCTUnwrap(
+            ledger.openPosition(
+                OpenInput(
+                    signalID: nil, market: "BTC/USDT", side: "BUY", size: 2,
+                    entryPrice: 100), on: conn
+            ).id)
         XCTAssertEqual(code(call(.positionsClose, ["id": "999"])), .notFound)
         let closed = value(call(.positionsClose, ["id": .string(String(id))]))
         XCTAssertEqual(closed["status"], "CLOSED")
@@ -85,12 +93,18 @@ final class LedgerMethodsTests: RedisTestCase {
         XCTAssertEqual(est["allowed"], false)
         XCTAssertEqual(est["reasons"]?.arrayValue?.first?["code"], "KILL_SWITCH")
         XCTAssertEqual(est["position_weight_used"], .null)
-        XCTAssertEqual(code(call(.positionsEstimate, ["market": "ETH/USDT", "entry_price": "x", "stop_loss_price": "95"])), .badRequest)
+        XCTAssertEqual(
+            code(call(.positionsEstimate, ["market": "ETH/USDT", "entry_price": "x", "stop_loss_price": "95"])), .badRequest)
         XCTAssertEqual(code(call(.positionsEstimate, ["market": "ETH/USDT", "stop_loss_price": "95"])), .badRequest)
         XCTAssertEqual(code(call(.positionsEstimate, ["signal_id": "77"])), .notFound)
         XCTAssertEqual(value(call(.riskKillSwitch, ["enabled": false]))["kill_switch"], false)
-        let ok = value(call(.positionsEstimate, ["market": "ETH/USDT", "entry_price": 100, "stop_loss_price": 95,
-                                                 "suggested_position_weight": 0.5]))
+        let ok = value(
+            call(
+                .positionsEstimate,
+                [
+                    "market": "ETH/USDT", "entry_price": 100, "stop_loss_price": 95,
+                    "suggested_position_weight": 0.5,
+                ]))
         XCTAssertEqual(ok["allowed"], true)
         XCTAssertEqual(ok["position_weight_used"]?.doubleValue, 0.5)
     }
@@ -100,7 +114,8 @@ final class LedgerMethodsTests: RedisTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("c.json").path
-        try #"{"mode":"dev","ledger":{"initial_balance":5000,"max_open_positions":2}}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        try #"{"mode":"dev","ledger":{"initial_balance":5000,"max_open_positions":2}}"#.write(
+            toFile: file, atomically: true, encoding: .utf8)
         let env = ["BEDROCK_JWT_SECRET": String(repeating: "k", count: 40), "BEDROCK_LEDGER_COMMISSION": "0.002"]
         let c = try GatewayConfig.load(.init(configFile: file, dataDir: dir.path, environment: env))
         XCTAssertEqual(c.ledger.initialBalance, 5000)

@@ -1,7 +1,9 @@
 import JSONCodec
 import XCTest
-import struct TradingCore.RiskReason
+
 import struct TradingCore.RiskConfig
+import struct TradingCore.RiskReason
+
 @testable import Bedrock
 
 /// The ledger's Lua scripts against a real redis-server: idempotency, one event per change,
@@ -15,12 +17,15 @@ final class LedgerScriptTests: RedisTestCase {
         ledger = try Ledger(settings: LedgerSettings(prefix: prefix, initialBalance: 100_000, commissionRate: 0.001))
     }
 
-    func signal(_ market: String = "BTC/USDT", bar: String = "2026-01-01T00:00:00Z", entry: Double = 100,
-                decision: String = "APPROVED") -> SignalInput {
-        SignalInput(strategy: "pullback", market: market, interval: "1h", barTime: bar, signalType: "PULLBACK_BUY",
-                    side: "BUY", entryPrice: entry, stopLossPrice: entry * 0.95, profitTargetPrice: entry * 1.1,
-                    riskUnitR: entry * 0.05, suggestedPositionWeight: 0.5, ruleEngineScore: 80,
-                    finalDecision: decision, explanation: "test")
+    func signal(
+        _ market: String = "BTC/USDT", bar: String = "2026-01-01T00:00:00Z", entry: Double = 100,
+        decision: String = "APPROVED"
+    ) -> SignalInput {
+        SignalInput(
+            strategy: "pullback", market: market, interval: "1h", barTime: bar, signalType: "PULLBACK_BUY",
+            side: "BUY", entryPrice: entry, stopLossPrice: entry * 0.95, profitTargetPrice: entry * 1.1,
+            riskUnitR: entry * 0.05, suggestedPositionWeight: 0.5, ruleEngineScore: 80,
+            finalDecision: decision, explanation: "test")
     }
 
     func events(_ topic: String) throws -> [JSONObject] {
@@ -101,14 +106,17 @@ final class LedgerScriptTests: RedisTestCase {
             } else {
                 let side = step % 4 == 0 ? "SELL" : "BUY"
                 let size = Double(rng.next() % 100_000) / 3333.0 + 0.00000001
-                let r = try ledger.openPosition(OpenInput(signalID: nil, market: market, side: side, size: size,
-                                                          entryPrice: price), on: conn)
+                let r = try ledger.openPosition(
+                    OpenInput(
+                        signalID: nil, market: market, side: side, size: size,
+                        entryPrice: price), on: conn)
                 if r.status == "opened" { opened += 1 }
             }
             // balance = initial + Σ gross realized − Σ commission, to the last 1e-8
             let a = try accountHash()
-            XCTAssertEqual(units(a, "balance"), units(a, "initial_balance") + units(a, "realized_pnl") - units(a, "commission"),
-                           "step \(step)")
+            XCTAssertEqual(
+                units(a, "balance"), units(a, "initial_balance") + units(a, "realized_pnl") - units(a, "commission"),
+                "step \(step)")
             let openNow = try ledger.openPositions(on: conn)
             let frozen = try openNow.reduce(Int64(0)) { sum, p in
                 let stored = try conn.command(["HGET", prefix + "position:\(p["id"]!.intValue!)", "cost"]).checked()
@@ -132,7 +140,9 @@ final class LedgerScriptTests: RedisTestCase {
         XCTAssertEqual(portfolio.filter { $0["action"] == "POSITION_UPDATED" }.count, marked)
         XCTAssertEqual(portfolio.filter { $0["event_type"] == "position.closed" }.count, closed)
         XCTAssertEqual(try ledger.positions(market: nil, status: nil, offset: 0, limit: 100, on: conn).total, opened)
-        XCTAssertEqual(Set(portfolio.filter { $0["event_type"] == "position.closed" }.compactMap { $0["position_id"]?.intValue }).count, closed)
+        XCTAssertEqual(
+            Set(portfolio.filter { $0["event_type"] == "position.closed" }.compactMap { $0["position_id"]?.intValue }).count,
+            closed)
     }
 
     func testRefusalsWriteNothing() throws {
@@ -163,8 +173,12 @@ final class LedgerScriptTests: RedisTestCase {
     }
 
     func testTrailingStopNeverLoosensAndUnchangedMarkWritesNothing() throws {
-        let id = try XCTUnwrap(ledger.openPosition(OpenInput(signalID: 1, market: "BTC/USDT", side: "BUY", size: 1,
-                                                              entryPrice: 100, stopLossPrice: 95), on: conn).id)
+        let id = try XCTUnwrap(
+            ledger.openPosition(
+                OpenInput(
+                    signalID: 1, market: "BTC/USDT", side: "BUY", size: 1,
+                    entryPrice: 100, stopLossPrice: 95), on: conn
+            ).id)
         XCTAssertEqual(try ledger.markPosition(id: id, price: 110, trailingStop: 104, on: conn).status, "updated")
         XCTAssertEqual(try ledger.markPosition(id: id, price: 108, trailingStop: 102, on: conn).status, "updated")
         let p = try XCTUnwrap(ledger.record(.position, id: id, on: conn))
@@ -233,7 +247,9 @@ extension LedgerScriptTests {
 
     func testMaxOpenPositionsIsCheckedInsideTheScript() throws {
         let tight = try Ledger(settings: LedgerSettings(prefix: prefix, risk: RiskConfig(maxOpenPositions: 1)))
-        XCTAssertEqual(try tight.openPosition(OpenInput(signalID: 1, market: "A", side: "BUY", size: 1, entryPrice: 10), on: conn).status, "opened")
+        XCTAssertEqual(
+            try tight.openPosition(OpenInput(signalID: 1, market: "A", side: "BUY", size: 1, entryPrice: 10), on: conn).status,
+            "opened")
         let refused = try tight.openPosition(OpenInput(signalID: 2, market: "B", side: "BUY", size: 1, entryPrice: 10), on: conn)
         XCTAssertEqual(refused.reason, "MAX_OPEN_POSITIONS")
     }

@@ -1,6 +1,7 @@
 import JSONCodec
-import XCTest
 import TradingCore
+import XCTest
+
 @testable import Bedrock
 
 /// The engine rides out a Redis crash (kill -9 of redis-server, restart on the same AOF data):
@@ -27,8 +28,9 @@ final class LiveEngineOutageTests: LiveEngineTestCase {
         try waitUntil("drained after the outage", seconds: 60) { try drained("t:", total: 1000) }
         XCTAssertGreaterThan(e.metrics.count("errors"), 0, "the engine saw the outage")
         let live = try signals("t:"), expected = try signals("ref:")
-        XCTAssertEqual(live.map { key($0) + " " + ($0["final_decision"]?.stringValue ?? "") },
-                       expected.map { key($0) + " " + ($0["final_decision"]?.stringValue ?? "") })
+        XCTAssertEqual(
+            live.map { key($0) + " " + ($0["final_decision"]?.stringValue ?? "") },
+            expected.map { key($0) + " " + ($0["final_decision"]?.stringValue ?? "") })
         XCTAssertEqual(try conn.command(["XLEN", "t:stream:signals"]).integer, Int64(live.count))
         let positions = try ledger("t:").positions(market: nil, status: nil, offset: 0, limit: 10_000, on: conn).data
         let bySignal = positions.compactMap { $0["signal_id"]?.intValue }

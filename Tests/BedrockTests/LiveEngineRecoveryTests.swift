@@ -1,6 +1,7 @@
 import JSONCodec
-import XCTest
 import TradingCore
+import XCTest
+
 @testable import Bedrock
 
 /// Crash and redelivery, two engines in one group, and `signals.generate`, against a real redis-server.
@@ -10,8 +11,11 @@ final class LiveEngineRecoveryTests: LiveEngineTestCase {
         let l = try ledger(prefix)
         var out = try signals(prefix).map { "signal \(key($0)) \($0["final_decision"]?.stringValue ?? "")" }
         for p in try l.positions(market: nil, status: nil, offset: 0, limit: 10_000, on: conn).data.reversed() {
-            out.append(["signal_id", "status", "position_size", "entry_price", "exit_price", "exit_reason", "realized_pnl",
-                        "trailing_stop_price"].map { "\(p[$0].map { "\($0)" } ?? "-")" }.joined(separator: " "))
+            out.append(
+                [
+                    "signal_id", "status", "position_size", "entry_price", "exit_price", "exit_reason", "realized_pnl",
+                    "trailing_stop_price",
+                ].map { "\(p[$0].map { "\($0)" } ?? "-")" }.joined(separator: " "))
         }
         out.append("account \(try l.account(on: conn)["balance"].map { "\($0)" } ?? "")")
         for topic in ["signals", "portfolio", "risk"] {
@@ -50,8 +54,9 @@ final class LiveEngineRecoveryTests: LiveEngineTestCase {
         for entry in entries.prefix(200) {
             guard let (id, decoded) = StreamBar.decode(entry: entry), let bar = decoded else { return XCTFail("entry") }
             let decisions = book.feed(bar.bar, id: id)
-            try pipeline.process(bar, key: key, decisions: decisions, previousTime: book.previousBar?.time,
-                                 origins: &origins, on: conn)
+            try pipeline.process(
+                bar, key: key, decisions: decisions, previousTime: book.previousBar?.time,
+                origins: &origins, on: conn)
         }
         XCTAssertGreaterThan(try signals("t:").count, 0)
 
@@ -74,8 +79,9 @@ final class LiveEngineRecoveryTests: LiveEngineTestCase {
         defer { a.stop(); b.stop() }
         try waitUntil("both drained") { try drained("t:", total: 300) }
         XCTAssertEqual(a.metrics.count("bars_processed") + b.metrics.count("bars_processed"), 300)
-        print("bars processed: a \(a.metrics.count("bars_processed")), b \(b.metrics.count("bars_processed")), rebuilds",
-              a.metrics.count("history_rebuilds") + b.metrics.count("history_rebuilds"))
+        print(
+            "bars processed: a \(a.metrics.count("bars_processed")), b \(b.metrics.count("bars_processed")), rebuilds",
+            a.metrics.count("history_rebuilds") + b.metrics.count("history_rebuilds"))
         let live = try signals("t:")
         XCTAssertEqual(live.map(key).sorted(), try expectedEntries(s), "each decision made once, on the right history")
         XCTAssertEqual(try conn.command(["XLEN", "t:stream:signals"]).integer, Int64(live.count))

@@ -1,9 +1,10 @@
-import JSONCodec
 import GatewayCore
-import XCTest
-import TradingCore
-@testable import Bedrock
+import JSONCodec
 import RedisClient
+import TradingCore
+import XCTest
+
+@testable import Bedrock
 
 /// Shared set-up of the live engine tests: a real redis-server, engines with fast timings,
 /// synthetic bars published as `kline.closed` events.
@@ -23,21 +24,25 @@ class LiveEngineTestCase: XCTestCase {
     }
 
     func settings(_ prefix: String, consumer: String, claimIdle: Int = 30_000) -> EngineSettings {
-        EngineSettings(prefix: prefix, consumer: consumer, claimIdleMillis: claimIdle, claimIntervalMillis: 100,
-                       discoverIntervalMillis: 50, blockMillis: 100)
+        EngineSettings(
+            prefix: prefix, consumer: consumer, claimIdleMillis: claimIdle, claimIntervalMillis: 100,
+            discoverIntervalMillis: 50, blockMillis: 100)
     }
 
     func ledger(_ prefix: String) throws -> Bedrock.Ledger {
         try Bedrock.Ledger(settings: LedgerSettings(prefix: prefix, initialBalance: 100_000, commissionRate: 0.001))
     }
 
-    func engine(_ prefix: String, consumer: String, claimIdle: Int = 30_000, batch: Int = 100,
-                lease: Int = 10_000) throws -> LiveEngine {
+    func engine(
+        _ prefix: String, consumer: String, claimIdle: Int = 30_000, batch: Int = 100,
+        lease: Int = 10_000
+    ) throws -> LiveEngine {
         var s = settings(prefix, consumer: consumer, claimIdle: claimIdle)
         s.batch = batch
         s.leaseMillis = lease
-        return try LiveEngine(address: redis.address, ledger: ledger(prefix),
-                       settings: s)
+        return try LiveEngine(
+            address: redis.address, ledger: ledger(prefix),
+            settings: s)
     }
 
     func series(_ n: Int, seed: UInt64 = 11) -> BarSeries {
@@ -47,10 +52,13 @@ class LiveEngineTestCase: XCTestCase {
     func publish(_ s: BarSeries, prefix: String, market: String? = nil) throws {
         let market = market ?? self.market
         let topic = "klines:\(market):\(interval)"
-        _ = try conn.pipeline(s.bars.map { bar in
-            ["XADD", StreamKeys.key(prefix: prefix, topic: topic), "*", "event",
-             KlineEvent.encode(bar, market: market, interval: interval, now: 0)]
-        })
+        _ = try conn.pipeline(
+            s.bars.map { bar in
+                [
+                    "XADD", StreamKeys.key(prefix: prefix, topic: topic), "*", "event",
+                    KlineEvent.encode(bar, market: market, interval: interval, now: 0),
+                ]
+            })
     }
 
     func waitUntil(_ what: String, seconds: Double = 30, _ condition: () throws -> Bool) throws {
@@ -112,8 +120,9 @@ final class LiveEngineTests: LiveEngineTestCase {
         // The backtester (arbiter as live, no risk guard) decides the same entries on the same bars.
         var traded = 0
         for name in ["pullback", "oops"] {
-            let result = try Backtester.run(series: s, strategyName: name,
-                                            config: BacktestConfig(initialBalance: 100_000, risk: nil, arbiter: .default))
+            let result = try Backtester.run(
+                series: s, strategyName: name,
+                config: BacktestConfig(initialBalance: 100_000, risk: nil, arbiter: .default))
             XCTAssertEqual(live.filter { $0["strategy"]?.stringValue == name }.count, result.signalsGenerated, name)
             for (trade, type) in zip(result.trades, result.tradeSignalTypes) {
                 guard let i = s.time.firstIndex(of: trade.entryTime), i > 0 else { XCTFail("entry bar"); continue }

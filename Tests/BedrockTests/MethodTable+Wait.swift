@@ -1,8 +1,8 @@
-import JSONCodec
 import Dispatch
+import JSONCodec
+import JWTAuth
 
 @testable import Bedrock
-import JWTAuth
 
 extension MethodTable {
     /// Dispatches `method` to the worker pool and waits (at most 10 s) for the answer (tests).

@@ -1,7 +1,8 @@
 import JSONCodec
-import XCTest
-@testable import Bedrock
 import JWTAuth
+import XCTest
+
+@testable import Bedrock
 
 /// The shared method table and the REST route table (SPEC §4–5).
 final class MethodTableTests: XCTestCase {
@@ -25,12 +26,13 @@ final class MethodTableTests: XCTestCase {
         let lock = NSLock()
         nonisolated(unsafe) var running = 0
         nonisolated(unsafe) var peak = 0
-        table.register(MethodHandler(.accountGet) { _ in
-            lock.lock(); running += 1; peak = max(peak, running); lock.unlock()
-            Thread.sleep(forTimeInterval: 0.05)  // a handler blocked on Redis
-            lock.lock(); running -= 1; lock.unlock()
-            return .success(.null)
-        })
+        table.register(
+            MethodHandler(.accountGet) { _ in
+                lock.lock(); running += 1; peak = max(peak, running); lock.unlock()
+                Thread.sleep(forTimeInterval: 0.05)  // a handler blocked on Redis
+                lock.lock(); running -= 1; lock.unlock()
+                return .success(.null)
+            })
         let cap = table.workers.size
         let calls = cap * 4
         let done = expectation(description: "every call answered")
@@ -59,16 +61,23 @@ final class MethodTableTests: XCTestCase {
 
     func testDispatchChecksRoleThenHandler() {
         let table = MethodTable()
-        table.register(MethodHandler(.riskKillSwitch) { call in .success(["by": .string(call.subject), "x": call.params["x"] ?? .null]) })
-        XCTAssertEqual(dispatch(table, .riskKillSwitch, role: .trader), .failure(APIError(.forbidden, "role TRADER may not call risk.kill_switch")))
+        table.register(
+            MethodHandler(.riskKillSwitch) { call in .success(["by": .string(call.subject), "x": call.params["x"] ?? .null]) })
+        XCTAssertEqual(
+            dispatch(table, .riskKillSwitch, role: .trader),
+            .failure(APIError(.forbidden, "role TRADER may not call risk.kill_switch")))
         XCTAssertEqual(dispatch(table, .riskKillSwitch, role: .admin), .success(["by": "u", "x": 1]))
-        guard case .failure(let missing) = dispatch(table, .accountGet, role: .admin) else { return XCTFail("expected NOT_FOUND") }
+        guard case .failure(let missing) = dispatch(table, .accountGet, role: .admin) else {
+            return XCTFail("expected NOT_FOUND")
+        }
         XCTAssertEqual(missing.code, .notFound)
     }
 
     func testDownloadRoutesMatchAndCheckTheRole() {
         let route = DownloadRoute("/v1/backtest/report/{task_id}/export", leastRole: .trader) { call in
-            .success(Download(contentType: "text/csv", filename: "r.csv", body: Array((call.params["task_id"]?.stringValue ?? "").utf8)))
+            .success(
+                Download(
+                    contentType: "text/csv", filename: "r.csv", body: Array((call.params["task_id"]?.stringValue ?? "").utf8)))
         }
         XCTAssertEqual(route.match("/v1/backtest/report/t9/export")?.first?.1, "t9")
         XCTAssertNil(route.match("/v1/backtest/report/t9"))

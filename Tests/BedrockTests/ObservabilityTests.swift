@@ -1,13 +1,17 @@
 import Logging
 import XCTest
+
 @testable import Bedrock
 
 /// The log line formats of `StderrLogHandler` and what `MetricsRegistry` renders.
 final class ObservabilityTests: XCTestCase {
     func testJSONLineCarriesTimeLevelMessageAndTypedFields() throws {
-        let line = StderrLogHandler.json(ts: "2026-01-02T03:04:05.678Z", level: .warning, message: "say \"hi\"\n",
-                                         fields: ["status": .stringConvertible(200), "duration_ms": .stringConvertible(1.5),
-                                                  "path": "/v1/x", "ok": .stringConvertible(true)])
+        let line = StderrLogHandler.json(
+            ts: "2026-01-02T03:04:05.678Z", level: .warning, message: "say \"hi\"\n",
+            fields: [
+                "status": .stringConvertible(200), "duration_ms": .stringConvertible(1.5),
+                "path": "/v1/x", "ok": .stringConvertible(true),
+            ])
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         XCTAssertEqual(object["ts"] as? String, "2026-01-02T03:04:05.678Z")
         XCTAssertEqual(object["level"] as? String, "warn")
@@ -20,8 +24,9 @@ final class ObservabilityTests: XCTestCase {
     }
 
     func testTextLineIsReadable() {
-        let line = StderrLogHandler.text(ts: "2026-01-02T03:04:05.678Z", level: .info, message: "ws close",
-                                         fields: ["code": .stringConvertible(4401), "reason": "authenticate first", "sub": ""])
+        let line = StderrLogHandler.text(
+            ts: "2026-01-02T03:04:05.678Z", level: .info, message: "ws close",
+            fields: ["code": .stringConvertible(4401), "reason": "authenticate first", "sub": ""])
         XCTAssertEqual(line, "2026-01-02T03:04:05.678Z info ws close code=4401 reason=\"authenticate first\" sub=\"\"")
     }
 
@@ -39,8 +44,10 @@ final class ObservabilityTests: XCTestCase {
     func testConfigAcceptsWarnAsWarning() throws {
         let dir = NSTemporaryDirectory() + "obs-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let c = try GatewayConfig.load(.init(configFile: nil, dataDir: dir, overrides: [],
-                                             environment: ["BEDROCK_LOG_LEVEL": "warn", "BEDROCK_LOG_FORMAT": "json"]))
+        let c = try GatewayConfig.load(
+            .init(
+                configFile: nil, dataDir: dir, overrides: [],
+                environment: ["BEDROCK_LOG_LEVEL": "warn", "BEDROCK_LOG_FORMAT": "json"]))
         XCTAssertEqual(c.log.level, .warning)
         XCTAssertEqual(c.log.format, .json)
     }
@@ -65,7 +72,9 @@ final class ObservabilityTests: XCTestCase {
         let registry = MetricsRegistry()
         let gauge = registry.gauge("bedrock_test_gauge", help: "test")
         let calls = UncheckedBox(Counted())
-        registry.onScrape { calls.value.n += 1; gauge.set(to: Double(calls.value.n)) }
+        registry.onScrape {
+            calls.value.n += 1; gauge.set(to: Double(calls.value.n))
+        }
         _ = registry.render()
         XCTAssertTrue(registry.render().contains("bedrock_test_gauge 2.0\n"))
     }

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-@testable import Bedrock
 import RedisClient
+import XCTest
+
+@testable import Bedrock
 
 final class PubSubBridgeTests: XCTestCase {
     private var redis: RedisTestServer!
@@ -12,8 +13,9 @@ final class PubSubBridgeTests: XCTestCase {
         redis = try RedisTestServer()
         recorder = BridgeRecorder()
         let recorder = self.recorder!
-        bridge = PubSubBridge(address: redis.address, channels: ["dfp:opportunities:ws": "opportunities"],
-                              maxBackoff: 0.2, sink: { recorder.sink($0) }, statusChanged: { recorder.status($0) })
+        bridge = PubSubBridge(
+            address: redis.address, channels: ["dfp:opportunities:ws": "opportunities"],
+            maxBackoff: 0.2, sink: { recorder.sink($0) }, statusChanged: { recorder.status($0) })
         bridge.start()
     }
 
@@ -45,11 +47,13 @@ final class PubSubBridgeTests: XCTestCase {
         XCTAssertTrue(recorder.wait { events, _ in events.count >= 2 })
         let events = recorder.events
         XCTAssertEqual(events.count, 2)
-        XCTAssertEqual(String(decoding: events[1].frame, as: UTF8.self),
-                       #"{"type":"event","topic":"opportunities","id":null,"data":{"last":true}}"#)
+        XCTAssertEqual(
+            String(decoding: events[1].frame, as: UTF8.self),
+            #"{"type":"event","topic":"opportunities","id":null,"data":{"last":true}}"#)
         XCTAssertNil(events[0].id)
-        XCTAssertEqual(String(decoding: events[0].frame, as: UTF8.self),
-                       #"{"type":"event","topic":"opportunities","id":null,"data":{"market":"BTC-USDT","score":91}}"#)
+        XCTAssertEqual(
+            String(decoding: events[0].frame, as: UTF8.self),
+            #"{"type":"event","topic":"opportunities","id":null,"data":{"market":"BTC-USDT","score":91}}"#)
         let stats = bridge.stats()
         XCTAssertEqual(stats.eventsIngested, ["opportunities": 2])
         XCTAssertEqual(stats.malformedEvents, 1)

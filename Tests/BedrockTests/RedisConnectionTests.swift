@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-@testable import Bedrock
 import RedisClient
+import XCTest
+
+@testable import Bedrock
 
 final class RedisConnectionTests: XCTestCase {
     func testRepliesAreCopiedIntoSwiftValues() throws {
@@ -71,8 +72,9 @@ final class RedisConnectionTests: XCTestCase {
 
     func testEndpointMapping() {
         XCTAssertNil(RedisAddress(RedisEndpoint.embedded))
-        XCTAssertEqual(RedisAddress(.tcp(host: "h", port: 1, password: "p", db: 2)),
-                       RedisAddress(host: "h", port: 1, password: "p", db: 2))
+        XCTAssertEqual(
+            RedisAddress(.tcp(host: "h", port: 1, password: "p", db: 2)),
+            RedisAddress(host: "h", port: 1, password: "p", db: 2))
         XCTAssertEqual(RedisAddress(.unix(path: "/s", password: nil, db: 0)), RedisAddress(unixPath: "/s"))
     }
 }

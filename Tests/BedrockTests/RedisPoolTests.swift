@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-@testable import Bedrock
 import RedisClient
+import XCTest
+
+@testable import Bedrock
 
 /// The pooled connections of the API workers: opened up front, never more than the peak.
 final class RedisPoolTests: RedisTestCase {

@@ -1,6 +1,7 @@
-import XCTest
-@testable import Bedrock
 import RedisClient
+import XCTest
+
+@testable import Bedrock
 
 /// A test case with a real `redis-server` on a free port and one connection to it, fresh for
 /// every test. Subclasses that need more set-up override `setUpWithError`, call `super` first.

@@ -1,9 +1,11 @@
 import Foundation
-import XCTest
-@testable import Bedrock
 import RedisClient
+import XCTest
+
+@testable import Bedrock
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real `redis-server` for integration tests: a free TCP port on 127.0.0.1, its own temp
@@ -60,9 +62,12 @@ final class RedisTestServer {
         guard process == nil else { return }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try EmbeddedRedis.locateServer())
-        p.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path,
-                       "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-                       "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path]
+        p.arguments =
+            [
+                "--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path,
+                "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+                "--daemonize", "no", "--logfile", directory.appendingPathComponent("redis.log").path,
+            ]
             + extraArguments
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
@@ -71,7 +76,10 @@ final class RedisTestServer {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if let conn = try? RedisConnection(address, connectTimeout: 0.2),
-               (try? conn.command(["PING"])) == .status("PONG") { return }
+                (try? conn.command(["PING"])) == .status("PONG")
+            {
+                return
+            }
             if !p.isRunning { break }
             usleep(20_000)
         }
@@ -98,9 +106,9 @@ final class RedisTestServer {
     /// A TCP port that was free a moment ago (bind to port 0, read it back, close).
     static func freePort() throws -> Int {
         #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
+            let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { throw RedisError.io("socket failed") }
         defer { close(fd) }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import XCTest
+
 @testable import Bedrock
 
 /// What the service loops share: where a new connection goes, the counts behind the connection
@@ -60,12 +61,14 @@ final class ServiceLoopTests: XCTestCase {
         XCTAssertEqual(total.queuedFrames, 3)
         XCTAssertEqual(total.topics, ["signals", "risk"])
         let text = registry.render()
-        for line in ["bedrock_ws_messages_in_total 7", "bedrock_ws_closes_total{code=\"4429\"} 1",
-                     "bedrock_ws_frames_out_total 15", "bedrock_ws_messages_out_total 30",
-                     "bedrock_http_requests_total{route=\"/health\",status=\"200\"} 2",
-                     "bedrock_http_request_duration_seconds_bucket{le=\"0.0005\"} 1",
-                     "bedrock_http_request_duration_seconds_bucket{le=\"0.025\"} 2",
-                     "bedrock_http_request_duration_seconds_count 2"] {
+        for line in [
+            "bedrock_ws_messages_in_total 7", "bedrock_ws_closes_total{code=\"4429\"} 1",
+            "bedrock_ws_frames_out_total 15", "bedrock_ws_messages_out_total 30",
+            "bedrock_http_requests_total{route=\"/health\",status=\"200\"} 2",
+            "bedrock_http_request_duration_seconds_bucket{le=\"0.0005\"} 1",
+            "bedrock_http_request_duration_seconds_bucket{le=\"0.025\"} 2",
+            "bedrock_http_request_duration_seconds_count 2",
+        ] {
             XCTAssertTrue(text.contains(line + "\n"), "missing \(line) in\n\(text)")
         }
     }

@@ -1,6 +1,7 @@
-import JSONCodec
 import GatewayCore
+import JSONCodec
 import XCTest
+
 @testable import Bedrock
 
 /// The per-connection protocol (SPEC §5) without any socket.
@@ -8,16 +9,20 @@ final class SessionMachineTests: XCTestCase {
     private let trader = Identity(subject: "alice", role: .trader, expiresAt: 10_000)
     private let viewer = Identity(subject: "vic", role: .viewer, expiresAt: 10_000)
 
-    private func machine(identity: Identity? = nil, limits: SessionLimits = SessionLimits(GatewayConfig.Server()),
-                         tokens: [String: Identity] = [:]) -> SessionMachine {
+    private func machine(
+        identity: Identity? = nil, limits: SessionLimits = SessionLimits(GatewayConfig.Server()),
+        tokens: [String: Identity] = [:]
+    ) -> SessionMachine {
         SessionMachine(sessionID: "s1", limits: limits, at: at(1000), identity: identity) { token in
             tokens[token].map { .success($0) } ?? .failure(AuthRefusal("bad token"))
         }
     }
 
     /// The configured defaults with some values changed.
-    private func limits(heartbeatInterval: Double? = nil, heartbeatTimeout: Double? = nil, authTimeout: Double? = nil,
-                        messagesPerSecond: Double? = nil, messageBurst: Double? = nil) -> SessionLimits {
+    private func limits(
+        heartbeatInterval: Double? = nil, heartbeatTimeout: Double? = nil, authTimeout: Double? = nil,
+        messagesPerSecond: Double? = nil, messageBurst: Double? = nil
+    ) -> SessionLimits {
         var l = SessionLimits(GatewayConfig.Server())
         if let heartbeatInterval { l.heartbeatInterval = heartbeatInterval }
         if let heartbeatTimeout { l.heartbeatTimeout = heartbeatTimeout }
@@ -74,11 +79,16 @@ final class SessionMachineTests: XCTestCase {
 
     func testMalformedFramesKeepTheConnection() {
         let m = machine(identity: trader)
-        for text in ["{not json", "[1,2]", #"{"id":1}"#, #"{"type":"dance"}"#, #"{"type":"subscribe","id":2}"#,
-                     #"{"type":"request","id":3}"#, #"{"type":"request","id":3,"method":"x","params":[1]}"#] {
+        for text in [
+            "{not json", "[1,2]", #"{"id":1}"#, #"{"type":"dance"}"#, #"{"type":"subscribe","id":2}"#,
+            #"{"type":"request","id":3}"#, #"{"type":"request","id":3,"method":"x","params":[1]}"#,
+        ] {
             let actions = send(m, text)
             XCTAssertEqual(errorCode(actions), "BAD_REQUEST", text)
-            XCTAssertFalse(actions.contains { if case .close = $0 { return true }; return false }, text)
+            XCTAssertFalse(
+                actions.contains {
+                    if case .close = $0 { return true }; return false
+                }, text)
         }
         XCTAssertEqual(sentFrames(send(m, #"{"type":"ping"}"#)), [["type": "pong"]])
     }
@@ -97,14 +107,17 @@ final class SessionMachineTests: XCTestCase {
         XCTAssertEqual(errorCode(send(v, #"{"type":"subscribe","id":1,"topic":"portfolio"}"#)), "FORBIDDEN")
         XCTAssertEqual(errorCode(send(v, #"{"type":"subscribe","id":1,"topic":"weather"}"#)), "BAD_REQUEST")
         XCTAssertEqual(errorCode(send(v, #"{"type":"subscribe","id":1,"topic":"signals","since":"yesterday"}"#)), "BAD_REQUEST")
-        XCTAssertEqual(send(v, #"{"type":"subscribe","id":1,"topic":"klines:BTCUSDT:1h","since":"5-1"}"#),
-                       [.subscribe(id: 1, topic: .klines(market: "BTCUSDT", interval: "1h"), since: "5-1")])
-        XCTAssertEqual(send(v, #"{"type":"subscribe","id":2,"topic":"signals","since":"$"}"#),
-                       [.subscribe(id: 2, topic: .signals, since: nil)])
+        XCTAssertEqual(
+            send(v, #"{"type":"subscribe","id":1,"topic":"klines:BTCUSDT:1h","since":"5-1"}"#),
+            [.subscribe(id: 1, topic: .klines(market: "BTCUSDT", interval: "1h"), since: "5-1")])
+        XCTAssertEqual(
+            send(v, #"{"type":"subscribe","id":2,"topic":"signals","since":"$"}"#),
+            [.subscribe(id: 2, topic: .signals, since: nil)])
         XCTAssertEqual(errorCode(send(v, #"{"type":"subscribe","id":3,"topic":"signals"}"#)), "CONFLICT")
         let t = machine(identity: trader)
-        XCTAssertEqual(send(t, #"{"type":"subscribe","id":1,"topic":"portfolio","since":"0"}"#),
-                       [.subscribe(id: 1, topic: .portfolio, since: "0")])
+        XCTAssertEqual(
+            send(t, #"{"type":"subscribe","id":1,"topic":"portfolio","since":"0"}"#),
+            [.subscribe(id: 1, topic: .portfolio, since: "0")])
     }
 
     func testRequestsAreCheckedAgainstTheMethodTable() {
@@ -116,8 +129,9 @@ final class SessionMachineTests: XCTestCase {
         let call = MethodCall(subject: "viewer", role: .viewer, params: JSONObject())
         let refusal = MethodTable().invoke(.riskKillSwitch, call) { _ in XCTFail("a refused call must not reach a worker") }
         XCTAssertEqual(refusal, .failure(APIError(.forbidden, "role VIEWER may not call risk.kill_switch")))
-        XCTAssertEqual(send(v, #"{"type":"request","id":2,"method":"account.get"}"#),
-                       [.request(id: 2, method: .accountGet, params: JSONObject())])
+        XCTAssertEqual(
+            send(v, #"{"type":"request","id":2,"method":"account.get"}"#),
+            [.request(id: 2, method: .accountGet, params: JSONObject())])
         XCTAssertEqual(errorCode(send(v, #"{"type":"request","id":3,"method":"no.such"}"#)), "NOT_FOUND")
     }
 
@@ -140,8 +154,9 @@ final class SessionMachineTests: XCTestCase {
             return XCTFail("expected 4401 for the expired token")
         }
         XCTAssertEqual(reason, "token expired")
-        let fresh = machine(identity: Identity(subject: "alice", role: .trader, expiresAt: 1e12),
-                            limits: limits(heartbeatInterval: 10, heartbeatTimeout: 30))
+        let fresh = machine(
+            identity: Identity(subject: "alice", role: .trader, expiresAt: 1e12),
+            limits: limits(heartbeatInterval: 10, heartbeatTimeout: 30))
         XCTAssertEqual(fresh.tick(at: stepped), [], "a wall step alone neither pings nor times out")
         XCTAssertEqual(fresh.tick(at: ClockReading(monotonic: 1001, wall: 1001 - 86_400)), [])
         XCTAssertEqual(sentFrames(fresh.tick(at: ClockReading(monotonic: 1010, wall: 0))), [["type": "ping"]])
@@ -159,7 +174,10 @@ final class SessionMachineTests: XCTestCase {
         XCTAssertEqual(sentFrames(send(m, #"{"type":"auth","token":"later"}"#)).first?["type"], "welcome")
         XCTAssertEqual(m.identity?.expiresAt, 20_000)
         _ = send(m, #"{"type":"pong"}"#, at: 14_999)
-        XCTAssertTrue(m.tick(at: at(15_000)).allSatisfy { if case .close = $0 { return false }; return true })
+        XCTAssertTrue(
+            m.tick(at: at(15_000)).allSatisfy {
+                if case .close = $0 { return false }; return true
+            })
         guard case .close(.unauthenticated, _)? = m.tick(at: at(20_000)).first else { return XCTFail("expected 4401") }
     }
 

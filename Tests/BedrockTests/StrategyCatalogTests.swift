@@ -1,5 +1,6 @@
-import XCTest
 import TradingCore
+import XCTest
+
 @testable import Bedrock
 
 /// `strategies.list` / `GET /v1/strategies`: the registry's strategies and parameter ranges.
@@ -14,8 +15,12 @@ final class StrategyCatalogTests: XCTestCase {
         let sma = try XCTUnwrap(data.first { $0["name"] == "sma_cross" })
         let params = try XCTUnwrap(sma["params"]?.arrayValue)
         XCTAssertEqual(params.count, 2)
-        XCTAssertEqual(params[0], .object(["name": "fast", "default": .int(10), "min": .int(1), "max": .int(500),
-                                           "integer": .bool(true), "description": "fast SMA period"]))
+        XCTAssertEqual(
+            params[0],
+            .object([
+                "name": "fast", "default": .int(10), "min": .int(1), "max": .int(500),
+                "integer": .bool(true), "description": "fast SMA period",
+            ]))
         XCTAssertEqual(params[1]["name"], "slow")
         XCTAssertEqual(params[1]["max"], .int(1000))
 

@@ -1,6 +1,7 @@
-import GatewayCore
 import Foundation
+import GatewayCore
 import XCTest
+
 @testable import Bedrock
 
 final class StreamBridgeTests: XCTestCase {
@@ -23,9 +24,10 @@ final class StreamBridgeTests: XCTestCase {
     /// proves the CLIENT UNBLOCK wake-up works.
     private func startBridge(blockMillis: Int = 5_000, maxBackoff: Double = 2) {
         let recorder = self.recorder!
-        bridge = StreamBridge(address: redis.address,
-                              options: .init(blockMillis: blockMillis, maxBackoff: maxBackoff),
-                              sink: { recorder.sink($0) }, statusChanged: { recorder.status($0) })
+        bridge = StreamBridge(
+            address: redis.address,
+            options: .init(blockMillis: blockMillis, maxBackoff: maxBackoff),
+            sink: { recorder.sink($0) }, statusChanged: { recorder.status($0) })
         bridge.start()
     }
 
@@ -44,7 +46,9 @@ final class StreamBridgeTests: XCTestCase {
     /// Runs `body` on another thread; true when it returned within `seconds`.
     private func finishes(within seconds: Double, _ body: @escaping @Sendable () -> Void) -> Bool {
         let done = DispatchSemaphore(value: 0)
-        Thread { body(); done.signal() }.start()
+        Thread {
+            body(); done.signal()
+        }.start()
         return done.wait(timeout: .now() + seconds) == .success
     }
 
@@ -58,14 +62,16 @@ final class StreamBridgeTests: XCTestCase {
         startBridge()
         XCTAssertEqual(activate("signals"), "0-0")
         let conn = try redis.connect()
-        let id = try StreamAppend.append(conn, topic: "signals",
-                                         eventJSON: "{\n  \"event_type\": \"signal.created\",\n  \"note\": \"a\\nb\"\n}")
+        let id = try StreamAppend.append(
+            conn, topic: "signals",
+            eventJSON: "{\n  \"event_type\": \"signal.created\",\n  \"note\": \"a\\nb\"\n}")
         XCTAssertTrue(recorder.wait { events, _ in events.count == 1 })
         let event = try XCTUnwrap(recorder.events.first)
         XCTAssertEqual(event.topic, "signals")
         XCTAssertEqual(event.id, id)
-        XCTAssertEqual(String(decoding: event.frame, as: UTF8.self),
-                       #"{"type":"event","topic":"signals","id":"\#(id)","data":{"event_type":"signal.created","note":"a\nb"}}"#)
+        XCTAssertEqual(
+            String(decoding: event.frame, as: UTF8.self),
+            #"{"type":"event","topic":"signals","id":"\#(id)","data":{"event_type":"signal.created","note":"a\nb"}}"#)
         XCTAssertFalse(event.frame.contains(UInt8(ascii: "\n")))
         XCTAssertEqual(bridge.stats().eventsIngested["signals"], 1)
     }
@@ -91,8 +97,9 @@ final class StreamBridgeTests: XCTestCase {
         let k = try StreamAppend.append(conn, topic: "klines:BTC-USDT:1m", eventJSON: #"{"event_type":"kline.closed"}"#)
         let s = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"event_type":"signal.created"}"#)
         XCTAssertTrue(recorder.wait { events, _ in events.count == 2 })
-        XCTAssertEqual(Set(recorder.events.map { "\($0.topic) \($0.id!)" }),
-                       ["klines:BTC-USDT:1m \(k)", "signals \(s)"])
+        XCTAssertEqual(
+            Set(recorder.events.map { "\($0.topic) \($0.id!)" }),
+            ["klines:BTC-USDT:1m \(k)", "signals \(s)"])
         XCTAssertEqual(bridge.stats().activeTopics, 2)
     }
 
@@ -122,8 +129,10 @@ final class StreamBridgeTests: XCTestCase {
         let key = "bedrock:stream:signals"
         _ = try conn.command(["XADD", key, "*", "event", "{not json"]).checked()
         _ = try conn.command(["XADD", key, "*", "other", #"{"a":1}"#]).checked()
-        _ = try conn.command(binary: [Array("XADD".utf8), Array(key.utf8), Array("*".utf8), Array("event".utf8),
-                                       [0x22, 0xff, 0xfe, 0x22]]).checked()  // invalid UTF-8
+        _ = try conn.command(binary: [
+            Array("XADD".utf8), Array(key.utf8), Array("*".utf8), Array("event".utf8),
+            [0x22, 0xff, 0xfe, 0x22],
+        ]).checked()  // invalid UTF-8
         let good = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"ok":true}"#)
         let last = try StreamAppend.append(conn, topic: "signals", eventJSON: #"{"ok":"last"}"#)
         XCTAssertTrue(recorder.wait { events, _ in events.last?.id == last })

@@ -1,8 +1,9 @@
-import GatewayCore
 import Foundation
-import XCTest
-@testable import Bedrock
+import GatewayCore
 import RedisClient
+import XCTest
+
+@testable import Bedrock
 
 final class StreamReplayTests: RedisTestCase {
 
@@ -34,8 +35,9 @@ final class StreamReplayTests: RedisTestCase {
         let result = try StreamReplay.replay(conn, topic: "signals", after: since, upTo: position, max: 100, pageSize: 2)
         XCTAssertTrue(result.recovered)
         XCTAssertEqual(result.entries.map(\.id), Array(ids[3...7]))
-        XCTAssertEqual(String(decoding: result.entries[0].frame, as: UTF8.self),
-                       #"{"type":"event","topic":"signals","id":"\#(ids[3])","data":{"n":3}}"#)
+        XCTAssertEqual(
+            String(decoding: result.entries[0].frame, as: UTF8.self),
+            #"{"type":"event","topic":"signals","id":"\#(ids[3])","data":{"n":3}}"#)
         XCTAssertTrue(result.entries.allSatisfy { $0.topic == "signals" })
     }
 

@@ -1,7 +1,8 @@
 import GatewayCore
-import XCTest
-@testable import Bedrock
 import JWTAuth
+import XCTest
+
+@testable import Bedrock
 
 /// The gateway's token check with its cache of verified tokens.
 final class TokenCheckTests: XCTestCase {
@@ -23,7 +24,9 @@ final class TokenCheckTests: XCTestCase {
         guard case .success = check.check(token) else { return XCTFail("cached token refused") }
         var tampered = Array(token.utf8)
         tampered[tampered.count - 2] = tampered[tampered.count - 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-        guard case .failure = check.check(String(decoding: tampered, as: UTF8.self)) else { return XCTFail("tampered token accepted") }
+        guard case .failure = check.check(String(decoding: tampered, as: UTF8.self)) else {
+            return XCTFail("tampered token accepted")
+        }
         clock.advance(1)  // exp = now + 1 has come
         guard case .failure(let refusal) = check.check(token) else { return XCTFail("expired token accepted from the cache") }
         XCTAssertTrue(refusal.reason.contains("expired"), refusal.reason)

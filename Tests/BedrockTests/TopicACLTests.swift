@@ -1,6 +1,7 @@
-import XCTest
-@testable import Bedrock
 import JWTAuth
+import XCTest
+
+@testable import Bedrock
 
 final class TopicACLTests: XCTestCase {
     func testValidTopicsParse() {
@@ -26,8 +27,10 @@ final class TopicACLTests: XCTestCase {
     }
 
     func testSubscribeTablePerRole() {
-        let topics: [Topic] = [.signals, .opportunities, .klines(market: "ETHUSDT", interval: "5m"),
-                               .portfolio, .risk]
+        let topics: [Topic] = [
+            .signals, .opportunities, .klines(market: "ETHUSDT", interval: "5m"),
+            .portfolio, .risk,
+        ]
         let allowed: [Role: Set<String>] = [
             .viewer: ["signals", "opportunities", "klines:ETHUSDT:5m"],
             .trader: ["signals", "opportunities", "klines:ETHUSDT:5m", "portfolio", "risk"],
@@ -35,8 +38,9 @@ final class TopicACLTests: XCTestCase {
         ]
         for role in Role.allCases {
             for t in topics {
-                XCTAssertEqual(canSubscribe(role: role, topic: t), allowed[role]!.contains(t.name),
-                               "\(role) \(t)")
+                XCTAssertEqual(
+                    canSubscribe(role: role, topic: t), allowed[role]!.contains(t.name),
+                    "\(role) \(t)")
             }
         }
     }
@@ -51,10 +55,14 @@ final class TopicACLTests: XCTestCase {
 
     func testMethodTable() {
         XCTAssertEqual(Method.allCases.count, 21)
-        let traderMethods: Set<String> = ["signals.generate", "positions.close", "backtest.submit",
-                                          "backtest.cancel", "optimize.submit"]
+        let traderMethods: Set<String> = [
+            "signals.generate", "positions.close", "backtest.submit",
+            "backtest.cancel", "optimize.submit",
+        ]
         for m in Method.allCases {
-            let expect: Role = m == .riskKillSwitch ? .admin
+            let expect: Role =
+                m == .riskKillSwitch
+                ? .admin
                 : traderMethods.contains(m.rawValue) ? .trader : .viewer
             XCTAssertEqual(m.leastRole, expect, m.rawValue)
         }

@@ -78,8 +78,10 @@ final class Owner {
     func answerReplay(recovered: Bool = true) {
         let replay = replays.removeFirst()
         let frames = recovered ? stream.range(after: replay.since, upTo: replay.upTo) : []
-        run(router.replayFinished(replay.client, topic: replay.topic, ticket: replay.ticket,
-                                  .success(frames: frames, recovered: recovered)))
+        run(
+            router.replayFinished(
+                replay.client, topic: replay.topic, ticket: replay.ticket,
+                .success(frames: frames, recovered: recovered)))
     }
 }
 
@@ -187,8 +189,10 @@ final class TopicRouterTests: XCTestCase {
         let stale = owner.replays.removeFirst()
         owner.run(owner.router.unsubscribe(b, topic: "signals"))
         owner.subscribe(b, since: "3-0")
-        owner.run(owner.router.replayFinished(b, topic: "signals", ticket: stale.ticket,
-                                              .success(frames: ["2-0", "3-0", "4-0"], recovered: true)))
+        owner.run(
+            owner.router.replayFinished(
+                b, topic: "signals", ticket: stale.ticket,
+                .success(frames: ["2-0", "3-0", "4-0"], recovered: true)))
         XCTAssertTrue(b.received.isEmpty, "the first subscription's replay must not land on the second")
         owner.answerReplay()
         XCTAssertEqual(b.received, ["4-0"])

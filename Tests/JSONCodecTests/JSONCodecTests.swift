@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import JSONCodec
 
 final class JSONCodecTests: XCTestCase {
@@ -28,6 +29,8 @@ final class JSONCodecTests: XCTestCase {
 
 extension JSONCodecTests {
     func testPricesPrintAsWritten() {
-        XCTAssertEqual(JSONCodec.encodeString(["p": 29717.13, "q": .double(0.1 + 0.2), "n": 30000.0]), #"{"p":29717.13,"q":0.3,"n":30000.0}"#)
+        XCTAssertEqual(
+            JSONCodec.encodeString(["p": 29717.13, "q": .double(0.1 + 0.2), "n": 30000.0]), #"{"p":29717.13,"q":0.3,"n":30000.0}"#
+        )
     }
 }

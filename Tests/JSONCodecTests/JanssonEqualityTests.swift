@@ -1,5 +1,6 @@
-import XCTest
 import CJansson
+import XCTest
+
 @testable import JSONCodec
 
 /// Byte equality with the previous wire encoder: jansson's `json_dumpb` with
@@ -25,7 +26,11 @@ final class JanssonEqualityTests: XCTestCase {
         case .double(let d): return d.isFinite ? json_real(d) : json_null()
         case .string(let s):
             var s = s
-            return s.withUTF8 { json_stringn_nocheck(UnsafeRawPointer($0.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self), $0.count) }
+            return s.withUTF8 {
+                json_stringn_nocheck(
+                    UnsafeRawPointer($0.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self),
+                    $0.count)
+            }
         case .array(let items):
             let node = json_array()!
             for item in items { json_array_append_new(node, makeNode(item)) }
@@ -35,7 +40,10 @@ final class JanssonEqualityTests: XCTestCase {
             for (key, item) in object.members {
                 var k = key
                 k.withUTF8 { buf in
-                    _ = json_object_setn_new_nocheck(node, UnsafeRawPointer(buf.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self), buf.count, makeNode(item))
+                    _ = json_object_setn_new_nocheck(
+                        node,
+                        UnsafeRawPointer(buf.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self),
+                        buf.count, makeNode(item))
                 }
             }
             return node
@@ -44,11 +52,15 @@ final class JanssonEqualityTests: XCTestCase {
 
     func testRepresentativeValues() {
         let values: [JSONValue] = [
-            ["type": "event", "topic": "market.btcusdt", "id": "1700000000000-0",
-             "data": ["price": 29717.13, "qty": .double(0.001), "side": "BUY", "ts": .int(1_700_000_000_000)]],
+            [
+                "type": "event", "topic": "market.btcusdt", "id": "1700000000000-0",
+                "data": ["price": 29717.13, "qty": .double(0.001), "side": "BUY", "ts": .int(1_700_000_000_000)],
+            ],
             ["type": "error", "code": "RATE_LIMITED", "message": "slow down: \"5/s\"\n"],
-            ["balance": .double(10000), "pnl": .double(-12.345678901234567), "ratio": .double(0.1 + 0.2),
-             "tiny": .double(1.5e-9), "huge": .double(6.02e23), "zero": .double(-0.0), "none": nil, "ok": true],
+            [
+                "balance": .double(10000), "pnl": .double(-12.345678901234567), "ratio": .double(0.1 + 0.2),
+                "tiny": .double(1.5e-9), "huge": .double(6.02e23), "zero": .double(-0.0), "none": nil, "ok": true,
+            ],
             ["text": "é€😀\u{2028}\u{0}\u{1F}\t/", "nested": [[], [:], [[1, [2, [3.25]]]]]],
             .array((0..<50).map { .double(Double($0) * 0.1) }),
         ]
@@ -69,9 +81,13 @@ final class JanssonEqualityTests: XCTestCase {
         }
         XCTAssertEqual(JSONCodec.encodeString(.array(doubles)), janssonEncode(.array(doubles)))
         let strings: [JSONValue] = (0..<2_000).map { _ in
-            .string(String(String.UnicodeScalarView((0..<Int.random(in: 0...12, using: &rng)).compactMap { _ in
-                Unicode.Scalar([0, 0x1F, 0x22, 0x5C, 0x7F, 0xE9, 0x2028, 0x1F600, 0x41][Int.random(in: 0...8, using: &rng)])
-            })))
+            .string(
+                String(
+                    String.UnicodeScalarView(
+                        (0..<Int.random(in: 0...12, using: &rng)).compactMap { _ in
+                            Unicode.Scalar(
+                                [0, 0x1F, 0x22, 0x5C, 0x7F, 0xE9, 0x2028, 0x1F600, 0x41][Int.random(in: 0...8, using: &rng)])
+                        })))
         }
         XCTAssertEqual(JSONCodec.encodeString(.array(strings)), janssonEncode(.array(strings)))
     }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import TradingCore
 
 /// Properties that must hold for every strategy on any data.
@@ -6,7 +7,7 @@ final class BacktesterPropertyTests: XCTestCase {
     /// A deterministic random walk with gaps (so that stop entries and gap fills happen).
     static func randomWalk(count: Int, seed: UInt64) -> BarSeries {
         var state = seed
-        func next() -> Double {   // SplitMix64 → [0, 1)
+        func next() -> Double {  // SplitMix64 → [0, 1)
             state &+= 0x9E37_79B9_7F4A_7C15
             var z = state
             z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -21,8 +22,10 @@ final class BacktesterPropertyTests: XCTestCase {
             close = open * (1 + (next() - 0.48) * 0.03)
             let high = max(open, close) * (1 + next() * 0.01)
             let low = min(open, close) * (1 - next() * 0.01)
-            series.append(Bar(time: 1_600_000_000_000 + Int64(k) * 3_600_000, open: open, high: high, low: low,
-                              close: close, volume: 100 + next() * 900))
+            series.append(
+                Bar(
+                    time: 1_600_000_000_000 + Int64(k) * 3_600_000, open: open, high: high, low: low,
+                    close: close, volume: 100 + next() * 900))
         }
         return series
     }
@@ -49,7 +52,7 @@ final class BacktesterPropertyTests: XCTestCase {
             let r = try Backtester.run(series: series, strategyName: name, parameters: params, config: config())
             var balance = r.initialBalance
             for t in r.trades { balance += t.pnl }
-            XCTAssertEqual(r.finalBalance, balance, name)                       // exact
+            XCTAssertEqual(r.finalBalance, balance, name)  // exact
             XCTAssertEqual(r.equityValues.last, r.finalBalance, name)
             let gross = r.trades.reduce(0.0) { $0 + $1.side.sign * $1.size * ($1.exitPrice - $1.entryPrice) }
             XCTAssertEqual(r.finalBalance, r.initialBalance + gross - r.totalCommission, accuracy: 1e-6, name)
@@ -68,7 +71,8 @@ final class BacktesterPropertyTests: XCTestCase {
             for i in 0..<series.count {
                 let time = series.time[i], isLast = i == series.count - 1
                 while tradeIndex < r.trades.count && r.trades[tradeIndex].exitTime <= time
-                        && (r.trades[tradeIndex].exitReason != .endOfData || isLast) {
+                    && (r.trades[tradeIndex].exitReason != .endOfData || isLast)
+                {
                     cash += r.trades[tradeIndex].pnl
                     tradeIndex += 1
                 }
@@ -93,12 +97,15 @@ final class BacktesterPropertyTests: XCTestCase {
         for (name, params) in strategies {
             let full = try Backtester.run(series: series, strategyName: name, parameters: params, config: config())
             for cut in [60, 333, 700, 1201] {
-                let part = try Backtester.run(series: series.prefix(cut), strategyName: name, parameters: params,
-                                              config: config())
+                let part = try Backtester.run(
+                    series: series.prefix(cut), strategyName: name, parameters: params,
+                    config: config())
                 let lastTime = series.time[cut - 1]
-                XCTAssertEqual(Array(part.equityValues[0..<(cut - 1)]), Array(full.equityValues[0..<(cut - 1)]), "\(name) cut \(cut)")
-                XCTAssertEqual(part.trades.filter { $0.exitTime < lastTime }, full.trades.filter { $0.exitTime < lastTime },
-                               "\(name) cut \(cut)")
+                XCTAssertEqual(
+                    Array(part.equityValues[0..<(cut - 1)]), Array(full.equityValues[0..<(cut - 1)]), "\(name) cut \(cut)")
+                XCTAssertEqual(
+                    part.trades.filter { $0.exitTime < lastTime }, full.trades.filter { $0.exitTime < lastTime },
+                    "\(name) cut \(cut)")
             }
         }
     }
@@ -128,11 +135,15 @@ final class BacktesterPropertyTests: XCTestCase {
         for i in 1..<(closes.count - 1) {
             guard let f0 = sma(fastN, i - 1), let s0 = sma(slowN, i - 1), let f1 = sma(fastN, i), let s1 = sma(slowN, i)
             else { continue }
-            if !inPosition && f0 < s0 && f1 > s1 { inPosition = true; expectedEntries.append(series.time[i + 1]) }
-            else if inPosition && f0 > s0 && f1 < s1 { inPosition = false; expectedExits.append(series.time[i + 1]) }
+            if !inPosition && f0 < s0 && f1 > s1 {
+                inPosition = true; expectedEntries.append(series.time[i + 1])
+            } else if inPosition && f0 > s0 && f1 < s1 {
+                inPosition = false; expectedExits.append(series.time[i + 1])
+            }
         }
-        let r = try Backtester.run(series: series, strategyName: "sma_cross", parameters: ["fast": 5, "slow": 12],
-                                   config: BacktestConfig(commissionRate: 0.001, risk: nil))
+        let r = try Backtester.run(
+            series: series, strategyName: "sma_cross", parameters: ["fast": 5, "slow": 12],
+            config: BacktestConfig(commissionRate: 0.001, risk: nil))
         XCTAssertEqual(r.trades.map(\.entryTime), expectedEntries)
         XCTAssertEqual(r.trades.filter { $0.exitReason == .signal }.map(\.exitTime), expectedExits)
         for t in r.trades {

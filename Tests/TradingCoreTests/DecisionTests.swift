@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import TradingCore
 
 final class WeightBandsTests: XCTestCase {
@@ -65,8 +66,9 @@ final class ArbiterTests: XCTestCase {
 
 final class SignalAssessmentTests: XCTestCase {
     func testAssessmentCombinesWeightBandAndArbiter() {
-        let signal = EntrySignal(signalType: .oopsSell, side: .sell, order: .stop(level: 100), entryPrice: 100,
-                                 stopLoss: 105, profitTarget: 90, score: 85)
+        let signal = EntrySignal(
+            signalType: .oopsSell, side: .sell, order: .stop(level: 100), entryPrice: 100,
+            stopLoss: 105, profitTarget: 90, score: 85)
         // Sell with NEGATIVE sentiment counts 100: (85 × 0.5 + 100 × 0.2) / 0.7 = 89.29.
         let a = SignalAssessment.assess(signal, sentiment: .negative)
         XCTAssertEqual(a.suggestedPositionWeight, 0.8, accuracy: 1e-12)

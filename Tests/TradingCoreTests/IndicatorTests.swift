@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import TradingCore
 
 final class IndicatorTests: XCTestCase {
@@ -8,7 +9,7 @@ final class IndicatorTests: XCTestCase {
     }
 
     func testEMASeededWithSMAThenSmoothed() {
-        var ema = EMA(period: 3)   // alpha = 0.5
+        var ema = EMA(period: 3)  // alpha = 0.5
         XCTAssertEqual([1.0, 2, 3, 5, 1].map { ema.update($0) }, [nil, nil, 2, 3.5, 2.25])
     }
 
@@ -16,15 +17,15 @@ final class IndicatorTests: XCTestCase {
         var atr = ATR(period: 2)
         // TR: 2 (first bar: high − low), 2, 3, then a gap up: max(1, |15 − 12|, |14 − 12|) = 3.
         XCTAssertNil(atr.update(high: 10, low: 8, close: 9))
-        XCTAssertEqual(atr.update(high: 11, low: 9, close: 10), 2)          // (2 + 2) / 2
-        XCTAssertEqual(atr.update(high: 13, low: 10, close: 12), 2.5)       // (2 × 1 + 3) / 2
-        XCTAssertEqual(atr.update(high: 15, low: 14, close: 14.5), 2.75)    // (2.5 + 3) / 2
+        XCTAssertEqual(atr.update(high: 11, low: 9, close: 10), 2)  // (2 + 2) / 2
+        XCTAssertEqual(atr.update(high: 13, low: 10, close: 12), 2.5)  // (2 × 1 + 3) / 2
+        XCTAssertEqual(atr.update(high: 15, low: 14, close: 14.5), 2.75)  // (2.5 + 3) / 2
     }
 
     func testRSIWilder() throws {
         var rsi = RSI(period: 2)
         XCTAssertNil(rsi.update(10))
-        XCTAssertNil(rsi.update(11))                    // +1
+        XCTAssertNil(rsi.update(11))  // +1
         // −0.5: avg gain 0.5, avg loss 0.25 → RS 2 → 66.67
         XCTAssertEqual(try XCTUnwrap(rsi.update(10.5)), 100 - 100 / 3.0, accuracy: 1e-12)
         // +1.5: avg gain (0.5 + 1.5)/2 = 1, avg loss 0.25/2 = 0.125 → RS 8 → 88.89
@@ -55,7 +56,7 @@ final class IndicatorTests: XCTestCase {
             var low = RollingExtreme(period: period, kind: .lowest)
             var xs: [Double] = []
             for _ in 0..<500 {
-                let x = Double(Int.random(in: 0..<20, using: &rng))   // many ties
+                let x = Double(Int.random(in: 0..<20, using: &rng))  // many ties
                 xs.append(x)
                 let h = high.update(x), l = low.update(x)
                 if xs.count >= period {
@@ -85,9 +86,9 @@ final class IndicatorTests: XCTestCase {
     func testTrendScreen() {
         var screen = TrendScreen(period: 2)
         XCTAssertEqual(screen.update(close: 10), .none)
-        XCTAssertEqual(screen.update(close: 11), .none)     // SMA 10.5, no previous SMA yet
-        XCTAssertEqual(screen.update(close: 12), .up)       // SMA 11.5 > 10.5, close above
-        XCTAssertEqual(screen.update(close: 11.6), .none)   // SMA 11.8 rising, but close below it
-        XCTAssertEqual(screen.update(close: 9), .down)      // SMA 10.3 falling, close below
+        XCTAssertEqual(screen.update(close: 11), .none)  // SMA 10.5, no previous SMA yet
+        XCTAssertEqual(screen.update(close: 12), .up)  // SMA 11.5 > 10.5, close above
+        XCTAssertEqual(screen.update(close: 11.6), .none)  // SMA 11.8 rising, but close below it
+        XCTAssertEqual(screen.update(close: 9), .down)  // SMA 10.3 falling, close below
     }
 }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import TradingCore
 
 final class MarketDataTests: XCTestCase {
@@ -41,7 +42,8 @@ final class MarketDataTests: XCTestCase {
     }
 
     func testPandasUnnamedIndexWithOffsetTimes() throws {
-        let csv = ",open,high,low,close,volume\n2024-01-01 00:00:00+00:00,1,2,0.5,1.5,10\n2024-01-01 03:00:00+02:00,1,2,0.5,1.5,10\n"
+        let csv =
+            ",open,high,low,close,volume\n2024-01-01 00:00:00+00:00,1,2,0.5,1.5,10\n2024-01-01 03:00:00+02:00,1,2,0.5,1.5,10\n"
         let s = try load(csv)
         XCTAssertEqual(s.time, [jan1, jan1 + 3_600_000])
     }
@@ -66,8 +68,10 @@ final class MarketDataTests: XCTestCase {
     }
 
     func testBinanceDumpWithoutHeader() throws {
-        let row1 = "1704067200000,42283.58,42554.57,42261.02,42475.23,1271.68,1704070799999,53957848.04,47134,682.57,28963401.71,0"
-        let row2 = "1704070800000,42475.23,42775.00,42431.65,42613.56,1196.37,1704074399999,50970319.45,44441,640.74,27298116.26,0"
+        let row1 =
+            "1704067200000,42283.58,42554.57,42261.02,42475.23,1271.68,1704070799999,53957848.04,47134,682.57,28963401.71,0"
+        let row2 =
+            "1704070800000,42475.23,42775.00,42431.65,42613.56,1196.37,1704074399999,50970319.45,44441,640.74,27298116.26,0"
         let s = try load(row1 + "\n" + row2 + "\n")
         XCTAssertEqual(s.count, 2)
         XCTAssertEqual(s[0], Bar(time: jan1, open: 42283.58, high: 42554.57, low: 42261.02, close: 42475.23, volume: 1271.68))
@@ -80,7 +84,8 @@ final class MarketDataTests: XCTestCase {
     }
 
     func testCRLFBOMBlankLinesAndQuotes() throws {
-        let text = "\u{FEFF}\"time\",\"open\",\"high\",\"low\",\"close\",\"volume\"\r\n\"2024-01-01\",1,2,0.5,1.5,10\r\n\r\n2024-01-02, 1 ,2,0.5,1.5,10\r\n\r\n"
+        let text =
+            "\u{FEFF}\"time\",\"open\",\"high\",\"low\",\"close\",\"volume\"\r\n\"2024-01-01\",1,2,0.5,1.5,10\r\n\r\n2024-01-02, 1 ,2,0.5,1.5,10\r\n\r\n"
         let s = try load(text)
         XCTAssertEqual(s.time, [jan1, jan1 + day])
         XCTAssertEqual(s.open, [1, 1])

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import TradingCore
 
 /// Every metric on a tiny curve worked out by hand.
@@ -99,18 +100,23 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(EquityStatistics.annualizedReturn(times: yearTimes, equity: year)!, 0.1, accuracy: 1e-12)
         // Weekday-only bars: 100 → 121 over two calendar years (first and last bar 730 days
         // apart), whatever the bar count: √1.21 − 1 = 10 % a year.
-        XCTAssertEqual(EquityStatistics.annualizedReturn(times: [0, 3 * MetricsTests.day, 730 * MetricsTests.day],
-                                                         equity: [100, 90, 121])!, 0.1, accuracy: 1e-12)
+        XCTAssertEqual(
+            EquityStatistics.annualizedReturn(
+                times: [0, 3 * MetricsTests.day, 730 * MetricsTests.day],
+                equity: [100, 90, 121])!, 0.1, accuracy: 1e-12)
         // Calmar = annualised return in % / max drawdown in %.
         let m = BacktestMetrics(trades: [], times: times, equity: equity, initialBalance: 100)
         XCTAssertEqual(m.annualizedReturn!, (pow(1.089, 365.0 / 4) - 1) * 100, accuracy: 1e-3)
         XCTAssertEqual(m.calmarRatio!, m.annualizedReturn! / 10, accuracy: 1e-6)
     }
 
-    static func trade(_ entryBar: Int64, _ exitBar: Int64, pnl: Double,
-                      reason: ExitReason = .signal) -> Trade {
-        Trade(entryTime: entryBar * hour, exitTime: exitBar * hour, side: .buy, entryPrice: 10,
-              exitPrice: 11, size: 1, pnl: pnl, commission: 1, slippage: 0.5, exitReason: reason)
+    static func trade(
+        _ entryBar: Int64, _ exitBar: Int64, pnl: Double,
+        reason: ExitReason = .signal
+    ) -> Trade {
+        Trade(
+            entryTime: entryBar * hour, exitTime: exitBar * hour, side: .buy, entryPrice: 10,
+            exitPrice: 11, size: 1, pnl: pnl, commission: 1, slippage: 0.5, exitReason: reason)
     }
 
     func testTradeStatistics() {
@@ -119,27 +125,29 @@ final class MetricsTests: XCTestCase {
             MetricsTests.trade(Int64($0.offset), Int64($0.offset) + 1, pnl: $0.element)
         }
         let t10 = (0..<10).map { Int64($0) * MetricsTests.hour }
-        let m = BacktestMetrics(trades: trades, times: t10, equity: [Double](repeating: 1000, count: 10),
-                                initialBalance: 1000)
+        let m = BacktestMetrics(
+            trades: trades, times: t10, equity: [Double](repeating: 1000, count: 10),
+            initialBalance: 1000)
         XCTAssertEqual(m.totalTrades, 5)
         XCTAssertEqual(m.winningTrades, 2)
         XCTAssertEqual(m.losingTrades, 2)
-        XCTAssertEqual(m.winRate, 40, accuracy: 1e-12)             // 2 / 5
-        XCTAssertEqual(m.avgWin, 25, accuracy: 1e-12)              // (30 + 20) / 2
-        XCTAssertEqual(m.avgLoss, -15, accuracy: 1e-12)            // (−10 − 20) / 2
+        XCTAssertEqual(m.winRate, 40, accuracy: 1e-12)  // 2 / 5
+        XCTAssertEqual(m.avgWin, 25, accuracy: 1e-12)  // (30 + 20) / 2
+        XCTAssertEqual(m.avgLoss, -15, accuracy: 1e-12)  // (−10 − 20) / 2
         XCTAssertEqual(m.profitFactor!, 50.0 / 30.0, accuracy: 1e-12)
-        XCTAssertEqual(m.expectancy, 4, accuracy: 1e-12)           // 20 / 5
-        XCTAssertEqual(m.totalCommission, 5, accuracy: 1e-12)      // 5 × 1
-        XCTAssertEqual(m.totalSlippage, 2.5, accuracy: 1e-12)      // 5 × 0.5
-        XCTAssertEqual(m.finalBalance, 1020, accuracy: 1e-12)      // 1000 + 20
-        XCTAssertEqual(m.roi, 2, accuracy: 1e-12)                  // 20 / 1000
+        XCTAssertEqual(m.expectancy, 4, accuracy: 1e-12)  // 20 / 5
+        XCTAssertEqual(m.totalCommission, 5, accuracy: 1e-12)  // 5 × 1
+        XCTAssertEqual(m.totalSlippage, 2.5, accuracy: 1e-12)  // 5 × 0.5
+        XCTAssertEqual(m.finalBalance, 1020, accuracy: 1e-12)  // 1000 + 20
+        XCTAssertEqual(m.roi, 2, accuracy: 1e-12)  // 20 / 1000
         XCTAssertNil(m.sharpeRatio, "flat equity has no Sharpe")
         XCTAssertNil(m.calmarRatio, "no drawdown, no Calmar")
     }
 
     func testProfitFactorNilWithoutLosses() {
-        let m = BacktestMetrics(trades: [MetricsTests.trade(0, 1, pnl: 5)], times: [0, 1], equity: [10, 15],
-                                initialBalance: 10)
+        let m = BacktestMetrics(
+            trades: [MetricsTests.trade(0, 1, pnl: 5)], times: [0, 1], equity: [10, 15],
+            initialBalance: 10)
         XCTAssertNil(m.profitFactor)
         XCTAssertEqual(m.winRate, 100)
         XCTAssertEqual(m.avgLoss, 0)
@@ -153,8 +161,9 @@ final class MetricsTests: XCTestCase {
         let trades = [MetricsTests.trade(2, 5, pnl: 1), MetricsTests.trade(7, 9, pnl: 1, reason: .endOfData)]
         XCTAssertEqual(TradeStatistics.exposurePercent(trades, times: t10), 60, accuracy: 1e-12)
         // The backtester's own count, when given, wins.
-        let m = BacktestMetrics(trades: trades, times: t10, equity: [Double](repeating: 1, count: 10),
-                                initialBalance: 1, exposurePct: 50)
+        let m = BacktestMetrics(
+            trades: trades, times: t10, equity: [Double](repeating: 1, count: 10),
+            initialBalance: 1, exposurePct: 50)
         XCTAssertEqual(m.exposurePct, 50)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import TradingCore
 
 /// Search spaces, ranking, determinism across thread counts, cancellation and walk-forward
@@ -9,8 +10,10 @@ final class OptimizerTests: XCTestCase {
 
     /// A report whose equity starts at 100 and is multiplied by `1 + growth(bar, params)` at
     /// every bar of `range`.
-    static func fakeReport(_ p: [String: Double], _ range: Range<Int>,
-                           _ growth: (Int, [String: Double]) -> Double) -> BacktestReport {
+    static func fakeReport(
+        _ p: [String: Double], _ range: Range<Int>,
+        _ growth: (Int, [String: Double]) -> Double
+    ) -> BacktestReport {
         var e = 100.0
         var equity = [Double](), times = [Int64]()
         for i in range {
@@ -18,8 +21,9 @@ final class OptimizerTests: XCTestCase {
             equity.append(e)
             times.append(Int64(i) * hour)
         }
-        return BacktestReport(strategyName: "fake", parameters: p, initialBalance: 100, finalBalance: e,
-                              trades: [], equityTimes: times, equity: equity)
+        return BacktestReport(
+            strategyName: "fake", parameters: p, initialBalance: 100, finalBalance: e,
+            trades: [], equityTimes: times, equity: equity)
     }
 
     struct Invalid: Error, CustomStringConvertible { var description: String }
@@ -34,11 +38,13 @@ final class OptimizerTests: XCTestCase {
         let sets = try SearchSpace.candidates(
             [ParameterRange(name: "fast", values: [5, 10]), ParameterRange(name: "slow", values: [20, 30, 40])],
             method: .grid, fixed: ["atr": 14])
-        XCTAssertEqual(sets.map { [$0["fast"]!, $0["slow"]!] },
-                       [[5, 20], [5, 30], [5, 40], [10, 20], [10, 30], [10, 40]])
+        XCTAssertEqual(
+            sets.map { [$0["fast"]!, $0["slow"]!] },
+            [[5, 20], [5, 30], [5, 40], [10, 20], [10, 30], [10, 40]])
         XCTAssertTrue(sets.allSatisfy { $0["atr"] == 14 })
-        XCTAssertThrowsError(try SearchSpace.candidates(
-            [ParameterRange(name: "a", values: [1]), ParameterRange(name: "a", values: [2])], method: .grid))
+        XCTAssertThrowsError(
+            try SearchSpace.candidates(
+                [ParameterRange(name: "a", values: [1]), ParameterRange(name: "a", values: [2])], method: .grid))
     }
 
     func testParseRanges() throws {
@@ -67,8 +73,9 @@ final class OptimizerTests: XCTestCase {
         }
         XCTAssertEqual(Set(a.map { [$0["fast"]!, $0["k"]!] }).count, 40, "no repeated set")
         // A space of 3 whole values cannot give 10 distinct sets.
-        let tiny = try SearchSpace.candidates([ParameterRange(name: "n", values: [1, 3])],
-                                              method: .random(trials: 10, seed: 1))
+        let tiny = try SearchSpace.candidates(
+            [ParameterRange(name: "n", values: [1, 3])],
+            method: .random(trials: 10, seed: 1))
         XCTAssertEqual(Set(tiny.map { $0["n"]! }), [1, 2, 3])
     }
 
@@ -83,20 +90,25 @@ final class OptimizerTests: XCTestCase {
         let sets = try SearchSpace.candidates(
             [ParameterRange(name: "fast", values: [5, 10, 30]), ParameterRange(name: "slow", values: [20, 40])],
             method: .grid)
-        let result = try Optimizer.optimize(candidates: sets, range: 0..<100, metric: "roi",
-                                            options: OptimizationOptions(threads: 2), evaluate: OptimizerTests.linear)
+        let result = try Optimizer.optimize(
+            candidates: sets, range: 0..<100, metric: "roi",
+            options: OptimizationOptions(threads: 2), evaluate: OptimizerTests.linear)
         // growth per bar: (10,20) 0.008, (10,40) 0.006, (5,20) 0.003, (5,40) 0.001; fast 30 ≥ slow 20
         // fails, (30,40) 0.026 is best.
-        XCTAssertEqual(result.ranked.map { [$0.parameters["fast"]!, $0.parameters["slow"]!] },
-                       [[30, 40], [10, 20], [10, 40], [5, 20], [5, 40]])
+        XCTAssertEqual(
+            result.ranked.map { [$0.parameters["fast"]!, $0.parameters["slow"]!] },
+            [[30, 40], [10, 20], [10, 40], [5, 20], [5, 40]])
         XCTAssertEqual(result.failed.map { $0.parameters["fast"]! }, [30])
         XCTAssertEqual(result.failed.first?.error, "fast must be below slow")
         // roi of (10,20) over 100 bars: (1.008^100 − 1) × 100
         XCTAssertEqual(result.ranked[1].score!, (pow(1.008, 100) - 1) * 100, accuracy: 1e-6)
-        XCTAssertTrue(result.ranked[0].report!.trades.isEmpty && result.ranked[0].report!.equity.isEmpty,
-                      "runs keep a summary only")
-        XCTAssertThrowsError(try Optimizer.optimize(candidates: sets, range: 0..<100, metric: "sharpe",
-                                                    evaluate: OptimizerTests.linear))
+        XCTAssertTrue(
+            result.ranked[0].report!.trades.isEmpty && result.ranked[0].report!.equity.isEmpty,
+            "runs keep a summary only")
+        XCTAssertThrowsError(
+            try Optimizer.optimize(
+                candidates: sets, range: 0..<100, metric: "sharpe",
+                evaluate: OptimizerTests.linear))
     }
 
     func testLowerIsBetterForMaxDrawdown() throws {
@@ -105,8 +117,9 @@ final class OptimizerTests: XCTestCase {
             OptimizerTests.fakeReport(p, r) { i, p in i == 1 ? -p["dip"]! : (i == 2 ? 0.5 : 0) }
         }
         let sets = [0.3, 0.1, 0.2].map { ["dip": $0] }
-        let result = try Optimizer.optimize(candidates: sets, range: 0..<5, metric: "max_drawdown",
-                                            options: OptimizationOptions(threads: 1), evaluate: eval)
+        let result = try Optimizer.optimize(
+            candidates: sets, range: 0..<5, metric: "max_drawdown",
+            options: OptimizationOptions(threads: 1), evaluate: eval)
         XCTAssertTrue(result.lowerIsBetter)
         XCTAssertEqual(result.ranked.map { $0.parameters["dip"]! }, [0.1, 0.2, 0.3])
         XCTAssertEqual(result.best.score!, 10, accuracy: 1e-9)
@@ -114,18 +127,22 @@ final class OptimizerTests: XCTestCase {
 
     func testSameResultOnOneAndManyThreads() throws {
         let sets = try SearchSpace.candidates(
-            [ParameterRange(name: "fast", values: Array(stride(from: 2.0, through: 30, by: 1))),
-             ParameterRange(name: "slow", values: Array(stride(from: 10.0, through: 60, by: 5)))],
+            [
+                ParameterRange(name: "fast", values: Array(stride(from: 2.0, through: 30, by: 1))),
+                ParameterRange(name: "slow", values: Array(stride(from: 10.0, through: 60, by: 5))),
+            ],
             method: .grid)
         // Many equal scores (growth depends on fast − slow/10 only) exercise the tie-break.
         let eval: BacktestEvaluator = { p, r in
             if p["fast"]! >= p["slow"]! { throw Invalid(description: "bad") }
             return OptimizerTests.fakeReport(p, r) { _, p in 0.0001 * (p["fast"]! - p["slow"]! / 10).rounded() }
         }
-        let one = try Optimizer.optimize(candidates: sets, range: 0..<50, metric: "roi",
-                                         options: OptimizationOptions(threads: 1), evaluate: eval)
-        let many = try Optimizer.optimize(candidates: sets, range: 0..<50, metric: "roi",
-                                          options: OptimizationOptions(threads: 4), evaluate: eval)
+        let one = try Optimizer.optimize(
+            candidates: sets, range: 0..<50, metric: "roi",
+            options: OptimizationOptions(threads: 1), evaluate: eval)
+        let many = try Optimizer.optimize(
+            candidates: sets, range: 0..<50, metric: "roi",
+            options: OptimizationOptions(threads: 4), evaluate: eval)
         XCTAssertEqual(one.ranked.map(\.parameters), many.ranked.map(\.parameters))
         XCTAssertEqual(one.ranked.map(\.score), many.ranked.map(\.score))
         XCTAssertEqual(one.failed.map(\.index), many.failed.map(\.index))
@@ -135,31 +152,39 @@ final class OptimizerTests: XCTestCase {
     func testProgressHookSeesEveryRunAndCanCancel() throws {
         let sets = (1...20).map { ["fast": Double($0), "slow": 100] }
         let seen = Counter()
-        _ = try Optimizer.optimize(candidates: sets, range: 0..<10, metric: "roi",
-                                   options: OptimizationOptions(threads: 2) { p in
-                                       seen.add(p.completed, p.total); return true
-                                   }, evaluate: OptimizerTests.linear)
+        _ = try Optimizer.optimize(
+            candidates: sets, range: 0..<10, metric: "roi",
+            options: OptimizationOptions(threads: 2) { p in
+                seen.add(p.completed, p.total); return true
+            }, evaluate: OptimizerTests.linear)
         XCTAssertEqual(seen.values.sorted(), Array(1...20), "one call per run, counts 1...20")
         XCTAssertEqual(seen.totals, [20])
         // One thread: the hook says stop after the 3rd run, so exactly 3 ran.
-        XCTAssertThrowsError(try Optimizer.optimize(
-            candidates: sets, range: 0..<10, metric: "roi",
-            options: OptimizationOptions(threads: 1) { $0.completed < 3 }, evaluate: OptimizerTests.linear)) {
+        XCTAssertThrowsError(
+            try Optimizer.optimize(
+                candidates: sets, range: 0..<10, metric: "roi",
+                options: OptimizationOptions(threads: 1) { $0.completed < 3 }, evaluate: OptimizerTests.linear)
+        ) {
             XCTAssertEqual($0 as? OptimizationError, .cancelled(completed: 3))
         }
         // Two threads: no new run starts after the stop; the one in flight on the other thread
         // may still finish, so 3 or 4 ran, far from all 20.
-        XCTAssertThrowsError(try Optimizer.optimize(
-            candidates: sets, range: 0..<10, metric: "roi",
-            options: OptimizationOptions(threads: 2) { $0.completed < 3 }, evaluate: OptimizerTests.linear)) {
+        XCTAssertThrowsError(
+            try Optimizer.optimize(
+                candidates: sets, range: 0..<10, metric: "roi",
+                options: OptimizationOptions(threads: 2) { $0.completed < 3 }, evaluate: OptimizerTests.linear)
+        ) {
             guard case let .cancelled(n)? = $0 as? OptimizationError else { return XCTFail("\($0)") }
             XCTAssertTrue((3...4).contains(n), "\(n) runs")
         }
     }
 
     func testAllFailing() {
-        XCTAssertThrowsError(try Optimizer.optimize(candidates: [["fast": 5, "slow": 5]], range: 0..<10,
-                                                    metric: "roi", evaluate: OptimizerTests.linear)) {
+        XCTAssertThrowsError(
+            try Optimizer.optimize(
+                candidates: [["fast": 5, "slow": 5]], range: 0..<10,
+                metric: "roi", evaluate: OptimizerTests.linear)
+        ) {
             XCTAssertEqual($0 as? OptimizationError, .allFailed(firstError: "fast must be below slow"))
         }
     }

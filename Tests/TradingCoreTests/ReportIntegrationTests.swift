@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import TradingCore
 
 /// Reports and optimisations over the real backtester and strategy registry.
@@ -9,16 +10,18 @@ final class ReportIntegrationTests: XCTestCase {
         let bars = (0..<600).map { i -> Bar in
             let c = 100 + 10 * sin(Double(i) * 2 * Double.pi / 100)
             let o = 100 + 10 * sin(Double(i - 1) * 2 * Double.pi / 100)
-            return Bar(time: 1_700_000_000_000 + Int64(i) * 3_600_000, open: o, high: max(o, c) + 0.5,
-                       low: min(o, c) - 0.5, close: c, volume: 1_000)
+            return Bar(
+                time: 1_700_000_000_000 + Int64(i) * 3_600_000, open: o, high: max(o, c) + 0.5,
+                low: min(o, c) - 0.5, close: c, volume: 1_000)
         }
         return BarSeries(bars: bars)
     }()
 
     func testReportOfARealBacktestIsConsistent() throws {
         let config = BacktestConfig(initialBalance: 10_000, commissionRate: 0.001, slippageRate: 0.0005, risk: nil)
-        let result = try Backtester.run(series: Self.series, strategyName: "sma_cross",
-                                        parameters: ["fast": 5, "slow": 20], config: config)
+        let result = try Backtester.run(
+            series: Self.series, strategyName: "sma_cross",
+            parameters: ["fast": 5, "slow": 20], config: config)
         let report = BacktestReport(result)
         XCTAssertGreaterThan(report.trades.count, 3)
         XCTAssertEqual(report.metrics.totalTrades, report.trades.count)
@@ -38,12 +41,17 @@ final class ReportIntegrationTests: XCTestCase {
     func testOptimiserOverTheRegistryIsThreadIndependent() throws {
         let config = BacktestConfig(commissionRate: 0.001, risk: nil)
         let evaluate = Optimizer.backtestEvaluator(series: Self.series, strategyName: "sma_cross", config: config)
-        let sets = try SearchSpace.candidates([ParameterRange(name: "fast", values: [3, 5, 8, 25]),
-                                               ParameterRange(name: "slow", values: [10, 20, 30])], method: .grid)
-        let one = try Optimizer.optimize(candidates: sets, range: 0..<600, metric: "roi",
-                                         options: OptimizationOptions(threads: 1), evaluate: evaluate)
-        let two = try Optimizer.optimize(candidates: sets, range: 0..<600, metric: "roi",
-                                         options: OptimizationOptions(threads: 2), evaluate: evaluate)
+        let sets = try SearchSpace.candidates(
+            [
+                ParameterRange(name: "fast", values: [3, 5, 8, 25]),
+                ParameterRange(name: "slow", values: [10, 20, 30]),
+            ], method: .grid)
+        let one = try Optimizer.optimize(
+            candidates: sets, range: 0..<600, metric: "roi",
+            options: OptimizationOptions(threads: 1), evaluate: evaluate)
+        let two = try Optimizer.optimize(
+            candidates: sets, range: 0..<600, metric: "roi",
+            options: OptimizationOptions(threads: 2), evaluate: evaluate)
         XCTAssertEqual(one.json(), two.json())
         // fast 25 ≥ slow 10 and 20: refused by the strategy, listed as failures.
         XCTAssertEqual(one.failed.map { [$0.parameters["fast"]!, $0.parameters["slow"]!] }, [[25, 10], [25, 20]])

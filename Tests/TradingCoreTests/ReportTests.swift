@@ -1,6 +1,7 @@
-import XCTest
-@testable import TradingCore
 import JSONCodec
+import XCTest
+
+@testable import TradingCore
 
 /// What a user sees of a report: JSON keys and values, CSV rows, text lines, metric lookup.
 final class ReportTests: XCTestCase {
@@ -10,15 +11,19 @@ final class ReportTests: XCTestCase {
 
     func sampleReport(trades: [Trade]? = nil) -> BacktestReport {
         let times = (0..<4).map { ReportTests.t0 + Int64($0) * ReportTests.hour }
-        let tr = trades ?? [
-            Trade(entryTime: times[1], exitTime: times[2], side: .buy, entryPrice: 100, exitPrice: 110,
-                  size: 2, pnl: 19.5, commission: 0.5, slippage: 0.25, exitReason: .profitTarget),
-            Trade(entryTime: times[2], exitTime: times[3], side: .sell, entryPrice: 110, exitPrice: 112,
-                  size: 1, pnl: -2.5, commission: 0.5, slippage: 0.125, exitReason: .stopLoss),
-        ]
-        return BacktestReport(strategyName: "pullback", parameters: ["slow": 20, "fast": 10],
-                              initialBalance: 1000, trades: tr, equityTimes: times,
-                              equity: [1000, 1000, 1019.5, 1017])
+        let tr =
+            trades ?? [
+                Trade(
+                    entryTime: times[1], exitTime: times[2], side: .buy, entryPrice: 100, exitPrice: 110,
+                    size: 2, pnl: 19.5, commission: 0.5, slippage: 0.25, exitReason: .profitTarget),
+                Trade(
+                    entryTime: times[2], exitTime: times[3], side: .sell, entryPrice: 110, exitPrice: 112,
+                    size: 1, pnl: -2.5, commission: 0.5, slippage: 0.125, exitReason: .stopLoss),
+            ]
+        return BacktestReport(
+            strategyName: "pullback", parameters: ["slow": 20, "fast": 10],
+            initialBalance: 1000, trades: tr, equityTimes: times,
+            equity: [1000, 1000, 1019.5, 1017])
     }
 
     func testRFC3339() {
@@ -34,17 +39,22 @@ final class ReportTests: XCTestCase {
         let report = sampleReport(trades: [])
         let json = report.json()
         // Every SPEC §8 key is present, in this order.
-        let keys = ["strategy_name", "start_date", "end_date", "initial_balance", "final_balance",
-                    "total_trades", "winning_trades", "losing_trades", "win_rate", "avg_win", "avg_loss",
-                    "profit_factor", "max_drawdown", "sharpe_ratio", "sortino_ratio", "calmar_ratio",
-                    "omega_ratio", "total_commission", "total_slippage", "roi", "exposure_pct",
-                    "parameters", "trades", "equity_curve"]
+        let keys = [
+            "strategy_name", "start_date", "end_date", "initial_balance", "final_balance",
+            "total_trades", "winning_trades", "losing_trades", "win_rate", "avg_win", "avg_loss",
+            "profit_factor", "max_drawdown", "sharpe_ratio", "sortino_ratio", "calmar_ratio",
+            "omega_ratio", "total_commission", "total_slippage", "roi", "exposure_pct",
+            "parameters", "trades", "equity_curve",
+        ]
         var last = json.startIndex
         for k in keys {
             let r = try XCTUnwrap(json.range(of: "\"\(k)\":", range: last..<json.endIndex), "missing or out of order: \(k)")
             last = r.upperBound
         }
-        XCTAssertTrue(json.hasPrefix(#"{"strategy_name":"pullback","start_date":"2023-11-14T22:00:00Z","end_date":"2023-11-15T01:00:00Z","initial_balance":1000,"#))
+        XCTAssertTrue(
+            json.hasPrefix(
+                #"{"strategy_name":"pullback","start_date":"2023-11-14T22:00:00Z","end_date":"2023-11-15T01:00:00Z","initial_balance":1000,"#
+            ))
         // No trades: profit factor is null, not 0 or infinity.
         XCTAssertTrue(json.contains(#""profit_factor":null"#))
         XCTAssertTrue(json.contains(#""parameters":{"fast":10,"slow":20}"#), "sorted keys")
@@ -53,9 +63,15 @@ final class ReportTests: XCTestCase {
 
     func testJSONTradesAndEquityCurve() throws {
         let json = sampleReport().json()
-        XCTAssertTrue(json.contains(#"{"entry_time":"2023-11-14T23:00:00Z","exit_time":"2023-11-15T00:00:00Z","side":"BUY","entry_price":100,"exit_price":110,"size":2,"pnl":19.5,"commission":0.5,"slippage":0.25,"exit_reason":"PROFIT_TARGET"}"#))
+        XCTAssertTrue(
+            json.contains(
+                #"{"entry_time":"2023-11-14T23:00:00Z","exit_time":"2023-11-15T00:00:00Z","side":"BUY","entry_price":100,"exit_price":110,"size":2,"pnl":19.5,"commission":0.5,"slippage":0.25,"exit_reason":"PROFIT_TARGET"}"#
+            ))
         XCTAssertTrue(json.contains(#""side":"SELL""#))
-        XCTAssertTrue(json.hasSuffix(#""equity_curve":[["2023-11-14T22:00:00Z",1000],["2023-11-14T23:00:00Z",1000],["2023-11-15T00:00:00Z",1019.5],["2023-11-15T01:00:00Z",1017]]}"#))
+        XCTAssertTrue(
+            json.hasSuffix(
+                #""equity_curve":[["2023-11-14T22:00:00Z",1000],["2023-11-14T23:00:00Z",1000],["2023-11-15T00:00:00Z",1019.5],["2023-11-15T01:00:00Z",1017]]}"#
+            ))
         // final = 1000 + 19.5 − 2.5 = 1017; roi = 1.7 %; one win of two; pf = 19.5 / 2.5 = 7.8
         XCTAssertTrue(json.contains(#""final_balance":1017,"#))
         XCTAssertTrue(json.contains(#""win_rate":50,"#))
@@ -66,9 +82,10 @@ final class ReportTests: XCTestCase {
 
     /// `json()` streams the equity curve; it must equal encoding `jsonValue()`, in any chunk size.
     func testStreamedJSONIsTheEncodedValue() {
-        let withMillis = BacktestReport(strategyName: "x\"y", parameters: ["p": 0.1 + 0.2], initialBalance: 1000,
-                                        trades: [], equityTimes: [-1, 1_500, 86_400_000 * 365 * 40],
-                                        equity: [1000, 999.999999999, -0.0])
+        let withMillis = BacktestReport(
+            strategyName: "x\"y", parameters: ["p": 0.1 + 0.2], initialBalance: 1000,
+            trades: [], equityTimes: [-1, 1_500, 86_400_000 * 365 * 40],
+            equity: [1000, 999.999999999, -0.0])
         for report in [sampleReport(), sampleReport(trades: []), withMillis] {
             let expected = JSONCodec.encode(report.jsonValue(), doubles: .shortest)
             XCTAssertEqual(Array(report.json().utf8), expected)

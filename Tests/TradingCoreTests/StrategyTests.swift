@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import TradingCore
 
 final class StrategyRegistryTests: XCTestCase {
@@ -12,10 +13,11 @@ final class StrategyRegistryTests: XCTestCase {
     }
 
     func testLatestDecisionRunsTheStrategyOverTheWholeSeries() throws {
-        let closes: [Double] = [10, 10, 10, 9, 8, 12]      // fast(2)/slow(3) cross up on the last bar
-        let series = BarSeries(bars: closes.enumerated().map { k, c in
-            Bar(time: Int64(k), open: c, high: c, low: c, close: c, volume: 1)
-        })
+        let closes: [Double] = [10, 10, 10, 9, 8, 12]  // fast(2)/slow(3) cross up on the last bar
+        let series = BarSeries(
+            bars: closes.enumerated().map { k, c in
+                Bar(time: Int64(k), open: c, high: c, low: c, close: c, volume: 1)
+            })
         let d = try StrategyRegistry.descriptor(named: "sma_cross")
         guard case .enter(let e) = try d.latestDecision(["fast": 2, "slow": 3], series: series) else {
             return XCTFail("expected an entry on the last bar")
@@ -85,19 +87,23 @@ final class PullbackStrategyTests: XCTestCase {
         var bars: [Bar] = []
         for k in 0..<10 {
             let base = 2 * Double(k)
-            bars.append(Bar(time: Int64(k), open: 100 + base, high: 101 + base, low: 99.5 + base,
-                            close: 100.8 + base, volume: 1000))
+            bars.append(
+                Bar(
+                    time: Int64(k), open: 100 + base, high: 101 + base, low: 99.5 + base,
+                    close: 100.8 + base, volume: 1000))
         }
         bars.append(Bar(time: 10, open: 120, high: 121, low: 118, close: 120.9, volume: 1000))
-        var s = try PullbackStrategy(rawParameters: ["trend_period": 5, "ema_period": 3, "atr_period": 2,
-                                                     "swing_lookback": 3, "atr_pad": 0.5, "zone_atr": 0,
-                                                     "reward_risk": 2, "volume_period": 2])
+        var s = try PullbackStrategy(rawParameters: [
+            "trend_period": 5, "ema_period": 3, "atr_period": 2,
+            "swing_lookback": 3, "atr_pad": 0.5, "zone_atr": 0,
+            "reward_risk": 2, "volume_period": 2,
+        ])
         let d = bars.map { s.onBar($0, now: $0.time) }
         for k in 0..<10 { XCTAssertEqual(d[k], .hold, "bar \(k)") }
         guard case .enter(let e) = d[10] else { return XCTFail("expected PULLBACK_BUY on bar 10") }
         // ATR(2): TR 1.5 then 2.2 each bar → 1.85, 2.025, …, 2.1986328125 at bar 9; bar 10 TR 3 → 2.59931640625.
         let atr = 2.59931640625
-        let stop = 115.5 - 0.5 * atr                 // lowest low of bars 8…10, padded
+        let stop = 115.5 - 0.5 * atr  // lowest low of bars 8…10, padded
         XCTAssertEqual(e.signalType, .pullbackBuy)
         XCTAssertEqual(e.order, .market)
         XCTAssertEqual(e.entryPrice, 120.9)
@@ -130,8 +136,8 @@ final class OopsStrategyTests: XCTestCase {
         XCTAssertEqual(e.side, .buy)
         XCTAssertEqual(e.order, .stop(level: 98))
         XCTAssertEqual(e.stopLoss, 95)
-        XCTAssertEqual(e.profitTarget, 104)        // 98 + 2 × R 3
-        XCTAssertEqual(e.atr, 6)                   // TR: |95 − 101|
+        XCTAssertEqual(e.profitTarget, 104)  // 98 + 2 × R 3
+        XCTAssertEqual(e.atr, 6)  // TR: |95 − 101|
     }
 
     func testGapAboveThePreviousHighPlacesASellStop() throws {
@@ -141,23 +147,30 @@ final class OopsStrategyTests: XCTestCase {
         XCTAssertEqual(e.side, .sell)
         XCTAssertEqual(e.order, .stop(level: 102))
         XCTAssertEqual(e.stopLoss, 106)
-        XCTAssertEqual(e.profitTarget, 94)         // 102 − 2 × R 4
-        XCTAssertEqual(try decide(Bar(time: 1, open: 104, high: 106, low: 103.5, close: 105, volume: 1000),
-                                  ["allow_short": 0]), .hold)
+        XCTAssertEqual(e.profitTarget, 94)  // 102 − 2 × R 4
+        XCTAssertEqual(
+            try decide(
+                Bar(time: 1, open: 104, high: 106, low: 103.5, close: 105, volume: 1000),
+                ["allow_short": 0]), .hold)
     }
 
     func testNoSignalWhenAlreadyRecoveredOrGapTooSmall() throws {
         XCTAssertEqual(try decide(Bar(time: 1, open: 96, high: 99, low: 95, close: 98.5, volume: 1000)), .hold)
         // Gap 2 with ATR 6: min_gap_atr 0.5 needs 3.
-        XCTAssertEqual(try decide(Bar(time: 1, open: 96, high: 97.5, low: 95, close: 97, volume: 1000),
-                                  ["min_gap_atr": 0.5]), .hold)
+        XCTAssertEqual(
+            try decide(
+                Bar(time: 1, open: 96, high: 97.5, low: 95, close: 97, volume: 1000),
+                ["min_gap_atr": 0.5]), .hold)
     }
 
     func testBacktestFillsTheStopEntryOnTheNextBar() throws {
-        let series = BarSeries(bars: [prior, Bar(time: dayMs, open: 96, high: 97.5, low: 95, close: 97, volume: 1000),
-                                      Bar(time: 2 * dayMs, open: 97, high: 99, low: 96.5, close: 98.5, volume: 1000)])
-        let r = try Backtester.run(series: series, strategyName: "oops", parameters: ["atr_period": 1],
-                                   config: plainConfig())
+        let series = BarSeries(bars: [
+            prior, Bar(time: dayMs, open: 96, high: 97.5, low: 95, close: 97, volume: 1000),
+            Bar(time: 2 * dayMs, open: 97, high: 99, low: 96.5, close: 98.5, volume: 1000),
+        ])
+        let r = try Backtester.run(
+            series: series, strategyName: "oops", parameters: ["atr_period": 1],
+            config: plainConfig())
         XCTAssertEqual(r.trades.count, 1)
         XCTAssertEqual(r.trades.first?.entryPrice, 98)
         XCTAssertEqual(r.trades.first?.entryTime, 2 * dayMs)

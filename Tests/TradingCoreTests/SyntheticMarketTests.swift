@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import TradingCore
 
 final class SyntheticMarketTests: XCTestCase {
@@ -59,8 +60,9 @@ final class SyntheticMarketTests: XCTestCase {
             let pullback = try Backtester.run(series: s, strategyName: "pullback")
             XCTAssertTrue(pullback.tradeSignalTypes.contains(.pullbackBuy), "\(preset.market): no PULLBACK_BUY trade")
             let oops = try Backtester.run(series: s, strategyName: "oops")
-            XCTAssertTrue(oops.tradeSignalTypes.contains { $0 == .oopsBuy || $0 == .oopsSell },
-                          "\(preset.market): no OOPS trade")
+            XCTAssertTrue(
+                oops.tradeSignalTypes.contains { $0 == .oopsBuy || $0 == .oopsSell },
+                "\(preset.market): no OOPS trade")
             XCTAssertGreaterThan(oops.signalsGenerated, 0)
         }
     }

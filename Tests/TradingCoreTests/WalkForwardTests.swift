@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import TradingCore
 
 /// Walk-forward fold boundaries and out-of-sample ranking.
@@ -36,8 +37,10 @@ final class WalkForwardTests: XCTestCase {
         let windows = try Optimizer.walkForwardWindows(barCount: 1000, folds: 2)
         let sets = [1.0, 2, 3].map { ["p": $0] }
         let seen = RangeRecorder()
-        let result = try Optimizer.walkForward(candidates: sets, windows: windows, metric: "roi",
-                                               options: OptimizationOptions(threads: 2)) { p, r in
+        let result = try Optimizer.walkForward(
+            candidates: sets, windows: windows, metric: "roi",
+            options: OptimizationOptions(threads: 2)
+        ) { p, r in
             seen.add(r)
             return try WalkForwardTests.regimes(p, r)
         }
@@ -59,10 +62,12 @@ final class WalkForwardTests: XCTestCase {
     func testWalkForwardSameOnOneAndManyThreads() throws {
         let windows = try Optimizer.walkForwardWindows(barCount: 1000, folds: 3)
         let sets = (0...8).map { ["p": Double($0) / 2] }
-        let one = try Optimizer.walkForward(candidates: sets, windows: windows, metric: "sharpe_ratio",
-                                            options: OptimizationOptions(threads: 1), evaluate: WalkForwardTests.regimes)
-        let many = try Optimizer.walkForward(candidates: sets, windows: windows, metric: "sharpe_ratio",
-                                             options: OptimizationOptions(threads: 3), evaluate: WalkForwardTests.regimes)
+        let one = try Optimizer.walkForward(
+            candidates: sets, windows: windows, metric: "sharpe_ratio",
+            options: OptimizationOptions(threads: 1), evaluate: WalkForwardTests.regimes)
+        let many = try Optimizer.walkForward(
+            candidates: sets, windows: windows, metric: "sharpe_ratio",
+            options: OptimizationOptions(threads: 3), evaluate: WalkForwardTests.regimes)
         XCTAssertEqual(one.json(), many.json())
     }
 }

@@ -22,8 +22,10 @@ public struct MethodCall: Sendable {
     /// thread, for as long as it stays open; does nothing for REST calls or once it has closed.
     public let push: @Sendable (JSONValue) -> Void
 
-    public init(subject: String, role: Role, params: JSONObject,
-                push: @escaping @Sendable (JSONValue) -> Void = { _ in }) {
+    public init(
+        subject: String, role: Role, params: JSONObject,
+        push: @escaping @Sendable (JSONValue) -> Void = { _ in }
+    ) {
         self.subject = subject
         self.role = role
         self.params = params
@@ -77,8 +79,10 @@ public final class MethodTable: @unchecked Sendable {
 
     /// Run a download route off the loop; `completion` runs on a worker thread. The role is
     /// checked here, as for methods: transports never check roles themselves.
-    func dispatch(download route: DownloadRoute, _ call: MethodCall,
-                  completion: @escaping @Sendable (Result<Download, APIError>) -> Void) {
+    func dispatch(
+        download route: DownloadRoute, _ call: MethodCall,
+        completion: @escaping @Sendable (Result<Download, APIError>) -> Void
+    ) {
         guard call.role.satisfies(route.leastRole) else {
             completion(.failure(APIError(.forbidden, "role \(call.role.rawValue) may not download this")))
             return
@@ -93,8 +97,10 @@ public final class MethodTable: @unchecked Sendable {
     /// checks the caller's role — the only place roles of methods are checked — and answers at
     /// once when it can (refused, no handler, or a fast path that could answer), else returns nil
     /// and the handler runs on the worker pool, `later` getting its answer on a worker thread.
-    func invoke(_ method: Method, _ call: MethodCall,
-                later: @escaping @Sendable (Result<JSONValue, APIError>) -> Void) -> Result<JSONValue, APIError>? {
+    func invoke(
+        _ method: Method, _ call: MethodCall,
+        later: @escaping @Sendable (Result<JSONValue, APIError>) -> Void
+    ) -> Result<JSONValue, APIError>? {
         if let refusal = refusal(method, call) { return .failure(refusal) }
         if let fast = inline[method], let answer = fast.run(call) { return answer }
         guard let handler = handlers[method] else { return .failure(Self.notAvailable(method)) }
@@ -113,8 +119,10 @@ public final class MethodTable: @unchecked Sendable {
 
     /// Run `method`'s handler for `call` on the worker pool (no fast path); `completion` runs on
     /// a worker thread, or at once when the call is refused.
-    func dispatch(_ method: Method, _ call: MethodCall,
-                  completion: @escaping @Sendable (Result<JSONValue, APIError>) -> Void) {
+    func dispatch(
+        _ method: Method, _ call: MethodCall,
+        completion: @escaping @Sendable (Result<JSONValue, APIError>) -> Void
+    ) {
         if let refusal = refusal(method, call) { return completion(.failure(refusal)) }
         guard let handler = handlers[method] else { return completion(.failure(Self.notAvailable(method))) }
         submit { completion(handler.run(call)) }

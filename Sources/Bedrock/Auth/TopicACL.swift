@@ -38,8 +38,8 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
             guard name.hasPrefix("klines:") else { return nil }
             let parts = name.utf8.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
             guard parts.count == 3,
-                  let market = String(parts[1]), Topic.isValidMarket(market),
-                  let interval = String(parts[2]), Topic.klineIntervals.contains(interval)
+                let market = String(parts[1]), Topic.isValidMarket(market),
+                let interval = String(parts[2]), Topic.klineIntervals.contains(interval)
             else { return nil }
             self = .klines(market: market, interval: interval)
         }
@@ -50,7 +50,8 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
         let bytes = market.utf8
         guard !bytes.isEmpty, bytes.count <= maxMarketLength else { return false }
         for (i, b) in bytes.enumerated() {
-            let alnum = (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
+            let alnum =
+                (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
                 || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
             if alnum { continue }
             if i > 0 && (b == UInt8(ascii: "_") || b == UInt8(ascii: "-")) { continue }

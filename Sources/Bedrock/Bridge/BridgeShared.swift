@@ -52,8 +52,9 @@ final class BridgeShared: @unchecked Sendable {
 
     func snapshot(activeTopics: Int?) -> StreamBridge.Stats {
         locked {
-            StreamBridge.Stats(eventsIngested: ingested, malformedEvents: malformed,
-                               reconnects: reconnects, redisUp: up, activeTopics: activeTopics ?? active)
+            StreamBridge.Stats(
+                eventsIngested: ingested, malformedEvents: malformed,
+                reconnects: reconnects, redisUp: up, activeTopics: activeTopics ?? active)
         }
     }
 

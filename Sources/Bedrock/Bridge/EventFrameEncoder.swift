@@ -1,4 +1,5 @@
 import JSONCodec
+
 /// Turns an event's JSON text into the outbound frame: validated and compacted in one pass
 /// (`JSONCodec.appendCompact`: jansson parses, the Swift writer writes straight from its tree,
 /// no `JSONValue` in between), once per event on the Redis reader thread.

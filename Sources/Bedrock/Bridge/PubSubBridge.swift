@@ -42,9 +42,11 @@ public final class PubSubBridge: @unchecked Sendable {
     ///   - channels: channel name → topic name (from config).
     ///   - sink: receives batches of events on the bridge thread.
     ///   - statusChanged: connection up/down, on the bridge thread.
-    public init(address: RedisAddress, channels: [String: String], maxBackoff: Double = 2,
-                sink: @escaping @Sendable ([BridgedEvent]) -> Void,
-                statusChanged: @escaping @Sendable (Bool) -> Void = { _ in }) {
+    public init(
+        address: RedisAddress, channels: [String: String], maxBackoff: Double = 2,
+        sink: @escaping @Sendable ([BridgedEvent]) -> Void,
+        statusChanged: @escaping @Sendable (Bool) -> Void = { _ in }
+    ) {
         self.address = address
         self.topicByChannel = channels
         self.prefixes = Dictionary(uniqueKeysWithValues: Set(channels.values).map { ($0, EventFrameEncoder.prefix(topic: $0)) })
@@ -149,8 +151,9 @@ public final class PubSubBridge: @unchecked Sendable {
             var next: RedisReply? = first
             while let reply = next {
                 if let parts = reply.array, parts.count == 3, parts[0].string == "message",
-                   let channel = parts[1].string, let topic = topicByChannel[channel],
-                   case .bulk(let payload) = parts[2], let prefix = prefixes[topic] {
+                    let channel = parts[1].string, let topic = topicByChannel[channel],
+                    case .bulk(let payload) = parts[2], let prefix = prefixes[topic]
+                {
                     if let frame = EventFrameEncoder.frame(prefix: prefix, id: nil, event: payload) {
                         batch.append(BridgedEvent(topic: topic, id: nil, frame: frame))
                         perTopic[topic, default: 0] += 1

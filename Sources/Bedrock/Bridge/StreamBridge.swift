@@ -42,8 +42,10 @@ public final class StreamBridge: @unchecked Sendable {
         public var idlePingSeconds: Double
 
         /// Options with the given values (defaults: `bedrock:`, 1000 ms, 512, 2 s, 2 s, 1 s).
-        public init(prefix: String = "bedrock:", blockMillis: Int = 1000, count: Int = 512,
-                    maxBackoff: Double = 2, connectTimeout: Double = 2, idlePingSeconds: Double = 1) {
+        public init(
+            prefix: String = "bedrock:", blockMillis: Int = 1000, count: Int = 512,
+            maxBackoff: Double = 2, connectTimeout: Double = 2, idlePingSeconds: Double = 1
+        ) {
             self.prefix = prefix
             self.blockMillis = blockMillis
             self.count = count
@@ -83,9 +85,11 @@ public final class StreamBridge: @unchecked Sendable {
     ///   - sink: receives batches of events, on the reader thread; must not block for long.
     ///   - statusChanged: `true` when Redis becomes reachable, `false` when it is lost (also
     ///     `false` first if the initial connect fails); reader thread.
-    public init(address: RedisAddress, options: Options = Options(),
-                sink: @escaping @Sendable ([BridgedEvent]) -> Void,
-                statusChanged: @escaping @Sendable (Bool) -> Void = { _ in }) {
+    public init(
+        address: RedisAddress, options: Options = Options(),
+        sink: @escaping @Sendable ([BridgedEvent]) -> Void,
+        statusChanged: @escaping @Sendable (Bool) -> Void = { _ in }
+    ) {
         self.address = address
         self.options = options
         self.sink = sink

@@ -1,5 +1,5 @@
-import GatewayCore
 import Foundation
+import GatewayCore
 import RedisClient
 
 /// The body of `StreamBridge`'s reader thread. Created on that thread and used only there.
@@ -56,8 +56,9 @@ final class StreamReader {
         if let connection { return connection }
         do {
             let readTimeout = Double(options.blockMillis) / 1000 + 5
-            let conn = try RedisConnection(bridge.address, connectTimeout: options.connectTimeout,
-                                           readTimeout: readTimeout)
+            let conn = try RedisConnection(
+                bridge.address, connectTimeout: options.connectTimeout,
+                readTimeout: readTimeout)
             // Up means usable: a server still loading its AOF (or a TCP self-connect to a
             // closed local port) does not answer PONG.
             let pong = try conn.command(["PING"])
@@ -98,8 +99,9 @@ final class StreamReader {
                 }
                 let key = StreamKeys.key(prefix: options.prefix, topic: topic)
                 let reply = try conn.command(["XREVRANGE", key, "+", "-", "COUNT", "1"])
-                var cursor = Cursor(key: key, lastID: "0-0", refs: 1,
-                                    framePrefix: EventFrameEncoder.prefix(topic: topic), readable: true)
+                var cursor = Cursor(
+                    key: key, lastID: "0-0", refs: 1,
+                    framePrefix: EventFrameEncoder.prefix(topic: topic), readable: true)
                 switch reply {
                 case .array(let entries):
                     if let id = entries.first?.array?.first?.string { cursor.lastID = id }
@@ -158,13 +160,15 @@ final class StreamReader {
         var malformed: UInt64 = 0
         for stream in streams {
             guard let parts = stream.array, parts.count == 2, let key = parts[0].string,
-                  let topic = topicByKey[key], var cursor = cursors[topic],
-                  let entries = parts[1].array else { continue }
+                let topic = topicByKey[key], var cursor = cursors[topic],
+                let entries = parts[1].array
+            else { continue }
             for entry in entries {
                 guard let pair = entry.array, pair.count == 2, let id = pair[0].string else { continue }
                 cursor.lastID = id
                 if let json = StreamReader.eventField(pair[1]),
-                   let frame = EventFrameEncoder.frame(prefix: cursor.framePrefix, id: id, event: json) {
+                    let frame = EventFrameEncoder.frame(prefix: cursor.framePrefix, id: id, event: json)
+                {
                     batch.append(BridgedEvent(topic: topic, id: id, frame: frame))
                     perTopic[topic, default: 0] += 1
                 } else {

@@ -23,9 +23,11 @@ public enum StreamReplay {
     ///
     /// - Throws: `.invalidArgument` when `since` or `position` is not `\d+` or `\d+-\d+`
     ///   (`since` may also be `"0"`); `RedisError`s from the connection.
-    public static func replay(_ connection: RedisConnection, topic: String, after since: String,
-                              upTo position: String, max: Int, prefix: String = "bedrock:",
-                              pageSize: Int = 1_000) throws(RedisError) -> (entries: [BridgedEvent], recovered: Bool) {
+    public static func replay(
+        _ connection: RedisConnection, topic: String, after since: String,
+        upTo position: String, max: Int, prefix: String = "bedrock:",
+        pageSize: Int = 1_000
+    ) throws(RedisError) -> (entries: [BridgedEvent], recovered: Bool) {
         let all = since == "0"
         guard let sinceID = all ? StreamID.zero : StreamID(since) else {
             throw .invalidArgument("since must be a stream id like 1700000000000-0, got \"\(since)\"")
@@ -41,8 +43,10 @@ public enum StreamReplay {
             var start = all ? "-" : "(\(sinceID)"
             while true {
                 let want = Swift.max(1, Swift.min(pageSize, max + 1 - fetched))
-                let reply = try connection.command(["XRANGE", key, start, positionID.description,
-                                                    "COUNT", String(want)]).checked()
+                let reply = try connection.command([
+                    "XRANGE", key, start, positionID.description,
+                    "COUNT", String(want),
+                ]).checked()
                 guard let page = reply.array else { throw .unexpectedReply("XRANGE answered \(reply)") }
                 for item in page {
                     guard let pair = item.array, pair.count == 2, let id = pair[0].string else { continue }
@@ -50,7 +54,8 @@ public enum StreamReplay {
                     if fetched > max { return ([], false) }
                     start = "(\(id)"
                     if let json = StreamReader.eventField(pair[1]),
-                       let frame = EventFrameEncoder.frame(prefix: framePrefix, id: id, event: json) {
+                        let frame = EventFrameEncoder.frame(prefix: framePrefix, id: id, event: json)
+                    {
                         entries.append(BridgedEvent(topic: topic, id: id, frame: frame))
                     }
                 }
@@ -86,25 +91,27 @@ public enum StreamReplay {
             i += 2
         }
         guard let length = fields["length"]?.integer,
-              let last = fields["last-generated-id"]?.string.flatMap(StreamID.init) else {
+            let last = fields["last-generated-id"]?.string.flatMap(StreamID.init)
+        else {
             throw .unexpectedReply("XINFO STREAM without length/last-generated-id")
         }
-        return Info(length: length,
-                    entriesAdded: fields["entries-added"]?.integer,
-                    lastGenerated: last,
-                    maxDeleted: fields["max-deleted-entry-id"]?.string.flatMap(StreamID.init) ?? .zero,
-                    firstEntry: fields["first-entry"]?.array?.first?.string.flatMap(StreamID.init))
+        return Info(
+            length: length,
+            entriesAdded: fields["entries-added"]?.integer,
+            lastGenerated: last,
+            maxDeleted: fields["max-deleted-entry-id"]?.string.flatMap(StreamID.init) ?? .zero,
+            firstEntry: fields["first-entry"]?.array?.first?.string.flatMap(StreamID.init))
     }
 
     /// True when no entry with id > `since` has ever been removed from the stream.
     static func complete(after since: StreamID, position: StreamID, info: Info?) -> Bool {
-        guard let info else { return since >= position }   // stream gone (or never existed)
-        if since > info.lastGenerated { return false }      // not an id of this stream
+        guard let info else { return since >= position }  // stream gone (or never existed)
+        if since > info.lastGenerated { return false }  // not an id of this stream
         if let added = info.entriesAdded, added == info.length { return true }  // nothing ever removed
-        if since < info.maxDeleted { return false }         // XDEL after since
-        guard let first = info.firstEntry else {            // everything removed
+        if since < info.maxDeleted { return false }  // XDEL after since
+        guard let first = info.firstEntry else {  // everything removed
             return since >= info.lastGenerated
         }
-        return since >= first                                // trimming stops below first-entry
+        return since >= first  // trimming stops below first-entry
     }
 }

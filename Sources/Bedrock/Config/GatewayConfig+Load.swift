@@ -22,10 +22,12 @@ extension GatewayConfig {
         public var resolveSecret: Bool
 
         /// Creates load options; every argument defaults to "not given".
-        public init(configFile: String? = nil, dataDir: String? = nil,
-                    overrides: [(key: String, value: String, flag: String)] = [],
-                    environment: [String: String] = ProcessInfo.processInfo.environment,
-                    resolveSecret: Bool = true) {
+        public init(
+            configFile: String? = nil, dataDir: String? = nil,
+            overrides: [(key: String, value: String, flag: String)] = [],
+            environment: [String: String] = ProcessInfo.processInfo.environment,
+            resolveSecret: Bool = true
+        ) {
             self.configFile = configFile
             self.dataDir = dataDir
             self.overrides = overrides
@@ -62,9 +64,10 @@ extension GatewayConfig {
         var config = try build(raw)
         config.sourceFile = usedFile
         if options.resolveSecret {
-            let (secret, origin) = try JWTSecret.resolve(configured: try raw.optionalString("jwt.secret"),
-                                                         source: raw.source(of: "jwt.secret"),
-                                                         mode: config.mode, dataDir: config.dataDir)
+            let (secret, origin) = try JWTSecret.resolve(
+                configured: try raw.optionalString("jwt.secret"),
+                source: raw.source(of: "jwt.secret"),
+                mode: config.mode, dataDir: config.dataDir)
             config.jwt.secret = secret
             config.jwt.secretOrigin = origin
         }
@@ -84,36 +87,42 @@ extension GatewayConfig {
         s.heartbeatIntervalS = try raw.double("server.heartbeat_interval_s", default: s.heartbeatIntervalS, 0.05...86400)
         s.heartbeatTimeoutS = try raw.double("server.heartbeat_timeout_s", default: s.heartbeatTimeoutS, 0.05...86400)
         guard s.heartbeatTimeoutS > s.heartbeatIntervalS else {
-            throw ConfigError(key: "server.heartbeat_timeout_s",
-                              message: "must exceed server.heartbeat_interval_s (\(RawConfig.fmt(s.heartbeatIntervalS))), got \(RawConfig.fmt(s.heartbeatTimeoutS))",
-                              source: raw.source(of: "server.heartbeat_timeout_s"))
+            throw ConfigError(
+                key: "server.heartbeat_timeout_s",
+                message:
+                    "must exceed server.heartbeat_interval_s (\(RawConfig.fmt(s.heartbeatIntervalS))), got \(RawConfig.fmt(s.heartbeatTimeoutS))",
+                source: raw.source(of: "server.heartbeat_timeout_s"))
         }
         s.maxFrameBytes = try raw.int("server.max_frame_bytes", default: s.maxFrameBytes, 128...(64 << 20))
         s.maxConnections = try raw.int("server.max_connections", default: s.maxConnections, 1...1_000_000)
         s.corsOrigins = try raw.stringList("server.cors_origins")
         for origin in s.corsOrigins where !isValidOrigin(origin) {
-            throw ConfigError(key: "server.cors_origins",
-                              message: "each origin must be * or scheme://host[:port] (http or https), got \"\(origin)\"",
-                              source: raw.source(of: "server.cors_origins"))
+            throw ConfigError(
+                key: "server.cors_origins",
+                message: "each origin must be * or scheme://host[:port] (http or https), got \"\(origin)\"",
+                source: raw.source(of: "server.cors_origins"))
         }
         s.rateLimitPerS = try raw.double("server.rate_limit_per_s", default: s.rateLimitPerS, 0.1...1_000_000)
         s.rateLimitBurst = try raw.int("server.rate_limit_burst", default: s.rateLimitBurst, 1...1_000_000)
         s.sendQueueMax = try raw.int("server.send_queue_max", default: s.sendQueueMax, 1...1_000_000)
         s.serviceThreads = try raw.int("server.service_threads", default: s.serviceThreads, 0...64)
         s.authTimeoutS = try raw.double("server.auth_timeout_s", default: s.authTimeoutS, 0.05...3600)
-        s.eventLibrary = GatewayConfig.EventLibrary(rawValue: try raw.choice(
-            "server.event_library", default: s.eventLibrary.rawValue, GatewayConfig.EventLibrary.allCases.map(\.rawValue)))!
+        s.eventLibrary = GatewayConfig.EventLibrary(
+            rawValue: try raw.choice(
+                "server.event_library", default: s.eventLibrary.rawValue, GatewayConfig.EventLibrary.allCases.map(\.rawValue)))!
         s.apiWorkers = try raw.int("server.api_workers", default: s.apiWorkers, 1...256)
         s.tlsCert = try raw.optionalString("server.tls_cert")
         s.tlsKey = try raw.optionalString("server.tls_key")
         switch (s.tlsCert, s.tlsKey) {
         case (nil, nil): break
         case (.some, nil):
-            throw ConfigError(key: "server.tls_key", message: "must be set when server.tls_cert is set",
-                              source: raw.source(of: "server.tls_cert"))
+            throw ConfigError(
+                key: "server.tls_key", message: "must be set when server.tls_cert is set",
+                source: raw.source(of: "server.tls_cert"))
         case (nil, .some):
-            throw ConfigError(key: "server.tls_cert", message: "must be set when server.tls_key is set",
-                              source: raw.source(of: "server.tls_key"))
+            throw ConfigError(
+                key: "server.tls_cert", message: "must be set when server.tls_key is set",
+                source: raw.source(of: "server.tls_key"))
         case let (cert?, key?):
             for (k, file) in [("server.tls_cert", cert), ("server.tls_key", key)]
             where !FileManager.default.isReadableFile(atPath: file) {
@@ -131,17 +140,19 @@ extension GatewayConfig {
         }
         r.prefix = try raw.string("redis.prefix", default: r.prefix)
         if r.prefix.contains(where: { $0 == " " || $0.isNewline }) {
-            throw ConfigError(key: "redis.prefix", message: "must not contain spaces, got \"\(r.prefix)\"",
-                              source: raw.source(of: "redis.prefix"))
+            throw ConfigError(
+                key: "redis.prefix", message: "must not contain spaces, got \"\(r.prefix)\"",
+                source: raw.source(of: "redis.prefix"))
         }
         r.streamMaxlen = try raw.int("redis.stream_maxlen", default: r.streamMaxlen, 1...1_000_000_000)
         r.replayMax = try raw.int("redis.replay_max", default: r.replayMax, 1...10_000_000)
         r.pubsubBridge = try raw.stringMap("redis.pubsub_bridge")
         for (channel, topic) in r.pubsubBridge.sorted(by: { $0.key < $1.key }) {
             guard !channel.isEmpty, Topic(topic) != nil else {
-                throw ConfigError(key: "redis.pubsub_bridge",
-                                  message: "channel \"\(channel)\" must map to a valid topic, got \"\(topic)\"",
-                                  source: raw.source(of: "redis.pubsub_bridge"))
+                throw ConfigError(
+                    key: "redis.pubsub_bridge",
+                    message: "channel \"\(channel)\" must map to a valid topic, got \"\(topic)\"",
+                    source: raw.source(of: "redis.pubsub_bridge"))
             }
         }
         c.redis = r
@@ -152,7 +163,8 @@ extension GatewayConfig {
 
         // SPEC §13 spells `warning` as `warn`; both are accepted.
         let warn = raw.values["log.level"]?.value.stringValue == "warn"
-        c.log.level = warn ? .warning : LogLevel(rawValue: try raw.choice("log.level", default: "info", LogLevel.allCases.map(\.rawValue)))!
+        c.log.level =
+            warn ? .warning : LogLevel(rawValue: try raw.choice("log.level", default: "info", LogLevel.allCases.map(\.rawValue)))!
         c.log.format = LogFormat(rawValue: try raw.choice("log.format", default: "text", LogFormat.allCases.map(\.rawValue)))!
         var l = Ledger()
         l.initialBalance = try raw.double("ledger.initial_balance", default: l.initialBalance, 0.01...10_000_000)

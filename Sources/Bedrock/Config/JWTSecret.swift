@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// JWT secret rules (SPEC §3).
 ///
@@ -22,19 +23,23 @@ public enum JWTSecret {
     public static let fileName = "jwt.secret"
 
     /// Returns the secret in effect and where it came from.
-    public static func resolve(configured: String?, source: ConfigSource, mode: GatewayConfig.Mode,
-                               dataDir: String) throws(ConfigError) -> (String, JWTSecretOrigin) {
+    public static func resolve(
+        configured: String?, source: ConfigSource, mode: GatewayConfig.Mode,
+        dataDir: String
+    ) throws(ConfigError) -> (String, JWTSecretOrigin) {
         if let s = configured {
             guard s.utf8.count >= minimumBytes else {
-                throw ConfigError(key: "jwt.secret",
-                                  message: "must be at least \(minimumBytes) bytes, got \(s.utf8.count)",
-                                  source: source)
+                throw ConfigError(
+                    key: "jwt.secret",
+                    message: "must be at least \(minimumBytes) bytes, got \(s.utf8.count)",
+                    source: source)
             }
             return (s, .configured)
         }
         guard mode == .dev else {
-            throw ConfigError(key: "jwt.secret",
-                              message: "required in production mode: set BEDROCK_JWT_SECRET or jwt.secret (at least \(minimumBytes) bytes)")
+            throw ConfigError(
+                key: "jwt.secret",
+                message: "required in production mode: set BEDROCK_JWT_SECRET or jwt.secret (at least \(minimumBytes) bytes)")
         }
         let path = (dataDir as NSString).appendingPathComponent(fileName)
         if let existing = try readSecretFile(path) { return (existing, .devFile(path)) }
@@ -46,21 +51,24 @@ public enum JWTSecret {
     static func readSecretFile(_ path: String) throws(ConfigError) -> String? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8) else {
+            let text = String(data: data, encoding: .utf8)
+        else {
             throw ConfigError(key: "jwt.secret", message: "cannot read dev secret file \(path)")
         }
         let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard secret.utf8.count >= minimumBytes else {
-            throw ConfigError(key: "jwt.secret",
-                              message: "dev secret file \(path) holds fewer than \(minimumBytes) bytes; delete it to make a new one")
+            throw ConfigError(
+                key: "jwt.secret",
+                message: "dev secret file \(path) holds fewer than \(minimumBytes) bytes; delete it to make a new one")
         }
         return secret
     }
 
     private static func createSecretFile(_ path: String, dataDir: String) throws(ConfigError) -> (String, JWTSecretOrigin) {
         do {
-            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: dataDir, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         } catch {
             throw ConfigError(key: "data_dir", message: "cannot create directory \(dataDir): \(error.localizedDescription)")
         }

@@ -9,18 +9,24 @@ struct RawConfig {
     static let topLevelKeys: Set<String> = ["mode", "data_dir"]
     /// Section name → its keys.
     static let sections: [String: Set<String>] = [
-        "server": ["host", "port", "public_dir", "heartbeat_interval_s", "heartbeat_timeout_s",
-                   "max_frame_bytes", "max_connections", "cors_origins", "rate_limit_per_s",
-                   "rate_limit_burst", "send_queue_max", "auth_timeout_s", "tls_cert", "tls_key", "service_threads",
-                   "event_library", "api_workers"],
+        "server": [
+            "host", "port", "public_dir", "heartbeat_interval_s", "heartbeat_timeout_s",
+            "max_frame_bytes", "max_connections", "cors_origins", "rate_limit_per_s",
+            "rate_limit_burst", "send_queue_max", "auth_timeout_s", "tls_cert", "tls_key", "service_threads",
+            "event_library", "api_workers",
+        ],
         "redis": ["url", "prefix", "stream_maxlen", "pubsub_bridge", "replay_max"],
         "jwt": ["secret", "issuer", "audience", "leeway_s"],
         "log": ["level", "format"],
-        "ledger": ["initial_balance", "commission", "risk_per_trade", "max_open_positions", "max_exposure",
-                   "min_reward_risk", "daily_loss_limit", "max_drawdown"],
+        "ledger": [
+            "initial_balance", "commission", "risk_per_trade", "max_open_positions", "max_exposure",
+            "min_reward_risk", "daily_loss_limit", "max_drawdown",
+        ],
         "jobs": ["workers", "queue_max", "per_user_max", "report_ttl_s", "data_dir"],
-        "engine": ["strategies", "history_bars", "group", "consumer", "start_from", "claim_idle_ms",
-                   "lease_ms", "discover_interval_ms", "clock"],
+        "engine": [
+            "strategies", "history_bars", "group", "consumer", "start_from", "claim_idle_ms",
+            "lease_ms", "discover_interval_ms", "clock",
+        ],
     ]
 
     /// Every known dotted key.
@@ -50,9 +56,10 @@ struct RawConfig {
                 }
                 for (sk, sv) in section.members {
                     guard keys.contains(sk) else {
-                        throw ConfigError(key: "\(k).\(sk)",
-                                          message: "unknown key (known: \(keys.sorted().joined(separator: ", ")))",
-                                          source: src)
+                        throw ConfigError(
+                            key: "\(k).\(sk)",
+                            message: "unknown key (known: \(keys.sorted().joined(separator: ", ")))",
+                            source: src)
                     }
                     values["\(k).\(sk)"] = (sv, src)
                 }
@@ -74,8 +81,9 @@ struct RawConfig {
                 continue
             }
             for section in RawConfig.sections.keys where name.hasPrefix("BEDROCK_\(section.uppercased())_") {
-                throw ConfigError(key: nil, message: "unknown configuration variable \(name)",
-                                  source: .environment(name))
+                throw ConfigError(
+                    key: nil, message: "unknown configuration variable \(name)",
+                    source: .environment(name))
             }
         }
     }
@@ -152,7 +160,11 @@ struct RawConfig {
         guard let (v, _) = values[key] else { return d }
         let what = "must be a number \(RawConfig.fmt(range.lowerBound))-\(RawConfig.fmt(range.upperBound))"
         let n: Double?
-        if let s = v.stringValue { n = isText(key) ? Double(s.trimmingCharacters(in: .whitespaces)) : nil } else { n = RawConfig.number(v) }
+        if let s = v.stringValue {
+            n = isText(key) ? Double(s.trimmingCharacters(in: .whitespaces)) : nil
+        } else {
+            n = RawConfig.number(v)
+        }
         guard let n, n.isFinite, range.contains(n) else { throw fail(key, what, v) }
         return n
     }

@@ -1,6 +1,6 @@
 import JSONCodec
-import TradingCore
 import RedisClient
+import TradingCore
 
 extension BarPipeline {
     /// What the engine remembers of a position's signal (fetched once per position).
@@ -25,8 +25,10 @@ extension BarPipeline {
     /// before `markPosition`, so a crash in between only loses one ratchet step, never adds a close.
     /// Returns the number of positions closed.
     @discardableResult
-    func manageExits(_ bar: StreamBar, previousTime: Int64?, origins: inout [Int64: PositionOrigin],
-                     on c: RedisConnection) throws -> Int {
+    func manageExits(
+        _ bar: StreamBar, previousTime: Int64?, origins: inout [Int64: PositionOrigin],
+        on c: RedisConnection
+    ) throws -> Int {
         let open = try ledger.positions(market: bar.market, status: .open, offset: 0, limit: 1000, on: c).data
         guard !open.isEmpty else { return 0 }
         let marksKey = settings.prefix + "engine:position_marks"
@@ -38,15 +40,18 @@ extension BarPipeline {
         let now = clock(bar)
         for p in open {
             guard let id = p["id"]?.intValue, let sideText = p["side"]?.stringValue,
-                  let side = Side(rawValue: sideText), let entry = p["entry_price"]?.doubleValue else { continue }
+                let side = Side(rawValue: sideText), let entry = p["entry_price"]?.doubleValue
+            else { continue }
             if let m = marked[id], bar.bar.time <= m { continue }
             if let signalID = p["signal_id"]?.intValue {
                 if origins[id] == nil, let s = try ledger.record(.signal, id: signalID, on: c),
-                   let interval = s["interval"]?.stringValue,
-                   let t = s["bar_time"]?.stringValue.flatMap(KlineEvent.parseRFC3339) {
+                    let interval = s["interval"]?.stringValue,
+                    let t = s["bar_time"]?.stringValue.flatMap(KlineEvent.parseRFC3339)
+                {
                     let type = s["signal_type"]?.stringValue ?? ""
-                    origins[id] = PositionOrigin(market: bar.market, interval: interval, barTime: t,
-                                                 stopEntry: type == SignalType.oopsBuy.rawValue || type == SignalType.oopsSell.rawValue)
+                    origins[id] = PositionOrigin(
+                        market: bar.market, interval: interval, barTime: t,
+                        stopEntry: type == SignalType.oopsBuy.rawValue || type == SignalType.oopsSell.rawValue)
                 }
                 guard let origin = origins[id], origin.interval == bar.interval, origin.barTime < bar.bar.time else { continue }
                 var reference = bar.bar.open
@@ -69,8 +74,9 @@ extension BarPipeline {
     static func exitState(_ p: JSONObject, side: Side, entry: Double) -> TripleExit {
         let initial = p["initial_stop_price"]?.doubleValue ?? p["stop_loss_price"]?.doubleValue
         let distance = p["trailing_distance"]?.doubleValue
-        var exit = TripleExit(side: side, entryPrice: entry, stop: initial,
-                              target: p["profit_target_price"]?.doubleValue, trailDistance: distance)
+        var exit = TripleExit(
+            side: side, entryPrice: entry, stop: initial,
+            target: p["profit_target_price"]?.doubleValue, trailDistance: distance)
         // The best price since entry matters only through the stored trailing stop (best ∓ distance)
         // and the armed flag: replaying one bar at that best price restores the same state.
         if let trail = p["trailing_stop_price"]?.doubleValue, let d = distance, d > 0 {
@@ -83,8 +89,10 @@ extension BarPipeline {
         return exit
     }
 
-    private func step(_ p: JSONObject, id: Int64, side: Side, entry: Double, reference: Double, bar: StreamBar,
-                      now: Int64, on c: RedisConnection) throws -> Int {
+    private func step(
+        _ p: JSONObject, id: Int64, side: Side, entry: Double, reference: Double, bar: StreamBar,
+        now: Int64, on c: RedisConnection
+    ) throws -> Int {
         var exit = BarPipeline.exitState(p, side: side, entry: entry)
         if let fill = exit.check(open: reference, high: bar.bar.high, low: bar.bar.low) {
             let write = try ledger.closePosition(id: id, price: fill.price, reason: fill.reason.rawValue, on: c, nowMillis: now)
@@ -94,8 +102,9 @@ extension BarPipeline {
         }
         exit.closeBar(high: bar.bar.high, low: bar.bar.low)
         _ = try c.command(["HSET", settings.prefix + "engine:position_marks", String(id), String(bar.bar.time)]).checked()
-        _ = try ledger.markPosition(id: id, price: bar.bar.close, trailingStop: exit.isTrailing ? exit.stop : nil,
-                                    trailingArmed: exit.isArmed, on: c, nowMillis: now)
+        _ = try ledger.markPosition(
+            id: id, price: bar.bar.close, trailingStop: exit.isTrailing ? exit.stop : nil,
+            trailingArmed: exit.isArmed, on: c, nowMillis: now)
         return 0
     }
 }

@@ -1,5 +1,5 @@
-import TradingCore
 import RedisClient
+import TradingCore
 
 /// What became of one strategy decision on one bar.
 public struct SignalOutcome: Sendable {
@@ -52,9 +52,11 @@ public final class BarPipeline: Sendable {
     /// (`manageExits`).
     /// `reads` are the bar's state read beforehand in one round trip (`readCommands`); nil reads them.
     /// Ends with the stream mark update and `then` (e.g. the `XACK`), pipelined in one round trip.
-    func process(_ bar: StreamBar, key: String, decisions: [(name: String, decision: StrategyDecision)],
-                 previousTime: Int64?, origins: inout [Int64: PositionOrigin], reads: BarReads? = nil,
-                 then: [String]? = nil, on c: RedisConnection) throws {
+    func process(
+        _ bar: StreamBar, key: String, decisions: [(name: String, decision: StrategyDecision)],
+        previousTime: Int64?, origins: inout [Int64: PositionOrigin], reads: BarReads? = nil,
+        then: [String]? = nil, on c: RedisConnection
+    ) throws {
         let state = try reads ?? BarReads(try c.pipeline(readCommands(bar, key: key)))
         let late = state.newest.map { bar.bar.time < $0 } ?? false
         if !late && !state.pending.isEmpty { try fillPending(bar, previousTime: previousTime, stored: state.pending, on: c) }
@@ -86,12 +88,15 @@ public final class BarPipeline: Sendable {
 
     /// The commands `BarReads` parses.
     func readCommands(_ bar: StreamBar, key: String) -> [[String]] {
-        [["HGET", settings.prefix + "engine:stream_marks", key], ["HGETALL", pendingKey(bar)],
-         ["ZCARD", "\(settings.prefix)positions:market:\(bar.market):status:OPEN"]]
+        [
+            ["HGET", settings.prefix + "engine:stream_marks", key], ["HGETALL", pendingKey(bar)],
+            ["ZCARD", "\(settings.prefix)positions:market:\(bar.market):status:OPEN"],
+        ]
     }
 
     /// `HSET KEYS[1] ARGV[1] ARGV[2]` when ARGV[2] is greater than the stored number (or none).
-    static let maxScript = "local c = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '') "
+    static let maxScript =
+        "local c = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '') "
         + "if not c or tonumber(ARGV[2]) > c then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 1"
 
     /// Ledger time of the writes caused by `bar`.
@@ -107,19 +112,22 @@ public final class BarPipeline: Sendable {
             explanation += "\(entry.side == .buy ? "buy" : "sell") stop at \(level), working on the next bar only; "
         }
         explanation += assessment.verdict.explanation
-        return SignalInput(strategy: name, market: bar.market, interval: bar.interval, barTime: bar.barTime,
-                           signalType: entry.signalType.rawValue, side: entry.side.rawValue,
-                           entryPrice: entry.entryPrice, stopLossPrice: entry.stopLoss,
-                           profitTargetPrice: entry.profitTarget, riskUnitR: entry.riskUnit,
-                           suggestedPositionWeight: assessment.suggestedPositionWeight,
-                           ruleEngineScore: entry.score, finalDecision: assessment.verdict.decision.rawValue,
-                           explanation: explanation)
+        return SignalInput(
+            strategy: name, market: bar.market, interval: bar.interval, barTime: bar.barTime,
+            signalType: entry.signalType.rawValue, side: entry.side.rawValue,
+            entryPrice: entry.entryPrice, stopLossPrice: entry.stopLoss,
+            profitTargetPrice: entry.profitTarget, riskUnitR: entry.riskUnit,
+            suggestedPositionWeight: assessment.suggestedPositionWeight,
+            ruleEngineScore: entry.score, finalDecision: assessment.verdict.decision.rawValue,
+            explanation: explanation)
     }
 
     /// Step 3: records the entries among `decisions` and enters the approved ones (only records
     /// them when `enterApproved` is false: a late bar, see `process`).
-    public func decide(_ bar: StreamBar, decisions: [(name: String, decision: StrategyDecision)],
-                       enterApproved: Bool = true, on c: RedisConnection) throws -> [SignalOutcome] {
+    public func decide(
+        _ bar: StreamBar, decisions: [(name: String, decision: StrategyDecision)],
+        enterApproved: Bool = true, on c: RedisConnection
+    ) throws -> [SignalOutcome] {
         var out: [SignalOutcome] = []
         let now = clock(bar)
         for (name, decision) in decisions {
@@ -152,8 +160,10 @@ public final class BarPipeline: Sendable {
     }
 
     /// `Ledger.enter` with the counters, and the drawdown kill switch latched on a breach.
-    func enter(_ signalID: Int64, trailingDistance: Double?, on c: RedisConnection,
-               nowMillis: Int64) throws -> EntryOutcome {
+    func enter(
+        _ signalID: Int64, trailingDistance: Double?, on c: RedisConnection,
+        nowMillis: Int64
+    ) throws -> EntryOutcome {
         let outcome = try ledger.enter(signalID: signalID, trailingDistance: trailingDistance, on: c, nowMillis: nowMillis)
         switch outcome {
         case .opened: metrics.add("positions_opened")
@@ -170,8 +180,10 @@ public final class BarPipeline: Sendable {
     /// Step 1: fills or cancels the stop entries decided on the bar before `bar`
     /// (`previousTime`; when unknown, `bar.time` − interval). Returns the filled signal ids.
     @discardableResult
-    public func fillPending(_ bar: StreamBar, previousTime: Int64?, stored known: [String: String]? = nil,
-                            on c: RedisConnection) throws -> Set<Int64> {
+    public func fillPending(
+        _ bar: StreamBar, previousTime: Int64?, stored known: [String: String]? = nil,
+        on c: RedisConnection
+    ) throws -> Set<Int64> {
         let key = pendingKey(bar)
         let stored = try known ?? c.command(["HGETALL", key]).checked().hash
         guard !stored.isEmpty else { return [] }
@@ -180,10 +192,11 @@ public final class BarPipeline: Sendable {
         for (field, value) in stored {
             let parts = value.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
             guard let id = Int64(field), parts.count == 4, let decided = Int64(parts[0]),
-                  let level = Double(parts[2]) else {
+                let level = Double(parts[2])
+            else {
                 _ = try c.command(["HDEL", key, field]).checked(); continue
             }
-            if decided >= bar.bar.time { continue }   // decided on this bar or a later one
+            if decided >= bar.bar.time { continue }  // decided on this bar or a later one
             if decided == previous {
                 let reached = parts[1] == Side.buy.rawValue ? bar.bar.high >= level : bar.bar.low <= level
                 if reached {

@@ -1,6 +1,6 @@
 import JSONCodec
-import TradingCore
 import RedisClient
+import TradingCore
 
 /// `signals.generate` (SPEC §4/§5, TRADER): `POST /v1/signals/generate`
 /// `{"market","interval","force_analysis"?}`.
@@ -22,15 +22,18 @@ import RedisClient
 public enum EngineMethods {
     /// Registers `signals.generate` in `table`, on `pool` connections (the worker queue).
     public static func register(in table: MethodTable, pipeline: BarPipeline, pool: RedisPool) {
-        table.register(.pooled(.signalsGenerate, pool: pool, label: "signals.generate") { _, params, connection in
-            try generate(params, pipeline: pipeline, on: connection)
-        })
+        table.register(
+            .pooled(.signalsGenerate, pool: pool, label: "signals.generate") { _, params, connection in
+                try generate(params, pipeline: pipeline, on: connection)
+            })
     }
 
     /// The answer of `signals.generate` for `params`.
     static func generate(_ p: LedgerParams, pipeline: BarPipeline, on c: RedisConnection) throws -> JSONValue {
         guard let market = try p.string("market"), !market.isEmpty else { throw APIError(.badRequest, "market is required") }
-        guard let interval = try p.string("interval"), !interval.isEmpty else { throw APIError(.badRequest, "interval is required") }
+        guard let interval = try p.string("interval"), !interval.isEmpty else {
+            throw APIError(.badRequest, "interval is required")
+        }
         var force = false
         if let v = p.params["force_analysis"], !v.isNull {
             guard let b = v.boolValue else { throw APIError(.badRequest, "force_analysis must be a boolean") }
@@ -38,15 +41,19 @@ public enum EngineMethods {
         }
         let settings = pipeline.settings
         guard !settings.strategies.isEmpty else {
-            return .object(["signal": .null, "reason": .string("no strategies configured (engine.strategies is empty)"),
-                            "signals": .array([]), "market": .string(market), "interval": .string(interval),
-                            "bar_time": .null, "created": .bool(false)])
+            return .object([
+                "signal": .null, "reason": .string("no strategies configured (engine.strategies is empty)"),
+                "signals": .array([]), "market": .string(market), "interval": .string(interval),
+                "bar_time": .null, "created": .bool(false),
+            ])
         }
         let key = StreamBar.streamKey(prefix: settings.prefix, market: market, interval: interval)
         let history = try BarPipeline.history(key: key, through: "+", count: settings.historyBars, on: c)
-        var answer: JSONObject = ["signal": .null, "reason": .null, "signals": .array([]),
-                                  "market": .string(market), "interval": .string(interval), "bar_time": .null,
-                                  "created": .bool(false)]
+        var answer: JSONObject = [
+            "signal": .null, "reason": .null, "signals": .array([]),
+            "market": .string(market), "interval": .string(interval), "bar_time": .null,
+            "created": .bool(false),
+        ]
         guard let last = history.last else {
             answer["reason"] = .string("no bars stored for \(market) \(interval)")
             return .object(answer)
@@ -55,19 +62,22 @@ public enum EngineMethods {
         var book = try StrategyBook(settings: settings)
         let decisions = try book.rebuild(history)
         if force {
-            answer["analysis"] = .array(decisions.map { d in
-                let text: String
-                switch d.decision {
-                case .hold: text = "hold"
-                case .exit: text = "exit"
-                case .enter: text = "enter"
-                }
-                return .object(["strategy": .string(d.name), "decision": .string(text)])
-            })
+            answer["analysis"] = .array(
+                decisions.map { d in
+                    let text: String
+                    switch d.decision {
+                    case .hold: text = "hold"
+                    case .exit: text = "exit"
+                    case .enter: text = "enter"
+                    }
+                    return .object(["strategy": .string(d.name), "decision": .string(text)])
+                })
         }
         let outcomes = try pipeline.decide(last, decisions: decisions, on: c)
         guard !outcomes.isEmpty else {
-            answer["reason"] = .string("no entry from \(settings.strategies.joined(separator: ", ")) on the \(market) \(interval) bar of \(last.barTime) (\(history.count) bars analysed)")
+            answer["reason"] = .string(
+                "no entry from \(settings.strategies.joined(separator: ", ")) on the \(market) \(interval) bar of \(last.barTime) (\(history.count) bars analysed)"
+            )
             return .object(answer)
         }
         var signals: [JSONValue] = []

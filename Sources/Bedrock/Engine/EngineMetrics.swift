@@ -42,16 +42,20 @@ public final class EngineMetrics: @unchecked Sendable {
         let signals = "Signals recorded by this gateway's engine, by arbiter decision."
         func counter(_ name: String, _ help: String) -> Counter { registry.counter(name, help: help) }
         bound = [
-            "signals_approved": registry.counter("bedrock_engine_signals_total", help: signals, labels: [("decision", "APPROVED")]),
-            "signals_rejected": registry.counter("bedrock_engine_signals_total", help: signals, labels: [("decision", "REJECTED")]),
-            "positions_opened": counter("bedrock_engine_positions_opened_total", "Paper positions opened by this gateway's engine."),
+            "signals_approved": registry.counter(
+                "bedrock_engine_signals_total", help: signals, labels: [("decision", "APPROVED")]),
+            "signals_rejected": registry.counter(
+                "bedrock_engine_signals_total", help: signals, labels: [("decision", "REJECTED")]),
+            "positions_opened": counter(
+                "bedrock_engine_positions_opened_total", "Paper positions opened by this gateway's engine."),
             "bars_processed": counter("bedrock_engine_bars_processed_total", "Closed bars processed by this gateway."),
             "bars_claimed": counter("bedrock_engine_bars_claimed_total", "Bars claimed from a crashed or stalled consumer."),
             "history_rebuilds": counter("bedrock_engine_history_rebuilds_total", "Strategy states rebuilt from the stream."),
             "errors": counter("bedrock_engine_errors_total", "Failed engine rounds."),
         ]
         openPositions = registry.gauge("bedrock_engine_open_positions", help: "Open paper positions (engine sample).")
-        exposure = registry.gauge("bedrock_engine_open_exposure", help: "Sum of size times last price of the open positions (engine sample).")
+        exposure = registry.gauge(
+            "bedrock_engine_open_exposure", help: "Sum of size times last price of the open positions (engine sample).")
     }
 
     func add(_ name: String, _ n: Int64 = 1) {
@@ -62,13 +66,17 @@ public final class EngineMetrics: @unchecked Sendable {
     func closed(reason: String) {
         lock.lock(); defer { lock.unlock() }
         closed[reason, default: 0] += 1
-        series(&closedSeries, "bedrock_engine_positions_closed_total", "Positions closed by this gateway's engine, by exit reason.", reason).increment()
+        series(
+            &closedSeries, "bedrock_engine_positions_closed_total", "Positions closed by this gateway's engine, by exit reason.",
+            reason
+        ).increment()
     }
 
     func refused(_ code: String) {
         lock.lock(); defer { lock.unlock() }
         refusals[code, default: 0] += 1
-        series(&refusalSeries, "bedrock_engine_risk_refusals_total", "Entries refused to this gateway's engine, by reason.", code).increment()
+        series(&refusalSeries, "bedrock_engine_risk_refusals_total", "Entries refused to this gateway's engine, by reason.", code)
+            .increment()
     }
 
     func setOpen(positions: Int, exposure: Double) {

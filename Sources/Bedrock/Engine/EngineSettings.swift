@@ -47,11 +47,13 @@ public struct EngineSettings: Sendable, Equatable {
     public var arbiter: ArbiterConfig
 
     /// Creates settings; every argument has the documented default.
-    public init(prefix: String = "bedrock:", strategies: [String] = ["pullback", "oops"],
-                parameters: [String: [String: Double]] = [:], historyBars: Int = 500, group: String = "engine",
-                consumer: String? = nil, startFrom: String = "0", claimIdleMillis: Int = 30_000,
-                claimIntervalMillis: Int = 5_000, leaseMillis: Int = 10_000, discoverIntervalMillis: Int = 2_000, blockMillis: Int = 500,
-                batch: Int = 100, barClock: Bool = true, arbiter: ArbiterConfig = .default) {
+    public init(
+        prefix: String = "bedrock:", strategies: [String] = ["pullback", "oops"],
+        parameters: [String: [String: Double]] = [:], historyBars: Int = 500, group: String = "engine",
+        consumer: String? = nil, startFrom: String = "0", claimIdleMillis: Int = 30_000,
+        claimIntervalMillis: Int = 5_000, leaseMillis: Int = 10_000, discoverIntervalMillis: Int = 2_000, blockMillis: Int = 500,
+        batch: Int = 100, barClock: Bool = true, arbiter: ArbiterConfig = .default
+    ) {
         self.prefix = prefix; self.strategies = strategies; self.parameters = parameters
         self.historyBars = max(2, historyBars); self.group = group
         self.consumer = consumer ?? EngineSettings.defaultConsumer()

@@ -31,9 +31,10 @@ extension GatewayConfig {
             if raw.values["engine.strategies"] != nil {
                 e.strategies = try raw.stringList("engine.strategies")
                 for name in e.strategies where !StrategyRegistry.names.contains(name) {
-                    throw ConfigError(key: "engine.strategies",
-                                      message: "unknown strategy \(name) (known: \(StrategyRegistry.names.joined(separator: ", ")))",
-                                      source: raw.source(of: "engine.strategies"))
+                    throw ConfigError(
+                        key: "engine.strategies",
+                        message: "unknown strategy \(name) (known: \(StrategyRegistry.names.joined(separator: ", ")))",
+                        source: raw.source(of: "engine.strategies"))
                 }
             }
             e.historyBars = try raw.int("engine.history_bars", default: e.historyBars, 10...100_000)
@@ -53,9 +54,10 @@ extension EngineSettings {
     /// Settings for `bedrock serve`: `redis.prefix` and the `engine.*` keys.
     public init(config: GatewayConfig) {
         let e = config.engine
-        self.init(prefix: config.redis.prefix, strategies: e.strategies, historyBars: e.historyBars, group: e.group,
-                  consumer: e.consumer, startFrom: e.startFrom, claimIdleMillis: e.claimIdleMs,
-                  claimIntervalMillis: max(100, min(5_000, e.claimIdleMs / 2)), leaseMillis: e.leaseMs,
-                  discoverIntervalMillis: e.discoverIntervalMs, barClock: e.clock == "bar")
+        self.init(
+            prefix: config.redis.prefix, strategies: e.strategies, historyBars: e.historyBars, group: e.group,
+            consumer: e.consumer, startFrom: e.startFrom, claimIdleMillis: e.claimIdleMs,
+            claimIntervalMillis: max(100, min(5_000, e.claimIdleMs / 2)), leaseMillis: e.leaseMs,
+            discoverIntervalMillis: e.discoverIntervalMs, barClock: e.clock == "bar")
     }
 }

@@ -6,11 +6,14 @@ extension LiveEngine {
     /// consumer thread started — unless `engine.strategies` is empty, which disables the live
     /// engine (bars are then neither consumed nor traded; `signals.generate` answers null).
     /// Its counters go into `metrics`. The caller stops it (`stop()`) before Redis goes away.
-    public static func startForGateway(config: GatewayConfig, address: RedisAddress, ledger: Ledger,
-                                       methods: MethodTable, metrics: MetricsRegistry) throws -> LiveEngine {
+    public static func startForGateway(
+        config: GatewayConfig, address: RedisAddress, ledger: Ledger,
+        methods: MethodTable, metrics: MetricsRegistry
+    ) throws -> LiveEngine {
         let settings = EngineSettings(config: config)
-        let engine = try LiveEngine(address: address, ledger: ledger, settings: settings,
-                                    metrics: EngineMetrics(registry: metrics))
+        let engine = try LiveEngine(
+            address: address, ledger: ledger, settings: settings,
+            metrics: EngineMetrics(registry: metrics))
         EngineMethods.register(in: methods, pipeline: engine.pipeline, pool: RedisPool(address: address))
         if !settings.strategies.isEmpty { engine.start() }
         return engine

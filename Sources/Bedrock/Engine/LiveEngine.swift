@@ -1,8 +1,8 @@
-import GatewayCore
 import Foundation
-import TradingCore
+import GatewayCore
 import Logging
 import RedisClient
+import TradingCore
 
 /// The live trading engine: consumes closed bars from every `<prefix>stream:klines:*` stream
 /// through one Redis consumer group (`<prefix>engine`), so that with several gateways on one Redis
@@ -56,8 +56,10 @@ public final class LiveEngine: @unchecked Sendable {
     private let clock: any GatewayClock
 
     /// An engine reading `address` and writing `ledger`; throws for unknown strategies.
-    public init(address: RedisAddress, ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics = EngineMetrics(),
-                clock: any GatewayClock = SystemClock()) throws {
+    public init(
+        address: RedisAddress, ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics = EngineMetrics(),
+        clock: any GatewayClock = SystemClock()
+    ) throws {
         try settings.validate()
         self.clock = clock
         self.address = address; self.settings = settings; self.metrics = metrics
@@ -148,8 +150,10 @@ public final class LiveEngine: @unchecked Sendable {
         var cursor = "0"
         var found: [String] = []
         repeat {
-            let reply = try c.command(["SCAN", cursor, "MATCH", settings.prefix + "stream:klines:*", "COUNT", "1000",
-                                       "TYPE", "stream"]).checked()
+            let reply = try c.command([
+                "SCAN", cursor, "MATCH", settings.prefix + "stream:klines:*", "COUNT", "1000",
+                "TYPE", "stream",
+            ]).checked()
             guard let parts = reply.array, parts.count == 2, let next = parts[0].string else { break }
             found += (parts[1].array ?? []).compactMap(\.string)
             cursor = next
@@ -164,9 +168,11 @@ public final class LiveEngine: @unchecked Sendable {
         // Heartbeat: how many engines share the streams (dead ones age out after 3 leases).
         let now = Timestamp.nowMillis()
         let members = settings.prefix + "engine:consumers"
-        let replies = try c.pipeline([["ZADD", members, String(now), settings.consumer],
-                                      ["ZREMRANGEBYSCORE", members, "-inf", String(now - 3 * Int64(settings.leaseMillis))],
-                                      ["ZCARD", members]])
+        let replies = try c.pipeline([
+            ["ZADD", members, String(now), settings.consumer],
+            ["ZREMRANGEBYSCORE", members, "-inf", String(now - 3 * Int64(settings.leaseMillis))],
+            ["ZCARD", members],
+        ])
         live = max(1, Int(try replies[2].checked().integer ?? 1))
     }
 
@@ -192,7 +198,9 @@ public final class LiveEngine: @unchecked Sendable {
             owned.remove(key); books[key] = nil
         }
         for key in known.sorted() where !owned.contains(key) && owned.count < target {
-            guard try c.command(["EVAL", LiveEngine.acquireScript, "1", leaseKey(key), settings.consumer, ms]).checked().integer == 1
+            guard
+                try c.command(["EVAL", LiveEngine.acquireScript, "1", leaseKey(key), settings.consumer, ms]).checked().integer
+                    == 1
             else { continue }
             owned.insert(key)
             books[key] = nil
@@ -205,8 +213,10 @@ public final class LiveEngine: @unchecked Sendable {
     private func recover(_ key: String, on c: RedisConnection) throws {
         try claimPending(key, minIdleMillis: 0, rounds: 10_000, on: c) {
             // A long recovery keeps its lease.
-            let kept = try c.command(["EVAL", LiveEngine.renewScript, "1", leaseKey(key), settings.consumer,
-                                      String(settings.leaseMillis)]).checked()
+            let kept = try c.command([
+                "EVAL", LiveEngine.renewScript, "1", leaseKey(key), settings.consumer,
+                String(settings.leaseMillis),
+            ]).checked()
             if kept.integer != 1 { owned.remove(key); books[key] = nil; return false }
             return true
         }
@@ -214,12 +224,16 @@ public final class LiveEngine: @unchecked Sendable {
 
     /// `XAUTOCLAIM`s the bars of `key` idle for `minIdleMillis` into this consumer, in stream order,
     /// and processes each; `between` runs after every batch and stops the claim by returning false.
-    private func claimPending(_ key: String, minIdleMillis: Int, rounds: Int, on c: RedisConnection,
-                              between: () throws -> Bool = { true }) throws {
+    private func claimPending(
+        _ key: String, minIdleMillis: Int, rounds: Int, on c: RedisConnection,
+        between: () throws -> Bool = { true }
+    ) throws {
         var cursor = "0-0"
         for _ in 0..<rounds {
-            let reply = try c.command(["XAUTOCLAIM", key, settings.groupName, settings.consumer,
-                                       String(minIdleMillis), cursor, "COUNT", String(settings.batch)]).checked()
+            let reply = try c.command([
+                "XAUTOCLAIM", key, settings.groupName, settings.consumer,
+                String(minIdleMillis), cursor, "COUNT", String(settings.batch),
+            ]).checked()
             guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else { break }
             for entry in parts[1].array ?? [] {
                 metrics.add("bars_claimed")
@@ -240,9 +254,11 @@ public final class LiveEngine: @unchecked Sendable {
     }
 
     /// `PEXPIRE KEYS[1] ARGV[2]` when it holds ARGV[1]; 1 when renewed.
-    static let renewScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
+    static let renewScript =
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
     /// Takes KEYS[1] for ARGV[1] for ARGV[2] ms when free or already ARGV[1]'s; 1 when taken.
-    static let acquireScript = "local v = redis.call('GET', KEYS[1]) "
+    static let acquireScript =
+        "local v = redis.call('GET', KEYS[1]) "
         + "if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end "
         + "if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end return 0"
     /// `DEL KEYS[1]` when it holds ARGV[1].
@@ -286,7 +302,7 @@ public final class LiveEngine: @unchecked Sendable {
             return
         }
         var book = try books[key] ?? StrategyBook(settings: settings)
-        books[key] = nil   // re-inserted only once the bar is fully processed
+        books[key] = nil  // re-inserted only once the bar is fully processed
         let replies = try c.pipeline([["XREVRANGE", key, "(" + id, "-", "COUNT", "1"]] + pipeline.readCommands(bar, key: key))
         let previousID = try replies[0].checked().array?.first?.array?.first?.string
         let reads = try BarPipeline.BarReads(replies, offset: 1)
@@ -297,8 +313,9 @@ public final class LiveEngine: @unchecked Sendable {
             metrics.add("history_rebuilds")
             decisions = try book.rebuild(try history(key: key, through: id, on: c))
         }
-        try pipeline.process(bar, key: key, decisions: decisions, previousTime: book.previousBar?.time,
-                             origins: &origins, reads: reads, then: ["XACK", key, settings.groupName, id], on: c)
+        try pipeline.process(
+            bar, key: key, decisions: decisions, previousTime: book.previousBar?.time,
+            origins: &origins, reads: reads, then: ["XACK", key, settings.groupName, id], on: c)
         books[key] = book
         metrics.add("bars_processed")
     }

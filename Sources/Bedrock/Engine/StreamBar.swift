@@ -1,6 +1,6 @@
 import JSONCodec
-import TradingCore
 import RedisClient
+import TradingCore
 
 /// One closed bar read from a `<prefix>stream:klines:{MARKET}:{INTERVAL}` entry (`kline.closed`).
 public struct StreamBar: Sendable, Equatable {
@@ -21,13 +21,16 @@ public struct StreamBar: Sendable, Equatable {
     /// Decodes a `kline.closed` event; nil when `json` is not one (wrong type, missing field).
     public static func decode(id: String, eventJSON json: String) -> StreamBar? {
         guard let v = try? JSONCodec.parse(json), v["event_type"]?.stringValue == KlineEvent.eventType,
-              let market = v["market"]?.stringValue, let interval = v["interval"]?.stringValue,
-              let openTime = v["open_time"], let open = number(v["open"]), let high = number(v["high"]),
-              let low = number(v["low"]), let close = number(v["close"]) else { return nil }
+            let market = v["market"]?.stringValue, let interval = v["interval"]?.stringValue,
+            let openTime = v["open_time"], let open = number(v["open"]), let high = number(v["high"]),
+            let low = number(v["low"]), let close = number(v["close"])
+        else { return nil }
         guard let time = openTime.intValue ?? openTime.stringValue.flatMap(KlineEvent.parseRFC3339) else { return nil }
-        return StreamBar(id: id, market: market, interval: interval,
-                         bar: Bar(time: time, open: open, high: high, low: low, close: close,
-                                  volume: number(v["volume"]) ?? 0))
+        return StreamBar(
+            id: id, market: market, interval: interval,
+            bar: Bar(
+                time: time, open: open, high: high, low: low, close: close,
+                volume: number(v["volume"]) ?? 0))
     }
 
     /// Decodes one `[id, [field, value, ...]]` stream entry (the field `event`).

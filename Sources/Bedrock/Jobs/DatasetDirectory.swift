@@ -11,7 +11,8 @@ struct DatasetDirectory {
     /// True for a plain file name that stays inside the directory.
     static func isSafeName(_ name: String) -> Bool {
         guard !name.isEmpty, name.utf8.count <= 255, !name.hasPrefix(".") else { return false }
-        return !name.contains("..") && !name.unicodeScalars.contains { $0 == "/" || $0 == "\\" || $0.value < 32 || $0.value == 127 }
+        return !name.contains("..")
+            && !name.unicodeScalars.contains { $0 == "/" || $0 == "\\" || $0.value < 32 || $0.value == 127 }
     }
 
     /// The regular files in the directory, sorted (for error messages).
@@ -27,7 +28,9 @@ struct DatasetDirectory {
     /// The full path of dataset `name`, or `BAD_REQUEST` naming the valid files.
     func resolve(_ name: String) throws -> String {
         guard DatasetDirectory.isSafeName(name) else {
-            throw APIError(.badRequest, "dataset must be a file name inside the datasets directory (no '/', '..' or leading '.'), got \"\(name)\"")
+            throw APIError(
+                .badRequest,
+                "dataset must be a file name inside the datasets directory (no '/', '..' or leading '.'), got \"\(name)\"")
         }
         let full = path + "/" + name
         var isDir: ObjCBool = false

@@ -49,8 +49,8 @@ final class JobControl: @unchecked Sendable {
         let (stopped, send) = state.withLock { s -> (Bool, Bool) in
             guard s.stop == nil else { return (true, false) }
             guard fraction > s.lastSent,
-                  s.lastSent < 0 || band(fraction) > band(s.lastSent)
-                      || now.uptimeNanoseconds - s.lastSentAt.uptimeNanoseconds >= JobControl.interval
+                s.lastSent < 0 || band(fraction) > band(s.lastSent)
+                    || now.uptimeNanoseconds - s.lastSentAt.uptimeNanoseconds >= JobControl.interval
             else { return (false, false) }
             s.lastSent = fraction
             s.lastSentAt = now

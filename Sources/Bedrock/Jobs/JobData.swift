@@ -1,10 +1,11 @@
 import Foundation
 import JSONCodec
-#if canImport(Glibc)
-import Glibc
-#endif
-import TradingCore
 import RedisClient
+import TradingCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Loading a job's bars: from a klines stream in Redis, or from a dataset file.
 enum JobData {
@@ -20,15 +21,18 @@ enum JobData {
 
     /// The bars of `source`, in time order, one per open time. `cancelled` is polled between
     /// chunks so a cancel stops a long load too.
-    static func load(_ source: JobDataSource, prefix: String, nice: Int32 = 0, on c: @autoclosure () throws -> RedisConnection,
-                     cancelled: () -> Bool) throws -> BarSeries {
+    static func load(
+        _ source: JobDataSource, prefix: String, nice: Int32 = 0, on c: @autoclosure () throws -> RedisConnection,
+        cancelled: () -> Bool
+    ) throws -> BarSeries {
         switch source {
         case let .dataset(name, path, start, end):
             let series = try parseAbandonable(path: path, name: name, nice: nice, cancelled: cancelled)
             return (start == nil && end == nil) ? series : series.between(start: start, end: end)
         case let .market(market, interval, start, end):
-            return try stream(key: streamKey(prefix: prefix, market: market, interval: interval),
-                              start: start, end: end, on: try c(), cancelled: cancelled)
+            return try stream(
+                key: streamKey(prefix: prefix, market: market, interval: interval),
+                start: start, end: end, on: try c(), cancelled: cancelled)
         }
     }
 
@@ -64,15 +68,17 @@ enum JobData {
     static func lowerPriority(_ nice: Int32) {
         guard nice != 0 else { return }
         #if canImport(Glibc)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
         #endif
     }
 
     /// Reads every `kline.closed` event of `key` (XRANGE in chunks), keeps bars with open time in
     /// `[start, end]`, sorts them and keeps the last event of each open time (a replay may
     /// publish a bar twice). Other events and malformed ones are skipped.
-    static func stream(key: String, start: Int64?, end: Int64?, on c: RedisConnection,
-                       cancelled: () -> Bool) throws -> BarSeries {
+    static func stream(
+        key: String, start: Int64?, end: Int64?, on c: RedisConnection,
+        cancelled: () -> Bool
+    ) throws -> BarSeries {
         var bars: [Bar] = []
         var from = "-"
         let chunk = 5000
@@ -87,7 +93,9 @@ enum JobData {
                 var i = 0
                 while i + 1 < fields.count {
                     if fields[i].string == "event", case .bulk(let bytes) = fields[i + 1],
-                       let bar = bar(fromEvent: bytes), (start.map { bar.time >= $0 } ?? true), (end.map { bar.time <= $0 } ?? true) {
+                        let bar = bar(fromEvent: bytes), (start.map { bar.time >= $0 } ?? true),
+                        (end.map { bar.time <= $0 } ?? true)
+                    {
                         bars.append(bar)
                     }
                     i += 2
@@ -107,15 +115,23 @@ enum JobData {
     /// The bar of one `kline.closed` event (numbers as JSON numbers or numeric strings).
     static func bar(fromEvent bytes: [UInt8]) -> Bar? {
         guard let event = try? JSONCodec.parse(bytes), event["event_type"]?.stringValue == KlineEvent.eventType,
-              let openTime = event["open_time"] else { return nil }
+            let openTime = event["open_time"]
+        else { return nil }
         let time: Int64
-        if let ms = openTime.intValue { time = ms } else if let t = openTime.stringValue.flatMap({ utcTime($0) ?? KlineEvent.parseRFC3339($0) }) { time = t } else { return nil }
+        if let ms = openTime.intValue {
+            time = ms
+        } else if let t = openTime.stringValue.flatMap({ utcTime($0) ?? KlineEvent.parseRFC3339($0) }) {
+            time = t
+        } else {
+            return nil
+        }
         func num(_ k: String) -> Double? {
             guard let v = event[k] else { return nil }
             return v.doubleValue ?? v.stringValue.flatMap { Double($0) }
         }
         guard let o = num("open"), let h = num("high"), let l = num("low"), let cl = num("close"),
-              o.isFinite, h.isFinite, l.isFinite, cl.isFinite else { return nil }
+            o.isFinite, h.isFinite, l.isFinite, cl.isFinite
+        else { return nil }
         return Bar(time: time, open: o, high: h, low: l, close: cl, volume: num("volume") ?? 0)
     }
 
@@ -123,7 +139,8 @@ enum JobData {
     static func utcTime(_ text: String) -> Int64? {
         let u = Array(text.utf8)
         guard u.count >= 20, u[10] == UInt8(ascii: "T"), u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
-              u[u.count - 1] == UInt8(ascii: "Z"), let day = JobParams.day(String(decoding: u[0..<10], as: UTF8.self)) else { return nil }
+            u[u.count - 1] == UInt8(ascii: "Z"), let day = JobParams.day(String(decoding: u[0..<10], as: UTF8.self))
+        else { return nil }
         func number(_ r: Range<Int>) -> Int64? {
             var v: Int64 = 0
             for i in r {
@@ -132,13 +149,17 @@ enum JobData {
             }
             return v
         }
-        guard let h = number(11..<13), let m = number(14..<16), let s = number(17..<19), h < 24, m < 60, s < 61 else { return nil }
+        guard let h = number(11..<13), let m = number(14..<16), let s = number(17..<19), h < 24, m < 60, s < 61 else {
+            return nil
+        }
         var ms: Int64 = 0
         if u.count > 20 {
             guard u[19] == UInt8(ascii: "."), u.count > 21, let f = number(20..<(u.count - 1)) else { return nil }
             let digits = u.count - 21
             ms = digits >= 3 ? f / Int64(pow(10.0, Double(digits - 3))) : f * Int64(pow(10.0, Double(3 - digits)))
-        } else if u.count != 20 { return nil }
+        } else if u.count != 20 {
+            return nil
+        }
         return day + ((h * 60 + m) * 60 + s) * 1000 + ms
     }
 

@@ -38,7 +38,9 @@ struct JobParams {
     func int(_ key: String, default d: Int?, _ range: ClosedRange<Int>) throws -> Int? {
         guard let v = try number(key) else { return d }
         guard v == v.rounded(), v >= Double(range.lowerBound), v <= Double(range.upperBound) else {
-            throw APIError(.badRequest, "\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(TextFormat.plain(v))")
+            throw APIError(
+                .badRequest,
+                "\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(TextFormat.plain(v))")
         }
         return Int(v)
     }
@@ -71,8 +73,9 @@ struct JobParams {
     static func day(_ text: String) -> Int64? {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let y = Int64(parts[0]), let m = Int64(parts[1]), let d = Int64(parts[2]),
-              (1...12).contains(m), (1...31).contains(d) else { return nil }
+            let y = Int64(parts[0]), let m = Int64(parts[1]), let d = Int64(parts[2]),
+            (1...12).contains(m), (1...31).contains(d)
+        else { return nil }
         // Days from civil (Howard Hinnant's algorithm).
         let yy = m <= 2 ? y - 1 : y
         let era = (yy >= 0 ? yy : yy - 399) / 400

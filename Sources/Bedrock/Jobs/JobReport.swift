@@ -57,7 +57,11 @@ enum JobReport {
             members += [("method", "random"), ("trials", .int(Int64(trials))), ("seed", .int(Int64(bitPattern: seed)))]
         }
         members.append(("walk_forward", spec.walkForward.map { .int(Int64($0)) } ?? .null))
-        members.append(("fixed_parameters", .object(JSONObject(request.parameters.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }))))
+        members.append(
+            (
+                "fixed_parameters",
+                .object(JSONObject(request.parameters.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }))
+            ))
         return members
     }
 

@@ -27,8 +27,10 @@ extension JobRequest {
     /// Parses and validates `params`. `datasets` is the datasets directory; `hasBars(market,
     /// interval)` answers whether Redis holds a klines stream for them, and `markets()` lists the
     /// ones it holds (for the error message).
-    static func parse(_ kind: JobKind, _ raw: JSONObject, datasets: String,
-                      hasBars: (String, String) throws -> Bool, markets: () throws -> [String]) throws -> JobRequest {
+    static func parse(
+        _ kind: JobKind, _ raw: JSONObject, datasets: String,
+        hasBars: (String, String) throws -> Bool, markets: () throws -> [String]
+    ) throws -> JobRequest {
         let p = JobParams(params: raw)
         let known = StrategyRegistry.names.joined(separator: ", ")
         guard let name = try p.string("strategy") else {
@@ -40,7 +42,8 @@ extension JobRequest {
         let fixed = try p.parameterObject("params")
         var config = BacktestConfig()
         config.initialBalance = try p.number("initial_balance", default: 10_000, { $0 > 0 && $0 <= 1e12 }, "a positive number")
-        config.commissionRate = try p.number("commission", default: 0.001, { (0..<1).contains($0) }, "a rate in [0, 1), e.g. 0.001 for 0.1 %")
+        config.commissionRate = try p.number(
+            "commission", default: 0.001, { (0..<1).contains($0) }, "a rate in [0, 1), e.g. 0.001 for 0.1 %")
         config.slippageRate = try p.number("slippage", default: 0, { (0..<1).contains($0) }, "a rate in [0, 1), e.g. 0.0005")
         if try !p.bool("risk_guard", default: true) { config.risk = nil }
         config.arbiter = try p.bool("arbiter", default: true) ? .default : nil
@@ -69,22 +72,26 @@ extension JobRequest {
             do { warmup = try descriptor.make(fixed).warmupBars } catch {
                 throw APIError(.badRequest, "params: \(error)")
             }
-            return JobRequest(kind: kind, strategy: descriptor.name, parameters: fixed, data: data, config: config,
-                              optimize: nil, warmup: warmup, summary: summary)
+            return JobRequest(
+                kind: kind, strategy: descriptor.name, parameters: fixed, data: data, config: config,
+                optimize: nil, warmup: warmup, summary: summary)
         case .optimize:
             let spec = try optimizeSpec(p, descriptor: descriptor, fixed: fixed)
             summary["metric"] = .string(spec.metric)
             summary["candidates"] = .int(Int64(spec.candidates.count))
             if let k = spec.walkForward { summary["walk_forward"] = .int(Int64(k)) }
-            return JobRequest(kind: kind, strategy: descriptor.name, parameters: fixed, data: data, config: config,
-                              optimize: spec, warmup: spec.warmup, summary: summary)
+            return JobRequest(
+                kind: kind, strategy: descriptor.name, parameters: fixed, data: data, config: config,
+                optimize: spec, warmup: spec.warmup, summary: summary)
         }
     }
 
     /// `dataset`, or `market` + `interval`.
-    private static func dataSource(_ p: JobParams, start: Int64?, end: Int64?, datasets: String,
-                                   hasBars: (String, String) throws -> Bool,
-                                   markets: () throws -> [String]) throws -> JobDataSource {
+    private static func dataSource(
+        _ p: JobParams, start: Int64?, end: Int64?, datasets: String,
+        hasBars: (String, String) throws -> Bool,
+        markets: () throws -> [String]
+    ) throws -> JobDataSource {
         if let name = try p.string("dataset") {
             let path = try DatasetDirectory(path: datasets).resolve(name)
             return .dataset(name: name, path: path, start: start, end: end)
@@ -101,22 +108,32 @@ extension JobRequest {
         }
         guard try hasBars(market, interval) else {
             let list = try markets()
-            throw APIError(.badRequest, "market \(market) interval \(interval) has no bars in Redis; with bars: "
-                           + (list.isEmpty ? "none (replay some with `bedrock replay`, or use dataset)" : list.joined(separator: ", ")))
+            throw APIError(
+                .badRequest,
+                "market \(market) interval \(interval) has no bars in Redis; with bars: "
+                    + (list.isEmpty ? "none (replay some with `bedrock replay`, or use dataset)" : list.joined(separator: ", ")))
         }
         return .market(market: market, interval: interval, start: start, end: end)
     }
 
     /// `grid`, `method`, `trials`, `seed`, `metric`, `walk_forward`.
-    private static func optimizeSpec(_ p: JobParams, descriptor: StrategyDescriptor,
-                                     fixed: [String: Double]) throws -> OptimizeSpec {
+    private static func optimizeSpec(
+        _ p: JobParams, descriptor: StrategyDescriptor,
+        fixed: [String: Double]
+    ) throws -> OptimizeSpec {
         let specs = descriptor.parameterSpecs
         let validNames = specs.map(\.displayText).joined(separator: "; ")
         guard let gridValue = p.value("grid") else {
-            throw APIError(.badRequest, "grid is required: an object of parameter → values, e.g. {\"fast\":[5,10]}; parameters of \(descriptor.name): \(validNames)")
+            throw APIError(
+                .badRequest,
+                "grid is required: an object of parameter → values, e.g. {\"fast\":[5,10]}; parameters of \(descriptor.name): \(validNames)"
+            )
         }
         guard let grid = gridValue.objectValue, grid.count > 0 else {
-            throw APIError(.badRequest, "grid must be a non-empty object of parameter → [values] or \"lo:hi[:step]\"; parameters of \(descriptor.name): \(validNames)")
+            throw APIError(
+                .badRequest,
+                "grid must be a non-empty object of parameter → [values] or \"lo:hi[:step]\"; parameters of \(descriptor.name): \(validNames)"
+            )
         }
         var ranges: [ParameterRange] = []
         for (name, raw) in grid.members {
@@ -141,7 +158,8 @@ extension JobRequest {
                 throw APIError(.badRequest, "grid.\(name) must be an array of numbers or \"lo:hi[:step]\"")
             }
             if let bad = range.values.first(where: { $0 < spec.min || $0 > spec.max || (spec.isInteger && $0 != $0.rounded()) }) {
-                throw APIError(.badRequest, "grid.\(name) value \(TextFormat.plain(bad)) is not valid; valid: \(spec.displayText)")
+                throw APIError(
+                    .badRequest, "grid.\(name) value \(TextFormat.plain(bad)) is not valid; valid: \(spec.displayText)")
             }
             range.isInteger = spec.isInteger
             ranges.append(range)
@@ -157,7 +175,8 @@ extension JobRequest {
         }
         let metric = try p.string("metric") ?? "sharpe_ratio"
         guard BacktestReport.metricNames.contains(metric) else {
-            throw APIError(.badRequest, "metric '\(metric)' is unknown; valid: \(BacktestReport.metricNames.joined(separator: ", "))")
+            throw APIError(
+                .badRequest, "metric '\(metric)' is unknown; valid: \(BacktestReport.metricNames.joined(separator: ", "))")
         }
         var folds: Int?
         if let wf = p.value("walk_forward") {
@@ -173,7 +192,10 @@ extension JobRequest {
             for r in ranges {
                 product = product.multipliedReportingOverflow(by: max(r.values.count, 1)).partialValue
                 if product > maxCandidates || product <= 0 {
-                    throw APIError(.badRequest, "grid has more than \(maxCandidates) parameter sets; at most \(maxCandidates) per job (use method random with trials)")
+                    throw APIError(
+                        .badRequest,
+                        "grid has more than \(maxCandidates) parameter sets; at most \(maxCandidates) per job (use method random with trials)"
+                    )
                 }
             }
         }
@@ -182,7 +204,9 @@ extension JobRequest {
             throw APIError(.badRequest, "grid: \(error)")
         }
         guard candidates.count <= maxCandidates else {
-            throw APIError(.badRequest, "grid has \(candidates.count) parameter sets; at most \(maxCandidates) per job (use method random with trials)")
+            throw APIError(
+                .badRequest,
+                "grid has \(candidates.count) parameter sets; at most \(maxCandidates) per job (use method random with trials)")
         }
         var warmup = -1
         var firstError: Error?
@@ -192,7 +216,8 @@ extension JobRequest {
         if warmup < 0 {
             throw APIError(.badRequest, "grid: no valid parameter set; \(firstError.map { String(describing: $0) } ?? "")")
         }
-        return OptimizeSpec(ranges: ranges, method: method, metric: metric, walkForward: folds,
-                            candidates: candidates, warmup: warmup)
+        return OptimizeSpec(
+            ranges: ranges, method: method, metric: metric, walkForward: folds,
+            candidates: candidates, warmup: warmup)
     }
 }

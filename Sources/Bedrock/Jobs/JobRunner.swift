@@ -22,8 +22,10 @@ enum JobRunner {
     static let barsPerCheck = 2048
 
     /// `backtestDone` is called after every backtest that ran to the end (for `/metrics`).
-    static func run(_ request: JobRequest, series: BarSeries, control: JobControl,
-                    backtestDone: @escaping @Sendable () -> Void = {}) throws -> JobOutcome {
+    static func run(
+        _ request: JobRequest, series: BarSeries, control: JobControl,
+        backtestDone: @escaping @Sendable () -> Void = {}
+    ) throws -> JobOutcome {
         var config = request.config
         config.progressInterval = barsPerCheck
         switch request.kind {
@@ -31,8 +33,10 @@ enum JobRunner {
             try requireBars(series, request)
             let result: BacktestResult
             do {
-                result = try Backtester.run(series: series, strategyName: request.strategy, parameters: request.parameters,
-                                            config: config) { control.advance($0.fraction) }
+                result = try Backtester.run(
+                    series: series, strategyName: request.strategy, parameters: request.parameters,
+                    config: config
+                ) { control.advance($0.fraction) }
             } catch BacktestError.cancelled {
                 throw Stopped()
             } catch {
@@ -41,19 +45,25 @@ enum JobRunner {
             backtestDone()
             return JobReport.backtest(BacktestReport(result))
         case .optimize:
-            return try optimize(request, spec: request.optimize!, series: series, config: config, control: control,
-                                backtestDone: backtestDone)
+            return try optimize(
+                request, spec: request.optimize!, series: series, config: config, control: control,
+                backtestDone: backtestDone)
         }
     }
 
     private static func requireBars(_ series: BarSeries, _ request: JobRequest) throws {
         guard series.count > request.warmup else {
-            throw Failure(description: "the data has \(series.count) bars; \(request.strategy) needs more than \(request.warmup) bars to warm up before it can trade")
+            throw Failure(
+                description:
+                    "the data has \(series.count) bars; \(request.strategy) needs more than \(request.warmup) bars to warm up before it can trade"
+            )
         }
     }
 
-    private static func optimize(_ request: JobRequest, spec: OptimizeSpec, series: BarSeries, config: BacktestConfig,
-                                 control: JobControl, backtestDone: @escaping @Sendable () -> Void) throws -> JobOutcome {
+    private static func optimize(
+        _ request: JobRequest, spec: OptimizeSpec, series: BarSeries, config: BacktestConfig,
+        control: JobControl, backtestDone: @escaping @Sendable () -> Void
+    ) throws -> JobOutcome {
         let slices = SliceCache(series)
         let strategy = request.strategy
         let windows: [WalkForwardWindow]?
@@ -61,7 +71,10 @@ enum JobRunner {
             do {
                 windows = try Optimizer.walkForwardWindows(barCount: series.count, folds: k, minimumBlockBars: spec.warmup + 1)
             } catch {
-                throw Failure(description: "the data has \(series.count) bars: too few for \(k) walk-forward folds (\(k + 3) blocks, each needs more than \(spec.warmup) bars)")
+                throw Failure(
+                    description:
+                        "the data has \(series.count) bars: too few for \(k) walk-forward folds (\(k + 3) blocks, each needs more than \(spec.warmup) bars)"
+                )
             }
         } else {
             windows = nil
@@ -70,8 +83,10 @@ enum JobRunner {
         let k = windows?.count ?? 0
         let total = windows == nil ? spec.candidates.count : k * spec.candidates.count + k * k
         let evaluate: BacktestEvaluator = { parameters, range in
-            let result = try Backtester.run(series: slices[range], strategyName: strategy, parameters: parameters,
-                                            config: config) { control.advance(units: nil, of: total, inner: $0.fraction) }
+            let result = try Backtester.run(
+                series: slices[range], strategyName: strategy, parameters: parameters,
+                config: config
+            ) { control.advance(units: nil, of: total, inner: $0.fraction) }
             backtestDone()
             return BacktestReport(result)
         }
@@ -79,13 +94,15 @@ enum JobRunner {
         let options = OptimizationOptions(threads: 1) { control.advance(units: $0.completed, of: total, inner: 0) }
         do {
             if let windows {
-                let result = try Optimizer.walkForward(candidates: spec.candidates, windows: windows, metric: spec.metric,
-                                                       options: options, evaluate: evaluate)
+                let result = try Optimizer.walkForward(
+                    candidates: spec.candidates, windows: windows, metric: spec.metric,
+                    options: options, evaluate: evaluate)
                 if control.stopReason != nil { throw Stopped() }
                 return JobReport.walkForward(result, request: request, spec: spec)
             }
-            let result = try Optimizer.optimize(candidates: spec.candidates, range: 0..<series.count, metric: spec.metric,
-                                                options: options, evaluate: evaluate)
+            let result = try Optimizer.optimize(
+                candidates: spec.candidates, range: 0..<series.count, metric: spec.metric,
+                options: options, evaluate: evaluate)
             if control.stopReason != nil { throw Stopped() }
             return JobReport.optimization(result, request: request, spec: spec)
         } catch OptimizationError.cancelled {

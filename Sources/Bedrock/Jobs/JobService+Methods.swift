@@ -17,9 +17,10 @@ extension JobService {
         let request: JobRequest
         do {
             request = try pool.with { c in
-                try JobRequest.parse(kind, call.params, datasets: settings.datasetsDir,
-                                     hasBars: { try JobData.hasBars(prefix: settings.prefix, market: $0, interval: $1, on: c) },
-                                     markets: { try JobData.markets(prefix: settings.prefix, on: c) })
+                try JobRequest.parse(
+                    kind, call.params, datasets: settings.datasetsDir,
+                    hasBars: { try JobData.hasBars(prefix: settings.prefix, market: $0, interval: $1, on: c) },
+                    markets: { try JobData.markets(prefix: settings.prefix, on: c) })
             }
         } catch let error as APIError {
             return .failure(error)
@@ -37,18 +38,25 @@ extension JobService {
         }
         if active.count >= settings.queueMax {
             condition.unlock()
-            return .failure(APIError(.rateLimited, "the job queue is full (\(settings.queueMax) jobs waiting or running); try again later"))
+            return .failure(
+                APIError(.rateLimited, "the job queue is full (\(settings.queueMax) jobs waiting or running); try again later"))
         }
         let mine = active.values.filter { $0.owner == call.subject }.count
         if mine >= settings.perUserMax {
             condition.unlock()
-            return .failure(APIError(.rateLimited, "you have \(mine) jobs waiting or running (at most \(settings.perUserMax) per user); wait for one to finish or cancel it"))
+            return .failure(
+                APIError(
+                    .rateLimited,
+                    "you have \(mine) jobs waiting or running (at most \(settings.perUserMax) per user); wait for one to finish or cancel it"
+                ))
         }
-        active[id] = job      // holds the slot while the record is written
+        active[id] = job  // holds the slot while the record is written
         condition.unlock()
 
         do {
-            try pool.with { try store.create(id: id, kind: kind, owner: call.subject, instance: instance, summary: request.summary, on: $0) }
+            try pool.with {
+                try store.create(id: id, kind: kind, owner: call.subject, instance: instance, summary: request.summary, on: $0)
+            }
         } catch {
             condition.lock()
             active[id] = nil
@@ -71,7 +79,9 @@ extension JobService {
     func taskID(_ call: MethodCall) throws -> String {
         guard let value = call.params["task_id"], !value.isNull else { throw APIError(.badRequest, "task_id is required") }
         guard let id = value.stringValue else { throw APIError(.badRequest, "task_id must be a string") }
-        guard !id.isEmpty, id.count <= 64, id.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") }) else {
+        guard !id.isEmpty, id.count <= 64,
+            id.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") })
+        else {
             throw APIError(.notFound, "no task \(id)")
         }
         return id
@@ -98,8 +108,10 @@ extension JobService {
         withStore { c in
             let id = try taskID(call)
             let r = try record(id, on: c)
-            var out: JSONObject = ["task_id": .string(id), "status": .string(r["status"] ?? ""),
-                                   "progress": .double(Double(r["progress"] ?? "") ?? 0)]
+            var out: JSONObject = [
+                "task_id": .string(id), "status": .string(r["status"] ?? ""),
+                "progress": .double(Double(r["progress"] ?? "") ?? 0),
+            ]
             out["kind"] = .string(r["kind"] ?? "")
             out["owner"] = .string(r["owner"] ?? "")
             for key in ["created_at", "started_at", "finished_at", "reason"] {
@@ -128,7 +140,9 @@ extension JobService {
     func report(_ call: MethodCall) -> Result<JSONValue, APIError> {
         withStore { c in
             let bytes = try stored(try taskID(call), "report", on: c)
-            guard let value = try? JSONCodec.parse(bytes) else { throw APIError(.internal, "the stored report is not valid JSON") }
+            guard let value = try? JSONCodec.parse(bytes) else {
+                throw APIError(.internal, "the stored report is not valid JSON")
+            }
             return value
         }
     }
@@ -143,8 +157,9 @@ extension JobService {
             let id = try taskID(call)
             let kind = try record(id, on: c)["kind"] == JobKind.optimize.rawValue ? "optimize" : "backtest"
             let bytes = try stored(id, format == "csv" ? "csv" : "report", on: c)
-            return Download(contentType: format == "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
-                            filename: "\(kind)-\(id).\(format)", body: bytes)
+            return Download(
+                contentType: format == "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
+                filename: "\(kind)-\(id).\(format)", body: bytes)
         }
     }
 

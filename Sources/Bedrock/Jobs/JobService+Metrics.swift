@@ -28,7 +28,8 @@ final class JobMetrics: Sendable {
             }
         }
         self.finished = finished
-        backtests = registry.counter("bedrock_backtests_run_total", help: "Backtests run to the end (jobs and optimisation evaluations).")
+        backtests = registry.counter(
+            "bedrock_backtests_run_total", help: "Backtests run to the end (jobs and optimisation evaluations).")
         waiting = registry.gauge("bedrock_jobs_waiting", help: "Jobs queued on this gateway.")
         running = registry.gauge("bedrock_jobs_running", help: "Jobs running on this gateway.")
     }

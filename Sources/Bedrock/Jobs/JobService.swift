@@ -2,8 +2,9 @@ import Foundation
 import JSONCodec
 import Logging
 import RedisClient
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Settings of the job service (from `jobs.*` and `redis.prefix`).
@@ -171,12 +172,14 @@ public final class JobService: @unchecked Sendable {
         do {
             guard job.control.stopReason == nil else { throw JobRunner.Stopped() }
             let conn = connection
-            let series = try JobData.load(job.request.data, prefix: settings.prefix, nice: settings.workerNice,
-                                          on: try conn ?? RedisConnection(address),
-                                          cancelled: { job.control.stopReason != nil })
+            let series = try JobData.load(
+                job.request.data, prefix: settings.prefix, nice: settings.workerNice,
+                on: try conn ?? RedisConnection(address),
+                cancelled: { job.control.stopReason != nil })
             guard job.control.stopReason == nil else { throw JobRunner.Stopped() }
-            outcome = try JobRunner.run(job.request, series: series, control: job.control,
-                                        backtestDone: { [weak self] in self?.countBacktests(1) })
+            outcome = try JobRunner.run(
+                job.request, series: series, control: job.control,
+                backtestDone: { [weak self] in self?.countBacktests(1) })
         } catch is JobRunner.Stopped {
         } catch let error as JobRunner.Failure {
             failure = error.description
@@ -208,25 +211,34 @@ public final class JobService: @unchecked Sendable {
         countFinished(job, status)
         condition.unlock()
         if status == .failed {
-            log.warning("jobs: job failed", metadata: [
-                "task_id": "\(job.id)", "kind": "\(job.request.kind.rawValue)", "reason": "\(reason ?? "unknown")"])
+            log.warning(
+                "jobs: job failed",
+                metadata: [
+                    "task_id": "\(job.id)", "kind": "\(job.request.kind.rawValue)", "reason": "\(reason ?? "unknown")",
+                ])
         }
         var conn = connection
         for attempt in 0..<3 {
             do {
                 if conn == nil || conn!.isBroken { conn = try RedisConnection(address) }
-                try store.finish(id: job.id, status: status, reason: reason, report: outcome?.json, csv: outcome?.csv,
-                                 progress: status == .completed ? 1 : nil, on: conn!)
+                try store.finish(
+                    id: job.id, status: status, reason: reason, report: outcome?.json, csv: outcome?.csv,
+                    progress: status == .completed ? 1 : nil, on: conn!)
                 break
             } catch {
-                log.error("jobs: cannot record the final status", metadata: [
-                    "task_id": "\(job.id)", "status": "\(status.rawValue)", "attempt": "\(attempt + 1)", "error": "\(error)"])
+                log.error(
+                    "jobs: cannot record the final status",
+                    metadata: [
+                        "task_id": "\(job.id)", "status": "\(status.rawValue)", "attempt": "\(attempt + 1)", "error": "\(error)",
+                    ])
                 conn = nil
                 Thread.sleep(forTimeInterval: 0.3)
             }
         }
-        var frame: JSONObject = ["type": "completed", "task_id": .string(job.id), "kind": .string(job.request.kind.rawValue),
-                                 "status": .string(status.rawValue)]
+        var frame: JSONObject = [
+            "type": "completed", "task_id": .string(job.id), "kind": .string(job.request.kind.rawValue),
+            "status": .string(status.rawValue),
+        ]
         if let outcome {
             job.push(["type": "progress", "task_id": .string(job.id), "progress": 1.0])
             frame["report"] = outcome.report
@@ -265,7 +277,8 @@ public final class JobService: @unchecked Sendable {
                     try store.heartbeat(instance: instance, ttlMillis: settings.heartbeatMillis * 3, on: c)
                     let failed = try store.sweep(on: c)
                     if !failed.isEmpty {
-                        log.warning("jobs: interrupted jobs marked FAILED", metadata: ["task_ids": "\(failed.joined(separator: ","))"])
+                        log.warning(
+                            "jobs: interrupted jobs marked FAILED", metadata: ["task_ids": "\(failed.joined(separator: ","))"])
                     }
                     lastBeat = now
                 }

@@ -1,7 +1,7 @@
 import Foundation
 import JSONCodec
-import TradingCore
 import RedisClient
+import TradingCore
 
 /// Jobs and reports in Redis, under the gateway's prefix (docs/JOBS.md):
 ///
@@ -29,13 +29,17 @@ struct JobStore: Sendable {
     static func now() -> String { RFC3339.format(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)) }
 
     /// Records a new PENDING job and adds it to the active set, atomically.
-    func create(id: String, kind: JobKind, owner: String, instance: String, summary: JSONObject,
-                on c: RedisConnection) throws {
+    func create(
+        id: String, kind: JobKind, owner: String, instance: String, summary: JSONObject,
+        on c: RedisConnection
+    ) throws {
         let replies = try c.pipeline([
             ["MULTI"],
-            ["HSET", jobKey(id), "task_id", id, "kind", kind.rawValue, "owner", owner,
-             "status", JobStatus.pending.rawValue, "progress", "0", "created_at", JobStore.now(),
-             "instance", instance, "summary", JSONCodec.encodeString(.object(summary))],
+            [
+                "HSET", jobKey(id), "task_id", id, "kind", kind.rawValue, "owner", owner,
+                "status", JobStatus.pending.rawValue, "progress", "0", "created_at", JobStore.now(),
+                "instance", instance, "summary", JSONCodec.encodeString(.object(summary)),
+            ],
             ["SADD", activeKey, id],
             ["EXEC"],
         ])
@@ -57,12 +61,16 @@ struct JobStore: Sendable {
     /// Moves the job to a final status with its report (COMPLETED) or reason; false when it
     /// was already final (nothing changed).
     @discardableResult
-    func finish(id: String, status: JobStatus, reason: String?, report: String?, csv: String?,
-                progress: Double?, on c: RedisConnection) throws -> Bool {
-        let reply = try c.command(["EVAL", JobStore.finishScript, "4", jobKey(id), activeKey,
-                                   jobKey(id) + ":report", jobKey(id) + ":csv",
-                                   status.rawValue, reason ?? "", JobStore.now(), String(ttl), report ?? "", csv ?? "",
-                                   id, progress.map(JobStore.progressText) ?? ""]).checked()
+    func finish(
+        id: String, status: JobStatus, reason: String?, report: String?, csv: String?,
+        progress: Double?, on c: RedisConnection
+    ) throws -> Bool {
+        let reply = try c.command([
+            "EVAL", JobStore.finishScript, "4", jobKey(id), activeKey,
+            jobKey(id) + ":report", jobKey(id) + ":csv",
+            status.rawValue, reason ?? "", JobStore.now(), String(ttl), report ?? "", csv ?? "",
+            id, progress.map(JobStore.progressText) ?? "",
+        ]).checked()
         return reply.integer == 1
     }
 

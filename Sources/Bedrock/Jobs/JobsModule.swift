@@ -17,8 +17,10 @@ public enum JobsModule {
     /// Registers the job methods in `table` and starts the service; call `stop()` on the result
     /// at shutdown (running jobs become FAILED `interrupted`, the threads end).
     @discardableResult
-    public static func register(in table: MethodTable, config: GatewayConfig, redis: RedisAddress,
-                                metrics: MetricsRegistry) -> JobService {
+    public static func register(
+        in table: MethodTable, config: GatewayConfig, redis: RedisAddress,
+        metrics: MetricsRegistry
+    ) -> JobService {
         var settings = JobSettings()
         settings.workers = config.jobs.workers
         settings.queueMax = config.jobs.queueMax
@@ -30,8 +32,10 @@ public enum JobsModule {
     }
 
     /// The same with explicit settings (tests).
-    public static func register(in table: MethodTable, settings: JobSettings, redis: RedisAddress,
-                                metrics: MetricsRegistry = MetricsRegistry()) -> JobService {
+    public static func register(
+        in table: MethodTable, settings: JobSettings, redis: RedisAddress,
+        metrics: MetricsRegistry = MetricsRegistry()
+    ) -> JobService {
         let service = JobService(settings: settings, redis: redis, metrics: metrics)
         table.register(MethodHandler(.backtestSubmit) { [service] in service.submit(.backtest, $0) })
         table.register(MethodHandler(.optimizeSubmit) { [service] in service.submit(.optimize, $0) })
@@ -39,14 +43,18 @@ public enum JobsModule {
         table.register(MethodHandler(.backtestReport) { [service] in service.report($0) })
         table.register(MethodHandler(.backtestCancel) { [service] in service.cancel($0) })
         table.register(MethodHandler(.strategiesList) { _ in .success(StrategyCatalog.list()) })
-        table.register(MethodHandler(.klinesList) { [service] call in
-            service.withStore { try KlineHistory.list(call.params, prefix: settings.prefix, on: $0) }
-        })
-        table.register(download: DownloadRoute("/v1/backtest/report/{task_id}/export", leastRole: .viewer) { [service] in
-            service.export($0)
-        })
+        table.register(
+            MethodHandler(.klinesList) { [service] call in
+                service.withStore { try KlineHistory.list(call.params, prefix: settings.prefix, on: $0) }
+            })
+        table.register(
+            download: DownloadRoute("/v1/backtest/report/{task_id}/export", leastRole: .viewer) { [service] in
+                service.export($0)
+            })
         service.start()
-        service.log.info("jobs: \(settings.workers) worker(s), queue \(settings.queueMax), \(settings.perUserMax) per user, datasets in \(settings.datasetsDir)")
+        service.log.info(
+            "jobs: \(settings.workers) worker(s), queue \(settings.queueMax), \(settings.perUserMax) per user, datasets in \(settings.datasetsDir)"
+        )
         return service
     }
 }

@@ -1,6 +1,6 @@
 import JSONCodec
-import TradingCore
 import RedisClient
+import TradingCore
 
 /// `klines.list` / `GET /v1/klines?market=&interval=&limit=` (VIEWER): the latest closed bars of a
 /// market and interval, read from its klines stream (`<prefix>stream:klines:{MARKET}:{INTERVAL}`,
@@ -28,7 +28,8 @@ enum KlineHistory {
             guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { continue }
             if lastID.isNull { lastID = .string(id) }
             guard let bytes = StreamReader.eventField(parts[1]), let bar = JobData.bar(fromEvent: bytes),
-                  byTime[bar.time] == nil else { continue }
+                byTime[bar.time] == nil
+            else { continue }
             byTime[bar.time] = bar
         }
         let bars = byTime.values.sorted { $0.time < $1.time }

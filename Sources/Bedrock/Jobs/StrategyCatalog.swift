@@ -11,7 +11,8 @@ import TradingCore
 public enum StrategyCatalog {
     /// One line per registered strategy, for the dashboard's strategy select.
     static let descriptions: [String: String] = [
-        "oops": "Opening gap past the previous bar's extreme that closes still beyond it: stop entry back at that level (long and short)",
+        "oops":
+            "Opening gap past the previous bar's extreme that closes still beyond it: stop entry back at that level (long and short)",
         "pullback": "In an uptrend, a bar that dips into the EMA zone and closes back above it: market entry (long)",
         "sma_cross": "Fast SMA crosses above the slow SMA: enter; the opposite cross: exit (reference, long only)",
     ]

@@ -10,8 +10,9 @@ struct EstimateBasis: Sendable {
     let risk: RiskState
 
     init(_ snap: Ledger.Snapshot, ledger: Ledger, nowMillis: Int64 = Timestamp.nowMillis()) {
-        account = AccountSnapshot(balance: Double(Money.text(units: snap.units("balance"))) ?? 0,
-                                  availableBalance: Double(Money.text(units: snap.units("balance") - snap.units("frozen"))) ?? 0)
+        account = AccountSnapshot(
+            balance: Double(Money.text(units: snap.units("balance"))) ?? 0,
+            availableBalance: Double(Money.text(units: snap.units("balance") - snap.units("frozen"))) ?? 0)
         risk = ledger.riskState(snap, nowMillis: nowMillis)
     }
 }

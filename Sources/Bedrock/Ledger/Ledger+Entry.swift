@@ -1,6 +1,6 @@
 import JSONCodec
-import TradingCore
 import RedisClient
+import TradingCore
 
 /// What became of an approved signal handed to `Ledger.enter`.
 public enum EntryOutcome: Sendable, Equatable {
@@ -19,36 +19,43 @@ extension Ledger {
     /// again for the same signal (crash and redelivery): it answers `.existing` or repeats the
     /// refusal without a second event.
     /// - Parameter trailingDistance: ATR × multiple for the trailing stop, nil for none.
-    public func enter(signalID: Int64, trailingDistance: Double? = nil, on connection: RedisConnection,
-                      nowMillis: Int64 = Timestamp.nowMillis()) throws -> EntryOutcome {
+    public func enter(
+        signalID: Int64, trailingDistance: Double? = nil, on connection: RedisConnection,
+        nowMillis: Int64 = Timestamp.nowMillis()
+    ) throws -> EntryOutcome {
         if let existing = try connection.command(["HGET", prefix + "positions:by_signal", String(signalID)]).checked().integer {
             return .existing(positionID: existing)
         }
         guard let signal = try record(.signal, id: signalID, on: connection),
-              let market = signal["market"]?.stringValue, let side = signal["side"]?.stringValue,
-              let entry = signal["entry_price"]?.doubleValue else {
+            let market = signal["market"]?.stringValue, let side = signal["side"]?.stringValue,
+            let entry = signal["entry_price"]?.doubleValue
+        else {
             throw LedgerError.reply("no signal \(signalID) to enter")
         }
         let stop = signal["stop_loss_price"]?.doubleValue
         let snap = try snapshot(on: connection)
-        let account = AccountSnapshot(balance: Double(Money.text(units: snap.units("balance"))) ?? 0,
-                                      availableBalance: Double(Money.text(units: snap.units("balance") - snap.units("frozen"))) ?? 0)
-        let estimate = Estimator.estimate(market: market, entryPrice: entry, stopLossPrice: stop ?? entry,
-                                          profitTargetPrice: signal["profit_target_price"]?.doubleValue,
-                                          suggestedWeight: signal["suggested_position_weight"]?.doubleValue,
-                                          account: account, riskState: riskState(snap, nowMillis: nowMillis),
-                                          sizing: settings.sizing, risk: settings.risk,
-                                          commissionRate: settings.commissionRate)
+        let account = AccountSnapshot(
+            balance: Double(Money.text(units: snap.units("balance"))) ?? 0,
+            availableBalance: Double(Money.text(units: snap.units("balance") - snap.units("frozen"))) ?? 0)
+        let estimate = Estimator.estimate(
+            market: market, entryPrice: entry, stopLossPrice: stop ?? entry,
+            profitTargetPrice: signal["profit_target_price"]?.doubleValue,
+            suggestedWeight: signal["suggested_position_weight"]?.doubleValue,
+            account: account, riskState: riskState(snap, nowMillis: nowMillis),
+            sizing: settings.sizing, risk: settings.risk,
+            commissionRate: settings.commissionRate)
         if !estimate.allowed {
             _ = try riskAlert(market: market, signalID: signalID, reasons: estimate.reasons, on: connection, nowMillis: nowMillis)
             return .refused(estimate.reasons)
         }
-        let write = try openPosition(OpenInput(signalID: signalID, market: market, side: side,
-                                               size: estimate.estimatedPositionSize, entryPrice: entry, stopLossPrice: stop,
-                                               profitTargetPrice: signal["profit_target_price"]?.doubleValue,
-                                               trailingDistance: trailingDistance,
-                                               positionWeightUsed: estimate.positionWeightUsed),
-                                     on: connection, nowMillis: nowMillis)
+        let write = try openPosition(
+            OpenInput(
+                signalID: signalID, market: market, side: side,
+                size: estimate.estimatedPositionSize, entryPrice: entry, stopLossPrice: stop,
+                profitTargetPrice: signal["profit_target_price"]?.doubleValue,
+                trailingDistance: trailingDistance,
+                positionWeightUsed: estimate.positionWeightUsed),
+            on: connection, nowMillis: nowMillis)
         switch write.status {
         case "opened": return .opened(write)
         case "existing": return .existing(positionID: write.id ?? 0)

@@ -1,5 +1,5 @@
-import JSONCodec
 import GatewayCore
+import JSONCodec
 import RedisClient
 
 /// Markets with market data: the `kline.closed` streams under `<prefix>stream:klines:`.
@@ -31,11 +31,15 @@ extension Ledger {
     func lastEvent(_ key: String, on connection: RedisConnection) throws -> (id: String, event: JSONObject)? {
         let reply = try connection.command(["XREVRANGE", key, "+", "-", "COUNT", "1"]).checked()
         guard let entry = reply.array?.first?.array, entry.count == 2, let id = entry[0].string,
-              let fields = entry[1].array else { return nil }
+            let fields = entry[1].array
+        else { return nil }
         var i = 0
         while i + 1 < fields.count {
             if fields[i].string == "event", let text = fields[i + 1].string,
-               let object = (try? JSONCodec.parse(text))?.objectValue { return (id, object) }
+                let object = (try? JSONCodec.parse(text))?.objectValue
+            {
+                return (id, object)
+            }
             i += 2
         }
         return nil
@@ -46,10 +50,15 @@ extension Ledger {
         var byMarket: [(String, [JSONValue])] = []
         for s in try klineStreams(on: connection) {
             let last = try lastEvent(s.key, on: connection)
-            let entry: JSONValue = .object(["interval": .string(s.interval), "topic": .string("klines:\(s.market):\(s.interval)"),
-                                            "last_id": .optional(last?.id), "last_bar": last.map { .object($0.event) } ?? .null])
-            if let i = byMarket.firstIndex(where: { $0.0 == s.market }) { byMarket[i].1.append(entry) }
-            else { byMarket.append((s.market, [entry])) }
+            let entry: JSONValue = .object([
+                "interval": .string(s.interval), "topic": .string("klines:\(s.market):\(s.interval)"),
+                "last_id": .optional(last?.id), "last_bar": last.map { .object($0.event) } ?? .null,
+            ])
+            if let i = byMarket.firstIndex(where: { $0.0 == s.market }) {
+                byMarket[i].1.append(entry)
+            } else {
+                byMarket.append((s.market, [entry]))
+            }
         }
         return byMarket.map { ["market": .string($0.0), "intervals": .array($0.1)] }
     }
@@ -60,7 +69,8 @@ extension Ledger {
         var best: (id: StreamID, close: Double)?
         for s in try klineStreams(on: connection) where s.market == market {
             guard let last = try lastEvent(s.key, on: connection), let id = StreamID(last.id),
-                  let close = last.event["close"].flatMap({ $0.doubleValue ?? $0.stringValue.flatMap(Double.init) }) else { continue }
+                let close = last.event["close"].flatMap({ $0.doubleValue ?? $0.stringValue.flatMap(Double.init) })
+            else { continue }
             if best == nil || best!.id < id { best = (id, close) }
         }
         return best?.close

@@ -1,6 +1,6 @@
 import JSONCodec
-import TradingCore
 import RedisClient
+import TradingCore
 
 /// A page of records, newest first (SPEC §4 list shape).
 public struct LedgerPage: Sendable, Equatable {
@@ -24,12 +24,15 @@ extension Ledger {
     }
 
     /// A newest-first page of the ids in sorted-set `index` (score = id), as records.
-    func page(_ kind: LedgerRecord, index: String, offset: Int, limit: Int,
-              on connection: RedisConnection) throws -> LedgerPage {
+    func page(
+        _ kind: LedgerRecord, index: String, offset: Int, limit: Int,
+        on connection: RedisConnection
+    ) throws -> LedgerPage {
         let key = prefix + index
         let total = Int(try connection.command(["ZCARD", key]).checked().integer ?? 0)
         guard limit > 0, offset < total else { return LedgerPage(total: total, data: []) }
-        let ids = try connection.command(["ZREVRANGE", key, String(offset), String(offset + limit - 1)]).checked()
+        let ids =
+            try connection.command(["ZREVRANGE", key, String(offset), String(offset + limit - 1)]).checked()
             .array?.compactMap { $0.integer } ?? []
         let replies = try connection.pipeline(ids.map { ["HGETALL", kind.key(prefix: prefix, id: $0)] })
         return LedgerPage(total: total, data: try replies.compactMap { try kind.json($0.checked().hash) })
@@ -37,13 +40,16 @@ extension Ledger {
 
     /// Signals, newest first, optionally of one market.
     public func signals(market: String?, offset: Int, limit: Int, on connection: RedisConnection) throws -> LedgerPage {
-        try page(.signal, index: market.map { "signals:market:\($0)" } ?? "signals:index",
-                 offset: offset, limit: limit, on: connection)
+        try page(
+            .signal, index: market.map { "signals:market:\($0)" } ?? "signals:index",
+            offset: offset, limit: limit, on: connection)
     }
 
     /// Positions, newest first, optionally of one market and/or status.
-    public func positions(market: String?, status: PositionStatus?, offset: Int, limit: Int,
-                          on connection: RedisConnection) throws -> LedgerPage {
+    public func positions(
+        market: String?, status: PositionStatus?, offset: Int, limit: Int,
+        on connection: RedisConnection
+    ) throws -> LedgerPage {
         let index: String
         switch (market, status) {
         case (nil, nil): index = "positions:index"
@@ -56,8 +62,9 @@ extension Ledger {
 
     /// Trades, newest first, optionally of one market.
     public func trades(market: String?, offset: Int, limit: Int, on connection: RedisConnection) throws -> LedgerPage {
-        try page(.trade, index: market.map { "trades:market:\($0)" } ?? "trades:index",
-                 offset: offset, limit: limit, on: connection)
+        try page(
+            .trade, index: market.map { "trades:market:\($0)" } ?? "trades:index",
+            offset: offset, limit: limit, on: connection)
     }
 
     /// Every open position (there are at most `risk.maxOpenPositions`, give or take).
@@ -93,8 +100,10 @@ extension Ledger {
         var account = strings(reply["account"])
         if account.isEmpty {
             let initial = Money.text(settings.initialBalance)
-            account = ["initial_balance": initial, "balance": initial, "frozen": "0", "unrealized": "0",
-                       "realized_pnl": "0", "commission": "0"]
+            account = [
+                "initial_balance": initial, "balance": initial, "frozen": "0", "unrealized": "0",
+                "realized_pnl": "0", "commission": "0",
+            ]
         }
         let open = (reply["open"]?.arrayValue ?? []).compactMap { p -> (Int64, String, Double, Double, Double)? in
             guard let id = p["id"]?.intValue, let market = p["market"]?.stringValue else { return nil }
@@ -111,11 +120,13 @@ extension Ledger {
 
     func account(_ s: Snapshot) -> JSONObject {
         func d(_ units: Int64) -> JSONValue { .double(Double(Money.text(units: units)) ?? 0) }
-        return ["balance": d(s.units("balance")), "available_balance": d(s.units("balance") - s.units("frozen")),
-                "frozen_balance": d(s.units("frozen")), "equity": d(s.units("balance") + s.units("unrealized")),
-                "updated_at": .optional(s.account["updated_at"]), "initial_balance": d(s.units("initial_balance")),
-                "unrealized_pnl": d(s.units("unrealized")), "realized_pnl": d(s.units("realized_pnl")),
-                "commission_paid": d(s.units("commission"))]
+        return [
+            "balance": d(s.units("balance")), "available_balance": d(s.units("balance") - s.units("frozen")),
+            "frozen_balance": d(s.units("frozen")), "equity": d(s.units("balance") + s.units("unrealized")),
+            "updated_at": .optional(s.account["updated_at"]), "initial_balance": d(s.units("initial_balance")),
+            "unrealized_pnl": d(s.units("unrealized")), "realized_pnl": d(s.units("realized_pnl")),
+            "commission_paid": d(s.units("commission")),
+        ]
     }
 
     /// `{"total_pnl","win_rate","avg_trade_duration_s","open_positions","exposure",...}`.
@@ -125,12 +136,14 @@ extension Ledger {
         let wins = Int64(s["wins"] ?? "0") ?? 0
         let duration = Int64(s["duration_s"] ?? "0") ?? 0
         let snap = try snapshot(on: connection)
-        return ["total_pnl": .double(Double(s["net_pnl"] ?? "0") ?? 0),
-                "win_rate": .double(trades > 0 ? Double(wins) / Double(trades) * 100 : 0),
-                "avg_trade_duration_s": .double(trades > 0 ? Double(duration) / Double(trades) : 0),
-                "open_positions": .int(Int64(snap.open.count)), "exposure": .double(snap.exposure),
-                "total_trades": .int(trades), "winning_trades": .int(wins), "losing_trades": .int(trades - wins),
-                "unrealized_pnl": .double(Double(Money.text(units: snap.units("unrealized"))) ?? 0)]
+        return [
+            "total_pnl": .double(Double(s["net_pnl"] ?? "0") ?? 0),
+            "win_rate": .double(trades > 0 ? Double(wins) / Double(trades) * 100 : 0),
+            "avg_trade_duration_s": .double(trades > 0 ? Double(duration) / Double(trades) : 0),
+            "open_positions": .int(Int64(snap.open.count)), "exposure": .double(snap.exposure),
+            "total_trades": .int(trades), "winning_trades": .int(wins), "losing_trades": .int(trades - wins),
+            "unrealized_pnl": .double(Double(Money.text(units: snap.units("unrealized"))) ?? 0),
+        ]
     }
 
     /// The risk guard's view of the book (for estimates and the live engine).
@@ -145,9 +158,10 @@ extension Ledger {
         let today = String(Timestamp.rfc3339(millis: nowMillis).prefix(10))
         let dayStart = s.risk["day"] == today ? s.risk["day_start_equity"].flatMap(Double.init) : nil
         let peak = s.risk["peak_equity"].flatMap(Double.init).map { max($0, equity) }
-        return RiskState(openPositions: s.open.count, openMarkets: Set(s.open.map(\.market)), exposure: s.exposure,
-                         equity: equity, peakEquity: peak, dayStartEquity: dayStart,
-                         killSwitchEngaged: s.risk["kill_switch"] == "1")
+        return RiskState(
+            openPositions: s.open.count, openMarkets: Set(s.open.map(\.market)), exposure: s.exposure,
+            equity: equity, peakEquity: peak, dayStartEquity: dayStart,
+            killSwitchEngaged: s.risk["kill_switch"] == "1")
     }
 
     /// `risk.get`: kill switch, drawdown, daily loss, exposure, limits and refusal counts.
@@ -157,27 +171,34 @@ extension Ledger {
         let r = snap.risk
         let state = riskState(snap)
         let limits = settings.risk
-        return ["kill_switch": .bool(state.killSwitchEngaged),
-                "kill_switch_updated_by": .optional(r["kill_switch_by"]),
-                "kill_switch_updated_at": .optional(r["kill_switch_at"]),
-                "equity": .double(state.equity), "peak_equity": .double(state.peakEquity),
-                "day_start_equity": .double(state.dayStartEquity),
-                "drawdown": .double(RiskGuard.drawdown(state)), "daily_loss": .double(RiskGuard.dailyLoss(state)),
-                "open_positions": .int(Int64(state.openPositions)), "exposure": .double(state.exposure),
-                "exposure_fraction": .double(state.equity > 0 ? state.exposure / state.equity : 0),
-                "limits": .object(["max_open_positions": .int(Int64(limits.maxOpenPositions)),
-                                   "max_exposure": .double(limits.maxExposure),
-                                   "min_reward_risk": .double(limits.minRewardRisk),
-                                   "daily_loss_limit": .double(limits.dailyLossLimit),
-                                   "max_drawdown": .double(limits.maxDrawdown)]),
-                "refusals": .object(JSONObject(refusals.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value) ?? 0)) }))]
+        return [
+            "kill_switch": .bool(state.killSwitchEngaged),
+            "kill_switch_updated_by": .optional(r["kill_switch_by"]),
+            "kill_switch_updated_at": .optional(r["kill_switch_at"]),
+            "equity": .double(state.equity), "peak_equity": .double(state.peakEquity),
+            "day_start_equity": .double(state.dayStartEquity),
+            "drawdown": .double(RiskGuard.drawdown(state)), "daily_loss": .double(RiskGuard.dailyLoss(state)),
+            "open_positions": .int(Int64(state.openPositions)), "exposure": .double(state.exposure),
+            "exposure_fraction": .double(state.equity > 0 ? state.exposure / state.equity : 0),
+            "limits": .object([
+                "max_open_positions": .int(Int64(limits.maxOpenPositions)),
+                "max_exposure": .double(limits.maxExposure),
+                "min_reward_risk": .double(limits.minRewardRisk),
+                "daily_loss_limit": .double(limits.dailyLossLimit),
+                "max_drawdown": .double(limits.maxDrawdown),
+            ]),
+            "refusals": .object(JSONObject(refusals.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value) ?? 0)) })),
+        ]
     }
 
     /// `{"approved","rejected","rejection_reasons":{...}}`.
     public func arbiterStats(on connection: RedisConnection) throws -> JSONObject {
         let a = try connection.command(["HGETALL", prefix + "arbiter"]).checked().hash
         let reasons = try connection.command(["HGETALL", prefix + "arbiter:reasons"]).checked().hash
-        return ["approved": .int(Int64(a["approved"] ?? "0") ?? 0), "rejected": .int(Int64(a["rejected"] ?? "0") ?? 0),
-                "rejection_reasons": .object(JSONObject(reasons.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value) ?? 0)) }))]
+        return [
+            "approved": .int(Int64(a["approved"] ?? "0") ?? 0), "rejected": .int(Int64(a["rejected"] ?? "0") ?? 0),
+            "rejection_reasons": .object(
+                JSONObject(reasons.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value) ?? 0)) })),
+        ]
     }
 }

@@ -1,6 +1,6 @@
 import JSONCodec
-import TradingCore
 import RedisClient
+import TradingCore
 
 /// What the ledger needs from configuration (`ledger.*`, `redis.prefix`, `redis.stream_maxlen`).
 public struct LedgerSettings: Sendable, Equatable {
@@ -18,8 +18,10 @@ public struct LedgerSettings: Sendable, Equatable {
     public var sizing: SizingConfig
 
     /// Creates settings; every argument has the documented default.
-    public init(prefix: String = "bedrock:", streamMaxlen: Int = 10000, initialBalance: Double = 100_000,
-                commissionRate: Double = 0.001, risk: RiskConfig = .default, sizing: SizingConfig = .default) {
+    public init(
+        prefix: String = "bedrock:", streamMaxlen: Int = 10000, initialBalance: Double = 100_000,
+        commissionRate: Double = 0.001, risk: RiskConfig = .default, sizing: SizingConfig = .default
+    ) {
         self.prefix = prefix; self.streamMaxlen = streamMaxlen; self.initialBalance = initialBalance
         self.commissionRate = commissionRate; self.risk = risk; self.sizing = sizing
     }
@@ -69,26 +71,33 @@ public final class Ledger: Sendable {
 
     /// Runs script `name` with `request` (see the header of each `.lua` file); `nowMillis` is
     /// the time of the change (injectable for tests).
-    public func run(_ name: String, _ request: JSONObject, on connection: RedisConnection,
-                    nowMillis: Int64 = Timestamp.nowMillis()) throws -> LedgerWrite {
-        let args = [prefix, String(settings.streamMaxlen), Timestamp.rfc3339(millis: nowMillis), String(nowMillis),
-                    JSONCodec.encodeString(.object(request)), Money.text(settings.initialBalance)]
+    public func run(
+        _ name: String, _ request: JSONObject, on connection: RedisConnection,
+        nowMillis: Int64 = Timestamp.nowMillis()
+    ) throws -> LedgerWrite {
+        let args = [
+            prefix, String(settings.streamMaxlen), Timestamp.rfc3339(millis: nowMillis), String(nowMillis),
+            JSONCodec.encodeString(.object(request)), Money.text(settings.initialBalance),
+        ]
         let reply = try scripts.run(name, args: args, on: connection)
         guard let text = reply.string, let object = (try? JSONCodec.parse(text))?.objectValue else {
             throw LedgerError.reply("\(name) answered \(reply)")
         }
-        return LedgerWrite(status: object["status"]?.stringValue ?? "", id: object["id"]?.intValue,
-                           tradeID: object["trade_id"]?.intValue, eventID: object["event_id"]?.stringValue,
-                           reason: object["reason"]?.stringValue,
-                           message: object["message"]?.stringValue ?? object["error"]?.stringValue, reply: object)
+        return LedgerWrite(
+            status: object["status"]?.stringValue ?? "", id: object["id"]?.intValue,
+            tradeID: object["trade_id"]?.intValue, eventID: object["event_id"]?.stringValue,
+            reason: object["reason"]?.stringValue,
+            message: object["message"]?.stringValue ?? object["error"]?.stringValue, reply: object)
     }
 
     // MARK: writes
 
     /// Stores a signal with `signal.created`; once per strategy, market, interval and bar time
     /// (a repeat answers `existing` with the first signal's id and writes nothing).
-    public func recordSignal(_ signal: SignalInput, on connection: RedisConnection,
-                             nowMillis: Int64 = Timestamp.nowMillis()) throws -> LedgerWrite {
+    public func recordSignal(
+        _ signal: SignalInput, on connection: RedisConnection,
+        nowMillis: Int64 = Timestamp.nowMillis()
+    ) throws -> LedgerWrite {
         try run("record_signal", signal.request, on: connection, nowMillis: nowMillis)
     }
 
@@ -96,8 +105,10 @@ public final class Ledger: Sendable {
     /// Answers `refused` (with `reason`) when the kill switch is on, `risk.maxOpenPositions` are
     /// open, the market has an open position or the available balance cannot pay cost +
     /// commission: those checks run inside the script, atomically.
-    public func openPosition(_ position: OpenInput, on connection: RedisConnection,
-                             nowMillis: Int64 = Timestamp.nowMillis()) throws -> LedgerWrite {
+    public func openPosition(
+        _ position: OpenInput, on connection: RedisConnection,
+        nowMillis: Int64 = Timestamp.nowMillis()
+    ) throws -> LedgerWrite {
         var request = position.request
         request["commission_rate"] = .double(settings.commissionRate)
         request["max_open_positions"] = .int(Int64(settings.risk.maxOpenPositions))
@@ -106,8 +117,10 @@ public final class Ledger: Sendable {
 
     /// Marks an open position at `price` and ratchets its trailing stop (never loosens) with
     /// `portfolio.updated` (POSITION_UPDATED); `unchanged` writes nothing.
-    public func markPosition(id: Int64, price: Double, trailingStop: Double? = nil, trailingArmed: Bool? = nil,
-                             on connection: RedisConnection, nowMillis: Int64 = Timestamp.nowMillis()) throws -> LedgerWrite {
+    public func markPosition(
+        id: Int64, price: Double, trailingStop: Double? = nil, trailingArmed: Bool? = nil,
+        on connection: RedisConnection, nowMillis: Int64 = Timestamp.nowMillis()
+    ) throws -> LedgerWrite {
         var request: JSONObject = ["position_id": .int(id), "price": .string(Money.text(price))]
         if let trailingStop { request["trailing_stop_price"] = .string(Money.text(trailingStop)) }
         if let trailingArmed { request["trailing_armed"] = .bool(trailingArmed) }
@@ -116,33 +129,50 @@ public final class Ledger: Sendable {
 
     /// Closes an OPEN position at `price` with `position.closed`, records the trade and settles
     /// the account; `already_closed` / `not_found` write nothing.
-    public func closePosition(id: Int64, price: Double, reason: String, on connection: RedisConnection,
-                              nowMillis: Int64 = Timestamp.nowMillis()) throws -> LedgerWrite {
-        try run("close_position", ["position_id": .int(id), "exit_price": .string(Money.text(price)),
-                                   "exit_reason": .string(reason), "commission_rate": .double(settings.commissionRate)],
-                on: connection, nowMillis: nowMillis)
+    public func closePosition(
+        id: Int64, price: Double, reason: String, on connection: RedisConnection,
+        nowMillis: Int64 = Timestamp.nowMillis()
+    ) throws -> LedgerWrite {
+        try run(
+            "close_position",
+            [
+                "position_id": .int(id), "exit_price": .string(Money.text(price)),
+                "exit_reason": .string(reason), "commission_rate": .double(settings.commissionRate),
+            ],
+            on: connection, nowMillis: nowMillis)
     }
 
     /// Engages or releases the kill switch with `risk.alert`; `unchanged` writes nothing.
-    public func setKillSwitch(_ enabled: Bool, by: String, reason: String? = nil, on connection: RedisConnection,
-                              nowMillis: Int64 = Timestamp.nowMillis()) throws -> LedgerWrite {
-        try run("set_kill_switch", ["enabled": .bool(enabled), "by": .string(by), "reason": .optional(reason)],
-                on: connection, nowMillis: nowMillis)
+    public func setKillSwitch(
+        _ enabled: Bool, by: String, reason: String? = nil, on connection: RedisConnection,
+        nowMillis: Int64 = Timestamp.nowMillis()
+    ) throws -> LedgerWrite {
+        try run(
+            "set_kill_switch", ["enabled": .bool(enabled), "by": .string(by), "reason": .optional(reason)],
+            on: connection, nowMillis: nowMillis)
     }
 
     /// Records a refused entry with `risk.alert` and counts its reasons; once per signal id.
-    public func riskAlert(market: String, signalID: Int64?, reasons: [RiskReason], on connection: RedisConnection,
-                          nowMillis: Int64 = Timestamp.nowMillis()) throws -> LedgerWrite {
-        try run("risk_alert", ["market": .string(market), "signal_id": signalID.map(JSONValue.int) ?? .null,
-                               "reasons": .array(reasons.map(\.json))],
-                on: connection, nowMillis: nowMillis)
+    public func riskAlert(
+        market: String, signalID: Int64?, reasons: [RiskReason], on connection: RedisConnection,
+        nowMillis: Int64 = Timestamp.nowMillis()
+    ) throws -> LedgerWrite {
+        try run(
+            "risk_alert",
+            [
+                "market": .string(market), "signal_id": signalID.map(JSONValue.int) ?? .null,
+                "reasons": .array(reasons.map(\.json)),
+            ],
+            on: connection, nowMillis: nowMillis)
     }
 }
 
 extension RiskReason {
     /// `{"code","message","value","limit"}` as on the wire.
     public var json: JSONValue {
-        .object(["code": .string(code.rawValue), "message": .string(message),
-                 "value": .number(value), "limit": .number(limit)])
+        .object([
+            "code": .string(code.rawValue), "message": .string(message),
+            "value": .number(value), "limit": .number(limit),
+        ])
     }
 }

@@ -1,4 +1,5 @@
 import JSONCodec
+
 /// A signal to record (SPEC §8 Signal fields, plus the strategy name that makes it unique).
 public struct SignalInput: Sendable, Equatable {
     public var strategy: String
@@ -26,11 +27,13 @@ public struct SignalInput: Sendable, Equatable {
     public var rejectionReason: String?
 
     /// Creates a signal input.
-    public init(strategy: String, market: String, interval: String, barTime: String, signalType: String,
-                side: String, entryPrice: Double, stopLossPrice: Double? = nil, profitTargetPrice: Double? = nil,
-                riskUnitR: Double? = nil, suggestedPositionWeight: Double? = nil, ruleEngineScore: Double,
-                mlConfidenceScore: Double? = nil, llmSentiment: String? = nil, finalDecision: String,
-                explanation: String, rejectionReason: String? = nil) {
+    public init(
+        strategy: String, market: String, interval: String, barTime: String, signalType: String,
+        side: String, entryPrice: Double, stopLossPrice: Double? = nil, profitTargetPrice: Double? = nil,
+        riskUnitR: Double? = nil, suggestedPositionWeight: Double? = nil, ruleEngineScore: Double,
+        mlConfidenceScore: Double? = nil, llmSentiment: String? = nil, finalDecision: String,
+        explanation: String, rejectionReason: String? = nil
+    ) {
         self.strategy = strategy; self.market = market; self.interval = interval; self.barTime = barTime
         self.signalType = signalType; self.side = side; self.entryPrice = entryPrice
         self.stopLossPrice = stopLossPrice; self.profitTargetPrice = profitTargetPrice; self.riskUnitR = riskUnitR
@@ -42,14 +45,16 @@ public struct SignalInput: Sendable, Equatable {
     /// The script request (numbers as 8-decimal text).
     var request: JSONObject {
         func n(_ d: Double?) -> JSONValue { d.map { .string(Money.text($0)) } ?? .null }
-        return ["strategy": .string(strategy), "market": .string(market), "interval": .string(interval),
-                "bar_time": .string(barTime), "signal_type": .string(signalType), "side": .string(side),
-                "entry_price": n(entryPrice), "stop_loss_price": n(stopLossPrice),
-                "profit_target_price": n(profitTargetPrice), "risk_unit_r": n(riskUnitR),
-                "suggested_position_weight": n(suggestedPositionWeight), "rule_engine_score": n(ruleEngineScore),
-                "ml_confidence_score": n(mlConfidenceScore), "llm_sentiment": .optional(llmSentiment),
-                "final_decision": .string(finalDecision), "explanation": .string(explanation),
-                "rejection_reason": .optional(rejectionReason)]
+        return [
+            "strategy": .string(strategy), "market": .string(market), "interval": .string(interval),
+            "bar_time": .string(barTime), "signal_type": .string(signalType), "side": .string(side),
+            "entry_price": n(entryPrice), "stop_loss_price": n(stopLossPrice),
+            "profit_target_price": n(profitTargetPrice), "risk_unit_r": n(riskUnitR),
+            "suggested_position_weight": n(suggestedPositionWeight), "rule_engine_score": n(ruleEngineScore),
+            "ml_confidence_score": n(mlConfidenceScore), "llm_sentiment": .optional(llmSentiment),
+            "final_decision": .string(finalDecision), "explanation": .string(explanation),
+            "rejection_reason": .optional(rejectionReason),
+        ]
     }
 }
 
@@ -71,9 +76,11 @@ public struct OpenInput: Sendable, Equatable {
     public var positionWeightUsed: Double?
 
     /// Creates an open request.
-    public init(signalID: Int64?, market: String, side: String, size: Double, entryPrice: Double,
-                stopLossPrice: Double? = nil, profitTargetPrice: Double? = nil, trailingDistance: Double? = nil,
-                positionWeightUsed: Double? = nil) {
+    public init(
+        signalID: Int64?, market: String, side: String, size: Double, entryPrice: Double,
+        stopLossPrice: Double? = nil, profitTargetPrice: Double? = nil, trailingDistance: Double? = nil,
+        positionWeightUsed: Double? = nil
+    ) {
         self.signalID = signalID; self.market = market; self.side = side; self.size = size
         self.entryPrice = entryPrice; self.stopLossPrice = stopLossPrice; self.profitTargetPrice = profitTargetPrice
         self.trailingDistance = trailingDistance; self.positionWeightUsed = positionWeightUsed
@@ -81,9 +88,11 @@ public struct OpenInput: Sendable, Equatable {
 
     var request: JSONObject {
         func n(_ d: Double?) -> JSONValue { d.map { .string(Money.text($0)) } ?? .null }
-        return ["signal_id": signalID.map(JSONValue.int) ?? .null, "market": .string(market), "side": .string(side),
-                "size": n(size), "entry_price": n(entryPrice), "stop_loss_price": n(stopLossPrice),
-                "profit_target_price": n(profitTargetPrice), "trailing_distance": n(trailingDistance),
-                "position_weight_used": n(positionWeightUsed)]
+        return [
+            "signal_id": signalID.map(JSONValue.int) ?? .null, "market": .string(market), "side": .string(side),
+            "size": n(size), "entry_price": n(entryPrice), "stop_loss_price": n(stopLossPrice),
+            "profit_target_price": n(profitTargetPrice), "trailing_distance": n(trailingDistance),
+            "position_weight_used": n(positionWeightUsed),
+        ]
     }
 }

@@ -1,7 +1,7 @@
-import JSONCodec
 import GatewayCore
-import TradingCore
+import JSONCodec
 import RedisClient
+import TradingCore
 
 /// The ledger's API methods (SPEC §4/§5): registered once in the `MethodTable`, so REST and the
 /// socket give the same answers. Each call borrows a pooled Redis connection on the worker
@@ -22,8 +22,10 @@ import RedisClient
 /// | `risk.kill_switch` | `enabled` (bool), `reason`? | the risk state after the change |
 public enum LedgerMethods {
     /// Registers every ledger method in `table`.
-    public static func register(in table: MethodTable, ledger: Ledger, pool: RedisPool,
-                                clock: any GatewayClock = SystemClock()) {
+    public static func register(
+        in table: MethodTable, ledger: Ledger, pool: RedisPool,
+        clock: any GatewayClock = SystemClock()
+    ) {
         func add(_ method: Method, _ body: @escaping @Sendable (MethodCall, LedgerParams, RedisConnection) throws -> JSONValue) {
             table.register(.pooled(method, pool: pool, label: "ledger", body))
         }
@@ -33,7 +35,8 @@ public enum LedgerMethods {
         }
         add(.signalsList) { _, p, c in
             let (offset, limit) = try p.paging()
-            return try ledger.signals(market: p.string("market"), offset: offset, limit: limit, on: c).json(offset: offset, limit: limit)
+            return try ledger.signals(market: p.string("market"), offset: offset, limit: limit, on: c).json(
+                offset: offset, limit: limit)
         }
         add(.signalsGet) { _, p, c in try found(ledger.record(.signal, id: p.id(what: "signal"), on: c), p, "signal") }
         add(.signalsArbiterStats) { _, _, c in .object(try ledger.arbiterStats(on: c)) }
@@ -54,16 +57,18 @@ public enum LedgerMethods {
         snapshots.keepWarm { try pool.with { try ledger.snapshot(on: $0) } }
         add(.positionsEstimate) { _, p, c in try estimate(p, ledger: ledger, snapshots: snapshots, on: c) }
         let bases = EstimateBasisMemo()
-        table.register(inline: InlineHandler(.positionsEstimate) { call in
-            estimateInline(LedgerParams(params: call.params), ledger: ledger, snapshots: snapshots, bases: bases)
-        })
+        table.register(
+            inline: InlineHandler(.positionsEstimate) { call in
+                estimateInline(LedgerParams(params: call.params), ledger: ledger, snapshots: snapshots, bases: bases)
+            })
         add(.positionsClose) { _, p, c in
             defer { snapshots.invalidate() }
             return try close(p, ledger: ledger, on: c)
         }
         add(.tradesList) { _, p, c in
             let (offset, limit) = try p.paging()
-            return try ledger.trades(market: p.string("market"), offset: offset, limit: limit, on: c).json(offset: offset, limit: limit)
+            return try ledger.trades(market: p.string("market"), offset: offset, limit: limit, on: c).json(
+                offset: offset, limit: limit)
         }
         add(.accountGet) { _, _, c in .object(try ledger.account(on: c)) }
         add(.statsGet) { _, _, c in .object(try ledger.stats(on: c)) }
@@ -83,8 +88,10 @@ public enum LedgerMethods {
     }
 
     /// `positions.estimate`: by `signal_id`, or by explicit prices.
-    static func estimate(_ p: LedgerParams, ledger: Ledger, snapshots: SnapshotCache = SnapshotCache(maxAge: 0),
-                         on c: RedisConnection) throws -> JSONValue {
+    static func estimate(
+        _ p: LedgerParams, ledger: Ledger, snapshots: SnapshotCache = SnapshotCache(maxAge: 0),
+        on c: RedisConnection
+    ) throws -> JSONValue {
         let market: String, entry: Double, stop: Double
         var target: Double?, weight: Double?
         if let given = p.params["signal_id"], !given.isNull, given.stringValue != "" {
@@ -99,22 +106,27 @@ public enum LedgerMethods {
         } else {
             (market, entry, stop, target, weight) = try pricedInputs(p)
         }
-        return estimate(market: market, entry: entry, stop: stop, target: target, weight: weight,
-                        basis: EstimateBasis(try snapshots.snapshot(ledger, on: c), ledger: ledger), ledger: ledger)
+        return estimate(
+            market: market, entry: entry, stop: stop, target: target, weight: weight,
+            basis: EstimateBasis(try snapshots.snapshot(ledger, on: c), ledger: ledger), ledger: ledger)
     }
 
     /// `positions.estimate` by explicit prices on a snapshot already in memory: the event loop's
     /// fast path. nil (go to a worker) for `signal_id` (a Redis read) or when the shared snapshot
     /// is not fresh; refusals of bad parameters are answered at once.
-    static func estimateInline(_ p: LedgerParams, ledger: Ledger, snapshots: SnapshotCache,
-                               bases: EstimateBasisMemo) -> Result<JSONValue, APIError>? {
+    static func estimateInline(
+        _ p: LedgerParams, ledger: Ledger, snapshots: SnapshotCache,
+        bases: EstimateBasisMemo
+    ) -> Result<JSONValue, APIError>? {
         if let given = p.params["signal_id"], !given.isNull, given.stringValue != "" { return nil }
         let inputs: (String, Double, Double, Double?, Double?)
         do { inputs = try pricedInputs(p) } catch let error as APIError { return .failure(error) } catch { return nil }
         guard let current = snapshots.current() else { return nil }
         let basis = bases.basis(current.snapshot, version: current.version, ledger: ledger)
-        return .success(estimate(market: inputs.0, entry: inputs.1, stop: inputs.2, target: inputs.3, weight: inputs.4,
-                                 basis: basis, ledger: ledger))
+        return .success(
+            estimate(
+                market: inputs.0, entry: inputs.1, stop: inputs.2, target: inputs.3, weight: inputs.4,
+                basis: basis, ledger: ledger))
     }
 
     /// market, entry, stop, target, weight of an estimate by prices.
@@ -131,16 +143,21 @@ public enum LedgerMethods {
     }
 
     /// The estimate itself: arithmetic on a snapshot's basis.
-    private static func estimate(market: String, entry: Double, stop: Double, target: Double?, weight: Double?,
-                                 basis: EstimateBasis, ledger: Ledger) -> JSONValue {
-        let e = Estimator.estimate(market: market, entryPrice: entry, stopLossPrice: stop, profitTargetPrice: target,
-                                   suggestedWeight: weight, account: basis.account, riskState: basis.risk,
-                                   sizing: ledger.settings.sizing, risk: ledger.settings.risk,
-                                   commissionRate: ledger.settings.commissionRate)
-        return .object(["estimated_position_size": .double(e.estimatedPositionSize),
-                        "estimated_cost": .double(e.estimatedCost), "risk_percentage": .double(e.riskPercentage),
-                        "position_weight_used": .number(e.positionWeightUsed), "allowed": .bool(e.allowed),
-                        "reasons": .array(e.reasons.map(\.json))])
+    private static func estimate(
+        market: String, entry: Double, stop: Double, target: Double?, weight: Double?,
+        basis: EstimateBasis, ledger: Ledger
+    ) -> JSONValue {
+        let e = Estimator.estimate(
+            market: market, entryPrice: entry, stopLossPrice: stop, profitTargetPrice: target,
+            suggestedWeight: weight, account: basis.account, riskState: basis.risk,
+            sizing: ledger.settings.sizing, risk: ledger.settings.risk,
+            commissionRate: ledger.settings.commissionRate)
+        return .object([
+            "estimated_position_size": .double(e.estimatedPositionSize),
+            "estimated_cost": .double(e.estimatedCost), "risk_percentage": .double(e.riskPercentage),
+            "position_weight_used": .number(e.positionWeightUsed), "allowed": .bool(e.allowed),
+            "reasons": .array(e.reasons.map(\.json)),
+        ])
     }
 
     /// `positions.close`: at the market's last known price, exit reason MANUAL.
@@ -163,7 +180,9 @@ public enum LedgerMethods {
         case "not_found": throw APIError(.notFound, "no position with id \(id)")
         default: throw LedgerError.reply("close_position answered \(result.reply)")
         }
-        guard let closed = try ledger.record(.position, id: id, on: c) else { throw APIError(.notFound, "no position with id \(id)") }
+        guard let closed = try ledger.record(.position, id: id, on: c) else {
+            throw APIError(.notFound, "no position with id \(id)")
+        }
         return .object(closed)
     }
 }

@@ -82,7 +82,9 @@ struct LedgerParams {
 extension LedgerPage {
     /// `{"total","page","page_size","data"}` (SPEC §4); `page` is 1-based.
     func json(offset: Int, limit: Int) -> JSONValue {
-        .object(["total": .int(Int64(total)), "page": .int(Int64(offset / limit + 1)),
-                 "page_size": .int(Int64(limit)), "data": .array(data.map(JSONValue.object))])
+        .object([
+            "total": .int(Int64(total)), "page": .int(Int64(offset / limit + 1)),
+            "page_size": .int(Int64(limit)), "data": .array(data.map(JSONValue.object)),
+        ])
     }
 }

@@ -21,42 +21,48 @@ public enum LedgerRecord: Sendable {
     var schema: [(name: String, field: String, kind: Kind)] {
         switch self {
         case .signal:
-            return [("id", "id", .integer), ("market", "market", .string), ("interval", "interval", .string),
-                    ("strategy", "strategy", .string), ("signal_type", "signal_type", .string),
-                    ("side", "side", .string), ("entry_price", "entry_price", .number),
-                    ("stop_loss_price", "stop_loss_price", .number),
-                    ("profit_target_price", "profit_target_price", .number),
-                    ("risk_unit_r", "risk_unit_r", .number),
-                    ("suggested_position_weight", "suggested_position_weight", .number),
-                    ("rule_engine_score", "rule_engine_score", .number),
-                    ("ml_confidence_score", "ml_confidence_score", .number),
-                    ("llm_sentiment", "llm_sentiment", .string), ("final_decision", "final_decision", .string),
-                    ("explanation", "explanation", .string), ("bar_time", "bar_time", .string),
-                    ("created_at", "created_at", .string)]
+            return [
+                ("id", "id", .integer), ("market", "market", .string), ("interval", "interval", .string),
+                ("strategy", "strategy", .string), ("signal_type", "signal_type", .string),
+                ("side", "side", .string), ("entry_price", "entry_price", .number),
+                ("stop_loss_price", "stop_loss_price", .number),
+                ("profit_target_price", "profit_target_price", .number),
+                ("risk_unit_r", "risk_unit_r", .number),
+                ("suggested_position_weight", "suggested_position_weight", .number),
+                ("rule_engine_score", "rule_engine_score", .number),
+                ("ml_confidence_score", "ml_confidence_score", .number),
+                ("llm_sentiment", "llm_sentiment", .string), ("final_decision", "final_decision", .string),
+                ("explanation", "explanation", .string), ("bar_time", "bar_time", .string),
+                ("created_at", "created_at", .string),
+            ]
         case .position:
-            return [("id", "id", .integer), ("signal_id", "signal_id", .integer), ("market", "market", .string),
-                    ("side", "side", .string), ("status", "status", .string),
-                    ("position_size", "size", .number), ("entry_price", "entry_price", .number),
-                    ("current_price", "current_price", .number), ("stop_loss_price", "stop_loss_price", .number),
-                    ("initial_stop_price", "initial_stop_price", .number),
-                    ("trailing_stop_price", "trailing_stop_price", .number),
-                    ("trailing_armed", "trailing_armed", .bool), ("trailing_distance", "trailing_distance", .number),
-                    ("profit_target_price", "profit_target_price", .number),
-                    ("position_weight_used", "position_weight_used", .number), ("cost", "cost", .number),
-                    ("unrealized_pnl", "unrealized_pnl", .number), ("realized_pnl", "realized_pnl", .number),
-                    ("commission", "commission", .number), ("exit_price", "exit_price", .number),
-                    ("exit_reason", "exit_reason", .string), ("roi", "roi", .number),
-                    ("trade_id", "trade_id", .integer), ("opened_at", "opened_at", .string),
-                    ("closed_at", "closed_at", .string), ("duration_s", "duration_s", .integer),
-                    ("updated_at", "updated_at", .string)]
+            return [
+                ("id", "id", .integer), ("signal_id", "signal_id", .integer), ("market", "market", .string),
+                ("side", "side", .string), ("status", "status", .string),
+                ("position_size", "size", .number), ("entry_price", "entry_price", .number),
+                ("current_price", "current_price", .number), ("stop_loss_price", "stop_loss_price", .number),
+                ("initial_stop_price", "initial_stop_price", .number),
+                ("trailing_stop_price", "trailing_stop_price", .number),
+                ("trailing_armed", "trailing_armed", .bool), ("trailing_distance", "trailing_distance", .number),
+                ("profit_target_price", "profit_target_price", .number),
+                ("position_weight_used", "position_weight_used", .number), ("cost", "cost", .number),
+                ("unrealized_pnl", "unrealized_pnl", .number), ("realized_pnl", "realized_pnl", .number),
+                ("commission", "commission", .number), ("exit_price", "exit_price", .number),
+                ("exit_reason", "exit_reason", .string), ("roi", "roi", .number),
+                ("trade_id", "trade_id", .integer), ("opened_at", "opened_at", .string),
+                ("closed_at", "closed_at", .string), ("duration_s", "duration_s", .integer),
+                ("updated_at", "updated_at", .string),
+            ]
         case .trade:
-            return [("id", "id", .integer), ("position_id", "position_id", .integer),
-                    ("signal_id", "signal_id", .integer), ("market", "market", .string), ("side", "side", .string),
-                    ("size", "size", .number), ("entry_price", "entry_price", .number),
-                    ("exit_price", "exit_price", .number), ("pnl", "pnl", .number),
-                    ("gross_pnl", "gross_pnl", .number), ("commission", "commission", .number),
-                    ("exit_reason", "exit_reason", .string), ("entry_time", "entry_time", .string),
-                    ("exit_time", "exit_time", .string), ("duration_s", "duration_s", .integer)]
+            return [
+                ("id", "id", .integer), ("position_id", "position_id", .integer),
+                ("signal_id", "signal_id", .integer), ("market", "market", .string), ("side", "side", .string),
+                ("size", "size", .number), ("entry_price", "entry_price", .number),
+                ("exit_price", "exit_price", .number), ("pnl", "pnl", .number),
+                ("gross_pnl", "gross_pnl", .number), ("commission", "commission", .number),
+                ("exit_reason", "exit_reason", .string), ("entry_time", "entry_time", .string),
+                ("exit_time", "exit_time", .string), ("duration_s", "duration_s", .integer),
+            ]
         }
     }
 

@@ -7,8 +7,10 @@ extension MethodHandler {
     /// `pool` (on the worker running the call). Errors: an `APIError` as thrown; a broken Redis
     /// connection → UNAVAILABLE "the ledger store is unreachable"; anything else → INTERNAL
     /// prefixed with `label`.
-    static func pooled(_ method: Method, pool: RedisPool, label: String,
-                       _ body: @escaping @Sendable (MethodCall, LedgerParams, RedisConnection) throws -> JSONValue) -> MethodHandler {
+    static func pooled(
+        _ method: Method, pool: RedisPool, label: String,
+        _ body: @escaping @Sendable (MethodCall, LedgerParams, RedisConnection) throws -> JSONValue
+    ) -> MethodHandler {
         MethodHandler(method) { call in
             do {
                 return .success(try pool.with { try body(call, LedgerParams(params: call.params), $0) })

@@ -15,7 +15,8 @@ public enum Money {
         if s.first == "-" { negative = true; s = s.dropFirst() }
         let parts = s.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         guard let wholeText = parts.first, !wholeText.isEmpty, wholeText.allSatisfy(\.isASCII),
-              let whole = Int64(wholeText) else { return nil }
+            let whole = Int64(wholeText)
+        else { return nil }
         var frac: Int64 = 0
         if parts.count == 2 {
             let f = parts[1]

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import RedisClient
+import Synchronization
 
 /// Runs the ledger's Lua scripts (`Sources/Bedrock/Lua/*.lua`, shipped as package resources)
 /// with `EVALSHA`, loading them with `SCRIPT LOAD` on first use and again, transparently, when
@@ -17,8 +17,10 @@ public final class ScriptRunner: Sendable {
     private let shas = Mutex<[String: String]>([:])
 
     /// Script names the ledger uses.
-    public static let names = ["record_signal", "open_position", "mark_position", "close_position",
-                               "set_kill_switch", "risk_alert", "risk_snapshot"]
+    public static let names = [
+        "record_signal", "open_position", "mark_position", "close_position",
+        "set_kill_switch", "risk_alert", "risk_snapshot",
+    ]
 
     /// Loads the script texts from `directory` (default: the package's `Lua` resources).
     public init(directory: URL? = nil) throws {
@@ -71,7 +73,10 @@ public final class ScriptRunner: Sendable {
         let beside = exe.deletingLastPathComponent().appendingPathComponent("Bedrock_Bedrock.resources/Lua")
         if fm.fileExists(atPath: beside.appendingPathComponent("common.lua").path) { return beside }
         if let url = Bundle.module.url(forResource: "Lua", withExtension: nil),
-           fm.fileExists(atPath: url.appendingPathComponent("common.lua").path) { return url }
+            fm.fileExists(atPath: url.appendingPathComponent("common.lua").path)
+        {
+            return url
+        }
         return nil
     }
 }

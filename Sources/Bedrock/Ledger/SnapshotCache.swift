@@ -1,8 +1,8 @@
 import Dispatch
 import Foundation
 import GatewayCore
-import Synchronization
 import RedisClient
+import Synchronization
 
 /// The ledger snapshot (account, risk state, open positions) that `positions.estimate` reads,
 /// shared by all callers for at most `maxAge` seconds, so a burst of estimates costs one Redis

@@ -8,8 +8,10 @@ public enum StreamAppend {
     /// - Parameter maxLength: approximate cap (Redis trims whole nodes, so a stream may hold a
     ///   little more); nil appends without trimming.
     @discardableResult
-    public static func append(_ connection: RedisConnection, topic: String, eventJSON: String,
-                              maxLength: Int? = 100_000, prefix: String = "bedrock:") throws(RedisError) -> String {
+    public static func append(
+        _ connection: RedisConnection, topic: String, eventJSON: String,
+        maxLength: Int? = 100_000, prefix: String = "bedrock:"
+    ) throws(RedisError) -> String {
         var args = ["XADD", StreamKeys.key(prefix: prefix, topic: topic)]
         if let maxLength { args += ["MAXLEN", "~", String(maxLength)] }
         args += ["*", "event", eventJSON]

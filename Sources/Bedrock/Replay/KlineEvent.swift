@@ -36,8 +36,9 @@ public enum KlineEvent {
     /// such an event or its `open_time` is not an RFC 3339 time (or epoch ms).
     public static func openTime(ofEvent json: String) -> Int64? {
         guard let value = try? JSONCodec.parse(json),
-              value["event_type"]?.stringValue == eventType,
-              let openTime = value["open_time"] else { return nil }
+            value["event_type"]?.stringValue == eventType,
+            let openTime = value["open_time"]
+        else { return nil }
         if let ms = openTime.intValue { return ms }
         guard let text = openTime.stringValue else { return nil }
         return parseRFC3339(text)

@@ -1,7 +1,7 @@
-import GatewayCore
 import Foundation
-import TradingCore
+import GatewayCore
 import RedisClient
+import TradingCore
 
 /// Publishes bars of one market and interval as `kline.closed` events to their stream
 /// (`<prefix>stream:klines:{MARKET}:{INTERVAL}`, SPEC §7), paced in bars per second, resumable.
@@ -46,11 +46,13 @@ public struct KlineReplay {
         let reply = try connection.command(["XREVRANGE", streamKey, "+", "-", "COUNT", "1"]).checked()
         guard let entries = reply.array else { throw .unexpectedReply("XREVRANGE answered \(reply)") }
         guard let entry = entries.first?.array, entry.count == 2, let id = entry[0].string,
-              let fields = entry[1].array else { return .none }
+            let fields = entry[1].array
+        else { return .none }
         var index = 0
         while index + 1 < fields.count {
             if fields[index].string == "event", let json = fields[index + 1].string,
-               let openTime = KlineEvent.openTime(ofEvent: json) {
+                let openTime = KlineEvent.openTime(ofEvent: json)
+            {
                 return .bar(id: id, openTime: openTime)
             }
             index += 2
@@ -74,8 +76,10 @@ public struct KlineReplay {
     /// start, and every bar already due goes out in one pipelined batch. `progress` is called with
     /// the number published so far after each batch. Returns the number published.
     @discardableResult
-    public func publish(_ series: BarSeries, from start: Int, speed: Double,
-                        progress: (Int) -> Void = { _ in }) throws(RedisError) -> Int {
+    public func publish(
+        _ series: BarSeries, from start: Int, speed: Double,
+        progress: (Int) -> Void = { _ in }
+    ) throws(RedisError) -> Int {
         let total = Swift.max(series.count - start, 0)
         guard total > 0 else { return 0 }
         let began = Date()

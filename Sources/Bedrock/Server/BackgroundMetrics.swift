@@ -66,8 +66,10 @@ final class LedgerMetrics {
         openExposure.set(to: totals.openExposure)
         for (reason, count) in totals.refusals {
             if refusals[reason] == nil {
-                refusals[reason] = CounterMirror(registry.counter("bedrock_risk_refusals_total", help: "entries refused by the risk guard, by reason",
-                                                                  labels: [("reason", reason)]))
+                refusals[reason] = CounterMirror(
+                    registry.counter(
+                        "bedrock_risk_refusals_total", help: "entries refused by the risk guard, by reason",
+                        labels: [("reason", reason)]))
             }
             refusals[reason]!.publish(count)
         }

@@ -27,8 +27,10 @@ struct DevSignIn: Sendable {
 
     /// What the page reads to decide whether to offer dev sign-in.
     func describe() -> JSONValue {
-        ["dev": true, "roles": .array(Role.allCases.map { .string($0.rawValue) }),
-         "default_ttl_s": .int(DevSignIn.defaultTTL)]
+        [
+            "dev": true, "roles": .array(Role.allCases.map { .string($0.rawValue) }),
+            "default_ttl_s": .int(DevSignIn.defaultTTL),
+        ]
     }
 
     /// The token for a request body, or why the body is refused.
@@ -57,13 +59,18 @@ struct DevSignIn: Sendable {
         var ttl = DevSignIn.defaultTTL
         if let value = object["ttl_s"] {
             guard let seconds = value.intValue, DevSignIn.ttlRange.contains(seconds) else {
-                return .failure(APIError(.badRequest, "ttl_s must be an integer from \(DevSignIn.ttlRange.lowerBound) to \(DevSignIn.ttlRange.upperBound)"))
+                return .failure(
+                    APIError(
+                        .badRequest,
+                        "ttl_s must be an integer from \(DevSignIn.ttlRange.lowerBound) to \(DevSignIn.ttlRange.upperBound)"))
             }
             ttl = seconds
         }
         let token = signer.sign(sub: sub, role: role, ttl: ttl, now: now)
-        return .success(["token": .string(token), "sub": .string(sub), "role": .string(role.rawValue),
-                         "expires_at": .string(Timestamp.rfc3339(millis: (now + ttl) * 1000)), "ttl_s": .int(ttl)])
+        return .success([
+            "token": .string(token), "sub": .string(sub), "role": .string(role.rawValue),
+            "expires_at": .string(Timestamp.rfc3339(millis: (now + ttl) * 1000)), "ttl_s": .int(ttl),
+        ])
     }
 
     static func isValidSubject(_ text: String) -> Bool {

@@ -7,8 +7,9 @@ protocol EventSource: AnyObject, Sendable {
     /// Stop bridging `topic` (no subscribers left). Must not block.
     func deactivate(topic: String)
     /// Fetch (since, upTo] off the service thread; `recovered` false means nothing is returned.
-    func replay(topic: String, since: String, upTo: String,
-                completion: @escaping @Sendable (Result<ReplayBatch, Error>) -> Void)
+    func replay(
+        topic: String, since: String, upTo: String,
+        completion: @escaping @Sendable (Result<ReplayBatch, Error>) -> Void)
     /// Whether Redis answered lately (for `/ready`).
     var isUp: Bool { get }
     /// Stop threads and close connections.

@@ -10,12 +10,15 @@ final class Gateway: @unchecked Sendable {
     // Sound: `loops` is set in `init` and never changed; each loop guards its own state.
     let loops: [ServiceLoop]
 
-    init(loops count: Int, options: GatewayOptions, source: EventSource, methods: MethodTable, registry: MetricsRegistry,
-         authenticate: @escaping @Sendable (String) -> Result<Identity, AuthRefusal>) {
+    init(
+        loops count: Int, options: GatewayOptions, source: EventSource, methods: MethodTable, registry: MetricsRegistry,
+        authenticate: @escaping @Sendable (String) -> Result<Identity, AuthRefusal>
+    ) {
         let census = LoopCensus(loops: count)
         loops = (0..<max(1, count)).map { index in
-            ServiceLoop(options: options, source: source, methods: methods, index: index, census: census,
-                    registry: registry, authenticate: authenticate)
+            ServiceLoop(
+                options: options, source: source, methods: methods, index: index, census: census,
+                registry: registry, authenticate: authenticate)
         }
         for loop in loops { loop.siblings = loops }
     }
@@ -39,7 +42,9 @@ final class Gateway: @unchecked Sendable {
         let finished = DispatchGroup()
         for loop in loops.dropFirst() {
             finished.enter()
-            let thread = Thread { loop.serve(); finished.leave() }
+            let thread = Thread {
+                loop.serve(); finished.leave()
+            }
             thread.name = "bedrock-loop-\(loop.index)"
             thread.stackSize = 1 << 20
             thread.start()

@@ -32,12 +32,16 @@ final class GatewayMetrics {
 
     init(registry: MetricsRegistry) {
         self.registry = registry
-        framesOutTotal = CounterMirror(registry.counter("bedrock_ws_frames_out_total", help: "WebSocket frames written (a batch counts once)."))
-        eventsOutTotal = CounterMirror(registry.counter("bedrock_ws_messages_out_total", help: "Events and answers delivered inside those frames."))
-        httpLatency = registry.histogram("bedrock_http_request_duration_seconds", help: "HTTP request duration.",
-                                         buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
-        deliveryLatency = registry.histogram("bedrock_event_delivery_latency_seconds", help: "Time from the stream append to fan-out on the loop.",
-                                             buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5])
+        framesOutTotal = CounterMirror(
+            registry.counter("bedrock_ws_frames_out_total", help: "WebSocket frames written (a batch counts once)."))
+        eventsOutTotal = CounterMirror(
+            registry.counter("bedrock_ws_messages_out_total", help: "Events and answers delivered inside those frames."))
+        httpLatency = registry.histogram(
+            "bedrock_http_request_duration_seconds", help: "HTTP request duration.",
+            buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1])
+        deliveryLatency = registry.histogram(
+            "bedrock_event_delivery_latency_seconds", help: "Time from the stream append to fan-out on the loop.",
+            buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5])
         var bound: [LoopCounter] = []
         func plain(_ name: String, _ help: String) -> LoopCounter {
             let counter = LoopCounter(registry.counter(name, help: help))
@@ -47,7 +51,8 @@ final class GatewayMetrics {
         connectionsOpened = plain("bedrock_ws_connections_opened_total", "WebSocket connections opened.")
         connectionsRefused = plain("bedrock_connections_refused_total", "WebSocket upgrades refused at the connection limit.")
         messagesIn = plain("bedrock_ws_messages_in_total", "WebSocket messages received.")
-        slowConsumerDisconnects = plain("bedrock_slow_consumer_disconnects_total", "Connections cut off for not reading fast enough.")
+        slowConsumerDisconnects = plain(
+            "bedrock_slow_consumer_disconnects_total", "Connections cut off for not reading fast enough.")
         replayedEvents = plain("bedrock_replayed_events_total", "Events sent from stream replays.")
         self.bound = bound
     }
@@ -55,13 +60,15 @@ final class GatewayMetrics {
     /// Counts one socket request for `method`.
     func request(_ method: Method) {
         if let counter = requests[method] { return counter.add() }
-        requests[method] = bind("bedrock_ws_requests_total", "WebSocket requests by method.", [("method", method.rawValue)], then: 1)
+        requests[method] = bind(
+            "bedrock_ws_requests_total", "WebSocket requests by method.", [("method", method.rawValue)], then: 1)
     }
 
     /// Counts one close the gateway started with `code`.
     func close(_ code: CloseCode) {
         if let counter = closes[code] { return counter.add() }
-        closes[code] = bind("bedrock_ws_closes_total", "WebSocket closes by close code.", [("code", String(code.rawValue))], then: 1)
+        closes[code] = bind(
+            "bedrock_ws_closes_total", "WebSocket closes by close code.", [("code", String(code.rawValue))], then: 1)
     }
 
     func observeHTTP(route: String, status: Int, seconds: Double) {
@@ -69,8 +76,9 @@ final class GatewayMetrics {
         if let counter = httpRequests[series] {
             counter.add()
         } else {
-            httpRequests[series] = bind("bedrock_http_requests_total", "HTTP requests by route and status.",
-                                        [("route", route), ("status", String(status))], then: 1)
+            httpRequests[series] = bind(
+                "bedrock_http_requests_total", "HTTP requests by route and status.",
+                [("route", route), ("status", String(status))], then: 1)
         }
         httpLatency.record(seconds)
     }
@@ -83,7 +91,8 @@ final class GatewayMetrics {
         if let counters = topics[topic] { return counters }
         let labels = [("topic", topic)]
         let counters = TopicCounters(
-            ingested: bind("bedrock_events_ingested_total", "Events bridged from Redis, counted once per gateway.", labels, then: 0),
+            ingested: bind(
+                "bedrock_events_ingested_total", "Events bridged from Redis, counted once per gateway.", labels, then: 0),
             deliveries: bind("bedrock_ws_event_deliveries_total", "Events queued to subscribers.", labels, then: 0))
         topics[topic] = counters
         return counters
@@ -137,7 +146,8 @@ struct GatewayGauges {
         serviceLoops = registry.gauge("bedrock_service_loops", help: "event loops serving connections")
         redisUp = registry.gauge("bedrock_redis_up", help: "1 when Redis answers")
         loopConnections = (0..<loops).map {
-            registry.gauge("bedrock_loop_connections", help: "open WebSocket connections per service loop", labels: [("loop", String($0))])
+            registry.gauge(
+                "bedrock_loop_connections", help: "open WebSocket connections per service loop", labels: [("loop", String($0))])
         }
     }
 }

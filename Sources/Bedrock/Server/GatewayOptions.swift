@@ -21,7 +21,8 @@ struct GatewayOptions: Sendable {
     var limits: SessionLimits { SessionLimits(server) }
 
     var serverSettings: LWSServerSettings {
-        LWSServerSettings(host: server.host, port: server.port, tlsCertPath: server.tlsCert, tlsKeyPath: server.tlsKey,
-                          maxConnections: server.maxConnections, useLibev: server.eventLibrary == .libev)
+        LWSServerSettings(
+            host: server.host, port: server.port, tlsCertPath: server.tlsCert, tlsKeyPath: server.tlsKey,
+            maxConnections: server.maxConnections, useLibev: server.eventLibrary == .libev)
     }
 }

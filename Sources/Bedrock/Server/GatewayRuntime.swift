@@ -1,8 +1,8 @@
 import Foundation
-import TradingCore
-import RedisClient
 import JWTAuth
 import Logging
+import RedisClient
+import TradingCore
 
 /// Runs `bedrock serve`: starts the embedded Redis when configured, the Redis bridge, the lws
 /// loop on the calling thread, and stops all of it on SIGINT/SIGTERM (close 1001 to clients).
@@ -42,8 +42,9 @@ public enum GatewayRuntime {
         services.started("job workers") { jobs.stop() }
         let engine: LiveEngine
         do {
-            engine = try LiveEngine.startForGateway(config: config, address: address, ledger: ledger, methods: methods,
-                                                    metrics: registry)
+            engine = try LiveEngine.startForGateway(
+                config: config, address: address, ledger: ledger, methods: methods,
+                metrics: registry)
         } catch {
             throw GatewayStartError("live engine: \(error)")
         }
@@ -59,12 +60,17 @@ public enum GatewayRuntime {
             channels: config.redis.pubsubBridge, metrics: registry,
             deliver: { events in relay.gateway?.deliver(events.map { (topic: $0.topic, id: $0.id, frame: $0.frame) }) },
             status: { up in
-                if up { log.info("redis: connected (\(address))") } else { log.warning("redis: unreachable (\(address)); retrying") }
+                if up {
+                    log.info("redis: connected (\(address))")
+                } else {
+                    log.warning("redis: unreachable (\(address)); retrying")
+                }
             })
         services.started("redis bridge") { source.shutdown() }
 
-        let gateway = Gateway(loops: config.server.effectiveServiceThreads, options: GatewayOptions(config), source: source,
-                                   methods: methods, registry: registry, authenticate: { token in verifier.check(token) })
+        let gateway = Gateway(
+            loops: config.server.effectiveServiceThreads, options: GatewayOptions(config), source: source,
+            methods: methods, registry: registry, authenticate: { token in verifier.check(token) })
         let devSignIn = config.mode == .dev ? DevSignIn(signer: JWTSigner(config: config)) : nil
         gateway.configure { loop in
             loop.devSignIn = devSignIn
@@ -72,7 +78,9 @@ public enum GatewayRuntime {
         relay.gateway = gateway
         try gateway.bind()
         let scheme = config.server.tlsEnabled ? "https" : "http"
-        log.info("bedrock: listening on \(scheme)://\(config.server.host):\(config.server.port) (mode \(config.mode.rawValue), redis \(config.redis.endpoint), \(gateway.loops.count) service threads)")
+        log.info(
+            "bedrock: listening on \(scheme)://\(config.server.host):\(config.server.port) (mode \(config.mode.rawValue), redis \(config.redis.endpoint), \(gateway.loops.count) service threads)"
+        )
         startSignalWatcher { signal in
             log.info("bedrock: \(signal == SIGINT ? "SIGINT" : "SIGTERM") received, closing connections")
             jobs.stop()  // running and queued jobs → FAILED interrupted; submitters get `completed` before 1001
@@ -89,8 +97,9 @@ public enum GatewayRuntime {
         let settings = LedgerSettings(
             prefix: config.redis.prefix, streamMaxlen: config.redis.streamMaxlen, initialBalance: l.initialBalance,
             commissionRate: l.commission,
-            risk: RiskConfig(maxOpenPositions: l.maxOpenPositions, maxExposure: l.maxExposure,
-                             minRewardRisk: l.minRewardRisk, dailyLossLimit: l.dailyLossLimit, maxDrawdown: l.maxDrawdown),
+            risk: RiskConfig(
+                maxOpenPositions: l.maxOpenPositions, maxExposure: l.maxExposure,
+                minRewardRisk: l.minRewardRisk, dailyLossLimit: l.dailyLossLimit, maxDrawdown: l.maxDrawdown),
             sizing: SizingConfig(riskPerTrade: l.riskPerTrade))
         let ledger = try Ledger(settings: settings)
         let pool = RedisPool(address: address)
@@ -101,7 +110,8 @@ public enum GatewayRuntime {
 
     /// Ledger totals for `/metrics`, read on the metrics thread with its own connection (the
     /// last values stay while Redis does not answer).
-    private static func ledgerMetrics(_ ledger: Ledger, address: RedisAddress, registry: MetricsRegistry) -> @Sendable () -> Void {
+    private static func ledgerMetrics(_ ledger: Ledger, address: RedisAddress, registry: MetricsRegistry) -> @Sendable () -> Void
+    {
         let connection = UncheckedBox(ConnectionSlot())
         let metrics = UncheckedBox(LedgerMetrics(registry: registry))
         return {

@@ -37,7 +37,8 @@ final class HTTPExchange {
     /// The client's `X-Request-ID` when sane (1–64 chars of `[A-Za-z0-9._-]`), else a new one.
     static func requestID(from wsi: WSI) -> String {
         if let given = wsi.customHeader("x-request-id:"), (1...64).contains(given.utf8.count),
-           given.utf8.allSatisfy({ isIDByte($0) }) {
+            given.utf8.allSatisfy({ isIDByte($0) })
+        {
             return given
         }
         return newRequestID()
@@ -97,9 +98,11 @@ final class HTTPExchange {
     /// WebSocket upgrade, answered with an HTTP/1.1 status line.
     func writeResponse(corsOrigin: String?, upgradeRefusal: Bool = false) -> Bool {
         guard let response else { return false }
-        return wsi.writeHTTPResponse(status: response.status, contentType: response.contentType,
-                                     headers: response.headers, body: response.body, headOnly: method == "HEAD",
-                                     upgradeRefusal: upgradeRefusal) { writer in
+        return wsi.writeHTTPResponse(
+            status: response.status, contentType: response.contentType,
+            headers: response.headers, body: response.body, headOnly: method == "HEAD",
+            upgradeRefusal: upgradeRefusal
+        ) { writer in
             addHeaders(corsOrigin: corsOrigin, &writer)
         }
     }

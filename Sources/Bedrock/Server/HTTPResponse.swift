@@ -1,4 +1,5 @@
 import JSONCodec
+
 /// An HTTP response waiting to be written.
 struct HTTPResponse {
     var status: Int
@@ -18,7 +19,9 @@ struct HTTPResponse {
 
     /// `{"error_code","message","timestamp","request_id"}`.
     static func errorBody(_ code: ErrorCode, _ message: String, requestID: String) -> JSONValue {
-        ["error_code": .string(code.rawValue), "message": .string(message),
-         "timestamp": .string(Timestamp.now()), "request_id": .string(requestID)]
+        [
+            "error_code": .string(code.rawValue), "message": .string(message),
+            "timestamp": .string(Timestamp.now()), "request_id": .string(requestID),
+        ]
     }
 }

@@ -13,7 +13,8 @@ final class LoopAffinity: @unchecked Sendable {
 
     /// Debug builds: stop when called off the loop's thread once it serves.
     func assertOnLoop(_ what: @autoclosure () -> String, file: StaticString = #fileID, line: UInt = #line) {
-        assert(owner.map { pthread_equal($0, pthread_self()) != 0 } ?? true,
-               "\(what()) must run on its service loop's thread", file: file, line: line)
+        assert(
+            owner.map { pthread_equal($0, pthread_self()) != 0 } ?? true,
+            "\(what()) must run on its service loop's thread", file: file, line: line)
     }
 }

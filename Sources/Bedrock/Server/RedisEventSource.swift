@@ -18,10 +18,12 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
 
     /// `deliver` receives live batches on the reader thread; `status` Redis up/down changes. The
     /// bridges' counters are published into `metrics` when it is scraped.
-    init(address: RedisAddress, prefix: String, replayMax: Int, channels: [String: String] = [:], metrics: MetricsRegistry,
-         workerCount: Int = 2,
-         deliver: @escaping @Sendable ([BridgedEvent]) -> Void,
-         status: @escaping @Sendable (Bool) -> Void) {
+    init(
+        address: RedisAddress, prefix: String, replayMax: Int, channels: [String: String] = [:], metrics: MetricsRegistry,
+        workerCount: Int = 2,
+        deliver: @escaping @Sendable ([BridgedEvent]) -> Void,
+        status: @escaping @Sendable (Bool) -> Void
+    ) {
         self.address = address
         self.prefix = prefix
         self.replayMax = replayMax
@@ -41,18 +43,23 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
 
     func deactivate(topic: String) { bridge.deactivate(topic: topic) }
 
-    func replay(topic: String, since: String, upTo: String,
-                completion: @escaping @Sendable (Result<ReplayBatch, Error>) -> Void) {
+    func replay(
+        topic: String, since: String, upTo: String,
+        completion: @escaping @Sendable (Result<ReplayBatch, Error>) -> Void
+    ) {
         let prefix = self.prefix, max = replayMax, connections = self.connections
         replays.submit {
-            completion(Result {
-                try connections.with { connection in
-                    let result = try StreamReplay.replay(connection, topic: topic, after: since, upTo: upTo,
-                                                         max: max, prefix: prefix)
-                    return ReplayBatch(entries: result.entries.map { (id: $0.id ?? "", frame: $0.frame) },
-                                       recovered: result.recovered)
-                }
-            })
+            completion(
+                Result {
+                    try connections.with { connection in
+                        let result = try StreamReplay.replay(
+                            connection, topic: topic, after: since, upTo: upTo,
+                            max: max, prefix: prefix)
+                        return ReplayBatch(
+                            entries: result.entries.map { (id: $0.id ?? "", frame: $0.frame) },
+                            recovered: result.recovered)
+                    }
+                })
         }
     }
 
@@ -71,10 +78,14 @@ final class BridgeCounters {
     private var reconnects: CounterMirror
 
     init(registry: MetricsRegistry) {
-        malformed = CounterMirror(registry.counter("bedrock_bridge_malformed_events_total",
-                                                   help: "Bridged entries skipped because they were not valid JSON."))
-        reconnects = CounterMirror(registry.counter("bedrock_bridge_reconnects_total",
-                                                    help: "Times the stream reader reconnected to Redis."))
+        malformed = CounterMirror(
+            registry.counter(
+                "bedrock_bridge_malformed_events_total",
+                help: "Bridged entries skipped because they were not valid JSON."))
+        reconnects = CounterMirror(
+            registry.counter(
+                "bedrock_bridge_reconnects_total",
+                help: "Times the stream reader reconnected to Redis."))
     }
 
     func publish(stream: StreamBridge.Stats, channels: PubSubBridge.Stats) {

@@ -40,7 +40,9 @@ extension ServiceLoop {
         guard let exchange = exchanges[wsi], !exchange.routed, exchange.response == nil else { return 0 }
         exchange.awaitingBody = false
         if exchange.bodyTooLarge {
-            return respond(exchange, route: "other", .error(.payloadTooLarge, "request body over \(ServiceLoop.maxBodyBytes) bytes", requestID: exchange.requestID))
+            return respond(
+                exchange, route: "other",
+                .error(.payloadTooLarge, "request body over \(ServiceLoop.maxBodyBytes) bytes", requestID: exchange.requestID))
         }
         return route(exchange)
     }
@@ -51,9 +53,11 @@ extension ServiceLoop {
         let path = exchange.path
         if exchange.method == "OPTIONS" {
             var response = HTTPResponse(status: 204, body: [])
-            response.headers = [("access-control-allow-methods:", "GET, POST, OPTIONS"),
-                                ("access-control-allow-headers:", "Authorization, Content-Type, X-Request-ID"),
-                                ("access-control-max-age:", "600")]
+            response.headers = [
+                ("access-control-allow-methods:", "GET, POST, OPTIONS"),
+                ("access-control-allow-headers:", "Authorization, Content-Type, X-Request-ID"),
+                ("access-control-max-age:", "600"),
+            ]
             return respond(exchange, route: "options", response)
         }
         switch path {
@@ -63,8 +67,10 @@ extension ServiceLoop {
             let up = source.isUp && !shuttingDown
             let body: JSONValue = [
                 "status": .string(up ? "ready" : "not_ready"),
-                "checks": ["redis": .string(source.isUp ? "up" : "down"), "event_loop": "up",
-                           "accepting": .bool(!shuttingDown)],
+                "checks": [
+                    "redis": .string(source.isUp ? "up" : "down"), "event_loop": "up",
+                    "accepting": .bool(!shuttingDown),
+                ],
                 "active_connections": .int(Int64(census.totalAuthenticated)),
             ]
             return respond(exchange, route: "/ready", .json(up ? 200 : 503, body))
@@ -73,7 +79,9 @@ extension ServiceLoop {
         case DevSignIn.path:
             return devToken(exchange)
         case "/ws":
-            return respond(exchange, route: "/ws", .error(.badRequest, "/ws expects a WebSocket upgrade (subprotocol bedrock.v1)", requestID: id))
+            return respond(
+                exchange, route: "/ws",
+                .error(.badRequest, "/ws expects a WebSocket upgrade (subprotocol bedrock.v1)", requestID: id))
         default:
             break
         }
@@ -128,10 +136,12 @@ extension ServiceLoop {
         case "POST":
             switch devSignIn.mint(body: exchange.body) {
             case .success(let answer): return respond(exchange, route: DevSignIn.path, .json(200, answer))
-            case .failure(let error): return respond(exchange, route: DevSignIn.path, .error(error.code, error.message, requestID: id))
+            case .failure(let error):
+                return respond(exchange, route: DevSignIn.path, .error(error.code, error.message, requestID: id))
             }
         default:
-            return respond(exchange, route: DevSignIn.path, .error(.notFound, "no route \(exchange.method) \(exchange.path)", requestID: id))
+            return respond(
+                exchange, route: DevSignIn.path, .error(.notFound, "no route \(exchange.method) \(exchange.path)", requestID: id))
         }
     }
 
@@ -153,17 +163,20 @@ extension ServiceLoop {
     private func callREST(_ exchange: HTTPExchange, identity: Identity) -> Int32 {
         let id = exchange.requestID
         if exchange.method == "GET" || exchange.method == "HEAD",
-           let (route, pathParams) = methods.downloads.lazy.compactMap({ r in r.match(exchange.path).map { (r, $0) } }).first {
+            let (route, pathParams) = methods.downloads.lazy.compactMap({ r in r.match(exchange.path).map { (r, $0) } }).first
+        {
             return callDownload(exchange, route: route, pathParams: pathParams, identity: identity)
         }
         guard let (method, pathParams) = RESTRoutes.match(verb: exchange.method, path: exchange.path) else {
-            return respond(exchange, route: "v1", .error(.notFound, "no route \(exchange.method) \(exchange.path)", requestID: id))
+            return respond(
+                exchange, route: "v1", .error(.notFound, "no route \(exchange.method) \(exchange.path)", requestID: id))
         }
         var params = JSONObject()
         for (name, value) in exchange.wsi.queryArguments() { params[name] = .string(value) }
         if !exchange.body.isEmpty {
             guard let body = try? JSONCodec.parse(exchange.body), let object = body.objectValue else {
-                return respond(exchange, route: method.rawValue, .error(.badRequest, "the body must be a JSON object", requestID: id))
+                return respond(
+                    exchange, route: method.rawValue, .error(.badRequest, "the body must be a JSON object", requestID: id))
             }
             for (name, value) in object.members { params[name] = value }
         }
@@ -220,20 +233,24 @@ extension ServiceLoop {
     }
 
     /// A `/v1` GET answered with a file: `Content-Disposition: attachment` with the file name.
-    private func callDownload(_ exchange: HTTPExchange, route: DownloadRoute, pathParams: [(String, String)],
-                              identity: Identity) -> Int32 {
+    private func callDownload(
+        _ exchange: HTTPExchange, route: DownloadRoute, pathParams: [(String, String)],
+        identity: Identity
+    ) -> Int32 {
         var params = JSONObject()
         for (name, value) in exchange.wsi.queryArguments() { params[name] = .string(value) }
         for (name, value) in pathParams { params[name] = .string(value) }
         let serial = exchange.serial, id = exchange.requestID
         exchange.route = "download"
-        methods.dispatch(download: route, MethodCall(subject: identity.subject, role: identity.role, params: params)) { [self] result in
+        methods.dispatch(download: route, MethodCall(subject: identity.subject, role: identity.role, params: params)) {
+            [self] result in
             respondLater(toExchange: serial) {
                 switch result {
                 case .success(let file):
                     var response = HTTPResponse(status: 200, body: file.body)
                     response.contentType = file.contentType
-                    let safeName = String(file.filename.unicodeScalars.filter { $0.isASCII && $0 != "\"" && $0 != "\\" && $0.value >= 32 })
+                    let safeName = String(
+                        file.filename.unicodeScalars.filter { $0.isASCII && $0 != "\"" && $0 != "\\" && $0.value >= 32 })
                     response.headers = [("content-disposition:", "attachment; filename=\"\(safeName)\"")]
                     return response
                 case .failure(let error):
@@ -279,11 +296,13 @@ extension ServiceLoop {
         let seconds = now() - exchange.started
         metrics.observeHTTP(route: route, status: status, seconds: seconds)
         guard log.logLevel <= .info else { return }
-        log.info("http request", metadata: [
-            "request_id": .string(exchange.requestID), "method": .string(exchange.method),
-            "path": .string(exchange.pathWithoutQuery), "status": .stringConvertible(status),
-            "duration_ms": .stringConvertible((seconds * 1_000_000).rounded() / 1000),
-            "sub": .string(exchange.subject ?? ""),
-        ])
+        log.info(
+            "http request",
+            metadata: [
+                "request_id": .string(exchange.requestID), "method": .string(exchange.method),
+                "path": .string(exchange.pathWithoutQuery), "status": .stringConvertible(status),
+                "duration_ms": .stringConvertible((seconds * 1_000_000).rounded() / 1000),
+                "sub": .string(exchange.subject ?? ""),
+            ])
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import JSONCodec
 import GatewayCore
+import JSONCodec
 import Transport
 
 /// WebSocket side of the loop: upgrade, frames in, actions out, the send queue and closing.
@@ -34,8 +34,9 @@ extension ServiceLoop {
         let identity = upgrades.removeValue(forKey: wsi)
         let reading = clock.read()
         let sessionID = String(format: "s%llx-%llx", UInt64(reading.wall * 1000), sessionNumber)
-        let machine = SessionMachine(sessionID: sessionID, limits: limits, at: reading, identity: identity,
-                                     authenticate: authenticate)
+        let machine = SessionMachine(
+            sessionID: sessionID, limits: limits, at: reading, identity: identity,
+            authenticate: authenticate)
         nextSerial += 1
         let connection = Connection(wsi: wsi, serial: nextSerial, machine: machine, policy: outboundPolicy)
         connections[wsi] = connection
@@ -179,7 +180,8 @@ extension ServiceLoop {
         case .fine:
             break
         case .warn(let waiting):
-            let warning = connection.machine.errorFrame(.rateLimited, "lagged: \(waiting) frames waiting; read faster or be disconnected")
+            let warning = connection.machine.errorFrame(
+                .rateLimited, "lagged: \(waiting) frames waiting; read faster or be disconnected")
             connection.outbound.appendWarning(SharedFrame(json: warning))
         case .cut:
             metrics.slowConsumerDisconnects.add()
@@ -194,10 +196,13 @@ extension ServiceLoop {
         connection.wsi.killAfter(seconds: Int(linger.rounded(.up)) + 3)  // a choked socket never gets writable
         metrics.close(code)
         if log.logLevel <= .info {
-            log.info("ws close", metadata: [
-                "session_id": .string(connection.machine.sessionID), "sub": .string(connection.machine.identity?.subject ?? ""),
-                "code": .stringConvertible(Int(code.rawValue)), "reason": .string(reason),
-            ])
+            log.info(
+                "ws close",
+                metadata: [
+                    "session_id": .string(connection.machine.sessionID),
+                    "sub": .string(connection.machine.identity?.subject ?? ""),
+                    "code": .stringConvertible(Int(code.rawValue)), "reason": .string(reason),
+                ])
         }
         connection.wsi.requestWritable()
     }

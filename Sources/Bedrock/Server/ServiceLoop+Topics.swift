@@ -1,5 +1,5 @@
-import JSONCodec
 import GatewayCore
+import JSONCodec
 import Transport
 
 /// Topics on the loop: the router's actions carried out (bridge activation, replays, frames), and
@@ -41,8 +41,10 @@ extension ServiceLoop {
                     }
                 }
             case .subscribed(let connection, let id, let topic, let position, let recovered):
-                let frame: JSONValue = ["type": "subscribed", "id": id, "topic": .string(topic),
-                                        "position": .string(position), "recovered": .bool(recovered)]
+                let frame: JSONValue = [
+                    "type": "subscribed", "id": id, "topic": .string(topic),
+                    "position": .string(position), "recovered": .bool(recovered),
+                ]
                 enqueue(SharedFrame(json: frame), on: connection)
             case .deliver(let connection, let frames, let replayed):
                 if replayed {
@@ -52,7 +54,8 @@ extension ServiceLoop {
                 for frame in frames { enqueue(frame, on: connection) }
             case .replayFailed(let connection, let id, let topic, let reason):
                 connection.machine.forget(topic: topic)
-                let frame = connection.machine.errorFrame(.unavailable, "replay of \(topic) failed: \(reason); subscribe again", id: id)
+                let frame = connection.machine.errorFrame(
+                    .unavailable, "replay of \(topic) failed: \(reason); subscribe again", id: id)
                 enqueue(SharedFrame(json: frame), on: connection)
             }
         }

@@ -1,6 +1,6 @@
 import Foundation
-import JSONCodec
 import GatewayCore
+import JSONCodec
 import Logging
 import Transport
 
@@ -57,9 +57,11 @@ public final class ServiceLoop: @unchecked Sendable {
     /// Scratch for batched writes: headroom + one batch (`OutboundPolicy.batchBytes`).
     let batchBuffer: UnsafeMutableRawPointer
 
-    init(options: GatewayOptions, source: EventSource, methods: MethodTable = MethodTable(),
-         index: Int, census: LoopCensus, registry: MetricsRegistry,
-         authenticate: @escaping @Sendable (String) -> Result<Identity, AuthRefusal>) {
+    init(
+        options: GatewayOptions, source: EventSource, methods: MethodTable = MethodTable(),
+        index: Int, census: LoopCensus, registry: MetricsRegistry,
+        authenticate: @escaping @Sendable (String) -> Result<Identity, AuthRefusal>
+    ) {
         self.options = options
         self.index = index
         self.census = census

@@ -1,5 +1,5 @@
-import GatewayCore
 import Foundation
+import GatewayCore
 import JSONCodec
 import JWTAuth
 import Logging
@@ -25,8 +25,10 @@ final class SessionMachine {
     /// Topics this connection holds, by name (the loop's `TopicRouter` knows where each stands).
     private(set) var subscriptions: Set<String> = []
 
-    init(sessionID: String, limits: SessionLimits, at start: ClockReading, identity: Identity?,
-         authenticate: @escaping (String) -> Result<Identity, AuthRefusal>) {
+    init(
+        sessionID: String, limits: SessionLimits, at start: ClockReading, identity: Identity?,
+        authenticate: @escaping (String) -> Result<Identity, AuthRefusal>
+    ) {
         let now = start.monotonic
         self.sessionID = sessionID
         self.limits = limits
@@ -43,7 +45,8 @@ final class SessionMachine {
         guard let identity else { return .null }
         return .object([
             "type": "welcome", "session_id": .string(sessionID), "sub": .string(identity.subject),
-            "role": .string(identity.role.rawValue), "heartbeat_s": limits.heartbeatInterval.rounded() == limits.heartbeatInterval
+            "role": .string(identity.role.rawValue),
+            "heartbeat_s": limits.heartbeatInterval.rounded() == limits.heartbeatInterval
                 ? .int(Int64(limits.heartbeatInterval)) : .double(limits.heartbeatInterval),
             "expires_at": .string(Timestamp.rfc3339(seconds: identity.expiresAt)),
         ])
@@ -59,10 +62,12 @@ final class SessionMachine {
         object["timestamp"] = .string(Timestamp.now())
         object["request_id"] = .string("\(sessionID)-\(errorCounter)")
         if SessionMachine.log.logLevel <= .info {
-            SessionMachine.log.info("ws error", metadata: [
-                "session_id": .string(sessionID), "sub": .string(identity?.subject ?? ""), "code": .string(code.rawValue),
-                "message": .string(message), "request_id": .string("\(sessionID)-\(errorCounter)"),
-            ])
+            SessionMachine.log.info(
+                "ws error",
+                metadata: [
+                    "session_id": .string(sessionID), "sub": .string(identity?.subject ?? ""), "code": .string(code.rawValue),
+                    "message": .string(message), "request_id": .string("\(sessionID)-\(errorCounter)"),
+                ])
         }
         return .object(object)
     }
@@ -83,11 +88,13 @@ final class SessionMachine {
         refusedInARow = 0
         let document: JSONValue
         do { document = try JSONCodec.parse(text) } catch {
-            return identity == nil ? [.close(.unauthenticated, "authenticate first")]
+            return identity == nil
+                ? [.close(.unauthenticated, "authenticate first")]
                 : [.send(errorFrame(.badRequest, "\(error)"))]
         }
         guard let object = document.objectValue, let type = object["type"]?.stringValue else {
-            return identity == nil ? [.close(.unauthenticated, "authenticate first")]
+            return identity == nil
+                ? [.close(.unauthenticated, "authenticate first")]
                 : [.send(errorFrame(.badRequest, "a frame is a JSON object with a string \"type\""))]
         }
         if type == "auth" { return handleAuth(object) }
@@ -110,7 +117,9 @@ final class SessionMachine {
             return now >= authDeadline ? [.close(.unauthenticated, "no authentication within \(Int(limits.authTimeout)) s")] : []
         }
         if reading.wall >= identity.expiresAt { return [.close(.unauthenticated, "token expired")] }
-        if now - lastHeard >= limits.heartbeatTimeout { return [.close(.heartbeatTimeout, "no message for \(Int(limits.heartbeatTimeout)) s")] }
+        if now - lastHeard >= limits.heartbeatTimeout {
+            return [.close(.heartbeatTimeout, "no message for \(Int(limits.heartbeatTimeout)) s")]
+        }
         if now >= nextPing {
             nextPing = now + limits.heartbeatInterval
             return [.send(["type": "ping"])]
@@ -120,12 +129,14 @@ final class SessionMachine {
 
     private func handleAuth(_ object: JSONObject) -> [SessionAction] {
         guard let token = object["token"]?.stringValue else {
-            return identity == nil ? [.close(.unauthenticated, "auth frame without a token")]
+            return identity == nil
+                ? [.close(.unauthenticated, "auth frame without a token")]
                 : [.send(errorFrame(.badRequest, "auth needs a string \"token\""))]
         }
         switch authenticate(token) {
         case .failure(let refusal):
-            return identity == nil ? [.close(.unauthenticated, refusal.reason)]
+            return identity == nil
+                ? [.close(.unauthenticated, refusal.reason)]
                 : [.send(errorFrame(.unauthenticated, "token refresh refused: \(refusal.reason)"))]
         case .success(let fresh):
             if let current = identity {
@@ -146,7 +157,13 @@ final class SessionMachine {
             return [.send(errorFrame(.badRequest, "subscribe needs a string \"topic\"", id: id))]
         }
         guard let topic = Topic(name) else {
-            return [.send(errorFrame(.badRequest, "unknown topic \"\(name)\": use signals, portfolio, risk, opportunities or klines:MARKET:INTERVAL", id: id))]
+            return [
+                .send(
+                    errorFrame(
+                        .badRequest,
+                        "unknown topic \"\(name)\": use signals, portfolio, risk, opportunities or klines:MARKET:INTERVAL", id: id
+                    ))
+            ]
         }
         guard TopicACL.canSubscribe(role: role, topic: topic) else {
             return [.send(errorFrame(.forbidden, "role \(role.rawValue) may not subscribe to \(name)", id: id))]
@@ -154,7 +171,9 @@ final class SessionMachine {
         var since: String?
         if let value = object["since"], !value.isNull {
             guard let text = value.stringValue, text == "$" || text == "0" || StreamID(text) != nil else {
-                return [.send(errorFrame(.badRequest, "\"since\" must be \"$\", \"0\" or a stream id like 1700000000000-0", id: id))]
+                return [
+                    .send(errorFrame(.badRequest, "\"since\" must be \"$\", \"0\" or a stream id like 1700000000000-0", id: id))
+                ]
             }
             since = text == "$" ? nil : text
         }
@@ -170,8 +189,10 @@ final class SessionMachine {
             return [.send(errorFrame(.badRequest, "unsubscribe needs a valid \"topic\"", id: id))]
         }
         subscriptions.remove(topic.name)
-        return [.unsubscribe(id: id, topic: topic),
-                .send(["type": "unsubscribed", "id": id, "topic": .string(topic.name)])]
+        return [
+            .unsubscribe(id: id, topic: topic),
+            .send(["type": "unsubscribed", "id": id, "topic": .string(topic.name)]),
+        ]
     }
 
     /// The subscription to `topic` ended on the gateway's side (its replay failed).

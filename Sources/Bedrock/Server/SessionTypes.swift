@@ -1,5 +1,5 @@
-import JSONCodec
 import GatewayCore
+import JSONCodec
 import JWTAuth
 
 /// Who a connection is, once its token checked out.

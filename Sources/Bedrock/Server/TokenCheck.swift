@@ -1,7 +1,7 @@
 import Foundation
 import GatewayCore
-import Synchronization
 import JWTAuth
+import Synchronization
 
 /// Bearer-token check for the gateway: JWT verification against the configured secret, issuer
 /// and audience, with a bounded cache of tokens already verified so a client presenting the same

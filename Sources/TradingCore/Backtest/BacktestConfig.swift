@@ -20,9 +20,11 @@ public struct BacktestConfig: Sendable, Equatable {
 
     /// Creates a configuration; defaults: 10 000 balance, 0.1 % commission, no slippage,
     /// default sizing and risk limits, progress every 16 384 bars.
-    public init(initialBalance: Double = 10_000, commissionRate: Double = 0.001, slippageRate: Double = 0,
-                sizing: SizingConfig = .default, risk: RiskConfig? = .default, arbiter: ArbiterConfig? = nil,
-                market: String = "BACKTEST", progressInterval: Int = 16_384) {
+    public init(
+        initialBalance: Double = 10_000, commissionRate: Double = 0.001, slippageRate: Double = 0,
+        sizing: SizingConfig = .default, risk: RiskConfig? = .default, arbiter: ArbiterConfig? = nil,
+        market: String = "BACKTEST", progressInterval: Int = 16_384
+    ) {
         self.initialBalance = initialBalance; self.commissionRate = commissionRate
         self.slippageRate = slippageRate; self.sizing = sizing; self.risk = risk; self.arbiter = arbiter
         self.market = market; self.progressInterval = progressInterval

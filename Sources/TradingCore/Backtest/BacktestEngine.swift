@@ -62,8 +62,10 @@ struct BacktestEngine<S: Strategy> {
         dayStartEquity = config.initialBalance
     }
 
-    mutating func run(strategyName: String, parameters: [String: Double],
-                      progress: (BacktestProgress) -> Bool) throws -> BacktestResult {
+    mutating func run(
+        strategyName: String, parameters: [String: Double],
+        progress: (BacktestProgress) -> Bool
+    ) throws -> BacktestResult {
         let n = series.count
         guard n > 0 else { throw BacktestError.noData }
         var equityValues = [Double](repeating: 0, count: n)
@@ -75,8 +77,9 @@ struct BacktestEngine<S: Strategy> {
         let times = series.time, opens = series.open, highs = series.high
         let lows = series.low, closes = series.close, volumes = series.volume
         for i in 0..<n {
-            let bar = Bar(time: times[i], open: opens[i], high: highs[i], low: lows[i], close: closes[i],
-                          volume: volumes[i])
+            let bar = Bar(
+                time: times[i], open: opens[i], high: highs[i], low: lows[i], close: closes[i],
+                volume: volumes[i])
             // 1–2: orders decided on the previous close.
             var entryFillBase: Double?
             switch pending {
@@ -129,13 +132,14 @@ struct BacktestEngine<S: Strategy> {
             }
             equityValues[n - 1] = cash
         }
-        return BacktestResult(strategyName: strategyName, parameters: parameters, config: config,
-                              initialBalance: config.initialBalance, finalBalance: cash, trades: trades,
-                              tradeSignalTypes: tradeTypes, equityTimes: series.time, equityValues: equityValues,
-                              totalCommission: totalCommission, totalSlippage: totalSlippage,
-                              barsInPosition: barsInPosition, barCount: n, signalsGenerated: signalsGenerated,
-                              rejectedSignals: rejected, startTime: n > 0 ? series.time[0] : 0,
-                              endTime: n > 0 ? series.time[n - 1] : 0)
+        return BacktestResult(
+            strategyName: strategyName, parameters: parameters, config: config,
+            initialBalance: config.initialBalance, finalBalance: cash, trades: trades,
+            tradeSignalTypes: tradeTypes, equityTimes: series.time, equityValues: equityValues,
+            totalCommission: totalCommission, totalSlippage: totalSlippage,
+            barsInPosition: barsInPosition, barCount: n, signalsGenerated: signalsGenerated,
+            rejectedSignals: rejected, startTime: n > 0 ? series.time[0] : 0,
+            endTime: n > 0 ? series.time[n - 1] : 0)
     }
 
     /// Unrealized value of the open position at `price`, net of the entry commission already paid:
@@ -167,7 +171,8 @@ struct BacktestEngine<S: Strategy> {
     private mutating func decide(_ signal: EntrySignal, equity: Double) {
         signalsGenerated += 1
         if let arbiter = config.arbiter,
-           Arbiter.decide(ruleScore: signal.score, side: signal.side, config: arbiter).decision == .rejected {
+            Arbiter.decide(ruleScore: signal.score, side: signal.side, config: arbiter).decision == .rejected
+        {
             rejected[Backtester.arbiterRejected, default: 0] += 1
             return
         }
@@ -178,8 +183,10 @@ struct BacktestEngine<S: Strategy> {
             // A drawdown breach latches for the rest of the run (no admin to reset it).
             if killSwitch { reject(.maxDrawdownKillSwitch); return }
             let state = RiskState(equity: equity, peakEquity: peakEquity, dayStartEquity: dayStartEquity)
-            let verdict = RiskGuard.check(EntryProposal(market: config.market, notional: sized.size * signal.entryPrice,
-                                                        rewardRisk: signal.rewardRisk), state: state, config: risk)
+            let verdict = RiskGuard.check(
+                EntryProposal(
+                    market: config.market, notional: sized.size * signal.entryPrice,
+                    rewardRisk: signal.rewardRisk), state: state, config: risk)
             if !verdict.allowed {
                 for reason in verdict.reasons { reject(reason.code) }
                 return
@@ -190,8 +197,9 @@ struct BacktestEngine<S: Strategy> {
 
     private func size(_ signal: EntrySignal, price: Double, riskUnit: Double?) -> PositionSizing {
         let weight = config.sizing.useSuggestedWeight ? WeightBands.weight(forScore: signal.score) : nil
-        return Sizing.size(balance: cash, available: cash, entryPrice: price, riskUnit: riskUnit, weight: weight,
-                           riskPerTrade: config.sizing.riskPerTrade, commissionRate: config.commissionRate)
+        return Sizing.size(
+            balance: cash, available: cash, entryPrice: price, riskUnit: riskUnit, weight: weight,
+            riskPerTrade: config.sizing.riskPerTrade, commissionRate: config.commissionRate)
     }
 
     /// Fills a pending entry on `bar`; returns the fill price before slippage, nil when not filled.
@@ -216,11 +224,13 @@ struct BacktestEngine<S: Strategy> {
         totalCommission += commission
         totalSlippage += slippage
         let trail = signal.atr.flatMap { a in signal.trailingATRMultiple.map { a * $0 } }
-        position = OpenPosition(side: signal.side, size: size, entryPrice: price, entryTime: bar.time,
-                                entryCommission: commission, entrySlippage: slippage,
-                                exit: TripleExit(side: signal.side, entryPrice: price, stop: signal.stopLoss,
-                                                 target: signal.profitTarget, trailDistance: trail),
-                                signalType: signal.signalType)
+        position = OpenPosition(
+            side: signal.side, size: size, entryPrice: price, entryTime: bar.time,
+            entryCommission: commission, entrySlippage: slippage,
+            exit: TripleExit(
+                side: signal.side, entryPrice: price, stop: signal.stopLoss,
+                target: signal.profitTarget, trailDistance: trail),
+            signalType: signal.signalType)
         return base
     }
 
@@ -234,9 +244,11 @@ struct BacktestEngine<S: Strategy> {
         cash += pnl
         totalCommission += commission
         totalSlippage += slippage
-        trades.append(Trade(entryTime: p.entryTime, exitTime: time, side: p.side, entryPrice: p.entryPrice,
-                            exitPrice: price, size: p.size, pnl: pnl, commission: p.entryCommission + commission,
-                            slippage: p.entrySlippage + slippage, exitReason: reason))
+        trades.append(
+            Trade(
+                entryTime: p.entryTime, exitTime: time, side: p.side, entryPrice: p.entryPrice,
+                exitPrice: price, size: p.size, pnl: pnl, commission: p.entryCommission + commission,
+                slippage: p.entrySlippage + slippage, exitReason: reason))
         tradeTypes.append(p.signalType)
         position = nil
     }

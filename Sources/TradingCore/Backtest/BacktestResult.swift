@@ -44,11 +44,13 @@ public struct BacktestResult: Sendable {
     public var exposurePct: Double { barCount == 0 ? 0 : Double(barsInPosition) * 100 / Double(barCount) }
 
     /// Creates a result (used by the backtester and by tests of the metrics).
-    public init(strategyName: String, parameters: [String: Double], config: BacktestConfig,
-                initialBalance: Double, finalBalance: Double, trades: [Trade], tradeSignalTypes: [SignalType] = [],
-                equityTimes: [Int64], equityValues: [Double], totalCommission: Double, totalSlippage: Double,
-                barsInPosition: Int, barCount: Int, signalsGenerated: Int = 0, rejectedSignals: [String: Int] = [:],
-                startTime: Int64, endTime: Int64) {
+    public init(
+        strategyName: String, parameters: [String: Double], config: BacktestConfig,
+        initialBalance: Double, finalBalance: Double, trades: [Trade], tradeSignalTypes: [SignalType] = [],
+        equityTimes: [Int64], equityValues: [Double], totalCommission: Double, totalSlippage: Double,
+        barsInPosition: Int, barCount: Int, signalsGenerated: Int = 0, rejectedSignals: [String: Int] = [:],
+        startTime: Int64, endTime: Int64
+    ) {
         self.strategyName = strategyName; self.parameters = parameters; self.config = config
         self.initialBalance = initialBalance; self.finalBalance = finalBalance; self.trades = trades
         self.tradeSignalTypes = tradeSignalTypes; self.equityTimes = equityTimes
@@ -93,19 +95,24 @@ public enum Backtester {
     /// Runs the registered strategy `strategyName` with `parameters` (validated; defaults filled) over
     /// `series`. `progress` is called every `config.progressInterval` bars; returning false cancels
     /// the run with `BacktestError.cancelled`. Throws `StrategyError` for a bad name or parameter.
-    public static func run(series: BarSeries, strategyName: String, parameters: [String: Double] = [:],
-                           config: BacktestConfig = BacktestConfig(),
-                           progress: (BacktestProgress) -> Bool = { _ in true }) throws -> BacktestResult {
+    public static func run(
+        series: BarSeries, strategyName: String, parameters: [String: Double] = [:],
+        config: BacktestConfig = BacktestConfig(),
+        progress: (BacktestProgress) -> Bool = { _ in true }
+    ) throws -> BacktestResult {
         let descriptor = try StrategyRegistry.descriptor(named: strategyName)
-        let resolved = try ParameterSpec.resolve(parameters, specs: descriptor.parameterSpecs,
-                                                 strategy: descriptor.name)
+        let resolved = try ParameterSpec.resolve(
+            parameters, specs: descriptor.parameterSpecs,
+            strategy: descriptor.name)
         return try descriptor.runBacktest(series, resolved, config, progress)
     }
 
     /// Runs an already created strategy over `series` (generic, so the per-bar calls are specialised).
-    public static func run<S: Strategy>(series: BarSeries, strategy: S, parameters: [String: Double] = [:],
-                                        config: BacktestConfig = BacktestConfig(),
-                                        progress: (BacktestProgress) -> Bool = { _ in true }) throws -> BacktestResult {
+    public static func run<S: Strategy>(
+        series: BarSeries, strategy: S, parameters: [String: Double] = [:],
+        config: BacktestConfig = BacktestConfig(),
+        progress: (BacktestProgress) -> Bool = { _ in true }
+    ) throws -> BacktestResult {
         var engine = BacktestEngine(strategy: strategy, series: series, config: config)
         return try engine.run(strategyName: S.name, parameters: parameters, progress: progress)
     }

@@ -21,7 +21,9 @@ enum ByteNumberParser {
             if significant < 19 {
                 mantissa = mantissa &* 10 &+ UInt64(p[i] &- 48)
                 if mantissa != 0 { significant += 1 }
-            } else { exact = false; exponent += 1 }
+            } else {
+                exact = false; exponent += 1
+            }
             digits += 1; i += 1
         }
         if i < end && p[i] == 46 {
@@ -31,7 +33,9 @@ enum ByteNumberParser {
                     mantissa = mantissa &* 10 &+ UInt64(p[i] &- 48)
                     if mantissa != 0 { significant += 1 }
                     exponent -= 1
-                } else { exact = false }
+                } else {
+                    exact = false
+                }
                 digits += 1; i += 1
             }
         }
@@ -91,7 +95,15 @@ enum ByteNumberParser {
         guard let v = parseDouble(p, start, end) else { return nil }
         let magnitude = abs(v)
         let ms: Double
-        if magnitude < 1e11 { ms = v * 1000 } else if magnitude < 1e14 { ms = v } else if magnitude < 1e17 { ms = v / 1000 } else { ms = v / 1e6 }
+        if magnitude < 1e11 {
+            ms = v * 1000
+        } else if magnitude < 1e14 {
+            ms = v
+        } else if magnitude < 1e17 {
+            ms = v / 1000
+        } else {
+            ms = v / 1e6
+        }
         guard ms.isFinite, abs(ms) < 9e15 else { return nil }
         return Int64(ms.rounded())
     }
@@ -109,16 +121,18 @@ enum ByteNumberParser {
 
     private static func parseISO(_ p: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Int64? {
         guard let year = digits(p, start, 4, end), p[start + 4] == 45,
-              let month = digits(p, start + 5, 2, end), p[start + 7] == 45,
-              let day = digits(p, start + 8, 2, end),
-              (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else { return nil }
+            let month = digits(p, start + 5, 2, end), p[start + 7] == 45,
+            let day = digits(p, start + 8, 2, end),
+            (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year)
+        else { return nil }
         var ms = daysFromCivil(year: year, month: month, day: day) * 86_400_000
         var i = start + 10
         if i == end { return ms }
-        guard p[i] == 84 || p[i] == 32 || p[i] == 116 else { return nil }   // 'T', ' ', 't'
+        guard p[i] == 84 || p[i] == 32 || p[i] == 116 else { return nil }  // 'T', ' ', 't'
         i += 1
         guard let hour = digits(p, i, 2, end), i + 2 < end, p[i + 2] == 58,
-              let minute = digits(p, i + 3, 2, end), hour < 24, minute < 60 else { return nil }
+            let minute = digits(p, i + 3, 2, end), hour < 24, minute < 60
+        else { return nil }
         i += 5
         var second = 0, millis = 0
         if i < end && p[i] == 58 {
@@ -137,7 +151,7 @@ enum ByteNumberParser {
         }
         ms += Int64(hour * 3_600_000 + minute * 60_000 + second * 1000 + millis)
         if i == end { return ms }
-        if p[i] == 90 || p[i] == 122 { return i + 1 == end ? ms : nil }   // 'Z'
+        if p[i] == 90 || p[i] == 122 { return i + 1 == end ? ms : nil }  // 'Z'
         guard p[i] == 43 || p[i] == 45 else { return nil }
         let sign: Int64 = p[i] == 45 ? -1 : 1
         i += 1

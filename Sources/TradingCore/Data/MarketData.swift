@@ -100,7 +100,11 @@ public enum MarketData {
             // No header (the first field is already a time): Binance column order.
             hasHeader = false
             guard first.count >= 6 else {
-                throw MarketDataError.malformedRow(file: name, line: line, reason: "a file without a header needs at least 6 columns (time, open, high, low, close, volume), found \(first.count)")
+                throw MarketDataError.malformedRow(
+                    file: name, line: line,
+                    reason:
+                        "a file without a header needs at least 6 columns (time, open, high, low, close, volume), found \(first.count)"
+                )
             }
             roles[0] = .time; roles[1] = .open; roles[2] = .high; roles[3] = .low; roles[4] = .close; roles[5] = .volume
         } else {
@@ -131,8 +135,10 @@ public enum MarketData {
         return k - s
     }
 
-    private static func parseRows(_ p: UnsafeBufferPointer<UInt8>, from start: Int, line firstLine: Int,
-                                  roles: [Role], name: String) throws -> BarSeries {
+    private static func parseRows(
+        _ p: UnsafeBufferPointer<UInt8>, from start: Int, line firstLine: Int,
+        roles: [Role], name: String
+    ) throws -> BarSeries {
         var series = BarSeries()
         series.reserveCapacity(Swift.max(16, (p.count - start) / 48))
         let expectedFields = roles.count
@@ -187,7 +193,10 @@ public enum MarketData {
                     throw rowError(name, line, "expected \(expectedFields) fields, found \(field)")
                 }
                 guard l <= Swift.min(o, c), h >= Swift.max(o, c), v >= 0 else {
-                    throw rowError(name, line, "inconsistent bar (open \(o), high \(h), low \(l), close \(c), volume \(v)): need low ≤ open, close ≤ high and volume ≥ 0")
+                    throw rowError(
+                        name, line,
+                        "inconsistent bar (open \(o), high \(h), low \(l), close \(c), volume \(v)): need low ≤ open, close ≤ high and volume ≥ 0"
+                    )
                 }
                 if time <= previousTime {
                     if time == previousTime { throw MarketDataError.duplicateTime(file: name, line: line, time: time) }

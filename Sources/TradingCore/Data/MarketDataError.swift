@@ -32,7 +32,8 @@ public enum MarketDataError: Error, Equatable, CustomStringConvertible {
             return "\(file):1: missing column '\(column)' (header: \(header.joined(separator: ",")))"
         case let .malformedRow(file, line, reason): return "\(file):\(line): malformed row: \(reason)"
         case let .unsortedTime(file, line, time, previous):
-            return "\(file):\(line): time \(time) ms is earlier than the previous row's \(previous) ms (rows must be in time order)"
+            return
+                "\(file):\(line): time \(time) ms is earlier than the previous row's \(previous) ms (rows must be in time order)"
         case let .duplicateTime(file, line, time):
             return "\(file):\(line): duplicate time \(time) ms"
         }

@@ -52,11 +52,13 @@ public enum SyntheticMarket {
         public var tickSize: Double
 
         /// A preset; defaults describe a liquid crypto pair on 1h bars.
-        public init(market: String, startPrice: Double, startTime: Int64 = 1_704_067_200_000,
-                    intervalMillis: Int64 = 3_600_000, barVolatility: Double = 0.006,
-                    garchAlpha: Double = 0.08, garchBeta: Double = 0.90, meanRegimeBars: Double = 240,
-                    trendDrift: Double = 0.06, rangeReversion: Double = 0.02, gapProbability: Double = 0.015,
-                    baseVolume: Double = 1_000, tickSize: Double = 0.01) {
+        public init(
+            market: String, startPrice: Double, startTime: Int64 = 1_704_067_200_000,
+            intervalMillis: Int64 = 3_600_000, barVolatility: Double = 0.006,
+            garchAlpha: Double = 0.08, garchBeta: Double = 0.90, meanRegimeBars: Double = 240,
+            trendDrift: Double = 0.06, rangeReversion: Double = 0.02, gapProbability: Double = 0.015,
+            baseVolume: Double = 1_000, tickSize: Double = 0.01
+        ) {
             self.market = market; self.startPrice = startPrice; self.startTime = startTime
             self.intervalMillis = intervalMillis; self.barVolatility = barVolatility
             self.garchAlpha = garchAlpha; self.garchBeta = garchBeta; self.meanRegimeBars = meanRegimeBars
@@ -65,11 +67,13 @@ public enum SyntheticMarket {
         }
 
         /// BTC/USDT-like: starts at 30,000, σ̄ 0.6 % per hour, ~1,200 BTC per hour, from 2024-01-01.
-        public static let btcusdt = Preset(market: "BTCUSDT", startPrice: 30_000, barVolatility: 0.006,
-                                           baseVolume: 1_200)
+        public static let btcusdt = Preset(
+            market: "BTCUSDT", startPrice: 30_000, barVolatility: 0.006,
+            baseVolume: 1_200)
         /// ETH/USDT-like: starts at 2,000, σ̄ 0.8 % per hour, ~15,000 ETH per hour, from 2024-01-01.
-        public static let ethusdt = Preset(market: "ETHUSDT", startPrice: 2_000, barVolatility: 0.008,
-                                           baseVolume: 15_000)
+        public static let ethusdt = Preset(
+            market: "ETHUSDT", startPrice: 2_000, barVolatility: 0.008,
+            baseVolume: 15_000)
         /// The built-in presets, in the order `bedrock sample-data` writes them.
         public static let all: [Preset] = [.btcusdt, .ethusdt]
     }
@@ -174,7 +178,7 @@ struct SyntheticMarketGenerator {
                 // The "oops": price trades back toward the level and closes short of it.
                 close = open + (0.3 + 0.65 * rng.nextUnit()) * (level - open)
             }
-            volumeBoost = 1.5 + rng.nextUnit()   // gaps come with news and volume
+            volumeBoost = 1.5 + rng.nextUnit()  // gaps come with news and volume
         }
         // The shock the GARCH recursion sees is the return that actually happened.
         lastShock = log(close / previous.close) - drift

@@ -60,8 +60,10 @@ public struct ArbiterVerdict: Sendable, Equatable {
 public enum Arbiter {
     /// Weighted mean of the inputs present (rule score always; ML score and sentiment when given),
     /// approved when it reaches `config.threshold`. Scores are clamped to 0...100.
-    public static func decide(ruleScore: Double, mlScore: Double? = nil, sentiment: LLMSentiment? = nil,
-                              side: Side, config: ArbiterConfig = .default) -> ArbiterVerdict {
+    public static func decide(
+        ruleScore: Double, mlScore: Double? = nil, sentiment: LLMSentiment? = nil,
+        side: Side, config: ArbiterConfig = .default
+    ) -> ArbiterVerdict {
         var weighted = 0.0, totalWeight = 0.0
         var parts: [String] = []
         func add(_ label: String, _ value: Double, _ weight: Double) {
@@ -73,13 +75,16 @@ public enum Arbiter {
         }
         add("rule", ruleScore, config.ruleWeight)
         if let mlScore { add("ML", mlScore, config.mlWeight) }
-        if let sentiment { add("LLM \(sentiment.rawValue) for a \(side == .buy ? "buy" : "sell")", sentiment.score(for: side), config.llmWeight) }
+        if let sentiment {
+            add("LLM \(sentiment.rawValue) for a \(side == .buy ? "buy" : "sell")", sentiment.score(for: side), config.llmWeight)
+        }
         let combined = totalWeight > 0 ? weighted / totalWeight : 0
         let approved = totalWeight > 0 && combined >= config.threshold
         var missing: [String] = []
         if mlScore == nil { missing.append("ML score") }
         if sentiment == nil { missing.append("LLM sentiment") }
-        var text = approved
+        var text =
+            approved
             ? "approved: combined score \(format(combined)) reaches the threshold \(format(config.threshold))"
             : "rejected: combined score \(format(combined)) is below the threshold \(format(config.threshold))"
         text += parts.isEmpty ? " (no weighted inputs)" : " (weighted mean of " + parts.joined(separator: ", ") + ")"

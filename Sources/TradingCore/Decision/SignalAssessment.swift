@@ -7,10 +7,14 @@ public struct SignalAssessment: Sendable, Equatable {
     public var verdict: ArbiterVerdict
 
     /// Assesses `signal` with the optional ML score (0–100) and LLM sentiment.
-    public static func assess(_ signal: EntrySignal, mlScore: Double? = nil, sentiment: LLMSentiment? = nil,
-                              arbiter: ArbiterConfig = .default) -> SignalAssessment {
-        SignalAssessment(suggestedPositionWeight: WeightBands.weight(forScore: signal.score),
-                         verdict: Arbiter.decide(ruleScore: signal.score, mlScore: mlScore, sentiment: sentiment,
-                                                 side: signal.side, config: arbiter))
+    public static func assess(
+        _ signal: EntrySignal, mlScore: Double? = nil, sentiment: LLMSentiment? = nil,
+        arbiter: ArbiterConfig = .default
+    ) -> SignalAssessment {
+        SignalAssessment(
+            suggestedPositionWeight: WeightBands.weight(forScore: signal.score),
+            verdict: Arbiter.decide(
+                ruleScore: signal.score, mlScore: mlScore, sentiment: sentiment,
+                side: signal.side, config: arbiter))
     }
 }

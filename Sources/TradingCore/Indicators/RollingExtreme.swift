@@ -9,9 +9,9 @@ public struct RollingExtreme: Sendable {
     public let period: Int
     /// Highest or lowest.
     public let kind: Kind
-    private var values: [Double]     // ring of candidate values
-    private var indices: [Int]       // ring of candidate positions (sequence numbers)
-    private var head = 0             // ring index of the front (the extreme)
+    private var values: [Double]  // ring of candidate values
+    private var indices: [Int]  // ring of candidate positions (sequence numbers)
+    private var head = 0  // ring index of the front (the extreme)
     private var size = 0
     private var seen = 0
 

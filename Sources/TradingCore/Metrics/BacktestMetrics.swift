@@ -60,8 +60,10 @@ public struct BacktestMetrics: Sendable, Equatable {
     ///   - finalBalance: the backtester's final cash; `nil` means `initialBalance + Σ pnl`.
     ///   - exposurePct: the backtester's own exposure (bars at whose close a position was open);
     ///     `nil` means `TradeStatistics.exposurePercent(trades, times:)`.
-    public init(trades: [Trade], times: [Int64], equity: [Double], initialBalance: Double,
-                finalBalance: Double? = nil, exposurePct: Double? = nil) {
+    public init(
+        trades: [Trade], times: [Int64], equity: [Double], initialBalance: Double,
+        finalBalance: Double? = nil, exposurePct: Double? = nil
+    ) {
         var pnlSum = 0.0
         for t in trades { pnlSum += t.pnl }
         let final = finalBalance ?? (initialBalance + pnlSum)

@@ -48,7 +48,7 @@ public enum EquityStatistics {
             last = values.count - 1
         }
         let order = values.indices.sorted { values[$0] < values[$1] }
-        func gap(atRank r: Int) -> Int64 {   // the r-th smallest gap, 0-based
+        func gap(atRank r: Int) -> Int64 {  // the r-th smallest gap, 0-based
             var seen = 0
             for k in order {
                 seen += counts[k]
@@ -172,8 +172,10 @@ public enum EquityStatistics {
         return result
     }
 
-    private static func noteStretch(_ result: inout Drawdown, from start: Int, to end: Int,
-                                    times: [Int64]) {
+    private static func noteStretch(
+        _ result: inout Drawdown, from start: Int, to end: Int,
+        times: [Int64]
+    ) {
         let bars = end - start
         guard bars > result.longestBars else { return }
         result.longestBars = bars
@@ -185,7 +187,8 @@ public enum EquityStatistics {
     /// Sharpe, Sortino and Omega of the per-bar returns of `equity`, computed in two passes
     /// without building the returns array (same formulas as the functions above).
     public static func returnRatios(equity: [Double], barsPerYear p: Double)
-        -> (sharpe: Double?, sortino: Double?, omega: Double?) {
+        -> (sharpe: Double?, sortino: Double?, omega: Double?)
+    {
         let n = equity.count - 1
         guard n >= 1 else { return (nil, nil, nil) }
         @inline(__always) func r(_ i: Int) -> Double {
@@ -217,9 +220,9 @@ public enum EquityStatistics {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

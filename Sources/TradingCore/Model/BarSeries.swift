@@ -23,9 +23,10 @@ public struct BarSeries: Sendable, Equatable {
 
     /// A series from column arrays; all must have the same length.
     public init(time: [Int64], open: [Double], high: [Double], low: [Double], close: [Double], volume: [Double]) {
-        precondition(open.count == time.count && high.count == time.count && low.count == time.count
-                     && close.count == time.count && volume.count == time.count,
-                     "BarSeries columns must have equal lengths")
+        precondition(
+            open.count == time.count && high.count == time.count && low.count == time.count
+                && close.count == time.count && volume.count == time.count,
+            "BarSeries columns must have equal lengths")
         self.time = time; self.open = open; self.high = high
         self.low = low; self.close = close; self.volume = volume
     }
@@ -43,7 +44,8 @@ public struct BarSeries: Sendable, Equatable {
 
     /// The bar at `index`.
     public subscript(index: Int) -> Bar {
-        Bar(time: time[index], open: open[index], high: high[index], low: low[index],
+        Bar(
+            time: time[index], open: open[index], high: high[index], low: low[index],
             close: close[index], volume: volume[index])
     }
 
@@ -64,8 +66,9 @@ public struct BarSeries: Sendable, Equatable {
 
     /// The bars whose indices fall in `range`, as a new series (used by walk-forward splits).
     public func slice(_ range: Range<Int>) -> BarSeries {
-        BarSeries(time: Array(time[range]), open: Array(open[range]), high: Array(high[range]),
-                  low: Array(low[range]), close: Array(close[range]), volume: Array(volume[range]))
+        BarSeries(
+            time: Array(time[range]), open: Array(open[range]), high: Array(high[range]),
+            low: Array(low[range]), close: Array(close[range]), volume: Array(volume[range]))
     }
 
     /// The first `n` bars (all of them when `n >= count`).

@@ -64,8 +64,10 @@ extension Optimizer {
     /// fold 0: in 0..<426, out 426..<568; fold 3: in 426..<852, out 852..<1000.
     /// - Throws: `OptimizationError.badFolds` when `folds < 1`, `inSampleBlocks < 1` or a block
     ///   would have fewer than `minimumBlockBars` bars.
-    public static func walkForwardWindows(barCount: Int, folds: Int, inSampleBlocks: Int = 3,
-                                          minimumBlockBars: Int = 2) throws -> [WalkForwardWindow] {
+    public static func walkForwardWindows(
+        barCount: Int, folds: Int, inSampleBlocks: Int = 3,
+        minimumBlockBars: Int = 2
+    ) throws -> [WalkForwardWindow] {
         guard folds >= 1 else { throw OptimizationError.badFolds("need at least 1 fold") }
         guard inSampleBlocks >= 1 else {
             throw OptimizationError.badFolds("need at least 1 in-sample block")
@@ -79,8 +81,9 @@ extension Optimizer {
         return (0..<folds).map { k in
             let oosStart = (k + inSampleBlocks) * size
             let oosEnd = k == folds - 1 ? barCount : oosStart + size
-            return WalkForwardWindow(index: k, inSample: (k * size)..<oosStart,
-                                     outOfSample: oosStart..<oosEnd)
+            return WalkForwardWindow(
+                index: k, inSample: (k * size)..<oosStart,
+                outOfSample: oosStart..<oosEnd)
         }
     }
 
@@ -90,9 +93,11 @@ extension Optimizer {
     /// score: the final ranking rewards what held up on unseen data, not what fitted best.
     /// Each window is backtested on its own bars only, so indicators warm up inside it.
     /// - Throws: `BacktestReport.UnknownMetric`, `OptimizationError`.
-    public static func walkForward(candidates: [[String: Double]], windows: [WalkForwardWindow],
-                                   metric: String, options: OptimizationOptions = OptimizationOptions(),
-                                   evaluate: @escaping BacktestEvaluator) throws -> WalkForwardResult {
+    public static func walkForward(
+        candidates: [[String: Double]], windows: [WalkForwardWindow],
+        metric: String, options: OptimizationOptions = OptimizationOptions(),
+        evaluate: @escaping BacktestEvaluator
+    ) throws -> WalkForwardResult {
         try BacktestReport.validateMetric(metric)
         guard !candidates.isEmpty else { throw OptimizationError.noCandidates }
         guard !windows.isEmpty else { throw OptimizationError.badFolds("no folds") }
@@ -103,23 +108,26 @@ extension Optimizer {
         var winners = [[String: Double]]()
         var inSampleRuns = [OptimizationRun]()
         for w in windows {
-            let result = try optimize(candidates: candidates, range: w.inSample, metric: metric,
-                                      runner: runner, evaluate: evaluate)
+            let result = try optimize(
+                candidates: candidates, range: w.inSample, metric: metric,
+                runner: runner, evaluate: evaluate)
             winners.append(result.best.parameters)
             inSampleRuns.append(result.best)
         }
         let chosen = winners
         let oos = try runner.map(k * k) { job in
             let (winner, window) = (job / k, job % k)
-            return evaluateOne(index: job, parameters: chosen[winner],
-                               range: windows[window].outOfSample, metric: metric, evaluate: evaluate)
+            return evaluateOne(
+                index: job, parameters: chosen[winner],
+                range: windows[window].outOfSample, metric: metric, evaluate: evaluate)
         }
         let folds = windows.map { w in
             let run = oos[w.index * k + w.index]
-            return WalkForwardFold(window: w, parameters: winners[w.index],
-                                   inSample: inSampleRuns[w.index].report!,
-                                   outOfSample: run.report, inSampleScore: inSampleRuns[w.index].score,
-                                   outOfSampleScore: run.score, outOfSampleError: run.error)
+            return WalkForwardFold(
+                window: w, parameters: winners[w.index],
+                inSample: inSampleRuns[w.index].report!,
+                outOfSample: run.report, inSampleScore: inSampleRuns[w.index].score,
+                outOfSampleScore: run.score, outOfSampleError: run.error)
         }
         // Distinct winners in the order first chosen.
         var candidatesOut = [WalkForwardCandidate]()
@@ -129,21 +137,25 @@ extension Optimizer {
                 continue
             }
             let scores = (0..<k).map { oos[f * k + $0].score }
-            candidatesOut.append(WalkForwardCandidate(parameters: winners[f], foldsWon: [f],
-                                                      outOfSampleScores: scores,
-                                                      meanOutOfSample: mean(scores), meanInSample: nil))
+            candidatesOut.append(
+                WalkForwardCandidate(
+                    parameters: winners[f], foldsWon: [f],
+                    outOfSampleScores: scores,
+                    meanOutOfSample: mean(scores), meanInSample: nil))
         }
         for j in candidatesOut.indices {
             candidatesOut[j].meanInSample = mean(candidatesOut[j].foldsWon.map { inSampleRuns[$0].score })
         }
         // Rank with the same total order as a search (index = order first chosen).
         let asRuns = candidatesOut.enumerated().map {
-            OptimizationRun(index: $0.offset, parameters: $0.element.parameters, report: nil,
-                            score: $0.element.meanOutOfSample, error: nil)
+            OptimizationRun(
+                index: $0.offset, parameters: $0.element.parameters, report: nil,
+                score: $0.element.meanOutOfSample, error: nil)
         }
         let ranking = rank(asRuns, lowerIsBetter: lower).map { candidatesOut[$0.index] }
-        return WalkForwardResult(metric: metric, lowerIsBetter: lower, folds: folds,
-                                 ranking: ranking, candidatesPerFold: candidates.count)
+        return WalkForwardResult(
+            metric: metric, lowerIsBetter: lower, folds: folds,
+            ranking: ranking, candidatesPerFold: candidates.count)
     }
 
     static func mean(_ xs: [Double?]) -> Double? {

@@ -37,22 +37,28 @@ public enum Optimizer {
     /// Evaluates every candidate on `range` and ranks them by `metric`.
     /// - Throws: `BacktestReport.UnknownMetric`, `OptimizationError` (cancelled, all failed,
     ///   no candidates).
-    public static func optimize(candidates: [[String: Double]], range: Range<Int>, metric: String,
-                                options: OptimizationOptions = OptimizationOptions(),
-                                evaluate: @escaping BacktestEvaluator) throws -> OptimizationResult {
+    public static func optimize(
+        candidates: [[String: Double]], range: Range<Int>, metric: String,
+        options: OptimizationOptions = OptimizationOptions(),
+        evaluate: @escaping BacktestEvaluator
+    ) throws -> OptimizationResult {
         try BacktestReport.validateMetric(metric)
         let runner = ParallelRunner(options: options, totalJobs: candidates.count)
-        return try optimize(candidates: candidates, range: range, metric: metric, runner: runner,
-                            evaluate: evaluate)
+        return try optimize(
+            candidates: candidates, range: range, metric: metric, runner: runner,
+            evaluate: evaluate)
     }
 
-    static func optimize(candidates: [[String: Double]], range: Range<Int>, metric: String,
-                         runner: ParallelRunner,
-                         evaluate: @escaping BacktestEvaluator) throws -> OptimizationResult {
+    static func optimize(
+        candidates: [[String: Double]], range: Range<Int>, metric: String,
+        runner: ParallelRunner,
+        evaluate: @escaping BacktestEvaluator
+    ) throws -> OptimizationResult {
         guard !candidates.isEmpty else { throw OptimizationError.noCandidates }
         let runs = try runner.map(candidates.count) { i in
-            evaluateOne(index: i, parameters: candidates[i], range: range, metric: metric,
-                        evaluate: evaluate)
+            evaluateOne(
+                index: i, parameters: candidates[i], range: range, metric: metric,
+                evaluate: evaluate)
         }
         let lower = BacktestReport.lowerIsBetter.contains(metric)
         let ok = runs.filter { $0.report != nil }
@@ -60,21 +66,26 @@ public enum Optimizer {
         guard !ok.isEmpty else {
             throw OptimizationError.allFailed(firstError: failed.first?.error ?? "unknown")
         }
-        return OptimizationResult(metric: metric, lowerIsBetter: lower,
-                                  ranked: rank(ok, lowerIsBetter: lower), failed: failed)
+        return OptimizationResult(
+            metric: metric, lowerIsBetter: lower,
+            ranked: rank(ok, lowerIsBetter: lower), failed: failed)
     }
 
     /// Runs one candidate, turning a thrown error into a failed run.
-    static func evaluateOne(index: Int, parameters: [String: Double], range: Range<Int>,
-                            metric: String, evaluate: BacktestEvaluator) -> OptimizationRun {
+    static func evaluateOne(
+        index: Int, parameters: [String: Double], range: Range<Int>,
+        metric: String, evaluate: BacktestEvaluator
+    ) -> OptimizationRun {
         do {
             let report = try evaluate(parameters, range)
             let score = try report.metric(named: metric)
-            return OptimizationRun(index: index, parameters: parameters, report: report.summary,
-                                   score: score.flatMap { $0.isFinite ? $0 : nil }, error: nil)
+            return OptimizationRun(
+                index: index, parameters: parameters, report: report.summary,
+                score: score.flatMap { $0.isFinite ? $0 : nil }, error: nil)
         } catch {
-            return OptimizationRun(index: index, parameters: parameters, report: nil, score: nil,
-                                   error: String(describing: error))
+            return OptimizationRun(
+                index: index, parameters: parameters, report: nil, score: nil,
+                error: String(describing: error))
         }
     }
 

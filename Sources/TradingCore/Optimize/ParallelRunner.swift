@@ -22,8 +22,10 @@ public struct OptimizationOptions: Sendable {
     public var progress: @Sendable (OptimizationProgress) -> Bool
 
     /// Options with `threads` workers (default: every active core) and an optional hook.
-    public init(threads: Int = OptimizationOptions.defaultThreads,
-                progress: @escaping @Sendable (OptimizationProgress) -> Bool = { _ in true }) {
+    public init(
+        threads: Int = OptimizationOptions.defaultThreads,
+        progress: @escaping @Sendable (OptimizationProgress) -> Bool = { _ in true }
+    ) {
         self.threads = max(1, threads)
         self.progress = progress
     }

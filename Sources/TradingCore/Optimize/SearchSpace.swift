@@ -24,8 +24,10 @@ public enum SearchSpace {
     /// the ranges drawn in name order for each trial; a set already drawn is drawn again (at
     /// most `20 × trials` draws in all, so a tiny integer space yields fewer sets than asked).
     /// `fixed` values (e.g. `--param`) are added to every set.
-    public static func candidates(_ ranges: [ParameterRange], method: SearchMethod,
-                                  fixed: [String: Double] = [:]) throws -> [[String: Double]] {
+    public static func candidates(
+        _ ranges: [ParameterRange], method: SearchMethod,
+        fixed: [String: Double] = [:]
+    ) throws -> [[String: Double]] {
         var names = Set<String>()
         for r in ranges {
             guard !r.values.isEmpty else { throw Error(description: "range '\(r.name)' has no values") }

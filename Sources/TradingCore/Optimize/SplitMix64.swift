@@ -24,7 +24,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     public mutating func nextInt(in lo: Int64, _ hi: Int64) -> Int64 {
         precondition(lo <= hi)
         let span = UInt64(bitPattern: hi &- lo) &+ 1
-        if span == 0 { return Int64(bitPattern: next()) }   // the full 64-bit range
+        if span == 0 { return Int64(bitPattern: next()) }  // the full 64-bit range
         let limit = UInt64.max - UInt64.max % span
         var x = next()
         while x >= limit { x = next() }

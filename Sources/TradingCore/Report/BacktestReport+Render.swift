@@ -52,8 +52,13 @@ extension BacktestReport {
         members += metricFields
         members.append(("parameters", parametersJSON))
         members.append(("signals_generated", .int(Int64(signalsGenerated))))
-        members.append(("rejected_signals", .object(rejectedSignals.sorted { $0.key < $1.key }
-            .map { ($0.key, .int(Int64($0.value))) })))
+        members.append(
+            (
+                "rejected_signals",
+                .object(
+                    rejectedSignals.sorted { $0.key < $1.key }
+                        .map { ($0.key, .int(Int64($0.value))) })
+            ))
         return members
     }
 
@@ -99,8 +104,10 @@ extension BacktestReport {
     }
 
     /// Column names of the CSV export, in order.
-    public static let csvHeader = ["entry_time", "exit_time", "side", "entry_price", "exit_price",
-                                   "size", "pnl", "commission", "slippage", "exit_reason"]
+    public static let csvHeader = [
+        "entry_time", "exit_time", "side", "entry_price", "exit_price",
+        "size", "pnl", "commission", "slippage", "exit_reason",
+    ]
 
     /// The trades as CSV: a header row (`csvHeader`), then one row per trade, times RFC 3339
     /// UTC, numbers in shortest round-trip form; lines end with `\n`.

@@ -4,10 +4,11 @@ extension BacktestReport {
     /// balance and exposure (bars at whose close a position was open), every other metric
     /// computed by `BacktestMetrics`.
     public init(_ result: BacktestResult) {
-        self.init(strategyName: result.strategyName, parameters: result.parameters,
-                  initialBalance: result.initialBalance, finalBalance: result.finalBalance,
-                  trades: result.trades, equityTimes: result.equityTimes, equity: result.equityValues,
-                  exposurePct: result.exposurePct)
+        self.init(
+            strategyName: result.strategyName, parameters: result.parameters,
+            initialBalance: result.initialBalance, finalBalance: result.finalBalance,
+            trades: result.trades, equityTimes: result.equityTimes, equity: result.equityValues,
+            exposurePct: result.exposurePct)
         signalsGenerated = result.signalsGenerated
         rejectedSignals = result.rejectedSignals
         if result.barCount > 0 {

@@ -8,7 +8,9 @@ extension BacktestReport {
         var lines = [String]()
         let params = sortedParameters.map { "\($0.name)=\(TextFormat.plain($0.value))" }
         lines.append("Backtest: \(strategyName)" + (params.isEmpty ? "" : " (" + params.joined(separator: ", ") + ")"))
-        lines.append("Period:   \(RFC3339.format(milliseconds: startTime)) → \(RFC3339.format(milliseconds: endTime)) (\(equity.count) bars)")
+        lines.append(
+            "Period:   \(RFC3339.format(milliseconds: startTime)) → \(RFC3339.format(milliseconds: endTime)) (\(equity.count) bars)"
+        )
         lines.append("")
         let rows: [(String, String)] = [
             ("Initial balance", TextFormat.fixed(m.initialBalance, 2)),
@@ -21,8 +23,11 @@ extension BacktestReport {
             ("Average loss", TextFormat.fixed(m.avgLoss, 2)),
             ("Profit factor", TextFormat.optional(m.profitFactor, 3)),
             ("Expectancy", TextFormat.fixed(m.expectancy, 2)),
-            ("Max drawdown", TextFormat.fixed(m.maxDrawdown, 2) + " % (longest \(m.maxDrawdownDurationBars) bars, "
-                + TextFormat.duration(m.maxDrawdownDurationMilliseconds) + ")"),
+            (
+                "Max drawdown",
+                TextFormat.fixed(m.maxDrawdown, 2) + " % (longest \(m.maxDrawdownDurationBars) bars, "
+                    + TextFormat.duration(m.maxDrawdownDurationMilliseconds) + ")"
+            ),
             ("Sharpe ratio", TextFormat.optional(m.sharpeRatio, 3)),
             ("Sortino ratio", TextFormat.optional(m.sortinoRatio, 3)),
             ("Calmar ratio", TextFormat.optional(m.calmarRatio, 3)),
@@ -36,7 +41,9 @@ extension BacktestReport {
             let refused = rejectedSignals.values.reduce(0, +)
             var line = TextFormat.padRight("Entry signals", 19) + "\(signalsGenerated), \(refused) refused"
             if refused > 0 {
-                line += " (" + rejectedSignals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                line +=
+                    " ("
+                    + rejectedSignals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
                     .joined(separator: ", ") + ")"
             }
             lines.append(line)
@@ -44,9 +51,10 @@ extension BacktestReport {
         if !trades.isEmpty {
             lines.append("")
             lines.append("Trades:")
-            lines.append(["entry_time", "exit_time", "side", "entry", "exit", "size", "pnl", "exit_reason"]
-                .enumerated().map { TextFormat.padRight($1, [21, 21, 5, 13, 13, 13, 13, 0][$0]) }
-                .joined())
+            lines.append(
+                ["entry_time", "exit_time", "side", "entry", "exit", "size", "pnl", "exit_reason"]
+                    .enumerated().map { TextFormat.padRight($1, [21, 21, 5, 13, 13, 13, 13, 0][$0]) }
+                    .joined())
             let shown = trades.suffix(maxTrades)
             if shown.count < trades.count {
                 lines.append("... \(trades.count - shown.count) earlier trades not shown (use --format csv) ...")
@@ -54,13 +62,13 @@ extension BacktestReport {
             for t in shown {
                 lines.append(
                     TextFormat.padRight(RFC3339.format(milliseconds: t.entryTime), 21)
-                    + TextFormat.padRight(RFC3339.format(milliseconds: t.exitTime), 21)
-                    + TextFormat.padRight(t.side.rawValue, 5)
-                    + TextFormat.padRight(TextFormat.significant(t.entryPrice), 13)
-                    + TextFormat.padRight(TextFormat.significant(t.exitPrice), 13)
-                    + TextFormat.padRight(TextFormat.significant(t.size), 13)
-                    + TextFormat.padRight(TextFormat.fixed(t.pnl, 2), 13)
-                    + t.exitReason.rawValue)
+                        + TextFormat.padRight(RFC3339.format(milliseconds: t.exitTime), 21)
+                        + TextFormat.padRight(t.side.rawValue, 5)
+                        + TextFormat.padRight(TextFormat.significant(t.entryPrice), 13)
+                        + TextFormat.padRight(TextFormat.significant(t.exitPrice), 13)
+                        + TextFormat.padRight(TextFormat.significant(t.size), 13)
+                        + TextFormat.padRight(TextFormat.fixed(t.pnl, 2), 13)
+                        + t.exitReason.rawValue)
             }
         }
         return lines.joined(separator: "\n") + "\n"

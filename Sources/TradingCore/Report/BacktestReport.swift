@@ -29,9 +29,11 @@ public struct BacktestReport: Sendable, Equatable {
     /// - Parameters:
     ///   - finalBalance: the backtester's final cash, or `nil` for `initialBalance + Σ pnl`.
     ///   - exposurePct: the backtester's exposure, or `nil` to derive it from the trades.
-    public init(strategyName: String, parameters: [String: Double], initialBalance: Double,
-                finalBalance: Double? = nil, trades: [Trade], equityTimes: [Int64],
-                equity: [Double], exposurePct: Double? = nil) {
+    public init(
+        strategyName: String, parameters: [String: Double], initialBalance: Double,
+        finalBalance: Double? = nil, trades: [Trade], equityTimes: [Int64],
+        equity: [Double], exposurePct: Double? = nil
+    ) {
         self.strategyName = strategyName
         self.parameters = parameters
         self.trades = trades
@@ -39,9 +41,10 @@ public struct BacktestReport: Sendable, Equatable {
         self.equity = equity
         self.startTime = equityTimes.first ?? 0
         self.endTime = equityTimes.last ?? 0
-        self.metrics = BacktestMetrics(trades: trades, times: equityTimes, equity: equity,
-                                       initialBalance: initialBalance, finalBalance: finalBalance,
-                                       exposurePct: exposurePct)
+        self.metrics = BacktestMetrics(
+            trades: trades, times: equityTimes, equity: equity,
+            initialBalance: initialBalance, finalBalance: finalBalance,
+            exposurePct: exposurePct)
     }
 
     /// The same report without its trades and equity curve (what the optimiser keeps per run).

@@ -32,29 +32,38 @@ public enum Estimator {
     /// Estimates the position for an entry at `entryPrice` with stop `stopLossPrice`. Uses
     /// weight-based sizing when `suggestedWeight` is given (and `sizing.useSuggestedWeight`), else
     /// fixed risk; caps by the available balance; then asks the risk guard.
-    public static func estimate(market: String, entryPrice: Double, stopLossPrice: Double,
-                                profitTargetPrice: Double? = nil, suggestedWeight: Double? = nil,
-                                account: AccountSnapshot, riskState: RiskState,
-                                sizing: SizingConfig = .default, risk: RiskConfig = .default,
-                                commissionRate: Double) -> PositionEstimate {
+    public static func estimate(
+        market: String, entryPrice: Double, stopLossPrice: Double,
+        profitTargetPrice: Double? = nil, suggestedWeight: Double? = nil,
+        account: AccountSnapshot, riskState: RiskState,
+        sizing: SizingConfig = .default, risk: RiskConfig = .default,
+        commissionRate: Double
+    ) -> PositionEstimate {
         let r = abs(entryPrice - stopLossPrice)
         let weight = sizing.useSuggestedWeight ? suggestedWeight : nil
-        let sized = Sizing.size(balance: account.balance, available: account.availableBalance, entryPrice: entryPrice,
-                                riskUnit: r, weight: weight, riskPerTrade: sizing.riskPerTrade,
-                                commissionRate: commissionRate)
+        let sized = Sizing.size(
+            balance: account.balance, available: account.availableBalance, entryPrice: entryPrice,
+            riskUnit: r, weight: weight, riskPerTrade: sizing.riskPerTrade,
+            commissionRate: commissionRate)
         let rewardRisk = profitTargetPrice.flatMap { r > 0 ? abs($0 - entryPrice) / r : nil }
-        var decision = RiskGuard.check(EntryProposal(market: market, notional: sized.size * entryPrice,
-                                                     rewardRisk: rewardRisk),
-                                       state: riskState, config: risk)
+        var decision = RiskGuard.check(
+            EntryProposal(
+                market: market, notional: sized.size * entryPrice,
+                rewardRisk: rewardRisk),
+            state: riskState, config: risk)
         if sized.size <= 0 {
-            decision.reasons.append(RiskReason(code: .zeroSize,
-                                               message: r > 0 ? "no balance available for this entry" : "the stop equals the entry price, so the risk unit is zero",
-                                               value: 0, limit: 0))
+            decision.reasons.append(
+                RiskReason(
+                    code: .zeroSize,
+                    message: r > 0
+                        ? "no balance available for this entry" : "the stop equals the entry price, so the risk unit is zero",
+                    value: 0, limit: 0))
         }
-        return PositionEstimate(estimatedPositionSize: sized.size,
-                                estimatedCost: sized.size * entryPrice * (1 + commissionRate),
-                                riskPercentage: account.balance > 0 ? sized.size * r / account.balance * 100 : 0,
-                                positionWeightUsed: sized.positionWeightUsed,
-                                allowed: decision.allowed, reasons: decision.reasons)
+        return PositionEstimate(
+            estimatedPositionSize: sized.size,
+            estimatedCost: sized.size * entryPrice * (1 + commissionRate),
+            riskPercentage: account.balance > 0 ? sized.size * r / account.balance * 100 : 0,
+            positionWeightUsed: sized.positionWeightUsed,
+            allowed: decision.allowed, reasons: decision.reasons)
     }
 }

@@ -61,8 +61,10 @@ public struct RiskState: Sendable, Equatable {
     public var killSwitchEngaged: Bool
 
     /// Creates a state; by default flat, with peak and day start equal to `equity`.
-    public init(openPositions: Int = 0, openMarkets: Set<String> = [], exposure: Double = 0, equity: Double,
-                peakEquity: Double? = nil, dayStartEquity: Double? = nil, killSwitchEngaged: Bool = false) {
+    public init(
+        openPositions: Int = 0, openMarkets: Set<String> = [], exposure: Double = 0, equity: Double,
+        peakEquity: Double? = nil, dayStartEquity: Double? = nil, killSwitchEngaged: Bool = false
+    ) {
         self.openPositions = openPositions; self.openMarkets = openMarkets; self.exposure = exposure
         self.equity = equity; self.peakEquity = peakEquity ?? equity; self.dayStartEquity = dayStartEquity ?? equity
         self.killSwitchEngaged = killSwitchEngaged
@@ -106,35 +108,48 @@ public enum RiskGuard {
         }
         let dd = drawdown(state)
         if dd >= config.maxDrawdown - tolerance {
-            reasons.append(RiskReason(code: .maxDrawdownKillSwitch,
-                                      message: "drawdown \(pct(dd)) reached the kill-switch limit \(pct(config.maxDrawdown))",
-                                      value: dd, limit: config.maxDrawdown))
+            reasons.append(
+                RiskReason(
+                    code: .maxDrawdownKillSwitch,
+                    message: "drawdown \(pct(dd)) reached the kill-switch limit \(pct(config.maxDrawdown))",
+                    value: dd, limit: config.maxDrawdown))
         }
         let loss = dailyLoss(state)
         if loss >= config.dailyLossLimit - tolerance {
-            reasons.append(RiskReason(code: .dailyLossLimit,
-                                      message: "today's loss \(pct(loss)) reached the daily limit \(pct(config.dailyLossLimit)); no new entries until the next UTC day",
-                                      value: loss, limit: config.dailyLossLimit))
+            reasons.append(
+                RiskReason(
+                    code: .dailyLossLimit,
+                    message:
+                        "today's loss \(pct(loss)) reached the daily limit \(pct(config.dailyLossLimit)); no new entries until the next UTC day",
+                    value: loss, limit: config.dailyLossLimit))
         }
         if state.openPositions >= config.maxOpenPositions {
-            reasons.append(RiskReason(code: .maxOpenPositions,
-                                      message: "\(state.openPositions) positions open, the limit is \(config.maxOpenPositions)",
-                                      value: Double(state.openPositions), limit: Double(config.maxOpenPositions)))
+            reasons.append(
+                RiskReason(
+                    code: .maxOpenPositions,
+                    message: "\(state.openPositions) positions open, the limit is \(config.maxOpenPositions)",
+                    value: Double(state.openPositions), limit: Double(config.maxOpenPositions)))
         }
         if state.openMarkets.contains(proposal.market) {
-            reasons.append(RiskReason(code: .marketAlreadyOpen,
-                                      message: "a position in \(proposal.market) is already open", value: 1, limit: 0))
+            reasons.append(
+                RiskReason(
+                    code: .marketAlreadyOpen,
+                    message: "a position in \(proposal.market) is already open", value: 1, limit: 0))
         }
         let exposure = state.equity > 0 ? (state.exposure + proposal.notional) / state.equity : .infinity
         if exposure > config.maxExposure + tolerance {
-            reasons.append(RiskReason(code: .maxExposure,
-                                      message: "exposure would be \(pct(exposure)) of equity, the limit is \(pct(config.maxExposure))",
-                                      value: exposure, limit: config.maxExposure))
+            reasons.append(
+                RiskReason(
+                    code: .maxExposure,
+                    message: "exposure would be \(pct(exposure)) of equity, the limit is \(pct(config.maxExposure))",
+                    value: exposure, limit: config.maxExposure))
         }
         if let rr = proposal.rewardRisk, rr < config.minRewardRisk - tolerance {
-            reasons.append(RiskReason(code: .minRewardRisk,
-                                      message: "reward:risk \(num(rr)) is below the minimum \(num(config.minRewardRisk))",
-                                      value: rr, limit: config.minRewardRisk))
+            reasons.append(
+                RiskReason(
+                    code: .minRewardRisk,
+                    message: "reward:risk \(num(rr)) is below the minimum \(num(config.minRewardRisk))",
+                    value: rr, limit: config.minRewardRisk))
         }
         return RiskDecision(reasons: reasons)
     }

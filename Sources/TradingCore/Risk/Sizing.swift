@@ -31,8 +31,10 @@ public enum Sizing {
 
     /// Full sizing: weight-based when `weight` is given, else fixed risk on `riskUnit`; then capped
     /// by what `available` can pay for at `entryPrice`.
-    public static func size(balance: Double, available: Double, entryPrice: Double, riskUnit: Double?,
-                            weight: Double?, riskPerTrade: Double = 0.01, commissionRate: Double) -> PositionSizing {
+    public static func size(
+        balance: Double, available: Double, entryPrice: Double, riskUnit: Double?,
+        weight: Double?, riskPerTrade: Double = 0.01, commissionRate: Double
+    ) -> PositionSizing {
         let wanted: Double
         if let weight {
             wanted = weightedSize(balance: balance, weight: weight, entryPrice: entryPrice)

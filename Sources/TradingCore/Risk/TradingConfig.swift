@@ -14,8 +14,10 @@ public struct RiskConfig: Sendable, Equatable, Codable {
     public var maxDrawdown: Double
 
     /// Creates a risk configuration; every argument has the documented default.
-    public init(maxOpenPositions: Int = 5, maxExposure: Double = 1.0, minRewardRisk: Double = 1.5,
-                dailyLossLimit: Double = 0.05, maxDrawdown: Double = 0.25) {
+    public init(
+        maxOpenPositions: Int = 5, maxExposure: Double = 1.0, minRewardRisk: Double = 1.5,
+        dailyLossLimit: Double = 0.05, maxDrawdown: Double = 0.25
+    ) {
         self.maxOpenPositions = maxOpenPositions; self.maxExposure = maxExposure
         self.minRewardRisk = minRewardRisk; self.dailyLossLimit = dailyLossLimit
         self.maxDrawdown = maxDrawdown
@@ -55,8 +57,10 @@ public struct TradingConfig: Sendable, Equatable {
     public var commissionRate: Double
 
     /// Creates a configuration; every argument has its default.
-    public init(sizing: SizingConfig = .default, risk: RiskConfig = .default, arbiter: ArbiterConfig = .default,
-                commissionRate: Double = 0.001) {
+    public init(
+        sizing: SizingConfig = .default, risk: RiskConfig = .default, arbiter: ArbiterConfig = .default,
+        commissionRate: Double = 0.001
+    ) {
         self.sizing = sizing; self.risk = risk; self.arbiter = arbiter; self.commissionRate = commissionRate
     }
 }

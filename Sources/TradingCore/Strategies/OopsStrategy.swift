@@ -20,12 +20,18 @@ public struct OopsStrategy: Strategy {
     /// Parameters with defaults and ranges.
     public static let parameterSpecs: [ParameterSpec] = [
         ParameterSpec(name: "atr_period", defaultValue: 14, min: 1, max: 200, isInteger: true, summary: "ATR period (Wilder)"),
-        ParameterSpec(name: "trend_period", defaultValue: 50, min: 2, max: 500, isInteger: true, summary: "trend SMA period (score only)"),
-        ParameterSpec(name: "min_gap_atr", defaultValue: 0, min: 0, max: 10, summary: "smallest gap past the previous extreme, in ATRs"),
+        ParameterSpec(
+            name: "trend_period", defaultValue: 50, min: 2, max: 500, isInteger: true, summary: "trend SMA period (score only)"),
+        ParameterSpec(
+            name: "min_gap_atr", defaultValue: 0, min: 0, max: 10, summary: "smallest gap past the previous extreme, in ATRs"),
         ParameterSpec(name: "reward_risk", defaultValue: 2, min: 0.5, max: 20, summary: "target distance in R"),
         ParameterSpec(name: "trail_atr", defaultValue: 2, min: 0.1, max: 20, summary: "trailing stop distance, in ATRs"),
-        ParameterSpec(name: "volume_period", defaultValue: 20, min: 1, max: 500, isInteger: true, summary: "volume average period for the score"),
-        ParameterSpec(name: "allow_short", defaultValue: 1, min: 0, max: 1, isInteger: true, summary: "1: trade OOPS_SELL too; 0: long only"),
+        ParameterSpec(
+            name: "volume_period", defaultValue: 20, min: 1, max: 500, isInteger: true,
+            summary: "volume average period for the score"),
+        ParameterSpec(
+            name: "allow_short", defaultValue: 1, min: 0, max: 1, isInteger: true, summary: "1: trade OOPS_SELL too; 0: long only"
+        ),
     ]
 
     private var atr: ATR
@@ -63,20 +69,26 @@ public struct OopsStrategy: Strategy {
         if bar.open < prior.low && bar.close < prior.low && prior.low - bar.open >= minGapATR * a {
             let level = prior.low, stop = bar.low, r = level - stop
             guard r > 0 else { return .hold }
-            let score = gapPoints(prior.low - bar.open, a) + trendPoints(direction, .buy)
+            let score =
+                gapPoints(prior.low - bar.open, a) + trendPoints(direction, .buy)
                 + (range > 0 ? (bar.close - bar.low) / range * 25 : 12.5) + volumePoints
-            return .enter(EntrySignal(signalType: .oopsBuy, side: .buy, order: .stop(level: level), entryPrice: level,
-                                      stopLoss: stop, profitTarget: level + rewardRisk * r, atr: a,
-                                      trailingATRMultiple: trailATR, score: Swift.min(score, 100)))
+            return .enter(
+                EntrySignal(
+                    signalType: .oopsBuy, side: .buy, order: .stop(level: level), entryPrice: level,
+                    stopLoss: stop, profitTarget: level + rewardRisk * r, atr: a,
+                    trailingATRMultiple: trailATR, score: Swift.min(score, 100)))
         }
         if allowShort && bar.open > prior.high && bar.close > prior.high && bar.open - prior.high >= minGapATR * a {
             let level = prior.high, stop = bar.high, r = stop - level
             guard r > 0 else { return .hold }
-            let score = gapPoints(bar.open - prior.high, a) + trendPoints(direction, .sell)
+            let score =
+                gapPoints(bar.open - prior.high, a) + trendPoints(direction, .sell)
                 + (range > 0 ? (bar.high - bar.close) / range * 25 : 12.5) + volumePoints
-            return .enter(EntrySignal(signalType: .oopsSell, side: .sell, order: .stop(level: level), entryPrice: level,
-                                      stopLoss: stop, profitTarget: level - rewardRisk * r, atr: a,
-                                      trailingATRMultiple: trailATR, score: Swift.min(score, 100)))
+            return .enter(
+                EntrySignal(
+                    signalType: .oopsSell, side: .sell, order: .stop(level: level), entryPrice: level,
+                    stopLoss: stop, profitTarget: level - rewardRisk * r, atr: a,
+                    trailingATRMultiple: trailATR, score: Swift.min(score, 100)))
         }
         return .hold
     }

@@ -14,8 +14,10 @@ public struct ParameterSpec: Sendable, Equatable, Codable {
     public var summary: String
 
     /// Creates a parameter spec.
-    public init(name: String, defaultValue: Double, min: Double, max: Double, isInteger: Bool = false,
-                summary: String = "") {
+    public init(
+        name: String, defaultValue: Double, min: Double, max: Double, isInteger: Bool = false,
+        summary: String = ""
+    ) {
         self.name = name; self.defaultValue = defaultValue; self.min = min; self.max = max
         self.isInteger = isInteger; self.summary = summary
     }
@@ -29,8 +31,10 @@ public struct ParameterSpec: Sendable, Equatable, Codable {
     /// Validates raw parameters against `specs`: unknown names, non-finite, out-of-range or
     /// non-integer values are refused with an error listing the valid parameters; missing ones
     /// take their defaults.
-    public static func resolve(_ raw: [String: Double], specs: [ParameterSpec],
-                               strategy: String) throws -> StrategyParameters {
+    public static func resolve(
+        _ raw: [String: Double], specs: [ParameterSpec],
+        strategy: String
+    ) throws -> StrategyParameters {
         var values: [String: Double] = [:]
         for spec in specs { values[spec.name] = spec.defaultValue }
         for name in raw.keys.sorted() {

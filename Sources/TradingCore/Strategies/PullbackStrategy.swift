@@ -20,12 +20,16 @@ public struct PullbackStrategy: Strategy {
         ParameterSpec(name: "trend_period", defaultValue: 50, min: 2, max: 500, isInteger: true, summary: "trend SMA period"),
         ParameterSpec(name: "ema_period", defaultValue: 20, min: 2, max: 500, isInteger: true, summary: "pullback EMA period"),
         ParameterSpec(name: "atr_period", defaultValue: 14, min: 1, max: 200, isInteger: true, summary: "ATR period (Wilder)"),
-        ParameterSpec(name: "swing_lookback", defaultValue: 10, min: 1, max: 200, isInteger: true, summary: "bars searched for the swing low"),
+        ParameterSpec(
+            name: "swing_lookback", defaultValue: 10, min: 1, max: 200, isInteger: true,
+            summary: "bars searched for the swing low"),
         ParameterSpec(name: "atr_pad", defaultValue: 0.5, min: 0, max: 5, summary: "stop padding below the swing low, in ATRs"),
         ParameterSpec(name: "zone_atr", defaultValue: 0.25, min: 0, max: 3, summary: "EMA zone half-width, in ATRs"),
         ParameterSpec(name: "reward_risk", defaultValue: 2, min: 0.5, max: 20, summary: "target distance in R"),
         ParameterSpec(name: "trail_atr", defaultValue: 2, min: 0.1, max: 20, summary: "trailing stop distance, in ATRs"),
-        ParameterSpec(name: "volume_period", defaultValue: 20, min: 1, max: 500, isInteger: true, summary: "volume average period for the score"),
+        ParameterSpec(
+            name: "volume_period", defaultValue: 20, min: 1, max: 500, isInteger: true,
+            summary: "volume average period for the score"),
     ]
 
     private var trend: TrendScreen
@@ -59,7 +63,8 @@ public struct PullbackStrategy: Strategy {
         swingLow.update(bar.low)
         let averageVolume = volumeAverage.update(bar.volume)
         guard direction == .up, let e, let a, a > 0, let sma = trend.average,
-              let lowest = swingLow.partialValue else { return .hold }
+            let lowest = swingLow.partialValue
+        else { return .hold }
         let zoneTop = e + zoneATR * a
         guard bar.low <= zoneTop, bar.close > e else { return .hold }
         let stop = lowest - atrPad * a
@@ -72,8 +77,10 @@ public struct PullbackStrategy: Strategy {
         var volumePoints = 10.0
         if let v = averageVolume, v > 0 { volumePoints = Swift.min(bar.volume / v, 2) * 10 }
         let score = Swift.min(Swift.max(trendPoints + touchPoints + closePoints + volumePoints, 0), 100)
-        return .enter(EntrySignal(signalType: .pullbackBuy, side: .buy, order: .market, entryPrice: bar.close,
-                                  stopLoss: stop, profitTarget: bar.close + rewardRisk * r, atr: a,
-                                  trailingATRMultiple: trailATR, score: score))
+        return .enter(
+            EntrySignal(
+                signalType: .pullbackBuy, side: .buy, order: .market, entryPrice: bar.close,
+                stopLoss: stop, profitTarget: bar.close + rewardRisk * r, atr: a,
+                trailingATRMultiple: trailATR, score: score))
     }
 }

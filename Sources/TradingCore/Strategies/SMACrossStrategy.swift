@@ -45,8 +45,10 @@ public struct SMACrossStrategy: Strategy {
         defer { previousFast = f; previousSlow = s }
         guard let f, let s, let pf = previousFast, let ps = previousSlow else { return .hold }
         if pf < ps && f > s {
-            return .enter(EntrySignal(signalType: .smaCrossBuy, side: .buy, order: .market,
-                                      entryPrice: bar.close, score: 100))
+            return .enter(
+                EntrySignal(
+                    signalType: .smaCrossBuy, side: .buy, order: .market,
+                    entryPrice: bar.close, score: 100))
         }
         if pf > ps && f < s { return .exit }
         return .hold

@@ -43,9 +43,11 @@ public struct EntrySignal: Sendable, Equatable {
     public var score: Double
 
     /// Creates an entry signal.
-    public init(signalType: SignalType, side: Side, order: EntryOrder, entryPrice: Double,
-                stopLoss: Double? = nil, profitTarget: Double? = nil, atr: Double? = nil,
-                trailingATRMultiple: Double? = nil, score: Double) {
+    public init(
+        signalType: SignalType, side: Side, order: EntryOrder, entryPrice: Double,
+        stopLoss: Double? = nil, profitTarget: Double? = nil, atr: Double? = nil,
+        trailingATRMultiple: Double? = nil, score: Double
+    ) {
         self.signalType = signalType; self.side = side; self.order = order
         self.entryPrice = entryPrice; self.stopLoss = stopLoss; self.profitTarget = profitTarget
         self.atr = atr; self.trailingATRMultiple = trailingATRMultiple; self.score = score
@@ -95,7 +97,9 @@ extension Strategy {
     /// Creates the strategy from raw user parameters, filling defaults and rejecting unknown names
     /// and out-of-range values.
     public init(rawParameters: [String: Double]) throws {
-        try self.init(parameters: ParameterSpec.resolve(rawParameters, specs: Self.parameterSpecs,
-                                                        strategy: Self.name))
+        try self.init(
+            parameters: ParameterSpec.resolve(
+                rawParameters, specs: Self.parameterSpecs,
+                strategy: Self.name))
     }
 }

@@ -6,8 +6,11 @@ public struct StrategyDescriptor: Sendable {
     public let parameterSpecs: [ParameterSpec]
     private let factory: @Sendable (StrategyParameters) throws -> any Strategy
     /// Runs a backtest with the concrete strategy type (specialised engine).
-    let runBacktest: @Sendable (BarSeries, StrategyParameters, BacktestConfig,
-                                (BacktestProgress) -> Bool) throws -> BacktestResult
+    let runBacktest:
+        @Sendable (
+            BarSeries, StrategyParameters, BacktestConfig,
+            (BacktestProgress) -> Bool
+        ) throws -> BacktestResult
 
     /// Describes strategy type `S`.
     public init<S: Strategy>(_ type: S.Type) {
@@ -16,8 +19,9 @@ public struct StrategyDescriptor: Sendable {
         factory = { try S(parameters: $0) }
         runBacktest = { series, parameters, config, progress in
             let strategy = try S(parameters: parameters)
-            return try Backtester.run(series: series, strategy: strategy, parameters: parameters.values,
-                                      config: config, progress: progress)
+            return try Backtester.run(
+                series: series, strategy: strategy, parameters: parameters.values,
+                config: config, progress: progress)
         }
     }
 

@@ -28,7 +28,13 @@ public struct TrendScreen: Sendable {
         previousAverage = average
         average = sma.update(close)
         guard let now = average, let before = previousAverage else { trend = .none; return trend }
-        if close > now && now > before { trend = .up } else if close < now && now < before { trend = .down } else { trend = .none }
+        if close > now && now > before {
+            trend = .up
+        } else if close < now && now < before {
+            trend = .down
+        } else {
+            trend = .none
+        }
         return trend
     }
 }

@@ -54,9 +54,13 @@ struct LoadTestCommand: ParsableCommand {
     var topic = "signals"
     @Option(help: "Redis key prefix.")
     var prefix = "bedrock:"
-    @Option(name: .customLong("server-pid"), help: ArgumentHelp("Gateway pid: RSS before/after and CPU time over the run.", valueName: "pid"))
+    @Option(
+        name: .customLong("server-pid"),
+        help: ArgumentHelp("Gateway pid: RSS before/after and CPU time over the run.", valueName: "pid"))
     var serverPID: Int?
-    @Option(name: .customLong("jwt-secret"), help: ArgumentHelp("HS256 secret to sign tokens (default: env BEDROCK_JWT_SECRET).", valueName: "secret"))
+    @Option(
+        name: .customLong("jwt-secret"),
+        help: ArgumentHelp("HS256 secret to sign tokens (default: env BEDROCK_JWT_SECRET).", valueName: "secret"))
     var jwtSecret: String?
     @Option(help: "Use this token instead of signing.")
     var token: String?
@@ -66,7 +70,8 @@ struct LoadTestCommand: ParsableCommand {
     var jwtAudience: String?
     @Option(name: .customLong("json"), help: ArgumentHelp("Also write the results as JSON.", valueName: "file"))
     var jsonPath: String?
-    @Option(name: .customLong("timeout"), help: ArgumentHelp("Limit of each setup / drain phase in seconds.", valueName: "seconds"))
+    @Option(
+        name: .customLong("timeout"), help: ArgumentHelp("Limit of each setup / drain phase in seconds.", valueName: "seconds"))
     var phaseTimeout = 60.0
     @Option(name: .customLong("rx-buffer"), help: ArgumentHelp("lws receive buffer per connection in bytes.", valueName: "bytes"))
     var rxBuffer = 4096
@@ -82,13 +87,21 @@ struct LoadTestCommand: ParsableCommand {
     var params = #"{"market":"BTCUSDT","entry_price":100,"stop_loss_price":95}"#
     @Option(help: "Connections sending requests (request: all; mixed/soak default connections/10).")
     var requesters: Int?
-    @Option(name: .customLong("request-rate"), help: ArgumentHelp("Requests/s over all requesters, paced (default 0: closed loop; mixed 1000, soak 200).", valueName: "rate"))
+    @Option(
+        name: .customLong("request-rate"),
+        help: ArgumentHelp(
+            "Requests/s over all requesters, paced (default 0: closed loop; mixed 1000, soak 200).", valueName: "rate"))
     var requestRate: Double?
-    @Option(name: .customLong("request-timeout"), help: ArgumentHelp("An unanswered request counts as missing after this many seconds.", valueName: "seconds"))
+    @Option(
+        name: .customLong("request-timeout"),
+        help: ArgumentHelp("An unanswered request counts as missing after this many seconds.", valueName: "seconds"))
     var requestTimeout = 10.0
-    @Option(name: .customLong("sample-every"), help: ArgumentHelp("Server RSS/fd sample interval in seconds (with --server-pid).", valueName: "seconds"))
+    @Option(
+        name: .customLong("sample-every"),
+        help: ArgumentHelp("Server RSS/fd sample interval in seconds (with --server-pid).", valueName: "seconds"))
     var sampleEvery = 10.0
-    @Option(help: ArgumentHelp("Soak: seconds left out of the RSS/fd judgement (default 10 % of --duration).", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp("Soak: seconds left out of the RSS/fd judgement (default 10 % of --duration).", valueName: "seconds"))
     var warmup: Double?
     @Flag(help: "Only the result table (no progress lines on stderr).")
     var quiet = false

@@ -14,7 +14,8 @@ enum ProcStats {
     /// User + system CPU seconds used so far (fields 14 and 15 of `/proc/<pid>/stat`).
     static func cpuSeconds(_ pid: Int32) -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
+            let close = text.lastIndex(of: ")")
+        else { return nil }
         // Fields after the command name start at field 3 (state).
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
@@ -38,7 +39,8 @@ extension ProcStats {
     /// Machine-wide `(busy, total)` jiffies summed over all cores, from the `cpu` line of `/proc/stat`.
     static func machineJiffies() -> (busy: Double, total: Double)? {
         guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-              let line = text.split(separator: "\n").first, line.hasPrefix("cpu ") else { return nil }
+            let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
+        else { return nil }
         let v = line.split(separator: " ").dropFirst().compactMap { Double($0) }
         guard v.count >= 5 else { return nil }
         let total = v.prefix(8).reduce(0, +)
@@ -74,7 +76,9 @@ struct CPUWindow {
         if let a = startMachine, let b = ProcStats.machineJiffies(), b.total > a.total {
             machine = (b.busy - a.busy) / (b.total - a.total) * 100 * Double(ProcessInfo.processInfo.activeProcessorCount)
         }
-        return (wall, pct(startServer, serverPID.flatMap { ProcStats.cpuSeconds($0) }),
-                pct(startSelf, ProcStats.cpuSeconds(getpid())), machine)
+        return (
+            wall, pct(startServer, serverPID.flatMap { ProcStats.cpuSeconds($0) }),
+            pct(startSelf, ProcStats.cpuSeconds(getpid())), machine
+        )
     }
 }

@@ -95,7 +95,9 @@ final class RawClientPool: ClientConnections {
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard result == 0 || errno == EINPROGRESS else {
             let why = String(cString: strerror(errno))
@@ -133,7 +135,10 @@ final class RawClientPool: ClientConnections {
             }
         }
         guard sockets[index] >= 0 else { return }
-        if events & (UInt32(EPOLLIN.rawValue) | UInt32(EPOLLRDHUP.rawValue) | UInt32(EPOLLHUP.rawValue) | UInt32(EPOLLERR.rawValue)) != 0 {
+        if events
+            & (UInt32(EPOLLIN.rawValue) | UInt32(EPOLLRDHUP.rawValue) | UInt32(EPOLLHUP.rawValue) | UInt32(EPOLLERR.rawValue))
+            != 0
+        {
             readAll(index)
         }
     }
@@ -144,7 +149,8 @@ final class RawClientPool: ClientConnections {
         getsockopt(sockets[index], SOL_SOCKET, SO_ERROR, &error, &length)
         guard error == 0 else { drop(index, "connect: \(String(cString: strerror(error)))"); return }
         let query = tokens.isEmpty ? "" : "?token=\(tokens[index % tokens.count])"
-        let request = "GET \(options.path)\(query) HTTP/1.1\r\nHost: \(options.host):\(options.port)\r\n"
+        let request =
+            "GET \(options.path)\(query) HTTP/1.1\r\nHost: \(options.host):\(options.port)\r\n"
             + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: YmVkcm9jay1sb2FkdGVzdA==\r\n"
             + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: bedrock.v1\r\n\r\n"
         upgrading.insert(index)
@@ -163,7 +169,9 @@ final class RawClientPool: ClientConnections {
                 drop(index, "closed by the server")
                 return
             } else {
-                if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { drop(index, "recv: \(String(cString: strerror(errno)))") }
+                if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                    drop(index, "recv: \(String(cString: strerror(errno)))")
+                }
                 return
             }
         }
@@ -183,7 +191,8 @@ final class RawClientPool: ClientConnections {
         var offset = 0
         if upgrading.contains(index) {
             guard let end = RawClientPool.headerEnd(bytes) else { partial[index] = Array(bytes); return }
-            let status = String(decoding: bytes[0..<min(end, 64)], as: UTF8.self).split(separator: "\r\n").first.map(String.init) ?? ""
+            let status =
+                String(decoding: bytes[0..<min(end, 64)], as: UTF8.self).split(separator: "\r\n").first.map(String.init) ?? ""
             guard status.hasPrefix("HTTP/1.1 101") else { drop(index, "upgrade refused: \(status)"); return }
             upgrading.remove(index)
             conns[index].phase = .open
@@ -231,7 +240,8 @@ final class RawClientPool: ClientConnections {
     private func flush(_ index: Int) {
         let payload = frameBuffer.advanced(by: 14)
         while sockets[index] >= 0, unsent[index] == nil, conns[index].phase.isOpen,
-              let length = nextPayload(index, into: payload) {
+            let length = nextPayload(index, into: payload)
+        {
             sendFrame(index, opcode: 1, UnsafeRawBufferPointer(start: payload, count: length))
         }
     }
@@ -259,7 +269,9 @@ final class RawClientPool: ClientConnections {
         if var waiting = unsent[index] { waiting.append(contentsOf: bytes); unsent[index] = waiting; return }
         let sent = bytes.withUnsafeBytes { send(sockets[index], $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         if sent == bytes.count { return }
-        if sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK { drop(index, "send: \(String(cString: strerror(errno)))"); return }
+        if sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK {
+            drop(index, "send: \(String(cString: strerror(errno)))"); return
+        }
         unsent[index] = Array(bytes[max(0, sent)...])
         watch(index, writable: true)
     }

@@ -68,15 +68,19 @@ struct Report {
 
     /// Write `{"scenario","parameters","results","units","failures","passed"}` to `path`.
     func writeJSON(_ path: String) throws {
-        func sorted(_ members: [String: JSONValue]) -> JSONValue { .object(members.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }) }
+        func sorted(_ members: [String: JSONValue]) -> JSONValue {
+            .object(members.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        }
         var params: [String: JSONValue] = [:]
         for (k, v) in parameters { params[k] = v.json }
         var results: [String: JSONValue] = [:]
         var units: [String: JSONValue] = [:]
         for (k, v, u) in rows { results[k] = v.json; if !u.isEmpty { units[k] = .string(u) } }
-        var object: [String: JSONValue] = ["scenario": .string(scenario), "parameters": sorted(params),
-                                          "results": sorted(results), "units": sorted(units),
-                                          "failures": .array(failures.map(JSONValue.string)), "passed": .bool(failures.isEmpty)]
+        var object: [String: JSONValue] = [
+            "scenario": .string(scenario), "parameters": sorted(params),
+            "results": sorted(results), "units": sorted(units),
+            "failures": .array(failures.map(JSONValue.string)), "passed": .bool(failures.isEmpty),
+        ]
         for (name, rows) in series { object[name] = .array(rows.map { .array($0.map(JSONValue.plain)) }) }
         let data = Data(JSONCodec.encodePretty(sorted(object), doubles: .shortest))
         try data.write(to: URL(fileURLWithPath: path))

@@ -89,8 +89,10 @@ final class RequestDriver {
         report.add("request window", window, digits: 2, "s")
         if window > 0 { report.add("requests/s", Double(answeredAtStop) / window, digits: 0, "req/s") }
         if tracker.paced { report.add("requests skipped (no free slot)", .int(skipped)) }
-        for (name, p) in [("request latency p50", 50.0), ("request latency p90", 90.0), ("request latency p99", 99.0),
-                          ("request latency p99.9", 99.9)] {
+        for (name, p) in [
+            ("request latency p50", 50.0), ("request latency p90", 90.0), ("request latency p99", 99.0),
+            ("request latency p99.9", 99.9),
+        ] {
             report.add(name, Double(t.latency.percentile(p)) / 1e6, digits: 3, "ms")
         }
         report.add("request latency max", Double(t.latency.max) / 1e6, digits: 3, "ms")
@@ -100,7 +102,9 @@ final class RequestDriver {
         if t.missing > 0 { report.fail("\(t.missing) of \(t.sent) requests got no response within the timeout") }
         if t.unmatched > 0 { report.fail("\(t.unmatched) responses matched no request in flight") }
         if !t.errors.isEmpty {
-            report.fail("error frames: " + t.errors.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            report.fail(
+                "error frames: "
+                    + t.errors.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         if t.sent == 0 { report.fail("no request was sent") }
     }

@@ -59,8 +59,9 @@ final class ResourceSampler {
         let steady = samples.filter { $0.t >= warmup }
         guard let first = steady.first, let last = steady.last, steady.count >= 2 else { return nil }
         let changed = steady.indices.dropFirst().last { steady[$0].fds != steady[$0 - 1].fds }.map { steady[$0].t }
-        return Verdict(first: first, last: last, rssMin: steady.map(\.rssKB).min()!, rssMax: steady.map(\.rssKB).max()!,
-                       fdMax: steady.map(\.fds).max()!, fdsLastChangedAt: changed)
+        return Verdict(
+            first: first, last: last, rssMin: steady.map(\.rssKB).min()!, rssMax: steady.map(\.rssKB).max()!,
+            fdMax: steady.map(\.fds).max()!, fdsLastChangedAt: changed)
     }
 
     /// The samples as `[t, rss_kib, fds]` rows for the JSON file.

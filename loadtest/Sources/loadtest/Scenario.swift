@@ -35,7 +35,8 @@ final class Scenario {
         report = Report(scenario: options.scenario)
         report.parameter("connections", .int(options.connections))
         report.parameter("client", .text(options.client))
-        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ")
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(
+            separator: " ")
         report.parameter("loadavg", .text(load ?? "?"))
         if options.scenario != "connect" { report.parameter("duration_s", .double(options.duration, digits: 1)) }
         if options.publishes {
@@ -76,7 +77,8 @@ final class Scenario {
                 allUpNs = s.lastWelcomeNs
                 connected()
             } else if phaseSeconds > options.phaseTimeout {
-                report.fail("only \(s.welcomed)/\(options.connections) connections welcomed within \(Int(options.phaseTimeout)) s")
+                report.fail(
+                    "only \(s.welcomed)/\(options.connections) connections welcomed within \(Int(options.phaseTimeout)) s")
                 connected()
             }
         case .subscribing:
@@ -92,8 +94,11 @@ final class Scenario {
             if phaseSeconds >= options.duration { requests?.stop(); enter(.draining) }
         case .publishing:
             guard let publisher else { finish(); return false }
-            if publisher.isFinished { requests?.stop(); enter(.draining) }
-            else if phaseSeconds > options.duration + options.phaseTimeout { publisher.stop() }
+            if publisher.isFinished {
+                requests?.stop(); enter(.draining)
+            } else if phaseSeconds > options.duration + options.phaseTimeout {
+                publisher.stop()
+            }
         case .draining:
             let expected = (publisher?.published ?? 0) * max(0, s.subscribed - s.unexpectedCloses)
             let eventsIn = publisher == nil || s.events >= expected
@@ -110,8 +115,9 @@ final class Scenario {
         guard !options.quiet, ClockNs.monotonic() - progressAt > 2_000_000_000 else { return }
         progressAt = ClockNs.monotonic()
         let t = Double(progressAt - startNs) / 1e9
-        var line = String(format: "[%6.1fs] %@ welcomed=%d failed=%d subscribed=%d closed=%d events=%d frames=%d",
-                          t, "\(phase)", s.welcomed, s.failed, s.subscribed, s.unexpectedCloses, s.events, s.frames)
+        var line = String(
+            format: "[%6.1fs] %@ welcomed=%d failed=%d subscribed=%d closed=%d events=%d frames=%d",
+            t, "\(phase)", s.welcomed, s.failed, s.subscribed, s.unexpectedCloses, s.events, s.frames)
         if let r = requests?.tracker { line += " requests=\(r.sent) answered=\(r.answered) missing=\(r.missing)" }
         if let last = sampler?.samples.last { line += " server_rss=\(last.rssKB)KiB fds=\(last.fds)" }
         FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
@@ -154,7 +160,9 @@ final class Scenario {
             report.add("server RSS empty", .int(before), "KiB")
             report.add("server RSS all connected", .int(up), "KiB")
             if s.welcomed > 0 { report.add("RSS per connection", Double(up - before) / Double(s.welcomed), digits: 2, "KiB") }
-            if let pid = options.serverPID, let end = ProcStats.rssKB(pid) { report.add("server RSS end of hold", .int(end), "KiB") }
+            if let pid = options.serverPID, let end = ProcStats.rssKB(pid) {
+                report.add("server RSS end of hold", .int(end), "KiB")
+            }
         }
         if let own = ProcStats.rssKB(getpid()), s.welcomed > 0 {
             report.add("loadtest RSS", .int(own), "KiB")
@@ -251,7 +259,9 @@ final class Scenario {
         if let error = publisher?.error { report.fail("publisher: \(error)") }
         if published < publishTotal { report.fail("published \(published) of \(publishTotal) events") }
         if lost > 0 || dup > 0 || disorder > 0 || short > 0 || alive < options.connections {
-            report.fail("\(failedConns) of \(options.connections) connections did not get every event exactly once in order (lost \(lost), duplicated \(dup), out of order \(disorder), disconnects \(s.unexpectedCloses) \(s.closeCodes))")
+            report.fail(
+                "\(failedConns) of \(options.connections) connections did not get every event exactly once in order (lost \(lost), duplicated \(dup), out of order \(disorder), disconnects \(s.unexpectedCloses) \(s.closeCodes))"
+            )
         }
     }
 
@@ -286,8 +296,10 @@ final class Scenario {
         report.add("server fds max", .int(v.fdMax))
         if let t = v.fdsLastChangedAt { report.add("server fds last changed at", t, digits: 0, "s") }
         if options.scenario == "soak" && v.grew(tolerance: 5) {
-            report.fail(String(format: "server grew: RSS %d → %d KiB (%+.2f %%), fds %d → %d",
-                               v.first.rssKB, v.last.rssKB, v.rssGrowthPct, v.first.fds, v.last.fds))
+            report.fail(
+                String(
+                    format: "server grew: RSS %d → %d KiB (%+.2f %%), fds %d → %d",
+                    v.first.rssKB, v.last.rssKB, v.rssGrowthPct, v.first.fds, v.last.fds))
         }
     }
 }

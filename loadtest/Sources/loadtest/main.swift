@@ -22,7 +22,8 @@ let options: Options = {
 signal(SIGPIPE, SIG_IGN)
 let fileLimit = ProcStats.raiseFileLimit()
 if fileLimit < options.connections + 64 {
-    FileHandle.standardError.write("loadtest: open-file limit \(fileLimit) is too low for \(options.connections) connections\n".data(using: .utf8)!)
+    FileHandle.standardError.write(
+        "loadtest: open-file limit \(fileLimit) is too low for \(options.connections) connections\n".data(using: .utf8)!)
     exit(2)
 }
 guard case .success(let endpoint) = RedisEndpoint.parse(options.redis), let redisAddress = RedisAddress(endpoint) else {
@@ -47,7 +48,8 @@ if options.client == "raw" {
     ran = pool.run({ _ in driven.tick() }) ? driven : nil
 }
 guard let scenario = ran else {
-    FileHandle.standardError.write("loadtest: cannot start the \(options.client) client (an IPv4 loopback address is needed for raw)\n".data(using: .utf8)!)
+    FileHandle.standardError.write(
+        "loadtest: cannot start the \(options.client) client (an IPv4 loopback address is needed for raw)\n".data(using: .utf8)!)
     exit(2)
 }
 let report = scenario.report
