@@ -54,7 +54,7 @@ func measureScaling(_ benchmark: Benchmark, bars: Int) throws {
                 let result = try Optimizer.optimize(
                     candidates: candidates, range: 0..<slice.count, metric: "sharpe_ratio",
                     options: OptimizationOptions(threads: threads), evaluate: evaluate)
-                rankings.append(result.jsonValue().rendered())
+                rankings.append(result.json())
             })
     }
     guard rankings[0] == rankings[1] else { throw OptimizerScalingError.rankingsDiffer(threads: cores) }
