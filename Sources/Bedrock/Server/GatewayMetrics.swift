@@ -1,6 +1,7 @@
 import Foundation
 import GatewayCore
 import Prometheus
+import Synchronization
 
 /// One service loop's counters for `/metrics`. The loop counts in plain integers on its own
 /// thread (no locks or shared atomics on the hot path); each counter is bound to its labels at
@@ -183,20 +184,18 @@ extension ServiceLoop {
 }
 
 /// Collects the loops' samples of one `/metrics` request (any thread).
-final class MetricsGather: @unchecked Sendable {
-    // Sound: `total` and `missing` are only touched while holding `lock`.
-    private let lock = NSLock()
-    private var total = LoopSample(queuedFrames: 0, topics: [])
-    private var missing: Int
+final class MetricsGather: Sendable {
+    private let state: Mutex<(total: LoopSample, missing: Int)>
 
-    init(parts: Int) { missing = parts }
+    init(parts: Int) { state = Mutex((LoopSample(queuedFrames: 0, topics: []), parts)) }
 
     /// Add one loop's sample; returns the sum when it was the last one.
     func add(_ part: LoopSample) -> LoopSample? {
-        lock.lock(); defer { lock.unlock() }
-        total.queuedFrames += part.queuedFrames
-        total.topics.formUnion(part.topics)
-        missing -= 1
-        return missing == 0 ? total : nil
+        state.withLock {
+            $0.total.queuedFrames += part.queuedFrames
+            $0.total.topics.formUnion(part.topics)
+            $0.missing -= 1
+            return $0.missing == 0 ? $0.total : nil
+        }
     }
 }
