@@ -1,16 +1,15 @@
-import Foundation
 import Prometheus
+import Synchronization
 
 /// Every metric of one gateway process, in one Prometheus registry: the only place that renders
 /// `/metrics` (the registry escapes label values). Metrics are bound to their labels once and
 /// kept by whoever counts; values that are only known at scrape time (gauges, totals kept
 /// elsewhere) are set by the hooks added with `onScrape`.
-public final class MetricsRegistry: @unchecked Sendable {
-    // Sound: `hooks` is only touched while holding `lock`; `prometheus` is thread-safe.
-    /// The underlying registry (swift-prometheus).
+public final class MetricsRegistry: Sendable {
+    /// The underlying registry (swift-prometheus, thread-safe).
     public let prometheus: PrometheusCollectorRegistry
-    private let lock = NSLock()
-    private var hooks: [@Sendable () -> Void] = []
+    /// The scrape hooks; holding this lock also makes scrapes run one at a time.
+    private let hooks = Mutex<[@Sendable () -> Void]>([])
 
     /// An empty registry.
     public init() { prometheus = PrometheusCollectorRegistry() }
@@ -39,14 +38,15 @@ public final class MetricsRegistry: @unchecked Sendable {
     /// Run `hook` before every render (scrapes run one at a time, so a hook needs no lock of
     /// its own for state only it touches).
     public func onScrape(_ hook: @escaping @Sendable () -> Void) {
-        lock.lock(); hooks.append(hook); lock.unlock()
+        hooks.withLock { $0.append(hook) }
     }
 
     /// The page in the Prometheus text format, after the scrape hooks ran (any thread).
     public func render() -> String {
-        lock.lock(); defer { lock.unlock() }
-        for hook in hooks { hook() }
-        return prometheus.emitToString()
+        hooks.withLock { hooks in
+            for hook in hooks { hook() }
+            return prometheus.emitToString()
+        }
     }
 }
 
