@@ -233,3 +233,14 @@ def test_post_without_content_length_is_answered(gateway):
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 403"), head
     assert json.loads(body)["error_code"] == "FORBIDDEN"
+
+
+def test_forbidden_caller_hears_forbidden_whatever_the_body(gateway):
+    """The role decides first: a VIEWER posting a body that does not parse to an ADMIN route gets
+    FORBIDDEN, while a caller who may call it gets BAD_REQUEST for the same body."""
+    for role, code, status in [("VIEWER", "FORBIDDEN", 403), ("ADMIN", "BAD_REQUEST", 400)]:
+        tok = gateway.token(role, "bodies")
+        got_status, headers, body = gateway.http(
+            "POST", "/v1/risk/kill-switch",
+            {"Authorization": f"Bearer {tok}", "Content-Type": "application/json"}, b"{not json")
+        assert_error_body(got_status, headers, body, code, status)

@@ -129,9 +129,12 @@ public final class MethodTable: @unchecked Sendable {
     }
 
     /// FORBIDDEN when the caller's role is below the method's least role.
-    private func refusal(_ method: Method, _ call: MethodCall) -> APIError? {
-        call.role.satisfies(method.leastRole)
-            ? nil : APIError(.forbidden, "role \(call.role.rawValue) may not call \(method.rawValue)")
+    private func refusal(_ method: Method, _ call: MethodCall) -> APIError? { refusal(method, role: call.role) }
+
+    /// FORBIDDEN when `role` is below the method's least role (for a transport that must answer
+    /// before it can build a call, e.g. a request whose body does not parse).
+    func refusal(_ method: Method, role: Role) -> APIError? {
+        role.satisfies(method.leastRole) ? nil : APIError(.forbidden, "role \(role.rawValue) may not call \(method.rawValue)")
     }
 
     private static func notAvailable(_ method: Method) -> APIError {

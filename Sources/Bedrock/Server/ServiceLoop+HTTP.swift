@@ -175,8 +175,10 @@ extension ServiceLoop {
         for (name, value) in exchange.wsi.queryArguments() { params[name] = .string(value) }
         if !exchange.body.isEmpty {
             guard let body = try? JSONCodec.parse(exchange.body), let object = body.objectValue else {
-                return respond(
-                    exchange, route: method.rawValue, .error(.badRequest, "the body must be a JSON object", requestID: id))
+                // A caller who may not call the method hears that, not what is wrong with the body.
+                let error =
+                    methods.refusal(method, role: identity.role) ?? APIError(.badRequest, "the body must be a JSON object")
+                return respond(exchange, route: method.rawValue, .error(error.code, error.message, requestID: id))
             }
             for (name, value) in object.members { params[name] = value }
         }
