@@ -3,8 +3,10 @@ import JSONCodec
 
 /// Verifies HS256 JWTs (SPEC §6). An immutable value: build one at start-up and share it; any
 /// thread may call `verify`, which creates and frees its own libjwt handle on the calling thread.
-/// The happy path is one libjwt decode (which allocates internally) plus the `sub` string; the
-/// refusal path also decodes the header with Foundation to say why.
+/// Before libjwt sees a token, its header and payload are decoded and parsed here with duplicate
+/// keys refused (libjwt's own parse keeps the last of two `role` members), and the header's
+/// `alg` must be exactly `HS256` (libjwt reads algorithm names without regard to case); then one
+/// libjwt decode checks the signature and the claims are read from it.
 public struct JWTVerifier: Sendable {
     /// Tokens longer than this are refused unparsed.
     public static let maxTokenBytes = 8192
@@ -31,11 +33,12 @@ public struct JWTVerifier: Sendable {
     public func verify(_ token: String, now: Int64 = JWTClock.nowSeconds()) -> Result<Claims, AuthFailure> {
         if token.isEmpty { return .failure(.missingToken) }
         if let problem = Self.shapeProblem(token) { return .failure(.malformed(problem)) }
+        if let failure = Self.headerAndPayloadProblem(token) { return .failure(failure) }
         let outcome = LibJWT.withVerified(token: token, key: key) {
             (jwt: borrowing LibJWT.Decoded) -> Result<Claims, AuthFailure> in
             checkClaims(jwt, now: now)
         }
-        return outcome ?? .failure(Self.diagnose(token))
+        return outcome ?? .failure(.badSignature)
     }
 
     /// Convenience: the claims, or `nil`.
@@ -120,20 +123,38 @@ public struct JWTVerifier: Sendable {
         return nil
     }
 
-    /// Says why libjwt refused a well-shaped token (refusal path only).
-    static func diagnose(_ token: String) -> AuthFailure {
+    /// Why a well-shaped token's header or payload is refused before its signature is checked:
+    /// not base64url, not a JSON object, a key repeated at any depth, `alg` other than exactly
+    /// `HS256`, a `typ` other than JWT. Nil when both are acceptable.
+    static func headerAndPayloadProblem(_ token: String) -> AuthFailure? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard let headBytes = Base64URL.decode(parts[0]) else { return .malformed("header is not base64url") }
-        guard let head = (try? JSONCodec.parse(headBytes))?.objectValue else {
-            return .malformed("header is not a JSON object")
+        let head: JSONObject
+        switch object(headBytes) {
+        case .success(let o): head = o
+        case .failure(.duplicateKey): return .malformed("header has a duplicate key")
+        case .failure(.notObject): return .malformed("header is not a JSON object")
         }
         guard let alg = head["alg"]?.stringValue else { return .malformed("header has no alg") }
         if alg != "HS256" { return .algorithmNotAllowed(alg) }
         if let typ = head["typ"], typ.stringValue?.uppercased() != "JWT" { return .malformed("header typ is not JWT") }
         guard let bodyBytes = Base64URL.decode(parts[1]) else { return .malformed("payload is not base64url") }
-        guard (try? JSONCodec.parse(bodyBytes))?.objectValue != nil else {
-            return .malformed("payload is not a JSON object")
+        switch object(bodyBytes) {
+        case .success: return nil
+        case .failure(.duplicateKey): return .malformed("payload has a duplicate key")
+        case .failure(.notObject): return .malformed("payload is not a JSON object")
         }
-        return .badSignature
+    }
+
+    private enum ObjectProblem: Error { case notObject, duplicateKey }
+
+    /// `bytes` parsed as a JSON object with duplicate keys refused; a text that parses only when
+    /// duplicates are allowed is a duplicate-key problem.
+    private static func object(_ bytes: [UInt8]) -> Result<JSONObject, ObjectProblem> {
+        if let value = try? JSONCodec.parse(bytes, rejectDuplicateKeys: true) {
+            return value.objectValue.map { .success($0) } ?? .failure(.notObject)
+        }
+        let lenient = try? JSONCodec.parse(bytes, rejectDuplicateKeys: false)
+        return .failure(lenient == nil ? .notObject : .duplicateKey)
     }
 }

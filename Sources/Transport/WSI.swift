@@ -48,25 +48,27 @@ public struct WSI: Hashable, @unchecked Sendable {
     }
 
     /// The URL query arguments, url-decoded by lws, as `name=value` fragments split into pairs.
+    /// Every fragment is copied whole, however long (the header limits bound the total).
     public func queryArguments() -> [(String, String)] {
         var result: [(String, String)] = []
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 1024) { buffer in
-            var index: Int32 = 0
-            while true {
-                let n = lws_hdr_copy_fragment(raw, buffer.baseAddress, 1024, WSI_TOKEN_HTTP_URI_ARGS, index)
-                if n < 0 { break }
-                let fragment = UnsafeRawBufferPointer(start: buffer.baseAddress, count: Int(n))
-                if let eq = fragment.firstIndex(of: UInt8(ascii: "=")) {
-                    result.append(
-                        (
-                            String(decoding: fragment[..<eq], as: UTF8.self),
-                            String(decoding: fragment[(eq + 1)...], as: UTF8.self)
-                        ))
-                } else if n > 0 {
-                    result.append((String(decoding: fragment, as: UTF8.self), ""))
+        var index: Int32 = 0
+        while true {
+            let length = Int(lws_hdr_fragment_length(raw, WSI_TOKEN_HTTP_URI_ARGS, index))
+            var bytes = [UInt8](repeating: 0, count: length + 1)
+            let n = bytes.withUnsafeMutableBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) {
+                    lws_hdr_copy_fragment(raw, $0.baseAddress, Int32($0.count), WSI_TOKEN_HTTP_URI_ARGS, index)
                 }
-                index += 1
             }
+            if n < 0 { break }
+            let fragment = bytes[..<Int(n)]
+            if let eq = fragment.firstIndex(of: UInt8(ascii: "=")) {
+                result.append(
+                    (String(decoding: fragment[..<eq], as: UTF8.self), String(decoding: fragment[(eq + 1)...], as: UTF8.self)))
+            } else if n > 0 {
+                result.append((String(decoding: fragment, as: UTF8.self), ""))
+            }
+            index += 1
         }
         return result
     }

@@ -5,7 +5,7 @@ import XCTest
 
 final class ConfigTests: XCTestCase {
     private var dir = ""
-    private let secret = String(repeating: "s", count: 32)
+    private let secret = "0123456789abcdef-config-test-secret"
 
     override func setUpWithError() throws {
         dir = NSTemporaryDirectory() + "bedrock-config-\(UUID().uuidString)"
@@ -89,6 +89,22 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(
             errorLine(#"{"mode":"dev","jwt":{"secret":"0123456789"}}"#)?.hasPrefix(
                 "config: jwt.secret: must be at least 32 bytes, got 10 (from "), true)
+    }
+
+    func testWeakSecretRefusedInProduction() {
+        let spaces = String(repeating: " ", count: 32)
+        XCTAssertEqual(
+            errorLine(#"{"mode":"production"}"#, env: ["BEDROCK_JWT_SECRET": spaces]),
+            "config: jwt.secret: is only whitespace; use a random secret (e.g. `openssl rand -hex 32`) (from BEDROCK_JWT_SECRET)")
+        XCTAssertEqual(
+            errorLine(#"{"mode":"production"}"#, env: ["BEDROCK_JWT_SECRET": String(repeating: "ab", count: 20)]),
+            "config: jwt.secret: is too weak: 2 different byte value(s), at least 8 needed in production; use a random secret (e.g. `openssl rand -hex 32`) (from BEDROCK_JWT_SECRET)"
+        )
+        XCTAssertEqual(
+            errorLine(#"{"mode":"production","jwt":{"secret":"\t \t \t \t \t \t \t \t \t \t \t \t \t \t \t \t "}}"#)?
+                .hasPrefix("config: jwt.secret: is only whitespace"), true)
+        XCTAssertNil(errorLine(#"{"mode":"production"}"#, env: ["BEDROCK_JWT_SECRET": "0123456789abcdef0123456789abcdef"]))
+        XCTAssertNil(errorLine(#"{"mode":"dev"}"#, env: ["BEDROCK_JWT_SECRET": spaces]), "dev mode keeps the length rule only")
     }
 
     func testExplicitMissingFileRefused() {

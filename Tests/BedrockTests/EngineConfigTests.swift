@@ -5,7 +5,7 @@ import XCTest
 /// `engine.*` configuration keys: defaults, file values, environment overrides, refusals.
 final class EngineConfigTests: XCTestCase {
     var dir = ""
-    let secret = String(repeating: "k", count: 40)
+    let secret = "engine-config-test-secret-0123456789"
 
     override func setUpWithError() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("engine-config-\(UUID().uuidString.prefix(8))").path

@@ -52,6 +52,39 @@ final class JWTTests: XCTestCase {
         XCTAssertEqual(refusal(t), .badSignature, "same token, other key")
     }
 
+    /// Tokens signed with Python's hmac/hashlib (key "reference-secret-0123456789-abcdefghij"),
+    /// each with a correct HS256 signature over a header or payload libjwt would accept.
+    private enum Reference {
+        static let key = "reference-secret-0123456789-abcdefghij"
+        /// `{"alg":"hs256","typ":"JWT"}`, TRADER payload.
+        static let lowerCaseAlg =
+            "eyJhbGciOiJoczI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsInJvbGUiOiJUUkFERVIiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6NDEwMjQ0NDgwMH0.oi6Lpulq2G_29F5w3hSzyqn_YwmybEsvb9b69URDjmI"
+        /// Payload `{"sub":"alice","role":"VIEWER","role":"ADMIN",...}`.
+        static let duplicateRole =
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsInJvbGUiOiJWSUVXRVIiLCJyb2xlIjoiQURNSU4iLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6NDEwMjQ0NDgwMH0.-csqoPAPa-rA8IPDLEVNNJyxC-VXgYCKE9qXgcr6Gco"
+        /// Header `{"alg":"HS256","typ":"JWT","typ":"JWT"}`.
+        static let duplicateHeaderKey =
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsInJvbGUiOiJUUkFERVIiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6NDEwMjQ0NDgwMH0.JG1I1__m3g9DTpogU1qHrgMOS6oq0lWmMIXkfQBc6bU"
+        /// Payload with a nested duplicate: `"ctx":{"a":1,"a":2}`.
+        static let nestedDuplicate =
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsInJvbGUiOiJUUkFERVIiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6NDEwMjQ0NDgwMCwiY3R4Ijp7ImEiOjEsImEiOjJ9fQ.OJbwR-FbBgwu03ung9Jdseg0VqNUNUqULy743e51QyM"
+    }
+
+    func testAlgorithmNameMustBeExactlyHS256() {
+        let v = JWTVerifier(secret: Reference.key)
+        XCTAssertEqual(refusal(Reference.lowerCaseAlg, v), .algorithmNotAllowed("hs256"))
+        XCTAssertEqual(
+            refusal(handmade(header: #"{"alg":"Hs256"}"#, payload: validPayload, signature: "AAAA")),
+            .algorithmNotAllowed("Hs256"))
+    }
+
+    func testDuplicateKeysRefused() {
+        let v = JWTVerifier(secret: Reference.key)
+        XCTAssertEqual(refusal(Reference.duplicateRole, v), .malformed("payload has a duplicate key"))
+        XCTAssertEqual(refusal(Reference.duplicateHeaderKey, v), .malformed("header has a duplicate key"))
+        XCTAssertEqual(refusal(Reference.nestedDuplicate, v), .malformed("payload has a duplicate key"))
+    }
+
     func testAlgNoneRefused() {
         let header = #"{"alg":"none","typ":"JWT"}"#
         XCTAssertEqual(refusal(handmade(header: header, payload: validPayload, signature: "")), .algorithmNotAllowed("none"))

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import Bedrock
@@ -40,6 +41,53 @@ final class JobUnitTests: XCTestCase {
             "", ".", "..", "../x.csv", "a/../b.csv", "/etc/passwd", "dir/x.csv", ".hidden", "x\\y.csv", "x\u{0}.csv", "a..b",
         ] {
             XCTAssertFalse(DatasetDirectory.isSafeName(bad), bad)
+        }
+    }
+
+    func testDatasetLinksMustStayInsideTheDirectory() throws {
+        let base = NSTemporaryDirectory() + "bedrock-datasets-\(UUID().uuidString)"
+        let dir = base + "/datasets", outside = base + "/outside"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: base) }
+        try "secret-first-line\n".write(toFile: outside + "/passwd", atomically: true, encoding: .utf8)
+        try "time,open,high,low,close\n".write(toFile: dir + "/real.csv", atomically: true, encoding: .utf8)
+        try fm.createSymbolicLink(atPath: dir + "/leak.csv", withDestinationPath: outside + "/passwd")
+        try fm.createSymbolicLink(atPath: dir + "/relative.csv", withDestinationPath: "../outside/passwd")
+        try fm.createSymbolicLink(atPath: dir + "/alias.csv", withDestinationPath: "real.csv")
+        let datasets = DatasetDirectory(path: dir)
+        let real = try XCTUnwrap(
+            realpath(dir + "/real.csv", nil).map { p in
+                defer { free(p) }; return String(cString: p)
+            })
+        XCTAssertEqual(datasets.entry("real.csv"), .file(real))
+        XCTAssertEqual(datasets.entry("alias.csv"), .file(real), "a link that stays inside is fine")
+        XCTAssertEqual(datasets.entry("leak.csv"), .outside)
+        XCTAssertEqual(datasets.entry("relative.csv"), .outside)
+        XCTAssertEqual(datasets.names(), ["alias.csv", "real.csv"])
+        for name in ["leak.csv", "relative.csv"] {
+            XCTAssertThrowsError(try datasets.resolve(name)) { e in
+                let error = e as? APIError
+                XCTAssertEqual(error?.code, .badRequest)
+                XCTAssertEqual(error?.message, "dataset \"\(name)\" is a link that leads outside the datasets directory")
+            }
+        }
+    }
+
+    func testDatasetFailuresNameTheDatasetAndLineOnly() throws {
+        let path = NSTemporaryDirectory() + "bedrock-dataset-\(UUID().uuidString).csv"
+        try "time,open,high,low,close\n2024-01-01,1,2,0.5,1.5\n2024-01-02,-1,2,0.5,1.5\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        XCTAssertThrowsError(try JobData.parseAbandonable(path: path, name: "neg.csv", cancelled: { false })) { e in
+            XCTAssertEqual("\(e)", "dataset neg.csv: line 3: malformed row: open must be a finite price greater than 0")
+        }
+        let link = path + ".link"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
+        defer { try? FileManager.default.removeItem(atPath: link) }
+        XCTAssertThrowsError(try JobData.parseAbandonable(path: link, name: "swapped.csv", cancelled: { false })) { e in
+            XCTAssertEqual("\(e)", "dataset swapped.csv: is a symbolic link (refused here)")
         }
     }
 

@@ -109,6 +109,21 @@ final class LedgerMethodsTests: RedisTestCase {
         XCTAssertEqual(ok["position_weight_used"]?.doubleValue, 0.5)
     }
 
+    func testMarketParametersFollowTheMarketRule() {
+        let prices: JSONObject = ["entry_price": 100, "stop_loss_price": 95]
+        for bad in ["BTCUSDT\r\n", String(repeating: "B", count: 5000), "BTC USDT"] {
+            var estimate = prices
+            estimate["market"] = .string(bad)
+            for (method, params) in [
+                (Method.signalsList, ["market": JSONValue.string(bad)] as JSONObject), (.positionsList, ["market": .string(bad)]),
+                (.tradesList, ["market": .string(bad)]), (.positionsEstimate, estimate),
+            ] {
+                XCTAssertEqual(code(call(method, params)), .badRequest, "\(method) \(bad.debugDescription)")
+            }
+        }
+        XCTAssertNil(code(call(.signalsList, ["market": "BTC/USDT"])))
+    }
+
     func testLedgerConfigKeys() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-cfg-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -116,7 +131,7 @@ final class LedgerMethodsTests: RedisTestCase {
         let file = dir.appendingPathComponent("c.json").path
         try #"{"mode":"dev","ledger":{"initial_balance":5000,"max_open_positions":2}}"#.write(
             toFile: file, atomically: true, encoding: .utf8)
-        let env = ["BEDROCK_JWT_SECRET": String(repeating: "k", count: 40), "BEDROCK_LEDGER_COMMISSION": "0.002"]
+        let env = ["BEDROCK_JWT_SECRET": "ledger-config-test-secret-0123456789", "BEDROCK_LEDGER_COMMISSION": "0.002"]
         let c = try GatewayConfig.load(.init(configFile: file, dataDir: dir.path, environment: env))
         XCTAssertEqual(c.ledger.initialBalance, 5000)
         XCTAssertEqual(c.ledger.maxOpenPositions, 2)

@@ -92,7 +92,7 @@ final class MarketDataTests: XCTestCase {
     }
 
     func testNumbersParseExactly() throws {
-        let s = try load("time,open,high,low,close,volume\n1,0.1,1e2,-0,3.14159265358979,123456789012345678901\n")
+        let s = try load("time,open,high,low,close,volume\n1,0.1,1e2,0.05,3.14159265358979,123456789012345678901\n")
         XCTAssertEqual(s.open[0], 0.1)
         XCTAssertEqual(s.high[0], 100)
         XCTAssertEqual(s.close[0], 3.14159265358979)
@@ -111,7 +111,7 @@ final class MarketDataTests: XCTestCase {
             texts.append(String(format: "%e", x))
         }
         var csv = "time,open,high,low,close,volume\n"
-        for (k, t) in texts.enumerated() { csv += "\(k + 1),0,1e300,-1e300,0,\(t)\n" }
+        for (k, t) in texts.enumerated() { csv += "\(k + 1),1,1e300,1e-300,1,\(t)\n" }
         let s = try load(csv)
         XCTAssertEqual(s.volume, texts.map { Double($0)! })
     }
@@ -126,7 +126,8 @@ final class MarketDataTests: XCTestCase {
             XCTAssertEqual(e.line, 3)
             guard case let .malformedRow(file, _, reason) = e else { return XCTFail("\(e)") }
             XCTAssertEqual(file, "bars.csv")
-            XCTAssertTrue(reason.contains("abc"), reason)
+            XCTAssertEqual(reason, "field 3 (high) is not a finite number")
+            XCTAssertFalse(e.description.contains("abc"), "the file's text is never repeated: \(e)")
             XCTAssertTrue(e.description.hasPrefix("bars.csv:3:"), e.description)
         }
     }
@@ -151,6 +152,32 @@ final class MarketDataTests: XCTestCase {
         expectError("time,open,high,low,close,volume\n2024-01-01,1,2,0.5,1.5,-1\n") { XCTAssertEqual($0.line, 2) }
     }
 
+    func testZeroAndNegativePricesAreRefusedWithTheLine() {
+        let head = "time,open,high,low,close,volume\n2024-01-01,1,2,0.5,1.5,10\n"
+        for (row, reason) in [
+            ("2024-01-02,0,0,0,0,10", "open must be a finite price greater than 0"),
+            ("2024-01-02,-5,-1,-9,-2,10", "open must be a finite price greater than 0"),
+            ("2024-01-02,1,2,0,1.5,10", "low must be a finite price greater than 0"),
+            ("2024-01-02,1,2,0.5,-1.5,10", "close must be a finite price greater than 0"),
+            ("2024-01-02,1,2,0.5,1.5,-1", "volume must be a finite number ≥ 0"),
+            ("2024-01-02,1,2,0.5,1.5,inf", "field 6 (volume) is not a finite number"),
+            ("2024-01-02,1,nan,0.5,1.5,1", "field 3 (high) is not a finite number"),
+            ("2024-01-02,1,0.9,1.2,1,1", "inconsistent bar: need low ≤ open, close ≤ high"),
+        ] {
+            expectError(head + row + "\n") { e in
+                XCTAssertEqual(e, .malformedRow(file: "bars.csv", line: 3, reason: reason), row)
+                XCTAssertEqual(e.description, "bars.csv:3: malformed row: " + reason)
+            }
+        }
+    }
+
+    func testHeaderIsNeverEchoed() {
+        expectError("root:x:0:0:root:/root:/bin/bash\n") { e in
+            XCTAssertEqual(e, .missingColumn(file: "bars.csv", column: "time"))
+            XCTAssertFalse(e.description.contains("root"), e.description)
+        }
+    }
+
     func testUnsortedAndDuplicateTimes() {
         expectError("time,open,high,low,close,volume\n2024-01-02,1,1,1,1,1\n2024-01-01,1,1,1,1,1\n") { e in
             XCTAssertEqual(e, .unsortedTime(file: "bars.csv", line: 3, time: self.jan1, previous: self.jan1 + self.day))
@@ -162,11 +189,11 @@ final class MarketDataTests: XCTestCase {
 
     func testMissingColumns() {
         expectError("when,open,high,low,close,volume\n2024-01-01,1,1,1,1,1\n") { e in
-            guard case .missingColumn(_, "time", _) = e else { return XCTFail("\(e)") }
+            guard case .missingColumn(_, "time") = e else { return XCTFail("\(e)") }
             XCTAssertEqual(e.line, 1)
         }
         expectError("time,open,high,close,volume\n2024-01-01,1,1,1,1\n") { e in
-            guard case .missingColumn(_, "low", _) = e else { return XCTFail("\(e)") }
+            guard case .missingColumn(_, "low") = e else { return XCTFail("\(e)") }
         }
     }
 
@@ -185,8 +212,17 @@ final class MarketDataTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: path) }
         XCTAssertEqual(try MarketData.load(path: path).count, 1)
         XCTAssertThrowsError(try MarketData.load(path: path + ".missing")) { e in
-            guard case .unreadable(let file, _)? = e as? MarketDataError else { return XCTFail("\(e)") }
-            XCTAssertEqual(file, path + ".missing")
+            XCTAssertEqual(e as? MarketDataError, .unreadable(file: path + ".missing", reason: "no such file"))
+        }
+        XCTAssertThrowsError(try MarketData.load(path: NSTemporaryDirectory())) { e in
+            XCTAssertEqual(String(describing: e), NSTemporaryDirectory() + ": is a directory, not a file")
+        }
+        let link = path + ".link"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
+        defer { try? FileManager.default.removeItem(atPath: link) }
+        XCTAssertEqual(try MarketData.load(path: link).count, 1, "links are followed by default")
+        XCTAssertThrowsError(try MarketData.load(path: link, name: "mine.csv", followLinks: false)) { e in
+            XCTAssertEqual(e as? MarketDataError, .unreadable(file: "mine.csv", reason: "is a symbolic link (refused here)"))
         }
     }
 

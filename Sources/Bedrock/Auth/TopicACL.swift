@@ -25,7 +25,7 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
     ]
 
     /// Maximum market name length in a klines topic.
-    public static let maxMarketLength = 32
+    public static let maxMarketLength = MarketName.maxLength
 
     /// Parses and validates a topic name; `nil` when it is not one of the accepted forms.
     public init?(_ name: String) {
@@ -45,19 +45,10 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// True when `market` is 1–32 characters of `A-Z 0-9 _ -` and starts with a letter or digit.
+    /// True when `market` is 1–32 characters of `A-Z 0-9 _ -` and starts with a letter or digit
+    /// (`MarketName.isTopicSpelling`).
     public static func isValidMarket(_ market: String) -> Bool {
-        let bytes = market.utf8
-        guard !bytes.isEmpty, bytes.count <= maxMarketLength else { return false }
-        for (i, b) in bytes.enumerated() {
-            let alnum =
-                (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
-                || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
-            if alnum { continue }
-            if i > 0 && (b == UInt8(ascii: "_") || b == UInt8(ascii: "-")) { continue }
-            return false
-        }
-        return true
+        MarketName.isTopicSpelling(market)
     }
 
     /// The canonical wire name, e.g. `klines:BTCUSDT:1m`.

@@ -10,7 +10,9 @@ import Foundation
 ///
 /// - A configured secret (`jwt.secret` / `BEDROCK_JWT_SECRET`) must be at least 32 bytes, in
 ///   every mode.
-/// - Production: no configured secret refuses to start.
+/// - Production: no configured secret refuses to start, and so does a weak one: only
+///   whitespace, or fewer than `minimumDistinctBytes` different byte values (32 spaces, `aaaa…`,
+///   `abababab…`). A random hex, base64 or passphrase secret passes easily.
 /// - Dev: with no configured secret, `<data_dir>/jwt.secret` is read, or created (48 random bytes
 ///   from `/dev/urandom` as 96 hex characters, mode 0600, directory created with 0700). Creation
 ///   is atomic (written to a temporary file, then hard-linked into place), so two processes
@@ -19,6 +21,8 @@ import Foundation
 public enum JWTSecret {
     /// The least secret length in bytes.
     public static let minimumBytes = 32
+    /// The least number of different byte values in a production secret.
+    public static let minimumDistinctBytes = 8
     /// The dev secret file name inside the data directory.
     public static let fileName = "jwt.secret"
 
@@ -34,6 +38,9 @@ public enum JWTSecret {
                     message: "must be at least \(minimumBytes) bytes, got \(s.utf8.count)",
                     source: source)
             }
+            if mode == .production, let weakness = weakness(s) {
+                throw ConfigError(key: "jwt.secret", message: weakness, source: source)
+            }
             return (s, .configured)
         }
         guard mode == .dev else {
@@ -45,6 +52,20 @@ public enum JWTSecret {
         if let existing = try readSecretFile(path) { return (existing, .devFile(path)) }
         let created = try createSecretFile(path, dataDir: dataDir)
         return created
+    }
+
+    /// Why `secret` is too weak for production, or nil: only whitespace, or fewer than
+    /// `minimumDistinctBytes` different bytes. The message never repeats the secret.
+    static func weakness(_ secret: String) -> String? {
+        if secret.unicodeScalars.allSatisfy(\.properties.isWhitespace) {
+            return "is only whitespace; use a random secret (e.g. `openssl rand -hex 32`)"
+        }
+        let distinct = Set(secret.utf8).count
+        guard distinct >= minimumDistinctBytes else {
+            return
+                "is too weak: \(distinct) different byte value(s), at least \(minimumDistinctBytes) needed in production; use a random secret (e.g. `openssl rand -hex 32`)"
+        }
+        return nil
     }
 
     /// Reads the dev secret; `nil` when the file does not exist.

@@ -18,7 +18,8 @@ import TradingCore
 /// - no entry on the latest bar, or no bars: `signal` null and `reason` in plain words;
 /// - `force_analysis: true` adds `"analysis": [{"strategy","decision"}]` (`enter`, `hold`,
 ///   `exit`), what every strategy concluded on that bar, even when nothing fired.
-/// Unknown market or interval is not an error: it has no bars (`signal` null with the reason).
+/// `market` and `interval` follow `MarketParameter` (BAD_REQUEST otherwise); a well-formed market
+/// with no stream is not an error: it has no bars (`signal` null with the reason).
 public enum EngineMethods {
     /// Registers `signals.generate` in `table`, on `pool` connections (the worker queue).
     public static func register(in table: MethodTable, pipeline: BarPipeline, pool: RedisPool) {
@@ -30,10 +31,9 @@ public enum EngineMethods {
 
     /// The answer of `signals.generate` for `params`.
     static func generate(_ p: LedgerParams, pipeline: BarPipeline, on c: RedisConnection) throws -> JSONValue {
-        guard let market = try p.string("market"), !market.isEmpty else { throw APIError(.badRequest, "market is required") }
-        guard let interval = try p.string("interval"), !interval.isEmpty else {
-            throw APIError(.badRequest, "interval is required")
-        }
+        guard let market = try p.market() else { throw APIError(.badRequest, "market is required") }
+        guard let interval = try p.string("interval") else { throw APIError(.badRequest, "interval is required") }
+        _ = try MarketParameter.interval(interval)
         var force = false
         if let v = p.params["force_analysis"], !v.isNull {
             guard let b = v.boolValue else { throw APIError(.badRequest, "force_analysis must be a boolean") }

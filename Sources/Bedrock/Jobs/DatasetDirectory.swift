@@ -1,9 +1,15 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The datasets directory (`jobs.data_dir`, default `<data_dir>/datasets`): the only place a
 /// job's `dataset` file may come from. A dataset is named by its plain file name; anything that
 /// could reach outside the directory (`/`, `\`, `..`, a leading `.`, control characters, an
-/// absolute path) is refused before the file system is touched.
+/// absolute path) is refused before the file system is touched. A name that is a symbolic link
+/// is resolved (`realpath`) and accepted only when the file it leads to is a regular file inside
+/// the directory. Errors name the dataset as the client gave it, never a server path.
 struct DatasetDirectory {
     /// The directory.
     let path: String
@@ -15,30 +21,57 @@ struct DatasetDirectory {
             && !name.unicodeScalars.contains { $0 == "/" || $0 == "\\" || $0.value < 32 || $0.value == 127 }
     }
 
-    /// The regular files in the directory, sorted (for error messages).
+    /// Where a name leads.
+    enum Entry: Equatable {
+        /// A regular file inside the directory, at this resolved (link-free) path.
+        case file(String)
+        /// Nothing by that name (or not a regular file).
+        case missing
+        /// A link (or chain of links) whose target is outside the directory.
+        case outside
+    }
+
+    /// Resolves `name` (already `isSafeName`) and checks that it stays inside the directory.
+    func entry(_ name: String) -> Entry {
+        guard let root = Self.realPath(path), let target = Self.realPath(path + "/" + name) else { return .missing }
+        guard target.hasPrefix(root.hasSuffix("/") ? root : root + "/") else { return .outside }
+        var info = stat()
+        guard stat(target, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return .missing }
+        return .file(target)
+    }
+
+    /// The regular files in the directory that stay inside it, sorted (for error messages).
     func names() -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         return entries.filter { name in
-            var isDir: ObjCBool = false
-            return DatasetDirectory.isSafeName(name)
-                && FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &isDir) && !isDir.boolValue
+            guard DatasetDirectory.isSafeName(name), case .file = entry(name) else { return false }
+            return true
         }.sorted()
     }
 
-    /// The full path of dataset `name`, or `BAD_REQUEST` naming the valid files.
+    /// The resolved path of dataset `name`, or `BAD_REQUEST` naming the valid files.
     func resolve(_ name: String) throws -> String {
         guard DatasetDirectory.isSafeName(name) else {
             throw APIError(
                 .badRequest,
                 "dataset must be a file name inside the datasets directory (no '/', '..' or leading '.'), got \"\(name)\"")
         }
-        let full = path + "/" + name
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue else {
+        switch entry(name) {
+        case .file(let target): return target
+        case .outside:
+            throw APIError(.badRequest, "dataset \"\(name)\" is a link that leads outside the datasets directory")
+        case .missing:
             let available = names()
             let list = available.isEmpty ? "none" : available.prefix(50).joined(separator: ", ")
             throw APIError(.badRequest, "dataset \"\(name)\" does not exist; valid: \(list)")
         }
-        return full
+    }
+
+    /// `realpath(3)`: the absolute path with every link, `.` and `..` resolved; nil when it does
+    /// not exist.
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }

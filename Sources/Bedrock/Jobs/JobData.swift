@@ -40,6 +40,8 @@ enum JobData {
     /// 10 ms: a cancel answers at once and the parse result is thrown away when it arrives
     /// (`MarketData.load` cannot be interrupted; the wasted work is one file parse).
     /// The helper thread runs at `nice` (the job threads' nice value), like the job itself.
+    /// `path` was resolved inside the datasets directory when the job was accepted; a symbolic
+    /// link put in its place since then is refused, not followed.
     static func parseAbandonable(path: String, name: String, nice: Int32 = 0, cancelled: () -> Bool) throws -> BarSeries {
         final class Box: @unchecked Sendable {
             // Sound: written once by the helper before `done.signal()`, read after `done.wait`.
@@ -49,7 +51,7 @@ enum JobData {
         let done = DispatchSemaphore(value: 0)
         let helper = Thread {
             JobData.lowerPriority(nice)
-            box.result = Result { try MarketData.load(path: path) }
+            box.result = Result { try MarketData.load(path: path, name: name, followLinks: false) }
             done.signal()
         }
         helper.name = "bedrock-job-load"
@@ -59,8 +61,15 @@ enum JobData {
         }
         switch box.result! {
         case .success(let series): return series
-        case .failure(let error): throw Failure(description: "dataset \(name): \(error)")
+        case .failure(let error as MarketDataError): throw Failure(description: failureText(name, error))
+        case .failure: throw Failure(description: "dataset \(name): cannot be loaded")
         }
+    }
+
+    /// `dataset NAME: line N: what is wrong` (or without the line): the dataset's name as the
+    /// client gave it, never the server's path and never the file's content.
+    static func failureText(_ name: String, _ error: MarketDataError) -> String {
+        "dataset \(name): " + (error.line.map { "line \($0): " } ?? "") + error.reason
     }
 
     /// Sets the calling thread's nice value (Linux nice values are per thread: who = 0 is the
@@ -112,7 +121,8 @@ enum JobData {
         return BarSeries(bars: unique)
     }
 
-    /// The bar of one `kline.closed` event (numbers as JSON numbers or numeric strings).
+    /// The bar of one `kline.closed` event (numbers as JSON numbers or numeric strings); nil when
+    /// it is not one or breaks the bar rule (`Bar.problem`: positive prices, low ≤ high, ...).
     static func bar(fromEvent bytes: [UInt8]) -> Bar? {
         guard let event = try? JSONCodec.parse(bytes), event["event_type"]?.stringValue == KlineEvent.eventType,
             let openTime = event["open_time"]
@@ -129,10 +139,10 @@ enum JobData {
             guard let v = event[k] else { return nil }
             return v.doubleValue ?? v.stringValue.flatMap { Double($0) }
         }
-        guard let o = num("open"), let h = num("high"), let l = num("low"), let cl = num("close"),
-            o.isFinite, h.isFinite, l.isFinite, cl.isFinite
-        else { return nil }
-        return Bar(time: time, open: o, high: h, low: l, close: cl, volume: num("volume") ?? 0)
+        guard let o = num("open"), let h = num("high"), let l = num("low"), let cl = num("close") else { return nil }
+        let volume = num("volume") ?? 0
+        guard Bar.problem(open: o, high: h, low: l, close: cl, volume: volume) == nil else { return nil }
+        return Bar(time: time, open: o, high: h, low: l, close: cl, volume: volume)
     }
 
     /// Fast path for `YYYY-MM-DDTHH:MM:SS[.fff]Z` (what `bedrock replay` writes), in ms.

@@ -10,7 +10,7 @@ import TradingCore
 /// | `strategy` | both | a registered strategy (`oops`, `pullback`, `sma_cross`) | required |
 /// | `params` | both | object name → number inside the strategy's ranges | strategy defaults |
 /// | `dataset` | both | a file name in the datasets directory (no `/`, `..`, leading `.`) | – |
-/// | `market`, `interval` | both | a market and interval with bars in Redis (required without `dataset`) | – |
+/// | `market`, `interval` | both | a market (`MarketParameter` rule) and interval with bars in Redis (required without `dataset`) | – |
 /// | `start_date`, `end_date` | both | `YYYY-MM-DD` (end: whole day), RFC 3339, or epoch ms | all bars |
 /// | `initial_balance` | both | number > 0 | 10000 |
 /// | `commission`, `slippage` | both | rate in [0, 1) | 0.001, 0 |
@@ -102,10 +102,8 @@ extension JobRequest {
         guard let interval = try p.string("interval") else {
             throw APIError(.badRequest, "interval is required with market (e.g. 1h)")
         }
-        for (key, v) in [("market", market), ("interval", interval)]
-        where v.count > 64 || v.contains(where: { $0.isWhitespace || $0 == "*" || $0 == "?" || $0 == "[" }) {
-            throw APIError(.badRequest, "\(key) must be a name without spaces or wildcards, got \"\(v)\"")
-        }
+        _ = try MarketParameter.market(market)
+        _ = try MarketParameter.interval(interval)
         guard try hasBars(market, interval) else {
             let list = try markets()
             throw APIError(

@@ -35,7 +35,7 @@ public enum LedgerMethods {
         }
         add(.signalsList) { _, p, c in
             let (offset, limit) = try p.paging()
-            return try ledger.signals(market: p.string("market"), offset: offset, limit: limit, on: c).json(
+            return try ledger.signals(market: p.market(), offset: offset, limit: limit, on: c).json(
                 offset: offset, limit: limit)
         }
         add(.signalsGet) { _, p, c in try found(ledger.record(.signal, id: p.id(what: "signal"), on: c), p, "signal") }
@@ -49,7 +49,7 @@ public enum LedgerMethods {
                 }
                 status = parsed
             }
-            return try ledger.positions(market: p.string("market"), status: status, offset: offset, limit: limit, on: c)
+            return try ledger.positions(market: p.market(), status: status, offset: offset, limit: limit, on: c)
                 .json(offset: offset, limit: limit)
         }
         add(.positionsGet) { _, p, c in try found(ledger.record(.position, id: p.id(what: "position"), on: c), p, "position") }
@@ -67,7 +67,7 @@ public enum LedgerMethods {
         }
         add(.tradesList) { _, p, c in
             let (offset, limit) = try p.paging()
-            return try ledger.trades(market: p.string("market"), offset: offset, limit: limit, on: c).json(
+            return try ledger.trades(market: p.market(), offset: offset, limit: limit, on: c).json(
                 offset: offset, limit: limit)
         }
         add(.accountGet) { _, _, c in .object(try ledger.account(on: c)) }
@@ -131,7 +131,7 @@ public enum LedgerMethods {
 
     /// market, entry, stop, target, weight of an estimate by prices.
     private static func pricedInputs(_ p: LedgerParams) throws -> (String, Double, Double, Double?, Double?) {
-        guard let market = try p.string("market") else { throw APIError(.badRequest, "market is required (or signal_id)") }
+        guard let market = try p.market() else { throw APIError(.badRequest, "market is required (or signal_id)") }
         let entry = try p.positive("entry_price")
         let stop = try p.positive("stop_loss_price")
         let target = try p.number("profit_target_price")

@@ -11,27 +11,34 @@ import Foundation
 ///   read with this column order.
 /// Times: ISO 8601 date or date-time (UTC when no zone, offsets honoured) or epoch
 /// seconds/ms/µs/ns told apart by magnitude (see `ByteNumberParser.parseTime`).
-/// Every row must have as many fields as the first line, finite prices with
-/// low ≤ min(open, close) ≤ max(open, close) ≤ high and volume ≥ 0, and a time strictly later than
-/// the row before. Blank lines are skipped. Any violation fails the whole load with the line number.
+/// Every row must have as many fields as the first line, finite prices greater than 0 with
+/// low ≤ min(open, close) ≤ max(open, close) ≤ high, a finite volume ≥ 0, and a time strictly
+/// later than the row before (`Bar.problem` is the price rule). Blank lines are skipped. Any
+/// violation fails the whole load with the line number; no message repeats the file's text.
 public enum MarketData {
     /// Time column names recognised in a header, in order of preference.
     public static let timeColumnNames = ["time", "date", "datetime", "timestamp", "open_time"]
 
-    /// Reads and parses the file at `path`; the file name in errors is the path as given.
-    public static func load(path: String) throws -> BarSeries {
-        try load(bytes: readFile(path), name: path)
+    /// Reads and parses the file at `path`. `name` is the file name in errors (default: the path
+    /// as given). With `followLinks` false, a symbolic link as the last path component is refused
+    /// instead of followed.
+    public static func load(path: String, name: String? = nil, followLinks: Bool = true) throws -> BarSeries {
+        try load(bytes: readFile(path, name: name ?? path, followLinks: followLinks), name: name ?? path)
     }
 
     /// The whole file at `path`, read straight into one array (no intermediate copy: a large
-    /// dataset is tens of megabytes).
-    static func readFile(_ path: String) throws(MarketDataError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .unreadable(file: path, reason: String(cString: strerror(errno))) }
+    /// dataset is tens of megabytes). Errors name the file as `name`.
+    static func readFile(_ path: String, name: String, followLinks: Bool = true) throws(MarketDataError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW))
+        guard fd >= 0 else { throw .unreadable(file: name, reason: openFailure(errno)) }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .unreadable(file: path, reason: String(cString: strerror(errno))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(file: path, reason: "not a regular file") }
+        guard fstat(fd, &info) == 0 else { throw .unreadable(file: name, reason: openFailure(errno)) }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw .unreadable(file: name, reason: "is a directory, not a file")
+        default: throw .unreadable(file: name, reason: "not a regular file")
+        }
         var failure: Int32?
         let bytes = [UInt8](unsafeUninitializedCapacity: Int(info.st_size)) { buffer, filled in
             while filled < buffer.count {
@@ -42,8 +49,18 @@ public enum MarketData {
                 filled += n
             }
         }
-        if let failure { throw .unreadable(file: path, reason: String(cString: strerror(failure))) }
+        if let failure { throw .unreadable(file: name, reason: "cannot read: " + String(cString: strerror(failure))) }
         return bytes
+    }
+
+    /// Why `open` failed, in words (a directory opens fine and is refused after `fstat`).
+    private static func openFailure(_ code: Int32) -> String {
+        switch code {
+        case ENOENT: return "no such file"
+        case EACCES: return "not readable (permission denied)"
+        case ELOOP: return "is a symbolic link (refused here)"
+        default: return "cannot read: " + String(cString: strerror(code))
+        }
     }
 
     /// Parses CSV bytes; `name` is used in error messages.
@@ -114,12 +131,12 @@ public enum MarketData {
             for candidate in timeColumnNames { if let k = lower.firstIndex(of: candidate) { timeIndex = k; break } }
             if timeIndex == nil && lower.first == "" { timeIndex = 0 }
             guard let timeIndex else {
-                throw MarketDataError.missingColumn(file: name, column: "time", header: first)
+                throw MarketDataError.missingColumn(file: name, column: "time")
             }
             roles[timeIndex] = .time
             for (column, role) in [("open", Role.open), ("high", .high), ("low", .low), ("close", .close)] {
                 guard let k = lower.firstIndex(of: column) else {
-                    throw MarketDataError.missingColumn(file: name, column: column, header: first)
+                    throw MarketDataError.missingColumn(file: name, column: column)
                 }
                 roles[k] = role
             }
@@ -168,12 +185,13 @@ public enum MarketData {
                             trim(p, &a, &b)
                             if role == .time {
                                 guard let t = ByteNumberParser.parseTime(p, a, b) else {
-                                    throw rowError(name, line, "time '\(text(p, a, b))' is neither ISO 8601 nor an epoch number")
+                                    throw rowError(
+                                        name, line, "field \(field + 1) (time) is neither ISO 8601 nor an epoch number")
                                 }
                                 time = t
                             } else {
                                 guard let x = ByteNumberParser.parseDouble(p, a, b), x.isFinite else {
-                                    throw rowError(name, line, "\(role) '\(text(p, a, b))' is not a number")
+                                    throw rowError(name, line, "field \(field + 1) (\(role)) is not a finite number")
                                 }
                                 switch role {
                                 case .open: o = x
@@ -192,11 +210,8 @@ public enum MarketData {
                 guard field == expectedFields else {
                     throw rowError(name, line, "expected \(expectedFields) fields, found \(field)")
                 }
-                guard l <= Swift.min(o, c), h >= Swift.max(o, c), v >= 0 else {
-                    throw rowError(
-                        name, line,
-                        "inconsistent bar (open \(o), high \(h), low \(l), close \(c), volume \(v)): need low ≤ open, close ≤ high and volume ≥ 0"
-                    )
+                if let problem = Bar.problem(open: o, high: h, low: l, close: c, volume: v) {
+                    throw rowError(name, line, problem)
                 }
                 if time <= previousTime {
                     if time == previousTime { throw MarketDataError.duplicateTime(file: name, line: line, time: time) }
@@ -216,7 +231,4 @@ public enum MarketData {
         .malformedRow(file: name, line: line, reason: reason)
     }
 
-    private static func text(_ p: UnsafeBufferPointer<UInt8>, _ a: Int, _ b: Int) -> String {
-        String(decoding: UnsafeBufferPointer(rebasing: p[a..<b]), as: UTF8.self)
-    }
 }
