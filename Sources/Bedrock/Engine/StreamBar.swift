@@ -18,7 +18,8 @@ public struct StreamBar: Sendable, Equatable {
         self.id = id; self.market = market; self.interval = interval; self.bar = bar
     }
 
-    /// Decodes a `kline.closed` event; nil when `json` is not one (wrong type, missing field).
+    /// Decodes a `kline.closed` event; nil when `json` is not one (wrong type, missing field) or
+    /// its prices break `Bar.problem` (zero, negative, high below low, ...).
     public static func decode(id: String, eventJSON json: String) -> StreamBar? {
         guard let v = try? JSONCodec.parse(json), v["event_type"]?.stringValue == KlineEvent.eventType,
             let market = v["market"]?.stringValue, let interval = v["interval"]?.stringValue,
@@ -26,11 +27,14 @@ public struct StreamBar: Sendable, Equatable {
             let low = number(v["low"]), let close = number(v["close"])
         else { return nil }
         guard let time = openTime.intValue ?? openTime.stringValue.flatMap(KlineEvent.parseRFC3339) else { return nil }
+        let volume = number(v["volume"]) ?? 0
+        // The CSV loader's price rule: a bar with a zero, negative or inconsistent price is not traded on.
+        guard Bar.problem(open: open, high: high, low: low, close: close, volume: volume) == nil else { return nil }
         return StreamBar(
             id: id, market: market, interval: interval,
             bar: Bar(
                 time: time, open: open, high: high, low: low, close: close,
-                volume: number(v["volume"]) ?? 0))
+                volume: volume))
     }
 
     /// Decodes one `[id, [field, value, ...]]` stream entry (the field `event`).
