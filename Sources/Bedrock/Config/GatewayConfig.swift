@@ -44,7 +44,8 @@ public struct GatewayConfig: Sendable, Equatable {
         /// `server.max_frame_bytes`, default 65536: larger frames close with 1009, larger
         /// request bodies get 413.
         public var maxFrameBytes = 65536
-        /// `server.max_connections`, default 20000: beyond it, 4503 / HTTP 503.
+        /// `server.max_connections`, default 20000: authenticated WebSocket sessions; beyond it an
+        /// upgrade with a token gets HTTP 503, a first-frame authentication closes 4503.
         public var maxConnections = 20000
         /// `server.max_unauthenticated`, default 0 (automatic: a tenth of `maxConnections`, at
         /// least 1, at most 1024): sockets waiting for first-frame authentication, counted apart
