@@ -112,7 +112,7 @@ def test_tokenless_sockets_cannot_exhaust_the_connection_limit(start_gateway):
 
 
 def test_first_frame_auth_over_the_connection_limit_closes_4503(start_gateway):
-    gw = start_gateway({"server": {"max_connections": 2, "max_unauthenticated": 4}})
+    gw = start_gateway({"server": {"max_connections": 2}})  # max_unauthenticated: 1
     a, _ = gw.session("VIEWER", "a")
     b, _ = gw.session("VIEWER", "b")
     c = gw.connect()
@@ -158,11 +158,12 @@ def test_connections_per_address(start_gateway):
 
 
 def flood(gw, sub: str, per_second: int, seconds: float, outcome: dict) -> None:
-    """Sends pings at `per_second` (paced in 10 ms steps) until the server closes or time is up;
-    records the close code the client received (None: closed without a close frame)."""
+    """Sends pings at `per_second` (paced in steps of at most 10 ms) until the server closes or
+    time is up; records the close code the client received (None: closed without a close frame)."""
     ws = gw.connect(gw.token("VIEWER", sub), max_queue=None)
     ws.expect("welcome")
     per_step = max(1, per_second // 100)
+    interval = per_step / per_second
     frame = json.dumps({"type": "ping"})
     start = time.monotonic()
     step = 0
@@ -173,11 +174,11 @@ def flood(gw, sub: str, per_second: int, seconds: float, outcome: dict) -> None:
                 ws.conn.send(frame)
                 sent += 1
             step += 1
-            pause = start + step * 0.01 - time.monotonic()
+            pause = start + step * interval - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
             else:
-                step = int((time.monotonic() - start) / 0.01)  # behind: skip, never catch up in a burst
+                step = int((time.monotonic() - start) / interval)  # behind: skip, never catch up in a burst
         outcome[sub] = ("open", sent, time.monotonic() - start)
     except ConnectionClosed as e:
         outcome[sub] = (e.rcvd.code if e.rcvd is not None else None, sent, time.monotonic() - start)
