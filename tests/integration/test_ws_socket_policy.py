@@ -8,7 +8,7 @@ import json
 import threading
 import time
 
-from helpers import ConnectionClosed, InvalidStatus
+from helpers import ConnectionClosed, InvalidStatus, poll
 
 
 def event(n: int) -> dict:
@@ -202,6 +202,27 @@ def test_sustained_flood_is_closed_4429(start_gateway):
     polite, _ = gw.session("VIEWER", "polite")
     polite.roundtrip_ping()
     polite.close()
+
+
+def test_flood_with_megabytes_pending_still_gets_the_close_frame(start_gateway):
+    """Masked ping frames written straight to the socket as fast as it takes them (far more than
+    the server reads in time): the close decided meanwhile still reaches the client as 4429."""
+    gw = start_gateway()
+    ws = gw.connect(gw.token("VIEWER", "firehose"), max_queue=None)
+    ws.expect("welcome")
+    payload = b'{"type":"ping"}'
+    blob = (bytes([0x81, 0x80 | len(payload)]) + b"\0\0\0\0" + payload) * 2000  # mask key 0
+    deadline = time.monotonic() + 10
+    try:
+        while ws.conn.protocol.close_rcvd is None and time.monotonic() < deadline:
+            try:
+                ws.conn.socket.sendall(blob)
+            except OSError:
+                break
+        got = poll(lambda: ws.conn.protocol.close_rcvd, 5)
+        assert got is not None and got.code == 4429, got
+    finally:
+        ws.close()
 
 
 def test_twice_the_limit_only_loses_messages(start_gateway):
