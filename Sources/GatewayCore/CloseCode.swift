@@ -10,10 +10,11 @@
 /// | 4403 | `forbidden`        | forbidden (SPEC: an admin disconnect)                       |
 /// | 4408 | `heartbeatTimeout` | nothing heard for the heartbeat timeout                     |
 /// | 4429 | `rateLimited`      | message rate exceeded, or the client lags too far behind    |
-/// | 4503 | `atCapacity`       | server at its connection limit                              |
+/// | 4503 | `atCapacity`       | first-frame auth while the authenticated budget is full     |
 ///
-/// 4403 and 4503 are part of the contract but not sent today: there is no admin disconnect yet,
-/// and an upgrade over the connection limit is refused with HTTP 503 before the socket opens.
+/// 4403 is part of the contract but not sent today (there is no admin disconnect yet). An upgrade
+/// over a connection budget is refused with HTTP 503 before the socket opens; 4503 closes a socket
+/// that authenticates with its first frame when `server.max_connections` sessions are open.
 public enum CloseCode: UInt16, Sendable, CaseIterable {
     case goingAway = 1001
     case tooLarge = 1009

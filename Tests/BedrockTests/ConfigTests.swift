@@ -57,6 +57,11 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.server.heartbeatTimeoutS, 90)
         XCTAssertEqual(c.server.maxFrameBytes, 65536)
         XCTAssertEqual(c.server.maxConnections, 20000)
+        XCTAssertEqual(c.server.maxUnauthenticated, 0)
+        XCTAssertEqual(c.server.effectiveMaxUnauthenticated, 1024)
+        XCTAssertEqual(c.server.maxConnectionsPerIP, 256)
+        XCTAssertEqual(c.server.perIPExempt, ["127.0.0.1", "::1"])
+        XCTAssertEqual(c.server.maxTopicsPerConnection, 256)
         XCTAssertEqual(c.server.corsOrigins, [])
         XCTAssertEqual(c.server.rateLimitPerS, 50)
         XCTAssertEqual(c.server.sendQueueMax, 1024)
@@ -209,6 +214,14 @@ final class ConfigTests: XCTestCase {
                 "config: server.max_connections: must be an integer 1-1000000, got -5 (from \(dir)/c.json)"
             ),
             (
+                #"{"server":{"max_topics_per_connection":0}}"#, [:],
+                "config: server.max_topics_per_connection: must be an integer 1-1000000, got 0 (from \(dir)/c.json)"
+            ),
+            (
+                #"{"server":{"per_ip_exempt":[1]}}"#, [:],
+                "config: server.per_ip_exempt: must be an array of strings, got an array (from \(dir)/c.json)"
+            ),
+            (
                 #"{"server":{"send_queue_max":"lots"}}"#, [:],
                 "config: server.send_queue_max: must be an integer 1-1000000, got \"lots\" (from \(dir)/c.json)"
             ),
@@ -286,6 +299,7 @@ final class ConfigTests: XCTestCase {
             "BEDROCK_REDIS_PUBSUB_BRIDGE": "dfp:opps=opportunities,x=klines:BTCUSDT:1m",
             "BEDROCK_REDIS_URL": "redis://:p%40ss@10.0.0.5:6380/2",
             "BEDROCK_SERVER_EVENT_LIBRARY": "poll", "BEDROCK_SERVER_API_WORKERS": "4",
+            "BEDROCK_SERVER_PER_IP_EXEMPT": "10.0.0.1, ::1", "BEDROCK_SERVER_MAX_UNAUTHENTICATED": "64",
         ]
         let path = try file(json)
         var c = try GatewayConfig.load(.init(configFile: path, environment: env))
@@ -298,6 +312,8 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.redis.endpoint, .tcp(host: "10.0.0.5", port: 6380, password: "p@ss", db: 2))
         XCTAssertEqual(c.server.eventLibrary, .poll)
         XCTAssertEqual(c.server.apiWorkers, 4)
+        XCTAssertEqual(c.server.perIPExempt, ["10.0.0.1", "::1"])
+        XCTAssertEqual(c.server.effectiveMaxUnauthenticated, 64)
         c = try GatewayConfig.load(
             .init(
                 configFile: path, dataDir: dir + "/flag",

@@ -203,3 +203,104 @@ final class SessionMachineTests: XCTestCase {
         XCTAssertFalse(m.subscriptions.contains("signals"))
     }
 }
+
+/// Socket policies of the machine: authorisation after a refresh, the message-rate close and the
+/// topics-per-connection cap, on a `ManualClock`.
+final class SessionPolicyTests: XCTestCase {
+    private let trader = Identity(subject: "alice", role: .trader, expiresAt: 10_000)
+
+    private func machine(
+        identity: Identity?, clock: ManualClock, limits: SessionLimits = SessionLimits(GatewayConfig.Server()),
+        tokens: [String: Identity] = [:]
+    ) -> SessionMachine {
+        SessionMachine(sessionID: "s1", limits: limits, at: clock.read(), identity: identity) { token in
+            tokens[token].map { .success($0) } ?? .failure(AuthRefusal("bad token"))
+        }
+    }
+
+    private func send(_ m: SessionMachine, _ text: String, _ clock: ManualClock) -> [SessionAction] {
+        Array(text.utf8).withUnsafeBytes { m.receive($0, at: clock.read()) }
+    }
+
+    private func sentFrames(_ actions: [SessionAction]) -> [JSONValue] {
+        actions.compactMap { if case .send(let f) = $0 { return f } else { return nil } }
+    }
+
+    func testRefreshToALowerRoleEndsForbiddenSubscriptionsBeforeTheWelcome() {
+        let clock = ManualClock(monotonic: 1000)
+        let viewer = Identity(subject: "alice", role: .viewer, expiresAt: 20_000)
+        let m = machine(identity: trader, clock: clock, tokens: ["viewer": viewer])
+        for (id, topic) in [(1, "risk"), (2, "signals"), (3, "portfolio")] {
+            _ = send(m, #"{"type":"subscribe","id":\#(id),"topic":"\#(topic)"}"#, clock)
+        }
+        let actions = send(m, #"{"type":"auth","token":"viewer"}"#, clock)
+        XCTAssertEqual(actions.count, 5)
+        XCTAssertEqual(
+            Array(actions.prefix(4)),
+            [
+                .unsubscribe(id: .null, topic: .portfolio),
+                .send(["type": "unsubscribed", "topic": "portfolio", "reason": "forbidden"]),
+                .unsubscribe(id: .null, topic: .risk),
+                .send(["type": "unsubscribed", "topic": "risk", "reason": "forbidden"]),
+            ], "each topic leaves the router before anything else happens")
+        XCTAssertEqual(sentFrames(actions).last?["type"], "welcome")
+        XCTAssertEqual(sentFrames(actions).last?["role"], "VIEWER")
+        XCTAssertEqual(m.subscriptions, ["signals"])
+        XCTAssertEqual(
+            sentFrames(send(m, #"{"type":"subscribe","id":4,"topic":"portfolio"}"#, clock)).first?["error_code"],
+            "FORBIDDEN")
+    }
+
+    func testRefreshKeepingOrRaisingTheRoleKeepsEverySubscription() {
+        let clock = ManualClock(monotonic: 1000)
+        let admin = Identity(subject: "alice", role: .admin, expiresAt: 20_000)
+        let m = machine(identity: trader, clock: clock, tokens: ["same": trader, "admin": admin])
+        _ = send(m, #"{"type":"subscribe","id":1,"topic":"portfolio"}"#, clock)
+        for token in ["same", "admin"] {
+            let actions = send(m, #"{"type":"auth","token":"\#(token)"}"#, clock)
+            XCTAssertEqual(actions.count, 1)
+            XCTAssertEqual(sentFrames(actions).first?["type"], "welcome")
+        }
+        XCTAssertEqual(m.subscriptions, ["portfolio"])
+    }
+
+    func testSustainedFloodClosesWith4429() {
+        let clock = ManualClock(monotonic: 1000)
+        let m = machine(identity: trader, clock: clock)  // defaults: 50/s, burst 100
+        var errors = 0
+        var closedAt: Double?
+        for _ in 0..<17_000 {  // 10 s at 1,700 messages/s: 34 times the limit
+            let actions = send(m, #"{"type":"ping"}"#, clock)
+            errors += sentFrames(actions).filter { $0["type"] == "error" }.count
+            if case .close(let code, _)? = actions.first {
+                XCTAssertEqual(code, .rateLimited)
+                closedAt = clock.read().monotonic - 1000
+                break
+            }
+            clock.advance(1.0 / 1700)
+        }
+        guard let closedAt else { return XCTFail("a flood at 34 times the limit was never closed") }
+        XCTAssertLessThan(closedAt, 1)
+        XCTAssertGreaterThanOrEqual(errors, 1, "told RATE_LIMITED before the close")
+    }
+
+    func testTopicsPerConnectionAreCapped() {
+        let clock = ManualClock(monotonic: 1000)
+        var limits = SessionLimits(GatewayConfig.Server())
+        XCTAssertEqual(limits.maxTopics, 256, "the default")
+        limits.maxTopics = 2
+        let m = machine(identity: trader, clock: clock, limits: limits)
+        XCTAssertEqual(
+            send(m, #"{"type":"subscribe","id":1,"topic":"signals"}"#, clock), [.subscribe(id: 1, topic: .signals, since: nil)])
+        XCTAssertEqual(
+            send(m, #"{"type":"subscribe","id":2,"topic":"risk"}"#, clock), [.subscribe(id: 2, topic: .risk, since: nil)])
+        let refused = sentFrames(send(m, #"{"type":"subscribe","id":3,"topic":"portfolio"}"#, clock)).first
+        XCTAssertEqual(refused?["error_code"], "CONFLICT")
+        XCTAssertEqual(refused?["id"], 3)
+        XCTAssertEqual(m.subscriptions, ["signals", "risk"])
+        _ = send(m, #"{"type":"unsubscribe","id":4,"topic":"risk"}"#, clock)
+        XCTAssertEqual(
+            send(m, #"{"type":"subscribe","id":5,"topic":"portfolio"}"#, clock),
+            [.subscribe(id: 5, topic: .portfolio, since: nil)])
+    }
+}

@@ -198,6 +198,28 @@ final class TopicRouterTests: XCTestCase {
         XCTAssertEqual(b.received, ["4-0"])
     }
 
+    func testASubscriptionEndedDuringItsReplayGetsNeitherTheReplayNorLiveEvents() {
+        // What a token refresh to a lower role does: the loop unsubscribes at once, while the
+        // replay is still on its way from Redis.
+        let owner = Owner()
+        owner.stream.append(3)
+        let watcher = Client("watcher")
+        owner.subscribe(watcher)
+        owner.activate()
+        owner.stream.published = 3
+        let demoted = Client("demoted")
+        owner.subscribe(demoted, since: "1-0")
+        owner.stream.append(1)
+        owner.publishPending()  // held behind the replay
+        owner.run(owner.router.unsubscribe(demoted, topic: "signals"))
+        owner.answerReplay()
+        owner.stream.append(1)
+        owner.publishPending()
+        XCTAssertTrue(demoted.received.isEmpty, "got \(demoted.received)")
+        XCTAssertTrue(demoted.subscribed.isEmpty)
+        XCTAssertEqual(watcher.received, ["4-0", "5-0"])
+    }
+
     func testAFailedReplayEndsTheSubscriptionAndTheLastOneDeactivatesTheTopic() {
         let owner = Owner()
         owner.stream.append(2)

@@ -95,6 +95,11 @@ extension GatewayConfig {
         }
         s.maxFrameBytes = try raw.int("server.max_frame_bytes", default: s.maxFrameBytes, 128...(64 << 20))
         s.maxConnections = try raw.int("server.max_connections", default: s.maxConnections, 1...1_000_000)
+        s.maxUnauthenticated = try raw.int("server.max_unauthenticated", default: s.maxUnauthenticated, 0...1_000_000)
+        s.maxConnectionsPerIP = try raw.int("server.max_connections_per_ip", default: s.maxConnectionsPerIP, 0...1_000_000)
+        if raw.source(of: "server.per_ip_exempt") != .defaultValue { s.perIPExempt = try raw.stringList("server.per_ip_exempt") }
+        s.maxTopicsPerConnection = try raw.int(
+            "server.max_topics_per_connection", default: s.maxTopicsPerConnection, 1...1_000_000)
         s.corsOrigins = try raw.stringList("server.cors_origins")
         for origin in s.corsOrigins where !isValidOrigin(origin) {
             throw ConfigError(

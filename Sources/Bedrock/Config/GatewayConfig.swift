@@ -44,8 +44,27 @@ public struct GatewayConfig: Sendable, Equatable {
         /// `server.max_frame_bytes`, default 65536: larger frames close with 1009, larger
         /// request bodies get 413.
         public var maxFrameBytes = 65536
-        /// `server.max_connections`, default 20000: beyond it, 4503 / HTTP 503.
+        /// `server.max_connections`, default 20000: authenticated WebSocket sessions; beyond it an
+        /// upgrade with a token gets HTTP 503, a first-frame authentication closes 4503.
         public var maxConnections = 20000
+        /// `server.max_unauthenticated`, default 0 (automatic: a tenth of `maxConnections`, at
+        /// least 1, at most 1024): sockets waiting for first-frame authentication, counted apart
+        /// from `maxConnections`. Beyond it a token-less upgrade gets HTTP 503.
+        public var maxUnauthenticated = 0
+        /// The budget of sockets waiting for authentication in effect.
+        public var effectiveMaxUnauthenticated: Int {
+            maxUnauthenticated > 0 ? maxUnauthenticated : min(1024, max(1, maxConnections / 10))
+        }
+        /// `server.max_connections_per_ip`, default 256; 0 for no limit: WebSocket connections
+        /// (authenticated or not) one peer address may hold. Beyond it, HTTP 503.
+        public var maxConnectionsPerIP = 256
+        /// `server.per_ip_exempt`, default `127.0.0.1` and `::1`: peer addresses
+        /// `maxConnectionsPerIP` does not apply to (a reverse proxy on the same host shows every
+        /// client as loopback; the load generator opens thousands of connections from it).
+        public var perIPExempt: [String] = ["127.0.0.1", "::1"]
+        /// `server.max_topics_per_connection`, default 256: subscriptions one connection may
+        /// hold; a further `subscribe` gets `CONFLICT`.
+        public var maxTopicsPerConnection = 256
         /// `server.cors_origins`, default none. `*` allows any origin.
         public var corsOrigins: [String] = []
         /// `server.rate_limit_per_s`, default 50: sustained client messages per second per

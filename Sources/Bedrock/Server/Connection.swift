@@ -16,11 +16,14 @@ final class Connection {
     var partial: [UInt8] = []
     /// Counted in `active_connections` (authenticated).
     var counted = false
+    /// The peer's address (normalised, `ConnectionBudget`): its share of the per-address limit.
+    let address: String
 
-    init(wsi: WSI, serial: UInt64, machine: SessionMachine, policy: OutboundPolicy) {
+    init(wsi: WSI, serial: UInt64, machine: SessionMachine, policy: OutboundPolicy, address: String) {
         self.wsi = wsi
         self.serial = serial
         self.machine = machine
+        self.address = address
         outbound = OutboundQueue(policy: policy)
     }
 }

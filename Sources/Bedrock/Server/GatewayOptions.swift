@@ -15,7 +15,6 @@ struct GatewayOptions: Sendable {
         self.clock = clock
     }
 
-    var maxConnections: Int { server.maxConnections }
     var corsOrigins: [String] { server.corsOrigins }
     var publicDir: String { server.publicDir }
     var limits: SessionLimits { SessionLimits(server) }
@@ -23,6 +22,6 @@ struct GatewayOptions: Sendable {
     var serverSettings: LWSServerSettings {
         LWSServerSettings(
             host: server.host, port: server.port, tlsCertPath: server.tlsCert, tlsKeyPath: server.tlsKey,
-            maxConnections: server.maxConnections, useLibev: server.eventLibrary == .libev)
+            maxConnections: server.maxConnections + server.effectiveMaxUnauthenticated, useLibev: server.eventLibrary == .libev)
     }
 }

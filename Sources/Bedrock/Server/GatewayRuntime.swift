@@ -14,7 +14,7 @@ public enum GatewayRuntime {
         let log = Logger(label: "bedrock")
         let methods = MethodTable(workers: WorkerPool(threads: config.server.apiWorkers, name: "bedrock-api"))
         blockTerminationSignals()
-        raiseFileLimit(to: config.server.maxConnections + 512)
+        raiseFileLimit(to: config.server.maxConnections + config.server.effectiveMaxUnauthenticated + 512)
         let services = ServiceList()
         defer { services.stopAll { log.debug("stopping \($0)") } }
 
@@ -150,7 +150,8 @@ public enum GatewayRuntime {
         thread.start()
     }
 
-    /// Lift the open-file soft limit so `server.max_connections` sockets fit.
+    /// Lift the open-file soft limit so `server.max_connections` + `server.max_unauthenticated`
+    /// sockets fit.
     private static func raiseFileLimit(to wanted: Int) {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }

@@ -11,16 +11,19 @@ extension ServiceLoop {
             return reject(exchange, .notFound, "WebSocket endpoint is /ws")
         }
         if shuttingDown { return reject(exchange, .unavailable, "server shutting down") }
-        if census.totalOpen >= options.maxConnections {
-            metrics.connectionsRefused.add()
-            return reject(exchange, .unavailable, "server at its connection limit (\(options.maxConnections))")
-        }
+        var identity: Identity?
         if let token = HTTPExchange.bearerToken(wsi) ?? wsi.queryArguments().first(where: { $0.0 == "token" })?.1 {
             switch authenticate(token) {
             case .failure(let refusal): return reject(exchange, .unauthenticated, refusal.reason)
-            case .success(let identity): upgrades[wsi] = identity
+            case .success(let valid): identity = valid
             }
         }
+        let address = ConnectionBudget.normalized(wsi.peerAddress())
+        if let refusal = budget.admit(authenticated: identity != nil, from: address, census.occupancy(of: address)) {
+            metrics.connectionsRefused.add()
+            return reject(exchange, .unavailable, refusal.message(budget))
+        }
+        if let identity { upgrades[wsi] = identity }
         return 0
     }
 
@@ -30,7 +33,8 @@ extension ServiceLoop {
     }
 
     func established(_ wsi: WSI) {
-        let sessionNumber = census.opened(on: index)
+        let address = ConnectionBudget.normalized(wsi.peerAddress())
+        let sessionNumber = census.opened(on: index, address: address)
         let identity = upgrades.removeValue(forKey: wsi)
         let reading = clock.read()
         let sessionID = String(format: "s%llx-%llx", UInt64(reading.wall * 1000), sessionNumber)
@@ -38,7 +42,8 @@ extension ServiceLoop {
             sessionID: sessionID, limits: limits, at: reading, identity: identity,
             authenticate: authenticate)
         nextSerial += 1
-        let connection = Connection(wsi: wsi, serial: nextSerial, machine: machine, policy: outboundPolicy)
+        let connection = Connection(
+            wsi: wsi, serial: nextSerial, machine: machine, policy: outboundPolicy, address: address)
         connections[wsi] = connection
         sessions[connection.serial] = connection
         wsi.setUserData(Unmanaged.passUnretained(connection).toOpaque())  // cleared in `closed`
@@ -86,7 +91,13 @@ extension ServiceLoop {
                 requestClose(connection, code, reason, linger: code == .rateLimited ? ServiceLoop.floodLinger : 0)
                 return
             case .authenticated:
-                if !connection.counted { connection.counted = true; census.authenticatedOne() }
+                guard !connection.counted else { break }
+                guard census.authenticatedOne(limit: budget.maxAuthenticated) else {
+                    metrics.connectionsRefused.add()
+                    requestClose(connection, .atCapacity, ConnectionBudget.Refusal.authenticatedFull.message(budget))
+                    return
+                }
+                connection.counted = true
             case .subscribe(let id, let topic, let since):
                 subscribe(connection, id: id, topic: topic.name, since: since)
             case .unsubscribe(_, let topic):
@@ -264,7 +275,7 @@ extension ServiceLoop {
         wsi.setUserData(nil)
         guard let connection = connections.removeValue(forKey: wsi) else { return }
         sessions[connection.serial] = nil
-        census.closed(on: index, wasAuthenticated: connection.counted)
+        census.closed(on: index, wasAuthenticated: connection.counted, address: connection.address)
         for topic in connection.machine.subscriptions { unsubscribe(connection, topic: topic) }
         connection.outbound.dropAll()
         if shuttingDown && connections.isEmpty { server.stop() }

@@ -30,6 +30,8 @@ public final class ServiceLoop: @unchecked Sendable {
     let index: Int
     /// Connection counts and session numbers shared by every loop of the group.
     let census: LoopCensus
+    /// Who may open a WebSocket connection, judged on `census`.
+    let budget: ConnectionBudget
     /// Every loop of the group, this one included (set once before serving).
     var siblings: [ServiceLoop] = []
     let staticFiles: StaticFiles
@@ -65,6 +67,7 @@ public final class ServiceLoop: @unchecked Sendable {
         self.options = options
         self.index = index
         self.census = census
+        budget = ConnectionBudget(options.server)
         metrics = GatewayMetrics(registry: registry)
         gauges = GatewayGauges(registry: registry, loops: census.loops)
         self.methods = methods

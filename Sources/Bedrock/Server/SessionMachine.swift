@@ -17,8 +17,7 @@ final class SessionMachine {
     private let authDeadline: Double
     private(set) var lastHeard: Double
     private var nextPing: Double
-    private var bucket: TokenBucket
-    private var refusedInARow = 0
+    private var rate: MessageRateGuard
     private var errorCounter = 0
     /// Every error frame is logged (SPEC §13).
     private static let log = Logger(label: "bedrock.session")
@@ -37,7 +36,8 @@ final class SessionMachine {
         authDeadline = now + limits.authTimeout
         lastHeard = now
         nextPing = now + limits.heartbeatInterval
-        bucket = TokenBucket(rate: limits.messagesPerSecond, burst: max(1, limits.messageBurst), now: now)
+        rate = MessageRateGuard(
+            rate: limits.messagesPerSecond, burst: limits.messageBurst, window: limits.rateWindow, now: now)
     }
 
     /// The `welcome` frame for the current identity.
@@ -76,16 +76,16 @@ final class SessionMachine {
     func receive(_ text: UnsafeRawBufferPointer, at reading: ClockReading) -> [SessionAction] {
         let now = reading.monotonic
         lastHeard = now
-        guard bucket.take(now: now) else {
-            refusedInARow += 1
-            if refusedInARow > Int(limits.messagesPerSecond) {
-                return [.close(.rateLimited, "message rate limit exceeded")]
-            }
-            return refusedInARow == 1
+        switch rate.admit(now: now) {
+        case .pass:
+            break
+        case .refuse(let first):
+            return first
                 ? [.send(errorFrame(.rateLimited, "more than \(Int(limits.messagesPerSecond)) messages/s; message dropped"))]
                 : []
+        case .close:
+            return [.close(.rateLimited, "message rate over \(Int(limits.messagesPerSecond))/s, sustained")]
         }
-        refusedInARow = 0
         let document: JSONValue
         do { document = try JSONCodec.parse(text) } catch {
             return identity == nil
@@ -144,7 +144,7 @@ final class SessionMachine {
                     return [.send(errorFrame(.forbidden, "token refresh must keep the same subject"))]
                 }
                 identity = fresh
-                return [.send(welcome())]
+                return revokeForbidden(role: fresh.role) + [.send(welcome())]
             }
             identity = fresh
             return [.authenticated, .send(welcome())]
@@ -177,9 +177,18 @@ final class SessionMachine {
             }
             since = text == "$" ? nil : text
         }
-        guard subscriptions.insert(topic.name).inserted else {
+        guard !subscriptions.contains(topic.name) else {
             return [.send(errorFrame(.conflict, "already subscribed to \(name)", id: id))]
         }
+        guard subscriptions.count < limits.maxTopics else {
+            return [
+                .send(
+                    errorFrame(
+                        .conflict, "this connection holds \(limits.maxTopics) topics, the most it may; unsubscribe one first",
+                        id: id))
+            ]
+        }
+        subscriptions.insert(topic.name)
         return [.subscribe(id: id, topic: topic, since: since)]
     }
 
@@ -193,6 +202,21 @@ final class SessionMachine {
             .unsubscribe(id: id, topic: topic),
             .send(["type": "unsubscribed", "id": id, "topic": .string(topic.name)]),
         ]
+    }
+
+    /// After a token refresh: end every subscription `role` may not hold, each with an
+    /// `unsubscribed` frame (no `id`: the client did not ask) whose `reason` is `forbidden`. The
+    /// router forgets the topic before the loop carries out anything else, so no event of it
+    /// (live or from a replay still in flight) reaches the client afterwards.
+    private func revokeForbidden(role: Role) -> [SessionAction] {
+        var actions: [SessionAction] = []
+        for name in subscriptions.sorted() {
+            guard let topic = Topic(name), !TopicACL.canSubscribe(role: role, topic: topic) else { continue }
+            subscriptions.remove(name)
+            actions.append(.unsubscribe(id: .null, topic: topic))
+            actions.append(.send(["type": "unsubscribed", "topic": .string(name), "reason": "forbidden"]))
+        }
+        return actions
     }
 
     /// The subscription to `topic` ended on the gateway's side (its replay failed).

@@ -19,6 +19,11 @@ struct SessionLimits: Sendable {
     var messagesPerSecond: Double
     var messageBurst: Double
     var sendQueueMax: Int
+    /// Topics one connection may hold at once (`server.max_topics_per_connection`).
+    var maxTopics: Int
+    /// Seconds' worth of the message rate that refused messages (beyond the rate itself, which is
+    /// forgiven) may add up to before the connection is closed with 4429 (`MessageRateGuard`).
+    var rateWindow: Double = 5
 
     /// The limits `server` configures.
     init(_ server: GatewayConfig.Server) {
@@ -29,6 +34,7 @@ struct SessionLimits: Sendable {
         messagesPerSecond = server.rateLimitPerS
         messageBurst = Double(server.rateLimitBurst)
         sendQueueMax = server.sendQueueMax
+        maxTopics = server.maxTopicsPerConnection
     }
 }
 
@@ -42,7 +48,7 @@ enum SessionAction: Equatable {
     case authenticated
     /// Subscribe after ACL passed; the gateway resolves the position and replays.
     case subscribe(id: JSONValue, topic: Topic, since: String?)
-    /// Remove a subscription.
+    /// Remove a subscription (at once: no event of `topic` reaches the client after it).
     case unsubscribe(id: JSONValue, topic: Topic)
     /// Run a method of the method table (which checks the caller's role).
     case request(id: JSONValue, method: Method, params: JSONObject)
