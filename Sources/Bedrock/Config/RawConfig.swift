@@ -13,7 +13,7 @@ struct RawConfig {
             "host", "port", "public_dir", "heartbeat_interval_s", "heartbeat_timeout_s",
             "max_frame_bytes", "max_connections", "cors_origins", "rate_limit_per_s",
             "rate_limit_burst", "send_queue_max", "auth_timeout_s", "tls_cert", "tls_key", "service_threads",
-            "event_library", "api_workers",
+            "event_library", "api_workers", "metrics_token",
         ],
         "redis": ["url", "prefix", "stream_maxlen", "pubsub_bridge", "replay_max"],
         "jwt": ["secret", "issuer", "audience", "leeway_s"],
