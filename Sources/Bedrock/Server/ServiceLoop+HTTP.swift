@@ -5,6 +5,8 @@ import Transport
 /// HTTP on the loop: health, readiness, metrics, the `/v1` API gate and static files.
 extension ServiceLoop {
     static let maxBodyBytes = 1 << 20
+    /// The routes for load balancers and scrapers: GET and HEAD only.
+    static let probeRoutes: Set<String> = ["/health", "/ready", "/metrics"]
 
     func httpRequest(_ wsi: WSI, path: String) -> Int32 {
         if let earlier = exchanges[wsi] { forget(earlier) }  // its late answer has nowhere to go
@@ -88,13 +90,8 @@ extension ServiceLoop {
             ]
             return respond(exchange, route: "options", response)
         }
-        switch path {
-        case "/health", "/ready", "/metrics":
-            guard exchange.method == "GET" || exchange.method == "HEAD" else {
-                return respond(exchange, route: path, .methodNotAllowed(exchange, allow: ["GET", "HEAD"]))
-            }
-        default:
-            break
+        if ServiceLoop.probeRoutes.contains(path), exchange.method != "GET", exchange.method != "HEAD" {
+            return respond(exchange, route: path, .methodNotAllowed(exchange, allow: ["GET", "HEAD"]))
         }
         switch path {
         case "/health":
@@ -211,7 +208,9 @@ extension ServiceLoop {
         }
         guard let (method, pathParams) = RESTRoutes.match(verb: exchange.method, path: exchange.path) else {
             var allowed = RESTRoutes.verbs(for: exchange.path)
-            if methods.downloads.contains(where: { $0.match(exchange.path) != nil }) { allowed += ["GET", "HEAD"] }
+            if !allowed.contains("GET"), methods.downloads.contains(where: { $0.match(exchange.path) != nil }) {
+                allowed += ["GET", "HEAD"]
+            }
             if !allowed.isEmpty { return respond(exchange, route: "v1", .methodNotAllowed(exchange, allow: allowed)) }
             return respond(
                 exchange, route: "v1", .error(.notFound, "no route \(exchange.method) \(exchange.path)", requestID: id))
