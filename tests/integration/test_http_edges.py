@@ -231,7 +231,7 @@ def bindable(address: str) -> bool:
         return False
 
 
-@pytest.mark.parametrize("host", ["256.1.1.1", "198.51.100.77", "no-such-interface0"])
+@pytest.mark.parametrize("host", ["256.1.1.1", "10.255.255.1", "198.51.100.77", "no-such-interface0"])
 def test_host_that_cannot_be_bound_refuses_to_start(start_gateway, host):
     if host[0].isdigit() and host != "256.1.1.1" and bindable(host):
         pytest.skip(f"{host} is an address of this machine")
