@@ -26,6 +26,9 @@ struct ContextSettings {
     /// The one protocol of the table (the WebSocket subprotocol name).
     var protocolName: String
     var rxBufferSize: Int
+    /// Bytes lws may hold of one request head (request line and headers); lws closes a
+    /// connection whose head does not fit. nil: lws's default (4 KiB).
+    var maxHeadBytes: Int?
     /// lws log level (process-wide in lws): `LLL_ERR` for the server, 0 for the clients.
     var logLevel: Int32 = 0
     /// Size of each service thread's descriptor table (lws indexes it by descriptor number).
@@ -109,6 +112,7 @@ final class LWSContext {
         info.user = Unmanaged.passUnretained(self).toOpaque()
         if let fdLimit = settings.fdLimit { info.fd_limit_per_thread = UInt32(fdLimit) }
         if let timeout = settings.timeoutSeconds { info.timeout_secs = UInt32(timeout) }
+        if let head = settings.maxHeadBytes { info.max_http_header_data = UInt16(clamping: head) }
         var options = settings.options
         if settings.serverTLS != nil {
             options |= UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)

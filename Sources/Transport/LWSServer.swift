@@ -27,6 +27,9 @@ public protocol LWSServerEvents: AnyObject {
     func writable(_ wsi: WSI) -> Int32
     /// The WebSocket connection closed; `wsi` is invalid after this call.
     func closed(_ wsi: WSI)
+    /// A `CONNECT` request (lws turns these into raw sockets): the complete HTTP response to
+    /// write before the connection is closed.
+    func tunnelRefusal() -> [UInt8]
     /// `wake()` was called (from any thread) since the last call.
     func wokenUp()
     /// Every `LWSServerSettings.tickInterval` seconds.
@@ -49,6 +52,11 @@ public struct LWSServerSettings: Sendable {
     public var tlsKeyPath: String?
     /// Connections the whole process may hold (sizes the descriptor table).
     public var maxConnections: Int
+    /// Bytes lws may hold of one request head (request line and all headers): the buffer each
+    /// connection borrows while its head is parsed and its request answered. A head that does
+    /// not fit is dropped by lws without an answer, so this is set above the limits the owner
+    /// enforces (and answers) itself.
+    public var maxHeadBytes = 32 << 10
     /// Seconds between `tick()` calls.
     public var tickInterval: Double = 0.25
     /// False for the second and later service loops: they listen on no port and serve the
@@ -94,6 +102,9 @@ public final class LWSServer: LWSCallbackHandler, @unchecked Sendable {
     private let destroying = Mutex<Bool>(false)
     /// Service thread only: the in-loop destroy was scheduled.
     private var stopScheduled = false
+    /// Service thread only: answers to `CONNECT` requests waiting for their raw connection to
+    /// become writable.
+    private var tunnelRefusals: [WSI: [UInt8]] = [:]
     /// Receives the loop's events; set before `bind()` and kept by the server (so it must not hold
     /// the server itself).
     public var events: (any LWSServerEvents)?
@@ -107,6 +118,7 @@ public final class LWSServer: LWSCallbackHandler, @unchecked Sendable {
         var context = ContextSettings(
             listening: settings.listens ? .port(host: settings.host, port: settings.port) : .adoptedOnly,
             protocolName: LWSServer.subprotocol, rxBufferSize: 4096)
+        context.maxHeadBytes = settings.maxHeadBytes
         context.logLevel = Int32(LLL_ERR)
         // lws indexes its descriptor table by descriptor number, and with several service loops
         // the numbers are shared by the whole process: size every loop's table for all of them
@@ -116,17 +128,27 @@ public final class LWSServer: LWSCallbackHandler, @unchecked Sendable {
         context.options =
             UInt64(LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE)
             | UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8)
+            // An address lws cannot bind fails the context instead of leaving it listening nowhere.
+            | UInt64(LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND)
+        if settings.listens, ListenProbe.isIPv4Literal(settings.host) {
+            // lws 4.1 on an IPv6 socket copies an IPv4 address into the wrong field and binds
+            // every interface ([::]); an IPv4 socket binds exactly the address given.
+            context.options |= UInt64(LWS_SERVER_OPTION_DISABLE_IPV6)
+        }
         if let cert = settings.tlsCertPath, let key = settings.tlsKeyPath { context.serverTLS = (cert, key) }
         context.useLibev = settings.useLibev
         context.fallBackToPoll = true
         self.context = LWSContext(context, handler: self)
     }
 
-    /// Create the context and bind the port. Throws with lws's complaint when it cannot.
+    /// Create the context and bind the port. Throws when it cannot, naming what is at fault
+    /// (`TransportError.kind`): the address, the port, or anything else (TLS files).
     public func bind() throws {
-        guard context.create() else {
-            throw TransportError("cannot listen on \(settings.host):\(settings.port) (port in use, bad address or TLS files?)")
+        guard !context.create() else { return }
+        if settings.listens, let problem = ListenProbe.problem(host: settings.host, port: settings.port) {
+            throw problem
         }
+        throw TransportError("cannot listen on \(settings.host):\(settings.port) (TLS files?)")
     }
 
     /// Run the service loop on the calling thread until `stop()`; destroys the context on exit.
@@ -222,6 +244,16 @@ public final class LWSServer: LWSCallbackHandler, @unchecked Sendable {
         case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
             let descriptor = Int32(truncatingIfNeeded: Int(bitPattern: input))
             return events.accepted(descriptor: descriptor) ? 0 : 1
+        case LWS_CALLBACK_RAW_ADOPT:
+            // Only a `CONNECT` request becomes a raw socket here (lws's HTTP fallback).
+            tunnelRefusals[wsi] = events.tunnelRefusal()
+            wsi.requestWritable()
+        case LWS_CALLBACK_RAW_WRITEABLE:
+            guard let response = tunnelRefusals.removeValue(forKey: wsi) else { return -1 }
+            _ = wsi.writeRaw(response)
+            return -1
+        case LWS_CALLBACK_RAW_CLOSE:
+            tunnelRefusals[wsi] = nil
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
             events.wokenUp()
             stopIfAsked()

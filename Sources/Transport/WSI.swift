@@ -36,6 +36,27 @@ public struct WSI: Hashable, @unchecked Sendable {
         return "GET"
     }
 
+    /// Bytes of the request URL as lws stored it: the path (percent-decoded) and the query.
+    public var requestURLBytes: Int {
+        let methods = [
+            WSI_TOKEN_GET_URI, WSI_TOKEN_POST_URI, WSI_TOKEN_OPTIONS_URI, WSI_TOKEN_HEAD_URI, WSI_TOKEN_PUT_URI,
+            WSI_TOKEN_DELETE_URI, WSI_TOKEN_PATCH_URI,
+        ]
+        let path = methods.reduce(0) { $0 + Int(max(0, lws_hdr_total_length(raw, $1))) }
+        return path + Int(max(0, lws_hdr_total_length(raw, WSI_TOKEN_HTTP_URI_ARGS)))
+    }
+
+    /// Bytes of the request line and every header lws recognises (the standard HTTP header
+    /// names), values only: what a request head is measured by. Headers lws does not know are
+    /// not counted (lws 4.1 cannot list them); they only take room in lws's head buffer.
+    public var requestHeadBytes: Int {
+        var total = 0
+        for index in 0..<WSI_TOKEN_COUNT.rawValue {
+            total += Int(max(0, lws_hdr_total_length(raw, lws_token_indexes(rawValue: index))))
+        }
+        return total
+    }
+
     /// Value of a custom header given lower-case with its colon, e.g. `"x-request-id:"`.
     public func customHeader(_ nameWithColon: String) -> String? {
         let nameLength = Int32(nameWithColon.utf8.count)
@@ -48,27 +69,26 @@ public struct WSI: Hashable, @unchecked Sendable {
     }
 
     /// The URL query arguments, url-decoded by lws, as `name=value` fragments split into pairs.
-    /// Every fragment is copied whole, however long (the header limits bound the total).
     public func queryArguments() -> [(String, String)] {
         var result: [(String, String)] = []
-        var index: Int32 = 0
-        while true {
-            let length = Int(lws_hdr_fragment_length(raw, WSI_TOKEN_HTTP_URI_ARGS, index))
-            var bytes = [UInt8](repeating: 0, count: length + 1)
-            let n = bytes.withUnsafeMutableBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) {
-                    lws_hdr_copy_fragment(raw, $0.baseAddress, Int32($0.count), WSI_TOKEN_HTTP_URI_ARGS, index)
+        let capacity = Int(max(0, lws_hdr_total_length(raw, WSI_TOKEN_HTTP_URI_ARGS))) + 1
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: capacity) { buffer in
+            var index: Int32 = 0
+            while true {
+                let n = lws_hdr_copy_fragment(raw, buffer.baseAddress, Int32(capacity), WSI_TOKEN_HTTP_URI_ARGS, index)
+                if n < 0 { break }
+                let fragment = UnsafeRawBufferPointer(start: buffer.baseAddress, count: Int(n))
+                if let eq = fragment.firstIndex(of: UInt8(ascii: "=")) {
+                    result.append(
+                        (
+                            String(decoding: fragment[..<eq], as: UTF8.self),
+                            String(decoding: fragment[(eq + 1)...], as: UTF8.self)
+                        ))
+                } else if n > 0 {
+                    result.append((String(decoding: fragment, as: UTF8.self), ""))
                 }
+                index += 1
             }
-            if n < 0 { break }
-            let fragment = bytes[..<Int(n)]
-            if let eq = fragment.firstIndex(of: UInt8(ascii: "=")) {
-                result.append(
-                    (String(decoding: fragment[..<eq], as: UTF8.self), String(decoding: fragment[(eq + 1)...], as: UTF8.self)))
-            } else if n > 0 {
-                result.append((String(decoding: fragment, as: UTF8.self), ""))
-            }
-            index += 1
         }
         return result
     }
@@ -107,6 +127,16 @@ public struct WSI: Hashable, @unchecked Sendable {
     public func writeText(_ buffer: UnsafeMutableRawPointer, payloadLength: Int) -> Bool {
         let start = buffer.advanced(by: WSI.headroom).assumingMemoryBound(to: UInt8.self)
         return lws_write(raw, start, payloadLength, LWS_WRITE_TEXT) >= Int32(payloadLength)
+    }
+
+    /// Write `bytes` as they are on a raw socket (a `CONNECT` request lws handed over); false
+    /// when lws failed.
+    public func writeRaw(_ bytes: [UInt8]) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: WSI.headroom + bytes.count) { buffer in
+            let start = buffer.baseAddress! + WSI.headroom
+            bytes.withUnsafeBufferPointer { start.update(from: $0.baseAddress!, count: bytes.count) }
+            return lws_write(raw, start, bytes.count, LWS_WRITE_HTTP) >= Int32(bytes.count)  // LWS_WRITE_RAW is a macro for it
+        }
     }
 
     /// The peer's address as text (no reverse DNS).

@@ -8,7 +8,8 @@ final class CodesTests: XCTestCase {
     func testErrorCodeTableMatchesSpec() {
         let expected: [String: Int] = [
             "BAD_REQUEST": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404,
-            "CONFLICT": 409, "PAYLOAD_TOO_LARGE": 413, "RATE_LIMITED": 429, "INTERNAL": 500,
+            "METHOD_NOT_ALLOWED": 405, "CONFLICT": 409, "LENGTH_REQUIRED": 411, "PAYLOAD_TOO_LARGE": 413,
+            "URI_TOO_LONG": 414, "RATE_LIMITED": 429, "HEADERS_TOO_LARGE": 431, "INTERNAL": 500,
             "UNAVAILABLE": 503,
         ]
         XCTAssertEqual(ErrorCode.allCases.count, expected.count)

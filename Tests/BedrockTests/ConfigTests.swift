@@ -184,6 +184,14 @@ final class ConfigTests: XCTestCase {
             ),
             (#"{"server":{"port":80.5}}"#, [:], "config: server.port: must be an integer 0-65535, got 80.5 (from \(dir)/c.json)"),
             (#"{"mode":"staging"}"#, [:], "config: mode: must be one of dev, production, got \"staging\" (from \(dir)/c.json)"),
+            (
+                nil, ["BEDROCK_SERVER_METRICS_TOKEN": "short-secret"],
+                "config: server.metrics_token: must be at least 16 visible ASCII characters with no spaces (12 given) (from BEDROCK_SERVER_METRICS_TOKEN)"
+            ),
+            (
+                #"{"server":{"metrics_token":"a metrics token with spaces"}}"#, [:],
+                "config: server.metrics_token: must be at least 16 visible ASCII characters with no spaces (27 given) (from \(dir)/c.json)"
+            ),
             (nil, ["BEDROCK_MODE": "prod"], "config: mode: must be one of dev, production, got \"prod\" (from BEDROCK_MODE)"),
             (
                 #"{"server":{"heartbeat_interval_s":30,"heartbeat_timeout_s":30}}"#, [:],

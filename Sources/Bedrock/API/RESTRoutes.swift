@@ -40,19 +40,34 @@ enum RESTRoutes {
     static func match(verb: String, path: String) -> (method: Method, params: [(String, String)])? {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         let wantedVerb = verb == "HEAD" ? "GET" : verb
-        for route in table where route.verb == wantedVerb && route.segments.count == parts.count {
-            var params: [(String, String)] = []
-            var matched = true
-            for (pattern, part) in zip(route.segments, parts) {
-                if pattern.hasPrefix("{") && pattern.hasSuffix("}") {
-                    params.append((String(pattern.dropFirst().dropLast()), part))
-                } else if pattern != part {
-                    matched = false
-                    break
-                }
-            }
-            if matched { return (route.method, params) }
+        for route in table where route.verb == wantedVerb {
+            if let params = parameters(route, parts) { return (route.method, params) }
         }
         return nil
+    }
+
+    /// The verbs some route answers on `path` (`GET` with `HEAD`), in table order; empty when no
+    /// route has that path (what a 405's `Allow` lists).
+    static func verbs(for path: String) -> [String] {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        var verbs: [String] = []
+        for route in table where !verbs.contains(route.verb) && parameters(route, parts) != nil {
+            verbs += route.verb == "GET" ? ["GET", "HEAD"] : [route.verb]
+        }
+        return verbs
+    }
+
+    /// The path parameters when `parts` fit the route's segments, else nil.
+    private static func parameters(_ route: Route, _ parts: [String]) -> [(String, String)]? {
+        guard route.segments.count == parts.count else { return nil }
+        var params: [(String, String)] = []
+        for (pattern, part) in zip(route.segments, parts) {
+            if pattern.hasPrefix("{") && pattern.hasSuffix("}") {
+                params.append((String(pattern.dropFirst().dropLast()), part))
+            } else if pattern != part {
+                return nil
+            }
+        }
+        return params
     }
 }

@@ -116,6 +116,14 @@ extension GatewayConfig {
             rawValue: try raw.choice(
                 "server.event_library", default: s.eventLibrary.rawValue, GatewayConfig.EventLibrary.allCases.map(\.rawValue)))!
         s.apiWorkers = try raw.int("server.api_workers", default: s.apiWorkers, 1...256)
+        s.metricsToken = try raw.optionalString("server.metrics_token")
+        if let token = s.metricsToken, token.utf8.count < 16 || !token.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) {
+            // The value is a secret: say what is wrong, never what it is.
+            throw ConfigError(
+                key: "server.metrics_token",
+                message: "must be at least 16 visible ASCII characters with no spaces (\(token.utf8.count) given)",
+                source: raw.source(of: "server.metrics_token"))
+        }
         s.tlsCert = try raw.optionalString("server.tls_cert")
         s.tlsKey = try raw.optionalString("server.tls_key")
         switch (s.tlsCert, s.tlsKey) {

@@ -98,6 +98,10 @@ public struct GatewayConfig: Sendable, Equatable {
         /// `server.tls_key`, default none: PEM private key; set together with `tlsCert`.
         public var tlsKey: String?
 
+        /// `server.metrics_token`, default none: when set, `/metrics` answers only requests carrying
+        /// `Authorization: Bearer <metrics_token>` (never printed or logged).
+        public var metricsToken: String?
+
         /// True when both TLS files are configured (wss:// and https://).
         public var tlsEnabled: Bool { tlsCert != nil && tlsKey != nil }
 

@@ -26,13 +26,17 @@ final class Gateway: @unchecked Sendable {
     /// Set what every loop shares before serving.
     func configure(_ body: (ServiceLoop) -> Void) { loops.forEach(body) }
 
-    /// Create every loop's context; loop 0 binds the port (throws `GatewayStartError` when it
-    /// cannot).
+    /// Create every loop's context; loop 0 binds the port (throws `GatewayStartError` naming
+    /// `server.host` or `server.port` when that is what it cannot have).
     func bind() throws {
         do {
             for loop in loops { try loop.bind() }
         } catch let error as TransportError {
-            throw GatewayStartError(error.description)
+            switch error.kind {
+            case .address: throw GatewayStartError("server.host: \(error.description)")
+            case .port: throw GatewayStartError("server.port: \(error.description)")
+            case .other: throw GatewayStartError(error.description)
+            }
         }
     }
 

@@ -12,6 +12,7 @@ public enum GatewayRuntime {
     /// Serve until a signal; throws `GatewayStartError` when something cannot start.
     public static func run(config: GatewayConfig, registry: MetricsRegistry = MetricsRegistry()) throws {
         let log = Logger(label: "bedrock")
+        try checkPublicDirectory(config.server.publicDir)
         let methods = MethodTable(workers: WorkerPool(threads: config.server.apiWorkers, name: "bedrock-api"))
         blockTerminationSignals()
         raiseFileLimit(to: config.server.maxConnections + config.server.effectiveMaxUnauthenticated + 512)
@@ -88,6 +89,18 @@ public enum GatewayRuntime {
         }
         gateway.serve()
         log.info("bedrock: stopped")
+    }
+
+    /// `server.public_dir` must be a directory: a gateway that would answer 404 to every page
+    /// refuses to start instead.
+    private static func checkPublicDirectory(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw GatewayStartError("server.public_dir: no such directory \"\(path)\"")
+        }
+        guard isDirectory.boolValue else {
+            throw GatewayStartError("server.public_dir: \"\(path)\" is not a directory")
+        }
     }
 
     /// The paper-trading ledger's read/write methods (Sources/Bedrock/Ledger), on pooled

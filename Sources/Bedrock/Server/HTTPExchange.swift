@@ -17,6 +17,9 @@ final class HTTPExchange {
     /// True while a request body announced by the headers has not been received in full: a
     /// response ready before that waits for a writable callback instead of being written at once.
     var awaitingBody = false
+    /// Refused before routing: answered at once with `connection: close`; a body still arriving
+    /// is dropped and the connection closes when it ends (or when lws's timer runs out).
+    var closing = false
     var started = 0.0
     var route = "other"
     /// The bearer token's subject once a `/v1` request is authenticated (for the access log).
@@ -27,6 +30,9 @@ final class HTTPExchange {
         return String(path[..<mark])
     }
     var origin: String?
+
+    /// True for the methods whose requests may carry a body (lws reads one for these).
+    var mayHaveBody: Bool { method == "POST" || method == "PUT" || method == "PATCH" }
 
     init(wsi: WSI, serial: UInt64, requestID: String) {
         self.wsi = wsi
@@ -107,9 +113,11 @@ final class HTTPExchange {
         }
     }
 
-    /// After the response's own headers: `x-request-id`, `cache-control` and CORS.
+    /// After the response's own headers: `x-request-id`, `cache-control`, `connection: close`
+    /// when closing, and CORS.
     private func addHeaders(corsOrigin: String?, _ writer: inout HTTPHeaderWriter) -> Bool {
         guard writer.add("x-request-id:", requestID), writer.add("cache-control:", "no-store") else { return false }
+        if closing, !writer.add("connection:", "close") { return false }
         if let corsOrigin {
             guard writer.add("access-control-allow-origin:", corsOrigin), writer.add("vary:", "Origin") else { return false }
         }

@@ -17,6 +17,16 @@ struct HTTPResponse {
         json(code.httpStatus, errorBody(code, message, requestID: requestID))
     }
 
+    /// 405 `METHOD_NOT_ALLOWED` for the exchange's method, with `Allow` listing `allow`.
+    static func methodNotAllowed(_ exchange: HTTPExchange, allow: [String]) -> HTTPResponse {
+        let list = allow.joined(separator: ", ")
+        var response = error(
+            .methodNotAllowed, "\(exchange.method) is not allowed on \(exchange.pathWithoutQuery) (allowed: \(list))",
+            requestID: exchange.requestID)
+        response.headers = [("allow:", list)]
+        return response
+    }
+
     /// `{"error_code","message","timestamp","request_id"}`.
     static func errorBody(_ code: ErrorCode, _ message: String, requestID: String) -> JSONValue {
         [

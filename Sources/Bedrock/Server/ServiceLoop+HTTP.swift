@@ -5,6 +5,8 @@ import Transport
 /// HTTP on the loop: health, readiness, metrics, the `/v1` API gate and static files.
 extension ServiceLoop {
     static let maxBodyBytes = 1 << 20
+    /// The routes for load balancers and scrapers: GET and HEAD only.
+    static let probeRoutes: Set<String> = ["/health", "/ready", "/metrics"]
 
     func httpRequest(_ wsi: WSI, path: String) -> Int32 {
         if let earlier = exchanges[wsi] { forget(earlier) }  // its late answer has nowhere to go
@@ -16,10 +18,16 @@ extension ServiceLoop {
         exchange.origin = wsi.header(.origin)
         exchanges[wsi] = exchange
         pendingExchanges[exchange.serial] = exchange
-        if exchange.method == "POST" || exchange.method == "PUT" || exchange.method == "PATCH" {
-            let length = wsi.header(.contentLength)
-            let chunked = wsi.header(.transferEncoding)?.lowercased().contains("chunked") ?? false
-            exchange.awaitingBody = chunked || !(length == nil || length == "0")
+        if let refusal = HTTPRequestCheck.headRefusal(wsi) { return refuse(exchange, refusal.code, refusal.message) }
+        if exchange.mayHaveBody {
+            switch HTTPRequestCheck.body(
+                contentLength: wsi.header(.contentLength), transferEncoding: wsi.header(.transferEncoding),
+                maxBytes: ServiceLoop.maxBodyBytes)
+            {
+            case .refused(let code, let message): return refuse(exchange, code, message)
+            case .none: exchange.awaitingBody = false
+            case .length: exchange.awaitingBody = true
+            }
             if path.hasPrefix("/v1/"), let failure = authFailure(wsi) {
                 return respond(exchange, route: "v1", .error(.unauthenticated, failure, requestID: exchange.requestID))
             }
@@ -29,15 +37,37 @@ extension ServiceLoop {
         return route(exchange)
     }
 
+    /// Answer a request refused before routing at once, with `connection: close`: a body it
+    /// announced is read and dropped, never waited for beyond a few seconds; without one the
+    /// connection closes now.
+    private func refuse(_ exchange: HTTPExchange, _ code: ErrorCode, _ message: String) -> Int32 {
+        exchange.response = .error(code, message, requestID: exchange.requestID)
+        exchange.route = "other"
+        exchange.closing = true
+        pendingExchanges[exchange.serial] = nil
+        record(exchange, route: exchange.route, status: code.httpStatus)
+        guard exchange.writeResponse(corsOrigin: allowedOrigin(exchange.origin)), exchange.mayHaveBody else {
+            exchanges[exchange.wsi] = nil
+            return -1
+        }
+        exchange.wsi.killAfter(seconds: ServiceLoop.refusedBodyGraceSeconds)
+        return 0
+    }
+
+    /// Seconds a refused request's body may keep arriving (read and dropped) after the answer.
+    static let refusedBodyGraceSeconds = 5
+
     func httpBody(_ wsi: WSI, chunk: UnsafeRawBufferPointer) -> Int32 {
-        guard let exchange = exchanges[wsi] else { return 0 }
+        guard let exchange = exchanges[wsi], !exchange.closing else { return 0 }
         if exchange.body.count + chunk.count > ServiceLoop.maxBodyBytes { exchange.bodyTooLarge = true; return 0 }
         exchange.body.append(contentsOf: chunk)
         return 0
     }
 
     func httpBodyComplete(_ wsi: WSI) -> Int32 {
-        guard let exchange = exchanges[wsi], !exchange.routed, exchange.response == nil else { return 0 }
+        guard let exchange = exchanges[wsi] else { return 0 }
+        if exchange.closing { return -1 }  // refused: answered already
+        guard !exchange.routed, exchange.response == nil else { return 0 }
         exchange.awaitingBody = false
         if exchange.bodyTooLarge {
             return respond(
@@ -60,6 +90,9 @@ extension ServiceLoop {
             ]
             return respond(exchange, route: "options", response)
         }
+        if ServiceLoop.probeRoutes.contains(path), exchange.method != "GET", exchange.method != "HEAD" {
+            return respond(exchange, route: path, .methodNotAllowed(exchange, allow: ["GET", "HEAD"]))
+        }
         switch path {
         case "/health":
             return respond(exchange, route: "/health", .json(200, ["status": "healthy"]))
@@ -75,6 +108,13 @@ extension ServiceLoop {
             ]
             return respond(exchange, route: "/ready", .json(up ? 200 : 503, body))
         case "/metrics":
+            if let expected = options.server.metricsToken,
+                !HTTPRequestCheck.constantTimeEquals(HTTPExchange.bearerToken(exchange.wsi) ?? "", expected)
+            {
+                return respond(
+                    exchange, route: "/metrics",
+                    .error(.unauthenticated, "/metrics needs Authorization: Bearer <server.metrics_token>", requestID: id))
+            }
             return gatherMetrics(exchange)
         case DevSignIn.path:
             return devToken(exchange)
@@ -96,7 +136,7 @@ extension ServiceLoop {
             return callREST(exchange, identity: identity)
         }
         guard exchange.method == "GET" || exchange.method == "HEAD" else {
-            return respond(exchange, route: "static", .error(.notFound, "no route \(exchange.method) \(path)", requestID: id))
+            return respond(exchange, route: "static", .methodNotAllowed(exchange, allow: ["GET", "HEAD"]))
         }
         guard let file = staticFiles.resolve(path) else {
             return respond(exchange, route: "static", .error(.notFound, "no such file: \(path)", requestID: id))
@@ -140,8 +180,7 @@ extension ServiceLoop {
                 return respond(exchange, route: DevSignIn.path, .error(error.code, error.message, requestID: id))
             }
         default:
-            return respond(
-                exchange, route: DevSignIn.path, .error(.notFound, "no route \(exchange.method) \(exchange.path)", requestID: id))
+            return respond(exchange, route: DevSignIn.path, .methodNotAllowed(exchange, allow: ["GET", "HEAD", "POST"]))
         }
     }
 
@@ -168,6 +207,11 @@ extension ServiceLoop {
             return callDownload(exchange, route: route, pathParams: pathParams, identity: identity)
         }
         guard let (method, pathParams) = RESTRoutes.match(verb: exchange.method, path: exchange.path) else {
+            var allowed = RESTRoutes.verbs(for: exchange.path)
+            if !allowed.contains("GET"), methods.downloads.contains(where: { $0.match(exchange.path) != nil }) {
+                allowed += ["GET", "HEAD"]
+            }
+            if !allowed.isEmpty { return respond(exchange, route: "v1", .methodNotAllowed(exchange, allow: allowed)) }
             return respond(
                 exchange, route: "v1", .error(.notFound, "no route \(exchange.method) \(exchange.path)", requestID: id))
         }
@@ -270,8 +314,22 @@ extension ServiceLoop {
         return exchange.wsi.serveFile(path, contentType: contentType, extraHeaders: headers)
     }
 
+    /// A `CONNECT` request (lws hands these over as raw sockets, no request headers left to
+    /// read): 405 with the SPEC §4 body, as the raw bytes to write before closing.
+    func tunnelRefusal() -> [UInt8] {
+        let id = HTTPExchange.newRequestID()
+        let body = JSONCodec.encode(
+            HTTPResponse.errorBody(.methodNotAllowed, "CONNECT is not allowed (this server is no proxy)", requestID: id))
+        metrics.observeHTTP(route: "other", status: ErrorCode.methodNotAllowed.httpStatus, seconds: 0)
+        let head =
+            "HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json; charset=utf-8\r\n"
+            + "content-length: \(body.count)\r\nallow: GET, HEAD, POST, OPTIONS\r\nx-request-id: \(id)\r\n"
+            + "cache-control: no-store\r\nconnection: close\r\n\r\n"
+        return Array(head.utf8) + body
+    }
+
     func httpWritable(_ wsi: WSI) -> Int32 {
-        guard let exchange = exchanges[wsi] else { return 0 }
+        guard let exchange = exchanges[wsi], !exchange.closing else { return 0 }
         return finish(exchange)
     }
 

@@ -7,6 +7,7 @@ import Transport
 extension ServiceLoop {
     func confirmUpgrade(_ wsi: WSI) -> Int32 {
         let exchange = HTTPExchange(wsi: wsi, serial: 0, requestID: HTTPExchange.requestID(from: wsi))  // answered at once
+        if let refusal = HTTPRequestCheck.headRefusal(wsi) { return reject(exchange, refusal.code, refusal.message) }
         guard wsi.header(.getURI) == "/ws" else {
             return reject(exchange, .notFound, "WebSocket endpoint is /ws")
         }

@@ -22,6 +22,7 @@ final class ServiceLoopEvents: LWSServerEvents {
     }
     func writable(_ wsi: WSI) -> Int32 { gateway.writable(wsi) }
     func closed(_ wsi: WSI) { gateway.closed(wsi) }
+    func tunnelRefusal() -> [UInt8] { gateway.tunnelRefusal() }
     func wokenUp() { gateway.wokenUp() }
     func tick() { gateway.tick() }
     func accepted(descriptor: Int32) -> Bool { gateway.accepted(descriptor: descriptor) }
