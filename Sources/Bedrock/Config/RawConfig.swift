@@ -15,7 +15,7 @@ struct RawConfig {
             "rate_limit_burst", "send_queue_max", "auth_timeout_s", "tls_cert", "tls_key", "service_threads",
             "event_library", "api_workers",
         ],
-        "redis": ["url", "prefix", "stream_maxlen", "pubsub_bridge", "replay_max"],
+        "redis": ["url", "prefix", "stream_maxlen", "pubsub_bridge", "replay_max", "command_timeout_ms"],
         "jwt": ["secret", "issuer", "audience", "leeway_s"],
         "log": ["level", "format"],
         "ledger": [

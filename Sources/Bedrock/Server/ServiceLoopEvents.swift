@@ -24,5 +24,6 @@ final class ServiceLoopEvents: LWSServerEvents {
     func closed(_ wsi: WSI) { gateway.closed(wsi) }
     func wokenUp() { gateway.wokenUp() }
     func tick() { gateway.tick() }
+    func alarm() { gateway.alarm() }
     func accepted(descriptor: Int32) -> Bool { gateway.accepted(descriptor: descriptor) }
 }
