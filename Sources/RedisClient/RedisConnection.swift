@@ -22,12 +22,25 @@ public final class RedisConnection: @unchecked Sendable {
     public let address: RedisAddress
     /// True once an I/O or protocol error has made the connection unusable.
     public private(set) var isBroken = false
+    /// Seconds a reply may take when no deadline is set (nil: forever).
+    private var readTimeout: Double?
+    /// True while the socket timeout is cut to a deadline's time left instead of `readTimeout`.
+    private var timeoutCut = false
+    /// When set, every command must be answered by this instant: its socket timeout is the time
+    /// left (never more than `readTimeout`), and one with no time left fails with `.io` before
+    /// anything is sent (the connection stays usable). A command that runs out of time breaks
+    /// the connection like any timeout. `RedisPool` sets it from `RedisDeadline.current`.
+    public var deadline: ContinuousClock.Instant?
 
     /// Connects, then sends `AUTH` and `SELECT` when the address asks for them.
     /// - Parameter connectTimeout: seconds allowed for the TCP/unix connect.
     /// - Parameter readTimeout: seconds a reply may take before the call fails with `.io`
     ///   (nil: wait forever). Keep it longer than any `BLOCK` you send.
-    public init(_ address: RedisAddress, connectTimeout: Double = 2, readTimeout: Double? = 5) throws(RedisError) {
+    /// - Parameter deadline: the initial `deadline` (it bounds `AUTH` and `SELECT` too).
+    public init(
+        _ address: RedisAddress, connectTimeout: Double = 2, readTimeout: Double? = 5,
+        deadline: ContinuousClock.Instant? = nil
+    ) throws(RedisError) {
         let tv = RedisConnection.makeTimeval(seconds: connectTimeout)
         let ctx: UnsafeMutablePointer<redisContext>?
         switch address.transport {
@@ -42,6 +55,7 @@ public final class RedisConnection: @unchecked Sendable {
         }
         self.context = ctx
         self.address = address
+        self.deadline = deadline
         do {
             try setReadTimeout(readTimeout)
             if let password = address.password {
@@ -60,8 +74,30 @@ public final class RedisConnection: @unchecked Sendable {
     /// Sets the socket read/write timeout (nil or 0: none). A command that times out fails with
     /// `.io` and breaks the connection, so a blocking command can never hang forever.
     public func setReadTimeout(_ seconds: Double?) throws(RedisError) {
+        readTimeout = seconds
+        timeoutCut = false
+        try setSocketTimeout(seconds)
+    }
+
+    private func setSocketTimeout(_ seconds: Double?) throws(RedisError) {
         let tv = RedisConnection.makeTimeval(seconds: seconds ?? 0)
         if redisSetTimeout(context, tv) != 0 { throw failure() }
+    }
+
+    /// Before a command: the socket timeout for `deadline`'s time left, or back to `readTimeout`.
+    private func armTimeout() throws(RedisError) {
+        guard let deadline else {
+            if timeoutCut {
+                timeoutCut = false
+                try setSocketTimeout(readTimeout)
+            }
+            return
+        }
+        let left = RedisDeadline.secondsLeft(until: deadline)
+        // Under a millisecond left: the socket timeout could not express it (0 means none).
+        guard left >= 0.001 else { throw .io("no time left before the deadline") }
+        timeoutCut = true
+        try setSocketTimeout(min(left, readTimeout.flatMap { $0 > 0 ? $0 : nil } ?? left))
     }
 
     /// Sends one command and returns its reply. An error reply comes back as `.error` (use
@@ -74,6 +110,7 @@ public final class RedisConnection: @unchecked Sendable {
     public func command(binary args: [[UInt8]]) throws(RedisError) -> RedisReply {
         if isBroken { throw .io("connection already failed") }
         if args.isEmpty { throw .invalidArgument("empty command") }
+        try armTimeout()
         let raw = withArgv(args) { argc, argv, lens in redisCommandArgv(context, argc, argv, lens) }
         guard let raw else { throw failure() }
         defer { freeReplyObject(raw) }
@@ -98,6 +135,7 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Writes the whole output buffer to the socket. Same threading rule as `command(_:)`.
     public func flush() throws(RedisError) {
+        try armTimeout()
         var done: Int32 = 0
         while done == 0 {
             if redisBufferWrite(context, &done) != REDIS_OK { throw failure() }

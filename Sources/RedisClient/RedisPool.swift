@@ -3,6 +3,9 @@ import Synchronization
 /// A small pool of blocking Redis connections for API handlers on the worker queue: a call
 /// borrows one connection for its whole duration (one thread owns it meanwhile), then returns
 /// it; a connection that broke is dropped, and the next call opens a fresh one.
+///
+/// Inside `RedisDeadline.bounded(by:_:)` the borrowed connection carries that deadline: opening
+/// it and every command end by then (a connection that ran out of time is broken and dropped).
 public final class RedisPool: Sendable {
     private let address: RedisAddress
     private let maxIdle: Int
@@ -34,15 +37,26 @@ public final class RedisPool: Sendable {
     /// Idle connections (for tests and metrics).
     public var idleCount: Int { idle.withLock { $0.count } }
 
-    /// Runs `body` with a connection of its own.
+    /// Runs `body` with a connection of its own, bounded by `RedisDeadline.current` when bound.
     public func with<T>(_ body: (RedisConnection) throws -> T) throws -> T {
+        let deadline = RedisDeadline.current
         let reused = idle.withLock { $0.popLast() }
-        let connection = try reused ?? RedisConnection(address)
+        let connection = try reused ?? open(by: deadline)
+        connection.deadline = deadline
         defer {
+            connection.deadline = nil
             if !connection.isBroken {
                 idle.withLock { if $0.count < maxIdle { $0.append(connection) } }
             }
         }
         return try body(connection)
+    }
+
+    /// A new connection; with a deadline, its connect and `AUTH`/`SELECT` end by then.
+    private func open(by deadline: ContinuousClock.Instant?) throws(RedisError) -> RedisConnection {
+        guard let deadline else { return try RedisConnection(address) }
+        let left = RedisDeadline.secondsLeft(until: deadline)
+        guard left >= 0.001 else { throw .connect("\(address): no time left before the deadline") }
+        return try RedisConnection(address, connectTimeout: min(2, left), deadline: deadline)
     }
 }

@@ -34,6 +34,8 @@ public protocol LWSServerEvents: AnyObject {
     func wokenUp()
     /// Every `LWSServerSettings.tickInterval` seconds.
     func tick()
+    /// The time given to the last `LWSServer.setAlarm(afterSeconds:)` has come.
+    func alarm()
     /// A connection was accepted on the listening socket (`descriptor`, before lws sets it up).
     /// False when the owner took it elsewhere (a copy of the descriptor handed to another loop);
     /// lws then closes its own descriptor.
@@ -92,6 +94,8 @@ public final class LWSServer: LWSCallbackHandler, @unchecked Sendable {
     /// Set once in `init` (it needs `self` as its handler), never changed.
     private var context: LWSContext!
     private let tickTimer = LWSTimer()
+    /// One-shot timer for deadlines finer than the tick (`setAlarm(afterSeconds:)`).
+    private let alarmTimer = LWSTimer()
     /// Timer that destroys the context from inside a libev loop (see `run()`).
     private let stopTimer = LWSTimer()
     private let settings: LWSServerSettings
@@ -200,10 +204,18 @@ public final class LWSServer: LWSCallbackHandler, @unchecked Sendable {
         tickTimer.arm(on: pointer, owner: self, afterMicros: Int64(settings.tickInterval * 1_000_000), lwsTickFired)
     }
 
+    /// Call `alarm()` once, `seconds` from now (at least a microsecond); arming again replaces
+    /// the time set before. Service thread only.
+    public func setAlarm(afterSeconds seconds: Double) {
+        guard let pointer = context.pointer, ticking else { return }
+        alarmTimer.arm(on: pointer, owner: self, afterMicros: max(1, Int64(seconds * 1_000_000)), lwsAlarmFired)
+    }
+
     /// The in-loop first stage of destroying a libev context (the stop timer fired).
     fileprivate func destroyFromLoop() {
         guard let pointer = context.pointer else { return }
         tickTimer.cancel(on: pointer)
+        alarmTimer.cancel(on: pointer)
         destroying.withLock { $0 = true }
         context.destroyFromLoop()
     }
@@ -271,6 +283,14 @@ private func lwsTickFired(_ sul: UnsafeMutablePointer<lws_sorted_usec_list_t>?) 
     guard server.ticking else { return }
     server.events?.tick()
     server.scheduleTick()
+}
+
+/// The alarm timer fired (service thread).
+private func lwsAlarmFired(_ sul: UnsafeMutablePointer<lws_sorted_usec_list_t>?) {
+    guard let sul else { return }
+    let server = LWSTimer.owner(of: sul, as: LWSServer.self)
+    guard server.ticking else { return }
+    server.events?.alarm()
 }
 
 /// The stop timer fired (service thread, libev): destroy the context from inside the loop.

@@ -95,10 +95,22 @@ final class RedisTestServer {
         p.waitUntilExit()
     }
 
+    /// Freezes the server (SIGSTOP): it still accepts TCP connections through the kernel's
+    /// backlog but answers nothing until `resume()`.
+    func pause() {
+        if let p = process { sendSignal(p.processIdentifier, SIGSTOP) }
+    }
+
+    /// Lets a paused server go on (SIGCONT).
+    func resume() {
+        if let p = process { sendSignal(p.processIdentifier, SIGCONT) }
+    }
+
     /// Stops the server with SIGTERM and waits for it to exit. Safe to call twice.
     func shutdown() {
         guard let p = process else { return }
         process = nil
+        sendSignal(p.processIdentifier, SIGCONT)  // a paused server would never see the SIGTERM
         if p.isRunning { p.terminate() }
         p.waitUntilExit()
     }

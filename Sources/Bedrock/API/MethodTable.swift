@@ -1,5 +1,7 @@
+import GatewayCore
 import JSONCodec
 import JWTAuth
+import RedisClient
 
 /// A failed API call: an error code of SPEC §4 and a message for the client.
 public struct APIError: Error, Sendable, Equatable {
@@ -34,7 +36,10 @@ public struct MethodCall: Sendable {
 }
 
 /// The work behind one method. Handlers run on the worker pool, never on the event loop, so
-/// they may block on Redis or burn CPU.
+/// they may block on Redis or burn CPU — within the table's `callTimeout`: their pooled Redis
+/// commands end by the call's deadline (`RedisDeadline`), and the transports answer UNAVAILABLE
+/// at that deadline whatever the handler is doing. A method that needs no Redis and no time
+/// registers an `InlineHandler` instead and never waits for a worker.
 public struct MethodHandler: Sendable {
     public let method: Method
     public let run: @Sendable (MethodCall) -> Result<JSONValue, APIError>
@@ -59,17 +64,41 @@ public struct InlineHandler: Sendable {
 /// The one method table that serves both the socket (`request` frames) and REST (`/v1/...`):
 /// same roles (`Method.leastRole`), same answers. Methods are registered by the modules that
 /// implement them; a method with no handler answers NOT_FOUND.
+///
+/// Every call that goes to a worker has a deadline, `callTimeout` after it was handed over
+/// (`redis.command_timeout_ms`): a call still queued when it passes is answered UNAVAILABLE
+/// without running, one that runs has its Redis commands cut off by then. While `redisHealth`
+/// says Redis is not answering, such calls are refused UNAVAILABLE at once instead of each
+/// waiting out its timeout.
 public final class MethodTable: @unchecked Sendable {
-    // Sound: handlers are registered before the gateway starts serving and only read after.
+    // Sound: handlers and `redisHealth` are set before the gateway starts serving and only read
+    // after.
     private var handlers: [Method: MethodHandler] = [:]
     private var inline: [Method: InlineHandler] = [:]
     private(set) var downloads: [DownloadRoute] = []
     /// Where handlers run: never on an event loop.
     let workers: WorkerPool
+    /// Seconds a worker-run call may take from being handed over to its answer.
+    let callTimeout: Double
+    /// The monotonic clock deadlines are measured on (tests move a `ManualClock`).
+    private let clock: any GatewayClock
+    /// Whether Redis answers now; nil: assume it does (tests and tools).
+    var redisHealth: RedisHealth?
 
     /// A table whose handlers run on `workers` (`bedrock serve` passes a pool of
-    /// `server.api_workers` threads; tests and tools share `WorkerPool.shared`).
-    public init(workers: WorkerPool = .shared) { self.workers = workers }
+    /// `server.api_workers` threads; tests and tools share `WorkerPool.shared`), each call
+    /// answered within `callTimeout` seconds on `clock`.
+    public init(
+        workers: WorkerPool = .shared, callTimeout: Double = GatewayConfig.Redis().commandTimeout,
+        clock: any GatewayClock = SystemClock()
+    ) {
+        self.workers = workers
+        self.callTimeout = callTimeout
+        self.clock = clock
+    }
+
+    /// False while `redisHealth` knows Redis is not answering (for `/ready`).
+    var redisAnswering: Bool { redisHealth?.isAnswering ?? true }
 
     /// Add or replace a handler (before serving).
     public func register(_ handler: MethodHandler) { handlers[handler.method] = handler }
@@ -87,7 +116,8 @@ public final class MethodTable: @unchecked Sendable {
             completion(.failure(APIError(.forbidden, "role \(call.role.rawValue) may not download this")))
             return
         }
-        submit { completion(route.run(call)) }
+        if let down = refusalWhileRedisIsDown() { return completion(.failure(down)) }
+        submit({ route.run(call) }, then: completion)
     }
 
     /// Add a fast path for `method` that may answer on the calling thread (before serving).
@@ -104,7 +134,8 @@ public final class MethodTable: @unchecked Sendable {
         if let refusal = refusal(method, call) { return .failure(refusal) }
         if let fast = inline[method], let answer = fast.run(call) { return answer }
         guard let handler = handlers[method] else { return .failure(Self.notAvailable(method)) }
-        submit { later(handler.run(call)) }
+        if let down = refusalWhileRedisIsDown() { return .failure(down) }
+        submit({ handler.run(call) }, then: later)
         return nil
     }
 
@@ -125,7 +156,8 @@ public final class MethodTable: @unchecked Sendable {
     ) {
         if let refusal = refusal(method, call) { return completion(.failure(refusal)) }
         guard let handler = handlers[method] else { return completion(.failure(Self.notAvailable(method))) }
-        submit { completion(handler.run(call)) }
+        if let down = refusalWhileRedisIsDown() { return completion(.failure(down)) }
+        submit({ handler.run(call) }, then: completion)
     }
 
     /// FORBIDDEN when the caller's role is below the method's least role.
@@ -141,6 +173,37 @@ public final class MethodTable: @unchecked Sendable {
         APIError(.notFound, "method \(method.rawValue) is not available on this gateway yet")
     }
 
-    /// Runs `job` on one of the pool's threads (FIFO).
-    private func submit(_ job: @escaping @Sendable () -> Void) { workers.submit(job) }
+    /// UNAVAILABLE while Redis is known not to answer: worker-run calls all need it.
+    private func refusalWhileRedisIsDown() -> APIError? {
+        guard !redisAnswering else { return nil }
+        return APIError(.unavailable, "Redis is not answering; try again shortly")
+    }
+
+    /// The answer of a call that ran out of its `callTimeout`.
+    var timedOut: APIError {
+        APIError(
+            .unavailable,
+            "no answer within \(Int((callTimeout * 1000).rounded())) ms (Redis did not answer in time); try again shortly")
+    }
+
+    /// Queues `body` on the worker pool (FIFO) with a deadline `callTimeout` from now; `finish`
+    /// gets its answer within that deadline (`withinDeadline`), on the worker.
+    private func submit<T>(
+        _ body: @escaping @Sendable () -> Result<T, APIError>,
+        then finish: @escaping @Sendable (Result<T, APIError>) -> Void
+    ) {
+        let deadline = clock.read().monotonic + callTimeout
+        workers.submit { [self] in finish(withinDeadline(deadline, body)) }
+    }
+
+    /// `handler`'s answer, on the worker, by `deadline`: UNAVAILABLE without running it when the
+    /// deadline passed while the call waited for a worker, else its answer with its Redis
+    /// commands bounded by the time left. An UNAVAILABLE answer makes `redisHealth` check Redis.
+    func withinDeadline<T>(_ deadline: Double, _ handler: () -> Result<T, APIError>) -> Result<T, APIError> {
+        let left = deadline - clock.read().monotonic
+        guard left > 0 else { return .failure(timedOut) }
+        let result = RedisDeadline.bounded(by: .now + .seconds(left), handler)
+        if case .failure(let error) = result, error.code == .unavailable { redisHealth?.suspect() }
+        return result
+    }
 }

@@ -126,6 +126,13 @@ public struct GatewayConfig: Sendable, Equatable {
         /// `redis.replay_max`, default 10000: most entries sent in one `since` replay; an older
         /// `since` answers `recovered: false`.
         public var replayMax = 10000
+        /// `redis.command_timeout_ms`, default 2000: the longest an API request that needs Redis
+        /// waits for its answer, from its arrival (queue wait, connect and every command); past
+        /// it the request is answered UNAVAILABLE. While Redis is known not to answer, such
+        /// requests are answered UNAVAILABLE at once.
+        public var commandTimeoutMs = 2000
+        /// `commandTimeoutMs` in seconds.
+        public var commandTimeout: Double { Double(commandTimeoutMs) / 1000 }
 
         public init() {}
     }

@@ -164,7 +164,8 @@ extension JobService {
     }
 
     /// `backtest.cancel`: the owner or an ADMIN. A queued job is CANCELLED at once; a running
-    /// one stops at its next check (milliseconds) and the answer waits for that (up to 2 s). A
+    /// one stops at its next check (milliseconds) and the answer waits for that (up to 2 s, and
+    /// within the call's deadline, `redis.command_timeout_ms`; then CANCELLING). A
     /// job running on another gateway gets a cancel request it picks up within ~200 ms.
     func cancel(_ call: MethodCall) -> Result<JSONValue, APIError> {
         withStore { c in
@@ -191,7 +192,9 @@ extension JobService {
                 finish(job, .cancelled, reason: "cancelled", outcome: nil, connection: c)
                 return ["task_id": .string(id), "status": .string(JobStatus.cancelled.rawValue)]
             }
-            let deadline = Date().addingTimeInterval(2)
+            // At most 2 s, and never past the call's own deadline (answered CANCELLING, not timed out).
+            let callLeft = RedisDeadline.current.map { RedisDeadline.secondsLeft(until: $0) - 0.05 } ?? 2
+            let deadline = Date().addingTimeInterval(max(0, min(2, callLeft)))
             while active[id] != nil && condition.wait(until: deadline) {}
             let status = job.status
             condition.unlock()

@@ -42,7 +42,9 @@ public enum JobsModule {
         table.register(MethodHandler(.backtestStatus) { [service] in service.status($0) })
         table.register(MethodHandler(.backtestReport) { [service] in service.report($0) })
         table.register(MethodHandler(.backtestCancel) { [service] in service.cancel($0) })
-        table.register(MethodHandler(.strategiesList) { _ in .success(StrategyCatalog.list()) })
+        // Constant and in memory: answered on the event loop, never behind calls waiting for Redis.
+        let catalog = StrategyCatalog.list()
+        table.register(inline: InlineHandler(.strategiesList) { _ in .success(catalog) })
         table.register(
             MethodHandler(.klinesList) { [service] call in
                 service.withStore { try KlineHistory.list(call.params, prefix: settings.prefix, on: $0) }

@@ -13,7 +13,9 @@ public enum GatewayRuntime {
     public static func run(config: GatewayConfig, registry: MetricsRegistry = MetricsRegistry()) throws {
         let log = Logger(label: "bedrock")
         try checkPublicDirectory(config.server.publicDir)
-        let methods = MethodTable(workers: WorkerPool(threads: config.server.apiWorkers, name: "bedrock-api"))
+        let methods = MethodTable(
+            workers: WorkerPool(threads: config.server.apiWorkers, name: "bedrock-api"),
+            callTimeout: config.redis.commandTimeout)
         blockTerminationSignals()
         raiseFileLimit(to: config.server.maxConnections + config.server.effectiveMaxUnauthenticated + 512)
         let services = ServiceList()
@@ -32,6 +34,11 @@ public enum GatewayRuntime {
         case let .unix(path, password, db):
             address = RedisAddress(unixPath: path, password: password, db: db)
         }
+
+        let health = RedisHealth(address: address, timeout: config.redis.commandTimeout)
+        health.start()
+        services.started("redis probe") { health.stop() }
+        methods.redisHealth = health
 
         let ledger: Ledger
         do {

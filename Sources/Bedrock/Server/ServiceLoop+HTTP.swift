@@ -97,11 +97,12 @@ extension ServiceLoop {
         case "/health":
             return respond(exchange, route: "/health", .json(200, ["status": "healthy"]))
         case "/ready":
-            let up = source.isUp && !shuttingDown
+            let redisUp = source.isUp && methods.redisAnswering
+            let up = redisUp && !shuttingDown
             let body: JSONValue = [
                 "status": .string(up ? "ready" : "not_ready"),
                 "checks": [
-                    "redis": .string(source.isUp ? "up" : "down"), "event_loop": "up",
+                    "redis": .string(redisUp ? "up" : "down"), "event_loop": "up",
                     "accepting": .bool(!shuttingDown),
                 ],
                 "active_connections": .int(Int64(census.totalAuthenticated)),
@@ -234,6 +235,7 @@ extension ServiceLoop {
             respondLater(toExchange: serial) { ServiceLoop.response(result, requestID: id) }
         }
         if let answerNow { return respond(exchange, route: method.rawValue, ServiceLoop.response(answerNow, requestID: id)) }
+        awaitAnswer(serial, .http)
         return 0
     }
 
@@ -250,6 +252,7 @@ extension ServiceLoop {
     /// connection never gets an answer meant for an earlier one.
     func respondLater(toExchange serial: UInt64, _ makeResponse: @escaping @Sendable () -> HTTPResponse) {
         post { [self] in
+            _ = answerArrived(serial)  // an overdue exchange was answered already: it has its response
             guard let exchange = pendingExchanges[serial], exchange.response == nil else { return }
             exchange.response = makeResponse()
             exchange.wsi.requestWritable()
@@ -288,6 +291,7 @@ extension ServiceLoop {
         for (name, value) in pathParams { params[name] = .string(value) }
         let serial = exchange.serial, id = exchange.requestID
         exchange.route = "download"
+        awaitAnswer(serial, .http)  // before dispatching: a refusal comes back through the inbox too
         methods.dispatch(download: route, MethodCall(subject: identity.subject, role: identity.role, params: params)) {
             [self] result in
             respondLater(toExchange: serial) {

@@ -119,10 +119,20 @@ extension ServiceLoop {
             respondLater(toSession: serial) { [self] connection in enqueue(SharedFrame(json: frame), on: connection) }
         }
         let methodCall = MethodCall(subject: identity.subject, role: identity.role, params: params, push: push)
+        nextSerial += 1
+        let callSerial = nextSerial
         let answerNow = methods.invoke(method, methodCall) { [self] result in
-            respondLater(toSession: serial) { [self] connection in answer(id, result, on: connection) }
+            post { [self] in
+                // Dropped when the watchdog answered it at its deadline, or the connection closed.
+                guard answerArrived(callSerial) != nil, let connection = sessions[serial] else { return }
+                answer(id, result, on: connection)
+            }
         }
-        if let answerNow { answer(id, answerNow, on: connection) }
+        if let answerNow {
+            answer(id, answerNow, on: connection)
+        } else {
+            awaitAnswer(callSerial, .socket(session: serial, id: id))
+        }
     }
 
     private func answer(_ id: JSONValue, _ result: Result<JSONValue, APIError>, on connection: Connection) {

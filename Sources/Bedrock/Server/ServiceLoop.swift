@@ -45,6 +45,10 @@ public final class ServiceLoop: @unchecked Sendable {
     var exchanges: [WSI: HTTPExchange] = [:]
     /// The same exchanges by serial number, while they wait for their answer.
     var pendingExchanges: [UInt64: HTTPExchange] = [:]
+    /// Worker-run API calls waiting for their answer, each with its deadline (the watchdog).
+    var awaited = AnswerDeadlines<AwaitedAnswer>()
+    /// When the watchdog's alarm is set to fire (monotonic seconds); nil when it is not armed.
+    var alarmAt: Double?
     /// Subscriptions: pending → replaying → live, live events held behind replays.
     let router: TopicRouter<Connection, SharedFrame, JSONValue>
     /// The slow-consumer thresholds of every connection's send queue.

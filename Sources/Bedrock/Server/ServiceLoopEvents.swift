@@ -25,5 +25,6 @@ final class ServiceLoopEvents: LWSServerEvents {
     func tunnelRefusal() -> [UInt8] { gateway.tunnelRefusal() }
     func wokenUp() { gateway.wokenUp() }
     func tick() { gateway.tick() }
+    func alarm() { gateway.alarm() }
     func accepted(descriptor: Int32) -> Bool { gateway.accepted(descriptor: descriptor) }
 }
