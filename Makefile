@@ -4,7 +4,9 @@
 #   make test   install what is missing, build (debug), swift test, then the black-box
 #               integration tests in tests/integration (pytest + websockets)
 #
-# Other targets: make build, make release, make deps, make sample-data, make bench, make clean.
+# Other targets: make build, make release, make deps, make sample-data, make bench, make clean,
+# make test-tsan / make test-asan (the XCTest suite under ThreadSanitizer / AddressSanitizer, both
+# run by make test).
 # Every target is idempotent and quick when everything is already installed and built.
 #
 # Knobs (make VAR=value):
@@ -12,6 +14,8 @@
 #                $(SCRATCH)/debug/bedrock.
 #   PYTEST_ARGS  extra pytest arguments, e.g. PYTEST_ARGS='-k replay -x'.
 #   RUN_ARGS     extra `bedrock serve` arguments for `make run`, e.g. RUN_ARGS='--port 9090'.
+#   TSAN_SCRATCH, ASAN_SCRATCH  build directories of the sanitizer runs (default .build-tsan,
+#                .build-asan: instrumented builds never replace the objects of SCRATCH).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -63,12 +67,14 @@ PY_STAMP := $(VENV)/.installed
 
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: help deps test-deps build release run sample-data sample-data-load test swift-test integration-test bench lint lint-swift lint-imports lint-js clean distclean
+.PHONY: help deps test-deps build release run sample-data sample-data-load test swift-test test-tsan test-asan integration-test bench lint lint-swift lint-imports lint-js clean distclean
 
 help:
 	@echo "Bedrock — make targets:"
 	@echo "  make run          install missing packages, build release, start the gateway (http://127.0.0.1:8080)"
-	@echo "  make test         install missing packages, build, swift test, integration tests"
+	@echo "  make test         install missing packages, build, swift test, sanitizer runs, integration tests"
+	@echo "  make test-tsan    swift test under ThreadSanitizer ($(TSAN_SCRATCH)); fails on any report"
+	@echo "  make test-asan    swift test under AddressSanitizer + LeakSanitizer ($(ASAN_SCRATCH)); fails on any report"
 	@echo "  make build        debug build ($(DEBUG_BIN))"
 	@echo "  make release      release build ($(RELEASE_BIN))"
 	@echo "  make sample-data  write the synthetic sample market; replay it into a running make-run gateway"
@@ -160,6 +166,25 @@ sample-data-load:
 swift-test: build
 	swift test $(SWIFT_FLAGS)
 
+# The XCTest suite under ThreadSanitizer and under AddressSanitizer (with LeakSanitizer), each in
+# its own build directory so the instrumented objects never replace the debug build of SCRATCH.
+# Any report fails the run: the sanitizer makes the test process exit non-zero (TSan's exitcode
+# 66 at exit, ASan's abort at the first error, LSan's leak report at exit), so swift test fails.
+# Suppressions (reports that are not ours, each with its reason) are in Tests/Sanitizers/; see
+# docs/THREADS.md, "Sanitizer runs".
+TSAN_SCRATCH ?= .build-tsan
+ASAN_SCRATCH ?= .build-asan
+SANITIZER_DIR := $(abspath Tests/Sanitizers)
+TSAN_ENV := TSAN_OPTIONS="halt_on_error=0 second_deadlock_stack=1"
+ASAN_ENV := ASAN_OPTIONS="detect_leaks=1 halt_on_error=1" \
+            LSAN_OPTIONS="suppressions=$(SANITIZER_DIR)/lsan.supp print_suppressions=0"
+
+test-tsan: deps
+	$(TSAN_ENV) swift test --sanitize=thread --scratch-path $(TSAN_SCRATCH)
+
+test-asan: deps
+	$(ASAN_ENV) swift test --sanitize=address --scratch-path $(ASAN_SCRATCH)
+
 integration-test: test-deps
 	swift build $(SWIFT_FLAGS)
 	BEDROCK_BIN="$(abspath $(DEBUG_BIN))" $(VENV_PY) -m pytest tests/integration -q $(PYTEST_ARGS)
@@ -173,6 +198,10 @@ test: test-deps
 	$(MAKE) -s --no-print-directory lint || rc=1; \
 	echo "==> swift test"; \
 	swift test $(SWIFT_FLAGS) || rc=1; \
+	echo "==> swift test under ThreadSanitizer ($(TSAN_SCRATCH))"; \
+	$(MAKE) -s --no-print-directory test-tsan || rc=1; \
+	echo "==> swift test under AddressSanitizer and LeakSanitizer ($(ASAN_SCRATCH))"; \
+	$(MAKE) -s --no-print-directory test-asan || rc=1; \
 	echo "==> integration tests (pytest tests/integration, $(DEBUG_BIN))"; \
 	BEDROCK_BIN="$(abspath $(DEBUG_BIN))" $(VENV_PY) -m pytest tests/integration -q $(PYTEST_ARGS) || rc=1; \
 	echo "==> sma_cross cross-check against backtesting.py (pytest tools/crosscheck)"; \
@@ -237,7 +266,7 @@ lint-js:
 	@echo "lint-js: no problems in public/js"
 
 clean:
-	rm -rf $(SCRATCH) Benchmarks/.build .build-py .pytest_cache tests/integration/__pycache__
+	rm -rf $(SCRATCH) $(TSAN_SCRATCH) $(ASAN_SCRATCH) Benchmarks/.build .build-py .pytest_cache tests/integration/__pycache__
 
 # Also removes the local data directory (embedded Redis data, dev JWT secret).
 distclean: clean

@@ -84,6 +84,9 @@ let package = Package(
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore", "JSONCodec"]),
         .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth",
                                                         .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "TSanMutexSupport"]),
+        // Linked into the test executable: in a ThreadSanitizer build (make test-tsan) it shows TSan
+        // the contended paths of Synchronization.Mutex; in any other build it is empty.
+        .target(name: "TSanMutexSupport", path: "Tests/TSanMutexSupport", publicHeadersPath: "."),
     ]
 )

@@ -173,9 +173,10 @@ public final class LWSServer: LWSCallbackHandler, @unchecked Sendable {
         return lws_adopt_socket(pointer, descriptor) != nil
     }
 
-    /// Ask the loop to wake up and call `wokenUp()` (from any thread).
+    /// Ask the loop to wake up and call `wokenUp()` (from any thread). The context pointer is
+    /// read only under `destroying` (`cancelService` checks it): `run()` clears it when it
+    /// destroys the context.
     public func wake() {
-        guard context.pointer != nil else { return }
         destroying.withLock { destroying in
             if !destroying { context.cancelService() }
         }

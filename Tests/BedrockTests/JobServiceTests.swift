@@ -298,6 +298,22 @@ final class JobServiceTests: XCTestCase {
         XCTAssertEqual(String(decoding: csv.body, as: UTF8.self).split(separator: "\n").count, 7)
     }
 
+    func testAStoppedServiceIsFreed() {
+        var settings = JobSettings()
+        settings.datasetsDir = dir.path
+        settings.prefix = "t:"
+        settings.heartbeatMillis = 200
+        var running: JobService? = JobService(settings: settings, redis: redis.address)
+        running?.start()
+        weak let stopped = running
+        running?.stop()
+        running = nil
+        // Its threads release it as they exit, which may come just after `stop` returns.
+        let deadline = Date().addingTimeInterval(5)
+        while stopped != nil, Date() < deadline { usleep(10_000) }
+        XCTAssertNil(stopped, "a stopped job service (and its threads, pool and metrics) stays in memory")
+    }
+
     func testStopInterruptsAndSweepFailsOrphans() throws {
         try writeBig()
         start()

@@ -71,7 +71,6 @@ public final class JobService: @unchecked Sendable {
     var queue: [Job] = []
     var active: [String: Job] = [:]
     var stopping = false
-    private var threads: [Thread] = []
     private let exited = DispatchSemaphore(value: 0)
     private var threadCount = 0
 
@@ -104,6 +103,8 @@ public final class JobService: @unchecked Sendable {
         spawn("bedrock-job-maint") { [self] in maintenanceLoop() }
     }
 
+    /// Starts a thread running `body`. The `Thread` is not kept: it holds `body` (and so the
+    /// service) until it exits, and keeping it here would keep a stopped service alive forever.
     private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
         let thread = Thread { [exited] in
             body()
@@ -111,7 +112,6 @@ public final class JobService: @unchecked Sendable {
         }
         thread.name = name
         thread.stackSize = 8 << 20
-        threads.append(thread)
         threadCount += 1
         thread.start()
     }
