@@ -20,8 +20,10 @@ final class LWSServerWakeTests: XCTestCase {
         func receive(_ wsi: WSI, bytes: UnsafeRawBufferPointer, isFinal: Bool, isBinary: Bool) -> Int32 { -1 }
         func writable(_ wsi: WSI) -> Int32 { -1 }
         func closed(_ wsi: WSI) {}
+        func tunnelRefusal() -> [UInt8] { [] }
         func wokenUp() {}
         func tick() {}
+        func alarm() {}
         func accepted(descriptor: Int32) -> Bool { false }
     }
 
