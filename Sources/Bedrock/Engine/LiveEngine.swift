@@ -45,6 +45,7 @@ public final class LiveEngine: @unchecked Sendable {
     private var live = 1
     private var nextLease: Int64 = 0
     private var books: [String: StrategyBook] = [:]
+    private let gaps = BarGapWatch()
     private var origins: [Int64: BarPipeline.PositionOrigin] = [:]
     private var ownPendingChecked = false
     private var nextDiscover: Int64 = 0
@@ -129,6 +130,7 @@ public final class LiveEngine: @unchecked Sendable {
             if connection?.isBroken == true { connection = nil }
             ownPendingChecked = false
             books = [:]
+            gaps.forgetAll()
             log.error("engine: round failed", metadata: ["error": "\(error)"])
             Thread.sleep(forTimeInterval: 0.5)
         }
@@ -190,12 +192,12 @@ public final class LiveEngine: @unchecked Sendable {
         let ms = String(settings.leaseMillis)
         for key in owned.sorted() {
             let kept = try c.command(["EVAL", LiveEngine.renewScript, "1", leaseKey(key), settings.consumer, ms]).checked()
-            if kept.integer != 1 { owned.remove(key); books[key] = nil }
+            if kept.integer != 1 { owned.remove(key); books[key] = nil; gaps.forget(key) }
         }
         let target = (known.count + live - 1) / live
         for key in owned.sorted().reversed() where owned.count > target {
             _ = try c.command(["EVAL", LiveEngine.releaseScript, "1", leaseKey(key), settings.consumer]).checked()
-            owned.remove(key); books[key] = nil
+            owned.remove(key); books[key] = nil; gaps.forget(key)
         }
         for key in known.sorted() where !owned.contains(key) && owned.count < target {
             guard
@@ -204,6 +206,7 @@ public final class LiveEngine: @unchecked Sendable {
             else { continue }
             owned.insert(key)
             books[key] = nil
+            gaps.forget(key)
             try recover(key, on: c)
         }
         streams = owned.sorted()
@@ -217,7 +220,7 @@ public final class LiveEngine: @unchecked Sendable {
                 "EVAL", LiveEngine.renewScript, "1", leaseKey(key), settings.consumer,
                 String(settings.leaseMillis),
             ]).checked()
-            if kept.integer != 1 { owned.remove(key); books[key] = nil; return false }
+            if kept.integer != 1 { owned.remove(key); books[key] = nil; gaps.forget(key); return false }
             return true
         }
     }
@@ -272,17 +275,38 @@ public final class LiveEngine: @unchecked Sendable {
         let reply = try c.command(args)
         if case .error(let message) = reply, message.hasPrefix("NOGROUP") {
             // A stream was deleted (and maybe re-created): rediscover, re-create the group, re-take leases.
-            known = []; owned = []; streams = []; books = [:]; nextDiscover = 0; nextLease = 0; return 0
+            known = []; owned = []; streams = []; books = [:]; nextDiscover = 0; nextLease = 0; gaps.forgetAll()
+            return 0
         }
-        var count = 0
+        var reads: [(key: String, entries: [RedisReply])] = []
         for stream in try reply.checked().array ?? [] {
             guard let parts = stream.array, parts.count == 2, let key = parts[0].string else { continue }
-            for entry in parts[1].array ?? [] {
-                try process(entry, key: key, on: c)
+            reads.append((key, parts[1].array ?? []))
+        }
+        if id == ">" {
+            let ids = reads.map { read in (key: read.key, ids: read.entries.compactMap { $0.array?.first?.string }) }
+            for hole in try gaps.check(ids, on: c) { try alert(hole, on: c) }
+        }
+        var count = 0
+        for read in reads {
+            for entry in read.entries {
+                try process(entry, key: read.key, on: c)
                 count += 1
             }
         }
         return count
+    }
+
+    /// `risk.alert` `MARKET_DATA_GAP` for bars trimmed before this engine read them.
+    private func alert(_ hole: BarGapWatch.Hole, on c: RedisConnection) throws {
+        let names = BarGapWatch.marketAndInterval(key: hole.key, prefix: settings.prefix)
+        metrics.add("market_data_gaps")
+        log.warning(
+            "engine: bars trimmed before they were read",
+            metadata: ["stream": "\(hole.key)", "after": "\(hole.gap.after)", "next": "\(hole.gap.next)"])
+        _ = try pipeline.ledger.marketDataGap(
+            market: names?.market ?? hole.key, interval: names?.interval ?? "",
+            after: hole.gap.after.description, next: hole.gap.next.description, missed: hole.gap.missed, on: c)
     }
 
     /// Claims bars idle in other consumers' pending lists (crashed gateways) and processes them.
