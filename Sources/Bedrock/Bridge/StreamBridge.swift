@@ -48,9 +48,9 @@ public final class StreamBridge: @unchecked Sendable {
         /// With no active topic the reader PINGs this often, so `isUp` stays truthful.
         public var idlePingSeconds: Double
 
-        /// Options with the given values (defaults: `bedrock:`, 1000 ms, 512, 2 s, 2 s, 1 s).
+        /// Options with the given values (defaults: `bedrock:`, 1000 ms, 2048, 2 s, 2 s, 1 s).
         public init(
-            prefix: String = "bedrock:", blockMillis: Int = 1000, count: Int = 512,
+            prefix: String = "bedrock:", blockMillis: Int = 1000, count: Int = 2048,
             maxBackoff: Double = 2, connectTimeout: Double = 2, idlePingSeconds: Double = 1
         ) {
             self.prefix = prefix
