@@ -6,10 +6,11 @@ inside a gap it was told about, in order, at any trim rate. The live engine rais
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 
-from helpers import stream_key, wait_until
+from helpers import BEDROCK_BIN, stream_key, wait_until
 from resp import Redis
 
 TOPIC = "signals"
@@ -135,6 +136,35 @@ def test_an_xdel_of_a_delivered_entry_announces_nothing(gateway):
         ws.close()
 
 
+def test_watch_prints_the_gap_and_says_to_reload(gateway):
+    tok = gateway.token("VIEWER", "watcher")
+    proc = subprocess.Popen([str(BEDROCK_BIN), "watch", "--url", gateway.ws_url(), "--token", tok,
+                             "--topic", TOPIC], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True)
+    out: list[str] = []
+    err: list[str] = []
+    for stream, sink in ((proc.stdout, out), (proc.stderr, err)):
+        threading.Thread(target=lambda s=stream, k=sink: k.extend(iter(s.readline, "")), daemon=True).start()
+    try:
+        wait_until(lambda: any("subscribed to" in line for line in err), 15, "`bedrock watch` to subscribe",
+                   seen=lambda: err[-3:])
+        with gateway.redis() as r:
+            first = r.xadd(stream_key(TOPIC), event(0), maxlen=10)
+            wait_until(lambda: any(first in line for line in out), 10, "the first event", seen=lambda: out[-3:])
+            ids = r.pipeline([("MULTI",), *xadds(stream_key(TOPIC), 1, 2000, 10), ("EXEC",)])[-1]
+        wait_until(lambda: any(ids[-1] in line for line in out), 10, "the last event", seen=lambda: out[-3:])
+        frames = [json.loads(line) for line in out]
+        gaps = [f for f in frames if f["type"] == "gap"]
+        assert len(gaps) == 1 and gaps[0]["after"] == first, frames[:3]
+        after_gap = frames[frames.index(gaps[0]) + 1]
+        assert after_gap["type"] == "event" and after_gap["id"] == gaps[0]["next"], after_gap
+        note = [line for line in err if "GAP" in line]
+        assert note and first in note[0] and "reload" in note[0], err
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 MARKET, INTERVAL = "BTCUSDT", "1m"
 
 
@@ -174,3 +204,28 @@ def test_engine_raises_market_data_gap_when_bars_are_trimmed_unread(start_gatewa
     assert ev["after"] == first, ev
     assert ev["next"] in ids and id_key(ev["next"]) > id_key(ids[0]), ev
     assert [r["code"] for r in ev["reasons"]] == ["MARKET_DATA_GAP"], ev
+
+
+def test_dashboard_reloads_the_signals_it_missed_on_a_gap(start_gateway, browser):
+    from test_dashboard import ENGINE_OFF, record_signal, signal_row
+    from test_ledger_api import LUA, PREFIX as LEDGER_PREFIX, signal  # noqa: F401
+
+    gw = start_gateway(ENGINE_OFF)
+    first = record_signal(gw, "2026-01-03T00:00:00Z", 300)
+    browser.open(gw)
+    browser.sign_in("TRADER")
+    browser.go("signals")
+    signal_row(browser, first)
+    # A signal recorded in the same transaction as a flood that trims its signal.created event away
+    # before the gateway can read it: only the gap frame can make the page show it.
+    source = (LUA / "common.lua").read_text() + "\n" + (LUA / "record_signal.lua").read_text()
+    now_ms = int(time.time() * 1000)
+    request = json.dumps(signal("BTCUSDT", "2026-01-03T01:00:00Z", 301))
+    noise = [("XADD", stream_key(TOPIC), "MAXLEN", "~", 10, "*", "event",
+              json.dumps({"event_type": "test.noise", "n": i})) for i in range(2000)]
+    with gw.redis() as r:
+        replies = r.pipeline([("MULTI",), ("EVAL", source, 0, LEDGER_PREFIX, 10000, "2026-01-03T01:00:00.000Z",
+                                          now_ms, request, "100000"), *noise, ("EXEC",)])
+    missed = json.loads(replies[-1][0])["id"]
+    signal_row(browser, missed, timeout=20)
+    browser.assert_no_console_errors()
