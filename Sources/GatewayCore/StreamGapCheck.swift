@@ -18,6 +18,9 @@
 /// - When neither applies (the reader's ordinal is unknown, or entries after the read were
 ///   deleted with `XDEL`), the check errs towards announcing: a gap whenever the stream was
 ///   trimmed past the cursor or an entry after the cursor and before the read was deleted.
+/// - A stream deleted and made anew (`entries-added` below the cursor's ordinal) is counted from
+///   its own first entry: a gap only if some of its own entries were removed unread. What was
+///   lost with the old stream (a Redis restart without persistence) cannot be known.
 ///
 /// The snapshot may be taken atomically with the read (`MULTI`) or after it (entries added
 /// later only have larger ids); an atomic one always allows counting.
@@ -118,9 +121,11 @@ public enum StreamGapCheck {
         let next = Cursor(lastID: last, ordinal: firstOrdinal.map { $0 + count - 1 })
         if untouched { return Verdict(gap: nil, cursor: next) }
         if let k = cursor.ordinal, let f = firstOrdinal {
-            if f == k + 1 { return Verdict(gap: nil, cursor: next) }
-            // Fewer entries than the cursor's ordinal: the stream was deleted and made anew.
-            return Verdict(gap: Gap(after: c, next: first, missed: f > k ? f - k - 1 : nil), cursor: next)
+            // Not past the cursor's ordinal: the stream was deleted and made anew (a Redis restart
+            // without persistence, a DEL), and counts from its own first entry again.
+            let expected = f > k ? k + 1 : 1
+            if f == expected { return Verdict(gap: nil, cursor: next) }
+            return Verdict(gap: Gap(after: c, next: first, missed: f - expected), cursor: next)
         }
         let trimmedPast = s.firstID.map { $0 > c } ?? true
         let deletedBefore = s.maxDeletedID > c && s.maxDeletedID < first

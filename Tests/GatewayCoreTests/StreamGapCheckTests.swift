@@ -95,12 +95,16 @@ final class StreamGapCheckTests: XCTestCase {
         XCTAssertEqual(v.gap?.next, id(7))
     }
 
-    func testAStreamMadeAnewIsAGap() {
+    func testAStreamMadeAnewCountsFromItsOwnFirstEntry() {
         var s = ModelStream()
         s.add(3)  // the old stream had 100 entries: the reader's ordinal is from before the DEL
-        let v = check(.init(lastID: .zero, ordinal: 100), s.read(after: 0, count: 10), s)
-        XCTAssertEqual(v.gap, .init(after: .zero, next: id(1), missed: nil))
-        XCTAssertEqual(v.cursor.ordinal, 3)
+        let whole = check(.init(lastID: .zero, ordinal: 100), s.read(after: 0, count: 10), s)
+        XCTAssertNil(whole.gap)
+        XCTAssertEqual(whole.cursor.ordinal, 3)
+        s.add(27)
+        s.trim(keep: 10)  // the new stream lost its own entries 1…20
+        let trimmed = check(.init(lastID: .zero, ordinal: 100), s.read(after: 0, count: 10), s)
+        XCTAssertEqual(trimmed.gap, .init(after: .zero, next: id(21), missed: 20))
     }
 
     func testUnknownOrdinalIsLearnedFromAnAtomicSnapshot() {

@@ -38,8 +38,8 @@ public final class StreamBridge: @unchecked Sendable {
         public var prefix: String
         /// `XREAD BLOCK` milliseconds: the longest a topic change waits if the waker fails.
         public var blockMillis: Int
-        /// `XREAD COUNT` per stream per call: at least as large as any trimming producer's
-        /// `MAXLEN` makes holes from a reader that falls behind by one batch impossible.
+        /// `XREAD COUNT` per stream per read. Entries are lost only when the reader falls more
+        /// than the producer's `MAXLEN` behind; a large batch catches up in few round trips.
         public var count: Int
         /// Reconnect backoff cap in seconds.
         public var maxBackoff: Double
