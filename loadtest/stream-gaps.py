@@ -89,7 +89,17 @@ def main() -> None:
             time.sleep(2)
         watch.terminate()
         watch.wait()
-        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
+
+        def engine() -> str:
+            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
+            return ", ".join(line for line in text.splitlines()
+                             if line.startswith(("bedrock_engine_bars_processed_total",
+                                                 "bedrock_engine_market_data_gaps_total")))
+
+        metrics = ""
+        while a.mode == "replay" and metrics != engine():  # until the engine has caught up
+            metrics = engine()
+            time.sleep(3)
     finally:
         gw.terminate()
         gw.wait()
@@ -100,19 +110,17 @@ def main() -> None:
         if f["type"] == "event":
             position[f["id"]] = millis(f["data"]["open_time"]) // 3_600_000 if a.mode == "replay" else f["data"]["n"]
     gaps = [f for f in frames if f["type"] == "gap"]
+    delivered = len(set(position.values()))
     if a.mode == "hostile":
         position.setdefault("0-0", -1)  # a gap before the first event: after = the subscribe position
     unknown = [g for g in gaps if g["after"] not in position]
     if unknown:
         sys.exit(f"gaps whose `after` was never delivered: {unknown[:3]}")
     inside = sum(position[g["next"]] - position[g["after"]] - 1 for g in gaps)
-    delivered = len(set(position.values()))
     print(f"{a.mode}: {delivered:,} delivered + {inside:,} inside {len(gaps)} gaps = {delivered + inside:,} "
           f"of {total:,} (published in {published:.1f} s)")
     if a.mode == "replay":
-        print("  " + ", ".join(line for line in metrics.splitlines()
-                              if line.startswith(("bedrock_engine_bars_processed_total",
-                                                  "bedrock_engine_market_data_gaps_total"))))
+        print("  engine: " + metrics)
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -12,7 +12,9 @@ import TradingCore
 /// - Streams are discovered with `SCAN … TYPE stream` every `discoverIntervalMillis`; the group is
 ///   created on each with `XGROUP CREATE key group <startFrom> MKSTREAM` (`0` by default: a new
 ///   group processes every retained bar once; `BUSYGROUP` means another gateway made it).
-/// - Bars are read with `XREADGROUP … >` (blocking `blockMillis`) and acknowledged with `XACK`
+/// - Bars are read with `XREADGROUP … >` (after a one-entry `XREAD BLOCK blockMillis` from the
+///   group's position says which streams have new bars; `BarGapWatch`, which also raises
+///   `MARKET_DATA_GAP` for bars trimmed unread) and acknowledged with `XACK`
 ///   only after every ledger write of the bar succeeded. A failure leaves the bar pending: this
 ///   consumer re-reads its own pending bars (id `0`) after any error, and bars left pending by a
 ///   crashed consumer are claimed with `XAUTOCLAIM` once idle for `claimIdleMillis` and
@@ -116,14 +118,14 @@ public final class LiveEngine: @unchecked Sendable {
                 return
             }
             if !ownPendingChecked {
-                while try read(id: "0", block: false, on: c) > 0 {}
+                while try readPending(on: c) > 0 {}
                 ownPendingChecked = true
             }
             if now >= nextClaim {
                 try claim(on: c)
                 nextClaim = now + Int64(settings.claimIntervalMillis)
             }
-            if try read(id: ">", block: true, on: c) > 0 { try sample(on: c) }
+            if try readNew(on: c) > 0 { try sample(on: c) }
         } catch {
             metrics.add("errors")
             if let e = error as? RedisError, e.breaksConnection { connection = nil }
@@ -267,34 +269,52 @@ public final class LiveEngine: @unchecked Sendable {
     /// `DEL KEYS[1]` when it holds ARGV[1].
     static let releaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
-    /// One `XREADGROUP` over every stream; processes and acknowledges the bars; returns how many.
-    private func read(id: String, block: Bool, on c: RedisConnection) throws -> Int {
+    /// One `XREADGROUP … 0` over every stream (this consumer's pending bars); processes and
+    /// acknowledges the bars; returns how many.
+    private func readPending(on c: RedisConnection) throws -> Int {
         var args = ["XREADGROUP", "GROUP", settings.groupName, settings.consumer, "COUNT", String(settings.batch)]
-        if block { args += ["BLOCK", String(settings.blockMillis)] }
-        args += ["STREAMS"] + streams + Array(repeating: id, count: streams.count)
+        args += ["STREAMS"] + streams + Array(repeating: "0", count: streams.count)
         let reply = try c.command(args)
         if case .error(let message) = reply, message.hasPrefix("NOGROUP") {
-            // A stream was deleted (and maybe re-created): rediscover, re-create the group, re-take leases.
-            known = []; owned = []; streams = []; books = [:]; nextDiscover = 0; nextLease = 0; gaps.forgetAll()
+            lostGroup()
             return 0
         }
-        var reads: [(key: String, entries: [RedisReply])] = []
+        var count = 0
         for stream in try reply.checked().array ?? [] {
             guard let parts = stream.array, parts.count == 2, let key = parts[0].string else { continue }
-            reads.append((key, parts[1].array ?? []))
-        }
-        if id == ">" {
-            let ids = reads.map { read in (key: read.key, ids: read.entries.compactMap { $0.array?.first?.string }) }
-            for hole in try gaps.check(ids, on: c) { try alert(hole, on: c) }
-        }
-        var count = 0
-        for read in reads {
-            for entry in read.entries {
-                try process(entry, key: read.key, on: c)
+            for entry in parts[1].array ?? [] {
+                try process(entry, key: key, on: c)
                 count += 1
             }
         }
         return count
+    }
+
+    /// New bars (`XREADGROUP … >`, waiting up to `blockMillis`), with a `MARKET_DATA_GAP` alert
+    /// ahead of the bars that follow a hole (`BarGapWatch`); returns how many were processed.
+    private func readNew(on c: RedisConnection) throws -> Int {
+        guard
+            let read = try gaps.readNew(
+                streams, group: settings.groupName, consumer: settings.consumer, count: settings.batch,
+                blockMillis: settings.blockMillis, on: c)
+        else {
+            lostGroup()
+            return 0
+        }
+        for hole in read.holes { try alert(hole, on: c) }
+        var count = 0
+        for stream in read.streams {
+            for entry in stream.entries {
+                try process(entry, key: stream.key, on: c)
+                count += 1
+            }
+        }
+        return count
+    }
+
+    /// A stream was deleted (and maybe re-created): rediscover, re-create the group, re-take leases.
+    private func lostGroup() {
+        known = []; owned = []; streams = []; books = [:]; nextDiscover = 0; nextLease = 0; gaps.forgetAll()
     }
 
     /// `risk.alert` `MARKET_DATA_GAP` for bars trimmed before this engine read them.
