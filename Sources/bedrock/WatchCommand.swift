@@ -6,6 +6,8 @@ import Transport
 
 /// `bedrock watch`: a terminal client printing a topic's events as JSON lines (SPEC §2).
 /// Reconnects with backoff and resumes from the last event id it printed, so nothing is missed.
+/// A `gap` frame (events trimmed before the gateway could read them) is printed as a line of its
+/// own and announced on stderr.
 struct WatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
@@ -92,6 +94,12 @@ struct WatchCommand: ParsableCommand {
             if let id = frame["id"]?.stringValue { state.since = id }
             state.printed += 1
             if let maxEvents, state.printed >= maxEvents { return "done" }
+        case "gap":
+            // On stdout too, in order with the events, so a consumer of the lines sees the hole.
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            note(
+                "GAP in \(frame["topic"]?.stringValue ?? topic): events after \(frame["after"]?.stringValue ?? "?") and before \(frame["next"]?.stringValue ?? "?") were trimmed before they could be delivered; reload state"
+            )
         case "ping":
             client.send(#"{"type":"pong"}"#)
         case "error":

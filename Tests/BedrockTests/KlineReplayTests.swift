@@ -1,5 +1,6 @@
 import Foundation
 import JSONCodec
+import Synchronization
 import XCTest
 
 import struct TradingCore.Bar
@@ -89,5 +90,51 @@ final class KlineReplayTests: RedisTestCase {
         guard case .error = replies[2] else { return XCTFail("WRONGTYPE expected in slot 2") }
         XCTAssertEqual(replies[3].string, "2")
         XCTAssertEqual(try conn.pipeline([]), [])
+    }
+}
+
+/// `bedrock replay` against a consumer group that reads slower than it could publish.
+final class KlineReplayReaderTests: RedisTestCase {
+    private func series(_ n: Int) -> BarSeries {
+        var out = BarSeries()
+        for i in 0..<n {
+            out.append(
+                Bar(time: 1_704_067_200_000 + Int64(i) * 60_000, open: 100, high: 101, low: 99, close: 100, volume: 1))
+        }
+        return out
+    }
+
+    func testPublishingNeverTrimsBarsAConsumerGroupHasNotRead() throws {
+        var replay = KlineReplay(connection: conn, market: "BTCUSDT", interval: "1m", prefix: "bedrock:", maxLength: 100)
+        replay.batchSize = 20
+        _ = try conn.command(["XGROUP", "CREATE", replay.streamKey, "g", "$", "MKSTREAM"]).checked()
+        let reader = try redis.connect()
+        let key = replay.streamKey
+        let read = Mutex<Int>(0)
+        let done = DispatchSemaphore(value: 0)
+        let deadline = Date().addingTimeInterval(20)
+        Thread {
+            defer { done.signal() }
+            while read.withLock({ $0 }) < 1_000, Date() < deadline {
+                let reply = try? reader.command(["XREADGROUP", "GROUP", "g", "c", "COUNT", "7", "STREAMS", key, ">"])
+                let n = reply?.array?.first?.array?[1].array?.count ?? 0
+                read.withLock { $0 += n }
+                usleep(1_000)
+            }
+        }.start()
+        XCTAssertEqual(try replay.publish(series(1_000), from: 0, speed: 0), 1_000)
+        done.wait()
+        XCTAssertEqual(read.withLock { $0 }, 1_000, "the reader lost bars to the trim")
+    }
+
+    func testAGroupNobodyReadsIsWaitedForOnlyStallSeconds() throws {
+        var replay = KlineReplay(connection: conn, market: "BTCUSDT", interval: "1m", prefix: "bedrock:", maxLength: 100)
+        replay.batchSize = 20
+        replay.stallSeconds = 0.3
+        _ = try conn.command(["XGROUP", "CREATE", replay.streamKey, "g", "$", "MKSTREAM"]).checked()
+        _ = try conn.command(["XREADGROUP", "GROUP", "g", "c", "STREAMS", replay.streamKey, ">"]).checked()
+        let started = Date()
+        XCTAssertEqual(try replay.publish(series(500), from: 0, speed: 0), 500)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
     }
 }

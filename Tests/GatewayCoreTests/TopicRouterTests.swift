@@ -274,3 +274,26 @@ final class TopicRouterTests: XCTestCase {
         XCTAssertEqual(owner.router.topicCount, 0)
     }
 }
+
+/// A gap frame (no stream id) published while a subscriber's replay runs.
+final class TopicRouterGapTests: XCTestCase {
+    func testAGapDuringAReplayIsHeldAndFollowsTheReplayInOrder() {
+        let owner = Owner()
+        owner.stream.append(3)
+        let live = Client("live"), late = Client("late")
+        owner.subscribe(live)
+        owner.activate()
+        owner.stream.published = 3
+        owner.subscribe(late, since: "1-0")  // replays (1-0, 3-0] while live events go on
+        owner.stream.append(1)
+        owner.publishPending()  // 4-0 held for `late`
+        _ = owner.router.publish(topic: "signals", id: nil, frame: "gap 4-0…9-0") { $0.received.append("gap 4-0…9-0") }
+        owner.stream.append(5)
+        owner.stream.published = 8  // 5-0…8-0 were trimmed before the bridge read them
+        owner.publishPending()  // 9-0
+        XCTAssertEqual(live.received, ["4-0", "gap 4-0…9-0", "9-0"])
+        XCTAssertEqual(owner.router.position(of: "signals"), "9-0", "a gap does not move the position")
+        owner.answerReplay()
+        XCTAssertEqual(late.received, ["2-0", "3-0", "4-0", "gap 4-0…9-0", "9-0"])
+    }
+}

@@ -1,8 +1,9 @@
 // socket.js — the dashboard's one WebSocket to /ws (subprotocol bedrock.v1).
 // First-frame auth, answers to server pings, reconnect with exponential backoff and jitter,
 // one server subscription per topic shared by every listener, resume with `since` = the last
-// event id seen (or the subscribe position), `recovered:false` → listeners' onReset, token
-// refresh on the open socket, request/response with ids and timeouts, task progress routing.
+// event id seen (or the subscribe position), `recovered:false` or a `gap` frame → listeners'
+// onReset, token refresh on the open socket, request/response with ids and timeouts, task
+// progress routing.
 // Every text frame may hold several JSON objects separated by "\n" (SPEC §5 batching).
 // `createConnection` keeps one authenticated WebSocket open; `createSocket` speaks the protocol
 // over it, with a small table each for the topics, the requests and the task frames
@@ -135,6 +136,16 @@ function createTopicTable(link) {
         entry.resetOnSubscribe = false;
         for (const l of [...entry.listeners]) safely(l.onReset);
       }
+    },
+
+    /**
+     * A `gap` frame: events of the topic were trimmed before the gateway could deliver them, so
+     * every listener reloads its state, as after `subscribed` with `recovered:false`.
+     */
+    gap(frame) {
+      const entry = topics.get(frame.topic);
+      if (!entry) return;
+      for (const l of [...entry.listeners]) safely(l.onReset);
     },
 
     /** An `event` frame: to every listener of its topic, once (replayed duplicates are dropped). */
@@ -466,6 +477,7 @@ export function createSocket(options) {
       case 'pong': return;
       case 'event': return topics.deliver(frame);
       case 'subscribed': return topics.subscribed(frame);
+      case 'gap': return topics.gap(frame);
       case 'unsubscribed': return;
       case 'response': return requests.answered(frame.id, frame.result, null);
       case 'error': return failed(frame);

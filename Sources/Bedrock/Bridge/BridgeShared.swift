@@ -23,6 +23,7 @@ final class BridgeShared: @unchecked Sendable {
     private var up = false
     private var ingested: [String: UInt64] = [:]
     private var malformed: UInt64 = 0
+    private var gaps: UInt64 = 0
     private var reconnects: UInt64 = 0
     private var active = 0
 
@@ -53,7 +54,7 @@ final class BridgeShared: @unchecked Sendable {
     func snapshot(activeTopics: Int?) -> StreamBridge.Stats {
         locked {
             StreamBridge.Stats(
-                eventsIngested: ingested, malformedEvents: malformed,
+                eventsIngested: ingested, malformedEvents: malformed, gaps: gaps,
                 reconnects: reconnects, redisUp: up, activeTopics: activeTopics ?? active)
         }
     }
@@ -103,10 +104,11 @@ final class BridgeShared: @unchecked Sendable {
         }
     }
 
-    func record(ingested perTopic: [String: UInt64], malformed bad: UInt64, activeTopics: Int) {
+    func record(ingested perTopic: [String: UInt64], malformed bad: UInt64, activeTopics: Int, gaps holes: UInt64) {
         locked {
             for (topic, n) in perTopic { ingested[topic, default: 0] += n }
             malformed += bad
+            gaps += holes
             active = activeTopics
         }
     }

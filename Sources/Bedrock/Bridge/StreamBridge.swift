@@ -18,6 +18,12 @@ import RedisClient
 /// `sink` before the completion runs, and every later event after it. So if both push into the
 /// same inbox, a new subscriber that starts live at P sees no gap and no duplicate.
 ///
+/// Trimmed entries: the reader waits with a one-entry `XREAD BLOCK`, then reads the streams that
+/// have entries in one `MULTI` with their `XINFO STREAM`, and `StreamGapCheck` decides whether
+/// entries after a stream's cursor were removed before they could be read (a producer trimming
+/// with `MAXLEN` faster than the bridge reads). Such a hole is passed to `sink` as a gap frame
+/// (`BridgedEvent(gapIn:after:next:)`) right before the stream's next entries.
+///
 /// Redis outages: the reader reconnects with exponential backoff (50 ms doubling, capped at
 /// `Options.maxBackoff`), reports each change through `statusChanged`, and resumes every stream
 /// from the last id it delivered, so nothing appended meanwhile is lost and nothing is repeated.
@@ -32,7 +38,8 @@ public final class StreamBridge: @unchecked Sendable {
         public var prefix: String
         /// `XREAD BLOCK` milliseconds: the longest a topic change waits if the waker fails.
         public var blockMillis: Int
-        /// `XREAD COUNT` per stream per call.
+        /// `XREAD COUNT` per stream per read. Entries are lost only when the reader falls more
+        /// than the producer's `MAXLEN` behind; a large batch catches up in few round trips.
         public var count: Int
         /// Reconnect backoff cap in seconds.
         public var maxBackoff: Double
@@ -41,9 +48,9 @@ public final class StreamBridge: @unchecked Sendable {
         /// With no active topic the reader PINGs this often, so `isUp` stays truthful.
         public var idlePingSeconds: Double
 
-        /// Options with the given values (defaults: `bedrock:`, 1000 ms, 512, 2 s, 2 s, 1 s).
+        /// Options with the given values (defaults: `bedrock:`, 1000 ms, 2048, 2 s, 2 s, 1 s).
         public init(
-            prefix: String = "bedrock:", blockMillis: Int = 1000, count: Int = 512,
+            prefix: String = "bedrock:", blockMillis: Int = 1000, count: Int = 2048,
             maxBackoff: Double = 2, connectTimeout: Double = 2, idlePingSeconds: Double = 1
         ) {
             self.prefix = prefix
@@ -61,6 +68,8 @@ public final class StreamBridge: @unchecked Sendable {
         public var eventsIngested: [String: UInt64]
         /// Entries skipped because `event` was missing or not valid JSON (`malformed_events`).
         public var malformedEvents: UInt64
+        /// Holes announced with a `gap` frame: entries trimmed before they could be read.
+        public var gaps: UInt64
         /// Times the connection came back after being down.
         public var reconnects: UInt64
         /// Whether the reader is connected to Redis now.

@@ -7,6 +7,8 @@ final class StreamReader {
     private struct Cursor {
         let key: String
         var lastID: String
+        /// Entries added to the stream up to `lastID` (see `StreamGapCheck`); nil when unknown.
+        var ordinal: UInt64?
         var refs: Int
         let framePrefix: [UInt8]
         /// False when the key holds something other than a stream; it then stays out of XREAD.
@@ -98,19 +100,27 @@ final class StreamReader {
                     continue
                 }
                 let key = StreamKeys.key(prefix: options.prefix, topic: topic)
-                let reply = try conn.command(["XREVRANGE", key, "+", "-", "COUNT", "1"])
+                // The newest id ever added and how many were added: where live reading starts.
+                let reply = try conn.command(["XINFO", "STREAM", key])
                 var cursor = Cursor(
-                    key: key, lastID: "0-0", refs: 1,
+                    key: key, lastID: "0-0", ordinal: 0, refs: 1,
                     framePrefix: EventFrameEncoder.prefix(topic: topic), readable: true)
                 switch reply {
-                case .array(let entries):
-                    if let id = entries.first?.array?.first?.string { cursor.lastID = id }
+                case .array:
+                    guard let info = StreamReader.snapshot(reply) else {
+                        throw .unexpectedReply("XINFO STREAM answered \(reply)")
+                    }
+                    let start = StreamGapCheck.Cursor(newestOf: info)
+                    cursor.lastID = start.lastID.description
+                    cursor.ordinal = start.ordinal
                 case .error(let message) where message.hasPrefix("WRONGTYPE"):
                     cursor.readable = false  // the key is not a stream: nothing to bridge
+                case .error(let message) where message.contains("no such key"):
+                    break  // no stream yet: read from 0-0, where nothing was added before
                 case .error(let message):
                     throw .server(message)  // e.g. LOADING after a restart: retried shortly
                 default:
-                    throw .unexpectedReply("XREVRANGE answered \(reply)")
+                    throw .unexpectedReply("XINFO STREAM answered \(reply)")
                 }
                 cursors[topic] = cursor
                 topicByKey[key] = topic
@@ -129,14 +139,18 @@ final class StreamReader {
                 shared.popOp()
             }
         }
-        shared.record(ingested: [:], malformed: 0, activeTopics: cursors.count)
+        shared.record(ingested: [:], malformed: 0, activeTopics: cursors.count, gaps: 0)
     }
 
     // MARK: reading
 
+    /// Waits for entries with a one-entry `XREAD BLOCK` over every readable stream, then reads
+    /// the streams that have some together with their `XINFO STREAM` in one `MULTI` (one round
+    /// trip, one instant), so that `StreamGapCheck` can tell whether entries were trimmed before
+    /// they could be read.
     private func readOnce(_ conn: RedisConnection) throws(RedisError) {
         let active = cursors.values.filter { $0.readable }
-        var args = ["XREAD", "COUNT", String(options.count), "BLOCK", String(options.blockMillis), "STREAMS"]
+        var args = ["XREAD", "COUNT", "1", "BLOCK", String(options.blockMillis), "STREAMS"]
         args += active.map(\.key)
         args += active.map(\.lastID)
         let reply = try conn.command(args)
@@ -147,22 +161,64 @@ final class StreamReader {
             try quarantineNonStreams(conn)
             throw .server(message)
         case .array(let streams):
-            deliver(streams)
+            let ready = streams.compactMap { $0.array?.first?.string }.compactMap { topicByKey[$0] }
+            try read(ready.compactMap { cursors[$0] }, conn)
         default:
             throw .unexpectedReply("XREAD answered \(reply)")
         }
     }
 
-    /// Decodes an XREAD reply `[[key, [[id, [field, value, …]], …]], …]` into one batch.
-    private func deliver(_ streams: [RedisReply]) {
+    /// `MULTI`, `XREAD COUNT n` over `ready`, `XINFO STREAM` of each, `EXEC`; then delivers.
+    private func read(_ ready: [Cursor], _ conn: RedisConnection) throws(RedisError) {
+        guard !ready.isEmpty else { return }
+        var commands: [[String]] = [["MULTI"]]
+        commands.append(["XREAD", "COUNT", String(options.count), "STREAMS"] + ready.map(\.key) + ready.map(\.lastID))
+        commands += ready.map { ["XINFO", "STREAM", $0.key] }
+        commands.append(["EXEC"])
+        let replies = try conn.pipeline(commands)
+        guard case .array(let results)? = replies.last, results.count == ready.count + 1 else {
+            throw .unexpectedReply("EXEC answered \(replies.last ?? .null)")
+        }
+        switch results[0] {
+        case .null:
+            return  // trimmed to nothing since the wake-up
+        case .error(let message):
+            try quarantineNonStreams(conn)
+            throw .server(message)
+        case .array(let streams):
+            var infos: [String: StreamGapCheck.Snapshot] = [:]
+            for (cursor, info) in zip(ready, results.dropFirst()) { infos[cursor.key] = StreamReader.snapshot(info) }
+            deliver(streams, infos: infos)
+        default:
+            throw .unexpectedReply("XREAD answered \(results[0])")
+        }
+    }
+
+    /// Decodes an XREAD reply `[[key, [[id, [field, value, …]], …]], …]` into one batch, with a
+    /// gap frame ahead of a stream's entries when some were removed before they were read.
+    private func deliver(_ streams: [RedisReply], infos: [String: StreamGapCheck.Snapshot]) {
         var batch: [BridgedEvent] = []
         var perTopic: [String: UInt64] = [:]
         var malformed: UInt64 = 0
+        var gaps: UInt64 = 0
         for stream in streams {
             guard let parts = stream.array, parts.count == 2, let key = parts[0].string,
                 let topic = topicByKey[key], var cursor = cursors[topic],
                 let entries = parts[1].array
             else { continue }
+            let ids = entries.map { $0.array?.first?.string.flatMap(StreamID.init) }
+            let checked = ids.compactMap { $0 }
+            if let info = infos[key], checked.count == ids.count, let last = StreamID(cursor.lastID) {
+                let verdict = StreamGapCheck.check(
+                    cursor: .init(lastID: last, ordinal: cursor.ordinal), batch: checked, snapshot: info)
+                cursor.ordinal = verdict.cursor.ordinal
+                if let gap = verdict.gap {
+                    batch.append(BridgedEvent(gapIn: topic, after: gap.after.description, next: gap.next.description))
+                    gaps += 1
+                }
+            } else {
+                cursor.ordinal = nil
+            }
             for entry in entries {
                 guard let pair = entry.array, pair.count == 2, let id = pair[0].string else { continue }
                 cursor.lastID = id
@@ -177,8 +233,27 @@ final class StreamReader {
             }
             cursors[topic] = cursor
         }
-        shared.record(ingested: perTopic, malformed: malformed, activeTopics: cursors.count)
+        shared.record(ingested: perTopic, malformed: malformed, activeTopics: cursors.count, gaps: gaps)
         if !batch.isEmpty { bridge.sink(batch) }
+    }
+
+    /// The fields of an `XINFO STREAM` reply the gap check needs; nil when it is not one.
+    static func snapshot(_ reply: RedisReply) -> StreamGapCheck.Snapshot? {
+        guard let list = reply.array else { return nil }
+        var fields: [String: RedisReply] = [:]
+        var i = 0
+        while i + 1 < list.count {
+            if let name = list[i].string { fields[name] = list[i + 1] }
+            i += 2
+        }
+        guard let added = fields["entries-added"]?.integer, let length = fields["length"]?.integer,
+            let generated = fields["last-generated-id"]?.string.flatMap(StreamID.init),
+            let deleted = fields["max-deleted-entry-id"]?.string.flatMap(StreamID.init)
+        else { return nil }
+        let first = fields["first-entry"]?.array?.first?.string.flatMap(StreamID.init)
+        return StreamGapCheck.Snapshot(
+            entriesAdded: UInt64(max(0, added)), length: UInt64(max(0, length)), firstID: first,
+            lastGeneratedID: generated, maxDeletedID: deleted)
     }
 
     /// The bytes of the `event` field of an entry's field list, if present.

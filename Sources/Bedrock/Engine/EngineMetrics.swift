@@ -17,6 +17,7 @@ import Prometheus
 /// | `bedrock_engine_bars_claimed_total` | counter | bars claimed from a crashed or stalled consumer |
 /// | `bedrock_engine_history_rebuilds_total` | counter | strategy states rebuilt from the stream |
 /// | `bedrock_engine_errors_total` | counter | failed rounds (Redis errors, undecodable bars) |
+/// | `bedrock_engine_market_data_gaps_total` | counter | holes in kline streams (bars trimmed unread), each also a `risk.alert` `MARKET_DATA_GAP` |
 ///
 /// Threading: every method takes the lock, so the engine thread writes while tests read; the
 /// registry's metrics are thread-safe on their own.
@@ -52,6 +53,9 @@ public final class EngineMetrics: @unchecked Sendable {
             "bars_claimed": counter("bedrock_engine_bars_claimed_total", "Bars claimed from a crashed or stalled consumer."),
             "history_rebuilds": counter("bedrock_engine_history_rebuilds_total", "Strategy states rebuilt from the stream."),
             "errors": counter("bedrock_engine_errors_total", "Failed engine rounds."),
+            "market_data_gaps": counter(
+                "bedrock_engine_market_data_gaps_total",
+                "Holes in kline streams: bars trimmed before this gateway's engine read them."),
         ]
         openPositions = registry.gauge("bedrock_engine_open_positions", help: "Open paper positions (engine sample).")
         exposure = registry.gauge(

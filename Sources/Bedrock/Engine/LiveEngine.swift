@@ -12,7 +12,9 @@ import TradingCore
 /// - Streams are discovered with `SCAN … TYPE stream` every `discoverIntervalMillis`; the group is
 ///   created on each with `XGROUP CREATE key group <startFrom> MKSTREAM` (`0` by default: a new
 ///   group processes every retained bar once; `BUSYGROUP` means another gateway made it).
-/// - Bars are read with `XREADGROUP … >` (blocking `blockMillis`) and acknowledged with `XACK`
+/// - Bars are read with `XREADGROUP … >` (after a one-entry `XREAD BLOCK blockMillis` from the
+///   group's position says which streams have new bars; `BarGapWatch`, which also raises
+///   `MARKET_DATA_GAP` for bars trimmed unread) and acknowledged with `XACK`
 ///   only after every ledger write of the bar succeeded. A failure leaves the bar pending: this
 ///   consumer re-reads its own pending bars (id `0`) after any error, and bars left pending by a
 ///   crashed consumer are claimed with `XAUTOCLAIM` once idle for `claimIdleMillis` and
@@ -45,6 +47,7 @@ public final class LiveEngine: @unchecked Sendable {
     private var live = 1
     private var nextLease: Int64 = 0
     private var books: [String: StrategyBook] = [:]
+    private let gaps = BarGapWatch()
     private var origins: [Int64: BarPipeline.PositionOrigin] = [:]
     private var ownPendingChecked = false
     private var nextDiscover: Int64 = 0
@@ -115,20 +118,21 @@ public final class LiveEngine: @unchecked Sendable {
                 return
             }
             if !ownPendingChecked {
-                while try read(id: "0", block: false, on: c) > 0 {}
+                while try readPending(on: c) > 0 {}
                 ownPendingChecked = true
             }
             if now >= nextClaim {
                 try claim(on: c)
                 nextClaim = now + Int64(settings.claimIntervalMillis)
             }
-            if try read(id: ">", block: true, on: c) > 0 { try sample(on: c) }
+            if try readNew(on: c) > 0 { try sample(on: c) }
         } catch {
             metrics.add("errors")
             if let e = error as? RedisError, e.breaksConnection { connection = nil }
             if connection?.isBroken == true { connection = nil }
             ownPendingChecked = false
             books = [:]
+            gaps.forgetAll()
             log.error("engine: round failed", metadata: ["error": "\(error)"])
             Thread.sleep(forTimeInterval: 0.5)
         }
@@ -190,12 +194,12 @@ public final class LiveEngine: @unchecked Sendable {
         let ms = String(settings.leaseMillis)
         for key in owned.sorted() {
             let kept = try c.command(["EVAL", LiveEngine.renewScript, "1", leaseKey(key), settings.consumer, ms]).checked()
-            if kept.integer != 1 { owned.remove(key); books[key] = nil }
+            if kept.integer != 1 { owned.remove(key); books[key] = nil; gaps.forget(key) }
         }
         let target = (known.count + live - 1) / live
         for key in owned.sorted().reversed() where owned.count > target {
             _ = try c.command(["EVAL", LiveEngine.releaseScript, "1", leaseKey(key), settings.consumer]).checked()
-            owned.remove(key); books[key] = nil
+            owned.remove(key); books[key] = nil; gaps.forget(key)
         }
         for key in known.sorted() where !owned.contains(key) && owned.count < target {
             guard
@@ -204,6 +208,7 @@ public final class LiveEngine: @unchecked Sendable {
             else { continue }
             owned.insert(key)
             books[key] = nil
+            gaps.forget(key)
             try recover(key, on: c)
         }
         streams = owned.sorted()
@@ -217,7 +222,7 @@ public final class LiveEngine: @unchecked Sendable {
                 "EVAL", LiveEngine.renewScript, "1", leaseKey(key), settings.consumer,
                 String(settings.leaseMillis),
             ]).checked()
-            if kept.integer != 1 { owned.remove(key); books[key] = nil; return false }
+            if kept.integer != 1 { owned.remove(key); books[key] = nil; gaps.forget(key); return false }
             return true
         }
     }
@@ -264,15 +269,15 @@ public final class LiveEngine: @unchecked Sendable {
     /// `DEL KEYS[1]` when it holds ARGV[1].
     static let releaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
-    /// One `XREADGROUP` over every stream; processes and acknowledges the bars; returns how many.
-    private func read(id: String, block: Bool, on c: RedisConnection) throws -> Int {
+    /// One `XREADGROUP … 0` over every stream (this consumer's pending bars); processes and
+    /// acknowledges the bars; returns how many.
+    private func readPending(on c: RedisConnection) throws -> Int {
         var args = ["XREADGROUP", "GROUP", settings.groupName, settings.consumer, "COUNT", String(settings.batch)]
-        if block { args += ["BLOCK", String(settings.blockMillis)] }
-        args += ["STREAMS"] + streams + Array(repeating: id, count: streams.count)
+        args += ["STREAMS"] + streams + Array(repeating: "0", count: streams.count)
         let reply = try c.command(args)
         if case .error(let message) = reply, message.hasPrefix("NOGROUP") {
-            // A stream was deleted (and maybe re-created): rediscover, re-create the group, re-take leases.
-            known = []; owned = []; streams = []; books = [:]; nextDiscover = 0; nextLease = 0; return 0
+            lostGroup()
+            return 0
         }
         var count = 0
         for stream in try reply.checked().array ?? [] {
@@ -283,6 +288,45 @@ public final class LiveEngine: @unchecked Sendable {
             }
         }
         return count
+    }
+
+    /// New bars (`XREADGROUP … >`, waiting up to `blockMillis`), with a `MARKET_DATA_GAP` alert
+    /// ahead of the bars that follow a hole (`BarGapWatch`); returns how many were processed.
+    private func readNew(on c: RedisConnection) throws -> Int {
+        guard
+            let read = try gaps.readNew(
+                streams, group: settings.groupName, consumer: settings.consumer, count: settings.batch,
+                blockMillis: settings.blockMillis, on: c)
+        else {
+            lostGroup()
+            return 0
+        }
+        for hole in read.holes { try alert(hole, on: c) }
+        var count = 0
+        for stream in read.streams {
+            for entry in stream.entries {
+                try process(entry, key: stream.key, on: c)
+                count += 1
+            }
+        }
+        return count
+    }
+
+    /// A stream was deleted (and maybe re-created): rediscover, re-create the group, re-take leases.
+    private func lostGroup() {
+        known = []; owned = []; streams = []; books = [:]; nextDiscover = 0; nextLease = 0; gaps.forgetAll()
+    }
+
+    /// `risk.alert` `MARKET_DATA_GAP` for bars trimmed before this engine read them.
+    private func alert(_ hole: BarGapWatch.Hole, on c: RedisConnection) throws {
+        let names = BarGapWatch.marketAndInterval(key: hole.key, prefix: settings.prefix)
+        metrics.add("market_data_gaps")
+        log.warning(
+            "engine: bars trimmed before they were read",
+            metadata: ["stream": "\(hole.key)", "after": "\(hole.gap.after)", "next": "\(hole.gap.next)"])
+        _ = try pipeline.ledger.marketDataGap(
+            market: names?.market ?? hole.key, interval: names?.interval ?? "",
+            after: hole.gap.after.description, next: hole.gap.next.description, missed: hole.gap.missed, on: c)
     }
 
     /// Claims bars idle in other consumers' pending lists (crashed gateways) and processes them.

@@ -152,6 +152,22 @@ public final class Ledger: Sendable {
             on: connection, nowMillis: nowMillis)
     }
 
+    /// Appends `risk.alert` `MARKET_DATA_GAP`: bars of `market`/`interval` strictly between stream
+    /// ids `after` and `next` were trimmed before the live engine read them (`missed` of them,
+    /// when known).
+    public func marketDataGap(
+        market: String, interval: String, after: String, next: String, missed: UInt64?,
+        on connection: RedisConnection, nowMillis: Int64 = Timestamp.nowMillis()
+    ) throws -> LedgerWrite {
+        try run(
+            "market_data_gap",
+            [
+                "market": .string(market), "interval": .string(interval), "after": .string(after),
+                "next": .string(next), "missed": missed.map { .int(Int64($0)) } ?? .null,
+            ],
+            on: connection, nowMillis: nowMillis)
+    }
+
     /// Records a refused entry with `risk.alert` and counts its reasons; once per signal id.
     public func riskAlert(
         market: String, signalID: Int64?, reasons: [RiskReason], on connection: RedisConnection,

@@ -31,6 +31,9 @@ public struct KlineReplay {
     public let maxLength: Int?
     /// Most XADDs sent in one pipelined batch.
     public var batchSize = 500
+    /// Seconds a consumer group of the stream may read nothing before the replay stops waiting
+    /// for it (see `readerRoom`).
+    public var stallSeconds = 5.0
 
     /// A replay of `market`/`interval` on `connection` with the configured key `prefix`.
     public init(connection: RedisConnection, market: String, interval: String, prefix: String, maxLength: Int?) {
@@ -73,8 +76,11 @@ public struct KlineReplay {
 
     /// Publishes `series[start...]`. `speed` is bars per second (0: as fast as possible, in
     /// pipelined batches of `batchSize`); bar k of the run is due `k / speed` seconds after the
-    /// start, and every bar already due goes out in one pipelined batch. `progress` is called with
-    /// the number published so far after each batch. Returns the number published.
+    /// start, and every bar already due goes out in one pipelined batch. With `maxLength`, a batch
+    /// also waits until every consumer group of the stream (the live engine) is close enough
+    /// that the trim cannot remove a bar it has not read (`readerRoom`): at any speed the replay
+    /// never outruns the engine into a hole. `progress` is called with the number published so
+    /// far after each batch. Returns the number published.
     @discardableResult
     public func publish(
         _ series: BarSeries, from start: Int, speed: Double,
@@ -84,6 +90,7 @@ public struct KlineReplay {
         guard total > 0 else { return 0 }
         let began = Date()
         var sent = 0
+        var readers = ReaderWatch()
         while sent < total {
             var due = total
             if speed > 0 {
@@ -96,7 +103,15 @@ public struct KlineReplay {
                     continue
                 }
             }
-            let end = Swift.min(due, sent + Swift.max(batchSize, 1))
+            var end = Swift.min(due, sent + Swift.max(batchSize, 1))
+            if let maxLength {
+                let room = try readerRoom(&readers, maxLength: maxLength)
+                if room <= 0 {
+                    Thread.sleep(forTimeInterval: 0.005)  // a reader is catching up
+                    continue
+                }
+                end = sent + Swift.min(end - sent, room)
+            }
             try send(series, start + sent..<start + end)
             sent = end
             progress(sent)

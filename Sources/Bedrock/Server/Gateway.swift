@@ -63,7 +63,7 @@ final class Gateway: @unchecked Sendable {
     /// Events from the Redis bridge (reader thread), to every loop in the same order. Each loop
     /// makes frames of its own: lws writes each frame's header into the frame's headroom, so one
     /// buffer must not be written from two loop threads at once.
-    func deliver(_ batch: [(topic: String, id: String?, frame: [UInt8])]) {
+    func deliver(_ batch: [BridgedEvent]) {
         for loop in loops { loop.deliver(batch) }
     }
 }

@@ -66,7 +66,7 @@ public enum GatewayRuntime {
         let source = RedisEventSource(
             address: address, prefix: config.redis.prefix, replayMax: config.redis.replayMax,
             channels: config.redis.pubsubBridge, metrics: registry,
-            deliver: { events in relay.gateway?.deliver(events.map { (topic: $0.topic, id: $0.id, frame: $0.frame) }) },
+            deliver: { events in relay.gateway?.deliver(events) },
             status: { up in
                 if up {
                     log.info("redis: connected (\(address))")

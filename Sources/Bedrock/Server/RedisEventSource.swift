@@ -76,6 +76,7 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
 final class BridgeCounters {
     private var malformed: CounterMirror
     private var reconnects: CounterMirror
+    private var gaps: CounterMirror
 
     init(registry: MetricsRegistry) {
         malformed = CounterMirror(
@@ -86,10 +87,15 @@ final class BridgeCounters {
             registry.counter(
                 "bedrock_bridge_reconnects_total",
                 help: "Times the stream reader reconnected to Redis."))
+        gaps = CounterMirror(
+            registry.counter(
+                "bedrock_bridge_gaps_total",
+                help: "Holes announced with a gap frame: stream entries trimmed before the bridge read them."))
     }
 
     func publish(stream: StreamBridge.Stats, channels: PubSubBridge.Stats) {
         malformed.publish(Int64(stream.malformedEvents + channels.malformedEvents))
         reconnects.publish(Int64(stream.reconnects))
+        gaps.publish(Int64(stream.gaps))
     }
 }

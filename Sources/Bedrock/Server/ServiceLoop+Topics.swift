@@ -62,23 +62,26 @@ extension ServiceLoop {
     }
 
     /// Events from the bridge: one shared frame each, appended to every live subscriber's queue;
-    /// idle subscribers are written to once the wake-up's jobs are done (`flushStaged`).
-    func fanOut(_ events: [(topic: String, id: String?, frame: SharedFrame)]) {
+    /// idle subscribers are written to once the wake-up's jobs are done (`flushStaged`). A gap
+    /// frame takes the same path, so it reaches each subscriber right before the events after the
+    /// hole (and is held with them behind a replay in progress); it is not counted as an event.
+    func fanOut(_ events: [(topic: String, id: String?, frame: SharedFrame, isGap: Bool)]) {
         affinity.assertOnLoop("fan-out")
         for event in events {
-            let counters = metrics.topic(metricTopic(event.topic))
-            if index == 0 { counters.ingested.add() }  // once per gateway
             let publication = router.publish(topic: event.topic, id: event.id, frame: event.frame) { connection in
                 enqueue(event.frame, on: connection, staging: true)
             }
+            for connection in publication.overflowed {
+                requestClose(connection, .rateLimited, "lagged: too many events during replay")
+            }
+            guard !event.isGap else { continue }
+            let counters = metrics.topic(metricTopic(event.topic))
+            if index == 0 { counters.ingested.add() }  // once per gateway
             guard publication.routed else { continue }
             if let id = event.id, let appended = StreamID(id) {  // stream ids are wall time
                 metrics.observeDelivery(clock.read().wall - Double(appended.ms) / 1000)
             }
             counters.deliveries.add(publication.delivered)
-            for connection in publication.overflowed {
-                requestClose(connection, .rateLimited, "lagged: too many events during replay")
-            }
         }
     }
 

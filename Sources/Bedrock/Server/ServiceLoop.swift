@@ -111,8 +111,8 @@ public final class ServiceLoop: @unchecked Sendable {
     }
 
     /// Events from the Redis bridge (reader thread): hand them to the loop in one job.
-    func deliver(_ batch: [(topic: String, id: String?, frame: [UInt8])]) {
-        let frames = batch.map { (topic: $0.topic, id: $0.id, frame: SharedFrame($0.frame)) }
+    func deliver(_ batch: [BridgedEvent]) {
+        let frames = batch.map { (topic: $0.topic, id: $0.id, frame: SharedFrame($0.frame), isGap: $0.isGap) }
         let shared = UncheckedBox(frames)
         post { [self] in fanOut(shared.value) }
     }
