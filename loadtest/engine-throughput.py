@@ -52,7 +52,7 @@ def main() -> None:
             data.mkdir()
             cfg = Path(work) / f"gw{g}.json"
             cfg.write_text(json.dumps({"mode": "dev", "data_dir": str(data), "jwt": {"secret": "x" * 40},
-                                       "redis": {"url": url}, "engine": {"discover_interval_ms": 100}}))
+                                       "server": {"public_dir": str(REPO / "public")}, "redis": {"url": url}, "engine": {"discover_interval_ms": 100}}))
             gateways.append(subprocess.Popen([a.bin, "serve", "--config", str(cfg), "--port", str(free_port())],
                                              cwd=work, env=env, stdout=open(Path(work) / f"gw{g}.log", "w"),
                                              stderr=subprocess.STDOUT))

@@ -110,6 +110,7 @@ def main() -> None:
     data.mkdir()
     cfg = work / "gw.json"
     config = {"mode": "dev", "data_dir": str(data), "jwt": {"secret": "x" * 40},
+              "server": {"public_dir": str(REPO / "public")},
               "redis": {"url": f"redis://127.0.0.1:{rport}"}}
     if a.timeout_ms:
         config["redis"]["command_timeout_ms"] = a.timeout_ms

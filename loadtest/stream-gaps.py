@@ -40,7 +40,7 @@ def millis(v) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=("replay", "hostile"))
-    ap.add_argument("--bin", default=str(REPO / ".build" / "debug" / "bedrock"))
+    ap.add_argument("--bin", type=lambda p: str(Path(p).resolve()), default=str(REPO / ".build" / "debug" / "bedrock"))
     ap.add_argument("--count", type=int)
     a = ap.parse_args()
     total = a.count or (60000 if a.mode == "replay" else 100000)
