@@ -9,7 +9,6 @@ start of the replays until every bar of both streams is acknowledged (pending 0)
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,17 +17,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
+from helpers import free_port  # noqa: E402
 from resp import Redis  # noqa: E402
 
 MARKETS = ("BTCUSDT", "ETHUSDT")
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def main() -> None:
