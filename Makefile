@@ -2,11 +2,12 @@
 #
 #   make run    install what is missing, build (release), start the gateway on 127.0.0.1:8080
 #   make test   install what is missing, build (debug), swift test, then the black-box
-#               integration tests in tests/integration (pytest + websockets)
+#               integration tests in tests/integration (pytest + websockets), then a few
+#               seconds of each fuzz target (Tests/Fuzz, docs/FUZZING.md)
 #
-# Other targets: make build, make release, make deps, make sample-data, make bench, make clean,
-# make test-tsan / make test-asan (the XCTest suite under ThreadSanitizer / AddressSanitizer, both
-# run by make test).
+# Other targets: make build, make release, make deps, make sample-data, make bench, make fuzz,
+# make clean, make test-tsan / make test-asan (the XCTest suite under ThreadSanitizer /
+# AddressSanitizer, both run by make test).
 # Every target is idempotent and quick when everything is already installed and built.
 #
 # Knobs (make VAR=value):
@@ -16,6 +17,8 @@
 #   RUN_ARGS     extra `bedrock serve` arguments for `make run`, e.g. RUN_ARGS='--port 9090'.
 #   TSAN_SCRATCH, ASAN_SCRATCH  build directories of the sanitizer runs (default .build-tsan,
 #                .build-asan: instrumented builds never replace the objects of SCRATCH).
+#   FUZZ_SECONDS seconds per fuzz target for `make fuzz` (default 60); FUZZ_SMOKE_SECONDS the
+#                same for the smoke in `make test` (default 5); FUZZ_TARGETS picks targets.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -67,7 +70,7 @@ PY_STAMP := $(VENV)/.installed
 
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: help deps test-deps build release run sample-data sample-data-load test swift-test test-tsan test-asan integration-test bench lint lint-swift lint-imports lint-js clean distclean
+.PHONY: help deps test-deps build release run sample-data sample-data-load test swift-test test-tsan test-asan integration-test fuzz fuzz-smoke bench lint lint-swift lint-imports lint-js clean distclean
 
 help:
 	@echo "Bedrock — make targets:"
@@ -78,6 +81,7 @@ help:
 	@echo "  make build        debug build ($(DEBUG_BIN))"
 	@echo "  make release      release build ($(RELEASE_BIN))"
 	@echo "  make sample-data  write the synthetic sample market; replay it into a running make-run gateway"
+	@echo "  make fuzz         run each libFuzzer target (Tests/Fuzz) for FUZZ_SECONDS (60); see docs/FUZZING.md"
 	@echo "  make bench        run the benchmarks (Benchmarks/: trading core, engine, JWT; then the gateway rows of loadtest/run-benchmarks.sh)"
 	@echo "  make lint         lint-swift, lint-imports and lint-js (run by make test)"
 	@echo "  make lint-swift   swift format lint --strict with .swift-format over Sources, Tests, loadtest"
@@ -206,8 +210,26 @@ test: test-deps
 	BEDROCK_BIN="$(abspath $(DEBUG_BIN))" $(VENV_PY) -m pytest tests/integration -q $(PYTEST_ARGS) || rc=1; \
 	echo "==> sma_cross cross-check against backtesting.py (pytest tools/crosscheck)"; \
 	BEDROCK_BIN="$(abspath $(DEBUG_BIN))" $(VENV_PY) -m pytest tools/crosscheck -q || rc=1; \
+	echo "==> fuzz smoke ($(FUZZ_SMOKE_SECONDS) s per target, Tests/Fuzz)"; \
+	$(MAKE) -s --no-print-directory fuzz-smoke || rc=1; \
 	if [ $$rc -ne 0 ]; then echo "==> make test: FAILED (see above)" >&2; fi; \
 	exit $$rc
+
+# `make fuzz`: the libFuzzer targets of Tests/Fuzz (a package of its own: socket frames into the
+# session machine, the JSON codec, the CSV loader, the config loader, the HTTP head's pure parts),
+# built in release with libFuzzer and AddressSanitizer over the whole graph in $(SCRATCH)/fuzz, each
+# run for FUZZ_SECONDS over its committed corpus; new inputs go to $(SCRATCH)/fuzz-corpus, crash
+# inputs to $(SCRATCH)/fuzz-artifacts. Any finding fails the target. `fuzz-smoke` (part of
+# `make test`) is the same for FUZZ_SMOKE_SECONDS each. See docs/FUZZING.md.
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_TARGETS       ?=
+
+fuzz: deps
+	SCRATCH=$(SCRATCH) Tests/Fuzz/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: deps
+	SCRATCH=$(SCRATCH) Tests/Fuzz/fuzz.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 # `make bench`: the benchmarks of Benchmarks/ (ordo-one/benchmark, a package of its own so that
 # `make build`/`make test` never compile it: trading core, live engine, JWT; release build, one

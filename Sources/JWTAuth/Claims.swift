@@ -57,7 +57,11 @@ public enum AuthFailure: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .missingToken: return "missing token"
         case let .malformed(why): return "malformed token: \(why)"
-        case let .algorithmNotAllowed(alg): return "token algorithm \(alg) not allowed (HS256 only)"
+        case let .algorithmNotAllowed(alg):
+            // The header is the client's, unverified: its alg is named only when it is a short
+            // plain word, so the reason stays short ASCII (it is also a 123-byte close reason).
+            let plain = (1...16).contains(alg.utf8.count) && alg.utf8.allSatisfy(Self.isPlainAlgorithmByte)
+            return plain ? "token algorithm \(alg) not allowed (HS256 only)" : "token algorithm not allowed (HS256 only)"
         case .badSignature: return "bad token signature"
         case .expired: return "token expired"
         case .notYetValid: return "token not valid yet (nbf)"
@@ -67,6 +71,10 @@ public enum AuthFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .wrongIssuer: return "token issuer not accepted"
         case .wrongAudience: return "token audience not accepted"
         }
+    }
+
+    private static func isPlainAlgorithmByte(_ b: UInt8) -> Bool {
+        (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 45 || b == 95
     }
 
     /// The same as `reason`.

@@ -86,4 +86,13 @@ final class EstimateFastPathTests: RedisTestCase {
         XCTAssertNil(HTTPExchange.bearerToken(in: "Bearer\tabc"))
         XCTAssertEqual(HTTPExchange.bearerToken(in: "Bearer tök"), "tök")
     }
+
+    /// `Bearer ` followed by Unicode spaces only is no token, as `Bearer ` with ASCII blanks is
+    /// (not an empty one, which the verifier would then refuse as something else). The HTTP fuzz
+    /// target (Tests/Fuzz) checks this for every Authorization value.
+    func testBearerFollowedByUnicodeSpacesOnlyIsNoToken() {
+        XCTAssertNil(HTTPExchange.bearerToken(in: "Bearer \u{3000}"))
+        XCTAssertNil(HTTPExchange.bearerToken(in: "Bearer \u{00A0} "))
+        XCTAssertEqual(HTTPExchange.bearerToken(in: "Bearer \u{00A0}tök"), "tök")
+    }
 }

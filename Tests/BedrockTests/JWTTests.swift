@@ -1,4 +1,6 @@
 import Foundation
+import GatewayCore
+import JSONCodec
 import XCTest
 
 @testable import Bedrock
@@ -95,6 +97,35 @@ final class JWTTests: XCTestCase {
         // A genuine HS256 signature over an alg:none header is still refused.
         let good = signed(validPayload).split(separator: ".")
         XCTAssertEqual(refusal(Base64URL.encode(header) + "." + good[1] + "." + good[2]), .algorithmNotAllowed("none"))
+    }
+
+    /// The refusal names the header's alg only when it is a short plain word: the reason is also
+    /// the close reason of an unauthenticated socket (ASCII, at most 123 bytes), and the header is
+    /// the client's. The session fuzz target (Tests/Fuzz) checks every close reason so.
+    func testRefusalNamesTheAlgorithmOnlyWhenShortAndPlain() {
+        let odd = [String(repeating: "é", count: 100), String(repeating: "A", count: 300), "HS256\r\nX-Injected: 1"]
+        for alg in odd {
+            let header = JSONCodec.encodeString(["alg": .string(alg)])
+            let token = handmade(header: header, payload: validPayload, signature: "")
+            XCTAssertEqual(refusal(token), .algorithmNotAllowed(alg))
+            XCTAssertEqual(refusal(token)?.reason, "token algorithm not allowed (HS256 only)")
+            let machine = SessionMachine(
+                sessionID: "s", limits: SessionLimits(GatewayConfig.Server()),
+                at: ClockReading(monotonic: 0, wall: Double(now)), identity: nil
+            ) { token in
+                self.verifier.verify(token, now: self.now).mapError { AuthRefusal($0.reason) }.map { _ in
+                    Identity(subject: "u1", role: .trader, expiresAt: Double(self.now + 600))
+                }
+            }
+            let frame = Array(JSONCodec.encode(["type": "auth", "token": .string(token)]))
+            let actions = frame.withUnsafeBytes { machine.receive($0, at: ClockReading(monotonic: 1, wall: Double(now))) }
+            guard case .close(_, let reason) = actions.first else { return XCTFail("\(actions)") }
+            XCTAssertLessThanOrEqual(reason.utf8.count, 123)
+            XCTAssertTrue(reason.utf8.allSatisfy { $0 >= 32 && $0 < 127 }, reason)
+        }
+        XCTAssertEqual(
+            refusal(handmade(header: #"{"alg":"HS384"}"#, payload: validPayload, signature: ""))?.reason,
+            "token algorithm HS384 not allowed (HS256 only)")
     }
 
     func testOtherAlgorithmsRefusedEvenWithTheRightKey() {

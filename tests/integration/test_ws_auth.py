@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 
 import pytest
 
-from helpers import SUBPROTOCOL, InvalidStatus, make_jwt
+from helpers import SUBPROTOCOL, ConnectionClosed, InvalidStatus, make_jwt
 
 
 def test_query_token_gets_welcome(gateway):
@@ -68,6 +70,23 @@ def test_first_frame_bad_token_closes_4401(gateway):
     ws.send({"type": "auth", "token": "bad.bad.bad"})
     code, _ = ws.expect_close(5)
     assert code == 4401
+
+
+@pytest.mark.parametrize(
+    "alg", ["x" + "\u00e9" * 100, "A" * 300, "HS256\r\nX: 1"], ids=["non-ascii", "long", "crlf"])
+def test_token_alg_is_not_echoed_in_the_close_reason(gateway, alg):
+    """An unsigned token whose header names a long or odd alg: 4401 with a short ASCII reason
+    that does not echo it (a close reason is at most 123 bytes of UTF-8; before, the echo was
+    cut at 120 bytes, mid-character for non-ASCII)."""
+    header = base64.urlsafe_b64encode(json.dumps({"alg": alg}, ensure_ascii=False).encode()).rstrip(b"=").decode()
+    payload = base64.urlsafe_b64encode(b'{"sub":"m","role":"ADMIN","exp":4102444800}').rstrip(b"=").decode()
+    ws = gateway.connect()
+    ws.send({"type": "auth", "token": f"{header}.{payload}.x"})
+    with pytest.raises(ConnectionClosed) as ei:
+        ws.recv(5)
+    assert ei.value.rcvd is not None, f"no close frame received: {ei.value!r}"
+    assert ei.value.rcvd.code == 4401
+    assert ei.value.rcvd.reason == "token algorithm not allowed (HS256 only)"
 
 
 def test_no_auth_within_timeout_closes_4401(start_gateway):

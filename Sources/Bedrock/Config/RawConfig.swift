@@ -40,6 +40,10 @@ struct RawConfig {
         "BEDROCK_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
     }
 
+    /// `BEDROCK_SERVER_PORT` → `server.port`, for every known key (built once).
+    private static let keysByEnvName: [String: String] = Dictionary(
+        uniqueKeysWithValues: allKeys.map { (envName(for: $0), $0) })
+
     private(set) var values: [String: (value: JSONValue, source: ConfigSource)] = [:]
 
     /// Merges a parsed JSON file; refuses unknown keys and non-object sections.
@@ -74,10 +78,8 @@ struct RawConfig {
     /// Merges `BEDROCK_*` variables. A variable naming a known section with an unknown key
     /// (`BEDROCK_SERVER_PROT`) is refused; other `BEDROCK_*` names (not configuration) are ignored.
     mutating func merge(environment env: [String: String]) throws(ConfigError) {
-        var byEnv: [String: String] = [:]
-        for key in RawConfig.allKeys { byEnv[RawConfig.envName(for: key)] = key }
         for (name, value) in env where name.hasPrefix("BEDROCK_") {
-            if let key = byEnv[name] {
+            if let key = RawConfig.keysByEnvName[name] {
                 values[key] = (.string(value), .environment(name))
                 continue
             }

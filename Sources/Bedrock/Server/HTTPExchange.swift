@@ -42,9 +42,12 @@ final class HTTPExchange {
 
     /// The client's `X-Request-ID` when sane (1–64 chars of `[A-Za-z0-9._-]`), else a new one.
     static func requestID(from wsi: WSI) -> String {
-        if let given = wsi.customHeader("x-request-id:"), (1...64).contains(given.utf8.count),
-            given.utf8.allSatisfy({ isIDByte($0) })
-        {
+        requestID(given: wsi.customHeader("x-request-id:"))
+    }
+
+    /// `given` (an `X-Request-ID` value) when sane, else a new id.
+    static func requestID(given: String?) -> String {
+        if let given, (1...64).contains(given.utf8.count), given.utf8.allSatisfy({ isIDByte($0) }) {
             return given
         }
         return newRequestID()
@@ -79,7 +82,8 @@ final class HTTPExchange {
         guard bytes.allSatisfy({ $0 < 128 }) else {
             let parts = value.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-            return String(parts[1]).trimmingCharacters(in: .whitespaces)
+            let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            return token.isEmpty ? nil : token  // `Bearer ` and blanks only: no token, as on the ASCII path
         }
         func blank(_ b: UInt8) -> Bool { b == 32 || b == 9 }
         var start = bytes.startIndex
