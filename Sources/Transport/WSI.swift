@@ -143,7 +143,7 @@ public struct WSI: Hashable, @unchecked Sendable {
     public func peerAddress() -> String {
         var buffer = [CChar](repeating: 0, count: 64)
         guard lws_get_peer_simple(raw, &buffer, buffer.count) != nil else { return "?" }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -44,8 +44,8 @@ final class ConfigTests: XCTestCase {
 
     func testNoDefaultFileMeansBuiltInDefaultsInProductionMode() throws {
         let cwd = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(dir)
-        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(dir))
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(cwd) }
         let c = try GatewayConfig.load(.init(environment: ["BEDROCK_JWT_SECRET": secret]))
         XCTAssertNil(c.sourceFile)
         XCTAssertEqual(c.mode, .production)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Transport
 
 /// One HTTP request on the service thread: its id, method, body so far and the response to write.
@@ -57,13 +58,14 @@ final class HTTPExchange {
         (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 45 || b == 46 || b == 95
     }
 
-    nonisolated(unsafe) private static var counter: UInt64 = 0
-    nonisolated(unsafe) private static let prefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    /// Requests numbered so far, by every service loop of the process (each loop is a thread).
+    private static let counter = Atomic<UInt64>(0)
+    private static let prefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
 
-    /// A new request id (service thread only: the counter is not locked).
+    /// A new request id, unique in the process (any thread).
     static func newRequestID() -> String {
-        counter += 1
-        return "\(prefix)-\(String(counter, radix: 16))"
+        let number = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        return "\(prefix)-\(String(number, radix: 16))"
     }
 
     /// The token of an `Authorization: Bearer` header.
