@@ -65,7 +65,7 @@ public final class HTTPClient {
 
         let sink = ResponseSink(maxBody: configuration.maxResponseBytes, maxHeaderBytes: configuration.maxHeaderBytes)
         curl_easy_reset(handle)  // keeps live connections, TLS sessions and the DNS cache
-        try configure(request, target: target, timeoutMs: timeoutMs, connectMs: connectMs, headers: headerList)
+        try configure(request, timeoutMs: timeoutMs, connectMs: connectMs, headers: headerList)
         let user = Unmanaged.passUnretained(sink).toOpaque()
         try set(CURLOPT_WRITEFUNCTION, callback: ResponseSink.bodyCallback)
         try set(CURLOPT_WRITEDATA, pointer: user)
@@ -90,8 +90,7 @@ public final class HTTPClient {
 
     /// Every option of one call, set on a freshly reset handle.
     private func configure(
-        _ request: Request, target: RequestTarget, timeoutMs: Int, connectMs: Int,
-        headers: UnsafeMutablePointer<curl_slist>?
+        _ request: Request, timeoutMs: Int, connectMs: Int, headers: UnsafeMutablePointer<curl_slist>?
     ) throws(HTTPClientError) {
         try set(CURLOPT_URL, string: request.url)
         try set(CURLOPT_PROTOCOLS_STR, string: "http,https")

@@ -19,7 +19,9 @@ public struct HTTPClientConfiguration: Sendable, Equatable {
     /// Sent as `User-Agent` unless the request has its own.
     public var userAgent: String
     /// A transfer that moves fewer than this many bytes per second for `lowSpeedSeconds` is
-    /// aborted as a timeout, even before the request's total timeout.
+    /// aborted as a timeout, even before the request's total timeout. libcurl averages the speed
+    /// over its last few seconds, so a server that stops dead is cut after `lowSpeedSeconds`, one
+    /// that stops after a burst up to about 5 s later.
     public var lowSpeedBytesPerSecond: Int
     /// See `lowSpeedBytesPerSecond`.
     public var lowSpeedSeconds: Int

@@ -139,6 +139,26 @@ final class HTTPClientTests: XCTestCase {
         XCTAssertEqual(try client.send(HTTPClient.Request(url: server.url("/bytes?n=10&chunked=1"))).text, "xxxxxxxxxx")
     }
 
+    func testCompressedBodyIsDecodedAndCappedAfterDecoding() throws {
+        let client = try HTTPClient(configuration: HTTPClientConfiguration(maxResponseBytes: 4096))
+        let small = try client.send(HTTPClient.Request(url: server.url("/gzip?n=1000")))
+        XCTAssertEqual(small.body, [UInt8](repeating: UInt8(ascii: "x"), count: 1000))
+        // About 1 KB on the wire, 1 MB once inflated.
+        XCTAssertThrowsError(try client.send(HTTPClient.Request(url: server.url("/gzip?n=1000000")))) { error in
+            guard case .tooLarge = error as? HTTPClientError else { return XCTFail("got \(error)") }
+        }
+    }
+
+    func testStalledBodyEndsAtTheLowSpeedLimitBeforeTheTimeout() throws {
+        let client = try HTTPClient(configuration: HTTPClientConfiguration(lowSpeedSeconds: 1))
+        let clock = ContinuousClock()
+        let start = clock.now
+        XCTAssertThrowsError(try client.send(HTTPClient.Request(url: server.url("/stall"), timeout: .seconds(20)))) { error in
+            guard case .timeout = error as? HTTPClientError else { return XCTFail("expected timeout, got \(error)") }
+        }
+        XCTAssertLessThan(clock.now - start, .seconds(5), "low-speed limit 1 s (+ slack), far below the 20 s timeout")
+    }
+
     func testHeadersOverTheCapAreRefused() throws {
         let client = try HTTPClient(configuration: HTTPClientConfiguration(maxHeaderBytes: 100))
         XCTAssertThrowsError(try client.send(HTTPClient.Request(url: server.url("/echo")))) { error in

@@ -10,9 +10,12 @@ Paths:
   /status/<code>      that status; ?retry_after=N adds Retry-After: N
   /slow?seconds=S     answers after S seconds
   /bytes?n=N          N bytes of "x" with Content-Length; &chunked=1 without it (chunked)
+  /gzip?n=N           N bytes of "x", gzip-compressed (Content-Encoding: gzip)
+  /stall              announces a 100-byte body, then sends nothing for 30 seconds
   /redirect           302 to /echo
   /connection         200, body: the client's source port (same port = same connection)
 """
+import gzip
 import json
 import ssl
 import sys
@@ -72,6 +75,14 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"0\r\n\r\n")
             else:
                 self.answer(200, b"x" * n)
+        elif url.path == "/gzip":
+            self.answer(200, gzip.compress(b"x" * int(query["n"])), [("Content-Encoding", "gzip")])
+        elif url.path == "/stall":
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.flush()
+            time.sleep(30)
         elif url.path == "/redirect":
             self.answer(302, b"", [("Location", "/echo")])
         elif url.path == "/connection":
