@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import Synchronization
 import XCTest
 
 /// The client against a real local server (Resources/fake_server.py): what goes out, what comes
@@ -175,6 +176,20 @@ final class HTTPClientTests: XCTestCase {
         XCTAssertEqual(first, third, "the same client port: one kept-alive connection")
         let other = try HTTPClient().send(HTTPClient.Request(url: server.url("/connection"))).text
         XCTAssertNotEqual(first, other, "each client has its own connection")
+    }
+
+    func testClientsOnSeveralThreadsRunAtOnce() throws {
+        let url = server.url("/echo")
+        let statuses = Mutex<[Int]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            // Each thread makes and keeps its own client, as docs/THREADS.md says.
+            guard let client = try? HTTPClient() else { return }
+            for _ in 0..<10 {
+                let status = (try? client.send(HTTPClient.Request(url: url)))?.status ?? -1
+                statuses.withLock { $0.append(status) }
+            }
+        }
+        XCTAssertEqual(statuses.withLock { $0 }, [Int](repeating: 200, count: 40))
     }
 
     func testRedirectsAreReturnedUnlessConfigured() throws {
