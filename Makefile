@@ -52,10 +52,11 @@ HEALTH_URL     ?= http://127.0.0.1:8080/health
 # (only the socket is checked when curl is missing).
 gateway_up = { [ -S $(DATA_DIR)/redis.sock ] && { ! command -v curl >/dev/null || curl -fs -o /dev/null --max-time 2 $(HEALTH_URL); }; }
 
-# Debian packages: the four C libraries, the Redis server (embedded default and tests),
-# pkg-config (SwiftPM finds the libraries with it).
-APT_PACKAGES      := libwebsockets-dev libjansson-dev libhiredis-dev libjwt-dev redis-server pkg-config
-# Extra packages for the tests: openssl (self-signed certificate in the TLS test); chromium and
+# Debian packages: the five C libraries (libcurl for outbound HTTP: exchanges, LLM, webhooks), the
+# Redis server (embedded default and tests), pkg-config (SwiftPM finds the libraries with it).
+APT_PACKAGES      := libwebsockets-dev libjansson-dev libhiredis-dev libjwt-dev libcurl4-openssl-dev redis-server pkg-config
+# Extra packages for the tests: openssl (self-signed certificates in the TLS tests of the gateway
+# and of the HTTP client); chromium and
 # chromium-driver (the dashboard's browser tests, tests/integration/test_dashboard.py, via selenium);
 # eslint (make lint-js).
 APT_TEST_PACKAGES := openssl chromium chromium-driver eslint
@@ -259,7 +260,7 @@ lint: lint-swift lint-imports lint-js
 # Each C library is imported by its one wrapper target only (and that target's tests, which may
 # compare with the library itself). SwiftPM lets any target that
 # depends on a wrapper import the wrapped C module as well, so the rule is checked here.
-C_WRAPPERS := CWebSockets:Transport CJansson:JSONCodec CHiredis:RedisClient CJWT:JWTAuth
+C_WRAPPERS := CWebSockets:Transport CJansson:JSONCodec CHiredis:RedisClient CJWT:JWTAuth CCurl:HTTPClient
 lint-imports:
 	@bad=""; \
 	for pair in $(C_WRAPPERS); do \

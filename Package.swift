@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "JWTAuth", targets: ["JWTAuth"]),
         .library(name: "JSONCodec", targets: ["JSONCodec"]),
         .library(name: "GatewayCore", targets: ["GatewayCore"]),
+        .library(name: "HTTPClient", targets: ["HTTPClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,6 +31,8 @@ let package = Package(
                        providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CJWT", pkgConfig: "libjwt",
                        providers: [.apt(["libjwt-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
         // For the load generator's raw-socket client: epoll, which Glibc does not import.
         .systemLibrary(name: "CEpoll", path: "loadtest/Sources/CEpoll"),
         // The only importer of CJansson: one JSON value type, a Swift encoder, jansson parsing.
@@ -40,6 +43,8 @@ let package = Package(
         .target(name: "RedisClient", dependencies: ["CHiredis"]),
         // The only importer of CJWT: HS256 verification and signing.
         .target(name: "JWTAuth", dependencies: ["CJWT", "JSONCodec"]),
+        // The only importer of CCurl: the blocking outbound HTTP client (exchanges, LLM, webhooks).
+        .target(name: "HTTPClient", dependencies: ["CCurl"]),
         // The only importer of CWebSockets: lws contexts, connections, the WebSocket clients.
         .target(
             name: "Transport",
@@ -84,6 +89,8 @@ let package = Package(
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore", "JSONCodec"]),
         .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth",
                                                         .product(name: "Logging", package: "swift-log")]),
+        // Against a local server (Resources/fake_server.py, run with python3) on a free port.
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], exclude: ["Resources"]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "TSanMutexSupport"]),
         // Linked into the test executable: in a ThreadSanitizer build (make test-tsan) it shows TSan
         // the contended paths of Synchronization.Mutex; in any other build it is empty.
