@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "JWTAuth", targets: ["JWTAuth"]),
         .library(name: "JSONCodec", targets: ["JSONCodec"]),
         .library(name: "GatewayCore", targets: ["GatewayCore"]),
+        .library(name: "MarketDataCore", targets: ["MarketDataCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,6 +36,9 @@ let package = Package(
         // The only importer of CJansson: one JSON value type, a Swift encoder, jansson parsing.
         .target(name: "JSONCodec", dependencies: ["CJansson"]),
         .target(name: "TradingCore", dependencies: ["JSONCodec"]),
+        // Pure market-data ingest policy, no C, no I/O: unified symbols, kline intervals, exchange
+        // payload decoding, bar quality, sequencing, request pacing, reconnect and staleness.
+        .target(name: "MarketDataCore", dependencies: ["JSONCodec", "TradingCore"]),
         // The only importer of CHiredis: connections, pipelining, the pool, replies, the embedded
         // redis-server.
         .target(name: "RedisClient", dependencies: ["CHiredis"]),
@@ -56,7 +60,8 @@ let package = Package(
         .target(
             name: "Bedrock",
             dependencies: [
-                "TradingCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth", "Transport",
+                "TradingCore", "MarketDataCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth",
+                "Transport",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -82,7 +87,9 @@ let package = Package(
         ),
         .testTarget(name: "JSONCodecTests", dependencies: ["JSONCodec", "CJansson"]),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore", "JSONCodec"]),
+        .testTarget(name: "MarketDataCoreTests", dependencies: ["MarketDataCore", "TradingCore", "GatewayCore"]),
         .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth",
+                                                        "MarketDataCore",
                                                         .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "TSanMutexSupport"]),
         // Linked into the test executable: in a ThreadSanitizer build (make test-tsan) it shows TSan
