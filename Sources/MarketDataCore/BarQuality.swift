@@ -5,6 +5,13 @@ import TradingCore
 /// negative (a price of 0 too: `Bar.problem`, the rule of every other source of bars, refuses
 /// it and the engine would never trade it), or its open time is off the interval's grid.
 public enum BarQuality {
+    /// Why `kline` must not be appended to the stream of `symbol` (the exchange's spelling) and
+    /// `interval`, or nil when it may: `wrongMarket` first, then the rule of `rejection(of:)`.
+    public static func rejection(of kline: ExchangeKline, symbol: String, interval: KlineInterval) -> MarketDataRejectReason? {
+        guard kline.symbol == symbol, kline.interval == interval else { return .wrongMarket }
+        return rejection(of: kline)
+    }
+
     /// Why `kline` must not be appended, or nil when it may.
     public static func rejection(of kline: ExchangeKline) -> MarketDataRejectReason? {
         if let reason = priceRejection(kline) { return reason }

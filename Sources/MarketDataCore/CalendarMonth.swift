@@ -9,10 +9,15 @@ enum CalendarMonth {
     }
 
     /// Milliseconds of 00:00 UTC on the first of the month after the one containing `time`.
-    static func start(ofMonthAfter time: Int64) -> Int64 {
+    static func start(ofMonthAfter time: Int64) -> Int64 { start(ofMonthContaining: time, plus: 1) }
+
+    /// Milliseconds of 00:00 UTC on the first of the month `months` months (may be negative)
+    /// after the one containing `time`.
+    static func start(ofMonthContaining time: Int64, plus months: Int64) -> Int64 {
         let (y, m, _) = civil(fromDays: floorDiv(time, KlineInterval.dayMillis))
-        let next = m == 12 ? (y + 1, Int64(1)) : (y, m + 1)
-        return days(year: next.0, month: next.1, day: 1) * KlineInterval.dayMillis
+        let total = y * 12 + (m - 1) + months
+        let year = floorDiv(total, 12)
+        return days(year: year, month: total - year * 12 + 1, day: 1) * KlineInterval.dayMillis
     }
 
     /// True when `time` is 00:00 UTC on the first of a month.

@@ -60,6 +60,13 @@ public enum KlineInterval: String, Sendable, CaseIterable, Comparable, CustomStr
         return openTime + fixed
     }
 
+    /// The open time `bars` bars (may be negative) after the bar opening at `openTime` (on the
+    /// grid).
+    public func openTime(_ bars: Int64, barsAfter openTime: Int64) -> Int64 {
+        guard let fixed = fixedMillis else { return CalendarMonth.start(ofMonthContaining: openTime, plus: bars) }
+        return openTime + bars * fixed
+    }
+
     /// The close time of the bar opening at `openTime` (its next bar's open time).
     public func closeTime(ofBarOpeningAt openTime: Int64) -> Int64 { nextOpenTime(after: openTime) }
 

@@ -14,7 +14,7 @@ public enum MarketDataRejectReason: String, Sendable, CaseIterable {
     case lowAboveBody = "low_above_body"
     /// The open time is not on the interval's grid.
     case offGrid = "off_grid"
-    /// The symbol or interval is not the stream's.
+    /// The symbol or interval is not the stream's (a combined stream or a page for another market).
     case wrongMarket = "wrong_market"
     /// The bar's open time equals the stream's last one.
     case duplicate

@@ -61,19 +61,22 @@ public struct RequestPacer: Sendable, Equatable {
         public var maxBackoff: Double
         /// Wait after a 429 or 418 that names no `Retry-After`, seconds.
         public var defaultRetryAfter: Double
+        /// The response header carrying the exchange's count of used weight, if it sends one.
+        public var usedWeightHeader: String?
 
         /// A policy.
         public init(
             limit: Int, window: Double, headroom: Double = 0.8, rateLimitBackoff: Double = 1, maxBackoff: Double = 60,
-            defaultRetryAfter: Double = 60
+            defaultRetryAfter: Double = 60, usedWeightHeader: String? = nil
         ) {
             self.limit = limit; self.window = window; self.headroom = headroom
             self.rateLimitBackoff = rateLimitBackoff; self.maxBackoff = maxBackoff; self.defaultRetryAfter = defaultRetryAfter
+            self.usedWeightHeader = usedWeightHeader
         }
 
         /// Binance spot: REQUEST_WEIGHT 6000 per minute
         /// (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits).
-        public static let binance = Policy(limit: 6000, window: 60)
+        public static let binance = Policy(limit: 6000, window: 60, usedWeightHeader: "X-MBX-USED-WEIGHT-1M")
         /// Bybit v5: 600 requests per 5-second window per IP, each request weighing 1
         /// (https://bybit-exchange.github.io/docs/v5/rate-limit).
         public static let bybit = Policy(limit: 600, window: 5)
@@ -143,12 +146,16 @@ public struct RequestPacer: Sendable, Equatable {
         blockedUntil = max(blockedUntil ?? until, until)
     }
 
-    /// Seconds of a `Retry-After` header (delta-seconds, digits only); nil for anything else.
-    public static func retryAfterSeconds(_ header: String) -> Double? {
+    /// Seconds of a `Retry-After` header (delta-seconds, digits only); nil for anything else
+    /// (an HTTP date is not what the exchanges send).
+    public static func retryAfterSeconds(_ header: String) -> Double? { headerInteger(header).map(Double.init) }
+
+    /// The value of a used-weight header (`X-MBX-USED-WEIGHT-1M: 42`); nil when not a count.
+    public static func usedWeight(_ header: String) -> Int? { headerInteger(header) }
+
+    private static func headerInteger(_ header: String) -> Int? {
         let trimmed = String(header.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
-        guard !trimmed.isEmpty, trimmed.utf8.count <= 9, DecimalString.isInteger(trimmed), let n = Int(trimmed) else {
-            return nil
-        }
-        return Double(n)
+        guard trimmed.utf8.count <= 9, DecimalString.isInteger(trimmed) else { return nil }
+        return Int(trimmed)
     }
 }

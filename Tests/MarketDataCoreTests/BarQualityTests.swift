@@ -37,6 +37,13 @@ final class BarQualityTests: XCTestCase {
         XCTAssertEqual(BarQuality.rejection(of: kline(interval: .oneWeek, at: 0)), .offGrid)
     }
 
+    func testAKlineOfAnotherMarketIsRejectedFirst() {
+        XCTAssertNil(BarQuality.rejection(of: kline(), symbol: "BTCUSDT", interval: .oneHour))
+        XCTAssertEqual(BarQuality.rejection(of: kline(), symbol: "ETHUSDT", interval: .oneHour), .wrongMarket)
+        XCTAssertEqual(BarQuality.rejection(of: kline(), symbol: "BTCUSDT", interval: .fourHours), .wrongMarket)
+        XCTAssertEqual(BarQuality.rejection(of: kline(at: 1), symbol: "BTCUSDT", interval: .oneHour), .offGrid)
+    }
+
     func testReasonLabelsAreTheMetricLabels() {
         XCTAssertEqual(
             MarketDataRejectReason.allCases.map(\.rawValue),

@@ -102,5 +102,9 @@ final class RequestPacerTests: XCTestCase {
         XCTAssertNil(RequestPacer.retryAfterSeconds("Wed, 21 Oct 2015 07:28:00 GMT"))
         XCTAssertNil(RequestPacer.retryAfterSeconds("-3"))
         XCTAssertNil(RequestPacer.retryAfterSeconds(""))
+        XCTAssertEqual(RequestPacer.usedWeight("4795"), 4795)
+        XCTAssertNil(RequestPacer.usedWeight("4.5"))
+        XCTAssertEqual(RequestPacer.Policy.binance.usedWeightHeader, "X-MBX-USED-WEIGHT-1M")
+        XCTAssertNil(RequestPacer.Policy.bybit.usedWeightHeader)
     }
 }
