@@ -10,7 +10,8 @@ import JSONCodec
 ///   "open","close","high","low","volume","turnover","confirm","timestamp"}],"ts","type"}`
 ///   (https://bybit-exchange.github.io/docs/v5/websocket/public/kline), and the answers
 ///   `{"success","ret_msg","conn_id","req_id"?,"op":"subscribe"}` and, to `{"op":"ping"}`,
-///   `{"success":true,"ret_msg":"pong","conn_id","op":"ping"}`
+///   `{"success":true,"ret_msg":"pong","conn_id","op":"ping"}` (or, on some channels,
+///   `{"req_id","op":"pong","args":[ms],"conn_id"}`)
 ///   (https://bybit-exchange.github.io/docs/v5/ws/connect).
 public enum BybitKlines {
     /// Largest `limit` of one klines page.
@@ -82,10 +83,8 @@ public enum BybitKlines {
         let top = PayloadFields(value: value, path: "")
         if value["op"] != nil {
             let op = try top.string("op")
-            let success = try top.bool("success")
-            let message = try top.string("ret_msg")
             switch op {
-            case "subscribe": return .subscribed(success: success, message: message)
+            case "subscribe": return .subscribed(success: try top.bool("success"), message: try top.string("ret_msg"))
             case "ping", "pong": return .pong
             default: throw KlineDecodeError("op \"\(op.prefix(20))\" is not subscribe or ping")
             }

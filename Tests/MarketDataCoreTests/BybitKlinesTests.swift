@@ -123,6 +123,10 @@ final class BybitKlinesTests: XCTestCase {
             .subscribed(success: false, message: "error:handler not found,topic:kline.7.BTCUSDT"))
         let pong = #"{"success": true, "ret_msg": "pong", "conn_id": "0970e817-426e-429a-a679-ff7f55e0b16a", "op": "ping"}"#
         XCTAssertEqual(try BybitKlines.decodeStream(pong), .pong)
+        let otherPong = #"{"req_id": "test", "op": "pong", "args": ["1675418560633"], "conn_id": "cfcb4ocsvfriu23r3er0-1b"}"#
+        XCTAssertEqual(try BybitKlines.decodeStream(otherPong), .pong)
+        XCTAssertThrowsError(try BybitKlines.decodeStream(#"{"op": "auth", "success": true, "ret_msg": ""}"#))
+        XCTAssertThrowsError(try BybitKlines.decodeStream(#"{"op": "subscribe", "success": "yes", "ret_msg": ""}"#))
     }
 
     func testFramesAndTopics() throws {
