@@ -53,6 +53,7 @@ public struct UnsupportedInterval: Error, Sendable, Equatable, CustomStringConve
         self.interval = interval
     }
 
+    /// The message: the exchange, the interval, and what the exchange offers.
     public var description: String {
         "\(exchange) has no \(interval) klines; it offers "
             + exchange.supportedIntervals.map(\.rawValue).joined(separator: " ")

@@ -46,6 +46,7 @@ public struct KlineDecodeError: Error, Sendable, Equatable, CustomStringConverti
     /// A decode error saying `message`.
     public init(_ message: String) { self.message = message }
 
+    /// The message.
     public var description: String { message }
 }
 
@@ -61,6 +62,7 @@ public enum ExchangeAPIError: Error, Sendable, Equatable, CustomStringConvertibl
     /// Bybit's retCode for "too many visits" (rate limit exceeded).
     public static let bybitRateLimitCode: Int64 = 10006
 
+    /// The exchange, its code and its message, for logs.
     public var description: String {
         switch self {
         case let .binance(code, message): return "binance error \(code): \(message)"

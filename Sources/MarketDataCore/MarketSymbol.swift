@@ -31,6 +31,7 @@ public struct MarketSymbol: Sendable, Hashable, CustomStringConvertible {
     /// `symbol` when known, else the canonical id: what a person reads.
     public var display: String { symbol ?? id }
 
+    /// The display form (`display`).
     public var description: String { display }
 
     /// Normalises `spelling`; nil when it breaks the rule (`rule`).
