@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "JSONCodec", targets: ["JSONCodec"]),
         .library(name: "GatewayCore", targets: ["GatewayCore"]),
         .library(name: "HTTPClient", targets: ["HTTPClient"]),
+        .library(name: "MarketDataCore", targets: ["MarketDataCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,6 +39,9 @@ let package = Package(
         // The only importer of CJansson: one JSON value type, a Swift encoder, jansson parsing.
         .target(name: "JSONCodec", dependencies: ["CJansson"]),
         .target(name: "TradingCore", dependencies: ["JSONCodec"]),
+        // Pure market-data ingest policy, no C, no I/O: unified symbols, kline intervals, exchange
+        // payload decoding, bar quality, sequencing, request pacing, reconnect and staleness.
+        .target(name: "MarketDataCore", dependencies: ["JSONCodec", "TradingCore"]),
         // The only importer of CHiredis: connections, pipelining, the pool, replies, the embedded
         // redis-server.
         .target(name: "RedisClient", dependencies: ["CHiredis"]),
@@ -61,7 +65,8 @@ let package = Package(
         .target(
             name: "Bedrock",
             dependencies: [
-                "TradingCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth", "Transport",
+                "TradingCore", "MarketDataCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth",
+                "Transport",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -87,7 +92,9 @@ let package = Package(
         ),
         .testTarget(name: "JSONCodecTests", dependencies: ["JSONCodec", "CJansson"]),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore", "JSONCodec"]),
+        .testTarget(name: "MarketDataCoreTests", dependencies: ["MarketDataCore", "TradingCore", "GatewayCore"]),
         .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth",
+                                                        "MarketDataCore",
                                                         .product(name: "Logging", package: "swift-log")]),
         // Against a local server (Resources/fake_server.py, run with python3) on a free port.
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], exclude: ["Resources"]),

@@ -1,4 +1,5 @@
 import JWTAuth
+import MarketDataCore
 
 /// A subscribable topic (SPEC §5–§7).
 ///
@@ -19,10 +20,8 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
     case opportunities
     case klines(market: String, interval: String)
 
-    /// The kline intervals accepted in `klines:{MARKET}:{INTERVAL}`.
-    public static let klineIntervals: Set<String> = [
-        "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M",
-    ]
+    /// The kline intervals accepted in `klines:{MARKET}:{INTERVAL}`: those of `KlineInterval`.
+    public static let klineIntervals: Set<String> = Set(KlineInterval.allCases.map(\.rawValue))
 
     /// Maximum market name length in a klines topic.
     public static let maxMarketLength = MarketName.maxLength
