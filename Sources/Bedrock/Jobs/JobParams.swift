@@ -76,14 +76,7 @@ struct JobParams {
             let y = Int64(parts[0]), let m = Int64(parts[1]), let d = Int64(parts[2]),
             (1...12).contains(m), (1...31).contains(d)
         else { return nil }
-        // Days from civil (Howard Hinnant's algorithm).
-        let yy = m <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let mp = (m + 9) % 12
-        let doy = (153 * mp + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return (era * 146_097 + doe - 719_468) * 86_400_000
+        return CivilDate.days(year: y, month: m, day: d) * 86_400_000
     }
 
     /// Strategy parameters from the object at `key`: name → number (or numeric string).

@@ -1,4 +1,5 @@
 import Foundation
+import TradingCore
 
 #if canImport(Glibc)
     import Glibc
@@ -55,7 +56,8 @@ public enum Timestamp {
         var days = secs / 86400
         var sod = secs % 86400
         if sod < 0 { sod += 86400; days -= 1 }
-        let (y, m, d) = civil(fromDays: days)
+        let (year, month, day) = CivilDate.date(days: days)
+        let y = Int(year), m = Int(month), d = Int(day)
         let hh = Int(sod / 3600), mi = Int((sod % 3600) / 60), ss = Int(sod % 60)
         return String(unsafeUninitializedCapacity: 24) { buf in
             func put2(_ v: Int, _ at: Int) {
@@ -74,17 +76,4 @@ public enum Timestamp {
         }
     }
 
-    /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-    static func civil(fromDays z0: Int64) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return (Int(y), Int(m), Int(d))
-    }
 }

@@ -63,17 +63,6 @@ enum ByteNumberParser {
         return value
     }
 
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let m = Int64(month)
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
     private static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
 
     private static func daysIn(month: Int, year: Int) -> Int {
@@ -125,7 +114,7 @@ enum ByteNumberParser {
             let day = digits(p, start + 8, 2, end),
             (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year)
         else { return nil }
-        var ms = daysFromCivil(year: year, month: month, day: day) * 86_400_000
+        var ms = CivilDate.days(year: Int64(year), month: Int64(month), day: Int64(day)) * 86_400_000
         var i = start + 10
         if i == end { return ms }
         guard p[i] == 84 || p[i] == 32 || p[i] == 116 else { return nil }  // 'T', ' ', 't'

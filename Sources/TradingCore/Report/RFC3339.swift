@@ -31,7 +31,7 @@ public enum RFC3339 {
             let (days, secOfDay) = floorDivide(secs, 86_400)
             if days != day {
                 day = days
-                date = civilDate(daysSinceEpoch: days)
+                date = CivilDate.date(days: days)
                 withUnsafeMutableBytes(of: &prefix) { raw in
                     let text = raw.bindMemory(to: UInt8.self)
                     Self.put(date.year, 4, into: text, at: 0); text[4] = UInt8(ascii: "-")
@@ -79,21 +79,6 @@ public enum RFC3339 {
         s += "T" + pad(hh, 2) + ":" + pad(mm, 2) + ":" + pad(ss, 2)
         if millis != 0 { s += "." + pad(millis, 3) }
         return s + "Z"
-    }
-
-    /// Proleptic Gregorian date of a day count since 1970-01-01 (the "days from civil"
-    /// inverse, computed with 400-year eras).
-    static func civilDate(daysSinceEpoch z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097  // [0, 146096]
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365  // [0, 399]
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)  // [0, 365]
-        let mp = (5 * doy + 2) / 153  // [0, 11], March = 0
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return (y, m, d)
     }
 
     private static func floorDivide(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
