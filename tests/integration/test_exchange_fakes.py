@@ -355,3 +355,20 @@ def test_injected_duplicate_out_of_order_malformed_and_raw(loop):
         assert [int(r[0]) for r in http_get(url)[2]["result"]["list"]] == [NOW - 2 * MINUTE, NOW - MINUTE, NOW]
         fake.rest_anomaly("duplicate")
         assert [int(r[0]) for r in http_get(url)[2]["result"]["list"]] == [NOW, NOW - MINUTE, NOW - MINUTE, NOW - 2 * MINUTE]
+
+
+def test_wall_clock_pump_closes_bars_in_real_time(loop):
+    from fakes import WallClock
+    fake = FakeBinance(clock=WallClock())
+    with fake:
+        fake.start_pump(0.02)
+
+        async def scenario():
+            ws = await connect(fake.ws_url + "/ws/btcusdt@kline_1s")
+            while True:  # forming updates, then the close of a 1-second bar within ~1 s
+                k = check_binance_event(json.loads(await asyncio.wait_for(ws.recv(), 3)))
+                if k["x"]:
+                    break
+            assert k["T"] == k["t"] + 999 and k["T"] < fake.now_ms()
+            await ws.close()
+        run(loop, scenario())

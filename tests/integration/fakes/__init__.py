@@ -3,6 +3,6 @@
 from .bars import Bar, BarSeries, Interval
 from .binance import FakeBinance
 from .bybit import FakeBybit
-from .clock import ManualClock
+from .clock import ManualClock, WallClock
 
-__all__ = ["Bar", "BarSeries", "FakeBinance", "FakeBybit", "Interval", "ManualClock"]
+__all__ = ["Bar", "BarSeries", "FakeBinance", "FakeBybit", "Interval", "ManualClock", "WallClock"]

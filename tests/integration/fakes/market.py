@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 
 from .bars import Bar, BarSeries, Interval
-from .clock import ManualClock
+from .clock import ManualClock, WallClock
 from .server import FakeExchangeServer
 
 DEFAULT_SYMBOLS = {"BTCUSDT": ("BTC", "USDT"), "ETHUSDT": ("ETH", "USDT")}
@@ -21,7 +22,7 @@ class FakeMarketServer(FakeExchangeServer):
     INTERVALS: dict[str, Interval] = {}
 
     def __init__(self, *, seed: int = 1, now_ms: int = 1_767_225_600_000, listed_ms: int | None = None,
-                 symbols: dict[str, tuple[str, str]] | None = None, clock: ManualClock | None = None,
+                 symbols: dict[str, tuple[str, str]] | None = None, clock: ManualClock | WallClock | None = None,
                  ping_interval_s: float | None = None, ping_timeout_s: float | None = None):
         super().__init__(clock or ManualClock(now_ms), ping_interval_s, ping_timeout_s)
         self.seed = seed
@@ -34,6 +35,10 @@ class FakeMarketServer(FakeExchangeServer):
         self._rest_anomalies: list[str] = []
         # connection -> set of (symbol, interval name) it follows
         self.subscriptions: dict[ServerConnection, set[tuple[str, str]]] = {}
+        self._pump_lock = threading.Lock()
+        self._pushed_until = self.clock.now_ms()
+        self._pump_stop = threading.Event()
+        self._pump_thread: threading.Thread | None = None
 
     # -- bars --------------------------------------------------------------------------------
 
@@ -74,13 +79,35 @@ class FakeMarketServer(FakeExchangeServer):
         closing message of each bar that ended in between, then one update of the forming bar
         as of the new now (none when the new now is exactly a bar boundary). Returns the
         messages sent (as objects)."""
-        before, after = self.clock.advance(ms)
-        return self._push_between(before, after)
+        self.clock.advance(ms)
+        return self.pump()
 
     def advance_to(self, now_ms: int) -> list[dict]:
         """Like `advance`, to an absolute time."""
-        before, after = self.clock.set(now_ms)
-        return self._push_between(before, after)
+        self.clock.set(now_ms)
+        return self.pump()
+
+    def pump(self) -> list[dict]:
+        """Pushes what happened between the last push and the clock's now (what `advance` does
+        after moving the clock); with a `WallClock`, call it periodically or `start_pump`."""
+        with self._pump_lock:
+            before, after = self._pushed_until, self.clock.now_ms()
+            self._pushed_until = max(before, after)
+            return self._push_between(before, after)
+
+    def start_pump(self, period_s: float = 0.05) -> None:
+        """Calls `pump` every `period_s` on a daemon thread until `stop` (for a `WallClock`)."""
+        def loop():
+            while not self._pump_stop.wait(period_s):
+                self.pump()
+        self._pump_thread = threading.Thread(target=loop, name="fake-exchange-pump", daemon=True)
+        self._pump_thread.start()
+
+    def stop(self) -> None:
+        self._pump_stop.set()
+        if self._pump_thread is not None:
+            self._pump_thread.join(timeout=5)
+        super().stop()
 
     def step_bar(self, symbol: str, interval: str, updates: int = 3) -> list[dict]:
         """Plays the rest of the current bar: `updates` forming updates evenly spread, then the

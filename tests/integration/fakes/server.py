@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from .clock import ManualClock
@@ -210,6 +211,8 @@ class FakeExchangeServer:
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         try:
             await self.websocket(connection, parts.path, query)
+        except ConnectionClosed:  # dropped by the peer or by `drop_connections`
+            pass
         finally:
             with self.lock:
                 self.connections.discard(connection)
