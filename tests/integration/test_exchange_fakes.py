@@ -25,6 +25,7 @@ NOW = 1_767_225_600_000 + 30 * MINUTE  # 2026-01-01T00:30:00Z, half-way through 
 BINANCE_EVENT_KEYS = ["e", "E", "s", "k"]
 BINANCE_K_TYPES = {"t": int, "T": int, "s": str, "i": str, "f": int, "L": int, "o": str, "c": str, "h": str,
                    "l": str, "v": str, "n": int, "x": bool, "q": str, "V": str, "Q": str, "B": str}
+BINANCE_ROW_TYPES = [int, str, str, str, str, str, int, str, int, str, str, str]
 BYBIT_PUSH_KEYS = ["topic", "data", "ts", "type"]
 BYBIT_DATA_TYPES = {"start": int, "end": int, "interval": str, "open": str, "close": str, "high": str,
                     "low": str, "volume": str, "turnover": str, "confirm": bool, "timestamp": int}
@@ -57,10 +58,6 @@ def http_get(url: str) -> tuple[int, dict[str, str], object]:
             return e.code, dict(e.headers), json.loads(e.read())
 
 
-def recv_json(ws, timeout: float = 5.0):
-    return json.loads(asyncio.get_event_loop().run_until_complete(asyncio.wait_for(ws.recv(), timeout)))
-
-
 # -- REST, read by ccxt ------------------------------------------------------------------------
 
 def test_ccxt_binance_reads_the_fake_klines_pages_and_its_market_list():
@@ -77,6 +74,9 @@ def test_ccxt_binance_reads_the_fake_klines_pages_and_its_market_list():
         assert eth == expected_ohlcv(fake, "ETHUSDT", "5m", NOW - 60 * MINUTE, 5)
         assert set(ex.markets) == {"BTC/USDT", "ETH/USDT"}
         assert [p for p, _ in fake.requests] == ["/api/v3/exchangeInfo"] + ["/api/v3/klines"] * 3
+        _, _, raw = http_get(fake.http_url + "/api/v3/klines?symbol=BTCUSDT&interval=1h&limit=2")
+        assert [[type(v) for v in row] for row in raw] == [BINANCE_ROW_TYPES] * 2
+        assert raw[0][11] == "0" and raw[0][6] == raw[0][0] + HOUR - 1 and raw[1][0] == raw[0][0] + HOUR
 
 
 def test_ccxt_bybit_reads_the_fake_klines_newest_first_and_its_market_list():
@@ -179,6 +179,10 @@ def loop():
     lp = asyncio.new_event_loop()
     asyncio.set_event_loop(lp)
     yield lp
+    pending = asyncio.all_tasks(lp)  # e.g. keepalive tasks of sockets the fake cut
+    for task in pending:
+        task.cancel()
+    lp.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     lp.close()
 
 

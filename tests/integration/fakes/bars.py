@@ -146,5 +146,4 @@ def fixed(d: Decimal, places: int = 8) -> str:
 
 def plain(d: Decimal) -> str:
     """Bybit style: no trailing zeros ("17071.5", "268611")."""
-    text = format(d.normalize(), "f")
-    return text
+    return format(d.normalize(), "f")
