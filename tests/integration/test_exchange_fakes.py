@@ -376,3 +376,31 @@ def test_wall_clock_pump_closes_bars_in_real_time(loop):
             assert k["T"] == k["t"] + 999 and k["T"] < fake.now_ms()
             await ws.close()
         run(loop, scenario())
+
+
+def test_standalone_process_with_http_control_routes():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    proc = subprocess.Popen([sys.executable, "-m", "fakes", "binance", "--now-ms", str(NOW)],
+                            cwd=Path(__file__).parent, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(proc.stdout.readline())
+        assert info["exchange"] == "binance" and info["ws_url"].startswith("ws://127.0.0.1:")
+        control = info["control"]
+        assert http_get(control + "now_ms")[2] == {"result": NOW}
+        status, _, body = http_get(control + "advance?ms=60000")
+        assert status == 200 and body["result"] == []  # nobody subscribed: nothing pushed
+        assert http_get(control + "now_ms")[2] == {"result": NOW + MINUTE}
+        http_get(control + f"corrupt_bar?symbol=BTCUSDT&interval=1m&open_time={NOW}&high=1.5")
+        rows = http_get(info["http_url"] + f"/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime={NOW}&limit=1")[2]
+        assert rows[0][2] == "1.5"
+        assert http_get(control + "force_429?retry_after_s=9")[0] == 200
+        status, headers, _ = http_get(info["http_url"] + "/api/v3/ping")
+        assert status == 429 and headers["Retry-After"] == "9"
+        assert http_get(control + "no_such_thing")[0] == 404
+        assert http_get(control + "advance?ms=soon")[0] == 400
+    finally:
+        proc.stdin.close()
+        assert proc.wait(timeout=10) == 0

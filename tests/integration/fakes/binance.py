@@ -55,6 +55,8 @@ class FakeBinance(FakeMarketServer):
     WebSocket at `ws_url` (the `wss://stream.binance.com:9443` of the docs)."""
 
     INTERVALS = INTERVALS
+    CONTROL = {**FakeMarketServer.CONTROL, "force_429": {"retry_after_s": int},
+               "force_418": {"retry_after_s": int}, "used_weight": {}, "ping_all": {}}
 
     def __init__(self, *, weight_limit: int = 6000, ban_s: int = 120, ping_interval_s: float | None = 20,
                  ping_timeout_s: float | None = 60, **kwargs: Any):

@@ -55,6 +55,7 @@ class FakeBybit(FakeMarketServer):
     public spot WebSocket at `ws_url + "/v5/public/spot"` (`spot_ws_url`)."""
 
     INTERVALS = INTERVALS
+    CONTROL = {**FakeMarketServer.CONTROL, "force_rate_limit": {"seconds": int}, "force_ip_ban": {"seconds": int}}
 
     def __init__(self, *, limit_per_s: int = 20, **kwargs: Any):
         super().__init__(ping_interval_s=None, ping_timeout_s=None, **kwargs)

@@ -20,6 +20,18 @@ class FakeMarketServer(FakeExchangeServer):
     name -> `Interval`) and how bars become REST rows and WebSocket messages."""
 
     INTERVALS: dict[str, Interval] = {}
+    CONTROL = {
+        **FakeExchangeServer.CONTROL,
+        "now_ms": {},
+        "advance": {"ms": int},
+        "advance_to": {"now_ms": int},
+        "step_bar": {"symbol": str, "interval": str, "updates": int},
+        "corrupt_bar": {"symbol": str, "interval": str, "open_time": int, "*": str},
+        "duplicate_next_closes": {"count": int},
+        "push_bar": {"symbol": str, "interval": str, "open_time": int, "closed": bool},
+        "rest_anomaly": {"kind": str},
+        "subscribed": {"symbol": str, "interval": str},
+    }
 
     def __init__(self, *, seed: int = 1, now_ms: int = 1_767_225_600_000, listed_ms: int | None = None,
                  symbols: dict[str, tuple[str, str]] | None = None, clock: ManualClock | WallClock | None = None,

@@ -24,6 +24,9 @@ from websockets.http11 import Request, Response
 from .clock import ManualClock
 
 
+CONTROL_PREFIX = "/__control/"
+
+
 class HttpAnswer:
     """A REST answer: status, JSON body (already serialised or an object) and extra headers."""
 
@@ -51,6 +54,9 @@ class FakeExchangeServer:
         self._refuse_forever = False
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.ws_connects = 0
+        # `GET /__control/<method>?arg=value` calls a control method (see __main__.py); off
+        # unless asked, so an in-process fake serves exactly the exchange's routes.
+        self.control_routes = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -170,9 +176,14 @@ class FakeExchangeServer:
                 self._refuse_until_ms = None
             return False
 
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         parts = urlsplit(request.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        if self.control_routes and parts.path.startswith(CONTROL_PREFIX):
+            # Control calls wait on this loop themselves: run them off it.
+            name = parts.path[len(CONTROL_PREFIX):]
+            answer = await asyncio.get_running_loop().run_in_executor(None, self._control, name, query)
+            return self._response(connection, answer)
         is_upgrade = "websocket" in request.headers.get("Upgrade", "").lower()
         if is_upgrade:
             if self._refusing():
@@ -218,7 +229,31 @@ class FakeExchangeServer:
                 self.connections.discard(connection)
                 self.forget(connection)
 
+    def _control(self, name: str, query: dict[str, str]) -> HttpAnswer:
+        spec = self.CONTROL.get(name)
+        if spec is None:
+            return HttpAnswer(404, {"error": f"no control method {name!r}", "methods": sorted(self.CONTROL)})
+        kwargs: dict[str, Any] = {}
+        try:
+            for key, value in query.items():
+                kind = spec.get(key, spec.get("*"))
+                if kind is None:
+                    return HttpAnswer(400, {"error": f"{name} takes no argument {key!r}"})
+                kwargs[key] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+            result = getattr(self, name)(**kwargs)
+        except (TypeError, ValueError, KeyError) as exc:
+            return HttpAnswer(400, {"error": str(exc)})
+        return HttpAnswer(200, {"result": result})
+
     # -- for subclasses ----------------------------------------------------------------------
+
+    # control method -> {argument: type}; "*" types any other keyword argument.
+    CONTROL: dict[str, dict[str, type]] = {
+        "drop_connections": {"refuse_for_ms": int},
+        "refuse_connections": {"refuse": bool},
+        "close_connections": {"code": int, "reason": str},
+        "send_raw": {"text": str},
+    }
 
     def rest(self, path: str, query: dict[str, str]) -> HttpAnswer:
         raise NotImplementedError
