@@ -10,9 +10,12 @@ import json
 import urllib.error
 import urllib.request
 
-import ccxt
-import ccxt.pro
 import pytest
+
+# A venv made before ccxt joined requirements.txt skips this file rather than failing collection
+# of the whole suite; `make test` installs the pinned ccxt, so there it always runs.
+ccxt = pytest.importorskip("ccxt", reason="ccxt (tests/integration/requirements.txt) not installed")
+pytest.importorskip("ccxt.pro")
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
