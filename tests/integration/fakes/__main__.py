@@ -1,0 +1,67 @@
+"""Runs one fake exchange as its own process, for tests that cannot import it (XCTest, a shell):
+
+    python -m fakes binance|bybit [--seed N] [--now-ms T | --wall-clock [--pump-s S]]
+                                  [--weight-limit W] [--limit-per-s L] [--ping-interval-s P]
+
+(from tests/integration, or with it on PYTHONPATH). Prints one JSON line
+`{"exchange", "http_url", "ws_url", "control"}` on stdout, then serves until stdin closes or
+SIGTERM/SIGINT. The control API is reachable over HTTP on the same port:
+`GET /__control/<method>?arg=value` (e.g. `/__control/advance?ms=60000`,
+`/__control/drop_connections?refuse_for_ms=5000`,
+`/__control/corrupt_bar?symbol=BTCUSDT&interval=1m&open_time=...&high=1.5`) answers
+`{"result": ...}`, or 400/404 `{"error": ...}`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from .binance import FakeBinance
+from .bybit import FakeBybit
+from .clock import WallClock
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fakes", description=__doc__.splitlines()[0])
+    parser.add_argument("exchange", choices=["binance", "bybit"])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--now-ms", type=int, default=None, help="start time of the manual clock")
+    parser.add_argument("--wall-clock", action="store_true", help="follow real time (pushes every --pump-s)")
+    parser.add_argument("--pump-s", type=float, default=1.0)
+    parser.add_argument("--weight-limit", type=int, default=6000, help="binance: REQUEST_WEIGHT per minute")
+    parser.add_argument("--limit-per-s", type=int, default=20, help="bybit: calls per second")
+    parser.add_argument("--ping-interval-s", type=float, default=20, help="binance: server ping period")
+    args = parser.parse_args(argv)
+
+    common = {"seed": args.seed}
+    if args.wall_clock:
+        common["clock"] = WallClock()
+    elif args.now_ms is not None:
+        common["now_ms"] = args.now_ms
+    if args.exchange == "binance":
+        fake = FakeBinance(weight_limit=args.weight_limit, ping_interval_s=args.ping_interval_s, **common)
+    else:
+        fake = FakeBybit(limit_per_s=args.limit_per_s, **common)
+    fake.control_routes = True
+    fake.start()
+    if args.wall_clock:
+        fake.start_pump(args.pump_s)
+    print(json.dumps({"exchange": args.exchange, "http_url": fake.http_url,
+                      "ws_url": fake.spot_ws_url if args.exchange == "bybit" else fake.ws_url,
+                      "control": fake.http_url + "/__control/"}), flush=True)
+
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+    done.wait()
+    fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
