@@ -5,8 +5,10 @@ the topics-per-connection cap and `recovered` without `since`."""
 from __future__ import annotations
 
 import json
-import threading
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from helpers import ConnectionClosed, InvalidStatus, poll
 
@@ -157,46 +159,31 @@ def test_connections_per_address(start_gateway):
 # -- rate limit ----------------------------------------------------------------------------------
 
 
-def flood(gw, sub: str, per_second: int, seconds: float, outcome: dict) -> None:
-    """Sends pings at `per_second` (paced in steps of at most 10 ms) until the server closes or
-    time is up; records the close code the client received (None: closed without a close frame)."""
-    ws = gw.connect(gw.token("VIEWER", sub), max_queue=None)
-    ws.expect("welcome")
-    per_step = max(1, per_second // 100)
-    interval = per_step / per_second
-    frame = json.dumps({"type": "ping"})
-    start = time.monotonic()
-    step = 0
-    sent = 0
-    try:
-        while time.monotonic() - start < seconds:
-            for _ in range(per_step):
-                ws.conn.send(frame)
-                sent += 1
-            step += 1
-            pause = start + step * interval - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            else:
-                step = int((time.monotonic() - start) / interval)  # behind: skip, never catch up in a burst
-        outcome[sub] = ("open", sent, time.monotonic() - start)
-    except ConnectionClosed as e:
-        outcome[sub] = (e.rcvd.code if e.rcvd is not None else None, sent, time.monotonic() - start)
-    finally:
-        ws.close()
+FLOOD_CLIENT = Path(__file__).with_name("flood_client.py")
+
+
+def start_flood(gw, sub: str, per_second: int, seconds: float) -> subprocess.Popen:
+    """A client (`flood_client.py`, its own process) sending pings at `per_second` until the
+    server closes or `seconds` are up."""
+    return subprocess.Popen([sys.executable, str(FLOOD_CLIENT), gw.ws_url(gw.token("VIEWER", sub)), str(per_second),
+                             str(seconds)], stdout=subprocess.PIPE, text=True)
+
+
+def flood_outcome(proc: subprocess.Popen) -> tuple:
+    """(close code received — "open" when never closed, None when closed without a close frame —,
+    messages sent, seconds)."""
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, f"flood client failed ({proc.returncode}): {out}"
+    result = json.loads(out.strip().splitlines()[-1])
+    return result["code"], result["sent"], result["took"]
 
 
 def test_sustained_flood_is_closed_4429(start_gateway):
     """Five connections at ~34× the limit (50/s, burst 100: 1,700 messages/s each): each one is
     closed with a real 4429 close frame within a few seconds."""
     gw = start_gateway({"server": {"rate_limit_per_s": 50, "rate_limit_burst": 100}})
-    outcome: dict = {}
-    threads = [threading.Thread(target=flood, args=(gw, f"flood{i}", 1700, 8.0, outcome)) for i in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert len(outcome) == 5, outcome
+    clients = {f"flood{i}": start_flood(gw, f"flood{i}", 1700, 8.0) for i in range(5)}
+    outcome = {sub: flood_outcome(proc) for sub, proc in clients.items()}
     for sub, (code, sent, took) in outcome.items():
         assert code == 4429, f"{sub}: {code} after {sent} messages in {took:.1f} s (all: {outcome})"
     polite, _ = gw.session("VIEWER", "polite")
@@ -228,9 +215,8 @@ def test_flood_with_megabytes_pending_still_gets_the_close_frame(start_gateway):
 def test_twice_the_limit_only_loses_messages(start_gateway):
     """A client at just under twice the limit loses the excess but keeps its connection."""
     gw = start_gateway({"server": {"rate_limit_per_s": 50, "rate_limit_burst": 50}})
-    outcome: dict = {}
-    flood(gw, "eager", 90, 3.0, outcome)
-    assert outcome["eager"][0] == "open", outcome
+    outcome = flood_outcome(start_flood(gw, "eager", 90, 3.0))
+    assert outcome[0] == "open", outcome
 
 
 # -- topics per connection -------------------------------------------------------------------------
