@@ -38,6 +38,10 @@ public struct OutboundQueue<Frame: OutboundFrame> {
     public private(set) var writeState = WriteState.idle
     /// The close to send, once decided; nothing more is queued from then on.
     public private(set) var closing: PendingClose?
+    /// True once `writable` has handed out the close: the transport is then finishing the closing
+    /// handshake (waiting for the client's close frame while it reads and drops what still comes),
+    /// and a second close from the owner would cut the socket short, close frame unsent.
+    public private(set) var closeSent = false
     /// A write outside the writable callback failed: the next writable callback hangs up.
     public private(set) var failed = false
     /// Extra room granted for a replay just queued; shrinks as frames are written, so live events
@@ -143,8 +147,10 @@ public struct OutboundQueue<Frame: OutboundFrame> {
         if writeState == .awaitingWritable { writeState = .idle }
         if failed { return .hangUp }
         if let closing {
+            if closeSent { return .nothing }
             if !frames.isEmpty { return .lastWords }
             if closing.notBefore > 0 && now < closing.notBefore { return .waitForLinger }
+            closeSent = true
             return .close(closing.code, closing.reason)
         }
         return frames.isEmpty ? .nothing : .write
@@ -249,7 +255,7 @@ public struct OutboundQueue<Frame: OutboundFrame> {
 
     /// True when a lingering close is due at `now` (the owner then asks for a writable callback).
     public func closeDue(now: Double) -> Bool {
-        guard let closing, closing.notBefore > 0 else { return false }
+        guard let closing, closing.notBefore > 0, !closeSent else { return false }
         return now >= closing.notBefore
     }
 }

@@ -152,6 +152,19 @@ final class OutboundQueueTests: XCTestCase {
         XCTAssertEqual(queue.checkLag(now: 99), .fine, "a closing connection is not policed again")
     }
 
+    func testTheCloseIsHandedOutOnce() {
+        var queue = OutboundQueue<TestFrame>(policy: policy)
+        XCTAssertTrue(queue.beginClose(.rateLimited, "message rate limit exceeded", notBefore: 0))
+        XCTAssertEqual(queue.writable(now: 1), .close(.rateLimited, "message rate limit exceeded"))
+        // While the transport waits for the client's close frame, further writable callbacks (an
+        // event or pong enqueued meanwhile asks for one) must not close again: that would drop
+        // the socket before its close frame went out.
+        XCTAssertEqual(queue.enqueue(TestFrame("pong")), .dropped)
+        XCTAssertEqual(queue.writable(now: 1.1), .nothing)
+        XCTAssertEqual(queue.writable(now: 2), .nothing)
+        XCTAssertFalse(queue.closeDue(now: 2))
+    }
+
     func testTheGatewayPolicyFollowsSendQueueMax() {
         let small = OutboundPolicy.gateway(sendQueueMax: 10)
         XCTAssertEqual(small.hardLimit, 4096, "never below two reads of the bridge")
