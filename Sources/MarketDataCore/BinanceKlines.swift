@@ -45,11 +45,7 @@ public enum BinanceKlines {
                 throw KlineDecodeError("close time (column 6) must be an integer after the open time")
             }
             out.append(
-                ExchangeKline(
-                    symbol: symbol, interval: interval, openTime: openTime,
-                    open: try PayloadFields.decimal(r, 1, "open"), high: try PayloadFields.decimal(r, 2, "high"),
-                    low: try PayloadFields.decimal(r, 3, "low"), close: try PayloadFields.decimal(r, 4, "close"),
-                    volume: try PayloadFields.decimal(r, 5, "volume"), closed: closeTime < nowMillis))
+                try PayloadFields.kline(r, symbol: symbol, interval: interval, openTime: openTime, closed: closeTime < nowMillis))
         }
         return .success(out)
     }

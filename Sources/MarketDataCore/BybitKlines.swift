@@ -66,11 +66,8 @@ public enum BybitKlines {
                 throw KlineDecodeError("startTime (column 0) must be a string of digits")
             }
             out.append(
-                ExchangeKline(
-                    symbol: symbol, interval: interval, openTime: openTime,
-                    open: try PayloadFields.decimal(r, 1, "open"), high: try PayloadFields.decimal(r, 2, "high"),
-                    low: try PayloadFields.decimal(r, 3, "low"), close: try PayloadFields.decimal(r, 4, "close"),
-                    volume: try PayloadFields.decimal(r, 5, "volume"),
+                try PayloadFields.kline(
+                    r, symbol: symbol, interval: interval, openTime: openTime,
                     closed: interval.closeTime(ofBarOpeningAt: openTime) <= nowMillis))
         }
         return .success(out)

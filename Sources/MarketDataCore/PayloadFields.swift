@@ -45,6 +45,18 @@ struct PayloadFields {
         do { return try JSONCodec.parse(text) } catch { throw KlineDecodeError("not JSON") }
     }
 
+    /// A REST kline row whose columns 1–5 are open, high, low, close and volume as decimal
+    /// strings (the layout Binance and Bybit share after the open time).
+    static func kline(
+        _ row: [JSONValue], symbol: String, interval: KlineInterval, openTime: Int64, closed: Bool
+    ) throws(KlineDecodeError) -> ExchangeKline {
+        ExchangeKline(
+            symbol: symbol, interval: interval, openTime: openTime,
+            open: try decimal(row, 1, "open"), high: try decimal(row, 2, "high"),
+            low: try decimal(row, 3, "low"), close: try decimal(row, 4, "close"),
+            volume: try decimal(row, 5, "volume"), closed: closed)
+    }
+
     /// The decimal string at `index` of a row.
     static func decimal(_ row: [JSONValue], _ index: Int, _ name: String) throws(KlineDecodeError) -> Double {
         guard let s = row[index].stringValue, let d = DecimalString.parse(s) else {
