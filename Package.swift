@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "GatewayCore", targets: ["GatewayCore"]),
         .library(name: "HTTPClient", targets: ["HTTPClient"]),
         .library(name: "MarketDataCore", targets: ["MarketDataCore"]),
+        .library(name: "Exchanges", targets: ["Exchanges"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,16 +25,21 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
-        .systemLibrary(name: "CWebSockets", pkgConfig: "libwebsockets",
-                       providers: [.apt(["libwebsockets-dev"])]),
-        .systemLibrary(name: "CJansson", pkgConfig: "jansson",
-                       providers: [.apt(["libjansson-dev"])]),
-        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis",
-                       providers: [.apt(["libhiredis-dev"])]),
-        .systemLibrary(name: "CJWT", pkgConfig: "libjwt",
-                       providers: [.apt(["libjwt-dev"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
-                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CWebSockets", pkgConfig: "libwebsockets",
+            providers: [.apt(["libwebsockets-dev"])]),
+        .systemLibrary(
+            name: "CJansson", pkgConfig: "jansson",
+            providers: [.apt(["libjansson-dev"])]),
+        .systemLibrary(
+            name: "CHiredis", pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(
+            name: "CJWT", pkgConfig: "libjwt",
+            providers: [.apt(["libjwt-dev"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
         // For the load generator's raw-socket client: epoll, which Glibc does not import.
         .systemLibrary(name: "CEpoll", path: "loadtest/Sources/CEpoll"),
         // The only importer of CJansson: one JSON value type, a Swift encoder, jansson parsing.
@@ -49,6 +55,9 @@ let package = Package(
         .target(name: "JWTAuth", dependencies: ["CJWT", "JSONCodec"]),
         // The only importer of CCurl: the blocking outbound HTTP client (exchanges, LLM, webhooks).
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
+        // The exchange adapters: MarketDataCore's policy around real I/O (REST history pages over
+        // HTTPClient, live kline streams over Transport's WebSocket client).
+        .target(name: "Exchanges", dependencies: ["MarketDataCore", "HTTPClient", "Transport", "JSONCodec", "GatewayCore"]),
         // The only importer of CWebSockets: lws contexts, connections, the WebSocket clients.
         .target(
             name: "Transport",
@@ -65,7 +74,7 @@ let package = Package(
         .target(
             name: "Bedrock",
             dependencies: [
-                "TradingCore", "MarketDataCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth",
+                "TradingCore", "MarketDataCore", "Exchanges", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth",
                 "Transport",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,11 +102,16 @@ let package = Package(
         .testTarget(name: "JSONCodecTests", dependencies: ["JSONCodec", "CJansson"]),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore", "JSONCodec"]),
         .testTarget(name: "MarketDataCoreTests", dependencies: ["MarketDataCore", "TradingCore", "GatewayCore"]),
-        .testTarget(name: "BedrockTests", dependencies: ["Bedrock", "TradingCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth",
-                                                        "MarketDataCore",
-                                                        .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "BedrockTests",
+            dependencies: [
+                "Bedrock", "TradingCore", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth",
+                "MarketDataCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Against a local server (Resources/fake_server.py, run with python3) on a free port.
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], exclude: ["Resources"]),
+        .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "MarketDataCore", "GatewayCore"]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "TSanMutexSupport"]),
         // Linked into the test executable: in a ThreadSanitizer build (make test-tsan) it shows TSan
         // the contended paths of Synchronization.Mutex; in any other build it is empty.
