@@ -49,6 +49,17 @@ final class KlineReplayTests: RedisTestCase {
         XCTAssertEqual(KlineEvent.parseRFC3339("2024-01-01T01:00:00.500+01:00"), 1_704_067_200_500)
     }
 
+    func testSymbolAndBackfillAreWrittenOnlyWhenGiven() throws {
+        let bar = series(1)[0]
+        let history = try JSONCodec.parse(
+            KlineEvent.encode(bar, market: "BTCUSDT", interval: "1h", now: 0, symbol: "BTC/USDT", backfill: true))
+        XCTAssertEqual(history["symbol"]?.stringValue, "BTC/USDT")
+        XCTAssertEqual(history["backfill"]?.boolValue, true)
+        let live = try JSONCodec.parse(KlineEvent.encode(bar, market: "BTCUSDT", interval: "1h", now: 0, backfill: false))
+        XCTAssertNil(live["symbol"])
+        XCTAssertNil(live["backfill"])
+    }
+
     func testPublishesInOrderAndResumesAfterTheLastBar() throws {
         let replay = KlineReplay(connection: conn, market: "ETHUSDT", interval: "1h", prefix: "t:", maxLength: 1000)
         XCTAssertEqual(replay.streamKey, "t:stream:klines:ETHUSDT:1h")

@@ -7,16 +7,22 @@ import TradingCore
 ///
 /// Wire form (compact JSON, written with jansson, numbers as JSON numbers):
 /// `{"event_type":"kline.closed","schema_version":"2.0","timestamp":<RFC 3339 publish time>,
-/// "market","interval","open_time":<RFC 3339 bar open time>,"open","high","low","close","volume"}`.
+/// "market","interval","open_time":<RFC 3339 bar open time>,"open","high","low","close","volume"}`,
+/// plus `"symbol":"BTC/USDT"` for a configured market whose display symbol is known, and
+/// `"backfill":true` on a history bar (backfilled, or among the first N of a replay) that warms the
+/// live engine up without trading (SPEC §10).
 public enum KlineEvent {
     /// The `event_type` value.
     public static let eventType = "kline.closed"
     /// The envelope's `schema_version`.
     public static let schemaVersion = "2.0"
 
-    /// The event JSON for `bar`, stamped with `now` (ms since epoch).
-    public static func encode(_ bar: Bar, market: String, interval: String, now: Int64) -> String {
-        let object: JSONObject = [
+    /// The event JSON for `bar`, stamped with `now` (ms since epoch); `symbol` and `backfill` are
+    /// written only when given (a nil symbol, a false backfill flag leave the field out).
+    public static func encode(
+        _ bar: Bar, market: String, interval: String, now: Int64, symbol: String? = nil, backfill: Bool = false
+    ) -> String {
+        var object: JSONObject = [
             "event_type": .string(eventType),
             "schema_version": .string(schemaVersion),
             "timestamp": .string(RFC3339.format(milliseconds: now)),
@@ -29,6 +35,8 @@ public enum KlineEvent {
             "close": .number(bar.close),
             "volume": .number(bar.volume),
         ]
+        if let symbol { object["symbol"] = .string(symbol) }
+        if backfill { object["backfill"] = .bool(true) }
         return JSONCodec.encodeString(.object(object))
     }
 
