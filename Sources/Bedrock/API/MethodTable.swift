@@ -71,8 +71,8 @@ public struct InlineHandler: Sendable {
 /// says Redis is not answering, such calls are refused UNAVAILABLE at once instead of each
 /// waiting out its timeout.
 public final class MethodTable: @unchecked Sendable {
-    // Sound: handlers and `redisHealth` are set before the gateway starts serving and only read
-    // after.
+    // Sound: handlers, `redisHealth` and `marketData` are set before the gateway starts serving
+    // and only read after.
     private var handlers: [Method: MethodHandler] = [:]
     private var inline: [Method: InlineHandler] = [:]
     private(set) var downloads: [DownloadRoute] = []
@@ -84,6 +84,8 @@ public final class MethodTable: @unchecked Sendable {
     private let clock: any GatewayClock
     /// Whether Redis answers now; nil: assume it does (tests and tools).
     var redisHealth: RedisHealth?
+    /// The live ingest, when markets are configured (`checks.market_data` of `/ready`).
+    var marketData: MarketIngest?
 
     /// A table whose handlers run on `workers` (`bedrock serve` passes a pool of
     /// `server.api_workers` threads; tests and tools share `WorkerPool.shared`), each call

@@ -198,6 +198,7 @@ extension GatewayConfig {
         j.dataDir = try raw.optionalString("jobs.data_dir")
         c.jobs = j
         c.engine = try Engine.load(raw)
+        c.marketData = try MarketData.load(raw)
         return c
     }
 

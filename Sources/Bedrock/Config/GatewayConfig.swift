@@ -220,6 +220,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var jobs = Jobs()
     /// `engine.*` (the type is in Sources/Bedrock/Engine/GatewayConfig+Engine.swift)
     public var engine = Engine()
+    /// `market_data.*` and `exchanges.*`.
+    public var marketData = MarketData()
     /// The configuration file actually read, or `nil` when built-in defaults were used.
     public var sourceFile: String?
 

@@ -28,6 +28,9 @@ struct RawConfig {
             "strategies", "history_bars", "group", "consumer", "start_from", "claim_idle_ms",
             "lease_ms", "discover_interval_ms", "clock",
         ],
+        "market_data": ["markets", "backfill_bars", "retain_bars", "stale_after_intervals", "sample_bar_s", "lease_ms"],
+        // One level deeper in the file (`"exchanges": {"binance": {"rest_url": ...}}`).
+        "exchanges": ["binance.rest_url", "binance.ws_url", "bybit.rest_url", "bybit.ws_url"],
     ]
 
     /// Every known dotted key.
@@ -59,7 +62,7 @@ struct RawConfig {
                 guard let section = v.objectValue else {
                     throw ConfigError(key: k, message: "must be an object, got \(RawConfig.render(v))", source: src)
                 }
-                for (sk, sv) in section.members {
+                for (sk, sv) in RawConfig.flattened(section: k, section.members) {
                     guard keys.contains(sk) else {
                         throw ConfigError(
                             key: "\(k).\(sk)",
@@ -73,6 +76,21 @@ struct RawConfig {
                 throw ConfigError(key: k, message: "unknown key (known: \(known))", source: src)
             }
         }
+    }
+
+    /// A section's members as (key, value); `exchanges` nests one object per exchange, whose
+    /// members become `binance.rest_url` and so on.
+    private static func flattened(section: String, _ members: [(key: String, value: JSONValue)]) -> [(String, JSONValue)] {
+        guard section == "exchanges" else { return members.map { ($0.key, $0.value) } }
+        var out: [(String, JSONValue)] = []
+        for (name, value) in members {
+            guard let inner = value.objectValue else {
+                out.append((name, value))  // refused below as an unknown key
+                continue
+            }
+            for (k, v) in inner.members { out.append(("\(name).\(k)", v)) }
+        }
+        return out
     }
 
     /// Merges `BEDROCK_*` variables. A variable naming a known section with an unknown key

@@ -258,16 +258,10 @@ public final class LiveEngine: @unchecked Sendable {
         owned = []
     }
 
-    /// `PEXPIRE KEYS[1] ARGV[2]` when it holds ARGV[1]; 1 when renewed.
-    static let renewScript =
-        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
-    /// Takes KEYS[1] for ARGV[1] for ARGV[2] ms when free or already ARGV[1]'s; 1 when taken.
-    static let acquireScript =
-        "local v = redis.call('GET', KEYS[1]) "
-        + "if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end "
-        + "if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end return 0"
-    /// `DEL KEYS[1]` when it holds ARGV[1].
-    static let releaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+    /// The lease scripts (one implementation: `RedisLease`).
+    static let renewScript = RedisLease.renewScript
+    static let acquireScript = RedisLease.acquireScript
+    static let releaseScript = RedisLease.releaseScript
 
     /// One `XREADGROUP … 0` over every stream (this consumer's pending bars); processes and
     /// acknowledges the bars; returns how many.

@@ -19,7 +19,7 @@ public final class ScriptRunner: Sendable {
     /// Script names the ledger uses.
     public static let names = [
         "record_signal", "open_position", "mark_position", "close_position",
-        "set_kill_switch", "risk_alert", "risk_snapshot", "market_data_gap",
+        "set_kill_switch", "risk_alert", "risk_snapshot", "market_data_gap", "market_data_alert",
     ]
 
     /// Loads the script texts from `directory` (default: the package's `Lua` resources).

@@ -57,6 +57,14 @@ public enum GatewayRuntime {
             throw GatewayStartError("live engine: \(error)")
         }
         services.started("live engine") { engine.stop() }
+        if !config.marketData.markets.isEmpty {
+            let ingest = MarketIngest(
+                config: config, address: address, ledger: ledger, metrics: registry,
+                history: { market, metrics in MarketIngest.exchangeHistory(market, config: config, metrics: metrics) })
+            ingest.start()
+            methods.marketData = ingest
+            services.started("market data ingest") { ingest.stop() }
+        }
         let slowMetrics = BackgroundMetrics(refresh: [ledgerMetrics(ledger, address: address, registry: registry)])
         slowMetrics.start()
         services.started("metrics refresher") { slowMetrics.stop() }

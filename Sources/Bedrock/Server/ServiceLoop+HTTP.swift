@@ -99,12 +99,13 @@ extension ServiceLoop {
         case "/ready":
             let redisUp = source.isUp && methods.redisAnswering
             let up = redisUp && !shuttingDown
+            var checks: JSONObject = [
+                "redis": .string(redisUp ? "up" : "down"), "event_loop": "up", "accepting": .bool(!shuttingDown),
+            ]
+            // Informational: a stale market does not take the gateway out of service.
+            if let marketData = methods.marketData { checks["market_data"] = marketData.readiness }
             let body: JSONValue = [
-                "status": .string(up ? "ready" : "not_ready"),
-                "checks": [
-                    "redis": .string(redisUp ? "up" : "down"), "event_loop": "up",
-                    "accepting": .bool(!shuttingDown),
-                ],
+                "status": .string(up ? "ready" : "not_ready"), "checks": .object(checks),
                 "active_connections": .int(Int64(census.totalAuthenticated)),
             ]
             return respond(exchange, route: "/ready", .json(up ? 200 : 503, body))

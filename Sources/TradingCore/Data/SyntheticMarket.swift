@@ -121,7 +121,7 @@ public enum SyntheticMarket {
 }
 
 /// The state machine behind `SyntheticMarket.generate` (one bar per `next()`).
-struct SyntheticMarketGenerator {
+public struct SyntheticMarketGenerator: Sendable {
     private let preset: SyntheticMarket.Preset
     private var rng: SplitMix64
     private var regime: SyntheticMarket.Regime = .ranging
@@ -132,7 +132,8 @@ struct SyntheticMarketGenerator {
     private var time: Int64
     private let omega: Double
 
-    init(preset: SyntheticMarket.Preset, seed: UInt64) {
+    /// A generator of `preset`'s bars from `seed`; the first `next()` is the bar at `startTime`.
+    public init(preset: SyntheticMarket.Preset, seed: UInt64) {
         self.preset = preset
         rng = SplitMix64(seed: seed)
         let p = preset.startPrice
@@ -146,7 +147,7 @@ struct SyntheticMarketGenerator {
     }
 
     /// The next bar.
-    mutating func next() -> Bar {
+    public mutating func next() -> Bar {
         let p = preset
         let sigmaBar = p.barVolatility
         // 1. Regime switch.
@@ -219,5 +220,5 @@ struct SyntheticMarketGenerator {
 }
 
 extension SyntheticMarket {
-    typealias Generator = SyntheticMarketGenerator
+    public typealias Generator = SyntheticMarketGenerator
 }
