@@ -37,20 +37,17 @@ RELEASE_BIN := $(SCRATCH)/release/bedrock
 CONFIG      ?= config/bedrock.json
 RUN_ARGS    ?=
 PYTEST_ARGS ?=
-# Sample market (make sample-data, and make run in the background). DATA_DIR must be the data_dir
-# of CONFIG: the embedded Redis socket the replays publish to is there.
+# `make run` ingests the built-in `sample` exchange (SPEC §10: the deterministic, clearly synthetic
+# market of `bedrock sample-data`, produced in-process: SAMPLE_HISTORY bars of history, then one
+# bar every SAMPLE_BAR_S seconds). A real exchange is one setting away:
+#   make run SAMPLE_MARKETS=binance:BTC/USDT:1m
 DATA_DIR       ?= .bedrock
-SAMPLE_DIR     ?= $(DATA_DIR)/sample
-SAMPLE_SPEED   ?= 2
-# Bars of each sample file published at once as history (the engine warms up and trades on them
-# within seconds); the rest follow live at SAMPLE_SPEED bars/s.
-SAMPLE_HISTORY ?= 4000
-SAMPLE_MARKETS := BTCUSDT ETHUSDT
-HEALTH_URL     ?= http://127.0.0.1:8080/health
-
-# True when the gateway of `make run` is up: its embedded Redis socket exists and /health answers
-# (only the socket is checked when curl is missing).
-gateway_up = { [ -S $(DATA_DIR)/redis.sock ] && { ! command -v curl >/dev/null || curl -fs -o /dev/null --max-time 2 $(HEALTH_URL); }; }
+SAMPLE_MARKETS ?= sample:BTC/USDT:1h,sample:ETH/USDT:1h
+SAMPLE_BAR_S   ?= 2
+SAMPLE_HISTORY ?= 1000
+# Where `make sample-data` writes the sample market's CSV files: the datasets directory, so
+# backtests started from the dashboard can pick them.
+DATASETS_DIR   ?= $(DATA_DIR)/datasets
 
 # Debian packages: the five C libraries (libcurl for outbound HTTP: exchanges, LLM, webhooks), the
 # Redis server (embedded default and tests), pkg-config (SwiftPM finds the libraries with it).
@@ -71,7 +68,7 @@ PY_STAMP := $(VENV)/.installed
 
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: help deps test-deps build release run sample-data sample-data-load test swift-test test-tsan test-asan integration-test fuzz fuzz-smoke bench lint lint-swift lint-imports lint-js clean distclean
+.PHONY: help deps test-deps build release run sample-data test swift-test test-tsan test-asan integration-test fuzz fuzz-smoke bench lint lint-swift lint-imports lint-js clean distclean
 
 help:
 	@echo "Bedrock — make targets:"
@@ -81,7 +78,7 @@ help:
 	@echo "  make test-asan    swift test under AddressSanitizer + LeakSanitizer ($(ASAN_SCRATCH)); fails on any report"
 	@echo "  make build        debug build ($(DEBUG_BIN))"
 	@echo "  make release      release build ($(RELEASE_BIN))"
-	@echo "  make sample-data  write the synthetic sample market; replay it into a running make-run gateway"
+	@echo "  make sample-data  write the synthetic sample market CSV files into the datasets directory"
 	@echo "  make fuzz         run each libFuzzer target (Tests/Fuzz) for FUZZ_SECONDS (60); see docs/FUZZING.md"
 	@echo "  make bench        run the benchmarks (Benchmarks/: trading core, engine, JWT; then the gateway rows of loadtest/run-benchmarks.sh)"
 	@echo "  make lint         lint-swift, lint-imports and lint-js (run by make test)"
@@ -132,41 +129,20 @@ build: deps
 release: deps
 	swift build -c release $(SWIFT_FLAGS)
 
-# The gateway runs in the foreground; a background helper waits until /health answers, then
-# writes the synthetic sample market and replays it into the embedded Redis (see sample-data).
+# The gateway runs in the foreground with live market data from the in-process sample exchange
+# (no background processes: a restart continues the series where the stream left off), and the
+# sample market's CSV files in the datasets directory for backtests.
 run: release
 	@mkdir -p $(DATA_DIR)
-	@echo "==> starting Bedrock on http://127.0.0.1:8080 (Ctrl-C stops it; token: $(RELEASE_BIN) token --sub alice --role TRADER)"
-	@( for i in $$(seq 120); do \
-	     if $(gateway_up); then $(MAKE) -s --no-print-directory sample-data-load; exit 0; fi; \
-	     sleep 0.5; \
-	   done; \
-	   echo "sample-data: the gateway did not answer $(HEALTH_URL) within 60 s; no replay started" >&2 ) &
-	exec $(RELEASE_BIN) serve --config $(CONFIG) $(RUN_ARGS)
+	@$(RELEASE_BIN) sample-data --config $(CONFIG) --out $(DATASETS_DIR) >/dev/null
+	@echo "==> starting Bedrock on http://127.0.0.1:8080 with live markets $(SAMPLE_MARKETS) (Ctrl-C stops it; token: $(RELEASE_BIN) token --sub alice --role TRADER)"
+	BEDROCK_MARKET_DATA_MARKETS='$(SAMPLE_MARKETS)' BEDROCK_MARKET_DATA_SAMPLE_BAR_S=$(SAMPLE_BAR_S) \
+	  BEDROCK_MARKET_DATA_BACKFILL_BARS=$(SAMPLE_HISTORY) exec $(RELEASE_BIN) serve --config $(CONFIG) $(RUN_ARGS)
 
-# Writes the synthetic sample market (bedrock sample-data: BTCUSDT and ETHUSDT, 1h, into
-# $(SAMPLE_DIR)) and, when a gateway started by `make run` is up, replays both markets into its
-# embedded Redis in the background at $(SAMPLE_SPEED) bars/s (resumable: a second run continues
-# where the first stopped; logs in $(DATA_DIR)/replay-<MARKET>.log).
+# Writes the synthetic sample market (bedrock sample-data: BTCUSDT and ETHUSDT, 1h, CSV) into
+# $(DATASETS_DIR), where backtests and optimisations find it.
 sample-data: release
-	@$(MAKE) -s --no-print-directory sample-data-load
-
-sample-data-load:
-	@$(RELEASE_BIN) sample-data --config $(CONFIG) --out $(SAMPLE_DIR)
-	@if ! $(gateway_up); then \
-	  echo "sample-data: no gateway answers $(HEALTH_URL) with $(DATA_DIR)/redis.sock: files written, nothing replayed (start one with make run)"; \
-	  exit 0; \
-	fi; \
-	for m in $(SAMPLE_MARKETS); do \
-	  pidfile="$(DATA_DIR)/replay-$$m.pid"; \
-	  if [ -f "$$pidfile" ] && kill -0 "$$(cat "$$pidfile")" 2>/dev/null; then \
-	    echo "sample-data: $$m replay already running (pid $$(cat "$$pidfile"))"; continue; \
-	  fi; \
-	  nohup $(RELEASE_BIN) replay --config $(CONFIG) --data-dir $(DATA_DIR) --data $(SAMPLE_DIR)/$$m-1h.csv --market $$m --interval 1h \
-	    --redis embedded --fast-first $(SAMPLE_HISTORY) --speed $(SAMPLE_SPEED) </dev/null >"$(DATA_DIR)/replay-$$m.log" 2>&1 & \
-	  echo $$! >"$$pidfile"; \
-	  echo "sample-data: replaying $$m ($(SAMPLE_HISTORY) bars of history at once, then $(SAMPLE_SPEED) bars/s) in the background (pid $$!, log $(DATA_DIR)/replay-$$m.log)"; \
-	done
+	@$(RELEASE_BIN) sample-data --config $(CONFIG) --out $(DATASETS_DIR)
 
 swift-test: build
 	swift test $(SWIFT_FLAGS)
