@@ -50,8 +50,8 @@ public final class BarPipeline: Sendable {
     /// late by a slower gateway) only records its signals: entering or filling orders decided
     /// on an old bar would trade at stale prices. Exits have their own per-position guard
     /// (`manageExits`).
-    /// History: a bar that does not `trades` (a `backfill` bar without `engine.trade_history`)
-    /// skips steps 1–3 entirely: the caller has fed it to the strategies (warm-up), and the ledger
+    /// History: a bar not to be traded (`trades` false: a `backfill` bar without
+    /// `engine.trade_history`) skips steps 1–3 entirely: the caller has fed it to the strategies (warm-up), and the ledger
     /// is not written (no fill, mark, close, signal or alert). Open positions keep their last mark
     /// and pending stop entries wait; the next live bar checks the positions against itself and
     /// cancels the stop entries (they work on the bar right after their decision only).
