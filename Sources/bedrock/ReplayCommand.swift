@@ -4,9 +4,14 @@ import Foundation
 import RedisClient
 import TradingCore
 
-/// `bedrock replay --data F --market M --interval I [--speed X] [--redis URL|embedded]
-/// [--from-start]` (SPEC §2, §7): publishes each bar of a market-data file as a `kline.closed`
-/// event to `<prefix>stream:klines:{M}:{I}` (capped at `redis.stream_maxlen`, approximately).
+/// `bedrock replay --data F --market M --interval I [--speed X] [--fast-first N]
+/// [--redis URL|embedded] [--from-start]` (SPEC §2, §7, §10): publishes each bar of a market-data
+/// file as a `kline.closed` event to `<prefix>stream:klines:{M}:{I}` (capped at
+/// `redis.stream_maxlen`, approximately).
+///
+/// `--fast-first N`: the file's first N bars are history — published at once (no pacing) and
+/// flagged `"backfill": true`, so the live engine warms its strategies up on them without trading
+/// (unless `engine.trade_history`) — then the rest at `--speed`, unflagged, as a live feed.
 ///
 /// Resumable: bars whose open time is not after the stream's last `kline.closed` event are
 /// skipped (and counted), so running the same file again publishes only what is new;
@@ -36,15 +41,20 @@ struct ReplayCommand: ParsableCommand {
     var redis: String?
 
     @Option(
-        name: .customLong("fast-first"),
-        help: "Publish the file's first N bars as fast as possible, then the rest at --speed (history first, then a live feed).")
-    var fastFirst: Int?
+        name: .customLong("fast-first"), parsing: .unconditional,  // so `-1` reaches the check, not the parser
+        help: ArgumentHelp(
+            "History first: publish the file's first N bars at once, flagged \"backfill\": true, then the rest at --speed.",
+            discussion:
+                "The live engine learns from flagged bars (indicators warm up) but trades none of them "
+                + "unless engine.trade_history is true; its first trades happen on the unflagged bars.",
+            valueName: "N"))
+    var fastFirst: String?
 
     @Flag(name: .customLong("from-start"), help: "Publish every bar, ignoring what the stream already holds.")
     var fromStart = false
 
     func run() throws {
-        let (path, market, interval, speed) = try validatedArguments()
+        let (path, market, interval, speed, history) = try validatedArguments()
         let config: GatewayConfig
         do {
             var overrides: [(key: String, value: String, flag: String)] = []
@@ -89,8 +99,8 @@ struct ReplayCommand: ParsableCommand {
         let began = Date()
         var lastReport = began
         let published: Int
-        // History first: bars with a file index below --fast-first go out at full speed.
-        let fastEnd = Swift.max(start, Swift.min(fastFirst ?? 0, series.count))
+        // History first: bars with a file index below --fast-first go out at full speed, flagged.
+        let fastEnd = Swift.max(start, Swift.min(history, series.count))
         var done = 0
         let report: (Int) -> Void = { sent in
             let now = Date()
@@ -103,7 +113,8 @@ struct ReplayCommand: ParsableCommand {
         }
         do {
             if fastEnd > start {
-                done = try replay.publish(series.slice(0..<fastEnd), from: start, speed: 0, progress: report)
+                done = try replay.publish(
+                    series.slice(0..<fastEnd), from: start, speed: 0, backfill: true, progress: report)
             }
             published = done + (try replay.publish(series, from: fastEnd, speed: speed, progress: report))
         } catch {
@@ -113,12 +124,13 @@ struct ReplayCommand: ParsableCommand {
         let rate = published == 0 ? 0 : Double(published) / Swift.max(seconds, 1e-9)
         FileHandle.standardOutput.write(
             Data(
-                ("published \(published) bar(s), skipped \(start), to \(replay.streamKey) in "
+                ("published \(published) bar(s)" + (done > 0 ? " (the first \(done) flagged as history)" : "")
+                    + ", skipped \(start), to \(replay.streamKey) in "
                     + String(format: "%.2f s (%.1f bars/s)", seconds, rate) + "\n").utf8))
     }
 
     /// The checked arguments, or exit 2 with the rule that was broken.
-    private func validatedArguments() throws -> (String, String, String, Double) {
+    private func validatedArguments() throws -> (String, String, String, Double, Int) {
         guard let data, !data.isEmpty else { throw Self.usage("--data is required (a CSV or Binance kline file)") }
         guard let market else { throw Self.usage("--market is required, e.g. --market BTCUSDT") }
         guard Topic.isValidMarket(market) else {
@@ -132,7 +144,17 @@ struct ReplayCommand: ParsableCommand {
                 "--interval must be one of \(intervals.joined(separator: " "))"
                     + (interval.map { ", got '\($0)'" } ?? ""))
         }
-        if let fastFirst, fastFirst < 0 { throw Self.usage("--fast-first must be a number of bars ≥ 0, got \(fastFirst)") }
+        var history = 0
+        if let fastFirst {
+            // Digits only: no sign, no fraction, no exponent; a count too large for Int is refused too.
+            guard !fastFirst.isEmpty, fastFirst.allSatisfy({ ("0"..."9").contains($0) }), let n = Int(fastFirst)
+            else {
+                throw Self.usage(
+                    "--fast-first must be a whole number of bars ≥ 0 (the file's first N bars, published as history), got '\(fastFirst)'"
+                )
+            }
+            history = n
+        }
         var rate = 1.0
         if let speed {
             guard let value = Double(speed), value.isFinite, value >= 0 else {
@@ -143,7 +165,7 @@ struct ReplayCommand: ParsableCommand {
         if let redis, case let .failure(error) = RedisEndpoint.parse(redis) {
             throw Self.usage("--redis '\(redis)': \(error.message)")
         }
-        return (data, market, interval, rate)
+        return (data, market, interval, rate, history)
     }
 
     /// Connects to the configured Redis; `embedded` means the socket of a running gateway.

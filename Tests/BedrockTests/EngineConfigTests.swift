@@ -32,6 +32,24 @@ final class EngineConfigTests: XCTestCase {
         XCTAssertEqual(s.claimIdleMillis, 30_000)
         XCTAssertEqual(s.leaseMillis, 10_000)
         XCTAssertTrue(s.barClock)
+        XCTAssertFalse(s.tradeHistory, "history bars warm up without trading unless asked")
+    }
+
+    func testTradeHistoryFromFileAndEnvironment() throws {
+        XCTAssertTrue(EngineSettings(config: try load(#"{"engine":{"trade_history":true}}"#)).tradeHistory)
+        XCTAssertFalse(EngineSettings(config: try load(#"{"engine":{"trade_history":false}}"#)).tradeHistory)
+        for (text, expected) in [("true", true), ("TRUE", true), ("1", true), ("false", false), ("0", false)] {
+            let c = try load(#"{"engine":{"trade_history":false}}"#, env: ["BEDROCK_ENGINE_TRADE_HISTORY": text])
+            XCTAssertEqual(EngineSettings(config: c).tradeHistory, expected, text)
+        }
+        for json in [#"{"engine":{"trade_history":"true"}}"#, #"{"engine":{"trade_history":1}}"#] {
+            XCTAssertThrowsError(try load(json), json) { error in
+                XCTAssertTrue("\(error)".contains("engine.trade_history: must be true or false"), "\(error)")
+            }
+        }
+        XCTAssertThrowsError(try load("{}", env: ["BEDROCK_ENGINE_TRADE_HISTORY": "yes"])) { error in
+            XCTAssertTrue("\(error)".contains("BEDROCK_ENGINE_TRADE_HISTORY"), "\(error)")
+        }
     }
 
     func testFileAndEnvironment() throws {

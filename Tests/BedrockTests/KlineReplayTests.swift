@@ -60,6 +60,15 @@ final class KlineReplayTests: RedisTestCase {
         XCTAssertNil(live["backfill"])
     }
 
+    func testPublishFlagsHistoryBarsWhenAsked() throws {
+        let replay = KlineReplay(connection: conn, market: "ETHUSDT", interval: "1h", prefix: "t:", maxLength: nil)
+        let bars = series(10)
+        XCTAssertEqual(try replay.publish(bars.slice(0..<6), from: 0, speed: 0, backfill: true), 6)
+        XCTAssertEqual(try replay.publish(bars, from: 6, speed: 0), 4)
+        let flags = try events(replay).map { $0["backfill"] }
+        XCTAssertEqual(flags, Array(repeating: .bool(true), count: 6) + Array(repeating: nil, count: 4))
+    }
+
     func testPublishesInOrderAndResumesAfterTheLastBar() throws {
         let replay = KlineReplay(connection: conn, market: "ETHUSDT", interval: "1h", prefix: "t:", maxLength: 1000)
         XCTAssertEqual(replay.streamKey, "t:stream:klines:ETHUSDT:1h")

@@ -1,3 +1,4 @@
+import TradingCore
 import XCTest
 
 @testable import Bedrock
@@ -17,6 +18,20 @@ final class StreamBarTests: XCTestCase {
         XCTAssertEqual(bar.market, "BTC/USDT")
         XCTAssertEqual(bar.bar.close, 105)
         XCTAssertEqual(bar.bar.volume, 3)
+    }
+
+    func testOnlyAJSONTrueBackfillMakesAHistoryBar() throws {
+        let live = event(open: "100", high: "110", low: "95", close: "105")
+        XCTAssertEqual(try XCTUnwrap(StreamBar.decode(id: "1-0", eventJSON: live)).backfill, false)
+        func with(_ flag: String) -> String { String(live.dropLast()) + #","backfill":\#(flag)}"# }
+        XCTAssertEqual(try XCTUnwrap(StreamBar.decode(id: "1-0", eventJSON: with("true"))).backfill, true)
+        for other in ["false", "\"true\"", "1", "null"] {
+            XCTAssertEqual(try XCTUnwrap(StreamBar.decode(id: "1-0", eventJSON: with(other))).backfill, false, other)
+        }
+        // The flag written by the publishers round-trips.
+        let bar = Bar(time: 1_767_225_600_000, open: 100, high: 110, low: 95, close: 105, volume: 3)
+        let flagged = KlineEvent.encode(bar, market: "BTCUSDT", interval: "1h", now: 0, backfill: true)
+        XCTAssertEqual(StreamBar.decode(id: "2-0", eventJSON: flagged)?.backfill, true)
     }
 
     func testZeroNegativeOrInconsistentPricesAreRefused() {

@@ -122,6 +122,9 @@ def test_fast_first_publishes_history_at_once_then_paces(redis_server, tmp_path)
     assert len(events) == 40
     for ev, row in zip(events, rows):
         assert_bar_event(ev, row)
+    # The first 35 are history (`"backfill": true`, SPEC §10); the rest carry no flag.
+    assert [ev.get("backfill") for ev in events] == [True] * 35 + [None] * 5
+    assert "published 40 bar(s) (the first 35 flagged as history)" in p.stdout
     # 35 at once, then 5 at 10 bars/s (≈ 0.4 s): far less than 40 bars at 10/s (≈ 3.9 s)
     assert 0.3 <= elapsed < 3.0, elapsed
 

@@ -26,7 +26,7 @@ struct RawConfig {
         "jobs": ["workers", "queue_max", "per_user_max", "report_ttl_s", "data_dir"],
         "engine": [
             "strategies", "history_bars", "group", "consumer", "start_from", "claim_idle_ms",
-            "lease_ms", "discover_interval_ms", "clock",
+            "lease_ms", "discover_interval_ms", "clock", "trade_history",
         ],
         "market_data": ["markets", "backfill_bars", "retain_bars", "stale_after_intervals", "sample_bar_s", "lease_ms"],
         // One level deeper in the file (`"exchanges": {"binance": {"rest_url": ...}}`).

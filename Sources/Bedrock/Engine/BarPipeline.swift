@@ -50,6 +50,11 @@ public final class BarPipeline: Sendable {
     /// late by a slower gateway) only records its signals: entering or filling orders decided
     /// on an old bar would trade at stale prices. Exits have their own per-position guard
     /// (`manageExits`).
+    /// History: a bar not to be traded (`trades` false: a `backfill` bar without
+    /// `engine.trade_history`) skips steps 1–3 entirely: the caller has fed it to the strategies (warm-up), and the ledger
+    /// is not written (no fill, mark, close, signal or alert). Open positions keep their last mark
+    /// and pending stop entries wait; the next live bar checks the positions against itself and
+    /// cancels the stop entries (they work on the bar right after their decision only).
     /// `reads` are the bar's state read beforehand in one round trip (`readCommands`); nil reads them.
     /// Ends with the stream mark update and `then` (e.g. the `XACK`), pipelined in one round trip.
     func process(
@@ -57,6 +62,11 @@ public final class BarPipeline: Sendable {
         previousTime: Int64?, origins: inout [Int64: PositionOrigin], reads: BarReads? = nil,
         then: [String]? = nil, on c: RedisConnection
     ) throws {
+        guard trades(bar) else {
+            try finish(bar, key: key, then: then, on: c)
+            metrics.add("history_bars")
+            return
+        }
         let state = try reads ?? BarReads(try c.pipeline(readCommands(bar, key: key)))
         let late = state.newest.map { bar.bar.time < $0 } ?? false
         if !late && !state.pending.isEmpty { try fillPending(bar, previousTime: previousTime, stored: state.pending, on: c) }
@@ -64,6 +74,15 @@ public final class BarPipeline: Sendable {
             try manageExits(bar, previousTime: previousTime, origins: &origins, on: c)
         }
         _ = try decide(bar, decisions: decisions, enterApproved: !late, on: c)
+        try finish(bar, key: key, then: then, on: c)
+    }
+
+    /// Whether `bar` is traded: a live bar always, a history bar (`backfill`) only with
+    /// `engine.trade_history`.
+    public func trades(_ bar: StreamBar) -> Bool { !bar.backfill || settings.tradeHistory }
+
+    /// The stream mark update (newest bar time processed) and `then`, in one round trip.
+    private func finish(_ bar: StreamBar, key: String, then: [String]?, on c: RedisConnection) throws {
         var final = [["EVAL", BarPipeline.maxScript, "1", settings.prefix + "engine:stream_marks", key, String(bar.bar.time)]]
         if let then { final.append(then) }
         for reply in try c.pipeline(final) { _ = try reply.checked() }

@@ -16,6 +16,7 @@ import Prometheus
 /// | `bedrock_engine_bars_processed_total` | counter | closed bars processed (acknowledged) |
 /// | `bedrock_engine_bars_claimed_total` | counter | bars claimed from a crashed or stalled consumer |
 /// | `bedrock_engine_history_rebuilds_total` | counter | strategy states rebuilt from the stream |
+/// | `bedrock_engine_history_bars_total` | counter | history bars (`"backfill": true`) that only warmed the strategies up (not traded: `engine.trade_history` false); also in `bars_processed` |
 /// | `bedrock_engine_errors_total` | counter | failed rounds (Redis errors, undecodable bars) |
 /// | `bedrock_engine_market_data_gaps_total` | counter | holes in kline streams (bars trimmed unread), each also a `risk.alert` `MARKET_DATA_GAP` |
 ///
@@ -52,6 +53,8 @@ public final class EngineMetrics: @unchecked Sendable {
             "bars_processed": counter("bedrock_engine_bars_processed_total", "Closed bars processed by this gateway."),
             "bars_claimed": counter("bedrock_engine_bars_claimed_total", "Bars claimed from a crashed or stalled consumer."),
             "history_rebuilds": counter("bedrock_engine_history_rebuilds_total", "Strategy states rebuilt from the stream."),
+            "history_bars": counter(
+                "bedrock_engine_history_bars_total", "History (backfill) bars that warmed the strategies up without trading."),
             "errors": counter("bedrock_engine_errors_total", "Failed engine rounds."),
             "market_data_gaps": counter(
                 "bedrock_engine_market_data_gaps_total",

@@ -14,6 +14,7 @@ import TradingCore
 /// | `engine.lease_ms` | 10000 | a stream's owner renews its lease within this; a crashed owner's streams are taken over after it |
 /// | `engine.discover_interval_ms` | 2000 | how often new `stream:klines:*` streams are looked for |
 /// | `engine.clock` | `bar` | ledger time of a bar's writes: `bar` (the bar's close time) or `wall` |
+/// | `engine.trade_history` | false | history bars (`"backfill": true`) only warm the strategies up; true trades them like live bars |
 public struct EngineSettings: Sendable, Equatable {
     /// Key prefix, e.g. `bedrock:`.
     public var prefix: String
@@ -45,6 +46,9 @@ public struct EngineSettings: Sendable, Equatable {
     public var barClock: Bool
     /// The arbiter's weights and threshold (the same as the backtests').
     public var arbiter: ArbiterConfig
+    /// False (default): a history bar (`StreamBar.backfill`) feeds the strategies but writes nothing
+    /// to the ledger (no signal, entry, fill, mark or close); true: it is traded like a live bar.
+    public var tradeHistory: Bool
 
     /// Creates settings; every argument has the documented default.
     public init(
@@ -52,7 +56,7 @@ public struct EngineSettings: Sendable, Equatable {
         parameters: [String: [String: Double]] = [:], historyBars: Int = 500, group: String = "engine",
         consumer: String? = nil, startFrom: String = "0", claimIdleMillis: Int = 30_000,
         claimIntervalMillis: Int = 5_000, leaseMillis: Int = 10_000, discoverIntervalMillis: Int = 2_000, blockMillis: Int = 500,
-        batch: Int = 100, barClock: Bool = true, arbiter: ArbiterConfig = .default
+        batch: Int = 100, barClock: Bool = true, arbiter: ArbiterConfig = .default, tradeHistory: Bool = false
     ) {
         self.prefix = prefix; self.strategies = strategies; self.parameters = parameters
         self.historyBars = max(2, historyBars); self.group = group
@@ -61,6 +65,7 @@ public struct EngineSettings: Sendable, Equatable {
         self.claimIntervalMillis = claimIntervalMillis; self.leaseMillis = max(300, leaseMillis)
         self.discoverIntervalMillis = discoverIntervalMillis
         self.blockMillis = blockMillis; self.batch = batch; self.barClock = barClock; self.arbiter = arbiter
+        self.tradeHistory = tradeHistory
     }
 
     /// The consumer group key: `<prefix><group>`.

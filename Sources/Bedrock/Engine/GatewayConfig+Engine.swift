@@ -22,6 +22,9 @@ extension GatewayConfig {
         public var discoverIntervalMs = 2_000
         /// `engine.clock`, default `bar`: ledger time of a bar's writes (`bar` close time or `wall`).
         public var clock = "bar"
+        /// `engine.trade_history`, default false: history bars (`"backfill": true`) only warm the
+        /// strategies up; true trades them like live bars (simulations).
+        public var tradeHistory = false
 
         public init() {}
 
@@ -45,6 +48,7 @@ extension GatewayConfig {
             e.leaseMs = try raw.int("engine.lease_ms", default: e.leaseMs, 300...600_000)
             e.discoverIntervalMs = try raw.int("engine.discover_interval_ms", default: e.discoverIntervalMs, 50...3_600_000)
             e.clock = try raw.choice("engine.clock", default: e.clock, ["bar", "wall"])
+            e.tradeHistory = try raw.bool("engine.trade_history", default: e.tradeHistory)
             return e
         }
     }
@@ -58,6 +62,6 @@ extension EngineSettings {
             prefix: config.redis.prefix, strategies: e.strategies, historyBars: e.historyBars, group: e.group,
             consumer: e.consumer, startFrom: e.startFrom, claimIdleMillis: e.claimIdleMs,
             claimIntervalMillis: max(100, min(5_000, e.claimIdleMs / 2)), leaseMillis: e.leaseMs,
-            discoverIntervalMillis: e.discoverIntervalMs, barClock: e.clock == "bar")
+            discoverIntervalMillis: e.discoverIntervalMs, barClock: e.clock == "bar", tradeHistory: e.tradeHistory)
     }
 }

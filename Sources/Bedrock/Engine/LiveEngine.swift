@@ -21,7 +21,9 @@ import TradingCore
 ///   reprocessed. Reprocessing is harmless: the ledger scripts are idempotent per strategy +
 ///   market + interval + bar (signals) and per signal (positions).
 /// - History: see `StrategyBook` (incremental when the bar follows the last one this engine saw
-///   in that stream, else rebuilt from the stream with `XREVRANGE`).
+///   in that stream, else rebuilt from the stream with `XREVRANGE`). A history bar
+///   (`"backfill": true`) is fed to the strategies like any bar, then, unless
+///   `engine.trade_history`, only acknowledged (`BarPipeline.process`): warm-up without trading.
 ///
 /// Threading: one dedicated thread with its own blocking connection; never the event loop.
 /// `start`/`stop` may be called from any thread; `stop` waits for the thread to finish its bar.
@@ -341,9 +343,12 @@ public final class LiveEngine: @unchecked Sendable {
         }
         var book = try books[key] ?? StrategyBook(settings: settings)
         books[key] = nil  // re-inserted only once the bar is fully processed
-        let replies = try c.pipeline([["XREVRANGE", key, "(" + id, "-", "COUNT", "1"]] + pipeline.readCommands(bar, key: key))
+        // A history bar that is not traded needs nothing of the ledger's state.
+        let trades = pipeline.trades(bar)
+        let replies = try c.pipeline(
+            [["XREVRANGE", key, "(" + id, "-", "COUNT", "1"]] + (trades ? pipeline.readCommands(bar, key: key) : []))
         let previousID = try replies[0].checked().array?.first?.array?.first?.string
-        let reads = try BarPipeline.BarReads(replies, offset: 1)
+        let reads = trades ? try BarPipeline.BarReads(replies, offset: 1) : nil
         let decisions: [(name: String, decision: StrategyDecision)]
         if book.lastID == previousID {
             decisions = book.feed(bar.bar, id: id)

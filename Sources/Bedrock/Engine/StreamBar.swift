@@ -12,14 +12,19 @@ public struct StreamBar: Sendable, Equatable {
     public var interval: String
     /// The bar (open time in ms).
     public var bar: Bar
+    /// A history bar (`"backfill": true` in the event: backfilled from an exchange, or among the
+    /// first N of `bedrock replay --fast-first N`): it warms the engine's strategies up and trades
+    /// only with `engine.trade_history` (SPEC §10).
+    public var backfill: Bool
 
-    /// Creates a stream bar.
-    public init(id: String, market: String, interval: String, bar: Bar) {
-        self.id = id; self.market = market; self.interval = interval; self.bar = bar
+    /// Creates a stream bar (a live one unless `backfill`).
+    public init(id: String, market: String, interval: String, bar: Bar, backfill: Bool = false) {
+        self.id = id; self.market = market; self.interval = interval; self.bar = bar; self.backfill = backfill
     }
 
     /// Decodes a `kline.closed` event; nil when `json` is not one (wrong type, missing field) or
-    /// its prices break `Bar.problem` (zero, negative, high below low, ...).
+    /// its prices break `Bar.problem` (zero, negative, high below low, ...). Only a JSON `true`
+    /// in `backfill` makes a history bar (anything else there is a live bar, as without the field).
     public static func decode(id: String, eventJSON json: String) -> StreamBar? {
         guard let v = try? JSONCodec.parse(json), v["event_type"]?.stringValue == KlineEvent.eventType,
             let market = v["market"]?.stringValue, let interval = v["interval"]?.stringValue,
@@ -34,7 +39,8 @@ public struct StreamBar: Sendable, Equatable {
             id: id, market: market, interval: interval,
             bar: Bar(
                 time: time, open: open, high: high, low: low, close: close,
-                volume: volume))
+                volume: volume),
+            backfill: v["backfill"]?.boolValue == true)
     }
 
     /// Decodes one `[id, [field, value, ...]]` stream entry (the field `event`).

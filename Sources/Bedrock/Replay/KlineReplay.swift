@@ -80,10 +80,11 @@ public struct KlineReplay {
     /// also waits until every consumer group of the stream (the live engine) is close enough
     /// that the trim cannot remove a bar it has not read (`readerRoom`): at any speed the replay
     /// never outruns the engine into a hole. `progress` is called with the number published so
-    /// far after each batch. Returns the number published.
+    /// far after each batch. `backfill` flags every event as a history bar (`"backfill": true`:
+    /// the live engine learns from it without trading, SPEC §10). Returns the number published.
     @discardableResult
     public func publish(
-        _ series: BarSeries, from start: Int, speed: Double,
+        _ series: BarSeries, from start: Int, speed: Double, backfill: Bool = false,
         progress: (Int) -> Void = { _ in }
     ) throws(RedisError) -> Int {
         let total = Swift.max(series.count - start, 0)
@@ -112,22 +113,24 @@ public struct KlineReplay {
                 }
                 end = sent + Swift.min(end - sent, room)
             }
-            try send(series, start + sent..<start + end)
+            try send(series, start + sent..<start + end, backfill: backfill)
             sent = end
             progress(sent)
         }
         return sent
     }
 
-    /// One pipelined batch of XADDs for the bars at `indices`.
-    private func send(_ series: BarSeries, _ indices: Range<Int>) throws(RedisError) {
+    /// One pipelined batch of XADDs for the bars at `indices` (flagged history bars when `backfill`).
+    private func send(_ series: BarSeries, _ indices: Range<Int>, backfill: Bool) throws(RedisError) {
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
         var commands: [[String]] = []
         commands.reserveCapacity(indices.count)
         for i in indices {
             var args = ["XADD", streamKey]
             if let maxLength { args += ["MAXLEN", "~", String(maxLength)] }
-            args += ["*", "event", KlineEvent.encode(series[i], market: market, interval: interval, now: now)]
+            args += [
+                "*", "event", KlineEvent.encode(series[i], market: market, interval: interval, now: now, backfill: backfill),
+            ]
             commands.append(args)
         }
         for reply in try connection.pipeline(commands) { _ = try reply.checked() }
