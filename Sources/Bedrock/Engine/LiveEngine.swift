@@ -193,21 +193,20 @@ public final class LiveEngine: @unchecked Sendable {
     /// every bar still pending in the group (a crashed or departed owner's), claimed and processed
     /// in stream order, before new bars are read: one engine at a time processes a stream, in order.
     private func leases(on c: RedisConnection) throws {
-        let ms = String(settings.leaseMillis)
         for key in owned.sorted() {
-            let kept = try c.command(["EVAL", LiveEngine.renewScript, "1", leaseKey(key), settings.consumer, ms]).checked()
-            if kept.integer != 1 { owned.remove(key); books[key] = nil; gaps.forget(key) }
+            if try !RedisLease.renew(leaseKey(key), owner: settings.consumer, millis: settings.leaseMillis, on: c) {
+                owned.remove(key); books[key] = nil; gaps.forget(key)
+            }
         }
         let target = (known.count + live - 1) / live
         for key in owned.sorted().reversed() where owned.count > target {
-            _ = try c.command(["EVAL", LiveEngine.releaseScript, "1", leaseKey(key), settings.consumer]).checked()
+            try RedisLease.release(leaseKey(key), owner: settings.consumer, on: c)
             owned.remove(key); books[key] = nil; gaps.forget(key)
         }
         for key in known.sorted() where !owned.contains(key) && owned.count < target {
-            guard
-                try c.command(["EVAL", LiveEngine.acquireScript, "1", leaseKey(key), settings.consumer, ms]).checked().integer
-                    == 1
-            else { continue }
+            guard try RedisLease.acquire(leaseKey(key), owner: settings.consumer, millis: settings.leaseMillis, on: c) else {
+                continue
+            }
             owned.insert(key)
             books[key] = nil
             gaps.forget(key)
@@ -220,11 +219,9 @@ public final class LiveEngine: @unchecked Sendable {
     private func recover(_ key: String, on c: RedisConnection) throws {
         try claimPending(key, minIdleMillis: 0, rounds: 10_000, on: c) {
             // A long recovery keeps its lease.
-            let kept = try c.command([
-                "EVAL", LiveEngine.renewScript, "1", leaseKey(key), settings.consumer,
-                String(settings.leaseMillis),
-            ]).checked()
-            if kept.integer != 1 { owned.remove(key); books[key] = nil; gaps.forget(key); return false }
+            if try !RedisLease.renew(leaseKey(key), owner: settings.consumer, millis: settings.leaseMillis, on: c) {
+                owned.remove(key); books[key] = nil; gaps.forget(key); return false
+            }
             return true
         }
     }
@@ -255,15 +252,10 @@ public final class LiveEngine: @unchecked Sendable {
     /// Gives back every lease and leaves the heartbeat set (best effort, on stop).
     private func releaseAll() {
         guard let c = connection, !c.isBroken else { return }
-        for key in owned { _ = try? c.command(["EVAL", LiveEngine.releaseScript, "1", leaseKey(key), settings.consumer]) }
+        for key in owned { try? RedisLease.release(leaseKey(key), owner: settings.consumer, on: c) }
         _ = try? c.command(["ZREM", settings.prefix + "engine:consumers", settings.consumer])
         owned = []
     }
-
-    /// The lease scripts (one implementation: `RedisLease`).
-    static let renewScript = RedisLease.renewScript
-    static let acquireScript = RedisLease.acquireScript
-    static let releaseScript = RedisLease.releaseScript
 
     /// One `XREADGROUP … 0` over every stream (this consumer's pending bars); processes and
     /// acknowledges the bars; returns how many.
