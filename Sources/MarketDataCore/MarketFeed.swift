@@ -249,11 +249,12 @@ public struct MarketFeed: Sendable, Equatable {
         case .repair(let from, let to) where holesAreGaps:
             out.append(.gap(from: from, to: to, missed: missedBars(from: from, to: to)))
             if case .append(let k) = sequencer.offerAcrossGap(kline) { appended([k], nowMillis: nowMillis, into: &out) }
-        case .repair:
-            // A hole: fetch it over REST, this bar waits in the buffer.
+        case .repair(_, let to):
+            // A hole: fetch it over REST, this bar waits in the buffer. The pass reaches the bar
+            // even when the exchange's clock runs ahead of ours.
             hold(kline)
             let cursor = BackfillCursor(
-                interval: interval, lastOpenTime: sequencer.lastOpenTime, backfillBars: 0, nowMillis: nowMillis,
+                interval: interval, lastOpenTime: sequencer.lastOpenTime, backfillBars: 0, nowMillis: max(nowMillis, to),
                 pageLimit: pageLimit)
             phase = .catchingUp(cursor, streamWasConnected: streamConnected)
             if !staleness.isStale { setStatus(.backfilling, into: &out) }

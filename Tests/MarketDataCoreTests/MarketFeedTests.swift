@@ -128,6 +128,17 @@ final class MarketFeedTests: XCTestCase {
         XCTAssertEqual(f.lastOpenTime, t0 + 13 * minute)
     }
 
+    func testAHoleIsRepairedEvenWhenTheExchangeClockRunsAhead() {
+        var f = feed()
+        _ = f.handle(.streamConnected, nowMillis: at(10))
+        _ = serve(&f, f.handle(.leaseAcquired(lastOpenTime: t0 + 9 * minute), nowMillis: at(10)), exchange: [], now: at(10))
+        // Our clock still says minute 10; the exchange has closed bars 10...14 already.
+        let hole = f.handle(.liveBar(bar(14)), nowMillis: at(10))
+        let done = serve(&f, hole, exchange: bars(0...14), now: at(10))
+        XCTAssertEqual(appended(done).map(\.0), [10, 11, 12, 13, 14])
+        XCTAssertFalse(done.contains { if case .gap = $0 { return true } else { return false } })
+    }
+
     func testStaleOnceAfterTheConfiguredIntervalsThenLiveAgain() {
         var f = feed(staleAfterIntervals: 2)
         _ = f.handle(.streamConnected, nowMillis: at(10))
