@@ -33,6 +33,9 @@ final class MarketWorker: @unchecked Sendable {
     private var sample: SampleExchange?
     private var feed: MarketFeed
     private var holdsLease = false
+    /// Whether the live stream carries the market now (the sample's always does), kept while
+    /// this gateway has no lease so a later start knows.
+    private var streamUp: Bool
     private var started = false
     private var retryStartAt = 0.0
     private var pendingFetch: (page: BackfillCursor.Page, at: Double)?
@@ -45,6 +48,7 @@ final class MarketWorker: @unchecked Sendable {
         self.market = market
         self.context = context
         self.history = history
+        streamUp = history == nil
         let s = context.settings
         if case .sample = market.source {
             sample = SampleExchange(
@@ -79,6 +83,8 @@ final class MarketWorker: @unchecked Sendable {
                     holdsLease = false
                     stopFeed()
                 case .feed(let input):
+                    if input == .streamConnected { streamUp = true }
+                    if input == .streamDisconnected { streamUp = false }
                     if started { apply(input) }
                 }
             }
@@ -133,11 +139,9 @@ final class MarketWorker: @unchecked Sendable {
         do {
             let last = try KlineStreamTail.lastOpenTime(
                 prefix: context.settings.prefix, market: id, interval: interval, on: connection())
-            if sample != nil {
-                sample!.open(lastOpenTime: last, backfillBars: context.settings.backfillBars, monotonic: now())
-                apply(.streamConnected)
-            }
+            sample?.open(lastOpenTime: last, backfillBars: context.settings.backfillBars, monotonic: now())
             started = true
+            apply(streamUp ? .streamConnected : .streamDisconnected)
             apply(.leaseAcquired(lastOpenTime: last))
         } catch {
             failed("reading the stream", error)
