@@ -54,6 +54,8 @@ class FakeExchangeServer:
         self._refuse_forever = False
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.ws_connects = 0
+        # WebSocket handshakes answered 503 while refusing (drop_connections / refuse_connections).
+        self.ws_refused = 0
         # `GET /__control/<method>?arg=value` calls a control method (see __main__.py); off
         # unless asked, so an in-process fake serves exactly the exchange's routes.
         self.control_routes = False
@@ -187,6 +189,8 @@ class FakeExchangeServer:
         is_upgrade = "websocket" in request.headers.get("Upgrade", "").lower()
         if is_upgrade:
             if self._refusing():
+                with self.lock:
+                    self.ws_refused += 1
                 return self._response(connection, HttpAnswer(503, "Service Unavailable"))
             if not self.accepts_websocket(parts.path, query):
                 return self._response(connection, HttpAnswer(404, "Not Found"))
