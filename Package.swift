@@ -86,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "bedrock",
             dependencies: [
-                "Bedrock", "TradingCore", "JSONCodec", "RedisClient", "JWTAuth", "Transport",
+                "Bedrock", "TradingCore", "JSONCodec", "RedisClient", "JWTAuth", "Transport", "MarketDataCore", "Exchanges",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
