@@ -99,13 +99,13 @@ struct BackfillCommand: ParsableCommand {
         let began = Date()
         var lastReport = began
         let label = "\(backfill.client.exchange) \(backfill.symbol.id) \(backfill.interval)"
-        let summary: HistoryBackfill.Summary
+        let p: HistoryBackfill.Progress
         do {
             if let held = try sink.lastOpenTime() {
                 Self.stderr(
                     "\(sink.destination) already holds bars up to \(RFC3339.format(milliseconds: held)); continuing after it")
             }
-            summary = try backfill.run(into: &sink, nowMillis: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))) {
+            p = try backfill.run(into: &sink, nowMillis: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))) {
                 progress in
                 let now = Date()
                 guard now.timeIntervalSince(lastReport) >= 1 else { return }
@@ -124,7 +124,6 @@ struct BackfillCommand: ParsableCommand {
             throw Self.failure("\(label): writing to \(sink.destination): \(error)")
         }
         let seconds = Date().timeIntervalSince(began)
-        let p = summary.progress
         if let rejected = reporter.rejectedSummary { Self.stderr("rejected \(rejected)") }
         FileHandle.standardOutput.write(
             Data(

@@ -16,16 +16,6 @@ public struct HistoryBackfill {
         public var reached: Int64?
     }
 
-    /// What a run did.
-    public struct Summary: Sendable, Equatable {
-        /// The final progress.
-        public var progress: Progress
-        /// The sink's last bar when the run began (a resumed run), else nil.
-        public var resumedAfter: Int64?
-        /// Open time the first page asked for; nil when there was nothing to ask.
-        public var start: Int64?
-    }
-
     /// The exchange's history client.
     public let client: HistoryClient
     /// The market.
@@ -47,17 +37,17 @@ public struct HistoryBackfill {
     }
 
     /// Runs at wall time `nowMillis`: reads where `sink` stands, then pages up to the end, writing
-    /// each page before asking the next, and calls `progress` after each page. Throws the first
-    /// `HistoryError` or sink error; what was written stays (a later run resumes after it).
+    /// each page before asking the next, and calls `progress` after each page; answers the final
+    /// progress. Throws the first `HistoryError` or sink error; what was written stays (a later
+    /// run resumes after it).
     public func run<Sink: BackfillSink>(
         into sink: inout Sink, nowMillis: Int64, progress: (Progress) -> Void = { _ in }
-    ) throws -> Summary {
+    ) throws -> Progress {
         let resumedAfter = try sink.lastOpenTime()
         let start = max(from, resumedAfter.map { interval.nextOpenTime(after: $0) } ?? from)
         var cursor = BackfillCursor(
             interval: interval, from: start, to: to ?? nowMillis, nowMillis: nowMillis, pageLimit: client.maxLimit)
         var state = Progress()
-        let first = cursor.nextPage?.startTime
         while let page = cursor.nextPage {
             let klines = try client.page(
                 symbol: symbol, interval: interval, startTime: page.startTime, endTime: page.endTime, limit: page.limit)
@@ -67,6 +57,6 @@ public struct HistoryBackfill {
             cursor.advance(past: page, lastOpenTime: klines.last?.openTime)
             progress(state)
         }
-        return Summary(progress: state, resumedAfter: resumedAfter, start: first)
+        return state
     }
 }
