@@ -30,11 +30,12 @@ def bedrock_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def backfill(*args: str, rest_url: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def backfill(*args: str, rest_url: str | None = None, env: dict[str, str] | None = None,
+             timeout: float = 120) -> subprocess.CompletedProcess:
     assert BEDROCK_BIN.exists(), f"{BEDROCK_BIN} missing: run `swift build` first"
     extra = ["--rest-url", rest_url] if rest_url else []
     return subprocess.run([str(BEDROCK_BIN), "backfill", *args, *extra], capture_output=True, text=True,
-                          timeout=timeout, env=bedrock_env(), stdin=subprocess.DEVNULL)
+                          timeout=timeout, env=bedrock_env(env), stdin=subprocess.DEVNULL)
 
 
 def iso(ms: int) -> str:
@@ -122,12 +123,14 @@ def test_a_range_is_appended_to_the_klines_stream_once(exchange, redis_server):
     with fake_class(now_ms=NOW) as fake:
         common = ["--exchange", exchange, "--market", "ETH_USDT", "--interval", "1m", "--from", iso(start),
                   "--redis", redis_server.url]
-        first = backfill(*common, "--to", str(start + 1500 * MINUTE), rest_url=fake.http_url)
+        # The endpoint from the environment, as `serve` takes it.
+        env = {f"BEDROCK_EXCHANGES_{exchange.upper()}_REST_URL": fake.http_url}
+        first = backfill(*common, "--to", str(start + 1500 * MINUTE), env=env)
         assert first.returncode == 0, first.stderr
         assert f"wrote 1500 bar(s) of {exchange} ETHUSDT 1m in 2 page(s) to {PREFIX}stream:klines:ETHUSDT:1m" \
             in first.stdout
         # Asked again over a longer range: only the new bars are appended.
-        second = backfill(*common, "--to", str(start + 2000 * MINUTE), rest_url=fake.http_url)
+        second = backfill(*common, "--to", str(start + 2000 * MINUTE), env=env)
         assert second.returncode == 0, second.stderr
         assert "wrote 500 bar(s)" in second.stdout
         got = events(redis_server, "ETHUSDT", "1m")
