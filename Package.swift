@@ -86,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "bedrock",
             dependencies: [
-                "Bedrock", "TradingCore", "JSONCodec", "RedisClient", "JWTAuth", "Transport",
+                "Bedrock", "TradingCore", "JSONCodec", "RedisClient", "JWTAuth", "Transport", "MarketDataCore", "Exchanges",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -111,7 +111,8 @@ let package = Package(
             ]),
         // Against a local server (Resources/fake_server.py, run with python3) on a free port.
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], exclude: ["Resources"]),
-        .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "MarketDataCore", "GatewayCore"]),
+        // HistoryClient against tests/integration/fakes (`python -m fakes`), run as a child process.
+        .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "MarketDataCore", "GatewayCore", "HTTPClient"]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "TSanMutexSupport"]),
         // Linked into the test executable: in a ThreadSanitizer build (make test-tsan) it shows TSan
         // the contended paths of Synchronization.Mutex; in any other build it is empty.

@@ -45,6 +45,21 @@ public struct BackfillCursor: Sendable, Equatable {
         }
     }
 
+    /// A cursor over the bars opening in [`from`, `to`) (ms since the epoch; `bedrock backfill
+    /// --from/--to`), never reaching the bar forming at wall time `nowMillis`.
+    public init(interval: KlineInterval, from: Int64, to: Int64, nowMillis: Int64, pageLimit: Int = 1000) {
+        self.interval = interval
+        self.pageLimit = max(1, pageLimit)
+        endOpenTime = min(interval.openTime(containing: nowMillis), Self.firstOpenTime(atOrAfter: to, interval))
+        nextStart = Self.firstOpenTime(atOrAfter: from, interval)
+    }
+
+    /// The first open time on `interval`'s grid at or after `time`.
+    public static func firstOpenTime(atOrAfter time: Int64, _ interval: KlineInterval) -> Int64 {
+        let containing = interval.openTime(containing: time)
+        return containing == time ? time : interval.nextOpenTime(after: containing)
+    }
+
     /// The next request, or nil when the backfill is complete.
     public var nextPage: Page? {
         guard nextStart < endOpenTime else { return nil }

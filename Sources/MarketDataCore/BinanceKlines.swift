@@ -27,27 +27,48 @@ public enum BinanceKlines {
     /// Decodes a `GET /api/v3/klines` body for `interval`: the rows, oldest first, or the API
     /// error of a `{"code","msg"}` body. A row is `closed` when its close time is before
     /// `nowMillis` (the last row of a page reaching now is the forming bar). Throws on anything
-    /// else.
+    /// else, a single broken row included (`decodePage` keeps the other rows).
     public static func decodeHistory(
         _ text: String, symbol: String, interval: KlineInterval, nowMillis: Int64
     ) throws(KlineDecodeError) -> Result<[ExchangeKline], ExchangeAPIError> {
+        switch try decodePage(text, symbol: symbol, interval: interval, nowMillis: nowMillis) {
+        case .success(let page): return .success(try page.strict())
+        case .failure(let error): return .failure(error)
+        }
+    }
+
+    /// Like `decodeHistory`, row by row: a row that breaks the format is set aside in
+    /// `KlinePage.malformedRows` and the others are kept. Throws when the body itself is not an
+    /// array of rows or an API error.
+    public static func decodePage(
+        _ text: String, symbol: String, interval: KlineInterval, nowMillis: Int64
+    ) throws(KlineDecodeError) -> Result<KlinePage, ExchangeAPIError> {
         let value = try PayloadFields.parse(text)
         if let error = try apiError(value) { return .failure(error) }
         guard let rows = value.arrayValue else { throw KlineDecodeError("body must be an array of kline rows") }
-        var out: [ExchangeKline] = []
-        out.reserveCapacity(rows.count)
+        var page = KlinePage(klines: [])
+        page.klines.reserveCapacity(rows.count)
         for row in rows {
-            guard let r = row.arrayValue, r.count == 12 else {
-                throw KlineDecodeError("a kline row must be an array of 12 fields")
+            do {
+                page.klines.append(try historyRow(row, symbol: symbol, interval: interval, nowMillis: nowMillis))
+            } catch {
+                page.malformedRows.append(error)
             }
-            guard case .int(let openTime) = r[0] else { throw KlineDecodeError("open time (column 0) must be an integer") }
-            guard case .int(let closeTime) = r[6], closeTime > openTime else {
-                throw KlineDecodeError("close time (column 6) must be an integer after the open time")
-            }
-            out.append(
-                try PayloadFields.kline(r, symbol: symbol, interval: interval, openTime: openTime, closed: closeTime < nowMillis))
         }
-        return .success(out)
+        return .success(page)
+    }
+
+    private static func historyRow(
+        _ row: JSONValue, symbol: String, interval: KlineInterval, nowMillis: Int64
+    ) throws(KlineDecodeError) -> ExchangeKline {
+        guard let r = row.arrayValue, r.count == 12 else {
+            throw KlineDecodeError("a kline row must be an array of 12 fields")
+        }
+        guard case .int(let openTime) = r[0] else { throw KlineDecodeError("open time (column 0) must be an integer") }
+        guard case .int(let closeTime) = r[6], closeTime > openTime else {
+            throw KlineDecodeError("close time (column 6) must be an integer after the open time")
+        }
+        return try PayloadFields.kline(r, symbol: symbol, interval: interval, openTime: openTime, closed: closeTime < nowMillis)
     }
 
     /// The error of a `{"code": <negative>, "msg": "..."}` body, nil for any other body.

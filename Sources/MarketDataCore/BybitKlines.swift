@@ -43,10 +43,23 @@ public enum BybitKlines {
 
     /// Decodes a `GET /v5/market/kline` body for `interval`: the bars oldest first (the list
     /// comes newest first), or the API error of a `retCode` ≠ 0. A bar is `closed` when its
-    /// close time (open + interval) is not after `nowMillis`. Throws on anything else.
+    /// close time (open + interval) is not after `nowMillis`. Throws on anything else, a single
+    /// broken row included (`decodePage` keeps the other rows).
     public static func decodeHistory(
         _ text: String, interval: KlineInterval, nowMillis: Int64
     ) throws(KlineDecodeError) -> Result<[ExchangeKline], ExchangeAPIError> {
+        switch try decodePage(text, interval: interval, nowMillis: nowMillis) {
+        case .success(let page): return .success(try page.strict())
+        case .failure(let error): return .failure(error)
+        }
+    }
+
+    /// Like `decodeHistory`, row by row: a row that breaks the format is set aside in
+    /// `KlinePage.malformedRows` and the others are kept. Throws when the envelope itself breaks
+    /// the format.
+    public static func decodePage(
+        _ text: String, interval: KlineInterval, nowMillis: Int64
+    ) throws(KlineDecodeError) -> Result<KlinePage, ExchangeAPIError> {
         let value = try PayloadFields.parse(text)
         let top = PayloadFields(value: value, path: "")
         let code = try top.int("retCode")
@@ -56,21 +69,30 @@ public enum BybitKlines {
         let result = PayloadFields(value: try top.member("result"), path: "result.")
         let symbol = try result.string("symbol")
         guard let list = try result.member("list").arrayValue else { throw KlineDecodeError("result.list must be an array") }
-        var out: [ExchangeKline] = []
-        out.reserveCapacity(list.count)
+        var page = KlinePage(klines: [])
+        page.klines.reserveCapacity(list.count)
         for row in list.reversed() {
-            guard let r = row.arrayValue, r.count == 7 else {
-                throw KlineDecodeError("a kline row must be an array of 7 strings")
+            do {
+                page.klines.append(try historyRow(row, symbol: symbol, interval: interval, nowMillis: nowMillis))
+            } catch {
+                page.malformedRows.append(error)
             }
-            guard let start = r[0].stringValue, DecimalString.isInteger(start), let openTime = Int64(start) else {
-                throw KlineDecodeError("startTime (column 0) must be a string of digits")
-            }
-            out.append(
-                try PayloadFields.kline(
-                    r, symbol: symbol, interval: interval, openTime: openTime,
-                    closed: interval.closeTime(ofBarOpeningAt: openTime) <= nowMillis))
         }
-        return .success(out)
+        return .success(page)
+    }
+
+    private static func historyRow(
+        _ row: JSONValue, symbol: String, interval: KlineInterval, nowMillis: Int64
+    ) throws(KlineDecodeError) -> ExchangeKline {
+        guard let r = row.arrayValue, r.count == 7 else {
+            throw KlineDecodeError("a kline row must be an array of 7 strings")
+        }
+        guard let start = r[0].stringValue, DecimalString.isInteger(start), let openTime = Int64(start) else {
+            throw KlineDecodeError("startTime (column 0) must be a string of digits")
+        }
+        return try PayloadFields.kline(
+            r, symbol: symbol, interval: interval, openTime: openTime,
+            closed: interval.closeTime(ofBarOpeningAt: openTime) <= nowMillis)
     }
 
     /// Decodes one WebSocket text message: a kline push, a subscribe answer or a pong. Throws on

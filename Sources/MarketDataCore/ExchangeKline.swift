@@ -37,6 +37,28 @@ public struct ExchangeKline: Sendable, Equatable {
     public var bar: Bar { Bar(time: openTime, open: open, high: high, low: low, close: close, volume: volume) }
 }
 
+/// One REST page of klines, decoded row by row: the rows that follow the documented format, oldest
+/// first, and why each other row does not (each one dropped and counted as `malformed`, so one
+/// broken row does not cost the page).
+public struct KlinePage: Sendable, Equatable {
+    /// The decoded rows, oldest first.
+    public var klines: [ExchangeKline]
+    /// Why each dropped row broke the format.
+    public var malformedRows: [KlineDecodeError]
+
+    /// A page.
+    public init(klines: [ExchangeKline], malformedRows: [KlineDecodeError] = []) {
+        self.klines = klines
+        self.malformedRows = malformedRows
+    }
+
+    /// The klines, or the first row's decode error when any row broke the format.
+    func strict() throws(KlineDecodeError) -> [ExchangeKline] {
+        if let first = malformedRows.first { throw first }
+        return klines
+    }
+}
+
 /// Why a payload is not a kline message of the documented format: the payload is dropped and
 /// counted (`MarketDataRejectReason.malformed`). Names the field, never repeats the payload.
 public struct KlineDecodeError: Error, Sendable, Equatable, CustomStringConvertible {

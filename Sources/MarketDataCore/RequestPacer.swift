@@ -1,8 +1,8 @@
 /// Pacing of one exchange's REST calls (SPEC §10), on a monotonic clock the owner reads and
 /// passes in (seconds): stay under `headroom` (80 %) of the published weight limit per window,
 /// follow the used weight the exchange reports (Binance `X-MBX-USED-WEIGHT-1M`), wait out
-/// `Retry-After` on 429 and 418 (nothing is sent before it ends; 418 is a ban, for the
-/// `EXCHANGE_BANNED` alert), and back off, doubling, on Bybit's retCode 10006.
+/// `Retry-After` on 429 and on a ban (Binance 418, Bybit 403: nothing is sent before it ends; a
+/// ban is for the `EXCHANGE_BANNED` alert), and back off, doubling, on Bybit's retCode 10006.
 ///
 /// Use: `request(weight:now:)` before each call — `sendNow` counts it as sent — then
 /// `record(_:now:)` with its answer (or its failure, with no status).
@@ -21,7 +21,8 @@ public struct RequestPacer: Sendable, Equatable {
         case ok
         /// 429: nothing is sent before `until`.
         case rateLimited(until: Double)
-        /// 418: the IP is banned until `until` (`EXCHANGE_BANNED`).
+        /// 418 (Binance) or 403 (Bybit's "access too frequent"): the IP is banned until `until`
+        /// (`EXCHANGE_BANNED`).
         case banned(until: Double)
         /// Bybit retCode 10006: backing off until `until`.
         case backingOff(until: Double)
@@ -59,27 +60,33 @@ public struct RequestPacer: Sendable, Equatable {
         public var rateLimitBackoff: Double
         /// Longest back-off, seconds.
         public var maxBackoff: Double
-        /// Wait after a 429 or 418 that names no `Retry-After`, seconds.
+        /// Wait after a 429 that names no `Retry-After`, seconds.
         public var defaultRetryAfter: Double
         /// The response header carrying the exchange's count of used weight, if it sends one.
         public var usedWeightHeader: String?
+        /// The HTTP status by which the exchange says the IP is banned (Binance 418, Bybit 403).
+        public var banStatus: Int
+        /// Wait after a ban that names no `Retry-After`, seconds.
+        public var defaultBanWait: Double
 
         /// A policy.
         public init(
             limit: Int, window: Double, headroom: Double = 0.8, rateLimitBackoff: Double = 1, maxBackoff: Double = 60,
-            defaultRetryAfter: Double = 60, usedWeightHeader: String? = nil
+            defaultRetryAfter: Double = 60, usedWeightHeader: String? = nil, banStatus: Int = 418,
+            defaultBanWait: Double = 60
         ) {
             self.limit = limit; self.window = window; self.headroom = headroom
             self.rateLimitBackoff = rateLimitBackoff; self.maxBackoff = maxBackoff; self.defaultRetryAfter = defaultRetryAfter
-            self.usedWeightHeader = usedWeightHeader
+            self.usedWeightHeader = usedWeightHeader; self.banStatus = banStatus; self.defaultBanWait = defaultBanWait
         }
 
         /// Binance spot: REQUEST_WEIGHT 6000 per minute
         /// (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits).
         public static let binance = Policy(limit: 6000, window: 60, usedWeightHeader: "X-MBX-USED-WEIGHT-1M")
-        /// Bybit v5: 600 requests per 5-second window per IP, each request weighing 1
+        /// Bybit v5: 600 requests per 5-second window per IP, each request weighing 1; past it,
+        /// HTTP 403 "access too frequent" bans the IP for at least 10 minutes
         /// (https://bybit-exchange.github.io/docs/v5/rate-limit).
-        public static let bybit = Policy(limit: 600, window: 5)
+        public static let bybit = Policy(limit: 600, window: 5, banStatus: 403, defaultBanWait: 600)
 
         /// The weight the pacer allows per window.
         public var budget: Int { Int((Double(limit) * headroom).rounded(.down)) }
@@ -91,7 +98,7 @@ public struct RequestPacer: Sendable, Equatable {
     public private(set) var used = 0
     /// Weight of requests sent and not yet answered.
     public private(set) var inFlight = 0
-    /// Nothing is sent before this time (429, 418, 10006), when set.
+    /// Nothing is sent before this time (429, a ban, 10006), when set.
     public private(set) var blockedUntil: Double?
     private var windowStart: Double?
     private var rateLimitedInARow = 0
@@ -120,11 +127,12 @@ public struct RequestPacer: Sendable, Equatable {
     public mutating func record(_ answer: Answer, now: Double) -> Outcome {
         inFlight = max(0, inFlight - answer.weight)
         if let reported = answer.usedWeight { used = reported + inFlight }
-        switch answer.status {
-        case 418:
-            let until = now + (answer.retryAfter ?? policy.defaultRetryAfter)
+        if answer.status == policy.banStatus {
+            let until = now + (answer.retryAfter ?? policy.defaultBanWait)
             block(until)
             return .banned(until: until)
+        }
+        switch answer.status {
         case 429:
             let until = now + (answer.retryAfter ?? policy.defaultRetryAfter)
             block(until)

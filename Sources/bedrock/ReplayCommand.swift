@@ -170,21 +170,7 @@ struct ReplayCommand: ParsableCommand {
 
     /// Connects to the configured Redis; `embedded` means the socket of a running gateway.
     private func connect(_ config: GatewayConfig) throws -> RedisConnection {
-        let address: RedisAddress
-        if let configured = RedisAddress(config.redis.endpoint) {
-            address = configured
-        } else {
-            let embedded = EmbeddedRedis(dataDir: URL(fileURLWithPath: config.dataDir, isDirectory: true))
-            guard FileManager.default.fileExists(atPath: embedded.socketPath) else {
-                throw Self.failure(
-                    "no embedded Redis at \(embedded.socketPath): start the gateway first "
-                        + "(`bedrock serve` or `make run` with data_dir \(config.dataDir)), or pass --redis URL")
-            }
-            address = embedded.address
-        }
-        do { return try RedisConnection(address) } catch {
-            throw Self.failure("cannot connect to Redis at \(address): \(error)")
-        }
+        try RedisCLIConnection.connect(config, failure: Self.failure)
     }
 
     /// Seconds per unit, to list intervals from shortest to longest.

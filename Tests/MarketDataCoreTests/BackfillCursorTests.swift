@@ -41,6 +41,22 @@ final class BackfillCursorTests: XCTestCase {
         XCTAssertEqual(cursor.nextStart, second.startTime + 11 * minute)
     }
 
+    func testARangeCoversTheBarsOpeningFromItsStartToBeforeItsEnd() {
+        var cursor = BackfillCursor(
+            interval: .oneMinute, from: t0 + 30_000, to: t0 + 1500 * minute + 1, nowMillis: t0 + 9000 * minute)
+        XCTAssertEqual(cursor.nextPage, .init(startTime: t0 + minute, endTime: t0 + 1001 * minute - 1, limit: 1000))
+        cursor.advance(past: cursor.nextPage!, lastOpenTime: t0 + 1000 * minute)
+        XCTAssertEqual(
+            cursor.nextPage, .init(startTime: t0 + 1001 * minute, endTime: t0 + 1501 * minute - 1, limit: 1000),
+            "the bar opening at t0 + 1500 min opens before `to`")
+        cursor.advance(past: cursor.nextPage!, lastOpenTime: t0 + 1500 * minute)
+        XCTAssertNil(cursor.nextPage)
+        let open = BackfillCursor(interval: .oneMinute, from: t0, to: .max / 2, nowMillis: t0 + 5 * minute + 1)
+        XCTAssertEqual(open.nextPage?.endTime, t0 + 5 * minute - 1, "never the forming bar")
+        XCTAssertNil(
+            BackfillCursor(interval: .oneMinute, from: t0 + minute, to: t0 + minute, nowMillis: t0 + 9 * minute).nextPage)
+    }
+
     func testMonthlyPagesFollowTheCalendar() {
         let jan2024: Int64 = 1_704_067_200_000
         let mar2024: Int64 = 1_709_251_200_000

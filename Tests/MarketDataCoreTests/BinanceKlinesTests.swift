@@ -62,6 +62,15 @@ final class BinanceKlinesTests: XCTestCase {
         XCTAssertNil(BarQuality.rejection(of: expected))
     }
 
+    func testAPageKeepsItsGoodRowsAndSetsABrokenOneAside() throws {
+        let broken = restExample.replacingOccurrences(of: "\"0.80000000\"", with: "\"NaN\"")
+        let body = "[" + broken.dropFirst().dropLast() + "," + restExample.dropFirst().dropLast() + "]"
+        let page = try BinanceKlines.decodePage(body, symbol: "BNBBTC", interval: .oneWeek, nowMillis: .max).get()
+        XCTAssertEqual(page.klines.count, 1)
+        XCTAssertEqual(page.malformedRows, [KlineDecodeError("high (column 2) must be a decimal string")])
+        XCTAssertThrowsError(try BinanceKlines.decodeHistory(body, symbol: "BNBBTC", interval: .oneWeek, nowMillis: .max))
+    }
+
     func testARowWhoseCloseTimeIsNotPastIsTheFormingBar() throws {
         let page = try BinanceKlines.decodeHistory(
             restExample, symbol: "BNBBTC", interval: .oneWeek, nowMillis: 1_499_644_799_999)

@@ -82,6 +82,14 @@ final class BybitKlinesTests: XCTestCase {
         XCTAssertTrue(page.allSatisfy { BarQuality.rejection(of: $0) == nil })
     }
 
+    func testAPageKeepsItsGoodRowsAndSetsABrokenOneAside() throws {
+        let body = restExample.replacingOccurrences(of: "\"1670608800000\"", with: "\"-1\"")
+        let page = try BybitKlines.decodePage(body, interval: .oneHour, nowMillis: .max).get()
+        XCTAssertEqual(page.klines.map(\.openTime), [1_670_601_600_000, 1_670_605_200_000])
+        XCTAssertEqual(page.malformedRows, [KlineDecodeError("startTime (column 0) must be a string of digits")])
+        XCTAssertThrowsError(try BybitKlines.decodeHistory(body, interval: .oneHour, nowMillis: .max))
+    }
+
     func testTheNewestRowIsFormingUntilItsIntervalHasPassed() throws {
         let page = try BybitKlines.decodeHistory(restExample, interval: .oneHour, nowMillis: 1_670_608_800_000 + 3_599_999).get()
         XCTAssertEqual(page.map(\.closed), [true, true, false])

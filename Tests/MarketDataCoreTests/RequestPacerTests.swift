@@ -63,6 +63,17 @@ final class RequestPacerTests: XCTestCase {
         XCTAssertEqual(pacer.request(weight: 2, now: now), .sendNow)
     }
 
+    func testBybitAccessTooFrequentIsABanOfTenMinutesWithoutRetryAfter() {
+        var pacer = RequestPacer(policy: .bybit)
+        XCTAssertEqual(pacer.request(weight: 1, now: now), .sendNow)
+        XCTAssertEqual(pacer.record(.init(weight: 1, status: 403), now: now), .banned(until: 1600))
+        XCTAssertEqual(pacer.request(weight: 1, now: now + 599), .waitUntil(1600))
+        XCTAssertEqual(pacer.request(weight: 1, now: now + 600), .sendNow)
+        var binance = RequestPacer(policy: .binance)
+        _ = binance.request(weight: 2, now: now)
+        XCTAssertEqual(binance.record(.init(weight: 2, status: 403), now: now), .ok, "a 403 is no ban on Binance")
+    }
+
     func testWithoutRetryAfterTheDefaultWaitApplies() {
         var pacer = RequestPacer(policy: .binance)
         _ = pacer.request(weight: 2, now: now)

@@ -6,8 +6,9 @@ import Synchronization
 /// with `EVALSHA`, loading them with `SCRIPT LOAD` on first use and again, transparently, when
 /// Redis answers `NOSCRIPT` (after a restart or `SCRIPT FLUSH`).
 ///
-/// The text run for script `name` is `common.lua` followed by `name.lua`: the shared prelude
-/// (argument decoding, money helpers, event writer) and the script body.
+/// The text run for ledger script `name` is `common.lua` followed by `name.lua`: the shared
+/// prelude (argument decoding, money helpers, event writer) and the script body. A runner made
+/// with `init(standalone:)` runs its scripts as they are (e.g. `append_klines`).
 ///
 /// Threading: the SHA cache sits in a `Mutex`, so one runner is shared by every thread; each
 /// call uses the caller's own `RedisConnection`.
@@ -22,15 +23,25 @@ public final class ScriptRunner: Sendable {
         "set_kill_switch", "risk_alert", "risk_snapshot", "market_data_gap", "market_data_alert",
     ]
 
-    /// Loads the script texts from `directory` (default: the package's `Lua` resources).
-    public init(directory: URL? = nil) throws {
+    /// Loads the ledger's script texts from `directory` (default: the package's `Lua` resources).
+    public convenience init(directory: URL? = nil) throws {
+        try self.init(ScriptRunner.names, prelude: "common", directory: directory)
+    }
+
+    /// Loads the scripts `names` from `directory` (default: the package's `Lua` resources), each
+    /// run as it is, without the ledger's prelude.
+    public convenience init(standalone names: [String], directory: URL? = nil) throws {
+        try self.init(names, prelude: nil, directory: directory)
+    }
+
+    private init(_ names: [String], prelude: String?, directory: URL?) throws {
         guard let dir = directory ?? ScriptRunner.resourceDirectory() else {
             throw LedgerError.scripts("the Lua script directory (Bedrock resources) was not found")
         }
-        let common = try ScriptRunner.read(dir, "common")
+        let common = try prelude.map { try ScriptRunner.read(dir, $0) + "\n" } ?? ""
         var sources: [String: String] = [:]
-        for name in ScriptRunner.names {
-            sources[name] = common + "\n" + (try ScriptRunner.read(dir, name))
+        for name in names {
+            sources[name] = common + (try ScriptRunner.read(dir, name))
         }
         self.sources = sources
     }
@@ -38,15 +49,16 @@ public final class ScriptRunner: Sendable {
     /// The full text run for `name` (prelude + body).
     public func source(_ name: String) -> String? { sources[name] }
 
-    /// `EVALSHA <sha> 0 args...`; on `NOSCRIPT`, `SCRIPT LOAD` and retry once.
-    public func run(_ name: String, args: [String], on connection: RedisConnection) throws -> RedisReply {
+    /// `EVALSHA <sha> <#keys> keys... args...`; on `NOSCRIPT`, `SCRIPT LOAD` and retry once.
+    public func run(_ name: String, keys: [String] = [], args: [String], on connection: RedisConnection) throws -> RedisReply {
         guard let source = sources[name] else { throw LedgerError.scripts("no script \(name)") }
         let cached = shas.withLock { $0[name] }
         let sha = try cached ?? load(name, source, on: connection)
-        let reply = try connection.command(["EVALSHA", sha, "0"] + args)
+        let tail = [String(keys.count)] + keys + args
+        let reply = try connection.command(["EVALSHA", sha] + tail)
         if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
             let fresh = try load(name, source, on: connection)
-            return try connection.command(["EVALSHA", fresh, "0"] + args).checked()
+            return try connection.command(["EVALSHA", fresh] + tail).checked()
         }
         return try reply.checked()
     }
