@@ -27,7 +27,7 @@ final class MarketIngest: Sendable {
         config: GatewayConfig, address: RedisAddress, ledger: Ledger, metrics: MetricsRegistry,
         clock: any GatewayClock = SystemClock(),
         history: (ConfiguredMarket, MarketDataMetrics) -> (any MarketHistoryPages)?
-    ) {
+    ) throws {
         let m = config.marketData
         let board = board
         let series = MarketDataMetrics(registry: metrics)
@@ -36,7 +36,8 @@ final class MarketIngest: Sendable {
                 prefix: config.redis.prefix, backfillBars: m.backfillBars, retainBars: m.retainBars,
                 staleAfterIntervals: m.staleAfterIntervals, sampleBarS: m.sampleBarS, leaseMs: m.leaseMs,
                 gatewayID: EngineSettings.defaultConsumer()),
-            address: address, ledger: ledger, metrics: series, clock: clock,
+            address: address, ledger: ledger,
+            appender: try KlineAppender(prefix: config.redis.prefix, retainBars: m.retainBars), metrics: series, clock: clock,
             report: { market, status in board.set(market.topic, status) })
         self.context = context
         markets = m.markets

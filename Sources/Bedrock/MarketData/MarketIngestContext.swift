@@ -31,6 +31,8 @@ struct MarketIngestContext: Sendable {
     var address: RedisAddress
     /// For `risk.alert`s (one Lua script each).
     var ledger: Ledger
+    /// The one way bars enter a klines stream.
+    var appender: KlineAppender
     /// `/metrics` series.
     var metrics: MarketDataMetrics
     /// Monotonic time for deadlines, wall time for bar times.

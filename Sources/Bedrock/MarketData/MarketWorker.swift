@@ -137,8 +137,7 @@ final class MarketWorker: @unchecked Sendable {
     /// With the lease: read where the stream left off and start the feed.
     private func start() {
         do {
-            let last = try KlineStreamTail.lastOpenTime(
-                prefix: context.settings.prefix, market: id, interval: interval, on: connection())
+            let last = try context.appender.lastOpenTime(market: id, interval: interval, on: connection())
             sample?.open(lastOpenTime: last, backfillBars: context.settings.backfillBars, monotonic: now())
             started = true
             apply(streamUp ? .streamConnected : .streamDisconnected)
@@ -230,17 +229,27 @@ final class MarketWorker: @unchecked Sendable {
     }
 
     private func append(_ bars: [MarketFeed.Appended]) {
+        let historyTimes = Set(bars.filter(\.backfill).map(\.kline.openTime))
         do {
-            let appended = try KlineStreamTail.append(
-                bars, prefix: context.settings.prefix, market: id, symbol: market.symbol.symbol, interval: interval,
-                retainBars: context.settings.retainBars, nowMillis: Int64(context.clock.read().wall * 1000),
+            let result = try context.appender.append(
+                bars.map(\.kline.bar), market: id, symbol: market.symbol.symbol, interval: interval,
+                backfill: { bar in historyTimes.contains(bar.time) }, nowMillis: Int64(context.clock.read().wall * 1000),
                 on: connection())
+            let appended = result.appended
             context.metrics.bars(market: id, interval: interval, count: appended)
             if let newest = bars.last, !newest.backfill {
                 let closedAt = market.interval.closeTime(ofBarOpeningAt: newest.kline.openTime)
                 context.metrics.lag(market: id, interval: interval, seconds: max(0, seconds(untilWall: closedAt) * -1))
             }
             lastFailure = nil
+            if result.lastOpenTime != bars.last?.kline.openTime {
+                // Another writer got ahead of this feed (the stream holds newer bars): start
+                // again from the stream.
+                log.info(
+                    "market data: \(name): the stream moved on to \(result.lastOpenTime.map { RFC3339.format(milliseconds: $0) } ?? "-"); resuming from it"
+                )
+                stopFeed()
+            }
         } catch {
             failed("appending bars", error)
         }

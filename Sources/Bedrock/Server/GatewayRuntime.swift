@@ -58,9 +58,14 @@ public enum GatewayRuntime {
         }
         services.started("live engine") { engine.stop() }
         if !config.marketData.markets.isEmpty {
-            let ingest = MarketIngest(
-                config: config, address: address, ledger: ledger, metrics: registry,
-                history: { market, metrics in MarketIngest.exchangeHistory(market, config: config, metrics: metrics) })
+            let ingest: MarketIngest
+            do {
+                ingest = try MarketIngest(
+                    config: config, address: address, ledger: ledger, metrics: registry,
+                    history: { market, metrics in MarketIngest.exchangeHistory(market, config: config, metrics: metrics) })
+            } catch {
+                throw GatewayStartError("market data: \(error)")
+            }
             ingest.start()
             methods.marketData = ingest
             services.started("market data ingest") { ingest.stop() }
