@@ -1,0 +1,182 @@
+import Foundation
+import GatewayCore
+import JSONCodec
+import MarketDataCore
+import Synchronization
+import TradingCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `datasets.list`: the files of the datasets directory a backtest may name (exactly those
+/// `DatasetDirectory.names()` accepts: the one rule for names, links and containment), each with
+/// its size and what the backtest would read from it: `rows`, `start`/`end` (first and last bar
+/// open times, RFC 3339), and `market`/`interval` when the file name or the bars tell them.
+/// A file that would fail a backtest (unreadable, a malformed row) is listed with `error` (the
+/// message the job would fail with) instead of failing the list.
+///
+/// Reading a file is the full parse a backtest does (`MarketData.load`), so it runs on the worker
+/// pool, never on an event loop, and happens once per file version: summaries are cached by
+/// (resolved path, size, modification time), at most `capacity` of them (least recently listed
+/// dropped first). One call reads uncached files for at most `budget` seconds (always at least
+/// one); files left over are listed with `"pending": true` and read by the next calls.
+final class DatasetCatalog: Sendable {
+    /// What one file version holds.
+    struct Summary: Sendable, Equatable {
+        var rows: Int = 0
+        var start: Int64?
+        var end: Int64?
+        var interval: String?
+        var error: String?
+    }
+
+    private struct Key: Hashable {
+        let path: String
+        let size: Int64
+        let mtimeNanos: Int64
+    }
+
+    private struct State {
+        var summaries: [Key: (summary: Summary, used: UInt64)] = [:]
+        var tick: UInt64 = 0
+    }
+
+    /// The directory listed.
+    let directory: DatasetDirectory
+    /// Most summaries kept.
+    let capacity: Int
+    /// Seconds one call may spend reading uncached files.
+    let budget: Double
+    private let clock: any GatewayClock
+    private let state = Mutex(State())
+
+    init(directory: DatasetDirectory, capacity: Int = 512, budget: Double = 1, clock: any GatewayClock = SystemClock()) {
+        self.directory = directory
+        self.capacity = max(1, capacity)
+        self.budget = budget
+        self.clock = clock
+    }
+
+    /// Files read (parsed) so far: what the cache saves (tests).
+    var parses: Int { parseCount.load(ordering: .relaxed) }
+    private let parseCount = Atomic<Int>(0)
+
+    /// `{"total","data":[{"name","size","modified_at","rows","start","end","market","interval"[,"error"|"pending"]}]}`,
+    /// sorted by name.
+    func list() -> JSONValue {
+        let started = clock.read().monotonic
+        var readOne = false
+        var data: [JSONValue] = []
+        for name in directory.names() {
+            guard case .file(let path) = directory.entry(name), let key = Self.key(path) else { continue }
+            var summary = cached(key)
+            if summary == nil && (!readOne || clock.read().monotonic - started < budget) {
+                summary = read(name: name, key: key)
+                readOne = true
+            }
+            data.append(.object(Self.entry(name: name, key: key, summary)))
+        }
+        return .object(["total": .int(Int64(data.count)), "data": .array(data)])
+    }
+
+    private func cached(_ key: Key) -> Summary? {
+        state.withLock { s in
+            guard let hit = s.summaries[key] else { return nil }
+            s.tick += 1
+            s.summaries[key] = (hit.summary, s.tick)
+            return hit.summary
+        }
+    }
+
+    /// Parses the file as a backtest would and caches what it holds.
+    private func read(name: String, key: Key) -> Summary {
+        parseCount.add(1, ordering: .relaxed)
+        var summary = Summary()
+        do {
+            let bars = try MarketData.load(path: key.path, name: name, followLinks: false)
+            summary.rows = bars.count
+            summary.start = bars.time.first
+            summary.end = bars.time.last
+            summary.interval = Self.interval(of: bars.time)
+        } catch let error as MarketDataError {
+            summary.error = JobData.failureText(name, error)
+        } catch {
+            summary.error = "dataset \(name): cannot be loaded"
+        }
+        state.withLock { s in
+            s.tick += 1
+            // Drop older versions of the same file, then the least recently listed over capacity.
+            s.summaries = s.summaries.filter { $0.key.path != key.path }
+            if s.summaries.count >= capacity, let oldest = s.summaries.min(by: { $0.value.used < $1.value.used }) {
+                s.summaries[oldest.key] = nil
+            }
+            s.summaries[key] = (summary, s.tick)
+        }
+        return summary
+    }
+
+    /// The cache key of the file at `path` (size and modification time from `stat`).
+    private static func key(_ path: String) -> Key? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Key(
+            path: path, size: Int64(info.st_size),
+            mtimeNanos: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+    }
+
+    private static func entry(name: String, key: Key, _ summary: Summary?) -> JSONObject {
+        let guess = DatasetName(name)
+        var out: JSONObject = [
+            "name": .string(name), "size": .int(key.size),
+            "modified_at": .string(RFC3339.format(milliseconds: key.mtimeNanos / 1_000_000)),
+            "rows": summary.map { .int(Int64($0.rows)) } ?? .null,
+            "start": .optional(summary?.start.map { RFC3339.format(milliseconds: $0) }),
+            "end": .optional(summary?.end.map { RFC3339.format(milliseconds: $0) }),
+            "market": .optional(guess.market),
+            "interval": .optional(guess.interval ?? summary?.interval),
+        ]
+        if let error = summary?.error { out["error"] = .string(error) }
+        if summary == nil { out["pending"] = .bool(true) }
+        return out
+    }
+
+    /// The interval whose length is the smallest step between consecutive bars, nil when none fits.
+    static func interval(of times: [Int64]) -> String? {
+        guard times.count > 1 else { return nil }
+        var step = Int64.max
+        for i in 1..<times.count { step = min(step, times[i] - times[i - 1]) }
+        return KlineInterval.allCases.first { $0.fixedMillis == step }?.rawValue
+    }
+}
+
+/// What a dataset's file name tells (`BTCUSDT-1h.csv`, `eth_usdt_15m.csv`): a market and an
+/// interval, each nil when the name does not say.
+struct DatasetName {
+    /// Quote assets recognised at the end of a market token.
+    static let quotes = ["USDT", "USDC", "FDUSD", "BUSD", "TUSD", "USD", "EUR", "BTC", "ETH", "BNB"]
+
+    let market: String?
+    let interval: String?
+
+    init(_ name: String) {
+        var stem = Substring(name)
+        if let dot = stem.lastIndex(of: "."), dot != stem.startIndex { stem = stem[..<dot] }
+        let tokens = stem.split(whereSeparator: { "-_. ".contains($0) }).map(String.init)
+        interval = tokens.first(where: Topic.klineIntervals.contains)
+        let upper = tokens.map { Self.isAlphanumeric($0) && $0.first!.isLetter ? $0.uppercased() : "" }
+        let isQuote = { (t: String) in Self.quotes.contains(t) }
+        // One token (`BTCUSDT`), else the last pair of a base and a quote token (`btc_usdt`).
+        var market = upper.first { t in !t.isEmpty && Self.quotes.contains { t.hasSuffix($0) && t.count > $0.count } }
+        if market == nil, upper.count > 1 {
+            market = (1..<upper.count).reversed().first { !upper[$0 - 1].isEmpty && isQuote(upper[$0]) }
+                .map { upper[$0 - 1] + upper[$0] }
+        }
+        self.market = market.flatMap { MarketName.isTopicSpelling($0) ? $0 : nil }
+    }
+
+    private static func isAlphanumeric(_ s: String) -> Bool {
+        !s.isEmpty
+            && s.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+    }
+}
