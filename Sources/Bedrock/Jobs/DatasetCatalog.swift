@@ -20,7 +20,8 @@ import TradingCore
 /// pool, never on an event loop, and happens once per file version: summaries are cached by
 /// (resolved path, size, modification time), at most `capacity` of them (least recently listed
 /// dropped first). One call reads uncached files for at most `budget` seconds (always at least
-/// one); files left over are listed with `"pending": true` and read by the next calls.
+/// one); files left over, and files another call is reading at that moment, are listed with
+/// `"pending": true` and read by the next calls.
 final class DatasetCatalog: Sendable {
     /// What one file version holds.
     struct Summary: Sendable, Equatable {
@@ -40,6 +41,8 @@ final class DatasetCatalog: Sendable {
     private struct State {
         var summaries: [Key: (summary: Summary, used: UInt64)] = [:]
         var tick: UInt64 = 0
+        /// File versions some call is reading now: other calls list them `pending` meanwhile.
+        var reading = Set<Key>()
     }
 
     /// The directory listed.
@@ -68,16 +71,21 @@ final class DatasetCatalog: Sendable {
         let started = clock.read().monotonic
         var readOne = false
         var data: [JSONValue] = []
-        for name in directory.names() {
-            guard case .file(let path) = directory.entry(name), let key = Self.key(path) else { continue }
+        for (name, path) in directory.files() {
+            guard let key = Self.key(path) else { continue }
             var summary = cached(key)
-            if summary == nil && (!readOne || clock.read().monotonic - started < budget) {
+            if summary == nil && (!readOne || clock.read().monotonic - started < budget) && claim(key) {
                 summary = read(name: name, key: key)
                 readOne = true
             }
             data.append(.object(Self.entry(name: name, key: key, summary)))
         }
         return .object(["total": .int(Int64(data.count)), "data": .array(data)])
+    }
+
+    /// True when no other call is reading this file version now (then this one does).
+    private func claim(_ key: Key) -> Bool {
+        state.withLock { $0.reading.insert(key).inserted }
     }
 
     private func cached(_ key: Key) -> Summary? {
@@ -112,6 +120,7 @@ final class DatasetCatalog: Sendable {
                 s.summaries[oldest.key] = nil
             }
             s.summaries[key] = (summary, s.tick)
+            s.reading.remove(key)
         }
         return summary
     }
@@ -147,36 +156,5 @@ final class DatasetCatalog: Sendable {
         var step = Int64.max
         for i in 1..<times.count { step = min(step, times[i] - times[i - 1]) }
         return KlineInterval.allCases.first { $0.fixedMillis == step }?.rawValue
-    }
-}
-
-/// What a dataset's file name tells (`BTCUSDT-1h.csv`, `eth_usdt_15m.csv`): a market and an
-/// interval, each nil when the name does not say.
-struct DatasetName {
-    /// Quote assets recognised at the end of a market token.
-    static let quotes = ["USDT", "USDC", "FDUSD", "BUSD", "TUSD", "USD", "EUR", "BTC", "ETH", "BNB"]
-
-    let market: String?
-    let interval: String?
-
-    init(_ name: String) {
-        var stem = Substring(name)
-        if let dot = stem.lastIndex(of: "."), dot != stem.startIndex { stem = stem[..<dot] }
-        let tokens = stem.split(whereSeparator: { "-_. ".contains($0) }).map(String.init)
-        interval = tokens.first(where: Topic.klineIntervals.contains)
-        let upper = tokens.map { Self.isAlphanumeric($0) && $0.first!.isLetter ? $0.uppercased() : "" }
-        let isQuote = { (t: String) in Self.quotes.contains(t) }
-        // One token (`BTCUSDT`), else the last pair of a base and a quote token (`btc_usdt`).
-        var market = upper.first { t in !t.isEmpty && Self.quotes.contains { t.hasSuffix($0) && t.count > $0.count } }
-        if market == nil, upper.count > 1 {
-            market = (1..<upper.count).reversed().first { !upper[$0 - 1].isEmpty && isQuote(upper[$0]) }
-                .map { upper[$0 - 1] + upper[$0] }
-        }
-        self.market = market.flatMap { MarketName.isTopicSpelling($0) ? $0 : nil }
-    }
-
-    private static func isAlphanumeric(_ s: String) -> Bool {
-        !s.isEmpty
-            && s.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("a"..."z").contains($0) || ("0"..."9").contains($0) }
     }
 }
