@@ -16,6 +16,7 @@ import re
 import time
 from datetime import datetime, timezone
 
+from browser import PHONE
 from test_dashboard import ENGINE_OFF, api, select_option
 from test_engine import sample
 
@@ -193,3 +194,18 @@ def test_feed_pills_pickers_and_dataset_picker(start_gateway, browser, tmp_path)
     error = browser.wait_until(lambda _: (lambda v: v and v[0].text)(browser.visible("bt-error")), "bt-error")
     assert "missing.csv" in error and "BTCUSDT-1h.csv" in error, error
     browser.assert_no_console_errors()
+
+
+def test_feed_list_fits_a_phone(start_gateway, make_browser):
+    gw = start_gateway(ENGINE_OFF)
+    seed_feeds(gw)
+    b = make_browser(PHONE, "phone")
+    b.open(gw)
+    b.sign_in("VIEWER")
+    b.go("market")
+    b.wait_until(lambda _: len(b.visible("feed-pill")) == 4, "four feed pills shown")
+    b.wait_until(lambda _: b.all("candle"), "the chosen market's candles")
+    width, inner = b.horizontal_overflow()
+    b.screenshot("market-feeds")
+    assert width <= inner, f"the market view overflows a phone: {width}px > {inner}px: {b.overflowing()}"
+    b.assert_no_console_errors()
