@@ -66,6 +66,14 @@ final class DatasetCatalogTests: XCTestCase {
         XCTAssertEqual(eth["interval"], "15m")
         XCTAssertEqual(eth["start"], "2024-01-01T00:00:00Z")
 
+        try FileManager.default.createSymbolicLink(atPath: dir + "/broken-alias.csv", withDestinationPath: "broken.csv")
+        let again = entries(DatasetCatalog(directory: DatasetDirectory(path: dir)))
+        XCTAssertEqual(
+            again["broken-alias.csv"]?["error"]?.stringValue?.hasPrefix("dataset broken-alias.csv: line 3: "), true,
+            "a link's error names the link")
+        XCTAssertEqual(
+            again["broken.csv"]?["error"]?.stringValue?.hasPrefix("dataset broken.csv: line 3: "), true,
+            "the file's own entry, read from the same cached summary, names the file")
         let broken = try XCTUnwrap(list["broken.csv"])
         XCTAssertEqual(broken["error"]?.stringValue?.hasPrefix("dataset broken.csv: line 3: "), true, "\(broken)")
         XCTAssertEqual(broken["rows"]?.intValue, 0)

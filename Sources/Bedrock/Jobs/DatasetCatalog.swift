@@ -24,12 +24,27 @@ import TradingCore
 /// `"pending": true` and read by the next calls.
 final class DatasetCatalog: Sendable {
     /// What one file version holds.
-    struct Summary: Sendable, Equatable {
+    struct Summary: Sendable {
         var rows: Int = 0
         var start: Int64?
         var end: Int64?
         var interval: String?
-        var error: String?
+        /// Why a backtest could not load the file (worded per name: links to one file share it).
+        var failure: Failure?
+    }
+
+    /// Why a file cannot be loaded.
+    enum Failure: Sendable {
+        case data(MarketDataError)
+        case other
+
+        /// The message a job naming the file as `name` fails with.
+        func text(_ name: String) -> String {
+            switch self {
+            case .data(let error): return JobData.failureText(name, error)
+            case .other: return "dataset \(name): cannot be loaded"
+            }
+        }
     }
 
     private struct Key: Hashable {
@@ -108,9 +123,9 @@ final class DatasetCatalog: Sendable {
             summary.end = bars.time.last
             summary.interval = Self.interval(of: bars.time)
         } catch let error as MarketDataError {
-            summary.error = JobData.failureText(name, error)
+            summary.failure = .data(error)
         } catch {
-            summary.error = "dataset \(name): cannot be loaded"
+            summary.failure = .other
         }
         state.withLock { s in
             s.tick += 1
@@ -145,7 +160,7 @@ final class DatasetCatalog: Sendable {
             "market": .optional(guess.market),
             "interval": .optional(guess.interval ?? summary?.interval),
         ]
-        if let error = summary?.error { out["error"] = .string(error) }
+        if let failure = summary?.failure { out["error"] = .string(failure.text(name)) }
         if summary == nil { out["pending"] = .bool(true) }
         return out
     }
