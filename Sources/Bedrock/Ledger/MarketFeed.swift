@@ -39,7 +39,8 @@ struct MarketFeed {
     /// The newest bar's open time as RFC 3339, nil when there is none (or it is unreadable).
     var lastBarTime: String? {
         guard let value = last?.event["open_time"] else { return nil }
-        let millis = value.intValue ?? value.stringValue.flatMap(KlineEvent.parseRFC3339)
+        // As a job reads it: the fast path for what `bedrock replay` and the ingest write, then any RFC 3339.
+        let millis = value.intValue ?? value.stringValue.flatMap { JobData.utcTime($0) ?? KlineEvent.parseRFC3339($0) }
         return millis.map { RFC3339.format(milliseconds: $0) }
     }
 
