@@ -54,7 +54,7 @@ final class TopicACLTests: XCTestCase {
     }
 
     func testMethodTable() {
-        XCTAssertEqual(Method.allCases.count, 21)
+        XCTAssertEqual(Method.allCases.count, 22)
         let traderMethods: Set<String> = [
             "signals.generate", "positions.close", "backtest.submit",
             "backtest.cancel", "optimize.submit",

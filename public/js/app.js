@@ -271,7 +271,8 @@ function expired() {
 function showConnection(state) {
   const node = $('conn-state');
   node.dataset.state = state;
-  const labels = { connected: 'live', reconnecting: 'reconnecting…', offline: 'offline' };
+  // The socket's state, not the market data's: each feed's own status is on the market view.
+  const labels = { connected: 'connected', reconnecting: 'reconnecting…', offline: 'offline' };
   node.querySelector('.conn-text').textContent = labels[state] || state;
   node.setAttribute('aria-label', `Connection: ${labels[state] || state}`);
 }

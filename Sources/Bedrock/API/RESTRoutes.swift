@@ -29,6 +29,7 @@ enum RESTRoutes {
         route("POST", "/v1/optimize/parameters", .optimizeSubmit),
         route("GET", "/v1/strategies", .strategiesList),
         route("GET", "/v1/klines", .klinesList),
+        route("GET", "/v1/datasets", .datasetsList),
     ]
 
     private static func route(_ verb: String, _ path: String, _ method: Method) -> Route {

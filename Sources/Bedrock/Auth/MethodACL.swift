@@ -26,6 +26,7 @@ import JWTAuth
 /// | `optimize.submit`       | TRADER     |
 /// | `strategies.list`       | VIEWER     |
 /// | `klines.list`           | VIEWER     |
+/// | `datasets.list`         | VIEWER     |
 public enum Method: String, Sendable, CaseIterable, Hashable {
     case marketsList = "markets.list"
     case signalsList = "signals.list"
@@ -48,6 +49,7 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case optimizeSubmit = "optimize.submit"
     case strategiesList = "strategies.list"
     case klinesList = "klines.list"
+    case datasetsList = "datasets.list"
 
     /// The least role that may call this method.
     public var leastRole: Role {

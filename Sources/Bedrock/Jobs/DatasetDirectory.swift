@@ -41,12 +41,16 @@ struct DatasetDirectory {
     }
 
     /// The regular files in the directory that stay inside it, sorted (for error messages).
-    func names() -> [String] {
+    func names() -> [String] { files().map(\.name) }
+
+    /// The names a job may give (`isSafeName`, resolving inside the directory) with their resolved
+    /// paths, sorted by name: what `resolve` accepts, listed.
+    func files() -> [(name: String, path: String)] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        return entries.filter { name in
-            guard DatasetDirectory.isSafeName(name), case .file = entry(name) else { return false }
-            return true
-        }.sorted()
+        return entries.compactMap { name in
+            guard DatasetDirectory.isSafeName(name), case .file(let target) = entry(name) else { return nil }
+            return (name, target)
+        }.sorted { $0.name < $1.name }
     }
 
     /// The resolved path of dataset `name`, or `BAD_REQUEST` naming the valid files.

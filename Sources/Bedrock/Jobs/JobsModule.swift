@@ -5,7 +5,7 @@ import RedisClient
 /// Backtests and optimisations as jobs (issue 5, docs/JOBS.md): registers `backtest.submit`,
 /// `backtest.status`, `backtest.report`, `backtest.cancel`, `optimize.submit`, `strategies.list`
 /// (the strategies and parameter ranges a job may name), `klines.list` (a market's latest bars, as
-/// a job would read them) and the report export download in the gateway's method table, and
+/// a job would read them), `datasets.list` (the dataset files a job may name, `DatasetCatalog`) and the report export download in the gateway's method table, and
 /// starts the job threads.
 ///
 /// Wiring (in `GatewayRuntime.run`, once the Redis address is known, before serving):
@@ -49,6 +49,9 @@ public enum JobsModule {
             MethodHandler(.klinesList) { [service] call in
                 service.withStore { try KlineHistory.list(call.params, prefix: settings.prefix, on: $0) }
             })
+        // Reads files (once per file version): on the worker pool.
+        let datasets = DatasetCatalog(directory: DatasetDirectory(path: settings.datasetsDir))
+        table.register(MethodHandler(.datasetsList) { _ in .success(datasets.list()) })
         table.register(
             download: DownloadRoute("/v1/backtest/report/{task_id}/export", leastRole: .viewer) { [service] in
                 service.export($0)

@@ -9,7 +9,7 @@ import TradingCore
 ///
 /// | method | params | answer |
 /// |---|---|---|
-/// | `markets.list` | – | `{"total","data":[{"market","intervals":[{"interval","topic","last_id","last_bar"}]}]}` |
+/// | `markets.list` | – | `{"total","data":[{"market","exchange","symbol","status","intervals":[{"interval","topic","exchange","symbol","status","last_bar_time","bars","last_id","last_bar"}]}]}` (`Ledger.markets(on:)`) |
 /// | `signals.list` | `market`, `limit`, `offset` | page of signals, newest first |
 /// | `signals.get` | `id` | one signal (404 unknown) |
 /// | `signals.arbiter_stats` | – | `{"approved","rejected","rejection_reasons"}` |

@@ -1,8 +1,20 @@
 // The backtest form: strategy select with each parameter's range (from GET /v1/strategies), bars
-// from a market/interval (GET /v1/markets) or a dataset file, dates, balance and costs. Checks
+// from a market/interval (GET /v1/markets, shown by symbol) or a dataset file (GET /v1/datasets,
+// with rows and time range; any other name can still be typed), dates, balance and costs. Checks
 // every value against its range before anything is sent and builds the `backtest.submit` params.
 
-import { el } from '../ui.js';
+import { marketOptions, withBars } from '../markets.js';
+import { el, fmtNum, fmtTime } from '../ui.js';
+
+const OTHER = '';   // the dataset option whose name is typed
+
+/** A dataset option's text: `BTCUSDT-1h.csv — 4,000 rows, 2024-01-01 00:00 → 2024-06-16 15:00 UTC`. */
+export function datasetText(d) {
+  if (d.error) return `${d.name} — cannot be used: ${d.error}`;
+  if (d.pending) return `${d.name} — reading…`;
+  if (!d.rows) return `${d.name} — no rows`;
+  return `${d.name} — ${fmtNum(d.rows, 0)} rows, ${fmtTime(d.start, 'plain')} → ${fmtTime(d.end)}`;
+}
 
 /** Range text for a parameter spec: `1–500 · integer · default 10`. */
 function rangeText(p) {
@@ -28,12 +40,14 @@ function numberInput(testid, attrs) {
 
 /**
  * Builds the form.
- * @param {{strategies: Array, markets: Array, onSubmit: (params: object) => void}} o
- *   `strategies` as GET /v1/strategies answers them, `markets` as GET /v1/markets
+ * @param {{strategies: Array, markets: Array, datasets: Array|null, onSubmit: (params: object) => void}} o
+ *   `strategies` as GET /v1/strategies answers them, `markets` as GET /v1/markets, `datasets` as
+ *   GET /v1/datasets (null when it could not be read: the name is typed)
  * @returns {{form: HTMLFormElement, setBusy: (busy: boolean) => void, cancelButton: HTMLButtonElement,
- *            showError: (message: string) => void}}
+ *            showError: (message: string) => void, setDatasets: (datasets: Array) => void}}
  */
 export function buildBacktestForm(o) {
+  const markets = withBars(o.markets);
   const checks = [];   // () => error message or "" for each checked field (set by renderParams too)
   const strategy = el('select', { testid: 'bt-strategy', required: true },
     ...o.strategies.map((s) => el('option', { value: s.name, text: s.name })));
@@ -61,28 +75,45 @@ export function buildBacktestForm(o) {
 
   const sourceMarket = el('input', { type: 'radio', name: 'bt-source', value: 'market', id: 'bt-source-market', checked: true, testid: 'bt-source-market' });
   const sourceDataset = el('input', { type: 'radio', name: 'bt-source', value: 'dataset', id: 'bt-source-dataset', testid: 'bt-source-dataset' });
-  const market = el('select', { testid: 'bt-market' }, ...o.markets.map((m) => el('option', { value: m.market, text: m.market })));
+  const market = el('select', { testid: 'bt-market' }, ...marketOptions(markets).map(([value, text]) => el('option', { value, text })));
   const interval = el('select', { testid: 'bt-interval' });
   const fillIntervals = () => {
-    const m = o.markets.find((x) => x.market === market.value);
+    const m = markets.find((x) => x.market === market.value);
     interval.replaceChildren(...((m && m.intervals) || []).map((i) => el('option', { value: i.interval, text: i.interval })));
   };
   market.addEventListener('change', fillIntervals);
   fillIntervals();
-  const dataset = el('input', { type: 'text', testid: 'bt-dataset', placeholder: 'BTCUSDT-1h.csv', autocomplete: 'off', spellcheck: 'false' });
-  const marketField = field('bt-market', 'Market', market, o.markets.length ? null : 'no market has bars yet');
+  const dataset = el('select', { testid: 'bt-dataset' });
+  const datasetName = el('input', { type: 'text', testid: 'bt-dataset-name', placeholder: 'BTCUSDT-1h.csv', autocomplete: 'off', spellcheck: 'false' });
+  const marketField = field('bt-market', 'Market', market, markets.length ? null : 'no market has bars yet');
   const intervalField = field('bt-interval', 'Interval', interval);
   const datasetField = field('bt-dataset', 'Dataset file', dataset, "a CSV file in the gateway's jobs data directory");
+  datasetField.row.classList.add('dataset-field');
+  const nameField = field('bt-dataset-name', 'Dataset file name', datasetName, 'a file added since this page loaded');
   const syncSource = () => {
     const useMarket = sourceMarket.checked;
     market.disabled = interval.disabled = !useMarket;
     dataset.disabled = useMarket;
+    datasetName.disabled = useMarket || dataset.value !== OTHER;
     marketField.row.hidden = intervalField.row.hidden = !useMarket;
     datasetField.row.hidden = useMarket;
+    nameField.row.hidden = useMarket || dataset.value !== OTHER;
   };
+  /** The dataset options: usable files first choice, unusable ones shown (disabled) with why, then "Other…". */
+  function setDatasets(list) {
+    const chosen = dataset.options.length ? dataset.value : null;   // null: nothing chosen yet
+    dataset.replaceChildren(
+      ...(list || []).map((d) => el('option', { value: d.name, text: datasetText(d), disabled: !!d.error, dataset: { rows: d.rows ?? '' } })),
+      el('option', { value: OTHER, text: 'Other file name…' }));
+    const usable = (list || []).filter((d) => !d.error).map((d) => d.name);
+    dataset.value = usable.includes(chosen) || chosen === OTHER ? chosen : (usable[0] ?? OTHER);
+    syncSource();
+  }
+  dataset.addEventListener('change', syncSource);
+  setDatasets(o.datasets);
   sourceMarket.addEventListener('change', syncSource);
   sourceDataset.addEventListener('change', syncSource);
-  if (!o.markets.length) { sourceMarket.checked = false; sourceDataset.checked = true; }
+  if (!markets.length) { sourceMarket.checked = false; sourceDataset.checked = true; }
   syncSource();
 
   const start = field('bt-start', 'Start date (UTC)', el('input', { type: 'date', testid: 'bt-start' }), 'optional');
@@ -101,7 +132,7 @@ export function buildBacktestForm(o) {
     { f: commission, check: () => checkRate(commission.input.value) },
     { f: slippage, check: () => checkRate(slippage.input.value) },
     { f: end, check: () => (start.input.value && end.input.value && end.input.value < start.input.value ? 'must not be before the start date' : '') },
-    { f: datasetField, check: () => (sourceDataset.checked && !dataset.value.trim() ? 'name a dataset file' : '') },
+    { f: nameField, check: () => (sourceDataset.checked && dataset.value === OTHER && !datasetName.value.trim() ? 'name a dataset file' : '') },
     { f: marketField, check: () => (sourceMarket.checked && !market.value ? 'no market has bars; use a dataset' : '') },
   );
 
@@ -115,7 +146,7 @@ export function buildBacktestForm(o) {
       el('div', { class: 'radio-row', role: 'radiogroup' },
         el('label', { for: 'bt-source-market' }, sourceMarket, ' Market bars (Redis)'),
         el('label', { for: 'bt-source-dataset' }, sourceDataset, ' Dataset file')),
-      marketField.row, intervalField.row, datasetField.row, start.row, end.row),
+      marketField.row, intervalField.row, datasetField.row, nameField.row, start.row, end.row),
     el('fieldset', { class: 'bt-money' }, el('legend', { text: 'Account and costs' }),
       balance.row, commission.row, slippage.row,
       el('label', { for: 'bt-risk-guard', class: 'check' }, riskGuard, ' Apply the live risk guard'),
@@ -145,7 +176,7 @@ export function buildBacktestForm(o) {
       risk_guard: riskGuard.checked,
       arbiter: arbiter.checked,
     };
-    if (sourceMarket.checked) { p.market = market.value; p.interval = interval.value; } else p.dataset = dataset.value.trim();
+    if (sourceMarket.checked) { p.market = market.value; p.interval = interval.value; } else p.dataset = dataset.value === OTHER ? datasetName.value.trim() : dataset.value;
     if (start.input.value) p.start_date = start.input.value;
     if (end.input.value) p.end_date = end.input.value;
     return p;
@@ -165,7 +196,7 @@ export function buildBacktestForm(o) {
   });
 
   return {
-    form, cancelButton, showError,
+    form, cancelButton, showError, setDatasets,
     setBusy(busy) {
       submit.disabled = busy;
       submit.textContent = busy ? 'Running…' : 'Run backtest';

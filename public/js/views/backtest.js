@@ -8,6 +8,7 @@ import { buildBacktestForm } from './backtest-form.js';
 import { renderReport } from './backtest-report.js';
 
 const POLL_MS = 2000;
+const DATASET_RETRIES = 10;   // asks for files the gateway is still reading (`pending`), 1.5 s apart
 const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
 /**
@@ -39,6 +40,8 @@ export function mount(root, ctx) {
 
   async function load() {
     let strategies = [], markets = [];
+    // The dataset list is a convenience: without it the file name is typed, as before.
+    const datasets = ctx.api.get('/v1/datasets').then((d) => d.data || []).catch(() => null);
     try {
       const [s, m] = await Promise.all([ctx.api.get('/v1/strategies'), ctx.api.get('/v1/markets')]);
       strategies = s.data || s || [];
@@ -50,9 +53,20 @@ export function mount(root, ctx) {
       return;
     }
     loaded = true;
-    form = buildBacktestForm({ strategies, markets, onSubmit: runner.submit });
+    form = buildBacktestForm({ strategies, markets, datasets: await datasets, onSubmit: runner.submit });
+    refreshPendingDatasets(await datasets, 0);
     form.cancelButton.addEventListener('click', runner.cancel);
     formSlot.replaceChildren(form.form);
+  }
+
+  /** Files the gateway had not read yet (`pending`) are asked for again, a few times. */
+  function refreshPendingDatasets(list, attempt) {
+    if (!list || !list.some((d) => d.pending) || attempt >= DATASET_RETRIES) return;
+    setTimeout(() => ctx.api.get('/v1/datasets').then((d) => {
+      if (!form) return;
+      form.setDatasets(d.data || []);
+      refreshPendingDatasets(d.data || [], attempt + 1);
+    }).catch(() => {}), 1500);
   }
 
   function showReport(id, data) {

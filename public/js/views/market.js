@@ -1,13 +1,16 @@
 // Market view: a candlestick chart of one market and interval: its latest bars from GET /v1/klines,
 // then live bars from the `klines:{MARKET}:{INTERVAL}` topic, with the market's signals (REST page + `signals`
 // topic) as buy/sell triangles and its positions (REST + `portfolio` topic, TRADER+) as entry and
-// exit markers. Markets and their intervals come from GET /v1/markets.
+// exit markers. Markets and their intervals come from GET /v1/markets, listed above the chart with
+// each feed's status and the age of its last bar (js/markets.js).
 
 import { createCandleChart } from '../charts/candles.js';
 import { toMillis } from '../charts/svg.js';
+import { createFeedPill, marketLabel, marketOptions } from '../markets.js';
 import { el, fmtPrice } from '../ui.js';
 
 const STORAGE_KEY = 'bedrock.market';
+const REFRESH_MS = 15000;   // GET /v1/markets again while the view is shown
 const HISTORY_BARS = 1000;
 const MAX_PAGES = 5;        // markers: the newest 500 signals and positions of the market
 
@@ -48,32 +51,44 @@ export function mount(root, ctx) {
   const page = buildMarketPage(root);
   const { marketSelect, intervalSelect } = page;
   const chart = createCandleChart(page.chartBox, { label: 'Candlestick chart of the selected market', maxVisible: 200 });
-  let markets = [];          // [{market, intervals:[{interval, topic}]}]
+  let markets = [];          // GET /v1/markets data: [{market, symbol, status, intervals:[{interval, topic, status, last_bar_time, bars}]}]
   let following = null;      // the selection on the chart: { stop() }
+  let refreshTimer = 0;
+  const feeds = createFeedList(page.feedList, (market, interval) => {
+    fillSelect(marketSelect, marketOptions(markets), market);
+    fillIntervals(interval);
+    select();
+  });
 
+  /** GET /v1/markets: the feed list and the pickers; the chart is (re)started only when its selection changed. */
   async function loadMarkets() {
     try {
-      const answer = await ctx.api.get('/v1/markets');
-      markets = (answer.data || []).filter((m) => (m.intervals || []).length);
+      markets = (await ctx.markets(true)).filter((m) => (m.intervals || []).length);
     } catch (err) {
       page.setStatus(`Could not load markets: ${err.message || err}`);
       return;
     }
+    feeds.show(markets, following && following.current);
     if (!markets.length) {
       fillSelect(marketSelect, [], null); fillSelect(intervalSelect, [], null);
-      page.setStatus('No market has bars yet (run `bedrock replay` or `make sample-data`).');
+      page.setStatus('No market has bars yet (configure market_data.markets, run `bedrock replay` or `make sample-data`).');
+      return;
+    }
+    if (following) {
+      fillSelect(marketSelect, marketOptions(markets), following.current.market);
+      fillIntervals(following.current.interval);
       return;
     }
     let saved = {};
     try { saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || '{}'); } catch { /* ignore */ }
-    fillSelect(marketSelect, markets.map((m) => m.market), saved.market);
+    fillSelect(marketSelect, marketOptions(markets), saved.market);
     fillIntervals(saved.interval);
     select();
   }
 
   function fillIntervals(preferred) {
     const m = markets.find((x) => x.market === marketSelect.value) || markets[0];
-    fillSelect(intervalSelect, m.intervals.map((i) => i.interval), preferred);
+    fillSelect(intervalSelect, m.intervals.map((i) => [i.interval, i.interval]), preferred);
   }
 
   /** Shows the chosen market and interval (remembered for the next visit). */
@@ -82,33 +97,82 @@ export function mount(root, ctx) {
     const iv = m && m.intervals.find((i) => i.interval === intervalSelect.value);
     if (!m || !iv) return;
     if (following) following.stop();
-    const current = { market: m.market, interval: iv.interval, topic: iv.topic || `klines:${m.market}:${iv.interval}` };
+    const current = {
+      market: m.market, label: marketLabel(m), interval: iv.interval,
+      topic: iv.topic || `klines:${m.market}:${iv.interval}`,
+    };
     try { localStorage.setItem(STORAGE_KEY, JSON.stringify({ market: current.market, interval: current.interval })); } catch { /* ignore */ }
-    following = followSelection(ctx, chart, current, page);
+    following = followSelection(ctx, chart, current, page, (bar) => feeds.barClosed(current.market, current.interval, bar));
+    feeds.show(markets, current);
   }
 
   marketSelect.addEventListener('change', () => { fillIntervals(intervalSelect.value); select(); });
   intervalSelect.addEventListener('change', select);
-  loadMarkets();
 
   return {
-    show() { if (!markets.length) loadMarkets(); },
-    hide() {},
-    dispose() { if (following) following.stop(); following = null; chart.dispose(); },
+    show() {
+      loadMarkets();
+      clearInterval(refreshTimer);
+      refreshTimer = setInterval(loadMarkets, REFRESH_MS); // statuses change: backfilling → live, a feed stops
+    },
+    hide() { clearInterval(refreshTimer); refreshTimer = 0; },
+    dispose() { clearInterval(refreshTimer); if (following) following.stop(); following = null; chart.dispose(); },
   };
 }
 
 /**
- * The view's markup: heading, market and interval selects, latest close, status, the chart's
- * box and its key.
+ * The feeds list above the chart: one row per market and interval with its label, exchange and
+ * status pill (`feed-row`, `data-market`, `data-interval`; the chart's one `aria-pressed`);
+ * choosing a row shows it on the chart.
+ * @param {HTMLElement} list the `<ul>`
+ * @param {(market: string, interval: string) => void} onChoose
+ */
+function createFeedList(list, onChoose) {
+  const pills = new Map();   // "MARKET:INTERVAL" → { pill, entry }
+  return {
+    /** Renders `markets`, marking `current` ({market, interval}) as the chart's. */
+    show(markets, current) {
+      pills.clear();
+      list.replaceChildren(...markets.flatMap((m) => m.intervals.map((iv) => {
+        const pill = createFeedPill(iv);
+        pills.set(`${m.market}:${iv.interval}`, { pill, entry: iv });
+        const chosen = !!current && current.market === m.market && current.interval === iv.interval;
+        const button = el('button', {
+          type: 'button', class: 'feed-row', testid: 'feed-row', 'aria-pressed': String(chosen),
+          dataset: { market: m.market, interval: iv.interval },
+          onclick: () => onChoose(m.market, iv.interval),
+        },
+        el('span', { class: 'feed-name', text: `${marketLabel(m)} ${iv.interval}` }),
+        el('span', { class: 'feed-source muted', text: iv.exchange || m.exchange || 'no exchange' }),
+        pill.node);
+        return el('li', {}, button);
+      })));
+      list.hidden = !markets.length;
+    },
+    /** A bar of the chart's topic arrived: its pill counts from that bar on. */
+    barClosed(market, interval, bar) {
+      const row = pills.get(`${market}:${interval}`);
+      if (!row || !isFinite(bar.time)) return;
+      const known = row.entry.last_bar_time ? Date.parse(row.entry.last_bar_time) : -Infinity;
+      if (bar.time <= known) return;
+      row.entry = { ...row.entry, last_bar_time: new Date(bar.time).toISOString(), bars: (row.entry.bars || 0) + 1 };
+      row.pill.set(row.entry);
+    },
+  };
+}
+
+/**
+ * The view's markup: heading, market and interval selects, latest close, status, the feeds list,
+ * the chart's box and its key.
  * @returns {{marketSelect: HTMLSelectElement, intervalSelect: HTMLSelectElement, chartBox: HTMLElement,
- *            setStatus: (text: string) => void, setLastPrice: (text: string) => void}}
+ *            feedList: HTMLElement, setStatus: (text: string) => void, setLastPrice: (text: string) => void}}
  */
 function buildMarketPage(root) {
   const marketSelect = el('select', { id: 'market-select', testid: 'market-select', disabled: true });
   const intervalSelect = el('select', { id: 'market-interval', testid: 'market-interval', disabled: true });
   const status = el('span', { class: 'market-status muted', role: 'status', 'aria-live': 'polite', text: 'Loading markets…' });
   const lastPrice = el('strong', { class: 'market-last', testid: 'market-last' });
+  const feedList = el('ul', { class: 'feed-list', testid: 'market-feeds', 'aria-label': 'Market feeds', hidden: true });
   const chartBox = el('div', { class: 'chart market-chart' });
   const key = el('ul', { class: 'chart-key', 'aria-label': 'Chart key' },
     el('li', {}, el('span', { class: 'swatch buy' }), 'buy signal'),
@@ -121,19 +185,19 @@ function buildMarketPage(root) {
       el('span', { class: 'inline-field' }, el('label', { for: 'market-select', text: 'Market' }), marketSelect),
       el('span', { class: 'inline-field' }, el('label', { for: 'market-interval', text: 'Interval' }), intervalSelect),
       lastPrice, status),
-    chartBox, key);
+    feedList, chartBox, key);
   return {
-    marketSelect, intervalSelect, chartBox,
+    marketSelect, intervalSelect, chartBox, feedList,
     setStatus(text) { status.textContent = text; },
     setLastPrice(text) { lastPrice.textContent = text; },
   };
 }
 
-/** Replaces a select's options with `values`, choosing `chosen` when present; disabled when empty. */
-function fillSelect(select, values, chosen) {
-  select.replaceChildren(...values.map((v) => el('option', { value: v, text: v })));
-  if (values.includes(chosen)) select.value = chosen;
-  select.disabled = values.length === 0;
+/** Replaces a select's options with `[value, label]` pairs, choosing `chosen` when present; disabled when empty. */
+function fillSelect(select, options, chosen) {
+  select.replaceChildren(...options.map(([value, text]) => el('option', { value, text })));
+  if (options.some(([value]) => value === chosen)) select.value = chosen;
+  select.disabled = options.length === 0;
 }
 
 /**
@@ -142,16 +206,18 @@ function fillSelect(select, values, chosen) {
  * `signals` and `portfolio` (TRADER+) events. After `stop()` late answers are dropped.
  * @param {object} ctx the view context
  * @param {object} chart the candle chart
- * @param {{market: string, interval: string, topic: string}} current
+ * @param {{market: string, label: string, interval: string, topic: string}} current
  * @param {{setStatus: Function, setLastPrice: Function}} page
- * @returns {{stop: () => void}}
+ * @param {(bar: object) => void} onBar each bar of the topic as it arrives
+ * @returns {{current: object, stop: () => void}}
  */
-function followSelection(ctx, chart, current, page) {
+function followSelection(ctx, chart, current, page, onBar) {
   let stopped = false;
   let positionTimer = 0;
   const offs = [];
   const signalMap = new Map();
-  const liveStatus = (count) => page.setStatus(`${current.market} ${current.interval} · ${count} bars · live`);
+  // The feed's status is its pill in the list; this line says what the chart holds.
+  const barsStatus = (count) => page.setStatus(`${current.label} ${current.interval} · ${count} bars on the chart`);
 
   /** Follows the klines topic live; bars that arrive before the history are held, then merged. */
   function followKlines() {
@@ -160,6 +226,7 @@ function followSelection(ctx, chart, current, page) {
       if (stopped) return;
       const bar = barFromEvent(data);
       if (!bar) return;
+      onBar(bar);
       if (feed.ready) showBar(bar); else feed.early.push(bar);
     }, { onReset: () => { if (!stopped) loadHistory(feed); } }));
     loadHistory(feed);
@@ -180,13 +247,13 @@ function followSelection(ctx, chart, current, page) {
     for (const bar of feed.early.splice(0)) chart.upsertBar(bar);
     const bars = chart.bars();
     if (bars.length) page.setLastPrice(fmtPrice(bars[bars.length - 1].close));
-    liveStatus(bars.length);
+    barsStatus(bars.length);
   }
 
   function showBar(bar) {
     chart.upsertBar(bar);
     page.setLastPrice(fmtPrice(bar.close));
-    liveStatus(chart.bars().length);
+    barsStatus(chart.bars().length);
   }
 
   async function loadSignals() {
@@ -220,7 +287,7 @@ function followSelection(ctx, chart, current, page) {
 
   chart.clear();
   page.setLastPrice('');
-  page.setStatus(`${current.market} ${current.interval} · loading bars…`);
+  page.setStatus(`${current.label} ${current.interval} · loading bars…`);
   followKlines();
   offs.push(ctx.socket.subscribe('signals', (data) => {
     if (!stopped && data && data.event_type === 'signal.created') addSignal(data);
@@ -236,6 +303,7 @@ function followSelection(ctx, chart, current, page) {
   loadPositions();
 
   return {
+    current,
     stop() {
       stopped = true;
       for (const off of offs.splice(0)) off();

@@ -6,6 +6,7 @@ import {
   el, append, clear, replaceChildren, fmtPrice, fmtQty, fmtMoney, fmtPct, fmtNum, fmtTime, humanize,
   table, td, timeCell, labelledSelect, setOptions, errorText,
 } from '../ui.js';
+import { marketLabel, marketOptions, withBars } from '../markets.js';
 
 const MAX_ROWS = 300;
 const PAGE = 50;
@@ -67,7 +68,7 @@ export function mount(root, ctx) {
     if (data && data.event_type === 'signal.created') { upsert(data); list.applyFilters(); }
   }, { onReset: () => reload() });
 
-  ctx.markets().then((markets) => markets.forEach((m) => filters.addMarketOption(m.market))).catch(() => {});
+  ctx.markets().then((markets) => markets.forEach((m) => filters.addMarketOption(m.market, marketLabel(m)))).catch(() => {});
   reload();
 
   return {
@@ -88,7 +89,7 @@ function createFilters() {
     { testid: 'signal-filter-side', id: 'sig-f-side' });
   const decision = labelledSelect('Decision', [['', 'Any decision'], ['APPROVED', 'Approved'], ['REJECTED', 'Rejected']],
     { testid: 'signal-filter-decision', id: 'sig-f-decision' });
-  const knownMarkets = new Set();
+  const knownMarkets = new Map();   // market id → label
   return {
     market, type, side, decision,
 
@@ -99,11 +100,11 @@ function createFilters() {
         && (!decision.select.value || s.final_decision === decision.select.value);
     },
 
-    /** Offers a market in the market filter (sorted, once). */
-    addMarketOption(name) {
-      if (!name || knownMarkets.has(name)) return;
-      knownMarkets.add(name);
-      setOptions(market.select, [['', 'All markets'], ...[...knownMarkets].sort().map((m) => [m, m])]);
+    /** Offers a market in the market filter (sorted, once), shown as `label` (its symbol) when given. */
+    addMarketOption(name, label) {
+      if (!name || (knownMarkets.has(name) && (!label || knownMarkets.get(name) === label))) return;
+      knownMarkets.set(name, label || knownMarkets.get(name) || name);
+      setOptions(market.select, [['', 'All markets'], ...[...knownMarkets].sort().map(([m, text]) => [m, text])]);
     },
   };
 }
@@ -364,11 +365,11 @@ function generatePanel(ctx) {
   market.select.addEventListener('change', fillIntervals);
   let retry = null;
   const load = (fresh) => ctx.markets(fresh).then((list) => {
-    markets = list;
-    setOptions(market.select, list.map((m) => [m.market, m.market]));
+    markets = withBars(list);
+    setOptions(market.select, marketOptions(markets));
     fillIntervals();
-    button.disabled = !list.length;
-    if (list.length) { if (result.dataset.empty) { result.textContent = ''; delete result.dataset.empty; } return; }
+    button.disabled = !markets.length;
+    if (markets.length) { if (result.dataset.empty) { result.textContent = ''; delete result.dataset.empty; } return; }
     result.textContent = 'No market has bars yet.';
     result.dataset.empty = '1';
     if (document.contains(result) || !retry) retry = setTimeout(() => load(true), 10000); // bars may come later
