@@ -50,17 +50,21 @@ export function fmtAge(ms) {
 
 /**
  * A feed's state now, from one interval entry of GET /v1/markets: `state` is `live`, `stale`,
- * `backfilling` or `replay` (the server's status, except that `live` with no bar closed within
- * `FRESH_INTERVALS` intervals + 1 min reads `stale`); `age` counts from the last bar's close
- * (open time + interval), null without bars; `text` is what the pill says.
- * @param {{interval: string, status?: string, last_bar_time?: string|null}} iv
+ * `backfilling` or `replay` (the server's status, except that `live` with no bar within
+ * `FRESH_INTERVALS` intervals + 1 min reads `stale`); `age` counts from when the last bar reached
+ * the gateway (`received_at`, the stream entry's time) — or, without it, from the last bar's close
+ * (open time + interval) — null without bars; `text` is what the pill says. The arrival time is
+ * what matters: the built-in sample exchange stamps its bars on a compressed clock of its own.
+ * @param {{interval: string, status?: string, last_bar_time?: string|null, received_at?: string|null}} iv
  * @param {number} [now] epoch ms
  * @returns {{state: string, age: number|null, text: string}}
  */
 export function feedState(iv, now = Date.now()) {
   const step = INTERVAL_MS[iv.interval] || HOUR;
+  const received = iv.received_at ? Date.parse(iv.received_at) : NaN;
   const open = iv.last_bar_time ? Date.parse(iv.last_bar_time) : NaN;
-  const age = isFinite(open) ? Math.max(0, now - (open + step)) : null;
+  const since = isFinite(received) ? received : open + step;
+  const age = isFinite(since) ? Math.max(0, now - since) : null;
   let state = iv.status || 'replay';
   if (state === 'live' && (age === null || age > FRESH_INTERVALS * step + SLACK_MS)) state = 'stale';
   const when = age === null ? 'no bars yet' : `${fmtAge(age)} ago`;

@@ -28,10 +28,11 @@ def rfc3339(ms: int) -> str:
 
 
 def add_bars(r, market: str, interval_ms: int, interval: str, last_open_ms: int, count: int = 3) -> None:
-    """`count` kline.closed events, the newest opening at `last_open_ms`."""
+    """`count` kline.closed events, the newest opening at `last_open_ms`, each appended (its stream
+    entry id) when its bar closed, as a live ingest appends them."""
     for i in range(count - 1, -1, -1):
         t = last_open_ms - i * interval_ms
-        r.xadd(f"bedrock:stream:klines:{market}:{interval}", json.dumps({
+        r.execute("XADD", f"bedrock:stream:klines:{market}:{interval}", f"{t + interval_ms}-0", "event", json.dumps({
             "event_type": "kline.closed", "schema_version": "2.0", "timestamp": rfc3339(t + interval_ms),
             "market": market, "interval": interval, "open_time": rfc3339(t),
             "open": 100, "high": 101, "low": 99, "close": 100.5, "volume": 1}))

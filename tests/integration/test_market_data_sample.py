@@ -55,6 +55,18 @@ def test_sample_feed_backfills_then_streams_live_bars_to_subscribers(start_gatew
     assert state["exchange"] == "sample" and state["symbol"] == "BTC/USDT" and state["status"] == "live"
     gw.metrics_with('bedrock_market_data_bars_total{market="BTCUSDT",interval="1h"}')
 
+    # GET /v1/markets: the feed's exchange, symbol and status; the age a client shows counts from
+    # when the last bar arrived (the sample's own clock runs ahead of the calendar).
+    status, _, listing = gw.get_json("/v1/markets", headers={"Authorization": f"Bearer {gw.token('VIEWER')}"})
+    assert status == 200
+    market = next(m for m in listing["data"] if m["market"] == "BTCUSDT")
+    assert (market["exchange"], market["symbol"], market["status"]) == ("sample", "BTC/USDT", "live")
+    entry = market["intervals"][0]
+    assert entry["status"] == "live" and entry["bars"] >= 51
+    from datetime import datetime, timezone
+    received = datetime.fromisoformat(entry["received_at"].replace("Z", "+00:00"))
+    assert abs((datetime.now(timezone.utc) - received).total_seconds()) < 10
+
 
 def test_a_restart_continues_the_series_without_a_hole_or_a_duplicate(start_gateway):
     env = {"BEDROCK_MARKET_DATA_MARKETS": "sample:ETH/USDT:1h"}

@@ -92,13 +92,13 @@ extension Ledger {
             let stream = prefix + "stream:klines:\(p.market):\(p.interval)"
             commands.append(["XREVRANGE", stream, "+", "-", "COUNT", "1"])
             commands.append(["XLEN", stream])
-            commands.append(["HMGET", prefix + "market_data:\(p.market):\(p.interval)"] + MarketFeed.hashFields)
+            commands.append(["HMGET", prefix + "market_data:\(p.market):\(p.interval)"] + MarketListing.hashFields)
         }
         let replies = try connection.pipeline(commands)
-        var byMarket: [(market: String, intervals: [MarketFeed])] = []
+        var byMarket: [(market: String, intervals: [MarketListing])] = []
         for (i, p) in sorted.enumerated() {
             let hash = try replies[3 * i + 2].checked().array ?? []
-            let feed = MarketFeed(
+            let feed = MarketListing(
                 pair: p, last: Self.newestEntry(try replies[3 * i].checked()),
                 bars: try replies[3 * i + 1].checked().integer ?? 0,
                 hash: hash.map { $0.string.flatMap { $0.isEmpty ? nil : $0 } })
@@ -108,7 +108,7 @@ extension Ledger {
                 byMarket.append((p.market, [feed]))
             }
         }
-        return byMarket.map { MarketFeed.marketEntry($0.market, $0.intervals) }
+        return byMarket.map { MarketListing.marketEntry($0.market, $0.intervals) }
     }
 
     /// The last known price of `market`: the close of its newest `kline.closed` over every

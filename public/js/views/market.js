@@ -155,7 +155,10 @@ function createFeedList(list, onChoose) {
       if (!row || !isFinite(bar.time)) return;
       const known = row.entry.last_bar_time ? Date.parse(row.entry.last_bar_time) : -Infinity;
       if (bar.time <= known) return;
-      row.entry = { ...row.entry, last_bar_time: new Date(bar.time).toISOString(), bars: (row.entry.bars || 0) + 1 };
+      row.entry = {
+        ...row.entry, last_bar_time: new Date(bar.time).toISOString(), received_at: new Date().toISOString(),
+        bars: (row.entry.bars || 0) + 1,
+      };
       row.pill.set(row.entry);
     },
   };

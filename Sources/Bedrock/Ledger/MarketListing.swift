@@ -3,7 +3,7 @@ import TradingCore
 
 /// One market and interval as `markets.list` shows it: its newest bar and length (the klines
 /// stream) and what the live ingest says about it (the status hash, when one exists).
-struct MarketFeed {
+struct MarketListing {
     /// The status hash fields read, in `HMGET` order.
     static let hashFields = ["exchange", "symbol", "status"]
     /// Interval statuses from most to least current (the market level shows the first present).
@@ -44,18 +44,26 @@ struct MarketFeed {
         return millis.map { RFC3339.format(milliseconds: $0) }
     }
 
+    /// When the newest bar reached Redis, as RFC 3339: the millisecond part of its stream entry
+    /// id (what the dashboard's age counts from; the sample exchange's bar times run ahead of the
+    /// calendar).
+    var receivedAt: String? {
+        guard let id = last?.id, let millis = Int64(id.prefix { $0 != "-" }) else { return nil }
+        return RFC3339.format(milliseconds: millis)
+    }
+
     /// The interval's entry.
     var json: JSONValue {
         .object([
             "interval": .string(pair.interval), "topic": .string("klines:\(pair.market):\(pair.interval)"),
             "exchange": .optional(exchange), "symbol": .optional(symbol), "status": .string(status),
-            "last_bar_time": .optional(lastBarTime), "bars": .int(bars),
+            "last_bar_time": .optional(lastBarTime), "received_at": .optional(receivedAt), "bars": .int(bars),
             "last_id": .optional(last?.id), "last_bar": last.map { .object($0.event) } ?? .null,
         ])
     }
 
     /// A market's entry: its exchange, symbol and most current status, and its intervals.
-    static func marketEntry(_ market: String, _ intervals: [MarketFeed]) -> JSONObject {
+    static func marketEntry(_ market: String, _ intervals: [MarketListing]) -> JSONObject {
         let statuses = Set(intervals.map(\.status))
         let status = statusOrder.first(where: statuses.contains) ?? intervals.first?.status ?? "replay"
         return [
