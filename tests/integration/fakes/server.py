@@ -154,9 +154,10 @@ class FakeExchangeServer:
             if not refuse:
                 self._refuse_until_ms = None
 
-    def send_raw(self, text: str) -> None:
-        """Sends `text` as-is (e.g. malformed JSON) to every open WebSocket."""
-        self.broadcast_text([(c, text) for c in list(self.connections)])
+    def send_raw(self, text: str, repeat: int = 1) -> None:
+        """Sends `text` as-is (e.g. malformed JSON) to every open WebSocket; `repeat` > 1 sends it
+        repeated that many times in one frame (an oversized message)."""
+        self.broadcast_text([(c, text * repeat) for c in list(self.connections)])
 
     def close_connections(self, code: int = 1000, reason: str = "") -> None:
         """Closes every open WebSocket with a proper close frame (e.g. the 24 h renewal)."""
@@ -252,7 +253,7 @@ class FakeExchangeServer:
         "drop_connections": {"refuse_for_ms": int},
         "refuse_connections": {"refuse": bool},
         "close_connections": {"code": int, "reason": str},
-        "send_raw": {"text": str},
+        "send_raw": {"text": str, "repeat": int},
     }
 
     def rest(self, path: str, query: dict[str, str]) -> HttpAnswer:
