@@ -159,6 +159,11 @@ class FakeExchangeServer:
         repeated that many times in one frame (an oversized message)."""
         self.broadcast_text([(c, text * repeat) for c in list(self.connections)])
 
+    def handshakes(self) -> int:
+        """How many WebSocket handshakes were accepted (`ws_connects`)."""
+        with self.lock:
+            return self.ws_connects
+
     def close_connections(self, code: int = 1000, reason: str = "") -> None:
         """Closes every open WebSocket with a proper close frame (e.g. the 24 h renewal)."""
         async def close_all():
@@ -254,6 +259,7 @@ class FakeExchangeServer:
         "refuse_connections": {"refuse": bool},
         "close_connections": {"code": int, "reason": str},
         "send_raw": {"text": str, "repeat": int},
+        "handshakes": {},
     }
 
     def rest(self, path: str, query: dict[str, str]) -> HttpAnswer:
