@@ -57,16 +57,18 @@ class FakeExchangeServer:
         # `GET /__control/<method>?arg=value` calls a control method (see __main__.py); off
         # unless asked, so an in-process fake serves exactly the exchange's routes.
         self.control_routes = False
+        # An `ssl.SSLContext` to serve https:// and wss:// instead (set before `start`).
+        self.ssl_context = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     @property
     def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"{'wss' if self.ssl_context else 'ws'}://127.0.0.1:{self.port}"
 
     def start(self) -> "FakeExchangeServer":
         ready: Future = Future()
@@ -103,7 +105,7 @@ class FakeExchangeServer:
         self.port = sock.getsockname()[1]
         async with serve(self._handle, sock=sock, process_request=self._process_request,
                          ping_interval=self._ping_interval, ping_timeout=self._ping_timeout,
-                         server_header=None, max_size=2**20, close_timeout=2) as server:
+                         server_header=None, max_size=2**20, close_timeout=2, ssl=self.ssl_context) as server:
             self._server = server
             ready.set_result(True)
             await self._stopped.wait()
