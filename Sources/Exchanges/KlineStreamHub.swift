@@ -94,7 +94,7 @@ public final class KlineStreamHub: WebSocketClientLoopDelegate, @unchecked Senda
             finished.signal()
         }
         self.ready = ready
-        thread.name = "kline-streams"
+        thread.name = "bedrock-kline-streams"
         thread.start()
         ready.wait()
         guard contextCreated.load(ordering: .acquiring) else {
