@@ -1,3 +1,4 @@
+import JSONCodec
 import MarketDataCore
 
 /// The kline stream hub's policy, with no socket: which connections to open, what to send, when
@@ -169,6 +170,7 @@ struct KlineStreamCore {
                 case .response: return []
                 }
             } catch {
+                if Self.isServerShutdown(text) { return renewNow(tag, now: now) }
                 return [.emit(.rejected(soleSubscription(i), .malformed, detail: error.message))]
             }
         case .bybit:
@@ -267,6 +269,24 @@ struct KlineStreamCore {
         links[i].retryAt = at
         return .emit(
             .reconnecting(exchange: links[i].exchange, subscriptions: links[i].subscriptions, after: at - now, reason: reason))
+    }
+
+    /// Binance's `serverShutdown` event (`{"e":"serverShutdown","E":ms}`, bare, in a combined
+    /// stream's `data` or an `event` wrapper): the server is about to cut its connections.
+    private static func isServerShutdown(_ text: String) -> Bool {
+        guard text.utf8.count < 1024, text.contains("serverShutdown"), let value = try? JSONCodec.parse(text) else {
+            return false
+        }
+        return [value, value["data"], value["event"]].contains { $0?["e"]?.stringValue == "serverShutdown" }
+    }
+
+    /// Replace link's active connection `tag` now, as at its renewal time (no gap: the new one
+    /// opens before the old one closes).
+    private mutating func renewNow(_ tag: Int, now: Double) -> [Action] {
+        guard let i = connections[tag]?.link, links[i].active == tag, links[i].candidate == nil else { return [] }
+        links[i].renewAt = nil
+        links[i].retryAt = nil
+        return [openCandidate(i, now: now)]
     }
 
     private func soleSubscription(_ i: Int) -> KlineSubscription? {

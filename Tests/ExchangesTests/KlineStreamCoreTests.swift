@@ -106,6 +106,17 @@ final class KlineStreamCoreTests: XCTestCase {
         XCTAssertEqual(core.nextWake(), 181)
     }
 
+    func testBinanceServerShutdownRenewsAtOnce() throws {
+        let btc = sub(.binance, "BTCUSDT")
+        var core = try KlineStreamCore([btc], settings: settings())
+        _ = core.start(now: 0)
+        _ = core.opened(0, now: 0)
+        let url = "ws://binance.test:9443/stream?streams=btcusdt@kline_1m"
+        XCTAssertEqual(core.received(0, #"{"e":"serverShutdown","E":1770123456789}"#, now: 5), [.connect(tag: 1, url: url)])
+        XCTAssertEqual(core.received(0, #"{"e":"serverShutdown","E":1770123456790}"#, now: 5), [], "one replacement at a time")
+        XCTAssertEqual(core.opened(1, now: 6), [.close(tag: 0)])
+    }
+
     func testAFailedRenewalRetriesWhileTheOldConnectionKeepsFlowing() throws {
         let btc = sub(.binance, "BTCUSDT")
         var s = settings()
