@@ -166,6 +166,20 @@ final class KlineStreamHubTests: XCTestCase {
         XCTAssertEqual(try fake.control("ping_all"), .int(1))
     }
 
+    func testBinanceHeartbeatPingsKeepAQuietConnection() throws {
+        fake = try KlineStreamFake("binance")
+        var settings = quickSettings()
+        settings.heartbeatInterval = 0.05
+        settings.idleTimeout = 0.2
+        try startHub([subscription(.binance, "BTCUSDT")], settings: settings)
+        log.wait("connected") { $0.contains(where: isConnected) }
+        // Nothing is pushed while the fake's clock stands still: only the pongs to the hub's
+        // ping frames keep it from being dropped as silent.
+        usleep(1_000_000)
+        XCTAssertEqual(log.count(isDisconnected), 0, "\(log.all)")
+        XCTAssertEqual(try fake.control("handshakes"), .int(1))
+    }
+
     func testMalformedMessagesAndBadBarsAreRejectedAndLaterBarsStillArrive() throws {
         fake = try KlineStreamFake("binance")
         let btc = subscription(.binance, "BTCUSDT")
