@@ -46,6 +46,8 @@ struct KlineStreamCore {
 
     struct Connection {
         let link: Int
+        /// When the connect was asked for.
+        let startedAt: Double
         var open = false
         var lastHeard: Double
         var nextPingAt = Double.infinity
@@ -224,7 +226,14 @@ struct KlineStreamCore {
             }
         }
         for tag in connections.keys.sorted() {
-            guard var c = connections[tag], c.open, !c.retiring, !c.dropping else { continue }
+            guard var c = connections[tag], !c.retiring, !c.dropping else { continue }
+            if !c.open {
+                if now - c.startedAt >= Double(settings.connectTimeout) {
+                    connections[tag]?.dropping = true
+                    actions.append(.drop(tag: tag, reason: "cannot connect: no handshake within \(settings.connectTimeout) s"))
+                }
+                continue
+            }
             if now - c.lastHeard >= settings.idleTimeout {
                 c.dropping = true
                 let silent = Int((now - c.lastHeard).rounded())
@@ -248,8 +257,10 @@ struct KlineStreamCore {
             if let at = link.retryAt { next = min(next, at) }
             if let at = link.renewAt, link.active != nil { next = min(next, at) }
         }
-        for c in connections.values where c.open && !c.retiring && !c.dropping {
-            next = min(next, c.nextPingAt, c.lastHeard + settings.idleTimeout)
+        for c in connections.values where !c.retiring && !c.dropping {
+            next = min(
+                next,
+                c.open ? min(c.nextPingAt, c.lastHeard + settings.idleTimeout) : c.startedAt + Double(settings.connectTimeout))
         }
         return next.isFinite ? next : nil
     }
@@ -259,7 +270,7 @@ struct KlineStreamCore {
     private mutating func openCandidate(_ i: Int, now: Double) -> Action {
         let tag = nextTag
         nextTag += 1
-        connections[tag] = Connection(link: i, lastHeard: now)
+        connections[tag] = Connection(link: i, startedAt: now, lastHeard: now)
         links[i].candidate = tag
         return .connect(tag: tag, url: links[i].url)
     }

@@ -15,7 +15,8 @@ public struct KlineStreamSettings: Sendable {
     /// A connection that has sent no message and no pong for this many seconds is dropped and
     /// reconnected (a little over two heartbeats).
     public var idleTimeout = 45.0
-    /// Seconds allowed for the TCP connect, the TLS and the WebSocket handshake.
+    /// Seconds allowed for the TCP connect, the TLS and the WebSocket handshake (the hub drops an
+    /// attempt still not open by then; lws has the same limit on each of its steps).
     public var connectTimeout = 10
     /// Longest message accepted (a kline message is under 1 KiB); a longer one drops the
     /// connection, so a hostile or broken server cannot grow memory without bound.

@@ -264,6 +264,11 @@ public final class WebSocketClientLoop: LWSCallbackHandler, @unchecked Sendable 
         case LWS_CALLBACK_CLIENT_CLOSED:
             c.wsi = nil
             end(tag, reason: c.closing ? "closed" : "connection lost")
+        case LWS_CALLBACK_WSI_DESTROY:
+            // A connection lws freed with neither of the above (killed while its handshake was
+            // still pending): it ends here.
+            c.wsi = nil
+            end(tag, reason: c.closing ? "closed" : "connection lost")
         default:
             break
         }

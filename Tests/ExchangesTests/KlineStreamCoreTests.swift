@@ -154,6 +154,22 @@ final class KlineStreamCoreTests: XCTestCase {
         XCTAssertEqual(core.woke(now: 67), [], "a dropped connection is dropped once")
     }
 
+    func testAnAttemptNotOpenByTheConnectTimeoutIsDropped() throws {
+        let btc = sub(.binance, "BTCUSDT")
+        var core = try KlineStreamCore([btc], settings: settings())
+        _ = core.start(now: 0)
+        XCTAssertEqual(core.nextWake(), 10)
+        XCTAssertEqual(core.woke(now: 10), [.drop(tag: 0, reason: "cannot connect: no handshake within 10 s")])
+        XCTAssertEqual(core.nextWake(), nil)
+        XCTAssertEqual(
+            core.ended(0, reason: "cannot connect: no handshake within 10 s", now: 10),
+            [
+                .emit(
+                    .reconnecting(
+                        exchange: .binance, subscriptions: [btc], after: 1, reason: "cannot connect: no handshake within 10 s"))
+            ])
+    }
+
     func testBybitSubscribesTenTopicsPerRequestAndReportsConnectedOnTheAck() throws {
         let symbols = (0..<12).map { sub(.bybit, "C\($0)/USDT", .oneHour) }
         var core = try KlineStreamCore(symbols, settings: settings())

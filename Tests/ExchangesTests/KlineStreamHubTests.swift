@@ -280,6 +280,39 @@ final class KlineStreamHubTests: XCTestCase {
         log.wait("connected again") { $0.filter(isConnected).count >= 2 }
     }
 
+    func testAHandshakeThatNeverCompletesTimesOut() throws {
+        // A listening socket that never accepts: the TCP connect succeeds (the backlog), the
+        // WebSocket handshake is never answered.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && listen(listener, 8) == 0 && getsockname(listener, $0, &length) == 0
+            }
+        }
+        XCTAssertTrue(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        var settings = quickSettings()
+        settings.connectTimeout = 1
+        let hub = KlineStreamHub(settings: settings)
+        self.hub = hub
+        let log = self.log
+        let started = Date()
+        try hub.start([
+            KlineSubscription(
+                exchange: .binance,
+                endpoints: ExchangeEndpoints(restURL: "http://127.0.0.1:\(port)", wsURL: "ws://127.0.0.1:\(port)"),
+                symbol: MarketSymbol("BTCUSDT")!, interval: .oneMinute)
+        ]) { log.append($0) }
+        log.wait("the attempt given up") { $0.contains(where: isReconnecting) }
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.9)
+        XCTAssertEqual(log.count(isConnected), 0)
+    }
+
     func testStopIsPromptAndJoinsTheThread() throws {
         fake = try KlineStreamFake("binance")
         try startHub([subscription(.binance, "BTCUSDT"), subscription(.binance, "ETHUSDT", .oneHour)])
