@@ -34,7 +34,8 @@ public protocol WebSocketClientLoopDelegate: AnyObject {
 /// - Thread use: everything on the `run` thread except `stop()`, which another thread may call.
 public final class WebSocketClientLoop: LWSCallbackHandler, @unchecked Sendable {
     // Sound: all state is used on the thread inside `run()`; `stop()` touches only the atomic
-    // flag and `lws_cancel_service`, which lws documents as callable from any thread.
+    // flag and, under `serving`'s lock while the context exists, `lws_cancel_service`, which lws
+    // documents as callable from any thread.
 
     /// Settings of the loop's context and connections.
     public struct Settings: Sendable {
@@ -87,6 +88,9 @@ public final class WebSocketClientLoop: LWSCallbackHandler, @unchecked Sendable 
     private var connections: [Int: Connection] = [:]
     private var pendingConnects: [PendingConnect] = []
     private let stopFlag = Atomic<Bool>(false)
+    /// True while the context exists: `stop()` (another thread) wakes it only then, under the
+    /// lock, so it never touches a context being created or destroyed.
+    private let serving = Mutex(false)
 
     /// A loop with `settings`; nothing is created before `run`.
     public init(settings: Settings = Settings()) {
@@ -106,10 +110,12 @@ public final class WebSocketClientLoop: LWSCallbackHandler, @unchecked Sendable 
     /// the context could not be created.
     public func run(_ delegate: any WebSocketClientLoopDelegate) -> Bool {
         guard context.create() else { return false }
+        serving.withLock { $0 = true }
         self.delegate = delegate
         delegate.loopStarted()
         context.service { !stopFlag.load(ordering: .acquiring) }
         self.delegate = nil
+        serving.withLock { $0 = false }
         context.destroy()
         connections = [:]
         pendingConnects = []
@@ -119,7 +125,7 @@ public final class WebSocketClientLoop: LWSCallbackHandler, @unchecked Sendable 
     /// End `run` promptly (any thread).
     public func stop() {
         stopFlag.store(true, ordering: .releasing)
-        context.cancelService()
+        serving.withLock { if $0 { context.cancelService() } }
     }
 
     /// Start connection `tag` (unique among live ones) to `url` (loop thread). The connect
