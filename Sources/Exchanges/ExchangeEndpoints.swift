@@ -3,7 +3,7 @@ import MarketDataCore
 /// Where an exchange's REST API and WebSocket streams live (config `exchanges.<name>.rest_url` /
 /// `ws_url`). `http://` and `ws://` are accepted too: testnets, proxies and the test suite's local
 /// exchange servers.
-public struct ExchangeEndpoints: Sendable, Equatable {
+public struct ExchangeEndpoints: Sendable, Hashable {
     /// Base URL of the REST API, without a trailing slash (`https://api.binance.com`).
     public var restURL: String
     /// Base URL of the public WebSocket streams (`wss://stream.binance.com:9443`).

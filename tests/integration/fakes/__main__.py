@@ -2,6 +2,7 @@
 
     python -m fakes binance|bybit [--seed N] [--now-ms T | --wall-clock [--pump-s S]]
                                   [--weight-limit W] [--limit-per-s L] [--ping-interval-s P]
+                                  [--tls CERT KEY]
 
 (from tests/integration, or with it on PYTHONPATH). Prints one JSON line
 `{"exchange", "http_url", "ws_url", "control"}` on stdout, then serves until stdin closes or
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import ssl
 import sys
 import threading
 
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weight-limit", type=int, default=6000, help="binance: REQUEST_WEIGHT per minute")
     parser.add_argument("--limit-per-s", type=int, default=20, help="bybit: calls per second")
     parser.add_argument("--ping-interval-s", type=float, default=20, help="binance: server ping period")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve https:// and wss:// (PEM files)")
     args = parser.parse_args(argv)
 
     common = {"seed": args.seed}
@@ -47,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         fake = FakeBybit(limit_per_s=args.limit_per_s, **common)
     fake.control_routes = True
+    if args.tls:
+        fake.ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        fake.ssl_context.load_cert_chain(*args.tls)
     fake.start()
     if args.wall_clock:
         fake.start_pump(args.pump_s)

@@ -55,7 +55,8 @@ class FakeBybit(FakeMarketServer):
     public spot WebSocket at `ws_url + "/v5/public/spot"` (`spot_ws_url`)."""
 
     INTERVALS = INTERVALS
-    CONTROL = {**FakeMarketServer.CONTROL, "force_rate_limit": {"seconds": int}, "force_ip_ban": {"seconds": int}}
+    CONTROL = {**FakeMarketServer.CONTROL, "force_rate_limit": {"seconds": int}, "force_ip_ban": {"seconds": int},
+               "pings_received": {}, "answer_pings": {"answer": bool}}
 
     def __init__(self, *, limit_per_s: int = 20, **kwargs: Any):
         super().__init__(ping_interval_s=None, ping_timeout_s=None, **kwargs)
@@ -66,12 +67,24 @@ class FakeBybit(FakeMarketServer):
         self._ip_ban_until: int | None = None
         self.conn_ids: dict[ServerConnection, str] = {}
         self.topics: dict[ServerConnection, list[str]] = {}
+        self.pings = 0
+        self._answer_pings = True
 
     @property
     def spot_ws_url(self) -> str:
         return self.ws_url + SPOT_WS_PATH
 
     # -- control API -------------------------------------------------------------------------
+
+    def pings_received(self) -> int:
+        """How many `{"op":"ping"}` messages clients have sent."""
+        with self.lock:
+            return self.pings
+
+    def answer_pings(self, answer: bool = True) -> None:
+        """Stops (or again starts) answering `{"op":"ping"}`: a connection that has gone silent."""
+        with self.lock:
+            self._answer_pings = answer
 
     def force_rate_limit(self, seconds: int) -> None:
         """Every REST call answers retCode 10006 for `seconds` of fake time."""
@@ -215,6 +228,10 @@ class FakeBybit(FakeMarketServer):
             return out
 
         if op == "ping":
+            with self.lock:
+                self.pings += 1
+                if not self._answer_pings:
+                    return None
             return {"success": True, "ret_msg": "pong", "conn_id": cid, "op": "ping"}
         if op in ("subscribe", "unsubscribe"):
             args = req.get("args")

@@ -59,16 +59,18 @@ class FakeExchangeServer:
         # `GET /__control/<method>?arg=value` calls a control method (see __main__.py); off
         # unless asked, so an in-process fake serves exactly the exchange's routes.
         self.control_routes = False
+        # An `ssl.SSLContext` to serve https:// and wss:// instead (set before `start`).
+        self.ssl_context = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     @property
     def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"{'wss' if self.ssl_context else 'ws'}://127.0.0.1:{self.port}"
 
     def start(self) -> "FakeExchangeServer":
         ready: Future = Future()
@@ -105,7 +107,7 @@ class FakeExchangeServer:
         self.port = sock.getsockname()[1]
         async with serve(self._handle, sock=sock, process_request=self._process_request,
                          ping_interval=self._ping_interval, ping_timeout=self._ping_timeout,
-                         server_header=None, max_size=2**20, close_timeout=2) as server:
+                         server_header=None, max_size=2**20, close_timeout=2, ssl=self.ssl_context) as server:
             self._server = server
             ready.set_result(True)
             await self._stopped.wait()
@@ -156,9 +158,15 @@ class FakeExchangeServer:
             if not refuse:
                 self._refuse_until_ms = None
 
-    def send_raw(self, text: str) -> None:
-        """Sends `text` as-is (e.g. malformed JSON) to every open WebSocket."""
-        self.broadcast_text([(c, text) for c in list(self.connections)])
+    def send_raw(self, text: str, repeat: int = 1) -> None:
+        """Sends `text` as-is (e.g. malformed JSON) to every open WebSocket; `repeat` > 1 sends it
+        repeated that many times in one frame (an oversized message)."""
+        self.broadcast_text([(c, text * repeat) for c in list(self.connections)])
+
+    def handshakes(self) -> int:
+        """How many WebSocket handshakes were accepted (`ws_connects`)."""
+        with self.lock:
+            return self.ws_connects
 
     def close_connections(self, code: int = 1000, reason: str = "") -> None:
         """Closes every open WebSocket with a proper close frame (e.g. the 24 h renewal)."""
@@ -256,7 +264,8 @@ class FakeExchangeServer:
         "drop_connections": {"refuse_for_ms": int},
         "refuse_connections": {"refuse": bool},
         "close_connections": {"code": int, "reason": str},
-        "send_raw": {"text": str},
+        "send_raw": {"text": str, "repeat": int},
+        "handshakes": {},
     }
 
     def rest(self, path: str, query: dict[str, str]) -> HttpAnswer:
