@@ -70,22 +70,30 @@ final class KlineHistoryTests: RedisTestCase {
         XCTAssertEqual(hours(try list(["market": "BTCUSDT", "interval": "1h", "start": time(10), "limit": 3])), [10, 11, 12])
         // start and end, both inclusive; epoch ms as a number or as digits.
         XCTAssertEqual(
-            hours(try list(["market": "BTCUSDT", "interval": "1h", "start": .int(t0 + 10 * hour), "end": .string("\(t0 + 13 * hour)")])),
+            hours(
+                try list([
+                    "market": "BTCUSDT", "interval": "1h", "start": .int(t0 + 10 * hour), "end": .string("\(t0 + 13 * hour)"),
+                ])),
             [10, 11, 12, 13])
         // A start between two bars begins at the next one.
-        XCTAssertEqual(hours(try list(["market": "BTCUSDT", "interval": "1h", "start": .int(t0 + 10 * hour + 1), "limit": 2])), [11, 12])
+        XCTAssertEqual(
+            hours(try list(["market": "BTCUSDT", "interval": "1h", "start": .int(t0 + 10 * hour + 1), "limit": 2])), [11, 12])
         // end alone: the newest `limit` bars up to end.
         XCTAssertEqual(hours(try list(["market": "BTCUSDT", "interval": "1h", "end": time(20), "limit": 3])), [18, 19, 20])
-        XCTAssertEqual(hours(try list(["market": "BTCUSDT", "interval": "1h", "end": .int(t0 + 20 * hour - 1), "limit": 2])), [18, 19])
+        XCTAssertEqual(
+            hours(try list(["market": "BTCUSDT", "interval": "1h", "end": .int(t0 + 20 * hour - 1), "limit": 2])), [18, 19])
         // Before the first bar, after the last one, and a range that misses every bar.
         XCTAssertEqual(hours(try list(["market": "BTCUSDT", "interval": "1h", "start": .int(0), "limit": 2])), [0, 1])
         XCTAssertEqual(hours(try list(["market": "BTCUSDT", "interval": "1h", "start": time(40)])), [])
         XCTAssertEqual(hours(try list(["market": "BTCUSDT", "interval": "1h", "end": .int(t0 - 1)])), [])
         XCTAssertEqual(hours(try list(["market": "BTCUSDT", "interval": "1h", "end": time(99), "limit": 2])), [38, 39])
-        let none = try list(["market": "BTCUSDT", "interval": "1h", "start": .int(t0 + 5 * hour + 1), "end": .int(t0 + 6 * hour - 1)])
+        let none = try list([
+            "market": "BTCUSDT", "interval": "1h", "start": .int(t0 + 5 * hour + 1), "end": .int(t0 + 6 * hour - 1),
+        ])
         XCTAssertEqual(none["total"], 0)
         // An RFC 3339 time with an offset names the same instant.
-        XCTAssertEqual(hours(try list(["market": "BTCUSDT", "interval": "1h", "start": "2023-11-15T00:13:20+01:00", "limit": 1])), [1])
+        XCTAssertEqual(
+            hours(try list(["market": "BTCUSDT", "interval": "1h", "start": "2023-11-15T00:13:20+01:00", "limit": 1])), [1])
     }
 
     func testTheSearchFindsEveryBarInAStreamOfManyEntriesPerMillisecond() throws {

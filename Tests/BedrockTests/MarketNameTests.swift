@@ -1,4 +1,5 @@
 import JSONCodec
+import TradingCore
 import XCTest
 
 @testable import Bedrock
@@ -46,11 +47,11 @@ final class MarketNameTests: XCTestCase {
         }
     }
 
-    func testLedgerWritesCarryTheCanonicalId() {
-        let signal = SignalInput(
-            strategy: "s", market: "btc/usdt", interval: "1h", barTime: "t", signalType: "SMA_CROSS_BUY", side: "BUY",
-            entryPrice: 1, ruleEngineScore: 1, finalDecision: "APPROVED", explanation: "")
-        XCTAssertEqual(signal.request["market"], "BTCUSDT")
-        XCTAssertEqual(OpenInput(signalID: 1, market: "eth-usdt", side: "BUY", size: 1, entryPrice: 1).request["market"], "ETHUSDT")
+    func testBarsOfAnEventInAnySpellingCarryTheCanonicalId() throws {
+        for spelling in ["btc/usdt", "BTC_USDT", "BTCUSDT"] {
+            let json = KlineEvent.encode(
+                Bar(time: 0, open: 1, high: 2, low: 1, close: 2, volume: 1), market: spelling, interval: "1h", now: 0)
+            XCTAssertEqual(StreamBar.decode(id: "1-0", eventJSON: json)?.market, "BTCUSDT", spelling)
+        }
     }
 }

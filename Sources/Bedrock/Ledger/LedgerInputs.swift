@@ -42,12 +42,11 @@ public struct SignalInput: Sendable, Equatable {
         self.finalDecision = finalDecision; self.explanation = explanation; self.rejectionReason = rejectionReason
     }
 
-    /// The script request (numbers as 8-decimal text; the market as its canonical id, so a bar
-    /// event that spelled it `btc/usdt` still records under `BTCUSDT`).
+    /// The script request (numbers as 8-decimal text).
     var request: JSONObject {
         func n(_ d: Double?) -> JSONValue { d.map { .string(Money.text($0)) } ?? .null }
         return [
-            "strategy": .string(strategy), "market": .string(MarketName.canonical(market) ?? market), "interval": .string(interval),
+            "strategy": .string(strategy), "market": .string(market), "interval": .string(interval),
             "bar_time": .string(barTime), "signal_type": .string(signalType), "side": .string(side),
             "entry_price": n(entryPrice), "stop_loss_price": n(stopLossPrice),
             "profit_target_price": n(profitTargetPrice), "risk_unit_r": n(riskUnitR),
@@ -87,11 +86,10 @@ public struct OpenInput: Sendable, Equatable {
         self.trailingDistance = trailingDistance; self.positionWeightUsed = positionWeightUsed
     }
 
-    /// The script request (numbers as 8-decimal text, the market as its canonical id).
     var request: JSONObject {
         func n(_ d: Double?) -> JSONValue { d.map { .string(Money.text($0)) } ?? .null }
         return [
-            "signal_id": signalID.map(JSONValue.int) ?? .null, "market": .string(MarketName.canonical(market) ?? market), "side": .string(side),
+            "signal_id": signalID.map(JSONValue.int) ?? .null, "market": .string(market), "side": .string(side),
             "size": n(size), "entry_price": n(entryPrice), "stop_loss_price": n(stopLossPrice),
             "profit_target_price": n(profitTargetPrice), "trailing_distance": n(trailingDistance),
             "position_weight_used": n(positionWeightUsed),
