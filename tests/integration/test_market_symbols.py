@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from helpers import BEDROCK_BIN, stream_key
+from helpers import BEDROCK_BIN, stream_key, wait_until
 from test_ledger_api import run_script, signal
 
 SPELLINGS = ["BTC/USDT", "BTCUSDT", "btc-usdt", "BTC_USDT"]
@@ -156,3 +156,18 @@ def test_signals_generate_takes_any_spelling(start_gateway):
         answers.append(body)
     assert {a["market"] for a in answers} == {"BTCUSDT"}
     assert {a["reason"] for a in answers} == {"no bars stored for BTCUSDT 1h"}
+
+
+def test_a_bridged_klines_topic_in_config_is_the_canonical_topic(start_gateway, redis_server):
+    gw = start_gateway({"redis": {"pubsub_bridge": {"feed:btc": "klines:btc/usdt:1m"}}})
+    ws, _ = gw.session("VIEWER", "vic")
+    try:
+        assert gw.subscribe(ws, "klines:BTC-USDT:1m")["topic"] == "klines:BTCUSDT:1m"
+        payload = {"event_type": "kline.closed", "market": "BTCUSDT", "interval": "1m"}
+        with redis_server.client() as r:
+            wait_until(lambda: r.execute("PUBLISH", "feed:btc", json.dumps(payload)), 10,
+                       "a subscriber to the bridged channel")
+        event = ws.expect(lambda f: f.get("type") == "event", timeout=5)
+        assert event["topic"] == "klines:BTCUSDT:1m" and event["data"] == payload
+    finally:
+        ws.close()
