@@ -47,6 +47,27 @@ final class MarketNameTests: XCTestCase {
         }
     }
 
+    func testJobsReadTheCanonicalStreamWhateverTheSpelling() throws {
+        var asked: [String] = []
+        for spelling in ["eth/usdt", "ETH_USDT", "Eth-Usdt", "ETHUSDT"] {
+            let request = try JobRequest.parse(
+                .backtest, ["strategy": "sma_cross", "market": .string(spelling), "interval": "1h"], datasets: "/nonexistent",
+                hasBars: { market, _ in
+                    asked.append(market)
+                    return true
+                }, markets: { [] })
+            XCTAssertEqual(request.data, .market(market: "ETHUSDT", interval: "1h", start: nil, end: nil), spelling)
+            XCTAssertEqual(request.config.market, "ETHUSDT")
+            XCTAssertEqual(request.summary["market"], "ETHUSDT")
+        }
+        XCTAssertEqual(Set(asked), ["ETHUSDT"])
+        XCTAssertThrowsError(
+            try JobRequest.parse(
+                .backtest, ["strategy": "sma_cross", "market": "ETH//USDT", "interval": "1h"], datasets: "/nonexistent",
+                hasBars: { _, _ in true }, markets: { [] })
+        ) { XCTAssertEqual(($0 as? APIError)?.message, "market must be \(MarketName.rule)") }
+    }
+
     func testBarsOfAnEventInAnySpellingCarryTheCanonicalId() throws {
         for spelling in ["btc/usdt", "BTC_USDT", "BTCUSDT"] {
             let json = KlineEvent.encode(
