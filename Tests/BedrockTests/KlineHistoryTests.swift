@@ -96,6 +96,21 @@ final class KlineHistoryTests: RedisTestCase {
             hours(try list(["market": "BTCUSDT", "interval": "1h", "start": "2023-11-15T00:13:20+01:00", "limit": 1])), [1])
     }
 
+    func testIdsAtTheTopOfTheIdSpaceAndAnOlderBarAppendedAgain() throws {
+        for (id, h) in [("5-0", 0), ("6-0", 1), ("18446744073709551615-0", 2)] {
+            _ = try conn.command(["XADD", key, id, "event", event(Int64(h), close: 100 + Double(h))]).checked()
+        }
+        XCTAssertEqual(hours(try list(["market": "BTCUSDT", "interval": "1h", "start": time(1)])), [1, 2])
+        XCTAssertEqual(hours(try list(["market": "BTCUSDT", "interval": "1h", "start": time(2)])), [2])
+        XCTAssertEqual(hours(try list(["market": "BTCUSDT", "interval": "1h", "end": time(1)])), [0, 1])
+        _ = try conn.command(["DEL", key]).checked()
+        for h in 0..<3 { try publish(Int64(h), close: 100 + Double(h)) }
+        try publish(1, close: 142)  // an outside publisher appends bar 1 again, after bar 2
+        let answer = try list(["market": "BTCUSDT", "interval": "1h"])
+        XCTAssertEqual(hours(answer), [0, 1, 2])
+        XCTAssertEqual(answer["data"]?.arrayValue?.compactMap { $0["close"]?.doubleValue }, [100, 142, 102])
+    }
+
     func testTheSearchFindsEveryBarInAStreamOfManyEntriesPerMillisecond() throws {
         try publishMany(3000)
         let search = KlineStreamSearch(connection: conn, key: key)

@@ -57,8 +57,7 @@ enum KlineHistory {
             if let from = try search.firstEntry(openingAtOrAfter: start) {
                 let reply = try c.command(["XRANGE", key, from.description, "+", "COUNT", count]).checked()
                 newestID = lastID(reply)
-                let end = q.end ?? Int64.max
-                entries = KlineStreamSearch.entries(reply).filter { $0.bar.time <= end }
+                entries = KlineStreamSearch.entries(reply)
             }
         } else {
             var upper = "+"
@@ -69,10 +68,16 @@ enum KlineHistory {
             newestID = firstID(reply)
             entries = KlineStreamSearch.entries(reply).reversed()
         }
+        // In range (a stream with foreign entries can make the search land a little early or late),
+        // in time order (an outside publisher may append an older bar again), the newer entry of
+        // a bar published twice.
+        let first = q.start ?? Int64.min, last = q.end ?? Int64.max
+        let ordered = entries.enumerated().filter { (first...last).contains($0.element.bar.time) }
+            .sorted { ($0.element.bar.time, $0.offset) < ($1.element.bar.time, $1.offset) }
         var bars: [Bar] = []
-        bars.reserveCapacity(entries.count)
-        for e in entries {
-            if let last = bars.last, last.time == e.bar.time { bars[bars.count - 1] = e.bar } else { bars.append(e.bar) }
+        bars.reserveCapacity(ordered.count)
+        for (_, e) in ordered {
+            if let newest = bars.last, newest.time == e.bar.time { bars[bars.count - 1] = e.bar } else { bars.append(e.bar) }
         }
         return .object([
             "market": .string(q.market), "interval": .string(q.interval),

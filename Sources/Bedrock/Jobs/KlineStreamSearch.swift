@@ -51,7 +51,9 @@ struct KlineStreamSearch {
         }
         // Milliseconds: false at (lo, 0), true at (hi, 0).
         var lo = head.id.ms
-        var hi = tail.id.ms + 1
+        // (An id at the very top of the id space has no successor: the answer is then filtered.)
+        let (next, overflow) = tail.id.ms.addingReportingOverflow(1)
+        var hi = overflow ? UInt64.max : next
         while hi - lo > 1 {
             let mid = lo + (hi - lo) / 2
             let (ok, entry) = try reached(StreamID(ms: mid, seq: 0))
@@ -63,7 +65,7 @@ struct KlineStreamSearch {
         let newest = try connection.command(["XREVRANGE", key, "\(lo)-\(UInt64.max)", "\(lo)-0", "COUNT", "1"]).checked()
         guard let lastText = newest.array?.first?.array?.first?.string, let last = StreamID(lastText),
             try reached(last).0
-        else { return try probe(atOrAfter: StreamID(ms: lo + 1, seq: 0))?.id }
+        else { return try probe(atOrAfter: StreamID(ms: hi, seq: 0))?.id }
         var loSeq: UInt64 = 0
         var hiSeq = last.seq
         while hiSeq - loSeq > 1 {
