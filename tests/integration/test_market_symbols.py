@@ -38,7 +38,7 @@ def call(ws, n: int, method: str, params: dict) -> dict:
 @pytest.fixture
 def market_gateway(start_gateway, tmp_path):
     """The engine off; 6 hourly BTC bars replayed with `--market btc/usdt`; signal 1 and an open
-    position in BTCUSDT written as the gateway writes them (canonical id)."""
+    position in BTCUSDT written as the gateway writes them (canonical id), signal 2 under `BTC/USDT`."""
     gw = start_gateway({"engine": {"strategies": []}})
     rows = [f"{1_700_000_000 + 3600 * i},{100 + i},{101 + i},{99 + i},{100.5 + i},{i + 1}" for i in range(6)]
     data = tmp_path / "bars.csv"
@@ -51,6 +51,8 @@ def market_gateway(start_gateway, tmp_path):
     assert "to bedrock:stream:klines:BTCUSDT:1h" in r.stdout, r.stdout
     with gw.redis() as red:
         assert run_script(red, "record_signal", signal("BTCUSDT", "2026-01-01T00:00:00Z", 100))["id"] == 1
+        # Signal 2 as an older gateway recorded it: under the event's own spelling (not migrated).
+        assert run_script(red, "record_signal", signal("BTC/USDT", "2026-01-01T01:00:00Z", 101))["id"] == 2
         opened = run_script(red, "open_position", {"signal_id": 1, "market": "BTCUSDT", "side": "BUY", "size": "1",
                                                    "entry_price": "100", "commission_rate": 0.001})
         assert opened["status"] == "opened", opened
@@ -96,7 +98,8 @@ def test_every_spelling_reads_the_same_canonical_records_over_rest_and_socket(ma
     klines = answers["klines"][0]
     assert (klines["market"], klines["topic"], klines["total"]) == ("BTCUSDT", "klines:BTCUSDT:1h", 6)
     assert [p["market"] for p in answers["positions"][0]["data"]] == ["BTCUSDT"]
-    assert [s["market"] for s in answers["signals"][0]["data"]] == ["BTCUSDT"]
+    assert [(s["id"], s["market"]) for s in answers["signals"][0]["data"]] == [(2, "BTC/USDT"), (1, "BTCUSDT")], \
+        "a record written under an older spelling is found by every spelling too"
     # The open BTCUSDT position is found whatever the estimate's spelling.
     assert "MARKET_ALREADY_OPEN" in {r["code"] for r in answers["estimate"][0]["reasons"]}
 
