@@ -3,10 +3,9 @@
 /// names it in events, topics and Redis keys.
 ///
 /// Accepted spellings: 1–32 bytes of `A-Z a-z 0-9` with at most one separator (`/`, `-` or `_`)
-/// between two non-empty parts — every one of them also follows the gateway's market-name rule
-/// (`MarketName.isValid`), and every canonical id is a topic spelling
-/// (`MarketName.isTopicSpelling`). With a separator, the base and quote are known and `symbol`
-/// is `BASE/QUOTE`; without one (`BTCUSDT`) they are not.
+/// between two non-empty parts. This is the one market rule of the gateway: `MarketName` (method
+/// parameters, topics, CLI, config) applies it. With a separator, the base and quote are known
+/// and `symbol` is `BASE/QUOTE`; without one (`BTCUSDT`) they are not.
 public struct MarketSymbol: Sendable, Hashable, CustomStringConvertible {
     /// Longest accepted spelling, in bytes (the market-name rule's limit).
     public static let maxLength = 32

@@ -27,7 +27,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Market-data file (CSV or Binance kline dump, SPEC §9).")
     var data: String?
 
-    @Option(help: "Market, e.g. BTCUSDT (A-Z, 0-9, _ and -; up to 32 characters).")
+    @Option(help: "Market, e.g. BTCUSDT, BTC/USDT, btc-usdt or BTC_USDT (published as its canonical id, BTCUSDT).")
     var market: String?
 
     @Option(help: "Kline interval, e.g. 1h (1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M).")
@@ -133,10 +133,8 @@ struct ReplayCommand: ParsableCommand {
     private func validatedArguments() throws -> (String, String, String, Double, Int) {
         guard let data, !data.isEmpty else { throw Self.usage("--data is required (a CSV or Binance kline file)") }
         guard let market else { throw Self.usage("--market is required, e.g. --market BTCUSDT") }
-        guard Topic.isValidMarket(market) else {
-            throw Self.usage(
-                "--market '\(market)' is invalid: use 1-\(Topic.maxMarketLength) characters A-Z, 0-9, _ or - "
-                    + "starting with a letter or digit (uppercase, e.g. BTCUSDT)")
+        guard let canonical = MarketName.canonical(market) else {
+            throw Self.usage("--market '\(market)' is invalid: use \(MarketName.rule)")
         }
         let intervals = Topic.klineIntervals.sorted { Self.intervalOrder($0) < Self.intervalOrder($1) }
         guard let interval, Topic.klineIntervals.contains(interval) else {
@@ -165,7 +163,7 @@ struct ReplayCommand: ParsableCommand {
         if let redis, case let .failure(error) = RedisEndpoint.parse(redis) {
             throw Self.usage("--redis '\(redis)': \(error.message)")
         }
-        return (data, market, interval, rate, history)
+        return (data, canonical, interval, rate, history)
     }
 
     /// Connects to the configured Redis; `embedded` means the socket of a running gateway.

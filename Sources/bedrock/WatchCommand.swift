@@ -19,7 +19,10 @@ struct WatchCommand: ParsableCommand {
     @Option(help: "JWT (see `bedrock token`).")
     var token: String
 
-    @Option(help: "Topic: signals, portfolio, risk, opportunities or klines:MARKET:INTERVAL.")
+    @Option(
+        help:
+            "Topic: signals, portfolio, risk, opportunities or klines:MARKET:INTERVAL (any market spelling: klines:btc-usdt:1h is klines:BTCUSDT:1h)."
+    )
     var topic: String
 
     @Option(help: "Start after this stream id (\"0\" for everything retained, \"$\" for live only).")
@@ -87,7 +90,7 @@ struct WatchCommand: ParsableCommand {
         case "subscribed":
             let recovered = frame["recovered"]?.boolValue ?? false
             note(
-                "subscribed to \(topic) at \(frame["position"]?.stringValue ?? "?")\(state.since != nil && !recovered ? " — events were trimmed; not everything since your position could be replayed" : "")"
+                "subscribed to \(frame["topic"]?.stringValue ?? topic) at \(frame["position"]?.stringValue ?? "?")\(state.since != nil && !recovered ? " — events were trimmed; not everything since your position could be replayed" : "")"
             )
         case "event":
             FileHandle.standardOutput.write(Data((line + "\n").utf8))

@@ -305,7 +305,7 @@ final class ConfigTests: XCTestCase {
         let env = [
             "BEDROCK_SERVER_PORT": "9100", "BEDROCK_DATA_DIR": dir + "/env", "BEDROCK_JWT_SECRET": secret,
             "BEDROCK_SERVER_CORS_ORIGINS": "https://a.example, http://b.example:8080",
-            "BEDROCK_REDIS_PUBSUB_BRIDGE": "dfp:opps=opportunities,x=klines:BTCUSDT:1m",
+            "BEDROCK_REDIS_PUBSUB_BRIDGE": "dfp:opps=opportunities,x=klines:btc-usdt:1m",
             "BEDROCK_REDIS_URL": "redis://:p%40ss@10.0.0.5:6380/2",
             "BEDROCK_SERVER_EVENT_LIBRARY": "poll", "BEDROCK_SERVER_API_WORKERS": "4",
             "BEDROCK_SERVER_PER_IP_EXEMPT": "10.0.0.1, ::1", "BEDROCK_SERVER_MAX_UNAUTHENTICATED": "64",
@@ -317,7 +317,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.dataDir, dir + "/env")
         XCTAssertEqual(c.redis.prefix, "f:")
         XCTAssertEqual(c.server.corsOrigins, ["https://a.example", "http://b.example:8080"])
-        XCTAssertEqual(c.redis.pubsubBridge, ["dfp:opps": "opportunities", "x": "klines:BTCUSDT:1m"])
+        XCTAssertEqual(c.redis.pubsubBridge, ["dfp:opps": "opportunities", "x": "klines:BTCUSDT:1m"], "topics held canonical")
         XCTAssertEqual(c.redis.endpoint, .tcp(host: "10.0.0.5", port: 6380, password: "p@ss", db: 2))
         XCTAssertEqual(c.server.eventLibrary, .poll)
         XCTAssertEqual(c.server.apiWorkers, 4)

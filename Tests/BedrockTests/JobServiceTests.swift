@@ -250,8 +250,8 @@ final class JobServiceTests: XCTestCase {
         let conn = try redis.connect()
         let series = SyntheticMarket.generate(.ethusdt, bars: 500, seed: 1)
         for i in 0..<series.count {
-            let event = KlineEvent.encode(series[i], market: "ETH/USDT", interval: "1h", now: 0)
-            _ = try conn.command(["XADD", "t:stream:klines:ETH/USDT:1h", "*", "event", event]).checked()
+            let event = KlineEvent.encode(series[i], market: "ETHUSDT", interval: "1h", now: 0)
+            _ = try conn.command(["XADD", "t:stream:klines:ETHUSDT:1h", "*", "event", event]).checked()
         }
         let day = RFC3339.format(milliseconds: series[100].time).prefix(10)
         let endDay = RFC3339.format(milliseconds: series[400].time).prefix(10)

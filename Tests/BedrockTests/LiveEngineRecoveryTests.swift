@@ -92,7 +92,7 @@ final class LiveEngineRecoveryTests: LiveEngineTestCase {
     }
 
     func testTwoEnginesShareTheStreamsByLease() throws {
-        let markets = ["BTC/USDT", "ETH/USDT"]
+        let markets = ["BTCUSDT", "ETHUSDT"]
         for (i, m) in markets.enumerated() { try publish(series(300, seed: UInt64(20 + i)), prefix: "t:", market: m) }
         let a = try engine("t:", consumer: "a", batch: 5, lease: 600), b = try engine("t:", consumer: "b", batch: 5, lease: 600)
         a.start(); b.start()

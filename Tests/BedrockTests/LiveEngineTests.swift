@@ -11,7 +11,7 @@ import XCTest
 class LiveEngineTestCase: XCTestCase {
     var redis: RedisTestServer!
     var conn: RedisConnection!
-    let market = "BTC/USDT", interval = "1h"
+    let market = "BTCUSDT", interval = "1h"
 
     override func setUpWithError() throws {
         redis = try RedisTestServer()

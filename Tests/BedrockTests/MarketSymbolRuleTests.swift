@@ -3,10 +3,9 @@ import XCTest
 
 @testable import Bedrock
 
-/// The normaliser (`MarketSymbol`) and the gateway's market-name rule (`MarketName`) agree: every
-/// spelling the normaliser takes is a valid market name whose canonical id is a topic spelling,
-/// and the rule's names it refuses are exactly those with more than one separator or one at the
-/// end.
+/// One rule: the gateway's market names (`MarketName`, hence method parameters, topics and the
+/// CLI) are exactly the normaliser's (`MarketSymbol`) spellings, and the canonical id is a fixed
+/// point that names the same topic whatever the spelling.
 final class MarketSymbolRuleTests: XCTestCase {
     /// Every string of up to 4 characters over letters of both cases, a digit, the three
     /// separators and two refused characters (space and `:`), plus edge cases.
@@ -24,24 +23,18 @@ final class MarketSymbolRuleTests: XCTestCase {
         ]
     }
 
-    func testEverySpellingTheNormaliserTakesFollowsTheMarketNameRule() {
+    func testTheGatewayRuleIsTheNormaliser() {
         var accepted = 0
         for s in corpus {
-            guard let symbol = MarketSymbol(s) else { continue }
+            let symbol = MarketSymbol(s)
+            XCTAssertEqual(MarketName.isValid(s), symbol != nil, s.debugDescription)
+            XCTAssertEqual(MarketName.canonical(s), symbol?.id, s.debugDescription)
+            guard let id = symbol?.id else { continue }
             accepted += 1
-            XCTAssertTrue(MarketName.isValid(s), s.debugDescription)
-            XCTAssertTrue(MarketName.isTopicSpelling(symbol.id), symbol.id)
-            XCTAssertTrue(Topic.isValidMarket(symbol.id), symbol.id)
+            XCTAssertEqual(MarketName.canonical(id), id, "the canonical id is a fixed point")
+            XCTAssertEqual(Topic("klines:\(s):1h")?.name, "klines:\(id):1h", s.debugDescription)
         }
-        XCTAssertGreaterThan(accepted, 300, "the corpus holds 315 accepted spellings")
-    }
-
-    func testTheRuleNamesTheNormaliserRefusesHaveTwoSeparatorsOrOneAtTheEnd() {
-        let separators: Set<Character> = ["/", "-", "_"]
-        for s in corpus where MarketName.isValid(s) && MarketSymbol(s) == nil {
-            let count = s.filter { separators.contains($0) }.count
-            XCTAssertTrue(count > 1 || separators.contains(s.last!), s.debugDescription)
-        }
+        XCTAssertEqual(accepted, 315, "the corpus holds 315 accepted spellings")
     }
 
     func testTopicIntervalsAreTheKlineIntervals() {

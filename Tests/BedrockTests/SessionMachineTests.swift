@@ -120,6 +120,24 @@ final class SessionMachineTests: XCTestCase {
             [.subscribe(id: 1, topic: .portfolio, since: "0")])
     }
 
+    func testAKlinesTopicInAnyMarketSpellingIsTheCanonicalTopic() {
+        let v = machine(identity: viewer)
+        XCTAssertEqual(
+            send(v, #"{"type":"subscribe","id":1,"topic":"klines:btc-usdt:1h"}"#),
+            [.subscribe(id: 1, topic: .klines(market: "BTCUSDT", interval: "1h"), since: nil)])
+        for (n, spelling) in ["BTCUSDT", "BTC/USDT", "BTC_USDT"].enumerated() {
+            let again = #"{"type":"subscribe","id":\#(n + 2),"topic":"klines:\#(spelling):1h"}"#
+            XCTAssertEqual(errorCode(send(v, again)), "CONFLICT", "\(spelling) names the topic already held")
+        }
+        XCTAssertEqual(errorCode(send(v, #"{"type":"subscribe","id":9,"topic":"klines:BTC//USDT:1h"}"#)), "BAD_REQUEST")
+        XCTAssertEqual(
+            send(v, #"{"type":"unsubscribe","id":10,"topic":"klines:Btc/Usdt:1h"}"#),
+            [
+                .unsubscribe(id: 10, topic: .klines(market: "BTCUSDT", interval: "1h")),
+                .send(["type": "unsubscribed", "id": 10, "topic": "klines:BTCUSDT:1h"]),
+            ])
+    }
+
     func testRequestsAreCheckedAgainstTheMethodTable() {
         let v = machine(identity: viewer)
         // The machine names the method; the method table, the one place roles are checked,

@@ -15,7 +15,7 @@ final class StreamBarTests: XCTestCase {
 
     func testASaneBarDecodes() throws {
         let bar = try XCTUnwrap(StreamBar.decode(id: "1-0", eventJSON: event(open: "100", high: "110", low: "95", close: "105")))
-        XCTAssertEqual(bar.market, "BTC/USDT")
+        XCTAssertEqual(bar.market, "BTCUSDT", "held as the canonical id")
         XCTAssertEqual(bar.bar.close, 105)
         XCTAssertEqual(bar.bar.volume, 3)
     }

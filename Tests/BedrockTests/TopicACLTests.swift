@@ -10,17 +10,20 @@ final class TopicACLTests: XCTestCase {
         XCTAssertEqual(Topic("risk"), .risk)
         XCTAssertEqual(Topic("opportunities"), .opportunities)
         XCTAssertEqual(Topic("klines:BTCUSDT:1m"), .klines(market: "BTCUSDT", interval: "1m"))
-        XCTAssertEqual(Topic("klines:BTC_USDT:4h"), .klines(market: "BTC_USDT", interval: "4h"))
-        XCTAssertEqual(Topic("klines:BTC-USDT:1d")?.name, "klines:BTC-USDT:1d")
+        // Any market spelling is held as the canonical id (SPEC §10).
+        for spelling in ["BTC_USDT", "BTC/USDT", "btc-usdt", "btcusdt"] {
+            XCTAssertEqual(Topic("klines:\(spelling):4h"), .klines(market: "BTCUSDT", interval: "4h"), spelling)
+            XCTAssertEqual(Topic("klines:\(spelling):4h")?.name, "klines:BTCUSDT:4h", spelling)
+        }
         XCTAssertEqual(Topic("klines:\(String(repeating: "A", count: 32)):1M")?.name.count, 7 + 32 + 3)
     }
 
     func testInvalidTopicsRefused() {
         let bad = [
             "", "Signals", "signal", " signals", "signals ", "klines", "klines:", "klines::1m",
-            "klines:BTCUSDT", "klines:BTCUSDT:", "klines:btcusdt:1m", "klines:BTCUSDT:2m",
+            "klines:BTCUSDT", "klines:BTCUSDT:", "klines:BTC//USDT:1m", "klines:BTCUSDT:2m", "klines:BTC_USDT-X:1m",
             "klines:BTCUSDT:1m:extra", "klines:BTC USDT:1m", "klines:_BTC:1m", "klines:-BTC:1m",
-            "klines:BTC/USDT:1m", "klines:\(String(repeating: "A", count: 33)):1m",
+            "klines:BTC/:1m", "klines:\(String(repeating: "A", count: 33)):1m",
             "klines:BTCUSDT:1H", "klines:BTCÜSDT:1m", "klines:*:1m", "risk:x",
         ]
         for name in bad { XCTAssertNil(Topic(name), "\(name) should be invalid") }

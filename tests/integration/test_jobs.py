@@ -354,11 +354,12 @@ def test_bars_from_the_klines_stream_with_a_date_range(start_gateway, datasets):
         for i in range(600):
             c = 100 + 10 * math.sin(i / 9.0)
             ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1_704_067_200 + 3600 * i))
-            r.xadd(stream_key("klines:ETH/USDT:1h"), json.dumps(
-                {"event_type": "kline.closed", "market": "ETH/USDT", "interval": "1h", "open_time": ts,
+            r.xadd(stream_key("klines:ETHUSDT:1h"), json.dumps(
+                {"event_type": "kline.closed", "market": "ETHUSDT", "interval": "1h", "open_time": ts,
                  "open": c, "high": c + 1, "low": c - 1, "close": c + 0.2, "volume": 5}))
     s = Socket(gw)
-    task = s.submit({"strategy": "sma_cross", "market": "ETH/USDT", "interval": "1h",
+    # Any spelling of the market reads its canonical stream (SPEC §10).
+    task = s.submit({"strategy": "sma_cross", "market": "eth-usdt", "interval": "1h",
                      "start_date": "2024-01-03", "end_date": "2024-01-20"})
     _, done = s.job_frames(task)
     assert done["status"] == "COMPLETED", done

@@ -40,29 +40,31 @@ def signal(market: str, bar: str, entry: float, decision: str = "APPROVED") -> d
 def seeded(start_gateway):
     """A gateway with the live engine off (these tests write the ledger by hand; the engine would
     otherwise consume the kline below and mark or close positions under them).
+    Records carry canonical market ids (BTCUSDT, ETHUSDT), as the gateway writes them; the reads
+    below spell them BTC/USDT and ETH/USDT (SPEC §10: any spelling finds the canonical record).
     Signals 1-5 (BTC 1,3,5; ETH 2,4; 4 rejected), position 1 (BTC, closed at 105),
     position 2 (ETH, open), position 3 (BTC, open); BTC's last kline closes at 110."""
     gateway = start_gateway({"engine": {"strategies": []}})
     with gateway.redis() as r:
         for i in range(5):
-            market = "BTC/USDT" if i % 2 == 0 else "ETH/USDT"
+            market = "BTCUSDT" if i % 2 == 0 else "ETHUSDT"
             out = run_script(r, "record_signal", signal(market, f"2026-01-01T0{i}:00:00Z", 100 + i,
                                                          "REJECTED" if i == 3 else "APPROVED"))
             assert out["status"] == "created" and out["id"] == i + 1, out
         opened = [run_script(r, "open_position", {"signal_id": sid, "market": m, "side": "BUY", "size": "10",
                                                   "entry_price": str(100 + sid - 1), "stop_loss_price": "90",
                                                   "commission_rate": 0.001, "position_weight_used": 0.5})
-                  for sid, m in ((1, "BTC/USDT"), (2, "ETH/USDT"))]
+                  for sid, m in ((1, "BTCUSDT"), (2, "ETHUSDT"))]
         assert [o["status"] for o in opened] == ["opened", "opened"], opened
         closed = run_script(r, "close_position", {"position_id": 1, "exit_price": "105", "exit_reason": "TARGET",
                                                   "commission_rate": 0.001})
         assert closed["status"] == "closed", closed
-        third = run_script(r, "open_position", {"signal_id": 3, "market": "BTC/USDT", "side": "BUY", "size": "5",
+        third = run_script(r, "open_position", {"signal_id": 3, "market": "BTCUSDT", "side": "BUY", "size": "5",
                                                 "entry_price": "102", "commission_rate": 0.001})
         assert third["status"] == "opened" and third["id"] == 3, third
-        r.xadd(stream_key("klines:BTC/USDT:1h"), json.dumps(
+        r.xadd(stream_key("klines:BTCUSDT:1h"), json.dumps(
             {"event_type": "kline.closed", "schema_version": "2.0", "timestamp": "2026-01-01T05:00:00Z",
-             "market": "BTC/USDT", "interval": "1h", "open_time": "2026-01-01T04:00:00Z",
+             "market": "BTCUSDT", "interval": "1h", "open_time": "2026-01-01T04:00:00Z",
              "open": 108, "high": 111, "low": 107, "close": 110, "volume": 3}))
     return gateway
 
@@ -166,7 +168,7 @@ def test_pages_filters_and_shapes(seeded):
     assert st["total_pnl"] == pytest.approx(47.95, abs=1e-9)
     assert {"total_pnl", "win_rate", "avg_trade_duration_s", "open_positions", "exposure"} <= set(st)
     _, markets = rest(seeded, "/v1/markets")
-    assert markets["data"][0]["market"] == "BTC/USDT"
+    assert markets["data"][0]["market"] == "BTCUSDT"
     assert markets["data"][0]["intervals"][0]["last_bar"]["close"] == 110
 
 
@@ -296,9 +298,9 @@ def test_scripts_are_idempotent_from_outside(seeded):
     """Replaying the same writes changes nothing and writes no event."""
     with seeded.redis() as r:
         before = {t: len(r.xrange(stream_key(t))) for t in ("signals", "portfolio")}
-        again = run_script(r, "record_signal", signal("BTC/USDT", "2026-01-01T00:00:00Z", 100))
+        again = run_script(r, "record_signal", signal("BTCUSDT", "2026-01-01T00:00:00Z", 100))
         assert (again["status"], again["id"], again["event_id"]) == ("existing", 1, None)
-        reopen = run_script(r, "open_position", {"signal_id": 1, "market": "BTC/USDT", "side": "BUY", "size": "1",
+        reopen = run_script(r, "open_position", {"signal_id": 1, "market": "BTCUSDT", "side": "BUY", "size": "1",
                                                  "entry_price": "100", "commission_rate": 0.001})
         assert (reopen["status"], reopen["id"]) == ("existing", 1)
         reclose = run_script(r, "close_position", {"position_id": 1, "exit_price": "1", "exit_reason": "STOP",

@@ -172,7 +172,7 @@ def test_embedded_without_a_gateway_says_so(tmp_path):
 
 def test_bad_arguments_exit_2(redis_server, tmp_path):
     csv = write_csv(tmp_path / "bars.csv", bar_rows(0, 3))
-    for market, interval, speed, rule in [("btcusdt", "1h", "0", "--market"), ("BTC/USDT", "1h", "0", "--market"),
+    for market, interval, speed, rule in [("BTC USDT", "1h", "0", "--market"), ("BTC//USDT", "1h", "0", "--market"),
                                           ("BTCUSDT", "7h", "0", "--interval"), ("BTCUSDT", "1h", "-1", "--speed")]:
         p = run("replay", "--data", str(csv), "--market", market, "--interval", interval, "--speed", speed,
                 "--redis", redis_server.url, cwd=tmp_path)

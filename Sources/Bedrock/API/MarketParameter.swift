@@ -1,12 +1,15 @@
 /// Market and interval parameters of every method (socket `params`, REST query arguments and
-/// bodies alike) follow one rule: `MarketName.isValid` for markets, `Topic.klineIntervals` for
-/// intervals. A refusal is `BAD_REQUEST` naming the field and the rule; it never repeats the
-/// value (which may be 5,000 characters or hold control characters).
+/// bodies alike) follow one rule: `MarketName` for markets (any accepted spelling, answered as
+/// its canonical id), `Topic.klineIntervals` for intervals. A refusal is `BAD_REQUEST` naming the
+/// field and the rule; it never repeats the value (which may be 5,000 characters or hold control
+/// characters).
 enum MarketParameter {
-    /// `value` when it is a valid market name, else `BAD_REQUEST` naming `field`.
+    /// The canonical id of `value` (`btc/usdt` → `BTCUSDT`), else `BAD_REQUEST` naming `field`.
     static func market(_ value: String, field: String = "market") throws(APIError) -> String {
-        guard MarketName.isValid(value) else { throw APIError(.badRequest, "\(field) must be \(MarketName.rule)") }
-        return value
+        guard let id = MarketName.canonical(value) else {
+            throw APIError(.badRequest, "\(field) must be \(MarketName.rule)")
+        }
+        return id
     }
 
     /// `value` when it is a kline interval, else `BAD_REQUEST` naming `field` and the intervals.
@@ -22,8 +25,8 @@ enum MarketParameter {
 }
 
 extension LedgerParams {
-    /// An optional market (a filter): nil when absent or empty, `BAD_REQUEST` when it breaks the
-    /// market rule.
+    /// An optional market (a filter) as its canonical id: nil when absent or empty, `BAD_REQUEST`
+    /// when it breaks the market rule.
     func market(_ name: String = "market") throws(APIError) -> String? {
         guard let s = try string(name) else { return nil }
         return try MarketParameter.market(s, field: name)

@@ -1,41 +1,35 @@
-/// The rule for market names, in one place (SPEC §10: `BTC/USDT`, `BTCUSDT`, `btc-usdt` and
-/// `BTC_USDT` are all accepted spellings).
+import MarketDataCore
+
+/// The gateway's market-name rule, which is `MarketSymbol`'s (SPEC §10): one rule for every place
+/// a market is accepted — method parameters (socket `params`, REST query and body), klines topic
+/// names, CLI options and config.
 ///
-/// - A market name is 1–32 bytes of `A-Z a-z 0-9 / _ -`, starting with a letter or digit: what
-///   every method's `market` parameter accepts (socket `params`, REST query and body alike).
-///   Spaces, control characters (CR, LF), `:`, `*` and anything longer are refused.
-/// - A market in a topic name `klines:{MARKET}:{INTERVAL}` (and so in a klines stream key, which
-///   must have one spelling per market) is a market name without lower case letters or `/`.
+/// - An accepted spelling is 1–32 bytes of `A-Z a-z 0-9` with at most one separator (`/`, `-` or
+///   `_`) between two non-empty parts: `BTC/USDT`, `BTCUSDT`, `btc-usdt` and `BTC_USDT` all name
+///   the market whose canonical id is `BTCUSDT` (upper case, separators removed). Spaces, control
+///   characters (CR, LF), `:`, `*`, two separators, a separator at either end and anything longer
+///   are refused.
+/// - The canonical id is what events, topics, Redis keys and ledger records carry: every accepted
+///   spelling is turned into it at the edge (`canonical`), so any spelling finds the same record.
 public enum MarketName {
-    /// Longest market name, in bytes.
-    public static let maxLength = 32
+    /// Longest accepted spelling, in bytes.
+    public static let maxLength = MarketSymbol.maxLength
 
     /// The rule in words, for messages.
-    public static let rule =
-        "1-\(maxLength) characters of A-Z a-z 0-9 / _ - starting with a letter or digit (e.g. BTCUSDT or BTC/USDT)"
+    public static let rule = MarketSymbol.rule
 
-    /// True when `name` follows the market-name rule.
+    /// True when `name` is an accepted spelling of a market.
     public static func isValid(_ name: String) -> Bool {
-        scan(name, topic: false)
+        MarketSymbol(name) != nil
     }
 
-    /// True when `name` may appear in a topic name (the rule, without lower case and `/`).
-    public static func isTopicSpelling(_ name: String) -> Bool {
-        scan(name, topic: true)
+    /// The canonical id of `name` (`btc-usdt` → `BTCUSDT`), or nil when `name` breaks the rule.
+    public static func canonical(_ name: String) -> String? {
+        MarketSymbol(name)?.id
     }
 
-    private static func scan(_ name: String, topic: Bool) -> Bool {
-        let bytes = name.utf8
-        guard !bytes.isEmpty, bytes.count <= maxLength else { return false }
-        for (i, b) in bytes.enumerated() {
-            switch b {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): continue
-            case UInt8(ascii: "a")...UInt8(ascii: "z") where !topic: continue
-            case UInt8(ascii: "_"), UInt8(ascii: "-"): if i == 0 { return false }
-            case UInt8(ascii: "/") where !topic: if i == 0 { return false }
-            default: return false
-            }
-        }
-        return true
+    /// True when `name` is already a canonical id (`BTCUSDT`): the spelling topics and Redis keys use.
+    public static func isCanonical(_ name: String) -> Bool {
+        canonical(name) == name
     }
 }

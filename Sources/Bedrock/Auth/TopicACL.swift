@@ -3,16 +3,16 @@ import MarketDataCore
 
 /// A subscribable topic (SPEC §5–§7).
 ///
-/// Accepted names, exactly (case-sensitive):
+/// Accepted names (case-sensitive, except the market):
 /// - `signals`, `portfolio`, `risk`, `opportunities`
 /// - `klines:{MARKET}:{INTERVAL}` where
-///   - MARKET is 1–32 characters of `A-Z 0-9 _ -`, starting with a letter or digit
-///     (`BTCUSDT`, `BTC_USDT`, `BTC-USDT` are all valid; lower case is not — the market names
-///     Redis streams and must have one spelling);
+///   - MARKET is any spelling the market rule accepts (`MarketName`: `BTCUSDT`, `BTC/USDT`,
+///     `btc-usdt`, `BTC_USDT`), held as its canonical id: `klines:btc-usdt:1h` *is*
+///     `klines:BTCUSDT:1h`, the one stream of that market;
 ///   - INTERVAL is one of the Binance kline intervals `1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M`.
 ///
 /// Anything else (empty, extra `:` parts, spaces, unknown names) is invalid and parses to `nil`.
-/// The topic name is also the suffix of its Redis stream key: `<prefix>stream:<name>`.
+/// The canonical name (`name`) is also the suffix of its Redis stream key: `<prefix>stream:<name>`.
 public enum Topic: Sendable, Hashable, CustomStringConvertible {
     case signals
     case portfolio
@@ -22,9 +22,6 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
 
     /// The kline intervals accepted in `klines:{MARKET}:{INTERVAL}`: those of `KlineInterval`.
     public static let klineIntervals: Set<String> = Set(KlineInterval.allCases.map(\.rawValue))
-
-    /// Maximum market name length in a klines topic.
-    public static let maxMarketLength = MarketName.maxLength
 
     /// Parses and validates a topic name; `nil` when it is not one of the accepted forms.
     public init?(_ name: String) {
@@ -37,20 +34,14 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
             guard name.hasPrefix("klines:") else { return nil }
             let parts = name.utf8.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
             guard parts.count == 3,
-                let market = String(parts[1]), Topic.isValidMarket(market),
+                let spelling = String(parts[1]), let market = MarketName.canonical(spelling),
                 let interval = String(parts[2]), Topic.klineIntervals.contains(interval)
             else { return nil }
             self = .klines(market: market, interval: interval)
         }
     }
 
-    /// True when `market` is 1–32 characters of `A-Z 0-9 _ -` and starts with a letter or digit
-    /// (`MarketName.isTopicSpelling`).
-    public static func isValidMarket(_ market: String) -> Bool {
-        MarketName.isTopicSpelling(market)
-    }
-
-    /// The canonical wire name, e.g. `klines:BTCUSDT:1m`.
+    /// The canonical wire name, e.g. `klines:BTCUSDT:1m` (also for `klines:btc/usdt:1m`).
     public var name: String {
         switch self {
         case .signals: return "signals"

@@ -160,14 +160,17 @@ extension GatewayConfig {
         r.streamMaxlen = try raw.int("redis.stream_maxlen", default: r.streamMaxlen, 1...1_000_000_000)
         r.replayMax = try raw.int("redis.replay_max", default: r.replayMax, 1...10_000_000)
         r.commandTimeoutMs = try raw.int("redis.command_timeout_ms", default: r.commandTimeoutMs, 10...600_000)
-        r.pubsubBridge = try raw.stringMap("redis.pubsub_bridge")
-        for (channel, topic) in r.pubsubBridge.sorted(by: { $0.key < $1.key }) {
-            guard !channel.isEmpty, Topic(topic) != nil else {
+        // Each topic as its canonical name (`klines:btc-usdt:1h` is `klines:BTCUSDT:1h`, the
+        // name subscribers hold).
+        r.pubsubBridge = [:]
+        for (channel, topic) in try raw.stringMap("redis.pubsub_bridge").sorted(by: { $0.key < $1.key }) {
+            guard !channel.isEmpty, let parsed = Topic(topic) else {
                 throw ConfigError(
                     key: "redis.pubsub_bridge",
                     message: "channel \"\(channel)\" must map to a valid topic, got \"\(topic)\"",
                     source: raw.source(of: "redis.pubsub_bridge"))
             }
+            r.pubsubBridge[channel] = parsed.name
         }
         c.redis = r
 

@@ -6,7 +6,7 @@ import TradingCore
 public struct StreamBar: Sendable, Equatable {
     /// The stream entry id.
     public var id: String
-    /// Market, e.g. `BTC/USDT`.
+    /// Market, e.g. `BTCUSDT` (decoded events hold the canonical id).
     public var market: String
     /// Interval, e.g. `1h`.
     public var interval: String
@@ -25,6 +25,8 @@ public struct StreamBar: Sendable, Equatable {
     /// Decodes a `kline.closed` event; nil when `json` is not one (wrong type, missing field) or
     /// its prices break `Bar.problem` (zero, negative, high below low, ...). Only a JSON `true`
     /// in `backfill` makes a history bar (anything else there is a live bar, as without the field).
+    /// The market is held as its canonical id (`btc/usdt` → `BTCUSDT`), so the signals and
+    /// positions of its bars are recorded under it whatever the publisher wrote.
     public static func decode(id: String, eventJSON json: String) -> StreamBar? {
         guard let v = try? JSONCodec.parse(json), v["event_type"]?.stringValue == KlineEvent.eventType,
             let market = v["market"]?.stringValue, let interval = v["interval"]?.stringValue,
@@ -36,7 +38,7 @@ public struct StreamBar: Sendable, Equatable {
         // The CSV loader's price rule: a bar with a zero, negative or inconsistent price is not traded on.
         guard Bar.problem(open: open, high: high, low: low, close: close, volume: volume) == nil else { return nil }
         return StreamBar(
-            id: id, market: market, interval: interval,
+            id: id, market: MarketName.canonical(market) ?? market, interval: interval,
             bar: Bar(
                 time: time, open: open, high: high, low: low, close: close,
                 volume: volume),

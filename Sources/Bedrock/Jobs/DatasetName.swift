@@ -20,7 +20,7 @@ struct DatasetName {
             market = (1..<upper.count).reversed().first { !upper[$0 - 1].isEmpty && isQuote(upper[$0]) }
                 .map { upper[$0 - 1] + upper[$0] }
         }
-        self.market = market.flatMap { MarketName.isTopicSpelling($0) ? $0 : nil }
+        self.market = market.flatMap { MarketName.isCanonical($0) ? $0 : nil }
     }
 
     private static func isAlphanumeric(_ s: String) -> Bool {

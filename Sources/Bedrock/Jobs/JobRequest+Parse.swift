@@ -10,7 +10,7 @@ import TradingCore
 /// | `strategy` | both | a registered strategy (`oops`, `pullback`, `sma_cross`) | required |
 /// | `params` | both | object name → number inside the strategy's ranges | strategy defaults |
 /// | `dataset` | both | a file name in the datasets directory (no `/`, `..`, leading `.`) | – |
-/// | `market`, `interval` | both | a market (`MarketParameter` rule) and interval with bars in Redis (required without `dataset`) | – |
+/// | `market`, `interval` | both | a market (`MarketParameter` rule, any spelling, kept as its canonical id) and interval with bars in Redis (required without `dataset`) | – |
 /// | `start_date`, `end_date` | both | `YYYY-MM-DD` (end: whole day), RFC 3339, or epoch ms | all bars |
 /// | `initial_balance` | both | number > 0 | 10000 |
 /// | `commission`, `slippage` | both | rate in [0, 1) | 0.001, 0 |
@@ -96,13 +96,13 @@ extension JobRequest {
             let path = try DatasetDirectory(path: datasets).resolve(name)
             return .dataset(name: name, path: path, start: start, end: end)
         }
-        guard let market = try p.string("market") else {
+        guard let spelling = try p.string("market") else {
             throw APIError(.badRequest, "market (with interval) or dataset is required")
         }
         guard let interval = try p.string("interval") else {
             throw APIError(.badRequest, "interval is required with market (e.g. 1h)")
         }
-        _ = try MarketParameter.market(market)
+        let market = try MarketParameter.market(spelling)
         _ = try MarketParameter.interval(interval)
         guard try hasBars(market, interval) else {
             let list = try markets()

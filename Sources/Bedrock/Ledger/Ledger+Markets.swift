@@ -21,7 +21,7 @@ extension Ledger {
         let head = prefix + "market_data:"
         return try scanKeys(head, type: "hash", on: connection).compactMap { key in
             guard let (market, interval) = Self.marketAndInterval(key.dropFirst(head.count)),
-                MarketName.isTopicSpelling(market), Topic.klineIntervals.contains(interval)
+                MarketName.isCanonical(market), Topic.klineIntervals.contains(interval)
             else { return nil }
             return (market, interval)
         }
@@ -111,11 +111,13 @@ extension Ledger {
         return byMarket.map { MarketListing.marketEntry($0.market, $0.intervals) }
     }
 
-    /// The last known price of `market`: the close of its newest `kline.closed` over every
-    /// interval, nil when it has no market data.
+    /// The last known price of `market` (any spelling): the close of its newest `kline.closed`
+    /// over every interval, nil when it has no market data. A stream whose key spells the market
+    /// otherwise (`klines:BTC/USDT:1h`, written by an outside publisher) counts too.
     public func lastPrice(market: String, on connection: RedisConnection) throws -> Double? {
         var best: (id: StreamID, close: Double)?
-        for s in try klineStreams(on: connection) where s.market == market {
+        let wanted = MarketName.canonical(market) ?? market
+        for s in try klineStreams(on: connection) where (MarketName.canonical(s.market) ?? s.market) == wanted {
             guard let last = try lastEvent(s.key, on: connection), let id = StreamID(last.id),
                 let close = last.event["close"].flatMap({ $0.doubleValue ?? $0.stringValue.flatMap(Double.init) })
             else { continue }

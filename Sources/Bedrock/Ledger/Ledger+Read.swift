@@ -38,33 +38,32 @@ extension Ledger {
         return LedgerPage(total: total, data: try replies.compactMap { try kind.json($0.checked().hash) })
     }
 
-    /// Signals, newest first, optionally of one market.
+    /// Signals, newest first, optionally of one market (any spelling; see `marketIndexes`).
     public func signals(market: String?, offset: Int, limit: Int, on connection: RedisConnection) throws -> LedgerPage {
-        try page(
-            .signal, index: market.map { "signals:market:\($0)" } ?? "signals:index",
-            offset: offset, limit: limit, on: connection)
+        let indexes = try market.map { try marketIndexes($0, on: connection) { "signals:market:\($0)" } }
+        return try page(.signal, indexes: indexes ?? ["signals:index"], offset: offset, limit: limit, on: connection)
     }
 
-    /// Positions, newest first, optionally of one market and/or status.
+    /// Positions, newest first, optionally of one market (any spelling) and/or status.
     public func positions(
         market: String?, status: PositionStatus?, offset: Int, limit: Int,
         on connection: RedisConnection
     ) throws -> LedgerPage {
-        let index: String
+        let indexes: [String]
         switch (market, status) {
-        case (nil, nil): index = "positions:index"
-        case (nil, let s?): index = "positions:status:\(s.rawValue)"
-        case (let m?, nil): index = "positions:market:\(m)"
-        case (let m?, let s?): index = "positions:market:\(m):status:\(s.rawValue)"
+        case (nil, nil): indexes = ["positions:index"]
+        case (nil, let s?): indexes = ["positions:status:\(s.rawValue)"]
+        case (let m?, nil): indexes = try marketIndexes(m, on: connection) { "positions:market:\($0)" }
+        case (let m?, let s?):
+            indexes = try marketIndexes(m, on: connection) { "positions:market:\($0):status:\(s.rawValue)" }
         }
-        return try page(.position, index: index, offset: offset, limit: limit, on: connection)
+        return try page(.position, indexes: indexes, offset: offset, limit: limit, on: connection)
     }
 
-    /// Trades, newest first, optionally of one market.
+    /// Trades, newest first, optionally of one market (any spelling).
     public func trades(market: String?, offset: Int, limit: Int, on connection: RedisConnection) throws -> LedgerPage {
-        try page(
-            .trade, index: market.map { "trades:market:\($0)" } ?? "trades:index",
-            offset: offset, limit: limit, on: connection)
+        let indexes = try market.map { try marketIndexes($0, on: connection) { "trades:market:\($0)" } }
+        return try page(.trade, indexes: indexes ?? ["trades:index"], offset: offset, limit: limit, on: connection)
     }
 
     /// Every open position (there are at most `risk.maxOpenPositions`, give or take).
@@ -159,7 +158,8 @@ extension Ledger {
         let dayStart = s.risk["day"] == today ? s.risk["day_start_equity"].flatMap(Double.init) : nil
         let peak = s.risk["peak_equity"].flatMap(Double.init).map { max($0, equity) }
         return RiskState(
-            openPositions: s.open.count, openMarkets: Set(s.open.map(\.market)), exposure: s.exposure,
+            openPositions: s.open.count, openMarkets: Set(s.open.map { MarketName.canonical($0.market) ?? $0.market }),
+            exposure: s.exposure,
             equity: equity, peakEquity: peak, dayStartEquity: dayStart,
             killSwitchEngaged: s.risk["kill_switch"] == "1")
     }

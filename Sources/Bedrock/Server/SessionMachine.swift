@@ -178,7 +178,7 @@ final class SessionMachine {
             since = text == "$" ? nil : text
         }
         guard !subscriptions.contains(topic.name) else {
-            return [.send(errorFrame(.conflict, "already subscribed to \(name)", id: id))]
+            return [.send(errorFrame(.conflict, "already subscribed to \(topic.name)", id: id))]
         }
         guard subscriptions.count < limits.maxTopics else {
             return [
