@@ -299,8 +299,8 @@ public struct MarketFeed: Sendable, Equatable {
         guard !klines.isEmpty else { return }
         let latestClosed = interval.openTime(-1, barsAfter: interval.openTime(containing: nowMillis))
         out.append(.append(klines.map { Appended(kline: $0, backfill: $0.openTime < latestClosed) }))
-        for k in klines { staleness.barClosed(openTime: k.openTime) }
-        if phase == .live { setStatus(.live, into: &out) }
+        for k in klines { staleness.barClosed(openTime: k.openTime, nowMillis: nowMillis) }
+        if phase == .live, !staleness.isStale { setStatus(.live, into: &out) }
     }
 
     private mutating func setStatus(_ new: Status, into out: inout [Action]) {

@@ -41,14 +41,17 @@ public struct StalenessWatch: Sendable, Equatable {
     /// When the market turns stale without a new bar.
     public var staleAt: Int64 { dueAt + Int64(staleAfterIntervals) * interval.nominalMillis }
 
-    /// A closed bar opening at `openTime` was appended: fresh again, alert re-armed. Returns true
-    /// when this ends a stale period.
+    /// A closed bar opening at `openTime` was appended at wall time `nowMillis`: fresh again and
+    /// the alert re-armed — unless the market is still past due even with this bar (a backlog
+    /// arriving bar by bar after an outage), when it stays stale without a new alert. Returns
+    /// true when this ends a stale period.
     @discardableResult
-    public mutating func barClosed(openTime: Int64) -> Bool {
+    public mutating func barClosed(openTime: Int64, nowMillis: Int64? = nil) -> Bool {
         if lastOpenTime.map({ openTime > $0 }) ?? true { lastOpenTime = openTime }
-        let ended = isStale
+        guard isStale else { return false }
+        if let now = nowMillis, now >= staleAt { return false }
         isStale = false
-        return ended
+        return true
     }
 
     /// The action at wall time `nowMillis`.

@@ -155,6 +155,26 @@ final class MarketFeedTests: XCTestCase {
         XCTAssertFalse(f.isStale)
     }
 
+    func testABacklogAfterAnOutageStaysStaleWithoutANewAlertPerBar() {
+        var f = feed(staleAfterIntervals: 2)
+        _ = f.handle(.streamConnected, nowMillis: at(10))
+        _ = serve(&f, f.handle(.leaseAcquired(lastOpenTime: t0 + 9 * minute), nowMillis: at(10)), exchange: [], now: at(10))
+        XCTAssertEqual(statuses(f.handle(.tick, nowMillis: at(20))), [.stale])
+        // Bars 10, 11, 12 arrive late, one message each: still past due, no alert, still stale.
+        for n in Int64(10)...12 {
+            let actions = f.handle(.liveBar(bar(n)), nowMillis: at(20))
+            XCTAssertEqual(appended(actions).map(\.0), [n])
+            XCTAssertFalse(actions.contains { if case .stale = $0 { return true } else { return false } })
+            XCTAssertEqual(statuses(actions), [])
+        }
+        XCTAssertTrue(f.isStale)
+        // Caught up: bar 19 (after a repair of 13...18) makes it fresh.
+        let hole = f.handle(.liveBar(bar(19)), nowMillis: at(20))
+        let done = serve(&f, hole, exchange: bars(0...19), now: at(20))
+        XCTAssertEqual(statuses(done).last, .live)
+        XCTAssertFalse(f.isStale)
+    }
+
     func testWithoutTheLeaseNothingIsAppendedAndAFailedPageIsRetriedWithBackoff() {
         var f = feed()
         XCTAssertEqual(f.handle(.liveBar(bar(10)), nowMillis: at(11)), [])

@@ -20,6 +20,11 @@ TOPIC = "klines:BTCUSDT:1m"
 QUIET = {"engine": {"strategies": []}, "market_data": {"backfill_bars": 60, "lease_ms": 1000}}
 
 
+def wire(exchange: str) -> str:
+    """The fake's name of the 1m interval (Bybit spells it `1`)."""
+    return "1m" if exchange == "binance" else "1"
+
+
 def fake_for(exchange: str, **kw):
     return (FakeBinance if exchange == "binance" else FakeBybit)(**kw)
 
@@ -70,22 +75,21 @@ def test_backfills_then_follows_the_live_stream_bar_for_bar(start_gateway, excha
     with fake_for(exchange, clock=WallClock()) as fake:
         gw = start_gateway(QUIET, env=env_for(exchange, fake))
         wait_until(lambda: len(stream(gw)) >= 60, 20, "60 backfilled bars")
-        wait_until(lambda: fake.subscribed("BTCUSDT", "1m"), 20, "the live subscription")
+        wait_until(lambda: fake.subscribed("BTCUSDT", wire(exchange)), 20, "the live subscription")
         history = stream(gw)
         assert_consecutive(history)
         for event in history:
-            assert_same_bar(event, fake.closed_bar("BTCUSDT", "1m", open_ms(event)))
+            assert_same_bar(event, fake.closed_bar("BTCUSDT", wire(exchange), open_ms(event)))
             assert event["symbol"] == "BTC/USDT" and event["market"] == "BTCUSDT"
-        # The forming bar updates, then closes: exactly one new bar, with the closing values.
-        count = len(stream(gw))
+        # The forming bar updates, then closes: appended once, with the closing values (had a
+        # forming update been appended, the close would be dropped as a duplicate).
         wait_until(lambda: gw.get_json("/ready")[2]["checks"]["market_data"]["ingesting"] == 1, 10, "ingesting")
         fake.advance(MINUTE // 4)
         fake.advance(MINUTE // 4)
-        assert len(stream(gw)) == count, "a forming bar was appended"
-        fake.advance_to(next_boundary(fake))
-        wait_until(lambda: len(stream(gw)) == count + 1, 10, "the closed bar")
-        closed = stream(gw)[-1]
-        assert_same_bar(closed, fake.closed_bar("BTCUSDT", "1m", open_ms(closed)))
+        forming = fake.now_ms() // MINUTE * MINUTE
+        fake.advance_to(forming + MINUTE)
+        wait_until(lambda: open_ms(stream(gw)[-1]) == forming, 10, "the closed bar")
+        assert_same_bar(stream(gw)[-1], fake.closed_bar("BTCUSDT", wire(exchange), forming))
         assert_consecutive(stream(gw))
         with gw.redis() as r:
             flat = r.execute("HGETALL", "bedrock:market_data:BTCUSDT:1m")
@@ -95,9 +99,12 @@ def test_backfills_then_follows_the_live_stream_bar_for_bar(start_gateway, excha
 
 @pytest.mark.parametrize("exchange", ["binance", "bybit"])
 def test_a_socket_dropped_mid_bar_and_refused_is_repaired_without_a_gap(start_gateway, exchange):
-    with fake_for(exchange, clock=WallClock()) as fake:
+    # The fake's clock runs 5 minutes behind ours, so its jumps (3 bars closing while the socket
+    # is down) stay in the gateway's past, as real closes would.
+    with fake_for(exchange, clock=WallClock(offset_ms=-5 * MINUTE)) as fake:
         gw = start_gateway(QUIET, env=env_for(exchange, fake))
-        wait_until(lambda: fake.subscribed("BTCUSDT", "1m") and len(stream(gw)) >= 60, 20, "live")
+        # 60 bars back from our clock: the 55 the fake already has.
+        wait_until(lambda: fake.subscribed("BTCUSDT", wire(exchange)) and len(stream(gw)) >= 55, 20, "live")
         fake.advance(MINUTE // 3)  # mid-bar
         fake.refuse_connections(True)
         assert fake.drop_connections() >= 1
@@ -113,19 +120,27 @@ def test_a_socket_dropped_mid_bar_and_refused_is_repaired_without_a_gap(start_ga
 
 
 def test_429_waits_out_retry_after_and_418_raises_exchange_banned(start_gateway):
-    with FakeBinance(clock=WallClock()) as fake:
+    with FakeBinance(clock=WallClock(offset_ms=-5 * MINUTE)) as fake:
         fake.force_429(retry_after_s=2)
         started = time.monotonic()
         gw = start_gateway(QUIET, env=env_for("binance", fake))
         wait_until(lambda: len(fake.requests) >= 1, 10, "the first request")
-        wait_until(lambda: len(stream(gw)) >= 60, 20, "the backfill after the wait")
+        wait_until(lambda: len(stream(gw)) >= 55, 20, "the backfill after the wait")
         assert time.monotonic() - started >= 2, "sent again before Retry-After ended"
         gw.metrics_with('bedrock_exchange_requests_total{exchange="binance",status="rate_limited"} 1')
-        # A ban: the next REST call (a repair after a drop) gets 418.
-        fake.force_418(retry_after_s=2)
+        # A ban: the next REST call (the repair after a reconnect, a bar having closed meanwhile)
+        # gets 418.
+        wait_until(lambda: fake.subscribed("BTCUSDT", "1m"), 20, "the live subscription")
+        fake.refuse_connections(True)
         fake.drop_connections()
+        fake.advance(MINUTE)
+        wait_until(lambda: fake.ws_refused >= 1, 15, "a refused reconnect")
+        fake.force_418(retry_after_s=3)  # from now on the fake's clock, so after its jump
+        fake.refuse_connections(False)
         wait_until(lambda: alerts(gw, "EXCHANGE_BANNED"), 20, "EXCHANGE_BANNED")
-        assert alerts(gw, "EXCHANGE_BANNED")[0]["exchange"] == "binance"
+        banned = alerts(gw, "EXCHANGE_BANNED")[0]
+        assert banned["exchange"] == "binance" and 1 <= banned["retry_after_s"] <= 3
+        gw.metrics_with('bedrock_exchange_requests_total{exchange="binance",status="banned"}')
 
 
 def test_duplicate_out_of_order_and_malformed_bars_are_dropped_and_counted(start_gateway):

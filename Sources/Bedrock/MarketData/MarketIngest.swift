@@ -1,3 +1,4 @@
+import Exchanges
 import Foundation
 import GatewayCore
 import JSONCodec
@@ -15,18 +16,17 @@ final class MarketIngest: Sendable {
     let markets: [ConfiguredMarket]
     private let context: MarketIngestContext
     private let workers: [MarketWorker]
+    private let feeds: ExchangeFeeds
     private let board = MarketStatusBoard()
     private let stopping = Atomic<Bool>(false)
     private let keeperWake = DispatchSemaphore(value: 0)
     private let finished = DispatchGroup()
     private let log = Logger(label: "bedrock.market_data")
 
-    /// The ingest of `config.marketData.markets`; `history` makes each exchange market's REST
-    /// client (not called for sample markets).
+    /// The ingest of `config.marketData.markets`.
     init(
         config: GatewayConfig, address: RedisAddress, ledger: Ledger, metrics: MetricsRegistry,
-        clock: any GatewayClock = SystemClock(),
-        history: (ConfiguredMarket, MarketDataMetrics) -> (any MarketHistoryPages)?
+        clock: any GatewayClock = SystemClock()
     ) throws {
         let m = config.marketData
         let board = board
@@ -41,18 +41,37 @@ final class MarketIngest: Sendable {
             report: { market, status in board.set(market.topic, status) })
         self.context = context
         markets = m.markets
+        let inboxes = Dictionary(uniqueKeysWithValues: m.markets.map { ($0.topic, MarketInbox()) })
+        let feeds = ExchangeFeeds(
+            markets: m.markets, endpoints: m.endpoints, inboxes: inboxes, metrics: series, clock: clock,
+            banned: { exchange, wait in Self.exchangeBanned(exchange, wait: wait, context: context) })
+        self.feeds = feeds
         workers = m.markets.map { market in
-            MarketWorker(market: market, context: context, history: history(market, series))
+            MarketWorker(market: market, context: context, history: feeds.history(of: market), inbox: inboxes[market.topic]!)
         }
     }
 
-    /// The worker of each market, for the live stream hub to post to (by topic).
-    var inboxes: [String: MarketInbox] {
-        Dictionary(uniqueKeysWithValues: workers.map { ($0.market.topic, $0.inbox) })
+    /// `risk.alert` `EXCHANGE_BANNED`, on a connection of its own (rare; the caller's worker is
+    /// about to wait out the ban).
+    private static func exchangeBanned(_ exchange: Exchange, wait: Double, context: MarketIngestContext) {
+        let seconds = Int(wait.rounded(.up))
+        do {
+            let connection = try RedisConnection(context.address, connectTimeout: 2, readTimeout: 5)
+            _ = try context.ledger.run(
+                "market_data_alert",
+                [
+                    "action": "EXCHANGE_BANNED", "market": .null, "interval": .null, "exchange": .string(exchange.rawValue),
+                    "message": .string("\(exchange) banned this gateway's IP (HTTP 418); nothing is sent to it for \(seconds) s"),
+                    "value": .int(Int64(seconds)), "limit": .int(0), "details": ["retry_after_s": .int(Int64(seconds))],
+                ], on: connection)
+        } catch {
+            Logger(label: "bedrock.market_data").warning("market data: raising EXCHANGE_BANNED: \(error)")
+        }
     }
 
-    /// Starts the workers and the lease keeper.
-    func start() {
+    /// Starts the workers, the lease keeper and the exchanges' live streams.
+    func start() throws {
+        try feeds.start()
         for worker in workers {
             spawn("bedrock-md-\(worker.market.symbol.id)-\(worker.market.interval.rawValue)") { worker.run() }
         }
@@ -65,6 +84,7 @@ final class MarketIngest: Sendable {
     /// Stops every thread and gives the leases up (the next gateway takes over at once).
     func stop() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        feeds.stop()
         for worker in workers { worker.inbox.post(.stop) }
         keeperWake.signal()
         finished.wait()
@@ -161,14 +181,4 @@ final class MarketStatusBoard: Sendable {
 
     /// Every status.
     var snapshot: [String: MarketFeed.Status] { statuses.withLock { $0 } }
-}
-
-extension MarketIngest {
-    /// The REST history of an exchange market (nil for the sample exchange).
-    static func exchangeHistory(_ market: ConfiguredMarket, config: GatewayConfig, metrics: MarketDataMetrics)
-        -> (any MarketHistoryPages)?
-    {
-        guard case .exchange = market.source else { return nil }
-        return nil
-    }
 }

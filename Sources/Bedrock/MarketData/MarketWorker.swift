@@ -26,7 +26,7 @@ final class MarketWorker: @unchecked Sendable {
     /// The market.
     let market: ConfiguredMarket
     /// Messages from the lease keeper and the stream hub.
-    let inbox = MarketInbox()
+    let inbox: MarketInbox
 
     private let context: MarketIngestContext
     private let history: (any MarketHistoryPages)?
@@ -43,9 +43,11 @@ final class MarketWorker: @unchecked Sendable {
     private var lastFailure: String?
     private let log: Logger
 
-    /// A worker for `market`; `history` is the exchange's REST (nil for the sample exchange).
-    init(market: ConfiguredMarket, context: MarketIngestContext, history: (any MarketHistoryPages)?) {
+    /// A worker for `market` reading `inbox`; `history` is the exchange's REST (nil for the sample
+    /// exchange).
+    init(market: ConfiguredMarket, context: MarketIngestContext, history: (any MarketHistoryPages)?, inbox: MarketInbox) {
         self.market = market
+        self.inbox = inbox
         self.context = context
         self.history = history
         streamUp = history == nil

@@ -60,13 +60,11 @@ public enum GatewayRuntime {
         if !config.marketData.markets.isEmpty {
             let ingest: MarketIngest
             do {
-                ingest = try MarketIngest(
-                    config: config, address: address, ledger: ledger, metrics: registry,
-                    history: { market, metrics in MarketIngest.exchangeHistory(market, config: config, metrics: metrics) })
+                ingest = try MarketIngest(config: config, address: address, ledger: ledger, metrics: registry)
+                try ingest.start()
             } catch {
                 throw GatewayStartError("market data: \(error)")
             }
-            ingest.start()
             methods.marketData = ingest
             services.started("market data ingest") { ingest.stop() }
         }
