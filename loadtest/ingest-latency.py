@@ -50,7 +50,12 @@ def main() -> None:
 
     interval_ms = 60_000
     fake_cls = FakeBinance if args.exchange == "binance" else FakeBybit
-    with tempfile.TemporaryDirectory() as tmp, fake_cls(clock=WallClock()) as fake:
+    # The fake's clock starts `rounds` + 5 bars behind ours and each round moves it one bar on, so
+    # its bars always close in the gateway's past (as real closes do, which the repair after a
+    # reconnect relies on). The gateway then sees them as late: history bars, and the market
+    # stale — neither matters here (the engine is off).
+    behind = (args.rounds + 5) * interval_ms
+    with tempfile.TemporaryDirectory() as tmp, fake_cls(clock=WallClock(offset_ms=-behind)) as fake:
         redis_port, port = free_port(), free_port()
         redis = subprocess.Popen(
             ["redis-server", "--port", str(redis_port), "--save", "", "--appendonly", "no", "--dir", tmp],
@@ -62,7 +67,7 @@ def main() -> None:
             "mode": "dev", "data_dir": tmp, "server": {"port": port, "public_dir": str(REPO / "public")},
             "redis": {"url": f"redis://127.0.0.1:{redis_port}"}, "log": {"level": "warning"},
             "jwt": {"secret": secret}, "engine": {"strategies": []},
-            "market_data": {"backfill_bars": 100},
+            "market_data": {"backfill_bars": args.rounds + 105},
         }))
         env = {k: v for k, v in os.environ.items() if not k.startswith("BEDROCK_")}
         name = args.exchange.upper()
@@ -71,56 +76,58 @@ def main() -> None:
             f"BEDROCK_EXCHANGES_{name}_REST_URL": fake.http_url,
             f"BEDROCK_EXCHANGES_{name}_WS_URL": fake.spot_ws_url if args.exchange == "bybit" else fake.ws_url,
         })
-        gw = subprocess.Popen([args.bin, "serve", "--config", str(config)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log = open(Path(tmp) / "gateway.log", "wb")
+        gw = subprocess.Popen([args.bin, "serve", "--config", str(config)], env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             r = Redis(port=redis_port)
             key = "bedrock:stream:klines:BTCUSDT:1m"
             deadline = time.monotonic() + 30
-            while r.execute("XLEN", key) < 100:
+            while r.execute("XLEN", key) < 95:
                 assert time.monotonic() < deadline, "the gateway did not backfill within 30 s"
                 time.sleep(0.05)
-            while not fake.subscribed("BTCUSDT", "1m"):
+            while not fake.subscribed("BTCUSDT", "1m" if args.exchange == "binance" else "1"):
                 assert time.monotonic() < deadline, "the gateway did not subscribe within 30 s"
                 time.sleep(0.05)
             last_id = r.execute("XREVRANGE", key, "+", "-", "COUNT", "1")[0][0]
             token = make_jwt({"sub": "bench", "role": "VIEWER", "exp": int(time.time()) + 3600}, secret=secret)
-            ws = connect(f"ws://127.0.0.1:{port}/ws?token={token}", subprotocols=["bedrock.v1"], compression=None,
-                         proxy=None, max_size=None)
-            ws.recv()  # welcome
-            ws.send(json.dumps({"type": "subscribe", "id": 1, "topic": "klines:BTCUSDT:1m"}))
-            on_stream, on_socket, repaired = [], [], []
-            for n in range(1, args.rounds + 1):
-                dropped = args.drop_every and n % args.drop_every == 0
-                if dropped:
-                    fake.drop_connections(refuse_for_ms=args.refuse_ms)
-                # Move the fake to the end of the forming bar: its closing message goes out.
-                sent = time.monotonic()
-                forming = fake.now_ms() // interval_ms * interval_ms
-                fake.advance_to(forming + interval_ms)
-                reply = r.execute("XREAD", "BLOCK", "60000", "STREAMS", key, last_id)
-                stream_at = time.monotonic()
-                last_id = reply[0][1][-1][0]
-                while True:
-                    for line in ws.recv(timeout=60).split("\n"):
-                        frame = json.loads(line)
-                        if frame.get("type") == "event" and frame.get("id") == last_id:
-                            break
+            url = f"ws://127.0.0.1:{port}/ws?token={token}"
+            with connect(url, subprotocols=["bedrock.v1"], compression=None, proxy=None, max_size=None) as ws:
+                ws.recv()  # welcome
+                ws.send(json.dumps({"type": "subscribe", "id": 1, "topic": "klines:BTCUSDT:1m"}))
+                on_stream, on_socket, repaired = [], [], []
+                for n in range(1, args.rounds + 1):
+                    dropped = args.drop_every and n % args.drop_every == 0
+                    if dropped:
+                        fake.drop_connections(refuse_for_ms=args.refuse_ms)
+                    # Move the fake to the end of the forming bar: its closing message goes out.
+                    sent = time.monotonic()
+                    forming = fake.now_ms() // interval_ms * interval_ms
+                    fake.advance_to(forming + interval_ms)
+                    reply = r.execute("XREAD", "BLOCK", "60000", "STREAMS", key, last_id)
+                    stream_at = time.monotonic()
+                    last_id = reply[0][1][-1][0]
+                    while True:
+                        for line in ws.recv(timeout=60).split("\n"):
+                            frame = json.loads(line)
+                            if frame.get("type") == "event" and frame.get("id") == last_id:
+                                break
+                        else:
+                            continue
+                        break
+                    socket_at = time.monotonic()
+                    if dropped:
+                        repaired.append(stream_at - sent)
                     else:
-                        continue
-                    break
-                socket_at = time.monotonic()
-                if dropped:
-                    repaired.append(stream_at - sent)
-                else:
-                    on_stream.append(stream_at - sent)
-                    on_socket.append(socket_at - sent)
-            ws.close()
+                        on_stream.append(stream_at - sent)
+                        on_socket.append(socket_at - sent)
             print(f"exchange={args.exchange} rounds={args.rounds} drop_every={args.drop_every}")
             print(f"closing message -> kline.closed on the stream:      {percentiles(on_stream)}")
             print(f"closing message -> kline.closed at a subscriber:    {percentiles(on_socket)}")
             if args.drop_every:
                 print(f"dropped socket, refused {args.refuse_ms} ms -> on the stream (REST repair): {percentiles(repaired)}")
+        except BaseException:
+            print((Path(tmp) / "gateway.log").read_text()[-3000:], file=sys.stderr)
+            raise
         finally:
             gw.terminate()
             gw.wait(15)

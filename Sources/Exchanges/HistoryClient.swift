@@ -126,8 +126,10 @@ public final class HistoryClient: Sendable {
         var decodeError: KlineDecodeError?
         if status != 429, status != policy.banStatus, status < 500 {
             do {
+                // Closed or forming by the exchange's clock (its `Date`), ours only without one.
+                let exchangeNow = response.headers["Date"].flatMap(HTTPDate.millis) ?? wallMillis
                 decoded = try HistoryRequest.decode(
-                    exchange, response.text, symbol: symbol, interval: interval, nowMillis: wallMillis)
+                    exchange, response.text, symbol: symbol, interval: interval, nowMillis: exchangeNow)
             } catch {
                 decodeError = error
             }

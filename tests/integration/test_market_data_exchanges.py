@@ -99,48 +99,59 @@ def test_backfills_then_follows_the_live_stream_bar_for_bar(start_gateway, excha
 
 @pytest.mark.parametrize("exchange", ["binance", "bybit"])
 def test_a_socket_dropped_mid_bar_and_refused_is_repaired_without_a_gap(start_gateway, exchange):
-    # The fake's clock runs 5 minutes behind ours, so its jumps (3 bars closing while the socket
-    # is down) stay in the gateway's past, as real closes would.
-    with fake_for(exchange, clock=WallClock(offset_ms=-5 * MINUTE)) as fake:
+    with fake_for(exchange, clock=WallClock()) as fake:
         gw = start_gateway(QUIET, env=env_for(exchange, fake))
-        # 60 bars back from our clock: the 55 the fake already has.
-        wait_until(lambda: fake.subscribed("BTCUSDT", wire(exchange)) and len(stream(gw)) >= 55, 20, "live")
+        wait_until(lambda: fake.subscribed("BTCUSDT", wire(exchange)) and len(stream(gw)) >= 60, 20, "live")
         fake.advance(MINUTE // 3)  # mid-bar
         fake.refuse_connections(True)
         assert fake.drop_connections() >= 1
         # Three bars close while the gateway cannot connect; it tries again and again, backing off.
-        fake.advance_to(next_boundary(fake) + 2 * MINUTE + 1_000)
+        first_missed = fake.now_ms() // MINUTE * MINUTE
+        fake.advance_to(first_missed + 3 * MINUTE)
         wait_until(lambda: fake.ws_refused >= 2, 15, "two refused reconnects")
         fake.refuse_connections(False)
-        last = next_boundary(fake) - 2 * MINUTE
-        wait_until(lambda: stream(gw) and open_ms(stream(gw)[-1]) >= last, 30, "the repair over REST")
-        assert_consecutive(stream(gw))
+        wait_until(lambda: fake.subscribed("BTCUSDT", wire(exchange)), 20, "the reconnect")
+        # The fake's clock jumped ahead of the gateway's, so the next close is what shows the
+        # hole here (with true clocks the repair right after the reconnect finds it); either way
+        # the missed bars come over REST before the live one.
+        fake.advance_to(first_missed + 4 * MINUTE)
+        wait_until(lambda: open_ms(stream(gw)[-1]) == first_missed + 3 * MINUTE, 30, "the repair over REST")
+        events = stream(gw)
+        assert_consecutive(events)
+        for event in events[-4:]:
+            assert_same_bar(event, fake.closed_bar("BTCUSDT", wire(exchange), open_ms(event)))
         assert alerts(gw, "MARKET_DATA_GAP") == []
         gw.metrics_with('bedrock_market_data_reconnects_total{exchange="%s"}' % exchange)
 
 
 def test_429_waits_out_retry_after_and_418_raises_exchange_banned(start_gateway):
-    with FakeBinance(clock=WallClock(offset_ms=-5 * MINUTE)) as fake:
+    with FakeBinance(clock=WallClock()) as fake:
         fake.force_429(retry_after_s=2)
         started = time.monotonic()
         gw = start_gateway(QUIET, env=env_for("binance", fake))
         wait_until(lambda: len(fake.requests) >= 1, 10, "the first request")
-        wait_until(lambda: len(stream(gw)) >= 55, 20, "the backfill after the wait")
+        wait_until(lambda: len(stream(gw)) >= 60, 20, "the backfill after the wait")
         assert time.monotonic() - started >= 2, "sent again before Retry-After ended"
         gw.metrics_with('bedrock_exchange_requests_total{exchange="binance",status="rate_limited"} 1')
-        # A ban: the next REST call (the repair after a reconnect, a bar having closed meanwhile)
-        # gets 418.
+        # A ban: the next REST call (the repair of a bar missed while the socket was down) gets 418.
         wait_until(lambda: fake.subscribed("BTCUSDT", "1m"), 20, "the live subscription")
         fake.refuse_connections(True)
         fake.drop_connections()
-        fake.advance(MINUTE)
+        missed = fake.now_ms() // MINUTE * MINUTE
+        fake.advance_to(missed + MINUTE)
         wait_until(lambda: fake.ws_refused >= 1, 15, "a refused reconnect")
-        fake.force_418(retry_after_s=3)  # from now on the fake's clock, so after its jump
         fake.refuse_connections(False)
+        wait_until(lambda: fake.subscribed("BTCUSDT", "1m"), 20, "the reconnect")
+        fake.clock.set(missed + 2 * MINUTE)  # the fake's time moves on, nothing pushed yet
+        fake.force_418(retry_after_s=3)
+        fake.pump()  # the next close: the hole's repair over REST meets the ban
         wait_until(lambda: alerts(gw, "EXCHANGE_BANNED"), 20, "EXCHANGE_BANNED")
         banned = alerts(gw, "EXCHANGE_BANNED")[0]
         assert banned["exchange"] == "binance" and 1 <= banned["retry_after_s"] <= 3
         gw.metrics_with('bedrock_exchange_requests_total{exchange="binance",status="banned"}')
+        # After the ban, the missed bar arrives over REST.
+        wait_until(lambda: open_ms(stream(gw)[-1]) == missed + MINUTE, 20, "the repair after the ban")
+        assert_consecutive(stream(gw))
 
 
 def test_duplicate_out_of_order_and_malformed_bars_are_dropped_and_counted(start_gateway):
@@ -196,3 +207,25 @@ def test_no_closed_bar_past_due_is_stale_once_until_bars_flow_again(start_gatewa
         wait_until(lambda: gw.get_json("/ready")[2]["checks"]["market_data"]["stale"] == [], 15, "fresh again")
         assert len(alerts(gw, "STALE_MARKET_DATA")) == 1
         assert_consecutive(stream(gw))
+
+
+def test_a_gateway_killed_mid_backfill_resumes_without_a_duplicate_or_a_hole(start_gateway):
+    config = {"engine": {"strategies": []}, "market_data": {"backfill_bars": 20_000, "lease_ms": 1000}}
+    with FakeBinance(clock=WallClock()) as fake:
+        env = env_for("binance", fake)
+        gw = start_gateway(config, env=env)
+        with gw.redis() as r:
+            key = stream_key(TOPIC)
+            wait_until(lambda: r.execute("XLEN", key) >= 1000, 20, "the first pages", interval=0.01)
+            gw.signal(9)  # SIGKILL mid-backfill: no lease given up, no status hash removed
+            gw.proc.wait(10)
+            at_kill = r.execute("XLEN", key)
+        gw.proc = None
+        gw.logf.close()
+        assert at_kill < 20_000, "the backfill was over before the kill: the test proves nothing"
+        gw.start()  # the dead gateway's lease expires (lease_ms) and the new one resumes
+        wait_until(lambda: len(stream(gw)) >= 20_000, 60, "the rest of the backfill")
+        events = stream(gw)
+        assert_consecutive(events)
+        first = open_ms(events[0])
+        assert all(open_ms(e) == first + i * MINUTE for i, e in enumerate(events))

@@ -9,6 +9,7 @@ handed to `websocket(connection, path, query)`. HTTP responses close the connect
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import socket
 import threading
@@ -212,15 +213,16 @@ class FakeExchangeServer:
             self.requests.append((parts.path, query))
         return self._response(connection, self.rest(parts.path, query))
 
-    @staticmethod
-    def _response(connection: ServerConnection, answer: HttpAnswer) -> Response:
+    def _response(self, connection: ServerConnection, answer: HttpAnswer) -> Response:
         resp = connection.respond(answer.status, "")
         body = answer.body.encode() if isinstance(answer.body, str) else answer.body
         resp.body = body
         headers = Headers()
         for k, v in resp.headers.raw_items():
-            if k.lower() not in ("content-type", "content-length"):
+            if k.lower() not in ("content-type", "content-length", "date"):
                 headers[k] = v
+        # The exchange's clock (HTTP `Date`, as both exchanges send): the fake's, not the machine's.
+        headers["Date"] = email.utils.formatdate(self.clock.now_ms() / 1000, usegmt=True)
         is_json = body[:1] in (b"{", b"[")
         headers["Content-Type"] = "application/json;charset=UTF-8" if is_json else "text/plain; charset=utf-8"
         headers["Content-Length"] = str(len(body))
