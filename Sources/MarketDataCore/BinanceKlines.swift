@@ -46,16 +46,10 @@ public enum BinanceKlines {
         let value = try PayloadFields.parse(text)
         if let error = try apiError(value) { return .failure(error) }
         guard let rows = value.arrayValue else { throw KlineDecodeError("body must be an array of kline rows") }
-        var page = KlinePage(klines: [])
-        page.klines.reserveCapacity(rows.count)
-        for row in rows {
-            do {
-                page.klines.append(try historyRow(row, symbol: symbol, interval: interval, nowMillis: nowMillis))
-            } catch {
-                page.malformedRows.append(error)
-            }
-        }
-        return .success(page)
+        return .success(
+            KlinePage(rows: rows) { row throws(KlineDecodeError) in
+                try historyRow(row, symbol: symbol, interval: interval, nowMillis: nowMillis)
+            })
     }
 
     private static func historyRow(

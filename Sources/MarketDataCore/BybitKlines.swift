@@ -69,16 +69,11 @@ public enum BybitKlines {
         let result = PayloadFields(value: try top.member("result"), path: "result.")
         let symbol = try result.string("symbol")
         guard let list = try result.member("list").arrayValue else { throw KlineDecodeError("result.list must be an array") }
-        var page = KlinePage(klines: [])
-        page.klines.reserveCapacity(list.count)
-        for row in list.reversed() {
-            do {
-                page.klines.append(try historyRow(row, symbol: symbol, interval: interval, nowMillis: nowMillis))
-            } catch {
-                page.malformedRows.append(error)
-            }
-        }
-        return .success(page)
+        // Newest first on the wire: the page is oldest first.
+        return .success(
+            KlinePage(rows: list.reversed()) { row throws(KlineDecodeError) in
+                try historyRow(row, symbol: symbol, interval: interval, nowMillis: nowMillis)
+            })
     }
 
     private static func historyRow(

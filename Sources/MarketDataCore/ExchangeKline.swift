@@ -1,3 +1,4 @@
+import JSONCodec
 import TradingCore
 
 /// One kline as an exchange sent it, decoded (REST row or WebSocket update), before quality checks
@@ -50,6 +51,20 @@ public struct KlinePage: Sendable, Equatable {
     public init(klines: [ExchangeKline], malformedRows: [KlineDecodeError] = []) {
         self.klines = klines
         self.malformedRows = malformedRows
+    }
+
+    /// Each of `rows` decoded by `row`, in order; a row that breaks the format is set aside with
+    /// its error and the rest kept.
+    init(rows: some Sequence<JSONValue>, row: (JSONValue) throws(KlineDecodeError) -> ExchangeKline) {
+        self.init(klines: [])
+        klines.reserveCapacity(rows.underestimatedCount)
+        for r in rows {
+            do {
+                klines.append(try row(r))
+            } catch {
+                malformedRows.append(error)
+            }
+        }
     }
 
     /// The klines, or the first row's decode error when any row broke the format.

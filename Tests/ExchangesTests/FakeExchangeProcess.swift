@@ -2,37 +2,45 @@ import Exchanges
 import Foundation
 import GatewayCore
 import HTTPClient
+import JSONCodec
 import MarketDataCore
 
 /// A fake exchange of tests/integration/fakes (`python -m fakes binance|bybit`) as a child
-/// process on a free loopback port, with its control API (`/__control/<method>`); stopped when
-/// this object goes away. Python: `BEDROCK_TEST_PYTHON`, else the repository's
+/// process on a free loopback port, driven through its HTTP control API (`/__control/<method>`);
+/// stopped when this object goes away. Python: `BEDROCK_TEST_PYTHON`, else the repository's
 /// `.build-py/venv/bin/python` (what `make test` installs), else `python3`; it needs the
 /// `websockets` package of tests/integration/requirements.txt.
 /// `@unchecked Sendable`: control calls share one HTTP client under `controlLock`.
 final class FakeExchangeProcess: @unchecked Sendable {
-    let exchange: Exchange
-    let restURL: String
+    /// `binance` or `bybit`.
+    let name: String
+    /// REST base URL.
+    let httpURL: String
+    /// WebSocket base URL (Bybit's spot path included).
+    let wsURL: String
     private let process: Process
-    private let stdin = Pipe()
-    private let control = try! HTTPClient()
+    private let input = Pipe()
+    private let client = try! HTTPClient()
     private let controlLock = NSLock()
 
-    init(_ exchange: Exchange, nowMillis: Int64, arguments: [String] = []) throws {
-        self.exchange = exchange
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    struct StartFailure: Error { let message: String }
+
+    /// `python -m fakes <name> <arguments>`.
+    init(_ name: String, arguments: [String] = []) throws {
+        self.name = name
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        let venv = repo.appendingPathComponent(".build-py/venv/bin/python").path
+        let venv = root.appendingPathComponent(".build-py/venv/bin/python").path
         let python =
             ProcessInfo.processInfo.environment["BEDROCK_TEST_PYTHON"]
             ?? (FileManager.default.isExecutableFile(atPath: venv) ? venv : "python3")
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, "-m", "fakes", exchange.rawValue, "--now-ms", String(nowMillis)] + arguments
-        process.currentDirectoryURL = repo.appendingPathComponent("tests/integration")
+        process.arguments = [python, "-m", "fakes", name] + arguments
+        process.currentDirectoryURL = root.appendingPathComponent("tests/integration")
         let output = Pipe()
         process.standardOutput = output
-        process.standardInput = stdin
+        process.standardInput = input
         try process.run()
         var line = Data()
         while true {
@@ -40,43 +48,60 @@ final class FakeExchangeProcess: @unchecked Sendable {
             if byte.isEmpty || byte == Data("\n".utf8) { break }
             line.append(byte)
         }
-        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
-            let url = object["http_url"] as? String
+        guard let value = try? JSONCodec.parse(String(decoding: line, as: UTF8.self)),
+            let http = value["http_url"]?.stringValue, let ws = value["ws_url"]?.stringValue
         else {
             process.terminate()
             throw StartFailure(
-                message: "python -m fakes did not start (\(python); set BEDROCK_TEST_PYTHON to a python with websockets)")
+                message: "\(python) -m fakes did not start (set BEDROCK_TEST_PYTHON to a python with the websockets package)")
         }
-        restURL = url
+        httpURL = http
+        wsURL = ws
     }
 
-    var endpoints: ExchangeEndpoints { ExchangeEndpoints(restURL: restURL, wsURL: "ws://unused") }
+    /// A fake of `exchange` whose clock starts at `nowMillis` and moves only when told to.
+    convenience init(_ exchange: Exchange, nowMillis: Int64, arguments: [String] = []) throws {
+        try self.init(exchange.rawValue, arguments: ["--now-ms", String(nowMillis)] + arguments)
+    }
 
-    /// Calls a control method and answers its `result` (JSON-decoded).
+    /// The exchange it plays.
+    var exchange: Exchange { Exchange(rawValue: name)! }
+
+    /// Its REST and WebSocket endpoints.
+    var endpoints: ExchangeEndpoints { ExchangeEndpoints(restURL: httpURL, wsURL: wsURL) }
+
+    /// `GET /__control/<method>?args`: the `result` of the call.
     @discardableResult
-    func call(_ method: String, _ arguments: [String: String] = [:]) throws -> Any? {
-        let query = arguments.map { "\($0.key)=\($0.value)" }.joined(separator: "&")
+    func control(_ method: String, _ arguments: [String: String] = [:]) throws -> JSONValue {
+        let query = arguments.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+        let url = "\(httpURL)/__control/\(method)" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
         let response = try controlLock.withLock { () throws -> HTTPClient.Response in
-            try control.send(.init(url: "\(restURL)/__control/\(method)?\(query)"))
+            try client.send(HTTPClient.Request(url: url))
         }
-        guard response.status == 200, let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
-        else { throw StartFailure(message: "control \(method) answered \(response.status): \(response.text)") }
-        return object["result"]
+        let value = try JSONCodec.parse(response.text)
+        guard response.status == 200, let result = value["result"] else {
+            throw StartFailure(message: "control \(method) answered \(response.status): \(response.text.prefix(300))")
+        }
+        return result
+    }
+
+    /// The fake clock, ms.
+    func nowMillis() throws -> Int64 {
+        guard case .int(let now) = try control("now_ms") else { throw StartFailure(message: "now_ms is not an integer") }
+        return now
     }
 
     /// Moves the fake's clock on by `ms`.
-    func advance(ms: Int64) { _ = try? call("advance", ["ms": String(ms)]) }
+    func advance(ms: Int64) { _ = try? control("advance", ["ms": String(ms)]) }
 
     func stop() {
         guard process.isRunning else { return }
-        try? stdin.fileHandleForWriting.close()
+        try? input.fileHandleForWriting.close()
         process.terminate()
         process.waitUntilExit()
     }
 
     deinit { stop() }
-
-    struct StartFailure: Error { let message: String }
 }
 
 /// A waiter on test time: a wait moves the test's clock and the fake's clock on together to its

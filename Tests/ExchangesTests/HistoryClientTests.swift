@@ -57,7 +57,7 @@ final class HistoryClientTests: XCTestCase {
         let fake = try FakeExchangeProcess(.binance, nowMillis: now)
         let events = EventLog()
         let (history, clock) = client(fake, events: events)
-        try fake.call("force_429", ["retry_after_s": "9"])
+        try fake.control("force_429", ["retry_after_s": "9"])
         let start = now - now % minute - 10 * minute
         let bars = try history.page(symbol: btc, interval: .oneMinute, startTime: start, endTime: start + 9 * minute, limit: 1000)
         XCTAssertEqual(bars.count, 10)
@@ -75,7 +75,7 @@ final class HistoryClientTests: XCTestCase {
         let fake = try FakeExchangeProcess(.binance, nowMillis: now)
         let events = EventLog()
         let (history, clock) = client(fake, events: events)
-        try fake.call("force_418", ["retry_after_s": "120"])
+        try fake.control("force_418", ["retry_after_s": "120"])
         let start = now - now % minute - 10 * minute
         XCTAssertEqual(
             try history.page(symbol: btc, interval: .oneMinute, startTime: start, endTime: start + 9 * minute, limit: 10).count,
@@ -93,7 +93,7 @@ final class HistoryClientTests: XCTestCase {
         let fake = try FakeExchangeProcess(.bybit, nowMillis: now)
         let events = EventLog()
         let (history, _) = client(fake, events: events)
-        try fake.call("force_rate_limit", ["seconds": "3"])
+        try fake.control("force_rate_limit", ["seconds": "3"])
         let start = now - now % minute - 10 * minute
         XCTAssertEqual(
             try history.page(symbol: btc, interval: .oneMinute, startTime: start, endTime: start + 9 * minute, limit: 10).count,
@@ -103,7 +103,7 @@ final class HistoryClientTests: XCTestCase {
             [.rateLimited(exchange: .bybit, waitSeconds: 1), .rateLimited(exchange: .bybit, waitSeconds: 2)])
         XCTAssertEqual(events.events.last, .request(exchange: .bybit, status: .ok))
 
-        try fake.call("force_ip_ban", ["seconds": "700"])
+        try fake.control("force_ip_ban", ["seconds": "700"])
         XCTAssertEqual(
             try history.page(symbol: btc, interval: .oneMinute, startTime: start, endTime: start + 9 * minute, limit: 10).count,
             10)
@@ -140,26 +140,26 @@ final class HistoryClientTests: XCTestCase {
             let events = EventLog()
             let (history, _) = client(fake, events: events)
             let start = now - now % minute - 10 * minute
-            try fake.call(
+            try fake.control(
                 "corrupt_bar",
                 [
                     "symbol": "BTCUSDT", "interval": exchange == .binance ? "1m" : "1",
                     "open_time": String(start + 2 * minute), "high": "0.5",
                 ])
-            try fake.call(
+            try fake.control(
                 "corrupt_bar",
                 [
                     "symbol": "BTCUSDT", "interval": exchange == .binance ? "1m" : "1",
                     "open_time": String(start + 6 * minute), "close": "NaN",
                 ])
-            try fake.call("rest_anomaly", ["kind": "duplicate"])
+            try fake.control("rest_anomaly", ["kind": "duplicate"])
             let bars = try history.page(
                 symbol: btc, interval: .oneMinute, startTime: start, endTime: start + 9 * minute, limit: 10)
             XCTAssertEqual(bars.map(\.openTime), [0, 1, 3, 4, 5, 7, 8, 9].map { start + $0 * minute }, "\(exchange)")
             XCTAssertEqual(
                 rejections(events).sorted { $0.rawValue < $1.rawValue }, [.duplicate, .highBelowBody, .malformed], "\(exchange)")
 
-            try fake.call("rest_anomaly", ["kind": "reverse"])
+            try fake.control("rest_anomaly", ["kind": "reverse"])
             let again = try history.page(
                 symbol: btc, interval: .oneMinute, startTime: start, endTime: start + 9 * minute, limit: 10)
             XCTAssertEqual(again, bars, "\(exchange): rows in the wrong order come back oldest first")
@@ -186,7 +186,7 @@ final class HistoryClientTests: XCTestCase {
             for i in 0..<40 {
                 let t = start + Int64(i) * minute
                 XCTAssertEqual(try? history.page(symbol: btc, interval: .oneMinute, startTime: t, endTime: t, limit: 1).count, 1)
-                let used = (try? fake.call("used_weight")) as? Int ?? -1
+                let used = (try? fake.control("used_weight"))?.intValue.map(Int.init) ?? -1
                 peak.withLock { $0 = max($0, used) }
             }
         }
@@ -201,7 +201,7 @@ final class HistoryClientTests: XCTestCase {
         let clock = ManualClock(monotonic: 0, wall: Double(now) / 1000)
         let history = HistoryClient(
             exchange: .binance, endpoints: fake.endpoints, pacer: SharedRequestPacer(exchange: .binance), clock: clock)
-        try fake.call("force_429", ["retry_after_s": "60"])
+        try fake.control("force_429", ["retry_after_s": "60"])
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { history.cancel() }
         let began = Date()
         XCTAssertThrowsError(try history.page(symbol: btc, interval: .oneHour, startTime: 0, endTime: now, limit: 10)) {

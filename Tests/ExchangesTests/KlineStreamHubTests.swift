@@ -41,7 +41,7 @@ func isReconnecting(_ e: KlineStreamEvent) -> Bool { if case .reconnecting = e {
 
 /// The hub against the fake exchanges (tests/integration/fakes) over real sockets.
 final class KlineStreamHubTests: XCTestCase {
-    private var fake: KlineStreamFake!
+    private var fake: FakeExchangeProcess!
     private var hub: KlineStreamHub?
     private let log = KlineEventLog()
 
@@ -79,7 +79,7 @@ final class KlineStreamHubTests: XCTestCase {
     }
 
     func testFormingUpdatesThenTheCloseGiveExactlyOneClosedBar() throws {
-        fake = try KlineStreamFake("binance")
+        fake = try FakeExchangeProcess("binance")
         try startHub([subscription(.binance, "BTC/USDT")])
         log.wait("connected") { $0.contains(where: isConnected) }
         let openTime = try formingOpenTime()
@@ -97,7 +97,7 @@ final class KlineStreamHubTests: XCTestCase {
     }
 
     func testASocketDroppedMidBarReconnectsAndTheCloseStillArrives() throws {
-        fake = try KlineStreamFake("binance")
+        fake = try FakeExchangeProcess("binance")
         try startHub([subscription(.binance, "BTCUSDT")])
         log.wait("connected") { $0.contains(where: isConnected) }
         let openTime = try formingOpenTime()
@@ -118,7 +118,7 @@ final class KlineStreamHubTests: XCTestCase {
     }
 
     func testRefusedConnectionsBackOffLongerEachTime() throws {
-        fake = try KlineStreamFake("binance")
+        fake = try FakeExchangeProcess("binance")
         try fake.control("refuse_connections", ["refuse": "true"])
         try startHub([subscription(.binance, "BTCUSDT")])
         log.wait("five attempts") { $0.filter(isReconnecting).count >= 5 }
@@ -136,7 +136,7 @@ final class KlineStreamHubTests: XCTestCase {
     }
 
     func testBinanceRenewalReplacesTheConnectionWithNoBarLost() throws {
-        fake = try KlineStreamFake("binance")
+        fake = try FakeExchangeProcess("binance")
         var settings = quickSettings()
         settings.binanceRenewal = ConnectionRenewal(lifetime: 0.6, margin: 0.2)
         try startHub([subscription(.binance, "BTCUSDT")], settings: settings)
@@ -166,14 +166,14 @@ final class KlineStreamHubTests: XCTestCase {
     }
 
     func testBinancePingsAreAnsweredWithPongs() throws {
-        fake = try KlineStreamFake("binance")
+        fake = try FakeExchangeProcess("binance")
         try startHub([subscription(.binance, "BTCUSDT")])
         log.wait("connected") { $0.contains(where: isConnected) }
         XCTAssertEqual(try fake.control("ping_all"), .int(1))
     }
 
     func testBinanceHeartbeatPingsKeepAQuietConnection() throws {
-        fake = try KlineStreamFake("binance")
+        fake = try FakeExchangeProcess("binance")
         var settings = quickSettings()
         settings.heartbeatInterval = 0.05
         settings.idleTimeout = 0.2
@@ -187,7 +187,7 @@ final class KlineStreamHubTests: XCTestCase {
     }
 
     func testMalformedMessagesAndBadBarsAreRejectedAndLaterBarsStillArrive() throws {
-        fake = try KlineStreamFake("binance")
+        fake = try FakeExchangeProcess("binance")
         let btc = subscription(.binance, "BTCUSDT")
         try startHub([btc])
         log.wait("connected") { $0.contains(where: isConnected) }
@@ -208,7 +208,7 @@ final class KlineStreamHubTests: XCTestCase {
     }
 
     func testAnOversizedMessageDropsTheConnectionWhichComesBack() throws {
-        fake = try KlineStreamFake("binance")
+        fake = try FakeExchangeProcess("binance")
         var settings = quickSettings()
         settings.maxMessageBytes = 64 * 1024
         try startHub([subscription(.binance, "BTCUSDT")], settings: settings)
@@ -223,7 +223,7 @@ final class KlineStreamHubTests: XCTestCase {
     }
 
     func testBybitSubscribesPingsAndDeliversClosedBars() throws {
-        fake = try KlineStreamFake("bybit")
+        fake = try FakeExchangeProcess("bybit")
         var settings = quickSettings()
         settings.heartbeatInterval = 0.1
         try startHub([subscription(.bybit, "BTC/USDT")], settings: settings)
@@ -244,7 +244,7 @@ final class KlineStreamHubTests: XCTestCase {
     }
 
     func testBybitReportsAnUnknownSymbolOnceAndKeepsTheOthers() throws {
-        fake = try KlineStreamFake("bybit")
+        fake = try FakeExchangeProcess("bybit")
         let good = subscription(.bybit, "BTCUSDT"), bad = subscription(.bybit, "NOPE/USDT")
         try startHub([good, bad])
         log.wait("the refusal") {
@@ -262,7 +262,7 @@ final class KlineStreamHubTests: XCTestCase {
     }
 
     func testASilentConnectionIsDroppedAndReconnected() throws {
-        fake = try KlineStreamFake("bybit")
+        fake = try FakeExchangeProcess("bybit")
         try fake.control("answer_pings", ["answer": "false"])
         var settings = quickSettings()
         settings.heartbeatInterval = 0.1
@@ -314,7 +314,7 @@ final class KlineStreamHubTests: XCTestCase {
     }
 
     func testStopIsPromptAndJoinsTheThread() throws {
-        fake = try KlineStreamFake("binance")
+        fake = try FakeExchangeProcess("binance")
         try startHub([subscription(.binance, "BTCUSDT"), subscription(.binance, "ETHUSDT", .oneHour)])
         log.wait("connected") { $0.filter(isConnected).count == 2 }
         let started = Date()
@@ -328,7 +328,7 @@ final class KlineStreamHubTests: XCTestCase {
     }
 
     func testStopIsPromptWhileConnectionsAreRefused() throws {
-        fake = try KlineStreamFake("binance")
+        fake = try FakeExchangeProcess("binance")
         try fake.control("refuse_connections", ["refuse": "true"])
         try startHub([subscription(.binance, "BTCUSDT")])
         log.wait("a refusal") { $0.contains(where: isReconnecting) }

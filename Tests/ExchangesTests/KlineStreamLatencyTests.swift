@@ -7,7 +7,7 @@ import XCTest
 /// figure printed for the docs, not a timed assertion).
 final class KlineStreamLatencyTests: XCTestCase {
     func testCloseToHandlerLatencyOverAThousandBars() throws {
-        let fake = try KlineStreamFake("binance")
+        let fake = try FakeExchangeProcess("binance")
         defer { fake.stop() }
         let log = KlineEventLog()
         let clock = ContinuousMonotonicClock()

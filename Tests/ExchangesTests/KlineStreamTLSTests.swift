@@ -7,7 +7,7 @@ import XCTest
 /// (and retried with back-off, never connected) unless the test-only switch allows it.
 final class KlineStreamTLSTests: XCTestCase {
     private var directory: URL!
-    private var fake: KlineStreamFake!
+    private var fake: FakeExchangeProcess!
     private var hub: KlineStreamHub?
 
     override func setUpWithError() throws {
@@ -24,7 +24,7 @@ final class KlineStreamTLSTests: XCTestCase {
         try openssl.run()
         openssl.waitUntilExit()
         XCTAssertEqual(openssl.terminationStatus, 0, "openssl made the certificate")
-        fake = try KlineStreamFake("binance", arguments: ["--tls", path("cert.pem"), path("key.pem")])
+        fake = try FakeExchangeProcess("binance", arguments: ["--tls", path("cert.pem"), path("key.pem")])
     }
 
     override func tearDownWithError() throws {
