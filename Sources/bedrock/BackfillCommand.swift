@@ -53,7 +53,7 @@ struct BackfillCommand: ParsableCommand {
 
     @Option(
         name: .customLong("retain-bars"),
-        help: "With --redis: cap of the klines stream, approximate (default: BEDROCK_MARKET_DATA_RETAIN_BARS, else 100000).")
+        help: "With --redis: cap of the klines stream, approximate (default: the config's market_data.retain_bars, 100000).")
     var retainBars: String?
 
     func run() throws {
@@ -85,7 +85,8 @@ struct BackfillCommand: ParsableCommand {
             }
             let connection = try RedisCLIConnection.connect(config, failure: Self.failure)
             let appender: KlineAppender
-            do { appender = try KlineAppender(prefix: config.redis.prefix, retainBars: arguments.retainBars) } catch {
+            let retain = arguments.retainBars ?? config.marketData.retainBars
+            do { appender = try KlineAppender(prefix: config.redis.prefix, retainBars: retain) } catch {
                 throw Self.failure("\(error)")
             }
             var sink = StreamBackfillSink(
@@ -140,7 +141,7 @@ struct BackfillCommand: ParsableCommand {
         var from: Int64
         var to: Int64?
         var endpoints: ExchangeEndpoints
-        var retainBars: Int
+        var retainBars: Int?
     }
 
     /// The checked arguments, or exit 2 with the rule that was broken.
@@ -191,8 +192,8 @@ struct BackfillCommand: ParsableCommand {
             }
             endpoints.restURL = ExchangeEndpoints(restURL: url, wsURL: endpoints.wsURL).restURL
         }
-        var retain = 100_000
-        if let text = retainBars ?? env["BEDROCK_MARKET_DATA_RETAIN_BARS"] {
+        var retain: Int?
+        if let text = retainBars {
             guard let n = Int(text), n >= 1 else {
                 throw Self.usage("--retain-bars must be a whole number of bars ≥ 1, got '\(text)'")
             }
