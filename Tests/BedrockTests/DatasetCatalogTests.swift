@@ -40,6 +40,8 @@ final class DatasetCatalogTests: XCTestCase {
         try write("eth_usdt.csv", "1704067200000,1,2,0.5,1.5,10,0,0,0,0,0,0\n1704068100000,1,2,0.5,1.5,10,0,0,0,0,0,0\n")
         try write("broken.csv", "time,open,high,low,close\n2024-01-01,1,2,0.5,1.5\n2024-01-02,-1,2,0.5,1.5\n")
         try write(".hidden.csv", Self.hourly)
+        try write("README.txt", "SYNTHETIC DATA\n")
+        try write("notes.MD", "# notes\n")
         try FileManager.default.createDirectory(atPath: dir + "/sub", withIntermediateDirectories: true)
         try Self.hourly.write(toFile: base + "/outside/secret.csv", atomically: false, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: dir + "/leak.csv", withDestinationPath: base + "/outside/secret.csv")

@@ -80,13 +80,20 @@ final class DatasetCatalog: Sendable {
     var parses: Int { parseCount.load(ordering: .relaxed) }
     private let parseCount = Atomic<Int>(0)
 
+    /// A note for people rather than market data.
+    static func isNote(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return lower.hasSuffix(".txt") || lower.hasSuffix(".md")
+    }
+
     /// `{"total","data":[{"name","size","modified_at","rows","start","end","market","interval"[,"error"|"pending"]}]}`,
-    /// sorted by name.
+    /// sorted by name. Notes for people (`*.txt`, `*.md`, e.g. the `README.txt` of
+    /// `bedrock sample-data`) are not listed: no backtest reads them.
     func list() -> JSONValue {
         let started = clock.read().monotonic
         var readOne = false
         var data: [JSONValue] = []
-        for (name, path) in directory.files() {
+        for (name, path) in directory.files() where !Self.isNote(name) {
             guard let key = Self.key(path) else { continue }
             var summary = cached(key)
             if summary == nil && (!readOne || clock.read().monotonic - started < budget) && claim(key) {
