@@ -110,3 +110,24 @@ def test_a_bare_serve_ingests_nothing(start_gateway):
     assert status == 200 and "market_data" not in ready["checks"]
     with gw.redis() as r:
         assert r.execute("KEYS", "bedrock:stream:klines:*") == []
+
+
+def test_gateways_on_one_redis_split_the_markets(start_gateway):
+    markets = ",".join(f"sample:M{i}/USDT:1h" for i in range(4))
+    env = {"BEDROCK_MARKET_DATA_MARKETS": markets}
+    a = start_gateway(FAST, env=env)
+
+    def owners() -> list[str]:
+        with a.redis() as r:
+            return [r.execute("GET", f"bedrock:lease:market_data:M{i}USDT:1h") or "" for i in range(4)]
+
+    wait_until(lambda: all(o.endswith(f"-{a.proc.pid}") for o in owners()), 15, "the first gateway to take all four")
+    b = start_gateway(FAST, redis=a.redis_url, env=env)
+    wait_until(lambda: sorted(o.rsplit("-", 1)[-1] for o in owners()) == sorted([str(a.proc.pid)] * 2 + [str(b.proc.pid)] * 2),
+               15, "two markets each", seen=owners)
+    # Each stream still has each bar once, in order, across the handover.
+    wait_until(lambda: all(len(open_times(a, f"klines:M{i}USDT:1h")) >= 60 for i in range(4)), 20, "bars on all four")
+    for i in range(4):
+        times = open_times(a, f"klines:M{i}USDT:1h")
+        assert len(times) == len(set(times))
+        assert_each_bar_once_in_order(times)

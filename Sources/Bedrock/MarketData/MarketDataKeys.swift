@@ -12,4 +12,10 @@ enum MarketDataKeys {
     static func lease(prefix: String, market: String, interval: String) -> String {
         "\(prefix)lease:market_data:\(market):\(interval)"
     }
+
+    /// `<prefix>market_data:gateways`: a sorted set of the gateways ingesting markets, scored by
+    /// their last beat (epoch ms), for each gateway's fair share.
+    static func gateways(prefix: String) -> String {
+        "\(prefix)market_data:gateways"
+    }
 }

@@ -115,7 +115,8 @@ final class MarketIngest: Sendable {
 
     // MARK: leases
 
-    /// Every third of `lease_ms`: renew the leases held, try to take the free ones, keep the
+    /// Every third of `lease_ms`: renew the leases held, take free ones up to this gateway's fair
+    /// share (gateways sharing a Redis split the markets), give back those above it, keep the
     /// status hashes alive; tell each worker when its lease comes or goes. On Redis errors every
     /// lease counts as lost (the workers stop appending) until Redis answers again.
     private func keepLeases() {
@@ -128,6 +129,7 @@ final class MarketIngest: Sendable {
                     connection = try RedisConnection(context.address, connectTimeout: 2, readTimeout: 5)
                 }
                 let c = connection!
+                let target = try fairShare(on: c)
                 for worker in workers {
                     let m = worker.market
                     let key = MarketDataKeys.lease(prefix: s.prefix, market: m.symbol.id, interval: m.interval.rawValue)
@@ -139,10 +141,17 @@ final class MarketIngest: Sendable {
                         } else {
                             lost(worker, &held)
                         }
-                    } else if try RedisLease.acquire(key, owner: s.gatewayID, millis: s.leaseMs, on: c) {
+                    } else if held.count < target, try RedisLease.acquire(key, owner: s.gatewayID, millis: s.leaseMs, on: c) {
                         held.insert(m.topic)
                         worker.inbox.post(.leaseGranted)
                     }
+                }
+                // Above the fair share (another gateway came up): give the last ones back.
+                for worker in workers.reversed() where held.count > target && held.contains(worker.market.topic) {
+                    let m = worker.market
+                    let key = MarketDataKeys.lease(prefix: s.prefix, market: m.symbol.id, interval: m.interval.rawValue)
+                    try RedisLease.release(key, owner: s.gatewayID, on: c)
+                    lost(worker, &held)
                 }
             } catch {
                 connection = nil
@@ -153,16 +162,34 @@ final class MarketIngest: Sendable {
         release(held, on: connection)
     }
 
+    /// This gateway's fair share of its markets: ⌈markets ÷ gateways alive⌉, the gateways alive
+    /// being those that beat in `<prefix>market_data:gateways` within the last `lease_ms` (each
+    /// beats every round, so a stopped one drops out as fast as its leases expire).
+    private func fairShare(on c: RedisConnection) throws -> Int {
+        let s = context.settings
+        let key = MarketDataKeys.gateways(prefix: s.prefix)
+        let now = Int64(context.clock.read().wall * 1000)
+        let replies = try c.pipeline([
+            ["ZADD", key, String(now), s.gatewayID],
+            ["ZREMRANGEBYSCORE", key, "-inf", "(" + String(now - Int64(s.leaseMs))],
+            ["ZCARD", key],
+        ])
+        let live = max(1, Int(try replies[2].checked().integer ?? 1))
+        return (markets.count + live - 1) / live
+    }
+
     private func lost(_ worker: MarketWorker, _ held: inout Set<String>) {
         held.remove(worker.market.topic)
         worker.inbox.post(.leaseLost)
         board.set(worker.market.topic, nil)
     }
 
-    /// At stop (the workers are stopping too): give up each lease and remove its status hash.
+    /// At stop (the workers are stopping too): give up each lease, remove its status hash and
+    /// leave the gateways' set (the others take the markets over at their next round).
     private func release(_ held: Set<String>, on connection: RedisConnection?) {
         guard let c = connection, !c.isBroken else { return }
         let s = context.settings
+        _ = try? c.command(["ZREM", MarketDataKeys.gateways(prefix: s.prefix), s.gatewayID])
         for m in markets where held.contains(m.topic) {
             let id = m.symbol.id, interval = m.interval.rawValue
             try? RedisLease.release(
