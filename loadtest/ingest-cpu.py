@@ -67,7 +67,7 @@ def main() -> None:
             "mode": "dev", "data_dir": tmp, "server": {"port": port, "public_dir": str(REPO / "public")},
             "redis": {"url": f"redis://127.0.0.1:{redis_port}"}, "log": {"level": "warning"},
             "engine": {"strategies": ["pullback", "oops"] if args.engine else []},
-            "market_data": {"backfill_bars": 500, "retain_bars": 100000, "sample_bar_s": 60 / args.speed},
+            "market_data": {"backfill_bars": 1100, "retain_bars": 100000, "sample_bar_s": 60 / args.speed},
         }))
         env = {k: v for k, v in os.environ.items() if not k.startswith("BEDROCK_")}
         env["BEDROCK_MARKET_DATA_MARKETS"] = markets

@@ -55,7 +55,9 @@ final class MarketWorker: @unchecked Sendable {
         if case .sample = market.source {
             sample = SampleExchange(
                 symbol: market.symbol, interval: market.interval, barSeconds: s.sampleBarS,
-                windowBars: s.backfillBars + 2 * s.pageLimit)
+                // One REST page: the live side only needs the newest bar, and a page older than
+                // the window (a backfill after a restart) regenerates the series.
+                windowBars: s.pageLimit + 16)
         }
         feed = MarketFeed(
             interval: market.interval, backfillBars: s.backfillBars, staleAfterIntervals: s.staleAfterIntervals,
