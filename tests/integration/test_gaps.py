@@ -158,8 +158,10 @@ def test_watch_prints_the_gap_and_says_to_reload(gateway):
         assert len(gaps) == 1 and gaps[0]["after"] == first, frames[:3]
         after_gap = frames[frames.index(gaps[0]) + 1]
         assert after_gap["type"] == "event" and after_gap["id"] == gaps[0]["next"], after_gap
-        note = [line for line in err if "GAP" in line]
-        assert note and first in note[0] and "reload" in note[0], err
+        # The note goes to stderr, read by its own thread: it may land after the last event.
+        note = wait_until(lambda: [line for line in err if "GAP" in line], 10, "the gap note on stderr",
+                          seen=lambda: err[-3:])
+        assert first in note[0] and "reload" in note[0], err
     finally:
         proc.terminate()
         proc.wait(10)
