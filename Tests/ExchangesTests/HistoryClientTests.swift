@@ -53,6 +53,11 @@ final class HistoryClientTests: XCTestCase {
         }
     }
 
+    /// How many bars a page of the ten minutes from `start` holds.
+    private func tenClosedMinutes(_ history: HistoryClient, from start: Int64) throws -> Int {
+        try history.page(symbol: btc, interval: .oneMinute, startTime: start, endTime: start + 9 * minute, limit: 10).count
+    }
+
     func testA429WaitsItsRetryAfterWithNothingSentBeforeIt() throws {
         let fake = try FakeExchangeProcess(.binance, nowMillis: now)
         let events = EventLog()
@@ -78,8 +83,7 @@ final class HistoryClientTests: XCTestCase {
         try fake.control("force_418", ["retry_after_s": "120"])
         let start = now - now % minute - 10 * minute
         XCTAssertEqual(
-            try history.page(symbol: btc, interval: .oneMinute, startTime: start, endTime: start + 9 * minute, limit: 10).count,
-            10)
+            try tenClosedMinutes(history, from: start), 10)
         XCTAssertEqual(
             events.events,
             [
@@ -96,8 +100,7 @@ final class HistoryClientTests: XCTestCase {
         try fake.control("force_rate_limit", ["seconds": "3"])
         let start = now - now % minute - 10 * minute
         XCTAssertEqual(
-            try history.page(symbol: btc, interval: .oneMinute, startTime: start, endTime: start + 9 * minute, limit: 10).count,
-            10)
+            try tenClosedMinutes(history, from: start), 10)
         XCTAssertEqual(
             events.events.filter { if case .rateLimited = $0 { return true } else { return false } },
             [.rateLimited(exchange: .bybit, waitSeconds: 1), .rateLimited(exchange: .bybit, waitSeconds: 2)])
@@ -105,8 +108,7 @@ final class HistoryClientTests: XCTestCase {
 
         try fake.control("force_ip_ban", ["seconds": "700"])
         XCTAssertEqual(
-            try history.page(symbol: btc, interval: .oneMinute, startTime: start, endTime: start + 9 * minute, limit: 10).count,
-            10)
+            try tenClosedMinutes(history, from: start), 10)
         XCTAssertTrue(events.events.contains(.banned(exchange: .bybit, waitSeconds: 600)), "403 access too frequent: 10 minutes")
         XCTAssertEqual(events.events.last, .request(exchange: .bybit, status: .ok))
     }
