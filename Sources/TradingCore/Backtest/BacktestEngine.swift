@@ -148,11 +148,6 @@ struct BacktestEngine<S: Strategy> {
         p.side.sign * p.size * (price - p.entryPrice) - p.entryCommission
     }
 
-    /// Applies slippage against the trader: buys fill higher, sells lower.
-    private func slipped(_ price: Double, buying: Bool) -> Double {
-        buying ? price * (1 + config.slippageRate) : price * (1 - config.slippageRate)
-    }
-
     private mutating func trackRisk(equity: Double, previousEquity: Double, time: Int64) {
         guard let risk = config.risk else { return }
         if time >= nextDayStart {
@@ -196,26 +191,13 @@ struct BacktestEngine<S: Strategy> {
     }
 
     private func size(_ signal: EntrySignal, price: Double, riskUnit: Double?) -> PositionSizing {
-        let weight = config.sizing.useSuggestedWeight ? WeightBands.weight(forScore: signal.score) : nil
-        return Sizing.size(
-            balance: cash, available: cash, entryPrice: price, riskUnit: riskUnit, weight: weight,
-            riskPerTrade: config.sizing.riskPerTrade, commissionRate: config.commissionRate)
+        config.positionSize(signal, price: price, riskUnit: riskUnit, cash: cash)
     }
 
     /// Fills a pending entry on `bar`; returns the fill price before slippage, nil when not filled.
     private mutating func openPosition(_ signal: EntrySignal, bar: Bar) -> Double? {
-        let base: Double
-        switch signal.order {
-        case .market:
-            base = bar.open
-        case .stop(let level):
-            if signal.side == .buy {
-                if bar.open >= level { base = bar.open } else if bar.high >= level { base = level } else { return nil }
-            } else {
-                if bar.open <= level { base = bar.open } else if bar.low <= level { base = level } else { return nil }
-            }
-        }
-        let price = slipped(base, buying: signal.side == .buy)
+        guard let base = EntryFill.basePrice(signal, on: bar) else { return nil }
+        let price = config.slipped(base, buying: signal.side == .buy)
         let riskUnit = signal.stopLoss.map { abs(price - $0) }
         let size = size(signal, price: price, riskUnit: riskUnit).size
         guard size > 0 else { reject(.zeroSize); return nil }
@@ -223,7 +205,7 @@ struct BacktestEngine<S: Strategy> {
         let slippage = size * abs(price - base)
         totalCommission += commission
         totalSlippage += slippage
-        let trail = signal.atr.flatMap { a in signal.trailingATRMultiple.map { a * $0 } }
+        let trail = BacktestConfig.trailDistance(signal)
         position = OpenPosition(
             side: signal.side, size: size, entryPrice: price, entryTime: bar.time,
             entryCommission: commission, entrySlippage: slippage,
@@ -237,7 +219,7 @@ struct BacktestEngine<S: Strategy> {
     /// Closes the open position at `base` (before slippage) and books the trade.
     private mutating func closePosition(at base: Double, reason: ExitReason, time: Int64) {
         guard let p = position else { return }
-        let price = slipped(base, buying: p.side == .sell)
+        let price = config.slipped(base, buying: p.side == .sell)
         let commission = p.size * price * config.commissionRate
         let slippage = p.size * abs(price - base)
         let pnl = p.side.sign * p.size * (price - p.entryPrice) - p.entryCommission - commission
