@@ -55,10 +55,7 @@ struct FeaturesCommand: ParsableCommand {
         } catch {
             throw TradingCLI.failure(String(describing: error))
         }
-        let market = Self.market(fromPath: data)
-        var text = FeatureCSV.header
-        text.reserveCapacity(signals.count * 200 + text.utf8.count)
-        for signal in signals { FeatureCSV.append(signal, market: market, to: &text) }
+        let text = FeatureCSV.text(signals, market: Self.market(fromPath: data))
         guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8)) else {
             throw TradingCLI.failure("cannot write \(out)")
         }

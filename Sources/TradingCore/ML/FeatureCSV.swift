@@ -23,4 +23,12 @@ public enum FeatureCSV {
         }
         out += "\n"
     }
+
+    /// The whole file: the header, then one line per signal in order.
+    public static func text(_ signals: [LabeledSignal], market: String) -> String {
+        var out = header
+        out.reserveCapacity(out.utf8.count + signals.count * 256)
+        for signal in signals { append(signal, market: market, to: &out) }
+        return out
+    }
 }
