@@ -2,6 +2,7 @@ import Foundation
 import JSONCodec
 import Logging
 import RedisClient
+import TradingCore
 
 #if canImport(Glibc)
     import Glibc
@@ -23,6 +24,8 @@ public struct JobSettings: Sendable {
     public var prefix = "bedrock:"
     /// Heartbeat period of this process (ms); its key lives three periods.
     public var heartbeatMillis = 2000
+    /// Threads one training job trains on (its worker thread and helpers, all at `workerNice`).
+    public var trainingThreads = 2
     /// Nice value of the job threads (Linux; 19 = lowest), so jobs yield the CPU to the event
     /// loop, the Redis bridge and the API workers whenever those want it.
     public var workerNice: Int32 = 19
@@ -67,6 +70,8 @@ public final class JobService: @unchecked Sendable {
     let log: Logger
     /// Job counters and queue gauges (in `metrics.registry`).
     let metrics: JobMetrics
+    /// Files the models training jobs produce (the model registry); nil refuses training jobs.
+    var modelSink: TrainedModelSink?
     let condition = NSCondition()
     var queue: [Job] = []
     var active: [String: Job] = [:]
@@ -177,9 +182,13 @@ public final class JobService: @unchecked Sendable {
                 on: try conn ?? RedisConnection(address),
                 cancelled: { job.control.stopReason != nil })
             guard job.control.stopReason == nil else { throw JobRunner.Stopped() }
-            outcome = try JobRunner.run(
-                job.request, series: series, control: job.control,
-                backtestDone: { [weak self] in self?.countBacktests(1) })
+            if job.request.kind == .train {
+                outcome = try trainAndFile(job, series: series, connection: &connection)
+            } else {
+                outcome = try JobRunner.run(
+                    job.request, series: series, control: job.control,
+                    backtestDone: { [weak self] in self?.countBacktests(1) })
+            }
         } catch is JobRunner.Stopped {
         } catch let error as JobRunner.Failure {
             failure = error.description
@@ -200,6 +209,29 @@ public final class JobService: @unchecked Sendable {
                 finish(job, .failed, reason: failure ?? "failed", outcome: nil, connection: connection)
             }
         }
+    }
+
+    /// A training job: trains on this worker thread (the trainer's own threads run at the job
+    /// threads' nice value), then files the model through `modelSink`, retrying a broken
+    /// connection once.
+    private func trainAndFile(_ job: Job, series: BarSeries, connection: inout RedisConnection?) throws -> JobOutcome {
+        guard let sink = modelSink else { throw JobRunner.Failure(description: "this gateway has no model registry") }
+        let record = try JobRunner.train(job.request, series: series, control: job.control, threads: settings.trainingThreads)
+        guard job.control.stopReason == nil else { throw JobRunner.Stopped() }
+        var lastError = "no connection"
+        for _ in 0..<2 {
+            if connection?.isBroken ?? true { connection = try? RedisConnection(address) }
+            guard let c = connection else { continue }
+            do {
+                return JobRunner.trainingOutcome(version: try sink(record, c), record: record)
+            } catch let error as APIError {
+                throw JobRunner.Failure(description: "the model was not filed: \(error.message)")
+            } catch {
+                lastError = String(describing: error)
+                connection = nil
+            }
+        }
+        throw JobRunner.Failure(description: "the model registry is unreachable (\(lastError)); the trained model was not filed")
     }
 
     /// Records the final status in Redis (retrying a broken connection), then tells the
