@@ -71,14 +71,22 @@ extension JobRequest {
         if compare { summary["compare"] = .array([.string(MLComparison.rulesOnly)]) }
 
         switch kind {
-        case .backtest:
+        case .backtest, .train:
             let warmup: Int
             do { warmup = try descriptor.make(fixed).warmupBars } catch {
                 throw APIError(.badRequest, "params: \(error)")
             }
+            var training: TrainingSpec?
+            if kind == .train {
+                let spec = try TrainingSpec.parse(p)
+                summary["model_name"] = .string(spec.modelName)
+                summary["folds"] = .int(Int64(spec.folds))
+                training = spec
+            }
             return JobRequest(
                 kind: kind, strategy: descriptor.name, parameters: fixed, data: data, config: config,
-                optimize: nil, warmup: warmup, summary: summary, mlModel: mlModel, compareRulesOnly: compare)
+                optimize: nil, training: training, warmup: warmup, summary: summary, mlModel: mlModel,
+                compareRulesOnly: compare)
         case .optimize:
             let spec = try optimizeSpec(p, descriptor: descriptor, fixed: fixed)
             summary["metric"] = .string(spec.metric)

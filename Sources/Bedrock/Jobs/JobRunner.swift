@@ -54,10 +54,14 @@ enum JobRunner {
             return try optimize(
                 request, spec: request.optimize!, series: series, config: config, control: control,
                 backtestDone: backtestDone)
+        case .train:
+            // Training files a model in the registry, so it needs the worker's connection:
+            // `JobService` runs it through `train(_:series:control:threads:)`.
+            throw Failure(description: "a training job runs through the job service")
         }
     }
 
-    private static func requireBars(_ series: BarSeries, _ request: JobRequest) throws {
+    static func requireBars(_ series: BarSeries, _ request: JobRequest) throws {
         guard series.count > request.warmup else {
             throw Failure(
                 description:

@@ -24,6 +24,8 @@ public struct JobSettings: Sendable {
     public var prefix = "bedrock:"
     /// Heartbeat period of this process (ms); its key lives three periods.
     public var heartbeatMillis = 2000
+    /// Threads one training job trains on (its worker thread and helpers, all at `workerNice`).
+    public var trainingThreads = 2
     /// Nice value of the job threads (Linux; 19 = lowest), so jobs yield the CPU to the event
     /// loop, the Redis bridge and the API workers whenever those want it.
     public var workerNice: Int32 = 19
@@ -68,6 +70,8 @@ public final class JobService: @unchecked Sendable {
     let log: Logger
     /// Job counters and queue gauges (in `metrics.registry`).
     let metrics: JobMetrics
+    /// Files the models training jobs produce (the model registry); nil refuses training jobs.
+    let modelSink: TrainedModelSink?
     let condition = NSCondition()
     var queue: [Job] = []
     var active: [String: Job] = [:]
@@ -79,12 +83,14 @@ public final class JobService: @unchecked Sendable {
     let modelLoader: (@Sendable (String) throws -> any SignalScorer)?
 
     /// A service for the Redis at `address`; call `start()` to run its threads. Its metrics go
-    /// into `metrics`; `modelLoader` loads the models jobs name in `ml_model`.
+    /// into `metrics`; `modelLoader` loads the models jobs name in `ml_model`; `modelSink` files
+    /// the models training jobs produce.
     public init(
         settings: JobSettings, redis address: RedisAddress, metrics: MetricsRegistry = MetricsRegistry(),
-        modelLoader: (@Sendable (String) throws -> any SignalScorer)? = nil
+        modelLoader: (@Sendable (String) throws -> any SignalScorer)? = nil, modelSink: TrainedModelSink? = nil
     ) {
         self.modelLoader = modelLoader
+        self.modelSink = modelSink
         self.settings = settings
         self.address = address
         self.store = JobStore(prefix: settings.prefix, ttl: settings.reportTTL)
@@ -185,9 +191,13 @@ public final class JobService: @unchecked Sendable {
                 on: try conn ?? RedisConnection(address),
                 cancelled: { job.control.stopReason != nil })
             guard job.control.stopReason == nil else { throw JobRunner.Stopped() }
-            outcome = try JobRunner.run(
-                job.request, series: series, scorer: loadModel(job.request), control: job.control,
-                backtestDone: { [weak self] in self?.countBacktests(1) })
+            if job.request.kind == .train {
+                outcome = try trainAndFile(job, series: series, connection: &connection)
+            } else {
+                outcome = try JobRunner.run(
+                    job.request, series: series, scorer: loadModel(job.request), control: job.control,
+                    backtestDone: { [weak self] in self?.countBacktests(1) })
+            }
         } catch is JobRunner.Stopped {
         } catch let error as JobRunner.Failure {
             failure = error.description
@@ -221,6 +231,29 @@ public final class JobService: @unchecked Sendable {
 
     /// Why a job naming `ml_model` is refused by a gateway without a model registry.
     static let noModels = "ml_model: this gateway has no model registry to load models from; submit without ml_model"
+
+    /// A training job: trains on this worker thread (the trainer's own threads run at the job
+    /// threads' nice value), then files the model through `modelSink`, retrying a broken
+    /// connection once.
+    private func trainAndFile(_ job: Job, series: BarSeries, connection: inout RedisConnection?) throws -> JobOutcome {
+        guard let sink = modelSink else { throw JobRunner.Failure(description: "this gateway has no model registry") }
+        let record = try JobRunner.train(job.request, series: series, control: job.control, threads: settings.trainingThreads)
+        guard job.control.stopReason == nil else { throw JobRunner.Stopped() }
+        var lastError = "no connection"
+        for _ in 0..<2 {
+            if connection?.isBroken ?? true { connection = try? RedisConnection(address) }
+            guard let c = connection else { continue }
+            do {
+                return JobRunner.trainingOutcome(version: try sink(record, c), record: record)
+            } catch let error as APIError {
+                throw JobRunner.Failure(description: "the model was not filed: \(error.message)")
+            } catch {
+                lastError = String(describing: error)
+                connection = nil
+            }
+        }
+        throw JobRunner.Failure(description: "the model registry is unreachable (\(lastError)); the trained model was not filed")
+    }
 
     /// Records the final status in Redis (retrying a broken connection), then tells the
     /// submitter, then forgets the job locally. Only the first call for a job does anything.
