@@ -129,7 +129,7 @@ let benchmarks: @Sendable () -> Void = {
         let t = try seconds {
             let bars = try MarketData.load(path: csvPath)
             let signals = try SignalDataset.build(series: bars, strategy: "pullback", parameters: [:], config: config)
-            text = FeatureCSV.text(signals, market: "BENCH")
+            text = FeatureCSV.write(rows: FeatureCSV.rows(signals, market: "BENCH"))
         }
         blackHole(text)
         benchmark.measurement(.barsPerSecond, Int(Double(csvRows) / t))

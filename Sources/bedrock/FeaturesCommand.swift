@@ -55,7 +55,7 @@ struct FeaturesCommand: ParsableCommand {
         } catch {
             throw TradingCLI.failure(String(describing: error))
         }
-        let text = FeatureCSV.text(signals, market: Self.market(fromPath: data))
+        let text = FeatureCSV.write(rows: FeatureCSV.rows(signals, market: Self.market(fromPath: data)))
         guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8)) else {
             throw TradingCLI.failure("cannot write \(out)")
         }
