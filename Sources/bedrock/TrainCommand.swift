@@ -49,8 +49,13 @@ struct TrainCommand: ParsableCommand {
                 "trees": .int(Int64(trees)), "depth": .int(Int64(depth)), "learning_rate": .double(learningRate),
                 "seed": .int(Int64(seed)),
             ])
-        } catch { throw TradingCLI.usageError(error.message.replacingOccurrences(of: "hyperparameters: ", with: "--")) }
+        } catch {
+            // "hyperparameters: learning_rate must be …" → "--learning-rate must be …"
+            let option = error.message.replacingOccurrences(of: "hyperparameters: ", with: "--")
+            throw TradingCLI.usageError(option.replacingOccurrences(of: "learning_rate", with: "learning-rate"))
+        }
         if let t = threads, t < 1 { throw TradingCLI.usageError("--threads must be positive") }
+        guard (1...20).contains(folds) else { throw TradingCLI.usageError("--folds must be 1…20, got \(folds)") }
         let rows = FeatureCSV.labeledRows(try ModelCLI.features(features))
         var stage = ""
         let trained: TrainedModel
