@@ -94,8 +94,10 @@ struct TrainCommand: ParsableCommand {
         text += line("f1", wf.model.f1, wf.baseline.f1)
         text += line("auc", wf.model.auc, wf.baseline.auc)
         text += line("log_loss", wf.model.logLoss, wf.baseline.logLoss)
-        text +=
-            "model: \(trained.ensemble.treeCount) trees on all \(wf.rows) rows, base_score \(trained.ensemble.baseScore) → \(path)\n"
+        let p = trained.hyperparameters
+        let tail = p.earlyStoppingRounds > 0 ? Int(Double(wf.rows) * p.validationFraction) : 0
+        let grown = tail > 0 ? "grown on the first \(wf.rows - tail) rows, stopped on the last \(tail)" : "grown on all rows"
+        text += "model: \(trained.ensemble.treeCount) trees \(grown), base_score \(trained.ensemble.baseScore) → \(path)\n"
         return text
     }
 }
