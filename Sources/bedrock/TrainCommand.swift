@@ -56,6 +56,10 @@ struct TrainCommand: ParsableCommand {
         }
         if let t = threads, t < 1 { throw TradingCLI.usageError("--threads must be positive") }
         guard (1...20).contains(folds) else { throw TradingCLI.usageError("--folds must be 1…20, got \(folds)") }
+        let directory = (out as NSString).deletingLastPathComponent
+        guard FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory) else {
+            throw TradingCLI.failure("cannot write \(out): \(directory.isEmpty ? "." : directory) is not a writable directory")
+        }
         let rows = FeatureCSV.labeledRows(try ModelCLI.features(features))
         var stage = ""
         let trained: TrainedModel

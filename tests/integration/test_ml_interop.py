@@ -190,6 +190,10 @@ def test_models_and_files_that_do_not_fit_are_refused(tmp_path):
     assert f"{bad}: line 6: label" in p.stderr
     assert not (tmp_path / "m.json").exists()
 
+    p = run("train", "--features", str(features), "--out", str(tmp_path / "missing" / "m.json"))
+    assert p.returncode == 1
+    assert f"{tmp_path / 'missing'} is not a writable directory" in p.stderr
+
     p = run("train", "--features", str(features), "--out", str(tmp_path / "m.json"), "--learning-rate", "0")
     assert p.returncode == 2
     assert "--learning-rate must be a number in (0.0, 1.0]" in p.stderr
