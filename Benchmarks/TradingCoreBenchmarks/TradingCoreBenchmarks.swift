@@ -148,4 +148,6 @@ let benchmarks: @Sendable () -> Void = {
     ) { benchmark in
         try measureScaling(benchmark, bars: 4 * optimizerBars)
     }
+
+    registerMLBenchmarks()
 }

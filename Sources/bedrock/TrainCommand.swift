@@ -49,8 +49,17 @@ struct TrainCommand: ParsableCommand {
                 "trees": .int(Int64(trees)), "depth": .int(Int64(depth)), "learning_rate": .double(learningRate),
                 "seed": .int(Int64(seed)),
             ])
-        } catch { throw TradingCLI.usageError(error.message.replacingOccurrences(of: "hyperparameters: ", with: "--")) }
+        } catch {
+            // "hyperparameters: learning_rate must be …" → "--learning-rate must be …"
+            let option = error.message.replacingOccurrences(of: "hyperparameters: ", with: "--")
+            throw TradingCLI.usageError(option.replacingOccurrences(of: "learning_rate", with: "learning-rate"))
+        }
         if let t = threads, t < 1 { throw TradingCLI.usageError("--threads must be positive") }
+        guard (1...20).contains(folds) else { throw TradingCLI.usageError("--folds must be 1…20, got \(folds)") }
+        let directory = (out as NSString).deletingLastPathComponent
+        guard FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory) else {
+            throw TradingCLI.failure("cannot write \(out): \(directory.isEmpty ? "." : directory) is not a writable directory")
+        }
         let rows = FeatureCSV.labeledRows(try ModelCLI.features(features))
         var stage = ""
         let trained: TrainedModel
@@ -89,8 +98,10 @@ struct TrainCommand: ParsableCommand {
         text += line("f1", wf.model.f1, wf.baseline.f1)
         text += line("auc", wf.model.auc, wf.baseline.auc)
         text += line("log_loss", wf.model.logLoss, wf.baseline.logLoss)
-        text +=
-            "model: \(trained.ensemble.treeCount) trees on all \(wf.rows) rows, base_score \(trained.ensemble.baseScore) → \(path)\n"
+        let p = trained.hyperparameters
+        let tail = p.earlyStoppingRounds > 0 ? Int(Double(wf.rows) * p.validationFraction) : 0
+        let grown = tail > 0 ? "grown on the first \(wf.rows - tail) rows, stopped on the last \(tail)" : "grown on all rows"
+        text += "model: \(trained.ensemble.treeCount) trees \(grown), base_score \(trained.ensemble.baseScore) → \(path)\n"
         return text
     }
 }

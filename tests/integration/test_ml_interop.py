@@ -104,19 +104,30 @@ def predict_with_bedrock(tmp: Path, model: Path, x: np.ndarray) -> np.ndarray:
     return table["probability"].to_numpy()
 
 
-@pytest.mark.parametrize("with_names", [False, True], ids=["numpy", "pandas-feature-names"])
-def test_bedrock_predict_equals_xgboost(tmp_path, with_names):
+@pytest.mark.parametrize(
+    "with_names,params",
+    [(False, {}), (True, {}), (False, {"base_score": 0.3})],
+    ids=["numpy", "pandas-csv-feature-names", "explicit-base-score"])
+def test_bedrock_predict_equals_xgboost(tmp_path, with_names, params):
     x, y = make_rows(3000, seed=11)
     train, held_out = slice(0, 2000), slice(2000, 3000)
-    data = pd.DataFrame(x[train], columns=FEATURES) if with_names else x[train]
+    if with_names:  # the notebook path: the features CSV read by pandas, columns by name
+        write_csv(tmp_path / "train.csv", x[train], y[train])
+        table = pd.read_csv(tmp_path / "train.csv")
+        data, labels = table[FEATURES], table["label"]
+    else:
+        data, labels = x[train], y[train]
     booster = xgb.train(
-        {"objective": "binary:logistic", "tree_method": "hist", "max_depth": 6, "eta": 0.1, "seed": 1},
-        xgb.DMatrix(data, label=y[train], missing=np.nan), num_boost_round=100)
+        {"objective": "binary:logistic", "tree_method": "hist", "max_depth": 6, "eta": 0.1, "seed": 1, **params},
+        xgb.DMatrix(data, label=labels, missing=np.nan), num_boost_round=100)
     model = tmp_path / "model.json"
     booster.save_model(str(model))
     saved = json.loads(model.read_text())
     assert (saved["learner"]["feature_names"] == FEATURES) == with_names
-    assert saved["learner"]["learner_model_param"]["base_score"].startswith("[")
+    base_score = saved["learner"]["learner_model_param"]["base_score"]
+    assert base_score.startswith("[")
+    if params:  # an explicit base_score turns boost_from_average off; the stored value is it
+        assert float(base_score.strip("[]")) == pytest.approx(0.3)
 
     boundary, tricky = on_boundaries(saved, x[held_out])
     assert tricky > 50, "the boundary rows must include doubles that only float32 rounding sends right"
@@ -178,3 +189,14 @@ def test_models_and_files_that_do_not_fit_are_refused(tmp_path):
     assert p.returncode == 1
     assert f"{bad}: line 6: label" in p.stderr
     assert not (tmp_path / "m.json").exists()
+
+    p = run("train", "--features", str(features), "--out", str(tmp_path / "missing" / "m.json"))
+    assert p.returncode == 1
+    assert f"{tmp_path / 'missing'} is not a writable directory" in p.stderr
+
+    p = run("train", "--features", str(features), "--out", str(tmp_path / "m.json"), "--learning-rate", "0")
+    assert p.returncode == 2
+    assert "--learning-rate must be a number in (0.0, 1.0]" in p.stderr
+    p = run("train", "--features", str(features), "--out", str(tmp_path / "m.json"), "--folds", "30")
+    assert p.returncode == 2
+    assert "--folds must be 1…20, got 30" in p.stderr
