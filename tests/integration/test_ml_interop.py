@@ -200,3 +200,42 @@ def test_models_and_files_that_do_not_fit_are_refused(tmp_path):
     p = run("train", "--features", str(features), "--out", str(tmp_path / "m.json"), "--folds", "30")
     assert p.returncode == 2
     assert "--folds must be 1…20, got 30" in p.stderr
+
+
+def test_interop_on_bedrock_features_output(tmp_path):
+    """The quant's path end to end: `bedrock features` of the sample market, xgboost trains on the
+    first 70 % of the rows as pandas reads them, `bedrock predict` on the held-out rows equals
+    `Booster.predict` within 1e-6; and `bedrock train --data` on the same market writes a model
+    that xgboost loads and predicts those rows with as Bedrock does."""
+    data = tmp_path / "data"
+    assert run("sample-data", "--out", str(data), "--bars", "6000").returncode == 0
+    features = tmp_path / "features.csv"
+    p = run("features", "--data", str(data / "BTCUSDT-1h.csv"), "--strategy", "pullback", "--out", str(features))
+    assert p.returncode == 0, p.stderr
+    table = pd.read_csv(features)
+    assert list(table.columns) == HEADER and len(table) > 500
+    assert table[FEATURES].isna().any().any(), "warm-up and stop-less signals leave values missing"
+    cut = int(len(table) * 0.7)
+    train, held_out = table.iloc[:cut], table.iloc[cut:]
+    booster = xgb.train({"objective": "binary:logistic", "tree_method": "hist", "max_depth": 6, "eta": 0.1},
+                        xgb.DMatrix(train[FEATURES], label=train["label"], missing=np.nan), num_boost_round=150)
+    model = tmp_path / "xgb.json"
+    booster.save_model(str(model))
+    held = tmp_path / "held_out.csv"
+    held_out.to_csv(held, index=False)
+    out = tmp_path / "p.csv"
+    p = run("predict", "--model", str(model), "--features", str(held), "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    expected = booster.predict(xgb.DMatrix(held_out[FEATURES], missing=np.nan))
+    assert np.max(np.abs(pd.read_csv(out)["probability"].to_numpy() - expected)) < 1e-6
+
+    ours = tmp_path / "bedrock.json"
+    p = run("train", "--data", str(data / "BTCUSDT-1h.csv"), "--strategy", "pullback", "--out", str(ours),
+            "--folds", "4", "--trees", "60", "--depth", "4")
+    assert p.returncode == 0, p.stderr
+    loaded = xgb.Booster()
+    loaded.load_model(str(ours))
+    p = run("predict", "--model", str(ours), "--features", str(held), "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    expected = loaded.predict(xgb.DMatrix(held_out[FEATURES], missing=np.nan))
+    assert np.max(np.abs(pd.read_csv(out)["probability"].to_numpy() - expected)) < 1e-6
