@@ -333,7 +333,7 @@ public final class LiveEngine: @unchecked Sendable {
             _ = try c.command(["XACK", key, settings.groupName, id]).checked()
             return
         }
-        var book = try books[key] ?? StrategyBook(settings: settings)
+        var book = try books[key] ?? StrategyBook(settings: settings, market: bar.market)
         books[key] = nil  // re-inserted only once the bar is fully processed
         // A history bar that is not traded needs nothing of the ledger's state.
         let trades = pipeline.trades(bar)

@@ -20,11 +20,12 @@ struct StrategyBook {
     private let capacity: Int
     private let make: () throws -> [(name: String, strategy: any Strategy)]
 
-    /// A fresh book for `settings.strategies` (throws for an unknown name or a bad parameter).
-    init(settings: EngineSettings) throws {
-        let names = settings.strategies, parameters = settings.parameters
+    /// A fresh book for the live strategies of `settings` that run on `market` (nil: all of
+    /// them); throws for an unknown name or a bad parameter.
+    init(settings: EngineSettings, market: String? = nil) throws {
+        let chosen = market.map { settings.strategies(on: $0) } ?? settings.live
         make = {
-            try names.map { name in (name, try StrategyRegistry.make(name: name, parameters: parameters[name] ?? [:])) }
+            try chosen.map { s in (s.name, try StrategyRegistry.make(name: s.name, parameters: s.parameters)) }
         }
         strategies = try make()
         capacity = settings.historyBars
