@@ -77,7 +77,7 @@ public enum EngineMethods {
                     return .object(["strategy": .string(d.name), "decision": .string(text)])
                 })
         }
-        let outcomes = try pipeline.decide(last, decisions: decisions, on: c)
+        let outcomes = try pipeline.decide(last, decisions: decisions, features: book.features(of: decisions), on: c)
         guard !outcomes.isEmpty else {
             answer["reason"] = .string(
                 "no entry from \(settings.strategies(on: market).map(\.name).joined(separator: ", ")) on the \(market) \(interval) bar of \(last.barTime) (\(history.count) bars analysed)"
