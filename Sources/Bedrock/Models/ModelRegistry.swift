@@ -94,10 +94,6 @@ public final class ModelRegistry: Sendable {
         guard write.status == "created", let version = write.reply["version"]?.intValue,
             var meta = write.reply["meta"]?.objectValue
         else { throw LedgerError.reply("model_add answered \(write.status): \(write.message ?? "")") }
-        parsed.withLock { cache in
-            if cache.count >= ModelRegistry.cacheLimit { cache.removeAll() }
-            cache["\(name)@\(version)"] = ensemble
-        }
         meta["status"] = .string("candidate")
         meta["traffic_percentage"] = .int(0)
         return .object(meta)
