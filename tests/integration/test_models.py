@@ -258,6 +258,7 @@ def test_live_engine_scores_signals_by_traffic_share(start_gateway, redis_server
 
     # Live performance: every closed position opened from a scored signal is one outcome.
     status, positions = rest(gw, "/v1/positions?status=CLOSED&limit=100")
+    assert positions["total"] >= 1 and positions["total"] <= 100, positions["total"]
     by_id = {s["id"]: s for s in signals}
     for version in (1, 2):
         ref = f"live@{version}"
