@@ -66,4 +66,8 @@ public struct JobRequest: Sendable {
     public var warmup: Int
     /// A short description stored with the job (strategy, data, dates), for status answers.
     public var summary: JSONObject
+    /// The registry model (`name@version`) scoring the entry signals, nil for rules only.
+    public var mlModel: String? = nil
+    /// Whether the report adds the same run without the model (`compare: ["rules_only"]`).
+    public var compareRulesOnly = false
 }

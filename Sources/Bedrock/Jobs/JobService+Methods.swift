@@ -27,6 +27,7 @@ extension JobService {
         } catch {
             return .failure(APIError(.unavailable, "the job store is unreachable"))
         }
+        if request.mlModel != nil && modelLoader == nil { return .failure(APIError(.badRequest, JobService.noModels)) }
         let id = (kind == .backtest ? "bt-" : "opt-") + JobService.randomHex(8)
         let job = Job(id: id, owner: call.subject, request: request, push: call.push)
         job.control.emit = { [weak self, unowned job] fraction in self?.progress(job, fraction) }

@@ -2,6 +2,7 @@ import Foundation
 import JSONCodec
 import Logging
 import RedisClient
+import TradingCore
 
 #if canImport(Glibc)
     import Glibc
@@ -73,10 +74,17 @@ public final class JobService: @unchecked Sendable {
     var stopping = false
     private let exited = DispatchSemaphore(value: 0)
     private var threadCount = 0
+    /// Loads the model a job names (`name@version`) on the job's worker thread; nil when this
+    /// gateway has no model registry (jobs naming `ml_model` are then refused).
+    let modelLoader: (@Sendable (String) throws -> any SignalScorer)?
 
     /// A service for the Redis at `address`; call `start()` to run its threads. Its metrics go
-    /// into `metrics`.
-    public init(settings: JobSettings, redis address: RedisAddress, metrics: MetricsRegistry = MetricsRegistry()) {
+    /// into `metrics`; `modelLoader` loads the models jobs name in `ml_model`.
+    public init(
+        settings: JobSettings, redis address: RedisAddress, metrics: MetricsRegistry = MetricsRegistry(),
+        modelLoader: (@Sendable (String) throws -> any SignalScorer)? = nil
+    ) {
+        self.modelLoader = modelLoader
         self.settings = settings
         self.address = address
         self.store = JobStore(prefix: settings.prefix, ttl: settings.reportTTL)
@@ -178,7 +186,7 @@ public final class JobService: @unchecked Sendable {
                 cancelled: { job.control.stopReason != nil })
             guard job.control.stopReason == nil else { throw JobRunner.Stopped() }
             outcome = try JobRunner.run(
-                job.request, series: series, control: job.control,
+                job.request, series: series, scorer: loadModel(job.request), control: job.control,
                 backtestDone: { [weak self] in self?.countBacktests(1) })
         } catch is JobRunner.Stopped {
         } catch let error as JobRunner.Failure {
@@ -201,6 +209,18 @@ public final class JobService: @unchecked Sendable {
             }
         }
     }
+
+    /// The scorer of the model the job names, nil for rules only.
+    private func loadModel(_ request: JobRequest) throws -> (any SignalScorer)? {
+        guard let reference = request.mlModel else { return nil }
+        guard let modelLoader else { throw JobRunner.Failure(description: JobService.noModels) }
+        do { return try modelLoader(reference) } catch {
+            throw JobRunner.Failure(description: "ml_model \(reference) cannot be used: \(error)")
+        }
+    }
+
+    /// Why a job naming `ml_model` is refused by a gateway without a model registry.
+    static let noModels = "ml_model: this gateway has no model registry to load models from; submit without ml_model"
 
     /// Records the final status in Redis (retrying a broken connection), then tells the
     /// submitter, then forgets the job locally. Only the first call for a job does anything.

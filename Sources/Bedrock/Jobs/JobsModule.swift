@@ -1,6 +1,7 @@
 import Foundation
 import JSONCodec
 import RedisClient
+import TradingCore
 
 /// Backtests and optimisations as jobs (issue 5, docs/JOBS.md): registers `backtest.submit`,
 /// `backtest.status`, `backtest.report`, `backtest.cancel`, `optimize.submit`, `strategies.list`
@@ -19,7 +20,7 @@ public enum JobsModule {
     @discardableResult
     public static func register(
         in table: MethodTable, config: GatewayConfig, redis: RedisAddress,
-        metrics: MetricsRegistry
+        metrics: MetricsRegistry, modelLoader: (@Sendable (String) throws -> any SignalScorer)? = nil
     ) -> JobService {
         var settings = JobSettings()
         settings.workers = config.jobs.workers
@@ -28,15 +29,16 @@ public enum JobsModule {
         settings.reportTTL = config.jobs.reportTTLS
         settings.datasetsDir = config.jobs.dataDir ?? (config.dataDir + "/datasets")
         settings.prefix = config.redis.prefix
-        return register(in: table, settings: settings, redis: redis, metrics: metrics)
+        return register(in: table, settings: settings, redis: redis, metrics: metrics, modelLoader: modelLoader)
     }
 
     /// The same with explicit settings (tests).
     public static func register(
         in table: MethodTable, settings: JobSettings, redis: RedisAddress,
-        metrics: MetricsRegistry = MetricsRegistry()
+        metrics: MetricsRegistry = MetricsRegistry(),
+        modelLoader: (@Sendable (String) throws -> any SignalScorer)? = nil
     ) -> JobService {
-        let service = JobService(settings: settings, redis: redis, metrics: metrics)
+        let service = JobService(settings: settings, redis: redis, metrics: metrics, modelLoader: modelLoader)
         table.register(MethodHandler(.backtestSubmit) { [service] in service.submit(.backtest, $0) })
         table.register(MethodHandler(.optimizeSubmit) { [service] in service.submit(.optimize, $0) })
         table.register(MethodHandler(.backtestStatus) { [service] in service.status($0) })

@@ -127,3 +127,20 @@ public enum FeatureCSV {
             features: features)
     }
 }
+
+extension FeatureCSV {
+    /// The row of a labelled signal of `market`.
+    public static func row(_ signal: LabeledSignal, market: String) -> FeatureCSVRow {
+        FeatureCSVRow(
+            time: signal.time, market: market, signalType: signal.signalType.rawValue, label: signal.label,
+            features: signal.features)
+    }
+
+    /// The whole file of `signals` (all of `market`), as `bedrock features` writes it.
+    public static func text(_ signals: [LabeledSignal], market: String) -> String {
+        var out = header + "\n"
+        out.reserveCapacity(out.utf8.count + signals.count * 256)
+        for signal in signals { append(row(signal, market: market), to: &out) }
+        return out
+    }
+}
