@@ -101,6 +101,21 @@ final class ModelRegistryRedisTests: RedisTestCase {
         XCTAssertNil(try events("signals").first?["features"], "the event stays small")
     }
 
+    func testAUCOnceTwentyOutcomesExist() throws {
+        try seed("m", 1)
+        // Scores 5, 10, … 100; wins are the top 12 but one (score 45 wins, score 100 loses).
+        for i in 1...20 {
+            let win = i > 8 && i < 20 ? 1 : 0
+            _ = try conn.command(["LPUSH", "r:model:m:1:outcomes", "\(i * 5)|\(win)"]).checked()
+        }
+        _ = try conn.command(["HSET", "r:model:m:1:perf", "count", "20", "wins", "11"]).checked()
+        let perf = try registry.performance(name: "m", version: 1, on: conn)
+        XCTAssertEqual(perf["count"], 20)
+        XCTAssertEqual(try XCTUnwrap(perf["win_rate"]?.doubleValue), 55, accuracy: 1e-9)
+        // 11 wins (scores 45…95), 9 losses (5…40, 100): 11 × 9 pairs, 11 of them misordered (100 above every win).
+        XCTAssertEqual(try XCTUnwrap(perf["auc"]?.doubleValue), 1 - 11.0 / 99, accuracy: 1e-12)
+    }
+
     func testAFailingVersionGivesNullScoresOneAlertAndACounter() throws {
         try seed("bad", 1)
         _ = try registry.deploy(name: "bad", version: 1, percentage: 100, on: conn)

@@ -260,7 +260,7 @@ public final class ModelRegistry: Sendable {
         return .object([
             ("model", .string("\(name)@\(version)")), ("name", .string(name)), ("version", .int(version)),
             ("count", .int(count)), ("wins", .int(wins)),
-            ("win_rate", count > 0 ? .number(Double(wins) / Double(count) * 100) : .null), ("auc", auc),
+            ("win_rate", count > 0 ? .number(Double(wins) * 100 / Double(count)) : .null), ("auc", auc),
         ])
     }
 }
