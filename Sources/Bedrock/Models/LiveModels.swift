@@ -94,6 +94,7 @@ public final class LiveModels: Sendable {
         let wanted = state.withLock { s -> [String] in
             s.traffic = traffic
             s.loaded = s.loaded.filter { traffic.shares[$0.key] != nil }
+            s.alerted = s.alerted.filter { traffic.shares[$0] != nil }  // a redeployed version alerts afresh
             return traffic.shares.keys.filter { ref in
                 switch s.loaded[ref] {
                 case .ready: return false
