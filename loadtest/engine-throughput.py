@@ -8,6 +8,9 @@ start of the replays until every bar of both streams is acknowledged (pending 0)
 
 With `--model`, the XGBoost JSON model (at most 1 MiB: it goes through `POST /v1/models/import`)
 is imported and deployed to 100 % before the replays, so every signal is scored (docs/ML.md).
+`--ml-weight 0` keeps the arbiter's decisions those of the rules alone (the score is computed and
+recorded but weighs nothing), so a run with a model trades exactly like one without: the
+difference is the cost of scoring.
 """
 import argparse
 import json
@@ -33,6 +36,7 @@ def main() -> None:
     ap.add_argument("--bars", type=int, default=5000)
     ap.add_argument("--gateways", type=int, default=1)
     ap.add_argument("--model", help="XGBoost JSON model to import and deploy before the replays")
+    ap.add_argument("--ml-weight", type=float, help="arbiter.ml_weight (default: the config's 0.3)")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="engine-throughput-")
     rport = free_port()
@@ -50,7 +54,8 @@ def main() -> None:
             data.mkdir()
             cfg = Path(work) / f"gw{g}.json"
             cfg.write_text(json.dumps({"mode": "dev", "data_dir": str(data), "jwt": {"secret": "x" * 40},
-                                       "server": {"public_dir": str(REPO / "public")}, "redis": {"url": url}, "engine": {"discover_interval_ms": 100}}))
+                                       "server": {"public_dir": str(REPO / "public")}, "redis": {"url": url}, "engine": {"discover_interval_ms": 100},
+                                       **({"arbiter": {"ml_weight": a.ml_weight}} if a.ml_weight is not None else {})}))
             ports.append(free_port())
             gateways.append(subprocess.Popen([a.bin, "serve", "--config", str(cfg), "--port", str(ports[-1])],
                                              cwd=work, env=env, stdout=open(Path(work) / f"gw{g}.log", "w"),
