@@ -149,7 +149,7 @@ def test_roles(start_gateway, datasets):
     ({"folds": 0}, "folds"),
     ({"folds": 21}, "folds"),
     ({"strategy": "moon"}, "strategy 'moon' is unknown"),
-    ({"dataset": "nope.csv"}, f"valid: {LONG}, {SMALL}"),
+    ({"dataset": "nope.csv"}, f"does not exist; valid: {SMALL}"),
 ])
 def test_bad_input_is_refused_and_starts_nothing(start_gateway, datasets, change, message):
     gw = start(start_gateway, datasets)

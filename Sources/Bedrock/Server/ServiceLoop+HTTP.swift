@@ -5,6 +5,21 @@ import Transport
 /// HTTP on the loop: health, readiness, metrics, the `/v1` API gate and static files.
 extension ServiceLoop {
     static let maxBodyBytes = 1 << 20
+    /// The body limit of `POST /v1/models/import` for an ADMIN: an XGBoost model of a few hundred
+    /// deep trees is megabytes of JSON (300 trees of depth 6: about 2 MB).
+    static let maxModelImportBytes = 32 << 20
+    /// The route that takes `maxModelImportBytes`.
+    static let modelImportPath = "/v1/models/import"
+
+    /// The body limit of a request to `path` from the bearer of the request's token:
+    /// `maxModelImportBytes` for an ADMIN importing a model, `maxBodyBytes` for everything else
+    /// (so no other caller can make the gateway hold more than 1 MiB per request).
+    func bodyLimit(_ wsi: WSI, path: String) -> Int {
+        guard path == ServiceLoop.modelImportPath, case .success(let identity) = bearerIdentity(wsi),
+            identity.role == .admin
+        else { return ServiceLoop.maxBodyBytes }
+        return ServiceLoop.maxModelImportBytes
+    }
     /// The routes for load balancers and scrapers: GET and HEAD only.
     static let probeRoutes: Set<String> = ["/health", "/ready", "/metrics"]
 
@@ -20,9 +35,10 @@ extension ServiceLoop {
         pendingExchanges[exchange.serial] = exchange
         if let refusal = HTTPRequestCheck.headRefusal(wsi) { return refuse(exchange, refusal.code, refusal.message) }
         if exchange.mayHaveBody {
+            exchange.bodyLimit = bodyLimit(wsi, path: exchange.pathWithoutQuery)
             switch HTTPRequestCheck.body(
                 contentLength: wsi.header(.contentLength), transferEncoding: wsi.header(.transferEncoding),
-                maxBytes: ServiceLoop.maxBodyBytes)
+                maxBytes: exchange.bodyLimit)
             {
             case .refused(let code, let message): return refuse(exchange, code, message)
             case .none: exchange.awaitingBody = false
@@ -59,7 +75,7 @@ extension ServiceLoop {
 
     func httpBody(_ wsi: WSI, chunk: UnsafeRawBufferPointer) -> Int32 {
         guard let exchange = exchanges[wsi], !exchange.closing else { return 0 }
-        if exchange.body.count + chunk.count > ServiceLoop.maxBodyBytes { exchange.bodyTooLarge = true; return 0 }
+        if exchange.body.count + chunk.count > exchange.bodyLimit { exchange.bodyTooLarge = true; return 0 }
         exchange.body.append(contentsOf: chunk)
         return 0
     }
@@ -72,7 +88,7 @@ extension ServiceLoop {
         if exchange.bodyTooLarge {
             return respond(
                 exchange, route: "other",
-                .error(.payloadTooLarge, "request body over \(ServiceLoop.maxBodyBytes) bytes", requestID: exchange.requestID))
+                .error(.payloadTooLarge, "request body over \(exchange.bodyLimit) bytes", requestID: exchange.requestID))
         }
         return route(exchange)
     }
@@ -192,7 +208,7 @@ extension ServiceLoop {
         return nil
     }
 
-    private func bearerIdentity(_ wsi: WSI) -> Result<Identity, AuthRefusal> {
+    func bearerIdentity(_ wsi: WSI) -> Result<Identity, AuthRefusal> {
         guard let token = HTTPExchange.bearerToken(wsi) else {
             return .failure(AuthRefusal("missing bearer token (Authorization: Bearer <JWT>)"))
         }
