@@ -33,7 +33,8 @@ public struct TrainingSpec: Sendable {
                 throw APIError(.badRequest, "hyperparameters must be an object, e.g. {\"trees\":200,\"depth\":6}")
             }
             do {
-                hyperparameters = try GBTHyperparameters(json: Dictionary(object.members.map { ($0.key, $0.value) }) { a, _ in a })
+                hyperparameters = try GBTHyperparameters(
+                    json: Dictionary(object.members.map { ($0.key, $0.value) }) { a, _ in a })
             } catch {
                 throw APIError(.badRequest, "hyperparameters: \(error.message)")
             }
