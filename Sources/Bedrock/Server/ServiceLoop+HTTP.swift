@@ -5,6 +5,9 @@ import Transport
 /// HTTP on the loop: health, readiness, metrics, the `/v1` API gate and static files.
 extension ServiceLoop {
     static let maxBodyBytes = 1 << 20
+    /// Bodies up to this size are parsed on the loop (microseconds); larger ones (a model
+    /// import) on the worker that runs the call.
+    static let maxBodyParsedOnLoop = 64 << 10
     /// The body limit of `POST /v1/models/import` for an ADMIN: an XGBoost model of a few hundred
     /// deep trees is megabytes of JSON (300 trees of depth 6: about 2 MB).
     static let maxModelImportBytes = 32 << 20
@@ -235,6 +238,9 @@ extension ServiceLoop {
         }
         var params = JSONObject()
         for (name, value) in exchange.wsi.queryArguments() { params[name] = .string(value) }
+        if exchange.body.count > ServiceLoop.maxBodyParsedOnLoop {
+            return callRESTParsingOnWorker(exchange, method: method, query: params, pathParams: pathParams, identity: identity)
+        }
         if !exchange.body.isEmpty {
             guard let body = try? JSONCodec.parse(exchange.body), let object = body.objectValue else {
                 // A caller who may not call the method hears that, not what is wrong with the body.
@@ -249,6 +255,34 @@ extension ServiceLoop {
         exchange.route = method.rawValue
         let call = MethodCall(subject: identity.subject, role: identity.role, params: params)
         let answerNow = methods.invoke(method, call) { [self] result in
+            respondLater(toExchange: serial) { ServiceLoop.response(result, requestID: id) }
+        }
+        if let answerNow { return respond(exchange, route: method.rawValue, ServiceLoop.response(answerNow, requestID: id)) }
+        awaitAnswer(serial, .http)
+        return 0
+    }
+
+    /// A call whose body is too large to parse on the loop (a model import): the worker parses
+    /// it and merges the parameters in the loop's order (query, body, path) before the handler
+    /// runs. The role is checked before, so a caller who may not call the method hears that.
+    private func callRESTParsingOnWorker(
+        _ exchange: HTTPExchange, method: Method, query: JSONObject, pathParams: [(String, String)], identity: Identity
+    ) -> Int32 {
+        let id = exchange.requestID, serial = exchange.serial, body = exchange.body
+        exchange.route = method.rawValue
+        let call = MethodCall(subject: identity.subject, role: identity.role, params: query)
+        let answerNow = methods.invoke(
+            method, call,
+            preparing: { call in
+                guard let value = try? JSONCodec.parse(body), let object = value.objectValue else {
+                    return .failure(APIError(.badRequest, "the body must be a JSON object"))
+                }
+                var params = call.params
+                for (name, value) in object.members { params[name] = value }
+                for (name, value) in pathParams { params[name] = .string(value) }
+                return .success(MethodCall(subject: call.subject, role: call.role, params: params))
+            }
+        ) { [self] result in
             respondLater(toExchange: serial) { ServiceLoop.response(result, requestID: id) }
         }
         if let answerNow { return respond(exchange, route: method.rawValue, ServiceLoop.response(answerNow, requestID: id)) }
