@@ -92,7 +92,9 @@ struct TrainCommand: ParsableCommand {
                 + cell(b) + "\n"
         }
         var text = "walk-forward: \(wf.folds.count) folds, \(wf.rows) rows, \(wf.model.count) out of sample "
-        text += "(\(first) … \(last)), \(wf.model.positives) positive\n"
+        text += "(\(first) … \(last)), \(wf.model.positives) positive"
+        let purged = wf.folds.reduce(0) { $0 + $1.purgedRows }
+        text += purged > 0 ? "; \(purged) training rows purged (trades closing inside a fold's test rows)\n" : "\n"
         text += "metric     model     baseline\n"
         text += line("accuracy", wf.model.accuracy, wf.baseline.accuracy)
         text += line("precision", wf.model.precision, wf.baseline.precision)

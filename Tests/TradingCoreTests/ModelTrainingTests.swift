@@ -89,10 +89,42 @@ final class ModelTrainingTests: XCTestCase {
         XCTAssertEqual(report.model.auc!, weighted, accuracy: 1e-12)
     }
 
+    /// A row whose trade closed after a fold's first test row has seen test-period prices: that
+    /// fold trains without it (purged), later folds with it; the early-stopping tail purges the
+    /// same way.
+    func testRowsWhoseLabelsEndInsideTheTestPeriodArePurged() throws {
+        var rows = Self.rows(500) { x, _ in x[0] > 0.5 }
+        let borders = try ModelTraining.chunkBorders(times: rows.times, folds: 4)
+        // The two rows before the first border close 30 hours later, inside chunk 1.
+        for r in (borders[1] - 2)..<borders[1] { rows.labelEnds[r] = rows.times[r] + 30 * 3_600_000 }
+        var p = Self.small
+        p.earlyStoppingRounds = 0
+        let folds = try ModelTraining.run(rows, folds: 4, hyperparameters: p, threads: 1) { _ in true }.walkForward.folds
+        XCTAssertEqual(folds[0].trainRows, borders[1] - 2)
+        XCTAssertEqual(folds[0].purgedRows, 2)
+        XCTAssertEqual(folds[1].trainRows, borders[2])
+        XCTAssertEqual(folds[1].purgedRows, 0)
+        let json = try XCTUnwrap(
+            ModelTraining.run(rows, folds: 4, hyperparameters: p, threads: 1) { _ in true }
+                .walkForward.jsonValue["fold_ranges"]?.arrayValue?.first)
+        XCTAssertEqual(json["purged_rows"], .int(2))
+        let prefix = rows.prefix(borders[1], purgedAt: rows.times[borders[1]])
+        XCTAssertEqual(prefix.times, Array(rows.times[0..<(borders[1] - 2)]))
+        // Early stopping: the last 100 rows validate; a training row ending inside them is dropped.
+        var tail = Self.rows(500) { x, _ in x[0] > 0.5 }
+        tail.labelEnds[390] = tail.times[450]
+        let kept = GBTTrainer.purged(tail, tail: 100)
+        XCTAssertEqual(kept.count, 499)
+        XCTAssertFalse(kept.times.contains(tail.times[390]))
+        XCTAssertEqual(Array(kept.times.suffix(100)), Array(tail.times.suffix(100)))
+        XCTAssertEqual(GBTTrainer.purged(Self.rows(500) { x, _ in x[0] > 0.5 }, tail: 100).count, 500)
+    }
+
     func testFoldsTrainOnThePastOnly() throws {
         // Times repeat in sevens, so a naive border would split rows that share a time.
         var rows = Self.rows(301) { x, _ in x[0] > 0.5 }
         rows.times = (0..<301).map { Int64($0 / 7) * 60_000 }
+        rows.labelEnds = rows.times
         let trained = try ModelTraining.run(rows, folds: 4, hyperparameters: Self.small, threads: 1) { _ in true }
         let folds = trained.walkForward.folds
         XCTAssertEqual(folds.count, 4)

@@ -99,10 +99,10 @@ final class SignalDatasetTests: XCTestCase {
                 let part = try SignalDataset.build(
                     series: series.prefix(cut), strategy: strategy(), config: costs, progress: { _ in true })
                 for (k, row) in part.enumerated() {
-                    // Features never change; labels only for trades the cut ended early.
+                    // Features never change; labels (and when they end) only for trades the cut ended early.
                     XCTAssertEqual(row.signal.features.count, MLFeatures.count)
                     var expected = full[k].signal
-                    if full[k].exitBar >= cut { expected.label = row.signal.label }
+                    if full[k].exitBar >= cut { (expected.label, expected.labelEnd) = (row.signal.label, row.signal.labelEnd) }
                     XCTAssertEqual(row.signal, expected, "\(name) cut \(cut) row \(k)")
                 }
             }

@@ -165,17 +165,20 @@ def test_too_few_signals_fail_the_job_saying_why(start_gateway, datasets):
 
 def test_cli_trains_on_data_files_as_on_their_features(datasets, tmp_path):
     """`bedrock train --data F --strategy S` trains on exactly the rows `bedrock features` writes
-    for F and S: the two models are the same file, and the printed metrics the same table."""
+    for F and S (the same walk-forward table of rows and test rows), and knows more than the CSV:
+    when each trade closed, so it purges the training rows whose trades close inside a fold's
+    test rows (a features CSV has no exit times: nothing to purge by)."""
     features = tmp_path / "features.csv"
     r = run("features", "--data", str(datasets / SMALL), "--strategy", "pullback", "--out", str(features))
     assert r.returncode == 0, r.stderr
-    common = ["--folds", "3", "--trees", "20", "--depth", "3"]
+    common = ["--folds", "4", "--trees", "20", "--depth", "3"]
     a = run("train", "--data", str(datasets / SMALL), "--strategy", "pullback", "--out", str(tmp_path / "a.json"), *common)
     b = run("train", "--features", str(features), "--out", str(tmp_path / "b.json"), *common)
     assert a.returncode == 0 and b.returncode == 0, (a.stderr, b.stderr)
-    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
-    table = lambda out: [line for line in out.splitlines() if not line.startswith("model:")]
-    assert table(a.stdout) == table(b.stdout) and "baseline" in a.stdout
+    head = lambda out: out.splitlines()[0].split(";")[0]
+    assert head(a.stdout) == head(b.stdout) and "baseline" in a.stdout
+    # A pullback trade may still be open when later signals come: some straddle a fold's border.
+    assert "training rows purged" in a.stdout and "purged" not in b.stdout, a.stdout
     for args, message in [
         (["--out", str(tmp_path / "c.json")], "give --features FILE.csv, or --data FILE... with --strategy"),
         (["--data", str(datasets / SMALL), "--out", str(tmp_path / "c.json")], "--data needs --strategy"),

@@ -89,12 +89,12 @@ extension JobRunner {
         let report: JSONValue = ["kind": "train", "model": version]
         let columns = ["accuracy", "precision", "recall", "f1", "auc", "log_loss"]
         var lines = [
-            (["fold", "train_rows", "test_rows", "test_start", "test_end"] + columns.map { "model_" + $0 }
+            (["fold", "train_rows", "purged_rows", "test_rows", "test_start", "test_end"] + columns.map { "model_" + $0 }
                 + columns.map { "baseline_" + $0 }).joined(separator: ",")
         ]
         for (i, fold) in record.trained.walkForward.folds.enumerated() {
             var cells = [
-                "\(i + 1)", "\(fold.trainRows)", "\(fold.testRange.count)",
+                "\(i + 1)", "\(fold.trainRows)", "\(fold.purgedRows)", "\(fold.testRange.count)",
                 RFC3339.format(milliseconds: fold.testStart), RFC3339.format(milliseconds: fold.testEnd),
             ]
             for metrics in [fold.model, fold.baseline] {

@@ -50,11 +50,17 @@ public struct LabeledRows: Sendable, Equatable {
     public var labels: [UInt8]
     /// Time of each row (ms since the epoch, the signal's bar open time), non-decreasing.
     public var times: [Int64]
+    /// When each row's label became known (ms; the open time of the bar its trade closed on),
+    /// never before its time. A row is fit to train a model tested from time t only when its
+    /// label ended before t (`prefix(_:purgedAt:)`). Rows read from a features CSV carry none:
+    /// their label ends are their times.
+    public var labelEnds: [Int64]
 
-    /// Labelled rows; the three must have the same length.
-    public init(features: FeatureMatrix, labels: [UInt8], times: [Int64]) {
+    /// Labelled rows; the arrays must have the same length (`labelEnds` nil: the times).
+    public init(features: FeatureMatrix, labels: [UInt8], times: [Int64], labelEnds: [Int64]? = nil) {
         precondition(features.rows == labels.count && labels.count == times.count, "rows, labels and times differ in length")
-        self.features = features; self.labels = labels; self.times = times
+        precondition(labelEnds.map { $0.count == times.count } ?? true, "label ends and times differ in length")
+        self.features = features; self.labels = labels; self.times = times; self.labelEnds = labelEnds ?? times
     }
 
     /// Number of examples.
@@ -62,6 +68,21 @@ public struct LabeledRows: Sendable, Equatable {
 
     /// The examples in `range`.
     public func slice(_ range: Range<Int>) -> LabeledRows {
-        LabeledRows(features: features.slice(range), labels: Array(labels[range]), times: Array(times[range]))
+        LabeledRows(
+            features: features.slice(range), labels: Array(labels[range]), times: Array(times[range]),
+            labelEnds: Array(labelEnds[range]))
+    }
+
+    /// The first `count` examples, less those whose label ended at or after `time` (they have
+    /// seen the prices of rows from `time` on: a model trained on them and tested from `time`
+    /// would be judged on data it learnt from).
+    public func prefix(_ count: Int, purgedAt time: Int64) -> LabeledRows {
+        let kept = (0..<count).filter { labelEnds[$0] < time }
+        guard kept.count < count else { return slice(0..<count) }
+        var matrix = FeatureMatrix(columns: features.columns)
+        for r in kept { matrix.append(features.row(r)) }
+        return LabeledRows(
+            features: matrix, labels: kept.map { labels[$0] }, times: kept.map { times[$0] },
+            labelEnds: kept.map { labelEnds[$0] })
     }
 }

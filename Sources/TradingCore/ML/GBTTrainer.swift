@@ -9,7 +9,8 @@ public enum GBTTrainer {
     /// Trains a model on `rows` (time order, `MLFeatures.count` columns, labels 0/1).
     ///
     /// With early stopping (`earlyStoppingRounds` > 0 and a non-empty `validationFraction` tail)
-    /// the trees grow on the rows before the tail; training stops after `earlyStoppingRounds`
+    /// the trees grow on the rows before the tail (less those whose trades closed inside it,
+    /// `purged`); training stops after `earlyStoppingRounds`
     /// rounds without a lower log loss on the tail and keeps the rounds up to the best one.
     /// Otherwise every row trains. base_score is the training rows' positive rate. Deterministic;
     /// the result does not depend on `threads`.
@@ -22,8 +23,11 @@ public enum GBTTrainer {
         guard rows.features.columns == MLFeatures.count else {
             throw .invalid("rows have \(rows.features.columns) feature columns; a model takes \(MLFeatures.count)")
         }
+        let tail = p.earlyStoppingRounds > 0 ? Int(Double(rows.count) * p.validationFraction) : 0
+        // The validation tail's labels must not be learnt from: training rows whose trades
+        // closed inside it are left out.
+        let rows = tail > 0 ? Self.purged(rows, tail: tail) : rows
         let n = rows.count
-        let tail = p.earlyStoppingRounds > 0 ? Int(Double(n) * p.validationFraction) : 0
         let trainCount = n - tail
         guard trainCount >= 2 else { throw .invalid("\(n) rows are too few to train a model") }
         let positives = rows.labels[0..<trainCount].reduce(0) { $0 + Int($1) }
@@ -69,6 +73,20 @@ public enum GBTTrainer {
         }
         if tail > 0 { trees.removeSubrange((bestRound + 1)...) }
         return TreeEnsemble(trees: trees, baseScore: baseScore, featureNames: MLFeatures.names)
+    }
+
+    /// `rows` with the rows before the last `tail` whose label ended at or after the tail's
+    /// first time left out (`LabeledRows.prefix(_:purgedAt:)`), the tail itself kept.
+    static func purged(_ rows: LabeledRows, tail: Int) -> LabeledRows {
+        let border = rows.count - tail
+        guard tail > 0, border > 0 else { return rows }
+        let head = rows.prefix(border, purgedAt: rows.times[border])
+        guard head.count < border else { return rows }
+        var features = head.features
+        for r in border..<rows.count { features.append(rows.features.row(r)) }
+        return LabeledRows(
+            features: features, labels: head.labels + rows.labels[border...], times: head.times + rows.times[border...],
+            labelEnds: head.labelEnds + rows.labelEnds[border...])
     }
 
     /// The logistic loss's gradient p − y and hessian max(p(1 − p), 1e-16) of each row, p the

@@ -6,8 +6,10 @@ import JSONCodec
 public struct WalkForwardReport: Sendable, Equatable {
     /// One fold: trained on rows `0..<trainRows`, tested on `testRange`.
     public struct Fold: Sendable, Equatable {
-        /// Training rows (the first `trainRows` rows).
+        /// Training rows: the rows before `testRange` whose labels ended before it.
         public var trainRows: Int
+        /// Rows before `testRange` left out of training because their trades closed inside it.
+        public var purgedRows: Int = 0
         /// Test rows (row indices), all later in time than every training row.
         public var testRange: Range<Int>
         /// Time of the first and last test row (ms since the epoch).
@@ -29,8 +31,8 @@ public struct WalkForwardReport: Sendable, Equatable {
     /// positive rate as the probability.
     public var baseline: BinaryMetrics
 
-    /// `{"folds":K,"rows":N,"model":{...},"baseline":{...},"fold_ranges":[{"train_rows","test_rows",
-    /// "test_start","test_end"}]}` (times RFC 3339).
+    /// `{"folds":K,"rows":N,"model":{...},"baseline":{...},"fold_ranges":[{"train_rows","purged_rows",
+    /// "test_rows","test_start","test_end"}]}` (times RFC 3339).
     public var jsonValue: JSONValue {
         .object([
             ("folds", .int(Int64(folds.count))), ("rows", .int(Int64(rows))), ("model", model.jsonValue),
@@ -40,7 +42,8 @@ public struct WalkForwardReport: Sendable, Equatable {
                 .array(
                     folds.map {
                         .object([
-                            ("train_rows", .int(Int64($0.trainRows))), ("test_rows", .int(Int64($0.testRange.count))),
+                            ("train_rows", .int(Int64($0.trainRows))), ("purged_rows", .int(Int64($0.purgedRows))),
+                            ("test_rows", .int(Int64($0.testRange.count))),
                             ("test_start", .string(RFC3339.format(milliseconds: $0.testStart))),
                             ("test_end", .string(RFC3339.format(milliseconds: $0.testEnd))),
                         ])
@@ -84,7 +87,7 @@ public enum ModelTraining {
         var modelProbabilities: [Double] = []
         var baselineProbabilities: [Double] = []
         for k in 1...folds {
-            let train = rows.slice(0..<borders[k])
+            let train = rows.prefix(borders[k], purgedAt: rows.times[borders[k]])
             let test = borders[k]..<borders[k + 1]
             let stage = "fold \(k) of \(folds)"
             let model: TreeEnsemble
@@ -109,7 +112,8 @@ public enum ModelTraining {
             let baseline = [Double](repeating: rate, count: test.count)
             reports.append(
                 WalkForwardReport.Fold(
-                    trainRows: train.count, testRange: test, testStart: rows.times[test.lowerBound],
+                    trainRows: train.count, purgedRows: borders[k] - train.count, testRange: test,
+                    testStart: rows.times[test.lowerBound],
                     testEnd: rows.times[test.upperBound - 1],
                     model: BinaryMetrics.evaluate(labels: foldLabels, probabilities: predicted),
                     baseline: BinaryMetrics.evaluate(labels: foldLabels, probabilities: baseline)))

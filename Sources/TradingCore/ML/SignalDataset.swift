@@ -10,15 +10,23 @@ public struct LabeledSignal: Sendable, Equatable {
     public var label: UInt8
     /// The `FeatureTracker` vector at the signal's bar, `MLFeatures` order (NaN = missing).
     public var features: [Double]
+    /// Open time of the bar the signal's trade closed on: the label is known at that bar's close,
+    /// so a training row whose label ends at or after a test row's time has seen test-period
+    /// prices (walk-forward purges it, `LabeledRows.labelEnds`).
+    public var labelEnd: Int64
 
-    /// A labelled signal.
-    public init(time: Int64, signalType: SignalType, side: Side, label: UInt8, features: [Double]) {
+    /// A labelled signal; `labelEnd` nil means known at `time`.
+    public init(
+        time: Int64, signalType: SignalType, side: Side, label: UInt8, features: [Double], labelEnd: Int64? = nil
+    ) {
         self.time = time; self.signalType = signalType; self.side = side; self.label = label; self.features = features
+        self.labelEnd = labelEnd ?? time
     }
 
     /// Two rows are equal when every field is, NaN features counting as equal to NaN.
     public static func == (a: LabeledSignal, b: LabeledSignal) -> Bool {
         a.time == b.time && a.signalType == b.signalType && a.side == b.side && a.label == b.label
+            && a.labelEnd == b.labelEnd
             && a.features.count == b.features.count
             && zip(a.features, b.features).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
     }
@@ -80,6 +88,7 @@ public enum SignalDataset {
             let commission = trade.size * price * config.commissionRate
             let pnl = trade.side.sign * trade.size * (price - trade.entryPrice) - trade.entryCommission - commission
             rows[trade.row]!.signal.label = pnl > 0 ? 1 : 0
+            rows[trade.row]!.signal.labelEnd = series.time[bar]
             rows[trade.row]!.exitBar = bar
         }
 
@@ -126,7 +135,7 @@ public enum SignalDataset {
                 pendingEntry = (signal, rows.count)
                 let row = LabeledSignal(
                     time: bar.time, signalType: signal.signalType, side: signal.side, label: 0,
-                    features: tracker.vector(for: signal, bar: bar))
+                    features: tracker.vector(for: signal, bar: bar), labelEnd: series.time[n - 1])
                 rows.append((row, n - 1))
             }
             if (i + 1) % interval == 0 && !progress(Double(i + 1) / Double(n)) {
@@ -158,7 +167,9 @@ public enum SignalDataset {
     public static func rows(_ signals: [LabeledSignal]) -> LabeledRows {
         var features = FeatureMatrix(columns: MLFeatures.count)
         for s in signals { features.append(s.features) }
-        return LabeledRows(features: features, labels: signals.map(\.label), times: signals.map(\.time))
+        return LabeledRows(
+            features: features, labels: signals.map(\.label), times: signals.map(\.time),
+            labelEnds: signals.map(\.labelEnd))
     }
 }
 
