@@ -38,6 +38,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning rate (eta), in (0, 1].")
     var learningRate = GBTHyperparameters().learningRate
 
+    @Option(help: "Stop after this many trees without a better log loss on the validation tail (0 = grow every tree).")
+    var earlyStoppingRounds = GBTHyperparameters().earlyStoppingRounds
+
     @Option(help: "Seed, recorded with the model.")
     var seed = GBTHyperparameters().seed
 
@@ -49,12 +52,14 @@ struct TrainCommand: ParsableCommand {
         do {
             hyperparameters = try GBTHyperparameters(json: [
                 "trees": .int(Int64(trees)), "depth": .int(Int64(depth)), "learning_rate": .double(learningRate),
-                "seed": .int(Int64(seed)),
+                "seed": .int(Int64(seed)), "early_stopping_rounds": .int(Int64(earlyStoppingRounds)),
             ])
         } catch {
             // "hyperparameters: learning_rate must be …" → "--learning-rate must be …"
             let option = error.message.replacingOccurrences(of: "hyperparameters: ", with: "--")
-            throw TradingCLI.usageError(option.replacingOccurrences(of: "learning_rate", with: "learning-rate"))
+            throw TradingCLI.usageError(
+                option.replacingOccurrences(of: "learning_rate", with: "learning-rate")
+                    .replacingOccurrences(of: "early_stopping_rounds", with: "early-stopping-rounds"))
         }
         if let t = threads, t < 1 { throw TradingCLI.usageError("--threads must be positive") }
         guard (1...20).contains(folds) else { throw TradingCLI.usageError("--folds must be 1…20, got \(folds)") }

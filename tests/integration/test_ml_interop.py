@@ -231,8 +231,9 @@ def test_interop_on_bedrock_features_output(tmp_path):
 
     ours = tmp_path / "bedrock.json"
     p = run("train", "--data", str(data / "BTCUSDT-1h.csv"), "--strategy", "pullback", "--out", str(ours),
-            "--folds", "4", "--trees", "60", "--depth", "4")
+            "--folds", "4", "--trees", "60", "--depth", "4", "--early-stopping-rounds", "0")
     assert p.returncode == 0, p.stderr
+    assert "model: 60 trees grown on all rows" in p.stdout, p.stdout
     loaded = xgb.Booster()
     loaded.load_model(str(ours))
     p = run("predict", "--model", str(ours), "--features", str(held), "--out", str(out))
