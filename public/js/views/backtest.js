@@ -42,6 +42,8 @@ export function mount(root, ctx) {
     let strategies = [], markets = [];
     // The dataset list is a convenience: without it the file name is typed, as before.
     const datasets = ctx.api.get('/v1/datasets').then((d) => d.data || []).catch(() => null);
+    // The model picker needs the registry; without it the form runs rules only, as before.
+    const models = ctx.models(true).then((r) => (r && r.models) || []).catch(() => null);
     try {
       const [s, m] = await Promise.all([ctx.api.get('/v1/strategies'), ctx.api.get('/v1/markets')]);
       strategies = s.data || s || [];
@@ -53,7 +55,7 @@ export function mount(root, ctx) {
       return;
     }
     loaded = true;
-    form = buildBacktestForm({ strategies, markets, datasets: await datasets, onSubmit: runner.submit });
+    form = buildBacktestForm({ strategies, markets, datasets: await datasets, models: await models, onSubmit: runner.submit });
     refreshPendingDatasets(await datasets, 0);
     form.cancelButton.addEventListener('click', runner.cancel);
     formSlot.replaceChildren(form.form);
