@@ -228,7 +228,7 @@ function modelPicker(models) {
     el('option', { value: '', text: 'No model (rules only)' }),
     ...usable.map((v) => el('option', { value: `${v.name}@${v.version}`,
       text: `${v.name}@${v.version} — ${v.status}${v.status === 'deployed' ? ` ${fmtNum(v.traffic_percentage, 0)} %` : ''}` })));
-  const compare = el('input', { type: 'checkbox', id: 'bt-compare', testid: 'bt-compare', disabled: true });
+  const compare = el('input', { type: 'checkbox', id: 'bt-compare', testid: 'bt-compare-rules-only', disabled: true });
   const sync = () => { compare.disabled = !select.value; if (!select.value) compare.checked = false; };
   select.addEventListener('change', sync);
   const pick = field('bt-ml-model', 'ML confidence model', select,
