@@ -17,6 +17,7 @@ from pathlib import Path
 
 from browser import PHONE, Browser
 from test_dashboard import ENGINE_OFF, FAST_ENGINE, MARKET, api, auth, record_signal, replay_bars, select_option, signal_row
+from test_engine import sample
 
 WIDE = (1440, 900)
 FEATURES = 15
@@ -177,17 +178,21 @@ def test_models_view_roles_import_deploy_and_live_traffic(start_gateway, make_br
 def test_models_view_metrics_against_the_baseline(start_gateway, browser, tmp_path):
     """A trained version's walk-forward metrics next to the baseline, each row marked by whether
     the model beats it, exactly as the API reports them; an empty registry reads as empty."""
-    gw = start_gateway(ENGINE_OFF)
+    datasets = tmp_path / "datasets"
+    datasets.mkdir()
+    # 10,000 bars: a couple of hundred pullback signals, enough for 3 walk-forward folds.
+    (datasets / "BTCUSDT-1h.csv").write_bytes(sample(tmp_path, 10_000, seed=5).read_bytes())
+    gw = start_gateway({**ENGINE_OFF, "jobs": {"data_dir": str(datasets)}})
     browser.open(gw)
     browser.sign_in("TRADER")
     browser.go("models")
     browser.wait_for("models-empty")
     assert not browser.visible("models-error")
-    replay_bars(gw, tmp_path, 3000, seed=5)
     browser.click("models-train-open")
     form = browser.wait_for("train-form")
     select_option(browser, "train-strategy", "pullback")
-    select_option(browser, "train-market", MARKET)
+    browser.click("train-source-dataset")
+    select_option(browser, "train-dataset", "BTCUSDT-1h.csv")
     for hook, value in (("train-model-name", "dash-trained"), ("train-trees", "30"), ("train-depth", "3"),
                         ("train-folds", "3")):
         field = browser.wait_for(hook, within=form)
