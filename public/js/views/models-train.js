@@ -2,7 +2,8 @@
 // and its parameters (GET /v1/strategies), bars from a market and interval or a dataset file,
 // the model's name, hyperparameters (trees, depth, learning rate) and walk-forward folds. The job
 // goes over the socket (`training.submit`), its `progress` frames fill a bar (with the stage when
-// the frame names one), `training.status` is polled as a backup, Cancel sends `training.cancel`,
+// the frame names one), `training.status` is polled as a backup (it carries the version once
+// COMPLETED), Cancel sends `training.cancel`,
 // and the `completed` frame's report (`{"model": <version>}`) shows its metrics vs the baseline.
 
 import { marketOptions, withBars } from '../markets.js';
@@ -16,10 +17,10 @@ const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 /** Hyperparameters offered in the form: [JSON name, label, spec for checkNumber]. */
 const HYPER = [
   ['trees', 'Trees', { min: 1, max: 5000, integer: true, default: 200 }],
-  ['depth', 'Depth', { min: 1, max: 16, integer: true, default: 6 }],
+  ['depth', 'Depth', { min: 1, max: 10, integer: true, default: 6 }],
   ['learning_rate', 'Learning rate', { min: 0.001, max: 1, integer: false, default: 0.1 }],
 ];
-const FOLDS = { min: 2, max: 20, integer: true, default: 5 };
+const FOLDS = { min: 1, max: 20, integer: true, default: 5 };
 
 /**
  * The training panel (hidden until its button opens it): loads its choices, builds the form and
@@ -96,7 +97,8 @@ export function createTrainPanel(ctx, onTrained) {
       const s = await ctx.socket.request('training.status', { task_id: id });
       if (!job || job.id !== id || job.done) return;
       const st = String(s.status || '').toUpperCase();
-      if (FINAL.has(st) && (st !== 'COMPLETED' || s.report)) return finish(id, { task_id: id, status: st, reason: s.reason || s.error, report: s.report });
+      // training.status carries the version (`model`) once COMPLETED.
+      if (FINAL.has(st)) return finish(id, { task_id: id, status: st, reason: s.reason, report: s.model ? { model: s.model } : null });
       if (typeof s.progress === 'number' && s.progress > bar.value) setProgress(s.progress, `Task ${id}: ${Math.round(s.progress * 100)} %`);
     } catch { /* the frames or the next poll will tell */ }
     if (job && job.id === id && !job.done) job.timer = setTimeout(() => poll(id), POLL_MS);
@@ -111,10 +113,10 @@ export function createTrainPanel(ctx, onTrained) {
     form.setBusy(false);
     const status = String(frame.status || '').toUpperCase();
     const model = frame.report && frame.report.model;
-    if (status === 'COMPLETED' && model) {
+    if (status === 'COMPLETED') {
       setProgress(1, `Task ${id}: completed`);
-      renderTrained(result, model);
-      ctx.toast(`Trained ${modelRef(model)}`, 'ok');
+      if (model) renderTrained(result, model); else replaceChildren(result, el('p', { text: 'Trained; the new version is in the list below.' }));
+      ctx.toast(model ? `Trained ${modelRef(model)}` : 'Training completed', 'ok');
       onTrained();
       return;
     }
