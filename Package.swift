@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "HTTPClient", targets: ["HTTPClient"]),
         .library(name: "MarketDataCore", targets: ["MarketDataCore"]),
         .library(name: "Exchanges", targets: ["Exchanges"]),
+        .library(name: "Digests", targets: ["Digests"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,6 +41,9 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
         // For the load generator's raw-socket client: epoll, which Glibc does not import.
         .systemLibrary(name: "CEpoll", path: "loadtest/Sources/CEpoll"),
         // The only importer of CJansson: one JSON value type, a Swift encoder, jansson parsing.
@@ -58,6 +62,8 @@ let package = Package(
         // The exchange adapters: MarketDataCore's policy around real I/O (REST history pages over
         // HTTPClient, live kline streams over Transport's WebSocket client).
         .target(name: "Exchanges", dependencies: ["MarketDataCore", "HTTPClient", "Transport", "JSONCodec", "GatewayCore"]),
+        // The only importer of CCrypto: message digests (SHA-256 of training data).
+        .target(name: "Digests", dependencies: ["CCrypto"]),
         // The only importer of CWebSockets: lws contexts, connections, the WebSocket clients.
         .target(
             name: "Transport",
@@ -75,7 +81,7 @@ let package = Package(
             name: "Bedrock",
             dependencies: [
                 "TradingCore", "MarketDataCore", "Exchanges", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth",
-                "Transport",
+                "Transport", "Digests",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -100,6 +106,7 @@ let package = Package(
             path: "loadtest/Sources/loadtest"
         ),
         .testTarget(name: "JSONCodecTests", dependencies: ["JSONCodec", "CJansson"]),
+        .testTarget(name: "DigestsTests", dependencies: ["Digests"]),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore", "JSONCodec"]),
         .testTarget(name: "MarketDataCoreTests", dependencies: ["MarketDataCore", "TradingCore", "GatewayCore"]),
         .testTarget(

@@ -13,6 +13,8 @@ struct BacktestCommand: ParsableCommand {
             apply to every fill, open positions close at the last close (END_OF_DATA).
             Example: bedrock backtest --data btc-1h.csv --strategy sma_cross --param fast=10 \
             --param slow=20 --commission 0.001 --format json
+            With --ml-model m.json every entry signal is scored by the model (its probability × 100 \
+            is the arbiter's ML score); --compare rules_only adds the same run without the model.
             """)
 
     @OptionGroup var configOptions: ConfigOptions
@@ -28,6 +30,8 @@ struct BacktestCommand: ParsableCommand {
 
     @OptionGroup var costs: BacktestCostOptions
 
+    @OptionGroup var model: MLModelOptions
+
     @Option(help: "Output format: text, json or csv (trades).")
     var format: BacktestFormat = .text
 
@@ -35,18 +39,19 @@ struct BacktestCommand: ParsableCommand {
         let descriptor = try TradingCLI.strategy(strategy)
         let parameters = try TradingCLI.parameters(params)
         let warmup = try TradingCLI.validate(parameters, for: descriptor)
-        let config = try costs.config()
+        let compare = try model.comparesRulesOnly()
+        let config = try model.apply(to: costs.config())
         let series = try TradingCLI.load(data)
         try TradingCLI.requireBars(series, warmup: warmup, path: data, strategy: descriptor.name)
-        let result: BacktestResult
+        let report: BacktestReport
         do {
-            result = try Backtester.run(
-                series: series, strategyName: descriptor.name,
-                parameters: parameters, config: config)
+            report = try Backtester.report(
+                series: series, strategyName: descriptor.name, parameters: parameters, config: config,
+                compareRulesOnly: compare
+            ).report
         } catch {
             throw TradingCLI.failure(String(describing: error))
         }
-        let report = BacktestReport(result)
         switch format {
         case .text: TradingCLI.output(report.text())
         case .json:

@@ -11,7 +11,7 @@ struct BedrockCommand: ParsableCommand {
         subcommands: [
             ServeCommand.self, TokenCommand.self, WatchCommand.self,
             BacktestCommand.self, OptimizeCommand.self, ReplayCommand.self, SampleDataCommand.self,
-            BackfillCommand.self,
+            BackfillCommand.self, FeaturesCommand.self, TrainCommand.self, PredictCommand.self,
         ]
     )
 

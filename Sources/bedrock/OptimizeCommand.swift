@@ -1,4 +1,5 @@
 import ArgumentParser
+import JSONCodec
 import TradingCore
 
 /// `bedrock optimize` (SPEC §2): grid or random parameter search, ranked by a report metric,
@@ -55,6 +56,8 @@ struct OptimizeCommand: ParsableCommand {
 
     @OptionGroup var costs: BacktestCostOptions
 
+    @OptionGroup var model: MLModelOptions
+
     @Option(help: "Output format: text or json.")
     var format: OptimizeFormat = .text
 
@@ -73,7 +76,8 @@ struct OptimizeCommand: ParsableCommand {
         if let clash = ranges.first(where: { fixed[$0.name] != nil }) {
             throw TradingCLI.usageError("parameter '\(clash.name)' is given both as --param and --grid")
         }
-        let config = try costs.config()
+        let compare = try model.comparesRulesOnly()
+        let config = try model.apply(to: costs.config())
         let candidates: [[String: Double]]
         do {
             candidates = try SearchSpace.candidates(
@@ -89,7 +93,8 @@ struct OptimizeCommand: ParsableCommand {
         }
         let series = try TradingCLI.load(data)
         let options = OptimizationOptions(threads: threads ?? OptimizationOptions.defaultThreads)
-        let evaluate = Optimizer.backtestEvaluator(series: series, strategyName: descriptor.name, config: config)
+        let runs = compare ? [config, config.rulesOnly] : [config]
+        let evaluators = runs.map { Optimizer.backtestEvaluator(series: series, strategyName: descriptor.name, config: $0) }
         do {
             if let k = walkForward {
                 let windows: [WalkForwardWindow]
@@ -102,19 +107,36 @@ struct OptimizeCommand: ParsableCommand {
                         "\(data) has \(series.count) bars: too few for \(k) walk-forward folds "
                             + "(\(k + 3) blocks, each needs more than \(warmup) bars to warm up \(descriptor.name))")
                 }
-                let result = try Optimizer.walkForward(
-                    candidates: candidates, windows: windows, metric: metric,
-                    options: options, evaluate: evaluate)
-                TradingCLI.output(format == .json ? result.json() + "\n" : result.text())
+                let results = try evaluators.map {
+                    try Optimizer.walkForward(
+                        candidates: candidates, windows: windows, metric: metric, options: options, evaluate: $0)
+                }
+                output(results.map { $0.jsonValue() }, texts: results.map { $0.text() }, config: config)
             } else {
                 try TradingCLI.requireBars(series, warmup: warmup, path: data, strategy: descriptor.name)
-                let result = try Optimizer.optimize(
-                    candidates: candidates, range: 0..<series.count,
-                    metric: metric, options: options, evaluate: evaluate)
-                TradingCLI.output(format == .json ? result.json(top: top) + "\n" : result.text(top: top))
+                let results = try evaluators.map {
+                    try Optimizer.optimize(
+                        candidates: candidates, range: 0..<series.count, metric: metric, options: options, evaluate: $0)
+                }
+                output(results.map { $0.jsonValue(top: top) }, texts: results.map { $0.text(top: top) }, config: config)
             }
         } catch let error as OptimizationError {
             throw TradingCLI.failure(String(describing: error))
+        }
+    }
+
+    /// Prints the run with the model (or the only run) and, when compared, the rules-only run:
+    /// JSON with `ml_model` and `compare`, or the texts one after the other.
+    private func output(_ values: [JSONValue], texts: [String], config: BacktestConfig) {
+        switch format {
+        case .json:
+            let value = MLComparison.annotate(values[0], mlModel: config.mlModel, rulesOnly: values.dropFirst().first)
+            TradingCLI.output(JSONCodec.encodeString(value, doubles: .shortest) + "\n")
+        case .text:
+            var text = texts[0]
+            if let name = config.mlModel { text = "ML model: \(name)\n" + text }
+            if texts.count > 1 { text += "\nRules only (the same search without the ML model):\n" + texts[1] }
+            TradingCLI.output(text)
         }
     }
 

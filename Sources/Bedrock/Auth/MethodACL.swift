@@ -24,6 +24,9 @@ import JWTAuth
 /// | `backtest.report`       | VIEWER     |
 /// | `backtest.cancel`       | TRADER     |
 /// | `optimize.submit`       | TRADER     |
+/// | `training.submit`       | TRADER     |
+/// | `training.status`       | VIEWER     |
+/// | `training.cancel`       | TRADER     |
 /// | `strategies.list`       | VIEWER     |
 /// | `klines.list`           | VIEWER     |
 /// | `datasets.list`         | VIEWER     |
@@ -47,6 +50,9 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case backtestReport = "backtest.report"
     case backtestCancel = "backtest.cancel"
     case optimizeSubmit = "optimize.submit"
+    case trainingSubmit = "training.submit"
+    case trainingStatus = "training.status"
+    case trainingCancel = "training.cancel"
     case strategiesList = "strategies.list"
     case klinesList = "klines.list"
     case datasetsList = "datasets.list"
@@ -54,7 +60,8 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     /// The least role that may call this method.
     public var leastRole: Role {
         switch self {
-        case .signalsGenerate, .positionsClose, .backtestSubmit, .backtestCancel, .optimizeSubmit:
+        case .signalsGenerate, .positionsClose, .backtestSubmit, .backtestCancel, .optimizeSubmit, .trainingSubmit,
+            .trainingCancel:
             return .trader
         case .riskKillSwitch:
             return .admin

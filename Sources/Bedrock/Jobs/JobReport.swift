@@ -10,8 +10,11 @@ import TradingCore
 ///   (evenly spaced bars, first and last always kept), so a million-bar run stays a readable
 ///   report. CSV: one row per trade (`BacktestReport.csvHeader`).
 /// - Optimisation: `{"kind":"optimize","strategy_name","method","metric","walk_forward",...}` plus
-///   the optimiser's ranking (`OptimizationResult` / `WalkForwardResult` JSON). CSV: one row per
-///   ranked parameter set.
+///   the optimiser's ranking (`OptimizationResult` / `WalkForwardResult` JSON), `ml_model` and,
+///   with `compare`, `"compare": {"rules_only": <the same search without the model>}`. CSV: one
+///   row per ranked parameter set (of the run with the model).
+/// - With `compare`, a backtest report gains `"compare": {"rules_only": <that run's report without
+///   trades, its equity curve sampled alike>}`.
 ///
 /// Each report is built once as a `JSONValue` and encoded once, in the wire style
 /// (`significant15`): whole-number metrics are integers (`JSONValue.plain`), equity points are
@@ -26,14 +29,30 @@ enum JobReport {
     /// A backtest's report (sampled equity curve) and trade CSV.
     static func backtest(_ report: BacktestReport) -> JobOutcome {
         var members = report.jsonValue(includeDetail: false).objectValue ?? [:]
+        let compare = members["compare"]
+        members["compare"] = nil
         members["trades"] = .array(report.trades.map(BacktestReport.tradeJSON))
+        members["equity_curve"] = sampledCurve(report)
+        if var compared = compare?.objectValue {
+            // The compared runs (rules only) without trades, with their sampled equity curves.
+            for (name, run) in report.compare {
+                guard var object = compared[name]?.objectValue else { continue }
+                object["equity_curve"] = sampledCurve(run)
+                compared[name] = .object(object)
+            }
+            members["compare"] = .object(compared)
+        }
+        return outcome(.object(members), csv: report.csv())
+    }
+
+    /// The report's equity curve, at most `maxEquityPoints` points.
+    private static func sampledCurve(_ report: BacktestReport) -> JSONValue {
         let n = min(report.equity.count, report.equityTimes.count)
         var curve: [JSONValue] = []
         for i in sampleIndices(count: n, max: maxEquityPoints) {
             curve.append(.array([.string(RFC3339.format(milliseconds: report.equityTimes[i])), .number(report.equity[i])]))
         }
-        members["equity_curve"] = .array(curve)
-        return outcome(.object(members), csv: report.csv())
+        return .array(curve)
     }
 
     /// The outcome: the report encoded once for storage, and the value the `completed` frame
@@ -65,7 +84,9 @@ enum JobReport {
         return members
     }
 
-    static func optimization(_ result: OptimizationResult, request: JobRequest, spec: OptimizeSpec) -> JobOutcome {
+    static func optimization(
+        _ result: OptimizationResult, request: JobRequest, spec: OptimizeSpec
+    ) -> (value: JSONValue, csv: String) {
         let body = result.jsonValue().objectValue ?? [:]
         let value = JSONValue.object(JSONObject(header(request, spec) + body.members.map { ($0.key, $0.value) }))
         let names = Array(Set(result.ranked.flatMap { $0.parameters.keys })).sorted()
@@ -78,10 +99,12 @@ enum JobReport {
             }
             lines.append(cells.joined(separator: ","))
         }
-        return outcome(value, csv: lines.joined(separator: "\n") + "\n")
+        return (value, lines.joined(separator: "\n") + "\n")
     }
 
-    static func walkForward(_ result: WalkForwardResult, request: JobRequest, spec: OptimizeSpec) -> JobOutcome {
+    static func walkForward(
+        _ result: WalkForwardResult, request: JobRequest, spec: OptimizeSpec
+    ) -> (value: JSONValue, csv: String) {
         let body = result.jsonValue().objectValue ?? [:]
         let value = JSONValue.object(JSONObject(header(request, spec) + body.members.map { ($0.key, $0.value) }))
         let names = Array(Set(result.ranking.flatMap { $0.parameters.keys })).sorted()
@@ -93,6 +116,6 @@ enum JobReport {
             cells.append(c.meanInSample.map(TextFormat.plain) ?? "")
             lines.append(cells.joined(separator: ","))
         }
-        return outcome(value, csv: lines.joined(separator: "\n") + "\n")
+        return (value, lines.joined(separator: "\n") + "\n")
     }
 }

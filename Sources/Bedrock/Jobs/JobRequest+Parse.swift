@@ -20,6 +20,7 @@ import TradingCore
 /// | `trials`, `seed` | optimize | 1-10000; any whole number ≥ 0 | 50, 42 |
 /// | `metric` | optimize | a report metric (`BacktestReport.metricNames`) | `sharpe_ratio` |
 /// | `walk_forward` | optimize | folds 1-20 (`true` = 4; `false`/0 = none) | none |
+/// | `ml_model`, `compare` | both | see `modelFields` (JobRequest+Model.swift) | none |
 extension JobRequest {
     /// Most parameter sets one optimisation job may evaluate.
     public static let maxCandidates = 10_000
@@ -65,16 +66,27 @@ extension JobRequest {
         }
         if let s = p.value("start_date") { summary["start_date"] = s }
         if let e = p.value("end_date") { summary["end_date"] = e }
+        let (mlModel, compare) = try modelFields(p)
+        if let mlModel { summary["ml_model"] = .string(mlModel) }
+        if compare { summary["compare"] = .array([.string(MLComparison.rulesOnly)]) }
 
         switch kind {
-        case .backtest:
+        case .backtest, .train:
             let warmup: Int
             do { warmup = try descriptor.make(fixed).warmupBars } catch {
                 throw APIError(.badRequest, "params: \(error)")
             }
+            var training: TrainingSpec?
+            if kind == .train {
+                let spec = try TrainingSpec.parse(p)
+                summary["model_name"] = .string(spec.modelName)
+                summary["folds"] = .int(Int64(spec.folds))
+                training = spec
+            }
             return JobRequest(
                 kind: kind, strategy: descriptor.name, parameters: fixed, data: data, config: config,
-                optimize: nil, warmup: warmup, summary: summary)
+                optimize: nil, training: training, warmup: warmup, summary: summary, mlModel: mlModel,
+                compareRulesOnly: compare)
         case .optimize:
             let spec = try optimizeSpec(p, descriptor: descriptor, fixed: fixed)
             summary["metric"] = .string(spec.metric)
@@ -82,7 +94,7 @@ extension JobRequest {
             if let k = spec.walkForward { summary["walk_forward"] = .int(Int64(k)) }
             return JobRequest(
                 kind: kind, strategy: descriptor.name, parameters: fixed, data: data, config: config,
-                optimize: spec, warmup: spec.warmup, summary: summary)
+                optimize: spec, warmup: spec.warmup, summary: summary, mlModel: mlModel, compareRulesOnly: compare)
         }
     }
 

@@ -7,6 +7,8 @@ public enum JobKind: String, Sendable, CaseIterable {
     case backtest
     /// A parameter search, optionally walk-forward (`optimize.submit`).
     case optimize
+    /// Training an ML confidence model on a strategy's signals (`training.submit`).
+    case train
 }
 
 /// The life of a job (SPEC §4). PENDING → RUNNING → COMPLETED | FAILED | CANCELLED; a PENDING
@@ -62,8 +64,14 @@ public struct JobRequest: Sendable {
     public var config: BacktestConfig
     /// The search, for `optimize`.
     public var optimize: OptimizeSpec?
+    /// The model to train, for `train`.
+    public var training: TrainingSpec? = nil
     /// Bars the strategy needs before it can trade (its warm-up).
     public var warmup: Int
     /// A short description stored with the job (strategy, data, dates), for status answers.
     public var summary: JSONObject
+    /// The registry model (`name@version`) scoring the entry signals, nil for rules only.
+    public var mlModel: String? = nil
+    /// Whether the report adds the same run without the model (`compare: ["rules_only"]`).
+    public var compareRulesOnly = false
 }

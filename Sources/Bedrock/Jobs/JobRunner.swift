@@ -21,37 +21,47 @@ enum JobRunner {
     /// Bars between two cancel checks and progress updates.
     static let barsPerCheck = 2048
 
-    /// `backtestDone` is called after every backtest that ran to the end (for `/metrics`).
+    /// `scorer` is the loaded `request.mlModel` (nil for rules only). `backtestDone` is called
+    /// after every backtest that ran to the end (for `/metrics`).
     static func run(
-        _ request: JobRequest, series: BarSeries, control: JobControl,
+        _ request: JobRequest, series: BarSeries, scorer: (any SignalScorer)? = nil, control: JobControl,
         backtestDone: @escaping @Sendable () -> Void = {}
     ) throws -> JobOutcome {
         var config = request.config
         config.progressInterval = barsPerCheck
+        if let scorer {
+            config.scorer = scorer
+            config.mlModel = request.mlModel
+        }
         switch request.kind {
         case .backtest:
             try requireBars(series, request)
-            let result: BacktestResult
+            let report: BacktestReport
             do {
-                result = try Backtester.run(
+                report = try Backtester.report(
                     series: series, strategyName: request.strategy, parameters: request.parameters,
-                    config: config
-                ) { control.advance($0.fraction) }
+                    config: config, compareRulesOnly: request.compareRulesOnly
+                ) { control.advance($0.fraction) }.report
             } catch BacktestError.cancelled {
                 throw Stopped()
             } catch {
                 throw Failure(description: String(describing: error))
             }
             backtestDone()
-            return JobReport.backtest(BacktestReport(result))
+            if !report.compare.isEmpty { backtestDone() }
+            return JobReport.backtest(report)
         case .optimize:
             return try optimize(
                 request, spec: request.optimize!, series: series, config: config, control: control,
                 backtestDone: backtestDone)
+        case .train:
+            // Training files a model in the registry, so it needs the worker's connection:
+            // `JobService` runs it through `train(_:series:control:threads:)`.
+            throw Failure(description: "a training job runs through the job service")
         }
     }
 
-    private static func requireBars(_ series: BarSeries, _ request: JobRequest) throws {
+    static func requireBars(_ series: BarSeries, _ request: JobRequest) throws {
         guard series.count > request.warmup else {
             throw Failure(
                 description:
@@ -81,30 +91,43 @@ enum JobRunner {
             try requireBars(series, request)
         }
         let k = windows?.count ?? 0
-        let total = windows == nil ? spec.candidates.count : k * spec.candidates.count + k * k
-        let evaluate: BacktestEvaluator = { parameters, range in
-            let result = try Backtester.run(
-                series: slices[range], strategyName: strategy, parameters: parameters,
-                config: config
-            ) { control.advance(units: nil, of: total, inner: $0.fraction) }
-            backtestDone()
-            return BacktestReport(result)
-        }
-        // One thread per job: the pool runs jobs side by side, and progress stays exact.
-        let options = OptimizationOptions(threads: 1) { control.advance(units: $0.completed, of: total, inner: 0) }
+        let perRun = windows == nil ? spec.candidates.count : k * spec.candidates.count + k * k
+        // With a rules-only comparison the same search runs twice: progress counts both.
+        let runs = config.scorer != nil && request.compareRulesOnly ? [config, config.rulesOnly] : [config]
+        let total = perRun * runs.count
         do {
-            if let windows {
-                let result = try Optimizer.walkForward(
-                    candidates: spec.candidates, windows: windows, metric: spec.metric,
-                    options: options, evaluate: evaluate)
-                if control.stopReason != nil { throw Stopped() }
-                return JobReport.walkForward(result, request: request, spec: spec)
+            var outcomes: [(value: JSONValue, csv: String)] = []
+            for (index, runConfig) in runs.enumerated() {
+                let done = index * perRun
+                let evaluate: BacktestEvaluator = { parameters, range in
+                    let result = try Backtester.run(
+                        series: slices[range], strategyName: strategy, parameters: parameters,
+                        config: runConfig
+                    ) { control.advance(units: nil, of: total, inner: $0.fraction) }
+                    backtestDone()
+                    return BacktestReport(result)
+                }
+                // One thread per job: the pool runs jobs side by side, and progress stays exact.
+                let options = OptimizationOptions(threads: 1) {
+                    control.advance(units: done + $0.completed, of: total, inner: 0)
+                }
+                if let windows {
+                    let result = try Optimizer.walkForward(
+                        candidates: spec.candidates, windows: windows, metric: spec.metric,
+                        options: options, evaluate: evaluate)
+                    if control.stopReason != nil { throw Stopped() }
+                    outcomes.append(JobReport.walkForward(result, request: request, spec: spec))
+                } else {
+                    let result = try Optimizer.optimize(
+                        candidates: spec.candidates, range: 0..<series.count, metric: spec.metric,
+                        options: options, evaluate: evaluate)
+                    if control.stopReason != nil { throw Stopped() }
+                    outcomes.append(JobReport.optimization(result, request: request, spec: spec))
+                }
             }
-            let result = try Optimizer.optimize(
-                candidates: spec.candidates, range: 0..<series.count, metric: spec.metric,
-                options: options, evaluate: evaluate)
-            if control.stopReason != nil { throw Stopped() }
-            return JobReport.optimization(result, request: request, spec: spec)
+            let value = MLComparison.annotate(
+                outcomes[0].value, mlModel: config.mlModel, rulesOnly: outcomes.dropFirst().first?.value)
+            return JobReport.outcome(value, csv: outcomes[0].csv)
         } catch OptimizationError.cancelled {
             throw Stopped()
         } catch let error as OptimizationError {

@@ -9,6 +9,8 @@ import RedisClient
 /// | `backtest.submit` / `optimize.submit` | see `JobRequest.parse` | `{"task_id","status":"PENDING"}`; then `progress` and `completed` frames on the socket |
 /// | `backtest.status` | `task_id` | `{"task_id","status","progress","kind","owner","created_at","started_at","finished_at","reason","request"}` |
 /// | `backtest.report` | `task_id` | the report (409 until COMPLETED, 404 unknown or expired) |
+/// | `training.submit` | see `JobRequest.parse` and `TrainingSpec` | as `backtest.submit`; the `completed` report is `{"kind":"train","model": <version>}` |
+/// | `training.status` / `training.cancel` | `task_id` | as `backtest.status` (plus `model` once COMPLETED) / `backtest.cancel` |
 /// | `backtest.cancel` | `task_id` | `{"task_id","status"}` once stopped (the owner or an ADMIN only; again CANCELLED for a cancelled job, 409 for a COMPLETED or FAILED one) |
 /// | `GET /v1/backtest/report/{task_id}/export?format=json\|csv` | | `backtest-<id>.json` / `.csv` download |
 extension JobService {
@@ -27,7 +29,8 @@ extension JobService {
         } catch {
             return .failure(APIError(.unavailable, "the job store is unreachable"))
         }
-        let id = (kind == .backtest ? "bt-" : "opt-") + JobService.randomHex(8)
+        if request.mlModel != nil && modelLoader == nil { return .failure(APIError(.badRequest, JobService.noModels)) }
+        let id = JobService.idPrefix(kind) + JobService.randomHex(8)
         let job = Job(id: id, owner: call.subject, request: request, push: call.push)
         job.control.emit = { [weak self, unowned job] fraction in self?.progress(job, fraction) }
 
@@ -75,6 +78,15 @@ extension JobService {
         return .success(["task_id": .string(id), "status": .string(JobStatus.pending.rawValue)])
     }
 
+    /// Task ids start with the kind: `bt-`, `opt-`, `train-`.
+    static func idPrefix(_ kind: JobKind) -> String {
+        switch kind {
+        case .backtest: return "bt-"
+        case .optimize: return "opt-"
+        case .train: return "train-"
+        }
+    }
+
     /// The `task_id` parameter: ids are short `[A-Za-z0-9_-]` words, anything else is unknown.
     func taskID(_ call: MethodCall) throws -> String {
         guard let value = call.params["task_id"], !value.isNull else { throw APIError(.badRequest, "task_id is required") }
@@ -118,6 +130,12 @@ extension JobService {
                 out[key] = r[key].flatMap { $0.isEmpty ? nil : JSONValue.string($0) } ?? .null
             }
             if let summary = r["summary"], let value = try? JSONCodec.parse(summary) { out["request"] = value }
+            // A finished training job answers with the model version it filed.
+            if r["kind"] == JobKind.train.rawValue, r["status"] == JobStatus.completed.rawValue,
+                let bytes = try store.stored(id: id, "report", on: c), let report = try? JSONCodec.parse(bytes)
+            {
+                out["model"] = report.objectValue?["model"] ?? .null
+            }
             return .object(out)
         }
     }
@@ -155,11 +173,11 @@ extension JobService {
         }
         return withStore { c in
             let id = try taskID(call)
-            let kind = try record(id, on: c)["kind"] == JobKind.optimize.rawValue ? "optimize" : "backtest"
+            let kind = (try record(id, on: c)["kind"]).flatMap(JobKind.init(rawValue:)) ?? .backtest
             let bytes = try stored(id, format == "csv" ? "csv" : "report", on: c)
             return Download(
                 contentType: format == "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8",
-                filename: "\(kind)-\(id).\(format)", body: bytes)
+                filename: "\(kind == .train ? "training" : kind.rawValue)-\(id).\(format)", body: bytes)
         }
     }
 

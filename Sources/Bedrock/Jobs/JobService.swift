@@ -2,6 +2,7 @@ import Foundation
 import JSONCodec
 import Logging
 import RedisClient
+import TradingCore
 
 #if canImport(Glibc)
     import Glibc
@@ -23,6 +24,8 @@ public struct JobSettings: Sendable {
     public var prefix = "bedrock:"
     /// Heartbeat period of this process (ms); its key lives three periods.
     public var heartbeatMillis = 2000
+    /// Threads one training job trains on (its worker thread and helpers, all at `workerNice`).
+    public var trainingThreads = 2
     /// Nice value of the job threads (Linux; 19 = lowest), so jobs yield the CPU to the event
     /// loop, the Redis bridge and the API workers whenever those want it.
     public var workerNice: Int32 = 19
@@ -67,16 +70,27 @@ public final class JobService: @unchecked Sendable {
     let log: Logger
     /// Job counters and queue gauges (in `metrics.registry`).
     let metrics: JobMetrics
+    /// Files the models training jobs produce (the model registry); nil refuses training jobs.
+    let modelSink: TrainedModelSink?
     let condition = NSCondition()
     var queue: [Job] = []
     var active: [String: Job] = [:]
     var stopping = false
     private let exited = DispatchSemaphore(value: 0)
     private var threadCount = 0
+    /// Loads the model a job names (`name@version`) on the job's worker thread; nil when this
+    /// gateway has no model registry (jobs naming `ml_model` are then refused).
+    let modelLoader: (@Sendable (String) throws -> any SignalScorer)?
 
     /// A service for the Redis at `address`; call `start()` to run its threads. Its metrics go
-    /// into `metrics`.
-    public init(settings: JobSettings, redis address: RedisAddress, metrics: MetricsRegistry = MetricsRegistry()) {
+    /// into `metrics`; `modelLoader` loads the models jobs name in `ml_model`; `modelSink` files
+    /// the models training jobs produce.
+    public init(
+        settings: JobSettings, redis address: RedisAddress, metrics: MetricsRegistry = MetricsRegistry(),
+        modelLoader: (@Sendable (String) throws -> any SignalScorer)? = nil, modelSink: TrainedModelSink? = nil
+    ) {
+        self.modelLoader = modelLoader
+        self.modelSink = modelSink
         self.settings = settings
         self.address = address
         self.store = JobStore(prefix: settings.prefix, ttl: settings.reportTTL)
@@ -177,9 +191,13 @@ public final class JobService: @unchecked Sendable {
                 on: try conn ?? RedisConnection(address),
                 cancelled: { job.control.stopReason != nil })
             guard job.control.stopReason == nil else { throw JobRunner.Stopped() }
-            outcome = try JobRunner.run(
-                job.request, series: series, control: job.control,
-                backtestDone: { [weak self] in self?.countBacktests(1) })
+            if job.request.kind == .train {
+                outcome = try trainAndFile(job, series: series, connection: &connection)
+            } else {
+                outcome = try JobRunner.run(
+                    job.request, series: series, scorer: loadModel(job.request), control: job.control,
+                    backtestDone: { [weak self] in self?.countBacktests(1) })
+            }
         } catch is JobRunner.Stopped {
         } catch let error as JobRunner.Failure {
             failure = error.description
@@ -200,6 +218,41 @@ public final class JobService: @unchecked Sendable {
                 finish(job, .failed, reason: failure ?? "failed", outcome: nil, connection: connection)
             }
         }
+    }
+
+    /// The scorer of the model the job names, nil for rules only.
+    private func loadModel(_ request: JobRequest) throws -> (any SignalScorer)? {
+        guard let reference = request.mlModel else { return nil }
+        guard let modelLoader else { throw JobRunner.Failure(description: JobService.noModels) }
+        do { return try modelLoader(reference) } catch {
+            throw JobRunner.Failure(description: "ml_model \(reference) cannot be used: \(error)")
+        }
+    }
+
+    /// Why a job naming `ml_model` is refused by a gateway without a model registry.
+    static let noModels = "ml_model: this gateway has no model registry to load models from; submit without ml_model"
+
+    /// A training job: trains on this worker thread (the trainer's own threads run at the job
+    /// threads' nice value), then files the model through `modelSink`, retrying a broken
+    /// connection once.
+    private func trainAndFile(_ job: Job, series: BarSeries, connection: inout RedisConnection?) throws -> JobOutcome {
+        guard let sink = modelSink else { throw JobRunner.Failure(description: "this gateway has no model registry") }
+        let record = try JobRunner.train(job.request, series: series, control: job.control, threads: settings.trainingThreads)
+        guard job.control.stopReason == nil else { throw JobRunner.Stopped() }
+        var lastError = "no connection"
+        for _ in 0..<2 {
+            if connection?.isBroken ?? true { connection = try? RedisConnection(address) }
+            guard let c = connection else { continue }
+            do {
+                return JobRunner.trainingOutcome(version: try sink(record, c), record: record)
+            } catch let error as APIError {
+                throw JobRunner.Failure(description: "the model was not filed: \(error.message)")
+            } catch {
+                lastError = String(describing: error)
+                connection = nil
+            }
+        }
+        throw JobRunner.Failure(description: "the model registry is unreachable (\(lastError)); the trained model was not filed")
     }
 
     /// Records the final status in Redis (retrying a broken connection), then tells the

@@ -1,9 +1,11 @@
 import Foundation
 import JSONCodec
 import RedisClient
+import TradingCore
 
-/// Backtests and optimisations as jobs (issue 5, docs/JOBS.md): registers `backtest.submit`,
-/// `backtest.status`, `backtest.report`, `backtest.cancel`, `optimize.submit`, `strategies.list`
+/// Backtests, optimisations and model training as jobs (docs/JOBS.md, docs/ML.md): registers `backtest.submit`,
+/// `backtest.status`, `backtest.report`, `backtest.cancel`, `optimize.submit`, `training.submit`,
+/// `training.status`, `training.cancel` (trained models are filed through `models`), `strategies.list`
 /// (the strategies and parameter ranges a job may name), `klines.list` (a market's latest bars, as
 /// a job would read them), `datasets.list` (the dataset files a job may name, `DatasetCatalog`) and the report export download in the gateway's method table, and
 /// starts the job threads.
@@ -19,7 +21,8 @@ public enum JobsModule {
     @discardableResult
     public static func register(
         in table: MethodTable, config: GatewayConfig, redis: RedisAddress,
-        metrics: MetricsRegistry
+        metrics: MetricsRegistry, modelLoader: (@Sendable (String) throws -> any SignalScorer)? = nil,
+        models: TrainedModelSink? = nil
     ) -> JobService {
         var settings = JobSettings()
         settings.workers = config.jobs.workers
@@ -28,20 +31,26 @@ public enum JobsModule {
         settings.reportTTL = config.jobs.reportTTLS
         settings.datasetsDir = config.jobs.dataDir ?? (config.dataDir + "/datasets")
         settings.prefix = config.redis.prefix
-        return register(in: table, settings: settings, redis: redis, metrics: metrics)
+        return register(
+            in: table, settings: settings, redis: redis, metrics: metrics, modelLoader: modelLoader, models: models)
     }
 
     /// The same with explicit settings (tests).
     public static func register(
         in table: MethodTable, settings: JobSettings, redis: RedisAddress,
-        metrics: MetricsRegistry = MetricsRegistry()
+        metrics: MetricsRegistry = MetricsRegistry(),
+        modelLoader: (@Sendable (String) throws -> any SignalScorer)? = nil, models: TrainedModelSink? = nil
     ) -> JobService {
-        let service = JobService(settings: settings, redis: redis, metrics: metrics)
+        let service = JobService(
+            settings: settings, redis: redis, metrics: metrics, modelLoader: modelLoader, modelSink: models)
         table.register(MethodHandler(.backtestSubmit) { [service] in service.submit(.backtest, $0) })
         table.register(MethodHandler(.optimizeSubmit) { [service] in service.submit(.optimize, $0) })
         table.register(MethodHandler(.backtestStatus) { [service] in service.status($0) })
         table.register(MethodHandler(.backtestReport) { [service] in service.report($0) })
         table.register(MethodHandler(.backtestCancel) { [service] in service.cancel($0) })
+        table.register(MethodHandler(.trainingSubmit) { [service] in service.submit(.train, $0) })
+        table.register(MethodHandler(.trainingStatus) { [service] in service.status($0) })
+        table.register(MethodHandler(.trainingCancel) { [service] in service.cancel($0) })
         // Constant and in memory: answered on the event loop, never behind calls waiting for Redis.
         let catalog = StrategyCatalog.list()
         table.register(inline: InlineHandler(.strategiesList) { _ in .success(catalog) })

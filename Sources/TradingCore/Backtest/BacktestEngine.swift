@@ -7,8 +7,9 @@
 /// 3. the open position's stop and target are checked on this bar (for the entry bar, only what
 ///    follows the entry: the fill price stands in for the open); both touched → stop; gap → open;
 /// 4. equity is marked at the close; the trailing stop is ratcheted with the bar;
-/// 5. the strategy sees bar i; an entry passes sizing and the risk guard (as live) and becomes the
-///    pending order for bar i+1; an exit becomes the pending exit.
+/// 5. the strategy sees bar i; an entry passes the arbiter (with the scorer's ML score when the
+///    run has one), sizing and the risk guard (as live) and becomes the pending order for bar i+1;
+///    an exit becomes the pending exit.
 /// After the last bar an open position closes at the last close (END_OF_DATA).
 ///
 /// Every fill moves against the trader by `slippageRate × price`, and pays `commissionRate ×
@@ -46,6 +47,9 @@ struct BacktestEngine<S: Strategy> {
     private var totalCommission = 0.0
     private var totalSlippage = 0.0
     private var signalsGenerated = 0
+    private var scoredSignals = 0
+    /// Fed every bar when the run has a scorer (nil otherwise: no cost for rules-only runs).
+    private var features: FeatureTracker?
     private var rejected: [String: Int] = [:]
     // Risk tracking.
     private var peakEquity: Double
@@ -60,6 +64,7 @@ struct BacktestEngine<S: Strategy> {
         cash = config.initialBalance
         peakEquity = config.initialBalance
         dayStartEquity = config.initialBalance
+        features = config.scorer == nil ? nil : FeatureTracker()
     }
 
     mutating func run(
@@ -109,12 +114,13 @@ struct BacktestEngine<S: Strategy> {
             if config.risk != nil { trackRisk(equity: equity, previousEquity: lastEquity, time: bar.time) }
             lastEquity = equity
             // 5: the strategy decides on this close.
+            features?.update(bar)
             let decision = strategy.onBar(bar, now: bar.time)
             if i + 1 < n {
                 switch decision {
                 case .hold: break
                 case .exit: if position != nil { pending = .exit }
-                case .enter(let signal): decide(signal, equity: equity)
+                case .enter(let signal): decide(signal, bar: bar, equity: equity)
                 }
             } else if case .enter = decision {
                 signalsGenerated += 1
@@ -138,7 +144,7 @@ struct BacktestEngine<S: Strategy> {
             tradeSignalTypes: tradeTypes, equityTimes: series.time, equityValues: equityValues,
             totalCommission: totalCommission, totalSlippage: totalSlippage,
             barsInPosition: barsInPosition, barCount: n, signalsGenerated: signalsGenerated,
-            rejectedSignals: rejected, startTime: n > 0 ? series.time[0] : 0,
+            scoredSignals: scoredSignals, rejectedSignals: rejected, startTime: n > 0 ? series.time[0] : 0,
             endTime: n > 0 ? series.time[n - 1] : 0)
     }
 
@@ -146,11 +152,6 @@ struct BacktestEngine<S: Strategy> {
     /// `side × size × (price − entry) − entry commission`.
     private func markedValue(_ p: OpenPosition, at price: Double) -> Double {
         p.side.sign * p.size * (price - p.entryPrice) - p.entryCommission
-    }
-
-    /// Applies slippage against the trader: buys fill higher, sells lower.
-    private func slipped(_ price: Double, buying: Bool) -> Double {
-        buying ? price * (1 + config.slippageRate) : price * (1 - config.slippageRate)
     }
 
     private mutating func trackRisk(equity: Double, previousEquity: Double, time: Int64) {
@@ -167,11 +168,21 @@ struct BacktestEngine<S: Strategy> {
 
     private mutating func reject(_ code: RiskReasonCode) { rejected[code.rawValue, default: 0] += 1 }
 
-    /// Sizing estimate and risk guard for a new entry signal, as live.
-    private mutating func decide(_ signal: EntrySignal, equity: Double) {
+    /// The ML score of `signal` decided on `bar` (probability × 100), nil without a scorer.
+    private mutating func mlScore(_ signal: EntrySignal, bar: Bar) -> Double? {
+        guard let scorer = config.scorer, let features else { return nil }
+        scoredSignals += 1
+        return scorer.probability(features.vector(for: signal, bar: bar)) * 100
+    }
+
+    /// Arbiter (with the ML score when the run has a scorer), sizing estimate and risk guard for a
+    /// new entry signal, as live.
+    private mutating func decide(_ signal: EntrySignal, bar: Bar, equity: Double) {
         signalsGenerated += 1
-        if let arbiter = config.arbiter,
-            Arbiter.decide(ruleScore: signal.score, side: signal.side, config: arbiter).decision == .rejected
+        let ml = mlScore(signal, bar: bar)
+        if let arbiter = config.arbiter ?? (ml == nil ? nil : .default),
+            Arbiter.decide(ruleScore: signal.score, mlScore: ml, side: signal.side, config: arbiter).decision
+                == .rejected
         {
             rejected[Backtester.arbiterRejected, default: 0] += 1
             return
@@ -196,26 +207,13 @@ struct BacktestEngine<S: Strategy> {
     }
 
     private func size(_ signal: EntrySignal, price: Double, riskUnit: Double?) -> PositionSizing {
-        let weight = config.sizing.useSuggestedWeight ? WeightBands.weight(forScore: signal.score) : nil
-        return Sizing.size(
-            balance: cash, available: cash, entryPrice: price, riskUnit: riskUnit, weight: weight,
-            riskPerTrade: config.sizing.riskPerTrade, commissionRate: config.commissionRate)
+        config.positionSize(signal, price: price, riskUnit: riskUnit, cash: cash)
     }
 
     /// Fills a pending entry on `bar`; returns the fill price before slippage, nil when not filled.
     private mutating func openPosition(_ signal: EntrySignal, bar: Bar) -> Double? {
-        let base: Double
-        switch signal.order {
-        case .market:
-            base = bar.open
-        case .stop(let level):
-            if signal.side == .buy {
-                if bar.open >= level { base = bar.open } else if bar.high >= level { base = level } else { return nil }
-            } else {
-                if bar.open <= level { base = bar.open } else if bar.low <= level { base = level } else { return nil }
-            }
-        }
-        let price = slipped(base, buying: signal.side == .buy)
+        guard let base = EntryFill.basePrice(signal, on: bar) else { return nil }
+        let price = config.slipped(base, buying: signal.side == .buy)
         let riskUnit = signal.stopLoss.map { abs(price - $0) }
         let size = size(signal, price: price, riskUnit: riskUnit).size
         guard size > 0 else { reject(.zeroSize); return nil }
@@ -223,7 +221,7 @@ struct BacktestEngine<S: Strategy> {
         let slippage = size * abs(price - base)
         totalCommission += commission
         totalSlippage += slippage
-        let trail = signal.atr.flatMap { a in signal.trailingATRMultiple.map { a * $0 } }
+        let trail = BacktestConfig.trailDistance(signal)
         position = OpenPosition(
             side: signal.side, size: size, entryPrice: price, entryTime: bar.time,
             entryCommission: commission, entrySlippage: slippage,
@@ -237,7 +235,7 @@ struct BacktestEngine<S: Strategy> {
     /// Closes the open position at `base` (before slippage) and books the trade.
     private mutating func closePosition(at base: Double, reason: ExitReason, time: Int64) {
         guard let p = position else { return }
-        let price = slipped(base, buying: p.side == .sell)
+        let price = config.slipped(base, buying: p.side == .sell)
         let commission = p.size * price * config.commissionRate
         let slippage = p.size * abs(price - base)
         let pnl = p.side.sign * p.size * (price - p.entryPrice) - p.entryCommission - commission

@@ -33,6 +33,8 @@ public struct BacktestResult: Sendable {
     public var barCount: Int
     /// Entry signals the strategy emitted.
     public var signalsGenerated: Int
+    /// Entry signals the run's scorer scored (0 without a scorer).
+    public var scoredSignals: Int
     /// Entry signals the risk guard or sizing refused, by reason code.
     public var rejectedSignals: [String: Int]
     /// Open time of the first bar (ms), 0 with no bars.
@@ -48,7 +50,8 @@ public struct BacktestResult: Sendable {
         strategyName: String, parameters: [String: Double], config: BacktestConfig,
         initialBalance: Double, finalBalance: Double, trades: [Trade], tradeSignalTypes: [SignalType] = [],
         equityTimes: [Int64], equityValues: [Double], totalCommission: Double, totalSlippage: Double,
-        barsInPosition: Int, barCount: Int, signalsGenerated: Int = 0, rejectedSignals: [String: Int] = [:],
+        barsInPosition: Int, barCount: Int, signalsGenerated: Int = 0, scoredSignals: Int = 0,
+        rejectedSignals: [String: Int] = [:],
         startTime: Int64, endTime: Int64
     ) {
         self.strategyName = strategyName; self.parameters = parameters; self.config = config
@@ -56,7 +59,8 @@ public struct BacktestResult: Sendable {
         self.tradeSignalTypes = tradeSignalTypes; self.equityTimes = equityTimes
         self.equityValues = equityValues; self.totalCommission = totalCommission
         self.totalSlippage = totalSlippage; self.barsInPosition = barsInPosition; self.barCount = barCount
-        self.signalsGenerated = signalsGenerated; self.rejectedSignals = rejectedSignals
+        self.signalsGenerated = signalsGenerated; self.scoredSignals = scoredSignals
+        self.rejectedSignals = rejectedSignals
         self.startTime = startTime; self.endTime = endTime
     }
 }

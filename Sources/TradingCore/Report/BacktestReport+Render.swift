@@ -26,18 +26,32 @@ extension BacktestReport {
 
     /// The full report as a JSON value with snake_case keys in a fixed order:
     /// `strategy_name, start_date, end_date`, the metric fields (`metricFields`), `parameters`,
-    /// `signals_generated`, `rejected_signals` (reason code → count), `trades` and `equity_curve` (`[[time, equity], ...]`, times RFC 3339 UTC).
-    /// Pass `includeDetail: false` to leave out `trades` and `equity_curve`.
+    /// `signals_generated`, `rejected_signals` (reason code → count), `ml_model` (name or null),
+    /// `scored_signals`, `trades`, `equity_curve` (`[[time, equity], ...]`, times RFC 3339 UTC),
+    /// then, when runs are compared, `compare` (`{"rules_only": <that report without "trades">}`).
+    /// Pass `includeDetail: false` to leave out `trades` and `equity_curve` (of the compared runs too).
     public func jsonValue(includeDetail: Bool = true) -> JSONValue {
+        jsonValue(trades: includeDetail, curve: includeDetail)
+    }
+
+    private func jsonValue(trades withTrades: Bool, curve withCurve: Bool) -> JSONValue {
         var members = summaryMembers
-        if includeDetail {
-            members.append(("trades", .array(trades.map(BacktestReport.tradeJSON))))
+        if withTrades { members.append(("trades", .array(trades.map(BacktestReport.tradeJSON)))) }
+        if withCurve {
             var curve = [JSONValue]()
             curve.reserveCapacity(equity.count)
             for i in 0..<min(equity.count, equityTimes.count) {
                 curve.append(.array([.string(RFC3339.format(milliseconds: equityTimes[i])), .plain(equity[i])]))
             }
             members.append(("equity_curve", .array(curve)))
+        }
+        if !compare.isEmpty {
+            members.append(
+                (
+                    "compare",
+                    .object(
+                        compare.sorted { $0.key < $1.key }.map { ($0.key, $0.value.jsonValue(trades: false, curve: withCurve)) })
+                ))
         }
         return .object(members)
     }
@@ -59,6 +73,8 @@ extension BacktestReport {
                     rejectedSignals.sorted { $0.key < $1.key }
                         .map { ($0.key, .int(Int64($0.value))) })
             ))
+        members.append(("ml_model", mlModel.map { .string($0) } ?? .null))
+        members.append(("scored_signals", .int(Int64(scoredSignals))))
         return members
     }
 
@@ -75,6 +91,15 @@ extension BacktestReport {
     /// 200,000-bar report costs no tree and no 10 MB buffer.
     public func writeJSON(chunk: Int = 1 << 20, _ output: (UnsafeBufferPointer<UInt8>) -> Void) {
         var writer = JSONWriter(doubles: .shortest, capacity: chunk + 4096)
+        write(into: &writer, trades: true, chunk: chunk, output)
+        writer.flush(to: output)
+    }
+
+    /// This report's object into `writer`, flushing to `output` every `chunk` bytes.
+    private func write(
+        into writer: inout JSONWriter, trades withTrades: Bool, chunk: Int,
+        _ output: (UnsafeBufferPointer<UInt8>) -> Void
+    ) {
         writer.append("{")
         for (key, value) in summaryMembers {
             writer.write(.string(key))
@@ -82,9 +107,12 @@ extension BacktestReport {
             writer.write(value)
             writer.append(",")
         }
-        writer.append("\"trades\":")
-        writer.write(.array(trades.map(BacktestReport.tradeJSON)))
-        writer.append(",\"equity_curve\":[")
+        if withTrades {
+            writer.append("\"trades\":")
+            writer.write(.array(trades.map(BacktestReport.tradeJSON)))
+            writer.append(",")
+        }
+        writer.append("\"equity_curve\":[")
         var times = RFC3339.Formatter()
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: RFC3339.Formatter.capacity + 5) { point in
             // Each point starts `,["<time>",` (no comma before the first), built in place: the
@@ -99,8 +127,18 @@ extension BacktestReport {
                 if writer.bytes.count >= chunk { writer.flush(to: output) }
             }
         }
-        writer.append("]}")
-        writer.flush(to: output)
+        writer.append("]")
+        if !compare.isEmpty {
+            writer.append(",\"compare\":{")
+            for (k, (name, report)) in compare.sorted(by: { $0.key < $1.key }).enumerated() {
+                if k > 0 { writer.append(",") }
+                writer.write(.string(name))
+                writer.append(":")
+                report.write(into: &writer, trades: false, chunk: chunk, output)
+            }
+            writer.append("}")
+        }
+        writer.append("}")
     }
 
     /// Column names of the CSV export, in order.

@@ -11,6 +11,8 @@ extension BacktestReport {
             exposurePct: result.exposurePct)
         signalsGenerated = result.signalsGenerated
         rejectedSignals = result.rejectedSignals
+        mlModel = result.config.mlModel
+        scoredSignals = result.scoredSignals
         if result.barCount > 0 {
             startTime = result.startTime
             endTime = result.endTime

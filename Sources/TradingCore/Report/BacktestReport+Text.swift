@@ -48,6 +48,16 @@ extension BacktestReport {
             }
             lines.append(line)
         }
+        if let mlModel {
+            lines.append(TextFormat.padRight("ML model", 19) + "\(mlModel), \(scoredSignals) signals scored")
+        }
+        if let rules = compare["rules_only"] {
+            let r = rules.metrics
+            lines.append(
+                TextFormat.padRight("Rules only", 19) + "ROI \(TextFormat.fixed(r.roi, 2)) %, \(r.totalTrades) trades, "
+                    + "win rate \(TextFormat.fixed(r.winRate, 2)) %, Sharpe \(TextFormat.optional(r.sharpeRatio, 3)), "
+                    + "max drawdown \(TextFormat.fixed(r.maxDrawdown, 2)) %")
+        }
         if !trades.isEmpty {
             lines.append("")
             lines.append("Trades:")

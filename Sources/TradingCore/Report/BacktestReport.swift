@@ -24,6 +24,12 @@ public struct BacktestReport: Sendable, Equatable {
     public var signalsGenerated: Int = 0
     /// Entry signals refused by sizing or the risk guard, by reason code.
     public var rejectedSignals: [String: Int] = [:]
+    /// The ML model that scored the entry signals (`name@version` or a model file), nil for rules only.
+    public var mlModel: String?
+    /// Entry signals the ML model scored.
+    public var scoredSignals: Int = 0
+    /// Runs reported beside this one, by name: `rules_only` is the same backtest without the model.
+    public var compare: [String: BacktestReport] = [:]
 
     /// A report from its parts. Metrics are computed here from `trades` and the equity curve.
     /// - Parameters:
@@ -53,6 +59,7 @@ public struct BacktestReport: Sendable, Equatable {
         s.trades = []
         s.equityTimes = []
         s.equity = []
+        s.compare = compare.mapValues(\.summary)
         return s
     }
 }

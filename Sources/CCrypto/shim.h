@@ -1,0 +1,2 @@
+// OpenSSL's libcrypto, for message digests (EVP interface: one call per digest, no variadics).
+#include <openssl/evp.h>

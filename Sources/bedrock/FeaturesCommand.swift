@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import TradingCore
+
+/// `bedrock features` (SPEC §11): runs a strategy over a market-data file and writes one CSV row per
+/// entry signal: its time, market, type, label (1 when its own trade wins) and feature columns.
+struct FeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "features",
+        abstract: "Write the ML features and labels of a strategy's signals as CSV.",
+        discussion: """
+            Columns: time, market, signal_type, label, then \(MLFeatures.names.joined(separator: ", ")) \
+            (docs/ML_FEATURES.md). The market is the data file's name up to its first '-' or '.' \
+            (BTCUSDT-1h.csv → BTCUSDT). A label is 1 when the signal's own trade, taken with the \
+            backtester's fill and exit rules and costs, closes with net pnl > 0; signals whose entry \
+            never fills are left out. Missing values are empty fields.
+            Example: bedrock features --data BTCUSDT-1h.csv --strategy pullback --out features.csv
+            """)
+
+    @OptionGroup var configOptions: ConfigOptions
+
+    @Option(help: "Market data CSV (SPEC §9).")
+    var data: String
+
+    @Option(help: "Strategy name.")
+    var strategy: String
+
+    @Option(name: .customLong("param"), help: "Strategy parameter as name=value (repeatable).")
+    var params: [String] = []
+
+    @Option(help: "Output CSV file.")
+    var out: String
+
+    @Option(help: "Initial balance the trades are sized from (quote currency).")
+    var balance: Double = 10_000
+
+    @Option(help: "Commission rate per fill, as a fraction of notional (0.001 = 0.1 %).")
+    var commission: Double = 0.001
+
+    @Option(help: "Slippage rate per fill, as a fraction of price.")
+    var slippage: Double = 0
+
+    func run() throws {
+        let descriptor = try TradingCLI.strategy(strategy)
+        let parameters = try TradingCLI.parameters(params)
+        let warmup = try TradingCLI.validate(parameters, for: descriptor)
+        guard !out.isEmpty else { throw TradingCLI.usageError("--out must name a file") }
+        let config = try TradingCLI.config(balance: balance, commission: commission, slippage: slippage)
+        let series = try TradingCLI.load(data)
+        try TradingCLI.requireBars(series, warmup: warmup, path: data, strategy: descriptor.name)
+        let signals: [LabeledSignal]
+        do {
+            signals = try SignalDataset.build(
+                series: series, strategy: descriptor.name, parameters: parameters, config: config)
+        } catch {
+            throw TradingCLI.failure(String(describing: error))
+        }
+        let text = FeatureCSV.text(signals, market: Self.market(fromPath: data))
+        guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8)) else {
+            throw TradingCLI.failure("cannot write \(out)")
+        }
+        let wins = signals.reduce(0) { $0 + Int($1.label) }
+        FileHandle.standardError.write(
+            Data("bedrock features: \(signals.count) signals (\(wins) winning) from \(series.count) bars → \(out)\n".utf8))
+    }
+
+    /// The market a data file holds, from its name: the base name up to its first '-' or '.'
+    /// (the `bedrock sample-data` names, `BTCUSDT-1h.csv`).
+    static func market(fromPath path: String) -> String {
+        let base = (path as NSString).lastPathComponent
+        let name = base.prefix { $0 != "-" && $0 != "." }
+        let cleaned = name.filter { $0 != "," && $0 != "\"" && !$0.isNewline }
+        return cleaned.isEmpty ? "UNKNOWN" : String(cleaned)
+    }
+}

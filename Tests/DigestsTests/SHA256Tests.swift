@@ -1,0 +1,21 @@
+import Digests
+import XCTest
+
+final class SHA256Tests: XCTestCase {
+    /// FIPS 180-2 test vectors and the empty input, as `sha256sum` prints them.
+    func testKnownVectors() {
+        XCTAssertEqual(SHA256.hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        XCTAssertEqual(SHA256.hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertEqual(
+            SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        XCTAssertEqual(SHA256.digest(Array("abc".utf8)).count, 32)
+    }
+
+    /// A million 'a's (the long FIPS vector): the whole input is hashed, not a prefix.
+    func testLongInput() {
+        XCTAssertEqual(
+            SHA256.hex([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+}
