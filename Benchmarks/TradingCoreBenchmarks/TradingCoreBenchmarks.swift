@@ -118,14 +118,18 @@ let benchmarks: @Sendable () -> Void = {
         "bedrock features, 1,000,000 bars (CSV load, pullback signals labelled, CSV text)",
         configuration: configuration(
             [.barsPerSecond: .kilo],
-            setup: { try writeCSV(series, rows: csvRows, to: csvPath) },
+            setup: {
+                // The sample market's generator (`bedrock sample-data --bars 1000000`).
+                let sample = SyntheticMarket.generate(.btcusdt, bars: csvRows, seed: 1)
+                try SyntheticMarket.csv(sample).write(toFile: csvPath, atomically: false, encoding: .utf8)
+            },
             teardown: { try? FileManager.default.removeItem(atPath: csvPath) })
     ) { benchmark in
         var text = ""
         let t = try seconds {
             let bars = try MarketData.load(path: csvPath)
             let signals = try SignalDataset.build(series: bars, strategy: "pullback", parameters: [:], config: config)
-            text = FeatureCSV.text(signals, market: "BENCH")
+            text = FeatureCSV.write(rows: FeatureCSV.rows(signals, market: "BENCH"))
         }
         blackHole(text)
         benchmark.measurement(.barsPerSecond, Int(Double(csvRows) / t))
@@ -144,4 +148,6 @@ let benchmarks: @Sendable () -> Void = {
     ) { benchmark in
         try measureScaling(benchmark, bars: 4 * optimizerBars)
     }
+
+    registerMLBenchmarks()
 }

@@ -46,30 +46,14 @@ struct FeaturesCommand: ParsableCommand {
         let warmup = try TradingCLI.validate(parameters, for: descriptor)
         guard !out.isEmpty else { throw TradingCLI.usageError("--out must name a file") }
         let config = try TradingCLI.config(balance: balance, commission: commission, slippage: slippage)
-        let series = try TradingCLI.load(data)
-        try TradingCLI.requireBars(series, warmup: warmup, path: data, strategy: descriptor.name)
-        let signals: [LabeledSignal]
-        do {
-            signals = try SignalDataset.build(
-                series: series, strategy: descriptor.name, parameters: parameters, config: config)
-        } catch {
-            throw TradingCLI.failure(String(describing: error))
-        }
-        let text = FeatureCSV.text(signals, market: Self.market(fromPath: data))
+        let signals = try TrainingDataOptions.signals(
+            data, strategy: descriptor, parameters: parameters, warmup: warmup, config: config)
+        let text = FeatureCSV.write(rows: FeatureCSV.rows(signals, market: FeatureCSV.market(fromPath: data)))
         guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8)) else {
             throw TradingCLI.failure("cannot write \(out)")
         }
         let wins = signals.reduce(0) { $0 + Int($1.label) }
         FileHandle.standardError.write(
-            Data("bedrock features: \(signals.count) signals (\(wins) winning) from \(series.count) bars → \(out)\n".utf8))
-    }
-
-    /// The market a data file holds, from its name: the base name up to its first '-' or '.'
-    /// (the `bedrock sample-data` names, `BTCUSDT-1h.csv`).
-    static func market(fromPath path: String) -> String {
-        let base = (path as NSString).lastPathComponent
-        let name = base.prefix { $0 != "-" && $0 != "." }
-        let cleaned = name.filter { $0 != "," && $0 != "\"" && !$0.isNewline }
-        return cleaned.isEmpty ? "UNKNOWN" : String(cleaned)
+            Data("bedrock features: \(signals.count) signals (\(wins) winning) from \(data) → \(out)\n".utf8))
     }
 }

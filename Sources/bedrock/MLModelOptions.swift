@@ -32,12 +32,9 @@ struct MLModelOptions: ParsableArguments {
         return out
     }
 
-    /// The model in the XGBoost JSON file at `path`.
+    /// The model in the XGBoost JSON file at `path`; exit 1 saying why it cannot be used.
     static func loadModel(_ path: String) throws -> any SignalScorer {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TradingCLI.failure("cannot read the model file \(path)")
-        }
-        _ = data
-        throw TradingCLI.failure("\(path): models cannot be loaded yet")
+        let text = try ModelCLI.read(path, what: "model file")
+        do { return try TreeEnsemble(jsonText: text) } catch { throw TradingCLI.failure("\(path): \(error)") }
     }
 }

@@ -3,23 +3,25 @@ import Foundation
 import JSONCodec
 import TradingCore
 
-/// `bedrock train --features`: trains Bedrock's gradient-boosted trees on a features CSV, prints
-/// the walk-forward metrics beside the always-majority baseline and writes the model (XGBoost
-/// JSON, loadable by xgboost and by `bedrock predict`).
+/// `bedrock train` (SPEC §11): trains Bedrock's gradient-boosted trees on a strategy's labelled
+/// signals (market data files and a strategy, or a features CSV), prints the walk-forward metrics
+/// beside the always-majority baseline and writes the model (XGBoost JSON, loadable by xgboost,
+/// `bedrock predict`, `--ml-model` and the model registry's import).
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a model on a features CSV and report its walk-forward quality.",
+        abstract: "Train an ML confidence model on a strategy's signals and report its walk-forward quality.",
         discussion: """
-            Rows are split in K+1 time-ordered chunks; fold k trains on the chunks before k and \
+            The rows are the strategy's signals over the --data files, labelled as bedrock \
+            features labels them (1 when the signal's own trade wins), or a features CSV. Rows are split in K+1 time-ordered chunks; fold k trains on the chunks before k and \
             tests on chunk k. The metrics pool every fold's test rows; the baseline always \
             predicts the majority label of its fold's training rows. The model written is then \
             trained on every row. Other settings: docs/ML.md.
-            Example: bedrock train --features features.csv --out model.json --folds 5 --trees 200
+            Example: bedrock train --data BTCUSDT-1h.csv --strategy pullback --out model.json --folds 5
+            or: bedrock train --features features.csv --out model.json --trees 200 --depth 6
             """)
 
-    @Option(help: "Features CSV (bedrock features), rows in time order.")
-    var features: String
+    @OptionGroup var input: TrainingDataOptions
 
     @Option(help: "Where to write the model (XGBoost JSON).")
     var out: String
@@ -49,9 +51,18 @@ struct TrainCommand: ParsableCommand {
                 "trees": .int(Int64(trees)), "depth": .int(Int64(depth)), "learning_rate": .double(learningRate),
                 "seed": .int(Int64(seed)),
             ])
-        } catch { throw TradingCLI.usageError(error.message.replacingOccurrences(of: "hyperparameters: ", with: "--")) }
+        } catch {
+            // "hyperparameters: learning_rate must be …" → "--learning-rate must be …"
+            let option = error.message.replacingOccurrences(of: "hyperparameters: ", with: "--")
+            throw TradingCLI.usageError(option.replacingOccurrences(of: "learning_rate", with: "learning-rate"))
+        }
         if let t = threads, t < 1 { throw TradingCLI.usageError("--threads must be positive") }
-        let rows = FeatureCSV.labeledRows(try ModelCLI.features(features))
+        guard (1...20).contains(folds) else { throw TradingCLI.usageError("--folds must be 1…20, got \(folds)") }
+        let directory = (out as NSString).deletingLastPathComponent
+        guard FileManager.default.isWritableFile(atPath: directory.isEmpty ? "." : directory) else {
+            throw TradingCLI.failure("cannot write \(out): \(directory.isEmpty ? "." : directory) is not a writable directory")
+        }
+        let rows = try input.rows()
         var stage = ""
         let trained: TrainedModel
         do {
@@ -65,7 +76,7 @@ struct TrainCommand: ParsableCommand {
                 }
                 return true
             }
-        } catch { throw TradingCLI.failure("\(features): \(error)") }
+        } catch { throw TradingCLI.failure("\(input.source): \(error)") }
         try ModelCLI.write(JSONCodec.encodeString(trained.ensemble.jsonValue(), doubles: .shortest), to: out)
         TradingCLI.output(Self.report(trained, path: out))
     }
@@ -89,8 +100,10 @@ struct TrainCommand: ParsableCommand {
         text += line("f1", wf.model.f1, wf.baseline.f1)
         text += line("auc", wf.model.auc, wf.baseline.auc)
         text += line("log_loss", wf.model.logLoss, wf.baseline.logLoss)
-        text +=
-            "model: \(trained.ensemble.treeCount) trees on all \(wf.rows) rows, base_score \(trained.ensemble.baseScore) → \(path)\n"
+        let p = trained.hyperparameters
+        let tail = p.earlyStoppingRounds > 0 ? Int(Double(wf.rows) * p.validationFraction) : 0
+        let grown = tail > 0 ? "grown on the first \(wf.rows - tail) rows, stopped on the last \(tail)" : "grown on all rows"
+        text += "model: \(trained.ensemble.treeCount) trees \(grown), base_score \(trained.ensemble.baseScore) → \(path)\n"
         return text
     }
 }

@@ -9,6 +9,8 @@ final class TopicACLTests: XCTestCase {
         XCTAssertEqual(Topic("portfolio"), .portfolio)
         XCTAssertEqual(Topic("risk"), .risk)
         XCTAssertEqual(Topic("opportunities"), .opportunities)
+        XCTAssertEqual(Topic("models"), .models)
+        XCTAssertEqual(Topic.models.name, "models")
         XCTAssertEqual(Topic("klines:BTCUSDT:1m"), .klines(market: "BTCUSDT", interval: "1m"))
         // Any market spelling is held as the canonical id (SPEC §10).
         for spelling in ["BTC_USDT", "BTC/USDT", "btc-usdt", "btcusdt"] {
@@ -32,12 +34,12 @@ final class TopicACLTests: XCTestCase {
     func testSubscribeTablePerRole() {
         let topics: [Topic] = [
             .signals, .opportunities, .klines(market: "ETHUSDT", interval: "5m"),
-            .portfolio, .risk,
+            .portfolio, .risk, .models,
         ]
         let allowed: [Role: Set<String>] = [
-            .viewer: ["signals", "opportunities", "klines:ETHUSDT:5m"],
-            .trader: ["signals", "opportunities", "klines:ETHUSDT:5m", "portfolio", "risk"],
-            .admin: ["signals", "opportunities", "klines:ETHUSDT:5m", "portfolio", "risk"],
+            .viewer: ["signals", "opportunities", "klines:ETHUSDT:5m", "models"],
+            .trader: ["signals", "opportunities", "klines:ETHUSDT:5m", "portfolio", "risk", "models"],
+            .admin: ["signals", "opportunities", "klines:ETHUSDT:5m", "portfolio", "risk", "models"],
         ]
         for role in Role.allCases {
             for t in topics {
@@ -57,14 +59,14 @@ final class TopicACLTests: XCTestCase {
     }
 
     func testMethodTable() {
-        XCTAssertEqual(Method.allCases.count, 22)
+        XCTAssertEqual(Method.allCases.count, 27)
         let traderMethods: Set<String> = [
             "signals.generate", "positions.close", "backtest.submit",
             "backtest.cancel", "optimize.submit",
         ]
         for m in Method.allCases {
             let expect: Role =
-                m == .riskKillSwitch
+                [.riskKillSwitch, .modelsImport, .modelsDeploy].contains(m)
                 ? .admin
                 : traderMethods.contains(m.rawValue) ? .trader : .viewer
             XCTAssertEqual(m.leastRole, expect, m.rawValue)

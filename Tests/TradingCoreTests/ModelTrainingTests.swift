@@ -68,6 +68,27 @@ final class ModelTrainingTests: XCTestCase {
         XCTAssertGreaterThan(report.model.logLoss, report.baseline.logLoss - 0.01)
     }
 
+    /// Noise whose positive rate drifts from 10 % to 50 % over time: every fold's baseline is a
+    /// different constant, and its AUC is still exactly 0.5 (pooled, the constants would rank the
+    /// later, richer folds above the earlier ones and give it a spurious AUC); the model's AUC is
+    /// chance too.
+    func testTheBaselineHasNoRankingSkillWhenThePositiveRateDrifts() throws {
+        let n = 3000
+        var index = 0
+        let rows = Self.rows(n) { _, u in
+            index += 1
+            return u < 0.1 + 0.4 * Double(index) / Double(n)
+        }
+        let trained = try ModelTraining.run(rows, folds: 4, hyperparameters: Self.small, threads: 1) { _ in true }
+        let report = trained.walkForward
+        XCTAssertEqual(report.baseline.auc, 0.5)
+        XCTAssertEqual(report.model.auc!, 0.5, accuracy: 0.05)
+        let rates = report.folds.map { Double(rows.labels[0..<$0.trainRows].reduce(0) { $0 + Int($1) }) / Double($0.trainRows) }
+        XCTAssertLessThan(rates.first!, rates.last! - 0.05, "the folds' baselines differ")
+        let weighted = report.folds.reduce(0.0) { $0 + $1.model.auc! * Double($1.testRange.count) } / Double(report.model.count)
+        XCTAssertEqual(report.model.auc!, weighted, accuracy: 1e-12)
+    }
+
     func testFoldsTrainOnThePastOnly() throws {
         // Times repeat in sevens, so a naive border would split rows that share a time.
         var rows = Self.rows(301) { x, _ in x[0] > 0.5 }
@@ -112,7 +133,8 @@ final class ModelTrainingTests: XCTestCase {
     }
 
     func testDeterministicAndIndependentOfThreads() throws {
-        let rows = Self.rows(1200) { x, u in x[0] + 0.3 * (x[3].isNaN ? 0 : x[3]) + 0.4 * u > 0.7 }
+        // 9,000 rows: the gradients too are computed in two blocks on two threads.
+        let rows = Self.rows(9000) { x, u in x[0] + 0.3 * (x[3].isNaN ? 0 : x[3]) + 0.4 * u > 0.7 }
         let encoded = try [1, 2, 3, 1].map { threads in
             JSONCodec.encodeString(try GBTTrainer.train(rows, hyperparameters: Self.small, threads: threads).jsonValue())
         }

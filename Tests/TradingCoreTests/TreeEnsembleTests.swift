@@ -81,6 +81,46 @@ final class TreeEnsembleTests: XCTestCase {
         XCTAssertNotEqual(model.probability(missing), model.probability(present))
     }
 
+    func testTreesWalkedFourAtATimeAddUpInTreeOrder() throws {
+        // Six trees (four side by side, then two alone) of depths 0 and 1; leaves of very
+        // different sizes, so the float32 sum depends on the order.
+        let leaf: JSONValue = [
+            "left_children": [-1], "right_children": [-1], "split_indices": [0], "split_conditions": [1e-3],
+            "default_left": [0], "split_type": [0],
+        ]
+        let trees = [
+            Self.stump(feature: 0, threshold: 0.5, left: 1e4, right: -1e4, defaultLeft: true), leaf,
+            Self.stump(feature: 1, threshold: 0.5, left: -1e4, right: 1e4, defaultLeft: false),
+            Self.stump(feature: 2, threshold: 0.5, left: 3e-4, right: 7e-4, defaultLeft: true), leaf,
+            Self.stump(feature: 3, threshold: 0.5, left: 0.25, right: -0.25, defaultLeft: true),
+        ]
+        let model = try TreeEnsemble(json: Self.model(trees: trees))
+        let x = Self.features([0: 0.1, 1: 0.9, 2: .nan, 3: 0.7])
+        let leaves: [Float] = [1e4, 1e-3, 1e4, 3e-4, 1e-3, -0.25]
+        var margin = -logf(1 / Float(0.5) - 1)
+        for l in leaves { margin += l }
+        XCTAssertEqual(x.withUnsafeBufferPointer { model.margin($0) }, margin)
+        XCTAssertEqual(model.probability(x), Self.expected(base: 0.5, leaves: leaves))
+    }
+
+    func testChildrenInAnyOrderAndUnreachableNodes() throws {
+        // As a pruned xgboost tree may be laid out: the left child after the right one, and a
+        // deleted node (2) that no path reaches.
+        let tree: JSONValue = [
+            "left_children": [3, -1, -1, -1], "right_children": [1, -1, -1, -1], "split_indices": [7, 0, 0, 0],
+            "split_conditions": [2.5, -0.4, 9, 0.6], "default_left": [0, 0, 0, 0], "split_type": [0, 0, 0, 0],
+        ]
+        let model = try TreeEnsemble(json: Self.model(trees: [tree]))
+        XCTAssertEqual(model.probability(Self.features([7: 1])), Self.expected(base: 0.5, leaves: [0.6]))
+        XCTAssertEqual(model.probability(Self.features([7: 3])), Self.expected(base: 0.5, leaves: [-0.4]))
+        XCTAssertEqual(model.probability(Self.features([7: .nan])), Self.expected(base: 0.5, leaves: [-0.4]))
+        let written = model.jsonValue()["learner"]?["gradient_booster"]?["model"]?["trees"]?.arrayValue?[0]
+        XCTAssertEqual(written?["left_children"], [1, -1, -1])
+        XCTAssertEqual(written?["right_children"], [2, -1, -1])
+        XCTAssertEqual(written?["split_conditions"], [2.5, .double(Double(Float(0.6))), .double(Double(Float(-0.4)))])
+        XCTAssertEqual(written?["parents"], [2_147_483_647, 0, 0])
+    }
+
     func testComparisonsAreInFloat32() throws {
         let threshold = Float(0.1)  // 0.100000001490116…, above the Double 0.1
         let model = try TreeEnsemble(

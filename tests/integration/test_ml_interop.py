@@ -104,19 +104,30 @@ def predict_with_bedrock(tmp: Path, model: Path, x: np.ndarray) -> np.ndarray:
     return table["probability"].to_numpy()
 
 
-@pytest.mark.parametrize("with_names", [False, True], ids=["numpy", "pandas-feature-names"])
-def test_bedrock_predict_equals_xgboost(tmp_path, with_names):
+@pytest.mark.parametrize(
+    "with_names,params",
+    [(False, {}), (True, {}), (False, {"base_score": 0.3})],
+    ids=["numpy", "pandas-csv-feature-names", "explicit-base-score"])
+def test_bedrock_predict_equals_xgboost(tmp_path, with_names, params):
     x, y = make_rows(3000, seed=11)
     train, held_out = slice(0, 2000), slice(2000, 3000)
-    data = pd.DataFrame(x[train], columns=FEATURES) if with_names else x[train]
+    if with_names:  # the notebook path: the features CSV read by pandas, columns by name
+        write_csv(tmp_path / "train.csv", x[train], y[train])
+        table = pd.read_csv(tmp_path / "train.csv")
+        data, labels = table[FEATURES], table["label"]
+    else:
+        data, labels = x[train], y[train]
     booster = xgb.train(
-        {"objective": "binary:logistic", "tree_method": "hist", "max_depth": 6, "eta": 0.1, "seed": 1},
-        xgb.DMatrix(data, label=y[train], missing=np.nan), num_boost_round=100)
+        {"objective": "binary:logistic", "tree_method": "hist", "max_depth": 6, "eta": 0.1, "seed": 1, **params},
+        xgb.DMatrix(data, label=labels, missing=np.nan), num_boost_round=100)
     model = tmp_path / "model.json"
     booster.save_model(str(model))
     saved = json.loads(model.read_text())
     assert (saved["learner"]["feature_names"] == FEATURES) == with_names
-    assert saved["learner"]["learner_model_param"]["base_score"].startswith("[")
+    base_score = saved["learner"]["learner_model_param"]["base_score"]
+    assert base_score.startswith("[")
+    if params:  # an explicit base_score turns boost_from_average off; the stored value is it
+        assert float(base_score.strip("[]")) == pytest.approx(0.3)
 
     boundary, tricky = on_boundaries(saved, x[held_out])
     assert tricky > 50, "the boundary rows must include doubles that only float32 rounding sends right"
@@ -178,3 +189,53 @@ def test_models_and_files_that_do_not_fit_are_refused(tmp_path):
     assert p.returncode == 1
     assert f"{bad}: line 6: label" in p.stderr
     assert not (tmp_path / "m.json").exists()
+
+    p = run("train", "--features", str(features), "--out", str(tmp_path / "missing" / "m.json"))
+    assert p.returncode == 1
+    assert f"{tmp_path / 'missing'} is not a writable directory" in p.stderr
+
+    p = run("train", "--features", str(features), "--out", str(tmp_path / "m.json"), "--learning-rate", "0")
+    assert p.returncode == 2
+    assert "--learning-rate must be a number in (0.0, 1.0]" in p.stderr
+    p = run("train", "--features", str(features), "--out", str(tmp_path / "m.json"), "--folds", "30")
+    assert p.returncode == 2
+    assert "--folds must be 1…20, got 30" in p.stderr
+
+
+def test_interop_on_bedrock_features_output(tmp_path):
+    """The quant's path end to end: `bedrock features` of the sample market, xgboost trains on the
+    first 70 % of the rows as pandas reads them, `bedrock predict` on the held-out rows equals
+    `Booster.predict` within 1e-6; and `bedrock train --data` on the same market writes a model
+    that xgboost loads and predicts those rows with as Bedrock does."""
+    data = tmp_path / "data"
+    assert run("sample-data", "--out", str(data), "--bars", "6000").returncode == 0
+    features = tmp_path / "features.csv"
+    p = run("features", "--data", str(data / "BTCUSDT-1h.csv"), "--strategy", "pullback", "--out", str(features))
+    assert p.returncode == 0, p.stderr
+    table = pd.read_csv(features)
+    assert list(table.columns) == HEADER and len(table) > 500
+    assert table[FEATURES].isna().any().any(), "warm-up and stop-less signals leave values missing"
+    cut = int(len(table) * 0.7)
+    train, held_out = table.iloc[:cut], table.iloc[cut:]
+    booster = xgb.train({"objective": "binary:logistic", "tree_method": "hist", "max_depth": 6, "eta": 0.1},
+                        xgb.DMatrix(train[FEATURES], label=train["label"], missing=np.nan), num_boost_round=150)
+    model = tmp_path / "xgb.json"
+    booster.save_model(str(model))
+    held = tmp_path / "held_out.csv"
+    held_out.to_csv(held, index=False)
+    out = tmp_path / "p.csv"
+    p = run("predict", "--model", str(model), "--features", str(held), "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    expected = booster.predict(xgb.DMatrix(held_out[FEATURES], missing=np.nan))
+    assert np.max(np.abs(pd.read_csv(out)["probability"].to_numpy() - expected)) < 1e-6
+
+    ours = tmp_path / "bedrock.json"
+    p = run("train", "--data", str(data / "BTCUSDT-1h.csv"), "--strategy", "pullback", "--out", str(ours),
+            "--folds", "4", "--trees", "60", "--depth", "4")
+    assert p.returncode == 0, p.stderr
+    loaded = xgb.Booster()
+    loaded.load_model(str(ours))
+    p = run("predict", "--model", str(ours), "--features", str(held), "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    expected = loaded.predict(xgb.DMatrix(held_out[FEATURES], missing=np.nan))
+    assert np.max(np.abs(pd.read_csv(out)["probability"].to_numpy() - expected)) < 1e-6

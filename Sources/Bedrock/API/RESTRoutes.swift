@@ -33,6 +33,11 @@ enum RESTRoutes {
         route("GET", "/v1/strategies", .strategiesList),
         route("GET", "/v1/klines", .klinesList),
         route("GET", "/v1/datasets", .datasetsList),
+        route("GET", "/v1/models", .modelsList),
+        route("POST", "/v1/models/import", .modelsImport),
+        route("POST", "/v1/models/{name}/predict", .modelsPredict),
+        route("POST", "/v1/models/{name}/{version}/deploy", .modelsDeploy),
+        route("GET", "/v1/models/{name}/{version}/performance", .modelsPerformance),
     ]
 
     private static func route(_ verb: String, _ path: String, _ method: Method) -> Route {

@@ -30,6 +30,11 @@ import JWTAuth
 /// | `strategies.list`       | VIEWER     |
 /// | `klines.list`           | VIEWER     |
 /// | `datasets.list`         | VIEWER     |
+/// | `models.list`           | VIEWER     |
+/// | `models.import`         | ADMIN      |
+/// | `models.deploy`         | ADMIN      |
+/// | `models.predict`        | VIEWER     |
+/// | `models.performance`    | VIEWER     |
 public enum Method: String, Sendable, CaseIterable, Hashable {
     case marketsList = "markets.list"
     case signalsList = "signals.list"
@@ -56,6 +61,11 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case strategiesList = "strategies.list"
     case klinesList = "klines.list"
     case datasetsList = "datasets.list"
+    case modelsList = "models.list"
+    case modelsImport = "models.import"
+    case modelsDeploy = "models.deploy"
+    case modelsPredict = "models.predict"
+    case modelsPerformance = "models.performance"
 
     /// The least role that may call this method.
     public var leastRole: Role {
@@ -63,7 +73,7 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
         case .signalsGenerate, .positionsClose, .backtestSubmit, .backtestCancel, .optimizeSubmit, .trainingSubmit,
             .trainingCancel:
             return .trader
-        case .riskKillSwitch:
+        case .riskKillSwitch, .modelsImport, .modelsDeploy:
             return .admin
         default:
             return .viewer

@@ -4,7 +4,7 @@ import MarketDataCore
 /// A subscribable topic (SPEC §5–§7).
 ///
 /// Accepted names (case-sensitive, except the market):
-/// - `signals`, `portfolio`, `risk`, `opportunities`
+/// - `signals`, `portfolio`, `risk`, `opportunities`, `models`
 /// - `klines:{MARKET}:{INTERVAL}` where
 ///   - MARKET is any spelling the market rule accepts (`MarketName`: `BTCUSDT`, `BTC/USDT`,
 ///     `btc-usdt`, `BTC_USDT`), held as its canonical id: `klines:btc-usdt:1h` *is*
@@ -18,6 +18,8 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
     case portfolio
     case risk
     case opportunities
+    /// The model registry's events (`model.trained`, `model.deployed`).
+    case models
     case klines(market: String, interval: String)
 
     /// The kline intervals accepted in `klines:{MARKET}:{INTERVAL}`: those of `KlineInterval`.
@@ -30,6 +32,7 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
         case "portfolio": self = .portfolio
         case "risk": self = .risk
         case "opportunities": self = .opportunities
+        case "models": self = .models
         default:
             guard name.hasPrefix("klines:") else { return nil }
             let parts = name.utf8.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
@@ -48,6 +51,7 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
         case .portfolio: return "portfolio"
         case .risk: return "risk"
         case .opportunities: return "opportunities"
+        case .models: return "models"
         case let .klines(market, interval): return "klines:\(market):\(interval)"
         }
     }
@@ -57,13 +61,13 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
     /// The least role that may subscribe to this topic (SPEC §6).
     public var leastRole: Role {
         switch self {
-        case .signals, .opportunities, .klines: return .viewer
+        case .signals, .opportunities, .models, .klines: return .viewer
         case .portfolio, .risk: return .trader
         }
     }
 }
 
-/// Topic access by role (SPEC §6): VIEWER may subscribe `signals`, `opportunities`, `klines:*`;
+/// Topic access by role (SPEC §6): VIEWER may subscribe `signals`, `opportunities`, `models`, `klines:*`;
 /// TRADER also `portfolio` and `risk`; ADMIN everything.
 public enum TopicACL {
     /// True when `role` may subscribe to `topic`.

@@ -201,6 +201,7 @@ extension GatewayConfig {
         j.dataDir = try raw.optionalString("jobs.data_dir")
         c.jobs = j
         c.engine = try Engine.load(raw)
+        c.arbiter = try GatewayConfig.loadArbiter(raw)
         c.marketData = try MarketData.load(raw)
         return c
     }

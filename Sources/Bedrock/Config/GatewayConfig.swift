@@ -1,4 +1,5 @@
 import Foundation
+import TradingCore
 
 /// The gateway's whole configuration (SPEC §3), immutable after loading.
 ///
@@ -220,6 +221,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var jobs = Jobs()
     /// `engine.*` (the type is in Sources/Bedrock/Engine/GatewayConfig+Engine.swift)
     public var engine = Engine()
+    /// `arbiter.*`: weights and threshold of the live arbiter (GatewayConfig+Arbiter.swift).
+    public var arbiter = ArbiterConfig.default
     /// `market_data.*` and `exchanges.*`.
     public var marketData = MarketData()
     /// The configuration file actually read, or `nil` when built-in defaults were used.

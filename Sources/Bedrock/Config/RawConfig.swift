@@ -28,6 +28,7 @@ struct RawConfig {
             "strategies", "history_bars", "group", "consumer", "start_from", "claim_idle_ms",
             "lease_ms", "discover_interval_ms", "clock", "trade_history",
         ],
+        "arbiter": ["rule_weight", "ml_weight", "llm_weight", "threshold"],
         "market_data": ["markets", "backfill_bars", "retain_bars", "stale_after_intervals", "sample_bar_s", "lease_ms"],
         // One level deeper in the file (`"exchanges": {"binance": {"rest_url": ...}}`).
         "exchanges": ["binance.rest_url", "binance.ws_url", "bybit.rest_url", "bybit.ws_url"],

@@ -36,10 +36,12 @@ public final class BarPipeline: Sendable {
     public let settings: EngineSettings
     /// Counters.
     public let metrics: EngineMetrics
+    /// The deployed models that score new signals (nil: no ML score).
+    public let models: LiveModels?
 
-    /// Creates a pipeline.
-    public init(ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics) {
-        self.ledger = ledger; self.settings = settings; self.metrics = metrics
+    /// Creates a pipeline; with `models`, each entry that comes with its feature vector is scored.
+    public init(ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics, models: LiveModels? = nil) {
+        self.ledger = ledger; self.settings = settings; self.metrics = metrics; self.models = models
     }
 
     /// The whole pipeline for `bar` of stream `key` (steps 1–3), given the strategies' decisions
@@ -57,9 +59,10 @@ public final class BarPipeline: Sendable {
     /// cancels the stop entries (they work on the bar right after their decision only).
     /// `reads` are the bar's state read beforehand in one round trip (`readCommands`); nil reads them.
     /// Ends with the stream mark update and `then` (e.g. the `XACK`), pipelined in one round trip.
+    /// `features` holds each decision's feature vector (same order; nil or absent: none).
     func process(
         _ bar: StreamBar, key: String, decisions: [(name: String, decision: StrategyDecision)],
-        previousTime: Int64?, origins: inout [Int64: PositionOrigin], reads: BarReads? = nil,
+        features: [[Double]?] = [], previousTime: Int64?, origins: inout [Int64: PositionOrigin], reads: BarReads? = nil,
         then: [String]? = nil, on c: RedisConnection
     ) throws {
         guard trades(bar) else {
@@ -73,7 +76,7 @@ public final class BarPipeline: Sendable {
         if state.openInMarket > 0 || !state.pending.isEmpty {
             try manageExits(bar, previousTime: previousTime, origins: &origins, on: c)
         }
-        _ = try decide(bar, decisions: decisions, enterApproved: !late, on: c)
+        _ = try decide(bar, decisions: decisions, features: features, enterApproved: !late, on: c)
         try finish(bar, key: key, then: then, on: c)
     }
 
@@ -123,35 +126,63 @@ public final class BarPipeline: Sendable {
 
     func pendingKey(_ bar: StreamBar) -> String { "\(settings.prefix)engine:pending:\(bar.market):\(bar.interval)" }
 
-    /// The SPEC §8 signal for `entry`, decided by strategy `name` on `bar`.
-    public func signalInput(_ entry: EntrySignal, strategy name: String, bar: StreamBar) -> SignalInput {
-        let assessment = SignalAssessment.assess(entry, arbiter: settings.arbiter)
+    /// The SPEC §8 signal for `entry`, decided by strategy `name` on `bar`, with the ML score of
+    /// `ml` (and its model) and the feature vector it was computed from.
+    public func signalInput(
+        _ entry: EntrySignal, strategy name: String, bar: StreamBar, ml: LiveModels.Scored = .init(),
+        features: [Double]? = nil
+    ) -> SignalInput {
+        let assessment = SignalAssessment.assess(entry, mlScore: ml.score, arbiter: settings.arbiter)
         var explanation = "\(name) \(entry.signalType.rawValue) on \(bar.market) \(bar.interval) bar \(bar.barTime): "
         if case .stop(let level) = entry.order {
             explanation += "\(entry.side == .buy ? "buy" : "sell") stop at \(level), working on the next bar only; "
         }
         explanation += assessment.verdict.explanation
+        if let failure = ml.failure { explanation += "; no ML score (\(failure.message))" }
         return SignalInput(
             strategy: name, market: bar.market, interval: bar.interval, barTime: bar.barTime,
             signalType: entry.signalType.rawValue, side: entry.side.rawValue,
             entryPrice: entry.entryPrice, stopLossPrice: entry.stopLoss,
             profitTargetPrice: entry.profitTarget, riskUnitR: entry.riskUnit,
             suggestedPositionWeight: assessment.suggestedPositionWeight,
-            ruleEngineScore: entry.score, finalDecision: assessment.verdict.decision.rawValue,
-            explanation: explanation)
+            ruleEngineScore: entry.score, mlConfidenceScore: ml.score, finalDecision: assessment.verdict.decision.rawValue,
+            explanation: explanation, mlModel: ml.model, features: features)
+    }
+
+    /// The ML score of `entry` by the deployed models (none without models or features); a
+    /// failure's first occurrence in an outage raises `risk.alert` `ML_MODEL_FAILED`.
+    func score(
+        _ entry: EntrySignal, strategy name: String, bar: StreamBar, features: [Double]?, on c: RedisConnection
+    ) throws -> LiveModels.Scored {
+        guard let models, let features else { return .init() }
+        let scored = models.score(
+            strategy: name, market: bar.market, interval: bar.interval, barTime: bar.barTime, features: features)
+        if let model = scored.model { models.recovered(model) }
+        if let failure = scored.failure, models.shouldAlert(failure.model) {
+            _ = try ledger.run(
+                "model_alert", ["model": .string(failure.model), "message": .string(failure.message)], on: c,
+                nowMillis: clock(bar))
+        }
+        return scored
     }
 
     /// Step 3: records the entries among `decisions` and enters the approved ones (only records
-    /// them when `enterApproved` is false: a late bar, see `process`).
+    /// them when `enterApproved` is false: a late bar, see `process`). `features[i]` is the
+    /// feature vector of `decisions[i]`: recorded on the signal and scored by the deployed models.
     public func decide(
-        _ bar: StreamBar, decisions: [(name: String, decision: StrategyDecision)],
+        _ bar: StreamBar, decisions: [(name: String, decision: StrategyDecision)], features: [[Double]?] = [],
         enterApproved: Bool = true, on c: RedisConnection
     ) throws -> [SignalOutcome] {
         var out: [SignalOutcome] = []
         let now = clock(bar)
-        for (name, decision) in decisions {
+        if let models, decisions.contains(where: { if case .enter = $0.decision { true } else { false } }) {
+            try models.refresh(on: c)
+        }
+        for (i, (name, decision)) in decisions.enumerated() {
             guard case .enter(let entry) = decision else { continue }
-            let input = signalInput(entry, strategy: name, bar: bar)
+            let vector = i < features.count ? features[i] : nil
+            let ml = try score(entry, strategy: name, bar: bar, features: vector, on: c)
+            let input = signalInput(entry, strategy: name, bar: bar, ml: ml, features: vector)
             let write = try ledger.recordSignal(input, on: c, nowMillis: now)
             guard let id = write.id, write.status == "created" || write.status == "existing" else {
                 throw LedgerError.reply("record_signal answered \(write.status): \(write.message ?? "")")

@@ -40,9 +40,13 @@ public enum EngineMethods {
             force = b
         }
         let settings = pipeline.settings
-        guard !settings.strategies.isEmpty else {
+        guard !settings.strategies(on: market).isEmpty else {
+            let why =
+                settings.strategies.isEmpty
+                ? "no strategies configured (engine.strategies is empty)"
+                : "no strategy of engine.strategies runs on \(market)"
             return .object([
-                "signal": .null, "reason": .string("no strategies configured (engine.strategies is empty)"),
+                "signal": .null, "reason": .string(why),
                 "signals": .array([]), "market": .string(market), "interval": .string(interval),
                 "bar_time": .null, "created": .bool(false),
             ])
@@ -59,7 +63,7 @@ public enum EngineMethods {
             return .object(answer)
         }
         answer["bar_time"] = .string(last.barTime)
-        var book = try StrategyBook(settings: settings)
+        var book = try StrategyBook(settings: settings, market: market)
         let decisions = try book.rebuild(history)
         if force {
             answer["analysis"] = .array(
@@ -73,10 +77,10 @@ public enum EngineMethods {
                     return .object(["strategy": .string(d.name), "decision": .string(text)])
                 })
         }
-        let outcomes = try pipeline.decide(last, decisions: decisions, on: c)
+        let outcomes = try pipeline.decide(last, decisions: decisions, features: book.features(of: decisions), on: c)
         guard !outcomes.isEmpty else {
             answer["reason"] = .string(
-                "no entry from \(settings.strategies.joined(separator: ", ")) on the \(market) \(interval) bar of \(last.barTime) (\(history.count) bars analysed)"
+                "no entry from \(settings.strategies(on: market).map(\.name).joined(separator: ", ")) on the \(market) \(interval) bar of \(last.barTime) (\(history.count) bars analysed)"
             )
             return .object(answer)
         }

@@ -5,7 +5,7 @@ import TradingCore
 ///
 /// | key | default | meaning |
 /// |---|---|---|
-/// | `engine.strategies` | `["pullback","oops"]` | strategies run on every closed bar (registry names); `[]` disables the engine |
+/// | `engine.strategies` | `["pullback","oops"]` | strategies run on every closed bar: names (defaults, every market) or `{"name","params","markets"}`; `[]` disables the engine |
 /// | `engine.history_bars` | 500 | bars of rolling history per market + interval (and per rebuild) |
 /// | `engine.group` | `engine` | consumer group name (the key prefix is put in front) |
 /// | `engine.consumer` | `<hostname>-<pid>` | this gateway's consumer name in the group |
@@ -18,10 +18,17 @@ import TradingCore
 public struct EngineSettings: Sendable, Equatable {
     /// Key prefix, e.g. `bedrock:`.
     public var prefix: String
-    /// Strategy registry names to run.
-    public var strategies: [String]
-    /// Raw parameters per strategy name (defaults filled by the registry).
-    public var parameters: [String: [String: Double]]
+    /// Strategy registry names to run (setting it runs each on every market with `parameters`).
+    public var strategies: [String] {
+        get { live.map(\.name) }
+        set { live = newValue.map { LiveStrategy(name: $0, parameters: parameters[$0] ?? [:]) } }
+    }
+    /// Raw parameters per strategy name for `strategies` (defaults filled by the registry).
+    public var parameters: [String: [String: Double]] {
+        didSet { live = live.map { LiveStrategy(name: $0.name, parameters: parameters[$0.name] ?? [:], markets: $0.markets) } }
+    }
+    /// The live strategies in full (`engine.strategies`): name, parameters, markets.
+    public var live: [LiveStrategy]
     /// Bars of rolling history kept per market + interval.
     public var historyBars: Int
     /// Group name without the prefix.
@@ -53,12 +60,14 @@ public struct EngineSettings: Sendable, Equatable {
     /// Creates settings; every argument has the documented default.
     public init(
         prefix: String = "bedrock:", strategies: [String] = ["pullback", "oops"],
-        parameters: [String: [String: Double]] = [:], historyBars: Int = 500, group: String = "engine",
+        parameters: [String: [String: Double]] = [:], live: [LiveStrategy]? = nil, historyBars: Int = 500,
+        group: String = "engine",
         consumer: String? = nil, startFrom: String = "0", claimIdleMillis: Int = 30_000,
         claimIntervalMillis: Int = 5_000, leaseMillis: Int = 10_000, discoverIntervalMillis: Int = 2_000, blockMillis: Int = 500,
         batch: Int = 100, barClock: Bool = true, arbiter: ArbiterConfig = .default, tradeHistory: Bool = false
     ) {
-        self.prefix = prefix; self.strategies = strategies; self.parameters = parameters
+        self.prefix = prefix; self.parameters = parameters
+        self.live = live ?? strategies.map { LiveStrategy(name: $0, parameters: parameters[$0] ?? [:]) }
         self.historyBars = max(2, historyBars); self.group = group
         self.consumer = consumer ?? EngineSettings.defaultConsumer()
         self.startFrom = startFrom; self.claimIdleMillis = claimIdleMillis
@@ -78,6 +87,9 @@ public struct EngineSettings: Sendable, Equatable {
 
     /// Checks that every strategy name is registered and its parameters are valid.
     public func validate() throws {
-        for name in strategies { _ = try StrategyRegistry.descriptor(named: name).resolve(parameters[name] ?? [:]) }
+        for s in live { _ = try StrategyRegistry.descriptor(named: s.name).resolve(s.parameters) }
     }
+
+    /// The live strategies that run on `market`, in configuration order.
+    public func strategies(on market: String) -> [LiveStrategy] { live.filter { $0.runs(on: market) } }
 }

@@ -3,9 +3,11 @@ import TradingCore
 extension GatewayConfig {
     /// `engine.*`: the live engine (docs/ENGINE.md).
     public struct Engine: Sendable, Equatable {
-        /// `engine.strategies`, default `["pullback","oops"]`: strategies run on every closed bar;
-        /// an empty list disables the engine.
-        public var strategies = ["pullback", "oops"]
+        /// `engine.strategies`, default `["pullback","oops"]`: the names of the live strategies
+        /// (`live` holds their parameters and markets); an empty list disables the engine.
+        public var strategies: [String] { live.map(\.name) }
+        /// `engine.strategies` in full: each strategy with its parameters and markets.
+        public var live = [LiveStrategy(name: "pullback"), LiveStrategy(name: "oops")]
         /// `engine.history_bars`, default 500: rolling history per market + interval.
         public var historyBars = 500
         /// `engine.group`, default `engine`: the consumer group (the key prefix is put in front).
@@ -31,13 +33,16 @@ extension GatewayConfig {
         /// Reads and validates the `engine.*` keys.
         static func load(_ raw: RawConfig) throws(ConfigError) -> Engine {
             var e = Engine()
-            if raw.values["engine.strategies"] != nil {
-                e.strategies = try raw.stringList("engine.strategies")
-                for name in e.strategies where !StrategyRegistry.names.contains(name) {
-                    throw ConfigError(
-                        key: "engine.strategies",
-                        message: "unknown strategy \(name) (known: \(StrategyRegistry.names.joined(separator: ", ")))",
-                        source: raw.source(of: "engine.strategies"))
+            if let (value, source) = raw.values["engine.strategies"] {
+                let text: Bool
+                switch source {
+                case .environment, .flag: text = true
+                case .file, .defaultValue: text = false
+                }
+                do {
+                    e.live = try LiveStrategy.parseList(value, fromText: text)
+                } catch {
+                    throw ConfigError(key: "engine.strategies", message: error.message, source: source)
                 }
             }
             e.historyBars = try raw.int("engine.history_bars", default: e.historyBars, 10...100_000)
@@ -55,13 +60,14 @@ extension GatewayConfig {
 }
 
 extension EngineSettings {
-    /// Settings for `bedrock serve`: `redis.prefix` and the `engine.*` keys.
+    /// Settings for `bedrock serve`: `redis.prefix`, the `engine.*` and `arbiter.*` keys.
     public init(config: GatewayConfig) {
         let e = config.engine
         self.init(
-            prefix: config.redis.prefix, strategies: e.strategies, historyBars: e.historyBars, group: e.group,
+            prefix: config.redis.prefix, live: e.live, historyBars: e.historyBars, group: e.group,
             consumer: e.consumer, startFrom: e.startFrom, claimIdleMillis: e.claimIdleMs,
             claimIntervalMillis: max(100, min(5_000, e.claimIdleMs / 2)), leaseMillis: e.leaseMs,
-            discoverIntervalMillis: e.discoverIntervalMs, barClock: e.clock == "bar", tradeHistory: e.tradeHistory)
+            discoverIntervalMillis: e.discoverIntervalMs, barClock: e.clock == "bar",
+            arbiter: config.arbiter, tradeHistory: e.tradeHistory)
     }
 }

@@ -3,7 +3,8 @@ import RedisClient
 extension LiveEngine {
     /// The engine of `bedrock serve`: settings from `config` (`redis.prefix`, `engine.*`),
     /// `signals.generate` registered in `methods` (worker queue, pooled connections), and the
-    /// consumer thread started — unless `engine.strategies` is empty, which disables the live
+    /// the model registry's methods (`models.*`) registered, new signals scored by the deployed
+    /// models (`LiveModels`), the consumer thread started — unless `engine.strategies` is empty, which disables the live
     /// engine (bars are then neither consumed nor traded; `signals.generate` answers null).
     /// Its counters go into `metrics`. The caller stops it (`stop()`) before Redis goes away.
     public static func startForGateway(
@@ -11,10 +12,13 @@ extension LiveEngine {
         methods: MethodTable, metrics: MetricsRegistry
     ) throws -> LiveEngine {
         let settings = EngineSettings(config: config)
+        let registry = ModelRegistry(ledger: ledger, arbiter: settings.arbiter)
         let engine = try LiveEngine(
             address: address, ledger: ledger, settings: settings,
-            metrics: EngineMetrics(registry: metrics))
-        EngineMethods.register(in: methods, pipeline: engine.pipeline, pool: RedisPool(address: address))
+            metrics: EngineMetrics(registry: metrics), models: LiveModels(registry: registry, metrics: metrics))
+        let pool = RedisPool(address: address)
+        EngineMethods.register(in: methods, pipeline: engine.pipeline, pool: pool)
+        ModelMethods.register(in: methods, registry: registry, pool: pool)
         if !settings.strategies.isEmpty { engine.start() }
         return engine
     }

@@ -60,15 +60,16 @@ public final class LiveEngine: @unchecked Sendable {
     /// (every gateway compares them).
     private let clock: any GatewayClock
 
-    /// An engine reading `address` and writing `ledger`; throws for unknown strategies.
+    /// An engine reading `address` and writing `ledger`, scoring new signals with `models` when
+    /// given; throws for unknown strategies.
     public init(
         address: RedisAddress, ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics = EngineMetrics(),
-        clock: any GatewayClock = SystemClock()
+        clock: any GatewayClock = SystemClock(), models: LiveModels? = nil
     ) throws {
         try settings.validate()
         self.clock = clock
         self.address = address; self.settings = settings; self.metrics = metrics
-        pipeline = BarPipeline(ledger: ledger, settings: settings, metrics: metrics)
+        pipeline = BarPipeline(ledger: ledger, settings: settings, metrics: metrics, models: models)
     }
 
     /// Starts the engine thread (no-op when running).
@@ -333,7 +334,7 @@ public final class LiveEngine: @unchecked Sendable {
             _ = try c.command(["XACK", key, settings.groupName, id]).checked()
             return
         }
-        var book = try books[key] ?? StrategyBook(settings: settings)
+        var book = try books[key] ?? StrategyBook(settings: settings, market: bar.market)
         books[key] = nil  // re-inserted only once the bar is fully processed
         // A history bar that is not traded needs nothing of the ledger's state.
         let trades = pipeline.trades(bar)
@@ -349,7 +350,8 @@ public final class LiveEngine: @unchecked Sendable {
             decisions = try book.rebuild(try history(key: key, through: id, on: c))
         }
         try pipeline.process(
-            bar, key: key, decisions: decisions, previousTime: book.previousBar?.time,
+            bar, key: key, decisions: decisions, features: book.features(of: decisions),
+            previousTime: book.previousBar?.time,
             origins: &origins, reads: reads, then: ["XACK", key, settings.groupName, id], on: c)
         books[key] = book
         metrics.add("bars_processed")

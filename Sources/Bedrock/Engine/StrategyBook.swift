@@ -17,14 +17,17 @@ struct StrategyBook {
     /// The last bars fed, oldest first, at most `capacity` (a little more between trims).
     private(set) var bars: [Bar] = []
     private var strategies: [(name: String, strategy: any Strategy)]
+    /// The ML features of the bars fed (the same code path as backtests and training).
+    private var tracker = FeatureTracker()
     private let capacity: Int
     private let make: () throws -> [(name: String, strategy: any Strategy)]
 
-    /// A fresh book for `settings.strategies` (throws for an unknown name or a bad parameter).
-    init(settings: EngineSettings) throws {
-        let names = settings.strategies, parameters = settings.parameters
+    /// A fresh book for the live strategies of `settings` that run on `market` (nil: all of
+    /// them); throws for an unknown name or a bad parameter.
+    init(settings: EngineSettings, market: String? = nil) throws {
+        let chosen = market.map { settings.strategies(on: $0) } ?? settings.live
         make = {
-            try names.map { name in (name, try StrategyRegistry.make(name: name, parameters: parameters[name] ?? [:])) }
+            try chosen.map { s in (s.name, try StrategyRegistry.make(name: s.name, parameters: s.parameters)) }
         }
         strategies = try make()
         capacity = settings.historyBars
@@ -37,6 +40,7 @@ struct StrategyBook {
     mutating func feed(_ bar: Bar, id: String?) -> [(name: String, decision: StrategyDecision)] {
         var out: [(name: String, decision: StrategyDecision)] = []
         out.reserveCapacity(strategies.count)
+        tracker.update(bar)
         for i in strategies.indices {
             out.append((strategies[i].name, strategies[i].strategy.onBar(bar, now: bar.time)))
         }
@@ -46,10 +50,21 @@ struct StrategyBook {
         return out
     }
 
+    /// The feature vector (`MLFeatures` order) of each entry among `decisions`, decided on the
+    /// last bar fed; nil for the other decisions.
+    func features(of decisions: [(name: String, decision: StrategyDecision)]) -> [[Double]?] {
+        guard let bar = bars.last else { return decisions.map { _ in nil } }
+        return decisions.map { d in
+            guard case .enter(let entry) = d.decision else { return nil }
+            return tracker.vector(for: entry, bar: bar)
+        }
+    }
+
     /// Starts afresh from `history` (oldest first, ending with the bar to decide on) and returns
     /// the decisions on its last bar.
     mutating func rebuild(_ history: [StreamBar]) throws -> [(name: String, decision: StrategyDecision)] {
         strategies = try make()
+        tracker = FeatureTracker()
         bars = []
         var last: [(name: String, decision: StrategyDecision)] = []
         for entry in history { last = feed(entry.bar, id: entry.id) }

@@ -60,21 +60,22 @@ extension JobRunner {
         }
         return TrainedModelRecord(
             name: spec.modelName, trained: trained,
-            dataset: datasetInfo(request.data, signals: signals, market: request.config.market),
+            dataset: datasetInfo(request.data, signals: signals),
             strategy: request.strategy, parameters: parameters)
     }
 
     /// `{"id","sha256","rows","start","end"}` of a training set: `id` names the data (the dataset
     /// file, or `klines:{MARKET}:{INTERVAL}`), `sha256` is the digest of the labelled rows as
-    /// `bedrock features` writes them (so a notebook can check it has the same rows), `rows` the
+    /// `bedrock features` writes them (`bedrock features ... | sha256sum` of the same data and
+    /// strategy prints the same digest), `rows` the
     /// labelled signals, `start`/`end` the first and last signal's bar time.
-    static func datasetInfo(_ source: JobDataSource, signals: [LabeledSignal], market: String) -> JSONValue {
-        let id: String
+    static func datasetInfo(_ source: JobDataSource, signals: [LabeledSignal]) -> JSONValue {
+        let id: String, market: String
         switch source {
-        case let .dataset(name, _, _, _): id = name
-        case let .market(market, interval, _, _): id = "klines:\(market):\(interval)"
+        case let .dataset(name, _, _, _): (id, market) = (name, FeatureCSV.market(fromPath: name))
+        case let .market(name, interval, _, _): (id, market) = ("klines:\(name):\(interval)", name)
         }
-        let csv = FeatureCSV.text(signals, market: market)
+        let csv = FeatureCSV.write(rows: FeatureCSV.rows(signals, market: market))
         return [
             "id": .string(id), "sha256": .string(SHA256.hex(csv)), "rows": .int(Int64(signals.count)),
             "start": signals.first.map { .string(RFC3339.format(milliseconds: $0.time)) } ?? .null,

@@ -24,8 +24,10 @@ public struct JobSettings: Sendable {
     public var prefix = "bedrock:"
     /// Heartbeat period of this process (ms); its key lives three periods.
     public var heartbeatMillis = 2000
-    /// Threads one training job trains on (its worker thread and helpers, all at `workerNice`).
-    public var trainingThreads = 2
+    /// Threads one training job trains on. 1 (its own worker thread, at `workerNice`), like an
+    /// optimisation: the pool runs jobs side by side, and the trainer's helper threads would run
+    /// at normal priority beside the event loops. `bedrock train` uses every core.
+    public var trainingThreads = 1
     /// Nice value of the job threads (Linux; 19 = lowest), so jobs yield the CPU to the event
     /// loop, the Redis bridge and the API workers whenever those want it.
     public var workerNice: Int32 = 19
@@ -232,9 +234,8 @@ public final class JobService: @unchecked Sendable {
     /// Why a job naming `ml_model` is refused by a gateway without a model registry.
     static let noModels = "ml_model: this gateway has no model registry to load models from; submit without ml_model"
 
-    /// A training job: trains on this worker thread (the trainer's own threads run at the job
-    /// threads' nice value), then files the model through `modelSink`, retrying a broken
-    /// connection once.
+    /// A training job: trains on this worker thread (`trainingThreads`), then files the model
+    /// through `modelSink`, retrying a broken connection once.
     private func trainAndFile(_ job: Job, series: BarSeries, connection: inout RedisConnection?) throws -> JobOutcome {
         guard let sink = modelSink else { throw JobRunner.Failure(description: "this gateway has no model registry") }
         let record = try JobRunner.train(job.request, series: series, control: job.control, threads: settings.trainingThreads)

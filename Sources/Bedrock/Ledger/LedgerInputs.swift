@@ -18,6 +18,10 @@ public struct SignalInput: Sendable, Equatable {
     public var suggestedPositionWeight: Double?
     public var ruleEngineScore: Double
     public var mlConfidenceScore: Double?
+    /// The model version that scored it (`name@version`), nil when none did.
+    public var mlModel: String?
+    /// Its feature vector (`MLFeatures` order, NaN = missing), nil when not computed.
+    public var features: [Double]?
     /// POSITIVE, NEUTRAL, NEGATIVE or nil.
     public var llmSentiment: String?
     /// APPROVED or REJECTED.
@@ -32,7 +36,7 @@ public struct SignalInput: Sendable, Equatable {
         side: String, entryPrice: Double, stopLossPrice: Double? = nil, profitTargetPrice: Double? = nil,
         riskUnitR: Double? = nil, suggestedPositionWeight: Double? = nil, ruleEngineScore: Double,
         mlConfidenceScore: Double? = nil, llmSentiment: String? = nil, finalDecision: String,
-        explanation: String, rejectionReason: String? = nil
+        explanation: String, rejectionReason: String? = nil, mlModel: String? = nil, features: [Double]? = nil
     ) {
         self.strategy = strategy; self.market = market; self.interval = interval; self.barTime = barTime
         self.signalType = signalType; self.side = side; self.entryPrice = entryPrice
@@ -40,6 +44,7 @@ public struct SignalInput: Sendable, Equatable {
         self.suggestedPositionWeight = suggestedPositionWeight; self.ruleEngineScore = ruleEngineScore
         self.mlConfidenceScore = mlConfidenceScore; self.llmSentiment = llmSentiment
         self.finalDecision = finalDecision; self.explanation = explanation; self.rejectionReason = rejectionReason
+        self.mlModel = mlModel; self.features = features
     }
 
     /// The script request (numbers as 8-decimal text).
@@ -53,8 +58,17 @@ public struct SignalInput: Sendable, Equatable {
             "suggested_position_weight": n(suggestedPositionWeight), "rule_engine_score": n(ruleEngineScore),
             "ml_confidence_score": n(mlConfidenceScore), "llm_sentiment": .optional(llmSentiment),
             "final_decision": .string(finalDecision), "explanation": .string(explanation),
-            "rejection_reason": .optional(rejectionReason),
+            "rejection_reason": .optional(rejectionReason), "ml_model": .optional(mlModel),
+            "features": features.map { .string(SignalInput.featuresText($0)) } ?? .null,
         ]
+    }
+}
+
+extension SignalInput {
+    /// A feature vector as stored on the signal: a JSON array, null for a missing (NaN or
+    /// infinite) value, numbers in shortest round-trip form.
+    static func featuresText(_ features: [Double]) -> String {
+        "[" + features.map { $0.isFinite ? "\($0)" : "null" }.joined(separator: ",") + "]"
     }
 }
 

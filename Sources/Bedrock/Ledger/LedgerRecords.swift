@@ -7,7 +7,7 @@ public enum LedgerRecord: Sendable {
     case signal, position, trade
 
     /// JSON type of a stored field.
-    enum Kind { case string, number, integer, bool }
+    enum Kind { case string, number, integer, bool, json }
 
     /// The hash key of record `id`.
     func key(prefix: String, id: Int64) -> String {
@@ -30,10 +30,10 @@ public enum LedgerRecord: Sendable {
                 ("risk_unit_r", "risk_unit_r", .number),
                 ("suggested_position_weight", "suggested_position_weight", .number),
                 ("rule_engine_score", "rule_engine_score", .number),
-                ("ml_confidence_score", "ml_confidence_score", .number),
+                ("ml_confidence_score", "ml_confidence_score", .number), ("ml_model", "ml_model", .string),
                 ("llm_sentiment", "llm_sentiment", .string), ("final_decision", "final_decision", .string),
                 ("explanation", "explanation", .string), ("bar_time", "bar_time", .string),
-                ("created_at", "created_at", .string),
+                ("created_at", "created_at", .string), ("features", "features", .json),
             ]
         case .position:
             return [
@@ -77,6 +77,7 @@ public enum LedgerRecord: Sendable {
             case .number: out[entry.name] = Double(text).map(JSONValue.double) ?? .null
             case .integer: out[entry.name] = Int64(text).map(JSONValue.int) ?? .null
             case .bool: out[entry.name] = .bool(text == "1")
+            case .json: out[entry.name] = (try? JSONCodec.parse(text)) ?? .null
             }
         }
         return out

@@ -5,6 +5,9 @@
 -- exit commission = size x exit x rate; realized_pnl = gross - entry commission - exit
 -- commission; the balance gains gross - exit commission (the entry commission was paid at
 -- open), the cost is unfrozen, so balance = initial + sum(gross) - sum(commission) always.
+-- A position opened from a signal scored by a model (the signal's ml_model, "name@version")
+-- records the outcome for that version's live performance: <prefix>model:{name}:{version}:perf
+-- (count, wins) and ...:outcomes ("score|win", newest first, capped at 10000).
 -- REQ: position_id, exit_price, exit_reason, commission_rate
 -- Reply: {"status":"closed"|"already_closed"|"not_found","id":N,"trade_id":N|null,"event_id":ID|null}
 
@@ -72,6 +75,19 @@ if net > 0 then redis.call('HINCRBY', stats, 'wins', 1) end
 redis.call('HSET', stats, 'net_pnl', dec(units(redis.call('HGET', stats, 'net_pnl') or '0') + net))
 redis.call('HINCRBY', stats, 'duration_s', duration_s)
 track_peak()
+
+if pos[9] then
+  local scored = redis.call('HMGET', P .. 'signal:' .. pos[9], 'ml_model', 'ml_confidence_score')
+  local at = scored[1] and string.find(scored[1], '@', 1, true)
+  if at and scored[2] then
+    local mkey = P .. 'model:' .. string.sub(scored[1], 1, at - 1) .. ':' .. string.sub(scored[1], at + 1)
+    local win = net > 0 and 1 or 0
+    redis.call('HINCRBY', mkey .. ':perf', 'count', 1)
+    redis.call('HINCRBY', mkey .. ':perf', 'wins', win)
+    redis.call('LPUSH', mkey .. ':outcomes', scored[2] .. '|' .. win)
+    redis.call('LTRIM', mkey .. ':outcomes', 0, 9999)
+  end
+end
 
 local event_id = emit('portfolio', 'position.closed', {
   {'position_id', {raw = id}}, {'market', market}, {'side', pos[2]}, {'position_size', {raw = pos[3]}},

@@ -3,15 +3,18 @@
 -- writes nothing). Also counts the arbiter's verdict.
 -- REQ: strategy, market, interval, bar_time, signal_type, side, entry_price, stop_loss_price,
 --      profit_target_price, risk_unit_r, suggested_position_weight, rule_engine_score,
---      ml_confidence_score, llm_sentiment, final_decision, explanation, rejection_reason?
+--      ml_confidence_score, ml_model?, llm_sentiment, final_decision, explanation,
+--      rejection_reason?, features? (JSON array text, MLFeatures order, null for a missing value)
 --      (numbers as decimal text or JSON numbers; null or absent when unknown)
+-- The feature vector is stored on the signal (field `features`) but left out of signal.created,
+-- which stays small; signals.get answers it.
 -- Reply: {"status":"created"|"existing","id":N,"event_id":ID|null}
 
 local SIGNAL_SCHEMA = {
   {'id', 'int'}, {'market', 'str'}, {'interval', 'str'}, {'strategy', 'str'},
   {'signal_type', 'str'}, {'side', 'str'}, {'entry_price', 'num'}, {'stop_loss_price', 'num'},
   {'profit_target_price', 'num'}, {'risk_unit_r', 'num'}, {'suggested_position_weight', 'num'},
-  {'rule_engine_score', 'num'}, {'ml_confidence_score', 'num'}, {'llm_sentiment', 'str'},
+  {'rule_engine_score', 'num'}, {'ml_confidence_score', 'num'}, {'ml_model', 'str'}, {'llm_sentiment', 'str'},
   {'final_decision', 'str'}, {'explanation', 'str'}, {'bar_time', 'str'}, {'created_at', 'str'},
 }
 
@@ -39,6 +42,11 @@ for _, f in ipairs(SIGNAL_SCHEMA) do
       args[#args + 1] = v
     end
   end
+end
+local features = opt(REQ.features)
+if features then
+  args[#args + 1] = 'features'
+  args[#args + 1] = tostring(features)
 end
 redis.call('HSET', key, unpack(args))
 redis.call('HSET', P .. 'signals:dedupe', dedupe, id)

@@ -129,18 +129,13 @@ public enum FeatureCSV {
 }
 
 extension FeatureCSV {
-    /// The row of a labelled signal of `market`.
-    public static func row(_ signal: LabeledSignal, market: String) -> FeatureCSVRow {
-        FeatureCSVRow(
-            time: signal.time, market: market, signalType: signal.signalType.rawValue, label: signal.label,
-            features: signal.features)
-    }
-
-    /// The whole file of `signals` (all of `market`), as `bedrock features` writes it.
-    public static func text(_ signals: [LabeledSignal], market: String) -> String {
-        var out = header + "\n"
-        out.reserveCapacity(out.utf8.count + signals.count * 256)
-        for signal in signals { append(row(signal, market: market), to: &out) }
-        return out
+    /// The market a data file holds, from its name: the base name up to its first '-' or '.'
+    /// (the `bedrock sample-data` names: `BTCUSDT-1h.csv` → `BTCUSDT`), used for the `market`
+    /// column of the rows made from it.
+    public static func market(fromPath path: String) -> String {
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        let name = base.prefix { $0 != "-" && $0 != "." }
+        let cleaned = name.filter { $0 != "," && $0 != "\"" && !$0.isNewline }
+        return cleaned.isEmpty ? "UNKNOWN" : String(cleaned)
     }
 }

@@ -46,11 +46,7 @@ public enum GBTTrainer {
         var bestLoss = Double.infinity
         var bestRound = 0
         for round in 0..<p.trees {
-            for i in 0..<trainCount {
-                let q = Double(TreeEnsemble.sigmoid(margins[i]))
-                gradients[i] = q - Double(rows.labels[i])
-                hessians[i] = max(q * (1 - q), 1e-16)
-            }
+            gradientsAndHessians(margins, rows.labels, &gradients, &hessians, threads: threads)
             let tree = grower.grow(gradients: gradients, hessians: hessians, margins: &margins)
             trees.append(tree.nodes)
             if tail > 0 {
@@ -73,5 +69,31 @@ public enum GBTTrainer {
         }
         if tail > 0 { trees.removeSubrange((bestRound + 1)...) }
         return TreeEnsemble(trees: trees, baseScore: baseScore, featureNames: MLFeatures.names)
+    }
+
+    /// The logistic loss's gradient p − y and hessian max(p(1 − p), 1e-16) of each row, p the
+    /// model's probability; rows in `threads` contiguous blocks, each row on its own.
+    static func gradientsAndHessians(
+        _ margins: [Float], _ labels: [UInt8], _ gradients: inout [Double], _ hessians: inout [Double], threads: Int
+    ) {
+        let n = margins.count
+        let blocks = max(1, min(threads, n / 4096))
+        margins.withUnsafeBufferPointer { m in
+            labels.withUnsafeBufferPointer { y in
+                gradients.withUnsafeMutableBufferPointer { g in
+                    hessians.withUnsafeMutableBufferPointer { h in
+                        // Each block writes only its own rows.
+                        nonisolated(unsafe) let (m, y, g, h) = (m, y, g, h)
+                        HistogramTreeGrower.parallel(blocks, threads: blocks) { b in
+                            for i in (b * n / blocks)..<((b + 1) * n / blocks) {
+                                let q = Double(TreeEnsemble.sigmoid(m[i]))
+                                g[i] = q - Double(y[i])
+                                h[i] = max(q * (1 - q), 1e-16)
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -110,9 +110,13 @@ final class HistogramTreeGrower {
                 for _ in 0..<parameters.depth {
                     buildHistograms(level, gradients: gp, hessians: hp)
                     findSplits(level)
+                    let chosen = level.indices.map { chooseSplit(slot: $0) }
+                    let leftEnds = partition(level, chosen)
                     var next: [Node] = []
                     for (slot, node) in level.enumerated() {
-                        if let (left, right) = split(node, slot: slot, tree: &tree) {
+                        if let (feature, split) = chosen[slot] {
+                            let (left, right) = addChildren(
+                                node, slot: slot, feature: feature, split: split, leftEnd: leftEnds[slot], tree: &tree)
                             next.append(left)
                             next.append(right)
                         } else {
@@ -143,16 +147,22 @@ final class HistogramTreeGrower {
     /// The closures write only their own feature's slices of the buffers, which is why they may
     /// capture the buffers' pointers (`nonisolated(unsafe)`).
     private func forEachFeature(_ body: @Sendable (Int) -> Void) {
-        let (threads, features) = (threads, features)
+        HistogramTreeGrower.parallel(features, threads: threads, body)
+    }
+
+    /// `body(i)` for every i in 0..<count, dealt round-robin to `threads` threads (on the
+    /// calling thread alone when `threads` is 1).
+    static func parallel(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+        let threads = max(1, min(threads, count))
         if threads == 1 {
-            for f in 0..<features { body(f) }
+            for i in 0..<count { body(i) }
             return
         }
         DispatchQueue.concurrentPerform(iterations: threads) { t in
-            var f = t
-            while f < features {
-                body(f)
-                f += threads
+            var i = t
+            while i < count {
+                body(i)
+                i += threads
             }
         }
     }
@@ -232,9 +242,9 @@ final class HistogramTreeGrower {
         }
     }
 
-    /// Splits `node` by its best candidate (gain > 1e-12): partitions its rows, appends both
-    /// children to the tree as leaves and makes the node an inner node. Nil when no split gains.
-    private func split(_ node: Node, slot: Int, tree: inout Grown) -> (Node, Node)? {
+    /// The best candidate of the node in `slot` (gain > 1e-12; ties: the lowest feature), nil
+    /// when no split gains.
+    private func chooseSplit(slot: Int) -> (Int, Split)? {
         var best = Split()
         var feature = -1
         for f in 0..<features {
@@ -245,23 +255,45 @@ final class HistogramTreeGrower {
             }
         }
         guard feature >= 0, best.gain > 1e-12 else { return nil }
-        // Stable partition: left rows, then right rows, each in ascending order.
-        let column = codes.baseAddress! + feature * rows
-        let missing = bins.missing
-        var leftEnd = node.begin
-        var rightCount = 0
-        for i in node.begin..<node.end {
-            let r = order[i]
-            let c = column[Int(r)]
-            if c == missing ? best.defaultLeft : Int32(c) <= best.bin {
-                order[leftEnd] = r
-                leftEnd += 1
-            } else {
-                scratch[rightCount] = r
-                rightCount += 1
+        return (feature, best)
+    }
+
+    /// Stably partitions the rows of each node that splits (left rows, then right rows, each in
+    /// ascending order), nodes spread over the threads; returns where each node's left rows end.
+    /// Each node moves only its own range of `order` and `scratch`.
+    private func partition(_ level: [Node], _ chosen: [(Int, Split)?]) -> [Int] {
+        let ends = UnsafeMutableBufferPointer<Int>.allocate(capacity: level.count)
+        defer { ends.deallocate() }
+        nonisolated(unsafe) let (order, scratch, codes, out) = (order, scratch, codes, ends)
+        let (rows, missing) = (rows, bins.missing)
+        HistogramTreeGrower.parallel(level.count, threads: threads) { slot in
+            let node = level[slot]
+            guard let (feature, split) = chosen[slot] else { return }
+            let column = codes.baseAddress! + feature * rows
+            var leftEnd = node.begin
+            var right = node.begin
+            for i in node.begin..<node.end {
+                let r = order[i]
+                let c = column[Int(r)]
+                if c == missing ? split.defaultLeft : Int32(c) <= split.bin {
+                    order[leftEnd] = r
+                    leftEnd += 1
+                } else {
+                    scratch[right] = r
+                    right += 1
+                }
             }
+            for k in 0..<(right - node.begin) { order[leftEnd + k] = scratch[node.begin + k] }
+            out[slot] = leftEnd
         }
-        for k in 0..<rightCount { order[leftEnd + k] = scratch[k] }
+        return Array(ends)
+    }
+
+    /// Makes `node` an inner node splitting on `feature` and appends its two children to the
+    /// tree as leaves; returns them (rows `begin..<leftEnd` and `leftEnd..<end`).
+    private func addChildren(_ node: Node, slot: Int, feature: Int, split best: Split, leftEnd: Int, tree: inout Grown)
+        -> (Node, Node)
+    {
         let (lg, lh) = (best.leftG, best.leftH)
         let (rg, rh) = (node.g - lg, node.h - lh)
         let leftWeight = weight(lg, lh)

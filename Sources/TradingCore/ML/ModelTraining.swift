@@ -1,7 +1,8 @@
 import JSONCodec
 
 /// Out-of-sample quality of a training run: K walk-forward folds, each trained on the past only,
-/// with the metrics pooled over every fold's test rows, beside the always-majority baseline.
+/// with the metrics pooled over every fold's test rows (AUC averaged over the folds), beside the
+/// always-majority baseline.
 public struct WalkForwardReport: Sendable, Equatable {
     /// One fold: trained on rows `0..<trainRows`, tested on `testRange`.
     public struct Fold: Sendable, Equatable {
@@ -21,7 +22,8 @@ public struct WalkForwardReport: Sendable, Equatable {
     public var folds: [Fold]
     /// Rows in the data set.
     public var rows: Int
-    /// The models' metrics over all out-of-sample rows.
+    /// The models' metrics over all out-of-sample rows (`auc`: the folds' AUCs averaged by test
+    /// rows, `ModelTraining.foldMeanAUC`).
     public var model: BinaryMetrics
     /// The baseline's: each fold predicts its training rows' majority label, with their
     /// positive rate as the probability.
@@ -123,10 +125,27 @@ public enum ModelTraining {
         } catch .invalid(let reason) {
             throw .invalid("final model: \(reason)")
         }
-        let report = WalkForwardReport(
-            folds: reports, rows: rows.count, model: BinaryMetrics.evaluate(labels: labels, probabilities: modelProbabilities),
-            baseline: BinaryMetrics.evaluate(labels: labels, probabilities: baselineProbabilities))
+        var model = BinaryMetrics.evaluate(labels: labels, probabilities: modelProbabilities)
+        var baseline = BinaryMetrics.evaluate(labels: labels, probabilities: baselineProbabilities)
+        model.auc = foldMeanAUC(reports.map { ($0.model.auc, $0.testRange.count) })
+        baseline.auc = foldMeanAUC(reports.map { ($0.baseline.auc, $0.testRange.count) })
+        let report = WalkForwardReport(folds: reports, rows: rows.count, model: model, baseline: baseline)
         return TrainedModel(ensemble: final, walkForward: report, hyperparameters: hyperparameters)
+    }
+
+    /// The AUC of a walk-forward run: the folds' AUCs averaged with their test rows as weights
+    /// (folds whose test rows hold one class have none; nil when no fold has one). Each fold's
+    /// scores come from its own model, so they are ranked only against each other: pooling them
+    /// would rank one fold's scores against another's, and give the always-majority baseline,
+    /// whose probability is a different constant in every fold, an AUC other than 0.5.
+    static func foldMeanAUC(_ folds: [(auc: Double?, rows: Int)]) -> Double? {
+        var sum = 0.0, weight = 0
+        for fold in folds {
+            guard let auc = fold.auc else { continue }
+            sum += auc * Double(fold.rows)
+            weight += fold.rows
+        }
+        return weight > 0 ? sum / Double(weight) : nil
     }
 
     /// The K+2 row borders of K+1 consecutive chunks: chunk c is `borders[c]..<borders[c+1]`.

@@ -161,3 +161,13 @@ public enum SignalDataset {
         return LabeledRows(features: features, labels: signals.map(\.label), times: signals.map(\.time))
     }
 }
+
+extension FeatureCSV {
+    /// The signals as features-CSV rows of `market` (no commas), in the same order.
+    public static func rows(_ signals: [LabeledSignal], market: String) -> [FeatureCSVRow] {
+        signals.map {
+            FeatureCSVRow(
+                time: $0.time, market: market, signalType: $0.signalType.rawValue, label: $0.label, features: $0.features)
+        }
+    }
+}

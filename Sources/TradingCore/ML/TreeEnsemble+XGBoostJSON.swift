@@ -111,25 +111,25 @@ extension TreeEnsemble {
     /// Tree `t` in xgboost's layout.
     private func treeJSON(_ t: Int) -> JSONValue {
         let range = Int(treeStart[t])..<Int(treeStart[t + 1])
-        let offset = Int32(range.lowerBound)
-        func relative(_ a: [Int32]) -> JSONValue { .array(a[range].map { .int(Int64($0 < 0 ? -1 : $0 - offset)) }) }
+        let tree = nodes[range]
+        let offset = Int64(range.lowerBound)
         func floats(_ a: [Float]) -> JSONValue { .array(a[range].map { .double(Double($0)) }) }
         var parent = [Int64](repeating: 2_147_483_647, count: range.count)
-        for n in range where leftChild[n] >= 0 {
-            parent[Int(leftChild[n] - offset)] = Int64(n) - Int64(offset)
-            parent[Int(rightChild[n] - offset)] = Int64(n) - Int64(offset)
+        for (n, node) in zip(range, tree) where node.left >= 0 {
+            parent[Int(Int64(node.left) - offset)] = Int64(n) - offset
+            parent[Int(Int64(node.left) - offset) + 1] = Int64(n) - offset
         }
         return .object([
             ("base_weights", floats(baseWeight)),
             ("categories", []), ("categories_nodes", []), ("categories_segments", []), ("categories_sizes", []),
-            ("default_left", .array(defaultLeft[range].map { .int($0 ? 1 : 0) })),
+            ("default_left", .array(tree.map { .int($0.defaultLeft ? 1 : 0) })),
             ("id", .int(Int64(t))),
-            ("left_children", relative(leftChild)),
+            ("left_children", .array(tree.map { .int($0.left < 0 ? -1 : Int64($0.left) - offset) })),
             ("loss_changes", floats(lossChange)),
             ("parents", .array(parent.map(JSONValue.int))),
-            ("right_children", relative(rightChild)),
-            ("split_conditions", floats(condition)),
-            ("split_indices", .array(splitFeature[range].map { .int(Int64($0)) })),
+            ("right_children", .array(tree.map { .int($0.left < 0 ? -1 : Int64($0.left) - offset + 1) })),
+            ("split_conditions", .array(tree.map { .double(Double($0.value)) })),
+            ("split_indices", .array(tree.map { .int(Int64($0.feature)) })),
             ("split_type", .array([JSONValue](repeating: 0, count: range.count))),
             ("sum_hessian", floats(sumHessian)),
             (

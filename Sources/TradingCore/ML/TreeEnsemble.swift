@@ -18,21 +18,27 @@ public struct ModelFormatError: Error, Sendable, Equatable, CustomStringConverti
 /// at logit(base_score) and adds each tree's leaf in tree order in `Float`, and the probability
 /// is xgboost's float sigmoid of it. Predictions equal xgboost's `predict` within 1e-6.
 ///
-/// The trees live in flat arrays (structure of arrays, children as absolute indices), so
-/// scoring allocates nothing.
+/// The trees live in flat arrays: every tree's nodes in one array of 12-byte `Node`s, numbered
+/// breadth-first so that a node's right child follows its left child, plus xgboost's per-node
+/// statistics (only written back) in arrays of their own. A node visit reads one cache line and
+/// picks the child without a branch on the direction; scoring allocates nothing.
 public struct TreeEnsemble: SignalScorer {
-    /// First node of each tree in the flat arrays, plus the end (`treeCount + 1` entries).
+    /// A node as scoring reads it.
+    struct Node: Sendable {
+        /// Absolute index of the left child (the right one is `left + 1`); -1 at a leaf.
+        var left: Int32
+        /// The feature an inner node splits on.
+        var feature: UInt16
+        /// Where a missing value goes at an inner node.
+        var defaultLeft: Bool
+        /// The split condition at an inner node, the leaf value (margin contribution) at a leaf.
+        var value: Float
+    }
+
+    /// First node of each tree, plus the end (`treeCount + 1` entries).
     let treeStart: [Int32]
-    /// Absolute index of the left child; -1 at a leaf.
-    let leftChild: [Int32]
-    /// Absolute index of the right child; -1 at a leaf.
-    let rightChild: [Int32]
-    /// The feature a node splits on (0 at a leaf).
-    let splitFeature: [Int32]
-    /// The split condition at an inner node, the leaf value (margin contribution) at a leaf.
-    let condition: [Float]
-    /// Where a missing value goes at an inner node.
-    let defaultLeft: [Bool]
+    /// Every tree's nodes, tree after tree.
+    let nodes: [Node]
     /// Statistics xgboost keeps per node (written back by `jsonValue()`, unused by scoring).
     let baseWeight: [Float]
     let lossChange: [Float]
@@ -57,38 +63,44 @@ public struct TreeEnsemble: SignalScorer {
     /// The learning objective (always `binary:logistic`).
     public var objective: String { "binary:logistic" }
 
-    /// An ensemble from per-tree node arrays (children relative to each tree).
+    /// An ensemble from per-tree node arrays (children relative to each tree, every node reached
+    /// once from the root; nodes no path reaches are dropped).
     init(
         trees: [TreeNodes], baseScore: Float, featureNames: [String]?, attributes: JSONObject = JSONObject(),
         iterationStart: [Int]? = nil, treesPerRound: Int = 1
     ) {
         var start: [Int32] = [0]
-        var left: [Int32] = []
-        var right: [Int32] = []
-        var feature: [Int32] = []
-        var condition: [Float] = []
-        var defaultLeft: [Bool] = []
+        var nodes: [Node] = []
         var baseWeight: [Float] = []
         var lossChange: [Float] = []
         var sumHessian: [Float] = []
         for tree in trees {
-            let offset = Int32(left.count)
-            left += tree.left.map { $0 < 0 ? -1 : $0 + offset }
-            right += tree.right.map { $0 < 0 ? -1 : $0 + offset }
-            feature += tree.feature
-            condition += tree.condition
-            defaultLeft += tree.defaultLeft
-            baseWeight += tree.baseWeight
-            lossChange += tree.lossChange
-            sumHessian += tree.sumHessian
-            start.append(Int32(left.count))
+            // Breadth-first: the root, then each inner node's two children next to each other.
+            let offset = nodes.count
+            var order = [0]
+            var i = 0
+            while i < order.count {
+                let n = order[i]
+                if tree.left[n] >= 0 { order += [Int(tree.left[n]), Int(tree.right[n])] }
+                i += 1
+            }
+            var next = offset + 1  // where the next pair of children goes
+            for n in order {
+                let inner = tree.left[n] >= 0
+                nodes.append(
+                    Node(
+                        left: inner ? Int32(next) : -1, feature: inner ? UInt16(tree.feature[n]) : 0,
+                        defaultLeft: tree.defaultLeft[n],
+                        value: tree.condition[n]))
+                if inner { next += 2 }
+                baseWeight.append(tree.baseWeight[n])
+                lossChange.append(tree.lossChange[n])
+                sumHessian.append(tree.sumHessian[n])
+            }
+            start.append(Int32(nodes.count))
         }
         self.treeStart = start
-        self.leftChild = left
-        self.rightChild = right
-        self.splitFeature = feature
-        self.condition = condition
-        self.defaultLeft = defaultLeft
+        self.nodes = nodes
         self.baseWeight = baseWeight
         self.lossChange = lossChange
         self.sumHessian = sumHessian
@@ -114,24 +126,36 @@ public struct TreeEnsemble: SignalScorer {
     public func margin(_ features: UnsafeBufferPointer<Double>) -> Float {
         precondition(features.count == MLFeatures.count, "a model takes \(MLFeatures.count) features, got \(features.count)")
         var total = baseMargin
-        leftChild.withUnsafeBufferPointer { left in
-            rightChild.withUnsafeBufferPointer { right in
-                splitFeature.withUnsafeBufferPointer { feature in
-                    condition.withUnsafeBufferPointer { condition in
-                        defaultLeft.withUnsafeBufferPointer { defaultLeft in
-                            for tree in 0..<(treeStart.count - 1) {
-                                var node = Int(treeStart[tree])
-                                while true {
-                                    let l = left[node]
-                                    if l < 0 { break }
-                                    let x = features[Int(feature[node])]
-                                    let goLeft = x.isNaN ? defaultLeft[node] : Float(x) < condition[node]
-                                    node = Int(goLeft ? l : right[node])
-                                }
-                                total += condition[node]
-                            }
-                        }
+        nodes.withUnsafeBufferPointer { nodes in
+            treeStart.withUnsafeBufferPointer { roots in
+                /// The next node from `n` (a leaf stays where it is).
+                @inline(__always) func step(_ n: Int) -> Int {
+                    let node = nodes[n]
+                    if node.left < 0 { return n }
+                    let x = features[Int(node.feature)]
+                    let goLeft = x.isNaN ? node.defaultLeft : Float(x) < node.value
+                    return Int(node.left) &+ (goLeft ? 0 : 1)
+                }
+                // Four trees walk side by side (their node loads overlap in memory); their leaves
+                // are added in tree order, so the sum is the one of a tree-by-tree walk.
+                let count = roots.count - 1
+                var tree = 0
+                while tree + 4 <= count {
+                    var (a, b, c, d) = (Int(roots[tree]), Int(roots[tree + 1]), Int(roots[tree + 2]), Int(roots[tree + 3]))
+                    while nodes[a].left >= 0 || nodes[b].left >= 0 || nodes[c].left >= 0 || nodes[d].left >= 0 {
+                        (a, b, c, d) = (step(a), step(b), step(c), step(d))
                     }
+                    total += nodes[a].value
+                    total += nodes[b].value
+                    total += nodes[c].value
+                    total += nodes[d].value
+                    tree += 4
+                }
+                while tree < count {
+                    var n = Int(roots[tree])
+                    while nodes[n].left >= 0 { n = step(n) }
+                    total += nodes[n].value
+                    tree += 1
                 }
             }
         }
@@ -176,15 +200,5 @@ struct TreeNodes: Sendable, Equatable {
         left.append(l); right.append(r); feature.append(f); condition.append(c); defaultLeft.append(d)
         baseWeight.append(w); lossChange.append(g); sumHessian.append(h)
         return Int32(count - 1)
-    }
-
-    /// The parent of each node (2147483647 at the root, as xgboost writes it).
-    var parents: [Int32] {
-        var parent = [Int32](repeating: 2_147_483_647, count: count)
-        for n in 0..<count where left[n] >= 0 {
-            parent[Int(left[n])] = Int32(n)
-            parent[Int(right[n])] = Int32(n)
-        }
-        return parent
     }
 }
