@@ -88,12 +88,21 @@ def api_traffic(gw) -> dict[str, int]:
 
 
 def deploy_from_page(b: Browser, ref: str, pct: int) -> None:
-    c = card(b, ref)
-    share = b.wait_for("model-deploy-share", within=c)
-    b.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", share)
-    share.clear()
-    share.send_keys(str(pct))
-    b.click_element(b.wait_for("model-deploy", within=c))
+    """Types the share into the card's deploy form and confirms. The card is looked up afresh at
+    every try: an event on topic `models` (an import, a deploy) rebuilds the list meanwhile."""
+    def fill(_):
+        c = card(b, ref)
+        share, button = b.all("model-deploy-share", within=c), b.all("model-deploy", within=c)
+        if not share or not button:
+            return False
+        b.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", share[0])
+        share[0].clear()
+        share[0].send_keys(str(pct))
+        if share[0].get_attribute("value") != str(pct):
+            return False
+        button[0].click()
+        return True
+    b.wait_until(fill, f"the deploy form of {ref}")
     assert b.accept_confirm(), "deploy asks first"
 
 
@@ -200,8 +209,10 @@ def test_models_view_metrics_against_the_baseline(start_gateway, browser, tmp_pa
         field.send_keys(value)
     browser.click("train-submit")
     browser.wait_present("train-progress")
-    metrics = browser.wait_for("train-metrics", timeout=180)
+    browser.wait_until(lambda _: browser.visible("train-metrics") or browser.visible("train-error"),
+                       "the trained model's metrics or an error", 100)
     assert not browser.visible("train-error"), browser.text("train-error")
+    metrics = browser.wait_for("train-metrics")
     ref = browser.text("train-model-ref")
     version = next(v for v in api(gw, "/v1/models")["models"] if ref_of(v) == ref)
     assert version["source"] == "trained" and version["metrics"], version
@@ -279,8 +290,9 @@ def test_backtest_with_a_model_beside_rules_only(start_gateway, browser, tmp_pat
     browser.wait_until(lambda _: compare.is_enabled(), "bt-compare-rules-only enabled once a model is chosen")
     browser.click_element(compare)
     browser.click("bt-submit")
-    report = browser.wait_for("bt-report", timeout=120)
+    browser.wait_until(lambda _: browser.visible("bt-report") or browser.visible("bt-error"), "the report or an error", 100)
     assert not browser.visible("bt-error"), browser.text("bt-error")
+    report = browser.wait_for("bt-report")
     table = browser.wait_for("bt-compare-table", within=report)
     task = re.search(r"Report (\S+)", report.text).group(1)
     full = api(gw, f"/v1/backtest/report/{task}")

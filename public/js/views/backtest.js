@@ -4,6 +4,7 @@
 // A status poll backs the frames up (a reconnect sends later frames nowhere). VIEWERs get a note.
 
 import { el, errorText } from '../ui.js';
+import { plainError } from '../ml.js';
 import { buildBacktestForm } from './backtest-form.js';
 import { renderReport } from './backtest-report.js';
 
@@ -134,7 +135,7 @@ function createJobRunner(ctx, progress, form) {
     } catch (err) {
       form.setBusy(false);
       progress.hide();
-      form.showError(errorText(err));
+      form.showError(plainError(err));
       return;
     }
     const id = answer.task_id;

@@ -189,7 +189,7 @@ function versionCard(ctx, v, perfEntry, reload) {
   const quality = v.metrics && (v.metrics.model || v.metrics.baseline)
     ? metricsVsBaseline(v.metrics)
     : el('p', { class: 'muted', testid: 'model-metrics-none', text: v.source === 'imported'
-      ? 'No walk-forward metrics: the model was trained outside Bedrock. Its live performance below is the measure.'
+      ? 'No walk-forward metrics: the model was trained outside Bedrock, so its live performance is the measure.'
       : 'No walk-forward metrics recorded.' });
   const card = el('article', { class: 'panel model-card', testid: 'model-version', 'aria-label': ref,
     dataset: { model: ref, status: String(v.status || ''), traffic: String(share) } },
@@ -198,7 +198,7 @@ function versionCard(ctx, v, perfEntry, reload) {
     el('div', { class: 'model-col' }, facts),
     el('div', { class: 'model-col' }, el('h3', { text: 'Quality vs baseline' }), quality),
     el('div', { class: 'model-col' }, el('h3', { text: 'Live performance' }), perfEntry.box)));
-  if (ctx.can.admin && v.status !== 'retired') card.append(deployForm(ctx, v, reload));
+  if (ctx.can.admin) card.append(deployForm(ctx, v, reload));
   return card;
 }
 
@@ -263,12 +263,15 @@ function deployForm(ctx, v, reload) {
       return;
     }
     const ok = await confirmDialog(`Deploy ${ref} to ${pct} %?`,
-      `${ref} will score ${pct} % of new live signals; the other deployed versions share the remaining ${100 - pct} %.`, 'Deploy');
+      pct === 0 ? `${ref} will score no live signals any more (retired); the other deployed versions share all of them.`
+        : `${ref} will score ${pct} % of new live signals; the other deployed versions share the remaining ${100 - pct} %.`, 'Deploy');
     if (!ok) return;
     button.disabled = true;
     try {
-      await ctx.api.post(`/v1/models/${encodeURIComponent(v.name)}/${encodeURIComponent(v.version)}/deploy`, { traffic_percentage: pct });
-      ctx.toast(`${ref} now takes ${pct} % of live signals.`, 'ok');
+      const done = await ctx.api.post(`/v1/models/${encodeURIComponent(v.name)}/${encodeURIComponent(v.version)}/deploy`, { traffic_percentage: pct });
+      // The registry may grant another share (the only deployed version takes 100 %) and says why.
+      const granted = done && done.traffic && done.traffic[ref] !== undefined ? Number(done.traffic[ref]) : pct;
+      ctx.toast(done && done.note ? String(done.note) : granted > 0 ? `${ref} now takes ${granted} % of live signals.` : `${ref} is retired.`, 'ok');
       reload();
     } catch (err) {
       error.textContent = `Not deployed. ${plainError(err)}`;
