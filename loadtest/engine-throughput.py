@@ -6,7 +6,7 @@ start of the replays until every bar of both streams is acknowledged (pending 0)
 
     loadtest/engine-throughput.py [--bin .build/release/bedrock] [--bars 5000] [--gateways 1] [--model M.json]
 
-With `--model`, the XGBoost JSON model (at most 1 MiB: it goes through `POST /v1/models/import`)
+With `--model`, the XGBoost JSON model (at most 32 MiB: it goes through `POST /v1/models/import`)
 is imported and deployed to 100 % before the replays, so every signal is scored (docs/ML.md).
 `--ml-weight 0` keeps the arbiter's decisions those of the rules alone (the score is computed and
 recorded but weighs nothing), so a run with a model trades exactly like one without: the

@@ -2,11 +2,12 @@
 # Issue 5 benchmark: 1,000 subscribers receiving a stream while two 1,000,000-bar backtests run.
 # Starts redis-server and a release gateway on free ports, writes a 1M-bar dataset, then for each
 # RATE runs `loadtest fanout` idle and again while loadtest/jobs-driver.py keeps two backtest jobs
-# running; prints p99 idle vs loaded. Usage: RATES="200 1000" loadtest/jobs-benchmark.sh
+# (JOB=train: two model-training jobs) running; prints p99 idle vs loaded.
+# Usage: RATES="200 1000" [JOB=train] loadtest/jobs-benchmark.sh
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd); cd "$REPO"
 export PATH=/opt/swift/usr/bin:$PATH
-SCRATCH=${SCRATCH:-.build}; BIN="$SCRATCH/release"; RATES=${RATES:-"200 1000"}; DURATION=${DURATION:-15}
+SCRATCH=${SCRATCH:-.build}; BIN="$SCRATCH/release"; RATES=${RATES:-"200 1000"}; DURATION=${DURATION:-15}; JOB=${JOB:-backtest}
 swift build -c release --scratch-path "$SCRATCH" --product bedrock >&2
 swift build -c release --scratch-path "$SCRATCH" --product loadtest >&2
 W=$(mktemp -d /tmp/bedrock-jobbench.XXXXXX); mkdir -p "$W/data/datasets"
@@ -26,16 +27,17 @@ T=$("$BIN/bedrock" token --config config/bedrock.json --data-dir "$W/data" --sub
 for rate in $RATES; do
   "$BIN/loadtest" fanout --connections 1000 --rate "$rate" --duration "$DURATION" --port "$GP" \
     --redis "redis://127.0.0.1:$RP" --server-pid "$SPID" --quiet --json "$W/idle.json" >/dev/null
-  rm -f "$W/stop"; python3 loadtest/jobs-driver.py "$GP" "$T" "$W/stop" >"$W/driver.log" 2>&1 & DRIVER=$!
+  rm -f "$W/stop"; python3 loadtest/jobs-driver.py "$GP" "$T" "$W/stop" "$JOB" >"$W/driver.log" 2>&1 & DRIVER=$!
   sleep 3
   "$BIN/loadtest" fanout --connections 1000 --rate "$rate" --duration "$DURATION" --port "$GP" \
     --redis "redis://127.0.0.1:$RP" --server-pid "$SPID" --quiet --json "$W/loaded.json" >/dev/null
   touch "$W/stop"; wait "$DRIVER"
-  python3 - "$W/idle.json" "$W/loaded.json" "$rate" "$(cat "$W/driver.log")" <<'PY'
+  python3 - "$W/idle.json" "$W/loaded.json" "$rate" "$(cat "$W/driver.log")" "$JOB" <<'PY'
 import json, sys
 idle, loaded = (json.load(open(p))["results"] for p in sys.argv[1:3])
+jobs = "model trainings" if sys.argv[5] == "train" else "backtests"
 print(f"1,000 subscribers x {sys.argv[3]} events/s: idle p50 {idle['latency p50']} / p99 {idle['latency p99']} ms; "
-      f"with two 1M-bar backtests p50 {loaded['latency p50']} / p99 {loaded['latency p99']} ms "
+      f"with two 1M-bar {jobs} p50 {loaded['latency p50']} / p99 {loaded['latency p99']} ms "
       f"(ratio {loaded['latency p99'] / idle['latency p99']:.2f}); lost {idle['lost'] + loaded['lost']}; {sys.argv[4]}")
 PY
   sleep 5

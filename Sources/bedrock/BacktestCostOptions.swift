@@ -1,8 +1,9 @@
 import ArgumentParser
 import TradingCore
 
-/// Balance, costs and the as-live switches shared by `bedrock backtest` and `bedrock optimize`.
-struct BacktestCostOptions: ParsableArguments {
+/// Balance and costs: what every fill of a backtest, or of the trades that label ML signals, is
+/// charged (`bedrock backtest`, `optimize`, `features`, `train --data`).
+struct CostOptions: ParsableArguments {
     @Option(help: "Initial balance (quote currency).")
     var balance: Double = 10_000
 
@@ -11,6 +12,17 @@ struct BacktestCostOptions: ParsableArguments {
 
     @Option(help: "Slippage rate per fill, as a fraction of price.")
     var slippage: Double = 0
+
+    /// The settings with these costs; exit 2 on negative or non-finite values.
+    func config(riskGuard: Bool = true, arbiter: Bool = true) throws -> BacktestConfig {
+        try TradingCLI.config(
+            balance: balance, commission: commission, slippage: slippage, riskGuard: riskGuard, arbiter: arbiter)
+    }
+}
+
+/// Balance, costs and the as-live switches shared by `bedrock backtest` and `bedrock optimize`.
+struct BacktestCostOptions: ParsableArguments {
+    @OptionGroup var costs: CostOptions
 
     @Flag(name: .customLong("no-risk-guard"), help: "Turn the risk guard off (it applies as live by default).")
     var noRiskGuard = false
@@ -22,8 +34,6 @@ struct BacktestCostOptions: ParsableArguments {
 
     /// The backtest settings; exit 2 on negative or non-finite values.
     func config() throws -> BacktestConfig {
-        try TradingCLI.config(
-            balance: balance, commission: commission, slippage: slippage,
-            riskGuard: !noRiskGuard, arbiter: !noArbiter)
+        try costs.config(riskGuard: !noRiskGuard, arbiter: !noArbiter)
     }
 }

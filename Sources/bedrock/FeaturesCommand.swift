@@ -31,21 +31,14 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "Output CSV file.")
     var out: String
 
-    @Option(help: "Initial balance the trades are sized from (quote currency).")
-    var balance: Double = 10_000
-
-    @Option(help: "Commission rate per fill, as a fraction of notional (0.001 = 0.1 %).")
-    var commission: Double = 0.001
-
-    @Option(help: "Slippage rate per fill, as a fraction of price.")
-    var slippage: Double = 0
+    @OptionGroup var costs: CostOptions
 
     func run() throws {
         let descriptor = try TradingCLI.strategy(strategy)
         let parameters = try TradingCLI.parameters(params)
         let warmup = try TradingCLI.validate(parameters, for: descriptor)
         guard !out.isEmpty else { throw TradingCLI.usageError("--out must name a file") }
-        let config = try TradingCLI.config(balance: balance, commission: commission, slippage: slippage)
+        let config = try costs.config()
         let signals = try TrainingDataOptions.signals(
             data, strategy: descriptor, parameters: parameters, warmup: warmup, config: config)
         let text = FeatureCSV.write(rows: FeatureCSV.rows(signals, market: FeatureCSV.market(fromPath: data)))

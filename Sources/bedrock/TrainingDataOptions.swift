@@ -18,11 +18,7 @@ struct TrainingDataOptions: ParsableArguments {
     @Option(name: .customLong("param"), help: "Strategy parameter as name=value (repeatable, with --data).")
     var params: [String] = []
 
-    @Option(help: "Commission rate per fill (labels with --data), as a fraction of notional.")
-    var commission: Double = 0.001
-
-    @Option(help: "Slippage rate per fill (labels with --data), as a fraction of price.")
-    var slippage: Double = 0
+    @OptionGroup var costs: CostOptions
 
     /// What the rows came from, for messages.
     var source: String { features ?? data.joined(separator: ", ") }
@@ -46,7 +42,7 @@ struct TrainingDataOptions: ParsableArguments {
         let descriptor = try TradingCLI.strategy(strategy ?? "")
         let parameters = try TradingCLI.parameters(params)
         let warmup = try TradingCLI.validate(parameters, for: descriptor)
-        let config = try TradingCLI.config(balance: 10_000, commission: commission, slippage: slippage)
+        let config = try costs.config()
         var signals: [LabeledSignal] = []
         for path in data {
             signals += try Self.signals(path, strategy: descriptor, parameters: parameters, warmup: warmup, config: config)

@@ -3,26 +3,7 @@ import XCTest
 @testable import Bedrock
 
 /// `engine.*` configuration keys: defaults, file values, environment overrides, refusals.
-final class EngineConfigTests: XCTestCase {
-    var dir = ""
-    let secret = "engine-config-test-secret-0123456789"
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("engine-config-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
-    func load(_ json: String, env: [String: String] = [:]) throws -> GatewayConfig {
-        let path = dir + "/c.json"
-        try json.write(toFile: path, atomically: true, encoding: .utf8)
-        return try GatewayConfig.load(
-            .init(
-                configFile: path, dataDir: dir + "/data",
-                environment: env.merging(["BEDROCK_JWT_SECRET": secret]) { a, _ in a }))
-    }
-
+final class EngineConfigTests: ConfigFileTestCase {
     func testDefaults() throws {
         let s = EngineSettings(config: try load("{}"))
         XCTAssertEqual(s.strategies, ["pullback", "oops"])

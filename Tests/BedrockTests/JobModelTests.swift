@@ -19,49 +19,7 @@ private struct NoSuchModel: Error, CustomStringConvertible {
 
 /// Backtest and optimisation jobs naming an ML model (`ml_model`, `compare`), against a real
 /// redis-server, with the model loader the gateway gives the job service.
-final class JobModelTests: XCTestCase {
-    var redis: RedisTestServer!
-    var dir: URL!
-    var table: MethodTable!
-    var service: JobService!
-
-    override func setUpWithError() throws {
-        redis = try RedisTestServer()
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("bedrock-mljobs-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let small = SyntheticMarket.generate(.btcusdt, bars: 3000, seed: 7)
-        try Data(SyntheticMarket.csv(small).utf8).write(to: dir.appendingPathComponent("small.csv"))
-    }
-
-    override func tearDown() {
-        service?.stop()
-        service = nil
-        redis = nil
-        if let dir { try? FileManager.default.removeItem(at: dir) }
-    }
-
-    private func start(loader: (@Sendable (String) throws -> any SignalScorer)?) {
-        var s = JobSettings()
-        s.workers = 1
-        s.datasetsDir = dir.path
-        s.prefix = "t:"
-        s.heartbeatMillis = 200
-        table = MethodTable()
-        service = JobsModule.register(in: table, settings: s, redis: redis.address, modelLoader: loader)
-    }
-
-    private func call(_ method: Method, _ params: JSONObject, push: @escaping @Sendable (JSONValue) -> Void = { _ in })
-        -> Result<JSONValue, APIError>
-    {
-        let done = expectation(description: "answer")
-        nonisolated(unsafe) var answer: Result<JSONValue, APIError>?
-        table.dispatch(method, MethodCall(subject: "alice", role: .trader, params: params, push: push)) {
-            answer = $0; done.fulfill()
-        }
-        wait(for: [done], timeout: 20)
-        return answer!
-    }
-
+final class JobModelTests: JobServiceTestCase {
     /// The `completed` frame of a job submitted with `params`.
     private func run(_ method: Method, _ params: JSONObject) throws -> JSONValue {
         let rec = PushRecorder()

@@ -37,56 +37,11 @@ final class PushRecorder: @unchecked Sendable {
 
 /// The job service against a real redis-server: submit → progress → completed, reports and
 /// exports, validation, queue limits, cancellation latency, persistence and interrupted jobs.
-final class JobServiceTests: XCTestCase {
-    var redis: RedisTestServer!
-    var dir: URL!
-    var table: MethodTable!
-    var service: JobService!
-
-    override func setUpWithError() throws {
-        redis = try RedisTestServer()
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("bedrock-jobs-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let small = SyntheticMarket.generate(.btcusdt, bars: 3000, seed: 7)
-        try Data(SyntheticMarket.csv(small).utf8).write(to: dir.appendingPathComponent("small.csv"))
-    }
-
-    override func tearDown() {
-        service?.stop()
-        service = nil
-        redis = nil
-        if let dir { try? FileManager.default.removeItem(at: dir) }
-    }
-
-    private func start(workers: Int = 1, queueMax: Int = 8, perUser: Int = 4) {
-        var s = JobSettings()
-        s.workers = workers
-        s.queueMax = queueMax
-        s.perUserMax = perUser
-        s.datasetsDir = dir.path
-        s.prefix = "t:"
-        s.heartbeatMillis = 200
-        table = MethodTable()
-        service = JobsModule.register(in: table, settings: s, redis: redis.address)
-    }
-
+final class JobServiceTests: JobServiceTestCase {
     /// A dataset long enough that a backtest runs for seconds (a repeated synthetic market).
     private func writeBig(_ name: String = "big.csv", bars: Int = 400_000) throws {
         let series = SyntheticMarket.generate(.btcusdt, bars: bars, seed: 3)
         try Data(SyntheticMarket.csv(series).utf8).write(to: dir.appendingPathComponent(name))
-    }
-
-    private func call(
-        _ method: Method, _ params: JSONObject, sub: String = "alice", role: Role = .trader,
-        push: @escaping @Sendable (JSONValue) -> Void = { _ in }
-    ) -> Result<JSONValue, APIError> {
-        let done = expectation(description: "answer")
-        nonisolated(unsafe) var answer: Result<JSONValue, APIError>?
-        table.dispatch(method, MethodCall(subject: sub, role: role, params: params, push: push)) {
-            answer = $0; done.fulfill()
-        }
-        wait(for: [done], timeout: 20)
-        return answer!
     }
 
     private func ok(_ r: Result<JSONValue, APIError>, file: StaticString = #filePath, line: UInt = #line) -> JSONValue {

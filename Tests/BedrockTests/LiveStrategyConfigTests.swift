@@ -5,26 +5,7 @@ import XCTest
 
 /// `engine.strategies` as objects (parameters, markets) and `arbiter.*`: parsing, environment
 /// forms and refusals naming the key.
-final class LiveStrategyConfigTests: XCTestCase {
-    var dir = ""
-    let secret = "live-strategy-config-secret-0123456789"
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("live-strategy-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
-
-    func load(_ json: String, env: [String: String] = [:]) throws -> GatewayConfig {
-        let path = dir + "/c.json"
-        try json.write(toFile: path, atomically: true, encoding: .utf8)
-        return try GatewayConfig.load(
-            .init(
-                configFile: path, dataDir: dir + "/data",
-                environment: env.merging(["BEDROCK_JWT_SECRET": secret]) { a, _ in a }))
-    }
-
+final class LiveStrategyConfigTests: ConfigFileTestCase {
     func testObjectsWithParamsAndMarketsBesidePlainNames() throws {
         let c = try load(
             #"{"engine":{"strategies":[{"name":"sma_cross","params":{"fast":5,"slow":30},"markets":["btc/usdt","ETH-USDT"]},"oops",{"name":"pullback","markets":["*"]}]}}"#

@@ -59,10 +59,10 @@ final class TopicACLTests: XCTestCase {
     }
 
     func testMethodTable() {
-        XCTAssertEqual(Method.allCases.count, 27)
+        XCTAssertEqual(Method.allCases.count, 30)
         let traderMethods: Set<String> = [
             "signals.generate", "positions.close", "backtest.submit",
-            "backtest.cancel", "optimize.submit",
+            "backtest.cancel", "optimize.submit", "training.submit", "training.cancel",
         ]
         for m in Method.allCases {
             let expect: Role =

@@ -141,6 +141,21 @@ public final class MethodTable: @unchecked Sendable {
         return nil
     }
 
+    /// `invoke` for a call whose parameters are finished on the worker, before the handler runs
+    /// (a large REST body is parsed there, not on the event loop): `prepare` turns the call into
+    /// the one the handler gets, or refuses it. The role is checked first, on the caller's thread.
+    func invoke(
+        _ method: Method, _ call: MethodCall,
+        preparing prepare: @escaping @Sendable (MethodCall) -> Result<MethodCall, APIError>,
+        later: @escaping @Sendable (Result<JSONValue, APIError>) -> Void
+    ) -> Result<JSONValue, APIError>? {
+        if let refusal = refusal(method, call) { return .failure(refusal) }
+        guard let handler = handlers[method] else { return .failure(Self.notAvailable(method)) }
+        if let down = refusalWhileRedisIsDown() { return .failure(down) }
+        submit({ prepare(call).flatMap { handler.run($0) } }, then: later)
+        return nil
+    }
+
     /// The answer of `method`'s fast path alone, when it has one and can answer at once, else nil.
     func answerInline(_ method: Method, _ call: MethodCall) -> Result<JSONValue, APIError>? {
         guard refusal(method, call) == nil, let fast = inline[method] else { return nil }

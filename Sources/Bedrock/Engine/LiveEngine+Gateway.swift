@@ -1,18 +1,18 @@
 import RedisClient
 
 extension LiveEngine {
-    /// The engine of `bedrock serve`: settings from `config` (`redis.prefix`, `engine.*`),
-    /// `signals.generate` registered in `methods` (worker queue, pooled connections), and the
-    /// the model registry's methods (`models.*`) registered, new signals scored by the deployed
-    /// models (`LiveModels`), the consumer thread started — unless `engine.strategies` is empty, which disables the live
-    /// engine (bars are then neither consumed nor traded; `signals.generate` answers null).
+    /// The engine of `bedrock serve`: settings from `config` (`redis.prefix`, `engine.*`,
+    /// `arbiter.*`), `signals.generate` and the model registry's methods (`models.*`) registered
+    /// in `methods` (worker queue, pooled connections), new signals scored by the models
+    /// deployed in `models` (`LiveModels`), the consumer thread started — unless
+    /// `engine.strategies` is empty, which disables the live engine (bars are then neither
+    /// consumed nor traded; `signals.generate` answers null).
     /// Its counters go into `metrics`. The caller stops it (`stop()`) before Redis goes away.
     public static func startForGateway(
         config: GatewayConfig, address: RedisAddress, ledger: Ledger,
-        methods: MethodTable, metrics: MetricsRegistry
+        methods: MethodTable, models registry: ModelRegistry, metrics: MetricsRegistry
     ) throws -> LiveEngine {
         let settings = EngineSettings(config: config)
-        let registry = ModelRegistry(ledger: ledger, arbiter: settings.arbiter)
         let engine = try LiveEngine(
             address: address, ledger: ledger, settings: settings,
             metrics: EngineMetrics(registry: metrics), models: LiveModels(registry: registry, metrics: metrics))

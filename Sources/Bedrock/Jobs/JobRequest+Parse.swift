@@ -14,7 +14,7 @@ import TradingCore
 /// | `start_date`, `end_date` | both | `YYYY-MM-DD` (end: whole day), RFC 3339, or epoch ms | all bars |
 /// | `initial_balance` | both | number > 0 | 10000 |
 /// | `commission`, `slippage` | both | rate in [0, 1) | 0.001, 0 |
-/// | `risk_guard`, `arbiter` | both | booleans: apply the live risk guard / arbiter | true, true |
+/// | `risk_guard`, `arbiter` | both | booleans: apply the live risk guard / arbiter (`arbiter.*` weights and threshold) | true, true |
 /// | `grid` | optimize | object name → array of numbers, or `"lo:hi[:step]"` | required |
 /// | `method` | optimize | `grid` or `random` | `grid` |
 /// | `trials`, `seed` | optimize | 1-10000; any whole number ≥ 0 | 50, 42 |
@@ -25,11 +25,12 @@ extension JobRequest {
     /// Most parameter sets one optimisation job may evaluate.
     public static let maxCandidates = 10_000
 
-    /// Parses and validates `params`. `datasets` is the datasets directory; `hasBars(market,
+    /// Parses and validates `params`. `datasets` is the datasets directory; `arbiter` the
+    /// gateway's (`arbiter.*`), which jobs apply as live; `hasBars(market,
     /// interval)` answers whether Redis holds a klines stream for them, and `markets()` lists the
     /// ones it holds (for the error message).
     static func parse(
-        _ kind: JobKind, _ raw: JSONObject, datasets: String,
+        _ kind: JobKind, _ raw: JSONObject, datasets: String, arbiter: ArbiterConfig = .default,
         hasBars: (String, String) throws -> Bool, markets: () throws -> [String]
     ) throws -> JobRequest {
         let p = JobParams(params: raw)
@@ -47,7 +48,7 @@ extension JobRequest {
             "commission", default: 0.001, { (0..<1).contains($0) }, "a rate in [0, 1), e.g. 0.001 for 0.1 %")
         config.slippageRate = try p.number("slippage", default: 0, { (0..<1).contains($0) }, "a rate in [0, 1), e.g. 0.0005")
         if try !p.bool("risk_guard", default: true) { config.risk = nil }
-        config.arbiter = try p.bool("arbiter", default: true) ? .default : nil
+        config.arbiter = try p.bool("arbiter", default: true) ? arbiter : nil
         let start = try p.date("start_date", endOfDay: false)
         let end = try p.date("end_date", endOfDay: true)
         if let start, let end, end < start {

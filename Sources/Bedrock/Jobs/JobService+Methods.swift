@@ -20,7 +20,7 @@ extension JobService {
         do {
             request = try pool.with { c in
                 try JobRequest.parse(
-                    kind, call.params, datasets: settings.datasetsDir,
+                    kind, call.params, datasets: settings.datasetsDir, arbiter: settings.arbiter,
                     hasBars: { try JobData.hasBars(prefix: settings.prefix, market: $0, interval: $1, on: c) },
                     markets: { try JobData.markets(prefix: settings.prefix, on: c) })
             }

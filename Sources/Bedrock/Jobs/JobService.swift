@@ -28,6 +28,8 @@ public struct JobSettings: Sendable {
     /// optimisation: the pool runs jobs side by side, and the trainer's helper threads would run
     /// at normal priority beside the event loops. `bedrock train` uses every core.
     public var trainingThreads = 1
+    /// The arbiter jobs apply (unless a job turns it off): the gateway's `arbiter.*`.
+    public var arbiter = ArbiterConfig.default
     /// Nice value of the job threads (Linux; 19 = lowest), so jobs yield the CPU to the event
     /// loop, the Redis bridge and the API workers whenever those want it.
     public var workerNice: Int32 = 19

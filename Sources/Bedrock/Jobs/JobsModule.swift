@@ -31,6 +31,7 @@ public enum JobsModule {
         settings.reportTTL = config.jobs.reportTTLS
         settings.datasetsDir = config.jobs.dataDir ?? (config.dataDir + "/datasets")
         settings.prefix = config.redis.prefix
+        settings.arbiter = config.arbiter
         return register(
             in: table, settings: settings, redis: redis, metrics: metrics, modelLoader: modelLoader, models: models)
     }

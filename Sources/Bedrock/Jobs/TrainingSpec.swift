@@ -19,24 +19,13 @@ public struct TrainingSpec: Sendable {
     /// Walk-forward folds.
     public var folds: Int
 
-    /// Longest model name.
-    public static let maxNameLength = 64
-
-    /// True for a valid model name: 1–64 of `A–Z a–z 0–9 _ . -`.
-    public static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= maxNameLength
-            && name.utf8.allSatisfy { c in
-                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2E || c == 0x2D
-            }
-    }
-
     /// Reads `model_name`, `hyperparameters` and `folds`; each refusal names the field.
     static func parse(_ p: JobParams) throws -> TrainingSpec {
         guard let name = try p.string("model_name") else {
             throw APIError(.badRequest, "model_name is required: the registry name of the new model version")
         }
-        guard isValidName(name) else {
-            throw APIError(.badRequest, "model_name must be 1-\(maxNameLength) characters of A-Z a-z 0-9 _ . -")
+        guard ModelRegistry.isValidName(name) else {
+            throw APIError(.badRequest, "model_name must be \(ModelRegistry.nameRule)")
         }
         var hyperparameters = GBTHyperparameters()
         if let raw = p.value("hyperparameters"), !raw.isNull {
@@ -44,7 +33,8 @@ public struct TrainingSpec: Sendable {
                 throw APIError(.badRequest, "hyperparameters must be an object, e.g. {\"trees\":200,\"depth\":6}")
             }
             do {
-                hyperparameters = try GBTHyperparameters(json: Dictionary(object.members.map { ($0.key, $0.value) }) { a, _ in a })
+                hyperparameters = try GBTHyperparameters(
+                    json: Dictionary(object.members.map { ($0.key, $0.value) }) { a, _ in a })
             } catch {
                 throw APIError(.badRequest, "hyperparameters: \(error.message)")
             }

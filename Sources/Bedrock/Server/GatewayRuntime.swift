@@ -46,12 +46,15 @@ public enum GatewayRuntime {
         } catch {
             throw GatewayStartError("ledger: \(error)")
         }
-        let jobs = JobsModule.register(in: methods, config: config, redis: address, metrics: registry)
+        let models = ModelRegistry(ledger: ledger, arbiter: config.arbiter)
+        let jobs = JobsModule.register(
+            in: methods, config: config, redis: address, metrics: registry,
+            modelLoader: models.loader(address: address), models: models.sink())
         services.started("job workers") { jobs.stop() }
         let engine: LiveEngine
         do {
             engine = try LiveEngine.startForGateway(
-                config: config, address: address, ledger: ledger, methods: methods,
+                config: config, address: address, ledger: ledger, methods: methods, models: models,
                 metrics: registry)
         } catch {
             throw GatewayStartError("live engine: \(error)")

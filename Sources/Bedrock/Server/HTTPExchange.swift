@@ -12,6 +12,8 @@ final class HTTPExchange {
     var path = "/"
     var body: [UInt8] = []
     var bodyTooLarge = false
+    /// The most body bytes this request may send (`ServiceLoop.bodyLimit`).
+    var bodyLimit = ServiceLoop.maxBodyBytes
     var response: HTTPResponse?
     /// Set once the request has been routed, so a late body-completion callback cannot route it twice.
     var routed = false

@@ -5,6 +5,24 @@ import Transport
 /// HTTP on the loop: health, readiness, metrics, the `/v1` API gate and static files.
 extension ServiceLoop {
     static let maxBodyBytes = 1 << 20
+    /// Bodies up to this size are parsed on the loop (microseconds); larger ones (a model
+    /// import) on the worker that runs the call.
+    static let maxBodyParsedOnLoop = 64 << 10
+    /// The body limit of `POST /v1/models/import` for an ADMIN: an XGBoost model of a few hundred
+    /// deep trees is megabytes of JSON (300 trees of depth 6: about 2 MB).
+    static let maxModelImportBytes = 32 << 20
+    /// The route that takes `maxModelImportBytes`.
+    static let modelImportPath = "/v1/models/import"
+
+    /// The body limit of a request to `path` from the bearer of the request's token:
+    /// `maxModelImportBytes` for an ADMIN importing a model, `maxBodyBytes` for everything else
+    /// (so no other caller can make the gateway hold more than 1 MiB per request).
+    func bodyLimit(_ wsi: WSI, path: String) -> Int {
+        guard path == ServiceLoop.modelImportPath, case .success(let identity) = bearerIdentity(wsi),
+            identity.role == .admin
+        else { return ServiceLoop.maxBodyBytes }
+        return ServiceLoop.maxModelImportBytes
+    }
     /// The routes for load balancers and scrapers: GET and HEAD only.
     static let probeRoutes: Set<String> = ["/health", "/ready", "/metrics"]
 
@@ -20,9 +38,10 @@ extension ServiceLoop {
         pendingExchanges[exchange.serial] = exchange
         if let refusal = HTTPRequestCheck.headRefusal(wsi) { return refuse(exchange, refusal.code, refusal.message) }
         if exchange.mayHaveBody {
+            exchange.bodyLimit = bodyLimit(wsi, path: exchange.pathWithoutQuery)
             switch HTTPRequestCheck.body(
                 contentLength: wsi.header(.contentLength), transferEncoding: wsi.header(.transferEncoding),
-                maxBytes: ServiceLoop.maxBodyBytes)
+                maxBytes: exchange.bodyLimit)
             {
             case .refused(let code, let message): return refuse(exchange, code, message)
             case .none: exchange.awaitingBody = false
@@ -59,7 +78,7 @@ extension ServiceLoop {
 
     func httpBody(_ wsi: WSI, chunk: UnsafeRawBufferPointer) -> Int32 {
         guard let exchange = exchanges[wsi], !exchange.closing else { return 0 }
-        if exchange.body.count + chunk.count > ServiceLoop.maxBodyBytes { exchange.bodyTooLarge = true; return 0 }
+        if exchange.body.count + chunk.count > exchange.bodyLimit { exchange.bodyTooLarge = true; return 0 }
         exchange.body.append(contentsOf: chunk)
         return 0
     }
@@ -72,7 +91,7 @@ extension ServiceLoop {
         if exchange.bodyTooLarge {
             return respond(
                 exchange, route: "other",
-                .error(.payloadTooLarge, "request body over \(ServiceLoop.maxBodyBytes) bytes", requestID: exchange.requestID))
+                .error(.payloadTooLarge, "request body over \(exchange.bodyLimit) bytes", requestID: exchange.requestID))
         }
         return route(exchange)
     }
@@ -192,7 +211,7 @@ extension ServiceLoop {
         return nil
     }
 
-    private func bearerIdentity(_ wsi: WSI) -> Result<Identity, AuthRefusal> {
+    func bearerIdentity(_ wsi: WSI) -> Result<Identity, AuthRefusal> {
         guard let token = HTTPExchange.bearerToken(wsi) else {
             return .failure(AuthRefusal("missing bearer token (Authorization: Bearer <JWT>)"))
         }
@@ -219,6 +238,9 @@ extension ServiceLoop {
         }
         var params = JSONObject()
         for (name, value) in exchange.wsi.queryArguments() { params[name] = .string(value) }
+        if exchange.body.count > ServiceLoop.maxBodyParsedOnLoop {
+            return callRESTParsingOnWorker(exchange, method: method, query: params, pathParams: pathParams, identity: identity)
+        }
         if !exchange.body.isEmpty {
             guard let body = try? JSONCodec.parse(exchange.body), let object = body.objectValue else {
                 // A caller who may not call the method hears that, not what is wrong with the body.
@@ -233,6 +255,34 @@ extension ServiceLoop {
         exchange.route = method.rawValue
         let call = MethodCall(subject: identity.subject, role: identity.role, params: params)
         let answerNow = methods.invoke(method, call) { [self] result in
+            respondLater(toExchange: serial) { ServiceLoop.response(result, requestID: id) }
+        }
+        if let answerNow { return respond(exchange, route: method.rawValue, ServiceLoop.response(answerNow, requestID: id)) }
+        awaitAnswer(serial, .http)
+        return 0
+    }
+
+    /// A call whose body is too large to parse on the loop (a model import): the worker parses
+    /// it and merges the parameters in the loop's order (query, body, path) before the handler
+    /// runs. The role is checked before, so a caller who may not call the method hears that.
+    private func callRESTParsingOnWorker(
+        _ exchange: HTTPExchange, method: Method, query: JSONObject, pathParams: [(String, String)], identity: Identity
+    ) -> Int32 {
+        let id = exchange.requestID, serial = exchange.serial, body = exchange.body
+        exchange.route = method.rawValue
+        let call = MethodCall(subject: identity.subject, role: identity.role, params: query)
+        let answerNow = methods.invoke(
+            method, call,
+            preparing: { call in
+                guard let value = try? JSONCodec.parse(body), let object = value.objectValue else {
+                    return .failure(APIError(.badRequest, "the body must be a JSON object"))
+                }
+                var params = call.params
+                for (name, value) in object.members { params[name] = value }
+                for (name, value) in pathParams { params[name] = .string(value) }
+                return .success(MethodCall(subject: call.subject, role: call.role, params: params))
+            }
+        ) { [self] result in
             respondLater(toExchange: serial) { ServiceLoop.response(result, requestID: id) }
         }
         if let answerNow { return respond(exchange, route: method.rawValue, ServiceLoop.response(answerNow, requestID: id)) }
