@@ -160,7 +160,7 @@ export function metricsVsBaseline(metrics, testid = 'model-metrics') {
       el('th', { scope: 'row', text: label }),
       el('td', { class: 'num', text: fmtNum(m[key], 3) }),
       el('td', { class: 'num', text: fmtNum(b[key], 3) }),
-      el('td', { class: 'verdict' }, win === null ? '' : el('span', { class: win ? 'pos' : 'neg', text: win ? 'better' : 'not better' })));
+      el('td', { class: 'verdict' }, win === null ? '' : el('span', { class: win ? 'pos' : 'neg', text: verdictText(m[key], b[key], win) })));
   });
   const folds = has(metrics.folds) ? `${fmtNum(metrics.folds, 0)} walk-forward folds` : 'walk-forward';
   const count = has(m.count) ? `, ${fmtNum(m.count, 0)} out-of-sample rows` : has(metrics.rows) ? `, ${fmtNum(metrics.rows, 0)} rows` : '';
@@ -169,6 +169,12 @@ export function metricsVsBaseline(metrics, testid = 'model-metrics') {
     el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Metric' }), el('th', { scope: 'col', class: 'num', text: 'Model' }),
       el('th', { scope: 'col', class: 'num', text: 'Baseline' }), el('th', { scope: 'col', text: 'vs baseline' }))),
     el('tbody', {}, rows));
+}
+
+/** `better` / `not better`, saying so when the difference hides below the 3 decimals shown. */
+function verdictText(model, baseline, win) {
+  const tiny = Math.abs(Number(model) - Number(baseline)) < 0.0005 && Number(model) !== Number(baseline);
+  return `${win ? 'better' : 'not better'}${tiny ? ' (by < 0.001)' : ''}`;
 }
 
 const CODE_WORDS = {

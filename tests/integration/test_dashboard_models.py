@@ -116,6 +116,24 @@ def import_from_page(b: Browser, path: Path, name: str) -> None:
     b.click("model-import-submit")
 
 
+def check_metrics(table, metrics: dict) -> None:
+    """A metrics-vs-baseline table shows the six metrics as the API reports them, each row marked
+    by whether the model beats the baseline (log-loss: lower is better)."""
+    rows = {r.get_attribute("data-metric"): r for r in table.find_elements("css selector", "tbody tr")}
+    assert set(rows) == {"accuracy", "precision", "recall", "f1", "auc", "log_loss"}, rows.keys()
+    for key, row in rows.items():
+        m, b = metrics["model"][key], metrics["baseline"][key]
+        cells = row.find_elements("css selector", "td")
+        if m is not None:
+            assert abs(float(cells[0].text) - m) < 0.0006, (key, cells[0].text, m)
+        if b is not None:
+            assert abs(float(cells[1].text) - b) < 0.0006, (key, cells[1].text, b)
+        if m is not None and b is not None:
+            beats = m < b if key == "log_loss" else m > b
+            assert row.get_attribute("data-beats") == str(beats).lower(), (key, m, b)
+            assert ("worse" in row.get_attribute("class")) == (not beats), (key, row.get_attribute("class"))
+
+
 # ---------------------------------------------------------------------------------------------
 # tests
 
@@ -149,7 +167,7 @@ def test_models_view_roles_import_deploy_and_live_traffic(start_gateway, make_br
     # ADMIN deploys it to all live traffic from the page; both pages follow, the viewer's live.
     deploy_from_page(admin, ref1, 100)
     for b in (admin, viewer):
-        b.wait_until(lambda _: traffic_shown(b) == {ref1: 100}, f"{ref1} at 100 % on the page (now {traffic_shown(b)})")
+        b.wait_until(lambda _: traffic_shown(b) == {ref1: 100}, f"{ref1} at 100 % on the page")
     assert api_traffic(gw) == {ref1: 100}
     viewer.wait_until(lambda _: [el.get_attribute("data-model") for el in viewer.all("traffic-share")] == [ref1],
                       "the viewer's traffic bar holds the deployed version")
@@ -162,13 +180,14 @@ def test_models_view_roles_import_deploy_and_live_traffic(start_gateway, make_br
     ref2 = re.search(r"Imported as (\S+)", result).group(1)
     assert ref2 != ref1 and ref2.startswith("dash-xgb@"), result
     assert ref2 in [ref_of(v) for v in api(gw, "/v1/models")["models"]]
-    assert [el.get_attribute("data-model") for el in admin.all("model-version")][0] == ref2, "newest first"
+    admin.wait_until(lambda _: [el.get_attribute("data-model") for el in admin.all("model-version")][:1] == [ref2],
+                     "the new version first (newest first)")
     deploy_from_page(admin, ref2, 25)
     admin.wait_until(lambda _: ref2 in traffic_shown(admin), f"{ref2} deployed on the admin page")
     expected = api_traffic(gw)
     assert expected.get(ref2) == 25 and sum(expected.values()) == 100, expected
     for b in (admin, viewer):
-        b.wait_until(lambda _: traffic_shown(b) == expected, f"the traffic the API reports ({expected}), now {traffic_shown(b)}")
+        b.wait_until(lambda _: traffic_shown(b) == expected, f"the traffic the API reports ({expected})")
     admin.screenshot("models-deployed")
     viewer.screenshot("models-deployed")
 
@@ -184,7 +203,7 @@ def test_models_view_roles_import_deploy_and_live_traffic(start_gateway, make_br
         b.assert_no_console_errors(allow=(r"/v1/models/import",))
 
 
-def test_models_view_metrics_against_the_baseline(start_gateway, browser, tmp_path):
+def test_models_view_metrics_against_the_baseline(start_gateway, make_browser, tmp_path):
     """A trained version's walk-forward metrics next to the baseline, each row marked by whether
     the model beats it, exactly as the API reports them; an empty registry reads as empty."""
     datasets = tmp_path / "datasets"
@@ -192,6 +211,7 @@ def test_models_view_metrics_against_the_baseline(start_gateway, browser, tmp_pa
     # 10,000 bars: a couple of hundred pullback signals, enough for 3 walk-forward folds.
     (datasets / "BTCUSDT-1h.csv").write_bytes(sample(tmp_path, 10_000, seed=5).read_bytes())
     gw = start_gateway({**ENGINE_OFF, "jobs": {"data_dir": str(datasets)}})
+    browser = make_browser(WIDE, "desktop")
     browser.open(gw)
     browser.sign_in("TRADER")
     browser.go("models")
@@ -212,37 +232,32 @@ def test_models_view_metrics_against_the_baseline(start_gateway, browser, tmp_pa
     browser.wait_until(lambda _: browser.visible("train-metrics") or browser.visible("train-error"),
                        "the trained model's metrics or an error", 100)
     assert not browser.visible("train-error"), browser.text("train-error")
-    metrics = browser.wait_for("train-metrics")
     ref = browser.text("train-model-ref")
     version = next(v for v in api(gw, "/v1/models")["models"] if ref_of(v) == ref)
     assert version["source"] == "trained" and version["metrics"], version
-    c = card(browser, ref)
-    table = browser.wait_for("model-metrics", within=c)
-    for t in (metrics, table):
-        rows = {r.get_attribute("data-metric"): r for r in t.find_elements("css selector", "tbody tr")}
-        assert set(rows) == {"accuracy", "precision", "recall", "f1", "auc", "log_loss"}, rows.keys()
-        for key, row in rows.items():
-            m, b = version["metrics"]["model"][key], version["metrics"]["baseline"][key]
-            cells = row.find_elements("css selector", "td")
-            if m is not None:
-                assert abs(float(cells[0].text) - m) < 0.0006, (key, cells[0].text, m)
-            if b is not None:
-                assert abs(float(cells[1].text) - b) < 0.0006, (key, cells[1].text, b)
-            if m is not None and b is not None:
-                beats = m < b if key == "log_loss" else m > b
-                assert row.get_attribute("data-beats") == str(beats).lower(), (key, m, b)
-                assert ("worse" in row.get_attribute("class")) == (not beats), (key, row.get_attribute("class"))
-    dataset = browser.wait_for("model-dataset", within=c).text
-    assert f"{version['dataset']['rows']:,} rows" in dataset, dataset
+    check_metrics(browser.wait_for("train-metrics"), version["metrics"])
+    # The list reloads (the job's end, then its model.trained event): the card is read once settled.
+    def card_shows_it(_):
+        c = card(browser, ref)
+        check_metrics(browser.wait_for("model-metrics", within=c), version["metrics"])
+        dataset = browser.wait_for("model-dataset", within=c).text
+        assert f"{version['dataset']['rows']:,} rows" in dataset, dataset
+        return True
+    browser.wait_until(card_shows_it, f"{ref}'s card with its metrics and dataset")
     browser.screenshot("models-trained")
+    browser.driver.set_window_size(*PHONE)
+    browser.wait_until(lambda _: browser.horizontal_overflow()[0] <= browser.horizontal_overflow()[1],
+                       "the models view to fit a phone's width")
+    browser.screenshot("models-trained-phone-width")
     browser.assert_no_console_errors()
 
 
-def test_signals_ml_column_and_arbiter_inputs(start_gateway, browser, tmp_path):
+def test_signals_ml_column_and_arbiter_inputs(start_gateway, make_browser, tmp_path):
     """With a deployed model the live engine's signals carry its score and name; the ML column
     shows both (colour band by score), a signal without one shows a dash, and the estimate panel
     lays out the arbiter's inputs with the weights of `models.list`."""
     gw = start_gateway(FAST_ENGINE)
+    browser = make_browser(WIDE, "desktop")
     version = import_model(gw, "live-xgb", xgb_model(tmp_path, seed=4)[0])
     ref = ref_of(version)
     deploy(gw, ref, 100)
@@ -271,11 +286,16 @@ def test_signals_ml_column_and_arbiter_inputs(start_gateway, browser, tmp_path):
     verdict = browser.wait_for("arbiter-verdict")
     assert verdict.get_attribute("data-decision") == scored["final_decision"], verdict.text
     browser.screenshot("signals-ml")
+    browser.driver.set_window_size(*PHONE)
+    browser.wait_until(lambda _: browser.horizontal_overflow()[0] <= browser.horizontal_overflow()[1],
+                       "the signals view to fit a phone's width")
+    browser.screenshot("signals-ml-phone-width")
     browser.assert_no_console_errors()
 
 
-def test_backtest_with_a_model_beside_rules_only(start_gateway, browser, tmp_path):
+def test_backtest_with_a_model_beside_rules_only(start_gateway, make_browser, tmp_path):
     gw = start_gateway(ENGINE_OFF)
+    browser = make_browser(WIDE, "desktop")
     replay_bars(gw, tmp_path, 600, seed=11)
     ref = ref_of(import_model(gw, "bt-xgb", xgb_model(tmp_path, seed=6)[0]))
     browser.open(gw)
@@ -304,4 +324,8 @@ def test_backtest_with_a_model_beside_rules_only(start_gateway, browser, tmp_pat
     browser.wait_for("equity-legend")
     assert browser.all("bt-report-model"), "the report names its model"
     browser.screenshot("backtest-compare")
+    browser.driver.set_window_size(*PHONE)
+    browser.wait_until(lambda _: browser.horizontal_overflow()[0] <= browser.horizontal_overflow()[1],
+                       "the backtest report to fit a phone's width")
+    browser.screenshot("backtest-compare-phone-width")
     browser.assert_no_console_errors()

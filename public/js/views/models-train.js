@@ -115,7 +115,7 @@ export function createTrainPanel(ctx, onTrained) {
     const model = frame.report && frame.report.model;
     if (status === 'COMPLETED') {
       setProgress(1, `Task ${id}: completed`);
-      if (model) renderTrained(result, model); else replaceChildren(result, el('p', { text: 'Trained; the new version is in the list below.' }));
+      if (model) renderTrained(result, model, ctx.can.admin); else replaceChildren(result, el('p', { text: 'Trained; the new version is in the list below.' }));
       ctx.toast(model ? `Trained ${modelRef(model)}` : 'Training completed', 'ok');
       onTrained();
       return;
@@ -143,10 +143,12 @@ export function createTrainPanel(ctx, onTrained) {
 }
 
 /** The trained version: its name and status, and its walk-forward metrics next to the baseline. */
-function renderTrained(box, model) {
+function renderTrained(box, model, canDeploy) {
+  const trees = model.trees ? `, ${model.trees} ${Number(model.trees) === 1 ? 'tree' : 'trees'}` : '';
   replaceChildren(box,
     el('p', {}, el('strong', { testid: 'train-model-ref', text: modelRef(model) }),
-      ` trained (${model.status || 'candidate'}${model.trees ? `, ${model.trees} trees` : ''}). Deploy it from its card below to give it live traffic.`),
+      ` trained (${model.status || 'candidate'}${trees}). `,
+      canDeploy ? 'Deploy it from its card below to give it live traffic.' : 'An ADMIN deploys it to give it live traffic.'),
     model.metrics ? metricsVsBaseline(model.metrics, 'train-metrics') : el('p', { class: 'muted', text: 'No metrics in the report.' }));
 }
 
