@@ -17,7 +17,7 @@ from pathlib import Path
 
 from browser import PHONE, Browser
 from test_dashboard import ENGINE_OFF, FAST_ENGINE, MARKET, api, auth, record_signal, replay_bars, select_option, signal_row
-from test_engine import sample
+from test_engine import sample, wait_processed
 
 WIDE = (1440, 900)
 FEATURES = 15
@@ -290,6 +290,22 @@ def test_signals_ml_column_and_arbiter_inputs(start_gateway, make_browser, tmp_p
     browser.wait_until(lambda _: browser.horizontal_overflow()[0] <= browser.horizontal_overflow()[1],
                        "the signals view to fit a phone's width")
     browser.screenshot("signals-ml-phone-width")
+    # The version's live performance on the Models view is what the registry counts.
+    browser.driver.set_window_size(*WIDE)
+    wait_processed(gw, 400)
+    name, number = ref.rsplit("@", 1)
+    perf = api(gw, f"/v1/models/{name}/{number}/performance")
+    browser.go("models")
+    box = browser.wait_until(lambda _: next((el for el in browser.all("model-performance")
+                                             if el.get_attribute("data-model") == ref and el.get_attribute("data-count")), False),
+                             f"{ref}'s live performance")
+    assert int(box.get_attribute("data-count")) == perf["count"], (box.get_attribute("data-count"), perf)
+    if perf["count"]:
+        assert browser.wait_for("perf-count", within=box).text == f"{perf['count']:,}"
+        rate = float(browser.wait_for("perf-win-rate", within=box).text.split()[0])
+        assert abs(rate - 100 * perf["wins"] / perf["count"]) < 0.06, (rate, perf)
+    print(f"live performance of {ref}: {perf}")
+    browser.screenshot("models-live-performance")
     browser.assert_no_console_errors()
 
 
