@@ -26,6 +26,9 @@ struct MLModelOptions: ParsableArguments {
     /// `--ml-model`. Exit 1 when the file cannot be read or is not a fitting model.
     func apply(to config: BacktestConfig) throws -> BacktestConfig {
         guard let path = mlModel else { return config }
+        guard config.arbiter != nil else {
+            throw TradingCLI.usageError("--ml-model needs the arbiter (the model's score acts through it); drop --no-arbiter")
+        }
         var out = config
         out.scorer = try Self.loadModel(path)
         out.mlModel = (path as NSString).lastPathComponent

@@ -43,6 +43,7 @@ final class JobModelTests: JobServiceTestCase {
         let cases: [(JSONObject, String)] = [
             (["ml_model": "pullback"], "ml_model must be \"name@version\""),
             (["ml_model": "pullback@"], "ml_model must be"),
+            (["ml_model": "pb@1", "arbiter": false], "ml_model needs the arbiter"),
             (["ml_model": "pullback@0"], "ml_model must be"),
             (["ml_model": "pull back@1"], "ml_model must be"),
             (["ml_model": "a@1@2"], "ml_model must be"),
@@ -73,7 +74,7 @@ final class JobModelTests: JobServiceTestCase {
             guard name == "strict@1" else { throw NoSuchModel() }
             return FixedScorer(value: 0)
         })
-        let params: JSONObject = ["strategy": "pullback", "dataset": "small.csv", "arbiter": false]
+        let params: JSONObject = ["strategy": "pullback", "dataset": "small.csv"]
         var withModel = params
         withModel["ml_model"] = "strict@1"
         withModel["compare"] = ["rules_only"]
@@ -81,7 +82,7 @@ final class JobModelTests: JobServiceTestCase {
         XCTAssertEqual(done["status"], "COMPLETED")
         let report = try XCTUnwrap(done["report"])
         XCTAssertEqual(report["ml_model"], "strict@1")
-        // Probability 0 under the default arbiter rejects every signal of rule score < 96.
+        // Probability 0 under the arbiter rejects every signal of rule score < 96.
         XCTAssertGreaterThan(report["scored_signals"]?.intValue ?? 0, 5)
         XCTAssertEqual(report["rejected_signals"]?["ARBITER_REJECTED"], report["scored_signals"])
         XCTAssertEqual(report["total_trades"]?.intValue, 0)
@@ -111,7 +112,7 @@ final class JobModelTests: JobServiceTestCase {
             .optimizeSubmit,
             [
                 "strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": [5, 10]], "ml_model": "keen@2",
-                "compare": ["rules_only"], "arbiter": false, "metric": "roi",
+                "compare": ["rules_only"], "metric": "roi",
             ])
         XCTAssertEqual(done["status"], "COMPLETED")
         let report = try XCTUnwrap(done["report"])

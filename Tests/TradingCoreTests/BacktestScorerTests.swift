@@ -63,6 +63,19 @@ final class BacktestScorerTests: XCTestCase {
         XCTAssertEqual(scoredInDataset.count, dataset.count)
     }
 
+    /// A scored run without an arbiter is judged by the default one (the engine gives a scorer
+    /// one); its rules-only run must be judged by that same arbiter, or the comparison would
+    /// credit the model with the threshold's filtering.
+    func testTheRulesOnlyRunKeepsTheArbiterOfTheScoredRun() throws {
+        var c = BacktestConfig(arbiter: nil)
+        XCTAssertNil(c.rulesOnly.arbiter)
+        c.scorer = ConstantScorer(0.5)
+        XCTAssertEqual(c.rulesOnly.arbiter, .default)
+        XCTAssertNil(c.rulesOnly.scorer)
+        c.arbiter = ArbiterConfig(threshold: 70)
+        XCTAssertEqual(c.rulesOnly.arbiter, ArbiterConfig(threshold: 70))
+    }
+
     func testReportCarriesTheModelAndTheRulesOnlyRun() throws {
         let series = SyntheticMarket.generate(.btcusdt, bars: 2_000, seed: 4)
         var c = BacktestConfig(arbiter: .default)

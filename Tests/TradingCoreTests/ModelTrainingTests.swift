@@ -210,5 +210,14 @@ final class ModelTrainingTests: XCTestCase {
         XCTAssertThrowsError(try GBTHyperparameters(json: ["learning_rate": 0])) {
             XCTAssertEqual(String(describing: $0), "hyperparameters: learning_rate must be a number in (0.0, 1.0]")
         }
+        // The histograms' memory is bounded: the deepest trees with the most bins are refused.
+        XCTAssertEqual(try GBTHyperparameters(json: ["depth": 10]).histogramBytes, 2 * 2 * 512 * 15 * 257 * 8)
+        XCTAssertNoThrow(try GBTHyperparameters(json: ["depth": 8, "max_bins": 1024]))
+        XCTAssertThrowsError(try GBTHyperparameters(json: ["depth": 10, "max_bins": 1024])) {
+            XCTAssertEqual(
+                String(describing: $0),
+                "hyperparameters: depth 10 with max_bins 1024 needs 241 MB of histograms, over the trainer's 64 MB: "
+                    + "lower depth or max_bins")
+        }
     }
 }

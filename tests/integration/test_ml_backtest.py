@@ -84,6 +84,10 @@ def test_bad_model_arguments(setup, tmp_path):
     assert p.returncode == 2 and "--compare 'llm_only' is not valid; valid: rules_only" in p.stderr
     p = run(*base, "--compare", "rules_only")
     assert p.returncode == 2 and "needs --ml-model" in p.stderr
+    # The model acts through the arbiter: without it the comparison would credit the model with
+    # the arbiter's threshold.
+    p = run(*base, "--ml-model", str(model), "--compare", "rules_only", "--no-arbiter")
+    assert p.returncode == 2 and "--ml-model needs the arbiter" in p.stderr and p.stdout == ""
     p = run(*base, "--ml-model", str(tmp_path / "none.json"))
     assert p.returncode == 1 and "none.json" in p.stderr
     narrow = tmp_path / "narrow.json"

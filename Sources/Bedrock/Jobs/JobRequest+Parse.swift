@@ -68,6 +68,10 @@ extension JobRequest {
         if let s = p.value("start_date") { summary["start_date"] = s }
         if let e = p.value("end_date") { summary["end_date"] = e }
         let (mlModel, compare) = try modelFields(p)
+        if mlModel != nil && config.arbiter == nil {
+            throw APIError(
+                .badRequest, "ml_model needs the arbiter (the model's score acts through it); drop \"arbiter\": false")
+        }
         if let mlModel { summary["ml_model"] = .string(mlModel) }
         if compare { summary["compare"] = .array([.string(MLComparison.rulesOnly)]) }
 

@@ -237,25 +237,23 @@ public final class JobService: @unchecked Sendable {
     static let noModels = "ml_model: this gateway has no model registry to load models from; submit without ml_model"
 
     /// A training job: trains on this worker thread (`trainingThreads`), then files the model
-    /// through `modelSink`, retrying a broken connection once.
+    /// through `modelSink` — once: a connection found broken is replaced first, but a call that
+    /// fails after it was sent is not repeated (it may have filed the version; a second call
+    /// would file another), and the job fails saying so.
     private func trainAndFile(_ job: Job, series: BarSeries, connection: inout RedisConnection?) throws -> JobOutcome {
         guard let sink = modelSink else { throw JobRunner.Failure(description: "this gateway has no model registry") }
         let record = try JobRunner.train(job.request, series: series, control: job.control, threads: settings.trainingThreads)
         guard job.control.stopReason == nil else { throw JobRunner.Stopped() }
-        var lastError = "no connection"
-        for _ in 0..<2 {
-            if connection?.isBroken ?? true { connection = try? RedisConnection(address) }
-            guard let c = connection else { continue }
-            do {
-                return JobRunner.trainingOutcome(version: try sink(record, c), record: record)
-            } catch let error as APIError {
-                throw JobRunner.Failure(description: "the model was not filed: \(error.message)")
-            } catch {
-                lastError = String(describing: error)
-                connection = nil
-            }
+        do {
+            if connection?.isBroken ?? true { connection = try RedisConnection(address) }
+            return JobRunner.trainingOutcome(version: try sink(record, connection!), record: record)
+        } catch let error as APIError {
+            throw JobRunner.Failure(description: "the model was not filed: \(error.message)")
+        } catch {
+            connection = nil
+            throw JobRunner.Failure(
+                description: "the model registry did not answer (\(error)); the model may not have been filed: see models.list")
         }
-        throw JobRunner.Failure(description: "the model registry is unreachable (\(lastError)); the trained model was not filed")
     }
 
     /// Records the final status in Redis (retrying a broken connection), then tells the

@@ -47,9 +47,12 @@ public struct BacktestConfig: Sendable, Equatable {
             && (a.scorer == nil) == (b.scorer == nil) && a.mlModel == b.mlModel
     }
 
-    /// The same settings without the ML model (the rules-only run of a comparison).
+    /// The same settings without the ML model (the rules-only run of a comparison), judged by
+    /// the same arbiter: the default one when a scored run had none (the engine gives a scorer
+    /// one), so the comparison isolates the model.
     public var rulesOnly: BacktestConfig {
         var c = self
+        if c.arbiter == nil && c.scorer != nil { c.arbiter = .default }
         c.scorer = nil
         c.mlModel = nil
         return c

@@ -48,7 +48,21 @@ public struct GBTHyperparameters: Sendable, Equatable {
                         + "max_bins, early_stopping_rounds, validation_fraction, seed)")
             }
         }
+        let megabytes = (histogramBytes + (1 << 20) - 1) >> 20
+        guard histogramBytes <= Self.maxHistogramBytes else {
+            throw ModelFormatError(
+                "hyperparameters: depth \(depth) with max_bins \(maxBins) needs \(megabytes) MB of histograms, "
+                    + "over the trainer's \(Self.maxHistogramBytes >> 20) MB: lower depth or max_bins")
+        }
     }
+
+    /// Most memory the trainer's histograms may take (`histogramBytes`), so one training job's
+    /// size is bounded whatever a caller asks for.
+    public static let maxHistogramBytes = 64 << 20
+
+    /// The trainer's histogram memory for these settings: two levels of 2^(depth−1) nodes, each
+    /// holding gradient and hessian sums in max_bins + 1 bins for every feature (8 bytes each).
+    public var histogramBytes: Int { 2 * 2 * (1 << (depth - 1)) * MLFeatures.count * (maxBins + 1) * 8 }
 
     /// Every setting under its JSON name.
     public var jsonValue: JSONValue {
