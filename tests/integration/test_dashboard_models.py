@@ -325,6 +325,12 @@ def test_backtest_with_a_model_beside_rules_only(start_gateway, make_browser, tm
     select_option(browser, "bt-ml-model", ref)
     browser.wait_until(lambda _: compare.is_enabled(), "bt-compare-rules-only enabled once a model is chosen")
     browser.click_element(compare)
+    # A model acts through the arbiter: without it the form says so before sending anything.
+    arbiter = browser.wait_for("bt-arbiter")
+    browser.click_element(arbiter)
+    browser.click("bt-submit")
+    assert "arbiter" in browser.wait_for("bt-error").text, browser.text("bt-error")
+    browser.click_element(arbiter)
     browser.click("bt-submit")
     browser.wait_until(lambda _: browser.visible("bt-report") or browser.visible("bt-error"), "the report or an error", 100)
     assert not browser.visible("bt-error"), browser.text("bt-error")

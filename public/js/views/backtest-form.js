@@ -141,6 +141,9 @@ export function buildBacktestForm(o) {
     { f: marketField, check: () => (sourceMarket.checked && !market.value ? 'no market has bars; use a dataset' : '') },
   );
 
+  // The model's score acts through the arbiter: a run with a model needs it.
+  if (ml) checks.push({ f: ml.pick, check: () => (ml.select.value && !arbiter.checked ? 'needs "Apply the arbiter": the model\'s score is one of its inputs' : '') });
+
   const errorBox = el('div', { class: 'form-error', testid: 'bt-error', role: 'alert', hidden: true });
   const submit = el('button', { type: 'submit', class: 'btn primary', testid: 'bt-submit', text: 'Run backtest' });
   const cancelButton = el('button', { type: 'button', class: 'btn danger', testid: 'bt-cancel', text: 'Cancel', hidden: true });
@@ -235,7 +238,7 @@ function modelPicker(models) {
     usable.length ? 'its score goes into the arbiter with the rule score' : 'no deployed or candidate model yet');
   const fieldset = el('fieldset', { class: 'bt-ml' }, el('legend', { text: 'ML model' }), pick.row,
     el('label', { for: 'bt-compare', class: 'check' }, compare, ' Compare with rules only (the same run without the model, side by side)'));
-  return { fieldset, select, compare };
+  return { fieldset, select, compare, pick };
 }
 
 /** "" when `text` is a number inside the parameter's range (and whole when it must be). */
