@@ -1,6 +1,6 @@
 // app.js — the dashboard's entry module: theme, session restore, sign-in and sign-out, token
 // renewal before expiry, the one socket, hash routing (#/signals, #/portfolio, #/market,
-// #/backtest, #/risk) and mounting each view once, on its first visit after sign-in.
+// #/backtest, #/models, #/risk) and mounting each view once, on its first visit after sign-in.
 
 import { createApi, devMint, devSignInRoles } from './api.js';
 import { createSocket } from './socket.js';
@@ -13,16 +13,17 @@ import * as riskView from './views/risk.js';
 const SESSION_KEY = 'bedrock.session';
 const THEME_KEY = 'bedrock.theme';
 const ROLE_RANK = { VIEWER: 1, TRADER: 2, ADMIN: 3 };
-const VIEW_NAMES = ['signals', 'portfolio', 'market', 'backtest', 'risk'];
-const VIEW_TITLES = { signals: 'Signals', portfolio: 'Portfolio', market: 'Market', backtest: 'Backtest', risk: 'Risk' };
+const VIEW_NAMES = ['signals', 'portfolio', 'market', 'backtest', 'models', 'risk'];
+const VIEW_TITLES = { signals: 'Signals', portfolio: 'Portfolio', market: 'Market', backtest: 'Backtest', models: 'Models', risk: 'Risk' };
 
-/** View modules; market and backtest load on demand so a missing file cannot break the page. */
+/** View modules; market, backtest and models load on demand so a missing file cannot break the page. */
 const VIEW_LOADERS = {
   signals: async () => signalsView,
   portfolio: async () => portfolioView,
   risk: async () => riskView,
   market: () => import('./views/market.js'),
   backtest: () => import('./views/backtest.js'),
+  models: () => import('./views/models.js'),
 };
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
@@ -212,6 +213,7 @@ function startSession(next) {
     },
     toast,
     markets: cachedMarkets(),
+    models: cachedModels(),
   };
   $('whoami').textContent = `${session.sub} · ${session.role}`;
   for (const id of ['whoami', 'signout', 'conn-state']) $(id).hidden = false;
@@ -231,6 +233,23 @@ function cachedMarkets() {
     if (!promise || fresh || Date.now() - at > 30000) {
       at = Date.now();
       promise = api.get('/v1/markets').then((r) => r.data || []).catch((err) => { promise = null; throw err; });
+    }
+    return promise;
+  };
+}
+
+/**
+ * `ctx.models(fresh?)`: the `GET /v1/models` answer (`models`, `traffic`, `arbiter`), shared by
+ * the views (the arbiter's weights on the signals view, the model picker of the backtest form),
+ * cached for 30 s; the models view asks with `fresh = true`, which refreshes the cache for all.
+ */
+function cachedModels() {
+  let at = 0;
+  let promise = null;
+  return (fresh = false) => {
+    if (!promise || fresh || Date.now() - at > 30000) {
+      at = Date.now();
+      promise = api.get('/v1/models').catch((err) => { promise = null; throw err; });
     }
     return promise;
   };

@@ -24,7 +24,7 @@ from test_ledger_api import run_script
 MARKET, INTERVAL = "BTCUSDT", "1h"
 ENGINE_OFF = {"engine": {"strategies": []}}
 FAST_ENGINE = {"engine": {"discover_interval_ms": 100, "claim_idle_ms": 500, "lease_ms": 1000}}
-VIEWS = ("signals", "portfolio", "market", "backtest", "risk")
+VIEWS = ("signals", "portfolio", "market", "backtest", "models", "risk")
 TRADING_CONTROLS = ("generate-signal", "close-position", "backtest-form", "bt-submit", "kill-switch")
 # Messages Chromium itself logs while the gateway is down (the reconnect test stops it on purpose).
 OFFLINE_NOISE = (r"WebSocket connection to .* failed", r"net::ERR_CONNECTION_REFUSED",
@@ -441,6 +441,9 @@ def view_ready(b: Browser, view: str) -> None:
         b.wait_until(lambda _: b.all("signal-marker", within=chart), "a signal-marker on the chart")
     elif view == "backtest":
         b.wait_for("backtest-form")
+    elif view == "models":
+        b.wait_until(lambda _: b.visible("models-empty") or b.visible("model-version"),
+                     "the models list or its empty state")
     elif view == "risk":
         b.wait_for("risk-state")
         b.wait_for("kill-switch")

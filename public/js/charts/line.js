@@ -1,5 +1,6 @@
 // Line and area charts in SVG over time: the equity curve (a line with a soft area under it) and
-// the drawdown (an area hanging below zero). Long series are reduced to a min/max pair per pixel
+// the drawdown (an area hanging below zero), optionally with a second, dashed line to compare
+// with (a rules-only run beside rules + ML). Long series are reduced to a min/max pair per pixel
 // column before drawing, so a 5,000-point curve stays a small path.
 
 import { svgEl, setAttrs, linearScale, observeSize, frameScheduler, formatTick } from './svg.js';
@@ -56,7 +57,8 @@ export function drawdownSeries(equity) {
  * @param {{kind?: "equity"|"drawdown", testid?: string, label?: string,
  *          format?: (v: number) => string}} [options] `drawdown` fills from zero down and keeps
  *   zero at the top; `format` labels the hovered value
- * @returns {{setData: (points: Array<[number, number]>) => void, dispose: () => void, svg: SVGSVGElement}}
+ * @returns {{setData: (points: Array<[number, number]>) => void, setCompare: (points: Array<[number, number]>) => void,
+ *            dispose: () => void, svg: SVGSVGElement}}
  */
 export function createLineChart(container, options = {}) {
   const kind = options.kind || 'equity';
@@ -68,6 +70,7 @@ export function createLineChart(container, options = {}) {
   const gridY = svgEl('g', { class: 'chart-axis' }, svg);
   const gridX = svgEl('g', { class: 'chart-axis' }, svg);
   const area = svgEl('path', { class: `series-area ${kind}` }, svg);
+  const compareLine = svgEl('path', { class: 'series-line compare', 'data-testid': `${options.testid || kind}-compare` }, svg);
   const line = svgEl('path', { class: `series-line ${kind}` }, svg);
   const zero = svgEl('line', { class: 'zero-line' }, svg);
   const cross = svgEl('g', { class: 'crosshair', visibility: 'hidden' }, svg);
@@ -78,6 +81,7 @@ export function createLineChart(container, options = {}) {
   container.appendChild(svg);
 
   let data = [];
+  let compare = [];
   let width = 0, height = 0;
   let view = null;
   const scheduler = frameScheduler(draw);
@@ -92,11 +96,13 @@ export function createLineChart(container, options = {}) {
     empty.textContent = 'No data';
     if (!data.length) { area.setAttribute('d', ''); line.setAttribute('d', ''); view = null; return; }
     const pts = reducePoints(data, Math.max(10, right - left));
+    const cpts = compare.length ? reducePoints(compare, Math.max(10, right - left)) : [];
     let lo = Infinity, hi = -Infinity;
-    for (const [, v] of pts) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    for (const [, v] of pts.concat(cpts)) { if (v < lo) lo = v; if (v > hi) hi = v; }
     if (kind === 'drawdown') { hi = 0; lo = Math.min(lo, -0.01); lo -= (hi - lo) * 0.06; }
     else { const pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.01 || 1; lo -= pad; hi += pad; }
-    const t0 = pts[0][0], t1 = pts[pts.length - 1][0];
+    const t0 = cpts.length ? Math.min(pts[0][0], cpts[0][0]) : pts[0][0];
+    const t1 = cpts.length ? Math.max(pts[pts.length - 1][0], cpts[cpts.length - 1][0]) : pts[pts.length - 1][0];
     const x = linearScale(t0, t1, left, right);
     const y = linearScale(lo, hi, bottom, top);
     view = { pts, x, y };
@@ -108,6 +114,9 @@ export function createLineChart(container, options = {}) {
     let d = '';
     pts.forEach(([t, v], i) => { d += `${i ? 'L' : 'M'}${x(t).toFixed(1)},${y(v).toFixed(1)}`; });
     line.setAttribute('d', d);
+    let cd = '';
+    cpts.forEach(([t, v], i) => { cd += `${i ? 'L' : 'M'}${x(t).toFixed(1)},${y(v).toFixed(1)}`; });
+    compareLine.setAttribute('d', cd);
     const base = kind === 'drawdown' ? y(0) : bottom;
     area.setAttribute('d', `${d}L${x(t1).toFixed(1)},${base}L${x(t0).toFixed(1)},${base}Z`);
     const zy = Math.round(y(0)) + 0.5;
@@ -146,6 +155,8 @@ export function createLineChart(container, options = {}) {
     svg,
     /** Replaces the series: `[[time ms, value], …]` in ascending time. */
     setData(points) { data = points.filter((p) => isFinite(p[0]) && isFinite(p[1])); scheduler.request(); },
+    /** A second series drawn as a dashed line on the same scales (empty: none). */
+    setCompare(points) { compare = points.filter((p) => isFinite(p[0]) && isFinite(p[1])); scheduler.request(); },
     /** Stops observing and removes the SVG. */
     dispose() { scheduler.cancel(); stopObserving(); svg.remove(); },
   };

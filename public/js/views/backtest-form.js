@@ -2,6 +2,8 @@
 // from a market/interval (GET /v1/markets, shown by symbol) or a dataset file (GET /v1/datasets,
 // with rows and time range; any other name can still be typed), dates, balance and costs. Checks
 // every value against its range before anything is sent and builds the `backtest.submit` params.
+// With the model registry's list (GET /v1/models), an ML model picker (deployed and candidate
+// versions: `"ml_model": "name@version"`) and "compare with rules only" (`"compare": ["rules_only"]`).
 
 import { marketOptions, withBars } from '../markets.js';
 import { el, fmtNum, fmtTime } from '../ui.js';
@@ -17,15 +19,15 @@ export function datasetText(d) {
 }
 
 /** Range text for a parameter spec: `1–500 · integer · default 10`. */
-function rangeText(p) {
+export function rangeText(p) {
   return `${p.min}–${p.max}${p.integer ? ' · whole number' : ''} · default ${p.default}`;
 }
 
 /**
- * A labelled field: label, control, hint and an inline error slot.
+ * A labelled field: label, control, hint and an inline error slot (the training form uses it too).
  * @returns {{row: HTMLElement, input: HTMLElement, error: HTMLElement}}
  */
-function field(id, labelText, input, hint) {
+export function field(id, labelText, input, hint) {
   const error = el('span', { class: 'field-error', id: `${id}-error`, role: 'alert' });
   const hintEl = hint ? el('span', { class: 'field-hint', id: `${id}-hint`, text: hint }) : null;
   input.id = id;
@@ -34,15 +36,17 @@ function field(id, labelText, input, hint) {
   return { row, input, error };
 }
 
-function numberInput(testid, attrs) {
+/** A number `<input>` with its test hook. */
+export function numberInput(testid, attrs) {
   return el('input', { type: 'number', inputmode: 'decimal', testid, ...attrs });
 }
 
 /**
  * Builds the form.
- * @param {{strategies: Array, markets: Array, datasets: Array|null, onSubmit: (params: object) => void}} o
+ * @param {{strategies: Array, markets: Array, datasets: Array|null, models?: Array|null, onSubmit: (params: object) => void}} o
  *   `strategies` as GET /v1/strategies answers them, `markets` as GET /v1/markets, `datasets` as
- *   GET /v1/datasets (null when it could not be read: the name is typed)
+ *   GET /v1/datasets (null when it could not be read: the name is typed), `models` the versions
+ *   of GET /v1/models (null when the registry could not be read: no model picker)
  * @returns {{form: HTMLFormElement, setBusy: (busy: boolean) => void, cancelButton: HTMLButtonElement,
  *            showError: (message: string) => void, setDatasets: (datasets: Array) => void}}
  */
@@ -124,6 +128,7 @@ export function buildBacktestForm(o) {
     numberInput('bt-commission', { min: 0, max: 0.999999, step: 'any', value: 0.001, required: true }), '0 ≤ rate < 1 (0.001 = 0.1 %)');
   const slippage = field('bt-slippage', 'Slippage rate',
     numberInput('bt-slippage', { min: 0, max: 0.999999, step: 'any', value: 0, required: true }), '0 ≤ rate < 1');
+  const ml = modelPicker(o.models);
   const riskGuard = el('input', { type: 'checkbox', id: 'bt-risk-guard', testid: 'bt-risk-guard', checked: true });
   const arbiter = el('input', { type: 'checkbox', id: 'bt-arbiter', testid: 'bt-arbiter', checked: true });
 
@@ -135,6 +140,9 @@ export function buildBacktestForm(o) {
     { f: nameField, check: () => (sourceDataset.checked && dataset.value === OTHER && !datasetName.value.trim() ? 'name a dataset file' : '') },
     { f: marketField, check: () => (sourceMarket.checked && !market.value ? 'no market has bars; use a dataset' : '') },
   );
+
+  // The model's score acts through the arbiter: a run with a model needs it.
+  if (ml) checks.push({ f: ml.pick, check: () => (ml.select.value && !arbiter.checked ? 'needs "Apply the arbiter": the model\'s score is one of its inputs' : '') });
 
   const errorBox = el('div', { class: 'form-error', testid: 'bt-error', role: 'alert', hidden: true });
   const submit = el('button', { type: 'submit', class: 'btn primary', testid: 'bt-submit', text: 'Run backtest' });
@@ -151,6 +159,7 @@ export function buildBacktestForm(o) {
       balance.row, commission.row, slippage.row,
       el('label', { for: 'bt-risk-guard', class: 'check' }, riskGuard, ' Apply the live risk guard'),
       el('label', { for: 'bt-arbiter', class: 'check' }, arbiter, ' Apply the arbiter')),
+    ml && ml.fieldset,
     errorBox,
     el('div', { class: 'form-actions' }, submit, cancelButton));
   renderParams();
@@ -177,6 +186,10 @@ export function buildBacktestForm(o) {
       arbiter: arbiter.checked,
     };
     if (sourceMarket.checked) { p.market = market.value; p.interval = interval.value; } else p.dataset = dataset.value === OTHER ? datasetName.value.trim() : dataset.value;
+    if (ml && ml.select.value) {
+      p.ml_model = ml.select.value;
+      if (ml.compare.checked) p.compare = ['rules_only'];
+    }
     if (start.input.value) p.start_date = start.input.value;
     if (end.input.value) p.end_date = end.input.value;
     return p;
@@ -203,6 +216,29 @@ export function buildBacktestForm(o) {
       cancelButton.hidden = !busy;
     },
   };
+}
+
+/**
+ * The ML model fieldset: a picker of the deployed and candidate versions (newest first; "no model"
+ * runs rules only) and "compare with rules only", enabled once a model is chosen. Null without a
+ * list (the registry could not be read).
+ * @param {Array|null|undefined} models versions of GET /v1/models
+ */
+function modelPicker(models) {
+  if (!Array.isArray(models)) return null;
+  const usable = models.filter((v) => v.status === 'deployed' || v.status === 'candidate');
+  const select = el('select', { id: 'bt-ml-model', testid: 'bt-ml-model' },
+    el('option', { value: '', text: 'No model (rules only)' }),
+    ...usable.map((v) => el('option', { value: `${v.name}@${v.version}`,
+      text: `${v.name}@${v.version} — ${v.status}${v.status === 'deployed' ? ` ${fmtNum(v.traffic_percentage, 0)} %` : ''}` })));
+  const compare = el('input', { type: 'checkbox', id: 'bt-compare', testid: 'bt-compare-rules-only', disabled: true });
+  const sync = () => { compare.disabled = !select.value; if (!select.value) compare.checked = false; };
+  select.addEventListener('change', sync);
+  const pick = field('bt-ml-model', 'ML confidence model', select,
+    usable.length ? 'its score goes into the arbiter with the rule score' : 'no deployed or candidate model yet');
+  const fieldset = el('fieldset', { class: 'bt-ml' }, el('legend', { text: 'ML model' }), pick.row,
+    el('label', { for: 'bt-compare', class: 'check' }, compare, ' Compare with rules only (the same run without the model, side by side)'));
+  return { fieldset, select, compare, pick };
 }
 
 /** "" when `text` is a number inside the parameter's range (and whole when it must be). */

@@ -1,5 +1,7 @@
 // Renders a completed backtest report (SPEC §8): headline figures, the metrics table, equity and
-// drawdown charts, the trades table and the JSON/CSV export buttons.
+// drawdown charts, the trades table and the JSON/CSV export buttons. A report run with a model and
+// `"compare": ["rules_only"]` also gets rules only vs rules + ML side by side, with the difference,
+// and both equity curves on one chart.
 
 import { createLineChart, drawdownSeries } from '../charts/line.js';
 import { toMillis } from '../charts/svg.js';
@@ -44,6 +46,64 @@ function metricsTable(report) {
     el('tbody', {}, rows));
 }
 
+/** [label, field, formatter, lower-is-better] of the side-by-side comparison. */
+const COMPARED = [
+  ['Return on investment', 'roi', (v) => fmtPct(v), false],
+  ['Final balance', 'final_balance', (v) => fmtNum(v), false],
+  ['Max drawdown', 'max_drawdown', (v) => fmtPct(v), true],
+  ['Sharpe ratio', 'sharpe_ratio', (v) => fmtNum(v), false],
+  ['Sortino ratio', 'sortino_ratio', (v) => fmtNum(v), false],
+  ['Profit factor', 'profit_factor', (v) => fmtNum(v), false],
+  ['Win rate', 'win_rate', (v) => fmtPct(v), false],
+  ['Expectancy per trade', 'expectancy', (v) => fmtNum(v), false],
+  ['Trades', 'total_trades', (v) => fmtNum(v, 0), null],
+  ['Signals generated', 'signals_generated', (v) => fmtNum(v, 0), null],
+];
+
+const finite = (v) => v !== null && v !== undefined && Number.isFinite(Number(v));
+
+/**
+ * Rules only vs rules + ML: one row per metric with both values and the difference (rules + ML
+ * minus rules only), coloured by whether the model helped (`data-better`).
+ */
+function compareTable(report, rulesOnly) {
+  const rows = COMPARED.filter(([, key]) => key in report || key in rulesOnly).map(([label, key, f, lower]) => {
+    const a = rulesOnly[key];
+    const b = report[key];
+    const diff = finite(a) && finite(b) ? Number(b) - Number(a) : null;
+    const better = diff === null || lower === null || diff === 0 ? null : lower ? diff < 0 : diff > 0;
+    const diffText = diff === null ? '–' : `${diff > 0 ? '+' : ''}${key === 'total_trades' || key === 'signals_generated' ? fmtNum(diff, 0) : fmtNum(diff)}`
+      + (key === 'roi' || key === 'max_drawdown' || key === 'win_rate' ? ' pts' : '');
+    return el('tr', { 'data-metric': key, 'data-better': better === null ? '' : String(better) },
+      el('th', { scope: 'row', text: label }),
+      el('td', { class: 'num', text: f(a, rulesOnly) }),
+      el('td', { class: 'num', text: f(b, report) }),
+      el('td', { class: `num ${better === null ? '' : better ? 'pos' : 'neg'}`, text: diffText }));
+  });
+  return el('table', { class: 'metrics-table compare-table', testid: 'bt-compare-table' },
+    el('caption', { text: 'Same bars, same costs: the difference is rules + ML minus rules only' }),
+    el('thead', {}, el('tr', {}, ['Metric', 'Rules only', 'Rules + ML', 'Difference'].map((h, i) =>
+      el('th', { scope: 'col', class: i ? 'num' : undefined, text: h })))),
+    el('tbody', {}, rows));
+}
+
+/** The comparison section: heading naming the model, the table, and the verdict on ROI in words. */
+function compareSection(report, rulesOnly) {
+  const model = report.ml_model || 'the model';
+  const a = rulesOnly.roi;
+  const b = report.roi;
+  let verdict = '';
+  if (finite(a) && finite(b)) {
+    verdict = Number(b) > Number(a) ? `With ${model} the run returned ${fmtNum(b - a)} percentage points more than rules only.`
+      : Number(b) < Number(a) ? `With ${model} the run returned ${fmtNum(a - b)} percentage points less than rules only.`
+        : `With ${model} the run returned the same as rules only.`;
+  }
+  return el('section', { class: 'bt-compare', testid: 'bt-compare', 'aria-label': 'Rules only vs rules + ML' },
+    el('h4', { text: `Rules only vs rules + ML (${model})` }),
+    el('div', { class: 'table-wrap' }, compareTable(report, rulesOnly)),
+    verdict ? el('p', { class: 'compare-verdict', testid: 'bt-compare-verdict', text: verdict }) : null);
+}
+
 function tradesTable(trades) {
   const head = ['#', 'Side', 'Entry (UTC)', 'Exit (UTC)', 'Entry', 'Exit', 'Size', 'P&L', 'Commission', 'Exit reason'];
   const body = trades.slice(0, MAX_TRADE_ROWS).map((t, i) => el('tr', { 'data-testid': 'bt-trade-row' },
@@ -75,21 +135,29 @@ export function renderReport(container, report, o) {
   const equityBox = el('div', { class: 'chart chart-small' });
   const drawdownBox = el('div', { class: 'chart chart-small' });
   const roi = el('span', { class: `headline ${signClass(report.roi)}`, text: fmtPct(report.roi) });
+  const rulesOnly = report.compare && report.compare.rules_only && typeof report.compare.rules_only === 'object'
+    ? report.compare.rules_only : null;
+  const rulesEquity = rulesOnly ? (rulesOnly.equity_curve || []).map(([t, v]) => [toMillis(t), +v]) : [];
+  const legend = rulesOnly ? el('p', { class: 'chart-key', testid: 'equity-legend' },
+    el('span', {}, el('span', { class: 'key-line', 'aria-hidden': 'true' }), `Rules + ML (${report.ml_model || 'model'})`),
+    rulesEquity.length ? el('span', {}, el('span', { class: 'key-line dashed', 'aria-hidden': 'true' }), 'Rules only (dashed)') : null) : null;
   container.replaceChildren(
     el('div', { class: 'report-head' },
-      el('h3', {}, `Report ${o.taskId} `, roi),
+      el('h3', {}, `Report ${o.taskId} `, roi, report.ml_model ? el('span', { class: 'report-model', testid: 'bt-report-model', text: ` with ${report.ml_model}` }) : null),
       el('div', { class: 'report-actions' },
         el('button', { type: 'button', class: 'btn small', testid: 'bt-export-json', onclick: () => o.download('json'), text: 'Export JSON' }),
         el('button', { type: 'button', class: 'btn small', testid: 'bt-export-csv', onclick: () => o.download('csv'), text: 'Export CSV' }))),
+    rulesOnly ? compareSection(report, rulesOnly) : null,
     el('div', { class: 'report-grid' },
       metricsTable(report),
       el('div', { class: 'report-charts' },
-        el('h4', { text: 'Equity' }), equityBox,
+        el('h4', { text: 'Equity' }), legend, equityBox,
         el('h4', { text: 'Drawdown' }), drawdownBox)),
     tradesTable(report.trades || []));
   const equityChart = createLineChart(equityBox, { kind: 'equity', testid: 'equity-chart', format: (v) => fmtNum(v) });
   const drawdownChart = createLineChart(drawdownBox, { kind: 'drawdown', testid: 'drawdown-chart', format: (v) => `${fmtNum(v)} %` });
   equityChart.setData(equity);
+  if (rulesEquity.length) equityChart.setCompare(rulesEquity);
   drawdownChart.setData(drawdownSeries(equity));
   return () => { equityChart.dispose(); drawdownChart.dispose(); };
 }

@@ -4,6 +4,7 @@
 // A status poll backs the frames up (a reconnect sends later frames nowhere). VIEWERs get a note.
 
 import { el, errorText } from '../ui.js';
+import { plainError } from '../ml.js';
 import { buildBacktestForm } from './backtest-form.js';
 import { renderReport } from './backtest-report.js';
 
@@ -42,6 +43,8 @@ export function mount(root, ctx) {
     let strategies = [], markets = [];
     // The dataset list is a convenience: without it the file name is typed, as before.
     const datasets = ctx.api.get('/v1/datasets').then((d) => d.data || []).catch(() => null);
+    // The model picker needs the registry; without it the form runs rules only, as before.
+    const models = ctx.models(true).then((r) => (r && r.models) || []).catch(() => null);
     try {
       const [s, m] = await Promise.all([ctx.api.get('/v1/strategies'), ctx.api.get('/v1/markets')]);
       strategies = s.data || s || [];
@@ -53,7 +56,7 @@ export function mount(root, ctx) {
       return;
     }
     loaded = true;
-    form = buildBacktestForm({ strategies, markets, datasets: await datasets, onSubmit: runner.submit });
+    form = buildBacktestForm({ strategies, markets, datasets: await datasets, models: await models, onSubmit: runner.submit });
     refreshPendingDatasets(await datasets, 0);
     form.cancelButton.addEventListener('click', runner.cancel);
     formSlot.replaceChildren(form.form);
@@ -132,7 +135,7 @@ function createJobRunner(ctx, progress, form) {
     } catch (err) {
       form.setBusy(false);
       progress.hide();
-      form.showError(errorText(err));
+      form.showError(plainError(err));
       return;
     }
     const id = answer.task_id;

@@ -1,12 +1,14 @@
 // views/signals.js — the live signals table (GET /v1/signals + topic `signals`), filters,
-// each signal's suggested weight as a bar, the estimate panel (GET /v1/positions/estimate)
-// with the signal's explanation, and, for TRADER and ADMIN, "generate signal".
+// each signal's suggested weight as a bar, its ML score (colour band, model) and LLM sentiment,
+// the estimate panel (GET /v1/positions/estimate) with the signal's explanation and the arbiter's
+// inputs and weights (from `GET /v1/models`), and, for TRADER and ADMIN, "generate signal".
 
 import {
   el, append, clear, replaceChildren, fmtPrice, fmtQty, fmtMoney, fmtPct, fmtNum, fmtTime, humanize,
   table, td, timeCell, labelledSelect, setOptions, errorText,
 } from '../ui.js';
 import { marketLabel, marketOptions, withBars } from '../markets.js';
+import { DEFAULT_ARBITER, arbiterSection, mlScoreCell, sentimentText } from '../ml.js';
 
 const MAX_ROWS = 300;
 const PAGE = 50;
@@ -124,9 +126,10 @@ function createSignalTable(matches, onSelect) {
   const empty = el('p', { class: 'empty', text: 'No signals yet. They appear here as the strategies find them.', hidden: true });
   const { wrap, tbody } = table('Signals, newest first', [
     'Bar (UTC)', 'Market', 'Type', 'Side', { label: 'Entry', className: 'num opt' }, { label: 'Stop', className: 'num opt opt-wide' },
-    { label: 'Target', className: 'num opt opt-wide' }, { label: 'Score', className: 'num' }, 'Decision', 'Weight',
+    { label: 'Target', className: 'num opt opt-wide' }, { label: 'Score', className: 'num opt' },
+    { label: 'ML', className: 'num ml-col' }, { label: 'LLM', className: 'opt' }, 'Decision', 'Weight',
   ], { hideCaption: true });
-  for (const th of tbody.parentNode.querySelectorAll('th')) if (/^(Type|Score)$/.test(th.textContent)) th.classList.add('opt');
+  for (const th of tbody.parentNode.querySelectorAll('th')) if (th.textContent === 'Type') th.classList.add('opt');
 
   const visibleRows = () => [...tbody.rows].filter((tr) => !tr.hidden);
 
@@ -236,13 +239,18 @@ function createEstimatePanel(ctx, list) {
     replaceChildren(panel, el('h2', { text: `Signal #${id}` }), el('p', { class: 'muted', text: 'Estimating…' }));
     let answer = null;
     let failure = null;
+    // The arbiter's weights and threshold come with the models list (SPEC §11).
+    const weights = ctx.models()
+      .then((r) => ({ arbiter: { ...DEFAULT_ARBITER, ...(r && r.arbiter) }, fromGateway: !!(r && r.arbiter) }))
+      .catch(() => ({ arbiter: DEFAULT_ARBITER, fromGateway: false }));
     try {
       answer = await ctx.api.get('/v1/positions/estimate', { signal_id: id });
     } catch (err) {
       failure = err;
     }
+    const arbiter = await weights;
     if (seq !== estimateSeq) return;
-    renderEstimate(panel, s, answer, failure, close);
+    renderEstimate(panel, s, answer, failure, close, arbiter);
     // One column (phones): the panel sits below the table, so bring it into view.
     if (window.matchMedia('(max-width: 900px)').matches) panel.scrollIntoView({ block: 'start' });
   }
@@ -264,6 +272,8 @@ function signalRow(s, selected, onSelect) {
   td(fmtPrice(s.stop_loss_price), 'num opt opt-wide'),
   td(fmtPrice(s.profit_target_price), 'num opt opt-wide'),
   td(fmtNum(s.rule_engine_score, 0), 'num opt'),
+  td(mlScoreCell(s.ml_confidence_score, s.ml_model), 'num ml-col'),
+  td(sentimentText(s.llm_sentiment), 'opt', { testid: 'llm-sentiment' }),
   td(decisionBadge(s.final_decision)),
   td(weightBar(s.suggested_position_weight)));
   tr.addEventListener('mousedown', (event) => event.preventDefault()); // no focus scroll on click
@@ -295,8 +305,11 @@ function weightBar(weight) {
     el('span', { class: 'weight-text', 'aria-hidden': 'true', text: label }));
 }
 
-/** Fills the estimate panel: the estimate, the risk guard's reasons, the signal's explanation. */
-function renderEstimate(panel, s, e, failure, onClose) {
+/**
+ * Fills the estimate panel: the estimate, the risk guard's reasons, the signal's explanation and
+ * the arbiter's inputs (`arbiter`: `{arbiter, fromGateway}`).
+ */
+function renderEstimate(panel, s, e, failure, onClose, arbiter) {
   const close = el('button', { type: 'button', class: 'btn icon', 'aria-label': 'Close the estimate', text: '✕', onclick: onClose });
   const head = el('div', { class: 'panel-head' },
     el('h2', { text: s ? `Signal #${s.id} · ${s.market} ${s.interval || ''}` : 'Signal' }), close);
@@ -324,7 +337,7 @@ function renderEstimate(panel, s, e, failure, onClose) {
     }
     parts.push(list);
   }
-  if (s) parts.push(...explanation(s));
+  if (s) parts.push(...explanation(s), ...arbiterSection(s, arbiter));
   replaceChildren(panel, ...parts);
   close.focus({ preventScroll: true });
 }
@@ -337,9 +350,6 @@ function explanation(s) {
   add('Type / side', `${humanize(s.signal_type)} · ${s.side || '–'}`);
   add('Entry / stop / target', `${fmtPrice(s.entry_price)} / ${fmtPrice(s.stop_loss_price)} / ${fmtPrice(s.profit_target_price)}`);
   add('Risk unit R', fmtPrice(s.risk_unit_r));
-  add('Rule score', fmtNum(s.rule_engine_score, 1));
-  add('ML confidence', s.ml_confidence_score === null || s.ml_confidence_score === undefined ? 'not available' : fmtNum(s.ml_confidence_score, 1));
-  add('LLM sentiment', s.llm_sentiment ? humanize(s.llm_sentiment) : 'not available');
   add('Suggested weight', s.suggested_position_weight === null || s.suggested_position_weight === undefined
     ? 'none (fixed risk)' : fmtPct(s.suggested_position_weight * 100, 0));
   add('Decision', humanize(s.final_decision));
