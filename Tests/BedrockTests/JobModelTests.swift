@@ -61,6 +61,17 @@ final class JobModelTests: JobServiceTestCase {
             }
         }
         XCTAssertEqual(JobRequest.modelReference("pullback-btc.v2@007"), "pullback-btc.v2@7")
+        XCTAssertNil(JobRequest.modelReference("m@+1"))
+    }
+
+    func testAJobTakesEveryNameTheRegistryTakes() {
+        start(loader: { _ in FixedScorer(value: 0.5) })
+        XCTAssertTrue(ModelRegistry.isValidName("_pb"))
+        XCTAssertEqual(JobRequest.modelReference("_pb@1"), "_pb@1")
+        XCTAssertEqual(JobRequest.modelReference(".pb@2"), ".pb@2")
+        XCTAssertEqual(JobRequest.modelReference("-pb@3"), "-pb@3")
+        let params: JSONObject = ["strategy": "sma_cross", "dataset": "small.csv", "ml_model": "_pb@1"]
+        if case .failure(let e) = call(.backtestSubmit, params) { XCTFail("_pb@1 refused: \(e.message)") }
     }
 
     func testWithoutARegistryAJobNamingAModelIsRefused() {

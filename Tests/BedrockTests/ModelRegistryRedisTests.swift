@@ -1,3 +1,4 @@
+import Foundation
 import GatewayCore
 import JSONCodec
 import RedisClient
@@ -28,6 +29,12 @@ final class ModelRegistryRedisTests: RedisTestCase {
         ]).checked()
         _ = try conn.command(["SET", "r:model:\(name):seq", String(version)]).checked()
         _ = try conn.command(["SADD", "r:models", name]).checked()
+    }
+
+    /// A stored version holding a valid one-stump model.
+    func seedValid(_ name: String, _ version: Int64) throws {
+        try seed(name, version)
+        _ = try conn.command(["HSET", "r:model:\(name):\(version)", "model", ParsedModelsTests.stumpModelText()]).checked()
     }
 
     func events(_ topic: String) throws -> [JSONObject] {
@@ -68,6 +75,118 @@ final class ModelRegistryRedisTests: RedisTestCase {
         let listed = try registry.list(on: conn)
         XCTAssertEqual(listed["models"]?.arrayValue?.count, 3)
         XCTAssertEqual(listed["traffic"], ["m@3": 100])
+    }
+
+    func testZeroForANeverDeployedVersionLeavesItACandidate() throws {
+        for v: Int64 in 1...3 { try seed("m", v) }
+        _ = try registry.deploy(name: "m", version: 1, percentage: 100, on: conn)
+        let done = try registry.deploy(name: "m", version: 2, percentage: 0, on: conn)
+        XCTAssertEqual(done.version["status"], "candidate")
+        XCTAssertEqual(done.change.retired, [])
+        XCTAssertEqual(try registry.traffic(on: conn).shares, ["m@1": 100])
+        XCTAssertEqual(try events("models").filter { $0["event_type"] == "model.deployed" }.count, 1, "no write, no event")
+        // The script itself retires only versions that were in the traffic it checked.
+        let write = try ledger.run(
+            "model_deploy",
+            [
+                "name": "m", "version": 1, "reference": "m@1", "granted": 0, "expected": ["m@1": 100], "entries": [],
+                "retired": [["ref": "m@1", "name": "m", "version": "1"], ["ref": "m@3", "name": "m", "version": "3"]],
+                "traffic_json": "{}", "retired_json": "[\"m@1\"]",
+            ], on: conn)
+        XCTAssertEqual(write.status, "deployed")
+        XCTAssertEqual(try registry.version("m", 1, on: conn)?["status"], "retired")
+        XCTAssertEqual(try registry.version("m", 3, on: conn)?["status"], "candidate")
+        XCTAssertThrowsError(try registry.deploy(name: "m", version: 7, percentage: 0, on: conn)) { error in
+            XCTAssertEqual((error as? APIError)?.code, .notFound)
+        }
+    }
+
+    func testListPagesNewestFirstWithTheTotal() throws {
+        for v: Int64 in 1...5 { try seed("m", v) }
+        let page = try registry.list(limit: 2, offset: 1, on: conn)
+        XCTAssertEqual(page["models"]?.arrayValue?.map { $0["version"] }, [4, 3])
+        XCTAssertEqual(page["total"], 5)
+        XCTAssertEqual(page["limit"], 2)
+        XCTAssertEqual(page["offset"], 1)
+        XCTAssertEqual(page["traffic"], [:])
+        XCTAssertNotNil(page["arbiter"]?.objectValue)
+        XCTAssertEqual(try registry.list(limit: 10, offset: 5, on: conn)["models"], [])
+        XCTAssertEqual(try registry.list(on: conn)["models"]?.arrayValue?.count, 5)
+        func refusal(_ params: JSONObject) -> String? {
+            do {
+                _ = try ModelMethods.listPage(LedgerParams(params: params))
+                return nil
+            } catch {
+                guard let e = error as? APIError, e.code == .badRequest else { return "\(error)" }
+                return e.message
+            }
+        }
+        XCTAssertEqual(try ModelMethods.listPage(LedgerParams(params: [:])).limit, 100)
+        XCTAssertEqual(try ModelMethods.listPage(LedgerParams(params: ["limit": "1000", "offset": "7"])).offset, 7)
+        for (params, field) in [
+            (["limit": 0], "limit"), (["limit": 1001], "limit"), (["limit": "x"], "limit"), (["offset": -1], "offset"),
+            (["offset": 1.5], "offset"),
+        ] as [(JSONObject, String)] {
+            let text = refusal(params)
+            XCTAssertTrue(text?.hasPrefix("\(field) must be") == true, "\(params): \(text ?? "accepted")")
+        }
+    }
+
+    func testParsedModelsAreEvictedLeastRecentlyUsedFirst() throws {
+        for v: Int64 in 1...33 { try seedValid("m", v) }
+        for v in 1...32 { _ = try registry.load(reference: "m@\(v)", on: conn) }
+        _ = try registry.load(reference: "m@1", on: conn)  // m@2 is now the least recently used
+        _ = try registry.load(reference: "m@33", on: conn)
+        // Break every stored text: a cached version still loads, an evicted one is parsed again and fails.
+        for v in 1...33 { _ = try conn.command(["HSET", "r:model:m:\(v)", "model", "{broken"]).checked() }
+        XCTAssertNoThrow(try registry.load(reference: "m@1", on: conn))
+        XCTAssertNoThrow(try registry.load(reference: "m@33", on: conn))
+        XCTAssertThrowsError(try registry.load(reference: "m@2", on: conn)) { XCTAssertTrue($0 is ModelFormatError) }
+    }
+
+    func testANewlyDeployedVersionScoresOnlyOnceParsedAndTheOldTrafficScoresMeanwhile() throws {
+        try seedValid("m", 1)
+        try seedValid("m", 2)
+        _ = try registry.deploy(name: "m", version: 1, percentage: 100, on: conn)
+        let parsing = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let registry = self.registry!
+        let clock = ManualClock()
+        let models = LiveModels(
+            registry: registry, metrics: MetricsRegistry(), clock: clock, refreshSeconds: 1, retrySeconds: 30,
+            load: { ref, c in
+                if ref == "m@2" {
+                    parsing.signal()
+                    release.wait()
+                }
+                return try registry.load(reference: ref, on: c)
+            })
+        func score() -> LiveModels.Scored {
+            models.score(
+                strategy: "s", market: "BTCUSDT", interval: "1h", barTime: "t", features: Array(repeating: 60, count: 15))
+        }
+        try models.refresh(on: conn)
+        XCTAssertEqual(score().model, "m@1")
+        _ = try registry.deploy(name: "m", version: 2, percentage: 100, on: conn)
+        clock.advance(2)
+        let other = try redis.connect()
+        let refreshed = expectation(description: "refresh")
+        nonisolated(unsafe) var thrown: Error?
+        Thread.detachNewThread {
+            do { try models.refresh(on: other) } catch { thrown = error }
+            refreshed.fulfill()
+        }
+        XCTAssertEqual(parsing.wait(timeout: .now() + 10), .success)
+        // m@2 is being parsed: the previous traffic still scores, no failure.
+        let meanwhile = score()
+        release.signal()
+        wait(for: [refreshed], timeout: 10)
+        XCTAssertNil(thrown)
+        XCTAssertEqual(meanwhile.model, "m@1")
+        XCTAssertNil(meanwhile.failure?.message)
+        XCTAssertNotNil(meanwhile.score)
+        let after = score()
+        XCTAssertEqual(after.model, "m@2")
+        XCTAssertNotNil(after.score)
     }
 
     func testClosedPositionsRecordTheScoringVersionsOutcomes() throws {

@@ -50,6 +50,17 @@ final class ModelTrafficTests: XCTestCase {
         XCTAssertEqual(last.retired, ["m@1"])
     }
 
+    func testZeroForAVersionWithNoTrafficChangesNothing() {
+        let t = ModelTraffic(shares: ["m@1": 100])
+        let change = t.deploying("m@2", percentage: 0)
+        XCTAssertEqual(change.traffic, t)
+        XCTAssertEqual(change.retired, [], "a candidate that never had traffic is not retired")
+        XCTAssertTrue(change.unchanged)
+        XCTAssertEqual(change.note, "m@2 has no traffic: nothing changed")
+        XCTAssertTrue(ModelTraffic().deploying("m@1", percentage: 0).unchanged)
+        XCTAssertFalse(t.deploying("m@1", percentage: 0).unchanged)
+    }
+
     func testAVersionRescaledToZeroIsRetired() {
         let change = ModelTraffic(shares: ["m@1": 99, "m@2": 1]).deploying("m@3", percentage: 99)
         XCTAssertEqual(change.traffic.shares, ["m@1": 1, "m@3": 99])

@@ -142,6 +142,37 @@ def test_import_list_deploy_with_roles_and_refusals(quiet, tmp_path):
     assert deployed[-1]["traffic"] == {"alpha@3": 100}
 
 
+def test_deploying_zero_to_a_candidate_changes_nothing_and_list_pages(quiet, tmp_path):
+    gw = quiet
+    model, _ = train(tmp_path, 1)
+    for _ in range(3):
+        assert import_model(gw, "beta", model)[0] == 200
+    assert deploy(gw, "beta", 1, 100)[0] == 200
+    # 0 % for a version that never had traffic: it stays a candidate; no write, no event.
+    status, d = deploy(gw, "beta", 2, 0)
+    assert status == 200 and d["status"] == "candidate" and d["traffic_percentage"] == 0, d
+    assert d["retired"] == [] and d["traffic"] == {"beta@1": 100} and "nothing changed" in d["note"], d
+    deployed = [e for e in events(gw, "models") if e["event_type"] == "model.deployed"]
+    assert [e["model"] for e in deployed] == ["beta@1"]
+    # A version that had traffic is retired; 0 % again leaves it retired.
+    assert deploy(gw, "beta", 3, 50)[1]["traffic"] == {"beta@1": 50, "beta@3": 50}
+    assert deploy(gw, "beta", 3, 0)[1]["status"] == "retired"
+    status, d = deploy(gw, "beta", 3, 0)
+    assert status == 200 and d["status"] == "retired" and d["retired"] == [], d
+
+    # models.list pages: newest first, total over all versions, traffic and arbiter whole.
+    status, page = rest(gw, "/v1/models?limit=2&offset=1")
+    assert status == 200, page
+    assert [m["version"] for m in page["models"]] == [2, 1] and page["total"] == 3, page
+    assert (page["limit"], page["offset"]) == (2, 1) and page["traffic"] == {"beta@1": 100} and page["arbiter"]
+    status, page = rest(gw, "/v1/models")
+    assert [m["version"] for m in page["models"]] == [3, 2, 1] and page["limit"] == 100, page
+    assert rest(gw, "/v1/models?offset=5")[1]["models"] == []
+    for query, field in [("limit=0", "limit"), ("limit=1001", "limit"), ("limit=x", "limit"), ("offset=-1", "offset")]:
+        status, body = rest(gw, f"/v1/models?{query}")
+        assert status == 400 and body["error_code"] == "BAD_REQUEST" and field in body["message"], (query, body)
+
+
 def test_predict_and_performance_with_roles(quiet, tmp_path):
     gw = quiet
     model, booster = train(tmp_path, 11)

@@ -5,19 +5,13 @@ import TradingCore
 ///
 /// | field | valid values | default |
 /// |---|---|---|
-/// | `ml_model` | `"name@version"`: a model name (letters, digits, `_`, `-`, `.`, at most 64, starting with a letter or digit) and a version number ≥ 1 | none (rules only) |
+/// | `ml_model` | `"name@version"`: a model name as the registry takes it (1-64 of `A-Z a-z 0-9 _ . -`) and a version number ≥ 1 | none (rules only) |
 /// | `compare` | `["rules_only"]` (with `ml_model`): the same run without the model beside it in the report | none |
 extension JobRequest {
-    /// A model reference `name@version`, nil when `text` is not one.
+    /// A model reference `name@version` (the version without leading zeros), nil when `text` is
+    /// not one by `ModelRegistry.parse(reference:)`.
     static func modelReference(_ text: String) -> String? {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, let first = parts[0].first, first.isASCII && (first.isLetter || first.isNumber),
-            parts[0].count <= 64,
-            parts[0].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") }),
-            parts[1].count <= 9, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let version = Int(parts[1]),
-            version >= 1
-        else { return nil }
-        return "\(parts[0])@\(version)"
+        ModelRegistry.parse(reference: text).map { "\($0.name)@\($0.version)" }
     }
 
     /// `ml_model` and `compare`; `BAD_REQUEST` naming the field otherwise.

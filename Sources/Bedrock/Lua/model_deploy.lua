@@ -30,9 +30,12 @@ for _, e in ipairs(REQ.entries) do
   redis.call('HSET', P .. 'model:' .. e.name .. ':' .. e.version, 'status', 'deployed',
     'traffic_percentage', tostring(e.share))
 end
+-- Only a version that had traffic is retired (a candidate never deployed stays a candidate).
 for _, e in ipairs(REQ.retired) do
-  redis.call('HSET', P .. 'model:' .. e.name .. ':' .. e.version, 'status', 'retired',
-    'traffic_percentage', '0')
+  if REQ.expected[e.ref] ~= nil then
+    redis.call('HSET', P .. 'model:' .. e.name .. ':' .. e.version, 'status', 'retired',
+      'traffic_percentage', '0')
+  end
 end
 local status = redis.call('HGET', key, 'status')
 local event_id = emit('models', 'model.deployed', {

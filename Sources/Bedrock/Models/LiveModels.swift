@@ -19,7 +19,9 @@ import TradingCore
 /// (`bedrock_ml_scored_total{model}`).
 ///
 /// Threading: all state is in one `Mutex`; Redis reads and parsing happen outside it on the
-/// caller's connection (the engine thread's, or a worker's for `signals.generate`).
+/// caller's thread and connection (the engine thread's at a bar with an entry, or a worker's
+/// for `signals.generate`), and a refresh publishes new traffic only together with its parsed
+/// versions.
 public final class LiveModels: Sendable {
     /// What a score attempt gave.
     public struct Scored: Sendable, Equatable {
@@ -51,6 +53,9 @@ public final class LiveModels: Sendable {
         var loaded: [String: Loaded] = [:]
         var nextRefresh = -Double.infinity
         var alerted: Set<String> = []
+        /// Traffic reads started, and the newest one applied.
+        var reads = 0
+        var applied = 0
     }
 
     /// The registry read from.
@@ -60,6 +65,7 @@ public final class LiveModels: Sendable {
     /// Seconds before a version that failed to load is tried again.
     public let retrySeconds: Double
     private let clock: any GatewayClock
+    private let load: @Sendable (String, RedisConnection) throws -> TreeEnsemble
     private let state = Mutex(State())
     private let failures: Counter
     private let registryMetrics: MetricsRegistry
@@ -67,11 +73,22 @@ public final class LiveModels: Sendable {
     private let log = Logger(label: "bedrock.models")
 
     /// Live models of `registry`, counted in `metrics`.
-    public init(
+    public convenience init(
         registry: ModelRegistry, metrics: MetricsRegistry, clock: any GatewayClock = SystemClock(),
         refreshSeconds: Double = 1, retrySeconds: Double = 30
     ) {
-        self.registry = registry; self.clock = clock
+        self.init(
+            registry: registry, metrics: metrics, clock: clock, refreshSeconds: refreshSeconds, retrySeconds: retrySeconds,
+            load: { try registry.load(reference: $0, on: $1) })
+    }
+
+    /// Live models parsing each version with `load` (`ModelRegistry.load` in the gateway; tests
+    /// pause it to score while a refresh parses).
+    init(
+        registry: ModelRegistry, metrics: MetricsRegistry, clock: any GatewayClock, refreshSeconds: Double,
+        retrySeconds: Double, load: @escaping @Sendable (String, RedisConnection) throws -> TreeEnsemble
+    ) {
+        self.registry = registry; self.clock = clock; self.load = load
         self.refreshSeconds = refreshSeconds; self.retrySeconds = retrySeconds
         registryMetrics = metrics
         failures = metrics.counter(
@@ -79,23 +96,25 @@ public final class LiveModels: Sendable {
             help: "Signals left without an ML score because the picked model version failed to load or to score.")
     }
 
-    /// Reads the traffic when a second has passed since the last read, and loads the deployed
-    /// versions not parsed yet (or whose failed load is due for a retry). Redis errors are
-    /// thrown (the caller's round fails as for any Redis error).
+    /// Reads the traffic when a second has passed since the last read, parses the deployed
+    /// versions not parsed yet (or whose failed load is due for a retry), and only then swaps
+    /// the traffic and the parsed versions together: until the swap, signals keep being scored
+    /// by the previous traffic, so a deploy never leaves a signal without a score. Parsing runs
+    /// on the caller's thread outside the lock (other threads score meanwhile). A read older
+    /// than the last one applied (two refreshes overlapping) is dropped. Redis errors are thrown
+    /// (the caller's round fails as for any Redis error) and change nothing.
     public func refresh(on c: RedisConnection) throws {
         let now = clock.read().monotonic
-        let due = state.withLock { s -> Bool in
-            guard now >= s.nextRefresh else { return false }
+        let ticket = state.withLock { s -> Int? in
+            guard now >= s.nextRefresh else { return nil }
             s.nextRefresh = now + refreshSeconds
-            return true
+            s.reads += 1
+            return s.reads
         }
-        guard due else { return }
+        guard let ticket else { return }
         let traffic = try registry.traffic(on: c)
         let wanted = state.withLock { s -> [String] in
-            s.traffic = traffic
-            s.loaded = s.loaded.filter { traffic.shares[$0.key] != nil }
-            s.alerted = s.alerted.filter { traffic.shares[$0] != nil }  // a redeployed version alerts afresh
-            return traffic.shares.keys.filter { ref in
+            traffic.shares.keys.filter { ref in
                 switch s.loaded[ref] {
                 case .ready: return false
                 case .failed(_, let retryAt): return now >= retryAt
@@ -103,16 +122,22 @@ public final class LiveModels: Sendable {
                 }
             }
         }
+        var fresh: [String: Loaded] = [:]
         for ref in wanted.sorted() {
-            let loaded: Loaded
             do {
-                loaded = .ready(try registry.load(reference: ref, on: c))
+                fresh[ref] = .ready(try load(ref, c))
             } catch let error as ModelFormatError {
-                loaded = .failed("stored model does not load: \(error.message)", retryAt: now + retrySeconds)
+                fresh[ref] = .failed("stored model does not load: \(error.message)", retryAt: now + retrySeconds)
             } catch let error as APIError {
-                loaded = .failed(error.message, retryAt: now + retrySeconds)
+                fresh[ref] = .failed(error.message, retryAt: now + retrySeconds)
             }
-            state.withLock { $0.loaded[ref] = loaded }
+        }
+        state.withLock { s in
+            guard ticket > s.applied else { return }
+            s.applied = ticket
+            s.traffic = traffic
+            s.loaded = s.loaded.filter { traffic.shares[$0.key] != nil }.merging(fresh) { _, new in new }
+            s.alerted = s.alerted.filter { traffic.shares[$0] != nil }  // a redeployed version alerts afresh
         }
     }
 

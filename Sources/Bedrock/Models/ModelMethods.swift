@@ -6,7 +6,7 @@ import TradingCore
 ///
 /// | method | route | role | params | answer |
 /// |---|---|---|---|---|
-/// | `models.list` | `GET /v1/models` | VIEWER | – | `{"models":[version...newest first],"traffic":{"name@version":pct},"arbiter":{...}}` |
+/// | `models.list` | `GET /v1/models` | VIEWER | `limit` 1..1000 (default 100), `offset` ≥ 0 (default 0) | `{"models":[version...newest first, that page],"total","limit","offset","traffic":{"name@version":pct},"arbiter":{...}}` |
 /// | `models.import` | `POST /v1/models/import` | ADMIN | `name`, `model` (XGBoost JSON object or its text) | the new version |
 /// | `models.deploy` | `POST /v1/models/{name}/{version}/deploy` | ADMIN | `traffic_percentage` 0..100 | the version + `traffic`, `retired`, `note` |
 /// | `models.predict` | `POST /v1/models/{name}/predict` | VIEWER | `features` {name: value} or `signal_id`; `version`? | `{"ml_confidence_score","ml_model"}` |
@@ -21,7 +21,10 @@ public enum ModelMethods {
         func add(_ method: Method, _ body: @escaping @Sendable (MethodCall, LedgerParams, RedisConnection) throws -> JSONValue) {
             table.register(.pooled(method, pool: pool, label: method.rawValue, body))
         }
-        add(.modelsList) { _, _, c in try registry.list(on: c) }
+        add(.modelsList) { _, p, c in
+            let (limit, offset) = try listPage(p)
+            return try registry.list(limit: limit, offset: offset, on: c)
+        }
         add(.modelsImport) { _, p, c in try importModel(p, registry: registry, on: c) }
         add(.modelsDeploy) { _, p, c in
             let (name, version) = try reference(p)
@@ -43,6 +46,19 @@ public enum ModelMethods {
             let (name, version) = try reference(p)
             return try registry.performance(name: name, version: version, on: c)
         }
+    }
+
+    /// `limit` (1...1000, default 100) and `offset` (≥ 0, default 0) of `models.list`;
+    /// BAD_REQUEST naming the field otherwise.
+    static func listPage(_ p: LedgerParams) throws -> (limit: Int, offset: Int) {
+        let most = ModelRegistry.maxListLimit
+        let limit = try p.int("limit") ?? Int64(ModelRegistry.defaultListLimit)
+        guard (1...Int64(most)).contains(limit) else { throw APIError(.badRequest, "limit must be an integer from 1 to \(most)") }
+        let offset = try p.int("offset") ?? 0
+        guard (0...1_000_000_000).contains(offset) else {
+            throw APIError(.badRequest, "offset must be an integer from 0 to 1000000000")
+        }
+        return (Int(limit), Int(offset))
     }
 
     /// A valid model name from parameter `name`.

@@ -23,13 +23,16 @@ public final class ModelRegistry: Sendable {
     public let ledger: Ledger
     /// The arbiter weights in effect (echoed by `models.list`).
     public let arbiter: ArbiterConfig
-    /// Parsed models by `name@version` (versions never change), at most `cacheLimit`.
-    private let parsed = Mutex<[String: TreeEnsemble]>([:])
-    private static let cacheLimit = 32
+    /// Parsed models by `name@version` (versions never change), least recently used evicted first.
+    private let parsed: Mutex<ParsedModels>
 
-    /// A registry on `ledger`'s Redis layout.
-    public init(ledger: Ledger, arbiter: ArbiterConfig = .default) {
+    /// A registry on `ledger`'s Redis layout, keeping at most `cacheCount` parsed versions whose
+    /// model texts total at most `cacheBytes` (the newest one is kept whatever its size).
+    public init(
+        ledger: Ledger, arbiter: ArbiterConfig = .default, cacheCount: Int = 32, cacheBytes: Int = 256 << 20
+    ) {
         self.ledger = ledger; self.arbiter = arbiter
+        parsed = Mutex(ParsedModels(countLimit: cacheCount, byteLimit: cacheBytes))
     }
 
     var prefix: String { ledger.settings.prefix }
@@ -55,11 +58,15 @@ public final class ModelRegistry: Sendable {
         }
     }
 
-    /// `name@version` split, or nil when it is not one (bad name, version not a positive integer).
+    /// `name@version` split, or nil when it is not one (bad name, version not a positive integer
+    /// in decimal digits). The one rule for references: the registry, live scoring and jobs.
     public static func parse(reference: String) -> (name: String, version: Int64)? {
         guard let at = reference.lastIndex(of: "@") else { return nil }
         let name = String(reference[..<at])
-        guard isValidName(name), let version = Int64(reference[reference.index(after: at)...]), version > 0 else { return nil }
+        let digits = reference[reference.index(after: at)...]
+        guard isValidName(name), !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            let version = Int64(digits), version > 0
+        else { return nil }
         return (name, version)
     }
 
@@ -103,7 +110,7 @@ public final class ModelRegistry: Sendable {
     /// `APIError` NOT_FOUND for an unknown version, BAD_REQUEST for a bad reference, and
     /// `ModelFormatError` when the stored model does not parse.
     public func load(reference: String, on c: RedisConnection) throws -> TreeEnsemble {
-        if let hit = parsed.withLock({ $0[reference] }) { return hit }
+        if let hit = parsed.withLock({ $0.get(reference) }) { return hit }
         guard let (name, version) = ModelRegistry.parse(reference: reference) else {
             throw APIError(.badRequest, "bad model reference \"\(reference)\" (name@version)")
         }
@@ -111,10 +118,7 @@ public final class ModelRegistry: Sendable {
             throw APIError(.notFound, "no model \(reference)")
         }
         let ensemble = try TreeEnsemble(jsonText: text)
-        parsed.withLock { cache in
-            if cache.count >= ModelRegistry.cacheLimit { cache.removeAll() }
-            cache[reference] = ensemble
-        }
+        parsed.withLock { $0.put(reference, ensemble, bytes: text.utf8.count) }
         return ensemble
     }
 
@@ -127,12 +131,19 @@ public final class ModelRegistry: Sendable {
     }
 
     /// Gives `name@version` `percentage` (0...100) of the live traffic by `ModelTraffic`, with
-    /// `model.deployed`; retried when another gateway changed the traffic meanwhile.
+    /// `model.deployed`; retried when another gateway changed the traffic meanwhile. 0 for a
+    /// version with no traffic writes nothing and answers its unchanged description.
     public func deploy(name: String, version: Int64, percentage: Int, on c: RedisConnection) throws -> Deployment {
         let reference = "\(name)@\(version)"
         for _ in 0..<8 {
             let current = try traffic(on: c)
             let change = current.deploying(reference, percentage: percentage)
+            if change.unchanged {
+                guard let described = try self.version(name, version, on: c) else {
+                    throw APIError(.notFound, "no model \(reference)")
+                }
+                return Deployment(version: described, change: change)
+            }
             func split(_ ref: String) -> (String, String) {
                 let p = ModelRegistry.parse(reference: ref)
                 return (p?.name ?? ref, String(p?.version ?? 0))
@@ -201,8 +212,15 @@ public final class ModelRegistry: Sendable {
         return seq > 0 ? Array(1...seq) : []
     }
 
-    /// `models.list`: every version newest first, the traffic and the arbiter weights.
-    public func list(on c: RedisConnection) throws -> JSONValue {
+    /// Versions `models.list` answers when `limit` is not given.
+    public static let defaultListLimit = 100
+    /// The largest `limit` `models.list` takes.
+    public static let maxListLimit = 1000
+
+    /// `models.list`: the versions newest first (`limit` of them from `offset`, `total` over all),
+    /// the traffic and the arbiter weights: `{"models","total","limit","offset","traffic","arbiter"}`.
+    /// `limit` 1...`maxListLimit` and `offset` ≥ 0 are checked by the caller.
+    public func list(limit: Int = defaultListLimit, offset: Int = 0, on c: RedisConnection) throws -> JSONValue {
         let names = (try c.command(["SMEMBERS", prefix + "models"]).checked().array ?? []).compactMap(\.string).sorted()
         let seqs = names.isEmpty ? [] : try c.pipeline(names.map { ["GET", "\(prefix)model:\($0):seq"] })
         var refs: [(String, Int64)] = []
@@ -224,8 +242,10 @@ public final class ModelRegistry: Sendable {
             }
             return (a["version"]?.intValue ?? 0) > (b["version"]?.intValue ?? 0)
         }
+        let page = offset < models.count ? Array(models[offset..<min(models.count, offset + limit)]) : []
         return .object([
-            ("models", .array(models)), ("traffic", ModelRegistry.json(try traffic(on: c))),
+            ("models", .array(page)), ("total", .int(Int64(models.count))), ("limit", .int(Int64(limit))),
+            ("offset", .int(Int64(offset))), ("traffic", ModelRegistry.json(try traffic(on: c))),
             (
                 "arbiter",
                 .object([

@@ -7,7 +7,9 @@
 ///   versions proportionally to their current shares to fill 100 − p, in integers by the
 ///   largest-remainder method (ties: the earlier `name@version`). A version left with 0 is
 ///   retired. The first deployed version gets 100 whatever was asked (`Change.note` says so);
-///   p = 0 retires the version and rescales the others to fill 100.
+///   p = 0 retires the version and rescales the others to fill 100. Only a version that had
+///   traffic is ever retired: p = 0 for a version with no traffic (a candidate, or one already
+///   retired) changes nothing (`Change.unchanged`, and the note says so).
 /// - A signal is scored by the version whose cumulative share band (versions sorted by
 ///   `name@version`) holds `FNV-1a-64("strategy|market|interval|bar_time") mod 100`: the same
 ///   signal always picks the same version, and over many signals each gets about its share.
@@ -24,10 +26,14 @@ public struct ModelTraffic: Sendable, Equatable {
         public var traffic: ModelTraffic
         /// The share the deployed version got (may differ from the one asked: first version).
         public var granted: Int
-        /// Versions that lost all traffic (retired), sorted; includes the deployed one for p = 0.
+        /// Versions that had traffic and lost it (retired), sorted; includes the deployed one
+        /// for p = 0 when it had traffic.
         public var retired: [String]
-        /// Plain words when the share granted is not the one asked, else nil.
+        /// Plain words when the share granted is not the one asked or nothing changed, else nil.
         public var note: String?
+        /// True when the deploy changes nothing (p = 0 for a version with no traffic): nothing
+        /// is written and no event appended.
+        public var unchanged = false
     }
 
     /// Sum of the shares (100, or 0 when nothing is deployed).
@@ -57,9 +63,12 @@ public struct ModelTraffic: Sendable, Equatable {
             next = ModelTraffic.rescale(others, to: 100 - p)
             if p > 0 { next[reference] = p }
         }
+        if p == 0 && shares[reference] == nil {
+            return Change(
+                traffic: self, granted: 0, retired: [], note: "\(reference) has no traffic: nothing changed", unchanged: true)
+        }
         let after = ModelTraffic(shares: next)
-        var retired = shares.keys.filter { after.shares[$0] == nil }
-        if p == 0 && !retired.contains(reference) { retired.append(reference) }
+        let retired = shares.keys.filter { after.shares[$0] == nil }
         return Change(traffic: after, granted: granted, retired: retired.sorted(), note: note)
     }
 
