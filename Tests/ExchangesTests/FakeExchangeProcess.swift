@@ -94,10 +94,15 @@ final class FakeExchangeProcess: @unchecked Sendable {
     /// Moves the fake's clock on by `ms`.
     func advance(ms: Int64) { _ = try? control("advance", ["ms": String(ms)]) }
 
+    /// Closes its stdin (the fake's stop signal), waits up to 5 s for it to exit, then kills it:
+    /// a fake that does not stop never hangs the test run.
     func stop() {
         guard process.isRunning else { return }
         try? input.fileHandleForWriting.close()
         process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 

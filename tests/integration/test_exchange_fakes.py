@@ -407,3 +407,25 @@ def test_standalone_process_with_http_control_routes():
     finally:
         proc.stdin.close()
         assert proc.wait(timeout=10) == 0
+
+
+def test_standalone_process_stops_on_sigterm_and_stdin_at_once():
+    """What the Swift tests do to stop a fake: close its stdin and send SIGTERM straight after. The
+    signal often lands while the main thread waits on the stop event; its handler used to set that
+    event there and deadlock on the event's own lock. Every one of many stops must end promptly."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    for i in range(12):
+        proc = subprocess.Popen([sys.executable, "-m", "fakes", "binance", "--now-ms", str(NOW)],
+                                cwd=Path(__file__).parent, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert json.loads(proc.stdout.readline())["exchange"] == "binance"
+        if i % 2:
+            proc.stdin.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0, f"stop {i}"
+        proc.stdout.close()
+        if proc.stdin and not proc.stdin.closed:
+            proc.stdin.close()

@@ -56,17 +56,32 @@ def main(argv: list[str] | None = None) -> int:
     fake.start()
     if args.wall_clock:
         fake.start_pump(args.pump_s)
-    print(json.dumps({"exchange": args.exchange, "http_url": fake.http_url,
-                      "ws_url": fake.spot_ws_url if args.exchange == "bybit" else fake.ws_url,
-                      "control": fake.http_url + "/__control/"}), flush=True)
-
+    # A signal handler must not touch `done`: it runs on the main thread, possibly inside
+    # `done.wait()` while that holds the event's lock, and `done.set()` there deadlocks. It
+    # raises instead, which ends the wait. Both ways to stop are in place before the ready line.
     done = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: done.set())
     threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
-    done.wait()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop_on_signal)
+    try:
+        print(json.dumps({"exchange": args.exchange, "http_url": fake.http_url,
+                          "ws_url": fake.spot_ws_url if args.exchange == "bybit" else fake.ws_url,
+                          "control": fake.http_url + "/__control/"}), flush=True)
+        done.wait()
+    except _Stop:
+        pass
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)  # stopping already
     fake.stop()
     return 0
+
+
+class _Stop(Exception):
+    """Raised by the SIGTERM/SIGINT handler to end the main thread's wait."""
+
+
+def _stop_on_signal(*_) -> None:
+    raise _Stop
 
 
 if __name__ == "__main__":
