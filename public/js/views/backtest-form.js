@@ -10,6 +10,22 @@ import { el, fmtNum, fmtTime } from '../ui.js';
 
 const OTHER = '';   // the dataset option whose name is typed
 
+/**
+ * Runs every field check, marking each field with its message (or clearing it); the first
+ * failure as `{input, message}` ("Label: message"), or null when all pass.
+ * @param {{check: () => string, f: {input: HTMLElement, error: HTMLElement, row: HTMLElement}}[]} checks
+ */
+export function runChecks(checks) {
+  let first = null;
+  for (const c of checks) {
+    const message = c.check();
+    c.f.error.textContent = message;
+    if (message) c.f.input.setAttribute('aria-invalid', 'true'); else c.f.input.removeAttribute('aria-invalid');
+    if (message && !first) first = { input: c.f.input, message: `${c.f.row.querySelector('label').textContent}: ${message}` };
+  }
+  return first;
+}
+
 /** A dataset option's text: `BTCUSDT-1h.csv — 4,000 rows, 2024-01-01 00:00 → 2024-06-16 15:00 UTC`. */
 export function datasetText(d) {
   if (d.error) return `${d.name} — cannot be used: ${d.error}`;
@@ -164,16 +180,7 @@ export function buildBacktestForm(o) {
     el('div', { class: 'form-actions' }, submit, cancelButton));
   renderParams();
 
-  function validate() {
-    let first = null;
-    for (const c of [...paramChecks, ...checks]) {
-      const message = c.check();
-      c.f.error.textContent = message;
-      if (message) c.f.input.setAttribute('aria-invalid', 'true'); else c.f.input.removeAttribute('aria-invalid');
-      if (message && !first) first = { input: c.f.input, message: `${c.f.row.querySelector('label').textContent}: ${message}` };
-    }
-    return first;
-  }
+  function validate() { return runChecks([...paramChecks, ...checks]); }
 
   function params() {
     const p = {

@@ -7,8 +7,8 @@ import { el, errorText } from '../ui.js';
 import { plainError } from '../ml.js';
 import { buildBacktestForm } from './backtest-form.js';
 import { renderReport } from './backtest-report.js';
+import { createTaskFollower } from '../task.js';
 
-const POLL_MS = 2000;
 const DATASET_RETRIES = 10;   // asks for files the gateway is still reading (`pending`), 1.5 s apart
 const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
@@ -116,85 +116,57 @@ function createProgressBar() {
 
 /**
  * Runs one backtest job at a time: `backtest.submit` over the socket, its `progress` frames on
- * the bar, a status poll every `POLL_MS` as a backup, cancel, and the outcome (report or error).
+ * the bar, a status poll as a backup (`createTaskFollower`), cancel, and the outcome (report or error).
  * @param {object} ctx the view context
  * @param {ReturnType<typeof createProgressBar>} progress
  * @param {{setBusy: (busy: boolean) => void, showError: (message: string) => void,
  *          showReport: (taskId: string, report: object) => void}} form
  */
 function createJobRunner(ctx, progress, form) {
-  let job = null;            // {id, off, timer, done}
+  const follower = createTaskFollower(ctx.socket, {
+    submit: 'backtest.submit',
+    cancel: 'backtest.cancel',
+    async status(id) {
+      const s = await ctx.api.get(`/v1/backtest/status/${encodeURIComponent(id)}`);
+      if (!FINAL.has(s.status)) return { progress: s.status === 'RUNNING' ? s.progress : undefined };
+      const report = s.status === 'COMPLETED' ? await ctx.api.get(`/v1/backtest/report/${encodeURIComponent(id)}`) : null;
+      return { final: { task_id: id, status: s.status, reason: s.reason, report } };
+    },
+    onProgress(id, value) {
+      if (value > progress.value()) progress.set(value, `Task ${id}: ${Math.round(value * 100)} %`);
+    },
+    onFinish(id, frame) {
+      form.setBusy(false);
+      if (frame.status === 'COMPLETED' && frame.report) {
+        progress.set(1, `Task ${id}: completed`);
+        form.showReport(id, frame.report);
+        ctx.toast(`Backtest ${id} completed`, 'ok');
+      } else {
+        const why = frame.reason || frame.status;
+        progress.set(progress.value() || 0, `Task ${id}: ${frame.status}${frame.reason ? ` (${frame.reason})` : ''}`);
+        if (frame.status !== 'CANCELLED') form.showError(`Backtest ${frame.status.toLowerCase()}: ${why}`);
+        ctx.toast(`Backtest ${id} ${String(frame.status).toLowerCase()}`, frame.status === 'CANCELLED' ? 'info' : 'error');
+      }
+    },
+  });
 
   async function submit(params) {
-    if (job) return;
+    if (follower.busy()) return;
     form.setBusy(true);
     progress.set(null, 'Submitting…');
-    let answer;
     try {
-      answer = await ctx.socket.request('backtest.submit', params);
+      const id = await follower.submit(params);
+      if (id && follower.busy()) progress.set(0, `Task ${id}: queued`);
     } catch (err) {
       form.setBusy(false);
       progress.hide();
       form.showError(plainError(err));
-      return;
-    }
-    const id = answer.task_id;
-    job = { id, done: false, off: null, timer: 0 };
-    progress.set(0, `Task ${id}: queued`);
-    job.off = ctx.socket.onTask(id, {
-      onProgress: (p) => {
-        if (!job || job.id !== id) return;
-        const value = typeof p === 'number' ? p : p && p.progress;
-        progress.set(value, `Task ${id}: ${Math.round(value * 100)} %`);
-      },
-      onCompleted: (frame) => finish(id, frame),
-    });
-    poll(id);
-  }
-
-  /** Backs the frames up: a reconnected socket no longer receives this job's frames. */
-  async function poll(id) {
-    if (!job || job.id !== id || job.done) return;
-    try {
-      const s = await ctx.api.get(`/v1/backtest/status/${encodeURIComponent(id)}`);
-      if (!job || job.id !== id || job.done) return;
-      if (FINAL.has(s.status)) {
-        let rep = null;
-        if (s.status === 'COMPLETED') rep = await ctx.api.get(`/v1/backtest/report/${encodeURIComponent(id)}`);
-        return finish(id, { task_id: id, status: s.status, reason: s.reason, report: rep });
-      }
-      if (s.status === 'RUNNING' && typeof s.progress === 'number' && s.progress > progress.value()) {
-        progress.set(s.progress, `Task ${id}: ${Math.round(s.progress * 100)} %`);
-      }
-    } catch { /* the next poll or the frames will tell */ }
-    if (job && job.id === id && !job.done) job.timer = setTimeout(() => poll(id), POLL_MS);
-  }
-
-  function finish(id, frame) {
-    if (!job || job.id !== id || job.done) return;
-    job.done = true;
-    clearTimeout(job.timer);
-    if (job.off) job.off();
-    job = null;
-    form.setBusy(false);
-    if (frame.status === 'COMPLETED' && frame.report) {
-      progress.set(1, `Task ${id}: completed`);
-      form.showReport(id, frame.report);
-      ctx.toast(`Backtest ${id} completed`, 'ok');
-    } else {
-      const why = frame.reason || frame.status;
-      progress.set(progress.value() || 0, `Task ${id}: ${frame.status}${frame.reason ? ` (${frame.reason})` : ''}`);
-      if (frame.status !== 'CANCELLED') form.showError(`Backtest ${frame.status.toLowerCase()}: ${why}`);
-      ctx.toast(`Backtest ${id} ${String(frame.status).toLowerCase()}`, frame.status === 'CANCELLED' ? 'info' : 'error');
     }
   }
 
   async function cancel() {
-    if (!job) return;
-    const id = job.id;
     try {
-      const answer = await ctx.socket.request('backtest.cancel', { task_id: id });
-      if (answer && answer.status === 'CANCELLED') finish(id, { task_id: id, status: 'CANCELLED', reason: 'cancelled' });
+      await follower.cancel();
     } catch (err) {
       form.showError(`Cancel failed: ${errorText(err)}`);
     }
@@ -204,8 +176,6 @@ function createJobRunner(ctx, progress, form) {
     submit, cancel,
 
     /** Stops following the job (the view goes away). */
-    dispose() {
-      if (job) { clearTimeout(job.timer); if (job.off) job.off(); job = null; }
-    },
+    dispose: follower.dispose,
   };
 }

@@ -9,9 +9,9 @@
 import { marketOptions, withBars } from '../markets.js';
 import { el, replaceChildren } from '../ui.js';
 import { metricsVsBaseline, modelRef, plainError } from '../ml.js';
-import { checkNumber, datasetText, field, numberInput, rangeText } from './backtest-form.js';
+import { checkNumber, datasetText, field, numberInput, rangeText, runChecks } from './backtest-form.js';
+import { createTaskFollower } from '../task.js';
 
-const POLL_MS = 2000;
 const FINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
 /** Hyperparameters offered in the form: [JSON name, label, spec for checkNumber]. */
@@ -40,7 +40,22 @@ export function createTrainPanel(ctx, onTrained) {
     el('p', { class: 'muted', text: 'Labels every signal of the strategy by its own trade, trains gradient-boosted trees and measures them out of sample by walk-forward.' }),
     slot, progressRow, result);
   let form = null;
-  let job = null;   // { id, off, timer, done }
+  const follower = createTaskFollower(ctx.socket, {
+    submit: 'training.submit',
+    cancel: 'training.cancel',
+    async status(id) {
+      const s = await ctx.socket.request('training.status', { task_id: id });
+      const st = String(s.status || '').toUpperCase();
+      // training.status carries the version (`model`) once COMPLETED.
+      if (FINAL.has(st)) return { final: { task_id: id, status: st, reason: s.reason, report: s.model ? { model: s.model } : null } };
+      return { progress: s.progress };
+    },
+    onProgress(id, value, stage) {
+      if (value < bar.value) return;
+      setProgress(value, `Task ${id}: ${Math.round(value * 100)} %${stage ? ` · ${stage}` : ''}`);
+    },
+    onFinish: finish,
+  });
 
   function setProgress(fraction, text) {
     progressRow.hidden = false;
@@ -63,53 +78,21 @@ export function createTrainPanel(ctx, onTrained) {
   }
 
   async function submit(params) {
-    if (job) return;
+    if (follower.busy()) return;
     form.setBusy(true);
     replaceChildren(result);
     setProgress(null, 'Submitting…');
-    let answer;
     try {
-      answer = await ctx.socket.request('training.submit', params);
+      const id = await follower.submit(params);
+      if (id && follower.busy()) setProgress(0, `Task ${id}: queued`);
     } catch (err) {
       form.setBusy(false);
       progressRow.hidden = true;
       form.showError(`Training not started. ${plainError(err)}`);
-      return;
     }
-    const id = answer.task_id;
-    job = { id, done: false, off: null, timer: 0 };
-    setProgress(0, `Task ${id}: queued`);
-    job.off = ctx.socket.onTask(id, {
-      onProgress: (p, frame) => {
-        if (!job || job.id !== id) return;
-        const value = typeof p === 'number' ? p : 0;
-        setProgress(value, `Task ${id}: ${Math.round(value * 100)} %${frame && frame.stage ? ` · ${frame.stage}` : ''}`);
-      },
-      onCompleted: (frame) => finish(id, frame),
-    });
-    poll(id);
-  }
-
-  /** A reconnected socket gets no more frames of this job: the status answers instead. */
-  async function poll(id) {
-    if (!job || job.id !== id || job.done) return;
-    try {
-      const s = await ctx.socket.request('training.status', { task_id: id });
-      if (!job || job.id !== id || job.done) return;
-      const st = String(s.status || '').toUpperCase();
-      // training.status carries the version (`model`) once COMPLETED.
-      if (FINAL.has(st)) return finish(id, { task_id: id, status: st, reason: s.reason, report: s.model ? { model: s.model } : null });
-      if (typeof s.progress === 'number' && s.progress > bar.value) setProgress(s.progress, `Task ${id}: ${Math.round(s.progress * 100)} %`);
-    } catch { /* the frames or the next poll will tell */ }
-    if (job && job.id === id && !job.done) job.timer = setTimeout(() => poll(id), POLL_MS);
   }
 
   function finish(id, frame) {
-    if (!job || job.id !== id || job.done) return;
-    job.done = true;
-    clearTimeout(job.timer);
-    if (job.off) job.off();
-    job = null;
     form.setBusy(false);
     const status = String(frame.status || '').toUpperCase();
     const model = frame.report && frame.report.model;
@@ -125,11 +108,8 @@ export function createTrainPanel(ctx, onTrained) {
   }
 
   async function cancel() {
-    if (!job) return;
-    const id = job.id;
     try {
-      const answer = await ctx.socket.request('training.cancel', { task_id: id });
-      if (answer && String(answer.status).toUpperCase() === 'CANCELLED') finish(id, { task_id: id, status: 'CANCELLED' });
+      await follower.cancel();
     } catch (err) {
       form.showError(`Not cancelled. ${plainError(err)}`);
     }
@@ -138,7 +118,7 @@ export function createTrainPanel(ctx, onTrained) {
   load();
   return {
     panel,
-    dispose() { if (job) { clearTimeout(job.timer); if (job.off) job.off(); job = null; } },
+    dispose: follower.dispose,
   };
 }
 
@@ -234,13 +214,7 @@ function buildTrainForm(o) {
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    let first = null;
-    for (const c of [...paramChecks, ...checks]) {
-      const message = c.check();
-      c.f.error.textContent = message;
-      if (message) c.f.input.setAttribute('aria-invalid', 'true'); else c.f.input.removeAttribute('aria-invalid');
-      if (message && !first) first = { input: c.f.input, message: `${c.f.row.querySelector('label').textContent}: ${message}` };
-    }
+    const first = runChecks([...paramChecks, ...checks]);
     if (first) { showError(first.message); first.input.focus(); return; }
     showError('');
     const p = {
