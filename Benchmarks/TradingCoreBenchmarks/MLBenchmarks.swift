@@ -5,22 +5,10 @@ import Benchmark
 import JSONCodec
 import TradingCore
 
-/// SplitMix64, so the model and the rows are the same on every run.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-    }
-}
-
 /// A model of `trees` complete trees of depth `depth` (every path as long as it can be), random
 /// splits over the 15 features, in XGBoost's JSON format, read by `TreeEnsemble`.
 func completeTreesModel(trees: Int, depth: Int) -> TreeEnsemble {
-    var random = SplitMix(state: 1)
+    var random = SplitMix64(seed: 1)
     let inner = (1 << depth) - 1
     let nodes = 2 * inner + 1
     var treeValues: [JSONValue] = []
@@ -34,9 +22,9 @@ func completeTreesModel(trees: Int, depth: Int) -> TreeEnsemble {
             let isInner = n < inner
             left.append(.int(isInner ? Int64(2 * n + 1) : -1))
             right.append(.int(isInner ? Int64(2 * n + 2) : -1))
-            conditions.append(.double(isInner ? random.next() * 2 - 1 : (random.next() - 0.5) * 0.1))
-            features.append(.int(isInner ? Int64(random.next() * 15) : 0))
-            defaults.append(.int(random.next() < 0.5 ? 1 : 0))
+            conditions.append(.double(isInner ? random.nextUnit() * 2 - 1 : (random.nextUnit() - 0.5) * 0.1))
+            features.append(.int(isInner ? Int64(random.nextUnit() * 15) : 0))
+            defaults.append(.int(random.nextUnit() < 0.5 ? 1 : 0))
         }
         let zeros = JSONValue.array([JSONValue](repeating: 0, count: nodes))
         treeValues.append([
@@ -57,15 +45,15 @@ func completeTreesModel(trees: Int, depth: Int) -> TreeEnsemble {
 
 /// `n` rows × 15 features in [−1, 1), 3 % missing, labels from two features and noise; hourly.
 func trainingRows(_ n: Int) -> LabeledRows {
-    var random = SplitMix(state: 2)
+    var random = SplitMix64(seed: 2)
     var matrix = FeatureMatrix(columns: MLFeatures.count)
     var labels: [UInt8] = []
     var row = [Double](repeating: 0, count: MLFeatures.count)
     for _ in 0..<n {
-        for c in 0..<MLFeatures.count { row[c] = random.next() < 0.03 ? .nan : random.next() * 2 - 1 }
+        for c in 0..<MLFeatures.count { row[c] = random.nextUnit() < 0.03 ? .nan : random.nextUnit() * 2 - 1 }
         matrix.append(row)
         let signal = (row[0].isNaN ? 0 : row[0]) + 0.5 * (row[3].isNaN ? 0 : row[3] * row[7])
-        labels.append(signal + random.next() - 0.5 > 0 ? 1 : 0)
+        labels.append(signal + random.nextUnit() - 0.5 > 0 ? 1 : 0)
     }
     return LabeledRows(features: matrix, labels: labels, times: (0..<n).map { Int64($0) * 3_600_000 })
 }
@@ -79,8 +67,8 @@ func registerMLBenchmarks() {
     let model = completeTreesModel(trees: 300, depth: 6)
     let signals = 100_000
     let vectors: [Double] = {
-        var random = SplitMix(state: 3)
-        return (0..<(signals * MLFeatures.count)).map { _ in random.next() < 0.05 ? .nan : random.next() * 2 - 1 }
+        var random = SplitMix64(seed: 3)
+        return (0..<(signals * MLFeatures.count)).map { _ in random.nextUnit() < 0.05 ? .nan : random.nextUnit() * 2 - 1 }
     }()
     Benchmark(
         "ML scoring, 300 trees of depth 6, 100,000 signals, 1 thread",

@@ -6,30 +6,18 @@ import XCTest
 /// The trainer and walk-forward evaluation: learns separable data, finds nothing in noise (no
 /// look-ahead), trains on the past only, is deterministic and thread-count independent, cancels.
 final class ModelTrainingTests: XCTestCase {
-    /// SplitMix64: the same numbers on every machine.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-        }
-    }
-
     /// `n` hourly rows; feature 0 uniform in [0, 1), the others noise with 5 % missing in 1…5;
     /// `label` decides each row's label from its features and a random number.
     static func rows(_ n: Int, seed: UInt64 = 7, label: ([Double], Double) -> Bool) -> LabeledRows {
-        var random = Random(state: seed)
+        var random = SplitMix64(seed: seed)
         var matrix = FeatureMatrix(columns: MLFeatures.count)
         var labels: [UInt8] = []
         for _ in 0..<n {
-            var x = (0..<MLFeatures.count).map { _ in random.next() * 2 - 1 }
-            x[0] = random.next()
-            for c in 1...5 where random.next() < 0.05 { x[c] = .nan }
+            var x = (0..<MLFeatures.count).map { _ in random.nextUnit() * 2 - 1 }
+            x[0] = random.nextUnit()
+            for c in 1...5 where random.nextUnit() < 0.05 { x[c] = .nan }
             matrix.append(x)
-            labels.append(label(x, random.next()) ? 1 : 0)
+            labels.append(label(x, random.nextUnit()) ? 1 : 0)
         }
         return LabeledRows(features: matrix, labels: labels, times: (0..<n).map { Int64($0) * 3_600_000 })
     }
