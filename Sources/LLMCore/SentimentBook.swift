@@ -51,16 +51,16 @@ public struct SentimentBook: Sendable {
     /// window if none is open.
     public mutating func newsArrived(_ market: String, _ headline: NewsHeadline, at now: ClockReading) -> NewsIntake {
         if markets[market] == nil, markets.count >= config.maxMarkets { return .tooManyMarkets }
+        var state = markets[market] ?? Market()
+        markets[market] = nil  // keeps `state.headlines` uniquely referenced: appends do not copy
+        defer { markets[market] = state }
         var kept = headline
         if kept.title.count > config.maxTitleLength { kept.title = String(kept.title.prefix(config.maxTitleLength)) }
-        var intake = NewsIntake.queued
-        markets[market, default: Market()].headlines.append(kept)
-        if markets[market]!.headlines.count > config.maxHeadlinesPerMarket {
-            markets[market]!.headlines.removeFirst()
-            intake = .queuedDroppingOldest
-        }
-        if markets[market]!.askAt == nil { markets[market]!.askAt = now.monotonic + config.batchWindow }
-        return intake
+        state.headlines.append(kept)
+        if state.askAt == nil { state.askAt = now.monotonic + config.batchWindow }
+        guard state.headlines.count > config.maxHeadlinesPerMarket else { return .queued }
+        state.headlines.removeFirst()
+        return .queuedDroppingOldest
     }
 
     /// The asks to start now: markets whose window has closed and that have no ask in flight,
@@ -108,7 +108,7 @@ public struct SentimentBook: Sendable {
     /// from its price, and schedules a re-ask; with no valid answer, NEUTRAL from `fallback`.
     /// A market the book has no news for is not added.
     public mutating func lookup(_ market: String, price: Double?, at now: ClockReading) -> SentimentReading {
-        guard var state = markets[market] else { return .fallback(market) }
+        guard var state = markets.removeValue(forKey: market) else { return .fallback(market) }
         defer { markets[market] = state }
         if let price { state.lastPrice = price }
         guard var answer = state.answer else { return .fallback(market) }
