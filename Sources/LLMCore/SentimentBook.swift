@@ -5,12 +5,13 @@ import GatewayCore
 /// headlines and prices, carries out the `SentimentAsk`s it returns and reports each result.
 ///
 /// - Coalescing: the first headline for a market after its last ask opens a `batchWindow`; when
-///   it closes, one ask carries the market's newest `maxHeadlinesPerMarket` headlines. Asks for a
-///   market are therefore more than a window apart, and a burst costs one ask per market per
+///   it closes, one ask carries the market's newest `maxHeadlinesPerMarket` headlines. News asks for
+///   a market are therefore at least a window apart, and a burst costs one ask per market per
 ///   window. A market has at most one ask in flight; at most `maxConcurrency` over all markets.
 /// - Cache: an answer is valid for `cacheTTL` and while the price stays within
 ///   `invalidatingMove` of the price at the ask. An invalid answer is dropped and, if the market
-///   has headlines, re-asked at once (next `due`).
+///   has headlines, re-asked at once (next `due`, after any ask in flight). Only a lookup
+///   notices this, so a market nobody reads costs no calls.
 /// - Failure: the market is re-asked one window later; a still-valid earlier answer keeps being
 ///   served meanwhile. `due` starts nothing while the `OutagePolicy` forbids calls.
 public struct SentimentBook: Sendable {
