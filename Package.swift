@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "MarketDataCore", targets: ["MarketDataCore"]),
         .library(name: "Exchanges", targets: ["Exchanges"]),
         .library(name: "Digests", targets: ["Digests"]),
+        .library(name: "LLMCore", targets: ["LLMCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -62,6 +63,9 @@ let package = Package(
         // The exchange adapters: MarketDataCore's policy around real I/O (REST history pages over
         // HTTPClient, live kline streams over Transport's WebSocket client).
         .target(name: "Exchanges", dependencies: ["MarketDataCore", "HTTPClient", "Transport", "JSONCodec", "GatewayCore"]),
+        // Pure LLM policy, no C of its own, no I/O: tasks and prompt templates, strict sentiment
+        // parsing, the per-market sentiment book (cache, news coalescing), the outage policy.
+        .target(name: "LLMCore", dependencies: ["JSONCodec", "TradingCore", "GatewayCore"]),
         // The only importer of CCrypto: message digests (SHA-256 of training data).
         .target(name: "Digests", dependencies: ["CCrypto"]),
         // The only importer of CWebSockets: lws contexts, connections, the WebSocket clients.
@@ -108,6 +112,7 @@ let package = Package(
         .testTarget(name: "JSONCodecTests", dependencies: ["JSONCodec", "CJansson"]),
         .testTarget(name: "DigestsTests", dependencies: ["Digests"]),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore", "JSONCodec"]),
+        .testTarget(name: "LLMCoreTests", dependencies: ["LLMCore", "TradingCore", "GatewayCore"]),
         .testTarget(name: "MarketDataCoreTests", dependencies: ["MarketDataCore", "TradingCore", "GatewayCore"]),
         .testTarget(
             name: "BedrockTests",

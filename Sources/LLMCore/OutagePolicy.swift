@@ -1,0 +1,72 @@
+import GatewayCore
+
+/// The LLM failure policy of SPEC §12 as a pure value, shared by every task: counts calls by task
+/// and outcome, honours `Retry-After` (no call before it), and raises one `LLM_UNAVAILABLE` alert
+/// per outage rather than one per call.
+///
+/// An outage starts when `alertAfter` failures follow each other with no success between them
+/// (1 by default: the first failure after a success), and ends at the next success. Every failure
+/// outcome counts, an unparseable answer included: to a user it is the same fallback. Time is
+/// the monotonic clock of `ClockReading`.
+public struct OutagePolicy: Sendable, Equatable {
+    /// Consecutive failures that start an outage (at least 1).
+    public let alertAfter: Int
+    /// Calls so far by task and outcome.
+    public private(set) var counters = LLMCounters()
+    /// Failures since the last success.
+    public private(set) var consecutiveFailures = 0
+    /// Whether an outage is under way (its alert has been raised).
+    public private(set) var inOutage = false
+    /// Monotonic second before which no call may start (from the latest `Retry-After`), if any.
+    public private(set) var retryNotBefore: Double?
+
+    /// A policy with no failures yet.
+    public init(alertAfter: Int = 1) {
+        self.alertAfter = max(1, alertAfter)
+    }
+
+    /// Whether a call may start now: false while a `Retry-After` runs.
+    public func mayCall(at now: ClockReading) -> Bool {
+        guard let notBefore = retryNotBefore else { return true }
+        return now.monotonic >= notBefore
+    }
+
+    /// A call of `task` succeeded. Returns `.recovered` when this ends an outage.
+    public mutating func succeeded(_ task: LLMTask) -> OutageEvent? {
+        counters.record(task, .ok)
+        consecutiveFailures = 0
+        guard inOutage else { return nil }
+        inOutage = false
+        return .recovered
+    }
+
+    /// A call of `task` failed with `outcome` (a failure outcome); `retryAfter` is the server's
+    /// `Retry-After` in seconds, if it sent one. Returns `.unavailable` once per outage: on the
+    /// failure that starts it.
+    public mutating func failed(
+        _ task: LLMTask, _ outcome: LLMOutcome, retryAfter: Double? = nil, at now: ClockReading
+    ) -> OutageEvent? {
+        precondition(outcome.isFailure, "failed(_:_:) needs a failure outcome")
+        counters.record(task, outcome)
+        if let retryAfter, retryAfter > 0 {
+            retryNotBefore = max(retryNotBefore ?? now.monotonic, now.monotonic + retryAfter)
+        }
+        if outcome == .deferred { return nil }  // not a call: says nothing about the model
+        consecutiveFailures += 1
+        guard !inOutage, consecutiveFailures >= alertAfter else { return nil }
+        inOutage = true
+        return .unavailable(task: task, outcome: outcome, consecutiveFailures: consecutiveFailures)
+    }
+}
+
+/// What the gateway does when the outage state changes.
+public enum OutageEvent: Sendable, Equatable {
+    /// Publish one `risk.alert` `LLM_UNAVAILABLE`: the call that started the outage and how many
+    /// failures in a row led to it.
+    case unavailable(task: LLMTask, outcome: LLMOutcome, consecutiveFailures: Int)
+    /// The model answers again (log it; the next failure raises a new alert).
+    case recovered
+
+    /// The alert code of `risk.alert` for an outage.
+    public static let alertCode = "LLM_UNAVAILABLE"
+}

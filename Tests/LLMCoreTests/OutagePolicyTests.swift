@@ -1,0 +1,81 @@
+import GatewayCore
+import XCTest
+
+@testable import LLMCore
+
+final class OutagePolicyTests: XCTestCase {
+    let clock = ManualClock(monotonic: 100, wall: 1_800_000_000)
+
+    func testOneAlertPerOutageUntilASuccess() {
+        var policy = OutagePolicy()
+        XCTAssertNil(policy.succeeded(.sentiment))
+        XCTAssertEqual(
+            policy.failed(.sentiment, .timeout, at: clock.read()),
+            .unavailable(task: .sentiment, outcome: .timeout, consecutiveFailures: 1))
+        for outcome in [LLMOutcome.serverError, .connectionError, .invalidAnswer, .timeout] {
+            XCTAssertNil(policy.failed(.explanation, outcome, at: clock.read()), "\(outcome)")
+        }
+        XCTAssertTrue(policy.inOutage)
+        XCTAssertEqual(policy.consecutiveFailures, 5)
+        XCTAssertEqual(policy.succeeded(.journal), .recovered)
+        XCTAssertNil(policy.succeeded(.journal))
+        XCTAssertEqual(
+            policy.failed(.review, .serverError, at: clock.read()),
+            .unavailable(task: .review, outcome: .serverError, consecutiveFailures: 1))
+    }
+
+    func testAlertAfterSeveralFailuresInARow() {
+        var policy = OutagePolicy(alertAfter: 3)
+        XCTAssertNil(policy.failed(.sentiment, .timeout, at: clock.read()))
+        XCTAssertNil(policy.failed(.sentiment, .timeout, at: clock.read()))
+        XCTAssertNil(policy.succeeded(.sentiment))  // resets the run
+        XCTAssertNil(policy.failed(.sentiment, .timeout, at: clock.read()))
+        XCTAssertNil(policy.failed(.sentiment, .timeout, at: clock.read()))
+        XCTAssertEqual(
+            policy.failed(.sentiment, .timeout, at: clock.read()),
+            .unavailable(task: .sentiment, outcome: .timeout, consecutiveFailures: 3))
+        XCTAssertNil(policy.failed(.sentiment, .timeout, at: clock.read()))
+    }
+
+    func testRetryAfterForbidsCallsUntilItPasses() {
+        var policy = OutagePolicy()
+        XCTAssertTrue(policy.mayCall(at: clock.read()))
+        _ = policy.failed(.sentiment, .rateLimited, retryAfter: 30, at: clock.read())
+        XCTAssertFalse(policy.mayCall(at: clock.read()))
+        clock.advance(29)
+        XCTAssertFalse(policy.mayCall(at: clock.read()))
+        // A shorter Retry-After from a call already in flight does not shorten the wait.
+        _ = policy.failed(.explanation, .rateLimited, retryAfter: 1, at: clock.read())
+        XCTAssertFalse(policy.mayCall(at: clock.read()))
+        clock.advance(1)
+        XCTAssertTrue(policy.mayCall(at: clock.read()))
+        // A wall-clock step changes nothing: the wait runs on the monotonic clock.
+        _ = policy.failed(.sentiment, .rateLimited, retryAfter: 10, at: clock.read())
+        clock.stepWall(by: 3600)
+        XCTAssertFalse(policy.mayCall(at: clock.read()))
+    }
+
+    func testDeferredCallsAreCountedButDoNotStartAnOutage() {
+        var policy = OutagePolicy()
+        XCTAssertNil(policy.failed(.explanation, .deferred, at: clock.read()))
+        XCTAssertFalse(policy.inOutage)
+        XCTAssertEqual(policy.counters[.explanation, .deferred], 1)
+    }
+
+    func testCountersByTaskAndOutcome() {
+        var policy = OutagePolicy()
+        _ = policy.succeeded(.sentiment)
+        _ = policy.succeeded(.sentiment)
+        _ = policy.failed(.sentiment, .timeout, at: clock.read())
+        _ = policy.failed(.journal, .rateLimited, retryAfter: 5, at: clock.read())
+        XCTAssertEqual(policy.counters[.sentiment, .ok], 2)
+        XCTAssertEqual(policy.counters[.sentiment, .timeout], 1)
+        XCTAssertEqual(policy.counters[.journal, .rateLimited], 1)
+        XCTAssertEqual(policy.counters[.review, .ok], 0)
+        let all = policy.counters.all
+        XCTAssertEqual(all.count, LLMTask.allCases.count * LLMOutcome.allCases.count)
+        XCTAssertEqual(all.map(\.count).reduce(0, +), 4)
+        XCTAssertEqual(LLMOutcome.connectionError.rawValue, "connection_error")
+        XCTAssertEqual(OutageEvent.alertCode, "LLM_UNAVAILABLE")
+    }
+}
