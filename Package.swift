@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Exchanges", targets: ["Exchanges"]),
         .library(name: "Digests", targets: ["Digests"]),
         .library(name: "LLMCore", targets: ["LLMCore"]),
+        .library(name: "LLMClient", targets: ["LLMClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -66,6 +67,9 @@ let package = Package(
         // Pure LLM policy, no C of its own, no I/O: tasks and prompt templates, strict sentiment
         // parsing, the per-market sentiment book (cache, news coalescing), the outage policy.
         .target(name: "LLMCore", dependencies: ["JSONCodec", "TradingCore", "GatewayCore"]),
+        // The OpenAI-compatible chat-completions client (blocking, over HTTPClient); MarketDataCore
+        // for its HTTP-date reader (`Retry-After` as a date).
+        .target(name: "LLMClient", dependencies: ["HTTPClient", "JSONCodec", "MarketDataCore"]),
         // The only importer of CCrypto: message digests (SHA-256 of training data).
         .target(name: "Digests", dependencies: ["CCrypto"]),
         // The only importer of CWebSockets: lws contexts, connections, the WebSocket clients.
@@ -125,6 +129,8 @@ let package = Package(
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], exclude: ["Resources"]),
         // HistoryClient against tests/integration/fakes (`python -m fakes`), run as a child process.
         .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "MarketDataCore", "GatewayCore", "HTTPClient"]),
+        // OpenAIChatClient against tests/integration/fakes (`python -m fakes llm`), run as a child process.
+        .testTarget(name: "LLMClientTests", dependencies: ["LLMClient", "HTTPClient", "JSONCodec"]),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "TSanMutexSupport"]),
         // Linked into the test executable: in a ThreadSanitizer build (make test-tsan) it shows TSan
         // the contended paths of Synchronization.Mutex; in any other build it is empty.

@@ -1,8 +1,10 @@
-"""Local fake exchanges (Binance spot, Bybit v5 spot) for the market-data tests; see README.md."""
+"""Local fake exchanges (Binance spot, Bybit v5 spot) for the market-data tests and a fake
+OpenAI-compatible LLM server (llm.py); see README.md."""
 
 from .bars import Bar, BarSeries, Interval
 from .binance import FakeBinance
 from .bybit import FakeBybit
 from .clock import ManualClock, WallClock
+from .llm import FakeLLM
 
-__all__ = ["Bar", "BarSeries", "FakeBinance", "FakeBybit", "Interval", "ManualClock", "WallClock"]
+__all__ = ["Bar", "BarSeries", "FakeBinance", "FakeBybit", "FakeLLM", "Interval", "ManualClock", "WallClock"]
