@@ -89,7 +89,7 @@ let package = Package(
             name: "Bedrock",
             dependencies: [
                 "TradingCore", "MarketDataCore", "Exchanges", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth",
-                "Transport", "Digests",
+                "Transport", "Digests", "LLMCore", "LLMClient",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

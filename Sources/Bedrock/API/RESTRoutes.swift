@@ -38,6 +38,10 @@ enum RESTRoutes {
         route("POST", "/v1/models/{name}/predict", .modelsPredict),
         route("POST", "/v1/models/{name}/{version}/deploy", .modelsDeploy),
         route("GET", "/v1/models/{name}/{version}/performance", .modelsPerformance),
+        route("POST", "/v1/news", .newsPublish),
+        route("GET", "/v1/sentiment", .sentimentGet),
+        route("POST", "/v1/journal/generate", .journalGenerate),
+        route("POST", "/v1/review/generate", .reviewGenerate),
     ]
 
     private static func route(_ verb: String, _ path: String, _ method: Method) -> Route {

@@ -66,12 +66,16 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case modelsDeploy = "models.deploy"
     case modelsPredict = "models.predict"
     case modelsPerformance = "models.performance"
+    case newsPublish = "news.publish"
+    case sentimentGet = "sentiment.get"
+    case journalGenerate = "journal.generate"
+    case reviewGenerate = "review.generate"
 
     /// The least role that may call this method.
     public var leastRole: Role {
         switch self {
         case .signalsGenerate, .positionsClose, .backtestSubmit, .backtestCancel, .optimizeSubmit, .trainingSubmit,
-            .trainingCancel:
+            .trainingCancel, .newsPublish, .journalGenerate, .reviewGenerate:
             return .trader
         case .riskKillSwitch, .modelsImport, .modelsDeploy:
             return .admin

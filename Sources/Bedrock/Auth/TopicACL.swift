@@ -4,7 +4,7 @@ import MarketDataCore
 /// A subscribable topic (SPEC §5–§7).
 ///
 /// Accepted names (case-sensitive, except the market):
-/// - `signals`, `portfolio`, `risk`, `opportunities`, `models`
+/// - `signals`, `portfolio`, `risk`, `opportunities`, `models`, `news`
 /// - `klines:{MARKET}:{INTERVAL}` where
 ///   - MARKET is any spelling the market rule accepts (`MarketName`: `BTCUSDT`, `BTC/USDT`,
 ///     `btc-usdt`, `BTC_USDT`), held as its canonical id: `klines:btc-usdt:1h` *is*
@@ -20,6 +20,8 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
     case opportunities
     /// The model registry's events (`model.trained`, `model.deployed`).
     case models
+    /// Market news (`news.published`), the LLM's sentiment input.
+    case news
     case klines(market: String, interval: String)
 
     /// The kline intervals accepted in `klines:{MARKET}:{INTERVAL}`: those of `KlineInterval`.
@@ -33,6 +35,7 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
         case "risk": self = .risk
         case "opportunities": self = .opportunities
         case "models": self = .models
+        case "news": self = .news
         default:
             guard name.hasPrefix("klines:") else { return nil }
             let parts = name.utf8.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
@@ -52,6 +55,7 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
         case .risk: return "risk"
         case .opportunities: return "opportunities"
         case .models: return "models"
+        case .news: return "news"
         case let .klines(market, interval): return "klines:\(market):\(interval)"
         }
     }
@@ -61,7 +65,7 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
     /// The least role that may subscribe to this topic (SPEC §6).
     public var leastRole: Role {
         switch self {
-        case .signals, .opportunities, .models, .klines: return .viewer
+        case .signals, .opportunities, .models, .news, .klines: return .viewer
         case .portfolio, .risk: return .trader
         }
     }

@@ -202,6 +202,7 @@ extension GatewayConfig {
         c.jobs = j
         c.engine = try Engine.load(raw)
         c.arbiter = try GatewayConfig.loadArbiter(raw)
+        c.llm = try LLM.load(raw)
         c.marketData = try MarketData.load(raw)
         return c
     }

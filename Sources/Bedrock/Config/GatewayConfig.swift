@@ -225,6 +225,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var arbiter = ArbiterConfig.default
     /// `market_data.*` and `exchanges.*`.
     public var marketData = MarketData()
+    /// `llm.*` (Sources/Bedrock/LLM/GatewayConfig+LLM.swift).
+    public var llm = LLM()
     /// The configuration file actually read, or `nil` when built-in defaults were used.
     public var sourceFile: String?
 
