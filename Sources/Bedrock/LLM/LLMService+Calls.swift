@@ -62,13 +62,15 @@ extension LLMService {
         case .success: metrics.count(task, .ok)
         case .failure(let f):
             metrics.count(task, f.outcome)
-            log.notice("llm: \(task.rawValue) call failed (\(f.outcome.rawValue)): \(f.message)")
+            // One line per outage at warning (below); each failed call only at debug, so an outage
+            // of hours does not flood the log.
+            log.debug("llm: \(task.rawValue) call failed (\(f.outcome.rawValue)): \(f.message)")
         }
         switch event {
         case .unavailable(let task, let outcome, _):
             guard case .failure(let f) = result else { return }
-            log.warning("llm: model unavailable (\(task.rawValue), \(outcome.rawValue)); falling back until it answers")
             let message = "the LLM failed (\(outcome.rawValue)) on a \(task.rawValue) call: \(f.message)"
+            log.warning("llm: model unavailable, falling back until it answers: \(message)")
             do {
                 _ = try (redis ?? LazyRedisConnection(address: address)).with { c in
                     try ledger.run(
