@@ -133,13 +133,7 @@ extension LLMService: LLMSignalHooks {
     }
 
     public func explain(signalID: Int64, signal: SignalInput) {
-        let dropped: Bool = work.locked { s, _ in
-            s.explanations.append(ExplanationJob(signalID: signalID, signal: signal))
-            guard s.explanations.count > work.explanationQueueMax else { return false }
-            s.explanations.removeFirst()
-            return true
-        }
-        if dropped { record(.explanation, .deferred) }
+        if work.queue(ExplanationJob(signalID: signalID, signal: signal)) { record(.explanation, .deferred) }
     }
 }
 
