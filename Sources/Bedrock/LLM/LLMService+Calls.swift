@@ -14,10 +14,12 @@ struct LLMCallFailure: Error, Sendable {
 
 extension LLMService {
     /// Asks the model once (the caller holds a slot). The answer's text, trimmed and non-empty,
-    /// or the failure classified by outcome.
+    /// or the failure classified by outcome. `json` asks for `response_format` `json_object`,
+    /// with a system message saying the object's shape (OpenAI refuses JSON mode when no message
+    /// mentions JSON).
     func call(_ prompt: String, json: Bool = false, maxTokens: Int? = nil) -> Result<String, LLMCallFailure> {
-        let request = ChatRequest(
-            messages: [.user(prompt)], temperature: config.temperature, jsonObject: json, maxTokens: maxTokens)
+        let messages: [ChatMessage] = json ? [.system(Self.jsonInstruction), .user(prompt)] : [.user(prompt)]
+        let request = ChatRequest(messages: messages, temperature: config.temperature, jsonObject: json, maxTokens: maxTokens)
         do {
             let text = try client.complete(request).content.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else {
@@ -28,6 +30,10 @@ extension LLMService {
             return .failure(Self.classify(error, wallNow: clock.read().wall))
         }
     }
+
+    /// The system message of a sentiment call in JSON mode.
+    static let jsonInstruction =
+        #"Answer with a JSON object and nothing else: {"sentiment": "POSITIVE" or "NEUTRAL" or "NEGATIVE", "reason": "<one short sentence>"}."#
 
     /// The outcome of a client error (SPEC §12's failure kinds).
     static func classify(_ error: LLMClientError, wallNow: Double) -> LLMCallFailure {
@@ -50,7 +56,8 @@ extension LLMService {
     }
 
     /// Settles a call of `task`: counts it, updates the outage state and raises the one
-    /// `LLM_UNAVAILABLE` alert of an outage (on `redis`, or a connection of its own).
+    /// `LLM_UNAVAILABLE` alert of an outage (on `redis`, or a connection of its own); gateways on
+    /// one Redis share the outage (`llm_alert.lua`), so it is one alert however many notice it.
     func settle(_ task: LLMTask, _ result: Result<Void, LLMCallFailure>, redis: LazyRedisConnection?) {
         let event: OutageEvent? = work.locked { s, now in
             switch result {
@@ -81,7 +88,15 @@ extension LLMService {
             } catch {
                 log.error("llm: could not record the LLM_UNAVAILABLE alert: \(error)")
             }
-        case .recovered: log.info("llm: the model answers again")
+        case .recovered:
+            log.info("llm: the model answers again")
+            do {
+                _ = try (redis ?? LazyRedisConnection(address: address)).with { c in
+                    try ledger.run("llm_alert", ["recovered": true], on: c)
+                }
+            } catch {
+                log.error("llm: could not clear the outage mark: \(error)")
+            }
         case nil: break
         }
     }
