@@ -55,8 +55,19 @@ extension GatewayConfig {
         /// The settings without the key (it says only whether one is set).
         public var description: String {
             guard enabled else { return "llm(provider: none)" }
-            return "llm(provider: \(provider.rawValue), base_url: \(baseURL), model: \(model), api_key: "
+            return "llm(provider: \(provider.rawValue), base_url: \(Self.printable(baseURL)), model: \(model), api_key: "
                 + "\(apiKey.isEmpty ? "none" : "set"), timeout_s: \(timeoutS), max_concurrency: \(maxConcurrency))"
+        }
+
+        /// `url` without user information and query (a key may travel there on some providers).
+        static func printable(_ url: String) -> String {
+            var text = Substring(url)
+            if let query = text.firstIndex(where: { $0 == "?" || $0 == "#" }) { text = text[..<query] + "?…" }
+            guard let scheme = text.range(of: "://") else { return String(text) }
+            let rest = text[scheme.upperBound...]
+            let hostEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+            guard let at = rest[..<hostEnd].lastIndex(of: "@") else { return String(text) }
+            return String(text[..<scheme.upperBound]) + "…@" + rest[rest.index(after: at)...]
         }
 
         /// Reads `llm.*`; with `openai`, `base_url` (http or https) and `model` are required.
