@@ -21,7 +21,9 @@ extension LLMService {
         let messages: [ChatMessage] = json ? [.system(Self.jsonInstruction), .user(prompt)] : [.user(prompt)]
         let request = ChatRequest(messages: messages, temperature: config.temperature, jsonObject: json, maxTokens: maxTokens)
         do {
-            let text = try client.complete(request).content.trimmingCharacters(in: .whitespacesAndNewlines)
+            // The model's text is redacted before anything reads, cuts or quotes it: an answer
+            // echoing the key must not carry it into a failure message, a log line or an alert.
+            let text = redacted(try client.complete(request).content).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else {
                 return .failure(LLMCallFailure(outcome: .invalidAnswer, retryAfter: nil, message: "the model answered nothing"))
             }
@@ -31,13 +33,18 @@ extension LLMService {
         }
     }
 
+    /// `text` with the API key cut out (a second guard: the client's errors never hold it).
+    func redacted(_ text: String) -> String {
+        config.apiKey.isEmpty ? text : text.replacing(config.apiKey, with: "[redacted]")
+    }
+
     /// The system message of a sentiment call in JSON mode.
     static let jsonInstruction =
         #"Answer with a JSON object and nothing else: {"sentiment": "POSITIVE" or "NEUTRAL" or "NEGATIVE", "reason": "<one short sentence>"}."#
 
     /// The outcome of a client error (SPEC §12's failure kinds).
     static func classify(_ error: LLMClientError, wallNow: Double) -> LLMCallFailure {
-        let message = error.description
+        let message = String(error.description.prefix(500))
         switch error {
         case .timeout: return LLMCallFailure(outcome: .timeout, retryAfter: nil, message: message)
         case .connection, .invalidRequest: return LLMCallFailure(outcome: .connectionError, retryAfter: nil, message: message)

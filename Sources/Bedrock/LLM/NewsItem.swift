@@ -77,7 +77,16 @@ public struct NewsItem: Sendable, Equatable {
     static func fromEvent(_ event: JSONObject) -> NewsItem? {
         guard let title = event["title"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines), !title.isEmpty
         else { return nil }
-        let market = event["market"]?.stringValue.flatMap { MarketName.canonical($0) }
+        var market: String?
+        switch event["market"] {
+        case nil, .null?: market = nil
+        case .string(let spelling)? where spelling.isEmpty: market = nil
+        case .string(let spelling)?:
+            // A market that does not parse is skipped, not taken as news for every market.
+            guard let canonical = MarketName.canonical(spelling) else { return nil }
+            market = canonical
+        default: return nil
+        }
         let source = event["source"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines)
         return NewsItem(
             market: market, title: String(title.prefix(maxTitle)), body: nil,
