@@ -1,0 +1,151 @@
+"""The LLM failure policy seen from outside (SPEC §12): a timeout, a 429 with `Retry-After`, a 500,
+garbage and wrong words all give the NEUTRAL fallback, are counted by outcome on `/metrics`,
+and raise one `risk.alert` `LLM_UNAVAILABLE` per outage; the API key reaches the model and
+nothing else; a provider without its settings refuses to start.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from fakes.llm import openai_error
+from helpers import BEDROCK_BIN, free_port
+from llm_setup import (answered_sentiment, events_of, key_windows, llm, llm_alerts, llm_config, llm_counts,  # noqa: F401
+                       post_news, rest, sentiment, stream, subscribed, wait_counted)
+
+KEY = "sk-test-SECRET123-Zq8Lw2Xv9Rt4Yp6Mn3Kd"
+TASKS = ("sentiment", "explanation", "journal", "review")
+OUTCOMES = ("ok", "timeout", "connection_error", "server_error", "rate_limited", "invalid_answer", "deferred")
+
+
+def test_each_failure_falls_back_is_counted_and_one_outage_raises_one_alert(start_gateway, llm):
+    gw = start_gateway(llm_config(llm, timeout_s=0.5))
+    counts = llm_counts(gw)
+    assert {(t, o) for t in TASKS for o in OUTCOMES} <= set(counts), sorted(counts)
+    assert all(v == 0 for v in counts.values()), counts
+    assert "bedrock_llm_in_flight" in gw.http("GET", "/metrics")[2].decode()
+
+    llm.answer("POSITIVE: too late", delay_s=2)  # timeout
+    llm.fail(429, retry_after="1")  # rate_limited; no call for 1 s
+    llm.fail(500)  # server_error
+    llm.garbage("<html>502 upstream exploded</html>")  # invalid_answer
+    llm.answer("bullish: ETF inflows")  # invalid_answer: not one of the three words
+    llm.answer("positive: ETF inflows")  # invalid_answer: not upper case
+    llm.set_default("NEGATIVE: outflows resume")  # then the model is back
+    risk = subscribed(gw, "risk", "TRADER")
+    try:
+        post_news(gw, "BTCUSDT", "ETF inflows slow down")
+        wait_counted(gw, "sentiment", "timeout", 1)
+        down = sentiment(gw, "BTCUSDT")
+        assert (down["llm_sentiment"], down["source"], down["reason"]) == ("NEUTRAL", "fallback", None), down
+        first = events_of(risk, "risk.alert", timeout=10)["data"]
+        assert first["action"] == "LLM_UNAVAILABLE" and first["task"] == "sentiment", first
+        assert first["outcome"] == "timeout" and first["message"], first
+        assert first["reasons"][0]["code"] == "LLM_UNAVAILABLE", first
+
+        # The market is asked again after each failure until the model answers.
+        back = answered_sentiment(gw, "BTCUSDT", timeout=20)
+        assert (back["llm_sentiment"], back["reason"], back["source"]) == ("NEGATIVE", "outflows resume", "llm"), back
+        calls = llm.requests()
+        assert len(calls) == 7, [c["body"] for c in calls]
+        gap = calls[2]["received_at"] - calls[1]["received_at"]
+        assert gap >= 0.95, f"a call {gap:.2f} s after a 429 with Retry-After: 1"
+        counts = wait_counted(gw, "sentiment", "ok", 1)
+        assert {o: counts[("sentiment", o)] for o in OUTCOMES if o != "deferred"} == {
+            "ok": 1, "timeout": 1, "connection_error": 0, "server_error": 1, "rate_limited": 1, "invalid_answer": 3}, counts
+        assert len(llm_alerts(gw)) == 1, "six failures in a row are one outage"
+
+        # After the success, a new failure is a new outage: a second alert.
+        llm.fail(500)
+        post_news(gw, "BTCUSDT", "Exchange halts withdrawals")
+        second = events_of(risk, "risk.alert", timeout=10)["data"]
+        assert (second["action"], second["task"], second["outcome"]) == ("LLM_UNAVAILABLE", "sentiment", "server_error")
+        wait_counted(gw, "sentiment", "ok", 2)  # re-asked a window later: recovered again
+        assert [a["outcome"] for a in llm_alerts(gw)] == ["timeout", "server_error"]
+    finally:
+        risk.close()
+
+
+def test_the_api_key_reaches_the_model_and_nothing_else(start_gateway, llm):
+    gw = start_gateway(dict(llm_config(llm, timeout_s=0.5), log={"level": "debug"}),
+                       env={"BEDROCK_LLM_API_KEY": KEY})
+    echo = json.dumps(openai_error(f"Incorrect API key provided: {KEY}.", "invalid_request_error", "invalid_api_key"))
+    llm.fail(401, body=echo)  # a server quoting the key
+    llm.fail(401, body="x" * 285 + KEY)  # the key across the first 300 characters of the body
+    llm.fail(429, retry_after="1", body=f"slow down, {KEY}")
+    llm.fail(500, body=f"upstream said: Authorization: Bearer {KEY}")
+    llm.garbage(f"<html>no route for key={KEY}</html>")
+    llm.answer(f"{KEY}: echoed")  # the word is the key
+    llm.answer("late", delay_s=2)  # timeout
+    llm.set_default("NEUTRAL: quiet")
+    post_news(gw, "BTCUSDT", "Something happened")
+    answered_sentiment(gw, "BTCUSDT", timeout=20)
+    assert llm.request_count() == 8
+    assert all(c["headers"].get("authorization") == f"Bearer {KEY}" for c in llm.requests())
+
+    bodies: list[str] = []
+    # An interactive task failing with the key in the answer: its error body.
+    llm.fail(401, body=echo)
+    before = llm.request_count()
+    status, _, raw = gw.http("POST", "/v1/review/generate",
+                             {"Authorization": f"Bearer {gw.token('TRADER')}", "Content-Type": "application/json"},
+                             json.dumps({"start_date": "2026-01-01", "end_date": "2026-01-31"}).encode())
+    bodies.append(raw.decode())
+    assert status == 503 and json.loads(raw)["error_code"] == "UNAVAILABLE", raw
+    assert llm.request_count() == before + 1, "the review asked the model"
+    ws, _ = gw.session("TRADER", "keyless")
+    try:
+        llm.fail(500, body=echo)
+        ws.send({"type": "request", "id": 1, "method": "review.generate",
+                 "params": {"start_date": "2026-01-01", "end_date": "2026-01-31"}})
+        frame = ws.expect(lambda f: f.get("id") == 1, skip=lambda f: True)
+        assert frame["type"] == "error" and frame["error_code"] == "UNAVAILABLE", frame
+        bodies.append(json.dumps(frame))
+    finally:
+        ws.close()
+    # No server at all: a connection error.
+    llm.stop()
+    post_news(gw, "ETHUSDT", "Something else happened")
+    wait_counted(gw, "sentiment", "connection_error", 1)
+
+    for status_path in ("/v1/sentiment?market=BTCUSDT", "/v1/sentiment?market=ETHUSDT", "/v1/sentiment"):
+        bodies.append(json.dumps(rest(gw, "GET", status_path, "VIEWER")[1]))
+    places = {
+        "the log": gw.log.read_text(errors="replace"),
+        "an error body": "\n".join(bodies),
+        "/metrics": gw.http("GET", "/metrics")[2].decode(),
+        "risk.alert events": json.dumps([e for _, e in stream(gw, "risk")]),
+    }
+    assert llm_alerts(gw), "the failures raised an alert"
+    for name, text in places.items():
+        leaked = [piece for piece in key_windows(KEY) if piece in text]
+        assert not leaked, f"the API key (or {leaked[0]!r} of it) is in {name}"
+
+
+def serve(tmp_path, config: dict, env: dict[str, str]) -> subprocess.CompletedProcess:
+    cfg = tmp_path / "bedrock.json"
+    cfg.write_text(json.dumps({"mode": "dev", **config}))
+    return subprocess.run([str(BEDROCK_BIN), "serve", "--config", str(cfg), "--data-dir", str(tmp_path / "d"),
+                           "--port", str(free_port()), "--redis", "redis://127.0.0.1:1"],
+                          capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL,
+                          env={"PATH": "/usr/bin:/bin", **env})
+
+
+def test_a_provider_without_its_settings_refuses_to_start_naming_the_key(tmp_path):
+    cases = [
+        ("llm.base_url", {}, {"BEDROCK_LLM_PROVIDER": "openai", "BEDROCK_LLM_MODEL": "m"}),
+        ("llm.model", {}, {"BEDROCK_LLM_PROVIDER": "openai", "BEDROCK_LLM_BASE_URL": "http://127.0.0.1:9/v1"}),
+        ("llm.base_url", {"llm": {"provider": "openai", "base_url": "ftp://models.example/v1", "model": "m"}}, {}),
+        ("llm.provider", {"llm": {"provider": "anthropic"}}, {}),
+        ("llm.provider", {}, {"BEDROCK_LLM_PROVIDER": "OpenAI-ish"}),
+        ("llm.api_key", {}, {"BEDROCK_LLM_PROVIDER": "openai", "BEDROCK_LLM_BASE_URL": "http://127.0.0.1:9/v1",
+                             "BEDROCK_LLM_MODEL": "m", "BEDROCK_LLM_API_KEY": "sk-has a space SECRET123"}),
+    ]
+    for n, (key, config, env) in enumerate(cases):
+        run_dir = tmp_path / f"case{n}"
+        run_dir.mkdir()
+        r = serve(run_dir, config, {**env, "BEDROCK_LLM_API_KEY": env.get("BEDROCK_LLM_API_KEY", KEY)})
+        assert r.returncode != 0, (key, r.returncode, r.stderr)
+        assert key in r.stderr, (key, r.stderr)
+        assert "SECRET123" not in r.stderr + r.stdout, (key, r.stderr)
