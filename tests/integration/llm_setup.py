@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from fakes import FakeLLM
-from helpers import PREFIX, stream_key, wait_until
+from helpers import PREFIX, REPO, stream_key, wait_until
 
 INTERVAL = "1h"
 MODEL = "test-model"
@@ -53,7 +53,7 @@ def llm_config(fake: FakeLLM, **keys: Any) -> dict:
     """Config pointing the gateway at `fake` with small windows: `llm.*` plus `keys`, and the
     engine running the deterministic `sma_cross`."""
     section = {"provider": "openai", "base_url": fake.base_url, "model": MODEL, "timeout_s": 3,
-               "batch_window_s": 0.2}
+               "batch_window_s": 0.2, "prompts_dir": str(REPO / "config" / "prompts")}
     section.update(keys)
     return {**ENGINE, "llm": section}
 

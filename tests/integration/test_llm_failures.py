@@ -19,6 +19,13 @@ TASKS = ("sentiment", "explanation", "journal", "review")
 OUTCOMES = ("ok", "timeout", "connection_error", "server_error", "rate_limited", "invalid_answer", "deferred")
 
 
+def assert_no_key(places: dict[str, str]) -> None:
+    """Fails naming every place where the key, or 12 characters of it, appears."""
+    leaks = {name: [p for p in key_windows(KEY) if p in text][:1] for name, text in places.items()}
+    leaks = {name: found for name, found in leaks.items() if found}
+    assert not leaks, f"the API key (or a piece of it) leaked: {leaks}"
+
+
 def test_each_failure_falls_back_is_counted_and_one_outage_raises_one_alert(start_gateway, llm):
     gw = start_gateway(llm_config(llm, timeout_s=0.5))
     counts = llm_counts(gw)
@@ -71,11 +78,11 @@ def test_the_api_key_reaches_the_model_and_nothing_else(start_gateway, llm):
     gw = start_gateway(dict(llm_config(llm, timeout_s=0.5), log={"level": "debug"}),
                        env={"BEDROCK_LLM_API_KEY": KEY})
     echo = json.dumps(openai_error(f"Incorrect API key provided: {KEY}.", "invalid_request_error", "invalid_api_key"))
+    llm.answer(f"{KEY}: echoed")  # a model echoing the key as its word (first: the outage's alert quotes it)
     llm.fail(401, body=echo)  # a server quoting the key
     llm.fail(429, retry_after="1", body=f"slow down, {KEY}")
     llm.fail(500, body=f"upstream said: Authorization: Bearer {KEY}")
     llm.garbage(f"<html>no route for key={KEY}</html>")
-    llm.answer(f"{KEY}: echoed")  # the word is the key
     llm.answer("late", delay_s=2)  # timeout
     llm.set_default("NEUTRAL: quiet")
     post_news(gw, "BTCUSDT", "Something happened")
@@ -83,43 +90,48 @@ def test_the_api_key_reaches_the_model_and_nothing_else(start_gateway, llm):
     assert llm.request_count() == 7
     assert all(c["headers"].get("authorization") == f"Bearer {KEY}" for c in llm.requests())
 
-    bodies: list[str] = []
-    # An interactive task failing with the key in the answer: its error body.
-    llm.fail(401, body=echo)
-    before = llm.request_count()
-    status, _, raw = gw.http("POST", "/v1/review/generate",
-                             {"Authorization": f"Bearer {gw.token('TRADER')}", "Content-Type": "application/json"},
-                             json.dumps({"start_date": "2026-01-01", "end_date": "2026-01-31"}).encode())
-    bodies.append(raw.decode())
-    assert status == 503 and json.loads(raw)["error_code"] == "UNAVAILABLE", raw
-    assert llm.request_count() == before + 1, "the review asked the model"
-    ws, _ = gw.session("TRADER", "keyless")
-    try:
-        llm.fail(500, body=echo)
-        ws.send({"type": "request", "id": 1, "method": "review.generate",
-                 "params": {"start_date": "2026-01-01", "end_date": "2026-01-31"}})
-        frame = ws.expect(lambda f: f.get("id") == 1, skip=lambda f: True)
-        assert frame["type"] == "error" and frame["error_code"] == "UNAVAILABLE", frame
-        bodies.append(json.dumps(frame))
-    finally:
-        ws.close()
     # No server at all: a connection error.
     llm.stop()
     post_news(gw, "ETHUSDT", "Something else happened")
     wait_counted(gw, "sentiment", "connection_error", 1)
 
-    for status_path in ("/v1/sentiment?market=BTCUSDT", "/v1/sentiment?market=ETHUSDT", "/v1/sentiment"):
-        bodies.append(json.dumps(rest(gw, "GET", status_path, "VIEWER")[1]))
+    answers = [json.dumps(rest(gw, "GET", path, "VIEWER")[1])
+               for path in ("/v1/sentiment?market=BTCUSDT", "/v1/sentiment?market=ETHUSDT", "/v1/sentiment")]
     places = {
         "the log": gw.log.read_text(errors="replace"),
-        "an error body": "\n".join(bodies),
+        "a sentiment answer": "\n".join(answers),
         "/metrics": gw.http("GET", "/metrics")[2].decode(),
         "risk.alert events": json.dumps([e for _, e in stream(gw, "risk")]),
     }
     assert llm_alerts(gw), "the failures raised an alert"
-    for name, text in places.items():
-        leaked = [piece for piece in key_windows(KEY) if piece in text]
-        assert not leaked, f"the API key (or {leaked[0]!r} of it) is in {name}"
+    assert_no_key(places)
+
+
+def test_a_failed_review_quoting_the_key_answers_503_without_it(start_gateway, llm):
+    gw = start_gateway(llm_config(llm, timeout_s=0.5), env={"BEDROCK_LLM_API_KEY": KEY})
+    echo = json.dumps(openai_error(f"Incorrect API key provided: {KEY}.", "invalid_request_error", "invalid_api_key"))
+    period = {"start_date": "2026-01-01", "end_date": "2026-01-31"}
+    llm.fail(401, body=echo)
+    status, _, raw = gw.http("POST", "/v1/review/generate",
+                             {"Authorization": f"Bearer {gw.token('TRADER')}", "Content-Type": "application/json"},
+                             json.dumps(period).encode())
+    assert status == 503 and json.loads(raw)["error_code"] == "UNAVAILABLE", raw
+    assert llm.request_count() == 1, "the review asked the model"
+    assert llm.requests()[0]["headers"]["authorization"] == f"Bearer {KEY}"
+    bodies = [raw.decode()]
+    ws, _ = gw.session("TRADER", "keyless")
+    try:
+        llm.fail(500, body=echo)
+        ws.send({"type": "request", "id": 1, "method": "review.generate", "params": period})
+        frame = ws.expect(lambda f: f.get("id") == 1, skip=lambda f: True)
+        assert frame["type"] == "error" and frame["error_code"] == "UNAVAILABLE", frame
+        bodies.append(json.dumps(frame))
+    finally:
+        ws.close()
+    assert llm.request_count() == 2
+    places = {"an error body": "\n".join(bodies), "the log": gw.log.read_text(errors="replace"),
+              "risk.alert events": json.dumps([e for _, e in stream(gw, "risk")])}
+    assert_no_key(places)
 
 
 def test_a_key_cut_short_in_a_quoted_error_body_is_not_logged_either(start_gateway, llm):
@@ -131,9 +143,10 @@ def test_a_key_cut_short_in_a_quoted_error_body_is_not_logged_either(start_gatew
     post_news(gw, "BTCUSDT", "Something happened")
     answered_sentiment(gw, "BTCUSDT", timeout=20)
     assert llm.request_count() == 3
-    log = gw.log.read_text(errors="replace")
-    leaked = [piece for piece in key_windows(KEY) if piece in log]
-    assert not leaked, f"{leaked[0]!r} of the API key is in the log"
+    places = {"the log": gw.log.read_text(errors="replace"), "/metrics": gw.http("GET", "/metrics")[2].decode(),
+              "risk.alert events": json.dumps([e for _, e in stream(gw, "risk")])}
+    assert llm_alerts(gw), "the failures raised an alert"
+    assert_no_key(places)
 
 
 def serve(tmp_path, config: dict, env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -123,6 +123,16 @@ def test_without_a_provider_nothing_changes(start_gateway):
     expected = {"market": "BTCUSDT", "llm_sentiment": None, "reason": None, "as_of": None, "source": "fallback"}
     assert {k: reading.get(k, "missing") for k in expected} == expected, reading
 
+    status, _, raw = gw.http("GET", "/metrics")
+    assert status == 200 and "bedrock_engine_bars_processed_total" in raw.decode()
+    counted = llm_counts(gw)
+    assert all(v == 0 for v in counted.values()), {k: v for k, v in counted.items() if v}
+    with gw.redis() as r:
+        assert r.execute("XLEN", stream_key("news")) == 1
+
+
+def test_journal_and_review_answer_503_without_a_provider(start_gateway):
+    gw = start_gateway({"engine": {"strategies": []}})
     for path, body in (("/v1/journal/generate", {"trade_id": 1}),
                        ("/v1/review/generate", {"start_date": "2026-01-01", "end_date": "2026-01-31"})):
         status, answer = rest(gw, "POST", path, "TRADER", body)
@@ -136,10 +146,3 @@ def test_without_a_provider_nothing_changes(start_gateway):
         assert frame["type"] == "error" and frame["error_code"] == "UNAVAILABLE", frame
     finally:
         sock.close()
-
-    status, _, raw = gw.http("GET", "/metrics")
-    assert status == 200 and "bedrock_engine_bars_processed_total" in raw.decode()
-    counted = llm_counts(gw)
-    assert all(v == 0 for v in counted.values()), {k: v for k, v in counted.items() if v}
-    with gw.redis() as r:
-        assert r.execute("XLEN", stream_key("news")) == 1
