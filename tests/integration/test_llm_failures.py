@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 
 from fakes.llm import openai_error
-from helpers import BEDROCK_BIN, free_port
+from helpers import BEDROCK_BIN, free_port, poll, wait_until
 from llm_setup import (answered_sentiment, events_of, key_windows, llm, llm_alerts, llm_config, llm_counts,  # noqa: F401
                        post_news, rest, sentiment, stream, subscribed, wait_counted)
 
@@ -147,6 +148,24 @@ def test_a_key_cut_short_in_a_quoted_error_body_is_not_logged_either(start_gatew
               "risk.alert events": json.dumps([e for _, e in stream(gw, "risk")])}
     assert llm_alerts(gw), "the failures raised an alert"
     assert_no_key(places)
+
+
+def test_a_hung_model_holds_at_most_max_concurrency_calls_and_not_the_gateway(start_gateway, llm):
+    gw = start_gateway(llm_config(llm, max_concurrency=2, timeout_s=60))
+    llm.hang(times=3)
+    for market in ("BTCUSDT", "ETHUSDT", "SOLUSDT"):
+        post_news(gw, market, f"{market} listed on a new venue")
+    wait_until(lambda: llm.request_count() >= 2, 10, "two calls in flight", seen=llm.request_count)
+    assert not poll(lambda: llm.request_count() > 2, 1.0), "a third call while two hang (max_concurrency 2)"
+    gw.metrics_with("bedrock_llm_in_flight 2")
+    started = time.monotonic()
+    readings = [sentiment(gw, m) for m in ("BTCUSDT", "ETHUSDT", "SOLUSDT")]
+    assert time.monotonic() - started < 1.0, "sentiment reads wait on the model"
+    assert all(r["source"] == "fallback" for r in readings), readings
+    started = time.monotonic()
+    code = gw.stop()
+    assert code == 0 and time.monotonic() - started < 5, f"SIGTERM with two hung calls: exit {code} after " \
+        f"{time.monotonic() - started:.1f} s"
 
 
 def serve(tmp_path, config: dict, env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -186,3 +186,66 @@ def test_bad_news_is_refused_and_nothing_is_stored(start_gateway, llm):
         assert event.get("market") is None, event
     finally:
         ws.close()
+
+
+def test_news_appended_to_the_stream_by_anyone_is_rated_and_read_the_same_over_the_socket(start_gateway, llm):
+    gw = start_gateway(llm_config(llm))
+    llm.answer("NEGATIVE: exchange hacked")
+    gw.xadd("news", {"event_type": "news.published", "schema_version": "2.0", "timestamp": "2026-12-07T09:30:00Z",
+                     "market": "sol-usdt", "title": "Exchange hacked, SOL withdrawals paused", "source": "feed",
+                     "published_at": "2026-12-07T09:30:00Z"})
+    rest_reading = answered_sentiment(gw, "SOLUSDT")
+    assert (rest_reading["llm_sentiment"], rest_reading["reason"]) == ("NEGATIVE", "exchange hacked"), rest_reading
+    assert "Exchange hacked, SOL withdrawals paused" in prompt(llm.requests()[0])
+    ws, _ = gw.session("VIEWER", "sentiment-sock")
+    try:
+        ws.send({"type": "request", "id": 1, "method": "sentiment.get", "params": {"market": "SOL/USDT"}})
+        frame = ws.expect(lambda f: f.get("id") == 1, skip=lambda f: True)
+        assert frame["type"] == "response", frame
+        assert frame["result"] == dict(rest_reading, source="cache"), (frame, rest_reading)
+        ws.send({"type": "request", "id": 2, "method": "sentiment.get", "params": {"market": "SOL USDT"}})
+        frame = ws.expect(lambda f: f.get("id") == 2, skip=lambda f: True)
+        assert frame["type"] == "error" and frame["error_code"] == "BAD_REQUEST", frame
+    finally:
+        ws.close()
+    status, answer = rest(gw, "GET", "/v1/sentiment?market=SOL%20USDT", "VIEWER")
+    assert status == 400 and answer["error_code"] == "BAD_REQUEST" and "market" in answer["message"], answer
+
+
+def test_a_stream_entry_with_a_malformed_market_is_not_taken_as_news_for_every_market(start_gateway, llm):
+    gw = start_gateway(llm_config(llm))
+    post_news(gw, "BTCUSDT", "Miners hold their coins")
+    answered_sentiment(gw, "BTCUSDT")
+    gw.xadd("news", {"event_type": "news.published", "schema_version": "2.0", "market": "BTC USDT!!",
+                     "title": "Rumour about some market", "source": "anonymous"})
+    post_news(gw, "BTCUSDT", "Hashrate at a record")  # a proper headline: the next call shows what was kept
+    wait_until(lambda: llm.request_count() >= 2, 10, "the second BTC call", seen=llm.request_count)
+    text = prompt(llm.requests()[1])
+    assert "Hashrate at a record" in text, text
+    assert "Rumour about some market" not in text, "an entry whose market is malformed was taken as general news"
+
+
+def test_an_answer_expires_after_cache_ttl_s_and_is_asked_again(start_gateway, llm):
+    gw = start_gateway(llm_config(llm, cache_ttl_s=1))
+    llm.answer("POSITIVE: upgrade shipped")
+    llm.answer("NEUTRAL: nothing new", delay_s=1)  # late enough for the fallback in between to be read
+    post_news(gw, "ETHUSDT", "Network upgrade shipped")
+    first = answered_sentiment(gw, "ETHUSDT")
+    answered = time.monotonic()
+    assert first["llm_sentiment"] == "POSITIVE"
+    expired = wait_until(lambda: (r := sentiment(gw, "ETHUSDT"))["source"] == "fallback" and r, 5,
+                         "the answer to expire")
+    assert time.monotonic() - answered >= 0.9, "expired before cache_ttl_s"
+    assert (expired["llm_sentiment"], expired["reason"]) == ("NEUTRAL", None), expired
+    again = answered_sentiment(gw, "ETHUSDT")
+    assert (again["source"], again["reason"]) == ("llm", "nothing new"), again
+    assert llm.request_count() == 2
+
+
+def test_json_object_answers_are_read_when_asked_for(start_gateway, llm):
+    gw = start_gateway(llm_config(llm, response_format="json_object"))
+    llm.answer('{"sentiment": "POSITIVE", "reason": "record inflows"}')
+    post_news(gw, "BTCUSDT", "Record inflows")
+    reading = answered_sentiment(gw, "BTCUSDT")
+    assert (reading["llm_sentiment"], reading["reason"]) == ("POSITIVE", "record inflows"), reading
+    assert llm.requests()[0]["body"]["response_format"] == {"type": "json_object"}
