@@ -120,6 +120,7 @@ def test_a_price_move_over_five_percent_drops_the_cached_answer_and_asks_again(s
     post_news(gw, "BTCUSDT", "ETF approved")
     assert answered_sentiment(gw, "BTCUSDT")["llm_sentiment"] == "POSITIVE"
     assert llm.request_count() == 1
+    assert re.search(r"Last price: 100(\.0+)?\n", prompt(llm.requests()[0])), "the engine's price is in the prompt"
 
     feed(gw, "BTCUSDT", [104.0], first=3)  # 4 %: still valid
     within = sentiment(gw, "BTCUSDT")
@@ -132,7 +133,9 @@ def test_a_price_move_over_five_percent_drops_the_cached_answer_and_asks_again(s
     moved = sentiment(gw, "BTCUSDT")
     assert (moved["source"], moved["llm_sentiment"], moved["reason"]) == ("fallback", "NEUTRAL", None), moved
     wait_until(lambda: llm.request_count() >= 2, 10, "a new call after the price move", seen=llm.request_count)
-    assert "ETF approved" in prompt(llm.requests()[1]), "the market's headlines are asked again"
+    again = prompt(llm.requests()[1])
+    assert "ETF approved" in again, "the market's headlines are asked again"
+    assert re.search(r"Last price: 106\.50*\n", again), again
     fresh = answered_sentiment(gw, "BTCUSDT")
     assert (fresh["source"], fresh["llm_sentiment"], fresh["reason"]) == (
         "llm", "NEGATIVE", "profit taking after the rally"), fresh

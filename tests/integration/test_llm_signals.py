@@ -57,6 +57,27 @@ def test_a_signal_never_waits_on_a_slow_model_and_carries_the_cached_sentiment(s
     assert sentiment(gw, "BTCUSDT")["source"] == "fallback", "the hung call gave no answer"
 
 
+def test_the_arbiter_weighs_the_sentiment(start_gateway, llm):
+    """sma_cross scores 100; with no ML score the arbiter's mean is (0.5 × 100 + 0.2 × LLM) / 0.7:
+    NEGATIVE (0) gives 71.4, under a threshold of 80; POSITIVE (100) gives 100."""
+    gw = start_gateway(dict(llm_config(llm), arbiter={"threshold": 80}))
+    for market, answer in (("BTCUSDT", "NEGATIVE: exchange outflows"), ("ETHUSDT", "POSITIVE: staking inflows")):
+        feed(gw, market, WARM_UP)
+        llm.answer(answer)
+        post_news(gw, market, f"{market} flows")
+        assert answered_sentiment(gw, market)["reason"] == answer.split(": ")[1]
+    llm.set_default(EXPLANATION)
+    ws = subscribed(gw, "signals", "VIEWER")
+    try:
+        btc, _ = cross(gw, "BTCUSDT", ws)
+        eth, _ = cross(gw, "ETHUSDT", ws)
+    finally:
+        ws.close()
+    assert (btc["llm_sentiment"], btc["final_decision"]) == ("NEGATIVE", "REJECTED"), btc
+    assert (eth["llm_sentiment"], eth["final_decision"]) == ("POSITIVE", "APPROVED"), eth
+    assert "71.4" in btc["explanation"] and "LLM" in btc["explanation"], btc["explanation"]
+
+
 def test_the_written_explanation_follows_the_signal_and_replaces_the_template(start_gateway, llm):
     gw = start_gateway(llm_config(llm))
     for market in ("BTCUSDT", "ETHUSDT"):
