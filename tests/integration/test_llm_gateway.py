@@ -13,8 +13,8 @@ import re
 import time
 
 from helpers import RFC3339, poll, stream_key, wait_until
-from llm_setup import (answered_sentiment, feed, llm, llm_config, post_news, prompt, rest,  # noqa: F401 - llm: fixture
-                       sentiment, stream, subscribed, wait_counted)
+from llm_setup import (answered_sentiment, feed, llm, llm_alerts, llm_config, post_news, prompt,  # noqa: F401
+                       rest, sentiment, stream, subscribed, wait_counted)
 
 
 def test_a_headline_gives_one_call_then_the_answer_from_llm_then_cache(start_gateway, llm):
@@ -252,3 +252,31 @@ def test_json_object_answers_are_read_when_asked_for(start_gateway, llm):
     reading = answered_sentiment(gw, "BTCUSDT")
     assert (reading["llm_sentiment"], reading["reason"]) == ("POSITIVE", "record inflows"), reading
     assert llm.requests()[0]["body"]["response_format"] == {"type": "json_object"}
+
+
+def test_two_gateways_on_one_redis_ask_once_per_headline_and_raise_one_alert_per_outage(start_gateway, redis_server, llm):
+    """Scaling out (SPEC §1): gateways sharing a Redis share its `news` stream; a headline still
+    costs one call, either gateway answers the market's sentiment, and an outage of the one model
+    is one `LLM_UNAVAILABLE`. Every difference is collected, then reported at once."""
+    config = llm_config(llm)
+    a, b = start_gateway(config), start_gateway(config)
+    problems = []
+    llm.answer("POSITIVE: listing confirmed")
+    llm.set_default("NEUTRAL: steady")
+    post_news(a, "BTCUSDT", "Listing confirmed")
+    readings = [answered_sentiment(gw, "BTCUSDT") for gw in (a, b)]
+    poll(lambda: llm.request_count() > 1, 0.2 + 0.5)
+    if llm.request_count() != 1:
+        problems.append(f"{llm.request_count()} calls for one headline")
+    if [r["reason"] for r in readings] != ["listing confirmed"] * 2:
+        problems.append(f"the gateways answer differently: {[r['reason'] for r in readings]}")
+
+    calls = llm.request_count()
+    llm.fail(500, times=4)
+    post_news(b, "BTCUSDT", "Volumes steady")
+    wait_until(lambda: llm.request_count() >= calls + 5, 15, "four failures, then an answer", seen=llm.request_count)
+    poll(lambda: len(llm_alerts(a)) > 1, 0.2 + 0.5)  # the other gateway's, if it raises one
+    alerts = llm_alerts(a)
+    if len(alerts) != 1:
+        problems.append(f"{len(alerts)} LLM_UNAVAILABLE alerts for one outage")
+    assert not problems, problems

@@ -167,3 +167,21 @@ def test_journal_and_review_answer_503_without_a_provider(start_gateway):
         assert frame["type"] == "error" and frame["error_code"] == "UNAVAILABLE", frame
     finally:
         sock.close()
+
+
+def test_a_retry_after_holds_every_task_not_the_signal(start_gateway, llm):
+    gw = start_gateway(llm_config(llm))
+    feed(gw, "BTCUSDT", WARM_UP)
+    llm.fail(429, retry_after="2")
+    post_news(gw, "BTCUSDT", "Exchange under maintenance")
+    wait_counted(gw, "sentiment", "rate_limited", 1)
+    limited_at = llm.requests()[0]["received_at"]
+    ws = subscribed(gw, "signals", "VIEWER")
+    try:
+        signal, took = cross(gw, "BTCUSDT", ws)
+    finally:
+        ws.close()
+    assert took < 2.0 and signal["llm_sentiment"] == "NEUTRAL", (took, signal)
+    answered_sentiment(gw, "BTCUSDT")  # asked again once the 2 s are over
+    early = [round(c["received_at"] - limited_at, 2) for c in llm.requests()[1:] if c["received_at"] < limited_at + 1.95]
+    assert not early, f"calls {early} s after a 429 with Retry-After: 2"
