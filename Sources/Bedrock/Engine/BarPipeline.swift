@@ -192,7 +192,7 @@ public final class BarPipeline: Sendable {
             guard case .enter(let entry) = decision else { continue }
             let vector = i < features.count ? features[i] : nil
             let ml = try score(entry, strategy: name, bar: bar, features: vector, on: c)
-            let sentiment = llm?.sentiment(market: bar.market, price: entry.entryPrice)
+            let sentiment = llm?.sentiment(market: bar.market, price: bar.bar.close)
             let input = signalInput(entry, strategy: name, bar: bar, ml: ml, features: vector, sentiment: sentiment)
             let write = try ledger.recordSignal(input, on: c, nowMillis: now)
             guard let id = write.id, write.status == "created" || write.status == "existing" else {

@@ -14,10 +14,12 @@ struct LLMCallFailure: Error, Sendable {
 
 extension LLMService {
     /// Asks the model once (the caller holds a slot). The answer's text, trimmed and non-empty,
-    /// or the failure classified by outcome.
+    /// or the failure classified by outcome. `json` asks for `response_format` `json_object`,
+    /// with a system message saying the object's shape (OpenAI refuses JSON mode when no message
+    /// mentions JSON).
     func call(_ prompt: String, json: Bool = false, maxTokens: Int? = nil) -> Result<String, LLMCallFailure> {
-        let request = ChatRequest(
-            messages: [.user(prompt)], temperature: config.temperature, jsonObject: json, maxTokens: maxTokens)
+        let messages: [ChatMessage] = json ? [.system(Self.jsonInstruction), .user(prompt)] : [.user(prompt)]
+        let request = ChatRequest(messages: messages, temperature: config.temperature, jsonObject: json, maxTokens: maxTokens)
         do {
             let text = try client.complete(request).content.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else {
@@ -28,6 +30,10 @@ extension LLMService {
             return .failure(Self.classify(error, wallNow: clock.read().wall))
         }
     }
+
+    /// The system message of a sentiment call in JSON mode.
+    static let jsonInstruction =
+        #"Answer with a JSON object and nothing else: {"sentiment": "POSITIVE" or "NEUTRAL" or "NEGATIVE", "reason": "<one short sentence>"}."#
 
     /// The outcome of a client error (SPEC §12's failure kinds).
     static func classify(_ error: LLMClientError, wallNow: Double) -> LLMCallFailure {
@@ -50,7 +56,8 @@ extension LLMService {
     }
 
     /// Settles a call of `task`: counts it, updates the outage state and raises the one
-    /// `LLM_UNAVAILABLE` alert of an outage (on `redis`, or a connection of its own).
+    /// `LLM_UNAVAILABLE` alert of an outage (on `redis`, or a connection of its own); gateways on
+    /// one Redis share the outage (`llm_alert.lua`), so it is one alert however many notice it.
     func settle(_ task: LLMTask, _ result: Result<Void, LLMCallFailure>, redis: LazyRedisConnection?) {
         let event: OutageEvent? = work.locked { s, now in
             switch result {
@@ -62,13 +69,15 @@ extension LLMService {
         case .success: metrics.count(task, .ok)
         case .failure(let f):
             metrics.count(task, f.outcome)
-            log.notice("llm: \(task.rawValue) call failed (\(f.outcome.rawValue)): \(f.message)")
+            // One line per outage at warning (below); each failed call only at debug, so an outage
+            // of hours does not flood the log.
+            log.debug("llm: \(task.rawValue) call failed (\(f.outcome.rawValue)): \(f.message)")
         }
         switch event {
         case .unavailable(let task, let outcome, _):
             guard case .failure(let f) = result else { return }
-            log.warning("llm: model unavailable (\(task.rawValue), \(outcome.rawValue)); falling back until it answers")
             let message = "the LLM failed (\(outcome.rawValue)) on a \(task.rawValue) call: \(f.message)"
+            log.warning("llm: model unavailable, falling back until it answers: \(message)")
             do {
                 _ = try (redis ?? LazyRedisConnection(address: address)).with { c in
                     try ledger.run(
@@ -79,13 +88,22 @@ extension LLMService {
             } catch {
                 log.error("llm: could not record the LLM_UNAVAILABLE alert: \(error)")
             }
-        case .recovered: log.info("llm: the model answers again")
+        case .recovered:
+            log.info("llm: the model answers again")
+            do {
+                _ = try (redis ?? LazyRedisConnection(address: address)).with { c in
+                    try ledger.run("llm_alert", ["recovered": true], on: c)
+                }
+            } catch {
+                log.error("llm: could not clear the outage mark: \(error)")
+            }
         case nil: break
         }
     }
 
-    /// A market's sentiment call: the answer parsed strictly, or a failure (the book re-asks a
-    /// window later and serves the fallback meanwhile).
+    /// A market's sentiment call: the answer parsed strictly and shared with every gateway
+    /// (`sentiment_update.lua`), or a failure (the book re-asks a window later and serves the
+    /// fallback meanwhile). Not made while another gateway asks for the market.
     func runSentiment(_ ask: SentimentAsk, redis: LazyRedisConnection) {
         let prompt: String
         do {
@@ -93,6 +111,10 @@ extension LLMService {
         } catch {
             log.error("llm: sentiment prompt: \(error)")
             _ = work.locked { s, now in s.book.failed(ask.id, at: now) }
+            return
+        }
+        guard claimAsk(ask.market, redis: redis) else {
+            _ = work.locked { s, now in s.book.deferredToPeer(ask.id, at: now) }
             return
         }
         let result = call(prompt, json: config.responseFormat == .jsonObject, maxTokens: 200).flatMap {
@@ -103,13 +125,50 @@ extension LLMService {
         }
         switch result {
         case .success(let answer):
-            _ = work.locked { s, now in s.book.answered(ask.id, answer, at: now) }
+            let shared = work.locked { s, now in s.book.answered(ask.id, answer, at: now) ? s.book.shared(ask.market) : nil }
             settle(.sentiment, .success(()), redis: redis)
+            guard let shared else { return releaseAsk(ask.market, redis: redis) }
+            do {
+                _ = try redis.with { c in
+                    try ledger.run("sentiment_update", NewsStreamEntry.request(shared, owner: instance), on: c)
+                }
+            } catch {
+                log.error("llm: could not share the sentiment of \(ask.market): \(error)")
+            }
         case .failure(let failure):
             _ = work.locked { s, now in s.book.failed(ask.id, at: now) }
             settle(.sentiment, .failure(failure), redis: redis)
+            releaseAsk(ask.market, redis: redis)
         }
     }
+
+    /// Takes `market`'s ask among the gateways on this Redis (`<prefix>llm:asking:{market}`, for
+    /// at most the call's timeout + 5 s); false when another gateway holds it. A Redis error lets
+    /// the call go ahead (a duplicate call is better than no sentiment).
+    func claimAsk(_ market: String, redis: LazyRedisConnection) -> Bool {
+        let ttl = String(Int64(config.timeoutS * 1000) + 5_000)
+        do {
+            return try redis.with { c in
+                try c.command(["SET", askKey(market), instance, "NX", "PX", ttl]).checked().string == "OK"
+            }
+        } catch {
+            log.debug("llm: could not claim the sentiment ask of \(market): \(error)")
+            return true
+        }
+    }
+
+    /// Gives `market`'s ask back if this gateway still holds it.
+    func releaseAsk(_ market: String, redis: LazyRedisConnection) {
+        _ = try? redis.with { c in
+            try c.command(["EVAL", Self.releaseScript, "1", askKey(market), instance]).checked()
+        }
+    }
+
+    private func askKey(_ market: String) -> String { prefix + "llm:asking:" + market }
+
+    /// `DEL KEYS[1]` when it holds ARGV[1].
+    static let releaseScript =
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
     /// A signal's explanation call; the answer replaces the template (`explain_signal.lua`).
     func runExplanation(_ job: ExplanationJob, redis: LazyRedisConnection) {
