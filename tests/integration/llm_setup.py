@@ -123,6 +123,11 @@ def stream(gw, topic: str) -> list[tuple[str, dict]]:
         return [(eid, json.loads(f["event"])) for eid, f in r.xrange(stream_key(topic))]
 
 
+def headlines(gw) -> list[tuple[str, dict]]:
+    """The `news.published` entries of the `news` stream (which also carries `sentiment.updated`)."""
+    return [(eid, e) for eid, e in stream(gw, "news") if e.get("event_type") == "news.published"]
+
+
 def llm_alerts(gw) -> list[dict]:
     return [e for _, e in stream(gw, "risk") if e.get("action") == "LLM_UNAVAILABLE"]
 
