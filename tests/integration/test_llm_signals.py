@@ -76,6 +76,10 @@ def test_the_arbiter_weighs_the_sentiment(start_gateway, llm):
     assert (btc["llm_sentiment"], btc["final_decision"]) == ("NEGATIVE", "REJECTED"), btc
     assert (eth["llm_sentiment"], eth["final_decision"]) == ("POSITIVE", "APPROVED"), eth
     assert "71.4" in btc["explanation"] and "LLM" in btc["explanation"], btc["explanation"]
+    wait_counted(gw, "explanation", "ok", 2)
+    explained = [prompt(c) for c in llm.requests() if "Explain this trading signal" in prompt(c)]
+    assert sorted("News sentiment: POSITIVE" in p for p in explained) == [False, True], explained
+    assert any("News sentiment: NEGATIVE" in p for p in explained), explained
 
 
 def test_the_written_explanation_follows_the_signal_and_replaces_the_template(start_gateway, llm):
@@ -183,5 +187,6 @@ def test_a_retry_after_holds_every_task_not_the_signal(start_gateway, llm):
         ws.close()
     assert took < 2.0 and signal["llm_sentiment"] == "NEUTRAL", (took, signal)
     answered_sentiment(gw, "BTCUSDT")  # asked again once the 2 s are over
-    early = [round(c["received_at"] - limited_at, 2) for c in llm.requests()[1:] if c["received_at"] < limited_at + 1.95]
+    early = [round(c["received_at"] - limited_at, 2) for c in llm.requests()[1:]
+             if c["received_at"] < limited_at + 1.95]
     assert not early, f"calls {early} s after a 429 with Retry-After: 2"
