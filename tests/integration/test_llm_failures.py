@@ -79,10 +79,6 @@ def test_each_failure_falls_back_is_counted_and_one_outage_raises_one_alert(star
         risk.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gateway bug: a refused sentiment answer's failure message quotes the model's word unredacted "
-    "(SentimentParseFailure.unknownWord, up to 40 characters, LLMService+Calls 'sentiment answer refused'): "
-    "an answer echoing the key puts it in the log and in the LLM_UNAVAILABLE risk.alert message"))
 def test_the_api_key_reaches_the_model_and_nothing_else(start_gateway, llm):
     gw = start_gateway(dict(llm_config(llm, timeout_s=0.5), log={"level": "debug"}),
                        env={"BEDROCK_LLM_API_KEY": KEY})
@@ -143,9 +139,6 @@ def test_a_failed_review_quoting_the_key_answers_503_without_it(start_gateway, l
     assert_no_key(places)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gateway bug: OpenAIChatClient.send cuts a failed answer's body to 300 characters before redacting the "
-    "key, so a key straddling character 300 leaves its first characters in the log and the risk.alert message"))
 def test_a_key_cut_short_in_a_quoted_error_body_is_not_logged_either(start_gateway, llm):
     """A failing server's body is quoted in the log only up to a limit: a key that straddles the
     limit must not leave its first characters behind."""

@@ -223,10 +223,6 @@ def test_news_appended_to_the_stream_by_anyone_is_rated_and_read_the_same_over_t
     assert status == 400 and answer["error_code"] == "BAD_REQUEST" and "market" in answer["message"], answer
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gateway bug: NewsItem.fromEvent turns a news.published entry whose market is not a valid spelling into "
-    "market nil, and LLMService.newsArrived feeds market-less items to every tracked market as general news; "
-    "such an entry should be skipped like one without a title"))
 def test_a_stream_entry_with_a_malformed_market_is_not_taken_as_news_for_every_market(start_gateway, llm):
     gw = start_gateway(llm_config(llm))
     post_news(gw, "BTCUSDT", "Miners hold their coins")
