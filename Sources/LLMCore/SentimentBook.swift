@@ -34,6 +34,8 @@ public struct SentimentBook: Sendable {
         var headlineCount: UInt64 = 0
         /// `headlineCount` when an ask was left to a peer gateway, until its answer arrives.
         var deferredAt: UInt64?
+        /// Asks failed in a row (the retry delay doubles with each).
+        var failures = 0
     }
 
     /// The limits.
@@ -96,17 +98,23 @@ public struct SentimentBook: Sendable {
     public mutating func answered(_ id: UInt64, _ answer: SentimentAnswer, at now: ClockReading) -> Bool {
         guard let (name, price) = inFlight.removeValue(forKey: id) else { return false }
         markets[name]!.inFlight = nil
+        markets[name]!.failures = 0
         markets[name]!.answer = Answer(
             sentiment: answer, asOfWall: now.wall, answeredAt: now.monotonic, price: price ?? markets[name]!.lastPrice)
         return true
     }
 
-    /// Ask `id` failed (any outcome but ok). The market is asked again one window later. Returns
-    /// false for an unknown or already settled ask.
+    /// Ask `id` failed (any outcome but ok). The market is asked again one window later, then
+    /// after 2, 4, 8… windows while its asks keep failing (at most `maxRetryDelay`), so a dead
+    /// model is not called every window for every market. Returns false for an unknown or
+    /// already settled ask.
     public mutating func failed(_ id: UInt64, at now: ClockReading) -> Bool {
         guard let (name, _) = inFlight.removeValue(forKey: id) else { return false }
         markets[name]!.inFlight = nil
-        if markets[name]!.askAt == nil { markets[name]!.askAt = now.monotonic + config.batchWindow }
+        let failures = markets[name]!.failures
+        markets[name]!.failures = failures + 1
+        let delay = min(config.maxRetryDelay, max(config.batchWindow, 0.05) * Double(1 << min(failures, 16)))
+        if markets[name]!.askAt == nil { markets[name]!.askAt = now.monotonic + delay }
         return true
     }
 

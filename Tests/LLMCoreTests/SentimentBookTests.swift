@@ -167,6 +167,34 @@ final class SentimentBookTests: XCTestCase {
         XCTAssertEqual(book.lookup("BTC-USDT", price: 1, at: clock.read()).reason, "ok")
     }
 
+    /// Failures in a row space the re-asks out: 1, 2, 4, 8 windows…, at most `maxRetryDelay`;
+    /// an answer starts over.
+    func testRepeatedFailuresBackOffUpToTheLimit() {
+        var book = SentimentBook(config: SentimentBookConfig(batchWindow: 1, maxRetryDelay: 6))
+        _ = book.newsArrived("BTC-USDT", headline(1), at: clock.read())
+        clock.advance(1)
+        var ask = book.due(at: clock.read(), outage: open)[0]
+        /// Fails `ask`; how long until the market is asked again, and that ask.
+        func failAndWait() -> Double {
+            _ = book.failed(ask.id, at: clock.read())
+            var waited = 0.0
+            var next: [SentimentAsk] = []
+            while next.isEmpty {
+                clock.advance(0.5)
+                waited += 0.5
+                next = book.due(at: clock.read(), outage: open)
+            }
+            ask = next[0]
+            return waited
+        }
+        XCTAssertEqual((0..<5).map { _ in failAndWait() }, [1, 2, 4, 6, 6])
+        _ = book.answered(ask.id, SentimentAnswer(sentiment: .neutral, reason: "back"), at: clock.read())
+        _ = book.newsArrived("BTC-USDT", headline(2), at: clock.read())
+        clock.advance(1)
+        ask = book.due(at: clock.read(), outage: open)[0]
+        XCTAssertEqual(failAndWait(), 1, "an answer starts the back-off over")
+    }
+
     func testNoAskWhileRetryAfterRuns() {
         var book = SentimentBook(config: SentimentBookConfig(batchWindow: 1))
         var outage = OutagePolicy()
