@@ -275,4 +275,41 @@ final class JournalMethodsTests: RedisTestCase {
             XCTAssertFalse(late.truncated, "bound \(bound)")
         }
     }
+
+    func testAtMostTheGatesCallsWaitOnTheModelAndMoreAreToldAtOnce() throws {
+        let id = try closedTrade(exit: 110, closedAt: "2026-03-01T09:00:00Z")
+        let writer = BlockingWriter()
+        let table = MethodTable(workers: WorkerPool(threads: 4, name: "test-gate"))
+        JournalMethods.register(in: table, ledger: ledger, pool: pool, writer: writer, answerWithin: 30, concurrentCalls: 2)
+        let answered = DispatchGroup()
+        for _ in 0..<2 {
+            answered.enter()
+            table.dispatch(.journalGenerate, MethodCall(subject: "t", role: .trader, params: ["trade_id": .int(id)])) {
+                XCTAssertNotNil(try? $0.get())
+                answered.leave()
+            }
+        }
+        for _ in 0..<2 { XCTAssertEqual(writer.entered.wait(timeout: .now() + 10), .success) }
+        let busy = error(
+            table.answerWaiting(.reviewGenerate, ["start_date": "2026-03-01", "end_date": "2026-03-01"], role: .trader))
+        XCTAssertEqual(busy?.code, .unavailable)
+        XCTAssertEqual(busy?.message, "2 journal or review calls are being written already; try again shortly")
+        writer.release.signal()
+        writer.release.signal()
+        XCTAssertEqual(answered.wait(timeout: .now() + 10), .success)
+        writer.release.signal()
+        XCTAssertNoThrow(try table.answerWaiting(.journalGenerate, ["trade_id": .int(id)], role: .trader).get())
+    }
+}
+
+/// A writer that holds each call until `release` is signalled (a model still writing).
+final class BlockingWriter: LLMWriter {
+    let entered = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+
+    func write(_ task: LLMTask, values: [String: String]) throws(APIError) -> String {
+        entered.signal()
+        release.wait()
+        return "# Done"
+    }
 }

@@ -124,6 +124,13 @@ def test_journal_is_the_models_markdown_on_the_ledgers_facts_over_rest_and_socke
     finally:
         sock.close()
     assert download(gw, answer["download"])[2].decode() == second, "the newest entry replaces the first"
+    gw.metrics_with('bedrock_llm_requests_total{task="journal",outcome="ok"} 2')
+
+    llm.fail(500)
+    status, body = rest(gw, "/v1/journal/generate", "TRADER", "POST", {"trade_id": trade_id})
+    assert_error(status, body, "UNAVAILABLE", 503)
+    assert KEY not in json.dumps(body)
+    assert download(gw, answer["download"])[2].decode() == second, "a failed call stores nothing"
 
     assert_error(*rest(gw, "/v1/journal/generate", "TRADER", "POST", {"trade_id": "abc"}), "BAD_REQUEST", 400)
     assert_error(*rest(gw, "/v1/journal/generate", "VIEWER", "POST", {"trade_id": trade_id}), "FORBIDDEN", 403)

@@ -21,7 +21,8 @@ import RedisClient
 ///
 /// Timing: the Redis reads run under the table's deadline like any call; the model call may then
 /// take up to the allowance given to `register` (`answerWithin`); the final write has its own
-/// `callTimeout`.
+/// `callTimeout`. At most `concurrentCalls` of the two methods run at once (each holds an API
+/// worker while the model writes); more are UNAVAILABLE at once (`GenerationGate`).
 public enum JournalMethods {
     /// The answer of both methods when no provider is configured.
     public static let unavailable = APIError(.unavailable, "no LLM provider configured (llm.provider is none)")
@@ -29,27 +30,37 @@ public enum JournalMethods {
     /// The content type of the downloads.
     static let markdownType = "text/markdown; charset=utf-8"
 
+    /// Journal and review calls running at once by default (of `server.api_workers`, 16 by default).
+    public static let defaultConcurrentCalls = 4
+
     /// Registers the two methods and their downloads in `table`, on `pool` connections, writing
     /// with `writer` (nil: no provider). `answerWithin`: seconds the two methods' answers may take
-    /// beyond the table's `callTimeout` (the model's timeout plus a margin).
+    /// beyond the table's `callTimeout` (the writer's longest wait: a slot, then the model's
+    /// timeout, plus a margin). `concurrentCalls`: how many of them may run at once.
     public static func register(
-        in table: MethodTable, ledger: Ledger, pool: RedisPool, writer: (any LLMWriter)?, answerWithin: Double
+        in table: MethodTable, ledger: Ledger, pool: RedisPool, writer: (any LLMWriter)?, answerWithin: Double,
+        concurrentCalls: Int = defaultConcurrentCalls
     ) {
         table.allowLonger(.journalGenerate, by: answerWithin)
         table.allowLonger(.reviewGenerate, by: answerWithin)
         let prefix = ledger.prefix
+        let gate = GenerationGate(limit: concurrentCalls)
         table.register(
             MethodHandler(.journalGenerate) { call in
                 answer(table, "journal.generate") {
                     guard let writer else { throw unavailable }
-                    return try journal(call.params, prefix: prefix, table: table, pool: pool, writer: writer)
+                    return try gate.pass {
+                        try journal(call.params, prefix: prefix, table: table, pool: pool, writer: writer)
+                    }
                 }
             })
         table.register(
             MethodHandler(.reviewGenerate) { call in
                 answer(table, "review.generate") {
                     guard let writer else { throw unavailable }
-                    return try review(call.params, ledger: ledger, table: table, pool: pool, writer: writer)
+                    return try gate.pass {
+                        try review(call.params, ledger: ledger, table: table, pool: pool, writer: writer)
+                    }
                 }
             })
         table.register(
