@@ -20,6 +20,9 @@ public struct OutagePolicy: Sendable, Equatable {
     /// Monotonic second before which no call may start (from the latest `Retry-After`), if any.
     public private(set) var retryNotBefore: Double?
 
+    /// The longest `Retry-After` honoured, in seconds (a longer one is cut to this).
+    public static let longestRetryAfter: Double = 3600
+
     /// A policy with no failures yet.
     public init(alertAfter: Int = 1) {
         self.alertAfter = max(1, alertAfter)
@@ -49,7 +52,9 @@ public struct OutagePolicy: Sendable, Equatable {
         precondition(outcome.isFailure, "failed(_:_:) needs a failure outcome")
         counters.record(task, outcome)
         if let retryAfter, retryAfter > 0 {
-            retryNotBefore = max(retryNotBefore ?? now.monotonic, now.monotonic + retryAfter)
+            // A hostile or broken proxy must not stop every call for years.
+            let wait = min(retryAfter, Self.longestRetryAfter)
+            retryNotBefore = max(retryNotBefore ?? now.monotonic, now.monotonic + wait)
         }
         if outcome == .deferred { return nil }  // not a call: says nothing about the model
         consecutiveFailures += 1

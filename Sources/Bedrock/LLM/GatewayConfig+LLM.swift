@@ -4,7 +4,7 @@ extension GatewayConfig {
     /// `llm.*` (SPEC §12): the model Bedrock asks for news sentiment, signal explanations, trade
     /// journal entries and review memos. With `provider` `none` (the default) nothing is asked and
     /// nothing changes: signals carry `llm_sentiment` null and the template explanation.
-    public struct LLM: Sendable, Equatable, CustomStringConvertible {
+    public struct LLM: Sendable, Equatable, CustomStringConvertible, CustomReflectable {
         /// Which kind of server answers.
         public enum Provider: String, Sendable, CaseIterable {
             /// No model: no sentiment, template explanations, journal and review UNAVAILABLE.
@@ -68,6 +68,18 @@ extension GatewayConfig {
             let hostEnd = rest.firstIndex(of: "/") ?? rest.endIndex
             guard let at = rest[..<hostEnd].lastIndex(of: "@") else { return String(text) }
             return String(text[..<scheme.upperBound]) + "…@" + rest[rest.index(after: at)...]
+        }
+
+        /// What `dump` and debuggers show: every setting, the key only as set or not.
+        public var customMirror: Mirror {
+            Mirror(
+                self,
+                children: [
+                    "provider": provider, "baseURL": Self.printable(baseURL), "model": model,
+                    "apiKey": apiKey.isEmpty ? "none" : "[redacted]", "timeoutS": timeoutS,
+                    "maxConcurrency": maxConcurrency, "cacheTTLS": cacheTTLS, "promptsDir": promptsDir,
+                    "batchWindowS": batchWindowS, "responseFormat": responseFormat, "temperature": temperature,
+                ])
         }
 
         /// Reads `llm.*`; with `openai`, `base_url` (http or https) and `model` are required.

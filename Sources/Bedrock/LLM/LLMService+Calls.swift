@@ -134,7 +134,7 @@ extension LLMService {
         case .success(let answer):
             let shared = work.locked { s, now in s.book.answered(ask.id, answer, at: now) ? s.book.shared(ask.market) : nil }
             settle(.sentiment, .success(()), redis: redis)
-            guard let shared else { return releaseAsk(ask.market, redis: redis) }
+            guard let shared, running else { return releaseAsk(ask.market, redis: redis) }
             do {
                 _ = try redis.with { c in
                     try ledger.run("sentiment_update", NewsStreamEntry.request(shared, owner: instance), on: c)
@@ -189,6 +189,7 @@ extension LLMService {
         switch call(prompt, maxTokens: 400) {
         case .success(let text):
             settle(.explanation, .success(()), redis: redis)
+            guard running else { return }  // stopping: the answer is dropped
             let explanation = text.count > Self.maxExplanation ? String(text.prefix(Self.maxExplanation)) + "…" : text
             do {
                 _ = try redis.with { c in

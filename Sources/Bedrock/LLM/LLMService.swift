@@ -140,32 +140,10 @@ extension LLMService: LLMSignalHooks {
     }
 
     public func sentiment(market: String, price: Double) -> LLMSentiment {
-        work.locked { s, now in s.book.lookup(market, price: price, at: now).sentiment }
+        work.locked { s, now in s.book.lookup(market, price: price, markRead: false, at: now).sentiment }
     }
 
     public func explain(signalID: Int64, signal: SignalInput) {
         if work.queue(ExplanationJob(signalID: signalID, signal: signal)) { record(.explanation, .deferred) }
-    }
-}
-
-/// One Redis connection opened on first use and reopened after an error, for one thread.
-final class LazyRedisConnection: @unchecked Sendable {
-    // Sound: used by the one thread that made it.
-    private var connection: RedisConnection?
-    private let address: RedisAddress
-
-    init(address: RedisAddress) { self.address = address }
-
-    /// Runs `body` on the connection; drops the connection when it throws.
-    func with<T>(_ body: (RedisConnection) throws -> T) throws -> T {
-        if connection == nil || connection!.isBroken {
-            connection = try RedisConnection(address, connectTimeout: 2, readTimeout: 5)
-        }
-        do {
-            return try body(connection!)
-        } catch {
-            connection = nil
-            throw error
-        }
     }
 }

@@ -45,6 +45,10 @@ public struct NewsItem: Sendable, Equatable {
             guard trimmed.count <= max else {
                 throw APIError(.badRequest, "\(name) is too long: \(trimmed.count) characters, at most \(max)")
             }
+            // Control characters (line breaks included, except in a body) could forge prompt lines.
+            let allowed: (Unicode.Scalar) -> Bool = { name == "body" && ($0 == "\n" || $0 == "\t") }
+            guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && !allowed($0) })
+            else { throw APIError(.badRequest, "\(name) must not contain control characters (line breaks included)") }
             return trimmed
         }
         var item = NewsItem(
