@@ -5,9 +5,11 @@ import GatewayCore
 /// per outage rather than one per call.
 ///
 /// An outage starts when `alertAfter` failures follow each other with no success between them
-/// (1 by default: the first failure after a success), and ends at the next success. Every failure
-/// outcome counts, an unparseable answer included: to a user it is the same fallback. Time is
-/// the monotonic clock of `ClockReading`.
+/// (1 by default: the first failure after a success), and ends at the first success that comes
+/// `quietPeriod` seconds or more after the last failure (600 by default): a model that fails
+/// now and then, or fails one task while answering another, is one outage and one alert, not one
+/// per flap. Every failure outcome counts, an unparseable answer included: to a user it is the
+/// same fallback. Time is the monotonic clock of `ClockReading`.
 public struct OutagePolicy: Sendable, Equatable {
     /// Consecutive failures that start an outage (at least 1).
     public let alertAfter: Int
@@ -19,13 +21,18 @@ public struct OutagePolicy: Sendable, Equatable {
     public private(set) var inOutage = false
     /// Monotonic second before which no call may start (from the latest `Retry-After`), if any.
     public private(set) var retryNotBefore: Double?
+    /// Seconds without a failure before a success ends an outage.
+    public let quietPeriod: Double
+    /// When the last failure was (monotonic), if any.
+    public private(set) var lastFailureAt: Double?
 
     /// The longest `Retry-After` honoured, in seconds (a longer one is cut to this).
     public static let longestRetryAfter: Double = 3600
 
     /// A policy with no failures yet.
-    public init(alertAfter: Int = 1) {
+    public init(alertAfter: Int = 1, quietPeriod: Double = 600) {
         self.alertAfter = max(1, alertAfter)
+        self.quietPeriod = max(0, quietPeriod)
     }
 
     /// Whether a call may start now: false while a `Retry-After` runs.
@@ -34,11 +41,12 @@ public struct OutagePolicy: Sendable, Equatable {
         return now.monotonic >= notBefore
     }
 
-    /// A call of `task` succeeded. Returns `.recovered` when this ends an outage.
-    public mutating func succeeded(_ task: LLMTask) -> OutageEvent? {
+    /// A call of `task` succeeded at `now`. Returns `.recovered` when this ends an outage (the
+    /// last failure is at least `quietPeriod` old).
+    public mutating func succeeded(_ task: LLMTask, at now: ClockReading) -> OutageEvent? {
         counters.record(task, .ok)
         consecutiveFailures = 0
-        guard inOutage else { return nil }
+        guard inOutage, now.monotonic - (lastFailureAt ?? -Double.infinity) >= quietPeriod else { return nil }
         inOutage = false
         return .recovered
     }
@@ -58,6 +66,7 @@ public struct OutagePolicy: Sendable, Equatable {
         }
         if outcome == .deferred { return nil }  // not a call: says nothing about the model
         consecutiveFailures += 1
+        lastFailureAt = now.monotonic
         guard !inOutage, consecutiveFailures >= alertAfter else { return nil }
         inOutage = true
         return .unavailable(task: task, outcome: outcome, consecutiveFailures: consecutiveFailures)

@@ -30,7 +30,8 @@ def assert_no_key(places: dict[str, str]) -> None:
 
 
 def test_each_failure_falls_back_is_counted_and_one_outage_raises_one_alert(start_gateway, llm):
-    gw = start_gateway(llm_config(llm, timeout_s=0.5))
+    # outage_quiet_s 0: the first success ends an outage (600 s of calm by default).
+    gw = start_gateway(llm_config(llm, timeout_s=0.5, outage_quiet_s=0))
     counts = llm_counts(gw)
     assert {(t, o) for t in TASKS for o in OUTCOMES} <= set(counts), sorted(counts)
     assert all(v == 0 for v in counts.values()), counts
@@ -198,3 +199,17 @@ def test_a_provider_without_its_settings_refuses_to_start_naming_the_key(tmp_pat
         assert r.returncode != 0, (key, r.returncode, r.stderr)
         assert key in r.stderr, (key, r.stderr)
         assert "SECRET123" not in r.stderr + r.stdout, (key, r.stderr)
+
+
+def test_a_flapping_model_is_one_outage_and_one_alert(start_gateway, llm):
+    """Answers refused and accepted in turn: one outage, one alert (the default
+    `llm.outage_quiet_s` of 600 s never passes without a failure)."""
+    gw = start_gateway(llm_config(llm))
+    for n in range(3):
+        llm.answer("bullish: a guess")  # refused
+        post_news(gw, "BTCUSDT", f"headline {n}")
+        wait_counted(gw, "sentiment", "invalid_answer", n + 1)
+        llm.answer("POSITIVE: fine")  # accepted
+        post_news(gw, "ETHUSDT", f"headline {n}")
+        wait_counted(gw, "sentiment", "ok", n + 1)
+    assert len(llm_alerts(gw)) == 1, llm_alerts(gw)

@@ -45,6 +45,9 @@ extension GatewayConfig {
         public var responseFormat = ResponseFormat.text
         /// `llm.temperature` (0.2).
         public var temperature: Double = 0.2
+        /// `llm.outage_quiet_s` (600): seconds without a failed call before a success ends an
+        /// outage (and the next failure raises a new `LLM_UNAVAILABLE`).
+        public var outageQuietS: Double = 600
 
         /// The built-in defaults (no provider).
         public init() {}
@@ -79,6 +82,7 @@ extension GatewayConfig {
                     "apiKey": apiKey.isEmpty ? "none" : "[redacted]", "timeoutS": timeoutS,
                     "maxConcurrency": maxConcurrency, "cacheTTLS": cacheTTLS, "promptsDir": promptsDir,
                     "batchWindowS": batchWindowS, "responseFormat": responseFormat, "temperature": temperature,
+                    "outageQuietS": outageQuietS,
                 ])
         }
 
@@ -97,6 +101,7 @@ extension GatewayConfig {
             l.responseFormat = ResponseFormat(
                 rawValue: try raw.choice("llm.response_format", default: "text", ResponseFormat.allCases.map(\.rawValue)))!
             l.temperature = try raw.double("llm.temperature", default: l.temperature, 0...2)
+            l.outageQuietS = try raw.double("llm.outage_quiet_s", default: l.outageQuietS, 0...86_400)
             guard l.enabled else { return l }
             let url = l.baseURL.lowercased()
             guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count > 8 else {

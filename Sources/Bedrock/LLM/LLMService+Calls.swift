@@ -68,7 +68,7 @@ extension LLMService {
     func settle(_ task: LLMTask, _ result: Result<Void, LLMCallFailure>, redis: LazyRedisConnection?) {
         let event: OutageEvent? = work.locked { s, now in
             switch result {
-            case .success: return s.outage.succeeded(task)
+            case .success: return s.outage.succeeded(task, at: now)
             case .failure(let f): return s.outage.failed(task, f.outcome, retryAfter: f.retryAfter, at: now)
             }
         }

@@ -69,7 +69,8 @@ public final class LLMService: Sendable {
         let book = SentimentBook(
             config: SentimentBookConfig(
                 cacheTTL: llm.cacheTTLS, batchWindow: llm.batchWindowS, maxConcurrency: llm.maxConcurrency))
-        work = LLMWork(book: book, slots: llm.maxConcurrency, clock: clock)
+        work = LLMWork(
+            book: book, slots: llm.maxConcurrency, outage: OutagePolicy(quietPeriod: llm.outageQuietS), clock: clock)
     }
 
     /// Starts the scheduler threads and the news reader.

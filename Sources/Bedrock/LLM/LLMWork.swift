@@ -29,7 +29,7 @@ enum LLMJob: Sendable {
 final class LLMWork: @unchecked Sendable {
     struct State {
         var book: SentimentBook
-        var outage = OutagePolicy()
+        var outage: OutagePolicy
         var explanations = Deque<ExplanationJob>()
         var ready = Deque<SentimentAsk>()
         var inFlight = 0
@@ -46,8 +46,11 @@ final class LLMWork: @unchecked Sendable {
     let explanationQueueMax: Int
     private let clock: any GatewayClock
 
-    init(book: SentimentBook, slots: Int, explanationQueueMax: Int = 256, clock: any GatewayClock) {
-        state = State(book: book)
+    init(
+        book: SentimentBook, slots: Int, outage: OutagePolicy = OutagePolicy(), explanationQueueMax: Int = 256,
+        clock: any GatewayClock
+    ) {
+        state = State(book: book, outage: outage)
         self.slots = slots
         self.explanationQueueMax = explanationQueueMax
         self.clock = clock
