@@ -120,7 +120,7 @@ public struct SentimentBook: Sendable {
             if dropStaleHeadlines(name, at: now) { ready.append((name, askAt)) } else { markets[name]!.askAt = nil }
         }
         let chosen = ready.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
-        .prefix(free)
+            .prefix(free)
         return chosen.map { name, _ in
             let id = nextID
             nextID += 1

@@ -62,52 +62,6 @@ extension LLMService {
         metrics.count(task, outcome)
     }
 
-    /// Settles a call of `task`: counts it, updates the outage state and raises the one
-    /// `LLM_UNAVAILABLE` alert of an outage (on `redis`, or a connection of its own); gateways on
-    /// one Redis share the outage (`llm_alert.lua`), so it is one alert however many notice it.
-    func settle(_ task: LLMTask, _ result: Result<Void, LLMCallFailure>, redis: LazyRedisConnection?) {
-        let event: OutageEvent? = work.locked { s, now in
-            switch result {
-            case .success: return s.outage.succeeded(task, at: now)
-            case .failure(let f): return s.outage.failed(task, f.outcome, retryAfter: f.retryAfter, at: now)
-            }
-        }
-        switch result {
-        case .success: metrics.count(task, .ok)
-        case .failure(let f):
-            metrics.count(task, f.outcome)
-            // One line per outage at warning (below); each failed call only at debug, so an outage
-            // of hours does not flood the log.
-            log.debug("llm: \(task.rawValue) call failed (\(f.outcome.rawValue)): \(f.message)")
-        }
-        switch event {
-        case .unavailable(let task, let outcome, _):
-            guard case .failure(let f) = result else { return }
-            let message = "the LLM failed (\(outcome.rawValue)) on a \(task.rawValue) call: \(f.message)"
-            log.warning("llm: model unavailable, falling back until it answers: \(message)")
-            do {
-                _ = try (redis ?? LazyRedisConnection(address: address)).with { c in
-                    try ledger.run(
-                        "llm_alert",
-                        ["task": .string(task.rawValue), "outcome": .string(outcome.rawValue), "message": .string(message)],
-                        on: c)
-                }
-            } catch {
-                log.error("llm: could not record the LLM_UNAVAILABLE alert: \(error)")
-            }
-        case .recovered:
-            log.info("llm: the model answers again")
-            do {
-                _ = try (redis ?? LazyRedisConnection(address: address)).with { c in
-                    try ledger.run("llm_alert", ["recovered": true], on: c)
-                }
-            } catch {
-                log.error("llm: could not clear the outage mark: \(error)")
-            }
-        case nil: break
-        }
-    }
-
     /// A market's sentiment call: the answer parsed strictly and shared with every gateway
     /// (`sentiment_update.lua`), or a failure (the book re-asks a window later and serves the
     /// fallback meanwhile). Not made while another gateway asks for the market.

@@ -106,9 +106,10 @@ public final class LLMService: Sendable {
     /// Entries of the news stream, in stream order: a headline goes to its market (one without a
     /// market to every tracked market), a shared answer is adopted (`replaying`: read back at
     /// start).
+    /// The lock is taken once per entry, so a large batch never holds the bar path up.
     func newsArrived(_ entries: [NewsStreamEntry], replaying: Bool) {
-        work.locked { s, now in
-            for entry in entries {
+        for entry in entries {
+            work.locked(wake: true) { s, now in
                 switch entry {
                 case .headline(let item):
                     let markets = item.market.map { [$0] } ?? s.book.trackedMarkets
