@@ -236,10 +236,12 @@ def test_a_stream_entry_with_a_malformed_market_is_not_taken_as_news_for_every_m
     assert "Rumour about some market" not in text, "an entry whose market is malformed was taken as general news"
 
 
-def test_an_answer_expires_after_cache_ttl_s_and_is_asked_again(start_gateway, llm):
+def test_an_answer_expires_after_cache_ttl_s_and_fresh_news_is_asked_again(start_gateway, llm):
+    """After `cache_ttl_s` the answer is gone (fallback); news that old is not asked about again
+    (it would keep a stale sentiment alive), fresh news is."""
     gw = start_gateway(llm_config(llm, cache_ttl_s=1))
     llm.answer("POSITIVE: upgrade shipped")
-    llm.answer("NEUTRAL: nothing new", delay_s=1)  # late enough for the fallback in between to be read
+    llm.answer("NEUTRAL: nothing new")
     post_news(gw, "ETHUSDT", "Network upgrade shipped")
     first = answered_sentiment(gw, "ETHUSDT")
     assert first["llm_sentiment"] == "POSITIVE"
@@ -248,7 +250,9 @@ def test_an_answer_expires_after_cache_ttl_s_and_is_asked_again(start_gateway, l
     # The answer came after its request arrived, so it may not expire before 1 s from then.
     assert time.monotonic() - llm.requests()[0]["received_at"] >= 1.0, "expired before cache_ttl_s"
     assert (expired["llm_sentiment"], expired["reason"]) == ("NEUTRAL", None), expired
+    assert llm.request_count() == 1, "the expired headline is not asked about again"
+    post_news(gw, "ETHUSDT", "Validators report a quiet week")
     again = answered_sentiment(gw, "ETHUSDT")
     assert (again["source"], again["reason"]) == ("llm", "nothing new"), again
     assert llm.request_count() == 2
-
+    assert "Network upgrade shipped" not in llm.requests()[1]["body"]["messages"][-1]["content"]
