@@ -1,8 +1,8 @@
 import GatewayCore
 
-/// The LLM failure policy of SPEC §12 as a pure value, shared by every task: counts calls by task
-/// and outcome, honours `Retry-After` (no call before it), and raises one `LLM_UNAVAILABLE` alert
-/// per outage rather than one per call.
+/// The LLM failure policy of SPEC §12 as a pure value, shared by every task: honours
+/// `Retry-After` (no call before it) and raises one `LLM_UNAVAILABLE` alert per outage rather
+/// than one per call. (The gateway counts calls by task and outcome on `/metrics`.)
 ///
 /// An outage starts when `alertAfter` failures follow each other with no success between them
 /// (1 by default: the first failure after a success), and ends at the first success that comes
@@ -13,8 +13,6 @@ import GatewayCore
 public struct OutagePolicy: Sendable, Equatable {
     /// Consecutive failures that start an outage (at least 1).
     public let alertAfter: Int
-    /// Calls so far by task and outcome.
-    public private(set) var counters = LLMCounters()
     /// Failures since the last success.
     public private(set) var consecutiveFailures = 0
     /// Whether an outage is under way (its alert has been raised).
@@ -44,7 +42,6 @@ public struct OutagePolicy: Sendable, Equatable {
     /// A call of `task` succeeded at `now`. Returns `.recovered` when this ends an outage (the
     /// last failure is at least `quietPeriod` old).
     public mutating func succeeded(_ task: LLMTask, at now: ClockReading) -> OutageEvent? {
-        counters.record(task, .ok)
         consecutiveFailures = 0
         guard inOutage, now.monotonic - (lastFailureAt ?? -Double.infinity) >= quietPeriod else { return nil }
         inOutage = false
@@ -58,7 +55,6 @@ public struct OutagePolicy: Sendable, Equatable {
         _ task: LLMTask, _ outcome: LLMOutcome, retryAfter: Double? = nil, at now: ClockReading
     ) -> OutageEvent? {
         precondition(outcome.isFailure, "failed(_:_:) needs a failure outcome")
-        counters.record(task, outcome)
         if let retryAfter, retryAfter > 0 {
             // A hostile or broken proxy must not stop every call for years.
             let wait = min(retryAfter, Self.longestRetryAfter)

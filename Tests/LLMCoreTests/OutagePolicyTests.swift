@@ -74,26 +74,11 @@ final class OutagePolicyTests: XCTestCase {
         XCTAssertFalse(policy.mayCall(at: clock.read()))
     }
 
-    func testDeferredCallsAreCountedButDoNotStartAnOutage() {
+    func testDeferredCallsDoNotStartAnOutage() {
         var policy = OutagePolicy()
         XCTAssertNil(policy.failed(.explanation, .deferred, at: clock.read()))
         XCTAssertFalse(policy.inOutage)
-        XCTAssertEqual(policy.counters[.explanation, .deferred], 1)
-    }
-
-    func testCountersByTaskAndOutcome() {
-        var policy = OutagePolicy()
-        _ = policy.succeeded(.sentiment, at: clock.read())
-        _ = policy.succeeded(.sentiment, at: clock.read())
-        _ = policy.failed(.sentiment, .timeout, at: clock.read())
-        _ = policy.failed(.journal, .rateLimited, retryAfter: 5, at: clock.read())
-        XCTAssertEqual(policy.counters[.sentiment, .ok], 2)
-        XCTAssertEqual(policy.counters[.sentiment, .timeout], 1)
-        XCTAssertEqual(policy.counters[.journal, .rateLimited], 1)
-        XCTAssertEqual(policy.counters[.review, .ok], 0)
-        let all = policy.counters.all
-        XCTAssertEqual(all.count, LLMTask.allCases.count * LLMOutcome.allCases.count)
-        XCTAssertEqual(all.map(\.count).reduce(0, +), 4)
+        XCTAssertEqual(policy.consecutiveFailures, 0)
         XCTAssertEqual(LLMOutcome.connectionError.rawValue, "connection_error")
         XCTAssertEqual(OutageEvent.alertCode, "LLM_UNAVAILABLE")
     }

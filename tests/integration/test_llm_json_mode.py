@@ -46,3 +46,16 @@ def test_json_mode_asks_for_the_object_and_reads_it_strictly(start_gateway, fake
     wait_until(lambda: counted in gw.http("GET", "/metrics")[2].decode(), 10, "the refused answer counted")
     assert reading("SOLUSDT") == {"market": "SOLUSDT", "llm_sentiment": "NEUTRAL", "reason": None, "as_of": None,
                                   "source": "fallback"}
+
+
+def test_an_answer_cut_at_the_length_limit_is_refused(start_gateway, fake_llm):
+    """`finish_reason` `length`: the text was cut, so it is not taken as whole (invalid_answer)."""
+    gw = start_gateway({"llm": {"provider": "openai", "base_url": fake_llm.base_url, "model": "fake",
+                                "batch_window_s": 0.2, "prompts_dir": str(REPO / "config" / "prompts")}})
+    fake_llm.answer("POSITIVE: record inflows and", finish_reason="length")
+    status, body = rest(gw, "/v1/news", "TRADER", "POST", {"market": "BTCUSDT", "title": "ETF inflows", "source": "wire"})
+    assert status == 200, body
+    counted = 'bedrock_llm_requests_total{task="sentiment",outcome="invalid_answer"} 1'
+    wait_until(lambda: counted in gw.http("GET", "/metrics")[2].decode(), 10, "the cut answer counted")
+    status, body = rest(gw, "/v1/sentiment?market=BTCUSDT")
+    assert (body["llm_sentiment"], body["source"]) == ("NEUTRAL", "fallback"), body

@@ -23,9 +23,18 @@ extension LLMService {
         do {
             // The model's text is redacted before anything reads, cuts or quotes it: an answer
             // echoing the key must not carry it into a failure message, a log line or an alert.
-            let text = redacted(try client.complete(request).content).trimmingCharacters(in: .whitespacesAndNewlines)
+            let completion = try client.complete(request)
+            let text = redacted(completion.content).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else {
                 return .failure(LLMCallFailure(outcome: .invalidAnswer, retryAfter: nil, message: "the model answered nothing"))
+            }
+            guard completion.finishReason != "length" else {
+                // A text cut at the token limit is not stored or shown as if it were whole.
+                return .failure(
+                    LLMCallFailure(
+                        outcome: .invalidAnswer, retryAfter: nil,
+                        message:
+                            "the model's answer was cut at its length limit (\(maxTokens.map(String.init) ?? "default") tokens)"))
             }
             return .success(text)
         } catch {
