@@ -9,7 +9,25 @@ import RedisClient
 struct LLMCallFailure: Error, Sendable {
     let outcome: LLMOutcome
     let retryAfter: Double?
+    /// The detail, for the log and the outage alert.
     let message: String
+    /// The HTTP status of a server error, if any.
+    var status: Int? = nil
+
+    /// What a caller of journal or review is told: the kind of failure, without the server's
+    /// address or its error body.
+    var publicMessage: String {
+        switch outcome {
+        case .timeout: return "the model did not answer in time"
+        case .connectionError: return "the model's server cannot be reached"
+        case .serverError: return "the model's server failed" + (status.map { " (HTTP \($0))" } ?? "")
+        case .rateLimited:
+            return "the model's server is rate limiting" + (retryAfter.map { " (retry in \(Int($0.rounded(.up))) s)" } ?? "")
+        case .invalidAnswer: return "the model's answer was unusable"
+        case .deferred: return "the model is busy"
+        case .ok: return "the model answered"
+        }
+    }
 }
 
 extension LLMService {
@@ -69,7 +87,7 @@ extension LLMService {
         case .http(let status, let retryAfter, _):
             return LLMCallFailure(
                 outcome: status == 429 ? .rateLimited : .serverError, retryAfter: retryAfter?.delay(wallNow: wallNow),
-                message: message)
+                message: message, status: status)
         }
     }
 
@@ -203,7 +221,7 @@ extension LLMService: LLMWriter {
         if let wait = refusal {
             record(task, .deferred)
             throw APIError(
-                .unavailable, "the LLM provider asked us to wait (Retry-After); try again in \(Int(wait.rounded(.up))) s")
+                .unavailable, "the model's server asked us to wait (Retry-After); try again in \(Int(wait.rounded(.up))) s")
         }
         guard work.acquire(wait: Self.interactiveSlotWait) else {
             record(task, .deferred)
@@ -222,7 +240,8 @@ extension LLMService: LLMWriter {
             return text
         case .failure(let failure):
             settle(task, .failure(failure), redis: nil)
-            throw APIError(.unavailable, failure.message)
+            log.notice("llm: \(task.rawValue) failed (\(failure.outcome.rawValue)): \(failure.message)")
+            throw APIError(.unavailable, failure.publicMessage + "; try again shortly")
         }
     }
 }
