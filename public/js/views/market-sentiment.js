@@ -71,10 +71,7 @@ export function createSentimentPanel(ctx) {
   }
 
   function render() {
-    const markets = new Set(readings.map((r) => r.market));
-    for (const m of headlines.keys()) markets.add(m);
-    const rows = [...markets].sort((a, b) => label(a).localeCompare(label(b))).map((m) =>
-      sentimentRow(readings.find((r) => r.market === m) || { market: m, llm_sentiment: null, source: 'fallback' }));
+    const rows = [...readings].sort((a, b) => label(a.market).localeCompare(label(b.market))).map(sentimentRow);
     ages.length = 0;
     replaceChildren(list.tbody, rows);
     empty.hidden = rows.length > 0;
