@@ -50,14 +50,29 @@ export function createSentimentPanel(ctx) {
     const mine = ++seq;
     try {
       const answer = await ctx.socket.request('sentiment.get', {});
+      let data = Array.isArray(answer && answer.data) ? answer.data : [];
+      if (!data.length) data = await readingsWhenOff();
       if (mine !== seq) return;
-      readings = Array.isArray(answer && answer.data) ? answer.data : answer && answer.market ? [answer] : [];
+      readings = data;
       settlePending();
       render();
     } catch (err) {
       if (mine !== seq) return;
       note.textContent = `Sentiment could not be loaded: ${plainError(err)}`;
     }
+  }
+
+  /**
+   * An empty list means no market is tracked yet — or no provider (the gateway tracks nothing
+   * then). One market's reading tells which: null without a provider. Off, every market the page
+   * knows reads null ("LLM off"), exactly what the gateway would answer for each.
+   */
+  async function readingsWhenOff() {
+    const markets = await ctx.markets().catch(() => []);
+    if (!markets.length) return [];
+    const one = await ctx.socket.request('sentiment.get', { market: markets[0].market });
+    if (one && one.llm_sentiment) return [];
+    return markets.map((m) => ({ market: m.market, llm_sentiment: null, reason: null, as_of: null, source: 'fallback' }));
   }
 
   /** A market's reading changed since its news arrived, or the wait ran out: it is not pending any more. */
@@ -71,8 +86,8 @@ export function createSentimentPanel(ctx) {
   }
 
   function render() {
-    const rows = [...readings].sort((a, b) => label(a.market).localeCompare(label(b.market))).map(sentimentRow);
     ages.length = 0;
+    const rows = [...readings].sort((a, b) => label(a.market).localeCompare(label(b.market))).map(sentimentRow);
     replaceChildren(list.tbody, rows);
     empty.hidden = rows.length > 0;
     list.wrap.hidden = rows.length === 0;
@@ -91,7 +106,7 @@ export function createSentimentPanel(ctx) {
     const waiting = pending.has(r.market);
     const age = el('time', { testid: 'sentiment-age', datetime: r.as_of || '', title: r.as_of || 'never asked', text: ageText(r.as_of) });
     if (r.as_of) ages.push([age, r.as_of]);
-    const [sourceWord, sourceWhy] = SOURCES[r.source] || [r.source || '–', ''];
+    const [sourceWord, sourceWhy] = off ? ['–', 'no provider'] : SOURCES[r.source] || [r.source || '–', ''];
     const reason = el('td', { class: 'sentiment-reason-cell' },
       el('span', { testid: 'sentiment-reason', class: r.reason ? undefined : 'muted', text: r.reason || (off ? '—' : 'no reading yet') }),
       waiting ? el('span', { class: 'sentiment-pending', testid: 'sentiment-pending', text: ' · new headline, asking the model…' }) : null,
