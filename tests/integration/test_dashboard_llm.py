@@ -238,6 +238,11 @@ def trade_row(b: Browser, trade_id: int, timeout: float = 20):
                                        False), f"trade-row data-trade-id={trade_id}", timeout)
 
 
+def assert_fits(b: Browser, what: str) -> None:
+    width, inner = b.horizontal_overflow()
+    assert width <= inner, f"[{b.label}] {what} overflows: body {width}px > window {inner}px: {b.overflowing()}"
+
+
 def pwned(b: Browser):
     return b.driver.execute_script("return window.pwned === undefined ? null : window.pwned")
 
@@ -397,6 +402,7 @@ def test_without_a_provider_the_page_says_llm_off(start_gateway, make_browser):
         assert b.wait_for("sentiment-badge", within=row).text.strip() == "LLM off"
         assert b.wait_for("sentiment-note").get_attribute("data-llm") == "off"
         assert not b.visible("toast"), "LLM off is not an error"
+        assert_fits(b, "market")
         b.screenshot("market-llm-off")
         b.go("signals")
         [cell] = b.all("llm-sentiment", within=signal_row(b, 1))   # a column phones leave out
@@ -405,24 +411,29 @@ def test_without_a_provider_the_page_says_llm_off(start_gateway, make_browser):
     viewer.go("portfolio")
     trade_row(viewer, trade_id)
     viewer.assert_absent("journal-trade", "review-panel", "review-generate")
+    assert_fits(viewer, "portfolio")
     viewer.screenshot("portfolio-viewer")
     for b in (trader, viewer):
         b.assert_no_console_errors()
 
 
-def test_without_a_provider_journal_and_review_say_why(start_gateway, browser):
+def test_without_a_provider_journal_and_review_say_why(start_gateway, make_browser):
     gw = start_gateway(ENGINE_OFF)
     trade_id = closed_trade(gw)
-    trader = browser
+    trader = make_browser(PHONE, "phone")
     trader.open(gw)
     trader.sign_in("TRADER")
     trader.go("portfolio")
+    trade_row(trader, trade_id)
+    trader.wait_for("review-panel")
+    assert_fits(trader, "portfolio")
+    trader.screenshot("portfolio-trader")
     open_journal(trader, trade_id)
     error = trader.wait_for("llm-doc-error").text
     assert error.startswith("No LLM is configured on this gateway"), error
+    assert_fits(trader, "journal dialog")
     trader.screenshot("journal-no-provider")
     trader.click("llm-doc-close")
     trader.click("review-generate")
     assert trader.wait_for("llm-doc-error").text.startswith("No LLM is configured on this gateway")
-    for b in (trader, viewer):
-        b.assert_no_console_errors()
+    trader.assert_no_console_errors()
