@@ -29,6 +29,11 @@ public struct SentimentBook: Sendable {
         var inFlight: UInt64?
         var lastPrice: Double?
         var answer: Answer?
+        /// Headlines that ever arrived (a deferred ask compares it to know whether a peer's answer
+        /// covers them all).
+        var headlineCount: UInt64 = 0
+        /// `headlineCount` when an ask was left to a peer gateway, until its answer arrives.
+        var deferredAt: UInt64?
     }
 
     /// The limits.
@@ -58,6 +63,7 @@ public struct SentimentBook: Sendable {
         var kept = headline
         if kept.title.count > config.maxTitleLength { kept.title = String(kept.title.prefix(config.maxTitleLength)) }
         state.headlines.append(kept)
+        state.headlineCount += 1
         if state.askAt == nil { state.askAt = now.monotonic + config.batchWindow }
         guard state.headlines.count > config.maxHeadlinesPerMarket else { return .queued }
         state.headlines.removeFirst()

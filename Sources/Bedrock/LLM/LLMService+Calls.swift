@@ -62,13 +62,15 @@ extension LLMService {
         case .success: metrics.count(task, .ok)
         case .failure(let f):
             metrics.count(task, f.outcome)
-            log.notice("llm: \(task.rawValue) call failed (\(f.outcome.rawValue)): \(f.message)")
+            // One line per outage at warning (below); each failed call only at debug, so an outage
+            // of hours does not flood the log.
+            log.debug("llm: \(task.rawValue) call failed (\(f.outcome.rawValue)): \(f.message)")
         }
         switch event {
         case .unavailable(let task, let outcome, _):
             guard case .failure(let f) = result else { return }
-            log.warning("llm: model unavailable (\(task.rawValue), \(outcome.rawValue)); falling back until it answers")
             let message = "the LLM failed (\(outcome.rawValue)) on a \(task.rawValue) call: \(f.message)"
+            log.warning("llm: model unavailable, falling back until it answers: \(message)")
             do {
                 _ = try (redis ?? LazyRedisConnection(address: address)).with { c in
                     try ledger.run(
@@ -84,8 +86,9 @@ extension LLMService {
         }
     }
 
-    /// A market's sentiment call: the answer parsed strictly, or a failure (the book re-asks a
-    /// window later and serves the fallback meanwhile).
+    /// A market's sentiment call: the answer parsed strictly and shared with every gateway
+    /// (`sentiment_update.lua`), or a failure (the book re-asks a window later and serves the
+    /// fallback meanwhile). Not made while another gateway asks for the market.
     func runSentiment(_ ask: SentimentAsk, redis: LazyRedisConnection) {
         let prompt: String
         do {
@@ -93,6 +96,10 @@ extension LLMService {
         } catch {
             log.error("llm: sentiment prompt: \(error)")
             _ = work.locked { s, now in s.book.failed(ask.id, at: now) }
+            return
+        }
+        guard claimAsk(ask.market, redis: redis) else {
+            _ = work.locked { s, now in s.book.deferredToPeer(ask.id, at: now) }
             return
         }
         let result = call(prompt, json: config.responseFormat == .jsonObject, maxTokens: 200).flatMap {
@@ -103,13 +110,50 @@ extension LLMService {
         }
         switch result {
         case .success(let answer):
-            _ = work.locked { s, now in s.book.answered(ask.id, answer, at: now) }
+            let shared = work.locked { s, now in s.book.answered(ask.id, answer, at: now) ? s.book.shared(ask.market) : nil }
             settle(.sentiment, .success(()), redis: redis)
+            guard let shared else { return releaseAsk(ask.market, redis: redis) }
+            do {
+                _ = try redis.with { c in
+                    try ledger.run("sentiment_update", NewsStreamEntry.request(shared, owner: instance), on: c)
+                }
+            } catch {
+                log.error("llm: could not share the sentiment of \(ask.market): \(error)")
+            }
         case .failure(let failure):
             _ = work.locked { s, now in s.book.failed(ask.id, at: now) }
             settle(.sentiment, .failure(failure), redis: redis)
+            releaseAsk(ask.market, redis: redis)
         }
     }
+
+    /// Takes `market`'s ask among the gateways on this Redis (`<prefix>llm:asking:{market}`, for
+    /// at most the call's timeout + 5 s); false when another gateway holds it. A Redis error lets
+    /// the call go ahead (a duplicate call is better than no sentiment).
+    func claimAsk(_ market: String, redis: LazyRedisConnection) -> Bool {
+        let ttl = String(Int64(config.timeoutS * 1000) + 5_000)
+        do {
+            return try redis.with { c in
+                try c.command(["SET", askKey(market), instance, "NX", "PX", ttl]).checked().string == "OK"
+            }
+        } catch {
+            log.debug("llm: could not claim the sentiment ask of \(market): \(error)")
+            return true
+        }
+    }
+
+    /// Gives `market`'s ask back if this gateway still holds it.
+    func releaseAsk(_ market: String, redis: LazyRedisConnection) {
+        _ = try? redis.with { c in
+            try c.command(["EVAL", Self.releaseScript, "1", askKey(market), instance]).checked()
+        }
+    }
+
+    private func askKey(_ market: String) -> String { prefix + "llm:asking:" + market }
+
+    /// `DEL KEYS[1]` when it holds ARGV[1].
+    static let releaseScript =
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 
     /// A signal's explanation call; the answer replaces the template (`explain_signal.lua`).
     func runExplanation(_ job: ExplanationJob, redis: LazyRedisConnection) {

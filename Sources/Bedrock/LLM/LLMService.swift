@@ -29,6 +29,8 @@ public final class LLMService: Sendable {
     let ledger: Ledger
     let address: RedisAddress
     let newsStream: String
+    /// `redis.prefix`.
+    let prefix: String
     let clock: any GatewayClock
     let metrics: LLMMetrics
     let work: LLMWork
@@ -37,6 +39,8 @@ public final class LLMService: Sendable {
     static let interactiveSlotWait = 10.0
     /// Longest explanation kept, in characters (a longer answer is cut).
     static let maxExplanation = 2_000
+    /// This process among the gateways sharing the Redis (the owner of its sentiment asks).
+    let instance = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
 
     /// A service for `config` (a provider must be set); reads the prompts (throws naming a bad
     /// file). Nothing runs until `start`.
@@ -59,6 +63,7 @@ public final class LLMService: Sendable {
         self.ledger = ledger
         self.address = address
         newsStream = config.streamKey(for: .news)
+        prefix = config.redis.prefix
         self.clock = clock
         metrics = LLMMetrics(registry: registry)
         let book = SentimentBook(
@@ -97,13 +102,19 @@ public final class LLMService: Sendable {
         work.locked { s, now in s.book.trackedMarkets.map { s.book.lookup($0, price: nil, at: now) } }
     }
 
-    /// Headlines arrived (from the stream): each goes to its market, one without a market to
-    /// every tracked market.
-    func newsArrived(_ items: [NewsItem]) {
+    /// Entries of the news stream, in stream order: a headline goes to its market (one without a
+    /// market to every tracked market), a shared answer is adopted (`replaying`: read back at
+    /// start).
+    func newsArrived(_ entries: [NewsStreamEntry], replaying: Bool) {
         work.locked { s, now in
-            for item in items {
-                let markets = item.market.map { [$0] } ?? s.book.trackedMarkets
-                for market in markets { _ = s.book.newsArrived(market, item.headline, at: now) }
+            for entry in entries {
+                switch entry {
+                case .headline(let item):
+                    let markets = item.market.map { [$0] } ?? s.book.trackedMarkets
+                    for market in markets { _ = s.book.newsArrived(market, item.headline, at: now) }
+                case .sentiment(let shared):
+                    s.book.adopt(shared, replaying: replaying, at: now)
+                }
             }
         }
     }
@@ -133,13 +144,7 @@ extension LLMService: LLMSignalHooks {
     }
 
     public func explain(signalID: Int64, signal: SignalInput) {
-        let dropped: Bool = work.locked { s, _ in
-            s.explanations.append(ExplanationJob(signalID: signalID, signal: signal))
-            guard s.explanations.count > work.explanationQueueMax else { return false }
-            s.explanations.removeFirst()
-            return true
-        }
-        if dropped { record(.explanation, .deferred) }
+        if work.queue(ExplanationJob(signalID: signalID, signal: signal)) { record(.explanation, .deferred) }
     }
 }
 

@@ -91,6 +91,17 @@ final class LLMWork: @unchecked Sendable {
         return nil
     }
 
+    /// Queues an explanation; true when the queue was full and its oldest job was dropped (that
+    /// signal keeps its template).
+    func queue(_ job: ExplanationJob) -> Bool {
+        locked { s, _ in
+            s.explanations.append(job)
+            guard s.explanations.count > explanationQueueMax else { return false }
+            s.explanations.removeFirst()
+            return true
+        }
+    }
+
     /// A slot for an interactive call, waiting at most `wait` seconds; false when none freed.
     func acquire(wait: Double) -> Bool {
         condition.lock()

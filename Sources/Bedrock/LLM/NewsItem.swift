@@ -73,11 +73,9 @@ public struct NewsItem: Sendable, Equatable {
         return item
     }
 
-    /// The item in a stored `news.published` event, or nil when the event lacks a usable title
-    /// (the stream is open to anyone: such entries are skipped, not guessed at).
-    public static func fromEvent(_ event: JSONObject) -> NewsItem? {
-        guard event["event_type"]?.stringValue == "news.published",
-            let title = event["title"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines), !title.isEmpty
+    /// The item in a stored `news.published` event, or nil without a usable title.
+    static func fromEvent(_ event: JSONObject) -> NewsItem? {
+        guard let title = event["title"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines), !title.isEmpty
         else { return nil }
         let market = event["market"]?.stringValue.flatMap { MarketName.canonical($0) }
         let source = event["source"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -3,9 +3,10 @@ import JSONCodec
 import RedisClient
 
 /// Reads the `news` stream for the sentiment book, on its own thread and connection: at start
-/// the headlines of the last `llm.cache_ttl_s` (at most `backlog` entries), then every new entry
-/// with `XREAD BLOCK`. Entries that are not a usable `news.published` (the stream is open to
-/// anyone) are skipped. Reconnects after an error, backing off up to 5 s.
+/// the entries of the last `llm.cache_ttl_s` (at most `backlog`), then every new entry with
+/// `XREAD BLOCK`. Headlines (`news.published`) go to their markets; answers shared by any
+/// gateway (`sentiment.updated`) are adopted. Other entries (the stream is open to anyone) are
+/// skipped. Reconnects after an error, backing off up to 5 s.
 final class NewsReader: Sendable {
     private let service: LLMService
     /// Entries read back at start, at most.
@@ -42,13 +43,13 @@ final class NewsReader: Sendable {
         let entries = reply.array ?? []
         guard let newest = entries.first?.array?.first?.string else { return "0-0" }
         let oldestKept = (Date().timeIntervalSince1970 - service.config.cacheTTLS) * 1000
-        let items = entries.reversed().compactMap { entry -> NewsItem? in
+        let recent = entries.reversed().compactMap { entry -> NewsStreamEntry? in
             guard let id = entry.array?.first?.string, let millis = Double(id.split(separator: "-").first ?? ""),
                 millis >= oldestKept
             else { return nil }
-            return Self.item(entry)
+            return Self.entry(entry)
         }
-        if !items.isEmpty { service.newsArrived(items) }
+        if !recent.isEmpty { service.newsArrived(recent, replaying: true) }
         return newest
     }
 
@@ -60,15 +61,15 @@ final class NewsReader: Sendable {
             ]).checked()
         }
         guard let entries = reply.array?.first?.array?.last?.array, !entries.isEmpty else { return id }
-        service.newsArrived(entries.compactMap(Self.item))
+        service.newsArrived(entries.compactMap(Self.entry), replaying: false)
         return entries.last?.array?.first?.string ?? id
     }
 
-    /// The news item of a stream entry (`[id, [field, value, ...]]`), if usable.
-    static func item(_ entry: RedisReply) -> NewsItem? {
+    /// What a stream entry (`[id, [field, value, ...]]`) holds, if usable.
+    static func entry(_ entry: RedisReply) -> NewsStreamEntry? {
         guard let fields = entry.array, fields.count == 2, let bytes = StreamReader.eventField(fields[1]),
             let event = (try? JSONCodec.parse(bytes))?.objectValue
         else { return nil }
-        return NewsItem.fromEvent(event)
+        return NewsStreamEntry.parse(event)
     }
 }
