@@ -1,10 +1,11 @@
 // views/market-sentiment.js — the market view's "News sentiment" panel: each market's LLM
 // reading of its news (SPEC §12) from `sentiment.get` — the sentiment, its one-line reason, its
 // age (from `as_of`, ticking) and where it came from (a fresh answer, the cache, or the NEUTRAL
-// fallback). Asked again every 30 s while shown, and soon after a `news.published` event on topic
-// `news` (the gateway coalesces headlines for a few seconds, so the page polls every 2 s until
-// the market's reading changes, at most a minute). With no provider every reading is null: the
-// panel says "LLM off", which is not an error. Reasons and headlines are untrusted text.
+// fallback). Asked again every 30 s while shown, at once on a `sentiment.updated` event on topic
+// `news` (a gateway got an answer), and after a `news.published` event (the gateway coalesces
+// headlines for a few seconds, so the page also polls every 2 s until the market's reading
+// changes, at most a minute). With no provider every reading is null: the panel says "LLM off",
+// which is not an error. Reasons and headlines are untrusted text.
 
 import { el, replaceChildren, table, td } from '../ui.js';
 import { marketLabel } from '../markets.js';
@@ -130,6 +131,7 @@ export function createSentimentPanel(ctx) {
   }
 
   const unsubscribe = ctx.socket.subscribe('news', (data) => {
+    if (data && data.event_type === 'sentiment.updated') { load(); return; }
     if (!data || data.event_type !== 'news.published') return;
     const markets = data.market ? [data.market] : readings.map((r) => r.market);
     for (const m of markets) {
