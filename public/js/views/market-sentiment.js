@@ -32,7 +32,7 @@ export function createSentimentPanel(ctx) {
   const note = el('p', { class: 'muted small', testid: 'sentiment-note' });
   const list = table('News sentiment per market', ['Market', 'Sentiment', 'Reason',
     { label: 'As of', className: 'opt' }, { label: 'Source', className: 'opt' }], { hideCaption: true, className: 'data compact sentiment-table' });
-  const empty = el('p', { class: 'empty', text: 'No market has news or trades yet.', hidden: true });
+  const empty = el('p', { class: 'empty', text: 'No market has news or bars yet.', hidden: true });
   const panel = el('section', { class: 'panel sentiment-panel', testid: 'market-sentiment', 'aria-labelledby': 'sentiment-title' },
     el('div', { class: 'panel-head' }, el('h2', { id: 'sentiment-title', text: 'News sentiment' }), note),
     list.wrap, empty);
