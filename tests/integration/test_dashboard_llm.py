@@ -153,6 +153,11 @@ class TaskLLM(FakeLLM):
         with self.lock:
             self.by_task[task] = {"kind": "answer", "text": text, "delay_s": delay_s, "finish_reason": "stop"}
 
+    def fail_on(self, task: str, status: int) -> None:
+        """Every later call of `task` answers HTTP `status` (an OpenAI error object)."""
+        with self.lock:
+            self.by_task[task] = {"kind": "fail", "status": status, "retry_after": None, "body": None, "delay_s": 0}
+
     def calls(self, task: str) -> list[dict]:
         """The recorded requests of one task."""
         return [r for r in self.requests() if task_of(r["body"]) == task]
@@ -368,6 +373,15 @@ def test_journal_and_review_render_the_models_markdown_safely(start_gateway, bro
         saved = browser.wait_download(".md")
         assert saved.name == f"journal-trade-{trade_id}.md", saved.name
         assert saved.read_text() == HOSTILE.strip()
+        browser.click("llm-doc-close")
+        browser.wait_gone("llm-doc")
+
+        # A model that fails: one readable sentence, no crash, the button usable again.
+        llm.fail_on("journal", 500)
+        open_journal(browser, trade_id)
+        error = browser.wait_for("llm-doc-error").text
+        assert error.startswith("The model gave no usable answer") and "UNAVAILABLE" not in error, error
+        browser.screenshot("journal-model-failed")
         browser.click("llm-doc-close")
         browser.wait_gone("llm-doc")
 
