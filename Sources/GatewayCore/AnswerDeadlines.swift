@@ -7,7 +7,8 @@ import DequeModule
 /// So every call gets exactly one answer, by its deadline at the latest.
 ///
 /// Calls are keyed by a serial number unique on the loop. Deadlines are kept in order in a
-/// deque; with one timeout for every call they arrive in order, so adding is O(1), and answered
+/// deque; with one timeout for every call they arrive in order, so adding is O(1) (a call with a
+/// longer allowance is passed over by the shorter ones added after it: a few steps), and answered
 /// calls are dropped from the front as soon as everything before them is gone. Memory is bounded
 /// by the calls started within one timeout. Pure value type: no clock, no threads; the loop owns
 /// it and passes the time in.

@@ -94,7 +94,8 @@ public final class OpenAIChatClient: Sendable, CustomStringConvertible {
         }
         let host = Self.host(of: configuration.completionsURL)
         guard response.status == 200 else {
-            let excerpt = LLMClientError.redact(String(response.text.prefix(300)), key)
+            // Redact first, then cut: a cut through the key would leave a piece no match finds.
+            let excerpt = String(LLMClientError.redact(response.text, key).prefix(300))
             throw .http(
                 status: response.status, retryAfter: response.headers["Retry-After"].flatMap(RetryAfter.init(header:)),
                 message: "\(host): \(excerpt)")

@@ -29,6 +29,11 @@ public struct SentimentAnswer: Sendable, Equatable {
     /// Parses a model's answer text; see the type's documentation for what is accepted.
     public static func parse(_ text: String) -> Result<SentimentAnswer, SentimentParseFailure> {
         var body = Substring(text)
+        // The JSON object may be laid out over several lines (pretty-printed); its reason may not.
+        let blank: (Character) -> Bool = { $0.isNewline || $0 == " " || $0 == "\t" }
+        if let first = body.firstIndex(where: { !blank($0) }), body[first] == "{" {
+            return parseObject(String(body[first...body.lastIndex(where: { !blank($0) })!]))
+        }
         if body.last == "\n" || body.last == "\r\n" { body = body.dropLast() }  // "\r\n" is one Character
         if body.contains(where: \.isNewline) { return .failure(.multipleLines) }
         let line = trimmed(body)

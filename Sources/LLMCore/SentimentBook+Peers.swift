@@ -44,9 +44,11 @@ extension SentimentBook {
     /// headline arrived since. Returns whether it was adopted.
     @discardableResult
     public mutating func adopt(_ shared: SharedSentiment, replaying: Bool = false, at now: ClockReading) -> Bool {
+        var shared = shared
+        shared.asOfWall = min(shared.asOfWall, now.wall)  // a clock ahead must not block later answers
         let name = shared.market
         if markets[name] == nil {
-            guard markets.count < config.maxMarkets else { return false }
+            guard makeRoom() else { return false }
             markets[name] = Market()
         }
         if let held = markets[name]!.answer, held.asOfWall >= shared.asOfWall - 0.001 { return false }

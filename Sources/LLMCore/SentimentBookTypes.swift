@@ -17,12 +17,15 @@ public struct SentimentBookConfig: Sendable, Equatable {
     public var maxMarkets: Int
     /// Relative price move from the price at the answer that invalidates it (0.05: more than 5 %).
     public var invalidatingMove: Double
+    /// Longest wait before re-asking a market whose asks keep failing, in seconds.
+    public var maxRetryDelay: Double
 
     /// The limits, with SPEC §12's defaults.
     public init(
         cacheTTL: Double = 3600, batchWindow: Double = 5, maxConcurrency: Int = 2, maxHeadlinesPerMarket: Int = 20,
-        maxTitleLength: Int = 300, maxMarkets: Int = 1000, invalidatingMove: Double = 0.05
+        maxTitleLength: Int = 300, maxMarkets: Int = 1000, invalidatingMove: Double = 0.05, maxRetryDelay: Double = 300
     ) {
+        self.maxRetryDelay = maxRetryDelay
         self.cacheTTL = cacheTTL
         self.batchWindow = batchWindow
         self.maxConcurrency = max(1, maxConcurrency)

@@ -104,4 +104,59 @@ final class CallDeadlineTests: XCTestCase {
         }
         XCTAssertEqual(value, "catalog")
     }
+
+    func testAMethodWithAnAllowanceMayAnswerLaterThanCallTimeoutAndOthersMayNot() {
+        let table = MethodTable(workers: WorkerPool(threads: 1, name: "test-allowance"), callTimeout: 2, clock: clock)
+        table.allowLonger(.journalGenerate, by: 30)
+        XCTAssertEqual(table.answerTime(for: .journalGenerate), 32)
+        XCTAssertEqual(table.answerTime(for: .accountGet), 2)
+        XCTAssertEqual(table.answerTime(for: nil), 2, "downloads keep callTimeout")
+        XCTAssertTrue(table.timedOut(.journalGenerate).message.contains("32000 ms"))
+        XCTAssertTrue(table.timedOut(.accountGet).message.contains("2000 ms (Redis did not answer in time)"))
+
+        // The service loop's watchdog: a long call handed over first does not hold back the
+        // deadline of a normal one handed over after it.
+        var watchdog = AnswerDeadlines<Method>()
+        let now = clock.read().monotonic
+        watchdog.add(1, .journalGenerate, deadline: now + table.answerTime(for: .journalGenerate))
+        watchdog.add(2, .accountGet, deadline: now + table.answerTime(for: .accountGet))
+        XCTAssertEqual(watchdog.expire(now: now + 2.001).map(\.value), [.accountGet], "a normal call is cut at 2 s")
+        XCTAssertEqual(watchdog.expire(now: now + 31.9).count, 0, "the long one is still awaited")
+        XCTAssertEqual(watchdog.answer(1), .journalGenerate)
+
+        // The long handler: Redis under the table's bound first, then the slow part (the clock
+        // moves 10 s), then Redis work with a bound of its own; its answer is not cut.
+        nonisolated(unsafe) var firstBound: Double?, laterBound: Double?
+        let clock = clock
+        table.register(
+            MethodHandler(.journalGenerate) { _ in
+                firstBound = RedisDeadline.current.map { RedisDeadline.secondsLeft(until: $0) }
+                clock.advance(10)
+                laterBound = table.boundedLikeACall { RedisDeadline.current.map { RedisDeadline.secondsLeft(until: $0) } }
+                return .success("written")
+            })
+        let done = expectation(description: "answer")
+        nonisolated(unsafe) var result: Result<JSONValue, APIError>?
+        table.dispatch(.journalGenerate, MethodCall(subject: "u", role: .trader, params: [:])) {
+            result = $0
+            done.fulfill()
+        }
+        wait(for: [done], timeout: 5)
+        XCTAssertEqual(try? result?.get(), "written")
+        XCTAssertLessThanOrEqual(firstBound ?? 9, 2, "its first Redis commands are bounded like any call's")
+        XCTAssertGreaterThan(laterBound ?? 0, 1.5, "Redis work after the slow part gets a fresh callTimeout")
+        XCTAssertLessThanOrEqual(laterBound ?? 9, 2)
+    }
+
+    func testAnUnavailableAnswerOfAMethodWithAnAllowanceDoesNotMakeRedisSuspect() {
+        let table = MethodTable(workers: WorkerPool(threads: 1, name: "test-allowance-health"), callTimeout: 2, clock: clock)
+        table.allowLonger(.journalGenerate, by: 30)
+        table.register(MethodHandler(.journalGenerate) { _ in .failure(APIError(.unavailable, "the model timed out")) })
+        table.register(MethodHandler(.accountGet) { _ in .failure(APIError(.unavailable, "Redis timed out")) })
+        table.redisHealth = RedisHealth(address: RedisAddress(host: "127.0.0.1", port: 1), timeout: 0.2)  // never started
+        XCTAssertEqual(table.answerWaiting(.journalGenerate, [:]), .failure(APIError(.unavailable, "the model timed out")))
+        XCTAssertTrue(table.redisAnswering)
+        XCTAssertEqual(table.answerWaiting(.accountGet, [:]), .failure(APIError(.unavailable, "Redis timed out")))
+        XCTAssertFalse(table.redisAnswering)
+    }
 }

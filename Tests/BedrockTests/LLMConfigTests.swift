@@ -35,6 +35,13 @@ final class LLMConfigTests: ConfigFileTestCase {
         XCTAssertTrue("\(l)".contains("api_key: set"))
     }
 
+    func testTheBaseURLIsPrintedWithoutUserInformationOrQuery() throws {
+        let c = try load(#"{"llm":{"provider":"openai","base_url":"https://u:\#(key)@llm.example/v1?key=\#(key)","model":"m"}}"#)
+        XCTAssertEqual(GatewayConfig.LLM.printable(c.llm.baseURL), "https://…@llm.example/v1?…")
+        XCTAssertFalse("\(c.llm)".contains(key), "\(c.llm)")
+        XCTAssertEqual(GatewayConfig.LLM.printable("http://127.0.0.1:11434/v1"), "http://127.0.0.1:11434/v1")
+    }
+
     func testRefusalsNameTheKeyAndNeverShowTheSecret() throws {
         let cases: [(String, [String: String], String)] = [
             (#"{"llm":{"provider":"claude"}}"#, [:], "llm.provider: must be one of none, openai"),

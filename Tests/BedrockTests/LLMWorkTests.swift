@@ -57,6 +57,24 @@ final class LLMWorkTests: XCTestCase {
         w.stop()
     }
 
+    func testSentimentAsksAndExplanationsTakeTurnsSoNeitherStarves() {
+        let w = work(slots: 3)
+        for id in 1...3 { _ = w.queue(explanation(Int64(id))) }
+        for market in ["AUSDT", "BUSDT", "CUSDT"] { news(w, market) }
+        clock.advance(1)
+        var order: [String] = []
+        for _ in 0..<6 {
+            switch w.take(tick: 0.01) {
+            case .sentiment(let ask)?: order.append(ask.market)
+            case .explanation(let job)?: order.append("#\(job.signalID)")
+            case nil: XCTFail("stopped")
+            }
+            w.release()
+        }
+        XCTAssertEqual(order, ["AUSDT", "#1", "BUSDT", "#2", "CUSDT", "#3"])
+        w.stop()
+    }
+
     func testAnInteractiveCallerGetsTheNextFreeSlotBeforeBackgroundWork() {
         let w = work(slots: 1)
         XCTAssertTrue(w.acquire(wait: 1))

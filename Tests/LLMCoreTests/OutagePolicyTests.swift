@@ -7,8 +7,8 @@ final class OutagePolicyTests: XCTestCase {
     let clock = ManualClock(monotonic: 100, wall: 1_800_000_000)
 
     func testOneAlertPerOutageUntilASuccess() {
-        var policy = OutagePolicy()
-        XCTAssertNil(policy.succeeded(.sentiment))
+        var policy = OutagePolicy(quietPeriod: 0)
+        XCTAssertNil(policy.succeeded(.sentiment, at: clock.read()))
         XCTAssertEqual(
             policy.failed(.sentiment, .timeout, at: clock.read()),
             .unavailable(task: .sentiment, outcome: .timeout, consecutiveFailures: 1))
@@ -17,18 +17,37 @@ final class OutagePolicyTests: XCTestCase {
         }
         XCTAssertTrue(policy.inOutage)
         XCTAssertEqual(policy.consecutiveFailures, 5)
-        XCTAssertEqual(policy.succeeded(.journal), .recovered)
-        XCTAssertNil(policy.succeeded(.journal))
+        XCTAssertEqual(policy.succeeded(.journal, at: clock.read()), .recovered)
+        XCTAssertNil(policy.succeeded(.journal, at: clock.read()))
         XCTAssertEqual(
             policy.failed(.review, .serverError, at: clock.read()),
             .unavailable(task: .review, outcome: .serverError, consecutiveFailures: 1))
+    }
+
+    /// A model that fails now and then, or fails one task while answering another, is one
+    /// outage: a success ends it only once the last failure is `quietPeriod` old.
+    func testAFlappingModelIsOneOutageUntilItHasBeenQuiet() {
+        var policy = OutagePolicy(quietPeriod: 600)
+        XCTAssertNotNil(policy.failed(.sentiment, .invalidAnswer, at: clock.read()))
+        for _ in 0..<10 {
+            clock.advance(120)
+            XCTAssertNil(policy.succeeded(.explanation, at: clock.read()), "explanations answer")
+            clock.advance(120)
+            XCTAssertNil(policy.failed(.sentiment, .invalidAnswer, at: clock.read()), "still the same outage")
+        }
+        XCTAssertTrue(policy.inOutage)
+        clock.advance(599)
+        XCTAssertNil(policy.succeeded(.explanation, at: clock.read()))
+        clock.advance(1)
+        XCTAssertEqual(policy.succeeded(.explanation, at: clock.read()), .recovered, "quiet for 600 s")
+        XCTAssertNotNil(policy.failed(.sentiment, .timeout, at: clock.read()), "a new outage, a new alert")
     }
 
     func testAlertAfterSeveralFailuresInARow() {
         var policy = OutagePolicy(alertAfter: 3)
         XCTAssertNil(policy.failed(.sentiment, .timeout, at: clock.read()))
         XCTAssertNil(policy.failed(.sentiment, .timeout, at: clock.read()))
-        XCTAssertNil(policy.succeeded(.sentiment))  // resets the run
+        XCTAssertNil(policy.succeeded(.sentiment, at: clock.read()))  // resets the run
         XCTAssertNil(policy.failed(.sentiment, .timeout, at: clock.read()))
         XCTAssertNil(policy.failed(.sentiment, .timeout, at: clock.read()))
         XCTAssertEqual(
@@ -55,26 +74,11 @@ final class OutagePolicyTests: XCTestCase {
         XCTAssertFalse(policy.mayCall(at: clock.read()))
     }
 
-    func testDeferredCallsAreCountedButDoNotStartAnOutage() {
+    func testDeferredCallsDoNotStartAnOutage() {
         var policy = OutagePolicy()
         XCTAssertNil(policy.failed(.explanation, .deferred, at: clock.read()))
         XCTAssertFalse(policy.inOutage)
-        XCTAssertEqual(policy.counters[.explanation, .deferred], 1)
-    }
-
-    func testCountersByTaskAndOutcome() {
-        var policy = OutagePolicy()
-        _ = policy.succeeded(.sentiment)
-        _ = policy.succeeded(.sentiment)
-        _ = policy.failed(.sentiment, .timeout, at: clock.read())
-        _ = policy.failed(.journal, .rateLimited, retryAfter: 5, at: clock.read())
-        XCTAssertEqual(policy.counters[.sentiment, .ok], 2)
-        XCTAssertEqual(policy.counters[.sentiment, .timeout], 1)
-        XCTAssertEqual(policy.counters[.journal, .rateLimited], 1)
-        XCTAssertEqual(policy.counters[.review, .ok], 0)
-        let all = policy.counters.all
-        XCTAssertEqual(all.count, LLMTask.allCases.count * LLMOutcome.allCases.count)
-        XCTAssertEqual(all.map(\.count).reduce(0, +), 4)
+        XCTAssertEqual(policy.consecutiveFailures, 0)
         XCTAssertEqual(LLMOutcome.connectionError.rawValue, "connection_error")
         XCTAssertEqual(OutageEvent.alertCode, "LLM_UNAVAILABLE")
     }

@@ -13,6 +13,7 @@ final class SentimentAnswerTests: XCTestCase {
             ("POSITIVE: reason: with a colon", .positive, "reason: with a colon"),
             (#"{"sentiment": "POSITIVE", "reason": "upgrade"}"#, .positive, "upgrade"),
             (#"{"reason": " order free ", "sentiment": "NEUTRAL"}"# + "\n", .neutral, "order free"),
+            ("\n{\n  \"sentiment\": \"NEGATIVE\",\n  \"reason\": \"pretty-printed\"\n}\n", .negative, "pretty-printed"),
         ]
         for (text, sentiment, reason) in accepted {
             XCTAssertEqual(

@@ -87,8 +87,37 @@ final class SentimentBookTests: XCTestCase {
         XCTAssertEqual(
             book.lookup("ETH-USDT", price: 2000, at: clock.read()),
             SentimentReading(market: "ETH-USDT", sentiment: .neutral, reason: nil, asOf: nil, source: .fallback))
+        XCTAssertEqual(book.due(at: clock.read(), outage: open), [], "hour-old news is not asked about again")
+        _ = book.newsArrived("ETH-USDT", headline(2), at: clock.read())
+        clock.advance(1)
         let again = book.due(at: clock.read(), outage: open)
-        XCTAssertEqual(again.map(\.headlines), [[headline(1)]], "an expired answer is asked again at once")
+        XCTAssertEqual(again.map(\.headlines), [[headline(2)]], "fresh news is asked about, without the stale")
+    }
+
+    func testAnExpiredAnswerIsAskedAgainAtOnceWhileItsNewsIsFresh() {
+        var book = SentimentBook(config: SentimentBookConfig(cacheTTL: 60, batchWindow: 1))
+        _ = book.newsArrived("ETH-USDT", headline(1), at: clock.read())
+        clock.advance(1)
+        let ask = book.due(at: clock.read(), outage: open)[0]
+        _ = book.answered(ask.id, SentimentAnswer(sentiment: .negative, reason: "hack"), at: clock.read())
+        clock.advance(30)
+        _ = book.newsArrived("ETH-USDT", headline(2), at: clock.read())
+        clock.advance(1)
+        let refresh = book.due(at: clock.read(), outage: open)[0]
+        _ = book.answered(refresh.id, SentimentAnswer(sentiment: .neutral, reason: "calm"), at: clock.read())
+        clock.advance(60)  // the answer expires; headline 2 is 61 s old, headline 1 91 s
+        XCTAssertEqual(book.lookup("ETH-USDT", price: nil, at: clock.read()).source, .fallback)
+        XCTAssertEqual(book.due(at: clock.read(), outage: open), [])
+        _ = book.newsArrived("ETH-USDT", headline(3), at: clock.read())
+        clock.advance(10)
+        _ = book.newsArrived("ETH-USDT", headline(4), at: clock.read())
+        clock.advance(1)
+        let next = book.due(at: clock.read(), outage: open)[0]
+        XCTAssertEqual(next.headlines, [headline(3), headline(4)])
+        _ = book.answered(next.id, SentimentAnswer(sentiment: .positive, reason: "up"), at: clock.read())
+        clock.advance(60)  // expired while headline 4 is 60 s old (not younger than the TTL): no re-ask
+        XCTAssertEqual(book.lookup("ETH-USDT", price: nil, at: clock.read()).source, .fallback)
+        XCTAssertEqual(book.due(at: clock.read(), outage: open), [])
     }
 
     func testAMoveOfMoreThanFivePercentFromThePriceAtTheAskInvalidates() {
@@ -167,6 +196,34 @@ final class SentimentBookTests: XCTestCase {
         XCTAssertEqual(book.lookup("BTC-USDT", price: 1, at: clock.read()).reason, "ok")
     }
 
+    /// Failures in a row space the re-asks out: 1, 2, 4, 8 windows…, at most `maxRetryDelay`;
+    /// an answer starts over.
+    func testRepeatedFailuresBackOffUpToTheLimit() {
+        var book = SentimentBook(config: SentimentBookConfig(batchWindow: 1, maxRetryDelay: 6))
+        _ = book.newsArrived("BTC-USDT", headline(1), at: clock.read())
+        clock.advance(1)
+        var ask = book.due(at: clock.read(), outage: open)[0]
+        /// Fails `ask`; how long until the market is asked again, and that ask.
+        func failAndWait() -> Double {
+            _ = book.failed(ask.id, at: clock.read())
+            var waited = 0.0
+            var next: [SentimentAsk] = []
+            while next.isEmpty {
+                clock.advance(0.5)
+                waited += 0.5
+                next = book.due(at: clock.read(), outage: open)
+            }
+            ask = next[0]
+            return waited
+        }
+        XCTAssertEqual((0..<5).map { _ in failAndWait() }, [1, 2, 4, 6, 6])
+        _ = book.answered(ask.id, SentimentAnswer(sentiment: .neutral, reason: "back"), at: clock.read())
+        _ = book.newsArrived("BTC-USDT", headline(2), at: clock.read())
+        clock.advance(1)
+        ask = book.due(at: clock.read(), outage: open)[0]
+        XCTAssertEqual(failAndWait(), 1, "an answer starts the back-off over")
+    }
+
     func testNoAskWhileRetryAfterRuns() {
         var book = SentimentBook(config: SentimentBookConfig(batchWindow: 1))
         var outage = OutagePolicy()
@@ -185,10 +242,17 @@ final class SentimentBookTests: XCTestCase {
         XCTAssertEqual(book.newsArrived("A", headline(2), at: clock.read()), .queued)
         XCTAssertEqual(book.newsArrived("A", headline(3), at: clock.read()), .queuedDroppingOldest)
         XCTAssertEqual(book.keptHeadlines("A").map(\.title), ["headl", "headl"])
+        clock.advance(1)
         XCTAssertEqual(book.newsArrived("B", headline(4), at: clock.read()), .queued)
-        XCTAssertEqual(book.newsArrived("C", headline(5), at: clock.read()), .tooManyMarkets)
+        clock.advance(1)
+        XCTAssertEqual(book.newsArrived("C", headline(5), at: clock.read()), .queued, "A, touched least recently, goes")
+        XCTAssertEqual(book.trackedMarkets, ["B", "C"])
         XCTAssertEqual(book.lookup("D", price: 1, at: clock.read()).source, .fallback)
         XCTAssertEqual(book.keptHeadlines("D"), [], "a lookup adds no market")
+        // Markets with an ask in flight are never dropped: then a new market is refused.
+        clock.advance(5)
+        XCTAssertEqual(book.due(at: clock.read(), outage: open).count, 2)
+        XCTAssertEqual(book.newsArrived("E", headline(6), at: clock.read()), .tooManyMarkets)
     }
 }
 

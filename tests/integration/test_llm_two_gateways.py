@@ -59,3 +59,22 @@ def test_one_call_serves_every_gateway_and_a_later_one_reads_it_back(start_gatew
     wait_until(lambda: reading(c, "ETHUSDT")["llm_sentiment"] == "NEGATIVE", 15, "the new gateway has the answer")
     assert reading(c, "ETHUSDT")["as_of"] == on_a["as_of"]
     assert fake_llm.request_count() == 1, fake_llm.requests()
+
+
+def risk_alerts(gw) -> list[dict]:
+    with gw.redis() as r:
+        events = [json.loads(fields.get("event") or fields[b"event"]) for _, fields in r.xrange(stream_key("risk"))]
+    return [e for e in events if e.get("action") == "LLM_UNAVAILABLE"]
+
+
+def test_one_outage_is_one_alert_over_every_gateway(start_gateway, fake_llm):
+    a, b = start_gateway(llm_config(fake_llm)), start_gateway(llm_config(fake_llm))
+    fake_llm.fail(500, times=1000)
+    for market in ("BTCUSDT", "ETHUSDT", "SOLUSDT"):
+        status, body = rest(a, "/v1/news", "TRADER", "POST", {"market": market, "title": "t", "source": "s"})
+        assert status == 200, body
+    wait_until(lambda: fake_llm.request_count() >= 6, 15, "several failed calls")
+    wait_until(lambda: len(risk_alerts(a)) >= 1, 5, "the alert")
+    assert len(risk_alerts(a)) == 1, risk_alerts(a)
+    assert risk_alerts(a)[0]["outcome"] == "server_error"
+    assert reading(a, "BTCUSDT")["source"] == reading(b, "BTCUSDT")["source"] == "fallback"

@@ -70,10 +70,17 @@ public struct InlineHandler: Sendable {
 /// without running, one that runs has its Redis commands cut off by then. While `redisHealth`
 /// says Redis is not answering, such calls are refused UNAVAILABLE at once instead of each
 /// waiting out its timeout.
+///
+/// A method that waits on something slower than Redis (an LLM call) gets an allowance
+/// (`allowLonger`): its answer may take that much longer (`answerTime(for:)`, which the
+/// transports' watchdog uses too), while its wait for a worker and the Redis commands it makes
+/// under the table's bound stay within `callTimeout` as for every call.
 public final class MethodTable: @unchecked Sendable {
-    // Sound: handlers, `redisHealth` and `marketData` are set before the gateway starts serving
-    // and only read after.
+    // Sound: handlers, allowances, `redisHealth` and `marketData` are set before the gateway
+    // starts serving and only read after.
     private var handlers: [Method: MethodHandler] = [:]
+    /// Extra seconds beyond `callTimeout` a method's answer may take (`allowLonger`).
+    private var allowances: [Method: Double] = [:]
     private var inline: [Method: InlineHandler] = [:]
     private(set) var downloads: [DownloadRoute] = []
     /// Where handlers run: never on an event loop.
@@ -105,6 +112,31 @@ public final class MethodTable: @unchecked Sendable {
     /// Add or replace a handler (before serving).
     public func register(_ handler: MethodHandler) { handlers[handler.method] = handler }
 
+    /// Let `method`'s answer take `seconds` longer than `callTimeout` (before serving): for a
+    /// handler that waits on an outside service after its Redis reads. Its wait for a worker and
+    /// the Redis commands bound by the table still end within `callTimeout`; Redis work after
+    /// the slow part binds its own deadline (`boundedLikeACall`). An UNAVAILABLE answer of such a
+    /// method (the outside service failed) does not make `redisHealth` suspect Redis.
+    public func allowLonger(_ method: Method, by seconds: Double) {
+        allowances[method] = seconds.isFinite ? max(0, seconds) : 0
+    }
+
+    /// Seconds a worker-run call of `method` may take from being handed over to its answer:
+    /// `callTimeout` plus its allowance; a download (nil) gets `callTimeout`.
+    func answerTime(for method: Method?) -> Double {
+        callTimeout + (method.flatMap { allowances[$0] } ?? 0)
+    }
+
+    /// Whether a call of `method` (nil: a download) answered UNAVAILABLE or late points at Redis:
+    /// true unless the method has an allowance (then it is mostly the outside service).
+    func blamesRedis(_ method: Method?) -> Bool { method.map { allowances[$0] == nil } ?? true }
+
+    /// Runs `body` with pooled Redis commands bounded by `callTimeout` from now, as a fresh call's
+    /// are: for the Redis work of a long method after its slow part.
+    func boundedLikeACall<T>(_ body: () throws -> T) rethrows -> T {
+        try RedisDeadline.bounded(by: .now + .seconds(callTimeout), body)
+    }
+
     /// Add a GET route answered with a file download (REST only; before serving).
     public func register(download route: DownloadRoute) { downloads.append(route) }
 
@@ -119,7 +151,7 @@ public final class MethodTable: @unchecked Sendable {
             return
         }
         if let down = refusalWhileRedisIsDown() { return completion(.failure(down)) }
-        submit({ route.run(call) }, then: completion)
+        submit(nil, { route.run(call) }, then: completion)
     }
 
     /// Add a fast path for `method` that may answer on the calling thread (before serving).
@@ -137,7 +169,7 @@ public final class MethodTable: @unchecked Sendable {
         if let fast = inline[method], let answer = fast.run(call) { return answer }
         guard let handler = handlers[method] else { return .failure(Self.notAvailable(method)) }
         if let down = refusalWhileRedisIsDown() { return .failure(down) }
-        submit({ handler.run(call) }, then: later)
+        submit(method, { handler.run(call) }, then: later)
         return nil
     }
 
@@ -152,7 +184,7 @@ public final class MethodTable: @unchecked Sendable {
         if let refusal = refusal(method, call) { return .failure(refusal) }
         guard let handler = handlers[method] else { return .failure(Self.notAvailable(method)) }
         if let down = refusalWhileRedisIsDown() { return .failure(down) }
-        submit({ prepare(call).flatMap { handler.run($0) } }, then: later)
+        submit(method, { prepare(call).flatMap { handler.run($0) } }, then: later)
         return nil
     }
 
@@ -174,7 +206,7 @@ public final class MethodTable: @unchecked Sendable {
         if let refusal = refusal(method, call) { return completion(.failure(refusal)) }
         guard let handler = handlers[method] else { return completion(.failure(Self.notAvailable(method))) }
         if let down = refusalWhileRedisIsDown() { return completion(.failure(down)) }
-        submit({ handler.run(call) }, then: completion)
+        submit(method, { handler.run(call) }, then: completion)
     }
 
     /// FORBIDDEN when the caller's role is below the method's least role.
@@ -197,30 +229,39 @@ public final class MethodTable: @unchecked Sendable {
     }
 
     /// The answer of a call that ran out of its `callTimeout`.
-    var timedOut: APIError {
-        APIError(
-            .unavailable,
-            "no answer within \(Int((callTimeout * 1000).rounded())) ms (Redis did not answer in time); try again shortly")
+    var timedOut: APIError { timedOut(nil) }
+
+    /// The answer of a call of `method` (nil: a download) that ran out of its `answerTime`.
+    func timedOut(_ method: Method?) -> APIError {
+        let seconds = answerTime(for: method)
+        let cause = seconds > callTimeout ? "" : " (Redis did not answer in time)"
+        return APIError(
+            .unavailable, "no answer within \(Int((seconds * 1000).rounded())) ms\(cause); try again shortly")
     }
 
-    /// Queues `body` on the worker pool (FIFO) with a deadline `callTimeout` from now; `finish`
-    /// gets its answer within that deadline (`withinDeadline`), on the worker.
+    /// Queues `body` (a call of `method`; nil: a download) on the worker pool (FIFO) with a
+    /// deadline `callTimeout` from now; `finish` gets its answer, on the worker, after
+    /// `withinDeadline` ran it.
     private func submit<T>(
-        _ body: @escaping @Sendable () -> Result<T, APIError>,
+        _ method: Method?, _ body: @escaping @Sendable () -> Result<T, APIError>,
         then finish: @escaping @Sendable (Result<T, APIError>) -> Void
     ) {
         let deadline = clock.read().monotonic + callTimeout
-        workers.submit { [self] in finish(withinDeadline(deadline, body)) }
+        let suspectsRedis = blamesRedis(method)
+        workers.submit { [self] in finish(withinDeadline(deadline, suspectsRedis: suspectsRedis, body)) }
     }
 
-    /// `handler`'s answer, on the worker, by `deadline`: UNAVAILABLE without running it when the
-    /// deadline passed while the call waited for a worker, else its answer with its Redis
-    /// commands bounded by the time left. An UNAVAILABLE answer makes `redisHealth` check Redis.
-    func withinDeadline<T>(_ deadline: Double, _ handler: () -> Result<T, APIError>) -> Result<T, APIError> {
+    /// `handler`'s answer, on the worker: UNAVAILABLE without running it when `deadline` passed
+    /// while the call waited for a worker, else its answer with its Redis commands bounded by the
+    /// time left. An UNAVAILABLE answer makes `redisHealth` check Redis, unless `suspectsRedis`
+    /// is false (a method with an allowance: its UNAVAILABLE is mostly the outside service's).
+    func withinDeadline<T>(
+        _ deadline: Double, suspectsRedis: Bool = true, _ handler: () -> Result<T, APIError>
+    ) -> Result<T, APIError> {
         let left = deadline - clock.read().monotonic
         guard left > 0 else { return .failure(timedOut) }
         let result = RedisDeadline.bounded(by: .now + .seconds(left), handler)
-        if case .failure(let error) = result, error.code == .unavailable { redisHealth?.suspect() }
+        if suspectsRedis, case .failure(let error) = result, error.code == .unavailable { redisHealth?.suspect() }
         return result
     }
 }

@@ -31,7 +31,7 @@ struct RawConfig {
         "arbiter": ["rule_weight", "ml_weight", "llm_weight", "threshold"],
         "llm": [
             "provider", "base_url", "model", "api_key", "timeout_s", "max_concurrency", "cache_ttl_s", "prompts_dir",
-            "batch_window_s", "response_format", "temperature",
+            "batch_window_s", "response_format", "temperature", "outage_quiet_s",
         ],
         "market_data": ["markets", "backfill_bars", "retain_bars", "stale_after_intervals", "sample_bar_s", "lease_ms"],
         // One level deeper in the file (`"exchanges": {"binance": {"rest_url": ...}}`).

@@ -77,9 +77,10 @@ public final class BarPipeline: Sendable {
             metrics.add("history_bars")
             return
         }
-        llm?.observe(market: bar.market, price: bar.bar.close)
         let state = try reads ?? BarReads(try c.pipeline(readCommands(bar, key: key)))
         let late = state.newest.map { bar.bar.time < $0 } ?? false
+        // Only the newest live bars are the market's price now (the sentiment's 5 % band).
+        if !late && !bar.backfill { llm?.observe(market: bar.market, price: bar.bar.close) }
         if !late && !state.pending.isEmpty { try fillPending(bar, previousTime: previousTime, stored: state.pending, on: c) }
         if state.openInMarket > 0 || !state.pending.isEmpty {
             try manageExits(bar, previousTime: previousTime, origins: &origins, on: c)
@@ -192,7 +193,8 @@ public final class BarPipeline: Sendable {
             guard case .enter(let entry) = decision else { continue }
             let vector = i < features.count ? features[i] : nil
             let ml = try score(entry, strategy: name, bar: bar, features: vector, on: c)
-            let sentiment = llm?.sentiment(market: bar.market, price: entry.entryPrice)
+            // History bars get no sentiment (today's news says nothing about them) and no explanation.
+            let sentiment = bar.backfill ? nil : llm?.sentiment(market: bar.market, price: bar.bar.close)
             let input = signalInput(entry, strategy: name, bar: bar, ml: ml, features: vector, sentiment: sentiment)
             let write = try ledger.recordSignal(input, on: c, nowMillis: now)
             guard let id = write.id, write.status == "created" || write.status == "existing" else {
@@ -201,7 +203,7 @@ public final class BarPipeline: Sendable {
             let created = write.status == "created"
             let approved = input.finalDecision == FinalDecision.approved.rawValue
             if created {
-                llm?.explain(signalID: id, signal: input)
+                if !bar.backfill { llm?.explain(signalID: id, signal: input) }
                 metrics.add("signals_generated")
                 metrics.add(approved ? "signals_approved" : "signals_rejected")
             }

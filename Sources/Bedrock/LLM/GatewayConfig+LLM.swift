@@ -4,7 +4,7 @@ extension GatewayConfig {
     /// `llm.*` (SPEC §12): the model Bedrock asks for news sentiment, signal explanations, trade
     /// journal entries and review memos. With `provider` `none` (the default) nothing is asked and
     /// nothing changes: signals carry `llm_sentiment` null and the template explanation.
-    public struct LLM: Sendable, Equatable, CustomStringConvertible {
+    public struct LLM: Sendable, Equatable, CustomStringConvertible, CustomReflectable {
         /// Which kind of server answers.
         public enum Provider: String, Sendable, CaseIterable {
             /// No model: no sentiment, template explanations, journal and review UNAVAILABLE.
@@ -45,6 +45,9 @@ extension GatewayConfig {
         public var responseFormat = ResponseFormat.text
         /// `llm.temperature` (0.2).
         public var temperature: Double = 0.2
+        /// `llm.outage_quiet_s` (600): seconds without a failed call before a success ends an
+        /// outage (and the next failure raises a new `LLM_UNAVAILABLE`).
+        public var outageQuietS: Double = 600
 
         /// The built-in defaults (no provider).
         public init() {}
@@ -55,8 +58,32 @@ extension GatewayConfig {
         /// The settings without the key (it says only whether one is set).
         public var description: String {
             guard enabled else { return "llm(provider: none)" }
-            return "llm(provider: \(provider.rawValue), base_url: \(baseURL), model: \(model), api_key: "
+            return "llm(provider: \(provider.rawValue), base_url: \(Self.printable(baseURL)), model: \(model), api_key: "
                 + "\(apiKey.isEmpty ? "none" : "set"), timeout_s: \(timeoutS), max_concurrency: \(maxConcurrency))"
+        }
+
+        /// `url` without user information and query (a key may travel there on some providers).
+        static func printable(_ url: String) -> String {
+            var text = Substring(url)
+            if let query = text.firstIndex(where: { $0 == "?" || $0 == "#" }) { text = text[..<query] + "?…" }
+            guard let scheme = text.range(of: "://") else { return String(text) }
+            let rest = text[scheme.upperBound...]
+            let hostEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+            guard let at = rest[..<hostEnd].lastIndex(of: "@") else { return String(text) }
+            return String(text[..<scheme.upperBound]) + "…@" + rest[rest.index(after: at)...]
+        }
+
+        /// What `dump` and debuggers show: every setting, the key only as set or not.
+        public var customMirror: Mirror {
+            Mirror(
+                self,
+                children: [
+                    "provider": provider, "baseURL": Self.printable(baseURL), "model": model,
+                    "apiKey": apiKey.isEmpty ? "none" : "[redacted]", "timeoutS": timeoutS,
+                    "maxConcurrency": maxConcurrency, "cacheTTLS": cacheTTLS, "promptsDir": promptsDir,
+                    "batchWindowS": batchWindowS, "responseFormat": responseFormat, "temperature": temperature,
+                    "outageQuietS": outageQuietS,
+                ])
         }
 
         /// Reads `llm.*`; with `openai`, `base_url` (http or https) and `model` are required.
@@ -74,6 +101,7 @@ extension GatewayConfig {
             l.responseFormat = ResponseFormat(
                 rawValue: try raw.choice("llm.response_format", default: "text", ResponseFormat.allCases.map(\.rawValue)))!
             l.temperature = try raw.double("llm.temperature", default: l.temperature, 0...2)
+            l.outageQuietS = try raw.double("llm.outage_quiet_s", default: l.outageQuietS, 0...86_400)
             guard l.enabled else { return l }
             let url = l.baseURL.lowercased()
             guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count > 8 else {

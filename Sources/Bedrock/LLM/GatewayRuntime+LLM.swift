@@ -13,6 +13,10 @@ extension GatewayRuntime {
             ? try LLMService(config: config, ledger: ledger, address: address, registry: registry) : nil
         let pool = RedisPool(address: address)
         LLMMethods.register(in: methods, ledger: ledger, pool: pool, service: service)
+        // A journal or review call may wait for a free slot, then for the model.
+        JournalMethods.register(
+            in: methods, ledger: ledger, pool: pool, writer: service,
+            answerWithin: config.llm.timeoutS + LLMService.interactiveSlotWait + 2)
         service?.start()
         return service
     }

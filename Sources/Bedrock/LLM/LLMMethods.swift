@@ -27,7 +27,12 @@ public enum LLMMethods {
         let sentiment: @Sendable (MethodCall) -> Result<JSONValue, APIError> = { call in
             Result { () throws(APIError) in try sentimentAnswer(call.params, service: service) }
         }
-        table.register(inline: InlineHandler(.sentimentGet) { sentiment($0) })
+        // One market: a lock and a lookup, answered on the event loop. Every market: on a worker.
+        table.register(
+            inline: InlineHandler(.sentimentGet) { call in
+                guard let market = call.params["market"], !market.isNull, market.stringValue != "" else { return nil }
+                return sentiment(call)
+            })
         table.register(MethodHandler(.sentimentGet, run: sentiment))
     }
 

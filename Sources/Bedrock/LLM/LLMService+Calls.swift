@@ -14,14 +14,27 @@ struct LLMCallFailure: Error, Sendable {
 
 extension LLMService {
     /// Asks the model once (the caller holds a slot). The answer's text, trimmed and non-empty,
-    /// or the failure classified by outcome.
+    /// or the failure classified by outcome. `json` asks for `response_format` `json_object`,
+    /// with a system message saying the object's shape (OpenAI refuses JSON mode when no message
+    /// mentions JSON).
     func call(_ prompt: String, json: Bool = false, maxTokens: Int? = nil) -> Result<String, LLMCallFailure> {
-        let request = ChatRequest(
-            messages: [.user(prompt)], temperature: config.temperature, jsonObject: json, maxTokens: maxTokens)
+        let messages: [ChatMessage] = json ? [.system(Self.jsonInstruction), .user(prompt)] : [.user(prompt)]
+        let request = ChatRequest(messages: messages, temperature: config.temperature, jsonObject: json, maxTokens: maxTokens)
         do {
-            let text = try client.complete(request).content.trimmingCharacters(in: .whitespacesAndNewlines)
+            // The model's text is redacted before anything reads, cuts or quotes it: an answer
+            // echoing the key must not carry it into a failure message, a log line or an alert.
+            let completion = try client.complete(request)
+            let text = redacted(completion.content).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else {
                 return .failure(LLMCallFailure(outcome: .invalidAnswer, retryAfter: nil, message: "the model answered nothing"))
+            }
+            guard completion.finishReason != "length" else {
+                // A text cut at the token limit is not stored or shown as if it were whole.
+                return .failure(
+                    LLMCallFailure(
+                        outcome: .invalidAnswer, retryAfter: nil,
+                        message:
+                            "the model's answer was cut at its length limit (\(maxTokens.map(String.init) ?? "default") tokens)"))
             }
             return .success(text)
         } catch {
@@ -29,9 +42,18 @@ extension LLMService {
         }
     }
 
+    /// `text` with the API key cut out (a second guard: the client's errors never hold it).
+    func redacted(_ text: String) -> String {
+        config.apiKey.isEmpty ? text : text.replacing(config.apiKey, with: "[redacted]")
+    }
+
+    /// The system message of a sentiment call in JSON mode.
+    static let jsonInstruction =
+        #"Answer with a JSON object and nothing else: {"sentiment": "POSITIVE" or "NEUTRAL" or "NEGATIVE", "reason": "<one short sentence>"}."#
+
     /// The outcome of a client error (SPEC §12's failure kinds).
     static func classify(_ error: LLMClientError, wallNow: Double) -> LLMCallFailure {
-        let message = error.description
+        let message = String(error.description.prefix(500))
         switch error {
         case .timeout: return LLMCallFailure(outcome: .timeout, retryAfter: nil, message: message)
         case .connection, .invalidRequest: return LLMCallFailure(outcome: .connectionError, retryAfter: nil, message: message)
@@ -47,43 +69,6 @@ extension LLMService {
     /// Counts a call of `task` that ended with `outcome` (no outage bookkeeping: a queue overflow).
     func record(_ task: LLMTask, _ outcome: LLMOutcome) {
         metrics.count(task, outcome)
-    }
-
-    /// Settles a call of `task`: counts it, updates the outage state and raises the one
-    /// `LLM_UNAVAILABLE` alert of an outage (on `redis`, or a connection of its own).
-    func settle(_ task: LLMTask, _ result: Result<Void, LLMCallFailure>, redis: LazyRedisConnection?) {
-        let event: OutageEvent? = work.locked { s, now in
-            switch result {
-            case .success: return s.outage.succeeded(task)
-            case .failure(let f): return s.outage.failed(task, f.outcome, retryAfter: f.retryAfter, at: now)
-            }
-        }
-        switch result {
-        case .success: metrics.count(task, .ok)
-        case .failure(let f):
-            metrics.count(task, f.outcome)
-            // One line per outage at warning (below); each failed call only at debug, so an outage
-            // of hours does not flood the log.
-            log.debug("llm: \(task.rawValue) call failed (\(f.outcome.rawValue)): \(f.message)")
-        }
-        switch event {
-        case .unavailable(let task, let outcome, _):
-            guard case .failure(let f) = result else { return }
-            let message = "the LLM failed (\(outcome.rawValue)) on a \(task.rawValue) call: \(f.message)"
-            log.warning("llm: model unavailable, falling back until it answers: \(message)")
-            do {
-                _ = try (redis ?? LazyRedisConnection(address: address)).with { c in
-                    try ledger.run(
-                        "llm_alert",
-                        ["task": .string(task.rawValue), "outcome": .string(outcome.rawValue), "message": .string(message)],
-                        on: c)
-                }
-            } catch {
-                log.error("llm: could not record the LLM_UNAVAILABLE alert: \(error)")
-            }
-        case .recovered: log.info("llm: the model answers again")
-        case nil: break
-        }
     }
 
     /// A market's sentiment call: the answer parsed strictly and shared with every gateway
@@ -112,7 +97,7 @@ extension LLMService {
         case .success(let answer):
             let shared = work.locked { s, now in s.book.answered(ask.id, answer, at: now) ? s.book.shared(ask.market) : nil }
             settle(.sentiment, .success(()), redis: redis)
-            guard let shared else { return releaseAsk(ask.market, redis: redis) }
+            guard let shared, running else { return releaseAsk(ask.market, redis: redis) }
             do {
                 _ = try redis.with { c in
                     try ledger.run("sentiment_update", NewsStreamEntry.request(shared, owner: instance), on: c)
@@ -167,6 +152,7 @@ extension LLMService {
         switch call(prompt, maxTokens: 400) {
         case .success(let text):
             settle(.explanation, .success(()), redis: redis)
+            guard running else { return }  // stopping: the answer is dropped
             let explanation = text.count > Self.maxExplanation ? String(text.prefix(Self.maxExplanation)) + "…" : text
             do {
                 _ = try redis.with { c in

@@ -69,7 +69,8 @@ public final class LLMService: Sendable {
         let book = SentimentBook(
             config: SentimentBookConfig(
                 cacheTTL: llm.cacheTTLS, batchWindow: llm.batchWindowS, maxConcurrency: llm.maxConcurrency))
-        work = LLMWork(book: book, slots: llm.maxConcurrency, clock: clock)
+        work = LLMWork(
+            book: book, slots: llm.maxConcurrency, outage: OutagePolicy(quietPeriod: llm.outageQuietS), clock: clock)
     }
 
     /// Starts the scheduler threads and the news reader.
@@ -105,9 +106,10 @@ public final class LLMService: Sendable {
     /// Entries of the news stream, in stream order: a headline goes to its market (one without a
     /// market to every tracked market), a shared answer is adopted (`replaying`: read back at
     /// start).
+    /// The lock is taken once per entry, so a large batch never holds the bar path up.
     func newsArrived(_ entries: [NewsStreamEntry], replaying: Bool) {
-        work.locked { s, now in
-            for entry in entries {
+        for entry in entries {
+            work.locked(wake: true) { s, now in
                 switch entry {
                 case .headline(let item):
                     let markets = item.market.map { [$0] } ?? s.book.trackedMarkets
@@ -140,32 +142,10 @@ extension LLMService: LLMSignalHooks {
     }
 
     public func sentiment(market: String, price: Double) -> LLMSentiment {
-        work.locked { s, now in s.book.lookup(market, price: price, at: now).sentiment }
+        work.locked { s, now in s.book.lookup(market, price: price, markRead: false, at: now).sentiment }
     }
 
     public func explain(signalID: Int64, signal: SignalInput) {
         if work.queue(ExplanationJob(signalID: signalID, signal: signal)) { record(.explanation, .deferred) }
-    }
-}
-
-/// One Redis connection opened on first use and reopened after an error, for one thread.
-final class LazyRedisConnection: @unchecked Sendable {
-    // Sound: used by the one thread that made it.
-    private var connection: RedisConnection?
-    private let address: RedisAddress
-
-    init(address: RedisAddress) { self.address = address }
-
-    /// Runs `body` on the connection; drops the connection when it throws.
-    func with<T>(_ body: (RedisConnection) throws -> T) throws -> T {
-        if connection == nil || connection!.isBroken {
-            connection = try RedisConnection(address, connectTimeout: 2, readTimeout: 5)
-        }
-        do {
-            return try body(connection!)
-        } catch {
-            connection = nil
-            throw error
-        }
     }
 }

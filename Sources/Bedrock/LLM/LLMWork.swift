@@ -1,6 +1,7 @@
 import DequeModule
 import Foundation
 import GatewayCore
+import JSONCodec
 import LLMCore
 
 /// A signal waiting for its written explanation.
@@ -29,12 +30,16 @@ enum LLMJob: Sendable {
 final class LLMWork: @unchecked Sendable {
     struct State {
         var book: SentimentBook
-        var outage = OutagePolicy()
+        var outage: OutagePolicy
         var explanations = Deque<ExplanationJob>()
         var ready = Deque<SentimentAsk>()
         var inFlight = 0
         var interactiveWaiting = 0
         var running = true
+        /// The next job goes to an explanation if one waits (they alternate with sentiment asks).
+        var explanationNext = false
+        /// `llm_alert.lua` requests not yet written (Redis failed): retried at the next call's end.
+        var outageWrites: [JSONObject] = []
     }
 
     // Sound: `state` is only touched with `condition` locked (`locked`, `take`, `acquire`).
@@ -46,18 +51,22 @@ final class LLMWork: @unchecked Sendable {
     let explanationQueueMax: Int
     private let clock: any GatewayClock
 
-    init(book: SentimentBook, slots: Int, explanationQueueMax: Int = 256, clock: any GatewayClock) {
-        state = State(book: book)
+    init(
+        book: SentimentBook, slots: Int, outage: OutagePolicy = OutagePolicy(), explanationQueueMax: Int = 256,
+        clock: any GatewayClock
+    ) {
+        state = State(book: book, outage: outage)
         self.slots = slots
         self.explanationQueueMax = explanationQueueMax
         self.clock = clock
     }
 
-    /// Runs `body` on the state under the lock (short: no I/O), then wakes the waiting threads.
-    func locked<T>(_ body: (inout State, ClockReading) -> T) -> T {
+    /// Runs `body` on the state under the lock (short: no I/O); `wake` when it may have made
+    /// work or a slot available (the scheduler threads also look every `tick`).
+    func locked<T>(wake: Bool = false, _ body: (inout State, ClockReading) -> T) -> T {
         condition.lock()
         defer {
-            condition.broadcast()
+            if wake { condition.broadcast() }
             condition.unlock()
         }
         return body(&state, clock.read())
@@ -79,22 +88,27 @@ final class LLMWork: @unchecked Sendable {
         return nil
     }
 
-    /// Sentiment asks first (they are the arbiter's input), then explanations; nothing while a
-    /// `Retry-After` runs.
+    /// Sentiment asks (the arbiter's input) and explanations in turn when both wait, so neither
+    /// starves the other; nothing while a `Retry-After` runs.
     private func nextJob(_ now: ClockReading) -> LLMJob? {
         guard state.outage.mayCall(at: now) else { return nil }
         if state.ready.isEmpty {
             state.ready.append(contentsOf: state.book.due(at: now, outage: state.outage))
         }
-        if let ask = state.ready.popFirst() { return .sentiment(ask) }
-        if let job = state.explanations.popFirst() { return .explanation(job) }
-        return nil
+        let explanationsTurn = state.explanationNext || state.ready.isEmpty
+        if explanationsTurn, let job = state.explanations.popFirst() {
+            state.explanationNext = false
+            return .explanation(job)
+        }
+        guard let ask = state.ready.popFirst() else { return nil }
+        state.explanationNext = true
+        return .sentiment(ask)
     }
 
     /// Queues an explanation; true when the queue was full and its oldest job was dropped (that
     /// signal keeps its template).
     func queue(_ job: ExplanationJob) -> Bool {
-        locked { s, _ in
+        locked(wake: true) { s, _ in
             s.explanations.append(job)
             guard s.explanations.count > explanationQueueMax else { return false }
             s.explanations.removeFirst()
@@ -120,11 +134,11 @@ final class LLMWork: @unchecked Sendable {
 
     /// Gives a slot back.
     func release() {
-        locked { s, _ in s.inFlight -= 1 }
+        locked(wake: true) { s, _ in s.inFlight -= 1 }
     }
 
     /// Stops: `take` answers nil, waiting callers give up.
     func stop() {
-        locked { s, _ in s.running = false }
+        locked(wake: true) { s, _ in s.running = false }
     }
 }

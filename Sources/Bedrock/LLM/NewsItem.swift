@@ -45,6 +45,10 @@ public struct NewsItem: Sendable, Equatable {
             guard trimmed.count <= max else {
                 throw APIError(.badRequest, "\(name) is too long: \(trimmed.count) characters, at most \(max)")
             }
+            // Control characters (line breaks included, except in a body) could forge prompt lines.
+            let allowed: (Unicode.Scalar) -> Bool = { name == "body" && ($0 == "\n" || $0 == "\t") }
+            guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && !allowed($0) })
+            else { throw APIError(.badRequest, "\(name) must not contain control characters (line breaks included)") }
             return trimmed
         }
         var item = NewsItem(
@@ -77,7 +81,16 @@ public struct NewsItem: Sendable, Equatable {
     static func fromEvent(_ event: JSONObject) -> NewsItem? {
         guard let title = event["title"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines), !title.isEmpty
         else { return nil }
-        let market = event["market"]?.stringValue.flatMap { MarketName.canonical($0) }
+        var market: String?
+        switch event["market"] {
+        case nil, .null?: market = nil
+        case .string(let spelling)? where spelling.isEmpty: market = nil
+        case .string(let spelling)?:
+            // A market that does not parse is skipped, not taken as news for every market.
+            guard let canonical = MarketName.canonical(spelling) else { return nil }
+            market = canonical
+        default: return nil
+        }
         let source = event["source"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines)
         return NewsItem(
             market: market, title: String(title.prefix(maxTitle)), body: nil,

@@ -42,7 +42,7 @@ final class NewsReader: Sendable {
         }
         let entries = reply.array ?? []
         guard let newest = entries.first?.array?.first?.string else { return "0-0" }
-        let oldestKept = (Date().timeIntervalSince1970 - service.config.cacheTTLS) * 1000
+        let oldestKept = (service.clock.read().wall - service.config.cacheTTLS) * 1000
         let recent = entries.reversed().compactMap { entry -> NewsStreamEntry? in
             guard let id = entry.array?.first?.string, let millis = Double(id.split(separator: "-").first ?? ""),
                 millis >= oldestKept

@@ -11,20 +11,22 @@ enum AwaitedAnswer {
 }
 
 /// The loop's watchdog over worker-run API calls: each is answered by its deadline
-/// (`MethodTable.callTimeout` after it was handed to the table) — by the worker when it is in
+/// (`MethodTable.answerTime(for:)` after it was handed to the table: `callTimeout`, longer for a
+/// method with an allowance such as an LLM call) — by the worker when it is in
 /// time, else UNAVAILABLE from here, and then the worker's late answer is dropped. The alarm is
 /// an lws timer armed for the earliest deadline, so no call waits for the next clock tick.
 extension ServiceLoop {
-    /// Wait for the worker's answer to call `serial` until the table's timeout from now.
-    func awaitAnswer(_ serial: UInt64, _ target: AwaitedAnswer) {
-        let deadline = now() + methods.callTimeout
-        awaited.add(serial, target, deadline: deadline)
+    /// Wait for the worker's answer to call `serial` of `method` (nil: a download) until the
+    /// table's answer time for it from now.
+    func awaitAnswer(_ serial: UInt64, _ target: AwaitedAnswer, method: Method?) {
+        let deadline = now() + methods.answerTime(for: method)
+        awaited.add(serial, (target, method), deadline: deadline)
         if alarmAt.map({ deadline < $0 }) ?? true { armAlarm(at: deadline) }
     }
 
     /// The worker's answer to call `serial` arrived: its target when still waiting, nil when the
     /// watchdog already answered it (drop the late answer).
-    func answerArrived(_ serial: UInt64) -> AwaitedAnswer? { awaited.answer(serial) }
+    func answerArrived(_ serial: UInt64) -> AwaitedAnswer? { awaited.answer(serial)?.target }
 
     /// The alarm fired: answer every call past its deadline, then arm for the next one.
     func alarm() {
@@ -32,8 +34,8 @@ extension ServiceLoop {
         alarmAt = nil
         let overdue = awaited.expire(now: now())
         // Before the answers go out: a client told UNAVAILABLE finds new calls refused at once.
-        if !overdue.isEmpty { methods.redisHealth?.suspect() }
-        for (serial, target) in overdue { answerOverdue(serial, target) }
+        if overdue.contains(where: { methods.blamesRedis($0.value.method) }) { methods.redisHealth?.suspect() }
+        for (serial, call) in overdue { answerOverdue(serial, call.target, methods.timedOut(call.method)) }
         if let next = awaited.nextDeadline { armAlarm(at: next) }
     }
 
@@ -42,8 +44,7 @@ extension ServiceLoop {
         server.setAlarm(afterSeconds: max(0.001, deadline - now()))
     }
 
-    private func answerOverdue(_ serial: UInt64, _ target: AwaitedAnswer) {
-        let error = methods.timedOut
+    private func answerOverdue(_ serial: UInt64, _ target: AwaitedAnswer, _ error: APIError) {
         switch target {
         case .http:
             guard let exchange = pendingExchanges[serial], exchange.response == nil else { return }

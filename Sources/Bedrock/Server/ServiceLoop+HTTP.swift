@@ -258,7 +258,7 @@ extension ServiceLoop {
             respondLater(toExchange: serial) { ServiceLoop.response(result, requestID: id) }
         }
         if let answerNow { return respond(exchange, route: method.rawValue, ServiceLoop.response(answerNow, requestID: id)) }
-        awaitAnswer(serial, .http)
+        awaitAnswer(serial, .http, method: method)
         return 0
     }
 
@@ -286,7 +286,7 @@ extension ServiceLoop {
             respondLater(toExchange: serial) { ServiceLoop.response(result, requestID: id) }
         }
         if let answerNow { return respond(exchange, route: method.rawValue, ServiceLoop.response(answerNow, requestID: id)) }
-        awaitAnswer(serial, .http)
+        awaitAnswer(serial, .http, method: method)
         return 0
     }
 
@@ -342,7 +342,7 @@ extension ServiceLoop {
         for (name, value) in pathParams { params[name] = .string(value) }
         let serial = exchange.serial, id = exchange.requestID
         exchange.route = "download"
-        awaitAnswer(serial, .http)  // before dispatching: a refusal comes back through the inbox too
+        awaitAnswer(serial, .http, method: nil)  // before dispatching: a refusal comes back through the inbox too
         methods.dispatch(download: route, MethodCall(subject: identity.subject, role: identity.role, params: params)) {
             [self] result in
             respondLater(toExchange: serial) {

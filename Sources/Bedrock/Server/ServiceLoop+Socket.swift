@@ -131,7 +131,7 @@ extension ServiceLoop {
         if let answerNow {
             answer(id, answerNow, on: connection)
         } else {
-            awaitAnswer(callSerial, .socket(session: serial, id: id))
+            awaitAnswer(callSerial, .socket(session: serial, id: id), method: method)
         }
     }
 

@@ -46,7 +46,7 @@ public final class ServiceLoop: @unchecked Sendable {
     /// The same exchanges by serial number, while they wait for their answer.
     var pendingExchanges: [UInt64: HTTPExchange] = [:]
     /// Worker-run API calls waiting for their answer, each with its deadline (the watchdog).
-    var awaited = AnswerDeadlines<AwaitedAnswer>()
+    var awaited = AnswerDeadlines<(target: AwaitedAnswer, method: Method?)>()
     /// When the watchdog's alarm is set to fire (monotonic seconds); nil when it is not armed.
     var alarmAt: Double?
     /// Subscriptions: pending → replaying → live, live events held behind replays.
