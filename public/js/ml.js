@@ -49,11 +49,6 @@ export function mlScoreCell(score, model) {
     model ? el('span', { class: 'ml-model', testid: 'ml-model', text: model }) : null);
 }
 
-/** The LLM sentiment of a signal in words, `—` when there is none. */
-export function sentimentText(sentiment) {
-  return sentiment ? humanize(sentiment) : '—';
-}
-
 /**
  * The sentiment as the arbiter counts it (SPEC §8): POSITIVE 100, NEUTRAL 50, NEGATIVE 0,
  * mirrored for sells; null without one.

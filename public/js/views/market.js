@@ -2,12 +2,14 @@
 // then live bars from the `klines:{MARKET}:{INTERVAL}` topic, with the market's signals (REST page + `signals`
 // topic) as buy/sell triangles and its positions (REST + `portfolio` topic, TRADER+) as entry and
 // exit markers. Markets and their intervals come from GET /v1/markets, listed above the chart with
-// each feed's status and the age of its last bar (js/markets.js).
+// each feed's status and the age of its last bar (js/markets.js), and each market's news
+// sentiment from the LLM (views/market-sentiment.js).
 
 import { createCandleChart } from '../charts/candles.js';
 import { toMillis } from '../charts/svg.js';
 import { createFeedPill, marketLabel, marketOptions } from '../markets.js';
 import { el, fmtPrice } from '../ui.js';
+import { createSentimentPanel } from './market-sentiment.js';
 
 const STORAGE_KEY = 'bedrock.market';
 const REFRESH_MS = 15000;   // GET /v1/markets again while the view is shown
@@ -51,6 +53,8 @@ export function mount(root, ctx) {
   const page = buildMarketPage(root);
   const { marketSelect, intervalSelect } = page;
   const chart = createCandleChart(page.chartBox, { label: 'Candlestick chart of the selected market', maxVisible: 200 });
+  const sentiment = createSentimentPanel(ctx);
+  root.append(sentiment.panel);
   let markets = [];          // GET /v1/markets data: [{market, symbol, status, intervals:[{interval, topic, status, last_bar_time, bars}]}]
   let following = null;      // the selection on the chart: { stop() }
   let refreshTimer = 0;
@@ -114,9 +118,16 @@ export function mount(root, ctx) {
       loadMarkets();
       clearInterval(refreshTimer);
       refreshTimer = setInterval(loadMarkets, REFRESH_MS); // statuses change: backfilling → live, a feed stops
+      sentiment.show();
     },
-    hide() { clearInterval(refreshTimer); refreshTimer = 0; },
-    dispose() { clearInterval(refreshTimer); if (following) following.stop(); following = null; chart.dispose(); },
+    hide() { clearInterval(refreshTimer); refreshTimer = 0; sentiment.hide(); },
+    dispose() {
+      clearInterval(refreshTimer);
+      if (following) following.stop();
+      following = null;
+      chart.dispose();
+      sentiment.dispose();
+    },
   };
 }
 

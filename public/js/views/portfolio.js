@@ -2,12 +2,14 @@
 // P&L, closed positions and trades. Marks come from the newest `klines:{MARKET}:{INTERVAL}` bar
 // close (every role may subscribe those) and from `portfolio.updated` events (topic `portfolio`,
 // TRADER and ADMIN); `position.closed` and POSITION_OPENED reload the lists. VIEWER, who may not
-// subscribe `portfolio`, gets the lists refreshed every 15 s instead. TRADER+: close button.
+// subscribe `portfolio`, gets the lists refreshed every 15 s instead. TRADER+: close button, and
+// the LLM's journal entry of a trade and review memo of a period (views/portfolio-llm.js).
 
 import {
   el, clear, replaceChildren, fmtPrice, fmtQty, fmtMoney, fmtPct, fmtTime, humanize, signClass,
   table, td, timeCell, confirmDialog, debounce, errorText,
 } from '../ui.js';
+import { createReviewPanel, journalButton } from './portfolio-llm.js';
 
 const POLL_MS = 15000;
 const PAGE = 20;
@@ -33,7 +35,10 @@ export function mount(root, ctx) {
   const accountPanel = createAccountPanel();
   const positions = createOpenPositions(ctx, { onMarks: showAccount, onClosed: () => refreshAll() });
   const closed = createHistoryPanel('Closed positions', CLOSED_COLUMNS, 'No closed positions yet.', closedPositionRow);
-  const trades = createHistoryPanel('Trades', TRADE_COLUMNS, 'No trades yet.', tradeRow);
+  const trades = ctx.can.trade
+    ? createHistoryPanel('Trades', [...TRADE_COLUMNS, { label: 'Journal', className: 'actions-col' }], 'No trades yet.',
+      (t) => tradeRow(t, journalButton(ctx, t)))
+    : createHistoryPanel('Trades', TRADE_COLUMNS, 'No trades yet.', (t) => tradeRow(t));
   const liveNote = ctx.can.trade
     ? 'Live: marks from the newest bar close, updates from the portfolio stream.'
     : 'Marks are live from the newest bar close; your role (VIEWER) does not receive the portfolio stream, so the lists refresh every 15 s.';
@@ -41,6 +46,7 @@ export function mount(root, ctx) {
   root.append(
     el('div', { class: 'view-head' }, el('h1', { text: 'Portfolio' }), el('p', { class: 'muted', text: liveNote })),
     accountPanel.panel, positions.panel, closed.panel, trades.panel);
+  if (ctx.can.trade) root.append(createReviewPanel(ctx));
 
   function showAccount() {
     if (account) accountPanel.show(account, positions.liveUnrealized());
@@ -395,10 +401,11 @@ function closedPositionRow(p) {
     td(fmtPct(p.roi), `num ${signClass(p.roi)}`), td(timeCell(p.closed_at), 'opt'));
 }
 
-function tradeRow(t) {
+/** A closed trade's row; `action` (TRADER+: the Journal button) in a last cell when given. */
+function tradeRow(t, action) {
   return el('tr', { testid: 'trade-row', dataset: { tradeId: String(t.id) } },
     td(t.market), sideCell(t.side),
     td(fmtQty(t.size), 'num opt'), td(fmtPrice(t.entry_price), 'num opt'), td(fmtPrice(t.exit_price), 'num opt'),
     td(fmtMoney(t.pnl, true), `num ${signClass(t.pnl)}`), td(fmtMoney(t.commission), 'num opt'),
-    td(humanize(t.exit_reason)), td(timeCell(t.exit_time), 'opt'));
+    td(humanize(t.exit_reason)), td(timeCell(t.exit_time), 'opt'), action ? td(action, 'actions-col') : null);
 }

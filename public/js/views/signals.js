@@ -2,13 +2,18 @@
 // each signal's suggested weight as a bar, its ML score (colour band, model) and LLM sentiment,
 // the estimate panel (GET /v1/positions/estimate) with the signal's explanation and the arbiter's
 // inputs and weights (from `GET /v1/models`), and, for TRADER and ADMIN, "generate signal".
+// With an LLM provider, the model's written explanation follows each signal as `signal.explained`
+// on topic `signals`: it replaces the stored copy and, live, the one in the open panel. An
+// explanation is untrusted text, rendered as safe Markdown (js/markdown.js: text nodes only).
 
 import {
   el, append, clear, replaceChildren, fmtPrice, fmtQty, fmtMoney, fmtPct, fmtNum, fmtTime, humanize,
   table, td, timeCell, labelledSelect, setOptions, errorText,
 } from '../ui.js';
 import { marketLabel, marketOptions, withBars } from '../markets.js';
-import { DEFAULT_ARBITER, arbiterSection, mlScoreCell, sentimentText } from '../ml.js';
+import { DEFAULT_ARBITER, arbiterSection, mlScoreCell } from '../ml.js';
+import { sentimentBadge } from '../llm.js';
+import { renderMarkdown } from '../markdown.js';
 
 const MAX_ROWS = 300;
 const PAGE = 50;
@@ -66,8 +71,18 @@ export function mount(root, ctx) {
     return loading;
   }
 
+  /** The model's explanation of a signal: it replaces the stored one, and the panel's when shown. */
+  function explained(data) {
+    const id = Number(data.signal_id);
+    if (!Number.isFinite(id) || typeof data.explanation !== 'string') return;
+    const s = list.get(id);
+    if (s) list.put({ ...s, explanation: data.explanation });
+    estimate.explained(id, data.explanation);
+  }
+
   const unsubscribe = ctx.socket.subscribe('signals', (data) => {
     if (data && data.event_type === 'signal.created') { upsert(data); list.applyFilters(); }
+    if (data && data.event_type === 'signal.explained') explained(data);
   }, { onReset: () => reload() });
 
   ctx.markets().then((markets) => markets.forEach((m) => filters.addMarketOption(m.market, marketLabel(m)))).catch(() => {});
@@ -190,6 +205,9 @@ function createSignalTable(matches, onSelect) {
     /** How many signals are kept. */
     size: () => signals.size,
 
+    /** The signal kept under `id`, if any. */
+    get: (id) => signals.get(id),
+
     /** Forgets every signal and row (a reload follows). */
     clear() {
       signals.clear();
@@ -225,9 +243,11 @@ function createEstimatePanel(ctx, list) {
   const panel = el('aside', { class: 'panel estimate-panel', testid: 'estimate-panel', 'aria-live': 'polite',
     'aria-label': 'Position estimate and explanation', hidden: true });
   let estimateSeq = 0;
+  let shownId = null;
 
   function close() {
     panel.hidden = true;
+    shownId = null;
     const tr = list.deselect();
     if (tr) tr.focus(); // back where the keyboard user was
   }
@@ -235,6 +255,7 @@ function createEstimatePanel(ctx, list) {
   async function show(id) {
     const s = list.select(id);
     const seq = ++estimateSeq;
+    shownId = id;
     panel.hidden = false;
     replaceChildren(panel, el('h2', { text: `Signal #${id}` }), el('p', { class: 'muted', text: 'Estimating…' }));
     let answer = null;
@@ -250,12 +271,23 @@ function createEstimatePanel(ctx, list) {
     }
     const arbiter = await weights;
     if (seq !== estimateSeq) return;
-    renderEstimate(panel, s, answer, failure, close, arbiter);
+    renderEstimate(panel, list.get(id) || s, answer, failure, close, arbiter); // an explanation may have come meanwhile
     // One column (phones): the panel sits below the table, so bring it into view.
     if (window.matchMedia('(max-width: 900px)').matches) panel.scrollIntoView({ block: 'start' });
   }
 
-  return { panel, show };
+  /** A `signal.explained` event: the explanation shown for signal `id` (if it is the one open) is replaced. */
+  function explained(id, text) {
+    if (id !== shownId || panel.hidden) return;
+    const node = panel.querySelector('[data-testid="signal-explanation"]');
+    if (!node) return; // still estimating: the panel is drawn from the stored copy, already updated
+    replaceChildren(node, renderMarkdown(text, { headingLevel: 4 }));
+    node.dataset.source = 'llm';
+    const note = panel.querySelector('[data-testid="signal-explanation-note"]');
+    if (note) { note.hidden = false; note.textContent = 'Written by the LLM just now (replacing the template).'; }
+  }
+
+  return { panel, show, explained };
 }
 
 /** One table row for a signal; click, Enter or Space selects it. */
@@ -273,7 +305,7 @@ function signalRow(s, selected, onSelect) {
   td(fmtPrice(s.profit_target_price), 'num opt opt-wide'),
   td(fmtNum(s.rule_engine_score, 0), 'num opt'),
   td(mlScoreCell(s.ml_confidence_score, s.ml_model), 'num ml-col'),
-  td(sentimentText(s.llm_sentiment), 'opt', { testid: 'llm-sentiment' }),
+  td(sentimentBadge(s.llm_sentiment), 'opt', { testid: 'llm-sentiment', dataset: { sentiment: s.llm_sentiment || '' } }),
   td(decisionBadge(s.final_decision)),
   td(weightBar(s.suggested_position_weight)));
   tr.addEventListener('mousedown', (event) => event.preventDefault()); // no focus scroll on click
@@ -356,7 +388,9 @@ function explanation(s) {
   add('Bar time', fmtTime(s.bar_time));
   add('Created', fmtTime(s.created_at));
   return [el('h3', { text: 'Why this signal' }),
-    el('p', { class: 'explanation', testid: 'signal-explanation', text: s.explanation || 'No explanation recorded.' }), dl];
+    el('div', { class: 'explanation', testid: 'signal-explanation', 'aria-live': 'polite' },
+      s.explanation ? renderMarkdown(s.explanation, { headingLevel: 4 }) : el('p', { class: 'muted', text: 'No explanation recorded.' })),
+    el('p', { class: 'muted small', testid: 'signal-explanation-note', hidden: true }), dl];
 }
 
 /** TRADER+: run the strategies on the latest bars of a market now. */
