@@ -57,7 +57,7 @@ export function ageText(iso, now = Date.now()) {
 export function llmErrorText(err) {
   const code = err && err.error_code;
   const message = String((err && err.message) || '').replace(/^[A-Z][A-Z_]+:\s*/, '');
-  if (code === 'UNAVAILABLE' && /provider/i.test(message)) {
+  if (code === 'UNAVAILABLE' && /llm\.provider is none/.test(message)) {
     return 'No LLM is configured on this gateway (llm.provider is none), so it cannot write this.';
   }
   if (code === 'TIMEOUT') return 'No answer from the gateway in time. Try again in a moment.';
