@@ -128,9 +128,12 @@ let package = Package(
         // Against a local server (Resources/fake_server.py, run with python3) on a free port.
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], exclude: ["Resources"]),
         // HistoryClient against tests/integration/fakes (`python -m fakes`), run as a child process.
-        .testTarget(name: "ExchangesTests", dependencies: ["Exchanges", "MarketDataCore", "GatewayCore", "HTTPClient"]),
+        .testTarget(
+            name: "ExchangesTests", dependencies: ["Exchanges", "MarketDataCore", "GatewayCore", "HTTPClient", "PythonFakes"]),
         // OpenAIChatClient against tests/integration/fakes (`python -m fakes llm`), run as a child process.
-        .testTarget(name: "LLMClientTests", dependencies: ["LLMClient", "HTTPClient", "JSONCodec"]),
+        .testTarget(name: "LLMClientTests", dependencies: ["LLMClient", "HTTPClient", "JSONCodec", "PythonFakes"]),
+        // Test support (not a product): the fake servers of tests/integration/fakes as child processes.
+        .target(name: "PythonFakes", dependencies: ["HTTPClient", "JSONCodec"], path: "Tests/PythonFakes"),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "TSanMutexSupport"]),
         // Linked into the test executable: in a ThreadSanitizer build (make test-tsan) it shows TSan
         // the contended paths of Synchronization.Mutex; in any other build it is empty.

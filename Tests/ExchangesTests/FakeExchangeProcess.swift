@@ -4,59 +4,26 @@ import GatewayCore
 import HTTPClient
 import JSONCodec
 import MarketDataCore
+import PythonFakes
 
 /// A fake exchange of tests/integration/fakes (`python -m fakes binance|bybit`) as a child
-/// process on a free loopback port, driven through its HTTP control API (`/__control/<method>`);
-/// stopped when this object goes away. Python: `BEDROCK_TEST_PYTHON`, else the repository's
-/// `.build-py/venv/bin/python` (what `make test` installs), else `python3`; it needs the
-/// `websockets` package of tests/integration/requirements.txt.
-/// `@unchecked Sendable`: control calls share one HTTP client under `controlLock`.
-final class FakeExchangeProcess: @unchecked Sendable {
+/// process (`PythonFakeProcess`), with the exchange's endpoints and clock controls; stopped when
+/// this object goes away. It needs the `websockets` package of tests/integration/requirements.txt.
+final class FakeExchangeProcess: Sendable {
     /// `binance` or `bybit`.
     let name: String
     /// REST base URL.
     let httpURL: String
     /// WebSocket base URL (Bybit's spot path included).
     let wsURL: String
-    private let process: Process
-    private let input = Pipe()
-    private let client = try! HTTPClient()
-    private let controlLock = NSLock()
-
-    struct StartFailure: Error { let message: String }
+    private let fake: PythonFakeProcess
 
     /// `python -m fakes <name> <arguments>`.
     init(_ name: String, arguments: [String] = []) throws {
         self.name = name
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let venv = root.appendingPathComponent(".build-py/venv/bin/python").path
-        let python =
-            ProcessInfo.processInfo.environment["BEDROCK_TEST_PYTHON"]
-            ?? (FileManager.default.isExecutableFile(atPath: venv) ? venv : "python3")
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, "-m", "fakes", name] + arguments
-        process.currentDirectoryURL = root.appendingPathComponent("tests/integration")
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardInput = input
-        try process.run()
-        var line = Data()
-        while true {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data("\n".utf8) { break }
-            line.append(byte)
-        }
-        guard let value = try? JSONCodec.parse(String(decoding: line, as: UTF8.self)),
-            let http = value["http_url"]?.stringValue, let ws = value["ws_url"]?.stringValue
-        else {
-            process.terminate()
-            throw StartFailure(
-                message: "\(python) -m fakes did not start (set BEDROCK_TEST_PYTHON to a python with the websockets package)")
-        }
-        httpURL = http
-        wsURL = ws
+        fake = try PythonFakeProcess(name, arguments: arguments, needs: "the websockets package")
+        httpURL = fake.httpURL
+        wsURL = try fake.url("ws_url")
     }
 
     /// A fake of `exchange` whose clock starts at `nowMillis` and moves only when told to.
@@ -73,40 +40,22 @@ final class FakeExchangeProcess: @unchecked Sendable {
     /// `GET /__control/<method>?args`: the `result` of the call.
     @discardableResult
     func control(_ method: String, _ arguments: [String: String] = [:]) throws -> JSONValue {
-        let query = arguments.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
-        let url = "\(httpURL)/__control/\(method)" + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
-        let response = try controlLock.withLock { () throws -> HTTPClient.Response in
-            try client.send(HTTPClient.Request(url: url))
-        }
-        let value = try JSONCodec.parse(response.text)
-        guard response.status == 200, let result = value["result"] else {
-            throw StartFailure(message: "control \(method) answered \(response.status): \(response.text.prefix(300))")
-        }
-        return result
+        try fake.control(method, arguments)
     }
 
     /// The fake clock, ms.
     func nowMillis() throws -> Int64 {
-        guard case .int(let now) = try control("now_ms") else { throw StartFailure(message: "now_ms is not an integer") }
+        guard case .int(let now) = try control("now_ms") else {
+            throw PythonFakeProcess.Failure(message: "now_ms is not an integer")
+        }
         return now
     }
 
     /// Moves the fake's clock on by `ms`.
     func advance(ms: Int64) { _ = try? control("advance", ["ms": String(ms)]) }
 
-    /// Closes its stdin (the fake's stop signal), waits up to 5 s for it to exit, then kills it:
-    /// a fake that does not stop never hangs the test run.
-    func stop() {
-        guard process.isRunning else { return }
-        try? input.fileHandleForWriting.close()
-        process.terminate()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-
-    deinit { stop() }
+    /// Stops the fake (at most 5 s, then killed).
+    func stop() { fake.stop() }
 }
 
 /// A waiter on test time: a wait moves the test's clock and the fake's clock on together to its
