@@ -79,9 +79,9 @@ def replay_bars(gw, tmp_path: Path, bars: int, seed: int) -> Path:
     return csv_path
 
 
-def replay_until_open(gw, tmp_path: Path, seed: int = 7, chunk: int = 20, bars: int = 400) -> dict:
+def replay_until(gw, tmp_path: Path, found, what: str, seed: int = 7, chunk: int = 20, bars: int = 400):
     """Replays the synthetic market `chunk` bars at a time (each chunk a `bedrock replay` of its
-    own rows) until the live engine holds an open position; returns it from the API."""
+    own rows) until `found()` answers something once the engine processed them; returns it."""
     rows = sample(tmp_path, bars, seed=seed).read_text().splitlines()
     head, rows = rows[0], rows[1:]
     done = 0
@@ -92,11 +92,16 @@ def replay_until_open(gw, tmp_path: Path, seed: int = 7, chunk: int = 20, bars: 
         assert feeder.wait(60) == 0, feeder.stderr.read().decode(errors="replace")
         done += len(rows[done:done + chunk])
         wait_processed(gw, done)
-        open_now = api(gw, "/v1/positions?status=OPEN")["data"]
-        if open_now:
-            return open_now[0]
-    raise AssertionError(f"no position open after replaying {done} bars (seed {seed}): "
-                         f"{api(gw, '/v1/positions')['data']}")
+        result = found()
+        if result:
+            return result
+    raise AssertionError(f"no {what} after replaying {done} bars (seed {seed})")
+
+
+def replay_until_open(gw, tmp_path: Path, seed: int = 7, chunk: int = 20, bars: int = 400) -> dict:
+    """Replays the synthetic market until the live engine holds an open position; returns it."""
+    return replay_until(gw, tmp_path, lambda: next(iter(api(gw, "/v1/positions?status=OPEN")["data"]), None),
+                        "open position", seed=seed, chunk=chunk, bars=bars)
 
 
 def number(text: str) -> float:

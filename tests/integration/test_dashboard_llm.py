@@ -21,9 +21,9 @@ import time
 from browser import PHONE, Browser
 from fakes import FakeLLM
 from helpers import REPO, stream_key, wait_until
-from test_dashboard import ENGINE_OFF, FAST_ENGINE, MARKET, api, auth, open_position, record_signal, signal_row
+from test_dashboard import ENGINE_OFF, FAST_ENGINE, MARKET, api, auth, open_position, record_signal, replay_until, signal_row
 from test_dashboard_models import post
-from test_engine import engine_wired, replay, sample, wait_processed
+from test_engine import engine_wired
 from test_ledger_api import run_script
 
 # The opening words of each prompt template (config/prompts/*.txt): how the fake tells the tasks apart.
@@ -215,22 +215,10 @@ def add_bar(gw, market: str = MARKET, close: float = 104.0) -> None:
 
 
 def first_signal(gw, tmp_path, chunk: int = 20, bars: int = 400) -> dict:
-    """Replays the synthetic market `chunk` bars at a time until the live engine records a signal;
-    returns the newest one from the API."""
-    rows = sample(tmp_path, bars, seed=7).read_text().splitlines()
-    head, rows = rows[0], rows[1:]
-    done = 0
-    while done < len(rows):
-        part = tmp_path / f"bars-{done}.csv"
-        part.write_text("\n".join([head, *rows[done:done + chunk]]) + "\n")
-        feeder = replay(part, gw.redis_url, tmp_path)
-        assert feeder.wait(60) == 0, feeder.stderr.read().decode(errors="replace")
-        done += len(rows[done:done + chunk])
-        wait_processed(gw, done)
-        signals = api(gw, "/v1/signals?limit=1")["data"]
-        if signals:
-            return signals[0]
-    raise AssertionError(f"no signal after replaying {done} bars")
+    """Replays the synthetic market until the live engine records a signal; returns the newest
+    one from the API."""
+    return replay_until(gw, tmp_path, lambda: next(iter(api(gw, "/v1/signals?limit=1")["data"]), None),
+                        "signal", chunk=chunk, bars=bars)
 
 
 def sentiment_row(b: Browser, market: str, timeout: float = 20):
