@@ -29,6 +29,11 @@ public struct SentimentBook: Sendable {
         var inFlight: UInt64?
         var lastPrice: Double?
         var answer: Answer?
+        /// Headlines that ever arrived (a deferred ask compares it to know whether a peer's answer
+        /// covers them all).
+        var headlineCount: UInt64 = 0
+        /// `headlineCount` when an ask was left to a peer gateway, until its answer arrives.
+        var deferredAt: UInt64?
     }
 
     /// The limits.
@@ -58,6 +63,7 @@ public struct SentimentBook: Sendable {
         var kept = headline
         if kept.title.count > config.maxTitleLength { kept.title = String(kept.title.prefix(config.maxTitleLength)) }
         state.headlines.append(kept)
+        state.headlineCount += 1
         if state.askAt == nil { state.askAt = now.monotonic + config.batchWindow }
         guard state.headlines.count > config.maxHeadlinesPerMarket else { return .queued }
         state.headlines.removeFirst()
@@ -104,15 +110,43 @@ public struct SentimentBook: Sendable {
         return true
     }
 
+    /// Markets the book tracks (with news or a price seen), sorted.
+    public var trackedMarkets: [String] { markets.keys.sorted() }
+
+    /// `market` traded at `price` (a closed bar): remembered for the next ask, and the cached
+    /// answer is dropped (and re-asked, if the market has headlines) when it expired or the price
+    /// moved more than `invalidatingMove` from the price at the answer. Adds the market to the
+    /// book (up to `maxMarkets`), so headlines without a market reach it. Never marks the answer
+    /// read.
+    public mutating func observe(_ market: String, price: Double, at now: ClockReading) {
+        if markets[market] == nil {
+            guard markets.count < config.maxMarkets else { return }
+            markets[market] = Market()
+        }
+        _ = validAnswer(market, price: price, at: now)
+    }
+
     /// `market`'s sentiment now, at `price` (the market's latest price, if known; it is
     /// remembered for the next ask). Drops an answer past its TTL or more than `invalidatingMove`
     /// from its price, and schedules a re-ask; with no valid answer, NEUTRAL from `fallback`.
-    /// A market the book has no news for is not added.
+    /// A market the book does not track is not added.
     public mutating func lookup(_ market: String, price: Double?, at now: ClockReading) -> SentimentReading {
-        guard var state = markets.removeValue(forKey: market) else { return .fallback(market) }
+        guard var answer = validAnswer(market, price: price, at: now) else { return .fallback(market) }
+        let source: SentimentSource = answer.read ? .cache : .llm
+        answer.read = true
+        markets[market]!.answer = answer
+        return SentimentReading(
+            market: market, sentiment: answer.sentiment.sentiment, reason: answer.sentiment.reason,
+            asOf: answer.asOfWall, source: source)
+    }
+
+    /// The market's answer if still valid at `price` and `now`; drops an invalid one (scheduling a
+    /// re-ask when the market has headlines). Remembers `price`.
+    private mutating func validAnswer(_ market: String, price: Double?, at now: ClockReading) -> Answer? {
+        guard var state = markets.removeValue(forKey: market) else { return nil }
         defer { markets[market] = state }
         if let price { state.lastPrice = price }
-        guard var answer = state.answer else { return .fallback(market) }
+        guard var answer = state.answer else { return nil }
         if answer.price == nil { answer.price = price }
         let expired = now.monotonic >= answer.answeredAt + config.cacheTTL
         var moved = false
@@ -122,13 +156,9 @@ public struct SentimentBook: Sendable {
         if expired || moved {
             state.answer = nil
             if !state.headlines.isEmpty { state.askAt = min(state.askAt ?? now.monotonic, now.monotonic) }
-            return .fallback(market)
+            return nil
         }
-        let source: SentimentSource = answer.read ? .cache : .llm
-        answer.read = true
         state.answer = answer
-        return SentimentReading(
-            market: market, sentiment: answer.sentiment.sentiment, reason: answer.sentiment.reason,
-            asOf: answer.asOfWall, source: source)
+        return answer
     }
 }

@@ -34,12 +34,12 @@ final class TopicACLTests: XCTestCase {
     func testSubscribeTablePerRole() {
         let topics: [Topic] = [
             .signals, .opportunities, .klines(market: "ETHUSDT", interval: "5m"),
-            .portfolio, .risk, .models,
+            .portfolio, .risk, .models, .news,
         ]
         let allowed: [Role: Set<String>] = [
-            .viewer: ["signals", "opportunities", "klines:ETHUSDT:5m", "models"],
-            .trader: ["signals", "opportunities", "klines:ETHUSDT:5m", "portfolio", "risk", "models"],
-            .admin: ["signals", "opportunities", "klines:ETHUSDT:5m", "portfolio", "risk", "models"],
+            .viewer: ["signals", "opportunities", "klines:ETHUSDT:5m", "models", "news"],
+            .trader: ["signals", "opportunities", "klines:ETHUSDT:5m", "portfolio", "risk", "models", "news"],
+            .admin: ["signals", "opportunities", "klines:ETHUSDT:5m", "portfolio", "risk", "models", "news"],
         ]
         for role in Role.allCases {
             for t in topics {
@@ -59,10 +59,11 @@ final class TopicACLTests: XCTestCase {
     }
 
     func testMethodTable() {
-        XCTAssertEqual(Method.allCases.count, 30)
+        XCTAssertEqual(Method.allCases.count, 34)
         let traderMethods: Set<String> = [
             "signals.generate", "positions.close", "backtest.submit",
-            "backtest.cancel", "optimize.submit", "training.submit", "training.cancel",
+            "backtest.cancel", "optimize.submit", "training.submit", "training.cancel", "news.publish",
+            "journal.generate", "review.generate",
         ]
         for m in Method.allCases {
             let expect: Role =

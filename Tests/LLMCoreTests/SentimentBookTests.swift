@@ -109,6 +109,24 @@ final class SentimentBookTests: XCTestCase {
         }
     }
 
+    /// Bars (`observe`) carry the price: they invalidate on a move without counting as a read,
+    /// and they add the market, so a headline without a market reaches it.
+    func testObservedBarsInvalidateWithoutReadingAndTrackTheMarket() {
+        var book = SentimentBook(config: SentimentBookConfig(batchWindow: 1))
+        book.observe("ADA-USDT", price: 0.5, at: clock.read())
+        XCTAssertEqual(book.trackedMarkets, ["ADA-USDT"])
+        _ = book.newsArrived("ADA-USDT", headline(1), at: clock.read())
+        clock.advance(1)
+        let ask = book.due(at: clock.read(), outage: open)[0]
+        XCTAssertEqual(ask.price, 0.5)
+        _ = book.answered(ask.id, SentimentAnswer(sentiment: .negative, reason: "r"), at: clock.read())
+        book.observe("ADA-USDT", price: 0.52, at: clock.read())
+        XCTAssertEqual(book.lookup("ADA-USDT", price: nil, at: clock.read()).source, .llm, "observing is not reading")
+        book.observe("ADA-USDT", price: 0.53, at: clock.read())  // +6 %
+        XCTAssertEqual(book.lookup("ADA-USDT", price: nil, at: clock.read()).source, .fallback)
+        XCTAssertEqual(book.due(at: clock.read(), outage: open).map(\.price), [0.53])
+    }
+
     func testAtMostMaxConcurrencyAsksInFlight() {
         var book = SentimentBook(config: SentimentBookConfig(batchWindow: 1, maxConcurrency: 2))
         for (n, market) in ["A", "B", "C", "D"].enumerated() {

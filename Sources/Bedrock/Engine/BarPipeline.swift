@@ -38,10 +38,17 @@ public final class BarPipeline: Sendable {
     public let metrics: EngineMetrics
     /// The deployed models that score new signals (nil: no ML score).
     public let models: LiveModels?
+    /// The LLM layer: sentiment for new signals, explanations after them (nil: no provider, and
+    /// `llm_sentiment` stays null).
+    public let llm: (any LLMSignalHooks)?
 
-    /// Creates a pipeline; with `models`, each entry that comes with its feature vector is scored.
-    public init(ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics, models: LiveModels? = nil) {
-        self.ledger = ledger; self.settings = settings; self.metrics = metrics; self.models = models
+    /// Creates a pipeline; with `models`, each entry that comes with its feature vector is scored;
+    /// with `llm`, each signal takes its market's sentiment and queues its explanation.
+    public init(
+        ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics, models: LiveModels? = nil,
+        llm: (any LLMSignalHooks)? = nil
+    ) {
+        self.ledger = ledger; self.settings = settings; self.metrics = metrics; self.models = models; self.llm = llm
     }
 
     /// The whole pipeline for `bar` of stream `key` (steps 1–3), given the strategies' decisions
@@ -70,6 +77,7 @@ public final class BarPipeline: Sendable {
             metrics.add("history_bars")
             return
         }
+        llm?.observe(market: bar.market, price: bar.bar.close)
         let state = try reads ?? BarReads(try c.pipeline(readCommands(bar, key: key)))
         let late = state.newest.map { bar.bar.time < $0 } ?? false
         if !late && !state.pending.isEmpty { try fillPending(bar, previousTime: previousTime, stored: state.pending, on: c) }
@@ -127,12 +135,13 @@ public final class BarPipeline: Sendable {
     func pendingKey(_ bar: StreamBar) -> String { "\(settings.prefix)engine:pending:\(bar.market):\(bar.interval)" }
 
     /// The SPEC §8 signal for `entry`, decided by strategy `name` on `bar`, with the ML score of
-    /// `ml` (and its model) and the feature vector it was computed from.
+    /// `ml` (and its model), the feature vector it was computed from and the LLM's `sentiment`.
     public func signalInput(
         _ entry: EntrySignal, strategy name: String, bar: StreamBar, ml: LiveModels.Scored = .init(),
-        features: [Double]? = nil
+        features: [Double]? = nil, sentiment: LLMSentiment? = nil
     ) -> SignalInput {
-        let assessment = SignalAssessment.assess(entry, mlScore: ml.score, arbiter: settings.arbiter)
+        let assessment = SignalAssessment.assess(
+            entry, mlScore: ml.score, sentiment: sentiment, arbiter: settings.arbiter)
         var explanation = "\(name) \(entry.signalType.rawValue) on \(bar.market) \(bar.interval) bar \(bar.barTime): "
         if case .stop(let level) = entry.order {
             explanation += "\(entry.side == .buy ? "buy" : "sell") stop at \(level), working on the next bar only; "
@@ -145,7 +154,8 @@ public final class BarPipeline: Sendable {
             entryPrice: entry.entryPrice, stopLossPrice: entry.stopLoss,
             profitTargetPrice: entry.profitTarget, riskUnitR: entry.riskUnit,
             suggestedPositionWeight: assessment.suggestedPositionWeight,
-            ruleEngineScore: entry.score, mlConfidenceScore: ml.score, finalDecision: assessment.verdict.decision.rawValue,
+            ruleEngineScore: entry.score, mlConfidenceScore: ml.score, llmSentiment: sentiment?.rawValue,
+            finalDecision: assessment.verdict.decision.rawValue,
             explanation: explanation, mlModel: ml.model, features: features)
     }
 
@@ -182,7 +192,8 @@ public final class BarPipeline: Sendable {
             guard case .enter(let entry) = decision else { continue }
             let vector = i < features.count ? features[i] : nil
             let ml = try score(entry, strategy: name, bar: bar, features: vector, on: c)
-            let input = signalInput(entry, strategy: name, bar: bar, ml: ml, features: vector)
+            let sentiment = llm?.sentiment(market: bar.market, price: bar.bar.close)
+            let input = signalInput(entry, strategy: name, bar: bar, ml: ml, features: vector, sentiment: sentiment)
             let write = try ledger.recordSignal(input, on: c, nowMillis: now)
             guard let id = write.id, write.status == "created" || write.status == "existing" else {
                 throw LedgerError.reply("record_signal answered \(write.status): \(write.message ?? "")")
@@ -190,6 +201,7 @@ public final class BarPipeline: Sendable {
             let created = write.status == "created"
             let approved = input.finalDecision == FinalDecision.approved.rawValue
             if created {
+                llm?.explain(signalID: id, signal: input)
                 metrics.add("signals_generated")
                 metrics.add(approved ? "signals_approved" : "signals_rejected")
             }

@@ -60,16 +60,17 @@ public final class LiveEngine: @unchecked Sendable {
     /// (every gateway compares them).
     private let clock: any GatewayClock
 
-    /// An engine reading `address` and writing `ledger`, scoring new signals with `models` when
-    /// given; throws for unknown strategies.
+    /// An engine reading `address` and writing `ledger`, scoring new signals with `models` and
+    /// giving them the LLM's sentiment and explanations through `llm` when given; throws for
+    /// unknown strategies.
     public init(
         address: RedisAddress, ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics = EngineMetrics(),
-        clock: any GatewayClock = SystemClock(), models: LiveModels? = nil
+        clock: any GatewayClock = SystemClock(), models: LiveModels? = nil, llm: (any LLMSignalHooks)? = nil
     ) throws {
         try settings.validate()
         self.clock = clock
         self.address = address; self.settings = settings; self.metrics = metrics
-        pipeline = BarPipeline(ledger: ledger, settings: settings, metrics: metrics, models: models)
+        pipeline = BarPipeline(ledger: ledger, settings: settings, metrics: metrics, models: models, llm: llm)
     }
 
     /// Starts the engine thread (no-op when running).

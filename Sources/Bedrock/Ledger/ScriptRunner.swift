@@ -21,7 +21,8 @@ public final class ScriptRunner: Sendable {
     public static let names = [
         "record_signal", "open_position", "mark_position", "close_position",
         "set_kill_switch", "risk_alert", "risk_snapshot", "market_data_gap", "market_data_alert",
-        "model_add", "model_deploy", "model_alert",
+        "model_add", "model_deploy", "model_alert", "news_publish", "explain_signal", "llm_alert",
+        "sentiment_update",
     ]
 
     /// Loads the ledger's script texts from `directory` (default: the package's `Lua` resources).

@@ -47,6 +47,8 @@ public enum GatewayRuntime {
             throw GatewayStartError("ledger: \(error)")
         }
         let models = ModelRegistry(ledger: ledger, arbiter: config.arbiter)
+        let llm = try startLLM(config: config, ledger: ledger, address: address, methods: methods, registry: registry)
+        if let llm { services.started("llm") { llm.stop() } }
         let jobs = JobsModule.register(
             in: methods, config: config, redis: address, metrics: registry,
             modelLoader: models.loader(address: address), models: models.sink())
@@ -55,7 +57,7 @@ public enum GatewayRuntime {
         do {
             engine = try LiveEngine.startForGateway(
                 config: config, address: address, ledger: ledger, methods: methods, models: models,
-                metrics: registry)
+                metrics: registry, llm: llm)
         } catch {
             throw GatewayStartError("live engine: \(error)")
         }

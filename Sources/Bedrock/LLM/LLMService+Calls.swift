@@ -1,0 +1,250 @@
+import Foundation
+import JSONCodec
+import LLMClient
+import LLMCore
+import RedisClient
+
+/// Why a model call gave no usable answer: the outcome counted, the server's `Retry-After` in
+/// seconds (if any), and a message safe to log and show (no key, no prompt).
+struct LLMCallFailure: Error, Sendable {
+    let outcome: LLMOutcome
+    let retryAfter: Double?
+    let message: String
+}
+
+extension LLMService {
+    /// Asks the model once (the caller holds a slot). The answer's text, trimmed and non-empty,
+    /// or the failure classified by outcome. `json` asks for `response_format` `json_object`,
+    /// with a system message saying the object's shape (OpenAI refuses JSON mode when no message
+    /// mentions JSON).
+    func call(_ prompt: String, json: Bool = false, maxTokens: Int? = nil) -> Result<String, LLMCallFailure> {
+        let messages: [ChatMessage] = json ? [.system(Self.jsonInstruction), .user(prompt)] : [.user(prompt)]
+        let request = ChatRequest(messages: messages, temperature: config.temperature, jsonObject: json, maxTokens: maxTokens)
+        do {
+            let text = try client.complete(request).content.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else {
+                return .failure(LLMCallFailure(outcome: .invalidAnswer, retryAfter: nil, message: "the model answered nothing"))
+            }
+            return .success(text)
+        } catch {
+            return .failure(Self.classify(error, wallNow: clock.read().wall))
+        }
+    }
+
+    /// The system message of a sentiment call in JSON mode.
+    static let jsonInstruction =
+        #"Answer with a JSON object and nothing else: {"sentiment": "POSITIVE" or "NEUTRAL" or "NEGATIVE", "reason": "<one short sentence>"}."#
+
+    /// The outcome of a client error (SPEC §12's failure kinds).
+    static func classify(_ error: LLMClientError, wallNow: Double) -> LLMCallFailure {
+        let message = error.description
+        switch error {
+        case .timeout: return LLMCallFailure(outcome: .timeout, retryAfter: nil, message: message)
+        case .connection, .invalidRequest: return LLMCallFailure(outcome: .connectionError, retryAfter: nil, message: message)
+        case .busy: return LLMCallFailure(outcome: .deferred, retryAfter: nil, message: message)
+        case .malformed: return LLMCallFailure(outcome: .invalidAnswer, retryAfter: nil, message: message)
+        case .http(let status, let retryAfter, _):
+            return LLMCallFailure(
+                outcome: status == 429 ? .rateLimited : .serverError, retryAfter: retryAfter?.delay(wallNow: wallNow),
+                message: message)
+        }
+    }
+
+    /// Counts a call of `task` that ended with `outcome` (no outage bookkeeping: a queue overflow).
+    func record(_ task: LLMTask, _ outcome: LLMOutcome) {
+        metrics.count(task, outcome)
+    }
+
+    /// Settles a call of `task`: counts it, updates the outage state and raises the one
+    /// `LLM_UNAVAILABLE` alert of an outage (on `redis`, or a connection of its own); gateways on
+    /// one Redis share the outage (`llm_alert.lua`), so it is one alert however many notice it.
+    func settle(_ task: LLMTask, _ result: Result<Void, LLMCallFailure>, redis: LazyRedisConnection?) {
+        let event: OutageEvent? = work.locked { s, now in
+            switch result {
+            case .success: return s.outage.succeeded(task)
+            case .failure(let f): return s.outage.failed(task, f.outcome, retryAfter: f.retryAfter, at: now)
+            }
+        }
+        switch result {
+        case .success: metrics.count(task, .ok)
+        case .failure(let f):
+            metrics.count(task, f.outcome)
+            // One line per outage at warning (below); each failed call only at debug, so an outage
+            // of hours does not flood the log.
+            log.debug("llm: \(task.rawValue) call failed (\(f.outcome.rawValue)): \(f.message)")
+        }
+        switch event {
+        case .unavailable(let task, let outcome, _):
+            guard case .failure(let f) = result else { return }
+            let message = "the LLM failed (\(outcome.rawValue)) on a \(task.rawValue) call: \(f.message)"
+            log.warning("llm: model unavailable, falling back until it answers: \(message)")
+            do {
+                _ = try (redis ?? LazyRedisConnection(address: address)).with { c in
+                    try ledger.run(
+                        "llm_alert",
+                        ["task": .string(task.rawValue), "outcome": .string(outcome.rawValue), "message": .string(message)],
+                        on: c)
+                }
+            } catch {
+                log.error("llm: could not record the LLM_UNAVAILABLE alert: \(error)")
+            }
+        case .recovered:
+            log.info("llm: the model answers again")
+            do {
+                _ = try (redis ?? LazyRedisConnection(address: address)).with { c in
+                    try ledger.run("llm_alert", ["recovered": true], on: c)
+                }
+            } catch {
+                log.error("llm: could not clear the outage mark: \(error)")
+            }
+        case nil: break
+        }
+    }
+
+    /// A market's sentiment call: the answer parsed strictly and shared with every gateway
+    /// (`sentiment_update.lua`), or a failure (the book re-asks a window later and serves the
+    /// fallback meanwhile). Not made while another gateway asks for the market.
+    func runSentiment(_ ask: SentimentAsk, redis: LazyRedisConnection) {
+        let prompt: String
+        do {
+            prompt = try prompts.render(.sentiment, ask.promptValues(priceText: ask.price.map(Money.text)))
+        } catch {
+            log.error("llm: sentiment prompt: \(error)")
+            _ = work.locked { s, now in s.book.failed(ask.id, at: now) }
+            return
+        }
+        guard claimAsk(ask.market, redis: redis) else {
+            _ = work.locked { s, now in s.book.deferredToPeer(ask.id, at: now) }
+            return
+        }
+        let result = call(prompt, json: config.responseFormat == .jsonObject, maxTokens: 200).flatMap {
+            text -> Result<SentimentAnswer, LLMCallFailure> in
+            SentimentAnswer.parse(text).mapError {
+                LLMCallFailure(outcome: .invalidAnswer, retryAfter: nil, message: "sentiment answer refused: \($0)")
+            }
+        }
+        switch result {
+        case .success(let answer):
+            let shared = work.locked { s, now in s.book.answered(ask.id, answer, at: now) ? s.book.shared(ask.market) : nil }
+            settle(.sentiment, .success(()), redis: redis)
+            guard let shared else { return releaseAsk(ask.market, redis: redis) }
+            do {
+                _ = try redis.with { c in
+                    try ledger.run("sentiment_update", NewsStreamEntry.request(shared, owner: instance), on: c)
+                }
+            } catch {
+                log.error("llm: could not share the sentiment of \(ask.market): \(error)")
+            }
+        case .failure(let failure):
+            _ = work.locked { s, now in s.book.failed(ask.id, at: now) }
+            settle(.sentiment, .failure(failure), redis: redis)
+            releaseAsk(ask.market, redis: redis)
+        }
+    }
+
+    /// Takes `market`'s ask among the gateways on this Redis (`<prefix>llm:asking:{market}`, for
+    /// at most the call's timeout + 5 s); false when another gateway holds it. A Redis error lets
+    /// the call go ahead (a duplicate call is better than no sentiment).
+    func claimAsk(_ market: String, redis: LazyRedisConnection) -> Bool {
+        let ttl = String(Int64(config.timeoutS * 1000) + 5_000)
+        do {
+            return try redis.with { c in
+                try c.command(["SET", askKey(market), instance, "NX", "PX", ttl]).checked().string == "OK"
+            }
+        } catch {
+            log.debug("llm: could not claim the sentiment ask of \(market): \(error)")
+            return true
+        }
+    }
+
+    /// Gives `market`'s ask back if this gateway still holds it.
+    func releaseAsk(_ market: String, redis: LazyRedisConnection) {
+        _ = try? redis.with { c in
+            try c.command(["EVAL", Self.releaseScript, "1", askKey(market), instance]).checked()
+        }
+    }
+
+    private func askKey(_ market: String) -> String { prefix + "llm:asking:" + market }
+
+    /// `DEL KEYS[1]` when it holds ARGV[1].
+    static let releaseScript =
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+    /// A signal's explanation call; the answer replaces the template (`explain_signal.lua`).
+    func runExplanation(_ job: ExplanationJob, redis: LazyRedisConnection) {
+        let prompt: String
+        do {
+            prompt = try prompts.render(.explanation, Self.explanationValues(job.signal))
+        } catch {
+            log.error("llm: explanation prompt: \(error)")
+            return
+        }
+        switch call(prompt, maxTokens: 400) {
+        case .success(let text):
+            settle(.explanation, .success(()), redis: redis)
+            let explanation = text.count > Self.maxExplanation ? String(text.prefix(Self.maxExplanation)) + "…" : text
+            do {
+                _ = try redis.with { c in
+                    try ledger.run(
+                        "explain_signal", ["signal_id": .int(job.signalID), "explanation": .string(explanation)], on: c)
+                }
+            } catch {
+                log.error("llm: could not store the explanation of signal \(job.signalID): \(error)")
+            }
+        case .failure(let failure):
+            settle(.explanation, .failure(failure), redis: redis)
+        }
+    }
+
+    /// The explanation template's values: the signal's facts as recorded.
+    static func explanationValues(_ s: SignalInput) -> [String: String] {
+        func price(_ x: Double?) -> String { x.map(Money.text) ?? "none" }
+        var confidence = "rule score \(Money.text(s.ruleEngineScore))"
+        if let ml = s.mlConfidenceScore { confidence += ", ML score \(Money.text(ml))" }
+        return [
+            "market": s.market, "side": s.side, "strategy": s.strategy, "price": Money.text(s.entryPrice),
+            "stop_loss": price(s.stopLossPrice), "take_profit": price(s.profitTargetPrice), "confidence": confidence,
+            "sentiment": s.llmSentiment ?? "none",
+            "factors": "- \(s.signalType) on the \(s.interval) bar of \(s.barTime), decision \(s.finalDecision)\n- "
+                + s.explanation,
+        ]
+    }
+}
+
+extension LLMService: LLMWriter {
+    public func write(_ task: LLMTask, values: [String: String]) throws(APIError) -> String {
+        let prompt: String
+        do {
+            prompt = try prompts.render(task, values)
+        } catch {
+            throw APIError(.internal, "\(task.rawValue) prompt: \(error)")
+        }
+        let refusal: Double? = work.locked { s, now in
+            s.outage.mayCall(at: now) ? nil : (s.outage.retryNotBefore ?? now.monotonic) - now.monotonic
+        }
+        if let wait = refusal {
+            record(task, .deferred)
+            throw APIError(
+                .unavailable, "the LLM provider asked us to wait (Retry-After); try again in \(Int(wait.rounded(.up))) s")
+        }
+        guard work.acquire(wait: Self.interactiveSlotWait) else {
+            record(task, .deferred)
+            throw APIError(
+                .unavailable,
+                "the LLM is busy: \(config.maxConcurrency) calls in flight for \(Int(Self.interactiveSlotWait)) s; try again shortly"
+            )
+        }
+        metrics.setInFlight(work.locked { s, _ in s.inFlight })
+        let result = call(prompt, maxTokens: 1_500)
+        work.release()
+        metrics.setInFlight(work.locked { s, _ in s.inFlight })
+        switch result {
+        case .success(let text):
+            settle(task, .success(()), redis: nil)
+            return text
+        case .failure(let failure):
+            settle(task, .failure(failure), redis: nil)
+            throw APIError(.unavailable, failure.message)
+        }
+    }
+}
