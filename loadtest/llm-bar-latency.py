@@ -4,7 +4,8 @@ bars through a fresh gateway with no LLM provider, with the fake OpenAI server a
 `--delay` seconds (5), and with the fake never answering (calls end at `llm.timeout_s`, 30 s), in
 one run so the ratios are comparable.
 
-    loadtest/llm-bar-latency.py [--bin /tmp/llm-bin/bedrock] [--bars 1200] [--rate 20] [--rounds 1]
+    loadtest/llm-bar-latency.py [--bin /tmp/llm-bin/bedrock] [--bars 1200] [--rate 20] [--delay 5] [--rounds 1]
+                                [--only none,slow,hang] [--llm-weight 0]
 
 Each scenario: a fresh redis-server and gateway; headlines for both markets every 6 s (`POST
 /v1/news`, so sentiment calls keep being made: each signal reads its market's sentiment, and with a
@@ -15,6 +16,10 @@ provider each signal also asks for an explanation); then
   clock, in ms);
 - throughput: the same two files replayed at speed 0 as two more markets, bars/s from the start of
   the replays until every bar is acknowledged.
+
+`arbiter.llm_weight` is 0 unless `--llm-weight` says otherwise: the sentiment is read and recorded
+on every signal but weighs nothing, so all three scenarios trade alike (the signal and position
+counts printed must match) and the differences are the LLM layer's own cost.
 """
 import argparse
 import json
@@ -87,7 +92,7 @@ def scenario(kind: str, a, sample: Path, work: Path) -> dict:
             fake.answer("POSITIVE: the bench headline", delay_s=a.delay, times=20000)
         else:
             fake.hang(times=20000)
-    stack = Stack(a.bin, work, fake)
+    stack = Stack(a.bin, work, fake, {"arbiter": {"llm_weight": a.llm_weight}})
     stop = threading.Event()
     try:
         trader = stack.token("TRADER")
@@ -127,7 +132,9 @@ def scenario(kind: str, a, sample: Path, work: Path) -> dict:
         for f in feeds:
             f.wait()
         llm = [line for line in stack.metrics("bedrock_llm_requests_total") if not line.endswith(" 0")]
-        return {"kind": kind, "latency": latency, "bars_per_s": len(THROUGHPUT) * a.bars / elapsed,
+        trading = f"signals {stack.r.execute('GET', 'bedrock:seq:signal')}, " \
+                  f"positions {stack.r.execute('GET', 'bedrock:seq:position')}"
+        return {"kind": kind, "latency": latency, "bars_per_s": len(THROUGHPUT) * a.bars / elapsed, "trading": trading,
                 "llm_calls": fake.request_count() if fake else 0, "llm_metrics": llm}
     finally:
         stop.set()
@@ -144,6 +151,9 @@ def main() -> None:
     ap.add_argument("--delay", type=float, default=5, help="the slow model's answer time, seconds")
     ap.add_argument("--rounds", type=int, default=1, help="repeat the three scenarios, alternating")
     ap.add_argument("--only", help="comma-separated scenarios among none,slow,hang")
+    ap.add_argument("--llm-weight", type=float, default=0,
+                    help="arbiter.llm_weight: 0 (default) keeps every scenario's decisions those of the rules, "
+                         "so each does the same ledger work and the difference is the LLM layer's cost")
     a = ap.parse_args()
     kinds = a.only.split(",") if a.only else ["none", "slow", "hang"]
     root = Path(tempfile.mkdtemp(prefix="llm-bar-latency-"))
@@ -161,7 +171,8 @@ def main() -> None:
             lat = res["latency"]
             print(f"{kind:5} bar append -> signal.created: n={lat.get('n')} p50={lat.get('p50')} ms "
                   f"p90={lat.get('p90')} ms p99={lat.get('p99')} ms max={lat.get('max')} ms; "
-                  f"throughput {res['bars_per_s']:.0f} bars/s; fake LLM calls {res['llm_calls']}", flush=True)
+                  f"throughput {res['bars_per_s']:.0f} bars/s; {res['trading']}; fake LLM calls {res['llm_calls']}",
+                  flush=True)
             for line in res["llm_metrics"]:
                 print(f"      {line}")
 
