@@ -80,7 +80,7 @@ help:
 	@echo "  make release      release build ($(RELEASE_BIN))"
 	@echo "  make sample-data  write the synthetic sample market CSV files into the datasets directory"
 	@echo "  make fuzz         run each libFuzzer target (Tests/Fuzz) for FUZZ_SECONDS (60); see docs/FUZZING.md"
-	@echo "  make bench        run the benchmarks (Benchmarks/: trading core, engine, JWT; then the gateway rows of loadtest/run-benchmarks.sh)"
+	@echo "  make bench        run the benchmarks (Benchmarks/: trading core, engine, JWT, LLM cache; then the gateway rows of loadtest/run-benchmarks.sh)"
 	@echo "  make lint         lint-swift, lint-imports and lint-js (run by make test)"
 	@echo "  make lint-swift   swift format lint --strict with .swift-format over Sources, Tests, loadtest"
 	@echo "  make lint-imports check that each C library is imported by its wrapper target only"
@@ -209,7 +209,7 @@ fuzz-smoke: deps
 	SCRATCH=$(SCRATCH) Tests/Fuzz/fuzz.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 # `make bench`: the benchmarks of Benchmarks/ (ordo-one/benchmark, a package of its own so that
-# `make build`/`make test` never compile it: trading core, live engine, JWT; release build, one
+# `make build`/`make test` never compile it: trading core, live engine, JWT, LLM sentiment cache; release build, one
 # table per benchmark), then the gateway rows of loadtest/run-benchmarks.sh (fresh redis-server and
 # release gateway per row; wrk installed when missing), ending with one table: connections held,
 # memory per connection, frames/s, latency percentiles, request rates. BENCH_ARGS go to

@@ -41,5 +41,16 @@ let package = Package(
             path: "BedrockBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The LLM layer's pure parts: the sentiment cache (LLMCore).
+        .executableTarget(
+            name: "LLMBenchmarks",
+            dependencies: [
+                .product(name: "LLMCore", package: bedrock),
+                .product(name: "GatewayCore", package: bedrock),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "LLMBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -106,8 +106,10 @@ class FakeBinance(FakeMarketServer):
     # -- REST --------------------------------------------------------------------------------
 
     def rest(self, path: str, query: dict[str, str]) -> HttpAnswer:
-        now = self.clock.now_ms()
         with self.lock:
+            # "now" is read under the lock: a request read before a concurrent `force_*` took
+            # it would otherwise be judged at a stale time (a 3 s ban answered `Retry-After: 4`).
+            now = self.clock.now_ms()
             window = now // MINUTE
             if window != self._window:
                 self._window, self._used = window, 0

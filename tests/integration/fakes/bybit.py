@@ -102,8 +102,10 @@ class FakeBybit(FakeMarketServer):
         return {"retCode": ret_code, "retMsg": ret_msg, "result": result, "retExtInfo": {}, "time": now}
 
     def rest(self, path: str, query: dict[str, str]) -> HttpAnswer:
-        now = self.clock.now_ms()
         with self.lock:
+            # "now" is read under the lock: a request read before a concurrent `force_*` took
+            # it would otherwise be judged at a stale time (a 3 s ban answered `Retry-After: 4`).
+            now = self.clock.now_ms()
             if self._ip_ban_until is not None and now < self._ip_ban_until:
                 return HttpAnswer(403, "403 Forbidden: access too frequent")
             second = now // 1000
