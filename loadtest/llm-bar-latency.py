@@ -2,10 +2,12 @@
 """Added latency on the bar path with a slow or dead model (docs/LLM.md, "Measurements"): the same
 bars through a fresh gateway with no LLM provider, with the fake OpenAI server answering after
 `--delay` seconds (5), and with the fake never answering (calls end at `llm.timeout_s`, 30 s), in
-one run so the ratios are comparable.
+one run so the ratios are comparable; and "control": no provider, but the fake server running in
+this script's process as in "slow" (on a 2-vCPU machine the fake alone moves the latency: compare
+the model scenarios with the control, not with "none").
 
     loadtest/llm-bar-latency.py [--bin /tmp/llm-bin/bedrock] [--bars 1200] [--rate 20] [--delay 5]
-                                [--rounds 1] [--only none,slow,hang] [--llm-weight 0]
+                                [--rounds 1] [--only none,control,slow,hang] [--llm-weight 0]
 
 Each scenario: a fresh redis-server and gateway; headlines for both markets every 6 s (`POST
 /v1/news`, so sentiment calls keep being made: each signal reads its market's sentiment, and with a
@@ -89,11 +91,12 @@ def scenario(kind: str, a, sample: Path, work: Path) -> dict:
     fake = None
     if kind != "none":
         fake = FakeLLM(default_text="NEUTRAL: bench").start()
-        if kind == "slow":
+        if kind in ("slow", "control"):
             fake.answer("POSITIVE: the bench headline", delay_s=a.delay, times=20000)
         else:
             fake.hang(times=20000)
-    stack = Stack(a.bin, work, fake, {"arbiter": {"llm_weight": a.llm_weight}})
+    # "control": no provider, but the fake runs in this process as in "slow" (it shares the CPUs).
+    stack = Stack(a.bin, work, None if kind == "control" else fake, {"arbiter": {"llm_weight": a.llm_weight}})
     stop = threading.Event()
     try:
         trader = stack.token("TRADER")
@@ -153,12 +156,12 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=20, help="live bars per second per market")
     ap.add_argument("--delay", type=float, default=5, help="the slow model's answer time, seconds")
     ap.add_argument("--rounds", type=int, default=1, help="repeat the three scenarios, alternating")
-    ap.add_argument("--only", help="comma-separated scenarios among none,slow,hang")
+    ap.add_argument("--only", help="comma-separated scenarios among none,control,slow,hang")
     ap.add_argument("--llm-weight", type=float, default=0,
                     help="arbiter.llm_weight: 0 (default) keeps every scenario's decisions those of the rules, "
                          "so each does the same ledger work and the difference is the LLM layer's cost")
     a = ap.parse_args()
-    kinds = a.only.split(",") if a.only else ["none", "slow", "hang"]
+    kinds = a.only.split(",") if a.only else ["none", "control", "slow", "hang"]
     root = Path(tempfile.mkdtemp(prefix="llm-bar-latency-"))
     subprocess.run([a.bin, "sample-data", "--out", str(root / "sample"), "--bars", str(a.bars), "--seed", "7"],
                    check=True, cwd=root, stdout=subprocess.DEVNULL)
