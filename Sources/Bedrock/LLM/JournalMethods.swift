@@ -45,9 +45,12 @@ public enum JournalMethods {
         table.allowLonger(.reviewGenerate, by: answerWithin)
         let prefix = ledger.prefix
         let gate = GenerationGate(limit: concurrentCalls)
+        let stopping = APIError(.unavailable, "the gateway is shutting down")
         table.register(
-            MethodHandler(.journalGenerate) { call in
-                answer(table, "journal.generate") {
+            MethodHandler(.journalGenerate) { [weak table] call in
+                // Weak: the table holds this handler (a strong capture would be a cycle).
+                guard let table else { return .failure(stopping) }
+                return answer(table, "journal.generate") {
                     guard let writer else { throw unavailable }
                     return try gate.pass {
                         try journal(call.params, prefix: prefix, table: table, pool: pool, writer: writer)
@@ -55,8 +58,10 @@ public enum JournalMethods {
                 }
             })
         table.register(
-            MethodHandler(.reviewGenerate) { call in
-                answer(table, "review.generate") {
+            MethodHandler(.reviewGenerate) { [weak table] call in
+                // Weak: the table holds this handler (a strong capture would be a cycle).
+                guard let table else { return .failure(stopping) }
+                return answer(table, "review.generate") {
                     guard let writer else { throw unavailable }
                     return try gate.pass {
                         try review(call.params, ledger: ledger, table: table, pool: pool, writer: writer)
@@ -64,14 +69,18 @@ public enum JournalMethods {
                 }
             })
         table.register(
-            download: DownloadRoute("/v1/journal/{trade_id}/markdown", leastRole: .viewer) { call in
-                answer(table, "journal download") {
+            download: DownloadRoute("/v1/journal/{trade_id}/markdown", leastRole: .viewer) { [weak table] call in
+                // Weak: the table holds this handler (a strong capture would be a cycle).
+                guard let table else { return .failure(stopping) }
+                return answer(table, "journal download") {
                     try download(.journal(tradeID: try tradeID(call.params)), prefix: prefix, pool: pool)
                 }
             })
         table.register(
-            download: DownloadRoute("/v1/review/markdown", leastRole: .viewer) { call in
-                answer(table, "review download") {
+            download: DownloadRoute("/v1/review/markdown", leastRole: .viewer) { [weak table] call in
+                // Weak: the table holds this handler (a strong capture would be a cycle).
+                guard let table else { return .failure(stopping) }
+                return answer(table, "review download") {
                     try download(.review(try period(call.params)), prefix: prefix, pool: pool)
                 }
             })
