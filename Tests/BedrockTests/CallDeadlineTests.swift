@@ -129,7 +129,7 @@ final class CallDeadlineTests: XCTestCase {
         nonisolated(unsafe) var firstBound: Double?, laterBound: Double?
         let clock = clock
         table.register(
-            MethodHandler(.journalGenerate) { _ in
+            MethodHandler(.journalGenerate) { [unowned table] _ in
                 firstBound = RedisDeadline.current.map { RedisDeadline.secondsLeft(until: $0) }
                 clock.advance(10)
                 laterBound = table.boundedLikeACall { RedisDeadline.current.map { RedisDeadline.secondsLeft(until: $0) } }
