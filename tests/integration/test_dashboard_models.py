@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from selenium.common.exceptions import ElementNotInteractableException, StaleElementReferenceException
 
 from browser import PHONE, Browser
 from test_dashboard import ENGINE_OFF, FAST_ENGINE, MARKET, api, auth, record_signal, replay_bars, select_option, signal_row
@@ -95,12 +96,15 @@ def deploy_from_page(b: Browser, ref: str, pct: int) -> None:
         share, button = b.all("model-deploy-share", within=c), b.all("model-deploy", within=c)
         if not share or not button:
             return False
-        b.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", share[0])
-        share[0].clear()
-        share[0].send_keys(str(pct))
-        if share[0].get_attribute("value") != str(pct):
-            return False
-        button[0].click()
+        try:
+            b.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", share[0])
+            share[0].clear()
+            share[0].send_keys(str(pct))
+            if share[0].get_attribute("value") != str(pct):
+                return False
+            button[0].click()
+        except (ElementNotInteractableException, StaleElementReferenceException):
+            return False  # the list was being rebuilt under the click: try the fresh card
         return True
     b.wait_until(fill, f"the deploy form of {ref}")
     assert b.accept_confirm(), "deploy asks first"
