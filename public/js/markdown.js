@@ -132,22 +132,13 @@ export function appendInline(parent, text) {
       i += ticks.length;
       continue;
     }
-    const strong = emphasis(text, i, 2);
-    if (strong) {
+    const marked = emphasis(text, i, 2) || emphasis(text, i, 1);
+    if (marked) {
       flush();
-      const node = document.createElement('strong');
-      appendInline(node, strong.inner);
+      const node = document.createElement(marked.width === 2 ? 'strong' : 'em');
+      appendInline(node, marked.inner);
       parent.append(node);
-      i = strong.end;
-      continue;
-    }
-    const em = emphasis(text, i, 1);
-    if (em) {
-      flush();
-      const node = document.createElement('em');
-      appendInline(node, em.inner);
-      parent.append(node);
-      i = em.end;
+      i = marked.end;
       continue;
     }
     if (c === '[') {
@@ -190,7 +181,7 @@ function emphasis(text, i, size) {
     if (mark === '_' && end + size < text.length && /[\p{L}\p{N}]/u.test(text[end + size])) continue;
     const inner = text.slice(i + size, end);
     if (inner.includes('\n\n')) return null;
-    return { inner, end: end + size };
+    return { inner, end: end + size, width: size };
   }
   return null;
 }

@@ -46,27 +46,27 @@ public enum JournalMethods {
         let prefix = ledger.prefix
         let gate = GenerationGate(limit: concurrentCalls)
         let stopping = APIError(.unavailable, "the gateway is shutting down")
-        table.register(
-            MethodHandler(.journalGenerate) { [weak table] call in
+        /// A generating method: with a writer, through the gate, under `answer`'s error mapping.
+        func generating(
+            _ method: Method,
+            _ body: @escaping @Sendable (JSONObject, MethodTable, any LLMWriter) throws -> JSONValue
+        ) -> MethodHandler {
+            MethodHandler(method) { [weak table] call in
                 // Weak: the table holds this handler (a strong capture would be a cycle).
                 guard let table else { return .failure(stopping) }
-                return answer(table, "journal.generate") {
+                return answer(table, method.rawValue) {
                     guard let writer else { throw unavailable }
-                    return try gate.pass {
-                        try journal(call.params, prefix: prefix, table: table, pool: pool, writer: writer)
-                    }
+                    return try gate.pass { try body(call.params, table, writer) }
                 }
+            }
+        }
+        table.register(
+            generating(.journalGenerate) { params, table, writer in
+                try journal(params, prefix: prefix, table: table, pool: pool, writer: writer)
             })
         table.register(
-            MethodHandler(.reviewGenerate) { [weak table] call in
-                // Weak: the table holds this handler (a strong capture would be a cycle).
-                guard let table else { return .failure(stopping) }
-                return answer(table, "review.generate") {
-                    guard let writer else { throw unavailable }
-                    return try gate.pass {
-                        try review(call.params, ledger: ledger, table: table, pool: pool, writer: writer)
-                    }
-                }
+            generating(.reviewGenerate) { params, table, writer in
+                try review(params, ledger: ledger, table: table, pool: pool, writer: writer)
             })
         table.register(
             download: DownloadRoute("/v1/journal/{trade_id}/markdown", leastRole: .viewer) { [weak table] call in
