@@ -42,6 +42,12 @@ enum RESTRoutes {
         route("GET", "/v1/sentiment", .sentimentGet),
         route("POST", "/v1/journal/generate", .journalGenerate),
         route("POST", "/v1/review/generate", .reviewGenerate),
+        route("GET", "/v1/engine", .engineGet),
+        route("POST", "/v1/engine/config", .engineConfigure),
+        route("GET", "/v1/engine/versions", .engineVersions),
+        route("POST", "/v1/engine/deploy", .engineDeploy),
+        route("POST", "/v1/engine/pause", .enginePause),
+        route("POST", "/v1/engine/resume", .engineResume),
     ]
 
     private static func route(_ verb: String, _ path: String, _ method: Method) -> Route {

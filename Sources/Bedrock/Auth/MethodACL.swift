@@ -70,6 +70,12 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case sentimentGet = "sentiment.get"
     case journalGenerate = "journal.generate"
     case reviewGenerate = "review.generate"
+    case engineGet = "engine.get"
+    case engineConfigure = "engine.configure"
+    case engineVersions = "engine.versions"
+    case engineDeploy = "engine.deploy"
+    case enginePause = "engine.pause"
+    case engineResume = "engine.resume"
 
     /// The least role that may call this method.
     public var leastRole: Role {
@@ -77,7 +83,7 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
         case .signalsGenerate, .positionsClose, .backtestSubmit, .backtestCancel, .optimizeSubmit, .trainingSubmit,
             .trainingCancel, .newsPublish, .journalGenerate, .reviewGenerate:
             return .trader
-        case .riskKillSwitch, .modelsImport, .modelsDeploy:
+        case .riskKillSwitch, .modelsImport, .modelsDeploy, .engineConfigure, .engineDeploy, .enginePause, .engineResume:
             return .admin
         default:
             return .viewer

@@ -1,4 +1,5 @@
 import RedisClient
+import Synchronization
 import TradingCore
 
 /// What became of one strategy decision on one bar.
@@ -32,8 +33,9 @@ public struct SignalOutcome: Sendable {
 public final class BarPipeline: Sendable {
     /// The ledger written to.
     public let ledger: Ledger
-    /// Engine settings.
-    public let settings: EngineSettings
+    /// The settings in effect, the configuration version they come from and whether the engine
+    /// is paused (changed between bars by `apply`).
+    private let live: Mutex<LiveState>
     /// Counters.
     public let metrics: EngineMetrics
     /// The deployed models that score new signals (nil: no ML score).
@@ -48,7 +50,32 @@ public final class BarPipeline: Sendable {
         ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics, models: LiveModels? = nil,
         llm: (any LLMSignalHooks)? = nil
     ) {
-        self.ledger = ledger; self.settings = settings; self.metrics = metrics; self.models = models; self.llm = llm
+        self.ledger = ledger; self.metrics = metrics; self.models = models; self.llm = llm
+        live = Mutex(LiveState(settings: settings, version: 0, paused: false))
+    }
+
+    /// What `apply` changes.
+    struct LiveState {
+        var settings: EngineSettings
+        var version: Int
+        var paused: Bool
+    }
+
+    /// Engine settings in effect (strategies and arbiter as of the last `apply`).
+    public var settings: EngineSettings { live.withLock { $0.settings } }
+    /// The engine configuration version in effect (0: the file's).
+    public var configVersion: Int { live.withLock { $0.version } }
+    /// True while the engine is paused: no new signal or entry.
+    public var isPaused: Bool { live.withLock { $0.paused } }
+
+    /// Puts `config` into effect for the next bar: its strategies, arbiter, version and status.
+    public func apply(_ config: EngineConfiguration) {
+        live.withLock {
+            $0.settings.live = config.strategies
+            $0.settings.arbiter = config.arbiter
+            $0.version = config.version
+            $0.paused = config.isPaused
+        }
     }
 
     /// The whole pipeline for `bar` of stream `key` (steps 1–3), given the strategies' decisions
@@ -81,11 +108,14 @@ public final class BarPipeline: Sendable {
         let late = state.newest.map { bar.bar.time < $0 } ?? false
         // Only the newest live bars are the market's price now (the sentiment's 5 % band).
         if !late && !bar.backfill { llm?.observe(market: bar.market, price: bar.bar.close) }
-        if !late && !state.pending.isEmpty { try fillPending(bar, previousTime: previousTime, stored: state.pending, on: c) }
+        let paused = isPaused
+        if !late && !state.pending.isEmpty {
+            try fillPending(bar, previousTime: previousTime, stored: state.pending, enter: !paused, on: c)
+        }
         if state.openInMarket > 0 || !state.pending.isEmpty {
             try manageExits(bar, previousTime: previousTime, origins: &origins, on: c)
         }
-        _ = try decide(bar, decisions: decisions, features: features, enterApproved: !late, on: c)
+        if !paused { _ = try decide(bar, decisions: decisions, features: features, enterApproved: !late, on: c) }
         try finish(bar, key: key, then: then, on: c)
     }
 
@@ -186,6 +216,7 @@ public final class BarPipeline: Sendable {
     ) throws -> [SignalOutcome] {
         var out: [SignalOutcome] = []
         let now = clock(bar)
+        let current = live.withLock { $0 }
         if let models, decisions.contains(where: { if case .enter = $0.decision { true } else { false } }) {
             try models.refresh(on: c)
         }
@@ -195,7 +226,9 @@ public final class BarPipeline: Sendable {
             let ml = try score(entry, strategy: name, bar: bar, features: vector, on: c)
             // History bars get no sentiment (today's news says nothing about them) and no explanation.
             let sentiment = bar.backfill ? nil : llm?.sentiment(market: bar.market, price: bar.bar.close)
-            let input = signalInput(entry, strategy: name, bar: bar, ml: ml, features: vector, sentiment: sentiment)
+            var input = signalInput(entry, strategy: name, bar: bar, ml: ml, features: vector, sentiment: sentiment)
+            input.params = current.settings.resolvedParameters(of: name, on: bar.market)
+            input.configVersion = current.version
             let write = try ledger.recordSignal(input, on: c, nowMillis: now)
             guard let id = write.id, write.status == "created" || write.status == "existing" else {
                 throw LedgerError.reply("record_signal answered \(write.status): \(write.message ?? "")")
@@ -242,10 +275,11 @@ public final class BarPipeline: Sendable {
     }
 
     /// Step 1: fills or cancels the stop entries decided on the bar before `bar`
-    /// (`previousTime`; when unknown, `bar.time` − interval). Returns the filled signal ids.
+    /// (`previousTime`; when unknown, `bar.time` − interval); `enter` false (paused) cancels
+    /// them all. Returns the filled signal ids.
     @discardableResult
     public func fillPending(
-        _ bar: StreamBar, previousTime: Int64?, stored known: [String: String]? = nil,
+        _ bar: StreamBar, previousTime: Int64?, stored known: [String: String]? = nil, enter entering: Bool = true,
         on c: RedisConnection
     ) throws -> Set<Int64> {
         let key = pendingKey(bar)
@@ -261,7 +295,7 @@ public final class BarPipeline: Sendable {
                 _ = try c.command(["HDEL", key, field]).checked(); continue
             }
             if decided >= bar.bar.time { continue }  // decided on this bar or a later one
-            if decided == previous {
+            if decided == previous && entering {
                 let reached = parts[1] == Side.buy.rawValue ? bar.bar.high >= level : bar.bar.low <= level
                 if reached {
                     _ = try enter(id, trailingDistance: Double(parts[3]), on: c, nowMillis: clock(bar))

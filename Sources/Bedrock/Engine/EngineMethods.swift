@@ -39,6 +39,9 @@ public enum EngineMethods {
             guard let b = v.boolValue else { throw APIError(.badRequest, "force_analysis must be a boolean") }
             force = b
         }
+        guard !pipeline.isPaused else {
+            throw APIError(.conflict, "the engine is paused: no signal is made until it resumes (POST /v1/engine/resume)")
+        }
         let settings = pipeline.settings
         guard !settings.strategies(on: market).isEmpty else {
             let why =

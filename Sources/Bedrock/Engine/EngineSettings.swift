@@ -92,4 +92,11 @@ public struct EngineSettings: Sendable, Equatable {
 
     /// The live strategies that run on `market`, in configuration order.
     public func strategies(on market: String) -> [LiveStrategy] { live.filter { $0.runs(on: market) } }
+
+    /// The parameters (defaults filled in) strategy `name` runs with on `market`; nil when it
+    /// does not run there.
+    public func resolvedParameters(of name: String, on market: String) -> [String: Double]? {
+        guard let s = live.first(where: { $0.name == name && $0.runs(on: market) }) else { return nil }
+        return try? StrategyRegistry.descriptor(named: name).resolve(s.parameters).values
+    }
 }

@@ -55,6 +55,11 @@ public final class LiveEngine: @unchecked Sendable {
     private var nextDiscover: Int64 = 0
     private var nextClaim: Int64 = 0
     private var nextSample: Int64 = 0
+    private var nextConfigCheck: Int64 = 0
+    /// The stored configuration text last applied (nil: the file's).
+    private var appliedConfig: String?
+    /// Where run-time configuration versions are read (nil: the file's only).
+    private let configs: EngineConfigStore?
     /// Monotonic time schedules discovery, lease renewal, claims and samples (a step of the
     /// system clock must not stall lease renewal); the consumers' heartbeat scores stay wall time
     /// (every gateway compares them).
@@ -65,10 +70,12 @@ public final class LiveEngine: @unchecked Sendable {
     /// unknown strategies.
     public init(
         address: RedisAddress, ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics = EngineMetrics(),
-        clock: any GatewayClock = SystemClock(), models: LiveModels? = nil, llm: (any LLMSignalHooks)? = nil
+        clock: any GatewayClock = SystemClock(), models: LiveModels? = nil, llm: (any LLMSignalHooks)? = nil,
+        configs: EngineConfigStore? = nil
     ) throws {
         try settings.validate()
         self.clock = clock
+        self.configs = configs
         self.address = address; self.settings = settings; self.metrics = metrics
         pipeline = BarPipeline(ledger: ledger, settings: settings, metrics: metrics, models: models, llm: llm)
     }
@@ -109,6 +116,16 @@ public final class LiveEngine: @unchecked Sendable {
         do {
             let c = try connect()
             let now = monotonicMillis()
+            if now >= nextConfigCheck {
+                try refreshConfiguration(on: c)
+                nextConfigCheck = now + EngineConfigStore.checkIntervalMillis
+            }
+            guard !pipeline.settings.live.isEmpty else {
+                // No strategy (`engine.strategies: []`): the engine is off until a stored
+                // configuration gives it one.
+                Thread.sleep(forTimeInterval: Double(EngineConfigStore.checkIntervalMillis) / 1000)
+                return
+            }
             if now >= nextDiscover {
                 try discover(on: c)
                 nextDiscover = now + Int64(settings.discoverIntervalMillis)
@@ -140,6 +157,31 @@ public final class LiveEngine: @unchecked Sendable {
             log.error("engine: round failed", metadata: ["error": "\(error)"])
             Thread.sleep(forTimeInterval: 0.5)
         }
+    }
+
+    /// Puts a newly stored configuration version into effect between two bars: the strategies
+    /// are rebuilt from each stream's own history on its next bar (`StrategyBook`), so no bar is
+    /// skipped or processed twice across the switch. A version this build cannot read is logged
+    /// and the one in effect kept.
+    private func refreshConfiguration(on c: RedisConnection) throws {
+        guard let configs else { return }
+        let text = try configs.currentText(on: c)
+        guard text != appliedConfig else { return }
+        let config: EngineConfiguration
+        do {
+            config = try text.map(configs.parsed) ?? configs.fileConfig
+        } catch {
+            log.error("engine: stored configuration refused, keeping the one in effect", metadata: ["error": "\(error)"])
+            appliedConfig = text
+            return
+        }
+        pipeline.apply(config)
+        metrics.setConfiguration(version: config.version, paused: config.isPaused)
+        appliedConfig = text
+        books = [:]
+        log.info(
+            "engine: configuration applied",
+            metadata: ["version": "\(config.version)", "status": "\(config.status.rawValue)", "by": "\(config.updatedBy)"])
     }
 
     private func connect() throws -> RedisConnection {
@@ -335,7 +377,7 @@ public final class LiveEngine: @unchecked Sendable {
             _ = try c.command(["XACK", key, settings.groupName, id]).checked()
             return
         }
-        var book = try books[key] ?? StrategyBook(settings: settings, market: bar.market)
+        var book = try books[key] ?? StrategyBook(settings: pipeline.settings, market: bar.market)
         books[key] = nil  // re-inserted only once the bar is fully processed
         // A history bar that is not traded needs nothing of the ledger's state.
         let trades = pipeline.trades(bar)

@@ -29,6 +29,10 @@ public struct SignalInput: Sendable, Equatable {
     public var explanation: String
     /// A short code counted in the arbiter's rejection reasons (default BELOW_THRESHOLD).
     public var rejectionReason: String?
+    /// The parameters (defaults filled in) of the strategy that produced it.
+    public var params: [String: Double]?
+    /// The engine configuration version it ran under (0: the file's).
+    public var configVersion: Int?
 
     /// Creates a signal input.
     public init(
@@ -60,6 +64,11 @@ public struct SignalInput: Sendable, Equatable {
             "final_decision": .string(finalDecision), "explanation": .string(explanation),
             "rejection_reason": .optional(rejectionReason), "ml_model": .optional(mlModel),
             "features": features.map { .string(SignalInput.featuresText($0)) } ?? .null,
+            "params": params.map { p in
+                .string(
+                    JSONCodec.encodeString(.object(p.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.number($0.value)) })))
+            } ?? .null,
+            "config_version": configVersion.map { .int(Int64($0)) } ?? .null,
         ]
     }
 }

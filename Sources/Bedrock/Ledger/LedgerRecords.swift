@@ -33,7 +33,8 @@ public enum LedgerRecord: Sendable {
                 ("ml_confidence_score", "ml_confidence_score", .number), ("ml_model", "ml_model", .string),
                 ("llm_sentiment", "llm_sentiment", .string), ("final_decision", "final_decision", .string),
                 ("explanation", "explanation", .string), ("bar_time", "bar_time", .string),
-                ("created_at", "created_at", .string), ("features", "features", .json),
+                ("created_at", "created_at", .string), ("params", "params", .json),
+                ("config_version", "config_version", .integer), ("features", "features", .json),
             ]
         case .position:
             return [

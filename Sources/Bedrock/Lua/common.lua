@@ -66,7 +66,7 @@ local function json_object(fields)
 end
 
 -- Fields of a stored hash as {key, value} pairs, by a schema of {name, kind}; kind 'num' and
--- 'int' are written as JSON numbers, 'bool' as true/false, anything else as a string; absent
+-- 'int' are written as JSON numbers, 'json' as the stored JSON text, 'bool' as true/false, anything else as a string; absent
 -- fields are null.
 local function record_fields(key, schema)
   local names = {}
@@ -76,7 +76,7 @@ local function record_fields(key, schema)
   for i, f in ipairs(schema) do
     local v = vals[i]
     if not v then v = NULL
-    elseif f[2] == 'num' or f[2] == 'int' then v = {raw = v}
+    elseif f[2] == 'num' or f[2] == 'int' or f[2] == 'json' then v = {raw = v}
     elseif f[2] == 'bool' then v = (v == '1')
     end
     out[#out + 1] = {f[1], v}
