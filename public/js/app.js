@@ -1,6 +1,7 @@
 // app.js — the dashboard's entry module: theme, session restore, sign-in and sign-out, token
 // renewal before expiry, the one socket, hash routing (#/signals, #/portfolio, #/market,
-// #/backtest, #/models, #/risk) and mounting each view once, on its first visit after sign-in.
+// #/backtest, #/models, #/risk, #/engine, #/analytics, #/history) and mounting each view once, on
+// its first visit after sign-in.
 
 import { createApi, devMint, devSignInRoles } from './api.js';
 import { createSocket } from './socket.js';
@@ -13,10 +14,11 @@ import * as riskView from './views/risk.js';
 const SESSION_KEY = 'bedrock.session';
 const THEME_KEY = 'bedrock.theme';
 const ROLE_RANK = { VIEWER: 1, TRADER: 2, ADMIN: 3 };
-const VIEW_NAMES = ['signals', 'portfolio', 'market', 'backtest', 'models', 'risk'];
-const VIEW_TITLES = { signals: 'Signals', portfolio: 'Portfolio', market: 'Market', backtest: 'Backtest', models: 'Models', risk: 'Risk' };
+const VIEW_NAMES = ['signals', 'portfolio', 'market', 'backtest', 'models', 'risk', 'engine', 'analytics', 'history'];
+const VIEW_TITLES = { signals: 'Signals', portfolio: 'Portfolio', market: 'Market', backtest: 'Backtest', models: 'Models', risk: 'Risk',
+  engine: 'Engine', analytics: 'Analytics', history: 'Backtest history' };
 
-/** View modules; market, backtest and models load on demand so a missing file cannot break the page. */
+/** View modules; the views after risk load on demand so a missing file cannot break the page. */
 const VIEW_LOADERS = {
   signals: async () => signalsView,
   portfolio: async () => portfolioView,
@@ -24,6 +26,9 @@ const VIEW_LOADERS = {
   market: () => import('./views/market.js'),
   backtest: () => import('./views/backtest.js'),
   models: () => import('./views/models.js'),
+  engine: () => import('./views/engine.js'),
+  analytics: () => import('./views/analytics.js'),
+  history: () => import('./views/backtest-history.js'),
 };
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);

@@ -14,6 +14,7 @@ import { marketLabel, marketOptions, withBars } from '../markets.js';
 import { DEFAULT_ARBITER, arbiterSection, mlScoreCell } from '../ml.js';
 import { sentimentBadge } from '../llm.js';
 import { renderMarkdown } from '../markdown.js';
+import { addManualEntry } from './manual-entry.js';
 
 const MAX_ROWS = 300;
 const PAGE = 50;
@@ -272,6 +273,7 @@ function createEstimatePanel(ctx, list) {
     const arbiter = await weights;
     if (seq !== estimateSeq) return;
     renderEstimate(panel, list.get(id) || s, answer, failure, close, arbiter); // an explanation may have come meanwhile
+    addManualEntry(panel, ctx, list.get(id) || s, answer); // TRADER+: open it by hand
     // One column (phones): the panel sits below the table, so bring it into view.
     if (window.matchMedia('(max-width: 900px)').matches) panel.scrollIntoView({ block: 'start' });
   }

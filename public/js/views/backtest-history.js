@@ -1,0 +1,210 @@
+// views/backtest-history.js — past backtests and optimisations, kept by the gateway so they survive
+// a reload (`GET /v1/backtest/jobs`, SPEC §4 pages, newest first): open a report, download it
+// (CSV, JSON, PDF), pick 2–4 completed backtests to compare (optimize-results.js draws the
+// comparison), or open an optimisation's ranked results (with the heat map and, for ADMIN,
+// "Deploy rank N"). A report can also be opened by its task id (shared by a colleague).
+
+import { el, replaceChildren, fmtNum, fmtPct, fmtTime, humanize, table, td, labelledSelect, errorText, signClass } from '../ui.js';
+import { renderReport } from './backtest-report.js';
+import { renderComparison, renderOptimization } from './optimize-results.js';
+
+const PAGE = 50;
+const MAX_COMPARE = 4;
+const FORMATS = ['csv', 'json', 'pdf'];
+
+/**
+ * Mounts the backtest history view.
+ * @param {HTMLElement} root
+ * @param {object} ctx the view context (docs/DASHBOARD.md)
+ * @returns {{show: Function, dispose: Function}}
+ */
+export function mount(root, ctx) {
+  const detail = el('section', { class: 'panel history-detail', testid: 'history-detail', 'aria-label': 'Selected report', hidden: true });
+  let disposeDetail = null;
+  let openSeq = 0;
+
+  const download = (id, format) => ctx.api.download(`/v1/backtest/report/${encodeURIComponent(id)}/export?format=${format}`,
+    `${id}.${format}`).catch((err) => ctx.toast(`Download failed: ${errorText(err)}`, 'error'));
+  const jobs = createJobList(ctx, { open: (job) => open(job.task_id, job.kind), download, compare: (ids) => compare(ids) });
+
+  root.append(el('div', { class: 'view-head' }, el('h1', { text: 'Backtest history' }),
+    el('p', { class: 'muted', text: 'Backtests and optimisations kept by the gateway (7 days), newest first. Open one, download it, or pick 2 to 4 backtests to compare.' })),
+  jobs.panel, detail);
+
+  function showDetail(title, ...parts) {
+    if (disposeDetail) { disposeDetail(); disposeDetail = null; }
+    detail.hidden = false;
+    replaceChildren(detail, el('div', { class: 'panel-head' }, el('h2', { text: title }),
+      el('button', { type: 'button', class: 'btn icon', 'aria-label': 'Close', text: '✕', onclick: closeDetail })), ...parts);
+    detail.scrollIntoView({ block: 'start' });
+  }
+
+  function closeDetail() {
+    if (disposeDetail) { disposeDetail(); disposeDetail = null; }
+    detail.hidden = true;
+    openSeq += 1;
+  }
+
+  /** Opens a job's report: an optimisation's ranked results, or a backtest's report. */
+  async function open(id, knownKind) {
+    const mine = ++openSeq;
+    showDetail(`Task ${id}`, el('p', { class: 'muted', text: 'Loading the report…' }));
+    let report;
+    try {
+      report = await ctx.api.get(`/v1/backtest/report/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (mine !== openSeq) return;
+      showDetail(`Task ${id}`, el('p', { class: 'form-error', role: 'alert', testid: 'history-detail-error', text: errorText(err) }));
+      return;
+    }
+    if (mine !== openSeq) return;
+    const kind = report.kind || knownKind;
+    if (kind === 'optimize' || Array.isArray(report.results) || Array.isArray(report.ranking)) {
+      const box = el('div', {});
+      showDetail(`Optimisation ${id}`, downloadLinks(id, download), box);
+      disposeDetail = renderOptimization(box, report, { taskId: id, ctx });
+      return;
+    }
+    const box = el('div', { class: 'bt-report' });
+    showDetail(`Backtest ${id}`, downloadLinks(id, download), box);
+    disposeDetail = renderReport(box, report, { taskId: id, download: (format) => download(id, format) });
+  }
+
+  /** Compares 2–4 completed backtests: their reports fetched side by side. */
+  async function compare(ids) {
+    const mine = ++openSeq;
+    showDetail(`Comparing ${ids.length} backtests`, el('p', { class: 'muted', text: 'Loading the reports…' }));
+    const reports = await Promise.all(ids.map((id) => ctx.api.get(`/v1/backtest/report/${encodeURIComponent(id)}`)
+      .then((report) => ({ id, report }), (err) => ({ id, error: err }))));
+    if (mine !== openSeq) return;
+    const failed = reports.filter((r) => r.error);
+    const box = el('div', {});
+    showDetail(`Comparing ${ids.length} backtests`,
+      failed.length ? el('p', { class: 'form-error', role: 'alert', text: failed.map((r) => `${r.id}: ${errorText(r.error)}`).join('; ') } ) : null, box);
+    disposeDetail = renderComparison(box, reports.filter((r) => !r.error));
+  }
+
+  jobs.reload();
+  return {
+    show() { jobs.reload(); },
+    dispose() { if (disposeDetail) disposeDetail(); },
+  };
+}
+
+/** CSV · JSON · PDF download buttons for one report. */
+function downloadLinks(id, download) {
+  return el('div', { class: 'report-actions history-downloads', role: 'group', 'aria-label': `Download ${id}` },
+    el('span', { class: 'muted small', text: 'Download' }),
+    FORMATS.map((f) => el('button', { type: 'button', class: 'btn small', testid: `history-download-${f}`, text: f.toUpperCase(),
+      onclick: () => download(id, f) })));
+}
+
+/**
+ * The jobs table: a page of `GET /v1/backtest/jobs` (kind filter, pager), a checkbox per completed
+ * backtest to compare (kept across pages, at most 4), Open per finished job, and "Open by task id".
+ * @param {object} ctx
+ * @param {{open: (job: object) => void, download: (id: string, format: string) => void,
+ *          compare: (ids: string[]) => void}} o
+ */
+function createJobList(ctx, o) {
+  const kind = labelledSelect('Kind', [['', 'Backtests and optimisations'], ['backtest', 'Backtests'], ['optimize', 'Optimisations']],
+    { id: 'history-kind', testid: 'history-kind' });
+  const idInput = el('input', { type: 'text', id: 'history-id', testid: 'history-open-id', placeholder: 'bt-… or opt-…', autocomplete: 'off', spellcheck: 'false' });
+  const openById = el('form', { class: 'toolbar history-open-form', 'aria-label': 'Open a report by task id' },
+    el('div', { class: 'field grow' }, el('label', { for: 'history-id', text: 'Open by task id' }), idInput),
+    el('button', { type: 'submit', class: 'btn', testid: 'history-open', text: 'Open' }));
+  openById.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const id = idInput.value.trim();
+    if (id) o.open({ task_id: id });
+  });
+  const { wrap, tbody } = table('Jobs, newest first', [
+    { label: 'Compare', className: 'pick-col' }, 'Task', 'Status', { label: 'Created (UTC)', className: 'opt' }, { label: 'Owner', className: 'opt' },
+    { label: 'ROI', className: 'num' }, { label: 'Sharpe', className: 'num opt' }, { label: 'Max DD', className: 'num opt' },
+    { label: 'Trades', className: 'num opt' }, '',
+  ], { className: 'data compact history-table', hideCaption: true });
+  wrap.dataset.testid = 'history-table';
+  const message = el('p', { class: 'empty', testid: 'history-empty', hidden: true });
+  const pageText = el('span', { class: 'muted', role: 'status', testid: 'history-page' });
+  const prev = el('button', { type: 'button', class: 'btn', testid: 'history-prev', text: '← Newer', disabled: true });
+  const next = el('button', { type: 'button', class: 'btn', testid: 'history-next', text: 'Older →', disabled: true });
+  const picked = new Set();
+  const pickedText = el('span', { class: 'muted', testid: 'history-picked', text: 'Pick 2 to 4 completed backtests to compare.' });
+  const compareButton = el('button', { type: 'button', class: 'btn primary', testid: 'history-compare', text: 'Compare', disabled: true,
+    onclick: () => o.compare([...picked]) });
+  const compareBar = el('div', { class: 'compare-bar', hidden: true }, compareButton, pickedText);
+  let offset = 0;
+  let total = 0;
+  let seq = 0;
+
+  function updatePicked() {
+    compareButton.disabled = picked.size < 2 || picked.size > MAX_COMPARE;
+    compareButton.textContent = picked.size ? `Compare ${picked.size}` : 'Compare';
+    pickedText.textContent = picked.size ? `Picked: ${[...picked].join(', ')}` : 'Pick 2 to 4 completed backtests to compare.';
+    for (const box of tbody.querySelectorAll('input[type="checkbox"]')) box.disabled = !box.checked && picked.size >= MAX_COMPARE;
+  }
+
+  function row(job) {
+    const done = job.status === 'COMPLETED';
+    const m = job.metrics || {};
+    const pick = job.kind === 'backtest' && done ? el('input', { type: 'checkbox', testid: 'history-pick', 'aria-label': `Compare ${job.task_id}` }) : null;
+    if (pick) {
+      pick.checked = picked.has(job.task_id);
+      pick.addEventListener('change', () => {
+        if (pick.checked) picked.add(job.task_id); else picked.delete(job.task_id);
+        updatePicked();
+      });
+    }
+    const progress = job.status === 'RUNNING' && typeof job.progress === 'number' ? ` ${Math.round(job.progress * 100)} %` : '';
+    return el('tr', { testid: 'history-row', dataset: { taskId: job.task_id, kind: job.kind || '', status: job.status || '' } },
+      td(pick, 'pick-col'),
+      td(el('div', { class: 'history-task' }, el('span', { class: 'mono', text: job.task_id }),
+        el('span', { class: 'muted small', text: [job.kind === 'optimize' ? 'Optimisation' : humanize(job.kind), job.summary].filter(Boolean).join(' · ') }))),
+      td(el('span', { class: `badge ${done ? 'ok' : job.status === 'FAILED' ? 'bad' : ''}`, text: `${humanize(job.status)}${progress}` })),
+      td(fmtTime(job.created_at, 'plain'), 'opt'), td(job.owner || '–', 'opt'),
+      td(fmtPct(m.roi), `num ${signClass(m.roi)}`), td(fmtNum(m.sharpe_ratio), 'num opt'),
+      td(fmtPct(m.max_drawdown), 'num opt'), td(fmtNum(m.total_trades, 0), 'num opt'),
+      td(done ? el('div', { class: 'row-actions' },
+        el('button', { type: 'button', class: 'btn small', testid: 'history-open-row', text: job.kind === 'optimize' ? 'Results' : 'Open',
+          onclick: () => o.open(job) }),
+        FORMATS.map((f) => el('button', { type: 'button', class: 'btn small opt', testid: `history-row-${f}`, text: f.toUpperCase(),
+          'aria-label': `Download ${job.task_id} as ${f.toUpperCase()}`, onclick: () => o.download(job.task_id, f) }))) : null));
+  }
+
+  async function load() {
+    const mine = ++seq;
+    prev.disabled = next.disabled = true;
+    try {
+      const answer = await ctx.api.get('/v1/backtest/jobs', { limit: PAGE, offset, kind: kind.select.value });
+      if (mine !== seq) return;
+      total = Number(answer.total) || 0;
+      const list = answer.data || [];
+      replaceChildren(tbody, list.map(row));
+      wrap.hidden = compareBar.hidden = list.length === 0;
+      message.hidden = list.length > 0;
+      message.textContent = 'No backtest or optimisation yet. Run one on the Backtest view; it stays here for 7 days.';
+      pageText.textContent = total ? `${fmtNum(offset + 1, 0)}–${fmtNum(offset + list.length, 0)} of ${fmtNum(total, 0)}` : '';
+      prev.disabled = offset === 0;
+      next.disabled = offset + list.length >= total;
+      updatePicked();
+    } catch (err) {
+      if (mine !== seq) return;
+      replaceChildren(tbody);
+      wrap.hidden = compareBar.hidden = true;
+      message.hidden = false;
+      message.textContent = `The job list could not be loaded: ${errorText(err)}. A report can still be opened by its task id.`;
+      pageText.textContent = '';
+    }
+  }
+  prev.addEventListener('click', () => { offset = Math.max(0, offset - PAGE); load(); });
+  next.addEventListener('click', () => { offset += PAGE; load(); });
+  kind.select.addEventListener('change', () => { offset = 0; load(); });
+
+  return {
+    panel: el('div', { class: 'panel' },
+      el('div', { class: 'toolbar' }, kind.field, openById),
+      compareBar, wrap, message,
+      el('div', { class: 'actions pager' }, pageText, prev, next)),
+    reload: load,
+  };
+}
