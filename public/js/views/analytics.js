@@ -14,10 +14,10 @@ import { createBarChart } from '../charts/bars.js';
 const POLL_MS = 30000;
 const DAY = 864e5;
 const RANGES = [['30', 'Last 30 days'], ['90', 'Last 90 days'], ['365', 'Last 365 days'], ['', 'All time']];
-const GROUPS = [
-  ['market', 'by-market', 'By market', (k) => k || '–'],
+const GROUPS = [ // the short tables side by side, then the markets (tens of rows) across
   ['strategy', 'by-strategy', 'By strategy', (k) => (k === 'manual' ? 'Manual entries' : k || '–')],
   ['exit_reason', 'by-exit-reason', 'By exit reason', (k) => humanize(k)],
+  ['market', 'by-market', 'By market', (k) => k || '–'],
 ];
 
 /**
@@ -78,7 +78,12 @@ export function mount(root, ctx) {
       const rows = day.data || [];
       equity.setData(equityPoints(rows));
       daily.setData(rows.map((r) => [Date.parse(`${r.date}T00:00:00Z`), Number(r.pnl)]));
-      byKey.forEach((answer, i) => groups[i].render(answer.data || []));
+      // One table per task: the page stays responsive with a year of days and many markets.
+      for (let i = 0; i < byKey.length; i++) {
+        await nextTask();
+        if (mine !== seq) return;
+        groups[i].render(byKey[i].data || []);
+      }
       status.textContent = `${fmtNum((day.totals || {}).trades, 0)} closed trades${query.from ? ` from ${query.from} to ${query.to}` : ''}.`;
     } catch (err) {
       if (mine !== seq) return;
@@ -105,6 +110,9 @@ export function mount(root, ctx) {
     dispose() { if (off) off(); clearInterval(poll); loadSoon.cancel(); equity.dispose(); daily.dispose(); },
   };
 }
+
+/** Resolves in a later task (after the browser has had a chance to paint and handle input). */
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** The equity curve from daily rows: the balance before the first day, then each day's end. */
 function equityPoints(rows) {
@@ -141,7 +149,7 @@ function createGroupTable(key, path, title, label) {
   wrap.dataset.testid = `analytics-${path}`;
   const empty = el('p', { class: 'empty', text: 'No closed trade in the period.', hidden: true });
   return {
-    panel: el('div', { class: 'panel' }, el('h2', { text: `P&L ${title.toLowerCase()}` }), wrap, empty),
+    panel: el('div', { class: `panel ${key === 'market' ? 'wide' : ''}` }, el('h2', { text: `P&L ${title.toLowerCase()}` }), wrap, empty),
     render(rows) {
       const max = Math.max(1e-9, ...rows.map((r) => Math.abs(Number(r.pnl) || 0)));
       const sorted = [...rows].sort((a, b) => Number(b.pnl) - Number(a.pnl));

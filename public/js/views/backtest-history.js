@@ -9,6 +9,7 @@ import { renderReport } from './backtest-report.js';
 import { renderComparison, renderOptimization } from './optimize-results.js';
 
 const PAGE = 50;
+const ROWS_PER_TASK = 10; // a page is drawn 10 rows per task, so no task runs long
 const MAX_COMPARE = 4;
 const FORMATS = ['csv', 'json', 'pdf'];
 
@@ -119,7 +120,7 @@ function createJobList(ctx, o) {
     if (id) o.open({ task_id: id });
   });
   const { wrap, tbody } = table('Jobs, newest first', [
-    { label: 'Compare', className: 'pick-col' }, 'Task', 'Status', { label: 'Created (UTC)', className: 'opt' }, { label: 'Owner', className: 'opt' },
+    { label: 'Pick', className: 'pick-col' }, 'Task', { label: 'Status', className: 'opt' }, { label: 'Created (UTC)', className: 'opt' }, { label: 'Owner', className: 'opt' },
     { label: 'ROI', className: 'num' }, { label: 'Sharpe', className: 'num opt' }, { label: 'Max DD', className: 'num opt' },
     { label: 'Trades', className: 'num opt' }, '',
   ], { className: 'data compact history-table', hideCaption: true });
@@ -133,6 +134,7 @@ function createJobList(ctx, o) {
   const compareButton = el('button', { type: 'button', class: 'btn primary', testid: 'history-compare', text: 'Compare', disabled: true,
     onclick: () => o.compare([...picked]) });
   const compareBar = el('div', { class: 'compare-bar', hidden: true }, compareButton, pickedText);
+  const pager = el('div', { class: 'actions pager', hidden: true }, pageText, prev, next);
   let offset = 0;
   let total = 0;
   let seq = 0;
@@ -159,8 +161,9 @@ function createJobList(ctx, o) {
     return el('tr', { testid: 'history-row', dataset: { taskId: job.task_id, kind: job.kind || '', status: job.status || '' } },
       td(pick, 'pick-col'),
       td(el('div', { class: 'history-task' }, el('span', { class: 'mono', text: job.task_id }),
-        el('span', { class: 'muted small', text: [job.kind === 'optimize' ? 'Optimisation' : humanize(job.kind), job.summary].filter(Boolean).join(' · ') }))),
-      td(el('span', { class: `badge ${done ? 'ok' : job.status === 'FAILED' ? 'bad' : ''}`, text: `${humanize(job.status)}${progress}` })),
+        el('span', { class: 'muted small', text: [job.kind === 'optimize' ? 'Optimisation' : humanize(job.kind), job.summary].filter(Boolean).join(' · ') }),
+        done ? null : el('span', { class: 'phone-only small', text: `${humanize(job.status)}${progress}` }))),
+      td(el('span', { class: `badge ${done ? 'ok' : job.status === 'FAILED' ? 'bad' : ''}`, text: `${humanize(job.status)}${progress}` }), 'opt'),
       td(fmtTime(job.created_at, 'plain'), 'opt'), td(job.owner || '–', 'opt'),
       td(fmtPct(m.roi), `num ${signClass(m.roi)}`), td(fmtNum(m.sharpe_ratio), 'num opt'),
       td(fmtPct(m.max_drawdown), 'num opt'), td(fmtNum(m.total_trades, 0), 'num opt'),
@@ -179,8 +182,13 @@ function createJobList(ctx, o) {
       if (mine !== seq) return;
       total = Number(answer.total) || 0;
       const list = answer.data || [];
-      replaceChildren(tbody, list.map(row));
-      wrap.hidden = compareBar.hidden = list.length === 0;
+      replaceChildren(tbody);
+      for (let i = 0; i < list.length; i += ROWS_PER_TASK) {
+        if (i) await new Promise((resolve) => setTimeout(resolve, 0));
+        if (mine !== seq) return;
+        tbody.append(...list.slice(i, i + ROWS_PER_TASK).map(row));
+      }
+      wrap.hidden = compareBar.hidden = pager.hidden = list.length === 0;
       message.hidden = list.length > 0;
       message.textContent = 'No backtest or optimisation yet. Run one on the Backtest view; it stays here for 7 days.';
       pageText.textContent = total ? `${fmtNum(offset + 1, 0)}–${fmtNum(offset + list.length, 0)} of ${fmtNum(total, 0)}` : '';
@@ -190,7 +198,7 @@ function createJobList(ctx, o) {
     } catch (err) {
       if (mine !== seq) return;
       replaceChildren(tbody);
-      wrap.hidden = compareBar.hidden = true;
+      wrap.hidden = compareBar.hidden = pager.hidden = true;
       message.hidden = false;
       message.textContent = `The job list could not be loaded: ${errorText(err)}. A report can still be opened by its task id.`;
       pageText.textContent = '';
@@ -204,7 +212,7 @@ function createJobList(ctx, o) {
     panel: el('div', { class: 'panel' },
       el('div', { class: 'toolbar' }, kind.field, openById),
       compareBar, wrap, message,
-      el('div', { class: 'actions pager' }, pageText, prev, next)),
+      pager),
     reload: load,
   };
 }
