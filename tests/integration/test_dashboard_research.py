@@ -51,8 +51,8 @@ def fits(b: Browser, view: str) -> None:
     assert width <= inner, f"[{b.label}] {view} overflows: body {width}px > window {inner}px: {b.overflowing()}"
 
 
-def submit(gw, path: str, body: dict) -> str:
-    status, job = call(gw, "POST", path, role="TRADER", body=body)
+def submit(gw, path: str, body: dict, sub: str = "ops") -> str:
+    status, job = call(gw, "POST", path, role="TRADER", body=body, sub=sub)
     assert status == 200, job
     assert wait_job(gw, job["task_id"])["status"] == "COMPLETED"
     return job["task_id"]
@@ -206,7 +206,7 @@ def test_history_survives_reload_and_compare_overlays_curves(start_gateway, make
     b.reload()
     b.wait_until(lambda _: set(backtests + [search]) <= set(ids()), "the four jobs again after a reload")
     assert ids()[0] == search, "newest first"
-    assert number(b.text("history-page").split("of")[-1]) == api(gw, "/v1/backtest/jobs")["total"]
+    assert number(b.text("history-page").split("of")[-1]) == api(gw, "/v1/backtest/jobs", role="ADMIN")["total"] == 4
 
     for row in b.visible("history-row"):
         if row.get_attribute("data-task-id") in backtests:
@@ -229,11 +229,14 @@ def test_history_survives_reload_and_compare_overlays_curves(start_gateway, make
     b.wait_for("opt-deploy-version")
     assert attr(b, "opt-deploy-ignored", "data-ignored") == "risk_per_trade"
 
+    # A TRADER's history holds their own jobs only.
+    own = submit(gw, "/v1/backtest/submit", {"strategy": "sma_cross", "dataset": "wave-1h.csv"}, sub="dev-trader")
     phone = make_browser(PHONE, "phone")
     phone.open(gw)
     phone.sign_in("TRADER")
     phone.go("history")
-    phone.wait_for("history-row")
+    phone.wait_until(lambda _: [r.get_attribute("data-task-id") for r in phone.visible("history-row")] == [own],
+                     f"only the trader's own job {own}")
     fits(phone, "history")
     phone.screenshot("history")
     for x in (b, phone):
@@ -295,11 +298,13 @@ def test_analytics_totals_match_the_api(start_gateway, make_browser):
 
 
 @pytest.mark.skip(reason=NEEDS_MANUAL)
-def test_manual_entry_from_an_approved_signal(start_gateway, browser, tmp_path):
+def test_manual_entry_from_an_approved_signal(start_gateway, make_browser, tmp_path):
     gw = start_gateway(ENGINE_OFF)
     csv_path = replay_bars(gw, tmp_path, 200, seed=5)
-    last = csv_path.read_text().splitlines()[-1].split(",")
+    before, last = (line.split(",") for line in csv_path.read_text().splitlines()[-2:])
     sid = record_signal(gw, last[0], float(last[4]))
+    rejected = record_signal(gw, before[0], float(before[4]), decision="REJECTED")
+    browser = make_browser(WIDE, "desktop")
     browser.open(gw)
     browser.sign_in("TRADER")
     browser.click_element(signal_row(browser, sid))
@@ -310,7 +315,7 @@ def test_manual_entry_from_an_approved_signal(start_gateway, browser, tmp_path):
     opened = browser.wait_for("manual-opened")
     position_id = browser.wait_present("manual-result").get_attribute("data-position-id")
     position = api(gw, f"/v1/positions/{position_id}")
-    assert position["opened_by"] == "dev-TRADER" and position["signal_id"] is None, position
+    assert position["opened_by"] == "dev-trader" and position["signal_id"] is None, position
     assert f"#{position_id}" in opened.text
     browser.screenshot("manual-entry")
 
@@ -322,6 +327,20 @@ def test_manual_entry_from_an_approved_signal(start_gateway, browser, tmp_path):
     assert any(li.get_attribute("data-code") == "KILL_SWITCH" for li in reasons.find_elements("css selector", "li")), reasons.text
     assert api(gw, "/v1/positions?status=OPEN")["total"] == 1, "a refused entry opens nothing"
     browser.screenshot("manual-refused")
+    browser.assert_no_console_errors(allow=(r"/v1/positions/open - Failed to load resource: .* 409",))
+
+    # A rejected signal offers no entry; a VIEWER's panel has no such section at all.
+    browser.click_element(signal_row(browser, rejected))
+    browser.wait_for("manual-entry-note")
+    browser.assert_absent("manual-open")
+    phone = make_browser(PHONE, "phone")
+    phone.open(gw)
+    phone.sign_in("VIEWER")
+    phone.click_element(signal_row(phone, sid))
+    phone.wait_for("estimate-size")
+    phone.assert_absent("manual-entry", "manual-open")
+    fits(phone, "signals")
+    phone.screenshot("estimate-viewer")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,7 +367,7 @@ SYNTHETIC = r"""
   const jobs = Array.from({ length: 1000 }, (_, i) => ({ task_id: `bt-${String(1000 - i).padStart(6, '0')}`,
     kind: i % 10 ? 'backtest' : 'optimize', status: 'COMPLETED', owner: 'dev-TRADER', progress: 1,
     created_at: new Date(start + i * 3600e3).toISOString(), finished_at: new Date(start + i * 3600e3 + 5e3).toISOString(),
-    summary: 'sma_cross BTCUSDT 1h', metrics: { roi: (i % 40) - 20, sharpe_ratio: 1.2, max_drawdown: 8.5, win_rate: 51, total_trades: 120 } }));
+    summary: { strategy: 'sma_cross', market: 'BTCUSDT', interval: '1h' }, metrics: { roi: (i % 40) - 20, sharpe_ratio: 1.2, max_drawdown: 8.5, win_rate: 51, total_trades: 120 } }));
   const answers = {
     '/v1/stats/daily': () => ({ data: days, totals }),
     '/v1/stats/by-market': () => groups('market', 40),

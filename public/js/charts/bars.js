@@ -8,6 +8,7 @@ import { fmtTime } from '../ui.js';
 
 const MARGIN = { top: 24, right: 72, bottom: 26, left: 8 };
 const DAY = 864e5;
+const MIN_SPAN = 7 * DAY;
 
 /**
  * Creates a bar chart filling `container` (give it a height in CSS).
@@ -52,7 +53,10 @@ export function createBarChart(container, options = {}) {
     const pad = (hi - lo) * 0.08 || 1;
     lo = lo < 0 ? lo - pad : lo;
     hi = hi > 0 ? hi + pad : hi + (lo < 0 ? 0 : pad);
-    const t0 = data[0][0], t1 = data[data.length - 1][0] + DAY;
+    // At least a week wide, the days centred: a few days of trades do not make a wall of colour.
+    const first = data[0][0], last = data[data.length - 1][0] + DAY;
+    const extra = Math.max(0, MIN_SPAN - (last - first));
+    const t0 = first - Math.floor(extra / 2 / DAY) * DAY, t1 = last + Math.ceil(extra / 2 / DAY) * DAY;
     const x = linearScale(t0, t1, left, right);
     const y = linearScale(lo, hi, bottom, top);
     drawValueAxis(gridY, { min: lo, max: hi, y, left, right, count: Math.max(2, Math.floor((bottom - top) / 40)), format: formatTick });

@@ -12,6 +12,21 @@ const PAGE = 50;
 const ROWS_PER_TASK = 10; // a page is drawn 10 rows per task, so no task runs long
 const MAX_COMPARE = 4;
 const FORMATS = ['csv', 'json', 'pdf'];
+const KIND_NAMES = { backtest: 'Backtest', optimize: 'Optimisation', train: 'Model training' };
+
+/**
+ * What a job ran, from its `summary` (the request: strategy, market or dataset, for a search the
+ * method and the parameters searched; a training's model once made).
+ */
+export function summaryText(job) {
+  const s = job.summary;
+  if (!s || typeof s !== 'object') return typeof s === 'string' ? s : '';
+  const data = s.market ? `${s.market}${s.interval ? ` ${s.interval}` : ''}` : s.dataset;
+  const search = job.kind === 'optimize'
+    ? `${s.method || 'grid'} search${Array.isArray(s.grid) && s.grid.length ? ` over ${s.grid.join(', ')}` : ''}` : null;
+  const model = job.kind === 'train' && job.metrics && job.metrics.model ? `→ ${job.metrics.model}` : s.ml_model ? `with ${s.ml_model}` : null;
+  return [s.strategy, data, search, model].filter(Boolean).join(' · ');
+}
 
 /**
  * Mounts the backtest history view.
@@ -92,6 +107,17 @@ export function mount(root, ctx) {
   };
 }
 
+/** A finished job's actions: Open (Results for a search) and its downloads; a training links to Models. */
+function rowActions(job, o) {
+  if (job.status !== 'COMPLETED') return null;
+  if (job.kind === 'train') return el('div', { class: 'row-actions' }, el('a', { class: 'btn small', href: '#/models', text: 'Models' }));
+  return el('div', { class: 'row-actions' },
+    el('button', { type: 'button', class: 'btn small', testid: 'history-open-row', text: job.kind === 'optimize' ? 'Results' : 'Open',
+      onclick: () => o.open(job) }),
+    FORMATS.map((f) => el('button', { type: 'button', class: 'btn small opt', testid: `history-row-${f}`, text: f.toUpperCase(),
+      'aria-label': `Download ${job.task_id} as ${f.toUpperCase()}`, onclick: () => o.download(job.task_id, f) })));
+}
+
 /** CSV · JSON · PDF download buttons for one report. */
 function downloadLinks(id, download) {
   return el('div', { class: 'report-actions history-downloads', role: 'group', 'aria-label': `Download ${id}` },
@@ -108,7 +134,7 @@ function downloadLinks(id, download) {
  *          compare: (ids: string[]) => void}} o
  */
 function createJobList(ctx, o) {
-  const kind = labelledSelect('Kind', [['', 'Backtests and optimisations'], ['backtest', 'Backtests'], ['optimize', 'Optimisations']],
+  const kind = labelledSelect('Kind', [['', 'Every kind'], ['backtest', 'Backtests'], ['optimize', 'Optimisations'], ['train', 'Model trainings']],
     { id: 'history-kind', testid: 'history-kind' });
   const idInput = el('input', { type: 'text', id: 'history-id', testid: 'history-open-id', placeholder: 'bt-… or opt-…', autocomplete: 'off', spellcheck: 'false' });
   const openById = el('form', { class: 'toolbar history-open-form', 'aria-label': 'Open a report by task id' },
@@ -161,17 +187,13 @@ function createJobList(ctx, o) {
     return el('tr', { testid: 'history-row', dataset: { taskId: job.task_id, kind: job.kind || '', status: job.status || '' } },
       td(pick, 'pick-col'),
       td(el('div', { class: 'history-task' }, el('span', { class: 'mono', text: job.task_id }),
-        el('span', { class: 'muted small', text: [job.kind === 'optimize' ? 'Optimisation' : humanize(job.kind), job.summary].filter(Boolean).join(' · ') }),
+        el('span', { class: 'muted small', text: [KIND_NAMES[job.kind] || humanize(job.kind), summaryText(job)].filter(Boolean).join(' · ') }),
         done ? null : el('span', { class: 'phone-only small', text: `${humanize(job.status)}${progress}` }))),
       td(el('span', { class: `badge ${done ? 'ok' : job.status === 'FAILED' ? 'bad' : ''}`, text: `${humanize(job.status)}${progress}` }), 'opt'),
       td(fmtTime(job.created_at, 'plain'), 'opt'), td(job.owner || '–', 'opt'),
       td(fmtPct(m.roi), `num ${signClass(m.roi)}`), td(fmtNum(m.sharpe_ratio), 'num opt'),
       td(fmtPct(m.max_drawdown), 'num opt'), td(fmtNum(m.total_trades, 0), 'num opt'),
-      td(done ? el('div', { class: 'row-actions' },
-        el('button', { type: 'button', class: 'btn small', testid: 'history-open-row', text: job.kind === 'optimize' ? 'Results' : 'Open',
-          onclick: () => o.open(job) }),
-        FORMATS.map((f) => el('button', { type: 'button', class: 'btn small opt', testid: `history-row-${f}`, text: f.toUpperCase(),
-          'aria-label': `Download ${job.task_id} as ${f.toUpperCase()}`, onclick: () => o.download(job.task_id, f) }))) : null));
+      td(rowActions(job, o)));
   }
 
   async function load() {

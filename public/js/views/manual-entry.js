@@ -77,5 +77,11 @@ function refusal(err) {
   return el('div', { class: 'form-error', role: 'alert', testid: 'manual-error' },
     el('p', { text: 'The risk guard refused it:' }),
     el('ul', { testid: 'manual-reasons' }, reasons.map((r) => el('li', { dataset: { code: r.code || '' } },
-      r.message || humanize(r.code), r.code ? el('span', { class: 'small', text: ` (${r.code}${r.value !== undefined && r.value !== null ? `: ${fmtNum(r.value, 4)}` : ''})` }) : null))));
+      r.message || humanize(r.code), r.code ? el('span', { class: 'small', text: ` (${r.code}${limitText(r)})` }) : null))));
+}
+
+/** `: 0.31 vs limit 0.25` when a reason carries both its value and its limit. */
+function limitText(r) {
+  const has = (v) => v !== undefined && v !== null;
+  return has(r.value) && has(r.limit) ? `: ${fmtNum(r.value, 4)} vs limit ${fmtNum(r.limit, 4)}` : '';
 }
