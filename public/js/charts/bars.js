@@ -2,9 +2,12 @@
 // down in the loss colour, on a continuous UTC time axis (missing days stay gaps). Hovering or
 // focusing shows the day and its value in the legend. A year of days is 365 small rects.
 
-import { svgEl, setAttrs, linearScale, observeSize, frameScheduler, formatTick } from './svg.js';
+import { svgEl, setAttrs, linearScale, observeSize, frameScheduler } from './svg.js';
 import { drawValueAxis, drawContinuousTimeAxis } from './axes.js';
-import { fmtTime } from '../ui.js';
+import { fmtNum, fmtTime } from '../ui.js';
+
+/** A value label with exactly the decimals of the tick step (a 2.5 step labels 2.5, not 3). */
+const tickLabel = (v, step) => fmtNum(v, (String(Number(step.toPrecision(6))).split('.')[1] || '').length);
 
 const MARGIN = { top: 24, right: 72, bottom: 26, left: 8 };
 const DAY = 864e5;
@@ -59,7 +62,7 @@ export function createBarChart(container, options = {}) {
     const t0 = first - Math.floor(extra / 2 / DAY) * DAY, t1 = last + Math.ceil(extra / 2 / DAY) * DAY;
     const x = linearScale(t0, t1, left, right);
     const y = linearScale(lo, hi, bottom, top);
-    drawValueAxis(gridY, { min: lo, max: hi, y, left, right, count: Math.max(2, Math.floor((bottom - top) / 40)), format: formatTick });
+    drawValueAxis(gridY, { min: lo, max: hi, y, left, right, count: Math.max(2, Math.floor((bottom - top) / 40)), format: tickLabel });
     drawContinuousTimeAxis(gridX, { t0, t1, x, top, bottom, left, right, minGap: 100 });
     const slot = Math.max(1, x(t0 + DAY) - x(t0));
     const w = Math.max(1, slot * 0.78);
