@@ -117,6 +117,8 @@ def test_engine_panel_pause_live_update_and_arbiter(start_gateway, make_browser)
                      "versions 1-3 in the versions table")
     fits(admin, "engine")
     admin.screenshot("engine")
+    admin.click("theme-toggle")
+    admin.screenshot("engine-other-theme")
 
     # A VIEWER sees the same configuration, without the controls, and is told why.
     viewer = make_browser(PHONE, "phone")
@@ -173,6 +175,8 @@ def test_optimisation_heat_map_and_deploy_rank(start_gateway, make_browser, data
     assert len(rows) == len(report["results"]), "one CSV row per ranked set"
     admin.click("history-download-json")
     assert json.loads(admin.wait_download(".json").read_text()) == report
+    admin.reload()  # the address names the open results: a reload (or the link) opens them again
+    assert len(admin.all("heat-cell", within=admin.wait_for("opt-heatmap"))) == 6
     admin.go("engine")
     wait_attr(admin, "engine-version", "data-version", "1")
     assert task in admin.text("engine-source") and "rank 2" in admin.text("engine-source")
@@ -188,6 +192,8 @@ def test_optimisation_heat_map_and_deploy_rank(start_gateway, make_browser, data
     assert "ADMIN" in trader.text("opt-deploy-note")
     fits(trader, "optimisation")
     trader.screenshot("optimisation")
+    trader.click("theme-toggle")
+    trader.screenshot("optimisation-other-theme")
     for b in (admin, trader):
         b.assert_no_console_errors(allow=NO_JOBS_LIST)
 
@@ -228,6 +234,8 @@ def test_history_survives_reload_and_compare_overlays_curves(start_gateway, make
         close_enough(number(cell.text), api(gw, f"/v1/backtest/report/{task}")["roi"], f"roi of {task}")
     fits(b, "history-compare")
     b.screenshot("history-compare")
+    b.reload()
+    b.wait_until(lambda _: len(b.all("compare-curve", within=b.wait_for("compare-chart"))) == 3, "the comparison again after a reload")
 
     # The search over risk_per_trade deploys, naming the key the engine does not take.
     open_task(b, search)

@@ -47,6 +47,13 @@ export function mount(root, ctx) {
     el('p', { class: 'muted', text: 'Backtests and optimisations kept by the gateway (7 days), newest first. Open one, download it, or pick 2 to 4 backtests to compare.' })),
   jobs.panel, detail);
 
+  /** Opens what the address names (after a reload, or a link someone shared). */
+  function reopen() {
+    const what = named();
+    if (what && what.compare) compare(what.compare);
+    else if (what) open(what.id);
+  }
+
   function showDetail(title, ...parts) {
     if (disposeDetail) { disposeDetail(); disposeDetail = null; }
     detail.hidden = false;
@@ -59,11 +66,13 @@ export function mount(root, ctx) {
     if (disposeDetail) { disposeDetail(); disposeDetail = null; }
     detail.hidden = true;
     openSeq += 1;
+    remember('');
   }
 
   /** Opens a job's report: an optimisation's ranked results, or a backtest's report. */
   async function open(id, knownKind) {
     const mine = ++openSeq;
+    remember(encodeURIComponent(id));
     showDetail(`Task ${id}`, el('p', { class: 'muted', text: 'Loading the report…' }));
     let report;
     try {
@@ -89,6 +98,7 @@ export function mount(root, ctx) {
   /** Compares 2–4 completed backtests: their reports fetched side by side. */
   async function compare(ids) {
     const mine = ++openSeq;
+    remember(`compare/${ids.map(encodeURIComponent).join(',')}`);
     showDetail(`Comparing ${ids.length} backtests`, el('p', { class: 'muted', text: 'Loading the reports…' }));
     const reports = await Promise.all(ids.map((id) => ctx.api.get(`/v1/backtest/report/${encodeURIComponent(id)}`)
       .then((report) => ({ id, report }), (err) => ({ id, error: err }))));
@@ -101,6 +111,7 @@ export function mount(root, ctx) {
   }
 
   jobs.reload();
+  reopen();
   return {
     show() { jobs.reload(); },
     dispose() { if (disposeDetail) disposeDetail(); },
@@ -116,6 +127,26 @@ function rowActions(job, o) {
       onclick: () => o.open(job) }),
     FORMATS.map((f) => el('button', { type: 'button', class: 'btn small opt', testid: `history-row-${f}`, text: f.toUpperCase(),
       'aria-label': `Download ${job.task_id} as ${f.toUpperCase()}`, onclick: () => o.download(job.task_id, f) })));
+}
+
+/**
+ * Keeps what is open in the address (`#/history/<task id>`, `#/history/compare/<id>,<id>`), so a
+ * reload or a shared link opens it again; `''` for nothing open.
+ */
+function remember(what) {
+  const hash = what ? `#/history/${what}` : '#/history';
+  if (location.hash.startsWith('#/history') && location.hash !== hash) history.replaceState(null, '', hash);
+}
+
+/** The report or comparison named in the address, if any: `{id}` or `{compare: [ids]}`. */
+function named() {
+  const m = /^#\/history\/(.+)$/.exec(location.hash);
+  if (!m) return null;
+  if (m[1].startsWith('compare/')) {
+    const ids = m[1].slice('compare/'.length).split(',').map(decodeURIComponent).filter(Boolean);
+    return ids.length >= 2 && ids.length <= MAX_COMPARE ? { compare: ids } : null;
+  }
+  return { id: decodeURIComponent(m[1]) };
 }
 
 /** CSV · JSON · PDF download buttons for one report. */
