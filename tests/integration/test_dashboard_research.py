@@ -136,6 +136,30 @@ def test_engine_panel_pause_live_update_and_arbiter(start_gateway, make_browser)
     viewer.assert_no_console_errors()
 
 
+def test_risk_alerts_of_the_day_after_the_engine_view_subscribed_first(start_gateway, browser):
+    """The Engine view follows topic `risk` live; the Risk view, opened after it, still gets the
+    last 24 hours of alerts (the socket catches a late listener up), each once, and both stay live."""
+    gw = start_gateway(FAST)
+    status, _ = call(gw, "POST", "/v1/risk/kill-switch", body={"enabled": True, "reason": "before the page"})
+    assert status == 200
+    browser.open(gw)
+    browser.sign_in("ADMIN")
+    browser.go("engine")
+    wait_attr(browser, "engine-version", "data-version", "0")
+    browser.go("risk")
+    browser.wait_until(lambda _: len(browser.all("risk-alert")) == 1, "the alert from before the page, once")
+    status, _ = call(gw, "POST", "/v1/risk/kill-switch", body={"enabled": False}, sub="desk-2")
+    assert status == 200
+    browser.wait_until(lambda _: len(browser.all("risk-alert")) == 2, "the release, live")
+    status, _ = call(gw, "POST", "/v1/engine/pause", sub="desk-2")
+    assert status == 200
+    browser.go("engine")
+    wait_attr(browser, "engine-status", "data-status", "paused", timeout=5)
+    browser.go("risk")
+    assert len(browser.all("risk-alert")) == 2, "the engine change is no risk alert, and nothing came twice"
+    browser.assert_no_console_errors()
+
+
 # ---------------------------------------------------------------------------------------------
 # optimisation results and deploy
 
