@@ -74,15 +74,19 @@ export function mount(root, ctx) {
         ...GROUPS.map(([, path]) => ctx.api.get(`/v1/stats/${path}`, query)),
       ]);
       if (mine !== seq) return;
-      renderFigures(figures, day.totals || {}, day.data || []);
       const rows = day.data || [];
-      equity.setData(equityPoints(rows));
-      daily.setData(rows.map((r) => [Date.parse(`${r.date}T00:00:00Z`), Number(r.pnl)]));
-      // One table per task: the page stays responsive with a year of days and many markets.
-      for (let i = 0; i < byKey.length; i++) {
-        await nextTask();
+      // One piece per task (figures, each chart, each table): no task runs long with a year of
+      // days and many markets.
+      const steps = [
+        () => renderFigures(figures, day.totals || {}, rows),
+        () => equity.setData(equityPoints(rows)),
+        () => daily.setData(rows.map((r) => [Date.parse(`${r.date}T00:00:00Z`), Number(r.pnl)])),
+        ...groups.map((g, i) => () => g.render(byKey[i].data || [])),
+      ];
+      for (const [i, step] of steps.entries()) {
+        if (i) await nextTask();
         if (mine !== seq) return;
-        groups[i].render(byKey[i].data || []);
+        step();
       }
       status.textContent = `${fmtNum((day.totals || {}).trades, 0)} closed trades${query.from ? ` from ${query.from} to ${query.to}` : ''}.`;
     } catch (err) {
