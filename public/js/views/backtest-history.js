@@ -243,7 +243,8 @@ function createJobList(ctx, o) {
       }
       wrap.hidden = compareBar.hidden = pager.hidden = list.length === 0;
       message.hidden = list.length > 0;
-      message.textContent = 'No backtest or optimisation yet. Run one on the Backtest view; it stays here for 7 days.';
+      message.textContent = ctx.can.trade ? 'No backtest or optimisation yet. Run one on the Backtest view; it stays here for 7 days.'
+        : 'No job of yours (running one needs the TRADER role). Open a report shared with you by its task id.';
       pageText.textContent = total ? `${fmtNum(offset + 1, 0)}–${fmtNum(offset + list.length, 0)} of ${fmtNum(total, 0)}` : '';
       prev.disabled = offset === 0;
       next.disabled = offset + list.length >= total;
