@@ -35,10 +35,18 @@ export function mount(root, ctx) {
     el('p', { class: 'muted', text: 'What the live engine runs: strategies, parameters, arbiter, and whether it takes new entries. A change reaches every gateway within 2 s.' })),
   status.panel, el('div', { class: 'split even engine-grid' }, strategies.panel, arbiter.panel), versions.panel);
 
-  /** Shows a configuration (the answer of a change, an event, or a load), newest version wins. */
-  function show(config) {
+  let changes = 0; // configurations shown from answers and events, to tell a load overtaken by one
+
+  /**
+   * Shows a configuration (the answer of a change, an event, or a load): the newest version wins,
+   * except that a load nothing overtook is the truth (the stored versions may have been removed,
+   * back to the file's version 0).
+   */
+  function show(config, loadedAt = null) {
     if (!config || typeof config !== 'object') return;
-    if (status.version() !== null && Number(config.version) < status.version()) return;
+    const older = status.version() !== null && Number(config.version) < status.version();
+    if (older && (loadedAt === null || loadedAt !== changes)) return;
+    if (loadedAt === null) changes += 1;
     status.render(config);
     strategies.render(config.strategies || []);
     arbiter.render(config.arbiter || {});
@@ -47,7 +55,8 @@ export function mount(root, ctx) {
 
   async function load() {
     try {
-      show(await ctx.api.get('/v1/engine'));
+      const at = changes;
+      show(await ctx.api.get('/v1/engine'), at);
     } catch (err) {
       status.failed(err);
     }
