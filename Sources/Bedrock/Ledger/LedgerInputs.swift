@@ -88,16 +88,19 @@ public struct OpenInput: Sendable, Equatable {
     public var trailingDistance: Double?
     /// SPEC `position_weight_used` (nil for fixed-risk sizing).
     public var positionWeightUsed: Double?
+    /// Who opens it (`opened_by`): `engine`, or the token subject of a manual entry.
+    public var openedBy: String
 
     /// Creates an open request.
     public init(
         signalID: Int64?, market: String, side: String, size: Double, entryPrice: Double,
         stopLossPrice: Double? = nil, profitTargetPrice: Double? = nil, trailingDistance: Double? = nil,
-        positionWeightUsed: Double? = nil
+        positionWeightUsed: Double? = nil, openedBy: String = Ledger.engineActor
     ) {
         self.signalID = signalID; self.market = market; self.side = side; self.size = size
         self.entryPrice = entryPrice; self.stopLossPrice = stopLossPrice; self.profitTargetPrice = profitTargetPrice
         self.trailingDistance = trailingDistance; self.positionWeightUsed = positionWeightUsed
+        self.openedBy = openedBy
     }
 
     var request: JSONObject {
@@ -106,7 +109,7 @@ public struct OpenInput: Sendable, Equatable {
             "signal_id": signalID.map(JSONValue.int) ?? .null, "market": .string(market), "side": .string(side),
             "size": n(size), "entry_price": n(entryPrice), "stop_loss_price": n(stopLossPrice),
             "profit_target_price": n(profitTargetPrice), "trailing_distance": n(trailingDistance),
-            "position_weight_used": n(positionWeightUsed),
+            "position_weight_used": n(positionWeightUsed), "opened_by": .string(openedBy),
         ]
     }
 }
