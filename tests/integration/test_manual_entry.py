@@ -15,7 +15,8 @@ import json
 
 import pytest
 
-from helpers import stream_key, wait_until
+from helpers import PREFIX, stream_key, wait_until
+from test_engine import wait_processed
 from test_ledger_api import Socket, rest
 
 FAST = {"engine": {"discover_interval_ms": 100, "claim_idle_ms": 500, "lease_ms": 1000}}
@@ -100,6 +101,8 @@ def test_a_manual_open_records_its_caller_and_no_signal(gw):
         assert opened["entry_price"] == 100 and opened["stop_loss_price"] == 95
         assert opened["profit_target_price"] == 120 and opened["position_weight_used"] == 0.5
         assert opened["position_size"] == pytest.approx(estimate["estimated_position_size"], abs=1e-8)
+        with gw.redis() as r:  # the bar that priced it is its engine mark (docs/REDIS_LAYOUT.md)
+            assert r.execute("HEXISTS", f"{PREFIX}engine:position_marks", opened["id"]) == 1
         status, stored = rest(gw, f"/v1/positions/{opened['id']}")
         assert status == 200 and stored["opened_by"] == "carol" and stored["signal_id"] is None, stored
         event = sock.ws.expect(lambda f: f.get("type") == "event" and f["data"].get("action") == "POSITION_OPENED",
@@ -119,6 +122,8 @@ def test_a_manual_open_records_its_caller_and_no_signal(gw):
         assert closed["status"] == "CLOSED" and closed["exit_reason"] == "MANUAL"
         assert closed["opened_by"] == "carol"
         assert closed["closed_by"] == "alice", "rest() signs as the default sub"
+        with gw.redis() as r:  # a closed position leaves no engine mark behind
+            assert r.execute("HEXISTS", f"{PREFIX}engine:position_marks", opened["id"]) == 0
         event = sock.ws.expect(lambda f: f.get("type") == "event" and f["data"].get("event_type") == "position.closed",
                                skip=lambda f: True)
         assert event["data"]["closed_by"] == "alice", event
@@ -173,3 +178,22 @@ def test_the_engine_exits_manual_positions_by_stop_and_by_target(gw):
     events = [e for e in portfolio_events(gw) if e["event_type"] == "position.closed"]
     assert sorted((e["position_id"], e["closed_by"]) for e in events) == [(long["id"], "engine"),
                                                                           (short["id"], "engine")]
+
+
+def test_the_bar_that_priced_the_entry_never_exits_it(start_gateway):
+    """An entry priced from a bar the engine has not processed yet (here: no engine ran until the
+    open) is checked only against later bars: that bar's low, below the new stop, came before the
+    entry."""
+    quiet = start_gateway({"engine": {"strategies": []}})
+    quiet.xadd("klines:BTCUSDT:1h", kline("BTCUSDT", 0, 99, 101, 90, 100))
+    status, pos = open_position(quiet, {"market": "BTCUSDT", "side": "BUY", "size": 1, "stop_loss_price": 95})
+    assert status == 200, pos
+    engine = start_gateway(FAST)
+    wait_processed(engine, 1)
+    status, still = rest(engine, f"/v1/positions/{pos['id']}")
+    assert status == 200 and still["status"] == "OPEN" and still["closed_by"] is None, still
+    engine.xadd("klines:BTCUSDT:1h", kline("BTCUSDT", 1, 99, 100, 94, 96))
+    wait_processed(engine, 2)
+    status, stopped = rest(engine, f"/v1/positions/{pos['id']}")
+    assert status == 200 and stopped["status"] == "CLOSED", stopped
+    assert stopped["exit_reason"] == "STOP_LOSS" and stopped["closed_by"] == "engine", stopped

@@ -4,14 +4,14 @@ import TradingCore
 
 extension LedgerMethods {
     /// `positions.open`: a manual paper entry (`ManualEntry`) at the market's latest price
-    /// (`Ledger.lastPrice`; CONFLICT naming the market when none is known), sized like an
+    /// (`Ledger.lastBar`; CONFLICT naming the market when none is known), sized like an
     /// estimate and checked by the risk guard on a fresh snapshot, then written by `open_position`
     /// with `opened_by` = `subject` and no signal. A refusal (by the guard, or by the script,
     /// which re-checks the kill switch, the open limits and the balance atomically) is CONFLICT
     /// with `details.reasons` and writes nothing. Answers the stored position.
     static func open(_ p: LedgerParams, by subject: String, ledger: Ledger, on c: RedisConnection) throws -> JSONValue {
         let entry = try ManualEntry(p)
-        guard let price = try ledger.lastPrice(market: entry.market, on: c) else {
+        guard let (price, barTime) = try ledger.lastBar(market: entry.market, on: c) else {
             throw APIError(.conflict, "market \(entry.market) has no known price (no bar received yet)")
         }
         try entry.checkLevels(price: price)
@@ -24,7 +24,7 @@ extension LedgerMethods {
             OpenInput(
                 signalID: nil, market: entry.market, side: entry.side.rawValue, size: plan.size, entryPrice: price,
                 stopLossPrice: entry.stopLossPrice, profitTargetPrice: entry.profitTargetPrice,
-                positionWeightUsed: plan.positionWeightUsed, openedBy: subject),
+                positionWeightUsed: plan.positionWeightUsed, openedBy: subject, pricedBarTime: barTime),
             on: c)
         switch write.status {
         case "opened": break

@@ -50,6 +50,7 @@ redis.call('ZREM', P .. 'positions:status:OPEN', id)
 redis.call('ZREM', P .. 'positions:market:' .. market .. ':status:OPEN', id)
 redis.call('ZADD', P .. 'positions:status:CLOSED', id, id)
 redis.call('ZADD', P .. 'positions:market:' .. market .. ':status:CLOSED', id, id)
+redis.call('HDEL', P .. 'engine:position_marks', id)  -- the engine's mark of an open position
 
 redis.call('HSET', ACCOUNT,
   'balance', dec(account_units('balance') + gross - exit_commission),

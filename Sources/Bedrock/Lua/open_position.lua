@@ -7,7 +7,9 @@
 --      profit_target_price?, trailing_distance?, position_weight_used?, commission_rate,
 --      max_open_positions? (refuses MAX_OPEN_POSITIONS when that many are open, atomically,
 --      so gateways sharing one Redis cannot overshoot it together), opened_by? (who opened it:
---      "engine" when absent, else the caller's token subject for a manual entry)
+--      "engine" when absent, else the caller's token subject for a manual entry), priced_bar_ms?
+--      (open time of the bar whose close priced a manual entry: written as the position's mark in
+--      <prefix>engine:position_marks, so the engine's exits only check later bars)
 -- Reply: {"status":"opened"|"existing","id":N,"event_id":ID|null}
 --     or {"status":"refused","reason":CODE,"message":TEXT}
 
@@ -71,6 +73,10 @@ if opt(REQ.stop_loss_price) then
 end
 redis.call('HSET', key, unpack(args))
 if sid then redis.call('HSET', P .. 'positions:by_signal', tostring(sid), id) end
+local priced_bar = tonumber(opt(REQ.priced_bar_ms))
+if priced_bar then
+  redis.call('HSET', P .. 'engine:position_marks', tostring(id), string.format('%.0f', priced_bar))
+end
 for _, index in ipairs({'positions:index', 'positions:status:OPEN', 'positions:market:' .. market,
                         'positions:market:' .. market .. ':status:OPEN'}) do
   redis.call('ZADD', P .. index, id, id)
