@@ -74,6 +74,7 @@ def test_roles_and_bad_input_are_refused_and_write_nothing(gw):
         ({**good, "stop_loss_price": 101}, 400, "stop_loss_price"),
         ({**good, "profit_target_price": 90}, 400, "profit_target_price"),
         ({"market": "SOLUSDT", "side": "BUY", "stop_loss_price": 95}, 409, "SOLUSDT"),
+        ({**good, "size": 1_000_000}, 409, "MAX_EXPOSURE"),  # 100,000,000 of notional on 100,000 of equity
     ]
     for body, want, field in cases:
         status, answer = open_position(gw, body)

@@ -77,8 +77,7 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     public var leastRole: Role {
         switch self {
         case .signalsGenerate, .positionsOpen, .positionsClose, .backtestSubmit, .backtestCancel, .optimizeSubmit,
-            .trainingSubmit,
-            .trainingCancel, .newsPublish, .journalGenerate, .reviewGenerate:
+            .trainingSubmit, .trainingCancel, .newsPublish, .journalGenerate, .reviewGenerate:
             return .trader
         case .riskKillSwitch, .modelsImport, .modelsDeploy:
             return .admin
