@@ -160,13 +160,23 @@ def test_the_engine_exits_manual_positions_by_stop_and_by_target(gw):
     status, short = open_position(gw, {"market": "ETHUSDT", "side": "SELL", "weight": 0.2, "stop_loss_price": 55,
                                        "profit_target_price": 40}, sub="erin")
     assert status == 200 and short["opened_by"] == "erin", short
-    gw.xadd("klines:BTCUSDT:1h", kline("BTCUSDT", 1, 99, 100, 94, 96))  # trades through the stop at 95
-    gw.xadd("klines:ETHUSDT:1h", kline("ETHUSDT", 1, 49, 50, 39, 41))  # reaches the target at 40
+    gw.xadd("klines:BTCUSDT:1h", kline("BTCUSDT", 1, 100, 106, 99, 104))  # 1R (5) in favour: armed, marked
 
-    def closed(pid: int) -> dict | None:
+    def position(pid: int) -> dict:
         status, p = rest(gw, f"/v1/positions/{pid}")
         assert status == 200, p
+        return p
+
+    def closed(pid: int) -> dict | None:
+        p = position(pid)
         return p if p["status"] == "CLOSED" else None
+
+    marked = wait_until(lambda: (p := position(long["id"]))["current_price"] == 104 and p, 30,
+                        "the engine to mark the manual BUY", seen=gw.log_text)
+    assert marked["status"] == "OPEN" and marked["trailing_armed"] is True, marked
+    assert marked["stop_loss_price"] == 95 and marked["trailing_stop_price"] is None, "no ATR distance: no trail"
+    gw.xadd("klines:BTCUSDT:1h", kline("BTCUSDT", 2, 99, 100, 94, 96))  # trades through the stop at 95
+    gw.xadd("klines:ETHUSDT:1h", kline("ETHUSDT", 1, 49, 50, 39, 41))  # reaches the target at 40
 
     stopped = wait_until(lambda: closed(long["id"]), 30, "the engine to stop out the manual BUY",
                          seen=gw.log_text)
