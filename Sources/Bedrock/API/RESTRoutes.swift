@@ -15,6 +15,7 @@ enum RESTRoutes {
         route("GET", "/v1/signals/{id}", .signalsGet),
         route("GET", "/v1/positions", .positionsList),
         route("GET", "/v1/positions/estimate", .positionsEstimate),
+        route("POST", "/v1/positions/open", .positionsOpen),
         route("GET", "/v1/positions/{id}", .positionsGet),
         route("POST", "/v1/positions/{id}/close", .positionsClose),
         route("GET", "/v1/trades", .tradesList),

@@ -13,6 +13,7 @@ import JWTAuth
 /// | `positions.list`        | VIEWER     |
 /// | `positions.get`         | VIEWER     |
 /// | `positions.estimate`    | VIEWER     |
+/// | `positions.open`        | TRADER     |
 /// | `positions.close`       | TRADER     |
 /// | `trades.list`           | VIEWER     |
 /// | `account.get`           | VIEWER     |
@@ -44,6 +45,7 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case positionsList = "positions.list"
     case positionsGet = "positions.get"
     case positionsEstimate = "positions.estimate"
+    case positionsOpen = "positions.open"
     case positionsClose = "positions.close"
     case tradesList = "trades.list"
     case accountGet = "account.get"
@@ -80,8 +82,8 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     /// The least role that may call this method.
     public var leastRole: Role {
         switch self {
-        case .signalsGenerate, .positionsClose, .backtestSubmit, .backtestCancel, .optimizeSubmit, .trainingSubmit,
-            .trainingCancel, .newsPublish, .journalGenerate, .reviewGenerate:
+        case .signalsGenerate, .positionsOpen, .positionsClose, .backtestSubmit, .backtestCancel, .optimizeSubmit,
+            .trainingSubmit, .trainingCancel, .newsPublish, .journalGenerate, .reviewGenerate:
             return .trader
         case .riskKillSwitch, .modelsImport, .modelsDeploy, .engineConfigure, .engineDeploy, .enginePause, .engineResume:
             return .admin

@@ -16,6 +16,7 @@ import TradingCore
 /// | `positions.list` | `market`, `status` (OPEN/CLOSED), `limit`, `offset` | page of positions |
 /// | `positions.get` | `id` | one position |
 /// | `positions.estimate` | `signal_id`, or `market`+`entry_price`+`stop_loss_price`[+`suggested_position_weight`, `profit_target_price`] | the estimate |
+/// | `positions.open` | `market`, `side`, `stop_loss_price`, `size` or `weight`, `profit_target_price`? | the opened position (`LedgerMethods.open`) |
 /// | `positions.close` | `id` | the closed position (404 unknown, 409 not open) |
 /// | `trades.list` | `market`, `limit`, `offset` | page of trades |
 /// | `account.get` / `stats.get` / `risk.get` | – | account / stats / risk state |
@@ -61,9 +62,13 @@ public enum LedgerMethods {
             inline: InlineHandler(.positionsEstimate) { call in
                 estimateInline(LedgerParams(params: call.params), ledger: ledger, snapshots: snapshots, bases: bases)
             })
-        add(.positionsClose) { _, p, c in
+        add(.positionsOpen) { call, p, c in
             defer { snapshots.invalidate() }
-            return try close(p, ledger: ledger, on: c)
+            return try open(p, by: call.subject, ledger: ledger, on: c)
+        }
+        add(.positionsClose) { call, p, c in
+            defer { snapshots.invalidate() }
+            return try close(p, by: call.subject, ledger: ledger, on: c)
         }
         add(.tradesList) { _, p, c in
             let (offset, limit) = try p.paging()
@@ -160,8 +165,8 @@ public enum LedgerMethods {
         ])
     }
 
-    /// `positions.close`: at the market's last known price, exit reason MANUAL.
-    static func close(_ p: LedgerParams, ledger: Ledger, on c: RedisConnection) throws -> JSONValue {
+    /// `positions.close`: at the market's last known price, exit reason MANUAL, `closed_by` the caller.
+    static func close(_ p: LedgerParams, by subject: String, ledger: Ledger, on c: RedisConnection) throws -> JSONValue {
         let id = try p.id(what: "position")
         guard let position = try ledger.record(.position, id: id, on: c) else {
             throw APIError(.notFound, "no position with id \(id)")
@@ -173,7 +178,7 @@ public enum LedgerMethods {
         guard let price = try ledger.lastPrice(market: market, on: c) ?? position["current_price"]?.doubleValue else {
             throw APIError(.conflict, "no price known for \(market)")
         }
-        let result = try ledger.closePosition(id: id, price: price, reason: "MANUAL", on: c)
+        let result = try ledger.closePosition(id: id, price: price, reason: "MANUAL", closedBy: subject, on: c)
         switch result.status {
         case "closed": break
         case "already_closed": throw APIError(.conflict, "position \(id) is already closed")
