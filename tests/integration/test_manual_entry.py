@@ -151,6 +151,12 @@ def test_the_kill_switch_refuses_with_its_reason_on_both_transports(gw):
         sock.close()
     assert position_count(gw) == 0
     assert portfolio_events(gw) == []
+    # SPEC §8: each breach emits risk.alert, a manual entry's too (one per refused call).
+    with gw.redis() as r:
+        alerts = [json.loads(f["event"]) for _, f in r.xrange(stream_key("risk"))]
+    refused_alerts = [a for a in alerts if a.get("action") == "ENTRY_REFUSED"]
+    assert len(refused_alerts) == 2 and all(a["market"] == "BTCUSDT" and a["signal_id"] is None for a in refused_alerts)
+    assert [r["code"] for r in refused_alerts[0]["reasons"]] == ["KILL_SWITCH"]
 
 
 def test_the_engine_exits_manual_positions_by_stop_and_by_target(gw):

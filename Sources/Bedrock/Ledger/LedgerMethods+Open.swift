@@ -8,7 +8,8 @@ extension LedgerMethods {
     /// estimate and checked by the risk guard on a fresh snapshot, then written by `open_position`
     /// with `opened_by` = `subject` and no signal. A refusal (by the guard, or by the script,
     /// which re-checks the kill switch, the open limits and the balance atomically) is CONFLICT
-    /// with `details.reasons` and writes nothing. Answers the stored position.
+    /// with `details.reasons` and opens nothing; a refusal by the guard appends `risk.alert`
+    /// `ENTRY_REFUSED` (SPEC §8: each breach emits one). Answers the stored position.
     static func open(_ p: LedgerParams, by subject: String, ledger: Ledger, on c: RedisConnection) throws -> JSONValue {
         let entry = try ManualEntry(p)
         guard let (price, barTime) = try ledger.lastBar(market: entry.market, on: c) else {
@@ -18,6 +19,8 @@ extension LedgerMethods {
         let plan = entry.plan(
             price: price, basis: EstimateBasis(try ledger.snapshot(on: c), ledger: ledger), settings: ledger.settings)
         guard plan.reasons.isEmpty else {
+            // SPEC §8: each breach emits risk.alert, a manual entry's as an engine's.
+            _ = try ledger.riskAlert(market: entry.market, signalID: nil, reasons: plan.reasons, on: c)
             throw ManualEntry.refusal(plan.reasons.compactMap { $0.json.objectValue })
         }
         let write = try ledger.openPosition(
