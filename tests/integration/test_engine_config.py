@@ -90,6 +90,8 @@ def test_roles_and_bad_input_change_nothing(start_gateway):
     assert changed["version"] == 1 and changed["updated_by"] == "carol" and changed["arbiter"]["threshold"] == 55
     assert changed["strategies"] == body["strategies"], "an omitted part is kept"
     assert engine(gw) == changed
+    status, models = call(gw, "GET", "/v1/models", role="VIEWER")
+    assert status == 200 and models["arbiter"]["threshold"] == 55, "the Models view shows the weights in effect"
     status, page = call(gw, "GET", "/v1/engine/versions?limit=1", role="VIEWER")
     assert status == 200 and page["total"] == 1 and page["data"] == [changed]
     status, err = call(gw, "GET", "/v1/engine/versions?limit=0", role="VIEWER")

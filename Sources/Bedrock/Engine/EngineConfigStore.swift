@@ -1,5 +1,6 @@
 import JSONCodec
 import RedisClient
+import TradingCore
 
 /// The live engine configuration in Redis (docs/REDIS_LAYOUT.md): `<prefix>engine:config` holds
 /// the current version's JSON, `<prefix>engine:config:versions` every version by number. With
@@ -59,6 +60,12 @@ public struct EngineConfigStore: Sendable {
         let stored = try read(on: c)
         if let config = stored.config { return config.json }
         return EngineConfigStore.unreadable(stored.text ?? "")
+    }
+
+    /// The arbiter in effect under `prefix`: the stored version's, else `fallback` (the file's).
+    /// Jobs and `models.list` use it, so a run-time change of the weights reaches them too.
+    public static func arbiter(prefix: String, fallback: ArbiterConfig, on c: RedisConnection) throws -> ArbiterConfig {
+        try c.command(["GET", prefix + "engine:config"]).checked().string.flatMap { StoredHeader($0)?.arbiter } ?? fallback
     }
 
     /// The stored text of the current configuration (nil: none stored), for cheap change checks.
