@@ -56,10 +56,10 @@ def gw_now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def open_with_levels(gw, entry: float, stop: float, target: float) -> int:
+def open_with_levels(gw, entry: float, stop: float, target: float, hours_ago: int = 3) -> int:
     """An open BUY position with a stop and a target, as the engine opens one (its
-    `portfolio.updated` event included)."""
-    sid = record_signal(gw, rfc3339((gw_now_ms() // HOUR_MS - 3) * HOUR_MS), entry)
+    `portfolio.updated` event included), from a signal on the bar `hours_ago` hours back."""
+    sid = record_signal(gw, rfc3339((gw_now_ms() // HOUR_MS - hours_ago) * HOUR_MS), entry)
     with gw.redis() as r:
         out = run_script(r, "open_position", {"signal_id": sid, "market": MARKET, "side": "BUY", "size": "1",
                                               "entry_price": str(entry), "stop_loss_price": str(stop),

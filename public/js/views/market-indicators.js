@@ -24,6 +24,9 @@ export function levelsOf(positions) {
     };
     add(p.entry_price, 'entry', 'Entry');
     add(p.stop_loss_price, 'stop', 'Stop');
+    if (p.trailing_stop_price !== null && p.trailing_stop_price !== undefined && Number(p.trailing_stop_price) !== Number(p.stop_loss_price)) {
+      add(p.trailing_stop_price, 'stop', 'Trailing stop');
+    }
     add(p.profit_target_price, 'target', 'Target');
   }
   return out;
