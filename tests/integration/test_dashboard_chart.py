@@ -197,6 +197,19 @@ def test_chart_indicators_volume_levels_zoom_and_history(start_gateway, make_bro
     b.assert_no_console_errors()
 
 
+def pinch(b, centre: tuple[float, float], start: float, end: float, steps: int = 6) -> None:
+    """Two touch points on a horizontal line through `centre`, `start` px apart, moved to `end` px."""
+    cx, cy = centre
+
+    def points(gap: float) -> list[dict]:
+        return [{"x": cx - gap / 2, "y": cy, "id": 1}, {"x": cx + gap / 2, "y": cy, "id": 2}]
+    b.driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": points(start)})
+    for i in range(1, steps + 1):
+        b.driver.execute_cdp_cmd("Input.dispatchTouchEvent", {
+            "type": "touchMove", "touchPoints": points(start + (end - start) * i / steps)})
+    b.driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
 def test_chart_on_a_phone(start_gateway, make_browser):
     gw = start_gateway(ENGINE_OFF)
     bars = seed_bars(gw, 600)
@@ -214,6 +227,16 @@ def test_chart_on_a_phone(start_gateway, make_browser):
     assert width <= PHONE[0], f"the page scrolls sideways on a phone: {width}px"
     b.click("chart-zoom-in")
     b.wait_until(lambda _: chart_state(b)["visible"] < s["visible"], "zoom in on a phone")
+    # Two fingers spreading apart zoom in further; pinching together zooms out.
+    zoomed = chart_state(b)["visible"]
+    box = b.driver.execute_script(
+        "const r = document.querySelector('[data-testid=candle-chart]').getBoundingClientRect();"
+        "return [r.left + r.width / 2, r.top + r.height / 2];")
+    pinch(b, box, 30, 120)
+    b.wait_until(lambda _: chart_state(b)["visible"] < zoomed, "spreading two fingers zooms in")
+    spread = chart_state(b)["visible"]
+    pinch(b, box, 120, 30)
+    b.wait_until(lambda _: chart_state(b)["visible"] > spread, "pinching zooms out")
     b.driver.execute_script("document.querySelector('[data-testid=candle-chart]').scrollIntoView({block: 'start'})")
     b.screenshot("chart-phone")
     assert re.search(r"\d", b.text("market-last"))
