@@ -60,6 +60,13 @@ def flow(b) -> str:
     return b.driver.execute_script("return document.querySelector('[data-testid=data-flow]').dataset.state")
 
 
+def feed_pill(b, market: str) -> str | None:
+    """The state of the market view's feed pill of `market`."""
+    return b.driver.execute_script(
+        "const row = [...document.querySelectorAll('[data-testid=feed-row]')].find(r => r.dataset.market === arguments[0]);"
+        "const pill = row && row.querySelector('[data-testid=feed-pill]'); return pill ? pill.dataset.state : null;", market)
+
+
 def feed_row(b, market: str) -> dict | None:
     return b.driver.execute_script("""
       const row = [...document.querySelectorAll('[data-testid=status-feed-row]')].find(r => r.dataset.market === arguments[0]);
@@ -94,15 +101,21 @@ def test_status_view_and_data_flow_pill(start_gateway, make_browser):
         assert b.wait_for("status-jobs").get_attribute("data-source") == "metrics"
         assert b.text("status-flow-value").startswith("live")
         b.screenshot("status-live")
+        # The market view's feed pill also follows the bars arriving, at the cadence learned.
+        b.go("market")
+        b.wait_until(lambda _: feed_pill(b, "BTCUSDT") == "live", "BTCUSDT's feed pill live")
     finally:
         feed.stop()
     stopped = time.monotonic()
-    # The feed stops; the socket stays open: the pill goes stale within two cadences (+1 s).
+    # The feed stops; the socket stays open: the pills go stale within two cadences (+1 s), not
+    # two intervals (2 min).
     b.wait_until(lambda _: flow(b) == "stale", "the pill stale once bars stop", timeout=10)
     waited = time.monotonic() - stopped
     assert 0.5 < waited < 5, f"stale after {waited:.1f}s for a 0.5 s cadence"
     assert b.conn_state() == "connected", "the socket is still open: only the data stopped"
     assert "BTC/USDT 1m" in b.text("data-flow")
+    b.wait_until(lambda _: feed_pill(b, "BTCUSDT") == "stale", "BTCUSDT's feed pill stale", timeout=5)
+    b.go("status")
     b.wait_until(lambda _: (feed_row(b, "BTCUSDT") or {}).get("state") == "stale", "BTCUSDT stale on the status view")
     assert b.text("status-flow-value").startswith("stale")
     b.screenshot("status-stale")

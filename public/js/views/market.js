@@ -74,7 +74,9 @@ export function mount(root, ctx) {
     fillSelect(marketSelect, marketOptions(markets), market);
     fillIntervals(interval);
     select();
-  });
+  }, () => (ctx.feeds ? ctx.feeds.feeds() : []));
+  // Each bar the page sees (any feed) moves its pill; the cadence learned makes a stop show at once.
+  const offFlow = ctx.feeds ? ctx.feeds.onChange(() => feeds.syncFlow(ctx.feeds.feeds())) : () => {};
 
   /** GET /v1/markets: the feed list and the pickers; the chart is (re)started only when its selection changed. */
   async function loadMarkets() {
@@ -140,6 +142,7 @@ export function mount(root, ctx) {
       clearInterval(refreshTimer);
       if (following) following.stop();
       following = null;
+      offFlow();
       indicators.dispose();
       chart.dispose();
       sentiment.dispose();
@@ -153,10 +156,11 @@ export function mount(root, ctx) {
  * choosing a row shows it on the chart.
  * @param {HTMLElement} list the `<ul>`
  * @param {(market: string, interval: string) => void} onChoose
+ * @param {() => Array<object>} flows the feed monitor's feeds (arrivals and cadences seen here)
  */
-function createFeedList(list, onChoose) {
+function createFeedList(list, onChoose, flows) {
   const pills = new Map();   // "MARKET:INTERVAL" → { pill, entry }
-  return {
+  const self = {
     /** Renders `markets`, marking `current` ({market, interval}) as the chart's. */
     show(markets, current) {
       pills.clear();
@@ -175,6 +179,24 @@ function createFeedList(list, onChoose) {
         return el('li', {}, button);
       })));
       list.hidden = !markets.length;
+      self.syncFlow(flows());
+    },
+    /**
+     * The feed monitor's view (`ctx.feeds.feeds()`): each row takes the newest arrival the page
+     * saw and the cadence it learned.
+     */
+    syncFlow(list) {
+      for (const f of list) {
+        const row = pills.get(`${f.market}:${f.interval}`);
+        if (!row || f.arrivedAt === null) continue;
+        const known = Date.parse(row.entry.received_at || '');
+        const cadence = f.flow.learned ? f.flow.cadence : undefined;
+        if ((isFinite(known) && f.arrivedAt <= known) && cadence === row.entry.cadence_ms) continue;
+        const newer = Date.parse(f.last_bar_time || '') > Date.parse(row.entry.last_bar_time || '') || !row.entry.last_bar_time;
+        row.entry = { ...row.entry, received_at: new Date(Math.max(f.arrivedAt, isFinite(known) ? known : 0)).toISOString(),
+          last_bar_time: newer ? f.last_bar_time : row.entry.last_bar_time, cadence_ms: cadence };
+        row.pill.set(row.entry);
+      }
     },
     /** A bar of the chart's topic arrived: its pill counts from that bar on. */
     barClosed(market, interval, bar) {
@@ -189,6 +211,7 @@ function createFeedList(list, onChoose) {
       row.pill.set(row.entry);
     },
   };
+  return self;
 }
 
 /**
