@@ -151,6 +151,8 @@ def test_chart_indicators_volume_levels_zoom_and_history(start_gateway, make_bro
     assert abs(price_at(shown["SMA 50"][1]) - sma(closes, 50)) < (p2 - p1) * 0.01, (price_at(shown["SMA 50"][1]), sma(closes, 50))
     assert abs(price_at(shown["EMA 20"][1]) - ema(closes[-1000:], 20)) < (p2 - p1) * 0.01
     b.screenshot("chart-indicators-levels")
+    b.click("theme-toggle")
+    b.screenshot("chart-indicators-levels-other-theme")
 
     # Closing it removes the levels (position.closed on the portfolio stream).
     status, _, body = gw.http("POST", f"/v1/positions/{pid}/close",
