@@ -51,6 +51,14 @@ def seed_bars(gw, count: int, seed: int = 5) -> list[dict]:
     return bars
 
 
+def configure(gw, body: dict) -> dict:
+    """Stores an engine configuration version (ADMIN) and returns it."""
+    headers = {"Authorization": f"Bearer {gw.token('ADMIN', 'ops')}", "Content-Type": "application/json"}
+    status, _, raw = gw.http("POST", "/v1/engine/config", headers, json.dumps(body).encode())
+    assert status == 200, raw
+    return json.loads(raw)
+
+
 def gw_now_ms() -> int:
     import time
     return int(time.time() * 1000)
@@ -103,6 +111,9 @@ def test_chart_indicators_volume_levels_zoom_and_history(start_gateway, make_bro
     gw = start_gateway(ENGINE_OFF)
     bars = seed_bars(gw, 3500)
     closes = [b["close"] for b in bars]
+    # The live configuration names the strategies (this gateway's own engine is off, so the seeded
+    # bars are not traded): the chart draws theirs.
+    configure(gw, {"strategies": ["pullback", "oops"]})
     b = make_browser(WIDE, "desktop")
     b.open(gw)
     b.sign_in("TRADER")
@@ -112,13 +123,13 @@ def test_chart_indicators_volume_levels_zoom_and_history(start_gateway, make_bro
     s = chart_state(b)
     assert s["held"] == 1000, s["held"]  # the first page of history
 
-    # The engine's default strategies (this gateway does not publish its engine configuration):
-    # pullback's SMA 50 and EMA 20 with its EMA band, oops's SMA 50 (shared) with its SMA band.
+    # The live strategies with their parameters: pullback's SMA 50 and EMA 20 with its EMA band,
+    # oops's SMA 50 (shared) with its SMA band.
     assert sorted(name for name, _ in s["lines"]) == ["EMA 20", "SMA 50"], s["lines"]
     assert sorted(s["bands"]) == ["EMA 20 ± 2 ATR 14", "SMA 50 ± 2 ATR 14"], s["bands"]
     keys = [el.get_attribute("data-indicator") for el in b.all("indicator-key-item")]
     assert sorted(keys) == sorted(["SMA 50", "EMA 20", "EMA 20 ± 2 ATR 14", "SMA 50 ± 2 ATR 14"]), keys
-    assert "default parameters" in b.text("indicator-source")
+    assert "engine configuration v1" in b.text("indicator-source")
     width, height = s["box"]
     for name, point in s["lines"]:
         x, y, n = point
@@ -196,6 +207,12 @@ def test_chart_indicators_volume_levels_zoom_and_history(start_gateway, make_bro
     assert "the most kept" in b.driver.execute_script("return document.querySelector('.market-status').textContent")
     svg.send_keys("\ue010")  # End: back to the latest
     b.wait_until(lambda _: chart_state(b)["candles"][-1] == bars[-1]["time"], "End shows the latest bar")
+    # An administrator changes the live parameters elsewhere: the open chart redraws with them
+    # (engine.config_changed on topic risk).
+    configure(gw, {"strategies": [{"name": "pullback", "params": {"ema_period": 30, "trend_period": 80}}]})
+    b.wait_until(lambda _: sorted(name for name, _ in chart_state(b)["lines"]) == ["EMA 30", "SMA 80"],
+                 "the chart redrawn with the new parameters")
+    assert "engine configuration v2" in b.text("indicator-source")
     b.assert_no_console_errors()
 
 
@@ -215,6 +232,7 @@ def pinch(b, centre: tuple[float, float], start: float, end: float, steps: int =
 def test_chart_on_a_phone(start_gateway, make_browser):
     gw = start_gateway(ENGINE_OFF)
     bars = seed_bars(gw, 600)
+    configure(gw, {"strategies": ["pullback", "oops"]})
     last = bars[-1]["close"]
     open_with_levels(gw, round(last, 2), round(last * 0.98, 2), round(last * 1.04, 2))
     b = make_browser(PHONE, "phone")

@@ -13,7 +13,7 @@ import time
 
 from browser import PHONE
 from test_dashboard import ENGINE_OFF, record_signal
-from test_dashboard_chart import WIDE, seed_bars
+from test_dashboard_chart import WIDE, configure, seed_bars
 from test_dashboard_markets import add_bars, ingest_status, rfc3339
 from test_ledger_api import run_script
 
@@ -95,7 +95,7 @@ def test_status_view_and_data_flow_pill(start_gateway, make_browser):
         assert xrp["state"] == "replay" and xrp["age"] == "2 h", xrp  # the last bar closed 2 h ago
         assert "BTC/USDT" in feed_row(b, "BTCUSDT")["text"]
         b.wait_until(lambda _: b.text("status-redis-value") == "up", "Redis up (from /ready)")
-        assert b.text("status-engine-value") == "unknown", "no engine route on this gateway"
+        b.wait_until(lambda _: b.text("status-engine-value") == "off · config v0", "the engine off (no strategies)")
         assert "Kill switch off" in b.text("status-engine-note")
         b.wait_until(lambda _: b.text("status-jobs-value") == "0 queued · 0 running", "the job queue")
         assert b.wait_for("status-jobs").get_attribute("data-source") == "metrics"
@@ -124,6 +124,14 @@ def test_status_view_and_data_flow_pill(start_gateway, make_browser):
         b.wait_until(lambda _: flow(b) == "live", "live again when bars resume")
     finally:
         feed.stop()
+    # A stored engine configuration (here paused) shows within the view's refresh.
+    admin = {"Authorization": f"Bearer {gw.token('ADMIN', 'ops')}", "Content-Type": "application/json"}
+    status, _, raw = gw.http("POST", "/v1/engine/config", admin,
+                             json.dumps({"strategies": ["pullback"], "status": "paused"}).encode())
+    assert status == 200, raw
+    b.wait_until(lambda _: b.text("status-engine-value") == "paused · config v1", "the paused engine on the status view",
+                 timeout=15)
+    assert "pullback" in b.text("status-engine-note")
     b.assert_no_console_errors()
 
     phone = make_browser(PHONE, "phone")
@@ -258,6 +266,7 @@ def test_no_long_task_while_events_stream(start_gateway, make_browser):
     held, indicators and volume drawn: no task of the page takes over 100 ms."""
     gw = start_gateway(ENGINE_OFF)
     bars = seed_bars(gw, 3500)
+    configure(gw, {"strategies": ["pullback", "oops"]})
     b = make_browser(WIDE, "desktop")
     b.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": LONG_TASKS})
     b.open(gw)

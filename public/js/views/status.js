@@ -76,8 +76,12 @@ export function mount(root, ctx) {
     let risk = null;
     try { risk = await ctx.api.get('/v1/risk'); } catch { risk = null; }
     const kill = risk ? (risk.kill_switch === true ? 'Kill switch engaged: no new entries.' : 'Kill switch off.') : 'Kill switch: unknown.';
-    if (engine && engine.status) {
-      const names = (engine.strategies || []).map((s) => s.name).join(', ') || 'no strategy';
+    if (engine && engine.readable === false) {
+      cards.engine.set('stale', `paused · config v${engine.version ?? '?'} unreadable`, `${engine.problem || 'The stored configuration cannot be read'}: the engine runs paused (exits only). ${kill}`);
+    } else if (engine && engine.status && !(engine.strategies || []).length) {
+      cards.engine.set('off', `off · config v${engine.version ?? '?'}`, `No strategy is configured (engine.strategies is empty): no engine runs. ${kill}`);
+    } else if (engine && engine.status) {
+      const names = engine.strategies.map((s) => s.name).join(', ');
       cards.engine.set(engine.status, `${engine.status} · config v${engine.version ?? '?'}`, `${names}. ${kill}`);
     } else {
       cards.engine.set('unknown', 'unknown', `This gateway does not publish the engine's state (GET /v1/engine). ${kill}`);
