@@ -17,16 +17,21 @@ public struct BacktestDocument: Sendable {
 
     /// One closed trade as the table shows it.
     public struct TradeRow: Sendable, Equatable {
-        /// Entry and exit times, ms since the Unix epoch.
+        /// Entry time, ms since the Unix epoch.
         public var entryTime: Int64
+        /// Exit time, ms since the Unix epoch.
         public var exitTime: Int64
         /// `BUY` or `SELL`.
         public var side: String
+        /// Fill price of the entry (slippage included).
         public var entryPrice: Double
+        /// Fill price of the exit (slippage included).
         public var exitPrice: Double
+        /// Quantity traded.
         public var size: Double
         /// Net of commission.
         public var pnl: Double
+        /// Commission of both fills.
         public var commission: Double
         /// The report's code (`STOP_LOSS`, ...); shown readable (`Stop loss`).
         public var exitReason: String

@@ -122,5 +122,6 @@ final class PDFCanvas {
 public struct ReportPDFError: Error, CustomStringConvertible {
     /// cairo's own words.
     public var message: String
+    /// The failure in a sentence.
     public var description: String { "PDF rendering failed: \(message)" }
 }
