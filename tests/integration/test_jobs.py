@@ -167,7 +167,7 @@ def test_export_formats_parse(start_gateway, datasets):
     assert hdrs["content-disposition"] == f'attachment; filename="backtest-{task}.json"'
     assert json.loads(body) == report
     status, _, body = rest(gw, f"/v1/backtest/report/{task}/export?format=xml")
-    assert status == 400 and "json or csv" in json.loads(body)["message"]
+    assert status == 400 and "json, csv or pdf" in json.loads(body)["message"]
     status, _, _ = rest(gw, "/v1/backtest/report/bt-unknown/export?format=csv")
     assert status == 404
 

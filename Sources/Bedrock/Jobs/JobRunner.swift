@@ -2,11 +2,14 @@ import Foundation
 import JSONCodec
 import TradingCore
 
-/// What a finished job produced: the report (JSON value and its stored text) and the CSV export.
+/// What a finished job produced: the report (JSON value and its stored text) and the CSV export,
+/// and for a backtest whose report holds a sampled equity curve, the chart series of the PDF
+/// export (`JobReport.chartSeries`).
 struct JobOutcome: Sendable {
     var report: JSONValue
     var json: String
     var csv: String
+    var chart: String? = nil
 }
 
 /// Runs one validated job on the calling (worker) thread: backtest or optimisation over the

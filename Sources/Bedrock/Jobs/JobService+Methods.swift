@@ -12,7 +12,7 @@ import RedisClient
 /// | `training.submit` | see `JobRequest.parse` and `TrainingSpec` | as `backtest.submit`; the `completed` report is `{"kind":"train","model": <version>}` |
 /// | `training.status` / `training.cancel` | `task_id` | as `backtest.status` (plus `model` once COMPLETED) / `backtest.cancel` |
 /// | `backtest.cancel` | `task_id` | `{"task_id","status"}` once stopped (the owner or an ADMIN only; again CANCELLED for a cancelled job, 409 for a COMPLETED or FAILED one) |
-/// | `GET /v1/backtest/report/{task_id}/export?format=json\|csv` | | `backtest-<id>.json` / `.csv` download |
+/// | `GET /v1/backtest/report/{task_id}/export?format=json\|csv\|pdf` | | `backtest-<id>.json` / `.csv` / `.pdf` download (pdf: backtests only, `JobService+PDF`) |
 extension JobService {
     /// `backtest.submit` / `optimize.submit`: validate, admit under the limits, persist, queue.
     func submit(_ kind: JobKind, _ call: MethodCall) -> Result<JSONValue, APIError> {
@@ -165,12 +165,13 @@ extension JobService {
         }
     }
 
-    /// The export download: `format` json (default) or csv.
+    /// The export download: `format` json (default), csv or pdf.
     func export(_ call: MethodCall) -> Result<Download, APIError> {
         let format = (call.params["format"]?.stringValue ?? "json").lowercased()
-        guard format == "json" || format == "csv" else {
-            return .failure(APIError(.badRequest, "format must be json or csv, got \"\(format)\""))
+        guard format == "json" || format == "csv" || format == "pdf" else {
+            return .failure(APIError(.badRequest, "format must be json, csv or pdf, got \"\(format)\""))
         }
+        if format == "pdf" { return pdfExport(call) }
         return withStore { c in
             let id = try taskID(call)
             let kind = (try record(id, on: c)["kind"]).flatMap(JobKind.init(rawValue:)) ?? .backtest

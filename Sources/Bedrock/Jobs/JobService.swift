@@ -275,6 +275,7 @@ public final class JobService: @unchecked Sendable {
         for attempt in 0..<3 {
             do {
                 if conn == nil || conn!.isBroken { conn = try RedisConnection(address) }
+                if let chart = outcome?.chart { try store.saveChart(id: job.id, chart, on: conn!) }
                 try store.finish(
                     id: job.id, status: status, reason: reason, report: outcome?.json, csv: outcome?.csv,
                     progress: status == .completed ? 1 : nil, on: conn!)

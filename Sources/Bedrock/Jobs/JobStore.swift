@@ -10,6 +10,7 @@ import TradingCore
 /// | `<prefix>job:<task_id>` | hash | `task_id, kind, owner, status, progress, reason, created_at, started_at, finished_at, instance, summary, cancel_requested` |
 /// | `<prefix>job:<task_id>:report` | string | the report JSON (COMPLETED jobs) |
 /// | `<prefix>job:<task_id>:csv` | string | the CSV export (COMPLETED jobs) |
+/// | `<prefix>job:<task_id>:chart` | string | a long backtest's equity series for the PDF export (`JobReport.chartSeries`) |
 /// | `<prefix>jobs:active` | set | task ids still PENDING or RUNNING |
 /// | `<prefix>jobs:instance:<id>` | string, PX | heartbeat of the gateway process running jobs |
 ///
@@ -74,6 +75,13 @@ struct JobStore: Sendable {
         return reply.integer == 1
     }
 
+    /// Stores a backtest's chart series (`JobReport.chartSeries`) for as long as its report.
+    /// Written just before `finish`: a job that turns out to be final already leaves only this
+    /// key, which expires with the same TTL.
+    func saveChart(id: String, _ chart: String, on c: RedisConnection) throws {
+        _ = try c.command(["SET", jobKey(id) + ":chart", chart, "EX", String(ttl)]).checked()
+    }
+
     /// The job hash, nil when unknown or expired.
     func record(id: String, on c: RedisConnection) throws -> [String: String]? {
         guard let items = try c.command(["HGETALL", jobKey(id)]).checked().array, !items.isEmpty else { return nil }
@@ -86,7 +94,8 @@ struct JobStore: Sendable {
         return out
     }
 
-    /// The stored report JSON or CSV (`suffix` `report` or `csv`), nil when expired.
+    /// The stored report JSON, CSV or chart series (`suffix` `report`, `csv` or `chart`), nil when
+    /// expired or never stored.
     func stored(id: String, _ suffix: String, on c: RedisConnection) throws -> [UInt8]? {
         let reply = try c.command(["GET", jobKey(id) + ":" + suffix]).checked()
         if case .bulk(let bytes) = reply { return bytes }
