@@ -23,6 +23,7 @@ import JWTAuth
 /// | `backtest.status`       | VIEWER     |
 /// | `backtest.report`       | VIEWER     |
 /// | `backtest.cancel`       | TRADER     |
+/// | `backtest.jobs`         | VIEWER     |
 /// | `optimize.submit`       | TRADER     |
 /// | `training.submit`       | TRADER     |
 /// | `training.status`       | VIEWER     |
@@ -54,6 +55,7 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case backtestStatus = "backtest.status"
     case backtestReport = "backtest.report"
     case backtestCancel = "backtest.cancel"
+    case backtestJobs = "backtest.jobs"
     case optimizeSubmit = "optimize.submit"
     case trainingSubmit = "training.submit"
     case trainingStatus = "training.status"

@@ -58,6 +58,7 @@ extension JobRequest {
         if case let .market(market, _, _, _) = data { config.market = market }
 
         var summary: JSONObject = ["strategy": .string(descriptor.name)]
+        summary["params"] = .object(JSONObject(fixed.sorted { $0.key < $1.key }.map { ($0.key, .plain($0.value)) }))
         switch data {
         case let .market(market, interval, _, _):
             summary["market"] = .string(market)
