@@ -13,6 +13,7 @@ enum JobHeadline {
     static let backtestKeys = [
         "roi", "sharpe_ratio", "max_drawdown", "win_rate", "total_trades", "profit_factor", "final_balance",
     ]
+    /// Fields of an optimisation's best set copied into its headline.
     static let bestSetKeys = ["score", "parameters", "roi", "sharpe_ratio", "max_drawdown", "win_rate", "total_trades"]
 
     /// The headline of `report` (a job of `kind`), nil when it has none.

@@ -9,8 +9,11 @@ import Foundation
 struct ParzenEstimator: Sendable {
     private var mus: [Double] = []
     private var sigmas: [Double] = []
-    /// log of each kernel's truncation mass Φ((1−μ)/σ) − Φ(−μ/σ).
-    private var logMass: [Double] = []
+    private var inverseSigmas: [Double] = []
+    /// 1 / each kernel's truncation mass Φ((1−μ)/σ) − Φ(−μ/σ).
+    private var inverseMasses: [Double] = []
+    /// Each kernel's density factor 1 / (σ √(2π) × mass).
+    private var densityScales: [Double] = []
 
     /// The estimator of the positions `points` (each in [0, 1]).
     init(_ points: [Double]) {
@@ -29,8 +32,12 @@ struct ParzenEstimator: Sendable {
             mus.append(mu)
             sigmas.append(sigma)
         }
-        logMass = zip(mus, sigmas).map { mu, sigma in
-            log(max(Self.cdf((1 - mu) / sigma) - Self.cdf(-mu / sigma), 1e-300))
+        inverseSigmas = sigmas.map { 1 / $0 }
+        inverseMasses = zip(mus, sigmas).map { mu, sigma in
+            1 / max(Self.cdf((1 - mu) / sigma) - Self.cdf(-mu / sigma), 1e-300)
+        }
+        densityScales = zip(sigmas, inverseMasses).map { sigma, inverseMass in
+            inverseMass / (sigma * (2 * Double.pi).squareRoot())
         }
     }
 
@@ -44,29 +51,26 @@ struct ParzenEstimator: Sendable {
         return rng.nextUnit()
     }
 
-    /// log density of the mixture at `x` (continuous dimensions).
+    /// log density of the mixture at `x` (continuous dimensions). Summed in the linear domain:
+    /// the prior's kernel (width 1) keeps the sum away from underflow anywhere in [0, 1].
     func logDensity(_ x: Double) -> Double {
-        var terms = [Double]()
-        terms.reserveCapacity(mus.count)
+        var sum = 0.0
         for i in mus.indices {
-            let z = (x - mus[i]) / sigmas[i]
-            terms.append(-0.5 * z * z - log(sigmas[i]) - Self.logRootTwoPi - logMass[i])
+            let z = (x - mus[i]) * inverseSigmas[i]
+            sum += exp(-0.5 * z * z) * densityScales[i]
         }
-        return Self.logMeanExp(terms)
+        return log(sum / Double(mus.count))
     }
 
     /// log of the mixture's mass on the bin `[a, b]` (discrete dimensions).
     func logMass(from a: Double, to b: Double) -> Double {
-        var terms = [Double]()
-        terms.reserveCapacity(mus.count)
+        var sum = 0.0
         for i in mus.indices {
-            let mass = Self.cdf((b - mus[i]) / sigmas[i]) - Self.cdf((a - mus[i]) / sigmas[i])
-            terms.append(log(max(mass, 1e-300)) - logMass[i])
+            let mass = Self.cdf((b - mus[i]) * inverseSigmas[i]) - Self.cdf((a - mus[i]) * inverseSigmas[i])
+            sum += max(mass, 0) * inverseMasses[i]
         }
-        return Self.logMeanExp(terms)
+        return log(max(sum / Double(mus.count), 1e-300))
     }
-
-    private static let logRootTwoPi = 0.5 * log(2 * Double.pi)
 
     /// The standard normal distribution function.
     static func cdf(_ z: Double) -> Double { 0.5 * erfc(-z / 2.0.squareRoot()) }
@@ -76,13 +80,5 @@ struct ParzenEstimator: Sendable {
         let u1 = 1 - rng.nextUnit()  // (0, 1]: log stays finite
         let u2 = rng.nextUnit()
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-    }
-
-    /// log of the mean of `exp(terms)`, computed without overflow.
-    static func logMeanExp(_ terms: [Double]) -> Double {
-        guard let top = terms.max(), top.isFinite else { return -.infinity }
-        var sum = 0.0
-        for t in terms { sum += exp(t - top) }
-        return top + log(sum / Double(terms.count))
     }
 }

@@ -64,9 +64,6 @@ public struct TPESearch: Sendable {
         rng = SplitMix64(seed: seed)
     }
 
-    /// Parameter sets proposed so far.
-    public var proposed: Int { points.count }
-
     /// The next sets to evaluate (at most `batchSize`), nil once the budget is spent or no untried
     /// set is left. The scores of the previous batch must have been recorded.
     public mutating func nextBatch() -> [[String: Double]]? {
