@@ -78,18 +78,6 @@ struct TPEDimension: Sendable {
         return value(level: level(u))
     }
 
-    /// The unit position of a value this dimension produced (the centre of its level's bin).
-    func unit(_ v: Double) -> Double {
-        guard let n = levels else { return upper > lower ? (v - lower) / (upper - lower) : 0.5 }
-        let k: Int
-        if let gridValues {
-            k = gridValues.enumerated().min { abs($0.element - v) < abs($1.element - v) }?.offset ?? 0
-        } else {
-            k = Int(v - lower.rounded(.up))
-        }
-        return (Double(min(max(k, 0), n - 1)) + 0.5) / Double(n)
-    }
-
     /// A uniform draw over the dimension (a level, or a point between the bounds).
     func uniform(_ rng: inout SplitMix64) -> Double {
         guard let n = levels else { return rng.nextUnit() }

@@ -70,10 +70,10 @@ public struct TPESearch: Sendable {
         precondition(pending == 0, "record the scores of the previous batch first")
         guard points.count < trials, !exhausted else { return nil }
         let count = min(TPESearch.batchSize, trials - points.count)
-        let model = points.count >= startup ? makeModel() : nil
+        var model = points.count >= startup ? makeModel() : nil
         var batch: [[String: Double]] = []
         for _ in 0..<count {
-            guard let point = propose(model) else {
+            guard let point = propose(&model) else {
                 exhausted = true
                 break
             }
@@ -92,8 +92,16 @@ public struct TPESearch: Sendable {
 
     // MARK: - proposals
 
+    /// The densities of one batch: good and bad per dimension, and the ratios of discrete
+    /// levels already weighed in this batch (candidates often land on the same levels).
+    private struct Model {
+        var good: [ParzenEstimator]
+        var bad: [ParzenEstimator]
+        var levelRatios: [[Int: Double]]
+    }
+
     /// The good and bad densities of each dimension, from the recorded trials.
-    private func makeModel() -> (good: [ParzenEstimator], bad: [ParzenEstimator])? {
+    private func makeModel() -> Model? {
         let order = scores.indices.filter { scores[$0] != nil }.sorted { a, b in
             let x = scores[a]!, y = scores[b]!
             if x != y { return lowerIsBetter ? x < y : x > y }
@@ -104,17 +112,18 @@ public struct TPESearch: Sendable {
         let good = Set(order.prefix(goodCount))
         let bad = scores.indices.filter { !good.contains($0) }
         let goodSorted = good.sorted()
-        return (
-            dimensions.indices.map { d in ParzenEstimator(goodSorted.map { points[$0][d] }) },
-            dimensions.indices.map { d in ParzenEstimator(bad.map { points[$0][d] }) }
-        )
+        return Model(
+            good: dimensions.indices.map { d in ParzenEstimator(goodSorted.map { points[$0][d] }) },
+            bad: dimensions.indices.map { d in ParzenEstimator(bad.map { points[$0][d] }) },
+            levelRatios: Array(repeating: [:], count: dimensions.count))
     }
 
     /// The candidate with the best l/g ratio that was not tried yet (a uniform untried set when
     /// every candidate was), recorded as proposed; nil when none is left. Without a model (no
     /// trial scored yet) a uniform untried set.
-    private mutating func propose(_ model: (good: [ParzenEstimator], bad: [ParzenEstimator])?) -> [Double]? {
-        guard let model else { return uniformUntried() }
+    private mutating func propose(_ batchModel: inout Model?) -> [Double]? {
+        guard var model = batchModel else { return uniformUntried() }
+        defer { batchModel = model }
         var best: (score: Double, point: [Double], key: [Double])?
         for _ in 0..<TPESearch.candidatesPerStep {
             var point = [Double]()
@@ -122,10 +131,23 @@ public struct TPESearch: Sendable {
             var score = 0.0
             for (d, dim) in dimensions.enumerated() {
                 let u = model.good[d].sample(&rng)
-                let snapped = dim.levels == nil ? u : dim.unit(dim.value(u))
-                point.append(snapped)
-                key.append(dim.value(snapped))
-                score += logRatio(dim, snapped, model.good[d], model.bad[d])
+                guard let n = dim.levels else {
+                    point.append(u)
+                    key.append(dim.value(u))
+                    score += model.good[d].logDensity(u) - model.bad[d].logDensity(u)
+                    continue
+                }
+                let level = dim.level(u)
+                point.append((Double(level) + 0.5) / Double(n))
+                key.append(dim.value(level: level))
+                if let known = model.levelRatios[d][level] {
+                    score += known
+                } else {
+                    let a = Double(level) / Double(n), b = Double(level + 1) / Double(n)
+                    let ratio = model.good[d].logMass(from: a, to: b) - model.bad[d].logMass(from: a, to: b)
+                    model.levelRatios[d][level] = ratio
+                    score += ratio
+                }
             }
             if seen.contains(key) { continue }
             if best == nil || score > best!.score { best = (score, point, key) }
@@ -134,14 +156,6 @@ public struct TPESearch: Sendable {
         seen.insert(best.key)
         points.append(best.point)
         return best.point
-    }
-
-    /// log l(x) − log g(x) for one dimension.
-    private func logRatio(_ dim: TPEDimension, _ u: Double, _ good: ParzenEstimator, _ bad: ParzenEstimator) -> Double {
-        guard let n = dim.levels else { return good.logDensity(u) - bad.logDensity(u) }
-        let k = Double(dim.level(u))
-        let a = k / Double(n), b = (k + 1) / Double(n)
-        return good.logMass(from: a, to: b) - bad.logMass(from: a, to: b)
     }
 
     /// A uniform set not tried yet (up to 100 draws), recorded as proposed; nil when none found.
