@@ -338,7 +338,7 @@ def test_bad_parameters(start_gateway, datasets, params, field):
 @pytest.mark.parametrize("params, field", [
     ({"strategy": "sma_cross", "dataset": SMALL}, "grid is required"),
     ({"strategy": "sma_cross", "dataset": SMALL, "grid": {"fast": [5]}, "metric": "luck"}, "valid: roi"),
-    ({"strategy": "sma_cross", "dataset": SMALL, "grid": {"fast": [5]}, "method": "magic"}, "method must be grid or random"),
+    ({"strategy": "sma_cross", "dataset": SMALL, "grid": {"fast": [5]}, "method": "magic"}, "method must be grid, random or bayesian"),
     ({"strategy": "sma_cross", "dataset": SMALL, "grid": {"fast": [0]}}, "valid: fast"),
     ({"strategy": "sma_cross", "dataset": SMALL, "grid": {"fast": [5]}, "walk_forward": 99}, "walk_forward"),
 ])

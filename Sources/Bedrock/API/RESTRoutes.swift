@@ -27,6 +27,7 @@ enum RESTRoutes {
         route("GET", "/v1/backtest/status/{task_id}", .backtestStatus),
         route("GET", "/v1/backtest/report/{task_id}", .backtestReport),
         route("POST", "/v1/backtest/cancel/{task_id}", .backtestCancel),
+        route("GET", "/v1/backtest/jobs", .backtestJobs),
         route("POST", "/v1/optimize/parameters", .optimizeSubmit),
         route("POST", "/v1/training/submit", .trainingSubmit),
         route("GET", "/v1/training/status/{task_id}", .trainingStatus),

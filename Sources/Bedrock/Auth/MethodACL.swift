@@ -24,6 +24,7 @@ import JWTAuth
 /// | `backtest.status`       | VIEWER     |
 /// | `backtest.report`       | VIEWER     |
 /// | `backtest.cancel`       | TRADER     |
+/// | `backtest.jobs`         | VIEWER     |
 /// | `optimize.submit`       | TRADER     |
 /// | `training.submit`       | TRADER     |
 /// | `training.status`       | VIEWER     |
@@ -56,6 +57,7 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case backtestStatus = "backtest.status"
     case backtestReport = "backtest.report"
     case backtestCancel = "backtest.cancel"
+    case backtestJobs = "backtest.jobs"
     case optimizeSubmit = "optimize.submit"
     case trainingSubmit = "training.submit"
     case trainingStatus = "training.status"

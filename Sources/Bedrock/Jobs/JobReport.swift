@@ -95,8 +95,11 @@ enum JobReport {
         var members: [(String, JSONValue)] = [("kind", "optimize"), ("strategy_name", .string(request.strategy))]
         switch spec.method {
         case .grid: members.append(("method", "grid"))
-        case let .random(trials, seed):
-            members += [("method", "random"), ("trials", .int(Int64(trials))), ("seed", .int(Int64(bitPattern: seed)))]
+        case let .random(trials, seed), let .bayesian(trials, seed):
+            members += [
+                ("method", .string(spec.methodName)), ("trials", .int(Int64(trials))),
+                ("seed", .int(Int64(bitPattern: seed))),
+            ]
         }
         members.append(("walk_forward", spec.walkForward.map { .int(Int64($0)) } ?? .null))
         members.append(

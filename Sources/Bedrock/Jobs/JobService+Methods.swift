@@ -140,6 +140,48 @@ extension JobService {
         }
     }
 
+    /// `backtest.jobs`: the caller's jobs (an ADMIN's: everyone's), newest first, `limit` (default
+    /// 20, at most 100) from `offset`, only those of `kind` (`backtest`, `optimize`, `train`) when
+    /// given: `{"total","limit","offset","data":[{"task_id","kind","status","owner","created_at",
+    /// "finished_at","progress","summary","metrics"}]}`; `metrics` is the headline of a COMPLETED
+    /// job (`JobHeadline`), null otherwise.
+    func history(_ call: MethodCall) -> Result<JSONValue, APIError> {
+        let paging: (offset: Int, limit: Int)
+        var kind: JobKind?
+        do throws(APIError) {
+            let p = LedgerParams(params: call.params)
+            paging = try p.paging()
+            if let name = try p.string("kind") {
+                guard let k = JobKind(rawValue: name) else {
+                    let valid = JobKind.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw APIError(.badRequest, "kind must be one of \(valid), got \"\(name)\"")
+                }
+                kind = k
+            }
+        } catch {
+            return .failure(error)
+        }
+        return withStore { c in
+            let page = try store.history(
+                owner: call.role == .admin ? nil : call.subject, kind: kind, offset: paging.offset, limit: paging.limit,
+                on: c)
+            let rows: [JSONValue] = page.jobs.map { id, f in
+                func text(_ key: String) -> JSONValue { f[key].flatMap { $0.isEmpty ? nil : .string($0) } ?? .null }
+                func json(_ key: String) -> JSONValue { f[key].flatMap { try? JSONCodec.parse($0) } ?? .null }
+                return .object([
+                    ("task_id", .string(id)), ("kind", text("kind")), ("status", text("status")), ("owner", text("owner")),
+                    ("created_at", text("created_at")), ("finished_at", text("finished_at")),
+                    ("progress", .double(Double(f["progress"] ?? "") ?? 0)), ("summary", json("summary")),
+                    ("metrics", f["status"] == JobStatus.completed.rawValue ? json("metrics") : .null),
+                ])
+            }
+            return [
+                "total": .int(Int64(page.total)), "limit": .int(Int64(paging.limit)), "offset": .int(Int64(paging.offset)),
+                "data": .array(rows),
+            ]
+        }
+    }
+
     /// The stored report or CSV of a COMPLETED job.
     func stored(_ id: String, _ suffix: String, on c: RedisConnection) throws -> [UInt8] {
         let r = try record(id, on: c)

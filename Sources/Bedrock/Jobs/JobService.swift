@@ -271,6 +271,9 @@ public final class JobService: @unchecked Sendable {
                     "task_id": "\(job.id)", "kind": "\(job.request.kind.rawValue)", "reason": "\(reason ?? "unknown")",
                 ])
         }
+        let headline = outcome.flatMap { JobHeadline.metrics(kind: job.request.kind, report: $0.report) }.map {
+            JSONCodec.encodeString($0)
+        }
         var conn = connection
         for attempt in 0..<3 {
             do {
@@ -278,7 +281,7 @@ public final class JobService: @unchecked Sendable {
                 if let chart = outcome?.chart { try store.saveChart(id: job.id, chart, on: conn!) }
                 try store.finish(
                     id: job.id, status: status, reason: reason, report: outcome?.json, csv: outcome?.csv,
-                    progress: status == .completed ? 1 : nil, on: conn!)
+                    progress: status == .completed ? 1 : nil, metrics: headline, on: conn!)
                 break
             } catch {
                 log.error(
