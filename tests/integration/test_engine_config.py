@@ -328,3 +328,11 @@ def test_deploy_an_optimisation_result(start_gateway, dataset):
     assert {k: added[0]["params"][k] for k in second} == second
     assert [s["name"] for s in config["strategies"]] == ["pullback", "oops", "sma_cross"]
     assert engine(gw) == config
+
+    # Jobs use the arbiter in effect, as live trading does, and say which.
+    status, _ = call(gw, "POST", "/v1/engine/config", body={"arbiter": {"threshold": 45}})
+    assert status == 200
+    status, later = call(gw, "POST", "/v1/backtest/submit", role="TRADER",
+                         body={"strategy": "sma_cross", "dataset": "wave-1h.csv"})
+    status, state = call(gw, "GET", f"/v1/backtest/status/{later['task_id']}", role="VIEWER")
+    assert status == 200 and state["request"]["arbiter"]["threshold"] == 45, state

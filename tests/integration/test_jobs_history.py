@@ -147,7 +147,7 @@ def test_job_history_per_user_and_for_an_admin_over_rest_and_the_socket(gw):
 
     status, mine = rest(gw, "/v1/backtest/jobs")
     assert status == 200, mine
-    assert mine["total"] == 3 and mine["limit"] == 20 and mine["offset"] == 0
+    assert mine["total"] == 3 and mine["page_size"] == 20 and mine["page"] == 1
     assert [j["task_id"] for j in mine["data"]] == alice[::-1]
     assert [j["created_at"] for j in mine["data"]] == sorted((j["created_at"] for j in mine["data"]), reverse=True)
     for job in mine["data"]:
@@ -175,7 +175,7 @@ def test_job_history_per_user_and_for_an_admin_over_rest_and_the_socket(gw):
     status, page = rest(gw, "/v1/backtest/jobs?limit=2&offset=0")
     assert page["total"] == 3 and [j["task_id"] for j in page["data"]] == alice[:0:-1]
     status, page = rest(gw, "/v1/backtest/jobs?limit=2&offset=2")
-    assert page["total"] == 3 and page["limit"] == 2 and page["offset"] == 2
+    assert page["total"] == 3 and page["page_size"] == 2 and page["page"] == 2
     assert [j["task_id"] for j in page["data"]] == alice[:1]
     status, page = rest(gw, "/v1/backtest/jobs?offset=10")
     assert status == 200 and page["total"] == 3 and page["data"] == []

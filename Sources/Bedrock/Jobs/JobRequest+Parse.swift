@@ -74,6 +74,12 @@ extension JobRequest {
                 .badRequest, "ml_model needs the arbiter (the model's score acts through it); drop \"arbiter\": false")
         }
         if let mlModel { summary["ml_model"] = .string(mlModel) }
+        if let a = config.arbiter {
+            summary["arbiter"] = .object([
+                ("rule_weight", .number(a.ruleWeight)), ("ml_weight", .number(a.mlWeight)),
+                ("llm_weight", .number(a.llmWeight)), ("threshold", .number(a.threshold)),
+            ])
+        }
         if compare { summary["compare"] = .array([.string(MLComparison.rulesOnly)]) }
 
         switch kind {

@@ -20,7 +20,9 @@ extension JobService {
         do {
             request = try pool.with { c in
                 try JobRequest.parse(
-                    kind, call.params, datasets: settings.datasetsDir, arbiter: settings.arbiter,
+                    kind, call.params, datasets: settings.datasetsDir,
+                    // The weights in effect (a run-time engine configuration's), as live trading uses.
+                    arbiter: try EngineConfigStore.arbiter(prefix: settings.prefix, fallback: settings.arbiter, on: c),
                     hasBars: { try JobData.hasBars(prefix: settings.prefix, market: $0, interval: $1, on: c) },
                     markets: { try JobData.markets(prefix: settings.prefix, on: c) })
             }
@@ -142,7 +144,7 @@ extension JobService {
 
     /// `backtest.jobs`: the caller's jobs (an ADMIN's: everyone's), newest first, `limit` (default
     /// 20, at most 100) from `offset`, only those of `kind` (`backtest`, `optimize`, `train`) when
-    /// given: `{"total","limit","offset","data":[{"task_id","kind","status","owner","created_at",
+    /// given, in the SPEC §4 list shape: `{"total","page","page_size","data":[{"task_id","kind","status","owner","created_at",
     /// "finished_at","progress","summary","metrics"}]}`; `metrics` is the headline of a COMPLETED
     /// job (`JobHeadline`), null otherwise.
     func history(_ call: MethodCall) -> Result<JSONValue, APIError> {
@@ -175,10 +177,8 @@ extension JobService {
                     ("metrics", f["status"] == JobStatus.completed.rawValue ? json("metrics") : .null),
                 ])
             }
-            return [
-                "total": .int(Int64(page.total)), "limit": .int(Int64(paging.limit)), "offset": .int(Int64(paging.offset)),
-                "data": .array(rows),
-            ]
+            return LedgerPage(total: page.total, data: rows.compactMap(\.objectValue)).json(
+                offset: paging.offset, limit: paging.limit)
         }
     }
 
