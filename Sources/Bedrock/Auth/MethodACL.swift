@@ -35,6 +35,10 @@ import JWTAuth
 /// | `models.deploy`         | ADMIN      |
 /// | `models.predict`        | VIEWER     |
 /// | `models.performance`    | VIEWER     |
+/// | `stats.daily`           | VIEWER     |
+/// | `stats.by_market`       | VIEWER     |
+/// | `stats.by_exit_reason`  | VIEWER     |
+/// | `stats.by_strategy`     | VIEWER     |
 public enum Method: String, Sendable, CaseIterable, Hashable {
     case marketsList = "markets.list"
     case signalsList = "signals.list"
@@ -70,6 +74,10 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case sentimentGet = "sentiment.get"
     case journalGenerate = "journal.generate"
     case reviewGenerate = "review.generate"
+    case statsDaily = "stats.daily"
+    case statsByMarket = "stats.by_market"
+    case statsByExitReason = "stats.by_exit_reason"
+    case statsByStrategy = "stats.by_strategy"
 
     /// The least role that may call this method.
     public var leastRole: Role {

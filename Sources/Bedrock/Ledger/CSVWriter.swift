@@ -1,0 +1,42 @@
+/// Writes RFC 4180 CSV into one byte buffer: fields separated by commas, records ended by CRLF;
+/// a field holding a comma, a double quote, CR or LF (or starting or ending with a space) is
+/// quoted, its quotes doubled. Absent fields (nil) are empty.
+struct CSVWriter {
+    /// The bytes written so far.
+    private(set) var bytes: [UInt8] = []
+
+    /// A writer with room for about `capacity` bytes.
+    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    /// Appends one record.
+    mutating func row(_ fields: [String?]) {
+        for (i, field) in fields.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            if let field { append(field) }
+        }
+        bytes.append(13)
+        bytes.append(10)
+    }
+
+    private mutating func append(_ field: String) {
+        var field = field
+        field.withUTF8 { utf8 in
+            var quote = false
+            for c in utf8 where c == 44 || c == 34 || c == 10 || c == 13 {
+                quote = true
+                break
+            }
+            if let first = utf8.first, let last = utf8.last, first == 32 || last == 32 { quote = true }
+            guard quote else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
+            bytes.append(34)
+            for c in utf8 {
+                if c == 34 { bytes.append(34) }
+                bytes.append(c)
+            }
+            bytes.append(34)
+        }
+    }
+}
