@@ -93,7 +93,11 @@ extension LedgerIndex {
         let missing: [Int64] = state.withLock { t in
             var missing: [Int64] = []
             for id in wanted {
-                if let row = t.signals.row(id), let name = t.words.name(row.strategy) { out[id] = name } else { missing.append(id) }
+                if let row = t.signals.row(id), let name = t.words.name(row.strategy) {
+                    out[id] = name
+                } else {
+                    missing.append(id)
+                }
             }
             return missing
         }

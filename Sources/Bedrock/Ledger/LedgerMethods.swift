@@ -67,7 +67,9 @@ public enum LedgerMethods {
         for kind in [LedgerRecord.signal, .position, .trade] {
             table.register(
                 download: DownloadRoute("/v1/\(kind.plural)/export", leastRole: .viewer) { call in
-                    MethodHandler.pooled(pool: pool, label: "export") { try reads.export(kind, LedgerParams(params: call.params), on: $0) }
+                    MethodHandler.pooled(pool: pool, label: "export") {
+                        try reads.export(kind, LedgerParams(params: call.params), on: $0)
+                    }
                 })
         }
         add(.riskKillSwitch) { call, p, c in
