@@ -79,4 +79,16 @@ final class LedgerIndexTests: RedisTestCase {
         XCTAssertEqual(try select(index, .trade, f).count, 1)
         XCTAssertEqual(try select(index, .position, f), [p])
     }
+
+    func testSmallBatchesAndACapacityGiveTheNewestRows() throws {
+        var ids: [Int64] = []
+        for day in 1...7 { ids.append(try signal("pullback", bar: "2026-01-0\(day)T00:00:00Z")) }
+        let batched = LedgerIndex(prefix: prefix, chunk: 2)
+        XCTAssertEqual(try select(batched, .signal), ids.reversed())
+        let bounded = LedgerIndex(prefix: prefix, capacity: 3, chunk: 2)
+        XCTAssertEqual(try select(bounded, .signal), Array(ids.reversed().prefix(3)))
+        let more = try signal("pullback", bar: "2026-01-08T00:00:00Z")
+        XCTAssertEqual(
+            try select(bounded, .signal), [more] + Array(ids.reversed().prefix(2)), "no restart: the dropped rows count as seen")
+    }
 }

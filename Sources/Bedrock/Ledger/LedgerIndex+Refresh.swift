@@ -13,22 +13,24 @@ extension LedgerIndex {
         }
     }
 
-    /// Records read per pipeline while catching up.
-    static let chunk = 2000
     private static let kinds: [LedgerRecord] = [.signal, .position, .trade]
 
-    /// Reads the records added since the last refresh (see the type's header).
+    /// Reads the records added since the last refresh (see the type's header), `chunk` ids per
+    /// kind at a time, each batch kept as soon as it is read: a long catch-up cut off by the
+    /// call's deadline resumes where it stopped on the next call.
     func refresh(on connection: RedisConnection) throws {
-        try refresh(on: connection, mayRestart: true)
+        var mayRestart = true
+        while try refreshBatch(on: connection, mayRestart: mayRestart) { mayRestart = false }
     }
 
-    private func refresh(on c: RedisConnection, mayRestart: Bool) throws {
+    /// Reads and keeps one batch; true when there may be more to read.
+    private func refreshBatch(on c: RedisConnection, mayRestart: Bool) throws -> Bool {
         let marks = state.withLock { t in Self.kinds.map { (last: t[$0].lastID, seen: t[$0].seen) } }
         var probe: [[String]] = []
         for (kind, mark) in zip(Self.kinds, marks) {
             let key = prefix + kind.indexName
             probe.append(["ZCOUNT", key, "-inf", String(mark.last)])
-            probe.append(["ZRANGEBYSCORE", key, "(\(mark.last)", "+inf"])
+            probe.append(["ZRANGEBYSCORE", key, "(\(mark.last)", "+inf", "LIMIT", "0", String(chunk)])
         }
         let replies = try c.pipeline(probe)
         var newIDs: [[Int64]] = []
@@ -37,11 +39,11 @@ extension LedgerIndex {
             if held != mark.seen {
                 guard mayRestart else { throw LedgerError.reply("the ledger indexes changed while being read") }
                 state.withLock { $0 = Tables(capacity: capacity) }
-                return try refresh(on: c, mayRestart: false)
+                return true
             }
             newIDs.append((try replies[2 * i + 1].checked().array ?? []).compactMap(\.integer))
         }
-        guard newIDs.contains(where: { !$0.isEmpty }) else { return }
+        guard newIDs.contains(where: { !$0.isEmpty }) else { return false }
         var stored: [[[String?]]] = []
         for (kind, ids) in zip(Self.kinds, newIDs) { stored.append(try read(kind, ids, on: c)) }
         let strategies = try signalStrategies(needed: stored[1] + stored[2], loaded: newIDs[0], stored[0], on: c)
@@ -61,24 +63,17 @@ extension LedgerIndex {
             }
             t.trades.append(trades)
         }
+        return newIDs.contains { $0.count == chunk }
     }
 
-    /// The filter fields of records `ids` of `kind` (nil for absent fields), in chunks.
+    /// The filter fields of records `ids` of `kind` (nil for absent fields), in one pipeline.
     private func read(_ kind: LedgerRecord, _ ids: [Int64], on c: RedisConnection) throws -> [[String?]] {
         let fields = Self.fields(kind)
-        var out: [[String?]] = []
-        out.reserveCapacity(ids.count)
-        var start = 0
-        while start < ids.count {
-            let slice = ids[start..<min(ids.count, start + Self.chunk)]
-            let replies = try c.pipeline(slice.map { ["HMGET", kind.key(prefix: prefix, id: $0)] + fields })
-            for reply in replies {
-                let values = try reply.checked().array ?? []
-                out.append((0..<fields.count).map { i in i < values.count ? values[i].string : nil })
-            }
-            start += Self.chunk
+        let replies = try c.pipeline(ids.map { ["HMGET", kind.key(prefix: prefix, id: $0)] + fields })
+        return try replies.map { reply in
+            let values = try reply.checked().array ?? []
+            return (0..<fields.count).map { i in i < values.count ? values[i].string : nil }
         }
-        return out
     }
 
     /// Strategy of every signal the new positions and trades (`needed`, signal id at field 2) name:

@@ -48,12 +48,15 @@ final class LedgerIndex: Sendable {
 
     let prefix: String
     let capacity: Int
+    /// Records of each kind read per batch while catching up.
+    let chunk: Int
     let state: Mutex<Tables>
 
     /// An empty index of the ledger under `prefix`.
-    init(prefix: String, capacity: Int = LedgerIndex.defaultCapacity) {
+    init(prefix: String, capacity: Int = LedgerIndex.defaultCapacity, chunk: Int = 2000) {
         self.prefix = prefix
         self.capacity = capacity
+        self.chunk = max(1, chunk)
         state = Mutex(Tables(capacity: capacity))
     }
 
