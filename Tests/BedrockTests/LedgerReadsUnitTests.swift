@@ -38,7 +38,7 @@ final class LedgerReadsUnitTests: XCTestCase {
         XCTAssertEqual(trade.exitReason, "STOP_LOSS")
         XCTAssertEqual(trade.from, 1_767_312_000_000)
         XCTAssertEqual(trade.to, 1_767_312_000_000)
-        XCTAssertTrue(try params([:]).filter(for: .position).isEmpty)
+        XCTAssertEqual(try params(["limit": 5, "status": ""]).filter(for: .position), LedgerFilter())
     }
 
     func testBadFiltersNameTheField() {

@@ -27,9 +27,6 @@ struct LedgerFilter: Sendable, Equatable {
     /// Inclusive bounds in epoch milliseconds.
     var from: Int64?
     var to: Int64?
-
-    /// True when nothing is filtered.
-    var isEmpty: Bool { self == LedgerFilter() }
 }
 
 extension LedgerParams {

@@ -51,17 +51,27 @@ struct LedgerReads: Sendable {
                 "\(page.total) rows match; an export holds at most \(Self.maxExportRows): narrow it with from/to or "
                     + "other filters, or pass limit (up to \(Self.maxExportRows)) for the newest rows")
         }
-        let stored = try hashes(kind, page.rows, on: c)
         let columns = Self.columns(kind)
-        var csv = CSVWriter(capacity: 64 + stored.count * 256)
+        let fields = columns.map(\.field)
+        let replies = try c.pipeline(page.rows.map { ["HMGET", kind.key(prefix: ledger.prefix, id: $0.id)] + fields })
+        var csv = CSVWriter(capacity: 64 + page.rows.count * 160)
         csv.row(columns.map(\.name) + (kind == .signal ? [] : ["strategy"]))
-        for (row, hash) in zip(page.rows, stored) where !hash.isEmpty {
-            var fields: [String?] = columns.map { column in
-                guard let text = hash[column.field], !text.isEmpty else { return nil }
-                return column.kind == .bool ? (text == "1" ? "true" : "false") : text
+        for (row, reply) in zip(page.rows, replies) {
+            let values = try reply.checked().array ?? []
+            guard values.contains(where: { !$0.isNull }) else { continue }  // gone since it was indexed
+            for (column, value) in zip(columns, values) {
+                guard case .bulk(let bytes) = value, !bytes.isEmpty else {
+                    csv.field(nil)
+                    continue
+                }
+                if column.kind == .bool {
+                    csv.field(bytes == [UInt8(ascii: "1")] ? "true" : "false")
+                } else {
+                    bytes.withUnsafeBytes { csv.field($0) }
+                }
             }
-            if kind != .signal { fields.append(page.words.name(row.strategy)) }
-            csv.row(fields)
+            if kind != .signal { csv.field(page.words.name(row.strategy)) }
+            csv.endRecord()
         }
         return Download(contentType: "text/csv; charset=utf-8", filename: "\(kind.plural).csv", body: csv.bytes)
     }
