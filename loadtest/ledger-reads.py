@@ -155,7 +155,7 @@ def main() -> None:
                 break
             if calls > 50:
                 raise SystemExit(f"first read failed: {status} {body[:200]!r}")
-        print(f"first call (the index reads every signal, position and trade): {(time.perf_counter() - t0) * 1000:.0f} ms "
+        print(f"first call after start (the index reads every signal, position and trade at start): {(time.perf_counter() - t0) * 1000:.0f} ms "
               f"in {calls} call(s)")
         routes = [
             ("stats.daily", "/v1/stats/daily"),

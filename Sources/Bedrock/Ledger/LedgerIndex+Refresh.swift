@@ -19,8 +19,10 @@ extension LedgerIndex {
     /// kind at a time, each batch kept as soon as it is read: a long catch-up cut off by the
     /// call's deadline resumes where it stopped on the next call.
     func refresh(on connection: RedisConnection) throws {
-        var mayRestart = true
-        while try refreshBatch(on: connection, mayRestart: mayRestart) { mayRestart = false }
+        try reading.withLock { _ in
+            var mayRestart = true
+            while try refreshBatch(on: connection, mayRestart: mayRestart) { mayRestart = false }
+        }
     }
 
     /// Reads and keeps one batch; true when there may be more to read.

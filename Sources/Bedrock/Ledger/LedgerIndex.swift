@@ -16,7 +16,9 @@ import Synchronization
 ///
 /// Bounds: at most `capacity` rows per kind (the oldest drop out of filters and analytics
 /// beyond it; about 100 bytes a row). One instance per gateway, shared by the API workers
-/// under a `Mutex`; readers take a copy-on-write snapshot and filter outside the lock.
+/// under a `Mutex`; readers take a copy-on-write snapshot and filter outside the lock. One
+/// refresh reads Redis at a time (`reading`); `warm(with:)` makes the first, long one on a
+/// thread of its own (`bedrock-ledger-index`) at start.
 final class LedgerIndex: Sendable {
     /// The tables and the vocabulary of their codes.
     struct Tables: Sendable {
@@ -51,6 +53,11 @@ final class LedgerIndex: Sendable {
     /// Records of each kind read per batch while catching up.
     let chunk: Int
     let state: Mutex<Tables>
+    /// Held while reading from Redis: one refresh at a time, so callers arriving during a long
+    /// catch-up wait for it and then find the rows there instead of reading them again.
+    let reading = Mutex(())
+    /// Runs the one read at start (`warm(with:)`).
+    private let warmer = WorkerPool(threads: 1, name: "bedrock-ledger-index")
 
     /// An empty index of the ledger under `prefix`.
     init(prefix: String, capacity: Int = LedgerIndex.defaultCapacity, chunk: Int = 2000) {
@@ -58,6 +65,12 @@ final class LedgerIndex: Sendable {
         self.capacity = capacity
         self.chunk = max(1, chunk)
         state = Mutex(Tables(capacity: capacity))
+    }
+
+    /// Reads the whole ledger in the background (at start), so the first list, export or
+    /// analytics call does not pay for it; a failure is left for the next call to retry.
+    func warm(with pool: RedisPool) {
+        warmer.submit { [self] in _ = try? pool.with { try refresh(on: $0) } }
     }
 
     /// The current tables (a copy-on-write snapshot: O(1), filter it outside the lock).

@@ -38,7 +38,9 @@ public enum LedgerMethods {
             let markets = try ledger.markets(on: c)
             return .object(["total": .int(Int64(markets.count)), "data": .array(markets.map(JSONValue.object))])
         }
-        let reads = LedgerReads(ledger: ledger, index: LedgerIndex(prefix: ledger.prefix))
+        let index = LedgerIndex(prefix: ledger.prefix)
+        index.warm(with: pool)
+        let reads = LedgerReads(ledger: ledger, index: index)
         add(.signalsList) { _, p, c in try reads.list(.signal, p, on: c) }
         add(.signalsGet) { _, p, c in try found(ledger.record(.signal, id: p.id(what: "signal"), on: c), p, "signal") }
         add(.signalsArbiterStats) { _, _, c in .object(try ledger.arbiterStats(on: c)) }
