@@ -56,6 +56,13 @@ final class LedgerReadsUnitTests: XCTestCase {
         XCTAssertTrue(refusal { _ = try params(["market": "??"]).filter(for: .signal) }?.hasPrefix("market must be") ?? false)
     }
 
+    func testMoneyBeyondInt64UnitsIsNotANumberRatherThanACrash() {
+        XCTAssertEqual(Money.units("92233720368.54775807"), Int64.max)
+        XCTAssertNil(Money.units("92233720368.54775808"))
+        XCTAssertNil(Money.units("1737897120000"))
+        XCTAssertEqual(Money.units("-0.3"), -30_000_000)
+    }
+
     func testStoredTimesParseWithoutFoundation() {
         XCTAssertEqual(LedgerTime.utcMillis("2026-01-02T00:00:00.123Z"), 1_767_312_000_123)
         XCTAssertEqual(LedgerTime.utcMillis("2026-01-02T00:00:00Z"), 1_767_312_000_000)
