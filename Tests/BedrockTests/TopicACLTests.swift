@@ -59,7 +59,7 @@ final class TopicACLTests: XCTestCase {
     }
 
     func testMethodTable() {
-        XCTAssertEqual(Method.allCases.count, 42)
+        XCTAssertEqual(Method.allCases.count, 46)
         let traderMethods: Set<String> = [
             "signals.generate", "positions.open", "positions.close", "backtest.submit",
             "backtest.cancel", "optimize.submit", "training.submit", "training.cancel", "news.publish",

@@ -37,6 +37,10 @@ import JWTAuth
 /// | `models.deploy`         | ADMIN      |
 /// | `models.predict`        | VIEWER     |
 /// | `models.performance`    | VIEWER     |
+/// | `stats.daily`           | VIEWER     |
+/// | `stats.by_market`       | VIEWER     |
+/// | `stats.by_exit_reason`  | VIEWER     |
+/// | `stats.by_strategy`     | VIEWER     |
 public enum Method: String, Sendable, CaseIterable, Hashable {
     case marketsList = "markets.list"
     case signalsList = "signals.list"
@@ -80,6 +84,10 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case engineDeploy = "engine.deploy"
     case enginePause = "engine.pause"
     case engineResume = "engine.resume"
+    case statsDaily = "stats.daily"
+    case statsByMarket = "stats.by_market"
+    case statsByExitReason = "stats.by_exit_reason"
+    case statsByStrategy = "stats.by_strategy"
 
     /// The least role that may call this method.
     public var leastRole: Role {
