@@ -27,7 +27,9 @@ final class EngineConfigurationTests: XCTestCase {
             (["arbiter": 3], "arbiter"),
             (["strategies": []], "strategies"),
             (["strategies": [["name": "pullback", "params": ["ema_period": 1]]]], "strategies"),
-            (["status": "paused"], "status"),
+            (["strategies": [["name": "sma_cross", "params": ["fast": 50, "slow": 10]]]], "strategies"),
+            (["status": "asleep"], "status"),
+            (["mode": "fast"], "mode"),
             ([:], "strategies"),
         ]
         for (update, field) in cases {

@@ -59,9 +59,9 @@ final class TopicACLTests: XCTestCase {
     }
 
     func testMethodTable() {
-        XCTAssertEqual(Method.allCases.count, 40)
+        XCTAssertEqual(Method.allCases.count, 46)
         let traderMethods: Set<String> = [
-            "signals.generate", "positions.close", "backtest.submit",
+            "signals.generate", "positions.open", "positions.close", "backtest.submit",
             "backtest.cancel", "optimize.submit", "training.submit", "training.cancel", "news.publish",
             "journal.generate", "review.generate",
         ]

@@ -1,9 +1,12 @@
 // app.js — the dashboard's entry module: theme, session restore, sign-in and sign-out, token
 // renewal before expiry, the one socket, hash routing (#/signals, #/portfolio, #/market,
-// #/backtest, #/models, #/risk, #/engine, #/analytics, #/history) and mounting each view once, on
-// its first visit after sign-in.
+// #/backtest, #/models, #/risk, #/status, #/engine, #/analytics, #/history) and mounting each view
+// once, on its first visit after sign-in; the header's data-flow pill (js/feed-monitor.js) and
+// notification bell (js/notify.js).
 
 import { createApi, devMint, devSignInRoles } from './api.js';
+import { createFeedMonitor } from './feed-monitor.js';
+import { createNotifier } from './notify.js';
 import { createSocket } from './socket.js';
 import { clear, el, errorText, toast } from './ui.js';
 import * as signinView from './views/signin.js';
@@ -14,9 +17,9 @@ import * as riskView from './views/risk.js';
 const SESSION_KEY = 'bedrock.session';
 const THEME_KEY = 'bedrock.theme';
 const ROLE_RANK = { VIEWER: 1, TRADER: 2, ADMIN: 3 };
-const VIEW_NAMES = ['signals', 'portfolio', 'market', 'backtest', 'models', 'risk', 'engine', 'analytics', 'history'];
+const VIEW_NAMES = ['signals', 'portfolio', 'market', 'backtest', 'models', 'risk', 'status', 'engine', 'analytics', 'history'];
 const VIEW_TITLES = { signals: 'Signals', portfolio: 'Portfolio', market: 'Market', backtest: 'Backtest', models: 'Models', risk: 'Risk',
-  engine: 'Engine', analytics: 'Analytics', history: 'Backtest history' };
+  status: 'System status', engine: 'Engine', analytics: 'Analytics', history: 'Backtest history' };
 
 /** View modules; the views after risk load on demand so a missing file cannot break the page. */
 const VIEW_LOADERS = {
@@ -26,6 +29,7 @@ const VIEW_LOADERS = {
   market: () => import('./views/market.js'),
   backtest: () => import('./views/backtest.js'),
   models: () => import('./views/models.js'),
+  status: () => import('./views/status.js'),
   engine: () => import('./views/engine.js'),
   analytics: () => import('./views/analytics.js'),
   history: () => import('./views/backtest-history.js'),
@@ -43,6 +47,8 @@ let signin = null;
 let current = null;      // name of the shown view
 let lastView = null;     // the last view shown, to return to after sign-in
 let signinMessage = null; // what the sign-in view says (expiry, sign-out), until the next sign-in
+let feedMonitor = null;  // is market data flowing (the header's data-flow pill, the status view)
+let notifier = null;     // the notification bell
 const mounted = new Map(); // view name → Promise<handle|null>
 
 // ---------------------------------------------------------------- theme
@@ -220,8 +226,12 @@ function startSession(next) {
     markets: cachedMarkets(),
     models: cachedModels(),
   };
+  feedMonitor = createFeedMonitor(ctx);
+  ctx.feeds = feedMonitor;
+  feedMonitor.onChange(showFlow);
+  notifier = createNotifier(ctx, $('notify-toggle'));
   $('whoami').textContent = `${session.sub} · ${session.role}`;
-  for (const id of ['whoami', 'signout', 'conn-state']) $(id).hidden = false;
+  for (const id of ['whoami', 'signout', 'conn-state', 'data-flow']) $(id).hidden = false;
   document.querySelector('nav.tabs').hidden = false;
   socket.start();
   scheduleRenewal();
@@ -267,6 +277,10 @@ function stopSession() {
     clear(section(name));
   }
   mounted.clear();
+  if (feedMonitor) feedMonitor.stop();
+  if (notifier) notifier.stop();
+  feedMonitor = null;
+  notifier = null;
   if (socket) socket.stop();
   socket = null;
   api = null;
@@ -274,7 +288,7 @@ function stopSession() {
   session = null;
   current = null;
   forgetSession();
-  for (const id of ['whoami', 'signout', 'conn-state']) $(id).hidden = true;
+  for (const id of ['whoami', 'signout', 'conn-state', 'data-flow']) $(id).hidden = true;
   document.querySelector('nav.tabs').hidden = true;
 }
 
@@ -299,6 +313,20 @@ function showConnection(state) {
   const labels = { connected: 'connected', reconnecting: 'reconnecting…', offline: 'offline' };
   node.querySelector('.conn-text').textContent = labels[state] || state;
   node.setAttribute('aria-label', `Connection: ${labels[state] || state}`);
+}
+
+/**
+ * The data-flow pill: whether bars are arriving (js/feed-monitor.js), which an open socket alone
+ * does not say. `live` green, `stale` amber (a live feed sent no bar for two of its cadences),
+ * `waiting`/`idle` grey; it links to the status view.
+ */
+function showFlow(summary) {
+  const node = $('data-flow');
+  node.dataset.state = summary.state;
+  node.querySelector('.flow-text').textContent = summary.text;
+  node.querySelector('.flow-short').textContent = summary.state === 'idle' ? 'no feed' : summary.state;
+  node.setAttribute('aria-label', `Market data: ${summary.text}`);
+  node.title = `Market data: ${summary.text}`;
 }
 
 // ---------------------------------------------------------------- routing and views

@@ -25,13 +25,8 @@ from test_engine_config import call, dataset, engine, wait_job  # noqa: F401 - `
 from test_ledger_api import run_script
 
 WIDE = (1440, 900)
-# Parts of SPEC §15 built on other branches: their tests are written and wait for the merge.
-NEEDS_JOBS_LIST = "GET /v1/backtest/jobs (contract Part C, branch wip-jobs) is not merged into this branch yet"
-NEEDS_STATS = "the /v1/stats/* routes and list exports (contract Part D, branch wip-reads) are not merged into this branch yet"
-NEEDS_PDF = "the PDF export (contract Part E, branch wip-pdf) is not merged into this branch yet"
-NEEDS_MANUAL = "POST /v1/positions/open (contract Part B, branch wip-manual) is not merged into this branch yet"
-# Until Part C is merged the history view's job list is a 404 (the view says so; opening by id works).
-NO_JOBS_LIST = (r"/v1/backtest/jobs\?.* 404",)
+# Manual entry (contract Part B, branch wip-manual) is not in r2l yet: its test is written and waits.
+NEEDS_MANUAL = "POST /v1/positions/open (contract Part B, branch wip-manual) is not merged into r2l yet"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,14 +214,13 @@ def test_optimisation_heat_map_and_deploy_rank(start_gateway, make_browser, data
     trader.click("theme-toggle")
     trader.screenshot("optimisation-other-theme")
     for b in (admin, trader):
-        b.assert_no_console_errors(allow=NO_JOBS_LIST)
+        b.assert_no_console_errors()
 
 
 # ---------------------------------------------------------------------------------------------
 # history and compare
 
 
-@pytest.mark.skip(reason=NEEDS_JOBS_LIST)
 def test_history_survives_reload_and_compare_overlays_curves(start_gateway, make_browser, dataset):  # noqa: F811
     gw = start_gateway({**FAST, "jobs": {"data_dir": str(dataset)}})
     backtests = [submit(gw, "/v1/backtest/submit", {"strategy": "sma_cross", "dataset": "wave-1h.csv",
@@ -282,7 +276,6 @@ def test_history_survives_reload_and_compare_overlays_curves(start_gateway, make
         x.assert_no_console_errors()
 
 
-@pytest.mark.skip(reason=NEEDS_PDF)
 def test_report_downloads_as_pdf(start_gateway, browser, dataset):  # noqa: F811
     gw = start_gateway({**FAST, "jobs": {"data_dir": str(dataset)}})
     task = submit(gw, "/v1/backtest/submit", {"strategy": "sma_cross", "dataset": "wave-1h.csv"})
@@ -315,7 +308,6 @@ def seed_trades(gw) -> None:
         assert out["status"] == "closed", out
 
 
-@pytest.mark.skip(reason=NEEDS_STATS)
 def test_analytics_totals_match_the_api(start_gateway, make_browser):
     gw = start_gateway(ENGINE_OFF)
     seed_trades(gw)

@@ -54,12 +54,18 @@ public final class BarPipeline: Sendable {
         live = Mutex(LiveState(settings: settings, version: 0, paused: false))
     }
 
-    /// What `apply` changes.
-    struct LiveState {
-        var settings: EngineSettings
-        var version: Int
-        var paused: Bool
+    /// What `apply` changes; `state` reads it at once, so one decision uses one version.
+    public struct LiveState: Sendable {
+        /// Settings in effect.
+        public var settings: EngineSettings
+        /// Configuration version.
+        public var version: Int
+        /// True while paused.
+        public var paused: Bool
     }
+
+    /// Settings, version and status in effect, read together.
+    public var state: LiveState { live.withLock { $0 } }
 
     /// Engine settings in effect (strategies and arbiter as of the last `apply`).
     public var settings: EngineSettings { live.withLock { $0.settings } }
@@ -94,6 +100,7 @@ public final class BarPipeline: Sendable {
     /// `reads` are the bar's state read beforehand in one round trip (`readCommands`); nil reads them.
     /// Ends with the stream mark update and `then` (e.g. the `XACK`), pipelined in one round trip.
     /// `features` holds each decision's feature vector (same order; nil or absent: none).
+    /// The settings, version and pause are read once per bar (`state`).
     func process(
         _ bar: StreamBar, key: String, decisions: [(name: String, decision: StrategyDecision)],
         features: [[Double]?] = [], previousTime: Int64?, origins: inout [Int64: PositionOrigin], reads: BarReads? = nil,
@@ -108,14 +115,17 @@ public final class BarPipeline: Sendable {
         let late = state.newest.map { bar.bar.time < $0 } ?? false
         // Only the newest live bars are the market's price now (the sentiment's 5 % band).
         if !late && !bar.backfill { llm?.observe(market: bar.market, price: bar.bar.close) }
-        let paused = isPaused
+        let current = self.state
+        let paused = current.paused
         if !late && !state.pending.isEmpty {
             try fillPending(bar, previousTime: previousTime, stored: state.pending, enter: !paused, on: c)
         }
         if state.openInMarket > 0 || !state.pending.isEmpty {
             try manageExits(bar, previousTime: previousTime, origins: &origins, on: c)
         }
-        if !paused { _ = try decide(bar, decisions: decisions, features: features, enterApproved: !late, on: c) }
+        if !paused {
+            _ = try decide(bar, decisions: decisions, features: features, enterApproved: !late, state: current, on: c)
+        }
         try finish(bar, key: key, then: then, on: c)
     }
 
@@ -169,10 +179,10 @@ public final class BarPipeline: Sendable {
     /// `ml` (and its model), the feature vector it was computed from and the LLM's `sentiment`.
     public func signalInput(
         _ entry: EntrySignal, strategy name: String, bar: StreamBar, ml: LiveModels.Scored = .init(),
-        features: [Double]? = nil, sentiment: LLMSentiment? = nil
+        features: [Double]? = nil, sentiment: LLMSentiment? = nil, arbiter: ArbiterConfig? = nil
     ) -> SignalInput {
         let assessment = SignalAssessment.assess(
-            entry, mlScore: ml.score, sentiment: sentiment, arbiter: settings.arbiter)
+            entry, mlScore: ml.score, sentiment: sentiment, arbiter: arbiter ?? settings.arbiter)
         var explanation = "\(name) \(entry.signalType.rawValue) on \(bar.market) \(bar.interval) bar \(bar.barTime): "
         if case .stop(let level) = entry.order {
             explanation += "\(entry.side == .buy ? "buy" : "sell") stop at \(level), working on the next bar only; "
@@ -212,11 +222,11 @@ public final class BarPipeline: Sendable {
     /// feature vector of `decisions[i]`: recorded on the signal and scored by the deployed models.
     public func decide(
         _ bar: StreamBar, decisions: [(name: String, decision: StrategyDecision)], features: [[Double]?] = [],
-        enterApproved: Bool = true, on c: RedisConnection
+        enterApproved: Bool = true, state given: LiveState? = nil, on c: RedisConnection
     ) throws -> [SignalOutcome] {
         var out: [SignalOutcome] = []
         let now = clock(bar)
-        let current = live.withLock { $0 }
+        let current = given ?? state
         if let models, decisions.contains(where: { if case .enter = $0.decision { true } else { false } }) {
             try models.refresh(on: c)
         }
@@ -226,7 +236,9 @@ public final class BarPipeline: Sendable {
             let ml = try score(entry, strategy: name, bar: bar, features: vector, on: c)
             // History bars get no sentiment (today's news says nothing about them) and no explanation.
             let sentiment = bar.backfill ? nil : llm?.sentiment(market: bar.market, price: bar.bar.close)
-            var input = signalInput(entry, strategy: name, bar: bar, ml: ml, features: vector, sentiment: sentiment)
+            var input = signalInput(
+                entry, strategy: name, bar: bar, ml: ml, features: vector, sentiment: sentiment,
+                arbiter: current.settings.arbiter)
             input.params = current.settings.resolvedParameters(of: name, on: bar.market)
             input.configVersion = current.version
             let write = try ledger.recordSignal(input, on: c, nowMillis: now)

@@ -61,29 +61,36 @@ public struct EngineConfiguration: Sendable, Equatable {
         ])
     }
 
-    /// Reads a stored configuration (what `json` wrote); nil when it is not one.
+    /// Reads a stored configuration (what `json` wrote); nil when it is not one or names a
+    /// strategy or parameter this build does not have (`StoredHeader` still reads its version).
     public static func stored(_ text: String) -> EngineConfiguration? {
-        guard let o = (try? JSONCodec.parse(text))?.objectValue, let version = o["version"]?.intValue,
-            let status = o["status"]?.stringValue.flatMap(Status.init(rawValue:)),
+        guard let header = StoredHeader(text), let o = header.object,
             let strategies = try? LiveStrategy.parseList(o["strategies"] ?? .null, fromText: false),
-            let arbiter = try? parseArbiter(o["arbiter"], over: .default)
+            let arbiter = header.arbiter
         else { return nil }
         return EngineConfiguration(
-            version: Int(version), status: status, strategies: strategies, arbiter: arbiter,
+            version: header.version, status: header.status, strategies: strategies, arbiter: arbiter,
             updatedBy: o["updated_by"]?.stringValue ?? "", updatedAt: o["updated_at"]?.stringValue,
             source: o["source"]?.objectValue)
     }
 
-    /// This configuration changed by `update` (`engine.configure`'s body: `strategies` and/or
-    /// `arbiter`, each replacing what it names; an omitted part is kept). Every problem is an
-    /// `EngineConfigError` naming the field, e.g. `strategies[1].params.fast`.
+    /// Fields of `engine.configure`'s body that only echo what `engine.get` answered (a client may
+    /// send back what it read); they are ignored.
+    static let readOnlyFields: Set<String> = ["updated_by", "updated_at", "source"]
+
+    /// This configuration changed by `update` (`engine.configure`'s body: `strategies`, `arbiter`
+    /// and/or `status`, each replacing what it names; an omitted part is kept; `version` is the
+    /// caller's business, see `EngineConfigMethods`). Every problem is an `EngineConfigError`
+    /// naming the field, e.g. `arbiter.threshold` or `strategies` (the message names the
+    /// strategy and parameter).
     public func applying(_ update: JSONObject) throws(EngineConfigError) -> EngineConfiguration {
-        for key in update.keys where !["strategies", "arbiter"].contains(key) {
+        let known: Set<String> = ["strategies", "arbiter", "status", "version"]
+        for key in update.keys where !known.contains(key) && !EngineConfiguration.readOnlyFields.contains(key) {
             throw EngineConfigError(
-                field: key, message: "is not a configuration field (known: strategies, arbiter)")
+                field: key, message: "is not a configuration field (known: strategies, arbiter, status, version)")
         }
-        guard update["strategies"] != nil || update["arbiter"] != nil else {
-            throw EngineConfigError(field: "strategies", message: "give strategies and/or arbiter")
+        guard update["strategies"] != nil || update["arbiter"] != nil || update["status"] != nil else {
+            throw EngineConfigError(field: "strategies", message: "give strategies, arbiter and/or status")
         }
         var next = self
         if let s = update["strategies"] {
@@ -105,6 +112,12 @@ public struct EngineConfiguration: Sendable, Equatable {
             }
         }
         if let a = update["arbiter"] { next.arbiter = try EngineConfiguration.parseArbiter(a, over: arbiter) }
+        if let st = update["status"] {
+            guard let parsed = st.stringValue.flatMap(Status.init(rawValue:)) else {
+                throw EngineConfigError(field: "status", message: "must be running or paused")
+            }
+            next.status = parsed
+        }
         return next
     }
 
@@ -143,6 +156,29 @@ public struct EngineConfiguration: Sendable, Equatable {
             }
         }
         return a
+    }
+}
+
+/// What can be read of a stored configuration even when its strategies cannot (a later build
+/// renamed a parameter, a hand edit): its version, status and arbiter, so that pause and resume
+/// keep working and the engine can fail safe.
+public struct StoredHeader: Sendable {
+    /// The stored version.
+    public var version: Int
+    /// The stored status (paused when unreadable: the safe side).
+    public var status: EngineConfiguration.Status
+    /// The stored arbiter, nil when unreadable.
+    public var arbiter: ArbiterConfig?
+    /// The whole stored object.
+    public var object: JSONObject?
+
+    /// The header of `text`; nil when `text` is not a JSON object with a version.
+    public init?(_ text: String) {
+        guard let o = (try? JSONCodec.parse(text))?.objectValue, let v = o["version"]?.intValue else { return nil }
+        version = Int(v)
+        status = o["status"]?.stringValue.flatMap(EngineConfiguration.Status.init(rawValue:)) ?? .paused
+        arbiter = try? EngineConfiguration.parseArbiter(o["arbiter"], over: .default)
+        object = o
     }
 }
 

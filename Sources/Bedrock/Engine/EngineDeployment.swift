@@ -19,12 +19,16 @@ public enum EngineDeployment {
         public var config: EngineConfiguration
         /// Keys of the parameter set not deployed.
         public var ignored: [String]
+        /// What the trader should know about where the set now applies.
+        public var warnings: [String] = []
     }
 
     /// Applies result `rank` (1-based) of `report` (the stored optimisation report) from the job
-    /// that ran on `market` (nil: a dataset file) to `config`.
+    /// that ran on `market` (nil: a dataset file) to `config`; `job` is the job's summary
+    /// (`interval`, `ml_model`), for the warnings and the source.
     public static func apply(
-        report: JSONObject, market: String?, rank: Int, taskID: String, to config: EngineConfiguration
+        report: JSONObject, market: String?, rank: Int, taskID: String, to config: EngineConfiguration,
+        job: JSONObject = [:]
     ) throws(EngineConfigError) -> Outcome {
         guard let strategy = report["strategy_name"]?.stringValue else {
             throw EngineConfigError(field: "task_id", message: "\(taskID) is not an optimisation report")
@@ -58,8 +62,20 @@ public enum EngineDeployment {
         next = try next.applying(["strategies": .array(next.strategies.map(\.jsonValue))])
         var source: JSONObject = ["task_id": .string(taskID), "rank": .int(Int64(rank)), "strategy": .string(strategy)]
         if let market { source["market"] = .string(market) }
+        if let interval = job["interval"]?.stringValue { source["interval"] = .string(interval) }
         next.source = source
-        return Outcome(config: next, ignored: ignored.sorted())
+        var warnings: [String] = []
+        if let market, next.strategies.contains(where: { $0.name == strategy && $0.markets == nil }) {
+            warnings.append(
+                "\(strategy) runs on every market (\"*\"): the parameters found on \(market) now apply to all of them")
+        }
+        if let interval = job["interval"]?.stringValue {
+            warnings.append("the search ran on \(interval) bars; the live strategy decides on every interval of its markets")
+        }
+        if let model = job["ml_model"]?.stringValue {
+            warnings.append("the search scored signals with \(model); live signals are scored by the deployed models")
+        }
+        return Outcome(config: next, ignored: ignored.sorted(), warnings: warnings)
     }
 
     /// `strategies` with `deployed` (its parameters) placed on `market` (nil: every market).

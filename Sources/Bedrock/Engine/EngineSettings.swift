@@ -85,9 +85,10 @@ public struct EngineSettings: Sendable, Equatable {
         "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 
-    /// Checks that every strategy name is registered and its parameters are valid.
+    /// Checks that every strategy name is registered and a strategy can be made with its
+    /// parameters (ranges and their combination).
     public func validate() throws {
-        for s in live { _ = try StrategyRegistry.descriptor(named: s.name).resolve(s.parameters) }
+        for s in live { _ = try StrategyRegistry.make(name: s.name, parameters: s.parameters) }
     }
 
     /// The live strategies that run on `market`, in configuration order.

@@ -7,9 +7,9 @@ extension LiveEngine {
     /// deployed in `models` (`LiveModels`), given the LLM's sentiment and explanations by `llm`
     /// (nil: no provider), the engine configuration methods (`engine.*`) registered and the
     /// consumer thread started. The configuration in effect is the stored version when there is
-    /// one (`EngineConfigStore`), else the file's; with no strategy (`engine.strategies: []`)
-    /// the engine consumes nothing (bars are neither consumed nor traded; `signals.generate`
-    /// answers null) until a stored version gives it strategies.
+    /// one (`EngineConfigStore`), else the file's. `engine.strategies: []` in the file disables
+    /// this gateway's engine (bars are neither consumed nor traded here; `signals.generate`
+    /// answers null); it still serves the `engine.*` methods.
     /// Its counters go into `metrics`. The caller stops it (`stop()`) before Redis goes away.
     public static func startForGateway(
         config: GatewayConfig, address: RedisAddress, ledger: Ledger,
@@ -27,7 +27,7 @@ extension LiveEngine {
         EngineMethods.register(in: methods, pipeline: engine.pipeline, pool: pool)
         EngineConfigMethods.register(in: methods, store: configs, pool: pool)
         ModelMethods.register(in: methods, registry: registry, pool: pool)
-        engine.start()
+        if !settings.strategies.isEmpty { engine.start() }
         return engine
     }
 }

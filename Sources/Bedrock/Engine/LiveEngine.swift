@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 import GatewayCore
 import Logging
@@ -116,16 +117,7 @@ public final class LiveEngine: @unchecked Sendable {
         do {
             let c = try connect()
             let now = monotonicMillis()
-            if now >= nextConfigCheck {
-                try refreshConfiguration(on: c)
-                nextConfigCheck = now + EngineConfigStore.checkIntervalMillis
-            }
-            guard !pipeline.settings.live.isEmpty else {
-                // No strategy (`engine.strategies: []`): the engine is off until a stored
-                // configuration gives it one.
-                Thread.sleep(forTimeInterval: Double(EngineConfigStore.checkIntervalMillis) / 1000)
-                return
-            }
+            try refreshConfigurationIfDue(on: c)
             if now >= nextDiscover {
                 try discover(on: c)
                 nextDiscover = now + Int64(settings.discoverIntervalMillis)
@@ -159,29 +151,66 @@ public final class LiveEngine: @unchecked Sendable {
         }
     }
 
-    /// Puts a newly stored configuration version into effect between two bars: the strategies
-    /// are rebuilt from each stream's own history on its next bar (`StrategyBook`), so no bar is
-    /// skipped or processed twice across the switch. A version this build cannot read is logged
-    /// and the one in effect kept.
+    /// `refreshConfiguration` at most every `EngineConfigStore.checkIntervalMillis`; called
+    /// between rounds and before every bar, so a change (a pause) takes effect within that
+    /// interval even during a long catch-up.
+    private func refreshConfigurationIfDue(on c: RedisConnection) throws {
+        let now = monotonicMillis()
+        guard now >= nextConfigCheck else { return }
+        nextConfigCheck = now + EngineConfigStore.checkIntervalMillis
+        try refreshConfiguration(on: c)
+    }
+
+    /// Puts a newly stored configuration version into effect between two bars. When the
+    /// strategies changed, their states are rebuilt from each stream's own history on its next
+    /// bar (`StrategyBook`), so no bar is skipped or processed twice across the switch; a change
+    /// of the arbiter or the status keeps them.
+    ///
+    /// Fail safe: a stored version this build cannot read (a strategy or parameter it does not
+    /// have) pauses the engine — exits and marks go on, no new entry — with one `risk.alert`
+    /// `ENGINE_CONFIG_UNREADABLE` per stored text (`engine_alert.lua`) and the
+    /// `bedrock_engine_config_unreadable` gauge, until a readable version is stored.
     private func refreshConfiguration(on c: RedisConnection) throws {
         guard let configs else { return }
         let text = try configs.currentText(on: c)
         guard text != appliedConfig else { return }
         let config: EngineConfiguration
-        do {
-            config = try text.map(configs.parsed) ?? configs.fileConfig
-        } catch {
-            log.error("engine: stored configuration refused, keeping the one in effect", metadata: ["error": "\(error)"])
-            appliedConfig = text
-            return
+        if let text {
+            guard let readable = EngineConfiguration.stored(text) else {
+                try failSafe(text, on: c)
+                return
+            }
+            config = readable
+        } else {
+            config = configs.fileConfig
         }
+        let strategiesChanged = config.strategies != pipeline.settings.live
         pipeline.apply(config)
-        metrics.setConfiguration(version: config.version, paused: config.isPaused)
+        metrics.setConfiguration(version: config.version, paused: config.isPaused, unreadable: false)
         appliedConfig = text
-        books = [:]
+        if strategiesChanged { books = [:] }
         log.info(
             "engine: configuration applied",
             metadata: ["version": "\(config.version)", "status": "\(config.status.rawValue)", "by": "\(config.updatedBy)"])
+    }
+
+    /// The engine's answer to an unreadable stored version: paused on the strategies in effect.
+    private func failSafe(_ text: String, on c: RedisConnection) throws {
+        let header = StoredHeader(text)
+        let current = pipeline.settings
+        let version = header?.version ?? pipeline.configVersion
+        pipeline.apply(
+            EngineConfiguration(version: version, status: .paused, strategies: current.live, arbiter: current.arbiter))
+        metrics.setConfiguration(version: version, paused: true, unreadable: true)
+        let problem = EngineConfigStore.problem(text)
+        log.error("engine: stored configuration unreadable, paused (exits and marks only)", metadata: ["problem": "\(problem)"])
+        _ = try pipeline.ledger.run(
+            "engine_alert",
+            [
+                "digest": .string(SHA256.hex(text)), "version": header.map { .int(Int64($0.version)) } ?? .null,
+                "message": .string(problem + "; the engine is paused (exits and marks only) until a readable version is stored"),
+            ], on: c)
+        appliedConfig = text
     }
 
     private func connect() throws -> RedisConnection {
@@ -370,6 +399,7 @@ public final class LiveEngine: @unchecked Sendable {
 
     /// Runs the pipeline on one stream entry, then `XACK`s it.
     private func process(_ entry: RedisReply, key: String, on c: RedisConnection) throws {
+        try refreshConfigurationIfDue(on: c)
         guard let (id, decoded) = StreamBar.decode(entry: entry) else { return }
         guard let bar = decoded else {
             // Not a kline.closed event: nothing to trade on, never retried.

@@ -52,6 +52,7 @@ public enum LedgerRecord: Sendable {
                 ("exit_reason", "exit_reason", .string), ("roi", "roi", .number),
                 ("trade_id", "trade_id", .integer), ("opened_at", "opened_at", .string),
                 ("closed_at", "closed_at", .string), ("duration_s", "duration_s", .integer),
+                ("opened_by", "opened_by", .string), ("closed_by", "closed_by", .string),
                 ("updated_at", "updated_at", .string),
             ]
         case .trade:

@@ -131,7 +131,7 @@ local POSITION_EVENT_SCHEMA = {
   {'position_id', 'int'}, {'market', 'str'}, {'side', 'str'}, {'position_size', 'num'},
   {'entry_price', 'num'}, {'current_price', 'num'}, {'unrealized_pnl', 'num'},
   {'stop_loss_price', 'num'}, {'trailing_stop_price', 'num'}, {'profit_target_price', 'num'},
-  {'position_weight_used', 'num'}, {'status', 'str'},
+  {'position_weight_used', 'num'}, {'status', 'str'}, {'signal_id', 'int'}, {'opened_by', 'str'},
 }
 
 -- portfolio.updated for the position stored at `key`.
@@ -140,7 +140,7 @@ local function emit_position_update(key, action)
     {'id', 'int'}, {'market', 'str'}, {'side', 'str'}, {'size', 'num'}, {'entry_price', 'num'},
     {'current_price', 'num'}, {'unrealized_pnl', 'num'}, {'stop_loss_price', 'num'},
     {'trailing_stop_price', 'num'}, {'profit_target_price', 'num'},
-    {'position_weight_used', 'num'}, {'status', 'str'}})
+    {'position_weight_used', 'num'}, {'status', 'str'}, {'signal_id', 'int'}, {'opened_by', 'str'}})
   local fields = {}
   for i, kv in ipairs(f) do fields[i] = {POSITION_EVENT_SCHEMA[i][1], kv[2]} end
   table.insert(fields, 3, {'action', action})
