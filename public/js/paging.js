@@ -1,0 +1,79 @@
+// paging.js — lists filtered and paged on the server (signals, closed positions, trades): the
+// filter fields (their values become the list route's query, SPEC §15 part D), and the pager —
+// "1–50 of 1,217" with Newer / Older — so a filter applies to every matching row the gateway
+// holds, not only to the rows loaded.
+
+import { el, fmtNum, labelledSelect, setOptions } from './ui.js';
+import { marketLabel } from './markets.js';
+
+/**
+ * A filter toolbar: selects and date inputs whose values form the list's query.
+ * @param {string} prefix testid prefix: fields are `<prefix>-filter-<name>`
+ * @param {Array<{name: string, label: string, options?: Array<[string, string]>, date?: boolean, hook?: string}>} fields
+ *   `name` is the query parameter; `options` make a select (first option: any), `date` a date input
+ *   (UTC day; `to` includes the whole day, as the gateway reads it); `hook` replaces `name` in the testid
+ * @param {() => void} onChange called after any field changed
+ * @returns {{node: HTMLElement, query: () => Object<string, string>, setOptions: (name: string, options: Array<[string, string]>) => void}}
+ */
+export function createFilterBar(prefix, fields, onChange) {
+  const inputs = {};
+  const parts = fields.map((f) => {
+    const id = `${prefix}-f-${f.name}`;
+    if (f.date) {
+      inputs[f.name] = el('input', { type: 'date', id, testid: `${prefix}-filter-${f.hook || f.name}` });
+      inputs[f.name].addEventListener('change', onChange);
+      return el('div', { class: 'field' }, el('label', { for: id, text: f.label }), inputs[f.name]);
+    }
+    const { field, select } = labelledSelect(f.label, f.options || [], { id, testid: `${prefix}-filter-${f.hook || f.name}` });
+    inputs[f.name] = select;
+    select.addEventListener('change', onChange);
+    return field;
+  });
+  return {
+    node: el('div', { class: 'toolbar filters', role: 'group', 'aria-label': 'Filters' }, parts),
+    query() {
+      const q = {};
+      for (const [name, input] of Object.entries(inputs)) if (input.value) q[name] = input.value;
+      return q;
+    },
+    setOptions(name, options) { setOptions(inputs[name], options); },
+  };
+}
+
+/**
+ * The market filter's options from `ctx.markets()` (the canonical id as value, the symbol as text).
+ * @param {object} ctx the view context
+ * @param {{setOptions: Function}} bar
+ * @param {string} [name] the field's name
+ */
+export function fillMarkets(ctx, bar, name = 'market') {
+  ctx.markets().then((list) => bar.setOptions(name, [['', 'All markets'],
+    ...list.map((m) => [m.market, marketLabel(m)]).sort((a, b) => a[1].localeCompare(b[1]))])).catch(() => {});
+}
+
+/**
+ * The pager of a server list: which rows are shown of how many, and Newer / Older.
+ * @param {string} prefix testids `<prefix>-count`, `<prefix>-newer`, `<prefix>-older`
+ * @param {number} pageSize rows a page
+ * @param {(offset: number) => void} onPage called with the offset to load
+ * @returns {{node: HTMLElement, count: HTMLElement, show: (offset: number, rows: number, total: number) => void}}
+ */
+export function createPager(prefix, pageSize, onPage) {
+  let offset = 0;
+  const count = el('span', { class: 'muted pager-count', role: 'status', testid: `${prefix}-count` });
+  const newer = el('button', { type: 'button', class: 'btn small', testid: `${prefix}-newer`, text: 'Newer', hidden: true,
+    onclick: () => onPage(Math.max(0, offset - pageSize)) });
+  const older = el('button', { type: 'button', class: 'btn small', testid: `${prefix}-older`, text: 'Older', hidden: true,
+    onclick: () => onPage(offset + pageSize) });
+  return {
+    node: el('div', { class: 'pager' }, count, el('span', { class: 'pager-buttons' }, newer, older)),
+    count,
+    /** Shows rows `offset+1 … offset+rows` of `total`. */
+    show(at, rows, total) {
+      offset = at;
+      count.textContent = rows ? `${fmtNum(at + 1, 0)}–${fmtNum(at + rows, 0)} of ${fmtNum(total, 0)}` : `0 of ${fmtNum(total, 0)}`;
+      newer.hidden = at <= 0;
+      older.hidden = at + rows >= total;
+    },
+  };
+}
