@@ -45,10 +45,14 @@ export function createFilterBar(prefix, fields, onChange) {
  * @param {object} ctx the view context
  * @param {{setOptions: Function}} bar
  * @param {string} [name] the field's name
+ * @returns {Promise<boolean>} whether the markets could be read (else: ask again after the next load)
  */
 export function fillMarkets(ctx, bar, name = 'market') {
-  ctx.markets().then((list) => bar.setOptions(name, [['', 'All markets'],
-    ...list.map((m) => [m.market, marketLabel(m)]).sort((a, b) => a[1].localeCompare(b[1]))])).catch(() => {});
+  return ctx.markets().then((list) => {
+    bar.setOptions(name, [['', 'All markets'],
+      ...list.map((m) => [m.market, marketLabel(m)]).sort((a, b) => a[1].localeCompare(b[1]))]);
+    return true;
+  }).catch(() => false);
 }
 
 /**

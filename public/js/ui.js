@@ -144,8 +144,11 @@ export function fmtTime(value, form = 'utc') {
 export function timeCell(value) {
   const d = value === null || value === undefined || value === '' ? null : new Date(value);
   const valid = d && !Number.isNaN(d.getTime());
-  return el('time', { datetime: valid ? d.toISOString() : '', title: valid ? fmtTime(value) : undefined,
-    text: fmtTime(value, 'plain') });
+  if (!valid) return el('time', { datetime: '', text: fmtTime(value, 'plain') });
+  const [day, minute] = fmtTime(value, 'plain').split(' ');
+  // Two unbreakable halves: a narrow column wraps between the date and the time, never inside.
+  return el('time', { class: 'stamp', datetime: d.toISOString(), title: fmtTime(value) },
+    el('span', { text: day }), ' ', el('span', { text: minute }));
 }
 
 /**

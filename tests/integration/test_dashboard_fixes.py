@@ -21,11 +21,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from browser import DESKTOP, PHONE, Browser
+from browser import PHONE, SCREENSHOTS, Browser
 from test_dashboard import (ENGINE_OFF, MARKET, OFFLINE_NOISE, api, open_position, record_signal, replay_bars,
                             select_option, signal_row)
 from test_ledger_api import LUA, PREFIX
 
+WIDE = (1440, 900)  # the desktop width the defects were found at
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 
@@ -49,6 +50,18 @@ def run_at(gw, name: str, request: dict, now_ms: int) -> dict:
 
 def visible_headers(b: Browser, within) -> list[str]:
     return [th.text.strip().lower() for th in within.find_elements("css selector", "thead th") if th.is_displayed()]
+
+
+@pytest.fixture
+def browser(make_browser) -> Browser:
+    """A 1440x900 window (this file's desktop)."""
+    return make_browser(WIDE, "desktop")
+
+
+def window_shot(b: Browser, view: str) -> None:
+    """The window only (what the eye sees, fixed sheets where they are), beside the full-page shots."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    b.driver.save_screenshot(str(SCREENSHOTS / f"{b.test_name}-{view}-window-{b.label}.png"))
 
 
 def rects_overlap(a: dict, b: dict, gap: float = 2.0) -> bool:
@@ -75,7 +88,7 @@ def run_backtest(gw, b: Browser, **params: str):
 def test_backtest_report_is_scrolled_to_and_names_exit_reasons(start_gateway, make_browser, tmp_path):
     gw = start_gateway(ENGINE_OFF)
     replay_bars(gw, tmp_path, 400, seed=11)
-    for size, label in ((DESKTOP, "desktop"), (PHONE, "phone")):
+    for size, label in ((WIDE, "desktop"), (PHONE, "phone")):
         b = make_browser(size, label)
         b.open(gw)
         b.sign_in("TRADER")
@@ -152,7 +165,7 @@ return {svg: {left: box.left, right: box.right},
 def test_backtest_report_long_values_and_time_axis(start_gateway, make_browser, hours):
     gw = start_gateway(ENGINE_OFF)
     problems: list[str] = []  # both widths are checked (and photographed) even when one fails
-    for size, label in ((DESKTOP, "desktop"), (PHONE, "phone")):
+    for size, label in ((WIDE, "desktop"), (PHONE, "phone")):
         b = make_browser(size, label)
         b.open(gw)
         b.sign_in("TRADER")
@@ -310,7 +323,11 @@ def test_phone_signal_panel_opens_in_place_keeping_entry_and_score(start_gateway
     table = b.driver.find_element("css selector", "[data-testid=signal-row]").find_element("xpath", "ancestor::table")
     headers = visible_headers(b, table)
     assert "entry" in headers and "score" in headers, f"phone columns: {headers}"
-    b.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
+    fit = b.driver.execute_script("return [arguments[0].getBoundingClientRect().width, arguments[0].parentElement.clientWidth]",
+                                  table)
+    assert fit[0] <= fit[1] + 1, f"the phone table is {fit[0]:.0f} px wide in {fit[1]} px: {headers}"
+    b.driver.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'start'})", row)
+    window_shot(b, "signals-table")
     before = b.driver.execute_script("return scrollY")
     row.click()
     panel = b.wait_for("estimate-panel")
@@ -320,6 +337,7 @@ def test_phone_signal_panel_opens_in_place_keeping_entry_and_score(start_gateway
     box = b.driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.top, r.bottom, innerHeight]", panel)
     assert 0 <= box[0] < box[2] - 100, f"the panel is not in view where the finger is: top {box[0]}, window {box[2]}"
     b.screenshot("signals-panel-open")
+    window_shot(b, "signals-panel-open")
     b.driver.switch_to.active_element.send_keys("\ue00c")  # Esc
     b.wait_gone("estimate-panel")
     b.assert_no_console_errors()
@@ -343,7 +361,7 @@ def test_estimate_panel_keeps_stop_and_target_and_closes_on_esc(start_gateway, b
     table = row.find_element("xpath", "ancestor::table")
     headers = visible_headers(browser, table)
     assert "stop" in headers and "target" in headers, f"columns with the panel open: {headers}"
-    browser.screenshot("signals-panel-desktop")
+    window_shot(browser, "signals-panel")
     browser.driver.switch_to.active_element.send_keys("\ue00c")  # Esc
     browser.wait_gone("estimate-panel")
     assert browser.driver.execute_script("return document.activeElement.dataset.signalId") == str(ids[-1]), \

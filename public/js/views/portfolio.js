@@ -381,7 +381,8 @@ function createHistoryPanel(ctx, o) {
     { name: 'from', label: 'From (UTC)', date: true },
     { name: 'to', label: 'To (UTC)', date: true },
   ], () => { offset = 0; load(); });
-  fillMarkets(ctx, filters);
+  let marketsShown = false;
+  fillMarkets(ctx, filters).then((ok) => { marketsShown = ok; });
   const pager = createPager(o.key, PAGE, (at) => { offset = at; load(); });
   list.wrap.hidden = true;
 
@@ -391,6 +392,7 @@ function createHistoryPanel(ctx, o) {
     try {
       const page = await ctx.api.get(o.path, { ...o.query, ...filters.query(), limit: PAGE, offset });
       if (mine !== seq) return null;
+      if (!marketsShown) fillMarkets(ctx, filters).then((ok) => { marketsShown = ok; });
       const items = [...(page.data || [])].sort(o.order);
       error.hide();
       replaceChildren(list.tbody, items.map(o.rowOf));

@@ -40,9 +40,13 @@ export function mount(root, ctx) {
     { name: 'from', label: 'Bars from (UTC)', date: true },
     { name: 'to', label: 'Bars to (UTC)', date: true },
   ], () => reload());
-  fillMarkets(ctx, filters);
-  ctx.api.get('/v1/strategies').then((r) => filters.setOptions('strategy', [['', 'All strategies'],
-    ...(r.data || r || []).map((x) => [x.name, x.name])])).catch(() => {});
+  let optionsShown = false;   // the market and strategy choices (asked again after a failed load)
+  const fillOptions = () => Promise.all([fillMarkets(ctx, filters),
+    ctx.api.get('/v1/strategies').then((r) => {
+      filters.setOptions('strategy', [['', 'All strategies'], ...(r.data || r || []).map((x) => [x.name, x.name])]);
+      return true;
+    }).catch(() => false)]).then((done) => { optionsShown = done.every(Boolean); });
+  fillOptions();
   const list = createSignalTable((id) => estimate.show(id));
   const estimate = createEstimatePanel(ctx, list);
   const error = errorState('signals-error', 'Signals', () => reload());
@@ -69,6 +73,7 @@ export function mount(root, ctx) {
     try {
       const page = await ctx.api.get('/v1/signals', { ...filters.query(), limit: PAGE, offset: more ? list.size() : 0 });
       if (mine !== seq) return;
+      if (!optionsShown) fillOptions();
       error.hide();
       for (const s of page.data || []) if (s && s.id !== undefined && s.id !== null) list.put(s);
       total = Number(page.total ?? list.size());
@@ -147,10 +152,13 @@ function createSignalTable(onSelect) {
   const count = el('span', { class: 'muted', role: 'status', testid: 'signal-count' });
   const empty = el('p', { class: 'empty', text: 'No signals yet. They appear here as the strategies find them.', hidden: true });
   const { wrap, tbody } = table('Signals, newest first', [
-    'Bar (UTC)', 'Market', { label: 'Type', className: 'opt' }, 'Side', { label: 'Entry', className: 'num' },
+    'Bar (UTC)', 'Market', { label: 'Type', className: 'opt opt-wide' }, 'Side', 'Decision', { label: 'Entry', className: 'num' },
     { label: 'Stop', className: 'num opt' }, { label: 'Target', className: 'num opt' }, { label: 'Score', className: 'num' },
-    { label: 'ML', className: 'num ml-col' }, { label: 'LLM', className: 'opt' }, 'Decision', 'Weight',
+    { label: 'ML', className: 'num ml-col' }, { label: 'LLM', className: 'opt opt-wide' }, { label: 'Weight', className: 'opt' },
   ], { hideCaption: true, className: 'data signals-table' });
+  // Phones show the decision as its mark (✓/✗): the header shrinks the same way.
+  const decisionHead = [...wrap.querySelectorAll('th')].find((th) => th.textContent === 'Decision');
+  replaceChildren(decisionHead, el('span', { class: 'long', text: 'Decision' }), el('span', { class: 'short', 'aria-hidden': 'true', text: 'OK' }));
 
   const allRows = () => [...tbody.rows];
 
@@ -293,17 +301,17 @@ function signalRow(s, selected, onSelect) {
     dataset: { signalId: String(s.id) }, title: 'Show the estimate for this signal',
   },
   td(timeCell(s.bar_time)),
-  td(`${s.market || '–'} ${s.interval || ''}`),
-  td(humanize(s.signal_type), 'opt'),
+  td([s.market || '–', ' ', el('span', { class: 'interval', text: s.interval || '' })]),
+  td(humanize(s.signal_type), 'opt opt-wide'),
   td(el('span', { class: `side ${String(s.side).toLowerCase()}`, text: s.side || '–' })),
+  td(decisionBadge(s.final_decision)),
   td(fmtPrice(s.entry_price), 'num'),
   td(fmtPrice(s.stop_loss_price), 'num opt'),
   td(fmtPrice(s.profit_target_price), 'num opt'),
   td(fmtNum(s.rule_engine_score, 0), 'num'),
   td(mlScoreCell(s.ml_confidence_score, s.ml_model), 'num ml-col'),
-  td(sentimentBadge(s.llm_sentiment), 'opt', { testid: 'llm-sentiment', dataset: { sentiment: s.llm_sentiment || '' } }),
-  td(decisionBadge(s.final_decision)),
-  td(weightBar(s.suggested_position_weight)));
+  td(sentimentBadge(s.llm_sentiment), 'opt opt-wide', { testid: 'llm-sentiment', dataset: { sentiment: s.llm_sentiment || '' } }),
+  td(weightBar(s.suggested_position_weight), 'opt'));
   tr.addEventListener('mousedown', (event) => event.preventDefault()); // no focus scroll on click
   tr.addEventListener('click', onSelect);
   tr.addEventListener('keydown', (event) => {
