@@ -81,3 +81,23 @@ export function createPager(prefix, pageSize, onPage) {
     },
   };
 }
+
+/**
+ * Whether a row passes the filter query the way the gateway's list reads it: equal fields, and
+ * `from` / `to` (UTC days, `to` inclusive) on the row's time field. The lists apply it to what the
+ * gateway answers and to live events, so a row never shows under filters it does not match.
+ * @param {object} row a signal, position or trade
+ * @param {Object<string, string>} query the filter bar's query
+ * @param {string} timeField the field `from` / `to` apply to (`bar_time`, `opened_at`, `exit_time`)
+ * @returns {boolean}
+ */
+export function passes(row, query, timeField) {
+  for (const [key, value] of Object.entries(query)) {
+    if (key === 'from' || key === 'to') continue;
+    if (String(row[key] ?? '') !== value) return false;
+  }
+  const t = Date.parse(row[timeField]);
+  if (query.from && !(t >= Date.parse(query.from))) return false;
+  if (query.to && !(t < Date.parse(query.to) + 864e5)) return false;
+  return true;
+}

@@ -212,34 +212,39 @@ def test_backtest_report_long_values_and_time_axis(start_gateway, make_browser, 
 # failed loads
 
 
-def test_portfolio_opened_while_gateway_down_shows_errors_not_empty_lists(start_gateway, redis_server, browser):
+def test_portfolio_opened_while_gateway_down_shows_errors_not_empty_lists(start_gateway, redis_server, make_browser):
     gw = start_gateway(ENGINE_OFF)
     port = gw.port
     sid = record_signal(gw, "2026-01-05T00:00:00Z", 100)
     pid = open_position(gw, sid, 100)
-    browser.open(gw)
-    browser.sign_in("TRADER")
-    browser.wait_for("signal-row")
+    browsers = [make_browser(WIDE, "desktop"), make_browser(PHONE, "phone")]
+    for b in browsers:
+        b.open(gw)
+        b.sign_in("TRADER")
+        b.wait_for("signal-row")
     assert gw.stop(sig_mod.SIGTERM) == 0, gw.log_text()
-    browser.wait_conn_state("reconnecting", timeout=15)
-    browser.go("portfolio")
-    for hook in ("account-error", "open-positions-error", "closed-positions-error", "trades-error"):
-        err = browser.wait_for(hook)
-        assert "could not be loaded" in err.text.lower(), (hook, err.text)
-    page = browser.driver.find_element("css selector", "main").text
-    for empty in ("No closed positions yet", "No trades yet", "No open positions"):
-        assert empty not in page, f"an empty state while nothing was loaded: {empty!r}"
-    toasts = browser.visible("toast")
-    assert len(toasts) == 1, f"one toast for one failure, got {[t.text for t in toasts]}"
-    browser.screenshot("portfolio-gateway-down")
+    for b in browsers:
+        b.wait_conn_state("reconnecting", timeout=15)
+        b.go("portfolio")
+        for hook in ("account-error", "open-positions-error", "closed-positions-error", "trades-error"):
+            err = b.wait_for(hook)
+            assert "could not be loaded" in err.text.lower(), (b.label, hook, err.text)
+        page = b.driver.find_element("css selector", "main").text
+        for empty in ("No closed positions yet", "No trades yet", "No open positions"):
+            assert empty not in page, f"[{b.label}] an empty state while nothing was loaded: {empty!r}"
+        toasts = b.visible("toast")
+        assert len(toasts) == 1, f"[{b.label}] one toast for one failure, got {[t.text for t in toasts]}"
+        b.screenshot("portfolio-gateway-down")
+        window_shot(b, "portfolio-gateway-down")
     # The gateway comes back: the tables load by themselves.
     start_gateway(ENGINE_OFF, redis=redis_server.url, port=port)
-    browser.wait_conn_state("connected", timeout=60)
-    browser.wait_until(lambda _: any(el.get_attribute("data-position-id") == str(pid) for el in browser.all("position-row")),
-                       "the open position after the gateway came back", timeout=30)
-    browser.wait_gone("closed-positions-error")
-    browser.screenshot("portfolio-back")
-    browser.assert_no_console_errors(allow=OFFLINE_NOISE)
+    for b in browsers:
+        b.wait_conn_state("connected", timeout=60)
+        b.wait_until(lambda _: any(el.get_attribute("data-position-id") == str(pid) for el in b.all("position-row")),
+                     "the open position after the gateway came back", timeout=30)
+        b.wait_gone("closed-positions-error")
+        b.screenshot("portfolio-back")
+        b.assert_no_console_errors(allow=OFFLINE_NOISE)
 
 
 # ---------------------------------------------------------------------------------------------

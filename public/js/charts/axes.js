@@ -7,7 +7,7 @@ import { svgEl, niceTicks, formatTick, formatTime } from './svg.js';
 const MINUTE = 6e4, HOUR = 36e5, DAY = 864e5;
 /** Label spacings to choose from; months are calendar months (negative: count of months). */
 const TIME_STEPS = [MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR,
-  12 * HOUR, DAY, 2 * DAY, 3 * DAY, 7 * DAY, -1, -3, -6, -12, -24, -60, -120, -240];
+  12 * HOUR, DAY, 2 * DAY, 3 * DAY, 4 * DAY, 7 * DAY, -1, -3, -6, -12, -24, -60, -120, -240];
 
 /** A step's typical length in ms (a month counts 30 days). */
 const typicalMs = (step) => (step > 0 ? step : -step * 30 * DAY);

@@ -12,7 +12,7 @@ import {
   el, clear, replaceChildren, fmtPrice, fmtQty, fmtMoney, fmtPct, fmtTime, signClass, exitReasonLabel,
   table, td, timeCell, confirmDialog, debounce, errorText, errorState, loadErrorText,
 } from '../ui.js';
-import { createFilterBar, createPager, fillMarkets } from '../paging.js';
+import { createFilterBar, createPager, fillMarkets, passes } from '../paging.js';
 import { createReviewPanel, journalButton } from './portfolio-llm.js';
 
 const POLL_MS = 15000;
@@ -46,11 +46,13 @@ export function mount(root, ctx) {
   const closed = createHistoryPanel(ctx, {
     key: 'closed-positions', title: 'Closed positions', columns: CLOSED_COLUMNS, emptyText: 'No closed positions yet.',
     rowOf: closedPositionRow, path: '/v1/positions', query: { status: 'CLOSED' }, order: newestBy('closed_at'),
+    timeField: 'opened_at', dates: 'Opened',
   });
   const tradeColumns = ctx.can.trade ? [...TRADE_COLUMNS, { label: 'Journal', className: 'actions-col' }] : TRADE_COLUMNS;
   const trades = createHistoryPanel(ctx, {
     key: 'trades', title: 'Trades', columns: tradeColumns, emptyText: 'No trades yet.', path: '/v1/trades', query: {},
     rowOf: ctx.can.trade ? (t) => tradeRow(t, journalButton(ctx, t)) : (t) => tradeRow(t), order: newestBy('exit_time'),
+    timeField: 'exit_time', dates: 'Exit',
   });
   const liveNote = ctx.can.trade
     ? 'Live: marks from the newest bar close, updates from the portfolio stream.'
@@ -365,8 +367,10 @@ function createBarFeeds(ctx, onKline, onReset) {
  * the total, and — never confused with each other — the empty note or the error state.
  * @param {object} ctx the view context
  * @param {{key: string, title: string, columns: Array, emptyText: string, rowOf: (item: object) => HTMLTableRowElement,
- *          path: string, query: Object<string, string>, order: (a: object, b: object) => number}} o
- *   `key` prefixes the testids (`<key>-error`, `<key>-filter-…`, `<key>-count`, `<key>-older`, `<key>-newer`)
+ *          path: string, query: Object<string, string>, order: (a: object, b: object) => number,
+ *          timeField: string, dates: string}} o
+ *   `key` prefixes the testids (`<key>-error`, `<key>-filter-…`, `<key>-count`, `<key>-older`, `<key>-newer`);
+ *   `timeField` is what the gateway's `from` / `to` apply to, `dates` names it on the date fields
  */
 function createHistoryPanel(ctx, o) {
   let offset = 0;
@@ -378,8 +382,8 @@ function createHistoryPanel(ctx, o) {
     { name: 'market', label: 'Market', options: [['', 'All markets']] },
     { name: 'side', label: 'Side', options: [['', 'Both sides'], ['BUY', 'Buy'], ['SELL', 'Sell']] },
     { name: 'exit_reason', label: 'Exit reason', options: [['', 'Any reason'], ...EXIT_REASONS.map((r) => [r, exitReasonLabel(r)])] },
-    { name: 'from', label: 'From (UTC)', date: true },
-    { name: 'to', label: 'To (UTC)', date: true },
+    { name: 'from', label: `${o.dates} from (UTC)`, date: true },
+    { name: 'to', label: `${o.dates} to (UTC)`, date: true },
   ], () => { offset = 0; load(); });
   let marketsShown = false;
   fillMarkets(ctx, filters).then((ok) => { marketsShown = ok; });
@@ -390,17 +394,19 @@ function createHistoryPanel(ctx, o) {
   async function load() {
     const mine = ++seq;
     try {
-      const page = await ctx.api.get(o.path, { ...o.query, ...filters.query(), limit: PAGE, offset });
+      const query = filters.query();
+      const page = await ctx.api.get(o.path, { ...o.query, ...query, limit: PAGE, offset });
       if (mine !== seq) return null;
       if (!marketsShown) fillMarkets(ctx, filters).then((ok) => { marketsShown = ok; });
-      const items = [...(page.data || [])].sort(o.order);
+      const answered = page.data || [];
+      const items = answered.filter((item) => passes(item, query, o.timeField)).sort(o.order);
       error.hide();
       replaceChildren(list.tbody, items.map(o.rowOf));
       const filtered = Object.keys(filters.query()).length > 0;
       empty.textContent = filtered ? 'Nothing matches these filters.' : o.emptyText;
       empty.hidden = items.length > 0;
       list.wrap.hidden = items.length === 0;
-      pager.show(offset, items.length, Number(page.total ?? items.length));
+      pager.show(offset, answered.length, Number(page.total ?? answered.length));
       return null;
     } catch (err) {
       if (mine !== seq) return null;

@@ -14,7 +14,7 @@ import {
   table, td, timeCell, labelledSelect, setOptions, errorText, errorState,
 } from '../ui.js';
 import { marketOptions, withBars } from '../markets.js';
-import { createFilterBar, fillMarkets } from '../paging.js';
+import { createFilterBar, fillMarkets, passes } from '../paging.js';
 import { DEFAULT_ARBITER, arbiterSection, mlScoreCell } from '../ml.js';
 import { sentimentBadge } from '../llm.js';
 import { renderMarkdown } from '../markdown.js';
@@ -30,6 +30,7 @@ const PAGE = 50;
  */
 export function mount(root, ctx) {
   let loading = null;
+  let fetched = 0;      // rows the gateway answered for these filters (the next page's offset)
   let total = 0;        // signals the gateway holds that match the filters
   let seq = 0;          // the latest load: older answers are dropped
   const filters = createFilterBar('signal', [
@@ -71,13 +72,16 @@ export function mount(root, ctx) {
     const mine = ++seq;
     older.disabled = true;
     try {
-      const page = await ctx.api.get('/v1/signals', { ...filters.query(), limit: PAGE, offset: more ? list.size() : 0 });
+      const query = filters.query();
+      const page = await ctx.api.get('/v1/signals', { ...query, limit: PAGE, offset: more ? fetched : 0 });
       if (mine !== seq) return;
       if (!optionsShown) fillOptions();
       error.hide();
-      for (const s of page.data || []) if (s && s.id !== undefined && s.id !== null) list.put(s);
-      total = Number(page.total ?? list.size());
-      older.hidden = (page.data || []).length < PAGE || list.size() >= total;
+      const rows = page.data || [];
+      fetched = (more ? fetched : 0) + rows.length;
+      for (const s of rows) if (s && s.id !== undefined && s.id !== null && passes(s, query, 'bar_time')) list.put(s);
+      total = Number(page.total ?? fetched);
+      older.hidden = rows.length < PAGE || fetched >= total;
       showCount();
     } catch (err) {
       if (mine !== seq) return;
@@ -95,7 +99,7 @@ export function mount(root, ctx) {
 
   /** A live signal: shown (and counted) when it matches the filters, like the gateway's list. */
   function arrived(s) {
-    if (!s || s.id === undefined || s.id === null || !matches(s, filters.query())) return;
+    if (!s || s.id === undefined || s.id === null || !passes(s, filters.query(), 'bar_time')) return;
     if (!list.get(Number(s.id))) total += 1;
     list.put(s);
     showCount();
@@ -121,23 +125,6 @@ export function mount(root, ctx) {
     show() { if (!loading) reload(); },
     dispose() { unsubscribe(); estimate.dispose(); },
   };
-}
-
-/**
- * Whether a signal passes the filters the way the gateway's `signals.list` reads them (`from` /
- * `to` are UTC days of the bar time, `to` inclusive).
- * @param {object} s a signal
- * @param {Object<string, string>} q the filter query
- */
-function matches(s, q) {
-  if (q.market && s.market !== q.market) return false;
-  if (q.strategy && s.strategy !== q.strategy) return false;
-  if (q.side && s.side !== q.side) return false;
-  if (q.final_decision && s.final_decision !== q.final_decision) return false;
-  const t = Date.parse(s.bar_time);
-  if (q.from && !(t >= Date.parse(q.from))) return false;
-  if (q.to && !(t < Date.parse(q.to) + 864e5)) return false;
-  return true;
 }
 
 /**
