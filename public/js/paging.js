@@ -29,13 +29,23 @@ export function createFilterBar(prefix, fields, onChange) {
     select.addEventListener('change', onChange);
     return field;
   });
+  const query = () => {
+    const q = {};
+    for (const [name, input] of Object.entries(inputs)) if (input.value) q[name] = input.value;
+    return q;
+  };
+  // A disclosure: open on wide screens, folded on phones (where the fields take a screen of their
+  // own); its summary says how many filters are on.
+  const summary = el('summary', { text: 'Filters' });
+  const node = el('details', { class: 'filter-box', open: !window.matchMedia('(max-width: 640px)').matches }, summary,
+    el('div', { class: 'toolbar filters', role: 'group', 'aria-label': 'Filters' }, parts));
+  node.addEventListener('change', () => {
+    const on = Object.keys(query()).length;
+    summary.textContent = on ? `Filters · ${on} on` : 'Filters';
+  });
   return {
-    node: el('div', { class: 'toolbar filters', role: 'group', 'aria-label': 'Filters' }, parts),
-    query() {
-      const q = {};
-      for (const [name, input] of Object.entries(inputs)) if (input.value) q[name] = input.value;
-      return q;
-    },
+    node,
+    query,
     setOptions(name, options) { setOptions(inputs[name], options); },
   };
 }
@@ -75,7 +85,7 @@ export function createPager(prefix, pageSize, onPage) {
     /** Shows rows `offset+1 … offset+rows` of `total`. */
     show(at, rows, total) {
       offset = at;
-      count.textContent = rows ? `${fmtNum(at + 1, 0)}–${fmtNum(at + rows, 0)} of ${fmtNum(total, 0)}` : `0 of ${fmtNum(total, 0)}`;
+      count.textContent = rows ? `${fmtNum(at + 1, 0)}–${fmtNum(at + rows, 0)} of ${fmtNum(total, 0)}` : '';
       newer.hidden = at <= 0;
       older.hidden = at + rows >= total;
     },

@@ -54,8 +54,8 @@ export function mount(root, ctx) {
   const older = el('button', { type: 'button', class: 'btn', testid: 'signals-older', text: 'Show older', hidden: true,
     onclick: () => loadPage(true) });
 
-  filters.node.append(list.count);
-  const listPanel = el('div', { class: 'panel' }, filters.node, error.node, list.wrap, list.empty, el('div', { class: 'actions' }, older));
+  const listPanel = el('div', { class: 'panel' }, filters.node, list.count, error.node, list.wrap, list.empty,
+    el('div', { class: 'actions' }, older));
   root.append(el('div', { class: 'view-head' }, el('h1', { text: 'Signals' }),
     el('p', { class: 'muted', text: 'Live from the strategies, newest first. Select a row (click, or Tab then ↑/↓ and Enter) for its estimate.' })));
   if (ctx.can.trade) root.append(generatePanel(ctx));
