@@ -85,7 +85,13 @@ export function mount(root, ctx) {
       showCount();
     } catch (err) {
       if (mine !== seq) return;
-      if (!more) { error.show(err); list.empty.hidden = true; list.count.textContent = ''; } else ctx.toast(`Older signals could not be loaded: ${errorText(err)}`, 'error');
+      if (more) {
+        ctx.toast(`Older signals could not be loaded: ${errorText(err)}`, 'error');
+      } else {
+        error.show(err);
+        list.empty.hidden = true;
+        list.count.textContent = '';
+      }
     } finally {
       older.disabled = false;
     }
@@ -100,7 +106,7 @@ export function mount(root, ctx) {
   /** A live signal: shown (and counted) when it matches the filters, like the gateway's list. */
   function arrived(s) {
     if (!s || s.id === undefined || s.id === null || !passes(s, filters.query(), 'bar_time')) return;
-    if (!list.get(Number(s.id))) total += 1;
+    if (!list.get(Number(s.id))) { total += 1; fetched += 1; } // the gateway's pages moved down by one
     list.put(s);
     showCount();
   }
