@@ -49,14 +49,16 @@ SAMPLE_HISTORY ?= 1000
 # backtests started from the dashboard can pick them.
 DATASETS_DIR   ?= $(DATA_DIR)/datasets
 
-# Debian packages: the five C libraries (libcurl for outbound HTTP: exchanges, LLM, webhooks), the
-# Redis server (embedded default and tests), pkg-config (SwiftPM finds the libraries with it).
-APT_PACKAGES      := libwebsockets-dev libjansson-dev libhiredis-dev libjwt-dev libcurl4-openssl-dev redis-server pkg-config
+# Debian packages: the C libraries (libcurl for outbound HTTP: exchanges, LLM, webhooks; cairo for
+# the backtest report PDF, with fonts-dejavu-core, the font it draws with), the Redis server
+# (embedded default and tests), pkg-config (SwiftPM finds the libraries with it).
+APT_PACKAGES      := libwebsockets-dev libjansson-dev libhiredis-dev libjwt-dev libcurl4-openssl-dev libcairo2-dev fonts-dejavu-core redis-server pkg-config
 # Extra packages for the tests: openssl (self-signed certificates in the TLS tests of the gateway
 # and of the HTTP client); chromium and
 # chromium-driver (the dashboard's browser tests, tests/integration/test_dashboard.py, via selenium);
-# eslint (make lint-js).
-APT_TEST_PACKAGES := openssl chromium chromium-driver eslint
+# eslint (make lint-js); poppler-utils (pdfinfo, pdftotext and pdftoppm read the report PDF in
+# tests/integration/test_report_pdf.py).
+APT_TEST_PACKAGES := openssl chromium chromium-driver eslint poppler-utils
 
 # Python tools for the integration tests, in a private virtual environment (pinned in
 # tests/integration/requirements.txt). Lives under .build-py/, which git ignores.
@@ -236,7 +238,7 @@ lint: lint-swift lint-imports lint-js
 # Each C library is imported by its one wrapper target only (and that target's tests, which may
 # compare with the library itself). SwiftPM lets any target that
 # depends on a wrapper import the wrapped C module as well, so the rule is checked here.
-C_WRAPPERS := CWebSockets:Transport CJansson:JSONCodec CHiredis:RedisClient CJWT:JWTAuth CCurl:HTTPClient
+C_WRAPPERS := CWebSockets:Transport CJansson:JSONCodec CHiredis:RedisClient CJWT:JWTAuth CCurl:HTTPClient CCairo:ReportPDF
 lint-imports:
 	@bad=""; \
 	for pair in $(C_WRAPPERS); do \

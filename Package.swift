@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Digests", targets: ["Digests"]),
         .library(name: "LLMCore", targets: ["LLMCore"]),
         .library(name: "LLMClient", targets: ["LLMClient"]),
+        .library(name: "ReportPDF", targets: ["ReportPDF"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,6 +47,9 @@ let package = Package(
         .systemLibrary(
             name: "CCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CCairo", pkgConfig: "cairo",
+            providers: [.apt(["libcairo2-dev"])]),
         // For the load generator's raw-socket client: epoll, which Glibc does not import.
         .systemLibrary(name: "CEpoll", path: "loadtest/Sources/CEpoll"),
         // The only importer of CJansson: one JSON value type, a Swift encoder, jansson parsing.
@@ -72,6 +76,8 @@ let package = Package(
         .target(name: "LLMClient", dependencies: ["HTTPClient", "JSONCodec", "MarketDataCore"]),
         // The only importer of CCrypto: message digests (SHA-256 of training data).
         .target(name: "Digests", dependencies: ["CCrypto"]),
+        // The only importer of CCairo: backtest reports drawn as PDF (summary, charts, trades).
+        .target(name: "ReportPDF", dependencies: ["CCairo", "JSONCodec", "TradingCore"]),
         // The only importer of CWebSockets: lws contexts, connections, the WebSocket clients.
         .target(
             name: "Transport",
@@ -89,7 +95,7 @@ let package = Package(
             name: "Bedrock",
             dependencies: [
                 "TradingCore", "MarketDataCore", "Exchanges", "GatewayCore", "JSONCodec", "RedisClient", "JWTAuth",
-                "Transport", "Digests", "LLMCore", "LLMClient",
+                "Transport", "Digests", "LLMCore", "LLMClient", "ReportPDF",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -115,6 +121,7 @@ let package = Package(
         ),
         .testTarget(name: "JSONCodecTests", dependencies: ["JSONCodec", "CJansson"]),
         .testTarget(name: "DigestsTests", dependencies: ["Digests"]),
+        .testTarget(name: "ReportPDFTests", dependencies: ["ReportPDF", "JSONCodec", "TradingCore"]),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore", "JSONCodec"]),
         .testTarget(name: "LLMCoreTests", dependencies: ["LLMCore", "TradingCore", "GatewayCore"]),
         .testTarget(name: "MarketDataCoreTests", dependencies: ["MarketDataCore", "TradingCore", "GatewayCore"]),

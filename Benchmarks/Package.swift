@@ -41,6 +41,18 @@ let package = Package(
             path: "BedrockBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The backtest report PDF: stored report JSON to PDF bytes (ReportPDF, cairo).
+        .executableTarget(
+            name: "ReportBenchmarks",
+            dependencies: [
+                .product(name: "ReportPDF", package: bedrock),
+                .product(name: "TradingCore", package: bedrock),
+                .product(name: "JSONCodec", package: bedrock),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "ReportBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // The LLM layer's pure parts: the sentiment cache (LLMCore).
         .executableTarget(
             name: "LLMBenchmarks",

@@ -1,13 +1,23 @@
 extension RedisConnection {
     /// Sends `commands` in one write and reads their replies in order (pipelining): one round trip
     /// for the whole batch instead of one per command. Error replies come back as `.error` in
-    /// their slot (use `.checked()`); I/O and protocol failures throw and break the connection;
-    /// after a reply timeout (`.io`) drop the connection, since late replies may still arrive.
+    /// their slot (use `.checked()`); any failure (I/O, protocol, no time left before the call's
+    /// deadline, a reply timeout) throws and breaks the connection, since queued commands or
+    /// late replies would otherwise answer the next command on it.
     ///
     /// - Parameter replyTimeout: seconds each reply may take before the call fails with `.io`.
     /// Same threading rule as `command(_:)`: one thread at a time.
     public func pipeline(_ commands: [[String]], replyTimeout: Double = 10) throws(RedisError) -> [RedisReply] {
         if commands.isEmpty { return [] }
+        do {
+            return try pipelineReplies(commands, replyTimeout: replyTimeout)
+        } catch {
+            abandon()
+            throw error
+        }
+    }
+
+    private func pipelineReplies(_ commands: [[String]], replyTimeout: Double) throws(RedisError) -> [RedisReply] {
         for args in commands { try append(args) }
         try flush()
         var replies: [RedisReply] = []
@@ -21,7 +31,7 @@ extension RedisConnection {
                 replies.append(reply)
                 deadline = clock.now + .milliseconds(Int64(replyTimeout * 1000))
             } else if clock.now >= deadline {
-                // The caller must drop the connection: replies may still be in flight.
+                // Replies may still be in flight: the connection is abandoned above.
                 throw .io("no reply within \(replyTimeout) s (pipeline of \(commands.count) commands)")
             }
         }

@@ -135,7 +135,14 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Writes the whole output buffer to the socket. Same threading rule as `command(_:)`.
     public func flush() throws(RedisError) {
-        try armTimeout()
+        do {
+            try armTimeout()
+        } catch {
+            // Queued commands stay in the output buffer: a later command would send them too and
+            // read their replies as its own, so this connection is done.
+            abandon()
+            throw error
+        }
         var done: Int32 = 0
         while done == 0 {
             if redisBufferWrite(context, &done) != REDIS_OK { throw failure() }
@@ -166,6 +173,10 @@ public final class RedisConnection: @unchecked Sendable {
         defer { freeReplyObject(raw) }
         return RedisConnection.copy(raw.assumingMemoryBound(to: redisReply.self))
     }
+
+    /// Marks the connection unusable (a pool drops it): replies it owes may still arrive, or
+    /// commands are still queued, so the next command's reply would not be its own.
+    func abandon() { isBroken = true }
 
     // MARK: helpers
 

@@ -157,7 +157,7 @@ final class JobServiceTests: JobServiceTestCase {
             (["strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": [5]], "metric": "luck"], "valid: roi"),
             (
                 ["strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": [5]], "method": "magic"],
-                "method must be grid or random"
+                "method must be grid, random or bayesian"
             ),
             (
                 ["strategy": "sma_cross", "dataset": "small.csv", "grid": ["fast": "2:200", "slow": "3:400"]],

@@ -78,6 +78,8 @@ final class LedgerMethodsTests: RedisTestCase {
         XCTAssertEqual(code(call(.positionsClose, ["id": "999"])), .notFound)
         let closed = value(call(.positionsClose, ["id": .string(String(id))]))
         XCTAssertEqual(closed["status"], "CLOSED")
+        XCTAssertEqual(closed["opened_by"], "engine", "an open without a subject is the engine's")
+        XCTAssertEqual(closed["closed_by"], "tester", "a manual close records the caller's subject")
         XCTAssertEqual(closed["exit_price"]?.doubleValue, 120)
         XCTAssertEqual(closed["exit_reason"], "MANUAL")
         XCTAssertEqual(code(call(.positionsClose, ["id": .int(id)])), .conflict)

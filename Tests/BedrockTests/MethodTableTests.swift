@@ -15,6 +15,7 @@ final class MethodTableTests: XCTestCase {
         XCTAssertEqual(one?.params.first?.1, "abc-1")
         XCTAssertEqual(RESTRoutes.match(verb: "GET", path: "/v1/positions/estimate")?.method, .positionsEstimate)
         XCTAssertEqual(RESTRoutes.match(verb: "POST", path: "/v1/positions/p7/close")?.method, .positionsClose)
+        XCTAssertEqual(RESTRoutes.match(verb: "POST", path: "/v1/positions/open")?.method, .positionsOpen)
         XCTAssertEqual(RESTRoutes.match(verb: "GET", path: "/v1/backtest/report/t1")?.params.first?.1, "t1")
         XCTAssertNil(RESTRoutes.match(verb: "POST", path: "/v1/signals"), "wrong verb")
         XCTAssertNil(RESTRoutes.match(verb: "GET", path: "/v1/nope"))

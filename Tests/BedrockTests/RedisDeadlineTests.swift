@@ -34,6 +34,17 @@ final class RedisDeadlineTests: RedisTestCase {
         XCTAssertEqual(try pool.with { try $0.command(["PING"]) }, .status("PONG"))
     }
 
+    func testAPipelineOutOfTimeLeavesNoQueuedCommandForTheNextCaller() throws {
+        let pool = RedisPool(address: redis.address)
+        pool.prewarm(1)
+        XCTAssertThrowsError(
+            try RedisDeadline.bounded(by: .now - .seconds(1)) {
+                try pool.with { try $0.pipeline([["ECHO", "stale"]]) }
+            })
+        XCTAssertEqual(pool.idleCount, 0, "a connection holding queued commands is not reused")
+        XCTAssertEqual(try pool.with { try $0.pipeline([["ECHO", "fresh"]]) }.first?.string, "fresh")
+    }
+
     func testOpeningAConnectionUnderADeadlineGivesUpThenToo() throws {
         redis = nil
         conn = nil

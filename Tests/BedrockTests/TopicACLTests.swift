@@ -59,15 +59,16 @@ final class TopicACLTests: XCTestCase {
     }
 
     func testMethodTable() {
-        XCTAssertEqual(Method.allCases.count, 34)
+        XCTAssertEqual(Method.allCases.count, 46)
         let traderMethods: Set<String> = [
-            "signals.generate", "positions.close", "backtest.submit",
+            "signals.generate", "positions.open", "positions.close", "backtest.submit",
             "backtest.cancel", "optimize.submit", "training.submit", "training.cancel", "news.publish",
             "journal.generate", "review.generate",
         ]
         for m in Method.allCases {
             let expect: Role =
-                [.riskKillSwitch, .modelsImport, .modelsDeploy].contains(m)
+                [.riskKillSwitch, .modelsImport, .modelsDeploy, .engineConfigure, .engineDeploy, .enginePause, .engineResume]
+                    .contains(m)
                 ? .admin
                 : traderMethods.contains(m.rawValue) ? .trader : .viewer
             XCTAssertEqual(m.leastRole, expect, m.rawValue)

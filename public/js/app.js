@@ -1,8 +1,11 @@
 // app.js — the dashboard's entry module: theme, session restore, sign-in and sign-out, token
 // renewal before expiry, the one socket, hash routing (#/signals, #/portfolio, #/market,
-// #/backtest, #/models, #/risk) and mounting each view once, on its first visit after sign-in.
+// #/backtest, #/models, #/risk, #/status) and mounting each view once, on its first visit after
+// sign-in; the header's data-flow pill (js/feed-monitor.js) and notification bell (js/notify.js).
 
 import { createApi, devMint, devSignInRoles } from './api.js';
+import { createFeedMonitor } from './feed-monitor.js';
+import { createNotifier } from './notify.js';
 import { createSocket } from './socket.js';
 import { clear, el, errorText, toast } from './ui.js';
 import * as signinView from './views/signin.js';
@@ -13,8 +16,9 @@ import * as riskView from './views/risk.js';
 const SESSION_KEY = 'bedrock.session';
 const THEME_KEY = 'bedrock.theme';
 const ROLE_RANK = { VIEWER: 1, TRADER: 2, ADMIN: 3 };
-const VIEW_NAMES = ['signals', 'portfolio', 'market', 'backtest', 'models', 'risk'];
-const VIEW_TITLES = { signals: 'Signals', portfolio: 'Portfolio', market: 'Market', backtest: 'Backtest', models: 'Models', risk: 'Risk' };
+const VIEW_NAMES = ['signals', 'portfolio', 'market', 'backtest', 'models', 'risk', 'status'];
+const VIEW_TITLES = { signals: 'Signals', portfolio: 'Portfolio', market: 'Market', backtest: 'Backtest', models: 'Models', risk: 'Risk',
+  status: 'System status' };
 
 /** View modules; market, backtest and models load on demand so a missing file cannot break the page. */
 const VIEW_LOADERS = {
@@ -24,6 +28,7 @@ const VIEW_LOADERS = {
   market: () => import('./views/market.js'),
   backtest: () => import('./views/backtest.js'),
   models: () => import('./views/models.js'),
+  status: () => import('./views/status.js'),
 };
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
@@ -38,6 +43,8 @@ let signin = null;
 let current = null;      // name of the shown view
 let lastView = null;     // the last view shown, to return to after sign-in
 let signinMessage = null; // what the sign-in view says (expiry, sign-out), until the next sign-in
+let feedMonitor = null;  // is market data flowing (the header's data-flow pill, the status view)
+let notifier = null;     // the notification bell
 const mounted = new Map(); // view name → Promise<handle|null>
 let focusView = false;   // after a sign-in: move the focus into the view shown (not left on <body>)
 
@@ -217,8 +224,12 @@ function startSession(next) {
     markets: cachedMarkets(),
     models: cachedModels(),
   };
+  feedMonitor = createFeedMonitor(ctx);
+  ctx.feeds = feedMonitor;
+  feedMonitor.onChange(showFlow);
+  notifier = createNotifier(ctx, $('notify-toggle'));
   $('whoami').textContent = `${session.sub} · ${session.role}`;
-  for (const id of ['whoami', 'signout', 'conn-state']) $(id).hidden = false;
+  for (const id of ['whoami', 'signout', 'conn-state', 'data-flow']) $(id).hidden = false;
   document.querySelector('nav.tabs').hidden = false;
   socket.start();
   scheduleRenewal();
@@ -264,6 +275,10 @@ function stopSession() {
     clear(section(name));
   }
   mounted.clear();
+  if (feedMonitor) feedMonitor.stop();
+  if (notifier) notifier.stop();
+  feedMonitor = null;
+  notifier = null;
   if (socket) socket.stop();
   socket = null;
   api = null;
@@ -271,7 +286,7 @@ function stopSession() {
   session = null;
   current = null;
   forgetSession();
-  for (const id of ['whoami', 'signout', 'conn-state']) $(id).hidden = true;
+  for (const id of ['whoami', 'signout', 'conn-state', 'data-flow']) $(id).hidden = true;
   document.querySelector('nav.tabs').hidden = true;
 }
 
@@ -296,6 +311,20 @@ function showConnection(state) {
   const labels = { connected: 'connected', reconnecting: 'reconnecting…', offline: 'offline' };
   node.querySelector('.conn-text').textContent = labels[state] || state;
   node.setAttribute('aria-label', `Connection: ${labels[state] || state}`);
+}
+
+/**
+ * The data-flow pill: whether bars are arriving (js/feed-monitor.js), which an open socket alone
+ * does not say. `live` green, `stale` amber (a live feed sent no bar for two of its cadences),
+ * `waiting`/`idle` grey; it links to the status view.
+ */
+function showFlow(summary) {
+  const node = $('data-flow');
+  node.dataset.state = summary.state;
+  node.querySelector('.flow-text').textContent = summary.text;
+  node.querySelector('.flow-short').textContent = summary.state === 'idle' ? 'no feed' : summary.state;
+  node.setAttribute('aria-label', `Market data: ${summary.text}`);
+  node.title = `Market data: ${summary.text}`;
 }
 
 // ---------------------------------------------------------------- routing and views

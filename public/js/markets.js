@@ -55,7 +55,11 @@ export function fmtAge(ms) {
  * the gateway (`received_at`, the stream entry's time) — or, without it, from the last bar's close
  * (open time + interval) — null without bars; `text` is what the pill says. The arrival time is
  * what matters: the built-in sample exchange stamps its bars on a compressed clock of its own.
- * @param {{interval: string, status?: string, last_bar_time?: string|null, received_at?: string|null}} iv
+ * With `cadence_ms` (how often bars arrive, learned by js/feed-monitor.js from the bars the page
+ * saw) a live feed is stale after `FRESH_INTERVALS` cadences + 1 s instead: a sample feed of 1h
+ * bars every 2 s reads stale seconds after it stops, not hours.
+ * @param {{interval: string, status?: string, last_bar_time?: string|null, received_at?: string|null,
+ *          cadence_ms?: number}} iv
  * @param {number} [now] epoch ms
  * @returns {{state: string, age: number|null, text: string}}
  */
@@ -65,8 +69,9 @@ export function feedState(iv, now = Date.now()) {
   const open = iv.last_bar_time ? Date.parse(iv.last_bar_time) : NaN;
   const since = isFinite(received) ? received : open + step;
   const age = isFinite(since) ? Math.max(0, now - since) : null;
+  const fresh = iv.cadence_ms > 0 ? FRESH_INTERVALS * Math.min(iv.cadence_ms, step) + SECOND : FRESH_INTERVALS * step + SLACK_MS;
   let state = iv.status || 'replay';
-  if (state === 'live' && (age === null || age > FRESH_INTERVALS * step + SLACK_MS)) state = 'stale';
+  if (state === 'live' && (age === null || age > fresh)) state = 'stale';
   const when = age === null ? 'no bars yet' : `${fmtAge(age)} ago`;
   return { state, age, text: `${state} · ${when}` };
 }

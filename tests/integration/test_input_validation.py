@@ -125,6 +125,7 @@ def test_bad_market_names_are_refused_over_rest_and_socket(start_gateway, kind):
         ("trades.list", "GET", "/v1/trades", {"market": market}),
         ("positions.estimate", "GET", "/v1/positions/estimate",
          {"market": market, "entry_price": 100, "stop_loss_price": 95}),
+        ("positions.open", "POST", "/v1/positions/open", {"market": market, "side": "BUY", "stop_loss_price": 95}),
         ("backtest.submit", "POST", "/v1/backtest/submit",
          {"strategy": "sma_cross", "market": market, "interval": "1h"}),
     ]

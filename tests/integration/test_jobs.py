@@ -167,7 +167,7 @@ def test_export_formats_parse(start_gateway, datasets):
     assert hdrs["content-disposition"] == f'attachment; filename="backtest-{task}.json"'
     assert json.loads(body) == report
     status, _, body = rest(gw, f"/v1/backtest/report/{task}/export?format=xml")
-    assert status == 400 and "json or csv" in json.loads(body)["message"]
+    assert status == 400 and "json, csv or pdf" in json.loads(body)["message"]
     status, _, _ = rest(gw, "/v1/backtest/report/bt-unknown/export?format=csv")
     assert status == 404
 
@@ -338,7 +338,7 @@ def test_bad_parameters(start_gateway, datasets, params, field):
 @pytest.mark.parametrize("params, field", [
     ({"strategy": "sma_cross", "dataset": SMALL}, "grid is required"),
     ({"strategy": "sma_cross", "dataset": SMALL, "grid": {"fast": [5]}, "metric": "luck"}, "valid: roi"),
-    ({"strategy": "sma_cross", "dataset": SMALL, "grid": {"fast": [5]}, "method": "magic"}, "method must be grid or random"),
+    ({"strategy": "sma_cross", "dataset": SMALL, "grid": {"fast": [5]}, "method": "magic"}, "method must be grid, random or bayesian"),
     ({"strategy": "sma_cross", "dataset": SMALL, "grid": {"fast": [0]}}, "valid: fast"),
     ({"strategy": "sma_cross", "dataset": SMALL, "grid": {"fast": [5]}, "walk_forward": 99}, "walk_forward"),
 ])

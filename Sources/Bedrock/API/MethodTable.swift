@@ -3,13 +3,16 @@ import JSONCodec
 import JWTAuth
 import RedisClient
 
-/// A failed API call: an error code of SPEC §4 and a message for the client.
+/// A failed API call: an error code of SPEC §4 and a message for the client, plus optional
+/// `details` written as the error body's `details` member (e.g. a risk refusal's `reasons`).
 public struct APIError: Error, Sendable, Equatable {
     public let code: ErrorCode
     public let message: String
-    public init(_ code: ErrorCode, _ message: String) {
+    public let details: JSONObject?
+    public init(_ code: ErrorCode, _ message: String, details: JSONObject? = nil) {
         self.code = code
         self.message = message
+        self.details = details
     }
 }
 

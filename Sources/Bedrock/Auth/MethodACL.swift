@@ -13,6 +13,7 @@ import JWTAuth
 /// | `positions.list`        | VIEWER     |
 /// | `positions.get`         | VIEWER     |
 /// | `positions.estimate`    | VIEWER     |
+/// | `positions.open`        | TRADER     |
 /// | `positions.close`       | TRADER     |
 /// | `trades.list`           | VIEWER     |
 /// | `account.get`           | VIEWER     |
@@ -23,6 +24,7 @@ import JWTAuth
 /// | `backtest.status`       | VIEWER     |
 /// | `backtest.report`       | VIEWER     |
 /// | `backtest.cancel`       | TRADER     |
+/// | `backtest.jobs`         | VIEWER     |
 /// | `optimize.submit`       | TRADER     |
 /// | `training.submit`       | TRADER     |
 /// | `training.status`       | VIEWER     |
@@ -35,6 +37,10 @@ import JWTAuth
 /// | `models.deploy`         | ADMIN      |
 /// | `models.predict`        | VIEWER     |
 /// | `models.performance`    | VIEWER     |
+/// | `stats.daily`           | VIEWER     |
+/// | `stats.by_market`       | VIEWER     |
+/// | `stats.by_exit_reason`  | VIEWER     |
+/// | `stats.by_strategy`     | VIEWER     |
 public enum Method: String, Sendable, CaseIterable, Hashable {
     case marketsList = "markets.list"
     case signalsList = "signals.list"
@@ -44,6 +50,7 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case positionsList = "positions.list"
     case positionsGet = "positions.get"
     case positionsEstimate = "positions.estimate"
+    case positionsOpen = "positions.open"
     case positionsClose = "positions.close"
     case tradesList = "trades.list"
     case accountGet = "account.get"
@@ -54,6 +61,7 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case backtestStatus = "backtest.status"
     case backtestReport = "backtest.report"
     case backtestCancel = "backtest.cancel"
+    case backtestJobs = "backtest.jobs"
     case optimizeSubmit = "optimize.submit"
     case trainingSubmit = "training.submit"
     case trainingStatus = "training.status"
@@ -70,14 +78,24 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case sentimentGet = "sentiment.get"
     case journalGenerate = "journal.generate"
     case reviewGenerate = "review.generate"
+    case engineGet = "engine.get"
+    case engineConfigure = "engine.configure"
+    case engineVersions = "engine.versions"
+    case engineDeploy = "engine.deploy"
+    case enginePause = "engine.pause"
+    case engineResume = "engine.resume"
+    case statsDaily = "stats.daily"
+    case statsByMarket = "stats.by_market"
+    case statsByExitReason = "stats.by_exit_reason"
+    case statsByStrategy = "stats.by_strategy"
 
     /// The least role that may call this method.
     public var leastRole: Role {
         switch self {
-        case .signalsGenerate, .positionsClose, .backtestSubmit, .backtestCancel, .optimizeSubmit, .trainingSubmit,
-            .trainingCancel, .newsPublish, .journalGenerate, .reviewGenerate:
+        case .signalsGenerate, .positionsOpen, .positionsClose, .backtestSubmit, .backtestCancel, .optimizeSubmit,
+            .trainingSubmit, .trainingCancel, .newsPublish, .journalGenerate, .reviewGenerate:
             return .trader
-        case .riskKillSwitch, .modelsImport, .modelsDeploy:
+        case .riskKillSwitch, .modelsImport, .modelsDeploy, .engineConfigure, .engineDeploy, .enginePause, .engineResume:
             return .admin
         default:
             return .viewer

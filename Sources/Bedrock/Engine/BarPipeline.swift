@@ -1,4 +1,5 @@
 import RedisClient
+import Synchronization
 import TradingCore
 
 /// What became of one strategy decision on one bar.
@@ -32,8 +33,9 @@ public struct SignalOutcome: Sendable {
 public final class BarPipeline: Sendable {
     /// The ledger written to.
     public let ledger: Ledger
-    /// Engine settings.
-    public let settings: EngineSettings
+    /// The settings in effect, the configuration version they come from and whether the engine
+    /// is paused (changed between bars by `apply`).
+    private let live: Mutex<LiveState>
     /// Counters.
     public let metrics: EngineMetrics
     /// The deployed models that score new signals (nil: no ML score).
@@ -48,7 +50,38 @@ public final class BarPipeline: Sendable {
         ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics, models: LiveModels? = nil,
         llm: (any LLMSignalHooks)? = nil
     ) {
-        self.ledger = ledger; self.settings = settings; self.metrics = metrics; self.models = models; self.llm = llm
+        self.ledger = ledger; self.metrics = metrics; self.models = models; self.llm = llm
+        live = Mutex(LiveState(settings: settings, version: 0, paused: false))
+    }
+
+    /// What `apply` changes; `state` reads it at once, so one decision uses one version.
+    public struct LiveState: Sendable {
+        /// Settings in effect.
+        public var settings: EngineSettings
+        /// Configuration version.
+        public var version: Int
+        /// True while paused.
+        public var paused: Bool
+    }
+
+    /// Settings, version and status in effect, read together.
+    public var state: LiveState { live.withLock { $0 } }
+
+    /// Engine settings in effect (strategies and arbiter as of the last `apply`).
+    public var settings: EngineSettings { live.withLock { $0.settings } }
+    /// The engine configuration version in effect (0: the file's).
+    public var configVersion: Int { live.withLock { $0.version } }
+    /// True while the engine is paused: no new signal or entry.
+    public var isPaused: Bool { live.withLock { $0.paused } }
+
+    /// Puts `config` into effect for the next bar: its strategies, arbiter, version and status.
+    public func apply(_ config: EngineConfiguration) {
+        live.withLock {
+            $0.settings.live = config.strategies
+            $0.settings.arbiter = config.arbiter
+            $0.version = config.version
+            $0.paused = config.isPaused
+        }
     }
 
     /// The whole pipeline for `bar` of stream `key` (steps 1–3), given the strategies' decisions
@@ -67,6 +100,7 @@ public final class BarPipeline: Sendable {
     /// `reads` are the bar's state read beforehand in one round trip (`readCommands`); nil reads them.
     /// Ends with the stream mark update and `then` (e.g. the `XACK`), pipelined in one round trip.
     /// `features` holds each decision's feature vector (same order; nil or absent: none).
+    /// The settings, version and pause are read once per bar (`state`).
     func process(
         _ bar: StreamBar, key: String, decisions: [(name: String, decision: StrategyDecision)],
         features: [[Double]?] = [], previousTime: Int64?, origins: inout [Int64: PositionOrigin], reads: BarReads? = nil,
@@ -81,11 +115,17 @@ public final class BarPipeline: Sendable {
         let late = state.newest.map { bar.bar.time < $0 } ?? false
         // Only the newest live bars are the market's price now (the sentiment's 5 % band).
         if !late && !bar.backfill { llm?.observe(market: bar.market, price: bar.bar.close) }
-        if !late && !state.pending.isEmpty { try fillPending(bar, previousTime: previousTime, stored: state.pending, on: c) }
+        let current = self.state
+        let paused = current.paused
+        if !late && !state.pending.isEmpty {
+            try fillPending(bar, previousTime: previousTime, stored: state.pending, enter: !paused, on: c)
+        }
         if state.openInMarket > 0 || !state.pending.isEmpty {
             try manageExits(bar, previousTime: previousTime, origins: &origins, on: c)
         }
-        _ = try decide(bar, decisions: decisions, features: features, enterApproved: !late, on: c)
+        if !paused {
+            _ = try decide(bar, decisions: decisions, features: features, enterApproved: !late, state: current, on: c)
+        }
         try finish(bar, key: key, then: then, on: c)
     }
 
@@ -139,10 +179,10 @@ public final class BarPipeline: Sendable {
     /// `ml` (and its model), the feature vector it was computed from and the LLM's `sentiment`.
     public func signalInput(
         _ entry: EntrySignal, strategy name: String, bar: StreamBar, ml: LiveModels.Scored = .init(),
-        features: [Double]? = nil, sentiment: LLMSentiment? = nil
+        features: [Double]? = nil, sentiment: LLMSentiment? = nil, arbiter: ArbiterConfig? = nil
     ) -> SignalInput {
         let assessment = SignalAssessment.assess(
-            entry, mlScore: ml.score, sentiment: sentiment, arbiter: settings.arbiter)
+            entry, mlScore: ml.score, sentiment: sentiment, arbiter: arbiter ?? settings.arbiter)
         var explanation = "\(name) \(entry.signalType.rawValue) on \(bar.market) \(bar.interval) bar \(bar.barTime): "
         if case .stop(let level) = entry.order {
             explanation += "\(entry.side == .buy ? "buy" : "sell") stop at \(level), working on the next bar only; "
@@ -182,10 +222,11 @@ public final class BarPipeline: Sendable {
     /// feature vector of `decisions[i]`: recorded on the signal and scored by the deployed models.
     public func decide(
         _ bar: StreamBar, decisions: [(name: String, decision: StrategyDecision)], features: [[Double]?] = [],
-        enterApproved: Bool = true, on c: RedisConnection
+        enterApproved: Bool = true, state given: LiveState? = nil, on c: RedisConnection
     ) throws -> [SignalOutcome] {
         var out: [SignalOutcome] = []
         let now = clock(bar)
+        let current = given ?? state
         if let models, decisions.contains(where: { if case .enter = $0.decision { true } else { false } }) {
             try models.refresh(on: c)
         }
@@ -195,7 +236,11 @@ public final class BarPipeline: Sendable {
             let ml = try score(entry, strategy: name, bar: bar, features: vector, on: c)
             // History bars get no sentiment (today's news says nothing about them) and no explanation.
             let sentiment = bar.backfill ? nil : llm?.sentiment(market: bar.market, price: bar.bar.close)
-            let input = signalInput(entry, strategy: name, bar: bar, ml: ml, features: vector, sentiment: sentiment)
+            var input = signalInput(
+                entry, strategy: name, bar: bar, ml: ml, features: vector, sentiment: sentiment,
+                arbiter: current.settings.arbiter)
+            input.params = current.settings.resolvedParameters(of: name, on: bar.market)
+            input.configVersion = current.version
             let write = try ledger.recordSignal(input, on: c, nowMillis: now)
             guard let id = write.id, write.status == "created" || write.status == "existing" else {
                 throw LedgerError.reply("record_signal answered \(write.status): \(write.message ?? "")")
@@ -242,10 +287,11 @@ public final class BarPipeline: Sendable {
     }
 
     /// Step 1: fills or cancels the stop entries decided on the bar before `bar`
-    /// (`previousTime`; when unknown, `bar.time` − interval). Returns the filled signal ids.
+    /// (`previousTime`; when unknown, `bar.time` − interval); `enter` false (paused) cancels
+    /// them all. Returns the filled signal ids.
     @discardableResult
     public func fillPending(
-        _ bar: StreamBar, previousTime: Int64?, stored known: [String: String]? = nil,
+        _ bar: StreamBar, previousTime: Int64?, stored known: [String: String]? = nil, enter entering: Bool = true,
         on c: RedisConnection
     ) throws -> Set<Int64> {
         let key = pendingKey(bar)
@@ -261,7 +307,7 @@ public final class BarPipeline: Sendable {
                 _ = try c.command(["HDEL", key, field]).checked(); continue
             }
             if decided >= bar.bar.time { continue }  // decided on this bar or a later one
-            if decided == previous {
+            if decided == previous && entering {
                 let reached = parts[1] == Side.buy.rawValue ? bar.bar.high >= level : bar.bar.low <= level
                 if reached {
                     _ = try enter(id, trailingDistance: Double(parts[3]), on: c, nowMillis: clock(bar))

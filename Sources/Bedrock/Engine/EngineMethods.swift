@@ -39,7 +39,12 @@ public enum EngineMethods {
             guard let b = v.boolValue else { throw APIError(.badRequest, "force_analysis must be a boolean") }
             force = b
         }
-        let settings = pipeline.settings
+        // One read of the configuration in effect: the decision and its record use the same version.
+        let state = pipeline.state
+        guard !state.paused else {
+            throw APIError(.conflict, "the engine is paused: no signal is made until it resumes (POST /v1/engine/resume)")
+        }
+        let settings = state.settings
         guard !settings.strategies(on: market).isEmpty else {
             let why =
                 settings.strategies.isEmpty
@@ -77,7 +82,8 @@ public enum EngineMethods {
                     return .object(["strategy": .string(d.name), "decision": .string(text)])
                 })
         }
-        let outcomes = try pipeline.decide(last, decisions: decisions, features: book.features(of: decisions), on: c)
+        let outcomes = try pipeline.decide(
+            last, decisions: decisions, features: book.features(of: decisions), state: state, on: c)
         guard !outcomes.isEmpty else {
             answer["reason"] = .string(
                 "no entry from \(settings.strategies(on: market).map(\.name).joined(separator: ", ")) on the \(market) \(interval) bar of \(last.barTime) (\(history.count) bars analysed)"

@@ -13,6 +13,7 @@ import Prometheus
 /// | `bedrock_engine_positions_closed_total{reason}` | counter | positions this engine closed (STOP_LOSS, TRAILING_STOP, PROFIT_TARGET) |
 /// | `bedrock_engine_risk_refusals_total{reason}` | counter | entries refused to this engine, by risk reason code |
 /// | `bedrock_engine_open_positions` / `bedrock_engine_open_exposure` | gauge | open positions and Σ size × last price, sampled by the engine at most once a second |
+/// | `bedrock_engine_config_version` / `bedrock_engine_paused` / `bedrock_engine_config_unreadable` | gauge | the engine configuration version in effect on this gateway (0: the file's), 1 while paused, 1 while the stored version cannot be read (the engine then runs paused) |
 /// | `bedrock_engine_bars_processed_total` | counter | closed bars processed (acknowledged) |
 /// | `bedrock_engine_bars_claimed_total` | counter | bars claimed from a crashed or stalled consumer |
 /// | `bedrock_engine_history_rebuilds_total` | counter | strategy states rebuilt from the stream |
@@ -37,6 +38,9 @@ public final class EngineMetrics: @unchecked Sendable {
     private var refusalSeries: [String: Counter] = [:]
     private let openPositions: Gauge
     private let exposure: Gauge
+    private let configVersion: Gauge
+    private let paused: Gauge
+    private let unreadable: Gauge
 
     /// Counters in `registry`.
     public init(registry: MetricsRegistry = MetricsRegistry()) {
@@ -63,6 +67,19 @@ public final class EngineMetrics: @unchecked Sendable {
         openPositions = registry.gauge("bedrock_engine_open_positions", help: "Open paper positions (engine sample).")
         exposure = registry.gauge(
             "bedrock_engine_open_exposure", help: "Sum of size times last price of the open positions (engine sample).")
+        configVersion = registry.gauge(
+            "bedrock_engine_config_version", help: "Engine configuration version in effect on this gateway (0: the file's).")
+        paused = registry.gauge("bedrock_engine_paused", help: "1 while the engine is paused (no new signal or entry).")
+        unreadable = registry.gauge(
+            "bedrock_engine_config_unreadable",
+            help: "1 while the stored engine configuration cannot be read by this gateway (the engine runs paused).")
+    }
+
+    /// Shows the configuration in effect.
+    func setConfiguration(version: Int, paused isPaused: Bool, unreadable isUnreadable: Bool) {
+        configVersion.set(to: Double(version))
+        paused.set(to: isPaused ? 1 : 0)
+        unreadable.set(to: isUnreadable ? 1 : 0)
     }
 
     func add(_ name: String, _ n: Int64 = 1) {

@@ -85,11 +85,19 @@ public struct EngineSettings: Sendable, Equatable {
         "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 
-    /// Checks that every strategy name is registered and its parameters are valid.
+    /// Checks that every strategy name is registered and a strategy can be made with its
+    /// parameters (ranges and their combination).
     public func validate() throws {
-        for s in live { _ = try StrategyRegistry.descriptor(named: s.name).resolve(s.parameters) }
+        for s in live { _ = try StrategyRegistry.make(name: s.name, parameters: s.parameters) }
     }
 
     /// The live strategies that run on `market`, in configuration order.
     public func strategies(on market: String) -> [LiveStrategy] { live.filter { $0.runs(on: market) } }
+
+    /// The parameters (defaults filled in) strategy `name` runs with on `market`; nil when it
+    /// does not run there.
+    public func resolvedParameters(of name: String, on market: String) -> [String: Double]? {
+        guard let s = live.first(where: { $0.name == name && $0.runs(on: market) }) else { return nil }
+        return try? StrategyRegistry.descriptor(named: name).resolve(s.parameters).values
+    }
 }

@@ -1,3 +1,4 @@
+import Digests
 import Foundation
 import GatewayCore
 import Logging
@@ -55,6 +56,11 @@ public final class LiveEngine: @unchecked Sendable {
     private var nextDiscover: Int64 = 0
     private var nextClaim: Int64 = 0
     private var nextSample: Int64 = 0
+    private var nextConfigCheck: Int64 = 0
+    /// The stored configuration text last applied (nil: the file's).
+    private var appliedConfig: String?
+    /// Where run-time configuration versions are read (nil: the file's only).
+    private let configs: EngineConfigStore?
     /// Monotonic time schedules discovery, lease renewal, claims and samples (a step of the
     /// system clock must not stall lease renewal); the consumers' heartbeat scores stay wall time
     /// (every gateway compares them).
@@ -65,10 +71,12 @@ public final class LiveEngine: @unchecked Sendable {
     /// unknown strategies.
     public init(
         address: RedisAddress, ledger: Ledger, settings: EngineSettings, metrics: EngineMetrics = EngineMetrics(),
-        clock: any GatewayClock = SystemClock(), models: LiveModels? = nil, llm: (any LLMSignalHooks)? = nil
+        clock: any GatewayClock = SystemClock(), models: LiveModels? = nil, llm: (any LLMSignalHooks)? = nil,
+        configs: EngineConfigStore? = nil
     ) throws {
         try settings.validate()
         self.clock = clock
+        self.configs = configs
         self.address = address; self.settings = settings; self.metrics = metrics
         pipeline = BarPipeline(ledger: ledger, settings: settings, metrics: metrics, models: models, llm: llm)
     }
@@ -109,6 +117,7 @@ public final class LiveEngine: @unchecked Sendable {
         do {
             let c = try connect()
             let now = monotonicMillis()
+            try refreshConfigurationIfDue(on: c)
             if now >= nextDiscover {
                 try discover(on: c)
                 nextDiscover = now + Int64(settings.discoverIntervalMillis)
@@ -140,6 +149,68 @@ public final class LiveEngine: @unchecked Sendable {
             log.error("engine: round failed", metadata: ["error": "\(error)"])
             Thread.sleep(forTimeInterval: 0.5)
         }
+    }
+
+    /// `refreshConfiguration` at most every `EngineConfigStore.checkIntervalMillis`; called
+    /// between rounds and before every bar, so a change (a pause) takes effect within that
+    /// interval even during a long catch-up.
+    private func refreshConfigurationIfDue(on c: RedisConnection) throws {
+        let now = monotonicMillis()
+        guard now >= nextConfigCheck else { return }
+        nextConfigCheck = now + EngineConfigStore.checkIntervalMillis
+        try refreshConfiguration(on: c)
+    }
+
+    /// Puts a newly stored configuration version into effect between two bars. When the
+    /// strategies changed, their states are rebuilt from each stream's own history on its next
+    /// bar (`StrategyBook`), so no bar is skipped or processed twice across the switch; a change
+    /// of the arbiter or the status keeps them.
+    ///
+    /// Fail safe: a stored version this build cannot read (a strategy or parameter it does not
+    /// have) pauses the engine — exits and marks go on, no new entry — with one `risk.alert`
+    /// `ENGINE_CONFIG_UNREADABLE` per stored text (`engine_alert.lua`) and the
+    /// `bedrock_engine_config_unreadable` gauge, until a readable version is stored.
+    private func refreshConfiguration(on c: RedisConnection) throws {
+        guard let configs else { return }
+        let text = try configs.currentText(on: c)
+        guard text != appliedConfig else { return }
+        let config: EngineConfiguration
+        if let text {
+            guard let readable = EngineConfiguration.stored(text) else {
+                try failSafe(text, on: c)
+                return
+            }
+            config = readable
+        } else {
+            config = configs.fileConfig
+        }
+        let strategiesChanged = config.strategies != pipeline.settings.live
+        pipeline.apply(config)
+        metrics.setConfiguration(version: config.version, paused: config.isPaused, unreadable: false)
+        appliedConfig = text
+        if strategiesChanged { books = [:] }
+        log.info(
+            "engine: configuration applied",
+            metadata: ["version": "\(config.version)", "status": "\(config.status.rawValue)", "by": "\(config.updatedBy)"])
+    }
+
+    /// The engine's answer to an unreadable stored version: paused on the strategies in effect.
+    private func failSafe(_ text: String, on c: RedisConnection) throws {
+        let header = StoredHeader(text)
+        let current = pipeline.settings
+        let version = header?.version ?? pipeline.configVersion
+        pipeline.apply(
+            EngineConfiguration(version: version, status: .paused, strategies: current.live, arbiter: current.arbiter))
+        metrics.setConfiguration(version: version, paused: true, unreadable: true)
+        let problem = EngineConfigStore.problem(text)
+        log.error("engine: stored configuration unreadable, paused (exits and marks only)", metadata: ["problem": "\(problem)"])
+        _ = try pipeline.ledger.run(
+            "engine_alert",
+            [
+                "digest": .string(SHA256.hex(text)), "version": header.map { .int(Int64($0.version)) } ?? .null,
+                "message": .string(problem + "; the engine is paused (exits and marks only) until a readable version is stored"),
+            ], on: c)
+        appliedConfig = text
     }
 
     private func connect() throws -> RedisConnection {
@@ -328,6 +399,7 @@ public final class LiveEngine: @unchecked Sendable {
 
     /// Runs the pipeline on one stream entry, then `XACK`s it.
     private func process(_ entry: RedisReply, key: String, on c: RedisConnection) throws {
+        try refreshConfigurationIfDue(on: c)
         guard let (id, decoded) = StreamBar.decode(entry: entry) else { return }
         guard let bar = decoded else {
             // Not a kline.closed event: nothing to trade on, never retried.
@@ -335,7 +407,7 @@ public final class LiveEngine: @unchecked Sendable {
             _ = try c.command(["XACK", key, settings.groupName, id]).checked()
             return
         }
-        var book = try books[key] ?? StrategyBook(settings: settings, market: bar.market)
+        var book = try books[key] ?? StrategyBook(settings: pipeline.settings, market: bar.market)
         books[key] = nil  // re-inserted only once the bar is fully processed
         // A history bar that is not traded needs nothing of the ledger's state.
         let trades = pipeline.trades(bar)

@@ -108,14 +108,15 @@ public struct LiveStrategy: Sendable, Equatable {
         return try checked(LiveStrategy(name: name, parameters: parameters, markets: markets))
     }
 
-    /// `strategy` when its name is registered and its parameters resolve.
+    /// `strategy` when its name is registered and a strategy can be made with its parameters
+    /// (each in range, and together consistent: e.g. sma_cross's fast below slow).
     private static func checked(_ strategy: LiveStrategy) throws(LiveStrategyError) -> LiveStrategy {
         guard StrategyRegistry.names.contains(strategy.name) else {
             throw LiveStrategyError(
                 "unknown strategy \(strategy.name) (known: \(StrategyRegistry.names.joined(separator: ", ")))")
         }
         do {
-            _ = try StrategyRegistry.descriptor(named: strategy.name).resolve(strategy.parameters)
+            _ = try StrategyRegistry.make(name: strategy.name, parameters: strategy.parameters)
         } catch {
             throw LiveStrategyError("\(strategy.name): \(error)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import JSONCodec
+import ReportPDF
 import TradingCore
 
 /// Job reports: what is stored in Redis, sent in the `completed` frame, answered by
@@ -8,7 +9,8 @@ import TradingCore
 /// - Backtest: the report of SPEC §8 (`BacktestReport` JSON: metrics, `parameters`, `trades`,
 ///   `equity_curve`), except that the equity curve holds at most `maxEquityPoints` points
 ///   (evenly spaced bars, first and last always kept), so a million-bar run stays a readable
-///   report. CSV: one row per trade (`BacktestReport.csvHeader`).
+///   report. CSV: one row per trade (`BacktestReport.csvHeader`). A longer curve is also kept,
+///   min/max-thinned, as the PDF export's chart series (`chartSeries`).
 /// - Optimisation: `{"kind":"optimize","strategy_name","method","metric","walk_forward",...}` plus
 ///   the optimiser's ranking (`OptimizationResult` / `WalkForwardResult` JSON), `ml_model` and,
 ///   with `compare`, `"compare": {"rules_only": <the same search without the model>}`. CSV: one
@@ -42,7 +44,28 @@ enum JobReport {
             }
             members["compare"] = .object(compared)
         }
-        return outcome(.object(members), csv: report.csv())
+        var result = outcome(.object(members), csv: report.csv())
+        result.chart = chartSeries(report)
+        return result
+    }
+
+    /// Equity buckets of the PDF's charts (`MinMaxSampler`, at most four points each).
+    static let chartBuckets = 1000
+
+    /// The PDF export's equity series when the report's curve is sampled (more than
+    /// `maxEquityPoints` bars; nil otherwise): `[[time, equity], ...]` like `equity_curve`, but
+    /// keeping each bucket's lowest and highest mark, so the drawdown chart reaches the report's
+    /// max drawdown. Stored beside the report (`<prefix>job:<id>:chart`); the report itself is
+    /// unchanged.
+    static func chartSeries(_ report: BacktestReport) -> String? {
+        let n = min(report.equity.count, report.equityTimes.count)
+        guard n > maxEquityPoints else { return nil }
+        let kept = MinMaxSampler.indices(Array(report.equity.prefix(n)), buckets: chartBuckets)
+        return JSONCodec.encodeString(
+            .array(
+                kept.map { i in
+                    .array([.string(RFC3339.format(milliseconds: report.equityTimes[i])), .double(report.equity[i])])
+                }))
     }
 
     /// The report's equity curve, at most `maxEquityPoints` points.
@@ -72,8 +95,11 @@ enum JobReport {
         var members: [(String, JSONValue)] = [("kind", "optimize"), ("strategy_name", .string(request.strategy))]
         switch spec.method {
         case .grid: members.append(("method", "grid"))
-        case let .random(trials, seed):
-            members += [("method", "random"), ("trials", .int(Int64(trials))), ("seed", .int(Int64(bitPattern: seed)))]
+        case let .random(trials, seed), let .bayesian(trials, seed):
+            members += [
+                ("method", .string(spec.methodName)), ("trials", .int(Int64(trials))),
+                ("seed", .int(Int64(bitPattern: seed))),
+            ]
         }
         members.append(("walk_forward", spec.walkForward.map { .int(Int64($0)) } ?? .null))
         members.append(

@@ -15,9 +15,9 @@ import TradingCore
 /// | `initial_balance` | both | number > 0 | 10000 |
 /// | `commission`, `slippage` | both | rate in [0, 1) | 0.001, 0 |
 /// | `risk_guard`, `arbiter` | both | booleans: apply the live risk guard / arbiter (`arbiter.*` weights and threshold) | true, true |
-/// | `grid` | optimize | object name → array of numbers, or `"lo:hi[:step]"` | required |
-/// | `method` | optimize | `grid` or `random` | `grid` |
-/// | `trials`, `seed` | optimize | 1-10000; any whole number ≥ 0 | 50, 42 |
+/// | `grid` | optimize | object name → array of numbers, or `"lo:hi[:step]"`; names are the strategy's parameters or a `SearchableSetting` (`arbiter.rule_weight`, `arbiter.ml_weight`, `arbiter.llm_weight`, `arbiter.threshold`, `risk_per_trade`) | required |
+/// | `method` | optimize | `grid`, `random` or `bayesian` (TPE, `TPESearch`) | `grid` |
+/// | `trials`, `seed` | optimize (random, bayesian) | 1-10000; any whole number ≥ 0 | 50, 42 |
 /// | `metric` | optimize | a report metric (`BacktestReport.metricNames`) | `sharpe_ratio` |
 /// | `walk_forward` | optimize | folds 1-20 (`true` = 4; `false`/0 = none) | none |
 /// | `ml_model`, `compare` | both | see `modelFields` (JobRequest+Model.swift) | none |
@@ -58,6 +58,7 @@ extension JobRequest {
         if case let .market(market, _, _, _) = data { config.market = market }
 
         var summary: JSONObject = ["strategy": .string(descriptor.name)]
+        summary["params"] = .object(JSONObject(fixed.sorted { $0.key < $1.key }.map { ($0.key, .plain($0.value)) }))
         switch data {
         case let .market(market, interval, _, _):
             summary["market"] = .string(market)
@@ -73,6 +74,12 @@ extension JobRequest {
                 .badRequest, "ml_model needs the arbiter (the model's score acts through it); drop \"arbiter\": false")
         }
         if let mlModel { summary["ml_model"] = .string(mlModel) }
+        if let a = config.arbiter {
+            summary["arbiter"] = .object([
+                ("rule_weight", .number(a.ruleWeight)), ("ml_weight", .number(a.mlWeight)),
+                ("llm_weight", .number(a.llmWeight)), ("threshold", .number(a.threshold)),
+            ])
+        }
         if compare { summary["compare"] = .array([.string(MLComparison.rulesOnly)]) }
 
         switch kind {
@@ -93,9 +100,17 @@ extension JobRequest {
                 optimize: nil, training: training, warmup: warmup, summary: summary, mlModel: mlModel,
                 compareRulesOnly: compare)
         case .optimize:
-            let spec = try optimizeSpec(p, descriptor: descriptor, fixed: fixed)
+            let spec = try optimizeSpec(p, descriptor: descriptor, fixed: fixed, arbiter: config.arbiter != nil)
             summary["metric"] = .string(spec.metric)
-            summary["candidates"] = .int(Int64(spec.candidates.count))
+            summary["candidates"] = .int(Int64(spec.setsPerSearch))
+            switch spec.method {
+            case .grid: summary["method"] = "grid"
+            case let .random(trials, seed), let .bayesian(trials, seed):
+                summary["method"] = .string(spec.methodName)
+                summary["trials"] = .int(Int64(trials))
+                summary["seed"] = .int(Int64(bitPattern: seed))
+            }
+            summary["grid"] = .array(spec.ranges.map { .string($0.name) })
             if let k = spec.walkForward { summary["walk_forward"] = .int(Int64(k)) }
             return JobRequest(
                 kind: kind, strategy: descriptor.name, parameters: fixed, data: data, config: config,
@@ -131,10 +146,11 @@ extension JobRequest {
         return .market(market: market, interval: interval, start: start, end: end)
     }
 
-    /// `grid`, `method`, `trials`, `seed`, `metric`, `walk_forward`.
+    /// `grid`, `method`, `trials`, `seed`, `metric`, `walk_forward`. `arbiter`: whether the job
+    /// applies the arbiter (an `arbiter.*` range needs it).
     private static func optimizeSpec(
         _ p: JobParams, descriptor: StrategyDescriptor,
-        fixed: [String: Double]
+        fixed: [String: Double], arbiter: Bool
     ) throws -> OptimizeSpec {
         let specs = descriptor.parameterSpecs
         let validNames = specs.map(\.displayText).joined(separator: "; ")
@@ -151,9 +167,19 @@ extension JobRequest {
             )
         }
         var ranges: [ParameterRange] = []
+        let settingNames = SearchableSetting.allCases.map(\.rawValue).joined(separator: ", ")
         for (name, raw) in grid.members {
-            guard let spec = specs.first(where: { $0.name == name }) else {
-                throw APIError(.badRequest, "grid.\(name) is not a parameter of \(descriptor.name); valid: \(validNames)")
+            let setting = SearchableSetting(rawValue: name)
+            let spec = specs.first(where: { $0.name == name })
+            guard spec != nil || setting != nil else {
+                throw APIError(
+                    .badRequest,
+                    "grid.\(name) is not a parameter of \(descriptor.name) nor a searchable setting; valid: \(validNames); settings: \(settingNames)"
+                )
+            }
+            if let setting, setting.needsArbiter, !arbiter {
+                throw APIError(
+                    .badRequest, "grid.\(name) needs the arbiter, which \"arbiter\": false turns off; drop one of them")
             }
             guard fixed[name] == nil else {
                 throw APIError(.badRequest, "grid.\(name) is also given in params; give it in one place")
@@ -172,11 +198,21 @@ extension JobRequest {
             } else {
                 throw APIError(.badRequest, "grid.\(name) must be an array of numbers or \"lo:hi[:step]\"")
             }
-            if let bad = range.values.first(where: { $0 < spec.min || $0 > spec.max || (spec.isInteger && $0 != $0.rounded()) }) {
-                throw APIError(
-                    .badRequest, "grid.\(name) value \(TextFormat.plain(bad)) is not valid; valid: \(spec.displayText)")
+            if let setting {
+                if let bad = range.values.first(where: { !setting.isValid($0) }) {
+                    throw APIError(
+                        .badRequest, "grid.\(name) value \(TextFormat.plain(bad)) is not valid; valid: \(setting.validText)")
+                }
+                range.isInteger = false
+            } else if let spec {
+                if let bad = range.values.first(where: {
+                    $0 < spec.min || $0 > spec.max || (spec.isInteger && $0 != $0.rounded())
+                }) {
+                    throw APIError(
+                        .badRequest, "grid.\(name) value \(TextFormat.plain(bad)) is not valid; valid: \(spec.displayText)")
+                }
+                range.isInteger = spec.isInteger
             }
-            range.isInteger = spec.isInteger
             ranges.append(range)
         }
         let methodName = try p.string("method")?.lowercased() ?? "grid"
@@ -186,7 +222,8 @@ extension JobRequest {
         switch methodName {
         case "grid": method = .grid
         case "random": method = .random(trials: trials, seed: UInt64(seed))
-        default: throw APIError(.badRequest, "method must be grid or random, got \"\(methodName)\"")
+        case "bayesian": method = .bayesian(trials: trials, seed: UInt64(seed))
+        default: throw APIError(.badRequest, "method must be grid, random or bayesian, got \"\(methodName)\"")
         }
         let metric = try p.string("metric") ?? "sharpe_ratio"
         guard BacktestReport.metricNames.contains(metric) else {
@@ -215,7 +252,19 @@ extension JobRequest {
             }
         }
         let candidates: [[String: Double]]
-        do { candidates = try SearchSpace.candidates(ranges, method: method, fixed: fixed) } catch {
+        // A Bayesian search proposes its sets as it goes: the corners of the space stand for them
+        // when checking that some set is valid and finding the largest warm-up.
+        let checked: [[String: Double]]
+        do {
+            if case .bayesian(let trials, let seed) = method {
+                _ = try TPESearch(ranges: ranges, trials: trials, seed: seed)
+                candidates = []
+                checked = corners(ranges, fixed: fixed)
+            } else {
+                candidates = try SearchSpace.candidates(ranges, method: method, fixed: fixed)
+                checked = candidates
+            }
+        } catch {
             throw APIError(.badRequest, "grid: \(error)")
         }
         guard candidates.count <= maxCandidates else {
@@ -225,8 +274,10 @@ extension JobRequest {
         }
         var warmup = -1
         var firstError: Error?
-        for c in candidates {
-            do { warmup = max(warmup, try descriptor.make(c).warmupBars) } catch { firstError = firstError ?? error }
+        for c in checked {
+            do {
+                warmup = max(warmup, try descriptor.make(BacktestConfig().applying(c).strategy).warmupBars)
+            } catch { firstError = firstError ?? error }
         }
         if warmup < 0 {
             throw APIError(.badRequest, "grid: no valid parameter set; \(firstError.map { String(describing: $0) } ?? "")")
@@ -234,5 +285,20 @@ extension JobRequest {
         return OptimizeSpec(
             ranges: ranges, method: method, metric: metric, walkForward: folds,
             candidates: candidates, warmup: warmup)
+    }
+
+    /// Every combination of each range's smallest and largest value (with `fixed`): the corners
+    /// of the search space. At most 2^12 of them: ranges after the twelfth take their largest value.
+    static func corners(_ ranges: [ParameterRange], fixed: [String: Double]) -> [[String: Double]] {
+        let bits = min(ranges.count, 12)
+        var out: [[String: Double]] = []
+        for mask in 0..<(1 << bits) {
+            var set = fixed
+            for (i, r) in ranges.enumerated() {
+                set[r.name] = i >= bits || mask & (1 << i) != 0 ? r.upperBound : r.lowerBound
+            }
+            out.append(set)
+        }
+        return out
     }
 }

@@ -38,16 +38,33 @@ public enum JobDataSource: Sendable, Equatable {
 public struct OptimizeSpec: Sendable {
     /// The searched ranges, as given.
     public var ranges: [ParameterRange]
-    /// Grid or random.
+    /// Grid, random or Bayesian.
     public var method: SearchMethod
     /// The metric ranked by (`BacktestReport.metricNames`).
     public var metric: String
     /// Walk-forward folds, or nil for one search over all the bars.
     public var walkForward: Int?
-    /// The parameter sets to evaluate (fixed `params` merged in).
+    /// The parameter sets to evaluate (fixed `params` merged in); empty for a Bayesian search,
+    /// which proposes them as it goes.
     public var candidates: [[String: Double]]
-    /// Largest warm-up (bars) among the valid candidates.
+    /// Largest warm-up (bars) among the valid candidates (a Bayesian search: among the corners
+    /// of the space).
     public var warmup: Int
+
+    /// Parameter sets one search evaluates (a Bayesian search: its trial budget).
+    public var setsPerSearch: Int {
+        if case .bayesian(let trials, _) = method { return trials }
+        return candidates.count
+    }
+
+    /// `grid`, `random` or `bayesian`.
+    public var methodName: String {
+        switch method {
+        case .grid: return "grid"
+        case .random: return "random"
+        case .bayesian: return "bayesian"
+        }
+    }
 }
 
 /// A validated job: everything a worker needs, nothing left to check but the data itself.

@@ -2,11 +2,14 @@ import Foundation
 import JSONCodec
 import TradingCore
 
-/// What a finished job produced: the report (JSON value and its stored text) and the CSV export.
+/// What a finished job produced: the report (JSON value and its stored text) and the CSV export,
+/// and for a backtest whose report holds a sampled equity curve, the chart series of the PDF
+/// export (`JobReport.chartSeries`).
 struct JobOutcome: Sendable {
     var report: JSONValue
     var json: String
     var csv: String
+    var chart: String? = nil
 }
 
 /// Runs one validated job on the calling (worker) thread: backtest or optimisation over the
@@ -91,7 +94,7 @@ enum JobRunner {
             try requireBars(series, request)
         }
         let k = windows?.count ?? 0
-        let perRun = windows == nil ? spec.candidates.count : k * spec.candidates.count + k * k
+        let perRun = windows == nil ? spec.setsPerSearch : k * spec.setsPerSearch + k * k
         // With a rules-only comparison the same search runs twice: progress counts both.
         let runs = config.scorer != nil && request.compareRulesOnly ? [config, config.rulesOnly] : [config]
         let total = perRun * runs.count
@@ -100,9 +103,11 @@ enum JobRunner {
             for (index, runConfig) in runs.enumerated() {
                 let done = index * perRun
                 let evaluate: BacktestEvaluator = { parameters, range in
+                    // `arbiter.*` and `risk_per_trade` go into the configuration, the rest to the strategy.
+                    let (setConfig, strategyParameters) = runConfig.applying(parameters)
                     let result = try Backtester.run(
-                        series: slices[range], strategyName: strategy, parameters: parameters,
-                        config: runConfig
+                        series: slices[range], strategyName: strategy, parameters: strategyParameters,
+                        config: setConfig
                     ) { control.advance(units: nil, of: total, inner: $0.fraction) }
                     backtestDone()
                     return BacktestReport(result)
@@ -112,15 +117,29 @@ enum JobRunner {
                     control.advance(units: done + $0.completed, of: total, inner: 0)
                 }
                 if let windows {
-                    let result = try Optimizer.walkForward(
-                        candidates: spec.candidates, windows: windows, metric: spec.metric,
-                        options: options, evaluate: evaluate)
+                    let result: WalkForwardResult
+                    if case .bayesian(let trials, let seed) = spec.method {
+                        result = try Optimizer.walkForward(
+                            ranges: spec.ranges, trials: trials, seed: seed, fixed: request.parameters,
+                            windows: windows, metric: spec.metric, options: options, evaluate: evaluate)
+                    } else {
+                        result = try Optimizer.walkForward(
+                            candidates: spec.candidates, windows: windows, metric: spec.metric,
+                            options: options, evaluate: evaluate)
+                    }
                     if control.stopReason != nil { throw Stopped() }
                     outcomes.append(JobReport.walkForward(result, request: request, spec: spec))
                 } else {
-                    let result = try Optimizer.optimize(
-                        candidates: spec.candidates, range: 0..<series.count, metric: spec.metric,
-                        options: options, evaluate: evaluate)
+                    let result: OptimizationResult
+                    if case .bayesian(let trials, let seed) = spec.method {
+                        result = try Optimizer.bayesian(
+                            ranges: spec.ranges, trials: trials, seed: seed, fixed: request.parameters,
+                            range: 0..<series.count, metric: spec.metric, options: options, evaluate: evaluate)
+                    } else {
+                        result = try Optimizer.optimize(
+                            candidates: spec.candidates, range: 0..<series.count, metric: spec.metric,
+                            options: options, evaluate: evaluate)
+                    }
                     if control.stopReason != nil { throw Stopped() }
                     outcomes.append(JobReport.optimization(result, request: request, spec: spec))
                 }
@@ -133,6 +152,8 @@ enum JobRunner {
         } catch let error as OptimizationError {
             if control.stopReason != nil { throw Stopped() }
             throw Failure(description: String(describing: error))
+        } catch let error as TPESearch.Error {
+            throw Failure(description: error.description)
         }
     }
 }

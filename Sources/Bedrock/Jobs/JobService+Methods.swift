@@ -12,7 +12,7 @@ import RedisClient
 /// | `training.submit` | see `JobRequest.parse` and `TrainingSpec` | as `backtest.submit`; the `completed` report is `{"kind":"train","model": <version>}` |
 /// | `training.status` / `training.cancel` | `task_id` | as `backtest.status` (plus `model` once COMPLETED) / `backtest.cancel` |
 /// | `backtest.cancel` | `task_id` | `{"task_id","status"}` once stopped (the owner or an ADMIN only; again CANCELLED for a cancelled job, 409 for a COMPLETED or FAILED one) |
-/// | `GET /v1/backtest/report/{task_id}/export?format=json\|csv` | | `backtest-<id>.json` / `.csv` download |
+/// | `GET /v1/backtest/report/{task_id}/export?format=json\|csv\|pdf` | | `backtest-<id>.json` / `.csv` / `.pdf` download (pdf: backtests only, `JobService+PDF`) |
 extension JobService {
     /// `backtest.submit` / `optimize.submit`: validate, admit under the limits, persist, queue.
     func submit(_ kind: JobKind, _ call: MethodCall) -> Result<JSONValue, APIError> {
@@ -20,7 +20,9 @@ extension JobService {
         do {
             request = try pool.with { c in
                 try JobRequest.parse(
-                    kind, call.params, datasets: settings.datasetsDir, arbiter: settings.arbiter,
+                    kind, call.params, datasets: settings.datasetsDir,
+                    // The weights in effect (a run-time engine configuration's), as live trading uses.
+                    arbiter: try EngineConfigStore.arbiter(prefix: settings.prefix, fallback: settings.arbiter, on: c),
                     hasBars: { try JobData.hasBars(prefix: settings.prefix, market: $0, interval: $1, on: c) },
                     markets: { try JobData.markets(prefix: settings.prefix, on: c) })
             }
@@ -140,6 +142,46 @@ extension JobService {
         }
     }
 
+    /// `backtest.jobs`: the caller's jobs (an ADMIN's: everyone's), newest first, `limit` (default
+    /// 20, at most 100) from `offset`, only those of `kind` (`backtest`, `optimize`, `train`) when
+    /// given, in the SPEC §4 list shape: `{"total","page","page_size","data":[{"task_id","kind","status","owner","created_at",
+    /// "finished_at","progress","summary","metrics"}]}`; `metrics` is the headline of a COMPLETED
+    /// job (`JobHeadline`), null otherwise.
+    func history(_ call: MethodCall) -> Result<JSONValue, APIError> {
+        let paging: (offset: Int, limit: Int)
+        var kind: JobKind?
+        do throws(APIError) {
+            let p = LedgerParams(params: call.params)
+            paging = try p.paging()
+            if let name = try p.string("kind") {
+                guard let k = JobKind(rawValue: name) else {
+                    let valid = JobKind.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw APIError(.badRequest, "kind must be one of \(valid), got \"\(name)\"")
+                }
+                kind = k
+            }
+        } catch {
+            return .failure(error)
+        }
+        return withStore { c in
+            let page = try store.history(
+                owner: call.role == .admin ? nil : call.subject, kind: kind, offset: paging.offset, limit: paging.limit,
+                on: c)
+            let rows: [JSONValue] = page.jobs.map { id, f in
+                func text(_ key: String) -> JSONValue { f[key].flatMap { $0.isEmpty ? nil : .string($0) } ?? .null }
+                func json(_ key: String) -> JSONValue { f[key].flatMap { try? JSONCodec.parse($0) } ?? .null }
+                return .object([
+                    ("task_id", .string(id)), ("kind", text("kind")), ("status", text("status")), ("owner", text("owner")),
+                    ("created_at", text("created_at")), ("finished_at", text("finished_at")),
+                    ("progress", .double(Double(f["progress"] ?? "") ?? 0)), ("summary", json("summary")),
+                    ("metrics", f["status"] == JobStatus.completed.rawValue ? json("metrics") : .null),
+                ])
+            }
+            return LedgerPage(total: page.total, data: rows.compactMap(\.objectValue)).json(
+                offset: paging.offset, limit: paging.limit)
+        }
+    }
+
     /// The stored report or CSV of a COMPLETED job.
     func stored(_ id: String, _ suffix: String, on c: RedisConnection) throws -> [UInt8] {
         let r = try record(id, on: c)
@@ -165,12 +207,13 @@ extension JobService {
         }
     }
 
-    /// The export download: `format` json (default) or csv.
+    /// The export download: `format` json (default), csv or pdf.
     func export(_ call: MethodCall) -> Result<Download, APIError> {
         let format = (call.params["format"]?.stringValue ?? "json").lowercased()
-        guard format == "json" || format == "csv" else {
-            return .failure(APIError(.badRequest, "format must be json or csv, got \"\(format)\""))
+        guard format == "json" || format == "csv" || format == "pdf" else {
+            return .failure(APIError(.badRequest, "format must be json, csv or pdf, got \"\(format)\""))
         }
+        if format == "pdf" { return pdfExport(call) }
         return withStore { c in
             let id = try taskID(call)
             let kind = (try record(id, on: c)["kind"]).flatMap(JobKind.init(rawValue:)) ?? .backtest

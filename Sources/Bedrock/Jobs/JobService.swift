@@ -271,13 +271,17 @@ public final class JobService: @unchecked Sendable {
                     "task_id": "\(job.id)", "kind": "\(job.request.kind.rawValue)", "reason": "\(reason ?? "unknown")",
                 ])
         }
+        let headline = outcome.flatMap { JobHeadline.metrics(kind: job.request.kind, report: $0.report) }.map {
+            JSONCodec.encodeString($0)
+        }
         var conn = connection
         for attempt in 0..<3 {
             do {
                 if conn == nil || conn!.isBroken { conn = try RedisConnection(address) }
+                if let chart = outcome?.chart { try store.saveChart(id: job.id, chart, on: conn!) }
                 try store.finish(
                     id: job.id, status: status, reason: reason, report: outcome?.json, csv: outcome?.csv,
-                    progress: status == .completed ? 1 : nil, on: conn!)
+                    progress: status == .completed ? 1 : nil, metrics: headline, on: conn!)
                 break
             } catch {
                 log.error(

@@ -7,15 +7,20 @@ import TradingCore
 ///
 /// | key | type | holds |
 /// |---|---|---|
-/// | `<prefix>job:<task_id>` | hash | `task_id, kind, owner, status, progress, reason, created_at, started_at, finished_at, instance, summary, cancel_requested` |
+/// | `<prefix>job:<task_id>` | hash | `task_id, kind, owner, status, progress, reason, created_at, started_at, finished_at, instance, summary, cancel_requested, metrics` (`JobHeadline`, COMPLETED jobs) |
 /// | `<prefix>job:<task_id>:report` | string | the report JSON (COMPLETED jobs) |
 /// | `<prefix>job:<task_id>:csv` | string | the CSV export (COMPLETED jobs) |
+/// | `<prefix>job:<task_id>:chart` | string | a long backtest's equity series for the PDF export (`JobReport.chartSeries`) |
 /// | `<prefix>jobs:active` | set | task ids still PENDING or RUNNING |
+/// | `<prefix>jobs:index` | sorted set | every job's task id, scored by its creation time (epoch ms) |
+/// | `<prefix>jobs:owner:<sub>` | sorted set | the same for the jobs of one owner (JWT `sub`) |
 /// | `<prefix>jobs:instance:<id>` | string, PX | heartbeat of the gateway process running jobs |
 ///
 /// A finished job's hash and report expire after `jobs.report_ttl_s`. Finishing is one Lua
 /// script (status, report and set membership change together, and a final status is never
-/// overwritten). Methods run on the caller's thread with the caller's connection.
+/// overwritten). A job enters both indexes in the step that creates it; index entries whose
+/// hash has expired are removed when an index is listed (`list`). Methods run on the caller's
+/// thread with the caller's connection.
 struct JobStore: Sendable {
     /// The Redis key prefix (`redis.prefix`).
     let prefix: String
@@ -25,22 +30,29 @@ struct JobStore: Sendable {
     func jobKey(_ id: String) -> String { prefix + "job:" + id }
     var activeKey: String { prefix + "jobs:active" }
     func instanceKey(_ id: String) -> String { prefix + "jobs:instance:" + id }
+    var indexKey: String { prefix + "jobs:index" }
+    func ownerKey(_ owner: String) -> String { prefix + "jobs:owner:" + owner }
 
-    static func now() -> String { RFC3339.format(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)) }
+    static func nowMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    static func now() -> String { RFC3339.format(milliseconds: nowMillis()) }
 
-    /// Records a new PENDING job and adds it to the active set, atomically.
+    /// Records a new PENDING job and adds it to the active set and the indexes, atomically.
     func create(
         id: String, kind: JobKind, owner: String, instance: String, summary: JSONObject,
         on c: RedisConnection
     ) throws {
+        let created = JobStore.nowMillis()
         let replies = try c.pipeline([
             ["MULTI"],
             [
                 "HSET", jobKey(id), "task_id", id, "kind", kind.rawValue, "owner", owner,
-                "status", JobStatus.pending.rawValue, "progress", "0", "created_at", JobStore.now(),
+                "status", JobStatus.pending.rawValue, "progress", "0",
+                "created_at", RFC3339.format(milliseconds: created),
                 "instance", instance, "summary", JSONCodec.encodeString(.object(summary)),
             ],
             ["SADD", activeKey, id],
+            ["ZADD", indexKey, String(created), id],
+            ["ZADD", ownerKey(owner), String(created), id],
             ["EXEC"],
         ])
         for r in replies { _ = try r.checked() }
@@ -58,20 +70,27 @@ struct JobStore: Sendable {
 
     static func progressText(_ p: Double) -> String { String(format: "%.4f", min(max(p, 0), 1)) }
 
-    /// Moves the job to a final status with its report (COMPLETED) or reason; false when it
-    /// was already final (nothing changed).
+    /// Moves the job to a final status with its report (COMPLETED), headline `metrics` (JSON)
+    /// or reason; false when it was already final (nothing changed).
     @discardableResult
     func finish(
         id: String, status: JobStatus, reason: String?, report: String?, csv: String?,
-        progress: Double?, on c: RedisConnection
+        progress: Double?, metrics: String? = nil, on c: RedisConnection
     ) throws -> Bool {
         let reply = try c.command([
             "EVAL", JobStore.finishScript, "4", jobKey(id), activeKey,
             jobKey(id) + ":report", jobKey(id) + ":csv",
             status.rawValue, reason ?? "", JobStore.now(), String(ttl), report ?? "", csv ?? "",
-            id, progress.map(JobStore.progressText) ?? "",
+            id, progress.map(JobStore.progressText) ?? "", metrics ?? "",
         ]).checked()
         return reply.integer == 1
+    }
+
+    /// Stores a backtest's chart series (`JobReport.chartSeries`) for as long as its report.
+    /// Written just before `finish`: a job that turns out to be final already leaves only this
+    /// key, which expires with the same TTL.
+    func saveChart(id: String, _ chart: String, on c: RedisConnection) throws {
+        _ = try c.command(["SET", jobKey(id) + ":chart", chart, "EX", String(ttl)]).checked()
     }
 
     /// The job hash, nil when unknown or expired.
@@ -86,7 +105,8 @@ struct JobStore: Sendable {
         return out
     }
 
-    /// The stored report JSON or CSV (`suffix` `report` or `csv`), nil when expired.
+    /// The stored report JSON, CSV or chart series (`suffix` `report`, `csv` or `chart`), nil when
+    /// expired or never stored.
     func stored(id: String, _ suffix: String, on c: RedisConnection) throws -> [UInt8]? {
         let reply = try c.command(["GET", jobKey(id) + ":" + suffix]).checked()
         if case .bulk(let bytes) = reply { return bytes }
@@ -136,6 +156,7 @@ struct JobStore: Sendable {
         end
         redis.call('HSET', KEYS[1], 'status', ARGV[1], 'reason', ARGV[2], 'finished_at', ARGV[3])
         if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'progress', ARGV[8]) end
+        if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'metrics', ARGV[9]) end
         if ARGV[5] ~= '' then redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[4]) end
         if ARGV[6] ~= '' then redis.call('SET', KEYS[4], ARGV[6], 'EX', ARGV[4]) end
         redis.call('EXPIRE', KEYS[1], ARGV[4])

@@ -4,7 +4,7 @@ import RedisClient
 import TradingCore
 
 /// Backtests, optimisations and model training as jobs (docs/JOBS.md, docs/ML.md): registers `backtest.submit`,
-/// `backtest.status`, `backtest.report`, `backtest.cancel`, `optimize.submit`, `training.submit`,
+/// `backtest.status`, `backtest.report`, `backtest.cancel`, `backtest.jobs` (the job history), `optimize.submit`, `training.submit`,
 /// `training.status`, `training.cancel` (trained models are filed through `models`), `strategies.list`
 /// (the strategies and parameter ranges a job may name), `klines.list` (a market's latest bars, as
 /// a job would read them), `datasets.list` (the dataset files a job may name, `DatasetCatalog`) and the report export download in the gateway's method table, and
@@ -49,6 +49,7 @@ public enum JobsModule {
         table.register(MethodHandler(.backtestStatus) { [service] in service.status($0) })
         table.register(MethodHandler(.backtestReport) { [service] in service.report($0) })
         table.register(MethodHandler(.backtestCancel) { [service] in service.cancel($0) })
+        table.register(MethodHandler(.backtestJobs) { [service] in service.history($0) })
         table.register(MethodHandler(.trainingSubmit) { [service] in service.submit(.train, $0) })
         table.register(MethodHandler(.trainingStatus) { [service] in service.status($0) })
         table.register(MethodHandler(.trainingCancel) { [service] in service.cancel($0) })

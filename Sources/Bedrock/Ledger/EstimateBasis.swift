@@ -9,6 +9,11 @@ struct EstimateBasis: Sendable {
     let account: AccountSnapshot
     let risk: RiskState
 
+    init(account: AccountSnapshot, risk: RiskState) {
+        self.account = account
+        self.risk = risk
+    }
+
     init(_ snap: Ledger.Snapshot, ledger: Ledger, nowMillis: Int64 = Timestamp.nowMillis()) {
         account = AccountSnapshot(
             balance: Double(Money.text(units: snap.units("balance"))) ?? 0,

@@ -115,15 +115,22 @@ extension Ledger {
     /// over every interval, nil when it has no market data. A stream whose key spells the market
     /// otherwise (`klines:BTC/USDT:1h`, written by an outside publisher) counts too.
     public func lastPrice(market: String, on connection: RedisConnection) throws -> Double? {
-        var best: (id: StreamID, close: Double)?
+        try lastBar(market: market, on: connection)?.close
+    }
+
+    /// The newest `kline.closed` of `market` (any spelling) over every interval, as `lastPrice`
+    /// finds it: its close and its open time (epoch ms; nil when the event has none readable).
+    public func lastBar(market: String, on connection: RedisConnection) throws -> (close: Double, openTime: Int64?)? {
+        var best: (id: StreamID, close: Double, openTime: Int64?)?
         let wanted = MarketName.canonical(market) ?? market
         for s in try klineStreams(on: connection) where (MarketName.canonical(s.market) ?? s.market) == wanted {
             guard let last = try lastEvent(s.key, on: connection), let id = StreamID(last.id),
                 let close = last.event["close"].flatMap({ $0.doubleValue ?? $0.stringValue.flatMap(Double.init) })
             else { continue }
-            if best == nil || best!.id < id { best = (id, close) }
+            let openTime = last.event["open_time"].flatMap { $0.intValue ?? $0.stringValue.flatMap(KlineEvent.parseRFC3339) }
+            if best == nil || best!.id < id { best = (id, close, openTime) }
         }
-        return best?.close
+        return best.map { ($0.close, $0.openTime) }
     }
 }
 

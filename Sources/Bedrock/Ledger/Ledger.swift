@@ -69,6 +69,9 @@ public final class Ledger: Sendable {
 
     var prefix: String { settings.prefix }
 
+    /// The `opened_by` / `closed_by` of what the live engine does (entries, exits, stops, targets).
+    public static let engineActor = "engine"
+
     /// Runs script `name` with `request` (see the header of each `.lua` file); `nowMillis` is
     /// the time of the change (injectable for tests).
     public func run(
@@ -128,16 +131,18 @@ public final class Ledger: Sendable {
     }
 
     /// Closes an OPEN position at `price` with `position.closed`, records the trade and settles
-    /// the account; `already_closed` / `not_found` write nothing.
+    /// the account; `already_closed` / `not_found` write nothing. `closedBy` is recorded as the
+    /// position's `closed_by`: `engine` for exits, the caller's token subject for a manual close.
     public func closePosition(
-        id: Int64, price: Double, reason: String, on connection: RedisConnection,
-        nowMillis: Int64 = Timestamp.nowMillis()
+        id: Int64, price: Double, reason: String, closedBy: String = Ledger.engineActor,
+        on connection: RedisConnection, nowMillis: Int64 = Timestamp.nowMillis()
     ) throws -> LedgerWrite {
         try run(
             "close_position",
             [
                 "position_id": .int(id), "exit_price": .string(Money.text(price)),
                 "exit_reason": .string(reason), "commission_rate": .double(settings.commissionRate),
+                "closed_by": .string(closedBy),
             ],
             on: connection, nowMillis: nowMillis)
     }

@@ -29,6 +29,10 @@ public struct SignalInput: Sendable, Equatable {
     public var explanation: String
     /// A short code counted in the arbiter's rejection reasons (default BELOW_THRESHOLD).
     public var rejectionReason: String?
+    /// The parameters (defaults filled in) of the strategy that produced it.
+    public var params: [String: Double]?
+    /// The engine configuration version it ran under (0: the file's).
+    public var configVersion: Int?
 
     /// Creates a signal input.
     public init(
@@ -60,6 +64,11 @@ public struct SignalInput: Sendable, Equatable {
             "final_decision": .string(finalDecision), "explanation": .string(explanation),
             "rejection_reason": .optional(rejectionReason), "ml_model": .optional(mlModel),
             "features": features.map { .string(SignalInput.featuresText($0)) } ?? .null,
+            "params": params.map { p in
+                .string(
+                    JSONCodec.encodeString(.object(p.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.number($0.value)) })))
+            } ?? .null,
+            "config_version": configVersion.map { .int(Int64($0)) } ?? .null,
         ]
     }
 }
@@ -88,16 +97,23 @@ public struct OpenInput: Sendable, Equatable {
     public var trailingDistance: Double?
     /// SPEC `position_weight_used` (nil for fixed-risk sizing).
     public var positionWeightUsed: Double?
+    /// Who opens it (`opened_by`): `engine`, or the token subject of a manual entry.
+    public var openedBy: String
+    /// Open time (epoch ms) of the bar whose close priced a manual entry: recorded as the
+    /// position's engine mark (`engine:position_marks`), so the engine's exits only look at later
+    /// bars, never at the one the entry was priced from. nil for engine entries.
+    public var pricedBarTime: Int64?
 
     /// Creates an open request.
     public init(
         signalID: Int64?, market: String, side: String, size: Double, entryPrice: Double,
         stopLossPrice: Double? = nil, profitTargetPrice: Double? = nil, trailingDistance: Double? = nil,
-        positionWeightUsed: Double? = nil
+        positionWeightUsed: Double? = nil, openedBy: String = Ledger.engineActor, pricedBarTime: Int64? = nil
     ) {
         self.signalID = signalID; self.market = market; self.side = side; self.size = size
         self.entryPrice = entryPrice; self.stopLossPrice = stopLossPrice; self.profitTargetPrice = profitTargetPrice
         self.trailingDistance = trailingDistance; self.positionWeightUsed = positionWeightUsed
+        self.openedBy = openedBy; self.pricedBarTime = pricedBarTime
     }
 
     var request: JSONObject {
@@ -106,7 +122,8 @@ public struct OpenInput: Sendable, Equatable {
             "signal_id": signalID.map(JSONValue.int) ?? .null, "market": .string(market), "side": .string(side),
             "size": n(size), "entry_price": n(entryPrice), "stop_loss_price": n(stopLossPrice),
             "profit_target_price": n(profitTargetPrice), "trailing_distance": n(trailingDistance),
-            "position_weight_used": n(positionWeightUsed),
+            "position_weight_used": n(positionWeightUsed), "opened_by": .string(openedBy),
+            "priced_bar_ms": pricedBarTime.map(JSONValue.int) ?? .null,
         ]
     }
 }

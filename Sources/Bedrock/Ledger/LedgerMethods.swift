@@ -10,16 +10,22 @@ import TradingCore
 /// | method | params | answer |
 /// |---|---|---|
 /// | `markets.list` | – | `{"total","data":[{"market","exchange","symbol","status","intervals":[{"interval","topic","exchange","symbol","status","last_bar_time","bars","last_id","last_bar"}]}]}` (`Ledger.markets(on:)`) |
-/// | `signals.list` | `market`, `limit`, `offset` | page of signals, newest first |
+/// | `signals.list` | `market`, `interval`, `strategy`, `side`, `final_decision`, `from`, `to` (bar time), `limit`, `offset` | page of signals, newest first (`LedgerFilter`) |
 /// | `signals.get` | `id` | one signal (404 unknown) |
 /// | `signals.arbiter_stats` | – | `{"approved","rejected","rejection_reasons"}` |
-/// | `positions.list` | `market`, `status` (OPEN/CLOSED), `limit`, `offset` | page of positions |
+/// | `positions.list` | `market`, `status` (OPEN/CLOSED), `side`, `exit_reason`, `strategy`, `from`, `to` (open time), `limit`, `offset` | page of positions, newest first (CLOSED: by close time), each with `strategy` |
 /// | `positions.get` | `id` | one position |
 /// | `positions.estimate` | `signal_id`, or `market`+`entry_price`+`stop_loss_price`[+`suggested_position_weight`, `profit_target_price`] | the estimate |
+/// | `positions.open` | `market`, `side`, `stop_loss_price`, `size` or `weight`, `profit_target_price`? | the opened position (`LedgerMethods.open`) |
 /// | `positions.close` | `id` | the closed position (404 unknown, 409 not open) |
-/// | `trades.list` | `market`, `limit`, `offset` | page of trades |
+/// | `trades.list` | `market`, `side`, `exit_reason`, `strategy`, `from`, `to` (exit time), `limit`, `offset` | page of trades, newest first, each with `strategy` |
 /// | `account.get` / `stats.get` / `risk.get` | – | account / stats / risk state |
 /// | `risk.kill_switch` | `enabled` (bool), `reason`? | the risk state after the change |
+/// | `stats.daily` | `from`, `to` | `{"data":[{"date","equity",totals…}],"totals"}` per UTC day of exit time (`TradeStats`) |
+/// | `stats.by_market` / `stats.by_exit_reason` / `stats.by_strategy` | `from`, `to` | `{"data":[{"market"\|"exit_reason"\|"strategy",totals…}],"totals"}` |
+///
+/// Downloads (REST, VIEWER): `GET /v1/signals/export`, `/v1/positions/export`, `/v1/trades/export`
+/// with the list filters, `format=csv`, `limit` ≤ 10,000 (`LedgerReads.export`).
 public enum LedgerMethods {
     /// Registers every ledger method in `table`.
     public static func register(
@@ -33,25 +39,13 @@ public enum LedgerMethods {
             let markets = try ledger.markets(on: c)
             return .object(["total": .int(Int64(markets.count)), "data": .array(markets.map(JSONValue.object))])
         }
-        add(.signalsList) { _, p, c in
-            let (offset, limit) = try p.paging()
-            return try ledger.signals(market: p.market(), offset: offset, limit: limit, on: c).json(
-                offset: offset, limit: limit)
-        }
+        let index = LedgerIndex(prefix: ledger.prefix)
+        index.warm(with: pool)
+        let reads = LedgerReads(ledger: ledger, index: index)
+        add(.signalsList) { _, p, c in try reads.list(.signal, p, on: c) }
         add(.signalsGet) { _, p, c in try found(ledger.record(.signal, id: p.id(what: "signal"), on: c), p, "signal") }
         add(.signalsArbiterStats) { _, _, c in .object(try ledger.arbiterStats(on: c)) }
-        add(.positionsList) { _, p, c in
-            let (offset, limit) = try p.paging()
-            var status: PositionStatus?
-            if let s = try p.string("status") {
-                guard let parsed = PositionStatus(rawValue: s.uppercased()) else {
-                    throw APIError(.badRequest, "status must be OPEN or CLOSED")
-                }
-                status = parsed
-            }
-            return try ledger.positions(market: p.market(), status: status, offset: offset, limit: limit, on: c)
-                .json(offset: offset, limit: limit)
-        }
+        add(.positionsList) { _, p, c in try reads.list(.position, p, on: c) }
         add(.positionsGet) { _, p, c in try found(ledger.record(.position, id: p.id(what: "position"), on: c), p, "position") }
         let snapshots = SnapshotCache(clock: clock)
         snapshots.keepWarm { try pool.with { try ledger.snapshot(on: $0) } }
@@ -61,18 +55,30 @@ public enum LedgerMethods {
             inline: InlineHandler(.positionsEstimate) { call in
                 estimateInline(LedgerParams(params: call.params), ledger: ledger, snapshots: snapshots, bases: bases)
             })
-        add(.positionsClose) { _, p, c in
+        add(.positionsOpen) { call, p, c in
             defer { snapshots.invalidate() }
-            return try close(p, ledger: ledger, on: c)
+            return try open(p, by: call.subject, ledger: ledger, on: c)
         }
-        add(.tradesList) { _, p, c in
-            let (offset, limit) = try p.paging()
-            return try ledger.trades(market: p.market(), offset: offset, limit: limit, on: c).json(
-                offset: offset, limit: limit)
+        add(.positionsClose) { call, p, c in
+            defer { snapshots.invalidate() }
+            return try close(p, by: call.subject, ledger: ledger, on: c)
         }
+        add(.tradesList) { _, p, c in try reads.list(.trade, p, on: c) }
         add(.accountGet) { _, _, c in .object(try ledger.account(on: c)) }
         add(.statsGet) { _, _, c in .object(try ledger.stats(on: c)) }
         add(.riskGet) { _, _, c in .object(try ledger.risk(on: c)) }
+        add(.statsDaily) { _, p, c in try reads.daily(p, on: c) }
+        add(.statsByMarket) { _, p, c in try reads.stats(by: .market, p, on: c) }
+        add(.statsByExitReason) { _, p, c in try reads.stats(by: .exitReason, p, on: c) }
+        add(.statsByStrategy) { _, p, c in try reads.stats(by: .strategy, p, on: c) }
+        for kind in [LedgerRecord.signal, .position, .trade] {
+            table.register(
+                download: DownloadRoute("/v1/\(kind.plural)/export", leastRole: .viewer) { call in
+                    MethodHandler.pooled(pool: pool, label: "export") {
+                        try reads.export(kind, LedgerParams(params: call.params), on: $0)
+                    }
+                })
+        }
         add(.riskKillSwitch) { call, p, c in
             guard let value = call.params["enabled"] else { throw APIError(.badRequest, "enabled is required (true or false)") }
             guard let enabled = value.boolValue else { throw APIError(.badRequest, "enabled must be a boolean") }
@@ -160,8 +166,8 @@ public enum LedgerMethods {
         ])
     }
 
-    /// `positions.close`: at the market's last known price, exit reason MANUAL.
-    static func close(_ p: LedgerParams, ledger: Ledger, on c: RedisConnection) throws -> JSONValue {
+    /// `positions.close`: at the market's last known price, exit reason MANUAL, `closed_by` the caller.
+    static func close(_ p: LedgerParams, by subject: String, ledger: Ledger, on c: RedisConnection) throws -> JSONValue {
         let id = try p.id(what: "position")
         guard let position = try ledger.record(.position, id: id, on: c) else {
             throw APIError(.notFound, "no position with id \(id)")
@@ -173,7 +179,7 @@ public enum LedgerMethods {
         guard let price = try ledger.lastPrice(market: market, on: c) ?? position["current_price"]?.doubleValue else {
             throw APIError(.conflict, "no price known for \(market)")
         }
-        let result = try ledger.closePosition(id: id, price: price, reason: "MANUAL", on: c)
+        let result = try ledger.closePosition(id: id, price: price, reason: "MANUAL", closedBy: subject, on: c)
         switch result.status {
         case "closed": break
         case "already_closed": throw APIError(.conflict, "position \(id) is already closed")

@@ -33,7 +33,8 @@ public enum LedgerRecord: Sendable {
                 ("ml_confidence_score", "ml_confidence_score", .number), ("ml_model", "ml_model", .string),
                 ("llm_sentiment", "llm_sentiment", .string), ("final_decision", "final_decision", .string),
                 ("explanation", "explanation", .string), ("bar_time", "bar_time", .string),
-                ("created_at", "created_at", .string), ("features", "features", .json),
+                ("created_at", "created_at", .string), ("params", "params", .json),
+                ("config_version", "config_version", .integer), ("features", "features", .json),
             ]
         case .position:
             return [
@@ -51,6 +52,7 @@ public enum LedgerRecord: Sendable {
                 ("exit_reason", "exit_reason", .string), ("roi", "roi", .number),
                 ("trade_id", "trade_id", .integer), ("opened_at", "opened_at", .string),
                 ("closed_at", "closed_at", .string), ("duration_s", "duration_s", .integer),
+                ("opened_by", "opened_by", .string), ("closed_by", "closed_by", .string),
                 ("updated_at", "updated_at", .string),
             ]
         case .trade:

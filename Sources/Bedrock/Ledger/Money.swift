@@ -7,8 +7,8 @@ public enum Money {
     /// Units per whole quote unit (10⁸).
     public static let unitsPerWhole: Int64 = 100_000_000
 
-    /// Decimal text (`"-12.345"`, `"100000"`) to integer units, exactly; nil for malformed text
-    /// or more than 8 decimals.
+    /// Decimal text (`"-12.345"`, `"100000"`) to integer units, exactly; nil for malformed text,
+    /// more than 8 decimals, or a magnitude beyond Int64 units (about 92 billion).
     public static func units(_ text: String) -> Int64? {
         var s = Substring(text)
         var negative = false
@@ -23,7 +23,9 @@ public enum Money {
             guard !f.isEmpty, f.count <= 8, f.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int64(f) else { return nil }
             frac = v * Int64(pow(10.0, Double(8 - f.count)))
         }
-        let u = whole * unitsPerWhole + frac
+        let (scaled, overflow) = whole.multipliedReportingOverflow(by: unitsPerWhole)
+        guard !overflow, scaled <= Int64.max - frac else { return nil }
+        let u = scaled + frac
         return negative ? -u : u
     }
 

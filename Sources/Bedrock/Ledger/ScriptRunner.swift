@@ -22,7 +22,7 @@ public final class ScriptRunner: Sendable {
         "record_signal", "open_position", "mark_position", "close_position",
         "set_kill_switch", "risk_alert", "risk_snapshot", "market_data_gap", "market_data_alert",
         "model_add", "model_deploy", "model_alert", "news_publish", "explain_signal", "llm_alert",
-        "sentiment_update",
+        "sentiment_update", "engine_configure", "engine_alert",
     ]
 
     /// Loads the ledger's script texts from `directory` (default: the package's `Lua` resources).

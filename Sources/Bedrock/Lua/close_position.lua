@@ -8,7 +8,8 @@
 -- A position opened from a signal scored by a model (the signal's ml_model, "name@version")
 -- records the outcome for that version's live performance: <prefix>model:{name}:{version}:perf
 -- (count, wins) and ...:outcomes ("score|win", newest first, capped at 10000).
--- REQ: position_id, exit_price, exit_reason, commission_rate
+-- REQ: position_id, exit_price, exit_reason, commission_rate, closed_by? (who closed it: "engine"
+--      when absent, else the caller's token subject for a manual close)
 -- Reply: {"status":"closed"|"already_closed"|"not_found","id":N,"trade_id":N|null,"event_id":ID|null}
 
 local id = tostring(REQ.position_id)
@@ -38,16 +39,18 @@ local roi = cost > 0 and units(net / cost * 100) or 0
 local duration_s = math.max(0, math.floor((NOW_MS - (tonumber(pos[11]) or NOW_MS)) / 1000))
 local reason = tostring(opt(REQ.exit_reason) or 'MANUAL')
 local market = pos[8]
+local closed_by = tostring(opt(REQ.closed_by) or 'engine')
 
 redis.call('HSET', key, 'status', 'CLOSED', 'exit_price', exit_price, 'current_price', exit_price,
   'exit_reason', reason, 'exit_commission', dec(exit_commission),
   'commission', dec(entry_commission + exit_commission), 'realized_pnl', dec(net),
   'roi', dec(roi), 'unrealized_pnl', '0', 'closed_at', NOW, 'closed_at_ms', tostring(NOW_MS),
-  'duration_s', tostring(duration_s), 'updated_at', NOW)
+  'duration_s', tostring(duration_s), 'closed_by', closed_by, 'updated_at', NOW)
 redis.call('ZREM', P .. 'positions:status:OPEN', id)
 redis.call('ZREM', P .. 'positions:market:' .. market .. ':status:OPEN', id)
 redis.call('ZADD', P .. 'positions:status:CLOSED', id, id)
 redis.call('ZADD', P .. 'positions:market:' .. market .. ':status:CLOSED', id, id)
+redis.call('HDEL', P .. 'engine:position_marks', id)  -- the engine's mark of an open position
 
 redis.call('HSET', ACCOUNT,
   'balance', dec(account_units('balance') + gross - exit_commission),
@@ -93,6 +96,7 @@ local event_id = emit('portfolio', 'position.closed', {
   {'position_id', {raw = id}}, {'market', market}, {'side', pos[2]}, {'position_size', {raw = pos[3]}},
   {'entry_price', {raw = pos[4]}}, {'exit_price', {raw = exit_price}}, {'exit_reason', reason},
   {'realized_pnl', {raw = dec(net)}}, {'roi', {raw = dec(roi)}},
-  {'commission', {raw = dec(entry_commission + exit_commission)}}, {'trade_id', {raw = tostring(trade_id)}}})
+  {'commission', {raw = dec(entry_commission + exit_commission)}}, {'trade_id', {raw = tostring(trade_id)}},
+  {'closed_by', closed_by}})
 return reply({{'status', 'closed'}, {'id', {raw = id}}, {'trade_id', {raw = tostring(trade_id)}},
   {'event_id', event_id}})

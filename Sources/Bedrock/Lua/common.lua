@@ -66,7 +66,7 @@ local function json_object(fields)
 end
 
 -- Fields of a stored hash as {key, value} pairs, by a schema of {name, kind}; kind 'num' and
--- 'int' are written as JSON numbers, 'bool' as true/false, anything else as a string; absent
+-- 'int' are written as JSON numbers, 'json' as the stored JSON text, 'bool' as true/false, anything else as a string; absent
 -- fields are null.
 local function record_fields(key, schema)
   local names = {}
@@ -76,7 +76,7 @@ local function record_fields(key, schema)
   for i, f in ipairs(schema) do
     local v = vals[i]
     if not v then v = NULL
-    elseif f[2] == 'num' or f[2] == 'int' then v = {raw = v}
+    elseif f[2] == 'num' or f[2] == 'int' or f[2] == 'json' then v = {raw = v}
     elseif f[2] == 'bool' then v = (v == '1')
     end
     out[#out + 1] = {f[1], v}
@@ -131,7 +131,7 @@ local POSITION_EVENT_SCHEMA = {
   {'position_id', 'int'}, {'market', 'str'}, {'side', 'str'}, {'position_size', 'num'},
   {'entry_price', 'num'}, {'current_price', 'num'}, {'unrealized_pnl', 'num'},
   {'stop_loss_price', 'num'}, {'trailing_stop_price', 'num'}, {'profit_target_price', 'num'},
-  {'position_weight_used', 'num'}, {'status', 'str'},
+  {'position_weight_used', 'num'}, {'status', 'str'}, {'signal_id', 'int'}, {'opened_by', 'str'},
 }
 
 -- portfolio.updated for the position stored at `key`.
@@ -140,7 +140,7 @@ local function emit_position_update(key, action)
     {'id', 'int'}, {'market', 'str'}, {'side', 'str'}, {'size', 'num'}, {'entry_price', 'num'},
     {'current_price', 'num'}, {'unrealized_pnl', 'num'}, {'stop_loss_price', 'num'},
     {'trailing_stop_price', 'num'}, {'profit_target_price', 'num'},
-    {'position_weight_used', 'num'}, {'status', 'str'}})
+    {'position_weight_used', 'num'}, {'status', 'str'}, {'signal_id', 'int'}, {'opened_by', 'str'}})
   local fields = {}
   for i, kv in ipairs(f) do fields[i] = {POSITION_EVENT_SCHEMA[i][1], kv[2]} end
   table.insert(fields, 3, {'action', action})

@@ -6,7 +6,10 @@
 -- REQ: signal_id (or null), market, side (BUY|SELL), size, entry_price, stop_loss_price?,
 --      profit_target_price?, trailing_distance?, position_weight_used?, commission_rate,
 --      max_open_positions? (refuses MAX_OPEN_POSITIONS when that many are open, atomically,
---      so gateways sharing one Redis cannot overshoot it together)
+--      so gateways sharing one Redis cannot overshoot it together), opened_by? (who opened it:
+--      "engine" when absent, else the caller's token subject for a manual entry), priced_bar_ms?
+--      (open time of the bar whose close priced a manual entry: written as the position's mark in
+--      <prefix>engine:position_marks, so the engine's exits only check later bars)
 -- Reply: {"status":"opened"|"existing","id":N,"event_id":ID|null}
 --     or {"status":"refused","reason":CODE,"message":TEXT}
 
@@ -58,7 +61,8 @@ local key = P .. 'position:' .. id
 local args = {'id', tostring(id), 'market', market, 'side', side, 'status', 'OPEN', 'size', size,
   'entry_price', entry, 'current_price', entry, 'unrealized_pnl', '0', 'cost', dec(cost),
   'entry_commission', dec(commission), 'commission', dec(commission), 'trailing_armed', '0',
-  'opened_at', NOW, 'opened_at_ms', tostring(NOW_MS), 'updated_at', NOW}
+  'opened_at', NOW, 'opened_at_ms', tostring(NOW_MS), 'updated_at', NOW,
+  'opened_by', tostring(opt(REQ.opened_by) or 'engine')}
 if sid then args[#args + 1] = 'signal_id'; args[#args + 1] = tostring(sid) end
 for _, name in ipairs({'stop_loss_price', 'profit_target_price', 'trailing_distance', 'position_weight_used'}) do
   local v = opt(REQ[name])
@@ -69,6 +73,10 @@ if opt(REQ.stop_loss_price) then
 end
 redis.call('HSET', key, unpack(args))
 if sid then redis.call('HSET', P .. 'positions:by_signal', tostring(sid), id) end
+local priced_bar = tonumber(opt(REQ.priced_bar_ms))
+if priced_bar then
+  redis.call('HSET', P .. 'engine:position_marks', tostring(id), string.format('%.0f', priced_bar))
+end
 for _, index in ipairs({'positions:index', 'positions:status:OPEN', 'positions:market:' .. market,
                         'positions:market:' .. market .. ':status:OPEN'}) do
   redis.call('ZADD', P .. index, id, id)

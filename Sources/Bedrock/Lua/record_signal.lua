@@ -4,7 +4,8 @@
 -- REQ: strategy, market, interval, bar_time, signal_type, side, entry_price, stop_loss_price,
 --      profit_target_price, risk_unit_r, suggested_position_weight, rule_engine_score,
 --      ml_confidence_score, ml_model?, llm_sentiment, final_decision, explanation,
---      rejection_reason?, features? (JSON array text, MLFeatures order, null for a missing value)
+--      rejection_reason?, features? (JSON array text, MLFeatures order, null for a missing value),
+--      params? (JSON object text: the strategy's parameters), config_version? (engine version)
 --      (numbers as decimal text or JSON numbers; null or absent when unknown)
 -- The feature vector is stored on the signal (field `features`) but left out of signal.created,
 -- which stays small; signals.get answers it.
@@ -16,6 +17,7 @@ local SIGNAL_SCHEMA = {
   {'profit_target_price', 'num'}, {'risk_unit_r', 'num'}, {'suggested_position_weight', 'num'},
   {'rule_engine_score', 'num'}, {'ml_confidence_score', 'num'}, {'ml_model', 'str'}, {'llm_sentiment', 'str'},
   {'final_decision', 'str'}, {'explanation', 'str'}, {'bar_time', 'str'}, {'created_at', 'str'},
+  {'params', 'json'}, {'config_version', 'int'},
 }
 
 for _, name in ipairs({'strategy', 'market', 'interval', 'bar_time', 'signal_type', 'side',

@@ -21,7 +21,8 @@ import TradingCore
 public final class ModelRegistry: Sendable {
     /// The ledger whose scripts, prefix and stream cap are used.
     public let ledger: Ledger
-    /// The arbiter weights in effect (echoed by `models.list`).
+    /// The file's arbiter weights (`models.list` echoes the engine configuration's in effect,
+    /// these while no version is stored).
     public let arbiter: ArbiterConfig
     /// Parsed models by `name@version` (versions never change), least recently used evicted first.
     private let parsed: Mutex<ParsedModels>
@@ -243,6 +244,7 @@ public final class ModelRegistry: Sendable {
             return (a["version"]?.intValue ?? 0) > (b["version"]?.intValue ?? 0)
         }
         let page = offset < models.count ? Array(models[offset..<min(models.count, offset + limit)]) : []
+        let arbiter = try EngineConfigStore.arbiter(prefix: prefix, fallback: arbiter, on: c)
         return .object([
             ("models", .array(page)), ("total", .int(Int64(models.count))), ("limit", .int(Int64(limit))),
             ("offset", .int(Int64(offset))), ("traffic", ModelRegistry.json(try traffic(on: c))),

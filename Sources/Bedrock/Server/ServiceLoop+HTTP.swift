@@ -301,7 +301,7 @@ extension ServiceLoop {
     private static func response(_ result: Result<JSONValue, APIError>, requestID: String) -> HTTPResponse {
         switch result {
         case .success(let value): return .json(200, value)
-        case .failure(let error): return .error(error.code, error.message, requestID: requestID)
+        case .failure(let error): return .error(error, requestID: requestID)
         }
     }
 

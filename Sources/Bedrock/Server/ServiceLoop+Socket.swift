@@ -140,7 +140,9 @@ extension ServiceLoop {
         case .success(let value):
             enqueue(SharedFrame(json: ["type": "response", "id": id, "result": value]), on: connection)
         case .failure(let error):
-            enqueue(SharedFrame(json: connection.machine.errorFrame(error.code, error.message, id: id)), on: connection)
+            enqueue(
+                SharedFrame(json: connection.machine.errorFrame(error.code, error.message, id: id, details: error.details)),
+                on: connection)
         }
     }
 

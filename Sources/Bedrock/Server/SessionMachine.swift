@@ -52,8 +52,8 @@ final class SessionMachine {
         ])
     }
 
-    /// An `error` frame; the connection stays open.
-    func errorFrame(_ code: ErrorCode, _ message: String, id: JSONValue? = nil) -> JSONValue {
+    /// An `error` frame (with a failed call's `details` when it has some); the connection stays open.
+    func errorFrame(_ code: ErrorCode, _ message: String, id: JSONValue? = nil, details: JSONObject? = nil) -> JSONValue {
         errorCounter += 1
         var object: JSONObject = ["type": "error"]
         if let id { object["id"] = id }
@@ -61,6 +61,7 @@ final class SessionMachine {
         object["message"] = .string(message)
         object["timestamp"] = .string(Timestamp.now())
         object["request_id"] = .string("\(sessionID)-\(errorCounter)")
+        if let details { object["details"] = .object(details) }
         if SessionMachine.log.logLevel <= .info {
             SessionMachine.log.info(
                 "ws error",

@@ -100,17 +100,29 @@ extension Optimizer {
     ) throws -> WalkForwardResult {
         try BacktestReport.validateMetric(metric)
         guard !candidates.isEmpty else { throw OptimizationError.noCandidates }
-        guard !windows.isEmpty else { throw OptimizationError.badFolds("no folds") }
-        let lower = BacktestReport.lowerIsBetter.contains(metric)
         let k = windows.count
         // In-sample searches, then the K × K out-of-sample grid of winners.
         let runner = ParallelRunner(options: options, totalJobs: k * candidates.count + k * k)
+        return try walkForward(
+            windows: windows, metric: metric, candidatesPerFold: candidates.count, runner: runner,
+            evaluate: evaluate
+        ) { window in
+            try optimize(candidates: candidates, range: window, metric: metric, runner: runner, evaluate: evaluate)
+        }
+    }
+
+    /// The walk-forward procedure around any in-sample search (`search(inSampleRange)`).
+    static func walkForward(
+        windows: [WalkForwardWindow], metric: String, candidatesPerFold: Int, runner: ParallelRunner,
+        evaluate: @escaping BacktestEvaluator, search: (Range<Int>) throws -> OptimizationResult
+    ) throws -> WalkForwardResult {
+        guard !windows.isEmpty else { throw OptimizationError.badFolds("no folds") }
+        let lower = BacktestReport.lowerIsBetter.contains(metric)
+        let k = windows.count
         var winners = [[String: Double]]()
         var inSampleRuns = [OptimizationRun]()
         for w in windows {
-            let result = try optimize(
-                candidates: candidates, range: w.inSample, metric: metric,
-                runner: runner, evaluate: evaluate)
+            let result = try search(w.inSample)
             winners.append(result.best.parameters)
             inSampleRuns.append(result.best)
         }
@@ -155,7 +167,7 @@ extension Optimizer {
         let ranking = rank(asRuns, lowerIsBetter: lower).map { candidatesOut[$0.index] }
         return WalkForwardResult(
             metric: metric, lowerIsBetter: lower, folds: folds,
-            ranking: ranking, candidatesPerFold: candidates.count)
+            ranking: ranking, candidatesPerFold: candidatesPerFold)
     }
 
     static func mean(_ xs: [Double?]) -> Double? {

@@ -31,8 +31,8 @@ public struct OptimizationResult: Sendable {
     public var best: OptimizationRun { ranked[0] }
 }
 
-/// Parameter search: grid or random, ranked by any report metric, in parallel; walk-forward in
-/// `Optimizer+WalkForward.swift`.
+/// Parameter search: grid or random, ranked by any report metric, in parallel; Bayesian (TPE) in
+/// `Optimizer+Bayesian.swift`, walk-forward in `Optimizer+WalkForward.swift`.
 public enum Optimizer {
     /// Evaluates every candidate on `range` and ranks them by `metric`.
     /// - Throws: `BacktestReport.UnknownMetric`, `OptimizationError` (cancelled, all failed,
@@ -60,6 +60,12 @@ public enum Optimizer {
                 index: i, parameters: candidates[i], range: range, metric: metric,
                 evaluate: evaluate)
         }
+        return try result(runs, metric: metric)
+    }
+
+    /// The ranking of evaluated runs (in candidate order).
+    /// - Throws: `OptimizationError.allFailed` when no run succeeded.
+    static func result(_ runs: [OptimizationRun], metric: String) throws -> OptimizationResult {
         let lower = BacktestReport.lowerIsBetter.contains(metric)
         let ok = runs.filter { $0.report != nil }
         let failed = runs.filter { $0.report == nil }

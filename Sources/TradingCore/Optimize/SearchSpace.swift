@@ -5,6 +5,9 @@ public enum SearchMethod: Sendable, Equatable {
     /// `trials` distinct sets drawn uniformly inside each range's bounds (whole numbers for whole
     /// ranges) by a SplitMix64 generator seeded with `seed`: the same seed gives the same sets.
     case random(trials: Int, seed: UInt64)
+    /// `trials` sets proposed one batch at a time by a Tree-structured Parzen Estimator
+    /// (`TPESearch`) seeded with `seed`: not known up front (`Optimizer.bayesian`).
+    case bayesian(trials: Int, seed: UInt64)
 }
 
 /// Building the list of parameter sets to evaluate.
@@ -78,6 +81,8 @@ public enum SearchSpace {
                 if seen.insert(key).inserted { out.append(set) }
             }
             return out
+        case .bayesian:
+            throw Error(description: "a bayesian search proposes its parameter sets as it goes (Optimizer.bayesian)")
         }
     }
 

@@ -1,24 +1,37 @@
-// Candlestick chart in SVG: the last bars that fit (at most `maxVisible`), a price axis on the
-// right, a time axis below, signal and trade markers, and a crosshair with an OHLC legend.
-// Live bars update the last candle in place or append one; redraws are coalesced per frame, and
-// the candle elements are reused from frame to frame rather than rebuilt. Drag, a horizontal wheel
-// or the arrow keys scroll back through the bars held in memory; End returns to the latest bar.
+// Candlestick chart in SVG: the last bars that fit (at most `maxVisible` until zoomed), a price
+// axis on the right, a time axis below, volume bars along the bottom, the strategies' indicator
+// lines and ATR bands, price levels (stop, target, entry), signal and trade markers, and a
+// crosshair with an OHLC legend. Live bars update the last candle in place or append one; redraws
+// are coalesced per frame, and the candle elements are reused from frame to frame rather than
+// rebuilt. Drag, a horizontal wheel or the arrow keys scroll back through the bars held in memory
+// (`onNeedOlder` asks for more when the view nears the oldest); End returns to the latest bar. The
+// wheel, a pinch, +/− keys or `zoomBy` change how many bars are on screen.
 
 import { svgEl, setAttrs, linearScale, observeSize, frameScheduler, formatTick, niceTicks } from './svg.js';
 import { fmtTime } from '../ui.js';
 import { drawValueAxis, drawBarTimeAxis } from './axes.js';
 import { drawSignalMarkers, drawTradeMarkers, barIndexAt } from './markers.js';
+import { computeOverlays } from './indicators.js';
+import { drawIndicators, drawVolume, drawLevels } from './overlays.js';
 
 const MARGIN = { top: 26, right: 72, bottom: 26, left: 8 };
-const MIN_SLOT_PX = 4;
+const MIN_SLOT_PX = 4;        // unzoomed: bars at least this wide
+const ZOOM_MIN_SLOT_PX = 2;   // zoomed out: bars at least this wide
+const ZOOM_MIN_BARS = 15;     // zoomed in: at least this many bars
+const ZOOM_MAX_BARS = 1000;
+const VOLUME_SHARE = 0.15;    // of the plot's height: the volume band under the prices
 
 /**
  * Creates a candlestick chart filling `container` (give the container a height in CSS).
  * @param {HTMLElement} container
- * @param {{maxVisible?: number, keep?: number, label?: string, testid?: string}} [options]
- *   `maxVisible` bars on screen at most (200), `keep` bars held in memory (2000)
- * @returns {{setBars: Function, upsertBar: Function, setSignals: Function, setTrades: Function,
- *            clear: Function, dispose: Function, svg: SVGSVGElement}}
+ * @param {{maxVisible?: number, keep?: number, label?: string, testid?: string,
+ *          onNeedOlder?: () => void, onZoom?: (visible: number) => void}} [options]
+ *   `maxVisible` bars on screen at most before zooming (200), `keep` bars held in memory (2000),
+ *   `onNeedOlder` called after a draw whose view reaches the oldest quarter of a screen of the
+ *   bars held (the caller loads older bars with `prependBars`), `onZoom` after each zoom change
+ * @returns {{setBars: Function, upsertBar: Function, prependBars: Function, setSignals: Function,
+ *            setTrades: Function, setOverlays: Function, setLevels: Function, zoomBy: Function,
+ *            resetZoom: Function, clear: Function, dispose: Function, svg: SVGSVGElement}}
  */
 export function createCandleChart(container, options = {}) {
   const maxVisible = options.maxVisible || 200;
@@ -36,20 +49,28 @@ export function createCandleChart(container, options = {}) {
   let pendingFull = true;   // false: only the last candle changed
   let offset = 0;           // bars hidden to the right (scrolled back in time), 0 = latest
   let drag = null;          // {x, offset} while dragging
+  let zoom = 0;             // bars on screen asked for by zooming; 0 = the default fit
+  let overlays = null;      // strategyOverlays(): what indicators to draw
+  let computed = null;      // their values over `bars`, recomputed when bars change
+  let levels = [];          // [{price, kind, label}]
+  const pointers = new Map(); // pointerId → x, for a two-finger pinch
+  let pinch = null;         // {distance, slots} when a pinch started
 
   const scheduler = frameScheduler(draw);
   const stopObserving = observeSize(container, (w, h) => {
     width = w; height = h; pendingFull = true; draw();
   });
 
-  const slots = () => slotCount(width, maxVisible);
+  const slots = () => slotCount(width, maxVisible, zoom);
+  const barsChanged = () => { computed = null; };
 
   function draw() {
     if (width <= 0 || height <= 0) return;
     svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
     const capacity = slots();
     offset = Math.max(0, Math.min(offset, bars.length - capacity));
-    const v = candleView(bars, offset, capacity, width, height);
+    if (overlays && !computed) computed = computeOverlays(bars, overlays);
+    const v = candleView(bars, offset, capacity, width, height, levels);
     const lastOnly = !pendingFull && offset === 0 && view && v.bars.length > 0 && view.bars.length === v.bars.length &&
       view.lo === v.lo && view.hi === v.hi && view.times[0] === v.times[0];
     pendingFull = false;
@@ -67,9 +88,30 @@ export function createCandleChart(container, options = {}) {
       drawCandles(parts.candleLayer, v);
       drawSignalMarkers(parts.signalLayer, signals, v);
       drawTradeMarkers(parts.tradeLayer, trades, v);
+      drawLevels(parts.levelLayer, levels, v, { left: MARGIN.left, right, axisWidth: MARGIN.right,
+        step: niceTicks(v.lo, v.hi, 5).step });
     }
+    drawIndicators(parts.indicatorLayer, computed, v);
+    drawVolume(parts.volumeLayer, v, height - MARGIN.bottom, v.volumeHeight);
     drawLastPrice(parts, v, width, offset > 0);
     parts.legend.textContent = legendText(v, hover, offset > 0);
+    setAttrs(svg, { 'data-bars': bars.length, 'data-visible': v.bars.length, 'data-offset': offset });
+    if (options.onNeedOlder && bars.length && offset + capacity >= bars.length - Math.floor(capacity / 4)) {
+      options.onNeedOlder();
+    }
+  }
+
+  /** Shows `next` bars (clamped to what fits), keeping the right edge where it is. */
+  function zoomTo(next) {
+    const before = slots();
+    zoom = Math.max(ZOOM_MIN_BARS, Math.round(next));
+    const after = slots();
+    zoom = after;
+    if (after === before) return false;
+    pendingFull = true;
+    draw();
+    if (options.onZoom) options.onZoom(after);
+    return true;
   }
 
   function scrollTo(next) {
@@ -80,11 +122,26 @@ export function createCandleChart(container, options = {}) {
     return offset !== before;
   }
 
-  /** Crosshair and legend follow the pointer; a drag scrolls through time. */
+  /** Back to the default number of bars for the width. */
+  function resetZoom() {
+    zoom = 0;
+    pendingFull = true;
+    scheduler.request();
+    if (options.onZoom) options.onZoom(0);
+  }
+
+  /** Crosshair and legend follow the pointer; a drag scrolls through time, two fingers zoom. */
   function onPointer(event) {
     if (!view || !view.bars.length) return;
     const box = svg.getBoundingClientRect();
     const px = event.clientX - box.left, py = event.clientY - box.top;
+    if (pointers.has(event.pointerId)) pointers.set(event.pointerId, event.clientX);
+    if (pinch && pointers.size === 2) {
+      const [a, b] = [...pointers.values()];
+      const distance = Math.max(10, Math.abs(a - b));
+      zoomTo(pinch.slots * (pinch.distance / distance));
+      return;
+    }
     if (drag) scrollTo(drag.offset + (px - drag.x) / view.slot);
     const i = Math.floor((px - MARGIN.left) / view.slot);
     if (i < 0 || i >= view.bars.length || py < MARGIN.top || py > height - MARGIN.bottom) return onLeave();
@@ -104,20 +161,47 @@ export function createCandleChart(container, options = {}) {
   svg.addEventListener('pointerleave', onLeave);
   svg.addEventListener('pointerdown', (event) => {
     if (event.button !== 0) return;
-    drag = { x: event.clientX - svg.getBoundingClientRect().left, offset };
+    pointers.set(event.pointerId, event.clientX);
     svg.setPointerCapture(event.pointerId);
+    if (pointers.size === 2) {
+      const [a, b] = [...pointers.values()];
+      pinch = { distance: Math.max(10, Math.abs(a - b)), slots: slots() };
+      drag = null;
+    } else {
+      drag = { x: event.clientX - svg.getBoundingClientRect().left, offset };
+    }
   });
-  const endDrag = () => { drag = null; };
+  const endDrag = (event) => {
+    pointers.delete(event.pointerId);
+    if (pointers.size < 2) pinch = null;
+    drag = null;
+  };
   svg.addEventListener('pointerup', endDrag);
   svg.addEventListener('pointercancel', endDrag);
   svg.addEventListener('wheel', (event) => {
-    // Horizontal wheel (or shift + wheel) scrolls through time; a plain vertical wheel scrolls the page.
-    const delta = Math.abs(event.deltaX) > Math.abs(event.deltaY) ? event.deltaX : event.shiftKey ? event.deltaY : 0;
-    if (delta && scrollTo(offset + Math.sign(delta) * Math.max(1, Math.round(slots() / 10)))) event.preventDefault();
+    // Horizontal wheel (or shift + wheel) scrolls through time; a vertical wheel (a trackpad pinch
+    // arrives as ctrl + wheel) zooms: up shows fewer, wider bars.
+    const horizontal = Math.abs(event.deltaX) > Math.abs(event.deltaY);
+    if (horizontal || event.shiftKey) {
+      const delta = horizontal ? event.deltaX : event.deltaY;
+      if (delta && scrollTo(offset + Math.sign(delta) * Math.max(1, Math.round(slots() / 10)))) event.preventDefault();
+      return;
+    }
+    if (!event.deltaY) return;
+    event.preventDefault();
+    const factor = Math.min(1.5, Math.pow(1.0015, Math.abs(event.deltaY)));
+    zoomTo(event.deltaY < 0 ? slots() / factor : slots() * factor);
   }, { passive: false });
   svg.addEventListener('keydown', (event) => {
     const page = Math.max(1, Math.round(slots() / 5));
     const moves = { ArrowLeft: offset + page, ArrowRight: offset - page, End: 0, Home: bars.length };
+    const zooms = { '+': 1.25, '=': 1.25, '-': 0.8, _: 0.8 };
+    if (event.key in zooms) {
+      event.preventDefault();
+      zoomTo(slots() / zooms[event.key]);
+      return;
+    }
+    if (event.key === '0') { event.preventDefault(); resetZoom(); return; }
     if (!(event.key in moves)) return;
     event.preventDefault();
     scrollTo(moves[event.key]);
@@ -128,9 +212,29 @@ export function createCandleChart(container, options = {}) {
     /** Replaces every bar (ascending `time` in ms; open, high, low, close, volume). */
     setBars(list) {
       bars = list.slice(-keep).sort((a, b) => a.time - b.time);
+      barsChanged();
       pendingFull = true;
       scheduler.request();
     },
+    /**
+     * Adds bars older than the oldest held (a page of history); keeps at most `keep` bars in all,
+     * so a full chart takes no more. The view stays on the bars it showed.
+     * @returns {number} how many bars were added (0 when full or nothing was older)
+     */
+    prependBars(list) {
+      const oldest = bars.length ? bars[0].time : Infinity;
+      const older = list.filter((b) => b.time < oldest).sort((a, b) => a.time - b.time);
+      const room = Math.max(0, keep - bars.length);
+      const added = older.slice(Math.max(0, older.length - room));
+      if (!added.length) return 0;
+      bars = added.concat(bars);
+      barsChanged();
+      pendingFull = true;
+      scheduler.request();
+      return added.length;
+    },
+    /** True when `keep` bars are held: no older page will be added. */
+    full: () => bars.length >= keep,
     /** Adds a bar, or replaces the bar with the same open time (a live update of the last bar). */
     upsertBar(bar) {
       const last = bars[bars.length - 1];
@@ -146,14 +250,26 @@ export function createCandleChart(container, options = {}) {
         if (i >= 0 && bars[i].time === bar.time) bars[i] = bar; else bars.splice(i + 1, 0, bar);
         pendingFull = true;
       }
+      barsChanged();
       scheduler.request();
     },
+    /** The indicators to draw (`strategyOverlays()`), or null for none. */
+    setOverlays(spec) { overlays = spec; computed = null; pendingFull = true; scheduler.request(); },
+    /** Horizontal price levels: `[{price, kind: "entry"|"stop"|"target", label}]`; kept in the price range. */
+    setLevels(list) { levels = list; pendingFull = true; scheduler.request(); },
+    /** Zooms in (`factor` > 1: fewer, wider bars) or out around the right edge. */
+    zoomBy(factor) { return zoomTo(slots() / factor); },
+    /** Back to the default number of bars for the width. */
+    resetZoom,
     /** Signal markers: `[{time, side: "BUY"|"SELL", id?, label?, approved?}]`. */
     setSignals(list) { signals = list; pendingFull = true; scheduler.request(); },
     /** Trade markers: `[{entryTime, entryPrice, exitTime?, exitPrice?, side?, pnl?, id?, label?}]`. */
     setTrades(list) { trades = list; pendingFull = true; scheduler.request(); },
     /** Removes bars and markers. */
-    clear() { bars = []; signals = []; trades = []; offset = 0; pendingFull = true; scheduler.request(); },
+    clear() {
+      bars = []; signals = []; trades = []; levels = []; offset = 0; barsChanged();
+      pendingFull = true; scheduler.request();
+    },
     /** The bars held (newest last); for callers that need the latest close. */
     bars: () => bars,
     /** Stops observing and removes the SVG. */
@@ -165,16 +281,23 @@ export function createCandleChart(container, options = {}) {
   };
 }
 
-/** The chart's `<svg>` and its layers, bottom to top: grid, candles, trades, signals, last price, crosshair, legend. */
+/**
+ * The chart's `<svg>` and its layers, bottom to top: grid, volume, indicator bands and lines,
+ * candles, price levels, trades, signals, last price, crosshair, legend.
+ */
 function buildCandleSvg(options) {
   const svg = svgEl('svg', {
     class: 'chart-svg candle-chart', 'data-testid': options.testid || 'candle-chart',
     role: 'img', tabindex: 0,
-    'aria-label': `${options.label || 'Candlestick chart'}; arrow keys scroll through time, End shows the latest bar`,
+    'aria-label': `${options.label || 'Candlestick chart'}; arrow keys scroll through time, End shows the latest bar, ` +
+      'plus and minus zoom, 0 resets the zoom',
   });
   const gridY = svgEl('g', { class: 'chart-axis' }, svg);
   const gridX = svgEl('g', { class: 'chart-axis' }, svg);
+  const volumeLayer = svgEl('g', { class: 'volume' }, svg);
+  const indicatorLayer = svgEl('g', { class: 'indicators' }, svg);
   const candleLayer = svgEl('g', { class: 'candles' }, svg);
+  const levelLayer = svgEl('g', { class: 'price-levels' }, svg);
   const tradeLayer = svgEl('g', { class: 'trade-markers' }, svg);
   const signalLayer = svgEl('g', { class: 'signal-markers' }, svg);
   const lastLine = svgEl('line', { class: 'last-price-line' }, svg);
@@ -186,36 +309,48 @@ function buildCandleSvg(options) {
   const crossH = svgEl('line', {}, cross);
   const legend = svgEl('text', { class: 'chart-legend', x: MARGIN.left + 4, y: 17 }, svg);
   const empty = svgEl('text', { class: 'chart-empty', 'text-anchor': 'middle' }, svg);
-  return { svg, gridY, gridX, candleLayer, tradeLayer, signalLayer, lastLine, lastTag, lastTagBox, lastTagText,
+  return { svg, gridY, gridX, volumeLayer, indicatorLayer, candleLayer, levelLayer, tradeLayer, signalLayer, lastLine, lastTag, lastTagBox, lastTagText,
     cross, crossV, crossH, legend, empty };
 }
 
-/** How many bar slots fit in `width` (at most `maxVisible`, at least 10). */
-function slotCount(width, maxVisible) {
+/**
+ * How many bar slots fit in `width`: at most `maxVisible` (bars ≥ 4 px) unzoomed, else `zoom`
+ * bars between ZOOM_MIN_BARS and what fits at 2 px a bar (and ZOOM_MAX_BARS); at least 10.
+ */
+function slotCount(width, maxVisible, zoom) {
   const plotW = Math.max(10, width - MARGIN.left - MARGIN.right);
-  return Math.max(10, Math.min(maxVisible, Math.floor(plotW / MIN_SLOT_PX)));
+  if (!zoom) return Math.max(10, Math.min(maxVisible, Math.floor(plotW / MIN_SLOT_PX)));
+  const most = Math.min(ZOOM_MAX_BARS, Math.floor(plotW / ZOOM_MIN_SLOT_PX));
+  return Math.max(10, Math.min(most, Math.max(ZOOM_MIN_BARS, zoom)));
 }
 
 /**
- * What one frame shows: the `capacity` bars ending `offset` bars before the latest, their price
- * range (padded), the slot width and the x/y scales.
+ * What one frame shows: the `capacity` bars ending `offset` bars before the latest (`start` is
+ * the first one's index in `bars`), their price range (padded, widened to hold the price
+ * `levels`), the slot width, the x/y scales and the volume bars' height. Prices use the plot
+ * above the volume band.
  */
-function candleView(bars, offset, capacity, width, height) {
+function candleView(bars, offset, capacity, width, height, levels) {
   const end = bars.length - offset;
-  const shown = bars.slice(Math.max(0, end - capacity), end);
+  const start = Math.max(0, end - capacity);
+  const shown = bars.slice(start, end);
   const plotW = Math.max(10, width - MARGIN.left - MARGIN.right);
   const slot = plotW / Math.max(capacity, 1);
+  const volumeHeight = Math.max(16, (height - MARGIN.top - MARGIN.bottom) * VOLUME_SHARE);
   let lo = Infinity, hi = -Infinity;
   for (const b of shown) { if (b.low < lo) lo = b.low; if (b.high > hi) hi = b.high; }
+  if (shown.length) {
+    for (const l of levels) if (isFinite(l.price)) { lo = Math.min(lo, l.price); hi = Math.max(hi, l.price); }
+  }
   const pad = (hi - lo) * 0.06 || Math.abs(hi) * 0.01 || 1;
   const times = shown.map((b) => b.time);
   const span = times.length > 1 ? times[times.length - 1] - times[times.length - 2] : 36e5;
   return {
-    bars: shown, times, slot, lo: lo - pad, hi: hi + pad,
+    bars: shown, start, times, slot, lo: lo - pad, hi: hi + pad, volumeHeight,
     lastEnd: times.length ? times[times.length - 1] + span : 0,
     size: Math.max(6, Math.min(9, slot * 0.9)),
     x: (i) => MARGIN.left + (i + 0.5) * slot,
-    y: linearScale(lo - pad, hi + pad, height - MARGIN.bottom, MARGIN.top),
+    y: linearScale(lo - pad, hi + pad, height - MARGIN.bottom - volumeHeight - 4, MARGIN.top),
   };
 }
 

@@ -1,19 +1,24 @@
 // Market view: a candlestick chart of one market and interval: its latest bars from GET /v1/klines,
-// then live bars from the `klines:{MARKET}:{INTERVAL}` topic, with the market's signals (REST page + `signals`
-// topic) as buy/sell triangles and its positions (REST + `portfolio` topic, TRADER+) as entry and
-// exit markers. Markets and their intervals come from GET /v1/markets, listed above the chart with
-// each feed's status and the age of its last bar (js/markets.js), and each market's news
-// sentiment from the LLM (views/market-sentiment.js).
+// then live bars from the `klines:{MARKET}:{INTERVAL}` topic, older pages loaded as the view
+// scrolls back (up to MAX_BARS held), with the market's signals (REST page + `signals` topic) as
+// buy/sell triangles, its positions (REST + `portfolio` topic, TRADER+) as entry and exit markers,
+// the open position's entry, stop and target as price levels, volume, and the indicators of the
+// strategies the engine runs (views/market-indicators.js). Markets and their intervals come from
+// GET /v1/markets, listed above the chart with each feed's status and the age of its last bar
+// (js/markets.js), and each market's news sentiment from the LLM (views/market-sentiment.js).
 
 import { createCandleChart } from '../charts/candles.js';
 import { toMillis } from '../charts/svg.js';
 import { createFeedPill, marketLabel, marketOptions } from '../markets.js';
-import { el, fmtPrice } from '../ui.js';
+import { el, fmtNum, fmtPrice } from '../ui.js';
+import { createIndicatorKey, levelsOf } from './market-indicators.js';
 import { createSentimentPanel } from './market-sentiment.js';
 
 const STORAGE_KEY = 'bedrock.market';
 const REFRESH_MS = 15000;   // GET /v1/markets again while the view is shown
-const HISTORY_BARS = 1000;
+const HISTORY_BARS = 1000;  // the first page of bars
+const OLDER_PAGE = 500;     // each page loaded when scrolling back
+const MAX_BARS = 3000;      // bars held at most (memory stays bounded however far one scrolls)
 const MAX_PAGES = 5;        // markers: the newest 500 signals and positions of the market
 
 /** A `kline.closed` event (or a GET /v1/klines row) as a chart bar, or null when it is not one. */
@@ -52,7 +57,14 @@ function tradeMarker(p) {
 export function mount(root, ctx) {
   const page = buildMarketPage(root);
   const { marketSelect, intervalSelect } = page;
-  const chart = createCandleChart(page.chartBox, { label: 'Candlestick chart of the selected market', maxVisible: 200 });
+  const chart = createCandleChart(page.chartBox, {
+    label: 'Candlestick chart of the selected market', maxVisible: 200, keep: MAX_BARS,
+    onNeedOlder: () => { if (following) following.loadOlder(); },
+  });
+  page.zoomIn.addEventListener('click', () => chart.zoomBy(1.5));
+  page.zoomOut.addEventListener('click', () => chart.zoomBy(1 / 1.5));
+  page.zoomReset.addEventListener('click', () => chart.resetZoom());
+  const indicators = createIndicatorKey(ctx, page.indicatorKey, (spec) => chart.setOverlays(spec));
   const sentiment = createSentimentPanel(ctx);
   root.append(sentiment.panel);
   let markets = [];          // GET /v1/markets data: [{market, symbol, status, intervals:[{interval, topic, status, last_bar_time, bars}]}]
@@ -62,7 +74,9 @@ export function mount(root, ctx) {
     fillSelect(marketSelect, marketOptions(markets), market);
     fillIntervals(interval);
     select();
-  });
+  }, () => (ctx.feeds ? ctx.feeds.feeds() : []));
+  // Each bar the page sees (any feed) moves its pill; the cadence learned makes a stop show at once.
+  const offFlow = ctx.feeds ? ctx.feeds.onChange(() => feeds.syncFlow(ctx.feeds.feeds())) : () => {};
 
   /** GET /v1/markets: the feed list and the pickers; the chart is (re)started only when its selection changed. */
   async function loadMarkets() {
@@ -81,6 +95,7 @@ export function mount(root, ctx) {
     if (following) {
       fillSelect(marketSelect, marketOptions(markets), following.current.market);
       fillIntervals(following.current.interval);
+      following.refresh();
       return;
     }
     let saved = {};
@@ -107,6 +122,7 @@ export function mount(root, ctx) {
     };
     try { localStorage.setItem(STORAGE_KEY, JSON.stringify({ market: current.market, interval: current.interval })); } catch { /* ignore */ }
     following = followSelection(ctx, chart, current, page, (bar) => feeds.barClosed(current.market, current.interval, bar));
+    indicators.market(current.market);
     feeds.show(markets, current);
   }
 
@@ -119,12 +135,15 @@ export function mount(root, ctx) {
       clearInterval(refreshTimer);
       refreshTimer = setInterval(loadMarkets, REFRESH_MS); // statuses change: backfilling → live, a feed stops
       sentiment.show();
+      indicators.load();
     },
     hide() { clearInterval(refreshTimer); refreshTimer = 0; sentiment.hide(); },
     dispose() {
       clearInterval(refreshTimer);
       if (following) following.stop();
       following = null;
+      offFlow();
+      indicators.dispose();
       chart.dispose();
       sentiment.dispose();
     },
@@ -137,10 +156,11 @@ export function mount(root, ctx) {
  * choosing a row shows it on the chart.
  * @param {HTMLElement} list the `<ul>`
  * @param {(market: string, interval: string) => void} onChoose
+ * @param {() => Array<object>} flows the feed monitor's feeds (arrivals and cadences seen here)
  */
-function createFeedList(list, onChoose) {
+function createFeedList(list, onChoose, flows) {
   const pills = new Map();   // "MARKET:INTERVAL" → { pill, entry }
-  return {
+  const self = {
     /** Renders `markets`, marking `current` ({market, interval}) as the chart's. */
     show(markets, current) {
       pills.clear();
@@ -159,6 +179,24 @@ function createFeedList(list, onChoose) {
         return el('li', {}, button);
       })));
       list.hidden = !markets.length;
+      self.syncFlow(flows());
+    },
+    /**
+     * The feed monitor's view (`ctx.feeds.feeds()`): each row takes the newest arrival the page
+     * saw and the cadence it learned.
+     */
+    syncFlow(list) {
+      for (const f of list) {
+        const row = pills.get(`${f.market}:${f.interval}`);
+        if (!row || f.arrivedAt === null) continue;
+        const known = Date.parse(row.entry.received_at || '');
+        const cadence = f.flow.learned ? f.flow.cadence : undefined;
+        if ((isFinite(known) && f.arrivedAt <= known) && cadence === row.entry.cadence_ms) continue;
+        const newer = Date.parse(f.last_bar_time || '') > Date.parse(row.entry.last_bar_time || '') || !row.entry.last_bar_time;
+        row.entry = { ...row.entry, received_at: new Date(Math.max(f.arrivedAt, isFinite(known) ? known : 0)).toISOString(),
+          last_bar_time: newer ? f.last_bar_time : row.entry.last_bar_time, cadence_ms: cadence };
+        row.pill.set(row.entry);
+      }
     },
     /** A bar of the chart's topic arrived: its pill counts from that bar on. */
     barClosed(market, interval, bar) {
@@ -173,6 +211,7 @@ function createFeedList(list, onChoose) {
       row.pill.set(row.entry);
     },
   };
+  return self;
 }
 
 /**
@@ -188,20 +227,29 @@ function buildMarketPage(root) {
   const lastPrice = el('strong', { class: 'market-last', testid: 'market-last' });
   const feedList = el('ul', { class: 'feed-list', testid: 'market-feeds', 'aria-label': 'Market feeds', hidden: true });
   const chartBox = el('div', { class: 'chart market-chart' });
+  const zoomIn = el('button', { type: 'button', class: 'btn icon', testid: 'chart-zoom-in', 'aria-label': 'Zoom in (fewer bars)', title: 'Zoom in (+)', text: '+' });
+  const zoomOut = el('button', { type: 'button', class: 'btn icon', testid: 'chart-zoom-out', 'aria-label': 'Zoom out (more bars)', title: 'Zoom out (−)', text: '−' });
+  const zoomReset = el('button', { type: 'button', class: 'btn', testid: 'chart-zoom-reset', title: 'Default zoom (0)', text: 'Reset' });
+  const indicatorKey = el('ul', { class: 'chart-key indicator-key', testid: 'indicator-key', 'aria-label': 'Indicators' });
   const key = el('ul', { class: 'chart-key', 'aria-label': 'Chart key' },
     el('li', {}, el('span', { class: 'swatch buy' }), 'buy signal'),
     el('li', {}, el('span', { class: 'swatch sell' }), 'sell signal'),
     el('li', {}, el('span', { class: 'swatch entry' }), 'position entry'),
-    el('li', {}, el('span', { class: 'swatch exit' }), 'position exit'));
+    el('li', {}, el('span', { class: 'swatch exit' }), 'position exit'),
+    el('li', {}, el('span', { class: 'swatch level-stop' }), 'stop'),
+    el('li', {}, el('span', { class: 'swatch level-target' }), 'target'));
   root.replaceChildren(
     el('div', { class: 'view-head market-head' },
       el('h2', { text: 'Market' }),
       el('span', { class: 'inline-field' }, el('label', { for: 'market-select', text: 'Market' }), marketSelect),
       el('span', { class: 'inline-field' }, el('label', { for: 'market-interval', text: 'Interval' }), intervalSelect),
       lastPrice, status),
-    feedList, chartBox, key);
+    feedList,
+    el('div', { class: 'chart-tools', role: 'group', 'aria-label': 'Chart zoom' }, zoomOut, zoomIn, zoomReset,
+      el('span', { class: 'muted chart-hint', text: 'Wheel or pinch to zoom; drag or ←/→ to scroll back.' })),
+    chartBox, indicatorKey, key);
   return {
-    marketSelect, intervalSelect, chartBox, feedList,
+    marketSelect, intervalSelect, chartBox, feedList, indicatorKey, zoomIn, zoomOut, zoomReset,
     setStatus(text) { status.textContent = text; },
     setLastPrice(text) { lastPrice.textContent = text; },
   };
@@ -223,15 +271,17 @@ function fillSelect(select, options, chosen) {
  * @param {{market: string, label: string, interval: string, topic: string}} current
  * @param {{setStatus: Function, setLastPrice: Function}} page
  * @param {(bar: object) => void} onBar each bar of the topic as it arrives
- * @returns {{current: object, stop: () => void}}
+ * @returns {{current: object, stop: () => void, refresh: () => void, loadOlder: () => void}}
  */
 function followSelection(ctx, chart, current, page, onBar) {
   let stopped = false;
   let positionTimer = 0;
   const offs = [];
   const signalMap = new Map();
+  const older = { loading: false, exhausted: false };
   // The feed's status is its pill in the list; this line says what the chart holds.
-  const barsStatus = (count) => page.setStatus(`${current.label} ${current.interval} · ${count} bars on the chart`);
+  const barsStatus = (count) => page.setStatus(`${current.label} ${current.interval} · ${fmtNum(count, 0)} bars on the chart` +
+    (chart.full() ? ' (the most kept; older history not loaded)' : older.exhausted ? ' (all history)' : ''));
 
   /** Follows the klines topic live; bars that arrive before the history are held, then merged. */
   function followKlines() {
@@ -252,7 +302,9 @@ function followSelection(ctx, chart, current, page, onBar) {
     try {
       const answer = await ctx.api.get('/v1/klines', { market: current.market, interval: current.interval, limit: HISTORY_BARS });
       if (stopped) return;
-      chart.setBars((answer.data || []).map(barFromEvent).filter(Boolean));
+      const data = answer.data || [];
+      older.exhausted = data.length < HISTORY_BARS;
+      chart.setBars(data.map(barFromEvent).filter(Boolean));
     } catch (err) {
       if (stopped) return;
       ctx.toast(`Bars: ${err.message || err}`, 'error');
@@ -262,6 +314,39 @@ function followSelection(ctx, chart, current, page, onBar) {
     const bars = chart.bars();
     if (bars.length) page.setLastPrice(fmtPrice(bars[bars.length - 1].close));
     barsStatus(bars.length);
+  }
+
+  /** GET /v1/klines with `end` = just before the oldest bar held: the page before it. */
+  async function loadOlder() {
+    const bars = chart.bars();
+    if (older.loading || older.exhausted || stopped || !bars.length || chart.full()) return;
+    older.loading = true;
+    try {
+      const answer = await ctx.api.get('/v1/klines', {
+        market: current.market, interval: current.interval, end: bars[0].time - 1, limit: OLDER_PAGE,
+      });
+      if (stopped) return;
+      const data = answer.data || [];
+      if (data.length < OLDER_PAGE) older.exhausted = true;
+      chart.prependBars(data.map(barFromEvent).filter(Boolean));
+      barsStatus(chart.bars().length);
+    } catch (err) {
+      if (!stopped) ctx.toast(`Older bars: ${err.message || err}`, 'error');
+      older.exhausted = true;   // no retry loop on every draw; choosing the market again retries
+    } finally {
+      older.loading = false;
+    }
+  }
+
+  /** The open position's entry, stop and target as price levels (`GET /v1/positions?status=OPEN`). */
+  async function loadLevels() {
+    try {
+      const answer = await ctx.api.get('/v1/positions', { status: 'OPEN', market: current.market, limit: 100 });
+      if (stopped) return;
+      chart.setLevels(levelsOf((answer.data || []).filter((p) => p.market === current.market)));
+    } catch (err) {
+      if (!stopped) ctx.toast(`Open position: ${err.message || err}`, 'error');
+    }
   }
 
   function showBar(bar) {
@@ -311,13 +396,17 @@ function followSelection(ctx, chart, current, page, onBar) {
     offs.push(ctx.socket.subscribe('portfolio', (data) => {
       if (stopped || !data || data.market !== current.market) return;
       clearTimeout(positionTimer);
-      positionTimer = setTimeout(() => loadPositions(), 300);
-    }, { onReset: () => { if (!stopped) loadPositions(); } }));
+      positionTimer = setTimeout(() => { loadPositions(); loadLevels(); }, 300);
+    }, { onReset: () => { if (!stopped) { loadPositions(); loadLevels(); } } }));
   }
   loadPositions();
+  loadLevels();
 
   return {
     current,
+    loadOlder,
+    /** The periodic refresh: a VIEWER gets no portfolio stream, so the levels are asked for again. */
+    refresh() { if (!ctx.can.trade) loadLevels(); },
     stop() {
       stopped = true;
       for (const off of offs.splice(0)) off();
