@@ -1,5 +1,5 @@
 // api.js — the REST client: Bearer token on every /v1 call, SPEC §4 error bodies become ApiError,
-// file downloads with the token, and the dev sign-in calls (/dev/token, dev mode only).
+// file downloads with the token, and the dev sign-in (offered when /health says so; /dev/token mints).
 
 /** An error answer of the gateway (SPEC §4): HTTP status plus `error_code` and `message`. */
 export class ApiError extends Error {
@@ -122,16 +122,20 @@ export function createApi({ getToken, onUnauthorized }) {
   };
 }
 
+/** The roles of the dev sign-in (`POST /dev/token` takes any of them). */
+const DEV_ROLES = ['VIEWER', 'TRADER', 'ADMIN'];
+
 /**
- * Whether the gateway offers dev sign-in (dev mode, loopback): the roles, or null.
+ * Whether the gateway offers dev sign-in (dev mode, loopback): the roles, or null. Asked of
+ * `HEAD /health`, whose answer carries `x-dev-sign-in: available` exactly when `/dev/token`
+ * would answer this page; a production page thus never requests `/dev/token` (a 404 the
+ * browser would log on every load).
  * @returns {Promise<string[]|null>}
  */
 export async function devSignInRoles() {
   try {
-    const response = await fetch('/dev/token', { headers: { Accept: 'application/json' } });
-    if (response.status !== 200) return null;
-    const body = await response.json();
-    return body && body.dev ? (body.roles || ['VIEWER', 'TRADER', 'ADMIN']) : null;
+    const response = await fetch('/health', { method: 'HEAD', cache: 'no-store' });
+    return response.ok && response.headers.get('x-dev-sign-in') === 'available' ? DEV_ROLES : null;
   } catch {
     return null;
   }

@@ -50,6 +50,7 @@ let signinMessage = null; // what the sign-in view says (expiry, sign-out), unti
 let feedMonitor = null;  // is market data flowing (the header's data-flow pill, the status view)
 let notifier = null;     // the notification bell
 const mounted = new Map(); // view name → Promise<handle|null>
+let focusView = false;   // after a sign-in: move the focus into the view shown (not left on <body>)
 
 // ---------------------------------------------------------------- theme
 
@@ -146,6 +147,7 @@ async function signInWithToken(token, { dev = false, remember = false, expiresAt
     return;
   }
   if (session) stopSession();
+  focusView = true;
   startSession(next);
 }
 
@@ -164,7 +166,7 @@ function renew(next) {
   scheduleRenewal();
   toast('Session renewed.', 'ok');
   signinMessage = null;
-  if (current === null || location.hash === '#/signin') go(lastView || 'signals');
+  if (current === null || location.hash === '#/signin') { focusView = true; go(lastView || 'signals'); }
 }
 
 /** Navigates to a view (routes at once when the hash already names it). */
@@ -389,7 +391,18 @@ function route() {
   markNav(name);
   document.title = `${VIEW_TITLES[name]} — Bedrock`;
   const first = !mounted.has(name);
-  mountView(name).then((handle) => { if (handle && handle.show && current === name && (wasHidden || first)) handle.show(); });
+  mountView(name).then((handle) => {
+    if (current !== name) return;
+    if (handle && handle.show && (wasHidden || first)) handle.show();
+    if (focusView) { focusView = false; focusHeading(root); }
+  });
+}
+
+/** Puts the focus on a view's heading (made focusable for it), or on `<main>` when it has none. */
+function focusHeading(root) {
+  const target = root.querySelector('h1, h2') || document.getElementById('main');
+  if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+  target.focus({ preventScroll: true });
 }
 
 // ---------------------------------------------------------------- start

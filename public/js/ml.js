@@ -186,7 +186,7 @@ const CODE_WORDS = {
 
 /**
  * One clear sentence for an error (ApiError or socket error): the server's message without a
- * leading `CODE:` prefix, after a plain phrase for codes that are not about the input
+ * leading `CODE:`, `params:` or `invalid parameters for <strategy>:` prefix, after a plain phrase for codes that are not about the input
  * (403 → "Your role may not do this: …").
  * @param {any} err
  * @returns {string}
@@ -195,7 +195,10 @@ export function plainError(err) {
   if (!err) return 'Something went wrong.';
   const code = err.error_code || '';
   let message = String(err.message || err || '').trim();
-  message = message.replace(/^[A-Z][A-Z_]+:\s*/, '');
+  // What the gateway puts in front of the sentence a person needs: a code (`BAD_REQUEST: `), the
+  // field group (`params: `) and the strategy's own preamble (`invalid parameters for sma_cross: `).
+  message = message.replace(/^[A-Z][A-Z_]+:\s*/, '').replace(/^params:\s*/, '')
+    .replace(/^invalid parameters for [\w.-]+:\s*/, '');
   const lead = CODE_WORDS[code] || (err.status === 403 ? CODE_WORDS.FORBIDDEN : '');
   if (!message) return `${lead || 'Something went wrong'}.`;
   const sentence = message.charAt(0).toUpperCase() + message.slice(1);

@@ -120,11 +120,11 @@ export function fmtPct(value, digits = 2) {
 }
 
 /**
- * A time in UTC, to the minute: `2024-01-05 13:00 UTC` (form `utc`), `2024-01-05 13:00` (`plain`:
- * where the context already says UTC) or `01-05 13:00` (`short`: table cells whose header says
- * UTC). `–` when absent; the input as text when it is not a time.
+ * A time in UTC, to the minute, always with the year (docs/DASHBOARD.md, "Clocks"):
+ * `2024-01-05 13:00 UTC` (form `utc`) or `2024-01-05 13:00` (`plain`: where a header or caption
+ * already says UTC). `–` when absent; the input as text when it is not a time.
  * @param {string|number|null|undefined} value an RFC 3339 string or epoch milliseconds
- * @param {'utc'|'plain'|'short'} [form]
+ * @param {'utc'|'plain'} [form]
  * @returns {string}
  */
 export function fmtTime(value, form = 'utc') {
@@ -132,17 +132,23 @@ export function fmtTime(value, form = 'utc') {
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) return String(value);
   const text = d.toISOString().slice(0, 16).replace('T', ' ');
-  if (form === 'short') return text.slice(5);
   return form === 'plain' ? text : `${text} UTC`;
 }
 
 /**
- * A `<time>` element with the short form as text and the full time as tooltip.
- * @param {string|null|undefined} iso
+ * A `<time>` element for a table cell whose header says UTC: the date with the year and the
+ * minute (`2024-01-05 13:00`), the exact instant as tooltip.
+ * @param {string|number|null|undefined} value an RFC 3339 string or epoch milliseconds
  * @returns {HTMLElement}
  */
-export function timeCell(iso) {
-  return el('time', { datetime: iso || '', title: iso ? fmtTime(iso) : undefined, text: fmtTime(iso, 'short') });
+export function timeCell(value) {
+  const d = value === null || value === undefined || value === '' ? null : new Date(value);
+  const valid = d && !Number.isNaN(d.getTime());
+  if (!valid) return el('time', { datetime: '', text: fmtTime(value, 'plain') });
+  const [day, minute] = fmtTime(value, 'plain').split(' ');
+  // Two unbreakable halves: a narrow column wraps between the date and the time, never inside.
+  return el('time', { class: 'stamp', datetime: d.toISOString(), title: fmtTime(value) },
+    el('span', { text: day }), ' ', el('span', { text: minute }));
 }
 
 /**
@@ -165,6 +171,29 @@ export function humanize(code) {
   if (!code) return '–';
   const text = String(code).replace(/_/g, ' ').toLowerCase();
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+const EXIT_REASONS = {
+  STOP_LOSS: 'Stop loss', TRAILING_STOP: 'Trailing stop', PROFIT_TARGET: 'Profit target', SIGNAL: 'Strategy exit',
+  MANUAL: 'Closed by hand', END_OF_DATA: 'End of data',
+};
+
+/**
+ * Why a position closed, in the words every view uses (`STOP_LOSS` → `Stop loss`).
+ * @param {string|null|undefined} code the ledger's or the backtester's `exit_reason`
+ * @returns {string}
+ */
+export function exitReasonLabel(code) {
+  return EXIT_REASONS[code] || humanize(code);
+}
+
+/**
+ * A list of `code → count` (refused signals) as `Max open positions: 1,217` lines, largest first.
+ * @param {Object<string, number>} counts
+ * @returns {string[]}
+ */
+export function countLines(counts) {
+  return Object.entries(counts || {}).sort((a, b) => b[1] - a[1]).map(([code, n]) => `${humanize(code)}: ${fmtNum(n, 0)}`);
 }
 
 /**
@@ -280,6 +309,36 @@ export function setOptions(select, options) {
   clear(select);
   for (const [value, text] of options) select.append(el('option', { value, text }));
   if (options.some(([value]) => value === current)) select.value = current;
+}
+
+/**
+ * Why a load failed, in words: an unreachable gateway says so, other errors give the server's
+ * message.
+ * @param {any} err an ApiError (status 0: no answer) or anything else
+ * @returns {string}
+ */
+export function loadErrorText(err) {
+  if (err && (err.status === 0 || err.error_code === 'NETWORK')) return 'the gateway cannot be reached';
+  return (err && err.message) || String(err);
+}
+
+/**
+ * The error state of a list that could not be loaded (instead of its empty state): what failed,
+ * why, and a Retry button; hidden until `show(err)`.
+ * @param {string} testid
+ * @param {string} what e.g. `Closed positions`
+ * @param {() => void} onRetry
+ * @returns {{node: HTMLElement, show: (err: any) => void, hide: () => void}}
+ */
+export function errorState(testid, what, onRetry) {
+  const text = el('span');
+  const node = el('div', { class: 'load-error', testid, role: 'alert', hidden: true }, text,
+    el('button', { type: 'button', class: 'btn small', text: 'Retry', onclick: onRetry }));
+  return {
+    node,
+    show(err) { text.textContent = `${what} could not be loaded: ${loadErrorText(err)}.`; node.hidden = false; },
+    hide() { node.hidden = true; },
+  };
 }
 
 /**

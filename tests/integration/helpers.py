@@ -64,6 +64,20 @@ def deep_merge(base: dict, extra: dict) -> dict:
     return out
 
 
+def write_wave_csv(path: Path, bars: int, t0: int = 1_600_000_000) -> Path:
+    """A market-data file (SPEC §9) of `bars` hourly bars on two sine waves: trends and pullbacks
+    every strategy trades, the same on every run."""
+    import math
+    with open(path, "w") as f:
+        f.write("timestamp,open,high,low,close,volume\n")
+        prev = 100.0
+        for i in range(bars):
+            c = 100 + 10 * math.sin(i / 37.0) + 3 * math.sin(i / 5.0)
+            f.write(f"{t0 + 3600 * i},{prev:.4f},{max(prev, c) + 0.5:.4f},{min(prev, c) - 0.5:.4f},{c:.4f},1\n")
+            prev = c
+    return path
+
+
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -434,6 +448,6 @@ class Gateway:
         return ws.expect(lambda f: f.get("type") in ("subscribed", "error") and f.get("id") == id)
 
 
-__all__ = ["REPO", "BEDROCK_BIN", "JWT_SECRET", "SUBPROTOCOL", "RFC3339", "free_port", "stream_key",
+__all__ = ["REPO", "BEDROCK_BIN", "write_wave_csv", "JWT_SECRET", "SUBPROTOCOL", "RFC3339", "free_port", "stream_key",
            "deep_merge", "make_jwt", "RedisServer", "WS", "Gateway", "ConnectionClosed",
            "InvalidStatus", "tail", "poll", "wait_until"]

@@ -16,8 +16,6 @@ import io
 import json
 import subprocess
 
-import pytest
-
 from browser import PHONE, Browser
 from test_dashboard import ENGINE_OFF, MARKET, api, close_enough, number, open_position, record_signal, replay_bars, signal_row
 from test_engine import FAST
@@ -25,8 +23,6 @@ from test_engine_config import call, dataset, engine, wait_job  # noqa: F401 - `
 from test_ledger_api import run_script
 
 WIDE = (1440, 900)
-# Manual entry (contract Part B, branch wip-manual) is not in r2l yet: its test is written and waits.
-NEEDS_MANUAL = "POST /v1/positions/open (contract Part B, branch wip-manual) is not merged into r2l yet"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,7 +340,6 @@ def test_analytics_totals_match_the_api(start_gateway, make_browser):
 # manual entry
 
 
-@pytest.mark.skip(reason=NEEDS_MANUAL)
 def test_manual_entry_from_an_approved_signal(start_gateway, make_browser, tmp_path):
     gw = start_gateway(ENGINE_OFF)
     csv_path = replay_bars(gw, tmp_path, 200, seed=5)

@@ -98,7 +98,9 @@ def test_status_view_and_data_flow_pill(start_gateway, make_browser):
         b.wait_until(lambda _: b.text("status-engine-value") == "off · config v0", "the engine off (no strategies)")
         assert "Kill switch off" in b.text("status-engine-note")
         b.wait_until(lambda _: b.text("status-jobs-value") == "0 queued · 0 running", "the job queue")
-        assert b.wait_for("status-jobs").get_attribute("data-source") == "metrics"
+        # The job history (backtest.jobs): the caller's own jobs, across every gateway.
+        assert b.wait_for("status-jobs").get_attribute("data-source") == "jobs"
+        assert "Of your newest 0 jobs" in b.text("status-jobs-note")
         assert b.text("status-flow-value").startswith("live")
         b.screenshot("status-live")
         # The market view's feed pill also follows the bars arriving, at the cadence learned.

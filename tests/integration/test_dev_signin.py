@@ -17,6 +17,10 @@ def test_dev_mode_offers_sign_in(gateway):
     assert status == 200
     assert info["dev"] is True
     assert info["roles"] == ["VIEWER", "TRADER", "ADMIN"]
+    # The dashboard learns it from /health (no request that can 404 in production).
+    for method in ("GET", "HEAD"):
+        status, headers, _ = gateway.http(method, "/health")
+        assert status == 200 and headers.get("x-dev-sign-in") == "available", (method, headers)
 
 
 def test_minted_token_works_for_its_role_only(gateway):
@@ -58,3 +62,6 @@ def test_production_mode_has_no_dev_sign_in(start_gateway):
         status, headers, body = gw.http(method, "/dev/token", {"Content-Type": "application/json"},
                                         b'{"role":"ADMIN"}' if method == "POST" else None)
         assert_error_body(status, headers, body, "NOT_FOUND", 404)
+    status, headers, body = gw.http("GET", "/health")
+    assert status == 200 and json.loads(body) == {"status": "healthy"}
+    assert "x-dev-sign-in" not in headers, headers

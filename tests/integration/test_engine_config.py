@@ -6,13 +6,12 @@ pause/resume — on real gateways sharing one real redis-server, bars fed by `be
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
 import pytest
 
-from helpers import wait_until
+from helpers import wait_until, write_wave_csv
 from test_engine import FAST, MARKET, all_pages, check_no_duplicates, engine_group, replay, sample, wait_processed
 
 
@@ -272,13 +271,7 @@ def test_an_unreadable_stored_version_pauses_the_engine_until_replaced(start_gat
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("datasets")
-    with open(d / "wave-1h.csv", "w") as f:
-        f.write("timestamp,open,high,low,close,volume\n")
-        prev = 100.0
-        for i in range(2000):
-            c = 100 + 10 * math.sin(i / 37.0) + 3 * math.sin(i / 5.0)
-            f.write(f"{1_600_000_000 + 3600 * i},{prev:.4f},{max(prev, c) + 0.5:.4f},{min(prev, c) - 0.5:.4f},{c:.4f},1\n")
-            prev = c
+    write_wave_csv(d / "wave-1h.csv", 2000)
     return d
 
 

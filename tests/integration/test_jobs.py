@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import BEDROCK_BIN, RFC3339, stream_key, wait_until
+from helpers import BEDROCK_BIN, RFC3339, stream_key, wait_until, write_wave_csv
 
 SMALL = "BTCUSDT-1h.csv"
 BIG = "long-1h.csv"
@@ -39,14 +39,7 @@ def datasets(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("datasets")
     r = run("sample-data", "--out", str(d), "--bars", "3000", timeout=120)
     assert r.returncode == 0, r.stderr
-    t0 = 1_600_000_000
-    with open(d / BIG, "w") as f:
-        f.write("timestamp,open,high,low,close,volume\n")
-        prev = 100.0
-        for i in range(BIG_BARS):
-            c = 100 + 10 * math.sin(i / 37.0) + 3 * math.sin(i / 5.0)
-            f.write(f"{t0 + 3600 * i},{prev:.4f},{max(prev, c) + 0.5:.4f},{min(prev, c) - 0.5:.4f},{c:.4f},1\n")
-            prev = c
+    write_wave_csv(d / BIG, BIG_BARS)
     return d
 
 

@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 
 from browser import SCREENSHOTS
-from test_jobs import BIG, SMALL, rest, rest_json, run, wait_status
-
-BIG_BARS = 1_500_000
+from helpers import write_wave_csv
+from test_jobs import BIG, BIG_BARS, SMALL, rest, rest_json, run, wait_status
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +33,7 @@ def datasets(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def big_dataset(datasets) -> Path:
     """A long market, so that a backtest of it keeps the only job worker busy for a while."""
-    t0 = 1_600_000_000
-    with open(datasets / BIG, "w") as f:
-        f.write("timestamp,open,high,low,close,volume\n")
-        prev = 100.0
-        for i in range(BIG_BARS):
-            c = 100 + 10 * math.sin(i / 37.0) + 3 * math.sin(i / 5.0)
-            f.write(f"{t0 + 3600 * i},{prev:.4f},{max(prev, c) + 0.5:.4f},{min(prev, c) - 0.5:.4f},{c:.4f},1\n")
-            prev = c
+    write_wave_csv(datasets / BIG, BIG_BARS)
     return datasets
 
 

@@ -5,7 +5,8 @@ import JWTAuth
 ///
 /// Exists only in dev mode and answers only loopback peers; anywhere else the route is a plain
 /// 404, exactly like a path that does not exist. `GET /dev/token` answers `{"dev":true,...}`
-/// under the same conditions, so the page knows whether to offer the one-click sign-in.
+/// under the same conditions; the dashboard learns them from `/health` instead (its answer
+/// carries `x-dev-sign-in: available`), so a production page never requests this route.
 ///
 /// Body (all optional): `{"role":"VIEWER|TRADER|ADMIN","sub":"name","ttl_s":N}`; default role
 /// VIEWER, subject `dev-<role>`, lifetime 900 s (10…3600 accepted). Answer:

@@ -114,7 +114,9 @@ extension ServiceLoop {
         }
         switch path {
         case "/health":
-            return respond(exchange, route: "/health", .json(200, ["status": "healthy"]))
+            var health = HTTPResponse.json(200, ["status": "healthy"])
+            if offersDevSignIn(exchange) { health.headers = [("x-dev-sign-in:", "available")] }
+            return respond(exchange, route: "/health", health)
         case "/ready":
             let redisUp = source.isUp && methods.redisAnswering
             let up = redisUp && !shuttingDown
@@ -185,10 +187,16 @@ extension ServiceLoop {
         return 0
     }
 
+    /// True when `/dev/token` answers this peer (dev mode, loopback). `/health` then carries
+    /// `x-dev-sign-in: available`, so the dashboard learns it without a request that can 404.
+    private func offersDevSignIn(_ exchange: HTTPExchange) -> Bool {
+        devSignIn != nil && DevSignIn.isLoopback(exchange.wsi.peerAddress())
+    }
+
     /// `GET|POST /dev/token`: dev mode and loopback peers only, a 404 anywhere else.
     private func devToken(_ exchange: HTTPExchange) -> Int32 {
         let id = exchange.requestID
-        guard let devSignIn, DevSignIn.isLoopback(exchange.wsi.peerAddress()) else {
+        guard let devSignIn, offersDevSignIn(exchange) else {
             return respond(exchange, route: "static", .error(.notFound, "no such file: \(exchange.path)", requestID: id))
         }
         switch exchange.method {

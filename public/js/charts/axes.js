@@ -7,12 +7,26 @@ import { svgEl, niceTicks, formatTick, formatTime } from './svg.js';
 const MINUTE = 6e4, HOUR = 36e5, DAY = 864e5;
 /** Label spacings to choose from; months are calendar months (negative: count of months). */
 const TIME_STEPS = [MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR,
-  12 * HOUR, DAY, 2 * DAY, 7 * DAY, -1, -3, -6, -12];
+  12 * HOUR, DAY, 2 * DAY, 3 * DAY, 4 * DAY, 7 * DAY, -1, -3, -6, -12, -24, -60, -120, -240];
+
+/** A step's typical length in ms (a month counts 30 days). */
+const typicalMs = (step) => (step > 0 ? step : -step * 30 * DAY);
+/** A step's shortest length in ms (a month can be 28 days). */
+const shortestMs = (step) => (step > 0 ? step : -step * 28 * DAY);
 
 /** The smallest step of TIME_STEPS at least `targetMs` long. */
 export function pickTimeStep(targetMs) {
-  for (const s of TIME_STEPS) if ((s > 0 ? s : -s * 30 * DAY) >= targetMs) return s;
-  return -12;
+  for (const s of TIME_STEPS) if (typicalMs(s) >= targetMs) return s;
+  return TIME_STEPS[TIME_STEPS.length - 1];
+}
+
+/**
+ * Pixels a time label at this spacing needs, room on both sides included: 11 px monospace
+ * labels (charts.css) of `2024` (years), `Sep 2024` (months) or `30 Sep` / `13:00` (days, hours).
+ */
+function labelWidth(spacingMs) {
+  const chars = spacingMs >= 360 * DAY ? 4 : spacingMs >= 28 * DAY ? 8 : 6;
+  return chars * 7 + 16;
 }
 
 /** Which step-sized bucket `t` falls in (UTC; weeks start on Monday). */
@@ -44,7 +58,7 @@ function tick(layer, x, t, step, o) {
   const px = Math.round(x) + 0.5;
   svgEl('line', { class: 'chart-grid', x1: px, x2: px, y1: o.top, y2: o.bottom }, layer);
   const label = svgEl('text', { class: 'chart-axis-label', x: px, y: o.bottom + 16, 'text-anchor': 'middle' }, layer);
-  label.textContent = formatTime(t, step > 0 ? step : -step * 30 * DAY);
+  label.textContent = formatTime(t, typicalMs(step));
 }
 
 /**
@@ -68,7 +82,9 @@ export function drawBarTimeAxis(layer, o) {
 }
 
 /**
- * Time axis for a continuous time scale: labels at round multiples of the chosen step.
+ * Time axis for a continuous time scale: labels at round multiples of the chosen step — the
+ * smallest step whose labels keep at least `minGap` pixels (default: the label's own width and
+ * some room) apart, however long the range (decades of hourly bars) or narrow the chart (phones).
  * @param {SVGGElement} layer emptied and refilled
  * @param {{t0: number, t1: number, x: (t: number) => number, top: number, bottom: number,
  *          left: number, right: number, minGap?: number}} o
@@ -77,7 +93,8 @@ export function drawContinuousTimeAxis(layer, o) {
   layer.replaceChildren();
   if (!(o.t1 > o.t0)) return;
   const msPerPx = (o.t1 - o.t0) / Math.max(1, o.right - o.left);
-  const step = pickTimeStep((o.minGap || 100) * msPerPx);
+  const fits = (s) => shortestMs(s) / msPerPx >= Math.max(o.minGap || 0, labelWidth(typicalMs(s)));
+  const step = TIME_STEPS.find(fits) || TIME_STEPS[TIME_STEPS.length - 1];
   const sampleMs = step > 0 ? Math.min(step, DAY) : DAY;
   let prev = bucket(o.t0, step);
   for (let t = o.t0 + sampleMs; t <= o.t1; t += sampleMs) {

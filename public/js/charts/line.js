@@ -109,7 +109,7 @@ export function createLineChart(container, options = {}) {
 
     const axisFormat = kind === 'drawdown' ? (v, step) => `${formatTick(v, step)}%` : formatTick;
     drawValueAxis(gridY, { min: lo, max: hi, y, left, right, count: Math.max(2, Math.floor((bottom - top) / 40)), format: axisFormat });
-    drawContinuousTimeAxis(gridX, { t0, t1, x, top, bottom, left, right, minGap: 100 });
+    drawContinuousTimeAxis(gridX, { t0, t1, x, top, bottom, left, right });
 
     let d = '';
     pts.forEach(([t, v], i) => { d += `${i ? 'L' : 'M'}${x(t).toFixed(1)},${y(v).toFixed(1)}`; });

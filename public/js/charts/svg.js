@@ -76,12 +76,13 @@ const pad = (n) => String(n).padStart(2, '0');
 
 /**
  * A short UTC time label: `HH:MM` inside a day, `D Mon` at midnight or for day-or-longer spacing,
- * `Mon YYYY` for month spacing.
+ * `Mon YYYY` for month spacing, `YYYY` for a year or more.
  * @param {number} ms epoch milliseconds
  * @param {number} spacingMs typical distance between labels
  */
 export function formatTime(ms, spacingMs) {
   const d = new Date(ms);
+  if (spacingMs >= 360 * 864e5) return String(d.getUTCFullYear());
   if (spacingMs >= 28 * 864e5) return `${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
   const midnight = d.getUTCHours() === 0 && d.getUTCMinutes() === 0;
   if (spacingMs >= 864e5 || midnight) return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}`;

@@ -5,7 +5,7 @@
 
 import { createLineChart, drawdownSeries } from '../charts/line.js';
 import { toMillis } from '../charts/svg.js';
-import { el, fmtNum, fmtPct, fmtPrice, fmtTime, signClass } from '../ui.js';
+import { countLines, el, exitReasonLabel, replaceChildren, fmtNum, fmtPct, fmtPrice, fmtTime, signClass } from '../ui.js';
 
 const MAX_TRADE_ROWS = 1000;
 
@@ -37,10 +37,13 @@ function metricsTable(report) {
   const rows = METRICS.filter(([, key]) => key in report).map(([label, key, f]) =>
     el('tr', { 'data-metric': key }, el('th', { scope: 'row', text: label }),
       el('td', { class: `num ${key === 'roi' ? signClass(report.roi) : ''}`, text: f(report[key], report) })));
-  const params = Object.entries(report.parameters || {}).map(([k, v]) => `${k} ${v}`).join(', ');
-  const rejected = Object.entries(report.rejected_signals || {}).map(([k, v]) => `${k} ${v}`).join(', ');
-  if (params) rows.push(el('tr', {}, el('th', { scope: 'row', text: 'Parameters' }), el('td', { text: params })));
-  if (rejected) rows.push(el('tr', {}, el('th', { scope: 'row', text: 'Signals refused' }), el('td', { text: rejected })));
+  // Lists (parameters, refusals by reason) go one item a line: they stay inside the column.
+  const params = Object.entries(report.parameters || {}).map(([k, v]) => `${k} = ${v}`);
+  const rejected = countLines(report.rejected_signals);
+  const listRow = (label, items) => el('tr', { class: 'metric-list-row' }, el('th', { scope: 'row', text: label }),
+    el('td', {}, el('ul', { class: 'metric-list' }, items.map((text) => el('li', { text })))));
+  if (params.length) rows.push(listRow('Parameters', params));
+  if (rejected.length) rows.push(listRow('Signals refused', rejected));
   return el('table', { class: 'metrics-table', testid: 'bt-metrics' },
     el('caption', { text: `${report.strategy_name} · ${fmtTime(report.start_date, 'plain')} → ${fmtTime(report.end_date, 'plain')} UTC` }),
     el('tbody', {}, rows));
@@ -112,7 +115,7 @@ function tradesTable(trades) {
     el('td', { class: 'num', text: fmtPrice(t.entry_price) }), el('td', { class: 'num', text: fmtPrice(t.exit_price) }),
     el('td', { class: 'num', text: fmtNum(t.size, 4) }),
     el('td', { class: `num ${signClass(t.pnl)}`, text: fmtNum(t.pnl) }),
-    el('td', { class: 'num', text: fmtNum(t.commission) }), el('td', { text: t.exit_reason })));
+    el('td', { class: 'num', text: fmtNum(t.commission) }), el('td', { text: exitReasonLabel(t.exit_reason) })));
   const note = trades.length > MAX_TRADE_ROWS
     ? el('p', { class: 'muted', text: `Showing the first ${MAX_TRADE_ROWS} of ${trades.length} trades; the CSV export has them all.` }) : null;
   return el('div', { class: 'table-scroll' },
@@ -141,9 +144,9 @@ export function renderReport(container, report, o) {
   const legend = rulesOnly ? el('p', { class: 'chart-key', testid: 'equity-legend' },
     el('span', {}, el('span', { class: 'key-line', 'aria-hidden': 'true' }), `Rules + ML (${report.ml_model || 'model'})`),
     rulesEquity.length ? el('span', {}, el('span', { class: 'key-line dashed', 'aria-hidden': 'true' }), 'Rules only (dashed)') : null) : null;
-  container.replaceChildren(
+  replaceChildren(container,
     el('div', { class: 'report-head' },
-      el('h3', {}, `Report ${o.taskId} `, roi, report.ml_model ? el('span', { class: 'report-model', testid: 'bt-report-model', text: ` with ${report.ml_model}` }) : null),
+      el('h3', { tabindex: -1 }, `Report ${o.taskId} `, roi, report.ml_model ? el('span', { class: 'report-model', testid: 'bt-report-model', text: ` with ${report.ml_model}` }) : null),
       el('div', { class: 'report-actions' },
         el('button', { type: 'button', class: 'btn small', testid: 'bt-export-json', onclick: () => o.download('json'), text: 'Export JSON' }),
         el('button', { type: 'button', class: 'btn small', testid: 'bt-export-csv', onclick: () => o.download('csv'), text: 'Export CSV' }))),

@@ -36,7 +36,7 @@ export function mount(root, ctx) {
   const runner = createJobRunner(ctx, progress, {
     setBusy: (busy) => form.setBusy(busy),
     showError: (message) => form.showError(message),
-    showReport,
+    showReport: (id, data) => { showReport(id, data); revealReport(); },
   });
 
   async function load() {
@@ -80,6 +80,13 @@ export function mount(root, ctx) {
       download: (format) => ctx.api.download(`/v1/backtest/report/${encodeURIComponent(id)}/export?format=${format}`,
         `backtest-${id}.${format}`).catch((err) => ctx.toast(`Export failed: ${errorText(err)}`, 'error')),
     });
+  }
+
+  /** A report that just came in: the form is long, so bring the report up and put the focus on it. */
+  function revealReport() {
+    report.scrollIntoView({ block: 'start' });
+    const heading = report.querySelector('h3');
+    if (heading) heading.focus({ preventScroll: true });
   }
 
   load();
@@ -142,9 +149,9 @@ function createJobRunner(ctx, progress, form) {
         form.showReport(id, frame.report);
         ctx.toast(`Backtest ${id} completed`, 'ok');
       } else {
-        const why = frame.reason || frame.status;
-        progress.set(progress.value() || 0, `Task ${id}: ${frame.status}${frame.reason ? ` (${frame.reason})` : ''}`);
-        if (frame.status !== 'CANCELLED') form.showError(`Backtest ${frame.status.toLowerCase()}: ${why}`);
+        const why = frame.reason ? plainError({ message: frame.reason }) : frame.status;
+        progress.set(progress.value() || 0, `Task ${id}: ${frame.status.toLowerCase()}`);
+        if (frame.status !== 'CANCELLED') form.showError(`The backtest ${frame.status.toLowerCase()}: ${why}`);
         ctx.toast(`Backtest ${id} ${String(frame.status).toLowerCase()}`, frame.status === 'CANCELLED' ? 'info' : 'error');
       }
     },

@@ -1,18 +1,23 @@
 // views/portfolio.js — the paper portfolio: account figures, open positions with live unrealized
-// P&L, closed positions and trades. Marks come from the newest `klines:{MARKET}:{INTERVAL}` bar
-// close (every role may subscribe those) and from `portfolio.updated` events (topic `portfolio`,
-// TRADER and ADMIN); `position.closed` and POSITION_OPENED reload the lists. VIEWER, who may not
-// subscribe `portfolio`, gets the lists refreshed every 15 s instead. TRADER+: close button, and
-// the LLM's journal entry of a trade and review memo of a period (views/portfolio-llm.js).
+// P&L, closed positions and trades (filtered and paged on the server, with totals). Marks come from
+// the newest `klines:{MARKET}:{INTERVAL}` bar close (every role may subscribe those) and from
+// `portfolio.updated` events (topic `portfolio`, TRADER and ADMIN); `position.closed` and
+// POSITION_OPENED reload the lists. VIEWER, who may not subscribe `portfolio`, gets the lists
+// refreshed every 15 s instead. A list that could not be loaded says so in its place (never
+// "none yet"), one toast says the portfolio could not be loaded, and everything loads again when
+// the connection is back. TRADER+: close button, and the LLM's journal entry of a trade and review
+// memo of a period (views/portfolio-llm.js).
 
 import {
-  el, clear, replaceChildren, fmtPrice, fmtQty, fmtMoney, fmtPct, fmtTime, humanize, signClass,
-  table, td, timeCell, confirmDialog, debounce, errorText,
+  el, clear, replaceChildren, fmtPrice, fmtQty, fmtMoney, fmtPct, fmtTime, signClass, exitReasonLabel,
+  table, td, timeCell, confirmDialog, debounce, errorText, errorState, loadErrorText,
 } from '../ui.js';
+import { createFilterBar, createPager, fillMarkets, passes } from '../paging.js';
 import { createReviewPanel, journalButton } from './portfolio-llm.js';
 
 const POLL_MS = 15000;
 const PAGE = 20;
+const EXIT_REASONS = ['STOP_LOSS', 'TRAILING_STOP', 'PROFIT_TARGET', 'SIGNAL', 'MANUAL', 'END_OF_DATA'];
 
 const CLOSED_COLUMNS = ['Market', 'Side', { label: 'Size', className: 'num opt' },
   { label: 'Entry', className: 'num opt' }, { label: 'Exit', className: 'num opt' }, 'Exit reason',
@@ -20,6 +25,9 @@ const CLOSED_COLUMNS = ['Market', 'Side', { label: 'Size', className: 'num opt' 
 const TRADE_COLUMNS = ['Market', 'Side', { label: 'Size', className: 'num opt' }, { label: 'Entry', className: 'num opt' },
   { label: 'Exit', className: 'num opt' }, { label: 'P&L', className: 'num' }, { label: 'Commission', className: 'num opt' },
   'Exit reason', { label: 'Exit (UTC)', className: 'opt' }];
+
+/** Newest first by a time field (RFC 3339), then by id: the order the list's time column reads. */
+const newestBy = (field) => (a, b) => (Date.parse(b[field]) || 0) - (Date.parse(a[field]) || 0) || Number(b.id) - Number(a.id);
 
 /**
  * Mounts the portfolio view.
@@ -32,13 +40,20 @@ export function mount(root, ctx) {
   let visible = true;
   let shownOnce = false; // the first show() follows mount(), which has just loaded
   let pollTimer = null;
-  const accountPanel = createAccountPanel();
-  const positions = createOpenPositions(ctx, { onMarks: showAccount, onClosed: () => refreshAll() });
-  const closed = createHistoryPanel('Closed positions', CLOSED_COLUMNS, 'No closed positions yet.', closedPositionRow);
-  const trades = ctx.can.trade
-    ? createHistoryPanel('Trades', [...TRADE_COLUMNS, { label: 'Journal', className: 'actions-col' }], 'No trades yet.',
-      (t) => tradeRow(t, journalButton(ctx, t)))
-    : createHistoryPanel('Trades', TRADE_COLUMNS, 'No trades yet.', (t) => tradeRow(t));
+  let failing = false;   // the last refresh failed (one toast per outage, a reload when the socket is back)
+  const accountPanel = createAccountPanel(() => refreshAll());
+  const positions = createOpenPositions(ctx, { onMarks: showAccount, onClosed: () => refreshAll(), onRetry: () => refreshAll() });
+  const closed = createHistoryPanel(ctx, {
+    key: 'closed-positions', title: 'Closed positions', columns: CLOSED_COLUMNS, emptyText: 'No closed positions yet.',
+    rowOf: closedPositionRow, path: '/v1/positions', query: { status: 'CLOSED' }, order: newestBy('closed_at'),
+    timeField: 'opened_at', dates: 'Opened',
+  });
+  const tradeColumns = ctx.can.trade ? [...TRADE_COLUMNS, { label: 'Journal', className: 'actions-col' }] : TRADE_COLUMNS;
+  const trades = createHistoryPanel(ctx, {
+    key: 'trades', title: 'Trades', columns: tradeColumns, emptyText: 'No trades yet.', path: '/v1/trades', query: {},
+    rowOf: ctx.can.trade ? (t) => tradeRow(t, journalButton(ctx, t)) : (t) => tradeRow(t), order: newestBy('exit_time'),
+    timeField: 'exit_time', dates: 'Exit',
+  });
   const liveNote = ctx.can.trade
     ? 'Live: marks from the newest bar close, updates from the portfolio stream.'
     : 'Marks are live from the newest bar close; your role (VIEWER) does not receive the portfolio stream, so the lists refresh every 15 s.';
@@ -52,39 +67,27 @@ export function mount(root, ctx) {
     if (account) accountPanel.show(account, positions.liveUnrealized());
   }
 
+  /** Loads the account; the error (or null). */
   async function loadAccount() {
     try {
       account = await ctx.api.get('/v1/account');
       showAccount();
+      return null;
     } catch (err) {
-      ctx.toast(`Account could not be loaded: ${errorText(err)}`, 'error');
+      accountPanel.showError(err);
+      return err;
     }
   }
 
-  async function loadClosed() {
-    try {
-      const page = await ctx.api.get('/v1/positions', { status: 'CLOSED', limit: PAGE });
-      closed.show(page.data || []);
-    } catch (err) {
-      ctx.toast(`Closed positions could not be loaded: ${errorText(err)}`, 'error');
-    }
-  }
-
-  async function loadTrades() {
-    try {
-      const page = await ctx.api.get('/v1/trades', { limit: PAGE });
-      trades.show(page.data || []);
-    } catch (err) {
-      ctx.toast(`Trades could not be loaded: ${errorText(err)}`, 'error');
-    }
-  }
-
-  function refreshAll() {
-    return Promise.all([loadAccount(), positions.load(), loadClosed(), loadTrades()]);
+  /** Loads everything; one toast when this starts an outage (each list shows its own error). */
+  async function refreshAll() {
+    const errors = (await Promise.all([loadAccount(), positions.load(), closed.load(), trades.load()])).filter(Boolean);
+    if (errors.length && !failing) ctx.toast(`The portfolio could not be loaded: ${loadErrorText(errors[0])}.`, 'error');
+    failing = errors.length > 0;
   }
   const refreshAccountSoon = debounce(loadAccount, 400);
   const refreshOpenSoon = debounce(positions.load, 300);
-  const refreshClosedSoon = debounce(() => { loadClosed(); loadTrades(); loadAccount(); }, 300);
+  const refreshClosedSoon = debounce(() => { closed.load(); trades.load(); loadAccount(); }, 300);
 
   /** Live portfolio events (TRADER, ADMIN). */
   function onPortfolio(data) {
@@ -102,6 +105,8 @@ export function mount(root, ctx) {
   const offPortfolio = ctx.can.trade
     ? ctx.socket.subscribe('portfolio', onPortfolio, { onReset: () => refreshAll() })
     : null;
+  // The gateway is back after an outage: load what could not be loaded.
+  const offState = ctx.socket.onState((state) => { if (state === 'connected' && failing) refreshAll(); });
 
   function startPolling() {
     if (ctx.can.trade || pollTimer) return;
@@ -116,6 +121,7 @@ export function mount(root, ctx) {
     hide() { visible = false; },
     dispose() {
       if (offPortfolio) offPortfolio();
+      offState();
       positions.dispose();
       clearInterval(pollTimer);
       refreshAccountSoon.cancel();
@@ -126,7 +132,7 @@ export function mount(root, ctx) {
 }
 
 /** The account figures: balance, available, frozen, equity, unrealized and realized P&L. */
-function createAccountPanel() {
+function createAccountPanel(onRetry) {
   const figures = {};
   const card = (key, label, testid) => {
     figures[key] = el('span', { class: 'figure-value', testid, text: '–' });
@@ -137,14 +143,23 @@ function createAccountPanel() {
     card('frozen', 'Frozen', 'account-frozen'), card('equity', 'Equity', 'account-equity'),
     card('unrealized', 'Unrealized P&L', 'account-unrealized'), card('realized', 'Realized P&L', 'account-realized'));
   const note = el('p', { class: 'muted small', testid: 'account-updated' });
+  const error = errorState('account-error', 'The account', onRetry);
   return {
-    panel: el('div', { class: 'panel' }, el('h2', { text: 'Account' }), cards, note),
+    panel: el('div', { class: 'panel' }, el('h2', { text: 'Account' }), error.node, cards, note),
+
+    /** The account could not be loaded: the figures are unknown, not zero. */
+    showError(err) {
+      error.show(err);
+      for (const node of Object.values(figures)) { node.textContent = '–'; node.className = 'figure-value'; }
+      note.textContent = '';
+    },
 
     /**
      * Shows `GET /v1/account`; with the live unrealized P&L of the open positions (null when
      * some has no figure) in place of the ledger's.
      */
     show(account, unrealized) {
+      error.hide();
       figures.balance.textContent = fmtMoney(account.balance);
       figures.available.textContent = fmtMoney(account.available_balance);
       figures.frozen.textContent = fmtMoney(account.frozen_balance);
@@ -164,8 +179,9 @@ function createAccountPanel() {
  * close of their market, or their own mark, whichever came last), the close button (TRADER+),
  * and the bar subscriptions of their markets.
  * @param {object} ctx the view context
- * @param {{onMarks: () => void, onClosed: () => void}} hooks `onMarks` after the marks or the
- *   list changed, `onClosed` after this page closed a position
+ * @param {{onMarks: () => void, onClosed: () => void, onRetry: () => void}} hooks `onMarks` after
+ *   the marks or the list changed, `onClosed` after this page closed a position, `onRetry` the
+ *   error state's Retry
  */
 function createOpenPositions(ctx, hooks) {
   const open = new Map();        // id → position
@@ -177,7 +193,9 @@ function createOpenPositions(ctx, hooks) {
     { label: 'Unrealized P&L', className: 'num' }, { label: 'Opened (UTC)', className: 'opt' }];
   if (ctx.can.trade) columns.push({ label: 'Action', className: 'actions-col' });
   const list = table('Open positions', columns, { hideCaption: true });
-  const empty = el('p', { class: 'empty', text: 'No open positions.' });
+  const empty = el('p', { class: 'empty', text: 'No open positions.', hidden: true });
+  const error = errorState('open-positions-error', 'Open positions', hooks.onRetry);
+  list.wrap.hidden = true;
 
   /** The newest known price: a bar close of the market or the position's own mark, whichever came last. */
   function markOf(p) {
@@ -215,15 +233,21 @@ function createOpenPositions(ctx, hooks) {
     hooks.onMarks();
   }
 
+  /** Loads the open positions; the error (or null), shown in place of the table. */
   async function load() {
     try {
       const page = await ctx.api.get('/v1/positions', { status: 'OPEN', limit: 100 });
       open.clear();
       for (const p of page.data || []) open.set(Number(p.id), { ...p, id: Number(p.id) });
+      error.hide();
       render();
       hooks.onMarks();
+      return null;
     } catch (err) {
-      ctx.toast(`Open positions could not be loaded: ${errorText(err)}`, 'error');
+      error.show(err);
+      empty.hidden = true;
+      list.wrap.hidden = true;
+      return err;
     }
   }
 
@@ -256,7 +280,7 @@ function createOpenPositions(ctx, hooks) {
   }
 
   return {
-    panel: el('div', { class: 'panel' }, el('h2', { id: 'open-title', text: 'Open positions' }), list.wrap, empty),
+    panel: el('div', { class: 'panel' }, el('h2', { id: 'open-title', text: 'Open positions' }), error.node, list.wrap, empty),
     load,
 
     /** Σ live unrealized P&L of the open positions, or null when some has no figure. */
@@ -338,24 +362,65 @@ function createBarFeeds(ctx, onKline, onReset) {
 }
 
 /**
- * A list panel (closed positions, trades): a table of `rowOf(item)` rows, or a note when empty.
- * @param {string} title heading and table caption
- * @param {Array} columns
- * @param {string} emptyText
- * @param {(item: object) => HTMLTableRowElement} rowOf
+ * A list panel (closed positions, trades) filtered and paged on the server: filters (market,
+ * side, exit reason, from/to dates), a table of `rowOf(item)` rows newest first, the pager with
+ * the total, and — never confused with each other — the empty note or the error state.
+ * @param {object} ctx the view context
+ * @param {{key: string, title: string, columns: Array, emptyText: string, rowOf: (item: object) => HTMLTableRowElement,
+ *          path: string, query: Object<string, string>, order: (a: object, b: object) => number,
+ *          timeField: string, dates: string}} o
+ *   `key` prefixes the testids (`<key>-error`, `<key>-filter-…`, `<key>-count`, `<key>-older`, `<key>-newer`);
+ *   `timeField` is what the gateway's `from` / `to` apply to, `dates` names it on the date fields
  */
-function createHistoryPanel(title, columns, emptyText, rowOf) {
-  const list = table(title, columns, { hideCaption: true });
-  const empty = el('p', { class: 'empty', text: emptyText });
-  return {
-    panel: el('div', { class: 'panel' }, el('h2', { text: title }), list.wrap, empty),
+function createHistoryPanel(ctx, o) {
+  let offset = 0;
+  let seq = 0;
+  const list = table(o.title, o.columns, { hideCaption: true });
+  const empty = el('p', { class: 'empty', text: o.emptyText, hidden: true });
+  const error = errorState(`${o.key}-error`, o.title, () => load());
+  const filters = createFilterBar(o.key, [
+    { name: 'market', label: 'Market', options: [['', 'All markets']] },
+    { name: 'side', label: 'Side', options: [['', 'Both sides'], ['BUY', 'Buy'], ['SELL', 'Sell']] },
+    { name: 'exit_reason', label: 'Exit reason', options: [['', 'Any reason'], ...EXIT_REASONS.map((r) => [r, exitReasonLabel(r)])] },
+    { name: 'from', label: `${o.dates} from (UTC)`, date: true },
+    { name: 'to', label: `${o.dates} to (UTC)`, date: true },
+  ], () => { offset = 0; load(); });
+  let marketsShown = false;
+  fillMarkets(ctx, filters).then((ok) => { marketsShown = ok; });
+  const pager = createPager(o.key, PAGE, (at) => { offset = at; load(); });
+  list.wrap.hidden = true;
 
-    /** Replaces the rows. */
-    show(items) {
-      replaceChildren(list.tbody, items.map(rowOf));
+  /** Loads the page at `offset` with the filters; the error (or null), shown in place of the table. */
+  async function load() {
+    const mine = ++seq;
+    try {
+      const query = filters.query();
+      const page = await ctx.api.get(o.path, { ...o.query, ...query, limit: PAGE, offset });
+      if (mine !== seq) return null;
+      if (!marketsShown) fillMarkets(ctx, filters).then((ok) => { marketsShown = ok; });
+      const answered = page.data || [];
+      const items = answered.filter((item) => passes(item, query, o.timeField)).sort(o.order);
+      error.hide();
+      replaceChildren(list.tbody, items.map(o.rowOf));
+      const filtered = Object.keys(filters.query()).length > 0;
+      empty.textContent = filtered ? 'Nothing matches these filters.' : o.emptyText;
       empty.hidden = items.length > 0;
       list.wrap.hidden = items.length === 0;
-    },
+      pager.show(offset, answered.length, Number(page.total ?? answered.length));
+      return null;
+    } catch (err) {
+      if (mine !== seq) return null;
+      error.show(err);
+      empty.hidden = true;
+      list.wrap.hidden = true;
+      return err;
+    }
+  }
+
+  return {
+    panel: el('div', { class: 'panel' }, el('div', { class: 'panel-head' }, el('h2', { text: o.title }), pager.node),
+      filters.node, error.node, list.wrap, empty),
+    load,
   };
 }
 
@@ -397,7 +462,7 @@ function closedPositionRow(p) {
   return el('tr', { testid: 'closed-position-row', dataset: { positionId: String(p.id) } },
     td(p.market), sideCell(p.side),
     td(fmtQty(p.position_size), 'num opt'), td(fmtPrice(p.entry_price), 'num opt'), td(fmtPrice(p.exit_price), 'num opt'),
-    td(humanize(p.exit_reason)), td(fmtMoney(p.realized_pnl, true), `num ${signClass(p.realized_pnl)}`),
+    td(exitReasonLabel(p.exit_reason)), td(fmtMoney(p.realized_pnl, true), `num ${signClass(p.realized_pnl)}`),
     td(fmtPct(p.roi), `num ${signClass(p.roi)}`), td(timeCell(p.closed_at), 'opt'));
 }
 
@@ -407,5 +472,5 @@ function tradeRow(t, action) {
     td(t.market), sideCell(t.side),
     td(fmtQty(t.size), 'num opt'), td(fmtPrice(t.entry_price), 'num opt'), td(fmtPrice(t.exit_price), 'num opt'),
     td(fmtMoney(t.pnl, true), `num ${signClass(t.pnl)}`), td(fmtMoney(t.commission), 'num opt'),
-    td(humanize(t.exit_reason)), td(timeCell(t.exit_time), 'opt'), action ? td(action, 'actions-col') : null);
+    td(exitReasonLabel(t.exit_reason)), td(timeCell(t.exit_time), 'opt'), action ? td(action, 'actions-col') : null);
 }

@@ -126,7 +126,7 @@ function createAlertFeed() {
   const empty = el('p', { class: 'empty', text: 'No risk alerts in the last 24 hours.' });
   return {
     panel: el('div', { class: 'panel' }, el('h2', { text: 'Alerts' }),
-      el('p', { class: 'muted', text: 'Refused entries and kill switch changes, live, newest first (last 24 hours).' }),
+      el('p', { class: 'muted', text: 'Refused entries and kill switch changes, live, newest first: what the gateway recorded in the last 24 hours.' }),
       empty, list),
 
     /** Adds a `risk.alert` event on top; false for any other event. */
@@ -195,9 +195,15 @@ function figure(label, value, note) {
     el('span', { class: 'figure-value', text: value }), note ? el('span', { class: 'figure-note', text: note }) : null);
 }
 
-/** One alert: when, what, which market, and the reasons in words. */
+/**
+ * One alert: when the gateway recorded it (its stream id: the clock of "the last 24 hours"), what,
+ * which market, and the reasons in words. The time the alert itself carries is a bar's time when
+ * the engine refused an entry on a replayed or late bar: shown beside it when it differs.
+ */
 function alertItem(a, meta) {
-  const time = a.timestamp || (meta && meta.id ? new Date(Number(String(meta.id).split('-')[0])).toISOString() : null);
+  const recordedMs = meta && meta.id ? Number(String(meta.id).split('-')[0]) : NaN;
+  const time = recordedMs > 0 ? new Date(recordedMs).toISOString() : a.timestamp || null;
+  const stamped = a.timestamp && Math.abs(Date.parse(a.timestamp) - Date.parse(time)) > 60000 ? a.timestamp : null;
   const reasons = Array.isArray(a.reasons) ? a.reasons : [];
   const serious = a.action === 'KILL_SWITCH_ENGAGED';
   return el('li', { class: `alert ${serious ? 'bad' : ''}`, testid: 'risk-alert', dataset: { action: a.action || '' } },
@@ -205,6 +211,7 @@ function alertItem(a, meta) {
       el('strong', { text: humanize(a.action || 'alert') }),
       a.market ? el('span', { text: ` · ${a.market}` }) : null,
       a.signal_id ? el('span', { class: 'muted', text: ` · signal #${a.signal_id}` }) : null,
-      el('time', { class: 'muted', datetime: time || '', text: ` · ${fmtTime(time)}` })),
+      el('time', { class: 'muted', datetime: time || '', text: ` · ${fmtTime(time)}` }),
+      stamped ? el('span', { class: 'muted', text: ` · bar time ${fmtTime(stamped)}` }) : null),
     reasons.length ? el('ul', {}, reasons.map((r) => el('li', { text: r.message || humanize(r.code) }))) : null);
 }

@@ -1,16 +1,20 @@
-// views/signals.js — the live signals table (GET /v1/signals + topic `signals`), filters,
-// each signal's suggested weight as a bar, its ML score (colour band, model) and LLM sentiment,
-// the estimate panel (GET /v1/positions/estimate) with the signal's explanation and the arbiter's
-// inputs and weights (from `GET /v1/models`), and, for TRADER and ADMIN, "generate signal".
-// With an LLM provider, the model's written explanation follows each signal as `signal.explained`
-// on topic `signals`: it replaces the stored copy and, live, the one in the open panel. An
-// explanation is untrusted text, rendered as safe Markdown (js/markdown.js: text nodes only).
+// views/signals.js — the live signals table (GET /v1/signals + topic `signals`), filtered and paged
+// on the server (market, strategy, side, decision, bar dates: every matching signal the gateway
+// holds, with the total), each signal's suggested weight as a bar, its ML score (colour band,
+// model) and LLM sentiment, the estimate panel (GET /v1/positions/estimate) with the signal's
+// explanation and the arbiter's inputs and weights (from `GET /v1/models`), and, for TRADER and
+// ADMIN, "generate signal". With an LLM provider, the model's written explanation follows each
+// signal as `signal.explained` on topic `signals`: it replaces the stored copy and, live, the one
+// in the open panel. An explanation is untrusted text, rendered as safe Markdown (js/markdown.js:
+// text nodes only). On phones the estimate panel is a sheet over the lower part of the screen:
+// the table stays where the finger was.
 
 import {
   el, append, clear, replaceChildren, fmtPrice, fmtQty, fmtMoney, fmtPct, fmtNum, fmtTime, humanize,
-  table, td, timeCell, labelledSelect, setOptions, errorText,
+  table, td, timeCell, labelledSelect, setOptions, errorText, errorState,
 } from '../ui.js';
-import { marketLabel, marketOptions, withBars } from '../markets.js';
+import { marketOptions, withBars } from '../markets.js';
+import { createFilterBar, fillMarkets, passes } from '../paging.js';
 import { DEFAULT_ARBITER, arbiterSection, mlScoreCell } from '../ml.js';
 import { sentimentBadge } from '../llm.js';
 import { renderMarkdown } from '../markdown.js';
@@ -18,7 +22,6 @@ import { addManualEntry } from './manual-entry.js';
 
 const MAX_ROWS = 300;
 const PAGE = 50;
-const TYPES = ['PULLBACK_BUY', 'OOPS_BUY', 'OOPS_SELL', 'SMA_CROSS_BUY'];
 
 /**
  * Mounts the signals view.
@@ -28,41 +31,70 @@ const TYPES = ['PULLBACK_BUY', 'OOPS_BUY', 'OOPS_SELL', 'SMA_CROSS_BUY'];
  */
 export function mount(root, ctx) {
   let loading = null;
-  const filters = createFilters();
-  const list = createSignalTable(filters.matches, (id) => estimate.show(id));
+  let fetched = 0;      // rows the gateway answered for these filters (the next page's offset)
+  let total = 0;        // signals the gateway holds that match the filters
+  let seq = 0;          // the latest load: older answers are dropped
+  const filters = createFilterBar('signal', [
+    { name: 'market', label: 'Market', options: [['', 'All markets']] },
+    { name: 'strategy', label: 'Strategy', options: [['', 'All strategies']] },
+    { name: 'side', label: 'Side', options: [['', 'Both sides'], ['BUY', 'Buy'], ['SELL', 'Sell']] },
+    { name: 'final_decision', hook: 'decision', label: 'Decision', options: [['', 'Any decision'], ['APPROVED', 'Approved'], ['REJECTED', 'Rejected']] },
+    { name: 'from', label: 'Bars from (UTC)', date: true },
+    { name: 'to', label: 'Bars to (UTC)', date: true },
+  ], () => reload());
+  let optionsShown = false;   // the market and strategy choices (asked again after a failed load)
+  const fillOptions = () => Promise.all([fillMarkets(ctx, filters),
+    ctx.api.get('/v1/strategies').then((r) => {
+      filters.setOptions('strategy', [['', 'All strategies'], ...(r.data || r || []).map((x) => [x.name, x.name])]);
+      return true;
+    }).catch(() => false)]).then((done) => { optionsShown = done.every(Boolean); });
+  fillOptions();
+  const list = createSignalTable((id) => estimate.show(id));
   const estimate = createEstimatePanel(ctx, list);
-  const older = el('button', { type: 'button', class: 'btn', testid: 'signals-older', text: 'Show older', onclick: () => loadPage(true) });
-  filters.market.select.addEventListener('change', () => reload());
-  for (const f of [filters.type, filters.side, filters.decision]) f.select.addEventListener('change', list.applyFilters);
+  const error = errorState('signals-error', 'Signals', () => reload());
+  const older = el('button', { type: 'button', class: 'btn', testid: 'signals-older', text: 'Show older', hidden: true,
+    onclick: () => loadPage(true) });
 
-  const listPanel = el('div', { class: 'panel' },
-    el('div', { class: 'toolbar', role: 'group', 'aria-label': 'Filters' },
-      filters.market.field, filters.type.field, filters.side.field, filters.decision.field, list.count),
-    list.wrap, list.empty, el('div', { class: 'actions' }, older));
+  const listPanel = el('div', { class: 'panel' }, filters.node, list.count, error.node, list.wrap, list.empty,
+    el('div', { class: 'actions' }, older));
   root.append(el('div', { class: 'view-head' }, el('h1', { text: 'Signals' }),
     el('p', { class: 'muted', text: 'Live from the strategies, newest first. Select a row (click, or Tab then ↑/↓ and Enter) for its estimate.' })));
   if (ctx.can.trade) root.append(generatePanel(ctx));
   root.append(el('div', { class: 'split' }, listPanel, estimate.panel));
 
-  /** Adds or updates a signal of the market filter (others are not kept). */
-  function upsert(s) {
-    if (!s || s.id === undefined || s.id === null) return;
-    if (filters.market.select.value && s.market !== filters.market.select.value) return;
-    filters.addMarketOption(s.market);
-    list.put(s);
+  function showCount() {
+    list.count.textContent = `Showing ${fmtNum(list.size(), 0)} of ${fmtNum(total, 0)}`;
+    list.empty.textContent = Object.keys(filters.query()).length ? 'No signal matches these filters.'
+      : 'No signals yet. They appear here as the strategies find them.';
+    list.empty.hidden = list.size() > 0;
   }
 
   async function loadPage(more) {
+    const mine = ++seq;
     older.disabled = true;
     try {
-      const page = await ctx.api.get('/v1/signals', { market: filters.market.select.value, limit: PAGE, offset: more ? list.size() : 0 });
-      for (const s of page.data || []) upsert(s);
-      older.hidden = (page.data || []).length < PAGE || list.size() >= page.total;
+      const query = filters.query();
+      const page = await ctx.api.get('/v1/signals', { ...query, limit: PAGE, offset: more ? fetched : 0 });
+      if (mine !== seq) return;
+      if (!optionsShown) fillOptions();
+      error.hide();
+      const rows = page.data || [];
+      fetched = (more ? fetched : 0) + rows.length;
+      for (const s of rows) if (s && s.id !== undefined && s.id !== null && passes(s, query, 'bar_time')) list.put(s);
+      total = Number(page.total ?? fetched);
+      older.hidden = rows.length < PAGE || fetched >= total;
+      showCount();
     } catch (err) {
-      ctx.toast(`Signals could not be loaded: ${errorText(err)}`, 'error');
+      if (mine !== seq) return;
+      if (more) {
+        ctx.toast(`Older signals could not be loaded: ${errorText(err)}`, 'error');
+      } else {
+        error.show(err);
+        list.empty.hidden = true;
+        list.count.textContent = '';
+      }
     } finally {
       older.disabled = false;
-      list.applyFilters();
     }
   }
 
@@ -70,6 +102,14 @@ export function mount(root, ctx) {
     list.clear();
     loading = loadPage(false);
     return loading;
+  }
+
+  /** A live signal: shown (and counted) when it matches the filters, like the gateway's list. */
+  function arrived(s) {
+    if (!s || s.id === undefined || s.id === null || !passes(s, filters.query(), 'bar_time')) return;
+    if (!list.get(Number(s.id))) { total += 1; fetched += 1; } // the gateway's pages moved down by one
+    list.put(s);
+    showCount();
   }
 
   /** The model's explanation of a signal: it replaces the stored one, and the panel's when shown. */
@@ -82,76 +122,43 @@ export function mount(root, ctx) {
   }
 
   const unsubscribe = ctx.socket.subscribe('signals', (data) => {
-    if (data && data.event_type === 'signal.created') { upsert(data); list.applyFilters(); }
+    if (data && data.event_type === 'signal.created') arrived(data);
     if (data && data.event_type === 'signal.explained') explained(data);
   }, { onReset: () => reload() });
 
-  ctx.markets().then((markets) => markets.forEach((m) => filters.addMarketOption(m.market, marketLabel(m)))).catch(() => {});
   reload();
 
   return {
     show() { if (!loading) reload(); },
-    dispose() { unsubscribe(); },
+    dispose() { unsubscribe(); estimate.dispose(); },
   };
 }
 
 /**
- * The four filter selects: market (the view reloads from the server on change; its options grow
- * with the markets seen), type, side and decision (applied in the page by `matches`).
- */
-function createFilters() {
-  const market = labelledSelect('Market', [['', 'All markets']], { testid: 'signal-filter-market', id: 'sig-f-market' });
-  const type = labelledSelect('Type', [['', 'All types'], ...TYPES.map((t) => [t, humanize(t)])],
-    { testid: 'signal-filter-type', id: 'sig-f-type' });
-  const side = labelledSelect('Side', [['', 'Both sides'], ['BUY', 'Buy'], ['SELL', 'Sell']],
-    { testid: 'signal-filter-side', id: 'sig-f-side' });
-  const decision = labelledSelect('Decision', [['', 'Any decision'], ['APPROVED', 'Approved'], ['REJECTED', 'Rejected']],
-    { testid: 'signal-filter-decision', id: 'sig-f-decision' });
-  const knownMarkets = new Map();   // market id → label
-  return {
-    market, type, side, decision,
-
-    /** True when a signal passes the type, side and decision filters. */
-    matches(s) {
-      return (!type.select.value || s.signal_type === type.select.value)
-        && (!side.select.value || s.side === side.select.value)
-        && (!decision.select.value || s.final_decision === decision.select.value);
-    },
-
-    /** Offers a market in the market filter (sorted, once), shown as `label` (its symbol) when given. */
-    addMarketOption(name, label) {
-      if (!name || (knownMarkets.has(name) && (!label || knownMarkets.get(name) === label))) return;
-      knownMarkets.set(name, label || knownMarkets.get(name) || name);
-      setOptions(market.select, [['', 'All markets'], ...[...knownMarkets].sort().map(([m, text]) => [m, text])]);
-    },
-  };
-}
-
-/**
- * The signals table, newest first (at most `MAX_ROWS`): rows hidden by the filters, the count
- * shown, the selected row, and a roving tab stop (one row in the tab order; ↑/↓, Home and End
- * move between the visible rows).
- * @param {(s: object) => boolean} matches the filters
+ * The signals table, newest first (at most `MAX_ROWS`): the count shown, the selected row, and a
+ * roving tab stop (one row in the tab order; ↑/↓, Home and End move between the rows).
  * @param {(id: number) => void} onSelect a row was clicked or chosen with Enter/Space
  */
-function createSignalTable(matches, onSelect) {
-  const signals = new Map();   // id → signal (only those of the market filter)
+function createSignalTable(onSelect) {
+  const signals = new Map();   // id → signal
   const rows = new Map();      // id → <tr>
   let selectedId = null;
   const count = el('span', { class: 'muted', role: 'status', testid: 'signal-count' });
   const empty = el('p', { class: 'empty', text: 'No signals yet. They appear here as the strategies find them.', hidden: true });
   const { wrap, tbody } = table('Signals, newest first', [
-    'Bar (UTC)', 'Market', 'Type', 'Side', { label: 'Entry', className: 'num opt' }, { label: 'Stop', className: 'num opt opt-wide' },
-    { label: 'Target', className: 'num opt opt-wide' }, { label: 'Score', className: 'num opt' },
-    { label: 'ML', className: 'num ml-col' }, { label: 'LLM', className: 'opt' }, 'Decision', 'Weight',
-  ], { hideCaption: true });
-  for (const th of tbody.parentNode.querySelectorAll('th')) if (th.textContent === 'Type') th.classList.add('opt');
+    'Bar (UTC)', 'Market', { label: 'Type', className: 'opt opt-wide' }, 'Side', 'Decision', { label: 'Entry', className: 'num' },
+    { label: 'Stop', className: 'num opt' }, { label: 'Target', className: 'num opt' }, { label: 'Score', className: 'num' },
+    { label: 'ML', className: 'num ml-col' }, { label: 'LLM', className: 'opt opt-wide' }, { label: 'Weight', className: 'opt' },
+  ], { hideCaption: true, className: 'data signals-table' });
+  // Phones show the decision as its mark (✓/✗): the header shrinks the same way.
+  const decisionHead = [...wrap.querySelectorAll('th')].find((th) => th.textContent === 'Decision');
+  replaceChildren(decisionHead, el('span', { class: 'long', text: 'Decision' }), el('span', { class: 'short', 'aria-hidden': 'true', text: 'OK' }));
 
-  const visibleRows = () => [...tbody.rows].filter((tr) => !tr.hidden);
+  const allRows = () => [...tbody.rows];
 
   function fixTabStop(preferred) {
-    const shown = visibleRows();
-    const current = preferred && !preferred.hidden ? preferred : shown.find((tr) => tr.tabIndex === 0) || shown[0];
+    const shown = allRows();
+    const current = preferred || shown.find((tr) => tr.tabIndex === 0) || shown[0];
     for (const tr of tbody.rows) tr.tabIndex = tr === current ? 0 : -1;
   }
 
@@ -159,46 +166,34 @@ function createSignalTable(matches, onSelect) {
     const keys = { ArrowDown: 1, ArrowUp: -1, Home: -Infinity, End: Infinity };
     if (!(event.key in keys) || !event.target.matches('tr')) return;
     event.preventDefault();
-    const shown = visibleRows();
+    const shown = allRows();
     const at = shown.indexOf(event.target);
     const step = keys[event.key];
     const next = shown[Math.max(0, Math.min(shown.length - 1, Number.isFinite(step) ? at + step : (step > 0 ? shown.length - 1 : 0)))];
     if (next) { fixTabStop(next); next.focus(); }
   });
 
-  function applyFilters() {
-    let shown = 0;
-    for (const [id, tr] of rows) {
-      const visible = matches(signals.get(id));
-      tr.hidden = !visible;
-      if (visible) shown += 1;
-    }
-    count.textContent = `${shown} shown`;
-    empty.hidden = shown > 0;
-    fixTabStop();
-  }
-
   function put(s) {
     const id = Number(s.id);
     signals.set(id, s);
     const tr = signalRow(s, id === selectedId, () => onSelect(id));
     const old = rows.get(id);
-    if (old) { tr.tabIndex = old.tabIndex; old.replaceWith(tr); rows.set(id, tr); tr.hidden = !matches(s); return; }
+    if (old) { tr.tabIndex = old.tabIndex; old.replaceWith(tr); rows.set(id, tr); return; }
     let before = null;
     for (const [otherId, otherRow] of rows) if (otherId < id && (!before || otherId > Number(before.dataset.signalId))) before = otherRow;
     tbody.insertBefore(tr, before);
     rows.set(id, tr);
-    tr.hidden = !matches(s);
     if (rows.size > MAX_ROWS) {
       const oldest = Math.min(...rows.keys());
       rows.get(oldest).remove();
       rows.delete(oldest);
       signals.delete(oldest);
     }
+    fixTabStop();
   }
 
   return {
-    wrap, count, empty, applyFilters,
+    wrap, count, empty,
 
     /** Adds a signal's row, or replaces the row of a known one. */
     put,
@@ -253,6 +248,10 @@ function createEstimatePanel(ctx, list) {
     if (tr) tr.focus(); // back where the keyboard user was
   }
 
+  // Esc closes the panel, wherever the focus is.
+  const onKey = (event) => { if (event.key === 'Escape' && !panel.hidden) { event.preventDefault(); close(); } };
+  document.addEventListener('keydown', onKey);
+
   async function show(id) {
     const s = list.select(id);
     const seq = ++estimateSeq;
@@ -274,8 +273,6 @@ function createEstimatePanel(ctx, list) {
     if (seq !== estimateSeq) return;
     renderEstimate(panel, list.get(id) || s, answer, failure, close, arbiter); // an explanation may have come meanwhile
     addManualEntry(panel, ctx, list.get(id) || s, answer); // TRADER+: open it by hand
-    // One column (phones): the panel sits below the table, so bring it into view.
-    if (window.matchMedia('(max-width: 900px)').matches) panel.scrollIntoView({ block: 'start' });
   }
 
   /** A `signal.explained` event: the explanation shown for signal `id` (if it is the one open) is replaced. */
@@ -289,7 +286,7 @@ function createEstimatePanel(ctx, list) {
     if (note) { note.hidden = false; note.textContent = 'Written by the LLM just now (replacing the template).'; }
   }
 
-  return { panel, show, explained };
+  return { panel, show, explained, dispose: () => document.removeEventListener('keydown', onKey) };
 }
 
 /** One table row for a signal; click, Enter or Space selects it. */
@@ -299,17 +296,17 @@ function signalRow(s, selected, onSelect) {
     dataset: { signalId: String(s.id) }, title: 'Show the estimate for this signal',
   },
   td(timeCell(s.bar_time)),
-  td(`${s.market || '–'} ${s.interval || ''}`),
-  td(humanize(s.signal_type), 'opt'),
+  td([s.market || '–', ' ', el('span', { class: 'interval', text: s.interval || '' })]),
+  td(humanize(s.signal_type), 'opt opt-wide'),
   td(el('span', { class: `side ${String(s.side).toLowerCase()}`, text: s.side || '–' })),
-  td(fmtPrice(s.entry_price), 'num opt'),
-  td(fmtPrice(s.stop_loss_price), 'num opt opt-wide'),
-  td(fmtPrice(s.profit_target_price), 'num opt opt-wide'),
-  td(fmtNum(s.rule_engine_score, 0), 'num opt'),
-  td(mlScoreCell(s.ml_confidence_score, s.ml_model), 'num ml-col'),
-  td(sentimentBadge(s.llm_sentiment), 'opt', { testid: 'llm-sentiment', dataset: { sentiment: s.llm_sentiment || '' } }),
   td(decisionBadge(s.final_decision)),
-  td(weightBar(s.suggested_position_weight)));
+  td(fmtPrice(s.entry_price), 'num'),
+  td(fmtPrice(s.stop_loss_price), 'num opt'),
+  td(fmtPrice(s.profit_target_price), 'num opt'),
+  td(fmtNum(s.rule_engine_score, 0), 'num'),
+  td(mlScoreCell(s.ml_confidence_score, s.ml_model), 'num ml-col'),
+  td(sentimentBadge(s.llm_sentiment), 'opt opt-wide', { testid: 'llm-sentiment', dataset: { sentiment: s.llm_sentiment || '' } }),
+  td(weightBar(s.suggested_position_weight), 'opt'));
   tr.addEventListener('mousedown', (event) => event.preventDefault()); // no focus scroll on click
   tr.addEventListener('click', onSelect);
   tr.addEventListener('keydown', (event) => {
