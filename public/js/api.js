@@ -35,7 +35,9 @@ async function errorFrom(response) {
   try { body = await response.json(); } catch { /* not JSON */ }
   const code = (body && body.error_code) || `HTTP_${response.status}`;
   const message = (body && body.message) || response.statusText || 'request failed';
-  return new ApiError(response.status, code, message, body && body.request_id);
+  const err = new ApiError(response.status, code, message, body && body.request_id);
+  if (body && body.details) err.details = body.details; // e.g. the risk guard's `reasons`
+  return err;
 }
 
 /** fetch that turns network failures into ApiError(0, 'NETWORK'). */

@@ -1,7 +1,8 @@
 // app.js — the dashboard's entry module: theme, session restore, sign-in and sign-out, token
 // renewal before expiry, the one socket, hash routing (#/signals, #/portfolio, #/market,
-// #/backtest, #/models, #/risk, #/status) and mounting each view once, on its first visit after
-// sign-in; the header's data-flow pill (js/feed-monitor.js) and notification bell (js/notify.js).
+// #/backtest, #/models, #/risk, #/status, #/engine, #/analytics, #/history) and mounting each view
+// once, on its first visit after sign-in; the header's data-flow pill (js/feed-monitor.js) and
+// notification bell (js/notify.js).
 
 import { createApi, devMint, devSignInRoles } from './api.js';
 import { createFeedMonitor } from './feed-monitor.js';
@@ -16,11 +17,11 @@ import * as riskView from './views/risk.js';
 const SESSION_KEY = 'bedrock.session';
 const THEME_KEY = 'bedrock.theme';
 const ROLE_RANK = { VIEWER: 1, TRADER: 2, ADMIN: 3 };
-const VIEW_NAMES = ['signals', 'portfolio', 'market', 'backtest', 'models', 'risk', 'status'];
+const VIEW_NAMES = ['signals', 'portfolio', 'market', 'backtest', 'models', 'risk', 'status', 'engine', 'analytics', 'history'];
 const VIEW_TITLES = { signals: 'Signals', portfolio: 'Portfolio', market: 'Market', backtest: 'Backtest', models: 'Models', risk: 'Risk',
-  status: 'System status' };
+  status: 'System status', engine: 'Engine', analytics: 'Analytics', history: 'Backtest history' };
 
-/** View modules; market, backtest and models load on demand so a missing file cannot break the page. */
+/** View modules; the views after risk load on demand so a missing file cannot break the page. */
 const VIEW_LOADERS = {
   signals: async () => signalsView,
   portfolio: async () => portfolioView,
@@ -29,6 +30,9 @@ const VIEW_LOADERS = {
   backtest: () => import('./views/backtest.js'),
   models: () => import('./views/models.js'),
   status: () => import('./views/status.js'),
+  engine: () => import('./views/engine.js'),
+  analytics: () => import('./views/analytics.js'),
+  history: () => import('./views/backtest-history.js'),
 };
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);

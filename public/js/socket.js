@@ -67,9 +67,18 @@ function resumePoint(entry) {
   return since;
 }
 
+/** A `since` as a stream id (`"0"` is the start of the stream), or null. */
+function sinceId(since) {
+  if (since === '0' || since === 0) return '0-0';
+  return isStreamId(since) ? since : null;
+}
+
 /**
  * The topics listened to: one server subscription per topic shared by its listeners, the
  * resume position of each, replay de-duplication and `onReset` when the history is lost.
+ * A listener that joins a topic already subscribed, asking for older events (`since`) than the
+ * subscription started from, gets them: the topic is subscribed again from there and the
+ * events the others already had are delivered to it alone (its `catchUp` range).
  * @param {{send: (frame: object) => boolean, nextId: () => number, isAuthed: () => boolean}} link
  */
 function createTopicTable(link) {
@@ -81,12 +90,57 @@ function createTopicTable(link) {
     entry.pendingId = id;
     subscribeIds.set(id, topic);
     const frame = { type: 'subscribe', id, topic };
-    const since = resumePoint(entry);
+    const since = entry.restartFrom || resumePoint(entry);
+    entry.restartFrom = null;
     if (since) frame.since = since;
     entry.sentSince = since || null;
     // Never had a position to resume from: whatever happened meanwhile is unknown, so reload.
     entry.resetOnSubscribe = entry.everSubscribed && !since;
     link.send(frame);
+  }
+
+  /** The later of two stream ids (either may be null). */
+  const later = (a, b) => (!a ? b : !b ? a : compareStreamIds(a, b) >= 0 ? a : b);
+
+  /**
+   * How far the topic's listeners are served: the last event delivered, or where their
+   * subscription started (its `since`, else its position) when that is later.
+   */
+  const served = (entry) => later(entry.lastId, sinceId(entry.since) || entry.position);
+
+  /** True when a listener joining with `since` needs events the topic has served already (or may have). */
+  function startsEarlier(since, entry) {
+    const wanted = sinceId(since);
+    if (!wanted) return false;
+    const seen = served(entry);
+    return !entry.subscribed || !seen || compareStreamIds(wanted, seen) < 0;
+  }
+
+  /**
+   * Subscribes `topic` again from `since`: the events up to what the topic had served go to
+   * `listener` alone, later ones to every listener. Waits for the current subscription's
+   * answer (its position) when it has none yet.
+   */
+  function catchUp(topic, entry, listener, since) {
+    if (!entry.subscribed) { (entry.waiting = entry.waiting || []).push([listener, since]); return; }
+    const seen = served(entry);
+    if (!seen || compareStreamIds(sinceId(since), seen) >= 0) return; // nothing served it has not had
+    listener.catchUp = { after: sinceId(since), upTo: seen };
+    entry.mark = later(entry.mark, seen);
+    entry.restartFrom = since;
+    link.send({ type: 'unsubscribe', id: link.nextId(), topic });
+    entry.subscribed = false;
+    sendSubscribe(topic, entry);
+  }
+
+  /** An event the topic's other listeners have had: to those catching up on it, once each. */
+  function deliverAgain(entry, frame) {
+    for (const l of [...entry.listeners]) {
+      const c = l.catchUp;
+      if (!c || compareStreamIds(frame.id, c.after) <= 0 || compareStreamIds(frame.id, c.upTo) > 0) continue;
+      c.after = frame.id;
+      safely(l.onEvent, frame.data, { id: frame.id, topic: frame.topic });
+    }
   }
 
   return {
@@ -100,6 +154,7 @@ function createTopicTable(link) {
         if (link.isAuthed()) sendSubscribe(topic, entry);
       } else {
         entry.listeners.add(listener);
+        if (startsEarlier(since, entry)) catchUp(topic, entry, listener, since);
       }
       return () => {
         const current = topics.get(topic);
@@ -136,6 +191,9 @@ function createTopicTable(link) {
         entry.resetOnSubscribe = false;
         for (const l of [...entry.listeners]) safely(l.onReset);
       }
+      const waiting = entry.waiting || [];
+      entry.waiting = null;
+      for (const [listener, since] of waiting) if (entry.listeners.has(listener)) catchUp(topic, entry, listener, since);
     },
 
     /**
@@ -153,7 +211,9 @@ function createTopicTable(link) {
       const entry = topics.get(frame.topic);
       if (!entry) return;
       if (isStreamId(frame.id)) {
-        if (entry.lastId && compareStreamIds(frame.id, entry.lastId) <= 0) return; // a duplicate
+        const seen = later(entry.lastId, entry.mark);
+        if (seen && compareStreamIds(frame.id, seen) <= 0) { deliverAgain(entry, frame); return; } // a duplicate for the others
+        entry.mark = null;
         entry.lastId = frame.id;
         if (entry.pendingPosition && compareStreamIds(frame.id, entry.pendingPosition) >= 0) {
           entry.position = entry.pendingPosition;

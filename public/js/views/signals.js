@@ -18,6 +18,7 @@ import { createFilterBar, fillMarkets, passes } from '../paging.js';
 import { DEFAULT_ARBITER, arbiterSection, mlScoreCell } from '../ml.js';
 import { sentimentBadge } from '../llm.js';
 import { renderMarkdown } from '../markdown.js';
+import { addManualEntry } from './manual-entry.js';
 
 const MAX_ROWS = 300;
 const PAGE = 50;
@@ -271,6 +272,7 @@ function createEstimatePanel(ctx, list) {
     const arbiter = await weights;
     if (seq !== estimateSeq) return;
     renderEstimate(panel, list.get(id) || s, answer, failure, close, arbiter); // an explanation may have come meanwhile
+    addManualEntry(panel, ctx, list.get(id) || s, answer); // TRADER+: open it by hand
   }
 
   /** A `signal.explained` event: the explanation shown for signal `id` (if it is the one open) is replaced. */
