@@ -221,8 +221,8 @@ def test_history_survives_reload_and_compare_overlays_curves(start_gateway, make
     gw = start_gateway({**FAST, "jobs": {"data_dir": str(dataset)}})
     backtests = [submit(gw, "/v1/backtest/submit", {"strategy": "sma_cross", "dataset": "wave-1h.csv",
                                                      "params": {"fast": fast, "slow": 50}}) for fast in (5, 10, 20)]
-    grid = {"fast": [5, 10], "slow": [30, 50], "risk_per_trade": [0.01, 0.02]}
-    search = submit(gw, "/v1/optimize/parameters", {"strategy": "sma_cross", "dataset": "wave-1h.csv", "grid": grid})
+    grid = {"ema_period": [10, 20], "reward_risk": [2, 3], "risk_per_trade": [0.01, 0.02]}
+    search = submit(gw, "/v1/optimize/parameters", {"strategy": "pullback", "dataset": "wave-1h.csv", "grid": grid})
 
     b = make_browser(WIDE, "desktop")
     b.open(gw)

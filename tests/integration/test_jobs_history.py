@@ -126,6 +126,8 @@ def report_task(gw) -> str:
     ({"grid": {"arbiter.ml_weight": [1.5]}}, "grid.arbiter.ml_weight"),
     ({"grid": {"arbiter.threshold": [101]}}, "grid.arbiter.threshold"),
     ({"grid": {"risk_per_trade": [0]}}, "grid.risk_per_trade"),
+    # sma_cross entries have no stop: fixed-risk sizing could not size one, every set would be empty.
+    ({"grid": {"risk_per_trade": [0.01, 0.02]}}, "grid.risk_per_trade cannot change a sma_cross backtest"),
     ({"grid": {"fast": [5, 10]}, "method": "simplex"}, "method"),
 ])
 def test_bad_settings_and_method_are_refused_naming_the_field(gw, body, field):

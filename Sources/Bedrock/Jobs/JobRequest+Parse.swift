@@ -177,6 +177,12 @@ extension JobRequest {
                     "grid.\(name) is not a parameter of \(descriptor.name) nor a searchable setting; valid: \(validNames); settings: \(settingNames)"
                 )
             }
+            if setting == .riskPerTrade, !descriptor.entriesHaveStops {
+                throw APIError(
+                    .badRequest,
+                    "grid.risk_per_trade cannot change a \(descriptor.name) backtest: its entries have no stop, and fixed-risk sizing (balance × risk_per_trade / R) needs one; search its parameters or the arbiter's instead"
+                )
+            }
             if let setting, setting.needsArbiter, !arbiter {
                 throw APIError(
                     .badRequest, "grid.\(name) needs the arbiter, which \"arbiter\": false turns off; drop one of them")

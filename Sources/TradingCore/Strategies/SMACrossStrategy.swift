@@ -9,6 +9,8 @@
 public struct SMACrossStrategy: Strategy {
     /// Registry name.
     public static let name = "sma_cross"
+    /// Its entries carry no stop: it exits on the opposite cross.
+    public static let entriesHaveStops = false
     /// Parameters with defaults and ranges.
     public static let parameterSpecs: [ParameterSpec] = [
         ParameterSpec(name: "fast", defaultValue: 10, min: 1, max: 500, isInteger: true, summary: "fast SMA period"),

@@ -87,6 +87,9 @@ public protocol Strategy: Sendable {
     static var parameterSpecs: [ParameterSpec] { get }
     /// Creates the strategy from a validated parameter set (see `ParameterSpec.resolve`).
     init(parameters: StrategyParameters) throws
+    /// Whether its entries carry a stop (a risk unit R): fixed-risk sizing
+    /// (`balance × risk_per_trade / R`) can only size entries that do. Default true.
+    static var entriesHaveStops: Bool { get }
     /// Bars needed before the first signal can appear.
     var warmupBars: Int { get }
     /// Feeds the next closed bar and returns what to do at the next bar.
@@ -94,6 +97,9 @@ public protocol Strategy: Sendable {
 }
 
 extension Strategy {
+    /// Entries carry a stop unless the strategy says otherwise.
+    public static var entriesHaveStops: Bool { true }
+
     /// Creates the strategy from raw user parameters, filling defaults and rejecting unknown names
     /// and out-of-range values.
     public init(rawParameters: [String: Double]) throws {

@@ -4,6 +4,8 @@ public struct StrategyDescriptor: Sendable {
     public let name: String
     /// Parameters with defaults and valid ranges.
     public let parameterSpecs: [ParameterSpec]
+    /// Whether its entries carry a stop (`Strategy.entriesHaveStops`).
+    public let entriesHaveStops: Bool
     private let factory: @Sendable (StrategyParameters) throws -> any Strategy
     /// Runs a backtest with the concrete strategy type (specialised engine).
     let runBacktest:
@@ -16,6 +18,7 @@ public struct StrategyDescriptor: Sendable {
     public init<S: Strategy>(_ type: S.Type) {
         name = S.name
         parameterSpecs = S.parameterSpecs
+        entriesHaveStops = S.entriesHaveStops
         factory = { try S(parameters: $0) }
         runBacktest = { series, parameters, config, progress in
             let strategy = try S(parameters: parameters)
