@@ -25,16 +25,20 @@ final class OptimizeGridParseTests: XCTestCase {
 
     func testSettingsAreSearchedBesideTheStrategyParameters() throws {
         let request = try parse([
+            "strategy": "pullback",
             "grid": [
-                "fast": [5, 10], "arbiter.rule_weight": [0.5, 1], "arbiter.ml_weight": [0],
+                "ema_period": [5, 10], "arbiter.rule_weight": [0.5, 1], "arbiter.ml_weight": [0],
                 "arbiter.llm_weight": [0.2], "arbiter.threshold": "50:70:10", "risk_per_trade": [0.01, 0.02],
-            ]
+            ],
         ])
         let spec = try XCTUnwrap(request.optimize)
         XCTAssertEqual(spec.candidates.count, 2 * 2 * 3 * 2)
         XCTAssertEqual(
             Set(spec.candidates[0].keys),
-            ["fast", "arbiter.rule_weight", "arbiter.ml_weight", "arbiter.llm_weight", "arbiter.threshold", "risk_per_trade"])
+            [
+                "ema_period", "arbiter.rule_weight", "arbiter.ml_weight", "arbiter.llm_weight", "arbiter.threshold",
+                "risk_per_trade",
+            ])
         XCTAssertEqual(Set(spec.candidates.map { $0["arbiter.threshold"]! }), [50, 60, 70])
     }
 
@@ -53,13 +57,19 @@ final class OptimizeGridParseTests: XCTestCase {
             message(["grid": ["arbiter.threshold": "90:110:10"]]),
             "grid.arbiter.threshold value 110 is not valid; valid: a combined score from 0 to 100")
         XCTAssertEqual(
-            message(["grid": ["risk_per_trade": [0.01, 1.5]]]),
+            message(["strategy": "pullback", "grid": ["risk_per_trade": [0.01, 1.5]]]),
             "grid.risk_per_trade value 1.5 is not valid; valid: a fraction of the balance from 0.0001 to 1 (0.01 = 1 %)")
-        XCTAssertEqual(message(["grid": ["risk_per_trade": ["x"]]]), "grid.risk_per_trade must be a non-empty array of numbers")
+        XCTAssertEqual(
+            message(["strategy": "pullback", "grid": ["risk_per_trade": ["x"]]]),
+            "grid.risk_per_trade must be a non-empty array of numbers")
+        // sma_cross entries have no stop: fixed-risk sizing could size none of them.
+        XCTAssertTrue(
+            message(["grid": ["risk_per_trade": [0.01]]])?.hasPrefix("grid.risk_per_trade cannot change a sma_cross backtest")
+                ?? false)
         XCTAssertEqual(
             message(["grid": ["arbiter.threshold": [60]], "arbiter": false]),
             "grid.arbiter.threshold needs the arbiter, which \"arbiter\": false turns off; drop one of them")
-        XCTAssertNil(message(["grid": ["risk_per_trade": [0.01]], "arbiter": false]))
+        XCTAssertNil(message(["strategy": "pullback", "grid": ["risk_per_trade": [0.01]], "arbiter": false]))
         XCTAssertTrue(
             message(["grid": ["arbiter.weight": [1]]])?.hasPrefix(
                 "grid.arbiter.weight is not a parameter of sma_cross nor a searchable setting") ?? false)
