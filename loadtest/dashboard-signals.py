@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from llm_bench import REPO, Stack, percentiles  # noqa: E402
+from llm_bench import REPO, Stack, machine, percentiles  # noqa: E402
 
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 from browser import Browser  # noqa: E402
@@ -122,7 +120,7 @@ def main() -> None:
         tasks = browser.driver.execute_script("return window.__longtasks")
         durations = [d for _, d in tasks]
         print(json.dumps({
-            "machine": f"{platform.node()} {platform.machine()}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores",
+            "machine": machine(),
             "binary": args.bin, "signals_stored": args.signals, "signal_count_shown": shown_total,
             "interactive_after_sign_in_s": {k: round(v, 3) if isinstance(v, float) else v
                                             for k, v in percentiles(interactive).items()},

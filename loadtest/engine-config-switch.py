@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from llm_bench import REPO, Stack, call, percentiles  # noqa: E402
+from llm_bench import REPO, Stack, call, machine, percentiles  # noqa: E402
 
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 from helpers import free_port  # noqa: E402
@@ -113,7 +112,7 @@ def main() -> None:
                 break
         versions = [s["config_version"] for s in sorted(signals, key=lambda s: s["bar_time"])]
         print(json.dumps({
-            "machine": f"{platform.node()} {platform.machine()}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores",
+            "machine": machine(),
             "binary": args.bin, "bars": args.bars, "rate_bars_per_s": args.rate,
             "live_on_both_gateways_s": {k: round(v, 3) if isinstance(v, float) else v for k, v in percentiles(live).items()},
             "entries_read": int(group["entries-read"]), "pending": int(group["pending"]),

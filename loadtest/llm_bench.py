@@ -127,6 +127,11 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def machine() -> str:
+    """Host name, architecture and core count, for the figures' record."""
+    return f"{os.uname().nodename} {os.uname().machine}, {os.cpu_count()} cores"
+
+
 def percentiles(values: list[float], points=(50, 90, 99)) -> dict[str, float]:
     """Nearest-rank percentiles plus the count and the maximum."""
     if not values:
