@@ -253,7 +253,8 @@ def test_history_survives_reload_and_compare_overlays_curves(start_gateway, make
 
     # The search over risk_per_trade deploys, naming the key the engine does not take.
     open_task(b, search)
-    b.click_element(b.visible("opt-deploy")[0])
+    deploy = b.wait_until(lambda _: b.visible("opt-deploy"), "the optimisation's deploy buttons")
+    b.click_element(deploy[0])
     assert b.accept_confirm()
     b.wait_for("opt-deploy-version")
     assert attr(b, "opt-deploy-ignored", "data-ignored") == "risk_per_trade"
