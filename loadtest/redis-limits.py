@@ -8,6 +8,7 @@ measures with redis-benchmark:
   xadd-kline     XADD of a kline.closed-shaped event (market data streams), MAXLEN ~ 10000
   record-signal  EVALSHA of the gateway's own record_signal.lua (common.lua prepended, as
                  ScriptRunner does): one ledger write = signal hash, 4 indexes, counters, XADD
+  memory         MEMORY USAGE of each stream after the rows, per entry
   xadd + N readers  xadd-signal while N processes each hold one `XREAD BLOCK` loop on the stream,
                  as N gateways do (each gateway runs one reader for all its topics): the Redis side
                  of fan-out. Client fan-out itself happens in the gateways (docs/BENCHMARKS.md).
@@ -151,6 +152,12 @@ def main() -> None:
             for p in procs:
                 p.join()
             rows.append((f"xadd-signal -P 16 + {n} XREAD readers", row))
+        # Memory per stream entry (the streams hold about MAXLEN ~ 10000 entries by now).
+        sizes = {}
+        for key in (STREAM, KLINES):
+            sizes[key] = (int(r.execute("XLEN", key)), int(r.execute("MEMORY", "USAGE", key, "SAMPLES", "0")))
+        signal_hash = int(r.execute("MEMORY", "USAGE", "bedrock:signal:1", "SAMPLES", "0"))
+        signals = int(r.execute("ZCARD", "bedrock:signals:index"))
         info = str(r.execute("INFO", "memory"))
         used = next(line.split(":")[1] for line in info.splitlines() if line.startswith("used_memory_human"))
         r.close()
@@ -161,6 +168,9 @@ def main() -> None:
 
     print(f"redis-server {subprocess.run(['redis-server', '--version'], capture_output=True, text=True).stdout.split()[2]}, "
           f"{os.cpu_count()} CPUs, {args.requests} requests per XADD row, 50 clients; used_memory at the end {used}")
+    for key, (entries, size) in sizes.items():
+        print(f"{key}: {entries} entries, {size:,} bytes (MEMORY USAGE), {size / entries:,.0f} bytes per entry")
+    print(f"bedrock:signal:1 (one ledger signal hash): {signal_hash:,} bytes; {signals:,} signals recorded")
     print(f"{'row':40} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'redis CPU us/op':>16} {'ops/s per core':>15}")
     for name, row in rows:
         print(f"{name:40} {row['rps']:>10,.0f} {row['p50_ms']:>8.3f} {row['p99_ms']:>8.3f} {row['cpu_us']:>16.1f} "
