@@ -9,8 +9,8 @@
 #                            minimal nginx.conf, `nginx -t`
 #   prometheus/alerts.yml    promtool check rules
 #   prometheus/prometheus.yml  promtool check config (a copy whose credentials file exists)
-#   systemd/bedrock.service  systemd-analyze verify (a copy whose ExecStart names an existing binary;
-#                            any warning fails too)
+#   systemd/*                systemd-analyze verify (copies whose ExecStart names an existing binary:
+#                            verify refuses a missing one; any warning fails too)
 #   docker-compose.yml       docker-compose config (the Compose specification's schema)
 #   grafana/bedrock.json     parsed; every panel has a query; every bedrock_* metric it or an alert
 #                            names is registered in Sources/ (tests/integration/test_deploy_files.py
@@ -76,11 +76,13 @@ echo "metrics-token-for-the-check" > "$tmp/prometheus/metrics_token"
 sed "s|/run/secrets/metrics_token|$tmp/prometheus/metrics_token|" deploy/prometheus/prometheus.yml > "$tmp/prometheus/prometheus.yml"
 if ! promtool check config "$tmp/prometheus/prometheus.yml" >/dev/null; then bad "prometheus config"; fi
 
-step "systemd-analyze verify deploy/systemd/bedrock.service (ExecStart pointed at $(type -P true))"
+step "systemd-analyze verify deploy/systemd/* (ExecStart=/usr/local/bin/bedrock pointed at $(type -P true))"
 mkdir -p "$tmp/systemd"
-sed "s|^ExecStart=/usr/local/bin/bedrock |ExecStart=$(type -P true) |" deploy/systemd/bedrock.service > "$tmp/systemd/bedrock.service"
-if ! out=$(systemd-analyze verify "$tmp/systemd/bedrock.service" 2>&1) || [ -n "$out" ]; then
-  echo "$out" >&2; bad "systemd unit"
+for unit in deploy/systemd/*.service deploy/systemd/*.timer; do
+  sed "s|^ExecStart=/usr/local/bin/bedrock |ExecStart=$(type -P true) |" "$unit" > "$tmp/systemd/$(basename "$unit")"
+done
+if ! out=$(systemd-analyze verify "$tmp"/systemd/* 2>&1) || [ -n "$out" ]; then
+  echo "$out" >&2; bad "systemd units"
 fi
 
 step "docker-compose config -q (deploy/docker-compose.yml)"

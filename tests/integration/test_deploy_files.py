@@ -293,6 +293,35 @@ def test_compose_and_kubernetes_gateway_environments_are_valid_configuration(tmp
     assert result.returncode == 0, result.stderr
 
 
+def unit_settings(name: str) -> dict[str, list[str]]:
+    settings: dict[str, list[str]] = {}
+    for line in (DEPLOY / "systemd" / name).read_text().splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, value = line.split("=", 1)
+            settings.setdefault(key, []).append(value)
+    return settings
+
+
+def test_backups_run_with_the_gateways_redis_configuration_and_secrets():
+    cron = next(d for d in k8s_docs("backup-cronjob.yaml") if d["kind"] == "CronJob")
+    (job,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert "bedrock backup --config /etc/bedrock/bedrock.json" in job["args"][0]
+    gateway_env = {e["name"]: e for e in gateway_container()["env"]}
+    for env in job["env"]:
+        assert env == gateway_env[env["name"]], env["name"]
+    assert {"BEDROCK_REDIS_URL", "REDIS_PASSWORD"} <= {e["name"] for e in job["env"]}
+    assert job["image"] == gateway_container()["image"]
+    mounts = {m["mountPath"]: m for m in job["volumeMounts"]}
+    assert mounts["/etc/bedrock/bedrock.json"] == {"name": "config", "mountPath": "/etc/bedrock/bedrock.json",
+                                                   "subPath": "bedrock.json", "readOnly": True}
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    service, backup = unit_settings("bedrock.service"), unit_settings("bedrock-backup.service")
+    for key in ("User", "Group", "EnvironmentFile", "ProtectSystem", "NoNewPrivileges", "SystemCallFilter"):
+        assert backup[key] == service[key], key
+    assert "bedrock backup --config /etc/bedrock/bedrock.json" in backup["ExecStart"][0]
+    assert unit_settings("bedrock-backup.timer")["Unit"] == ["bedrock-backup.service"]
+
+
 # ---------------------------------------------------------------------------------------------
 # Alerts and dashboard
 
