@@ -217,6 +217,11 @@ def test_dockerfile_builds_with_the_makefiles_commands():
     assert f"RUN {build} " in stage
     install = re.search(r"apt-get install -y -q --no-install-recommends ([^\\\n]+)", stage)[1].split()
     assert install == env["APT_PACKAGES"].split()
+    # The build image's Swift is the toolchain the project builds with.
+    swift = shutil.which("swift") or str(Path(env["SWIFT_HOME"]) / "swift")
+    version = re.search(r"Swift version (\d+\.\d+(?:\.\d+)?)", subprocess.run(
+        [swift, "--version"], capture_output=True, text=True, timeout=60).stdout)[1]
+    assert f"ARG SWIFT_IMAGE=swift:{version}-bookworm" in stage
 
 
 def test_dockerfile_runtime_installs_every_library_the_binary_loads():
