@@ -6,6 +6,7 @@
 #               seconds of each fuzz target (Tests/Fuzz, docs/FUZZING.md)
 #
 # Other targets: make build, make release, make deps, make sample-data, make bench, make fuzz,
+# make deploy-check (the deploy/ files through their validators, also run by make test),
 # make clean, make test-tsan / make test-asan (the XCTest suite under ThreadSanitizer /
 # AddressSanitizer, both run by make test).
 # Every target is idempotent and quick when everything is already installed and built.
@@ -57,8 +58,10 @@ APT_PACKAGES      := libwebsockets-dev libjansson-dev libhiredis-dev libjwt-dev 
 # and of the HTTP client); chromium and
 # chromium-driver (the dashboard's browser tests, tests/integration/test_dashboard.py, via selenium);
 # eslint (make lint-js); poppler-utils (pdfinfo, pdftotext and pdftoppm read the report PDF in
-# tests/integration/test_report_pdf.py).
-APT_TEST_PACKAGES := openssl chromium chromium-driver eslint poppler-utils
+# tests/integration/test_report_pdf.py); the validators of `make deploy-check`: prometheus
+# (promtool), nginx (nginx -t), systemd (systemd-analyze verify), docker-compose (docker-compose
+# config: the Compose specification's schema, no Docker daemon needed).
+APT_TEST_PACKAGES := openssl chromium chromium-driver eslint poppler-utils prometheus nginx systemd docker-compose
 
 # Python tools for the integration tests, in a private virtual environment (pinned in
 # tests/integration/requirements.txt). Lives under .build-py/, which git ignores.
@@ -70,7 +73,7 @@ PY_STAMP := $(VENV)/.installed
 
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: help deps test-deps build release run sample-data test swift-test test-tsan test-asan integration-test fuzz fuzz-smoke bench lint lint-swift lint-imports lint-js clean distclean
+.PHONY: help deps test-deps build release run sample-data test swift-test test-tsan test-asan integration-test deploy-check fuzz fuzz-smoke bench lint lint-swift lint-imports lint-js clean distclean
 
 help:
 	@echo "Bedrock — make targets:"
@@ -83,6 +86,7 @@ help:
 	@echo "  make sample-data  write the synthetic sample market CSV files into the datasets directory"
 	@echo "  make fuzz         run each libFuzzer target (Tests/Fuzz) for FUZZ_SECONDS (60); see docs/FUZZING.md"
 	@echo "  make bench        run the benchmarks (Benchmarks/: trading core, engine, JWT, LLM cache; then the gateway rows of loadtest/run-benchmarks.sh)"
+	@echo "  make deploy-check every deploy/ file through its validator (kubernetes-validate, nginx -t, promtool, systemd-analyze, docker-compose config; run by make test)"
 	@echo "  make lint         lint-swift, lint-imports and lint-js (run by make test)"
 	@echo "  make lint-swift   swift format lint --strict with .swift-format over Sources, Tests, loadtest"
 	@echo "  make lint-imports check that each C library is imported by its wrapper target only"
@@ -168,6 +172,13 @@ test-tsan: deps
 test-asan: deps
 	$(ASAN_ENV) swift test --sanitize=address --scratch-path $(ASAN_SCRATCH)
 
+# The deployment files of deploy/ (Dockerfile, compose, Kubernetes, systemd, nginx, Prometheus,
+# Grafana), each through a real validator: deploy/check.sh says which. Any finding fails. The
+# cross-file facts (probe routes, the Dockerfile's build commands, metric names against a running
+# gateway) are tests/integration/test_deploy_files.py. docs/OPERATIONS.md describes the files.
+deploy-check: test-deps
+	deploy/check.sh $(VENV_PY)
+
 integration-test: test-deps
 	swift build $(SWIFT_FLAGS)
 	BEDROCK_BIN="$(abspath $(DEBUG_BIN))" $(VENV_PY) -m pytest tests/integration -q $(PYTEST_ARGS)
@@ -185,6 +196,8 @@ test: test-deps
 	$(MAKE) -s --no-print-directory test-tsan || rc=1; \
 	echo "==> swift test under AddressSanitizer and LeakSanitizer ($(ASAN_SCRATCH))"; \
 	$(MAKE) -s --no-print-directory test-asan || rc=1; \
+	echo "==> deploy-check (kubernetes-validate, nginx -t, promtool, systemd-analyze, docker-compose config)"; \
+	deploy/check.sh $(VENV_PY) || rc=1; \
 	echo "==> integration tests (pytest tests/integration, $(DEBUG_BIN))"; \
 	BEDROCK_BIN="$(abspath $(DEBUG_BIN))" $(VENV_PY) -m pytest tests/integration -q $(PYTEST_ARGS) || rc=1; \
 	echo "==> sma_cross cross-check against backtesting.py (pytest tools/crosscheck)"; \
