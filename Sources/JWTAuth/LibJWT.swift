@@ -15,15 +15,18 @@ internal import CJWT
 /// libjwt is reentrant for these calls (no global state besides OpenSSL's, which is thread-safe),
 /// so any thread may call in; each call owns its own handle.
 enum LibJWT {
-    /// An HMAC algorithm libjwt can sign with (HS384/HS512 exist for tests that must be refused).
-    enum HMAC: Sendable {
-        case hs256, hs384, hs512
+    /// An algorithm libjwt can sign with: HS256 for `JWTSigner`; the others for tests (HS384 and
+    /// HS512 tokens must be refused; RS256/ES256 tokens are signed with a private PEM key).
+    enum Algorithm: Sendable {
+        case hs256, hs384, hs512, rs256, es256
 
         var cValue: jwt_alg_t {
             switch self {
             case .hs256: return JWT_ALG_HS256
             case .hs384: return JWT_ALG_HS384
             case .hs512: return JWT_ALG_HS512
+            case .rs256: return JWT_ALG_RS256
+            case .es256: return JWT_ALG_ES256
             }
         }
     }
@@ -40,8 +43,15 @@ enum LibJWT {
     struct Decoded: ~Copyable {
         fileprivate let handle: OpaquePointer
 
-        /// True when the header's `alg` is exactly HS256.
-        var isHS256: Bool { jwt_get_alg(handle) == JWT_ALG_HS256 }
+        /// True when the header's `alg`, as libjwt read it, is `algorithm`.
+        func carries(_ algorithm: JWTAlgorithm) -> Bool {
+            let alg = jwt_get_alg(handle)
+            switch algorithm {
+            case .hs256: return alg == JWT_ALG_HS256
+            case .rs256: return alg == JWT_ALG_RS256
+            case .es256: return alg == JWT_ALG_ES256
+            }
+        }
 
         /// The header's algorithm name (`HS384`, `none`, ...), for messages.
         var algorithmName: String {
@@ -86,10 +96,12 @@ enum LibJWT {
         }
     }
 
-    /// Decodes `token` and verifies its signature with `key` (libjwt refuses `alg: none` when a
-    /// key is given, and checks the signature with whatever HMAC the header names — callers must
-    /// check `isHS256`). Returns `nil` when libjwt refuses the token (malformed, bad signature,
-    /// unknown algorithm), else the body's result.
+    /// Decodes `token` and verifies its signature with `key`: an HMAC secret's bytes, or a PEM
+    /// public key (libjwt hands it to OpenSSL for RS*/ES*). libjwt refuses `alg: none` when a key
+    /// is given, but otherwise uses `key` the way the header's `alg` says — HS256 over a PEM key's
+    /// text would verify — so callers pick the key for the algorithm and must check `carries`.
+    /// Returns `nil` when libjwt refuses the token (malformed, bad signature, unknown algorithm,
+    /// a key of another type), else the body's result.
     static func withVerified<R>(token: String, key: [UInt8], _ body: (borrowing Decoded) -> R) -> R? {
         var handle: OpaquePointer?
         let rc = key.withUnsafeBufferPointer { k in
@@ -110,9 +122,9 @@ enum LibJWT {
     }
 
     /// Signs `grants` (added in order), plus an optional raw JSON object of further claims, with
-    /// `alg` and `key`. Returns `nil` when libjwt refuses (e.g. a duplicate claim, bad JSON).
+    /// `alg` and `key` (a secret's bytes, or a private PEM key for RS256/ES256). Returns `nil` when libjwt refuses (e.g. a duplicate claim, bad JSON).
     static func encode(
-        grants: [(String, Grant)], extraJSON: String? = nil, alg: HMAC = .hs256,
+        grants: [(String, Grant)], extraJSON: String? = nil, alg: Algorithm = .hs256,
         key: [UInt8]
     ) -> String? {
         var handle: OpaquePointer?
