@@ -13,16 +13,12 @@ public struct JWTPublicKey: Sendable, Equatable {
     /// The key as PEM SubjectPublicKeyInfo, as OpenSSL wrote it: what libjwt verifies with.
     let pem: [UInt8]
 
-    /// The key in `text` (a PEM `-----BEGIN PUBLIC KEY-----` block), or why it cannot be used. The
-    /// message suits `<key>: <message>` and never repeats the file's content.
+    /// The key in `text` (a PEM `-----BEGIN PUBLIC KEY-----` block; OpenSSL also reads a PKCS#1
+    /// `RSA PUBLIC KEY`), or why it cannot be used. The message suits `<key>: <message>` and never
+    /// repeats the file's content.
     public static func fromPEM(_ text: [UInt8]) -> Result<JWTPublicKey, JWTKeyError> {
         guard let (kind, pem) = OpenSSLPublicKey.read(pem: text) else {
             let s = String(decoding: text, as: UTF8.self)
-            if s.contains("BEGIN RSA PUBLIC KEY") {
-                return .failure(
-                    JWTKeyError(
-                        "holds a PKCS#1 RSA key; convert it with `openssl rsa -RSAPublicKey_in -in FILE -pubout`"))
-            }
             if s.contains("BEGIN CERTIFICATE") {
                 return .failure(JWTKeyError("holds a certificate; extract its key with `openssl x509 -in FILE -pubkey -noout`"))
             }

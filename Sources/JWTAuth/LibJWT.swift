@@ -122,14 +122,16 @@ enum LibJWT {
     }
 
     /// Signs `grants` (added in order), plus an optional raw JSON object of further claims, with
-    /// `alg` and `key` (a secret's bytes, or a private PEM key for RS256/ES256). Returns `nil` when libjwt refuses (e.g. a duplicate claim, bad JSON).
+    /// `alg` and `key` (a secret's bytes, or a private PEM key for RS256/ES256), and `kid` in the
+    /// header when given. Returns `nil` when libjwt refuses (e.g. a duplicate claim, bad JSON).
     static func encode(
         grants: [(String, Grant)], extraJSON: String? = nil, alg: Algorithm = .hs256,
-        key: [UInt8]
+        key: [UInt8], kid: String? = nil
     ) -> String? {
         var handle: OpaquePointer?
         guard jwt_new(&handle) == 0, let h = handle else { return nil }
         defer { jwt_free(h) }
+        if let kid, jwt_add_header(h, "kid", kid) != 0 { return nil }
         for (name, value) in grants {
             let rc: Int32
             switch value {
