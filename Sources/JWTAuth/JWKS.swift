@@ -23,12 +23,12 @@ public enum JWKS {
         var seen: Set<String> = []
         for (index, entry) in entries.enumerated() {
             guard let jwk = entry.objectValue else { return .failure(JWTKeyError("keys[\(index)] is not an object")) }
-            guard let algorithm = pinnedAlgorithm(jwk) else { continue }
+            guard let kind = usableKind(jwk) else { continue }
             guard let kid = jwk["kid"]?.stringValue, !kid.isEmpty else {
-                return .failure(JWTKeyError("keys[\(index)] (\(algorithm.rawValue)) has no kid; tokens pick keys by kid"))
+                return .failure(JWTKeyError("keys[\(index)] (\(kind.algorithm.rawValue)) has no kid; tokens pick keys by kid"))
             }
             guard seen.insert(kid).inserted else { return .failure(JWTKeyError("kid \"\(kid)\" appears twice")) }
-            switch key(jwk, algorithm: algorithm, kid: kid) {
+            switch key(jwk, kind: kind, kid: kid) {
             case let .success(k): keys.append(k)
             case let .failure(e): return .failure(e)
             }
@@ -39,35 +39,40 @@ public enum JWKS {
         return .success(keys)
     }
 
-    /// The algorithm a JWK's type pins, or `nil` when the key is one to skip.
-    private static func pinnedAlgorithm(_ jwk: JSONObject) -> JWTAlgorithm? {
-        if let use = jwk["use"], use.stringValue != "sig" { return nil }
-        let pinned: JWTAlgorithm
-        switch (jwk["kty"]?.stringValue, jwk["crv"]?.stringValue) {
-        case ("RSA"?, _): pinned = .rs256
-        case ("EC"?, "P-256"?): pinned = .es256
-        default: return nil
-        }
-        if let alg = jwk["alg"], alg.stringValue != pinned.rawValue { return nil }
-        return pinned
+    /// The key types the gateway verifies with, each pinned to one algorithm.
+    private enum Kind {
+        case rsa, p256
+
+        var algorithm: JWTAlgorithm { self == .rsa ? .rs256 : .es256 }
     }
 
-    private static func key(_ jwk: JSONObject, algorithm: JWTAlgorithm, kid: String) -> Result<JWTPublicKey, JWTKeyError> {
+    /// The kind of a JWK to keep, or `nil` when the key is one to skip.
+    private static func usableKind(_ jwk: JSONObject) -> Kind? {
+        if let use = jwk["use"], use.stringValue != "sig" { return nil }
+        let kind: Kind
+        switch (jwk["kty"]?.stringValue, jwk["crv"]?.stringValue) {
+        case ("RSA"?, _): kind = .rsa
+        case ("EC"?, "P-256"?): kind = .p256
+        default: return nil
+        }
+        if let alg = jwk["alg"], alg.stringValue != kind.algorithm.rawValue { return nil }
+        return kind
+    }
+
+    private static func key(_ jwk: JSONObject, kind: Kind, kid: String) -> Result<JWTPublicKey, JWTKeyError> {
         func member(_ name: String) -> Result<[UInt8], JWTKeyError> {
             guard let text = jwk[name]?.stringValue, let bytes = Base64URL.decode(text), !bytes.isEmpty else {
                 return .failure(JWTKeyError("key \"\(kid)\": member \(name) must be non-empty base64url"))
             }
             return .success(bytes)
         }
-        switch algorithm {
-        case .rs256:
+        switch kind {
+        case .rsa:
             return member("n").flatMap { n in
                 member("e").flatMap { e in JWTPublicKey.fromRSA(modulus: n, exponent: e, kid: kid) }
             }
-        case .es256:
+        case .p256:
             return member("x").flatMap { x in member("y").flatMap { y in JWTPublicKey.fromP256(x: x, y: y, kid: kid) } }
-        case .hs256:
-            preconditionFailure("a JWK is never pinned to HS256")
         }
     }
 }

@@ -16,19 +16,26 @@ public struct JWTKeySet: Sendable {
         let bytes: [UInt8]
     }
 
-    private let secrets: [[UInt8]]
-    private let unnamed: [JWTPublicKey]
-    private let named: [String: JWTPublicKey]
+    /// The secrets as HS256 candidates, current first.
+    private let secrets: [Candidate]
+    /// Keys without a `kid` (PEM files), by algorithm.
+    private let unnamed: [JWTAlgorithm: [Candidate]]
+    /// Keys with a `kid` (JWKS).
+    private let named: [String: Candidate]
     /// The algorithms some key accepts, in `JWTAlgorithm` order.
     public let algorithms: [JWTAlgorithm]
 
     /// A key set of `secrets` (their UTF-8 bytes are HMAC keys; empty strings are left out) and
     /// `publicKeys`. A later key with a `kid` already held replaces the earlier.
     public init(secrets: [String], publicKeys: [JWTPublicKey] = []) {
-        self.secrets = secrets.filter { !$0.isEmpty }.map { Array($0.utf8) }
-        unnamed = publicKeys.filter { $0.kid == nil }
-        var named: [String: JWTPublicKey] = [:]
-        for key in publicKeys { if let kid = key.kid { named[kid] = key } }
+        self.secrets = secrets.filter { !$0.isEmpty }.map { Candidate(algorithm: .hs256, bytes: Array($0.utf8)) }
+        var unnamed: [JWTAlgorithm: [Candidate]] = [:]
+        var named: [String: Candidate] = [:]
+        for key in publicKeys {
+            let candidate = Candidate(algorithm: key.algorithm, bytes: key.pem)
+            if let kid = key.kid { named[kid] = candidate } else { unnamed[key.algorithm, default: []].append(candidate) }
+        }
+        self.unnamed = unnamed
         self.named = named
         var algorithms = Set(publicKeys.map(\.algorithm))
         if !self.secrets.isEmpty { algorithms.insert(.hs256) }
@@ -36,17 +43,17 @@ public struct JWTKeySet: Sendable {
     }
 
     /// The keys to try, in order, for a token whose header says `alg` and `kid`; or why none may.
+    /// Returns stored arrays: nothing is allocated per token.
     func candidates(alg: String, kid: String?) -> Result<[Candidate], AuthFailure> {
         guard let algorithm = JWTAlgorithm(rawValue: alg), algorithms.contains(algorithm) else {
             return .failure(.algorithmNotAllowed(alg, accepted: algorithms))
         }
-        if algorithm == .hs256 { return .success(secrets.map { Candidate(algorithm: .hs256, bytes: $0) }) }
+        if algorithm == .hs256 { return .success(secrets) }
         if let kid, let key = named[kid] {
             guard key.algorithm == algorithm else { return .failure(.algorithmNotAllowed(alg, accepted: [key.algorithm])) }
-            return .success([Candidate(algorithm: algorithm, bytes: key.pem)])
+            return .success([key])
         }
-        let fallback = unnamed.filter { $0.algorithm == algorithm }
-        guard !fallback.isEmpty else { return .failure(.unknownKey) }
-        return .success(fallback.map { Candidate(algorithm: algorithm, bytes: $0.pem) })
+        guard let fallback = unnamed[algorithm] else { return .failure(.unknownKey) }
+        return .success(fallback)
     }
 }

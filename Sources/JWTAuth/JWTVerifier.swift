@@ -60,6 +60,7 @@ public struct JWTVerifier: Sendable {
                 }
                 return checkClaims(jwt, now: now)
             }
+            if key.algorithm != .hs256 { OpenSSLPublicKey.clearThreadErrors() }
             if let outcome { return outcome }
         }
         return .failure(.badSignature)

@@ -6,7 +6,8 @@ internal import CCrypto
 /// OpenSSL object (`BIO`, `EVP_PKEY`, `EVP_PKEY_CTX`, `BIGNUM`, `OSSL_PARAM_BLD`, `OSSL_PARAM`)
 /// is created and freed inside one function by its `defer`; nothing escapes. On failure the
 /// calling thread's OpenSSL error queue is cleared, so no stale error reaches the next user of
-/// OpenSSL on that thread (libjwt, TLS). Called at start-up only, on the loading thread.
+/// OpenSSL on that thread (libjwt, TLS). Keys are read at start-up only, on the loading thread;
+/// `clearThreadErrors` runs on any thread that verifies tokens.
 enum OpenSSLPublicKey {
     /// What a parsed key is.
     enum Kind: Equatable {
@@ -105,6 +106,14 @@ enum OpenSSLPublicKey {
         guard length > 0, let data else { return nil }
         return data.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
     }
+
+    /// Empties this thread's OpenSSL error queue. libjwt leaves the error of a failed RSA
+    /// verification there (a bad RS256 signature), where the next TLS call on the same thread —
+    /// an event loop's — would take it for its own (`SSL_get_error` reads the queue).
+    static func clearThreadErrors() { ERR_clear_error() }
+
+    /// True when this thread's OpenSSL error queue holds an error (tests).
+    static var threadHasError: Bool { ERR_peek_error() != 0 }
 
     /// Clears this thread's OpenSSL error queue and returns `nil`.
     private static func failed<T>() -> T? {

@@ -98,6 +98,7 @@ final class JWTKeysTests: XCTestCase {
         XCTAssertEqual(rsaOnly.algorithms, [.rs256])
         XCTAssertNil(outcome(token(.rs256, key: file("rsa.key")), rsaOnly))
         XCTAssertEqual(outcome(token(.rs256, key: file("rsa2.key")), rsaOnly), .badSignature)
+        XCTAssertFalse(OpenSSLPublicKey.threadHasError, "libjwt's OpenSSL error is not left for this thread's TLS")
         XCTAssertEqual(
             outcome(token(.es256, key: file("ec.key")), rsaOnly), .algorithmNotAllowed("ES256", accepted: [.rs256]))
         // The confusion attack: HS256 keyed with the public key's PEM text. libjwt alone accepts
