@@ -8,12 +8,12 @@
 /// - A public key without a `kid` (a PEM file) verifies the tokens of its algorithm that name no
 ///   kid, or a kid the JWKS does not hold.
 public struct JWTKeySet: Sendable {
-    /// A key a token may be verified with, and the algorithm the token must carry for it.
-    struct Candidate {
-        /// What the token's `alg` must be.
-        let algorithm: JWTAlgorithm
-        /// The HMAC secret's bytes, or the PEM public key.
-        let bytes: [UInt8]
+    /// A key a token may be verified with.
+    enum Candidate {
+        /// An HMAC secret's bytes (HS256).
+        case secret([UInt8])
+        /// A public key (its own algorithm).
+        case publicKey(JWTPublicKey)
     }
 
     /// The secrets as HS256 candidates, current first.
@@ -21,19 +21,18 @@ public struct JWTKeySet: Sendable {
     /// Keys without a `kid` (PEM files), by algorithm.
     private let unnamed: [JWTAlgorithm: [Candidate]]
     /// Keys with a `kid` (JWKS).
-    private let named: [String: Candidate]
+    private let named: [String: JWTPublicKey]
     /// The algorithms some key accepts, in `JWTAlgorithm` order.
     public let algorithms: [JWTAlgorithm]
 
     /// A key set of `secrets` (their UTF-8 bytes are HMAC keys; empty strings are left out) and
     /// `publicKeys`. A later key with a `kid` already held replaces the earlier.
     public init(secrets: [String], publicKeys: [JWTPublicKey] = []) {
-        self.secrets = secrets.filter { !$0.isEmpty }.map { Candidate(algorithm: .hs256, bytes: Array($0.utf8)) }
+        self.secrets = secrets.filter { !$0.isEmpty }.map { .secret(Array($0.utf8)) }
         var unnamed: [JWTAlgorithm: [Candidate]] = [:]
-        var named: [String: Candidate] = [:]
+        var named: [String: JWTPublicKey] = [:]
         for key in publicKeys {
-            let candidate = Candidate(algorithm: key.algorithm, bytes: key.pem)
-            if let kid = key.kid { named[kid] = candidate } else { unnamed[key.algorithm, default: []].append(candidate) }
+            if let kid = key.kid { named[kid] = key } else { unnamed[key.algorithm, default: []].append(.publicKey(key)) }
         }
         self.unnamed = unnamed
         self.named = named
@@ -43,7 +42,7 @@ public struct JWTKeySet: Sendable {
     }
 
     /// The keys to try, in order, for a token whose header says `alg` and `kid`; or why none may.
-    /// Returns stored arrays: nothing is allocated per token.
+    /// Secrets and PEM keys come as stored arrays; a `kid` match as a one-element array.
     func candidates(alg: String, kid: String?) -> Result<[Candidate], AuthFailure> {
         guard let algorithm = JWTAlgorithm(rawValue: alg), algorithms.contains(algorithm) else {
             return .failure(.algorithmNotAllowed(alg, accepted: algorithms))
@@ -51,7 +50,7 @@ public struct JWTKeySet: Sendable {
         if algorithm == .hs256 { return .success(secrets) }
         if let kid, let key = named[kid] {
             guard key.algorithm == algorithm else { return .failure(.algorithmNotAllowed(alg, accepted: [key.algorithm])) }
-            return .success([key])
+            return .success([.publicKey(key)])
         }
         guard let fallback = unnamed[algorithm] else { return .failure(.unknownKey) }
         return .success(fallback)

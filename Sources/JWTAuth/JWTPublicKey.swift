@@ -10,14 +10,21 @@ public struct JWTPublicKey: Sendable, Equatable {
     public let algorithm: JWTAlgorithm
     /// The JWK `kid` a token names to pick this key; `nil` for a key from a PEM file.
     public let kid: String?
-    /// The key as PEM SubjectPublicKeyInfo, as OpenSSL wrote it: what libjwt verifies with.
-    let pem: [UInt8]
+    /// The parsed key, which checks signatures.
+    let key: OpenSSLPublicKey
+    /// The key as PEM SubjectPublicKeyInfo, as OpenSSL writes it.
+    var pem: [UInt8] { key.pem }
+
+    /// Same algorithm, kid and key.
+    public static func == (a: JWTPublicKey, b: JWTPublicKey) -> Bool {
+        a.algorithm == b.algorithm && a.kid == b.kid && a.pem == b.pem
+    }
 
     /// The key in `text` (a PEM `-----BEGIN PUBLIC KEY-----` block; OpenSSL also reads a PKCS#1
     /// `RSA PUBLIC KEY`), or why it cannot be used. The message suits `<key>: <message>` and never
     /// repeats the file's content.
     public static func fromPEM(_ text: [UInt8]) -> Result<JWTPublicKey, JWTKeyError> {
-        guard let (kind, pem) = OpenSSLPublicKey.read(pem: text) else {
+        guard let key = OpenSSLPublicKey.read(pem: text) else {
             let s = String(decoding: text, as: UTF8.self)
             if s.contains("BEGIN CERTIFICATE") {
                 return .failure(JWTKeyError("holds a certificate; extract its key with `openssl x509 -in FILE -pubkey -noout`"))
@@ -27,7 +34,7 @@ public struct JWTPublicKey: Sendable, Equatable {
             }
             return .failure(JWTKeyError("is not a PEM public key (-----BEGIN PUBLIC KEY-----)"))
         }
-        return key(kind: kind, pem: pem, kid: nil)
+        return pinned(key)
     }
 
     /// A key from JWK members already decoded (`JWKS` does the JSON).
@@ -36,10 +43,10 @@ public struct JWTPublicKey: Sendable, Equatable {
         guard bits >= minimumRSABits else {
             return .failure(JWTKeyError("key \"\(kid)\": RSA modulus of about \(bits) bits, at least \(minimumRSABits) needed"))
         }
-        guard let pem = OpenSSLPublicKey.rsa(modulus: modulus, exponent: exponent) else {
+        guard let key = OpenSSLPublicKey.rsa(modulus: modulus, exponent: exponent) else {
             return .failure(JWTKeyError("key \"\(kid)\": not a valid RSA public key"))
         }
-        return .success(JWTPublicKey(algorithm: .rs256, kid: kid, pem: pem))
+        return .success(JWTPublicKey(algorithm: .rs256, kid: kid, key: key))
     }
 
     /// A P-256 key from JWK `x` and `y` (32 bytes each).
@@ -47,27 +54,33 @@ public struct JWTPublicKey: Sendable, Equatable {
         guard x.count == 32, y.count == 32 else {
             return .failure(JWTKeyError("key \"\(kid)\": P-256 x and y must be 32 bytes each"))
         }
-        guard let pem = OpenSSLPublicKey.ecP256(x: x, y: y) else {
+        guard let key = OpenSSLPublicKey.ecP256(x: x, y: y) else {
             return .failure(JWTKeyError("key \"\(kid)\": the point (x, y) is not on P-256"))
         }
-        return .success(JWTPublicKey(algorithm: .es256, kid: kid, pem: pem))
+        return .success(JWTPublicKey(algorithm: .es256, kid: kid, key: key))
     }
 
-    private static func key(kind: OpenSSLPublicKey.Kind, pem: [UInt8], kid: String?) -> Result<JWTPublicKey, JWTKeyError> {
-        switch kind {
+    /// A PEM file's key with the algorithm its type pins, or why it cannot be used.
+    private static func pinned(_ key: OpenSSLPublicKey) -> Result<JWTPublicKey, JWTKeyError> {
+        switch key.kind {
         case let .rsa(bits):
             guard bits >= minimumRSABits else {
                 return .failure(JWTKeyError("RSA key of \(bits) bits, at least \(minimumRSABits) needed"))
             }
-            return .success(JWTPublicKey(algorithm: .rs256, kid: kid, pem: pem))
+            return .success(JWTPublicKey(algorithm: .rs256, kid: nil, key: key))
         case let .ec(curve):
             guard curve == OpenSSLPublicKey.p256 else {
                 return .failure(JWTKeyError("EC key on curve \(curve); only P-256 (prime256v1, for ES256) is supported"))
             }
-            return .success(JWTPublicKey(algorithm: .es256, kid: kid, pem: pem))
+            return .success(JWTPublicKey(algorithm: .es256, kid: nil, key: key))
         case .other:
             return .failure(JWTKeyError("key type not supported (RSA for RS256, or EC P-256 for ES256)"))
         }
+    }
+
+    /// True when `signature` is this key's signature of `message` with its algorithm.
+    func verifies(_ message: [UInt8], signature: [UInt8]) -> Bool {
+        algorithm == .es256 ? key.verifiesES256(message, signature: signature) : key.verifiesRS256(message, signature: signature)
     }
 }
 

@@ -7,8 +7,9 @@ import JSONCodec
 /// the calling thread. Before libjwt sees a token, its header and payload are decoded and parsed
 /// here with duplicate keys refused (libjwt's own parse keeps the last of two `role` members),
 /// and the header's exact `alg` (libjwt reads algorithm names without regard to case) and `kid`
-/// choose the keys to try; then one libjwt decode per key checks the signature, libjwt's reading
-/// of `alg` must be the key's algorithm, and the claims are read from it.
+/// choose the keys to try. For a secret, one libjwt decode checks the signature (libjwt's reading
+/// of `alg` must be HS256); for a public key, OpenSSL checks it with the key parsed at start-up
+/// and libjwt decodes the verified payload. Either way the claims are read from libjwt.
 public struct JWTVerifier: Sendable {
     /// Tokens longer than this are refused unparsed.
     public static let maxTokenBytes = 8192
@@ -53,14 +54,27 @@ public struct JWTVerifier: Sendable {
         }
         if let failure = Self.headerAndPayloadProblem(token, header: header) { return .failure(failure) }
         for key in candidates {
-            let outcome = LibJWT.withVerified(token: token, key: key.bytes) {
-                (jwt: borrowing LibJWT.Decoded) -> Result<Claims, AuthFailure> in
-                guard jwt.carries(key.algorithm) else {
-                    return .failure(.algorithmNotAllowed(jwt.algorithmName, accepted: [key.algorithm]))
+            let outcome: Result<Claims, AuthFailure>?
+            switch key {
+            case let .secret(bytes):
+                outcome = LibJWT.withVerified(token: token, key: bytes) {
+                    (jwt: borrowing LibJWT.Decoded) -> Result<Claims, AuthFailure> in
+                    guard jwt.isHS256 else { return .failure(.algorithmNotAllowed(jwt.algorithmName)) }
+                    return checkClaims(jwt, now: now)
                 }
-                return checkClaims(jwt, now: now)
+            case let .publicKey(publicKey):
+                // The signature is checked here with the key parsed once (see OpenSSLPublicKey),
+                // then libjwt reads the verified payload's claims.
+                let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+                let signingInput = Array(token.utf8[..<parts[1].endIndex])
+                guard let signature = Base64URL.decode(Substring(parts[2])),
+                    publicKey.verifies(signingInput, signature: signature)
+                else { continue }
+                outcome = LibJWT.withClaims(ofVerifiedPayload: String(Substring(parts[1]))) {
+                    (jwt: borrowing LibJWT.Decoded) -> Result<Claims, AuthFailure> in
+                    checkClaims(jwt, now: now)
+                }
             }
-            if key.algorithm != .hs256 { OpenSSLPublicKey.clearThreadErrors() }
             if let outcome { return outcome }
         }
         return .failure(.badSignature)

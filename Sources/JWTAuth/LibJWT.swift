@@ -43,15 +43,8 @@ enum LibJWT {
     struct Decoded: ~Copyable {
         fileprivate let handle: OpaquePointer
 
-        /// True when the header's `alg`, as libjwt read it, is `algorithm`.
-        func carries(_ algorithm: JWTAlgorithm) -> Bool {
-            let alg = jwt_get_alg(handle)
-            switch algorithm {
-            case .hs256: return alg == JWT_ALG_HS256
-            case .rs256: return alg == JWT_ALG_RS256
-            case .es256: return alg == JWT_ALG_ES256
-            }
-        }
+        /// True when the header's `alg`, as libjwt read it, is HS256.
+        var isHS256: Bool { jwt_get_alg(handle) == JWT_ALG_HS256 }
 
         /// The header's algorithm name (`HS384`, `none`, ...), for messages.
         var algorithmName: String {
@@ -96,16 +89,21 @@ enum LibJWT {
         }
     }
 
-    /// Decodes `token` and verifies its signature with `key`: an HMAC secret's bytes, or a PEM
-    /// public key (libjwt hands it to OpenSSL for RS*/ES*). libjwt refuses `alg: none` when a key
-    /// is given, but otherwise uses `key` the way the header's `alg` says — HS256 over a PEM key's
-    /// text would verify — so callers pick the key for the algorithm and must check `carries`.
-    /// Returns `nil` when libjwt refuses the token (malformed, bad signature, unknown algorithm,
-    /// a key of another type), else the body's result.
+    /// Decodes `token` and verifies its signature with `key`, an HMAC secret's bytes (not empty).
+    /// libjwt refuses `alg: none` when a key is given, but otherwise uses `key` the way the
+    /// header's `alg` says (HS256 over a PEM key's text would verify, were one passed), so callers
+    /// pass secrets only and must check `isHS256`. Returns `nil` when libjwt refuses the token
+    /// (malformed, bad signature, unknown algorithm), else the body's result.
     static func withVerified<R>(token: String, key: [UInt8], _ body: (borrowing Decoded) -> R) -> R? {
+        precondition(!key.isEmpty, "an empty key would let libjwt accept alg none")
+        return withDecoded(token, key: key, body)
+    }
+
+    /// One `jwt_decode` of `token` with `key` (none when empty), the body run on the result.
+    private static func withDecoded<R>(_ token: String, key: [UInt8], _ body: (borrowing Decoded) -> R) -> R? {
         var handle: OpaquePointer?
         let rc = key.withUnsafeBufferPointer { k in
-            token.withCString { jwt_decode(&handle, $0, k.baseAddress, Int32(k.count)) }
+            token.withCString { jwt_decode(&handle, $0, k.isEmpty ? nil : k.baseAddress, Int32(k.count)) }
         }
         guard rc == 0, let h = handle else {
             if let h = handle { jwt_free(h) }
@@ -113,6 +111,18 @@ enum LibJWT {
         }
         defer { jwt_free(h) }
         return body(Decoded(handle: h))
+    }
+
+    /// The compact header `{"alg":"none"}`, for `withClaims(ofVerifiedPayload:)`.
+    private static let unsignedHeader = "eyJhbGciOiJub25lIn0"
+
+    /// Decodes the claims of `payload` (a token's base64url payload part) **whose signature the
+    /// caller has already verified** — RS256/ES256, checked with OpenSSL (`OpenSSLPublicKey`) —
+    /// so the claims are read by the same libjwt code as an HS256 token's. The payload is put
+    /// behind an `alg: none` header and decoded with no key, which libjwt allows only then.
+    /// Returns `nil` when libjwt cannot decode it, else the body's result.
+    static func withClaims<R>(ofVerifiedPayload payload: String, _ body: (borrowing Decoded) -> R) -> R? {
+        withDecoded(unsignedHeader + "." + payload + ".", key: [], body)
     }
 
     /// A claim value to sign.

@@ -98,7 +98,7 @@ final class JWTKeysTests: XCTestCase {
         XCTAssertEqual(rsaOnly.algorithms, [.rs256])
         XCTAssertNil(outcome(token(.rs256, key: file("rsa.key")), rsaOnly))
         XCTAssertEqual(outcome(token(.rs256, key: file("rsa2.key")), rsaOnly), .badSignature)
-        XCTAssertFalse(OpenSSLPublicKey.threadHasError, "libjwt's OpenSSL error is not left for this thread's TLS")
+        XCTAssertFalse(OpenSSLPublicKey.threadHasError, "a failed check leaves no OpenSSL error for this thread's TLS")
         XCTAssertEqual(
             outcome(token(.es256, key: file("ec.key")), rsaOnly), .algorithmNotAllowed("ES256", accepted: [.rs256]))
         // The confusion attack: HS256 keyed with the public key's PEM text. libjwt alone accepts
@@ -113,6 +113,16 @@ final class JWTKeysTests: XCTestCase {
 
         let ecOnly = JWTKeySet(secrets: [], publicKeys: [try publicKey("ec")])
         XCTAssertNil(outcome(token(.es256, key: file("ec.key")), ecOnly))
+        // Tampering: another payload under the same signature, a cut or padded signature.
+        for (alg, name, keys) in [(LibJWT.Algorithm.rs256, "rsa", rsaOnly), (.es256, "ec", ecOnly)] {
+            let parts = token(alg, key: file("\(name).key")).split(separator: ".").map(String.init)
+            let admin = Base64URL.encode(payload.replacingOccurrences(of: "VIEWER", with: "ADMIN"))
+            XCTAssertEqual(outcome(parts[0] + "." + admin + "." + parts[2], keys), .badSignature)
+            XCTAssertEqual(outcome(parts[0] + "." + parts[1] + "." + parts[2].dropLast(4), keys), .badSignature)
+            XCTAssertEqual(outcome(parts[0] + "." + parts[1] + "." + parts[2] + "AAAA", keys), .badSignature)
+            XCTAssertEqual(outcome(parts[0] + "." + parts[1] + ".", keys), .badSignature)
+            XCTAssertFalse(OpenSSLPublicKey.threadHasError)
+        }
         XCTAssertEqual(outcome(token(.rs256, key: file("rsa.key")), ecOnly), .algorithmNotAllowed("RS256", accepted: [.es256]))
         XCTAssertEqual(outcome(token(.hs256, key: file("ec.pub")), ecOnly), .algorithmNotAllowed("HS256", accepted: [.es256]))
     }
