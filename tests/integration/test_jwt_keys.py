@@ -152,6 +152,13 @@ def token_command(config: Path, env: dict[str, str] | None = None) -> subprocess
                           stdin=subprocess.DEVNULL)
 
 
+def assert_not_logged(gw, *values: str) -> None:
+    """Secrets and tokens never reach the gateway's log."""
+    text = gw.log.read_text(errors="replace")
+    for value in values:
+        assert value not in text, f"{value[:12]}... found in the gateway log"
+
+
 def production_keys_only(jwt_config: dict) -> dict:
     return {"mode": "production", "jwt": {"secret": None, **jwt_config}}
 
@@ -166,7 +173,9 @@ def test_rsa_pem_key_pins_rs256_and_production_starts_without_a_secret(start_gat
     refused(gw, alg_none(), "token algorithm none not allowed (RS256 only)")
     refused(gw, signed(keys, "ec", "ES256"), "token algorithm ES256 not allowed (RS256 only)")
     refused(gw, signed(keys, "rsa2", "RS256"), "bad token signature")
-    refused(gw, signed(keys, "rsa", "RS256", exp_in=-10), "token expired")
+    expired = signed(keys, "rsa", "RS256", exp_in=-10)
+    refused(gw, expired, "token expired")
+    assert_not_logged(gw, expired, pem.decode().splitlines()[1])
     # Nothing to sign with: one clear line, exit 1.
     r = token_command(gw.config_path)
     assert r.returncode == 1 and r.stdout == ""
@@ -219,9 +228,12 @@ def test_rotation_window_then_previous_secret_removed(start_gateway, redis_serve
     assert gw.stop() == 0
 
     # Step 2: the window is over — previous_secret removed, gateway restarted.
+    rotated = gw
     gw = start_gateway({"jwt": {"secret": SECRET_NEW}})
     refused(gw, old_token, "bad token signature")
     accepted(gw, new_token, sub="new")
+    for g in (rotated, gw):
+        assert_not_logged(g, SECRET_OLD, SECRET_NEW, old_token, new_token)
 
 
 @pytest.mark.parametrize("jwt_config, env, line", [
