@@ -61,8 +61,9 @@ let package = Package(
         // The only importer of CHiredis: connections, pipelining, the pool, replies, the embedded
         // redis-server.
         .target(name: "RedisClient", dependencies: ["CHiredis"]),
-        // The only importer of CJWT: HS256 verification and signing.
-        .target(name: "JWTAuth", dependencies: ["CJWT", "JSONCodec"]),
+        // The only importer of CJWT: HS256/RS256/ES256 verification, HS256 signing; CCrypto for
+        // public keys (PEM files, JWK members).
+        .target(name: "JWTAuth", dependencies: ["CJWT", "CCrypto", "JSONCodec"]),
         // The only importer of CCurl: the blocking outbound HTTP client (exchanges, LLM, webhooks).
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         // The exchange adapters: MarketDataCore's policy around real I/O (REST history pages over
@@ -74,7 +75,8 @@ let package = Package(
         // The OpenAI-compatible chat-completions client (blocking, over HTTPClient); MarketDataCore
         // for its HTTP-date reader (`Retry-After` as a date).
         .target(name: "LLMClient", dependencies: ["HTTPClient", "JSONCodec", "MarketDataCore"]),
-        // The only importer of CCrypto: message digests (SHA-256 of training data).
+        // CCrypto's importers: this one for message digests (SHA-256 of training data), and
+        // JWTAuth for public keys.
         .target(name: "Digests", dependencies: ["CCrypto"]),
         // The only importer of CCairo: backtest reports drawn as PDF (summary, charts, trades).
         .target(name: "ReportPDF", dependencies: ["CCairo", "JSONCodec", "TradingCore"]),

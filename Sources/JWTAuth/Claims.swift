@@ -33,8 +33,13 @@ public enum AuthFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// Not a compact JWS: wrong number of parts, bad base64url, header/payload not JSON objects,
     /// too long.
     case malformed(String)
-    /// The header's `alg` is not HS256 (`none`, HS384, RS256, ...).
-    case algorithmNotAllowed(String)
+    /// The header's `alg` (first value) is not one a configured key accepts (`none`, HS384, an
+    /// RS256 token when only secrets are configured, ES256 naming an RSA key's `kid`, ...);
+    /// `accepted` lists what would be.
+    case algorithmNotAllowed(String, accepted: [JWTAlgorithm] = [.hs256])
+    /// The token names no key the gateway holds: its `kid` is not in the JWKS and no PEM key of
+    /// its algorithm is configured.
+    case unknownKey
     /// Signature does not match (wrong key or tampered token).
     case badSignature
     /// `exp` is now or in the past.
@@ -57,11 +62,15 @@ public enum AuthFailure: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .missingToken: return "missing token"
         case let .malformed(why): return "malformed token: \(why)"
-        case let .algorithmNotAllowed(alg):
+        case let .algorithmNotAllowed(alg, accepted):
             // The header is the client's, unverified: its alg is named only when it is a short
             // plain word, so the reason stays short ASCII (it is also a 123-byte close reason).
             let plain = (1...16).contains(alg.utf8.count) && alg.utf8.allSatisfy(Self.isPlainAlgorithmByte)
-            return plain ? "token algorithm \(alg) not allowed (HS256 only)" : "token algorithm not allowed (HS256 only)"
+            let names = accepted.map(\.rawValue).joined(separator: ", ")
+            let allowed =
+                accepted.count == 1 ? "(\(names) only)" : accepted.isEmpty ? "(no key configured)" : "(accepted: \(names))"
+            return plain ? "token algorithm \(alg) not allowed \(allowed)" : "token algorithm not allowed \(allowed)"
+        case .unknownKey: return "token key id (kid) not known"
         case .badSignature: return "bad token signature"
         case .expired: return "token expired"
         case .notYetValid: return "token not valid yet (nbf)"

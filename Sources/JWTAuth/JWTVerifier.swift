@@ -1,19 +1,23 @@
 import Foundation
 import JSONCodec
 
-/// Verifies HS256 JWTs (SPEC §6). An immutable value: build one at start-up and share it; any
-/// thread may call `verify`, which creates and frees its own libjwt handle on the calling thread.
-/// Before libjwt sees a token, its header and payload are decoded and parsed here with duplicate
-/// keys refused (libjwt's own parse keeps the last of two `role` members), and the header's
-/// `alg` must be exactly `HS256` (libjwt reads algorithm names without regard to case); then one
-/// libjwt decode checks the signature and the claims are read from it.
+/// Verifies JWTs (SPEC §6, §13) against a `JWTKeySet`: HS256 with the secrets, RS256/ES256 with
+/// public keys, each key pinned to its one algorithm. An immutable value: build one at start-up
+/// and share it; any thread may call `verify`, which creates and frees its own libjwt handles on
+/// the calling thread. Before libjwt sees a token, its header and payload are decoded and parsed
+/// here with duplicate keys refused (libjwt's own parse keeps the last of two `role` members),
+/// and the header's exact `alg` (libjwt reads algorithm names without regard to case) and `kid`
+/// choose the keys to try. For a secret, one libjwt decode checks the signature (libjwt's reading
+/// of `alg` must be HS256); for a public key, OpenSSL checks it with the key parsed at start-up
+/// and libjwt decodes the verified payload. Either way the claims are read from libjwt.
 public struct JWTVerifier: Sendable {
     /// Tokens longer than this are refused unparsed.
     public static let maxTokenBytes = 8192
     /// Longest accepted `sub`.
     public static let maxSubjectBytes = 256
 
-    private let key: [UInt8]
+    /// The keys tokens are verified with.
+    public let keys: JWTKeySet
     /// Required `iss`, when configured.
     public let issuer: String?
     /// Required `aud` member, when configured.
@@ -21,24 +25,59 @@ public struct JWTVerifier: Sendable {
     /// Clock skew allowed for `nbf` and `iat`, seconds. `exp` has none.
     public let leeway: Int64
 
-    /// A verifier for `secret` (its UTF-8 bytes are the HMAC key).
-    public init(secret: String, issuer: String? = nil, audience: String? = nil, leewaySeconds: Int = 60) {
-        self.key = Array(secret.utf8)
+    /// A verifier for `keys`.
+    public init(keys: JWTKeySet, issuer: String? = nil, audience: String? = nil, leewaySeconds: Int = 60) {
+        self.keys = keys
         self.issuer = issuer
         self.audience = audience
         self.leeway = Int64(leewaySeconds)
+    }
+
+    /// A verifier of HS256 tokens signed with `secret` (its UTF-8 bytes are the HMAC key).
+    public init(secret: String, issuer: String? = nil, audience: String? = nil, leewaySeconds: Int = 60) {
+        self.init(keys: JWTKeySet(secrets: [secret]), issuer: issuer, audience: audience, leewaySeconds: leewaySeconds)
     }
 
     /// Verifies `token` at `now` (epoch seconds) and returns its claims, or why it was refused.
     public func verify(_ token: String, now: Int64 = JWTClock.nowSeconds()) -> Result<Claims, AuthFailure> {
         if token.isEmpty { return .failure(.missingToken) }
         if let problem = Self.shapeProblem(token) { return .failure(.malformed(problem)) }
-        if let failure = Self.headerAndPayloadProblem(token) { return .failure(failure) }
-        let outcome = LibJWT.withVerified(token: token, key: key) {
-            (jwt: borrowing LibJWT.Decoded) -> Result<Claims, AuthFailure> in
-            checkClaims(jwt, now: now)
+        let header: Header
+        switch Self.header(token) {
+        case let .success(h): header = h
+        case let .failure(f): return .failure(f)
         }
-        return outcome ?? .failure(.badSignature)
+        let candidates: [JWTKeySet.Candidate]
+        switch keys.candidates(alg: header.alg, kid: header.kid) {
+        case let .success(c): candidates = c
+        case let .failure(f): return .failure(f)
+        }
+        if let failure = Self.headerAndPayloadProblem(token, header: header) { return .failure(failure) }
+        for key in candidates {
+            let outcome: Result<Claims, AuthFailure>?
+            switch key {
+            case let .secret(bytes):
+                outcome = LibJWT.withVerified(token: token, key: bytes) {
+                    (jwt: borrowing LibJWT.Decoded) -> Result<Claims, AuthFailure> in
+                    guard jwt.isHS256 else { return .failure(.algorithmNotAllowed(jwt.algorithmName)) }
+                    return checkClaims(jwt, now: now)
+                }
+            case let .publicKey(publicKey):
+                // The signature is checked here with the key parsed once (see OpenSSLPublicKey),
+                // then libjwt reads the verified payload's claims.
+                let parts = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+                let signingInput = Array(token.utf8[..<parts[1].endIndex])
+                guard let signature = Base64URL.decode(Substring(parts[2])),
+                    publicKey.verifies(signingInput, signature: signature)
+                else { continue }
+                outcome = LibJWT.withClaims(ofVerifiedPayload: String(Substring(parts[1]))) {
+                    (jwt: borrowing LibJWT.Decoded) -> Result<Claims, AuthFailure> in
+                    checkClaims(jwt, now: now)
+                }
+            }
+            if let outcome { return outcome }
+        }
+        return .failure(.badSignature)
     }
 
     /// Convenience: the claims, or `nil`.
@@ -47,7 +86,6 @@ public struct JWTVerifier: Sendable {
     }
 
     private func checkClaims(_ jwt: borrowing LibJWT.Decoded, now: Int64) -> Result<Claims, AuthFailure> {
-        guard jwt.isHS256 else { return .failure(.algorithmNotAllowed(jwt.algorithmName)) }
         let exp: Int64
         switch jwt.integer("exp") {
         case .missing: return .failure(.missingClaim("exp"))
@@ -123,21 +161,43 @@ public struct JWTVerifier: Sendable {
         return nil
     }
 
-    /// Why a well-shaped token's header or payload is refused before its signature is checked:
-    /// not base64url, not a JSON object, a key repeated at any depth, `alg` other than exactly
-    /// `HS256`, a `typ` other than JWT. Nil when both are acceptable.
-    static func headerAndPayloadProblem(_ token: String) -> AuthFailure? {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard let headBytes = Base64URL.decode(parts[0]) else { return .malformed("header is not base64url") }
+    /// What a token's header says about how to verify it.
+    struct Header {
+        /// `alg`, exactly as written.
+        let alg: String
+        /// `kid`, when present.
+        let kid: String?
+        /// False when `typ` is present and not `JWT`.
+        let typIsJWT: Bool
+    }
+
+    /// A well-shaped token's header, or why it is refused: not base64url, not a JSON object, a key
+    /// repeated at any depth, no string `alg`, a `kid` that is not a string.
+    static func header(_ token: String) -> Result<Header, AuthFailure> {
+        let end = token.utf8.firstIndex(of: UInt8(ascii: "."))!
+        guard let headBytes = Base64URL.decode(token[..<end]) else { return .failure(.malformed("header is not base64url")) }
         let head: JSONObject
         switch object(headBytes) {
         case .success(let o): head = o
-        case .failure(.duplicateKey): return .malformed("header has a duplicate key")
-        case .failure(.notObject): return .malformed("header is not a JSON object")
+        case .failure(.duplicateKey): return .failure(.malformed("header has a duplicate key"))
+        case .failure(.notObject): return .failure(.malformed("header is not a JSON object"))
         }
-        guard let alg = head["alg"]?.stringValue else { return .malformed("header has no alg") }
-        if alg != "HS256" { return .algorithmNotAllowed(alg) }
-        if let typ = head["typ"], typ.stringValue?.uppercased() != "JWT" { return .malformed("header typ is not JWT") }
+        guard let alg = head["alg"]?.stringValue else { return .failure(.malformed("header has no alg")) }
+        var kid: String?
+        if let k = head["kid"] {
+            guard let s = k.stringValue else { return .failure(.malformed("header kid is not a string")) }
+            kid = s
+        }
+        let typIsJWT = head["typ"].map { $0.stringValue?.uppercased() == "JWT" } ?? true
+        return .success(Header(alg: alg, kid: kid, typIsJWT: typIsJWT))
+    }
+
+    /// Why a token whose algorithm is accepted is still refused before its signature is
+    /// checked: a `typ` other than JWT, a payload that is not base64url, not a JSON object, or
+    /// repeats a key at any depth. Nil when acceptable.
+    static func headerAndPayloadProblem(_ token: String, header: Header) -> AuthFailure? {
+        if !header.typIsJWT { return .malformed("header typ is not JWT") }
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard let bodyBytes = Base64URL.decode(parts[1]) else { return .malformed("payload is not base64url") }
         switch object(bodyBytes) {
         case .success: return nil

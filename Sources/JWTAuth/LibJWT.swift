@@ -15,15 +15,18 @@ internal import CJWT
 /// libjwt is reentrant for these calls (no global state besides OpenSSL's, which is thread-safe),
 /// so any thread may call in; each call owns its own handle.
 enum LibJWT {
-    /// An HMAC algorithm libjwt can sign with (HS384/HS512 exist for tests that must be refused).
-    enum HMAC: Sendable {
-        case hs256, hs384, hs512
+    /// An algorithm libjwt can sign with: HS256 for `JWTSigner`; the others for tests (HS384 and
+    /// HS512 tokens must be refused; RS256/ES256 tokens are signed with a private PEM key).
+    enum Algorithm: Sendable {
+        case hs256, hs384, hs512, rs256, es256
 
         var cValue: jwt_alg_t {
             switch self {
             case .hs256: return JWT_ALG_HS256
             case .hs384: return JWT_ALG_HS384
             case .hs512: return JWT_ALG_HS512
+            case .rs256: return JWT_ALG_RS256
+            case .es256: return JWT_ALG_ES256
             }
         }
     }
@@ -40,7 +43,7 @@ enum LibJWT {
     struct Decoded: ~Copyable {
         fileprivate let handle: OpaquePointer
 
-        /// True when the header's `alg` is exactly HS256.
+        /// True when the header's `alg`, as libjwt read it, is HS256.
         var isHS256: Bool { jwt_get_alg(handle) == JWT_ALG_HS256 }
 
         /// The header's algorithm name (`HS384`, `none`, ...), for messages.
@@ -86,14 +89,21 @@ enum LibJWT {
         }
     }
 
-    /// Decodes `token` and verifies its signature with `key` (libjwt refuses `alg: none` when a
-    /// key is given, and checks the signature with whatever HMAC the header names — callers must
-    /// check `isHS256`). Returns `nil` when libjwt refuses the token (malformed, bad signature,
-    /// unknown algorithm), else the body's result.
+    /// Decodes `token` and verifies its signature with `key`, an HMAC secret's bytes (not empty).
+    /// libjwt refuses `alg: none` when a key is given, but otherwise uses `key` the way the
+    /// header's `alg` says (HS256 over a PEM key's text would verify, were one passed), so callers
+    /// pass secrets only and must check `isHS256`. Returns `nil` when libjwt refuses the token
+    /// (malformed, bad signature, unknown algorithm), else the body's result.
     static func withVerified<R>(token: String, key: [UInt8], _ body: (borrowing Decoded) -> R) -> R? {
+        precondition(!key.isEmpty, "an empty key would let libjwt accept alg none")
+        return withDecoded(token, key: key, body)
+    }
+
+    /// One `jwt_decode` of `token` with `key` (none when empty), the body run on the result.
+    private static func withDecoded<R>(_ token: String, key: [UInt8], _ body: (borrowing Decoded) -> R) -> R? {
         var handle: OpaquePointer?
         let rc = key.withUnsafeBufferPointer { k in
-            token.withCString { jwt_decode(&handle, $0, k.baseAddress, Int32(k.count)) }
+            token.withCString { jwt_decode(&handle, $0, k.isEmpty ? nil : k.baseAddress, Int32(k.count)) }
         }
         guard rc == 0, let h = handle else {
             if let h = handle { jwt_free(h) }
@@ -103,6 +113,18 @@ enum LibJWT {
         return body(Decoded(handle: h))
     }
 
+    /// The compact header `{"alg":"none"}`, for `withClaims(ofVerifiedPayload:)`.
+    private static let unsignedHeader = "eyJhbGciOiJub25lIn0"
+
+    /// Decodes the claims of `payload` (a token's base64url payload part) **whose signature the
+    /// caller has already verified** — RS256/ES256, checked with OpenSSL (`OpenSSLPublicKey`) —
+    /// so the claims are read by the same libjwt code as an HS256 token's. The payload is put
+    /// behind an `alg: none` header and decoded with no key, which libjwt allows only then.
+    /// Returns `nil` when libjwt cannot decode it, else the body's result.
+    static func withClaims<R>(ofVerifiedPayload payload: String, _ body: (borrowing Decoded) -> R) -> R? {
+        withDecoded(unsignedHeader + "." + payload + ".", key: [], body)
+    }
+
     /// A claim value to sign.
     enum Grant {
         case string(String)
@@ -110,14 +132,16 @@ enum LibJWT {
     }
 
     /// Signs `grants` (added in order), plus an optional raw JSON object of further claims, with
-    /// `alg` and `key`. Returns `nil` when libjwt refuses (e.g. a duplicate claim, bad JSON).
+    /// `alg` and `key` (a secret's bytes, or a private PEM key for RS256/ES256), and `kid` in the
+    /// header when given. Returns `nil` when libjwt refuses (e.g. a duplicate claim, bad JSON).
     static func encode(
-        grants: [(String, Grant)], extraJSON: String? = nil, alg: HMAC = .hs256,
-        key: [UInt8]
+        grants: [(String, Grant)], extraJSON: String? = nil, alg: Algorithm = .hs256,
+        key: [UInt8], kid: String? = nil
     ) -> String? {
         var handle: OpaquePointer?
         guard jwt_new(&handle) == 0, let h = handle else { return nil }
         defer { jwt_free(h) }
+        if let kid, jwt_add_header(h, "kid", kid) != 0 { return nil }
         for (name, value) in grants {
             let rc: Int32
             switch value {

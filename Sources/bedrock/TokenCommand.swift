@@ -5,8 +5,9 @@ import JWTAuth
 
 /// `bedrock token --sub ID --role ADMIN|TRADER|VIEWER [--ttl SECONDS]` (SPEC §2): prints a JWT
 /// signed with the configured secret (in dev mode the one in `<data_dir>/jwt.secret`, shared
-/// with `bedrock serve`). Bad arguments: one line on stderr, exit 2. Configuration errors: one
-/// line on stderr, exit 1.
+/// with `bedrock serve`; never with `jwt.previous_secret`). Bad arguments: one line on stderr,
+/// exit 2. Configuration errors, and a configuration with no secret (public keys only): one line
+/// on stderr, exit 1.
 struct TokenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
@@ -48,6 +49,12 @@ struct TokenCommand: ParsableCommand {
             config = try GatewayConfig.load(.init(configFile: configOptions.configFile, dataDir: configOptions.dataDir))
         } catch {
             Self.stderr("bedrock token: \(error)")
+            throw ExitCode(1)
+        }
+        if config.jwt.secretOrigin == .none {
+            Self.stderr(
+                "bedrock token: cannot sign: no jwt.secret is configured (this gateway only verifies identity-provider tokens, jwt.public_key_file / jwt.jwks_file)"
+            )
             throw ExitCode(1)
         }
         if case let .devFileCreated(path) = config.jwt.secretOrigin {

@@ -12,7 +12,7 @@ final class JWTTests: XCTestCase {
     private var verifier: JWTVerifier { JWTVerifier(secret: secret) }
 
     /// A token with an arbitrary JSON payload, correctly signed with `alg` by libjwt.
-    private func signed(_ payload: String, alg: LibJWT.HMAC = .hs256, key: String? = nil) -> String {
+    private func signed(_ payload: String, alg: LibJWT.Algorithm = .hs256, key: String? = nil) -> String {
         LibJWT.encode(grants: [], extraJSON: payload, alg: alg, key: Array((key ?? secret).utf8))!
     }
 

@@ -37,7 +37,7 @@ extension GatewayConfig {
     }
 
     /// Loads and validates the configuration: defaults < file < `BEDROCK_*` < flags; then the JWT
-    /// secret (see `JWTSecret.resolve`). Throws `ConfigError`; print its `description` and exit 1.
+    /// public keys (`JWTKeyFiles`) and secrets (see `JWTSecret.resolve`). Throws `ConfigError`; print its `description` and exit 1.
     public static func load(_ options: LoadOptions = LoadOptions()) throws(ConfigError) -> GatewayConfig {
         var raw = RawConfig()
         var usedFile: String?
@@ -64,12 +64,18 @@ extension GatewayConfig {
         var config = try build(raw)
         config.sourceFile = usedFile
         if options.resolveSecret {
+            config.jwt.publicKeys = try JWTKeyFiles.load(raw)
             let (secret, origin) = try JWTSecret.resolve(
                 configured: try raw.optionalString("jwt.secret"),
                 source: raw.source(of: "jwt.secret"),
-                mode: config.mode, dataDir: config.dataDir)
+                mode: config.mode, dataDir: config.dataDir, publicKeys: !config.jwt.publicKeys.isEmpty)
             config.jwt.secret = secret
             config.jwt.secretOrigin = origin
+            if let previous = try raw.optionalString("jwt.previous_secret") {
+                try JWTSecret.check(
+                    previous, key: "jwt.previous_secret", source: raw.source(of: "jwt.previous_secret"), mode: config.mode)
+                config.jwt.previousSecret = previous
+            }
         }
         return config
     }
@@ -174,6 +180,8 @@ extension GatewayConfig {
         }
         c.redis = r
 
+        c.jwt.publicKeyFile = try raw.optionalString("jwt.public_key_file")
+        c.jwt.jwksFile = try raw.optionalString("jwt.jwks_file")
         c.jwt.issuer = try raw.optionalString("jwt.issuer")
         c.jwt.audience = try raw.optionalString("jwt.audience")
         c.jwt.leewayS = try raw.int("jwt.leeway_s", default: c.jwt.leewayS, 0...3600)

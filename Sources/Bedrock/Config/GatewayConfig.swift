@@ -1,4 +1,5 @@
 import Foundation
+import JWTAuth
 import TradingCore
 
 /// The gateway's whole configuration (SPEC §3), immutable after loading.
@@ -141,10 +142,20 @@ public struct GatewayConfig: Sendable, Equatable {
     /// `jwt.*`: token verification and signing.
     public struct JWT: Sendable, Equatable {
         /// The HMAC key in effect (never printed). From `jwt.secret` / `BEDROCK_JWT_SECRET`, or
-        /// in dev mode the file `<data_dir>/jwt.secret`. At least 32 bytes.
+        /// in dev mode the file `<data_dir>/jwt.secret`. At least 32 bytes; empty only in
+        /// production with public keys and no secret (then nothing is signed).
         public var secret: String = ""
-        /// Where `secret` came from (config value or the dev secret file).
+        /// Where `secret` came from (config value, the dev secret file, or none).
         public var secretOrigin: JWTSecretOrigin = .configured
+        /// `jwt.previous_secret`, default none: also verifies HS256 tokens (a rotation window),
+        /// never signs. Same rules as the secret. Never printed.
+        public var previousSecret: String?
+        /// `jwt.public_key_file`, default none: a PEM public key (RSA → RS256, EC P-256 → ES256).
+        public var publicKeyFile: String?
+        /// `jwt.jwks_file`, default none: a JWKS whose keys tokens pick by `kid`.
+        public var jwksFile: String?
+        /// The keys read from `publicKeyFile` and `jwksFile` at load time.
+        public var publicKeys: [JWTPublicKey] = []
         /// `jwt.issuer`, default none: when set, tokens must carry this `iss` and get it when signed.
         public var issuer: String?
         /// `jwt.audience`, default none: when set, tokens must name it in `aud` (string or array).
@@ -245,4 +256,7 @@ public enum JWTSecretOrigin: Sendable, Equatable {
     case devFile(String)
     /// Dev mode: this file was just created with a fresh random secret.
     case devFileCreated(String)
+    /// Production with only public keys (`jwt.public_key_file` / `jwt.jwks_file`): tokens come
+    /// from an identity provider, the gateway signs none.
+    case none
 }

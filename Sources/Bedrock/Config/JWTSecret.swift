@@ -8,9 +8,10 @@ import Foundation
 
 /// JWT secret rules (SPEC §3).
 ///
-/// - A configured secret (`jwt.secret` / `BEDROCK_JWT_SECRET`) must be at least 32 bytes, in
-///   every mode.
-/// - Production: no configured secret refuses to start, and so does a weak one: only
+/// - A configured secret (`jwt.secret` / `BEDROCK_JWT_SECRET`, and `jwt.previous_secret`) must
+///   be at least 32 bytes, in every mode.
+/// - Production: no configured secret refuses to start (unless public keys are configured: then
+///   the gateway only verifies), and so does a weak one: only
 ///   whitespace, or fewer than `minimumDistinctBytes` different byte values (32 spaces, `aaaa…`,
 ///   `abababab…`). A random hex, base64 or passphrase secret passes easily.
 /// - Dev: with no configured secret, `<data_dir>/jwt.secret` is read, or created (48 random bytes
@@ -26,24 +27,18 @@ public enum JWTSecret {
     /// The dev secret file name inside the data directory.
     public static let fileName = "jwt.secret"
 
-    /// Returns the secret in effect and where it came from.
+    /// Returns the secret in effect and where it came from. With `publicKeys` (a PEM or JWKS key
+    /// configured), production needs no secret: then the secret is empty and its origin `.none`.
     public static func resolve(
         configured: String?, source: ConfigSource, mode: GatewayConfig.Mode,
-        dataDir: String
+        dataDir: String, publicKeys: Bool = false
     ) throws(ConfigError) -> (String, JWTSecretOrigin) {
         if let s = configured {
-            guard s.utf8.count >= minimumBytes else {
-                throw ConfigError(
-                    key: "jwt.secret",
-                    message: "must be at least \(minimumBytes) bytes, got \(s.utf8.count)",
-                    source: source)
-            }
-            if mode == .production, let weakness = weakness(s) {
-                throw ConfigError(key: "jwt.secret", message: weakness, source: source)
-            }
+            try check(s, key: "jwt.secret", source: source, mode: mode)
             return (s, .configured)
         }
         guard mode == .dev else {
+            if publicKeys { return ("", .none) }
             throw ConfigError(
                 key: "jwt.secret",
                 message: "required in production mode: set BEDROCK_JWT_SECRET or jwt.secret (at least \(minimumBytes) bytes)")
@@ -52,6 +47,20 @@ public enum JWTSecret {
         if let existing = try readSecretFile(path) { return (existing, .devFile(path)) }
         let created = try createSecretFile(path, dataDir: dataDir)
         return created
+    }
+
+    /// Refuses a configured secret (`key` names it: `jwt.secret`, `jwt.previous_secret`) shorter
+    /// than `minimumBytes`, or weak in production. The message never repeats the secret.
+    public static func check(
+        _ secret: String, key: String, source: ConfigSource, mode: GatewayConfig.Mode
+    ) throws(ConfigError) {
+        guard secret.utf8.count >= minimumBytes else {
+            throw ConfigError(
+                key: key, message: "must be at least \(minimumBytes) bytes, got \(secret.utf8.count)", source: source)
+        }
+        if mode == .production, let weakness = weakness(secret) {
+            throw ConfigError(key: key, message: weakness, source: source)
+        }
     }
 
     /// Why `secret` is too weak for production, or nil: only whitespace, or fewer than

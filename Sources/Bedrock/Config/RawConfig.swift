@@ -17,7 +17,7 @@ struct RawConfig {
             "max_topics_per_connection", "metrics_token",
         ],
         "redis": ["url", "prefix", "stream_maxlen", "pubsub_bridge", "replay_max", "command_timeout_ms"],
-        "jwt": ["secret", "issuer", "audience", "leeway_s"],
+        "jwt": ["secret", "previous_secret", "public_key_file", "jwks_file", "issuer", "audience", "leeway_s"],
         "log": ["level", "format"],
         "ledger": [
             "initial_balance", "commission", "risk_per_trade", "max_open_positions", "max_exposure",

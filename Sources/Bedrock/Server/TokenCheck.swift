@@ -3,9 +3,9 @@ import GatewayCore
 import JWTAuth
 import Synchronization
 
-/// Bearer-token check for the gateway: JWT verification against the configured secret, issuer
-/// and audience, with a bounded cache of tokens already verified so a client presenting the same
-/// token on every request costs one HMAC, not one per request. A cached token is still refused
+/// Bearer-token check for the gateway: JWT verification against the configured secrets, public
+/// keys, issuer and audience, with a bounded cache of tokens already verified so a client
+/// presenting the same token on every request costs one signature check, not one per request. A cached token is still refused
 /// once its `exp` has passed; a tampered token is another string and is verified afresh.
 final class TokenCheck: Sendable {
     /// The remembered tokens and the ring that evicts the oldest.
