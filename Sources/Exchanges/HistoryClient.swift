@@ -141,6 +141,12 @@ public final class HistoryClient: Sendable {
             circuit.abandon(permit)
             throw error
         }
+        if permit == .call, circuit.state != .closed {
+            // The circuit opened while this request waited for its turn: it is not sent (the
+            // pacer hears it as a request that got no answer).
+            _ = pacer.record(.init(weight: HistoryRequest.weight(exchange), status: nil), now: monotonic)
+            throw .circuitOpen(exchange: exchange, retryIn: nil)
+        }
         do {
             let result = try attempt(url, symbol: symbol, interval: interval)
             if case .failed = result {

@@ -274,6 +274,23 @@ final class HistoryClientTests: XCTestCase {
         XCTAssertEqual(circuit.state, .open)
     }
 
+    func testARequestWaitingForItsTurnIsNotSentOnceTheCircuitOpened() throws {
+        let clock = ManualClock(monotonic: 0, wall: Double(now) / 1000)
+        let events = EventLog()
+        let circuit = SharedCircuitBreaker(dependency: "binance", failureThreshold: 1, cooldown: 30, clock: clock)
+        let pacer = SharedRequestPacer(exchange: .binance)
+        _ = pacer.record(.init(weight: 2, status: 429, retryAfter: 5), now: 0)  // every caller waits 5 s
+        let history = HistoryClient(
+            exchange: .binance, endpoints: ExchangeEndpoints(restURL: "http://127.0.0.1:9", wsURL: "ws://127.0.0.1:9"),
+            pacer: pacer, clock: clock, waiter: CircuitOpeningWaiter(clock: clock, circuit: circuit), circuit: circuit,
+            observer: { events.append($0) })
+        XCTAssertThrowsError(try history.page(symbol: btc, interval: .oneHour, startTime: 0, endTime: now, limit: 10)) {
+            XCTAssertEqual($0 as? HistoryError, .circuitOpen(exchange: .binance, retryIn: nil))
+        }
+        XCTAssertEqual(events.events, [], "nothing sent")
+        XCTAssertEqual(pacer.snapshot.inFlight, 0, "the pacer does not wait for an answer that will never come")
+    }
+
     func testARateLimitIsTheExchangeAnsweringNotAFailureOfItsCircuit() throws {
         let fake = try FakeExchangeProcess(.binance, nowMillis: now)
         defer { fake.stop() }
@@ -290,4 +307,23 @@ final class HistoryClientTests: XCTestCase {
             try history.page(symbol: MarketSymbol("NOPE/USDT")!, interval: .oneMinute, startTime: 0, endTime: now, limit: 5))
         XCTAssertEqual(circuit.state, .closed, "an unknown symbol is an answer")
     }
+}
+
+/// A waiter on test time during whose wait another caller's failure opens `circuit`.
+private final class CircuitOpeningWaiter: HistoryWaiter, @unchecked Sendable {
+    // Sound: used by the one test thread that calls the client.
+    let clock: ManualClock
+    let circuit: SharedCircuitBreaker
+
+    init(clock: ManualClock, circuit: SharedCircuitBreaker) {
+        self.clock = clock
+        self.circuit = circuit
+    }
+
+    func wait(until deadline: Double, now: Double) {
+        circuit.record(.call, reached: false)
+        clock.advance(max(0, deadline - now))
+    }
+
+    func cancel() {}
 }
