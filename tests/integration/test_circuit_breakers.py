@@ -2,7 +2,8 @@
 dependency failing `circuit.failure_threshold` times in a row opens its circuit (`/metrics`
 `bedrock_circuit_state` 2, `bedrock_circuit_opened_total`, `/ready` `checks.dependencies`, the
 gateway still ready); nothing reaches the dependency during the cool-down (the fake counts every
-request); then exactly one probe goes, and the circuit closes once a probe succeeds. Against the
+request); then exactly one probe goes (the circuit half-open until it ends), and the circuit
+closes once a probe succeeds. Against the
 fake Binance (`fail_rest`: HTTP 503 with Binance's -1001 body) and the fake OpenAI-compatible model
 (`fail(500)`), with a threshold of 3 and a cool-down of a few seconds set through the environment.
 """
@@ -102,9 +103,11 @@ def test_the_llm_failing_opens_its_circuit_and_sentiment_falls_back_without_call
     assert deferred and float(deferred.group(1)) >= 1, "refused asks are counted as deferred"
     assert sentiment(gw, "BTCUSDT")["source"] == "fallback"
 
-    # The model answers again: the first ask after the cool-down is the probe, and it closes.
+    # The model answers again, slowly: once the cool-down is over the circuit is half-open (on
+    # /metrics and /ready) until the probe, the first ask after it, has its answer; that closes it.
     llm.reset()
-    llm.set_default("POSITIVE: withdrawals resume")
+    llm.answer("POSITIVE: withdrawals resume", delay_s=1.5)
+    wait_state(gw, "llm", "half_open", COOLDOWN_S + 5)
     back = answered_sentiment(gw, "BTCUSDT", timeout=COOLDOWN_S + 10)
     assert back["llm_sentiment"] == "POSITIVE", back
     assert time.monotonic() - opened >= COOLDOWN_S - 0.5
