@@ -3,9 +3,9 @@ dependency failing `circuit.failure_threshold` times in a row opens its circuit 
 `bedrock_circuit_state` 2, `bedrock_circuit_opened_total`, `/ready` `checks.dependencies`, the
 gateway still ready); nothing reaches the dependency during the cool-down (the fake counts every
 request); then exactly one probe goes (the circuit half-open until it ends), and the circuit
-closes once a probe succeeds. Against the
-fake Binance (`fail_rest`: HTTP 503 with Binance's -1001 body) and the fake OpenAI-compatible model
-(`fail(500)`), with a threshold of 3 and a cool-down of a few seconds set through the environment.
+closes once a probe succeeds. Against the fake Binance (`fail_rest`: HTTP 503 with Binance's -1001
+body) and the fake OpenAI-compatible model (`fail(500)`), with a threshold of 3 and a cool-down of
+a few seconds set through the environment.
 """
 
 from __future__ import annotations
