@@ -11,8 +11,13 @@ import Synchronization
 ///   shared by every market and thread), so all calls together stay under 80 % of the published
 ///   limit; a 429, a ban (Binance 418, Bybit 403) or Bybit's retCode 10006 holds every caller
 ///   until it ends, then the page is asked again. Each is reported (`HistoryEvent`).
-/// - Failures: no answer, a 5xx or a body that breaks the documented format is tried again, 1 s
-///   doubling, `maxAttempts` times in all; an API refusal (unknown symbol, bad parameter) is not.
+/// - Failures: no answer, a 5xx or a body that breaks the documented format is tried again after
+///   a `RetryBackoff` wait (full jitter under a ceiling of 1 s doubling), `maxAttempts` times in
+///   all; an API refusal (unknown symbol, bad parameter) is not.
+/// - Circuit: with a `SharedCircuitBreaker` (one per exchange), every request asks it first; while
+///   it is open nothing is sent and the page fails at once with `.circuitOpen`; after the
+///   cool-down one request probes. Failures are the retried kinds above; an answer of any other
+///   kind (bars, a refusal, a rate limit or ban) is the exchange working.
 /// - Bars: the forming bar (close time not yet past) is dropped silently; a row that breaks the
 ///   format, a bar that fails `BarQuality`, or a repeated open time is dropped and reported as
 ///   `rejected`.
@@ -25,8 +30,11 @@ import Synchronization
 public final class HistoryClient: Sendable {
     /// Tries of one page when the answer is missing or unusable (no answer, 5xx, bad body).
     public static let maxAttempts = 5
-    /// Wait before the second try; doubled for each later one.
+    /// Ceiling of the wait before the second try; doubled for each later one.
     public static let firstRetryDelay = 1.0
+    /// The retry schedule used unless one is given: `maxAttempts` tries, waits drawn under
+    /// ceilings of 1, 2, 4 and 8 s.
+    public static let defaultRetry = RetryBackoff(maxAttempts: maxAttempts, baseDelay: firstRetryDelay, maxDelay: 30)
 
     /// The exchange called.
     public let exchange: Exchange
@@ -37,6 +45,8 @@ public final class HistoryClient: Sendable {
     private let clock: any GatewayClock
     private let waiter: any HistoryWaiter
     private let observer: @Sendable (HistoryEvent) -> Void
+    private let retry: RetryBackoff
+    private let circuit: SharedCircuitBreaker?
     private let http: HTTPClientConfiguration
     private let requestTimeout: Duration
     private let cancelled = Atomic<Bool>(false)
@@ -44,17 +54,21 @@ public final class HistoryClient: Sendable {
 
     /// A client of `exchange` at `endpoints`, paced by `pacer`. `clock` gives monotonic seconds
     /// (pacing) and wall time (which bar is still forming); `waiter` blocks between tries;
-    /// `observer` hears every request, limit and rejected bar.
+    /// `observer` hears every request, limit and rejected bar; `retry` spaces the tries of a page;
+    /// `circuit` (the exchange's, shared by its clients) stops requests after repeated failures.
     public init(
         exchange: Exchange, endpoints: ExchangeEndpoints, pacer: SharedRequestPacer, clock: any GatewayClock,
         waiter: any HistoryWaiter = SystemHistoryWaiter(), http: HTTPClientConfiguration = HTTPClientConfiguration(),
-        requestTimeout: Duration = .seconds(10), observer: @escaping @Sendable (HistoryEvent) -> Void = { _ in }
+        requestTimeout: Duration = .seconds(10), retry: RetryBackoff = HistoryClient.defaultRetry,
+        circuit: SharedCircuitBreaker? = nil, observer: @escaping @Sendable (HistoryEvent) -> Void = { _ in }
     ) {
         self.exchange = exchange
         self.endpoints = endpoints
         self.pacer = pacer
         self.clock = clock
         self.waiter = waiter
+        self.retry = retry
+        self.circuit = circuit
         self.http = http
         self.requestTimeout = requestTimeout
         self.observer = observer
@@ -77,16 +91,16 @@ public final class HistoryClient: Sendable {
             endTime: endTime, limit: min(max(limit, 1), maxLimit))
         var failures = 0
         while true {
-            try waitForTurn()
-            switch try attempt(url, symbol: symbol.id, interval: interval) {
+            switch try circuitAttempt(url, symbol: symbol.id, interval: interval) {
             case .klines(let klines):
                 return klines
             case .again:
                 continue
             case .failed(let error):
                 failures += 1
-                guard failures < Self.maxAttempts else { throw error }
-                try pause(Self.firstRetryDelay * Double(1 << (failures - 1)))
+                // A failure that opened the circuit ends the page now: no retry could be sent.
+                guard circuit?.state != .open, let wait = retry.delay(afterFailures: failures) else { throw error }
+                try pause(wait)
             }
         }
     }
@@ -107,6 +121,44 @@ public final class HistoryClient: Sendable {
         /// Rate limited or banned: the pacer holds the next try until the wait ends.
         case again
         case failed(HistoryError)
+    }
+
+    /// One request through the circuit: refused at once while it is open, otherwise sent when the
+    /// pacer allows and its result settled with the circuit.
+    private func circuitAttempt(_ url: String, symbol: String, interval: KlineInterval) throws(HistoryError) -> Attempt {
+        guard let circuit else {
+            try waitForTurn()
+            return try attempt(url, symbol: symbol, interval: interval)
+        }
+        let permit: CircuitBreaker.Permit
+        switch circuit.decide() {
+        case .go(let granted): permit = granted
+        case .refuse(let retryIn): throw .circuitOpen(exchange: exchange, retryIn: retryIn)
+        }
+        do {
+            try waitForTurn()
+        } catch {
+            circuit.abandon(permit)
+            throw error
+        }
+        if permit == .call, circuit.state != .closed {
+            // The circuit opened while this request waited for its turn: it is not sent (the
+            // pacer hears it as a request that got no answer).
+            _ = pacer.record(.init(weight: HistoryRequest.weight(exchange), status: nil), now: monotonic)
+            throw .circuitOpen(exchange: exchange, retryIn: nil)
+        }
+        do {
+            let result = try attempt(url, symbol: symbol, interval: interval)
+            if case .failed = result {
+                circuit.record(permit, reached: false)
+            } else {
+                circuit.record(permit, reached: true)
+            }
+            return result
+        } catch {
+            circuit.record(permit, reached: true)  // a refusal: the exchange answered
+            throw error
+        }
     }
 
     private func attempt(_ url: String, symbol: String, interval: KlineInterval) throws(HistoryError) -> Attempt {

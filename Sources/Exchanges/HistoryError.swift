@@ -14,6 +14,10 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
     case transport(exchange: Exchange, message: String)
     /// The answers were not the documented format after every attempt.
     case badPayload(exchange: Exchange, message: String)
+    /// The exchange's circuit is open (its REST calls failed again and again): no request was
+    /// sent. The cool-down (`circuit.cooldown_s`) ends in `retryIn` seconds, when one call may
+    /// probe; nil: the probe is under way.
+    case circuitOpen(exchange: Exchange, retryIn: Double?)
     /// `HistoryClient.cancel()` was called (shutdown).
     case cancelled
 
@@ -30,6 +34,8 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(exchange) REST API unreachable: \(message)"
         case let .badPayload(exchange, message):
             return "\(exchange) answered klines in an unexpected format: \(message)"
+        case let .circuitOpen(exchange, _):
+            return "\(exchange) REST circuit open after repeated failures; no request is sent until the cool-down ends"
         case .cancelled:
             return "cancelled"
         }

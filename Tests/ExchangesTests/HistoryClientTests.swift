@@ -219,6 +219,7 @@ final class HistoryClientTests: XCTestCase {
         let history = HistoryClient(
             exchange: .bybit, endpoints: ExchangeEndpoints(restURL: "http://127.0.0.1:9", wsURL: "ws://127.0.0.1:9"),
             pacer: SharedRequestPacer(exchange: .bybit), clock: clock, waiter: FakeTimeWaiter(clock: clock, fake: nil),
+            retry: RetryBackoff(maxAttempts: HistoryClient.maxAttempts, baseDelay: 1, maxDelay: 30, jitter: { 1 }),
             observer: { events.append($0) })
         XCTAssertThrowsError(try history.page(symbol: btc, interval: .oneHour, startTime: 0, endTime: now, limit: 10)) { error in
             guard case .transport(.bybit, let message) = error as? HistoryError else { return XCTFail("\(error)") }
@@ -227,6 +228,102 @@ final class HistoryClientTests: XCTestCase {
         XCTAssertEqual(
             events.events, Array(repeating: .request(exchange: .bybit, status: .transportError), count: HistoryClient.maxAttempts)
         )
-        XCTAssertEqual(clock.read().monotonic, 1 + 2 + 4 + 8, accuracy: 0.01, "1 s doubling between tries")
+        XCTAssertEqual(clock.read().monotonic, 1 + 2 + 4 + 8, accuracy: 0.01, "ceilings of 1 s doubling between tries")
     }
+
+    func testRetryWaitsAreJitteredUnderTheDoublingCeiling() throws {
+        let clock = ManualClock(monotonic: 0, wall: Double(now) / 1000)
+        let history = HistoryClient(
+            exchange: .binance, endpoints: ExchangeEndpoints(restURL: "http://127.0.0.1:9", wsURL: "ws://127.0.0.1:9"),
+            pacer: SharedRequestPacer(exchange: .binance), clock: clock, waiter: FakeTimeWaiter(clock: clock, fake: nil),
+            retry: RetryBackoff(maxAttempts: 4, baseDelay: 1, maxDelay: 3, jitter: { 0.5 }))
+        XCTAssertThrowsError(try history.page(symbol: btc, interval: .oneHour, startTime: 0, endTime: now, limit: 10))
+        XCTAssertEqual(clock.read().monotonic, 0.5 + 1 + 1.5, accuracy: 0.01, "half of 1, 2 and 3 (capped) s")
+    }
+
+    func testAnOpenCircuitSendsNothingUntilItsCooldownThenOneProbe() throws {
+        let clock = ManualClock(monotonic: 0, wall: Double(now) / 1000)
+        let events = EventLog()
+        let circuit = SharedCircuitBreaker(dependency: "binance", failureThreshold: 3, cooldown: 30, clock: clock)
+        let history = HistoryClient(
+            exchange: .binance, endpoints: ExchangeEndpoints(restURL: "http://127.0.0.1:9", wsURL: "ws://127.0.0.1:9"),
+            pacer: SharedRequestPacer(exchange: .binance), clock: clock, waiter: FakeTimeWaiter(clock: clock, fake: nil),
+            retry: RetryBackoff(maxAttempts: 5, baseDelay: 1, maxDelay: 30, jitter: { 1 }), circuit: circuit,
+            observer: { events.append($0) })
+        func page() throws { _ = try history.page(symbol: btc, interval: .oneHour, startTime: 0, endTime: now, limit: 10) }
+        XCTAssertThrowsError(try page()) {
+            guard case .transport(.binance, _) = $0 as? HistoryError else { return XCTFail("\($0)") }
+        }
+        XCTAssertEqual(events.events.count, 3, "the third failure opened the circuit: no fourth try, no wait")
+        XCTAssertEqual(circuit.state, .open)
+        let opened = clock.read().monotonic
+        XCTAssertThrowsError(try page()) { XCTAssertEqual($0 as? HistoryError, .circuitOpen(exchange: .binance, retryIn: 30)) }
+        clock.advance(29.9)
+        XCTAssertThrowsError(try page()) {
+            guard case .circuitOpen(.binance, let retryIn?) = $0 as? HistoryError else { return XCTFail("\($0)") }
+            XCTAssertEqual(retryIn, 0.1, accuracy: 0.001)
+        }
+        XCTAssertEqual(events.events.count, 3, "nothing sent during the cool-down")
+        XCTAssertEqual(clock.read().monotonic - opened, 29.9, accuracy: 0.001, "a refusal does not wait")
+        clock.advance(0.1)
+        XCTAssertEqual(circuit.state, .halfOpen)
+        XCTAssertThrowsError(try page()) {
+            guard case .transport(.binance, _) = $0 as? HistoryError else { return XCTFail("\($0)") }
+        }
+        XCTAssertEqual(events.events.count, 4, "one probe, which failed: open again, no retry")
+        XCTAssertEqual(circuit.state, .open)
+    }
+
+    func testARequestWaitingForItsTurnIsNotSentOnceTheCircuitOpened() throws {
+        let clock = ManualClock(monotonic: 0, wall: Double(now) / 1000)
+        let events = EventLog()
+        let circuit = SharedCircuitBreaker(dependency: "binance", failureThreshold: 1, cooldown: 30, clock: clock)
+        let pacer = SharedRequestPacer(exchange: .binance)
+        _ = pacer.record(.init(weight: 2, status: 429, retryAfter: 5), now: 0)  // every caller waits 5 s
+        let history = HistoryClient(
+            exchange: .binance, endpoints: ExchangeEndpoints(restURL: "http://127.0.0.1:9", wsURL: "ws://127.0.0.1:9"),
+            pacer: pacer, clock: clock, waiter: CircuitOpeningWaiter(clock: clock, circuit: circuit), circuit: circuit,
+            observer: { events.append($0) })
+        XCTAssertThrowsError(try history.page(symbol: btc, interval: .oneHour, startTime: 0, endTime: now, limit: 10)) {
+            XCTAssertEqual($0 as? HistoryError, .circuitOpen(exchange: .binance, retryIn: nil))
+        }
+        XCTAssertEqual(events.events, [], "nothing sent")
+        XCTAssertEqual(pacer.snapshot.inFlight, 0, "the pacer does not wait for an answer that will never come")
+    }
+
+    func testARateLimitIsTheExchangeAnsweringNotAFailureOfItsCircuit() throws {
+        let fake = try FakeExchangeProcess(.binance, nowMillis: now)
+        defer { fake.stop() }
+        let clock = ManualClock(monotonic: 1000, wall: Double(now) / 1000)
+        let circuit = SharedCircuitBreaker(dependency: "binance", failureThreshold: 1, cooldown: 30, clock: clock)
+        let history = HistoryClient(
+            exchange: .binance, endpoints: fake.endpoints, pacer: SharedRequestPacer(exchange: .binance), clock: clock,
+            waiter: FakeTimeWaiter(clock: clock, fake: fake), circuit: circuit)
+        try fake.control("force_429", ["retry_after_s": "3"])
+        let bars = try history.page(symbol: btc, interval: .oneMinute, startTime: now - 10 * minute, endTime: now, limit: 5)
+        XCTAssertEqual(bars.count, 5)
+        XCTAssertEqual(circuit.state, .closed)
+        XCTAssertThrowsError(
+            try history.page(symbol: MarketSymbol("NOPE/USDT")!, interval: .oneMinute, startTime: 0, endTime: now, limit: 5))
+        XCTAssertEqual(circuit.state, .closed, "an unknown symbol is an answer")
+    }
+}
+
+/// A waiter on test time during whose wait another caller's failure opens `circuit`.
+private final class CircuitOpeningWaiter: HistoryWaiter, @unchecked Sendable {
+    // Sound: used by the one test thread that calls the client.
+    let clock: ManualClock
+    let circuit: SharedCircuitBreaker
+
+    init(clock: ManualClock, circuit: SharedCircuitBreaker) {
+        self.clock = clock
+        self.circuit = circuit
+    }
+
+    func wait(until deadline: Double, now: Double) {
+        circuit.record(.call, reached: false)
+        clock.advance(max(0, deadline - now))
+    }
+
+    func cancel() {}
 }

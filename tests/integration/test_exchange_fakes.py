@@ -143,6 +143,24 @@ def test_binance_weight_header_429_then_418_ban_with_retry_after():
             ccxt_binance(fake).publicGetKlines({"symbol": "BTCUSDT", "interval": "1h"})
 
 
+def test_binance_internal_failures_are_5xx_with_its_error_body():
+    with FakeBinance(now_ms=NOW) as fake:
+        url = fake.http_url + "/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=5"
+        fake.fail_rest(503, times=2)
+        # ccxt's Binance client reads -1001 as a failed operation to retry (not a refusal).
+        with pytest.raises(ccxt.OperationFailed, match="-1001"):
+            ccxt_binance(fake).publicGetKlines({"symbol": "BTCUSDT", "interval": "1h"})
+        status, _, body = http_get(url)
+        assert status == 503 and body["code"] == -1001 and body["msg"].startswith("Internal error"), body
+        assert http_get(url)[0] == 200, "two failures, then served again"
+        fake.fail_rest(500, times=100)
+        assert http_get(url)[0] == 500
+        fake.fail_rest(times=0)
+        assert http_get(url)[0] == 200
+        with pytest.raises(ValueError):
+            fake.fail_rest(404)
+
+
 def test_bybit_rate_limit_10006_headers_and_ip_ban():
     with FakeBybit(now_ms=NOW, limit_per_s=2) as fake:
         url = fake.http_url + "/v5/market/kline?category=spot&symbol=BTCUSDT&interval=1&limit=5"

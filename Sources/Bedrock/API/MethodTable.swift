@@ -96,6 +96,8 @@ public final class MethodTable: @unchecked Sendable {
     var redisHealth: RedisHealth?
     /// The live ingest, when markets are configured (`checks.market_data` of `/ready`).
     var marketData: MarketIngest?
+    /// The outside dependencies' circuits (`checks.dependencies` of `/ready`).
+    var circuits: DependencyCircuits?
 
     /// A table whose handlers run on `workers` (`bedrock serve` passes a pool of
     /// `server.api_workers` threads; tests and tools share `WorkerPool.shared`), each call

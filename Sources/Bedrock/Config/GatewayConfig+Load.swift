@@ -212,6 +212,7 @@ extension GatewayConfig {
         c.arbiter = try GatewayConfig.loadArbiter(raw)
         c.llm = try LLM.load(raw)
         c.marketData = try MarketData.load(raw)
+        c.circuit = try Circuit.load(raw)
         return c
     }
 

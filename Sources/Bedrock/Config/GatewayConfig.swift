@@ -238,6 +238,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var marketData = MarketData()
     /// `llm.*` (Sources/Bedrock/LLM/GatewayConfig+LLM.swift).
     public var llm = LLM()
+    /// `circuit.*` (Sources/Bedrock/Circuits/GatewayConfig+Circuit.swift).
+    public var circuit = Circuit()
     /// The configuration file actually read, or `nil` when built-in defaults were used.
     public var sourceFile: String?
 

@@ -6,11 +6,14 @@ extension GatewayRuntime {
     /// `journal.generate` and `review.generate` registered either way (without a provider the
     /// last two answer UNAVAILABLE). Nil without a provider.
     static func startLLM(
-        config: GatewayConfig, ledger: Ledger, address: RedisAddress, methods: MethodTable, registry: MetricsRegistry
+        config: GatewayConfig, ledger: Ledger, address: RedisAddress, methods: MethodTable, registry: MetricsRegistry,
+        circuits: DependencyCircuits
     ) throws -> LLMService? {
         let service =
             config.llm.enabled
-            ? try LLMService(config: config, ledger: ledger, address: address, registry: registry) : nil
+            ? try LLMService(
+                config: config, ledger: ledger, address: address, registry: registry,
+                circuit: circuits[DependencyCircuits.llm]) : nil
         let pool = RedisPool(address: address)
         LLMMethods.register(in: methods, ledger: ledger, pool: pool, service: service)
         // A journal or review call may wait for a free slot, then for the model.

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 import JSONCodec
 import LLMClient
 import LLMCore
@@ -13,6 +14,9 @@ struct LLMCallFailure: Error, Sendable {
     let message: String
     /// The HTTP status of a server error, if any.
     var status: Int? = nil
+    /// Not called because the provider's circuit is open: calls resume in this many seconds (nil
+    /// while the probe call runs).
+    var circuitOpen: Double?? = nil
 
     /// What a caller of journal or review is told: the kind of failure, without the server's
     /// address or its error body.
@@ -24,7 +28,10 @@ struct LLMCallFailure: Error, Sendable {
         case .rateLimited:
             return "the model's server is rate limiting" + (retryAfter.map { " (retry in \(Int($0.rounded(.up))) s)" } ?? "")
         case .invalidAnswer: return "the model's answer was unusable"
-        case .deferred: return "the model is busy"
+        case .deferred:
+            guard let resume = circuitOpen else { return "the model is busy" }
+            let when = resume.map { "calls resume in \(Int($0.rounded(.up))) s" } ?? "a trial call is under way"
+            return "the model's server failed repeatedly; \(when)"
         case .ok: return "the model answered"
         }
     }
@@ -34,30 +41,54 @@ extension LLMService {
     /// Asks the model once (the caller holds a slot). The answer's text, trimmed and non-empty,
     /// or the failure classified by outcome. `json` asks for `response_format` `json_object`,
     /// with a system message saying the object's shape (OpenAI refuses JSON mode when no message
-    /// mentions JSON).
+    /// mentions JSON). Nothing is sent while the provider's circuit is open (`deferred`).
     func call(_ prompt: String, json: Bool = false, maxTokens: Int? = nil) -> Result<String, LLMCallFailure> {
+        let permit: CircuitBreaker.Permit?
+        switch circuit?.decide() {
+        case .go(let granted)?: permit = granted
+        case .refuse(let retryIn)?:
+            return .failure(
+                LLMCallFailure(
+                    outcome: .deferred, retryAfter: nil, message: "not called: the model's circuit is open",
+                    circuitOpen: .some(retryIn)))
+        case nil: permit = nil
+        }
         let system = json ? Self.dataInstruction + " " + Self.jsonInstruction : Self.dataInstruction
         let messages: [ChatMessage] = [.system(system), .user(prompt)]
         let request = ChatRequest(messages: messages, temperature: config.temperature, jsonObject: json, maxTokens: maxTokens)
+        let completion: ChatCompletion
         do {
-            // The model's text is redacted before anything reads, cuts or quotes it: an answer
-            // echoing the key must not carry it into a failure message, a log line or an alert.
-            let completion = try client.complete(request)
-            let text = redacted(completion.content).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !text.isEmpty else {
-                return .failure(LLMCallFailure(outcome: .invalidAnswer, retryAfter: nil, message: "the model answered nothing"))
-            }
-            guard completion.finishReason != "length" else {
-                // A text cut at the token limit is not stored or shown as if it were whole.
-                return .failure(
-                    LLMCallFailure(
-                        outcome: .invalidAnswer, retryAfter: nil,
-                        message:
-                            "the model's answer was cut at its length limit (\(maxTokens.map(String.init) ?? "default") tokens)"))
-            }
-            return .success(text)
+            completion = try client.complete(request)
         } catch {
+            if let permit { settleCircuit(permit, error) }
             return .failure(Self.classify(error, wallNow: clock.read().wall))
+        }
+        if let permit { circuit?.record(permit, reached: true) }
+        // The model's text is redacted before anything reads, cuts or quotes it: an answer
+        // echoing the key must not carry it into a failure message, a log line or an alert.
+        let text = redacted(completion.content).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else {
+            return .failure(LLMCallFailure(outcome: .invalidAnswer, retryAfter: nil, message: "the model answered nothing"))
+        }
+        guard completion.finishReason != "length" else {
+            // A text cut at the token limit is not stored or shown as if it were whole.
+            return .failure(
+                LLMCallFailure(
+                    outcome: .invalidAnswer, retryAfter: nil,
+                    message:
+                        "the model's answer was cut at its length limit (\(maxTokens.map(String.init) ?? "default") tokens)"))
+        }
+        return .success(text)
+    }
+
+    /// Settles the circuit after a call that threw `error`: no answer, a timeout, a 5xx or a body
+    /// that is not the API's are failures; any other status (a 4xx, a 429 with its `Retry-After`)
+    /// is the server answering; a call refused before it left (busy, bad request) was not made.
+    private func settleCircuit(_ permit: CircuitBreaker.Permit, _ error: LLMClientError) {
+        switch error {
+        case .timeout, .connection, .malformed: circuit?.record(permit, reached: false)
+        case .http(let status, _, _): circuit?.record(permit, reached: status < 500)
+        case .busy, .invalidRequest: circuit?.abandon(permit)
         }
     }
 

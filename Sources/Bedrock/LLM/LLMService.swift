@@ -17,7 +17,9 @@ import TradingCore
 /// - Journal and review (`write`): interactive calls on an API worker, ahead of background work.
 /// - Failures fall back (NEUTRAL, the template, UNAVAILABLE for interactive calls), are counted
 ///   on `/metrics` (`LLMMetrics`), honour `Retry-After`, and raise one `risk.alert`
-///   `LLM_UNAVAILABLE` per outage (`OutagePolicy`).
+///   `LLM_UNAVAILABLE` per outage (`OutagePolicy`). After `circuit.failure_threshold` calls in a
+///   row without an answer the provider's circuit opens: no call for `circuit.cooldown_s`, each
+///   falling back at once (`deferred`), then one probe (`call`).
 ///
 /// Threads: `llm.max_concurrency` scheduler threads (`bedrock-llm-N`) make the background calls,
 /// each with its own Redis connection; the news reader has its own. Every model call holds one
@@ -34,6 +36,8 @@ public final class LLMService: Sendable {
     let clock: any GatewayClock
     let metrics: LLMMetrics
     let work: LLMWork
+    /// The provider's circuit (`DependencyCircuits.llm`); nil: none (tests).
+    let circuit: SharedCircuitBreaker?
     let log = Logger(label: "bedrock.llm")
     /// Longest a journal or review call waits for a free slot before UNAVAILABLE.
     static let interactiveSlotWait = 10.0
@@ -43,10 +47,10 @@ public final class LLMService: Sendable {
     let instance = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
 
     /// A service for `config` (a provider must be set); reads the prompts (throws naming a bad
-    /// file). Nothing runs until `start`.
+    /// file). Every model call asks `circuit` first. Nothing runs until `start`.
     public init(
         config: GatewayConfig, ledger: Ledger, address: RedisAddress, registry: MetricsRegistry,
-        clock: any GatewayClock = SystemClock()
+        circuit: SharedCircuitBreaker? = nil, clock: any GatewayClock = SystemClock()
     ) throws(GatewayStartError) {
         let llm = config.llm
         precondition(llm.enabled, "LLMService needs llm.provider")
@@ -65,6 +69,7 @@ public final class LLMService: Sendable {
         newsStream = config.streamKey(for: .news)
         prefix = config.redis.prefix
         self.clock = clock
+        self.circuit = circuit
         metrics = LLMMetrics(registry: registry)
         let book = SentimentBook(
             config: SentimentBookConfig(

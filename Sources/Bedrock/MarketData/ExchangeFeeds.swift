@@ -16,11 +16,12 @@ final class ExchangeFeeds: Sendable {
     private let metrics: MarketDataMetrics
     private let log = Logger(label: "bedrock.market_data")
 
-    /// The clients and hub for the exchange markets among `markets`; `banned` raises
-    /// `EXCHANGE_BANNED` (from the worker thread whose call was refused).
+    /// The clients and hub for the exchange markets among `markets`; each exchange's REST calls
+    /// go through its circuit in `circuits`; `banned` raises `EXCHANGE_BANNED` (from the worker
+    /// thread whose call was refused).
     init(
         markets: [ConfiguredMarket], endpoints: [Exchange: ExchangeEndpoints], inboxes: [String: MarketInbox],
-        metrics: MarketDataMetrics, clock: any GatewayClock,
+        metrics: MarketDataMetrics, circuits: DependencyCircuits?, clock: any GatewayClock,
         banned: @escaping @Sendable (Exchange, Double) -> Void
     ) {
         var clients: [Exchange: HistoryClient] = [:]
@@ -31,6 +32,7 @@ final class ExchangeFeeds: Sendable {
             if clients[exchange] == nil {
                 clients[exchange] = HistoryClient(
                     exchange: exchange, endpoints: urls, pacer: SharedRequestPacer(exchange: exchange), clock: clock,
+                    circuit: circuits?[exchange.rawValue],
                     observer: { event in
                         switch event {
                         case .request(let exchange, let status):

@@ -26,7 +26,7 @@ final class MarketIngest: Sendable {
     /// The ingest of `config.marketData.markets`.
     init(
         config: GatewayConfig, address: RedisAddress, ledger: Ledger, metrics: MetricsRegistry,
-        clock: any GatewayClock = SystemClock()
+        circuits: DependencyCircuits? = nil, clock: any GatewayClock = SystemClock()
     ) throws {
         let m = config.marketData
         let board = board
@@ -43,7 +43,7 @@ final class MarketIngest: Sendable {
         markets = m.markets
         let inboxes = Dictionary(uniqueKeysWithValues: m.markets.map { ($0.topic, MarketInbox()) })
         let feeds = ExchangeFeeds(
-            markets: m.markets, endpoints: m.endpoints, inboxes: inboxes, metrics: series, clock: clock,
+            markets: m.markets, endpoints: m.endpoints, inboxes: inboxes, metrics: series, circuits: circuits, clock: clock,
             banned: { exchange, wait in Self.exchangeBanned(exchange, wait: wait, context: context) })
         self.feeds = feeds
         workers = m.markets.map { market in

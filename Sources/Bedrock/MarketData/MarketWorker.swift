@@ -1,3 +1,4 @@
+import Exchanges
 import Foundation
 import GatewayCore
 import JSONCodec
@@ -228,9 +229,18 @@ final class MarketWorker: @unchecked Sendable {
             let message = "\(name): history page from \(RFC3339.format(milliseconds: page.startTime)): \(error)"
             if message != lastFailure { log.warning("market data: \(message)") }
             lastFailure = message
+            if case .circuitOpen(_, let retryIn)? = error as? HistoryError {
+                // Nothing was sent: ask again when the cool-down ends (the first asker probes), or
+                // shortly while another market's probe runs; the feed's own backoff is untouched.
+                pendingFetch = (page, now() + (retryIn ?? Self.probeWait))
+                return
+            }
             apply(.pageFailed(page))
         }
     }
+
+    /// Seconds before asking again while another market's call probes the exchange's circuit.
+    private static let probeWait = 1.0
 
     private func append(_ bars: [MarketFeed.Appended]) {
         let historyTimes = Set(bars.filter(\.backfill).map(\.kline.openTime))

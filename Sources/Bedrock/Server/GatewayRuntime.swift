@@ -47,7 +47,11 @@ public enum GatewayRuntime {
             throw GatewayStartError("ledger: \(error)")
         }
         let models = ModelRegistry(ledger: ledger, arbiter: config.arbiter)
-        let llm = try startLLM(config: config, ledger: ledger, address: address, methods: methods, registry: registry)
+        let circuits = DependencyCircuits(
+            dependencies: dependencies(of: config), config: config.circuit, registry: registry)
+        methods.circuits = circuits
+        let llm = try startLLM(
+            config: config, ledger: ledger, address: address, methods: methods, registry: registry, circuits: circuits)
         if let llm { services.started("llm") { llm.stop() } }
         let jobs = JobsModule.register(
             in: methods, config: config, redis: address, metrics: registry,
@@ -65,7 +69,8 @@ public enum GatewayRuntime {
         if !config.marketData.markets.isEmpty {
             let ingest: MarketIngest
             do {
-                ingest = try MarketIngest(config: config, address: address, ledger: ledger, metrics: registry)
+                ingest = try MarketIngest(
+                    config: config, address: address, ledger: ledger, metrics: registry, circuits: circuits)
                 try ingest.start()
             } catch {
                 throw GatewayStartError("market data: \(error)")
@@ -112,6 +117,17 @@ public enum GatewayRuntime {
         }
         gateway.serve()
         log.info("bedrock: stopped")
+    }
+
+    /// The outside dependencies with a circuit: each exchange of a configured market, and the
+    /// LLM provider when one is set.
+    private static func dependencies(of config: GatewayConfig) -> Set<String> {
+        var names = Set<String>()
+        for market in config.marketData.markets {
+            if case .exchange(let exchange) = market.source { names.insert(exchange.rawValue) }
+        }
+        if config.llm.enabled { names.insert(DependencyCircuits.llm) }
+        return names
     }
 
     /// `server.public_dir` must be a directory: a gateway that would answer 404 to every page

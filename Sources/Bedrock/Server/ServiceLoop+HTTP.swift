@@ -125,6 +125,8 @@ extension ServiceLoop {
             ]
             // Informational: a stale market does not take the gateway out of service.
             if let marketData = methods.marketData { checks["market_data"] = marketData.readiness }
+            // Informational too: an open circuit means fallbacks, not an unusable gateway.
+            if let dependencies = methods.circuits?.readiness { checks["dependencies"] = dependencies }
             let body: JSONValue = [
                 "status": .string(up ? "ready" : "not_ready"), "checks": .object(checks),
                 "active_connections": .int(Int64(census.totalAuthenticated)),

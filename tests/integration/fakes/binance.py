@@ -56,7 +56,8 @@ class FakeBinance(FakeMarketServer):
 
     INTERVALS = INTERVALS
     CONTROL = {**FakeMarketServer.CONTROL, "force_429": {"retry_after_s": int},
-               "force_418": {"retry_after_s": int}, "used_weight": {}, "ping_all": {}}
+               "force_418": {"retry_after_s": int}, "fail_rest": {"status": int, "times": int},
+               "used_weight": {}, "ping_all": {}}
 
     def __init__(self, *, weight_limit: int = 6000, ban_s: int = 120, ping_interval_s: float | None = 20,
                  ping_timeout_s: float | None = 60, **kwargs: Any):
@@ -68,6 +69,7 @@ class FakeBinance(FakeMarketServer):
         self._backoff_until: int | None = None   # after a 429: sending before this earns a 418
         self._ban_until: int | None = None       # a 418 ban is on until this
         self._forced_429: int | None = None      # Retry-After (s) for the next request
+        self._failing: tuple[int, int] = (503, 0)  # (status, REST requests left to fail)
         self.combined: dict[ServerConnection, bool] = {}
         self.stream_names: dict[ServerConnection, list[str]] = {}
 
@@ -83,6 +85,15 @@ class FakeBinance(FakeMarketServer):
         """Bans now: every REST request gets 418 until `retry_after_s` have passed."""
         with self.lock:
             self._ban_until = self.clock.now_ms() + retry_after_s * 1000
+
+    def fail_rest(self, status: int = 503, times: int = 1) -> None:
+        """The next `times` REST requests fail with HTTP `status` (500-599) and Binance's
+        `-1001` "Internal error" body, as its servers answer an internal failure; `times=0`
+        ends a failure set earlier."""
+        if not 500 <= status <= 599 or times < 0:
+            raise ValueError("fail_rest needs a 5xx status and times >= 0")
+        with self.lock:
+            self._failing = (status, times)
 
     def used_weight(self) -> int:
         """Weight used in the current minute (what `X-MBX-USED-WEIGHT-1M` says)."""
@@ -107,6 +118,10 @@ class FakeBinance(FakeMarketServer):
 
     def rest(self, path: str, query: dict[str, str]) -> HttpAnswer:
         with self.lock:
+            status, left = self._failing
+            if left > 0:
+                self._failing = (status, left - 1)
+                return _error(status, -1001, "Internal error; unable to process your request. Please try again.")
             # "now" is read under the lock: a request read before a concurrent `force_*` took
             # it would otherwise be judged at a stale time (a 3 s ban answered `Retry-After: 4`).
             now = self.clock.now_ms()
