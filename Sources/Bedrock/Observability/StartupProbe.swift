@@ -37,11 +37,6 @@ public final class StartupProbe: Sendable {
         state.withLock { _ = $0.loopsRunning.insert(index) }
     }
 
-    /// True once every step is done.
-    var isStarted: Bool {
-        state.withLock { $0.redis && $0.scripts && $0.loopsRunning.count >= loops }
-    }
-
     /// The `/health/startup` answer: status code and body.
     func answer() -> (status: Int, body: JSONValue) {
         let s = state.withLock { $0 }
