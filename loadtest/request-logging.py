@@ -6,7 +6,10 @@ rounds (the order flipped each round, so drift on a shared machine falls on both
 a file, as under a service manager. Prints each run, the medians and the cost in %, and checks
 that the logged run wrote one `http request` line per answer.
 
-    loadtest/request-logging.py [--bin .build/release/bedrock] [--rounds 3] [--duration 10]
+    .build-py/venv/bin/python loadtest/request-logging.py [--bin .build/release/bedrock] [--rounds 3] \
+        [--duration 10] [--json FILE]
+
+(the venv of the integration tests: the script reuses their helpers).
 """
 import argparse
 import json
