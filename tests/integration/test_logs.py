@@ -4,6 +4,7 @@ line carrying the frame's `request_id`, every close a `ws close` line; lines rea
 shipper would (JSON parsed, text split into fields) and checked field by field."""
 import json
 import re
+import socket
 
 from helpers import wait_until
 
@@ -74,6 +75,12 @@ def test_json_lines_for_requests_socket_errors_and_closes(start_gateway):
         "info", welcome["session_id"], "sam", "NOT_FOUND"), logged
     closed = wait_for(gw, json_lines, "the client's close", msg="ws close", session_id=welcome["session_id"])
     assert (closed["code"], closed["reason"], closed["by"], closed["sub"]) == (4000, "done here", "client", "sam")
+
+    dropped, hello = gw.session("VIEWER", "dan")
+    dropped.conn.socket.shutdown(socket.SHUT_RDWR)  # gone without a close frame
+    lost = wait_for(gw, json_lines, "the dropped socket", msg="ws close", session_id=hello["session_id"])
+    assert (lost["code"], lost["reason"], lost["by"], lost["sub"]) == (1006, "connection lost", "client", "dan"), lost
+    dropped.close()
 
     first = gw.connect()
     first.send({"type": "auth", "token": "not.a.token"})
