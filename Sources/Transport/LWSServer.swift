@@ -25,6 +25,8 @@ public protocol LWSServerEvents: AnyObject {
     func receive(_ wsi: WSI, bytes: UnsafeRawBufferPointer, isFinal: Bool, isBinary: Bool) -> Int32
     /// The WebSocket connection can take one write (after `requestWritable()`).
     func writable(_ wsi: WSI) -> Int32
+    /// The peer sent a close frame: its `code` (1005 when it gave none) and `reason`.
+    func peerClosing(_ wsi: WSI, code: Int, reason: String)
     /// The WebSocket connection closed; `wsi` is invalid after this call.
     func closed(_ wsi: WSI)
     /// A `CONNECT` request (lws turns these into raw sockets): the complete HTTP response to
@@ -252,6 +254,15 @@ public final class LWSServer: LWSCallbackHandler, @unchecked Sendable {
                 isFinal: final, isBinary: lws_frame_is_binary(raw) != 0)
         case LWS_CALLBACK_SERVER_WRITEABLE:
             return events.writable(wsi)
+        case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+            var code = 1005
+            var why = ""
+            if let input, length >= 2 {
+                let bytes = UnsafeRawBufferPointer(start: input, count: length)
+                code = Int(bytes[0]) << 8 | Int(bytes[1])
+                why = String(decoding: bytes.dropFirst(2), as: UTF8.self)
+            }
+            events.peerClosing(wsi, code: code, reason: why)
         case LWS_CALLBACK_CLOSED:
             events.closed(wsi)
         case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:

@@ -15,6 +15,7 @@ final class LWSServerWakeTests: XCTestCase {
         func httpBodyComplete(_ wsi: WSI) -> Int32 { -1 }
         func httpWritable(_ wsi: WSI) -> Int32 { -1 }
         func httpClosed(_ wsi: WSI) {}
+        func peerClosing(_ wsi: WSI, code: Int, reason: String) {}
         func confirmUpgrade(_ wsi: WSI) -> Int32 { -1 }
         func established(_ wsi: WSI) {}
         func receive(_ wsi: WSI, bytes: UnsafeRawBufferPointer, isFinal: Bool, isBinary: Bool) -> Int32 { -1 }

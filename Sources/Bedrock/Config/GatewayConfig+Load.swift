@@ -191,6 +191,7 @@ extension GatewayConfig {
         c.log.level =
             warn ? .warning : LogLevel(rawValue: try raw.choice("log.level", default: "info", LogLevel.allCases.map(\.rawValue)))!
         c.log.format = LogFormat(rawValue: try raw.choice("log.format", default: "text", LogFormat.allCases.map(\.rawValue)))!
+        c.log.requests = try raw.bool("log.requests", default: c.log.requests)
         var l = Ledger()
         l.initialBalance = try raw.double("ledger.initial_balance", default: l.initialBalance, 0.01...10_000_000)
         l.commission = try raw.double("ledger.commission", default: l.commission, 0...0.1)

@@ -172,6 +172,9 @@ public struct GatewayConfig: Sendable, Equatable {
         public var level: LogLevel = .info
         /// `log.format`, default `text`.
         public var format: LogFormat = .text
+        /// `log.requests`, default true: one `http request` line per HTTP answer at `info` (the
+        /// probe routes at `debug`); false keeps only the request metrics.
+        public var requests = true
 
         public init() {}
     }

@@ -18,7 +18,7 @@ struct RawConfig {
         ],
         "redis": ["url", "prefix", "stream_maxlen", "pubsub_bridge", "replay_max", "command_timeout_ms"],
         "jwt": ["secret", "previous_secret", "public_key_file", "jwks_file", "issuer", "audience", "leeway_s"],
-        "log": ["level", "format"],
+        "log": ["level", "format", "requests"],
         "ledger": [
             "initial_balance", "commission", "risk_per_trade", "max_open_positions", "max_exposure",
             "min_reward_risk", "daily_loss_limit", "max_drawdown",

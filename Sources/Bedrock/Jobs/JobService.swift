@@ -181,7 +181,9 @@ public final class JobService: @unchecked Sendable {
     private func execute(_ job: Job, connection: inout RedisConnection?) {
         if job.control.stopReason == nil, let c = connection {
             do { try store.markRunning(id: job.id, on: c) } catch {
-                log.error("jobs: cannot record RUNNING", metadata: ["task_id": "\(job.id)", "error": "\(error)"])
+                log.error(
+                    "jobs: cannot record RUNNING",
+                    metadata: ["task_id": "\(job.id)", "kind": "\(job.request.kind.rawValue)", "error": "\(error)"])
             }
         }
         job.push(["type": "progress", "task_id": .string(job.id), "progress": 0.0])
@@ -268,7 +270,7 @@ public final class JobService: @unchecked Sendable {
             log.warning(
                 "jobs: job failed",
                 metadata: [
-                    "task_id": "\(job.id)", "kind": "\(job.request.kind.rawValue)", "reason": "\(reason ?? "unknown")",
+                    "task_id": "\(job.id)", "kind": "\(job.request.kind.rawValue)", "error": "\(reason ?? "unknown")",
                 ])
         }
         let headline = outcome.flatMap { JobHeadline.metrics(kind: job.request.kind, report: $0.report) }.map {
@@ -287,7 +289,8 @@ public final class JobService: @unchecked Sendable {
                 log.error(
                     "jobs: cannot record the final status",
                     metadata: [
-                        "task_id": "\(job.id)", "status": "\(status.rawValue)", "attempt": "\(attempt + 1)", "error": "\(error)",
+                        "task_id": "\(job.id)", "kind": "\(job.request.kind.rawValue)", "status": "\(status.rawValue)",
+                        "attempt": "\(attempt + 1)", "error": "\(error)",
                     ])
                 conn = nil
                 Thread.sleep(forTimeInterval: 0.3)

@@ -135,7 +135,8 @@ extension LLMService {
         do {
             prompt = try prompts.render(.sentiment, ask.promptValues(priceText: ask.price.map(Money.text)))
         } catch {
-            log.error("llm: sentiment prompt: \(error)")
+            log.error(
+                "llm: cannot render the prompt", metadata: ["task": "sentiment", "outcome": "prompt_error", "error": "\(error)"])
             _ = work.locked { s, now in s.book.failed(ask.id, at: now) }
             return
         }
@@ -159,7 +160,9 @@ extension LLMService {
                     try ledger.run("sentiment_update", NewsStreamEntry.request(shared, owner: instance), on: c)
                 }
             } catch {
-                log.error("llm: could not share the sentiment of \(ask.market): \(error)")
+                log.error(
+                    "llm: could not share the sentiment",
+                    metadata: ["task": "sentiment", "outcome": "redis_error", "market": "\(ask.market)", "error": "\(error)"])
             }
         case .failure(let failure):
             _ = work.locked { s, now in s.book.failed(ask.id, at: now) }
@@ -202,7 +205,9 @@ extension LLMService {
         do {
             prompt = try prompts.render(.explanation, Self.explanationValues(job.signal))
         } catch {
-            log.error("llm: explanation prompt: \(error)")
+            log.error(
+                "llm: cannot render the prompt",
+                metadata: ["task": "explanation", "outcome": "prompt_error", "error": "\(error)"])
             return
         }
         switch call(prompt, maxTokens: 400) {
@@ -216,7 +221,11 @@ extension LLMService {
                         "explain_signal", ["signal_id": .int(job.signalID), "explanation": .string(explanation)], on: c)
                 }
             } catch {
-                log.error("llm: could not store the explanation of signal \(job.signalID): \(error)")
+                log.error(
+                    "llm: could not store the explanation",
+                    metadata: [
+                        "task": "explanation", "outcome": "redis_error", "signal_id": "\(job.signalID)", "error": "\(error)",
+                    ])
             }
         case .failure(let failure):
             settle(.explanation, .failure(failure), redis: redis)
@@ -271,7 +280,9 @@ extension LLMService: LLMWriter {
             return text
         case .failure(let failure):
             settle(task, .failure(failure), redis: nil)
-            log.notice("llm: \(task.rawValue) failed (\(failure.outcome.rawValue)): \(failure.message)")
+            log.notice(
+                "llm: call failed",
+                metadata: ["task": "\(task.rawValue)", "outcome": "\(failure.outcome.rawValue)", "error": "\(failure.message)"])
             throw APIError(.unavailable, failure.publicMessage + "; try again shortly")
         }
     }

@@ -30,7 +30,9 @@ extension LLMService {
             metrics.count(task, f.outcome)
             // One line per outage at warning; each failed call only at debug, so an outage of hours
             // does not flood the log.
-            log.debug("llm: \(task.rawValue) call failed (\(f.outcome.rawValue)): \(f.message)")
+            log.debug(
+                "llm: call failed",
+                metadata: ["task": "\(task.rawValue)", "outcome": "\(f.outcome.rawValue)", "error": "\(f.message)"])
         }
         guard !pending.isEmpty else { return }
         let connection = redis ?? LazyRedisConnection(address: address)
@@ -38,7 +40,9 @@ extension LLMService {
             do {
                 _ = try connection.with { c in try ledger.run("llm_alert", write, on: c) }
             } catch {
-                log.error("llm: could not record the outage in Redis (retried after the next call): \(error)")
+                log.error(
+                    "llm: could not record the outage in Redis (retried after the next call)",
+                    metadata: ["task": "llm_alert", "outcome": "redis_error", "error": "\(error)"])
                 let unwritten = Array(pending[index...])
                 work.locked { s, _ in
                     s.outageWrites.insert(contentsOf: unwritten, at: 0)
@@ -60,7 +64,9 @@ extension LLMService {
         case .unavailable(let task, let outcome, _):
             guard case .failure(let f) = result else { return nil }
             let message = "the LLM failed (\(outcome.rawValue)) on a \(task.rawValue) call: \(f.message)"
-            log.warning("llm: model unavailable, falling back until it answers: \(message)")
+            log.warning(
+                "llm: model unavailable, falling back until it answers",
+                metadata: ["task": "\(task.rawValue)", "outcome": "\(outcome.rawValue)", "error": "\(f.message)"])
             return ["task": .string(task.rawValue), "outcome": .string(outcome.rawValue), "message": .string(message)]
         case .recovered:
             log.info("llm: the model answers again")

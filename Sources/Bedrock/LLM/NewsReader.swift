@@ -28,7 +28,9 @@ final class NewsReader: Sendable {
                 backoff = 0.1
             } catch {
                 guard service.running else { return }
-                service.log.warning("llm: news stream read failed: \(error); retrying in \(backoff) s")
+                service.log.warning(
+                    "llm: news stream read failed; retrying",
+                    metadata: ["task": "news", "outcome": "redis_error", "error": "\(error)", "retry_s": "\(backoff)"])
                 Thread.sleep(forTimeInterval: backoff)
                 backoff = min(5, backoff * 2)
             }

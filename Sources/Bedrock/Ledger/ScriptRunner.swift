@@ -65,6 +65,12 @@ public final class ScriptRunner: Sendable {
         return try reply.checked()
     }
 
+    /// `SCRIPT LOAD` every script now (the gateway's startup, so `/health/startup` can say they
+    /// are in); later runs use the cached SHAs.
+    public func loadAll(on connection: RedisConnection) throws {
+        for (name, source) in sources { _ = try load(name, source, on: connection) }
+    }
+
     private func load(_ name: String, _ source: String, on connection: RedisConnection) throws -> String {
         let reply = try connection.command(["SCRIPT", "LOAD", source]).checked()
         guard let sha = reply.string else { throw LedgerError.scripts("SCRIPT LOAD answered \(reply)") }

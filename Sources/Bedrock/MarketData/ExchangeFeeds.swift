@@ -39,9 +39,18 @@ final class ExchangeFeeds: Sendable {
                             metrics.request(exchange: exchange.rawValue, status: status.rawValue)
                         case .rateLimited(let exchange, let wait):
                             log.warning(
-                                "market data: \(exchange) rate limit reached; nothing is sent for \(Int(wait.rounded(.up))) s")
+                                "market data: rate limit reached; nothing is sent meanwhile",
+                                metadata: [
+                                    "exchange": "\(exchange)", "what": "rest", "error": "rate limited",
+                                    "wait_s": "\(Int(wait.rounded(.up)))",
+                                ])
                         case .banned(let exchange, let wait):
-                            log.error("market data: \(exchange) banned this IP; nothing is sent for \(Int(wait.rounded(.up))) s")
+                            log.error(
+                                "market data: the exchange banned this IP; nothing is sent meanwhile",
+                                metadata: [
+                                    "exchange": "\(exchange)", "what": "rest", "error": "banned",
+                                    "wait_s": "\(Int(wait.rounded(.up)))",
+                                ])
                             banned(exchange, wait)
                         case .rejected(_, _, _, let reason, _):
                             metrics.rejected(reason.rawValue)
@@ -76,17 +85,32 @@ final class ExchangeFeeds: Sendable {
             case .connected(let s):
                 post(s, .streamConnected)
             case .disconnected(let s, let reason):
-                log.info("market data: \(s) stream down: \(reason)")
+                log.info(
+                    "market data: stream down",
+                    metadata: [
+                        "market": "\(s.symbol.id)", "interval": "\(s.interval.rawValue)", "exchange": "\(s.exchange)",
+                        "what": "stream", "error": "\(reason)",
+                    ])
                 post(s, .streamDisconnected)
             case .closedBar(let s, let kline, _):
                 post(s, .liveBar(kline))
             case .rejected(_, let reason, _):
                 metrics.rejected(reason.rawValue)
             case .subscribeFailed(let s, let reason):
-                log.error("market data: \(s.exchange) refused the stream of \(s.symbol.id) \(s.interval.rawValue): \(reason)")
+                log.error(
+                    "market data: the exchange refused the stream",
+                    metadata: [
+                        "market": "\(s.symbol.id)", "interval": "\(s.interval.rawValue)", "exchange": "\(s.exchange)",
+                        "what": "subscribe", "error": "\(reason)",
+                    ])
             case .reconnecting(let exchange, _, let after, let reason):
                 metrics.reconnected(exchange: exchange.rawValue)
-                log.info("market data: \(exchange) stream reconnects in \(String(format: "%.1f", after)) s (\(reason))")
+                log.info(
+                    "market data: stream reconnects",
+                    metadata: [
+                        "exchange": "\(exchange)", "what": "stream", "error": "\(reason)",
+                        "retry_s": "\(String(format: "%.1f", after))",
+                    ])
             }
         }
     }

@@ -162,7 +162,14 @@ final class MarketWorker: @unchecked Sendable {
     /// second (nothing the feed believed appended is trusted).
     private func failed(_ doing: String, _ error: any Error) {
         let message = "\(name): \(doing): \(error)"
-        if message != lastFailure { log.warning("market data: \(message); retrying") }
+        if message != lastFailure {
+            log.warning(
+                "market data: ingest failed; retrying",
+                metadata: [
+                    "market": "\(id)", "interval": "\(interval)", "exchange": "\(market.source)", "what": "\(doing)",
+                    "error": "\(error)",
+                ])
+        }
         lastFailure = message
         redis = nil
         stopFeed()
@@ -227,7 +234,14 @@ final class MarketWorker: @unchecked Sendable {
             apply(.page(page, bars: bars))
         } catch {
             let message = "\(name): history page from \(RFC3339.format(milliseconds: page.startTime)): \(error)"
-            if message != lastFailure { log.warning("market data: \(message)") }
+            if message != lastFailure {
+                log.warning(
+                    "market data: ingest failed",
+                    metadata: [
+                        "market": "\(id)", "interval": "\(interval)", "exchange": "\(market.source)",
+                        "what": "history page from \(RFC3339.format(milliseconds: page.startTime))", "error": "\(error)",
+                    ])
+            }
             lastFailure = message
             if case .circuitOpen(_, let retryIn)? = error as? HistoryError {
                 // Nothing was sent: ask again when the cool-down ends (the first asker probes), or
@@ -295,7 +309,12 @@ final class MarketWorker: @unchecked Sendable {
                     "exchange": .string(market.source.description), "message": .string(message),
                     "value": .number(value), "limit": .number(0), "details": .object(details),
                 ], on: connection())
-            log.warning("market data: \(code): \(message)")
+            log.warning(
+                "market data: alert",
+                metadata: [
+                    "market": "\(id)", "interval": "\(interval)", "exchange": "\(market.source)", "what": "\(code)",
+                    "error": "\(message)",
+                ])
         } catch {
             failed("raising \(code)", error)
         }

@@ -145,7 +145,7 @@ struct LogLine {
     }
 
     /// A `text` value: as it is, or quoted when it is empty or has spaces, controls or quotes.
-    private mutating func textValue(_ value: String) {
+    mutating func textValue(_ value: String) {
         if value.isEmpty || value.utf8.contains(where: { $0 <= 0x20 || $0 == 0x22 }) {
             quoted(value)
         } else {
@@ -185,7 +185,7 @@ struct LogLine {
     }
 
     /// `s` as a JSON string literal.
-    private mutating func quoted(_ s: String) {
+    mutating func quoted(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
         for byte in s.utf8 {
             switch byte {
@@ -207,7 +207,7 @@ struct LogLine {
     private func hex(_ n: UInt8) -> UInt8 { n < 10 ? UInt8(ascii: "0") + n : UInt8(ascii: "a") + n - 10 }
 
     /// `n` in decimal, zero-padded to `width`.
-    private mutating func digits(_ n: Int, _ width: Int) {
+    mutating func digits(_ n: Int, _ width: Int) {
         var divisor = 1
         for _ in 1..<width { divisor *= 10 }
         var rest = n

@@ -14,6 +14,10 @@ final class Connection {
     var outbound: OutboundQueue<SharedFrame>
     /// Fragments of a message not yet complete.
     var partial: [UInt8] = []
+    /// The close frame the peer sent (code, reason), if it sent one.
+    var peerClose: (code: Int, reason: String)?
+    /// True once its `ws close` line is written: one line per connection.
+    var closeLogged = false
     /// Counted in `active_connections` (authenticated).
     var counted = false
     /// The peer's address (normalised, `ConnectionBudget`): its share of the per-address limit.

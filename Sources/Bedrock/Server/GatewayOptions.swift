@@ -6,12 +6,15 @@ import Transport
 struct GatewayOptions: Sendable {
     /// `server.*` as loaded and validated.
     let server: GatewayConfig.Server
+    /// `log.*`: what the access log writes.
+    let log: GatewayConfig.Log
     /// Where the loops read the time (tests inject a `ManualClock`).
     var clock: any GatewayClock
 
     /// Options from validated configuration.
     init(_ config: GatewayConfig, clock: any GatewayClock = SystemClock()) {
         server = config.server
+        log = config.log
         self.clock = clock
     }
 

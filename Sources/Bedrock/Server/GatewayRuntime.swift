@@ -46,6 +46,9 @@ public enum GatewayRuntime {
         } catch {
             throw GatewayStartError("ledger: \(error)")
         }
+        let startup = StartupProbe(loops: config.server.effectiveServiceThreads)
+        startup.start(address: address, scripts: ledger.scripts, timeout: config.redis.commandTimeout)
+        services.started("startup probe") { startup.stop(timeout: config.redis.commandTimeout) }
         let models = ModelRegistry(ledger: ledger, arbiter: config.arbiter)
         let circuits = DependencyCircuits(
             dependencies: dependencies(of: config), config: config.circuit, registry: registry)
@@ -103,6 +106,7 @@ public enum GatewayRuntime {
         let devSignIn = config.mode == .dev ? DevSignIn(signer: JWTSigner(config: config)) : nil
         gateway.configure { loop in
             loop.devSignIn = devSignIn
+            loop.startup = startup
         }
         relay.gateway = gateway
         try gateway.bind()

@@ -23,8 +23,11 @@ extension ServiceLoop {
         else { return ServiceLoop.maxBodyBytes }
         return ServiceLoop.maxModelImportBytes
     }
-    /// The routes for load balancers and scrapers: GET and HEAD only.
-    static let probeRoutes: Set<String> = ["/health", "/ready", "/metrics"]
+    /// The routes for load balancers, kubelets and scrapers: no auth, GET and HEAD only, their
+    /// access lines at `debug` (`AccessLog.isProbe`).
+    static let probeRoutes: Set<String> = [
+        "/health", "/ready", "/metrics", "/health/live", "/health/ready", "/health/startup",
+    ]
 
     func httpRequest(_ wsi: WSI, path: String) -> Int32 {
         if let earlier = exchanges[wsi] { forget(earlier) }  // its late answer has nowhere to go
@@ -117,21 +120,13 @@ extension ServiceLoop {
             var health = HTTPResponse.json(200, ["status": "healthy"])
             if offersDevSignIn(exchange) { health.headers = [("x-dev-sign-in:", "available")] }
             return respond(exchange, route: "/health", health)
-        case "/ready":
-            let redisUp = source.isUp && methods.redisAnswering
-            let up = redisUp && !shuttingDown
-            var checks: JSONObject = [
-                "redis": .string(redisUp ? "up" : "down"), "event_loop": "up", "accepting": .bool(!shuttingDown),
-            ]
-            // Informational: a stale market does not take the gateway out of service.
-            if let marketData = methods.marketData { checks["market_data"] = marketData.readiness }
-            // Informational too: an open circuit means fallbacks, not an unusable gateway.
-            if let dependencies = methods.circuits?.readiness { checks["dependencies"] = dependencies }
-            let body: JSONValue = [
-                "status": .string(up ? "ready" : "not_ready"), "checks": .object(checks),
-                "active_connections": .int(Int64(census.totalAuthenticated)),
-            ]
-            return respond(exchange, route: "/ready", .json(up ? 200 : 503, body))
+        case "/health/live":
+            return respond(exchange, route: path, .json(200, ["status": "alive"]))
+        case "/ready", "/health/ready":
+            return respond(exchange, route: path, readiness())
+        case "/health/startup":
+            let (status, body) = startup?.answer() ?? (200, ["status": "started"])
+            return respond(exchange, route: path, .json(status, body))
         case "/metrics":
             if let expected = options.server.metricsToken,
                 !HTTPRequestCheck.constantTimeEquals(HTTPExchange.bearerToken(exchange.wsi) ?? "", expected)
@@ -167,6 +162,25 @@ extension ServiceLoop {
             return respond(exchange, route: "static", .error(.notFound, "no such file: \(path)", requestID: id))
         }
         return serveFile(exchange, file.path, file.contentType)
+    }
+
+    /// The answer of `/ready` and `/health/ready` (one code path): 200 `ready` while Redis
+    /// answers and the gateway is not shutting down, else 503 `not_ready`.
+    private func readiness() -> HTTPResponse {
+        let redisUp = source.isUp && methods.redisAnswering
+        let up = redisUp && !shuttingDown
+        var checks: JSONObject = [
+            "redis": .string(redisUp ? "up" : "down"), "event_loop": "up", "accepting": .bool(!shuttingDown),
+        ]
+        // Informational: a stale market does not take the gateway out of service.
+        if let marketData = methods.marketData { checks["market_data"] = marketData.readiness }
+        // Informational too: an open circuit means fallbacks, not an unusable gateway.
+        if let dependencies = methods.circuits?.readiness { checks["dependencies"] = dependencies }
+        let body: JSONValue = [
+            "status": .string(up ? "ready" : "not_ready"), "checks": .object(checks),
+            "active_connections": .int(Int64(census.totalAuthenticated)),
+        ]
+        return .json(up ? 200 : 503, body)
     }
 
     /// `/metrics`: every loop publishes its counters and samples its gauges on its own thread;
@@ -416,19 +430,16 @@ extension ServiceLoop {
         return options.corsOrigins.contains(origin) ? origin : nil
     }
 
-    /// Count the answered request and write its access line at `debug` (built only when `debug`
-    /// is on: at tens of thousands of requests a second the line cost ~8 % of the gateway's CPU).
+    /// Count the answered request and write its access line (`AccessLog`: `info`, the probe
+    /// routes at `debug`, nothing with `log.requests` false).
     private func record(_ exchange: HTTPExchange, route: String, status: Int) {
         let seconds = now() - exchange.started
         metrics.observeHTTP(route: route, status: status, seconds: seconds)
-        guard log.logLevel <= .debug else { return }
-        log.debug(
-            "http request",
-            metadata: [
-                "request_id": .string(exchange.requestID), "method": .string(exchange.method),
-                "path": .string(exchange.pathWithoutQuery), "status": .stringConvertible(status),
-                "duration_ms": .stringConvertible((seconds * 1_000_000).rounded() / 1000),
-                "sub": .string(exchange.subject ?? ""),
-            ])
+        let path = exchange.pathWithoutQuery
+        guard accessLog.wants(path) else { return }
+        accessLog.write(
+            AccessEntry(
+                requestID: exchange.requestID, method: exchange.method, path: path, status: status,
+                micros: Int((seconds * 1_000_000).rounded()), subject: exchange.subject ?? ""))
     }
 }

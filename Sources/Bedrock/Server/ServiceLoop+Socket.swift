@@ -28,8 +28,18 @@ extension ServiceLoop {
         return 0
     }
 
+    /// Refuse the upgrade with an HTTP error, its access line written like any HTTP answer's
+    /// (so the `request_id` of a refused token is in the log).
     private func reject(_ exchange: HTTPExchange, _ code: ErrorCode, _ message: String) -> Int32 {
         exchange.response = HTTPResponse.error(code, message, requestID: exchange.requestID)
+        exchange.path = exchange.wsi.header(.getURI) ?? "/"
+        let path = exchange.pathWithoutQuery
+        if accessLog.wants(path) {
+            accessLog.write(
+                AccessEntry(
+                    requestID: exchange.requestID, method: exchange.wsi.requestMethod, path: path,
+                    status: code.httpStatus, micros: 0, subject: ""))
+        }
         return exchange.writeResponse(corsOrigin: nil, upgradeRefusal: true) ? 1 : -1
     }
 
@@ -56,7 +66,9 @@ extension ServiceLoop {
         guard let connection = connection(of: wsi), connection.outbound.closing == nil else { return 0 }
         if connection.partial.count + bytes.count > limits.maxFrameBytes {
             connection.partial = []
-            wsi.setCloseReason(CloseCode.tooLarge.rawValue, "frame larger than \(limits.maxFrameBytes) bytes")
+            let reason = "frame larger than \(limits.maxFrameBytes) bytes"
+            logClose(connection, code: Int(CloseCode.tooLarge.rawValue), reason: reason, by: "server")
+            wsi.setCloseReason(CloseCode.tooLarge.rawValue, reason)
             return -1
         }
         if isFinal && connection.partial.isEmpty {
@@ -219,16 +231,28 @@ extension ServiceLoop {
         guard connection.outbound.beginClose(code, reason, notBefore: linger > 0 ? now() + linger : 0) else { return }
         connection.wsi.killAfter(seconds: Int(linger.rounded(.up)) + 3)  // a choked socket never gets writable
         metrics.close(code)
-        if log.logLevel <= .info {
-            log.info(
-                "ws close",
-                metadata: [
-                    "session_id": .string(connection.machine.sessionID),
-                    "sub": .string(connection.machine.identity?.subject ?? ""),
-                    "code": .stringConvertible(Int(code.rawValue)), "reason": .string(reason),
-                ])
-        }
+        logClose(connection, code: Int(code.rawValue), reason: reason, by: "server")
         connection.wsi.requestWritable()
+    }
+
+    /// The connection's one `ws close` line (SPEC §13): who closed it (`server` or `client`),
+    /// the code and the reason.
+    private func logClose(_ connection: Connection, code: Int, reason: String, by: String) {
+        guard !connection.closeLogged else { return }
+        connection.closeLogged = true
+        guard log.logLevel <= .info else { return }
+        log.info(
+            "ws close",
+            metadata: [
+                "session_id": .string(connection.machine.sessionID),
+                "sub": .string(connection.machine.identity?.subject ?? ""),
+                "code": .stringConvertible(code), "reason": .string(reason), "by": .string(by),
+            ])
+    }
+
+    /// The peer sent a close frame: kept for the connection's `ws close` line.
+    func peerClosing(_ wsi: WSI, code: Int, reason: String) {
+        connection(of: wsi)?.peerClose = (code, String(reason.prefix(123)))
     }
 
     /// The open connection of `wsi`, through the pointer `established` stored with it (the
@@ -288,6 +312,9 @@ extension ServiceLoop {
         wsi.setUserData(nil)
         guard let connection = connections.removeValue(forKey: wsi) else { return }
         sessions[connection.serial] = nil
+        // A close the gateway did not start: the client's close frame, or 1006 when none came.
+        let peer = connection.peerClose ?? (code: 1006, reason: "connection lost")
+        logClose(connection, code: peer.code, reason: peer.reason, by: "client")
         census.closed(on: index, wasAuthenticated: connection.counted, address: connection.address)
         for topic in connection.machine.subscriptions { unsubscribe(connection, topic: topic) }
         connection.outbound.dropAll()

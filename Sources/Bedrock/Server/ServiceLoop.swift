@@ -22,8 +22,10 @@ public final class ServiceLoop: @unchecked Sendable {
     let metrics: GatewayMetrics
     /// The gauges computed when `/metrics` is scraped.
     let gauges: GatewayGauges
-    /// HTTP access and socket close lines (SPEC §13).
+    /// Socket close lines (SPEC §13).
     let log = Logger(label: "bedrock.gateway")
+    /// The `http request` line of every HTTP answer (SPEC §13).
+    let accessLog: AccessLog
     /// Monotonic time for deadlines, wall time for token expiry and timestamps.
     let clock: GatewayClock
     /// This loop's place in its group (0 listens and hands connections to the others).
@@ -55,6 +57,8 @@ public final class ServiceLoop: @unchecked Sendable {
     let outboundPolicy: OutboundPolicy
     /// Dev sign-in (`/dev/token`); set only in dev mode.
     var devSignIn: DevSignIn?
+    /// What `/health/startup` waits for (set before serving; without one it answers `started`).
+    var startup: StartupProbe?
     var shuttingDown = false
     var shutdownDeadline = 0.0
     /// Connections fan-out queued frames for in the current bridge batch (see `flushStaged`);
@@ -75,6 +79,7 @@ public final class ServiceLoop: @unchecked Sendable {
         metrics = GatewayMetrics(registry: registry)
         gauges = GatewayGauges(registry: registry, loops: census.loops)
         self.methods = methods
+        accessLog = AccessLog(options.log)
         limits = options.limits
         clock = options.clock
         outboundPolicy = .gateway(sendQueueMax: options.limits.sendQueueMax)
@@ -97,6 +102,7 @@ public final class ServiceLoop: @unchecked Sendable {
     /// Run the loop on the calling thread until shutdown completes.
     func serve() {
         affinity.claim()
+        post { [self] in startup?.loopRunning(index) }  // runs once the loop serves its inbox
         server.run()
     }
 

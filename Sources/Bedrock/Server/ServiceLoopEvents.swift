@@ -21,6 +21,7 @@ final class ServiceLoopEvents: LWSServerEvents {
         gateway.receive(wsi, bytes: bytes, isFinal: isFinal, isBinary: isBinary)
     }
     func writable(_ wsi: WSI) -> Int32 { gateway.writable(wsi) }
+    func peerClosing(_ wsi: WSI, code: Int, reason: String) { gateway.peerClosing(wsi, code: code, reason: reason) }
     func closed(_ wsi: WSI) { gateway.closed(wsi) }
     func tunnelRefusal() -> [UInt8] { gateway.tunnelRefusal() }
     func wokenUp() { gateway.wokenUp() }
