@@ -160,6 +160,8 @@ extension GatewayConfig {
         r.streamMaxlen = try raw.int("redis.stream_maxlen", default: r.streamMaxlen, 1...1_000_000_000)
         r.replayMax = try raw.int("redis.replay_max", default: r.replayMax, 1...10_000_000)
         r.commandTimeoutMs = try raw.int("redis.command_timeout_ms", default: r.commandTimeoutMs, 10...600_000)
+        r.minReplicasToAck = try raw.int("redis.min_replicas_to_ack", default: r.minReplicasToAck, 0...100)
+        r.replicaAckTimeoutMs = try raw.int("redis.replica_ack_timeout_ms", default: r.replicaAckTimeoutMs, 1...600_000)
         // Each topic as its canonical name (`klines:btc-usdt:1h` is `klines:BTCUSDT:1h`, the
         // name subscribers hold).
         r.pubsubBridge = [:]
