@@ -6,13 +6,17 @@ extension RedisConnection {
     /// A connection to the master of `service`, with `address`'s password and database: asks each
     /// Sentinel in turn (`SENTINEL get-master-addr-by-name`), connects to the server it names and
     /// keeps the connection when that server's `ROLE` is `master`; otherwise (Sentinel down, no
-    /// answer, master unreachable, or not a master yet — a failover in progress) asks the next.
+    /// answer, master unreachable, or not a master yet — a failover in progress) asks the next,
+    /// skipping a server already tried.
     /// Throws `.connect` listing what each Sentinel answered when none led to a master.
     static func connectToMaster(
         of service: SentinelService, address: RedisAddress, connectTimeout: Double, readTimeout: Double?,
         deadline: ContinuousClock.Instant?
     ) throws(RedisError) -> RedisConnection {
         var failures: [String] = []
+        // A master that could not be reached is not tried again when the next Sentinel names it
+        // too (a dead host would cost a connect timeout per Sentinel).
+        var tried: Set<String> = []
         for index in service.watch.order(count: service.sentinels.count) {
             let node = service.sentinels[index]
             let master: SentinelService.Node
@@ -20,6 +24,10 @@ extension RedisConnection {
                 master = try askSentinel(node, for: service, connectTimeout: connectTimeout, deadline: deadline)
             } catch {
                 failures.append("sentinel \(node): \(error)")
+                continue
+            }
+            guard tried.insert(master.description).inserted else {
+                failures.append("sentinel \(node) named \(master) too")
                 continue
             }
             let server = RedisAddress(host: master.host, port: master.port, password: address.password, db: address.db)

@@ -5,7 +5,8 @@
 the replica and the two other Sentinels (so a failover can start as soon as the master dies).
 The Sentinels call the master down after `down_after_ms` (1 s by default) and fail over with a
 quorum of 2. `kill_master()` kills the current master with SIGKILL (no shutdown, no last sync);
-`wait_failover(old_port)` waits until every Sentinel names a new master whose ROLE is master.
+`wait_failover(old_port)` waits until every Sentinel names a new master whose ROLE is master;
+`restart(port)` brings a killed server back (empty), for the Sentinels to make it a replica.
 `pytest` fixture: `sentinel_cluster` (stopped at teardown, every process killed).
 """
 
@@ -40,7 +41,7 @@ class SentinelCluster:
         exe = shutil.which("redis-server")
         assert exe, "redis-server not on PATH (apt-get install redis-server)"
         d = self.dir / f"redis-{port}"
-        d.mkdir()
+        d.mkdir(exist_ok=True)
         self.servers[port] = subprocess.Popen(
             [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(d), "--logfile", str(d / "redis.log"), *extra],
@@ -128,6 +129,11 @@ class SentinelCluster:
         proc.send_signal(sig_mod.SIGKILL)
         proc.wait(5)
         return port
+
+    def restart(self, port: int) -> None:
+        """Starts a server again on `port` (empty: no persistence); the Sentinels turn it into a
+        replica of the current master when they see it."""
+        self._server(port)
 
     def wait_failover(self, old_port: int, timeout: float = 20) -> int:
         """Waits until the Sentinels agree on a new master that answers ROLE master; its port."""
