@@ -204,7 +204,7 @@ final class ConfigTests: XCTestCase {
             ),
             (
                 nil, ["BEDROCK_REDIS_URL": "http://x"],
-                #"config: redis.url: must be "embedded", redis://[:password@]host:port[/db] or unix:///path, got "http://x" (from BEDROCK_REDIS_URL)"#
+                #"config: redis.url: must be "embedded", redis://[:password@]host:port[/db], unix:///path or redis-sentinel://host:port[,host:port...]/MASTER, got "http://x" (from BEDROCK_REDIS_URL)"#
             ),
             (
                 nil, ["BEDROCK_REDIS_URL": "redis://host:99999"],
@@ -435,6 +435,10 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.redis.replicaAckTimeoutMs, 250)
         XCTAssertThrowsError(try load(#"{"mode":"dev","redis":{"min_replicas_to_ack":-1}}"#)) {
             XCTAssertTrue("\($0)".contains("redis.min_replicas_to_ack"), "\($0)")
+        }
+        let slowWait = #"{"mode":"dev","redis":{"min_replicas_to_ack":1,"replica_ack_timeout_ms":2000}}"#
+        XCTAssertThrowsError(try load(slowWait)) {
+            XCTAssertTrue("\($0)".contains("must be below redis.command_timeout_ms (2000)"), "\($0)")
         }
     }
 }
