@@ -61,7 +61,7 @@ APT_PACKAGES      := libwebsockets-dev libjansson-dev libhiredis-dev libjwt-dev 
 # tests/integration/test_report_pdf.py); the validators of `make deploy-check`: prometheus
 # (promtool), nginx (nginx -t), systemd (systemd-analyze verify), docker-compose (docker-compose
 # config: the Compose specification's schema, no Docker daemon needed).
-APT_TEST_PACKAGES := openssl chromium chromium-driver eslint poppler-utils prometheus nginx systemd docker-compose
+APT_TEST_PACKAGES := openssl chromium chromium-driver eslint poppler-utils prometheus nginx systemd docker-compose redis-sentinel
 
 # Python tools for the integration tests, in a private virtual environment (pinned in
 # tests/integration/requirements.txt). Lives under .build-py/, which git ignores.

@@ -18,9 +18,16 @@ public final class RedisConnection: @unchecked Sendable {
     // connection (documented contract above); hiredis keeps no global state, so handing the
     // object over between threads with a happens-before edge (a queue, a lock) is sound.
     private let context: UnsafeMutablePointer<redisContext>
-    /// The address this connection was opened to.
+    /// False once another connection took the context over (`init(adopting:as:)`): then that
+    /// one frees it.
+    private var ownsContext = true
+    /// The address this connection was opened to (for a Sentinel address, that address: see
+    /// `server` for the master it reached).
     public let address: RedisAddress
-    /// True once an I/O or protocol error has made the connection unusable.
+    /// The server this connection talks to: `address` itself, or the master a Sentinel named.
+    public let server: RedisAddress
+    /// True once an I/O or protocol error, or a reply saying the server is no longer a usable
+    /// master (`READONLY`, `MASTERDOWN`: a failover), has made the connection unusable.
     public private(set) var isBroken = false
     /// Seconds a reply may take when no deadline is set (nil: forever).
     private var readTimeout: Double?
@@ -32,20 +39,38 @@ public final class RedisConnection: @unchecked Sendable {
     /// the connection like any timeout. `RedisPool` sets it from `RedisDeadline.current`.
     public var deadline: ContinuousClock.Instant?
 
-    /// Connects, then sends `AUTH` and `SELECT` when the address asks for them.
+    /// Connects, then sends `AUTH` and `SELECT` when the address asks for them. A Sentinel
+    /// address first asks its Sentinels, in turn, where the master is, and keeps the first
+    /// connection whose `ROLE` is `master` (see `SentinelService`).
     /// - Parameter connectTimeout: seconds allowed for the TCP/unix connect.
     /// - Parameter readTimeout: seconds a reply may take before the call fails with `.io`
     ///   (nil: wait forever). Keep it longer than any `BLOCK` you send.
     /// - Parameter deadline: the initial `deadline` (it bounds `AUTH` and `SELECT` too).
-    public init(
+    public convenience init(
         _ address: RedisAddress, connectTimeout: Double = 2, readTimeout: Double? = 5,
         deadline: ContinuousClock.Instant? = nil
+    ) throws(RedisError) {
+        guard case .sentinel(let service) = address.transport else {
+            try self.init(direct: address, connectTimeout: connectTimeout, readTimeout: readTimeout, deadline: deadline)
+            return
+        }
+        let master = try RedisConnection.connectToMaster(
+            of: service, address: address, connectTimeout: connectTimeout, readTimeout: readTimeout,
+            deadline: deadline)
+        self.init(adopting: master, as: address)
+    }
+
+    /// Connects to a TCP or unix address (a Sentinel address is refused here).
+    private init(
+        direct address: RedisAddress, connectTimeout: Double, readTimeout: Double?,
+        deadline: ContinuousClock.Instant?
     ) throws(RedisError) {
         let tv = RedisConnection.makeTimeval(seconds: connectTimeout)
         let ctx: UnsafeMutablePointer<redisContext>?
         switch address.transport {
         case .tcp(let host, let port): ctx = redisConnectWithTimeout(host, Int32(port), tv)
         case .unix(let path): ctx = redisConnectUnixWithTimeout(path, tv)
+        case .sentinel: throw .invalidArgument("\(address): a Sentinel address names no server")
         }
         guard let ctx else { throw .connect("\(address): out of memory") }
         if ctx.pointee.err != 0 {
@@ -55,6 +80,7 @@ public final class RedisConnection: @unchecked Sendable {
         }
         self.context = ctx
         self.address = address
+        self.server = address
         self.deadline = deadline
         do {
             try setReadTimeout(readTimeout)
@@ -69,7 +95,19 @@ public final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    deinit { redisFree(context) }
+    /// Takes over `other`'s context (which `other` will not free), presenting it as `address`.
+    private init(adopting other: RedisConnection, as address: RedisAddress) {
+        other.ownsContext = false
+        context = other.context
+        self.address = address
+        server = other.server
+        isBroken = other.isBroken
+        readTimeout = other.readTimeout
+        timeoutCut = other.timeoutCut
+        deadline = other.deadline
+    }
+
+    deinit { if ownsContext { redisFree(context) } }
 
     /// Sets the socket read/write timeout (nil or 0: none). A command that times out fails with
     /// `.io` and breaks the connection, so a blocking command can never hang forever.
@@ -114,7 +152,14 @@ public final class RedisConnection: @unchecked Sendable {
         let raw = withArgv(args) { argc, argv, lens in redisCommandArgv(context, argc, argv, lens) }
         guard let raw else { throw failure() }
         defer { freeReplyObject(raw) }
-        return RedisConnection.copy(raw.assumingMemoryBound(to: redisReply.self))
+        return noteRole(RedisConnection.copy(raw.assumingMemoryBound(to: redisReply.self)))
+    }
+
+    /// Breaks the connection when `reply` says its server stopped being a usable master
+    /// (`RedisError.isFailoverReply`), so pools drop it and the next connect finds the master.
+    private func noteRole(_ reply: RedisReply) -> RedisReply {
+        if case .error(let message) = reply, RedisError.isFailoverReply(message) { isBroken = true }
+        return reply
     }
 
     /// The linked hiredis version, `major.minor.patch` (for start-up logs and smoke checks).
@@ -171,7 +216,7 @@ public final class RedisConnection: @unchecked Sendable {
         if redisGetReplyFromReader(context, &raw) != REDIS_OK { throw failure() }
         guard let raw else { return nil }
         defer { freeReplyObject(raw) }
-        return RedisConnection.copy(raw.assumingMemoryBound(to: redisReply.self))
+        return noteRole(RedisConnection.copy(raw.assumingMemoryBound(to: redisReply.self)))
     }
 
     /// Marks the connection unusable (a pool drops it): replies it owes may still arrive, or

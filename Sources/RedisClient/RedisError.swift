@@ -1,7 +1,8 @@
 /// Everything that can go wrong talking to Redis.
 ///
 /// After `.connect`, `.io` or `.protocolError` the connection is unusable: drop it and open a new
-/// one. `.server` is an error reply (`-ERR …`) and leaves the connection usable.
+/// one. `.server` is an error reply (`-ERR …`) and leaves the connection usable, except one saying
+/// the server is no longer a usable master (`isFailoverReply`): that connection is dropped too.
 public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The connection could not be opened, or AUTH/SELECT failed while opening it.
     case connect(String)
@@ -35,7 +36,19 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     public var breaksConnection: Bool {
         switch self {
         case .connect, .io, .protocolError: return true
+        case .server(let message): return RedisError.isFailoverReply(message)
         default: return false
         }
+    }
+
+    /// Error-reply codes of a server that stopped being a usable master: a replica refusing a
+    /// write (`READONLY`, also from inside a script), a replica cut off from its master
+    /// (`MASTERDOWN`), a blocked command released because the server changed role (`UNBLOCKED`).
+    /// After a Sentinel failover the old master answers these; a fresh connection finds the new one.
+    public static let failoverReplyCodes = ["READONLY", "MASTERDOWN", "UNBLOCKED"]
+
+    /// True when an error reply's text starts with one of `failoverReplyCodes`.
+    public static func isFailoverReply(_ message: String) -> Bool {
+        failoverReplyCodes.contains { message.hasPrefix($0 + " ") }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RedisClient
 import XCTest
 
 @testable import Bedrock
@@ -203,7 +204,7 @@ final class ConfigTests: XCTestCase {
             ),
             (
                 nil, ["BEDROCK_REDIS_URL": "http://x"],
-                #"config: redis.url: must be "embedded", redis://[:password@]host:port[/db] or unix:///path, got "http://x" (from BEDROCK_REDIS_URL)"#
+                #"config: redis.url: must be "embedded", redis://[:password@]host:port[/db], unix:///path or redis-sentinel://host:port[,host:port...]/MASTER, got "http://x" (from BEDROCK_REDIS_URL)"#
             ),
             (
                 nil, ["BEDROCK_REDIS_URL": "redis://host:99999"],
@@ -384,5 +385,60 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(
             "\(RedisEndpoint.tcp(host: "h", port: 1, password: "pw", db: 0))", "redis://:***@h:1/0",
             "passwords never printed")
+    }
+
+    func testRedisSentinelURLForms() {
+        let a = SentinelService.Node(host: "10.0.0.1", port: 26379)
+        let b = SentinelService.Node(host: "s2", port: 26380)
+        let v6 = SentinelService.Node(host: "::1", port: 5000)
+        let ok: [(String, RedisEndpoint)] = [
+            (
+                "redis-sentinel://10.0.0.1:26379/mymaster",
+                .sentinel(sentinels: [a], master: "mymaster", password: nil, sentinelPassword: nil, db: 0)
+            ),
+            (
+                "redis-sentinel://10.0.0.1,s2:26380,[::1]:5000/m?db=2&password=p%40ss&sentinel_password=s",
+                .sentinel(sentinels: [a, b, v6], master: "m", password: "p@ss", sentinelPassword: "s", db: 2)
+            ),
+        ]
+        for (s, e) in ok { XCTAssertEqual(try? RedisEndpoint.parse(s).get(), e, s) }
+        let bad: [(String, String)] = [
+            ("redis-sentinel://h:1", "master name is missing"),
+            ("redis-sentinel://h:1/", "bad master name"),
+            ("redis-sentinel:///m", "missing or bad host"),
+            ("redis-sentinel://h:1,,h:2/m", "missing or bad host"),
+            ("redis-sentinel://h:0/m", "port must be"),
+            ("redis-sentinel://h:1/m?db=x", "database"),
+            ("redis-sentinel://h:1/m?sentinel_password=", "sentinel_password"),
+            ("redis-sentinel://h:1/m?user=x", "unknown query parameter"),
+            ("unix:///s?sentinel_password=x", "unknown query parameter"),
+        ]
+        for (s, why) in bad {
+            guard case .failure(let error) = RedisEndpoint.parse(s) else {
+                XCTFail("\(s) was accepted")
+                continue
+            }
+            XCTAssertTrue(error.message.contains(why), "\(s): \(error.message)")
+        }
+        let shown = "\(RedisEndpoint.sentinel(sentinels: [a], master: "m", password: "pw", sentinelPassword: "sp", db: 1))"
+        XCTAssertEqual(shown, "redis-sentinel://10.0.0.1:26379/m?db=1&password=***&sentinel_password=***")
+    }
+
+    func testRedisSentinelURLRefusedNamingTheKey() throws {
+        XCTAssertThrowsError(try load(#"{"mode":"dev","redis":{"url":"redis-sentinel://h:1"}}"#)) {
+            XCTAssertTrue("\($0)".contains("redis.url"), "\($0)")
+        }
+        let c = try load(
+            #"{"mode":"dev","redis":{"url":"redis-sentinel://h:1/m","min_replicas_to_ack":1,"replica_ack_timeout_ms":250}}"#
+        )
+        XCTAssertEqual(c.redis.minReplicasToAck, 1)
+        XCTAssertEqual(c.redis.replicaAckTimeoutMs, 250)
+        XCTAssertThrowsError(try load(#"{"mode":"dev","redis":{"min_replicas_to_ack":-1}}"#)) {
+            XCTAssertTrue("\($0)".contains("redis.min_replicas_to_ack"), "\($0)")
+        }
+        let slowWait = #"{"mode":"dev","redis":{"min_replicas_to_ack":1,"replica_ack_timeout_ms":2000}}"#
+        XCTAssertThrowsError(try load(slowWait)) {
+            XCTAssertTrue("\($0)".contains("must be below redis.command_timeout_ms (2000)"), "\($0)")
+        }
     }
 }

@@ -259,14 +259,17 @@ public final class MethodTable: @unchecked Sendable {
     /// `handler`'s answer, on the worker: UNAVAILABLE without running it when `deadline` passed
     /// while the call waited for a worker, else its answer with its Redis commands bounded by the
     /// time left. An UNAVAILABLE answer makes `redisHealth` check Redis, unless `suspectsRedis`
-    /// is false (a method with an allowance: its UNAVAILABLE is mostly the outside service's).
+    /// is false (a method with an allowance: its UNAVAILABLE is mostly the outside service's) or
+    /// it reports a write too few replicas acknowledged (Redis answered).
     func withinDeadline<T>(
         _ deadline: Double, suspectsRedis: Bool = true, _ handler: () -> Result<T, APIError>
     ) -> Result<T, APIError> {
         let left = deadline - clock.read().monotonic
         guard left > 0 else { return .failure(timedOut) }
         let result = RedisDeadline.bounded(by: .now + .seconds(left), handler)
-        if suspectsRedis, case .failure(let error) = result, error.code == .unavailable { redisHealth?.suspect() }
+        if suspectsRedis, case .failure(let error) = result, error.code == .unavailable, !error.isReplicaAckFailure {
+            redisHealth?.suspect()
+        }
         return result
     }
 }

@@ -166,6 +166,15 @@ extension GatewayConfig {
         r.streamMaxlen = try raw.int("redis.stream_maxlen", default: r.streamMaxlen, 1...1_000_000_000)
         r.replayMax = try raw.int("redis.replay_max", default: r.replayMax, 1...10_000_000)
         r.commandTimeoutMs = try raw.int("redis.command_timeout_ms", default: r.commandTimeoutMs, 10...600_000)
+        r.minReplicasToAck = try raw.int("redis.min_replicas_to_ack", default: r.minReplicasToAck, 0...100)
+        r.replicaAckTimeoutMs = try raw.int("redis.replica_ack_timeout_ms", default: r.replicaAckTimeoutMs, 1...600_000)
+        // A WAIT outlasting the request's own deadline would be cut off as a hung Redis.
+        if r.minReplicasToAck > 0 && r.replicaAckTimeoutMs >= r.commandTimeoutMs {
+            throw ConfigError(
+                key: "redis.replica_ack_timeout_ms",
+                message: "must be below redis.command_timeout_ms (\(r.commandTimeoutMs)), got \(r.replicaAckTimeoutMs)",
+                source: raw.source(of: "redis.replica_ack_timeout_ms"))
+        }
         // Each topic as its canonical name (`klines:btc-usdt:1h` is `klines:BTCUSDT:1h`, the
         // name subscribers hold).
         r.pubsubBridge = [:]

@@ -135,6 +135,11 @@ public struct GatewayConfig: Sendable, Equatable {
         public var commandTimeoutMs = 2000
         /// `commandTimeoutMs` in seconds.
         public var commandTimeout: Double { Double(commandTimeoutMs) / 1000 }
+        /// `redis.min_replicas_to_ack`, default 0 (off): after every ledger write the gateway sends
+        /// `WAIT` for this many replicas; fewer acknowledgements answer UNAVAILABLE.
+        public var minReplicasToAck = 0
+        /// `redis.replica_ack_timeout_ms`, default 1000: the `WAIT` timeout.
+        public var replicaAckTimeoutMs = 1000
 
         public init() {}
     }

@@ -16,7 +16,10 @@ struct RawConfig {
             "event_library", "api_workers", "max_unauthenticated", "max_connections_per_ip", "per_ip_exempt",
             "max_topics_per_connection", "metrics_token",
         ],
-        "redis": ["url", "prefix", "stream_maxlen", "pubsub_bridge", "replay_max", "command_timeout_ms"],
+        "redis": [
+            "url", "prefix", "stream_maxlen", "pubsub_bridge", "replay_max", "command_timeout_ms", "min_replicas_to_ack",
+            "replica_ack_timeout_ms",
+        ],
         "jwt": ["secret", "previous_secret", "public_key_file", "jwks_file", "issuer", "audience", "leeway_s"],
         "log": ["level", "format", "requests"],
         "ledger": [

@@ -1,17 +1,23 @@
-/// Where the gateway's Redis lives (`redis.url`, SPEC §3).
+import RedisClient
+
+/// Where the gateway's Redis lives (`redis.url`, SPEC §3 and §13).
 ///
 /// Accepted forms:
 /// - `embedded` — a private `redis-server` child on `<data_dir>/redis.sock`;
 /// - `redis://[:password@]host[:port][/db]` — TCP; port defaults to 6379, db to 0; the password
 ///   may be percent-encoded; an IPv6 host is written in brackets (`redis://[::1]:6379`);
 ///   `default:password@` (the Redis 6 default user) is also accepted;
-/// - `unix:///absolute/path[?db=N&password=P]` — a unix socket.
+/// - `unix:///absolute/path[?db=N&password=P]` — a unix socket;
+/// - `redis-sentinel://host[:port][,host[:port]...]/MASTER[?db=N&password=P&sentinel_password=S]`
+///   — the master Redis Sentinel names `MASTER`, asked anew on every connect (Sentinel port
+///   defaults to 26379; `password` is the master's, `sentinel_password` the Sentinels').
 ///
 /// `rediss://` (TLS) and other schemes are refused.
 public enum RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
     case embedded
     case tcp(host: String, port: Int, password: String?, db: Int)
     case unix(path: String, password: String?, db: Int)
+    case sentinel(sentinels: [SentinelService.Node], master: String, password: String?, sentinelPassword: String?, db: Int)
 
     /// A human form with the password masked, safe for logs.
     public var description: String {
@@ -22,6 +28,9 @@ public enum RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
             return "redis://\(password == nil ? "" : ":***@")\(h):\(port)/\(db)"
         case let .unix(path, password, db):
             return "unix://\(path)?db=\(db)\(password == nil ? "" : "&password=***")"
+        case let .sentinel(sentinels, master, password, sentinelPassword, db):
+            return "redis-sentinel://\(sentinels.map(\.description).joined(separator: ","))/\(master)?db=\(db)"
+                + (password == nil ? "" : "&password=***") + (sentinelPassword == nil ? "" : "&sentinel_password=***")
         }
     }
 
@@ -30,7 +39,13 @@ public enum RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
         if url == "embedded" { return .success(.embedded) }
         if url.hasPrefix("redis://") { return parseTCP(String(url.dropFirst("redis://".count))) }
         if url.hasPrefix("unix://") { return parseUnix(String(url.dropFirst("unix://".count))) }
-        return .failure(RedisURLError("must be \"embedded\", redis://[:password@]host:port[/db] or unix:///path"))
+        if url.hasPrefix("redis-sentinel://") {
+            return parseSentinel(Substring(url.dropFirst("redis-sentinel://".count)))
+        }
+        return .failure(
+            RedisURLError(
+                "must be \"embedded\", redis://[:password@]host:port[/db], unix:///path or "
+                    + "redis-sentinel://host:port[,host:port...]/MASTER"))
     }
 
     private static func parseTCP(_ rest0: String) -> Result<RedisEndpoint, RedisURLError> {
@@ -62,6 +77,14 @@ public enum RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
                 db = n
             }
         }
+        switch parseHostPort(rest, defaultPort: 6379) {
+        case .success(let node): return .success(.tcp(host: node.host, port: node.port, password: password, db: db))
+        case .failure(let error): return .failure(error)
+        }
+    }
+
+    /// `host`, `host:port`, `[v6]` or `[v6]:port`.
+    private static func parseHostPort(_ rest: Substring, defaultPort: Int) -> Result<(host: String, port: Int), RedisURLError> {
         var host: Substring
         var portPart: Substring?
         if rest.hasPrefix("[") {
@@ -81,46 +104,88 @@ public enum RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
         guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "?" || $0 == "#" }) else {
             return .failure(RedisURLError("missing or bad host"))
         }
-        var port = 6379
+        var port = defaultPort
         if let portPart {
             guard let p = Int(portPart), (1...65535).contains(p) else {
                 return .failure(RedisURLError("port must be an integer 1-65535"))
             }
             port = p
         }
-        return .success(.tcp(host: String(host), port: port, password: password, db: db))
+        return .success((String(host), port))
     }
 
     private static func parseUnix(_ rest: String) -> Result<RedisEndpoint, RedisURLError> {
         var path = Substring(rest)
-        var password: String?
-        var db = 0
+        var options = QueryOptions()
         if let q = path.firstIndex(of: "?") {
-            let query = path[path.index(after: q)...]
+            if let error = options.read(path[path.index(after: q)...], sentinel: false) { return .failure(error) }
             path = path[..<q]
-            for pair in query.split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                guard kv.count == 2 else { return .failure(RedisURLError("bad query parameter \"\(pair)\"")) }
-                switch kv[0] {
-                case "db":
-                    guard let n = Int(kv[1]), n >= 0 else {
-                        return .failure(RedisURLError("database must be a non-negative integer"))
-                    }
-                    db = n
-                case "password":
-                    guard let pw = percentDecode(kv[1]), !pw.isEmpty else {
-                        return .failure(RedisURLError("bad password encoding"))
-                    }
-                    password = pw
-                default:
-                    return .failure(RedisURLError("unknown query parameter \"\(kv[0])\" (db, password)"))
-                }
-            }
         }
         guard path.hasPrefix("/"), path.count > 1 else {
             return .failure(RedisURLError("unix socket path must be absolute: unix:///path/to/redis.sock"))
         }
-        return .success(.unix(path: String(path), password: password, db: db))
+        return .success(.unix(path: String(path), password: options.password, db: options.db))
+    }
+
+    private static func parseSentinel(_ rest0: Substring) -> Result<RedisEndpoint, RedisURLError> {
+        var rest = rest0
+        var options = QueryOptions()
+        if let q = rest.firstIndex(of: "?") {
+            if let error = options.read(rest[rest.index(after: q)...], sentinel: true) { return .failure(error) }
+            rest = rest[..<q]
+        }
+        guard let slash = rest.firstIndex(of: "/") else {
+            return .failure(RedisURLError("the master name is missing: redis-sentinel://host:port[,host:port...]/MASTER"))
+        }
+        let master = rest[rest.index(after: slash)...]
+        guard !master.isEmpty, !master.contains(where: { $0 == "/" || $0 == " " || $0 == "#" || $0 == "@" }) else {
+            return .failure(RedisURLError("bad master name \"\(master)\""))
+        }
+        var sentinels: [SentinelService.Node] = []
+        for hostPort in rest[..<slash].split(separator: ",", omittingEmptySubsequences: false) {
+            switch parseHostPort(hostPort, defaultPort: 26379) {
+            case .success(let node): sentinels.append(SentinelService.Node(host: node.host, port: node.port))
+            case .failure(let error): return .failure(RedisURLError("sentinel \"\(hostPort)\": \(error.message)"))
+            }
+        }
+        return .success(
+            .sentinel(
+                sentinels: sentinels, master: String(master), password: options.password,
+                sentinelPassword: options.sentinelPassword, db: options.db))
+    }
+
+    /// The `?db=N&password=P[&sentinel_password=S]` query of `unix://` and `redis-sentinel://`.
+    private struct QueryOptions {
+        var db = 0
+        var password: String?
+        var sentinelPassword: String?
+
+        /// Reads `query`; the error when a parameter is malformed or unknown.
+        mutating func read(_ query: Substring, sentinel: Bool) -> RedisURLError? {
+            for pair in query.split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard kv.count == 2 else { return RedisURLError("bad query parameter \"\(pair)\"") }
+                switch kv[0] {
+                case "db":
+                    guard let n = Int(kv[1]), n >= 0, n <= 1_000_000 else {
+                        return RedisURLError("database must be a non-negative integer")
+                    }
+                    db = n
+                case "password":
+                    guard let pw = percentDecode(kv[1]), !pw.isEmpty else { return RedisURLError("bad password encoding") }
+                    password = pw
+                case "sentinel_password" where sentinel:
+                    guard let pw = percentDecode(kv[1]), !pw.isEmpty else {
+                        return RedisURLError("bad sentinel_password encoding")
+                    }
+                    sentinelPassword = pw
+                default:
+                    let known = sentinel ? "db, password, sentinel_password" : "db, password"
+                    return RedisURLError("unknown query parameter \"\(kv[0])\" (\(known))")
+                }
+            }
+            return nil
+        }
     }
 
     /// Decodes `%XX` escapes; `nil` on a malformed escape or invalid UTF-8.

@@ -1,5 +1,6 @@
 import JSONCodec
 import RedisClient
+import Synchronization
 import TradingCore
 
 /// What the ledger needs from configuration (`ledger.*`, `redis.prefix`, `redis.stream_maxlen`).
@@ -16,15 +17,38 @@ public struct LedgerSettings: Sendable, Equatable {
     public var risk: RiskConfig
     /// Sizing rules (`ledger.risk_per_trade`).
     public var sizing: SizingConfig
+    /// Replicas that must acknowledge each write (`redis.min_replicas_to_ack`, `…_timeout_ms`).
+    public var replicaAcks: ReplicaAcks
 
     /// Creates settings; every argument has the documented default.
     public init(
         prefix: String = "bedrock:", streamMaxlen: Int = 10000, initialBalance: Double = 100_000,
-        commissionRate: Double = 0.001, risk: RiskConfig = .default, sizing: SizingConfig = .default
+        commissionRate: Double = 0.001, risk: RiskConfig = .default, sizing: SizingConfig = .default,
+        replicaAcks: ReplicaAcks = .off
     ) {
         self.prefix = prefix; self.streamMaxlen = streamMaxlen; self.initialBalance = initialBalance
         self.commissionRate = commissionRate; self.risk = risk; self.sizing = sizing
+        self.replicaAcks = replicaAcks
     }
+}
+
+/// How many Redis replicas must hold a ledger write before it is reported done: after a script
+/// that wrote, the ledger sends `WAIT count timeoutMillis` on the same connection, and fewer
+/// acknowledgements throw `LedgerError.notReplicated` (the write stays on the master).
+public struct ReplicaAcks: Sendable, Equatable {
+    /// Replicas that must acknowledge; 0 sends no `WAIT`.
+    public var count: Int
+    /// The longest `WAIT` blocks, in milliseconds.
+    public var timeoutMillis: Int
+
+    /// `count` replicas within `timeoutMillis`.
+    public init(count: Int, timeoutMillis: Int) {
+        self.count = count
+        self.timeoutMillis = timeoutMillis
+    }
+
+    /// No `WAIT` (the default: asynchronous replication only).
+    public static let off = ReplicaAcks(count: 0, timeoutMillis: 1000)
 }
 
 /// The outcome of one ledger script: `status` says what happened (`created`, `existing`,
@@ -60,6 +84,11 @@ public final class Ledger: Sendable {
     public let settings: LedgerSettings
     /// The script runner (shared SHA cache).
     public let scripts: ScriptRunner
+    private let ackFailures = Atomic<Int>(0)
+
+    /// Writes that fewer replicas than `settings.replicaAcks.count` acknowledged in time (for
+    /// `bedrock_redis_replica_ack_failures_total`).
+    public var replicaAckFailures: Int { ackFailures.load(ordering: .relaxed) }
 
     /// Creates a ledger; loads the Lua scripts from the package resources unless given.
     public init(settings: LedgerSettings, scripts: ScriptRunner? = nil) throws {
@@ -73,7 +102,9 @@ public final class Ledger: Sendable {
     public static let engineActor = "engine"
 
     /// Runs script `name` with `request` (see the header of each `.lua` file); `nowMillis` is
-    /// the time of the change (injectable for tests).
+    /// the time of the change (injectable for tests). When the script wrote (its reply carries an
+    /// `event_id`) and `settings.replicaAcks` asks for replicas, waits for them (`WAIT`) and
+    /// throws `LedgerError.notReplicated` when too few acknowledged.
     public func run(
         _ name: String, _ request: JSONObject, on connection: RedisConnection,
         nowMillis: Int64 = Timestamp.nowMillis()
@@ -86,11 +117,25 @@ public final class Ledger: Sendable {
         guard let text = reply.string, let object = (try? JSONCodec.parse(text))?.objectValue else {
             throw LedgerError.reply("\(name) answered \(reply)")
         }
-        return LedgerWrite(
+        let write = LedgerWrite(
             status: object["status"]?.stringValue ?? "", id: object["id"]?.intValue,
             tradeID: object["trade_id"]?.intValue, eventID: object["event_id"]?.stringValue,
             reason: object["reason"]?.stringValue,
             message: object["message"]?.stringValue ?? object["error"]?.stringValue, reply: object)
+        if write.eventID != nil { try confirmReplicas(on: connection) }
+        return write
+    }
+
+    /// `WAIT count timeout` after a write when `settings.replicaAcks` asks for replicas.
+    private func confirmReplicas(on connection: RedisConnection) throws {
+        let acks = settings.replicaAcks
+        guard acks.count > 0 else { return }
+        let reply = try connection.command(["WAIT", String(acks.count), String(acks.timeoutMillis)]).checked()
+        guard let acknowledged = reply.integer else { throw LedgerError.reply("WAIT answered \(reply)") }
+        if acknowledged < acks.count {
+            ackFailures.add(1, ordering: .relaxed)
+            throw LedgerError.notReplicated(acknowledged: Int(acknowledged), policy: acks)
+        }
     }
 
     // MARK: writes

@@ -15,8 +15,8 @@ extension MethodHandler {
     }
 
     /// `body` on a connection of `pool`, its errors as answers: an `APIError` as thrown; a broken
-    /// Redis connection → UNAVAILABLE "the ledger store is unreachable"; anything else → INTERNAL
-    /// prefixed with `label`.
+    /// Redis connection → UNAVAILABLE "the ledger store is unreachable"; a write too few replicas
+    /// acknowledged → UNAVAILABLE saying so; anything else → INTERNAL prefixed with `label`.
     static func pooled<T>(
         pool: RedisPool, label: String, _ body: (RedisConnection) throws -> T
     ) -> Result<T, APIError> {
@@ -26,6 +26,11 @@ extension MethodHandler {
             return .failure(error)
         } catch let error as RedisError where error.breaksConnection {
             return .failure(APIError(.unavailable, "the ledger store is unreachable"))
+        } catch let error as LedgerError {
+            if case let .notReplicated(acknowledged, policy) = error {
+                return .failure(.notReplicated(error, acknowledged: acknowledged, policy: policy))
+            }
+            return .failure(APIError(.internal, "\(label): \(error)"))
         } catch {
             return .failure(APIError(.internal, "\(label): \(error)"))
         }

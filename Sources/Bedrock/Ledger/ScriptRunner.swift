@@ -107,11 +107,17 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
     case scripts(String)
     /// A script answered something unexpected.
     case reply(String)
+    /// The write was done on the master but fewer replicas than `policy.count` acknowledged it
+    /// within `policy.timeoutMillis` (answered UNAVAILABLE).
+    case notReplicated(acknowledged: Int, policy: ReplicaAcks)
 
     public var description: String {
         switch self {
         case .scripts(let m): return "ledger scripts: \(m)"
         case .reply(let m): return "ledger: \(m)"
+        case let .notReplicated(acknowledged, policy):
+            return "the write was not confirmed by \(policy.count) replica(s) within \(policy.timeoutMillis) ms "
+                + "(\(acknowledged) acknowledged); it is stored on the master but may be lost if the master fails"
         }
     }
 }

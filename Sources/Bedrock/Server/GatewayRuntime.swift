@@ -22,17 +22,14 @@ public enum GatewayRuntime {
         defer { services.stopAll { log.debug("stopping \($0)") } }
 
         let address: RedisAddress
-        switch config.redis.endpoint {
-        case .embedded:
+        if let configured = RedisAddress(config.redis.endpoint) {
+            address = configured
+        } else {
             let dir = URL(fileURLWithPath: config.dataDir, isDirectory: true)
             let redis = EmbeddedRedis(dataDir: dir)
             do { try redis.start() } catch { throw GatewayStartError("embedded Redis: \(error)") }
             services.started("embedded redis-server") { redis.stop() }
             address = redis.address
-        case let .tcp(host, port, password, db):
-            address = RedisAddress(host: host, port: port, password: password, db: db)
-        case let .unix(path, password, db):
-            address = RedisAddress(unixPath: path, password: password, db: db)
         }
 
         let health = RedisHealth(address: address, timeout: config.redis.commandTimeout)
@@ -49,6 +46,7 @@ public enum GatewayRuntime {
         let startup = StartupProbe(loops: config.server.effectiveServiceThreads)
         startup.start(address: address, scripts: ledger.scripts, timeout: config.redis.commandTimeout)
         services.started("startup probe") { startup.stop(timeout: config.redis.commandTimeout) }
+        RedisFailoverMetrics.register(address: address, ledger: ledger, in: registry)
         let models = ModelRegistry(ledger: ledger, arbiter: config.arbiter)
         let circuits = DependencyCircuits(
             dependencies: dependencies(of: config), config: config.circuit, registry: registry)
@@ -156,7 +154,9 @@ public enum GatewayRuntime {
             risk: RiskConfig(
                 maxOpenPositions: l.maxOpenPositions, maxExposure: l.maxExposure,
                 minRewardRisk: l.minRewardRisk, dailyLossLimit: l.dailyLossLimit, maxDrawdown: l.maxDrawdown),
-            sizing: SizingConfig(riskPerTrade: l.riskPerTrade))
+            sizing: SizingConfig(riskPerTrade: l.riskPerTrade),
+            replicaAcks: ReplicaAcks(
+                count: config.redis.minReplicasToAck, timeoutMillis: config.redis.replicaAckTimeoutMs))
         let ledger = try Ledger(settings: settings)
         let pool = RedisPool(address: address)
         pool.prewarm(methods.workers.size + 1)  // one per API worker thread, one for the snapshot refresher

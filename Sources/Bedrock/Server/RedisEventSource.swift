@@ -27,7 +27,9 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
         self.address = address
         self.prefix = prefix
         self.replayMax = replayMax
-        bridge = StreamBridge(address: address, options: .init(prefix: prefix), sink: deliver, statusChanged: status)
+        bridge = StreamBridge(
+            address: address, options: .init(prefix: prefix, maxBackoff: Self.maxBackoff(address)), sink: deliver,
+            statusChanged: status)
         replays = WorkerPool(threads: max(1, workerCount), name: "bedrock-replay")
         connections = RedisPool(address: address, maxIdle: max(1, workerCount))
         pubsub = PubSubBridge(address: address, channels: channels, sink: deliver)
@@ -35,6 +37,14 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
         pubsub.start()
         let counters = UncheckedBox(BridgeCounters(registry: metrics))
         metrics.onScrape { [bridge, pubsub] in counters.value.publish(stream: bridge.stats(), channels: pubsub.stats()) }
+    }
+
+    /// The stream reader's reconnect backoff cap: 0.5 s behind Sentinel, where an attempt is a
+    /// question to a Sentinel and one connect, so events flow again within about half a second
+    /// of the promotion; the bridge's default (2 s) otherwise.
+    static func maxBackoff(_ address: RedisAddress) -> Double {
+        if case .sentinel = address.transport { return 0.5 }
+        return StreamBridge.Options().maxBackoff
     }
 
     func activate(topic: String, completion: @escaping @Sendable (String) -> Void) {
