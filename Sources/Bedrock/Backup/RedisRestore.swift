@@ -60,16 +60,24 @@ public enum RedisRestore {
         var batchBytes = 0
         let restore = Array("RESTORE".utf8)
         let replaceArgument = Array("REPLACE".utf8)
-        func send() throws {
-            guard !batch.isEmpty else { return }
-            let replies = try connection.pipeline(binary: batch, replyTimeout: 30)
-            for (reply, command) in zip(replies, batch) {
+        var window = PipelineWindow(connection)
+        var sentKeys: [[[UInt8]]] = []
+        func check() throws {
+            let keys = sentKeys.removeFirst()
+            for (reply, key) in zip(try window.receive(), keys) {
                 if case .error(let message) = reply {
-                    throw BackupRedisError("RESTORE \(String(decoding: command[1], as: UTF8.self)) refused: \(message)")
+                    throw BackupRedisError("RESTORE \(String(decoding: key, as: UTF8.self)) refused: \(message)")
                 }
             }
+        }
+        // One batch in flight while the next is read from the file.
+        func send() throws {
+            guard !batch.isEmpty else { return }
+            try window.send(batch)
+            sentKeys.append(batch.map { $0[1] })
             batch.removeAll(keepingCapacity: true)
             batchBytes = 0
+            if window.pending == 2 { try check() }
         }
         _ = try BackupFileReader.read(path: path) { item in
             switch item {
@@ -85,6 +93,7 @@ public enum RedisRestore {
             }
         }
         try send()
+        while window.pending > 0 { try check() }
         guard let summary else { throw BackupFileError.format(.truncated("the header")) }
         return summary
     }

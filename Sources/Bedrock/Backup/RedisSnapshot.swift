@@ -67,18 +67,10 @@ public enum RedisSnapshot {
             path: path, header: BackupHeader(createdAtMillis: createdAt, keyCount: UInt64(keys.count), prefix: prefix))
         let dump = Array("DUMP".utf8)
         let pttl = Array("PTTL".utf8)
-        var start = 0
-        while start < keys.count {
-            let batch = keys[start..<min(start + batchSize, keys.count)]
-            start += batch.count
-            var commands: [[[UInt8]]] = [pause]
-            commands.reserveCapacity(1 + 2 * batch.count)
-            for key in batch {
-                commands.append([dump, key])
-                commands.append([pttl, key])
-            }
-            let replies = try connection.pipeline(binary: commands)
-            _ = try replies[0].checked()
+        var window = PipelineWindow(connection)
+        var sent: [ArraySlice<[UInt8]>] = []
+        func write(_ replies: [RedisReply], for batch: ArraySlice<[UInt8]>) throws {
+            _ = try replies[0].checked()  // the renewed pause
             for (i, key) in batch.enumerated() {
                 let payloadReply = try replies[1 + 2 * i].checked()
                 let ttl = try replies[2 + 2 * i].checked().integer
@@ -92,6 +84,25 @@ public enum RedisSnapshot {
                 result.keys += 1
                 result.payloadBytes += payload.count
                 if record.isStream { result.streams += 1 }
+            }
+        }
+        var start = 0
+        while start < keys.count || window.pending > 0 {
+            if start < keys.count {
+                let batch = keys[start..<min(start + batchSize, keys.count)]
+                start += batch.count
+                var commands: [[[UInt8]]] = [pause]
+                commands.reserveCapacity(1 + 2 * batch.count)
+                for key in batch {
+                    commands.append([dump, key])
+                    commands.append([pttl, key])
+                }
+                try window.send(commands)
+                sent.append(batch)
+            }
+            // Keep one batch in flight while this one is written to the file.
+            if window.pending == 2 || start >= keys.count {
+                try write(try window.receive(), for: sent.removeFirst())
             }
         }
         _ = try connection.command(["CLIENT", "UNPAUSE"]).checked()
