@@ -23,8 +23,8 @@ from test_manual_entry import FAST, kline, open_position
 from test_ledger_api import rest
 
 
-def bedrock(*args: str | Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BEDROCK_")}
+def bedrock(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("BEDROCK_")}, **(env or {})}
     return subprocess.run([str(BEDROCK_BIN), *map(str, args)], env=env, capture_output=True, text=True,
                           timeout=60, stdin=subprocess.DEVNULL)
 
@@ -178,3 +178,19 @@ def test_arguments_and_help(tmp_path, redis_server):
     unreachable = bedrock("backup", "--out", tmp_path / "x.bak", "--redis", "redis://127.0.0.1:1")
     assert unreachable.returncode == 1 and "cannot connect" in unreachable.stderr, unreachable
     assert not (tmp_path / "x.bak").exists()
+
+
+def test_a_file_of_another_prefix_is_refused(tmp_path, redis_server, target_redis):
+    with redis_server.client() as r:
+        r.execute("HSET", "other:account", "balance", "1")
+        r.execute("SET", f"{PREFIX}account", "not taken")
+    out = tmp_path / "other.bak"
+    taken = bedrock("backup", "--out", out, "--redis", redis_server.url, env={"BEDROCK_REDIS_PREFIX": "other:"})
+    assert taken.returncode == 0 and taken.stdout.startswith("backed up 1 key(s)"), taken
+    refused = bedrock("restore", "--from", out, "--redis", target_redis.url)
+    assert refused.returncode == 1, refused
+    assert "under prefix 'other:' but redis.prefix is 'bedrock:'" in refused.stderr, refused.stderr
+    loaded = bedrock("restore", "--from", out, "--redis", target_redis.url, env={"BEDROCK_REDIS_PREFIX": "other:"})
+    assert loaded.returncode == 0, loaded
+    with target_redis.client() as r:
+        assert r.execute("KEYS", "*") == ["other:account"]
