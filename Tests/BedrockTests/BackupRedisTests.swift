@@ -103,6 +103,18 @@ final class BackupRedisTests: RedisTestCase {
         XCTAssertEqual(try RedisRestore.verify(path: path).keys, taken.keys)
     }
 
+    func testAReplicaIsRefused() throws {
+        let replica = try RedisTestServer()
+        let r = try replica.connect()
+        _ = try run(["REPLICAOF", "127.0.0.1", String(redis.port)], on: r)
+        let path = directory.appendingPathComponent("b.bak").path
+        XCTAssertThrowsError(try RedisSnapshot.take(connection: r, prefix: "bedrock:", to: path)) {
+            XCTAssertTrue("\($0)".contains("is a replica"), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".tmp"))
+    }
+
     func testGlobCharactersInThePrefixAreMatchedLiterally() throws {
         _ = try run(["SET", "b*x:one", "1"], on: conn)
         _ = try run(["SET", "bzx:two", "2"], on: conn)

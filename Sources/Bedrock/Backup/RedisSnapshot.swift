@@ -41,6 +41,12 @@ public enum RedisSnapshot {
     ) throws -> Result {
         var result = Result()
         let clock = ContinuousClock()
+        // A replica goes on applying its master's writes while its clients are paused.
+        if try connection.command(["ROLE"]).checked().array?.first?.string == "slave" {
+            throw BackupRedisError(
+                "\(connection.address) is a replica, whose data keeps changing while its clients are paused: "
+                    + "back up the master (redis.url or --redis)")
+        }
         let pause: [[UInt8]] = ["CLIENT", "PAUSE", String(pauseSafetyMillis), "WRITE"].map { Array($0.utf8) }
         do {
             _ = try connection.pipeline(binary: [pause])[0].checked()
