@@ -8,6 +8,11 @@ extension RedisConnection {
     /// - Parameter replyTimeout: seconds each reply may take before the call fails with `.io`.
     /// Same threading rule as `command(_:)`: one thread at a time.
     public func pipeline(_ commands: [[String]], replyTimeout: Double = 10) throws(RedisError) -> [RedisReply] {
+        try pipeline(binary: commands.map { $0.map { Array($0.utf8) } }, replyTimeout: replyTimeout)
+    }
+
+    /// Binary-safe variant of `pipeline(_:replyTimeout:)`: each argument is sent byte for byte.
+    public func pipeline(binary commands: [[[UInt8]]], replyTimeout: Double = 10) throws(RedisError) -> [RedisReply] {
         if commands.isEmpty { return [] }
         do {
             return try pipelineReplies(commands, replyTimeout: replyTimeout)
@@ -17,8 +22,8 @@ extension RedisConnection {
         }
     }
 
-    private func pipelineReplies(_ commands: [[String]], replyTimeout: Double) throws(RedisError) -> [RedisReply] {
-        for args in commands { try append(args) }
+    private func pipelineReplies(_ commands: [[[UInt8]]], replyTimeout: Double) throws(RedisError) -> [RedisReply] {
+        for args in commands { try append(binary: args) }
         try flush()
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)

@@ -170,9 +170,14 @@ public final class RedisConnection: @unchecked Sendable {
     /// Queues a command in the output buffer without sending it. Same threading rule as
     /// `command(_:)`: one thread at a time.
     public func append(_ args: [String]) throws(RedisError) {
+        try append(binary: args.map { Array($0.utf8) })
+    }
+
+    /// Binary-safe variant of `append(_:)`: each argument is sent byte for byte.
+    public func append(binary args: [[UInt8]]) throws(RedisError) {
         if isBroken { throw .io("connection already failed") }
         if args.isEmpty { throw .invalidArgument("empty command") }
-        let rc = withArgv(args.map { Array($0.utf8) }) { argc, argv, lens in
+        let rc = withArgv(args) { argc, argv, lens in
             redisAppendCommandArgv(context, argc, argv, lens)
         }
         if rc != REDIS_OK { throw failure() }
@@ -230,21 +235,24 @@ public final class RedisConnection: @unchecked Sendable {
         _ args: [[UInt8]],
         _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
     ) -> R {
-        var storage = [CChar]()
+        var storage = [UInt8]()
         storage.reserveCapacity(args.reduce(1) { $0 + $1.count })
         var offsets = [Int]()
         var lengths = [Int]()
         for arg in args {
             offsets.append(storage.count)
             lengths.append(arg.count)
-            for byte in arg { storage.append(CChar(bitPattern: byte)) }
+            storage.append(contentsOf: arg)  // one copy per argument, not one call per byte
         }
         storage.append(0)
-        return storage.withUnsafeBufferPointer { buf in
-            var argv: [UnsafePointer<CChar>?] = offsets.map { buf.baseAddress! + $0 }
-            return argv.withUnsafeMutableBufferPointer { argvBuf in
-                lengths.withUnsafeBufferPointer { lens in
-                    body(Int32(args.count), argvBuf.baseAddress!, lens.baseAddress!)
+        return storage.withUnsafeBufferPointer { bytes in
+            // UInt8 and CChar have the same size and alignment: the rebinding is sound.
+            bytes.withMemoryRebound(to: CChar.self) { buf in
+                var argv: [UnsafePointer<CChar>?] = offsets.map { buf.baseAddress! + $0 }
+                return argv.withUnsafeMutableBufferPointer { argvBuf in
+                    lengths.withUnsafeBufferPointer { lens in
+                        body(Int32(args.count), argvBuf.baseAddress!, lens.baseAddress!)
+                    }
                 }
             }
         }

@@ -11,7 +11,8 @@ struct BedrockCommand: ParsableCommand {
         subcommands: [
             ServeCommand.self, TokenCommand.self, WatchCommand.self,
             BacktestCommand.self, OptimizeCommand.self, ReplayCommand.self, SampleDataCommand.self,
-            BackfillCommand.self, FeaturesCommand.self, TrainCommand.self, PredictCommand.self,
+            BackfillCommand.self, FeaturesCommand.self, TrainCommand.self, PredictCommand.self, BackupCommand.self,
+            RestoreCommand.self,
         ]
     )
 
