@@ -58,7 +58,7 @@ APT_PACKAGES      := libwebsockets-dev libjansson-dev libhiredis-dev libjwt-dev 
 # chromium-driver (the dashboard's browser tests, tests/integration/test_dashboard.py, via selenium);
 # eslint (make lint-js); poppler-utils (pdfinfo, pdftotext and pdftoppm read the report PDF in
 # tests/integration/test_report_pdf.py).
-APT_TEST_PACKAGES := openssl chromium chromium-driver eslint poppler-utils
+APT_TEST_PACKAGES := openssl chromium chromium-driver eslint poppler-utils nginx
 
 # Python tools for the integration tests, in a private virtual environment (pinned in
 # tests/integration/requirements.txt). Lives under .build-py/, which git ignores.

@@ -55,8 +55,12 @@ public final class ServiceLoop: @unchecked Sendable {
     let outboundPolicy: OutboundPolicy
     /// Dev sign-in (`/dev/token`); set only in dev mode.
     var devSignIn: DevSignIn?
+    /// Draining (after SIGTERM): `/ready` 503, new upgrades and requests refused.
     var shuttingDown = false
+    /// When the drain stops waiting for in-flight answers and closes every socket.
     var shutdownDeadline = 0.0
+    /// True once the drain's deadline has closed whatever was still open.
+    var drainForced = false
     /// Connections fan-out queued frames for in the current bridge batch (see `flushStaged`);
     /// emptied, capacity kept, after each batch.
     var staged: ContiguousArray<Connection> = []
@@ -105,9 +109,11 @@ public final class ServiceLoop: @unchecked Sendable {
         if inbox.post(job) { server.wake() }
     }
 
-    /// Begin a graceful shutdown (any thread): every client gets close 1001, then the loop ends.
-    public func shutdown() {
-        post { [self] in beginShutdown() }
+    /// Begin a graceful drain (any thread): `/ready` answers 503 and new upgrades and requests
+    /// are refused at once; answers in flight are sent, then every client gets close 1001
+    /// (within `seconds` at the latest), then the loop ends (`ServiceLoop+Drain`).
+    public func shutdown(within seconds: Double = 10) {
+        post { [self] in beginDrain(within: seconds) }
     }
 
     /// Events from the Redis bridge (reader thread): hand them to the loop in one job.
@@ -115,14 +121,6 @@ public final class ServiceLoop: @unchecked Sendable {
         let frames = batch.map { (topic: $0.topic, id: $0.id, frame: SharedFrame($0.frame), isGap: $0.isGap) }
         let shared = UncheckedBox(frames)
         post { [self] in fanOut(shared.value) }
-    }
-
-    private func beginShutdown() {
-        guard !shuttingDown else { return }
-        shuttingDown = true
-        shutdownDeadline = now() + 2
-        for connection in connections.values { requestClose(connection, .goingAway, "server shutting down") }
-        if connections.isEmpty { server.stop() }
     }
 
     /// Seconds on the monotonic clock: every deadline of the loop.
@@ -159,7 +157,7 @@ public final class ServiceLoop: @unchecked Sendable {
         let reading = clock.read()
         let t = reading.monotonic
         if shuttingDown {
-            if connections.isEmpty || t >= shutdownDeadline { server.stop() }
+            drainTick(now: t)
             return
         }
         for connection in connections.values {
