@@ -6,9 +6,9 @@ import Transport
 /// 1. At once (`shuttingDown`): `/ready` answers 503 so the load balancer stops routing here; a
 ///    WebSocket upgrade gets 503, and every HTTP request but a probe gets 503 `UNAVAILABLE` with
 ///    `connection: close` (nginx tries the next gateway).
-/// 2. Each socket leaves its topics — its client resumes on another gateway with `since`, so an
-///    event it did not get here is not lost — and closes with 1001 as soon as the answers to its
-///    requests still on a worker are written (`closeIfDrained`).
+/// 2. Each socket gets no more events — its client resumes on another gateway with `since`, so
+///    an event it did not get here is not lost — and closes with 1001 as soon as the answers to
+///    its requests still on a worker are written (`closeIfDrained`).
 /// 3. HTTP exchanges already routed are answered (with `connection: close`).
 /// 4. At `shutdownDeadline` (`server.drain_timeout_s`) whatever is still open gets 1001 anyway.
 ///    The loop ends once no socket and no exchange is left, or `closeGrace` after the deadline.
@@ -26,11 +26,12 @@ extension ServiceLoop {
         for connection in connections.values { startDraining(connection) }
     }
 
-    /// No more events for `connection`; it closes once its answers are out.
+    /// No more events for `connection` (fan-out skips it; its topics stay until it closes, so
+    /// the drain costs no router work); it closes once its answers are out.
     func startDraining(_ connection: Connection) {
         connection.draining = true
-        for topic in connection.machine.subscriptions { unsubscribe(connection, topic: topic) }
         closeIfDrained(connection)
+        if connection.outbound.closing == nil { connection.wsi.requestWritable() }  // checks again once written
     }
 
     /// Close a draining connection with 1001 once nothing it asked for is still on a worker and
@@ -46,11 +47,15 @@ extension ServiceLoop {
         server.stop()
     }
 
-    /// The clock tick while draining: the deadline's 1001 to whatever is still open, then the end.
+    /// The clock tick while draining: 1001 to each socket whose queue a direct write emptied
+    /// (`flushStaged` arms no writable callback), at the deadline to whatever is still open; then
+    /// the end.
     func drainTick(now t: Double) {
         if t >= shutdownDeadline && !drainForced {
             drainForced = true
             for connection in connections.values { requestClose(connection, .goingAway, "server shutting down") }
+        } else if !drainForced {
+            for connection in connections.values where connection.outbound.closing == nil { closeIfDrained(connection) }
         }
         if t >= shutdownDeadline + ServiceLoop.closeGrace {
             server.stop()

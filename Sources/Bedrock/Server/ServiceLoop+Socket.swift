@@ -245,7 +245,10 @@ extension ServiceLoop {
     func writable(_ wsi: WSI) -> Int32 {
         guard let connection = connection(of: wsi) else { return 0 }
         switch connection.outbound.writable(now: now()) {
-        case .nothing, .waitForLinger:  // the tick re-arms a lingering close
+        case .nothing:
+            closeIfDrained(connection)
+            return 0
+        case .waitForLinger:  // the tick re-arms a lingering close
             return 0
         case .hangUp:
             return -1
