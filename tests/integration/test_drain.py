@@ -7,6 +7,7 @@ jobs running on the drained gateway finish within `server.drain_timeout_s`; the 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import threading
 import time
@@ -14,7 +15,7 @@ import time
 import pytest
 
 from followers import Follower, Publisher, assert_every_event_once
-from helpers import InvalidStatus, poll, wait_until, write_wave_csv
+from helpers import InvalidStatus, wait_until, write_wave_csv
 
 
 def test_a_draining_gateway_refuses_new_work_and_sends_the_answer_in_flight(start_gateway, redis_server):
@@ -100,6 +101,9 @@ def test_drain_under_load_loses_nothing_and_lets_the_job_finish(start_gateway, r
     for t in readers + talk_threads:
         t.join(60)
     assert code == 0, drained.log_text()
+    # Every socket was closed as soon as it was idle, not at the drain's deadline (20 s).
+    closed = re.search(r"every connection closed ([0-9.]+) s after the signal", drained.log_text())
+    assert closed and float(closed.group(1)) < 10, drained.log_text()[-3000:]
     assert status(other, task) == "COMPLETED", f"the job did not finish during the drain ({took:.1f} s)"
     for f in followers:
         assert f.failure is None, f.failure
