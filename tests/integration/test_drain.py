@@ -22,8 +22,10 @@ def test_a_draining_gateway_refuses_new_work_and_sends_the_answer_in_flight(star
     gw = start_gateway({"redis": {"command_timeout_ms": 5000}}, redis=redis_server.url)
     ws, _ = gw.session("ADMIN", "inflight")
     viewer = {"Authorization": f"Bearer {gw.token('VIEWER')}"}
-    with redis_server.client() as r:
-        r.execute("CLIENT", "PAUSE", "2500", "WRITE")  # the answer to the write below waits for Redis
+    # Redis frozen for 2 s: the answer to the request below is on its way the whole time.
+    redis_server.proc.send_signal(signal.SIGSTOP)
+    thaw = threading.Timer(2.0, redis_server.proc.send_signal, args=(signal.SIGCONT,))
+    thaw.start()
     ws.send({"type": "request", "id": 7, "method": "risk.kill_switch", "params": {"enabled": True}})
     gw.metrics_with('bedrock_ws_requests_total{method="risk.kill_switch"} 1')
     gw.signal(signal.SIGTERM)
@@ -42,6 +44,7 @@ def test_a_draining_gateway_refuses_new_work_and_sends_the_answer_in_flight(star
     assert answer["type"] == "response", answer
     code, after = ws.expect_close(10)
     assert code == 1001 and [f for f in after if f.get("type") == "error"] == [], after
+    thaw.join()
     assert gw.stop(timeout=15) == 0, gw.log_text()
 
 
