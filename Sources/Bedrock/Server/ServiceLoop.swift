@@ -139,9 +139,11 @@ public final class ServiceLoop: @unchecked Sendable {
         return false
     }
 
-    /// A sibling handed this loop a connection: lws serves it from here on.
+    /// A sibling handed this loop a connection: lws serves it from here on — also while
+    /// draining (loop 0 may have handed it over before it heard of the drain): it gets the
+    /// drain's answers (`/ready` 503, 503 to anything else), not a reset.
     private func adoptHandedOver(_ descriptor: Int32) {
-        if shuttingDown || !server.adopt(descriptor: descriptor) { close(descriptor) }
+        if !server.adopt(descriptor: descriptor) { close(descriptor) }
     }
 
     // MARK: LWSServerEvents: loop plumbing
