@@ -303,6 +303,8 @@ final class JobServiceTests: JobServiceTestCase {
         let draining = service!
         let left = Mutex(-1)
         Thread { left.withLock { $0 = draining.finishOrStop(within: 120) } }.start()
+        let started = Date().addingTimeInterval(10)
+        while Date() < started && !draining.condition.withLock({ draining.draining }) { usleep(5_000) }
         XCTAssertEqual(call(.backtestSubmit, big).failureCode, .unavailable, "no new job while draining")
         XCTAssertNotNil(waitStatus(running, "COMPLETED", timeout: 120))
         let deadline = Date().addingTimeInterval(30)
