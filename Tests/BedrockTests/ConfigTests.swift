@@ -56,6 +56,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.server.publicDir, "public")
         XCTAssertEqual(c.server.heartbeatIntervalS, 30)
         XCTAssertEqual(c.server.heartbeatTimeoutS, 90)
+        XCTAssertEqual(c.server.drainTimeoutS, 10)
         XCTAssertEqual(c.server.maxFrameBytes, 65536)
         XCTAssertEqual(c.server.maxConnections, 20000)
         XCTAssertEqual(c.server.maxUnauthenticated, 0)
@@ -194,6 +195,10 @@ final class ConfigTests: XCTestCase {
                 "config: server.metrics_token: must be at least 16 visible ASCII characters with no spaces (27 given) (from \(dir)/c.json)"
             ),
             (nil, ["BEDROCK_MODE": "prod"], "config: mode: must be one of dev, production, got \"prod\" (from BEDROCK_MODE)"),
+            (
+                nil, ["BEDROCK_SERVER_DRAIN_TIMEOUT_S": "-1"],
+                "config: server.drain_timeout_s: must be a number 0-3600, got \"-1\" (from BEDROCK_SERVER_DRAIN_TIMEOUT_S)"
+            ),
             (
                 #"{"server":{"heartbeat_interval_s":30,"heartbeat_timeout_s":30}}"#, [:],
                 "config: server.heartbeat_timeout_s: must exceed server.heartbeat_interval_s (30), got 30 (from \(dir)/c.json)"

@@ -1,6 +1,7 @@
 import Foundation
 import JSONCodec
 import JWTAuth
+import Synchronization
 import XCTest
 
 import struct TradingCore.BacktestReport
@@ -290,6 +291,32 @@ final class JobServiceTests: JobServiceTestCase {
         let orphan = try XCTUnwrap(waitStatus("bt-orphan", "FAILED", timeout: 5))
         XCTAssertEqual(orphan["reason"], "interrupted")
         XCTAssertEqual(try conn.command(["SCARD", "t:jobs:active"]).integer, 0)
+    }
+
+    func testADrainLetsJobsFinishWithinItsTimeRefusesNewOnesThenInterrupts() throws {
+        try writeBig()
+        let big: JSONObject = ["strategy": "sma_cross", "dataset": "big.csv"]
+        start(workers: 1)
+        let running = try XCTUnwrap(ok(call(.backtestSubmit, big))["task_id"]?.stringValue)
+        XCTAssertNotNil(waitStatus(running, "RUNNING"))
+        // Finished within the time: nothing left, the job COMPLETED, not interrupted.
+        let draining = service!
+        let left = Mutex(-1)
+        Thread { left.withLock { $0 = draining.finishOrStop(within: 120) } }.start()
+        let started = Date().addingTimeInterval(10)
+        while Date() < started && !draining.condition.withLock({ draining.draining }) { usleep(5_000) }
+        XCTAssertEqual(call(.backtestSubmit, big).failureCode, .unavailable, "no new job while draining")
+        XCTAssertNotNil(waitStatus(running, "COMPLETED", timeout: 120))
+        let deadline = Date().addingTimeInterval(30)
+        while left.withLock({ $0 }) < 0 && Date() < deadline { usleep(20_000) }
+        XCTAssertEqual(left.withLock { $0 }, 0)
+        // A job longer than the time is interrupted when it runs out.
+        start(workers: 1)
+        let rec = PushRecorder()
+        let long = try XCTUnwrap(ok(call(.backtestSubmit, big, push: rec.push))["task_id"]?.stringValue)
+        XCTAssertNotNil(waitStatus(long, "RUNNING"))
+        XCTAssertEqual(service.finishOrStop(within: 0.2), 1)
+        XCTAssertEqual(rec.wait("completed")?.frame["reason"], "interrupted")
     }
 }
 

@@ -43,8 +43,8 @@ def datasets(tmp_path_factory) -> Path:
     return d
 
 
-def start(start_gateway, datasets, redis=None, **jobs):
-    return start_gateway({"jobs": {"data_dir": str(datasets), **jobs}}, redis=redis)
+def start(start_gateway, datasets, redis=None, server=None, **jobs):
+    return start_gateway({"jobs": {"data_dir": str(datasets), **jobs}, "server": server or {}}, redis=redis)
 
 
 def rest(gw, path: str, role: str = "VIEWER", method: str = "GET", body: dict | None = None, sub: str = "alice"):
@@ -265,7 +265,9 @@ def test_restart_during_a_job(start_gateway, datasets, redis_server):
     for task in (running, queued):
         st = wait_status(gw2, task, "FAILED", timeout=20)
         assert st["reason"] == "interrupted"
-    # A clean stop (SIGTERM) marks its running job at once.
+    # A clean stop (SIGTERM) gives its running job server.drain_timeout_s to finish, then marks it.
+    gw2.stop(signal.SIGTERM)
+    gw2 = start(start_gateway, datasets, redis=redis_server.url, server={"drain_timeout_s": 0.5})
     _, _, raw = rest(gw2, "/v1/backtest/submit", role="TRADER", method="POST", body=body)
     task = json.loads(raw)["task_id"]
     wait_status(gw2, task, "RUNNING")

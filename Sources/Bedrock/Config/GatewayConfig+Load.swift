@@ -123,6 +123,7 @@ extension GatewayConfig {
                 "server.event_library", default: s.eventLibrary.rawValue, GatewayConfig.EventLibrary.allCases.map(\.rawValue)))!
         s.apiWorkers = try raw.int("server.api_workers", default: s.apiWorkers, 1...256)
         s.metricsToken = try raw.optionalString("server.metrics_token")
+        s.drainTimeoutS = try raw.double("server.drain_timeout_s", default: s.drainTimeoutS, 0...3600)
         if let token = s.metricsToken, token.utf8.count < 16 || !token.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) {
             // The value is a secret: say what is wrong, never what it is.
             throw ConfigError(

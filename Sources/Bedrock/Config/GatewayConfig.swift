@@ -103,6 +103,10 @@ public struct GatewayConfig: Sendable, Equatable {
         /// `server.metrics_token`, default none: when set, `/metrics` answers only requests carrying
         /// `Authorization: Bearer <metrics_token>` (never printed or logged).
         public var metricsToken: String?
+        /// `server.drain_timeout_s`, default 10: after SIGTERM, how long sockets may wait for
+        /// their in-flight answers before they close with 1001, and running jobs may take to
+        /// finish before they are interrupted (docs/ops/DRAIN.md).
+        public var drainTimeoutS: Double = 10
 
         /// True when both TLS files are configured (wss:// and https://).
         public var tlsEnabled: Bool { tlsCert != nil && tlsKey != nil }

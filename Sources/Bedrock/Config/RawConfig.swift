@@ -14,7 +14,7 @@ struct RawConfig {
             "max_frame_bytes", "max_connections", "cors_origins", "rate_limit_per_s",
             "rate_limit_burst", "send_queue_max", "auth_timeout_s", "tls_cert", "tls_key", "service_threads",
             "event_library", "api_workers", "max_unauthenticated", "max_connections_per_ip", "per_ip_exempt",
-            "max_topics_per_connection", "metrics_token",
+            "max_topics_per_connection", "metrics_token", "drain_timeout_s",
         ],
         "redis": [
             "url", "prefix", "stream_maxlen", "pubsub_bridge", "replay_max", "command_timeout_ms", "min_replicas_to_ack",

@@ -37,9 +37,9 @@ extension JobService {
         job.control.emit = { [weak self, unowned job] fraction in self?.progress(job, fraction) }
 
         condition.lock()
-        if stopping {
+        if stopping || draining {
             condition.unlock()
-            return .failure(APIError(.unavailable, "the gateway is shutting down"))
+            return .failure(APIError(.unavailable, "the gateway is shutting down; submit the job to another gateway"))
         }
         if active.count >= settings.queueMax {
             condition.unlock()

@@ -80,6 +80,8 @@ public final class JobService: @unchecked Sendable {
     var queue: [Job] = []
     var active: [String: Job] = [:]
     var stopping = false
+    /// Draining (`finishOrStop`): no new jobs; those here may still finish.
+    var draining = false
     private let exited = DispatchSemaphore(value: 0)
     private var threadCount = 0
     /// Loads the model a job names (`name@version`) on the job's worker thread; nil when this
@@ -153,6 +155,23 @@ public final class JobService: @unchecked Sendable {
             break
         }
         _ = try? pool.with { try store.dropInstance(instance, on: $0) }
+    }
+
+    /// The drain of a gateway going away: refuses new jobs, lets the queued and running ones
+    /// finish for up to `seconds`, then stops (what is left becomes FAILED `interrupted`).
+    /// Returns how many jobs were left. Blocks the caller; `stop()` from another thread (a second
+    /// signal) ends the wait at once.
+    @discardableResult
+    public func finishOrStop(within seconds: Double) -> Int {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.lock()
+        draining = true
+        while !active.isEmpty && !stopping && condition.wait(until: deadline) {}
+        let left = active.count
+        condition.unlock()
+        if left > 0 { log.warning("jobs: \(left) job(s) still running after the drain timeout; interrupting them") }
+        stop()
+        return left
     }
 
     /// A random lowercase hex string of `bytes` bytes.

@@ -22,6 +22,11 @@ final class Connection {
     var counted = false
     /// The peer's address (normalised, `ConnectionBudget`): its share of the per-address limit.
     let address: String
+    /// Requests of this connection a worker is still answering (`ServiceLoop.call`).
+    var inFlight = 0
+    /// The gateway is draining: no more events for it; it closes with 1001 once its in-flight
+    /// answers are written (`ServiceLoop.closeIfDrained`).
+    var draining = false
 
     init(wsi: WSI, serial: UInt64, machine: SessionMachine, policy: OutboundPolicy, address: String) {
         self.wsi = wsi

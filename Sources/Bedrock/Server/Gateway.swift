@@ -57,8 +57,8 @@ final class Gateway: @unchecked Sendable {
         finished.wait()
     }
 
-    /// Graceful shutdown of every loop (any thread).
-    func shutdown() { loops.forEach { $0.shutdown() } }
+    /// Graceful drain of every loop (any thread): see `ServiceLoop.shutdown(within:)`.
+    func shutdown(within seconds: Double) { loops.forEach { $0.shutdown(within: seconds) } }
 
     /// Events from the Redis bridge (reader thread), to every loop in the same order. Each loop
     /// makes frames of its own: lws writes each frame's header into the frame's headroom, so one

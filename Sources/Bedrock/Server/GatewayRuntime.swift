@@ -112,12 +112,10 @@ public enum GatewayRuntime {
         log.info(
             "bedrock: listening on \(scheme)://\(config.server.host):\(config.server.port) (mode \(config.mode.rawValue), redis \(config.redis.endpoint), \(gateway.loops.count) service threads)"
         )
-        startSignalWatcher { signal in
-            log.info("bedrock: \(signal == SIGINT ? "SIGINT" : "SIGTERM") received, closing connections")
-            jobs.stop()  // running and queued jobs → FAILED interrupted; submitters get `completed` before 1001
-            gateway.shutdown()
-        }
+        let drain = GatewayDrain(timeout: config.server.drainTimeoutS, gateway: gateway, jobs: jobs, log: log)
+        startSignalWatcher { signal in drain.signalled(signal) }
         gateway.serve()
+        drain.waitForJobs()
         log.info("bedrock: stopped")
     }
 

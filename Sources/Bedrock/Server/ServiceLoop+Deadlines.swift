@@ -52,6 +52,7 @@ extension ServiceLoop {
             exchange.wsi.requestWritable()
         case .socket(let session, let id):
             guard let connection = sessions[session] else { return }
+            connection.inFlight -= 1
             enqueue(SharedFrame(json: connection.machine.errorFrame(error.code, error.message, id: id)), on: connection)
         }
     }

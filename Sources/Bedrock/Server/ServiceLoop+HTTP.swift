@@ -40,6 +40,9 @@ extension ServiceLoop {
         exchanges[wsi] = exchange
         pendingExchanges[exchange.serial] = exchange
         if let refusal = HTTPRequestCheck.headRefusal(wsi) { return refuse(exchange, refusal.code, refusal.message) }
+        if shuttingDown, !ServiceLoop.answersWhileDraining(exchange.pathWithoutQuery) {
+            return refuse(exchange, .unavailable, "this gateway is draining (shutting down); retry on another")
+        }
         if exchange.mayHaveBody {
             exchange.bodyLimit = bodyLimit(wsi, path: exchange.pathWithoutQuery)
             switch HTTPRequestCheck.body(
@@ -352,6 +355,7 @@ extension ServiceLoop {
         guard let response = exchange.response else { return 0 }
         forget(exchange)
         record(exchange, route: exchange.route, status: response.status)
+        if shuttingDown { exchange.closing = true }  // `connection: close`: the next request goes elsewhere
         guard exchange.writeResponse(corsOrigin: allowedOrigin(exchange.origin)) else { return -1 }
         return exchange.wsi.completeHTTPTransaction()
     }

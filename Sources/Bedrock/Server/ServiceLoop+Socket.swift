@@ -60,6 +60,7 @@ extension ServiceLoop {
         wsi.setUserData(Unmanaged.passUnretained(connection).toOpaque())  // cleared in `closed`
         metrics.connectionsOpened.add()
         if identity != nil { perform([.authenticated, .send(machine.welcome())], on: connection) }
+        if shuttingDown { startDraining(connection) }  // upgraded just before the drain began
     }
 
     func receive(_ wsi: WSI, bytes: UnsafeRawBufferPointer, isFinal: Bool, isBinary: Bool) -> Int32 {
@@ -112,6 +113,7 @@ extension ServiceLoop {
                 }
                 connection.counted = true
             case .subscribe(let id, let topic, let since):
+                guard !connection.draining else { break }  // it resumes with `since` on another gateway
                 subscribe(connection, id: id, topic: topic.name, since: since)
             case .unsubscribe(_, let topic):
                 unsubscribe(connection, topic: topic.name)
@@ -137,12 +139,14 @@ extension ServiceLoop {
             post { [self] in
                 // Dropped when the watchdog answered it at its deadline, or the connection closed.
                 guard answerArrived(callSerial) != nil, let connection = sessions[serial] else { return }
+                connection.inFlight -= 1
                 answer(id, result, on: connection)
             }
         }
         if let answerNow {
             answer(id, answerNow, on: connection)
         } else {
+            connection.inFlight += 1
             awaitAnswer(callSerial, .socket(session: serial, id: id), method: method)
         }
     }
@@ -265,7 +269,10 @@ extension ServiceLoop {
     func writable(_ wsi: WSI) -> Int32 {
         guard let connection = connection(of: wsi) else { return 0 }
         switch connection.outbound.writable(now: now()) {
-        case .nothing, .waitForLinger:  // the tick re-arms a lingering close
+        case .nothing:
+            closeIfDrained(connection)
+            return 0
+        case .waitForLinger:  // the tick re-arms a lingering close
             return 0
         case .hangUp:
             return -1
@@ -279,7 +286,11 @@ extension ServiceLoop {
             return -1
         case .write:
             if !writeNext(connection) { return -1 }
-            if connection.outbound.wrote() { wsi.requestWritable() }
+            if connection.outbound.wrote() {
+                wsi.requestWritable()
+            } else {
+                closeIfDrained(connection)
+            }
             return 0
         }
     }
@@ -318,6 +329,6 @@ extension ServiceLoop {
         census.closed(on: index, wasAuthenticated: connection.counted, address: connection.address)
         for topic in connection.machine.subscriptions { unsubscribe(connection, topic: topic) }
         connection.outbound.dropAll()
-        if shuttingDown && connections.isEmpty { server.stop() }
+        stopIfDrained()
     }
 }

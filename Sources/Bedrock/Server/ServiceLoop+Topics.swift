@@ -47,6 +47,7 @@ extension ServiceLoop {
                 ]
                 enqueue(SharedFrame(json: frame), on: connection)
             case .deliver(let connection, let frames, let replayed):
+                guard !connection.draining else { break }
                 if replayed {
                     connection.outbound.grantReplayAllowance(frames.count)
                     metrics.replayedEvents.add(frames.count)
@@ -69,6 +70,7 @@ extension ServiceLoop {
         affinity.assertOnLoop("fan-out")
         for event in events {
             let publication = router.publish(topic: event.topic, id: event.id, frame: event.frame) { connection in
+                guard !connection.draining else { return }  // it resumes with `since` on another gateway
                 enqueue(event.frame, on: connection, staging: true)
             }
             for connection in publication.overflowed {

@@ -59,8 +59,12 @@ public final class ServiceLoop: @unchecked Sendable {
     var devSignIn: DevSignIn?
     /// What `/health/startup` waits for (set before serving; without one it answers `started`).
     var startup: StartupProbe?
+    /// Draining (after SIGTERM): `/ready` 503, new upgrades and requests refused.
     var shuttingDown = false
+    /// When the drain stops waiting for in-flight answers and closes every socket.
     var shutdownDeadline = 0.0
+    /// True once the drain's deadline has closed whatever was still open.
+    var drainForced = false
     /// Connections fan-out queued frames for in the current bridge batch (see `flushStaged`);
     /// emptied, capacity kept, after each batch.
     var staged: ContiguousArray<Connection> = []
@@ -111,9 +115,11 @@ public final class ServiceLoop: @unchecked Sendable {
         if inbox.post(job) { server.wake() }
     }
 
-    /// Begin a graceful shutdown (any thread): every client gets close 1001, then the loop ends.
-    public func shutdown() {
-        post { [self] in beginShutdown() }
+    /// Begin a graceful drain (any thread): `/ready` answers 503 and new upgrades and requests
+    /// are refused at once; answers in flight are sent, then every client gets close 1001
+    /// (within `seconds` at the latest), then the loop ends (`ServiceLoop+Drain`).
+    public func shutdown(within seconds: Double = 10) {
+        post { [self] in beginDrain(within: seconds) }
     }
 
     /// Events from the Redis bridge (reader thread): hand them to the loop in one job.
@@ -121,14 +127,6 @@ public final class ServiceLoop: @unchecked Sendable {
         let frames = batch.map { (topic: $0.topic, id: $0.id, frame: SharedFrame($0.frame), isGap: $0.isGap) }
         let shared = UncheckedBox(frames)
         post { [self] in fanOut(shared.value) }
-    }
-
-    private func beginShutdown() {
-        guard !shuttingDown else { return }
-        shuttingDown = true
-        shutdownDeadline = now() + 2
-        for connection in connections.values { requestClose(connection, .goingAway, "server shutting down") }
-        if connections.isEmpty { server.stop() }
     }
 
     /// Seconds on the monotonic clock: every deadline of the loop.
@@ -147,9 +145,11 @@ public final class ServiceLoop: @unchecked Sendable {
         return false
     }
 
-    /// A sibling handed this loop a connection: lws serves it from here on.
+    /// A sibling handed this loop a connection: lws serves it from here on — also while
+    /// draining (loop 0 may have handed it over before it heard of the drain): it gets the
+    /// drain's answers (`/ready` 503, 503 to anything else), not a reset.
     private func adoptHandedOver(_ descriptor: Int32) {
-        if shuttingDown || !server.adopt(descriptor: descriptor) { close(descriptor) }
+        if !server.adopt(descriptor: descriptor) { close(descriptor) }
     }
 
     // MARK: LWSServerEvents: loop plumbing
@@ -165,7 +165,7 @@ public final class ServiceLoop: @unchecked Sendable {
         let reading = clock.read()
         let t = reading.monotonic
         if shuttingDown {
-            if connections.isEmpty || t >= shutdownDeadline { server.stop() }
+            drainTick(now: t)
             return
         }
         for connection in connections.values {
