@@ -30,20 +30,6 @@ if ! "$KV" --strict --quiet deploy/kubernetes/*.yaml; then bad "kubernetes manif
 
 step "nginx -t on deploy/nginx/bedrock.conf (rendered for two upstreams, in a minimal nginx.conf)"
 site=deploy/nginx/bedrock.conf
-if [ ! -f "$site" ]; then
-  # Until the nginx site exists, check the rendering and the wrapper on a minimal site.
-  site="$tmp/placeholder-site.conf"
-  cat > "$site" <<'EOF'
-upstream bedrock_gateways {
-    server 127.0.0.1:8081 max_fails=1 fail_timeout=5s;
-}
-server {
-    listen 8080;
-    location / { proxy_pass http://bedrock_gateways; proxy_http_version 1.1; }
-}
-EOF
-  step "  (deploy/nginx/bedrock.conf not present yet: checking a placeholder site)"
-fi
 mkdir -p "$tmp/nginx/logs"
 BEDROCK_UPSTREAMS="127.0.0.1:18081 127.0.0.1:18082" NGINX_LISTEN=18080 \
   sh deploy/nginx/render-site.sh "$site" "$tmp/nginx/site.conf"
