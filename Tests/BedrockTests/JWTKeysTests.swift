@@ -254,7 +254,8 @@ final class JWTKeysTests: XCTestCase {
     }
 
     func testConfigurationReadsKeysAndSecrets() throws {
-        let production = #"{"mode":"production","data_dir":"\#(Self.dir)/data","jwt":{"public_key_file":"\#(Self.dir)/ec.pub"}}"#
+        let production =
+            #"{"mode":"production","data_dir":"\#(Self.dir)/data","jwt":{"public_key_file":"\#(Self.dir)/ec.pub","issuer":"https://idp.example","audience":"bedrock"}}"#
         guard case .failure(let e) = load(production, env: ["BEDROCK_JWT_JWKS_FILE": "\(Self.dir)/rsa.pub"]) else {
             return XCTFail("a PEM file is not a JWKS")
         }
@@ -276,5 +277,43 @@ final class JWTKeysTests: XCTestCase {
         guard case .failure(let m) = missing else { return XCTFail("a missing key file is refused") }
         XCTAssertEqual(m.key, "jwt.public_key_file")
         XCTAssertEqual(m.message, #"no readable file "/nonexistent.pem""#)
+    }
+
+    func testProductionRefusesIdentityProviderKeysWithoutIssuerAndAudience() throws {
+        func config(_ mode: String, _ jwt: String) -> String {
+            #"{"mode":"\#(mode)","data_dir":"\#(Self.dir)/data","jwt":{"secret":"\#(secret)",\#(jwt)}}"#
+        }
+        let pem = #""public_key_file":"\#(Self.dir)/ec.pub""#
+        guard case .failure(let both) = load(config("production", pem)) else {
+            return XCTFail("a provider's keys with no issuer and audience are refused in production")
+        }
+        XCTAssertEqual(both.key, "jwt.issuer")
+        XCTAssertEqual(
+            both.message,
+            "must be set (and jwt.audience) in production when jwt.public_key_file is set, or a token the identity provider issued for another application is accepted"
+        )
+        guard case .failure(let audience) = load(config("production", pem + #","issuer":"https://idp.example""#)) else {
+            return XCTFail("an issuer alone is not enough")
+        }
+        XCTAssertEqual(audience.key, "jwt.audience")
+        guard
+            case .failure(let jwks) = load(
+                config("production", #""audience":"bedrock""#), env: ["BEDROCK_JWT_JWKS_FILE": "\(Self.dir)/missing.json"])
+        else { return XCTFail("a JWKS with no issuer is refused in production") }
+        XCTAssertEqual(
+            jwks.description,
+            "config: jwt.issuer: must be set in production when jwt.jwks_file is set, or a token the identity provider issued for another application is accepted (from BEDROCK_JWT_JWKS_FILE)"
+        )
+        // Secrets alone need neither; dev mode starts and warns.
+        XCTAssertNoThrow(try load(config("production", #""leeway_s":60"#)).get())
+        let dev = try load(config("dev", pem)).get()
+        XCTAssertEqual(dev.jwt.unboundTokenChecks, ["jwt.issuer", "jwt.audience"])
+        XCTAssertEqual(
+            dev.jwt.unboundTokenChecksWarning,
+            "jwt: jwt.issuer and jwt.audience not set with jwt.public_key_file: a token the identity provider issued for another application is accepted (production refuses to start)"
+        )
+        let bound = try load(config("production", pem + #","issuer":"https://idp.example","audience":"bedrock""#)).get()
+        XCTAssertEqual(bound.jwt.unboundTokenChecks, [])
+        XCTAssertNil(bound.jwt.unboundTokenChecksWarning)
     }
 }

@@ -23,6 +23,10 @@ from helpers import BEDROCK_BIN, ConnectionClosed, InvalidStatus, b64url
 
 SECRET_OLD = "rotation-old-secret-5f0c2a9d7e41b8c3a6f9"
 SECRET_NEW = "rotation-new-secret-c93e1b7a40d6f258e1b7"
+# The identity provider and this gateway's audience: a production gateway with a provider's keys
+# requires both (the provider signs the tokens of its other applications with the same keys).
+ISSUER = "https://idp.example/"
+AUDIENCE = "bedrock-gateway"
 
 
 def openssl(*args: str) -> None:
@@ -74,9 +78,9 @@ def keys(tmp_path_factory) -> Keys:
     return Keys(tmp_path_factory.mktemp("jwt-keys"))
 
 
-def claims(sub: str = "idp-user", role: str = "TRADER", exp_in: int = 600) -> dict:
+def claims(sub: str = "idp-user", role: str = "TRADER", exp_in: int = 600, aud: str = AUDIENCE) -> dict:
     now = int(time.time())
-    return {"sub": sub, "role": role, "iat": now - 5, "exp": now + exp_in}
+    return {"sub": sub, "role": role, "iat": now - 5, "exp": now + exp_in, "iss": ISSUER, "aud": aud}
 
 
 def signed(keys: Keys, key: str, alg: str, kid: str | None = None, **kw) -> str:
@@ -160,7 +164,7 @@ def assert_not_logged(gw, *values: str) -> None:
 
 
 def production_keys_only(jwt_config: dict) -> dict:
-    return {"mode": "production", "jwt": {"secret": None, **jwt_config}}
+    return {"mode": "production", "jwt": {"secret": None, "issuer": ISSUER, "audience": AUDIENCE, **jwt_config}}
 
 
 def test_rsa_pem_key_pins_rs256_and_production_starts_without_a_secret(start_gateway, keys):
@@ -173,6 +177,8 @@ def test_rsa_pem_key_pins_rs256_and_production_starts_without_a_secret(start_gat
     refused(gw, alg_none(), "token algorithm none not allowed (RS256 only)")
     refused(gw, signed(keys, "ec", "ES256"), "token algorithm ES256 not allowed (RS256 only)")
     refused(gw, signed(keys, "rsa2", "RS256"), "bad token signature")
+    # Signed by the same provider for another of its applications.
+    refused(gw, signed(keys, "rsa", "RS256", aud="payroll-app"), "token audience not accepted")
     expired = signed(keys, "rsa", "RS256", exp_in=-10)
     refused(gw, expired, "token expired")
     assert_not_logged(gw, expired, pem.decode().splitlines()[1])
@@ -195,6 +201,9 @@ def test_ec_pem_key_from_the_environment_pins_es256(start_gateway, keys):
 def test_jwks_kid_picks_the_key_next_to_the_secret(start_gateway, keys):
     # Dev fixture: the HS256 secret stays in use next to the identity provider's keys.
     gw = start_gateway(env={"BEDROCK_JWT_JWKS_FILE": str(keys.jwks)})
+    # No issuer or audience: dev mode starts, and says what that means.
+    assert ("jwt: jwt.issuer and jwt.audience not set with jwt.jwks_file: a token the identity provider "
+            "issued for another application is accepted (production refuses to start)") in gw.log.read_text()
     accepted(gw, signed(keys, "rsa", "RS256", kid="rsa-1", sub="r"), sub="r")
     accepted(gw, signed(keys, "ec", "ES256", kid="ec-1", sub="e"), sub="e")
     accepted(gw, gw.token("VIEWER", "local"), sub="local", role="VIEWER")
@@ -249,12 +258,19 @@ def test_rotation_window_then_previous_secret_removed(start_gateway, redis_serve
      "config: jwt.jwks_file: {keys}/rsa.pub is not valid JSON (or repeats a member) (from {cfg})"),
     ({"jwks_file": "{keys}/missing.json"}, {},
      'config: jwt.jwks_file: no readable file "{keys}/missing.json" (from {cfg})'),
+    ({"jwks_file": "{keys}/jwks.json", "issuer": None, "audience": None}, {},
+     "config: jwt.issuer: must be set (and jwt.audience) in production when jwt.jwks_file is set, or a token "
+     "the identity provider issued for another application is accepted (from {cfg})"),
+    ({"audience": None}, {"BEDROCK_JWT_PUBLIC_KEY_FILE": "{keys}/rsa.pub"},
+     "config: jwt.audience: must be set in production when jwt.public_key_file is set, or a token "
+     "the identity provider issued for another application is accepted (from BEDROCK_JWT_PUBLIC_KEY_FILE)"),
 ])
 def test_bad_key_configuration_refuses_to_start(tmp_path, keys, jwt_config, env, line):
     config = tmp_path / "bedrock.json"
-    jwt_section = {k: v.format(keys=keys.dir) for k, v in jwt_config.items()}
+    jwt_section = {k: v and v.format(keys=keys.dir) for k, v in jwt_config.items()}
     config.write_text(json.dumps({"mode": "production", "data_dir": str(tmp_path / "data"),
-                                  "jwt": {"secret": SECRET_NEW, **jwt_section}}))
+                                  "jwt": {"secret": SECRET_NEW, "issuer": ISSUER, "audience": AUDIENCE,
+                                          **jwt_section}}))
     r = token_command(config, {k: v.format(keys=keys.dir) for k, v in env.items()})
     assert r.returncode == 1
     assert r.stderr.strip() == "bedrock token: " + line.format(keys=keys.dir, cfg=config)
