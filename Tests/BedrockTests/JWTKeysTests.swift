@@ -127,6 +127,34 @@ final class JWTKeysTests: XCTestCase {
         XCTAssertEqual(outcome(token(.hs256, key: file("ec.pub")), ecOnly), .algorithmNotAllowed("HS256", accepted: [.es256]))
     }
 
+    /// A token with `header` over the test payload, signed by the `openssl` command: RS256 with
+    /// `rsa.key`, or HS256 with `hmacKey`.
+    private func opensslSigned(header: String, hmacKey: String? = nil) -> String {
+        let input = Base64URL.encode(header) + "." + Base64URL.encode(payload)
+        let path = "\(Self.dir)/input-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: path, contents: Data(input.utf8))
+        let how = hmacKey.map { ["-mac", "HMAC", "-macopt", "key:\($0)"] } ?? ["-sign", "\(Self.dir)/rsa.key"]
+        Self.openssl(["dgst", "-sha256", "-binary"] + how + ["-out", path + ".sig", path])
+        return input + "." + Base64URL.encode(Array(FileManager.default.contents(atPath: path + ".sig")!))
+    }
+
+    func testAccessTokenTypeIsAcceptedOnThePublicKeyPath() throws {
+        let keys = JWTKeySet(secrets: [secret], publicKeys: [try publicKey("rsa")])
+        for typ in ["JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt", "Application/At+JWT"] {
+            XCTAssertNil(outcome(opensslSigned(header: #"{"alg":"RS256","typ":"\#(typ)"}"#), keys), typ)
+        }
+        XCTAssertNil(outcome(opensslSigned(header: #"{"alg":"RS256"}"#), keys))
+        for typ in [#""at+jwt+x""#, #""application/jwt""#, #""JOSE""#, #""at+jwt ""#, "7"] {
+            XCTAssertEqual(
+                outcome(opensslSigned(header: #"{"alg":"RS256","typ":\#(typ)}"#), keys), .malformed("header typ is not JWT"), typ)
+        }
+        // The secrets verify the gateway's own tokens (`bedrock token`): JWT only.
+        XCTAssertNil(outcome(opensslSigned(header: #"{"alg":"HS256","typ":"JWT"}"#, hmacKey: secret), keys))
+        XCTAssertEqual(
+            outcome(opensslSigned(header: #"{"alg":"HS256","typ":"at+jwt"}"#, hmacKey: secret), keys),
+            .malformed("header typ at+jwt is accepted on RS256 and ES256 tokens only"))
+    }
+
     // MARK: JWKS
 
     /// The JWK members of the openssl-made keys, read back from `openssl ... -text`.

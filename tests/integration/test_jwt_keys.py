@@ -196,6 +196,12 @@ def test_ec_pem_key_from_the_environment_pins_es256(start_gateway, keys):
     refused(gw, signed(keys, "rsa", "RS256"), "token algorithm RS256 not allowed (ES256 only)")
     refused(gw, hs256_with_key_text(keys.public("ec").read_bytes()), "token algorithm HS256 not allowed (ES256 only)")
     refused(gw, signed(keys, "ec384", "ES384"), "token algorithm ES384 not allowed (ES256 only)")
+    # RFC 9068 access tokens, as identity providers issue them.
+    for typ in ("at+jwt", "application/at+jwt", "AT+JWT"):
+        token = pyjwt.encode(claims(sub="at-user"), keys.private("ec"), algorithm="ES256", headers={"typ": typ})
+        accepted(gw, token, sub="at-user")
+    token = pyjwt.encode(claims(), keys.private("ec"), algorithm="ES256", headers={"typ": "dpop+jwt"})
+    refused(gw, token, "malformed token: header typ is not JWT")
 
 
 def test_jwks_kid_picks_the_key_next_to_the_secret(start_gateway, keys):
