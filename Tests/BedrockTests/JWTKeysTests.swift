@@ -1,5 +1,7 @@
 import Foundation
+import GatewayCore
 import JSONCodec
+import Synchronization
 import XCTest
 
 @testable import Bedrock
@@ -253,6 +255,70 @@ final class JWTKeysTests: XCTestCase {
         XCTAssertEqual(
             refusal(#"{"keys":[{"kty":"EC","crv":"P-256","kid":"c","x":"AAAA","y":"\#(x)"}]}"#),
             "key \"c\": P-256 x and y must be 32 bytes each")
+    }
+
+    // MARK: re-reading the key files
+
+    func testAnUnknownKidReReadsTheKeyFilesAtMostEveryThirtySeconds() throws {
+        let path = "\(Self.dir)/reload-\(UUID().uuidString).json"
+        func write(_ text: String) { XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(text.utf8))) }
+        let (a, b) = (jwk("rsa", kid: "a"), jwk("rsa2", kid: "b"))
+        write(#"{"keys":[\#(a)]}"#)
+        let config = try load(#"{"mode":"dev","data_dir":"\#(Self.dir)/data","jwt":{"jwks_file":"\#(path)"}}"#).get()
+        let clock = ManualClock(monotonic: 100, wall: 0)
+        // Re-reads are queued here and run when the test says (the gateway runs them on a thread).
+        let queued = Mutex<[@Sendable () -> Void]>([])
+        let verifier = KeyReloadingVerifier(config: config, clock: clock) { work in queued.withLock { $0.append(work) } }
+        func runQueued() -> Int {
+            let work = queued.withLock { q in
+                defer { q = [] }
+                return q
+            }
+            work.forEach { $0() }
+            return work.count
+        }
+        // Real time: the verifier judges `exp` by the wall clock.
+        let wallNow = JWTClock.nowSeconds()
+        func token(_ key: String, kid: String) -> String {
+            let claims = #"{"sub":"idp","role":"VIEWER","iat":\#(wallNow - 5),"exp":\#(wallNow + 600)}"#
+            return LibJWT.encode(grants: [], extraJSON: claims, alg: .rs256, key: file("\(key).key"), kid: kid)!
+        }
+        func failure(_ token: String) -> AuthFailure? {
+            if case .failure(let f) = verifier.verify(token) { return f }
+            return nil
+        }
+        XCTAssertNil(failure(token("rsa", kid: "a")))
+        XCTAssertEqual(runQueued(), 0, "a known kid reads nothing")
+        // The provider rotated, the file not yet: one re-read, still unknown.
+        XCTAssertEqual(failure(token("rsa2", kid: "b")), .unknownKey)
+        XCTAssertEqual(runQueued(), 1)
+        XCTAssertEqual(failure(token("rsa2", kid: "b")), .unknownKey)
+        // The file now holds both keys, but the last re-read was less than 30 s ago.
+        write(#"{"keys":[\#(a),\#(b)]}"#)
+        clock.advance(29.9)
+        XCTAssertEqual(failure(token("rsa2", kid: "b")), .unknownKey)
+        XCTAssertEqual(runQueued(), 0, "at most one re-read every 30 s")
+        clock.advance(0.1)
+        XCTAssertEqual(failure(token("rsa2", kid: "b")), .unknownKey, "the re-read runs off the caller's thread")
+        XCTAssertEqual(failure(token("rsa2", kid: "b")), .unknownKey)
+        XCTAssertEqual(runQueued(), 1, "one re-read at a time")
+        XCTAssertNil(failure(token("rsa2", kid: "b")))
+        XCTAssertNil(failure(token("rsa", kid: "a")))
+        // A file that no longer reads keeps the keys in use.
+        write(#"{"keys":[{"kty":"RSA","kid":"c","n":"not base64!","e":"AQAB"}]}"#)
+        clock.advance(30)
+        XCTAssertEqual(failure(token("rsa", kid: "c")), .unknownKey)
+        XCTAssertEqual(runQueued(), 1)
+        XCTAssertNil(failure(token("rsa2", kid: "b")))
+        XCTAssertNil(failure(token("rsa", kid: "a")))
+        // A key the provider dropped stops verifying once the file is re-read.
+        write(#"{"keys":[\#(b)]}"#)
+        clock.advance(30)
+        XCTAssertEqual(failure(token("rsa", kid: "c")), .unknownKey)
+        XCTAssertEqual(runQueued(), 1)
+        XCTAssertEqual(failure(token("rsa", kid: "a")), .unknownKey)
+        XCTAssertNil(failure(token("rsa2", kid: "b")))
+
     }
 
     // MARK: secrets and configuration

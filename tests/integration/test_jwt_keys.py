@@ -19,7 +19,7 @@ import jwt as pyjwt
 import pytest
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 
-from helpers import BEDROCK_BIN, ConnectionClosed, InvalidStatus, b64url
+from helpers import BEDROCK_BIN, ConnectionClosed, InvalidStatus, b64url, wait_until
 
 SECRET_OLD = "rotation-old-secret-5f0c2a9d7e41b8c3a6f9"
 SECRET_NEW = "rotation-new-secret-c93e1b7a40d6f258e1b7"
@@ -224,6 +224,44 @@ def test_jwks_kid_picks_the_key_next_to_the_secret(start_gateway, keys):
     refused(gw, signed(keys, "ec", "ES256", kid="ec-1", exp_in=-10), "token expired")
     refused(gw, alg_none(), any_alg.format("none"))
     refused(gw, signed(keys, "rsa", "RS384", kid="rsa-1"), any_alg.format("RS384"))
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Replaces `path` in one rename, as a JWKS sync job would."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def test_provider_key_rotation_is_picked_up_when_a_token_names_the_new_kid(start_gateway, keys, tmp_path):
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [keys.jwk("rsa", kid="rsa-1", extra={})]}))
+    gw = start_gateway(production_keys_only({"jwks_file": str(jwks)}))
+    accepted(gw, signed(keys, "rsa", "RS256", kid="rsa-1"))
+    # The provider publishes its next key next to the current one, and signs with it.
+    replace_file(jwks, json.dumps({"keys": [keys.jwk("rsa", kid="rsa-1", extra={}),
+                                            keys.jwk("rsa2", kid="rsa-2", extra={})]}))
+    rotated = signed(keys, "rsa2", "RS256", kid="rsa-2", sub="rotated")
+    # The first token naming rsa-2 starts a re-read in the background; no restart.
+    wait_until(lambda: rest(gw, rotated) == (200, ""), 10, "a token with the new kid accepted",
+               seen=lambda: rest(gw, rotated))
+    accepted(gw, rotated, sub="rotated")
+    accepted(gw, signed(keys, "rsa", "RS256", kid="rsa-1"))
+    assert "jwt: key files re-read, 2 public key(s) in use" in gw.log.read_text()
+
+
+def test_a_key_file_that_no_longer_reads_keeps_the_keys_in_use(start_gateway, keys, tmp_path):
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [keys.jwk("ec", kid="ec-1", extra={})]}))
+    gw = start_gateway(production_keys_only({"jwks_file": str(jwks)}))
+    marker = "half-written-jwks-7c1e"
+    replace_file(jwks, '{"keys": [{"kty": "EC", "kid": "' + marker)
+    refused(gw, signed(keys, "ec", "ES256", kid="ec-2"), "token key id (kid) not known")
+    line = (f"jwt: re-reading jwt.jwks_file failed ({jwks} is not valid JSON (or repeats a member)); "
+            "the keys in use are kept")
+    wait_until(lambda: line in gw.log.read_text(), 10, "the failed re-read logged")
+    accepted(gw, signed(keys, "ec", "ES256", kid="ec-1", sub="still"), sub="still")
+    assert_not_logged(gw, marker)
 
 
 def test_rotation_window_then_previous_secret_removed(start_gateway, redis_server):
