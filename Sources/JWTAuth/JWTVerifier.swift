@@ -167,8 +167,27 @@ public struct JWTVerifier: Sendable {
         let alg: String
         /// `kid`, when present.
         let kid: String?
-        /// False when `typ` is present and not `JWT`.
-        let typIsJWT: Bool
+        /// What `typ` says the token is.
+        let typ: TokenType
+    }
+
+    /// A header's `typ` (media type names, compared without regard to case).
+    enum TokenType {
+        /// `JWT`, or no `typ`.
+        case jwt
+        /// An OAuth 2.0 access token (RFC 9068): `at+jwt` or `application/at+jwt`, as identity
+        /// providers issue them; accepted with the public keys only.
+        case accessToken
+        /// Anything else: refused.
+        case other
+
+        init(_ typ: String) {
+            switch typ.lowercased() {
+            case "jwt": self = .jwt
+            case "at+jwt", "application/at+jwt": self = .accessToken
+            default: self = .other
+            }
+        }
     }
 
     /// A well-shaped token's header, or why it is refused: not base64url, not a JSON object, a key
@@ -188,15 +207,21 @@ public struct JWTVerifier: Sendable {
             guard let s = k.stringValue else { return .failure(.malformed("header kid is not a string")) }
             kid = s
         }
-        let typIsJWT = head["typ"].map { $0.stringValue?.uppercased() == "JWT" } ?? true
-        return .success(Header(alg: alg, kid: kid, typIsJWT: typIsJWT))
+        let typ = head["typ"].map { $0.stringValue.map(TokenType.init) ?? .other } ?? .jwt
+        return .success(Header(alg: alg, kid: kid, typ: typ))
     }
 
     /// Why a token whose algorithm is accepted is still refused before its signature is
-    /// checked: a `typ` other than JWT, a payload that is not base64url, not a JSON object, or
-    /// repeats a key at any depth. Nil when acceptable.
+    /// checked: a `typ` other than JWT (or, on an RS256/ES256 token, an RFC 9068 access token's),
+    /// a payload that is not base64url, not a JSON object, or repeats a key at any depth. Nil
+    /// when acceptable.
     static func headerAndPayloadProblem(_ token: String, header: Header) -> AuthFailure? {
-        if !header.typIsJWT { return .malformed("header typ is not JWT") }
+        switch header.typ {
+        case .jwt: break
+        case .accessToken where header.alg != JWTAlgorithm.hs256.rawValue: break
+        case .accessToken: return .malformed("header typ at+jwt is accepted on RS256 and ES256 tokens only")
+        case .other: return .malformed("header typ is not JWT")
+        }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard let bodyBytes = Base64URL.decode(parts[1]) else { return .malformed("payload is not base64url") }
         switch object(bodyBytes) {

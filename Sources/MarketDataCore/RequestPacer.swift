@@ -1,6 +1,6 @@
 /// Pacing of one exchange's REST calls (SPEC §10), on a monotonic clock the owner reads and
 /// passes in (seconds): stay under `headroom` (80 %) of the published weight limit per window,
-/// follow the used weight the exchange reports (Binance `X-MBX-USED-WEIGHT-1M`), wait out
+/// raise its count to the used weight the exchange reports (Binance `X-MBX-USED-WEIGHT-1M`), wait out
 /// `Retry-After` on 429 and on a ban (Binance 418, Bybit 403: nothing is sent before it ends; a
 /// ban is for the `EXCHANGE_BANNED` alert), and back off, doubling, on Bybit's retCode 10006.
 ///
@@ -123,10 +123,13 @@ public struct RequestPacer: Sendable, Equatable {
         return .sendNow
     }
 
-    /// Takes in one answer: the reported weight, and any limit it signals.
+    /// Takes in one answer: the reported weight (when above the count), and any limit it signals.
     public mutating func record(_ answer: Answer, now: Double) -> Outcome {
         inFlight = max(0, inFlight - answer.weight)
-        if let reported = answer.usedWeight { used = reported + inFlight }
+        // A report only raises the count: answers are recorded in any order, so an older, lower
+        // count can arrive after a newer one, and lowering to it would let through weight the
+        // exchange has already counted.
+        if let reported = answer.usedWeight { used = max(used, reported + inFlight) }
         if answer.status == policy.banStatus {
             let until = now + (answer.retryAfter ?? policy.defaultBanWait)
             block(until)

@@ -1,5 +1,7 @@
 import Foundation
+import GatewayCore
 import JSONCodec
+import Synchronization
 import XCTest
 
 @testable import Bedrock
@@ -127,6 +129,34 @@ final class JWTKeysTests: XCTestCase {
         XCTAssertEqual(outcome(token(.hs256, key: file("ec.pub")), ecOnly), .algorithmNotAllowed("HS256", accepted: [.es256]))
     }
 
+    /// A token with `header` over the test payload, signed by the `openssl` command: RS256 with
+    /// `rsa.key`, or HS256 with `hmacKey`.
+    private func opensslSigned(header: String, hmacKey: String? = nil) -> String {
+        let input = Base64URL.encode(header) + "." + Base64URL.encode(payload)
+        let path = "\(Self.dir)/input-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: path, contents: Data(input.utf8))
+        let how = hmacKey.map { ["-mac", "HMAC", "-macopt", "key:\($0)"] } ?? ["-sign", "\(Self.dir)/rsa.key"]
+        Self.openssl(["dgst", "-sha256", "-binary"] + how + ["-out", path + ".sig", path])
+        return input + "." + Base64URL.encode(Array(FileManager.default.contents(atPath: path + ".sig")!))
+    }
+
+    func testAccessTokenTypeIsAcceptedOnThePublicKeyPath() throws {
+        let keys = JWTKeySet(secrets: [secret], publicKeys: [try publicKey("rsa")])
+        for typ in ["JWT", "jwt", "at+jwt", "AT+JWT", "application/at+jwt", "Application/At+JWT"] {
+            XCTAssertNil(outcome(opensslSigned(header: #"{"alg":"RS256","typ":"\#(typ)"}"#), keys), typ)
+        }
+        XCTAssertNil(outcome(opensslSigned(header: #"{"alg":"RS256"}"#), keys))
+        for typ in [#""at+jwt+x""#, #""application/jwt""#, #""JOSE""#, #""at+jwt ""#, "7"] {
+            XCTAssertEqual(
+                outcome(opensslSigned(header: #"{"alg":"RS256","typ":\#(typ)}"#), keys), .malformed("header typ is not JWT"), typ)
+        }
+        // The secrets verify the gateway's own tokens (`bedrock token`): JWT only.
+        XCTAssertNil(outcome(opensslSigned(header: #"{"alg":"HS256","typ":"JWT"}"#, hmacKey: secret), keys))
+        XCTAssertEqual(
+            outcome(opensslSigned(header: #"{"alg":"HS256","typ":"at+jwt"}"#, hmacKey: secret), keys),
+            .malformed("header typ at+jwt is accepted on RS256 and ES256 tokens only"))
+    }
+
     // MARK: JWKS
 
     /// The JWK members of the openssl-made keys, read back from `openssl ... -text`.
@@ -227,6 +257,70 @@ final class JWTKeysTests: XCTestCase {
             "key \"c\": P-256 x and y must be 32 bytes each")
     }
 
+    // MARK: re-reading the key files
+
+    func testAnUnknownKidReReadsTheKeyFilesAtMostEveryThirtySeconds() throws {
+        let path = "\(Self.dir)/reload-\(UUID().uuidString).json"
+        func write(_ text: String) { XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(text.utf8))) }
+        let (a, b) = (jwk("rsa", kid: "a"), jwk("rsa2", kid: "b"))
+        write(#"{"keys":[\#(a)]}"#)
+        let config = try load(#"{"mode":"dev","data_dir":"\#(Self.dir)/data","jwt":{"jwks_file":"\#(path)"}}"#).get()
+        let clock = ManualClock(monotonic: 100, wall: 0)
+        // Re-reads are queued here and run when the test says (the gateway runs them on a thread).
+        let queued = Mutex<[@Sendable () -> Void]>([])
+        let verifier = KeyReloadingVerifier(config: config, clock: clock) { work in queued.withLock { $0.append(work) } }
+        func runQueued() -> Int {
+            let work = queued.withLock { q in
+                defer { q = [] }
+                return q
+            }
+            work.forEach { $0() }
+            return work.count
+        }
+        // Real time: the verifier judges `exp` by the wall clock.
+        let wallNow = JWTClock.nowSeconds()
+        func token(_ key: String, kid: String) -> String {
+            let claims = #"{"sub":"idp","role":"VIEWER","iat":\#(wallNow - 5),"exp":\#(wallNow + 600)}"#
+            return LibJWT.encode(grants: [], extraJSON: claims, alg: .rs256, key: file("\(key).key"), kid: kid)!
+        }
+        func failure(_ token: String) -> AuthFailure? {
+            if case .failure(let f) = verifier.verify(token) { return f }
+            return nil
+        }
+        XCTAssertNil(failure(token("rsa", kid: "a")))
+        XCTAssertEqual(runQueued(), 0, "a known kid reads nothing")
+        // The provider rotated, the file not yet: one re-read, still unknown.
+        XCTAssertEqual(failure(token("rsa2", kid: "b")), .unknownKey)
+        XCTAssertEqual(runQueued(), 1)
+        XCTAssertEqual(failure(token("rsa2", kid: "b")), .unknownKey)
+        // The file now holds both keys, but the last re-read was less than 30 s ago.
+        write(#"{"keys":[\#(a),\#(b)]}"#)
+        clock.advance(29.9)
+        XCTAssertEqual(failure(token("rsa2", kid: "b")), .unknownKey)
+        XCTAssertEqual(runQueued(), 0, "at most one re-read every 30 s")
+        clock.advance(0.1)
+        XCTAssertEqual(failure(token("rsa2", kid: "b")), .unknownKey, "the re-read runs off the caller's thread")
+        XCTAssertEqual(failure(token("rsa2", kid: "b")), .unknownKey)
+        XCTAssertEqual(runQueued(), 1, "one re-read at a time")
+        XCTAssertNil(failure(token("rsa2", kid: "b")))
+        XCTAssertNil(failure(token("rsa", kid: "a")))
+        // A file that no longer reads keeps the keys in use.
+        write(#"{"keys":[{"kty":"RSA","kid":"c","n":"not base64!","e":"AQAB"}]}"#)
+        clock.advance(30)
+        XCTAssertEqual(failure(token("rsa", kid: "c")), .unknownKey)
+        XCTAssertEqual(runQueued(), 1)
+        XCTAssertNil(failure(token("rsa2", kid: "b")))
+        XCTAssertNil(failure(token("rsa", kid: "a")))
+        // A key the provider dropped stops verifying once the file is re-read.
+        write(#"{"keys":[\#(b)]}"#)
+        clock.advance(30)
+        XCTAssertEqual(failure(token("rsa", kid: "c")), .unknownKey)
+        XCTAssertEqual(runQueued(), 1)
+        XCTAssertEqual(failure(token("rsa", kid: "a")), .unknownKey)
+        XCTAssertNil(failure(token("rsa2", kid: "b")))
+
+    }
+
     // MARK: secrets and configuration
 
     func testPreviousSecretVerifiesDuringTheWindowButNeverSigns() throws {
@@ -254,7 +348,8 @@ final class JWTKeysTests: XCTestCase {
     }
 
     func testConfigurationReadsKeysAndSecrets() throws {
-        let production = #"{"mode":"production","data_dir":"\#(Self.dir)/data","jwt":{"public_key_file":"\#(Self.dir)/ec.pub"}}"#
+        let production =
+            #"{"mode":"production","data_dir":"\#(Self.dir)/data","jwt":{"public_key_file":"\#(Self.dir)/ec.pub","issuer":"https://idp.example","audience":"bedrock"}}"#
         guard case .failure(let e) = load(production, env: ["BEDROCK_JWT_JWKS_FILE": "\(Self.dir)/rsa.pub"]) else {
             return XCTFail("a PEM file is not a JWKS")
         }
@@ -276,5 +371,43 @@ final class JWTKeysTests: XCTestCase {
         guard case .failure(let m) = missing else { return XCTFail("a missing key file is refused") }
         XCTAssertEqual(m.key, "jwt.public_key_file")
         XCTAssertEqual(m.message, #"no readable file "/nonexistent.pem""#)
+    }
+
+    func testProductionRefusesIdentityProviderKeysWithoutIssuerAndAudience() throws {
+        func config(_ mode: String, _ jwt: String) -> String {
+            #"{"mode":"\#(mode)","data_dir":"\#(Self.dir)/data","jwt":{"secret":"\#(secret)",\#(jwt)}}"#
+        }
+        let pem = #""public_key_file":"\#(Self.dir)/ec.pub""#
+        guard case .failure(let both) = load(config("production", pem)) else {
+            return XCTFail("a provider's keys with no issuer and audience are refused in production")
+        }
+        XCTAssertEqual(both.key, "jwt.issuer")
+        XCTAssertEqual(
+            both.message,
+            "must be set (and jwt.audience) in production when jwt.public_key_file is set, or a token the identity provider issued for another application is accepted"
+        )
+        guard case .failure(let audience) = load(config("production", pem + #","issuer":"https://idp.example""#)) else {
+            return XCTFail("an issuer alone is not enough")
+        }
+        XCTAssertEqual(audience.key, "jwt.audience")
+        guard
+            case .failure(let jwks) = load(
+                config("production", #""audience":"bedrock""#), env: ["BEDROCK_JWT_JWKS_FILE": "\(Self.dir)/missing.json"])
+        else { return XCTFail("a JWKS with no issuer is refused in production") }
+        XCTAssertEqual(
+            jwks.description,
+            "config: jwt.issuer: must be set in production when jwt.jwks_file is set, or a token the identity provider issued for another application is accepted (from BEDROCK_JWT_JWKS_FILE)"
+        )
+        // Secrets alone need neither; dev mode starts and warns.
+        XCTAssertNoThrow(try load(config("production", #""leeway_s":60"#)).get())
+        let dev = try load(config("dev", pem)).get()
+        XCTAssertEqual(dev.jwt.unboundTokenChecks, ["jwt.issuer", "jwt.audience"])
+        XCTAssertEqual(
+            dev.jwt.unboundTokenChecksWarning,
+            "jwt: jwt.issuer and jwt.audience not set with jwt.public_key_file: a token the identity provider issued for another application is accepted (production refuses to start)"
+        )
+        let bound = try load(config("production", pem + #","issuer":"https://idp.example","audience":"bedrock""#)).get()
+        XCTAssertEqual(bound.jwt.unboundTokenChecks, [])
+        XCTAssertNil(bound.jwt.unboundTokenChecksWarning)
     }
 }

@@ -41,6 +41,23 @@ final class RequestPacerTests: XCTestCase {
         XCTAssertEqual(pacer.request(weight: 2, now: now), .waitUntil(1060))
     }
 
+    func testAnOlderLowerReportRecordedLastDoesNotLowerTheCount() {
+        // Three threads share the pacer; X and Y reach the exchange in that order, but Y's answer
+        // is recorded first (the exchange counted 6 when Y arrived, 4 when X did).
+        var pacer = RequestPacer(policy: .init(limit: 100, window: 60, usedWeightHeader: "X-MBX-USED-WEIGHT-1M"))
+        XCTAssertEqual(pacer.request(weight: 2, now: now), .sendNow)
+        XCTAssertEqual(pacer.record(.init(weight: 2, status: 200, usedWeight: 2), now: now), .ok)
+        XCTAssertEqual(pacer.request(weight: 2, now: now), .sendNow)  // X
+        XCTAssertEqual(pacer.request(weight: 2, now: now), .sendNow)  // Y
+        XCTAssertEqual(pacer.record(.init(weight: 2, status: 200, usedWeight: 6), now: now), .ok)
+        XCTAssertEqual(pacer.record(.init(weight: 2, status: 200, usedWeight: 4), now: now), .ok)
+        // Never below the 6 the exchange counted (X, still in flight when Y's answer came, stays
+        // counted twice until the window ends: the safe side).
+        XCTAssertEqual(pacer.used, 8)
+        let (sent, _) = sendAll(&pacer, weight: 2)
+        XCTAssertEqual(sent, 36, "78 at the exchange in this window, not 82")
+    }
+
     func testA429WaitsRetryAfterWithNothingSentBeforeIt() {
         var pacer = RequestPacer(policy: .binance)
         XCTAssertEqual(pacer.request(weight: 2, now: now), .sendNow)

@@ -19,10 +19,14 @@ import jwt as pyjwt
 import pytest
 from cryptography.hazmat.primitives import hashes, hmac, serialization
 
-from helpers import BEDROCK_BIN, ConnectionClosed, InvalidStatus, b64url
+from helpers import BEDROCK_BIN, ConnectionClosed, InvalidStatus, b64url, wait_until
 
 SECRET_OLD = "rotation-old-secret-5f0c2a9d7e41b8c3a6f9"
 SECRET_NEW = "rotation-new-secret-c93e1b7a40d6f258e1b7"
+# The identity provider and this gateway's audience: a production gateway with a provider's keys
+# requires both (the provider signs the tokens of its other applications with the same keys).
+ISSUER = "https://idp.example/"
+AUDIENCE = "bedrock-gateway"
 
 
 def openssl(*args: str) -> None:
@@ -74,9 +78,9 @@ def keys(tmp_path_factory) -> Keys:
     return Keys(tmp_path_factory.mktemp("jwt-keys"))
 
 
-def claims(sub: str = "idp-user", role: str = "TRADER", exp_in: int = 600) -> dict:
+def claims(sub: str = "idp-user", role: str = "TRADER", exp_in: int = 600, aud: str = AUDIENCE) -> dict:
     now = int(time.time())
-    return {"sub": sub, "role": role, "iat": now - 5, "exp": now + exp_in}
+    return {"sub": sub, "role": role, "iat": now - 5, "exp": now + exp_in, "iss": ISSUER, "aud": aud}
 
 
 def signed(keys: Keys, key: str, alg: str, kid: str | None = None, **kw) -> str:
@@ -160,7 +164,7 @@ def assert_not_logged(gw, *values: str) -> None:
 
 
 def production_keys_only(jwt_config: dict) -> dict:
-    return {"mode": "production", "jwt": {"secret": None, **jwt_config}}
+    return {"mode": "production", "jwt": {"secret": None, "issuer": ISSUER, "audience": AUDIENCE, **jwt_config}}
 
 
 def test_rsa_pem_key_pins_rs256_and_production_starts_without_a_secret(start_gateway, keys):
@@ -173,6 +177,8 @@ def test_rsa_pem_key_pins_rs256_and_production_starts_without_a_secret(start_gat
     refused(gw, alg_none(), "token algorithm none not allowed (RS256 only)")
     refused(gw, signed(keys, "ec", "ES256"), "token algorithm ES256 not allowed (RS256 only)")
     refused(gw, signed(keys, "rsa2", "RS256"), "bad token signature")
+    # Signed by the same provider for another of its applications.
+    refused(gw, signed(keys, "rsa", "RS256", aud="payroll-app"), "token audience not accepted")
     expired = signed(keys, "rsa", "RS256", exp_in=-10)
     refused(gw, expired, "token expired")
     assert_not_logged(gw, expired, pem.decode().splitlines()[1])
@@ -190,11 +196,20 @@ def test_ec_pem_key_from_the_environment_pins_es256(start_gateway, keys):
     refused(gw, signed(keys, "rsa", "RS256"), "token algorithm RS256 not allowed (ES256 only)")
     refused(gw, hs256_with_key_text(keys.public("ec").read_bytes()), "token algorithm HS256 not allowed (ES256 only)")
     refused(gw, signed(keys, "ec384", "ES384"), "token algorithm ES384 not allowed (ES256 only)")
+    # RFC 9068 access tokens, as identity providers issue them.
+    for typ in ("at+jwt", "application/at+jwt", "AT+JWT"):
+        token = pyjwt.encode(claims(sub="at-user"), keys.private("ec"), algorithm="ES256", headers={"typ": typ})
+        accepted(gw, token, sub="at-user")
+    token = pyjwt.encode(claims(), keys.private("ec"), algorithm="ES256", headers={"typ": "dpop+jwt"})
+    refused(gw, token, "malformed token: header typ is not JWT")
 
 
 def test_jwks_kid_picks_the_key_next_to_the_secret(start_gateway, keys):
     # Dev fixture: the HS256 secret stays in use next to the identity provider's keys.
     gw = start_gateway(env={"BEDROCK_JWT_JWKS_FILE": str(keys.jwks)})
+    # No issuer or audience: dev mode starts, and says what that means.
+    assert ("jwt: jwt.issuer and jwt.audience not set with jwt.jwks_file: a token the identity provider "
+            "issued for another application is accepted (production refuses to start)") in gw.log.read_text()
     accepted(gw, signed(keys, "rsa", "RS256", kid="rsa-1", sub="r"), sub="r")
     accepted(gw, signed(keys, "ec", "ES256", kid="ec-1", sub="e"), sub="e")
     accepted(gw, gw.token("VIEWER", "local"), sub="local", role="VIEWER")
@@ -209,6 +224,44 @@ def test_jwks_kid_picks_the_key_next_to_the_secret(start_gateway, keys):
     refused(gw, signed(keys, "ec", "ES256", kid="ec-1", exp_in=-10), "token expired")
     refused(gw, alg_none(), any_alg.format("none"))
     refused(gw, signed(keys, "rsa", "RS384", kid="rsa-1"), any_alg.format("RS384"))
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Replaces `path` in one rename, as a JWKS sync job would."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def test_provider_key_rotation_is_picked_up_when_a_token_names_the_new_kid(start_gateway, keys, tmp_path):
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [keys.jwk("rsa", kid="rsa-1", extra={})]}))
+    gw = start_gateway(production_keys_only({"jwks_file": str(jwks)}))
+    accepted(gw, signed(keys, "rsa", "RS256", kid="rsa-1"))
+    # The provider publishes its next key next to the current one, and signs with it.
+    replace_file(jwks, json.dumps({"keys": [keys.jwk("rsa", kid="rsa-1", extra={}),
+                                            keys.jwk("rsa2", kid="rsa-2", extra={})]}))
+    rotated = signed(keys, "rsa2", "RS256", kid="rsa-2", sub="rotated")
+    # The first token naming rsa-2 starts a re-read in the background; no restart.
+    wait_until(lambda: rest(gw, rotated) == (200, ""), 10, "a token with the new kid accepted",
+               seen=lambda: rest(gw, rotated))
+    accepted(gw, rotated, sub="rotated")
+    accepted(gw, signed(keys, "rsa", "RS256", kid="rsa-1"))
+    assert "jwt: key files re-read, 2 public key(s) in use" in gw.log.read_text()
+
+
+def test_a_key_file_that_no_longer_reads_keeps_the_keys_in_use(start_gateway, keys, tmp_path):
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [keys.jwk("ec", kid="ec-1", extra={})]}))
+    gw = start_gateway(production_keys_only({"jwks_file": str(jwks)}))
+    marker = "half-written-jwks-7c1e"
+    replace_file(jwks, '{"keys": [{"kty": "EC", "kid": "' + marker)
+    refused(gw, signed(keys, "ec", "ES256", kid="ec-2"), "token key id (kid) not known")
+    line = (f"jwt: re-reading jwt.jwks_file failed ({jwks} is not valid JSON (or repeats a member)); "
+            "the keys in use are kept")
+    wait_until(lambda: line in gw.log.read_text(), 10, "the failed re-read logged")
+    accepted(gw, signed(keys, "ec", "ES256", kid="ec-1", sub="still"), sub="still")
+    assert_not_logged(gw, marker)
 
 
 def test_rotation_window_then_previous_secret_removed(start_gateway, redis_server):
@@ -249,12 +302,19 @@ def test_rotation_window_then_previous_secret_removed(start_gateway, redis_serve
      "config: jwt.jwks_file: {keys}/rsa.pub is not valid JSON (or repeats a member) (from {cfg})"),
     ({"jwks_file": "{keys}/missing.json"}, {},
      'config: jwt.jwks_file: no readable file "{keys}/missing.json" (from {cfg})'),
+    ({"jwks_file": "{keys}/jwks.json", "issuer": None, "audience": None}, {},
+     "config: jwt.issuer: must be set (and jwt.audience) in production when jwt.jwks_file is set, or a token "
+     "the identity provider issued for another application is accepted (from {cfg})"),
+    ({"audience": None}, {"BEDROCK_JWT_PUBLIC_KEY_FILE": "{keys}/rsa.pub"},
+     "config: jwt.audience: must be set in production when jwt.public_key_file is set, or a token "
+     "the identity provider issued for another application is accepted (from BEDROCK_JWT_PUBLIC_KEY_FILE)"),
 ])
 def test_bad_key_configuration_refuses_to_start(tmp_path, keys, jwt_config, env, line):
     config = tmp_path / "bedrock.json"
-    jwt_section = {k: v.format(keys=keys.dir) for k, v in jwt_config.items()}
+    jwt_section = {k: v and v.format(keys=keys.dir) for k, v in jwt_config.items()}
     config.write_text(json.dumps({"mode": "production", "data_dir": str(tmp_path / "data"),
-                                  "jwt": {"secret": SECRET_NEW, **jwt_section}}))
+                                  "jwt": {"secret": SECRET_NEW, "issuer": ISSUER, "audience": AUDIENCE,
+                                          **jwt_section}}))
     r = token_command(config, {k: v.format(keys=keys.dir) for k, v in env.items()})
     assert r.returncode == 1
     assert r.stderr.strip() == "bedrock token: " + line.format(keys=keys.dir, cfg=config)

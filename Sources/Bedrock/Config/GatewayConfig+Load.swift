@@ -64,6 +64,11 @@ extension GatewayConfig {
         var config = try build(raw)
         config.sourceFile = usedFile
         if options.resolveSecret {
+            if config.mode == .production,
+                let refusal = config.jwt.unboundTokenChecksError(source: config.jwt.keyFileKeys.first.map(raw.source(of:)))
+            {
+                throw refusal
+            }
             config.jwt.publicKeys = try JWTKeyFiles.load(raw)
             let (secret, origin) = try JWTSecret.resolve(
                 configured: try raw.optionalString("jwt.secret"),

@@ -84,6 +84,7 @@ public enum GatewayRuntime {
         services.started("metrics refresher") { slowMetrics.stop() }
 
         let verifier = TokenCheck(config: config)
+        if let warning = config.jwt.unboundTokenChecksWarning { log.warning("\(warning)") }
         let relay = GatewayRelay()
         let source = RedisEventSource(
             address: address, prefix: config.redis.prefix, replayMax: config.redis.replayMax,

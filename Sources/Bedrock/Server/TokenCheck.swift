@@ -4,7 +4,8 @@ import JWTAuth
 import Synchronization
 
 /// Bearer-token check for the gateway: JWT verification against the configured secrets, public
-/// keys, issuer and audience, with a bounded cache of tokens already verified so a client
+/// keys (re-read when a token names an unknown key id, see `KeyReloadingVerifier`), issuer and
+/// audience, with a bounded cache of tokens already verified so a client
 /// presenting the same token on every request costs one signature check, not one per request. A cached token is still refused
 /// once its `exp` has passed; a tampered token is another string and is verified afresh.
 final class TokenCheck: Sendable {
@@ -15,7 +16,7 @@ final class TokenCheck: Sendable {
         var next = 0
     }
 
-    private let verifier: JWTVerifier
+    private let verifier: KeyReloadingVerifier
     private let cache = Mutex(Remembered())
     /// Most tokens remembered; the oldest entry makes room for a new one.
     let capacity: Int
@@ -23,7 +24,7 @@ final class TokenCheck: Sendable {
     private let clock: any GatewayClock
 
     init(config: GatewayConfig, capacity: Int = 4096, clock: any GatewayClock = SystemClock()) {
-        verifier = JWTVerifier(config: config)
+        verifier = KeyReloadingVerifier(config: config, clock: clock)
         self.capacity = capacity
         self.clock = clock
     }
