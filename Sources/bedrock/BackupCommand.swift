@@ -33,18 +33,7 @@ struct BackupCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), isDirectory.boolValue {
             throw Self.usage("--out '\(out)' is a directory: name the backup file")
         }
-        if let redis, case let .failure(error) = RedisEndpoint.parse(redis) {
-            throw Self.usage("--redis '\(redis)': \(error.message)")
-        }
-        let config: GatewayConfig
-        do {
-            config = try GatewayConfig.load(
-                .init(
-                    configFile: configOptions.configFile, dataDir: configOptions.dataDir,
-                    overrides: redis.map { [("redis.url", $0, "--redis")] } ?? [], resolveSecret: false))
-        } catch {
-            throw Self.failure("\(error)")
-        }
+        let config = try Self.support.configuration(configOptions, redis: redis)
         // A Redis that goes away mid-read must give an error line and exit 1, not a silent SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
         let (connection, embedded) = try RedisCLIConnection.connectStartingEmbedded(config, failure: Self.failure)
@@ -67,17 +56,9 @@ struct BackupCommand: ParsableCommand {
                     + expired + "\n").utf8))
     }
 
-    /// One line on stderr, exit 2.
-    private static func usage(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("bedrock backup: \(message)\n".utf8))
-        return ExitCode(2)
-    }
-
-    /// One line on stderr, exit 1.
-    private static func failure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("bedrock backup: \(message)\n".utf8))
-        return ExitCode(1)
-    }
+    private static let support = SnapshotCommandSupport(command: "backup")
+    private static func usage(_ message: String) -> ExitCode { support.usage(message) }
+    private static func failure(_ message: String) -> ExitCode { support.failure(message) }
 }
 
 /// Byte counts for summaries: `812 B`, `3.4 KB`, `1.2 MB`, `2.0 GB` (powers of 1000).

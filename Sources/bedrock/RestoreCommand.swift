@@ -34,18 +34,7 @@ struct RestoreCommand: ParsableCommand {
 
     func run() throws {
         guard let from, !from.isEmpty else { throw Self.usage("--from is required (the backup file to load)") }
-        if let redis, case let .failure(error) = RedisEndpoint.parse(redis) {
-            throw Self.usage("--redis '\(redis)': \(error.message)")
-        }
-        let config: GatewayConfig
-        do {
-            config = try GatewayConfig.load(
-                .init(
-                    configFile: configOptions.configFile, dataDir: configOptions.dataDir,
-                    overrides: redis.map { [("redis.url", $0, "--redis")] } ?? [], resolveSecret: false))
-        } catch {
-            throw Self.failure("\(error)")
-        }
+        let config = try Self.support.configuration(configOptions, redis: redis)
         let began = Date()
         let file: RedisRestore.Summary
         do { file = try RedisRestore.verify(path: from) } catch {
@@ -87,15 +76,7 @@ struct RestoreCommand: ParsableCommand {
                     + String(format: " in %.2f s", Date().timeIntervalSince(began)) + "\n").utf8))
     }
 
-    /// One line on stderr, exit 2.
-    private static func usage(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("bedrock restore: \(message)\n".utf8))
-        return ExitCode(2)
-    }
-
-    /// One line on stderr, exit 1.
-    private static func failure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("bedrock restore: \(message)\n".utf8))
-        return ExitCode(1)
-    }
+    private static let support = SnapshotCommandSupport(command: "restore")
+    private static func usage(_ message: String) -> ExitCode { support.usage(message) }
+    private static func failure(_ message: String) -> ExitCode { support.failure(message) }
 }
