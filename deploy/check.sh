@@ -100,7 +100,7 @@ rules = yaml.safe_load(pathlib.Path("deploy/prometheus/alerts.yml").read_text())
 for group in rules["groups"]:
     for rule in group["rules"]:
         exprs.append((f"alert {rule['alert']}", rule["expr"]))
-# Names the parallel parts of SPEC §13 add (docs/OPERATIONS.md, "Metrics"): registered in
+# Names the parallel parts of SPEC §13 add (docs/OPERATIONS.md, "Monitoring"): registered in
 # Sources/ once they are merged.
 contract = {"bedrock_redis_failovers_total", "bedrock_redis_replica_ack_failures_total",
             "bedrock_redis_master_info", "bedrock_circuit_state", "bedrock_circuit_opened_total"}

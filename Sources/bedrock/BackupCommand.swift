@@ -23,7 +23,7 @@ struct BackupCommand: ParsableCommand {
 
     @Option(
         help:
-            "Redis: embedded (the data dir's server: the running gateway's, else started for the backup), redis://... or unix:///path (overrides redis.url)."
+            "Redis: embedded (the data dir's server: the running gateway's, else started for the backup), redis://..., redis-sentinel://... or unix:///path (overrides redis.url)."
     )
     var redis: String?
 

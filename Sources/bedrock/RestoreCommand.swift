@@ -25,7 +25,7 @@ struct RestoreCommand: ParsableCommand {
 
     @Option(
         help:
-            "Redis: embedded (the data dir's server: the running gateway's, else started for the restore), redis://... or unix:///path (overrides redis.url)."
+            "Redis: embedded (the data dir's server: the running gateway's, else started for the restore), redis://..., redis-sentinel://... or unix:///path (overrides redis.url)."
     )
     var redis: String?
 

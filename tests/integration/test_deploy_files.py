@@ -180,8 +180,26 @@ def test_kubernetes_probes_and_docker_healthcheck_name_the_health_routes():
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert "EXPOSE 8080" in dockerfile
     assert re.search(r"HEALTHCHECK .*\n\s+CMD curl -fsS -o /dev/null http://127\.0\.0\.1:8080/health/live", dockerfile)
-    # A pod gets longer to drain than the gateway's drain deadline (server.drain_timeout_s, 10 s).
-    assert deployment()["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] > 10 + 5
+
+
+def test_every_supervisor_waits_longer_than_the_drain():
+    """docs/OPERATIONS.md's checklist: the stop timeout exceeds server.drain_timeout_s, the 5 s the
+    job workers get to stop after it, and the pod's preStop pause; else SIGKILL cuts the drain."""
+    config = json.loads((DEPLOY / "config" / "bedrock.json").read_text())
+    drain = config["server"].get("drain_timeout_s", 10) + 5
+    pod = deployment()["spec"]["template"]["spec"]
+    (pre_stop,) = [int(a) for a in gateway_container()["lifecycle"]["preStop"]["exec"]["command"] if a.isdigit()]
+    assert pod["terminationGracePeriodSeconds"] > drain + pre_stop
+    assert int(unit_settings("bedrock.service")["TimeoutStopSec"][0]) > drain
+    assert int(compose()["services"]["gateway-1"]["stop_grace_period"].removesuffix("s")) > drain
+
+
+def test_kubernetes_gateway_reads_the_rotation_window_secret():
+    """docs/OPERATIONS.md, "Key rotation": the previous JWT secret comes from an optional key."""
+    env = {e["name"]: e for e in gateway_container()["env"]}
+    assert env["BEDROCK_JWT_PREVIOUS_SECRET"]["valueFrom"]["secretKeyRef"] == {
+        "name": "bedrock-secrets", "key": "jwt-previous-secret", "optional": True}
+    assert "jwt-previous-secret" in (REPO / "docs" / "OPERATIONS.md").read_text()
 
 
 def test_health_routes_answer_on_the_production_gateway(production_gateway):
