@@ -155,7 +155,8 @@ extension GatewayConfig {
         switch RedisEndpoint.parse(url) {
         case let .success(e): r.endpoint = e
         case let .failure(e):
-            throw ConfigError(key: "redis.url", message: "\(e.message), got \"\(url)\"", source: raw.source(of: "redis.url"))
+            // The value is not quoted: it may hold a password.
+            throw ConfigError(key: "redis.url", message: e.message, source: raw.source(of: "redis.url"))
         }
         r.prefix = try raw.string("redis.prefix", default: r.prefix)
         if r.prefix.contains(where: { $0 == " " || $0.isNewline }) {
