@@ -122,6 +122,15 @@ public final class RedisConnection: @unchecked Sendable {
         if redisSetTimeout(context, tv) != 0 { throw failure() }
     }
 
+    /// Seconds the next command may take before the socket gives up: the deadline's time left,
+    /// at most the read timeout; nil when neither bounds it.
+    public var replyWindow: Double? {
+        let read = readTimeout.flatMap { $0 > 0 ? $0 : nil }
+        guard let deadline else { return read }
+        let left = RedisDeadline.secondsLeft(until: deadline)
+        return min(left, read ?? left)
+    }
+
     /// Before a command: the socket timeout for `deadline`'s time left, or back to `readTimeout`.
     private func armTimeout() throws(RedisError) {
         guard let deadline else {
@@ -266,7 +275,7 @@ public final class RedisConnection: @unchecked Sendable {
         case REDIS_ERR_PROTOCOL: return .protocolError(message)
         case REDIS_ERR_EOF: return .io("server closed the connection")
         default:
-            if message.contains("temporarily unavailable") { return .io("read timed out") }
+            if message.contains("temporarily unavailable") { return .io(RedisError.readTimedOut) }
             return .io(message.isEmpty ? "unknown error" : message)
         }
     }

@@ -462,6 +462,9 @@ final class ConfigTests: XCTestCase {
         XCTAssertThrowsError(try load(#"{"mode":"dev","redis":{"min_replicas_to_ack":-1}}"#)) {
             XCTAssertTrue("\($0)".contains("redis.min_replicas_to_ack"), "\($0)")
         }
+        XCTAssertThrowsError(try load(#"{"mode":"dev","redis":{"url":"embedded","min_replicas_to_ack":1}}"#)) {
+            XCTAssertTrue("\($0)".contains("redis.min_replicas_to_ack: must be 0 with redis.url=embedded"), "\($0)")
+        }
         let slowWait = #"{"mode":"dev","redis":{"min_replicas_to_ack":1,"replica_ack_timeout_ms":2000}}"#
         XCTAssertThrowsError(try load(slowWait)) {
             XCTAssertTrue("\($0)".contains("must be below redis.command_timeout_ms (2000)"), "\($0)")

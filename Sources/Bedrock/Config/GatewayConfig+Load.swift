@@ -176,6 +176,13 @@ extension GatewayConfig {
                 message: "must be below redis.command_timeout_ms (\(r.commandTimeoutMs)), got \(r.replicaAckTimeoutMs)",
                 source: raw.source(of: "redis.replica_ack_timeout_ms"))
         }
+        // The embedded Redis has no replica: every money write would answer 503.
+        if r.minReplicasToAck > 0 && r.endpoint == .embedded {
+            throw ConfigError(
+                key: "redis.min_replicas_to_ack",
+                message: "must be 0 with redis.url=embedded (it has no replica), got \(r.minReplicasToAck)",
+                source: raw.source(of: "redis.min_replicas_to_ack"))
+        }
         // Each topic as its canonical name (`klines:btc-usdt:1h` is `klines:BTCUSDT:1h`, the
         // name subscribers hold).
         r.pubsubBridge = [:]
