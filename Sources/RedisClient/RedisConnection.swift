@@ -29,6 +29,10 @@ public final class RedisConnection: @unchecked Sendable {
     /// True once an I/O or protocol error, or a reply saying the server is no longer a usable
     /// master (`READONLY`, `MASTERDOWN`: a failover), has made the connection unusable.
     public private(set) var isBroken = false
+    /// True when the connection broke only because a reply took too long (a socket timeout, or
+    /// commands abandoned in the output buffer): the server may be fine, so `RedisPool` keeps
+    /// its sibling connections.
+    public private(set) var brokeOnTimeout = false
     /// Seconds a reply may take when no deadline is set (nil: forever).
     private var readTimeout: Double?
     /// True while the socket timeout is cut to a deadline's time left instead of `readTimeout`.
@@ -235,7 +239,10 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Marks the connection unusable (a pool drops it): replies it owes may still arrive, or
     /// commands are still queued, so the next command's reply would not be its own.
-    func abandon() { isBroken = true }
+    func abandon() {
+        if !isBroken { brokeOnTimeout = true }
+        isBroken = true
+    }
 
     // MARK: helpers
 
@@ -275,7 +282,10 @@ public final class RedisConnection: @unchecked Sendable {
         case REDIS_ERR_PROTOCOL: return .protocolError(message)
         case REDIS_ERR_EOF: return .io("server closed the connection")
         default:
-            if message.contains("temporarily unavailable") { return .io(RedisError.readTimedOut) }
+            if message.contains("temporarily unavailable") {
+                brokeOnTimeout = true
+                return .io(RedisError.readTimedOut)
+            }
             return .io(message.isEmpty ? "unknown error" : message)
         }
     }
