@@ -71,7 +71,8 @@ final class LedgerReplicaAckTests: RedisTestCase {
             XCTAssertEqual(acknowledged, 0)
             XCTAssertEqual(write.status, "changed")
         }
-        XCTAssertLessThan(start.duration(to: .now), .milliseconds(600))
+        // Well under the 5 s configured (the deadline cut it; some slack for a busy machine).
+        XCTAssertLessThan(start.duration(to: .now), .seconds(2))
         XCTAssertFalse(conn.isBroken, "a short WAIT is an answer, not a hung Redis")
     }
 
