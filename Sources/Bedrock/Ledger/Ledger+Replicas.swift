@@ -37,7 +37,7 @@ extension Ledger {
         let reply: RedisReply
         do {
             reply = try connection.command(["WAIT", String(acks.count), String(millis)]).checked()
-        } catch let error as RedisError {
+        } catch {
             guard case .io(let message) = error, message == RedisError.readTimedOut else { throw error }
             throw shortfall(0)
         }
