@@ -29,6 +29,10 @@ public final class RedisConnection: @unchecked Sendable {
     /// True once an I/O or protocol error, or a reply saying the server is no longer a usable
     /// master (`READONLY`, `MASTERDOWN`: a failover), has made the connection unusable.
     public private(set) var isBroken = false
+    /// True when the connection broke only because a reply took too long (a socket timeout, or
+    /// commands abandoned in the output buffer): the server may be fine, so `RedisPool` keeps
+    /// its sibling connections.
+    public private(set) var brokeOnTimeout = false
     /// Seconds a reply may take when no deadline is set (nil: forever).
     private var readTimeout: Double?
     /// True while the socket timeout is cut to a deadline's time left instead of `readTimeout`.
@@ -120,6 +124,15 @@ public final class RedisConnection: @unchecked Sendable {
     private func setSocketTimeout(_ seconds: Double?) throws(RedisError) {
         let tv = RedisConnection.makeTimeval(seconds: seconds ?? 0)
         if redisSetTimeout(context, tv) != 0 { throw failure() }
+    }
+
+    /// Seconds the next command may take before the socket gives up: the deadline's time left,
+    /// at most the read timeout; nil when neither bounds it.
+    public var replyWindow: Double? {
+        let read = readTimeout.flatMap { $0 > 0 ? $0 : nil }
+        guard let deadline else { return read }
+        let left = RedisDeadline.secondsLeft(until: deadline)
+        return min(left, read ?? left)
     }
 
     /// Before a command: the socket timeout for `deadline`'s time left, or back to `readTimeout`.
@@ -226,7 +239,10 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Marks the connection unusable (a pool drops it): replies it owes may still arrive, or
     /// commands are still queued, so the next command's reply would not be its own.
-    func abandon() { isBroken = true }
+    func abandon() {
+        if !isBroken { brokeOnTimeout = true }
+        isBroken = true
+    }
 
     // MARK: helpers
 
@@ -266,7 +282,10 @@ public final class RedisConnection: @unchecked Sendable {
         case REDIS_ERR_PROTOCOL: return .protocolError(message)
         case REDIS_ERR_EOF: return .io("server closed the connection")
         default:
-            if message.contains("temporarily unavailable") { return .io("read timed out") }
+            if message.contains("temporarily unavailable") {
+                brokeOnTimeout = true
+                return .io(RedisError.readTimedOut)
+            }
             return .io(message.isEmpty ? "unknown error" : message)
         }
     }

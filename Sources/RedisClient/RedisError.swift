@@ -32,6 +32,9 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The `.io` message of a reply that did not arrive within the socket timeout.
+    public static let readTimedOut = "read timed out"
+
     /// True when the connection that raised this error must be discarded.
     public var breaksConnection: Bool {
         switch self {

@@ -2,8 +2,9 @@ import Synchronization
 
 /// A small pool of blocking Redis connections for API handlers on the worker queue: a call
 /// borrows one connection for its whole duration (one thread owns it meanwhile), then returns
-/// it; a connection that broke is dropped together with the idle ones to the same server, and the
-/// next call opens a fresh one (for a Sentinel address: to the master of the moment).
+/// it; a connection that broke is dropped, together with the idle ones to the same server unless
+/// it only timed out, and the next call opens a fresh one (for a Sentinel address: to the master
+/// of the moment).
 ///
 /// Inside `RedisDeadline.bounded(by:_:)` the borrowed connection carries that deadline: opening
 /// it and every command end by then (a connection that ran out of time is broken and dropped).
@@ -48,9 +49,10 @@ public final class RedisPool: Sendable {
             connection.deadline = nil
             if !connection.isBroken {
                 idle.withLock { if $0.count < maxIdle { $0.append(connection) } }
-            } else {
-                // Its idle siblings on the same server most likely broke too (a restart, a
-                // failover): drop them, so the next calls connect afresh instead of failing once each.
+            } else if !connection.brokeOnTimeout {
+                // Lost, or a failover reply: its idle siblings on the same server most likely
+                // broke too (a restart, a failover): drop them, so the next calls connect afresh
+                // instead of failing once each. A single slow reply says nothing about them.
                 idle.withLock { $0.removeAll { $0.server == connection.server } }
             }
         }

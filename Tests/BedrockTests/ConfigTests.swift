@@ -209,11 +209,11 @@ final class ConfigTests: XCTestCase {
             ),
             (
                 nil, ["BEDROCK_REDIS_URL": "http://x"],
-                #"config: redis.url: must be "embedded", redis://[:password@]host:port[/db], unix:///path or redis-sentinel://host:port[,host:port...]/MASTER, got "http://x" (from BEDROCK_REDIS_URL)"#
+                #"config: redis.url: must be "embedded", redis://[:password@]host:port[/db], unix:///path or redis-sentinel://host:port[,host:port...]/MASTER (from BEDROCK_REDIS_URL)"#
             ),
             (
                 nil, ["BEDROCK_REDIS_URL": "redis://host:99999"],
-                #"config: redis.url: port must be an integer 1-65535, got "redis://host:99999" (from BEDROCK_REDIS_URL)"#
+                "config: redis.url: port must be an integer 1-65535 (from BEDROCK_REDIS_URL)"
             ),
             (
                 #"{"log":{"level":"loud"}}"#, [:],
@@ -429,6 +429,32 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(shown, "redis-sentinel://10.0.0.1:26379/m?db=1&password=***&sentinel_password=***")
     }
 
+    func testASentinelURLNeverShowsItsPassword() throws {
+        let urls = [
+            "redis-sentinel://:s3cret@h1:26379,h2:26379/mymaster",
+            "redis-sentinel://user:s3cret@h1/mymaster",
+            "redis-sentinel://h1:26379,:s3cret@h2:26379/mymaster",
+            "redis-sentinel://h1,[s3cret]/m", "redis-sentinel://h1,h/s3cret/m",
+            "redis-sentinel://h1/m?s3cret", "redis-sentinel://h1/m?s3cret=1", "redis-sentinel://h1/s3cret@m",
+        ]
+        for url in urls {
+            switch RedisEndpoint.parse(url) {
+            case .success(let endpoint):
+                XCTAssertFalse("\(endpoint)".contains("s3cret"), "\(url) → \(endpoint)")
+            case .failure(let error):
+                XCTAssertFalse(error.message.contains("s3cret"), "\(url) → \(error.message)")
+            }
+            XCTAssertThrowsError(try load(#"{"mode":"dev","redis":{"url":"\#(url)"}}"#), url) {
+                XCTAssertFalse("\($0)".contains("s3cret"), "\(url) → \($0)")
+                XCTAssertTrue("\($0)".contains("redis.url"), "\($0)")
+            }
+        }
+        guard case .failure(let userinfo) = RedisEndpoint.parse(urls[0]) else { return XCTFail("accepted") }
+        XCTAssertTrue(userinfo.message.contains("?password="), userinfo.message)
+        guard case .failure(let third) = RedisEndpoint.parse("redis-sentinel://a,b,c:x/m") else { return XCTFail("accepted") }
+        XCTAssertEqual(third.message, "sentinel #3: port must be an integer 1-65535")
+    }
+
     func testRedisSentinelURLRefusedNamingTheKey() throws {
         XCTAssertThrowsError(try load(#"{"mode":"dev","redis":{"url":"redis-sentinel://h:1"}}"#)) {
             XCTAssertTrue("\($0)".contains("redis.url"), "\($0)")
@@ -440,6 +466,9 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.redis.replicaAckTimeoutMs, 250)
         XCTAssertThrowsError(try load(#"{"mode":"dev","redis":{"min_replicas_to_ack":-1}}"#)) {
             XCTAssertTrue("\($0)".contains("redis.min_replicas_to_ack"), "\($0)")
+        }
+        XCTAssertThrowsError(try load(#"{"mode":"dev","redis":{"url":"embedded","min_replicas_to_ack":1}}"#)) {
+            XCTAssertTrue("\($0)".contains("redis.min_replicas_to_ack: must be 0 with redis.url=embedded"), "\($0)")
         }
         let slowWait = #"{"mode":"dev","redis":{"min_replicas_to_ack":1,"replica_ack_timeout_ms":2000}}"#
         XCTAssertThrowsError(try load(slowWait)) {

@@ -31,6 +31,23 @@ final class RedisPoolTests: RedisTestCase {
         XCTAssertEqual(try clientCount(), 1 + 4, "a second prewarm opens nothing when the pool is full")
     }
 
+    func testATimeoutDropsOnlyItsConnectionALostOneItsSiblingsToo() throws {
+        let pool = RedisPool(address: redis.address)
+        pool.prewarm(3)
+        XCTAssertThrowsError(
+            try RedisDeadline.bounded(by: .now + .milliseconds(200)) {
+                try pool.with { try $0.command(["BLPOP", "nothing", "2"]) }
+            })
+        XCTAssertEqual(pool.idleCount, 2, "a slow reply says nothing about the other connections")
+        XCTAssertThrowsError(
+            try pool.with { c in
+                let id = try XCTUnwrap(try c.command(["CLIENT", "ID"]).integer)
+                _ = try conn.command(["CLIENT", "KILL", "ID", String(id)]).checked()
+                return try c.command(["PING"])
+            })
+        XCTAssertEqual(pool.idleCount, 0, "a lost connection drops its idle siblings on the same server")
+    }
+
     func testPrewarmAgainstADeadServerOpensNothingAndDoesNotThrow() {
         let pool = RedisPool(address: RedisAddress(host: "127.0.0.1", port: 1))
         pool.prewarm(3)

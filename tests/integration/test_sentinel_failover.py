@@ -15,7 +15,7 @@ import json
 import threading
 import time
 
-from helpers import make_jwt, poll, stream_key, wait_until
+from helpers import PREFIX, make_jwt, poll, stream_key, wait_until
 from resp import Redis, RedisError
 from sentinel import sentinel_cluster  # noqa: F401  (fixture)
 
@@ -168,6 +168,16 @@ def test_acknowledged_ledger_writes_survive_failover_and_unconfirmed_ones_are_re
 
     refusal = next(r for r in refusals if "not confirmed" in r.get("message", ""))
     assert refusal["error_code"] == "UNAVAILABLE"
+    assert refusal["details"]["committed"] is True, refusal
+    # A retry of a write already on the master (the script answers `unchanged`) is not reported
+    # done while no replica holds it.
+    with cluster.master() as r:
+        current = r.execute("HGET", PREFIX + "risk", "kill_switch") == "1"
+    status, _, data = gw.http("POST", "/v1/risk/kill-switch", admin("retry"),
+                              json.dumps({"enabled": current}).encode(), timeout=5)
+    answer = json.loads(data)
+    assert status == 503 and answer["details"]["committed"] is True, (status, answer)
+    assert answer["details"]["status"] == "unchanged", answer
     with cluster.master() as r:
         risk_events = [json.loads(fields["event"]) for _, fields in r.xrange(stream_key("risk"))]
     changed_by = {e.get("by") for e in risk_events if e.get("action", "").startswith("KILL_SWITCH")}

@@ -161,7 +161,8 @@ extension GatewayConfig {
         switch RedisEndpoint.parse(url) {
         case let .success(e): r.endpoint = e
         case let .failure(e):
-            throw ConfigError(key: "redis.url", message: "\(e.message), got \"\(url)\"", source: raw.source(of: "redis.url"))
+            // The value is not quoted: it may hold a password.
+            throw ConfigError(key: "redis.url", message: e.message, source: raw.source(of: "redis.url"))
         }
         r.prefix = try raw.string("redis.prefix", default: r.prefix)
         if r.prefix.contains(where: { $0 == " " || $0.isNewline }) {
@@ -180,6 +181,13 @@ extension GatewayConfig {
                 key: "redis.replica_ack_timeout_ms",
                 message: "must be below redis.command_timeout_ms (\(r.commandTimeoutMs)), got \(r.replicaAckTimeoutMs)",
                 source: raw.source(of: "redis.replica_ack_timeout_ms"))
+        }
+        // The embedded Redis has no replica: every money write would answer 503.
+        if r.minReplicasToAck > 0 && r.endpoint == .embedded {
+            throw ConfigError(
+                key: "redis.min_replicas_to_ack",
+                message: "must be 0 with redis.url=embedded (it has no replica), got \(r.minReplicasToAck)",
+                source: raw.source(of: "redis.min_replicas_to_ack"))
         }
         // Each topic as its canonical name (`klines:btc-usdt:1h` is `klines:BTCUSDT:1h`, the
         // name subscribers hold).

@@ -101,7 +101,14 @@ public enum RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
         } else {
             host = rest
         }
-        guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "?" || $0 == "#" }) else {
+        // A host is a name or an address, never credentials or a path: `@`, `/` and (outside the
+        // IPv6 brackets) `:` are refused rather than taken into a host that is then logged.
+        let bracketed = rest.hasPrefix("[")
+        guard !host.isEmpty,
+            bracketed
+                ? host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." })
+                : !host.contains(where: { " ?#@/:[]%".contains($0) || $0.isWhitespace })
+        else {
             return .failure(RedisURLError("missing or bad host"))
         }
         var port = defaultPort
@@ -134,18 +141,27 @@ public enum RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
             if let error = options.read(rest[rest.index(after: q)...], sentinel: true) { return .failure(error) }
             rest = rest[..<q]
         }
+        // `[user:]password@` before the list would be ambiguous (the master's or the Sentinels'?)
+        // and would end up in a host name: refused, pointing at the query parameters.
+        if rest.contains("@") {
+            return .failure(
+                RedisURLError(
+                    "credentials before the sentinel list are not accepted: put the master's password in "
+                        + "?password= and the Sentinels' in ?sentinel_password="))
+        }
         guard let slash = rest.firstIndex(of: "/") else {
             return .failure(RedisURLError("the master name is missing: redis-sentinel://host:port[,host:port...]/MASTER"))
         }
         let master = rest[rest.index(after: slash)...]
         guard !master.isEmpty, !master.contains(where: { $0 == "/" || $0 == " " || $0 == "#" || $0 == "@" }) else {
-            return .failure(RedisURLError("bad master name \"\(master)\""))
+            return .failure(RedisURLError("bad master name"))
         }
         var sentinels: [SentinelService.Node] = []
-        for hostPort in rest[..<slash].split(separator: ",", omittingEmptySubsequences: false) {
+        // Errors name a sentinel by its position, never by its text (which may hold a secret).
+        for (index, hostPort) in rest[..<slash].split(separator: ",", omittingEmptySubsequences: false).enumerated() {
             switch parseHostPort(hostPort, defaultPort: 26379) {
             case .success(let node): sentinels.append(SentinelService.Node(host: node.host, port: node.port))
-            case .failure(let error): return .failure(RedisURLError("sentinel \"\(hostPort)\": \(error.message)"))
+            case .failure(let error): return .failure(RedisURLError("sentinel #\(index + 1): \(error.message)"))
             }
         }
         return .success(
@@ -164,7 +180,7 @@ public enum RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
         mutating func read(_ query: Substring, sentinel: Bool) -> RedisURLError? {
             for pair in query.split(separator: "&") {
                 let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                guard kv.count == 2 else { return RedisURLError("bad query parameter \"\(pair)\"") }
+                guard kv.count == 2 else { return RedisURLError("a query parameter without \"=\"") }
                 switch kv[0] {
                 case "db":
                     guard let n = Int(kv[1]), n >= 0, n <= 1_000_000 else {
@@ -181,7 +197,9 @@ public enum RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
                     sentinelPassword = pw
                 default:
                     let known = sentinel ? "db, password, sentinel_password" : "db, password"
-                    return RedisURLError("unknown query parameter \"\(kv[0])\" (\(known))")
+                    // The name is quoted only when it looks like one (a pasted secret is not shown).
+                    let name = kv[0].allSatisfy { $0.isLetter || $0 == "_" } && kv[0].count <= 32 ? "\"\(kv[0])\" " : ""
+                    return RedisURLError("unknown query parameter \(name)(\(known))")
                 }
             }
             return nil

@@ -95,7 +95,9 @@ extension BarPipeline {
     ) throws -> Int {
         var exit = BarPipeline.exitState(p, side: side, entry: entry)
         if let fill = exit.check(open: reference, high: bar.bar.high, low: bar.bar.low) {
-            let write = try ledger.closePosition(id: id, price: fill.price, reason: fill.reason.rawValue, on: c, nowMillis: now)
+            let write = try ledger.acceptingUnreplicated {
+                try ledger.closePosition(id: id, price: fill.price, reason: fill.reason.rawValue, on: c, nowMillis: now)
+            }
             if write.status == "closed" { metrics.closed(reason: fill.reason.rawValue) }
             _ = try c.command(["HDEL", settings.prefix + "engine:position_marks", String(id)]).checked()
             return 1

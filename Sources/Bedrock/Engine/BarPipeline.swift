@@ -280,7 +280,9 @@ public final class BarPipeline: Sendable {
         case .refused(let reasons):
             for reason in reasons { metrics.refused(reason.code.rawValue) }
             if let dd = reasons.first(where: { $0.code == .maxDrawdownKillSwitch }) {
-                _ = try ledger.setKillSwitch(true, by: "risk-guard", reason: dd.message, on: c, nowMillis: nowMillis)
+                _ = try ledger.acceptingUnreplicated {
+                    try ledger.setKillSwitch(true, by: "risk-guard", reason: dd.message, on: c, nowMillis: nowMillis)
+                }
             }
         }
         return outcome

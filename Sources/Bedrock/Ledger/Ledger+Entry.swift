@@ -17,7 +17,8 @@ extension Ledger {
     /// risk guard and sizing (TradingCore's `Estimator`, on the real account and risk state),
     /// then `open_position`, or `risk_alert` with the reasons when it is refused. Safe to call
     /// again for the same signal (crash and redelivery): it answers `.existing` or repeats the
-    /// refusal without a second event.
+    /// refusal without a second event. A position on the master counts as opened even when too
+    /// few replicas acknowledged it (`acceptingUnreplicated`): the engine does not retry it.
     /// - Parameter trailingDistance: ATR × multiple for the trailing stop, nil for none.
     public func enter(
         signalID: Int64, trailingDistance: Double? = nil, on connection: RedisConnection,
@@ -48,14 +49,17 @@ extension Ledger {
             _ = try riskAlert(market: market, signalID: signalID, reasons: estimate.reasons, on: connection, nowMillis: nowMillis)
             return .refused(estimate.reasons)
         }
-        let write = try openPosition(
-            OpenInput(
-                signalID: signalID, market: market, side: side,
-                size: estimate.estimatedPositionSize, entryPrice: entry, stopLossPrice: stop,
-                profitTargetPrice: signal["profit_target_price"]?.doubleValue,
-                trailingDistance: trailingDistance,
-                positionWeightUsed: estimate.positionWeightUsed),
-            on: connection, nowMillis: nowMillis)
+        // The engine's entry is done once on the master (see `acceptingUnreplicated`).
+        let write = try acceptingUnreplicated {
+            try openPosition(
+                OpenInput(
+                    signalID: signalID, market: market, side: side,
+                    size: estimate.estimatedPositionSize, entryPrice: entry, stopLossPrice: stop,
+                    profitTargetPrice: signal["profit_target_price"]?.doubleValue,
+                    trailingDistance: trailingDistance,
+                    positionWeightUsed: estimate.positionWeightUsed),
+                on: connection, nowMillis: nowMillis)
+        }
         switch write.status {
         case "opened": return .opened(write)
         case "existing": return .existing(positionID: write.id ?? 0)

@@ -32,9 +32,9 @@ public struct LedgerSettings: Sendable, Equatable {
     }
 }
 
-/// How many Redis replicas must hold a ledger write before it is reported done: after a script
-/// that wrote, the ledger sends `WAIT count timeoutMillis` on the same connection, and fewer
-/// acknowledgements throw `LedgerError.notReplicated` (the write stays on the master).
+/// How many Redis replicas must hold a money write before it is reported done: after one of
+/// `Ledger.replicatedScripts` the ledger sends `WAIT count timeout` on the same connection, and
+/// fewer acknowledgements throw `LedgerError.notReplicated` (the write stays on the master).
 public struct ReplicaAcks: Sendable, Equatable {
     /// Replicas that must acknowledge; 0 sends no `WAIT`.
     public var count: Int
@@ -84,7 +84,9 @@ public final class Ledger: Sendable {
     public let settings: LedgerSettings
     /// The script runner (shared SHA cache).
     public let scripts: ScriptRunner
-    private let ackFailures = Atomic<Int>(0)
+    let ackFailures = Atomic<Int>(0)
+    /// Replicas connected to each master (`confirmReplicas` fails fast when too few).
+    let replicaCount = ReplicaCount()
 
     /// Writes that fewer replicas than `settings.replicaAcks.count` acknowledged in time (for
     /// `bedrock_redis_replica_ack_failures_total`).
@@ -101,10 +103,20 @@ public final class Ledger: Sendable {
     /// The `opened_by` / `closed_by` of what the live engine does (entries, exits, stops, targets).
     public static let engineActor = "engine"
 
+    /// The scripts that move or guard money (positions opened and closed — manual, engine
+    /// entries, exits and fills — and the kill switch): the only ones `settings.replicaAcks`
+    /// applies to. Marks, signals, alerts, news, sentiment and models are not waited for.
+    public static let replicatedScripts: Set<String> = ["open_position", "close_position", "set_kill_switch"]
+
+    /// Answers of `replicatedScripts` saying the change is on the master, written now or by an
+    /// earlier call this one repeats (`existing`, `already_closed`, `unchanged`): both wait for
+    /// the replicas, so a retried write is not reported done while still unreplicated.
+    static let committedStatuses: Set<String> = ["opened", "existing", "closed", "already_closed", "changed", "unchanged"]
+
     /// Runs script `name` with `request` (see the header of each `.lua` file); `nowMillis` is
-    /// the time of the change (injectable for tests). When the script wrote (its reply carries an
-    /// `event_id`) and `settings.replicaAcks` asks for replicas, waits for them (`WAIT`) and
-    /// throws `LedgerError.notReplicated` when too few acknowledged.
+    /// the time of the change (injectable for tests). For `replicatedScripts` whose answer is in
+    /// `committedStatuses`, when `settings.replicaAcks` asks for replicas, waits for them
+    /// (`confirmReplicas`) and throws `LedgerError.notReplicated` when too few acknowledged.
     public func run(
         _ name: String, _ request: JSONObject, on connection: RedisConnection,
         nowMillis: Int64 = Timestamp.nowMillis()
@@ -122,20 +134,9 @@ public final class Ledger: Sendable {
             tradeID: object["trade_id"]?.intValue, eventID: object["event_id"]?.stringValue,
             reason: object["reason"]?.stringValue,
             message: object["message"]?.stringValue ?? object["error"]?.stringValue, reply: object)
-        if write.eventID != nil { try confirmReplicas(on: connection) }
+        let waits: Bool = Ledger.replicatedScripts.contains(name) && Ledger.committedStatuses.contains(write.status)
+        if waits && settings.replicaAcks.count > 0 { try confirmReplicas(write, on: connection) }
         return write
-    }
-
-    /// `WAIT count timeout` after a write when `settings.replicaAcks` asks for replicas.
-    private func confirmReplicas(on connection: RedisConnection) throws {
-        let acks = settings.replicaAcks
-        guard acks.count > 0 else { return }
-        let reply = try connection.command(["WAIT", String(acks.count), String(acks.timeoutMillis)]).checked()
-        guard let acknowledged = reply.integer else { throw LedgerError.reply("WAIT answered \(reply)") }
-        if acknowledged < acks.count {
-            ackFailures.add(1, ordering: .relaxed)
-            throw LedgerError.notReplicated(acknowledged: Int(acknowledged), policy: acks)
-        }
     }
 
     // MARK: writes

@@ -27,8 +27,8 @@ extension MethodHandler {
         } catch let error as RedisError where error.breaksConnection {
             return .failure(APIError(.unavailable, "the ledger store is unreachable"))
         } catch let error as LedgerError {
-            if case let .notReplicated(acknowledged, policy) = error {
-                return .failure(.notReplicated(error, acknowledged: acknowledged, policy: policy))
+            if case let .notReplicated(acknowledged, policy, write) = error {
+                return .failure(.notReplicated(error, acknowledged: acknowledged, policy: policy, write: write))
             }
             return .failure(APIError(.internal, "\(label): \(error)"))
         } catch {

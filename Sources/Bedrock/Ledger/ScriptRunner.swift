@@ -107,15 +107,16 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
     case scripts(String)
     /// A script answered something unexpected.
     case reply(String)
-    /// The write was done on the master but fewer replicas than `policy.count` acknowledged it
-    /// within `policy.timeoutMillis` (answered UNAVAILABLE).
-    case notReplicated(acknowledged: Int, policy: ReplicaAcks)
+    /// `write` is on the master (done now, or by the earlier call this one repeated) but fewer
+    /// replicas than `policy.count` acknowledged it within `policy.timeoutMillis`, or fewer
+    /// were connected (answered UNAVAILABLE, saying it was committed).
+    case notReplicated(acknowledged: Int, policy: ReplicaAcks, write: LedgerWrite)
 
     public var description: String {
         switch self {
         case .scripts(let m): return "ledger scripts: \(m)"
         case .reply(let m): return "ledger: \(m)"
-        case let .notReplicated(acknowledged, policy):
+        case let .notReplicated(acknowledged, policy, _):
             return "the write was not confirmed by \(policy.count) replica(s) within \(policy.timeoutMillis) ms "
                 + "(\(acknowledged) acknowledged); it is stored on the master but may be lost if the master fails"
         }
