@@ -118,10 +118,7 @@ class Publisher(threading.Thread):
         while not self.stop_flag.is_set():
             try:
                 if conn is None:
-                    port = self.cluster.master_port()
-                    conn = Redis(port=port, timeout=1)
-                    if conn.execute("ROLE")[0] != "master":
-                        raise RedisError("not the master yet")
+                    port, conn = self.cluster.connect_to_master()
                 entry = conn.xadd(stream_key("signals"), json.dumps({"event_type": "signal.created", "n": len(self.written)}))
                 self.written.append((port, entry))
             except (OSError, RedisError, AssertionError, TypeError):

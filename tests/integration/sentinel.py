@@ -120,6 +120,16 @@ class SentinelCluster:
     def master(self) -> Redis:
         return Redis(port=self.master_port())
 
+    def connect_to_master(self) -> tuple[int, Redis]:
+        """(port, connection) of the server the Sentinels name, once its `ROLE` says master;
+        raises RedisError (or OSError / AssertionError mid-failover) otherwise."""
+        port = self.master_port()
+        conn = Redis(port=port, timeout=1)
+        if conn.execute("ROLE")[0] != "master":
+            conn.close()
+            raise RedisError("not the master yet")
+        return port, conn
+
     # -- failover ------------------------------------------------------------------
 
     def kill_master(self) -> int:

@@ -16,7 +16,7 @@ import threading
 import time
 
 from helpers import PREFIX, make_jwt, poll, stream_key, wait_until
-from resp import Redis, RedisError
+from resp import RedisError
 from sentinel import sentinel_cluster  # noqa: F401  (fixture)
 
 TOPIC = "signals"
@@ -41,10 +41,7 @@ class Publisher(threading.Thread):
         while not self.stop_flag.is_set():
             try:
                 if conn is None:
-                    port = self.cluster.master_port()
-                    conn = Redis(port=port, timeout=1)
-                    if conn.execute("ROLE")[0] != "master":
-                        raise RedisError("not the master yet")
+                    port, conn = self.cluster.connect_to_master()
                 self.sent += 1
                 event = json.dumps({"event_type": "signal.created", "schema_version": "2.0", "n": self.sent})
                 entry = conn.xadd(stream_key(TOPIC), event)
