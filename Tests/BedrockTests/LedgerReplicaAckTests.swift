@@ -55,7 +55,7 @@ final class LedgerReplicaAckTests: RedisTestCase {
 
     func testWaitEndsWithinTheTimeTheConnectionAllows() throws {
         let replica = try RedisTestServer()
-        defer { replica.resume() }
+        defer { replica.kill() }  // paused: SIGKILL ends it at once (a SIGTERM waits on its shutdown)
         _ = try replica.connect().command(["REPLICAOF", "127.0.0.1", String(redis.port)]).checked()
         let deadline = ContinuousClock.now + .seconds(10)
         while try conn.command(["WAIT", "1", "100"]).integer != 1 {
