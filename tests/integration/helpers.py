@@ -124,6 +124,21 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: fl
 # redis-server
 
 
+
+def stop_process(proc: subprocess.Popen, sig: int = sig_mod.SIGTERM, timeout: float = 10.0) -> bool:
+    """Sends `sig` to a running `proc` and waits `timeout` s for it to exit; SIGKILLs it if it
+    does not. True when it exited on its own (or had already)."""
+    if proc.poll() is not None:
+        return True
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+        return False
+
 class RedisServer:
     """A real redis-server on a free TCP port in a temp dir, no persistence."""
 
@@ -149,13 +164,8 @@ class RedisServer:
         wait_for_redis(port=self.port)
 
     def stop(self, sig: int = sig_mod.SIGTERM) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        if self.proc:
+            stop_process(self.proc, sig)
         self.proc = None
 
     def client(self) -> Redis:
@@ -316,18 +326,8 @@ class Gateway:
         """Stops the gateway; returns its exit code (None if it had to be killed)."""
         if self.proc is None:
             return self.returncode
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-                self.returncode = None
-                self.proc = None
-                self.logf.close()
-                return None
-        self.returncode = self.proc.returncode
+        exited = stop_process(self.proc, sig, timeout)
+        self.returncode = self.proc.returncode if exited else None
         self.proc = None
         self.logf.close()
         return self.returncode

@@ -16,7 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from helpers import REPO, free_port, tail
+from helpers import REPO, free_port, stop_process, tail
 
 SITE = REPO / "deploy" / "nginx" / "bedrock.conf"
 # What the site file says, replaced for the test (each must appear exactly once).
@@ -88,11 +88,6 @@ http {{
         raise AssertionError(f"nginx not listening on {self.port}:\n{tail(self.error_log)}")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        if self.proc:
+            stop_process(self.proc)
         self.proc = None

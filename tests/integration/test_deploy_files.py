@@ -22,7 +22,6 @@ import copy
 import json
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -31,7 +30,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import BEDROCK_BIN, REPO, RedisServer, free_port, wait_until
+from helpers import BEDROCK_BIN, REPO, RedisServer, free_port, stop_process, wait_until
 from resp import Redis, wait_for_redis
 
 DEPLOY = REPO / "deploy"
@@ -149,13 +148,7 @@ def production_gateway(tmp_path_factory):
         wait_until(ready, 30, "/ready 200 from the production configuration", seen=lambda: log.read_text()[-2000:])
         yield {"port": port, "log": log, "proc": proc}
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+        stop_process(proc, timeout=20)
         redis.stop()
     assert proc.returncode == 0, f"SIGTERM exit {proc.returncode}:\n{log.read_text()[-2000:]}"
 
