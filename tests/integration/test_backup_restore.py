@@ -133,10 +133,17 @@ def test_restore_drill(target_redis, start_gateway, tmp_path):
     assert f"already holds {len(restored_keys)} Bedrock key(s)" in again.stderr and "--force" in again.stderr
     # A corrupt or truncated file: refused before anything is written, even with --force.
     data = out.read_bytes()
-    corrupt, truncated = tmp_path / "corrupt.bak", tmp_path / "truncated.bak"
-    corrupt.write_bytes(data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 1]) + data[len(data) // 2 + 1:])
+    def flipped(at):
+        return data[:at] + bytes([data[at] ^ 1]) + data[at + 1:]
+    # The last byte before the 32-byte checksum is inside the last DUMP payload, which only the
+    # checksum covers; a flip in the middle may land on a length or a time to live instead, which
+    # the parser refuses by name before the checksum is reached: both are refusals.
+    payload_flip, middle_flip = tmp_path / "corrupt.bak", tmp_path / "corrupt-middle.bak"
+    payload_flip.write_bytes(flipped(len(data) - 33))
+    middle_flip.write_bytes(flipped(len(data) // 2))
+    truncated = tmp_path / "truncated.bak"
     truncated.write_bytes(data[:-100])
-    for bad, why in [(corrupt, "checksum mismatch"), (truncated, "truncated")]:
+    for bad, why in [(payload_flip, "checksum mismatch"), (truncated, "truncated"), (middle_flip, "")]:
         refused = bedrock("restore", "--from", bad, "--redis", target_redis.url, "--force", "--config", gw.config_path)
         assert refused.returncode == 1 and why in refused.stderr, refused
         assert "nothing was restored" in refused.stderr
