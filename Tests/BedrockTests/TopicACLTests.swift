@@ -59,7 +59,7 @@ final class TopicACLTests: XCTestCase {
     }
 
     func testMethodTable() {
-        XCTAssertEqual(Method.allCases.count, 46)
+        XCTAssertEqual(Method.allCases.count, 50)
         let traderMethods: Set<String> = [
             "signals.generate", "positions.open", "positions.close", "backtest.submit",
             "backtest.cancel", "optimize.submit", "training.submit", "training.cancel", "news.publish",
@@ -67,7 +67,10 @@ final class TopicACLTests: XCTestCase {
         ]
         for m in Method.allCases {
             let expect: Role =
-                [.riskKillSwitch, .modelsImport, .modelsDeploy, .engineConfigure, .engineDeploy, .enginePause, .engineResume]
+                [
+                    .riskKillSwitch, .modelsImport, .modelsDeploy, .engineConfigure, .engineDeploy, .enginePause,
+                    .engineResume, .eventsPublish, .presenceGet, .adminDisconnect,
+                ]
                     .contains(m)
                 ? .admin
                 : traderMethods.contains(m.rawValue) ? .trader : .viewer

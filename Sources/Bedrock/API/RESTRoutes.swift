@@ -54,6 +54,10 @@ enum RESTRoutes {
         route("POST", "/v1/engine/deploy", .engineDeploy),
         route("POST", "/v1/engine/pause", .enginePause),
         route("POST", "/v1/engine/resume", .engineResume),
+        route("POST", "/v1/publish", .eventsPublish),
+        route("GET", "/v1/history", .eventsHistory),
+        route("GET", "/v1/presence", .presenceGet),
+        route("POST", "/v1/admin/disconnect", .adminDisconnect),
     ]
 
     private static func route(_ verb: String, _ path: String, _ method: Method) -> Route {

@@ -41,6 +41,10 @@ import JWTAuth
 /// | `stats.by_market`       | VIEWER     |
 /// | `stats.by_exit_reason`  | VIEWER     |
 /// | `stats.by_strategy`     | VIEWER     |
+/// | `events.publish`        | ADMIN      |
+/// | `events.history`        | VIEWER (and the topic's own role) |
+/// | `presence.get`          | ADMIN      |
+/// | `admin.disconnect`      | ADMIN      |
 public enum Method: String, Sendable, CaseIterable, Hashable {
     case marketsList = "markets.list"
     case signalsList = "signals.list"
@@ -88,6 +92,10 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
     case statsByMarket = "stats.by_market"
     case statsByExitReason = "stats.by_exit_reason"
     case statsByStrategy = "stats.by_strategy"
+    case eventsPublish = "events.publish"
+    case eventsHistory = "events.history"
+    case presenceGet = "presence.get"
+    case adminDisconnect = "admin.disconnect"
 
     /// The least role that may call this method.
     public var leastRole: Role {
@@ -95,7 +103,8 @@ public enum Method: String, Sendable, CaseIterable, Hashable {
         case .signalsGenerate, .positionsOpen, .positionsClose, .backtestSubmit, .backtestCancel, .optimizeSubmit,
             .trainingSubmit, .trainingCancel, .newsPublish, .journalGenerate, .reviewGenerate:
             return .trader
-        case .riskKillSwitch, .modelsImport, .modelsDeploy, .engineConfigure, .engineDeploy, .enginePause, .engineResume:
+        case .riskKillSwitch, .modelsImport, .modelsDeploy, .engineConfigure, .engineDeploy, .enginePause, .engineResume,
+            .eventsPublish, .presenceGet, .adminDisconnect:
             return .admin
         default:
             return .viewer

@@ -5,6 +5,7 @@ import MarketDataCore
 ///
 /// Accepted names (case-sensitive, except the market):
 /// - `signals`, `portfolio`, `risk`, `opportunities`, `models`, `news`
+/// - `user`: the events addressed to the subscriber's own `sub` (SPEC §14), on every gateway
 /// - `klines:{MARKET}:{INTERVAL}` where
 ///   - MARKET is any spelling the market rule accepts (`MarketName`: `BTCUSDT`, `BTC/USDT`,
 ///     `btc-usdt`, `BTC_USDT`), held as its canonical id: `klines:btc-usdt:1h` *is*
@@ -22,6 +23,8 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
     case models
     /// Market news (`news.published`), the LLM's sentiment input.
     case news
+    /// The caller's personal topic: events addressed to its own `sub`.
+    case user
     case klines(market: String, interval: String)
 
     /// The kline intervals accepted in `klines:{MARKET}:{INTERVAL}`: those of `KlineInterval`.
@@ -36,6 +39,7 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
         case "opportunities": self = .opportunities
         case "models": self = .models
         case "news": self = .news
+        case "user": self = .user
         default:
             guard name.hasPrefix("klines:") else { return nil }
             let parts = name.utf8.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
@@ -56,6 +60,7 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
         case .opportunities: return "opportunities"
         case .models: return "models"
         case .news: return "news"
+        case .user: return "user"
         case let .klines(market, interval): return "klines:\(market):\(interval)"
         }
     }
@@ -65,13 +70,14 @@ public enum Topic: Sendable, Hashable, CustomStringConvertible {
     /// The least role that may subscribe to this topic (SPEC §6).
     public var leastRole: Role {
         switch self {
-        case .signals, .opportunities, .models, .news, .klines: return .viewer
+        case .signals, .opportunities, .models, .news, .user, .klines: return .viewer
         case .portfolio, .risk: return .trader
         }
     }
 }
 
-/// Topic access by role (SPEC §6): VIEWER may subscribe `signals`, `opportunities`, `models`, `klines:*`;
+/// Topic access by role (SPEC §6): VIEWER may subscribe `signals`, `opportunities`, `models`, `news`,
+/// `user` (its own), `klines:*`;
 /// TRADER also `portfolio` and `risk`; ADMIN everything.
 public enum TopicACL {
     /// True when `role` may subscribe to `topic`.

@@ -8,6 +8,11 @@ struct Identity: Sendable, Equatable {
     var role: Role
     /// Token expiry, seconds since the epoch.
     var expiresAt: Double
+    /// The token's `iat` (seconds since the epoch), when it had one: what revocation compares.
+    var issuedAt: Double? = nil
+    /// The name of the API key (`api.keys`) the caller used, for REST calls made with
+    /// `Authorization: ApiKey`; nil for a JWT. Logged instead of the key, never the key itself.
+    var apiKeyName: String? = nil
 }
 
 /// Per-connection limits and timings, from configuration (`server.*`, where their defaults are).

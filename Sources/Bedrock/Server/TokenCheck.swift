@@ -35,7 +35,8 @@ final class TokenCheck: Sendable {
         }
         switch verifier.verify(token) {
         case .success(let claims):
-            let identity = Identity(subject: claims.sub, role: claims.role, expiresAt: Double(claims.exp))
+            let identity = Identity(
+                subject: claims.sub, role: claims.role, expiresAt: Double(claims.exp), issuedAt: claims.iat.map(Double.init))
             remember(token, identity)
             return .success(identity)
         case .failure(let failure):
