@@ -71,7 +71,7 @@ final class TopicACLTests: XCTestCase {
                     .riskKillSwitch, .modelsImport, .modelsDeploy, .engineConfigure, .engineDeploy, .enginePause,
                     .engineResume, .eventsPublish, .presenceGet, .adminDisconnect,
                 ]
-                    .contains(m)
+                .contains(m)
                 ? .admin
                 : traderMethods.contains(m.rawValue) ? .trader : .viewer
             XCTAssertEqual(m.leastRole, expect, m.rawValue)
