@@ -51,3 +51,9 @@ def test_operations_carry_their_roles_and_the_contract_shapes(gateway):
     history = paths["/v1/history"]["get"]
     assert [p["name"] for p in history["parameters"]] == ["topic", "since", "limit", "reverse"]
     assert "ADMIN" in paths["/v1/presence"]["get"]["description"]
+
+
+def test_a_post_is_405_not_401(gateway):
+    status, hdrs, body = gateway.http("POST", "/v1/openapi.json", {"Content-Type": "application/json"}, b"{}")
+    assert status == 405 and json.loads(body)["error_code"] == "METHOD_NOT_ALLOWED", body
+    assert hdrs["allow"] == "GET, HEAD"

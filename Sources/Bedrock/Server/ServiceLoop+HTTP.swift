@@ -53,7 +53,7 @@ extension ServiceLoop {
             case .none: exchange.awaitingBody = false
             case .length: exchange.awaitingBody = true
             }
-            if path.hasPrefix("/v1/"), let failure = authFailure(wsi) {
+            if path.hasPrefix("/v1/"), path != OpenAPIDocument.path, let failure = authFailure(wsi) {
                 return respond(exchange, route: "v1", .error(.unauthenticated, failure, requestID: exchange.requestID))
             }
             if !exchange.awaitingBody { return route(exchange) }  // no body follows

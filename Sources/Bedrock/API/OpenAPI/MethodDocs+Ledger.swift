@@ -12,14 +12,17 @@ extension MethodDocs {
     ]
     static let position: JSONValue = [
         "id": 7, "signal_id": 42, "market": "BTCUSDT", "side": "BUY", "status": "OPEN", "size": 0.0155,
-        "entry_price": 64250.5, "stop_loss_price": 63100.0, "profit_target_price": 66551.5, "position_weight_used": 0.8,
-        "strategy": "pullback", "opened_by": "engine", "closed_by": nil, "opened_at": "2026-12-07T15:00:01.020Z",
-        "closed_at": nil, "exit_price": nil, "exit_reason": nil, "pnl": nil,
+        "entry_price": 64250.5, "current_price": 64400.0, "stop_loss_price": 63100.0, "initial_stop_price": 63100.0,
+        "trailing_stop_price": nil, "trailing_armed": false, "profit_target_price": 66551.5, "position_weight_used": 0.8,
+        "cost": 995.88, "unrealized_pnl": 2.32, "realized_pnl": 0, "commission": 1.0, "exit_price": nil, "exit_reason": nil,
+        "strategy": "pullback", "opened_at": "2026-12-07T15:00:01.020Z", "closed_at": nil, "opened_by": "engine",
+        "closed_by": nil, "updated_at": "2026-12-07T15:10:00.000Z",
     ]
     static let trade: JSONValue = [
-        "id": 3, "position_id": 7, "market": "BTCUSDT", "side": "BUY", "size": 0.0155, "entry_price": 64250.5,
-        "exit_price": 66551.5, "pnl": 35.66, "commission": 2.02, "exit_reason": "TARGET", "strategy": "pullback",
-        "opened_at": "2026-12-07T15:00:01.020Z", "closed_at": "2026-12-08T03:00:00.150Z",
+        "id": 3, "position_id": 7, "signal_id": 42, "market": "BTCUSDT", "side": "BUY", "size": 0.0155,
+        "entry_price": 64250.5, "exit_price": 66551.5, "pnl": 33.64, "gross_pnl": 35.66, "commission": 2.02,
+        "exit_reason": "TARGET", "entry_time": "2026-12-07T15:00:01.020Z", "exit_time": "2026-12-08T03:00:00.150Z",
+        "duration_s": 43199, "strategy": "pullback",
     ]
     static func page(_ row: JSONValue) -> JSONValue { ["total": 1, "page": 1, "page_size": 20, "data": [row]] }
     static let statsRow: JSONValue = [
@@ -42,12 +45,15 @@ extension MethodDocs {
         .marketsList: MethodDoc(
             tag: "Markets", summary: "Markets with data: per interval the feed's status and its last bar.",
             response: [
+                "total": 1,
                 "data": [
                     [
-                        "market": "BTCUSDT", "exchange": "binance", "symbol": "BTC/USDT",
+                        "market": "BTCUSDT", "exchange": "binance", "symbol": "BTC/USDT", "status": "live",
                         "intervals": [
                             [
-                                "interval": "1h", "status": "live", "bars": 5000, "last_bar_time": "2026-12-07T14:00:00.000Z",
+                                "interval": "1h", "topic": "klines:BTCUSDT:1h", "exchange": "binance", "symbol": "BTC/USDT",
+                                "status": "live", "bars": 5000, "last_bar_time": "2026-12-07T14:00:00.000Z",
+                                "last_id": "1733583600000-0",
                                 "last_bar": [
                                     "open_time": "2026-12-07T14:00:00.000Z", "open": 64100.0, "high": 64400.0, "low": 63950.0,
                                     "close": 64250.5, "volume": 812.4,
@@ -55,7 +61,7 @@ extension MethodDocs {
                             ]
                         ],
                     ]
-                ]
+                ],
             ]),
         .signalsList: MethodDoc(
             tag: "Signals", summary: "A page of signals, newest first; `total` counts the matching rows.",
@@ -124,9 +130,9 @@ extension MethodDocs {
         .accountGet: MethodDoc(
             tag: "Account", summary: "The paper account's balances.",
             response: [
-                "balance": "10000.00", "available_balance": "9003.90", "frozen_balance": "996.10", "equity": "10012.40",
-                "updated_at": "2026-12-07T15:00:01.020Z", "initial_balance": "10000.00", "unrealized_pnl": "12.40",
-                "realized_pnl": "0.00", "commission_paid": "1.00",
+                "balance": 10000.0, "available_balance": 9003.9, "frozen_balance": 996.1, "equity": 10012.4,
+                "updated_at": "2026-12-07T15:00:01.020Z", "initial_balance": 10000.0, "unrealized_pnl": 12.4,
+                "realized_pnl": 0.0, "commission_paid": 1.0,
             ]),
         .statsGet: MethodDoc(
             tag: "Stats", summary: "Trading totals.",
