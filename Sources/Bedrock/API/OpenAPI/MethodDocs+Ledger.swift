@@ -78,8 +78,14 @@ extension MethodDocs {
             fields: [
                 .required("market", .string, "the market", example: "BTCUSDT"),
                 .required("interval", .string, "bar interval", example: "1h"),
-                .optional("force_analysis", .boolean, "analyse even when no strategy fires", example: false),
-            ], response: ["signal": signal, "reason": nil]),
+                .optional(
+                    "force_analysis", .boolean, "also answer `analysis`: what every strategy concluded on the bar",
+                    example: false),
+            ],
+            response: [
+                "signal": signal, "reason": nil, "signals": [signal], "market": "BTCUSDT", "interval": "1h",
+                "bar_time": "2026-12-07T14:00:00.000Z", "created": true,
+            ]),
         .signalsArbiterStats: MethodDoc(
             tag: "Signals", summary: "How many signals the arbiter approved and rejected, and why.",
             response: ["approved": 12, "rejected": 30, "rejection_reasons": ["score below threshold": 28, "risk guard": 2]]),
@@ -102,6 +108,7 @@ extension MethodDocs {
                 .optional("signal_id", .integer, "estimate for this signal"), .market,
                 .optional("entry_price", .number, "entry price"), .optional("stop_loss_price", .number, "stop price"),
                 .optional("suggested_position_weight", .number, "weight (0, 1]; without it fixed-risk sizing"),
+                .optional("profit_target_price", .number, "target price (for the reward:risk check)"),
             ],
             response: [
                 "estimated_position_size": 0.0155, "estimated_cost": 996.1, "risk_percentage": 0.18,

@@ -36,7 +36,10 @@ extension MethodDocs {
         .modelsDeploy: MethodDoc(
             tag: "Models", summary: "Give a version a share of the live traffic.",
             fields: modelPath + [.required("traffic_percentage", .integer, "0-100", example: 100)],
-            response: ["name": "btc-confidence", "version": 3, "traffic": 100, "retired": [2], "note": ""]),
+            response: [
+                "name": "btc-confidence", "version": 3, "status": "deployed", "traffic": ["btc-confidence@3": 100],
+                "retired": ["btc-confidence@2"], "note": nil,
+            ]),
         .modelsPredict: MethodDoc(
             tag: "Models", summary: "The model's confidence for a feature row or a signal.",
             fields: [
@@ -96,7 +99,7 @@ extension MethodDocs {
             fields: [
                 .required("task_id", .string, "a COMPLETED optimisation", example: "opt-77aa01c3"),
                 .optional("rank", .integer, "which ranked set (default 1)", example: 1),
-            ], response: ["config": engine, "ignored": []]),
+            ], response: ["config": engine, "ignored": [], "warnings": []]),
         .enginePause: MethodDoc(
             tag: "Engine", summary: "Pause the live engine (409 when paused already).", response: engine),
         .engineResume: MethodDoc(
