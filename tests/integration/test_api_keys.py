@@ -132,3 +132,18 @@ def test_a_bad_entry_refuses_to_start_naming_it(start_gateway, entry, words):
     assert code == 1, out
     assert "api.keys" in out and all(w in out for w in words), out
     assert "listening on" not in out
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--role", "ROOT"], "--role must be ADMIN, TRADER or VIEWER"),
+    (["--name", "a b"], "--name must be 1-64"),
+])
+def test_apikey_refuses_bad_arguments(args, words):
+    r = subprocess.run([str(BEDROCK_BIN), "apikey", *args], capture_output=True, text=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 2 and words in r.stderr, (r.returncode, r.stderr)
+    assert r.stdout == ""
+
+
+def test_each_apikey_run_makes_a_new_key():
+    assert new_key("a", "VIEWER")[0] != new_key("a", "VIEWER")[0]
