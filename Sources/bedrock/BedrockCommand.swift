@@ -12,7 +12,7 @@ struct BedrockCommand: ParsableCommand {
             ServeCommand.self, TokenCommand.self, WatchCommand.self,
             BacktestCommand.self, OptimizeCommand.self, ReplayCommand.self, SampleDataCommand.self,
             BackfillCommand.self, FeaturesCommand.self, TrainCommand.self, PredictCommand.self, BackupCommand.self,
-            RestoreCommand.self,
+            RestoreCommand.self, APIKeyCommand.self,
         ]
     )
 

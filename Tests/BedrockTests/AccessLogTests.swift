@@ -62,6 +62,24 @@ final class AccessLogTests: XCTestCase {
         )
     }
 
+    func testAnAPIKeyCallCarriesTheKeysNameInBothFormats() throws {
+        var keyed = entry
+        keyed.subject = "apikey:backend-1"
+        keyed.apiKeyName = "backend-1"
+        var expected = fields(keyed)
+        expected["api_key"] = .string("backend-1")
+        XCTAssertEqual(
+            line(AccessLog(config(.text)), keyed),
+            StderrLogHandler.text(ts: ts, level: .info, message: "http request", fields: expected))
+        let ours = try JSONSerialization.jsonObject(with: Data(line(AccessLog(config(.json)), keyed).utf8)) as? NSDictionary
+        let handlers =
+            try JSONSerialization.jsonObject(
+                with: Data(StderrLogHandler.json(ts: ts, level: .info, message: "http request", fields: expected).utf8))
+            as? NSDictionary
+        XCTAssertEqual(ours, handlers)
+        XCTAssertEqual(ours?["api_key"] as? String, "backend-1")
+    }
+
     func testDurationsKeepThreeDecimals() {
         let log = AccessLog(config(.text))
         for (micros, text) in [(0, "0.000"), (1_500, "1.500"), (12_345_678, "12345.678")] {

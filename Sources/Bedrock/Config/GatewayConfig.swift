@@ -252,6 +252,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var llm = LLM()
     /// `circuit.*` (Sources/Bedrock/Circuits/GatewayConfig+Circuit.swift).
     public var circuit = Circuit()
+    /// `api.*`: API keys (Sources/Bedrock/Config/GatewayConfig+API.swift).
+    public var api = API()
     /// The configuration file actually read, or `nil` when built-in defaults were used.
     public var sourceFile: String?
 

@@ -37,6 +37,7 @@ struct RawConfig {
             "batch_window_s", "response_format", "temperature", "outage_quiet_s",
         ],
         "circuit": ["failure_threshold", "cooldown_s"],
+        "api": ["keys"],
         "market_data": ["markets", "backfill_bars", "retain_bars", "stale_after_intervals", "sample_bar_s", "lease_ms"],
         // One level deeper in the file (`"exchanges": {"binance": {"rest_url": ...}}`).
         "exchanges": ["binance.rest_url", "binance.ws_url", "bybit.rest_url", "bybit.ws_url"],

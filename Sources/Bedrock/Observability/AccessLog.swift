@@ -12,6 +12,8 @@ struct AccessEntry {
     var micros: Int
     /// The bearer token's subject on `/v1`, empty elsewhere.
     var subject: String
+    /// The API key's name (`api.keys`) when the caller used one; never the key.
+    var apiKeyName: String? = nil
 }
 
 /// Writes the `http request` line of every HTTP answer: at `info`, or at `debug` for the probe
@@ -83,12 +85,21 @@ final class AccessLog {
             line.milliseconds(micros: entry.micros)
             line.bytes += #","sub":"#.utf8
             line.quoted(entry.subject)
+            if let name = entry.apiKeyName {
+                line.bytes += #","api_key":"#.utf8
+                line.quoted(name)
+            }
             line.bytes.append(UInt8(ascii: "}"))
         case .text:
             // The handler's text order: the fields sorted by name.
             line.bytes.append(UInt8(ascii: " "))
             line.bytes += StderrLogHandler.name(level).utf8
-            line.bytes += " http request duration_ms=".utf8
+            line.bytes += " http request".utf8
+            if let name = entry.apiKeyName {
+                line.bytes += " api_key=".utf8
+                line.textValue(name)
+            }
+            line.bytes += " duration_ms=".utf8
             line.milliseconds(micros: entry.micros)
             line.bytes += " method=".utf8
             line.textValue(entry.method)

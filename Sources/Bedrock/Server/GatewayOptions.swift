@@ -8,6 +8,8 @@ struct GatewayOptions: Sendable {
     let server: GatewayConfig.Server
     /// `log.*`: what the access log writes.
     let log: GatewayConfig.Log
+    /// `api.keys`: who may call REST with `Authorization: ApiKey`.
+    let apiKeys: APIKeyRing
     /// Where the loops read the time (tests inject a `ManualClock`).
     var clock: any GatewayClock
 
@@ -15,6 +17,7 @@ struct GatewayOptions: Sendable {
     init(_ config: GatewayConfig, clock: any GatewayClock = SystemClock()) {
         server = config.server
         log = config.log
+        apiKeys = APIKeyRing(config.api.keys)
         self.clock = clock
     }
 

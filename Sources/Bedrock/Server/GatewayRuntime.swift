@@ -103,8 +103,10 @@ public enum GatewayRuntime {
             loops: config.server.effectiveServiceThreads, options: GatewayOptions(config), source: source,
             methods: methods, registry: registry, authenticate: { token in verifier.check(token) })
         let devSignIn = config.mode == .dev ? DevSignIn(signer: JWTSigner(config: config)) : nil
+        let openAPI = OpenAPIDocument.bytes(downloads: methods.downloads)
         gateway.configure { loop in
             loop.devSignIn = devSignIn
+            loop.openAPI = openAPI
             loop.startup = startup
         }
         relay.gateway = gateway

@@ -27,6 +27,8 @@ final class HTTPExchange {
     var route = "other"
     /// The bearer token's subject once a `/v1` request is authenticated (for the access log).
     var subject: String?
+    /// The API key's name when the request authenticated with one (for the access log).
+    var apiKeyName: String?
     /// `path` without a query string, should one be there (what the access log shows).
     var pathWithoutQuery: String {
         guard let mark = path.utf8.firstIndex(of: UInt8(ascii: "?")) else { return path }

@@ -53,7 +53,7 @@ extension ServiceLoop {
             case .none: exchange.awaitingBody = false
             case .length: exchange.awaitingBody = true
             }
-            if path.hasPrefix("/v1/"), let failure = authFailure(wsi) {
+            if path.hasPrefix("/v1/"), path != OpenAPIDocument.path, let failure = authFailure(wsi) {
                 return respond(exchange, route: "v1", .error(.unauthenticated, failure, requestID: exchange.requestID))
             }
             if !exchange.awaitingBody { return route(exchange) }  // no body follows
@@ -141,6 +141,8 @@ extension ServiceLoop {
             return gatherMetrics(exchange)
         case DevSignIn.path:
             return devToken(exchange)
+        case OpenAPIDocument.path:
+            return serveOpenAPI(exchange)
         case "/ws":
             return respond(
                 exchange, route: "/ws",
@@ -156,6 +158,7 @@ extension ServiceLoop {
             case .success(let who): identity = who
             }
             exchange.subject = identity.subject
+            exchange.apiKeyName = identity.apiKeyName
             return callREST(exchange, identity: identity)
         }
         guard exchange.method == "GET" || exchange.method == "HEAD" else {
@@ -239,8 +242,10 @@ extension ServiceLoop {
     }
 
     func bearerIdentity(_ wsi: WSI) -> Result<Identity, AuthRefusal> {
+        if let byKey = apiKeyIdentity(wsi) { return byKey }
         guard let token = HTTPExchange.bearerToken(wsi) else {
-            return .failure(AuthRefusal("missing bearer token (Authorization: Bearer <JWT>)"))
+            return .failure(
+                AuthRefusal("missing bearer token (Authorization: Bearer <JWT>, or ApiKey <key> for a key of api.keys)"))
         }
         return authenticate(token)
     }
@@ -339,7 +344,7 @@ extension ServiceLoop {
 
     /// Answer in the callback of the exchange's connection: written at once (no writable
     /// round trip) unless a request body is still arriving, then at the next writable callback.
-    private func respond(_ exchange: HTTPExchange, route: String, _ response: HTTPResponse) -> Int32 {
+    func respond(_ exchange: HTTPExchange, route: String, _ response: HTTPResponse) -> Int32 {
         exchange.route = route
         exchange.response = response
         if exchange.awaitingBody {
@@ -444,6 +449,7 @@ extension ServiceLoop {
         accessLog.write(
             AccessEntry(
                 requestID: exchange.requestID, method: exchange.method, path: path, status: status,
-                micros: Int((seconds * 1_000_000).rounded()), subject: exchange.subject ?? ""))
+                micros: Int((seconds * 1_000_000).rounded()), subject: exchange.subject ?? "",
+                apiKeyName: exchange.apiKeyName))
     }
 }

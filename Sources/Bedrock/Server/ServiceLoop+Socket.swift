@@ -12,6 +12,7 @@ extension ServiceLoop {
             return reject(exchange, .notFound, "WebSocket endpoint is /ws")
         }
         if shuttingDown { return reject(exchange, .unavailable, "server shutting down") }
+        if HTTPExchange.apiKey(wsi) != nil { return reject(exchange, .unauthenticated, ServiceLoop.socketRefusesAPIKeys) }
         var identity: Identity?
         if let token = HTTPExchange.bearerToken(wsi) ?? wsi.queryArguments().first(where: { $0.0 == "token" })?.1 {
             switch authenticate(token) {

@@ -57,6 +57,8 @@ public final class ServiceLoop: @unchecked Sendable {
     let outboundPolicy: OutboundPolicy
     /// Dev sign-in (`/dev/token`); set only in dev mode.
     var devSignIn: DevSignIn?
+    /// The bytes of `GET /v1/openapi.json` (`OpenAPIDocument`, built once before serving).
+    var openAPI: [UInt8] = []
     /// What `/health/startup` waits for (set before serving; without one it answers `started`).
     var startup: StartupProbe?
     /// Draining (after SIGTERM): `/ready` 503, new upgrades and requests refused.
