@@ -18,17 +18,18 @@ enum PresenceMethods {
 
     /// Registers the methods in `table`.
     static func register(in table: MethodTable, store: PresenceStore, pool: RedisPool, clock: any GatewayClock) {
+        let cache = PresenceCache(store: store)
         table.register(
             .pooled(.presenceGet, pool: pool, label: "presence") { _, params, redis in
                 let topic = try topicFilter(params)
-                let (summary, gateways) = try store.read(nowMillis: wallMillis(clock), on: redis)
+                let (summary, gateways) = try cache.read(nowMillis: wallMillis(clock), on: redis)
                 return summary.answer(topic: topic, gateways: gateways)
             })
         table.register(
             .pooled(.adminDisconnect, pool: pool, label: "admin.disconnect") { call, params, redis in
                 let (sub, revoke) = try disconnectParams(call.params, params)
                 let now = wallMillis(clock)
-                let known = try store.read(nowMillis: now, on: redis).summary.users[sub]?.connections ?? 0
+                let known = try cache.read(nowMillis: now, on: redis).summary.users[sub]?.connections ?? 0
                 if revoke { try store.revoke(sub, millis: now, on: redis) }
                 try store.send(SessionOrder(sub: sub, revokedMillis: revoke ? now : nil), on: redis)
                 // UserEvents stub: the disconnect's `notice` event on the user's topic is appended

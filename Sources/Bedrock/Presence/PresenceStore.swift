@@ -16,7 +16,8 @@ struct PresenceStore: Sendable {
 
     /// Sorted set: live gateway id → the wall time (ms) its summary expires.
     var gatewaysKey: String { prefix + "presence:gateways" }
-    /// String: one gateway's `PresenceSummary`, expiring with `presence.ttl_s`.
+    /// Hash: one gateway's `PresenceSummary` (`summary`) and its `version`, expiring with
+    /// `presence.ttl_s`.
     func summaryKey(_ gateway: String) -> String { prefix + "presence:gw:" + gateway }
     /// Hash: revoked `sub` → epoch ms before which its tokens are refused.
     var revokedKey: String { prefix + "revoked" }
@@ -25,17 +26,27 @@ struct PresenceStore: Sendable {
     /// Entries kept on the control stream (approximate): orders are read within a second.
     static let controlMaxlen = 1000
 
-    /// Publish `summary` as `gateway`'s, living `ttlMillis` from `nowMillis`.
-    func publish(_ summary: PresenceSummary, gateway: String, nowMillis: Int64, ttlMillis: Int64, on redis: RedisConnection)
-        throws
-    {
-        let encoded = summary.encoded()
-        let replies = try redis.pipeline(binary: [
-            [Array("SET".utf8), Array(summaryKey(gateway).utf8), encoded, Array("PX".utf8), Array(String(ttlMillis).utf8)],
-            ["ZADD", gatewaysKey, String(nowMillis + ttlMillis), gateway].map { Array($0.utf8) },
-            ["ZREMRANGEBYSCORE", gatewaysKey, "-inf", "(\(nowMillis)"].map { Array($0.utf8) },
-        ])
+    /// Publish `gateway`'s summary (`version` of it; nil: only extend the one published, which
+    /// a reader then need not fetch again), living `ttlMillis` from `nowMillis`. Returns false
+    /// when there was nothing to extend (it expired meanwhile): publish the summary again.
+    func publish(
+        _ summary: (version: UInt64, summary: PresenceSummary)?, gateway: String, nowMillis: Int64, ttlMillis: Int64,
+        on redis: RedisConnection
+    ) throws -> Bool {
+        let key = Array(summaryKey(gateway).utf8)
+        var commands: [[[UInt8]]] = []
+        if let summary {
+            commands.append([
+                Array("HSET".utf8), key, Array("version".utf8), Array(String(summary.version).utf8),
+                Array("summary".utf8), summary.summary.encoded(),
+            ])
+        }
+        commands.append([Array("PEXPIRE".utf8), key, Array(String(ttlMillis).utf8)])
+        commands.append(["ZADD", gatewaysKey, String(nowMillis + ttlMillis), gateway].map { Array($0.utf8) })
+        commands.append(["ZREMRANGEBYSCORE", gatewaysKey, "-inf", "(\(nowMillis)"].map { Array($0.utf8) })
+        let replies = try redis.pipeline(binary: commands)
         for reply in replies { _ = try reply.checked() }
+        return replies[replies.count - 3].integer == 1
     }
 
     /// Remove `gateway`'s summary at once (a clean stop).
@@ -45,20 +56,24 @@ struct PresenceStore: Sendable {
         }
     }
 
-    /// Every live gateway's summary merged, and how many gateways that is.
-    func read(nowMillis: Int64, on redis: RedisConnection) throws -> (summary: PresenceSummary, gateways: Int) {
+    /// The live gateways (their summaries not expired) and the version each one published.
+    func liveVersions(nowMillis: Int64, on redis: RedisConnection) throws -> [(gateway: String, version: String)] {
         let ids = try redis.command(["ZRANGEBYSCORE", gatewaysKey, String(nowMillis), "+inf"]).checked().array ?? []
         let names = ids.compactMap(\.string)
-        guard !names.isEmpty else { return (PresenceSummary(), 0) }
-        let blobs = try redis.command(["MGET"] + names.map(summaryKey)).checked().array ?? []
-        var merged = PresenceSummary()
-        var live = 0
-        for blob in blobs {
-            guard case .bulk(let bytes) = blob, let summary = PresenceSummary(encoded: bytes) else { continue }
-            merged.merge(summary)
-            live += 1
+        guard !names.isEmpty else { return [] }
+        let versions = try redis.pipeline(names.map { ["HGET", summaryKey($0), "version"] })
+        return zip(names, versions).compactMap { name, reply in
+            (try? reply.checked())?.string.map { (name, $0) }
         }
-        return (merged, live)
+    }
+
+    /// One gateway's summary and its version; nil when it expired or does not parse.
+    func summary(of gateway: String, on redis: RedisConnection) throws -> (version: String, summary: PresenceSummary)? {
+        let reply = try redis.command(["HMGET", summaryKey(gateway), "version", "summary"]).checked().array ?? []
+        guard reply.count == 2, let version = reply[0].string, case .bulk(let bytes) = reply[1],
+            let summary = PresenceSummary(encoded: bytes)
+        else { return nil }
+        return (version, summary)
     }
 
     /// Record a revocation of `sub` at `millis` (kept until removed by hand: it must survive restarts).

@@ -123,14 +123,14 @@ final class SessionControl: Sendable {
             progress.reloadedAt = now
         }
         let version = book.version
-        if now - progress.publishedAt >= ttl / 3
-            || (version != progress.published && now - progress.publishedAt >= SessionControl.changeInterval)
-        {
+        let changed = version != progress.published
+        if now - progress.publishedAt >= ttl / 3 || (changed && now - progress.publishedAt >= SessionControl.changeInterval) {
             let nowMillis = Int64(clock.read().wall * 1000)
-            try store.publish(
-                book.summary(), gateway: gatewayID, nowMillis: nowMillis, ttlMillis: Int64(ttl * 1000), on: redis)
-            progress.published = version
-            progress.publishedAt = now
+            let extended = try store.publish(
+                changed ? (version, book.summary()) : nil, gateway: gatewayID, nowMillis: nowMillis,
+                ttlMillis: Int64(ttl * 1000), on: redis)
+            progress.published = extended ? version : nil
+            progress.publishedAt = extended ? now : -Double.infinity
         }
         let read = try store.orders(after: progress.lastID, blockMillis: SessionControl.blockMillis, on: redis)
         progress.lastID = read.lastID
