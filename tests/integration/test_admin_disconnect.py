@@ -105,6 +105,24 @@ def test_revoke_refuses_older_tokens_everywhere_and_after_a_restart(start_gatewa
     assert http_status(c, newer)[0] == 200
 
 
+def test_a_revocation_written_to_redis_by_hand_closes_older_sessions_with_4401(start_gateway):
+    gw = start_gateway(FAST)
+    older = gw.connect(token("eve", int(time.time()) - 5))
+    older.expect("welcome")
+    newer = gw.connect(token("eve", int(time.time()) + 30))  # issued after the revocation below
+    newer.expect("welcome")
+    try:
+        with gw.redis() as r:
+            r.execute("HSET", "bedrock:revoked", "eve", str(int(time.time() * 1000)))
+        code, _ = older.expect_close(5)  # the hash is reloaded every second
+        assert code == 4401
+        newer.roundtrip_ping()
+        assert "token revoked" in gw.log_text()
+    finally:
+        older.close()
+        newer.close()
+
+
 @pytest.mark.parametrize("body, words", [
     ({}, "sub is required"),
     ({"sub": ""}, "sub is required"),
