@@ -131,7 +131,8 @@ def start_gateway(bin_path: str, work: Path, name: str, redis_url: str) -> tuple
     (d / "data").mkdir(parents=True)
     (d / "public").mkdir()
     cfg = {"mode": "dev", "data_dir": str(d / "data"), "redis": {"url": redis_url}, "jwt": {"secret": JWT_SECRET},
-           "server": {"host": "127.0.0.1", "port": port, "public_dir": str(d / "public"), "max_connections": 20000}}
+           "server": {"host": "127.0.0.1", "port": port, "public_dir": str(d / "public"), "max_connections": 20000,
+                      "max_connections_per_user": 20000}}  # every client is `drain`
     (d / "cfg.json").write_text(json.dumps(cfg))
     log = d / "gateway.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEDROCK_")}

@@ -10,7 +10,7 @@
 #
 # Rows: connect-5000, hold-1000, hold-5000, hold-10000, fanout-1000x200, fanout-1000x500,
 # fanout-1000x100-latency, latency-1000x1000, fanout-frames, fanout-batched, request-estimate,
-# wrk-estimate, mixed, wrk-health; soak only when ONLY names it.
+# wrk-estimate, mixed, wrk-health, presence-10000; soak only when ONLY names it.
 #
 # Knobs: SCRATCH (SwiftPM build dir, default .build), NO_BUILD=1 (use existing binaries),
 # KEEP_WORK=1 (keep the temp dir with the gateway and redis logs), CONFIG (gateway config file, default config/bedrock.json; env overrides are added),
@@ -201,6 +201,17 @@ if wanted wrk-estimate; then
   run_wrk wrk-estimate "$REQUEST_S" "" -s loadtest/wrk/estimate.lua
 fi
 
+# GET /v1/presence with 10,000 connections (distinct users) over two gateways, target < 50 ms: the
+# script starts its own redis-server, two gateways and two load generators from $BIN.
+if wanted presence-10000; then
+  wait_quiet
+  echo "==> presence-10000: loadtest/presence-latency.py --connections 10000 --calls 200" >&2
+  echo "loadtest/presence-latency.py --connections 10000 --calls 200" >"$OUT/presence-10000.cmd"
+  ( ulimit -n "$(ulimit -Hn)"
+    "${PRIO[@]}" python3 loadtest/presence-latency.py --bin-dir "$BIN" --connections 10000 --calls 200 \
+      --json "$OUT/presence-10000.json" ) >&2 || echo "    (presence-10000 reported failures)" >&2
+fi
+
 # One JSON with every row and the machine, and the table.
 python3 - "$OUT" "$RESULTS" <<'PY'
 import glob, json, os, platform, subprocess, sys
@@ -226,6 +237,7 @@ KEYS = {
     "request": ["requests/s", "request latency p50", "request latency p99", "request latency p99.9", "missing responses",
                 "server CPU", "loadtest CPU", "other processes CPU"],
     "wrk": ["requests/s", "latency p50", "latency p99", "latency p99.9", "non-2xx", "server CPU"],
+    "presence": ["presence p50", "presence p99", "presence max", "answer bytes", "users", "topic filter p50"],
 }
 KEYS["smoke"] = KEYS["fanout"]
 KEYS["mixed"] = KEYS["fanout"][:6] + KEYS["request"][:5] + KEYS["fanout"][8:]

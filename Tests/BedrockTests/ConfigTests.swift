@@ -63,7 +63,9 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.server.effectiveMaxUnauthenticated, 1024)
         XCTAssertEqual(c.server.maxConnectionsPerIP, 256)
         XCTAssertEqual(c.server.perIPExempt, ["127.0.0.1", "::1"])
-        XCTAssertEqual(c.server.maxTopicsPerConnection, 256)
+        XCTAssertEqual(c.server.maxSubscriptionsPerConnection, 200)
+        XCTAssertEqual(c.server.maxConnectionsPerUser, 100)
+        XCTAssertEqual(c.presence.ttlS, 15)
         XCTAssertEqual(c.server.corsOrigins, [])
         XCTAssertEqual(c.server.rateLimitPerS, 50)
         XCTAssertEqual(c.server.sendQueueMax, 1024)
@@ -141,7 +143,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c, expected)
         // Every known key is spelled out in the shipped file.
         let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
-        for key in RawConfig.allKeys {
+        for key in RawConfig.allKeys where !RawConfig.deprecatedKeys.contains(key) {
             // `exchanges.binance.rest_url` is nested one level deeper.
             let parts = key.split(separator: ".").map(String.init)
             var node: Any? = obj
@@ -149,6 +151,13 @@ final class ConfigTests: XCTestCase {
             let present = node != nil
             XCTAssertTrue(present, "config/bedrock.json lacks \(key)")
         }
+    }
+
+    func testDeprecatedTopicLimitIsAnAliasOfTheSubscriptionLimit() throws {
+        XCTAssertEqual(
+            try load(#"{"mode":"dev","server":{"max_topics_per_connection":7}}"#).server.maxSubscriptionsPerConnection, 7)
+        let both = #"{"mode":"dev","server":{"max_topics_per_connection":7,"max_subscriptions_per_connection":9}}"#
+        XCTAssertEqual(try load(both).server.maxSubscriptionsPerConnection, 9, "the new key wins")
     }
 
     func testProductionExampleLoadsWithSecretFromEnvironment() throws {
@@ -232,6 +241,18 @@ final class ConfigTests: XCTestCase {
                 "config: server.max_topics_per_connection: must be an integer 1-1000000, got 0 (from \(dir)/c.json)"
             ),
             (
+                #"{"server":{"max_subscriptions_per_connection":0}}"#, [:],
+                "config: server.max_subscriptions_per_connection: must be an integer 1-1000000, got 0 (from \(dir)/c.json)"
+            ),
+            (
+                #"{"server":{"max_connections_per_user":0}}"#, [:],
+                "config: server.max_connections_per_user: must be an integer 1-1000000, got 0 (from \(dir)/c.json)"
+            ),
+            (
+                #"{"presence":{"ttl_s":0}}"#, [:],
+                "config: presence.ttl_s: must be a number 1-3600, got 0 (from \(dir)/c.json)"
+            ),
+            (
                 #"{"server":{"per_ip_exempt":[1]}}"#, [:],
                 "config: server.per_ip_exempt: must be an array of strings, got an array (from \(dir)/c.json)"
             ),
@@ -297,7 +318,7 @@ final class ConfigTests: XCTestCase {
                 "config: server.prot: unknown key (known: api_workers, auth_timeout_s, cors_origins,"), true)
         XCTAssertEqual(
             errorLine(#"{"mode":"dev","servr":{}}"#)?.hasPrefix(
-                "config: servr: unknown key (known: data_dir, mode, api, arbiter, circuit, engine, exchanges, jobs, jwt, ledger, llm, log, market_data, redis, server)"
+                "config: servr: unknown key (known: data_dir, mode, api, arbiter, circuit, engine, exchanges, jobs, jwt, ledger, llm, log, market_data, presence, redis, server)"
             ), true)
         XCTAssertEqual(
             errorLine(#"{"mode":"dev"}"#, env: ["BEDROCK_SERVER_PROT": "1"]),

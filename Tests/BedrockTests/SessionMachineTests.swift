@@ -305,7 +305,7 @@ final class SessionPolicyTests: XCTestCase {
     func testTopicsPerConnectionAreCapped() {
         let clock = ManualClock(monotonic: 1000)
         var limits = SessionLimits(GatewayConfig.Server())
-        XCTAssertEqual(limits.maxTopics, 256, "the default")
+        XCTAssertEqual(limits.maxTopics, 200, "the default")
         limits.maxTopics = 2
         let m = machine(identity: trader, clock: clock, limits: limits)
         XCTAssertEqual(
@@ -313,7 +313,7 @@ final class SessionPolicyTests: XCTestCase {
         XCTAssertEqual(
             send(m, #"{"type":"subscribe","id":2,"topic":"risk"}"#, clock), [.subscribe(id: 2, topic: .risk, since: nil)])
         let refused = sentFrames(send(m, #"{"type":"subscribe","id":3,"topic":"portfolio"}"#, clock)).first
-        XCTAssertEqual(refused?["error_code"], "CONFLICT")
+        XCTAssertEqual(refused?["error_code"], "RATE_LIMITED")
         XCTAssertEqual(refused?["id"], 3)
         XCTAssertEqual(m.subscriptions, ["signals", "risk"])
         _ = send(m, #"{"type":"unsubscribe","id":4,"topic":"risk"}"#, clock)

@@ -223,26 +223,26 @@ def test_twice_the_limit_only_loses_messages(start_gateway):
 
 
 def test_topics_per_connection_are_capped(start_gateway):
-    """The default `max_topics_per_connection` is 256: the 257th topic is refused with CONFLICT;
-    after an unsubscribe there is room again. (The burst is raised so that 257 subscribes sent at
-    once pass the message rate limit.)"""
+    """The default `max_subscriptions_per_connection` is 200: the 201st topic is refused with
+    RATE_LIMITED; after an unsubscribe there is room again. (The burst is raised so that 201
+    subscribes sent at once pass the message rate limit.)"""
     gateway = start_gateway({"server": {"rate_limit_burst": 1000}})
     ws, _ = gateway.session("VIEWER", "collector")
     try:
-        for n in range(257):
+        for n in range(201):
             ws.send({"type": "subscribe", "id": n, "topic": f"klines:M{n}:1m"})
         answers = {}
-        while len(answers) < 257:
+        while len(answers) < 201:
             f = ws.recv(15)
             if f.get("type") in ("subscribed", "error"):
                 answers[f["id"]] = f
-        assert all(answers[n]["type"] == "subscribed" for n in range(256))
-        refused = answers[256]
-        assert refused["type"] == "error" and refused["error_code"] == "CONFLICT", refused
-        assert "256" in refused["message"], refused
+        assert all(answers[n]["type"] == "subscribed" for n in range(200))
+        refused = answers[200]
+        assert refused["type"] == "error" and refused["error_code"] == "RATE_LIMITED", refused
+        assert "200" in refused["message"], refused
         ws.send({"type": "unsubscribe", "id": 1000, "topic": "klines:M0:1m"})
         ws.expect("unsubscribed", skip=lambda f: f.get("type") == "event")
-        assert gateway.subscribe(ws, "klines:M256:1m", id=1001)["type"] == "subscribed"
+        assert gateway.subscribe(ws, "klines:M200:1m", id=1001)["type"] == "subscribed"
     finally:
         ws.close()
 

@@ -109,8 +109,9 @@ extension GatewayConfig {
         s.maxUnauthenticated = try raw.int("server.max_unauthenticated", default: s.maxUnauthenticated, 0...1_000_000)
         s.maxConnectionsPerIP = try raw.int("server.max_connections_per_ip", default: s.maxConnectionsPerIP, 0...1_000_000)
         if raw.source(of: "server.per_ip_exempt") != .defaultValue { s.perIPExempt = try raw.stringList("server.per_ip_exempt") }
-        s.maxTopicsPerConnection = try raw.int(
-            "server.max_topics_per_connection", default: s.maxTopicsPerConnection, 1...1_000_000)
+        s.maxSubscriptionsPerConnection = try loadSubscriptionLimit(raw, default: s.maxSubscriptionsPerConnection)
+        s.maxConnectionsPerUser = try raw.int(
+            "server.max_connections_per_user", default: s.maxConnectionsPerUser, 1...1_000_000)
         s.corsOrigins = try raw.stringList("server.cors_origins")
         for origin in s.corsOrigins where !isValidOrigin(origin) {
             throw ConfigError(
@@ -238,6 +239,7 @@ extension GatewayConfig {
         c.marketData = try MarketData.load(raw)
         c.circuit = try Circuit.load(raw)
         c.api = try API.load(raw)
+        c.presence = try Presence.load(raw)
         return c
     }
 

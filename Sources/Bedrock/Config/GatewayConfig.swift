@@ -64,9 +64,14 @@ public struct GatewayConfig: Sendable, Equatable {
         /// `maxConnectionsPerIP` does not apply to (a reverse proxy on the same host shows every
         /// client as loopback; the load generator opens thousands of connections from it).
         public var perIPExempt: [String] = ["127.0.0.1", "::1"]
-        /// `server.max_topics_per_connection`, default 256: subscriptions one connection may
-        /// hold; a further `subscribe` gets `CONFLICT`.
-        public var maxTopicsPerConnection = 256
+        /// `server.max_subscriptions_per_connection`, default 200 (deprecated alias
+        /// `server.max_topics_per_connection`): subscriptions one connection may hold; a further
+        /// `subscribe` gets `RATE_LIMITED` and the connection stays open.
+        public var maxSubscriptionsPerConnection = 200
+        /// `server.max_connections_per_user`, default 100: authenticated WebSocket connections one
+        /// `sub` may hold on this gateway (over all its loops); beyond it the upgrade gets HTTP 429,
+        /// or close 4429 when the token came in the first frame.
+        public var maxConnectionsPerUser = 100
         /// `server.cors_origins`, default none. `*` allows any origin.
         public var corsOrigins: [String] = []
         /// `server.rate_limit_per_s`, default 50: sustained client messages per second per
@@ -254,6 +259,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var circuit = Circuit()
     /// `api.*`: API keys (Sources/Bedrock/Config/GatewayConfig+API.swift).
     public var api = API()
+    /// `presence.*` (Sources/Bedrock/Presence/GatewayConfig+Presence.swift).
+    public var presence = Presence()
     /// The configuration file actually read, or `nil` when built-in defaults were used.
     public var sourceFile: String?
 

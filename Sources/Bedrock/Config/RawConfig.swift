@@ -15,6 +15,7 @@ struct RawConfig {
             "rate_limit_burst", "send_queue_max", "auth_timeout_s", "tls_cert", "tls_key", "service_threads",
             "event_library", "api_workers", "max_unauthenticated", "max_connections_per_ip", "per_ip_exempt",
             "max_topics_per_connection", "metrics_token", "drain_timeout_s",
+            "max_subscriptions_per_connection", "max_connections_per_user",
         ],
         "redis": [
             "url", "prefix", "stream_maxlen", "pubsub_bridge", "replay_max", "command_timeout_ms", "min_replicas_to_ack",
@@ -38,10 +39,14 @@ struct RawConfig {
         ],
         "circuit": ["failure_threshold", "cooldown_s"],
         "api": ["keys"],
+        "presence": ["ttl_s"],
         "market_data": ["markets", "backfill_bars", "retain_bars", "stale_after_intervals", "sample_bar_s", "lease_ms"],
         // One level deeper in the file (`"exchanges": {"binance": {"rest_url": ...}}`).
         "exchanges": ["binance.rest_url", "binance.ws_url", "bybit.rest_url", "bybit.ws_url"],
     ]
+
+    /// Keys still accepted but replaced by another (docs/CONFIG.md says by which).
+    static let deprecatedKeys: Set<String> = ["server.max_topics_per_connection"]
 
     /// Every known dotted key.
     static var allKeys: [String] {

@@ -9,15 +9,19 @@ import Transport
 final class Gateway: @unchecked Sendable {
     // Sound: `loops` is set in `init` and never changed; each loop guards its own state.
     let loops: [ServiceLoop]
+    /// Who is connected, over every loop (`PresenceBook`).
+    let presence: PresenceBook
 
     init(
         loops count: Int, options: GatewayOptions, source: EventSource, methods: MethodTable, registry: MetricsRegistry,
         authenticate: @escaping @Sendable (String) -> Result<Identity, AuthRefusal>
     ) {
         let census = LoopCensus(loops: count)
+        let presence = PresenceBook(maxPerUser: options.server.maxConnectionsPerUser)
+        self.presence = presence
         loops = (0..<max(1, count)).map { index in
             ServiceLoop(
-                options: options, source: source, methods: methods, index: index, census: census,
+                options: options, source: source, methods: methods, index: index, census: census, presence: presence,
                 registry: registry, authenticate: authenticate)
         }
         for loop in loops { loop.siblings = loops }
@@ -59,6 +63,13 @@ final class Gateway: @unchecked Sendable {
 
     /// Graceful drain of every loop (any thread): see `ServiceLoop.shutdown(within:)`.
     func shutdown(within seconds: Double) { loops.forEach { $0.shutdown(within: seconds) } }
+
+    /// Close the sockets of `sub` on every loop (any thread): all of them with 4403 (an admin
+    /// disconnect), or with `issuedBeforeMillis` those whose token was issued before then, with
+    /// 4401 (a revocation).
+    func closeSessions(of sub: String, issuedBeforeMillis: Int64?) {
+        for loop in loops { loop.post { [loop] in loop.closeSessions(of: sub, issuedBeforeMillis: issuedBeforeMillis) } }
+    }
 
     /// Events from the Redis bridge (reader thread), to every loop in the same order. Each loop
     /// makes frames of its own: lws writes each frame's header into the frame's headroom, so one

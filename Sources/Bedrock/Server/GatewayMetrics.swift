@@ -136,6 +136,8 @@ struct GatewayGauges {
     let topicsActive: Gauge
     let serviceLoops: Gauge
     let redisUp: Gauge
+    /// `bedrock_presence_users`: distinct users connected to this gateway.
+    let presenceUsers: Gauge
     /// `bedrock_loop_connections{loop}`, by loop index.
     let loopConnections: [Gauge]
 
@@ -146,6 +148,7 @@ struct GatewayGauges {
         topicsActive = registry.gauge("bedrock_topics_active", help: "topics with subscribers on this gateway")
         serviceLoops = registry.gauge("bedrock_service_loops", help: "event loops serving connections")
         redisUp = registry.gauge("bedrock_redis_up", help: "1 when Redis answers")
+        presenceUsers = registry.gauge("bedrock_presence_users", help: "distinct users connected to this gateway")
         loopConnections = (0..<loops).map {
             registry.gauge(
                 "bedrock_loop_connections", help: "open WebSocket connections per service loop", labels: [("loop", String($0))])
@@ -179,7 +182,24 @@ extension ServiceLoop {
         for (loop, open) in census.openPerLoop.enumerated() where loop < gauges.loopConnections.count {
             gauges.loopConnections[loop].set(to: Double(open))
         }
+        publishPresence()
         return metrics.registry.render()
+    }
+}
+
+extension ServiceLoop {
+    /// `bedrock_presence_connections{topic}` (this gateway's connections subscribed to each
+    /// topic, `klines:*` collapsed; 0 for a topic no connection holds any more) and
+    /// `bedrock_presence_users` (its distinct users).
+    fileprivate func publishPresence() {
+        let sample = presence.metricsSample()
+        for (topic, count) in sample.topics {
+            metrics.registry.gauge(
+                "bedrock_presence_connections", help: "connections of this gateway subscribed to each topic",
+                labels: [("topic", topic)]
+            ).set(to: Double(count))
+        }
+        gauges.presenceUsers.set(to: Double(sample.users))
     }
 }
 

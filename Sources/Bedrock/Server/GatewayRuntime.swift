@@ -84,6 +84,7 @@ public enum GatewayRuntime {
         services.started("metrics refresher") { slowMetrics.stop() }
 
         let verifier = TokenCheck(config: config)
+        let revocations = Revocations()
         if let warning = config.jwt.unboundTokenChecksWarning { log.warning("\(warning)") }
         let relay = GatewayRelay()
         let source = RedisEventSource(
@@ -101,7 +102,7 @@ public enum GatewayRuntime {
 
         let gateway = Gateway(
             loops: config.server.effectiveServiceThreads, options: GatewayOptions(config), source: source,
-            methods: methods, registry: registry, authenticate: { token in verifier.check(token) })
+            methods: methods, registry: registry, authenticate: { token in revocations.check(verifier.check(token)) })
         let devSignIn = config.mode == .dev ? DevSignIn(signer: JWTSigner(config: config)) : nil
         let openAPI = OpenAPIDocument.bytes(downloads: methods.downloads)
         gateway.configure { loop in
@@ -110,6 +111,9 @@ public enum GatewayRuntime {
             loop.startup = startup
         }
         relay.gateway = gateway
+        let sessions = startSessions(
+            config: config, address: address, methods: methods, gateway: gateway, revocations: revocations, log: log)
+        services.started("presence") { sessions.stop() }
         try gateway.bind()
         let scheme = config.server.tlsEnabled ? "https" : "http"
         log.info(
@@ -120,6 +124,23 @@ public enum GatewayRuntime {
         gateway.serve()
         drain.waitForJobs()
         log.info("bedrock: stopped")
+    }
+
+    /// Sessions across gateways: this gateway's id (logged), its presence writer and control
+    /// reader (`SessionControl`), and the `presence.get` / `admin.disconnect` methods.
+    private static func startSessions(
+        config: GatewayConfig, address: RedisAddress, methods: MethodTable, gateway: Gateway, revocations: Revocations,
+        log: Logger
+    ) -> SessionControl {
+        let store = PresenceStore(prefix: config.redis.prefix)
+        let control = SessionControl(
+            gatewayID: SessionControl.makeGatewayID(), address: address, store: store, book: gateway.presence,
+            revocations: revocations, ttl: config.presence.ttlS
+        ) { sub, issuedBefore in gateway.closeSessions(of: sub, issuedBeforeMillis: issuedBefore) }
+        PresenceMethods.register(in: methods, store: store, pool: RedisPool(address: address), clock: SystemClock())
+        log.info("bedrock: gateway id \(control.gatewayID)")
+        control.start()
+        return control
     }
 
     /// The outside dependencies with a circuit: each exchange of a configured market, and the

@@ -20,6 +20,10 @@ extension ServiceLoop {
             case .success(let valid): identity = valid
             }
         }
+        if let identity, !presence.admits(identity.subject) {
+            metrics.connectionsRefused.add()
+            return reject(exchange, .rateLimited, userLimitMessage(identity.subject))
+        }
         let address = ConnectionBudget.normalized(wsi.peerAddress())
         if let refusal = budget.admit(authenticated: identity != nil, from: address, census.occupancy(of: address)) {
             metrics.connectionsRefused.add()
@@ -107,8 +111,10 @@ extension ServiceLoop {
                 return
             case .authenticated:
                 guard !connection.counted else { break }
+                guard enterPresence(connection) else { return }
                 guard census.authenticatedOne(limit: budget.maxAuthenticated) else {
                     metrics.connectionsRefused.add()
+                    presence.closed(presenceKey(connection))
                     requestClose(connection, .atCapacity, ConnectionBudget.Refusal.authenticatedFull.message(budget))
                     return
                 }
@@ -328,6 +334,7 @@ extension ServiceLoop {
         let peer = connection.peerClose ?? (code: 1006, reason: "connection lost")
         logClose(connection, code: peer.code, reason: peer.reason, by: "client")
         census.closed(on: index, wasAuthenticated: connection.counted, address: connection.address)
+        presence.closed(presenceKey(connection))
         for topic in connection.machine.subscriptions { unsubscribe(connection, topic: topic) }
         connection.outbound.dropAll()
         stopIfDrained()

@@ -8,10 +8,12 @@ extension ServiceLoop {
     typealias Router = TopicRouter<Connection, SharedFrame, JSONValue>
 
     func subscribe(_ connection: Connection, id: JSONValue, topic: String, since: String?) {
+        presence.subscribed(presenceKey(connection), topic: topic)
         carryOut(router.subscribe(connection, topic: topic, tag: id, since: since))
     }
 
     func unsubscribe(_ connection: Connection, topic: String) {
+        presence.unsubscribed(presenceKey(connection), topic: topic)
         carryOut(router.unsubscribe(connection, topic: topic))
     }
 
@@ -55,6 +57,7 @@ extension ServiceLoop {
                 for frame in frames { enqueue(frame, on: connection) }
             case .replayFailed(let connection, let id, let topic, let reason):
                 connection.machine.forget(topic: topic)
+                presence.unsubscribed(presenceKey(connection), topic: topic)
                 let frame = connection.machine.errorFrame(
                     .unavailable, "replay of \(topic) failed: \(reason); subscribe again", id: id)
                 enqueue(SharedFrame(json: frame), on: connection)

@@ -34,6 +34,9 @@ public final class ServiceLoop: @unchecked Sendable {
     let census: LoopCensus
     /// Who may open a WebSocket connection, judged on `census`.
     let budget: ConnectionBudget
+    /// Who is connected to the gateway (shared by every loop of the group): presence, the
+    /// per-user connection limit and the presence gauges.
+    let presence: PresenceBook
     /// Every loop of the group, this one included (set once before serving).
     var siblings: [ServiceLoop] = []
     let staticFiles: StaticFiles
@@ -75,12 +78,13 @@ public final class ServiceLoop: @unchecked Sendable {
 
     init(
         options: GatewayOptions, source: EventSource, methods: MethodTable = MethodTable(),
-        index: Int, census: LoopCensus, registry: MetricsRegistry,
+        index: Int, census: LoopCensus, presence: PresenceBook? = nil, registry: MetricsRegistry,
         authenticate: @escaping @Sendable (String) -> Result<Identity, AuthRefusal>
     ) {
         self.options = options
         self.index = index
         self.census = census
+        self.presence = presence ?? PresenceBook(maxPerUser: options.server.maxConnectionsPerUser)
         budget = ConnectionBudget(options.server)
         metrics = GatewayMetrics(registry: registry)
         gauges = GatewayGauges(registry: registry, loops: census.loops)

@@ -185,7 +185,8 @@ final class SessionMachine {
             return [
                 .send(
                     errorFrame(
-                        .conflict, "this connection holds \(limits.maxTopics) topics, the most it may; unsubscribe one first",
+                        .rateLimited,
+                        "this connection holds \(limits.maxTopics) subscriptions, the most it may (server.max_subscriptions_per_connection); unsubscribe one first",
                         id: id))
             ]
         }

@@ -24,7 +24,7 @@ struct SessionLimits: Sendable {
     var messagesPerSecond: Double
     var messageBurst: Double
     var sendQueueMax: Int
-    /// Topics one connection may hold at once (`server.max_topics_per_connection`).
+    /// Topics one connection may hold at once (`server.max_subscriptions_per_connection`).
     var maxTopics: Int
     /// Seconds' worth of the message rate that refused messages (beyond the rate itself, which is
     /// forgiven) may add up to before the connection is closed with 4429 (`MessageRateGuard`).
@@ -39,7 +39,7 @@ struct SessionLimits: Sendable {
         messagesPerSecond = server.rateLimitPerS
         messageBurst = Double(server.rateLimitBurst)
         sendQueueMax = server.sendQueueMax
-        maxTopics = server.maxTopicsPerConnection
+        maxTopics = server.maxSubscriptionsPerConnection
     }
 }
 

@@ -64,6 +64,10 @@ struct LoadTestCommand: ParsableCommand {
     var jwtSecret: String?
     @Option(help: "Use this token instead of signing.")
     var token: String?
+    @Option(help: "Distinct token subjects, used round-robin (<prefix>0, <prefix>1, ...).")
+    var subjects = 1000
+    @Option(name: .customLong("subject-prefix"), help: ArgumentHelp("Prefix of the signed subjects.", valueName: "text"))
+    var subjectPrefix = "loadtest-"
     @Option(name: .customLong("jwt-issuer"), help: ArgumentHelp("Issuer claim to add when signing.", valueName: "issuer"))
     var jwtIssuer: String?
     @Option(name: .customLong("jwt-audience"), help: ArgumentHelp("Audience claim to add when signing.", valueName: "audience"))
@@ -132,6 +136,8 @@ struct LoadTestCommand: ParsableCommand {
         if let serverPID { o.serverPID = Int32(try check("--server-pid", serverPID, 1...Int(Int32.max))) }
         o.jwtSecret = jwtSecret ?? environment["BEDROCK_JWT_SECRET"]
         o.token = token
+        o.subjects = try check("--subjects", subjects, 1...100_000)
+        o.subjectPrefix = subjectPrefix
         o.jwtIssuer = jwtIssuer
         o.jwtAudience = jwtAudience
         o.jsonPath = jsonPath

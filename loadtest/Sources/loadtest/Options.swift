@@ -23,6 +23,9 @@ struct Options {
     var serverPID: Int32?
     var jwtSecret: String?
     var token: String?
+    /// Distinct subjects signed (`--subjects`) and their prefix (`--subject-prefix`).
+    var subjects = 1000
+    var subjectPrefix = "loadtest-"
     var jwtIssuer: String?
     var jwtAudience: String?
     var jsonPath: String?

@@ -1,0 +1,80 @@
+import GatewayCore
+import JSONCodec
+import RedisClient
+
+/// The session methods of SPEC §14, on the worker queue with pooled connections:
+///
+/// | method | route | role | answer |
+/// |---|---|---|---|
+/// | `presence.get` | `GET /v1/presence?topic=` | ADMIN | `{"total_connections","users":[{"sub","role","connections","since"}],"gateways"}` over every live gateway |
+/// | `admin.disconnect` | `POST /v1/admin/disconnect` `{"sub","revoke"?}` | ADMIN | `{"sub","revoke","revoked_before","connections"}` |
+///
+/// A disconnect goes to every gateway on the control stream (`PresenceStore.send`); each closes
+/// that user's sockets with 4403. With `revoke`, the revocation is in the hash first, so a
+/// gateway that starts later refuses the old tokens too.
+enum PresenceMethods {
+    /// Longest `sub` accepted.
+    static let maxSubLength = 256
+
+    /// Registers the methods in `table`.
+    static func register(in table: MethodTable, store: PresenceStore, pool: RedisPool, clock: any GatewayClock) {
+        let cache = PresenceCache(store: store)
+        table.register(
+            .pooled(.presenceGet, pool: pool, label: "presence") { _, params, redis in
+                let topic = try topicFilter(params)
+                let (summary, gateways) = try cache.read(nowMillis: wallMillis(clock), on: redis)
+                return summary.answer(topic: topic, gateways: gateways)
+            })
+        table.register(
+            .pooled(.adminDisconnect, pool: pool, label: "admin.disconnect") { call, params, redis in
+                let (sub, revoke) = try disconnectParams(call.params, params)
+                let now = wallMillis(clock)
+                let known = try cache.read(nowMillis: now, on: redis).summary.users[sub]?.connections ?? 0
+                if revoke { try store.revoke(sub, millis: now, on: redis) }
+                try store.send(SessionOrder(sub: sub, revokedMillis: revoke ? now : nil), on: redis)
+                // UserEvents stub: the disconnect's `notice` event on the user's topic is appended
+                // here with part P's `UserEvents` helper once it is merged (the lead wires it).
+                return .object([
+                    ("sub", .string(sub)), ("revoke", .bool(revoke)),
+                    ("revoked_before", revoke ? .string(Timestamp.rfc3339(millis: now)) : .null),
+                    ("connections", .int(Int64(known))),
+                ])
+            })
+    }
+
+    /// The optional `topic` filter: a topic name a subscriber can use.
+    static func topicFilter(_ params: LedgerParams) throws(APIError) -> String? {
+        guard let name = try params.string("topic") else { return nil }
+        guard let topic = Topic(name) else {
+            throw APIError(
+                .badRequest,
+                "unknown topic \"\(name)\": use signals, portfolio, risk, opportunities, models, news, user or klines:MARKET:INTERVAL"
+            )
+        }
+        return topic.name
+    }
+
+    /// `sub` (required, 1–256 characters, no control characters, not an API key's identity)
+    /// and `revoke` (a boolean, default false).
+    static func disconnectParams(_ raw: JSONObject, _ params: LedgerParams) throws(APIError) -> (String, Bool) {
+        guard let sub = try params.string("sub") else { throw APIError(.badRequest, "sub is required") }
+        guard sub.count <= maxSubLength, !sub.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw APIError(.badRequest, "sub must be 1-\(maxSubLength) characters without control characters")
+        }
+        guard !sub.hasPrefix("apikey:") else {
+            throw APIError(
+                .badRequest, "\(sub) is an API key: it has no sockets and cannot be revoked here; remove the key from api.keys")
+        }
+        var revoke = false
+        if let value = raw["revoke"], !value.isNull {
+            guard let flag = value.boolValue ?? value.stringValue.flatMap({ ["true": true, "false": false][$0] }) else {
+                throw APIError(.badRequest, "revoke must be true or false")
+            }
+            revoke = flag
+        }
+        return (sub, revoke)
+    }
+
+    private static func wallMillis(_ clock: any GatewayClock) -> Int64 { Int64(clock.read().wall * 1000) }
+}
