@@ -237,6 +237,7 @@ extension GatewayConfig {
         c.llm = try LLM.load(raw)
         c.marketData = try MarketData.load(raw)
         c.circuit = try Circuit.load(raw)
+        c.notifications = try Notifications.load(raw)
         return c
     }
 

@@ -252,6 +252,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var llm = LLM()
     /// `circuit.*` (Sources/Bedrock/Circuits/GatewayConfig+Circuit.swift).
     public var circuit = Circuit()
+    /// `notifications.*` (Sources/Bedrock/Notifications/GatewayConfig+Notifications.swift).
+    public var notifications = Notifications()
     /// The configuration file actually read, or `nil` when built-in defaults were used.
     public var sourceFile: String?
 
