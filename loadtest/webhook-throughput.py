@@ -168,6 +168,7 @@ def main() -> None:
     ap.add_argument("--json")
     args = ap.parse_args()
 
+    load = open("/proc/loadavg").read().split()[0]
     work = tempfile.mkdtemp(prefix="bedrock-webhook-bench.")
     redis_port = free_port()
     redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
@@ -236,10 +237,33 @@ def main() -> None:
         redis.terminate()
         redis.wait()
         shutil.rmtree(work, ignore_errors=True)
+    t, d = results["throughput"], results["down"]
+    growth = round(d["rss_mib_last"] - d["rss_mib_after_10s"], 1)
+    failures = []
+    if t["delivered"] != t["events"]:
+        failures.append(f"{t['events'] - t['delivered']} events not delivered")
+    if t["duplicates"]:
+        failures.append(f"{t['duplicates']} duplicate deliveries")
+    if t["deliveries/s"] < 1000:
+        failures.append(f"{t['deliveries/s']} deliveries/s < 1,000")
+    if growth > 5:
+        failures.append(f"RSS grew {growth} MiB while the receiver was down")
+    print("PASSED" if not failures else "FAILED: " + "; ".join(failures), flush=True)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
-
+            json.dump({"scenario": "webhooks",
+                       "parameters": {"events": args.events, "concurrency": args.concurrency, "down_rate": args.rate,
+                                      "down_s": args.down_s, "loadavg_at_start": load},
+                       "results": {"delivered events/s": t["deliveries/s"], "lost": t["events"] - t["delivered"],
+                                   "duplicated": t["duplicates"], "server CPU": t["gateway CPU (% of a core)"],
+                                   "receiver CPU": t["receiver+driver CPU (% of a core)"],
+                                   "RSS down after 10 s": d["rss_mib_after_10s"], "RSS down last": d["rss_mib_last"],
+                                   "RSS down growth": growth, "retry set at end": d["retry_set_last"],
+                                   "down samples": d["samples"]},
+                       "units": {"server CPU": "% of a core", "receiver CPU": "% of a core",
+                                 "RSS down after 10 s": "MiB", "RSS down last": "MiB", "RSS down growth": "MiB"},
+                       "failures": failures, "passed": not failures}, f, indent=2)
+    sys.exit(1 if failures else 0)
 
 if __name__ == "__main__":
     main()
