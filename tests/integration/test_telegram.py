@@ -55,7 +55,7 @@ def telegram_config(fake: FakeTelegram, **settings) -> dict:
                       "topics": ["signals", "portfolio", "risk", "user:alice"]},
          "backoff_base_s": 0.1, "backoff_max_s": 0.3, "timeout_s": 2, "claim_idle_s": 1}
     n.update(settings)
-    return {**FAST, "notifications": n}
+    return {**FAST, "notifications": n, "circuit": {"cooldown_s": 0.3}}
 
 
 def wait_for_groups(gw, topics=("signals", "portfolio", "risk", "user:alice")) -> None:
@@ -117,8 +117,7 @@ def test_readable_messages_for_signal_fill_stop_out_kill_switch_and_job(start_ga
     for m in telegram.messages:
         assert m["chat_id"] == CHAT and m["disable_web_page_preview"] is True, m
     assert len(telegram.texts()) == 5, telegram.texts()  # the marks of the position made no message
-    text = gw.http("GET", "/metrics")[2].decode()
-    assert 'bedrock_telegram_messages_total{result="sent"} 5' in text
+    text = gw.metrics_with('bedrock_telegram_messages_total{result="sent"} 5')
     assert TOKEN not in text and TOKEN not in gw.log_text()
     assert TOKEN.split(":")[1] not in gw.log_text()
 

@@ -52,8 +52,9 @@ extension GatewayConfig {
         /// `notifications.concurrency` (8): delivery threads per webhook (deliveries in flight at
         /// once to one receiver, on this gateway); Telegram always has one.
         public var concurrency = 8
-        /// `notifications.claim_idle_s` (30): an event read by a gateway that stopped before
-        /// finishing it is taken over by another (or by itself after a restart) after this long.
+        /// `notifications.claim_idle_s` (30): an event read (or a retry taken) by a gateway that
+        /// stopped before finishing it is taken over by another (or by itself after a restart)
+        /// after `timeout_s` + this.
         public var claimIdleS: Double = 30
         /// `notifications.dead_maxlen` (100000): approximate cap of the dead-letter stream.
         public var deadMaxlen = 100_000

@@ -17,7 +17,10 @@ import RedisClient
 ///   the end of the retry window it goes to `<prefix>notifications:dead` instead. All waiting work
 ///   is in Redis: memory stays bounded however long a receiver is down, and a restarted gateway
 ///   (or another one) picks it up: due retries are claimed with a lease, and events read by a
-///   gateway that stopped mid-way are taken over with `XAUTOCLAIM` after `claim_idle_s`.
+///   gateway that stopped mid-way are taken over with `XAUTOCLAIM` after `timeout_s + claim_idle_s`.
+/// - Each target has a circuit (`circuit.failure_threshold` failures in a row — no answer or a 5xx
+///   — open it for `circuit.cooldown_s`): while it is open, deliveries are not sent but go straight
+///   to the retry set, so a receiver that hangs does not hold every thread for `timeout_s` per event.
 ///
 /// `start` and `stop` are called once each, from the thread running `GatewayRuntime`.
 public final class NotifierService: Sendable {
@@ -34,12 +37,25 @@ public final class NotifierService: Sendable {
         let instance = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let keys = NotifierKeys(prefix: config.redis.prefix)
         var workers: [NotifierWorker] = []
+        let log = log
         for target in targets {
+            let circuit = SharedCircuitBreaker(
+                dependency: target.name, failureThreshold: config.circuit.failureThreshold,
+                cooldown: config.circuit.cooldownS, clock: clock
+            ) { transition in
+                switch transition {
+                case .opened(let failures):
+                    log.warning(
+                        "notifications: \(target.name): circuit opened after \(failures) failures in a row; deliveries wait in the retry set"
+                    )
+                case .closed: log.info("notifications: \(target.name): circuit closed, delivering again")
+                }
+            }
             for index in 0..<target.threads {
                 workers.append(
                     NotifierWorker(
                         target: target, consumer: "\(instance)-\(index)", keys: keys, settings: n, policy: policy,
-                        address: address, metrics: metrics, clock: clock,
+                        address: address, metrics: metrics, clock: clock, circuit: circuit,
                         // One thread over all targets refreshes the pending gauge.
                         gauge: workers.isEmpty ? targets : nil))
             }

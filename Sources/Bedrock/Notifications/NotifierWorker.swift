@@ -20,6 +20,9 @@ final class NotifierWorker: @unchecked Sendable {
     private let address: RedisAddress
     private let metrics: NotificationMetrics
     private let clock: any GatewayClock
+    /// The target's circuit, shared by its threads: while open, deliveries go straight to the retry
+    /// set without a call (a receiver that hangs costs no thread time).
+    private let circuit: SharedCircuitBreaker
     /// Set on the one worker that refreshes the pending gauge: every target.
     private let gauge: [NotificationTarget]?
     private let log = Logger(label: "bedrock.notifications")
@@ -47,7 +50,7 @@ final class NotifierWorker: @unchecked Sendable {
     init(
         target: NotificationTarget, consumer: String, keys: NotifierKeys, settings: GatewayConfig.Notifications,
         policy: DeliveryPolicy, address: RedisAddress, metrics: NotificationMetrics, clock: any GatewayClock,
-        gauge: [NotificationTarget]?
+        circuit: SharedCircuitBreaker, gauge: [NotificationTarget]?
     ) {
         self.target = target
         self.consumer = consumer
@@ -57,6 +60,7 @@ final class NotifierWorker: @unchecked Sendable {
         self.address = address
         self.metrics = metrics
         self.clock = clock
+        self.circuit = circuit
         self.gauge = gauge
         group = keys.group(target.name)
         streams = target.topics.map(keys.stream)
@@ -161,9 +165,14 @@ final class NotifierWorker: @unchecked Sendable {
         }
     }
 
-    /// Takes over entries of this target's streams idle for `claim_idle_s` (their consumer stopped).
+    /// How long a claim (a read stream entry, a leased retry) stays this worker's: one attempt
+    /// (`timeout_s`) plus `claim_idle_s`. Claims are renewed every `claim_idle_s / 2` while a batch
+    /// is worked through, so only a stopped worker's are taken over.
+    private var claimSeconds: Double { settings.timeoutS + settings.claimIdleS }
+
+    /// Takes over entries of this target's streams idle for `claimSeconds` (their consumer stopped).
     private func claimStale(on c: RedisConnection) throws {
-        let idle = String(Int(settings.claimIdleS * 1000))
+        let idle = String(Int(claimSeconds * 1000))
         for stream in streams {
             var cursor = "0-0"
             for _ in 0..<8 {
@@ -225,16 +234,24 @@ final class NotifierWorker: @unchecked Sendable {
     /// not take them meanwhile, and a gateway that stops mid-way leaves them due again) and tries
     /// each.
     private func retryDue(on c: RedisConnection) throws {
+        let key = keys.retries(target.name)
+        func leaseEnd() -> String { String(Int64((clock.read().wall + claimSeconds) * 1000)) }
         let now = Int64(clock.read().wall * 1000)
-        let lease = Int64((settings.timeoutS + settings.claimIdleS) * 1000)
         let reply = try c.command([
-            "EVAL", Self.claimScript, "1", keys.retries(target.name), String(now), String(Self.batch), String(now + lease),
+            "EVAL", Self.claimScript, "1", key, String(now), String(Self.batch), leaseEnd(),
         ]).checked()
-        for member in reply.array ?? [] {
-            guard let text = member.string else { continue }
+        let members = (reply.array ?? []).compactMap(\.string)
+        var leased = clock.read().monotonic
+        for (index, text) in members.enumerated() {
             if isStopping { return }
+            if clock.read().monotonic - leased > settings.claimIdleS / 2 {
+                // A slow batch keeps the lease of the members it has not tried yet.
+                let end = leaseEnd()
+                _ = try c.command(["ZADD", key, "XX"] + members[index...].flatMap { [end, $0] })
+                leased = clock.read().monotonic
+            }
             guard let delivery = Delivery(encoded: text) else {
-                _ = try c.command(["ZREM", keys.retries(target.name), text])
+                _ = try c.command(["ZREM", key, text])
                 continue
             }
             _ = try attempt(delivery, from: .retry(member: text), on: c)
@@ -269,15 +286,27 @@ final class NotifierWorker: @unchecked Sendable {
         }
         d.attempts += 1
         let outcome: DeliveryPolicy.Outcome
-        do {
-            let response = try client.send(request)
-            (outcome, d.lastError) = target.outcome(of: response)
-        } catch {
-            outcome = .failed(retryAfter: nil)
-            d.lastError = error.description
+        var refused = false
+        switch circuit.decide() {
+        case .refuse(let retryIn):
+            refused = true
+            // Not sent: the receiver keeps failing. The last real error stays the one reported.
+            outcome = .failed(retryAfter: retryIn)
+            if d.lastError.isEmpty { d.lastError = "circuit open: the receiver keeps failing" }
+        case .go(let permit):
+            do {
+                let response = try client.send(request)
+                (outcome, d.lastError) = target.outcome(of: response)
+                // Any answer below 500 is the receiver working (a 4xx or 429 refuses this request only).
+                circuit.record(permit, reached: response.status < 500)
+            } catch {
+                outcome = .failed(retryAfter: nil)
+                d.lastError = error.description
+                circuit.record(permit, reached: false)
+            }
         }
         let end = clock.read()
-        if case .failed(let wait?) = outcome { pausedUntil = end.monotonic + wait }
+        if case .failed(let wait?) = outcome, !refused { pausedUntil = end.monotonic + wait }
         switch policy.decide(outcome, attempts: d.attempts, firstAttempt: d.firstAttempt!, now: end.wall) {
         case .done:
             metrics.count(target.name, .delivered)
