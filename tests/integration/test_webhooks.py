@@ -1,12 +1,14 @@
 """Signed webhooks (SPEC §14, docs/NOTIFICATIONS.md) against a local receiver that verifies every
 signature: the body and headers a receiver sees, a 500 then 200 delivered once, a receiver down
 past the retry window (dead letter with its fields and the metric), two gateways sharing the
-Redis delivering each event once, a restart resuming what was left, and the config checks."""
+Redis delivering each event once, a restart resuming what was left, events read by a killed
+gateway taken over, the circuit, and the config checks."""
 
 from __future__ import annotations
 
 import json
 import re
+import signal as signal_mod
 import subprocess
 
 from fakes import WebhookReceiver
@@ -141,6 +143,27 @@ def test_a_restarted_gateway_resumes_retries_and_unread_events(start_gateway):
         assert set(hook.accepted()) == {f"signals/{i}" for i in first + later}
         again.metrics_with("bedrock_notifications_pending 0")
         assert hook.duplicates == 0
+
+
+def test_events_read_by_a_killed_gateway_are_taken_over(start_gateway):
+    with WebhookReceiver(SECRET) as hook:
+        hook.hold()  # the first deliveries hang: their events stay read and unacknowledged
+        config = hook_config(hook.url)
+        gw = start_gateway(config)
+        wait_for_group(gw)
+        ids = [gw.xadd("signals", signal(500 + n)) for n in range(3)]
+
+        def pending() -> int:
+            with gw.redis() as r:
+                return r.execute("XPENDING", stream_key("signals"), PREFIX + "notify:backend")[0]
+        wait_until(lambda: pending() == 3 and hook.held >= 1, 10, "three events read, a POST hanging")
+        gw.stop(signal_mod.SIGKILL)
+        hook.release()
+        again = start_gateway(config)  # takes them over after timeout_s + claim_idle_s (3 s)
+        wait_until(lambda: len(hook.accepted()) == 3, 15, "the three delivered by the new gateway",
+                   seen=lambda: hook.requests)
+        assert set(hook.accepted()) == {f"signals/{i}" for i in ids} and hook.duplicates == 0
+        wait_until(lambda: pending() == 0, 5, "nothing left pending")
 
 
 def test_an_open_circuit_sends_nothing_until_its_cool_down_ends(start_gateway):

@@ -33,6 +33,9 @@ class WebhookReceiver:
         self._accepted: dict[str, dict] = {}  # event id -> body, first 2xx with a good signature
         self.duplicates = 0                  # 2xx deliveries of an event id already accepted
         self.count = 0
+        self._released = threading.Event()
+        self._released.set()
+        self.held = 0                        # requests waiting in `hold`
         self._server: ThreadingHTTPServer | None = None
 
     # -- control -------------------------------------------------------------------------
@@ -41,6 +44,14 @@ class WebhookReceiver:
         """Answer these statuses to the next POSTs, in order, then `default_status`."""
         with self.lock:
             self._script = list(statuses)
+
+    def hold(self) -> None:
+        """Keep every request waiting, unanswered, until `release`; then answer each 503 (its
+        sender may be gone by then: such a request never counts as accepted)."""
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
 
     def accepted(self) -> dict[str, dict]:
         with self.lock:
@@ -92,7 +103,13 @@ class WebhookReceiver:
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                status = receiver._answer(self.headers, body)
+                if not receiver._released.is_set():
+                    with receiver.lock:
+                        receiver.held += 1
+                    receiver._released.wait(30)
+                    status = 503
+                else:
+                    status = receiver._answer(self.headers, body)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
