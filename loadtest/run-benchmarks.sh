@@ -10,7 +10,7 @@
 #
 # Rows: connect-5000, hold-1000, hold-5000, hold-10000, fanout-1000x200, fanout-1000x500,
 # fanout-1000x100-latency, latency-1000x1000, fanout-frames, fanout-batched, request-estimate,
-# wrk-estimate, mixed, wrk-health, presence-10000; soak only when ONLY names it.
+# wrk-estimate, mixed, wrk-health, presence-10000, webhooks; soak only when ONLY names it.
 #
 # Knobs: SCRATCH (SwiftPM build dir, default .build), NO_BUILD=1 (use existing binaries),
 # KEEP_WORK=1 (keep the temp dir with the gateway and redis logs), CONFIG (gateway config file, default config/bedrock.json; env overrides are added),
@@ -212,6 +212,16 @@ if wanted presence-10000; then
       --json "$OUT/presence-10000.json" ) >&2 || echo "    (presence-10000 reported failures)" >&2
 fi
 
+# Webhooks: deliveries/s to a fast local receiver, and the gateway's RSS while a receiver is down
+# (loadtest/webhook-throughput.py starts its own redis-server and gateway).
+if wanted webhooks; then
+  wait_quiet
+  echo "==> webhooks: loadtest/webhook-throughput.py --events 20000 --down-s 60" >&2
+  echo "python3 loadtest/webhook-throughput.py --events 20000 --concurrency 8 --rate 500 --down-s 60 --bin $BIN/bedrock" >"$OUT/webhooks.cmd"
+  "${PRIO[@]}" python3 loadtest/webhook-throughput.py --events 20000 --concurrency 8 --rate 500 --down-s 60 \
+    --bin "$BIN/bedrock" --json "$OUT/webhooks.json" >&2 || echo "    (webhooks reported failures)" >&2
+fi
+
 # One JSON with every row and the machine, and the table.
 python3 - "$OUT" "$RESULTS" <<'PY'
 import glob, json, os, platform, subprocess, sys
@@ -238,6 +248,8 @@ KEYS = {
                 "server CPU", "loadtest CPU", "other processes CPU"],
     "wrk": ["requests/s", "latency p50", "latency p99", "latency p99.9", "non-2xx", "server CPU"],
     "presence": ["presence p50", "presence p99", "presence max", "answer bytes", "users", "topic filter p50"],
+    "webhooks": ["delivered events/s", "lost", "duplicated", "server CPU", "receiver CPU", "RSS down after 10 s",
+                 "RSS down last", "RSS down growth", "retry set at end"],
 }
 KEYS["smoke"] = KEYS["fanout"]
 KEYS["mixed"] = KEYS["fanout"][:6] + KEYS["request"][:5] + KEYS["fanout"][8:]

@@ -1,7 +1,8 @@
-// OpenSSL's libcrypto: message digests (EVP interface: one call per digest, no variadics) for
-// Digests, and public keys for JWTAuth (PEM read and write through memory BIOs; JWK members
+// OpenSSL's libcrypto: message digests (EVP interface: one call per digest, no variadics) and
+// HMAC (the one-shot `HMAC()`) for Digests, and public keys for JWTAuth (PEM read and write through memory BIOs; JWK members
 // turned into keys through OSSL_PARAM_BLD and EVP_PKEY_fromdata).
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/bn.h>
 #include <openssl/param_build.h>

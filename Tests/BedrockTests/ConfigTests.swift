@@ -318,7 +318,7 @@ final class ConfigTests: XCTestCase {
                 "config: server.prot: unknown key (known: api_workers, auth_timeout_s, cors_origins,"), true)
         XCTAssertEqual(
             errorLine(#"{"mode":"dev","servr":{}}"#)?.hasPrefix(
-                "config: servr: unknown key (known: data_dir, mode, api, arbiter, circuit, engine, exchanges, jobs, jwt, ledger, llm, log, market_data, presence, redis, server)"
+                "config: servr: unknown key (known: data_dir, mode, api, arbiter, circuit, engine, exchanges, jobs, jwt, ledger, llm, log, market_data, notifications, presence, redis, server)"
             ), true)
         XCTAssertEqual(
             errorLine(#"{"mode":"dev"}"#, env: ["BEDROCK_SERVER_PROT": "1"]),

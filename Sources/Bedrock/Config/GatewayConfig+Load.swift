@@ -240,6 +240,7 @@ extension GatewayConfig {
         c.circuit = try Circuit.load(raw)
         c.api = try API.load(raw)
         c.presence = try Presence.load(raw)
+        c.notifications = try Notifications.load(raw)
         return c
     }
 

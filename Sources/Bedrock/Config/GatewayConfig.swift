@@ -261,6 +261,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var api = API()
     /// `presence.*` (Sources/Bedrock/Presence/GatewayConfig+Presence.swift).
     public var presence = Presence()
+    /// `notifications.*` (Sources/Bedrock/Notifications/GatewayConfig+Notifications.swift).
+    public var notifications = Notifications()
     /// The configuration file actually read, or `nil` when built-in defaults were used.
     public var sourceFile: String?
 

@@ -40,6 +40,10 @@ struct RawConfig {
         "circuit": ["failure_threshold", "cooldown_s"],
         "api": ["keys"],
         "presence": ["ttl_s"],
+        "notifications": [
+            "webhooks", "telegram", "retry_window_s", "backoff_base_s", "backoff_max_s", "timeout_s", "concurrency",
+            "claim_idle_s", "dead_maxlen",
+        ],
         "market_data": ["markets", "backfill_bars", "retain_bars", "stale_after_intervals", "sample_bar_s", "lease_ms"],
         // One level deeper in the file (`"exchanges": {"binance": {"rest_url": ...}}`).
         "exchanges": ["binance.rest_url", "binance.ws_url", "bybit.rest_url", "bybit.ws_url"],

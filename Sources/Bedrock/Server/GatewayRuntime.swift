@@ -82,6 +82,10 @@ public enum GatewayRuntime {
         let slowMetrics = BackgroundMetrics(refresh: [ledgerMetrics(ledger, address: address, registry: registry)])
         slowMetrics.start()
         services.started("metrics refresher") { slowMetrics.stop() }
+        if let notifier = NotifierService(config: config, address: address, registry: registry, clock: SystemClock()) {
+            notifier.start()
+            services.started("notifier") { notifier.stop() }
+        }
 
         let verifier = TokenCheck(config: config)
         let revocations = Revocations()
