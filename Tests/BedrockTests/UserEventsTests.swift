@@ -63,4 +63,22 @@ final class UserEventsTests: RedisTestCase {
         while users.waiting > 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         XCTAssertEqual(users.waiting, 0)
     }
+
+    func testJobProgressGoesOutAtMostOncePerSecondBesidesZeroAndOne() {
+        let throttle = UserProgressThrottle()
+        XCTAssertTrue(throttle.admit(at: 10, force: true))
+        XCTAssertFalse(throttle.admit(at: 10.5, force: false))
+        XCTAssertTrue(throttle.admit(at: 11.0, force: false))
+        XCTAssertFalse(throttle.admit(at: 11.9, force: false))
+        XCTAssertTrue(throttle.admit(at: 11.95, force: true), "1 always goes out")
+    }
+
+    func testUserStreamFramesSayUser() {
+        XCTAssertEqual(EventFrameEncoder.wireName("user:alice"), "user")
+        XCTAssertEqual(EventFrameEncoder.wireName("signals"), "signals")
+        let frame = EventFrameEncoder.frame(
+            prefix: EventFrameEncoder.prefix(topic: "user:alice"), id: "1-0", event: Array(#"{"a":1}"#.utf8))
+        XCTAssertEqual(
+            frame.map { String(decoding: $0, as: UTF8.self) }, #"{"type":"event","topic":"user","id":"1-0","data":{"a":1}}"#)
+    }
 }
