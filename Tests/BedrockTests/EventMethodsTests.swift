@@ -37,10 +37,11 @@ final class EventMethodsTests: RedisTestCase {
             ["topic": "signals", "data": ["x": 1], "idempotency_key": "k-1"], now: now)
         XCTAssertEqual(request.eventJSON, #"{"event_type":"message","schema_version":"2.0","timestamp":"\#(now)","x":1}"#)
         XCTAssertEqual(request.idempotencyKey, "k-1")
-        let later = try PublishRequest.parse(["topic": "signals", "data": ["x": 1]], now: "2027-01-01T00:00:00.000Z")
+        let later = try PublishRequest.parse(
+            ["topic": "signals", "data": ["x": 1], "idempotency_key": "k-2"], now: "2027-01-01T00:00:00.000Z")
         XCTAssertEqual(later.digest, request.digest, "the digest ignores the envelope the gateway adds")
-        let otherData = try PublishRequest.parse(["topic": "signals", "data": ["x": 2]], now: now)
-        let otherTopic = try PublishRequest.parse(["topic": "risk", "data": ["x": 1]], now: now)
+        let otherData = try PublishRequest.parse(["topic": "signals", "data": ["x": 2], "idempotency_key": "k-1"], now: now)
+        let otherTopic = try PublishRequest.parse(["topic": "risk", "data": ["x": 1], "idempotency_key": "k-1"], now: now)
         XCTAssertNotEqual(otherData.digest, request.digest)
         XCTAssertNotEqual(otherTopic.digest, request.digest)
     }

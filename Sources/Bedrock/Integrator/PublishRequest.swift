@@ -64,7 +64,7 @@ public struct PublishRequest: Sendable {
     /// The caller's idempotency key, when it sent one.
     public let idempotencyKey: String?
     /// Hex SHA-256 of the topic and the data as sent (before the envelope): the same key with
-    /// another digest is a conflict.
+    /// another digest is a conflict. Empty without a key (nothing to guard).
     public let digest: String
 
     /// The largest `data`, encoded.
@@ -95,13 +95,17 @@ public struct PublishRequest: Sendable {
             key = text
         default: throw APIError(.badRequest, "idempotency_key must be a string")
         }
-        var digested = Array(topic.name.utf8)
-        digested.append(0)
-        digested.append(contentsOf: dataBytes)
+        var digest = ""
+        if key != nil {
+            var digested = Array(topic.name.utf8)
+            digested.append(0)
+            digested.append(contentsOf: dataBytes)
+            digest = SHA256.hex(digested)
+        }
         let event = UserEvents.envelope(data, eventType: "message", now: now)
         return PublishRequest(
             topic: topic, eventJSON: JSONCodec.encodeString(.object(event)), idempotencyKey: key,
-            digest: SHA256.hex(digested))
+            digest: digest)
     }
 
     /// 1…200 characters from space to `~`.
