@@ -3,6 +3,7 @@ import GatewayCore
 import JSONCodec
 import JWTAuth
 import RedisClient
+import Synchronization
 import XCTest
 
 @testable import Bedrock
@@ -138,5 +139,41 @@ final class EventMethodsTests: RedisTestCase {
         XCTAssertEqual(page["topic"], "news")
         XCTAssertEqual(page["events"]?.arrayValue?.compactMap { $0["id"]?.stringValue }, Array(ids[1...]))
         XCTAssertEqual(page["events"]?.arrayValue?.last?["data"]?["n"], 3)
+    }
+
+    func testPipelineAnswersEveryPublishOnceAndAppendsEachKeyOnce() throws {
+        let pipeline = PublishPipeline(
+            address: redis.address, prefix: "bedrock:", maxLength: 10_000,
+            scripts: try ScriptRunner(standalone: [EventMethods.script]),
+            counters: PublishCounters(registry: MetricsRegistry()), timeout: 5)
+        defer { pipeline.stop() }
+        let answers = Mutex<[Int: Result<JSONValue, APIError>]>([:])
+        let done = DispatchGroup()
+        // 0..<100 without a key (7 with a bad topic); 100..<200 over 50 keys, each sent twice.
+        DispatchQueue.concurrentPerform(iterations: 200) { i in
+            done.enter()
+            var params: JSONObject = ["topic": i == 7 ? "nope" : "signals", "data": ["n": .int(Int64(i % 50))]]
+            if i >= 100 { params["idempotency_key"] = .string("k-\(i % 50)") }
+            pipeline.enqueue(MethodCall(subject: "ops", role: .admin, params: params)) { result in
+                answers.withLock { $0[i] = result }
+                done.leave()
+            }
+        }
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        let all = answers.withLock { $0 }
+        XCTAssertEqual(all.count, 200, "every call answered once")
+        guard case .failure(let refused)? = all[7] else { return XCTFail("a bad topic was accepted") }
+        XCTAssertEqual(refused.code, .badRequest)
+        var firstIDs: [String: String] = [:]
+        var duplicates = 0
+        for i in 100..<200 {
+            guard case .success(let answer)? = all[i], let id = answer["id"]?.stringValue else {
+                return XCTFail("publish \(i) failed: \(String(describing: all[i]))")
+            }
+            if answer["duplicate"] == true { duplicates += 1 }
+            if let known = firstIDs["k-\(i % 50)"] { XCTAssertEqual(known, id) } else { firstIDs["k-\(i % 50)"] = id }
+        }
+        XCTAssertEqual(duplicates, 50)
+        XCTAssertEqual(try conn.command(["XLEN", "bedrock:stream:signals"]).checked().integer, 149)
     }
 }

@@ -22,12 +22,25 @@ public enum EventMethods {
     static let script = "publish_event"
 
     /// Registers `events.publish` and `events.history` in `table`; their Redis work runs on
-    /// connections of `pool`, keys under `prefix`, streams capped at `maxLength`.
-    public static func register(
-        in table: MethodTable, pool: RedisPool, prefix: String, maxLength: Int, metrics: MetricsRegistry
-    ) throws {
+    /// connections of `pool`, keys under `prefix`, streams capped at `maxLength`. With `pipeline`
+    /// (the Redis of `pool`), publishes are answered through a `PublishPipeline` instead of the
+    /// worker pool; it is returned, to be stopped at shutdown.
+    @discardableResult
+    static func register(
+        in table: MethodTable, pool: RedisPool, prefix: String, maxLength: Int, metrics: MetricsRegistry,
+        pipeline address: RedisAddress? = nil
+    ) throws -> PublishPipeline? {
         let scripts = try ScriptRunner(standalone: [script])
         let counted = PublishCounters(registry: metrics)
+        var pipeline: PublishPipeline?
+        if let address {
+            let queue = PublishPipeline(
+                address: address, prefix: prefix, maxLength: maxLength, scripts: scripts, counters: counted,
+                timeout: table.callTimeout)
+            table.register(
+                queued: QueuedHandler(.eventsPublish) { call, completion in queue.enqueue(call, completion: completion) })
+            pipeline = queue
+        }
         table.register(
             MethodHandler(.eventsPublish) { call in
                 MethodHandler.pooled(pool: pool, label: Method.eventsPublish.rawValue) { connection in
@@ -44,6 +57,7 @@ public enum EventMethods {
                     return try history(request, prefix: prefix, on: connection)
                 }
             })
+        return pipeline
     }
 
     /// What a publish did: appended `id`, found the key with the same content (`duplicate`, the
@@ -64,8 +78,35 @@ public enum EventMethods {
                     connection, topic: request.topic.name, eventJSON: request.eventJSON, maxLength: maxLength, prefix: prefix))
         }
         let reply = try scripts.run(
-            script, keys: [idempotencyKey(prefix: prefix, key), StreamKeys.key(prefix: prefix, topic: request.topic.name)],
-            args: [String(maxLength), request.eventJSON, request.digest, String(idempotencyTTL)], on: connection)
+            script, keys: scriptKeys(request, key: key, prefix: prefix), args: scriptArgs(request, maxLength: maxLength),
+            on: connection)
+        return try outcome(of: reply)
+    }
+
+    /// The command appending `request`'s event: `XADD`, or `EVALSHA scriptSHA` of the idempotency
+    /// script when it has a key (`outcome(of:)` reads either reply).
+    static func command(_ request: PublishRequest, prefix: String, maxLength: Int, scriptSHA: String) -> [String] {
+        guard let key = request.idempotencyKey else {
+            return [
+                "XADD", StreamKeys.key(prefix: prefix, topic: request.topic.name), "MAXLEN", "~", String(maxLength), "*",
+                "event", request.eventJSON,
+            ]
+        }
+        return ["EVALSHA", scriptSHA, "2"] + scriptKeys(request, key: key, prefix: prefix)
+            + scriptArgs(request, maxLength: maxLength)
+    }
+
+    private static func scriptKeys(_ request: PublishRequest, key: String, prefix: String) -> [String] {
+        [idempotencyKey(prefix: prefix, key), StreamKeys.key(prefix: prefix, topic: request.topic.name)]
+    }
+
+    private static func scriptArgs(_ request: PublishRequest, maxLength: Int) -> [String] {
+        [String(maxLength), request.eventJSON, request.digest, String(idempotencyTTL)]
+    }
+
+    /// What an append's reply says: an `XADD`'s new id, or the script's verdict.
+    static func outcome(of reply: RedisReply) throws(APIError) -> Outcome {
+        if let id = reply.string { return .appended(id) }
         guard let parts = reply.array, parts.count == 2, let status = parts[0].string, let id = parts[1].string else {
             throw APIError(.internal, "\(script) answered \(reply)")
         }
@@ -79,7 +120,8 @@ public enum EventMethods {
     /// `<prefix>idempotency:<key>`.
     static func idempotencyKey(prefix: String, _ key: String) -> String { prefix + "idempotency:" + key }
 
-    private static func answer(_ request: PublishRequest, _ outcome: Outcome) throws(APIError) -> JSONValue {
+    /// The answer to a publish that came out as `outcome` (CONFLICT for a reused key).
+    static func answer(_ request: PublishRequest, _ outcome: Outcome) throws(APIError) -> JSONValue {
         switch outcome {
         case .appended(let id):
             return ["id": .string(id), "topic": .string(request.topic.name), "duplicate": false]

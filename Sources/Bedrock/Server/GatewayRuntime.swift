@@ -39,7 +39,8 @@ public enum GatewayRuntime {
 
         let users: UserEvents
         do {
-            users = try registerEvents(config: config, address: address, methods: methods, registry: registry)
+            users = try registerEvents(
+                config: config, address: address, methods: methods, registry: registry, services: services)
         } catch {
             throw GatewayStartError("events: \(error)")
         }
