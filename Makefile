@@ -234,15 +234,15 @@ fuzz-smoke: deps
 # go to GATEWAY_BENCH_OUT (not loadtest/results, which holds the figures of record). The script's
 # other knobs (QUIET_WAIT, REQUEST_S, ...) pass through from the command line.
 BENCH_ARGS        ?=
-GATEWAY_ROWS      ?= connect-5000 hold-1000 hold-5000 fanout-1000x100-latency fanout-frames fanout-batched request-estimate wrk-estimate mixed
+GATEWAY_ROWS      ?= connect-5000 hold-1000 hold-5000 fanout-1000x100-latency fanout-frames fanout-batched request-estimate wrk-estimate wrk-publish mixed
 GATEWAY_BENCH_OUT ?= $(SCRATCH)/gateway-bench
 
-bench: deps
+bench: deps $(PY_STAMP)
 	@$(call apt_install,wrk)
 	cd Benchmarks && swift package benchmark --no-progress $(BENCH_ARGS)
 	@rm -rf $(GATEWAY_BENCH_OUT)
 	@if [ -n "$(strip $(GATEWAY_ROWS))" ]; then \
-	  SCRATCH=$(SCRATCH) OUT=$(GATEWAY_BENCH_OUT) ONLY="$(GATEWAY_ROWS)" loadtest/run-benchmarks.sh; \
+	  SCRATCH=$(SCRATCH) OUT=$(GATEWAY_BENCH_OUT) ONLY="$(GATEWAY_ROWS)" PYTHON=$(abspath $(VENV_PY)) loadtest/run-benchmarks.sh; \
 	fi
 
 # Every linter; `make test` runs this first.

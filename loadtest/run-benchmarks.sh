@@ -10,7 +10,7 @@
 #
 # Rows: connect-5000, hold-1000, hold-5000, hold-10000, fanout-1000x200, fanout-1000x500,
 # fanout-1000x100-latency, latency-1000x1000, fanout-frames, fanout-batched, request-estimate,
-# wrk-estimate, mixed, wrk-health, presence-10000, webhooks; soak only when ONLY names it.
+# wrk-estimate, wrk-publish, mixed, wrk-health, presence-10000, webhooks; soak only when ONLY names it.
 #
 # Knobs: SCRATCH (SwiftPM build dir, default .build), NO_BUILD=1 (use existing binaries),
 # KEEP_WORK=1 (keep the temp dir with the gateway and redis logs), CONFIG (gateway config file, default config/bedrock.json; env overrides are added),
@@ -52,6 +52,7 @@ ONLY=${ONLY:-}
 CONFIG=${CONFIG:-config/bedrock.json}
 LOOPS=${LOOPS:-0}
 CLIENT=${CLIENT:-raw}
+PYTHON=${PYTHON:-$REPO/.build-py/venv/bin/python}
 NICE=${NICE:--10}
 QUIET_WAIT=${QUIET_WAIT:-120}
 PRIO=()
@@ -151,7 +152,10 @@ run_loadtest soak soak --connections 1000 --rate 20 --requesters 100 --inflight 
   --duration "$SOAK_S" --sample-every "$SAMPLE_S" --timeout 120
 
 # run_wrk NAME SECONDS URL [wrk args...]: wrk -t2 -c50 against a fresh gateway; figures from wrk's
-# summary and (with -s estimate.lua) its `estimate:` line; JSON in $OUT/NAME.json.
+# summary and (with -s estimate.lua / publish.lua) its `estimate:` / `publish:` line; JSON in
+# $OUT/NAME.json. With PROBE=1, loadtest/publish-latency.py runs alongside (a subscriber timing
+# events published at PROBE_RATE/s to `signals`; needs the venv's websockets) and its event
+# latencies join the row.
 run_wrk() {
   local name=$1 seconds=$2 path=$3; shift 3
   wanted "$name" || return 0
@@ -160,13 +164,21 @@ run_wrk() {
   start_gateway
   echo "==> $name: wrk -t2 -c50 -d${seconds}s --latency $* http://127.0.0.1:PORT$path" >&2
   echo "wrk -t2 -c50 -d${seconds}s --latency $* http://127.0.0.1:PORT$path" >"$OUT/$name.cmd"
-  local before after load
+  local before after load probe=""
+  rm -f "$WORK/probe.json"
+  if [[ -n "${PROBE:-}" ]]; then
+    "$PYTHON" loadtest/publish-latency.py --port "$GW_PORT" --token "$BEDROCK_TOKEN" --rate "${PROBE_RATE:-200}" \
+      --duration "$seconds" --json "$WORK/probe.json" >&2 &
+    probe=$!
+    echo "  + loadtest/publish-latency.py --rate ${PROBE_RATE:-200} --duration $seconds" >>"$OUT/$name.cmd"
+  fi
   load=$(cut -d' ' -f1-3 /proc/loadavg)
   before=$(cpu_seconds "$GW_PID")
   "${PRIO[@]}" wrk -t2 -c50 -d"${seconds}s" --latency "$@" "http://127.0.0.1:$GW_PORT$path" | tee "$WORK/wrk.txt" >&2
   after=$(cpu_seconds "$GW_PID")
-  python3 - "$WORK/wrk.txt" "$before" "$after" "$OUT/$name.json" "$seconds" "$load" <<'PY'
-import json, re, sys
+  [[ -n "$probe" ]] && { wait "$probe" || echo "    ($name: the latency probe failed)" >&2; }
+  python3 - "$WORK/wrk.txt" "$before" "$after" "$OUT/$name.json" "$seconds" "$load" "$WORK/probe.json" <<'PY'
+import json, os, re, sys
 text = open(sys.argv[1]).read()
 seconds = float(sys.argv[5])
 def ms(v):
@@ -178,14 +190,19 @@ non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
 res = {"requests/s": rps, "latency p50": ms(lat.get("50", "")), "latency p90": ms(lat.get("90", "")),
        "latency p99": ms(lat.get("99", "")), "non-2xx": int(non2xx.group(1)) if non2xx else 0,
        "server CPU": round((float(sys.argv[3]) - float(sys.argv[2])) / seconds * 100)}
-extra = re.search(r"^estimate: (.*)$", text, re.M)
+extra = re.search(r"^(?:estimate|publish): (.*)$", text, re.M)
 if extra:
     fields = dict(kv.split("=") for kv in extra.group(1).split())
     res["latency p99.9"] = float(fields["p99.9_ms"])
     res["latency max"] = float(fields["max_ms"])
     res["socket errors"] = int(fields["socket_errors"])
+if os.path.exists(sys.argv[7]):
+    probe = json.load(open(sys.argv[7]))["results"]
+    for k in ("event p50", "event p99", "event max"):
+        res[k] = round(probe[k], 3)
+    res["events timed"] = probe["received"]
 failures = [f"{res['non-2xx']} non-2xx responses"] if res["non-2xx"] else []
-units = {k: "ms" for k in res if k.startswith("latency")}
+units = {k: "ms" for k in res if k.startswith("latency") or k.startswith("event p") or k == "event max"}
 units["server CPU"] = "% of a core"
 json.dump({"scenario": "wrk", "parameters": {"threads": 2, "connections": 50, "duration_s": seconds,
                                              "loadavg_at_start": sys.argv[6]},
@@ -199,6 +216,13 @@ if wanted wrk-estimate; then
   BEDROCK_TOKEN=$(BEDROCK_JWT_SECRET="$SECRET" "$BIN/bedrock" token --config "$CONFIG" --data-dir "$WORK" --sub bench-wrk --role VIEWER)
   export BEDROCK_TOKEN
   run_wrk wrk-estimate "$REQUEST_S" "" -s loadtest/wrk/estimate.lua
+fi
+# The integrator API's publish (ADMIN JWT): POST /v1/publish to `opportunities`, one XADD each,
+# while publish-latency.py times events from request to a subscriber of `signals`.
+if wanted wrk-publish; then
+  BEDROCK_TOKEN=$(BEDROCK_JWT_SECRET="$SECRET" "$BIN/bedrock" token --config "$CONFIG" --data-dir "$WORK" --sub bench-publish --role ADMIN)
+  export BEDROCK_TOKEN
+  PROBE=1 run_wrk wrk-publish "$REQUEST_S" "" -s loadtest/wrk/publish.lua
 fi
 
 # GET /v1/presence with 10,000 connections (distinct users) over two gateways, target < 50 ms: the
@@ -246,7 +270,8 @@ KEYS = {
                "lost", "duplicated", "unexpected disconnects", "server CPU", "loadtest CPU", "other processes CPU"],
     "request": ["requests/s", "request latency p50", "request latency p99", "request latency p99.9", "missing responses",
                 "server CPU", "loadtest CPU", "other processes CPU"],
-    "wrk": ["requests/s", "latency p50", "latency p99", "latency p99.9", "non-2xx", "server CPU"],
+    "wrk": ["requests/s", "latency p50", "latency p99", "latency p99.9", "non-2xx", "server CPU", "event p50",
+            "event p99", "event max"],
     "presence": ["presence p50", "presence p99", "presence max", "answer bytes", "users", "topic filter p50"],
     "webhooks": ["delivered events/s", "lost", "duplicated", "server CPU", "receiver CPU", "RSS down after 10 s",
                  "RSS down last", "RSS down growth", "retry set at end"],

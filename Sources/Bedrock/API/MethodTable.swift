@@ -64,6 +64,23 @@ public struct InlineHandler: Sendable {
     }
 }
 
+/// A method answered through a queue of its own instead of the worker pool: `run` is called on
+/// the event loop, must return at once (it only queues the call) and calls `completion` later on
+/// any thread, once. For a method whose calls are cheaper batched (`events.publish`: one Redis
+/// round trip for every publish waiting). The transports' watchdog answers UNAVAILABLE at the
+/// call's `answerTime` as for any call; a later answer is dropped.
+public struct QueuedHandler: Sendable {
+    public let method: Method
+    public let run: @Sendable (MethodCall, @escaping @Sendable (Result<JSONValue, APIError>) -> Void) -> Void
+    public init(
+        _ method: Method,
+        run: @escaping @Sendable (MethodCall, @escaping @Sendable (Result<JSONValue, APIError>) -> Void) -> Void
+    ) {
+        self.method = method
+        self.run = run
+    }
+}
+
 /// The one method table that serves both the socket (`request` frames) and REST (`/v1/...`):
 /// same roles (`Method.leastRole`), same answers. Methods are registered by the modules that
 /// implement them; a method with no handler answers NOT_FOUND.
@@ -85,6 +102,7 @@ public final class MethodTable: @unchecked Sendable {
     /// Extra seconds beyond `callTimeout` a method's answer may take (`allowLonger`).
     private var allowances: [Method: Double] = [:]
     private var inline: [Method: InlineHandler] = [:]
+    private var queued: [Method: QueuedHandler] = [:]
     private(set) var downloads: [DownloadRoute] = []
     /// Where handlers run: never on an event loop.
     let workers: WorkerPool
@@ -162,6 +180,11 @@ public final class MethodTable: @unchecked Sendable {
     /// Add a fast path for `method` that may answer on the calling thread (before serving).
     public func register(inline handler: InlineHandler) { inline[handler.method] = handler }
 
+    /// Answer `method` through `handler`'s own queue instead of the worker pool (before serving);
+    /// its `MethodHandler` still serves `dispatch` and calls whose parameters are finished on a
+    /// worker.
+    public func register(queued handler: QueuedHandler) { queued[handler.method] = handler }
+
     /// The one entry point of both transports (the event loop calls it, so it never blocks):
     /// checks the caller's role — the only place roles of methods are checked — and answers at
     /// once when it can (refused, no handler, or a fast path that could answer), else returns nil
@@ -172,6 +195,11 @@ public final class MethodTable: @unchecked Sendable {
     ) -> Result<JSONValue, APIError>? {
         if let refusal = refusal(method, call) { return .failure(refusal) }
         if let fast = inline[method], let answer = fast.run(call) { return answer }
+        if let own = queued[method] {
+            if let down = refusalWhileRedisIsDown() { return .failure(down) }
+            own.run(call, later)
+            return nil
+        }
         guard let handler = handlers[method] else { return .failure(Self.notAvailable(method)) }
         if let down = refusalWhileRedisIsDown() { return .failure(down) }
         submit(method, { handler.run(call) }, then: later)

@@ -6,11 +6,15 @@ import JSONCodec
 ///
 /// Stateless and thread-safe.
 enum EventFrameEncoder {
-    /// The constant frame start for a topic: `{"type":"event","topic":"<T>","id":`.
-    /// Compute once per topic and reuse it for every event.
+    /// The name frames carry for a bridged topic: `user` for a user's stream `user:<sub>` (each
+    /// subscriber reads only its own, SPEC §14), the topic itself otherwise.
+    static func wireName(_ topic: String) -> String { topic.hasPrefix("user:") ? "user" : topic }
+
+    /// The constant frame start for a topic: `{"type":"event","topic":"<T>","id":` (T its
+    /// `wireName`). Compute once per topic and reuse it for every event.
     static func prefix(topic: String) -> [UInt8] {
         var out = Array(#"{"type":"event","topic":"#.utf8)
-        JSONCodec.append(.string(topic), to: &out)
+        JSONCodec.append(.string(wireName(topic)), to: &out)
         out.append(contentsOf: #","id":"#.utf8)
         return out
     }

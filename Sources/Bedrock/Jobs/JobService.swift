@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 import JSONCodec
 import Logging
 import RedisClient
@@ -47,6 +48,8 @@ final class Job: @unchecked Sendable {
     let push: @Sendable (JSONValue) -> Void
     let control: JobControl
     var status: JobStatus = .pending
+    /// Paces the job's progress events on its submitter's `user` topic.
+    let userProgress = UserProgressThrottle()
 
     init(id: String, owner: String, request: JobRequest, push: @escaping @Sendable (JSONValue) -> Void) {
         self.id = id
@@ -87,14 +90,22 @@ public final class JobService: @unchecked Sendable {
     /// Loads the model a job names (`name@version`) on the job's worker thread; nil when this
     /// gateway has no model registry (jobs naming `ml_model` are then refused).
     let modelLoader: (@Sendable (String) throws -> any SignalScorer)?
+    /// Where progress and completion also go, to the submitter's `user` topic; nil: nowhere.
+    let users: UserEvents?
+    /// Paces those progress events (monotonic).
+    let clock: any GatewayClock
 
     /// A service for the Redis at `address`; call `start()` to run its threads. Its metrics go
     /// into `metrics`; `modelLoader` loads the models jobs name in `ml_model`; `modelSink` files
-    /// the models training jobs produce.
+    /// the models training jobs produce; `users` carries progress and completion to the
+    /// submitter's `user` topic.
     public init(
         settings: JobSettings, redis address: RedisAddress, metrics: MetricsRegistry = MetricsRegistry(),
-        modelLoader: (@Sendable (String) throws -> any SignalScorer)? = nil, modelSink: TrainedModelSink? = nil
+        modelLoader: (@Sendable (String) throws -> any SignalScorer)? = nil, modelSink: TrainedModelSink? = nil,
+        users: UserEvents? = nil, clock: any GatewayClock = SystemClock()
     ) {
+        self.users = users
+        self.clock = clock
         self.modelLoader = modelLoader
         self.modelSink = modelSink
         self.settings = settings
@@ -206,6 +217,7 @@ public final class JobService: @unchecked Sendable {
             }
         }
         job.push(["type": "progress", "task_id": .string(job.id), "progress": 0.0])
+        announceProgress(job, 0, force: true)
         var outcome: JobOutcome?
         var failure: String?
         do {
@@ -321,10 +333,12 @@ public final class JobService: @unchecked Sendable {
         ]
         if let outcome {
             job.push(["type": "progress", "task_id": .string(job.id), "progress": 1.0])
+            announceProgress(job, 1, force: true)
             frame["report"] = outcome.report
         }
         if let reason { frame["reason"] = .string(reason) }
         job.push(.object(frame))
+        announceCompletion(job, status, reason: reason)
         condition.lock()
         active[job.id] = nil
         condition.broadcast()
@@ -334,6 +348,7 @@ public final class JobService: @unchecked Sendable {
     /// Progress of a running job: a frame to the submitter and the value in Redis.
     func progress(_ job: Job, _ fraction: Double) {
         job.push(["type": "progress", "task_id": .string(job.id), "progress": .double((fraction * 10_000).rounded() / 10_000)])
+        announceProgress(job, fraction)
         _ = try? pool.with { try store.setProgress(id: job.id, fraction, on: $0) }
     }
 

@@ -22,7 +22,7 @@ public enum JobsModule {
     public static func register(
         in table: MethodTable, config: GatewayConfig, redis: RedisAddress,
         metrics: MetricsRegistry, modelLoader: (@Sendable (String) throws -> any SignalScorer)? = nil,
-        models: TrainedModelSink? = nil
+        models: TrainedModelSink? = nil, users: UserEvents? = nil
     ) -> JobService {
         var settings = JobSettings()
         settings.workers = config.jobs.workers
@@ -33,17 +33,19 @@ public enum JobsModule {
         settings.prefix = config.redis.prefix
         settings.arbiter = config.arbiter
         return register(
-            in: table, settings: settings, redis: redis, metrics: metrics, modelLoader: modelLoader, models: models)
+            in: table, settings: settings, redis: redis, metrics: metrics, modelLoader: modelLoader, models: models,
+            users: users)
     }
 
     /// The same with explicit settings (tests).
     public static func register(
         in table: MethodTable, settings: JobSettings, redis: RedisAddress,
         metrics: MetricsRegistry = MetricsRegistry(),
-        modelLoader: (@Sendable (String) throws -> any SignalScorer)? = nil, models: TrainedModelSink? = nil
+        modelLoader: (@Sendable (String) throws -> any SignalScorer)? = nil, models: TrainedModelSink? = nil,
+        users: UserEvents? = nil
     ) -> JobService {
         let service = JobService(
-            settings: settings, redis: redis, metrics: metrics, modelLoader: modelLoader, modelSink: models)
+            settings: settings, redis: redis, metrics: metrics, modelLoader: modelLoader, modelSink: models, users: users)
         table.register(MethodHandler(.backtestSubmit) { [service] in service.submit(.backtest, $0) })
         table.register(MethodHandler(.optimizeSubmit) { [service] in service.submit(.optimize, $0) })
         table.register(MethodHandler(.backtestStatus) { [service] in service.status($0) })

@@ -27,10 +27,11 @@ import TradingCore
 /// Downloads (REST, VIEWER): `GET /v1/signals/export`, `/v1/positions/export`, `/v1/trades/export`
 /// with the list filters, `format=csv`, `limit` ≤ 10,000 (`LedgerReads.export`).
 public enum LedgerMethods {
-    /// Registers every ledger method in `table`.
+    /// Registers every ledger method in `table`; a manual open or close is announced on the
+    /// caller's `user` topic through `users` when given (`position.manual`).
     public static func register(
         in table: MethodTable, ledger: Ledger, pool: RedisPool,
-        clock: any GatewayClock = SystemClock()
+        clock: any GatewayClock = SystemClock(), users: UserEvents? = nil
     ) {
         func add(_ method: Method, _ body: @escaping @Sendable (MethodCall, LedgerParams, RedisConnection) throws -> JSONValue) {
             table.register(.pooled(method, pool: pool, label: "ledger", body))
@@ -57,11 +58,19 @@ public enum LedgerMethods {
             })
         add(.positionsOpen) { call, p, c in
             defer { snapshots.invalidate() }
-            return try open(p, by: call.subject, ledger: ledger, on: c)
+            let opened = try open(p, by: call.subject, ledger: ledger, on: c)
+            if let position = opened.objectValue {
+                users?.postManualPosition(sub: call.subject, action: "opened", position: position)
+            }
+            return opened
         }
         add(.positionsClose) { call, p, c in
             defer { snapshots.invalidate() }
-            return try close(p, by: call.subject, ledger: ledger, on: c)
+            let closed = try close(p, by: call.subject, ledger: ledger, on: c)
+            if let position = closed.objectValue {
+                users?.postManualPosition(sub: call.subject, action: "closed", position: position)
+            }
+            return closed
         }
         add(.tradesList) { _, p, c in try reads.list(.trade, p, on: c) }
         add(.accountGet) { _, _, c in .object(try ledger.account(on: c)) }

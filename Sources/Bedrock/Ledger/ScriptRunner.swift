@@ -65,6 +65,14 @@ public final class ScriptRunner: Sendable {
         return try reply.checked()
     }
 
+    /// The SHA of script `name`, loaded (`SCRIPT LOAD`) on first use: for a caller that pipelines
+    /// `EVALSHA` itself (a `NOSCRIPT` reply then goes through `run`, which loads it again).
+    public func sha(_ name: String, on connection: RedisConnection) throws -> String {
+        guard let source = sources[name] else { throw LedgerError.scripts("no script \(name)") }
+        if let cached = shas.withLock({ $0[name] }) { return cached }
+        return try load(name, source, on: connection)
+    }
+
     /// `SCRIPT LOAD` every script now (the gateway's startup, so `/health/startup` can say they
     /// are in); later runs use the cached SHAs.
     public func loadAll(on connection: RedisConnection) throws {

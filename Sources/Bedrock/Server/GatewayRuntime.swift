@@ -37,9 +37,16 @@ public enum GatewayRuntime {
         services.started("redis probe") { health.stop() }
         methods.redisHealth = health
 
+        let users: UserEvents
+        do {
+            users = try registerEvents(
+                config: config, address: address, methods: methods, registry: registry, services: services)
+        } catch {
+            throw GatewayStartError("events: \(error)")
+        }
         let ledger: Ledger
         do {
-            ledger = try registerLedger(config: config, address: address, methods: methods)
+            ledger = try registerLedger(config: config, address: address, methods: methods, users: users)
         } catch {
             throw GatewayStartError("ledger: \(error)")
         }
@@ -56,7 +63,7 @@ public enum GatewayRuntime {
         if let llm { services.started("llm") { llm.stop() } }
         let jobs = JobsModule.register(
             in: methods, config: config, redis: address, metrics: registry,
-            modelLoader: models.loader(address: address), models: models.sink())
+            modelLoader: models.loader(address: address), models: models.sink(), users: users)
         services.started("job workers") { jobs.stop() }
         let engine: LiveEngine
         do {
@@ -172,7 +179,9 @@ public enum GatewayRuntime {
 
     /// The paper-trading ledger's read/write methods (Sources/Bedrock/Ledger), on pooled
     /// connections to the gateway's Redis.
-    private static func registerLedger(config: GatewayConfig, address: RedisAddress, methods: MethodTable) throws -> Ledger {
+    private static func registerLedger(
+        config: GatewayConfig, address: RedisAddress, methods: MethodTable, users: UserEvents
+    ) throws -> Ledger {
         let l = config.ledger
         let settings = LedgerSettings(
             prefix: config.redis.prefix, streamMaxlen: config.redis.streamMaxlen, initialBalance: l.initialBalance,
@@ -186,7 +195,7 @@ public enum GatewayRuntime {
         let ledger = try Ledger(settings: settings)
         let pool = RedisPool(address: address)
         pool.prewarm(methods.workers.size + 1)  // one per API worker thread, one for the snapshot refresher
-        LedgerMethods.register(in: methods, ledger: ledger, pool: pool)
+        LedgerMethods.register(in: methods, ledger: ledger, pool: pool, users: users)
         return ledger
     }
 

@@ -4,10 +4,16 @@ import RedisClient
 
 /// `EventSource` over Redis: the `StreamBridge` reader thread for live events, and a small pool
 /// of replay workers, each with its own connection, so the service thread never waits on Redis.
+///
+/// The users' own streams (`user:<sub>`, one per subscribed user) go through a second
+/// `StreamBridge` (`users`): a reader's wake-up costs time in the number of streams it waits on
+/// (each `XREAD` names them all: ~1 ms with 1,000 streams, ~10 ms with 10,000 here), and user
+/// events are rare, so thousands of connected users never slow the shared topics' events.
 final class RedisEventSource: EventSource, @unchecked Sendable {
-    // Sound: `bridge`, `pubsub`, `replays` and `connections` are thread-safe by design; the rest
-    // is immutable.
+    // Sound: `bridge`, `users`, `pubsub`, `replays` and `connections` are thread-safe by design;
+    // the rest is immutable.
     private let bridge: StreamBridge
+    private let users: StreamBridge
     private let pubsub: PubSubBridge
     private let address: RedisAddress
     private let prefix: String
@@ -30,13 +36,18 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
         bridge = StreamBridge(
             address: address, options: .init(prefix: prefix, maxBackoff: Self.maxBackoff(address)), sink: deliver,
             statusChanged: status)
+        users = StreamBridge(
+            address: address, options: .init(prefix: prefix, maxBackoff: Self.maxBackoff(address)), sink: deliver)
         replays = WorkerPool(threads: max(1, workerCount), name: "bedrock-replay")
         connections = RedisPool(address: address, maxIdle: max(1, workerCount))
         pubsub = PubSubBridge(address: address, channels: channels, sink: deliver)
         bridge.start()
+        users.start()
         pubsub.start()
         let counters = UncheckedBox(BridgeCounters(registry: metrics))
-        metrics.onScrape { [bridge, pubsub] in counters.value.publish(stream: bridge.stats(), channels: pubsub.stats()) }
+        metrics.onScrape { [bridge, users, pubsub] in
+            counters.value.publish(stream: bridge.stats(), users: users.stats(), channels: pubsub.stats())
+        }
     }
 
     /// The stream reader's reconnect backoff cap: 0.5 s behind Sentinel, where an attempt is a
@@ -48,10 +59,13 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
     }
 
     func activate(topic: String, completion: @escaping @Sendable (String) -> Void) {
-        bridge.activate(topic: topic, completion: completion)
+        reader(of: topic).activate(topic: topic, completion: completion)
     }
 
-    func deactivate(topic: String) { bridge.deactivate(topic: topic) }
+    func deactivate(topic: String) { reader(of: topic).deactivate(topic: topic) }
+
+    /// The bridge that reads `topic`: `users` for a user's stream, else the shared topics' one.
+    private func reader(of topic: String) -> StreamBridge { topic.hasPrefix("user:") ? users : bridge }
 
     func replay(
         topic: String, since: String, upTo: String,
@@ -77,6 +91,7 @@ final class RedisEventSource: EventSource, @unchecked Sendable {
 
     func shutdown() {
         pubsub.stop()
+        users.stop()
         bridge.stop()
     }
 }
@@ -103,9 +118,9 @@ final class BridgeCounters {
                 help: "Holes announced with a gap frame: stream entries trimmed before the bridge read them."))
     }
 
-    func publish(stream: StreamBridge.Stats, channels: PubSubBridge.Stats) {
-        malformed.publish(Int64(stream.malformedEvents + channels.malformedEvents))
+    func publish(stream: StreamBridge.Stats, users: StreamBridge.Stats, channels: PubSubBridge.Stats) {
+        malformed.publish(Int64(stream.malformedEvents + users.malformedEvents + channels.malformedEvents))
         reconnects.publish(Int64(stream.reconnects))
-        gaps.publish(Int64(stream.gaps))
+        gaps.publish(Int64(stream.gaps + users.gaps))
     }
 }

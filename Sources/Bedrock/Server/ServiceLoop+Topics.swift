@@ -7,14 +7,25 @@ import Transport
 extension ServiceLoop {
     typealias Router = TopicRouter<Connection, SharedFrame, JSONValue>
 
+    /// Subscribes `connection` to wire topic `topic` (`user`: its own stream, `routed`).
     func subscribe(_ connection: Connection, id: JSONValue, topic: String, since: String?) {
         presence.subscribed(presenceKey(connection), topic: topic)
-        carryOut(router.subscribe(connection, topic: topic, tag: id, since: since))
+        carryOut(router.subscribe(connection, topic: routed(topic, for: connection), tag: id, since: since))
     }
 
+    /// Ends `connection`'s subscription to wire topic `topic`.
     func unsubscribe(_ connection: Connection, topic: String) {
         presence.unsubscribed(presenceKey(connection), topic: topic)
-        carryOut(router.unsubscribe(connection, topic: topic))
+        carryOut(router.unsubscribe(connection, topic: routed(topic, for: connection)))
+    }
+
+    /// The router's and the bridge's name for wire topic `topic` on `connection`: `user` is the
+    /// connection's own stream, `user:<sub>` (shared by every connection of that sub, on every
+    /// gateway); any other topic is its own name. Frames say the wire name
+    /// (`EventFrameEncoder.wireName`).
+    func routed(_ topic: String, for connection: Connection) -> String {
+        guard topic == Topic.user.name, let sub = connection.machine.identity?.subject else { return topic }
+        return UserEvents.topicName(sub: sub)
     }
 
     /// Do what the router asked, in order.
@@ -44,7 +55,7 @@ extension ServiceLoop {
                 }
             case .subscribed(let connection, let id, let topic, let position, let recovered):
                 let frame: JSONValue = [
-                    "type": "subscribed", "id": id, "topic": .string(topic),
+                    "type": "subscribed", "id": id, "topic": .string(EventFrameEncoder.wireName(topic)),
                     "position": .string(position), "recovered": .bool(recovered),
                 ]
                 enqueue(SharedFrame(json: frame), on: connection)
@@ -55,7 +66,8 @@ extension ServiceLoop {
                     metrics.replayedEvents.add(frames.count)
                 }
                 for frame in frames { enqueue(frame, on: connection) }
-            case .replayFailed(let connection, let id, let topic, let reason):
+            case .replayFailed(let connection, let id, let routedTopic, let reason):
+                let topic = EventFrameEncoder.wireName(routedTopic)
                 connection.machine.forget(topic: topic)
                 presence.unsubscribed(presenceKey(connection), topic: topic)
                 let frame = connection.machine.errorFrame(
@@ -90,6 +102,9 @@ extension ServiceLoop {
         }
     }
 
-    /// Topic label for metrics: `klines:*` collapsed so label cardinality stays bounded.
-    func metricTopic(_ topic: String) -> String { topic.hasPrefix("klines:") ? "klines" : topic }
+    /// Topic label for metrics: `klines:*` and the users' streams collapsed so label cardinality
+    /// stays bounded.
+    func metricTopic(_ topic: String) -> String {
+        topic.hasPrefix("klines:") ? "klines" : EventFrameEncoder.wireName(topic)
+    }
 }
