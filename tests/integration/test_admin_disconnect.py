@@ -58,6 +58,13 @@ def test_disconnect_closes_the_users_sockets_on_both_gateways(start_gateway):
         again, _ = a.session("TRADER", "mallory")  # not revoked: may come back
         again.close()
         assert "disconnected by an administrator" in a.log_text() + b.log_text()
+        # Back on its own topic, mallory finds why: the notice, from the admin who sent it.
+        status, _, body = b.http("GET", "/v1/history?topic=user:mallory", admin_headers(b))
+        assert status == 200, body
+        notices = [e["data"] for e in json.loads(body)["events"] if e["data"]["event_type"] == "notice"]
+        assert len(notices) == 1, notices
+        assert notices[0]["message"] == "Your sessions were closed by an administrator.", notices
+        assert notices[0]["from"] and not notices[0]["from"].startswith("apikey"), notices
     finally:
         for ws in (m1, m2, alice):
             ws.close()

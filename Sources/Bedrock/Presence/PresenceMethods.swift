@@ -1,5 +1,6 @@
 import GatewayCore
 import JSONCodec
+import Logging
 import RedisClient
 
 /// The session methods of SPEC §14, on the worker queue with pooled connections:
@@ -13,11 +14,14 @@ import RedisClient
 /// that user's sockets with 4403. With `revoke`, the revocation is in the hash first, so a
 /// gateway that starts later refuses the old tokens too.
 enum PresenceMethods {
+    private static let log = Logger(label: "bedrock.presence")
     /// Longest `sub` accepted.
     static let maxSubLength = 256
 
     /// Registers the methods in `table`.
-    static func register(in table: MethodTable, store: PresenceStore, pool: RedisPool, clock: any GatewayClock) {
+    static func register(
+        in table: MethodTable, store: PresenceStore, pool: RedisPool, users: UserEvents? = nil, clock: any GatewayClock
+    ) {
         let cache = PresenceCache(store: store)
         table.register(
             .pooled(.presenceGet, pool: pool, label: "presence") { _, params, redis in
@@ -32,14 +36,29 @@ enum PresenceMethods {
                 let known = try cache.read(nowMillis: now, on: redis).summary.users[sub]?.connections ?? 0
                 if revoke { try store.revoke(sub, millis: now, on: redis) }
                 try store.send(SessionOrder(sub: sub, revokedMillis: revoke ? now : nil), on: redis)
-                // UserEvents stub: the disconnect's `notice` event on the user's topic is appended
-                // here with part P's `UserEvents` helper once it is merged (the lead wires it).
+                // The user's own topic says why (read on reconnecting, or replayed with `since`); a
+                // failed append is logged and does not undo the disconnect.
+                do {
+                    try users?.append(
+                        sub: sub, eventType: "notice",
+                        fields: ["message": .string(disconnectNotice(revoke: revoke)), "from": .string(call.subject)],
+                        on: redis)
+                } catch {
+                    log.warning("admin.disconnect: the notice to \(sub) was not appended: \(error)")
+                }
                 return .object([
                     ("sub", .string(sub)), ("revoke", .bool(revoke)),
                     ("revoked_before", revoke ? .string(Timestamp.rfc3339(millis: now)) : .null),
                     ("connections", .int(Int64(known))),
                 ])
             })
+    }
+
+    /// The text of the `notice` a disconnected user finds on its `user` topic.
+    static func disconnectNotice(revoke: Bool) -> String {
+        revoke
+            ? "Your sessions were closed by an administrator and your tokens revoked: sign in again."
+            : "Your sessions were closed by an administrator."
     }
 
     /// The optional `topic` filter: a topic name a subscriber can use.

@@ -123,7 +123,8 @@ public enum GatewayRuntime {
         }
         relay.gateway = gateway
         let sessions = startSessions(
-            config: config, address: address, methods: methods, gateway: gateway, revocations: revocations, log: log)
+            config: config, address: address, methods: methods, gateway: gateway, revocations: revocations,
+            users: users, log: log)
         services.started("presence") { sessions.stop() }
         try gateway.bind()
         let scheme = config.server.tlsEnabled ? "https" : "http"
@@ -141,14 +142,15 @@ public enum GatewayRuntime {
     /// reader (`SessionControl`), and the `presence.get` / `admin.disconnect` methods.
     private static func startSessions(
         config: GatewayConfig, address: RedisAddress, methods: MethodTable, gateway: Gateway, revocations: Revocations,
-        log: Logger
+        users: UserEvents, log: Logger
     ) -> SessionControl {
         let store = PresenceStore(prefix: config.redis.prefix)
         let control = SessionControl(
             gatewayID: SessionControl.makeGatewayID(), address: address, store: store, book: gateway.presence,
             revocations: revocations, ttl: config.presence.ttlS
         ) { sub, issuedBefore in gateway.closeSessions(of: sub, issuedBeforeMillis: issuedBefore) }
-        PresenceMethods.register(in: methods, store: store, pool: RedisPool(address: address), clock: SystemClock())
+        PresenceMethods.register(
+            in: methods, store: store, pool: RedisPool(address: address), users: users, clock: SystemClock())
         log.info("bedrock: gateway id \(control.gatewayID)")
         control.start()
         return control
