@@ -172,6 +172,10 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.redis.endpoint, .tcp(host: "redis.internal", port: 6379, password: nil, db: 0))
         XCTAssertEqual(c.redis.pubsubBridge, ["dfp:opportunities:ws": "opportunities"])
         XCTAssertEqual(c.jwt.audience, "bedrock")
+        XCTAssertEqual(c.server.maxSubscriptionsPerConnection, 200)
+        XCTAssertEqual(c.api.keys.map(\.name), ["signals-backend"])
+        XCTAssertEqual(c.notifications.webhooks.count, 1)
+        XCTAssertEqual(c.redis.minReplicasToAck, 1)
         // As shipped, its example certificate paths do not exist here and are refused by name.
         XCTAssertThrowsError(try GatewayConfig.load(.init(configFile: path, environment: ["BEDROCK_JWT_SECRET": secret]))) {
             XCTAssertEqual(($0 as? ConfigError)?.key, "server.tls_cert")
