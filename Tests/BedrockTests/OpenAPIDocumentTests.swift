@@ -65,6 +65,26 @@ final class OpenAPIDocumentTests: XCTestCase {
         XCTAssertEqual(schemes?["bearerAuth"]?["bearerFormat"], "JWT")
     }
 
+    func testProbesDocumentTheir503AndOperationsTheSharedErrors() {
+        let document = OpenAPIDocument.build(downloads: downloads)
+        for path in ["/ready", "/health/ready", "/health/startup"] {
+            let unavailable = operation(document, path, "GET")?["responses"]?["503"]?["content"]?["application/json"]
+            XCTAssertNotNil(unavailable?["example"]?["checks"], path)
+        }
+        XCTAssertEqual(
+            operation(document, "/v1/presence", "GET")?["responses"]?["503"]?["$ref"], "#/components/responses/Unavailable")
+        let publish = operation(document, "/v1/publish", "POST")?["responses"]
+        for status in ["400", "401", "403", "404", "413", "429", "500", "503"] {
+            XCTAssertNotNil(publish?[status]?["$ref"], "publish documents \(status)")
+        }
+        XCTAssertNil(operation(document, "/v1/presence", "GET")?["responses"]?["413"], "no body, no 413")
+        let error = document["components"]?["responses"]?["PayloadTooLarge"]?["content"]?["application/json"]
+        XCTAssertEqual(error?["schema"]?["$ref"], "#/components/schemas/Error")
+        XCTAssertEqual(error?["example"]?["error_code"], "PAYLOAD_TOO_LARGE")
+        XCTAssertEqual(
+            operation(document, "/metrics", "GET")?["responses"]?["401"]?["$ref"], "#/components/responses/Unauthenticated")
+    }
+
     func testTheBytesAreTheDocument() throws {
         let bytes = OpenAPIDocument.bytes(downloads: downloads)
         XCTAssertEqual(

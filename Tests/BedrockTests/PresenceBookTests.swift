@@ -95,4 +95,42 @@ final class PresenceBookTests: XCTestCase {
         let changed = revocations.replace(with: ["mallory": 1_000_500, "eve": 5])
         XCTAssertEqual(changed, ["eve": 5], "only what is new or later")
     }
+
+    func testTheSummaryCountsEveryKlinesTopicAsKlines() {
+        let book = PresenceBook(maxPerUser: 10)
+        _ = book.opened(key(0, 1), sub: "viewer", role: .viewer, sinceMillis: 1)
+        _ = book.opened(key(1, 1), sub: "viewer", role: .viewer, sinceMillis: 2)
+        for market in 0..<50 { book.subscribed(key(0, 1), topic: "klines:M\(market):1m") }
+        book.subscribed(key(1, 1), topic: "klines:BTCUSDT:1m")
+        book.subscribed(key(1, 1), topic: "signals")
+        let summary = book.summary()
+        XCTAssertEqual(Set(summary.topics.keys), ["klines", "signals"], "made-up klines topics add no rows")
+        XCTAssertEqual(summary.topics["klines"], ["viewer": 2], "each connection once")
+        XCTAssertEqual(summary.answer(topic: "klines", gateways: 1)["total_connections"], 2)
+    }
+
+    func testARefreshThatChangesTheRoleReachesTheSummary() {
+        let book = PresenceBook(maxPerUser: 10)
+        _ = book.opened(key(0, 1), sub: "alice", role: .trader, sinceMillis: 1)
+        var version = book.version
+        book.reauthenticated(key(0, 1), role: .trader)
+        XCTAssertEqual(book.version, version, "the same role changes nothing")
+        book.reauthenticated(key(0, 1), role: .viewer)
+        XCTAssertGreaterThan(book.version, version)
+        XCTAssertEqual(book.summary().users["alice"]?.role, .viewer)
+        version = book.version
+        book.reauthenticated(key(0, 9), role: .admin)  // never counted
+        XCTAssertEqual(book.version, version)
+    }
+
+    func testARevocationBoundaryIsTheNextWholeSecondAndTokensFromItWork() {
+        let before = PresenceMethods.revocationBoundary(millis: 1_000_500)
+        XCTAssertEqual(before, 1_001_000)
+        XCTAssertEqual(PresenceMethods.revocationBoundary(millis: 1_000_000), 1_001_000, "a whole second moves on too")
+        let revocations = Revocations()
+        revocations.record("mallory", millis: before)
+        let minted = { (iat: Double) in Identity(subject: "mallory", role: .trader, expiresAt: 9e9, issuedAt: iat) }
+        XCTAssertNotNil(revocations.refusal(for: minted(1_000)), "minted in the revocation's second")
+        XCTAssertNil(revocations.refusal(for: minted(1_001)), "minted at the boundary")
+    }
 }

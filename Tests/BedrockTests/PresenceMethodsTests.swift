@@ -23,6 +23,8 @@ final class PresenceMethodsTests: XCTestCase {
             (["sub": 5], "sub must be a string"),
             (["sub": .string(String(repeating: "x", count: 257))], "256"),
             (["sub": "a\u{7}b"], "control characters"),
+            (["sub": "   "], "blank"),
+            (["sub": "\u{3000} "], "blank"),
             (["sub": "apikey:backend-1"], "api.keys"),
             (["sub": "alice", "revoke": 1], "revoke must be true or false"),
         ]
@@ -40,7 +42,8 @@ final class PresenceMethodsTests: XCTestCase {
         XCTAssertNil(try PresenceMethods.topicFilter(LedgerParams(params: [:])))
         XCTAssertEqual(try PresenceMethods.topicFilter(LedgerParams(params: ["topic": "user"])), "user")
         XCTAssertEqual(
-            try PresenceMethods.topicFilter(LedgerParams(params: ["topic": "klines:BTCUSDT:1m"])), "klines:BTCUSDT:1m")
+            try PresenceMethods.topicFilter(LedgerParams(params: ["topic": "klines:BTCUSDT:1m"])), "klines",
+            "presence counts every klines topic as klines")
         XCTAssertThrowsError(try PresenceMethods.topicFilter(LedgerParams(params: ["topic": "weather"])))
     }
 }

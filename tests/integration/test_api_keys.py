@@ -5,11 +5,12 @@ names the key (never shows it), and a bad entry refuses to start naming it. Keys
 import hashlib
 import json
 import subprocess
+import time
 
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from helpers import BEDROCK_BIN
+from helpers import BEDROCK_BIN, JWT_SECRET, make_jwt
 
 ERROR_MEMBERS = {"error_code", "message", "timestamp", "request_id"}
 
@@ -147,3 +148,16 @@ def test_apikey_refuses_bad_arguments(args, words):
 
 def test_each_apikey_run_makes_a_new_key():
     assert new_key("a", "VIEWER")[0] != new_key("a", "VIEWER")[0]
+
+
+def test_a_jwt_with_an_api_key_subject_is_refused(gateway):
+    """`apikey:<name>` is the identity of a key: a token claiming it would pass for the key in
+    logs and could not be disconnected."""
+    token = make_jwt({"sub": "apikey:backend-1", "role": "ADMIN", "exp": int(time.time()) + 600}, JWT_SECRET)
+    status, _, body = gateway.http("GET", "/v1/account", {"Authorization": f"Bearer {token}"})
+    err = json.loads(body)
+    assert status == 401 and err["error_code"] == "UNAUTHENTICATED", body
+    assert err["message"] == "sub apikey:… is reserved for API keys", err
+    with pytest.raises(InvalidStatus) as refused:
+        gateway.connect(token)
+    assert refused.value.response.status_code == 401

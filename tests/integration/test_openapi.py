@@ -53,6 +53,20 @@ def test_operations_carry_their_roles_and_the_contract_shapes(gateway):
     assert "ADMIN" in paths["/v1/presence"]["get"]["description"]
 
 
+def test_probes_and_operations_document_their_error_answers(gateway):
+    document = json.loads(fetch(gateway)[2])
+    paths = document["paths"]
+    for path in ("/ready", "/health/ready", "/health/startup"):
+        example = paths[path]["get"]["responses"]["503"]["content"]["application/json"]["example"]
+        assert example["status"] in ("not_ready", "starting") and example["checks"], path
+    shared = document["components"]["responses"]
+    for status in ("400", "401", "403", "404", "413", "429", "500", "503"):
+        ref = paths["/v1/publish"]["post"]["responses"][status]["$ref"]
+        error = shared[ref.rsplit("/", 1)[1]]["content"]["application/json"]
+        assert error["schema"] == {"$ref": "#/components/schemas/Error"}, status
+        assert set(error["example"]) == {"error_code", "message", "timestamp", "request_id"}, status
+
+
 def test_a_post_is_405_not_401(gateway):
     status, hdrs, body = gateway.http("POST", "/v1/openapi.json", {"Content-Type": "application/json"}, b"{}")
     assert status == 405 and json.loads(body)["error_code"] == "METHOD_NOT_ALLOWED", body

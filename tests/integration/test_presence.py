@@ -126,3 +126,38 @@ def test_presence_needs_admin_and_a_known_topic(gateway):
         assert ws.expect("error")["error_code"] == "BAD_REQUEST"
     finally:
         ws.close()
+
+
+def test_made_up_klines_topics_count_as_klines(start_gateway):
+    """A presence summary has one `klines` row whatever klines topics a connection made up, so
+    `?topic=klines:M:I` answers for every klines subscriber."""
+    gw = start_gateway(FAST)
+    ws, _ = gw.session("VIEWER", "collector")
+    try:
+        for n in range(5):
+            assert gw.subscribe(ws, f"klines:FAKE{n}:1m", id=n)["type"] == "subscribed"
+        answer = wait_presence(gw, {"collector": 1}, topic="klines:OTHER:5m")
+        assert answer["total_connections"] == 1, answer
+        with gw.redis() as r:
+            key = next(k for k in r.execute("KEYS", "bedrock:presence:gw:*"))
+            summary = json.loads(r.execute("HGET", key, "summary"))
+        assert list(summary["topics"]) == ["klines"], summary
+    finally:
+        ws.close()
+
+
+def test_a_refresh_that_changes_the_role_updates_presence(start_gateway):
+    gw = start_gateway(FAST)
+    ws, _ = gw.session("TRADER", "alice")
+    try:
+        wait_presence(gw, {"alice": 1})
+        ws.send({"type": "auth", "token": gw.token("VIEWER", "alice")})
+        assert ws.expect("welcome")["role"] == "VIEWER"
+
+        def role() -> str | None:
+            found = [u["role"] for u in presence(gw)["users"] if u["sub"] == "alice"]
+            return found[0] if found == ["VIEWER"] else None
+
+        wait_until(role, 5, "alice listed as VIEWER", interval=0.1, seen=lambda: presence(gw))
+    finally:
+        ws.close()

@@ -19,6 +19,8 @@ def test_one_user_beyond_its_connection_limit_is_refused(start_gateway):
     held = [gw.session("TRADER", "alice")[0] for _ in range(2)]  # spread over both loops
     others = []
     try:
+        gw.metrics_with('bedrock_loop_connections{loop="0"} 1')  # the limit counts across loops
+        gw.metrics_with('bedrock_loop_connections{loop="1"} 1')
         with pytest.raises(InvalidStatus) as refused:
             gw.connect(gw.token("TRADER", "alice"))
         response = refused.value.response

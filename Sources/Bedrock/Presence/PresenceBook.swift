@@ -62,6 +62,15 @@ final class PresenceBook: Sendable {
         }
     }
 
+    /// The connection's token was refreshed with `role` (the `sub` never changes on a refresh).
+    func reauthenticated(_ key: PresenceKey, role: Role) {
+        state.withLock {
+            guard let held = $0.entries[key]?.role, held != role else { return }
+            $0.entries[key]!.role = role
+            $0.version &+= 1
+        }
+    }
+
     /// The connection subscribed to `topic` (a wire name).
     func subscribed(_ key: PresenceKey, topic: String) {
         state.withLock {
@@ -99,15 +108,17 @@ final class PresenceBook: Sendable {
     func connections(of sub: String) -> Int { state.withLock { $0.perUser[sub, default: 0] } }
 
     /// This gateway's connections grouped by user and by topic, as the writer publishes them.
+    /// Every `klines:MARKET:INTERVAL` topic counts as `klines` (as in the metrics), so a
+    /// connection adds at most one row per fixed topic name whatever topics it made up. The
+    /// entries are copied under the lock and grouped after it, so the loops never wait on this.
     func summary() -> PresenceSummary {
-        state.withLock { state in
-            var summary = PresenceSummary()
-            summary.users.reserveCapacity(state.perUser.count)
-            for entry in state.entries.values {
-                summary.add(sub: entry.sub, role: entry.role, sinceMillis: entry.sinceMillis, topics: entry.topics)
-            }
-            return summary
+        let entries = state.withLock { Array($0.entries.values) }
+        var summary = PresenceSummary()
+        for entry in entries {
+            let topics = Set(entry.topics.lazy.map(PresenceBook.metricTopic))
+            summary.add(sub: entry.sub, role: entry.role, sinceMillis: entry.sinceMillis, topics: topics)
         }
+        return summary
     }
 
     /// What `/metrics` shows: subscribed connections per metric topic (`klines:*` collapsed;

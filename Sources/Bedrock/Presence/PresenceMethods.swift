@@ -10,7 +10,7 @@ import RedisClient
 /// | `presence.get` | `GET /v1/presence?topic=` | ADMIN | `{"total_connections","users":[{"sub","role","connections","since"}],"gateways"}` over every live gateway |
 /// | `admin.disconnect` | `POST /v1/admin/disconnect` `{"sub","revoke"?}` | ADMIN | `{"sub","revoke","revoked_before","connections"}` |
 ///
-/// A disconnect goes to every gateway on the control stream (`PresenceStore.send`); each closes
+/// A disconnect goes to every gateway on the control stream (`PresenceStore.disconnect`, with the revocation in the same `MULTI`); each closes
 /// that user's sockets with 4403. With `revoke`, the revocation is in the hash first, so a
 /// gateway that starts later refuses the old tokens too.
 enum PresenceMethods {
@@ -34,8 +34,8 @@ enum PresenceMethods {
                 let (sub, revoke) = try disconnectParams(call.params, params)
                 let now = wallMillis(clock)
                 let known = try cache.read(nowMillis: now, on: redis).summary.users[sub]?.connections ?? 0
-                if revoke { try store.revoke(sub, millis: now, on: redis) }
-                try store.send(SessionOrder(sub: sub, revokedMillis: revoke ? now : nil), on: redis)
+                let before = revoke ? revocationBoundary(millis: now) : nil
+                try store.disconnect(SessionOrder(sub: sub, revokedMillis: before), on: redis)
                 // The user's own topic says why (read on reconnecting, or replayed with `since`); a
                 // failed append is logged and does not undo the disconnect.
                 do {
@@ -48,7 +48,7 @@ enum PresenceMethods {
                 }
                 return .object([
                     ("sub", .string(sub)), ("revoke", .bool(revoke)),
-                    ("revoked_before", revoke ? .string(Timestamp.rfc3339(millis: now)) : .null),
+                    ("revoked_before", before.map { .string(Timestamp.rfc3339(millis: $0)) } ?? .null),
                     ("connections", .int(Int64(known))),
                 ])
             })
@@ -61,7 +61,15 @@ enum PresenceMethods {
             : "Your sessions were closed by an administrator."
     }
 
-    /// The optional `topic` filter: a topic name a subscriber can use.
+    /// The `revoked_before` of a revocation made at `millis`: the next whole second. A token's
+    /// `iat` is in whole seconds, so every token minted up to the revocation (`iat` at most its
+    /// second) is before the boundary, and one minted from the boundary on is not: the answer
+    /// says exactly which tokens work.
+    static func revocationBoundary(millis: Int64) -> Int64 { (millis / 1000 + 1) * 1000 }
+
+    /// The optional `topic` filter: a topic name a subscriber can use. Presence counts every
+    /// `klines:MARKET:INTERVAL` topic as `klines` (`PresenceBook.summary()`), so such a filter
+    /// answers for `klines` as a whole.
     static func topicFilter(_ params: LedgerParams) throws(APIError) -> String? {
         guard let name = try params.string("topic") else { return nil }
         guard let topic = Topic(name) else {
@@ -70,10 +78,10 @@ enum PresenceMethods {
                 "unknown topic \"\(name)\": use signals, portfolio, risk, opportunities, models, news, user or klines:MARKET:INTERVAL"
             )
         }
-        return topic.name
+        return PresenceBook.metricTopic(topic.name)
     }
 
-    /// `sub` (required, 1–256 characters, no control characters, not an API key's identity)
+    /// `sub` (required, 1–256 characters, not blank, no control characters, not an API key's identity)
     /// and `revoke` (a boolean, default false).
     static func disconnectParams(_ raw: JSONObject, _ params: LedgerParams) throws(APIError) -> (String, Bool) {
         guard let sub = try params.string("sub") else { throw APIError(.badRequest, "sub is required") }
@@ -81,6 +89,7 @@ enum PresenceMethods {
         else {
             throw APIError(.badRequest, "sub must be 1-\(maxSubLength) characters without control characters")
         }
+        guard sub.contains(where: { !$0.isWhitespace }) else { throw APIError(.badRequest, "sub must not be blank") }
         guard !sub.hasPrefix("apikey:") else {
             throw APIError(
                 .badRequest, "\(sub) is an API key: it has no sockets and cannot be revoked here; remove the key from api.keys")

@@ -21,6 +21,8 @@ struct PresenceStore: Sendable {
     func summaryKey(_ gateway: String) -> String { prefix + "presence:gw:" + gateway }
     /// Hash: revoked `sub` → epoch ms before which its tokens are refused.
     var revokedKey: String { prefix + "revoked" }
+    /// Counter: bumped with every change of `revokedKey` made through `disconnect`.
+    var revokedVersionKey: String { prefix + "revoked:version" }
     /// Stream: disconnect orders every gateway reads (`SessionOrder`).
     var controlKey: String { prefix + "control:sessions" }
     /// Entries kept on the control stream (approximate): orders are read within a second.
@@ -76,14 +78,56 @@ struct PresenceStore: Sendable {
         return (version, summary)
     }
 
-    /// Record a revocation of `sub` at `millis` (kept until removed by hand: it must survive restarts).
-    func revoke(_ sub: String, millis: Int64, on redis: RedisConnection) throws {
-        _ = try redis.command(["HSET", revokedKey, sub, String(millis)]).checked()
+    /// Disconnect every socket of `order.sub` on every gateway; with `order.revokedMillis`, record
+    /// the revocation first (kept until removed by hand: it must survive restarts). The hash, its
+    /// version and the order are one `MULTI`, so a gateway never sees the revocation without
+    /// the order (it would close with 4401 rather than 4403).
+    func disconnect(_ order: SessionOrder, on redis: RedisConnection) throws {
+        var fields = ["sub", order.sub]
+        var commands: [[String]] = []
+        if let millis = order.revokedMillis {
+            fields += ["revoked_ms", String(millis)]
+            commands += [["HSET", revokedKey, order.sub, String(millis)], ["INCR", revokedVersionKey]]
+        }
+        commands.append(["XADD", controlKey, "MAXLEN", "~", String(PresenceStore.controlMaxlen), "*"] + fields)
+        let replies = try redis.pipeline([["MULTI"]] + commands + [["EXEC"]])
+        guard let exec = replies.last, let results = exec.array else {
+            throw RedisError.server("MULTI/EXEC failed: \(replies.last.map { "\($0)" } ?? "no reply")")
+        }
+        for result in results { _ = try result.checked() }
+    }
+
+    /// The version of the revoked hash (0 when never written): bumped with every change made
+    /// through `disconnect`, so a gateway reloads the hash only when it moved.
+    func revocationsVersion(on redis: RedisConnection) throws -> Int64 {
+        let reply = try redis.command(["GET", revokedVersionKey]).checked()
+        return reply.string.flatMap { Int64($0) } ?? 0
     }
 
     /// Every revocation.
     func revocations(on redis: RedisConnection) throws -> [String: Int64] {
-        let flat = try redis.command(["HGETALL", revokedKey]).checked().array ?? []
+        PresenceStore.revocations(try redis.command(["HGETALL", revokedKey]).checked())
+    }
+
+    /// The control orders after `lastID` (without waiting), then every revocation and the hash's
+    /// version, read in one `MULTI` so that each order comes before the revocation it carries.
+    func revocationSnapshot(after lastID: String, on redis: RedisConnection) throws -> (
+        orders: [SessionOrder], lastID: String, revocations: [String: Int64], version: Int64
+    ) {
+        let replies = try redis.pipeline([
+            ["MULTI"], ["XREAD", "COUNT", "100", "STREAMS", controlKey, lastID], ["HGETALL", revokedKey],
+            ["GET", revokedVersionKey], ["EXEC"],
+        ])
+        guard let results = replies.last?.array, results.count == 3 else {
+            throw RedisError.server("MULTI/EXEC failed: \(replies.last.map { "\($0)" } ?? "no reply")")
+        }
+        let read = PresenceStore.orders(try results[0].checked(), after: lastID)
+        let version = try results[2].checked().string.flatMap { Int64($0) } ?? 0
+        return (read.orders, read.lastID, PresenceStore.revocations(try results[1].checked()), version)
+    }
+
+    private static func revocations(_ reply: RedisReply) -> [String: Int64] {
+        let flat = reply.array ?? []
         var all: [String: Int64] = [:]
         var index = 0
         while index + 1 < flat.count {
@@ -91,14 +135,6 @@ struct PresenceStore: Sendable {
             index += 2
         }
         return all
-    }
-
-    /// Send `order` to every gateway.
-    func send(_ order: SessionOrder, on redis: RedisConnection) throws {
-        var fields = ["sub", order.sub]
-        if let millis = order.revokedMillis { fields += ["revoked_ms", String(millis)] }
-        _ = try redis.command(["XADD", controlKey, "MAXLEN", "~", String(PresenceStore.controlMaxlen), "*"] + fields)
-            .checked()
     }
 
     /// The id of the newest control entry ("0-0" when there is none): where a reader starts.
@@ -115,6 +151,10 @@ struct PresenceStore: Sendable {
         let reply = try redis.command([
             "XREAD", "COUNT", "100", "BLOCK", String(blockMillis), "STREAMS", controlKey, lastID,
         ]).checked()
+        return PresenceStore.orders(reply, after: lastID)
+    }
+
+    private static func orders(_ reply: RedisReply, after lastID: String) -> (orders: [SessionOrder], lastID: String) {
         var orders: [SessionOrder] = []
         var last = lastID
         for stream in reply.array ?? [] {

@@ -16,7 +16,8 @@ struct PresenceSummary: Sendable, Equatable {
 
     /// Users by `sub`.
     var users: [String: User] = [:]
-    /// Wire topic name → `sub` → connections of that user subscribed to it.
+    /// Topic name (a wire name, every `klines:*` counted as `klines`) → `sub` → connections of
+    /// that user subscribed to it.
     var topics: [String: [String: Int]] = [:]
 
     /// Count one connection.

@@ -13,9 +13,17 @@ final class Revocations: Sendable {
     /// Why `identity`'s token is refused, or nil when it is not revoked: a token of a revoked
     /// `sub` issued before the revocation, or carrying no `iat`, is.
     func refusal(for identity: Identity) -> AuthRefusal? {
-        guard let since = revoked.withLock({ $0[identity.subject] }) else { return nil }
-        if let issuedAt = identity.issuedAt, issuedAt * 1000 >= Double(since) { return nil }
-        return AuthRefusal("token revoked")
+        guard let before = revoked.withLock({ $0[identity.subject] }) else { return nil }
+        return Revocations.isRevoked(issuedAt: identity.issuedAt, before: before) ? AuthRefusal("token revoked") : nil
+    }
+
+    /// Whether a token with `iat` `issuedAt` (whole seconds; nil: none) falls under a revocation
+    /// refusing tokens issued before `millis` (`admin.disconnect` stores the next whole second
+    /// after the revocation, `PresenceMethods.revocationBoundary`): `iat < millis / 1000`. The
+    /// `iat` is the issuer's word, which the verifier accepts up to `jwt.leeway_s` ahead.
+    static func isRevoked(issuedAt: Double?, before millis: Int64) -> Bool {
+        guard let issuedAt else { return true }
+        return issuedAt < Double(millis) / 1000
     }
 
     /// `verdict`, unless it admits an identity whose token is revoked.

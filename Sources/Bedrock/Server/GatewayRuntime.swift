@@ -120,6 +120,7 @@ public enum GatewayRuntime {
             loop.devSignIn = devSignIn
             loop.openAPI = openAPI
             loop.startup = startup
+            loop.revocations = revocations
         }
         relay.gateway = gateway
         let sessions = startSessions(

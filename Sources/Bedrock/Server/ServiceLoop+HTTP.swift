@@ -424,6 +424,7 @@ extension ServiceLoop {
     func httpClosed(_ wsi: WSI) {
         if let exchange = exchanges[wsi] { forget(exchange) }
         upgrades[wsi] = nil
+        closedUpgrades[wsi] = nil
     }
 
     /// The exchange is answered or its connection gone: late answers for it are dropped.

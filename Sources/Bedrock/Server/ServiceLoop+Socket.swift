@@ -96,7 +96,11 @@ extension ServiceLoop {
             perform([.send(connection.machine.errorFrame(.badRequest, "frames are JSON text, not binary"))], on: connection)
             return
         }
+        let role = connection.machine.identity?.role
         perform(connection.machine.receive(bytes, at: clock.read()), on: connection)
+        if connection.counted, let now = connection.machine.identity?.role, now != role {
+            presence.reauthenticated(presenceKey(connection), role: now)  // a refresh changed the role
+        }
     }
 
     /// Carry out what the session machine asked for.
@@ -327,6 +331,7 @@ extension ServiceLoop {
 
     func closed(_ wsi: WSI) {
         upgrades[wsi] = nil
+        closedUpgrades[wsi] = nil
         wsi.setUserData(nil)
         guard let connection = connections.removeValue(forKey: wsi) else { return }
         sessions[connection.serial] = nil

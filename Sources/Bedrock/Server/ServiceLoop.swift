@@ -47,6 +47,11 @@ public final class ServiceLoop: @unchecked Sendable {
     /// The last connection serial handed out on this loop.
     var nextSerial: UInt64 = 0
     var upgrades: [WSI: Identity] = [:]
+    /// Upgrades whose user was disconnected or revoked before they were established: closed
+    /// with this code as soon as they are (`enterPresence`).
+    var closedUpgrades: [WSI: (code: CloseCode, reason: String)] = [:]
+    /// The revoked users (set before serving), checked again when a socket enters presence.
+    var revocations: Revocations?
     var exchanges: [WSI: HTTPExchange] = [:]
     /// The same exchanges by serial number, while they wait for their answer.
     var pendingExchanges: [UInt64: HTTPExchange] = [:]

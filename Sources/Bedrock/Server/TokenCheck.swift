@@ -35,6 +35,7 @@ final class TokenCheck: Sendable {
         }
         switch verifier.verify(token) {
         case .success(let claims):
+            if let refusal = TokenCheck.reservedSubjectRefusal(claims.sub) { return .failure(refusal) }
             let identity = Identity(
                 subject: claims.sub, role: claims.role, expiresAt: Double(claims.exp), issuedAt: claims.iat.map(Double.init))
             remember(token, identity)
@@ -42,6 +43,12 @@ final class TokenCheck: Sendable {
         case .failure(let failure):
             return .failure(AuthRefusal(failure.reason))
         }
+    }
+
+    /// API-key identities are `apikey:<name>` (`api.keys`): a JWT whose `sub` starts so would
+    /// pass for a key in logs and could not be disconnected, so it is refused.
+    static func reservedSubjectRefusal(_ sub: String) -> AuthRefusal? {
+        sub.hasPrefix("apikey:") ? AuthRefusal("sub apikey:… is reserved for API keys") : nil
     }
 
     /// Tokens currently remembered (tests).

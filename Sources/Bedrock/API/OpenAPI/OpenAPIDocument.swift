@@ -13,7 +13,13 @@ enum OpenAPIDocument {
         let path: String
         let summary: String
         let example: JSONValue?
+        /// The body of its 503 answer (the probes: not ready, still starting); nil when it has none.
+        var unavailable: JSONValue? = nil
     }
+
+    private static let notReady: JSONValue = [
+        "status": "not_ready", "checks": ["redis": "down", "event_loop": "up", "accepting": true], "active_connections": 0,
+    ]
 
     private static let openRoutes: [OpenRoute] = [
         OpenRoute(path: "/health", summary: "Liveness for load balancers.", example: ["status": "healthy"]),
@@ -22,13 +28,19 @@ enum OpenAPIDocument {
             path: "/ready", summary: "Readiness: 200 while Redis answers and the gateway is not draining, else 503.",
             example: [
                 "status": "ready", "checks": ["redis": "up", "event_loop": "up", "accepting": true], "active_connections": 12,
-            ]),
+            ], unavailable: notReady),
         OpenRoute(
             path: "/health/ready", summary: "Readiness (the same answer as /ready).",
-            example: ["status": "ready", "checks": ["redis": "up"], "active_connections": 12]),
+            example: ["status": "ready", "checks": ["redis": "up"], "active_connections": 12], unavailable: notReady),
         OpenRoute(
             path: "/health/startup", summary: "Start-up probe: 503 until Redis, scripts and loops are up.",
-            example: ["status": "started"]),
+            example: ["status": "started"],
+            unavailable: [
+                "status": "starting",
+                "checks": [
+                    "configuration": "loaded", "redis": "up", "scripts": "waiting", "service_loops": "1/2 running",
+                ],
+            ]),
         OpenRoute(
             path: "/metrics", summary: "Prometheus metrics (Bearer server.metrics_token when one is configured).",
             example: nil),
@@ -103,10 +115,14 @@ enum OpenAPIDocument {
                 "content": ["application/json": ["schema": doc.response.exampleSchema, "example": doc.response]],
             ]
         ]
-        for status in ["400", "401", "403", "404", "409", "429", "503"] { responses[status] = errorReference(status) }
+        let statuses = op["requestBody"] == nil ? methodErrors : methodErrors + ["413"]
+        for status in statuses.sorted() { responses[status] = errorReference(status) }
         op["responses"] = .object(responses)
         return .object(op)
     }
+
+    /// The shared error answers of every method route (413 too when it takes a body).
+    private static let methodErrors = ["400", "401", "403", "404", "409", "429", "500", "503"]
 
     private static let fileSchema: JSONValue = ["schema": ["type": "string"]]
 
@@ -125,7 +141,7 @@ enum OpenAPIDocument {
         var responses: JSONObject = [
             "200": ["description": "The file", "content": .object(JSONObject([(doc.contentType, fileSchema)]))]
         ]
-        for status in ["400", "401", "403", "404", "409"] { responses[status] = errorReference(status) }
+        for status in ["400", "401", "403", "404", "409", "500", "503"] { responses[status] = errorReference(status) }
         op["responses"] = .object(responses)
         return .object(op)
     }
@@ -139,10 +155,18 @@ enum OpenAPIDocument {
             } else {
                 ["application/json": ["schema": ["type": "object"]]]
             }
+        var responses: JSONObject = ["200": ["description": "OK", "content": content]]
+        if let unavailable = route.unavailable {
+            responses["503"] = [
+                "description": "Not ready (or not started) yet: the same shape, with the checks that fail.",
+                "content": ["application/json": ["schema": unavailable.exampleSchema, "example": unavailable]],
+            ]
+        }
+        if route.path == "/metrics" { responses["401"] = errorReference("401") }
         return [
             "tags": ["Operations"], "summary": .string(route.summary), "description": "No authentication.",
             "operationId": .string("open" + route.path.replacingSlashes), "x-bedrock-role": "NONE", "security": [],
-            "responses": ["200": ["description": "OK", "content": content]],
+            "responses": .object(responses),
         ]
     }
 
@@ -178,7 +202,9 @@ enum OpenAPIDocument {
         "403": ("Forbidden", "FORBIDDEN", "The caller's role may not do this."),
         "404": ("NotFound", "NOT_FOUND", "No such resource."),
         "409": ("Conflict", "CONFLICT", "State conflict (e.g. an idempotency key reused with other data)."),
+        "413": ("PayloadTooLarge", "PAYLOAD_TOO_LARGE", "The request body is over the size limit."),
         "429": ("RateLimited", "RATE_LIMITED", "Too many requests or jobs."),
+        "500": ("Internal", "INTERNAL", "An unexpected failure on the gateway (its request_id is in the log)."),
         "503": ("Unavailable", "UNAVAILABLE", "Redis unreachable or no answer in time; retry."),
     ]
 
