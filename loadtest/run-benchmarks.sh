@@ -58,6 +58,10 @@ QUIET_WAIT=${QUIET_WAIT:-120}
 PRIO=()
 if [[ $(id -u) -eq 0 && "$NICE" != 0 ]]; then PRIO=(nice -n "$NICE"); fi
 SECRET=bench-secret-0123456789abcdef0123456789abcd
+# The API key of the wrk-publish row (an integrator's backend publishes with a key, not a JWT);
+# the gateway is given only its digest, as api.keys holds.
+BENCH_API_KEY=bench-api-key-0123456789abcdef0123456789abcdef
+BENCH_API_KEYS="[{\"name\":\"bench-publish\",\"key_sha256\":\"$(printf %s "$BENCH_API_KEY" | sha256sum | cut -d' ' -f1)\",\"role\":\"ADMIN\"}]"
 WORK=$(mktemp -d /tmp/bedrock-bench.XXXXXX)
 mkdir -p "$OUT"
 RESULTS="$OUT/results.json"
@@ -105,7 +109,7 @@ start_gateway() {
     exec "${PRIO[@]}" env BEDROCK_JWT_SECRET="$SECRET" BEDROCK_SERVER_MAX_CONNECTIONS=20000 \
       BEDROCK_SERVER_HEARTBEAT_INTERVAL_S=10 BEDROCK_SERVER_HEARTBEAT_TIMEOUT_S=30 \
       BEDROCK_SERVER_SERVICE_THREADS="$LOOPS" BEDROCK_SERVER_RATE_LIMIT_PER_S=1000000 BEDROCK_SERVER_RATE_LIMIT_BURST=1000000 \
-      "$BIN/bedrock" serve --config "$CONFIG" --port "$GW_PORT" \
+      BEDROCK_API_KEYS="$BENCH_API_KEYS" "$BIN/bedrock" serve --config "$CONFIG" --port "$GW_PORT" \
       --redis "redis://127.0.0.1:$REDIS_PORT" --data-dir "$WORK/data" ) >"$WORK/gateway-$GW_PORT.log" 2>&1 &
   GW_PID=$!
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$GW_PORT/health" >/dev/null 2>&1 && return 0; sleep 0.1; done
@@ -221,8 +225,8 @@ fi
 # while publish-latency.py times events from request to a subscriber of `signals`.
 if wanted wrk-publish; then
   BEDROCK_TOKEN=$(BEDROCK_JWT_SECRET="$SECRET" "$BIN/bedrock" token --config "$CONFIG" --data-dir "$WORK" --sub bench-publish --role ADMIN)
-  export BEDROCK_TOKEN
-  PROBE=1 run_wrk wrk-publish "$REQUEST_S" "" -s loadtest/wrk/publish.lua
+  export BEDROCK_TOKEN  # the latency probe's socket (sockets take JWTs)
+  PUBLISH_API_KEY=$BENCH_API_KEY PROBE=1 run_wrk wrk-publish "$REQUEST_S" "" -s loadtest/wrk/publish.lua
 fi
 
 # GET /v1/presence with 10,000 connections (distinct users) over two gateways, target < 50 ms: the

@@ -1,6 +1,7 @@
--- wrk script: POST /v1/publish with an ADMIN Bearer token (the integrator API's publish).
+-- wrk script: POST /v1/publish as an integrator's backend does: with an ADMIN API key
+-- (`Authorization: ApiKey`, PUBLISH_API_KEY), or an ADMIN JWT (BEDROCK_TOKEN) when no key is set.
 --
---   BEDROCK_TOKEN=$(bedrock token --sub bench --role ADMIN) \
+--   PUBLISH_API_KEY=<a key of api.keys with role ADMIN> \
 --     wrk -t2 -c50 -d10s --latency -s loadtest/wrk/publish.lua http://127.0.0.1:8080
 --
 -- Every request appends one event to PUBLISH_TOPIC (default `opportunities`) with a small `data`
@@ -9,9 +10,15 @@
 -- `publish: requests=N non_2xx=N socket_errors=N p50_ms=.. p90_ms=.. p99_ms=.. p99.9_ms=.. max_ms=..`
 -- is printed for scripts (wrk's own --latency table stops at p99).
 
+local key = os.getenv("PUBLISH_API_KEY")
 local token = os.getenv("BEDROCK_TOKEN")
-if token == nil or token == "" then
-  io.stderr:write("publish.lua: set BEDROCK_TOKEN to an ADMIN JWT\n")
+local authorization
+if key ~= nil and key ~= "" then
+  authorization = "ApiKey " .. key
+elseif token ~= nil and token ~= "" then
+  authorization = "Bearer " .. token
+else
+  io.stderr:write("publish.lua: set PUBLISH_API_KEY to an ADMIN API key (or BEDROCK_TOKEN to an ADMIN JWT)\n")
   os.exit(2)
 end
 
@@ -22,7 +29,7 @@ local body = '{"topic":"' .. topic .. '","data":{"event_type":"bench","market":"
 wrk.method = "POST"
 wrk.path = "/v1/publish"
 wrk.body = body
-wrk.headers["Authorization"] = "Bearer " .. token
+wrk.headers["Authorization"] = authorization
 wrk.headers["Content-Type"] = "application/json"
 
 local thread_id = 0
