@@ -19,7 +19,7 @@
 # FANOUT_S (publishing time, default 10), LATENCY_S (default 15), NICE (priority of redis,
 # gateway and load generator when run as root, default -10: the machine is shared with builds),
 # QUIET_WAIT (seconds to wait for the machine to go idle before each row, default 120),
-# REQUEST_S (request-estimate and wrk-estimate time, default 10), MIXED_S (default 20),
+# REQUEST_S (request-estimate and wrk-estimate time, default 10), WRK_CONNS (wrk connections, default 50), MIXED_S (default 20),
 # CLIENT (load generator client: raw, the default — plain sockets, much less client CPU per
 # frame — or lws, libwebsockets' client), LOOPS (gateway server.service_threads, default 0: one
 # per core, at most 4); see docs/BENCHMARKS.md "Service loops and the raw client",
@@ -42,6 +42,7 @@ HOLD_S=${HOLD_S:-30}
 FANOUT_S=${FANOUT_S:-10}
 LATENCY_S=${LATENCY_S:-15}
 REQUEST_S=${REQUEST_S:-10}
+export WRK_CONNS=${WRK_CONNS:-50}
 MIXED_S=${MIXED_S:-20}
 SOAK_S=${SOAK_S:-1800}
 FRAMES_CONNS=${FRAMES_CONNS:-500}
@@ -155,7 +156,7 @@ run_loadtest mixed mixed --connections 1000 --rate 100 --requesters 100 --inflig
 run_loadtest soak soak --connections 1000 --rate 20 --requesters 100 --inflight 1 --request-rate 200 \
   --duration "$SOAK_S" --sample-every "$SAMPLE_S" --timeout 120
 
-# run_wrk NAME SECONDS URL [wrk args...]: wrk -t2 -c50 against a fresh gateway; figures from wrk's
+# run_wrk NAME SECONDS URL [wrk args...]: wrk -t2 -c$WRK_CONNS (default 50) against a fresh gateway; figures from wrk's
 # summary and (with -s estimate.lua / publish.lua) its `estimate:` / `publish:` line; JSON in
 # $OUT/NAME.json. With PROBE=1, loadtest/publish-latency.py runs alongside (a subscriber timing
 # events published at PROBE_RATE/s to `signals`; needs the venv's websockets) and its event
@@ -166,8 +167,8 @@ run_wrk() {
   command -v wrk >/dev/null || { echo "    ($name skipped: wrk is not installed; apt-get install wrk)" >&2; return 0; }
   wait_quiet
   start_gateway
-  echo "==> $name: wrk -t2 -c50 -d${seconds}s --latency $* http://127.0.0.1:PORT$path" >&2
-  echo "wrk -t2 -c50 -d${seconds}s --latency $* http://127.0.0.1:PORT$path" >"$OUT/$name.cmd"
+  echo "==> $name: wrk -t2 -c$WRK_CONNS -d${seconds}s --latency $* http://127.0.0.1:PORT$path" >&2
+  echo "wrk -t2 -c$WRK_CONNS -d${seconds}s --latency $* http://127.0.0.1:PORT$path" >"$OUT/$name.cmd"
   local before after load probe=""
   rm -f "$WORK/probe.json"
   if [[ -n "${PROBE:-}" ]]; then
@@ -178,7 +179,7 @@ run_wrk() {
   fi
   load=$(cut -d' ' -f1-3 /proc/loadavg)
   before=$(cpu_seconds "$GW_PID")
-  "${PRIO[@]}" wrk -t2 -c50 -d"${seconds}s" --latency "$@" "http://127.0.0.1:$GW_PORT$path" | tee "$WORK/wrk.txt" >&2
+  "${PRIO[@]}" wrk -t2 -c"$WRK_CONNS" -d"${seconds}s" --latency "$@" "http://127.0.0.1:$GW_PORT$path" | tee "$WORK/wrk.txt" >&2
   after=$(cpu_seconds "$GW_PID")
   [[ -n "$probe" ]] && { wait "$probe" || echo "    ($name: the latency probe failed)" >&2; }
   python3 - "$WORK/wrk.txt" "$before" "$after" "$OUT/$name.json" "$seconds" "$load" "$WORK/probe.json" <<'PY'
@@ -208,7 +209,7 @@ if os.path.exists(sys.argv[7]):
 failures = [f"{res['non-2xx']} non-2xx responses"] if res["non-2xx"] else []
 units = {k: "ms" for k in res if k.startswith("latency") or k.startswith("event p") or k == "event max"}
 units["server CPU"] = "% of a core"
-json.dump({"scenario": "wrk", "parameters": {"threads": 2, "connections": 50, "duration_s": seconds,
+json.dump({"scenario": "wrk", "parameters": {"threads": 2, "connections": int(os.environ.get("WRK_CONNS", "50")), "duration_s": seconds,
                                              "loadavg_at_start": sys.argv[6]},
            "results": res, "units": units, "failures": failures, "passed": not failures}, open(sys.argv[4], "w"), indent=2)
 PY
