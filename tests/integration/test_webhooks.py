@@ -137,6 +137,8 @@ def test_a_restarted_gateway_resumes_retries_and_unread_events(start_gateway):
         with gw.redis() as r:
             wait_until(lambda: r.execute("ZCARD", PREFIX + "notifications:retry:backend") == 3, 10,
                        "three deliveries waiting for a retry")
+        stopped = f"-{gw.proc.pid}-"
+        assert any(stopped in n for n in consumers(gw)), consumers(gw)
         assert gw.stop() == 0
         later = [gw.xadd("signals", signal(300 + n)) for n in range(2)]  # published while no gateway runs
         hook.default_status = 200
@@ -146,6 +148,17 @@ def test_a_restarted_gateway_resumes_retries_and_unread_events(start_gateway):
         assert set(hook.accepted()) == {f"signals/{i}" for i in first + later}
         again.metrics_with("bedrock_notifications_pending 0")
         assert hook.duplicates == 0
+
+        # The stopped gateway's consumers (idle, nothing pending) are removed from the group.
+        wait_until(lambda: not [n for n in consumers(again) if stopped in n], 10,
+                   "the stopped gateway's consumers removed", seen=lambda: consumers(again))
+
+
+def consumers(gw) -> list[str]:
+    """The consumer names of the webhook's group on `signals`."""
+    with gw.redis() as r:
+        return [dict(zip(c[0::2], c[1::2]))["name"]
+                for c in r.execute("XINFO", "CONSUMERS", stream_key("signals"), PREFIX + "notify:backend")]
 
 
 def test_events_read_by_a_killed_gateway_are_taken_over(start_gateway):

@@ -212,8 +212,26 @@ final class NotifierWorker: @unchecked Sendable {
                 cursor = next
                 if cursor == "0-0" || isStopping || isPaused { break }
             }
+            // Consumers of stopped gateways (a new name each start) would pile up in the group.
+            _ = try c.command(["EVAL", Self.pruneScript, "1", stream, group, consumer, idle]).checked()
         }
     }
+
+    /// KEYS[1] a stream; ARGV the group, this consumer, the idle time (ms). Deletes the group's
+    /// other consumers idle that long with no pending entry (checked and deleted at once, so no
+    /// entry is lost; a live one deleted so is made again by its next read). Returns how many.
+    private static let pruneScript = """
+        local removed = 0
+        for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+          local f = {}
+          for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
+          if f['name'] ~= ARGV[2] and tonumber(f['pending']) == 0 and tonumber(f['idle']) > tonumber(ARGV[3]) then
+            redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])
+            removed = removed + 1
+          end
+        end
+        return removed
+        """
 
     /// True while Telegram's `retry_after` holds every send.
     private var isPaused: Bool { clock.read().monotonic < pausedUntil }
