@@ -35,14 +35,16 @@ final class EventMethodsTests: RedisTestCase {
 
     func testPublishRequestAddsTheEnvelopeAndDigestsTopicAndData() throws {
         let request = try PublishRequest.parse(
-            ["topic": "signals", "data": ["x": 1], "idempotency_key": "k-1"], now: now)
+            ["topic": "signals", "data": ["x": 1], "idempotency_key": "k-1"], caller: "ops", now: now)
         XCTAssertEqual(request.eventJSON, #"{"event_type":"message","schema_version":"2.0","timestamp":"\#(now)","x":1}"#)
         XCTAssertEqual(request.idempotencyKey, "k-1")
         let later = try PublishRequest.parse(
-            ["topic": "signals", "data": ["x": 1], "idempotency_key": "k-2"], now: "2027-01-01T00:00:00.000Z")
+            ["topic": "signals", "data": ["x": 1], "idempotency_key": "k-2"], caller: "ops", now: "2027-01-01T00:00:00.000Z")
         XCTAssertEqual(later.digest, request.digest, "the digest ignores the envelope the gateway adds")
-        let otherData = try PublishRequest.parse(["topic": "signals", "data": ["x": 2], "idempotency_key": "k-1"], now: now)
-        let otherTopic = try PublishRequest.parse(["topic": "risk", "data": ["x": 1], "idempotency_key": "k-1"], now: now)
+        let otherData = try PublishRequest.parse(
+            ["topic": "signals", "data": ["x": 2], "idempotency_key": "k-1"], caller: "ops", now: now)
+        let otherTopic = try PublishRequest.parse(
+            ["topic": "risk", "data": ["x": 1], "idempotency_key": "k-1"], caller: "ops", now: now)
         XCTAssertNotEqual(otherData.digest, request.digest)
         XCTAssertNotEqual(otherTopic.digest, request.digest)
     }
@@ -63,13 +65,14 @@ final class EventMethodsTests: RedisTestCase {
             (["topic": "signals", "data": [:], "idempotency_key": 5], "idempotency_key"),
         ]
         for (params, named) in cases {
-            let error = refusal { _ = try PublishRequest.parse(params, now: now) }
+            let error = refusal { _ = try PublishRequest.parse(params, caller: "ops", now: now) }
             XCTAssertEqual(error?.code, .badRequest, "\(params)")
             XCTAssertTrue(error?.message.contains(named) ?? false, "\(params): \(error?.message ?? "accepted")")
         }
         XCTAssertNoThrow(
             try PublishRequest.parse(
-                ["topic": "signals", "data": [:], "idempotency_key": .string(String(repeating: "~", count: 200))], now: now))
+                ["topic": "signals", "data": [:], "idempotency_key": .string(String(repeating: "~", count: 200))], caller: "ops",
+                now: now))
     }
 
     func testHistoryRequestsAndTheirCommands() throws {
@@ -109,9 +112,9 @@ final class EventMethodsTests: RedisTestCase {
 
     func testPublishScriptAppendsOnceAndRefusesOtherContent() throws {
         let scripts = try ScriptRunner(standalone: [EventMethods.script])
-        func publish(_ data: JSONObject, topic: String = "signals") throws -> EventMethods.Outcome {
+        func publish(_ data: JSONObject, topic: String = "signals", caller: String = "ops") throws -> EventMethods.Outcome {
             let request = try PublishRequest.parse(
-                ["topic": .string(topic), "data": .object(data), "idempotency_key": "key 1"], now: now)
+                ["topic": .string(topic), "data": .object(data), "idempotency_key": "key 1"], caller: caller, now: now)
             return try EventMethods.publish(request, prefix: "bedrock:", maxLength: 100, scripts: scripts, on: conn)
         }
         guard case .appended(let id) = try publish(["n": 1]) else { return XCTFail("not appended") }
@@ -120,12 +123,23 @@ final class EventMethodsTests: RedisTestCase {
         XCTAssertEqual(try publish(["n": 1], topic: "risk"), .conflict)
         XCTAssertEqual(try conn.command(["XLEN", "bedrock:stream:signals"]).checked().integer, 1)
         XCTAssertEqual(try conn.command(["EXISTS", "bedrock:stream:risk"]).checked().integer, 0)
-        let ttl = try conn.command(["TTL", "bedrock:idempotency:key 1"]).checked().integer ?? 0
+        let ttl = try conn.command(["TTL", "bedrock:idempotency:ops:key 1"]).checked().integer ?? 0
         XCTAssertGreaterThan(ttl, 86_000)
+        // Another caller's "key 1" is its own: appended, no conflict.
+        guard case .appended(let others) = try publish(["n": 2], caller: "apikey:b-2") else {
+            return XCTFail("another caller's key collided")
+        }
+        XCTAssertNotEqual(others, id)
         // Once the record expires, the key is new again.
-        _ = try conn.command(["DEL", "bedrock:idempotency:key 1"]).checked()
+        _ = try conn.command(["DEL", "bedrock:idempotency:ops:key 1"]).checked()
         guard case .appended(let second) = try publish(["n": 1]) else { return XCTFail("not appended") }
         XCTAssertNotEqual(second, id)
+    }
+
+    func testAnErrorReplyToAnAppendIsUnavailableWithoutItsDetail() {
+        let error = refusal { _ = try EventMethods.outcome(of: .error("OOM command not allowed when used memory > 'maxmemory'")) }
+        XCTAssertEqual(error?.code, .unavailable)
+        XCTAssertFalse(error?.message.contains("OOM") ?? true)
     }
 
     func testHistoryReadsPagesAndSkipsEntriesThatAreNotObjects() throws {
@@ -139,6 +153,17 @@ final class EventMethodsTests: RedisTestCase {
         XCTAssertEqual(page["topic"], "news")
         XCTAssertEqual(page["events"]?.arrayValue?.compactMap { $0["id"]?.stringValue }, Array(ids[1...]))
         XCTAssertEqual(page["events"]?.arrayValue?.last?["data"]?["n"], 3)
+        XCTAssertEqual(page["next"], .null, "fewer entries than the limit: the end")
+        // A full page of entries that are not objects: no events, but `next` says where to go on.
+        let skipped = try HistoryRequest.parse(
+            ["topic": "news", "since": .string(ids[3]), "limit": 1], sub: "a", role: .viewer)
+        let empty = try EventMethods.history(skipped, prefix: "bedrock:", on: conn)
+        XCTAssertEqual(empty["events"]?.arrayValue?.count, 0)
+        guard let next = empty["next"]?.stringValue else { return XCTFail("no next: \(empty)") }
+        let after = try HistoryRequest.parse(["topic": "news", "since": .string(next), "limit": 1], sub: "a", role: .viewer)
+        let end = try EventMethods.history(after, prefix: "bedrock:", on: conn)
+        XCTAssertEqual(end["events"]?.arrayValue?.count, 0)
+        XCTAssertEqual(end["next"], .null)
     }
 
     func testPipelineAnswersEveryPublishOnceAndAppendsEachKeyOnce() throws {
@@ -175,5 +200,41 @@ final class EventMethodsTests: RedisTestCase {
         }
         XCTAssertEqual(duplicates, 50)
         XCTAssertEqual(try conn.command(["XLEN", "bedrock:stream:signals"]).checked().integer, 149)
+    }
+
+    func testAFullPipelineQueueRefusesAtOnceAndDropsExpiredCallsInOnePass() throws {
+        let clock = ManualClock(monotonic: 100)
+        let pipeline = PublishPipeline(
+            address: redis.address, prefix: "bedrock:", maxLength: 10_000,
+            scripts: try ScriptRunner(standalone: [EventMethods.script]),
+            counters: PublishCounters(registry: MetricsRegistry()), timeout: 10, clock: clock)
+        defer { pipeline.stop() }
+        // Redis answers nobody else for 3 s: the pipeline's thread waits on its first batch.
+        _ = try conn.command(["CLIENT", "PAUSE", "3000", "ALL"]).checked()
+        defer { _ = try? conn.command(["CLIENT", "UNPAUSE"]) }
+        let refusedAtOnce = Mutex<[String]>([])
+        let answered = DispatchGroup()
+        /// True when the call was queued (not refused before `enqueue` returned).
+        func publish(_ n: Int) -> Bool {
+            let before = refusedAtOnce.withLock { $0.count }
+            answered.enter()
+            pipeline.enqueue(MethodCall(subject: "ops", role: .admin, params: ["topic": "news", "data": ["n": .int(Int64(n))]])) {
+                result in
+                if case .failure(let error) = result, error.message.contains("too many") {
+                    refusedAtOnce.withLock { $0.append(error.message) }
+                }
+                answered.leave()
+            }
+            return refusedAtOnce.withLock { $0.count } == before
+        }
+        let total = PublishPipeline.maxQueued + PublishPipeline.maxBatch + 100
+        let accepted = (0..<total).filter(publish).count
+        XCTAssertGreaterThanOrEqual(total - accepted, 99, "refused once the queue is full")
+        XCTAssertLessThanOrEqual(accepted, PublishPipeline.maxQueued + PublishPipeline.maxBatch)
+        // Past their deadline, the waiting calls are dropped (answered UNAVAILABLE) to make room.
+        clock.advance(11)
+        XCTAssertTrue(publish(total), "queued once the expired calls were dropped")
+        _ = try conn.command(["CLIENT", "UNPAUSE"]).checked()
+        XCTAssertEqual(answered.wait(timeout: .now() + 15), .success, "every call answered")
     }
 }

@@ -53,6 +53,25 @@ final class UserEventsTests: RedisTestCase {
         XCTAssertEqual(try events("apikey:b-1").map { $0["n"]?.intValue }, (0..<20).map { Int64($0) })
     }
 
+    func testFlushReturnsOnceEveryPostedEventIsWritten() throws {
+        let users = UserEvents(pool: RedisPool(address: redis.address), prefix: "bedrock:", maxLength: 1000)
+        for i in 0..<50 { users.post(sub: "bob", eventType: "notice", fields: ["n": .int(Int64(i))]) }
+        XCTAssertTrue(users.flush(timeout: 5))
+        XCTAssertEqual(users.waiting, 0)
+        XCTAssertEqual(try events("bob").count, 50, "written before flush returned")
+    }
+
+    func testFlushGivesUpAtItsDeadline() {
+        // Redis answers nobody for 2 s: the appends wait, the flush does not.
+        _ = try? conn.command(["CLIENT", "PAUSE", "2000", "ALL"])
+        defer { _ = try? conn.command(["CLIENT", "UNPAUSE"]) }
+        let users = UserEvents(pool: RedisPool(address: redis.address), prefix: "bedrock:", maxLength: 1000)
+        users.post(sub: "bob", eventType: "notice", fields: [:])
+        let start = Date()
+        XCTAssertFalse(users.flush(timeout: 0.3))
+        XCTAssertLessThan(Date().timeIntervalSince(start), 1.5)
+    }
+
     func testPostToAnUnreachableRedisIsDroppedWithoutThrowing() {
         let users = UserEvents(
             pool: RedisPool(address: RedisAddress(host: "127.0.0.1", port: 1)), prefix: "bedrock:", maxLength: 10,

@@ -265,6 +265,11 @@ def test_restart_during_a_job(start_gateway, datasets, redis_server):
     for task in (running, queued):
         st = wait_status(gw2, task, "FAILED", timeout=20)
         assert st["reason"] == "interrupted"
+    # The owner hears of it on the user topic, from the gateway that swept them.
+    for task in (running, queued):
+        wait_until(lambda: completed_events(redis_server, task), 5, f"job.completed of {task}")
+        assert completed_events(redis_server, task) == [
+            {"task_id": task, "kind": "backtest", "status": "FAILED", "error": "interrupted"}]
     # A clean stop (SIGTERM) gives its running job server.drain_timeout_s to finish, then marks it.
     gw2.stop(signal.SIGTERM)
     gw2 = start(start_gateway, datasets, redis=redis_server.url, server={"drain_timeout_s": 0.5})
@@ -272,9 +277,20 @@ def test_restart_during_a_job(start_gateway, datasets, redis_server):
     task = json.loads(raw)["task_id"]
     wait_status(gw2, task, "RUNNING")
     assert gw2.stop() == 0
+    # Its job.completed was written before the process ended (the user events are flushed at stop).
+    assert completed_events(redis_server, task) == [
+        {"task_id": task, "kind": "backtest", "status": "FAILED", "error": "interrupted"}]
     gw3 = start(start_gateway, datasets, redis=redis_server.url)
     st = rest_json(gw3, f"/v1/backtest/status/{task}")[1]
     assert st["status"] == "FAILED" and st["reason"] == "interrupted"
+
+
+def completed_events(redis_server, task: str, sub: str = "alice") -> list[dict]:
+    """The `job.completed` fields of `task` on `sub`'s user topic (envelope left out)."""
+    with redis_server.client() as r:
+        events = [json.loads(f["event"]) for _, f in r.xrange(stream_key("user:" + sub))]
+    return [{k: v for k, v in e.items() if k not in ("event_type", "schema_version", "timestamp")}
+            for e in events if e.get("event_type") == "job.completed" and e.get("task_id") == task]
 
 
 def test_roles(start_gateway, datasets):

@@ -106,10 +106,14 @@ def test_idempotency_across_two_gateways(start_gateway, redis_server):
     assert_error(status, answer, 409, "CONFLICT")
     assert streams(a) == {stream_key("signals"): 1}
     with a.redis() as r:
-        ttl = r.execute("TTL", "bedrock:idempotency:order-42 created")
+        ttl = r.execute("TTL", "bedrock:idempotency:ops:order-42 created")
     assert 86_000 < ttl <= 86_400, ttl
     b.metrics_with('bedrock_publish_total{result="duplicate"} 1')
     a.metrics_with('bedrock_publish_total{result="appended"} 1')
+    # Keys are per caller: another integrator's "order-42 created" is its own, appended.
+    status, other = publish(b, {**body, "data": {"order": 43}}, sub="backend-2")
+    assert status == 200 and other["duplicate"] is False and other["id"] != first["id"], other
+    assert streams(a) == {stream_key("signals"): 2}
 
 
 def test_history_since_limit_reverse_and_roles(gateway):
@@ -132,6 +136,15 @@ def test_history_since_limit_reverse_and_roles(gateway):
     assert page(f"topic=portfolio&reverse=true&since={ids[2]}") == [(ids[1], 1), (ids[0], 0)]
     assert page(f"topic=portfolio&since={ids[4]}") == []
     assert page("topic=portfolio&reverse=true&since=0-0") == []
+    # `next`: where the following page starts (an entry that is not an object read but left out), null at the end.
+    with gateway.redis() as r:
+        junk = r.execute("XADD", "bedrock:stream:portfolio", "*", "event", "not json")
+    status, body = history(gateway, f"topic=portfolio&since={ids[4]}&limit=1", role="TRADER")
+    assert status == 200 and body["events"] == [] and body["next"] == junk, body
+    status, body = history(gateway, f"topic=portfolio&since={ids[2]}&limit=2", role="TRADER")
+    assert [e["id"] for e in body["events"]] == ids[3:] and body["next"] == ids[4], body
+    status, body = history(gateway, f"topic=portfolio&since={junk}", role="TRADER")
+    assert body == {"topic": "portfolio", "events": [], "next": None}, body
     status, body = history(gateway, "topic=portfolio", role="VIEWER")
     assert_error(status, body, 403, "FORBIDDEN")
     for query, named in [("since=1-0", "topic"), ("topic=nope", "nope"), ("topic=portfolio&since=abc", "since"),

@@ -6,6 +6,7 @@ line and no metric."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -14,7 +15,7 @@ from telebot import apihelper
 from telebot.apihelper import ApiTelegramException
 
 from fakes import FakeTelegram
-from helpers import wait_until
+from helpers import stream_key, wait_until
 from test_ledger_api import rest
 from test_manual_entry import FAST, kline, open_position
 
@@ -134,3 +135,22 @@ def test_a_429_retry_after_is_honoured(start_gateway, telegram):
     assert text == "Risk: entry refused for ETHUSDT\n- DAILY_LOSS_LIMIT: daily loss limit reached", text
     assert len(telegram.refused) == 1 and waited >= 1.9, (telegram.refused, waited)
     gw.metrics_with('bedrock_telegram_messages_total{result="retried"} 1')
+
+
+def test_a_429_holds_the_rest_of_the_batch_too(start_gateway, telegram):
+    """Events read together: after the first is refused with retry_after, none of the others is
+    sent before it has passed, and all arrive after it."""
+    gw = start_gateway(telegram_config(telegram))
+    wait_for_groups(gw)
+    telegram.flood([2])
+    with gw.redis() as r:  # one batch: the thread reads them in one XREADGROUP
+        r.execute("MULTI")
+        for n in range(5):
+            r.execute("XADD", stream_key("risk"), "*", "event", json.dumps(
+                {"event_type": "risk.alert", "action": "ENTRY_REFUSED", "market": f"M{n}USDT",
+                 "reasons": [{"code": "DAILY_LOSS_LIMIT", "message": "daily loss limit reached"}]}))
+        r.execute("EXEC")
+    wait_until(lambda: len(telegram.messages) == 5, 15, "the five messages", seen=lambda: telegram.answered)
+    (refused_at, status), *sent = telegram.answered
+    assert status == 429 and len(sent) == 5, telegram.answered
+    assert all(at - refused_at >= 1.9 for at, _ in sent), [(round(at - refused_at, 2), st) for at, st in sent]

@@ -24,12 +24,16 @@ public struct BridgedEvent: Sendable {
     }
 
     /// The frame `{"type":"gap","topic":T,"after":A,"next":N}`: every entry of `topic` strictly
-    /// between `after` (the last one read) and `next` (the first one after the hole) is lost.
+    /// between `after` (the last one read) and `next` (the first one after the hole) is lost. T is
+    /// the topic's wire name (`user` for a user's stream, as its event frames say).
     public init(gapIn topic: String, after: String, next: String) {
         self.topic = topic
         self.id = nil
         self.frame = JSONCodec.encode(
-            .object(["type": "gap", "topic": .string(topic), "after": .string(after), "next": .string(next)]))
+            .object([
+                "type": "gap", "topic": .string(EventFrameEncoder.wireName(topic)), "after": .string(after),
+                "next": .string(next),
+            ]))
         self.isGap = true
     }
 }

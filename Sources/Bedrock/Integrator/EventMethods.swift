@@ -1,5 +1,6 @@
 import GatewayCore
 import JSONCodec
+import Logging
 import Prometheus
 import RedisClient
 
@@ -8,11 +9,11 @@ import RedisClient
 /// | method | route | role | params | answer |
 /// |---|---|---|---|---|
 /// | `events.publish` | `POST /v1/publish` | ADMIN | `topic`, `data` (object), `idempotency_key`? | `{"id","topic","duplicate"}` |
-/// | `events.history` | `GET /v1/history` | VIEWER and the topic's subscribe role | `topic`, `since`?, `limit`? (1-1000, 100), `reverse`? | `{"topic","events":[{"id","data"}]}` |
+/// | `events.history` | `GET /v1/history` | VIEWER and the topic's subscribe role | `topic`, `since`?, `limit`? (1-1000, 100), `reverse`? | `{"topic","events":[{"id","data"}],"next"}` |
 ///
 /// A publish with an idempotency key is one Lua script (`publish_event.lua`): the key's record
-/// (`<prefix>idempotency:<key>`, kept 24 h) and the append happen together or not at all, so the
-/// same key sent to two gateways appends once; the second answers the first id with
+/// (`<prefix>idempotency:<subject>:<key>`, kept 24 h, one namespace per caller) and the append
+/// happen together or not at all, so the same key sent by one caller to two gateways appends once; the second answers the first id with
 /// `"duplicate": true`, and the key with another topic or data is CONFLICT. Without a key it is
 /// one `XADD`. Bad input is BAD_REQUEST and appends nothing.
 public enum EventMethods {
@@ -20,6 +21,7 @@ public enum EventMethods {
     public static let idempotencyTTL = 86_400
     /// The script run for a publish with a key.
     static let script = "publish_event"
+    private static let log = Logger(label: "bedrock.publish")
 
     /// Registers `events.publish` and `events.history` in `table`; their Redis work runs on
     /// connections of `pool`, keys under `prefix`, streams capped at `maxLength`. With `pipeline`
@@ -44,7 +46,7 @@ public enum EventMethods {
         table.register(
             MethodHandler(.eventsPublish) { call in
                 MethodHandler.pooled(pool: pool, label: Method.eventsPublish.rawValue) { connection in
-                    let request = try PublishRequest.parse(call.params, now: Timestamp.now())
+                    let request = try PublishRequest.parse(call.params, caller: call.subject, now: Timestamp.now())
                     let outcome = try publish(request, prefix: prefix, maxLength: maxLength, scripts: scripts, on: connection)
                     counted.count(outcome)
                     return try answer(request, outcome)
@@ -97,18 +99,24 @@ public enum EventMethods {
     }
 
     private static func scriptKeys(_ request: PublishRequest, key: String, prefix: String) -> [String] {
-        [idempotencyKey(prefix: prefix, key), StreamKeys.key(prefix: prefix, topic: request.topic.name)]
+        [idempotencyKey(prefix: prefix, caller: request.caller, key), StreamKeys.key(prefix: prefix, topic: request.topic.name)]
     }
 
     private static func scriptArgs(_ request: PublishRequest, maxLength: Int) -> [String] {
         [String(maxLength), request.eventJSON, request.digest, String(idempotencyTTL)]
     }
 
-    /// What an append's reply says: an `XADD`'s new id, or the script's verdict.
+    /// What an append's reply says: an `XADD`'s new id, or the script's verdict. An error reply
+    /// (Redis out of memory, read-only, …) is logged and answered UNAVAILABLE without its detail.
     static func outcome(of reply: RedisReply) throws(APIError) -> Outcome {
+        if case .error(let message) = reply {
+            log.warning("publish: the append was refused by Redis: \(message)")
+            throw APIError(.unavailable, "the event store refused the append; try again shortly")
+        }
         if let id = reply.string { return .appended(id) }
         guard let parts = reply.array, parts.count == 2, let status = parts[0].string, let id = parts[1].string else {
-            throw APIError(.internal, "\(script) answered \(reply)")
+            log.error("publish: unexpected reply to an append: \(reply)")
+            throw APIError(.internal, "unexpected reply from the event store")
         }
         switch status {
         case "appended": return .appended(id)
@@ -117,8 +125,10 @@ public enum EventMethods {
         }
     }
 
-    /// `<prefix>idempotency:<key>`.
-    static func idempotencyKey(prefix: String, _ key: String) -> String { prefix + "idempotency:" + key }
+    /// `<prefix>idempotency:<caller>:<key>`: keys are remembered per caller (its subject).
+    static func idempotencyKey(prefix: String, caller: String, _ key: String) -> String {
+        prefix + "idempotency:" + caller + ":" + key
+    }
 
     /// The answer to a publish that came out as `outcome` (CONFLICT for a reused key).
     static func answer(_ request: PublishRequest, _ outcome: Outcome) throws(APIError) -> JSONValue {
@@ -133,21 +143,25 @@ public enum EventMethods {
         }
     }
 
-    /// The page `request` asks for: `{"topic", "events": [{"id", "data"}]}`; an entry whose
-    /// `event` is not a JSON object is left out.
+    /// The page `request` asks for: `{"topic", "events": [{"id", "data"}], "next"}`; an entry whose
+    /// `event` is not a JSON object is left out. `next` is the last id read when the page is full
+    /// (`limit` entries read, kept or not: pass it as `since` for the next page), null at the end;
+    /// a page may hold fewer events than `limit`, even none, while `next` is not null.
     static func history(_ request: HistoryRequest, prefix: String, on connection: RedisConnection) throws -> JSONValue {
         guard let command = request.command(prefix: prefix) else {
-            return ["topic": .string(request.answerTopic), "events": []]
+            return ["topic": .string(request.answerTopic), "events": [], "next": .null]
         }
-        let reply = try connection.command(command).checked()
+        let entries = try connection.command(command).checked().array ?? []
         var events: [JSONValue] = []
-        for entry in reply.array ?? [] {
-            guard let parts = entry.array, parts.count == 2, let id = parts[0].string,
-                let data = eventObject(parts[1])
-            else { continue }
+        var last: String?
+        for entry in entries {
+            guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { continue }
+            last = id
+            guard let data = eventObject(parts[1]) else { continue }
             events.append(["id": .string(id), "data": .object(data)])
         }
-        return ["topic": .string(request.answerTopic), "events": .array(events)]
+        let next: JSONValue = entries.count >= request.limit ? last.map(JSONValue.string) ?? .null : .null
+        return ["topic": .string(request.answerTopic), "events": .array(events), "next": next]
     }
 
     /// The JSON object in an entry's `event` field, nil when it has none.

@@ -13,8 +13,9 @@ import RedisClient
 /// (measured: 3.2 context switches per publish through the workers, docs/BENCHMARKS.md).
 ///
 /// Replies come back in order on the one connection, so publishes reach their stream in the
-/// order they were queued. A call still queued when its deadline (`timeout` after it was queued)
-/// passes is answered UNAVAILABLE without being sent (the loop's watchdog answers it at the same
+/// order they were queued. At most `maxQueued` calls wait (beyond, UNAVAILABLE at once). A call
+/// still queued when its deadline (`timeout` after it was queued) passes is answered UNAVAILABLE
+/// without being sent (the loop's watchdog answers it at the same
 /// time in any case). A broken connection fails the batch in flight with UNAVAILABLE (as a
 /// worker's would: the append may or may not have happened) and is reopened for the next one.
 ///
@@ -36,6 +37,10 @@ final class PublishPipeline: Sendable {
     private let clock: any GatewayClock
     /// Most publishes sent in one round trip.
     static let maxBatch = 512
+    /// Most publishes waiting (bounded memory; a constant, not a setting: at 64 KiB each at most,
+    /// 640 MiB in the worst case, and far more than one `redis.command_timeout_ms` of publishes).
+    static let maxQueued = 10_000
+    private static let late = APIError(.unavailable, "no answer in time; try again shortly")
     private static let log = Logger(label: "bedrock.publish")
 
     /// A pipeline to the Redis at `address`, keys under `prefix`, streams capped at `maxLength`,
@@ -56,10 +61,16 @@ final class PublishPipeline: Sendable {
         thread.start()
     }
 
-    /// Queues `call`; `completion` gets its answer on the pipeline's thread. Never blocks.
+    /// Queues `call`; `completion` gets its answer on the pipeline's thread. Never blocks. When
+    /// `maxQueued` calls wait already (Redis slower than the publishers for a while), the ones past
+    /// their deadline are answered UNAVAILABLE and dropped in one pass, and if the queue is still
+    /// full `call` is answered UNAVAILABLE at once, on the caller's thread.
     func enqueue(_ call: MethodCall, completion: @escaping @Sendable (Result<JSONValue, APIError>) -> Void) {
-        let item = Waiting(call: call, deadline: clock.read().monotonic + timeout, completion: completion)
-        queue.push(item)
+        let now = clock.read().monotonic
+        let item = Waiting(call: call, deadline: now + timeout, completion: completion)
+        let (queued, expired) = queue.push(item, limit: Self.maxQueued) { $0.deadline <= now }
+        for old in expired { old.completion(.failure(Self.late)) }
+        if !queued { completion(.failure(APIError(.unavailable, "too many publishes waiting; try again shortly"))) }
     }
 
     /// Ends the pipeline's thread once the calls queued so far are answered (shutdown).
@@ -72,11 +83,12 @@ final class PublishPipeline: Sendable {
             var sent: [(Waiting, PublishRequest)] = []
             for item in batch {
                 guard item.deadline > now else {
-                    item.completion(.failure(APIError(.unavailable, "no answer in time; try again shortly")))
+                    item.completion(.failure(Self.late))
                     continue
                 }
                 do {
-                    sent.append((item, try PublishRequest.parse(item.call.params, now: Timestamp.now())))
+                    sent.append(
+                        (item, try PublishRequest.parse(item.call.params, caller: item.call.subject, now: Timestamp.now())))
                 } catch {
                     item.completion(.failure(error))
                 }
@@ -115,15 +127,28 @@ final class PublishPipeline: Sendable {
         outcomes.reserveCapacity(requests.count)
         for (request, reply) in zip(requests, replies) {
             if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
-                outcomes.append(
-                    .success(
-                        try EventMethods.publish(
-                            request, prefix: prefix, maxLength: maxLength, scripts: scripts, on: connection)))
+                // Run again on its own; a failure there fails this publish only (the others of the
+                // batch are appended already). A broken connection is reopened for the next batch.
+                outcomes.append(republish(request, on: connection))
                 continue
             }
             outcomes.append(Result { () throws(APIError) in try EventMethods.outcome(of: reply) })
         }
         return outcomes
+    }
+
+    private func republish(_ request: PublishRequest, on connection: RedisConnection) -> Result<
+        EventMethods.Outcome, APIError
+    > {
+        do {
+            return .success(
+                try EventMethods.publish(request, prefix: prefix, maxLength: maxLength, scripts: scripts, on: connection))
+        } catch let error as APIError {
+            return .failure(error)
+        } catch {
+            Self.log.warning("publish: the script's second run failed: \(error)")
+            return .failure(APIError(.unavailable, "the event store is unreachable"))
+        }
     }
 }
 
@@ -135,11 +160,24 @@ private final class WaitQueue<Item>: @unchecked Sendable {
     private var closed = false
     private let condition = NSCondition()
 
-    func push(_ item: Item) {
+    /// Appends `item` unless `limit` items wait; at the limit, first removes (in one pass) and
+    /// returns the items `isExpired` says are past use. Returns whether `item` was queued.
+    func push(_ item: Item, limit: Int, isExpired: (Item) -> Bool) -> (queued: Bool, expired: [Item]) {
         condition.lock()
+        defer { condition.unlock() }
+        var expired: [Item] = []
+        if items.count >= limit {
+            var kept: [Item] = []
+            kept.reserveCapacity(items.count)
+            for old in items {
+                if isExpired(old) { expired.append(old) } else { kept.append(old) }
+            }
+            items = kept
+            if items.count >= limit { return (false, expired) }
+        }
         items.append(item)
         if items.count == 1 { condition.signal() }
-        condition.unlock()
+        return (true, expired)
     }
 
     /// Waits for at least one item, then takes up to `max` of them in order; nil once closed and

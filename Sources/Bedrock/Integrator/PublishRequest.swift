@@ -63,6 +63,9 @@ public struct PublishRequest: Sendable {
     public let eventJSON: String
     /// The caller's idempotency key, when it sent one.
     public let idempotencyKey: String?
+    /// Who publishes (the caller's `subject`): idempotency keys are remembered per caller, so two
+    /// integrators using the same key do not collide, and one integrator's key holds on every gateway.
+    public let caller: String
     /// Hex SHA-256 of the topic and the data as sent (before the envelope): the same key with
     /// another digest is a conflict. Empty without a key (nothing to guard).
     public let digest: String
@@ -72,8 +75,9 @@ public struct PublishRequest: Sendable {
     /// The longest idempotency key.
     public static let maxKeyLength = 200
 
-    /// Checks `params` (`topic`, `data`, `idempotency_key`?); BAD_REQUEST naming what is wrong.
-    public static func parse(_ params: JSONObject, now: String) throws(APIError) -> PublishRequest {
+    /// Checks `params` (`topic`, `data`, `idempotency_key`?) sent by `caller` (its subject);
+    /// BAD_REQUEST naming what is wrong.
+    public static func parse(_ params: JSONObject, caller: String, now: String) throws(APIError) -> PublishRequest {
         guard let name = params["topic"]?.stringValue else {
             throw APIError(.badRequest, "topic must be a string")
         }
@@ -104,7 +108,7 @@ public struct PublishRequest: Sendable {
         }
         let event = UserEvents.envelope(data, eventType: "message", now: now)
         return PublishRequest(
-            topic: topic, eventJSON: JSONCodec.encodeString(.object(event)), idempotencyKey: key,
+            topic: topic, eventJSON: JSONCodec.encodeString(.object(event)), idempotencyKey: key, caller: caller,
             digest: digest)
     }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import GatewayCore
 import JSONCodec
 import Logging
@@ -96,4 +97,16 @@ public final class UserEvents: Sendable {
 
     /// Appends posted but not yet written (tests wait for 0).
     public var waiting: Int { pending.load(ordering: .relaxed) }
+
+    /// Waits up to `timeout` seconds for the appends posted so far to be written (at shutdown,
+    /// after the job workers stopped: their last `job.completed` events are not lost). Returns
+    /// false when some were still waiting at the deadline (they are logged as given up).
+    @discardableResult
+    public func flush(timeout: Double = 3) -> Bool {
+        let done = DispatchSemaphore(value: 0)
+        worker.submit { done.signal() }  // runs after every append queued before it
+        if done.wait(timeout: .now() + max(0, timeout)) == .success { return true }
+        Self.log.warning("user events: \(waiting) appends not written within \(timeout) s of the stop")
+        return false
+    }
 }

@@ -41,4 +41,17 @@ extension JobService {
         if let reason { fields["error"] = .string(reason) }
         users.post(sub: job.owner, eventType: "job.completed", fields: fields)
     }
+
+    /// `job.completed` (FAILED, `interrupted`) for jobs whose gateway died, swept by this one.
+    func announceInterrupted(_ jobs: [JobStore.SweptJob]) {
+        guard let users else { return }
+        for job in jobs where !job.owner.isEmpty {
+            users.post(
+                sub: job.owner, eventType: "job.completed",
+                fields: [
+                    "task_id": .string(job.id), "kind": .string(job.kind), "status": .string(JobStatus.failed.rawValue),
+                    "error": "interrupted",
+                ])
+        }
+    }
 }

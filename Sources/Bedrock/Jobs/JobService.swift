@@ -373,7 +373,9 @@ public final class JobService: @unchecked Sendable {
                     let failed = try store.sweep(on: c)
                     if !failed.isEmpty {
                         log.warning(
-                            "jobs: interrupted jobs marked FAILED", metadata: ["task_ids": "\(failed.joined(separator: ","))"])
+                            "jobs: interrupted jobs marked FAILED",
+                            metadata: ["task_ids": "\(failed.map(\.id).joined(separator: ","))"])
+                        announceInterrupted(failed)
                     }
                     lastBeat = now
                 }

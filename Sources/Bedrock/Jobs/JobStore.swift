@@ -135,10 +135,20 @@ struct JobStore: Sendable {
     }
 
     /// Every active job whose gateway process is gone (no heartbeat) becomes FAILED with reason
-    /// `interrupted`; finished or expired ids leave the active set. Returns the ids failed.
-    func sweep(on c: RedisConnection) throws -> [String] {
+    /// `interrupted`; finished or expired ids leave the active set. Returns the jobs failed.
+    func sweep(on c: RedisConnection) throws -> [SweptJob] {
         let reply = try c.command(["EVAL", JobStore.sweepScript, "1", activeKey, prefix, JobStore.now(), String(ttl)]).checked()
-        return (reply.array ?? []).compactMap(\.string)
+        let fields = (reply.array ?? []).map { $0.string ?? "" }
+        return stride(from: 0, to: fields.count - fields.count % 3, by: 3).map {
+            SweptJob(id: fields[$0], owner: fields[$0 + 1], kind: fields[$0 + 2])
+        }
+    }
+
+    /// A job the sweep marked FAILED `interrupted`: its id, owner (`sub`) and kind.
+    struct SweptJob: Equatable {
+        let id: String
+        let owner: String
+        let kind: String
     }
 
     private static let startScript = """
@@ -168,7 +178,7 @@ struct JobStore: Sendable {
         local failed = {}
         for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
           local key = ARGV[1] .. 'job:' .. id
-          local st = redis.call('HMGET', key, 'status', 'instance')
+          local st = redis.call('HMGET', key, 'status', 'instance', 'owner', 'kind')
           if not st[1] or (st[1] ~= 'PENDING' and st[1] ~= 'RUNNING') then
             redis.call('SREM', KEYS[1], id)
           elseif not st[2] or redis.call('EXISTS', ARGV[1] .. 'jobs:instance:' .. st[2]) == 0 then
@@ -176,6 +186,8 @@ struct JobStore: Sendable {
             redis.call('EXPIRE', key, ARGV[3])
             redis.call('SREM', KEYS[1], id)
             failed[#failed + 1] = id
+            failed[#failed + 1] = st[3] or ''
+            failed[#failed + 1] = st[4] or ''
           end
         end
         return failed

@@ -5,13 +5,15 @@ import Prometheus
 ///
 /// | metric | type | meaning |
 /// |---|---|---|
-/// | `bedrock_webhook_deliveries_total{webhook,result}` | counter | attempts by this gateway per webhook: `delivered` (2xx), `retried` (failed, a retry scheduled), `dead` (failed at the end of the retry window: into the dead-letter stream) |
-/// | `bedrock_telegram_messages_total{result}` | counter | the same for Telegram (`sent`, `retried`, `dead`), and `skipped`: events of its topics that make no message |
+/// | `bedrock_webhook_deliveries_total{webhook,result}` | counter | attempts by this gateway per webhook: `delivered` (2xx), `retried` (failed, a retry scheduled), `held` (not sent, the circuit being open: a retry scheduled), `dead` (failed at the end of the retry window: into the dead-letter stream) |
+/// | `bedrock_telegram_messages_total{result}` | counter | the same for Telegram (`sent`, `retried`, `held`, `dead`), and `skipped`: events of its topics that make no message |
 /// | `bedrock_notifications_pending` | gauge | deliveries not finished, over every gateway sharing the Redis: waiting in the retry sets plus read and not yet acknowledged |
 final class NotificationMetrics: Sendable {
     /// How one delivery attempt ended, as counted.
     enum Result: String, CaseIterable {
         case delivered, retried, dead, skipped
+        /// Not sent because the target's circuit is open: moved to the retry set, not an attempt.
+        case held
     }
 
     private let counters: [String: [Result: Counter]]

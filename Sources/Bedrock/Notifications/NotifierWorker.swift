@@ -41,6 +41,8 @@ final class NotifierWorker: @unchecked Sendable {
     private var pausedUntil = 0.0
     private var nextDeadLog = 0.0
     private var deadSinceLog = 0
+    /// Set when a pause stopped a batch: this consumer's own pending entries are read next.
+    private var resumeOwn = false
 
     /// Events read per stream per `XREADGROUP`.
     static let batch = 32
@@ -135,7 +137,7 @@ final class NotifierWorker: @unchecked Sendable {
             try claimStale(on: c)
             nextClaim = now + max(0.1, settings.claimIdleS / 2)
         }
-        if isStopping || clock.read().monotonic < pausedUntil { return }
+        if isStopping || isPaused { return }
         try readNew(on: c)
     }
 
@@ -150,18 +152,40 @@ final class NotifierWorker: @unchecked Sendable {
 
     // MARK: reading
 
+    /// A stream entry read or taken over, with the stream it belongs to (`event` nil: an entry
+    /// without an `event` field, or deleted from the stream meanwhile: nothing to deliver).
+    private struct Entry {
+        let stream: String
+        let id: String
+        let event: String?
+    }
+
+    /// Reads new events (`>`), or, after a batch stopped by a pause, this consumer's own pending
+    /// entries first (`0`) so they resume in order once the pause ends.
     private func readNew(on c: RedisConnection) throws {
+        let resuming = resumeOwn
+        let block = resuming ? [] : ["BLOCK", String(Self.blockMillis)]
         let args =
-            ["XREADGROUP", "GROUP", group, consumer, "COUNT", String(Self.batch), "BLOCK", String(Self.blockMillis), "STREAMS"]
-            + streams + Array(repeating: ">", count: streams.count)
+            ["XREADGROUP", "GROUP", group, consumer, "COUNT", String(Self.batch)] + block + ["STREAMS"]
+            + streams + Array(repeating: resuming ? "0" : ">", count: streams.count)
         let reply = try c.command(args)
         if case .error(let message) = reply {
             if message.hasPrefix("NOGROUP") { groupsReady = false; return }
             throw RedisError.server(message)
         }
+        var entries: [Entry] = []
         for streamReply in reply.array ?? [] {
             guard let parts = streamReply.array, parts.count == 2, let stream = parts[0].string else { continue }
-            try deliverEntries(parts[1].array ?? [], stream: stream, on: c)
+            entries += Self.entries(parts[1], stream: stream)
+        }
+        if resuming, entries.isEmpty { resumeOwn = false }
+        try deliverEntries(entries, on: c)
+    }
+
+    private static func entries(_ list: RedisReply, stream: String) -> [Entry] {
+        (list.array ?? []).compactMap { entry in
+            guard let pair = entry.array, pair.count == 2, let id = pair[0].string else { return nil }
+            return Entry(stream: stream, id: id, event: eventField(pair[1]))
         }
     }
 
@@ -184,38 +208,72 @@ final class NotifierWorker: @unchecked Sendable {
                     throw RedisError.server(message)
                 }
                 guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else { break }
-                try deliverEntries(parts[1].array ?? [], stream: stream, on: c)
+                try deliverEntries(Self.entries(parts[1], stream: stream), on: c)
                 cursor = next
-                if cursor == "0-0" || isStopping { break }
+                if cursor == "0-0" || isStopping || isPaused { break }
+            }
+            // Consumers of stopped gateways (a new name each start) would pile up in the group.
+            _ = try c.command(["EVAL", Self.pruneScript, "1", stream, group, consumer, idle]).checked()
+        }
+    }
+
+    /// KEYS[1] a stream; ARGV the group, this consumer, the idle time (ms). Deletes the group's
+    /// other consumers idle that long with no pending entry (checked and deleted at once, so no
+    /// entry is lost; a live one deleted so is made again by its next read). Returns how many.
+    private static let pruneScript = """
+        local removed = 0
+        for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+          local f = {}
+          for i = 1, #c, 2 do f[c[i]] = c[i + 1] end
+          if f['name'] ~= ARGV[2] and tonumber(f['pending']) == 0 and tonumber(f['idle']) > tonumber(ARGV[3]) then
+            redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])
+            removed = removed + 1
+          end
+        end
+        return removed
+        """
+
+    /// True while Telegram's `retry_after` holds every send.
+    private var isPaused: Bool { clock.read().monotonic < pausedUntil }
+
+    /// Delivers entries in order, acknowledging each as soon as it is finished (delivered, skipped,
+    /// or moved to the retry set or the dead letters). Every entry not finished yet has its claim
+    /// renewed every `claim_idle_s / 2`. Entries not reached before a stop stay pending (another
+    /// consumer takes them over); before a pause's end, they are read again by this consumer.
+    private func deliverEntries(_ entries: [Entry], on c: RedisConnection) throws {
+        var touched = clock.read().monotonic
+        for (index, entry) in entries.enumerated() {
+            if isStopping { return }
+            if isPaused {
+                resumeOwn = true
+                return
+            }
+            let now = clock.read().monotonic
+            if now - touched > settings.claimIdleS / 2 {
+                try renew(entries[index...], on: c)
+                touched = now
+            }
+            guard let topic = topicOfStream[entry.stream], let event = entry.event else {
+                try acknowledge(entry, on: c)
+                continue
+            }
+            if try attempt(Delivery(topic: topic, id: entry.id, event: event), from: .stream(entry.stream), on: c) {
+                try acknowledge(entry, on: c)
             }
         }
     }
 
-    /// Delivers stream entries in order, acknowledging the finished ones together at the end.
-    /// Entries not reached before a stop stay pending (another consumer takes them over).
-    private func deliverEntries(_ entries: [RedisReply], stream: String, on c: RedisConnection) throws {
-        guard let topic = topicOfStream[stream] else { return }
-        var acks: [String] = []
-        defer { if !acks.isEmpty { _ = try? c.command(["XACK", stream, group] + acks) } }
-        var touched = clock.read().monotonic
-        for (index, entry) in entries.enumerated() {
-            if isStopping { return }
-            guard let pair = entry.array, pair.count == 2, let id = pair[0].string else { continue }
-            guard let event = Self.eventField(pair[1]) else {
-                acks.append(id)  // an entry without an `event` field: nothing to deliver
-                continue
-            }
-            let now = clock.read().monotonic
-            if now - touched > settings.claimIdleS / 2 {
-                // A slow batch keeps its remaining entries from looking abandoned.
-                let rest = entries[index...].compactMap { $0.array?.first?.string }
-                _ = try c.command(["XCLAIM", stream, group, consumer, "0"] + rest + ["JUSTID"])
-                touched = now
-            }
-            if try attempt(Delivery(topic: topic, id: id, event: event), from: .stream(stream), on: c) {
-                acks.append(id)
-            }
-        }
+    private func acknowledge(_ entry: Entry, on c: RedisConnection) throws {
+        _ = try c.command(["XACK", entry.stream, group, entry.id]).checked()
+    }
+
+    /// `XCLAIM … 0 … JUSTID` of `entries` (one per stream, in one round trip): resets their idle
+    /// time, so a slow batch keeps its entries from looking abandoned.
+    private func renew(_ entries: ArraySlice<Entry>, on c: RedisConnection) throws {
+        var ids: [String: [String]] = [:]
+        for entry in entries { ids[entry.stream, default: []].append(entry.id) }
+        let commands = ids.map { stream, list in ["XCLAIM", stream, group, consumer, "0"] + list + ["JUSTID"] }
+        for reply in try c.pipeline(commands) { _ = try reply.checked() }
     }
 
     private static func eventField(_ fields: RedisReply) -> String? {
@@ -232,22 +290,22 @@ final class NotifierWorker: @unchecked Sendable {
 
     /// Claims the due members of the retry set (each moved a lease ahead, so another gateway does
     /// not take them meanwhile, and a gateway that stops mid-way leaves them due again) and tries
-    /// each.
+    /// each. Due times and leases are read against Redis's clock (`TIME` in the scripts), so the
+    /// gateways' wall clocks need not agree for a lease to hold.
     private func retryDue(on c: RedisConnection) throws {
         let key = keys.retries(target.name)
-        func leaseEnd() -> String { String(Int64((clock.read().wall + claimSeconds) * 1000)) }
-        let now = Int64(clock.read().wall * 1000)
+        let leaseMillis = String(Int64(claimSeconds * 1000))
         let reply = try c.command([
-            "EVAL", Self.claimScript, "1", key, String(now), String(Self.batch), leaseEnd(),
+            "EVAL", Self.claimScript, "1", key, String(Self.batch), leaseMillis,
         ]).checked()
         let members = (reply.array ?? []).compactMap(\.string)
         var leased = clock.read().monotonic
         for (index, text) in members.enumerated() {
-            if isStopping { return }
+            // Stopped or paused: the members not tried are due again at their lease's end.
+            if isStopping || isPaused { return }
             if clock.read().monotonic - leased > settings.claimIdleS / 2 {
                 // A slow batch keeps the lease of the members it has not tried yet.
-                let end = leaseEnd()
-                _ = try c.command(["ZADD", key, "XX"] + members[index...].flatMap { [end, $0] })
+                _ = try c.command(["EVAL", Self.leaseScript, "1", key, leaseMillis] + members[index...]).checked()
                 leased = clock.read().monotonic
             }
             guard let delivery = Delivery(encoded: text) else {
@@ -258,12 +316,28 @@ final class NotifierWorker: @unchecked Sendable {
         }
     }
 
-    /// KEYS[1] the retry set; ARGV now (ms), how many, the lease's end (ms).
-    private static let claimScript = """
-        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-        for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', ARGV[3], m) end
-        return due
+    /// Redis's own time in ms (a script may write after `TIME`: effects are replicated).
+    private static let redisNow = """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         """
+
+    /// KEYS[1] the retry set; ARGV how many, the lease (ms). Returns the due members, leased.
+    private static let claimScript =
+        redisNow + """
+
+            local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+            for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), m) end
+            return due
+            """
+
+    /// KEYS[1] the retry set; ARGV the lease (ms), then the members whose lease is renewed.
+    private static let leaseScript =
+        redisNow + """
+
+            for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i]) end
+            return #ARGV - 1
+            """
 
     // MARK: one attempt
 
@@ -271,6 +345,12 @@ final class NotifierWorker: @unchecked Sendable {
     private enum Source {
         case stream(String)
         case retry(member: String)
+
+        /// True when this is the retry-set member `member`.
+        func isRetry(_ member: String) -> Bool {
+            if case .retry(let m) = self { return m == member }
+            return false
+        }
     }
 
     /// Tries `delivery` once and records the outcome. Returns true when a stream entry is finished
@@ -284,16 +364,16 @@ final class NotifierWorker: @unchecked Sendable {
             metrics.count(target.name, .skipped)
             return try finished(source, on: c)
         }
-        d.attempts += 1
         let outcome: DeliveryPolicy.Outcome
         var refused = false
         switch circuit.decide() {
         case .refuse(let retryIn):
             refused = true
-            // Not sent: the receiver keeps failing. The last real error stays the one reported.
+            // Not sent, not an attempt: the receiver keeps failing. The last real error stays the one reported.
             outcome = .failed(retryAfter: retryIn)
             if d.lastError.isEmpty { d.lastError = "circuit open: the receiver keeps failing" }
         case .go(let permit):
+            d.attempts += 1
             do {
                 let response = try client.send(request)
                 (outcome, d.lastError) = target.outcome(of: response)
@@ -312,9 +392,11 @@ final class NotifierWorker: @unchecked Sendable {
             metrics.count(target.name, .delivered)
             return try finished(source, on: c)
         case .retry(let at):
-            metrics.count(target.name, .retried)
-            try transaction(
-                [["ZADD", keys.retries(target.name), String(Int64(at * 1000)), d.encoded()]] + removal(source, d), on: c)
+            metrics.count(target.name, refused ? .held : .retried)
+            let member = d.encoded()
+            // A refused retry may encode as before (no attempt made): then its ZADD just moves it.
+            let remove = source.isRetry(member) ? [] : removal(source, d)
+            try transaction([["ZADD", keys.retries(target.name), String(Int64(at * 1000)), member]] + remove, on: c)
             return false
         case .dead:
             metrics.count(target.name, .dead)

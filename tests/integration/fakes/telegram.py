@@ -38,6 +38,7 @@ class FakeTelegram:
         self.messages: list[dict] = []  # every accepted sendMessage: its parameters
         self.refused: list[dict] = []   # answers that were not ok
         self._flood: list[int] = []     # retry_after of the next answers (429), in order
+        self.answered: list[tuple[float, int]] = []  # (time.monotonic(), HTTP status) of each sendMessage
         self._next_id = 1
         self._server: ThreadingHTTPServer | None = None
 
@@ -95,10 +96,12 @@ class FakeTelegram:
                 wait = self._flood.pop(0)
                 answer = self._error(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
                 self.refused.append(params)
+                self.answered.append((time.monotonic(), 429))
                 return answer
             message_id = self._next_id
             self._next_id += 1
             self.messages.append(params)
+            self.answered.append((time.monotonic(), 200))
         if isinstance(chat, str) and chat.startswith("@"):
             chat_obj = {"id": -1001234567890, "type": "channel", "title": chat[1:], "username": chat[1:]}
         else:

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -36,6 +37,7 @@ class WebhookReceiver:
         self._released = threading.Event()
         self._released.set()
         self.held = 0                        # requests waiting in `hold`
+        self.delay = 0.0                     # seconds every answer takes (a slow receiver)
         self._server: ThreadingHTTPServer | None = None
 
     # -- control -------------------------------------------------------------------------
@@ -109,6 +111,8 @@ class WebhookReceiver:
                     receiver._released.wait(30)
                     status = 503
                 else:
+                    if receiver.delay:
+                        time.sleep(receiver.delay)
                     status = receiver._answer(self.headers, body)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

@@ -20,7 +20,7 @@ extension MethodDocs {
             tag: "Integrator",
             summary: "A topic's stored events with their ids; the topic's subscribe role applies.",
             details:
-                "`user` is the caller's own topic; `user:<sub>` is for ADMIN only. `since` is exclusive: events after it, or before it with `reverse=true` (newest first).",
+                "`user` is the caller's own topic; `user:<sub>` is for ADMIN only. `since` is exclusive: events after it, or before it with `reverse=true` (newest first). `next` is the last id read when `limit` entries were read (pass it as `since` for the next page), null at the end; entries that are not JSON objects are left out, so a page may hold fewer events than `limit`, even none, while `next` is not null.",
             fields: [
                 .required("topic", .string, "topic name", example: "signals"),
                 .optional("since", .string, "a stream id, exclusive", example: "1733583600123-0"),
@@ -38,6 +38,7 @@ extension MethodDocs {
                         ],
                     ]
                 ],
+                "next": "1733583600123-0",
             ]),
         .presenceGet: MethodDoc(
             tag: "Integrator", summary: "Who is connected, over every gateway (optionally only to one topic).",
