@@ -24,6 +24,15 @@ final class EventMethodsTests: RedisTestCase {
         }
     }
 
+    func testIdempotencyRecordsOfTwoCallersNeverShareAKey() {
+        let one = EventMethods.idempotencyKey(prefix: "p:", caller: "a", "b:c")
+        let other = EventMethods.idempotencyKey(prefix: "p:", caller: "a:b", "c")
+        XCTAssertNotEqual(one, other)
+        XCTAssertEqual(one, "p:idempotency:a:b:c")
+        XCTAssertEqual(other, "p:idempotency:a%3Ab:c")
+        XCTAssertEqual(EventMethods.idempotencyKey(prefix: "p:", caller: "apikey:x%", "k"), "p:idempotency:apikey%3Ax%25:k")
+    }
+
     func testPublishTopicsAndTheAddressedForm() throws {
         XCTAssertEqual(EventTopic("klines:btc-usdt:1h")?.name, "klines:BTCUSDT:1h")
         XCTAssertEqual(EventTopic("user:apikey:b-1")?.user, "apikey:b-1")

@@ -125,9 +125,20 @@ public enum EventMethods {
         }
     }
 
-    /// `<prefix>idempotency:<caller>:<key>`: keys are remembered per caller (its subject).
+    /// `<prefix>idempotency:<caller>:<key>`: keys are remembered per caller (its subject). In the
+    /// subject `%` is written `%25` and `:` `%3A`, so the first `:` after it ends it: subject `a`
+    /// with key `b:c` and subject `a:b` with key `c` are two records.
     static func idempotencyKey(prefix: String, caller: String, _ key: String) -> String {
-        prefix + "idempotency:" + caller + ":" + key
+        var subject = ""
+        subject.reserveCapacity(caller.utf8.count)
+        for character in caller {
+            switch character {
+            case "%": subject += "%25"
+            case ":": subject += "%3A"
+            default: subject.append(character)
+            }
+        }
+        return prefix + "idempotency:" + subject + ":" + key
     }
 
     /// The answer to a publish that came out as `outcome` (CONFLICT for a reused key).
