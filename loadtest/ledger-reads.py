@@ -13,7 +13,6 @@ manual, without a signal) and 4 exit reasons. Prints, per call, the median and t
 first call's time (the gateway reading every record's filter fields into its index).
 """
 import argparse
-import http.client
 import json
 import os
 import statistics
@@ -22,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench_http import timed_get
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
@@ -95,16 +96,6 @@ def fill(r: Redis, n: int) -> None:
     r.execute("HSET", P + "account", "initial_balance", "100000", "balance", "100000")
     for first in range(1, n + 1, 2000):
         r.execute("EVAL", FILL, 0, P, first, min(n, first + 1999), BASE, step)
-
-
-def timed_get(port: int, path: str, token: str) -> tuple[float, int, bytes]:
-    t0 = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
-    resp = conn.getresponse()
-    body = resp.read()
-    conn.close()
-    return (time.perf_counter() - t0) * 1000, resp.status, body
 
 
 def main() -> None:

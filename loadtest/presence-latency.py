@@ -13,7 +13,6 @@ import argparse
 import base64
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import resource
@@ -23,6 +22,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from bench_http import timed_get
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "presence-bench-secret-0123456789abcdef01"
@@ -41,16 +42,6 @@ def make_jwt(claims: dict, secret: str) -> str:
 
     signing_input = f"{b64(json.dumps({'alg': 'HS256', 'typ': 'JWT'}).encode())}.{b64(json.dumps(claims).encode())}"
     return f"{signing_input}.{b64(hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest())}"
-
-
-def timed_get(port: int, path: str, token: str) -> tuple[float, int, bytes]:
-    t0 = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
-    resp = conn.getresponse()
-    body = resp.read()
-    conn.close()
-    return (time.perf_counter() - t0) * 1000, resp.status, body
 
 
 def wait_for(check, timeout: float, what: str):

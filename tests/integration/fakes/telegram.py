@@ -23,11 +23,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from .threaded_http import QuietHandler, ThreadedHTTPFake
 
-class FakeTelegram:
+
+class FakeTelegram(ThreadedHTTPFake):
     """The stand-in on 127.0.0.1:<free port>; `api_url` is what `notifications.telegram.api_url` takes."""
 
     BOT_ID = 7_000_000_001
@@ -40,12 +41,11 @@ class FakeTelegram:
         self._flood: list[int] = []     # retry_after of the next answers (429), in order
         self.answered: list[tuple[float, int]] = []  # (time.monotonic(), HTTP status) of each sendMessage
         self._next_id = 1
-        self._server: ThreadingHTTPServer | None = None
+        super().__init__()
 
     @property
     def api_url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def flood(self, retry_after: list[int]) -> None:
         """Answer the next sendMessage calls 429 with these `retry_after` values."""
@@ -114,11 +114,10 @@ class FakeTelegram:
             "text": text,
         }}
 
-    def start(self) -> "FakeTelegram":
+    def handler(self) -> type[QuietHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        class Handler(QuietHandler):
 
             def _serve(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -138,22 +137,4 @@ class FakeTelegram:
             def do_GET(self):  # noqa: N802
                 self._serve("GET")
 
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "FakeTelegram":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        return Handler

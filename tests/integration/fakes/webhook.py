@@ -17,10 +17,11 @@ import hmac
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .threaded_http import QuietHandler, ThreadedHTTPFake
 
 
-class WebhookReceiver:
+class WebhookReceiver(ThreadedHTTPFake):
     """A receiver on 127.0.0.1:<free port>; `url` is where to point a webhook."""
 
     def __init__(self, secret: str, path: str = "/hook", record_bodies: bool = True):
@@ -38,7 +39,7 @@ class WebhookReceiver:
         self._released.set()
         self.held = 0                        # requests waiting in `hold`
         self.delay = 0.0                     # seconds every answer takes (a slow receiver)
-        self._server: ThreadingHTTPServer | None = None
+        super().__init__()
 
     # -- control -------------------------------------------------------------------------
 
@@ -65,8 +66,7 @@ class WebhookReceiver:
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}{self.path}"
+        return f"http://127.0.0.1:{self.port}{self.path}"
 
     # -- the server ------------------------------------------------------------------------
 
@@ -96,11 +96,10 @@ class WebhookReceiver:
                     self._accepted[event_id] = {}
         return status
 
-    def start(self) -> "WebhookReceiver":
+    def handler(self) -> type[QuietHandler]:
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive
+        class Handler(QuietHandler):
 
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length") or 0)
@@ -118,22 +117,4 @@ class WebhookReceiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "WebhookReceiver":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        return Handler
