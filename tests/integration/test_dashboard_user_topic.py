@@ -1,0 +1,65 @@
+"""The dashboard follows the signed-in user's own topic (`user`, SPEC §14) in headless Chromium on
+the real gateway: a backtest the same user submits over REST shows "Backtest <id> completed" in
+the page (and the open backtest history lists it without a reload), and an administrator's notice
+published to `user:<sub>` shows its message (and, with the bell on, a browser notification).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from browser import Browser
+from helpers import make_jwt
+from test_engine import FAST
+from test_dashboard_status import FAKE_NOTIFICATION, notes
+from test_engine_config import dataset, wait_job  # noqa: F401 - `dataset` is a fixture
+
+SUB = "trader-ut"
+
+
+def rest(gw, path: str, role: str, body: dict) -> tuple[int, dict]:
+    token = make_jwt({"sub": SUB if role == "TRADER" else "ops", "role": role, "exp": int(time.time()) + 600})
+    status, _, raw = gw.http("POST", path, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                             json.dumps(body).encode(), timeout=10)
+    return status, json.loads(raw) if raw else {}
+
+
+def toast_with(b: Browser, text: str) -> str:
+    """Waits for a toast containing `text` (toasts last 4 s; the wait polls every 0.1 s)."""
+    def found(_):
+        return next((t for t in (el.text for el in b.visible("toast")) if text in t), False)
+    return b.wait_until(found, f"a toast with {text!r}")
+
+
+def test_user_topic_events_show_in_the_page(start_gateway, make_browser, dataset):  # noqa: F811
+    gw = start_gateway({**FAST, "jobs": {"data_dir": str(dataset)}})
+    b = make_browser()
+    b.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FAKE_NOTIFICATION})
+    b.open(gw)
+    b.sign_in_with_token(make_jwt({"sub": SUB, "role": "TRADER", "exp": int(time.time()) + 600}))
+    b.wait_signed_in("TRADER")
+    b.click("notify-toggle")
+    b.wait_until(lambda _: b.wait_for("notify-toggle").get_attribute("aria-pressed") == "true", "the bell on")
+    b.go("history")
+    b.wait_for("history-empty")
+    # The page's subscription to `user` is in place before anything is sent to it.
+    gw.metrics_with('bedrock_presence_connections{topic="user"} 1')
+
+    status, job = rest(gw, "/v1/backtest/submit", "TRADER", {"strategy": "sma_cross", "dataset": "wave-1h.csv"})
+    assert status == 200, job
+    task = job["task_id"]
+    assert wait_job(gw, task)["status"] == "COMPLETED"
+    assert toast_with(b, f"Backtest {task} completed")
+    # The history view, open all along, lists the job without a reload.
+    b.wait_until(lambda _: any(r.get_attribute("data-task-id") == task and r.get_attribute("data-status") == "COMPLETED"
+                               for r in b.visible("history-row")), f"the history row of {task}")
+
+    status, answer = rest(gw, "/v1/publish", "ADMIN", {"topic": f"user:{SUB}",
+                                                      "data": {"event_type": "notice", "message": "Maintenance at 18:00", "from": "ops"}})
+    assert status == 200, answer
+    assert toast_with(b, "Maintenance at 18:00") == "Notice from ops: Maintenance at 18:00"
+    b.wait_until(lambda _: len(notes(b)) >= 2, "two browser notifications")
+    assert sorted(n["title"] for n in notes(b)) == [f"Backtest {task} completed", "Notice from ops: Maintenance at 18:00"]
+    b.screenshot("user-notice")
+    b.assert_no_console_errors()
