@@ -2,10 +2,18 @@
 // jobs finishing (`job.completed`, including backtests submitted over REST or from another tab),
 // each position opened or closed by hand (`position.manual`) and each administrator's `notice`.
 // `job.progress` is not announced (too chatty). Events older than MAX_AGE_MS (replayed after a
-// long reconnect) are not announced either.
+// long reconnect) are not announced either, nor a job whose end this tab has just toasted (the
+// backtest view toasts its own task's `completed` frame).
 
 const MAX_AGE_MS = 10 * 60 * 1000;
 const KIND_NAMES = { backtest: 'Backtest', optimize: 'Optimisation', train: 'Model training' };
+
+/** True when a toast about task `id` is on screen (the view that ran it said it ended). */
+function toastedAlready(id) {
+  if (!id) return false;
+  const area = document.getElementById('toasts');
+  return Boolean(area) && [...area.children].some((t) => ` ${t.textContent} `.includes(` ${id} `));
+}
 
 /**
  * What to say for one event of the `user` topic, or null.
@@ -42,8 +50,9 @@ export function followUserTopic(ctx, hooks = {}) {
     const at = Date.parse((data && data.timestamp) || '');
     if (isFinite(at) && Date.now() - at > MAX_AGE_MS) return;
     const notice = userNoticeFor(data);
-    if (notice) ctx.toast(notice.text, notice.kind);
-    if (data.event_type === 'job.completed' && hooks.onJobCompleted) hooks.onJobCompleted(data);
+    const job = Boolean(data) && data.event_type === 'job.completed';
+    if (notice && !(job && toastedAlready(data.task_id))) ctx.toast(notice.text, notice.kind);
+    if (job && hooks.onJobCompleted) hooks.onJobCompleted(data);
   }, { onError: (err) => console.warn('bedrock: the user topic was refused', err.error_code, err.message) });
   return { stop: off };
 }

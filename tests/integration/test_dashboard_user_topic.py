@@ -1,7 +1,8 @@
 """The dashboard follows the signed-in user's own topic (`user`, SPEC §14) in headless Chromium on
 the real gateway: a backtest the same user submits over REST shows "Backtest <id> completed" in
 the page (and the open backtest history lists it without a reload), and an administrator's notice
-published to `user:<sub>` shows its message (and, with the bell on, a browser notification).
+published to `user:<sub>` shows its message (and, with the bell on, a browser notification); a
+backtest run from the page's own form is toasted once, not twice.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import time
 
 from browser import Browser
 from helpers import make_jwt
+from test_dashboard import ENGINE_OFF, replay_bars
+from test_dashboard_fixes import run_backtest
 from test_engine import FAST
 from test_dashboard_status import FAKE_NOTIFICATION, notes
 from test_engine_config import dataset, wait_job  # noqa: F401 - `dataset` is a fixture
@@ -62,4 +65,33 @@ def test_user_topic_events_show_in_the_page(start_gateway, make_browser, dataset
     b.wait_until(lambda _: len(notes(b)) >= 2, "two browser notifications")
     assert sorted(n["title"] for n in notes(b)) == [f"Backtest {task} completed", "Notice from ops: Maintenance at 18:00"]
     b.screenshot("user-notice")
+    b.assert_no_console_errors()
+
+
+TOAST_LOG = """
+window.__toasts = [];
+new MutationObserver((changes) => {
+  for (const c of changes) for (const n of c.addedNodes) if (n.nodeType === 1) window.__toasts.push(n.textContent);
+}).observe(document, { childList: true, subtree: true });
+"""
+
+
+def test_a_backtest_run_in_the_page_is_toasted_once(start_gateway, make_browser, tmp_path):
+    gw = start_gateway(ENGINE_OFF)
+    replay_bars(gw, tmp_path, 400, seed=11)
+    b = make_browser()
+    for script in (FAKE_NOTIFICATION, TOAST_LOG):
+        b.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": script})
+    b.open(gw)
+    b.sign_in("TRADER")
+    b.click("notify-toggle")
+    b.wait_until(lambda _: b.wait_for("notify-toggle").get_attribute("aria-pressed") == "true", "the bell on")
+    gw.metrics_with('bedrock_presence_connections{topic="user"} 1')
+    run_backtest(gw, b)
+    b.wait_for("bt-report", timeout=90)
+    # The bell's notification says the `user` event reached the page (the same delivery as the toast's).
+    note = b.wait_until(lambda _: next((n["title"] for n in notes(b) if n["title"].endswith(" completed")), False),
+                        "the job's browser notification")
+    toasts = [t for t in b.driver.execute_script("return window.__toasts") if t.endswith(" completed")]
+    assert toasts == [note], toasts
     b.assert_no_console_errors()
