@@ -23,6 +23,7 @@ const MAX_AGE_MS = 10 * 60 * 1000;
 export function notificationFor(topic, d) {
   if (!d) return null;
   if (topic === 'user') {
+    if (d.event_type === 'position.manual' && d.action === 'opened') return null; // the fill's notification says it
     const n = userNoticeFor(d);
     if (!n) return null;
     const view = d.event_type === 'job.completed' ? 'history' : d.event_type === 'position.manual' ? 'portfolio' : null;

@@ -1,6 +1,7 @@
 """The dashboard follows the signed-in user's own topic (`user`, SPEC §14) in headless Chromium on
 the real gateway: a backtest the same user submits over REST shows "Backtest <id> completed" in
-the page (and the open backtest history lists it without a reload), and an administrator's notice
+the page (and the open backtest history lists it without a reload), a position they open by hand
+over REST shows "Position #<id> <market> opened by hand", and an administrator's notice
 published to `user:<sub>` shows its message (and, with the bell on, a browser notification); a
 backtest run from the page's own form is toasted once, not twice.
 """
@@ -17,6 +18,7 @@ from test_dashboard_fixes import run_backtest
 from test_engine import FAST
 from test_dashboard_status import FAKE_NOTIFICATION, notes
 from test_engine_config import dataset, wait_job  # noqa: F401 - `dataset` is a fixture
+from test_manual_entry import kline, open_position
 
 SUB = "trader-ut"
 
@@ -58,12 +60,19 @@ def test_user_topic_events_show_in_the_page(start_gateway, make_browser, dataset
     b.wait_until(lambda _: any(r.get_attribute("data-task-id") == task and r.get_attribute("data-status") == "COMPLETED"
                                for r in b.visible("history-row")), f"the history row of {task}")
 
+    gw.xadd("klines:BTCUSDT:1h", kline("BTCUSDT", 0, 99, 101, 98, 100))
+    status, position = open_position(gw, {"market": "BTCUSDT", "side": "BUY", "stop_loss_price": 95}, sub=SUB)
+    assert status == 200, position
+    assert toast_with(b, "by hand") == f"Position #{position['id']} BTCUSDT opened by hand"
+
     status, answer = rest(gw, "/v1/publish", "ADMIN", {"topic": f"user:{SUB}",
                                                       "data": {"event_type": "notice", "message": "Maintenance at 18:00", "from": "ops"}})
     assert status == 200, answer
     assert toast_with(b, "Maintenance at 18:00") == "Notice from ops: Maintenance at 18:00"
-    b.wait_until(lambda _: len(notes(b)) >= 2, "two browser notifications")
-    assert sorted(n["title"] for n in notes(b)) == [f"Backtest {task} completed", "Notice from ops: Maintenance at 18:00"]
+    b.wait_until(lambda _: len(notes(b)) >= 3, "three browser notifications")
+    # The manual open is notified once, as the fill (topic `portfolio`), not again from `user`.
+    assert sorted(n["title"] for n in notes(b)) == [f"Backtest {task} completed", "Notice from ops: Maintenance at 18:00",
+                                                    "Position opened · BTCUSDT"]
     b.screenshot("user-notice")
     b.assert_no_console_errors()
 
