@@ -2,17 +2,26 @@
 // jobs finishing (`job.completed`, including backtests submitted over REST or from another tab),
 // each position opened or closed by hand (`position.manual`) and each administrator's `notice`.
 // `job.progress` is not announced (too chatty). Events older than MAX_AGE_MS (replayed after a
-// long reconnect) are not announced either, nor a job whose end this tab has just toasted (the
-// backtest view toasts its own task's `completed` frame).
+// long reconnect) are not announced either, nor a job or a position this tab toasted itself (the
+// backtest view toasts its own task's end, the manual entry and the portfolio their position): those
+// events wait SETTLE_MS for the view's own toast, which may come after them.
 
 const MAX_AGE_MS = 10 * 60 * 1000;
+const SETTLE_MS = 1500;
 const KIND_NAMES = { backtest: 'Backtest', optimize: 'Optimisation', train: 'Model training' };
 
-/** True when a toast about task `id` is on screen (the view that ran it said it ended). */
-function toastedAlready(id) {
-  if (!id) return false;
+/** The words a toast about the same thing says (`bt-…`; `#12` and `opened`), or null. */
+function wordsOf(d) {
+  if (d.event_type === 'job.completed' && d.task_id) return [String(d.task_id)];
+  if (d.event_type === 'position.manual' && d.position_id !== null && d.position_id !== undefined) return [`#${d.position_id}`, String(d.action)];
+  return null;
+}
+
+/** True when a toast saying every one of `words` is on screen (the view that acted said so already). */
+function toastedAlready(words) {
   const area = document.getElementById('toasts');
-  return Boolean(area) && [...area.children].some((t) => ` ${t.textContent} `.includes(` ${id} `));
+  if (!words || !area) return false;
+  return [...area.children].some((t) => words.every((w) => ` ${t.textContent} `.includes(` ${w} `)));
 }
 
 /**
@@ -46,13 +55,26 @@ export function userNoticeFor(d) {
  * @returns {{stop: () => void}}
  */
 export function followUserTopic(ctx, hooks = {}) {
+  const timers = new Set();
   const off = ctx.socket.subscribe('user', (data) => {
     const at = Date.parse((data && data.timestamp) || '');
     if (isFinite(at) && Date.now() - at > MAX_AGE_MS) return;
+    if (data && data.event_type === 'job.completed' && hooks.onJobCompleted) hooks.onJobCompleted(data);
     const notice = userNoticeFor(data);
-    const job = Boolean(data) && data.event_type === 'job.completed';
-    if (notice && !(job && toastedAlready(data.task_id))) ctx.toast(notice.text, notice.kind);
-    if (job && hooks.onJobCompleted) hooks.onJobCompleted(data);
+    if (!notice) return;
+    const words = wordsOf(data);
+    if (!words) { ctx.toast(notice.text, notice.kind); return; }
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (!toastedAlready(words)) ctx.toast(notice.text, notice.kind);
+    }, SETTLE_MS);
+    timers.add(timer);
   }, { onError: (err) => console.warn('bedrock: the user topic was refused', err.error_code, err.message) });
-  return { stop: off };
+  return {
+    stop() {
+      off();
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+    },
+  };
 }

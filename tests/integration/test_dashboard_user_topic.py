@@ -3,7 +3,8 @@ the real gateway: a backtest the same user submits over REST shows "Backtest <id
 the page (and the open backtest history lists it without a reload), a position they open by hand
 over REST shows "Position #<id> <market> opened by hand", and an administrator's notice
 published to `user:<sub>` shows its message (and, with the bell on, a browser notification); a
-backtest run from the page's own form is toasted once, not twice.
+backtest run from the page's own form, or a position opened from its manual entry, is toasted
+once, not twice.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 
 from browser import Browser
 from helpers import make_jwt
-from test_dashboard import ENGINE_OFF, replay_bars
+from test_dashboard import ENGINE_OFF, record_signal, replay_bars, signal_row
 from test_dashboard_fixes import run_backtest
 from test_engine import FAST
 from test_dashboard_status import FAKE_NOTIFICATION, notes
@@ -80,9 +81,18 @@ def test_user_topic_events_show_in_the_page(start_gateway, make_browser, dataset
 TOAST_LOG = """
 window.__toasts = [];
 new MutationObserver((changes) => {
-  for (const c of changes) for (const n of c.addedNodes) if (n.nodeType === 1) window.__toasts.push(n.textContent);
+  for (const c of changes) for (const n of c.addedNodes) if (n.nodeType === 1 && n.dataset.testid === 'toast') window.__toasts.push(n.textContent);
 }).observe(document, { childList: true, subtree: true });
 """
+
+
+def after_the_event(gw, sub: str, b: Browser) -> None:
+    """Publishes a job's end to `sub`'s stream after what is there, and waits for its toast (shown
+    after the same settling wait): then every earlier event has been handled."""
+    status, answer = rest(gw, "/v1/publish", "ADMIN", {"topic": f"user:{sub}", "data": {
+        "event_type": "job.completed", "task_id": "bt-after", "kind": "backtest", "status": "COMPLETED"}})
+    assert status == 200, answer
+    toast_with(b, "Backtest bt-after completed")
 
 
 def test_a_backtest_run_in_the_page_is_toasted_once(start_gateway, make_browser, tmp_path):
@@ -98,9 +108,30 @@ def test_a_backtest_run_in_the_page_is_toasted_once(start_gateway, make_browser,
     gw.metrics_with('bedrock_presence_connections{topic="user"} 1')
     run_backtest(gw, b)
     b.wait_for("bt-report", timeout=90)
-    # The bell's notification says the `user` event reached the page (the same delivery as the toast's).
     note = b.wait_until(lambda _: next((n["title"] for n in notes(b) if n["title"].endswith(" completed")), False),
                         "the job's browser notification")
-    toasts = [t for t in b.driver.execute_script("return window.__toasts") if t.endswith(" completed")]
+    after_the_event(gw, "dev-trader", b)
+    toasts = [t for t in b.driver.execute_script("return window.__toasts") if t.endswith(" completed") and "bt-after" not in t]
     assert toasts == [note], toasts
+    b.assert_no_console_errors()
+
+
+def test_a_position_opened_in_the_page_is_toasted_once(start_gateway, make_browser, tmp_path):
+    gw = start_gateway(ENGINE_OFF)
+    csv_path = replay_bars(gw, tmp_path, 200, seed=5)
+    last = csv_path.read_text().splitlines()[-1].split(",")
+    sid = record_signal(gw, last[0], float(last[4]))
+    b = make_browser()
+    b.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TOAST_LOG})
+    b.open(gw)
+    b.sign_in("TRADER")
+    gw.metrics_with('bedrock_presence_connections{topic="user"} 1')
+    b.click_element(signal_row(b, sid))
+    b.click("manual-open")
+    assert b.accept_confirm()
+    b.wait_for("manual-opened")
+    position_id = b.wait_present("manual-result").get_attribute("data-position-id")
+    after_the_event(gw, "dev-trader", b)
+    toasts = [t for t in b.driver.execute_script("return window.__toasts") if f"#{position_id} " in t and "opened" in t]
+    assert len(toasts) == 1, toasts
     b.assert_no_console_errors()
