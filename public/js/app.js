@@ -2,12 +2,13 @@
 // renewal before expiry, the one socket, hash routing (#/signals, #/portfolio, #/market,
 // #/backtest, #/models, #/risk, #/status, #/engine, #/analytics, #/history) and mounting each view
 // once, on its first visit after sign-in; the header's data-flow pill (js/feed-monitor.js) and
-// notification bell (js/notify.js).
+// notification bell (js/notify.js); the user's own topic (js/user-topic.js) as toasts.
 
 import { createApi, devMint, devSignInRoles } from './api.js';
 import { createFeedMonitor } from './feed-monitor.js';
 import { createNotifier } from './notify.js';
 import { createSocket } from './socket.js';
+import { followUserTopic } from './user-topic.js';
 import { clear, el, errorText, toast } from './ui.js';
 import * as signinView from './views/signin.js';
 import * as signalsView from './views/signals.js';
@@ -49,6 +50,7 @@ let lastView = null;     // the last view shown, to return to after sign-in
 let signinMessage = null; // what the sign-in view says (expiry, sign-out), until the next sign-in
 let feedMonitor = null;  // is market data flowing (the header's data-flow pill, the status view)
 let notifier = null;     // the notification bell
+let userTopic = null;    // the `user` topic's toasts
 const mounted = new Map(); // view name → Promise<handle|null>
 let focusView = false;   // after a sign-in: move the focus into the view shown (not left on <body>)
 
@@ -232,6 +234,7 @@ function startSession(next) {
   ctx.feeds = feedMonitor;
   feedMonitor.onChange(showFlow);
   notifier = createNotifier(ctx, $('notify-toggle'));
+  userTopic = followUserTopic(ctx, { onJobCompleted: refreshHistory });
   $('whoami').textContent = `${session.sub} · ${session.role}`;
   for (const id of ['whoami', 'signout', 'conn-state', 'data-flow']) $(id).hidden = false;
   document.querySelector('nav.tabs').hidden = false;
@@ -272,6 +275,12 @@ function cachedModels() {
   };
 }
 
+/** Reloads the backtest history's job list when that view is shown (a job of the user finished). */
+function refreshHistory() {
+  if (current !== 'history' || !mounted.has('history')) return;
+  mounted.get('history').then((handle) => { if (current === 'history' && handle && handle.show) handle.show(); }).catch(() => {});
+}
+
 function stopSession() {
   clearTimeout(renewTimer);
   for (const [name, pending] of mounted) {
@@ -281,8 +290,10 @@ function stopSession() {
   mounted.clear();
   if (feedMonitor) feedMonitor.stop();
   if (notifier) notifier.stop();
+  if (userTopic) userTopic.stop();
   feedMonitor = null;
   notifier = null;
+  userTopic = null;
   if (socket) socket.stop();
   socket = null;
   api = null;

@@ -3,23 +3,34 @@
 // the page shows a notification for an approved signal (`signal.created`, topic `signals`), a fill
 // (`portfolio.updated` POSITION_OPENED), a stop-out (`position.closed` with exit reason STOP_LOSS)
 // and the kill switch engaging (`risk.alert` KILL_SWITCH_ENGAGED) — the last three on topics
-// TRADER and ADMIN may follow (SPEC §6). Events replayed after a reconnect that are older than
+// TRADER and ADMIN may follow (SPEC §6) — and the user's own topic (`user`: their jobs finishing,
+// positions opened or closed by hand, an administrator's notice; see js/user-topic.js). Events replayed after a reconnect that are older than
 // MAX_AGE_MS are not announced. Clicking a notification brings the page and the view forward.
 
 import { svgEl } from './charts/svg.js';
 import { fmtMoney, fmtPct, fmtPrice, fmtQty } from './ui.js';
+import { userNoticeFor } from './user-topic.js';
 
 const STORAGE_KEY = 'bedrock.notify';
 const MAX_AGE_MS = 10 * 60 * 1000;
 
 /**
  * What to announce for one event of `topic`, or null.
- * @param {string} topic `signals`, `portfolio` or `risk`
+ * @param {string} topic `signals`, `portfolio`, `risk` or `user`
  * @param {object} d the event's data
- * @returns {{kind: string, title: string, body: string, tag: string, view: string}|null}
+ * @returns {{kind: string, title: string, body: string, tag: string, view: string|null}|null}
  */
 export function notificationFor(topic, d) {
   if (!d) return null;
+  if (topic === 'user') {
+    if (d.event_type === 'position.manual' && d.action === 'opened') return null; // the fill's notification says it
+    const n = userNoticeFor(d);
+    if (!n) return null;
+    const view = d.event_type === 'job.completed' ? 'history' : d.event_type === 'position.manual' ? 'portfolio' : null;
+    const tag = d.event_type === 'job.completed' ? `job-${d.task_id}` : d.event_type === 'position.manual'
+      ? `manual-${d.position_id}-${d.action}` : `notice-${d.timestamp || Date.now()}`;
+    return { kind: d.event_type, view, tag, title: n.text, body: '' };
+  }
   if (topic === 'signals' && d.event_type === 'signal.created' && d.final_decision === 'APPROVED') {
     const score = d.rule_engine_score === null || d.rule_engine_score === undefined ? '' : `, score ${Math.round(d.rule_engine_score)}`;
     return { kind: 'signal', view: 'signals', tag: `signal-${d.id ?? d.signal_id}`,
@@ -68,7 +79,8 @@ export function createNotifier(ctx, button) {
   const supported = () => typeof window.Notification === 'function';
   const wanted = () => { try { return localStorage.getItem(STORAGE_KEY) === 'on'; } catch { return false; } };
   const remember = (on) => { try { localStorage.setItem(STORAGE_KEY, on ? 'on' : 'off'); } catch { /* private mode */ } };
-  const what = ctx.can.trade ? 'approved signals, fills, stop-outs and the kill switch' : 'approved signals';
+  const what = ctx.can.trade ? 'approved signals, fills, stop-outs, the kill switch and your jobs and notices'
+    : 'approved signals and your notices';
 
   function show(on) {
     button.setAttribute('aria-pressed', String(on));
@@ -86,7 +98,7 @@ export function createNotifier(ctx, button) {
     if (isFinite(at) && Date.now() - at > MAX_AGE_MS) return;
     try {
       const note = new window.Notification(n.title, { body: n.body, tag: n.tag, data: { kind: n.kind } });
-      note.onclick = () => { window.focus(); location.hash = `#/${n.view}`; note.close(); };
+      note.onclick = () => { window.focus(); if (n.view) location.hash = `#/${n.view}`; note.close(); };
     } catch (err) {
       console.warn('bedrock: the browser refused a notification', err);
     }
@@ -94,7 +106,7 @@ export function createNotifier(ctx, button) {
 
   function start() {
     if (offs.length) return;
-    const topics = ctx.can.trade ? ['signals', 'portfolio', 'risk'] : ['signals'];
+    const topics = ctx.can.trade ? ['signals', 'portfolio', 'risk', 'user'] : ['signals', 'user'];
     offs = topics.map((topic) => ctx.socket.subscribe(topic, (data) => announce(topic, data)));
   }
 
