@@ -322,7 +322,10 @@ final class NotifierWorker: @unchecked Sendable {
           end
         end
         if #ids == 0 then return {} end
-        return redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ids), 'JUSTID')
+        local args = {'XCLAIM', KEYS[1], ARGV[1], ARGV[2], '0'}
+        for _, id in ipairs(ids) do args[#args + 1] = id end
+        args[#args + 1] = 'JUSTID'
+        return redis.call(unpack(args))
         """
 
     private static func eventField(_ fields: RedisReply) -> String? {
