@@ -243,6 +243,13 @@ final class EventMethodsTests: RedisTestCase {
         // Past their deadline, the waiting calls are dropped (answered UNAVAILABLE) to make room.
         clock.advance(11)
         XCTAssertTrue(publish(total), "queued once the expired calls were dropped")
+        // Filled again 5 s later: 6 s on, only the call queued first is past its deadline.
+        clock.advance(5)
+        var next = total + 1
+        while next < 3 * total, publish(next) { next += 1 }
+        clock.advance(6)
+        XCTAssertTrue(publish(next + 1), "queued in the place of the one expired call")
+        XCTAssertFalse(publish(next + 2), "the calls still in time are kept")
         _ = try conn.command(["CLIENT", "UNPAUSE"]).checked()
         XCTAssertEqual(answered.wait(timeout: .now() + 15), .success, "every call answered")
     }

@@ -3,8 +3,8 @@
 // each position opened or closed by hand (`position.manual`) and each administrator's `notice`.
 // `job.progress` is not announced (too chatty). Events older than MAX_AGE_MS (replayed after a
 // long reconnect) are not announced either, nor a job or a position this tab toasted itself (the
-// backtest view toasts its own task's end, the manual entry and the portfolio their position): those
-// events wait SETTLE_MS for the view's own toast, which may come after them.
+// backtest and model training views toast their own task's end, the manual entry and the portfolio
+// their position): those events wait SETTLE_MS for the view's own toast, which may come after them.
 
 const MAX_AGE_MS = 10 * 60 * 1000;
 const SETTLE_MS = 1500;

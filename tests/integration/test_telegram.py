@@ -154,3 +154,25 @@ def test_a_429_holds_the_rest_of_the_batch_too(start_gateway, telegram):
     (refused_at, status), *sent = telegram.answered
     assert status == 429 and len(sent) == 5, telegram.answered
     assert all(at - refused_at >= 1.9 for at, _ in sent), [(round(at - refused_at, 2), st) for at, st in sent]
+
+
+def test_a_429_pause_longer_than_a_claim_keeps_the_batch_from_another_gateway(start_gateway, telegram):
+    """The pause outlasts timeout_s + claim_idle_s: the gateway that was refused keeps its pending
+    events, so the other gateway sends none of them during the pause, and all arrive in order."""
+    config = telegram_config(telegram, timeout_s=0.5, claim_idle_s=0.5)
+    gw = start_gateway(config)
+    start_gateway(config)
+    wait_for_groups(gw)
+    telegram.flood([3])
+    with gw.redis() as r:  # one batch: one gateway's thread reads them in one XREADGROUP
+        r.execute("MULTI")
+        for n in range(5):
+            r.execute("XADD", stream_key("risk"), "*", "event", json.dumps(
+                {"event_type": "risk.alert", "action": "ENTRY_REFUSED", "market": f"M{n}USDT",
+                 "reasons": [{"code": "DAILY_LOSS_LIMIT", "message": "daily loss limit reached"}]}))
+        r.execute("EXEC")
+    wait_until(lambda: len(telegram.messages) == 5, 20, "the five messages", seen=lambda: telegram.answered)
+    (refused_at, status), *sent = telegram.answered
+    assert status == 429 and len(sent) == 5, telegram.answered
+    assert all(at - refused_at >= 2.9 for at, _ in sent), [(round(at - refused_at, 2), st) for at, st in sent]
+    assert [t.split(" for ")[1].split("\n")[0] for t in telegram.texts()] == [f"M{n}USDT" for n in range(5)]

@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import GatewayCore
 import JSONCodec
@@ -63,7 +64,7 @@ final class PublishPipeline: Sendable {
 
     /// Queues `call`; `completion` gets its answer on the pipeline's thread. Never blocks. When
     /// `maxQueued` calls wait already (Redis slower than the publishers for a while), the ones past
-    /// their deadline are answered UNAVAILABLE and dropped in one pass, and if the queue is still
+    /// their deadline (the oldest) are answered UNAVAILABLE and dropped, and if the queue is still
     /// full `call` is answered UNAVAILABLE at once, on the caller's thread.
     func enqueue(_ call: MethodCall, completion: @escaping @Sendable (Result<JSONValue, APIError>) -> Void) {
         let now = clock.read().monotonic
@@ -156,23 +157,21 @@ final class PublishPipeline: Sendable {
 /// the pipeline's thread takes).
 private final class WaitQueue<Item>: @unchecked Sendable {
     // Sound: `items` and `closed` are only touched with `condition` locked.
-    private var items: [Item] = []
+    private var items = Deque<Item>()
     private var closed = false
     private let condition = NSCondition()
 
-    /// Appends `item` unless `limit` items wait; at the limit, first removes (in one pass) and
-    /// returns the items `isExpired` says are past use. Returns whether `item` was queued.
+    /// Appends `item` unless `limit` items wait; at the limit, first removes and returns the
+    /// items `isExpired` says are past use. Items expire in queue order (one timeout for all), so
+    /// only the expired front is looked at. Returns whether `item` was queued.
     func push(_ item: Item, limit: Int, isExpired: (Item) -> Bool) -> (queued: Bool, expired: [Item]) {
         condition.lock()
         defer { condition.unlock() }
         var expired: [Item] = []
         if items.count >= limit {
-            var kept: [Item] = []
-            kept.reserveCapacity(items.count)
-            for old in items {
-                if isExpired(old) { expired.append(old) } else { kept.append(old) }
-            }
-            items = kept
+            let count = items.prefix { isExpired($0) }.count
+            expired = Array(items.prefix(count))
+            items.removeFirst(count)
             if items.count >= limit { return (false, expired) }
         }
         items.append(item)

@@ -37,6 +37,8 @@ final class NotifierWorker: @unchecked Sendable {
     private var groupsReady = false
     private var nextClaim = 0.0
     private var nextGauge = 0.0
+    /// When a pause next renews this consumer's own pending entries.
+    private var nextOwnRenew = 0.0
     /// Monotonic time before which nothing is sent (Telegram's `retry_after`).
     private var pausedUntil = 0.0
     private var nextDeadLog = 0.0
@@ -130,7 +132,15 @@ final class NotifierWorker: @unchecked Sendable {
             try refreshGauge(gauge, on: c)
             nextGauge = now + 1
         }
-        if now < pausedUntil { return pause(min(0.25, pausedUntil - now)) }
+        if now < pausedUntil {
+            // The entries a pause left pending stay this consumer's (another gateway would send
+            // them during the pause, out of order).
+            if now >= nextOwnRenew {
+                try renewOwn(on: c)
+                nextOwnRenew = now + max(0.1, settings.claimIdleS / 2)
+            }
+            return pause(min(0.25, pausedUntil - now))
+        }
         try retryDue(on: c)
         now = clock.read().monotonic
         if now >= nextClaim {
@@ -191,7 +201,7 @@ final class NotifierWorker: @unchecked Sendable {
 
     /// How long a claim (a read stream entry, a leased retry) stays this worker's: one attempt
     /// (`timeout_s`) plus `claim_idle_s`. Claims are renewed every `claim_idle_s / 2` while a batch
-    /// is worked through, so only a stopped worker's are taken over.
+    /// is worked through or a pause holds it, so only a stopped worker's are taken over.
     private var claimSeconds: Double { settings.timeoutS + settings.claimIdleS }
 
     /// Takes over entries of this target's streams idle for `claimSeconds` (their consumer stopped).
@@ -267,14 +277,56 @@ final class NotifierWorker: @unchecked Sendable {
         _ = try c.command(["XACK", entry.stream, group, entry.id]).checked()
     }
 
-    /// `XCLAIM … 0 … JUSTID` of `entries` (one per stream, in one round trip): resets their idle
-    /// time, so a slow batch keeps its entries from looking abandoned.
+    /// Resets the idle time of `entries` still pending under this consumer (one script per
+    /// stream, in one round trip), so a slow batch keeps its entries from looking abandoned; an
+    /// entry another consumer took over meanwhile stays theirs.
     private func renew(_ entries: ArraySlice<Entry>, on c: RedisConnection) throws {
         var ids: [String: [String]] = [:]
         for entry in entries { ids[entry.stream, default: []].append(entry.id) }
-        let commands = ids.map { stream, list in ["XCLAIM", stream, group, consumer, "0"] + list + ["JUSTID"] }
+        let commands = ids.map { stream, list in
+            ["EVAL", Self.renewScript, "1", stream, group, consumer, "0"] + list
+        }
         for reply in try c.pipeline(commands) { _ = try reply.checked() }
     }
+
+    /// Resets the idle time of every entry pending under this consumer (up to `ownLimit` per
+    /// stream), while a pause holds them.
+    private func renewOwn(on c: RedisConnection) throws {
+        let commands = streams.map { ["EVAL", Self.renewScript, "1", $0, group, consumer, String(Self.ownLimit)] }
+        for reply in try c.pipeline(commands) {
+            if case .error(let message) = reply, message.contains("NOGROUP") {
+                groupsReady = false
+                return
+            }
+            _ = try reply.checked()
+        }
+    }
+
+    /// Most own pending entries renewed per stream in one pause step (a batch and its take-overs
+    /// stay far below).
+    static let ownLimit = 1024
+
+    /// KEYS[1] a stream; ARGV the group, this consumer, a count, then ids. With ids: `XCLAIM … 0 …
+    /// JUSTID` of those still pending under this consumer (checked and claimed at once); without:
+    /// of the first `count` entries pending under this consumer. Returns the ids renewed.
+    private static let renewScript = """
+        local ids = {}
+        if #ARGV > 3 then
+          for i = 4, #ARGV do
+            local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+            if p[1] and p[1][2] == ARGV[2] then ids[#ids + 1] = ARGV[i] end
+          end
+        else
+          for _, p in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', tonumber(ARGV[3]), ARGV[2])) do
+            ids[#ids + 1] = p[1]
+          end
+        end
+        if #ids == 0 then return {} end
+        local args = {'XCLAIM', KEYS[1], ARGV[1], ARGV[2], '0'}
+        for _, id in ipairs(ids) do args[#args + 1] = id end
+        args[#args + 1] = 'JUSTID'
+        return redis.call(unpack(args))
+        """
 
     private static func eventField(_ fields: RedisReply) -> String? {
         guard let list = fields.array else { return nil }

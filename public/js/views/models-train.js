@@ -99,7 +99,7 @@ export function createTrainPanel(ctx, onTrained) {
     if (status === 'COMPLETED') {
       setProgress(1, `Task ${id}: completed`);
       if (model) renderTrained(result, model, ctx.can.admin); else replaceChildren(result, el('p', { text: 'Trained; the new version is in the list below.' }));
-      ctx.toast(model ? `Trained ${modelRef(model)}` : 'Training completed', 'ok');
+      ctx.toast(model ? `Trained ${modelRef(model)} in task ${id}` : `Model training ${id} completed`, 'ok');
       onTrained();
       return;
     }
