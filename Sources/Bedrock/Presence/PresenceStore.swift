@@ -110,37 +110,21 @@ struct PresenceStore: Sendable {
     }
 
     /// The control orders after `lastID` (without waiting), then every revocation and the hash's
-    /// version. The stream is read to its end first (`controlBatch` entries a read), and its last
-    /// entries with the hash in one `MULTI`, so that each order comes before the revocation it
-    /// carries.
+    /// version, read in one `MULTI` so that each order comes before the revocation it carries.
     func revocationSnapshot(after lastID: String, on redis: RedisConnection) throws -> (
         orders: [SessionOrder], lastID: String, revocations: [String: Int64], version: Int64
     ) {
-        var orders: [SessionOrder] = []
-        var last = lastID
-        while true {
-            let reply = try redis.command([
-                "XREAD", "COUNT", String(Self.controlBatch), "STREAMS", controlKey, last,
-            ]).checked()
-            let read = PresenceStore.orders(reply, after: last)
-            orders += read.orders
-            last = read.lastID
-            if read.entries < Self.controlBatch { break }
-        }
         let replies = try redis.pipeline([
-            ["MULTI"], ["XREAD", "COUNT", String(Self.controlBatch), "STREAMS", controlKey, last],
-            ["HGETALL", revokedKey], ["GET", revokedVersionKey], ["EXEC"],
+            ["MULTI"], ["XREAD", "COUNT", "100", "STREAMS", controlKey, lastID], ["HGETALL", revokedKey],
+            ["GET", revokedVersionKey], ["EXEC"],
         ])
         guard let results = replies.last?.array, results.count == 3 else {
             throw RedisError.server("MULTI/EXEC failed: \(replies.last.map { "\($0)" } ?? "no reply")")
         }
-        let read = PresenceStore.orders(try results[0].checked(), after: last)
+        let read = PresenceStore.orders(try results[0].checked(), after: lastID)
         let version = try results[2].checked().string.flatMap { Int64($0) } ?? 0
-        return (orders + read.orders, read.lastID, PresenceStore.revocations(try results[1].checked()), version)
+        return (read.orders, read.lastID, PresenceStore.revocations(try results[1].checked()), version)
     }
-
-    /// Control entries read at most at once.
-    static let controlBatch = 100
 
     private static func revocations(_ reply: RedisReply) -> [String: Int64] {
         let flat = reply.array ?? []
@@ -165,23 +149,16 @@ struct PresenceStore: Sendable {
         orders: [SessionOrder], lastID: String
     ) {
         let reply = try redis.command([
-            "XREAD", "COUNT", String(Self.controlBatch), "BLOCK", String(blockMillis), "STREAMS", controlKey, lastID,
+            "XREAD", "COUNT", "100", "BLOCK", String(blockMillis), "STREAMS", controlKey, lastID,
         ]).checked()
-        let read = PresenceStore.orders(reply, after: lastID)
-        return (read.orders, read.lastID)
+        return PresenceStore.orders(reply, after: lastID)
     }
 
-    /// The orders of an `XREAD` reply, the id of its last entry (`lastID` when none), and how many
-    /// entries it held (with or without an order).
-    private static func orders(_ reply: RedisReply, after lastID: String) -> (
-        orders: [SessionOrder], lastID: String, entries: Int
-    ) {
+    private static func orders(_ reply: RedisReply, after lastID: String) -> (orders: [SessionOrder], lastID: String) {
         var orders: [SessionOrder] = []
         var last = lastID
-        var entries = 0
         for stream in reply.array ?? [] {
             for entry in stream.array?.last?.array ?? [] {
-                entries += 1
                 guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { continue }
                 last = id
                 let fields = parts[1].array?.compactMap(\.string) ?? []
@@ -195,6 +172,6 @@ struct PresenceStore: Sendable {
                 orders.append(SessionOrder(sub: sub, revokedMillis: values["revoked_ms"].flatMap { Int64($0) }))
             }
         }
-        return (orders, last, entries)
+        return (orders, last)
     }
 }
