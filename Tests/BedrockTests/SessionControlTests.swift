@@ -67,14 +67,4 @@ final class SessionControlTests: RedisTestCase {
         try eventually("bob's revocation") { closed("bob") == [7_000] }
         XCTAssertEqual(closed("alice"), [nil], "alice was closed once, by her order (4403), not again by the reload")
     }
-
-    func testTheSnapshotCarriesEveryQueuedOrderBeforeTheRevocations() throws {
-        let count = PresenceStore.controlBatch * 2 + 50
-        for n in 0..<count { try store.disconnect(SessionOrder(sub: "u\(n)", revokedMillis: 1_000), on: conn) }
-        let snapshot = try store.revocationSnapshot(after: "0-0", on: conn)
-        // Each revoked user has their order (closed as a disconnect, 4403), not only the hash entry.
-        XCTAssertEqual(snapshot.orders.map(\.sub), (0..<count).map { "u\($0)" })
-        XCTAssertEqual(snapshot.revocations.count, count)
-        XCTAssertEqual(try store.revocationSnapshot(after: snapshot.lastID, on: conn).orders.count, 0)
-    }
 }
