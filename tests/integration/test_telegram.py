@@ -137,19 +137,25 @@ def test_a_429_retry_after_is_honoured(start_gateway, telegram):
     gw.metrics_with('bedrock_telegram_messages_total{result="retried"} 1')
 
 
+def add_alerts_in_one_batch(gw, count: int) -> None:
+    """Appends `count` risk alerts (markets M0USDT, M1USDT, …) in one MULTI, so one gateway's
+    thread reads them in one XREADGROUP: one batch."""
+    with gw.redis() as r:
+        r.execute("MULTI")
+        for n in range(count):
+            r.execute("XADD", stream_key("risk"), "*", "event", json.dumps(
+                {"event_type": "risk.alert", "action": "ENTRY_REFUSED", "market": f"M{n}USDT",
+                 "reasons": [{"code": "DAILY_LOSS_LIMIT", "message": "daily loss limit reached"}]}))
+        r.execute("EXEC")
+
+
 def test_a_429_holds_the_rest_of_the_batch_too(start_gateway, telegram):
     """Events read together: after the first is refused with retry_after, none of the others is
     sent before it has passed, and all arrive after it."""
     gw = start_gateway(telegram_config(telegram))
     wait_for_groups(gw)
     telegram.flood([2])
-    with gw.redis() as r:  # one batch: the thread reads them in one XREADGROUP
-        r.execute("MULTI")
-        for n in range(5):
-            r.execute("XADD", stream_key("risk"), "*", "event", json.dumps(
-                {"event_type": "risk.alert", "action": "ENTRY_REFUSED", "market": f"M{n}USDT",
-                 "reasons": [{"code": "DAILY_LOSS_LIMIT", "message": "daily loss limit reached"}]}))
-        r.execute("EXEC")
+    add_alerts_in_one_batch(gw, 5)
     wait_until(lambda: len(telegram.messages) == 5, 15, "the five messages", seen=lambda: telegram.answered)
     (refused_at, status), *sent = telegram.answered
     assert status == 429 and len(sent) == 5, telegram.answered
@@ -164,13 +170,7 @@ def test_a_429_pause_longer_than_a_claim_keeps_the_batch_from_another_gateway(st
     start_gateway(config)
     wait_for_groups(gw)
     telegram.flood([3])
-    with gw.redis() as r:  # one batch: one gateway's thread reads them in one XREADGROUP
-        r.execute("MULTI")
-        for n in range(5):
-            r.execute("XADD", stream_key("risk"), "*", "event", json.dumps(
-                {"event_type": "risk.alert", "action": "ENTRY_REFUSED", "market": f"M{n}USDT",
-                 "reasons": [{"code": "DAILY_LOSS_LIMIT", "message": "daily loss limit reached"}]}))
-        r.execute("EXEC")
+    add_alerts_in_one_batch(gw, 5)
     wait_until(lambda: len(telegram.messages) == 5, 20, "the five messages", seen=lambda: telegram.answered)
     (refused_at, status), *sent = telegram.answered
     assert status == 429 and len(sent) == 5, telegram.answered
